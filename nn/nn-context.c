@@ -1,0 +1,593 @@
+/* SPDX-License-Identifier: MIT */
+/* Forward and backward execution of a graph: the one switch over NnOp that dispatches to the
+ * kernels. */
+#include "nn-context.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn-activation.h"
+#include "nn-conv2d.h"
+#include "nn-elementwise.h"
+#include "nn-linear.h"
+#include "nn-norm.h"
+#include "nn-pool.h"
+
+struct NnContext
+{
+  NnGraph     *graph;
+  int          batch;
+  unsigned     flags;
+  bool         training;
+  bool         has_override;
+  NnGradPolicy policy_override;
+  NnRng        rng;
+
+  float      **out;       /* per node, B * size floats */
+  float      **grad;      /* per node, or NULL */
+  float      **stats;     /* batch/instance norm: saved mean then invstd */
+  int32_t    **argmax;    /* max pooling */
+  uint8_t    **mask;      /* dropout */
+  float       *scratch;
+  float       *param_grads;
+  uint8_t     *reach;     /* backward bookkeeping, one byte per node */
+  uint8_t     *want;
+};
+
+static NnConvGeom
+conv_geom (const NnGraph *graph,
+           const NnNode  *node,
+           int            batch)
+{
+  const NnShape in = graph->nodes[node->inputs[0]].shape;
+  const NnConvAttrs *a = &node->attrs.conv;
+  return (NnConvGeom) {
+    .B = batch, .C = in.c, .H = in.h, .W = in.w,
+    .OC = a->out_channels, .KH = a->kh, .KW = a->kw, .SH = a->sh, .SW = a->sw,
+    .PT = a->pad_t, .PL = a->pad_l, .PB = a->pad_b, .PR = a->pad_r,
+    .DH = a->dh, .DW = a->dw, .G = a->groups, .OH = node->shape.h, .OW = node->shape.w,
+  };
+}
+
+static void *
+alloc_zero (size_t bytes,
+            bool  *ok)
+{
+  void *p = calloc (1, bytes ? bytes : 1);
+  if (p == NULL)
+    *ok = false;
+  return p;
+}
+
+NnContext *
+nn_context_new (NnGraph  *graph,
+                int       batch,
+                unsigned  flags,
+                NnError  *err)
+{
+  NN_ASSERT (graph != NULL && graph->n_nodes > 0);
+  if (batch <= 0 || batch > 65536)
+    return nn_error_set (err, NN_ERROR_SPEC, "batch size %d out of range", batch), NULL;
+  int n = graph->n_nodes;
+  for (int i = 0; i < n; i++)
+    if (nn_shape_size (graph->nodes[i].shape) * (size_t) batch > ((size_t) 1 << 32))
+      return nn_error_set (err, NN_ERROR_NOMEM, "node '%s' is too large for batch %d",
+                           graph->nodes[i].name, batch), NULL;
+
+  bool ok = true;
+  NnContext *ctx = alloc_zero (sizeof *ctx, &ok);
+  if (!ok)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+  ctx->graph = graph;
+  ctx->batch = batch;
+  ctx->flags = flags;
+  nn_rng_init (&ctx->rng, 0x5eed);
+  ctx->out = alloc_zero (sizeof (float *) * (size_t) n, &ok);
+  ctx->grad = alloc_zero (sizeof (float *) * (size_t) n, &ok);
+  ctx->stats = alloc_zero (sizeof (float *) * (size_t) n, &ok);
+  ctx->argmax = alloc_zero (sizeof (int32_t *) * (size_t) n, &ok);
+  ctx->mask = alloc_zero (sizeof (uint8_t *) * (size_t) n, &ok);
+  ctx->reach = alloc_zero ((size_t) n, &ok);
+  ctx->want = alloc_zero ((size_t) n, &ok);
+  if (!ok)
+    {
+      nn_context_free (ctx);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+    }
+
+  size_t scratch = 0;
+  for (int i = 0; i < n && ok; i++)
+    {
+      const NnNode *node = &graph->nodes[i];
+      size_t size = nn_shape_size (node->shape) * (size_t) batch;
+      ctx->out[i] = alloc_zero (sizeof (float) * size, &ok);
+      if (flags & NN_CONTEXT_BACKWARD)
+        ctx->grad[i] = alloc_zero (sizeof (float) * size, &ok);
+      switch (node->op)
+        {
+        case NN_OP_CONV2D:
+          {
+            NnConvGeom g = conv_geom (graph, node, batch);
+            size_t s = nn_conv2d_scratch_size (&g);
+            if (s > scratch)
+              scratch = s;
+            break;
+          }
+        case NN_OP_BATCHNORM:
+          ctx->stats[i] = alloc_zero (sizeof (float) * 2 * (size_t) node->shape.c, &ok);
+          break;
+        case NN_OP_INSTANCENORM:
+          ctx->stats[i] = alloc_zero (sizeof (float) * 2 * (size_t) node->shape.c
+                                      * (size_t) batch, &ok);
+          break;
+        case NN_OP_MAXPOOL:
+          ctx->argmax[i] = alloc_zero (sizeof (int32_t) * size, &ok);
+          break;
+        case NN_OP_DROPOUT:
+          ctx->mask[i] = alloc_zero (size, &ok);
+          break;
+        case NN_OP_INPUT:
+        case NN_OP_LINEAR:
+        case NN_OP_ACTIVATION:
+        case NN_OP_AVGPOOL:
+        case NN_OP_GLOBAL_AVGPOOL:
+        case NN_OP_ADD:
+        case NN_OP_MUL:
+        case NN_OP_CONCAT:
+        case NN_OP_FLATTEN:
+        case NN_OP_SOFTMAX:
+        case NN_OP_COUNT_:
+        default:
+          break;
+        }
+    }
+  if (ok)
+    ctx->scratch = alloc_zero (sizeof (float) * scratch, &ok);
+  if (ok && (flags & NN_CONTEXT_PARAM_GRADS))
+    ctx->param_grads = alloc_zero (sizeof (float) * graph->n_data, &ok);
+  if (!ok)
+    {
+      nn_context_free (ctx);
+      return nn_error_set (err, NN_ERROR_NOMEM,
+                           "out of memory for a batch of %d (model too large?)", batch), NULL;
+    }
+  return ctx;
+}
+
+void
+nn_context_free (NnContext *ctx)
+{
+  if (ctx == NULL)
+    return;
+  for (int i = 0; i < ctx->graph->n_nodes; i++)
+    {
+      if (ctx->out)
+        free (ctx->out[i]);
+      if (ctx->grad)
+        free (ctx->grad[i]);
+      if (ctx->stats)
+        free (ctx->stats[i]);
+      if (ctx->argmax)
+        free (ctx->argmax[i]);
+      if (ctx->mask)
+        free (ctx->mask[i]);
+    }
+  free (ctx->out);
+  free (ctx->grad);
+  free (ctx->stats);
+  free (ctx->argmax);
+  free (ctx->mask);
+  free (ctx->reach);
+  free (ctx->want);
+  free (ctx->scratch);
+  free (ctx->param_grads);
+  free (ctx);
+}
+
+NnGraph *
+nn_context_get_graph (const NnContext *ctx)
+{
+  return ctx->graph;
+}
+
+int
+nn_context_get_batch (const NnContext *ctx)
+{
+  return ctx->batch;
+}
+
+void
+nn_context_set_training (NnContext *ctx,
+                         bool       training)
+{
+  ctx->training = training;
+}
+
+void
+nn_context_set_seed (NnContext *ctx,
+                     uint64_t   seed)
+{
+  nn_rng_init (&ctx->rng, seed);
+}
+
+void
+nn_context_set_policy_override (NnContext          *ctx,
+                                const NnGradPolicy *policy)
+{
+  ctx->has_override = policy != NULL;
+  if (policy)
+    ctx->policy_override = *policy;
+}
+
+float *
+nn_context_input (NnContext *ctx)
+{
+  return ctx->out[0];
+}
+
+float *
+nn_context_output (NnContext *ctx,
+                   int        node)
+{
+  NN_ASSERT (node >= 0 && node < ctx->graph->n_nodes);
+  return ctx->out[node];
+}
+
+float *
+nn_context_grad (NnContext *ctx,
+                 int        node)
+{
+  NN_ASSERT (node >= 0 && node < ctx->graph->n_nodes);
+  return ctx->grad[node];
+}
+
+float *
+nn_context_param_grads (NnContext *ctx)
+{
+  return ctx->param_grads;
+}
+
+void
+nn_context_zero_param_grads (NnContext *ctx)
+{
+  if (ctx->param_grads)
+    memset (ctx->param_grads, 0, sizeof (float) * ctx->graph->n_data);
+}
+
+static const float *
+param_ptr (const NnGraph *graph,
+           int            node,
+           NnParamRole    role)
+{
+  int p = nn_graph_node_param (graph, node, role);
+  return p >= 0 ? graph->data + graph->params[p].offset : NULL;
+}
+
+static void
+forward_node (NnContext *ctx,
+              int        i)
+{
+  NnGraph *graph = ctx->graph;
+  const NnNode *node = &graph->nodes[i];
+  const int B = ctx->batch;
+  float *out = ctx->out[i];
+  const float *in = node->n_inputs > 0 ? ctx->out[node->inputs[0]] : NULL;
+  const NnShape is = node->n_inputs > 0 ? graph->nodes[node->inputs[0]].shape : node->shape;
+  const size_t n = nn_shape_size (node->shape) * (size_t) B;
+
+  switch (node->op)
+    {
+    case NN_OP_INPUT:
+      break;
+    case NN_OP_CONV2D:
+      {
+        NnConvGeom g = conv_geom (graph, node, B);
+        nn_conv2d_forward (out, ctx->scratch, in, param_ptr (graph, i, NN_PARAM_WEIGHT),
+                           param_ptr (graph, i, NN_PARAM_BIAS), &g);
+        break;
+      }
+    case NN_OP_LINEAR:
+      nn_linear_forward (out, in, param_ptr (graph, i, NN_PARAM_WEIGHT),
+                         param_ptr (graph, i, NN_PARAM_BIAS), B, (int) nn_shape_size (is),
+                         node->shape.c);
+      break;
+    case NN_OP_BATCHNORM:
+      {
+        const NnNormAttrs *a = &node->attrs.norm;
+        int pm = nn_graph_node_param (graph, i, NN_PARAM_RUNNING_MEAN);
+        int pv = nn_graph_node_param (graph, i, NN_PARAM_RUNNING_VAR);
+        float *rm = graph->data + graph->params[pm].offset;
+        float *rv = graph->data + graph->params[pv].offset;
+        int C = node->shape.c, HW = node->shape.h * node->shape.w;
+        if (ctx->training)
+          nn_batchnorm_forward_train (out, ctx->stats[i], ctx->stats[i] + C, rm, rv, in,
+                                      param_ptr (graph, i, NN_PARAM_WEIGHT),
+                                      param_ptr (graph, i, NN_PARAM_BIAS), B, C, HW, a->eps,
+                                      a->momentum);
+        else
+          nn_batchnorm_forward_eval (out, in, param_ptr (graph, i, NN_PARAM_WEIGHT),
+                                     param_ptr (graph, i, NN_PARAM_BIAS), rm, rv, B, C, HW,
+                                     a->eps);
+        break;
+      }
+    case NN_OP_INSTANCENORM:
+      {
+        int C = node->shape.c, HW = node->shape.h * node->shape.w;
+        nn_instancenorm_forward (out, ctx->stats[i], ctx->stats[i] + (size_t) B * C, in,
+                                 param_ptr (graph, i, NN_PARAM_WEIGHT),
+                                 param_ptr (graph, i, NN_PARAM_BIAS), B, C, HW,
+                                 node->attrs.norm.eps);
+        break;
+      }
+    case NN_OP_ACTIVATION:
+      nn_activation_forward (out, in, n, &node->attrs.act);
+      break;
+    case NN_OP_MAXPOOL:
+      nn_maxpool_forward (out, ctx->argmax[i], in, &node->attrs.pool, B, is.c, is.h, is.w,
+                          node->shape.h, node->shape.w);
+      break;
+    case NN_OP_AVGPOOL:
+      nn_avgpool_forward (out, in, &node->attrs.pool, B, is.c, is.h, is.w, node->shape.h,
+                          node->shape.w);
+      break;
+    case NN_OP_GLOBAL_AVGPOOL:
+      nn_global_avgpool_forward (out, in, B, is.c, is.h * is.w);
+      break;
+    case NN_OP_ADD:
+      nn_add_forward (out, in, ctx->out[node->inputs[1]], n);
+      break;
+    case NN_OP_MUL:
+      nn_mul_forward (out, in, ctx->out[node->inputs[1]], n);
+      break;
+    case NN_OP_CONCAT:
+      {
+        const float *ins[NN_MAX_INPUTS];
+        int channels[NN_MAX_INPUTS];
+        for (int k = 0; k < node->n_inputs; k++)
+          {
+            ins[k] = ctx->out[node->inputs[k]];
+            channels[k] = graph->nodes[node->inputs[k]].shape.c;
+          }
+        nn_concat_forward (out, ins, channels, node->n_inputs, B, node->shape.h * node->shape.w);
+        break;
+      }
+    case NN_OP_FLATTEN:
+      memcpy (out, in, sizeof (float) * n);
+      break;
+    case NN_OP_SOFTMAX:
+      nn_softmax_forward (out, in, B, (int) nn_shape_size (node->shape));
+      break;
+    case NN_OP_DROPOUT:
+      if (ctx->training && node->attrs.dropout.p > 0.0f)
+        nn_dropout_forward (out, ctx->mask[i], in, n, node->attrs.dropout.p, &ctx->rng);
+      else
+        memcpy (out, in, sizeof (float) * n);
+      break;
+    case NN_OP_COUNT_:
+    default:
+      NN_ASSERT (!"unknown op");
+    }
+}
+
+void
+nn_context_forward (NnContext *ctx,
+                    int        last)
+{
+  if (last < 0)
+    last = ctx->graph->n_nodes - 1;
+  NN_ASSERT (last < ctx->graph->n_nodes);
+  for (int i = 1; i <= last; i++)
+    forward_node (ctx, i);
+}
+
+static float *
+param_grad_ptr (NnContext *ctx,
+                int        node,
+                NnParamRole role,
+                bool       want_params)
+{
+  if (!want_params || ctx->param_grads == NULL)
+    return NULL;
+  int p = nn_graph_node_param (ctx->graph, node, role);
+  if (p < 0 || !ctx->graph->params[p].trainable)
+    return NULL;
+  return ctx->param_grads + ctx->graph->params[p].offset;
+}
+
+static bool
+has_trainable (const NnGraph *graph,
+               int            node)
+{
+  const NnNode *n = &graph->nodes[node];
+  for (int k = 0; k < n->n_params; k++)
+    if (graph->params[n->params[k]].trainable)
+      return true;
+  return false;
+}
+
+static void
+backward_node (NnContext *ctx,
+               int        i,
+               bool       want_params)
+{
+  NnGraph *graph = ctx->graph;
+  const NnNode *node = &graph->nodes[i];
+  const int B = ctx->batch;
+  const float *dout = ctx->grad[i];
+  const float *out = ctx->out[i];
+  const int i0 = node->n_inputs > 0 ? node->inputs[0] : 0;
+  float *din = node->n_inputs > 0 && ctx->want[i0] ? ctx->grad[i0] : NULL;
+  const float *in = node->n_inputs > 0 ? ctx->out[i0] : NULL;
+  const NnShape is = node->n_inputs > 0 ? graph->nodes[i0].shape : node->shape;
+  const size_t n = nn_shape_size (node->shape) * (size_t) B;
+
+  switch (node->op)
+    {
+    case NN_OP_INPUT:
+      break;
+    case NN_OP_CONV2D:
+      {
+        NnConvGeom g = conv_geom (graph, node, B);
+        float *dw = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params);
+        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params);
+        if (din || dw || db)
+          nn_conv2d_backward (din, dw, db, ctx->scratch, dout, in,
+                              param_ptr (graph, i, NN_PARAM_WEIGHT), &g);
+        break;
+      }
+    case NN_OP_LINEAR:
+      {
+        float *dw = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params);
+        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params);
+        if (din || dw || db)
+          nn_linear_backward (din, dw, db, dout, in, param_ptr (graph, i, NN_PARAM_WEIGHT), B,
+                              (int) nn_shape_size (is), node->shape.c);
+        break;
+      }
+    case NN_OP_BATCHNORM:
+      {
+        const NnNormAttrs *a = &node->attrs.norm;
+        int C = node->shape.c, HW = node->shape.h * node->shape.w;
+        float *dg = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params);
+        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params);
+        const float *gamma = param_ptr (graph, i, NN_PARAM_WEIGHT);
+        if (!(din || dg || db))
+          break;
+        if (ctx->training)
+          nn_batchnorm_backward_train (din, dg, db, dout, in, gamma, ctx->stats[i],
+                                       ctx->stats[i] + C, B, C, HW);
+        else
+          nn_batchnorm_backward_eval (din, dg, db, dout, in, gamma,
+                                      param_ptr (graph, i, NN_PARAM_RUNNING_MEAN),
+                                      param_ptr (graph, i, NN_PARAM_RUNNING_VAR), B, C, HW,
+                                      a->eps);
+        break;
+      }
+    case NN_OP_INSTANCENORM:
+      {
+        int C = node->shape.c, HW = node->shape.h * node->shape.w;
+        float *dg = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params);
+        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params);
+        if (din || dg || db)
+          nn_instancenorm_backward (din, dg, db, dout, in, param_ptr (graph, i, NN_PARAM_WEIGHT),
+                                    ctx->stats[i], ctx->stats[i] + (size_t) B * C, B, C, HW);
+        break;
+      }
+    case NN_OP_ACTIVATION:
+      if (din)
+        {
+          const NnActAttrs *a = &node->attrs.act;
+          const NnGradPolicy *policy = ctx->has_override && a->kind == NN_ACT_RELU
+                                       ? &ctx->policy_override : &a->policy;
+          nn_activation_backward (din, dout, in, out, n, a, policy);
+        }
+      break;
+    case NN_OP_MAXPOOL:
+      if (din)
+        nn_maxpool_backward (din, dout, ctx->argmax[i], B, is.c, is.h, is.w, node->shape.h,
+                             node->shape.w);
+      break;
+    case NN_OP_AVGPOOL:
+      if (din)
+        nn_avgpool_backward (din, dout, &node->attrs.pool, B, is.c, is.h, is.w, node->shape.h,
+                             node->shape.w);
+      break;
+    case NN_OP_GLOBAL_AVGPOOL:
+      if (din)
+        nn_global_avgpool_backward (din, dout, B, is.c, is.h * is.w);
+      break;
+    case NN_OP_ADD:
+      {
+        int i1 = node->inputs[1];
+        nn_add_backward (din, ctx->want[i1] ? ctx->grad[i1] : NULL, dout, n);
+        break;
+      }
+    case NN_OP_MUL:
+      {
+        int i1 = node->inputs[1];
+        nn_mul_backward (din, ctx->want[i1] ? ctx->grad[i1] : NULL, dout, in, ctx->out[i1], n);
+        break;
+      }
+    case NN_OP_CONCAT:
+      {
+        float *dins[NN_MAX_INPUTS];
+        int channels[NN_MAX_INPUTS];
+        for (int k = 0; k < node->n_inputs; k++)
+          {
+            int j = node->inputs[k];
+            dins[k] = ctx->want[j] ? ctx->grad[j] : NULL;
+            channels[k] = graph->nodes[j].shape.c;
+          }
+        nn_concat_backward (dins, dout, channels, node->n_inputs, B,
+                            node->shape.h * node->shape.w);
+        break;
+      }
+    case NN_OP_FLATTEN:
+      if (din)
+        nn_add_backward (din, NULL, dout, n);
+      break;
+    case NN_OP_SOFTMAX:
+      if (din)
+        nn_softmax_backward (din, dout, out, B, (int) nn_shape_size (node->shape));
+      break;
+    case NN_OP_DROPOUT:
+      if (din)
+        {
+          if (ctx->training && node->attrs.dropout.p > 0.0f)
+            nn_dropout_backward (din, dout, ctx->mask[i], n, node->attrs.dropout.p);
+          else
+            nn_add_backward (din, NULL, dout, n);
+        }
+      break;
+    case NN_OP_COUNT_:
+    default:
+      NN_ASSERT (!"unknown op");
+    }
+}
+
+void
+nn_context_backward (NnContext *ctx,
+                     int        seed,
+                     unsigned   what,
+                     int        stop)
+{
+  NnGraph *graph = ctx->graph;
+  NN_ASSERT (ctx->flags & NN_CONTEXT_BACKWARD);
+  NN_ASSERT (seed >= 0 && seed < graph->n_nodes);
+  NN_ASSERT (stop < 0 || stop <= seed);
+  NN_ASSERT (!(what & NN_BACKWARD_PARAMS) || ctx->param_grads != NULL);
+
+  /* reach: the node feeds the seed. want: its output gradient is needed, because it lies on a
+   * path from something asked for (the stop node, a trainable node, the input) to the seed. */
+  memset (ctx->reach, 0, (size_t) graph->n_nodes);
+  ctx->reach[seed] = 1;
+  for (int i = seed; i >= 0; i--)
+    if (ctx->reach[i])
+      for (int k = 0; k < graph->nodes[i].n_inputs; k++)
+        ctx->reach[graph->nodes[i].inputs[k]] = 1;
+  bool want_params = (what & NN_BACKWARD_PARAMS) != 0;
+  for (int i = 0; i <= seed; i++)
+    {
+      bool w = false;
+      if (ctx->reach[i] && (stop < 0 || i >= stop))
+        {
+          w = i == stop || (i == 0 && (what & NN_BACKWARD_INPUT))
+              || (want_params && has_trainable (graph, i));
+          for (int k = 0; k < graph->nodes[i].n_inputs && !w; k++)
+            w = ctx->want[graph->nodes[i].inputs[k]];
+        }
+      ctx->want[i] = w;
+    }
+  for (int i = seed + 1; i < graph->n_nodes; i++)
+    ctx->want[i] = 0;
+  ctx->want[seed] = 1;
+
+  for (int i = 0; i < seed; i++)
+    if (ctx->want[i])
+      memset (ctx->grad[i], 0,
+              sizeof (float) * nn_shape_size (graph->nodes[i].shape) * (size_t) ctx->batch);
+
+  for (int i = seed; i > 0; i--)
+    if (ctx->want[i] && i != stop)
+      backward_node (ctx, i, want_params);
+}

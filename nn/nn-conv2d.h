@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* 2-D convolution (cross-correlation, as in PyTorch) with stride, asymmetric padding,
+ * dilation and groups. The fast path is im2col + OpenBLAS sgemm, with direct loops for
+ * depthwise convolution; the naive twins are the reference the tests compare against. */
+#pragma once
+
+#include <stddef.h>
+
+/* Sizes, documented once: B batch, C input channels, H W input size, OC output channels,
+ * KH KW kernel, SH SW stride, PT PL PB PR padding (top, left, bottom, right), DH DW dilation,
+ * G groups, OH OW output size. */
+typedef struct
+{
+  int B, C, H, W;
+  int OC, KH, KW;
+  int SH, SW;
+  int PT, PL, PB, PR;
+  int DH, DW;
+  int G;
+  int OH, OW;
+} NnConvGeom;
+
+/* Floats of scratch the fast kernels need (im2col buffer); the same for forward and backward. */
+size_t nn_conv2d_scratch_size (const NnConvGeom *g);
+
+/* out (B,OC,OH,OW) = conv(inp (B,C,H,W), weight (OC,C/G,KH,KW)) + bias (OC) (bias may be NULL).
+ * `scratch` holds nn_conv2d_scratch_size floats. */
+void nn_conv2d_forward (float            *out,
+                        float            *scratch,
+                        const float      *inp,
+                        const float      *weight,
+                        const float      *bias,
+                        const NnConvGeom *g);
+
+/* Accumulates dinp (B,C,H,W), dweight (OC,C/G,KH,KW), dbias (OC); each may be NULL when not
+ * wanted. */
+void nn_conv2d_backward (float            *dinp,
+                         float            *dweight,
+                         float            *dbias,
+                         float            *scratch,
+                         const float      *dout,
+                         const float      *inp,
+                         const float      *weight,
+                         const NnConvGeom *g);
+
+void nn_conv2d_forward_naive (float            *out,
+                              const float      *inp,
+                              const float      *weight,
+                              const float      *bias,
+                              const NnConvGeom *g);
+
+void nn_conv2d_backward_naive (float            *dinp,
+                               float            *dweight,
+                               float            *dbias,
+                               const float      *dout,
+                               const float      *inp,
+                               const float      *weight,
+                               const NnConvGeom *g);

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* An explicit, seeded random number generator (xoshiro128+ seeded by splitmix64); no global
+ * state anywhere in nn/. */
+#pragma once
+
+#include <stdint.h>
+
+typedef struct
+{
+  uint32_t s[4];
+  int      has_spare;
+  float    spare;
+} NnRng;
+
+void     nn_rng_init (NnRng   *rng,
+                      uint64_t seed);
+uint32_t nn_rng_u32 (NnRng *rng);
+/* Uniform in [0, 1). */
+float    nn_rng_uniform (NnRng *rng);
+/* Uniform integer in [0, n). */
+uint32_t nn_rng_below (NnRng   *rng,
+                       uint32_t n);
+/* Standard normal (Box-Muller). */
+float    nn_rng_normal (NnRng *rng);
+void     nn_rng_shuffle (NnRng *rng,
+                         int   *items,
+                         int    n);
