@@ -36,7 +36,17 @@ nn_error_prefix (NnError    *err,
   vsnprintf (prefix, sizeof prefix, format, ap);
   va_end (ap);
   memcpy (old, err->message, sizeof old);
-  snprintf (err->message, sizeof err->message, "%s: %s", prefix, old);
+  size_t lp = strnlen (prefix, sizeof prefix);
+  size_t lo = strnlen (old, sizeof old - 1);
+  size_t cap = sizeof err->message - 1;
+  size_t n = 0;
+  for (size_t i = 0; i < lp && n < cap; i++)
+    err->message[n++] = prefix[i];
+  for (size_t i = 0; i < 2 && n < cap; i++)
+    err->message[n++] = ": "[i];
+  for (size_t i = 0; i < lo && n < cap; i++)
+    err->message[n++] = old[i];
+  err->message[n] = '\0';
 }
 
 void
