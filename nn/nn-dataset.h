@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Labelled image sets in memory: Fashion-MNIST (IDX, gzip), image folders root/<class>/*, and
- * seeded per-class subsets. Pixels are stored raw in [0, 1]; normalization belongs to the
+/* Labelled image sets in memory: Fashion-MNIST (IDX, gzip), image folders root/<class>/<image>,
+ * and seeded per-class subsets. Pixels are stored raw in [0, 1]; normalization belongs to the
  * model. */
 #pragma once
 
@@ -38,8 +38,8 @@ NnDataset *nn_dataset_load_idx (const char *images_path,
 NnDataset *nn_dataset_load_fashion_mnist (const char *dir,
                                           bool        train,
                                           NnError    *err);
-/* root/<class>/*.{png,jpg,jpeg}; classes sorted by name; every image converted to c channels
- * and fitted to h x w (c, h, w <= 0: taken from the first image). */
+/* root/<class>/<name>.{png,jpg,jpeg}; classes sorted by name; every image converted to c
+ * channels and fitted to h x w (c, h, w <= 0: taken from the first image). */
 NnDataset *nn_dataset_load_folder (const char *root,
                                    int         c,
                                    int         h,

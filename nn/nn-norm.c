@@ -1,2 +1,307 @@
 /* SPDX-License-Identifier: MIT */
-/* Placeholder until written. */
+/* Batch normalization (train and eval) and instance normalization, with PyTorch's semantics:
+ * biased variance to normalize, unbiased variance for the running estimate. */
+#include "nn-norm.h"
+
+#include <math.h>
+#include <stddef.h>
+
+#include "nn-error.h"
+
+/* Mean and biased variance of n values spread over `planes` planes of `HW` floats, `stride`
+ * floats apart (stride C*HW walks one channel across the batch). Two passes, accumulated in
+ * double, so the variance does not lose digits when the mean is large. */
+static void
+plane_stats (double      *mean,
+             double      *var,
+             const float *x,
+             int          planes,
+             size_t       stride,
+             int          HW)
+{
+  double sum = 0.0;
+  for (int b = 0; b < planes; b++)
+    {
+      const float *p = x + (size_t) b * stride;
+      for (int k = 0; k < HW; k++)
+        sum += (double) p[k];
+    }
+  double n = (double) planes * (double) HW;
+  double m = sum / n;
+  double sq = 0.0;
+  for (int b = 0; b < planes; b++)
+    {
+      const float *p = x + (size_t) b * stride;
+      for (int k = 0; k < HW; k++)
+        {
+          double d = (double) p[k] - m;
+          sq += d * d;
+        }
+    }
+  *mean = m;
+  *var = sq / n;
+}
+
+/* out = (x - mean) * invstd * gamma + beta over `planes` planes, i.e. out = x * scale + shift. */
+static void
+plane_affine (float       *out,
+              const float *x,
+              int          planes,
+              size_t       stride,
+              int          HW,
+              float        scale,
+              float        shift)
+{
+  for (int b = 0; b < planes; b++)
+    {
+      const float *p = x + (size_t) b * stride;
+      float *o = out + (size_t) b * stride;
+      for (int k = 0; k < HW; k++)
+        o[k] = p[k] * scale + shift;
+    }
+}
+
+/* The backward pass of normalizing with the statistics of the same values. With
+ * xhat = (x - mean) invstd, y = gamma xhat + beta and n values per group:
+ *   dbeta  = sum dy,   dgamma = sum dy xhat,
+ *   dx     = gamma invstd / n * (n dy - sum dy - xhat sum dy xhat). */
+static void
+plane_backward (float       *dinp,
+                float       *dgamma,
+                float       *dbeta,
+                const float *dout,
+                const float *inp,
+                float        gamma,
+                float        mean,
+                float        invstd,
+                int          planes,
+                size_t       stride,
+                int          HW)
+{
+  double sum_dy = 0.0, sum_dy_xhat = 0.0;
+  for (int b = 0; b < planes; b++)
+    {
+      const float *dy = dout + (size_t) b * stride;
+      const float *x = inp + (size_t) b * stride;
+      for (int k = 0; k < HW; k++)
+        {
+          sum_dy += (double) dy[k];
+          sum_dy_xhat += (double) dy[k] * (double) ((x[k] - mean) * invstd);
+        }
+    }
+  if (dbeta)
+    *dbeta += (float) sum_dy;
+  if (dgamma)
+    *dgamma += (float) sum_dy_xhat;
+  if (dinp == NULL)
+    return;
+  double n = (double) planes * (double) HW;
+  float mean_dy = (float) (sum_dy / n);
+  float mean_dy_xhat = (float) (sum_dy_xhat / n);
+  float scale = gamma * invstd;
+  for (int b = 0; b < planes; b++)
+    {
+      const float *dy = dout + (size_t) b * stride;
+      const float *x = inp + (size_t) b * stride;
+      float *dx = dinp + (size_t) b * stride;
+      for (int k = 0; k < HW; k++)
+        {
+          float xhat = (x[k] - mean) * invstd;
+          dx[k] += scale * (dy[k] - mean_dy - xhat * mean_dy_xhat);
+        }
+    }
+}
+
+void
+nn_batchnorm_forward_train (float       *out,
+                            float       *save_mean,
+                            float       *save_invstd,
+                            float       *running_mean,
+                            float       *running_var,
+                            const float *inp,
+                            const float *gamma,
+                            const float *beta,
+                            int          B,
+                            int          C,
+                            int          HW,
+                            float        eps,
+                            float        momentum)
+{
+  NN_ASSERT (out && save_mean && save_invstd && running_mean && running_var && inp);
+  NN_ASSERT (B > 0 && C > 0 && HW > 0 && eps > 0.0f);
+  const size_t stride = (size_t) C * (size_t) HW;
+  const double n = (double) B * (double) HW;
+  /* PyTorch refuses one value per channel in training; we keep the biased variance then
+   * (zero) instead of dividing by zero. */
+  const double bessel = n > 1.0 ? n / (n - 1.0) : 1.0;
+  for (int c = 0; c < C; c++)
+    {
+      const float *x = inp + (size_t) c * HW;
+      double mean, var;
+      plane_stats (&mean, &var, x, B, stride, HW);
+      float invstd = (float) (1.0 / sqrt (var + (double) eps));
+      float g = gamma ? gamma[c] : 1.0f;
+      float bt = beta ? beta[c] : 0.0f;
+      float scale = g * invstd;
+      plane_affine (out + (size_t) c * HW, x, B, stride, HW, scale,
+                    bt - (float) mean * scale);
+      save_mean[c] = (float) mean;
+      save_invstd[c] = invstd;
+      running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * (float) mean;
+      running_var[c] = (1.0f - momentum) * running_var[c] + momentum * (float) (var * bessel);
+    }
+}
+
+void
+nn_batchnorm_forward_eval (float       *out,
+                           const float *inp,
+                           const float *gamma,
+                           const float *beta,
+                           const float *running_mean,
+                           const float *running_var,
+                           int          B,
+                           int          C,
+                           int          HW,
+                           float        eps)
+{
+  NN_ASSERT (out && inp && running_mean && running_var);
+  NN_ASSERT (B > 0 && C > 0 && HW > 0 && eps > 0.0f);
+  const size_t stride = (size_t) C * (size_t) HW;
+  for (int c = 0; c < C; c++)
+    {
+      float invstd = 1.0f / sqrtf (running_var[c] + eps);
+      float scale = (gamma ? gamma[c] : 1.0f) * invstd;
+      float shift = (beta ? beta[c] : 0.0f) - running_mean[c] * scale;
+      plane_affine (out + (size_t) c * HW, inp + (size_t) c * HW, B, stride, HW, scale, shift);
+    }
+}
+
+void
+nn_batchnorm_backward_train (float       *dinp,
+                             float       *dgamma,
+                             float       *dbeta,
+                             const float *dout,
+                             const float *inp,
+                             const float *gamma,
+                             const float *save_mean,
+                             const float *save_invstd,
+                             int          B,
+                             int          C,
+                             int          HW)
+{
+  NN_ASSERT (dout && inp && save_mean && save_invstd);
+  NN_ASSERT (B > 0 && C > 0 && HW > 0);
+  const size_t stride = (size_t) C * (size_t) HW;
+  for (int c = 0; c < C; c++)
+    {
+      size_t off = (size_t) c * HW;
+      plane_backward (dinp ? dinp + off : NULL, dgamma ? dgamma + c : NULL,
+                      dbeta ? dbeta + c : NULL, dout + off, inp + off,
+                      gamma ? gamma[c] : 1.0f, save_mean[c], save_invstd[c], B, stride, HW);
+    }
+}
+
+void
+nn_batchnorm_backward_eval (float       *dinp,
+                            float       *dgamma,
+                            float       *dbeta,
+                            const float *dout,
+                            const float *inp,
+                            const float *gamma,
+                            const float *running_mean,
+                            const float *running_var,
+                            int          B,
+                            int          C,
+                            int          HW,
+                            float        eps)
+{
+  NN_ASSERT (dout && inp && running_mean && running_var);
+  NN_ASSERT (B > 0 && C > 0 && HW > 0 && eps > 0.0f);
+  /* y = gamma (x - rm) invstd + beta with constant statistics: dx = gamma invstd dy,
+   * dgamma = sum dy (x - rm) invstd, dbeta = sum dy. */
+  const size_t stride = (size_t) C * (size_t) HW;
+  for (int c = 0; c < C; c++)
+    {
+      float invstd = 1.0f / sqrtf (running_var[c] + eps);
+      float scale = (gamma ? gamma[c] : 1.0f) * invstd;
+      float rm = running_mean[c];
+      double sum_dy = 0.0, sum_dy_xhat = 0.0;
+      for (int b = 0; b < B; b++)
+        {
+          size_t off = (size_t) b * stride + (size_t) c * HW;
+          const float *dy = dout + off;
+          const float *x = inp + off;
+          for (int k = 0; k < HW; k++)
+            {
+              sum_dy += (double) dy[k];
+              sum_dy_xhat += (double) (dy[k] * (x[k] - rm) * invstd);
+            }
+          if (dinp)
+            {
+              float *dx = dinp + off;
+              for (int k = 0; k < HW; k++)
+                dx[k] += scale * dy[k];
+            }
+        }
+      if (dgamma)
+        dgamma[c] += (float) sum_dy_xhat;
+      if (dbeta)
+        dbeta[c] += (float) sum_dy;
+    }
+}
+
+void
+nn_instancenorm_forward (float       *out,
+                         float       *save_mean,
+                         float       *save_invstd,
+                         const float *inp,
+                         const float *gamma,
+                         const float *beta,
+                         int          B,
+                         int          C,
+                         int          HW,
+                         float        eps)
+{
+  NN_ASSERT (out && save_mean && save_invstd && inp);
+  NN_ASSERT (B > 0 && C > 0 && HW > 0 && eps > 0.0f);
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < C; c++)
+      {
+        size_t bc = (size_t) b * C + (size_t) c;
+        const float *x = inp + bc * HW;
+        double mean, var;
+        plane_stats (&mean, &var, x, 1, 0, HW);
+        float invstd = (float) (1.0 / sqrt (var + (double) eps));
+        float scale = (gamma ? gamma[c] : 1.0f) * invstd;
+        float shift = (beta ? beta[c] : 0.0f) - (float) mean * scale;
+        plane_affine (out + bc * HW, x, 1, 0, HW, scale, shift);
+        save_mean[bc] = (float) mean;
+        save_invstd[bc] = invstd;
+      }
+}
+
+void
+nn_instancenorm_backward (float       *dinp,
+                          float       *dgamma,
+                          float       *dbeta,
+                          const float *dout,
+                          const float *inp,
+                          const float *gamma,
+                          const float *save_mean,
+                          const float *save_invstd,
+                          int          B,
+                          int          C,
+                          int          HW)
+{
+  NN_ASSERT (dout && inp && save_mean && save_invstd);
+  NN_ASSERT (B > 0 && C > 0 && HW > 0);
+  for (int b = 0; b < B; b++)
+    for (int c = 0; c < C; c++)
+      {
+        size_t bc = (size_t) b * C + (size_t) c;
+        size_t off = bc * HW;
+        plane_backward (dinp ? dinp + off : NULL, dgamma ? dgamma + c : NULL,
+                        dbeta ? dbeta + c : NULL, dout + off, inp + off,
+                        gamma ? gamma[c] : 1.0f, save_mean[bc], save_invstd[bc], 1, 0, HW);
+      }
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* Activations: forward values, exact backward against finite differences, and the derivative
+ * every gradient policy prescribes at hand-picked points. */
+#include <glib.h>
+#include <math.h>
+
+#include "nn.h"
+
+static NnActAttrs
+act_attrs (NnActKind kind,
+           float     slope)
+{
+  return (NnActAttrs) { .kind = kind, .slope = slope, .policy = { NN_GRAD_EXACT, 0.0f } };
+}
+
+static void
+test_forward (void)
+{
+  const float x[5] = { -2.0f, -0.5f, 0.0f, 0.5f, 3.0f };
+  float y[5];
+
+  NnActAttrs relu = act_attrs (NN_ACT_RELU, 0.0f);
+  nn_activation_forward (y, x, 5, &relu);
+  const float want_relu[5] = { 0.0f, 0.0f, 0.0f, 0.5f, 3.0f };
+  for (int i = 0; i < 5; i++)
+    g_assert_cmpfloat (y[i], ==, want_relu[i]);
+
+  NnActAttrs leaky = act_attrs (NN_ACT_RELU, 0.1f);
+  nn_activation_forward (y, x, 5, &leaky);
+  const float want_leaky[5] = { -0.2f, -0.05f, 0.0f, 0.5f, 3.0f };
+  for (int i = 0; i < 5; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], want_leaky[i], 1e-7);
+
+  NnActAttrs sig = act_attrs (NN_ACT_SIGMOID, 0.0f);
+  nn_activation_forward (y, x, 5, &sig);
+  for (int i = 0; i < 5; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], 1.0 / (1.0 + exp (-(double) x[i])), 1e-7);
+  g_assert_cmpfloat (y[2], ==, 0.5f);
+
+  NnActAttrs th = act_attrs (NN_ACT_TANH, 0.0f);
+  nn_activation_forward (y, x, 5, &th);
+  for (int i = 0; i < 5; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], tanh ((double) x[i]), 1e-7);
+
+  /* Extreme inputs stay finite. */
+  const float big[2] = { -1000.0f, 1000.0f };
+  nn_activation_forward (y, big, 2, &sig);
+  g_assert_cmpfloat (y[0], ==, 0.0f);
+  g_assert_cmpfloat (y[1], ==, 1.0f);
+}
+
+/* Exact backward of each activation against central differences of sum w * act (x), with
+ * inputs kept at least 0.05 away from the ReLU kink. */
+static void
+check_exact_fd (NnActKind kind,
+                float     slope,
+                uint64_t  seed)
+{
+  enum { N = 97 };
+  float x[N], w[N], y[N], out[N], dx[N];
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  for (int i = 0; i < N; i++)
+    {
+      float v = 6.0f * nn_rng_uniform (&rng) - 3.0f;
+      x[i] = fabsf (v) < 0.05f ? v + copysignf (0.1f, v) : v;
+      w[i] = 2.0f * nn_rng_uniform (&rng) - 1.0f;
+      dx[i] = 0.5f;
+    }
+  NnActAttrs attrs = act_attrs (kind, slope);
+  const NnGradPolicy exact = { NN_GRAD_EXACT, 0.0f };
+  nn_activation_forward (out, x, N, &attrs);
+  nn_activation_backward (dx, w, x, out, N, &attrs, &exact);
+  const float h = 1e-2f;
+  for (int i = 0; i < N; i++)
+    {
+      float save = x[i];
+      double lp = 0.0, lm = 0.0;
+      x[i] = save + h;
+      float xp = x[i];
+      nn_activation_forward (y, x, N, &attrs);
+      for (int j = 0; j < N; j++)
+        lp += (double) w[j] * (double) y[j];
+      x[i] = save - h;
+      float xm = x[i];
+      nn_activation_forward (y, x, N, &attrs);
+      for (int j = 0; j < N; j++)
+        lm += (double) w[j] * (double) y[j];
+      x[i] = save;
+      double num = (lp - lm) / ((double) xp - (double) xm);
+      /* dx started at 0.5: the backward pass accumulates. */
+      double ana = (double) dx[i] - 0.5;
+      g_assert_cmpfloat_with_epsilon (ana, num, 2e-3 + 1e-2 * fabs (num));
+    }
+}
+
+static void
+test_backward_fd (void)
+{
+  check_exact_fd (NN_ACT_RELU, 0.0f, 1);
+  check_exact_fd (NN_ACT_RELU, 0.2f, 2);
+  check_exact_fd (NN_ACT_SIGMOID, 0.0f, 3);
+  check_exact_fd (NN_ACT_TANH, 0.0f, 4);
+}
+
+static float
+policy_grad (NnGradKind kind,
+             float      beta,
+             float      x,
+             float      dy,
+             float      slope)
+{
+  const NnGradPolicy p = { kind, beta };
+  return nn_relu_policy_grad (x, dy, slope, &p);
+}
+
+static void
+test_policy_points (void)
+{
+  /* Exact: 1 for x > 0, the forward slope otherwise (0 at the kink, as in PyTorch). */
+  g_assert_cmpfloat (policy_grad (NN_GRAD_EXACT, 0.0f, 2.0f, 1.0f, 0.0f), ==, 1.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_EXACT, 0.0f, -1.0f, 1.0f, 0.0f), ==, 0.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_EXACT, 0.0f, 0.0f, 1.0f, 0.0f), ==, 0.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_EXACT, 0.0f, -1.0f, 1.0f, 0.1f), ==, 0.1f);
+
+  /* ProxyGrad: slope beta below zero whatever the forward slope. */
+  g_assert_cmpfloat (policy_grad (NN_GRAD_PROXY, 0.3f, -1.0f, 1.0f, 0.0f), ==, 0.3f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_PROXY, 0.3f, -1.0f, -4.0f, 0.1f), ==, 0.3f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_PROXY, 0.3f, 2.0f, 1.0f, 0.0f), ==, 1.0f);
+
+  /* SUGAR B-SiLU: s(x) + (x + 1.67) s(x) (1 - s(x)); at 0: 0.5 + 1.67 / 4. */
+  g_assert_cmpfloat_with_epsilon (policy_grad (NN_GRAD_SUGAR_BSILU, 0.0f, 0.0f, 1.0f, 0.0f),
+                                  0.5 + 1.67 * 0.25, 1e-6);
+  /* At x = -1.67 the second term vanishes: s(-1.67). */
+  g_assert_cmpfloat_with_epsilon (policy_grad (NN_GRAD_SUGAR_BSILU, 0.0f, -1.67f, 1.0f, 0.0f),
+                                  1.0 / (1.0 + exp (1.67)), 1e-6);
+  /* It is the derivative of (x + a) s(x) - a/2, checked by differences at several points. */
+  for (double x = -4.0; x <= 4.0; x += 0.75)
+    {
+      double h = 1e-4;
+      double fp = (x + h + 1.67) / (1.0 + exp (-(x + h))) - 0.835;
+      double fm = (x - h + 1.67) / (1.0 + exp (-(x - h))) - 0.835;
+      g_assert_cmpfloat_with_epsilon (policy_grad (NN_GRAD_SUGAR_BSILU, 0.0f, (float) x, 1.0f,
+                                                   0.0f), (fp - fm) / (2 * h), 1e-5);
+    }
+
+  /* SUGAR NeLU with a = 0.01: 1 for x > 0, 2 a x / (1 + x^2)^2 otherwise. */
+  g_assert_cmpfloat (policy_grad (NN_GRAD_SUGAR_NELU, 0.01f, 0.5f, 1.0f, 0.0f), ==, 1.0f);
+  g_assert_cmpfloat_with_epsilon (policy_grad (NN_GRAD_SUGAR_NELU, 0.01f, -1.0f, 1.0f, 0.0f),
+                                  -0.005, 1e-8);
+  g_assert_cmpfloat_with_epsilon (policy_grad (NN_GRAD_SUGAR_NELU, 0.5f, -2.0f, 1.0f, 0.0f),
+                                  2.0 * 0.5 * -2.0 / 25.0, 1e-7);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_SUGAR_NELU, 0.01f, 0.0f, 1.0f, 0.0f), ==, 0.0f);
+  /* ... the derivative of -a / (1 + x^2). */
+  for (double x = -3.0; x < 0.0; x += 0.5)
+    {
+      double h = 1e-4, a = 0.2;
+      double num = (-a / (1 + (x + h) * (x + h)) + a / (1 + (x - h) * (x - h))) / (2 * h);
+      g_assert_cmpfloat_with_epsilon (policy_grad (NN_GRAD_SUGAR_NELU, 0.2f, (float) x, 1.0f,
+                                                   0.0f), num, 1e-6);
+    }
+
+  /* Identity warm-up. */
+  g_assert_cmpfloat (policy_grad (NN_GRAD_IDENTITY, 0.0f, -3.0f, -1.0f, 0.0f), ==, 1.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_IDENTITY, 0.0f, 3.0f, 1.0f, 0.0f), ==, 1.0f);
+
+  /* Redirected: below zero, pass a gradient that would raise x under ascent (dy > 0). */
+  g_assert_cmpfloat (policy_grad (NN_GRAD_REDIRECTED, 0.0f, -1.0f, 0.7f, 0.0f), ==, 1.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_REDIRECTED, 0.0f, -1.0f, -0.7f, 0.0f), ==, 0.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_REDIRECTED, 0.0f, 0.0f, -0.7f, 0.0f), ==, 0.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_REDIRECTED, 0.0f, 1.0f, -0.7f, 0.0f), ==, 1.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_REDIRECTED, 0.0f, -1.0f, -0.7f, 0.2f), ==, 0.2f);
+}
+
+/* The specialised backward loops agree with the scalar rule, for every policy, and
+ * accumulate into dinp. */
+static void
+test_policy_backward_matches_rule (void)
+{
+  enum { N = 64 };
+  float x[N], dy[N], out[N], dx[N];
+  NnRng rng;
+  nn_rng_init (&rng, 11);
+  for (int i = 0; i < N; i++)
+    {
+      x[i] = 6.0f * nn_rng_uniform (&rng) - 3.0f;
+      dy[i] = 2.0f * nn_rng_uniform (&rng) - 1.0f;
+    }
+  x[0] = 0.0f;
+  for (int k = 0; k < NN_GRAD_COUNT_; k++)
+    for (int s = 0; s < 2; s++)
+      {
+        const NnGradPolicy policy = { (NnGradKind) k, k == NN_GRAD_SUGAR_NELU ? 0.01f : 0.3f };
+        NnActAttrs attrs = act_attrs (NN_ACT_RELU, s ? 0.1f : 0.0f);
+        nn_activation_forward (out, x, N, &attrs);
+        for (int i = 0; i < N; i++)
+          dx[i] = 1.0f;
+        nn_activation_backward (dx, dy, x, out, N, &attrs, &policy);
+        for (int i = 0; i < N; i++)
+          {
+            float g = nn_relu_policy_grad (x[i], dy[i], attrs.slope, &policy);
+            g_assert_cmpfloat_with_epsilon (dx[i], 1.0f + dy[i] * g, 1e-6);
+          }
+      }
+}
+
+/* The policy only changes the ReLU family: sigmoid and tanh keep their true derivative. */
+static void
+test_policy_ignored_by_smooth (void)
+{
+  const float x[4] = { -2.0f, -0.3f, 0.4f, 1.5f };
+  const float dy[4] = { 1.0f, -2.0f, 0.5f, 3.0f };
+  const NnGradPolicy proxy = { NN_GRAD_PROXY, 0.3f };
+  const NnActKind kinds[2] = { NN_ACT_SIGMOID, NN_ACT_TANH };
+  for (int k = 0; k < 2; k++)
+    {
+      NnActAttrs attrs = act_attrs (kinds[k], 0.0f);
+      float out[4], dx[4] = { 0 };
+      nn_activation_forward (out, x, 4, &attrs);
+      nn_activation_backward (dx, dy, x, out, 4, &attrs, &proxy);
+      for (int i = 0; i < 4; i++)
+        {
+          double want = kinds[k] == NN_ACT_SIGMOID ? out[i] * (1.0 - out[i])
+                                                   : 1.0 - out[i] * out[i];
+          g_assert_cmpfloat_with_epsilon (dx[i], dy[i] * want, 1e-6);
+        }
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/activation/forward", test_forward);
+  g_test_add_func ("/nn/activation/backward-finite-differences", test_backward_fd);
+  g_test_add_func ("/nn/activation/policy-points", test_policy_points);
+  g_test_add_func ("/nn/activation/policy-backward-matches-rule",
+                   test_policy_backward_matches_rule);
+  g_test_add_func ("/nn/activation/policy-ignored-by-smooth", test_policy_ignored_by_smooth);
+  return g_test_run ();
+}

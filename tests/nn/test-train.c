@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: MIT */
+/* The training loop and evaluation on a small synthetic, linearly separable image set:
+ * learning, determinism, cancellation, NaN detection, evaluation against a per-sample twin. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "nn.h"
+
+#define SIDE 8
+
+/* C x 8 x 8 images with noise in [0.2, 0.8); class 0 has its left (top when `rows`) half
+ * brightened by 0.15, class 1 the other half: single pixels overlap between the classes,
+ * half-image means do not. */
+static NnDataset *
+make_halves_full (int      n,
+                  uint64_t seed,
+                  int      channels,
+                  bool     rows)
+{
+  NnDataset *ds = nn_dataset_new (n, channels, SIDE, SIDE, 2);
+  g_assert_nonnull (ds);
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  for (int i = 0; i < n; i++)
+    {
+      int label = (int) nn_rng_below (&rng, 2);
+      ds->labels[i] = label;
+      float *img = ds->images + (size_t) i * channels * SIDE * SIDE;
+      for (int c = 0; c < channels; c++)
+        for (int y = 0; y < SIDE; y++)
+          for (int x = 0; x < SIDE; x++)
+            {
+              int pos = rows ? y : x;
+              bool bright = label == 0 ? pos < SIDE / 2 : pos >= SIDE / 2;
+              img[(c * SIDE + y) * SIDE + x] = 0.2f + 0.6f * nn_rng_uniform (&rng)
+                                               + (bright ? 0.15f : 0.0f);
+            }
+    }
+  return ds;
+}
+
+static NnDataset *
+make_halves (int      n,
+             uint64_t seed)
+{
+  return make_halves_full (n, seed, 1, false);
+}
+
+/* conv 3x3 (4) -> BN -> ReLU -> maxpool 2 -> flatten -> linear (2), He-initialised. The
+ * training code reads only graph, mean and std of the model, so it lives on the stack. */
+static void
+model_init_full (NnModel  *model,
+                 uint64_t  seed,
+                 int       channels)
+{
+  NnGraph *g = nn_graph_new ();
+  int x = nn_graph_add_input (g, "input", channels, SIDE, SIDE);
+  x = nn_graph_add_conv2d (g, "conv1", x, 4, 3, 1, 1, 1, 1, false);
+  x = nn_graph_add_batchnorm (g, "bn1", x);
+  x = nn_graph_add_relu (g, "relu1", x);
+  x = nn_graph_add_maxpool (g, "pool1", x, 2, 2, 0);
+  x = nn_graph_add_flatten (g, "flatten", x);
+  nn_graph_add_linear (g, "fc", x, 2, true);
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  nn_graph_init_params (g, &rng);
+  memset (model, 0, sizeof *model);
+  model->graph = g;
+  model->n_classes = 2;
+  for (int c = 0; c < channels; c++)
+    {
+      model->mean[c] = 0.5f;
+      model->std[c] = 0.25f;
+    }
+  model->test_accuracy = -1.0;
+}
+
+static void
+model_init (NnModel  *model,
+            uint64_t  seed)
+{
+  model_init_full (model, seed, 1);
+}
+
+static void
+small_config (NnTrainConfig *config)
+{
+  nn_train_config_init (config);
+  config->epochs = 3;
+  config->batch = 16;
+  config->lr = 0.05f;
+  config->seed = 42;
+}
+
+typedef struct
+{
+  int             steps;
+  int             epochs_done;
+  long            last_step;
+  long            total_steps;
+  float           first_lr;
+  NnTrainProgress last_epoch;
+  int             cancel_at;  /* set *cancel after this many steps; 0: never */
+  atomic_int     *cancel;
+} Recorder;
+
+static void
+record (const NnTrainProgress *p,
+        void                  *user_data)
+{
+  Recorder *r = user_data;
+  if (p->epoch_done)
+    {
+      r->epochs_done++;
+      g_assert_cmpint (p->step, ==, r->last_step);
+      r->last_epoch = *p;
+      return;
+    }
+  r->steps++;
+  g_assert_cmpint (p->step, ==, r->last_step + 1);
+  g_assert_cmpint (p->epoch, ==, r->epochs_done);
+  g_assert_true (isfinite (p->loss));
+  g_assert_cmpfloat (p->accuracy, >=, 0.0f);
+  g_assert_cmpfloat (p->accuracy, <=, 1.0f);
+  if (p->step == 1)
+    r->first_lr = p->lr;
+  r->last_step = p->step;
+  r->total_steps = p->total_steps;
+  if (r->cancel_at > 0 && r->steps == r->cancel_at)
+    atomic_store (r->cancel, 1);
+}
+
+static void
+test_learns_separable (void)
+{
+  NnDataset *train = make_halves (256, 1);
+  NnDataset *test = make_halves (100, 2);
+  NnModel model;
+  model_init (&model, 7);
+  NnTrainConfig config;
+  small_config (&config);
+  Recorder rec = { 0 };
+  NnError err = { 0 };
+  g_assert_true (nn_train (&model, train, test, &config, record, &rec, NULL, &err));
+
+  /* 256 / 16 = 16 steps per epoch. */
+  g_assert_cmpint (rec.steps, ==, 48);
+  g_assert_cmpint (rec.total_steps, ==, 48);
+  g_assert_cmpint (rec.epochs_done, ==, 3);
+  g_assert_cmpfloat (rec.first_lr, ==, 0.05f);
+  g_assert_cmpfloat (rec.last_epoch.test_accuracy, >, 0.95f);
+  g_assert_cmpfloat (rec.last_epoch.train_accuracy, >, 0.9f);
+
+  NnEvalResult res;
+  g_assert_true (nn_evaluate (&model, test, 16, &res, NULL, &err));
+  g_assert_cmpint (res.n, ==, 100);
+  g_assert_cmpfloat (res.accuracy, >, 0.95);
+  g_assert_cmpfloat_with_epsilon (res.accuracy, rec.last_epoch.test_accuracy, 1e-6);
+  g_assert_cmpfloat_with_epsilon (res.loss, rec.last_epoch.test_loss, 1e-6);
+  nn_eval_result_clear (&res);
+
+  nn_graph_free (model.graph);
+  nn_dataset_free (train);
+  nn_dataset_free (test);
+}
+
+static NnGraph *
+train_copy (uint64_t seed,
+            bool     augment)
+{
+  NnDataset *train = make_halves (96, 3);
+  NnModel model;
+  model_init (&model, 11);
+  NnTrainConfig config;
+  small_config (&config);
+  config.epochs = 2;
+  config.augment = augment;
+  config.seed = seed;
+  config.optimizer.kind = NN_OPTIMIZER_ADAMW;
+  config.optimizer.weight_decay = 0.01f;
+  config.lr = 0.01f;
+  g_assert_true (nn_train (&model, train, NULL, &config, NULL, NULL, NULL, NULL));
+  nn_dataset_free (train);
+  return model.graph;
+}
+
+static void
+test_deterministic (void)
+{
+  NnGraph *a = train_copy (5, true);
+  NnGraph *b = train_copy (5, true);
+  NnGraph *c = train_copy (6, true);
+  NnGraph *d = train_copy (5, false);
+  g_assert_cmpuint (a->n_data, ==, b->n_data);
+  /* Bit-identical weights and BN running statistics. */
+  g_assert_cmpmem (a->data, sizeof (float) * a->n_data, b->data, sizeof (float) * b->n_data);
+  /* Another seed (another order) and no augmentation both give other weights. */
+  g_assert_true (memcmp (a->data, c->data, sizeof (float) * a->n_data) != 0);
+  g_assert_true (memcmp (a->data, d->data, sizeof (float) * a->n_data) != 0);
+  nn_graph_free (a);
+  nn_graph_free (b);
+  nn_graph_free (c);
+  nn_graph_free (d);
+}
+
+/* RGB with augmentation (shifts and mirror images): top/bottom halves survive both, so the
+ * net still learns them, and two runs agree bit for bit. */
+static void
+test_augment_rgb (void)
+{
+  NnDataset *train = make_halves_full (192, 1, 3, true);
+  NnDataset *test = make_halves_full (60, 2, 3, true);
+  NnGraph *graphs[2];
+  for (int run = 0; run < 2; run++)
+    {
+      NnModel model;
+      model_init_full (&model, 3, 3);
+      NnTrainConfig config;
+      small_config (&config);
+      config.augment = true;
+      Recorder rec = { 0 };
+      g_assert_true (nn_train (&model, train, test, &config, record, &rec, NULL, NULL));
+      g_assert_cmpfloat (rec.last_epoch.test_accuracy, >, 0.9f);
+      graphs[run] = model.graph;
+    }
+  g_assert_cmpmem (graphs[0]->data, sizeof (float) * graphs[0]->n_data, graphs[1]->data,
+                   sizeof (float) * graphs[1]->n_data);
+  nn_graph_free (graphs[0]);
+  nn_graph_free (graphs[1]);
+  nn_dataset_free (train);
+  nn_dataset_free (test);
+}
+
+static void
+test_cancel (void)
+{
+  NnDataset *train = make_halves (256, 1);
+  NnModel model;
+  model_init (&model, 7);
+  NnTrainConfig config;
+  small_config (&config);
+  atomic_int cancel = 0;
+  Recorder rec = { .cancel_at = 3, .cancel = &cancel };
+  NnError err = { 0 };
+  g_assert_false (nn_train (&model, train, NULL, &config, record, &rec, &cancel, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_CANCELLED);
+  g_assert_cmpint (rec.steps, ==, 3);
+  g_assert_cmpint (rec.last_step, ==, 3);
+  g_assert_cmpint (rec.epochs_done, ==, 0);
+
+  /* Already set: not a single step, the weights stay as they are. */
+  float *before = g_memdup2 (model.graph->data, sizeof (float) * model.graph->n_data);
+  Recorder none = { 0 };
+  nn_error_clear (&err);
+  g_assert_false (nn_train (&model, train, NULL, &config, record, &none, &cancel, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_CANCELLED);
+  g_assert_cmpint (none.steps, ==, 0);
+  g_assert_cmpmem (before, sizeof (float) * model.graph->n_data, model.graph->data,
+                   sizeof (float) * model.graph->n_data);
+
+  g_free (before);
+  nn_graph_free (model.graph);
+  nn_dataset_free (train);
+}
+
+static void
+test_nan_loss (void)
+{
+  NnDataset *train = make_halves (64, 1);
+  NnModel model;
+  model_init (&model, 7);
+  int fc = nn_graph_find (model.graph, "fc");
+  nn_graph_param_data (model.graph, nn_graph_node_param (model.graph, fc, NN_PARAM_WEIGHT))[0]
+    = NAN;
+  NnTrainConfig config;
+  small_config (&config);
+  Recorder rec = { 0 };
+  NnError err = { 0 };
+  g_assert_false (nn_train (&model, train, NULL, &config, record, &rec, NULL, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_NUMERIC);
+  g_assert_nonnull (strstr (err.message, "NaN"));
+  g_assert_cmpint (rec.steps, ==, 0);
+  nn_graph_free (model.graph);
+  nn_dataset_free (train);
+}
+
+/* Drop-last: 50 samples in batches of 16 give 3 steps per epoch; a set smaller than the batch
+ * trains with one batch of all of it. */
+static void
+test_step_counts (void)
+{
+  NnDataset *train = make_halves (50, 1);
+  NnDataset *tiny = make_halves (10, 2);
+  NnModel model;
+  model_init (&model, 7);
+  NnTrainConfig config;
+  small_config (&config);
+  config.epochs = 2;
+  Recorder rec = { 0 };
+  g_assert_true (nn_train (&model, train, NULL, &config, record, &rec, NULL, NULL));
+  g_assert_cmpint (rec.steps, ==, 6);
+  g_assert_cmpint (rec.total_steps, ==, 6);
+  g_assert_cmpint (rec.epochs_done, ==, 2);
+  /* Without a test set the test fields say "unknown". */
+  g_assert_cmpfloat (rec.last_epoch.test_accuracy, <, 0.0f);
+
+  config.batch = 64;
+  Recorder small = { 0 };
+  g_assert_true (nn_train (&model, tiny, NULL, &config, record, &small, NULL, NULL));
+  g_assert_cmpint (small.steps, ==, 2);
+  nn_graph_free (model.graph);
+  nn_dataset_free (train);
+  nn_dataset_free (tiny);
+}
+
+/* Frozen layers keep their weights; the policy is set on the model's ReLUs. */
+static void
+test_frozen_and_policy (void)
+{
+  NnDataset *train = make_halves (64, 1);
+  NnModel model;
+  model_init (&model, 7);
+  NnGraph *g = model.graph;
+  int conv = nn_graph_find (g, "conv1");
+  int fc = nn_graph_find (g, "fc");
+  nn_graph_set_trainable (g, conv, false);
+  const NnParam *cw = &g->params[nn_graph_node_param (g, conv, NN_PARAM_WEIGHT)];
+  const NnParam *fw = &g->params[nn_graph_node_param (g, fc, NN_PARAM_WEIGHT)];
+  float *conv_before = g_memdup2 (g->data + cw->offset, sizeof (float) * cw->count);
+  float *fc_before = g_memdup2 (g->data + fw->offset, sizeof (float) * fw->count);
+  NnTrainConfig config;
+  small_config (&config);
+  config.epochs = 1;
+  config.set_policy = true;
+  config.policy = (NnGradPolicy) { .kind = NN_GRAD_PROXY, .beta = 0.3f };
+  g_assert_true (nn_train (&model, train, NULL, &config, NULL, NULL, NULL, NULL));
+  g_assert_cmpmem (conv_before, sizeof (float) * cw->count, g->data + cw->offset,
+                   sizeof (float) * cw->count);
+  g_assert_true (memcmp (fc_before, g->data + fw->offset, sizeof (float) * fw->count) != 0);
+  const NnActAttrs *act = &g->nodes[nn_graph_find (g, "relu1")].attrs.act;
+  g_assert_cmpint (act->policy.kind, ==, NN_GRAD_PROXY);
+  g_assert_cmpfloat (act->policy.beta, ==, 0.3f);
+  g_free (conv_before);
+  g_free (fc_before);
+  nn_graph_free (g);
+  nn_dataset_free (train);
+}
+
+/* Per-sample twin of nn_evaluate: one batch-1 forward pass per image, the loss as
+ * logsumexp - logit[label] in double. */
+static void
+evaluate_twin (NnModel         *model,
+               const NnDataset *ds,
+               int             *confusion,
+               double          *accuracy,
+               double          *loss)
+{
+  NnContext *ctx = nn_context_new (model->graph, 1, 0, NULL);
+  g_assert_nonnull (ctx);
+  int out = nn_graph_output (model->graph);
+  int hits = 0;
+  double sum = 0.0;
+  for (int i = 0; i < ds->n; i++)
+    {
+      float *in = nn_context_input (ctx);
+      for (int p = 0; p < SIDE * SIDE; p++)
+        in[p] = (ds->images[i * SIDE * SIDE + p] - model->mean[0]) / model->std[0];
+      nn_context_forward (ctx, -1);
+      const float *z = nn_context_output (ctx, out);
+      int pred = z[1] > z[0] ? 1 : 0;
+      double mx = fmax (z[0], z[1]);
+      sum += mx + log (exp (z[0] - mx) + exp (z[1] - mx)) - z[ds->labels[i]];
+      confusion[ds->labels[i] * 2 + pred]++;
+      hits += pred == ds->labels[i];
+    }
+  *accuracy = (double) hits / ds->n;
+  *loss = sum / ds->n;
+  nn_context_free (ctx);
+}
+
+static void
+test_evaluate_partial_batches (void)
+{
+  NnDataset *train = make_halves (64, 1);
+  NnDataset *test = make_halves (101, 4);
+  NnModel model;
+  model_init (&model, 9);
+  /* A single low-rate epoch: BN running statistics away from their defaults, accuracy far
+   * from both 0 and 1, so counting errors would show. */
+  NnTrainConfig config;
+  small_config (&config);
+  config.epochs = 1;
+  config.lr = 0.002f;
+  config.optimizer.momentum = 0.0f;
+  config.optimizer.nesterov = false;
+  g_assert_true (nn_train (&model, train, NULL, &config, NULL, NULL, NULL, NULL));
+
+  int twin[4] = { 0 };
+  double twin_acc, twin_loss;
+  evaluate_twin (&model, test, twin, &twin_acc, &twin_loss);
+  int counts[2] = { 0 };
+  for (int i = 0; i < test->n; i++)
+    counts[test->labels[i]]++;
+
+  const int batches[] = { 1, 7, 32, 100, 101, 500 };
+  for (size_t b = 0; b < G_N_ELEMENTS (batches); b++)
+    {
+      NnEvalResult res;
+      NnError err = { 0 };
+      g_assert_true (nn_evaluate (&model, test, batches[b], &res, NULL, &err));
+      g_assert_cmpint (res.n, ==, 101);
+      g_assert_cmpint (res.n_classes, ==, 2);
+      int sum = 0, diag = 0;
+      for (int t = 0; t < 2; t++)
+        {
+          g_assert_cmpint (res.confusion[t * 2] + res.confusion[t * 2 + 1], ==, counts[t]);
+          diag += res.confusion[t * 3];
+          for (int p = 0; p < 2; p++)
+            {
+              sum += res.confusion[t * 2 + p];
+              g_assert_cmpint (res.confusion[t * 2 + p], ==, twin[t * 2 + p]);
+            }
+        }
+      g_assert_cmpint (sum, ==, 101);
+      g_assert_cmpfloat_with_epsilon (res.accuracy, (double) diag / 101, 1e-12);
+      g_assert_cmpfloat_with_epsilon (res.accuracy, twin_acc, 1e-12);
+      g_assert_cmpfloat_with_epsilon (res.loss, twin_loss, 1e-5);
+      nn_eval_result_clear (&res);
+      g_assert_null (res.confusion);
+    }
+  nn_graph_free (model.graph);
+  nn_dataset_free (train);
+  nn_dataset_free (test);
+}
+
+static void
+test_evaluate_cancel (void)
+{
+  NnDataset *test = make_halves (40, 4);
+  NnModel model;
+  model_init (&model, 9);
+  atomic_int cancel = 1;
+  NnEvalResult res;
+  NnError err = { 0 };
+  g_assert_false (nn_evaluate (&model, test, 8, &res, &cancel, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_CANCELLED);
+  g_assert_null (res.confusion);
+  nn_graph_free (model.graph);
+  nn_dataset_free (test);
+}
+
+static void
+test_bad_input (void)
+{
+  NnModel model;
+  model_init (&model, 7);
+  NnTrainConfig config;
+  small_config (&config);
+  NnError err = { 0 };
+
+  NnDataset *wrong = nn_dataset_new (4, 1, SIDE, SIDE + 1, 2);
+  g_assert_false (nn_train (&model, wrong, NULL, &config, NULL, NULL, NULL, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+  NnEvalResult res;
+  g_assert_false (nn_evaluate (&model, wrong, 4, &res, NULL, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+
+  NnDataset *labels = make_halves (8, 1);
+  labels->labels[5] = 2;
+  nn_error_clear (&err);
+  g_assert_false (nn_train (&model, labels, NULL, &config, NULL, NULL, NULL, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+  g_assert_nonnull (strstr (err.message, "label 2"));
+
+  labels->labels[5] = 1;
+  config.epochs = 0;
+  nn_error_clear (&err);
+  g_assert_false (nn_train (&model, labels, NULL, &config, NULL, NULL, NULL, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+  small_config (&config);
+  config.schedule.kind = NN_SCHEDULE_STEP;
+  nn_error_clear (&err);
+  g_assert_false (nn_train (&model, labels, NULL, &config, NULL, NULL, NULL, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+
+  nn_dataset_free (wrong);
+  nn_dataset_free (labels);
+  nn_graph_free (model.graph);
+}
+
+static void
+test_config_defaults (void)
+{
+  NnTrainConfig c;
+  memset (&c, 0xff, sizeof c);
+  nn_train_config_init (&c);
+  g_assert_cmpint (c.batch, ==, 64);
+  g_assert_cmpfloat (c.lr, ==, 0.05f);
+  g_assert_cmpint (c.epochs, >, 0);
+  g_assert_cmpint (c.optimizer.kind, ==, NN_OPTIMIZER_SGD);
+  g_assert_cmpfloat (c.optimizer.momentum, ==, 0.9f);
+  g_assert_true (c.optimizer.nesterov);
+  g_assert_cmpfloat (c.optimizer.weight_decay, ==, 5e-4f);
+  g_assert_cmpint (c.schedule.kind, ==, NN_SCHEDULE_COSINE);
+  g_assert_cmpint (c.schedule.warmup, ==, 0);
+  g_assert_false (c.set_policy);
+  g_assert_false (c.augment);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/train/config-defaults", test_config_defaults);
+  g_test_add_func ("/nn/train/learns-separable", test_learns_separable);
+  g_test_add_func ("/nn/train/deterministic", test_deterministic);
+  g_test_add_func ("/nn/train/augment-rgb", test_augment_rgb);
+  g_test_add_func ("/nn/train/cancel", test_cancel);
+  g_test_add_func ("/nn/train/nan-loss", test_nan_loss);
+  g_test_add_func ("/nn/train/step-counts", test_step_counts);
+  g_test_add_func ("/nn/train/frozen-and-policy", test_frozen_and_policy);
+  g_test_add_func ("/nn/train/evaluate-partial-batches", test_evaluate_partial_batches);
+  g_test_add_func ("/nn/train/evaluate-cancel", test_evaluate_cancel);
+  g_test_add_func ("/nn/train/bad-input", test_bad_input);
+  return g_test_run ();
+}
