@@ -34,6 +34,7 @@ NnGraph *nn_arch_build (const NnArchSpec *spec,
                         NnError          *err);
 
 /* The 16 PFM kernels, 3x3 row-major, row 0 at the top, in the order -U0, +U0, -U45, +U45,
- * -U90, +U90, -U135, +U135, -E0, +E0, ..., +E135 (DESIGN.md section 3). */
+ * -U90, +U90, -U135, +U135, -E0, +E0, ..., +E135 (DESIGN.md section 3). y grows downwards, as
+ * in the published PFNet code: +U0 is positive in the right column, +U90 in the bottom row. */
 void        nn_pfm_bank_kernels (float kernels[16][9]);
 const char *nn_pfm_kernel_name (int index);
