@@ -210,7 +210,7 @@ idx_load (const char *images_path,
   NnDataset *ds = NULL;
   unsigned char *labels = NULL;
   gzFile gi = NULL, gl = NULL;
-  uint32_t idims[3], ldims[1];
+  uint32_t idims[3] = { 0 }, ldims[1] = { 0 };
 
   if ((gi = idx_open (images_path, err)) == NULL
       || !idx_read_header (gi, images_path, IDX_MAGIC_IMAGES, idims, 3, err)
