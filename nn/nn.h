@@ -15,6 +15,7 @@
 #include "nn-linear.h"
 #include "nn-model.h"
 #include "nn-norm.h"
+#include "nn-npy.h"
 #include "nn-pool.h"
 #include "nn-rng.h"
 #include "nn-train.h"

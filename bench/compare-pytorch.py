@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Runs cnnscope's benchmark workloads and the same workloads in PyTorch CPU, with the same
+# thread count, on the same machine, in one run; prints medians, ratios (ours / PyTorch) and
+# peak memory. Usage: bench/compare-pytorch.py [--build build] [--threads N] [--repeat N]
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "pytorch"))
+
+
+def timed(fn, repeat):
+    fn()
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000.0)
+    return times
+
+
+def smallcnn_train_step(torch):
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True,
+                          weight_decay=5e-4)
+    x = torch.randn(64, 1, 28, 28)
+    y = torch.randint(0, 10, (64,))
+
+    def step():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+    return step
+
+
+def forward_only(torch, model, shape):
+    model.eval()
+    x = torch.randn(*shape)
+
+    def run():
+        with torch.no_grad():
+            model(x)
+    return run
+
+
+def torch_workload(name, threads, repeat, build):
+    """Runs one workload in this (child) process; returns median ms and peak RSS in MB."""
+    import torch
+    torch.set_num_threads(threads)
+    if name == "smallcnn_train_step_b64_28px":
+        fn = smallcnn_train_step(torch)
+    elif name == "resnet18_forward_224":
+        import torchvision
+        fn = forward_only(torch, torchvision.models.resnet18(), (1, 3, 224, 224))
+    elif name == "pfnet18_forward_224":
+        import cnnscope_torch
+        path = os.path.join(build, "bench-pfnet18.safetensors")
+        subprocess.run([os.path.join(build, "tests", "pytorch", "make-model"), "pfnet18",
+                        "3", "224", "224", "1000", "1", path], check=True)
+        fn = forward_only(torch, cnnscope_torch.load(path), (1, 3, 224, 224))
+    else:
+        return None
+    times = timed(fn, repeat)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {"median_ms": statistics.median(times), "min_ms": min(times),
+            "max_ms": max(times), "peak_rss_mb": rss}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    build = os.path.abspath(args.build)
+
+    if args.child:
+        print(json.dumps(torch_workload(args.child, args.threads, args.repeat, build)))
+        return 0
+
+    cli = os.path.join(build, "cli", "cnnscope-cli")
+    ours = json.loads(subprocess.run(
+        [cli, "bench", "--json", "--threads", str(args.threads), "--repeat", str(args.repeat)],
+        check=True, capture_output=True, text=True).stdout)
+    peak = next((w for w in ours["workloads"] if w["name"] == "sgemm_peak"), None)
+
+    print(f"threads: {args.threads}, repeats: {args.repeat} (medians)")
+    if peak:
+        print(f"OpenBLAS sgemm peak (1024^3): {peak['gflops']:.1f} GFLOP/s")
+    print(f"{'workload':32} {'ours ms':>9} {'torch ms':>9} {'ratio':>7} {'GFLOP/s':>8} "
+          f"{'ours MB':>8} {'torch MB':>9}")
+    rows = []
+    for w in ours["workloads"]:
+        if w["name"] == "sgemm_peak":
+            continue
+        child = subprocess.run([sys.executable, __file__, "--child", w["name"], "--build", build,
+                                "--threads", str(args.threads), "--repeat", str(args.repeat)],
+                               capture_output=True, text=True)
+        ref = json.loads(child.stdout) if child.returncode == 0 and child.stdout.strip() else None
+        ratio = w["median_ms"] / ref["median_ms"] if ref else float("nan")
+        rows.append({"name": w["name"], "ours": w, "torch": ref, "ratio": ratio})
+        print(f"{w['name']:32} {w['median_ms']:9.2f} "
+              f"{(ref['median_ms'] if ref else float('nan')):9.2f} {ratio:7.3f} "
+              f"{w.get('gflops', float('nan')):8.1f} {w.get('peak_rss_mb', float('nan')):8.1f} "
+              f"{(ref['peak_rss_mb'] if ref else float('nan')):9.1f}")
+        if child.returncode != 0:
+            print(child.stderr, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

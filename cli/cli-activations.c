@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* cnnscope-cli activations: every channel of one layer's output for one input, as a tile grid
+ * with a shared scale and colour bar (PNG), and optionally the raw values (.npy). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli-commands.h"
+#include "cli-common.h"
+
+static const char usage[] =
+  "Usage: cnnscope-cli activations MODEL INPUT --layer NAME --out PNG [--npy FILE]\n"
+  "Runs MODEL on INPUT (.png, .jpg, .jpeg or .npy) up to layer NAME and draws each channel of\n"
+  "its output as a tile, all on one scale with a colour bar (the diverging map when values\n"
+  "are signed). The figure's format follows the extension of --out (.png, .svg or .pdf).\n"
+  "--npy writes the layer's output as a float32 (C, H, W) array. 'cnnscope-cli info MODEL'\n"
+  "lists the layer names.\n";
+
+enum
+{
+  OPT_LAYER = CLI_OPT_BASE,
+  OPT_OUT,
+  OPT_NPY,
+};
+
+static const struct option options[] = {
+  { "layer", required_argument, NULL, OPT_LAYER },
+  { "out", required_argument, NULL, OPT_OUT },
+  { "npy", required_argument, NULL, OPT_NPY },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
+
+typedef struct
+{
+  VizTileGrid grid;
+  VizStyle    style;
+} Figure;
+
+static void
+draw_figure (cairo_t    *cr,
+             const void *user_data,
+             double      width,
+             double      height)
+{
+  const Figure *fig = user_data;
+  viz_tile_grid_draw (cr, &fig->grid, &fig->style, width, height);
+}
+
+int
+cli_activations_main (int    argc,
+                      char **argv)
+{
+  const char *layer = NULL, *out_path = NULL, *npy_path = NULL;
+  int c;
+  while ((c = cli_getopt (argc, argv, options)) != -1)
+    switch (c)
+      {
+      case OPT_LAYER:
+        layer = optarg;
+        break;
+      case OPT_OUT:
+        out_path = optarg;
+        break;
+      case OPT_NPY:
+        npy_path = optarg;
+        break;
+      case 'h':
+        fputs (usage, stdout);
+        return 0;
+      default:
+        return CLI_EXIT_USAGE;
+      }
+  if (argc - optind != 2)
+    return cli_fail (CLI_EXIT_USAGE, "activations: expected MODEL and one INPUT (see "
+                     "'cnnscope-cli activations --help')");
+  if (layer == NULL || out_path == NULL)
+    return cli_fail (CLI_EXIT_USAGE, "activations: --%s is required", layer ? "out" : "layer");
+
+  const char *model_path = argv[optind], *input_path = argv[optind + 1];
+  NnModel *model = cli_load_model (model_path);
+  if (model == NULL)
+    return CLI_EXIT_FAILURE;
+  int status = CLI_EXIT_FAILURE;
+  NnError err = { 0 };
+  NnContext *ctx = NULL;
+  int node = cli_find_layer (model, model_path, layer);
+  if (node < 0)
+    goto done;
+  ctx = nn_context_new (model->graph, 1, 0, &err);
+  if (ctx == NULL)
+    {
+      cli_fail_error (CLI_EXIT_FAILURE, &err);
+      goto done;
+    }
+  if (!cli_load_input (model, input_path, nn_context_input (ctx)))
+    goto done;
+  nn_context_forward (ctx, node);
+
+  NnShape s = model->graph->nodes[node].shape;
+  const float *act = nn_context_output (ctx, node);
+  size_t n = nn_shape_size (s);
+  if (npy_path != NULL)
+    {
+      const int dims[3] = { s.c, s.h, s.w };
+      if (!nn_npy_save (npy_path, act, dims, 3, &err))
+        {
+          cli_fail_error (CLI_EXIT_FAILURE, &err);
+          goto done;
+        }
+    }
+
+  /* Signed values (before a ReLU) read best on the diverging map centred on 0. */
+  float lo = act[0], hi = act[0];
+  for (size_t i = 1; i < n; i++)
+    {
+      lo = act[i] < lo ? act[i] : lo;
+      hi = act[i] > hi ? act[i] : hi;
+    }
+  VizColormap cm;
+  viz_colormap_init_for_data (&cm, lo < 0.0f ? VIZ_COLORMAP_DIVERGING : VIZ_COLORMAP_SEQUENTIAL,
+                              act, n);
+  Figure fig = {
+    .grid = { .data = act, .c = s.c, .h = s.h, .w = s.w, .colormap = &cm, .selected = -1 },
+  };
+  viz_style_init (&fig.style);
+  fig.style.tile_labels = s.c > 1 && s.h * 4 >= 24;
+  double width, height;
+  cli_grid_figure_size (&fig.style, s.c, s.h, s.w, 128, &width, &height);
+  if (!viz_export (out_path, draw_figure, &fig, width, height, &err))
+    {
+      cli_fail_error (CLI_EXIT_FAILURE, &err);
+      goto done;
+    }
+  fprintf (stderr, "%s: layer %s, %d channels of %dx%d, values %.4g to %.4g\n", out_path,
+           layer, s.c, s.h, s.w, (double) lo + 0.0, (double) hi + 0.0);
+  status = 0;
+
+done:
+  nn_context_free (ctx);
+  nn_model_free (model);
+  return status;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* The entry point of every cnnscope-cli command: argv[0] is the command's name, the return
+ * value the process's exit code. */
+#pragma once
+
+int cli_info_main (int argc, char **argv);
+int cli_predict_main (int argc, char **argv);
+int cli_train_main (int argc, char **argv);
+int cli_eval_main (int argc, char **argv);
+int cli_activations_main (int argc, char **argv);
+int cli_filters_main (int argc, char **argv);
+int cli_bench_main (int argc, char **argv);

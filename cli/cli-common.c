@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared helpers of the cnnscope-cli commands. */
+#include "cli-common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int
+cli_fail (int         code,
+          const char *format,
+          ...)
+{
+  char message[2048];
+  va_list ap;
+  va_start (ap, format);
+  vsnprintf (message, sizeof message, format, ap);
+  va_end (ap);
+  /* One line, whatever the message holds. */
+  for (char *p = message; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+  fflush (stdout);
+  fprintf (stderr, "cnnscope-cli: %s\n", message);
+  return code;
+}
+
+int
+cli_fail_error (int            code,
+                const NnError *err)
+{
+  return cli_fail (code, "%s", err->message[0] ? err->message : "unknown error");
+}
+
+/* "--name" of the long option with id val, for messages. */
+static const char *
+option_name (const struct option *options,
+             int                  val)
+{
+  for (const struct option *o = options; o->name != NULL; o++)
+    if (o->val == val)
+      return o->name;
+  return NULL;
+}
+
+int
+cli_getopt (int                  argc,
+            char               **argv,
+            const struct option *options)
+{
+  /* Short options: only -h, when --help is listed. A leading ':' makes getopt report a
+   * missing value as ':' instead of printing its own message. */
+  const char *shortopts = option_name (options, 'h') != NULL ? ":h" : ":";
+  opterr = 0;
+  int c = getopt_long (argc, argv, shortopts, options, NULL);
+  if (c == '?')
+    {
+      if (optopt != 0 && optopt < CLI_OPT_BASE)
+        cli_fail (CLI_EXIT_USAGE, "%s: unknown option '-%c' (see 'cnnscope-cli %s --help')",
+                  argv[0], optopt, argv[0]);
+      else
+        {
+          const char *arg = argv[optind - 1];
+          const char *eq = strchr (arg, '=');
+          int len = eq ? (int) (eq - arg) : (int) strlen (arg);
+          if (optopt >= CLI_OPT_BASE)
+            cli_fail (CLI_EXIT_USAGE, "%s: option '--%s' takes no value", argv[0],
+                      option_name (options, optopt));
+          else
+            cli_fail (CLI_EXIT_USAGE, "%s: unknown option '%.*s' (see 'cnnscope-cli %s "
+                      "--help')", argv[0], len, arg, argv[0]);
+        }
+      return '?';
+    }
+  if (c == ':')
+    {
+      const char *name = option_name (options, optopt);
+      cli_fail (CLI_EXIT_USAGE, "%s: option '--%s' needs a value", argv[0],
+                name ? name : "?");
+      return '?';
+    }
+  return c;
+}
+
+bool
+cli_parse_int (const char *option,
+               const char *text,
+               int         min,
+               int         max,
+               int        *out)
+{
+  char *end = NULL;
+  errno = 0;
+  long v = strtol (text, &end, 10);
+  if (end == text || *end != '\0' || errno != 0 || v < min || v > max)
+    {
+      cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --%s (expected an integer from %d to %d)",
+                text, option, min, max);
+      return false;
+    }
+  *out = (int) v;
+  return true;
+}
+
+bool
+cli_parse_u64 (const char *option,
+               const char *text,
+               uint64_t   *out)
+{
+  char *end = NULL;
+  errno = 0;
+  unsigned long long v = strtoull (text, &end, 10);
+  if (end == text || *end != '\0' || errno != 0 || text[0] == '-')
+    {
+      cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --%s (expected a non-negative integer)",
+                text, option);
+      return false;
+    }
+  *out = (uint64_t) v;
+  return true;
+}
+
+bool
+cli_parse_float (const char *option,
+                 const char *text,
+                 double      min,
+                 double      max,
+                 float      *out)
+{
+  char *end = NULL;
+  errno = 0;
+  double v = strtod (text, &end);
+  if (end == text || *end != '\0' || errno != 0 || !isfinite (v) || v < min || v > max)
+    {
+      cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --%s (expected a number from %g to %g)",
+                text, option, min, max);
+      return false;
+    }
+  *out = (float) v;
+  return true;
+}
+
+void
+cli_set_threads (int n)
+{
+  nn_blas_set_threads (n);
+}
+
+NnModel *
+cli_load_model (const char *path)
+{
+  NnError err = { 0 };
+  if (cli_has_extension (path, ".onnx"))
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s: ONNX import is not available yet", path);
+      return NULL;
+    }
+  NnModel *model = nn_model_load (path, &err);
+  if (model == NULL)
+    cli_fail_error (CLI_EXIT_FAILURE, &err);
+  return model;
+}
+
+bool
+cli_has_extension (const char *path,
+                   const char *ext)
+{
+  size_t lp = strlen (path), le = strlen (ext);
+  return lp > le && strcasecmp (path + lp - le, ext) == 0;
+}
+
+static bool
+load_npy_input (const NnModel *model,
+                const char    *path,
+                float         *out)
+{
+  int c = nn_model_input_channels (model);
+  int h = nn_model_input_height (model);
+  int w = nn_model_input_width (model);
+  NnError err = { 0 };
+  NnNpy *npy = nn_npy_load (path, &err);
+  if (npy == NULL)
+    {
+      cli_fail_error (CLI_EXIT_FAILURE, &err);
+      return false;
+    }
+  const int *d = npy->dims;
+  bool fits = (npy->ndim == 3 && d[0] == c && d[1] == h && d[2] == w)
+              || (npy->ndim == 4 && d[0] == 1 && d[1] == c && d[2] == h && d[3] == w);
+  if (!fits)
+    {
+      char shape[128] = "";
+      size_t n = 0;
+      for (int i = 0; i < npy->ndim && n < sizeof shape; i++)
+        n += (size_t) snprintf (shape + n, sizeof shape - n, i ? ", %d" : "%d", d[i]);
+      cli_fail (CLI_EXIT_FAILURE, "%s: array of shape (%s) does not fit the model input "
+                "(%d, %d, %d) or (1, %d, %d, %d)", path, shape, c, h, w, c, h, w);
+      nn_npy_free (npy);
+      return false;
+    }
+  memcpy (out, npy->data, npy->count * sizeof (float));
+  nn_npy_free (npy);
+  return true;
+}
+
+bool
+cli_load_input (const NnModel *model,
+                const char    *path,
+                float         *out)
+{
+  if (cli_has_extension (path, ".npy"))
+    return load_npy_input (model, path, out);
+  if (!cli_has_extension (path, ".png") && !cli_has_extension (path, ".jpg")
+      && !cli_has_extension (path, ".jpeg"))
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s: unsupported input (expected .png, .jpg, .jpeg or .npy)",
+                path);
+      return false;
+    }
+  int c = nn_model_input_channels (model);
+  if (c != 1 && c != 3)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s: the model takes %d input channels; give it a .npy "
+                "array instead of an image", path, c);
+      return false;
+    }
+  NnError err = { 0 };
+  NnImage *image = nn_image_load (path, &err);
+  if (image == NULL)
+    {
+      cli_fail_error (CLI_EXIT_FAILURE, &err);
+      return false;
+    }
+  nn_model_preprocess (model, image, out);
+  nn_image_free (image);
+  return true;
+}
+
+const char *
+cli_label (const NnModel *model,
+           int            k,
+           char          *buf,
+           size_t         size)
+{
+  if (k >= 0 && k < model->n_classes && model->labels[k] != NULL)
+    return model->labels[k];
+  snprintf (buf, size, "%d", k);
+  return buf;
+}
+
+void
+cli_probabilities (const NnGraph *graph,
+                   float         *probs,
+                   const float   *logits,
+                   int            n)
+{
+  if (graph->nodes[nn_graph_output (graph)].op == NN_OP_SOFTMAX)
+    {
+      memcpy (probs, logits, (size_t) n * sizeof (float));
+      return;
+    }
+  nn_softmax_forward (probs, logits, 1, n);
+}
+
+/* Characters that never need quoting in a POSIX shell word. */
+static bool
+shell_safe (const char *arg)
+{
+  if (*arg == '\0')
+    return false;
+  for (const char *p = arg; *p; p++)
+    if (!strchr ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%",
+                 *p))
+      return false;
+  return true;
+}
+
+void
+cli_command_line (char   *buf,
+                  size_t  size,
+                  int     argc,
+                  char  **argv)
+{
+  size_t n = (size_t) snprintf (buf, size, "cnnscope-cli");
+  for (int i = 0; i < argc && n + 1 < size; i++)
+    {
+      buf[n++] = ' ';
+      if (shell_safe (argv[i]))
+        {
+          for (const char *p = argv[i]; *p && n + 1 < size; p++)
+            buf[n++] = *p;
+          continue;
+        }
+      /* 'it'\''s' quoting: close, escaped quote, reopen. */
+      if (n + 1 < size)
+        buf[n++] = '\'';
+      for (const char *p = argv[i]; *p && n + 4 < size; p++)
+        {
+          if (*p == '\'')
+            {
+              memcpy (buf + n, "'\\''", 4);
+              n += 4;
+            }
+          else
+            buf[n++] = *p;
+        }
+      if (n + 1 < size)
+        buf[n++] = '\'';
+    }
+  buf[n < size ? n : size - 1] = '\0';
+}
+
+bool
+cli_print_json (cJSON *json)
+{
+  char *text = cJSON_PrintUnformatted (json);
+  cJSON_Delete (json);
+  if (text == NULL)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "out of memory printing JSON");
+      return false;
+    }
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+  cJSON_free (text);
+  return fflush (stdout) == 0;
+}
+
+size_t
+cli_count_params (const NnGraph *graph)
+{
+  size_t total = 0;
+  for (int i = 0; i < graph->n_nodes; i++)
+    total += nn_graph_node_param_count (graph, i);
+  return total;
+}
+
+void
+cli_grid_figure_size (const VizStyle *style,
+                      int             n,
+                      int             h,
+                      int             w,
+                      int             target,
+                      double         *width,
+                      double         *height)
+{
+  const double limit = 1600.0;
+  int cols = (int) ceil (sqrt ((double) n));
+  int rows = (n + cols - 1) / cols;
+  int side = h > w ? h : w;
+  double scale = floor (fmin ((double) target / side,
+                              fmin (limit / ((double) cols * w), limit / ((double) rows * h))));
+  scale = scale < 1.0 ? 1.0 : scale;
+  double label = style->tile_labels ? 16.0 : 0.0;
+  *width = 3.0 * style->margin + cols * (scale * w + style->gap) + style->colorbar_width
+           + style->colorbar_labels;
+  *height = 2.0 * style->margin + rows * (scale * h + style->gap + label);
+  *height = *height < 220.0 ? 220.0 : *height;
+}
+
+int
+cli_find_layer (const NnModel *model,
+                const char    *model_path,
+                const char    *name)
+{
+  int node = nn_graph_find (model->graph, name);
+  if (node < 0)
+    cli_fail (CLI_EXIT_FAILURE, "%s has no layer '%s' (see 'cnnscope-cli info %s' for the "
+              "layer names)", model_path, name, model_path);
+  return node;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* What every cnnscope-cli command shares: one-line errors, option parsing, number parsing,
+ * loading models and inputs, JSON output. */
+#pragma once
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn.h"
+#include "viz.h"
+
+/* Exit codes: a runtime failure (bad file, failed computation), a usage error (unknown option,
+ * bad number, missing argument), and training stopped by SIGINT (128 + 2, as shells report). */
+#define CLI_EXIT_FAILURE   1
+#define CLI_EXIT_USAGE     2
+#define CLI_EXIT_CANCELLED 130
+
+/* Option ids of long options without a short form start here (above any character). */
+#define CLI_OPT_BASE 256
+
+/* Prints "cnnscope-cli: <message>" as one line on stderr and returns code. */
+int      cli_fail (int         code,
+                   const char *format,
+                   ...) __attribute__ ((format (printf, 2, 3)));
+/* Prints an NnError the same way (its message already names the file). */
+int      cli_fail_error (int            code,
+                         const NnError *err);
+
+/* getopt_long over argv (argv[0] is the command name), permuting so options may follow the
+ * positional arguments. Returns the option's id, -1 at the end (positional arguments are then
+ * argv[optind .. argc-1]), or '?' after printing the error for an unknown option or a missing
+ * value. `-h` and `--help` return 'h' when listed in options. */
+int      cli_getopt (int                  argc,
+                     char               **argv,
+                     const struct option *options);
+
+/* Parse a whole option value or print "cnnscope-cli: bad value ..." and return false. */
+bool     cli_parse_int (const char *option,
+                        const char *text,
+                        int         min,
+                        int         max,
+                        int        *out);
+bool     cli_parse_u64 (const char *option,
+                        const char *text,
+                        uint64_t   *out);
+bool     cli_parse_float (const char *option,
+                          const char *text,
+                          double      min,
+                          double      max,
+                          float      *out);
+
+/* --threads N for OpenBLAS; n <= 0: one per core. */
+void     cli_set_threads (int n);
+
+/* Loads a model, printing the error on failure. */
+NnModel *cli_load_model (const char *path);
+
+/* True when path ends with ext (".png"), ignoring case. */
+bool     cli_has_extension (const char *path,
+                            const char *ext);
+
+/* Reads INPUT as the model's normalized input (C, H, W) into out: .png/.jpg/.jpeg through
+ * nn_image_load and nn_model_preprocess, .npy (float32, (C, H, W) or (1, C, H, W), the model's
+ * exact shape) as is. Prints the error and returns false on failure. */
+bool     cli_load_input (const NnModel *model,
+                         const char    *path,
+                         float         *out);
+
+/* The label of class k, or its number (in buf) when the model has none for it. */
+const char *cli_label (const NnModel *model,
+                       int            k,
+                       char          *buf,
+                       size_t         size);
+
+/* Probabilities of the model's output row: the values themselves when the graph ends in a
+ * softmax, otherwise softmax (logits). */
+void     cli_probabilities (const NnGraph *graph,
+                            float         *probs,
+                            const float   *logits,
+                            int            n);
+
+/* Writes "cnnscope-cli ARG..." into buf, quoting arguments that need it for a shell. */
+void     cli_command_line (char       *buf,
+                           size_t      size,
+                           int         argc,
+                           char      **argv);
+
+/* Prints json as one object on stdout followed by a newline, and deletes it. Returns false
+ * (after printing an error) when it cannot be printed. */
+bool     cli_print_json (cJSON *json);
+
+/* A figure size for a tile grid of n tiles of h x w data pixels: near-square, tiles magnified
+ * by a whole factor up to about target px, the whole at most about 1600 px wide and high. */
+void     cli_grid_figure_size (const VizStyle *style,
+                               int             n,
+                               int             h,
+                               int             w,
+                               int             target,
+                               double         *width,
+                               double         *height);
+
+/* Finds a layer by name, printing an error that says how to list names when it is absent. */
+int      cli_find_layer (const NnModel *model,
+                         const char    *model_path,
+                         const char    *name);
+
+/* Total (weights and biases, trainable or frozen) and trainable parameter counts. */
+size_t   cli_count_params (const NnGraph *graph);

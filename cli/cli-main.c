@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* cnnscope-cli: the headless front end over nn/ and viz/. Dispatches to one command per file
+ * (DESIGN.md section 7). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-commands.h"
+#include "cli-common.h"
+
+#ifndef CNNSCOPE_VERSION
+#error "CNNSCOPE_VERSION must be defined by the build"
+#endif
+
+typedef struct
+{
+  const char *name;
+  int       (*run) (int argc, char **argv);
+  const char *synopsis;
+} CliCommand;
+
+static int
+convert_main (int    argc,
+              char **argv)
+{
+  (void) argc;
+  (void) argv;
+  return cli_fail (CLI_EXIT_USAGE, "convert: ONNX import is not available yet");
+}
+
+static const CliCommand commands[] = {
+  { "info", cli_info_main, "info MODEL [--json]" },
+  { "predict", cli_predict_main,
+    "predict MODEL INPUT... [--top K] [--logits-npy FILE] [--json]" },
+  { "train", cli_train_main,
+    "train --arch NAME --data DATASET --out MODEL [--epochs N] [--batch N] [--lr X]\n"
+    "        [--optimizer sgd|adamw|lamb] [--policy exact|proxygrad:B|sugar:bsilu|sugar:nelu]\n"
+    "        [--schedule cosine|step|constant] [--seed S] [--threads N] [--width W]\n"
+    "        [--per-class N] [--augment] [--json]" },
+  { "eval", cli_eval_main, "eval MODEL DATASET [--json]" },
+  { "activations", cli_activations_main,
+    "activations MODEL INPUT --layer NAME --out PNG [--npy FILE]" },
+  { "filters", cli_filters_main, "filters MODEL --layer NAME --out PNG" },
+  { "bench", cli_bench_main, "bench [--json] [--threads N] [--repeat N]" },
+  { "convert", convert_main, "convert MODEL.onnx --out MODEL.safetensors (not available yet)" },
+};
+
+#define N_COMMANDS ((int) (sizeof commands / sizeof commands[0]))
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: cnnscope-cli COMMAND [ARGS...]\n\nCommands:\n");
+  for (int i = 0; i < N_COMMANDS; i++)
+    fprintf (out, "  %s\n", commands[i].synopsis);
+  fprintf (out, "\nMODEL is a .safetensors file; INPUT is .png, .jpg, .jpeg or .npy (float32 "
+           "C x H x W,\nalready normalized); DATASET is 'fashion-mnist' or an image folder "
+           "root/<class>/<image>.\n'cnnscope-cli COMMAND --help' describes one command.\n");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  if (argc < 2)
+    return cli_fail (CLI_EXIT_USAGE, "no command given (see 'cnnscope-cli --help')");
+  const char *cmd = argv[1];
+  if (strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0 || strcmp (cmd, "help") == 0)
+    {
+      print_usage (stdout);
+      return 0;
+    }
+  if (strcmp (cmd, "--version") == 0)
+    {
+      printf ("cnnscope-cli %s\n", CNNSCOPE_VERSION);
+      return 0;
+    }
+  for (int i = 0; i < N_COMMANDS; i++)
+    if (strcmp (cmd, commands[i].name) == 0)
+      {
+        cli_set_threads (0);
+        return commands[i].run (argc - 1, argv + 1);
+      }
+  return cli_fail (CLI_EXIT_USAGE, "unknown command '%s' (see 'cnnscope-cli --help')", cmd);
+}

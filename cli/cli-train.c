@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/* cnnscope-cli train: builds a built-in architecture for a dataset, trains it with progress on
+ * stderr, and saves it atomically; Ctrl-C stops cleanly without writing the model. */
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli-commands.h"
+#include "cli-common.h"
+
+static const char usage[] =
+  "Usage: cnnscope-cli train --arch NAME --data DATASET --out MODEL [options]\n"
+  "Trains a built-in architecture on DATASET ('fashion-mnist' or an image folder\n"
+  "root/<class>/<image>, or root/train/... and root/test/...) and saves it to MODEL\n"
+  "(.safetensors, written atomically). Progress goes to stderr, one line per epoch.\n"
+  "Ctrl-C stops the training; the model is then not written.\n"
+  "\n"
+  "  --arch NAME          smallcnn, resnet18, resnet34, vgg11, vgg16, vgg19, vgg11_bn,\n"
+  "                       vgg16_bn, vgg19_bn, pfnet18, fpnet\n"
+  "  --epochs N           default 10\n"
+  "  --batch N            default 64\n"
+  "  --lr X               base learning rate, default 0.05\n"
+  "  --optimizer NAME     sgd (momentum 0.9, Nesterov; default), adamw or lamb\n"
+  "  --schedule NAME      cosine (default), step (x0.1 every third of the run) or constant\n"
+  "  --policy P           gradient of the ReLUs: exact (default), proxygrad:B, sugar:bsilu,\n"
+  "                       sugar:nelu\n"
+  "  --width W            channel multiplier, default 1\n"
+  "  --per-class N        train on at most N images per class (seeded subset)\n"
+  "  --augment            random shifts (and flips for RGB)\n"
+  "  --seed S             initialisation, order and augmentation, default 1\n"
+  "  --threads N          OpenBLAS threads, default one per core\n"
+  "  --json               print one JSON object with the history on stdout at the end\n";
+
+enum
+{
+  OPT_ARCH = CLI_OPT_BASE,
+  OPT_DATA,
+  OPT_EPOCHS,
+  OPT_BATCH,
+  OPT_LR,
+  OPT_OPTIMIZER,
+  OPT_POLICY,
+  OPT_SEED,
+  OPT_THREADS,
+  OPT_WIDTH,
+  OPT_PER_CLASS,
+  OPT_SCHEDULE,
+  OPT_AUGMENT,
+  OPT_OUT,
+  OPT_JSON,
+};
+
+static const struct option options[] = {
+  { "arch", required_argument, NULL, OPT_ARCH },
+  { "data", required_argument, NULL, OPT_DATA },
+  { "epochs", required_argument, NULL, OPT_EPOCHS },
+  { "batch", required_argument, NULL, OPT_BATCH },
+  { "lr", required_argument, NULL, OPT_LR },
+  { "optimizer", required_argument, NULL, OPT_OPTIMIZER },
+  { "policy", required_argument, NULL, OPT_POLICY },
+  { "seed", required_argument, NULL, OPT_SEED },
+  { "threads", required_argument, NULL, OPT_THREADS },
+  { "width", required_argument, NULL, OPT_WIDTH },
+  { "per-class", required_argument, NULL, OPT_PER_CLASS },
+  { "schedule", required_argument, NULL, OPT_SCHEDULE },
+  { "augment", no_argument, NULL, OPT_AUGMENT },
+  { "out", required_argument, NULL, OPT_OUT },
+  { "json", no_argument, NULL, OPT_JSON },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
+
+/* Set by the SIGINT handler, polled by nn_train every step. A signal handler can reach
+ * nothing else, hence the one file-scope variable. */
+static atomic_int cancel_flag;
+
+static void
+on_sigint (int sig)
+{
+  (void) sig;
+  atomic_store (&cancel_flag, 1);
+}
+
+typedef struct
+{
+  int     epochs;
+  bool    json;
+  double  start;
+  double  epoch_start;
+  cJSON  *history;  /* JSON array of per-epoch objects, or NULL */
+  float   last_test_accuracy;
+} Progress;
+
+static double
+now_seconds (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+static void
+on_progress (const NnTrainProgress *p,
+             void                  *user_data)
+{
+  Progress *pr = user_data;
+  if (!p->epoch_done)
+    return;
+  double t = now_seconds ();
+  double seconds = t - pr->epoch_start;
+  pr->epoch_start = t;
+  pr->last_test_accuracy = p->test_accuracy;
+  fprintf (stderr, "epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  "
+           "lr %.3g  %.1f s\n", p->epoch + 1, pr->epochs, (double) p->train_loss,
+           100.0 * (double) p->train_accuracy, (double) p->test_loss,
+           100.0 * (double) p->test_accuracy, (double) p->lr, seconds);
+  if (pr->history != NULL)
+    {
+      cJSON *e = cJSON_CreateObject ();
+      cJSON_AddNumberToObject (e, "epoch", p->epoch + 1);
+      cJSON_AddNumberToObject (e, "train_loss", (double) p->train_loss);
+      cJSON_AddNumberToObject (e, "train_accuracy", (double) p->train_accuracy);
+      cJSON_AddNumberToObject (e, "test_loss", (double) p->test_loss);
+      cJSON_AddNumberToObject (e, "test_accuracy", (double) p->test_accuracy);
+      cJSON_AddNumberToObject (e, "lr", (double) p->lr);
+      cJSON_AddNumberToObject (e, "seconds", seconds);
+      cJSON_AddItemToArray (pr->history, e);
+    }
+}
+
+/* The folder that will hold path must exist and be writable, checked before hours of
+ * training rather than after. */
+static bool
+check_out_dir (const char *path)
+{
+  char *copy = strdup (path);
+  if (copy == NULL)
+    return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+  const char *dir = dirname (copy);
+  bool ok = access (dir, W_OK | X_OK) == 0;
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "%s: cannot write into %s: %s", path, dir, strerror (errno));
+  free (copy);
+  return ok;
+}
+
+typedef struct
+{
+  const char   *arch;
+  const char   *data;
+  const char   *out;
+  const char   *schedule;
+  float         width;
+  int           per_class;
+  int           threads;
+  bool          json;
+  NnTrainConfig config;
+} TrainArgs;
+
+static int
+parse_args (TrainArgs *a,
+            int        argc,
+            char     **argv)
+{
+  NnError err = { 0 };
+  int c;
+  while ((c = cli_getopt (argc, argv, options)) != -1)
+    {
+      bool ok = true;
+      switch (c)
+        {
+        case OPT_ARCH:
+          a->arch = optarg;
+          break;
+        case OPT_DATA:
+          a->data = optarg;
+          break;
+        case OPT_OUT:
+          a->out = optarg;
+          break;
+        case OPT_EPOCHS:
+          ok = cli_parse_int ("epochs", optarg, 1, 100000, &a->config.epochs);
+          break;
+        case OPT_BATCH:
+          ok = cli_parse_int ("batch", optarg, 1, 65536, &a->config.batch);
+          break;
+        case OPT_LR:
+          ok = cli_parse_float ("lr", optarg, 0.0, 100.0, &a->config.lr);
+          break;
+        case OPT_OPTIMIZER:
+          if (!nn_optimizer_parse (optarg, &a->config.optimizer, &err))
+            {
+              nn_error_prefix (&err, "--optimizer");
+              return cli_fail_error (CLI_EXIT_USAGE, &err);
+            }
+          break;
+        case OPT_POLICY:
+          if (!nn_grad_policy_parse (optarg, &a->config.policy, &err))
+            {
+              nn_error_prefix (&err, "--policy");
+              return cli_fail_error (CLI_EXIT_USAGE, &err);
+            }
+          a->config.set_policy = true;
+          break;
+        case OPT_SEED:
+          ok = cli_parse_u64 ("seed", optarg, &a->config.seed);
+          break;
+        case OPT_THREADS:
+          ok = cli_parse_int ("threads", optarg, 1, 1024, &a->threads);
+          break;
+        case OPT_WIDTH:
+          ok = cli_parse_float ("width", optarg, 1.0 / 64.0, 16.0, &a->width);
+          break;
+        case OPT_PER_CLASS:
+          ok = cli_parse_int ("per-class", optarg, 1, 1 << 30, &a->per_class);
+          break;
+        case OPT_SCHEDULE:
+          a->schedule = optarg;
+          break;
+        case OPT_AUGMENT:
+          a->config.augment = true;
+          break;
+        case OPT_JSON:
+          a->json = true;
+          break;
+        case 'h':
+          fputs (usage, stdout);
+          return -1;
+        default:
+          return CLI_EXIT_USAGE;
+        }
+      if (!ok)
+        return CLI_EXIT_USAGE;
+    }
+  if (optind < argc)
+    return cli_fail (CLI_EXIT_USAGE, "train: unexpected argument '%s' (see 'cnnscope-cli "
+                     "train --help')", argv[optind]);
+  if (a->arch == NULL || a->data == NULL || a->out == NULL)
+    return cli_fail (CLI_EXIT_USAGE, "train: --%s is required (see 'cnnscope-cli train "
+                     "--help')", a->arch == NULL ? "arch" : a->data == NULL ? "data" : "out");
+  if (strcmp (a->schedule, "cosine") == 0)
+    a->config.schedule.kind = NN_SCHEDULE_COSINE;
+  else if (strcmp (a->schedule, "constant") == 0)
+    a->config.schedule.kind = NN_SCHEDULE_CONSTANT;
+  else if (strcmp (a->schedule, "step") == 0)
+    a->config.schedule.kind = NN_SCHEDULE_STEP;
+  else
+    return cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --schedule (expected cosine, step or "
+                     "constant)", a->schedule);
+  bool known = false;
+  for (const char *const *n = nn_arch_names (); *n != NULL; n++)
+    known = known || strcmp (*n, a->arch) == 0;
+  if (!known)
+    return cli_fail (CLI_EXIT_USAGE, "unknown architecture '%s' (see 'cnnscope-cli train "
+                     "--help')", a->arch);
+  return 0;
+}
+
+/* Loads the training split (subset per class when asked) and the test split at its size. */
+static bool
+load_data (const TrainArgs *a,
+           NnDataset      **train,
+           NnDataset      **test)
+{
+  NnError err = { 0 };
+  *train = nn_dataset_open (a->data, true, 0, 0, 0, &err);
+  if (*train == NULL)
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  if (a->per_class > 0)
+    {
+      NnDataset *sub = nn_dataset_subset_per_class (*train, a->per_class, a->config.seed);
+      if (sub == NULL)
+        return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+      nn_dataset_free (*train);
+      *train = sub;
+    }
+  *test = nn_dataset_open (a->data, false, (*train)->c, (*train)->h, (*train)->w, &err);
+  if (*test == NULL)
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  return true;
+}
+
+static NnModel *
+build_model (const TrainArgs *a,
+             const NnDataset *train,
+             const char      *command)
+{
+  NnError err = { 0 };
+  NnArchSpec spec = {
+    .name = a->arch, .in_c = train->c, .in_h = train->h, .in_w = train->w,
+    .n_classes = train->n_classes, .width = a->width, .bank = NN_PFM_BANK_FULL,
+    .seed = a->config.seed,
+  };
+  NnGraph *graph = nn_arch_build (&spec, &err);
+  if (graph == NULL)
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), NULL;
+  NnModel *model = nn_model_new (graph, a->arch);
+  for (int k = 0; k < train->n_classes; k++)
+    nn_model_set_label (model, k, train->class_names[k]);
+  nn_dataset_mean_std (train, model->mean, model->std);
+  for (int ch = 0; ch < train->c; ch++)
+    if (!(model->std[ch] > 1e-6f))
+      model->std[ch] = 1.0f;
+  snprintf (model->dataset, sizeof model->dataset, "%s", a->data);
+  snprintf (model->command, sizeof model->command, "%s", command);
+  return model;
+}
+
+int
+cli_train_main (int    argc,
+                char **argv)
+{
+  TrainArgs a = { .schedule = "cosine", .width = 1.0f, .threads = 0 };
+  nn_train_config_init (&a.config);
+  int status = parse_args (&a, argc, argv);
+  if (status != 0)
+    return status < 0 ? 0 : status;
+  cli_set_threads (a.threads);
+  if (!check_out_dir (a.out))
+    return CLI_EXIT_FAILURE;
+
+  char command[1024];
+  cli_command_line (command, sizeof command, argc, argv);
+  NnDataset *train = NULL, *test = NULL;
+  NnModel *model = NULL;
+  Progress progress = { .epochs = a.config.epochs, .last_test_accuracy = -1.0f };
+  struct sigaction sa = { 0 }, old_sa;
+  bool handler_set = false;
+  status = CLI_EXIT_FAILURE;
+  if (!load_data (&a, &train, &test))
+    goto done;
+  if (train->n < 1 || test->n < 1)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s: no images to train on", a.data);
+      goto done;
+    }
+  model = build_model (&a, train, command);
+  if (model == NULL)
+    goto done;
+  if (a.config.schedule.kind == NN_SCHEDULE_STEP)
+    {
+      /* Divide the rate by 10 after each third of the run. */
+      int batch = a.config.batch < train->n ? a.config.batch : train->n;
+      long steps = (long) (train->n / batch) * a.config.epochs;
+      a.config.schedule.step_size = steps / 3 > 0 ? steps / 3 : 1;
+      a.config.schedule.gamma = 0.1f;
+    }
+
+  if (a.json)
+    progress.history = cJSON_CreateArray ();
+  progress.start = progress.epoch_start = now_seconds ();
+
+  /* The handler stays until the model is saved: a Ctrl-C during the save is then ignored
+   * rather than killing the process halfway through writing the temporary file. */
+  sa.sa_handler = on_sigint;
+  sigemptyset (&sa.sa_mask);
+  atomic_store (&cancel_flag, 0);
+  handler_set = sigaction (SIGINT, &sa, &old_sa) == 0;
+  fprintf (stderr, "training %s on %s: %d images of %dx%dx%d, %d classes, %zu parameters, "
+           "test set of %d\n", a.arch, a.data, train->n, train->c, train->h, train->w,
+           train->n_classes, nn_graph_count_trainable (model->graph), test->n);
+  NnError err = { 0 };
+  bool trained = nn_train (model, train, test, &a.config, on_progress, &progress, &cancel_flag,
+                           &err);
+  double seconds = now_seconds () - progress.start;
+  if (!trained)
+    {
+      if (err.code == NN_ERROR_CANCELLED)
+        status = cli_fail (CLI_EXIT_CANCELLED, "training cancelled after %.1f s; %s was not "
+                           "written", seconds, a.out);
+      else
+        cli_fail_error (CLI_EXIT_FAILURE, &err);
+      goto done;
+    }
+  model->test_accuracy = progress.last_test_accuracy;
+  if (!nn_model_save (model, a.out, &err))
+    {
+      cli_fail_error (CLI_EXIT_FAILURE, &err);
+      goto done;
+    }
+  fprintf (stderr, "saved %s (test accuracy %.2f%%, %.1f s)\n", a.out,
+           100.0 * model->test_accuracy, seconds);
+  if (a.json)
+    {
+      cJSON *root = cJSON_CreateObject ();
+      cJSON_AddStringToObject (root, "model", a.out);
+      cJSON_AddStringToObject (root, "arch", a.arch);
+      cJSON_AddStringToObject (root, "dataset", a.data);
+      cJSON_AddNumberToObject (root, "train_n", train->n);
+      cJSON_AddNumberToObject (root, "test_n", test->n);
+      cJSON_AddNumberToObject (root, "params", (double) cli_count_params (model->graph));
+      cJSON_AddItemToObject (root, "epochs", progress.history);
+      progress.history = NULL;
+      cJSON_AddNumberToObject (root, "test_accuracy", model->test_accuracy);
+      cJSON_AddNumberToObject (root, "seconds", seconds);
+      if (!cli_print_json (root))
+        goto done;
+    }
+  status = 0;
+
+done:
+  if (handler_set)
+    sigaction (SIGINT, &old_sa, NULL);
+  cJSON_Delete (progress.history);
+  nn_model_free (model);
+  nn_dataset_free (test);
+  nn_dataset_free (train);
+  return status;
+}

@@ -1,0 +1,802 @@
+/* SPDX-License-Identifier: MIT */
+/* cnnscope-cli end to end: runs the built binary on a small generated image folder (train,
+ * info, predict, eval, activations, filters, bench) and on bad input, which must give a
+ * non-zero exit and one line on stderr naming what is wrong. */
+#include <cjson/cJSON.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nn.h"
+
+#define SIDE      28
+#define PER_CLASS 10
+
+typedef struct
+{
+  char *cli;      /* the binary */
+  char *dir;      /* temporary folder for everything below */
+  char *data;     /* dir/data/{horizontal,vertical}/NN.png */
+  char *model;    /* dir/model.safetensors, trained on first use */
+  char *sample_h; /* one image of each class */
+  char *sample_v;
+} Env;
+
+static Env env;
+
+typedef struct
+{
+  int   status;  /* exit code, or -1 when killed by a signal */
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+  memset (r, 0, sizeof *r);
+}
+
+/* Runs cnnscope-cli with the NULL-terminated arguments. */
+static Run
+run_cli (const char *first,
+         ...)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, env.cli);
+  va_list ap;
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  Run r = { 0 };
+  int wait_status = 0;
+  GError *error = NULL;
+  gboolean ok = g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                              &r.out, &r.err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  g_ptr_array_free (argv, TRUE);
+  return r;
+}
+
+/* A failure: non-zero exit and exactly one line "cnnscope-cli: ..." on stderr, containing each
+ * of the given words. */
+static void
+assert_failure (const Run *r,
+                const char *word1,
+                const char *word2)
+{
+  if (r->status <= 0)
+    g_error ("expected a failure, got status %d; stderr: %s", r->status, r->err);
+  g_assert_true (g_str_has_prefix (r->err, "cnnscope-cli: "));
+  g_assert_true (g_str_has_suffix (r->err, "\n"));
+  g_assert_true (strchr (r->err, '\n') == r->err + strlen (r->err) - 1);
+  if (word1 != NULL && strstr (r->err, word1) == NULL)
+    g_error ("stderr '%s' lacks '%s'", r->err, word1);
+  if (word2 != NULL && strstr (r->err, word2) == NULL)
+    g_error ("stderr '%s' lacks '%s'", r->err, word2);
+}
+
+static void
+assert_success (const Run *r)
+{
+  if (r->status != 0)
+    g_error ("expected success, got status %d; stderr: %s", r->status, r->err);
+}
+
+/* stdout holds exactly one JSON object (and a newline). */
+static cJSON *
+parse_json (const Run *r)
+{
+  const char *end = NULL;
+  cJSON *json = cJSON_ParseWithOpts (r->out, &end, false);
+  if (json == NULL || !cJSON_IsObject (json))
+    g_error ("stdout is not a JSON object: %s", r->out);
+  while (*end == '\n' || *end == ' ')
+    end++;
+  g_assert_cmpint (*end, ==, '\0');
+  return json;
+}
+
+static double
+json_number (const cJSON *obj,
+             const char  *key)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive (obj, key);
+  if (!cJSON_IsNumber (item))
+    g_error ("'%s' is not a number", key);
+  return item->valuedouble;
+}
+
+static bool
+file_exists (const char *path)
+{
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static int
+count_entries (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (d);
+  int n = 0;
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  g_dir_close (d);
+  return n;
+}
+
+/* A valid PNG of a plausible figure size. */
+static void
+assert_png (const char *path)
+{
+  NnError err = { 0 };
+  NnImage *image = nn_image_load (path, &err);
+  if (image == NULL)
+    g_error ("%s", err.message);
+  g_assert_cmpint (image->w, >=, 100);
+  g_assert_cmpint (image->h, >=, 100);
+  nn_image_free (image);
+}
+
+/* Class 0: horizontal strokes; class 1: vertical strokes; pixels are exactly 0 or 1. */
+static NnImage *
+make_image (int cls,
+            int i)
+{
+  NnImage *im = nn_image_new (1, SIDE, SIDE);
+  memset (im->data, 0, sizeof (float) * SIDE * SIDE);
+  for (int s = 0; s < 3; s++)
+    {
+      int a = 3 + (i * 7 + s * 5) % 18, b = 2 + (i * 3 + s * 11) % 14;
+      for (int t = 0; t < 10; t++)
+        {
+          int y = cls == 0 ? a : b + t, x = cls == 0 ? b + t : a;
+          im->data[y * SIDE + x] = 1.0f;
+        }
+    }
+  return im;
+}
+
+static void
+make_dataset (void)
+{
+  const char *classes[2] = { "horizontal", "vertical" };
+  for (int k = 0; k < 2; k++)
+    {
+      char *sub = g_build_filename (env.data, classes[k], NULL);
+      g_assert_cmpint (g_mkdir_with_parents (sub, 0700), ==, 0);
+      for (int i = 0; i < PER_CLASS; i++)
+        {
+          char name[32];
+          g_snprintf (name, sizeof name, "%02d.png", i);
+          char *path = g_build_filename (sub, name, NULL);
+          NnImage *im = make_image (k, i);
+          NnError err = { 0 };
+          g_assert_true (nn_image_save_png (im, path, 8, &err));
+          nn_image_free (im);
+          if (i == 0)
+            {
+              if (k == 0)
+                env.sample_h = g_strdup (path);
+              else
+                env.sample_v = g_strdup (path);
+            }
+          g_free (path);
+        }
+      g_free (sub);
+    }
+}
+
+static void
+ensure_model (void)
+{
+  if (file_exists (env.model))
+    return;
+  Run r = run_cli ("train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data,
+                   "--epochs", "1", "--batch", "8", "--seed", "3", "--out", env.model, "--json",
+                   NULL);
+  assert_success (&r);
+  run_clear (&r);
+  g_assert_true (file_exists (env.model));
+}
+
+static void
+test_usage (void)
+{
+  Run r = run_cli ("--version", NULL);
+  assert_success (&r);
+  g_assert_true (g_str_has_prefix (r.out, "cnnscope-cli "));
+  run_clear (&r);
+
+  r = run_cli ("--help", NULL);
+  assert_success (&r);
+  const char *commands[] = { "info", "predict", "train", "eval", "activations", "filters",
+                             "bench" };
+  for (size_t i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_assert_nonnull (strstr (r.out, commands[i]));
+  run_clear (&r);
+
+  r = run_cli ("train", "--help", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "--optimizer"));
+  run_clear (&r);
+
+  r = run_cli (NULL);
+  assert_failure (&r, "no command", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+
+  r = run_cli ("frobnicate", NULL);
+  assert_failure (&r, "unknown command", "'frobnicate'");
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+
+  r = run_cli ("convert", "x.onnx", "--out", "y.safetensors", NULL);
+  assert_failure (&r, "ONNX import is not available yet", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+}
+
+static void
+test_train (void)
+{
+  char *out = g_build_filename (env.dir, "train-test.safetensors", NULL);
+  int before = count_entries (env.dir);
+  Run r = run_cli ("train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data,
+                   "--epochs", "2", "--batch", "8", "--optimizer", "adamw", "--lr", "0.003",
+                   "--policy", "proxygrad:0.3", "--schedule", "step", "--augment", "--seed",
+                   "5", "--threads", "1", "--out", out, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *epochs = cJSON_GetObjectItemCaseSensitive (json, "epochs");
+  g_assert_true (cJSON_IsArray (epochs));
+  g_assert_cmpint (cJSON_GetArraySize (epochs), ==, 2);
+  const cJSON *e1 = cJSON_GetArrayItem (epochs, 1);
+  g_assert_cmpfloat (json_number (e1, "epoch"), ==, 2.0);
+  g_assert_cmpfloat (json_number (e1, "train_loss"), >, 0.0);
+  double acc = json_number (json, "test_accuracy");
+  g_assert_cmpfloat (acc, >=, 0.0);
+  g_assert_cmpfloat (acc, <=, 1.0);
+  g_assert_cmpfloat (json_number (e1, "test_accuracy"), ==, acc);
+  g_assert_cmpfloat (json_number (json, "seconds"), >, 0.0);
+  g_assert_cmpfloat (json_number (json, "train_n"), ==, 2 * PER_CLASS);
+  cJSON_Delete (json);
+  /* Human progress on stderr, one line per epoch. */
+  g_assert_nonnull (strstr (r.err, "epoch 1/2"));
+  g_assert_nonnull (strstr (r.err, "epoch 2/2"));
+  run_clear (&r);
+  /* Only the model was added to the folder: no temporary file is left. */
+  g_assert_true (file_exists (out));
+  g_assert_cmpint (count_entries (env.dir), ==, before + 1);
+
+  /* The model remembers how it was made. */
+  r = run_cli ("info", out, "--json", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  const cJSON *cmd = cJSON_GetObjectItemCaseSensitive (json, "command");
+  g_assert_true (cJSON_IsString (cmd));
+  g_assert_nonnull (strstr (cmd->valuestring, "--policy proxygrad:0.3"));
+  g_assert_cmpfloat (json_number (json, "test_accuracy"), ==, acc);
+  cJSON_Delete (json);
+  run_clear (&r);
+  g_remove (out);
+  g_free (out);
+}
+
+static void
+test_info (void)
+{
+  ensure_model ();
+  Run r = run_cli ("info", env.model, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpstr (cJSON_GetObjectItem (json, "arch")->valuestring, ==, "smallcnn");
+  const cJSON *shape = cJSON_GetObjectItem (json, "input_shape");
+  g_assert_cmpint (cJSON_GetArraySize (shape), ==, 3);
+  g_assert_cmpint (cJSON_GetArrayItem (shape, 0)->valueint, ==, 1);
+  g_assert_cmpint (cJSON_GetArrayItem (shape, 1)->valueint, ==, SIDE);
+  g_assert_cmpfloat (json_number (json, "n_classes"), ==, 2.0);
+  const cJSON *labels = cJSON_GetObjectItem (json, "labels");
+  g_assert_cmpstr (cJSON_GetArrayItem (labels, 0)->valuestring, ==, "horizontal");
+  g_assert_cmpstr (cJSON_GetArrayItem (labels, 1)->valuestring, ==, "vertical");
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (json, "mean")), ==, 1);
+  g_assert_cmpfloat (json_number (json, "trainable_params"), >, 0.0);
+
+  /* Per node: name, op, output shape, params; they add up to the total. */
+  const cJSON *nodes = cJSON_GetObjectItem (json, "nodes");
+  double sum = 0.0;
+  bool has_conv1 = false;
+  const cJSON *node;
+  cJSON_ArrayForEach (node, nodes)
+    {
+      const char *name = cJSON_GetObjectItem (node, "name")->valuestring;
+      const char *op = cJSON_GetObjectItem (node, "op")->valuestring;
+      g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (node, "output_shape")), ==, 3);
+      sum += json_number (node, "params");
+      if (strcmp (name, "conv1") == 0)
+        {
+          has_conv1 = true;
+          g_assert_cmpstr (op, ==, "conv2d");
+        }
+    }
+  g_assert_true (has_conv1);
+  g_assert_cmpfloat (sum, ==, json_number (json, "params"));
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  r = run_cli ("info", env.model, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "smallcnn"));
+  g_assert_nonnull (strstr (r.out, "conv1"));
+  g_assert_nonnull (strstr (r.out, "horizontal"));
+  run_clear (&r);
+}
+
+/* The model's normalized input for one of our generated images, as make_image draws it. */
+static void
+write_npy_input (const char *path,
+                 const cJSON *info,
+                 int          cls,
+                 int          i,
+                 bool         batch_dim)
+{
+  float mean = (float) cJSON_GetArrayItem (cJSON_GetObjectItem (info, "mean"), 0)->valuedouble;
+  float std = (float) cJSON_GetArrayItem (cJSON_GetObjectItem (info, "std"), 0)->valuedouble;
+  NnImage *im = make_image (cls, i);
+  for (int j = 0; j < SIDE * SIDE; j++)
+    im->data[j] = (im->data[j] - mean) / std;
+  const int dims4[4] = { 1, 1, SIDE, SIDE };
+  NnError err = { 0 };
+  g_assert_true (nn_npy_save (path, im->data, batch_dim ? dims4 : dims4 + 1,
+                              batch_dim ? 4 : 3, &err));
+  nn_image_free (im);
+}
+
+static void
+test_predict (void)
+{
+  ensure_model ();
+  char *logits = g_build_filename (env.dir, "logits.npy", NULL);
+  Run r = run_cli ("predict", env.model, env.sample_h, env.sample_v, "--top", "2",
+                   "--logits-npy", logits, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *preds = cJSON_GetObjectItem (json, "predictions");
+  g_assert_cmpint (cJSON_GetArraySize (preds), ==, 2);
+
+  NnError err = { 0 };
+  NnNpy *npy = nn_npy_load (logits, &err);
+  g_assert_nonnull (npy);
+  g_assert_cmpint (npy->ndim, ==, 2);
+  g_assert_cmpint (npy->dims[0], ==, 2);
+  g_assert_cmpint (npy->dims[1], ==, 2);
+  for (int i = 0; i < 2; i++)
+    {
+      const cJSON *p = cJSON_GetArrayItem (preds, i);
+      g_assert_cmpstr (cJSON_GetObjectItem (p, "input")->valuestring, ==,
+                       i == 0 ? env.sample_h : env.sample_v);
+      const cJSON *top = cJSON_GetObjectItem (p, "top");
+      g_assert_cmpint (cJSON_GetArraySize (top), ==, 2);
+      double p0 = json_number (cJSON_GetArrayItem (top, 0), "probability");
+      double p1 = json_number (cJSON_GetArrayItem (top, 1), "probability");
+      g_assert_cmpfloat (p0, >=, p1);
+      g_assert_cmpfloat (fabs (p0 + p1 - 1.0), <, 1e-5);
+      /* The probabilities are the softmax of the logits written to the .npy. */
+      int k0 = (int) json_number (cJSON_GetArrayItem (top, 0), "class");
+      const float *l = npy->data + 2 * i;
+      double expect = 1.0 / (1.0 + exp ((double) l[1 - k0] - (double) l[k0]));
+      g_assert_cmpfloat (fabs (p0 - expect), <, 1e-5);
+      const char *label = cJSON_GetObjectItem (cJSON_GetArrayItem (top, 0), "label")->valuestring;
+      g_assert_cmpstr (label, ==, k0 == 0 ? "horizontal" : "vertical");
+    }
+  float png_logits[2] = { npy->data[0], npy->data[1] };
+  nn_npy_free (npy);
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  /* The same image as an already normalized .npy, (1, C, H, W) and (C, H, W), gives the same
+   * logits as the PNG. */
+  r = run_cli ("info", env.model, "--json", NULL);
+  cJSON *info = parse_json (&r);
+  run_clear (&r);
+  char *in4 = g_build_filename (env.dir, "input4.npy", NULL);
+  char *in3 = g_build_filename (env.dir, "input3.npy", NULL);
+  write_npy_input (in4, info, 0, 0, true);
+  write_npy_input (in3, info, 0, 0, false);
+  cJSON_Delete (info);
+  r = run_cli ("predict", env.model, in4, in3, "--logits-npy", logits, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "horizontal"));
+  run_clear (&r);
+  npy = nn_npy_load (logits, &err);
+  g_assert_nonnull (npy);
+  for (int i = 0; i < 4; i++)
+    g_assert_cmpfloat (fabs (npy->data[i] - png_logits[i % 2]), <, 1e-4);
+  nn_npy_free (npy);
+
+  /* An array of the wrong shape is refused, naming the file. */
+  const float zeros[3 * SIDE * SIDE] = { 0 };
+  const int dims[3] = { 3, SIDE, SIDE };
+  char *wrong = g_build_filename (env.dir, "wrong-shape.npy", NULL);
+  g_assert_true (nn_npy_save (wrong, zeros, dims, 3, &err));
+  r = run_cli ("predict", env.model, wrong, NULL);
+  assert_failure (&r, wrong, "does not fit");
+  run_clear (&r);
+
+  g_remove (wrong);
+  g_remove (in3);
+  g_remove (in4);
+  g_remove (logits);
+  g_free (wrong);
+  g_free (in3);
+  g_free (in4);
+  g_free (logits);
+}
+
+static void
+test_eval (void)
+{
+  ensure_model ();
+  Run r = run_cli ("eval", env.model, env.data, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  int n = (int) json_number (json, "n");
+  g_assert_cmpint (n, ==, 2 * PER_CLASS);
+  double acc = json_number (json, "accuracy");
+  g_assert_cmpfloat (json_number (json, "loss"), >, 0.0);
+  const cJSON *conf = cJSON_GetObjectItem (json, "confusion");
+  g_assert_cmpint (cJSON_GetArraySize (conf), ==, 2);
+  int total = 0, diag = 0;
+  for (int i = 0; i < 2; i++)
+    {
+      const cJSON *row = cJSON_GetArrayItem (conf, i);
+      g_assert_cmpint (cJSON_GetArraySize (row), ==, 2);
+      for (int j = 0; j < 2; j++)
+        {
+          int v = cJSON_GetArrayItem (row, j)->valueint;
+          total += v;
+          diag += i == j ? v : 0;
+        }
+      /* Each row holds the samples of one true class. */
+      g_assert_cmpint (cJSON_GetArrayItem (row, 0)->valueint
+                       + cJSON_GetArrayItem (row, 1)->valueint, ==, PER_CLASS);
+    }
+  g_assert_cmpint (total, ==, n);
+  g_assert_cmpfloat (fabs (acc - (double) diag / n), <, 1e-9);
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  r = run_cli ("eval", env.model, env.data, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "accuracy"));
+  run_clear (&r);
+}
+
+static void
+test_activations (void)
+{
+  ensure_model ();
+  char *png = g_build_filename (env.dir, "act.png", NULL);
+  char *npy_path = g_build_filename (env.dir, "act.npy", NULL);
+  Run r = run_cli ("activations", env.model, env.sample_v, "--layer", "relu1", "--out", png,
+                   "--npy", npy_path, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  assert_png (png);
+  NnError err = { 0 };
+  NnNpy *npy = nn_npy_load (npy_path, &err);
+  g_assert_nonnull (npy);
+  g_assert_cmpint (npy->ndim, ==, 3);
+  g_assert_cmpint (npy->dims[1], ==, SIDE);
+  g_assert_cmpint (npy->dims[2], ==, SIDE);
+  float max = 0.0f;
+  for (size_t i = 0; i < npy->count; i++)
+    {
+      g_assert_cmpfloat (npy->data[i], >=, 0.0f);  /* after a ReLU */
+      max = npy->data[i] > max ? npy->data[i] : max;
+    }
+  g_assert_cmpfloat (max, >, 0.0f);
+  nn_npy_free (npy);
+
+  /* Other figure formats follow the extension. */
+  char *svg = g_build_filename (env.dir, "act.svg", NULL);
+  r = run_cli ("activations", env.model, env.sample_h, "--layer", "conv2", "--out", svg, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  g_assert_true (file_exists (svg));
+
+  g_remove (svg);
+  g_remove (png);
+  g_remove (npy_path);
+  g_free (svg);
+  g_free (png);
+  g_free (npy_path);
+}
+
+static void
+test_filters (void)
+{
+  ensure_model ();
+  char *png = g_build_filename (env.dir, "filters.png", NULL);
+  Run r = run_cli ("filters", env.model, "--layer", "conv2", "--out", png, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  assert_png (png);
+  g_remove (png);
+  r = run_cli ("filters", env.model, "--layer", "conv1", "--input-channel", "0", "--out", png,
+               NULL);
+  assert_success (&r);
+  run_clear (&r);
+  assert_png (png);
+  g_remove (png);
+
+  /* A layer without conv weights, and an input channel the layer does not have. */
+  r = run_cli ("filters", env.model, "--layer", "relu1", "--out", png, NULL);
+  assert_failure (&r, "'relu1'", "conv2d");
+  run_clear (&r);
+  r = run_cli ("filters", env.model, "--layer", "conv1", "--input-channel", "1", "--out", png,
+               NULL);
+  assert_failure (&r, "--input-channel", NULL);
+  run_clear (&r);
+  g_assert_false (file_exists (png));
+  g_free (png);
+}
+
+static void
+test_bench (void)
+{
+  Run r = run_cli ("bench", "--only", "sgemm_peak", "--repeat", "2", "--threads", "1", "--json",
+                   NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpfloat (json_number (json, "threads"), ==, 1.0);
+  const cJSON *list = cJSON_GetObjectItem (json, "workloads");
+  g_assert_cmpint (cJSON_GetArraySize (list), ==, 1);
+  const cJSON *w = cJSON_GetArrayItem (list, 0);
+  g_assert_cmpstr (cJSON_GetObjectItem (w, "name")->valuestring, ==, "sgemm_peak");
+  double median = json_number (w, "median_ms");
+  g_assert_cmpfloat (json_number (w, "min_ms"), <=, median);
+  g_assert_cmpfloat (json_number (w, "max_ms"), >=, median);
+  g_assert_cmpfloat (json_number (w, "gflops"), >, 0.1);
+  /* The worker holds three 4 MiB matrices. */
+  g_assert_cmpfloat (json_number (w, "peak_rss_mb"), >, 12.0);
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  r = run_cli ("bench", "--only", "nothing", NULL);
+  assert_failure (&r, "'nothing'", "--only");
+  run_clear (&r);
+}
+
+static void
+test_bad_files (void)
+{
+  ensure_model ();
+  /* A model that does not exist. */
+  Run r = run_cli ("info", "/nonexistent/model.safetensors", NULL);
+  assert_failure (&r, "/nonexistent/model.safetensors", NULL);
+  run_clear (&r);
+
+  /* A corrupt model, and a truncated one. */
+  char *corrupt = g_build_filename (env.dir, "corrupt.safetensors", NULL);
+  g_assert_true (g_file_set_contents (corrupt, "this is not a model at all", -1, NULL));
+  r = run_cli ("info", corrupt, NULL);
+  assert_failure (&r, corrupt, NULL);
+  run_clear (&r);
+  char *contents = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (env.model, &contents, &len, NULL));
+  char *truncated = g_build_filename (env.dir, "truncated.safetensors", NULL);
+  g_assert_true (g_file_set_contents (truncated, contents, (gssize) (len / 2), NULL));
+  g_free (contents);
+  r = run_cli ("predict", truncated, env.sample_h, NULL);
+  assert_failure (&r, truncated, NULL);
+  run_clear (&r);
+
+  /* Inputs: missing, corrupt, of an unknown kind. */
+  r = run_cli ("predict", env.model, "/nonexistent/image.png", NULL);
+  assert_failure (&r, "/nonexistent/image.png", NULL);
+  run_clear (&r);
+  char *bad_png = g_build_filename (env.dir, "bad.png", NULL);
+  char *figure = g_build_filename (env.dir, "never.png", NULL);
+  g_assert_true (g_file_set_contents (bad_png, "\x89PNG\r\n\x1a\n garbage", -1, NULL));
+  r = run_cli ("activations", env.model, bad_png, "--layer", "conv1", "--out", figure, NULL);
+  assert_failure (&r, bad_png, NULL);
+  run_clear (&r);
+  g_assert_false (file_exists (figure));
+  r = run_cli ("predict", env.model, corrupt, NULL);
+  assert_failure (&r, corrupt, "unsupported input");
+  run_clear (&r);
+
+  /* An unknown layer says how to list the layers. */
+  r = run_cli ("activations", env.model, env.sample_h, "--layer", "nope", "--out", figure,
+               NULL);
+  assert_failure (&r, "'nope'", "cnnscope-cli info");
+  run_clear (&r);
+  g_assert_false (file_exists (figure));
+
+  g_remove (bad_png);
+  g_remove (truncated);
+  g_remove (corrupt);
+  g_free (figure);
+  g_free (bad_png);
+  g_free (truncated);
+  g_free (corrupt);
+}
+
+static void
+test_bad_options (void)
+{
+  ensure_model ();
+  char *out = g_build_filename (env.dir, "never.safetensors", NULL);
+  Run r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--epochs", "abc",
+                   "--out", out, NULL);
+  assert_failure (&r, "--epochs", "'abc'");
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--epochs", "0", "--out", out,
+               NULL);
+  assert_failure (&r, "--epochs", NULL);
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--lr", "1e", "--out", out,
+               NULL);
+  assert_failure (&r, "--lr", NULL);
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "alexnet", "--data", env.data, "--out", out, NULL);
+  assert_failure (&r, "'alexnet'", NULL);
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--optimizer", "rmsprop",
+               "--out", out, NULL);
+  assert_failure (&r, "rmsprop", NULL);
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, NULL);
+  assert_failure (&r, "--out", NULL);
+  run_clear (&r);
+  r = run_cli ("info", env.model, "--bogus", NULL);
+  assert_failure (&r, "'--bogus'", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  r = run_cli ("info", env.model, "--json=yes", NULL);
+  assert_failure (&r, "--json", NULL);
+  run_clear (&r);
+  r = run_cli ("predict", env.model, env.sample_h, "--top", NULL);
+  assert_failure (&r, "--top", "needs a value");
+  run_clear (&r);
+  r = run_cli ("predict", env.model, env.sample_h, "--top", "3", NULL);
+  assert_failure (&r, "--top", "2 classes");
+  run_clear (&r);
+  r = run_cli ("predict", env.model, NULL);
+  assert_failure (&r, "INPUT", NULL);
+  run_clear (&r);
+
+  /* Training that fails on its data writes nothing. */
+  char *missing = g_build_filename (env.dir, "no-such-data", NULL);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", missing, "--out", out, NULL);
+  assert_failure (&r, missing, NULL);
+  run_clear (&r);
+  char *bad_out = g_build_filename (env.dir, "no-such-dir", "m.safetensors", NULL);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--out", bad_out, NULL);
+  assert_failure (&r, bad_out, NULL);
+  run_clear (&r);
+  g_assert_false (file_exists (out));
+  g_free (bad_out);
+  g_free (missing);
+  g_free (out);
+}
+
+/* SIGINT during training: a clean stop, exit 130, and no model (nor temporary file). */
+static void
+test_train_cancel (void)
+{
+  char *out = g_build_filename (env.dir, "cancelled.safetensors", NULL);
+  int before = count_entries (env.dir);
+  const char *argv[] = {
+    env.cli, "train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data, "--epochs",
+    "100000", "--batch", "4", "--out", out, NULL,
+  };
+  GPid pid;
+  int err_fd;
+  GError *error = NULL;
+  g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
+                                           G_SPAWN_DO_NOT_REAP_CHILD
+                                           | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                           NULL, NULL, &pid, NULL, NULL, &err_fd, &error));
+  g_assert_no_error (error);
+  /* Wait until training runs (its first epoch line), then interrupt. */
+  GString *text = g_string_new (NULL);
+  char buf[256];
+  while (strstr (text->str, "epoch 1/") == NULL)
+    {
+      ssize_t n = read (err_fd, buf, sizeof buf);
+      g_assert_cmpint (n, >, 0);
+      g_string_append_len (text, buf, n);
+    }
+  g_assert_cmpint (kill (pid, SIGINT), ==, 0);
+  ssize_t n;
+  while ((n = read (err_fd, buf, sizeof buf)) > 0)
+    g_string_append_len (text, buf, n);
+  close (err_fd);
+  int status = 0;
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_spawn_close_pid (pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 130);
+  g_assert_nonnull (strstr (text->str, "cnnscope-cli: training cancelled"));
+  g_assert_nonnull (strstr (text->str, out));
+  g_assert_false (file_exists (out));
+  g_assert_cmpint (count_entries (env.dir), ==, before);
+  g_string_free (text, TRUE);
+  g_free (out);
+}
+
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      GDir *d = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+          g_free (child);
+        }
+      if (d != NULL)
+        g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_remove (path);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  const char *build = g_getenv ("CNNSCOPE_BUILD_DIR");
+  if (build == NULL)
+    {
+      g_printerr ("CNNSCOPE_BUILD_DIR is not set (run through meson test)\n");
+      return 1;
+    }
+  env.cli = g_build_filename (build, "cli", "cnnscope-cli", NULL);
+  env.dir = g_dir_make_tmp ("test-cli-XXXXXX", NULL);
+  env.data = g_build_filename (env.dir, "data", NULL);
+  env.model = g_build_filename (env.dir, "model.safetensors", NULL);
+  make_dataset ();
+
+  g_test_add_func ("/cli/usage", test_usage);
+  g_test_add_func ("/cli/train", test_train);
+  g_test_add_func ("/cli/train-cancel", test_train_cancel);
+  g_test_add_func ("/cli/info", test_info);
+  g_test_add_func ("/cli/predict", test_predict);
+  g_test_add_func ("/cli/eval", test_eval);
+  g_test_add_func ("/cli/activations", test_activations);
+  g_test_add_func ("/cli/filters", test_filters);
+  g_test_add_func ("/cli/bench", test_bench);
+  g_test_add_func ("/cli/bad-files", test_bad_files);
+  g_test_add_func ("/cli/bad-options", test_bad_options);
+  int status = g_test_run ();
+
+  remove_tree (env.dir);
+  g_free (env.sample_h);
+  g_free (env.sample_v);
+  g_free (env.model);
+  g_free (env.data);
+  g_free (env.dir);
+  g_free (env.cli);
+  return status;
+}

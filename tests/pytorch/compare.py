@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Builds the same networks with the same weights in cnnscope and PyTorch and compares logits,
+# the input gradient and every parameter gradient of a mean cross-entropy loss. Prints one
+# line per case and ends with "compare: N passed, N failed". Exits 0 when all pass.
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cnnscope_torch  # noqa: E402
+
+# (arch, channels, size, classes, width, mode). VGG has dropout, so only eval mode matches.
+CASES = [
+    ("smallcnn", 1, 28, 10, 1.0, "train"),
+    ("smallcnn", 1, 28, 10, 1.0, "eval"),
+    ("resnet18", 3, 32, 10, 0.25, "train"),
+    ("resnet18", 3, 32, 10, 0.25, "eval"),
+    ("resnet18", 3, 64, 7, 0.125, "eval"),
+    ("pfnet18", 3, 32, 10, 0.25, "train"),
+    ("pfnet18", 1, 28, 10, 0.25, "eval"),
+    ("vgg11_bn", 3, 32, 10, 0.125, "eval"),
+    ("fpnet", 3, 32, 10, 0.5, "train"),
+    ("fpnet", 3, 32, 10, 0.5, "eval"),
+]
+
+TOLERANCE = 1e-4
+
+
+def rel_err(ours, ref):
+    scale = max(float(np.abs(ref).max()), 1e-12)
+    return float(np.abs(ours - ref).max()) / scale
+
+
+def run_case(build, tmp, case, batch=3, seed=7):
+    arch, c, size, classes, width, mode = case
+    path = os.path.join(tmp, f"{arch}-{mode}.safetensors")
+    subprocess.run([os.path.join(build, "tests", "pytorch", "make-model"), arch, str(c),
+                    str(size), str(size), str(classes), str(width), path, str(seed)],
+                   check=True)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, c, size, size)).astype(np.float32)
+    labels = rng.integers(0, classes, batch)
+    x.tofile(os.path.join(tmp, "input.bin"))
+    out = os.path.join(tmp, "out")
+    os.makedirs(out, exist_ok=True)
+    subprocess.run([os.path.join(build, "tests", "pytorch", "torch-grads"), path,
+                    os.path.join(tmp, "input.bin"), mode, out] + [str(v) for v in labels],
+                   check=True)
+
+    net = cnnscope_torch.load(path).double()
+    net.train(mode == "train")
+    xt = torch.from_numpy(x).double().requires_grad_(True)
+    logits = net(xt)
+    loss = torch.nn.functional.cross_entropy(logits, torch.from_numpy(labels))
+    loss.backward()
+
+    errors = {"logits": rel_err(np.fromfile(os.path.join(out, "logits.bin"), "<f4")
+                                .reshape(batch, classes), logits.detach().numpy()),
+              "input_grad": rel_err(np.fromfile(os.path.join(out, "input_grad.bin"), "<f4")
+                                    .reshape(x.shape), xt.grad.numpy())}
+    worst_param, worst = "", 0.0
+    for name, p in net.named_cnnscope_parameters():
+        f = os.path.join(out, name + ".grad.bin")
+        if not os.path.exists(f) or p.grad is None:
+            continue
+        e = rel_err(np.fromfile(f, "<f4").reshape(p.shape), p.grad.numpy())
+        if e >= worst:
+            worst_param, worst = name, e
+    errors["param_grads"] = worst
+    return errors, worst_param
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", default="build")
+    args = parser.parse_args()
+    build = os.path.abspath(args.build)
+    torch.manual_seed(0)
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES:
+            label = "{} {}x{}x{} width {} {}".format(case[0], case[1], case[2], case[2], case[4],
+                                                   case[5])
+            try:
+                errors, worst_param = run_case(build, tmp, case)
+            except (subprocess.CalledProcessError, ValueError, KeyError, OSError) as e:
+                print(f"FAIL {label}: {e}")
+                failed += 1
+                continue
+            ok = all(v <= TOLERANCE for v in errors.values())
+            print("{} {}: max relative error logits {:.2e}, input gradient {:.2e}, "
+                  "parameter gradients {:.2e} (worst: {})".format(
+                      "ok  " if ok else "FAIL", label, errors["logits"], errors["input_grad"],
+                      errors["param_grads"], worst_param))
+            passed += ok
+            failed += not ok
+    print(f"compare: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

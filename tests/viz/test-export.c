@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* Figure export: PNG read back pixel for pixel, SVG and PDF headers, the format chosen by
+ * extension, failures that leave no file (atomic writes). */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "viz.h"
+
+typedef struct
+{
+  VizTileGrid grid;
+  VizStyle    style;
+} Figure;
+
+static void
+draw_figure (cairo_t    *cr,
+             const void *user_data,
+             double      width,
+             double      height)
+{
+  const Figure *fig = user_data;
+  viz_tile_grid_draw (cr, &fig->grid, &fig->style, width, height);
+}
+
+typedef struct
+{
+  float       data[4 * 6 * 6];
+  VizColormap cm;
+  Figure      fig;
+  char       *dir;
+} Fixture;
+
+static void
+fixture_setup (Fixture      *f,
+               gconstpointer unused)
+{
+  (void) unused;
+  for (int i = 0; i < 4 * 36; i++)
+    f->data[i] = (float) ((i * 37) % 11) - 3.0f;
+  viz_colormap_init_for_data (&f->cm, VIZ_COLORMAP_DIVERGING, f->data, 4 * 36);
+  f->fig.grid = (VizTileGrid) {
+    .data = f->data, .c = 4, .h = 6, .w = 6, .colormap = &f->cm, .selected = 1,
+  };
+  viz_style_init (&f->fig.style);
+  f->dir = g_dir_make_tmp ("test-export-XXXXXX", NULL);
+  g_assert_nonnull (f->dir);
+}
+
+static int
+count_entries (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  int n = 0;
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  g_dir_close (d);
+  return n;
+}
+
+static void
+fixture_teardown (Fixture      *f,
+                  gconstpointer unused)
+{
+  (void) unused;
+  GDir *d = g_dir_open (f->dir, 0, NULL);
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      char *p = g_build_filename (f->dir, name, NULL);
+      g_remove (p);
+      g_free (p);
+    }
+  g_dir_close (d);
+  g_rmdir (f->dir);
+  g_free (f->dir);
+}
+
+static void
+test_png_roundtrip (Fixture      *f,
+                    gconstpointer unused)
+{
+  (void) unused;
+  char *path = g_build_filename (f->dir, "grid.png", NULL);
+  NnError err = { 0 };
+  g_assert_true (viz_export_png (path, draw_figure, &f->fig, 320, 200, &err));
+  g_assert_cmpint (count_entries (f->dir), ==, 1);
+
+  cairo_surface_t *read = cairo_image_surface_create_from_png (path);
+  g_assert_cmpint (cairo_surface_status (read), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpint (cairo_image_surface_get_width (read), ==, 320);
+  g_assert_cmpint (cairo_image_surface_get_height (read), ==, 200);
+
+  cairo_surface_t *direct = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 320, 200);
+  cairo_t *cr = cairo_create (direct);
+  draw_figure (cr, &f->fig, 320, 200);
+  cairo_destroy (cr);
+  cairo_surface_flush (direct);
+  g_assert_cmpint (cairo_image_surface_get_stride (read), ==,
+                   cairo_image_surface_get_stride (direct));
+  g_assert_cmpmem (cairo_image_surface_get_data (read),
+                   cairo_image_surface_get_stride (read) * 200,
+                   cairo_image_surface_get_data (direct),
+                   cairo_image_surface_get_stride (direct) * 200);
+  cairo_surface_destroy (direct);
+  cairo_surface_destroy (read);
+
+  /* Exporting again replaces the file in place. */
+  g_assert_true (viz_export (path, draw_figure, &f->fig, 160, 100, &err));
+  read = cairo_image_surface_create_from_png (path);
+  g_assert_cmpint (cairo_image_surface_get_width (read), ==, 160);
+  cairo_surface_destroy (read);
+  g_assert_cmpint (count_entries (f->dir), ==, 1);
+  g_free (path);
+}
+
+static void
+assert_file_starts_with (const char *path,
+                         const char *prefix)
+{
+  char *contents = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_assert_cmpuint (len, >, 200);
+  g_assert_cmpint (strncmp (contents, prefix, strlen (prefix)), ==, 0);
+  g_free (contents);
+}
+
+static void
+test_vector_formats (Fixture      *f,
+                     gconstpointer unused)
+{
+  (void) unused;
+  char *svg = g_build_filename (f->dir, "grid.SVG", NULL);
+  char *pdf = g_build_filename (f->dir, "grid.pdf", NULL);
+  NnError err = { 0 };
+  g_assert_true (viz_export (svg, draw_figure, &f->fig, 320, 200, &err));
+  g_assert_true (viz_export (pdf, draw_figure, &f->fig, 320, 200, &err));
+  assert_file_starts_with (svg, "<?xml");
+  assert_file_starts_with (pdf, "%PDF-");
+  g_assert_cmpint (count_entries (f->dir), ==, 2);
+  g_free (svg);
+  g_free (pdf);
+}
+
+static void
+test_failures (Fixture      *f,
+               gconstpointer unused)
+{
+  (void) unused;
+  NnError err = { 0 };
+  char *bad_ext = g_build_filename (f->dir, "grid.jpg", NULL);
+  g_assert_false (viz_export (bad_ext, draw_figure, &f->fig, 100, 100, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+  g_assert_nonnull (strstr (err.message, "grid.jpg"));
+
+  nn_error_clear (&err);
+  g_assert_false (viz_export (bad_ext, draw_figure, &f->fig, 0, 100, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+
+  char *missing = g_build_filename (f->dir, "no-such-dir", "grid.png", NULL);
+  nn_error_clear (&err);
+  g_assert_false (viz_export (missing, draw_figure, &f->fig, 100, 100, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_IO);
+  g_assert_nonnull (strstr (err.message, missing));
+  g_assert_cmpint (count_entries (f->dir), ==, 0);
+
+  /* A read-only folder: the export fails and leaves nothing behind. */
+  if (getuid () != 0)
+    {
+      g_assert_cmpint (g_chmod (f->dir, 0500), ==, 0);
+      char *ro = g_build_filename (f->dir, "grid.pdf", NULL);
+      nn_error_clear (&err);
+      g_assert_false (viz_export (ro, draw_figure, &f->fig, 100, 100, &err));
+      g_assert_cmpint (err.code, ==, NN_ERROR_IO);
+      g_assert_cmpint (g_chmod (f->dir, 0700), ==, 0);
+      g_assert_cmpint (count_entries (f->dir), ==, 0);
+      g_free (ro);
+    }
+  g_free (missing);
+  g_free (bad_ext);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/viz/export/png-roundtrip", Fixture, NULL, fixture_setup, test_png_roundtrip,
+              fixture_teardown);
+  g_test_add ("/viz/export/vector-formats", Fixture, NULL, fixture_setup, test_vector_formats,
+              fixture_teardown);
+  g_test_add ("/viz/export/failures", Fixture, NULL, fixture_setup, test_failures,
+              fixture_teardown);
+  return g_test_run ();
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* pangocairo text drawing shared by the viz/ drawings. */
+#include "viz-text.h"
+
+#include <pango/pangocairo.h>
+
+double
+viz_text_draw (cairo_t        *cr,
+               const VizStyle *style,
+               const char     *text,
+               double          x,
+               double          y,
+               double          align_x,
+               double          align_y)
+{
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoFontDescription *font = pango_font_description_from_string (style->font);
+  pango_layout_set_font_description (layout, font);
+  pango_font_description_free (font);
+  pango_layout_set_text (layout, text, -1);
+  int w, h;
+  pango_layout_get_pixel_size (layout, &w, &h);
+  cairo_save (cr);
+  cairo_set_source_rgba (cr, style->foreground[0], style->foreground[1], style->foreground[2],
+                         style->foreground[3]);
+  cairo_move_to (cr, x - align_x * w, y - align_y * h);
+  pango_cairo_show_layout (cr, layout);
+  cairo_new_path (cr);  /* the path is not part of the saved state: leave none behind */
+  cairo_restore (cr);
+  g_object_unref (layout);
+  return w;
+}
+
+double
+viz_text_line_height (const VizStyle *style)
+{
+  PangoFontDescription *font = pango_font_description_from_string (style->font);
+  double size = pango_font_description_get_size (font) / (double) PANGO_SCALE;
+  if (!pango_font_description_get_size_is_absolute (font))
+    size *= 96.0 / 72.0;
+  pango_font_description_free (font);
+  if (!(size > 0.0))
+    size = 12.0;
+  return size * 1.3;
+}

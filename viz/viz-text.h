@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Text through pangocairo for the viz/ drawings (labels, ticks). */
+#pragma once
+
+#include <cairo.h>
+
+#include "viz-style.h"
+
+/* Draws one line of text in the style's font and foreground colour so that the point
+ * (align_x, align_y) of its logical box (0 = left/top, 1 = right/bottom) lands on (x, y).
+ * Returns the width of the text. */
+double viz_text_draw (cairo_t        *cr,
+                      const VizStyle *style,
+                      const char     *text,
+                      double          x,
+                      double          y,
+                      double          align_x,
+                      double          align_y);
+
+/* The height of one line of the style's font in device units, without a cairo context (at
+ * pangocairo's default 96 dpi). */
+double viz_text_line_height (const VizStyle *style);

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* Cairo drawing of cnnscope without GTK: the one header app/, cli/ and tests include. */
+#pragma once
+
+#include "viz-colorbar.h"
+#include "viz-colormap.h"
+#include "viz-export.h"
+#include "viz-filter-grid.h"
+#include "viz-style.h"
+#include "viz-tile-grid.h"
