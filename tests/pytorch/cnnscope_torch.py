@@ -51,7 +51,11 @@ class CnnscopeNet(torch.nn.Module):
             return self.params[key]
         return getattr(self, key, None)
 
-    def forward(self, x, keep=None):
+    def forward(self, x):
+        # The smallest non-zero |input| of any ReLU: gradients are only comparable between two
+        # implementations when no pre-activation lies within rounding distance of the kink
+        # (exact zeros, such as a ReLU of a ReLU, are zero in both).
+        self.relu_margin = float("inf")
         outs = {}
         for node in self.nodes:
             op = node["op"]
@@ -83,6 +87,10 @@ class CnnscopeNet(torch.nn.Module):
             elif op == "activation":
                 kind = node["kind"]
                 if kind == "relu":
+                    nonzero = ins[0].detach().abs()
+                    nonzero = nonzero[nonzero > 0]
+                    if nonzero.numel():
+                        self.relu_margin = min(self.relu_margin, float(nonzero.min()))
                     y = F.leaky_relu(ins[0], node["slope"]) if node["slope"] else F.relu(ins[0])
                 elif kind == "sigmoid":
                     y = torch.sigmoid(ins[0])

@@ -32,9 +32,23 @@ CASES = [
 TOLERANCE = 1e-4
 
 
-def rel_err(ours, ref):
-    scale = max(float(np.abs(ref).max()), 1e-12)
+def rel_err(ours, ref, floor=1e-12):
+    """Largest difference relative to the largest reference value (at least `floor`)."""
+    scale = max(float(np.abs(ref).max()), floor)
     return float(np.abs(ours - ref).max()) / scale
+
+
+def draw_input(net, shape, classes, seed, mode):
+    """A seeded input whose ReLU pre-activations all stay at least 2e-6 away from 0."""
+    net.train(mode == "train")
+    for attempt in range(50):
+        rng = np.random.default_rng(seed + 1000 * attempt)
+        x = rng.standard_normal(shape).astype(np.float32)
+        with torch.no_grad():
+            net(torch.from_numpy(x).double())
+        if net.relu_margin > 2e-6:
+            return x, rng.integers(0, classes, shape[0])
+    raise ValueError("no input keeps its ReLU pre-activations away from 0")
 
 
 def run_case(build, tmp, case, batch=3, seed=7):
@@ -43,12 +57,10 @@ def run_case(build, tmp, case, batch=3, seed=7):
     subprocess.run([os.path.join(build, "tests", "pytorch", "make-model"), arch, str(c),
                     str(size), str(size), str(classes), str(width), path, str(seed)],
                    check=True)
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch, c, size, size)).astype(np.float32)
-    labels = rng.integers(0, classes, batch)
+    net = cnnscope_torch.load(path).double()
+    x, labels = draw_input(net, (batch, c, size, size), classes, seed, mode)
     x.tofile(os.path.join(tmp, "input.bin"))
-    out = os.path.join(tmp, "out")
-    os.makedirs(out, exist_ok=True)
+    out = tempfile.mkdtemp(dir=tmp)
     subprocess.run([os.path.join(build, "tests", "pytorch", "torch-grads"), path,
                     os.path.join(tmp, "input.bin"), mode, out] + [str(v) for v in labels],
                    check=True)
@@ -64,12 +76,16 @@ def run_case(build, tmp, case, batch=3, seed=7):
                                 .reshape(batch, classes), logits.detach().numpy()),
               "input_grad": rel_err(np.fromfile(os.path.join(out, "input_grad.bin"), "<f4")
                                     .reshape(x.shape), xt.grad.numpy())}
+    # A tensor whose gradient vanishes mathematically (a batch-norm shift followed only by
+    # train-mode batch norms) is measured against the typical gradient size instead of its own
+    # rounding noise.
+    grads = {name: p.grad.numpy() for name, p in net.named_cnnscope_parameters()
+             if p.grad is not None and os.path.exists(os.path.join(out, name + ".grad.bin"))}
+    typical = float(np.median([np.abs(g).max() for g in grads.values()]))
     worst_param, worst = "", 0.0
-    for name, p in net.named_cnnscope_parameters():
-        f = os.path.join(out, name + ".grad.bin")
-        if not os.path.exists(f) or p.grad is None:
-            continue
-        e = rel_err(np.fromfile(f, "<f4").reshape(p.shape), p.grad.numpy())
+    for name, ref in grads.items():
+        ours = np.fromfile(os.path.join(out, name + ".grad.bin"), "<f4").reshape(ref.shape)
+        e = rel_err(ours, ref, 1e-2 * typical)
         if e >= worst:
             worst_param, worst = name, e
     errors["param_grads"] = worst
