@@ -129,7 +129,7 @@ build (Workload   *w,
   if (w->graph == NULL)
     return false;
   w->ctx = nn_context_new (w->graph, batch, flags, err);
-  if (w->ctx == NULL)
+  if (w->ctx == NULL || !nn_context_set_threads (w->ctx, 0, err))
     return false;
   NnRng rng;
   nn_rng_init (&rng, 7);

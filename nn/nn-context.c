@@ -12,6 +12,8 @@
 #include "nn-linear.h"
 #include "nn-norm.h"
 #include "nn-pool.h"
+#include "nn-workers.h"
+#include "nn-blas.h"
 
 struct NnContext
 {
@@ -28,8 +30,15 @@ struct NnContext
   float      **stats;     /* batch/instance norm: saved mean then invstd */
   int32_t    **argmax;    /* max pooling */
   uint8_t    **mask;      /* dropout */
-  float       *scratch;
+  float       *scratch;       /* n_workers slices of scratch_size floats */
+  size_t       scratch_size;
   float       *param_grads;
+  NnWorkers   *workers;       /* NULL: everything runs on the calling thread */
+  int          n_workers;
+  float       *private_grads; /* (n_workers - 1) slices of private_size floats */
+  size_t       private_size;  /* the most parameters one node has */
+  int          blas_threads;  /* OpenBLAS threads for ops that do not split */
+  int          blas_current;
   uint8_t     *reach;     /* backward bookkeeping, one byte per node */
   uint8_t     *want;
 };
@@ -141,6 +150,8 @@ nn_context_new (NnGraph  *graph,
           break;
         }
     }
+  ctx->scratch_size = scratch;
+  ctx->n_workers = 1;
   if (ok)
     ctx->scratch = alloc_zero (sizeof (float) * scratch, &ok);
   if (ok && (flags & NN_CONTEXT_PARAM_GRADS))
@@ -181,6 +192,8 @@ nn_context_free (NnContext *ctx)
   free (ctx->want);
   free (ctx->scratch);
   free (ctx->param_grads);
+  free (ctx->private_grads);
+  nn_workers_free (ctx->workers);
   free (ctx);
 }
 
@@ -194,6 +207,56 @@ int
 nn_context_get_batch (const NnContext *ctx)
 {
   return ctx->batch;
+}
+
+bool
+nn_context_set_threads (NnContext *ctx,
+                        int        threads,
+                        NnError   *err)
+{
+  if (threads <= 0)
+    threads = nn_blas_get_threads ();
+  if (threads > ctx->batch)
+    threads = ctx->batch;
+  if (threads > 64)
+    threads = 64;
+  nn_workers_free (ctx->workers);
+  ctx->workers = NULL;
+  ctx->n_workers = 1;
+  ctx->blas_threads = nn_blas_get_threads ();
+  ctx->blas_current = -1;
+  if (threads < 2)
+    return true;
+
+  size_t most = 0;
+  for (int i = 0; i < ctx->graph->n_nodes; i++)
+    {
+      size_t count = 0;
+      const NnNode *node = &ctx->graph->nodes[i];
+      for (int k = 0; k < node->n_params; k++)
+        count += ctx->graph->params[node->params[k]].count;
+      if (count > most)
+        most = count;
+    }
+  float *scratch = calloc ((size_t) threads * ctx->scratch_size + 1, sizeof (float));
+  float *priv = ctx->param_grads
+                ? calloc ((size_t) (threads - 1) * most + 1, sizeof (float)) : NULL;
+  NnWorkers *workers = nn_workers_new (threads);
+  if (scratch == NULL || (ctx->param_grads && priv == NULL) || workers == NULL)
+    {
+      free (scratch);
+      free (priv);
+      nn_workers_free (workers);
+      return nn_error_set (err, NN_ERROR_NOMEM, "cannot set up %d worker threads", threads);
+    }
+  free (ctx->scratch);
+  free (ctx->private_grads);
+  ctx->scratch = scratch;
+  ctx->private_grads = priv;
+  ctx->private_size = most;
+  ctx->workers = workers;
+  ctx->n_workers = threads;
+  return true;
 }
 
 void
@@ -263,17 +326,57 @@ param_ptr (const NnGraph *graph,
   return p >= 0 ? graph->data + graph->params[p].offset : NULL;
 }
 
+/* Ops whose samples are independent run split over the batch on the context's workers; the
+ * rest (batch statistics, the dropout RNG, and linear layers, whose one sgemm OpenBLAS
+ * parallelizes better than we could) run on the calling thread with OpenBLAS' own threads. */
+static bool
+splits_over_batch (const NnContext *ctx,
+                   const NnNode    *node)
+{
+  switch (node->op)
+    {
+    case NN_OP_BATCHNORM:
+      return !ctx->training;
+    case NN_OP_DROPOUT:
+      return !ctx->training || node->attrs.dropout.p == 0.0f;
+    case NN_OP_LINEAR:
+    case NN_OP_INPUT:
+      return false;
+    case NN_OP_CONV2D:
+    case NN_OP_INSTANCENORM:
+    case NN_OP_ACTIVATION:
+    case NN_OP_MAXPOOL:
+    case NN_OP_AVGPOOL:
+    case NN_OP_GLOBAL_AVGPOOL:
+    case NN_OP_ADD:
+    case NN_OP_MUL:
+    case NN_OP_CONCAT:
+    case NN_OP_FLATTEN:
+    case NN_OP_SOFTMAX:
+      return true;
+    case NN_OP_COUNT_:
+    default:
+      return false;
+    }
+}
+
+/* Runs node i on samples [b0, b0 + nb); `w` is the worker (its own scratch). */
 static void
-forward_node (NnContext *ctx,
-              int        i)
+forward_slice (NnContext *ctx,
+               int        i,
+               int        b0,
+               int        nb,
+               int        w)
 {
   NnGraph *graph = ctx->graph;
   const NnNode *node = &graph->nodes[i];
-  const int B = ctx->batch;
-  float *out = ctx->out[i];
-  const float *in = node->n_inputs > 0 ? ctx->out[node->inputs[0]] : NULL;
+  const size_t osz = nn_shape_size (node->shape);
+  float *out = ctx->out[i] + (size_t) b0 * osz;
   const NnShape is = node->n_inputs > 0 ? graph->nodes[node->inputs[0]].shape : node->shape;
-  const size_t n = nn_shape_size (node->shape) * (size_t) B;
+  const size_t isz = nn_shape_size (is);
+  const float *in = node->n_inputs > 0 ? ctx->out[node->inputs[0]] + (size_t) b0 * isz : NULL;
+  const size_t n = osz * (size_t) nb;
+  const int B = ctx->batch;
 
   switch (node->op)
     {
@@ -281,15 +384,15 @@ forward_node (NnContext *ctx,
       break;
     case NN_OP_CONV2D:
       {
-        NnConvGeom g = conv_geom (graph, node, B);
-        nn_conv2d_forward (out, ctx->scratch, in, param_ptr (graph, i, NN_PARAM_WEIGHT),
+        NnConvGeom g = conv_geom (graph, node, nb);
+        nn_conv2d_forward (out, ctx->scratch + (size_t) w * ctx->scratch_size, in,
+                           param_ptr (graph, i, NN_PARAM_WEIGHT),
                            param_ptr (graph, i, NN_PARAM_BIAS), &g);
         break;
       }
     case NN_OP_LINEAR:
       nn_linear_forward (out, in, param_ptr (graph, i, NN_PARAM_WEIGHT),
-                         param_ptr (graph, i, NN_PARAM_BIAS), B, (int) nn_shape_size (is),
-                         node->shape.c);
+                         param_ptr (graph, i, NN_PARAM_BIAS), nb, (int) isz, node->shape.c);
       break;
     case NN_OP_BATCHNORM:
       {
@@ -302,20 +405,21 @@ forward_node (NnContext *ctx,
         if (ctx->training)
           nn_batchnorm_forward_train (out, ctx->stats[i], ctx->stats[i] + C, rm, rv, in,
                                       param_ptr (graph, i, NN_PARAM_WEIGHT),
-                                      param_ptr (graph, i, NN_PARAM_BIAS), B, C, HW, a->eps,
+                                      param_ptr (graph, i, NN_PARAM_BIAS), nb, C, HW, a->eps,
                                       a->momentum);
         else
           nn_batchnorm_forward_eval (out, in, param_ptr (graph, i, NN_PARAM_WEIGHT),
-                                     param_ptr (graph, i, NN_PARAM_BIAS), rm, rv, B, C, HW,
+                                     param_ptr (graph, i, NN_PARAM_BIAS), rm, rv, nb, C, HW,
                                      a->eps);
         break;
       }
     case NN_OP_INSTANCENORM:
       {
         int C = node->shape.c, HW = node->shape.h * node->shape.w;
-        nn_instancenorm_forward (out, ctx->stats[i], ctx->stats[i] + (size_t) B * C, in,
-                                 param_ptr (graph, i, NN_PARAM_WEIGHT),
-                                 param_ptr (graph, i, NN_PARAM_BIAS), B, C, HW,
+        float *mean = ctx->stats[i] + (size_t) b0 * C;
+        float *invstd = ctx->stats[i] + (size_t) B * C + (size_t) b0 * C;
+        nn_instancenorm_forward (out, mean, invstd, in, param_ptr (graph, i, NN_PARAM_WEIGHT),
+                                 param_ptr (graph, i, NN_PARAM_BIAS), nb, C, HW,
                                  node->attrs.norm.eps);
         break;
       }
@@ -323,21 +427,21 @@ forward_node (NnContext *ctx,
       nn_activation_forward (out, in, n, &node->attrs.act);
       break;
     case NN_OP_MAXPOOL:
-      nn_maxpool_forward (out, ctx->argmax[i], in, &node->attrs.pool, B, is.c, is.h, is.w,
-                          node->shape.h, node->shape.w);
+      nn_maxpool_forward (out, ctx->argmax[i] + (size_t) b0 * osz, in, &node->attrs.pool, nb,
+                          is.c, is.h, is.w, node->shape.h, node->shape.w);
       break;
     case NN_OP_AVGPOOL:
-      nn_avgpool_forward (out, in, &node->attrs.pool, B, is.c, is.h, is.w, node->shape.h,
+      nn_avgpool_forward (out, in, &node->attrs.pool, nb, is.c, is.h, is.w, node->shape.h,
                           node->shape.w);
       break;
     case NN_OP_GLOBAL_AVGPOOL:
-      nn_global_avgpool_forward (out, in, B, is.c, is.h * is.w);
+      nn_global_avgpool_forward (out, in, nb, is.c, is.h * is.w);
       break;
     case NN_OP_ADD:
-      nn_add_forward (out, in, ctx->out[node->inputs[1]], n);
+      nn_add_forward (out, in, ctx->out[node->inputs[1]] + (size_t) b0 * osz, n);
       break;
     case NN_OP_MUL:
-      nn_mul_forward (out, in, ctx->out[node->inputs[1]], n);
+      nn_mul_forward (out, in, ctx->out[node->inputs[1]] + (size_t) b0 * osz, n);
       break;
     case NN_OP_CONCAT:
       {
@@ -345,27 +449,147 @@ forward_node (NnContext *ctx,
         int channels[NN_MAX_INPUTS];
         for (int k = 0; k < node->n_inputs; k++)
           {
-            ins[k] = ctx->out[node->inputs[k]];
-            channels[k] = graph->nodes[node->inputs[k]].shape.c;
+            const NnShape ks = graph->nodes[node->inputs[k]].shape;
+            ins[k] = ctx->out[node->inputs[k]] + (size_t) b0 * nn_shape_size (ks);
+            channels[k] = ks.c;
           }
-        nn_concat_forward (out, ins, channels, node->n_inputs, B, node->shape.h * node->shape.w);
+        nn_concat_forward (out, ins, channels, node->n_inputs, nb,
+                           node->shape.h * node->shape.w);
         break;
       }
     case NN_OP_FLATTEN:
       memcpy (out, in, sizeof (float) * n);
       break;
     case NN_OP_SOFTMAX:
-      nn_softmax_forward (out, in, B, (int) nn_shape_size (node->shape));
+      nn_softmax_forward (out, in, nb, (int) osz);
       break;
     case NN_OP_DROPOUT:
       if (ctx->training && node->attrs.dropout.p > 0.0f)
-        nn_dropout_forward (out, ctx->mask[i], in, n, node->attrs.dropout.p, &ctx->rng);
+        nn_dropout_forward (out, ctx->mask[i] + (size_t) b0 * osz, in, n, node->attrs.dropout.p,
+                            &ctx->rng);
       else
         memcpy (out, in, sizeof (float) * n);
       break;
     case NN_OP_COUNT_:
     default:
       NN_ASSERT (!"unknown op");
+    }
+}
+
+/* Which part of the batch worker `index` of `n` takes. */
+static void
+batch_share (int  batch,
+             int  index,
+             int  n,
+             int *b0,
+             int *nb)
+{
+  int base = batch / n, extra = batch % n;
+  *b0 = index * base + (index < extra ? index : extra);
+  *nb = base + (index < extra ? 1 : 0);
+}
+
+typedef struct
+{
+  NnContext *ctx;
+  int        node;
+  bool       want_params;
+  bool       backward;
+} SliceJob;
+
+/* Where worker w accumulates the gradient of a parameter: the context's arena for worker 0,
+ * a private buffer (summed into the arena afterwards) for the others. */
+static float *
+param_grad_ptr (NnContext  *ctx,
+                int         node,
+                NnParamRole role,
+                bool        want_params,
+                int         w)
+{
+  if (!want_params || ctx->param_grads == NULL)
+    return NULL;
+  int p = nn_graph_node_param (ctx->graph, node, role);
+  if (p < 0 || !ctx->graph->params[p].trainable)
+    return NULL;
+  const NnParam *param = &ctx->graph->params[p];
+  if (w == 0)
+    return ctx->param_grads + param->offset;
+  const NnParam *first = &ctx->graph->params[ctx->graph->nodes[node].params[0]];
+  return ctx->private_grads + (size_t) (w - 1) * ctx->private_size
+         + (param->offset - first->offset);
+}
+
+/* Batch norm in training mode shares its batch statistics over the samples, so its workers
+ * split the channels instead. */
+static bool
+splits_over_channels (const NnContext *ctx,
+                      const NnNode    *node)
+{
+  return node->op == NN_OP_BATCHNORM && ctx->training;
+}
+
+static void
+batchnorm_train_work (void *data,
+                      int   index,
+                      int   n)
+{
+  SliceJob *job = data;
+  NnContext *ctx = job->ctx;
+  NnGraph *graph = ctx->graph;
+  const int i = job->node;
+  const NnNode *node = &graph->nodes[i];
+  const int C = node->shape.c, HW = node->shape.h * node->shape.w;
+  int c0, nc;
+  batch_share (C, index, n, &c0, &nc);
+  if (nc == 0)
+    return;
+  const float *in = ctx->out[node->inputs[0]];
+  const float *gamma = param_ptr (graph, i, NN_PARAM_WEIGHT);
+  if (!job->backward)
+    {
+      int pm = nn_graph_node_param (graph, i, NN_PARAM_RUNNING_MEAN);
+      int pv = nn_graph_node_param (graph, i, NN_PARAM_RUNNING_VAR);
+      nn_batchnorm_forward_train_channels (ctx->out[i], ctx->stats[i], ctx->stats[i] + C,
+                                           graph->data + graph->params[pm].offset,
+                                           graph->data + graph->params[pv].offset, in, gamma,
+                                           param_ptr (graph, i, NN_PARAM_BIAS), ctx->batch, C,
+                                           HW, node->attrs.norm.eps,
+                                           node->attrs.norm.momentum, c0, c0 + nc);
+      return;
+    }
+  const int i0 = node->inputs[0];
+  float *din = ctx->want[i0] ? ctx->grad[i0] : NULL;
+  float *dg = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, job->want_params, 0);
+  float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, job->want_params, 0);
+  if (din || dg || db)
+    nn_batchnorm_backward_train_channels (din, dg, db, ctx->grad[i], in, gamma, ctx->stats[i],
+                                          ctx->stats[i] + C, ctx->batch, C, HW, c0, c0 + nc);
+}
+
+static void
+forward_work (void *data,
+              int   index,
+              int   n)
+{
+  SliceJob *job = data;
+  int b0, nb;
+  batch_share (job->ctx->batch, index, n, &b0, &nb);
+  if (nb > 0)
+    forward_slice (job->ctx, job->node, b0, nb, index);
+}
+
+/* While a context with workers runs, OpenBLAS stays single-threaded, also for the ops that do
+ * not split: its idle threads spin for a while after every call and would take the core from
+ * our workers. Afterwards it gets its threads back. */
+static void
+blas_threads (NnContext *ctx,
+              bool       running)
+{
+  int want = running ? 1 : ctx->blas_threads;
+  if (ctx->blas_current != want)
+    {
+      nn_blas_set_threads (want);
+      ctx->blas_current = want;
     }
 }
 
@@ -376,22 +600,25 @@ nn_context_forward (NnContext *ctx,
   if (last < 0)
     last = ctx->graph->n_nodes - 1;
   NN_ASSERT (last < ctx->graph->n_nodes);
+  if (ctx->workers)
+    blas_threads (ctx, true);
   for (int i = 1; i <= last; i++)
-    forward_node (ctx, i);
-}
-
-static float *
-param_grad_ptr (NnContext *ctx,
-                int        node,
-                NnParamRole role,
-                bool       want_params)
-{
-  if (!want_params || ctx->param_grads == NULL)
-    return NULL;
-  int p = nn_graph_node_param (ctx->graph, node, role);
-  if (p < 0 || !ctx->graph->params[p].trainable)
-    return NULL;
-  return ctx->param_grads + ctx->graph->params[p].offset;
+    {
+      if (ctx->workers && splits_over_batch (ctx, &ctx->graph->nodes[i]))
+        {
+          SliceJob job = { ctx, i, false, false };
+          nn_workers_run (ctx->workers, forward_work, &job);
+        }
+      else if (ctx->workers && splits_over_channels (ctx, &ctx->graph->nodes[i]))
+        {
+          SliceJob job = { ctx, i, false, false };
+          nn_workers_run (ctx->workers, batchnorm_train_work, &job);
+        }
+      else
+        forward_slice (ctx, i, 0, ctx->batch, 0);
+    }
+  if (ctx->workers)
+    blas_threads (ctx, false);
 }
 
 static bool
@@ -405,21 +632,27 @@ has_trainable (const NnGraph *graph,
   return false;
 }
 
+/* Backward of node i for samples [b0, b0 + nb), by worker w. */
 static void
-backward_node (NnContext *ctx,
-               int        i,
-               bool       want_params)
+backward_slice (NnContext *ctx,
+                int        i,
+                int        b0,
+                int        nb,
+                int        w,
+                bool       want_params)
 {
   NnGraph *graph = ctx->graph;
   const NnNode *node = &graph->nodes[i];
-  const int B = ctx->batch;
-  const float *dout = ctx->grad[i];
-  const float *out = ctx->out[i];
+  const size_t osz = nn_shape_size (node->shape);
+  const float *dout = ctx->grad[i] + (size_t) b0 * osz;
+  const float *out = ctx->out[i] + (size_t) b0 * osz;
   const int i0 = node->n_inputs > 0 ? node->inputs[0] : 0;
-  float *din = node->n_inputs > 0 && ctx->want[i0] ? ctx->grad[i0] : NULL;
-  const float *in = node->n_inputs > 0 ? ctx->out[i0] : NULL;
   const NnShape is = node->n_inputs > 0 ? graph->nodes[i0].shape : node->shape;
-  const size_t n = nn_shape_size (node->shape) * (size_t) B;
+  const size_t isz = nn_shape_size (is);
+  float *din = node->n_inputs > 0 && ctx->want[i0] ? ctx->grad[i0] + (size_t) b0 * isz : NULL;
+  const float *in = node->n_inputs > 0 ? ctx->out[i0] + (size_t) b0 * isz : NULL;
+  const size_t n = osz * (size_t) nb;
+  const int B = ctx->batch;
 
   switch (node->op)
     {
@@ -427,50 +660,51 @@ backward_node (NnContext *ctx,
       break;
     case NN_OP_CONV2D:
       {
-        NnConvGeom g = conv_geom (graph, node, B);
-        float *dw = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params);
-        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params);
+        NnConvGeom g = conv_geom (graph, node, nb);
+        float *dw = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params, w);
+        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params, w);
         if (din || dw || db)
-          nn_conv2d_backward (din, dw, db, ctx->scratch, dout, in,
-                              param_ptr (graph, i, NN_PARAM_WEIGHT), &g);
+          nn_conv2d_backward (din, dw, db, ctx->scratch + (size_t) w * ctx->scratch_size, dout,
+                              in, param_ptr (graph, i, NN_PARAM_WEIGHT), &g);
         break;
       }
     case NN_OP_LINEAR:
       {
-        float *dw = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params);
-        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params);
+        float *dw = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params, w);
+        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params, w);
         if (din || dw || db)
-          nn_linear_backward (din, dw, db, dout, in, param_ptr (graph, i, NN_PARAM_WEIGHT), B,
-                              (int) nn_shape_size (is), node->shape.c);
+          nn_linear_backward (din, dw, db, dout, in, param_ptr (graph, i, NN_PARAM_WEIGHT), nb,
+                              (int) isz, node->shape.c);
         break;
       }
     case NN_OP_BATCHNORM:
       {
         const NnNormAttrs *a = &node->attrs.norm;
         int C = node->shape.c, HW = node->shape.h * node->shape.w;
-        float *dg = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params);
-        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params);
+        float *dg = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params, w);
+        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params, w);
         const float *gamma = param_ptr (graph, i, NN_PARAM_WEIGHT);
         if (!(din || dg || db))
           break;
         if (ctx->training)
           nn_batchnorm_backward_train (din, dg, db, dout, in, gamma, ctx->stats[i],
-                                       ctx->stats[i] + C, B, C, HW);
+                                       ctx->stats[i] + C, nb, C, HW);
         else
           nn_batchnorm_backward_eval (din, dg, db, dout, in, gamma,
                                       param_ptr (graph, i, NN_PARAM_RUNNING_MEAN),
-                                      param_ptr (graph, i, NN_PARAM_RUNNING_VAR), B, C, HW,
+                                      param_ptr (graph, i, NN_PARAM_RUNNING_VAR), nb, C, HW,
                                       a->eps);
         break;
       }
     case NN_OP_INSTANCENORM:
       {
         int C = node->shape.c, HW = node->shape.h * node->shape.w;
-        float *dg = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params);
-        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params);
+        float *dg = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params, w);
+        float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params, w);
         if (din || dg || db)
           nn_instancenorm_backward (din, dg, db, dout, in, param_ptr (graph, i, NN_PARAM_WEIGHT),
-                                    ctx->stats[i], ctx->stats[i] + (size_t) B * C, B, C, HW);
+                                    ctx->stats[i] + (size_t) b0 * C,
+                                    ctx->stats[i] + (size_t) B * C + (size_t) b0 * C, nb, C, HW);
         break;
       }
     case NN_OP_ACTIVATION:
@@ -484,28 +718,29 @@ backward_node (NnContext *ctx,
       break;
     case NN_OP_MAXPOOL:
       if (din)
-        nn_maxpool_backward (din, dout, ctx->argmax[i], B, is.c, is.h, is.w, node->shape.h,
-                             node->shape.w);
+        nn_maxpool_backward (din, dout, ctx->argmax[i] + (size_t) b0 * osz, nb, is.c, is.h,
+                             is.w, node->shape.h, node->shape.w);
       break;
     case NN_OP_AVGPOOL:
       if (din)
-        nn_avgpool_backward (din, dout, &node->attrs.pool, B, is.c, is.h, is.w, node->shape.h,
+        nn_avgpool_backward (din, dout, &node->attrs.pool, nb, is.c, is.h, is.w, node->shape.h,
                              node->shape.w);
       break;
     case NN_OP_GLOBAL_AVGPOOL:
       if (din)
-        nn_global_avgpool_backward (din, dout, B, is.c, is.h * is.w);
+        nn_global_avgpool_backward (din, dout, nb, is.c, is.h * is.w);
       break;
     case NN_OP_ADD:
       {
         int i1 = node->inputs[1];
-        nn_add_backward (din, ctx->want[i1] ? ctx->grad[i1] : NULL, dout, n);
+        nn_add_backward (din, ctx->want[i1] ? ctx->grad[i1] + (size_t) b0 * osz : NULL, dout, n);
         break;
       }
     case NN_OP_MUL:
       {
         int i1 = node->inputs[1];
-        nn_mul_backward (din, ctx->want[i1] ? ctx->grad[i1] : NULL, dout, in, ctx->out[i1], n);
+        nn_mul_backward (din, ctx->want[i1] ? ctx->grad[i1] + (size_t) b0 * osz : NULL, dout, in,
+                         ctx->out[i1] + (size_t) b0 * osz, n);
         break;
       }
     case NN_OP_CONCAT:
@@ -515,10 +750,11 @@ backward_node (NnContext *ctx,
         for (int k = 0; k < node->n_inputs; k++)
           {
             int j = node->inputs[k];
-            dins[k] = ctx->want[j] ? ctx->grad[j] : NULL;
+            size_t ksz = nn_shape_size (graph->nodes[j].shape);
+            dins[k] = ctx->want[j] ? ctx->grad[j] + (size_t) b0 * ksz : NULL;
             channels[k] = graph->nodes[j].shape.c;
           }
-        nn_concat_backward (dins, dout, channels, node->n_inputs, B,
+        nn_concat_backward (dins, dout, channels, node->n_inputs, nb,
                             node->shape.h * node->shape.w);
         break;
       }
@@ -528,13 +764,14 @@ backward_node (NnContext *ctx,
       break;
     case NN_OP_SOFTMAX:
       if (din)
-        nn_softmax_backward (din, dout, out, B, (int) nn_shape_size (node->shape));
+        nn_softmax_backward (din, dout, out, nb, (int) osz);
       break;
     case NN_OP_DROPOUT:
       if (din)
         {
           if (ctx->training && node->attrs.dropout.p > 0.0f)
-            nn_dropout_backward (din, dout, ctx->mask[i], n, node->attrs.dropout.p);
+            nn_dropout_backward (din, dout, ctx->mask[i] + (size_t) b0 * osz, n,
+                                 node->attrs.dropout.p);
           else
             nn_add_backward (din, NULL, dout, n);
         }
@@ -543,6 +780,71 @@ backward_node (NnContext *ctx,
     default:
       NN_ASSERT (!"unknown op");
     }
+}
+
+static void
+backward_work (void *data,
+               int   index,
+               int   n)
+{
+  SliceJob *job = data;
+  NnContext *ctx = job->ctx;
+  int b0, nb;
+  batch_share (ctx->batch, index, n, &b0, &nb);
+  if (index > 0 && job->want_params)
+    memset (ctx->private_grads + (size_t) (index - 1) * ctx->private_size, 0,
+            sizeof (float) * ctx->private_size);
+  if (nb > 0)
+    backward_slice (ctx, job->node, b0, nb, index, job->want_params);
+}
+
+/* Adds the workers' private parameter gradients of node i into the arena. */
+static void
+reduce_param_grads (NnContext *ctx,
+                    int        i)
+{
+  const NnGraph *graph = ctx->graph;
+  const NnNode *node = &graph->nodes[i];
+  if (node->n_params == 0)
+    return;
+  size_t first = graph->params[node->params[0]].offset;
+  for (int k = 0; k < node->n_params; k++)
+    {
+      const NnParam *p = &graph->params[node->params[k]];
+      if (!p->trainable)
+        continue;
+      float *dst = ctx->param_grads + p->offset;
+      for (int w = 1; w < ctx->n_workers; w++)
+        {
+          const float *src = ctx->private_grads + (size_t) (w - 1) * ctx->private_size
+                             + (p->offset - first);
+          for (size_t j = 0; j < p->count; j++)
+            dst[j] += src[j];
+        }
+    }
+}
+
+static void
+backward_node (NnContext *ctx,
+               int        i,
+               bool       want_params)
+{
+  const NnNode *node = &ctx->graph->nodes[i];
+  if (ctx->workers && splits_over_batch (ctx, node))
+    {
+      bool params = want_params && ctx->param_grads != NULL && has_trainable (ctx->graph, i);
+      SliceJob job = { ctx, i, params, true };
+      nn_workers_run (ctx->workers, backward_work, &job);
+      if (params)
+        reduce_param_grads (ctx, i);
+    }
+  else if (ctx->workers && splits_over_channels (ctx, node))
+    {
+      SliceJob job = { ctx, i, want_params, true };
+      nn_workers_run (ctx->workers, batchnorm_train_work, &job);
+    }
+  else
+    backward_slice (ctx, i, 0, ctx->batch, 0, want_params);
 }
 
 void
@@ -587,7 +889,11 @@ nn_context_backward (NnContext *ctx,
       memset (ctx->grad[i], 0,
               sizeof (float) * nn_shape_size (graph->nodes[i].shape) * (size_t) ctx->batch);
 
+  if (ctx->workers)
+    blas_threads (ctx, true);
   for (int i = seed; i > 0; i--)
     if (ctx->want[i] && i != stop)
       backward_node (ctx, i, want_params);
+  if (ctx->workers)
+    blas_threads (ctx, false);
 }

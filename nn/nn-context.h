@@ -33,6 +33,12 @@ void       nn_context_free (NnContext *ctx);
 NnGraph   *nn_context_get_graph (const NnContext *ctx);
 int        nn_context_get_batch (const NnContext *ctx);
 
+/* Spreads the samples of each batch over `threads` threads (<= 0: as many as OpenBLAS uses),
+ * for the ops whose samples are independent; OpenBLAS then runs single-threaded inside them.
+ * A batch of one stays on the calling thread. The default is 1. */
+bool       nn_context_set_threads (NnContext *ctx,
+                                   int        threads,
+                                   NnError   *err);
 /* Training mode: batch norm uses batch statistics (and updates the running ones), dropout is
  * active. Off by default (eval). */
 void       nn_context_set_training (NnContext *ctx,

@@ -22,6 +22,24 @@ void nn_batchnorm_forward_train (float       *out,
                                  float        eps,
                                  float        momentum);
 
+/* The same for channels [c0, c1) only: the channels are independent, so workers can share
+ * one batch norm. */
+void nn_batchnorm_forward_train_channels (float       *out,
+                                          float       *save_mean,
+                                          float       *save_invstd,
+                                          float       *running_mean,
+                                          float       *running_var,
+                                          const float *inp,
+                                          const float *gamma,
+                                          const float *beta,
+                                          int          B,
+                                          int          C,
+                                          int          HW,
+                                          float        eps,
+                                          float        momentum,
+                                          int          c0,
+                                          int          c1);
+
 void nn_batchnorm_forward_eval (float       *out,
                                 const float *inp,
                                 const float *gamma,
@@ -45,6 +63,20 @@ void nn_batchnorm_backward_train (float       *dinp,
                                   int          B,
                                   int          C,
                                   int          HW);
+
+void nn_batchnorm_backward_train_channels (float       *dinp,
+                                           float       *dgamma,
+                                           float       *dbeta,
+                                           const float *dout,
+                                           const float *inp,
+                                           const float *gamma,
+                                           const float *save_mean,
+                                           const float *save_invstd,
+                                           int          B,
+                                           int          C,
+                                           int          HW,
+                                           int          c0,
+                                           int          c1);
 
 /* Accumulates dinp, dgamma, dbeta for the eval-mode forward (a per-channel affine map). */
 void nn_batchnorm_backward_eval (float       *dinp,

@@ -208,6 +208,11 @@ nn_evaluate (NnModel          *model,
   NnContext *ctx = nn_context_new (model->graph, batch < ds->n ? batch : ds->n, 0, err);
   if (ctx == NULL)
     return false;
+  if (!nn_context_set_threads (ctx, 0, err))
+    {
+      nn_context_free (ctx);
+      return false;
+    }
   bool ok = evaluate_with (ctx, model, ds, result, cancel, err);
   nn_context_free (ctx);
   return ok;
@@ -303,6 +308,11 @@ nn_train (NnModel             *model,
   NnContext *ctx = nn_context_new (graph, B, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS, err);
   if (ctx == NULL)
     return false;
+  if (!nn_context_set_threads (ctx, 0, err))
+    {
+      nn_context_free (ctx);
+      return false;
+    }
   opt = nn_optimizer_new (graph, &config->optimizer);
   perm = malloc (sizeof (int) * (size_t) train->n);
   labels = malloc (sizeof (int) * (size_t) B);

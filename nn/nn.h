@@ -19,3 +19,4 @@
 #include "nn-pool.h"
 #include "nn-rng.h"
 #include "nn-train.h"
+#include "nn-workers.h"

@@ -451,6 +451,62 @@ test_policy_override (void)
   nn_graph_free (g);
 }
 
+/* The same batch through a serial context and through contexts whose workers split the batch
+ * (and batch norm's channels): outputs bit-identical, parameter and input gradients equal up to
+ * the order in which the workers' partial sums are added. Batch 5 does not divide evenly. */
+static void
+test_threads_match_serial (void)
+{
+  for (int training = 0; training <= 1; training++)
+    for (int threads = 2; threads <= 3; threads++)
+      {
+        NnGraph *g1 = build_graph (11);
+        NnGraph *g2 = nn_graph_dup (g1);
+        const int B = 5;
+        unsigned flags = NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS;
+        NnContext *serial = nn_context_new (g1, B, flags, NULL);
+        NnContext *split = nn_context_new (g2, B, flags, NULL);
+        g_assert_true (nn_context_set_threads (split, threads, NULL));
+        nn_context_set_training (serial, training);
+        nn_context_set_training (split, training);
+        size_t n_in = nn_shape_size (g1->nodes[0].shape) * (size_t) B;
+        NnRng rng;
+        nn_rng_init (&rng, 5);
+        for (size_t i = 0; i < n_in; i++)
+          nn_context_input (serial)[i] = nn_context_input (split)[i] = nn_rng_normal (&rng);
+
+        int out = nn_graph_output (g1);
+        size_t n_out = nn_shape_size (g1->nodes[out].shape) * (size_t) B;
+        nn_context_forward (serial, -1);
+        nn_context_forward (split, -1);
+        for (int node = 0; node < g1->n_nodes; node++)
+          g_assert_cmpmem (nn_context_output (serial, node),
+                           node_size (serial, node) * sizeof (float),
+                           nn_context_output (split, node),
+                           node_size (split, node) * sizeof (float));
+        for (size_t i = 0; i < n_out; i++)
+          nn_context_grad (serial, out)[i] = nn_context_grad (split, out)[i] = (float) i - 3.0f;
+        nn_context_zero_param_grads (serial);
+        nn_context_zero_param_grads (split);
+        nn_context_backward (serial, out, NN_BACKWARD_PARAMS | NN_BACKWARD_INPUT, -1);
+        nn_context_backward (split, out, NN_BACKWARD_PARAMS | NN_BACKWARD_INPUT, -1);
+        for (size_t i = 0; i < g1->n_data; i++)
+          g_assert_cmpfloat_with_epsilon (nn_context_param_grads (serial)[i],
+                                          nn_context_param_grads (split)[i],
+                                          1e-4 * (1.0 + fabs (nn_context_param_grads (serial)[i])));
+        for (size_t i = 0; i < n_in; i++)
+          g_assert_cmpfloat_with_epsilon (nn_context_grad (serial, 0)[i],
+                                          nn_context_grad (split, 0)[i], 1e-5);
+        /* Batch statistics were updated identically. */
+        g_assert_cmpmem (g1->data, g1->n_data * sizeof (float), g2->data,
+                         g2->n_data * sizeof (float));
+        nn_context_free (serial);
+        nn_context_free (split);
+        nn_graph_free (g1);
+        nn_graph_free (g2);
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -461,5 +517,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/context/backward-stop", test_backward_stop);
   g_test_add_func ("/nn/context/backward-input-only", test_backward_input_only);
   g_test_add_func ("/nn/context/policy-override", test_policy_override);
+  g_test_add_func ("/nn/context/threads-match-serial", test_threads_match_serial);
   return g_test_run ();
 }
