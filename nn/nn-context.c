@@ -216,7 +216,7 @@ nn_context_set_threads (NnContext *ctx,
 {
   if (threads <= 0)
     threads = nn_blas_get_threads ();
-  if (threads > ctx->batch)
+  if (ctx->batch > 1 && threads > ctx->batch)
     threads = ctx->batch;
   if (threads > 64)
     threads = 64;
@@ -593,6 +593,156 @@ blas_threads (NnContext *ctx,
     }
 }
 
+/* A single sample is split by channels instead: output channels (or groups) of a conv, channels
+ * of per-channel ops, ranges of elementwise ones; the rest runs on the calling thread. */
+static bool
+splits_single_sample (const NnContext *ctx,
+                      const NnNode    *node)
+{
+  switch (node->op)
+    {
+    case NN_OP_CONV2D:
+    case NN_OP_MAXPOOL:
+    case NN_OP_AVGPOOL:
+    case NN_OP_GLOBAL_AVGPOOL:
+    case NN_OP_ACTIVATION:
+    case NN_OP_ADD:
+    case NN_OP_MUL:
+    case NN_OP_FLATTEN:
+      return true;
+    case NN_OP_BATCHNORM:
+    case NN_OP_DROPOUT:
+      return !ctx->training;
+    case NN_OP_INPUT:
+    case NN_OP_LINEAR:
+    case NN_OP_INSTANCENORM:
+    case NN_OP_CONCAT:
+    case NN_OP_SOFTMAX:
+    case NN_OP_COUNT_:
+    default:
+      return false;
+    }
+}
+
+static void
+single_sample_work (void *data,
+                    int   index,
+                    int   n)
+{
+  SliceJob *job = data;
+  NnContext *ctx = job->ctx;
+  NnGraph *graph = ctx->graph;
+  const int i = job->node;
+  const NnNode *node = &graph->nodes[i];
+  const NnShape is = graph->nodes[node->inputs[0]].shape;
+  const size_t ohw = (size_t) node->shape.h * node->shape.w, ihw = (size_t) is.h * is.w;
+  const float *in = ctx->out[node->inputs[0]];
+  float *out = ctx->out[i];
+  int c0, nc;
+
+  switch (node->op)
+    {
+    case NN_OP_CONV2D:
+      {
+        /* Groups are independent; without groups each worker takes a share of the output
+         * channels (and builds its own im2col matrix). */
+        NnConvGeom g = conv_geom (graph, node, 1);
+        const float *weight = param_ptr (graph, i, NN_PARAM_WEIGHT);
+        const float *bias = param_ptr (graph, i, NN_PARAM_BIAS);
+        const int Cg = g.C / g.G, M = g.OC / g.G;
+        const size_t wsize = (size_t) Cg * g.KH * g.KW;
+        if (g.G > 1)
+          {
+            batch_share (g.G, index, n, &c0, &nc);
+            g.G = nc;
+            g.C = nc * Cg;
+            g.OC = nc * M;
+            in += (size_t) c0 * Cg * ihw;
+            weight += (size_t) c0 * M * wsize;
+            bias = bias ? bias + (size_t) c0 * M : NULL;
+            out += (size_t) c0 * M * ohw;
+          }
+        else
+          {
+            batch_share (g.OC, index, n, &c0, &nc);
+            g.OC = nc;
+            weight += (size_t) c0 * wsize;
+            bias = bias ? bias + c0 : NULL;
+            out += (size_t) c0 * ohw;
+          }
+        if (nc > 0)
+          nn_conv2d_forward (out, ctx->scratch + (size_t) index * ctx->scratch_size, in, weight,
+                             bias, &g);
+        return;
+      }
+    case NN_OP_BATCHNORM:
+      {
+        batch_share (node->shape.c, index, n, &c0, &nc);
+        if (nc == 0)
+          return;
+        const float *gamma = param_ptr (graph, i, NN_PARAM_WEIGHT);
+        const float *beta = param_ptr (graph, i, NN_PARAM_BIAS);
+        nn_batchnorm_forward_eval (out + (size_t) c0 * ohw, in + (size_t) c0 * ihw,
+                                   gamma ? gamma + c0 : NULL, beta ? beta + c0 : NULL,
+                                   param_ptr (graph, i, NN_PARAM_RUNNING_MEAN) + c0,
+                                   param_ptr (graph, i, NN_PARAM_RUNNING_VAR) + c0, 1, nc,
+                                   (int) ohw, node->attrs.norm.eps);
+        return;
+      }
+    case NN_OP_MAXPOOL:
+      batch_share (node->shape.c, index, n, &c0, &nc);
+      if (nc > 0)
+        nn_maxpool_forward (out + (size_t) c0 * ohw, ctx->argmax[i] + (size_t) c0 * ohw,
+                            in + (size_t) c0 * ihw, &node->attrs.pool, 1, nc, is.h, is.w,
+                            node->shape.h, node->shape.w);
+      return;
+    case NN_OP_AVGPOOL:
+      batch_share (node->shape.c, index, n, &c0, &nc);
+      if (nc > 0)
+        nn_avgpool_forward (out + (size_t) c0 * ohw, in + (size_t) c0 * ihw, &node->attrs.pool, 1,
+                            nc, is.h, is.w, node->shape.h, node->shape.w);
+      return;
+    case NN_OP_GLOBAL_AVGPOOL:
+      batch_share (node->shape.c, index, n, &c0, &nc);
+      if (nc > 0)
+        nn_global_avgpool_forward (out + c0, in + (size_t) c0 * ihw, 1, nc, (int) ihw);
+      return;
+    case NN_OP_ACTIVATION:
+    case NN_OP_ADD:
+    case NN_OP_MUL:
+    case NN_OP_FLATTEN:
+    case NN_OP_DROPOUT:
+      {
+        /* Ranges of whole cache lines (16 floats). */
+        const size_t total = nn_shape_size (node->shape);
+        int l0, nl;
+        batch_share ((int) ((total + 15) / 16), index, n, &l0, &nl);
+        size_t e0 = (size_t) l0 * 16, e1 = (size_t) (l0 + nl) * 16;
+        if (e1 > total)
+          e1 = total;
+        if (e0 >= e1)
+          return;
+        if (node->op == NN_OP_ACTIVATION)
+          nn_activation_forward (out + e0, in + e0, e1 - e0, &node->attrs.act);
+        else if (node->op == NN_OP_ADD)
+          nn_add_forward (out + e0, in + e0, ctx->out[node->inputs[1]] + e0, e1 - e0);
+        else if (node->op == NN_OP_MUL)
+          nn_mul_forward (out + e0, in + e0, ctx->out[node->inputs[1]] + e0, e1 - e0);
+        else
+          memcpy (out + e0, in + e0, sizeof (float) * (e1 - e0));
+        return;
+      }
+    case NN_OP_INPUT:
+    case NN_OP_LINEAR:
+    case NN_OP_INSTANCENORM:
+    case NN_OP_CONCAT:
+    case NN_OP_SOFTMAX:
+    case NN_OP_COUNT_:
+    default:
+      NN_ASSERT (!"op does not split within a sample");
+    }
+}
+
 void
 nn_context_forward (NnContext *ctx,
                     int        last)
@@ -604,7 +754,15 @@ nn_context_forward (NnContext *ctx,
     blas_threads (ctx, true);
   for (int i = 1; i <= last; i++)
     {
-      if (ctx->workers && splits_over_batch (ctx, &ctx->graph->nodes[i]))
+      if (ctx->workers && ctx->batch == 1)
+        {
+          SliceJob job = { ctx, i, false, false };
+          if (splits_single_sample (ctx, &ctx->graph->nodes[i]))
+            nn_workers_run (ctx->workers, single_sample_work, &job);
+          else
+            forward_slice (ctx, i, 0, 1, 0);
+        }
+      else if (ctx->workers && splits_over_batch (ctx, &ctx->graph->nodes[i]))
         {
           SliceJob job = { ctx, i, false, false };
           nn_workers_run (ctx->workers, forward_work, &job);
@@ -830,18 +988,19 @@ backward_node (NnContext *ctx,
                bool       want_params)
 {
   const NnNode *node = &ctx->graph->nodes[i];
-  if (ctx->workers && splits_over_batch (ctx, node))
+  NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
+  if (workers && splits_over_batch (ctx, node))
     {
       bool params = want_params && ctx->param_grads != NULL && has_trainable (ctx->graph, i);
       SliceJob job = { ctx, i, params, true };
-      nn_workers_run (ctx->workers, backward_work, &job);
+      nn_workers_run (workers, backward_work, &job);
       if (params)
         reduce_param_grads (ctx, i);
     }
-  else if (ctx->workers && splits_over_channels (ctx, node))
+  else if (workers && splits_over_channels (ctx, node))
     {
       SliceJob job = { ctx, i, want_params, true };
-      nn_workers_run (ctx->workers, batchnorm_train_work, &job);
+      nn_workers_run (workers, batchnorm_train_work, &job);
     }
   else
     backward_slice (ctx, i, 0, ctx->batch, 0, want_params);
@@ -889,7 +1048,9 @@ nn_context_backward (NnContext *ctx,
       memset (ctx->grad[i], 0,
               sizeof (float) * nn_shape_size (graph->nodes[i].shape) * (size_t) ctx->batch);
 
-  if (ctx->workers)
+  /* A single sample goes backward on the calling thread, with OpenBLAS' threads. */
+  NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
+  if (workers)
     blas_threads (ctx, true);
   for (int i = seed; i > 0; i--)
     if (ctx->want[i] && i != stop)
