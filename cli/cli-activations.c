@@ -78,16 +78,13 @@ cli_activations_main (int    argc,
     return cli_fail (CLI_EXIT_USAGE, "activations: --%s is required", layer ? "out" : "layer");
 
   const char *model_path = argv[optind], *input_path = argv[optind + 1];
-  NnModel *model = cli_load_model (model_path);
+  int node = -1;
+  NnModel *model = cli_load_model_layer (model_path, layer, &node);
   if (model == NULL)
     return CLI_EXIT_FAILURE;
   int status = CLI_EXIT_FAILURE;
   NnError err = { 0 };
-  NnContext *ctx = NULL;
-  int node = cli_find_layer (model, model_path, layer);
-  if (node < 0)
-    goto done;
-  ctx = nn_context_new (model->graph, 1, 0, &err);
+  NnContext *ctx = nn_context_new (model->graph, 1, 0, &err);
   if (ctx == NULL)
     {
       cli_fail_error (CLI_EXIT_FAILURE, &err);

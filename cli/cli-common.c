@@ -165,6 +165,25 @@ cli_load_model (const char *path)
   return model;
 }
 
+NnModel *
+cli_load_model_layer (const char *path,
+                      const char *layer,
+                      int        *node)
+{
+  NnModel *model = cli_load_model (path);
+  if (model == NULL)
+    return NULL;
+  *node = nn_graph_find (model->graph, layer);
+  if (*node < 0)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s has no layer '%s' (see 'cnnscope-cli info %s' for the "
+                "layer names)", path, layer, path);
+      nn_model_free (model);
+      return NULL;
+    }
+  return model;
+}
+
 bool
 cli_has_extension (const char *path,
                    const char *ext)
@@ -360,16 +379,4 @@ cli_grid_figure_size (const VizStyle *style,
            + style->colorbar_labels;
   *height = 2.0 * style->margin + rows * (scale * h + style->gap + label);
   *height = *height < 220.0 ? 220.0 : *height;
-}
-
-int
-cli_find_layer (const NnModel *model,
-                const char    *model_path,
-                const char    *name)
-{
-  int node = nn_graph_find (model->graph, name);
-  if (node < 0)
-    cli_fail (CLI_EXIT_FAILURE, "%s has no layer '%s' (see 'cnnscope-cli info %s' for the "
-              "layer names)", model_path, name, model_path);
-  return node;
 }

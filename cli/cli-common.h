@@ -57,6 +57,11 @@ void     cli_set_threads (int n);
 
 /* Loads a model, printing the error on failure. */
 NnModel *cli_load_model (const char *path);
+/* Loads a model and finds its layer `layer` (*node), printing the error on failure (for an absent
+ * layer, how to list the names). */
+NnModel *cli_load_model_layer (const char *path,
+                               const char *layer,
+                               int        *node);
 
 /* True when path ends with ext (".png"), ignoring case. */
 bool     cli_has_extension (const char *path,
@@ -101,11 +106,6 @@ void     cli_grid_figure_size (const VizStyle *style,
                                int             target,
                                double         *width,
                                double         *height);
-
-/* Finds a layer by name, printing an error that says how to list names when it is absent. */
-int      cli_find_layer (const NnModel *model,
-                         const char    *model_path,
-                         const char    *name);
 
 /* Total (weights and biases, trainable or frozen) and trainable parameter counts. */
 size_t   cli_count_params (const NnGraph *graph);

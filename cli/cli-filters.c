@@ -78,14 +78,12 @@ cli_filters_main (int    argc,
     return cli_fail (CLI_EXIT_USAGE, "filters: --%s is required", layer ? "out" : "layer");
 
   const char *model_path = argv[optind];
-  NnModel *model = cli_load_model (model_path);
+  int node = -1;
+  NnModel *model = cli_load_model_layer (model_path, layer, &node);
   if (model == NULL)
     return CLI_EXIT_FAILURE;
   int status = CLI_EXIT_FAILURE;
   const NnGraph *g = model->graph;
-  int node = cli_find_layer (model, model_path, layer);
-  if (node < 0)
-    goto done;
   if (g->nodes[node].op != NN_OP_CONV2D)
     {
       cli_fail (CLI_EXIT_FAILURE, "layer '%s' of %s has op '%s', not 'conv2d': filters draws "

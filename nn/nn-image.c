@@ -16,6 +16,8 @@
 #include <turbojpeg.h>
 #include <unistd.h>
 
+#include "nn-atomic-file.h"
+
 /* Image files larger than this are refused before reading them. */
 #define NN_IMAGE_MAX_FILE_BYTES ((size_t) 1 << 30)
 
@@ -480,40 +482,6 @@ png_encode (PngWrite      *wr,
   return true;
 }
 
-/* Writes the PNG to the fresh temporary file `fd` (closing it) and makes it durable. */
-static bool
-save_to_fd (int            fd,
-            const char    *tmp,
-            const char    *path,
-            const NnImage *image,
-            int            bit_depth,
-            NnError       *err)
-{
-  /* mkstemp creates the file 0600; an exported image should be readable like any other. */
-  if (fchmod (fd, 0644) != 0)
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: %s", tmp, strerror (errno));
-      close (fd);
-      return false;
-    }
-  PngWrite wr = { .fp = fdopen (fd, "wb") };
-  if (wr.fp == NULL)
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: %s", tmp, strerror (errno));
-      close (fd);
-      return false;
-    }
-  bool ok = png_encode (&wr, image, bit_depth);
-  free (wr.row);
-  if (!ok)
-    nn_error_set (err, NN_ERROR_IO, "%s: %s", path, wr.message);
-  else if (fflush (wr.fp) != 0 || fsync (fileno (wr.fp)) != 0)
-    ok = nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno));
-  if (fclose (wr.fp) != 0 && ok)
-    ok = nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno));
-  return ok;
-}
-
 bool
 nn_image_save_png (const NnImage *image,
                    const char    *path,
@@ -524,29 +492,15 @@ nn_image_save_png (const NnImage *image,
   NN_ASSERT (image->c == 1 || image->c == 3);
   NN_ASSERT (bit_depth == 8 || bit_depth == 16);
 
-  static const char suffix[] = ".tmp-XXXXXX";
-  size_t len = strlen (path);
-  char *tmp = malloc (len + sizeof suffix);
-  if (tmp == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", path);
-  memcpy (tmp, path, len);
-  memcpy (tmp + len, suffix, sizeof suffix);
-
-  int fd = mkstemp (tmp);
-  if (fd < 0)
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: cannot create a temporary file: %s", path,
-                    strerror (errno));
-      free (tmp);
-      return false;
-    }
-  bool ok = save_to_fd (fd, tmp, path, image, bit_depth, err);
-  if (ok && rename (tmp, path) != 0)
-    ok = nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno));
+  NnAtomicFile file;
+  if (!nn_atomic_file_open (&file, path, err))
+    return false;
+  PngWrite wr = { .fp = file.fp };
+  bool ok = png_encode (&wr, image, bit_depth);
+  free (wr.row);
   if (!ok)
-    unlink (tmp);
-  free (tmp);
-  return ok;
+    nn_error_set (err, NN_ERROR_IO, "%s: %s", path, wr.message);
+  return nn_atomic_file_finish (&file, ok, err);
 }
 
 /* ---- Resampling --------------------------------------------------------------------------- */

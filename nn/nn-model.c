@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nn-atomic-file.h"
+
 #define MODEL_FORMAT_NAME    "cnnscope"
 #define MODEL_FORMAT_VERSION "1"
 
@@ -548,7 +550,7 @@ write_floats (FILE        *file,
   return true;
 }
 
-/* Writes header and data to an open temporary file and syncs it to disk. */
+/* Writes header and data to an open temporary file. */
 static bool
 write_contents (FILE          *file,
                 const NnModel *model,
@@ -563,32 +565,7 @@ write_contents (FILE          *file,
   for (int i = 0; i < graph->n_params; i++)
     if (!write_floats (file, graph->data + graph->params[i].offset, graph->params[i].count))
       return false;
-  return fflush (file) == 0 && fsync (fileno (file)) == 0;
-}
-
-/* Syncs the folder holding path, so the rename itself survives a crash. Best effort: the file
- * is complete at this point whatever happens. */
-static void
-sync_folder (const char *path)
-{
-  char *folder = strdup (path);
-  if (folder == NULL)
-    return;
-  char *slash = strrchr (folder, '/');
-  const char *name = folder;
-  if (slash == NULL)
-    name = ".";
-  else if (slash == folder)
-    slash[1] = '\0';
-  else
-    *slash = '\0';
-  int fd = open (name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0)
-    {
-      fsync (fd);
-      close (fd);
-    }
-  free (folder);
+  return true;
 }
 
 static bool
@@ -635,55 +612,21 @@ model_save (const NnModel *model,
   if (header == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory building the header", path);
 
-  char errbuf[128];
-  size_t tmp_size = strlen (path) + sizeof ".tmp-XXXXXX";
-  char *tmp = malloc (tmp_size);
-  if (tmp == NULL)
+  NnAtomicFile file;
+  if (!nn_atomic_file_open (&file, path, err))
     {
       free (header);
-      return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", path);
+      return false;
     }
-  snprintf (tmp, tmp_size, "%s.tmp-XXXXXX", path);
-  int fd = mkstemp (tmp);
-  if (fd < 0)
-    {
-      int e = errno;
-      free (header);
-      free (tmp);
-      return nn_error_set (err, NN_ERROR_IO, "%s: cannot create a temporary file: %s", path,
-                           errno_text (e, errbuf, sizeof errbuf));
-    }
-  /* mkstemp creates the file readable by its owner only; a model is an ordinary document. */
-  FILE *file = NULL;
-  bool ok = fchmod (fd, 0644) == 0 && (file = fdopen (fd, "wb")) != NULL;
-  ok = ok && write_contents (file, model, header, header_len);
-  int e = errno;
-  if (file != NULL)
-    {
-      if (fclose (file) != 0 && ok)
-        {
-          ok = false;
-          e = errno;
-        }
-    }
-  else
-    close (fd);
-  if (ok && rename (tmp, path) != 0)
-    {
-      ok = false;
-      e = errno;
-    }
-  free (header);
+  bool ok = write_contents (file.fp, model, header, header_len);
   if (!ok)
     {
-      unlink (tmp);
-      free (tmp);
-      return nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", path,
-                           errno_text (e, errbuf, sizeof errbuf));
+      char errbuf[128];
+      nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", path,
+                    errno_text (errno, errbuf, sizeof errbuf));
     }
-  free (tmp);
-  sync_folder (path);
-  return true;
+  free (header);
+  return nn_atomic_file_finish (&file, ok, err);
 }
 
 bool

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nn-atomic-file.h"
+
 static const unsigned char npy_magic[6] = { 0x93, 'N', 'U', 'M', 'P', 'Y' };
 
 /* The fixed part before the header text: magic, version, header length (2 or 4 bytes). */
@@ -403,55 +405,26 @@ nn_npy_save (const char  *path,
   memset (header + len, ' ', padded - (size_t) len - 1);
   header[padded - 1] = '\n';
 
-  size_t plen = strlen (path);
-  char *tmp = malloc (plen + 16);
-  if (tmp == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", path);
-  snprintf (tmp, plen + 16, "%s.tmp-XXXXXX", path);
-  int fd = mkstemp (tmp);
-  if (fd < 0)
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: cannot create a temporary file: %s", path,
-                    strerror (errno));
-      free (tmp);
-      return false;
-    }
-  FILE *f = fdopen (fd, "wb");
-  bool ok = f != NULL;
-  if (f == NULL)
-    close (fd);
   unsigned char prelude[10];
   memcpy (prelude, npy_magic, sizeof npy_magic);
   prelude[6] = 1;
   prelude[7] = 0;
   prelude[8] = (unsigned char) (padded & 0xff);
   prelude[9] = (unsigned char) (padded >> 8);
-  ok = ok && write_all (f, prelude, sizeof prelude) && write_all (f, header, padded);
+
+  NnAtomicFile file;
+  if (!nn_atomic_file_open (&file, path, err))
+    return false;
+  bool ok = write_all (file.fp, prelude, sizeof prelude) && write_all (file.fp, header, padded);
   for (size_t i = 0; ok && i < count; i++)
     {
       uint32_t u;
       memcpy (&u, &data[i], sizeof u);
       unsigned char b[4] = { (unsigned char) u, (unsigned char) (u >> 8),
                              (unsigned char) (u >> 16), (unsigned char) (u >> 24) };
-      ok = write_all (f, b, sizeof b);
-    }
-  ok = ok && fflush (f) == 0 && fsync (fileno (f)) == 0;
-  int saved = errno;
-  if (f != NULL && fclose (f) != 0 && ok)
-    {
-      ok = false;
-      saved = errno;
-    }
-  if (ok && rename (tmp, path) != 0)
-    {
-      ok = false;
-      saved = errno;
+      ok = write_all (file.fp, b, sizeof b);
     }
   if (!ok)
-    {
-      unlink (tmp);
-      nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", path, strerror (saved));
-    }
-  free (tmp);
-  return ok;
+    nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", path, strerror (errno));
+  return nn_atomic_file_finish (&file, ok, err);
 }

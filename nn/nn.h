@@ -4,6 +4,7 @@
 
 #include "nn-activation.h"
 #include "nn-arch.h"
+#include "nn-atomic-file.h"
 #include "nn-blas.h"
 #include "nn-context.h"
 #include "nn-conv2d.h"

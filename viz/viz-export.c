@@ -7,16 +7,14 @@
 #include <cairo-svg.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
+/* The temporary file cairo's stream writers write into. */
 typedef struct
 {
-  FILE *f;
-  char *tmp;
-  int   errnum;  /* the first write error */
+  NnAtomicFile file;
+  int          errnum;  /* the first write error */
 } Sink;
 
 static cairo_status_t
@@ -25,7 +23,7 @@ sink_write (void                *closure,
             unsigned int         length)
 {
   Sink *sink = closure;
-  if (fwrite (data, 1, length, sink->f) != length)
+  if (fwrite (data, 1, length, sink->file.fp) != length)
     {
       if (sink->errnum == 0)
         sink->errnum = errno ? errno : EIO;
@@ -34,72 +32,18 @@ sink_write (void                *closure,
   return CAIRO_STATUS_SUCCESS;
 }
 
+/* Completes the file after cairo's verdict status, or removes it with an error that gives the
+ * failed write's reason or else cairo's. */
 static bool
-sink_open (Sink       *sink,
-           const char *path,
-           NnError    *err)
+sink_close (Sink          *sink,
+            cairo_status_t status,
+            NnError       *err)
 {
-  *sink = (Sink) { 0 };
-  size_t len = strlen (path) + 16;
-  sink->tmp = malloc (len);
-  if (sink->tmp == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", path);
-  snprintf (sink->tmp, len, "%s.tmp-XXXXXX", path);
-  int fd = mkstemp (sink->tmp);
-  if (fd >= 0)
-    sink->f = fdopen (fd, "wb");
-  if (sink->f == NULL)
-    {
-      int e = errno;
-      if (fd >= 0)
-        {
-          close (fd);
-          unlink (sink->tmp);
-        }
-      free (sink->tmp);
-      sink->tmp = NULL;
-      return nn_error_set (err, NN_ERROR_IO, "%s: cannot create a temporary file: %s", path,
-                           strerror (e));
-    }
-  return true;
-}
-
-/* Syncs and renames the temporary file over path when ok, removes it otherwise. */
-static bool
-sink_close (Sink       *sink,
-            const char *path,
-            bool        ok,
-            const char *why,
-            NnError    *err)
-{
-  int e = sink->errnum;
-  if (ok && (fflush (sink->f) != 0 || fsync (fileno (sink->f)) != 0))
-    {
-      ok = false;
-      e = errno;
-    }
-  if (fclose (sink->f) != 0 && ok)
-    {
-      ok = false;
-      e = errno;
-    }
-  if (ok && rename (sink->tmp, path) != 0)
-    {
-      ok = false;
-      e = errno;
-    }
+  bool ok = status == CAIRO_STATUS_SUCCESS;
   if (!ok)
-    {
-      unlink (sink->tmp);
-      if (why != NULL)
-        nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", path, why);
-      else
-        nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", path,
-                      strerror (e ? e : EIO));
-    }
-  free (sink->tmp);
-  *sink = (Sink) { 0 };
-  return ok;
+    nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", sink->file.path,
+                  sink->errnum ? strerror (sink->errnum) : cairo_status_to_string (status));
+  return nn_atomic_file_finish (&sink->file, ok, err);
 }
 
 /* Runs the callback on a fresh context; returns cairo's verdict on the drawing. */
@@ -137,17 +81,15 @@ viz_export_png (const char  *path,
       return nn_error_set (err, NN_ERROR_IO, "%s: cannot draw a %dx%d image: %s", path, width,
                            height, cairo_status_to_string (status));
     }
-  Sink sink;
-  if (!sink_open (&sink, path, err))
+  Sink sink = { .errnum = 0 };
+  if (!nn_atomic_file_open (&sink.file, path, err))
     {
       cairo_surface_destroy (surface);
       return false;
     }
   status = cairo_surface_write_to_png_stream (surface, sink_write, &sink);
   cairo_surface_destroy (surface);
-  bool ok = status == CAIRO_STATUS_SUCCESS;
-  return sink_close (&sink, path, ok,
-                     (ok || sink.errnum) ? NULL : cairo_status_to_string (status), err);
+  return sink_close (&sink, status, err);
 }
 
 typedef enum
@@ -167,8 +109,8 @@ export_vector (VectorFormat format,
 {
   NN_ASSERT (path != NULL && draw != NULL);
   NN_ASSERT (width > 0.0 && height > 0.0);
-  Sink sink;
-  if (!sink_open (&sink, path, err))
+  Sink sink = { .errnum = 0 };
+  if (!nn_atomic_file_open (&sink.file, path, err))
     return false;
   cairo_surface_t *surface = format == VECTOR_SVG
     ? cairo_svg_surface_create_for_stream (sink_write, &sink, width, height)
@@ -180,9 +122,7 @@ export_vector (VectorFormat format,
   if (status == CAIRO_STATUS_SUCCESS)
     status = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
-  bool ok = status == CAIRO_STATUS_SUCCESS;
-  return sink_close (&sink, path, ok,
-                     (ok || sink.errnum) ? NULL : cairo_status_to_string (status), err);
+  return sink_close (&sink, status, err);
 }
 
 bool

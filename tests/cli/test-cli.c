@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "nn.h"
+#include "test-util.h"
 
 #define SIDE      28
 #define PER_CLASS 10
@@ -122,18 +123,6 @@ static bool
 file_exists (const char *path)
 {
   return g_file_test (path, G_FILE_TEST_EXISTS);
-}
-
-static int
-count_entries (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  g_assert_nonnull (d);
-  int n = 0;
-  while (g_dir_read_name (d) != NULL)
-    n++;
-  g_dir_close (d);
-  return n;
 }
 
 /* A valid PNG of a plausible figure size. */
@@ -252,7 +241,7 @@ static void
 test_train (void)
 {
   char *out = g_build_filename (env.dir, "train-test.safetensors", NULL);
-  int before = count_entries (env.dir);
+  int before = test_util_count_entries (env.dir);
   Run r = run_cli ("train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data,
                    "--epochs", "2", "--batch", "8", "--optimizer", "adamw", "--lr", "0.003",
                    "--policy", "proxygrad:0.3", "--schedule", "step", "--augment", "--seed",
@@ -278,7 +267,7 @@ test_train (void)
   run_clear (&r);
   /* Only the model was added to the folder: no temporary file is left. */
   g_assert_true (file_exists (out));
-  g_assert_cmpint (count_entries (env.dir), ==, before + 1);
+  g_assert_cmpint (test_util_count_entries (env.dir), ==, before + 1);
 
   /* The model remembers how it was made. */
   r = run_cli ("info", out, "--json", NULL);
@@ -700,7 +689,7 @@ static void
 test_train_cancel (void)
 {
   char *out = g_build_filename (env.dir, "cancelled.safetensors", NULL);
-  int before = count_entries (env.dir);
+  int before = test_util_count_entries (env.dir);
   const char *argv[] = {
     env.cli, "train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data, "--epochs",
     "100000", "--batch", "4", "--out", out, NULL,
@@ -735,30 +724,9 @@ test_train_cancel (void)
   g_assert_nonnull (strstr (text->str, "cnnscope-cli: training cancelled"));
   g_assert_nonnull (strstr (text->str, out));
   g_assert_false (file_exists (out));
-  g_assert_cmpint (count_entries (env.dir), ==, before);
+  g_assert_cmpint (test_util_count_entries (env.dir), ==, before);
   g_string_free (text, TRUE);
   g_free (out);
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      GDir *d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-          g_free (child);
-        }
-      if (d != NULL)
-        g_dir_close (d);
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
 }
 
 int
@@ -773,7 +741,7 @@ main (int    argc,
       return 1;
     }
   env.cli = g_build_filename (build, "cli", "cnnscope-cli", NULL);
-  env.dir = g_dir_make_tmp ("test-cli-XXXXXX", NULL);
+  env.dir = test_util_make_tmp_dir ();
   env.data = g_build_filename (env.dir, "data", NULL);
   env.model = g_build_filename (env.dir, "model.safetensors", NULL);
   make_dataset ();
@@ -791,7 +759,7 @@ main (int    argc,
   g_test_add_func ("/cli/bad-options", test_bad_options);
   int status = g_test_run ();
 
-  remove_tree (env.dir);
+  test_util_remove_tree (env.dir);
   g_free (env.sample_h);
   g_free (env.sample_v);
   g_free (env.model);

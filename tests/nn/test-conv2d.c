@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nn-conv2d.h"
+#include "test-util.h"
 
 /* Floats written after every buffer a kernel writes; any change is an overrun. */
 #define CANARY_LEN 16
@@ -148,21 +149,6 @@ buf_dup (const float *src,
   float *p = buf_new (n, 0.0f);
   memcpy (p, src, sizeof (float) * n);
   return p;
-}
-
-/* |a - b| <= tol * (1 + |b|) everywhere. */
-static void
-assert_close (const char  *what,
-              const char  *name,
-              const float *a,
-              const float *b,
-              size_t       n,
-              double       tol)
-{
-  for (size_t i = 0; i < n; i++)
-    if (!(fabs ((double) a[i] - (double) b[i]) <= tol * (1.0 + fabs ((double) b[i]))))
-      g_error ("%s, case '%s': element %zu is %.7g, expected %.7g", what, name, i,
-               (double) a[i], (double) b[i]);
 }
 
 static float *
@@ -329,7 +315,7 @@ test_forward_fast_vs_naive (void)
 
         nn_conv2d_forward_naive (ref, inp, w, with_bias ? bias : NULL, g);
         forward (true, out, inp, w, with_bias ? bias : NULL, g);
-        assert_close ("forward", cases[c].name, out, ref, out_size (g), 1e-4);
+        test_util_assert_close (out, ref, out_size (g), 1e-4, "forward, case '%s'", cases[c].name);
 
         buf_check_free (ref, out_size (g));
         buf_check_free (out, out_size (g));
@@ -357,9 +343,9 @@ test_backward_fast_vs_naive (void)
 
       nn_conv2d_backward_naive (di0, dw0, db0, dout, inp, w, g);
       backward (true, di1, dw1, db1, dout, inp, w, g);
-      assert_close ("dinp", cases[c].name, di1, di0, ni, 1e-4);
-      assert_close ("dweight", cases[c].name, dw1, dw0, nw, 1e-4);
-      assert_close ("dbias", cases[c].name, db1, db0, g->OC, 1e-4);
+      test_util_assert_close (di1, di0, ni, 1e-4, "dinp, case '%s'", cases[c].name);
+      test_util_assert_close (dw1, dw0, nw, 1e-4, "dweight, case '%s'", cases[c].name);
+      test_util_assert_close (db1, db0, g->OC, 1e-4, "dbias, case '%s'", cases[c].name);
 
       float *all[] = { inp, w, dout, di0, dw0, db0, di1, dw1, db1 };
       size_t len[] = { ni, nw, no, ni, nw, g->OC, ni, nw, g->OC };
@@ -478,9 +464,9 @@ test_backward_accumulates (void)
           dw[i] *= 2.0f;
         for (size_t i = 0; i < (size_t) g->OC; i++)
           db[i] *= 2.0f;
-        assert_close ("twice dinp", cases[c].name, di2, di, ni, 1e-4);
-        assert_close ("twice dweight", cases[c].name, dw2, dw, nw, 1e-4);
-        assert_close ("twice dbias", cases[c].name, db2, db, g->OC, 1e-4);
+        test_util_assert_close (di2, di, ni, 1e-4, "twice dinp, case '%s'", cases[c].name);
+        test_util_assert_close (dw2, dw, nw, 1e-4, "twice dweight, case '%s'", cases[c].name);
+        test_util_assert_close (db2, db, g->OC, 1e-4, "twice dbias, case '%s'", cases[c].name);
 
         /* one output at a time, into buffers that start at 1 */
         float *di1 = buf_new (ni, 1.0f), *dw1 = buf_new (nw, 1.0f), *db1 = buf_new (g->OC, 1.0f);
@@ -494,9 +480,9 @@ test_backward_accumulates (void)
           dw1[i] = (dw1[i] - 1.0f) * 2.0f;
         for (size_t i = 0; i < (size_t) g->OC; i++)
           db1[i] = (db1[i] - 1.0f) * 2.0f;
-        assert_close ("dinp alone", cases[c].name, di1, di, ni, 1e-4);
-        assert_close ("dweight alone", cases[c].name, dw1, dw, nw, 1e-4);
-        assert_close ("dbias alone", cases[c].name, db1, db, g->OC, 1e-4);
+        test_util_assert_close (di1, di, ni, 1e-4, "dinp alone, case '%s'", cases[c].name);
+        test_util_assert_close (dw1, dw, nw, 1e-4, "dweight alone, case '%s'", cases[c].name);
+        test_util_assert_close (db1, db, g->OC, 1e-4, "dbias alone, case '%s'", cases[c].name);
 
         float *all[] = { inp, w, dout, di, dw, db, di2, dw2, db2, di1, dw1, db1 };
         size_t len[] = { ni, nw, no, ni, nw, g->OC, ni, nw, g->OC, ni, nw, g->OC };

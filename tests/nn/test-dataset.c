@@ -9,54 +9,10 @@
 #include <zlib.h>
 
 #include "nn.h"
+#include "test-util.h"
 
-typedef struct
-{
-  char *dir;
-} Fixture;
-
-static void
-fixture_setup (Fixture      *fx,
-               gconstpointer data)
-{
-  (void) data;
-  fx->dir = g_dir_make_tmp ("test-dataset-XXXXXX", NULL);
-  g_assert_nonnull (fx->dir);
-}
-
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-          g_free (child);
-        }
-      g_dir_close (d);
-    }
-  g_remove (path);
-}
-
-static void
-fixture_teardown (Fixture      *fx,
-                  gconstpointer data)
-{
-  (void) data;
-  remove_tree (fx->dir);
-  g_free (fx->dir);
-}
-
-static char *
-fx_path (Fixture    *fx,
-         const char *name)
-{
-  return g_build_filename (fx->dir, name, NULL);
-}
+/* Every fixture test gets a temporary folder. */
+typedef TestUtilTmpDir Fixture;
 
 static void
 assert_error_names (const NnError *err,
@@ -149,8 +105,8 @@ test_idx_read (Fixture      *fx,
   for (int variant = 0; variant < 4; variant++)
     {
       gboolean images_gz = variant & 1, labels_gz = (variant >> 1) & 1;
-      char *ip = fx_path (fx, images_gz ? "images.gz" : "images");
-      char *lp = fx_path (fx, labels_gz ? "labels.gz" : "labels");
+      char *ip = test_util_tmp_dir_path (fx, images_gz ? "images.gz" : "images");
+      char *lp = test_util_tmp_dir_path (fx, labels_gz ? "labels.gz" : "labels");
       write_idx_pair (ip, lp, images_gz, labels_gz);
       NnError err = { 0 };
       NnDataset *ds = nn_dataset_load_idx (ip, lp, &err);
@@ -176,8 +132,8 @@ test_idx_errors (Fixture      *fx,
                  gconstpointer data)
 {
   (void) data;
-  char *ip = fx_path (fx, "images.gz");
-  char *lp = fx_path (fx, "labels");
+  char *ip = test_util_tmp_dir_path (fx, "images.gz");
+  char *lp = test_util_tmp_dir_path (fx, "labels");
   write_idx_pair (ip, lp, TRUE, FALSE);
   NnError err = { 0 };
 
@@ -187,7 +143,7 @@ test_idx_errors (Fixture      *fx,
   GByteArray *short_idx = make_idx (0x803, idims, 3, pixels, sizeof pixels - 5);
   for (int gz = 0; gz < 2; gz++)
     {
-      char *bad = fx_path (fx, gz ? "short.gz" : "short");
+      char *bad = test_util_tmp_dir_path (fx, gz ? "short.gz" : "short");
       write_file (bad, short_idx, gz);
       g_assert_null (nn_dataset_load_idx (bad, lp, &err));
       assert_error_names (&err, bad, "truncated");
@@ -199,7 +155,7 @@ test_idx_errors (Fixture      *fx,
   gchar *gz_bytes = NULL;
   gsize gz_size = 0;
   g_assert_true (g_file_get_contents (ip, &gz_bytes, &gz_size, NULL));
-  char *cut = fx_path (fx, "cut.gz");
+  char *cut = test_util_tmp_dir_path (fx, "cut.gz");
   g_assert_true (g_file_set_contents (cut, gz_bytes, (gssize) gz_size / 2, NULL));
   g_assert_null (nn_dataset_load_idx (cut, lp, &err));
   assert_error_names (&err, cut, NULL);
@@ -207,7 +163,7 @@ test_idx_errors (Fixture      *fx,
   g_free (gz_bytes);
 
   /* A header cut short. */
-  char *tiny = fx_path (fx, "tiny");
+  char *tiny = test_util_tmp_dir_path (fx, "tiny");
   g_assert_true (g_file_set_contents (tiny, "\0\0\x08\x03\0\0", 6, NULL));
   g_assert_null (nn_dataset_load_idx (tiny, lp, &err));
   assert_error_names (&err, tiny, "truncated");
@@ -217,7 +173,7 @@ test_idx_errors (Fixture      *fx,
   g_assert_null (nn_dataset_load_idx (lp, ip, &err));
   assert_error_names (&err, lp, "magic");
   GByteArray *floats = make_idx (0x0d03, idims, 3, pixels, sizeof pixels);
-  char *fp = fx_path (fx, "floats");
+  char *fp = test_util_tmp_dir_path (fx, "floats");
   write_file (fp, floats, FALSE);
   g_assert_null (nn_dataset_load_idx (fp, lp, &err));
   assert_error_names (&err, fp, "magic");
@@ -227,7 +183,7 @@ test_idx_errors (Fixture      *fx,
   /* Counts that disagree: both files are named. */
   uint32_t ldims[1] = { N_IMG - 1 };
   GByteArray *few = make_idx (0x801, ldims, 1, idx_labels, N_IMG - 1);
-  char *fl = fx_path (fx, "few-labels");
+  char *fl = test_util_tmp_dir_path (fx, "few-labels");
   write_file (fl, few, FALSE);
   g_assert_null (nn_dataset_load_idx (ip, fl, &err));
   assert_error_names (&err, fl, NULL);
@@ -241,7 +197,7 @@ test_idx_errors (Fixture      *fx,
   for (size_t a = 0; a < G_N_ELEMENTS (absurd); a++)
     {
       GByteArray *huge = make_idx (0x803, absurd[a], 3, pixels, sizeof pixels);
-      char *hp = fx_path (fx, "huge");
+      char *hp = test_util_tmp_dir_path (fx, "huge");
       write_file (hp, huge, FALSE);
       g_assert_null (nn_dataset_load_idx (hp, lp, &err));
       assert_error_names (&err, hp, "dimensions");
@@ -250,7 +206,7 @@ test_idx_errors (Fixture      *fx,
     }
 
   /* Missing file, and a directory. */
-  char *missing = fx_path (fx, "missing.gz");
+  char *missing = test_util_tmp_dir_path (fx, "missing.gz");
   g_assert_null (nn_dataset_load_idx (missing, lp, &err));
   assert_error_names (&err, missing, NULL);
   g_assert_cmpint (err.code, ==, NN_ERROR_IO);
@@ -334,8 +290,8 @@ test_fashion_mnist_missing (Fixture      *fx,
   assert_error_names (&err, fx->dir, "train-images-idx3-ubyte");
 
   /* Uncompressed files are found too. */
-  char *ip = fx_path (fx, "t10k-images-idx3-ubyte");
-  char *lp = fx_path (fx, "t10k-labels-idx1-ubyte.gz");
+  char *ip = test_util_tmp_dir_path (fx, "t10k-images-idx3-ubyte");
+  char *lp = test_util_tmp_dir_path (fx, "t10k-labels-idx1-ubyte.gz");
   write_idx_pair (ip, lp, FALSE, TRUE);
   NnDataset *ds = nn_dataset_load_fashion_mnist (fx->dir, false, &err);
   g_assert_nonnull (ds);
@@ -439,7 +395,7 @@ test_folder (Fixture      *fx,
              gconstpointer data)
 {
   (void) data;
-  char *root = fx_path (fx, "set");
+  char *root = test_util_tmp_dir_path (fx, "set");
   build_folder (root);
 
   NnError err = { 0 };
@@ -490,7 +446,7 @@ test_folder_jpeg (Fixture      *fx,
                   gconstpointer data)
 {
   (void) data;
-  char *root = fx_path (fx, "jpegs");
+  char *root = test_util_tmp_dir_path (fx, "jpegs");
   unsigned char pixels[16 * 16 * 3];
   memset (pixels, 128, sizeof pixels);
   static const char *const names[] = { "x.jpg", "y.JPEG", "z.jpeg" };
@@ -528,23 +484,23 @@ test_folder_errors (Fixture      *fx,
   (void) data;
   NnError err = { 0 };
 
-  char *missing = fx_path (fx, "missing");
+  char *missing = test_util_tmp_dir_path (fx, "missing");
   g_assert_null (nn_dataset_load_folder (missing, 0, 0, 0, &err));
   assert_error_names (&err, missing, NULL);
 
-  char *file = fx_path (fx, "file.png");
+  char *file = test_util_tmp_dir_path (fx, "file.png");
   write_gray_png (file, 2, 2, 5, 1);
   g_assert_null (nn_dataset_load_folder (file, 0, 0, 0, &err));
   assert_error_names (&err, file, "not a directory");
 
-  char *flat = fx_path (fx, "flat");
+  char *flat = test_util_tmp_dir_path (fx, "flat");
   g_assert_cmpint (g_mkdir (flat, 0755), ==, 0);
   char *inside = g_build_filename (flat, "img.png", NULL);
   write_gray_png (inside, 2, 2, 5, 1);
   g_assert_null (nn_dataset_load_folder (flat, 0, 0, 0, &err));
   assert_error_names (&err, flat, "no class folders");
 
-  char *empty = fx_path (fx, "empty");
+  char *empty = test_util_tmp_dir_path (fx, "empty");
   char *e1 = make_in (empty, "a", NULL);
   char *e2 = make_in (empty, "b", "readme.txt");
   g_assert_true (g_file_set_contents (e2, "text", -1, NULL));
@@ -586,7 +542,7 @@ test_open (Fixture      *fx,
   NnError err = { 0 };
 
   /* A folder with train/ and test/ gives the splits. */
-  char *root = fx_path (fx, "split");
+  char *root = test_util_tmp_dir_path (fx, "split");
   char *p1 = make_in (root, "train/a", "1.png");
   char *p2 = make_in (root, "train/b", "1.png");
   char *p3 = make_in (root, "test/a", "1.png");
@@ -610,7 +566,7 @@ test_open (Fixture      *fx,
   nn_dataset_free (test);
 
   /* Without both, the whole folder serves either way. */
-  char *whole = fx_path (fx, "split/train");
+  char *whole = test_util_tmp_dir_path (fx, "split/train");
   train = nn_dataset_open (whole, true, 1, 2, 2, &err);
   test = nn_dataset_open (whole, false, 1, 2, 2, &err);
   g_assert_cmpint (train->n, ==, 2);
@@ -619,7 +575,7 @@ test_open (Fixture      *fx,
   nn_dataset_free (train);
   nn_dataset_free (test);
 
-  char *missing = fx_path (fx, "nowhere");
+  char *missing = test_util_tmp_dir_path (fx, "nowhere");
   g_assert_null (nn_dataset_open (missing, true, 0, 0, 0, &err));
   assert_error_names (&err, missing, "fashion-mnist");
 
@@ -740,7 +696,8 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD_FX(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD_FX(path, fn) \
+  g_test_add (path, Fixture, NULL, test_util_tmp_dir_setup, fn, test_util_tmp_dir_teardown)
   ADD_FX ("/nn/dataset/idx-read", test_idx_read);
   ADD_FX ("/nn/dataset/idx-errors", test_idx_errors);
   ADD_FX ("/nn/dataset/fashion-mnist-missing", test_fashion_mnist_missing);

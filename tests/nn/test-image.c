@@ -15,64 +15,10 @@
 #include <zlib.h>
 
 #include "nn.h"
+#include "test-util.h"
 
-/* ---- Fixture: a temporary folder ---------------------------------------------------------- */
-
-typedef struct
-{
-  char *dir;
-} Fixture;
-
-static void
-fixture_setup (Fixture      *fx,
-               gconstpointer data)
-{
-  (void) data;
-  fx->dir = g_dir_make_tmp ("test-image-XXXXXX", NULL);
-  g_assert_nonnull (fx->dir);
-}
-
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (d)) != NULL)
-        {
-          char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-          g_free (child);
-        }
-      g_dir_close (d);
-    }
-  g_remove (path);
-}
-
-static void
-fixture_teardown (Fixture      *fx,
-                  gconstpointer data)
-{
-  (void) data;
-  remove_tree (fx->dir);
-  g_free (fx->dir);
-}
-
-static char *
-fx_path (Fixture    *fx,
-         const char *name)
-{
-  return g_build_filename (fx->dir, name, NULL);
-}
-
-static void
-write_bytes (const char *path,
-             const void *bytes,
-             size_t      size)
-{
-  g_assert_true (g_file_set_contents (path, bytes, (gssize) size, NULL));
-}
+/* Every fixture test gets a temporary folder. */
+typedef TestUtilTmpDir Fixture;
 
 /* ---- Writers independent of the code under test ------------------------------------------- */
 
@@ -145,7 +91,7 @@ write_jpeg (const char          *path,
 {
   unsigned long size = 0;
   unsigned char *jpeg = encode_jpeg (pixels, w, h, pixel_format, subsamp, &size);
-  write_bytes (path, jpeg, size);
+  test_util_write_file (path, jpeg, size);
   tjFree (jpeg);
 }
 
@@ -165,7 +111,7 @@ load_quietly (Fixture    *fx,
               NnError    *err,
               off_t      *printed)
 {
-  char *log = fx_path (fx, "stderr.log");
+  char *log = test_util_tmp_dir_path (fx, "stderr.log");
   fflush (stderr);
   int saved = dup (STDERR_FILENO);
   int fd = open (log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -249,7 +195,7 @@ test_png_roundtrip (Fixture      *fx,
         int depth = depths[d];
         NnImage *image = random_image (channels[k], 7, 13, depth == 8 ? 256 : 65536,
                                        (guint32) (depth + k));
-        char *path = fx_path (fx, "roundtrip.png");
+        char *path = test_util_tmp_dir_path (fx, "roundtrip.png");
         NnError err = { 0 };
         g_assert_true (nn_image_save_png (image, path, depth, &err));
         NnImage *back = nn_image_load (path, &err);
@@ -272,7 +218,7 @@ test_png_save_clamps (Fixture      *fx,
   image->data[1] = 1.5f;
   image->data[2] = NAN;
   image->data[3] = 0.5f;
-  char *path = fx_path (fx, "clamp.png");
+  char *path = test_util_tmp_dir_path (fx, "clamp.png");
   g_assert_true (nn_image_save_png (image, path, 8, NULL));
   NnImage *back = nn_image_load (path, NULL);
   g_assert_nonnull (back);
@@ -292,7 +238,7 @@ test_png_save_atomic (Fixture      *fx,
                       gconstpointer data)
 {
   (void) data;
-  char *path = fx_path (fx, "out.png");
+  char *path = test_util_tmp_dir_path (fx, "out.png");
   NnImage *a = random_image (3, 4, 5, 256, 1);
   NnImage *b = random_image (1, 6, 2, 256, 2);
   g_assert_true (nn_image_save_png (a, path, 8, NULL));
@@ -306,30 +252,25 @@ test_png_save_atomic (Fixture      *fx,
   g_assert_cmpint (stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0644);
 
-  GDir *d = g_dir_open (fx->dir, 0, NULL);
-  int count = 0;
-  while (g_dir_read_name (d) != NULL)
-    count++;
-  g_dir_close (d);
-  g_assert_cmpint (count, ==, 1);
+  g_assert_cmpint (test_util_count_entries (fx->dir), ==, 1);
 
-  char *bad = fx_path (fx, "missing-folder/out.png");
+  char *bad = test_util_tmp_dir_path (fx, "missing-folder/out.png");
   NnError err = { 0 };
   g_assert_false (nn_image_save_png (a, bad, 8, &err));
   g_assert_cmpint (err.code, ==, NN_ERROR_IO);
   g_assert_nonnull (strstr (err.message, bad));
 
   /* A directory in the way: the rename fails after the data were written. */
-  char *blocked = fx_path (fx, "blocked.png");
+  char *blocked = test_util_tmp_dir_path (fx, "blocked.png");
   char *inside = g_build_filename (blocked, "x", NULL);
   g_assert_cmpint (g_mkdir (blocked, 0755), ==, 0);
-  write_bytes (inside, "x", 1);
+  test_util_write_file (inside, "x", 1);
   g_assert_false (nn_image_save_png (a, blocked, 8, &err));
   g_assert_nonnull (strstr (err.message, blocked));
   g_remove (inside);
   g_remove (blocked);
 
-  d = g_dir_open (fx->dir, 0, NULL);
+  GDir *d = g_dir_open (fx->dir, 0, NULL);
   const char *name;
   while ((name = g_dir_read_name (d)) != NULL)
     g_assert_cmpstr (name, ==, "out.png");
@@ -354,7 +295,7 @@ test_png_alpha (Fixture      *fx,
   for (int i = 0; i < w * h; i++)
     for (int k = 0; k < 4; k++)
       rgba[4 * i + k] = (unsigned char) (17 * i + 61 * k);
-  char *path = fx_path (fx, "rgba.png");
+  char *path = test_util_tmp_dir_path (fx, "rgba.png");
   write_png_raw (path, w, h, 8, PNG_COLOR_TYPE_RGBA, rgba, (size_t) w * 4, NULL, 0, NULL,
                  PNG_INTERLACE_NONE);
   NnError err = { 0 };
@@ -378,7 +319,7 @@ test_png_alpha (Fixture      *fx,
       ga[4 * i + 2] = 0x12;
       ga[4 * i + 3] = 0x34;
     }
-  path = fx_path (fx, "gray-alpha.png");
+  path = test_util_tmp_dir_path (fx, "gray-alpha.png");
   write_png_raw (path, w, h, 16, PNG_COLOR_TYPE_GRAY_ALPHA, ga, (size_t) w * 4, NULL, 0, NULL,
                  PNG_INTERLACE_NONE);
   image = nn_image_load (path, &err);
@@ -403,7 +344,7 @@ test_png_palette_and_low_depth (Fixture      *fx,
   png_byte trans[3] = { 0, 128, 255 };
   for (int t = 0; t < 2; t++)
     {
-      char *path = fx_path (fx, "palette.png");
+      char *path = test_util_tmp_dir_path (fx, "palette.png");
       write_png_raw (path, w, h, 8, PNG_COLOR_TYPE_PALETTE, idx, (size_t) w, palette, 3,
                      t ? trans : NULL, PNG_INTERLACE_NONE);
       NnError err = { 0 };
@@ -425,7 +366,7 @@ test_png_palette_and_low_depth (Fixture      *fx,
 
   /* 1-bit gray: pixels 1,0,1,1,0,0,0,1 packed MSB first; 1 must become 1.0. */
   unsigned char bits[1] = { 0xb1 };
-  char *path = fx_path (fx, "bits.png");
+  char *path = test_util_tmp_dir_path (fx, "bits.png");
   write_png_raw (path, 8, 1, 1, PNG_COLOR_TYPE_GRAY, bits, 1, NULL, 0, NULL,
                  PNG_INTERLACE_NONE);
   NnImage *image = nn_image_load (path, NULL);
@@ -451,7 +392,7 @@ test_png_interlaced (Fixture      *fx,
       rgb[2 * i] = (unsigned char) (v >> 8);
       rgb[2 * i + 1] = (unsigned char) v;
     }
-  char *path = fx_path (fx, "adam7.png");
+  char *path = test_util_tmp_dir_path (fx, "adam7.png");
   write_png_raw (path, w, h, 16, PNG_COLOR_TYPE_RGB, rgb, (size_t) w * 6, NULL, 0, NULL,
                  PNG_INTERLACE_ADAM7);
   NnImage *image = nn_image_load (path, NULL);
@@ -483,7 +424,7 @@ test_jpeg (Fixture      *fx,
           rgb[3 * (y * w + x) + k] = smooth_value (x, y, k);
       }
 
-  char *path = fx_path (fx, "gray.jpg");
+  char *path = test_util_tmp_dir_path (fx, "gray.jpg");
   write_jpeg (path, gray, w, h, TJPF_GRAY, TJSAMP_GRAY);
   NnError err = { 0 };
   NnImage *image = nn_image_load (path, &err);
@@ -497,7 +438,7 @@ test_jpeg (Fixture      *fx,
   nn_image_free (image);
   g_free (path);
 
-  path = fx_path (fx, "rgb.jpeg");
+  path = test_util_tmp_dir_path (fx, "rgb.jpeg");
   write_jpeg (path, rgb, w, h, TJPF_RGB, TJSAMP_444);
   image = nn_image_load (path, &err);
   g_assert_nonnull (image);
@@ -520,7 +461,7 @@ test_jpeg_cmyk_rejected (Fixture      *fx,
   unsigned char cmyk[8 * 8 * 4];
   for (int i = 0; i < 8 * 8 * 4; i++)
     cmyk[i] = (unsigned char) (i * 7);
-  char *path = fx_path (fx, "cmyk.jpg");
+  char *path = test_util_tmp_dir_path (fx, "cmyk.jpg");
   write_jpeg (path, cmyk, 8, 8, TJPF_CMYK, TJSAMP_444);
   NnError err = { 0 };
   g_assert_null (nn_image_load (path, &err));
@@ -539,7 +480,7 @@ test_format_by_content (Fixture      *fx,
   unsigned char gray[8 * 8];
   for (int i = 0; i < 64; i++)
     gray[i] = smooth_value (i % 8, i / 8, 0);
-  char *jpeg_path = fx_path (fx, "really-a-jpeg.png");
+  char *jpeg_path = test_util_tmp_dir_path (fx, "really-a-jpeg.png");
   write_jpeg (jpeg_path, gray, 8, 8, TJPF_GRAY, TJSAMP_GRAY);
   NnImage *image = nn_image_load (jpeg_path, NULL);
   g_assert_nonnull (image);
@@ -547,7 +488,7 @@ test_format_by_content (Fixture      *fx,
   g_assert_cmpfloat_with_epsilon (image->data[9], (float) gray[9] / 255.0f, 3.0f / 255.0f);
   nn_image_free (image);
 
-  char *png_path = fx_path (fx, "really-a-png.jpg");
+  char *png_path = test_util_tmp_dir_path (fx, "really-a-png.jpg");
   NnImage *src = random_image (3, 3, 3, 256, 5);
   g_assert_true (nn_image_save_png (src, png_path, 8, NULL));
   image = nn_image_load (png_path, NULL);
@@ -600,7 +541,7 @@ test_broken_inputs (Fixture      *fx,
   gsize size = 0;
 
   /* A valid PNG and JPEG to break. */
-  char *good_png = fx_path (fx, "good.png");
+  char *good_png = test_util_tmp_dir_path (fx, "good.png");
   NnImage *src = random_image (3, 32, 32, 256, 9);
   g_assert_true (nn_image_save_png (src, good_png, 8, NULL));
   nn_image_free (src);
@@ -611,21 +552,21 @@ test_broken_inputs (Fixture      *fx,
   unsigned char *jpeg = encode_jpeg (rgb, 32, 32, TJPF_RGB, TJSAMP_420, &jpeg_size);
 
   g_assert_true (g_file_get_contents (good_png, &contents, &size, NULL));
-  char *path = fx_path (fx, "truncated.png");
-  write_bytes (path, contents, size / 2);
+  char *path = test_util_tmp_dir_path (fx, "truncated.png");
+  test_util_write_file (path, contents, size / 2);
   assert_load_fails (fx, path, NULL);
   g_free (path);
 
   /* Damaged bytes inside IDAT: the CRC check catches them. */
   contents[size - 30] ^= 0x55;
-  path = fx_path (fx, "corrupt.png");
-  write_bytes (path, contents, size);
+  path = test_util_tmp_dir_path (fx, "corrupt.png");
+  test_util_write_file (path, contents, size);
   assert_load_fails (fx, path, NULL);
   g_free (path);
   g_free (contents);
 
-  path = fx_path (fx, "truncated.jpg");
-  write_bytes (path, jpeg, jpeg_size / 2);
+  path = test_util_tmp_dir_path (fx, "truncated.jpg");
+  test_util_write_file (path, jpeg, jpeg_size / 2);
   assert_load_fails (fx, path, NULL);
   g_free (path);
 
@@ -639,8 +580,8 @@ test_broken_inputs (Fixture      *fx,
         jpeg[i + 8] = 0x60;
         break;
       }
-  path = fx_path (fx, "huge.jpg");
-  write_bytes (path, jpeg, jpeg_size);
+  path = test_util_tmp_dir_path (fx, "huge.jpg");
+  test_util_write_file (path, jpeg, jpeg_size);
   assert_load_fails (fx, path, "60000");
   g_free (path);
   tjFree (jpeg);
@@ -651,34 +592,34 @@ test_broken_inputs (Fixture      *fx,
     noise[i] = (unsigned char) g_rand_int_range (rand, 0, 256);
   g_rand_free (rand);
   noise[0] = 'x';
-  path = fx_path (fx, "noise.png");
-  write_bytes (path, noise, sizeof noise);
+  path = test_util_tmp_dir_path (fx, "noise.png");
+  test_util_write_file (path, noise, sizeof noise);
   assert_load_fails (fx, path, "not a PNG or JPEG image");
   g_free (path);
 
   /* Magic bytes only, then noise. */
   memcpy (noise, "\x89PNG\r\n\x1a\n", 8);
-  path = fx_path (fx, "noise-after-magic.png");
-  write_bytes (path, noise, sizeof noise);
+  path = test_util_tmp_dir_path (fx, "noise-after-magic.png");
+  test_util_write_file (path, noise, sizeof noise);
   assert_load_fails (fx, path, NULL);
   noise[0] = 0xff;
   noise[1] = 0xd8;
   noise[2] = 0xff;
-  write_bytes (path, noise, sizeof noise);
+  test_util_write_file (path, noise, sizeof noise);
   assert_load_fails (fx, path, NULL);
   g_free (path);
 
-  path = fx_path (fx, "empty.png");
-  write_bytes (path, "", 0);
+  path = test_util_tmp_dir_path (fx, "empty.png");
+  test_util_write_file (path, "", 0);
   assert_load_fails (fx, path, NULL);
   g_free (path);
 
-  path = fx_path (fx, "folder.png");
+  path = test_util_tmp_dir_path (fx, "folder.png");
   g_assert_cmpint (g_mkdir (path, 0755), ==, 0);
   assert_load_fails (fx, path, "directory");
   g_free (path);
 
-  path = fx_path (fx, "does-not-exist.png");
+  path = test_util_tmp_dir_path (fx, "does-not-exist.png");
   assert_load_fails (fx, path, NULL);
   g_free (path);
 
@@ -694,8 +635,8 @@ test_broken_inputs (Fixture      *fx,
   unsigned char idat[16] = { 0x78, 0x9c, 0x03, 0x00 };
   append_chunk (b, "IDAT", idat, sizeof idat);
   append_chunk (b, "IEND", NULL, 0);
-  path = fx_path (fx, "huge.png");
-  write_bytes (path, b->data, b->len);
+  path = test_util_tmp_dir_path (fx, "huge.png");
+  test_util_write_file (path, b->data, b->len);
   assert_load_fails (fx, path, "100000");
   g_byte_array_free (b, TRUE);
   g_free (path);
@@ -703,7 +644,7 @@ test_broken_inputs (Fixture      *fx,
   /* An ancillary chunk with a bad CRC only draws a libpng warning: the image loads, and the
    * warning is not printed. */
   NnImage *small = random_image (1, 3, 4, 256, 4);
-  char *warn_path = fx_path (fx, "bad-text-crc.png");
+  char *warn_path = test_util_tmp_dir_path (fx, "bad-text-crc.png");
   g_assert_true (nn_image_save_png (small, warn_path, 8, NULL));
   g_assert_true (g_file_get_contents (warn_path, &contents, &size, NULL));
   GByteArray *patched = g_byte_array_new ();
@@ -711,7 +652,7 @@ test_broken_inputs (Fixture      *fx,
   append_chunk (patched, "tEXt", (const unsigned char *) "Title\0x", 7);
   patched->data[patched->len - 1] ^= 0xff;
   g_byte_array_append (patched, (const guint8 *) contents + 33, (guint) size - 33);
-  write_bytes (warn_path, patched->data, patched->len);
+  test_util_write_file (warn_path, patched->data, patched->len);
   off_t printed = -1;
   NnImage *loaded = load_quietly (fx, warn_path, NULL, &printed);
   g_assert_nonnull (loaded);
@@ -993,7 +934,8 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD_FX(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD_FX(path, fn) \
+  g_test_add (path, Fixture, NULL, test_util_tmp_dir_setup, fn, test_util_tmp_dir_teardown)
   ADD_FX ("/nn/image/png-roundtrip", test_png_roundtrip);
   ADD_FX ("/nn/image/png-save-clamps", test_png_save_clamps);
   ADD_FX ("/nn/image/png-save-atomic", test_png_save_atomic);

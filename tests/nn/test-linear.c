@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn-linear.h"
+#include "test-util.h"
 
 typedef struct
 {
@@ -35,20 +36,6 @@ filled_new (size_t n,
   for (size_t i = 0; i < n; i++)
     p[i] = v;
   return p;
-}
-
-static void
-assert_close (const char  *what,
-              const Shape *s,
-              const float *a,
-              const float *b,
-              size_t       n,
-              double       tol)
-{
-  for (size_t i = 0; i < n; i++)
-    if (!(fabs ((double) a[i] - (double) b[i]) <= tol * (1.0 + fabs ((double) b[i]))))
-      g_error ("%s, shape %dx%d->%d: element %zu is %.7g, expected %.7g", what, s->B, s->IN,
-               s->OUT, i, (double) a[i], (double) b[i]);
 }
 
 static void
@@ -104,7 +91,8 @@ test_forward_reference (void)
               ref[b * s->OUT + o] = (float) acc;
             }
         nn_linear_forward (out, inp, w, with_bias ? bias : NULL, s->B, s->IN, s->OUT);
-        assert_close ("forward", s, out, ref, no, 1e-5);
+        test_util_assert_close (out, ref, no, 1e-5, "forward, shape %dx%d->%d", s->B, s->IN,
+                                s->OUT);
         g_free (inp);
         g_free (w);
         g_free (bias);

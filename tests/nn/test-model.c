@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "test-util.h"
 
 /* A scratch folder per test, removed with everything in it. */
 typedef struct
@@ -25,29 +26,8 @@ fixture_setup (Fixture       *fx,
                gconstpointer  data)
 {
   (void) data;
-  GError *error = NULL;
-  fx->dir = g_dir_make_tmp ("cnnscope-test-model-XXXXXX", &error);
-  g_assert_no_error (error);
+  fx->dir = test_util_make_tmp_dir ();
   fx->path = g_build_filename (fx->dir, "model.safetensors", NULL);
-}
-
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      GDir *dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-          g_free (child);
-        }
-      if (dir != NULL)
-        g_dir_close (dir);
-    }
-  g_remove (path);
 }
 
 static void
@@ -55,22 +35,9 @@ fixture_teardown (Fixture       *fx,
                   gconstpointer  data)
 {
   (void) data;
-  remove_tree (fx->dir);
+  test_util_remove_tree (fx->dir);
   g_free (fx->dir);
   g_free (fx->path);
-}
-
-/* Writes a file without fsync (thousands of them in the fuzz tests). GLib 2.74's
- * g_file_set_contents_full without G_FILE_SET_CONTENTS_CONSISTENT does not truncate. */
-static void
-write_bytes (const char *path,
-             const void *bytes,
-             gsize       size)
-{
-  FILE *file = fopen (path, "wb");
-  g_assert_nonnull (file);
-  g_assert_cmpuint (fwrite (bytes, 1, size, file), ==, size);
-  g_assert_cmpint (fclose (file), ==, 0);
 }
 
 /* The names in a folder, sorted, as one string "a b c". */
@@ -422,7 +389,7 @@ write_raw (const char    *path,
   for (size_t i = len; i < padded; i++)
     g_byte_array_append (out, (const guint8 *) " ", 1);
   g_byte_array_append (out, data, (guint) size);
-  write_bytes (path, out->data, out->len);
+  test_util_write_file (path, out->data, out->len);
   g_byte_array_unref (out);
 }
 
@@ -696,7 +663,7 @@ break_empty (ModelFile  *file,
              const char *path)
 {
   (void) file;
-  write_bytes (path, "", 0);
+  test_util_write_file (path, "", 0);
 }
 
 static void
@@ -704,7 +671,7 @@ break_seven_bytes (ModelFile  *file,
                    const char *path)
 {
   (void) file;
-  write_bytes (path, "\x10\0\0\0\0\0\0", 7);
+  test_util_write_file (path, "\x10\0\0\0\0\0\0", 7);
 }
 
 static void
@@ -714,7 +681,7 @@ write_length_prefix (const char *path,
   char bytes[24] = "........{\"a\":1}        ";
   for (int i = 0; i < 8; i++)
     bytes[i] = (char) (n >> (8 * i));
-  write_bytes (path, bytes, sizeof bytes);
+  test_util_write_file (path, bytes, sizeof bytes);
 }
 
 static void
@@ -754,7 +721,7 @@ break_nul_in_header (ModelFile  *file,
                      const char *path)
 {
   (void) file;
-  write_bytes (path, "\x10\0\0\0\0\0\0\0{}\0xxxxxxxxxxxxx", 24);
+  test_util_write_file (path, "\x10\0\0\0\0\0\0\0{}\0xxxxxxxxxxxxx", 24);
 }
 
 static void
@@ -1187,7 +1154,7 @@ break_png (ModelFile  *file,
     0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x48, 0xaf, 0xa4, 0x71, 0x00, 0x00, 0x00, 0x00, 0x49,
     0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
   };
-  write_bytes (path, (const char *) png, sizeof png);
+  test_util_write_file (path, (const char *) png, sizeof png);
 }
 
 static void
@@ -1384,7 +1351,7 @@ test_fuzz_bytes (Fixture       *fx,
                 mutated[at] = (char) (mutated[at] ^ (1 << g_rand_int_range (rand, 0, 8)));
             }
         }
-      write_bytes (fx->path, mutated, len);
+      test_util_write_file (fx->path, mutated, len);
       loaded += load_any (fx->path);
     }
   /* Flips in the data section leave a loadable model: the loop exercised both outcomes. */

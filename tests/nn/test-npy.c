@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "test-util.h"
 
 /* np.save of np.array([[1.5, -2], [0.25, 3e-8]], dtype='<f4') by NumPy 1.x. */
 static const char numpy_header[] =
@@ -46,8 +47,7 @@ static char *
 write_temp (const GByteArray *bytes,
             const char       *basename)
 {
-  char *dir = g_dir_make_tmp ("test-npy-XXXXXX", NULL);
-  g_assert_nonnull (dir);
+  char *dir = test_util_make_tmp_dir ();
   char *path = g_build_filename (dir, basename, NULL);
   g_assert_true (g_file_set_contents (path, (const char *) bytes->data, bytes->len, NULL));
   g_free (dir);
@@ -110,7 +110,7 @@ roundtrip (const int *dims,
   float *data = g_new (float, count + 1);
   for (size_t i = 0; i < count; i++)
     data[i] = (float) i * 0.37f - 5.0f;
-  char *dir = g_dir_make_tmp ("test-npy-XXXXXX", NULL);
+  char *dir = test_util_make_tmp_dir ();
   char *path = g_build_filename (dir, "out.npy", NULL);
   NnError err = { 0 };
   g_assert_true (nn_npy_save (path, data, dims, ndim, &err));
@@ -134,12 +134,7 @@ roundtrip (const int *dims,
   nn_npy_free (npy);
 
   /* Only the file itself is left in the folder: no temporary file. */
-  GDir *d = g_dir_open (dir, 0, NULL);
-  int entries = 0;
-  while (g_dir_read_name (d) != NULL)
-    entries++;
-  g_dir_close (d);
-  g_assert_cmpint (entries, ==, 1);
+  g_assert_cmpint (test_util_count_entries (dir), ==, 1);
   g_remove (path);
   g_rmdir (dir);
   g_free (path);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test-util.h"
 #include "viz.h"
 
 typedef struct
@@ -44,19 +45,7 @@ fixture_setup (Fixture      *f,
     .data = f->data, .c = 4, .h = 6, .w = 6, .colormap = &f->cm, .selected = 1,
   };
   viz_style_init (&f->fig.style);
-  f->dir = g_dir_make_tmp ("test-export-XXXXXX", NULL);
-  g_assert_nonnull (f->dir);
-}
-
-static int
-count_entries (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  int n = 0;
-  while (g_dir_read_name (d) != NULL)
-    n++;
-  g_dir_close (d);
-  return n;
+  f->dir = test_util_make_tmp_dir ();
 }
 
 static void
@@ -64,16 +53,7 @@ fixture_teardown (Fixture      *f,
                   gconstpointer unused)
 {
   (void) unused;
-  GDir *d = g_dir_open (f->dir, 0, NULL);
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      char *p = g_build_filename (f->dir, name, NULL);
-      g_remove (p);
-      g_free (p);
-    }
-  g_dir_close (d);
-  g_rmdir (f->dir);
+  test_util_remove_tree (f->dir);
   g_free (f->dir);
 }
 
@@ -85,7 +65,7 @@ test_png_roundtrip (Fixture      *f,
   char *path = g_build_filename (f->dir, "grid.png", NULL);
   NnError err = { 0 };
   g_assert_true (viz_export_png (path, draw_figure, &f->fig, 320, 200, &err));
-  g_assert_cmpint (count_entries (f->dir), ==, 1);
+  g_assert_cmpint (test_util_count_entries (f->dir), ==, 1);
 
   cairo_surface_t *read = cairo_image_surface_create_from_png (path);
   g_assert_cmpint (cairo_surface_status (read), ==, CAIRO_STATUS_SUCCESS);
@@ -111,7 +91,7 @@ test_png_roundtrip (Fixture      *f,
   read = cairo_image_surface_create_from_png (path);
   g_assert_cmpint (cairo_image_surface_get_width (read), ==, 160);
   cairo_surface_destroy (read);
-  g_assert_cmpint (count_entries (f->dir), ==, 1);
+  g_assert_cmpint (test_util_count_entries (f->dir), ==, 1);
   g_free (path);
 }
 
@@ -139,7 +119,7 @@ test_vector_formats (Fixture      *f,
   g_assert_true (viz_export (pdf, draw_figure, &f->fig, 320, 200, &err));
   assert_file_starts_with (svg, "<?xml");
   assert_file_starts_with (pdf, "%PDF-");
-  g_assert_cmpint (count_entries (f->dir), ==, 2);
+  g_assert_cmpint (test_util_count_entries (f->dir), ==, 2);
   g_free (svg);
   g_free (pdf);
 }
@@ -164,7 +144,7 @@ test_failures (Fixture      *f,
   g_assert_false (viz_export (missing, draw_figure, &f->fig, 100, 100, &err));
   g_assert_cmpint (err.code, ==, NN_ERROR_IO);
   g_assert_nonnull (strstr (err.message, missing));
-  g_assert_cmpint (count_entries (f->dir), ==, 0);
+  g_assert_cmpint (test_util_count_entries (f->dir), ==, 0);
 
   /* A read-only folder: the export fails and leaves nothing behind. */
   if (getuid () != 0)
@@ -175,7 +155,7 @@ test_failures (Fixture      *f,
       g_assert_false (viz_export (ro, draw_figure, &f->fig, 100, 100, &err));
       g_assert_cmpint (err.code, ==, NN_ERROR_IO);
       g_assert_cmpint (g_chmod (f->dir, 0700), ==, 0);
-      g_assert_cmpint (count_entries (f->dir), ==, 0);
+      g_assert_cmpint (test_util_count_entries (f->dir), ==, 0);
       g_free (ro);
     }
   g_free (missing);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "test-pixel.h"
 #include "viz.h"
 
 /* Weights (OC 3, IC 2, 3, 3): w[o][i][j] = (o + 1) * (i == 0 ? 1 : -0.5) * (j - 4). */
@@ -44,18 +45,6 @@ test_maps (void)
   free (maps);
 }
 
-static uint32_t
-pixel_at (cairo_surface_t *s,
-          double           x,
-          double           y)
-{
-  cairo_surface_flush (s);
-  unsigned char *data = cairo_image_surface_get_data (s);
-  int stride = cairo_image_surface_get_stride (s);
-  return *(uint32_t *) (void *) (data + (size_t) floor (y) * (size_t) stride
-                                 + (size_t) floor (x) * 4);
-}
-
 static void
 test_draw (void)
 {
@@ -80,9 +69,9 @@ test_draw (void)
   double s = r[2] / 3;
   /* Channel 2, input 0: weights 3 * (j - 4): j = 8 is the maximum (pure top colour, red),
    * j = 0 the minimum (blue), j = 4 is zero (white). */
-  uint32_t max = pixel_at (surface, r[0] + 2.5 * s, r[1] + 2.5 * s);
-  uint32_t min = pixel_at (surface, r[0] + 0.5 * s, r[1] + 0.5 * s);
-  uint32_t zero = pixel_at (surface, r[0] + 1.5 * s, r[1] + 1.5 * s);
+  uint32_t max = test_pixel_at (surface, r[0] + 2.5 * s, r[1] + 2.5 * s);
+  uint32_t min = test_pixel_at (surface, r[0] + 0.5 * s, r[1] + 0.5 * s);
+  uint32_t zero = test_pixel_at (surface, r[0] + 1.5 * s, r[1] + 1.5 * s);
   g_assert_cmpuint (max, ==, cm.lut[VIZ_COLORMAP_LUT_SIZE - 1]);
   g_assert_cmpuint (min, ==, cm.lut[0]);
   g_assert_cmpint ((int) ((max >> 16) & 0xff), >, (int) (max & 0xff));

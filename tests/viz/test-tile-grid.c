@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "test-pixel.h"
 #include "viz.h"
 
 #define C 6
@@ -56,20 +57,6 @@ fixture_teardown (Fixture      *f,
   cairo_surface_destroy (f->surface);
 }
 
-static uint32_t
-pixel_at (cairo_surface_t *s,
-          double           x,
-          double           y)
-{
-  cairo_surface_flush (s);
-  unsigned char *data = cairo_image_surface_get_data (s);
-  int stride = cairo_image_surface_get_stride (s);
-  int ix = (int) floor (x), iy = (int) floor (y);
-  g_assert_true (ix >= 0 && iy >= 0 && ix < cairo_image_surface_get_width (s)
-                 && iy < cairo_image_surface_get_height (s));
-  return *(uint32_t *) (void *) (data + (size_t) iy * (size_t) stride + (size_t) ix * 4);
-}
-
 static void
 test_tile_colours (Fixture      *f,
                    gconstpointer unused)
@@ -92,23 +79,23 @@ test_tile_colours (Fixture      *f,
   g_assert_true (viz_tile_grid_tile_rect (&layout, 2, r));
   for (double y = r[1] + 0.5; y < r[1] + r[3]; y += 1.0)
     for (double x = r[0] + 0.5; x < r[0] + r[2]; x += 1.0)
-      g_assert_cmpuint (pixel_at (f->surface, x, y), ==, top);
+      g_assert_cmpuint (test_pixel_at (f->surface, x, y), ==, top);
   g_assert_true (viz_tile_grid_tile_rect (&layout, 0, r));
-  g_assert_cmpuint (pixel_at (f->surface, r[0] + r[2] / 2, r[1] + r[3] / 2), ==, bottom);
+  g_assert_cmpuint (test_pixel_at (f->surface, r[0] + r[2] / 2, r[1] + r[3] / 2), ==, bottom);
 
   /* Nearest filtering: data pixel (0, 0) of channel 3 is an s x s block of the top colour,
    * and its neighbours are the bottom colour right up to the block's edge. */
   g_assert_true (viz_tile_grid_tile_rect (&layout, 3, r));
   for (int dy = 0; dy < (int) s; dy++)
     for (int dx = 0; dx < (int) s; dx++)
-      g_assert_cmpuint (pixel_at (f->surface, r[0] + dx + 0.5, r[1] + dy + 0.5), ==, top);
-  g_assert_cmpuint (pixel_at (f->surface, r[0] + s + 0.5, r[1] + 0.5), ==, bottom);
-  g_assert_cmpuint (pixel_at (f->surface, r[0] + 0.5, r[1] + s + 0.5), ==, bottom);
+      g_assert_cmpuint (test_pixel_at (f->surface, r[0] + dx + 0.5, r[1] + dy + 0.5), ==, top);
+  g_assert_cmpuint (test_pixel_at (f->surface, r[0] + s + 0.5, r[1] + 0.5), ==, bottom);
+  g_assert_cmpuint (test_pixel_at (f->surface, r[0] + 0.5, r[1] + s + 0.5), ==, bottom);
 
   /* A middle value lands on the matching table entry. */
   g_assert_true (viz_tile_grid_tile_rect (&layout, 1, r));
   float v = f->data[1 * H * W + 2 * W + 1];
-  g_assert_cmpuint (pixel_at (f->surface, r[0] + 1.5 * s, r[1] + 2.5 * s), ==,
+  g_assert_cmpuint (test_pixel_at (f->surface, r[0] + 1.5 * s, r[1] + 2.5 * s), ==,
                     viz_colormap_pixel (&f->cm, v));
 }
 
@@ -216,7 +203,7 @@ count_non_background (cairo_surface_t *s,
   int n = 0;
   for (double y = floor (y0) + 0.5; y < y1; y += 1.0)
     for (double x = floor (x0) + 0.5; x < x1; x += 1.0)
-      if (pixel_at (s, x, y) != 0xffffffffu)
+      if (test_pixel_at (s, x, y) != 0xffffffffu)
         n++;
   return n;
 }
@@ -231,7 +218,7 @@ bar_rows (const Fixture           *f,
   double bx = layout->bar_x + f->style.colorbar_width / 2;
   *first = *last = -1.0;
   for (double y = layout->bar_y + 0.5; y < layout->bar_y + layout->bar_h; y += 1.0)
-    if (pixel_at (f->surface, bx, y) != 0xffffffffu)
+    if (test_pixel_at (f->surface, bx, y) != 0xffffffffu)
       {
         if (*first < 0.0)
           *first = y;
@@ -262,8 +249,9 @@ test_colorbar_labels (Fixture      *f,
   double first, last;
   bar_rows (f, &layout, &first, &last);
   double bx = layout.bar_x + f->style.colorbar_width / 2;
-  assert_close_pixel (pixel_at (f->surface, bx, first + 2.0), f->cm.lut[VIZ_COLORMAP_LUT_SIZE - 1]);
-  assert_close_pixel (pixel_at (f->surface, bx, last - 2.0), f->cm.lut[0]);
+  assert_close_pixel (test_pixel_at (f->surface, bx, first + 2.0),
+                      f->cm.lut[VIZ_COLORMAP_LUT_SIZE - 1]);
+  assert_close_pixel (test_pixel_at (f->surface, bx, last - 2.0), f->cm.lut[0]);
 
   /* Tick labels read the real values: 0, 2, ... 10 for data in [-1, 10]; each has text
    * beside its tick, right of the bar. */
@@ -325,11 +313,11 @@ test_selected_and_labels (Fixture      *f,
   double r[4];
   viz_tile_grid_tile_rect (&layout, 1, r);
   /* The accent outline just outside the selected tile (orange: red high, blue low). */
-  uint32_t p = pixel_at (f->surface, r[0] + r[2] / 2, r[1] - 1.5);
+  uint32_t p = test_pixel_at (f->surface, r[0] + r[2] / 2, r[1] - 1.5);
   g_assert_cmpint ((int) ((p >> 16) & 0xff), >, 200);
   g_assert_cmpint ((int) (p & 0xff), <, 80);
   viz_tile_grid_tile_rect (&layout, 0, r);
-  g_assert_cmpuint (pixel_at (f->surface, r[0] + r[2] / 2, r[1] - 1.5), ==, 0xffffffffu);
+  g_assert_cmpuint (test_pixel_at (f->surface, r[0] + r[2] / 2, r[1] - 1.5), ==, 0xffffffffu);
   /* A label row under each tile, with text in it. */
   g_assert_cmpfloat (layout.pitch_y - layout.tile_h - f->style.gap, >, 8.0);
   g_assert_cmpint (count_non_background (f->surface, r[0], r[1] + r[3] + 2, r[0] + r[2],
