@@ -120,6 +120,15 @@ nn_context_new (NnGraph  *graph,
             size_t s = nn_conv2d_scratch_size (&g);
             if (s > scratch)
               scratch = s;
+            /* A single sample split over the workers by groups may leave a worker one group,
+             * which runs as an ungrouped conv (depthwise ones then no longer run direct). */
+            g.B = 1;
+            g.C /= g.G;
+            g.OC /= g.G;
+            g.G = 1;
+            s = nn_conv2d_scratch_size (&g);
+            if (s > scratch)
+              scratch = s;
             break;
           }
         case NN_OP_BATCHNORM:

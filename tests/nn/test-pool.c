@@ -144,6 +144,72 @@ test_maxpool_ties (void)
     }
 }
 
+/* The naive twin of max pooling without padding: each window scanned in row-major order, a
+ * strictly larger value or the first NaN taking over. */
+static void
+maxpool_naive (float       *out,
+               int32_t     *argmax,
+               const float *x,
+               int          k,
+               int          s,
+               int          BC,
+               int          H,
+               int          W,
+               int          OH,
+               int          OW)
+{
+  for (int bc = 0; bc < BC; bc++)
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++)
+        {
+          const float *p = x + (size_t) bc * H * W;
+          int best = -1;
+          for (int h = oh * s; h < MIN (oh * s + k, H); h++)
+            for (int w = ow * s; w < MIN (ow * s + k, W); w++)
+              if (best < 0 || (isnan (p[h * W + w]) && !isnan (p[best]))
+                  || p[h * W + w] > p[best])
+                best = h * W + w;
+          out[((size_t) bc * OH + oh) * OW + ow] = p[best];
+          argmax[((size_t) bc * OH + oh) * OW + ow] = best;
+        }
+}
+
+/* The 2x2 stride-2 loop against the naive twin: values from a small set (many ties), some
+ * NaNs and infinities, odd and even sizes, floor and ceil mode. */
+static void
+test_maxpool_2x2 (void)
+{
+  static const int sizes[][4] = { { 28, 28, 14, 14 }, { 7, 9, 3, 4 }, { 7, 9, 4, 5 },
+                                  { 2, 2, 1, 1 }, { 6, 34, 3, 17 }, { 5, 3, 3, 2 } };
+  NnRng rng;
+  nn_rng_init (&rng, 42);
+  for (size_t t = 0; t < G_N_ELEMENTS (sizes); t++)
+    {
+      const int BC = 3, H = sizes[t][0], W = sizes[t][1], OH = sizes[t][2], OW = sizes[t][3];
+      const size_t n = (size_t) BC * H * W, m = (size_t) BC * OH * OW;
+      float *x = g_new (float, n), *out = g_new (float, m), *want = g_new (float, m);
+      int32_t *am = g_new (int32_t, m), *want_am = g_new (int32_t, m);
+      for (size_t i = 0; i < n; i++)
+        {
+          uint32_t r = nn_rng_below (&rng, 40);
+          x[i] = r == 0 ? NAN : r == 1 ? -INFINITY : r == 2 ? INFINITY : (float) (r % 5) - 2.0f;
+        }
+      NnPoolAttrs a = square (2, 2, 0, true);
+      nn_maxpool_forward (out, am, x, &a, 1, BC, H, W, OH, OW);
+      maxpool_naive (want, want_am, x, 2, 2, BC, H, W, OH, OW);
+      for (size_t i = 0; i < m; i++)
+        {
+          g_assert_cmpint (am[i], ==, want_am[i]);
+          g_assert_true ((isnan (out[i]) && isnan (want[i])) || out[i] == want[i]);
+        }
+      g_free (x);
+      g_free (out);
+      g_free (want);
+      g_free (am);
+      g_free (want_am);
+    }
+}
+
 typedef enum
 {
   KIND_MAX,
@@ -288,6 +354,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/pool/pytorch-values", test_pytorch_values);
   g_test_add_func ("/nn/pool/maxpool-ties-and-padding", test_maxpool_ties);
+  g_test_add_func ("/nn/pool/maxpool-2x2-against-naive", test_maxpool_2x2);
   g_test_add_func ("/nn/pool/maxpool-backward-finite-differences", test_maxpool_fd);
   g_test_add_func ("/nn/pool/avgpool-backward-finite-differences", test_avgpool_fd);
   g_test_add_func ("/nn/pool/global-avgpool", test_global_avgpool);
