@@ -36,12 +36,21 @@ struct NnContext
   NnWorkers   *workers;       /* NULL: everything runs on the calling thread */
   int          n_workers;
   float       *private_grads; /* (n_workers - 1) slices of private_size floats */
-  size_t       private_size;  /* the most parameters one node has */
+  size_t       private_size;  /* the most parameters a run of nodes holds */
+  size_t      *private_at;    /* per node: where its parameters start in a private slice */
   int          blas_threads;  /* OpenBLAS threads for ops that do not split */
   int          blas_current;
   uint8_t     *reach;     /* backward bookkeeping, one byte per node */
   uint8_t     *want;
+  int         *zero_by;   /* per node: the node whose backward zeroes its gradient, or 0 */
 };
+
+/* A run of consecutive nodes that split over the batch goes through the workers in chunks of
+ * samples, each chunk through all of the run's nodes: their outputs and gradients then stay in
+ * the worker's cache. A run holds at most RUN_PARAMS parameters (its private gradients and the
+ * weights each chunk reads again); a chunk's activations take about RUN_CHUNK_FLOATS. */
+#define RUN_PARAMS       ((size_t) 1 << 18)
+#define RUN_CHUNK_FLOATS ((size_t) 1 << 16)
 
 static NnConvGeom
 conv_geom (const NnGraph *graph,
@@ -98,6 +107,8 @@ nn_context_new (NnGraph  *graph,
   ctx->mask = alloc_zero (sizeof (uint8_t *) * (size_t) n, &ok);
   ctx->reach = alloc_zero ((size_t) n, &ok);
   ctx->want = alloc_zero ((size_t) n, &ok);
+  ctx->zero_by = alloc_zero (sizeof (int) * (size_t) n, &ok);
+  ctx->private_at = alloc_zero (sizeof (size_t) * (size_t) n, &ok);
   if (!ok)
     {
       nn_context_free (ctx);
@@ -199,6 +210,8 @@ nn_context_free (NnContext *ctx)
   free (ctx->mask);
   free (ctx->reach);
   free (ctx->want);
+  free (ctx->zero_by);
+  free (ctx->private_at);
   free (ctx->scratch);
   free (ctx->param_grads);
   free (ctx->private_grads);
@@ -216,6 +229,18 @@ int
 nn_context_get_batch (const NnContext *ctx)
 {
   return ctx->batch;
+}
+
+/* All parameters of a node, trainable or not. */
+static size_t
+node_param_count (const NnGraph *graph,
+                  int            i)
+{
+  size_t count = 0;
+  const NnNode *node = &graph->nodes[i];
+  for (int k = 0; k < node->n_params; k++)
+    count += graph->params[node->params[k]].count;
+  return count;
 }
 
 bool
@@ -237,13 +262,10 @@ nn_context_set_threads (NnContext *ctx,
   if (threads < 2)
     return true;
 
-  size_t most = 0;
+  size_t most = RUN_PARAMS;
   for (int i = 0; i < ctx->graph->n_nodes; i++)
     {
-      size_t count = 0;
-      const NnNode *node = &ctx->graph->nodes[i];
-      for (int k = 0; k < node->n_params; k++)
-        count += ctx->graph->params[node->params[k]].count;
+      size_t count = node_param_count (ctx->graph, i);
       if (count > most)
         most = count;
     }
@@ -335,9 +357,9 @@ param_ptr (const NnGraph *graph,
   return p >= 0 ? graph->data + graph->params[p].offset : NULL;
 }
 
-/* Ops whose samples are independent run split over the batch on the context's workers; the
- * rest (batch statistics, the dropout RNG, and linear layers, whose one sgemm OpenBLAS
- * parallelizes better than we could) run on the calling thread with OpenBLAS' own threads. */
+/* Ops whose samples are independent run split over the batch on the context's workers (the
+ * backward of a linear layer splits its weight gradient by outputs instead); the rest (batch
+ * statistics, the dropout RNG) run on the calling thread. */
 static bool
 splits_over_batch (const NnContext *ctx,
                    const NnNode    *node)
@@ -348,9 +370,9 @@ splits_over_batch (const NnContext *ctx,
       return !ctx->training;
     case NN_OP_DROPOUT:
       return !ctx->training || node->attrs.dropout.p == 0.0f;
-    case NN_OP_LINEAR:
     case NN_OP_INPUT:
       return false;
+    case NN_OP_LINEAR:
     case NN_OP_CONV2D:
     case NN_OP_INSTANCENORM:
     case NN_OP_ACTIVATION:
@@ -524,7 +546,7 @@ param_grad_ptr (NnContext  *ctx,
   if (w == 0)
     return ctx->param_grads + param->offset;
   const NnParam *first = &ctx->graph->params[ctx->graph->nodes[node].params[0]];
-  return ctx->private_grads + (size_t) (w - 1) * ctx->private_size
+  return ctx->private_grads + (size_t) (w - 1) * ctx->private_size + ctx->private_at[node]
          + (param->offset - first->offset);
 }
 
@@ -575,16 +597,70 @@ batchnorm_train_work (void *data,
                                           ctx->stats[i] + C, ctx->batch, C, HW, c0, c0 + nc);
 }
 
-static void
-forward_work (void *data,
-              int   index,
-              int   n)
+/* Nodes from `first` to `last` (downwards when last < first), in chunks of `chunk` samples;
+ * the backward skips `stop` and nodes whose gradient is not wanted. */
+typedef struct
 {
-  SliceJob *job = data;
+  NnContext *ctx;
+  int        first;
+  int        last;
+  int        chunk;
+  int        stop;
+  bool       want_params;
+  size_t     n_private; /* floats of each private slice the run uses */
+} RunJob;
+
+/* The run of nodes that starts at `first` and goes towards `limit` by `step` (+1 forward, -1
+ * backward): the nodes that split over the batch, within RUN_PARAMS parameters (a single node
+ * may hold more). A linear layer runs alone: each chunk would read all its weights again.
+ * Fills the job's end and chunk size; the caller checked that `first` splits. */
+static void
+run_plan (RunJob    *job,
+          NnContext *ctx,
+          int        first,
+          int        limit,
+          int        step)
+{
+  const NnGraph *graph = ctx->graph;
+  size_t params = node_param_count (graph, first);
+  size_t floats = nn_shape_size (graph->nodes[first].shape);
+  int last = first;
+  while (last != limit && graph->nodes[first].op != NN_OP_LINEAR
+         && graph->nodes[last + step].op != NN_OP_LINEAR
+         && splits_over_batch (ctx, &graph->nodes[last + step]))
+    {
+      size_t p = node_param_count (graph, last + step);
+      if (params + p > RUN_PARAMS)
+        break;
+      params += p;
+      floats += nn_shape_size (graph->nodes[last + step].shape);
+      last += step;
+    }
+  job->ctx = ctx;
+  job->first = first;
+  job->last = last;
+  job->chunk = ctx->batch;
+  if (last != first)
+    {
+      size_t chunk = RUN_CHUNK_FLOATS / floats;
+      job->chunk = chunk < 1 ? 1 : chunk < (size_t) ctx->batch ? (int) chunk : ctx->batch;
+    }
+}
+
+static void
+forward_run_work (void *data,
+                  int   index,
+                  int   n)
+{
+  RunJob *job = data;
   int b0, nb;
   batch_share (job->ctx->batch, index, n, &b0, &nb);
-  if (nb > 0)
-    forward_slice (job->ctx, job->node, b0, nb, index);
+  for (int c = b0; c < b0 + nb; c += job->chunk)
+    {
+      int nc = b0 + nb - c < job->chunk ? b0 + nb - c : job->chunk;
+      for (int i = job->first; i <= job->last; i++)
+        forward_slice (job->ctx, i, c, nc, index);
+    }
 }
 
 /* While a context with workers runs, OpenBLAS stays single-threaded, also for the ops that do
@@ -653,8 +729,8 @@ single_sample_work (void *data,
     {
     case NN_OP_CONV2D:
       {
-        /* Groups are independent; without groups each worker takes a share of the output
-         * channels (and builds its own im2col matrix). */
+        /* Groups are independent; without groups each worker takes a share of the output rows
+         * or of the output channels (and then builds its own im2col matrix). */
         NnConvGeom g = conv_geom (graph, node, 1);
         const float *weight = param_ptr (graph, i, NN_PARAM_WEIGHT);
         const float *bias = param_ptr (graph, i, NN_PARAM_BIAS);
@@ -670,6 +746,12 @@ single_sample_work (void *data,
             weight += (size_t) c0 * M * wsize;
             bias = bias ? bias + (size_t) c0 * M : NULL;
             out += (size_t) c0 * M * ohw;
+          }
+        else if (nn_conv2d_splits_rows (&g, n))
+          {
+            nn_conv2d_forward_part (out, ctx->scratch + (size_t) index * ctx->scratch_size, in,
+                                    weight, bias, &g, index, n);
+            return;
           }
         else
           {
@@ -773,8 +855,10 @@ nn_context_forward (NnContext *ctx,
         }
       else if (ctx->workers && splits_over_batch (ctx, &ctx->graph->nodes[i]))
         {
-          SliceJob job = { ctx, i, false, false };
-          nn_workers_run (ctx->workers, forward_work, &job);
+          RunJob job = { 0 };
+          run_plan (&job, ctx, i, last, 1);
+          nn_workers_run (ctx->workers, forward_run_work, &job);
+          i = job.last;
         }
       else if (ctx->workers && splits_over_channels (ctx, &ctx->graph->nodes[i]))
         {
@@ -799,6 +883,24 @@ has_trainable (const NnGraph *graph,
   return false;
 }
 
+/* Zeroes, for samples [b0, b0 + nb), the gradients of node i's inputs whose first writer it is. */
+static void
+zero_input_grads (NnContext *ctx,
+                  int        i,
+                  int        b0,
+                  int        nb)
+{
+  const NnNode *node = &ctx->graph->nodes[i];
+  for (int k = 0; k < node->n_inputs; k++)
+    {
+      int j = node->inputs[k];
+      if (ctx->zero_by[j] != i)
+        continue;
+      size_t size = nn_shape_size (ctx->graph->nodes[j].shape);
+      memset (ctx->grad[j] + (size_t) b0 * size, 0, sizeof (float) * size * (size_t) nb);
+    }
+}
+
 /* Backward of node i for samples [b0, b0 + nb), by worker w. */
 static void
 backward_slice (NnContext *ctx,
@@ -821,6 +923,7 @@ backward_slice (NnContext *ctx,
   const size_t n = osz * (size_t) nb;
   const int B = ctx->batch;
 
+  zero_input_grads (ctx, i, b0, nb);
   switch (node->op)
     {
     case NN_OP_INPUT:
@@ -950,19 +1053,24 @@ backward_slice (NnContext *ctx,
 }
 
 static void
-backward_work (void *data,
-               int   index,
-               int   n)
+backward_run_work (void *data,
+                   int   index,
+                   int   n)
 {
-  SliceJob *job = data;
+  RunJob *job = data;
   NnContext *ctx = job->ctx;
   int b0, nb;
   batch_share (ctx->batch, index, n, &b0, &nb);
-  if (index > 0 && job->want_params)
+  if (index > 0 && job->n_private > 0)
     memset (ctx->private_grads + (size_t) (index - 1) * ctx->private_size, 0,
-            sizeof (float) * ctx->private_size);
-  if (nb > 0)
-    backward_slice (ctx, job->node, b0, nb, index, job->want_params);
+            sizeof (float) * job->n_private);
+  for (int c = b0; c < b0 + nb; c += job->chunk)
+    {
+      int nc = b0 + nb - c < job->chunk ? b0 + nb - c : job->chunk;
+      for (int i = job->first; i >= job->last; i--)
+        if (ctx->want[i] && i != job->stop)
+          backward_slice (ctx, i, c, nc, index, job->want_params);
+    }
 }
 
 /* Adds the workers' private parameter gradients of node i into the arena. */
@@ -984,11 +1092,65 @@ reduce_param_grads (NnContext *ctx,
       for (int w = 1; w < ctx->n_workers; w++)
         {
           const float *src = ctx->private_grads + (size_t) (w - 1) * ctx->private_size
-                             + (p->offset - first);
+                             + ctx->private_at[i] + (p->offset - first);
           for (size_t j = 0; j < p->count; j++)
             dst[j] += src[j];
         }
     }
+}
+
+/* The backward of a linear layer on the workers: the input gradient split over the batch, the
+ * parameter gradients over the outputs, so that no worker needs a private copy. */
+static void
+linear_backward_work (void *data,
+                      int   index,
+                      int   n)
+{
+  SliceJob *job = data;
+  NnContext *ctx = job->ctx;
+  const NnGraph *graph = ctx->graph;
+  const int i = job->node, i0 = graph->nodes[i].inputs[0];
+  const int B = ctx->batch, IN = (int) nn_shape_size (graph->nodes[i0].shape);
+  const int OUT = graph->nodes[i].shape.c;
+  int b0, nb, o0, no;
+  batch_share (B, index, n, &b0, &nb);
+  zero_input_grads (ctx, i, b0, nb);
+  if (ctx->want[i0] && nb > 0)
+    nn_linear_backward (ctx->grad[i0] + (size_t) b0 * IN, NULL, NULL,
+                        ctx->grad[i] + (size_t) b0 * OUT, ctx->out[i0] + (size_t) b0 * IN,
+                        param_ptr (graph, i, NN_PARAM_WEIGHT), nb, IN, OUT);
+  batch_share (OUT, index, n, &o0, &no);
+  float *dw = param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, job->want_params, 0);
+  float *db = param_grad_ptr (ctx, i, NN_PARAM_BIAS, job->want_params, 0);
+  if (dw || db)
+    nn_linear_backward_params (dw, db, ctx->grad[i], ctx->out[i0], B, IN, OUT, o0, o0 + no);
+}
+
+/* The backward of the run of nodes from `first` downwards on the workers; each worker's
+ * parameter gradients go to its private slice (the run's nodes one after another) and are
+ * added into the arena afterwards. Returns the run's last node. */
+static int
+backward_run (NnContext *ctx,
+              int        first,
+              int        stop,
+              bool       want_params)
+{
+  RunJob job = { 0 };
+  run_plan (&job, ctx, first, 1, -1);
+  job.stop = stop;
+  job.want_params = want_params && ctx->param_grads != NULL;
+  if (job.want_params)
+    for (int i = first; i >= job.last; i--)
+      {
+        ctx->private_at[i] = job.n_private;
+        job.n_private += node_param_count (ctx->graph, i);
+      }
+  nn_workers_run (ctx->workers, backward_run_work, &job);
+  if (job.want_params)
+    for (int i = first; i >= job.last; i--)
+      if (ctx->want[i] && i != stop && has_trainable (ctx->graph, i))
+        reduce_param_grads (ctx, i);
+  return job.last;
 }
 
 static void
@@ -998,18 +1160,16 @@ backward_node (NnContext *ctx,
 {
   const NnNode *node = &ctx->graph->nodes[i];
   NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
-  if (workers && splits_over_batch (ctx, node))
-    {
-      bool params = want_params && ctx->param_grads != NULL && has_trainable (ctx->graph, i);
-      SliceJob job = { ctx, i, params, true };
-      nn_workers_run (workers, backward_work, &job);
-      if (params)
-        reduce_param_grads (ctx, i);
-    }
-  else if (workers && splits_over_channels (ctx, node))
+  if (workers && splits_over_channels (ctx, node))
     {
       SliceJob job = { ctx, i, want_params, true };
+      zero_input_grads (ctx, i, 0, ctx->batch);
       nn_workers_run (workers, batchnorm_train_work, &job);
+    }
+  else if (workers && node->op == NN_OP_LINEAR)
+    {
+      SliceJob job = { ctx, i, want_params, true };
+      nn_workers_run (workers, linear_backward_work, &job);
     }
   else
     backward_slice (ctx, i, 0, ctx->batch, 0, want_params);
@@ -1052,18 +1212,32 @@ nn_context_backward (NnContext *ctx,
     ctx->want[i] = 0;
   ctx->want[seed] = 1;
 
-  for (int i = 0; i < seed; i++)
-    if (ctx->want[i])
-      memset (ctx->grad[i], 0,
-              sizeof (float) * nn_shape_size (graph->nodes[i].shape) * (size_t) ctx->batch);
+  /* A wanted gradient is zeroed, sample range by sample range, just before the backward of its
+   * last consumer (the first to run) accumulates into it. */
+  memset (ctx->zero_by, 0, sizeof (int) * (size_t) graph->n_nodes);
+  for (int i = seed; i > 0; i--)
+    if (ctx->want[i] && i != stop)
+      for (int k = 0; k < graph->nodes[i].n_inputs; k++)
+        {
+          int j = graph->nodes[i].inputs[k];
+          if (ctx->want[j] && ctx->zero_by[j] == 0)
+            ctx->zero_by[j] = i;
+        }
 
   /* A single sample goes backward on the calling thread, with OpenBLAS' threads. */
   NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
   if (workers)
     blas_threads (ctx, true);
   for (int i = seed; i > 0; i--)
-    if (ctx->want[i] && i != stop)
-      backward_node (ctx, i, want_params);
+    {
+      if (!ctx->want[i] || i == stop)
+        continue;
+      if (workers && splits_over_batch (ctx, &graph->nodes[i])
+          && graph->nodes[i].op != NN_OP_LINEAR)
+        i = backward_run (ctx, i, stop, want_params);
+      else
+        backward_node (ctx, i, want_params);
+    }
   if (ctx->workers)
     blas_threads (ctx, false);
 }

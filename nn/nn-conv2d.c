@@ -499,6 +499,40 @@ direct_backward (float            *dinp,
       }
 }
 
+/* Output rows [oh_begin, oh_end) of one group of one sample, band by band:
+ * out_g (M, N) = weight_g (M, K) x im2col (inp_g) (K, N) + bias_g; out_g is the whole group. */
+static void
+forward_group_rows (float            *out,
+                    float            *scratch,
+                    const float      *inp,
+                    const float      *weight,
+                    const float      *bias,
+                    const NnConvGeom *g,
+                    int               oh_begin,
+                    int               oh_end)
+{
+  const int Cg = g->C / g->G, M = g->OC / g->G, N = g->OH * g->OW;
+  const int K = Cg * g->KH * g->KW;
+  const int rows = band_rows (g);
+  float beta = 0.0f;
+  if (bias)
+    {
+      const size_t at = (size_t) oh_begin * g->OW, n = (size_t) (oh_end - oh_begin) * g->OW;
+      for (int m = 0; m < M; m++)
+        fill (out + (size_t) m * N + at, bias[m], (int) n);
+      beta = 1.0f;
+    }
+  for (int oh0 = oh_begin; oh0 < oh_end; oh0 += rows)
+    {
+      const int oh1 = oh0 + rows < oh_end ? oh0 + rows : oh_end;
+      const int NB = (oh1 - oh0) * g->OW;
+      im2col (scratch, inp, Cg, oh0, oh1, g);
+      /* columns [oh0*OW, oh1*OW) of out_g (M, N) = weight_g (M, K) x col (K, NB) */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, M, NB, K,
+                   1.0f, weight, K, scratch, NB, beta, out + (size_t) oh0 * g->OW, N);
+    }
+}
+
 void
 nn_conv2d_forward (float            *out,
                    float            *scratch,
@@ -518,8 +552,6 @@ nn_conv2d_forward (float            *out,
 
   const int Cg = g->C / g->G, M = g->OC / g->G, N = g->OH * g->OW;
   const int K = Cg * g->KH * g->KW;
-  const bool pointwise = is_pointwise (g);
-  const int rows = band_rows (g);
   const size_t plane = (size_t) g->H * g->W;
   for (int b = 0; b < g->B; b++)
     for (int gi = 0; gi < g->G; gi++)
@@ -527,30 +559,60 @@ nn_conv2d_forward (float            *out,
         const float *in = inp + ((size_t) b * g->C + (size_t) gi * Cg) * plane;
         const float *w = weight + (size_t) gi * M * K;
         float *o = out + ((size_t) b * g->OC + (size_t) gi * M) * N;
-        float beta = 0.0f;
-        if (bias)
+        if (is_pointwise (g))
           {
-            for (int m = 0; m < M; m++)
-              fill (o + (size_t) m * N, bias[gi * M + m], N);
-            beta = 1.0f;
-          }
-        if (pointwise)
-          {
+            float beta = 0.0f;
+            if (bias)
+              {
+                for (int m = 0; m < M; m++)
+                  fill (o + (size_t) m * N, bias[gi * M + m], N);
+                beta = 1.0f;
+              }
             /* out_g (M, N) = weight_g (M, K) x inp_g (K, N) */
             cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K,
                          1.0f, w, K, in, N, beta, o, N);
             continue;
           }
-        for (int oh0 = 0; oh0 < g->OH; oh0 += rows)
-          {
-            const int oh1 = oh0 + rows < g->OH ? oh0 + rows : g->OH;
-            const int NB = (oh1 - oh0) * g->OW;
-            im2col (scratch, in, Cg, oh0, oh1, g);
-            /* columns [oh0*OW, oh1*OW) of out_g (M, N) = weight_g (M, K) x col (K, NB) */
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, M, NB, K,
-                         1.0f, w, K, scratch, NB, beta, o + (size_t) oh0 * g->OW, N);
-          }
+        forward_group_rows (o, scratch, in, w, bias ? bias + (size_t) gi * M : NULL, g, 0,
+                            g->OH);
       }
+}
+
+void
+nn_conv2d_forward_part (float            *out,
+                        float            *scratch,
+                        const float      *inp,
+                        const float      *weight,
+                        const float      *bias,
+                        const NnConvGeom *g,
+                        int               index,
+                        int               n)
+{
+  geom_check (g);
+  NN_ASSERT (out != NULL && inp != NULL && weight != NULL && scratch != NULL);
+  NN_ASSERT (g->B == 1 && g->G == 1 && !is_direct (g) && !is_pointwise (g));
+  NN_ASSERT (n > 0 && index >= 0 && index < n);
+  const int rows = band_rows (g), bands = (g->OH + rows - 1) / rows;
+  const int b0 = (int) ((long) bands * index / n), b1 = (int) ((long) bands * (index + 1) / n);
+  const int oh1 = b1 * rows < g->OH ? b1 * rows : g->OH;
+  if (b0 < b1)
+    forward_group_rows (out, scratch, inp, weight, bias, g, b0 * rows, oh1);
+}
+
+bool
+nn_conv2d_splits_rows (const NnConvGeom *g,
+                       int               n)
+{
+  geom_check (g);
+  NN_ASSERT (n > 0);
+  if (g->G != 1 || is_direct (g) || is_pointwise (g))
+    return false;
+  /* Splitting channels builds the im2col matrix (K, N) n times; splitting rows packs the
+   * weights (OC, K) once per band, and each thread has about OH / n / rows bands. */
+  const size_t N = (size_t) g->OH * g->OW;
+  const int rows = band_rows (g);
+  const size_t bands = ((size_t) g->OH + (size_t) n * rows - 1) / ((size_t) n * rows);
+  return bands * (size_t) g->OC < N;
 }
 
 void

@@ -4,6 +4,7 @@
  * depthwise convolution; the naive twins are the reference the tests compare against. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Sizes, documented once: B batch, C input channels, H W input size, OC output channels,
@@ -34,6 +35,26 @@ void nn_conv2d_forward (float            *out,
 
 /* Accumulates dinp (B,C,H,W), dweight (OC,C/G,KH,KW), dbias (OC); each may be NULL when not
  * wanted. */
+/* Part `index` of `n` of nn_conv2d_forward's output rows, for a single sample (g->B == 1), so
+ * that n threads can share a sample; `out` is the whole output. The parts are whole bands of
+ * the im2col matrix, so the result equals nn_conv2d_forward's bit for bit. Only for geometries
+ * where nn_conv2d_splits_rows () is true. */
+void nn_conv2d_forward_part (float            *out,
+                             float            *scratch,
+                             const float      *inp,
+                             const float      *weight,
+                             const float      *bias,
+                             const NnConvGeom *g,
+                             int               index,
+                             int               n);
+
+/* Whether n threads sharing one sample should split its output rows (each builds the im2col
+ * bands of its rows and packs all the weights) rather than its output channels (each builds
+ * the whole im2col matrix): true for im2col convolutions without groups whose im2col matrix
+ * is the larger cost. */
+bool nn_conv2d_splits_rows (const NnConvGeom *g,
+                            int               n);
+
 void nn_conv2d_backward (float            *dinp,
                          float            *dweight,
                          float            *dbias,

@@ -58,3 +58,28 @@ nn_linear_backward (float       *dinp,
       for (int o = 0; o < OUT; o++)
         dbias[o] += dout[(size_t) b * OUT + o];
 }
+
+void
+nn_linear_backward_params (float       *dweight,
+                           float       *dbias,
+                           const float *dout,
+                           const float *inp,
+                           int          B,
+                           int          IN,
+                           int          OUT,
+                           int          o0,
+                           int          o1)
+{
+  NN_ASSERT (dout != NULL && inp != NULL);
+  NN_ASSERT (B > 0 && IN > 0 && OUT > 0 && 0 <= o0 && o0 <= o1 && o1 <= OUT);
+  if (o0 == o1)
+    return;
+  /* dweight rows [o0, o1) (o1-o0, IN) += dout^T columns [o0, o1) (o1-o0, B) x inp (B, IN) */
+  if (dweight)
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, o1 - o0, IN, B,
+                 1.0f, dout + o0, OUT, inp, IN, 1.0f, dweight + (size_t) o0 * IN, IN);
+  if (dbias)
+    for (int b = 0; b < B; b++)
+      for (int o = o0; o < o1; o++)
+        dbias[o] += dout[(size_t) b * OUT + o];
+}

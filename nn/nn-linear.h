@@ -22,3 +22,15 @@ void nn_linear_backward (float       *dinp,
                          int          B,
                          int          IN,
                          int          OUT);
+
+/* The rows [o0, o1) of nn_linear_backward's dweight and dbias: outputs o0 to o1 - 1 only, so
+ * that threads may share the outputs without private copies. */
+void nn_linear_backward_params (float       *dweight,
+                                float       *dbias,
+                                const float *dout,
+                                const float *inp,
+                                int          B,
+                                int          IN,
+                                int          OUT,
+                                int          o0,
+                                int          o1);

@@ -4,7 +4,6 @@
 #include "nn-pool.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "nn-error.h"
@@ -28,8 +27,7 @@ check_geometry (const NnPoolAttrs *a,
   NN_ASSERT ((OH - 1) * a->sh - a->pad_t < H && (OW - 1) * a->sw - a->pad_l < W);
 }
 
-/* b wins over the running maximum m when it is larger, or when it is a NaN and m is not: the
- * rule of the general loop, in a form that lets the 2x2 loop vectorize. */
+/* b wins over the running maximum m when it is larger, or when it is a NaN and m is not. */
 static inline int
 max_takes (float b,
            float m)
@@ -37,29 +35,100 @@ max_takes (float b,
   return b > m || (b != b && m == m);
 }
 
-/* One output row of a 2x2 stride-2 window without padding, from input rows x0 and x1 (row 2oh
- * starting at plane index `base`); every window lies inside the input. */
+/* The window of rows [h0, h1) and columns from w0 (clipped to the input), scanned in row-major
+ * order: only a strictly larger value (or a first NaN) takes over, so ties go to the first
+ * index and a NaN wins and stays, as in PyTorch. */
 static void
-max2x2_row (float       *restrict o,
-            int32_t     *restrict am,
-            const float *restrict x0,
-            const float *restrict x1,
-            int32_t                base,
-            int                    W,
-            int                    OW)
+max_window (float       *o,
+            int32_t     *am,
+            const float *x,
+            int          h0,
+            int          h1,
+            int          w0,
+            int          kw,
+            int          W)
 {
-  for (int ow = 0; ow < OW; ow++)
+  int w1 = w0 + kw < W ? w0 + kw : W;
+  if (w0 < 0)
+    w0 = 0;
+  int best = h0 * W + w0;
+  float vbest = x[best];
+  for (int h = h0; h < h1; h++)
+    for (int w = w0; w < w1; w++)
+      if (max_takes (x[h * W + w], vbest))
+        {
+          vbest = x[h * W + w];
+          best = h * W + w;
+        }
+  *o = vbest;
+  *am = best;
+}
+
+/* The same scan for the windows of columns [lo, hi), which lie inside the input's width, at
+ * stride 2 over KH rows of KW cells from `row` (plane index `base`); KH and KW are constants
+ * after inlining, so that gcc and clang vectorize the loop over the columns. */
+static inline __attribute__ ((always_inline)) void
+max_s2_rows (float       *restrict o,
+             int32_t     *restrict am,
+             const float *restrict row,
+             int32_t                base,
+             int                    W,
+             int                    off,
+             int                    lo,
+             int                    hi,
+             int                    KH,
+             int                    KW)
+{
+  for (int ow = lo; ow < hi; ow++)
     {
-      float m = x0[2 * ow], b = x0[2 * ow + 1], c = x1[2 * ow], d = x1[2 * ow + 1];
-      int32_t at = 0;
-      at = max_takes (b, m) ? 1 : at;
-      m = max_takes (b, m) ? b : m;
-      at = max_takes (c, m) ? W : at;
-      m = max_takes (c, m) ? c : m;
-      at = max_takes (d, m) ? W + 1 : at;
-      m = max_takes (d, m) ? d : m;
+      const float *p = row + 2 * ow + off;
+      const int32_t i = base + 2 * ow + off;
+      float m = p[0];
+      int32_t at = i;
+      for (int r = 0; r < KH; r++)
+        for (int k = 0; k < KW; k++)
+          {
+            int t = max_takes (p[r * W + k], m);
+            at = t ? i + r * W + k : at;
+            m = t ? p[r * W + k] : m;
+          }
       o[ow] = m;
-      am[ow] = base + 2 * ow + at;
+      am[ow] = at;
+    }
+}
+
+/* max_s2_rows for the windows of one output row: `rows` (1 to 3) rows of 2 or 3 cells. */
+static void
+max_s2 (float       *o,
+        int32_t     *am,
+        const float *row,
+        int32_t      base,
+        int          W,
+        int          off,
+        int          lo,
+        int          hi,
+        int          rows,
+        int          kw)
+{
+  switch (rows * 4 + kw)
+    {
+    case 1 * 4 + 2:
+      max_s2_rows (o, am, row, base, W, off, lo, hi, 1, 2);
+      break;
+    case 2 * 4 + 2:
+      max_s2_rows (o, am, row, base, W, off, lo, hi, 2, 2);
+      break;
+    case 1 * 4 + 3:
+      max_s2_rows (o, am, row, base, W, off, lo, hi, 1, 3);
+      break;
+    case 2 * 4 + 3:
+      max_s2_rows (o, am, row, base, W, off, lo, hi, 2, 3);
+      break;
+    case 3 * 4 + 3:
+      max_s2_rows (o, am, row, base, W, off, lo, hi, 3, 3);
+      break;
+    default:
+      NN_ASSERT (!"no stride-2 loop for this window");
     }
 }
 
@@ -78,49 +147,36 @@ nn_maxpool_forward (float             *out,
   NN_ASSERT (out && argmax && inp);
   check_geometry (attrs, B, C, H, W, OH, OW);
   const NnPoolAttrs *a = attrs;
-  const bool fast = a->kh == 2 && a->kw == 2 && a->sh == 2 && a->sw == 2 && a->pad_t == 0
-                    && a->pad_l == 0 && 2 * OH <= H && 2 * OW <= W;
+  /* Columns [lo, hi) have their whole window inside the input's width: in the common
+   * downsampling windows (2x2 or 3x3 at stride 2, or 2x3) they go through max_s2 (). */
+  int lo = 0, hi = 0;
+  if (a->sw == 2 && (a->kw == 2 || a->kw == 3) && a->kh <= 3 && a->kh <= a->kw)
+    {
+      lo = (a->pad_l + 1) / 2;
+      hi = W + a->pad_l - a->kw >= 0 ? (W + a->pad_l - a->kw) / 2 + 1 : 0;
+      lo = lo < OW ? lo : OW;
+      hi = hi < OW ? hi : OW;
+      hi = hi > lo ? hi : lo;
+    }
   for (size_t bc = 0; bc < (size_t) B * (size_t) C; bc++)
     {
       const float *x = inp + bc * (size_t) H * (size_t) W;
       float *o = out + bc * (size_t) OH * (size_t) OW;
       int32_t *am = argmax + bc * (size_t) OH * (size_t) OW;
-      if (fast)
-        {
-          for (int oh = 0; oh < OH; oh++)
-            max2x2_row (o + (size_t) oh * OW, am + (size_t) oh * OW, x + (size_t) 2 * oh * W,
-                        x + (size_t) (2 * oh + 1) * W, 2 * oh * W, W, OW);
-          continue;
-        }
       for (int oh = 0; oh < OH; oh++)
         {
           int h0 = oh * a->sh - a->pad_t;
           int h1 = h0 + a->kh < H ? h0 + a->kh : H;
           if (h0 < 0)
             h0 = 0;
-          for (int ow = 0; ow < OW; ow++)
-            {
-              int w0 = ow * a->sw - a->pad_l;
-              int w1 = w0 + a->kw < W ? w0 + a->kw : W;
-              if (w0 < 0)
-                w0 = 0;
-              /* Scan in row-major order and replace only on a strictly larger value, so ties
-               * go to the first index; a NaN wins and stays, as in PyTorch. */
-              int best = h0 * W + w0;
-              float vbest = x[best];
-              for (int h = h0; h < h1; h++)
-                for (int w = w0; w < w1; w++)
-                  {
-                    float v = x[h * W + w];
-                    if (v > vbest || (isnan (v) && !isnan (vbest)))
-                      {
-                        vbest = v;
-                        best = h * W + w;
-                      }
-                  }
-              o[oh * OW + ow] = vbest;
-              am[oh * OW + ow] = best;
-            }
+          float *orow = o + (size_t) oh * OW;
+          int32_t *arow = am + (size_t) oh * OW;
+          for (int ow = 0; ow < lo; ow++)
+            max_window (orow + ow, arow + ow, x, h0, h1, ow * a->sw - a->pad_l, a->kw, W);
+          for (int ow = hi; ow < OW; ow++)
+            max_window (orow + ow, arow + ow, x, h0, h1, ow * a->sw - a->pad_l, a->kw, W);
+          if (lo < hi)
+            max_s2 (orow, arow, x + (size_t) h0 * W, h0 * W, W, -a->pad_l, lo, hi, h1 - h0, a->kw);
         }
     }
 }

@@ -40,13 +40,13 @@ test_smallcnn (void)
 
   NnTrainConfig config;
   nn_train_config_init (&config);
-  config.epochs = 3;
-  config.lr = 0.05f;
+  config.epochs = 4;
+  config.lr = 0.02f;
   g_assert_true (nn_train (model, train, test, &config, progress, NULL, NULL, &err));
 
   NnEvalResult result;
   g_assert_true (nn_evaluate (model, test, 256, &result, NULL, &err));
-  g_test_message ("small CNN, 3 epochs: test accuracy %.4f, loss %.4f on %d images",
+  g_test_message ("small CNN, 4 epochs: test accuracy %.4f, loss %.4f on %d images",
                   result.accuracy, result.loss, result.n);
   g_assert_cmpint (result.n, ==, 10000);
   g_assert_cmpfloat (result.accuracy, >=, 0.90);

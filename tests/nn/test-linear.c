@@ -225,6 +225,46 @@ test_backward_accumulates (void)
   g_rand_free (rand);
 }
 
+/* The parameter gradients of output rows [o0, o1) equal those rows of the whole backward,
+ * leave the other rows alone, and pieces covering all rows add up to the whole. */
+static void
+test_backward_params_rows (void)
+{
+  GRand *rand = g_rand_new_with_seed (5);
+  for (size_t k = 0; k < G_N_ELEMENTS (shapes); k++)
+    {
+      const Shape *s = &shapes[k];
+      size_t ni = (size_t) s->B * s->IN, nw = (size_t) s->OUT * s->IN;
+      float *inp = random_new (ni, rand), *w = random_new (nw, rand);
+      float *dout = random_new ((size_t) s->B * s->OUT, rand);
+      float *dw = filled_new (nw, 0.5f), *db = filled_new (s->OUT, 0.5f);
+      float *dw_rows = filled_new (nw, 0.5f), *db_rows = filled_new (s->OUT, 0.5f);
+      nn_linear_backward (NULL, dw, db, dout, inp, w, s->B, s->IN, s->OUT);
+      int mid = s->OUT / 3;
+      nn_linear_backward_params (dw_rows, db_rows, dout, inp, s->B, s->IN, s->OUT, mid, s->OUT);
+      for (int o = 0; o < s->OUT; o++)
+        {
+          g_assert_cmpfloat (db_rows[o], ==, o < mid ? 0.5f : db[o]);
+          for (int i = 0; i < s->IN; i++)
+            if (o < mid)
+              g_assert_cmpfloat (dw_rows[(size_t) o * s->IN + i], ==, 0.5f);
+            else
+              g_assert_cmpfloat_with_epsilon (dw_rows[(size_t) o * s->IN + i],
+                                              dw[(size_t) o * s->IN + i], 1e-5);
+        }
+      nn_linear_backward_params (dw_rows, db_rows, dout, inp, s->B, s->IN, s->OUT, 0, mid);
+      nn_linear_backward_params (dw_rows, NULL, dout, inp, s->B, s->IN, s->OUT, mid, mid);
+      for (size_t i = 0; i < nw; i++)
+        g_assert_cmpfloat_with_epsilon (dw_rows[i], dw[i], 1e-5);
+      for (int o = 0; o < s->OUT; o++)
+        g_assert_cmpfloat_with_epsilon (db_rows[o], db[o], 1e-5);
+      float *all[] = { inp, w, dout, dw, db, dw_rows, db_rows };
+      for (size_t i = 0; i < G_N_ELEMENTS (all); i++)
+        g_free (all[i]);
+    }
+  g_rand_free (rand);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -234,5 +274,6 @@ main (int   argc,
   g_test_add_func ("/nn/linear/forward-reference", test_forward_reference);
   g_test_add_func ("/nn/linear/backward-finite-differences", test_backward_finite_differences);
   g_test_add_func ("/nn/linear/backward-accumulates", test_backward_accumulates);
+  g_test_add_func ("/nn/linear/backward-params-rows", test_backward_params_rows);
   return g_test_run ();
 }

@@ -144,28 +144,27 @@ test_maxpool_ties (void)
     }
 }
 
-/* The naive twin of max pooling without padding: each window scanned in row-major order, a
- * strictly larger value or the first NaN taking over. */
+/* The naive twin of max pooling: each window clipped to the input and scanned in row-major
+ * order, a strictly larger value or the first NaN taking over. */
 static void
-maxpool_naive (float       *out,
-               int32_t     *argmax,
-               const float *x,
-               int          k,
-               int          s,
-               int          BC,
-               int          H,
-               int          W,
-               int          OH,
-               int          OW)
+maxpool_naive (float             *out,
+               int32_t           *argmax,
+               const float       *x,
+               const NnPoolAttrs *a,
+               int                BC,
+               int                H,
+               int                W,
+               int                OH,
+               int                OW)
 {
   for (int bc = 0; bc < BC; bc++)
     for (int oh = 0; oh < OH; oh++)
       for (int ow = 0; ow < OW; ow++)
         {
           const float *p = x + (size_t) bc * H * W;
-          int best = -1;
-          for (int h = oh * s; h < MIN (oh * s + k, H); h++)
-            for (int w = ow * s; w < MIN (ow * s + k, W); w++)
+          int h0 = oh * a->sh - a->pad_t, w0 = ow * a->sw - a->pad_l, best = -1;
+          for (int h = MAX (h0, 0); h < MIN (h0 + a->kh, H); h++)
+            for (int w = MAX (w0, 0); w < MIN (w0 + a->kw, W); w++)
               if (best < 0 || (isnan (p[h * W + w]) && !isnan (p[best]))
                   || p[h * W + w] > p[best])
                 best = h * W + w;
@@ -174,18 +173,35 @@ maxpool_naive (float       *out,
         }
 }
 
-/* The 2x2 stride-2 loop against the naive twin: values from a small set (many ties), some
- * NaNs and infinities, odd and even sizes, floor and ceil mode. */
+/* The row-at-a-time loops against the naive twin: values from a small set (many ties), some
+ * NaNs and infinities, odd and even sizes, padding, floor and ceil mode. */
 static void
-test_maxpool_2x2 (void)
+test_maxpool_against_naive (void)
 {
-  static const int sizes[][4] = { { 28, 28, 14, 14 }, { 7, 9, 3, 4 }, { 7, 9, 4, 5 },
-                                  { 2, 2, 1, 1 }, { 6, 34, 3, 17 }, { 5, 3, 3, 2 } };
+  static const struct
+  {
+    int         H, W, OH, OW;
+    NnPoolAttrs a;
+  } cases[] = {
+    { 28, 28, 14, 14, { 2, 2, 2, 2, 0, 0, 0, 0, true } },
+    { 7, 9, 3, 4, { 2, 2, 2, 2, 0, 0, 0, 0, true } },
+    { 7, 9, 4, 5, { 2, 2, 2, 2, 0, 0, 0, 0, true } },
+    { 2, 2, 1, 1, { 2, 2, 2, 2, 0, 0, 0, 0, true } },
+    { 6, 34, 3, 17, { 2, 2, 2, 2, 0, 0, 0, 0, true } },
+    { 5, 3, 3, 2, { 2, 2, 2, 2, 0, 0, 0, 0, true } },
+    { 12, 12, 6, 6, { 3, 3, 2, 2, 1, 1, 1, 1, true } },
+    { 11, 13, 6, 7, { 3, 3, 2, 2, 1, 1, 1, 1, true } },
+    { 6, 6, 4, 4, { 3, 3, 2, 2, 1, 1, 1, 1, true } },
+    { 9, 10, 9, 10, { 3, 3, 1, 1, 1, 1, 1, 1, true } },
+    { 5, 7, 5, 4, { 2, 3, 1, 2, 1, 0, 0, 2, true } },
+    { 3, 3, 1, 1, { 3, 3, 3, 3, 0, 0, 0, 0, true } },
+    { 4, 2, 4, 2, { 3, 3, 1, 1, 1, 2, 1, 2, true } },
+  };
   NnRng rng;
   nn_rng_init (&rng, 42);
-  for (size_t t = 0; t < G_N_ELEMENTS (sizes); t++)
+  for (size_t t = 0; t < G_N_ELEMENTS (cases); t++)
     {
-      const int BC = 3, H = sizes[t][0], W = sizes[t][1], OH = sizes[t][2], OW = sizes[t][3];
+      const int BC = 3, H = cases[t].H, W = cases[t].W, OH = cases[t].OH, OW = cases[t].OW;
       const size_t n = (size_t) BC * H * W, m = (size_t) BC * OH * OW;
       float *x = g_new (float, n), *out = g_new (float, m), *want = g_new (float, m);
       int32_t *am = g_new (int32_t, m), *want_am = g_new (int32_t, m);
@@ -194,9 +210,8 @@ test_maxpool_2x2 (void)
           uint32_t r = nn_rng_below (&rng, 40);
           x[i] = r == 0 ? NAN : r == 1 ? -INFINITY : r == 2 ? INFINITY : (float) (r % 5) - 2.0f;
         }
-      NnPoolAttrs a = square (2, 2, 0, true);
-      nn_maxpool_forward (out, am, x, &a, 1, BC, H, W, OH, OW);
-      maxpool_naive (want, want_am, x, 2, 2, BC, H, W, OH, OW);
+      nn_maxpool_forward (out, am, x, &cases[t].a, 1, BC, H, W, OH, OW);
+      maxpool_naive (want, want_am, x, &cases[t].a, BC, H, W, OH, OW);
       for (size_t i = 0; i < m; i++)
         {
           g_assert_cmpint (am[i], ==, want_am[i]);
@@ -354,7 +369,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/pool/pytorch-values", test_pytorch_values);
   g_test_add_func ("/nn/pool/maxpool-ties-and-padding", test_maxpool_ties);
-  g_test_add_func ("/nn/pool/maxpool-2x2-against-naive", test_maxpool_2x2);
+  g_test_add_func ("/nn/pool/maxpool-against-naive", test_maxpool_against_naive);
   g_test_add_func ("/nn/pool/maxpool-backward-finite-differences", test_maxpool_fd);
   g_test_add_func ("/nn/pool/avgpool-backward-finite-differences", test_avgpool_fd);
   g_test_add_func ("/nn/pool/global-avgpool", test_global_avgpool);
