@@ -326,6 +326,41 @@ test_forward_fast_vs_naive (void)
   g_rand_free (rand);
 }
 
+/* Parts of a single sample's output rows, for 1 to 4 threads: together they equal the whole
+ * forward bit for bit (each part is whole bands), and none writes outside its rows. */
+static void
+test_forward_parts (void)
+{
+  GRand *rand = g_rand_new_with_seed (9);
+  for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      NnConvGeom g = cases[c].g;
+      g.B = 1;
+      if (!nn_conv2d_splits_rows (&g, 2))
+        continue;
+      float *inp = buf_random (inp_size (&g), rand);
+      float *w = buf_random (weight_size (&g), rand);
+      float *bias = buf_random (g.OC, rand);
+      float *whole = buf_new (out_size (&g), NAN), *scratch = scratch_new (&g);
+      nn_conv2d_forward (whole, scratch, inp, w, bias, &g);
+      for (int n = 1; n <= 4; n++)
+        {
+          float *out = buf_new (out_size (&g), NAN);
+          for (int index = 0; index < n; index++)
+            nn_conv2d_forward_part (out, scratch, inp, w, bias, &g, index, n);
+          g_assert_cmpmem (out, out_size (&g) * sizeof (float), whole,
+                           out_size (&g) * sizeof (float));
+          buf_check_free (out, out_size (&g));
+        }
+      buf_check_free (whole, out_size (&g));
+      buf_check_free (scratch, nn_conv2d_scratch_size (&g));
+      buf_check_free (inp, inp_size (&g));
+      buf_check_free (w, weight_size (&g));
+      buf_check_free (bias, g.OC);
+    }
+  g_rand_free (rand);
+}
+
 static void
 test_backward_fast_vs_naive (void)
 {
@@ -515,6 +550,7 @@ main (int   argc,
   g_test_add_func ("/nn/conv2d/hand-forward", test_hand_forward);
   g_test_add_func ("/nn/conv2d/hand-backward", test_hand_backward);
   g_test_add_func ("/nn/conv2d/forward-fast-vs-naive", test_forward_fast_vs_naive);
+  g_test_add_func ("/nn/conv2d/forward-parts", test_forward_parts);
   g_test_add_func ("/nn/conv2d/backward-fast-vs-naive", test_backward_fast_vs_naive);
   g_test_add_func ("/nn/conv2d/backward-finite-differences", test_backward_finite_differences);
   g_test_add_func ("/nn/conv2d/backward-accumulates", test_backward_accumulates);

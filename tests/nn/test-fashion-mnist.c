@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Slow suite: the small CNN learns Fashion-MNIST (Debian's dataset-fashion-mnist) to at least
- * 90% test accuracy in three epochs, through the same nn_train the CLI and the app use. */
+ * 90% test accuracy in four epochs, through the same nn_train the CLI and the app use. */
 #include <glib.h>
 
 #include "nn.h"
