@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* Names of ops, activations and gradient policies: the text form used in model files and on
+ * the command line. */
+#include "nn-graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const op_names[NN_OP_COUNT_] = {
+  [NN_OP_INPUT] = "input",
+  [NN_OP_CONV2D] = "conv2d",
+  [NN_OP_LINEAR] = "linear",
+  [NN_OP_BATCHNORM] = "batchnorm",
+  [NN_OP_INSTANCENORM] = "instancenorm",
+  [NN_OP_ACTIVATION] = "activation",
+  [NN_OP_MAXPOOL] = "maxpool",
+  [NN_OP_AVGPOOL] = "avgpool",
+  [NN_OP_GLOBAL_AVGPOOL] = "global_avgpool",
+  [NN_OP_ADD] = "add",
+  [NN_OP_MUL] = "mul",
+  [NN_OP_CONCAT] = "concat",
+  [NN_OP_FLATTEN] = "flatten",
+  [NN_OP_SOFTMAX] = "softmax",
+  [NN_OP_DROPOUT] = "dropout",
+};
+
+static const char *const act_names[NN_ACT_COUNT_] = {
+  [NN_ACT_RELU] = "relu",
+  [NN_ACT_SIGMOID] = "sigmoid",
+  [NN_ACT_TANH] = "tanh",
+};
+
+static const char *const grad_names[NN_GRAD_COUNT_] = {
+  [NN_GRAD_EXACT] = "exact",
+  [NN_GRAD_PROXY] = "proxygrad",
+  [NN_GRAD_SUGAR_BSILU] = "sugar:bsilu",
+  [NN_GRAD_SUGAR_NELU] = "sugar:nelu",
+  [NN_GRAD_IDENTITY] = "identity",
+  [NN_GRAD_REDIRECTED] = "redirected",
+};
+
+const char *
+nn_op_name (NnOp op)
+{
+  NN_ASSERT (op >= 0 && op < NN_OP_COUNT_);
+  return op_names[op];
+}
+
+bool
+nn_op_from_name (const char *name,
+                 NnOp       *op)
+{
+  for (int i = 0; i < NN_OP_COUNT_; i++)
+    if (strcmp (name, op_names[i]) == 0)
+      {
+        *op = (NnOp) i;
+        return true;
+      }
+  return false;
+}
+
+const char *
+nn_act_name (NnActKind kind)
+{
+  NN_ASSERT (kind >= 0 && kind < NN_ACT_COUNT_);
+  return act_names[kind];
+}
+
+bool
+nn_act_from_name (const char *name,
+                  NnActKind  *kind)
+{
+  for (int i = 0; i < NN_ACT_COUNT_; i++)
+    if (strcmp (name, act_names[i]) == 0)
+      {
+        *kind = (NnActKind) i;
+        return true;
+      }
+  return false;
+}
+
+const char *
+nn_grad_kind_name (NnGradKind kind)
+{
+  NN_ASSERT (kind >= 0 && kind < NN_GRAD_COUNT_);
+  return grad_names[kind];
+}
+
+bool
+nn_grad_policy_parse (const char   *text,
+                      NnGradPolicy *policy,
+                      NnError      *err)
+{
+  policy->beta = 0.0f;
+  if (strncmp (text, "proxygrad:", 10) == 0)
+    {
+      char *end = NULL;
+      double beta = strtod (text + 10, &end);
+      if (end == text + 10 || *end != '\0' || !(beta >= 0.0 && beta <= 10.0))
+        return nn_error_set (err, NN_ERROR_SPEC,
+                             "gradient policy '%s': the slope must be a number in [0, 10]", text);
+      policy->kind = NN_GRAD_PROXY;
+      policy->beta = (float) beta;
+      return true;
+    }
+  if (strcmp (text, "proxygrad") == 0)
+    {
+      policy->kind = NN_GRAD_PROXY;
+      policy->beta = 0.3f;
+      return true;
+    }
+  for (int i = 0; i < NN_GRAD_COUNT_; i++)
+    if (strcmp (text, grad_names[i]) == 0)
+      {
+        policy->kind = (NnGradKind) i;
+        if (policy->kind == NN_GRAD_SUGAR_NELU)
+          policy->beta = 0.01f;
+        return true;
+      }
+  return nn_error_set (err, NN_ERROR_SPEC,
+                       "unknown gradient policy '%s' (expected exact, proxygrad:B, sugar:bsilu, "
+                       "sugar:nelu, identity or redirected)", text);
+}
+
+void
+nn_grad_policy_format (const NnGradPolicy *policy,
+                       char               *buf,
+                       size_t              size)
+{
+  if (policy->kind == NN_GRAD_PROXY)
+    snprintf (buf, size, "proxygrad:%g", (double) policy->beta);
+  else
+    snprintf (buf, size, "%s", nn_grad_kind_name (policy->kind));
+}
