@@ -513,6 +513,40 @@ test_threads_match_serial (void)
       }
 }
 
+/* A single RGB sample through PFNet-18 on two and three workers: the 3-group depthwise stem is
+ * split into groups of one, which must still find its scratch (a crash once). */
+static void
+test_threads_single_sample_pfnet (void)
+{
+  NnArchSpec spec = {
+    .name = "pfnet18", .in_c = 3, .in_h = 32, .in_w = 32, .n_classes = 10, .width = 0.25f,
+    .bank = NN_PFM_BANK_FULL, .seed = 3,
+  };
+  NnGraph *g = nn_arch_build (&spec, NULL);
+  g_assert_nonnull (g);
+  NnContext *serial = nn_context_new (g, 1, 0, NULL);
+  size_t n_in = nn_shape_size (g->nodes[0].shape);
+  NnRng rng;
+  nn_rng_init (&rng, 9);
+  for (size_t i = 0; i < n_in; i++)
+    nn_context_input (serial)[i] = nn_rng_normal (&rng);
+  nn_context_forward (serial, -1);
+  int out = nn_graph_output (g);
+  for (int threads = 2; threads <= 3; threads++)
+    {
+      NnContext *split = nn_context_new (g, 1, 0, NULL);
+      g_assert_true (nn_context_set_threads (split, threads, NULL));
+      memcpy (nn_context_input (split), nn_context_input (serial), n_in * sizeof (float));
+      nn_context_forward (split, -1);
+      for (int k = 0; k < g->nodes[out].shape.c; k++)
+        g_assert_cmpfloat_with_epsilon (nn_context_output (split, out)[k],
+                                        nn_context_output (serial, out)[k], 1e-4);
+      nn_context_free (split);
+    }
+  nn_context_free (serial);
+  nn_graph_free (g);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -524,5 +558,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/context/backward-input-only", test_backward_input_only);
   g_test_add_func ("/nn/context/policy-override", test_policy_override);
   g_test_add_func ("/nn/context/threads-match-serial", test_threads_match_serial);
+  g_test_add_func ("/nn/context/threads-single-sample-pfnet", test_threads_single_sample_pfnet);
   return g_test_run ();
 }
