@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeActivationsView: the layer's channels are mapped into an atlas image once, when the
+ * data, the layer or the colour map changes; every frame paints the atlas through
+ * scope_figure_draw. */
+#include "scope-activations-view.h"
+
+#include "scope-figure.h"
+
+struct _ScopeActivationsView
+{
+  GtkWidget         parent_instance;
+
+  ScopeActivations *activations;
+  int               node;
+  int               channel;
+  char             *colormap;
+
+  /* Made from the above by ensure_tiles (). */
+  gboolean          tiles_valid;
+  VizColormap       cm;
+  cairo_surface_t  *atlas;
+  float             channel_lo, channel_hi, channel_mean;  /* of the selected channel */
+};
+
+enum
+{
+  PROP_0,
+  PROP_CHANNEL,
+  PROP_COLORMAP,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (ScopeActivationsView, scope_activations_view, GTK_TYPE_WIDGET)
+
+/* The layer's output when there is one to show. */
+static const float *
+layer_output (ScopeActivationsView *self,
+              NnShape              *shape)
+{
+  if (self->activations == NULL || self->node < 0
+      || self->node >= scope_activations_get_n_nodes (self->activations))
+    return NULL;
+  const float *data = scope_activations_get_output (self->activations, self->node, shape);
+  return nn_shape_size (*shape) > 0 ? data : NULL;
+}
+
+static void
+invalidate_tiles (ScopeActivationsView *self)
+{
+  self->tiles_valid = FALSE;
+  g_clear_pointer (&self->atlas, cairo_surface_destroy);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+update_channel_stats (ScopeActivationsView *self)
+{
+  NnShape s;
+  const float *data = layer_output (self, &s);
+  self->channel_lo = self->channel_hi = self->channel_mean = 0.0f;
+  if (data == NULL || self->channel < 0 || self->channel >= s.c)
+    return;
+  gsize n = (gsize) s.h * (gsize) s.w;
+  const float *v = data + (gsize) self->channel * n;
+  float lo = v[0], hi = v[0];
+  double sum = 0.0;
+  for (gsize i = 0; i < n; i++)
+    {
+      lo = MIN (lo, v[i]);
+      hi = MAX (hi, v[i]);
+      sum += v[i];
+    }
+  self->channel_lo = lo;
+  self->channel_hi = hi;
+  self->channel_mean = (float) (sum / (double) n);
+}
+
+/* Maps the layer's channels once: the shared scale and the atlas every frame paints. */
+static gboolean
+ensure_tiles (ScopeActivationsView *self)
+{
+  if (self->tiles_valid)
+    return self->atlas != NULL;
+  self->tiles_valid = TRUE;
+  NnShape s;
+  const float *data = layer_output (self, &s);
+  if (data == NULL)
+    return FALSE;
+  float lo, hi;
+  scope_activations_get_range (self->activations, self->node, &lo, &hi);
+  VizColormapKind kind = lo < 0.0f ? VIZ_COLORMAP_DIVERGING : VIZ_COLORMAP_SEQUENTIAL;
+  if (g_strcmp0 (self->colormap, "sequential") == 0)
+    kind = VIZ_COLORMAP_SEQUENTIAL;
+  else if (g_strcmp0 (self->colormap, "diverging") == 0)
+    kind = VIZ_COLORMAP_DIVERGING;
+  viz_colormap_init (&self->cm, kind, lo, hi);
+  VizTileGrid grid = {
+    .data = data, .c = s.c, .h = s.h, .w = s.w, .colormap = &self->cm, .selected = -1,
+  };
+  self->atlas = viz_tile_grid_atlas_new (&grid);
+  update_channel_stats (self);
+  return self->atlas != NULL;
+}
+
+/* The figure of the current state; the strings it points to are owned by the caller's
+ * autofree variables. */
+static gboolean
+make_figure (ScopeActivationsView *self,
+             ScopeFigure          *fig,
+             char                **caption,
+             char                **title,
+             char                **note)
+{
+  if (!ensure_tiles (self))
+    return FALSE;
+  NnShape s;
+  const float *data = layer_output (self, &s);
+  ScopeModel *model = scope_activations_get_model (self->activations);
+  const NnNode *node = &scope_model_get_graph (model)->nodes[self->node];
+  g_autofree char *scale = NULL;
+  if (self->cm.kind == VIZ_COLORMAP_DIVERGING)
+    scale = g_strdup_printf ("diverging map ±%.4g", self->cm.hi);
+  else
+    scale = g_strdup_printf ("sequential map %.4g to %.4g", self->cm.lo, self->cm.hi);
+  g_autofree char *model_name = scope_model_get_stem (model);
+  *caption = g_strdup_printf ("%s · %s (%s %d×%d×%d) · input %s · %s", model_name, node->name,
+                              nn_op_name (node->op), s.c, s.h, s.w,
+                              scope_activations_get_input_name (self->activations), scale);
+  int channel = self->channel >= 0 && self->channel < s.c ? self->channel : -1;
+  if (channel >= 0)
+    {
+      *title = g_strdup_printf ("Channel %d of %d", channel, s.c);
+      *note = g_strdup_printf ("min %.4g   max %.4g   mean %.4g", (double) self->channel_lo,
+                               (double) self->channel_hi, (double) self->channel_mean);
+    }
+  *fig = (ScopeFigure) {
+    .grid = {
+      .data = data, .c = s.c, .h = s.h, .w = s.w, .colormap = &self->cm,
+      .selected = channel, .atlas = self->atlas,
+    },
+    .caption = *caption,
+    .panel_title = *title,
+    .panel_note = *note,
+  };
+  return TRUE;
+}
+
+/* The on-screen style: transparent background, the theme's text colour. */
+static void
+screen_style (GtkWidget *widget,
+              VizStyle  *style)
+{
+  GdkRGBA ink;
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &ink);
+  scope_figure_style_init_screen (style, ink.red, ink.green, ink.blue, ink.alpha);
+}
+
+static void
+scope_activations_view_snapshot (GtkWidget   *widget,
+                                 GtkSnapshot *snapshot)
+{
+  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (widget);
+  double width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  ScopeFigure fig;
+  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
+  if (width <= 0 || height <= 0 || !make_figure (self, &fig, &caption, &title, &note))
+    return;
+  VizStyle style;
+  screen_style (GTK_WIDGET (self), &style);
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  scope_figure_draw (cr, &fig, &style, width, height);
+  cairo_destroy (cr);
+}
+
+static void
+on_pressed (GtkGestureClick      *gesture,
+            int                   n_press,
+            double                x,
+            double                y,
+            ScopeActivationsView *self)
+{
+  (void) n_press;
+  ScopeFigure fig;
+  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
+  if (!make_figure (self, &fig, &caption, &title, &note))
+    return;
+  VizStyle style;
+  screen_style (GTK_WIDGET (self), &style);
+  int k = scope_figure_hit (&fig, &style, gtk_widget_get_width (GTK_WIDGET (self)),
+                            gtk_widget_get_height (GTK_WIDGET (self)), x, y);
+  if (k >= 0)
+    {
+      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+      scope_activations_view_set_channel (self, k);
+    }
+}
+
+static void
+scope_activations_view_css_changed (GtkWidget         *widget,
+                                    GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (scope_activations_view_parent_class)->css_changed (widget, change);
+  gtk_widget_queue_draw (widget);
+}
+
+static void
+scope_activations_view_dispose (GObject *object)
+{
+  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (object);
+
+  g_clear_pointer (&self->activations, scope_activations_unref);
+  g_clear_pointer (&self->atlas, cairo_surface_destroy);
+
+  G_OBJECT_CLASS (scope_activations_view_parent_class)->dispose (object);
+}
+
+static void
+scope_activations_view_finalize (GObject *object)
+{
+  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (object);
+
+  g_free (self->colormap);
+
+  G_OBJECT_CLASS (scope_activations_view_parent_class)->finalize (object);
+}
+
+static void
+scope_activations_view_get_property (GObject    *object,
+                                     guint       prop_id,
+                                     GValue     *value,
+                                     GParamSpec *pspec)
+{
+  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CHANNEL:
+      g_value_set_int (value, self->channel);
+      break;
+    case PROP_COLORMAP:
+      g_value_set_string (value, self->colormap);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+scope_activations_view_set_property (GObject      *object,
+                                     guint         prop_id,
+                                     const GValue *value,
+                                     GParamSpec   *pspec)
+{
+  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CHANNEL:
+      scope_activations_view_set_channel (self, g_value_get_int (value));
+      break;
+    case PROP_COLORMAP:
+      scope_activations_view_set_colormap (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+scope_activations_view_class_init (ScopeActivationsViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = scope_activations_view_dispose;
+  object_class->finalize = scope_activations_view_finalize;
+  object_class->get_property = scope_activations_view_get_property;
+  object_class->set_property = scope_activations_view_set_property;
+
+  widget_class->snapshot = scope_activations_view_snapshot;
+  widget_class->css_changed = scope_activations_view_css_changed;
+
+  properties[PROP_CHANNEL] =
+    g_param_spec_int ("channel", NULL, NULL, -1, G_MAXINT, 0,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COLORMAP] =
+    g_param_spec_string ("colormap", NULL, NULL, "auto",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_css_name (widget_class, "activations-view");
+}
+
+static void
+scope_activations_view_init (ScopeActivationsView *self)
+{
+  self->colormap = g_strdup ("auto");
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_size_request (GTK_WIDGET (self), 320, 240);
+
+  GtkGesture *click = gtk_gesture_click_new ();
+  g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+}
+
+GtkWidget *
+scope_activations_view_new (void)
+{
+  return g_object_new (SCOPE_TYPE_ACTIVATIONS_VIEW, NULL);
+}
+
+void
+scope_activations_view_set_activations (ScopeActivationsView *self,
+                                        ScopeActivations     *activations)
+{
+  g_return_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self));
+
+  if (activations == self->activations)
+    return;
+  g_clear_pointer (&self->activations, scope_activations_unref);
+  self->activations = activations != NULL ? scope_activations_ref (activations) : NULL;
+  invalidate_tiles (self);
+}
+
+ScopeActivations *
+scope_activations_view_get_activations (ScopeActivationsView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self), NULL);
+
+  return self->activations;
+}
+
+void
+scope_activations_view_set_layer (ScopeActivationsView *self,
+                                  int                   node)
+{
+  g_return_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self));
+
+  if (node == self->node)
+    return;
+  self->node = node;
+  invalidate_tiles (self);
+}
+
+int
+scope_activations_view_get_layer (ScopeActivationsView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self), -1);
+
+  return self->node;
+}
+
+void
+scope_activations_view_set_channel (ScopeActivationsView *self,
+                                    int                   channel)
+{
+  g_return_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self));
+
+  if (channel == self->channel)
+    return;
+  self->channel = channel;
+  if (self->tiles_valid)
+    update_channel_stats (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHANNEL]);
+}
+
+int
+scope_activations_view_get_channel (ScopeActivationsView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self), -1);
+
+  return self->channel;
+}
+
+void
+scope_activations_view_set_colormap (ScopeActivationsView *self,
+                                     const char           *colormap)
+{
+  g_return_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self));
+
+  if (g_strcmp0 (colormap, self->colormap) == 0)
+    return;
+  g_free (self->colormap);
+  self->colormap = g_strdup (colormap != NULL ? colormap : "auto");
+  invalidate_tiles (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COLORMAP]);
+}
+
+gboolean
+scope_activations_view_export (ScopeActivationsView  *self,
+                               const char            *path,
+                               GError               **error)
+{
+  g_return_val_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ScopeFigure fig;
+  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
+  if (!make_figure (self, &fig, &caption, &title, &note))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                   "%s: there are no activations to export yet", path);
+      return FALSE;
+    }
+  return scope_figure_export (&fig, path, error);
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeApplication: windows for the command line's files or the shipped demo, the settings
+ * (found even when the schema is only compiled in the build folder), About and Quit. */
+#include "scope-application.h"
+
+#include "nn.h"
+#include "scope-config.h"
+#include "scope-window.h"
+
+#define DEMO_MODEL  "demo-pfnet-fashion.safetensors"
+#define DEMO_IMAGE  "samples" G_DIR_SEPARATOR_S "fashion-ankle-boot.png"
+
+struct _ScopeApplication
+{
+  AdwApplication parent_instance;
+
+  GSettings     *settings;
+};
+
+G_DEFINE_FINAL_TYPE (ScopeApplication, scope_application, ADW_TYPE_APPLICATION)
+
+/* The installed schema, else the one compiled in the build folder, else none. */
+static GSettings *
+settings_new (void)
+{
+  GSettingsSchemaSource *installed = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = NULL;
+  if (installed != NULL)
+    schema = g_settings_schema_source_lookup (installed, SCOPE_APPLICATION_ID, TRUE);
+  if (schema == NULL)
+    {
+      g_autoptr (GSettingsSchemaSource) built =
+        g_settings_schema_source_new_from_directory (SCOPE_BUILD_SCHEMA_DIR, installed, TRUE,
+                                                     NULL);
+      if (built != NULL)
+        schema = g_settings_schema_source_lookup (built, SCOPE_APPLICATION_ID, FALSE);
+    }
+  return schema != NULL ? g_settings_new_full (schema, NULL, NULL) : NULL;
+}
+
+char *
+scope_application_get_data_dir (void)
+{
+  const char *env = g_getenv ("CNNSCOPE_DATA_DIR");
+  if (env != NULL && env[0] != '\0')
+    return g_strdup (env);
+  if (g_file_test (SCOPE_SOURCE_DATA_DIR, G_FILE_TEST_IS_DIR))
+    return g_strdup (SCOPE_SOURCE_DATA_DIR);
+  return g_strdup (SCOPE_INSTALLED_DATA_DIR);
+}
+
+GSettings *
+scope_application_get_settings (ScopeApplication *self)
+{
+  g_return_val_if_fail (SCOPE_IS_APPLICATION (self), NULL);
+
+  return self->settings;
+}
+
+/* A window on model and image; the demo model and sample image stand in for those not given. */
+static void
+open_window (ScopeApplication *self,
+             GFile            *model,
+             GFile            *image)
+{
+  g_autofree char *data_dir = scope_application_get_data_dir ();
+  g_autoptr (GFile) demo_model = NULL, demo_image = NULL;
+  if (model == NULL)
+    model = demo_model = g_file_new_build_filename (data_dir, DEMO_MODEL, NULL);
+  if (image == NULL)
+    image = demo_image = g_file_new_build_filename (data_dir, DEMO_IMAGE, NULL);
+
+  ScopeWindow *window = scope_window_new (GTK_APPLICATION (self));
+  gtk_window_present (GTK_WINDOW (window));
+  scope_window_open (window, model, image);
+}
+
+static gboolean
+is_image_name (GFile *file)
+{
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *lower = g_ascii_strdown (name != NULL ? name : "", -1);
+  return g_str_has_suffix (lower, ".png") || g_str_has_suffix (lower, ".jpg")
+         || g_str_has_suffix (lower, ".jpeg");
+}
+
+static void
+scope_application_activate (GApplication *application)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (application));
+  if (window != NULL)
+    gtk_window_present (window);
+  else
+    open_window (SCOPE_APPLICATION (application), NULL, NULL);
+}
+
+/* cnnscope MODEL [IMAGE]; a lone image opens with the demo model. */
+static void
+scope_application_open (GApplication  *application,
+                        GFile        **files,
+                        int            n_files,
+                        const char    *hint)
+{
+  (void) hint;
+  if (n_files > 2)
+    g_printerr ("cnnscope: opening %d files is not supported; using the first two "
+                "(MODEL IMAGE)\n", n_files);
+  if (n_files == 1 && is_image_name (files[0]))
+    open_window (SCOPE_APPLICATION (application), NULL, files[0]);
+  else
+    open_window (SCOPE_APPLICATION (application), files[0], n_files > 1 ? files[1] : NULL);
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  (void) action;
+  (void) parameter;
+  GtkApplication *application = user_data;
+  const char *developers[] = { "The cnnscope authors", NULL };
+  AdwAboutWindow *about = ADW_ABOUT_WINDOW (adw_about_window_new ());
+  gtk_window_set_transient_for (GTK_WINDOW (about),
+                                gtk_application_get_active_window (application));
+  adw_about_window_set_application_name (about, "cnnscope");
+  adw_about_window_set_application_icon (about, SCOPE_APPLICATION_ID);
+  adw_about_window_set_version (about, SCOPE_VERSION);
+  adw_about_window_set_developer_name (about, "The cnnscope authors");
+  adw_about_window_set_developers (about, developers);
+  adw_about_window_set_comments (about, "Look inside convolutional neural networks: layers, "
+                                        "activations and filters, computed by cnnscope's own "
+                                        "engine.");
+  adw_about_window_set_license_type (about, GTK_LICENSE_MIT_X11);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static gpointer
+ref_object (gconstpointer object,
+            gpointer      data)
+{
+  (void) data;
+  return g_object_ref ((gpointer) object);
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  (void) action;
+  (void) parameter;
+  GtkApplication *application = user_data;
+  /* Closing a window cancels and joins its engine thread and saves its size. */
+  GList *windows = g_list_copy_deep (gtk_application_get_windows (application),
+                                     ref_object, NULL);
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+  g_list_free_full (windows, g_object_unref);
+  g_application_quit (G_APPLICATION (application));
+}
+
+static const GActionEntry app_actions[] = {
+  { .name = "about", .activate = about_action },
+  { .name = "quit", .activate = quit_action },
+};
+
+static void
+scope_application_startup (GApplication *application)
+{
+  ScopeApplication *self = SCOPE_APPLICATION (application);
+
+  G_APPLICATION_CLASS (scope_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
+                                   self);
+  self->settings = settings_new ();
+  if (self->settings != NULL)
+    nn_blas_set_threads (g_settings_get_int (self->settings, "threads"));
+  gtk_window_set_default_icon_name (SCOPE_APPLICATION_ID);
+}
+
+static void
+scope_application_dispose (GObject *object)
+{
+  ScopeApplication *self = SCOPE_APPLICATION (object);
+
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (scope_application_parent_class)->dispose (object);
+}
+
+static void
+scope_application_class_init (ScopeApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *application_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = scope_application_dispose;
+  application_class->startup = scope_application_startup;
+  application_class->activate = scope_application_activate;
+  application_class->open = scope_application_open;
+}
+
+static void
+scope_application_init (ScopeApplication *self)
+{
+  (void) self;
+}
+
+ScopeApplication *
+scope_application_new (GApplicationFlags flags)
+{
+  return g_object_new (SCOPE_TYPE_APPLICATION,
+                       "application-id", SCOPE_APPLICATION_ID,
+                       "flags", flags,
+                       NULL);
+}

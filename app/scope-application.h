@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* The application: `cnnscope [MODEL] [IMAGE]`, opening the shipped demo model and a sample
+ * image when started without files; preferences, the About window, the quit action. */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define SCOPE_APPLICATION_ID "org.cnnscope.Cnnscope"
+
+#define SCOPE_TYPE_APPLICATION (scope_application_get_type ())
+
+G_DECLARE_FINAL_TYPE (ScopeApplication, scope_application, SCOPE, APPLICATION,
+                      AdwApplication)
+
+ScopeApplication *scope_application_new (GApplicationFlags flags);
+
+/* The preferences (schema org.cnnscope.Cnnscope), or NULL when the schema is neither installed
+ * nor in the build folder (the application then runs on its defaults). */
+GSettings        *scope_application_get_settings (ScopeApplication *self);
+
+/* The shipped data folder: $CNNSCOPE_DATA_DIR, else the source tree's data/ when it exists,
+ * else the installed one. To g_free. */
+char             *scope_application_get_data_dir (void);
+
+G_END_DECLS

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeEngine: one worker thread, a one-job queue (a new job replaces the queued one and
+ * cancels the running one), an atomic cancellation flag polled between the steps of a job, and
+ * at most one idle source scheduled at a time to hand the newest result to the main thread.
+ * Everything the threads share is guarded by `lock` (a pthread mutex, which ThreadSanitizer
+ * understands), except `cancel`, which the running job polls without it. */
+#include "scope-engine.h"
+
+#include <gio/gio.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "scope-error.h"
+
+typedef struct
+{
+  guint64     id;
+  ScopeModel *model;
+  float      *input;       /* the model's input size */
+  char       *input_name;
+} Job;
+
+struct _ScopeEngine
+{
+  GObject           parent_instance;
+
+  pthread_mutex_t   lock;
+  pthread_cond_t    wake;
+  pthread_t         thread;
+  gboolean          thread_started;  /* main thread only */
+  guint64           last_id;         /* main thread only: ids of jobs handed out */
+
+  /* Under lock. */
+  Job              *queued;
+  gboolean          running;
+  guint64           newest;          /* the one job whose result may still be delivered */
+  gboolean          quit;
+  ScopeActivations *pending;         /* results waiting for the idle callback */
+  GError           *pending_error;
+  guint             idle_id;         /* the scheduled idle source, or 0 */
+
+  atomic_int        cancel;          /* set to stop the running job at its next step */
+};
+
+enum
+{
+  ACTIVATIONS_READY,
+  JOB_FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (ScopeEngine, scope_engine, G_TYPE_OBJECT)
+
+static void
+job_free (Job *job)
+{
+  if (job == NULL)
+    return;
+  scope_model_unref (job->model);
+  g_free (job->input);
+  g_free (job->input_name);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, job_free)
+
+static gboolean
+is_cancelled (ScopeEngine *self)
+{
+  return atomic_load (&self->cancel) != 0;
+}
+
+/* Runs on the worker: the forward pass with a context of its own. NULL without error when
+ * cancelled. */
+static ScopeActivations *
+run_forward (ScopeEngine  *self,
+             const Job    *job,
+             GError      **error)
+{
+  NnError err = { 0 };
+  NnContext *ctx = nn_context_new (scope_model_get_graph (job->model), 1, 0, &err);
+  if (ctx == NULL)
+    {
+      scope_error_from_nn (error, &err);
+      return NULL;
+    }
+  ScopeActivations *result = NULL;
+  if (!is_cancelled (self))
+    {
+      memcpy (nn_context_input (ctx), job->input,
+              scope_model_get_input_size (job->model) * sizeof (float));
+      nn_context_forward (ctx, -1);
+    }
+  if (!is_cancelled (self))
+    {
+      result = scope_activations_new_from_context (job->model, job->input_name, ctx);
+      if (result == NULL)
+        g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_NOMEM,
+                     "%s: out of memory for the activations of every layer",
+                     scope_model_get_name (job->model));
+    }
+  nn_context_free (ctx);
+  return result;
+}
+
+/* Main thread: hands over whatever arrived since the last call, newest only. */
+static gboolean
+deliver_idle (gpointer data)
+{
+  ScopeEngine *self = data;
+
+  pthread_mutex_lock (&self->lock);
+  g_autoptr (ScopeActivations) result = g_steal_pointer (&self->pending);
+  g_autoptr (GError) error = g_steal_pointer (&self->pending_error);
+  self->idle_id = 0;
+  pthread_mutex_unlock (&self->lock);
+
+  if (result != NULL)
+    g_signal_emit (self, signals[ACTIVATIONS_READY], 0, result);
+  if (error != NULL)
+    g_signal_emit (self, signals[JOB_FAILED], 0, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* Under lock: replaces the pending result and schedules the idle unless one is scheduled. */
+static void
+publish_locked (ScopeEngine      *self,
+                ScopeActivations *result,
+                GError           *error)
+{
+  g_clear_pointer (&self->pending, scope_activations_unref);
+  g_clear_error (&self->pending_error);
+  self->pending = result;
+  self->pending_error = error;
+  if (self->idle_id == 0)
+    self->idle_id = g_idle_add (deliver_idle, self);
+}
+
+static void *
+worker_main (void *data)
+{
+  ScopeEngine *self = data;
+
+  pthread_mutex_lock (&self->lock);
+  for (;;)
+    {
+      while (self->queued == NULL && !self->quit)
+        pthread_cond_wait (&self->wake, &self->lock);
+      if (self->quit)
+        break;
+      g_autoptr (Job) job = g_steal_pointer (&self->queued);
+      /* Cancellation requested before this job was taken belonged to older jobs. */
+      atomic_store (&self->cancel, 0);
+      self->running = TRUE;
+      pthread_mutex_unlock (&self->lock);
+
+      g_autoptr (GError) error = NULL;
+      ScopeActivations *result = run_forward (self, job, &error);
+
+      pthread_mutex_lock (&self->lock);
+      self->running = FALSE;
+      if (job->id == self->newest && !self->quit && (result != NULL || error != NULL))
+        publish_locked (self, result, g_steal_pointer (&error));
+      else
+        g_clear_pointer (&result, scope_activations_unref);
+    }
+  pthread_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+guint64
+scope_engine_run_forward (ScopeEngine  *self,
+                          ScopeModel   *model,
+                          const float  *input,
+                          const char   *input_name,
+                          GError      **error)
+{
+  g_return_val_if_fail (SCOPE_IS_ENGINE (self), 0);
+  g_return_val_if_fail (model != NULL, 0);
+  g_return_val_if_fail (input != NULL, 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  pthread_mutex_lock (&self->lock);
+  gboolean quit = self->quit;
+  pthread_mutex_unlock (&self->lock);
+  if (quit)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
+      return 0;
+    }
+  if (!self->thread_started)
+    {
+      int rc = pthread_create (&self->thread, NULL, worker_main, self);
+      if (rc != 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (rc),
+                       "cannot start the engine thread: %s", g_strerror (rc));
+          return 0;
+        }
+      self->thread_started = TRUE;
+    }
+
+  Job *job = g_new0 (Job, 1);
+  job->id = ++self->last_id;
+  job->model = scope_model_ref (model);
+  job->input = g_memdup2 (input, scope_model_get_input_size (model) * sizeof (float));
+  job->input_name = g_strdup (input_name);
+
+  /* Only this (the main) thread sets quit, so it is still false here. */
+  pthread_mutex_lock (&self->lock);
+  job_free (self->queued);
+  self->queued = job;
+  self->newest = job->id;
+  atomic_store (&self->cancel, 1);
+  /* A result of an older job that is waiting for the idle is stale now. */
+  g_clear_pointer (&self->pending, scope_activations_unref);
+  g_clear_error (&self->pending_error);
+  pthread_cond_signal (&self->wake);
+  pthread_mutex_unlock (&self->lock);
+  return job->id;
+}
+
+void
+scope_engine_cancel (ScopeEngine *self)
+{
+  g_return_if_fail (SCOPE_IS_ENGINE (self));
+
+  pthread_mutex_lock (&self->lock);
+  g_clear_pointer (&self->queued, job_free);
+  self->newest = 0;
+  atomic_store (&self->cancel, 1);
+  g_clear_pointer (&self->pending, scope_activations_unref);
+  g_clear_error (&self->pending_error);
+  pthread_mutex_unlock (&self->lock);
+}
+
+void
+scope_engine_shutdown (ScopeEngine *self)
+{
+  g_return_if_fail (SCOPE_IS_ENGINE (self));
+
+  pthread_mutex_lock (&self->lock);
+  self->quit = TRUE;
+  self->newest = 0;
+  g_clear_pointer (&self->queued, job_free);
+  atomic_store (&self->cancel, 1);
+  pthread_cond_signal (&self->wake);
+  pthread_mutex_unlock (&self->lock);
+
+  if (self->thread_started)
+    {
+      pthread_join (self->thread, NULL);
+      self->thread_started = FALSE;
+    }
+
+  /* The worker is gone; the idle callback runs on this (the main) thread, so it is not running
+   * now either. */
+  pthread_mutex_lock (&self->lock);
+  if (self->idle_id != 0)
+    g_source_remove (self->idle_id);
+  self->idle_id = 0;
+  g_clear_pointer (&self->pending, scope_activations_unref);
+  g_clear_error (&self->pending_error);
+  pthread_mutex_unlock (&self->lock);
+}
+
+gboolean
+scope_engine_is_busy (ScopeEngine *self)
+{
+  g_return_val_if_fail (SCOPE_IS_ENGINE (self), FALSE);
+
+  pthread_mutex_lock (&self->lock);
+  gboolean busy = self->queued != NULL || self->running || self->idle_id != 0;
+  pthread_mutex_unlock (&self->lock);
+  return busy;
+}
+
+static void
+scope_engine_dispose (GObject *object)
+{
+  scope_engine_shutdown (SCOPE_ENGINE (object));
+
+  G_OBJECT_CLASS (scope_engine_parent_class)->dispose (object);
+}
+
+static void
+scope_engine_finalize (GObject *object)
+{
+  ScopeEngine *self = SCOPE_ENGINE (object);
+
+  pthread_cond_destroy (&self->wake);
+  pthread_mutex_destroy (&self->lock);
+
+  G_OBJECT_CLASS (scope_engine_parent_class)->finalize (object);
+}
+
+static void
+scope_engine_class_init (ScopeEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = scope_engine_dispose;
+  object_class->finalize = scope_engine_finalize;
+
+  /**
+   * ScopeEngine::activations-ready:
+   * @activations: the newest forward job's result
+   *
+   * Emitted on the main context when the newest forward job has finished.
+   */
+  signals[ACTIVATIONS_READY] =
+    g_signal_new ("activations-ready", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  SCOPE_TYPE_ACTIVATIONS | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * ScopeEngine::job-failed:
+   * @error: what went wrong, naming the model
+   *
+   * Emitted on the main context when the newest job failed.
+   */
+  signals[JOB_FAILED] =
+    g_signal_new ("job-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+scope_engine_init (ScopeEngine *self)
+{
+  pthread_mutex_init (&self->lock, NULL);
+  pthread_cond_init (&self->wake, NULL);
+  atomic_init (&self->cancel, 0);
+}
+
+ScopeEngine *
+scope_engine_new (void)
+{
+  return g_object_new (SCOPE_TYPE_ENGINE, NULL);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine thread: the one place where threads meet. Jobs go in as complete values (a
+ * reference to an immutable model, a copy of the input); the worker runs them with its own
+ * NnContext and results come back to the main thread as immutable values through one idle
+ * callback that merges whatever is pending. */
+#pragma once
+
+#include <glib-object.h>
+
+#include "scope-activations.h"
+#include "scope-model.h"
+
+G_BEGIN_DECLS
+
+#define SCOPE_TYPE_ENGINE (scope_engine_get_type ())
+
+G_DECLARE_FINAL_TYPE (ScopeEngine, scope_engine, SCOPE, ENGINE, GObject)
+
+ScopeEngine *scope_engine_new (void);
+
+/* Queues a forward pass of model on input (the model's C * H * W floats, copied), replacing a
+ * queued job and cancelling the running one: only the newest job's result is delivered, by
+ * "activations-ready" (or "job-failed") on the main context. Returns the job's id (> 0), or 0
+ * with error when the worker thread cannot start or the engine is shut down. */
+guint64      scope_engine_run_forward (ScopeEngine  *self,
+                                       ScopeModel   *model,
+                                       const float  *input,
+                                       const char   *input_name,
+                                       GError      **error);
+/* Drops the queued job and cancels the running one; neither delivers a result. */
+void         scope_engine_cancel (ScopeEngine *self);
+/* Cancels, joins the worker and drops undelivered results; later jobs are refused. Safe to
+ * call more than once; dispose calls it. */
+void         scope_engine_shutdown (ScopeEngine *self);
+/* Whether a job is queued, running, or its result not yet delivered. */
+gboolean     scope_engine_is_busy (ScopeEngine *self);
+
+G_END_DECLS

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* GtkFileChooserNative with a weak reference to its window: the dialog holds itself until the
+ * user answers, then calls back if the window is still there. */
+#include "scope-file-dialog.h"
+
+typedef struct
+{
+  GWeakRef            parent;
+  ScopeFileDialogFunc func;
+} Request;
+
+static void
+on_response (GtkNativeDialog *dialog,
+             int              response,
+             gpointer         data)
+{
+  Request *request = data;
+  g_autoptr (GtkWindow) parent = g_weak_ref_get (&request->parent);
+
+  if (response == GTK_RESPONSE_ACCEPT && parent != NULL)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      if (file != NULL)
+        request->func (parent, file);
+    }
+  g_weak_ref_clear (&request->parent);
+  g_free (request);
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+void
+scope_file_dialog_run (GtkWindow            *parent,
+                       GtkFileChooserAction  action,
+                       const char           *title,
+                       const char           *accept_label,
+                       const ScopeFileType  *types,
+                       int                   n_types,
+                       const char           *current_name,
+                       ScopeFileDialogFunc   func)
+{
+  g_return_if_fail (GTK_IS_WINDOW (parent));
+  g_return_if_fail (func != NULL);
+
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (title, parent, action,
+                                                              accept_label, NULL);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  for (int i = 0; i < n_types; i++)
+    {
+      GtkFileFilter *filter = gtk_file_filter_new ();
+      gtk_file_filter_set_name (filter, types[i].name);
+      g_auto (GStrv) patterns = g_strsplit (types[i].patterns, ";", -1);
+      for (int k = 0; patterns[k] != NULL; k++)
+        gtk_file_filter_add_pattern (filter, patterns[k]);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+      if (i == 0)
+        gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (dialog), filter);
+      g_object_unref (filter);
+    }
+  if (action == GTK_FILE_CHOOSER_ACTION_SAVE && current_name != NULL)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), current_name);
+
+  Request *request = g_new0 (Request, 1);
+  g_weak_ref_init (&request->parent, parent);
+  request->func = func;
+  g_signal_connect (dialog, "response", G_CALLBACK (on_response), request);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeFiltersView: the kernels are reduced (viz_filter_grid_maps_new) and mapped into an atlas
+ * once, when the layer or the input channel changes; every frame paints the atlas through
+ * scope_figure_draw. */
+#include "scope-filters-view.h"
+
+#include <stdlib.h>
+
+#include "scope-figure.h"
+
+struct _ScopeFiltersView
+{
+  GtkWidget        parent_instance;
+
+  ScopeModel      *model;
+  int              node;
+  int              input_channel;
+  int              channel;
+
+  /* Made from the above by ensure_tiles (). */
+  gboolean         tiles_valid;
+  VizFilterGrid    filters;
+  float           *maps;    /* (oc, kh, kw), malloc'd by viz */
+  VizColormap      cm;
+  cairo_surface_t *atlas;
+};
+
+enum
+{
+  PROP_0,
+  PROP_CHANNEL,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (ScopeFiltersView, scope_filters_view, GTK_TYPE_WIDGET)
+
+static void
+invalidate_tiles (ScopeFiltersView *self)
+{
+  self->tiles_valid = FALSE;
+  g_clear_pointer (&self->maps, free);
+  g_clear_pointer (&self->atlas, cairo_surface_destroy);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* The layer's weights as a VizFilterGrid, or FALSE when it has none. */
+static gboolean
+layer_filters (ScopeFiltersView *self,
+               VizFilterGrid    *filters)
+{
+  if (self->model == NULL || !scope_model_node_has_filters (self->model, self->node))
+    return FALSE;
+  const NnGraph *graph = scope_model_get_graph (self->model);
+  int weight = nn_graph_node_param (graph, self->node, NN_PARAM_WEIGHT);
+  const NnParam *p = &graph->params[weight];
+  *filters = (VizFilterGrid) {
+    .weights = nn_graph_param_data (graph, weight),
+    .oc = p->dims[0], .ic = p->dims[1], .kh = p->dims[2], .kw = p->dims[3],
+    .input_channel = MIN (self->input_channel, p->dims[1] - 1),
+    .selected = -1,
+  };
+  return p->dims[0] > 0 && p->dims[2] > 0 && p->dims[3] > 0;
+}
+
+static gboolean
+ensure_tiles (ScopeFiltersView *self)
+{
+  if (self->tiles_valid)
+    return self->atlas != NULL;
+  self->tiles_valid = TRUE;
+  if (!layer_filters (self, &self->filters))
+    return FALSE;
+  self->maps = viz_filter_grid_maps_new (&self->filters, &self->cm);
+  if (self->maps == NULL)
+    return FALSE;
+  VizTileGrid grid = {
+    .data = self->maps, .c = self->filters.oc, .h = self->filters.kh, .w = self->filters.kw,
+    .colormap = &self->cm, .selected = -1,
+  };
+  self->atlas = viz_tile_grid_atlas_new (&grid);
+  return self->atlas != NULL;
+}
+
+static gboolean
+make_figure (ScopeFiltersView *self,
+             ScopeFigure      *fig,
+             char            **caption,
+             char            **title,
+             char            **note)
+{
+  if (!ensure_tiles (self))
+    return FALSE;
+  const VizFilterGrid *f = &self->filters;
+  const NnNode *node = &scope_model_get_graph (self->model)->nodes[self->node];
+  g_autofree char *what = NULL;
+  if (f->input_channel < 0)
+    what = g_strdup_printf ("summed over %d input channel%s", f->ic, f->ic == 1 ? "" : "s");
+  else
+    what = g_strdup_printf ("input channel %d of %d", f->input_channel, f->ic);
+  g_autofree char *model_name = scope_model_get_stem (self->model);
+  *caption = g_strdup_printf ("%s · %s (%d filters %d×%d) · %s · diverging map ±%.4g",
+                              model_name, node->name, f->oc, f->kh, f->kw, what, self->cm.hi);
+  int channel = self->channel >= 0 && self->channel < f->oc ? self->channel : -1;
+  if (channel >= 0)
+    {
+      gsize k2 = (gsize) f->kh * (gsize) f->kw;
+      const float *v = self->maps + (gsize) channel * k2;
+      float lo = v[0], hi = v[0];
+      for (gsize i = 1; i < k2; i++)
+        {
+          lo = MIN (lo, v[i]);
+          hi = MAX (hi, v[i]);
+        }
+      *title = g_strdup_printf ("Filter %d of %d, %s", channel, f->oc, what);
+      *note = g_strdup_printf ("min %.4g   max %.4g", (double) lo, (double) hi);
+    }
+  *fig = (ScopeFigure) {
+    .grid = {
+      .data = self->maps, .c = f->oc, .h = f->kh, .w = f->kw, .colormap = &self->cm,
+      .selected = channel, .atlas = self->atlas,
+    },
+    .caption = *caption,
+    .panel_title = *title,
+    .panel_note = *note,
+  };
+  return TRUE;
+}
+
+/* The on-screen style: transparent background, the theme's text colour. */
+static void
+screen_style (GtkWidget *widget,
+              VizStyle  *style)
+{
+  GdkRGBA ink;
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &ink);
+  scope_figure_style_init_screen (style, ink.red, ink.green, ink.blue, ink.alpha);
+}
+
+static void
+scope_filters_view_snapshot (GtkWidget   *widget,
+                             GtkSnapshot *snapshot)
+{
+  ScopeFiltersView *self = SCOPE_FILTERS_VIEW (widget);
+  double width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  ScopeFigure fig;
+  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
+  if (width <= 0 || height <= 0 || !make_figure (self, &fig, &caption, &title, &note))
+    return;
+  VizStyle style;
+  screen_style (GTK_WIDGET (self), &style);
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  scope_figure_draw (cr, &fig, &style, width, height);
+  cairo_destroy (cr);
+}
+
+static void
+on_pressed (GtkGestureClick  *gesture,
+            int               n_press,
+            double            x,
+            double            y,
+            ScopeFiltersView *self)
+{
+  (void) n_press;
+  ScopeFigure fig;
+  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
+  if (!make_figure (self, &fig, &caption, &title, &note))
+    return;
+  VizStyle style;
+  screen_style (GTK_WIDGET (self), &style);
+  int k = scope_figure_hit (&fig, &style, gtk_widget_get_width (GTK_WIDGET (self)),
+                            gtk_widget_get_height (GTK_WIDGET (self)), x, y);
+  if (k >= 0)
+    {
+      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+      scope_filters_view_set_channel (self, k);
+    }
+}
+
+static void
+scope_filters_view_css_changed (GtkWidget         *widget,
+                                GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (scope_filters_view_parent_class)->css_changed (widget, change);
+  gtk_widget_queue_draw (widget);
+}
+
+static void
+scope_filters_view_dispose (GObject *object)
+{
+  ScopeFiltersView *self = SCOPE_FILTERS_VIEW (object);
+
+  g_clear_pointer (&self->model, scope_model_unref);
+  g_clear_pointer (&self->maps, free);
+  g_clear_pointer (&self->atlas, cairo_surface_destroy);
+
+  G_OBJECT_CLASS (scope_filters_view_parent_class)->dispose (object);
+}
+
+static void
+scope_filters_view_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  ScopeFiltersView *self = SCOPE_FILTERS_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CHANNEL:
+      g_value_set_int (value, self->channel);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+scope_filters_view_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  ScopeFiltersView *self = SCOPE_FILTERS_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CHANNEL:
+      scope_filters_view_set_channel (self, g_value_get_int (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+scope_filters_view_class_init (ScopeFiltersViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = scope_filters_view_dispose;
+  object_class->get_property = scope_filters_view_get_property;
+  object_class->set_property = scope_filters_view_set_property;
+
+  widget_class->snapshot = scope_filters_view_snapshot;
+  widget_class->css_changed = scope_filters_view_css_changed;
+
+  properties[PROP_CHANNEL] =
+    g_param_spec_int ("channel", NULL, NULL, -1, G_MAXINT, 0,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_css_name (widget_class, "filters-view");
+}
+
+static void
+scope_filters_view_init (ScopeFiltersView *self)
+{
+  self->input_channel = -1;
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_size_request (GTK_WIDGET (self), 320, 240);
+
+  GtkGesture *click = gtk_gesture_click_new ();
+  g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+}
+
+GtkWidget *
+scope_filters_view_new (void)
+{
+  return g_object_new (SCOPE_TYPE_FILTERS_VIEW, NULL);
+}
+
+void
+scope_filters_view_set_layer (ScopeFiltersView *self,
+                              ScopeModel       *model,
+                              int               node)
+{
+  g_return_if_fail (SCOPE_IS_FILTERS_VIEW (self));
+
+  if (model == self->model && node == self->node)
+    return;
+  if (model != self->model)
+    {
+      g_clear_pointer (&self->model, scope_model_unref);
+      self->model = model != NULL ? scope_model_ref (model) : NULL;
+    }
+  self->node = node;
+  invalidate_tiles (self);
+}
+
+void
+scope_filters_view_set_input_channel (ScopeFiltersView *self,
+                                      int               input_channel)
+{
+  g_return_if_fail (SCOPE_IS_FILTERS_VIEW (self));
+
+  input_channel = MAX (input_channel, -1);
+  if (input_channel == self->input_channel)
+    return;
+  self->input_channel = input_channel;
+  invalidate_tiles (self);
+}
+
+int
+scope_filters_view_get_input_channel (ScopeFiltersView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_FILTERS_VIEW (self), -1);
+
+  return self->input_channel;
+}
+
+int
+scope_filters_view_get_n_input_channels (ScopeFiltersView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_FILTERS_VIEW (self), 0);
+
+  VizFilterGrid filters;
+  return layer_filters (self, &filters) ? filters.ic : 0;
+}
+
+void
+scope_filters_view_set_channel (ScopeFiltersView *self,
+                                int               channel)
+{
+  g_return_if_fail (SCOPE_IS_FILTERS_VIEW (self));
+
+  if (channel == self->channel)
+    return;
+  self->channel = channel;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHANNEL]);
+}
+
+int
+scope_filters_view_get_channel (ScopeFiltersView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_FILTERS_VIEW (self), -1);
+
+  return self->channel;
+}
+
+gboolean
+scope_filters_view_export (ScopeFiltersView  *self,
+                           const char        *path,
+                           GError           **error)
+{
+  g_return_val_if_fail (SCOPE_IS_FILTERS_VIEW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ScopeFigure fig;
+  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
+  if (!make_figure (self, &fig, &caption, &title, &note))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "%s: the selected layer has no filters to export", path);
+      return FALSE;
+    }
+  return scope_figure_export (&fig, path, error);
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeModel: an atomically reference-counted box around an NnModel. */
+#include "scope-model.h"
+
+#include <string.h>
+
+#include "scope-error.h"
+
+struct _ScopeModel
+{
+  NnModel *nn_model;
+  char    *path;
+  char    *name;
+};
+
+G_DEFINE_BOXED_TYPE (ScopeModel, scope_model, scope_model_ref, scope_model_unref)
+
+ScopeModel *
+scope_model_new_take (NnModel    *nn_model,
+                      const char *path)
+{
+  g_return_val_if_fail (nn_model != NULL, NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  ScopeModel *self = g_atomic_rc_box_new0 (ScopeModel);
+  self->nn_model = nn_model;
+  self->path = g_strdup (path);
+  self->name = g_path_get_basename (path);
+  return self;
+}
+
+ScopeModel *
+scope_model_load (const char  *path,
+                  GError     **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  NnError err = { 0 };
+  NnModel *nn_model = nn_model_load (path, &err);
+  if (nn_model == NULL)
+    {
+      scope_error_from_nn (error, &err);
+      return NULL;
+    }
+  return scope_model_new_take (nn_model, path);
+}
+
+ScopeModel *
+scope_model_ref (ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return g_atomic_rc_box_acquire (self);
+}
+
+static void
+scope_model_clear (gpointer data)
+{
+  ScopeModel *self = data;
+
+  nn_model_free (self->nn_model);
+  g_free (self->path);
+  g_free (self->name);
+}
+
+void
+scope_model_unref (ScopeModel *self)
+{
+  if (self != NULL)
+    g_atomic_rc_box_release_full (self, scope_model_clear);
+}
+
+const NnModel *
+scope_model_get_nn_model (const ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->nn_model;
+}
+
+NnGraph *
+scope_model_get_graph (const ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->nn_model->graph;
+}
+
+const char *
+scope_model_get_path (const ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->path;
+}
+
+const char *
+scope_model_get_name (const ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->name;
+}
+
+char *
+scope_model_get_stem (const ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  char *stem = g_strdup (self->name);
+  char *dot = strrchr (stem, '.');
+  if (dot != NULL && dot != stem)
+    *dot = '\0';
+  return stem;
+}
+
+gsize
+scope_model_get_input_size (const ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return nn_shape_size (self->nn_model->graph->nodes[0].shape);
+}
+
+float *
+scope_model_preprocess (const ScopeModel  *self,
+                        const NnImage     *image,
+                        GError           **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (image != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  int c = nn_model_input_channels (self->nn_model);
+  if (c != 1 && c != 3)
+    {
+      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_UNSUPPORTED,
+                   "%s takes %d input channels, not a grey or colour image", self->name, c);
+      return NULL;
+    }
+  float *input = g_new (float, scope_model_get_input_size (self));
+  nn_model_preprocess (self->nn_model, image, input);
+  return input;
+}
+
+gboolean
+scope_model_node_has_filters (const ScopeModel *self,
+                              int               node)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  const NnGraph *graph = self->nn_model->graph;
+  if (node < 0 || node >= graph->n_nodes || graph->nodes[node].op != NN_OP_CONV2D)
+    return FALSE;
+  int weight = nn_graph_node_param (graph, node, NN_PARAM_WEIGHT);
+  return weight >= 0 && graph->params[weight].ndim == 4;
+}

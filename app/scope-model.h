@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* A loaded model shared between the window and the engine thread: an NnModel that nobody
+ * modifies after loading, with an atomic reference count, so a job can hold it as a value. */
+#pragma once
+
+#include <glib-object.h>
+
+#include "nn.h"
+
+G_BEGIN_DECLS
+
+#define SCOPE_TYPE_MODEL (scope_model_get_type ())
+
+typedef struct _ScopeModel ScopeModel;
+
+GType          scope_model_get_type (void);
+
+/* Loads a .safetensors model written by cnnscope; errors name the file and the reason. */
+ScopeModel    *scope_model_load (const char  *path,
+                                 GError     **error);
+/* Takes ownership of nn_model; path is what the model is called in the window and captions. */
+ScopeModel    *scope_model_new_take (NnModel    *nn_model,
+                                     const char *path);
+ScopeModel    *scope_model_ref (ScopeModel *self);
+void           scope_model_unref (ScopeModel *self);
+
+const NnModel *scope_model_get_nn_model (const ScopeModel *self);
+/* The graph, for engine contexts (nn_context_new borrows a non-const graph); read-only. */
+NnGraph       *scope_model_get_graph (const ScopeModel *self);
+const char    *scope_model_get_path (const ScopeModel *self);
+/* The file name without its folder. */
+const char    *scope_model_get_name (const ScopeModel *self);
+
+/* The file name without its folder and extension, to g_free. */
+char          *scope_model_get_stem (const ScopeModel *self);
+
+/* Floats in the model's input (C * H * W). */
+gsize          scope_model_get_input_size (const ScopeModel *self);
+/* The image converted to the model's channels and size and normalized, (C, H, W), to g_free;
+ * NULL with error for a model that does not take a 1- or 3-channel image. */
+float         *scope_model_preprocess (const ScopeModel  *self,
+                                       const NnImage     *image,
+                                       GError           **error);
+
+/* Whether node has conv kernels to show (a conv2d with a 4-D weight). */
+gboolean       scope_model_node_has_filters (const ScopeModel *self,
+                                             int               node);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScopeModel, scope_model_unref)
+
+G_END_DECLS

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* The main window: a model and an image, the layer list, the Activations and Filters views,
+ * the engine thread that computes the activations. Errors the user must see (a bad file, a
+ * failed export) become the window's error message and a toast; the window keeps working. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "scope-activations.h"
+
+G_BEGIN_DECLS
+
+#define SCOPE_TYPE_WINDOW (scope_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (ScopeWindow, scope_window, SCOPE, WINDOW, AdwApplicationWindow)
+
+ScopeWindow      *scope_window_new (GtkApplication *application);
+
+/* Opens a model and an image (either may be NULL to keep the current one) and starts
+ * computing the activations; a failure shows a toast and keeps what was open. Returns FALSE
+ * when something could not be opened. */
+gboolean          scope_window_open (ScopeWindow *self,
+                                     GFile       *model,
+                                     GFile       *image);
+/* Writes the visible view as PNG, SVG or PDF (by the file's extension), with a caption. */
+gboolean          scope_window_export (ScopeWindow  *self,
+                                       GFile        *file,
+                                       GError      **error);
+
+/* The activations shown (NULL until the first forward job has finished). */
+ScopeActivations *scope_window_get_activations (ScopeWindow *self);
+/* The selected layer (a node index of the model's graph, -1 without a model) and channel. */
+int               scope_window_get_layer (ScopeWindow *self);
+int               scope_window_get_channel (ScopeWindow *self);
+/* Whether the engine has work queued, running or waiting for delivery. */
+gboolean          scope_window_is_busy (ScopeWindow *self);
+/* The last error shown to the user, NULL when there was none. */
+const char       *scope_window_get_error_message (ScopeWindow *self);
+
+G_END_DECLS

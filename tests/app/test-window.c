@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: MIT */
+/* The application window under Xvfb, driven through its actions and keys: the demo model and a
+ * sample image, activations from the engine thread, layer and channel selection, the layer
+ * search, both views, export, bad files, the shortcuts and About windows, and a prompt close.
+ * Screenshots of each view go to $CNNSCOPE_SCREENSHOT_DIR and are checked not to be blank. */
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "scope-activations-view.h"
+#include "scope-application.h"
+#include "scope-filters-view.h"
+#include "scope-window.h"
+#include "test-util.h"
+
+static ScopeApplication *app;
+static ScopeWindow      *window;
+static char             *shot_dir;
+
+/* Main loop helpers. */
+
+static gboolean
+wake_up (gpointer data)
+{
+  (void) data;
+  return G_SOURCE_CONTINUE;
+}
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+wait_for (Condition condition,
+          gpointer  data,
+          double    seconds)
+{
+  guint tick = g_timeout_add (10, wake_up, NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  gboolean met;
+  while (!(met = condition (data)) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  return met;
+}
+
+static gboolean
+activations_delivered (gpointer data)
+{
+  (void) data;
+  return scope_window_get_activations (window) != NULL && !scope_window_is_busy (window);
+}
+
+static gboolean
+count_frame (GtkWidget     *widget,
+             GdkFrameClock *clock,
+             gpointer       data)
+{
+  (void) widget;
+  (void) clock;
+  (*(int *) data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+typedef struct
+{
+  const int *count;
+  int        target;
+} FrameWait;
+
+static gboolean
+frames_done (gpointer data)
+{
+  const FrameWait *wait = data;
+  return *wait->count >= wait->target;
+}
+
+/* Lets the window lay out and draw a few frames after a change. */
+static void
+wait_frames (GtkWidget *widget,
+             int        frames)
+{
+  int count = 0;
+  guint id = gtk_widget_add_tick_callback (widget, count_frame, &count, NULL);
+  FrameWait wait = { &count, frames };
+  g_assert_true (wait_for (frames_done, &wait, 10.0));
+  gtk_widget_remove_tick_callback (widget, id);
+}
+
+static void
+activate (const char *action,
+          const char *format,
+          ...)
+{
+  GVariant *parameter = NULL;
+  if (format != NULL)
+    {
+      va_list args;
+      va_start (args, format);
+      parameter = g_variant_new_va (format, NULL, &args);
+      va_end (args);
+    }
+  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), action, parameter));
+}
+
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (toplevel, type) && gtk_widget_get_visible (
+            GTK_WIDGET (toplevel)))
+        return toplevel;
+    }
+  return NULL;
+}
+
+/* Screenshots. */
+
+typedef struct
+{
+  double mean, stddev;  /* of the luma, 0 .. 255 */
+  guint  colours;       /* distinct pixel values */
+} PixelStats;
+
+static PixelStats
+texture_stats (GdkTexture *texture)
+{
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+  gsize stride = (gsize) w * 4;
+  g_autofree guchar *pixels = g_malloc (stride * (gsize) h);
+  gdk_texture_download (texture, pixels, stride);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  double sum = 0.0, sum2 = 0.0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint32 p;
+        memcpy (&p, pixels + (gsize) y * stride + (gsize) x * 4, 4);
+        double r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
+        double luma = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        sum += luma;
+        sum2 += luma * luma;
+        g_hash_table_add (seen, GUINT_TO_POINTER (p | 1u));
+      }
+  double n = (double) w * h;
+  PixelStats stats = { .mean = sum / n, .colours = g_hash_table_size (seen) };
+  stats.stddev = sqrt (fmax (sum2 / n - stats.mean * stats.mean, 0.0));
+  return stats;
+}
+
+/* The widget as it looks now, rendered by its window's renderer. */
+static GdkTexture *
+render_widget (GtkWidget *widget)
+{
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  g_assert_cmpint (w, >, 0);
+  g_assert_cmpint (h, >, 0);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
+                                                     &GRAPHENE_RECT_INIT (0, 0, w, h));
+  gsk_render_node_unref (node);
+  return texture;
+}
+
+/* Saves a screenshot of widget as <name>.png and checks it is not blank: the luma varies by at
+ * least min_stddev and there are at least min_colours distinct colours. */
+static void
+screenshot (GtkWidget  *widget,
+            const char *name,
+            double      min_stddev,
+            guint       min_colours)
+{
+  g_autoptr (GdkTexture) texture = render_widget (widget);
+  g_autofree char *file = g_strconcat (name, ".png", NULL);
+  g_autofree char *path = g_build_filename (shot_dir, file, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  PixelStats stats = texture_stats (texture);
+  g_test_message ("%s: %dx%d, luma mean %.1f sd %.1f, %u colours", path,
+                  gdk_texture_get_width (texture), gdk_texture_get_height (texture), stats.mean,
+                  stats.stddev, stats.colours);
+  g_assert_cmpfloat (stats.stddev, >, min_stddev);
+  g_assert_cmpuint (stats.colours, >=, min_colours);
+}
+
+static const NnGraph *
+window_graph (void)
+{
+  ScopeActivations *act = scope_window_get_activations (window);
+  g_assert_nonnull (act);
+  return scope_model_get_graph (scope_activations_get_model (act));
+}
+
+static int
+find_node (const char *name)
+{
+  int node = nn_graph_find (window_graph (), name);
+  g_assert_cmpint (node, >=, 0);
+  return node;
+}
+
+/* Tests, in order: they share the one window. */
+
+static void
+test_opens_demo (void)
+{
+  g_assert_nonnull (window);
+  g_assert_true (wait_for (activations_delivered, NULL, 30.0));
+  g_assert_null (scope_window_get_error_message (window));
+
+  ScopeActivations *act = scope_window_get_activations (window);
+  ScopeModel *model = scope_activations_get_model (act);
+  g_assert_cmpstr (scope_model_get_name (model), ==, "demo-pfnet-fashion.safetensors");
+  g_assert_cmpstr (scope_activations_get_input_name (act), ==, "fashion-ankle-boot.png");
+  g_assert_cmpint (scope_activations_get_top_class (act, NULL), ==, 9);
+  g_assert_true (strstr (gtk_window_get_title (GTK_WINDOW (window)), "demo-pfnet-fashion")
+                 != NULL);
+  /* The first convolution is selected, channel 0. */
+  g_assert_cmpint (scope_window_get_layer (window), ==, find_node ("conv1.predefined"));
+  g_assert_cmpint (scope_window_get_channel (window), ==, 0);
+
+  GtkWidget *view = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_ACTIVATIONS_VIEW);
+  g_assert_nonnull (view);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gtk_widget_get_mapped (view));
+  screenshot (GTK_WIDGET (window), "1-window-activations", 20.0, 200);
+  /* The view alone: 16 heat maps on the sequential map and the channel large. */
+  screenshot (view, "1-activations-view", 20.0, 200);
+}
+
+static void
+test_select_layer_and_channel (void)
+{
+  const NnGraph *graph = window_graph ();
+  int node = find_node ("layer2.0.pfm1.conv1x1");
+  g_assert_cmpint (graph->nodes[node].shape.c, ==, 32);
+
+  activate ("layer.select", "i", node);
+  g_assert_cmpint (scope_window_get_layer (window), ==, node);
+  activate ("channel.select", "i", 7);
+  g_assert_cmpint (scope_window_get_channel (window), ==, 7);
+  activate ("channel.next", NULL);
+  g_assert_cmpint (scope_window_get_channel (window), ==, 8);
+  activate ("channel.previous", NULL);
+  g_assert_cmpint (scope_window_get_channel (window), ==, 7);
+  activate ("channel.select", "i", 1000);
+  g_assert_cmpint (scope_window_get_channel (window), ==, 31);
+  activate ("channel.select", "i", 7);
+
+  /* Next and previous layer keep the channel where the layer has it. */
+  activate ("layer.next", NULL);
+  g_assert_cmpint (scope_window_get_layer (window), ==, node + 1);
+  g_assert_cmpint (scope_window_get_channel (window), ==, 7);
+  activate ("layer.previous", NULL);
+  g_assert_cmpint (scope_window_get_layer (window), ==, node);
+
+  /* The views follow the window's selection. */
+  GtkWidget *view = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_ACTIVATIONS_VIEW);
+  g_assert_cmpint (scope_activations_view_get_layer (SCOPE_ACTIVATIONS_VIEW (view)), ==, node);
+  g_assert_cmpint (scope_activations_view_get_channel (SCOPE_ACTIVATIONS_VIEW (view)), ==, 7);
+
+  /* The search narrows the list and layer.next walks the matches only. */
+  GtkWidget *list = find_descendant (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW);
+  GListModel *rows = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list)));
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, (guint) graph->n_nodes);
+  GtkWidget *search = find_descendant (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY);
+  gtk_editable_set_text (GTK_EDITABLE (search), "CONV1X1");
+  /* GtkSearchEntry reports changes after a short delay. */
+  wait_frames (GTK_WIDGET (window), 20);
+  guint matches = 0;
+  for (int i = 0; i < graph->n_nodes; i++)
+    matches += strstr (graph->nodes[i].name, "conv1x1") != NULL;
+  g_assert_cmpuint (matches, >, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, matches);
+  activate ("layer.next", NULL);
+  int next = scope_window_get_layer (window);
+  g_assert_cmpint (next, >, node);
+  g_assert_nonnull (strstr (graph->nodes[next].name, "conv1x1"));
+  g_assert_cmpint (graph->nodes[next - 1].op, !=, NN_OP_CONV2D);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "2-window-search", 20.0, 200);
+  gtk_editable_set_text (GTK_EDITABLE (search), "");
+  wait_frames (GTK_WIDGET (window), 20);
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, (guint) graph->n_nodes);
+
+  activate ("layer.select", "i", node);
+  activate ("channel.select", "i", 7);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "2-window-activations-layer", 20.0, 200);
+}
+
+/* The shortcut of widget's shortcut controllers whose trigger reads `trigger`, activated as a
+ * key press would; returns whether it handled the key. */
+static gboolean
+press (GtkWidget  *widget,
+       const char *trigger)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (widget);
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      GListModel *shortcuts = G_LIST_MODEL (controller);
+      for (guint k = 0; k < g_list_model_get_n_items (shortcuts); k++)
+        {
+          g_autoptr (GtkShortcut) shortcut = g_list_model_get_item (shortcuts, k);
+          g_autofree char *text = gtk_shortcut_trigger_to_string (
+            gtk_shortcut_get_trigger (shortcut));
+          if (g_strcmp0 (text, trigger) == 0)
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+  g_assert_not_reached ();
+}
+
+static void
+test_keys (void)
+{
+  GtkWidget *paned = find_descendant (GTK_WIDGET (window), GTK_TYPE_PANED);
+  GtkWidget *search = find_descendant (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY);
+  GtkWidget *list = find_descendant (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW);
+  AdwViewStack *stack = ADW_VIEW_STACK (find_descendant (GTK_WIDGET (window),
+                                                         ADW_TYPE_VIEW_STACK));
+  int node = find_node ("conv1.predefined");
+  activate ("layer.select", "i", node);
+  activate ("channel.select", "i", 3);
+
+  /* Arrows browse: left/right the channel, up/down the layer. */
+  gtk_root_set_focus (GTK_ROOT (window), NULL);
+  g_assert_true (press (paned, "Right"));
+  g_assert_cmpint (scope_window_get_channel (window), ==, 4);
+  g_assert_true (press (paned, "Left"));
+  g_assert_cmpint (scope_window_get_channel (window), ==, 3);
+  g_assert_true (press (paned, "Down"));
+  g_assert_cmpint (scope_window_get_layer (window), ==, node + 1);
+  g_assert_true (press (paned, "Up"));
+  g_assert_cmpint (scope_window_get_layer (window), ==, node);
+
+  /* In a text field the arrows move the cursor; in the layer list up and down are the list's
+   * own (it moves the selection), left and right still change the channel. */
+  gtk_widget_grab_focus (search);
+  g_assert_false (press (paned, "Right"));
+  g_assert_cmpint (scope_window_get_channel (window), ==, 3);
+  gtk_widget_grab_focus (list);
+  g_assert_false (press (paned, "Down"));
+  g_assert_true (press (paned, "Right"));
+  g_assert_cmpint (scope_window_get_channel (window), ==, 4);
+
+  g_assert_true (press (GTK_WIDGET (window), "<Control>2"));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "filters");
+  g_assert_true (press (GTK_WIDGET (window), "<Control>1"));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "activations");
+  g_assert_true (press (GTK_WIDGET (window), "<Control>f"));
+  g_assert_true (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)), search));
+}
+
+static void
+test_filters (void)
+{
+  ScopeFiltersView *view = SCOPE_FILTERS_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                SCOPE_TYPE_FILTERS_VIEW));
+  g_assert_nonnull (view);
+
+  /* The fixed PFM filter bank of the first layer: 16 kernels 3x3, one input channel. */
+  activate ("layer.select", "i", find_node ("conv1.predefined"));
+  activate ("channel.select", "i", 9);
+  activate ("view.show", "s", "filters");
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  g_assert_cmpint (scope_filters_view_get_channel (view), ==, 9);
+  g_assert_cmpint (scope_filters_view_get_input_channel (view), ==, -1);
+  screenshot (GTK_WIDGET (window), "3-window-filters-bank", 20.0, 50);
+
+  /* A 1x1 layer per input channel: 32 filters of input channel 3 of 16. */
+  activate ("layer.select", "i", find_node ("layer2.0.pfm1.conv1x1"));
+  activate ("filters.mode", "s", "input-channel");
+  g_autofree char *mode = NULL;
+  g_object_get (window, "filter-mode", &mode, NULL);
+  g_assert_cmpstr (mode, ==, "input-channel");
+  g_assert_cmpint (scope_filters_view_get_n_input_channels (view), ==, 16);
+  GtkWidget *spin = find_descendant (GTK_WIDGET (window), GTK_TYPE_SPIN_BUTTON);
+  g_assert_true (gtk_widget_get_sensitive (spin));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 3);
+  g_assert_cmpint (scope_filters_view_get_input_channel (view), ==, 3);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "4-window-filters-input-channel", 20.0, 50);
+  activate ("filters.mode", "s", "summed");
+  g_assert_cmpint (scope_filters_view_get_input_channel (view), ==, -1);
+  g_assert_false (gtk_widget_get_sensitive (spin));
+
+  /* A batch norm has no filters: the placeholder instead of the grid. */
+  activate ("layer.select", "i", find_node ("layer2.0.pfm1.norm2"));
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  GtkWidget *status = find_descendant (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE);
+  g_assert_nonnull (status);
+  screenshot (GTK_WIDGET (window), "5-window-filters-none", 3.0, 20);
+
+  activate ("layer.select", "i", find_node ("conv1.predefined"));
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+}
+
+static char *
+read_head (const char *path,
+           gsize      *length)
+{
+  char *contents = NULL;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_file_get_contents (path, &contents, length, &error));
+  g_assert_no_error (error);
+  return contents;
+}
+
+static void
+check_png (const char *path,
+           int         width,
+           int         height)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = gdk_texture_new_from_filename (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, width);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, height);
+  PixelStats stats = texture_stats (texture);
+  g_test_message ("%s: luma mean %.1f sd %.1f, %u colours", path, stats.mean, stats.stddev,
+                  stats.colours);
+  g_assert_cmpfloat (stats.stddev, >, 20.0);
+  g_assert_cmpuint (stats.colours, >=, 50);
+}
+
+static void
+test_export (void)
+{
+  /* The Filters view is showing conv1.predefined. */
+  g_autofree char *filters_png = g_build_filename (shot_dir, "export-filters.png", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (filters_png);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_window_export (window, file, &error));
+  g_assert_no_error (error);
+  check_png (filters_png, 1200, 750);
+
+  activate ("view.show", "s", "activations");
+  const char *names[] = { "export-activations.png", "export-activations.svg",
+                          "export-activations.pdf" };
+  const char *heads[] = { "\x89PNG", "<?xml", "%PDF" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (shot_dir, names[i], NULL);
+      g_autoptr (GFile) out = g_file_new_for_path (path);
+      g_assert_true (scope_window_export (window, out, &error));
+      g_assert_no_error (error);
+      gsize length;
+      g_autofree char *contents = read_head (path, &length);
+      g_assert_cmpuint (length, >, 1000);
+      g_assert_true (g_str_has_prefix (contents, heads[i]));
+      if (i == 1)
+        g_assert_nonnull (strstr (contents, "<svg"));
+    }
+  g_autofree char *png = g_build_filename (shot_dir, names[0], NULL);
+  check_png (png, 1200, 750);
+
+  /* Failures are errors naming the file, not crashes. */
+  g_autoptr (GFile) bad_type = g_file_new_for_path ("/tmp/figure.bmp");
+  g_assert_false (scope_window_export (window, bad_type, &error));
+  g_assert_nonnull (error);
+  g_test_message ("export to .bmp: %s", error->message);
+  g_clear_error (&error);
+  g_autoptr (GFile) bad_dir = g_file_new_for_path ("/nonexistent-folder/figure.png");
+  g_assert_false (scope_window_export (window, bad_dir, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "/nonexistent-folder/figure.png"));
+}
+
+static void
+test_bad_files (void)
+{
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  g_autofree char *bad_model = g_build_filename (tmp, "broken.safetensors", NULL);
+  g_autofree char *bad_image = g_build_filename (tmp, "broken.png", NULL);
+  test_util_write_file (bad_model, "not a model at all", 18);
+  test_util_write_file (bad_image, "\x89PNG\r\n\x1a\n truncated", 19);
+  ScopeActivations *before = scope_window_get_activations (window);
+  int layer = scope_window_get_layer (window);
+
+  g_autoptr (GFile) model_file = g_file_new_for_path (bad_model);
+  g_assert_false (scope_window_open (window, model_file, NULL));
+  const char *message = scope_window_get_error_message (window);
+  g_assert_nonnull (message);
+  g_test_message ("bad model: %s", message);
+  g_assert_nonnull (strstr (message, "broken.safetensors"));
+
+  g_autoptr (GFile) image_file = g_file_new_for_path (bad_image);
+  g_assert_false (scope_window_open (window, NULL, image_file));
+  message = scope_window_get_error_message (window);
+  g_test_message ("bad image: %s", message);
+  g_assert_nonnull (strstr (message, "broken.png"));
+
+  /* The window keeps what it had, and keeps working. */
+  g_assert_true (scope_window_get_activations (window) == before);
+  g_assert_cmpint (scope_window_get_layer (window), ==, layer);
+  g_autofree char *data = g_strdup (g_getenv ("CNNSCOPE_DATA_DIR"));
+  g_autofree char *sneaker = g_build_filename (data, "samples", "fashion-sneaker.png", NULL);
+  g_autoptr (GFile) sneaker_file = g_file_new_for_path (sneaker);
+  g_assert_true (scope_window_open (window, NULL, sneaker_file));
+  g_assert_true (wait_for (activations_delivered, NULL, 30.0));
+  ScopeActivations *after = scope_window_get_activations (window);
+  g_assert_true (after != before);
+  g_assert_cmpstr (scope_activations_get_input_name (after), ==, "fashion-sneaker.png");
+  g_assert_cmpint (scope_activations_get_top_class (after, NULL), ==, 7);
+  g_assert_cmpint (scope_window_get_layer (window), ==, layer);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "6-window-sneaker", 20.0, 200);
+  test_util_remove_tree (tmp);
+}
+
+static void
+test_shortcuts_and_about (void)
+{
+  activate ("win.show-help-overlay", NULL);
+  GtkWindow *help = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
+  g_assert_nonnull (help);
+  wait_frames (GTK_WIDGET (help), 3);
+  screenshot (GTK_WIDGET (help), "7-shortcuts", 5.0, 20);
+  gtk_window_close (help);
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  GtkWindow *about = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+  g_assert_nonnull (about);
+  wait_frames (GTK_WIDGET (about), 3);
+  screenshot (GTK_WIDGET (about), "8-about", 5.0, 20);
+  gtk_window_destroy (about);
+}
+
+static void
+test_close_joins (void)
+{
+  /* A job in flight, then the window closes: the engine is cancelled and joined at once. */
+  g_autofree char *data = g_strdup (g_getenv ("CNNSCOPE_DATA_DIR"));
+  g_autofree char *bag = g_build_filename (data, "samples", "fashion-bag.png", NULL);
+  g_autoptr (GFile) bag_file = g_file_new_for_path (bag);
+  g_assert_true (scope_window_open (window, NULL, bag_file));
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gint64 start = g_get_monotonic_time ();
+  gtk_window_close (GTK_WINDOW (window));
+  gint64 took = g_get_monotonic_time () - start;
+  g_test_message ("closing the window with a job in flight took %.1f ms", took / 1000.0);
+  g_assert_cmpint (took, <, G_USEC_PER_SEC);
+  g_assert_null (window);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  const char *dir = g_getenv ("CNNSCOPE_SCREENSHOT_DIR");
+  shot_dir = g_strdup (dir != NULL ? dir : "screenshots");
+  g_assert_cmpint (g_mkdir_with_parents (shot_dir, 0755), ==, 0);
+
+  app = scope_application_new (G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  window = SCOPE_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+
+  g_test_add_func ("/ui/window/opens-demo", test_opens_demo);
+  g_test_add_func ("/ui/window/select-layer-and-channel", test_select_layer_and_channel);
+  g_test_add_func ("/ui/window/keys", test_keys);
+  g_test_add_func ("/ui/window/filters", test_filters);
+  g_test_add_func ("/ui/window/export", test_export);
+  g_test_add_func ("/ui/window/bad-files", test_bad_files);
+  g_test_add_func ("/ui/window/shortcuts-and-about", test_shortcuts_and_about);
+  g_test_add_func ("/ui/window/close-joins", test_close_joins);
+  int status = g_test_run ();
+
+  if (window != NULL)
+    gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (app);
+  g_free (shot_dir);
+  return status;
+}
