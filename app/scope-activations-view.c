@@ -4,11 +4,9 @@
  * scope_figure_draw. */
 #include "scope-activations-view.h"
 
-#include "scope-figure.h"
-
 struct _ScopeActivationsView
 {
-  GtkWidget         parent_instance;
+  ScopeFigureView   parent_instance;
 
   ScopeActivations *activations;
   int               node;
@@ -32,7 +30,7 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_FINAL_TYPE (ScopeActivationsView, scope_activations_view, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ScopeActivationsView, scope_activations_view, SCOPE_TYPE_FIGURE_VIEW)
 
 /* The layer's output when there is one to show. */
 static const float *
@@ -107,12 +105,13 @@ ensure_tiles (ScopeActivationsView *self)
 /* The figure of the current state; the strings it points to are owned by the caller's
  * autofree variables. */
 static gboolean
-make_figure (ScopeActivationsView *self,
-             ScopeFigure          *fig,
-             char                **caption,
-             char                **title,
-             char                **note)
+make_figure (ScopeFigureView  *view,
+             ScopeFigure      *fig,
+             char            **caption,
+             char            **title,
+             char            **note)
 {
+  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (view);
   if (!ensure_tiles (self))
     return FALSE;
   NnShape s;
@@ -147,62 +146,11 @@ make_figure (ScopeActivationsView *self,
   return TRUE;
 }
 
-/* The on-screen style: transparent background, the theme's text colour. */
 static void
-screen_style (GtkWidget *widget,
-              VizStyle  *style)
+select_tile (ScopeFigureView *view,
+             int              k)
 {
-  GdkRGBA ink;
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &ink);
-  scope_figure_style_init_screen (style, ink.red, ink.green, ink.blue, ink.alpha);
-}
-
-static void
-scope_activations_view_snapshot (GtkWidget   *widget,
-                                 GtkSnapshot *snapshot)
-{
-  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (widget);
-  double width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  ScopeFigure fig;
-  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
-  if (width <= 0 || height <= 0 || !make_figure (self, &fig, &caption, &title, &note))
-    return;
-  VizStyle style;
-  screen_style (GTK_WIDGET (self), &style);
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  scope_figure_draw (cr, &fig, &style, width, height);
-  cairo_destroy (cr);
-}
-
-static void
-on_pressed (GtkGestureClick      *gesture,
-            int                   n_press,
-            double                x,
-            double                y,
-            ScopeActivationsView *self)
-{
-  (void) n_press;
-  ScopeFigure fig;
-  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
-  if (!make_figure (self, &fig, &caption, &title, &note))
-    return;
-  VizStyle style;
-  screen_style (GTK_WIDGET (self), &style);
-  int k = scope_figure_hit (&fig, &style, gtk_widget_get_width (GTK_WIDGET (self)),
-                            gtk_widget_get_height (GTK_WIDGET (self)), x, y);
-  if (k >= 0)
-    {
-      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
-      scope_activations_view_set_channel (self, k);
-    }
-}
-
-static void
-scope_activations_view_css_changed (GtkWidget         *widget,
-                                    GtkCssStyleChange *change)
-{
-  GTK_WIDGET_CLASS (scope_activations_view_parent_class)->css_changed (widget, change);
-  gtk_widget_queue_draw (widget);
+  scope_activations_view_set_channel (SCOPE_ACTIVATIONS_VIEW (view), k);
 }
 
 static void
@@ -273,14 +221,15 @@ scope_activations_view_class_init (ScopeActivationsViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  ScopeFigureViewClass *figure_class = SCOPE_FIGURE_VIEW_CLASS (klass);
 
   object_class->dispose = scope_activations_view_dispose;
   object_class->finalize = scope_activations_view_finalize;
   object_class->get_property = scope_activations_view_get_property;
   object_class->set_property = scope_activations_view_set_property;
 
-  widget_class->snapshot = scope_activations_view_snapshot;
-  widget_class->css_changed = scope_activations_view_css_changed;
+  figure_class->make_figure = make_figure;
+  figure_class->select_tile = select_tile;
 
   properties[PROP_CHANNEL] =
     g_param_spec_int ("channel", NULL, NULL, -1, G_MAXINT, 0,
@@ -297,13 +246,6 @@ static void
 scope_activations_view_init (ScopeActivationsView *self)
 {
   self->colormap = g_strdup ("auto");
-  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
-  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self), 320, 240);
-
-  GtkGesture *click = gtk_gesture_click_new ();
-  g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
 }
 
 GtkWidget *
@@ -401,7 +343,7 @@ scope_activations_view_export (ScopeActivationsView  *self,
 
   ScopeFigure fig;
   g_autofree char *caption = NULL, *title = NULL, *note = NULL;
-  if (!make_figure (self, &fig, &caption, &title, &note))
+  if (!make_figure (SCOPE_FIGURE_VIEW (self), &fig, &caption, &title, &note))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
                    "%s: there are no activations to export yet", path);

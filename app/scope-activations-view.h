@@ -7,13 +7,14 @@
 #include <gtk/gtk.h>
 
 #include "scope-activations.h"
+#include "scope-figure-view.h"
 
 G_BEGIN_DECLS
 
 #define SCOPE_TYPE_ACTIVATIONS_VIEW (scope_activations_view_get_type ())
 
 G_DECLARE_FINAL_TYPE (ScopeActivationsView, scope_activations_view, SCOPE, ACTIVATIONS_VIEW,
-                      GtkWidget)
+                      ScopeFigureView)
 
 GtkWidget        *scope_activations_view_new (void);
 

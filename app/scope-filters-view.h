@@ -7,13 +7,14 @@
 
 #include <gtk/gtk.h>
 
+#include "scope-figure-view.h"
 #include "scope-model.h"
 
 G_BEGIN_DECLS
 
 #define SCOPE_TYPE_FILTERS_VIEW (scope_filters_view_get_type ())
 
-G_DECLARE_FINAL_TYPE (ScopeFiltersView, scope_filters_view, SCOPE, FILTERS_VIEW, GtkWidget)
+G_DECLARE_FINAL_TYPE (ScopeFiltersView, scope_filters_view, SCOPE, FILTERS_VIEW, ScopeFigureView)
 
 GtkWidget *scope_filters_view_new (void);
 
