@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Elementwise activations and the gradient policies of the ReLU family (exact, ProxyGrad,
- * SUGAR with B-SiLU or NeLU, identity warm-up, Lucid's redirected ReLU). */
+ * SUGAR with B-SiLU or NeLU, identity warm-up, Lucid's redirected ReLU, guided backprop). */
 #include "nn-activation.h"
 
 #include <math.h>
@@ -72,6 +72,8 @@ nn_relu_policy_grad (float               x,
       return 1.0f;
     case NN_GRAD_REDIRECTED:
       return redirected_grad (x, dy, slope);
+    case NN_GRAD_GUIDED:
+      return x > 0.0f && dy > 0.0f ? 1.0f : 0.0f;
     case NN_GRAD_COUNT_:
     default:
       NN_ASSERT (!"unknown gradient policy");
@@ -147,6 +149,11 @@ relu_backward (float              *dinp,
     case NN_GRAD_REDIRECTED:
       for (size_t i = 0; i < N; i++)
         dinp[i] += dout[i] * redirected_grad (inp[i], dout[i], slope);
+      break;
+    case NN_GRAD_GUIDED:
+      /* The exact ReLU mask times the ReLU of the incoming gradient. */
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += inp[i] > 0.0f && dout[i] > 0.0f ? dout[i] : 0.0f;
       break;
     case NN_GRAD_COUNT_:
     default:

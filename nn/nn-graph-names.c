@@ -38,6 +38,7 @@ static const char *const grad_names[NN_GRAD_COUNT_] = {
   [NN_GRAD_SUGAR_NELU] = "sugar:nelu",
   [NN_GRAD_IDENTITY] = "identity",
   [NN_GRAD_REDIRECTED] = "redirected",
+  [NN_GRAD_GUIDED] = "guided",
 };
 
 const char *
@@ -120,7 +121,7 @@ nn_grad_policy_parse (const char   *text,
       }
   return nn_error_set (err, NN_ERROR_SPEC,
                        "unknown gradient policy '%s' (expected exact, proxygrad:B, sugar:bsilu, "
-                       "sugar:nelu, identity or redirected)", text);
+                       "sugar:nelu, identity, redirected or guided)", text);
 }
 
 void

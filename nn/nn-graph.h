@@ -55,6 +55,8 @@ typedef enum
   NN_GRAD_IDENTITY,      /* derivative 1 everywhere (identity warm-up) */
   NN_GRAD_REDIRECTED,    /* Lucid's redirected ReLU: pass the gradient where x < 0 only if it
                             points towards x > 0 */
+  NN_GRAD_GUIDED,        /* guided backpropagation: pass the gradient only where x > 0 and it is
+                            positive (Springenberg et al.) */
   NN_GRAD_COUNT_
 } NnGradKind;
 
@@ -241,7 +243,8 @@ const char  *nn_act_name (NnActKind kind);
 bool         nn_act_from_name (const char *name,
                                NnActKind  *kind);
 const char  *nn_grad_kind_name (NnGradKind kind);
-/* Parses "exact", "proxygrad:B", "sugar:bsilu", "sugar:nelu", "identity", "redirected". */
+/* Parses "exact", "proxygrad:B", "sugar:bsilu", "sugar:nelu", "identity", "redirected",
+ * "guided". */
 bool         nn_grad_policy_parse (const char   *text,
                                    NnGradPolicy *policy,
                                    NnError      *err);

@@ -170,6 +170,18 @@ test_policy_points (void)
   g_assert_cmpfloat (policy_grad (NN_GRAD_REDIRECTED, 0.0f, 0.0f, -0.7f, 0.0f), ==, 0.0f);
   g_assert_cmpfloat (policy_grad (NN_GRAD_REDIRECTED, 0.0f, 1.0f, -0.7f, 0.0f), ==, 1.0f);
   g_assert_cmpfloat (policy_grad (NN_GRAD_REDIRECTED, 0.0f, -1.0f, -0.7f, 0.2f), ==, 0.2f);
+
+  /* Guided: only a positive gradient at a positive input passes, whatever the forward slope. */
+  g_assert_cmpfloat (policy_grad (NN_GRAD_GUIDED, 0.0f, 1.0f, 0.7f, 0.0f), ==, 1.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_GUIDED, 0.0f, 1.0f, -0.7f, 0.0f), ==, 0.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_GUIDED, 0.0f, -1.0f, 0.7f, 0.2f), ==, 0.0f);
+  g_assert_cmpfloat (policy_grad (NN_GRAD_GUIDED, 0.0f, 0.0f, 0.7f, 0.0f), ==, 0.0f);
+  NnGradPolicy parsed;
+  g_assert_true (nn_grad_policy_parse ("guided", &parsed, NULL));
+  g_assert_cmpint (parsed.kind, ==, NN_GRAD_GUIDED);
+  char text[32];
+  nn_grad_policy_format (&parsed, text, sizeof text);
+  g_assert_cmpstr (text, ==, "guided");
 }
 
 /* The specialised backward loops agree with the scalar rule, for every policy, and
