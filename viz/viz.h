@@ -6,5 +6,6 @@
 #include "viz-colormap.h"
 #include "viz-export.h"
 #include "viz-filter-grid.h"
+#include "viz-heatmap.h"
 #include "viz-style.h"
 #include "viz-tile-grid.h"
