@@ -10,3 +10,5 @@ int cli_eval_main (int argc, char **argv);
 int cli_activations_main (int argc, char **argv);
 int cli_filters_main (int argc, char **argv);
 int cli_bench_main (int argc, char **argv);
+int cli_cam_main (int argc, char **argv);
+int cli_saliency_main (int argc, char **argv);

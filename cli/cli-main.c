@@ -40,6 +40,14 @@ static const CliCommand commands[] = {
   { "activations", cli_activations_main,
     "activations MODEL INPUT --layer NAME --out PNG [--npy FILE]" },
   { "filters", cli_filters_main, "filters MODEL --layer NAME --out PNG" },
+  { "cam", cli_cam_main,
+    "cam MODEL INPUT|FOLDER [--layer NAME] [--class K] [--method gradcam|gradcam++|xgradcam|\n"
+    "        hirescam|layercam|scorecam|eigencam] [--out FIGURE|FOLDER] [--npy FILE] [--metrics]\n"
+    "        [--mask PNG] [--opacity X] [--signed] [--scale X] [--batch N] [--json]" },
+  { "saliency", cli_saliency_main,
+    "saliency MODEL INPUT|FOLDER --method gradient|smoothgrad|ig|guided|guided-gradcam\n"
+    "        [--class K] [--samples N] [--noise X] [--seed S] [--out FIGURE|FOLDER] [--npy FILE]\n"
+    "        [--metrics] [--json]" },
   { "bench", cli_bench_main, "bench [--json] [--threads N] [--repeat N]" },
   { "convert", convert_main, "convert MODEL.onnx --out MODEL.safetensors (not available yet)" },
 };

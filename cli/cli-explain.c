@@ -1,0 +1,741 @@
+/* SPDX-License-Identifier: MIT */
+/* The runner behind cnnscope-cli cam and saliency: parses the options, makes the contexts,
+ * computes each input's map and, when asked, its faithfulness metrics, and writes the overlay,
+ * the .npy map, JSON and (for a folder) metrics.csv. */
+#include "cli-explain.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli-common.h"
+
+enum
+{
+  OPT_LAYER = CLI_OPT_BASE,
+  OPT_CLASS,
+  OPT_METHOD,
+  OPT_OUT,
+  OPT_NPY,
+  OPT_METRICS,
+  OPT_MASK,
+  OPT_OPACITY,
+  OPT_SIGNED,
+  OPT_SCALE,
+  OPT_BATCH,
+  OPT_SAMPLES,
+  OPT_NOISE,
+  OPT_SEED,
+  OPT_JSON,
+};
+
+static const struct option options[] = {
+  { "layer", required_argument, NULL, OPT_LAYER },
+  { "class", required_argument, NULL, OPT_CLASS },
+  { "method", required_argument, NULL, OPT_METHOD },
+  { "out", required_argument, NULL, OPT_OUT },
+  { "npy", required_argument, NULL, OPT_NPY },
+  { "metrics", no_argument, NULL, OPT_METRICS },
+  { "mask", required_argument, NULL, OPT_MASK },
+  { "opacity", required_argument, NULL, OPT_OPACITY },
+  { "signed", no_argument, NULL, OPT_SIGNED },
+  { "scale", required_argument, NULL, OPT_SCALE },
+  { "batch", required_argument, NULL, OPT_BATCH },
+  { "samples", required_argument, NULL, OPT_SAMPLES },
+  { "noise", required_argument, NULL, OPT_NOISE },
+  { "seed", required_argument, NULL, OPT_SEED },
+  { "json", no_argument, NULL, OPT_JSON },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
+
+/* The metrics' settings: 20 steps per curve, ROAD at 10% .. 90%, the pointing game's
+ * tolerance. */
+#define CURVE_STEPS   20
+#define ROAD_POINTS   9
+#define ROAD_NOISE    0.01f
+#define POINTING_PX   15.0f
+
+typedef struct
+{
+  CliExplainKind  kind;
+  const char     *command;
+  NnModel        *model;
+  const char     *model_path;
+  NnCamSpec       cam;
+  NnSaliencySpec  sal;
+  bool            metrics, json, signed_display;
+  float           opacity, scale;
+  int             batch;
+  uint64_t        seed;
+  NnContext      *grad_ctx;   /* what the method runs on */
+  NnContext      *batch_ctx;  /* forward only, `batch` images per pass: the metrics */
+  float          *input;      /* (C, H, W) */
+  uint8_t        *mask;       /* (H, W) or NULL */
+} Job;
+
+typedef struct
+{
+  NnCurve deletion, insertion, morf, lerf;
+  double  road_morf, road_lerf;  /* mean probability over the ROAD fractions */
+  double  rho;
+  bool    has_mask, pointing;
+  double  energy;
+} Metrics;
+
+static bool
+method_parse (Job        *job,
+              const char *name)
+{
+  if (job->kind == CLI_EXPLAIN_CAM)
+    return nn_cam_method_from_name (name, &job->cam.method);
+  return nn_saliency_method_from_name (name, &job->sal.method);
+}
+
+static const char *
+method_name (const Job *job)
+{
+  return job->kind == CLI_EXPLAIN_CAM ? nn_cam_method_name (job->cam.method)
+                                      : nn_saliency_method_name (job->sal.method);
+}
+
+/* How many samples the method's own context needs: gradient methods take one, the batched
+ * ones `batch`. */
+static int
+method_batch (const Job *job)
+{
+  if (job->kind == CLI_EXPLAIN_CAM)
+    return job->cam.method == NN_CAM_SCORECAM ? job->batch : 1;
+  return job->sal.method == NN_SALIENCY_SMOOTHGRAD || job->sal.method == NN_SALIENCY_IG
+         ? job->batch : 1;
+}
+
+static bool
+method_needs_grads (const Job *job)
+{
+  return job->kind == CLI_EXPLAIN_SALIENCY
+         || (job->cam.method != NN_CAM_SCORECAM && job->cam.method != NN_CAM_EIGENCAM);
+}
+
+static NnMap *
+compute_map (Job     *job,
+             NnError *err)
+{
+  if (job->kind == CLI_EXPLAIN_CAM)
+    return nn_cam_compute (job->grad_ctx, job->input, &job->cam, NULL, err);
+  return nn_saliency_compute (job->grad_ctx, job->input, &job->sal, NULL, err);
+}
+
+/* The mask, fitted to the model input like an image; nonzero pixels (>= half) count. */
+static bool
+load_mask (Job        *job,
+           const char *path)
+{
+  NnError err = { 0 };
+  NnImage *img = nn_image_load (path, &err);
+  if (img == NULL)
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  int h = nn_model_input_height (job->model), w = nn_model_input_width (job->model);
+  NnImage *gray = img->c == 1 ? img : nn_image_convert (img, 1);
+  NnImage *fit = gray && (gray->h != h || gray->w != w) ? nn_image_fit (gray, h, w) : gray;
+  bool ok = fit != NULL;
+  size_t lit = 0;
+  for (size_t p = 0; ok && p < (size_t) h * (size_t) w; p++)
+    lit += job->mask[p] = fit->data[p] >= 0.5f;
+  if (fit != gray)
+    nn_image_free (fit);
+  if (gray != img)
+    nn_image_free (gray);
+  nn_image_free (img);
+  if (!ok)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot fit the mask to %d x %d", path, h, w), false;
+  if (lit == 0)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: the mask is empty (no pixel >= half)", path), false;
+  return true;
+}
+
+static bool
+compute_metrics (Job         *job,
+                 const NnMap *map,
+                 Metrics     *m,
+                 NnError     *err)
+{
+  memset (m, 0, sizeof *m);
+  NnContext *ctx = job->batch_ctx;
+  float blur = (float) (map->h > map->w ? map->h : map->w) / 16.0f;
+  float fractions[ROAD_POINTS];
+  for (int i = 0; i < ROAD_POINTS; i++)
+    fractions[i] = 0.1f * (float) (i + 1);
+  if (!nn_faith_curve (ctx, job->input, map->map, map->target, NN_CURVE_DELETION, CURVE_STEPS,
+                       0.0f, &m->deletion, NULL, err)
+      || !nn_faith_curve (ctx, job->input, map->map, map->target, NN_CURVE_INSERTION,
+                          CURVE_STEPS, blur, &m->insertion, NULL, err)
+      || !nn_faith_road (ctx, job->input, map->map, map->target, fractions, ROAD_POINTS, true,
+                         ROAD_NOISE, job->seed, &m->morf, NULL, err)
+      || !nn_faith_road (ctx, job->input, map->map, map->target, fractions, ROAD_POINTS, false,
+                         ROAD_NOISE, job->seed, &m->lerf, NULL, err))
+    return false;
+  for (int i = 0; i < ROAD_POINTS; i++)
+    {
+      m->road_morf += (double) m->morf.prob[i] / ROAD_POINTS;
+      m->road_lerf += (double) m->lerf.prob[i] / ROAD_POINTS;
+    }
+  bool cam = job->kind == CLI_EXPLAIN_CAM;
+  if (!nn_faith_randomization (job->model->graph, job->input, cam ? &job->cam : NULL,
+                               cam ? NULL : &job->sal, map, method_batch (job), job->seed,
+                               &m->rho, NULL, err))
+    return false;
+  if (job->mask)
+    {
+      m->has_mask = true;
+      m->pointing = nn_faith_pointing_game (map->map, job->mask, map->h, map->w, POINTING_PX);
+      m->energy = nn_faith_energy_share (map->map, job->mask, map->h, map->w);
+    }
+  return true;
+}
+
+typedef struct
+{
+  VizHeatmap heatmap;
+  VizStyle   style;
+} Figure;
+
+static void
+draw_figure (cairo_t    *cr,
+             const void *user_data,
+             double      width,
+             double      height)
+{
+  const Figure *fig = user_data;
+  viz_heatmap_draw (cr, &fig->heatmap, &fig->style, width, height);
+}
+
+static bool
+write_figure (const Job   *job,
+              const NnMap *map,
+              const char  *path,
+              NnError     *err)
+{
+  const NnModel *model = job->model;
+  int c = nn_model_input_channels (model);
+  size_t hw = (size_t) map->h * (size_t) map->w;
+  float *image = NULL;
+  /* The input as the model saw it, back in [0, 1] pixels. */
+  if (c == 1 || c == 3)
+    {
+      image = malloc (sizeof (float) * hw * (size_t) c);
+      if (image == NULL)
+        return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+      for (int k = 0; k < c; k++)
+        for (size_t p = 0; p < hw; p++)
+          image[(size_t) k * hw + p] = job->input[(size_t) k * hw + p] * model->std[k]
+                                       + model->mean[k];
+    }
+  VizColormap cm;
+  bool is_signed = map->is_signed && (job->signed_display || job->kind == CLI_EXPLAIN_SALIENCY);
+  viz_heatmap_colormap_init (&cm, map->map, hw, is_signed, (double) job->scale);
+  Figure fig = {
+    .heatmap = { .image = image, .c = c, .map = map->map, .h = map->h, .w = map->w,
+                 .colormap = &cm, .opacity = image ? (double) job->opacity : 1.0,
+                 .fade = is_signed },
+  };
+  viz_style_init (&fig.style);
+  double side = 512.0 / (map->h > map->w ? map->h : map->w);
+  double width = 2.0 * fig.style.margin + side * map->w + 4.0 * fig.style.gap
+                 + fig.style.colorbar_width + fig.style.colorbar_labels;
+  double height = 2.0 * fig.style.margin + side * map->h;
+  bool ok = viz_export (path, draw_figure, &fig, ceil (width), ceil (height), err);
+  free (image);
+  return ok;
+}
+
+static void
+map_range (const NnMap *map,
+           float       *lo,
+           float       *hi)
+{
+  size_t n = (size_t) map->h * (size_t) map->w;
+  *lo = *hi = map->map[0];
+  for (size_t p = 1; p < n; p++)
+    {
+      *lo = map->map[p] < *lo ? map->map[p] : *lo;
+      *hi = map->map[p] > *hi ? map->map[p] : *hi;
+    }
+}
+
+static cJSON *
+curve_json (const NnCurve *c)
+{
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddNumberToObject (o, "auc", c->auc);
+  cJSON *fr = cJSON_AddArrayToObject (o, "fraction"), *pr = cJSON_AddArrayToObject (o, "prob");
+  for (int i = 0; i < c->n; i++)
+    {
+      cJSON_AddItemToArray (fr, cJSON_CreateNumber ((double) c->fraction[i]));
+      cJSON_AddItemToArray (pr, cJSON_CreateNumber ((double) c->prob[i]));
+    }
+  return o;
+}
+
+static cJSON *
+result_json (const Job     *job,
+             const char    *input,
+             const NnMap   *map,
+             float          probability,
+             const Metrics *m)
+{
+  char buf[32];
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddStringToObject (o, "input", input);
+  cJSON_AddStringToObject (o, "method", method_name (job));
+  cJSON_AddStringToObject (o, "layer", job->model->graph->nodes[map->layer].name);
+  cJSON_AddNumberToObject (o, "class", map->target);
+  cJSON_AddStringToObject (o, "label", cli_label (job->model, map->target, buf, sizeof buf));
+  cJSON_AddNumberToObject (o, "score", (double) map->score);
+  cJSON_AddNumberToObject (o, "probability", (double) probability);
+  cJSON_AddBoolToObject (o, "signed", map->is_signed);
+  float lo, hi;
+  map_range (map, &lo, &hi);
+  cJSON *mo = cJSON_AddObjectToObject (o, "map");
+  cJSON_AddNumberToObject (mo, "h", map->h);
+  cJSON_AddNumberToObject (mo, "w", map->w);
+  cJSON_AddNumberToObject (mo, "layer_h", map->lh);
+  cJSON_AddNumberToObject (mo, "layer_w", map->lw);
+  cJSON_AddNumberToObject (mo, "min", (double) lo);
+  cJSON_AddNumberToObject (mo, "max", (double) hi);
+  if (m != NULL)
+    {
+      cJSON *mt = cJSON_AddObjectToObject (o, "metrics");
+      cJSON_AddItemToObject (mt, "deletion", curve_json (&m->deletion));
+      cJSON_AddItemToObject (mt, "insertion", curve_json (&m->insertion));
+      cJSON_AddItemToObject (mt, "road_morf", curve_json (&m->morf));
+      cJSON_AddItemToObject (mt, "road_lerf", curve_json (&m->lerf));
+      cJSON_AddNumberToObject (mt, "road_morf_mean", m->road_morf);
+      cJSON_AddNumberToObject (mt, "road_lerf_mean", m->road_lerf);
+      cJSON_AddNumberToObject (mt, "randomization_rho", m->rho);
+      if (m->has_mask)
+        {
+          cJSON_AddBoolToObject (mt, "pointing_game", m->pointing);
+          cJSON_AddNumberToObject (mt, "energy_share", m->energy);
+        }
+    }
+  return o;
+}
+
+/* A CSV field in quotes, with quotes inside doubled. */
+static void
+csv_field (FILE       *f,
+           const char *text)
+{
+  fputc ('"', f);
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == '"')
+        fputc ('"', f);
+      fputc (*p, f);
+    }
+  fputc ('"', f);
+}
+
+/* Explains the input already in job->input. */
+static bool
+explain (Job        *job,
+         const char *input_path,
+         const char *figure,
+         const char *npy,
+         FILE       *csv,
+         cJSON      *json_list,
+         cJSON     **json_one)
+{
+  NnError err = { 0 };
+  NnMap *map = compute_map (job, &err);
+  if (map == NULL)
+    {
+      nn_error_prefix (&err, "%s", input_path);
+      return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+    }
+  const NnGraph *g = job->model->graph;
+  int logit = nn_explain_logit_node (g);
+  int classes = (int) nn_shape_size (g->nodes[logit].shape);
+  /* The probability of the explained class on the unchanged input. */
+  memcpy (nn_context_input (job->batch_ctx), job->input,
+          sizeof (float) * nn_shape_size (g->nodes[0].shape));
+  nn_context_forward (job->batch_ctx, logit);
+  float probability = nn_explain_softmax_at (nn_context_output (job->batch_ctx, logit), classes,
+                                             map->target);
+  Metrics metrics;
+  bool ok = !job->metrics || compute_metrics (job, map, &metrics, &err);
+  if (ok && figure)
+    ok = write_figure (job, map, figure, &err);
+  if (ok && npy)
+    {
+      const int dims[2] = { map->h, map->w };
+      ok = nn_npy_save (npy, map->map, dims, 2, &err);
+    }
+  if (!ok)
+    {
+      nn_error_prefix (&err, "%s", input_path);
+      cli_fail_error (CLI_EXIT_FAILURE, &err);
+      nn_map_free (map);
+      return false;
+    }
+  const Metrics *m = job->metrics ? &metrics : NULL;
+  char buf[32];
+  const char *label = cli_label (job->model, map->target, buf, sizeof buf);
+  if (csv)
+    {
+      csv_field (csv, input_path);
+      fprintf (csv, ",%d,", map->target);
+      csv_field (csv, label);
+      fprintf (csv, ",%.6g,%.6g", (double) map->score, (double) probability);
+      if (m)
+        fprintf (csv, ",%.6g,%.6g,%.6g,%.6g,%.6g", m->deletion.auc, m->insertion.auc,
+                 m->road_morf, m->road_lerf, m->rho);
+      else
+        fprintf (csv, ",,,,,");
+      if (m && m->has_mask)
+        fprintf (csv, ",%d,%.6g\n", m->pointing, m->energy);
+      else
+        fprintf (csv, ",,\n");
+    }
+  if (json_list)
+    cJSON_AddItemToArray (json_list, result_json (job, input_path, map, probability, m));
+  else if (json_one)
+    *json_one = result_json (job, input_path, map, probability, m);
+  if (!job->json)
+    {
+      float lo, hi;
+      map_range (map, &lo, &hi);
+      fprintf (stderr, "%s: %s at %s for class %d (%s, p = %.3f): map %.4g to %.4g\n",
+               input_path, method_name (job), g->nodes[map->layer].name, map->target, label,
+               (double) probability, (double) lo, (double) hi);
+      if (m)
+        fprintf (stderr, "  deletion AUC %.4f, insertion AUC %.4f, ROAD MoRF %.4f, LeRF %.4f, "
+                 "randomization rho %.3f%s", m->deletion.auc, m->insertion.auc, m->road_morf,
+                 m->road_lerf, m->rho, m->has_mask ? "" : "\n");
+      if (m && m->has_mask)
+        fprintf (stderr, ", pointing game %s, energy share %.3f\n", m->pointing ? "hit" : "miss",
+                 m->energy);
+    }
+  nn_map_free (map);
+  return true;
+}
+
+/* Appends every .png/.jpg/.jpeg/.npy under root/rel to list (paths relative to root), sorted,
+ * skipping hidden entries and links to folders. */
+static bool
+collect_inputs (const char *root,
+                const char *rel,
+                char     ***list,
+                int        *n,
+                int        *cap)
+{
+  char path[4096];
+  snprintf (path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+  DIR *d = opendir (path);
+  if (d == NULL)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot open the folder: %s", path,
+                     strerror (errno)), false;
+  char **names = NULL;
+  int nn = 0, cn = 0;
+  struct dirent *e;
+  bool ok = true;
+  while (ok && (e = readdir (d)) != NULL)
+    {
+      if (e->d_name[0] == '.')
+        continue;
+      if (nn == cn)
+        {
+          cn = cn ? 2 * cn : 64;
+          char **grown = realloc (names, sizeof (char *) * (size_t) cn);
+          ok = grown != NULL;
+          if (ok)
+            names = grown;
+        }
+      if (ok)
+        ok = (names[nn++] = strdup (e->d_name)) != NULL;
+    }
+  closedir (d);
+  for (int i = 1; i < nn; i++)
+    for (int j = i; j > 0 && strcmp (names[j - 1], names[j]) > 0; j--)
+      {
+        char *t = names[j];
+        names[j] = names[j - 1];
+        names[j - 1] = t;
+      }
+  for (int i = 0; ok && i < nn; i++)
+    {
+      char sub[4096], full[4096];
+      struct stat st;
+      if (snprintf (sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", names[i]) >= (int) sizeof sub
+          || snprintf (full, sizeof full, "%s/%s", root, sub) >= (int) sizeof full
+          || lstat (full, &st) != 0)
+        continue;
+      /* Symbolic links count only when they lead to a file: a linked folder could loop. */
+      if (S_ISLNK (st.st_mode) && (stat (full, &st) != 0 || !S_ISREG (st.st_mode)))
+        continue;
+      if (S_ISDIR (st.st_mode))
+        ok = collect_inputs (root, sub, list, n, cap);
+      else if (cli_has_extension (sub, ".png") || cli_has_extension (sub, ".jpg")
+               || cli_has_extension (sub, ".jpeg") || cli_has_extension (sub, ".npy"))
+        {
+          if (*n == *cap)
+            {
+              *cap = *cap ? 2 * *cap : 64;
+              char **grown = realloc (*list, sizeof (char *) * (size_t) *cap);
+              if (grown == NULL)
+                {
+                  ok = false;
+                  break;
+                }
+              *list = grown;
+            }
+          ok = ((*list)[(*n)++] = strdup (sub)) != NULL;
+        }
+    }
+  for (int i = 0; i < nn; i++)
+    free (names[i]);
+  free (names);
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "%s: out of memory listing the inputs", root);
+  return ok;
+}
+
+static int
+run_folder (Job        *job,
+            const char *dir,
+            const char *out_dir)
+{
+  if (mkdir (out_dir, 0755) != 0 && errno != EEXIST)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot create the folder: %s", out_dir,
+                     strerror (errno));
+  char **inputs = NULL;
+  int n = 0, cap = 0;
+  if (!collect_inputs (dir, "", &inputs, &n, &cap))
+    return CLI_EXIT_FAILURE;
+  int status = 0;
+  if (n == 0)
+    status = cli_fail (CLI_EXIT_FAILURE, "%s: no .png, .jpg, .jpeg or .npy inputs in the folder",
+                       dir);
+  char csv_path[4096];
+  snprintf (csv_path, sizeof csv_path, "%s/metrics.csv", out_dir);
+  NnAtomicFile csv = { 0 };
+  NnError err = { 0 };
+  if (status == 0 && !nn_atomic_file_open (&csv, csv_path, &err))
+    status = cli_fail_error (CLI_EXIT_FAILURE, &err);
+  cJSON *root = NULL, *list = NULL;
+  if (status == 0)
+    {
+      fprintf (csv.fp, "input,class,label,score,probability,deletion_auc,insertion_auc,"
+               "road_morf,road_lerf,randomization_rho,pointing_game,energy_share\n");
+      if (job->json)
+        {
+          root = cJSON_CreateObject ();
+          cJSON_AddStringToObject (root, "model", job->model_path);
+          cJSON_AddStringToObject (root, "method", method_name (job));
+          cJSON_AddStringToObject (root, "csv", csv_path);
+          list = cJSON_AddArrayToObject (root, "results");
+        }
+    }
+  int failed = 0;
+  for (int i = 0; status == 0 && i < n; i++)
+    {
+      char path[4096], figure[4096];
+      /* a/b.png -> OUT/a_b.png */
+      char flat[4096];
+      snprintf (flat, sizeof flat, "%s", inputs[i]);
+      for (char *p = flat; *p; p++)
+        *p = *p == '/' ? '_' : *p;
+      char *dot = strrchr (flat, '.');
+      if (dot)
+        *dot = '\0';
+      if (snprintf (path, sizeof path, "%s/%s", dir, inputs[i]) >= (int) sizeof path
+          || snprintf (figure, sizeof figure, "%s/%s.png", out_dir, flat) >= (int) sizeof figure)
+        {
+          cli_fail (CLI_EXIT_FAILURE, "%s/%s: the path is too long", dir, inputs[i]);
+          failed++;
+          continue;
+        }
+      if (!cli_load_input (job->model, path, job->input)
+          || !explain (job, path, figure, NULL, csv.fp, list, NULL))
+        failed++;
+    }
+  if (status == 0)
+    {
+      if (!nn_atomic_file_finish (&csv, true, &err))
+        status = cli_fail_error (CLI_EXIT_FAILURE, &err);
+      else if (!job->json)
+        fprintf (stderr, "%s: %d inputs, %d failed\n", csv_path, n, failed);
+    }
+  if (root)
+    {
+      cJSON_AddNumberToObject (root, "failed", failed);
+      if (!cli_print_json (root))
+        status = CLI_EXIT_FAILURE;
+    }
+  for (int i = 0; i < n; i++)
+    free (inputs[i]);
+  free (inputs);
+  return status ? status : failed ? CLI_EXIT_FAILURE : 0;
+}
+
+int
+cli_explain_main (int             argc,
+                  char          **argv,
+                  CliExplainKind  kind,
+                  const char     *usage)
+{
+  Job job = { .kind = kind, .command = argv[0], .opacity = 0.5f, .batch = 8, .seed = 1 };
+  nn_cam_spec_init (&job.cam);
+  nn_saliency_spec_init (&job.sal);
+  const char *layer = NULL, *out = NULL, *npy = NULL, *mask = NULL, *method = NULL;
+  int target = -1;
+  int c;
+  while ((c = cli_getopt (argc, argv, options)) != -1)
+    switch (c)
+      {
+      case OPT_LAYER:
+        layer = optarg;
+        break;
+      case OPT_CLASS:
+        if (!cli_parse_int ("class", optarg, 0, 1 << 24, &target))
+          return CLI_EXIT_USAGE;
+        break;
+      case OPT_METHOD:
+        method = optarg;
+        break;
+      case OPT_OUT:
+        out = optarg;
+        break;
+      case OPT_NPY:
+        npy = optarg;
+        break;
+      case OPT_METRICS:
+        job.metrics = true;
+        break;
+      case OPT_MASK:
+        mask = optarg;
+        break;
+      case OPT_OPACITY:
+        if (!cli_parse_float ("opacity", optarg, 0.0, 1.0, &job.opacity))
+          return CLI_EXIT_USAGE;
+        break;
+      case OPT_SIGNED:
+        job.signed_display = true;
+        break;
+      case OPT_SCALE:
+        if (!cli_parse_float ("scale", optarg, 1e-30, 1e30, &job.scale))
+          return CLI_EXIT_USAGE;
+        break;
+      case OPT_BATCH:
+        if (!cli_parse_int ("batch", optarg, 1, 256, &job.batch))
+          return CLI_EXIT_USAGE;
+        break;
+      case OPT_SAMPLES:
+        if (!cli_parse_int ("samples", optarg, 1, 100000, &job.sal.samples))
+          return CLI_EXIT_USAGE;
+        break;
+      case OPT_NOISE:
+        if (!cli_parse_float ("noise", optarg, 0.0, 10.0, &job.sal.noise))
+          return CLI_EXIT_USAGE;
+        break;
+      case OPT_SEED:
+        if (!cli_parse_u64 ("seed", optarg, &job.seed))
+          return CLI_EXIT_USAGE;
+        break;
+      case OPT_JSON:
+        job.json = true;
+        break;
+      case 'h':
+        fputs (usage, stdout);
+        return 0;
+      default:
+        return CLI_EXIT_USAGE;
+      }
+  if (argc - optind != 2)
+    return cli_fail (CLI_EXIT_USAGE, "%s: expected MODEL and one INPUT (see 'cnnscope-cli %s "
+                     "--help')", job.command, job.command);
+  if (method == NULL && kind == CLI_EXPLAIN_SALIENCY)
+    return cli_fail (CLI_EXIT_USAGE, "saliency: --method is required (gradient, smoothgrad, ig, "
+                     "guided or guided-gradcam)");
+  if (method != NULL && !method_parse (&job, method))
+    return cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --method (expected %s)", method,
+                     kind == CLI_EXPLAIN_CAM
+                     ? "gradcam, gradcam++, xgradcam, hirescam, layercam, scorecam or eigencam"
+                     : "gradient, smoothgrad, ig, guided or guided-gradcam");
+  job.cam.keep_negative = job.signed_display;
+  job.sal.seed = job.seed;
+  job.model_path = argv[optind];
+  const char *input_path = argv[optind + 1];
+  struct stat st;
+  bool folder = stat (input_path, &st) == 0 && S_ISDIR (st.st_mode);
+  if (folder && out == NULL)
+    return cli_fail (CLI_EXIT_USAGE, "%s: INPUT is a folder: --out must name the folder for the "
+                     "overlays and metrics.csv", job.command);
+  if (folder && (npy || mask))
+    return cli_fail (CLI_EXIT_USAGE, "%s: --%s takes a single INPUT, not a folder", job.command,
+                     npy ? "npy" : "mask");
+
+  int node = -1;
+  job.model = layer ? cli_load_model_layer (job.model_path, layer, &node)
+                    : cli_load_model (job.model_path);
+  if (job.model == NULL)
+    return CLI_EXIT_FAILURE;
+  job.cam.layer = job.sal.layer = node;
+  job.cam.target = job.sal.target = target;
+  NnGraph *g = job.model->graph;
+  int status = CLI_EXIT_FAILURE;
+  NnError err = { 0 };
+  if (!nn_explain_check_class (g, target, &err)
+      || (node >= 0 && !nn_explain_check_layer (g, node, &err)))
+    {
+      nn_error_prefix (&err, "%s", job.model_path);
+      cli_fail_error (CLI_EXIT_FAILURE, &err);
+      goto done;
+    }
+  job.grad_ctx = nn_context_new (g, method_batch (&job),
+                                 method_needs_grads (&job) ? NN_CONTEXT_BACKWARD : 0, &err);
+  job.batch_ctx = job.grad_ctx ? nn_context_new (g, job.metrics ? job.batch : 1, 0, &err) : NULL;
+  size_t hw = (size_t) nn_model_input_height (job.model)
+              * (size_t) nn_model_input_width (job.model);
+  job.input = malloc (sizeof (float) * nn_shape_size (g->nodes[0].shape));
+  job.mask = mask ? malloc (hw) : NULL;
+  if (job.batch_ctx == NULL || job.input == NULL || (mask && job.mask == NULL))
+    {
+      if (err.code == NN_ERROR_NONE)
+        nn_error_set (&err, NN_ERROR_NOMEM, "out of memory");
+      cli_fail_error (CLI_EXIT_FAILURE, &err);
+      goto done;
+    }
+  if (mask && !load_mask (&job, mask))
+    goto done;
+  if (folder)
+    status = run_folder (&job, input_path, out);
+  else
+    {
+      cJSON *one = NULL;
+      if (cli_load_input (job.model, input_path, job.input)
+          && explain (&job, input_path, out, npy, NULL, NULL, job.json ? &one : NULL))
+        {
+          status = 0;
+          if (one)
+            {
+              cJSON_AddStringToObject (one, "model", job.model_path);
+              if (!cli_print_json (one))
+                status = CLI_EXIT_FAILURE;
+            }
+        }
+    }
+
+done:
+  free (job.input);
+  free (job.mask);
+  nn_context_free (job.batch_ctx);
+  nn_context_free (job.grad_ctx);
+  nn_model_free (job.model);
+  return status;
+}

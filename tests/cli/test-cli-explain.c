@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/* cnnscope-cli cam and saliency end to end on the hand-set oriented-dashes model, whose maps
+ * are known: the overlay figure, the .npy map pointing at the majority dashes, --json with the
+ * metrics and the mask scores, a folder in batch mode with metrics.csv, and bad input. */
+#include <cjson/cJSON.h>
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "nn.h"
+#include "test-util.h"
+
+#define S NN_DASHES_SIZE
+
+typedef struct
+{
+  char   *cli;
+  char   *dir;
+  char   *model;   /* the dashes model */
+  char   *image;   /* one image ... */
+  char   *mask;    /* ... and the pixels of its majority dashes */
+  uint8_t orient[S * S];
+  int     label;
+  char   *set;     /* a folder of 6 images */
+} Env;
+
+static Env env;
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static Run
+run_cli (const char *first,
+         ...)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, env.cli);
+  va_list ap;
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  Run r = { 0 };
+  int wait_status = 0;
+  GError *error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &r.out, &r.err, &wait_status, &error));
+  g_assert_no_error (error);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  g_ptr_array_free (argv, TRUE);
+  return r;
+}
+
+static void
+run_clear (Run *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+static void
+assert_success (const Run *r)
+{
+  if (r->status != 0)
+    g_error ("expected success, got status %d; stderr: %s", r->status, r->err);
+}
+
+/* Non-zero exit `code` and one line "cnnscope-cli: ..." on stderr containing `word`. */
+static void
+assert_failure (const Run  *r,
+                int         code,
+                const char *word)
+{
+  if (r->status != code)
+    g_error ("expected status %d, got %d; stderr: %s", code, r->status, r->err);
+  g_assert_true (g_str_has_prefix (r->err, "cnnscope-cli: "));
+  g_assert_true (strchr (r->err, '\n') == r->err + strlen (r->err) - 1);
+  if (strstr (r->err, word) == NULL)
+    g_error ("stderr '%s' lacks '%s'", r->err, word);
+}
+
+static cJSON *
+parse_json (const Run *r)
+{
+  cJSON *json = cJSON_Parse (r->out);
+  if (json == NULL || !cJSON_IsObject (json))
+    g_error ("stdout is not a JSON object: %s", r->out);
+  return json;
+}
+
+static double
+number (const cJSON *o,
+        const char  *key)
+{
+  const cJSON *item = cJSON_GetObjectItemCaseSensitive (o, key);
+  if (!cJSON_IsNumber (item))
+    g_error ("'%s' is not a number", key);
+  return item->valuedouble;
+}
+
+static char *
+path (const char *name)
+{
+  return g_build_filename (env.dir, name, NULL);
+}
+
+static void
+setup (void)
+{
+  env.cli = g_build_filename (g_getenv ("CNNSCOPE_BUILD_DIR"), "cli", "cnnscope-cli", NULL);
+  env.dir = test_util_make_tmp_dir ();
+  env.model = path ("dashes.safetensors");
+  NnModel *model = nn_synth_dashes_model_new (S);
+  NnError err = { 0 };
+  g_assert_true (nn_model_save (model, env.model, &err));
+  nn_model_free (model);
+
+  NnRng rng;
+  nn_rng_init (&rng, 3);
+  NnImage *img = nn_image_new (1, S, S), *mask = nn_image_new (1, S, S);
+  NnDashesInfo info;
+  do
+    nn_synth_dashes_draw (img->data, env.orient, S, &rng, &info);
+  while (abs (info.n_horizontal - info.n_vertical) < 2);
+  env.label = info.label;
+  for (int p = 0; p < S * S; p++)
+    mask->data[p] = env.orient[p] == info.label + 1 ? 1.0f : 0.0f;
+  env.image = path ("image.png");
+  env.mask = path ("mask.png");
+  g_assert_true (nn_image_save_png (img, env.image, 8, &err));
+  g_assert_true (nn_image_save_png (mask, env.mask, 8, &err));
+  nn_image_free (img);
+  nn_image_free (mask);
+  env.set = path ("set");
+  g_assert_true (nn_synth_dashes_write (env.set, 6, 11, S, &err));
+}
+
+static void
+test_cam_single (void)
+{
+  char *fig = path ("cam.png"), *npy = path ("cam.npy");
+  Run r = run_cli ("cam", env.model, env.image, "--out", fig, "--npy", npy, "--metrics",
+                   "--mask", env.mask, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpint ((int) number (json, "class"), ==, env.label);
+  g_assert_cmpstr (cJSON_GetObjectItem (json, "label")->valuestring, ==,
+                   env.label == 0 ? "horizontal" : "vertical");
+  g_assert_cmpstr (cJSON_GetObjectItem (json, "layer")->valuestring, ==, "detect_relu");
+  g_assert_cmpstr (cJSON_GetObjectItem (json, "method")->valuestring, ==, "gradcam");
+  const cJSON *metrics = cJSON_GetObjectItem (json, "metrics");
+  g_assert_nonnull (metrics);
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (metrics, "pointing_game")));
+  g_assert_cmpfloat (number (metrics, "energy_share"), >, 0.999);
+  double del = number (cJSON_GetObjectItem (metrics, "deletion"), "auc");
+  double ins = number (cJSON_GetObjectItem (metrics, "insertion"), "auc");
+  g_test_message ("dashes Grad-CAM: deletion AUC %.3f, insertion AUC %.3f, ROAD MoRF %.3f, "
+                  "LeRF %.3f, rho %.3f", del, ins, number (metrics, "road_morf_mean"),
+                  number (metrics, "road_lerf_mean"), number (metrics, "randomization_rho"));
+  g_assert_cmpfloat (del, >=, 0.0);
+  g_assert_cmpfloat (del, <=, 1.0);
+  g_assert_cmpfloat (number (metrics, "road_morf_mean"), <, number (metrics, "road_lerf_mean"));
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (cJSON_GetObjectItem (metrics,
+                                                                                "deletion"),
+                                                            "prob")), ==, 21);
+  cJSON_Delete (json);
+
+  /* The .npy map: its energy sits on the majority dashes. */
+  NnError err = { 0 };
+  NnNpy *map = nn_npy_load (npy, &err);
+  g_assert_nonnull (map);
+  g_assert_cmpint (map->ndim, ==, 2);
+  g_assert_cmpint (map->dims[0], ==, S);
+  double inside = 0.0, total = 0.0;
+  for (int p = 0; p < S * S; p++)
+    {
+      g_assert_cmpfloat (map->data[p], >=, 0.0f);
+      total += map->data[p];
+      inside += env.orient[p] == env.label + 1 ? map->data[p] : 0.0;
+    }
+  g_assert_cmpfloat (total, >, 0.0);
+  g_assert_cmpfloat (inside, ==, total);
+  nn_npy_free (map);
+  NnImage *figure = nn_image_load (fig, &err);
+  g_assert_nonnull (figure);
+  g_assert_cmpint (figure->w, >, 512);
+  g_assert_cmpint (figure->h, >=, 512);
+  g_assert_cmpint (figure->c, ==, 3);
+  nn_image_free (figure);
+  run_clear (&r);
+
+  /* Every CAM method runs; the text summary goes to stderr. */
+  const char *methods[] = { "gradcam++", "xgradcam", "hirescam", "layercam", "scorecam",
+                            "eigencam" };
+  for (size_t i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      r = run_cli ("cam", env.model, env.image, "--method", methods[i], "--batch", "3", "--out",
+                   fig, NULL);
+      assert_success (&r);
+      g_assert_nonnull (strstr (r.err, methods[i]));
+      g_assert_cmpstr (r.out, ==, "");
+      run_clear (&r);
+    }
+  r = run_cli ("cam", env.model, env.image, "--signed", "--class", env.label ? "0" : "1",
+               "--out", fig, "--json", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (json, "signed")));
+  g_assert_cmpint ((int) number (json, "class"), ==, 1 - env.label);
+  cJSON_Delete (json);
+  run_clear (&r);
+  g_free (fig);
+  g_free (npy);
+}
+
+static void
+test_saliency (void)
+{
+  char *fig = path ("sal.svg"), *npy = path ("sal.npy");
+  const char *methods[] = { "gradient", "smoothgrad", "ig", "guided", "guided-gradcam" };
+  for (size_t i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      Run r = run_cli ("saliency", env.model, env.image, "--method", methods[i], "--samples",
+                       "4", "--out", fig, "--npy", npy, "--json", NULL);
+      assert_success (&r);
+      cJSON *json = parse_json (&r);
+      g_assert_cmpint ((int) number (json, "class"), ==, env.label);
+      g_assert_cmpint (cJSON_IsTrue (cJSON_GetObjectItem (json, "signed")), ==,
+                       strcmp (methods[i], "ig") == 0);
+      cJSON_Delete (json);
+      NnNpy *map = nn_npy_load (npy, NULL);
+      g_assert_nonnull (map);
+      g_assert_cmpint (map->count, ==, S * S);
+      nn_npy_free (map);
+      g_assert_true (g_file_test (fig, G_FILE_TEST_IS_REGULAR));
+      run_clear (&r);
+    }
+  /* Metrics and the mask work for input-space maps too. */
+  Run r = run_cli ("saliency", env.model, env.image, "--method", "gradient", "--metrics",
+                   "--mask", env.mask, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *metrics = cJSON_GetObjectItem (json, "metrics");
+  g_assert_nonnull (metrics);
+  g_assert_cmpfloat (fabs (number (metrics, "randomization_rho")), <=, 1.0);
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (metrics, "pointing_game")));
+  cJSON_Delete (json);
+  run_clear (&r);
+  g_free (fig);
+  g_free (npy);
+}
+
+static void
+test_folder (void)
+{
+  char *out = path ("batch");
+  Run r = run_cli ("cam", env.model, env.set, "--out", out, "--metrics", "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (json, "results")), ==, 6);
+  g_assert_cmpint ((int) number (json, "failed"), ==, 0);
+  cJSON_Delete (json);
+  g_assert_cmpint (test_util_count_entries (out), ==, 7);
+  char *csv = g_build_filename (out, "metrics.csv", NULL), *text = NULL;
+  g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  char **lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpint (g_strv_length (lines), ==, 8);
+  g_assert_true (g_str_has_prefix (lines[0], "input,class,label,score,probability,"));
+  /* Every row's class is its folder's: the model is exact. */
+  for (int i = 1; i <= 6; i++)
+    {
+      char **cells = g_strsplit (lines[i], ",", -1);
+      g_assert_cmpint (g_strv_length (cells), ==, 12);
+      bool horizontal = strstr (cells[0], "/horizontal/") != NULL;
+      g_assert_cmpstr (cells[1], ==, horizontal ? "0" : "1");
+      g_assert_cmpstr (cells[5], !=, "");
+      g_strfreev (cells);
+    }
+  g_strfreev (lines);
+  g_free (text);
+  g_free (csv);
+  run_clear (&r);
+  g_free (out);
+}
+
+static void
+test_bad_input (void)
+{
+  Run r = run_cli ("cam", env.model, env.image, "--class", "2", NULL);
+  assert_failure (&r, 1, "class 2 out of range");
+  run_clear (&r);
+  r = run_cli ("cam", env.model, env.image, "--layer", "pool", NULL);
+  assert_failure (&r, 1, "no spatial extent");
+  run_clear (&r);
+  r = run_cli ("cam", env.model, env.image, "--layer", "nope", NULL);
+  assert_failure (&r, 1, "nope");
+  run_clear (&r);
+  r = run_cli ("cam", env.model, env.image, "--method", "gradcam+", NULL);
+  assert_failure (&r, 2, "gradcam+");
+  run_clear (&r);
+  r = run_cli ("saliency", env.model, env.image, NULL);
+  assert_failure (&r, 2, "--method");
+  run_clear (&r);
+  r = run_cli ("cam", env.model, env.model, NULL);
+  assert_failure (&r, 1, "unsupported input");
+  run_clear (&r);
+  r = run_cli ("cam", env.model, env.image, "--mask", env.model, NULL);
+  assert_failure (&r, 1, "dashes.safetensors");
+  run_clear (&r);
+  r = run_cli ("cam", env.model, env.set, NULL);
+  assert_failure (&r, 2, "--out");
+  run_clear (&r);
+  r = run_cli ("cam", env.model, env.image, "--opacity", "2", NULL);
+  assert_failure (&r, 2, "opacity");
+  run_clear (&r);
+  char *bad = path ("cam.txt");
+  r = run_cli ("cam", env.model, env.image, "--out", bad, NULL);
+  assert_failure (&r, 1, "cam.txt");
+  run_clear (&r);
+  g_free (bad);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  setup ();
+  g_test_add_func ("/cli/cam/single", test_cam_single);
+  g_test_add_func ("/cli/cam/saliency", test_saliency);
+  g_test_add_func ("/cli/cam/folder", test_folder);
+  g_test_add_func ("/cli/cam/bad-input", test_bad_input);
+  int rc = g_test_run ();
+  test_util_remove_tree (env.dir);
+  g_free (env.dir);
+  g_free (env.cli);
+  g_free (env.model);
+  g_free (env.image);
+  g_free (env.mask);
+  g_free (env.set);
+  return rc;
+}
