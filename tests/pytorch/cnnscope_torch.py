@@ -128,6 +128,8 @@ class CnnscopeNet(torch.nn.Module):
             else:
                 raise ValueError("op " + op)
             outs[node["name"]] = y
+        # Every node's output by name, for hooks such as Grad-CAM's.
+        self.outs = outs
         out = outs[self.nodes[-1]["name"]]
         return out.flatten(1)
 

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 # Builds the same networks with the same weights in cnnscope and PyTorch and compares logits,
-# the input gradient and every parameter gradient of a mean cross-entropy loss. Prints one
-# line per case and ends with "compare: N passed, N failed". Exits 0 when all pass.
+# the input gradient and every parameter gradient of a mean cross-entropy loss, then Grad-CAM
+# (at the layer and upsampled) and the input gradient of one class logit. Prints one line per
+# case and ends with "compare: N passed, N failed". Exits 0 when all pass.
 import argparse
 import os
 import subprocess
@@ -27,6 +28,17 @@ CASES = [
     ("vgg11_bn", 3, 32, 10, 0.125, "eval"),
     ("fpnet", 3, 32, 10, 0.5, "train"),
     ("fpnet", 3, 32, 10, 0.5, "eval"),
+]
+
+# Grad-CAM cases: (arch, channels, size, classes, width, layer or "-" for the default, class
+# or -1 for the top prediction).
+CAM_CASES = [
+    ("resnet18", 3, 32, 10, 0.25, "-", -1),
+    ("resnet18", 3, 64, 7, 0.125, "-", 3),
+    ("resnet18", 3, 64, 7, 0.125, "layer3.1.relu2", -1),
+    ("vgg11_bn", 3, 32, 10, 0.125, "-", -1),
+    ("pfnet18", 1, 28, 10, 0.25, "-", -1),
+    ("smallcnn", 1, 28, 10, 1.0, "-", -1),
 ]
 
 TOLERANCE = 1e-4
@@ -92,6 +104,43 @@ def run_case(build, tmp, case, batch=3, seed=7):
     return errors, worst_param
 
 
+def run_cam_case(build, tmp, case, seed=11):
+    arch, c, size, classes, width, layer, target = case
+    path = os.path.join(tmp, f"{arch}-cam.safetensors")
+    subprocess.run([os.path.join(build, "tests", "pytorch", "make-model"), arch, str(c),
+                    str(size), str(size), str(classes), str(width), path, str(seed)],
+                   check=True)
+    net = cnnscope_torch.load(path).double()
+    x, _ = draw_input(net, (1, c, size, size), classes, seed, "eval")
+    x.tofile(os.path.join(tmp, "input.bin"))
+    if target < 0:
+        with torch.no_grad():
+            target = int(net(torch.from_numpy(x).double()).argmax())
+    out = tempfile.mkdtemp(dir=tmp)
+    name = subprocess.run([os.path.join(build, "tests", "pytorch", "torch-cam"), path,
+                           os.path.join(tmp, "input.bin"), layer, str(target), out],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+    # Grad-CAM as pytorch-grad-cam computes it: a full backward of the class logit, the layer's
+    # gradient averaged over positions weighs its channels; ReLU, then bilinear upsampling.
+    net.eval()
+    xt = torch.from_numpy(x).double().requires_grad_(True)
+    logits = net(xt)
+    act = net.outs[name]
+    act.retain_grad()
+    logits[0, target].backward()
+    weights = act.grad.mean(dim=(2, 3), keepdim=True)
+    cam = (weights * act).sum(dim=1, keepdim=True)
+    up = torch.nn.functional.interpolate(torch.relu(cam), size=(size, size), mode="bilinear",
+                                         align_corners=False)
+    h, w = act.shape[2], act.shape[3]
+    read = lambda f, shape: np.fromfile(os.path.join(out, f), "<f4").reshape(shape)  # noqa: E731
+    errors = {"cam_layer": rel_err(read("cam_layer.bin", (h, w)), cam.detach().numpy()[0, 0]),
+              "cam": rel_err(read("cam.bin", (size, size)), up.detach().numpy()[0, 0]),
+              "input_grad": rel_err(read("input_grad.bin", x.shape[1:]), xt.grad.numpy()[0])}
+    return errors, name, target
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", default="build")
@@ -114,6 +163,22 @@ def main():
                   "parameter gradients {:.2e} (worst: {})".format(
                       "ok  " if ok else "FAIL", label, errors["logits"], errors["input_grad"],
                       errors["param_grads"], worst_param))
+            passed += ok
+            failed += not ok
+        for case in CAM_CASES:
+            label = "gradcam {} {}x{}x{} width {} layer {} class {}".format(
+                case[0], case[1], case[2], case[2], case[4], case[5], case[6])
+            try:
+                errors, name, target = run_cam_case(build, tmp, case)
+            except (subprocess.CalledProcessError, ValueError, KeyError, OSError) as e:
+                print(f"FAIL {label}: {e}")
+                failed += 1
+                continue
+            ok = all(v <= TOLERANCE for v in errors.values())
+            print("{} {} ({}, class {}): max relative error Grad-CAM at the layer {:.2e}, "
+                  "upsampled {:.2e}, input gradient {:.2e}".format(
+                      "ok  " if ok else "FAIL", label, name, target, errors["cam_layer"],
+                      errors["cam"], errors["input_grad"]))
             passed += ok
             failed += not ok
     print(f"compare: {passed} passed, {failed} failed")
