@@ -56,6 +56,32 @@ def forward_only(torch, model, shape):
     return run
 
 
+def gradcam(torch, model, shape):
+    """Grad-CAM as pytorch-grad-cam runs it: the input and every parameter require gradients,
+    a forward hook keeps layer4's output, the class logit's backward runs through the whole
+    network (autograd's default), then weights, ReLU and bilinear upsampling."""
+    model.eval()
+    x = torch.randn(*shape)
+    kept = {}
+
+    def hook(module, inputs, output):
+        output.retain_grad()
+        kept["a"] = output
+    model.layer4.register_forward_hook(hook)
+
+    def run():
+        model.zero_grad(set_to_none=True)
+        xin = x.clone().requires_grad_(True)
+        out = model(xin)
+        out[0, int(out.argmax())].backward()
+        a = kept["a"]
+        w = a.grad.mean(dim=(2, 3), keepdim=True)
+        cam = torch.relu((w * a).sum(dim=1, keepdim=True))
+        torch.nn.functional.interpolate(cam.detach(), size=shape[2:], mode="bilinear",
+                                        align_corners=False)
+    return run
+
+
 def torch_workload(name, threads, repeat, build):
     """Runs one workload in this (child) process; returns median ms and peak RSS in MB."""
     import torch
@@ -65,6 +91,9 @@ def torch_workload(name, threads, repeat, build):
     elif name == "resnet18_forward_224":
         import torchvision
         fn = forward_only(torch, torchvision.models.resnet18(), (1, 3, 224, 224))
+    elif name == "resnet18_gradcam_224":
+        import torchvision
+        fn = gradcam(torch, torchvision.models.resnet18(), (1, 3, 224, 224))
     elif name == "pfnet18_forward_224":
         import cnnscope_torch
         path = os.path.join(build, "bench-pfnet18.safetensors")

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli bench: fixed workloads (a small-CNN training step, ResNet-18 and PFNet-18
- * inference at 224 px, a large sgemm) timed with CLOCK_MONOTONIC after a warm-up; each runs in
- * its own forked process so that its peak RSS is its own. */
+ * inference at 224 px, ResNet-18 Grad-CAM, a large sgemm) timed with CLOCK_MONOTONIC after a
+ * warm-up; each runs in its own forked process so that its peak RSS is its own. */
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
@@ -22,6 +22,7 @@ static const char usage[] =
   "milliseconds, the GFLOP/s (conv and linear multiply-adds x 2; a training step counts three\n"
   "times its forward pass) and the peak resident memory of the process that ran it.\n"
   "Workloads: smallcnn_train_step_b64_28px, resnet18_forward_224, pfnet18_forward_224,\n"
+  "resnet18_gradcam_224 (Grad-CAM of the top class at layer4: forward, backward to layer4),\n"
   "sgemm_peak (1024 x 1024 x 1024). --repeat overrides the default count (20, or 10 for the\n"
   "224 px networks); --only runs one workload.\n";
 
@@ -69,6 +70,8 @@ struct Workload
   int        *labels;
   /* State of sgemm. */
   float      *a, *b, *c;
+  /* The input of the Grad-CAM workload. */
+  float      *input;
 };
 
 #define SGEMM_N 1024
@@ -205,6 +208,39 @@ forward_run (Workload *w)
   nn_context_forward (w->ctx, -1);
 }
 
+/* Grad-CAM of the top class at layer4's output: one forward pass and a backward pass that
+ * stops at layer4, as nn_cam_compute runs it. */
+static bool
+gradcam_setup (Workload *w,
+               NnError  *err)
+{
+  if (!build (w, "resnet18", 3, 224, 1000, 1, NN_CONTEXT_BACKWARD, err))
+    return false;
+  size_t n = nn_shape_size (w->graph->nodes[0].shape);
+  w->input = malloc (n * sizeof (float));
+  if (w->input == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  memcpy (w->input, nn_context_input (w->ctx), n * sizeof (float));
+  return true;
+}
+
+static void
+gradcam_run (Workload *w)
+{
+  NnCamSpec spec;
+  nn_cam_spec_init (&spec);
+  NnMap *map = nn_cam_compute (w->ctx, w->input, &spec, NULL, NULL);
+  NN_ASSERT (map != NULL);
+  nn_map_free (map);
+}
+
+static void
+gradcam_teardown (Workload *w)
+{
+  free (w->input);
+  network_teardown (w);
+}
+
 static bool
 sgemm_setup (Workload *w,
              NnError  *err)
@@ -245,6 +281,8 @@ static const Workload workloads[] = {
     .run = forward_run, .teardown = network_teardown },
   { .name = "pfnet18_forward_224", .default_repeat = 10, .setup = pfnet18_setup,
     .run = forward_run, .teardown = network_teardown },
+  { .name = "resnet18_gradcam_224", .default_repeat = 10, .setup = gradcam_setup,
+    .run = gradcam_run, .teardown = gradcam_teardown },
   { .name = "sgemm_peak", .default_repeat = 20, .setup = sgemm_setup, .run = sgemm_run,
     .teardown = sgemm_teardown },
 };
