@@ -4,8 +4,11 @@
 
 #include "viz-colorbar.h"
 #include "viz-colormap.h"
+#include "viz-confusion.h"
 #include "viz-export.h"
 #include "viz-filter-grid.h"
 #include "viz-heatmap.h"
+#include "viz-matrix.h"
+#include "viz-plot.h"
 #include "viz-style.h"
 #include "viz-tile-grid.h"
