@@ -175,8 +175,12 @@ scope_application_startup (GApplication *application)
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
   self->settings = settings_new ();
-  if (self->settings != NULL)
-    nn_blas_set_threads (g_settings_get_int (self->settings, "threads"));
+  /* By default the engine leaves one core to the main thread, so frames keep their pace while
+   * it trains. */
+  int threads = self->settings != NULL ? g_settings_get_int (self->settings, "threads") : 0;
+  if (threads <= 0)
+    threads = MAX ((int) g_get_num_processors () - 1, 1);
+  nn_blas_set_threads (threads);
   gtk_window_set_default_icon_name (SCOPE_APPLICATION_ID);
 }
 

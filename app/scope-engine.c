@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeEngine: one worker thread, a one-job queue (a new job replaces the queued one and
+/* ScopeEngine: one worker thread, a queue of open jobs (files to read, done in order, before any
+ * forward job), a one-job queue of forward passes (a new job replaces the queued one and
  * cancels the running one), an atomic cancellation flag polled between the steps of a job, and
  * at most one idle source scheduled at a time to hand the newest result to the main thread.
  * Everything the threads share is guarded by `lock` (a pthread mutex, which ThreadSanitizer
@@ -32,6 +33,8 @@ struct _ScopeEngine
   guint64           last_id;         /* main thread only: ids of jobs handed out */
 
   /* Under lock. */
+  GQueue            open_jobs;       /* ScopeOpened to read, oldest first */
+  GQueue            opened;          /* ScopeOpened read, waiting for the idle callback */
   Job              *queued;
   gboolean          running;
   guint64           newest;          /* the one job whose result may still be delivered */
@@ -45,6 +48,7 @@ struct _ScopeEngine
 
 enum
 {
+  OPENED,
   ACTIVATIONS_READY,
   JOB_FAILED,
   N_SIGNALS
@@ -66,6 +70,37 @@ job_free (Job *job)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, job_free)
+
+static void
+opened_free (ScopeOpened *opened)
+{
+  if (opened == NULL)
+    return;
+  g_free (opened->model_path);
+  g_clear_pointer (&opened->model, scope_model_unref);
+  g_clear_error (&opened->model_error);
+  g_free (opened->image_path);
+  g_clear_pointer (&opened->image, nn_image_free);
+  g_clear_error (&opened->image_error);
+  g_free (opened);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScopeOpened, opened_free)
+
+/* Runs on the worker: reads what the job asks for (paths set, results empty). */
+static void
+run_open (ScopeOpened *job)
+{
+  if (job->model_path != NULL)
+    job->model = scope_model_load (job->model_path, &job->model_error);
+  if (job->image_path != NULL)
+    {
+      NnError err = { 0 };
+      job->image = nn_image_load (job->image_path, &err);
+      if (job->image == NULL)
+        scope_error_from_nn (&job->image_error, &err);
+    }
+}
 
 static gboolean
 is_cancelled (ScopeEngine *self)
@@ -115,9 +150,17 @@ deliver_idle (gpointer data)
   pthread_mutex_lock (&self->lock);
   g_autoptr (ScopeActivations) result = g_steal_pointer (&self->pending);
   g_autoptr (GError) error = g_steal_pointer (&self->pending_error);
+  GQueue opened = self->opened;
+  g_queue_init (&self->opened);
   self->idle_id = 0;
   pthread_mutex_unlock (&self->lock);
 
+  ScopeOpened *o;
+  while ((o = g_queue_pop_head (&opened)) != NULL)
+    {
+      g_signal_emit (self, signals[OPENED], 0, o);
+      opened_free (o);
+    }
   if (result != NULL)
     g_signal_emit (self, signals[ACTIVATIONS_READY], 0, result);
   if (error != NULL)
@@ -139,6 +182,16 @@ publish_locked (ScopeEngine      *self,
     self->idle_id = g_idle_add (deliver_idle, self);
 }
 
+/* Under lock: queues what an open job read and schedules the idle unless one is scheduled. */
+static void
+publish_opened_locked (ScopeEngine *self,
+                       ScopeOpened *opened)
+{
+  g_queue_push_tail (&self->opened, opened);
+  if (self->idle_id == 0)
+    self->idle_id = g_idle_add (deliver_idle, self);
+}
+
 static void *
 worker_main (void *data)
 {
@@ -147,10 +200,24 @@ worker_main (void *data)
   pthread_mutex_lock (&self->lock);
   for (;;)
     {
-      while (self->queued == NULL && !self->quit)
+      while (self->queued == NULL && g_queue_is_empty (&self->open_jobs) && !self->quit)
         pthread_cond_wait (&self->wake, &self->lock);
       if (self->quit)
         break;
+      if (!g_queue_is_empty (&self->open_jobs))
+        {
+          ScopeOpened *open_job = g_queue_pop_head (&self->open_jobs);
+          self->running = TRUE;
+          pthread_mutex_unlock (&self->lock);
+          run_open (open_job);
+          pthread_mutex_lock (&self->lock);
+          self->running = FALSE;
+          if (self->quit)
+            opened_free (open_job);
+          else
+            publish_opened_locked (self, open_job);
+          continue;
+        }
       g_autoptr (Job) job = g_steal_pointer (&self->queued);
       /* Cancellation requested before this job was taken belonged to older jobs. */
       atomic_store (&self->cancel, 0);
@@ -171,6 +238,55 @@ worker_main (void *data)
   return NULL;
 }
 
+/* Main thread: starts the worker unless it runs; FALSE with error after shutdown. */
+static gboolean
+ensure_thread (ScopeEngine  *self,
+               GError      **error)
+{
+  pthread_mutex_lock (&self->lock);
+  gboolean quit = self->quit;
+  pthread_mutex_unlock (&self->lock);
+  if (quit)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
+      return FALSE;
+    }
+  if (!self->thread_started)
+    {
+      int rc = pthread_create (&self->thread, NULL, worker_main, self);
+      if (rc != 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (rc),
+                       "cannot start the engine thread: %s", g_strerror (rc));
+          return FALSE;
+        }
+      self->thread_started = TRUE;
+    }
+  return TRUE;
+}
+
+guint64
+scope_engine_open (ScopeEngine  *self,
+                   const char   *model_path,
+                   const char   *image_path,
+                   GError      **error)
+{
+  g_return_val_if_fail (SCOPE_IS_ENGINE (self), 0);
+  g_return_val_if_fail (model_path != NULL || image_path != NULL, 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  if (!ensure_thread (self, error))
+    return 0;
+  ScopeOpened *job = g_new0 (ScopeOpened, 1);
+  job->model_path = g_strdup (model_path);
+  job->image_path = g_strdup (image_path);
+  pthread_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->open_jobs, job);
+  pthread_cond_signal (&self->wake);
+  pthread_mutex_unlock (&self->lock);
+  return ++self->last_id;
+}
+
 guint64
 scope_engine_run_forward (ScopeEngine  *self,
                           ScopeModel   *model,
@@ -183,25 +299,8 @@ scope_engine_run_forward (ScopeEngine  *self,
   g_return_val_if_fail (input != NULL, 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  pthread_mutex_lock (&self->lock);
-  gboolean quit = self->quit;
-  pthread_mutex_unlock (&self->lock);
-  if (quit)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
-      return 0;
-    }
-  if (!self->thread_started)
-    {
-      int rc = pthread_create (&self->thread, NULL, worker_main, self);
-      if (rc != 0)
-        {
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (rc),
-                       "cannot start the engine thread: %s", g_strerror (rc));
-          return 0;
-        }
-      self->thread_started = TRUE;
-    }
+  if (!ensure_thread (self, error))
+    return 0;
 
   Job *job = g_new0 (Job, 1);
   job->id = ++self->last_id;
@@ -246,6 +345,7 @@ scope_engine_shutdown (ScopeEngine *self)
   self->quit = TRUE;
   self->newest = 0;
   g_clear_pointer (&self->queued, job_free);
+  g_queue_clear_full (&self->open_jobs, (GDestroyNotify) opened_free);
   atomic_store (&self->cancel, 1);
   pthread_cond_signal (&self->wake);
   pthread_mutex_unlock (&self->lock);
@@ -264,6 +364,7 @@ scope_engine_shutdown (ScopeEngine *self)
   self->idle_id = 0;
   g_clear_pointer (&self->pending, scope_activations_unref);
   g_clear_error (&self->pending_error);
+  g_queue_clear_full (&self->opened, (GDestroyNotify) opened_free);
   pthread_mutex_unlock (&self->lock);
 }
 
@@ -273,7 +374,8 @@ scope_engine_is_busy (ScopeEngine *self)
   g_return_val_if_fail (SCOPE_IS_ENGINE (self), FALSE);
 
   pthread_mutex_lock (&self->lock);
-  gboolean busy = self->queued != NULL || self->running || self->idle_id != 0;
+  gboolean busy = self->queued != NULL || !g_queue_is_empty (&self->open_jobs) || self->running
+                  || self->idle_id != 0;
   pthread_mutex_unlock (&self->lock);
   return busy;
 }
@@ -306,6 +408,17 @@ scope_engine_class_init (ScopeEngineClass *klass)
   object_class->finalize = scope_engine_finalize;
 
   /**
+   * ScopeEngine::opened:
+   * @opened: (type gpointer): a `ScopeOpened *`, valid during the emission; handlers may
+   *   steal its model and image
+   *
+   * Emitted on the main context when an open job has read its files (or failed to).
+   */
+  signals[OPENED] =
+    g_signal_new ("opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_POINTER);
+
+  /**
    * ScopeEngine::activations-ready:
    * @activations: the newest forward job's result
    *
@@ -333,6 +446,8 @@ scope_engine_init (ScopeEngine *self)
   pthread_mutex_init (&self->lock, NULL);
   pthread_cond_init (&self->wake, NULL);
   atomic_init (&self->cancel, 0);
+  g_queue_init (&self->open_jobs);
+  g_queue_init (&self->opened);
 }
 
 ScopeEngine *

@@ -16,7 +16,27 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ScopeEngine, scope_engine, SCOPE, ENGINE, GObject)
 
+/* What an open job read: a model and/or an image, each with the error that kept it from being
+ * read. Handed to the "opened" handlers, which may steal model and image. */
+typedef struct
+{
+  char       *model_path;   /* NULL when no model was asked for */
+  ScopeModel *model;        /* NULL when not asked for or not read */
+  GError     *model_error;
+  char       *image_path;
+  NnImage    *image;
+  GError     *image_error;
+} ScopeOpened;
+
 ScopeEngine *scope_engine_new (void);
+
+/* Reads a model and an image (either path may be NULL) on the engine thread, so that the
+ * window never waits on the disk; the result comes by "opened", in the order of the calls.
+ * Returns 0 with error when the engine thread cannot start or is shut down. */
+guint64      scope_engine_open (ScopeEngine  *self,
+                                const char   *model_path,
+                                const char   *image_path,
+                                GError      **error);
 
 /* Queues a forward pass of model on input (the model's C * H * W floats, copied), replacing a
  * queued job and cancelling the running one: only the newest job's result is delivered, by
@@ -32,7 +52,7 @@ void         scope_engine_cancel (ScopeEngine *self);
 /* Cancels, joins the worker and drops undelivered results; later jobs are refused. Safe to
  * call more than once; dispose calls it. */
 void         scope_engine_shutdown (ScopeEngine *self);
-/* Whether a job is queued, running, or its result not yet delivered. */
+/* Whether a job (forward or open) is queued, running, or its result not yet delivered. */
 gboolean     scope_engine_is_busy (ScopeEngine *self);
 
 G_END_DECLS

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* GtkFileChooserNative with a weak reference to its window: the dialog holds itself until the
- * user answers, then calls back if the window is still there. */
+/* GtkFileChooserNative with a weak reference to its owner: the dialog holds itself until the
+ * user answers, then calls back if the owner is still there. */
 #include "scope-file-dialog.h"
 
 typedef struct
 {
-  GWeakRef            parent;
+  GWeakRef            owner;
   ScopeFileDialogFunc func;
 } Request;
 
@@ -15,22 +15,22 @@ on_response (GtkNativeDialog *dialog,
              gpointer         data)
 {
   Request *request = data;
-  g_autoptr (GtkWindow) parent = g_weak_ref_get (&request->parent);
+  g_autoptr (GtkWidget) owner = g_weak_ref_get (&request->owner);
 
-  if (response == GTK_RESPONSE_ACCEPT && parent != NULL)
+  if (response == GTK_RESPONSE_ACCEPT && owner != NULL)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       if (file != NULL)
-        request->func (parent, file);
+        request->func (owner, file);
     }
-  g_weak_ref_clear (&request->parent);
+  g_weak_ref_clear (&request->owner);
   g_free (request);
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
 }
 
 void
-scope_file_dialog_run (GtkWindow            *parent,
+scope_file_dialog_run (GtkWidget            *owner,
                        GtkFileChooserAction  action,
                        const char           *title,
                        const char           *accept_label,
@@ -39,9 +39,10 @@ scope_file_dialog_run (GtkWindow            *parent,
                        const char           *current_name,
                        ScopeFileDialogFunc   func)
 {
-  g_return_if_fail (GTK_IS_WINDOW (parent));
+  g_return_if_fail (GTK_IS_WIDGET (owner));
   g_return_if_fail (func != NULL);
 
+  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (owner));
   GtkFileChooserNative *dialog = gtk_file_chooser_native_new (title, parent, action,
                                                               accept_label, NULL);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
@@ -61,7 +62,7 @@ scope_file_dialog_run (GtkWindow            *parent,
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), current_name);
 
   Request *request = g_new0 (Request, 1);
-  g_weak_ref_init (&request->parent, parent);
+  g_weak_ref_init (&request->owner, owner);
   request->func = func;
   g_signal_connect (dialog, "response", G_CALLBACK (on_response), request);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));

@@ -14,13 +14,14 @@ typedef struct
   const char *patterns;
 } ScopeFileType;
 
-/* Called with the chosen file when the user accepts, and only while parent still exists. */
-typedef void (*ScopeFileDialogFunc) (GtkWindow *parent,
+/* Called with the chosen file when the user accepts, and only while owner still exists. */
+typedef void (*ScopeFileDialogFunc) (GtkWidget *owner,
                                      GFile     *file);
 
-/* Opens a dialog to open (GTK_FILE_CHOOSER_ACTION_OPEN) or save (..._SAVE) one file, offering
- * the n_types filters (the first is chosen) and, for saving, current_name. Returns at once. */
-void scope_file_dialog_run (GtkWindow            *parent,
+/* Opens a dialog, modal to owner's window, to open (GTK_FILE_CHOOSER_ACTION_OPEN) or save
+ * (..._SAVE) one file or to choose a folder (..._SELECT_FOLDER), offering the n_types filters
+ * (the first is chosen) and, for saving, current_name. Returns at once. */
+void scope_file_dialog_run (GtkWidget            *owner,
                             GtkFileChooserAction  action,
                             const char           *title,
                             const char           *accept_label,

@@ -30,6 +30,26 @@ scope_model_new_take (NnModel    *nn_model,
 }
 
 ScopeModel *
+scope_model_new_copy (const NnModel *nn_model,
+                      const char    *path)
+{
+  g_return_val_if_fail (nn_model != NULL, NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  /* Both abort when out of memory, as the engine's allocations do. */
+  NnModel *copy = nn_model_new (nn_graph_dup (nn_model->graph), nn_model->arch);
+  for (int k = 0; k < nn_model->n_classes && k < copy->n_classes; k++)
+    if (nn_model->labels[k] != NULL)
+      nn_model_set_label (copy, k, nn_model->labels[k]);
+  memcpy (copy->mean, nn_model->mean, sizeof copy->mean);
+  memcpy (copy->std, nn_model->std, sizeof copy->std);
+  memcpy (copy->dataset, nn_model->dataset, sizeof copy->dataset);
+  memcpy (copy->command, nn_model->command, sizeof copy->command);
+  copy->test_accuracy = nn_model->test_accuracy;
+  return scope_model_new_take (copy, path);
+}
+
+ScopeModel *
 scope_model_load (const char  *path,
                   GError     **error)
 {

@@ -21,6 +21,10 @@ ScopeModel    *scope_model_load (const char  *path,
 /* Takes ownership of nn_model; path is what the model is called in the window and captions. */
 ScopeModel    *scope_model_new_take (NnModel    *nn_model,
                                      const char *path);
+/* A deep copy of nn_model (graph, weights, labels, normalization), for snapshots of a model
+ * being trained. */
+ScopeModel    *scope_model_new_copy (const NnModel *nn_model,
+                                     const char    *path);
 ScopeModel    *scope_model_ref (ScopeModel *self);
 void           scope_model_unref (ScopeModel *self);
 

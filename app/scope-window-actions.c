@@ -27,6 +27,7 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_f, GDK_CONTROL_MASK, "search.focus", NULL, FALSE },
   { GDK_KEY_1, GDK_CONTROL_MASK, "view.show", "'activations'", FALSE },
   { GDK_KEY_2, GDK_CONTROL_MASK, "view.show", "'filters'", FALSE },
+  { GDK_KEY_3, GDK_CONTROL_MASK, "view.show", "'train'", FALSE },
   { GDK_KEY_o, GDK_CONTROL_MASK, "file.open-model", NULL, FALSE },
   { GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "file.open-image", NULL, FALSE },
   { GDK_KEY_e, GDK_CONTROL_MASK, "file.export", NULL, FALSE },
@@ -164,21 +165,21 @@ search_focus_action (GtkWidget  *widget,
 }
 
 static void
-model_chosen (GtkWindow *parent,
+model_chosen (GtkWidget *parent,
               GFile     *file)
 {
   scope_window_open (SCOPE_WINDOW (parent), file, NULL);
 }
 
 static void
-image_chosen (GtkWindow *parent,
+image_chosen (GtkWidget *parent,
               GFile     *file)
 {
   scope_window_open (SCOPE_WINDOW (parent), NULL, file);
 }
 
 static void
-export_chosen (GtkWindow *parent,
+export_chosen (GtkWidget *parent,
                GFile     *file)
 {
   ScopeWindow *self = SCOPE_WINDOW (parent);
@@ -193,6 +194,17 @@ export_chosen (GtkWindow *parent,
   scope_window_show_message (self, message);
 }
 
+/* A path from the recent files: a model by its extension, else an image. */
+static void
+open_recent_action (GtkWidget  *widget,
+                    const char *name,
+                    GVariant   *parameter)
+{
+  (void) name;
+  g_autoptr (GFile) file = g_file_new_for_path (g_variant_get_string (parameter, NULL));
+  scope_window_open_file (SCOPE_WINDOW (widget), file);
+}
+
 static void
 open_model_action (GtkWidget  *widget,
                    const char *name,
@@ -200,7 +212,7 @@ open_model_action (GtkWidget  *widget,
 {
   (void) name;
   (void) parameter;
-  scope_file_dialog_run (GTK_WINDOW (widget), GTK_FILE_CHOOSER_ACTION_OPEN, "Open Model",
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Model",
                          "_Open", model_types, G_N_ELEMENTS (model_types), NULL, model_chosen);
 }
 
@@ -211,7 +223,7 @@ open_image_action (GtkWidget  *widget,
 {
   (void) name;
   (void) parameter;
-  scope_file_dialog_run (GTK_WINDOW (widget), GTK_FILE_CHOOSER_ACTION_OPEN, "Open Image",
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Image",
                          "_Open", image_types, G_N_ELEMENTS (image_types), NULL, image_chosen);
 }
 
@@ -233,7 +245,7 @@ export_action (GtkWidget  *widget,
   g_autofree char *suggested = g_strdup_printf ("%s-%s-%s.png", stem, layer,
                                                 adw_view_stack_get_visible_child_name (
                                                   self->view_stack));
-  scope_file_dialog_run (GTK_WINDOW (widget), GTK_FILE_CHOOSER_ACTION_SAVE, "Export View",
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SAVE, "Export View",
                          "_Export", figure_types, G_N_ELEMENTS (figure_types), suggested,
                          export_chosen);
 }
@@ -253,6 +265,7 @@ scope_window_class_install_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "file.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (widget_class, "file.open-image", NULL, open_image_action);
   gtk_widget_class_install_action (widget_class, "file.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "file.open-recent", "s", open_recent_action);
   gtk_widget_class_install_property_action (widget_class, "filters.mode", "filter-mode");
 }
 

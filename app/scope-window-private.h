@@ -9,7 +9,10 @@
 #include "scope-activations-view.h"
 #include "scope-engine.h"
 #include "scope-filters-view.h"
+#include "scope-frame-timer.h"
 #include "scope-model.h"
+#include "scope-pfm-view.h"
+#include "scope-train-view.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +39,10 @@ struct _ScopeWindow
   GtkLabel             *input_channel_label;
   GtkSpinButton        *input_channel_spin;
   ScopeFiltersView     *filters_view;
+  ScopePfmView         *pfm_view;
+  ScopeTrainView       *train_view;
+  GMenu                *recent_menu;
+  gboolean              follow_training; /* the views show the training run's weights */
 
   GSettings            *settings;   /* NULL without an installed or built schema */
   ScopeEngine          *engine;
@@ -46,6 +53,7 @@ struct _ScopeWindow
   int                   channel;
   char                 *filter_mode; /* "summed" or "input-channel" */
   char                 *error_message;
+  ScopeFrameTimer      *frame_timer; /* NULL unless frame timing is on */
 };
 
 /* Errors the user must see: kept as the window's state and shown as a toast. */
@@ -64,6 +72,12 @@ void           scope_window_select_layer (ScopeWindow *self,
                                           int          node);
 void           scope_window_select_channel (ScopeWindow *self,
                                             int          channel);
+
+/* Puts path first in the recent files (GSettings "recent-files") and rebuilds the menu. */
+void           scope_window_add_recent (ScopeWindow *self,
+                                        const char  *path);
+/* Fills the Open Recent menu from the settings. */
+void           scope_window_update_recent_menu (ScopeWindow *self);
 
 /* scope-window-actions.c: installs the actions on the class; adds the keys to a new window. */
 void           scope_window_class_install_actions (GtkWidgetClass *widget_class);

@@ -81,7 +81,13 @@ update_filters_controls (ScopeWindow *self)
 {
   gboolean has_filters = self->model != NULL
                          && scope_model_node_has_filters (self->model, self->node);
-  gtk_stack_set_visible_child_name (self->filters_stack, has_filters ? "filters" : "none");
+  /* The 1x1 conv of a PFNet module shows the whole module: its 1x1 kernels alone would be
+   * single pixels. */
+  gboolean module = scope_pfm_view_set_layer (self->pfm_view, self->model, self->node)
+                    && g_str_has_suffix (scope_window_get_graph (self)->nodes[self->node].name,
+                                         ".conv1x1");
+  gtk_stack_set_visible_child_name (self->filters_stack,
+                                    module ? "module" : has_filters ? "filters" : "none");
 
   int n_inputs = scope_filters_view_get_n_input_channels (self->filters_view);
   gboolean per_input = g_strcmp0 (self->filter_mode, "input-channel") == 0;
@@ -104,6 +110,7 @@ scope_window_select_channel (ScopeWindow *self,
   self->channel = CLAMP (channel, 0, scope_window_get_graph (self)->nodes[self->node].shape.c - 1);
   scope_activations_view_set_channel (self->activations_view, self->channel);
   scope_filters_view_set_channel (self->filters_view, self->channel);
+  scope_pfm_view_set_channel (self->pfm_view, self->channel);
 }
 
 void
@@ -161,6 +168,46 @@ update_model_labels (ScopeWindow *self)
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
+/* Whether b has a's layers (names and shapes): a snapshot of the same run. */
+static gboolean
+same_structure (const ScopeModel *a,
+                const ScopeModel *b)
+{
+  const NnGraph *ga = scope_model_get_graph (a), *gb = scope_model_get_graph (b);
+  if (ga->n_nodes != gb->n_nodes)
+    return FALSE;
+  for (int i = 0; i < ga->n_nodes; i++)
+    if (strcmp (ga->nodes[i].name, gb->nodes[i].name) != 0
+        || ga->nodes[i].shape.c != gb->nodes[i].shape.c)
+      return FALSE;
+  return TRUE;
+}
+
+static void run_forward (ScopeWindow *self);
+static void set_model (ScopeWindow *self,
+                       ScopeModel  *model);
+
+/* The newest weights of a training run. The first snapshot of a run replaces the model as an
+ * opened one does; later ones only swap the weights under the same selection, and the current
+ * image runs through them on the engine thread. */
+static void
+follow_model (ScopeWindow *self,
+              ScopeModel  *model)
+{
+  if (self->model == NULL || !same_structure (self->model, model))
+    {
+      set_model (self, scope_model_ref (model));
+      run_forward (self);
+      return;
+    }
+  g_clear_pointer (&self->model, scope_model_unref);
+  self->model = scope_model_ref (model);
+  scope_filters_view_set_layer (self->filters_view, self->model, self->node);
+  update_filters_controls (self);
+  update_model_labels (self);
+  run_forward (self);
+}
+
 /* Takes ownership of model. */
 static void
 set_model (ScopeWindow *self,
@@ -201,53 +248,27 @@ local_path (GFile   *file,
   return TRUE;
 }
 
+/* Takes image (read from path) when the current model can take it; else FALSE with error. */
 static gboolean
-open_model_file (ScopeWindow  *self,
-                 GFile        *file,
-                 GError      **error)
+set_image (ScopeWindow  *self,
+           const char   *path,
+           NnImage     **image,
+           GError      **error)
 {
-  g_autofree char *path = NULL;
-  if (!local_path (file, &path, error))
-    return FALSE;
-  ScopeModel *model = scope_model_load (path, error);
-  if (model == NULL)
-    return FALSE;
-  set_model (self, model);
-  return TRUE;
-}
-
-/* Keeps the current image when the new one cannot be read or cannot feed the model. */
-static gboolean
-open_image_file (ScopeWindow  *self,
-                 GFile        *file,
-                 GError      **error)
-{
-  g_autofree char *path = NULL;
-  if (!local_path (file, &path, error))
-    return FALSE;
-  NnError err = { 0 };
-  NnImage *image = nn_image_load (path, &err);
-  if (image == NULL)
-    {
-      scope_error_from_nn (error, &err);
-      return FALSE;
-    }
   if (self->model != NULL)
     {
-      g_autofree float *input = scope_model_preprocess (self->model, image, error);
+      g_autofree float *input = scope_model_preprocess (self->model, *image, error);
       if (input == NULL)
-        {
-          nn_image_free (image);
-          return FALSE;
-        }
+        return FALSE;
     }
   nn_image_free (self->image);
-  self->image = image;
+  self->image = g_steal_pointer (image);
   g_free (self->image_name);
   self->image_name = g_path_get_basename (path);
-  g_autofree char *text = g_strdup_printf ("Input: %s (%d×%d)", self->image_name, image->w,
-                                           image->h);
+  g_autofree char *text = g_strdup_printf ("Input: %s (%d×%d)", self->image_name,
+                                           self->image->w, self->image->h);
   gtk_label_set_label (self->input_label, text);
+  scope_window_add_recent (self, path);
   return TRUE;
 }
 
@@ -274,11 +295,10 @@ run_forward (ScopeWindow *self)
  * push the reason out of the toast. */
 static void
 show_open_error (ScopeWindow  *self,
-                 GFile        *file,
+                 const char   *path,
                  const GError *error)
 {
-  g_autofree char *path = g_file_get_path (file);
-  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *name = g_path_get_basename (path);
   const char *reason = error->message;
   if (path != NULL && g_str_has_prefix (reason, path) && g_str_has_prefix (reason + strlen (path),
                                                                              ": "))
@@ -293,32 +313,43 @@ scope_window_open (ScopeWindow *self,
 {
   g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
 
-  gboolean ok = TRUE, changed = FALSE;
+  gboolean ok = TRUE;
+  g_autofree char *model_path = NULL, *image_path = NULL;
   g_autoptr (GError) error = NULL;
-  if (model != NULL)
+  if (model != NULL && !local_path (model, &model_path, &error))
     {
-      if (open_model_file (self, model, &error))
-        changed = TRUE;
-      else
-        {
-          show_open_error (self, model, error);
-          g_clear_error (&error);
-          ok = FALSE;
-        }
+      scope_window_show_error (self, "Cannot open %s", error->message);
+      g_clear_error (&error);
+      ok = FALSE;
     }
-  if (image != NULL)
+  if (image != NULL && !local_path (image, &image_path, &error))
     {
-      if (open_image_file (self, image, &error))
-        changed = TRUE;
-      else
-        {
-          show_open_error (self, image, error);
-          ok = FALSE;
-        }
+      scope_window_show_error (self, "Cannot open %s", error->message);
+      g_clear_error (&error);
+      ok = FALSE;
     }
-  if (changed)
-    run_forward (self);
+  if (model_path == NULL && image_path == NULL)
+    return ok;
+  /* The engine thread reads the files; on_opened takes what it read. */
+  if (scope_engine_open (self->engine, model_path, image_path, &error) == 0)
+    {
+      scope_window_show_error (self, "Cannot open files: %s", error->message);
+      return FALSE;
+    }
   return ok;
+}
+
+gboolean
+scope_window_open_file (ScopeWindow *self,
+                        GFile       *file)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *lower = g_ascii_strdown (name != NULL ? name : "", -1);
+  gboolean is_model = g_str_has_suffix (lower, ".safetensors");
+  return scope_window_open (self, is_model ? file : NULL, is_model ? NULL : file);
 }
 
 gboolean
@@ -334,8 +365,13 @@ scope_window_export (ScopeWindow  *self,
   if (!local_path (file, &path, error))
     return FALSE;
   const char *view = adw_view_stack_get_visible_child_name (self->view_stack);
+  if (g_strcmp0 (view, "filters") == 0
+      && g_strcmp0 (gtk_stack_get_visible_child_name (self->filters_stack), "module") == 0)
+    return scope_pfm_view_export (self->pfm_view, path, error);
   if (g_strcmp0 (view, "filters") == 0)
     return scope_filters_view_export (self->filters_view, path, error);
+  if (g_strcmp0 (view, "train") == 0)
+    return scope_train_view_export (self->train_view, path, error);
   return scope_activations_view_export (self->activations_view, path, error);
 }
 
@@ -371,6 +407,67 @@ scope_window_is_busy (ScopeWindow *self)
   return scope_engine_is_busy (self->engine);
 }
 
+#define MAX_RECENT 10
+
+void
+scope_window_update_recent_menu (ScopeWindow *self)
+{
+  g_menu_remove_all (self->recent_menu);
+  if (self->settings == NULL)
+    return;
+  g_auto (GStrv) paths = g_settings_get_strv (self->settings, "recent-files");
+  for (int i = 0; paths[i] != NULL; i++)
+    {
+      g_autofree char *name = g_path_get_basename (paths[i]);
+      g_autoptr (GMenuItem) item = g_menu_item_new (name, NULL);
+      g_menu_item_set_action_and_target_value (item, "file.open-recent",
+                                               g_variant_new_string (paths[i]));
+      g_menu_append_item (self->recent_menu, item);
+    }
+}
+
+void
+scope_window_add_recent (ScopeWindow *self,
+                         const char  *path)
+{
+  if (self->settings == NULL)
+    return;
+  g_auto (GStrv) old = g_settings_get_strv (self->settings, "recent-files");
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_strv_builder_add (builder, path);
+  int n = 1;
+  for (int i = 0; old[i] != NULL && n < MAX_RECENT; i++)
+    if (strcmp (old[i], path) != 0)
+      {
+        g_strv_builder_add (builder, old[i]);
+        n++;
+      }
+  g_auto (GStrv) paths = g_strv_builder_end (builder);
+  g_settings_set_strv (self->settings, "recent-files", (const char *const *) paths);
+  scope_window_update_recent_menu (self);
+}
+
+void
+scope_window_set_frame_timing (ScopeWindow *self,
+                               gboolean     enabled)
+{
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
+  scope_train_view_set_frame_timer (self->train_view, NULL);
+  g_clear_pointer (&self->frame_timer, scope_frame_timer_free);
+  if (enabled)
+    self->frame_timer = scope_frame_timer_new (GTK_WIDGET (self));
+  scope_train_view_set_frame_timer (self->train_view, self->frame_timer);
+}
+
+ScopeFrameTimer *
+scope_window_get_frame_timer (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  return self->frame_timer;
+}
+
 const char *
 scope_window_get_error_message (ScopeWindow *self)
 {
@@ -381,6 +478,41 @@ scope_window_get_error_message (ScopeWindow *self)
 
 /* Engine results. */
 
+/* What the engine read for scope_window_open: a model that could not be read keeps the current
+ * one; an image that could not be read, or not fed to the model, keeps the current image. */
+static void
+on_opened (ScopeEngine *engine,
+           ScopeOpened *opened,
+           ScopeWindow *self)
+{
+  (void) engine;
+  gboolean changed = FALSE;
+  if (opened->model_path != NULL)
+    {
+      if (opened->model != NULL)
+        {
+          set_model (self, g_steal_pointer (&opened->model));
+          scope_window_add_recent (self, opened->model_path);
+          self->follow_training = FALSE;
+          changed = TRUE;
+        }
+      else
+        show_open_error (self, opened->model_path, opened->model_error);
+    }
+  if (opened->image_path != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      if (opened->image == NULL)
+        show_open_error (self, opened->image_path, opened->image_error);
+      else if (set_image (self, opened->image_path, &opened->image, &error))
+        changed = TRUE;
+      else
+        show_open_error (self, opened->image_path, error);
+    }
+  if (changed)
+    run_forward (self);
+}
+
 static void
 on_activations_ready (ScopeEngine      *engine,
                       ScopeActivations *activations,
@@ -389,6 +521,8 @@ on_activations_ready (ScopeEngine      *engine,
   (void) engine;
   if (scope_activations_get_model (activations) != self->model)
     return;
+  ScopeFrameStamp start;
+  scope_frame_stamp_now (&start);
   scope_activations_view_set_activations (self->activations_view, activations);
   gtk_stack_set_visible_child_name (self->activations_stack, "view");
 
@@ -400,6 +534,36 @@ on_activations_ready (ScopeEngine      *engine,
     text = g_strdup_printf ("Prediction: %s (%.1f %%)", m->labels[k] != NULL ? m->labels[k] : "?",
                             100.0 * probability);
   gtk_label_set_label (self->prediction_label, text != NULL ? text : "");
+  if (self->frame_timer != NULL)
+    scope_frame_timer_add_work (self->frame_timer, &start);
+}
+
+/* A new run: the views follow its weights until the user opens another model. */
+static void
+on_train_started (ScopeTrainView *view,
+                  ScopeWindow    *self)
+{
+  (void) view;
+  self->follow_training = TRUE;
+}
+
+static void
+on_train_snapshot (ScopeTrainView *view,
+                   ScopeModel     *model,
+                   ScopeWindow    *self)
+{
+  (void) view;
+  if (self->follow_training)
+    follow_model (self, model);
+}
+
+static void
+on_train_failed (ScopeTrainView *view,
+                 const GError   *error,
+                 ScopeWindow    *self)
+{
+  (void) view;
+  scope_window_show_error (self, "Training failed: %s", error->message);
 }
 
 static void
@@ -455,11 +619,7 @@ on_drop (GtkDropTarget *target,
   (void) target;
   (void) x;
   (void) y;
-  GFile *file = g_value_get_object (value);
-  g_autofree char *name = g_file_get_basename (file);
-  g_autofree char *lower = g_ascii_strdown (name != NULL ? name : "", -1);
-  gboolean is_model = g_str_has_suffix (lower, ".safetensors");
-  return scope_window_open (self, is_model ? file : NULL, is_model ? NULL : file);
+  return scope_window_open_file (self, g_value_get_object (value));
 }
 
 /* GObject and GtkWidget. */
@@ -469,8 +629,12 @@ scope_window_close_request (GtkWindow *window)
 {
   ScopeWindow *self = SCOPE_WINDOW (window);
 
-  /* Closing stops the engine at once (cancel and join), before the widgets go. */
+  /* Closing stops the engine and the training at once (cancel and join), before the widgets
+   * go. */
   scope_engine_shutdown (self->engine);
+  scope_train_view_stop (self->train_view);
+  if (self->frame_timer != NULL && g_getenv ("CNNSCOPE_FRAME_TIMES") != NULL)
+    scope_frame_timer_print (self->frame_timer);
   if (self->settings != NULL)
     {
       int width, height;
@@ -497,6 +661,9 @@ scope_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->model, scope_model_unref);
   g_clear_pointer (&self->image, nn_image_free);
+  if (self->train_view != NULL)
+    scope_train_view_set_frame_timer (self->train_view, NULL);
+  g_clear_pointer (&self->frame_timer, scope_frame_timer_free);
 
   G_OBJECT_CLASS (scope_window_parent_class)->dispose (object);
 }
@@ -589,6 +756,8 @@ scope_window_class_init (ScopeWindowClass *klass)
   g_type_ensure (SCOPE_TYPE_ACTIVATIONS_VIEW);
   g_type_ensure (SCOPE_TYPE_FILTERS_VIEW);
   g_type_ensure (SCOPE_TYPE_LAYER);
+  g_type_ensure (SCOPE_TYPE_TRAIN_VIEW);
+  g_type_ensure (SCOPE_TYPE_PFM_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/cnnscope/Cnnscope/ui/scope-window.ui");
@@ -610,6 +779,9 @@ scope_window_class_init (ScopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, input_channel_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, input_channel_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, filters_view);
+  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, train_view);
+  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, recent_menu);
+  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, pfm_view);
 
   scope_window_class_install_actions (widget_class);
 }
@@ -622,6 +794,8 @@ scope_window_init (ScopeWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->engine = scope_engine_new ();
+  g_signal_connect_object (self->engine, "opened", G_CALLBACK (on_opened), self,
+                           G_CONNECT_DEFAULT);
   g_signal_connect_object (self->engine, "activations-ready", G_CALLBACK (on_activations_ready),
                            self, G_CONNECT_DEFAULT);
   g_signal_connect_object (self->engine, "job-failed", G_CALLBACK (on_job_failed), self,
@@ -632,6 +806,10 @@ scope_window_init (ScopeWindow *self)
   g_signal_connect (self->activations_view, "notify::channel", G_CALLBACK (on_view_channel),
                     self);
   g_signal_connect (self->filters_view, "notify::channel", G_CALLBACK (on_view_channel), self);
+  g_signal_connect (self->pfm_view, "notify::channel", G_CALLBACK (on_view_channel), self);
+  g_signal_connect (self->train_view, "started", G_CALLBACK (on_train_started), self);
+  g_signal_connect (self->train_view, "snapshot", G_CALLBACK (on_train_snapshot), self);
+  g_signal_connect (self->train_view, "failed", G_CALLBACK (on_train_failed), self);
   g_signal_connect (self->input_channel_spin, "value-changed",
                     G_CALLBACK (on_input_channel_changed), self);
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
@@ -642,6 +820,8 @@ scope_window_init (ScopeWindow *self)
 
   scope_window_add_keys (self);
   update_filters_controls (self);
+  if (g_getenv ("CNNSCOPE_FRAME_TIMES") != NULL)
+    scope_window_set_frame_timing (self, TRUE);
 }
 
 ScopeWindow *
@@ -663,6 +843,7 @@ scope_window_new (GtkApplication *application)
                                        g_settings_get_int (settings, "window-height"));
           if (g_settings_get_boolean (settings, "window-maximized"))
             gtk_window_maximize (GTK_WINDOW (self));
+          scope_window_update_recent_menu (self);
         }
     }
   return self;

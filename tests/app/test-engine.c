@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* The engine thread under a bare main loop: a forward job's result equals a forward pass on
  * this thread, only the newest of many jobs is delivered (once), cancel and shutdown are
- * prompt and deliver nothing, results are immutable snapshots, many start/stop cycles. */
+ * prompt and deliver nothing, results are immutable snapshots, many start/stop cycles. The
+ * training job likewise: progress arrives step by step, pause holds it, stop is prompt,
+ * snapshots of the weights stay as they were, failures name the dataset. */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
 #include "scope-engine.h"
+#include "scope-train-job.h"
 #include "test-util.h"
 
 typedef struct
@@ -256,6 +260,63 @@ test_immutable (Fixture      *f,
 }
 
 static void
+on_opened (ScopeEngine *engine,
+           ScopeOpened *opened,
+           GPtrArray   *seen)
+{
+  (void) engine;
+  /* Steal what was read, as the window does; keep a line per result. */
+  g_autoptr (ScopeModel) model = g_steal_pointer (&opened->model);
+  NnImage *image = g_steal_pointer (&opened->image);
+  g_ptr_array_add (seen, g_strdup_printf ("%s %s | %s %s",
+                                          opened->model_path ? opened->model_path : "-",
+                                          model != NULL ? "ok" : opened->model_error
+                                          ? opened->model_error->message : "-",
+                                          opened->image_path ? opened->image_path : "-",
+                                          image != NULL ? "ok" : opened->image_error
+                                          ? opened->image_error->message : "-"));
+  if (model != NULL)
+    g_assert_cmpint (nn_model_input_channels (scope_model_get_nn_model (model)), ==, 1);
+  if (image != NULL)
+    g_assert_cmpint (image->w, ==, 28);
+  nn_image_free (image);
+}
+
+static void
+test_open (Fixture      *f,
+           gconstpointer unused)
+{
+  (void) unused;
+  /* Files are read on the engine thread, every result delivered in the order asked. */
+  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (f->engine, "opened", G_CALLBACK (on_opened), seen);
+  g_autofree char *model = data_path ("demo-pfnet-fashion.safetensors");
+  g_autofree char *image = data_path ("samples/fashion-bag.png");
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpuint (scope_engine_open (f->engine, model, image, &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (scope_engine_open (f->engine, "/nonexistent/m.safetensors", NULL, NULL), >,
+                    0);
+  g_assert_cmpuint (scope_engine_open (f->engine, NULL, model, NULL), >, 0);
+  wait_idle (f->engine, 20.0);
+  g_assert_cmpuint (seen->len, ==, 3);
+  g_autofree char *first = g_strdup_printf ("%s ok | %s ok", model, image);
+  g_assert_cmpstr (seen->pdata[0], ==, first);
+  g_test_message ("%s", (char *) seen->pdata[1]);
+  g_assert_true (g_str_has_prefix (seen->pdata[1], "/nonexistent/m.safetensors /nonexistent/"
+                                   "m.safetensors"));
+  g_test_message ("%s", (char *) seen->pdata[2]);
+  g_assert_nonnull (strstr (seen->pdata[2], model));
+  g_assert_null (strstr (seen->pdata[2], "| ok"));
+
+  /* Shutdown drops what was not delivered. */
+  g_assert_cmpuint (scope_engine_open (f->engine, model, NULL, NULL), >, 0);
+  scope_engine_shutdown (f->engine);
+  spin (0.1);
+  g_assert_cmpuint (seen->len, ==, 3);
+}
+
+static void
 test_start_stop_cycles (Fixture      *f,
                         gconstpointer unused)
 {
@@ -268,6 +329,372 @@ test_start_stop_cycles (Fixture      *f,
       g_assert_cmpuint (scope_engine_run_forward (engine, f->model, f->input, "x", NULL), >, 0);
       if (cycle % 4 == 3)
         wait_idle (engine, 20.0);
+    }
+  spin (0.05);
+}
+
+/* Training jobs. */
+
+typedef struct
+{
+  char            *root;       /* a synthetic image folder with train/ and test/ */
+  ScopeTrainJob   *job;
+  GArray          *steps;      /* ScopeTrainStep, as delivered */
+  GArray          *epochs;     /* ScopeTrainEpoch */
+  GPtrArray       *snapshots;  /* ScopeModel */
+  int             *confusion;  /* the newest, n_classes^2 */
+  int              n_classes;
+  guint            updates;
+  ScopeTrainState  state;
+  char            *error;
+  guint            target;     /* of has_target_steps */
+  float           *first;      /* the first snapshot's weights as delivered */
+} TrainFixture;
+
+/* root/<split>/<class>/<k>.png: 16x16 grey images, class "horizontal" with bright rows,
+ * "vertical" with bright columns, a seeded offset and noise so no two are alike. */
+static void
+write_stripes (const char *root)
+{
+  const char *splits[] = { "train", "test" };
+  const char *classes[] = { "horizontal", "vertical" };
+  GRand *rand = g_rand_new_with_seed (5);
+  for (int s = 0; s < 2; s++)
+    for (int c = 0; c < 2; c++)
+      {
+        g_autofree char *dir = g_build_filename (root, splits[s], classes[c], NULL);
+        g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+        for (int k = 0; k < (s == 0 ? 48 : 16); k++)
+          {
+            NnImage *image = nn_image_new (1, 16, 16);
+            int offset = g_rand_int_range (rand, 0, 4);
+            for (int y = 0; y < 16; y++)
+              for (int x = 0; x < 16; x++)
+                {
+                  int along = c == 0 ? y : x;
+                  float v = (along + offset) % 4 < 2 ? 0.8f : 0.2f;
+                  image->data[y * 16 + x] = v + (float) g_rand_double_range (rand, -0.1, 0.1);
+                }
+            g_autofree char *name = g_strdup_printf ("%02d.png", k);
+            g_autofree char *path = g_build_filename (dir, name, NULL);
+            NnError err = { 0 };
+            g_assert_true (nn_image_save_png (image, path, 8, &err));
+            nn_image_free (image);
+          }
+      }
+  g_rand_free (rand);
+}
+
+static void
+on_train_update (ScopeTrainJob          *job,
+                 const ScopeTrainUpdate *u,
+                 TrainFixture           *f)
+{
+  (void) job;
+  f->updates++;
+  f->state = u->state;
+  g_array_append_vals (f->steps, u->steps, u->n_steps);
+  g_array_append_vals (f->epochs, u->epochs, u->n_epochs);
+  if (u->snapshot != NULL)
+    {
+      const NnGraph *g = scope_model_get_graph (u->snapshot);
+      if (f->snapshots->len == 0)
+        f->first = g_memdup2 (g->data, g->n_data * sizeof (float));
+      g_ptr_array_add (f->snapshots, scope_model_ref (u->snapshot));
+    }
+  if (u->confusion != NULL)
+    {
+      g_free (f->confusion);
+      f->n_classes = u->n_classes;
+      f->confusion = g_memdup2 (u->confusion, sizeof (int) * (gsize) (u->n_classes
+                                                                     * u->n_classes));
+    }
+  if (u->error != NULL)
+    {
+      g_free (f->error);
+      f->error = g_strdup (u->error->message);
+    }
+}
+
+static void
+train_setup (TrainFixture *f,
+             gconstpointer unused)
+{
+  (void) unused;
+  f->root = test_util_make_tmp_dir ();
+  write_stripes (f->root);
+  f->steps = g_array_new (FALSE, FALSE, sizeof (ScopeTrainStep));
+  f->epochs = g_array_new (FALSE, FALSE, sizeof (ScopeTrainEpoch));
+  f->snapshots = g_ptr_array_new_with_free_func ((GDestroyNotify) scope_model_unref);
+}
+
+static void
+train_teardown (TrainFixture *f,
+                gconstpointer unused)
+{
+  (void) unused;
+  g_clear_object (&f->job);
+  g_array_unref (f->steps);
+  g_array_unref (f->epochs);
+  g_ptr_array_unref (f->snapshots);
+  g_free (f->confusion);
+  g_free (f->error);
+  g_free (f->first);
+  test_util_remove_tree (f->root);
+  g_free (f->root);
+}
+
+/* smallcnn on the stripes, batch 8 (12 steps an epoch), a snapshot every step. */
+static void
+train_settings (TrainFixture       *f,
+                ScopeTrainSettings *s,
+                int                 epochs)
+{
+  scope_train_settings_init (s);
+  g_strlcpy (s->dataset, f->root, sizeof s->dataset);
+  s->epochs = epochs;
+  s->batch = 8;
+  s->per_class = 0;
+  s->lr = 0.02;
+  s->snapshot_ms = 0;
+}
+
+static void
+train_start (TrainFixture             *f,
+             const ScopeTrainSettings *s)
+{
+  f->job = scope_train_job_new (s);
+  g_signal_connect (f->job, "update", G_CALLBACK (on_train_update), f);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_train_job_start (f->job, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (scope_train_job_get_state (f->job), ==, SCOPE_TRAIN_LOADING);
+}
+
+typedef gboolean (*TrainCondition) (TrainFixture *f);
+
+static gboolean
+train_wait (TrainFixture   *f,
+            TrainCondition  condition,
+            double          seconds)
+{
+  guint tick = g_timeout_add (10, wake_up, NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  gboolean met;
+  while (!(met = condition (f)) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  return met;
+}
+
+static gboolean
+train_ended (TrainFixture *f)
+{
+  return !scope_train_state_is_active (f->state) && f->state != SCOPE_TRAIN_IDLE;
+}
+
+static gboolean
+has_five_steps (TrainFixture *f)
+{
+  return f->steps->len >= 5;
+}
+
+static gboolean
+has_target_steps (TrainFixture *f)
+{
+  return f->steps->len >= f->target;
+}
+
+static gboolean
+is_paused (TrainFixture *f)
+{
+  return f->state == SCOPE_TRAIN_PAUSED;
+}
+
+static void
+test_train_progress (TrainFixture *f,
+                     gconstpointer unused)
+{
+  (void) unused;
+  ScopeTrainSettings s;
+  train_settings (f, &s, 3);
+  train_start (f, &s);
+  g_assert_true (train_wait (f, train_ended, 60.0));
+  g_assert_null (f->error);
+  g_assert_cmpint (f->state, ==, SCOPE_TRAIN_FINISHED);
+  g_assert_cmpint (scope_train_job_get_state (f->job), ==, SCOPE_TRAIN_FINISHED);
+
+  /* Every step once, in order. */
+  g_test_message ("%u steps in %u updates", f->steps->len, f->updates);
+  g_assert_cmpuint (f->steps->len, ==, 3 * 96 / 8);
+  for (guint i = 0; i < f->steps->len; i++)
+    {
+      const ScopeTrainStep *st = &g_array_index (f->steps, ScopeTrainStep, i);
+      g_assert_cmpint (st->step, ==, (long) i + 1);
+      g_assert_cmpint (st->epoch, ==, (int) i / 12);
+      g_assert_true (isfinite (st->loss) && st->loss >= 0.0f);
+      g_assert_true (st->accuracy >= 0.0f && st->accuracy <= 1.0f);
+    }
+  g_assert_cmpuint (f->epochs->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (g_array_index (f->epochs, ScopeTrainEpoch, i).step, ==, 12 * (long) (i + 1));
+  const ScopeTrainEpoch *last = &g_array_index (f->epochs, ScopeTrainEpoch, 2);
+  g_test_message ("last epoch: train loss %.3f acc %.3f, test loss %.3f acc %.3f",
+                  (double) last->train_loss, (double) last->train_accuracy,
+                  (double) last->test_loss, (double) last->test_accuracy);
+  /* Stripes are easy: it learns them. */
+  g_assert_cmpfloat (last->test_accuracy, >=, 0.9f);
+  const ScopeTrainStep *first = &g_array_index (f->steps, ScopeTrainStep, 0);
+  g_assert_cmpfloat (last->train_loss, <, first->loss);
+
+  /* The confusion matrix counts the 32 test images; its diagonal is the accuracy. */
+  g_assert_cmpint (f->n_classes, ==, 2);
+  int total = 0, diagonal = 0;
+  for (int i = 0; i < 4; i++)
+    total += f->confusion[i];
+  diagonal = f->confusion[0] + f->confusion[3];
+  g_assert_cmpint (total, ==, 32);
+  g_assert_cmpfloat_with_epsilon ((double) diagonal / total, last->test_accuracy, 1e-6);
+
+  /* Snapshots: the initial weights and more; the last is the trained model. */
+  g_assert_cmpuint (f->snapshots->len, >=, 2);
+  const NnModel *m = scope_model_get_nn_model (f->snapshots->pdata[f->snapshots->len - 1]);
+  g_assert_cmpstr (m->arch, ==, "smallcnn");
+  g_assert_cmpstr (m->labels[1], ==, "vertical");
+}
+
+static void
+test_train_pause_resume (TrainFixture *f,
+                         gconstpointer unused)
+{
+  (void) unused;
+  ScopeTrainSettings s;
+  train_settings (f, &s, 5000);
+  train_start (f, &s);
+  g_assert_true (train_wait (f, has_five_steps, 60.0));
+  scope_train_job_pause (f->job);
+  g_assert_true (train_wait (f, is_paused, 10.0));
+  guint held = f->steps->len;
+  spin (0.4);
+  g_assert_cmpint (f->state, ==, SCOPE_TRAIN_PAUSED);
+  g_assert_cmpuint (f->steps->len, ==, held);
+  /* Paused, it handed over its weights as they are. */
+  g_assert_cmpuint (f->snapshots->len, >=, 2);
+
+  scope_train_job_resume (f->job);
+  f->target = held + 5;
+  g_assert_true (train_wait (f, has_target_steps, 30.0));
+  g_assert_cmpint (f->state, ==, SCOPE_TRAIN_RUNNING);
+
+  /* Stop while paused is prompt too. */
+  scope_train_job_pause (f->job);
+  g_assert_true (train_wait (f, is_paused, 10.0));
+  gint64 start = g_get_monotonic_time ();
+  scope_train_job_stop (f->job);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  g_assert_cmpint (scope_train_job_get_state (f->job), ==, SCOPE_TRAIN_STOPPED);
+}
+
+static void
+test_train_stop_prompt (TrainFixture *f,
+                        gconstpointer unused)
+{
+  (void) unused;
+  ScopeTrainSettings s;
+  train_settings (f, &s, 5000);
+  train_start (f, &s);
+  g_assert_true (train_wait (f, has_five_steps, 60.0));
+  gint64 start = g_get_monotonic_time ();
+  scope_train_job_stop (f->job);
+  gint64 took = g_get_monotonic_time () - start;
+  g_test_message ("stop while training took %.1f ms", took / 1000.0);
+  g_assert_cmpint (took, <, G_USEC_PER_SEC);
+  g_assert_cmpint (scope_train_job_get_state (f->job), ==, SCOPE_TRAIN_STOPPED);
+  guint updates = f->updates;
+  spin (0.2);
+  g_assert_cmpuint (f->updates, ==, updates);
+  g_assert_cmpuint (f->steps->len, <, 5000 * 12);
+}
+
+static void
+test_train_snapshots_immutable (TrainFixture *f,
+                                gconstpointer unused)
+{
+  (void) unused;
+  ScopeTrainSettings s;
+  train_settings (f, &s, 2);
+  train_start (f, &s);
+  g_assert_true (train_wait (f, train_ended, 60.0));
+  g_assert_cmpint (f->state, ==, SCOPE_TRAIN_FINISHED);
+  g_assert_cmpuint (f->snapshots->len, >=, 3);
+
+  /* The first snapshot still holds the weights it had when it arrived, while training went on
+   * and moved most of them (pending snapshots are merged: the first delivered one may be of a
+   * later step than the initial weights). */
+  const NnModel *first = scope_model_get_nn_model (f->snapshots->pdata[0]);
+  const NnModel *last = scope_model_get_nn_model (f->snapshots->pdata[f->snapshots->len - 1]);
+  gsize n = first->graph->n_data;
+  g_assert_cmpuint (last->graph->n_data, ==, n);
+  test_util_assert_close (first->graph->data, f->first, n, 0.0,
+                          "first snapshot against its weights when delivered");
+  gsize differ = 0;
+  for (gsize i = 0; i < n; i++)
+    differ += last->graph->data[i] != first->graph->data[i];
+  g_test_message ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights differ between the first "
+                  "and the last snapshot", differ, n);
+  g_assert_cmpuint (differ, >, n / 2);
+}
+
+static void
+test_train_bad_dataset (TrainFixture *f,
+                        gconstpointer unused)
+{
+  (void) unused;
+  ScopeTrainSettings s;
+  train_settings (f, &s, 1);
+  g_strlcpy (s.dataset, "/nonexistent/dataset-folder", sizeof s.dataset);
+  train_start (f, &s);
+  g_assert_true (train_wait (f, train_ended, 20.0));
+  g_assert_cmpint (f->state, ==, SCOPE_TRAIN_FAILED);
+  g_assert_nonnull (f->error);
+  g_test_message ("%s", f->error);
+  g_assert_nonnull (strstr (f->error, "/nonexistent/dataset-folder"));
+
+  /* A bad policy is refused before any data is read. */
+  g_clear_object (&f->job);
+  g_clear_pointer (&f->error, g_free);
+  f->state = SCOPE_TRAIN_IDLE;
+  train_settings (f, &s, 1);
+  g_strlcpy (s.policy, "proxygrad:oops", sizeof s.policy);
+  train_start (f, &s);
+  g_assert_true (train_wait (f, train_ended, 20.0));
+  g_assert_cmpint (f->state, ==, SCOPE_TRAIN_FAILED);
+  g_assert_nonnull (f->error);
+  g_test_message ("%s", f->error);
+}
+
+static void
+test_train_cycles (TrainFixture *f,
+                   gconstpointer unused)
+{
+  (void) unused;
+  /* Runs started and stopped at once (while loading), after a few steps, or when done;
+   * under ASan this is the leak check. */
+  ScopeTrainSettings s;
+  train_settings (f, &s, 1);
+  for (int cycle = 0; cycle < 24; cycle++)
+    {
+      g_array_set_size (f->steps, 0);
+      f->state = SCOPE_TRAIN_IDLE;
+      train_start (f, &s);
+      if (cycle % 3 == 1)
+        g_assert_true (train_wait (f, has_five_steps, 60.0));
+      else if (cycle % 3 == 2)
+        g_assert_true (train_wait (f, train_ended, 60.0));
+      gint64 start = g_get_monotonic_time ();
+      scope_train_job_stop (f->job);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+      g_clear_object (&f->job);
     }
   spin (0.05);
 }
@@ -289,7 +716,20 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/app/engine/immutable-results", Fixture, NULL, fixture_setup, test_immutable,
               fixture_teardown);
+  g_test_add ("/app/engine/open", Fixture, NULL, fixture_setup, test_open, fixture_teardown);
   g_test_add ("/app/engine/start-stop-cycles", Fixture, NULL, fixture_setup,
               test_start_stop_cycles, fixture_teardown);
+  g_test_add ("/app/train/progress", TrainFixture, NULL, train_setup, test_train_progress,
+              train_teardown);
+  g_test_add ("/app/train/pause-resume", TrainFixture, NULL, train_setup,
+              test_train_pause_resume, train_teardown);
+  g_test_add ("/app/train/stop-prompt", TrainFixture, NULL, train_setup, test_train_stop_prompt,
+              train_teardown);
+  g_test_add ("/app/train/snapshots-immutable", TrainFixture, NULL, train_setup,
+              test_train_snapshots_immutable, train_teardown);
+  g_test_add ("/app/train/bad-dataset", TrainFixture, NULL, train_setup, test_train_bad_dataset,
+              train_teardown);
+  g_test_add ("/app/train/start-stop-cycles", TrainFixture, NULL, train_setup,
+              test_train_cycles, train_teardown);
   return g_test_run ();
 }

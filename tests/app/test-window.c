@@ -11,6 +11,8 @@
 #include "scope-activations-view.h"
 #include "scope-application.h"
 #include "scope-filters-view.h"
+#include "scope-pfm-view.h"
+#include "scope-train-view.h"
 #include "scope-window.h"
 #include "test-util.h"
 
@@ -48,6 +50,13 @@ activations_delivered (gpointer data)
 {
   (void) data;
   return scope_window_get_activations (window) != NULL && !scope_window_is_busy (window);
+}
+
+static gboolean
+error_mentions (gpointer data)
+{
+  const char *message = scope_window_get_error_message (window);
+  return message != NULL && strstr (message, data) != NULL && !scope_window_is_busy (window);
 }
 
 static gboolean
@@ -395,8 +404,8 @@ test_filters (void)
   g_assert_cmpint (scope_filters_view_get_input_channel (view), ==, -1);
   screenshot (GTK_WIDGET (window), "3-window-filters-bank", 20.0, 50);
 
-  /* A 1x1 layer per input channel: 32 filters of input channel 3 of 16. */
-  activate ("layer.select", "i", find_node ("layer2.0.pfm1.conv1x1"));
+  /* A 1x1 layer outside a module, per input channel: 32 filters of input channel 3 of 16. */
+  activate ("layer.select", "i", find_node ("layer2.0.downsample.1"));
   activate ("filters.mode", "s", "input-channel");
   g_autofree char *mode = NULL;
   g_object_get (window, "filter-mode", &mode, NULL);
@@ -411,6 +420,31 @@ test_filters (void)
   activate ("filters.mode", "s", "summed");
   g_assert_cmpint (scope_filters_view_get_input_channel (view), ==, -1);
   g_assert_false (gtk_widget_get_sensitive (spin));
+
+  /* The 1x1 conv of a PFNet module shows the module: the bank, the 1x1 weights as a matrix,
+   * and what drives the selected output channel. */
+  ScopePfmView *module = SCOPE_PFM_VIEW (find_descendant (GTK_WIDGET (window),
+                                                          SCOPE_TYPE_PFM_VIEW));
+  g_assert_nonnull (module);
+  activate ("layer.select", "i", find_node ("layer2.0.pfm1.conv1x1"));
+  activate ("channel.select", "i", 5);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (module)));
+  g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  g_assert_cmpint (scope_pfm_view_get_channel (module), ==, 5);
+  screenshot (GTK_WIDGET (window), "4b-window-filters-module", 20.0, 100);
+  /* A row chosen in the module view selects that channel in the window. */
+  scope_pfm_view_set_channel (module, 12);
+  g_assert_cmpint (scope_window_get_channel (window), ==, 12);
+  g_autofree char *module_png = g_build_filename (shot_dir, "export-module.png", NULL);
+  g_autoptr (GFile) module_file = g_file_new_for_path (module_png);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_window_export (window, module_file, &error));
+  g_assert_no_error (error);
+  /* The predefined conv of the module shows its kernels as a plain grid. */
+  activate ("layer.select", "i", find_node ("layer2.0.pfm1.predefined"));
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
 
   /* A batch norm has no filters: the placeholder instead of the grid. */
   activate ("layer.select", "i", find_node ("layer2.0.pfm1.norm2"));
@@ -507,18 +541,17 @@ test_bad_files (void)
   ScopeActivations *before = scope_window_get_activations (window);
   int layer = scope_window_get_layer (window);
 
+  /* The engine thread reads the files; the errors come back as toasts naming the file. */
   g_autoptr (GFile) model_file = g_file_new_for_path (bad_model);
-  g_assert_false (scope_window_open (window, model_file, NULL));
-  const char *message = scope_window_get_error_message (window);
-  g_assert_nonnull (message);
-  g_test_message ("bad model: %s", message);
-  g_assert_nonnull (strstr (message, "broken.safetensors"));
+  g_assert_true (scope_window_open (window, model_file, NULL));
+  g_assert_true (wait_for (error_mentions, (gpointer) "broken.safetensors", 30.0));
+  g_test_message ("bad model: %s", scope_window_get_error_message (window));
 
   g_autoptr (GFile) image_file = g_file_new_for_path (bad_image);
-  g_assert_false (scope_window_open (window, NULL, image_file));
-  message = scope_window_get_error_message (window);
-  g_test_message ("bad image: %s", message);
-  g_assert_nonnull (strstr (message, "broken.png"));
+  g_assert_true (scope_window_open (window, NULL, image_file));
+  g_assert_true (wait_for (error_mentions, (gpointer) "broken.png", 30.0));
+  g_test_message ("bad image: %s", scope_window_get_error_message (window));
+  g_assert_true (wait_for (activations_delivered, NULL, 30.0));
 
   /* The window keeps what it had, and keeps working. */
   g_assert_true (scope_window_get_activations (window) == before);
@@ -536,6 +569,201 @@ test_bad_files (void)
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (window), "6-window-sneaker", 20.0, 200);
   test_util_remove_tree (tmp);
+}
+
+/* Training. */
+
+typedef struct
+{
+  ScopeTrainView *view;
+  guint           steps;
+} TrainWait;
+
+static gboolean
+train_has_steps (gpointer data)
+{
+  TrainWait *w = data;
+  return scope_train_chart_get_n_steps (scope_train_view_get_chart (w->view)) >= w->steps;
+}
+
+static gboolean
+train_paused (gpointer data)
+{
+  return scope_train_view_get_state (SCOPE_TRAIN_VIEW (data)) == SCOPE_TRAIN_PAUSED;
+}
+
+static gboolean
+train_has_confusion (gpointer data)
+{
+  return scope_train_chart_has_confusion (scope_train_view_get_chart (SCOPE_TRAIN_VIEW (data)));
+}
+
+/* The window shows activations of the training run's newest weights. */
+static gboolean
+following_training (gpointer data)
+{
+  ScopeActivations *act = scope_window_get_activations (window);
+  return act != NULL && scope_activations_get_model (act)
+                        == scope_train_view_get_model (SCOPE_TRAIN_VIEW (data))
+         && !scope_window_is_busy (window);
+}
+
+static void
+test_train (void)
+{
+  ScopeTrainView *view = SCOPE_TRAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                            SCOPE_TYPE_TRAIN_VIEW));
+  g_assert_nonnull (view);
+  activate ("view.show", "s", "train");
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  g_assert_cmpint (scope_train_view_get_state (view), ==, SCOPE_TRAIN_IDLE);
+
+  /* The small CNN on 100 Fashion-MNIST images per class, batch 32: 31 steps an epoch; more
+   * epochs than the test waits for, so that it is still running when paused and stopped. */
+  ScopeTrainSettings s;
+  scope_train_settings_init (&s);
+  s.per_class = 100;
+  s.batch = 32;
+  s.epochs = 40;
+  s.lr = 0.02;
+  scope_train_view_set_settings (view, &s);
+  ScopeTrainSettings read;
+  scope_train_view_get_settings (view, &read);
+  g_assert_cmpstr (read.dataset, ==, "fashion-mnist");
+  g_assert_cmpstr (read.arch, ==, "smallcnn");
+  g_assert_cmpint (read.per_class, ==, 100);
+  g_assert_cmpint (read.batch, ==, 32);
+  g_assert_cmpstr (read.policy, ==, "exact");
+
+  scope_window_set_frame_timing (window, TRUE);
+  ScopeFrameTimer *timer = scope_window_get_frame_timer (window);
+  g_assert_nonnull (timer);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "train.start", NULL));
+  g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
+
+  /* Progress arrives while the user browses: the Train view, then the Filters and Activations
+   * views following the newest weights. */
+  TrainWait w = { view, 12 };
+  g_assert_true (wait_for (train_has_steps, &w, 120.0));
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "9-window-train-running", 20.0, 100);
+  activate ("view.show", "s", "filters");
+  activate ("layer.select", "i", 1);
+  g_assert_true (wait_for (following_training, view, 30.0));
+  g_assert_nonnull (strstr (gtk_window_get_title (GTK_WINDOW (window)), "smallcnn"));
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "10-window-filters-training", 20.0, 50);
+  activate ("view.show", "s", "activations");
+  w.steps = scope_train_chart_get_n_steps (scope_train_view_get_chart (view)) + 4;
+  g_assert_true (wait_for (train_has_steps, &w, 60.0));
+  g_assert_true (wait_for (following_training, view, 30.0));
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "11-window-activations-training", 20.0, 100);
+  activate ("view.show", "s", "train");
+
+  /* Pause holds it; resume goes on; the first epoch's confusion matrix arrives. */
+  gtk_widget_activate_action (GTK_WIDGET (view), "train.pause", NULL);
+  g_assert_true (wait_for (train_paused, view, 30.0));
+  guint held = scope_train_chart_get_n_steps (scope_train_view_get_chart (view));
+  wait_frames (GTK_WIDGET (window), 10);
+  g_assert_cmpuint (scope_train_chart_get_n_steps (scope_train_view_get_chart (view)), ==, held);
+  gtk_widget_activate_action (GTK_WIDGET (view), "train.resume", NULL);
+  g_assert_true (wait_for (train_has_confusion, view, 120.0));
+  w.steps = 40;
+  g_assert_true (wait_for (train_has_steps, &w, 120.0));
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "12-window-train-epoch", 20.0, 100);
+  g_assert_cmpuint (scope_train_chart_get_n_epochs (scope_train_view_get_chart (view)), >=, 1);
+
+  /* The main thread's work per frame while it trained. */
+  g_autofree char *stats = scope_frame_timer_format (timer);
+  g_test_message ("frame timing during training: %s", stats);
+  g_assert_cmpuint (scope_frame_timer_get_n_frames (timer), >, 10);
+
+  /* Stop is prompt. */
+  gint64 start = g_get_monotonic_time ();
+  gtk_widget_activate_action (GTK_WIDGET (view), "train.stop", NULL);
+  gint64 took = g_get_monotonic_time () - start;
+  g_test_message ("stopping the training took %.1f ms", took / 1000.0);
+  g_assert_cmpint (took, <, G_USEC_PER_SEC);
+  g_assert_cmpint (scope_train_view_get_state (view), ==, SCOPE_TRAIN_STOPPED);
+  scope_window_set_frame_timing (window, FALSE);
+
+  /* Export the curves; save the model and read it back. */
+  g_autofree char *png = g_build_filename (shot_dir, "export-train.png", NULL);
+  g_autoptr (GFile) png_file = g_file_new_for_path (png);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_window_export (window, png_file, &error));
+  g_assert_no_error (error);
+  check_png (png, 1200, 750);
+  g_autofree char *saved = g_build_filename (shot_dir, "trained-smallcnn.safetensors", NULL);
+  g_autoptr (GFile) saved_file = g_file_new_for_path (saved);
+  g_assert_true (scope_train_view_save_model (view, saved_file, &error));
+  g_assert_no_error (error);
+  NnError err = { 0 };
+  NnModel *back = nn_model_load (saved, &err);
+  g_assert_nonnull (back);
+  const NnModel *trained = scope_model_get_nn_model (scope_train_view_get_model (view));
+  g_assert_cmpstr (back->arch, ==, "smallcnn");
+  g_assert_cmpstr (back->labels[9], ==, trained->labels[9]);
+  test_util_assert_close (back->graph->data, trained->graph->data, trained->graph->n_data, 0.0,
+                          "saved weights");
+  nn_model_free (back);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "13-window-train-stopped", 20.0, 100);
+}
+
+/* Files dropped on the window: a model, then an image, as the drop target delivers them. */
+static void
+test_drop (void)
+{
+  GtkDropTarget *target = NULL;
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && target == NULL; i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+      if (GTK_IS_DROP_TARGET (controller))
+        target = GTK_DROP_TARGET (controller);
+    }
+  g_assert_nonnull (target);
+
+  g_autofree char *data = g_strdup (g_getenv ("CNNSCOPE_DATA_DIR"));
+  const char *names[] = { "demo-pfnet-fashion.safetensors", "samples/fashion-bag.png" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (data, names[i], NULL);
+      GValue value = G_VALUE_INIT;
+      g_value_init (&value, G_TYPE_FILE);
+      g_value_take_object (&value, g_file_new_for_path (path));
+      gboolean accepted = FALSE;
+      g_signal_emit_by_name (target, "drop", &value, 20.0, 20.0, &accepted);
+      g_value_unset (&value);
+      g_assert_true (accepted);
+    }
+  g_assert_true (wait_for (activations_delivered, NULL, 30.0));
+  ScopeActivations *act = scope_window_get_activations (window);
+  g_assert_cmpstr (scope_model_get_name (scope_activations_get_model (act)), ==,
+                   "demo-pfnet-fashion.safetensors");
+  g_assert_cmpstr (scope_activations_get_input_name (act), ==, "fashion-bag.png");
+  g_assert_cmpint (scope_activations_get_top_class (act, NULL), ==, 8);
+
+  /* Both are the newest recent files, and one opens again from there. */
+  GSettings *settings = scope_application_get_settings (app);
+  g_assert_nonnull (settings);
+  g_auto (GStrv) recent = g_settings_get_strv (settings, "recent-files");
+  g_assert_cmpuint (g_strv_length (recent), >=, 3);
+  g_assert_true (g_str_has_suffix (recent[0], "fashion-bag.png"));
+  g_assert_true (g_str_has_suffix (recent[1], "demo-pfnet-fashion.safetensors"));
+  g_autofree char *sneaker = g_build_filename (data, "samples", "fashion-sneaker.png", NULL);
+  g_assert_true (g_strv_contains ((const char *const *) recent, sneaker));
+  activate ("file.open-recent", "s", sneaker);
+  g_assert_true (wait_for (activations_delivered, NULL, 30.0));
+  act = scope_window_get_activations (window);
+  g_assert_cmpstr (scope_activations_get_input_name (act), ==, "fashion-sneaker.png");
+  g_auto (GStrv) after = g_settings_get_strv (settings, "recent-files");
+  g_assert_cmpstr (after[0], ==, sneaker);
+  g_assert_cmpuint (g_strv_length (after), ==, g_strv_length (recent));
 }
 
 static void
@@ -596,6 +824,8 @@ main (int    argc,
   g_test_add_func ("/ui/window/filters", test_filters);
   g_test_add_func ("/ui/window/export", test_export);
   g_test_add_func ("/ui/window/bad-files", test_bad_files);
+  g_test_add_func ("/ui/window/train", test_train);
+  g_test_add_func ("/ui/window/drop", test_drop);
   g_test_add_func ("/ui/window/shortcuts-and-about", test_shortcuts_and_about);
   g_test_add_func ("/ui/window/close-joins", test_close_joins);
   int status = g_test_run ();

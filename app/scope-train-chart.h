@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* The Train view's figure: loss and accuracy curves per step and per epoch, and the newest
+ * confusion matrix on the test set. A thin widget over the run's history (appended to as
+ * updates arrive, never changed otherwise); drawing goes through viz_plot and viz_confusion. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "scope-train-job.h"
+#include "viz.h"
+
+G_BEGIN_DECLS
+
+#define SCOPE_TYPE_TRAIN_CHART (scope_train_chart_get_type ())
+
+G_DECLARE_FINAL_TYPE (ScopeTrainChart, scope_train_chart, SCOPE, TRAIN_CHART, GtkWidget)
+
+GtkWidget *scope_train_chart_new (void);
+
+/* Forgets the previous run; caption names the new one (model, dataset, settings). */
+void       scope_train_chart_reset (ScopeTrainChart *self,
+                                    const char      *caption);
+/* Appends the update's steps and epochs and takes its confusion matrix; queues a draw. */
+void       scope_train_chart_add (ScopeTrainChart        *self,
+                                  const ScopeTrainUpdate *update);
+guint      scope_train_chart_get_n_steps (ScopeTrainChart *self);
+guint      scope_train_chart_get_n_epochs (ScopeTrainChart *self);
+gboolean   scope_train_chart_has_confusion (ScopeTrainChart *self);
+
+/* Draws the figure into (0, 0, width, height) in style; saves and restores cr. */
+void       scope_train_chart_draw (ScopeTrainChart *self,
+                                   cairo_t         *cr,
+                                   const VizStyle  *style,
+                                   double           width,
+                                   double           height);
+/* Writes the figure with its caption as PNG, SVG or PDF (by extension), atomically. */
+gboolean   scope_train_chart_export (ScopeTrainChart  *self,
+                                     const char       *path,
+                                     GError          **error);
+
+G_END_DECLS

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeTrainJob: the training worker and its hand-over. Everything the two threads share is
+ * under `lock` (a pthread mutex, which ThreadSanitizer understands), except `cancel`, which
+ * nn_train polls every step. At most one idle source is scheduled at a time; it takes every
+ * pending step and epoch record, the newest snapshot and confusion matrix, and the state. */
+#include "scope-train-job.h"
+
+#include <gio/gio.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "scope-error.h"
+
+struct _ScopeTrainJob
+{
+  GObject             parent_instance;
+
+  ScopeTrainSettings  settings;
+  ScopeTrainState     state;          /* main thread: the last delivered state */
+  pthread_t           thread;
+  gboolean            started;        /* main thread only */
+  gboolean            joined;         /* main thread only */
+
+  pthread_mutex_t     lock;
+  pthread_cond_t      wake;
+  atomic_int          cancel;
+
+  /* Under lock. */
+  gboolean            paused;         /* asked by the main thread */
+  gboolean            stopped;        /* nothing more is delivered */
+  guint               idle_id;
+  ScopeTrainState     pending_state;
+  gboolean            state_changed;
+  long                total_steps;
+  int                 n_classes;
+  char              **class_names;    /* set once by the worker, before the first update */
+  GArray             *pending_steps;  /* ScopeTrainStep */
+  GArray             *pending_epochs; /* ScopeTrainEpoch */
+  ScopeModel         *pending_snapshot;
+  int                *pending_confusion;
+  GError             *pending_error;
+
+  /* Worker only. */
+  NnModel            *model;
+  NnDataset          *test;
+  gint64              last_snapshot;
+};
+
+enum
+{
+  UPDATE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (ScopeTrainJob, scope_train_job, G_TYPE_OBJECT)
+
+void
+scope_train_settings_init (ScopeTrainSettings *settings)
+{
+  g_return_if_fail (settings != NULL);
+
+  memset (settings, 0, sizeof *settings);
+  g_strlcpy (settings->dataset, "fashion-mnist", sizeof settings->dataset);
+  g_strlcpy (settings->arch, "smallcnn", sizeof settings->arch);
+  settings->width = 1.0;
+  g_strlcpy (settings->optimizer, "sgd", sizeof settings->optimizer);
+  settings->lr = 0.02;
+  settings->epochs = 2;
+  settings->batch = 64;
+  settings->per_class = 500;
+  g_strlcpy (settings->policy, "exact", sizeof settings->policy);
+  settings->seed = 1;
+  settings->snapshot_ms = 500;
+}
+
+gboolean
+scope_train_state_is_active (ScopeTrainState state)
+{
+  return state == SCOPE_TRAIN_LOADING || state == SCOPE_TRAIN_RUNNING
+         || state == SCOPE_TRAIN_PAUSED;
+}
+
+/* Main thread: hands over everything pending as one update. */
+static gboolean
+deliver_idle (gpointer data)
+{
+  ScopeTrainJob *self = data;
+
+  pthread_mutex_lock (&self->lock);
+  self->idle_id = 0;
+  if (self->stopped)
+    {
+      pthread_mutex_unlock (&self->lock);
+      return G_SOURCE_REMOVE;
+    }
+  g_autoptr (GArray) steps = self->pending_steps;
+  g_autoptr (GArray) epochs = self->pending_epochs;
+  self->pending_steps = g_array_new (FALSE, FALSE, sizeof (ScopeTrainStep));
+  self->pending_epochs = g_array_new (FALSE, FALSE, sizeof (ScopeTrainEpoch));
+  g_autoptr (ScopeModel) snapshot = g_steal_pointer (&self->pending_snapshot);
+  g_autofree int *confusion = g_steal_pointer (&self->pending_confusion);
+  g_autoptr (GError) error = g_steal_pointer (&self->pending_error);
+  gboolean state_changed = self->state_changed;
+  self->state_changed = FALSE;
+  ScopeTrainUpdate update = {
+    .state = self->pending_state,
+    .total_steps = self->total_steps,
+    .n_classes = self->n_classes,
+    .class_names = (const char *const *) self->class_names,
+    .steps = (const ScopeTrainStep *) (void *) steps->data,
+    .n_steps = steps->len,
+    .epochs = (const ScopeTrainEpoch *) (void *) epochs->data,
+    .n_epochs = epochs->len,
+    .snapshot = snapshot,
+    .confusion = confusion,
+    .error = error,
+  };
+  pthread_mutex_unlock (&self->lock);
+
+  /* class_names is written once by the worker before the first update and freed in finalize,
+   * so it can be read here without the lock. */
+  self->state = update.state;
+  if (state_changed || update.n_steps > 0 || update.n_epochs > 0 || snapshot != NULL
+      || confusion != NULL || error != NULL)
+    g_signal_emit (self, signals[UPDATE], 0, &update);
+  return G_SOURCE_REMOVE;
+}
+
+/* Under lock. */
+static void
+schedule_locked (ScopeTrainJob *self)
+{
+  if (self->idle_id == 0 && !self->stopped)
+    self->idle_id = g_idle_add (deliver_idle, self);
+}
+
+static void
+set_state (ScopeTrainJob   *self,
+           ScopeTrainState  state,
+           GError          *error)
+{
+  pthread_mutex_lock (&self->lock);
+  self->pending_state = state;
+  self->state_changed = TRUE;
+  if (error != NULL)
+    {
+      g_clear_error (&self->pending_error);
+      self->pending_error = error;
+    }
+  schedule_locked (self);
+  pthread_mutex_unlock (&self->lock);
+}
+
+/* Worker: a copy of the weights as they are now, for the main thread. */
+static void
+publish_snapshot (ScopeTrainJob *self,
+                  long           step)
+{
+  g_autofree char *name = g_strdup_printf ("%s (%s, step %ld)", self->settings.arch,
+                                           self->settings.dataset, step);
+  ScopeModel *snapshot = scope_model_new_copy (self->model, name);
+  pthread_mutex_lock (&self->lock);
+  g_clear_pointer (&self->pending_snapshot, scope_model_unref);
+  self->pending_snapshot = snapshot;
+  schedule_locked (self);
+  pthread_mutex_unlock (&self->lock);
+  self->last_snapshot = g_get_monotonic_time ();
+}
+
+/* Worker, from the epoch callback: the confusion matrix of the model on the test set. */
+static void
+publish_confusion (ScopeTrainJob *self)
+{
+  NnEvalResult result;
+  NnError err = { 0 };
+  if (!nn_evaluate (self->model, self->test, self->settings.batch, &result, &self->cancel, &err))
+    return;
+  int n = result.n_classes;
+  int *confusion = g_memdup2 (result.confusion, sizeof (int) * (gsize) n * (gsize) n);
+  self->model->test_accuracy = result.accuracy;
+  nn_eval_result_clear (&result);
+  pthread_mutex_lock (&self->lock);
+  g_free (self->pending_confusion);
+  self->pending_confusion = confusion;
+  schedule_locked (self);
+  pthread_mutex_unlock (&self->lock);
+}
+
+/* Worker: after every step. Records it, copies the weights when due, waits while paused. */
+static void
+on_progress (const NnTrainProgress *p,
+             void                  *user_data)
+{
+  ScopeTrainJob *self = user_data;
+
+  pthread_mutex_lock (&self->lock);
+  if (p->epoch_done)
+    {
+      ScopeTrainEpoch e = {
+        .epoch = p->epoch, .step = p->step, .train_loss = p->train_loss,
+        .train_accuracy = p->train_accuracy, .test_loss = p->test_loss,
+        .test_accuracy = p->test_accuracy,
+      };
+      g_array_append_val (self->pending_epochs, e);
+    }
+  else
+    {
+      ScopeTrainStep s = {
+        .step = p->step, .epoch = p->epoch, .lr = p->lr, .loss = p->loss,
+        .accuracy = p->accuracy,
+      };
+      g_array_append_val (self->pending_steps, s);
+    }
+  schedule_locked (self);
+  gboolean paused = self->paused;
+  pthread_mutex_unlock (&self->lock);
+
+  if (p->epoch_done)
+    publish_confusion (self);
+  gint64 due = self->last_snapshot + (gint64) self->settings.snapshot_ms * 1000;
+  if (p->epoch_done || paused || g_get_monotonic_time () >= due)
+    publish_snapshot (self, p->step);
+  if (!paused)
+    return;
+
+  set_state (self, SCOPE_TRAIN_PAUSED, NULL);
+  pthread_mutex_lock (&self->lock);
+  while (self->paused && atomic_load (&self->cancel) == 0)
+    pthread_cond_wait (&self->wake, &self->lock);
+  pthread_mutex_unlock (&self->lock);
+  if (atomic_load (&self->cancel) == 0)
+    set_state (self, SCOPE_TRAIN_RUNNING, NULL);
+}
+
+/* Worker: the data and a fresh network for it, as the CLI's train command builds them. */
+static gboolean
+prepare (ScopeTrainJob  *self,
+         NnDataset     **train,
+         GError        **error)
+{
+  const ScopeTrainSettings *s = &self->settings;
+  NnError err = { 0 };
+  *train = nn_dataset_open (s->dataset, true, 0, 0, 0, &err);
+  if (*train == NULL)
+    return scope_error_from_nn (error, &err), FALSE;
+  self->test = nn_dataset_open (s->dataset, false, (*train)->c, (*train)->h, (*train)->w, &err);
+  if (self->test == NULL)
+    return scope_error_from_nn (error, &err), FALSE;
+  if (s->per_class > 0)
+    {
+      NnDataset *sub = nn_dataset_subset_per_class (*train, s->per_class, s->seed);
+      nn_dataset_free (*train);
+      *train = sub;
+      /* The test set in proportion: a fifth as many per class, at least 20. */
+      sub = nn_dataset_subset_per_class (self->test, MAX (s->per_class / 5, 20), s->seed);
+      nn_dataset_free (self->test);
+      self->test = sub;
+    }
+  if ((*train)->n < 1 || self->test->n < 1)
+    {
+      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "%s: no images to train on",
+                   s->dataset);
+      return FALSE;
+    }
+
+  NnArchSpec spec = {
+    .name = s->arch, .in_c = (*train)->c, .in_h = (*train)->h, .in_w = (*train)->w,
+    .n_classes = (*train)->n_classes, .width = (float) s->width, .bank = NN_PFM_BANK_FULL,
+    .seed = s->seed,
+  };
+  NnGraph *graph = nn_arch_build (&spec, &err);
+  if (graph == NULL)
+    return scope_error_from_nn (error, &err), FALSE;
+  self->model = nn_model_new (graph, s->arch);
+  for (int k = 0; k < (*train)->n_classes; k++)
+    nn_model_set_label (self->model, k, (*train)->class_names[k]);
+  nn_dataset_mean_std (*train, self->model->mean, self->model->std);
+  for (int ch = 0; ch < (*train)->c && ch < NN_MODEL_MAX_CHANNELS; ch++)
+    if (!(self->model->std[ch] > 1e-6f))
+      self->model->std[ch] = 1.0f;
+  g_strlcpy (self->model->dataset, s->dataset, sizeof self->model->dataset);
+  g_autofree char *command = g_strdup_printf ("cnnscope train: %s width %g, %s lr %g, %d epochs, "
+                                              "batch %d, %d per class, policy %s, seed %"
+                                              G_GUINT64_FORMAT, s->arch, s->width, s->optimizer,
+                                              s->lr, s->epochs, s->batch, s->per_class,
+                                              s->policy, s->seed);
+  g_strlcpy (self->model->command, command, sizeof self->model->command);
+  return TRUE;
+}
+
+static gboolean
+make_config (const ScopeTrainSettings  *s,
+             NnTrainConfig             *config,
+             GError                   **error)
+{
+  NnError err = { 0 };
+  nn_train_config_init (config);
+  config->epochs = s->epochs;
+  config->batch = s->batch;
+  config->lr = (float) s->lr;
+  config->seed = s->seed;
+  if (!nn_optimizer_parse (s->optimizer, &config->optimizer, &err)
+      || !nn_grad_policy_parse (s->policy, &config->policy, &err))
+    return scope_error_from_nn (error, &err), FALSE;
+  config->set_policy = TRUE;
+  return TRUE;
+}
+
+static void *
+worker_main (void *data)
+{
+  ScopeTrainJob *self = data;
+  NnDataset *train = NULL;
+  NnTrainConfig config;
+  GError *error = NULL;
+
+  if (!make_config (&self->settings, &config, &error) || !prepare (self, &train, &error))
+    {
+      set_state (self, SCOPE_TRAIN_FAILED, error);
+      nn_dataset_free (train);
+      return NULL;
+    }
+
+  int batch = MIN (config.batch, train->n);
+  pthread_mutex_lock (&self->lock);
+  self->total_steps = (long) (train->n / batch) * config.epochs;
+  self->n_classes = train->n_classes;
+  self->class_names = g_new0 (char *, train->n_classes + 1);
+  for (int k = 0; k < train->n_classes; k++)
+    self->class_names[k] = g_strdup (train->class_names[k]);
+  pthread_mutex_unlock (&self->lock);
+  set_state (self, SCOPE_TRAIN_RUNNING, NULL);
+  publish_snapshot (self, 0);
+
+  NnError err = { 0 };
+  gboolean ok = nn_train (self->model, train, self->test, &config, on_progress, self,
+                          &self->cancel, &err);
+  nn_dataset_free (train);
+  if (ok)
+    {
+      set_state (self, SCOPE_TRAIN_FINISHED, NULL);
+      return NULL;
+    }
+  if (err.code == NN_ERROR_CANCELLED)
+    return NULL;
+  /* The weights as they were when it failed, to look at. */
+  publish_snapshot (self, 0);
+  scope_error_from_nn (&error, &err);
+  set_state (self, SCOPE_TRAIN_FAILED, error);
+  return NULL;
+}
+
+ScopeTrainJob *
+scope_train_job_new (const ScopeTrainSettings *settings)
+{
+  g_return_val_if_fail (settings != NULL, NULL);
+
+  ScopeTrainJob *self = g_object_new (SCOPE_TYPE_TRAIN_JOB, NULL);
+  self->settings = *settings;
+  return self;
+}
+
+gboolean
+scope_train_job_start (ScopeTrainJob  *self,
+                       GError        **error)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->started)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                           "this training run was started before");
+      return FALSE;
+    }
+  self->state = SCOPE_TRAIN_LOADING;
+  pthread_mutex_lock (&self->lock);
+  self->pending_state = SCOPE_TRAIN_LOADING;
+  self->state_changed = TRUE;
+  schedule_locked (self);
+  pthread_mutex_unlock (&self->lock);
+  int rc = pthread_create (&self->thread, NULL, worker_main, self);
+  if (rc != 0)
+    {
+      self->state = SCOPE_TRAIN_FAILED;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (rc),
+                   "cannot start the training thread: %s", g_strerror (rc));
+      return FALSE;
+    }
+  self->started = TRUE;
+  return TRUE;
+}
+
+void
+scope_train_job_pause (ScopeTrainJob *self)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_JOB (self));
+
+  pthread_mutex_lock (&self->lock);
+  self->paused = TRUE;
+  pthread_mutex_unlock (&self->lock);
+}
+
+void
+scope_train_job_resume (ScopeTrainJob *self)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_JOB (self));
+
+  pthread_mutex_lock (&self->lock);
+  self->paused = FALSE;
+  pthread_cond_signal (&self->wake);
+  pthread_mutex_unlock (&self->lock);
+}
+
+void
+scope_train_job_stop (ScopeTrainJob *self)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_JOB (self));
+
+  atomic_store (&self->cancel, 1);
+  pthread_mutex_lock (&self->lock);
+  pthread_cond_signal (&self->wake);
+  pthread_mutex_unlock (&self->lock);
+  if (self->started && !self->joined)
+    {
+      pthread_join (self->thread, NULL);
+      self->joined = TRUE;
+    }
+
+  /* The worker is gone and the idle runs on this thread: drop what was not delivered. */
+  pthread_mutex_lock (&self->lock);
+  self->stopped = TRUE;
+  if (self->idle_id != 0)
+    g_source_remove (self->idle_id);
+  self->idle_id = 0;
+  g_clear_pointer (&self->pending_snapshot, scope_model_unref);
+  g_clear_pointer (&self->pending_confusion, g_free);
+  g_clear_error (&self->pending_error);
+  pthread_mutex_unlock (&self->lock);
+  if (scope_train_state_is_active (self->state))
+    self->state = SCOPE_TRAIN_STOPPED;
+}
+
+ScopeTrainState
+scope_train_job_get_state (ScopeTrainJob *self)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), SCOPE_TRAIN_IDLE);
+
+  return self->state;
+}
+
+const ScopeTrainSettings *
+scope_train_job_get_settings (ScopeTrainJob *self)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), NULL);
+
+  return &self->settings;
+}
+
+static void
+scope_train_job_dispose (GObject *object)
+{
+  scope_train_job_stop (SCOPE_TRAIN_JOB (object));
+
+  G_OBJECT_CLASS (scope_train_job_parent_class)->dispose (object);
+}
+
+static void
+scope_train_job_finalize (GObject *object)
+{
+  ScopeTrainJob *self = SCOPE_TRAIN_JOB (object);
+
+  nn_model_free (self->model);
+  nn_dataset_free (self->test);
+  g_strfreev (self->class_names);
+  g_array_unref (self->pending_steps);
+  g_array_unref (self->pending_epochs);
+  pthread_cond_destroy (&self->wake);
+  pthread_mutex_destroy (&self->lock);
+
+  G_OBJECT_CLASS (scope_train_job_parent_class)->finalize (object);
+}
+
+static void
+scope_train_job_class_init (ScopeTrainJobClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = scope_train_job_dispose;
+  object_class->finalize = scope_train_job_finalize;
+
+  /**
+   * ScopeTrainJob::update:
+   * @update: (type gpointer): a `const ScopeTrainUpdate *`, valid during the emission
+   *
+   * Emitted on the main context with what the worker reported since the last emission.
+   */
+  signals[UPDATE] =
+    g_signal_new ("update", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_POINTER);
+}
+
+static void
+scope_train_job_init (ScopeTrainJob *self)
+{
+  pthread_mutex_init (&self->lock, NULL);
+  pthread_cond_init (&self->wake, NULL);
+  atomic_init (&self->cancel, 0);
+  self->pending_steps = g_array_new (FALSE, FALSE, sizeof (ScopeTrainStep));
+  self->pending_epochs = g_array_new (FALSE, FALSE, sizeof (ScopeTrainEpoch));
+  scope_train_settings_init (&self->settings);
+}

@@ -1,0 +1,599 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeTrainView: the controls are read into a ScopeTrainSettings value when a run starts; the
+ * job's updates go to the chart, the status line and the "snapshot" signal. Errors of a run
+ * are reported by the "failed" signal, for the window's toast. */
+#include "scope-train-view.h"
+
+#include <string.h>
+
+#include "scope-error.h"
+#include "scope-file-dialog.h"
+
+struct _ScopeTrainView
+{
+  GtkWidget        parent_instance;
+
+  /* Template children. */
+  GtkWidget       *box;
+  GtkDropDown     *dataset_dropdown;
+  GtkWidget       *folder_button;
+  GtkLabel        *folder_label;
+  GtkDropDown     *arch_dropdown;
+  GtkSpinButton   *width_spin;
+  GtkDropDown     *optimizer_dropdown;
+  GtkSpinButton   *lr_spin;
+  GtkSpinButton   *epochs_spin;
+  GtkSpinButton   *batch_spin;
+  GtkSpinButton   *per_class_spin;
+  GtkDropDown     *policy_dropdown;
+  GtkWidget       *slope_label;
+  GtkSpinButton   *slope_spin;
+  GtkButton       *pause_button;
+  GtkLabel        *status_label;
+  ScopeTrainChart *chart;
+
+  char            *folder;          /* the chosen image folder, or NULL */
+  ScopeTrainJob   *job;
+  ScopeModel      *model;           /* the newest snapshot */
+  long             total_steps;
+  long             step;
+  float            test_accuracy;   /* of the last epoch, < 0 before */
+  ScopeFrameTimer *frame_timer;     /* not owned */
+};
+
+enum
+{
+  STARTED,
+  SNAPSHOT,
+  FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (ScopeTrainView, scope_train_view, GTK_TYPE_WIDGET)
+
+/* The policy drop-down's entries as nn_grad_policy_parse reads them; ProxyGrad takes the
+ * slope. */
+static const char *const policy_names[] = { "exact", "proxygrad", "sugar:bsilu", "sugar:nelu" };
+static const char *const optimizer_names[] = { "sgd", "adamw", "lamb" };
+
+static guint
+string_index (const char *const *names,
+              guint              n,
+              const char        *name)
+{
+  for (guint i = 0; i < n; i++)
+    if (g_strcmp0 (names[i], name) == 0)
+      return i;
+  return 0;
+}
+
+static void
+update_controls (ScopeTrainView *self)
+{
+  ScopeTrainState state = self->job != NULL ? scope_train_job_get_state (self->job)
+                                            : SCOPE_TRAIN_IDLE;
+  gboolean active = scope_train_state_is_active (state);
+  gboolean folder = gtk_drop_down_get_selected (self->dataset_dropdown) == 1;
+  gtk_widget_set_visible (self->folder_button, folder);
+  gtk_widget_set_visible (GTK_WIDGET (self->folder_label), folder);
+  gboolean proxy = gtk_drop_down_get_selected (self->policy_dropdown) == 1;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->slope_spin), proxy);
+  gtk_widget_set_sensitive (self->slope_label, proxy);
+  gtk_widget_set_sensitive (GTK_WIDGET (gtk_widget_get_parent (self->folder_button)), !active);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.start", !active);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.stop", active);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.pause",
+                                 state == SCOPE_TRAIN_RUNNING || state == SCOPE_TRAIN_LOADING);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.resume", state == SCOPE_TRAIN_PAUSED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.save", self->model != NULL);
+  if (state == SCOPE_TRAIN_PAUSED)
+    {
+      gtk_button_set_label (self->pause_button, "_Resume");
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->pause_button), "train.resume");
+    }
+  else
+    {
+      gtk_button_set_label (self->pause_button, "_Pause");
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->pause_button), "train.pause");
+    }
+
+  g_autofree char *text = NULL;
+  g_autofree char *accuracy = self->test_accuracy >= 0.0f
+                              ? g_strdup_printf (", test accuracy %.2f %%",
+                                                 100.0 * self->test_accuracy)
+                              : g_strdup ("");
+  switch (state)
+    {
+    case SCOPE_TRAIN_IDLE:
+      return;
+    case SCOPE_TRAIN_LOADING:
+      text = g_strdup ("Loading the data…");
+      break;
+    case SCOPE_TRAIN_RUNNING:
+      text = g_strdup_printf ("Training: step %ld of %ld%s", self->step, self->total_steps,
+                              accuracy);
+      break;
+    case SCOPE_TRAIN_PAUSED:
+      text = g_strdup_printf ("Paused at step %ld of %ld%s", self->step, self->total_steps,
+                              accuracy);
+      break;
+    case SCOPE_TRAIN_FINISHED:
+      text = g_strdup_printf ("Finished: %ld steps%s", self->step, accuracy);
+      break;
+    case SCOPE_TRAIN_STOPPED:
+      text = g_strdup_printf ("Stopped at step %ld of %ld%s", self->step, self->total_steps,
+                              accuracy);
+      break;
+    case SCOPE_TRAIN_FAILED:
+      text = g_strdup ("Failed (see the message)");
+      break;
+    }
+  gtk_label_set_label (self->status_label, text);
+}
+
+static void
+on_update (ScopeTrainJob          *job,
+           const ScopeTrainUpdate *update,
+           ScopeTrainView         *self)
+{
+  (void) job;
+  ScopeFrameStamp start;
+  scope_frame_stamp_now (&start);
+  scope_train_chart_add (self->chart, update);
+  self->total_steps = update->total_steps;
+  if (update->n_steps > 0)
+    self->step = update->steps[update->n_steps - 1].step;
+  if (update->n_epochs > 0)
+    self->test_accuracy = update->epochs[update->n_epochs - 1].test_accuracy;
+  if (update->snapshot != NULL)
+    {
+      g_clear_pointer (&self->model, scope_model_unref);
+      self->model = scope_model_ref (update->snapshot);
+      g_signal_emit (self, signals[SNAPSHOT], 0, self->model);
+    }
+  update_controls (self);
+  if (update->error != NULL)
+    g_signal_emit (self, signals[FAILED], 0, update->error);
+  if (self->frame_timer != NULL)
+    scope_frame_timer_add_work (self->frame_timer, &start);
+}
+
+void
+scope_train_view_get_settings (ScopeTrainView     *self,
+                               ScopeTrainSettings *s)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
+  g_return_if_fail (s != NULL);
+
+  scope_train_settings_init (s);
+  if (gtk_drop_down_get_selected (self->dataset_dropdown) == 1)
+    g_strlcpy (s->dataset, self->folder != NULL ? self->folder : "", sizeof s->dataset);
+  GtkStringObject *arch = gtk_drop_down_get_selected_item (self->arch_dropdown);
+  if (arch != NULL)
+    g_strlcpy (s->arch, gtk_string_object_get_string (arch), sizeof s->arch);
+  s->width = gtk_spin_button_get_value (self->width_spin);
+  guint opt = gtk_drop_down_get_selected (self->optimizer_dropdown);
+  g_strlcpy (s->optimizer, optimizer_names[MIN (opt, G_N_ELEMENTS (optimizer_names) - 1)],
+             sizeof s->optimizer);
+  s->lr = gtk_spin_button_get_value (self->lr_spin);
+  s->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
+  s->batch = gtk_spin_button_get_value_as_int (self->batch_spin);
+  s->per_class = gtk_spin_button_get_value_as_int (self->per_class_spin);
+  guint policy = MIN (gtk_drop_down_get_selected (self->policy_dropdown),
+                      G_N_ELEMENTS (policy_names) - 1);
+  if (policy == 1)
+    g_snprintf (s->policy, sizeof s->policy, "proxygrad:%g",
+                gtk_spin_button_get_value (self->slope_spin));
+  else
+    g_strlcpy (s->policy, policy_names[policy], sizeof s->policy);
+}
+
+void
+scope_train_view_set_settings (ScopeTrainView           *self,
+                               const ScopeTrainSettings *s)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
+  g_return_if_fail (s != NULL);
+
+  gboolean folder = g_strcmp0 (s->dataset, "fashion-mnist") != 0;
+  g_free (self->folder);
+  self->folder = folder ? g_strdup (s->dataset) : NULL;
+  gtk_label_set_label (self->folder_label, folder ? s->dataset : "");
+  gtk_drop_down_set_selected (self->dataset_dropdown, folder ? 1 : 0);
+  const char *const *archs = nn_arch_names ();
+  gtk_drop_down_set_selected (self->arch_dropdown,
+                              string_index (archs, g_strv_length ((char **) archs), s->arch));
+  gtk_spin_button_set_value (self->width_spin, s->width);
+  gtk_drop_down_set_selected (self->optimizer_dropdown,
+                              string_index (optimizer_names, G_N_ELEMENTS (optimizer_names),
+                                            s->optimizer));
+  gtk_spin_button_set_value (self->lr_spin, s->lr);
+  gtk_spin_button_set_value (self->epochs_spin, s->epochs);
+  gtk_spin_button_set_value (self->batch_spin, s->batch);
+  gtk_spin_button_set_value (self->per_class_spin, s->per_class);
+  NnGradPolicy policy;
+  guint index = 0;
+  if (nn_grad_policy_parse (s->policy, &policy, NULL))
+    {
+      if (policy.kind == NN_GRAD_PROXY)
+        {
+          index = 1;
+          gtk_spin_button_set_value (self->slope_spin, policy.beta);
+        }
+      else
+        index = string_index (policy_names, G_N_ELEMENTS (policy_names), s->policy);
+    }
+  gtk_drop_down_set_selected (self->policy_dropdown, index);
+  update_controls (self);
+}
+
+gboolean
+scope_train_view_start (ScopeTrainView  *self,
+                        GError         **error)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ScopeTrainSettings s;
+  scope_train_view_get_settings (self, &s);
+  if (s.dataset[0] == '\0')
+    {
+      g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC,
+                           "choose an image folder to train on first");
+      return FALSE;
+    }
+  scope_train_view_stop (self);
+  g_clear_object (&self->job);
+  self->job = scope_train_job_new (&s);
+  g_signal_connect (self->job, "update", G_CALLBACK (on_update), self);
+  self->step = 0;
+  self->total_steps = 0;
+  self->test_accuracy = -1.0f;
+  g_autofree char *caption = g_strdup_printf ("%s ×%g on %s · %s lr %g · batch %d · %s%s",
+                                              s.arch, s.width, s.dataset, s.optimizer, s.lr,
+                                              s.batch, s.policy,
+                                              s.per_class > 0 ? " · subset" : "");
+  scope_train_chart_reset (self->chart, caption);
+  gboolean ok = scope_train_job_start (self->job, error);
+  update_controls (self);
+  if (ok)
+    g_signal_emit (self, signals[STARTED], 0);
+  return ok;
+}
+
+void
+scope_train_view_pause (ScopeTrainView *self)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
+
+  if (self->job != NULL)
+    scope_train_job_pause (self->job);
+}
+
+void
+scope_train_view_resume (ScopeTrainView *self)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
+
+  if (self->job != NULL)
+    scope_train_job_resume (self->job);
+}
+
+void
+scope_train_view_stop (ScopeTrainView *self)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
+
+  if (self->job == NULL)
+    return;
+  scope_train_job_stop (self->job);
+  update_controls (self);
+}
+
+ScopeTrainState
+scope_train_view_get_state (ScopeTrainView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), SCOPE_TRAIN_IDLE);
+
+  return self->job != NULL ? scope_train_job_get_state (self->job) : SCOPE_TRAIN_IDLE;
+}
+
+ScopeModel *
+scope_train_view_get_model (ScopeTrainView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), NULL);
+
+  return self->model;
+}
+
+ScopeTrainChart *
+scope_train_view_get_chart (ScopeTrainView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), NULL);
+
+  return self->chart;
+}
+
+gboolean
+scope_train_view_save_model (ScopeTrainView  *self,
+                             GFile           *file,
+                             GError         **error)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_autofree char *path = g_file_get_path (file);
+  if (path == NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: not a local file", uri);
+      return FALSE;
+    }
+  if (self->model == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                   "%s: there is no trained model to save yet", path);
+      return FALSE;
+    }
+  NnError err = { 0 };
+  if (!nn_model_save (scope_model_get_nn_model (self->model), path, &err))
+    {
+      scope_error_from_nn (error, &err);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+scope_train_view_export (ScopeTrainView  *self,
+                         const char      *path,
+                         GError         **error)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), FALSE);
+
+  return scope_train_chart_export (self->chart, path, error);
+}
+
+void
+scope_train_view_set_frame_timer (ScopeTrainView  *self,
+                                  ScopeFrameTimer *timer)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
+
+  self->frame_timer = timer;
+}
+
+/* Actions. */
+
+static void
+report (ScopeTrainView *self,
+        const GError   *error)
+{
+  g_signal_emit (self, signals[FAILED], 0, error);
+}
+
+static void
+start_action (GtkWidget  *widget,
+              const char *name,
+              GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  g_autoptr (GError) error = NULL;
+  if (!scope_train_view_start (SCOPE_TRAIN_VIEW (widget), &error))
+    report (SCOPE_TRAIN_VIEW (widget), error);
+}
+
+static void
+pause_action (GtkWidget  *widget,
+              const char *name,
+              GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  scope_train_view_pause (SCOPE_TRAIN_VIEW (widget));
+}
+
+static void
+resume_action (GtkWidget  *widget,
+               const char *name,
+               GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  scope_train_view_resume (SCOPE_TRAIN_VIEW (widget));
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  scope_train_view_stop (SCOPE_TRAIN_VIEW (widget));
+}
+
+static void
+folder_chosen (GtkWidget *owner,
+               GFile     *file)
+{
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (owner);
+  g_autofree char *path = g_file_get_path (file);
+  if (path == NULL)
+    return;
+  g_free (self->folder);
+  self->folder = g_steal_pointer (&path);
+  gtk_label_set_label (self->folder_label, self->folder);
+}
+
+static void
+choose_folder_action (GtkWidget  *widget,
+                      const char *name,
+                      GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Choose Image Folder",
+                         "_Choose", NULL, 0, NULL, folder_chosen);
+}
+
+static const ScopeFileType model_types[] = {
+  { "cnnscope models (.safetensors)", "*.safetensors" },
+};
+
+static void
+save_chosen (GtkWidget *owner,
+             GFile     *file)
+{
+  g_autoptr (GError) error = NULL;
+  if (!scope_train_view_save_model (SCOPE_TRAIN_VIEW (owner), file, &error))
+    report (SCOPE_TRAIN_VIEW (owner), error);
+}
+
+static void
+save_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (widget);
+  if (self->model == NULL)
+    return;
+  g_autofree char *suggested = g_strdup_printf ("%s-trained.safetensors",
+                                                scope_model_get_nn_model (self->model)->arch);
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SAVE, "Save Model", "_Save",
+                         model_types, G_N_ELEMENTS (model_types), suggested, save_chosen);
+}
+
+/* GObject and GtkWidget. */
+
+static void
+on_selection_changed (GObject        *dropdown,
+                      GParamSpec     *pspec,
+                      ScopeTrainView *self)
+{
+  (void) dropdown;
+  (void) pspec;
+  update_controls (self);
+}
+
+static void
+scope_train_view_dispose (GObject *object)
+{
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (object);
+
+  if (self->job != NULL)
+    scope_train_job_stop (self->job);
+  g_clear_object (&self->job);
+  g_clear_pointer (&self->model, scope_model_unref);
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+
+  G_OBJECT_CLASS (scope_train_view_parent_class)->dispose (object);
+}
+
+static void
+scope_train_view_finalize (GObject *object)
+{
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (object);
+
+  g_free (self->folder);
+
+  G_OBJECT_CLASS (scope_train_view_parent_class)->finalize (object);
+}
+
+static void
+scope_train_view_class_init (ScopeTrainViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = scope_train_view_dispose;
+  object_class->finalize = scope_train_view_finalize;
+
+  /**
+   * ScopeTrainView::started:
+   *
+   * Emitted when a run has started; its snapshots follow.
+   */
+  signals[STARTED] =
+    g_signal_new ("started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+  /**
+   * ScopeTrainView::snapshot:
+   * @model: the newest weights of the run
+   *
+   * Emitted when a copy of the weights arrives (every ~0.5 s while training, when paused, at
+   * each epoch's end and at the end of the run).
+   */
+  signals[SNAPSHOT] =
+    g_signal_new ("snapshot", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, SCOPE_TYPE_MODEL | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /**
+   * ScopeTrainView::failed:
+   * @error: what went wrong (naming the dataset or file)
+   */
+  signals[FAILED] =
+    g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  g_type_ensure (SCOPE_TYPE_TRAIN_CHART);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/cnnscope/Cnnscope/ui/scope-train-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, dataset_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, folder_button);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, folder_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, arch_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, width_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, optimizer_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, lr_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, epochs_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, batch_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, per_class_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, policy_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, slope_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, slope_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, chart);
+
+  gtk_widget_class_install_action (widget_class, "train.start", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "train.pause", NULL, pause_action);
+  gtk_widget_class_install_action (widget_class, "train.resume", NULL, resume_action);
+  gtk_widget_class_install_action (widget_class, "train.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "train.save", NULL, save_action);
+  gtk_widget_class_install_action (widget_class, "train.choose-folder", NULL,
+                                   choose_folder_action);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "train-view");
+}
+
+static void
+scope_train_view_init (ScopeTrainView *self)
+{
+  self->test_accuracy = -1.0f;
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  GtkStringList *archs = gtk_string_list_new ((const char *const *) nn_arch_names ());
+  gtk_drop_down_set_model (self->arch_dropdown, G_LIST_MODEL (archs));
+  g_object_unref (archs);
+  g_signal_connect (self->dataset_dropdown, "notify::selected",
+                    G_CALLBACK (on_selection_changed), self);
+  g_signal_connect (self->policy_dropdown, "notify::selected",
+                    G_CALLBACK (on_selection_changed), self);
+  ScopeTrainSettings defaults;
+  scope_train_settings_init (&defaults);
+  scope_train_view_set_settings (self, &defaults);
+}
+
+GtkWidget *
+scope_train_view_new (void)
+{
+  return g_object_new (SCOPE_TYPE_TRAIN_VIEW, NULL);
+}
