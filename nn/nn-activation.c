@@ -16,6 +16,15 @@ sigmoidf (float x)
   return 1.0f / (1.0f + expf (-x));
 }
 
+static inline float
+hard_sigmoid (float x,
+              float alpha,
+              float beta)
+{
+  float z = alpha * x + beta;
+  return z < 0.0f ? 0.0f : z > 1.0f ? 1.0f : z;
+}
+
 /* d/dx [(x + a) s(x) - a/2] = s(x) + (x + a) s(x) (1 - s(x)). */
 static inline float
 bsilu_grad (float x)
@@ -106,6 +115,21 @@ nn_activation_forward (float            *out,
       for (size_t i = 0; i < N; i++)
         out[i] = tanhf (inp[i]);
       break;
+    case NN_ACT_CLIP:
+      {
+        const float lo = attrs->alpha, hi = attrs->beta;
+        for (size_t i = 0; i < N; i++)
+          out[i] = inp[i] < lo ? lo : inp[i] > hi ? hi : inp[i];
+        break;
+      }
+    case NN_ACT_HARDSIGMOID:
+      for (size_t i = 0; i < N; i++)
+        out[i] = hard_sigmoid (inp[i], attrs->alpha, attrs->beta);
+      break;
+    case NN_ACT_HARDSWISH:
+      for (size_t i = 0; i < N; i++)
+        out[i] = inp[i] * hard_sigmoid (inp[i], 1.0f / 6.0f, 0.5f);
+      break;
     case NN_ACT_COUNT_:
     default:
       NN_ASSERT (!"unknown activation");
@@ -188,6 +212,32 @@ nn_activation_backward (float              *dinp,
       NN_ASSERT (out != NULL);
       for (size_t i = 0; i < N; i++)
         dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+      break;
+    case NN_ACT_CLIP:
+      /* 1 strictly inside (alpha, beta), 0 outside, as PyTorch's hardtanh */
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        if (inp[i] > attrs->alpha && inp[i] < attrs->beta)
+          dinp[i] += dout[i];
+      break;
+    case NN_ACT_HARDSIGMOID:
+      /* alpha where 0 < alpha x + beta < 1 */
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        {
+          float z = attrs->alpha * inp[i] + attrs->beta;
+          if (z > 0.0f && z < 1.0f)
+            dinp[i] += dout[i] * attrs->alpha;
+        }
+      break;
+    case NN_ACT_HARDSWISH:
+      /* 0 for x < -3, (2x + 3) / 6 on [-3, 3], 1 above */
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        {
+          float x = inp[i];
+          dinp[i] += x < -3.0f ? 0.0f : x > 3.0f ? dout[i] : dout[i] * (2.0f * x + 3.0f) / 6.0f;
+        }
       break;
     case NN_ACT_COUNT_:
     default:

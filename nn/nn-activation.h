@@ -14,7 +14,8 @@ void nn_activation_forward (float            *out,
                             const NnActAttrs *attrs);
 
 /* Accumulates dinp (N) += dout (N) * g(inp, out), where g is the derivative the policy
- * prescribes (ReLU family) or the true derivative (sigmoid, tanh use `out`). */
+ * prescribes (ReLU family) or the true derivative (sigmoid, tanh use `out`; clip and the hard
+ * functions `inp`). */
 void nn_activation_backward (float              *dinp,
                              const float        *dout,
                              const float        *inp,

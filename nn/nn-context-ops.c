@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn-activation.h"
+#include "nn-channelwise.h"
 #include "nn-conv2d.h"
 #include "nn-elementwise.h"
 #include "nn-linear.h"
@@ -61,6 +62,10 @@ nn_context_splits_over_batch (const NnContext *ctx,
     case NN_OP_CONCAT:
     case NN_OP_FLATTEN:
     case NN_OP_SOFTMAX:
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+    case NN_OP_PAD:
+    case NN_OP_RESHAPE:
       return true;
     case NN_OP_COUNT_:
     default:
@@ -89,6 +94,7 @@ nn_context_splits_single_sample (const NnContext *ctx,
     case NN_OP_ADD:
     case NN_OP_MUL:
     case NN_OP_FLATTEN:
+    case NN_OP_RESHAPE:
       return true;
     case NN_OP_BATCHNORM:
     case NN_OP_DROPOUT:
@@ -98,6 +104,9 @@ nn_context_splits_single_sample (const NnContext *ctx,
     case NN_OP_INSTANCENORM:
     case NN_OP_CONCAT:
     case NN_OP_SOFTMAX:
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+    case NN_OP_PAD:
     case NN_OP_COUNT_:
     default:
       return false;
@@ -203,11 +212,32 @@ nn_context_forward_slice (NnContext *ctx,
         break;
       }
     case NN_OP_FLATTEN:
+    case NN_OP_RESHAPE:
       memcpy (out, in, sizeof (float) * n);
       break;
     case NN_OP_SOFTMAX:
       nn_softmax_forward (out, in, nb, (int) osz);
       break;
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+      {
+        /* Per element is per channel over (C H W, 1). */
+        const bool pe = node->attrs.channel.per_element;
+        const int C = pe ? (int) isz : is.c, HW = pe ? 1 : is.h * is.w;
+        if (node->op == NN_OP_SCALE)
+          nn_scale_forward (out, in, nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT),
+                            nn_context_param_ptr (graph, i, NN_PARAM_BIAS), nb, C, HW);
+        else
+          nn_prelu_forward (out, in, nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT), nb, C, HW);
+        break;
+      }
+    case NN_OP_PAD:
+      {
+        const NnPadAttrs *a = &node->attrs.pad;
+        nn_pad_forward (out, in, nb, is.c, is.h, is.w, a->pad_t, a->pad_l, a->pad_b, a->pad_r,
+                        a->value);
+        break;
+      }
     case NN_OP_DROPOUT:
       if (ctx->training && node->attrs.dropout.p > 0.0f)
         nn_dropout_forward (out, ctx->mask[i] + (size_t) b0 * osz, in, n, node->attrs.dropout.p,
@@ -321,6 +351,7 @@ single_sample_work (void *data,
     case NN_OP_ADD:
     case NN_OP_MUL:
     case NN_OP_FLATTEN:
+    case NN_OP_RESHAPE:
     case NN_OP_DROPOUT:
       {
         /* Ranges of whole cache lines (16 floats). */
@@ -347,6 +378,9 @@ single_sample_work (void *data,
     case NN_OP_INSTANCENORM:
     case NN_OP_CONCAT:
     case NN_OP_SOFTMAX:
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+    case NN_OP_PAD:
     case NN_OP_COUNT_:
     default:
       NN_ASSERT (!"op does not split within a sample");
@@ -507,8 +541,31 @@ nn_context_backward_slice (NnContext *ctx,
         break;
       }
     case NN_OP_FLATTEN:
+    case NN_OP_RESHAPE:
       if (din)
         nn_add_backward (din, NULL, dout, n);
+      break;
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+      {
+        const bool pe = node->attrs.channel.per_element;
+        const int C = pe ? (int) isz : is.c, HW = pe ? 1 : is.h * is.w;
+        const float *weight = nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT);
+        float *dw = nn_context_param_grad_ptr (ctx, i, NN_PARAM_WEIGHT, want_params, w);
+        float *db = nn_context_param_grad_ptr (ctx, i, NN_PARAM_BIAS, want_params, w);
+        if (node->op == NN_OP_SCALE && (din || dw || db))
+          nn_scale_backward (din, dw, db, dout, in, weight, nb, C, HW);
+        else if (node->op == NN_OP_PRELU && (din || dw))
+          nn_prelu_backward (din, dw, dout, in, weight, nb, C, HW);
+        break;
+      }
+    case NN_OP_PAD:
+      if (din)
+        {
+          const NnPadAttrs *a = &node->attrs.pad;
+          nn_pad_backward (din, dout, nb, is.c, is.h, is.w, a->pad_t, a->pad_l, a->pad_b,
+                           a->pad_r);
+        }
       break;
     case NN_OP_SOFTMAX:
       if (din)

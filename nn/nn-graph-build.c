@@ -255,3 +255,67 @@ nn_graph_add_dropout (NnGraph    *graph,
   spec.attrs.dropout.p = p;
   return add_or_die (graph, &spec);
 }
+
+int
+nn_graph_add_scale (NnGraph    *graph,
+                    const char *name,
+                    int         input,
+                    bool        per_element)
+{
+  NnNode spec = spec_new (NN_OP_SCALE, name, input);
+  spec.attrs.channel.per_element = per_element;
+  return add_or_die (graph, &spec);
+}
+
+int
+nn_graph_add_prelu (NnGraph    *graph,
+                    const char *name,
+                    int         input,
+                    bool        per_element)
+{
+  NnNode spec = spec_new (NN_OP_PRELU, name, input);
+  spec.attrs.channel.per_element = per_element;
+  return add_or_die (graph, &spec);
+}
+
+int
+nn_graph_add_pad (NnGraph    *graph,
+                  const char *name,
+                  int         input,
+                  int         pad_t,
+                  int         pad_l,
+                  int         pad_b,
+                  int         pad_r,
+                  float       value)
+{
+  NnNode spec = spec_new (NN_OP_PAD, name, input);
+  spec.attrs.pad = (NnPadAttrs) { pad_t, pad_l, pad_b, pad_r, value };
+  return add_or_die (graph, &spec);
+}
+
+int
+nn_graph_add_reshape (NnGraph    *graph,
+                      const char *name,
+                      int         input,
+                      int         c,
+                      int         h,
+                      int         w)
+{
+  NnNode spec = spec_new (NN_OP_RESHAPE, name, input);
+  spec.shape = (NnShape) { c, h, w };
+  return add_or_die (graph, &spec);
+}
+
+int
+nn_graph_add_activation_full (NnGraph    *graph,
+                              const char *name,
+                              int         input,
+                              NnActKind   kind,
+                              float       alpha,
+                              float       beta)
+{
+  NnNode spec = spec_new (NN_OP_ACTIVATION, name, input);
+  spec.attrs.act = (NnActAttrs) { .kind = kind, .slope = 0.0f, .alpha = alpha, .beta = beta,
+                                  .policy = { NN_GRAD_EXACT, 0.0f } };
+  return add_or_die (graph, &spec);
+}

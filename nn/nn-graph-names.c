@@ -23,12 +23,19 @@ static const char *const op_names[NN_OP_COUNT_] = {
   [NN_OP_FLATTEN] = "flatten",
   [NN_OP_SOFTMAX] = "softmax",
   [NN_OP_DROPOUT] = "dropout",
+  [NN_OP_SCALE] = "scale",
+  [NN_OP_PRELU] = "prelu",
+  [NN_OP_PAD] = "pad",
+  [NN_OP_RESHAPE] = "reshape",
 };
 
 static const char *const act_names[NN_ACT_COUNT_] = {
   [NN_ACT_RELU] = "relu",
   [NN_ACT_SIGMOID] = "sigmoid",
   [NN_ACT_TANH] = "tanh",
+  [NN_ACT_CLIP] = "clip",
+  [NN_ACT_HARDSIGMOID] = "hardsigmoid",
+  [NN_ACT_HARDSWISH] = "hardswish",
 };
 
 static const char *const grad_names[NN_GRAD_COUNT_] = {

@@ -300,6 +300,11 @@ infer (NnGraph *graph,
           return nn_error_set (err, NN_ERROR_SPEC, "node '%s': unknown gradient policy", name);
         if (!isfinite (a->slope) || !isfinite (a->policy.beta))
           return nn_error_set (err, NN_ERROR_SPEC, "node '%s': slope is not finite", name);
+        if (!isfinite (a->alpha) || !isfinite (a->beta)
+            || (a->kind == NN_ACT_CLIP && !(a->alpha <= a->beta)))
+          return nn_error_set (err, NN_ERROR_SPEC,
+                               "node '%s': activation parameters %g, %g out of range", name,
+                               (double) a->alpha, (double) a->beta);
         node->shape = in;
         return true;
       }
@@ -367,6 +372,42 @@ infer (NnGraph *graph,
       node->shape = in;
       return true;
 
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+      {
+        const int nd = node->attrs.channel.per_element ? 3 : 1;
+        node->shape = in;
+        dims[0] = in.c;
+        dims[1] = in.h;
+        dims[2] = in.w;
+        if (add_param (graph, index, NN_PARAM_WEIGHT, "weight", nd, dims,
+                       node->op == NN_OP_SCALE ? 1.0f : 0.25f, true, err) < 0)
+          return false;
+        if (node->op == NN_OP_SCALE
+            && add_param (graph, index, NN_PARAM_BIAS, "bias", nd, dims, 0.0f, true, err) < 0)
+          return false;
+        return true;
+      }
+
+    case NN_OP_PAD:
+      {
+        const NnPadAttrs *a = &node->attrs.pad;
+        if (a->pad_t < 0 || a->pad_l < 0 || a->pad_b < 0 || a->pad_r < 0 || a->pad_t > 1024
+            || a->pad_l > 1024 || a->pad_b > 1024 || a->pad_r > 1024 || !isfinite (a->value))
+          return nn_error_set (err, NN_ERROR_SPEC, "node '%s': padding out of range", name);
+        node->shape = (NnShape) { in.c, in.h + a->pad_t + a->pad_b, in.w + a->pad_l + a->pad_r };
+        return check_dims (name, node->shape, err);
+      }
+
+    case NN_OP_RESHAPE:
+      if (!check_dims (name, node->shape, err))
+        return false;
+      if (nn_shape_size (node->shape) != nn_shape_size (in))
+        return nn_error_set (err, NN_ERROR_SPEC,
+                             "node '%s': cannot reshape %dx%dx%d into %dx%dx%d", name, in.c,
+                             in.h, in.w, node->shape.c, node->shape.h, node->shape.w);
+      return true;
+
     case NN_OP_COUNT_:
     default:
       break;
@@ -397,6 +438,10 @@ expected_inputs (NnOp op)
     case NN_OP_FLATTEN:
     case NN_OP_SOFTMAX:
     case NN_OP_DROPOUT:
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+    case NN_OP_PAD:
+    case NN_OP_RESHAPE:
       return 1;
     case NN_OP_COUNT_:
     default:
@@ -556,6 +601,9 @@ nn_graph_init_params (NnGraph *graph,
           for (size_t j = 0; j < p->count; j++)
             data[j] = std * nn_rng_normal (rng);
         }
+      else if (p->role == NN_PARAM_WEIGHT && node->op == NN_OP_PRELU)
+        for (size_t j = 0; j < p->count; j++)
+          data[j] = 0.25f;
       else if (p->role == NN_PARAM_WEIGHT)
         for (size_t j = 0; j < p->count; j++)
           data[j] = 1.0f;

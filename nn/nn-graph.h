@@ -32,6 +32,10 @@ typedef enum
   NN_OP_FLATTEN,
   NN_OP_SOFTMAX,
   NN_OP_DROPOUT,
+  NN_OP_SCALE,     /* per-channel x * weight[c] + bias[c] (constant Mul/Add/Sub/Div of ONNX) */
+  NN_OP_PRELU,     /* x > 0 ? x : weight[c] * x, learned slope per channel */
+  NN_OP_PAD,       /* constant padding of H and W */
+  NN_OP_RESHAPE,   /* the same values seen with the per-sample shape given in the spec */
   NN_OP_COUNT_
 } NnOp;
 
@@ -41,6 +45,9 @@ typedef enum
   NN_ACT_RELU,       /* max(x, slope * x); slope 0 is ReLU, slope > 0 leaky ReLU */
   NN_ACT_SIGMOID,
   NN_ACT_TANH,
+  NN_ACT_CLIP,         /* min (max (x, alpha), beta); ReLU6 is alpha 0, beta 6 */
+  NN_ACT_HARDSIGMOID,  /* max (0, min (1, alpha x + beta)) */
+  NN_ACT_HARDSWISH,    /* x * relu6 (x + 3) / 6 */
   NN_ACT_COUNT_
 } NnActKind;
 
@@ -94,6 +101,8 @@ typedef struct
 {
   NnActKind    kind;
   float        slope;   /* negative slope of the forward pass (ReLU family) */
+  float        alpha;   /* clip: minimum; hard sigmoid: alpha */
+  float        beta;    /* clip: maximum; hard sigmoid: beta */
   NnGradPolicy policy;  /* backward policy stored with the model */
 } NnActAttrs;
 
@@ -112,6 +121,18 @@ typedef struct
 
 typedef struct
 {
+  int   pad_t, pad_l, pad_b, pad_r;
+  float value;
+} NnPadAttrs;
+
+/* Scale and PReLU: one parameter per channel, or one per value of a sample (C, H, W). */
+typedef struct
+{
+  bool per_element;
+} NnChannelAttrs;
+
+typedef struct
+{
   int c, h, w;
 } NnShape;
 
@@ -123,7 +144,8 @@ typedef struct
   int     n_inputs;
   int     params[NN_MAX_NODE_PARAMS];  /* indices into NnGraph.params, in the op's order */
   int     n_params;
-  NnShape shape;                       /* per-sample output shape */
+  NnShape shape;                       /* per-sample output shape (given in the spec for input
+                                          and reshape nodes) */
   union
   {
     NnConvAttrs    conv;
@@ -132,11 +154,15 @@ typedef struct
     NnActAttrs     act;
     NnPoolAttrs    pool;
     NnDropoutAttrs dropout;
+    NnPadAttrs     pad;
+    NnChannelAttrs channel;
   } attrs;
 } NnNode;
 
 /* What a parameter tensor is to its node. Conv/linear: WEIGHT then BIAS. Batch norm: WEIGHT
- * (gamma), BIAS (beta), RUNNING_MEAN, RUNNING_VAR. Instance norm: WEIGHT, BIAS when affine. */
+ * (gamma), BIAS (beta), RUNNING_MEAN, RUNNING_VAR. Instance norm: WEIGHT, BIAS when affine.
+ * Scale: WEIGHT, BIAS (C each, or C x H x W when per element). PReLU: WEIGHT (the C or
+ * C x H x W slopes). */
 typedef enum
 {
   NN_PARAM_WEIGHT,
@@ -207,6 +233,14 @@ int nn_graph_add_concat (NnGraph *graph, const char *name, const int *inputs, in
 int nn_graph_add_flatten (NnGraph *graph, const char *name, int input);
 int nn_graph_add_softmax (NnGraph *graph, const char *name, int input);
 int nn_graph_add_dropout (NnGraph *graph, const char *name, int input, float p);
+int nn_graph_add_scale (NnGraph *graph, const char *name, int input, bool per_element);
+int nn_graph_add_prelu (NnGraph *graph, const char *name, int input, bool per_element);
+int nn_graph_add_pad (NnGraph *graph, const char *name, int input, int pad_t, int pad_l,
+                      int pad_b, int pad_r, float value);
+int nn_graph_add_reshape (NnGraph *graph, const char *name, int input, int c, int h, int w);
+/* An activation with its two parameters (clip, hard sigmoid). */
+int nn_graph_add_activation_full (NnGraph *graph, const char *name, int input, NnActKind kind,
+                                  float alpha, float beta);
 
 /* Node lookup by name; -1 when absent. */
 int          nn_graph_find (const NnGraph *graph,
@@ -232,7 +266,8 @@ void         nn_graph_set_policy (NnGraph           *graph,
                                   const NnGradPolicy *policy);
 
 /* He (Kaiming) normal initialisation of conv and linear weights (fan-in, gain sqrt(2)),
- * zero biases, BN gamma 1 beta 0; frozen parameters are left untouched. */
+ * zero biases, BN gamma 1 beta 0, PReLU slopes 0.25 (as PyTorch); frozen parameters are left
+ * untouched. */
 void         nn_graph_init_params (NnGraph *graph,
                                    NnRng   *rng);
 

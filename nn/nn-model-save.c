@@ -191,6 +191,11 @@ node_to_json (const NnGraph *graph,
         nn_grad_policy_format (&node->attrs.act.policy, policy, sizeof policy);
         check (&ok, cJSON_AddStringToObject (obj, "kind", nn_act_name (node->attrs.act.kind)));
         add_float (&ok, obj, "slope", node->attrs.act.slope);
+        if (node->attrs.act.kind == NN_ACT_CLIP || node->attrs.act.kind == NN_ACT_HARDSIGMOID)
+          {
+            add_float (&ok, obj, "alpha", node->attrs.act.alpha);
+            add_float (&ok, obj, "beta", node->attrs.act.beta);
+          }
         check (&ok, cJSON_AddStringToObject (obj, "policy", policy));
         break;
       }
@@ -209,6 +214,25 @@ node_to_json (const NnGraph *graph,
       }
     case NN_OP_DROPOUT:
       add_float (&ok, obj, "p", node->attrs.dropout.p);
+      break;
+    case NN_OP_PAD:
+      {
+        const NnPadAttrs *a = &node->attrs.pad;
+        int padding[4] = { a->pad_t, a->pad_l, a->pad_b, a->pad_r };
+        add_ints (&ok, obj, "padding", padding, 4);
+        add_float (&ok, obj, "value", a->value);
+        break;
+      }
+    case NN_OP_RESHAPE:
+      {
+        int shape[3] = { node->shape.c, node->shape.h, node->shape.w };
+        add_ints (&ok, obj, "shape", shape, 3);
+        break;
+      }
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+      check (&ok, cJSON_AddBoolToObject (obj, "per_element",
+                                         node->attrs.channel.per_element));
       break;
     case NN_OP_GLOBAL_AVGPOOL:
     case NN_OP_ADD:

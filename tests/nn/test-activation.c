@@ -52,9 +52,10 @@ test_forward (void)
 /* Exact backward of each activation against central differences of sum w * act (x), with
  * inputs kept at least 0.05 away from the ReLU kink. */
 static void
-check_exact_fd (NnActKind kind,
-                float     slope,
-                uint64_t  seed)
+check_attrs_fd (const NnActAttrs *attrs,
+                const float      *kinks,
+                int               n_kinks,
+                uint64_t          seed)
 {
   enum { N = 97 };
   float x[N], w[N], y[N], out[N], dx[N];
@@ -62,15 +63,17 @@ check_exact_fd (NnActKind kind,
   nn_rng_init (&rng, seed);
   for (int i = 0; i < N; i++)
     {
-      float v = 6.0f * nn_rng_uniform (&rng) - 3.0f;
-      x[i] = fabsf (v) < 0.05f ? v + copysignf (0.1f, v) : v;
+      float v = 8.0f * nn_rng_uniform (&rng) - 4.0f;
+      for (int k = 0; k < n_kinks; k++)
+        if (fabsf (v - kinks[k]) < 0.05f)
+          v += 0.1f;
+      x[i] = v;
       w[i] = 2.0f * nn_rng_uniform (&rng) - 1.0f;
       dx[i] = 0.5f;
     }
-  NnActAttrs attrs = act_attrs (kind, slope);
   const NnGradPolicy exact = { NN_GRAD_EXACT, 0.0f };
-  nn_activation_forward (out, x, N, &attrs);
-  nn_activation_backward (dx, w, x, out, N, &attrs, &exact);
+  nn_activation_forward (out, x, N, attrs);
+  nn_activation_backward (dx, w, x, out, N, attrs, &exact);
   const float h = 1e-2f;
   for (int i = 0; i < N; i++)
     {
@@ -78,12 +81,12 @@ check_exact_fd (NnActKind kind,
       double lp = 0.0, lm = 0.0;
       x[i] = save + h;
       float xp = x[i];
-      nn_activation_forward (y, x, N, &attrs);
+      nn_activation_forward (y, x, N, attrs);
       for (int j = 0; j < N; j++)
         lp += (double) w[j] * (double) y[j];
       x[i] = save - h;
       float xm = x[i];
-      nn_activation_forward (y, x, N, &attrs);
+      nn_activation_forward (y, x, N, attrs);
       for (int j = 0; j < N; j++)
         lm += (double) w[j] * (double) y[j];
       x[i] = save;
@@ -95,12 +98,62 @@ check_exact_fd (NnActKind kind,
 }
 
 static void
+check_exact_fd (NnActKind kind,
+                float     slope,
+                uint64_t  seed)
+{
+  NnActAttrs attrs = act_attrs (kind, slope);
+  const float kink = 0.0f;
+  check_attrs_fd (&attrs, &kink, 1, seed);
+}
+
+static void
 test_backward_fd (void)
 {
   check_exact_fd (NN_ACT_RELU, 0.0f, 1);
   check_exact_fd (NN_ACT_RELU, 0.2f, 2);
   check_exact_fd (NN_ACT_SIGMOID, 0.0f, 3);
   check_exact_fd (NN_ACT_TANH, 0.0f, 4);
+
+  NnActAttrs clip = act_attrs (NN_ACT_CLIP, 0.0f);
+  clip.alpha = -1.0f;
+  clip.beta = 2.0f;
+  check_attrs_fd (&clip, (const float[]) { -1.0f, 2.0f }, 2, 5);
+  NnActAttrs hsig = act_attrs (NN_ACT_HARDSIGMOID, 0.0f);
+  hsig.alpha = 0.2f;
+  hsig.beta = 0.5f;
+  check_attrs_fd (&hsig, (const float[]) { -2.5f, 2.5f }, 2, 6);
+  NnActAttrs hswish = act_attrs (NN_ACT_HARDSWISH, 0.0f);
+  check_attrs_fd (&hswish, (const float[]) { -3.0f, 3.0f }, 2, 7);
+}
+
+/* Clip (ReLU6), hard sigmoid and hard swish at hand-computed points. */
+static void
+test_hard_forward (void)
+{
+  const float x[6] = { -4.0f, -3.0f, -1.5f, 0.0f, 4.5f, 7.0f };
+  float y[6];
+  NnActAttrs relu6 = act_attrs (NN_ACT_CLIP, 0.0f);
+  relu6.beta = 6.0f;
+  nn_activation_forward (y, x, 6, &relu6);
+  const float want_relu6[6] = { 0.0f, 0.0f, 0.0f, 0.0f, 4.5f, 6.0f };
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat (y[i], ==, want_relu6[i]);
+
+  NnActAttrs hsig = act_attrs (NN_ACT_HARDSIGMOID, 0.0f);
+  hsig.alpha = 0.2f;
+  hsig.beta = 0.5f;
+  nn_activation_forward (y, x, 6, &hsig);
+  const float want_hsig[6] = { 0.0f, 0.0f, 0.2f, 0.5f, 1.0f, 1.0f };
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], want_hsig[i], 1e-6);
+
+  NnActAttrs hswish = act_attrs (NN_ACT_HARDSWISH, 0.0f);
+  nn_activation_forward (y, x, 6, &hswish);
+  /* x (x + 3) / 6 on [-3, 3]: -1.5 -> -0.375 */
+  const float want_hswish[6] = { 0.0f, 0.0f, -0.375f, 0.0f, 4.5f, 7.0f };
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], want_hswish[i], 1e-6);
 }
 
 static float
@@ -244,6 +297,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/activation/forward", test_forward);
+  g_test_add_func ("/nn/activation/hard-forward", test_hard_forward);
   g_test_add_func ("/nn/activation/backward-finite-differences", test_backward_fd);
   g_test_add_func ("/nn/activation/policy-points", test_policy_points);
   g_test_add_func ("/nn/activation/policy-backward-matches-rule",
