@@ -2,6 +2,7 @@
 /* Loading an NnModel from .safetensors (docs/model-format.md). The loader treats the file as
  * hostile: every length, offset, shape and attribute is checked. */
 #include "nn-model-private.h"
+#include "nn-onnx.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -452,6 +454,10 @@ node_from_json (const cJSON   *obj,
                                spec->name, kind);
         if (!attr_float (obj, "slope", &a->slope, spec, err))
           return false;
+        if ((a->kind == NN_ACT_CLIP || a->kind == NN_ACT_HARDSIGMOID)
+            && !(attr_float (obj, "alpha", &a->alpha, spec, err)
+                 && attr_float (obj, "beta", &a->beta, spec, err)))
+          return false;
         const char *policy = attr_string (obj, "policy", spec, err);
         if (policy == NULL)
           return false;
@@ -474,6 +480,19 @@ node_from_json (const cJSON   *obj,
       }
     case NN_OP_DROPOUT:
       return attr_float (obj, "p", &spec->attrs.dropout.p, spec, err);
+    case NN_OP_PAD:
+      {
+        NnPadAttrs *a = &spec->attrs.pad;
+        return attr_ints (obj, "padding", 4,
+                          (int *[]) { &a->pad_t, &a->pad_l, &a->pad_b, &a->pad_r }, spec, err)
+               && attr_float (obj, "value", &a->value, spec, err);
+      }
+    case NN_OP_RESHAPE:
+      return attr_ints (obj, "shape", 3,
+                        (int *[]) { &spec->shape.c, &spec->shape.h, &spec->shape.w }, spec, err);
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+      return attr_bool (obj, "per_element", &spec->attrs.channel.per_element, spec, err);
     case NN_OP_GLOBAL_AVGPOOL:
     case NN_OP_ADD:
     case NN_OP_MUL:
@@ -534,6 +553,12 @@ node_param_bound (const NnGraph *graph,
       return 4 * positive (in.c);
     case NN_OP_INSTANCENORM:
       return spec->attrs.norm.affine ? 2 * positive (in.c) : 0;
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+      {
+        uint64_t n = spec->attrs.channel.per_element ? nn_shape_size (in) : positive (in.c);
+        return spec->op == NN_OP_SCALE ? 2 * n : n;
+      }
     case NN_OP_INPUT:
     case NN_OP_ACTIVATION:
     case NN_OP_MAXPOOL:
@@ -545,6 +570,8 @@ node_param_bound (const NnGraph *graph,
     case NN_OP_FLATTEN:
     case NN_OP_SOFTMAX:
     case NN_OP_DROPOUT:
+    case NN_OP_PAD:
+    case NN_OP_RESHAPE:
     case NN_OP_COUNT_:
     default:
       return 0;
@@ -881,11 +908,49 @@ load_model (Loader     *ld,
   return model;
 }
 
+/* What the first bytes say the file is: safetensors (an 8-byte header length, then '{'),
+ * ONNX (a protobuf ModelProto), or neither. The content decides before the name. */
+typedef enum
+{
+  FILE_SAFETENSORS,
+  FILE_ONNX,
+  FILE_OTHER,
+} FileKind;
+
+static FileKind
+sniff_file (const char *path)
+{
+  unsigned char head[16];
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FILE_SAFETENSORS;   /* the safetensors loader reports why it cannot be opened */
+  ssize_t n = read (fd, head, sizeof head);
+  close (fd);
+  if (n >= 9 && head[8] == '{')
+    return FILE_SAFETENSORS;
+  if (n > 0 && nn_onnx_sniff (head, (size_t) n))
+    return FILE_ONNX;
+  return FILE_OTHER;
+}
+
+static bool
+has_suffix (const char *path,
+            const char *suffix)
+{
+  size_t n = strlen (path), m = strlen (suffix);
+  return n >= m && strcasecmp (path + n - m, suffix) == 0;
+}
+
 NnModel *
 nn_model_load (const char *path,
                NnError    *err)
 {
   NN_ASSERT (path != NULL);
+  /* ONNX content, or a .onnx file that is not safetensors: the ONNX importer (whose errors
+   * say what is wrong with it as ONNX); anything else: the safetensors loader. */
+  FileKind kind = sniff_file (path);
+  if (kind == FILE_ONNX || (kind == FILE_OTHER && has_suffix (path, ".onnx")))
+    return nn_onnx_load (path, NULL, err);
   NnModelCLocale loc;
   if (!nn_model_c_locale_enter (&loc))
     {

@@ -39,7 +39,8 @@ int      nn_model_input_width (const NnModel *model);
 bool     nn_model_save (const NnModel *model,
                         const char    *path,
                         NnError       *err);
-/* Loads a .safetensors model (recognised by content); every size and offset is checked. */
+/* Loads a .safetensors model or imports an ONNX one (recognised by content, whatever the
+ * name); every size and offset is checked. */
 NnModel *nn_model_load (const char *path,
                         NnError    *err);
 

@@ -225,6 +225,10 @@ assert_same_graph (const NnGraph *a,
         case NN_OP_CONCAT:
         case NN_OP_FLATTEN:
         case NN_OP_SOFTMAX:
+        case NN_OP_SCALE:
+        case NN_OP_PRELU:
+        case NN_OP_PAD:
+        case NN_OP_RESHAPE:
         case NN_OP_COUNT_:
         default:
           break;

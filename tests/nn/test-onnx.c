@@ -1,0 +1,875 @@
+/* SPDX-License-Identifier: MIT */
+/* ONNX import on models built here with the protobuf-c API: outputs equal to the same network
+ * built with nn_graph_add_*, PyTorch-style layer names, constant folding of shape arithmetic,
+ * bias and scale folding, conversion to .safetensors, loading by content; and bad input (a
+ * truncated file, wrong magic, initializers of the wrong size, missing external data,
+ * overflowing dims, cycles, dynamic shapes, unsupported ops) giving errors that name the node
+ * or tensor, plus a seeded fuzz run of the loader. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nn.h"
+#include "onnx.pb-c.h"
+#include "test-util.h"
+
+/* A model under construction; every allocation goes to `garbage`. */
+typedef struct
+{
+  GPtrArray              *garbage;
+  GPtrArray              *nodes;
+  GPtrArray              *inits;
+  GPtrArray              *inputs;
+  GPtrArray              *outputs;
+  Onnx__ModelProto        model;
+  Onnx__GraphProto        graph;
+  Onnx__OperatorSetIdProto opset;
+} Builder;
+
+static void *
+keep (Builder *b,
+      void    *p)
+{
+  g_ptr_array_add (b->garbage, p);
+  return p;
+}
+
+static void
+builder_init (Builder *b,
+              int64_t  opset)
+{
+  memset (b, 0, sizeof *b);
+  b->garbage = g_ptr_array_new_with_free_func (g_free);
+  b->nodes = g_ptr_array_new ();
+  b->inits = g_ptr_array_new ();
+  b->inputs = g_ptr_array_new ();
+  b->outputs = g_ptr_array_new ();
+  onnx__model_proto__init (&b->model);
+  onnx__graph_proto__init (&b->graph);
+  onnx__operator_set_id_proto__init (&b->opset);
+  b->opset.has_version = true;
+  b->opset.version = opset;
+  b->model.has_ir_version = true;
+  b->model.ir_version = 8;
+  b->model.producer_name = (char *) "cnnscope-test";
+}
+
+static void
+builder_clear (Builder *b)
+{
+  g_ptr_array_unref (b->garbage);
+  g_ptr_array_unref (b->nodes);
+  g_ptr_array_unref (b->inits);
+  g_ptr_array_unref (b->inputs);
+  g_ptr_array_unref (b->outputs);
+}
+
+static Onnx__TensorProto *
+add_init (Builder       *b,
+          const char    *name,
+          int            ndim,
+          const int64_t *dims,
+          const float   *data,
+          size_t         n)
+{
+  Onnx__TensorProto *t = keep (b, g_new0 (Onnx__TensorProto, 1));
+  onnx__tensor_proto__init (t);
+  t->name = keep (b, g_strdup (name));
+  t->has_data_type = true;
+  t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  t->n_dims = (size_t) ndim;
+  t->dims = keep (b, g_memdup2 (dims, sizeof (int64_t) * (size_t) (ndim ? ndim : 1)));
+  t->n_float_data = n;
+  t->float_data = keep (b, g_memdup2 (data, sizeof (float) * (n ? n : 1)));
+  g_ptr_array_add (b->inits, t);
+  return t;
+}
+
+/* An int64 vector, or a scalar (rank 0) when n is 0 (one value). */
+static void
+add_init_ints (Builder       *b,
+               const char    *name,
+               const int64_t *values,
+               size_t         n)
+{
+  const bool scalar = n == 0;
+  n = scalar ? 1 : n;
+  Onnx__TensorProto *t = keep (b, g_new0 (Onnx__TensorProto, 1));
+  onnx__tensor_proto__init (t);
+  t->name = keep (b, g_strdup (name));
+  t->has_data_type = true;
+  t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+  t->n_dims = scalar ? 0 : 1;
+  t->dims = keep (b, g_new (int64_t, 1));
+  t->dims[0] = (int64_t) n;
+  t->n_int64_data = n;
+  t->int64_data = keep (b, g_memdup2 (values, sizeof (int64_t) * n));
+  g_ptr_array_add (b->inits, t);
+}
+
+/* A node; inputs and outputs are NULL-terminated lists of static strings (the lists are
+ * copied: callers pass compound literals). */
+static Onnx__NodeProto *
+add_node (Builder            *b,
+          const char         *op,
+          const char         *name,
+          const char *const  *inputs,
+          const char *const  *outputs)
+{
+  Onnx__NodeProto *n = keep (b, g_new0 (Onnx__NodeProto, 1));
+  onnx__node_proto__init (n);
+  n->op_type = (char *) op;
+  n->name = (char *) name;
+  n->n_input = g_strv_length ((char **) inputs);
+  n->input = keep (b, g_memdup2 (inputs, sizeof (char *) * (n->n_input + 1)));
+  n->n_output = g_strv_length ((char **) outputs);
+  n->output = keep (b, g_memdup2 (outputs, sizeof (char *) * (n->n_output + 1)));
+  g_ptr_array_add (b->nodes, n);
+  return n;
+}
+
+static Onnx__AttributeProto *
+add_attr (Builder         *b,
+          Onnx__NodeProto *n,
+          const char      *name)
+{
+  Onnx__AttributeProto *a = keep (b, g_new0 (Onnx__AttributeProto, 1));
+  onnx__attribute_proto__init (a);
+  a->name = (char *) name;
+  Onnx__AttributeProto **list = keep (b, g_new0 (Onnx__AttributeProto *, n->n_attribute + 1));
+  if (n->n_attribute)
+    memcpy (list, n->attribute, sizeof (*list) * n->n_attribute);
+  list[n->n_attribute++] = a;
+  n->attribute = list;
+  return a;
+}
+
+static void
+attr_ints (Builder         *b,
+           Onnx__NodeProto *n,
+           const char      *name,
+           const int64_t   *v,
+           size_t           count)
+{
+  Onnx__AttributeProto *a = add_attr (b, n, name);
+  a->has_type = true;
+  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+  a->n_ints = count;
+  a->ints = keep (b, g_memdup2 (v, sizeof (int64_t) * count));
+}
+
+static void
+attr_int (Builder         *b,
+          Onnx__NodeProto *n,
+          const char      *name,
+          int64_t          v)
+{
+  Onnx__AttributeProto *a = add_attr (b, n, name);
+  a->has_type = true;
+  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+  a->has_i = true;
+  a->i = v;
+}
+
+/* A tensor value info; a negative dim is symbolic ("dyn"). */
+static Onnx__ValueInfoProto *
+value_info (Builder       *b,
+            const char    *name,
+            int            ndim,
+            const int64_t *dims)
+{
+  Onnx__ValueInfoProto *v = keep (b, g_new0 (Onnx__ValueInfoProto, 1));
+  onnx__value_info_proto__init (v);
+  v->name = (char *) name;
+  Onnx__TypeProto *type = keep (b, g_new0 (Onnx__TypeProto, 1));
+  onnx__type_proto__init (type);
+  Onnx__TypeProto__Tensor *tt = keep (b, g_new0 (Onnx__TypeProto__Tensor, 1));
+  onnx__type_proto__tensor__init (tt);
+  tt->has_elem_type = true;
+  tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+  Onnx__TensorShapeProto *shape = keep (b, g_new0 (Onnx__TensorShapeProto, 1));
+  onnx__tensor_shape_proto__init (shape);
+  shape->n_dim = (size_t) ndim;
+  shape->dim = keep (b, g_new0 (Onnx__TensorShapeProto__Dimension *, (gsize) ndim + 1));
+  for (int d = 0; d < ndim; d++)
+    {
+      Onnx__TensorShapeProto__Dimension *dim = keep (b, g_new0 (Onnx__TensorShapeProto__Dimension,
+                                                                1));
+      onnx__tensor_shape_proto__dimension__init (dim);
+      if (dims[d] >= 0)
+        {
+          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+          dim->dim_value = dims[d];
+        }
+      else
+        {
+          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+          dim->dim_param = (char *) "dyn";
+        }
+      shape->dim[d] = dim;
+    }
+  tt->shape = shape;
+  type->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+  type->tensor_type = tt;
+  v->type = type;
+  return v;
+}
+
+static guint8 *
+builder_pack (Builder *b,
+              gsize   *size)
+{
+  b->graph.n_node = b->nodes->len;
+  b->graph.node = (Onnx__NodeProto **) b->nodes->pdata;
+  b->graph.n_initializer = b->inits->len;
+  b->graph.initializer = (Onnx__TensorProto **) b->inits->pdata;
+  b->graph.n_input = b->inputs->len;
+  b->graph.input = (Onnx__ValueInfoProto **) b->inputs->pdata;
+  b->graph.n_output = b->outputs->len;
+  b->graph.output = (Onnx__ValueInfoProto **) b->outputs->pdata;
+  b->graph.name = (char *) "test";
+  b->model.graph = &b->graph;
+  static Onnx__OperatorSetIdProto *opsets[1];
+  opsets[0] = &b->opset;
+  b->model.n_opset_import = 1;
+  b->model.opset_import = opsets;
+  *size = onnx__model_proto__get_packed_size (&b->model);
+  guint8 *data = g_malloc (*size);
+  g_assert_cmpuint (onnx__model_proto__pack (&b->model, data), ==, *size);
+  return data;
+}
+
+/* Deterministic values in [-1, 1). */
+static void
+fill (float   *v,
+      size_t   n,
+      uint64_t seed)
+{
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  for (size_t i = 0; i < n; i++)
+    v[i] = 2.0f * nn_rng_uniform (&rng) - 1.0f;
+}
+
+enum { C = 2, H = 6, W = 6, OC = 4, K = 3, CLASSES = 5 };
+
+/* The weights of the small test network. */
+typedef struct
+{
+  float conv_w[OC * C * K * K], conv_b[OC];
+  float bn[4][OC];
+  float fc_w[OC * CLASSES], fc_b[CLASSES];   /* MatMul layout (OC, CLASSES) */
+  float mean[C], inv_std[C];
+} Weights;
+
+static void
+weights_init (Weights *w)
+{
+  fill (w->conv_w, G_N_ELEMENTS (w->conv_w), 1);
+  fill (w->conv_b, OC, 2);
+  for (int k = 0; k < 4; k++)
+    fill (w->bn[k], OC, 3 + (uint64_t) k);
+  for (int c = 0; c < OC; c++)
+    w->bn[3][c] = 0.5f + fabsf (w->bn[3][c]);   /* variance */
+  fill (w->fc_w, G_N_ELEMENTS (w->fc_w), 8);
+  fill (w->fc_b, CLASSES, 9);
+  w->mean[0] = 0.25f;
+  w->mean[1] = -0.5f;
+  w->inv_std[0] = 2.0f;
+  w->inv_std[1] = 0.5f;
+}
+
+/* input (1,C,H,W) -> Sub mean -> Mul 1/std -> Conv 3x3 pad (1,1,0,2) stride 1 -> BN -> Relu ->
+ * MaxPool 2 -> GlobalAveragePool -> Reshape by a Shape/Gather/Unsqueeze/Concat pattern ->
+ * MatMul + Add (a linear layer with bias) -> output, with PyTorch node names. */
+static guint8 *
+build_model (const Weights *w,
+             gsize         *size,
+             int64_t        height)
+{
+  Builder b;
+  builder_init (&b, 13);
+  const int64_t in_dims[4] = { 1, C, height, W };
+  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, in_dims));
+  const int64_t out_dims[2] = { 1, CLASSES };
+  g_ptr_array_add (b.outputs, value_info (&b, "logits", 2, out_dims));
+
+  const int64_t cdims[4] = { 1, C, 1, 1 };
+  add_init (&b, "mean", 4, cdims, w->mean, C);
+  add_init (&b, "inv_std", 4, cdims, w->inv_std, C);
+  const int64_t wdims[4] = { OC, C, K, K };
+  add_init (&b, "conv1.weight", 4, wdims, w->conv_w, G_N_ELEMENTS (w->conv_w));
+  const int64_t vdims[1] = { OC };
+  add_init (&b, "conv1.bias", 1, vdims, w->conv_b, OC);
+  const char *bn_names[4] = { "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var" };
+  for (int k = 0; k < 4; k++)
+    add_init (&b, bn_names[k], 1, vdims, w->bn[k], OC);
+  const int64_t fdims[2] = { OC, CLASSES };
+  add_init (&b, "fc.weight", 2, fdims, w->fc_w, G_N_ELEMENTS (w->fc_w));
+  const int64_t bdims[1] = { CLASSES };
+  add_init (&b, "fc.bias", 1, bdims, w->fc_b, CLASSES);
+  const int64_t zero = 0, minus_one = -1;
+  add_init_ints (&b, "index0", &zero, 0);
+  add_init_ints (&b, "zero", &zero, 1);
+  add_init_ints (&b, "minus_one", &minus_one, 1);
+
+  add_node (&b, "Sub", "/Sub", (const char *[]) { "input", "mean", NULL },
+            (const char *[]) { "sub", NULL });
+  add_node (&b, "Mul", "/Mul", (const char *[]) { "sub", "inv_std", NULL },
+            (const char *[]) { "norm", NULL });
+  Onnx__NodeProto *conv = add_node (&b, "Conv", "/conv1/Conv",
+                                    (const char *[]) { "norm", "conv1.weight", "conv1.bias",
+                                                       NULL },
+                                    (const char *[]) { "c1", NULL });
+  attr_ints (&b, conv, "pads", (const int64_t[]) { 1, 1, 0, 2 }, 4);
+  attr_ints (&b, conv, "kernel_shape", (const int64_t[]) { K, K }, 2);
+  add_node (&b, "BatchNormalization", "/bn1/BatchNormalization",
+            (const char *[]) { "c1", "bn1.weight", "bn1.bias", "bn1.running_mean",
+                               "bn1.running_var", NULL },
+            (const char *[]) { "b1", NULL });
+  add_node (&b, "Relu", "/relu/Relu", (const char *[]) { "b1", NULL },
+            (const char *[]) { "r1", NULL });
+  Onnx__NodeProto *pool = add_node (&b, "MaxPool", "/maxpool/MaxPool",
+                                    (const char *[]) { "r1", NULL },
+                                    (const char *[]) { "p1", NULL });
+  attr_ints (&b, pool, "kernel_shape", (const int64_t[]) { 2, 2 }, 2);
+  attr_ints (&b, pool, "strides", (const int64_t[]) { 2, 2 }, 2);
+  add_node (&b, "GlobalAveragePool", "/avgpool/GlobalAveragePool",
+            (const char *[]) { "p1", NULL }, (const char *[]) { "g1", NULL });
+  /* x.view (x.size (0), -1) as PyTorch exports it without constant folding. */
+  add_node (&b, "Shape", "/Shape", (const char *[]) { "g1", NULL },
+            (const char *[]) { "shape", NULL });
+  Onnx__NodeProto *gather = add_node (&b, "Gather", "/Gather",
+                                      (const char *[]) { "shape", "index0", NULL },
+                                      (const char *[]) { "batch", NULL });
+  attr_int (&b, gather, "axis", 0);
+  add_node (&b, "Unsqueeze", "/Unsqueeze", (const char *[]) { "batch", "zero", NULL },
+            (const char *[]) { "batch1", NULL });
+  Onnx__NodeProto *cat = add_node (&b, "Concat", "/Concat",
+                                   (const char *[]) { "batch1", "minus_one", NULL },
+                                   (const char *[]) { "target", NULL });
+  attr_int (&b, cat, "axis", 0);
+  add_node (&b, "Reshape", "/Reshape", (const char *[]) { "g1", "target", NULL },
+            (const char *[]) { "flat", NULL });
+  add_node (&b, "MatMul", "/fc/MatMul", (const char *[]) { "flat", "fc.weight", NULL },
+            (const char *[]) { "mm", NULL });
+  add_node (&b, "Add", "/fc/Add", (const char *[]) { "mm", "fc.bias", NULL },
+            (const char *[]) { "logits", NULL });
+  guint8 *data = builder_pack (&b, size);
+  builder_clear (&b);
+  return data;
+}
+
+/* The same network built directly. */
+static NnGraph *
+reference_graph (const Weights *w)
+{
+  NnGraph *g = nn_graph_new ();
+  int x = nn_graph_add_input (g, "input", C, H, W);
+  x = nn_graph_add_scale (g, "sub", x, false);
+  x = nn_graph_add_scale (g, "mul", x, false);
+  NnNode spec;
+  memset (&spec, 0, sizeof spec);
+  spec.op = NN_OP_CONV2D;
+  snprintf (spec.name, sizeof spec.name, "conv1");
+  spec.inputs[0] = x;
+  spec.n_inputs = 1;
+  spec.attrs.conv = (NnConvAttrs) { .out_channels = OC, .kh = K, .kw = K, .sh = 1, .sw = 1,
+                                    .pad_t = 1, .pad_l = 1, .pad_b = 0, .pad_r = 2,
+                                    .dh = 1, .dw = 1, .groups = 1, .bias = true };
+  x = nn_graph_add (g, &spec, NULL);
+  int conv = x;
+  x = nn_graph_add_batchnorm (g, "bn1", x);
+  int bn = x;
+  x = nn_graph_add_relu (g, "relu", x);
+  x = nn_graph_add_maxpool (g, "maxpool", x, 2, 2, 0);
+  x = nn_graph_add_global_avgpool (g, "avgpool", x);
+  x = nn_graph_add_flatten (g, "flatten", x);
+  int fc = nn_graph_add_linear (g, "fc", x, CLASSES, true);
+  float *p = nn_graph_param_data (g, nn_graph_node_param (g, 1, NN_PARAM_BIAS));
+  float *q = nn_graph_param_data (g, nn_graph_node_param (g, 2, NN_PARAM_WEIGHT));
+  for (int c = 0; c < C; c++)
+    {
+      p[c] = -w->mean[c];
+      q[c] = w->inv_std[c];
+    }
+  memcpy (nn_graph_param_data (g, nn_graph_node_param (g, conv, NN_PARAM_WEIGHT)), w->conv_w,
+          sizeof w->conv_w);
+  memcpy (nn_graph_param_data (g, nn_graph_node_param (g, conv, NN_PARAM_BIAS)), w->conv_b,
+          sizeof w->conv_b);
+  const NnParamRole roles[4] = { NN_PARAM_WEIGHT, NN_PARAM_BIAS, NN_PARAM_RUNNING_MEAN,
+                                 NN_PARAM_RUNNING_VAR };
+  for (int k = 0; k < 4; k++)
+    memcpy (nn_graph_param_data (g, nn_graph_node_param (g, bn, roles[k])), w->bn[k],
+            sizeof w->bn[k]);
+  float *fw = nn_graph_param_data (g, nn_graph_node_param (g, fc, NN_PARAM_WEIGHT));
+  for (int o = 0; o < CLASSES; o++)
+    for (int k = 0; k < OC; k++)
+      fw[o * OC + k] = w->fc_w[k * CLASSES + o];
+  memcpy (nn_graph_param_data (g, nn_graph_node_param (g, fc, NN_PARAM_BIAS)), w->fc_b,
+          sizeof w->fc_b);
+  return g;
+}
+
+/* Output of a graph on a fixed batch of 2. */
+static void
+run (NnGraph *g,
+     float   *out)
+{
+  NnContext *ctx = nn_context_new (g, 2, 0, NULL);
+  fill (nn_context_input (ctx), 2 * C * H * W, 42);
+  nn_context_forward (ctx, -1);
+  memcpy (out, nn_context_output (ctx, nn_graph_output (g)), sizeof (float) * 2 * CLASSES);
+  nn_context_free (ctx);
+}
+
+static char *
+write_model (const char   *dir,
+             const char   *name,
+             const guint8 *data,
+             gsize         size)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, (const char *) data, (gssize) size, NULL));
+  return path;
+}
+
+static void
+test_import (void)
+{
+  Weights w;
+  weights_init (&w);
+  gsize size;
+  guint8 *data = build_model (&w, &size, H);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "net.onnx", data, size);
+
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnGraph *g = model->graph;
+  /* Names as in PyTorch; the shape arithmetic folded into a constant, so that the reshape,
+   * which keeps the per-sample layout, is no node at all; the Add folded into fc's bias. */
+  const char *names[] = { "input", "sub", "mul", "conv1", "bn1", "relu", "maxpool", "avgpool",
+                          "fc" };
+  const NnOp ops[] = { NN_OP_INPUT, NN_OP_SCALE, NN_OP_SCALE, NN_OP_CONV2D, NN_OP_BATCHNORM,
+                       NN_OP_ACTIVATION, NN_OP_MAXPOOL, NN_OP_GLOBAL_AVGPOOL, NN_OP_LINEAR };
+  g_assert_cmpint (g->n_nodes, ==, G_N_ELEMENTS (names));
+  for (int i = 0; i < g->n_nodes; i++)
+    {
+      g_assert_cmpstr (g->nodes[i].name, ==, names[i]);
+      g_assert_cmpint (g->nodes[i].op, ==, ops[i]);
+    }
+  g_assert_cmpint (model->n_classes, ==, CLASSES);
+  g_assert_nonnull (strstr (model->dataset, "cnnscope-test"));
+
+  float got[2 * CLASSES], want[2 * CLASSES];
+  run (g, got);
+  NnGraph *ref = reference_graph (&w);
+  run (ref, want);
+  for (int i = 0; i < 2 * CLASSES; i++)
+    g_assert_cmpfloat_with_epsilon (got[i], want[i], 1e-5 + 1e-5 * fabsf (want[i]));
+
+  /* nn_model_load opens it by content, whatever its name. */
+  char *disguised = write_model (dir, "net.safetensors", data, size);
+  NnModel *again = nn_model_load (disguised, &err);
+  g_assert_nonnull (again);
+  g_assert_cmpint (again->graph->n_nodes, ==, g->n_nodes);
+  nn_model_free (again);
+
+  /* Converted and loaded back: same graph and outputs. */
+  char *converted = g_build_filename (dir, "net-converted.safetensors", NULL);
+  g_assert_true (nn_model_save (model, converted, &err));
+  NnModel *back = nn_model_load (converted, &err);
+  g_assert_nonnull (back);
+  float back_out[2 * CLASSES];
+  run (back->graph, back_out);
+  g_assert_cmpmem (back_out, sizeof back_out, got, sizeof got);
+  for (int i = 0; i < g->n_nodes; i++)
+    g_assert_cmpstr (back->graph->nodes[i].name, ==, names[i]);
+
+  /* Normalization from the cnnscope.mean / cnnscope.std metadata entries. */
+  {
+    Onnx__ModelProto *m = onnx__model_proto__unpack (NULL, size, data);
+    g_assert_nonnull (m);
+    Onnx__StringStringEntryProto entries[2], *list[2] = { &entries[0], &entries[1] };
+    onnx__string_string_entry_proto__init (&entries[0]);
+    onnx__string_string_entry_proto__init (&entries[1]);
+    entries[0].key = (char *) "cnnscope.mean";
+    entries[0].value = (char *) "0.25, 0.75";
+    entries[1].key = (char *) "cnnscope.std";
+    entries[1].value = (char *) "0.5,2";
+    size_t saved_n = m->n_metadata_props;
+    Onnx__StringStringEntryProto **saved = m->metadata_props;
+    m->n_metadata_props = 2;
+    m->metadata_props = list;
+    gsize msize = onnx__model_proto__get_packed_size (m);
+    guint8 *mdata = g_malloc (msize);
+    onnx__model_proto__pack (m, mdata);
+    m->n_metadata_props = saved_n;
+    m->metadata_props = saved;
+    onnx__model_proto__free_unpacked (m, NULL);
+    char *mpath = write_model (dir, "meta.onnx", mdata, msize);
+    NnModel *meta = nn_model_load (mpath, &err);
+    g_assert_nonnull (meta);
+    g_assert_cmpfloat (meta->mean[0], ==, 0.25f);
+    g_assert_cmpfloat (meta->mean[1], ==, 0.75f);
+    g_assert_cmpfloat (meta->std[1], ==, 2.0f);
+    nn_model_free (meta);
+    g_free (mpath);
+    g_free (mdata);
+  }
+
+  /* Options: normalization stored with the model. */
+  NnOnnxOptions opt = { .n_norm = 1, .mean = { 0.5f }, .std = { 0.25f } };
+  NnModel *normed = nn_onnx_load (path, &opt, &err);
+  g_assert_nonnull (normed);
+  g_assert_cmpfloat (normed->mean[1], ==, 0.5f);
+  g_assert_cmpfloat (normed->std[1], ==, 0.25f);
+
+  nn_model_free (normed);
+  nn_model_free (back);
+  nn_graph_free (ref);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (converted);
+  g_free (disguised);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+}
+
+/* Loads data (written as NAME in a fresh folder) and checks the error mentions every string of
+ * `want` (NULL-terminated). */
+static void
+assert_load_fails (const guint8      *data,
+                   gsize              size,
+                   const char        *name,
+                   const char *const *want)
+{
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, name, data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_model_load (path, &err);
+  g_assert_null (model);
+  g_assert_nonnull (strstr (err.message, path));
+  for (int k = 0; want[k] != NULL; k++)
+    if (strstr (err.message, want[k]) == NULL)
+      g_error ("error '%s' does not mention '%s'", err.message, want[k]);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+}
+
+static void
+test_bad_files (void)
+{
+  Weights w;
+  weights_init (&w);
+  gsize size;
+  guint8 *data = build_model (&w, &size, H);
+
+  /* Truncated in the middle of a tensor. */
+  assert_load_fails (data, size / 2, "cut.onnx",
+                     (const char *[]) { "truncated or corrupt", NULL });
+  /* Not ONNX at all, whatever the name says. */
+  const guint8 png[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13 };
+  assert_load_fails (png, sizeof png, "image.onnx",
+                     (const char *[]) { "not a valid ONNX file", NULL });
+  assert_load_fails (png, sizeof png, "image.safetensors", (const char *[]) { NULL });
+  assert_load_fails ((const guint8 *) "", 0, "empty.onnx",
+                     (const char *[]) { "not an ONNX model", NULL });
+  g_free (data);
+}
+
+/* A one-node model Relu(input) with an extra initializer or node, for the error cases. */
+typedef void (*Mutate) (Builder *b);
+
+static void
+assert_model_fails (Mutate             mutate,
+                    const int64_t     *in_dims,
+                    const char *const *want)
+{
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, in_dims));
+  const int64_t out_dims[4] = { 1, 2, 4, 4 };
+  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, out_dims));
+  mutate (&b);
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  assert_load_fails (data, size, "bad.onnx", want);
+  g_free (data);
+  builder_clear (&b);
+}
+
+static const int64_t fixed_dims[4] = { 1, 2, 4, 4 };
+
+static void
+relu_output (Builder    *b,
+             const char *input)
+{
+  add_node (b, "Relu", "/relu/Relu", (const char *[]) { input, NULL },
+            (const char *[]) { "output", NULL });
+}
+
+static void
+mutate_wrong_size (Builder *b)
+{
+  const float v[3] = { 1, 2, 3 };
+  const int64_t dims[1] = { 2 };
+  add_init (b, "scale.weight", 1, dims, v, 3);
+  add_node (b, "Mul", "/scale/Mul", (const char *[]) { "input", "scale.weight", NULL },
+            (const char *[]) { "m", NULL });
+  relu_output (b, "m");
+}
+
+static void
+mutate_overflow (Builder *b)
+{
+  const float v[1] = { 1 };
+  const int64_t dims[3] = { (int64_t) 1 << 40, (int64_t) 1 << 40, 1 << 20 };
+  add_init (b, "huge", 3, dims, v, 1);
+  add_node (b, "Mul", "/Mul", (const char *[]) { "input", "huge", NULL },
+            (const char *[]) { "m", NULL });
+  relu_output (b, "m");
+}
+
+static void
+external (Builder    *b,
+          const char *location)
+{
+  const float v[1] = { 0 };
+  const int64_t dims[3] = { 2, 1, 1 };   /* one per channel */
+  Onnx__TensorProto *t = add_init (b, "ext.weight", 3, dims, v, 0);
+  t->has_data_location = true;
+  t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  Onnx__StringStringEntryProto *e = keep (b, g_new0 (Onnx__StringStringEntryProto, 1));
+  onnx__string_string_entry_proto__init (e);
+  e->key = (char *) "location";
+  e->value = (char *) location;
+  t->n_external_data = 1;
+  t->external_data = keep (b, g_new0 (Onnx__StringStringEntryProto *, 1));
+  t->external_data[0] = e;
+  add_node (b, "Mul", "/ext/Mul", (const char *[]) { "input", "ext.weight", NULL },
+            (const char *[]) { "m", NULL });
+  relu_output (b, "m");
+}
+
+static void
+mutate_missing_external (Builder *b)
+{
+  external (b, "weights.bin");
+}
+
+static void
+mutate_escaping_external (Builder *b)
+{
+  external (b, "../../etc/passwd");
+}
+
+static void
+mutate_cycle (Builder *b)
+{
+  add_node (b, "Relu", "/a/Relu", (const char *[]) { "b", NULL }, (const char *[]) { "a", NULL });
+  add_node (b, "Relu", "/b/Relu", (const char *[]) { "a", NULL }, (const char *[]) { "b", NULL });
+  add_node (b, "Add", "/add/Add", (const char *[]) { "input", "b", NULL },
+            (const char *[]) { "output", NULL });
+}
+
+static void
+mutate_plain (Builder *b)
+{
+  relu_output (b, "input");
+}
+
+static void
+mutate_dynamic_reshape (Builder *b)
+{
+  /* The target shape is computed from the image: it cannot be resolved when loading. */
+  add_node (b, "Relu", "/r/Relu", (const char *[]) { "input", NULL },
+            (const char *[]) { "r", NULL });
+  add_node (b, "Reshape", "/view/Reshape", (const char *[]) { "input", "r", NULL },
+            (const char *[]) { "output", NULL });
+}
+
+static void
+mutate_unsupported (Builder *b)
+{
+  add_node (b, "Einsum", "/attn/Einsum", (const char *[]) { "input", NULL },
+            (const char *[]) { "e", NULL });
+  relu_output (b, "e");
+}
+
+static void
+mutate_huge_constant (Builder *b)
+{
+  const int64_t shape[2] = { 1 << 20, 1 << 20 };
+  add_init_ints (b, "big_shape", shape, 2);
+  add_node (b, "ConstantOfShape", "/ConstantOfShape", (const char *[]) { "big_shape", NULL },
+            (const char *[]) { "big", NULL });
+  add_node (b, "Mul", "/Mul", (const char *[]) { "input", "big", NULL },
+            (const char *[]) { "m", NULL });
+  relu_output (b, "m");
+}
+
+static void
+mutate_float_shape (Builder *b)
+{
+  /* A shape given as floats far beyond int64. */
+  const float shape[4] = { 1.0f, 1e30f, -1e30f, 1.0f };
+  const int64_t dims[1] = { 4 };
+  add_init (b, "shape", 1, dims, shape, 4);
+  add_node (b, "Reshape", "/view/Reshape", (const char *[]) { "input", "shape", NULL },
+            (const char *[]) { "output", NULL });
+}
+
+static void
+mutate_undefined_input (Builder *b)
+{
+  relu_output (b, "nowhere");
+}
+
+static void
+test_bad_models (void)
+{
+  assert_model_fails (mutate_wrong_size, fixed_dims,
+                      (const char *[]) { "scale.weight", "holds 3 values", "needs 2", NULL });
+  assert_model_fails (mutate_overflow, fixed_dims,
+                      (const char *[]) { "huge", "overflow", NULL });
+  assert_model_fails (mutate_missing_external, fixed_dims,
+                      (const char *[]) { "ext.weight", "weights.bin", "cannot be opened", NULL });
+  assert_model_fails (mutate_escaping_external, fixed_dims,
+                      (const char *[]) { "ext.weight", "leaves the model's folder", NULL });
+  assert_model_fails (mutate_cycle, fixed_dims,
+                      (const char *[]) { "cycle", "/a/Relu", NULL });
+  const int64_t dynamic_dims[4] = { -1, 2, -1, 4 };
+  assert_model_fails (mutate_plain, dynamic_dims,
+                      (const char *[]) { "input 'input'", "height", "dynamic", "--size", NULL });
+  assert_model_fails (mutate_dynamic_reshape, fixed_dims,
+                      (const char *[]) { "/view/Reshape", "computed at run time", NULL });
+  assert_model_fails (mutate_unsupported, fixed_dims,
+                      (const char *[]) { "/attn/Einsum", "'Einsum' is not supported", NULL });
+  assert_model_fails (mutate_huge_constant, fixed_dims,
+                      (const char *[]) { "/ConstantOfShape", "more than", NULL });
+  assert_model_fails (mutate_float_shape, fixed_dims,
+                      (const char *[]) { "/view/Reshape", "out of range", NULL });
+  assert_model_fails (mutate_undefined_input, fixed_dims,
+                      (const char *[]) { "/relu/Relu", "'nowhere'", "not produced", NULL });
+}
+
+/* External data that exists is read; one that is too short is an error naming it. */
+static void
+test_external_data (void)
+{
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, fixed_dims));
+  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, fixed_dims));
+  external (&b, "weights.bin");
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "ext.onnx", data, size);
+  char *bin = g_build_filename (dir, "weights.bin", NULL);
+  const float scale[2] = { 2.0f, -3.0f };
+  g_assert_true (g_file_set_contents (bin, (const char *) scale, 4, NULL));
+  NnError err = { 0 };
+  g_assert_null (nn_model_load (path, &err));
+  g_assert_nonnull (strstr (err.message, "shorter"));
+  g_assert_true (g_file_set_contents (bin, (const char *) scale, sizeof scale, NULL));
+  NnModel *model = nn_model_load (path, &err);
+  g_assert_nonnull (model);
+  const float *wv = nn_graph_param_data (model->graph,
+                                         nn_graph_node_param (model->graph, 1, NN_PARAM_WEIGHT));
+  g_assert_cmpfloat (wv[0], ==, 2.0f);
+  g_assert_cmpfloat (wv[1], ==, -3.0f);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (bin);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
+/* Thousands of seeded mutations of a valid model: each loads or fails with a message. */
+static void
+test_fuzz (void)
+{
+  Weights w;
+  weights_init (&w);
+  gsize size;
+  guint8 *data = build_model (&w, &size, H);
+  guint8 *copy = g_malloc (size + 64);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = g_build_filename (dir, "fuzz.onnx", NULL);
+  NnRng rng;
+  nn_rng_init (&rng, 2026);
+  int loaded = 0, failed = 0;
+  for (int iter = 0; iter < 3000; iter++)
+    {
+      memcpy (copy, data, size);
+      gsize n = size;
+      int edits = 1 + (int) nn_rng_below (&rng, 8);
+      for (int e = 0; e < edits; e++)
+        {
+          uint32_t at = nn_rng_below (&rng, (uint32_t) n);
+          switch (nn_rng_below (&rng, 4))
+            {
+            case 0:
+              copy[at] ^= (guint8) (1u << nn_rng_below (&rng, 8));
+              break;
+            case 1:
+              copy[at] = (guint8) nn_rng_below (&rng, 256);
+              break;
+            case 2:
+              copy[at] = nn_rng_below (&rng, 2) ? 0xff : 0x00;
+              break;
+            default:
+              n = at + 1;   /* truncate */
+              break;
+            }
+        }
+      /* Plain writes: g_file_set_contents would fsync 3000 times. */
+      FILE *f = fopen (path, "wb");
+      g_assert_nonnull (f);
+      g_assert_cmpuint (fwrite (copy, 1, n, f), ==, n);
+      g_assert_cmpint (fclose (f), ==, 0);
+      NnError err = { 0 };
+      NnModel *model = nn_onnx_load (path, NULL, &err);
+      if (model != NULL)
+        {
+          loaded++;
+          nn_model_free (model);
+        }
+      else
+        {
+          failed++;
+          g_assert_cmpuint (strlen (err.message), >, strlen (path) + 2);
+        }
+    }
+  g_test_message ("fuzz: %d mutated models loaded, %d rejected with a message", loaded, failed);
+  g_assert_cmpint (loaded + failed, ==, 3000);
+  g_assert_cmpint (failed, >, 0);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (copy);
+  g_free (data);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/onnx/import", test_import);
+  g_test_add_func ("/nn/onnx/bad-files", test_bad_files);
+  g_test_add_func ("/nn/onnx/bad-models", test_bad_models);
+  g_test_add_func ("/nn/onnx/external-data", test_external_data);
+  g_test_add_func ("/nn/onnx/fuzz", test_fuzz);
+  return g_test_run ();
+}
