@@ -36,7 +36,7 @@ static const WindowKey window_keys[] = {
 };
 
 static const ScopeFileType model_types[] = {
-  { "cnnscope models (.safetensors)", "*.safetensors" },
+  { "Models (.safetensors, .onnx)", "*.safetensors;*.onnx;*.ONNX" },
   { "All files", "*" },
 };
 

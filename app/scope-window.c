@@ -348,7 +348,8 @@ scope_window_open_file (ScopeWindow *self,
 
   g_autofree char *name = g_file_get_basename (file);
   g_autofree char *lower = g_ascii_strdown (name != NULL ? name : "", -1);
-  gboolean is_model = g_str_has_suffix (lower, ".safetensors");
+  gboolean is_model = g_str_has_suffix (lower, ".safetensors")
+                      || g_str_has_suffix (lower, ".onnx");
   return scope_window_open (self, is_model ? file : NULL, is_model ? NULL : file);
 }
 

@@ -12,3 +12,4 @@ int cli_filters_main (int argc, char **argv);
 int cli_bench_main (int argc, char **argv);
 int cli_cam_main (int argc, char **argv);
 int cli_saliency_main (int argc, char **argv);
+int cli_convert_main (int argc, char **argv);

@@ -154,11 +154,6 @@ NnModel *
 cli_load_model (const char *path)
 {
   NnError err = { 0 };
-  if (cli_has_extension (path, ".onnx"))
-    {
-      cli_fail (CLI_EXIT_FAILURE, "%s: ONNX import is not available yet", path);
-      return NULL;
-    }
   NnModel *model = nn_model_load (path, &err);
   if (model == NULL)
     cli_fail_error (CLI_EXIT_FAILURE, &err);

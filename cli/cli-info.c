@@ -73,6 +73,10 @@ node_detail (const NnNode *node,
     case NN_OP_CONCAT:
     case NN_OP_FLATTEN:
     case NN_OP_SOFTMAX:
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+    case NN_OP_PAD:
+    case NN_OP_RESHAPE:
     case NN_OP_COUNT_:
       break;
     }

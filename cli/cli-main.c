@@ -18,15 +18,6 @@ typedef struct
   const char *synopsis;
 } CliCommand;
 
-static int
-convert_main (int    argc,
-              char **argv)
-{
-  (void) argc;
-  (void) argv;
-  return cli_fail (CLI_EXIT_USAGE, "convert: ONNX import is not available yet");
-}
-
 static const CliCommand commands[] = {
   { "info", cli_info_main, "info MODEL [--json]" },
   { "predict", cli_predict_main,
@@ -49,7 +40,8 @@ static const CliCommand commands[] = {
     "        [--class K] [--samples N] [--noise X] [--seed S] [--out FIGURE|FOLDER] [--npy FILE]\n"
     "        [--metrics] [--json]" },
   { "bench", cli_bench_main, "bench [--json] [--threads N] [--repeat N]" },
-  { "convert", convert_main, "convert MODEL.onnx --out MODEL.safetensors (not available yet)" },
+  { "convert", cli_convert_main,
+    "convert MODEL.onnx --out MODEL.safetensors [--mean M,..] [--std S,..] [--size N|HxW]" },
 };
 
 #define N_COMMANDS ((int) (sizeof commands / sizeof commands[0]))
@@ -60,9 +52,10 @@ print_usage (FILE *out)
   fprintf (out, "Usage: cnnscope-cli COMMAND [ARGS...]\n\nCommands:\n");
   for (int i = 0; i < N_COMMANDS; i++)
     fprintf (out, "  %s\n", commands[i].synopsis);
-  fprintf (out, "\nMODEL is a .safetensors file; INPUT is .png, .jpg, .jpeg or .npy (float32 "
-           "C x H x W,\nalready normalized); DATASET is 'fashion-mnist' or an image folder "
-           "root/<class>/<image>.\n'cnnscope-cli COMMAND --help' describes one command.\n");
+  fprintf (out, "\nMODEL is a .safetensors or .onnx file; INPUT is .png, .jpg, .jpeg or .npy "
+           "(float32\nC x H x W, already normalized); DATASET is 'fashion-mnist' or an image "
+           "folder\nroot/<class>/<image>.\n'cnnscope-cli COMMAND --help' describes one "
+           "command.\n");
 }
 
 int

@@ -231,8 +231,8 @@ test_usage (void)
   g_assert_cmpint (r.status, ==, 2);
   run_clear (&r);
 
-  r = run_cli ("convert", "x.onnx", "--out", "y.safetensors", NULL);
-  assert_failure (&r, "ONNX import is not available yet", NULL);
+  r = run_cli ("convert", "x.onnx", NULL);
+  assert_failure (&r, "--out", NULL);
   g_assert_cmpint (r.status, ==, 2);
   run_clear (&r);
 }
@@ -729,6 +729,57 @@ test_train_cancel (void)
   g_free (out);
 }
 
+/* convert on an ONNX model from Debian's conformance data: the result keeps the layers and
+ * stores the normalization given; info opens the .onnx itself too. */
+static void
+test_convert (void)
+{
+  const char *onnx = "/usr/share/libonnx-testdata/data/node/test_averagepool_2d_default/"
+                     "model.onnx";
+  if (!file_exists (onnx))
+    {
+      g_test_skip ("libonnx-testdata is not installed");
+      return;
+    }
+  char *out = g_build_filename (env.dir, "converted.safetensors", NULL);
+  Run r = run_cli ("convert", onnx, "--out", out, "--mean", "0.5", "--std", "0.25", "--json",
+                   NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpfloat (json_number (json, "layers"), ==, 2);
+  g_assert_cmpfloat (json_number (json, "outputs"), ==, 3 * 31 * 31);
+  const cJSON *shape = cJSON_GetObjectItemCaseSensitive (json, "input_shape");
+  g_assert_cmpint (cJSON_GetArraySize (shape), ==, 3);
+  g_assert_cmpfloat (cJSON_GetArrayItem (shape, 2)->valuedouble, ==, 32);
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  r = run_cli ("info", out, "--json", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  const cJSON *std = cJSON_GetObjectItemCaseSensitive (json, "std");
+  g_assert_cmpint (cJSON_GetArraySize (std), ==, 3);
+  g_assert_cmpfloat (cJSON_GetArrayItem (std, 2)->valuedouble, ==, 0.25);
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  r = run_cli ("info", onnx, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "avgpool"));
+  run_clear (&r);
+
+  r = run_cli ("convert", onnx, "--out", out, "--mean", "1,2", "--std", "1,2", NULL);
+  assert_failure (&r, "2 --mean/--std values", "3 input channels");
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+
+  r = run_cli ("convert", env.sample_h, "--out", out, NULL);
+  assert_failure (&r, env.sample_h, "ONNX");
+  g_assert_cmpint (r.status, ==, 1);
+  run_clear (&r);
+  g_free (out);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -757,6 +808,7 @@ main (int    argc,
   g_test_add_func ("/cli/bench", test_bench);
   g_test_add_func ("/cli/bad-files", test_bad_files);
   g_test_add_func ("/cli/bad-options", test_bad_options);
+  g_test_add_func ("/cli/convert", test_convert);
   int status = g_test_run ();
 
   test_util_remove_tree (env.dir);
