@@ -1,0 +1,229 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Exports torchvision classifiers and a PFNet built in PyTorch (random weights, eval mode) with
+# torch.onnx.export, runs each .onnx file through cnnscope's importer and engine
+# (tests/pytorch/onnx-grads) and compares with PyTorch autograd in float64: the logits (within
+# 1e-4 of the largest logit), the input gradient of the top class's logit and its Grad-CAM map
+# at the last spatial layer (within 1e-3). PyTorch's own float32 input gradient is measured
+# against the same float64 reference: in a deep random network some ReLU or max-pool
+# decisions sit within float32 rounding and flip, and ours may then be as far off as PyTorch's
+# float32 run (up to 3x), never more. Prints one line per model and ends with
+# "onnx-compare: N passed, N failed". Exits 0 when all pass; skips when torch is missing.
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+
+try:
+    import numpy as np
+    import torch
+    import torchvision
+except ImportError as e:
+    print(f"onnx-compare: skipped ({e})")
+    sys.exit(0)
+
+LOGIT_TOL = 1e-4
+GRAD_TOL = 1e-3
+
+
+def rel_err(ours, ref):
+    """Largest difference relative to the largest reference value."""
+    scale = max(float(np.abs(ref).max()), 1e-12)
+    return float(np.abs(ours - ref).max()) / scale
+
+
+class PFM(torch.nn.Module):
+    """Pre-defined filter module: frozen depthwise 3x3 (f filters per input channel), BN,
+    ReLU, learned 1x1 conv without bias, BN."""
+
+    def __init__(self, cin, cout, f, stride):
+        super().__init__()
+        self.dw = torch.nn.Conv2d(cin, cin * f, 3, stride, 1, groups=cin, bias=False)
+        self.dw.weight.requires_grad_(False)
+        self.bn1 = torch.nn.BatchNorm2d(cin * f)
+        self.relu = torch.nn.ReLU()
+        self.pw = torch.nn.Conv2d(cin * f, cout, 1, bias=False)
+        self.bn2 = torch.nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return self.bn2(self.pw(self.relu(self.bn1(self.dw(x)))))
+
+
+class PFBlock(torch.nn.Module):
+    """PFM -> ReLU -> PFM plus the shortcut (blur -> strided 1x1 conv -> BN when the shape
+    changes), then ReLU."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.pfm1 = PFM(cin, cout, 1, stride)
+        self.relu = torch.nn.ReLU()
+        self.pfm2 = PFM(cout, cout, 1, 1)
+        self.shortcut = torch.nn.Identity()
+        if stride != 1 or cin != cout:
+            blur = torch.nn.Conv2d(cin, cin, 3, 1, 1, groups=cin, bias=False)
+            blur.weight.requires_grad_(False)
+            self.shortcut = torch.nn.Sequential(blur, torch.nn.Conv2d(cin, cout, 1, stride,
+                                                                      bias=False),
+                                                torch.nn.BatchNorm2d(cout))
+        self.relu_out = torch.nn.ReLU()
+
+    def forward(self, x):
+        return self.relu_out(self.pfm2(self.relu(self.pfm1(x))) + self.shortcut(x))
+
+
+class PFNet(torch.nn.Module):
+    """A PFNet-18 (DESIGN.md section 3) at width 16..128, for the comparison only."""
+
+    def __init__(self, classes=10, width=16):
+        super().__init__()
+        self.stem = PFM(3, width, 16, 1)
+        self.relu = torch.nn.ReLU()
+        self.pool = torch.nn.MaxPool2d(3, 2, 1)
+        layers, cin = [], width
+        for i, stride in enumerate((1, 2, 2, 2)):
+            cout = width * 2 ** i
+            layers.append(torch.nn.Sequential(PFBlock(cin, cout, stride),
+                                              PFBlock(cout, cout, 1)))
+            cin = cout
+        self.layer1, self.layer2, self.layer3, self.layer4 = layers
+        self.avgpool = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = self.pool(self.relu(self.stem(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+# name, builder, input size, opset, the module whose output is the Grad-CAM layer, and the
+# name that layer gets in cnnscope (from the ONNX node name). "-bn" keeps the batch norms as
+# BatchNormalization nodes (the exporter otherwise folds them into the convolutions) and
+# skips constant folding.
+CASES = [
+    ("resnet18", lambda: torchvision.models.resnet18(num_classes=10), 64, 14,
+     lambda m: m.layer4[1].relu, "layer4.1.relu_1"),
+    ("resnet18-opset9", lambda: torchvision.models.resnet18(num_classes=10), 64, 9,
+     lambda m: m.layer4[1].relu, "layer4.1.relu_1"),
+    ("resnet18-bn", lambda: torchvision.models.resnet18(num_classes=10), 64, 17,
+     lambda m: m.layer4[1].relu, "layer4.1.relu_1"),
+    ("vgg11_bn", lambda: torchvision.models.vgg11_bn(num_classes=10), 224, 14,
+     lambda m: m.features[28], "features.28"),
+    ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(num_classes=10), 64, 14,
+     lambda m: m.features[18][2], "features.18.2"),
+    # DenseNet applies an in-place F.relu to norm5's output: the hooked tensor becomes the
+    # output of that ReLU (ONNX node "/Relu").
+    ("densenet121", lambda: torchvision.models.densenet121(num_classes=10), 64, 14,
+     lambda m: m.features.norm5, "relu"),
+    ("squeezenet1_1", lambda: torchvision.models.squeezenet1_1(num_classes=10), 64, 14,
+     lambda m: m.features[12], "features.12"),
+    ("pfnet", lambda: PFNet(), 64, 14,
+     lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
+]
+
+
+def randomize(net, seed):
+    """Random weights, and batch norms with non-trivial statistics and affine parameters."""
+    torch.manual_seed(seed)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            with torch.no_grad():
+                m.running_mean.normal_(0.0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0.0, 0.1)
+    net.eval()
+
+
+def run_case(build, tmp, case, batch=2, seed=3):
+    name, make, size, opset, layer_of, layer_name = case
+    torch.manual_seed(seed)
+    net = make()
+    randomize(net, seed)
+    path = os.path.join(tmp, name + ".onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        keep_bn = name.endswith("-bn")
+        torch.onnx.export(net, torch.zeros(1, 3, size, size), path, opset_version=opset,
+                          input_names=["input"], output_names=["logits"],
+                          training=(torch.onnx.TrainingMode.PRESERVE if keep_bn
+                                    else torch.onnx.TrainingMode.EVAL),
+                          do_constant_folding=not keep_bn)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, 3, size, size)).astype(np.float32)
+
+    # PyTorch in float64: logits, then the top class's logit per sample seeds the backward.
+    net = net.double()
+    captured = []
+
+    def hook(_module, _inputs, output):
+        output.retain_grad()
+        captured.append(output)
+
+    handle = layer_of(net).register_forward_hook(hook)
+    xt = torch.from_numpy(x).double().requires_grad_(True)
+    logits = net(xt)
+    handle.remove()
+    classes = logits.detach().argmax(1).numpy()
+    logits[torch.arange(batch), torch.from_numpy(classes)].sum().backward()
+    act = captured[-1]
+    weights = act.grad.mean(dim=(2, 3), keepdim=True)
+    cam = torch.relu((weights * act).sum(1)).detach().numpy()
+
+    # PyTorch in float32, for the float32 rounding of the input gradient.
+    x32 = torch.from_numpy(x).requires_grad_(True)
+    logits32 = net.float()(x32)
+    logits32[torch.arange(batch), torch.from_numpy(classes)].sum().backward()
+    torch32 = rel_err(x32.grad.double().numpy(), xt.grad.numpy())
+
+    x.tofile(os.path.join(tmp, "input.bin"))
+    out = tempfile.mkdtemp(dir=tmp)
+    run = subprocess.run([os.path.join(build, "tests", "pytorch", "onnx-grads"), path,
+                          os.path.join(tmp, "input.bin"), layer_name, out]
+                         + [str(int(k)) for k in classes], capture_output=True, text=True)
+    if run.returncode != 0:
+        return None, run.stderr.strip()
+    n_classes = logits.shape[1]
+    errors = {
+        "logits": rel_err(np.fromfile(os.path.join(out, "logits.bin"), "<f4")
+                          .reshape(batch, n_classes), logits.detach().numpy()),
+        "input_grad": rel_err(np.fromfile(os.path.join(out, "input_grad.bin"), "<f4")
+                              .reshape(x.shape), xt.grad.numpy()),
+        "gradcam": rel_err(np.fromfile(os.path.join(out, "cam.bin"), "<f4")
+                           .reshape(cam.shape), cam),
+        "torch32": torch32,
+    }
+    return errors, f"layer {layer_name} {tuple(act.shape[1:])}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--build", default="build", help="the meson build folder")
+    parser.add_argument("--only", help="run one case by name")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES:
+            if args.only and case[0] != args.only:
+                continue
+            errors, info = run_case(args.build, tmp, case)
+            if errors is None:
+                print(f"{case[0]:16s} FAIL  does not import: {info}")
+                failed += 1
+                continue
+            grad_tol = max(GRAD_TOL, 3.0 * errors["torch32"])
+            ok = (errors["logits"] <= LOGIT_TOL and errors["input_grad"] <= grad_tol
+                  and errors["gradcam"] <= GRAD_TOL)
+            passed += ok
+            failed += not ok
+            print(f"{case[0]:16s} {'ok  ' if ok else 'FAIL'}  logits {errors['logits']:.2e}  "
+                  f"input grad {errors['input_grad']:.2e} (torch float32 {errors['torch32']:.2e})"
+                  f"  grad-cam {errors['gradcam']:.2e}  ({info}, opset {case[3]})", flush=True)
+    print(f"onnx-compare: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

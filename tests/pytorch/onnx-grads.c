@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* Test helper for tests/pytorch/onnx-compare.py: loads a model (an .onnx file goes through the
+ * importer), runs a batch (raw float32 file, B x C x H x W) in eval mode, seeds the backward
+ * pass with the logit of the given class of each sample, and writes raw little-endian float32
+ * files to OUT: logits.bin (B, classes), input_grad.bin (B, C, H, W) and cam.bin, the Grad-CAM
+ * map ReLU (sum_c mean_yx (dY/dA_c) A_c) of layer LAYER (B, H', W'). Prints the layer's shape. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+
+static int
+write_raw (const char  *dir,
+           const char  *name,
+           const float *data,
+           size_t       n)
+{
+  char path[4096];
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen (path, "wb");
+  if (f == NULL || fwrite (data, sizeof (float), n, f) != n)
+    {
+      fprintf (stderr, "onnx-grads: cannot write %s\n", path);
+      if (f)
+        fclose (f);
+      return 1;
+    }
+  return fclose (f) != 0;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  if (argc < 6)
+    {
+      fprintf (stderr, "usage: onnx-grads MODEL INPUT.bin LAYER OUTDIR CLASS...\n");
+      return 2;
+    }
+  NnError err = { 0 };
+  NnModel *model = nn_model_load (argv[1], &err);
+  if (model == NULL)
+    {
+      fprintf (stderr, "onnx-grads: %s\n", err.message);
+      return 1;
+    }
+  NnGraph *graph = model->graph;
+  const int batch = argc - 5;
+  const int layer = nn_graph_find (graph, argv[3]);
+  if (layer < 0)
+    {
+      fprintf (stderr, "onnx-grads: no layer '%s'\n", argv[3]);
+      return 1;
+    }
+  NnContext *ctx = nn_context_new (graph, batch, NN_CONTEXT_BACKWARD, &err);
+  if (ctx == NULL)
+    {
+      fprintf (stderr, "onnx-grads: %s\n", err.message);
+      return 1;
+    }
+  const size_t in_size = nn_shape_size (graph->nodes[0].shape) * (size_t) batch;
+  FILE *f = fopen (argv[2], "rb");
+  if (f == NULL || fread (nn_context_input (ctx), sizeof (float), in_size, f) != in_size)
+    {
+      fprintf (stderr, "onnx-grads: cannot read %zu floats from %s\n", in_size, argv[2]);
+      return 1;
+    }
+  fclose (f);
+
+  const int out = nn_graph_output (graph);
+  const int classes = (int) nn_shape_size (graph->nodes[out].shape);
+  nn_context_forward (ctx, -1);
+  float *seed = nn_context_grad (ctx, out);
+  memset (seed, 0, sizeof (float) * (size_t) batch * (size_t) classes);
+  for (int b = 0; b < batch; b++)
+    {
+      int k = atoi (argv[5 + b]);
+      if (k < 0 || k >= classes)
+        {
+          fprintf (stderr, "onnx-grads: class %d out of range\n", k);
+          return 1;
+        }
+      seed[(size_t) b * classes + k] = 1.0f;
+    }
+  nn_context_backward (ctx, out, NN_BACKWARD_INPUT, -1);
+
+  const NnShape s = graph->nodes[layer].shape;
+  const size_t hw = (size_t) s.h * (size_t) s.w;
+  const float *act = nn_context_output (ctx, layer);
+  const float *grad = nn_context_grad (ctx, layer);
+  float *cam = calloc ((size_t) batch * hw, sizeof (float));
+  for (int b = 0; b < batch; b++)
+    {
+      float *m = cam + (size_t) b * hw;
+      for (int c = 0; c < s.c; c++)
+        {
+          const size_t o = ((size_t) b * s.c + c) * hw;
+          double w = 0.0;
+          for (size_t i = 0; i < hw; i++)
+            w += grad[o + i];
+          w /= (double) hw;
+          for (size_t i = 0; i < hw; i++)
+            m[i] += (float) w * act[o + i];
+        }
+      for (size_t i = 0; i < hw; i++)
+        m[i] = m[i] > 0.0f ? m[i] : 0.0f;
+    }
+  int rc = write_raw (argv[4], "logits.bin", nn_context_output (ctx, out),
+                      (size_t) batch * (size_t) classes);
+  rc |= write_raw (argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
+  rc |= write_raw (argv[4], "cam.bin", cam, (size_t) batch * hw);
+  printf ("%d %d %d %d\n", classes, s.c, s.h, s.w);
+  free (cam);
+  nn_context_free (ctx);
+  nn_model_free (model);
+  return rc;
+}
