@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Elementwise activations and the gradient policies of the ReLU family (exact, ProxyGrad,
- * SUGAR with B-SiLU or NeLU, identity warm-up, Lucid's redirected ReLU, guided backprop). */
+ * SUGAR with B-SiLU or NeLU, identity warm-up, Lucid's redirected ReLU, guided backprop, the
+ * full proxy). */
 #include "nn-activation.h"
 
 #include <math.h>
@@ -72,6 +73,7 @@ nn_relu_policy_grad (float               x,
     case NN_GRAD_EXACT:
       return x > 0.0f ? 1.0f : slope;
     case NN_GRAD_PROXY:
+    case NN_GRAD_PROXY_FULL:
       return x > 0.0f ? 1.0f : policy->beta;
     case NN_GRAD_SUGAR_BSILU:
       return bsilu_grad (x);
@@ -152,7 +154,10 @@ relu_backward (float              *dinp,
         dinp[i] += inp[i] > 0.0f ? dout[i] : slope * dout[i];
       break;
     case NN_GRAD_PROXY:
+    case NN_GRAD_PROXY_FULL:
       {
+        /* Straight-through, or (full proxy) the proxy's own derivative at the pre-activations
+         * its forward pass stored: the same formula. */
         const float beta = policy->beta;
         for (size_t i = 0; i < N; i++)
           dinp[i] += inp[i] > 0.0f ? dout[i] : beta * dout[i];

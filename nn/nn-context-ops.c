@@ -38,6 +38,20 @@ nn_context_param_ptr (const NnGraph *graph,
   return p >= 0 ? graph->data + graph->params[p].offset : NULL;
 }
 
+const NnActAttrs *
+nn_context_act_attrs (const NnContext *ctx,
+                      const NnNode    *node,
+                      NnActAttrs      *proxy)
+{
+  const NnActAttrs *a = &node->attrs.act;
+  if (!ctx->has_override || ctx->policy_override.kind != NN_GRAD_PROXY_FULL
+      || a->kind != NN_ACT_RELU)
+    return a;
+  *proxy = *a;
+  proxy->slope = ctx->policy_override.beta;
+  return proxy;
+}
+
 bool
 nn_context_splits_over_batch (const NnContext *ctx,
                               const NnNode    *node)
@@ -178,8 +192,11 @@ nn_context_forward_slice (NnContext *ctx,
         break;
       }
     case NN_OP_ACTIVATION:
-      nn_activation_forward (out, in, n, &node->attrs.act);
-      break;
+      {
+        NnActAttrs proxy;
+        nn_activation_forward (out, in, n, nn_context_act_attrs (ctx, node, &proxy));
+        break;
+      }
     case NN_OP_MAXPOOL:
       nn_maxpool_forward (out, ctx->argmax[i] + (size_t) b0 * osz, in, &node->attrs.pool, nb,
                           is.c, is.h, is.w, node->shape.h, node->shape.w);
@@ -363,8 +380,10 @@ single_sample_work (void *data,
           e1 = total;
         if (e0 >= e1)
           return;
+        NnActAttrs proxy;
         if (node->op == NN_OP_ACTIVATION)
-          nn_activation_forward (out + e0, in + e0, e1 - e0, &node->attrs.act);
+          nn_activation_forward (out + e0, in + e0, e1 - e0,
+                                 nn_context_act_attrs (ctx, node, &proxy));
         else if (node->op == NN_OP_ADD)
           nn_add_forward (out + e0, in + e0, ctx->out[node->inputs[1]] + e0, e1 - e0);
         else if (node->op == NN_OP_MUL)

@@ -70,6 +70,11 @@ NnConvGeom   nn_context_conv_geom (const NnGraph *graph,
 const float *nn_context_param_ptr (const NnGraph *graph,
                                    int            node,
                                    NnParamRole    role);
+/* The attributes an activation node's forward pass uses: its own, or under a proxygrad-full
+ * override those of the proxy (slope beta), written into *proxy. */
+const NnActAttrs *nn_context_act_attrs (const NnContext *ctx,
+                                        const NnNode    *node,
+                                        NnActAttrs      *proxy);
 /* Ops whose samples are independent run split over the batch on the context's workers (the
  * backward of a linear layer splits its weight gradient by outputs instead); the rest (batch
  * statistics, the dropout RNG) run on the calling thread. */

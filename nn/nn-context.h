@@ -46,7 +46,9 @@ void       nn_context_set_training (NnContext *ctx,
 void       nn_context_set_seed (NnContext *ctx,
                                 uint64_t   seed);
 /* Overrides the gradient policy of every ReLU-family node for the following backward passes,
- * without touching the model; NULL restores the model's own policies. */
+ * without touching the model; NULL restores the model's own policies. A proxygrad-full
+ * override also makes the following forward passes those of the proxy network (every
+ * ReLU-family node with slope beta); any other override leaves the forward pass alone. */
 void       nn_context_set_policy_override (NnContext          *ctx,
                                            const NnGradPolicy *policy);
 

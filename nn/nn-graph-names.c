@@ -46,6 +46,7 @@ static const char *const grad_names[NN_GRAD_COUNT_] = {
   [NN_GRAD_IDENTITY] = "identity",
   [NN_GRAD_REDIRECTED] = "redirected",
   [NN_GRAD_GUIDED] = "guided",
+  [NN_GRAD_PROXY_FULL] = "proxygrad-full",
 };
 
 const char *
@@ -101,21 +102,26 @@ nn_grad_policy_parse (const char   *text,
                       NnError      *err)
 {
   policy->beta = 0.0f;
-  if (strncmp (text, "proxygrad:", 10) == 0)
+  static const struct
+  {
+    const char *prefix;
+    NnGradKind  kind;
+  } proxies[] = { { "proxygrad-full", NN_GRAD_PROXY_FULL }, { "proxygrad", NN_GRAD_PROXY } };
+  for (size_t k = 0; k < sizeof proxies / sizeof proxies[0]; k++)
     {
+      size_t len = strlen (proxies[k].prefix);
+      if (strncmp (text, proxies[k].prefix, len) != 0 || (text[len] != ':' && text[len] != '\0'))
+        continue;
+      policy->kind = proxies[k].kind;
+      policy->beta = 0.3f;
+      if (text[len] == '\0')
+        return true;
       char *end = NULL;
-      double beta = strtod (text + 10, &end);
-      if (end == text + 10 || *end != '\0' || !(beta >= 0.0 && beta <= 10.0))
+      double beta = strtod (text + len + 1, &end);
+      if (end == text + len + 1 || *end != '\0' || !(beta >= 0.0 && beta <= 10.0))
         return nn_error_set (err, NN_ERROR_SPEC,
                              "gradient policy '%s': the slope must be a number in [0, 10]", text);
-      policy->kind = NN_GRAD_PROXY;
       policy->beta = (float) beta;
-      return true;
-    }
-  if (strcmp (text, "proxygrad") == 0)
-    {
-      policy->kind = NN_GRAD_PROXY;
-      policy->beta = 0.3f;
       return true;
     }
   for (int i = 0; i < NN_GRAD_COUNT_; i++)
@@ -127,8 +133,9 @@ nn_grad_policy_parse (const char   *text,
         return true;
       }
   return nn_error_set (err, NN_ERROR_SPEC,
-                       "unknown gradient policy '%s' (expected exact, proxygrad:B, sugar:bsilu, "
-                       "sugar:nelu, identity, redirected or guided)", text);
+                       "unknown gradient policy '%s' (expected exact, proxygrad:B, "
+                       "proxygrad-full:B, sugar:bsilu, sugar:nelu, identity, redirected or "
+                       "guided)", text);
 }
 
 void
@@ -136,8 +143,8 @@ nn_grad_policy_format (const NnGradPolicy *policy,
                        char               *buf,
                        size_t              size)
 {
-  if (policy->kind == NN_GRAD_PROXY)
-    snprintf (buf, size, "proxygrad:%g", (double) policy->beta);
+  if (policy->kind == NN_GRAD_PROXY || policy->kind == NN_GRAD_PROXY_FULL)
+    snprintf (buf, size, "%s:%g", nn_grad_kind_name (policy->kind), (double) policy->beta);
   else
     snprintf (buf, size, "%s", nn_grad_kind_name (policy->kind));
 }

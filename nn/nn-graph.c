@@ -298,6 +298,9 @@ infer (NnGraph *graph,
           return nn_error_set (err, NN_ERROR_SPEC, "node '%s': unknown activation", name);
         if (a->policy.kind < 0 || a->policy.kind >= NN_GRAD_COUNT_)
           return nn_error_set (err, NN_ERROR_SPEC, "node '%s': unknown gradient policy", name);
+        if (a->policy.kind == NN_GRAD_PROXY_FULL)
+          return nn_error_set (err, NN_ERROR_SPEC, "node '%s': proxygrad-full changes the "
+                               "forward pass and is only a per-run policy, not a node's", name);
         if (!isfinite (a->slope) || !isfinite (a->policy.beta))
           return nn_error_set (err, NN_ERROR_SPEC, "node '%s': slope is not finite", name);
         if (!isfinite (a->alpha) || !isfinite (a->beta)

@@ -64,6 +64,9 @@ typedef enum
                             points towards x > 0 */
   NN_GRAD_GUIDED,        /* guided backpropagation: pass the gradient only where x > 0 and it is
                             positive (Springenberg et al.) */
+  NN_GRAD_PROXY_FULL,    /* ProxyGrad read as the proxy network: as a context's override (never a
+                            node's own policy), the forward pass too uses slope beta, and the
+                            backward the proxy's exact derivative */
   NN_GRAD_COUNT_
 } NnGradKind;
 
@@ -278,8 +281,8 @@ const char  *nn_act_name (NnActKind kind);
 bool         nn_act_from_name (const char *name,
                                NnActKind  *kind);
 const char  *nn_grad_kind_name (NnGradKind kind);
-/* Parses "exact", "proxygrad:B", "sugar:bsilu", "sugar:nelu", "identity", "redirected",
- * "guided". */
+/* Parses "exact", "proxygrad:B", "proxygrad-full:B", "sugar:bsilu", "sugar:nelu", "identity",
+ * "redirected", "guided" ("proxygrad" and "proxygrad-full" alone take beta = 0.3). */
 bool         nn_grad_policy_parse (const char   *text,
                                    NnGradPolicy *policy,
                                    NnError      *err);

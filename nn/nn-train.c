@@ -43,6 +43,9 @@ check_config (const NnTrainConfig *config,
   if (config->batch <= 0)
     return nn_error_set (err, NN_ERROR_SPEC, "batch size must be positive, not %d",
                          config->batch);
+  if (config->set_policy && config->policy.kind == NN_GRAD_PROXY_FULL)
+    return nn_error_set (err, NN_ERROR_SPEC, "policy proxygrad-full changes the forward pass and "
+                         "is meant for activation maximization; train with proxygrad:B");
   if (!isfinite (config->lr) || config->lr < 0.0f)
     return nn_error_set (err, NN_ERROR_SPEC, "learning rate %g is not valid",
                          (double) config->lr);
