@@ -3,6 +3,7 @@
 #pragma once
 
 #include "nn-activation.h"
+#include "nn-am.h"
 #include "nn-arch.h"
 #include "nn-atomic-file.h"
 #include "nn-blas.h"
