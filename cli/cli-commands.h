@@ -9,6 +9,7 @@ int cli_train_main (int argc, char **argv);
 int cli_eval_main (int argc, char **argv);
 int cli_activations_main (int argc, char **argv);
 int cli_filters_main (int argc, char **argv);
+int cli_am_main (int argc, char **argv);
 int cli_bench_main (int argc, char **argv);
 int cli_cam_main (int argc, char **argv);
 int cli_saliency_main (int argc, char **argv);

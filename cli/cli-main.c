@@ -31,6 +31,10 @@ static const CliCommand commands[] = {
   { "activations", cli_activations_main,
     "activations MODEL INPUT --layer NAME --out PNG [--npy FILE]" },
   { "filters", cli_filters_main, "filters MODEL --layer NAME --out PNG" },
+  { "am", cli_am_main,
+    "am MODEL --layer NAME --channel K|--all-channels [--objective mean|center|percentile|\n"
+    "        unit|logit|direction] [--policy exact|proxygrad:B|proxygrad-full:B|...] [--steps N]\n"
+    "        [--lr X] [--seed S] [--out PNG] [--npy FILE] [--json] (see am --help)" },
   { "cam", cli_cam_main,
     "cam MODEL INPUT|FOLDER [--layer NAME] [--class K] [--method gradcam|gradcam++|xgradcam|\n"
     "        hirescam|layercam|scorecam|eigencam] [--out FIGURE|FOLDER] [--npy FILE] [--metrics]\n"

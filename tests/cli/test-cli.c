@@ -211,7 +211,7 @@ test_usage (void)
   r = run_cli ("--help", NULL);
   assert_success (&r);
   const char *commands[] = { "info", "predict", "train", "eval", "activations", "filters",
-                             "bench" };
+                             "am", "bench" };
   for (size_t i = 0; i < G_N_ELEMENTS (commands); i++)
     g_assert_nonnull (strstr (r.out, commands[i]));
   run_clear (&r);
@@ -513,6 +513,162 @@ test_activations (void)
   g_free (npy_path);
 }
 
+/* Runs am with --json and returns the parsed object. */
+static cJSON *
+am_json (const char *first,
+         ...)
+{
+  GPtrArray *args = g_ptr_array_new ();
+  g_ptr_array_add (args, (gpointer) "am");
+  g_ptr_array_add (args, env.model);
+  va_list ap;
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (args, (gpointer) "--json");
+  char *cmd[64] = { 0 };
+  g_assert_cmpuint (args->len, <, 60);
+  for (guint i = 0; i < args->len; i++)
+    cmd[i] = args->pdata[i];
+  g_ptr_array_free (args, TRUE);
+  Run r = run_cli (cmd[0], cmd[1], cmd[2], cmd[3], cmd[4], cmd[5], cmd[6], cmd[7], cmd[8],
+                   cmd[9], cmd[10], cmd[11], cmd[12], cmd[13], cmd[14], cmd[15], cmd[16],
+                   cmd[17], cmd[18], cmd[19], cmd[20], NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  run_clear (&r);
+  return json;
+}
+
+static double
+item_number (const cJSON *json,
+             int          item,
+             const char  *key)
+{
+  const cJSON *items = cJSON_GetObjectItem (json, "channels");
+  return cJSON_GetNumberValue (cJSON_GetObjectItem (cJSON_GetArrayItem (items, item), key));
+}
+
+static void
+test_am (void)
+{
+  ensure_model ();
+  char *png = g_build_filename (env.dir, "am.png", NULL);
+  char *npy_path = g_build_filename (env.dir, "am.npy", NULL);
+  char *one_path = g_build_filename (env.dir, "am-one.npy", NULL);
+
+  /* Two channels in one batch: the history has steps + 1 values, ends at the final
+   * objective, and went up. */
+  cJSON *json = am_json ("--layer", "conv2", "--channel", "0,3", "--steps", "20", "--out", png,
+                         "--npy", npy_path, "--transforms", "jitter,rotate", "--tv", "0.01",
+                         NULL);
+  const cJSON *items = cJSON_GetObjectItem (json, "channels");
+  g_assert_cmpint (cJSON_GetArraySize (items), ==, 2);
+  for (int k = 0; k < 2; k++)
+    {
+      const cJSON *hist = cJSON_GetObjectItem (cJSON_GetArrayItem (items, k), "history");
+      g_assert_cmpint (cJSON_GetArraySize (hist), ==, 21);
+      double last = cJSON_GetNumberValue (cJSON_GetArrayItem (hist, 20));
+      g_assert_cmpfloat (last, ==, item_number (json, k, "objective"));
+      g_assert_cmpfloat (last, >, item_number (json, k, "initial"));
+    }
+  g_assert_cmpfloat (item_number (json, 1, "channel"), ==, 3);
+  cJSON_Delete (json);
+  assert_png (png);
+  NnError err = { 0 };
+  NnNpy *npy = nn_npy_load (npy_path, &err);
+  g_assert_nonnull (npy);
+  g_assert_cmpint (npy->ndim, ==, 4);
+  g_assert_cmpint (npy->dims[0], ==, 2);
+  g_assert_cmpint (npy->dims[3], ==, SIDE);
+  nn_npy_free (npy);
+
+  /* A seed makes the run reproducible; ProxyGrad (both readings) and Adam on the Fourier basis
+   * run too, and the objective reported is the original network's. */
+  const char *policies[] = { "exact", "proxygrad-full:0.5" };
+  for (int k = 0; k < 2; k++)
+    {
+      cJSON *a = am_json ("--layer", "relu2", "--channel", "1", "--steps", "15", "--seed", "4",
+                          "--policy", policies[k], "--param", "fourier", "--optimizer", "adam",
+                          "--lr", "0.1", "--npy", one_path, NULL);
+      cJSON *b = am_json ("--layer", "relu2", "--channel", "1", "--steps", "15", "--seed", "4",
+                          "--policy", policies[k], "--param", "fourier", "--optimizer", "adam",
+                          "--lr", "0.1", NULL);
+      g_assert_cmpfloat (item_number (a, 0, "objective"), ==, item_number (b, 0, "objective"));
+      g_assert_cmpstr (cJSON_GetObjectItem (a, "policy")->valuestring, ==, policies[k]);
+      cJSON_Delete (b);
+      /* Starting from that result, the first objective is its final one. */
+      b = am_json ("--layer", "relu2", "--channel", "1", "--steps", "1", "--start", one_path,
+                   NULL);
+      g_assert_cmpfloat_with_epsilon (item_number (b, 0, "initial"),
+                                      item_number (a, 0, "objective"), 1e-4);
+      cJSON_Delete (a);
+      cJSON_Delete (b);
+    }
+
+  /* Every channel of a layer, and every class logit. */
+  json = am_json ("--layer", "conv1", "--all-channels", "--batch", "3", "--steps", "5",
+                  "--out", png, "--objective", "percentile", "--percentile", "5", NULL);
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (json, "channels")), ==, 8);
+  g_assert_cmpfloat (item_number (json, 7, "channel"), ==, 7);
+  cJSON_Delete (json);
+  assert_png (png);
+  json = am_json ("--objective", "logit", "--all-channels", "--steps", "5", "--warmup", "0.4",
+                  NULL);
+  g_assert_cmpstr (cJSON_GetObjectItem (json, "layer")->valuestring, ==, "fc2");
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (json, "channels")), ==, 2);
+  cJSON_Delete (json);
+  json = am_json ("--layer", "conv2", "--unit", "3,4", "--channel", "2", "--steps", "3", NULL);
+  g_assert_cmpstr (cJSON_GetObjectItem (json, "target")->valuestring, ==, "unit");
+  g_assert_cmpfloat (json_number (json, "objective"), ==, item_number (json, 0, "objective"));
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (json, "history")), ==, 4);
+  cJSON_Delete (json);
+
+  g_remove (png);
+  g_remove (npy_path);
+  g_remove (one_path);
+  g_free (png);
+  g_free (npy_path);
+  g_free (one_path);
+}
+
+static void
+test_am_bad_input (void)
+{
+  ensure_model ();
+  struct
+  {
+    const char *args[8];
+    const char *word1, *word2;
+  } cases[] = {
+    { { "--layer", "nope", "--channel", "0", "--json" }, "nope", NULL },
+    { { "--layer", "conv2", "--channel", "99", "--json" }, "channel 99", "out of range" },
+    { { "--layer", "fc1", "--channel", "0", "--objective", "center", "--json" },
+      "spatial extent", "fc1" },
+    { { "--layer", "conv2", "--channel", "0", "--steps", "0", "--json" }, "--steps", NULL },
+    { { "--layer", "conv2", "--channel", "0", "--steps", "1000000000", "--json" }, "--steps",
+      NULL },
+    { { "--layer", "conv2", "--channel", "0", "--policy", "proxygrad-full:x", "--json" },
+      "--policy", "slope" },
+    { { "--layer", "conv2", "--channel", "0", "--transforms", "twist", "--json" }, "twist",
+      NULL },
+    { { "--layer", "conv2", "--channel", "0" }, "nothing to write", NULL },
+    { { "--layer", "conv2", "--channel", "0", "--all-channels", "--json" }, "either", NULL },
+    { { "--layer", "conv2", "--channel", "0", "--start", "/nonexistent.png", "--json" },
+      "nonexistent", NULL },
+    { { "--layer", "conv2", "--direction", "1,2", "--json" }, "2 weights", NULL },
+  };
+  for (size_t k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      const char *const *a = cases[k].args;
+      Run r = run_cli ("am", env.model, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+      assert_failure (&r, cases[k].word1, cases[k].word2);
+      g_assert_cmpstr (r.out, ==, "");
+      run_clear (&r);
+    }
+}
+
 static void
 test_filters (void)
 {
@@ -805,6 +961,8 @@ main (int    argc,
   g_test_add_func ("/cli/eval", test_eval);
   g_test_add_func ("/cli/activations", test_activations);
   g_test_add_func ("/cli/filters", test_filters);
+  g_test_add_func ("/cli/am", test_am);
+  g_test_add_func ("/cli/am-bad-input", test_am_bad_input);
   g_test_add_func ("/cli/bench", test_bench);
   g_test_add_func ("/cli/bad-files", test_bad_files);
   g_test_add_func ("/cli/bad-options", test_bad_options);
