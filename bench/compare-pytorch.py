@@ -3,6 +3,7 @@
 # Runs cnnscope's benchmark workloads and the same workloads in PyTorch CPU, with the same
 # thread count, on the same machine, in one run; prints medians, ratios (ours / PyTorch) and
 # peak memory. Usage: bench/compare-pytorch.py [--build build] [--threads N] [--repeat N]
+# [--only WORKLOAD]
 import argparse
 import json
 import os
@@ -82,6 +83,26 @@ def gradcam(torch, model, shape):
     return run
 
 
+def am_step_layer3(torch, torchvision):
+    """One activation-maximization step of a layer3 channel of ResNet-18 at 224 px: forward up
+    to layer3, gradient to the input only (weights frozen), normalized ascent, clamp."""
+    m = torchvision.models.resnet18().eval()
+    trunk = torch.nn.Sequential(m.conv1, m.bn1, m.relu, m.maxpool, m.layer1, m.layer2, m.layer3)
+    for p in trunk.parameters():
+        p.requires_grad_(False)
+    x = (torch.randn(1, 3, 224, 224) * 0.4).requires_grad_(True)
+
+    def step():
+        x.grad = None
+        obj = trunk(x)[0, 7].mean()
+        obj.backward()
+        with torch.no_grad():
+            g = x.grad
+            x.add_(0.05 * g / g.pow(2).mean().sqrt())
+            x.clamp_(-2.0, 2.0)
+    return step
+
+
 def torch_workload(name, threads, repeat, build):
     """Runs one workload in this (child) process; returns median ms and peak RSS in MB."""
     import torch
@@ -94,6 +115,9 @@ def torch_workload(name, threads, repeat, build):
     elif name == "resnet18_gradcam_224":
         import torchvision
         fn = gradcam(torch, torchvision.models.resnet18(), (1, 3, 224, 224))
+    elif name == "resnet18_am_step_layer3_224":
+        import torchvision
+        fn = am_step_layer3(torch, torchvision)
     elif name == "pfnet18_forward_224":
         import cnnscope_torch
         path = os.path.join(build, "bench-pfnet18.safetensors")
@@ -113,6 +137,7 @@ def main():
     parser.add_argument("--build", default="build")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--only", help="run one workload")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     build = os.path.abspath(args.build)
@@ -122,9 +147,10 @@ def main():
         return 0
 
     cli = os.path.join(build, "cli", "cnnscope-cli")
+    only = ["--only", args.only] if args.only else []
     ours = json.loads(subprocess.run(
-        [cli, "bench", "--json", "--threads", str(args.threads), "--repeat", str(args.repeat)],
-        check=True, capture_output=True, text=True).stdout)
+        [cli, "bench", "--json", "--threads", str(args.threads), "--repeat", str(args.repeat)]
+        + only, check=True, capture_output=True, text=True).stdout)
     peak = next((w for w in ours["workloads"] if w["name"] == "sgemm_peak"), None)
 
     print(f"threads: {args.threads}, repeats: {args.repeat} (medians)")

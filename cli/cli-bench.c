@@ -23,8 +23,10 @@ static const char usage[] =
   "times its forward pass) and the peak resident memory of the process that ran it.\n"
   "Workloads: smallcnn_train_step_b64_28px, resnet18_forward_224, pfnet18_forward_224,\n"
   "resnet18_gradcam_224 (Grad-CAM of the top class at layer4: forward, backward to layer4),\n"
-  "sgemm_peak (1024 x 1024 x 1024). --repeat overrides the default count (20, or 10 for the\n"
-  "224 px networks); --only runs one workload.\n";
+  "resnet18_am_step_layer3_224 (one activation-maximization step of a layer3 channel: forward\n"
+  "to layer3, gradient to the input only, the update), sgemm_peak (1024 x 1024 x 1024).\n"
+  "--repeat overrides the default count (20, or 10 for the 224 px networks); --only runs one\n"
+  "workload.\n";
 
 enum
 {
@@ -68,6 +70,9 @@ struct Workload
   NnContext  *ctx;
   NnOptimizer *opt;
   int        *labels;
+  /* State of the activation-maximization step. */
+  NnModel    *model;
+  NnAmRun    *am;
   /* State of sgemm. */
   float      *a, *b, *c;
   /* The input of the Grad-CAM workload. */
@@ -241,6 +246,61 @@ gradcam_teardown (Workload *w)
   network_teardown (w);
 }
 
+/* The channel of layer3 the AM workload maximizes. */
+#define AM_CHANNEL 7
+
+static bool
+am_setup (Workload *w,
+          NnError  *err)
+{
+  NnArchSpec spec = {
+    .name = "resnet18", .in_c = 3, .in_h = 224, .in_w = 224, .n_classes = 1000, .width = 1.0f,
+    .seed = 1,
+  };
+  NnGraph *graph = nn_arch_build (&spec, err);
+  if (graph == NULL)
+    return false;
+  w->model = nn_model_new (graph, "resnet18");
+  int layer = nn_graph_find (graph, "layer3.1.relu2");
+  NN_ASSERT (layer > 0);
+  for (int c = 0; c < 3; c++)
+    w->model->std[c] = 0.25f;
+  static const int channel = AM_CHANNEL;
+  NnAmSettings s;
+  nn_am_settings_init (&s);
+  s.layer = layer;
+  s.channels = &channel;
+  s.n_channels = 1;
+  s.steps = NN_AM_MAX_STEPS;
+  s.threads = nn_blas_get_threads ();
+  w->am = nn_am_run_new (w->model, &s, err);
+  /* Forward to layer3 and backward from it: about three times its forward flops. */
+  double flops = 0.0;
+  for (int i = 1; i <= layer; i++)
+    if (graph->nodes[i].op == NN_OP_CONV2D)
+      {
+        const NnNode *n = &graph->nodes[i];
+        flops += 2.0 * n->shape.c * n->shape.h * n->shape.w
+                 * graph->nodes[n->inputs[0]].shape.c * n->attrs.conv.kh * n->attrs.conv.kw
+                 / n->attrs.conv.groups;
+      }
+  w->flops = 3.0 * flops;
+  return w->am != NULL;
+}
+
+static void
+am_run (Workload *w)
+{
+  nn_am_run_step (w->am, 1, NULL, NULL);
+}
+
+static void
+am_teardown (Workload *w)
+{
+  nn_am_run_free (w->am);
+  nn_model_free (w->model);
+}
+
 static bool
 sgemm_setup (Workload *w,
              NnError  *err)
@@ -283,6 +343,8 @@ static const Workload workloads[] = {
     .run = forward_run, .teardown = network_teardown },
   { .name = "resnet18_gradcam_224", .default_repeat = 10, .setup = gradcam_setup,
     .run = gradcam_run, .teardown = gradcam_teardown },
+  { .name = "resnet18_am_step_layer3_224", .default_repeat = 10, .setup = am_setup,
+    .run = am_run, .teardown = am_teardown },
   { .name = "sgemm_peak", .default_repeat = 20, .setup = sgemm_setup, .run = sgemm_run,
     .teardown = sgemm_teardown },
 };
