@@ -10,7 +10,6 @@ struct _ScopeActivationsView
 
   ScopeActivations *activations;
   int               node;
-  int               channel;
   char             *colormap;
 
   /* Made from the above by ensure_tiles (). */
@@ -23,7 +22,6 @@ struct _ScopeActivationsView
 enum
 {
   PROP_0,
-  PROP_CHANNEL,
   PROP_COLORMAP,
   N_PROPS
 };
@@ -31,6 +29,12 @@ enum
 static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (ScopeActivationsView, scope_activations_view, SCOPE_TYPE_FIGURE_VIEW)
+
+static int
+channel_get (ScopeActivationsView *self)
+{
+  return scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (self));
+}
 
 /* The layer's output when there is one to show. */
 static const float *
@@ -57,11 +61,12 @@ update_channel_stats (ScopeActivationsView *self)
 {
   NnShape s;
   const float *data = layer_output (self, &s);
+  int channel = channel_get (self);
   self->channel_lo = self->channel_hi = self->channel_mean = 0.0f;
-  if (data == NULL || self->channel < 0 || self->channel >= s.c)
+  if (data == NULL || channel < 0 || channel >= s.c)
     return;
   gsize n = (gsize) s.h * (gsize) s.w;
-  const float *v = data + (gsize) self->channel * n;
+  const float *v = data + (gsize) channel * n;
   float lo = v[0], hi = v[0];
   double sum = 0.0;
   for (gsize i = 0; i < n; i++)
@@ -127,7 +132,7 @@ make_figure (ScopeFigureView  *view,
   *caption = g_strdup_printf ("%s · %s (%s %d×%d×%d) · input %s · %s", model_name, node->name,
                               nn_op_name (node->op), s.c, s.h, s.w,
                               scope_activations_get_input_name (self->activations), scale);
-  int channel = self->channel >= 0 && self->channel < s.c ? self->channel : -1;
+  int channel = channel_get (self) < s.c ? channel_get (self) : -1;
   if (channel >= 0)
     {
       *title = g_strdup_printf ("Channel %d of %d", channel, s.c);
@@ -147,10 +152,11 @@ make_figure (ScopeFigureView  *view,
 }
 
 static void
-select_tile (ScopeFigureView *view,
-             int              k)
+channel_changed (ScopeChannelView *view)
 {
-  scope_activations_view_set_channel (SCOPE_ACTIVATIONS_VIEW (view), k);
+  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (view);
+  if (self->tiles_valid)
+    update_channel_stats (self);
 }
 
 static void
@@ -184,9 +190,6 @@ scope_activations_view_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_CHANNEL:
-      g_value_set_int (value, self->channel);
-      break;
     case PROP_COLORMAP:
       g_value_set_string (value, self->colormap);
       break;
@@ -205,9 +208,6 @@ scope_activations_view_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_CHANNEL:
-      scope_activations_view_set_channel (self, g_value_get_int (value));
-      break;
     case PROP_COLORMAP:
       scope_activations_view_set_colormap (self, g_value_get_string (value));
       break;
@@ -221,6 +221,7 @@ scope_activations_view_class_init (ScopeActivationsViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  ScopeChannelViewClass *channel_class = SCOPE_CHANNEL_VIEW_CLASS (klass);
   ScopeFigureViewClass *figure_class = SCOPE_FIGURE_VIEW_CLASS (klass);
 
   object_class->dispose = scope_activations_view_dispose;
@@ -228,12 +229,9 @@ scope_activations_view_class_init (ScopeActivationsViewClass *klass)
   object_class->get_property = scope_activations_view_get_property;
   object_class->set_property = scope_activations_view_set_property;
 
+  channel_class->channel_changed = channel_changed;
   figure_class->make_figure = make_figure;
-  figure_class->select_tile = select_tile;
 
-  properties[PROP_CHANNEL] =
-    g_param_spec_int ("channel", NULL, NULL, -1, G_MAXINT, 0,
-                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_COLORMAP] =
     g_param_spec_string ("colormap", NULL, NULL, "auto",
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -293,29 +291,6 @@ scope_activations_view_get_layer (ScopeActivationsView *self)
   g_return_val_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self), -1);
 
   return self->node;
-}
-
-void
-scope_activations_view_set_channel (ScopeActivationsView *self,
-                                    int                   channel)
-{
-  g_return_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self));
-
-  if (channel == self->channel)
-    return;
-  self->channel = channel;
-  if (self->tiles_valid)
-    update_channel_stats (self);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHANNEL]);
-}
-
-int
-scope_activations_view_get_channel (ScopeActivationsView *self)
-{
-  g_return_val_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self), -1);
-
-  return self->channel;
 }
 
 void

@@ -26,10 +26,6 @@ ScopeActivations *scope_activations_view_get_activations (ScopeActivationsView *
 void              scope_activations_view_set_layer (ScopeActivationsView *self,
                                                     int                   node);
 int               scope_activations_view_get_layer (ScopeActivationsView *self);
-/* The selected channel (the "channel" property; a click on a tile sets it). */
-void              scope_activations_view_set_channel (ScopeActivationsView *self,
-                                                      int                   channel);
-int               scope_activations_view_get_channel (ScopeActivationsView *self);
 /* "auto" (diverging map for signed values, else sequential), "sequential" or "diverging". */
 void              scope_activations_view_set_colormap (ScopeActivationsView *self,
                                                        const char           *colormap);

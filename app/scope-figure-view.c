@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeFigureView: the drawing, hit testing and widget set-up that the figure views share; the
- * subclasses only say what the figure is and what a click on a tile selects. */
+ * subclasses only say what the figure is. */
 #include "scope-figure-view.h"
 
-G_DEFINE_ABSTRACT_TYPE (ScopeFigureView, scope_figure_view, GTK_TYPE_WIDGET)
+G_DEFINE_ABSTRACT_TYPE (ScopeFigureView, scope_figure_view, SCOPE_TYPE_CHANNEL_VIEW)
 
 /* The subclass's figure; the strings it points to are owned by the caller's autofree variables. */
 static gboolean
@@ -14,16 +14,6 @@ make_figure (ScopeFigureView *self,
              char           **note)
 {
   return SCOPE_FIGURE_VIEW_GET_CLASS (self)->make_figure (self, fig, caption, title, note);
-}
-
-/* The on-screen style: transparent background, the theme's text colour. */
-static void
-screen_style (GtkWidget *widget,
-              VizStyle  *style)
-{
-  GdkRGBA ink;
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &ink);
-  scope_figure_style_init_screen (style, ink.red, ink.green, ink.blue, ink.alpha);
 }
 
 static void
@@ -37,7 +27,7 @@ scope_figure_view_snapshot (GtkWidget   *widget,
   if (width <= 0 || height <= 0 || !make_figure (self, &fig, &caption, &title, &note))
     return;
   VizStyle style;
-  screen_style (widget, &style);
+  scope_channel_view_screen_style (SCOPE_CHANNEL_VIEW (self), &style);
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   scope_figure_draw (cr, &fig, &style, width, height);
   cairo_destroy (cr);
@@ -56,22 +46,14 @@ on_pressed (GtkGestureClick *gesture,
   if (!make_figure (self, &fig, &caption, &title, &note))
     return;
   VizStyle style;
-  screen_style (GTK_WIDGET (self), &style);
+  scope_channel_view_screen_style (SCOPE_CHANNEL_VIEW (self), &style);
   int k = scope_figure_hit (&fig, &style, gtk_widget_get_width (GTK_WIDGET (self)),
                             gtk_widget_get_height (GTK_WIDGET (self)), x, y);
   if (k >= 0)
     {
       gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
-      SCOPE_FIGURE_VIEW_GET_CLASS (self)->select_tile (self, k);
+      scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self), k);
     }
-}
-
-static void
-scope_figure_view_css_changed (GtkWidget         *widget,
-                               GtkCssStyleChange *change)
-{
-  GTK_WIDGET_CLASS (scope_figure_view_parent_class)->css_changed (widget, change);
-  gtk_widget_queue_draw (widget);
 }
 
 static void
@@ -80,14 +62,11 @@ scope_figure_view_class_init (ScopeFigureViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   widget_class->snapshot = scope_figure_view_snapshot;
-  widget_class->css_changed = scope_figure_view_css_changed;
 }
 
 static void
 scope_figure_view_init (ScopeFigureView *self)
 {
-  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
-  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (self), 320, 240);
 
   GtkGesture *click = gtk_gesture_click_new ();

@@ -1,21 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeFigureView: the abstract widget under the Activations and Filters views. It draws the
- * subclass's ScopeFigure in the theme's colours and turns a click on a tile into select_tile. */
+ * subclass's ScopeFigure in the theme's colours and turns a click on a tile into the selected
+ * channel. */
 #pragma once
 
-#include <gtk/gtk.h>
-
+#include "scope-channel-view.h"
 #include "scope-figure.h"
 
 G_BEGIN_DECLS
 
 #define SCOPE_TYPE_FIGURE_VIEW (scope_figure_view_get_type ())
 
-G_DECLARE_DERIVABLE_TYPE (ScopeFigureView, scope_figure_view, SCOPE, FIGURE_VIEW, GtkWidget)
+G_DECLARE_DERIVABLE_TYPE (ScopeFigureView, scope_figure_view, SCOPE, FIGURE_VIEW,
+                          ScopeChannelView)
 
 struct _ScopeFigureViewClass
 {
-  GtkWidgetClass parent_class;
+  ScopeChannelViewClass parent_class;
 
   /* Fills fig from the current state, or returns FALSE when there is nothing to show. The
    * strings fig points to are returned in caption, title and note (NULL when unused) and are
@@ -25,9 +26,6 @@ struct _ScopeFigureViewClass
                            char            **caption,
                            char            **title,
                            char            **note);
-  /* A click landed on tile k. */
-  void     (*select_tile) (ScopeFigureView *self,
-                           int              k);
 };
 
 G_END_DECLS

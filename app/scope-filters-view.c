@@ -13,7 +13,6 @@ struct _ScopeFiltersView
   ScopeModel      *model;
   int              node;
   int              input_channel;
-  int              channel;
 
   /* Made from the above by ensure_tiles (). */
   gboolean         tiles_valid;
@@ -22,15 +21,6 @@ struct _ScopeFiltersView
   VizColormap      cm;
   cairo_surface_t *atlas;
 };
-
-enum
-{
-  PROP_0,
-  PROP_CHANNEL,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (ScopeFiltersView, scope_filters_view, SCOPE_TYPE_FIGURE_VIEW)
 
@@ -101,7 +91,8 @@ make_figure (ScopeFigureView  *view,
   g_autofree char *model_name = scope_model_get_stem (self->model);
   *caption = g_strdup_printf ("%s · %s (%d filters %d×%d) · %s · diverging map ±%.4g",
                               model_name, node->name, f->oc, f->kh, f->kw, what, self->cm.hi);
-  int channel = self->channel >= 0 && self->channel < f->oc ? self->channel : -1;
+  int selected = scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (self));
+  int channel = selected < f->oc ? selected : -1;
   if (channel >= 0)
     {
       gsize k2 = (gsize) f->kh * (gsize) f->kw;
@@ -128,13 +119,6 @@ make_figure (ScopeFigureView  *view,
 }
 
 static void
-select_tile (ScopeFigureView *view,
-             int              k)
-{
-  scope_filters_view_set_channel (SCOPE_FILTERS_VIEW (view), k);
-}
-
-static void
 scope_filters_view_dispose (GObject *object)
 {
   ScopeFiltersView *self = SCOPE_FILTERS_VIEW (object);
@@ -147,42 +131,6 @@ scope_filters_view_dispose (GObject *object)
 }
 
 static void
-scope_filters_view_get_property (GObject    *object,
-                                 guint       prop_id,
-                                 GValue     *value,
-                                 GParamSpec *pspec)
-{
-  ScopeFiltersView *self = SCOPE_FILTERS_VIEW (object);
-
-  switch (prop_id)
-    {
-    case PROP_CHANNEL:
-      g_value_set_int (value, self->channel);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-scope_filters_view_set_property (GObject      *object,
-                                 guint         prop_id,
-                                 const GValue *value,
-                                 GParamSpec   *pspec)
-{
-  ScopeFiltersView *self = SCOPE_FILTERS_VIEW (object);
-
-  switch (prop_id)
-    {
-    case PROP_CHANNEL:
-      scope_filters_view_set_channel (self, g_value_get_int (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 scope_filters_view_class_init (ScopeFiltersViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -190,16 +138,8 @@ scope_filters_view_class_init (ScopeFiltersViewClass *klass)
   ScopeFigureViewClass *figure_class = SCOPE_FIGURE_VIEW_CLASS (klass);
 
   object_class->dispose = scope_filters_view_dispose;
-  object_class->get_property = scope_filters_view_get_property;
-  object_class->set_property = scope_filters_view_set_property;
 
   figure_class->make_figure = make_figure;
-  figure_class->select_tile = select_tile;
-
-  properties[PROP_CHANNEL] =
-    g_param_spec_int ("channel", NULL, NULL, -1, G_MAXINT, 0,
-                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_css_name (widget_class, "filters-view");
 }
@@ -262,27 +202,6 @@ scope_filters_view_get_n_input_channels (ScopeFiltersView *self)
 
   VizFilterGrid filters;
   return layer_filters (self, &filters) ? filters.ic : 0;
-}
-
-void
-scope_filters_view_set_channel (ScopeFiltersView *self,
-                                int               channel)
-{
-  g_return_if_fail (SCOPE_IS_FILTERS_VIEW (self));
-
-  if (channel == self->channel)
-    return;
-  self->channel = channel;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHANNEL]);
-}
-
-int
-scope_filters_view_get_channel (ScopeFiltersView *self)
-{
-  g_return_val_if_fail (SCOPE_IS_FILTERS_VIEW (self), -1);
-
-  return self->channel;
 }
 
 gboolean

@@ -30,10 +30,6 @@ void       scope_filters_view_set_input_channel (ScopeFiltersView *self,
 int        scope_filters_view_get_input_channel (ScopeFiltersView *self);
 /* Input channels per group of the layer's kernels (0 without filters). */
 int        scope_filters_view_get_n_input_channels (ScopeFiltersView *self);
-/* The selected output channel (the "channel" property; a click on a tile sets it). */
-void       scope_filters_view_set_channel (ScopeFiltersView *self,
-                                           int               channel);
-int        scope_filters_view_get_channel (ScopeFiltersView *self);
 
 /* Writes what the view shows, with its caption, as PNG, SVG or PDF (by extension). */
 gboolean   scope_filters_view_export (ScopeFiltersView  *self,

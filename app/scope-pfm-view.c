@@ -14,34 +14,28 @@
 
 struct _ScopePfmView
 {
-  GtkWidget   parent_instance;
+  ScopeChannelView parent_instance;
 
-  ScopeModel *model;
-  gboolean    valid;
-  ScopePfm    pfm;      /* points into model's graph */
-  int         channel;
-  char       *caption;
+  ScopeModel      *model;
+  gboolean         valid;
+  ScopePfm         pfm;      /* points into model's graph */
+  char            *caption;
 };
 
-enum
-{
-  PROP_0,
-  PROP_CHANNEL,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
-G_DEFINE_FINAL_TYPE (ScopePfmView, scope_pfm_view, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ScopePfmView, scope_pfm_view, SCOPE_TYPE_CHANNEL_VIEW)
 
 static void
-screen_style (GtkWidget *widget,
-              VizStyle  *style)
+screen_style (ScopePfmView *self,
+              VizStyle     *style)
 {
-  GdkRGBA ink;
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &ink);
-  scope_figure_style_init_screen (style, ink.red, ink.green, ink.blue, ink.alpha);
+  scope_channel_view_screen_style (SCOPE_CHANNEL_VIEW (self), style);
   style->tile_labels = TRUE;
+}
+
+static int
+channel_get (ScopePfmView *self)
+{
+  return scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (self));
 }
 
 static void
@@ -53,9 +47,9 @@ scope_pfm_view_snapshot (GtkWidget   *widget,
   if (!self->valid || width <= 0 || height <= 0)
     return;
   VizStyle style;
-  screen_style (widget, &style);
+  screen_style (self, &style);
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  scope_pfm_draw (cr, &self->pfm, self->channel, self->caption, &style, width, height);
+  scope_pfm_draw (cr, &self->pfm, channel_get (self), self->caption, &style, width, height);
   cairo_destroy (cr);
 }
 
@@ -70,23 +64,15 @@ on_pressed (GtkGestureClick *gesture,
   if (!self->valid)
     return;
   VizStyle style;
-  screen_style (GTK_WIDGET (self), &style);
+  screen_style (self, &style);
   int row = scope_pfm_hit (&self->pfm, self->caption, &style,
                            gtk_widget_get_width (GTK_WIDGET (self)),
                            gtk_widget_get_height (GTK_WIDGET (self)), x, y);
   if (row >= 0)
     {
       gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
-      scope_pfm_view_set_channel (self, row);
+      scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self), row);
     }
-}
-
-static void
-scope_pfm_view_css_changed (GtkWidget         *widget,
-                            GtkCssStyleChange *change)
-{
-  GTK_WIDGET_CLASS (scope_pfm_view_parent_class)->css_changed (widget, change);
-  gtk_widget_queue_draw (widget);
 }
 
 static void
@@ -102,57 +88,13 @@ scope_pfm_view_dispose (GObject *object)
 }
 
 static void
-scope_pfm_view_get_property (GObject    *object,
-                             guint       prop_id,
-                             GValue     *value,
-                             GParamSpec *pspec)
-{
-  ScopePfmView *self = SCOPE_PFM_VIEW (object);
-
-  switch (prop_id)
-    {
-    case PROP_CHANNEL:
-      g_value_set_int (value, self->channel);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-scope_pfm_view_set_property (GObject      *object,
-                             guint         prop_id,
-                             const GValue *value,
-                             GParamSpec   *pspec)
-{
-  ScopePfmView *self = SCOPE_PFM_VIEW (object);
-
-  switch (prop_id)
-    {
-    case PROP_CHANNEL:
-      scope_pfm_view_set_channel (self, g_value_get_int (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 scope_pfm_view_class_init (ScopePfmViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = scope_pfm_view_dispose;
-  object_class->get_property = scope_pfm_view_get_property;
-  object_class->set_property = scope_pfm_view_set_property;
   widget_class->snapshot = scope_pfm_view_snapshot;
-  widget_class->css_changed = scope_pfm_view_css_changed;
-
-  properties[PROP_CHANNEL] =
-    g_param_spec_int ("channel", NULL, NULL, -1, G_MAXINT, 0,
-                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_css_name (widget_class, "pfm-view");
 }
@@ -160,8 +102,6 @@ scope_pfm_view_class_init (ScopePfmViewClass *klass)
 static void
 scope_pfm_view_init (ScopePfmView *self)
 {
-  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
-  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (self), 480, 320);
   GtkGesture *click = gtk_gesture_click_new ();
   g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);
@@ -206,27 +146,6 @@ scope_pfm_view_set_layer (ScopePfmView *self,
   return self->valid;
 }
 
-void
-scope_pfm_view_set_channel (ScopePfmView *self,
-                            int           channel)
-{
-  g_return_if_fail (SCOPE_IS_PFM_VIEW (self));
-
-  if (channel == self->channel)
-    return;
-  self->channel = channel;
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHANNEL]);
-}
-
-int
-scope_pfm_view_get_channel (ScopePfmView *self)
-{
-  g_return_val_if_fail (SCOPE_IS_PFM_VIEW (self), -1);
-
-  return self->channel;
-}
-
 typedef struct
 {
   ScopePfmView *self;
@@ -240,8 +159,8 @@ export_draw (cairo_t    *cr,
              double      height)
 {
   const ExportData *data = user_data;
-  scope_pfm_draw (cr, &data->self->pfm, data->self->channel, data->self->caption, &data->style,
-                  width, height);
+  scope_pfm_draw (cr, &data->self->pfm, channel_get (data->self), data->self->caption,
+                  &data->style, width, height);
 }
 
 gboolean

@@ -5,15 +5,14 @@
  * that output channel. */
 #pragma once
 
-#include <gtk/gtk.h>
-
+#include "scope-channel-view.h"
 #include "scope-model.h"
 
 G_BEGIN_DECLS
 
 #define SCOPE_TYPE_PFM_VIEW (scope_pfm_view_get_type ())
 
-G_DECLARE_FINAL_TYPE (ScopePfmView, scope_pfm_view, SCOPE, PFM_VIEW, GtkWidget)
+G_DECLARE_FINAL_TYPE (ScopePfmView, scope_pfm_view, SCOPE, PFM_VIEW, ScopeChannelView)
 
 GtkWidget *scope_pfm_view_new (void);
 
@@ -22,10 +21,6 @@ GtkWidget *scope_pfm_view_new (void);
 gboolean   scope_pfm_view_set_layer (ScopePfmView *self,
                                      ScopeModel   *model,
                                      int           node);
-/* The selected output channel (the "channel" property; a click on a row sets it). */
-void       scope_pfm_view_set_channel (ScopePfmView *self,
-                                       int           channel);
-int        scope_pfm_view_get_channel (ScopePfmView *self);
 /* Writes what the view shows, with its caption, as PNG, SVG or PDF (by extension). */
 gboolean   scope_pfm_view_export (ScopePfmView  *self,
                                   const char    *path,

@@ -108,9 +108,9 @@ scope_window_select_channel (ScopeWindow *self,
   if (self->model == NULL || self->node < 0)
     return;
   self->channel = CLAMP (channel, 0, scope_window_get_graph (self)->nodes[self->node].shape.c - 1);
-  scope_activations_view_set_channel (self->activations_view, self->channel);
-  scope_filters_view_set_channel (self->filters_view, self->channel);
-  scope_pfm_view_set_channel (self->pfm_view, self->channel);
+  scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self->activations_view), self->channel);
+  scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self->filters_view), self->channel);
+  scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self->pfm_view), self->channel);
 }
 
 void

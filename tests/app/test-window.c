@@ -288,7 +288,7 @@ test_select_layer_and_channel (void)
   /* The views follow the window's selection. */
   GtkWidget *view = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_ACTIVATIONS_VIEW);
   g_assert_cmpint (scope_activations_view_get_layer (SCOPE_ACTIVATIONS_VIEW (view)), ==, node);
-  g_assert_cmpint (scope_activations_view_get_channel (SCOPE_ACTIVATIONS_VIEW (view)), ==, 7);
+  g_assert_cmpint (scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (view)), ==, 7);
 
   /* The search narrows the list and layer.next walks the matches only. */
   GtkWidget *list = find_descendant (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW);
@@ -400,7 +400,7 @@ test_filters (void)
   activate ("view.show", "s", "filters");
   wait_frames (GTK_WIDGET (window), 3);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
-  g_assert_cmpint (scope_filters_view_get_channel (view), ==, 9);
+  g_assert_cmpint (scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (view)), ==, 9);
   g_assert_cmpint (scope_filters_view_get_input_channel (view), ==, -1);
   screenshot (GTK_WIDGET (window), "3-window-filters-bank", 20.0, 50);
 
@@ -431,10 +431,10 @@ test_filters (void)
   wait_frames (GTK_WIDGET (window), 3);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (module)));
   g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (view)));
-  g_assert_cmpint (scope_pfm_view_get_channel (module), ==, 5);
+  g_assert_cmpint (scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (module)), ==, 5);
   screenshot (GTK_WIDGET (window), "4b-window-filters-module", 20.0, 100);
   /* A row chosen in the module view selects that channel in the window. */
-  scope_pfm_view_set_channel (module, 12);
+  scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (module), 12);
   g_assert_cmpint (scope_window_get_channel (window), ==, 12);
   g_autofree char *module_png = g_build_filename (shot_dir, "export-module.png", NULL);
   g_autoptr (GFile) module_file = g_file_new_for_path (module_png);
