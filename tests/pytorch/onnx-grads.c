@@ -8,26 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn.h"
-
-static int
-write_raw (const char  *dir,
-           const char  *name,
-           const float *data,
-           size_t       n)
-{
-  char path[4096];
-  snprintf (path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen (path, "wb");
-  if (f == NULL || fwrite (data, sizeof (float), n, f) != n)
-    {
-      fprintf (stderr, "onnx-grads: cannot write %s\n", path);
-      if (f)
-        fclose (f);
-      return 1;
-    }
-  return fclose (f) != 0;
-}
+#include "helper-io.h"
 
 int
 main (int    argc,
@@ -38,13 +19,9 @@ main (int    argc,
       fprintf (stderr, "usage: onnx-grads MODEL INPUT.bin LAYER OUTDIR CLASS...\n");
       return 2;
     }
-  NnError err = { 0 };
-  NnModel *model = nn_model_load (argv[1], &err);
+  NnModel *model = helper_load_model ("onnx-grads", argv[1]);
   if (model == NULL)
-    {
-      fprintf (stderr, "onnx-grads: %s\n", err.message);
-      return 1;
-    }
+    return 1;
   NnGraph *graph = model->graph;
   const int batch = argc - 5;
   const int layer = nn_graph_find (graph, argv[3]);
@@ -53,20 +30,12 @@ main (int    argc,
       fprintf (stderr, "onnx-grads: no layer '%s'\n", argv[3]);
       return 1;
     }
-  NnContext *ctx = nn_context_new (graph, batch, NN_CONTEXT_BACKWARD, &err);
+  NnContext *ctx = helper_context_new ("onnx-grads", graph, batch, NN_CONTEXT_BACKWARD);
   if (ctx == NULL)
-    {
-      fprintf (stderr, "onnx-grads: %s\n", err.message);
-      return 1;
-    }
+    return 1;
   const size_t in_size = nn_shape_size (graph->nodes[0].shape) * (size_t) batch;
-  FILE *f = fopen (argv[2], "rb");
-  if (f == NULL || fread (nn_context_input (ctx), sizeof (float), in_size, f) != in_size)
-    {
-      fprintf (stderr, "onnx-grads: cannot read %zu floats from %s\n", in_size, argv[2]);
-      return 1;
-    }
-  fclose (f);
+  if (!helper_read_raw ("onnx-grads", argv[2], nn_context_input (ctx), in_size))
+    return 1;
 
   const int out = nn_graph_output (graph);
   const int classes = (int) nn_shape_size (graph->nodes[out].shape);
@@ -106,10 +75,10 @@ main (int    argc,
       for (size_t i = 0; i < hw; i++)
         m[i] = m[i] > 0.0f ? m[i] : 0.0f;
     }
-  int rc = write_raw (argv[4], "logits.bin", nn_context_output (ctx, out),
+  int rc = helper_write_raw ("onnx-grads", argv[4], "logits.bin", nn_context_output (ctx, out),
                       (size_t) batch * (size_t) classes);
-  rc |= write_raw (argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
-  rc |= write_raw (argv[4], "cam.bin", cam, (size_t) batch * hw);
+  rc |= helper_write_raw ("onnx-grads", argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
+  rc |= helper_write_raw ("onnx-grads", argv[4], "cam.bin", cam, (size_t) batch * hw);
   printf ("%d %d %d %d\n", classes, s.c, s.h, s.w);
   free (cam);
   nn_context_free (ctx);

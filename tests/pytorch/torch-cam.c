@@ -6,26 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn.h"
-
-static int
-write_raw (const char  *dir,
-           const char  *name,
-           const float *data,
-           size_t       n)
-{
-  char path[4096];
-  snprintf (path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen (path, "wb");
-  if (f == NULL || fwrite (data, sizeof (float), n, f) != n)
-    {
-      fprintf (stderr, "torch-cam: cannot write %s\n", path);
-      if (f)
-        fclose (f);
-      return 1;
-    }
-  return fclose (f) != 0;
-}
+#include "helper-io.h"
 
 int
 main (int    argc,
@@ -36,29 +17,18 @@ main (int    argc,
       fprintf (stderr, "usage: torch-cam MODEL INPUT.bin LAYER|- CLASS OUTDIR\n");
       return 2;
     }
-  NnError err = { 0 };
-  NnModel *model = nn_model_load (argv[1], &err);
+  NnModel *model = helper_load_model ("torch-cam", argv[1]);
   if (model == NULL)
-    {
-      fprintf (stderr, "torch-cam: %s\n", err.message);
-      return 1;
-    }
+    return 1;
   NnGraph *graph = model->graph;
-  NnContext *ctx = nn_context_new (graph, 1, NN_CONTEXT_BACKWARD, &err);
+  NnContext *ctx = helper_context_new ("torch-cam", graph, 1, NN_CONTEXT_BACKWARD);
   if (ctx == NULL)
-    {
-      fprintf (stderr, "torch-cam: %s\n", err.message);
-      return 1;
-    }
+    return 1;
   size_t in_size = nn_shape_size (graph->nodes[0].shape);
   float *x = malloc (sizeof (float) * in_size);
-  FILE *f = fopen (argv[2], "rb");
-  if (x == NULL || f == NULL || fread (x, sizeof (float), in_size, f) != in_size)
-    {
-      fprintf (stderr, "torch-cam: cannot read %zu floats from %s\n", in_size, argv[2]);
-      return 1;
-    }
-  fclose (f);
+  if (x == NULL || !helper_read_raw ("torch-cam", argv[2], x, in_size))
+    return 1;
+  NnError err = { 0 };
   NnCamSpec cam;
   nn_cam_spec_init (&cam);
   cam.layer = strcmp (argv[3], "-") == 0 ? -1 : nn_graph_find (graph, argv[3]);
@@ -74,10 +44,10 @@ main (int    argc,
       return 1;
     }
   printf ("%s\n", graph->nodes[map->layer].name);
-  int rc = write_raw (argv[5], "cam_layer.bin", map->layer_map,
+  int rc = helper_write_raw ("torch-cam", argv[5], "cam_layer.bin", map->layer_map,
                       (size_t) map->lh * (size_t) map->lw);
-  rc |= write_raw (argv[5], "cam.bin", map->map, (size_t) map->h * (size_t) map->w);
-  rc |= write_raw (argv[5], "input_grad.bin", grad->channels, in_size);
+  rc |= helper_write_raw ("torch-cam", argv[5], "cam.bin", map->map, (size_t) map->h * (size_t) map->w);
+  rc |= helper_write_raw ("torch-cam", argv[5], "input_grad.bin", grad->channels, in_size);
   nn_map_free (grad);
   nn_map_free (map);
   free (x);

@@ -7,26 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn.h"
-
-static int
-write_raw (const char  *dir,
-           const char  *name,
-           const float *data,
-           size_t       n)
-{
-  char path[4096];
-  snprintf (path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen (path, "wb");
-  if (f == NULL || fwrite (data, sizeof (float), n, f) != n)
-    {
-      fprintf (stderr, "torch-grads: cannot write %s\n", path);
-      if (f)
-        fclose (f);
-      return 1;
-    }
-  return fclose (f) != 0;
-}
+#include "helper-io.h"
 
 int
 main (int    argc,
@@ -37,30 +18,18 @@ main (int    argc,
       fprintf (stderr, "usage: torch-grads MODEL INPUT.bin train|eval OUTDIR LABEL...\n");
       return 2;
     }
-  NnError err = { 0 };
-  NnModel *model = nn_model_load (argv[1], &err);
+  NnModel *model = helper_load_model ("torch-grads", argv[1]);
   if (model == NULL)
-    {
-      fprintf (stderr, "torch-grads: %s\n", err.message);
-      return 1;
-    }
+    return 1;
   NnGraph *graph = model->graph;
   int batch = argc - 5;
-  NnContext *ctx = nn_context_new (graph, batch, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS,
-                                   &err);
+  NnContext *ctx = helper_context_new ("torch-grads", graph, batch,
+                                       NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS);
   if (ctx == NULL)
-    {
-      fprintf (stderr, "torch-grads: %s\n", err.message);
-      return 1;
-    }
+    return 1;
   size_t in_size = nn_shape_size (graph->nodes[0].shape) * (size_t) batch;
-  FILE *f = fopen (argv[2], "rb");
-  if (f == NULL || fread (nn_context_input (ctx), sizeof (float), in_size, f) != in_size)
-    {
-      fprintf (stderr, "torch-grads: cannot read %zu floats from %s\n", in_size, argv[2]);
-      return 1;
-    }
-  fclose (f);
+  if (!helper_read_raw ("torch-grads", argv[2], nn_context_input (ctx), in_size))
+    return 1;
   int *labels = calloc ((size_t) batch, sizeof (int));
   for (int b = 0; b < batch; b++)
     labels[b] = atoi (argv[5 + b]);
@@ -74,9 +43,9 @@ main (int    argc,
   nn_context_zero_param_grads (ctx);
   nn_context_backward (ctx, out, NN_BACKWARD_PARAMS | NN_BACKWARD_INPUT, -1);
 
-  int rc = write_raw (argv[4], "logits.bin", nn_context_output (ctx, out),
+  int rc = helper_write_raw ("torch-grads", argv[4], "logits.bin", nn_context_output (ctx, out),
                       (size_t) batch * (size_t) classes);
-  rc |= write_raw (argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
+  rc |= helper_write_raw ("torch-grads", argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
   const float *grads = nn_context_param_grads (ctx);
   for (int i = 0; i < graph->n_params; i++)
     {
@@ -85,7 +54,7 @@ main (int    argc,
         continue;
       char name[256];
       snprintf (name, sizeof name, "%s.grad.bin", p->name);
-      rc |= write_raw (argv[4], name, grads + p->offset, p->count);
+      rc |= helper_write_raw ("torch-grads", argv[4], name, grads + p->offset, p->count);
     }
   free (labels);
   nn_context_free (ctx);
