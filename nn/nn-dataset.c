@@ -407,7 +407,14 @@ static bool
 has_image_extension (const char *name)
 {
   static const char *const extensions[] = { ".png", ".jpg", ".jpeg" };
+  static const char *const companions[] = { ".mask.png", ".lung.png" };
   size_t len = strlen (name);
+  for (size_t i = 0; i < sizeof companions / sizeof companions[0]; i++)
+    {
+      size_t el = strlen (companions[i]);
+      if (len >= el && strcasecmp (name + len - el, companions[i]) == 0)
+        return false;
+    }
   for (size_t i = 0; i < sizeof extensions / sizeof extensions[0]; i++)
     {
       size_t el = strlen (extensions[i]);
@@ -567,7 +574,7 @@ nn_dataset_load_folder (const char *root,
         goto out;
       }
 
-  bool ok = true;
+  bool ok = true, all_ct16 = true;
   for (int i = 0; ok && i < n; i++)
     {
       NnImage *image = nn_image_load (paths[i], err);
@@ -576,6 +583,7 @@ nn_dataset_load_folder (const char *root,
           ok = false;
           break;
         }
+      all_ct16 = all_ct16 && image->bit_depth == 16 && image->c == 1;
       if (ds == NULL)
         {
           c = c > 0 ? c : image->c;
@@ -607,6 +615,8 @@ nn_dataset_load_folder (const char *root,
       nn_dataset_free (ds);
       ds = NULL;
     }
+  else
+    ds->ct16 = all_ct16;
 
 out:
   if (paths != NULL)
@@ -654,8 +664,11 @@ dataset_conform (NnDataset *ds,
     }
   nn_image_free (image);
   if (ok)
-    for (int k = 0; k < ds->n_classes; k++)
-      nn_dataset_set_class_name (out, k, ds->class_names[k]);
+    {
+      for (int k = 0; k < ds->n_classes; k++)
+        nn_dataset_set_class_name (out, k, ds->class_names[k]);
+      out->ct16 = ds->ct16;
+    }
   nn_dataset_free (ds);
   if (!ok)
     {
@@ -766,7 +779,20 @@ nn_dataset_subset_per_class (const NnDataset *ds,
   free (chosen);
   for (int k = 0; k < ds->n_classes; k++)
     nn_dataset_set_class_name (out, k, ds->class_names[k]);
+  out->ct16 = ds->ct16;
   return out;
+}
+
+void
+nn_dataset_apply_ct_window (NnDataset        *ds,
+                            const NnCtWindow *window)
+{
+  NN_ASSERT (ds != NULL && window != NULL && ds->ct16);
+  size_t count = (size_t) ds->n * ds->c * ds->h * ds->w;
+  for (size_t i = 0; i < count; i++)
+    ds->images[i] = nn_ct_hu_from_png16 (ds->images[i]);
+  nn_ct_window_apply (window, ds->images, ds->images, count);
+  ds->ct16 = false;
 }
 
 void

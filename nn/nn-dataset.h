@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nn-ct.h"
 #include "nn-error.h"
 
 #define NN_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
@@ -18,6 +19,8 @@ typedef struct
   int   *labels;       /* n, each in [0, n_classes) */
   int    n_classes;
   char **class_names;  /* n_classes strings */
+  bool   ct16;         /* every image came from a 16-bit gray PNG, a CT slice in HU + 1024:
+                        * pixels are (HU + 1024) / 65535 until nn_dataset_apply_ct_window */
 } NnDataset;
 
 NnDataset *nn_dataset_new (int n,
@@ -38,7 +41,9 @@ NnDataset *nn_dataset_load_idx (const char *images_path,
 NnDataset *nn_dataset_load_fashion_mnist (const char *dir,
                                           bool        train,
                                           NnError    *err);
-/* root/<class>/<name>.{png,jpg,jpeg}; classes sorted by name; every image converted to c
+/* root/<class>/<name>.{png,jpg,jpeg}; classes sorted by name; files named *.mask.png (lesion
+ * masks) and *.lung.png (windowed views), as `cnnscope-cli synth ct` writes beside each slice,
+ * are not samples; every image converted to c
  * channels and fitted to h x w (c, h, w <= 0: taken from the first image). */
 NnDataset *nn_dataset_load_folder (const char *root,
                                    int         c,
@@ -53,6 +58,9 @@ NnDataset *nn_dataset_open (const char *spec,
                             int         h,
                             int         w,
                             NnError    *err);
+/* Maps the pixels of a ct16 dataset through a CT window to [0, 1] and clears ct16. */
+void       nn_dataset_apply_ct_window (NnDataset        *ds,
+                                       const NnCtWindow *window);
 /* A seeded subset with at most `per_class` samples of each class. */
 NnDataset *nn_dataset_subset_per_class (const NnDataset *ds,
                                         int              per_class,

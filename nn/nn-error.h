@@ -38,7 +38,14 @@ void nn_error_prefix (NnError    *err,
 
 void nn_error_clear (NnError *err);
 
-_Noreturn void nn_assert_fail (const char *expr,
+/* nn-dicom.cc includes this header from C++, where the spelling differs. */
+#ifdef __cplusplus
+#define NN_NORETURN [[noreturn]]
+#else
+#define NN_NORETURN _Noreturn
+#endif
+
+NN_NORETURN void nn_assert_fail (const char *expr,
                                const char *file,
                                int         line);
 

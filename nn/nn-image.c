@@ -70,6 +70,7 @@ nn_image_dup (const NnImage *image)
   if (copy == NULL)
     return NULL;
   copy->bit_depth = image->bit_depth;
+  copy->hu = image->hu;
   memcpy (copy->data, image->data,
           (size_t) image->c * (size_t) image->h * (size_t) image->w * sizeof *image->data);
   return copy;
@@ -624,6 +625,7 @@ resize_region (const NnImage *image,
       return NULL;
     }
   out->bit_depth = image->bit_depth;
+  out->hu = image->hu;
 
   int c = image->c;
   size_t in_plane = (size_t) image->h * image->w;
@@ -717,6 +719,7 @@ nn_image_convert (const NnImage *image,
   if (out == NULL)
     return NULL;
   out->bit_depth = image->bit_depth;
+  out->hu = image->hu;
   size_t plane = (size_t) image->h * image->w;
   if (c == 3)
     {

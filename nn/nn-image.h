@@ -12,7 +12,8 @@ typedef struct
 {
   int    c, h, w;     /* 1 (gray) or 3 (RGB); an alpha channel is dropped on load */
   int    bit_depth;   /* of the file it came from: 8 or 16 */
-  float *data;        /* c*h*w values in [0, 1] (sample / (2^bit_depth - 1)) */
+  float *data;        /* c*h*w values in [0, 1] (sample / (2^bit_depth - 1)), or HU */
+  bool   hu;          /* a CT slice: data holds Hounsfield units, not [0, 1] (nn-ct.h) */
 } NnImage;
 
 /* Limits that keep a hostile header from allocating gigabytes. */

@@ -822,6 +822,36 @@ load_text (Loader     *ld,
   return true;
 }
 
+/* "ct_window": {"width": W, "level": L}, W > 0. */
+static bool
+load_window (Loader  *ld,
+             NnModel *model,
+             NnError *err)
+{
+  const char *text;
+  if (!meta_string (ld, "ct_window", &text, err))
+    return false;
+  if (text == NULL)
+    return true;
+  cJSON *window = json_parse (text);
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive (window, "width");
+  const cJSON *l = cJSON_GetObjectItemCaseSensitive (window, "level");
+  bool ok = cJSON_IsNumber (w) && cJSON_IsNumber (l) && isfinite (w->valuedouble)
+            && isfinite (l->valuedouble) && w->valuedouble > 0.0 && w->valuedouble <= 1e5
+            && fabs (l->valuedouble) <= 1e5;
+  if (ok)
+    {
+      model->has_window = true;
+      model->window.width = (float) w->valuedouble;
+      model->window.level = (float) l->valuedouble;
+    }
+  cJSON_Delete (window);
+  if (!ok)
+    return nn_error_set (err, NN_ERROR_FORMAT, "__metadata__ 'ct_window' is not "
+                         "{\"width\": W, \"level\": L} with finite numbers, 0 < W <= 1e5");
+  return true;
+}
+
 static bool
 load_metadata (Loader  *ld,
                NnModel *model,
@@ -831,6 +861,7 @@ load_metadata (Loader  *ld,
   if (!load_labels (ld, model, err)
       || !load_norm (ld, "mean", nn_model_norm_channels (model), model->mean, err)
       || !load_norm (ld, "std", nn_model_norm_channels (model), model->std, err)
+      || !load_window (ld, model, err)
       || !load_text (ld, "dataset", model->dataset, sizeof model->dataset, err)
       || !load_text (ld, "command", model->command, sizeof model->command, err)
       || !meta_string (ld, "test_accuracy", &accuracy, err))

@@ -307,6 +307,13 @@ metadata_to_json (const NnModel *model)
   int channels = nn_model_norm_channels (model);
   add_json_string (&ok, meta, "mean", floats_to_json (model->mean, channels));
   add_json_string (&ok, meta, "std", floats_to_json (model->std, channels));
+  if (model->has_window)
+    {
+      cJSON *window = cJSON_CreateObject ();
+      add_float (&ok, window, "width", model->window.width);
+      add_float (&ok, window, "level", model->window.level);
+      add_json_string (&ok, meta, "ct_window", window);
+    }
   add_field (&ok, meta, "arch", model->arch, sizeof model->arch);
   add_field (&ok, meta, "dataset", model->dataset, sizeof model->dataset);
   add_field (&ok, meta, "command", model->command, sizeof model->command);
@@ -422,6 +429,10 @@ model_check_values (const NnModel *model,
                            (double) model->mean[c], (double) model->std[c]);
   if (!(model->test_accuracy < 0.0 || isfinite (model->test_accuracy)))
     return nn_error_set (err, NN_ERROR_SPEC, "test accuracy is not finite");
+  if (model->has_window && !(isfinite (model->window.level) && isfinite (model->window.width)
+                             && model->window.width > 0.0f))
+    return nn_error_set (err, NN_ERROR_SPEC, "CT window W %g, L %g: W must be positive, both "
+                         "finite", (double) model->window.width, (double) model->window.level);
   const NnGraph *graph = model->graph;
   for (int i = 0; i < graph->n_nodes; i++)
     {

@@ -176,6 +176,21 @@ nn_model_preprocess (const NnModel *model,
       src = fitted;
     }
   size_t plane = (size_t) h * (size_t) w;
+  if (src->hu)
+    {
+      if (src == image)
+        {
+          fitted = nn_image_dup (src);
+          NN_ASSERT (fitted != NULL);
+          src = fitted;
+        }
+      float *v = src->data;
+      if (model->has_window)
+        nn_ct_window_apply (&model->window, v, v, (size_t) c * plane);
+      else
+        for (size_t i = 0; i < (size_t) c * plane; i++)
+          v[i] = nn_ct_png16_from_hu (v[i]);
+    }
   for (int ch = 0; ch < c; ch++)
     {
       const float *in = src->data + (size_t) ch * plane;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "nn-ct.h"
 #include "nn-graph.h"
 #include "nn-image.h"
 
@@ -19,6 +20,8 @@ typedef struct
   char   **labels;                        /* n_classes strings */
   float    mean[NN_MODEL_MAX_CHANNELS];   /* input = (pixel in [0,1] - mean) / std */
   float    std[NN_MODEL_MAX_CHANNELS];
+  bool       has_window;                  /* a CT model: HU input goes through window first */
+  NnCtWindow window;                      /* pixel in [0, 1] = window (HU) */
   char     dataset[256];                  /* what it was trained on, free text */
   char     command[1024];                 /* the command that trained it */
   double   test_accuracy;                 /* < 0 when unknown */
@@ -45,7 +48,8 @@ NnModel *nn_model_load (const char *path,
                         NnError    *err);
 
 /* Converts an image to the model's channels and size and normalizes it into
- * out (C, H, W). */
+ * out (C, H, W). An HU image (image->hu) first goes through the model's window, or, for a model
+ * without one, becomes (HU + 1024) / 65535 as a 16-bit PNG would read. */
 void     nn_model_preprocess (const NnModel *model,
                               const NnImage *image,
                               float         *out);

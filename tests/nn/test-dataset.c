@@ -440,6 +440,62 @@ test_folder (Fixture      *fx,
   g_free (root);
 }
 
+/* A CT folder as `synth ct` writes it: 16-bit slices (HU + 1024) are samples, the masks and
+ * windowed views beside them are not; the lung window maps HU to [0, 1]. */
+static void
+test_folder_ct (Fixture      *fx,
+                gconstpointer data)
+{
+  (void) data;
+  char *root = test_util_tmp_dir_path (fx, "ct");
+  const float hu[2] = { -975.0f, -600.0f };
+  const char *classes[2] = { "covid", "healthy" };
+  NnError err = { 0 };
+  for (int k = 0; k < 2; k++)
+    {
+      NnImage *slice = nn_image_new (1, 4, 4);
+      for (int i = 0; i < 16; i++)
+        slice->data[i] = hu[k];
+      char *path = make_in (root, classes[k], "0000.png");
+      g_assert_true (nn_ct_save_png16 (slice, path, &err));
+      g_free (path);
+      nn_image_free (slice);
+      const char *companions[3] = { "0000.mask.png", "0000.lung.png", "0000.dcm" };
+      for (int c = 0; c < 3; c++)
+        {
+          path = make_in (root, classes[k], companions[c]);
+          write_gray_png (path, 4, 4, 255, 1);
+          g_free (path);
+        }
+    }
+  NnDataset *ds = nn_dataset_load_folder (root, 0, 0, 0, &err);
+  if (ds == NULL)
+    g_error ("%s", err.message);
+  g_assert_cmpint (ds->n, ==, 2);
+  g_assert_true (ds->ct16);
+  g_assert_cmpfloat_with_epsilon (ds->images[0], (-975.0f + 1024.0f) / 65535.0f, 1e-7f);
+  NnCtWindow lung = NN_CT_WINDOW_LUNG;
+  nn_dataset_apply_ct_window (ds, &lung);
+  g_assert_false (ds->ct16);
+  for (int i = 0; i < 16; i++)
+    {
+      g_assert_cmpfloat_with_epsilon (ds->images[i], 0.25f, 1e-4f);
+      g_assert_cmpfloat_with_epsilon (ds->images[16 + i], 0.5f, 1e-4f);
+    }
+  nn_dataset_free (ds);
+
+  /* One 8-bit image among them: not a CT set. */
+  char *path = make_in (root, "healthy", "0001.png");
+  write_gray_png (path, 4, 4, 100, 1);
+  g_free (path);
+  ds = nn_dataset_load_folder (root, 0, 0, 0, &err);
+  g_assert_nonnull (ds);
+  g_assert_cmpint (ds->n, ==, 3);
+  g_assert_false (ds->ct16);
+  nn_dataset_free (ds);
+  g_free (root);
+}
+
 /* JPEG files (any case of .jpg / .jpeg); a flat gray survives quality 95 almost exactly. */
 static void
 test_folder_jpeg (Fixture      *fx,
@@ -703,6 +759,7 @@ main (int   argc,
   ADD_FX ("/nn/dataset/fashion-mnist-missing", test_fashion_mnist_missing);
   ADD_FX ("/nn/dataset/folder", test_folder);
   ADD_FX ("/nn/dataset/folder-jpeg", test_folder_jpeg);
+  ADD_FX ("/nn/dataset/folder-ct", test_folder_ct);
   ADD_FX ("/nn/dataset/folder-errors", test_folder_errors);
   ADD_FX ("/nn/dataset/open", test_open);
 #undef ADD_FX

@@ -270,6 +270,7 @@ test_new_defaults (void)
       g_assert_true (model->std[c] == 1.0f);
     }
   g_assert_cmpfloat (model->test_accuracy, <, 0.0);
+  g_assert_false (model->has_window);
   g_assert_cmpint (nn_model_input_channels (model), ==, 3);
   g_assert_cmpint (nn_model_input_height (model), ==, 8);
   g_assert_cmpint (nn_model_input_width (model), ==, 6);
@@ -1127,6 +1128,22 @@ break_accuracy (ModelFile  *file,
 }
 
 static void
+break_window_zero (ModelFile  *file,
+                   const char *path)
+{
+  file_set_meta (file, "ct_window", "{\"width\": 0, \"level\": -600}");
+  file_write (file, path);
+}
+
+static void
+break_window_type (ModelFile  *file,
+                   const char *path)
+{
+  file_set_meta (file, "ct_window", "[1500, -600]");
+  file_write (file, path);
+}
+
+static void
 break_arch_long (ModelFile  *file,
                  const char *path)
 {
@@ -1225,6 +1242,8 @@ static const BrokenCase broken_cases[] = {
   { "trainable-unknown", break_trainable_unknown, "'ghost.weight'" },
   { "accuracy", break_accuracy, "'test_accuracy'" },
   { "arch-long", break_arch_long, "'arch'" },
+  { "window-zero", break_window_zero, "'ct_window'" },
+  { "window-type", break_window_type, "'ct_window'" },
   { "directory", break_directory, "not a regular file" },
   { "png", break_png, "not a safetensors file" },
   { "missing-file", break_missing_file, "cannot open" },
@@ -1494,6 +1513,51 @@ test_preprocess (void)
   nn_image_free (image);
 }
 
+/* A CT model: the window survives a save and load, and preprocessing takes HU through it
+ * before the normalization; a model without a window reads HU as a 16-bit PNG would. */
+static void
+test_ct_window (Fixture       *fx,
+                gconstpointer  data)
+{
+  (void) data;
+  NnModel *model = input_model (1, 2, 3);
+  g_assert_false (model->has_window);
+  model->has_window = TRUE;
+  model->window = NN_CT_WINDOW_MEDIASTINUM;
+  model->mean[0] = 0.25f;
+  model->std[0] = 0.5f;
+  save_or_die (model, fx->path);
+  NnError err = { 0 };
+  NnModel *back = nn_model_load (fx->path, &err);
+  g_assert_nonnull (back);
+  g_assert_true (back->has_window);
+  g_assert_cmpfloat (back->window.width, ==, 350.0f);
+  g_assert_cmpfloat (back->window.level, ==, 50.0f);
+
+  /* Mediastinum: -125 HU -> 0, 50 -> 0.5, 225 -> 1. */
+  NnImage *hu = nn_image_new (1, 2, 3);
+  hu->hu = TRUE;
+  const float values[6] = { -1000.0f, -125.0f, 50.0f, 137.5f, 225.0f, 900.0f };
+  const float windowed[6] = { 0.0f, 0.0f, 0.5f, 0.75f, 1.0f, 1.0f };
+  memcpy (hu->data, values, sizeof values);
+  float out[6];
+  nn_model_preprocess (back, hu, out);
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat (fabsf (out[i] - (windowed[i] - 0.25f) / 0.5f), <, 1e-6f);
+  /* The image itself is untouched. */
+  g_assert_cmpmem (hu->data, sizeof values, values, sizeof values);
+
+  /* Without a window: (HU + 1024) / 65535. */
+  back->has_window = FALSE;
+  nn_model_preprocess (back, hu, out);
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat (fabsf (out[i] - ((values[i] + 1024.0f) / 65535.0f - 0.25f) / 0.5f), <,
+                       1e-6f);
+  nn_image_free (hu);
+  nn_model_free (back);
+  nn_model_free (model);
+}
+
 /* Under a locale whose decimal separator is a comma, the file still holds JSON numbers. */
 static void
 test_locale (Fixture       *fx,
@@ -1556,6 +1620,8 @@ main (int    argc,
   g_test_add ("/nn/model/fuzz-attributes", Fixture, NULL, fixture_setup, test_fuzz_attributes,
               fixture_teardown);
   g_test_add_func ("/nn/model/preprocess", test_preprocess);
+  g_test_add ("/nn/model/ct-window", Fixture, NULL, fixture_setup, test_ct_window,
+              fixture_teardown);
   g_test_add ("/nn/model/locale", Fixture, NULL, fixture_setup, test_locale, fixture_teardown);
   return g_test_run ();
 }

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: MIT */
+/* CT input: window/level, 16-bit PNG as HU + 1024, DICOM through GDCM (hand-built files with
+ * known values, the real CT_small.dcm against pydicom, writing and reading back, series order)
+ * and broken DICOM and PNG files that must give an error naming the file. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <png.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nn.h"
+#include "test-util.h"
+
+typedef TestUtilTmpDir Fixture;
+
+#define CT_SMALL "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm"
+
+/* ---- Window/level ------------------------------------------------------------------------- */
+
+static void
+test_window_presets (void)
+{
+  NnCtWindow w;
+  NnError err = { 0 };
+  g_assert_true (nn_ct_window_parse ("lung", &w, &err));
+  g_assert_cmpfloat (w.width, ==, 1500.0f);
+  g_assert_cmpfloat (w.level, ==, -600.0f);
+  g_assert_cmpstr (nn_ct_window_name (&w), ==, "lung");
+  g_assert_true (nn_ct_window_parse ("mediastinum", &w, &err));
+  g_assert_cmpfloat (w.width, ==, 350.0f);
+  g_assert_cmpfloat (w.level, ==, 50.0f);
+  g_assert_true (nn_ct_window_parse ("bone", &w, &err));
+  g_assert_cmpfloat (w.width, ==, 2000.0f);
+  g_assert_cmpfloat (w.level, ==, 300.0f);
+  g_assert_true (nn_ct_window_parse ("400,-40.5", &w, &err));
+  g_assert_cmpfloat (w.width, ==, 400.0f);
+  g_assert_cmpfloat (w.level, ==, -40.5f);
+  g_assert_null (nn_ct_window_name (&w));
+  char buf[64];
+  nn_ct_window_format (&w, buf, sizeof buf);
+  g_assert_cmpstr (buf, ==, "W 400, L -40.5");
+
+  const char *bad[] = { "", "lungs", "0,40", "-5,40", "400", "400,", "400,40x", "nan,0",
+                        "400;40" };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      NnError e = { 0 };
+      g_assert_false (nn_ct_window_parse (bad[i], &w, &e));
+      g_assert_cmpint (e.code, ==, NN_ERROR_SPEC);
+      g_assert_nonnull (strstr (e.message, "window"));
+    }
+}
+
+static void
+test_window_apply (void)
+{
+  /* Lung: [-1350, 150] maps to [0, 1]. */
+  NnCtWindow w = NN_CT_WINDOW_LUNG;
+  const float hu[] = { -2000.0f, -1350.0f, -600.0f, -975.0f, 150.0f, 3000.0f, NAN };
+  const float want[] = { 0.0f, 0.0f, 0.5f, 0.25f, 1.0f, 1.0f, 0.0f };
+  float out[G_N_ELEMENTS (hu)];
+  nn_ct_window_apply (&w, out, hu, G_N_ELEMENTS (hu));
+  for (size_t i = 0; i < G_N_ELEMENTS (hu); i++)
+    g_assert_cmpfloat (fabsf (out[i] - want[i]), <, 1e-6f);
+  /* Mediastinum: 50 HU is the middle, -125 and 225 the ends. */
+  w = NN_CT_WINDOW_MEDIASTINUM;
+  const float hu2[] = { 50.0f, -125.0f, 225.0f, 137.5f };
+  const float want2[] = { 0.5f, 0.0f, 1.0f, 0.75f };
+  nn_ct_window_apply (&w, out, hu2, 4);
+  for (size_t i = 0; i < 4; i++)
+    g_assert_cmpfloat (fabsf (out[i] - want2[i]), <, 1e-6f);
+}
+
+/* ---- PNG ---------------------------------------------------------------------------------- */
+
+static void
+write_png16 (const char     *path,
+             int             w,
+             int             h,
+             int             color_type,
+             const guint16  *samples,
+             int             channels)
+{
+  FILE *fp = fopen (path, "wb");
+  g_assert_nonnull (fp);
+  png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png_create_info_struct (png);
+  png_init_io (png, fp);
+  png_set_IHDR (png, info, w, h, 16, color_type, PNG_INTERLACE_NONE,
+                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_write_info (png, info);
+  guint8 *row = g_new (guint8, (gsize) w * channels * 2);
+  for (int y = 0; y < h; y++)
+    {
+      for (int i = 0; i < w * channels; i++)
+        {
+          guint16 v = samples[(gsize) y * w * channels + i];
+          row[2 * i] = (guint8) (v >> 8);
+          row[2 * i + 1] = (guint8) (v & 0xff);
+        }
+      png_write_row (png, row);
+    }
+  g_free (row);
+  png_write_end (png, NULL);
+  png_destroy_write_struct (&png, &info);
+  fclose (fp);
+}
+
+static void
+test_png16_hu (Fixture       *fx,
+               gconstpointer  data)
+{
+  (void) data;
+  /* Samples written by libpng directly: HU = sample - 1024. */
+  const guint16 samples[6] = { 0, 24, 1024, 1074, 2024, 4095 };
+  char *path = test_util_tmp_dir_path (fx, "slice.png");
+  write_png16 (path, 3, 2, PNG_COLOR_TYPE_GRAY, samples, 1);
+  NnError err = { 0 };
+  NnImage *image = nn_ct_load (path, &err);
+  g_assert_nonnull (image);
+  g_assert_true (image->hu);
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat (fabsf (image->data[i] - ((float) samples[i] - 1024.0f)), <, 0.01f);
+
+  /* nn_ct_save_png16 writes the same samples back. */
+  char *copy = test_util_tmp_dir_path (fx, "copy.png");
+  g_assert_true (nn_ct_save_png16 (image, copy, &err));
+  NnImage *again = nn_ct_load (copy, &err);
+  g_assert_nonnull (again);
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat (fabsf (again->data[i] - image->data[i]), <, 0.01f);
+  nn_image_free (again);
+  nn_image_free (image);
+  g_free (copy);
+  g_free (path);
+}
+
+static void
+test_png_bad (Fixture       *fx,
+              gconstpointer  data)
+{
+  (void) data;
+  guint16 samples[4 * 4 * 4];
+  for (int i = 0; i < 64; i++)
+    samples[i] = (guint16) (i * 1000);
+  const struct { int type, channels; const char *what; } cases[] = {
+    { PNG_COLOR_TYPE_RGBA, 4, "RGBA" },
+    { PNG_COLOR_TYPE_RGB, 3, "RGB" },
+    { PNG_COLOR_TYPE_GRAY_ALPHA, 2, "gray + alpha" },
+  };
+  for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      char *path = test_util_tmp_dir_path (fx, "colour16.png");
+      write_png16 (path, 4, 4, cases[c].type, samples, cases[c].channels);
+      NnError err = { 0 };
+      g_assert_null (nn_ct_load (path, &err));
+      g_assert_cmpint (err.code, ==, NN_ERROR_UNSUPPORTED);
+      g_assert_nonnull (strstr (err.message, path));
+      g_assert_nonnull (strstr (err.message, cases[c].what));
+      g_free (path);
+    }
+
+  /* An 8-bit PNG is an already windowed view: [0, 1], not HU. */
+  NnImage *gray = nn_image_new (1, 2, 2);
+  gray->data[1] = 1.0f;
+  char *path8 = test_util_tmp_dir_path (fx, "view.png");
+  NnError err = { 0 };
+  g_assert_true (nn_image_save_png (gray, path8, 8, &err));
+  NnImage *view = nn_ct_load (path8, &err);
+  g_assert_nonnull (view);
+  g_assert_false (view->hu);
+  g_assert_cmpfloat (view->data[1], ==, 1.0f);
+  nn_image_free (view);
+  nn_image_free (gray);
+  g_free (path8);
+}
+
+/* ---- Hand-built DICOM --------------------------------------------------------------------- */
+
+/* Appends an explicit-VR little-endian element. */
+static void
+put (GByteArray *b,
+     guint16     group,
+     guint16     element,
+     const char *vr,
+     const void *value,
+     gsize       len)
+{
+  guint8 head[12];
+  head[0] = group & 0xff;
+  head[1] = group >> 8;
+  head[2] = element & 0xff;
+  head[3] = element >> 8;
+  head[4] = (guint8) vr[0];
+  head[5] = (guint8) vr[1];
+  gsize padded = len + (len & 1);
+  if (strcmp (vr, "OB") == 0 || strcmp (vr, "OW") == 0 || strcmp (vr, "UN") == 0)
+    {
+      head[6] = head[7] = 0;
+      for (int i = 0; i < 4; i++)
+        head[8 + i] = (guint8) (padded >> (8 * i));
+      g_byte_array_append (b, head, 12);
+    }
+  else
+    {
+      head[6] = (guint8) (padded & 0xff);
+      head[7] = (guint8) (padded >> 8);
+      g_byte_array_append (b, head, 8);
+    }
+  g_byte_array_append (b, value, (guint) len);
+  if (len & 1)
+    g_byte_array_append (b, (const guint8 *) (strcmp (vr, "UI") == 0 ? "\0" : " "), 1);
+}
+
+static void
+put_text (GByteArray *b,
+          guint16     group,
+          guint16     element,
+          const char *vr,
+          const char *text)
+{
+  put (b, group, element, vr, text, strlen (text));
+}
+
+static void
+put_us (GByteArray *b,
+        guint16     group,
+        guint16     element,
+        guint16     v)
+{
+  guint8 le[2] = { v & 0xff, v >> 8 };
+  put (b, group, element, "US", le, 2);
+}
+
+typedef struct
+{
+  const char *ts;           /* transfer syntax UID */
+  int         rows, cols;
+  int         frames;       /* 0: no Number of Frames element */
+  int         samples;
+  int         bits_stored;
+  int         signed_px;
+  const char *slope, *intercept;
+  const char *position;     /* Image Position (Patient), or NULL */
+  const char *instance;     /* Instance Number, or NULL */
+  bool        pixels;       /* write Pixel Data */
+  gsize       pixel_bytes;  /* how many bytes of it (0: what the header says) */
+  const guint16 *values;    /* the 16-bit words, or NULL for i * 7 */
+  bool        fragments;    /* encapsulated Pixel Data: one fragment of bytes that decode as
+                             * nothing */
+} DicomSpec;
+
+static DicomSpec
+spec_default (void)
+{
+  DicomSpec s = { "1.2.840.10008.1.2.1", 3, 4, 0, 1, 16, 1, "1", "0", NULL, NULL, TRUE, 0,
+                  NULL, FALSE };
+  return s;
+}
+
+static GByteArray *
+make_dicom (const DicomSpec *s)
+{
+  GByteArray *b = g_byte_array_new ();
+  guint8 preamble[128] = { 0 };
+  g_byte_array_append (b, preamble, 128);
+  g_byte_array_append (b, (const guint8 *) "DICM", 4);
+
+  GByteArray *meta = g_byte_array_new ();
+  guint8 version[2] = { 0, 1 };
+  put (meta, 0x0002, 0x0001, "OB", version, 2);
+  put_text (meta, 0x0002, 0x0002, "UI", "1.2.840.10008.5.1.4.1.1.2");
+  put_text (meta, 0x0002, 0x0003, "UI", "1.2.3.4.5.6.7");
+  put_text (meta, 0x0002, 0x0010, "UI", s->ts);
+  guint8 glen[4] = { meta->len & 0xff, (meta->len >> 8) & 0xff, 0, 0 };
+  put (b, 0x0002, 0x0000, "UL", glen, 4);
+  g_byte_array_append (b, meta->data, meta->len);
+  g_byte_array_free (meta, TRUE);
+
+  put_text (b, 0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.2");
+  put_text (b, 0x0008, 0x0018, "UI", "1.2.3.4.5.6.7");
+  put_text (b, 0x0008, 0x0060, "CS", "CT");
+  if (s->instance != NULL)
+    put_text (b, 0x0020, 0x0013, "IS", s->instance);
+  if (s->position != NULL)
+    {
+      put_text (b, 0x0020, 0x0032, "DS", s->position);
+      put_text (b, 0x0020, 0x0037, "DS", "1\\0\\0\\0\\1\\0");
+    }
+  put_us (b, 0x0028, 0x0002, (guint16) s->samples);
+  put_text (b, 0x0028, 0x0004, "CS", s->samples == 1 ? "MONOCHROME2" : "RGB");
+  if (s->frames > 0)
+    {
+      char text[16];
+      snprintf (text, sizeof text, "%d", s->frames);
+      put_text (b, 0x0028, 0x0008, "IS", text);
+    }
+  put_us (b, 0x0028, 0x0010, (guint16) s->rows);
+  put_us (b, 0x0028, 0x0011, (guint16) s->cols);
+  put_us (b, 0x0028, 0x0100, 16);
+  put_us (b, 0x0028, 0x0101, (guint16) s->bits_stored);
+  put_us (b, 0x0028, 0x0102, (guint16) (s->bits_stored - 1));
+  put_us (b, 0x0028, 0x0103, (guint16) s->signed_px);
+  put_text (b, 0x0028, 0x1052, "DS", s->intercept);
+  put_text (b, 0x0028, 0x1053, "DS", s->slope);
+  if (s->fragments)
+    {
+      /* (7fe0,0010) OB of undefined length, an empty offset table item, one fragment of 16
+       * bytes, the sequence delimiter. */
+      const guint8 pd[12] = { 0xe0, 0x7f, 0x10, 0x00, 'O', 'B', 0, 0, 0xff, 0xff, 0xff, 0xff };
+      const guint8 bot[8] = { 0xfe, 0xff, 0x00, 0xe0, 0, 0, 0, 0 };
+      const guint8 item[8] = { 0xfe, 0xff, 0x00, 0xe0, 16, 0, 0, 0 };
+      const guint8 junk[16] = { 0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+      const guint8 end[8] = { 0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0 };
+      g_byte_array_append (b, pd, 12);
+      g_byte_array_append (b, bot, 8);
+      g_byte_array_append (b, item, 8);
+      g_byte_array_append (b, junk, 16);
+      g_byte_array_append (b, end, 8);
+    }
+  else if (s->pixels)
+    {
+      int frames = s->frames > 0 ? s->frames : 1;
+      gsize n = (gsize) s->rows * s->cols * s->samples * frames;
+      gsize bytes = s->pixel_bytes > 0 ? s->pixel_bytes : 2 * n;
+      guint8 *px = g_new0 (guint8, bytes + 2);
+      for (gsize i = 0; i < n && 2 * i + 1 < bytes; i++)
+        {
+          guint16 v = s->values != NULL ? s->values[i] : (guint16) (i * 7);
+          px[2 * i] = v & 0xff;
+          px[2 * i + 1] = v >> 8;
+        }
+      put (b, 0x7fe0, 0x0010, "OW", px, bytes);
+      g_free (px);
+    }
+  return b;
+}
+
+static char *
+write_dicom (Fixture         *fx,
+             const char      *name,
+             const DicomSpec *s)
+{
+  char *path = test_util_tmp_dir_path (fx, name);
+  GByteArray *b = make_dicom (s);
+  test_util_write_file (path, b->data, b->len);
+  g_byte_array_free (b, TRUE);
+  return path;
+}
+
+static void
+test_dicom_known_values (Fixture       *fx,
+                         gconstpointer  data)
+{
+  (void) data;
+  /* 12 bits stored, signed, in 16-bit words with junk in the top 4 bits; slope 2, intercept
+   * -1024: HU = 2 * sign_extend_12 (word & 0xfff) - 1024. */
+  const guint16 words[6] = { 0x0000, 0x0001, 0x07ff, 0x0800, 0xfffe, 0xa123 };
+  const float want[6] = { -1024.0f, -1022.0f, 2.0f * 2047.0f - 1024.0f,
+                          2.0f * -2048.0f - 1024.0f, 2.0f * -2.0f - 1024.0f,
+                          2.0f * 0x123 - 1024.0f };
+  DicomSpec s = spec_default ();
+  s.rows = 2;
+  s.cols = 3;
+  s.bits_stored = 12;
+  s.slope = "2";
+  s.intercept = "-1024";
+  s.values = words;
+  char *path = write_dicom (fx, "known.dcm", &s);
+  NnError err = { 0 };
+  NnImage *image = nn_dicom_load (path, &err);
+  g_assert_nonnull (image);
+  g_assert_true (image->hu);
+  g_assert_cmpint (image->c, ==, 1);
+  g_assert_cmpint (image->h, ==, 2);
+  g_assert_cmpint (image->w, ==, 3);
+  for (int i = 0; i < 6; i++)
+    g_assert_cmpfloat (image->data[i], ==, want[i]);
+  nn_image_free (image);
+
+  /* nn_ct_load recognises DICOM by content, whatever the name. */
+  char *renamed = test_util_tmp_dir_path (fx, "known.bin");
+  g_assert_cmpint (g_rename (path, renamed), ==, 0);
+  image = nn_ct_load (renamed, &err);
+  g_assert_nonnull (image);
+  g_assert_cmpfloat (image->data[1], ==, -1022.0f);
+  nn_image_free (image);
+  g_free (renamed);
+  g_free (path);
+}
+
+/* Runs /usr/bin/python3 with pydicom: HU of path (pixel_array * slope + intercept) as float32
+ * into npy_path. False when pydicom is not there. */
+static gboolean
+pydicom_hu (const char *path,
+            const char *npy_path)
+{
+  char *script = g_strdup_printf (
+    "import numpy, pydicom\n"
+    "d = pydicom.dcmread(r'''%s''')\n"
+    "hu = d.pixel_array * float(d.RescaleSlope) + float(d.RescaleIntercept)\n"
+    "numpy.save(r'''%s''', hu.astype('<f4'))\n", path, npy_path);
+  char *argv[] = { (char *) "/usr/bin/python3", (char *) "-c", script, NULL };
+  int status = -1;
+  gboolean ran = g_spawn_sync (NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL
+                               | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status,
+                               NULL);
+  g_free (script);
+  return ran && g_spawn_check_wait_status (status, NULL);
+}
+
+static void
+assert_matches_pydicom (Fixture    *fx,
+                        const char *path,
+                        const NnImage *image)
+{
+  char *npy_path = test_util_tmp_dir_path (fx, "pydicom.npy");
+  if (!pydicom_hu (path, npy_path))
+    {
+      g_test_skip ("pydicom (python3-pydicom, numpy) not available under /usr/bin/python3");
+      g_free (npy_path);
+      return;
+    }
+  NnError err = { 0 };
+  NnNpy *ref = nn_npy_load (npy_path, &err);
+  g_assert_nonnull (ref);
+  g_assert_cmpint (ref->ndim, ==, 2);
+  g_assert_cmpint (ref->dims[0], ==, image->h);
+  g_assert_cmpint (ref->dims[1], ==, image->w);
+  double max_diff = 0.0;
+  for (size_t i = 0; i < ref->count; i++)
+    max_diff = fmax (max_diff, fabs ((double) ref->data[i] - (double) image->data[i]));
+  g_test_message ("%s: %zu pixels, largest difference from pydicom %g HU", path, ref->count,
+                  max_diff);
+  g_assert_cmpfloat (max_diff, ==, 0.0);
+  nn_npy_free (ref);
+  g_free (npy_path);
+}
+
+static void
+test_dicom_ct_small (Fixture       *fx,
+                     gconstpointer  data)
+{
+  (void) data;
+  if (!g_file_test (CT_SMALL, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip (CT_SMALL " not installed (python3-pydicom)");
+      return;
+    }
+  NnError err = { 0 };
+  NnImage *image = nn_dicom_load (CT_SMALL, &err);
+  g_assert_nonnull (image);
+  g_assert_cmpint (image->h, ==, 128);
+  g_assert_cmpint (image->w, ==, 128);
+  /* Values pydicom gives for this file (int16 pixels, slope 1, intercept -1024): the first
+   * row starts -849, -844, -858. */
+  g_assert_cmpfloat (image->data[0], ==, -849.0f);
+  g_assert_cmpfloat (image->data[1], ==, -844.0f);
+  g_assert_cmpfloat (image->data[2], ==, -858.0f);
+  assert_matches_pydicom (fx, CT_SMALL, image);
+  nn_image_free (image);
+}
+
+static void
+test_dicom_save_load (Fixture       *fx,
+                      gconstpointer  data)
+{
+  (void) data;
+  NnImage *image = nn_image_new (1, 5, 7);
+  image->hu = TRUE;
+  for (int i = 0; i < 35; i++)
+    image->data[i] = -1024.0f + 97.0f * (float) i;
+  image->data[3] = -3000.0f;  /* below the range: clamped to -1024 */
+  char *path = test_util_tmp_dir_path (fx, "out.dcm");
+  NnError err = { 0 };
+  g_assert_true (nn_dicom_save (image, 0.75, "test slice", path, &err));
+  NnImage *back = nn_dicom_load (path, &err);
+  g_assert_nonnull (back);
+  g_assert_cmpint (back->h, ==, 5);
+  g_assert_cmpint (back->w, ==, 7);
+  for (int i = 0; i < 35; i++)
+    g_assert_cmpfloat (back->data[i], ==, i == 3 ? -1024.0f : image->data[i]);
+  assert_matches_pydicom (fx, path, back);
+  nn_image_free (back);
+  nn_image_free (image);
+  g_free (path);
+}
+
+static void
+test_dicom_series (Fixture       *fx,
+                   gconstpointer  data)
+{
+  (void) data;
+  char *dir = test_util_tmp_dir_path (fx, "series");
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  /* File names in the opposite order of the positions along z. */
+  const char *names[3] = { "a.dcm", "b.dcm", "c.dcm" };
+  const char *positions[3] = { "0\\0\\20", "0\\0\\10", "0\\0\\-5" };
+  for (int k = 0; k < 3; k++)
+    {
+      guint16 words[12];
+      for (int i = 0; i < 12; i++)
+        words[i] = (guint16) (100 * k + i);
+      DicomSpec s = spec_default ();
+      s.values = words;
+      s.position = positions[k];
+      char *name = g_build_filename ("series", names[k], NULL);
+      g_free (write_dicom (fx, name, &s));
+      g_free (name);
+    }
+  char *other = g_build_filename (dir, "notes.txt", NULL);
+  test_util_write_file (other, "not dicom", 9);
+  int n = 0;
+  NnError err = { 0 };
+  NnImage **slices = nn_dicom_load_series (dir, &n, &err);
+  g_assert_nonnull (slices);
+  g_assert_cmpint (n, ==, 3);
+  /* z = -5 (c), 10 (b), 20 (a). */
+  g_assert_cmpfloat (slices[0]->data[0], ==, 200.0f);
+  g_assert_cmpfloat (slices[1]->data[0], ==, 100.0f);
+  g_assert_cmpfloat (slices[2]->data[0], ==, 0.0f);
+  nn_dicom_series_free (slices, n);
+
+  /* A slice of another size breaks the series. */
+  DicomSpec s = spec_default ();
+  s.rows = 4;
+  char *name = g_build_filename ("series", "d.dcm", NULL);
+  g_free (write_dicom (fx, name, &s));
+  g_free (name);
+  g_assert_null (nn_dicom_load_series (dir, &n, &err));
+  g_assert_nonnull (strstr (err.message, "in a series of"));
+  g_free (other);
+  g_free (dir);
+}
+
+static void
+assert_dicom_error (const char *path,
+                    const char *needle)
+{
+  NnError err = { 0 };
+  NnImage *image = nn_dicom_load (path, &err);
+  if (image != NULL)
+    g_error ("%s loaded, expected an error with '%s'", path, needle);
+  g_assert_cmpint (err.code, !=, NN_ERROR_NONE);
+  g_assert_nonnull (strstr (err.message, path));
+  if (strstr (err.message, needle) == NULL)
+    g_error ("error '%s' lacks '%s'", err.message, needle);
+}
+
+static void
+test_dicom_bad (Fixture       *fx,
+                gconstpointer  data)
+{
+  (void) data;
+  DicomSpec s = spec_default ();
+  s.pixels = FALSE;
+  char *path = write_dicom (fx, "nopixels.dcm", &s);
+  assert_dicom_error (path, "without pixel data");
+  g_free (path);
+
+  s = spec_default ();
+  s.frames = 2;
+  path = write_dicom (fx, "frames.dcm", &s);
+  assert_dicom_error (path, "multi-frame");
+  g_free (path);
+
+  s = spec_default ();
+  s.samples = 3;
+  path = write_dicom (fx, "rgb.dcm", &s);
+  assert_dicom_error (path, "samples per pixel");
+  g_free (path);
+
+  /* Rows x Columns say 3 x 4 x 2 bytes, the pixel data holds 10. */
+  s = spec_default ();
+  s.pixel_bytes = 10;
+  path = write_dicom (fx, "lies.dcm", &s);
+  assert_dicom_error (path, "pixel data holds 10 bytes");
+  g_free (path);
+
+  s = spec_default ();
+  s.rows = 40000;
+  path = write_dicom (fx, "huge.dcm", &s);
+  assert_dicom_error (path, "exceeds the limit");
+  g_free (path);
+
+  /* A transfer syntax nobody knows, and a compressed one (JPEG baseline) whose pixel data is
+   * not JPEG at all. */
+  s = spec_default ();
+  s.ts = "1.2.3.999.1";
+  path = write_dicom (fx, "unknown-ts.dcm", &s);
+  assert_dicom_error (path, "unsupported transfer syntax '1.2.3.999.1'");
+  g_free (path);
+  s = spec_default ();
+  s.ts = "1.2.840.10008.1.2.4.50";
+  s.fragments = TRUE;
+  path = write_dicom (fx, "fake-jpeg.dcm", &s);
+  assert_dicom_error (path, "");
+  g_free (path);
+
+  s = spec_default ();
+  s.slope = "abc";
+  path = write_dicom (fx, "slope.dcm", &s);
+  assert_dicom_error (path, "Rescale Slope");
+  g_free (path);
+
+  /* Truncated anywhere: an error, never a crash. */
+  s = spec_default ();
+  s.rows = 16;
+  s.cols = 16;
+  GByteArray *b = make_dicom (&s);
+  path = test_util_tmp_dir_path (fx, "cut.dcm");
+  for (guint cut = 0; cut < b->len - 1; cut += 13)
+    {
+      test_util_write_file (path, b->data, cut);
+      NnError err = { 0 };
+      NnImage *image = nn_dicom_load (path, &err);
+      g_assert_null (image);
+      g_assert_nonnull (strstr (err.message, path));
+    }
+  g_byte_array_free (b, TRUE);
+  g_free (path);
+
+  path = test_util_tmp_dir_path (fx, "text.dcm");
+  test_util_write_file (path, "hello", 5);
+  assert_dicom_error (path, "not a DICOM file");
+  g_free (path);
+  path = test_util_tmp_dir_path (fx, "missing.dcm");
+  assert_dicom_error (path, "No such file");
+  g_free (path);
+}
+
+/* Files shipped with pydicom that are not CT slices (multi-frame, no pixel data, truncated,
+ * colour, deflated); on some of them GDCM alone would abort. */
+static void
+test_dicom_pydicom_files (void)
+{
+  const char *dir = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+  const struct { const char *name, *needle; } cases[] = {
+    { "rtdose.dcm", "multi-frame" },
+    { "rtdose_1frame.dcm", "multi-frame DICOM object" },
+    { "liver_1frame.dcm", "multi-frame DICOM object" },
+    { "rtplan.dcm", "without pixel data" },
+    { "MR_truncated.dcm", "truncated" },
+    { "rtplan_truncated.dcm", "truncated" },
+    { "SC_rgb_rle.dcm", "samples per pixel" },
+    { "image_dfl.dcm", "deflated" },
+  };
+  int tested = 0;
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      char *path = g_build_filename (dir, cases[i].name, NULL);
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        {
+          assert_dicom_error (path, cases[i].needle);
+          tested++;
+        }
+      g_free (path);
+    }
+  /* A compressed slice GDCM decodes (RLE) reads like its uncompressed twin. */
+  char *rle = g_build_filename (dir, "MR_small_RLE.dcm", NULL);
+  char *plain = g_build_filename (dir, "MR_small.dcm", NULL);
+  if (g_file_test (rle, G_FILE_TEST_EXISTS) && g_file_test (plain, G_FILE_TEST_EXISTS))
+    {
+      NnError err = { 0 };
+      NnImage *a = nn_dicom_load (rle, &err);
+      g_assert_nonnull (a);
+      NnImage *b = nn_dicom_load (plain, &err);
+      g_assert_nonnull (b);
+      g_assert_cmpmem (a->data, (gsize) a->h * a->w * 4, b->data, (gsize) b->h * b->w * 4);
+      nn_image_free (a);
+      nn_image_free (b);
+      tested++;
+    }
+  g_free (rle);
+  g_free (plain);
+  if (tested == 0)
+    g_test_skip ("pydicom's test files are not installed");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/ct/window-presets", test_window_presets);
+  g_test_add_func ("/nn/ct/window-apply", test_window_apply);
+#define ADD(path, fn) \
+  g_test_add (path, Fixture, NULL, test_util_tmp_dir_setup, fn, test_util_tmp_dir_teardown)
+  ADD ("/nn/ct/png16-hu", test_png16_hu);
+  ADD ("/nn/ct/png-bad", test_png_bad);
+  ADD ("/nn/ct/dicom-known-values", test_dicom_known_values);
+  ADD ("/nn/ct/dicom-ct-small", test_dicom_ct_small);
+  ADD ("/nn/ct/dicom-save-load", test_dicom_save_load);
+  ADD ("/nn/ct/dicom-series", test_dicom_series);
+  ADD ("/nn/ct/dicom-bad", test_dicom_bad);
+#undef ADD
+  g_test_add_func ("/nn/ct/dicom-pydicom-files", test_dicom_pydicom_files);
+  return g_test_run ();
+}
