@@ -10,23 +10,28 @@
 
 static const char usage[] =
   "Usage: cnnscope-cli activations MODEL INPUT --layer NAME --out PNG [--npy FILE]\n"
+  "       [--window lung|mediastinum|bone|W,L]\n"
   "Runs MODEL on INPUT (.png, .jpg, .jpeg or .npy) up to layer NAME and draws each channel of\n"
   "its output as a tile, all on one scale with a colour bar (the diverging map when values\n"
   "are signed). The figure's format follows the extension of --out (.png, .svg or .pdf).\n"
   "--npy writes the layer's output as a float32 (C, H, W) array. 'cnnscope-cli info MODEL'\n"
-  "lists the layer names.\n";
+  "lists the layer names. INPUT may be a CT slice (.dcm, 16-bit PNG in HU + 1024): a CT model\n"
+  "reads it through its own window; for other models --window chooses the window (default:\n"
+  "(HU + 1024) / 65535).\n";
 
 enum
 {
   OPT_LAYER = CLI_OPT_BASE,
   OPT_OUT,
   OPT_NPY,
+  OPT_WINDOW,
 };
 
 static const struct option options[] = {
   { "layer", required_argument, NULL, OPT_LAYER },
   { "out", required_argument, NULL, OPT_OUT },
   { "npy", required_argument, NULL, OPT_NPY },
+  { "window", required_argument, NULL, OPT_WINDOW },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -52,6 +57,8 @@ cli_activations_main (int    argc,
                       char **argv)
 {
   const char *layer = NULL, *out_path = NULL, *npy_path = NULL;
+  NnCtWindow window;
+  bool has_window = false;
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
     switch (c)
@@ -64,6 +71,11 @@ cli_activations_main (int    argc,
         break;
       case OPT_NPY:
         npy_path = optarg;
+        break;
+      case OPT_WINDOW:
+        if (!cli_parse_window (optarg, &window))
+          return CLI_EXIT_USAGE;
+        has_window = true;
         break;
       case 'h':
         fputs (usage, stdout);
@@ -90,7 +102,8 @@ cli_activations_main (int    argc,
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       goto done;
     }
-  if (!cli_load_input (model, input_path, nn_context_input (ctx)))
+  if (!cli_load_input_window (model, input_path, has_window ? &window : NULL,
+                              nn_context_input (ctx)))
     goto done;
   nn_context_forward (ctx, node);
 

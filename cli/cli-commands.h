@@ -14,3 +14,4 @@ int cli_bench_main (int argc, char **argv);
 int cli_cam_main (int argc, char **argv);
 int cli_saliency_main (int argc, char **argv);
 int cli_convert_main (int argc, char **argv);
+int cli_synth_main (int argc, char **argv);

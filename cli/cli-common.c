@@ -222,17 +222,39 @@ load_npy_input (const NnModel *model,
 }
 
 bool
+cli_parse_window (const char *text,
+                  NnCtWindow *window)
+{
+  NnError err = { 0 };
+  if (nn_ct_window_parse (text, window, &err))
+    return true;
+  nn_error_prefix (&err, "--window");
+  cli_fail_error (CLI_EXIT_USAGE, &err);
+  return false;
+}
+
+bool
 cli_load_input (const NnModel *model,
                 const char    *path,
                 float         *out)
 {
+  return cli_load_input_window (model, path, NULL, out);
+}
+
+bool
+cli_load_input_window (const NnModel    *model,
+                       const char       *path,
+                       const NnCtWindow *window,
+                       float            *out)
+{
   if (cli_has_extension (path, ".npy"))
     return load_npy_input (model, path, out);
-  if (!cli_has_extension (path, ".png") && !cli_has_extension (path, ".jpg")
+  bool dicom = cli_has_extension (path, ".dcm");
+  if (!dicom && !cli_has_extension (path, ".png") && !cli_has_extension (path, ".jpg")
       && !cli_has_extension (path, ".jpeg"))
     {
-      cli_fail (CLI_EXIT_FAILURE, "%s: unsupported input (expected .png, .jpg, .jpeg or .npy)",
-                path);
+      cli_fail (CLI_EXIT_FAILURE, "%s: unsupported input (expected .png, .jpg, .jpeg, .dcm or "
+                ".npy)", path);
       return false;
     }
   int c = nn_model_input_channels (model);
@@ -243,11 +265,25 @@ cli_load_input (const NnModel *model,
       return false;
     }
   NnError err = { 0 };
-  NnImage *image = nn_image_load (path, &err);
+  /* DICOM, and any image given to a CT model, is read as a CT slice: HU from DICOM and 16-bit
+   * gray PNG, already windowed from 8-bit PNG/JPEG (nn_ct_load). */
+  bool ct = dicom || model->has_window || window != NULL;
+  NnImage *image = ct ? nn_ct_load (path, &err) : nn_image_load (path, &err);
   if (image == NULL)
     {
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       return false;
+    }
+  if (image->hu && !model->has_window && window != NULL)
+    {
+      NnImage *windowed = nn_ct_window_image (image, window);
+      nn_image_free (image);
+      if (windowed == NULL)
+        {
+          cli_fail (CLI_EXIT_FAILURE, "%s: out of memory", path);
+          return false;
+        }
+      image = windowed;
     }
   nn_model_preprocess (model, image, out);
   nn_image_free (image);

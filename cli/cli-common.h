@@ -68,11 +68,21 @@ bool     cli_has_extension (const char *path,
                             const char *ext);
 
 /* Reads INPUT as the model's normalized input (C, H, W) into out: .png/.jpg/.jpeg through
- * nn_image_load and nn_model_preprocess, .npy (float32, (C, H, W) or (1, C, H, W), the model's
+ * nn_image_load (nn_ct_load for a CT model, and for .dcm) and nn_model_preprocess, .npy (float32, (C, H, W) or (1, C, H, W), the model's
  * exact shape) as is. Prints the error and returns false on failure. */
 bool     cli_load_input (const NnModel *model,
                          const char    *path,
                          float         *out);
+/* The same; a CT slice in HU (DICOM, 16-bit PNG) given to a model without a window of its own
+ * goes through window (when not NULL) instead of becoming (HU + 1024) / 65535. A model with a
+ * window always uses its own. */
+bool     cli_load_input_window (const NnModel    *model,
+                                const char       *path,
+                                const NnCtWindow *window,
+                                float            *out);
+/* Parses the value of --window (lung, mediastinum, bone or W,L), printing the error. */
+bool     cli_parse_window (const char *text,
+                           NnCtWindow *window);
 
 /* The label of class k, or its number (in buf) when the model has none for it. */
 const char *cli_label (const NnModel *model,

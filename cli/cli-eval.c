@@ -13,7 +13,8 @@ static const char usage[] =
   "Evaluates MODEL on the test split of DATASET ('fashion-mnist', or an image folder; a folder\n"
   "with train/ and test/ inside is evaluated on test/), with the images fitted to the model\n"
   "input. Reports accuracy, mean cross-entropy loss, the sample count and the confusion\n"
-  "matrix (rows: true class, columns: predicted class).\n";
+  "matrix (rows: true class, columns: predicted class). A CT model (one with a window) reads\n"
+  "16-bit gray PNGs as HU + 1024 through its window.\n";
 
 enum
 {
@@ -132,6 +133,9 @@ cli_eval_main (int    argc,
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       goto done;
     }
+  /* A CT model reads 16-bit PNGs as HU through its own window. */
+  if (model->has_window && ds->ct16)
+    nn_dataset_apply_ct_window (ds, &model->window);
   if (ds->n_classes > model->n_classes)
     {
       cli_fail (CLI_EXIT_FAILURE, "%s has %d classes but %s only %d", dataset, ds->n_classes,

@@ -116,6 +116,19 @@ print_json (const NnModel *model,
     cJSON_AddItemToArray (labels, cJSON_CreateString (model->labels[k]));
   cJSON_AddItemToObject (root, "mean", float_array (model->mean, c));
   cJSON_AddItemToObject (root, "std", float_array (model->std, c));
+  if (model->has_window)
+    {
+      cJSON *window = cJSON_AddObjectToObject (root, "ct_window");
+      cJSON_AddNumberToObject (window, "width", (double) model->window.width);
+      cJSON_AddNumberToObject (window, "level", (double) model->window.level);
+      const char *name = nn_ct_window_name (&model->window);
+      if (name != NULL)
+        cJSON_AddStringToObject (window, "name", name);
+      else
+        cJSON_AddNullToObject (window, "name");
+    }
+  else
+    cJSON_AddNullToObject (root, "ct_window");
   cJSON_AddStringToObject (root, "dataset", model->dataset);
   cJSON_AddStringToObject (root, "command", model->command);
   if (model->test_accuracy >= 0.0)
@@ -170,6 +183,12 @@ print_table (const NnModel *model,
   for (int ch = 0; ch < nn_model_input_channels (model) && ch < NN_MODEL_MAX_CHANNELS; ch++)
     printf (" %.4g", (double) model->std[ch]);
   printf ("\n");
+  if (model->has_window)
+    {
+      char wbuf[64];
+      nn_ct_window_format (&model->window, wbuf, sizeof wbuf);
+      printf ("ct window    %s (HU input goes through it before the normalization)\n", wbuf);
+    }
   if (model->dataset[0])
     printf ("dataset      %s\n", model->dataset);
   if (model->command[0])

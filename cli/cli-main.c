@@ -29,7 +29,7 @@ static const CliCommand commands[] = {
     "        [--per-class N] [--augment] [--json]" },
   { "eval", cli_eval_main, "eval MODEL DATASET [--json]" },
   { "activations", cli_activations_main,
-    "activations MODEL INPUT --layer NAME --out PNG [--npy FILE]" },
+    "activations MODEL INPUT --layer NAME --out PNG [--npy FILE] [--window W]" },
   { "filters", cli_filters_main, "filters MODEL --layer NAME --out PNG" },
   { "am", cli_am_main,
     "am MODEL --layer NAME --channel K|--all-channels [--objective mean|center|percentile|\n"
@@ -43,6 +43,8 @@ static const CliCommand commands[] = {
     "saliency MODEL INPUT|FOLDER --method gradient|smoothgrad|ig|guided|guided-gradcam\n"
     "        [--class K] [--samples N] [--noise X] [--seed S] [--out FIGURE|FOLDER] [--npy FILE]\n"
     "        [--metrics] [--json]" },
+  { "synth", cli_synth_main,
+    "synth ct --count N --out DIR [--seed S] [--size PX] [--acquisition] [--window W] [--json]" },
   { "bench", cli_bench_main, "bench [--json] [--threads N] [--repeat N]" },
   { "convert", cli_convert_main,
     "convert MODEL.onnx --out MODEL.safetensors [--mean M,..] [--std S,..] [--size N|HxW]" },
@@ -56,9 +58,9 @@ print_usage (FILE *out)
   fprintf (out, "Usage: cnnscope-cli COMMAND [ARGS...]\n\nCommands:\n");
   for (int i = 0; i < N_COMMANDS; i++)
     fprintf (out, "  %s\n", commands[i].synopsis);
-  fprintf (out, "\nMODEL is a .safetensors or .onnx file; INPUT is .png, .jpg, .jpeg or .npy "
-           "(float32\nC x H x W, already normalized); DATASET is 'fashion-mnist' or an image "
-           "folder\nroot/<class>/<image>.\n'cnnscope-cli COMMAND --help' describes one "
+  fprintf (out, "\nMODEL is a .safetensors or .onnx file; INPUT is .png, .jpg, .jpeg, .dcm or "
+           ".npy (float32\nC x H x W, already normalized); DATASET is 'fashion-mnist' or an "
+           "image folder\nroot/<class>/<image>.\n'cnnscope-cli COMMAND --help' describes one "
            "command.\n");
 }
 

@@ -10,9 +10,11 @@
 
 static const char usage[] =
   "Usage: cnnscope-cli predict MODEL INPUT... [--top K] [--logits-npy FILE] [--json]\n"
-  "Classifies each INPUT (.png, .jpg, .jpeg, or .npy: float32 (C,H,W) or (1,C,H,W), already\n"
-  "normalized, the model's exact input shape) and prints the K most likely classes (default\n"
-  "5). --logits-npy writes the logits of all inputs as a float32 (N, classes) array.\n";
+  "Classifies each INPUT (.png, .jpg, .jpeg, .dcm, or .npy: float32 (C,H,W) or (1,C,H,W),\n"
+  "already normalized, the model's exact input shape) and prints the K most likely classes\n"
+  "(default 5). --logits-npy writes the logits of all inputs as a float32 (N, classes) array.\n"
+  "A CT model (one with a window, see 'info') reads DICOM and 16-bit PNG (HU + 1024) as HU\n"
+  "through its window, and 8-bit PNG/JPEG as already windowed.\n";
 
 enum
 {

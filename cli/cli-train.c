@@ -34,6 +34,9 @@ static const char usage[] =
   "  --width W            channel multiplier, default 1\n"
   "  --per-class N        train on at most N images per class (seeded subset)\n"
   "  --augment            random shifts (and flips for RGB)\n"
+  "  --window W           CT window for a dataset of 16-bit gray PNGs (HU + 1024, as\n"
+  "                       'synth ct' writes): lung (default), mediastinum, bone, W,L, or\n"
+  "                       none to train on (HU + 1024) / 65535; stored in the model\n"
   "  --seed S             initialisation, order and augmentation, default 1\n"
   "  --threads N          OpenBLAS threads, default one per core\n"
   "  --json               print one JSON object with the history on stdout at the end\n";
@@ -53,6 +56,7 @@ enum
   OPT_PER_CLASS,
   OPT_SCHEDULE,
   OPT_AUGMENT,
+  OPT_WINDOW,
   OPT_OUT,
   OPT_JSON,
 };
@@ -71,6 +75,7 @@ static const struct option options[] = {
   { "per-class", required_argument, NULL, OPT_PER_CLASS },
   { "schedule", required_argument, NULL, OPT_SCHEDULE },
   { "augment", no_argument, NULL, OPT_AUGMENT },
+  { "window", required_argument, NULL, OPT_WINDOW },
   { "out", required_argument, NULL, OPT_OUT },
   { "json", no_argument, NULL, OPT_JSON },
   { "help", no_argument, NULL, 'h' },
@@ -157,6 +162,7 @@ typedef struct
   const char   *data;
   const char   *out;
   const char   *schedule;
+  const char   *window;       /* NULL: lung for CT datasets */
   float         width;
   int           per_class;
   int           threads;
@@ -227,6 +233,9 @@ parse_args (TrainArgs *a,
         case OPT_AUGMENT:
           a->config.augment = true;
           break;
+        case OPT_WINDOW:
+          a->window = optarg;
+          break;
         case OPT_JSON:
           a->json = true;
           break;
@@ -254,6 +263,13 @@ parse_args (TrainArgs *a,
   else
     return cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --schedule (expected cosine, step or "
                      "constant)", a->schedule);
+  NnCtWindow window;
+  if (a->window != NULL && strcmp (a->window, "none") != 0
+      && !nn_ct_window_parse (a->window, &window, &err))
+    {
+      nn_error_prefix (&err, "--window");
+      return cli_fail_error (CLI_EXIT_USAGE, &err);
+    }
   bool known = false;
   for (const char *const *n = nn_arch_names (); *n != NULL; n++)
     known = known || strcmp (*n, a->arch) == 0;
@@ -284,6 +300,37 @@ load_data (const TrainArgs *a,
   *test = nn_dataset_open (a->data, false, (*train)->c, (*train)->h, (*train)->w, &err);
   if (*test == NULL)
     return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  return true;
+}
+
+/* The window of a CT dataset (16-bit gray PNGs): --window, lung by default; applied to both
+ * splits. *has is false for other datasets and with --window none. */
+static bool
+apply_window (const TrainArgs *a,
+              NnDataset       *train,
+              NnDataset       *test,
+              bool            *has,
+              NnCtWindow      *window)
+{
+  *has = false;
+  if (a->window != NULL && strcmp (a->window, "none") == 0)
+    return true;
+  if (!train->ct16)
+    {
+      if (a->window != NULL)
+        return cli_fail (CLI_EXIT_FAILURE, "--window: %s is not a CT dataset (its images are "
+                         "not all 16-bit gray PNGs in HU + 1024)", a->data), false;
+      return true;
+    }
+  if (!test->ct16)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: the training images are 16-bit CT PNGs but the "
+                     "test images are not", a->data), false;
+  *window = NN_CT_WINDOW_LUNG;
+  if (a->window != NULL)
+    nn_ct_window_parse (a->window, window, NULL);
+  nn_dataset_apply_ct_window (train, window);
+  nn_dataset_apply_ct_window (test, window);
+  *has = true;
   return true;
 }
 
@@ -341,9 +388,22 @@ cli_train_main (int    argc,
       cli_fail (CLI_EXIT_FAILURE, "%s: no images to train on", a.data);
       goto done;
     }
+  bool has_window = false;
+  NnCtWindow window;
+  if (!apply_window (&a, train, test, &has_window, &window))
+    goto done;
   model = build_model (&a, train, command);
   if (model == NULL)
     goto done;
+  model->has_window = has_window;
+  if (has_window)
+    {
+      model->window = window;
+      char wbuf[64];
+      nn_ct_window_format (&window, wbuf, sizeof wbuf);
+      fprintf (stderr, "CT dataset: 16-bit PNGs read as HU + 1024, model input window %s\n",
+               wbuf);
+    }
   if (a.config.schedule.kind == NN_SCHEDULE_STEP)
     {
       /* Divide the rate by 10 after each third of the run. */

@@ -841,6 +841,182 @@ test_bad_options (void)
 }
 
 /* SIGINT during training: a clean stop, exit 130, and no model (nor temporary file). */
+/* synth ct: the layout, determinism, DICOM holding the same HU as the 16-bit PNG, training
+ * reading it as CT with a window stored in the model, predict on .dcm and .png alike. */
+static void
+test_synth_ct (void)
+{
+  char *root = g_build_filename (env.dir, "ct", NULL);
+  char *train = g_build_filename (root, "train", NULL);
+  char *test = g_build_filename (root, "test", NULL);
+  char *again = g_build_filename (env.dir, "ct-again", NULL);
+  Run r = run_cli ("synth", "ct", "--count", "9", "--seed", "5", "--size", "32", "--out", train,
+                   "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *classes = cJSON_GetObjectItem (json, "classes");
+  g_assert_cmpfloat (json_number (classes, "healthy"), ==, 3.0);
+  g_assert_cmpfloat (json_number (classes, "covid"), ==, 3.0);
+  g_assert_cmpfloat (json_number (classes, "other"), ==, 3.0);
+  cJSON_Delete (json);
+  run_clear (&r);
+  r = run_cli ("synth", "ct", "--count", "3", "--seed", "6", "--size", "32", "--out", test,
+               NULL);
+  assert_success (&r);
+  run_clear (&r);
+  r = run_cli ("synth", "ct", "--count", "9", "--seed", "5", "--size", "32", "--out", again,
+               NULL);
+  assert_success (&r);
+  run_clear (&r);
+
+  /* Slice i of class i % 3: four files each; the same seed gives the same bytes. */
+  const char *names[3] = { "healthy", "covid", "other" };
+  for (int i = 0; i < 9; i++)
+    {
+      const char *exts[4] = { ".png", ".lung.png", ".mask.png", ".dcm" };
+      for (int e = 0; e < 4; e++)
+        {
+          char *file = g_strdup_printf ("%04d%s", i, exts[e]);
+          char *path = g_build_filename (train, names[i % 3], file, NULL);
+          char *twin = g_build_filename (again, names[i % 3], file, NULL);
+          g_assert_true (file_exists (path));
+          if (e < 3)
+            {
+              char *a, *b;
+              gsize na, nb;
+              g_assert_true (g_file_get_contents (path, &a, &na, NULL));
+              g_assert_true (g_file_get_contents (twin, &b, &nb, NULL));
+              g_assert_cmpmem (a, na, b, nb);
+              g_free (a);
+              g_free (b);
+            }
+          g_free (twin);
+          g_free (path);
+          g_free (file);
+        }
+    }
+  char *png = g_build_filename (train, "covid", "0001.png", NULL);
+  char *dcm = g_build_filename (train, "covid", "0001.dcm", NULL);
+  NnError err = { 0 };
+  NnImage *a = nn_ct_load (png, &err), *b = nn_ct_load (dcm, &err);
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_true (a->hu && b->hu);
+  g_assert_cmpint (a->h, ==, 32);
+  for (int i = 0; i < 32 * 32; i++)
+    g_assert_cmpfloat (a->data[i], ==, b->data[i]);
+  nn_image_free (a);
+  nn_image_free (b);
+
+  char *model = g_build_filename (env.dir, "ct.safetensors", NULL);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", root, "--epochs", "1", "--window",
+               "bone", "--out", model, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "bone (W 2000, L 300)"));
+  run_clear (&r);
+  r = run_cli ("info", model, "--json", NULL);
+  json = parse_json (&r);
+  const cJSON *window = cJSON_GetObjectItem (json, "ct_window");
+  g_assert_cmpfloat (json_number (window, "width"), ==, 2000.0);
+  g_assert_cmpfloat (json_number (window, "level"), ==, 300.0);
+  g_assert_cmpstr (cJSON_GetObjectItem (window, "name")->valuestring, ==, "bone");
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  /* The DICOM and the 16-bit PNG of a slice give the same logits. */
+  char *logits = g_build_filename (env.dir, "ct-logits.npy", NULL);
+  r = run_cli ("predict", model, png, dcm, "--logits-npy", logits, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  NnNpy *npy = nn_npy_load (logits, &err);
+  g_assert_nonnull (npy);
+  g_assert_cmpint (npy->dims[0], ==, 2);
+  for (int k = 0; k < 3; k++)
+    g_assert_cmpfloat (npy->data[k], ==, npy->data[3 + k]);
+  nn_npy_free (npy);
+
+  r = run_cli ("eval", model, root, "--json", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  g_assert_cmpfloat (json_number (json, "n"), ==, 3.0);
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  /* activations --window: a CT model keeps its own window; another model reads the slice
+   * through the one given, and without one as (HU + 1024) / 65535. */
+  ensure_model ();
+  char *act[4];
+  const char *act_models[4] = { model, model, env.model, env.model };
+  const char *act_layers[4] = { "conv1", "conv1", "relu1", "relu1" };
+  const char *act_windows[4] = { "lung", NULL, "lung", NULL };
+  for (int k = 0; k < 4; k++)
+    {
+      char *name = g_strdup_printf ("act%d.npy", k);
+      act[k] = g_build_filename (env.dir, name, NULL);
+      char *fig = g_build_filename (env.dir, "act.png", NULL);
+      r = act_windows[k] != NULL
+          ? run_cli ("activations", act_models[k], dcm, "--layer", act_layers[k], "--out", fig,
+                     "--npy", act[k], "--window", act_windows[k], NULL)
+          : run_cli ("activations", act_models[k], dcm, "--layer", act_layers[k], "--out", fig,
+                     "--npy", act[k], NULL);
+      assert_success (&r);
+      run_clear (&r);
+      g_free (fig);
+      g_free (name);
+    }
+  char *c0, *c1;
+  gsize n0, n1;
+  g_assert_true (g_file_get_contents (act[0], &c0, &n0, NULL));
+  g_assert_true (g_file_get_contents (act[1], &c1, &n1, NULL));
+  g_assert_cmpmem (c0, n0, c1, n1);
+  g_free (c0);
+  g_free (c1);
+  g_assert_true (g_file_get_contents (act[2], &c0, &n0, NULL));
+  g_assert_true (g_file_get_contents (act[3], &c1, &n1, NULL));
+  g_assert_cmpuint (n0, ==, n1);
+  g_assert_true (memcmp (c0, c1, n0) != 0);
+  g_free (c0);
+  g_free (c1);
+  for (int k = 0; k < 4; k++)
+    {
+      g_remove (act[k]);
+      g_free (act[k]);
+    }
+
+  /* Bad input. */
+  r = run_cli ("synth", "blobs", "--count", "3", "--out", again, NULL);
+  assert_failure (&r, "unknown kind 'blobs'", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  r = run_cli ("synth", "ct", "--out", again, NULL);
+  assert_failure (&r, "--count", NULL);
+  run_clear (&r);
+  r = run_cli ("synth", "ct", "--count", "1", "--window", "0,5", "--out", again, NULL);
+  assert_failure (&r, "bad window", NULL);
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--epochs", "1", "--window",
+               "lung", "--out", model, NULL);
+  assert_failure (&r, "not a CT dataset", NULL);
+  run_clear (&r);
+  char *text = g_build_filename (env.dir, "text.dcm", NULL);
+  test_util_write_file (text, "not dicom", 9);
+  r = run_cli ("predict", model, text, NULL);
+  assert_failure (&r, text, "not a DICOM file");
+  run_clear (&r);
+
+  g_free (text);
+  g_free (logits);
+  g_free (model);
+  g_free (png);
+  g_free (dcm);
+  test_util_remove_tree (again);
+  test_util_remove_tree (root);
+  g_free (again);
+  g_free (test);
+  g_free (train);
+  g_free (root);
+}
+
 static void
 test_train_cancel (void)
 {
@@ -967,6 +1143,7 @@ main (int    argc,
   g_test_add_func ("/cli/bad-files", test_bad_files);
   g_test_add_func ("/cli/bad-options", test_bad_options);
   g_test_add_func ("/cli/convert", test_convert);
+  g_test_add_func ("/cli/synth-ct", test_synth_ct);
   int status = g_test_run ();
 
   test_util_remove_tree (env.dir);
