@@ -7,7 +7,6 @@
 #include <stdio.h>
 
 #include "scope-error.h"
-#include "viz-text.h"
 
 /* Narrower figures show the grid alone. */
 #define PANEL_MIN_WIDTH 520.0

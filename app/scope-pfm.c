@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "viz-text.h"
 
 #define BANK_SIZE   16
 #define N_DRIVERS   8

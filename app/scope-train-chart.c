@@ -8,7 +8,6 @@
 
 #include "scope-error.h"
 #include "scope-figure.h"
-#include "viz-text.h"
 
 /* Narrower figures stack the confusion matrix under the plots. */
 #define SIDE_BY_SIDE_MIN_WIDTH 760.0

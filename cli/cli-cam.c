@@ -8,20 +8,22 @@ static const char usage[] =
   "Usage: cnnscope-cli cam MODEL INPUT [--layer NAME] [--class K]\n"
   "         [--method gradcam|gradcam++|xgradcam|hirescam|layercam|scorecam|eigencam]\n"
   "         [--out FIGURE] [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--signed]\n"
-  "         [--scale X] [--batch N] [--seed S] [--json]\n"
-  "Computes a class activation map of MODEL for INPUT (.png, .jpg, .jpeg or .npy) at layer\n"
+  "         [--scale X] [--batch N] [--seed S] [--window lung|mediastinum|bone|W,L] [--json]\n"
+  "Computes a class activation map of MODEL for INPUT (.png, .jpg, .jpeg, .dcm or .npy) at layer\n"
   "NAME (default: the last layer with spatial extent) for class K (default: the top\n"
   "prediction) and draws it over the input with a colour bar (--out: .png, .svg or .pdf).\n"
   "--npy writes the map at the input's resolution as float32 (H, W). --signed keeps the\n"
   "negative part (no final ReLU) and shows it on the diverging map; --scale fixes the top of\n"
   "the colour scale (default: this map's maximum); --opacity is the map's (default 0.5).\n"
   "--metrics adds deletion and insertion AUC, ROAD (most and least relevant first, mean\n"
-  "probability over 10%..90% removed) and the model-randomization rank correlation; with\n"
-  "--mask (nonzero = the region the map should point at) also the pointing game (15 px) and\n"
-  "the energy share inside the mask. --batch sets how many images Score-CAM and the metrics\n"
-  "evaluate per pass (default 8).\n"
-  "When INPUT is a folder, every image in it (and its subfolders) is explained: --out names a\n"
-  "folder that receives one overlay PNG per input and metrics.csv.\n";
+  "probability over 10%..90% removed) and the model-randomization rank correlation. --mask\n"
+  "(nonzero = the region the map should point at) adds the pointing game (15 px) and the\n"
+  "energy share inside the mask. --batch sets how many images Score-CAM and the metrics\n"
+  "evaluate per pass (default 8). --window shows a CT slice (DICOM, 16-bit PNG) through that\n"
+  "window; the model reads it through its own window (or this one when it has none).\n"
+  "When INPUT is a folder, every image and DICOM slice in it (and its subfolders) is\n"
+  "explained, with a/b.mask.png as the mask of a/b.png when it exists: --out names a folder\n"
+  "that receives one overlay PNG per input and metrics.csv.\n";
 
 int
 cli_cam_main (int    argc,

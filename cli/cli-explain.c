@@ -31,6 +31,7 @@ enum
   OPT_NOISE,
   OPT_SEED,
   OPT_JSON,
+  OPT_WINDOW,
 };
 
 static const struct option options[] = {
@@ -49,6 +50,7 @@ static const struct option options[] = {
   { "noise", required_argument, NULL, OPT_NOISE },
   { "seed", required_argument, NULL, OPT_SEED },
   { "json", no_argument, NULL, OPT_JSON },
+  { "window", required_argument, NULL, OPT_WINDOW },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -76,14 +78,21 @@ typedef struct
   NnContext      *batch_ctx;  /* forward only, `batch` images per pass: the metrics */
   float          *input;      /* (C, H, W) */
   uint8_t        *mask;       /* (H, W) or NULL */
+  bool            has_mask;   /* mask holds the current input's ground truth */
+  bool            has_window; /* --window: CT slices are shown through `window` */
+  NnCtWindow      window;
+  float          *display;    /* (H, W): the current slice through `window`, or NULL */
+  bool            has_display;
+  int             pointing_hits, pointing_n;  /* over the inputs with a mask */
 } Job;
 
 typedef struct
 {
+  bool    faithful;              /* the faithfulness part below was computed (--metrics) */
   NnCurve deletion, insertion, morf, lerf;
   double  road_morf, road_lerf;  /* mean probability over the ROAD fractions */
   double  rho;
-  bool    has_mask, pointing;
+  bool    has_mask, pointing;    /* with a ground-truth mask */
   double  energy;
 } Metrics;
 
@@ -130,11 +139,15 @@ compute_map (Job     *job,
   return nn_saliency_compute (job->grad_ctx, job->input, &job->sal, NULL, err);
 }
 
-/* The mask, fitted to the model input like an image; nonzero pixels (>= half) count. */
+/* The mask, fitted to the model input like an image; nonzero pixels (>= half) count. An empty
+ * mask is an error, unless found beside a slice in a folder (optional): that slice then has no
+ * ground truth (a healthy slice from `synth ct`). */
 static bool
 load_mask (Job        *job,
-           const char *path)
+           const char *path,
+           bool        optional)
 {
+  job->has_mask = false;
   NnError err = { 0 };
   NnImage *img = nn_image_load (path, &err);
   if (img == NULL)
@@ -153,18 +166,53 @@ load_mask (Job        *job,
   nn_image_free (img);
   if (!ok)
     return cli_fail (CLI_EXIT_FAILURE, "%s: cannot fit the mask to %d x %d", path, h, w), false;
+  if (lit == 0 && optional)
+    return true;
   if (lit == 0)
     return cli_fail (CLI_EXIT_FAILURE, "%s: the mask is empty (no pixel >= half)", path), false;
+  job->has_mask = true;
   return true;
 }
 
+/* With --window, the slice as the user sees it: its HU through the display window (an 8-bit
+ * image is already windowed), fitted to the model input like the model's own copy. */
 static bool
-compute_metrics (Job         *job,
-                 const NnMap *map,
-                 Metrics     *m,
-                 NnError     *err)
+load_display (Job        *job,
+              const char *path)
 {
-  memset (m, 0, sizeof *m);
+  job->has_display = false;
+  if (!job->has_window || nn_model_input_channels (job->model) != 1
+      || cli_has_extension (path, ".npy"))
+    return true;
+  NnError err = { 0 };
+  NnImage *img = nn_ct_load (path, &err);
+  if (img == NULL)
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  int h = nn_model_input_height (job->model), w = nn_model_input_width (job->model);
+  NnImage *shown = img->hu ? nn_ct_window_image (img, &job->window) : img;
+  NnImage *fit = shown && (shown->h != h || shown->w != w) ? nn_image_fit (shown, h, w) : shown;
+  bool ok = fit != NULL && fit->c == 1;
+  if (ok)
+    memcpy (job->display, fit->data, sizeof (float) * (size_t) h * (size_t) w);
+  if (fit != shown)
+    nn_image_free (fit);
+  if (shown != img)
+    nn_image_free (shown);
+  nn_image_free (img);
+  if (!ok)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot show the slice at %d x %d", path, h, w), false;
+  job->has_display = true;
+  return true;
+}
+
+/* Deletion, insertion, ROAD and the randomization check (--metrics). */
+static bool
+compute_faithfulness (Job         *job,
+                      const NnMap *map,
+                      Metrics     *m,
+                      NnError     *err)
+{
+  m->faithful = true;
   NnContext *ctx = job->batch_ctx;
   float blur = (float) (map->h > map->w ? map->h : map->w) / 16.0f;
   float fractions[ROAD_POINTS];
@@ -189,21 +237,17 @@ compute_metrics (Job         *job,
                                cam ? NULL : &job->sal, map, method_batch (job), job->seed,
                                &m->rho, NULL, err))
     return false;
-  if (job->mask)
-    {
-      m->has_mask = true;
-      m->pointing = nn_faith_pointing_game (map->map, job->mask, map->h, map->w, POINTING_PX);
-      m->energy = nn_faith_energy_share (map->map, job->mask, map->h, map->w);
-    }
   return true;
 }
 
 typedef struct
 {
-  VizHeatmap heatmap;
-  VizStyle   style;
+  VizHeatmap  heatmap;
+  VizStyle    style;
+  const char *caption;  /* model, layer, method, class, windows */
 } Figure;
 
+/* The caption on top, the overlay with its colour bar below. */
 static void
 draw_figure (cairo_t    *cr,
              const void *user_data,
@@ -211,7 +255,36 @@ draw_figure (cairo_t    *cr,
              double      height)
 {
   const Figure *fig = user_data;
-  viz_heatmap_draw (cr, &fig->heatmap, &fig->style, width, height);
+  double top = viz_text_line_height (&fig->style) + fig->style.gap;
+  viz_text_draw (cr, &fig->style, fig->caption, fig->style.margin, fig->style.margin, 0.0, 0.0);
+  cairo_save (cr);
+  cairo_translate (cr, 0.0, top);
+  viz_heatmap_draw (cr, &fig->heatmap, &fig->style, width, height - top);
+  cairo_restore (cr);
+}
+
+/* "MODEL · LAYER · METHOD · class K (LABEL)", then the model's CT window and the display
+ * window when there are any. */
+static char *
+figure_caption (const Job   *job,
+                const NnMap *map)
+{
+  char buf[32], model_window[64] = "", display_window[64] = "";
+  const char *base = strrchr (job->model_path, '/');
+  if (job->model->has_window)
+    nn_ct_window_format (&job->model->window, model_window, sizeof model_window);
+  if (job->has_display)
+    nn_ct_window_format (&job->window, display_window, sizeof display_window);
+  size_t size = 1024;
+  char *caption = malloc (size);
+  if (caption != NULL)
+    snprintf (caption, size, "%s · %s · %s · class %d (%s)%s%s%s%s",
+              base ? base + 1 : job->model_path, job->model->graph->nodes[map->layer].name,
+              method_name (job), map->target,
+              cli_label (job->model, map->target, buf, sizeof buf),
+              *model_window ? " · model input window " : "", model_window,
+              *display_window ? " · shown in " : "", display_window);
+  return caption;
 }
 
 static bool
@@ -224,8 +297,16 @@ write_figure (const Job   *job,
   int c = nn_model_input_channels (model);
   size_t hw = (size_t) map->h * (size_t) map->w;
   float *image = NULL;
-  /* The input as the model saw it, back in [0, 1] pixels. */
-  if (c == 1 || c == 3)
+  /* The slice through the display window, or the input as the model saw it, back in [0, 1]
+   * pixels. */
+  if (job->has_display)
+    {
+      image = malloc (sizeof (float) * hw);
+      if (image == NULL)
+        return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+      memcpy (image, job->display, sizeof (float) * hw);
+    }
+  else if (c == 1 || c == 3)
     {
       image = malloc (sizeof (float) * hw * (size_t) c);
       if (image == NULL)
@@ -238,7 +319,14 @@ write_figure (const Job   *job,
   VizColormap cm;
   bool is_signed = map->is_signed && (job->signed_display || job->kind == CLI_EXPLAIN_SALIENCY);
   viz_heatmap_colormap_init (&cm, map->map, hw, is_signed, (double) job->scale);
+  char *caption = figure_caption (job, map);
+  if (caption == NULL)
+    {
+      free (image);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+    }
   Figure fig = {
+    .caption = caption,
     .heatmap = { .image = image, .c = c, .map = map->map, .h = map->h, .w = map->w,
                  .colormap = &cm, .opacity = image ? (double) job->opacity : 1.0,
                  .fade = is_signed },
@@ -247,8 +335,10 @@ write_figure (const Job   *job,
   double side = 512.0 / (map->h > map->w ? map->h : map->w);
   double width = 2.0 * fig.style.margin + side * map->w + 4.0 * fig.style.gap
                  + fig.style.colorbar_width + fig.style.colorbar_labels;
-  double height = 2.0 * fig.style.margin + side * map->h;
+  double height = 2.0 * fig.style.margin + side * map->h + viz_text_line_height (&fig.style)
+                  + fig.style.gap;
   bool ok = viz_export (path, draw_figure, &fig, ceil (width), ceil (height), err);
+  free (caption);
   free (image);
   return ok;
 }
@@ -307,16 +397,19 @@ result_json (const Job     *job,
   cJSON_AddNumberToObject (mo, "layer_w", map->lw);
   cJSON_AddNumberToObject (mo, "min", (double) lo);
   cJSON_AddNumberToObject (mo, "max", (double) hi);
-  if (m != NULL)
+  if (m->faithful || m->has_mask)
     {
       cJSON *mt = cJSON_AddObjectToObject (o, "metrics");
-      cJSON_AddItemToObject (mt, "deletion", curve_json (&m->deletion));
-      cJSON_AddItemToObject (mt, "insertion", curve_json (&m->insertion));
-      cJSON_AddItemToObject (mt, "road_morf", curve_json (&m->morf));
-      cJSON_AddItemToObject (mt, "road_lerf", curve_json (&m->lerf));
-      cJSON_AddNumberToObject (mt, "road_morf_mean", m->road_morf);
-      cJSON_AddNumberToObject (mt, "road_lerf_mean", m->road_lerf);
-      cJSON_AddNumberToObject (mt, "randomization_rho", m->rho);
+      if (m->faithful)
+        {
+          cJSON_AddItemToObject (mt, "deletion", curve_json (&m->deletion));
+          cJSON_AddItemToObject (mt, "insertion", curve_json (&m->insertion));
+          cJSON_AddItemToObject (mt, "road_morf", curve_json (&m->morf));
+          cJSON_AddItemToObject (mt, "road_lerf", curve_json (&m->lerf));
+          cJSON_AddNumberToObject (mt, "road_morf_mean", m->road_morf);
+          cJSON_AddNumberToObject (mt, "road_lerf_mean", m->road_lerf);
+          cJSON_AddNumberToObject (mt, "randomization_rho", m->rho);
+        }
       if (m->has_mask)
         {
           cJSON_AddBoolToObject (mt, "pointing_game", m->pointing);
@@ -367,8 +460,17 @@ explain (Job        *job,
   nn_context_forward (job->batch_ctx, logit);
   float probability = nn_explain_softmax_at (nn_context_output (job->batch_ctx, logit), classes,
                                              map->target);
-  Metrics metrics;
-  bool ok = !job->metrics || compute_metrics (job, map, &metrics, &err);
+  Metrics metrics = { 0 };
+  bool ok = !job->metrics || compute_faithfulness (job, map, &metrics, &err);
+  if (job->has_mask)
+    {
+      metrics.has_mask = true;
+      metrics.pointing = nn_faith_pointing_game (map->map, job->mask, map->h, map->w,
+                                                 POINTING_PX);
+      metrics.energy = nn_faith_energy_share (map->map, job->mask, map->h, map->w);
+      job->pointing_hits += metrics.pointing;
+      job->pointing_n++;
+    }
   if (ok && figure)
     ok = write_figure (job, map, figure, &err);
   if (ok && npy)
@@ -383,7 +485,7 @@ explain (Job        *job,
       nn_map_free (map);
       return false;
     }
-  const Metrics *m = job->metrics ? &metrics : NULL;
+  const Metrics *m = &metrics;
   char buf[32];
   const char *label = cli_label (job->model, map->target, buf, sizeof buf);
   if (csv)
@@ -392,12 +494,12 @@ explain (Job        *job,
       fprintf (csv, ",%d,", map->target);
       csv_field (csv, label);
       fprintf (csv, ",%.6g,%.6g", (double) map->score, (double) probability);
-      if (m)
+      if (m->faithful)
         fprintf (csv, ",%.6g,%.6g,%.6g,%.6g,%.6g", m->deletion.auc, m->insertion.auc,
                  m->road_morf, m->road_lerf, m->rho);
       else
         fprintf (csv, ",,,,,");
-      if (m && m->has_mask)
+      if (m->has_mask)
         fprintf (csv, ",%d,%.6g\n", m->pointing, m->energy);
       else
         fprintf (csv, ",,\n");
@@ -413,19 +515,38 @@ explain (Job        *job,
       fprintf (stderr, "%s: %s at %s for class %d (%s, p = %.3f): map %.4g to %.4g\n",
                input_path, method_name (job), g->nodes[map->layer].name, map->target, label,
                (double) probability, (double) lo, (double) hi);
-      if (m)
+      if (m->faithful)
         fprintf (stderr, "  deletion AUC %.4f, insertion AUC %.4f, ROAD MoRF %.4f, LeRF %.4f, "
-                 "randomization rho %.3f%s", m->deletion.auc, m->insertion.auc, m->road_morf,
-                 m->road_lerf, m->rho, m->has_mask ? "" : "\n");
-      if (m && m->has_mask)
-        fprintf (stderr, ", pointing game %s, energy share %.3f\n", m->pointing ? "hit" : "miss",
+                 "randomization rho %.3f\n", m->deletion.auc, m->insertion.auc, m->road_morf,
+                 m->road_lerf, m->rho);
+      if (m->has_mask)
+        fprintf (stderr, "  pointing game %s, energy share %.3f\n", m->pointing ? "hit" : "miss",
                  m->energy);
     }
   nn_map_free (map);
   return true;
 }
 
-/* Appends every .png/.jpg/.jpeg/.npy under root/rel to list (paths relative to root), sorted,
+/* Whether the file at path is an input of a folder run: an image, DICOM slice or .npy, but not
+ * the lesion mask or the windowed copy that `synth ct` writes beside each slice, nor a DICOM
+ * file with a PNG of the same name beside it (the same slice, written both ways). */
+static bool
+is_folder_input (const char *path)
+{
+  if (cli_has_extension (path, ".mask.png") || cli_has_extension (path, ".lung.png"))
+    return false;
+  if (cli_has_extension (path, ".dcm"))
+    {
+      char twin[4096];
+      struct stat st;
+      return snprintf (twin, sizeof twin, "%.*s.png", (int) strlen (path) - 4, path)
+             >= (int) sizeof twin || stat (twin, &st) != 0;
+    }
+  return cli_has_extension (path, ".png") || cli_has_extension (path, ".jpg")
+         || cli_has_extension (path, ".jpeg") || cli_has_extension (path, ".npy");
+}
+
+/* Appends every input (is_folder_input) under root/rel to list (paths relative to root), sorted,
  * skipping hidden entries and links to folders. */
 static bool
 collect_inputs (const char *root,
@@ -480,8 +601,7 @@ collect_inputs (const char *root,
         continue;
       if (S_ISDIR (st.st_mode))
         ok = collect_inputs (root, sub, list, n, cap);
-      else if (cli_has_extension (sub, ".png") || cli_has_extension (sub, ".jpg")
-               || cli_has_extension (sub, ".jpeg") || cli_has_extension (sub, ".npy"))
+      else if (is_folder_input (full))
         {
           if (*n == *cap)
             {
@@ -519,8 +639,8 @@ run_folder (Job        *job,
     return CLI_EXIT_FAILURE;
   int status = 0;
   if (n == 0)
-    status = cli_fail (CLI_EXIT_FAILURE, "%s: no .png, .jpg, .jpeg or .npy inputs in the folder",
-                       dir);
+    status = cli_fail (CLI_EXIT_FAILURE, "%s: no .png, .jpg, .jpeg, .dcm or .npy inputs in the "
+                       "folder", dir);
   char csv_path[4096];
   snprintf (csv_path, sizeof csv_path, "%s/metrics.csv", out_dir);
   NnAtomicFile csv = { 0 };
@@ -560,10 +680,23 @@ run_folder (Job        *job,
           failed++;
           continue;
         }
-      if (!cli_load_input (job->model, path, job->input)
+      /* The ground truth of a/b.png, when there is one, is a/b.mask.png. */
+      char mask[4096];
+      int stem = (int) (strrchr (path, '.') - path);
+      struct stat st;
+      job->has_mask = false;
+      bool has_mask = snprintf (mask, sizeof mask, "%.*s.mask.png", stem, path) < (int) sizeof mask
+                      && stat (mask, &st) == 0 && S_ISREG (st.st_mode);
+      if ((has_mask && !load_mask (job, mask, true))
+          || !cli_load_input_window (job->model, path, job->has_window ? &job->window : NULL,
+                                     job->input)
+          || !load_display (job, path)
           || !explain (job, path, figure, NULL, csv.fp, list, NULL))
         failed++;
     }
+  if (status == 0 && job->pointing_n > 0 && !job->json)
+    fprintf (stderr, "pointing game: %d of %d inputs with a mask (%.1f%%)\n", job->pointing_hits,
+             job->pointing_n, 100.0 * job->pointing_hits / job->pointing_n);
   if (status == 0)
     {
       if (!nn_atomic_file_finish (&csv, true, &err))
@@ -574,6 +707,11 @@ run_folder (Job        *job,
   if (root)
     {
       cJSON_AddNumberToObject (root, "failed", failed);
+      if (job->pointing_n > 0)
+        {
+          cJSON_AddNumberToObject (root, "pointing_game_hits", job->pointing_hits);
+          cJSON_AddNumberToObject (root, "pointing_game_n", job->pointing_n);
+        }
       if (!cli_print_json (root))
         status = CLI_EXIT_FAILURE;
     }
@@ -650,6 +788,11 @@ cli_explain_main (int             argc,
       case OPT_JSON:
         job.json = true;
         break;
+      case OPT_WINDOW:
+        if (!cli_parse_window (optarg, &job.window))
+          return CLI_EXIT_USAGE;
+        job.has_window = true;
+        break;
       case 'h':
         fputs (usage, stdout);
         return 0;
@@ -703,22 +846,26 @@ cli_explain_main (int             argc,
   size_t hw = (size_t) nn_model_input_height (job.model)
               * (size_t) nn_model_input_width (job.model);
   job.input = malloc (sizeof (float) * nn_shape_size (g->nodes[0].shape));
-  job.mask = mask ? malloc (hw) : NULL;
-  if (job.batch_ctx == NULL || job.input == NULL || (mask && job.mask == NULL))
+  job.mask = mask || folder ? malloc (hw) : NULL;
+  job.display = job.has_window ? malloc (sizeof (float) * hw) : NULL;
+  if (job.batch_ctx == NULL || job.input == NULL || ((mask || folder) && job.mask == NULL)
+      || (job.has_window && job.display == NULL))
     {
       if (err.code == NN_ERROR_NONE)
         nn_error_set (&err, NN_ERROR_NOMEM, "out of memory");
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       goto done;
     }
-  if (mask && !load_mask (&job, mask))
+  if (mask && !load_mask (&job, mask, false))
     goto done;
   if (folder)
     status = run_folder (&job, input_path, out);
   else
     {
       cJSON *one = NULL;
-      if (cli_load_input (job.model, input_path, job.input)
+      if (cli_load_input_window (job.model, input_path, job.has_window ? &job.window : NULL,
+                                 job.input)
+          && load_display (&job, input_path)
           && explain (&job, input_path, out, npy, NULL, NULL, job.json ? &one : NULL))
         {
           status = 0;
@@ -734,6 +881,7 @@ cli_explain_main (int             argc,
 done:
   free (job.input);
   free (job.mask);
+  free (job.display);
   nn_context_free (job.batch_ctx);
   nn_context_free (job.grad_ctx);
   nn_model_free (job.model);

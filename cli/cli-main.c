@@ -44,7 +44,8 @@ static const CliCommand commands[] = {
     "        [--class K] [--samples N] [--noise X] [--seed S] [--out FIGURE|FOLDER] [--npy FILE]\n"
     "        [--metrics] [--json]" },
   { "synth", cli_synth_main,
-    "synth ct --count N --out DIR [--seed S] [--size PX] [--acquisition] [--window W] [--json]" },
+    "synth ct|dashes --count N --out DIR [--seed S] [--size PX] [--acquisition] [--window W]\n"
+    "        [--json]" },
   { "bench", cli_bench_main, "bench [--json] [--threads N] [--repeat N]" },
   { "convert", cli_convert_main,
     "convert MODEL.onnx --out MODEL.safetensors [--mean M,..] [--std S,..] [--size N|HxW]" },

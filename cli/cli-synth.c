@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli synth: writes synthetic data sets. `synth ct` writes chest CT slices (16-bit PNG
- * in HU + 1024, a windowed 8-bit PNG, DICOM and the lesion mask) into DIR/<class>/. */
+ * in HU + 1024, a windowed 8-bit PNG, DICOM and the lesion mask) into DIR/<class>/; `synth
+ * dashes` the oriented-dashes images whose hand-set model has known explanations. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,14 +263,97 @@ synth_ct_main (int    argc,
   return 0;
 }
 
-/* The kinds of `synth`, each run with argv[0] = "synth <kind>". Other kinds (dashes) go
- * here. */
+static const char usage_dashes[] =
+  "Usage: cnnscope-cli synth dashes --count N --out DIR [--seed S] [--size PX] [--json]\n"
+  "Writes N images of horizontal and vertical 5-px dashes, labelled by the majority\n"
+  "orientation, as DIR/horizontal/NNNNN.png and DIR/vertical/NNNNN.png (8-bit gray), with\n"
+  "DIR/labels.csv (file, label, dash counts). DIR is an image-folder dataset.\n"
+  "\n"
+  "  --count N        number of images (required)\n"
+  "  --out DIR        output folder, created if missing (required)\n"
+  "  --seed S         default 1\n"
+  "  --size PX        pixels a side, default 48\n"
+  "  --json           print one JSON object on stdout\n";
+
+static const struct option options_dashes[] = {
+  { "count", required_argument, NULL, OPT_COUNT },
+  { "out", required_argument, NULL, OPT_OUT },
+  { "seed", required_argument, NULL, OPT_SEED },
+  { "size", required_argument, NULL, OPT_SIZE },
+  { "json", no_argument, NULL, OPT_JSON },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
+
+static int
+synth_dashes_main (int    argc,
+                   char **argv)
+{
+  int count = -1, size = 48;
+  uint64_t seed = 1;
+  const char *out = NULL;
+  bool json = false;
+  int c;
+  while ((c = cli_getopt (argc, argv, options_dashes)) != -1)
+    {
+      bool ok = true;
+      switch (c)
+        {
+        case OPT_COUNT:
+          ok = cli_parse_int ("count", optarg, 1, 1000000, &count);
+          break;
+        case OPT_OUT:
+          out = optarg;
+          break;
+        case OPT_SEED:
+          ok = cli_parse_u64 ("seed", optarg, &seed);
+          break;
+        case OPT_SIZE:
+          ok = cli_parse_int ("size", optarg, 16, 1024, &size);
+          break;
+        case OPT_JSON:
+          json = true;
+          break;
+        case 'h':
+          fputs (usage_dashes, stdout);
+          return 0;
+        default:
+          return CLI_EXIT_USAGE;
+        }
+      if (!ok)
+        return CLI_EXIT_USAGE;
+    }
+  if (optind < argc)
+    return cli_fail (CLI_EXIT_USAGE, "synth dashes: unexpected argument '%s'", argv[optind]);
+  if (count < 0 || out == NULL)
+    return cli_fail (CLI_EXIT_USAGE, "synth dashes: --%s is required (see 'cnnscope-cli synth "
+                     "dashes --help')", count < 0 ? "count" : "out");
+  NnError err = { 0 };
+  if (!nn_synth_dashes_write (out, count, seed, size, &err))
+    return cli_fail_error (CLI_EXIT_FAILURE, &err);
+  fprintf (stderr, "wrote %d dashes images of %d px to %s\n", count, size, out);
+  if (json)
+    {
+      cJSON *root = cJSON_CreateObject ();
+      cJSON_AddStringToObject (root, "kind", "dashes");
+      cJSON_AddStringToObject (root, "out", out);
+      cJSON_AddNumberToObject (root, "count", count);
+      cJSON_AddNumberToObject (root, "size", size);
+      cJSON_AddNumberToObject (root, "seed", (double) seed);
+      if (!cli_print_json (root))
+        return CLI_EXIT_FAILURE;
+    }
+  return 0;
+}
+
+/* The kinds of `synth`, each run with argv[0] = "synth <kind>". */
 static const struct
 {
   const char *name;
   int       (*run) (int argc, char **argv);
 } kinds[] = {
   { "ct", synth_ct_main },
+  { "dashes", synth_dashes_main },
 };
 
 #define N_KINDS ((int) (sizeof kinds / sizeof kinds[0]))
@@ -281,8 +365,8 @@ cli_synth_main (int    argc,
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
     {
       if (argc < 2)
-        return cli_fail (CLI_EXIT_USAGE, "synth: which kind? (expected 'synth ct ...'; see "
-                         "'cnnscope-cli synth ct --help')");
+        return cli_fail (CLI_EXIT_USAGE, "synth: which kind? (expected 'synth ct ...' or 'synth "
+                         "dashes ...'; see 'cnnscope-cli synth --help')");
       printf ("Usage: cnnscope-cli synth KIND --count N --out DIR [options]\nKinds:");
       for (int i = 0; i < N_KINDS; i++)
         printf (" %s", kinds[i].name);

@@ -11,4 +11,5 @@
 #include "viz-matrix.h"
 #include "viz-plot.h"
 #include "viz-style.h"
+#include "viz-text.h"
 #include "viz-tile-grid.h"

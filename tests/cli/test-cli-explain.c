@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli cam and saliency end to end on the hand-set oriented-dashes model, whose maps
  * are known: the overlay figure, the .npy map pointing at the majority dashes, --json with the
- * metrics and the mask scores, a folder in batch mode with metrics.csv, and bad input. */
+ * metrics and the mask scores, a folder written by `synth dashes` in batch mode with
+ * metrics.csv, bad input; and the CT demo model on a `synth ct` folder, masks found beside the
+ * slices, DICOM input and a display window. */
 #include <cjson/cJSON.h>
 #include <glib.h>
 #include <math.h>
@@ -138,7 +140,9 @@ setup (void)
   nn_image_free (img);
   nn_image_free (mask);
   env.set = path ("set");
-  g_assert_true (nn_synth_dashes_write (env.set, 6, 11, S, &err));
+  Run r = run_cli ("synth", "dashes", "--count", "6", "--seed", "11", "--out", env.set, NULL);
+  assert_success (&r);
+  run_clear (&r);
 }
 
 static void
@@ -289,6 +293,64 @@ test_folder (void)
   g_free (out);
 }
 
+/* The CT demo model on fresh synthetic slices: every slice is explained once (the 16-bit PNG,
+ * not its DICOM twin, mask or windowed copy), each lesion slice with its mask. */
+static void
+test_ct_folder (void)
+{
+  char *set = path ("ct"), *out = path ("ct-out"), *fig = path ("ct.png");
+  char *model = g_build_filename (g_getenv ("CNNSCOPE_SOURCE_DIR"), "data", "demo-ct.safetensors",
+                                  NULL);
+  Run r = run_cli ("synth", "ct", "--count", "6", "--seed", "5", "--size", "96", "--out", set,
+                   NULL);
+  assert_success (&r);
+  run_clear (&r);
+  r = run_cli ("cam", model, set, "--layer", "layer3.1.relu2", "--out", out, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *results = cJSON_GetObjectItem (json, "results");
+  g_assert_cmpint (cJSON_GetArraySize (results), ==, 6);
+  int with_mask = 0;
+  for (int i = 0; i < 6; i++)
+    {
+      const cJSON *item = cJSON_GetArrayItem (results, i);
+      const char *input = cJSON_GetObjectItem (item, "input")->valuestring;
+      g_assert_true (g_str_has_suffix (input, ".png"));
+      g_assert_false (g_str_has_suffix (input, ".mask.png") || g_str_has_suffix (input, ".lung.png"));
+      const cJSON *metrics = cJSON_GetObjectItem (item, "metrics");
+      bool lesion = strstr (input, "/healthy/") == NULL;
+      g_assert_true ((metrics != NULL) == lesion);
+      if (metrics)
+        {
+          g_assert_nonnull (cJSON_GetObjectItem (metrics, "pointing_game"));
+          g_assert_null (cJSON_GetObjectItem (metrics, "deletion"));
+          with_mask++;
+        }
+    }
+  g_assert_cmpint (with_mask, ==, 4);
+  g_assert_cmpint ((int) number (json, "pointing_game_n"), ==, 4);
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  /* One DICOM slice, shown through the bone window: the caption names both windows. */
+  char *dcm = g_build_filename (set, "covid", "0001.dcm", NULL);
+  r = run_cli ("cam", model, dcm, "--window", "bone", "--out", fig, "--json", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  g_assert_cmpint ((int) number (json, "class"), >=, 0);
+  cJSON_Delete (json);
+  g_assert_true (g_file_test (fig, G_FILE_TEST_IS_REGULAR));
+  run_clear (&r);
+  r = run_cli ("cam", model, dcm, "--window", "sideways", NULL);
+  assert_failure (&r, 2, "sideways");
+  run_clear (&r);
+  g_free (dcm);
+  g_free (model);
+  g_free (fig);
+  g_free (out);
+  g_free (set);
+}
+
 static void
 test_bad_input (void)
 {
@@ -334,6 +396,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/cam/single", test_cam_single);
   g_test_add_func ("/cli/cam/saliency", test_saliency);
   g_test_add_func ("/cli/cam/folder", test_folder);
+  g_test_add_func ("/cli/cam/ct-folder", test_ct_folder);
   g_test_add_func ("/cli/cam/bad-input", test_bad_input);
   int rc = g_test_run ();
   test_util_remove_tree (env.dir);
