@@ -95,8 +95,10 @@ run_open (ScopeOpened *job)
     job->model = scope_model_load (job->model_path, &job->model_error);
   if (job->image_path != NULL)
     {
+      /* As a CT slice where it is one (DICOM, 16-bit gray PNG: Hounsfield units, windowed by
+       * the model's preprocessing), as a picture otherwise. */
       NnError err = { 0 };
-      job->image = nn_image_load (job->image_path, &err);
+      job->image = nn_ct_load (job->image_path, &err);
       if (job->image == NULL)
         scope_error_from_nn (&job->image_error, &err);
     }

@@ -41,7 +41,8 @@ static const ScopeFileType model_types[] = {
 };
 
 static const ScopeFileType image_types[] = {
-  { "Images (PNG, JPEG)", "*.png;*.PNG;*.jpg;*.JPG;*.jpeg;*.JPEG" },
+  { "Images and CT slices (PNG, JPEG, DICOM)",
+    "*.png;*.PNG;*.jpg;*.JPG;*.jpeg;*.JPEG;*.dcm;*.DCM" },
   { "All files", "*" },
 };
 
