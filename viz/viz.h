@@ -5,6 +5,7 @@
 #include "viz-colorbar.h"
 #include "viz-colormap.h"
 #include "viz-confusion.h"
+#include "viz-curve.h"
 #include "viz-export.h"
 #include "viz-filter-grid.h"
 #include "viz-heatmap.h"
