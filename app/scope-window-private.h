@@ -8,6 +8,7 @@
 
 #include "scope-activations-view.h"
 #include "scope-engine.h"
+#include "scope-explain-view.h"
 #include "scope-filters-view.h"
 #include "scope-frame-timer.h"
 #include "scope-model.h"
@@ -43,6 +44,7 @@ struct _ScopeWindow
   ScopeTrainView       *train_view;
   GMenu                *recent_menu;
   gboolean              follow_training; /* the views show the training run's weights */
+  ScopeExplainView     *explain_view;
 
   GSettings            *settings;   /* NULL without an installed or built schema */
   ScopeEngine          *engine;

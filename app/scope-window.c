@@ -373,6 +373,8 @@ scope_window_export (ScopeWindow  *self,
     return scope_filters_view_export (self->filters_view, path, error);
   if (g_strcmp0 (view, "train") == 0)
     return scope_train_view_export (self->train_view, path, error);
+  if (g_strcmp0 (view, "explain") == 0)
+    return scope_explain_view_export (self->explain_view, path, error);
   return scope_activations_view_export (self->activations_view, path, error);
 }
 
@@ -511,7 +513,11 @@ on_opened (ScopeEngine *engine,
         show_open_error (self, opened->image_path, error);
     }
   if (changed)
-    run_forward (self);
+    {
+      run_forward (self);
+      scope_explain_view_set_input (self->explain_view, self->model, self->image,
+                                    self->image_name);
+    }
 }
 
 static void
@@ -636,6 +642,7 @@ scope_window_close_request (GtkWindow *window)
   scope_train_view_stop (self->train_view);
   if (self->frame_timer != NULL && g_getenv ("CNNSCOPE_FRAME_TIMES") != NULL)
     scope_frame_timer_print (self->frame_timer);
+  scope_explain_view_cancel (self->explain_view);
   if (self->settings != NULL)
     {
       int width, height;
@@ -756,6 +763,7 @@ scope_window_class_init (ScopeWindowClass *klass)
 
   g_type_ensure (SCOPE_TYPE_ACTIVATIONS_VIEW);
   g_type_ensure (SCOPE_TYPE_FILTERS_VIEW);
+  g_type_ensure (SCOPE_TYPE_EXPLAIN_VIEW);
   g_type_ensure (SCOPE_TYPE_LAYER);
   g_type_ensure (SCOPE_TYPE_TRAIN_VIEW);
   g_type_ensure (SCOPE_TYPE_PFM_VIEW);
@@ -783,6 +791,7 @@ scope_window_class_init (ScopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, train_view);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, recent_menu);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, pfm_view);
+  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, explain_view);
 
   scope_window_class_install_actions (widget_class);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The application window under Xvfb, driven through its actions and keys: the demo model and a
  * sample image, activations from the engine thread, layer and channel selection, the layer
- * search, both views, export, bad files, the shortcuts and About windows, and a prompt close.
+ * search, the Activations, Filters and Explain views, export, bad files, the shortcuts and About
+ * windows, and a prompt close.
  * Screenshots of each view go to $CNNSCOPE_SCREENSHOT_DIR and are checked not to be blank. */
 #include <adwaita.h>
 #include <glib/gstdio.h>
@@ -10,6 +11,7 @@
 
 #include "scope-activations-view.h"
 #include "scope-application.h"
+#include "scope-explain-view.h"
 #include "scope-filters-view.h"
 #include "scope-pfm-view.h"
 #include "scope-train-view.h"
@@ -784,6 +786,176 @@ test_shortcuts_and_about (void)
   gtk_window_destroy (about);
 }
 
+static int
+method_index (const char *label)
+{
+  for (int i = 0; i < scope_explain_method_count (); i++)
+    if (g_strcmp0 (scope_explain_method_label (i), label) == 0)
+      return i;
+  g_assert_not_reached ();
+}
+
+typedef struct
+{
+  ScopeExplainView *view;
+  int               panels;
+} ExplainWait;
+
+/* Every panel has its map and all its metrics, and no job runs. */
+static gboolean
+explain_done (gpointer data)
+{
+  const ExplainWait *wait = data;
+  if (scope_explain_view_is_busy (wait->view))
+    return FALSE;
+  for (int p = 0; p < wait->panels; p++)
+    {
+      ScopeExplainMetrics *m = scope_explain_view_get_metrics (wait->view, p);
+      if (scope_explain_view_get_explanation (wait->view, p) == NULL || m == NULL
+          || !(m->has & SCOPE_EXPLAIN_HAS_RANDOMIZATION))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+check_explanation (ScopeExplainView *view,
+                   int               panel,
+                   int               method,
+                   const NnGraph    *graph)
+{
+  ScopeExplanation *e = scope_explain_view_get_explanation (view, panel);
+  g_assert_nonnull (e);
+  g_assert_cmpint (e->spec.method, ==, method);
+  /* The class defaults to the top prediction, the one the Activations view found (the
+   * sneaker, class 7, opened by the bad-files test). */
+  int top = scope_activations_get_top_class (scope_window_get_activations (window), NULL);
+  g_assert_cmpint (top, ==, 7);
+  g_assert_cmpint (e->map->target, ==, top);
+  g_assert_cmpint (e->k, ==, SCOPE_EXPLAIN_TOP_K);
+  g_assert_cmpint (e->top_class[0], ==, top);
+  double sum = 0.0;
+  for (int i = 0; i < e->k; i++)
+    {
+      sum += e->top_probability[i];
+      if (i > 0)
+        g_assert_cmpfloat (e->top_probability[i], <=, e->top_probability[i - 1]);
+    }
+  g_assert_cmpfloat (sum, <=, 1.0 + 1e-5);
+  g_assert_cmpfloat (fabs (e->probability - e->top_probability[0]), <, 1e-6);
+  g_assert_cmpint (e->map->h, ==, graph->nodes[0].shape.h);
+  g_assert_cmpint (e->map->w, ==, graph->nodes[0].shape.w);
+  float peak = 0.0f;
+  for (int p = 0; p < e->map->h * e->map->w; p++)
+    peak = fmaxf (peak, fabsf (e->map->map[p]));
+  g_assert_cmpfloat (peak, >, 0.0f);
+
+  ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, panel);
+  g_assert_nonnull (m);
+  g_assert_cmpuint (m->has & SCOPE_EXPLAIN_HAS_MASK, ==, 0);
+  g_assert_cmpint (m->deletion.n, ==, 21);
+  g_assert_cmpint (m->insertion.n, ==, 21);
+  g_assert_cmpfloat (m->deletion.auc, >=, 0.0);
+  g_assert_cmpfloat (m->deletion.auc, <=, 1.0);
+  g_assert_cmpfloat (m->insertion.auc, >=, 0.0);
+  g_assert_cmpfloat (m->insertion.auc, <=, 1.0);
+  /* Both curves start from the input's probability (deletion) or end at it (insertion). */
+  g_assert_cmpfloat (fabs (m->deletion.prob[0] - e->probability), <, 1e-4);
+  g_assert_cmpfloat (fabs (m->insertion.prob[20] - e->probability), <, 1e-4);
+  g_assert_cmpfloat (fabs (m->rho), <=, 1.0);
+  g_test_message ("%s: p = %.3f, deletion AUC %.3f, insertion AUC %.3f, ROAD MoRF %.3f LeRF "
+                  "%.3f, randomization rho %.3f", scope_explain_method_label (method),
+                  e->probability, m->deletion.auc, m->insertion.auc, m->road_morf_mean,
+                  m->road_lerf_mean, m->rho);
+}
+
+static void
+test_explain (void)
+{
+  const NnGraph *graph = window_graph ();
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *view = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                SCOPE_TYPE_EXPLAIN_VIEW));
+  g_assert_nonnull (view);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+
+  /* Grad-CAM at the last spatial layer for the top class, then its metrics. */
+  ExplainWait wait = { view, 1 };
+  g_assert_true (wait_for (explain_done, &wait, 60.0));
+  int gradcam = method_index ("Grad-CAM");
+  check_explanation (view, 0, gradcam, graph);
+  ScopeExplanation *e = scope_explain_view_get_explanation (view, 0);
+  g_assert_cmpint (e->map->layer, ==, nn_explain_default_layer (graph));
+  g_assert_false (e->map->is_signed);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "9-window-explain", 20.0, 200);
+  screenshot (GTK_WIDGET (view), "9-explain-gradcam", 20.0, 200);
+
+  /* Another method, with Grad-CAM beside it. */
+  int ig = method_index ("Integrated Gradients");
+  scope_explain_view_set_method (view, 0, ig);
+  scope_explain_view_set_method (view, 1, gradcam);
+  wait.panels = 2;
+  g_assert_true (wait_for (explain_done, &wait, 60.0));
+  check_explanation (view, 0, ig, graph);
+  check_explanation (view, 1, gradcam, graph);
+  g_assert_true (scope_explain_view_get_explanation (view, 0)->map->is_signed);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (view), "9-explain-compare", 20.0, 200);
+
+  const char *names[] = { "export-explain.png", "export-explain.svg", "export-explain.pdf" };
+  const char *heads[] = { "\x89PNG", "<?xml", "%PDF" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (shot_dir, names[i], NULL);
+      g_autoptr (GFile) out = g_file_new_for_path (path);
+      g_autoptr (GError) error = NULL;
+      g_assert_true (scope_window_export (window, out, &error));
+      g_assert_no_error (error);
+      gsize length;
+      g_autofree char *contents = read_head (path, &length);
+      g_assert_cmpuint (length, >, 1000);
+      g_assert_true (g_str_has_prefix (contents, heads[i]));
+      if (i == 1)
+        g_assert_nonnull (strstr (contents, "<svg"));
+    }
+  g_autofree char *png = g_build_filename (shot_dir, names[0], NULL);
+  check_png (png, 1200, 750);
+
+  /* With a mask (the shoe's own pixels, brighter than 0.2), the pointing game and the energy
+   * share are computed too. */
+  NnShape in = graph->nodes[0].shape;
+  g_autofree guint8 *mask = g_new (guint8, in.h * in.w);
+  g_autofree char *sneaker = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                               "fashion-sneaker.png", NULL);
+  NnImage *image = nn_image_load (sneaker, NULL);
+  g_assert_nonnull (image);
+  g_assert_cmpint (image->h * image->w, ==, in.h * in.w);
+  for (int p = 0; p < in.h * in.w; p++)
+    mask[p] = image->data[p] > 0.2f;
+  nn_image_free (image);
+  scope_explain_view_set_mask (view, mask);
+  g_assert_true (wait_for (explain_done, &wait, 60.0));
+  for (int p = 0; p < 2; p++)
+    {
+      ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, p);
+      const NnMap *map = scope_explain_view_get_explanation (view, p)->map;
+      g_assert_cmpuint (m->has & SCOPE_EXPLAIN_HAS_MASK, !=, 0);
+      g_assert_cmpfloat (m->energy, ==, nn_faith_energy_share (map->map, mask, map->h, map->w));
+      g_test_message ("%s with the mask: pointing %s, energy share %.3f",
+                      scope_explain_method_label (scope_explain_view_get_explanation (view, p)
+                                                  ->spec.method),
+                      m->pointing ? "hit" : "miss", m->energy);
+    }
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (view), "9-explain-mask", 20.0, 200);
+  scope_explain_view_set_mask (view, NULL);
+  scope_explain_view_set_method (view, 1, -1);
+  scope_explain_view_set_method (view, 0, gradcam);
+  activate ("view.show", "s", "activations");
+}
+
 static void
 test_close_joins (void)
 {
@@ -827,6 +999,7 @@ main (int    argc,
   g_test_add_func ("/ui/window/train", test_train);
   g_test_add_func ("/ui/window/drop", test_drop);
   g_test_add_func ("/ui/window/shortcuts-and-about", test_shortcuts_and_about);
+  g_test_add_func ("/ui/window/explain", test_explain);
   g_test_add_func ("/ui/window/close-joins", test_close_joins);
   int status = g_test_run ();
 

@@ -1,0 +1,768 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeExplainView: the pickers, one ScopeExplainJob per panel, and the figure drawn from the
+ * immutable results the jobs deliver. Settings that change the maps restart the jobs; display
+ * settings only blend the overlays again. */
+#include "scope-explain-view.h"
+
+#include <string.h>
+
+#include "scope-explain-figure.h"
+
+#define SEED 1
+
+typedef struct
+{
+  ScopeExplainJob     *job;
+  ScopeExplanation    *explanation;
+  ScopeExplainMetrics *metrics;
+  double               fraction;
+  gboolean             done;
+  char                *error;
+  VizColormap          colormap;
+  cairo_surface_t     *surface;    /* the blended overlay, made when the map or display changes */
+} Panel;
+
+struct _ScopeExplainView
+{
+  GtkWidget       parent_instance;
+
+  /* Template children. */
+  GtkDropDown    *method_drop;
+  GtkDropDown    *compare_drop;
+  GtkDropDown    *class_drop;
+  GtkLabel       *layer_label;
+  GtkDropDown    *layer_drop;
+  GtkScale       *opacity_scale;
+  GtkCheckButton *signed_check;
+  GtkCheckButton *fixed_check;
+  GtkSpinButton  *fixed_spin;
+  GtkBox         *ct_window_box;
+  GtkProgressBar *progress_bar;
+  GtkButton      *cancel_button;
+  GtkDrawingArea *canvas;
+
+  ScopeModel     *model;
+  float          *input;       /* preprocessed, the model's C * H * W */
+  float          *display;     /* the image at the model's size and channels, in [0, 1] */
+  guint8         *mask;        /* (h, w) or NULL */
+  int             c, h, w;
+  char           *image_name;
+  int            *layers;      /* node of each entry of layer_drop */
+  int             n_layers;
+  gboolean        dirty;       /* the maps are out of date */
+  gboolean        updating;    /* pickers are being filled: ignore their signals */
+  char           *status;
+  Panel           panels[SCOPE_EXPLAIN_PANELS];
+};
+
+G_DEFINE_FINAL_TYPE (ScopeExplainView, scope_explain_view, GTK_TYPE_WIDGET)
+
+static int
+selected_method (ScopeExplainView *self,
+                 int               panel)
+{
+  guint k = gtk_drop_down_get_selected (panel == 0 ? self->method_drop : self->compare_drop);
+  if (k == GTK_INVALID_LIST_POSITION)
+    return panel == 0 ? 0 : -1;
+  return panel == 0 ? (int) k : (int) k - 1;
+}
+
+static int
+n_panels (ScopeExplainView *self)
+{
+  return selected_method (self, 1) >= 0 ? 2 : 1;
+}
+
+static int
+selected_class (ScopeExplainView *self)
+{
+  guint k = gtk_drop_down_get_selected (self->class_drop);
+  return k == GTK_INVALID_LIST_POSITION || k == 0 ? -1 : (int) k - 1;
+}
+
+static int
+selected_layer (ScopeExplainView *self)
+{
+  guint k = gtk_drop_down_get_selected (self->layer_drop);
+  return k < (guint) self->n_layers ? self->layers[k] : -1;
+}
+
+static gboolean
+display_signed (ScopeExplainView *self)
+{
+  return gtk_check_button_get_active (self->signed_check);
+}
+
+static double
+fixed_scale (ScopeExplainView *self)
+{
+  return gtk_check_button_get_active (self->fixed_check)
+         ? gtk_spin_button_get_value (self->fixed_spin) : 0.0;
+}
+
+static double
+opacity (ScopeExplainView *self)
+{
+  return gtk_range_get_value (GTK_RANGE (self->opacity_scale));
+}
+
+/* Blends panel p's overlay for the current display settings. */
+static void
+update_surface (ScopeExplainView *self,
+                Panel            *p)
+{
+  g_clear_pointer (&p->surface, cairo_surface_destroy);
+  if (p->explanation == NULL || self->display == NULL)
+    return;
+  const NnMap *map = p->explanation->map;
+  viz_heatmap_colormap_init (&p->colormap, map->map, (size_t) map->h * (size_t) map->w,
+                             display_signed (self), fixed_scale (self));
+  VizHeatmap hm = {
+    .image = self->display, .c = self->c, .map = map->map, .h = map->h, .w = map->w,
+    .colormap = &p->colormap, .opacity = opacity (self), .fade = display_signed (self),
+  };
+  p->surface = viz_heatmap_surface_new (&hm);
+}
+
+static void
+update_progress (ScopeExplainView *self)
+{
+  int n = n_panels (self);
+  double sum = 0.0;
+  gboolean busy = FALSE;
+  for (int i = 0; i < n; i++)
+    {
+      sum += self->panels[i].fraction;
+      busy |= self->panels[i].job != NULL && !self->panels[i].done;
+    }
+  gtk_progress_bar_set_fraction (self->progress_bar, sum / n);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->cancel_button), busy);
+  if (self->status != NULL)
+    gtk_progress_bar_set_text (self->progress_bar, self->status);
+  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+}
+
+static void
+set_status (ScopeExplainView *self,
+            const char       *status)
+{
+  if (status != self->status)
+    {
+      g_free (self->status);
+      self->status = g_strdup (status);
+    }
+  update_progress (self);
+}
+
+static void
+panel_clear (Panel *p)
+{
+  if (p->job != NULL)
+    scope_explain_job_cancel (p->job);
+  g_clear_object (&p->job);
+  g_clear_pointer (&p->explanation, scope_explanation_unref);
+  g_clear_pointer (&p->metrics, scope_explain_metrics_unref);
+  g_clear_pointer (&p->surface, cairo_surface_destroy);
+  g_clear_pointer (&p->error, g_free);
+  p->fraction = 0.0;
+  p->done = FALSE;
+}
+
+static Panel *
+panel_of_job (ScopeExplainView *self,
+              ScopeExplainJob  *job)
+{
+  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+    if (self->panels[i].job == job)
+      return &self->panels[i];
+  return NULL;
+}
+
+/* Job results. */
+
+static void
+on_map_ready (ScopeExplainJob  *job,
+              ScopeExplanation *explanation,
+              ScopeExplainView *self)
+{
+  Panel *p = panel_of_job (self, job);
+  g_return_if_fail (p != NULL);
+  g_clear_pointer (&p->explanation, scope_explanation_unref);
+  p->explanation = scope_explanation_ref (explanation);
+  update_surface (self, p);
+  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+}
+
+static void
+on_metrics_changed (ScopeExplainJob     *job,
+                    ScopeExplainMetrics *metrics,
+                    ScopeExplainView    *self)
+{
+  Panel *p = panel_of_job (self, job);
+  g_return_if_fail (p != NULL);
+  g_clear_pointer (&p->metrics, scope_explain_metrics_unref);
+  p->metrics = scope_explain_metrics_ref (metrics);
+  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+}
+
+static void
+on_progress (ScopeExplainJob  *job,
+             double            fraction,
+             const char       *stage,
+             ScopeExplainView *self)
+{
+  Panel *p = panel_of_job (self, job);
+  g_return_if_fail (p != NULL);
+  p->fraction = fraction;
+  g_autofree char *text = g_strdup_printf ("Computing %s…", stage);
+  set_status (self, text);
+}
+
+static void
+on_finished (ScopeExplainJob  *job,
+             const GError     *error,
+             ScopeExplainView *self)
+{
+  Panel *p = panel_of_job (self, job);
+  g_return_if_fail (p != NULL);
+  p->done = TRUE;
+  p->fraction = 1.0;
+  if (error != NULL)
+    p->error = g_strdup (error->message);
+  gboolean all_done = TRUE;
+  const char *failed = NULL;
+  for (int i = 0; i < n_panels (self); i++)
+    {
+      all_done &= self->panels[i].done;
+      if (self->panels[i].error != NULL)
+        failed = self->panels[i].error;
+    }
+  if (failed != NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("Failed: %s", failed);
+      set_status (self, text);
+    }
+  else
+    set_status (self, all_done ? "Done" : self->status);
+}
+
+/* Starting work. */
+
+static void
+run (ScopeExplainView *self)
+{
+  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+    panel_clear (&self->panels[i]);
+  if (self->model == NULL || self->input == NULL)
+    {
+      self->dirty = FALSE;
+      set_status (self, self->model == NULL ? "No model" : "No image");
+      return;
+    }
+  self->dirty = FALSE;
+  for (int i = 0; i < n_panels (self); i++)
+    {
+      ScopeExplainSpec spec = {
+        .method = selected_method (self, i),
+        .target = selected_class (self),
+        .layer = selected_layer (self),
+        .keep_negative = display_signed (self),
+        .metrics = TRUE,
+        .seed = SEED,
+      };
+      Panel *p = &self->panels[i];
+      p->job = scope_explain_job_new (self->model, self->input, self->mask, &spec);
+      g_signal_connect_object (p->job, "map-ready", G_CALLBACK (on_map_ready), self,
+                               G_CONNECT_DEFAULT);
+      g_signal_connect_object (p->job, "metrics-changed", G_CALLBACK (on_metrics_changed), self,
+                               G_CONNECT_DEFAULT);
+      g_signal_connect_object (p->job, "progress", G_CALLBACK (on_progress), self,
+                               G_CONNECT_DEFAULT);
+      g_signal_connect_object (p->job, "finished", G_CALLBACK (on_finished), self,
+                               G_CONNECT_DEFAULT);
+      g_autoptr (GError) error = NULL;
+      if (!scope_explain_job_start (p->job, &error))
+        {
+          p->done = TRUE;
+          p->error = g_strdup (error->message);
+          g_autofree char *text = g_strdup_printf ("Failed: %s", error->message);
+          set_status (self, text);
+          return;
+        }
+    }
+  set_status (self, "Computing map…");
+}
+
+/* Runs when the view is on screen and the maps are out of date. */
+static void
+maybe_run (ScopeExplainView *self)
+{
+  if (self->dirty && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    run (self);
+}
+
+static void
+invalidate (ScopeExplainView *self)
+{
+  if (self->updating)
+    return;
+  self->dirty = TRUE;
+  maybe_run (self);
+}
+
+static void
+on_maps_setting_changed (GObject          *object,
+                         GParamSpec       *pspec,
+                         ScopeExplainView *self)
+{
+  (void) object;
+  (void) pspec;
+  gboolean layered = scope_explain_method_uses_layer (selected_method (self, 0))
+                     || (selected_method (self, 1) >= 0
+                         && scope_explain_method_uses_layer (selected_method (self, 1)));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->layer_drop), layered);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->layer_label), layered);
+  invalidate (self);
+}
+
+static void
+on_signed_toggled (GtkCheckButton   *check,
+                   ScopeExplainView *self)
+{
+  (void) check;
+  /* The CAM methods keep their negative part only when asked: the maps change. */
+  invalidate (self);
+}
+
+static void
+on_display_changed (ScopeExplainView *self)
+{
+  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+    update_surface (self, &self->panels[i]);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->fixed_spin),
+                            gtk_check_button_get_active (self->fixed_check));
+  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+}
+
+static void
+on_cancel_clicked (GtkButton        *button,
+                   ScopeExplainView *self)
+{
+  (void) button;
+  scope_explain_view_cancel (self);
+}
+
+/* The figure. */
+
+static const char *
+class_label (ScopeExplainView *self,
+             int               k)
+{
+  const NnModel *m = scope_model_get_nn_model (self->model);
+  return k >= 0 && k < m->n_classes && m->labels != NULL && m->labels[k] != NULL ? m->labels[k]
+                                                                                 : "?";
+}
+
+/* Fills fig; the strings it points to are added to strings, which the caller frees. */
+static gboolean
+make_figure (ScopeExplainView   *self,
+             ScopeExplainFigure *fig,
+             GPtrArray          *strings)
+{
+  if (self->model == NULL)
+    return FALSE;
+  memset (fig, 0, sizeof *fig);
+  const NnGraph *g = scope_model_get_graph (self->model);
+  const ScopeExplanation *first = self->panels[0].explanation;
+  fig->n_panels = n_panels (self);
+  g_autoptr (GString) caption = g_string_new (NULL);
+  g_string_append_printf (caption, "%s · input %s", scope_model_get_name (self->model),
+                          self->image_name != NULL ? self->image_name : "none");
+  if (first != NULL)
+    g_string_append_printf (caption, " · class %d %s (p = %.3f)%s", first->map->target,
+                            class_label (self, first->map->target), first->probability,
+                            first->spec.target < 0 ? ", the top prediction" : "");
+  int layer = first != NULL && first->map->layer > 0 ? first->map->layer : selected_layer (self);
+  g_string_append_printf (caption, " · layer %s", layer >= 0 ? g->nodes[layer].name : "–");
+  g_string_append_printf (caption, "\nmethod %s", scope_explain_method_name (
+                            selected_method (self, 0)));
+  if (fig->n_panels > 1)
+    g_string_append_printf (caption, " vs %s", scope_explain_method_name (
+                              selected_method (self, 1)));
+  g_string_append_printf (caption, " · opacity %.2f · %s colormap · %s", opacity (self),
+                          display_signed (self) ? "signed (diverging)" : "positive-only",
+                          fixed_scale (self) > 0.0 ? "fixed scale" : "per-image scale");
+  if (fixed_scale (self) > 0.0)
+    g_string_append_printf (caption, " (max %g)", fixed_scale (self));
+  g_string_append_printf (caption, "\ndeletion/insertion 20 steps (insertion from a blur) · "
+                          "ROAD 10–90 %%, noise 0.01 · randomization seed %d", SEED);
+  if (self->mask != NULL)
+    {
+      int lit = 0;
+      for (int p = 0; p < self->h * self->w; p++)
+        lit += self->mask[p] != 0;
+      g_string_append_printf (caption, " · mask of %d px, pointing game within 15 px", lit);
+    }
+  fig->caption = g_string_free (g_steal_pointer (&caption), FALSE);
+  g_ptr_array_add (strings, (char *) fig->caption);
+
+  for (int i = 0; i < fig->n_panels; i++)
+    {
+      Panel *p = &self->panels[i];
+      ScopeExplainPanel *fp = &fig->panels[i];
+      int method = selected_method (self, i);
+      fp->method = scope_explain_method_name (method);
+      char *title;
+      if (p->explanation != NULL)
+        {
+          const NnMap *map = p->explanation->map;
+          gboolean layered = scope_explain_method_uses_layer (method) && map->layer > 0;
+          title = g_strdup_printf ("%s · %s%s%s", scope_explain_method_label (method),
+                                   class_label (self, map->target), layered ? " · " : "",
+                                   layered ? g->nodes[map->layer].name : "");
+          fp->heatmap = (VizHeatmap) {
+            .image = self->display, .c = self->c, .map = map->map, .h = map->h, .w = map->w,
+            .colormap = &p->colormap, .opacity = opacity (self), .fade = display_signed (self),
+            .surface = p->surface,
+          };
+        }
+      else if (p->error != NULL)
+        title = g_strdup_printf ("%s: %s", scope_explain_method_label (method), p->error);
+      else
+        title = g_strdup (scope_explain_method_label (method));
+      g_ptr_array_add (strings, title);
+      fp->title = title;
+      fp->metrics = p->metrics;
+    }
+  if (first != NULL)
+    {
+      fig->k = first->k;
+      for (int i = 0; i < first->k; i++)
+        {
+          char *label = g_strdup_printf ("%s (%d)", class_label (self, first->top_class[i]),
+                                         first->top_class[i]);
+          g_ptr_array_add (strings, label);
+          fig->top_label[i] = label;
+          fig->top_probability[i] = first->top_probability[i];
+        }
+    }
+  return TRUE;
+}
+
+static void
+draw_canvas (GtkDrawingArea *area,
+             cairo_t        *cr,
+             int             width,
+             int             height,
+             gpointer        data)
+{
+  ScopeExplainView *self = data;
+  ScopeExplainFigure fig;
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  if (!make_figure (self, &fig, strings))
+    return;
+  GdkRGBA ink;
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &ink);
+  VizStyle style;
+  viz_style_init (&style);
+  style.background[3] = 0.0;
+  style.foreground[0] = ink.red;
+  style.foreground[1] = ink.green;
+  style.foreground[2] = ink.blue;
+  style.foreground[3] = ink.alpha;
+  scope_explain_figure_draw (cr, &fig, &style, width, height);
+}
+
+/* Filling the pickers. */
+
+static void
+fill_pickers (ScopeExplainView *self)
+{
+  self->updating = TRUE;
+  g_autoptr (GtkStringList) classes = gtk_string_list_new (NULL);
+  gtk_string_list_append (classes, "Top prediction");
+  g_autoptr (GtkStringList) layers = gtk_string_list_new (NULL);
+  g_clear_pointer (&self->layers, g_free);
+  self->n_layers = 0;
+  guint default_layer = GTK_INVALID_LIST_POSITION;
+  if (self->model != NULL)
+    {
+      const NnModel *m = scope_model_get_nn_model (self->model);
+      for (int k = 0; k < m->n_classes; k++)
+        {
+          g_autofree char *text = g_strdup_printf ("%d %s", k, class_label (self, k));
+          gtk_string_list_append (classes, text);
+        }
+      const NnGraph *g = m->graph;
+      int fallback = nn_explain_default_layer (g);
+      self->layers = g_new (int, g->n_nodes);
+      for (int i = 1; i < g->n_nodes; i++)
+        if (nn_explain_check_layer (g, i, NULL))
+          {
+            if (i == fallback)
+              default_layer = (guint) self->n_layers;
+            self->layers[self->n_layers++] = i;
+            g_autofree char *text = g_strdup_printf ("%s (%d×%d×%d)", g->nodes[i].name,
+                                                     g->nodes[i].shape.c, g->nodes[i].shape.h,
+                                                     g->nodes[i].shape.w);
+            gtk_string_list_append (layers, text);
+          }
+    }
+  gtk_drop_down_set_model (self->class_drop, G_LIST_MODEL (classes));
+  gtk_drop_down_set_selected (self->class_drop, 0);
+  gtk_drop_down_set_model (self->layer_drop, G_LIST_MODEL (layers));
+  gtk_drop_down_set_selected (self->layer_drop, default_layer);
+  self->updating = FALSE;
+}
+
+/* Public API. */
+
+void
+scope_explain_view_set_input (ScopeExplainView *self,
+                              ScopeModel       *model,
+                              const NnImage    *image,
+                              const char       *image_name)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
+
+  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+    panel_clear (&self->panels[i]);
+  if (model != self->model)
+    {
+      g_clear_pointer (&self->model, scope_model_unref);
+      self->model = model != NULL ? scope_model_ref (model) : NULL;
+      fill_pickers (self);
+    }
+  g_clear_pointer (&self->input, g_free);
+  g_clear_pointer (&self->display, g_free);
+  g_clear_pointer (&self->mask, g_free);
+  g_free (self->image_name);
+  self->image_name = g_strdup (image_name);
+  if (model != NULL && image != NULL)
+    {
+      self->input = scope_model_preprocess (model, image, NULL);
+      NnShape in = scope_model_get_graph (model)->nodes[0].shape;
+      NnImage *conv = image->c == in.c ? nn_image_dup (image) : nn_image_convert (image, in.c);
+      NnImage *fit = conv != NULL ? nn_image_fit (conv, in.h, in.w) : NULL;
+      if (self->input != NULL && fit != NULL)
+        {
+          self->c = in.c;
+          self->h = in.h;
+          self->w = in.w;
+          self->display = g_memdup2 (fit->data, (gsize) in.c * in.h * in.w * sizeof (float));
+        }
+      else
+        g_clear_pointer (&self->input, g_free);
+      nn_image_free (fit);
+      nn_image_free (conv);
+    }
+  self->dirty = TRUE;
+  set_status (self, self->input != NULL ? "Waiting to be shown" : "No image");
+  maybe_run (self);
+}
+
+void
+scope_explain_view_set_mask (ScopeExplainView *self,
+                             const guint8     *mask)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
+  g_return_if_fail (mask == NULL || self->display != NULL);
+
+  g_clear_pointer (&self->mask, g_free);
+  if (mask != NULL)
+    self->mask = g_memdup2 (mask, (gsize) self->h * (gsize) self->w);
+  invalidate (self);
+}
+
+void
+scope_explain_view_set_method (ScopeExplainView *self,
+                               int               panel,
+                               int               method)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
+  g_return_if_fail (panel == 0 || panel == 1);
+  g_return_if_fail (method >= (panel == 0 ? 0 : -1) && method < scope_explain_method_count ());
+
+  if (panel == 0)
+    gtk_drop_down_set_selected (self->method_drop, (guint) method);
+  else
+    gtk_drop_down_set_selected (self->compare_drop, (guint) (method + 1));
+}
+
+void
+scope_explain_view_cancel (ScopeExplainView *self)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
+
+  gboolean any = FALSE;
+  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+    if (self->panels[i].job != NULL && !self->panels[i].done)
+      {
+        scope_explain_job_cancel (self->panels[i].job);
+        self->panels[i].done = TRUE;
+        any = TRUE;
+      }
+  if (any)
+    set_status (self, "Cancelled");
+}
+
+gboolean
+scope_explain_view_is_busy (ScopeExplainView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
+
+  if (self->dirty && self->input != NULL)
+    return TRUE;
+  for (int i = 0; i < n_panels (self); i++)
+    if (self->panels[i].job != NULL && !self->panels[i].done)
+      return TRUE;
+  return FALSE;
+}
+
+ScopeExplanation *
+scope_explain_view_get_explanation (ScopeExplainView *self,
+                                    int               panel)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), NULL);
+  g_return_val_if_fail (panel >= 0 && panel < SCOPE_EXPLAIN_PANELS, NULL);
+
+  return self->panels[panel].explanation;
+}
+
+ScopeExplainMetrics *
+scope_explain_view_get_metrics (ScopeExplainView *self,
+                                int               panel)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), NULL);
+  g_return_val_if_fail (panel >= 0 && panel < SCOPE_EXPLAIN_PANELS, NULL);
+
+  return self->panels[panel].metrics;
+}
+
+gboolean
+scope_explain_view_export (ScopeExplainView  *self,
+                           const char        *path,
+                           GError           **error)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  ScopeExplainFigure fig;
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  if (self->panels[0].explanation == NULL || !make_figure (self, &fig, strings))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                   "%s: there is no attribution map to export yet", path);
+      return FALSE;
+    }
+  return scope_explain_figure_export (&fig, path, error);
+}
+
+/* GObject and GtkWidget. */
+
+static void
+scope_explain_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (scope_explain_view_parent_class)->map (widget);
+  maybe_run (SCOPE_EXPLAIN_VIEW (widget));
+}
+
+static void
+scope_explain_view_dispose (GObject *object)
+{
+  ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (object);
+
+  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+    panel_clear (&self->panels[i]);
+  g_clear_pointer (&self->model, scope_model_unref);
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+
+  G_OBJECT_CLASS (scope_explain_view_parent_class)->dispose (object);
+}
+
+static void
+scope_explain_view_finalize (GObject *object)
+{
+  ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (object);
+
+  g_free (self->input);
+  g_free (self->display);
+  g_free (self->mask);
+  g_free (self->image_name);
+  g_free (self->layers);
+  g_free (self->status);
+
+  G_OBJECT_CLASS (scope_explain_view_parent_class)->finalize (object);
+}
+
+static void
+scope_explain_view_class_init (ScopeExplainViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = scope_explain_view_dispose;
+  object_class->finalize = scope_explain_view_finalize;
+  widget_class->map = scope_explain_view_map;
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/cnnscope/Cnnscope/ui/scope-explain-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, method_drop);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, compare_drop);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, class_drop);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, layer_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, layer_drop);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, opacity_scale);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, signed_check);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, fixed_check);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, fixed_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_window_box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, canvas);
+}
+
+static void
+scope_explain_view_init (ScopeExplainView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_autoptr (GtkStringList) methods = gtk_string_list_new (NULL);
+  g_autoptr (GtkStringList) compare = gtk_string_list_new (NULL);
+  gtk_string_list_append (compare, "None");
+  for (int i = 0; i < scope_explain_method_count (); i++)
+    {
+      gtk_string_list_append (methods, scope_explain_method_label (i));
+      gtk_string_list_append (compare, scope_explain_method_label (i));
+    }
+  gtk_drop_down_set_model (self->method_drop, G_LIST_MODEL (methods));
+  gtk_drop_down_set_model (self->compare_drop, G_LIST_MODEL (compare));
+  gtk_drop_down_set_selected (self->method_drop, 0);
+  gtk_drop_down_set_selected (self->compare_drop, 0);
+  fill_pickers (self);
+
+  gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
+  g_signal_connect (self->method_drop, "notify::selected", G_CALLBACK (on_maps_setting_changed),
+                    self);
+  g_signal_connect (self->compare_drop, "notify::selected",
+                    G_CALLBACK (on_maps_setting_changed), self);
+  g_signal_connect (self->class_drop, "notify::selected", G_CALLBACK (on_maps_setting_changed),
+                    self);
+  g_signal_connect (self->layer_drop, "notify::selected", G_CALLBACK (on_maps_setting_changed),
+                    self);
+  g_signal_connect (self->signed_check, "toggled", G_CALLBACK (on_signed_toggled), self);
+  g_signal_connect_swapped (self->opacity_scale, "value-changed",
+                            G_CALLBACK (on_display_changed), self);
+  g_signal_connect_swapped (self->signed_check, "toggled", G_CALLBACK (on_display_changed),
+                            self);
+  g_signal_connect_swapped (self->fixed_check, "toggled", G_CALLBACK (on_display_changed), self);
+  g_signal_connect_swapped (self->fixed_spin, "value-changed", G_CALLBACK (on_display_changed),
+                            self);
+  g_signal_connect (self->cancel_button, "clicked", G_CALLBACK (on_cancel_clicked), self);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->fixed_spin), FALSE);
+  set_status (self, "No model");
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+/* The Explain view's worker under a bare main loop: the map arrives first and equals the same
+ * method run on this thread, then metrics snapshots that only grow and never change once
+ * delivered, then "finished" once; cancel is prompt and emits nothing more; bad classes and
+ * layers are errors, not crashes. */
+#include <gio/gio.h>
+#include <math.h>
+#include <string.h>
+
+#include "scope-explain-job.h"
+#include "test-util.h"
+
+typedef struct
+{
+  GPtrArray *maps;        /* ScopeExplanation, in order */
+  GPtrArray *metrics;     /* ScopeExplainMetrics, in order */
+  GArray    *copies;      /* ScopeExplainMetrics by value, taken at delivery */
+  GArray    *fractions;   /* progress, double */
+  GArray    *times;       /* when each progress report arrived, gint64 us */
+  int        order_error; /* metrics seen before the map */
+  int        finished;
+  char      *error;
+  int        after_cancel;  /* signals after the job was cancelled */
+  gboolean   cancelled;
+} Record;
+
+static char *
+data_path (const char *name)
+{
+  const char *dir = g_getenv ("CNNSCOPE_DATA_DIR");
+  g_assert_nonnull (dir);
+  return g_build_filename (dir, name, NULL);
+}
+
+static void
+record_init (Record *r)
+{
+  memset (r, 0, sizeof *r);
+  r->maps = g_ptr_array_new_with_free_func ((GDestroyNotify) scope_explanation_unref);
+  r->metrics = g_ptr_array_new_with_free_func ((GDestroyNotify) scope_explain_metrics_unref);
+  r->copies = g_array_new (FALSE, FALSE, sizeof (ScopeExplainMetrics));
+  r->fractions = g_array_new (FALSE, FALSE, sizeof (double));
+  r->times = g_array_new (FALSE, FALSE, sizeof (gint64));
+}
+
+static void
+record_clear (Record *r)
+{
+  g_ptr_array_unref (r->maps);
+  g_ptr_array_unref (r->metrics);
+  g_array_unref (r->copies);
+  g_array_unref (r->fractions);
+  g_array_unref (r->times);
+  g_free (r->error);
+}
+
+static void
+on_map (ScopeExplainJob  *job,
+        ScopeExplanation *e,
+        Record           *r)
+{
+  (void) job;
+  r->after_cancel += r->cancelled;
+  g_ptr_array_add (r->maps, scope_explanation_ref (e));
+}
+
+static void
+on_metrics (ScopeExplainJob     *job,
+            ScopeExplainMetrics *m,
+            Record              *r)
+{
+  (void) job;
+  r->after_cancel += r->cancelled;
+  r->order_error += r->maps->len == 0;
+  g_ptr_array_add (r->metrics, scope_explain_metrics_ref (m));
+  g_array_append_val (r->copies, *m);
+}
+
+static void
+on_progress (ScopeExplainJob *job,
+             double           fraction,
+             const char      *stage,
+             Record          *r)
+{
+  (void) job;
+  g_assert_nonnull (stage);
+  r->after_cancel += r->cancelled;
+  g_array_append_val (r->fractions, fraction);
+  gint64 now = g_get_monotonic_time ();
+  g_array_append_val (r->times, now);
+}
+
+static void
+on_finished (ScopeExplainJob *job,
+             const GError    *error,
+             Record          *r)
+{
+  (void) job;
+  r->after_cancel += r->cancelled;
+  r->finished++;
+  if (error != NULL)
+    r->error = g_strdup (error->message);
+}
+
+static ScopeExplainJob *
+job_new (ScopeModel             *model,
+         const float            *input,
+         const guint8           *mask,
+         const ScopeExplainSpec *spec,
+         Record                 *r)
+{
+  ScopeExplainJob *job = scope_explain_job_new (model, input, mask, spec);
+  g_signal_connect (job, "map-ready", G_CALLBACK (on_map), r);
+  g_signal_connect (job, "metrics-changed", G_CALLBACK (on_metrics), r);
+  g_signal_connect (job, "progress", G_CALLBACK (on_progress), r);
+  g_signal_connect (job, "finished", G_CALLBACK (on_finished), r);
+  return job;
+}
+
+static gboolean
+wake_up (gpointer data)
+{
+  (void) data;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main context until r has `finished` (or the progress has `fractions` entries, when
+ * fractions > 0), at most `seconds`. */
+static void
+spin_until (Record *r,
+            guint   fractions,
+            double  seconds)
+{
+  guint tick = g_timeout_add (10, wake_up, NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () < deadline
+         && (fractions > 0 ? r->fractions->len < fractions : r->finished == 0))
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+}
+
+static int
+method_index (const char *label)
+{
+  for (int i = 0; i < scope_explain_method_count (); i++)
+    if (g_strcmp0 (scope_explain_method_label (i), label) == 0)
+      return i;
+  g_assert_not_reached ();
+}
+
+static ScopeModel *
+load_demo (float  **input,
+           guint8 **mask)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *model_path = data_path ("demo-pfnet-fashion.safetensors");
+  ScopeModel *model = scope_model_load (model_path, &error);
+  g_assert_no_error (error);
+  g_autofree char *image_path = data_path ("samples/fashion-ankle-boot.png");
+  NnError err = { 0 };
+  NnImage *image = nn_image_load (image_path, &err);
+  g_assert_nonnull (image);
+  *input = scope_model_preprocess (model, image, &error);
+  g_assert_no_error (error);
+  /* The mask: the boot itself (the sample is 28 x 28 gray, like the model's input). */
+  g_assert_cmpint (image->h * image->w, ==, (int) scope_model_get_input_size (model));
+  *mask = g_new (guint8, image->h * image->w);
+  for (int p = 0; p < image->h * image->w; p++)
+    (*mask)[p] = image->data[p] > 0.2f;
+  nn_image_free (image);
+  return model;
+}
+
+static void
+test_results_arrive (void)
+{
+  g_autofree float *input = NULL;
+  g_autofree guint8 *mask = NULL;
+  g_autoptr (ScopeModel) model = load_demo (&input, &mask);
+  ScopeExplainSpec spec = { .method = method_index ("Grad-CAM"), .target = -1, .layer = -1,
+                            .metrics = TRUE, .seed = 1 };
+  Record r;
+  record_init (&r);
+  ScopeExplainJob *job = job_new (model, input, mask, &spec, &r);
+  g_assert_true (scope_explain_job_start (job, NULL));
+  spin_until (&r, 0, 60.0);
+  g_assert_cmpint (r.finished, ==, 1);
+  g_assert_null (r.error);
+  g_assert_false (scope_explain_job_is_running (job));
+
+  /* The map first, once; it equals Grad-CAM computed here. */
+  g_assert_cmpuint (r.maps->len, ==, 1);
+  g_assert_cmpint (r.order_error, ==, 0);
+  ScopeExplanation *e = g_ptr_array_index (r.maps, 0);
+  NnGraph *g = scope_model_get_graph (model);
+  NnContext *ctx = nn_context_new (g, 1, NN_CONTEXT_BACKWARD, NULL);
+  g_assert_nonnull (ctx);
+  NnCamSpec cam;
+  nn_cam_spec_init (&cam);
+  NnMap *here = nn_cam_compute (ctx, input, &cam, NULL, NULL);
+  g_assert_nonnull (here);
+  g_assert_cmpint (e->map->target, ==, here->target);
+  g_assert_cmpint (e->map->target, ==, 9);   /* the ankle boot */
+  g_assert_cmpint (e->map->layer, ==, nn_explain_default_layer (g));
+  for (int p = 0; p < here->h * here->w; p++)
+    g_assert_cmpfloat (fabsf (e->map->map[p] - here->map[p]), <=,
+                       1e-5f * (1.0f + fabsf (here->map[p])));
+  nn_map_free (here);
+  nn_context_free (ctx);
+  g_assert_cmpint (e->top_class[0], ==, 9);
+  g_assert_cmpfloat (e->top_probability[0], ==, e->probability);
+
+  /* Metrics: snapshots with ever more known, ending with everything and the mask numbers. */
+  g_assert_cmpuint (r.metrics->len, >=, 1);
+  guint prev = 0;
+  for (guint i = 0; i < r.metrics->len; i++)
+    {
+      const ScopeExplainMetrics *m = g_ptr_array_index (r.metrics, i);
+      g_assert_cmpuint (m->has & prev, ==, prev);
+      prev = m->has;
+      /* Immutable: what each snapshot holds now is what it held when it arrived. */
+      g_assert_cmpmem (m, sizeof *m, &g_array_index (r.copies, ScopeExplainMetrics, i),
+                       sizeof *m);
+      if (i > 0)
+        g_assert_true (m != g_ptr_array_index (r.metrics, i - 1));
+    }
+  const ScopeExplainMetrics *last = g_ptr_array_index (r.metrics, r.metrics->len - 1);
+  g_assert_cmpuint (last->has, ==, SCOPE_EXPLAIN_HAS_DELETION | SCOPE_EXPLAIN_HAS_INSERTION
+                    | SCOPE_EXPLAIN_HAS_ROAD | SCOPE_EXPLAIN_HAS_RANDOMIZATION
+                    | SCOPE_EXPLAIN_HAS_MASK);
+  g_assert_cmpfloat (fabsf (last->deletion.prob[0] - e->probability), <, 1e-4f);
+  g_assert_cmpfloat (last->deletion.auc, <, last->insertion.auc);
+  g_assert_cmpfloat (last->energy, >, 0.0);
+  g_assert_cmpfloat (last->energy, <=, 1.0);
+  g_assert_cmpfloat (last->energy, ==, nn_faith_energy_share (e->map->map, mask, e->map->h,
+                                                              e->map->w));
+  g_assert_true (last->pointing == nn_faith_pointing_game (e->map->map, mask, e->map->h,
+                                                           e->map->w, 15.0f));
+  g_test_message ("deletion %.3f insertion %.3f ROAD %.3f / %.3f rho %.3f pointing %d "
+                  "energy %.3f; %u snapshots, %u progress reports", last->deletion.auc,
+                  last->insertion.auc, last->road_morf_mean, last->road_lerf_mean, last->rho,
+                  last->pointing, last->energy, r.metrics->len, r.fractions->len);
+
+  /* Progress rises within [0, 1]. */
+  g_assert_cmpuint (r.fractions->len, >=, 1);
+  for (guint i = 0; i < r.fractions->len; i++)
+    {
+      double f = g_array_index (r.fractions, double, i);
+      g_assert_cmpfloat (f, >=, 0.0);
+      g_assert_cmpfloat (f, <=, 1.0);
+      if (i > 0)
+        g_assert_cmpfloat (f, >=, g_array_index (r.fractions, double, i - 1));
+    }
+
+  /* The results outlive the job, unchanged. */
+  float *copy = g_memdup2 (e->map->map, sizeof (float) * e->map->h * e->map->w);
+  g_object_unref (job);
+  g_assert_cmpmem (e->map->map, sizeof (float) * e->map->h * e->map->w, copy,
+                   sizeof (float) * e->map->h * e->map->w);
+  g_free (copy);
+  record_clear (&r);
+}
+
+static void
+test_cancel_prompt (void)
+{
+  /* Score-CAM and its metrics on an untrained ResNet-18 at 64 px: seconds of work, 512 masked
+   * images (64 passes) for the map alone. */
+  NnArchSpec arch = { .name = "resnet18", .in_c = 3, .in_h = 64, .in_w = 64, .n_classes = 10,
+                      .width = 1.0f, .seed = 3 };
+  NnError err = { 0 };
+  NnGraph *graph = nn_arch_build (&arch, &err);
+  g_assert_nonnull (graph);
+  g_autoptr (ScopeModel) model = scope_model_new_take (nn_model_new (graph, "resnet18"),
+                                                       "resnet18-random");
+  gsize n = scope_model_get_input_size (model);
+  g_autofree float *input = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    input[i] = (float) sin (0.01 * (double) i);
+  ScopeExplainSpec spec = { .method = method_index ("Score-CAM"), .target = -1, .layer = -1,
+                            .metrics = TRUE, .seed = 1 };
+  Record r;
+  record_init (&r);
+  ScopeExplainJob *job = job_new (model, input, NULL, &spec, &r);
+  g_assert_true (scope_explain_job_start (job, NULL));
+  /* Wait for passes of Score-CAM to report, so the job is inside the method; their spacing
+   * says how long a pass takes on this machine (and build). */
+  spin_until (&r, 4, 60.0);
+  g_assert_cmpuint (r.fractions->len, >=, 4);
+  gint64 pass = (g_array_index (r.times, gint64, r.times->len - 1)
+                 - g_array_index (r.times, gint64, 1)) / (gint64) (r.times->len - 2);
+  g_assert_cmpint (r.finished, ==, 0);
+  g_assert_true (scope_explain_job_is_running (job));
+
+  r.cancelled = TRUE;
+  gint64 start = g_get_monotonic_time ();
+  scope_explain_job_cancel (job);
+  gint64 took = g_get_monotonic_time () - start;
+  g_test_message ("cancelling Score-CAM on ResNet-18 took %.1f ms, a pass %.1f ms",
+                  took / 1000.0, pass / 1000.0);
+  /* The flag is polled before every pass: at most the pass in flight finishes. */
+  g_assert_cmpint (took, <, 2 * pass + G_USEC_PER_SEC / 10);
+  g_assert_false (scope_explain_job_is_running (job));
+
+  /* Nothing is delivered afterwards, not even "finished". */
+  guint tick = g_timeout_add (10, wake_up, NULL);
+  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 5;
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  g_assert_cmpint (r.after_cancel, ==, 0);
+  g_assert_cmpint (r.finished, ==, 0);
+  scope_explain_job_cancel (job);
+  g_object_unref (job);
+  record_clear (&r);
+}
+
+static void
+test_bad_spec (void)
+{
+  g_autofree float *input = NULL;
+  g_autofree guint8 *mask = NULL;
+  g_autoptr (ScopeModel) model = load_demo (&input, &mask);
+  const NnGraph *g = scope_model_get_graph (model);
+  int logits = nn_explain_logit_node (g);
+  struct
+  {
+    int         target, layer;
+    const char *expect;
+  } cases[] = {
+    { 10, -1, "10" },          /* the demo has classes 0 .. 9 */
+    { -1, logits, g->nodes[logits].name },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      ScopeExplainSpec spec = { .method = method_index ("Grad-CAM"), .target = cases[i].target,
+                                .layer = cases[i].layer, .metrics = TRUE, .seed = 1 };
+      Record r;
+      record_init (&r);
+      ScopeExplainJob *job = job_new (model, input, NULL, &spec, &r);
+      g_assert_true (scope_explain_job_start (job, NULL));
+      spin_until (&r, 0, 30.0);
+      g_assert_cmpint (r.finished, ==, 1);
+      g_assert_nonnull (r.error);
+      g_test_message ("%s", r.error);
+      g_assert_nonnull (strstr (r.error, cases[i].expect));
+      g_assert_cmpuint (r.maps->len, ==, 0);
+      g_assert_cmpuint (r.metrics->len, ==, 0);
+      g_object_unref (job);
+      record_clear (&r);
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  /* OpenBLAS's own threads are invisible to ThreadSanitizer: the job's thread does the work. */
+  nn_blas_set_threads (1);
+  g_test_add_func ("/app/explain-job/results-arrive", test_results_arrive);
+  g_test_add_func ("/app/explain-job/cancel-prompt", test_cancel_prompt);
+  g_test_add_func ("/app/explain-job/bad-spec", test_bad_spec);
+  return g_test_run ();
+}
