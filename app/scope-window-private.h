@@ -11,6 +11,7 @@
 #include "scope-explain-view.h"
 #include "scope-filters-view.h"
 #include "scope-frame-timer.h"
+#include "scope-maximize-view.h"
 #include "scope-model.h"
 #include "scope-pfm-view.h"
 #include "scope-train-view.h"
@@ -42,6 +43,7 @@ struct _ScopeWindow
   ScopeFiltersView     *filters_view;
   ScopePfmView         *pfm_view;
   ScopeTrainView       *train_view;
+  ScopeMaximizeView    *maximize_view;
   GMenu                *recent_menu;
   gboolean              follow_training; /* the views show the training run's weights */
   ScopeExplainView     *explain_view;

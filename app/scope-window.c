@@ -111,6 +111,7 @@ scope_window_select_channel (ScopeWindow *self,
   scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self->activations_view), self->channel);
   scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self->filters_view), self->channel);
   scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self->pfm_view), self->channel);
+  scope_maximize_view_set_target (self->maximize_view, self->model, self->node, self->channel);
 }
 
 void
@@ -203,6 +204,7 @@ follow_model (ScopeWindow *self,
   g_clear_pointer (&self->model, scope_model_unref);
   self->model = scope_model_ref (model);
   scope_filters_view_set_layer (self->filters_view, self->model, self->node);
+  scope_maximize_view_set_target (self->maximize_view, self->model, self->node, self->channel);
   update_filters_controls (self);
   update_model_labels (self);
   run_forward (self);
@@ -375,6 +377,8 @@ scope_window_export (ScopeWindow  *self,
     return scope_train_view_export (self->train_view, path, error);
   if (g_strcmp0 (view, "explain") == 0)
     return scope_explain_view_export (self->explain_view, path, error);
+  if (g_strcmp0 (view, "maximize") == 0)
+    return scope_maximize_view_export (self->maximize_view, path, error);
   return scope_activations_view_export (self->activations_view, path, error);
 }
 
@@ -629,6 +633,15 @@ on_drop (GtkDropTarget *target,
   return scope_window_open_file (self, g_value_get_object (value));
 }
 
+static void
+on_maximize_failed (ScopeMaximizeView *view,
+                    const GError      *error,
+                    ScopeWindow       *self)
+{
+  (void) view;
+  scope_window_show_error (self, "Activation maximization failed: %s", error->message);
+}
+
 /* GObject and GtkWidget. */
 
 static gboolean
@@ -640,6 +653,7 @@ scope_window_close_request (GtkWindow *window)
    * go. */
   scope_engine_shutdown (self->engine);
   scope_train_view_stop (self->train_view);
+  scope_maximize_view_stop (self->maximize_view);
   if (self->frame_timer != NULL && g_getenv ("CNNSCOPE_FRAME_TIMES") != NULL)
     scope_frame_timer_print (self->frame_timer);
   scope_explain_view_cancel (self->explain_view);
@@ -766,6 +780,7 @@ scope_window_class_init (ScopeWindowClass *klass)
   g_type_ensure (SCOPE_TYPE_EXPLAIN_VIEW);
   g_type_ensure (SCOPE_TYPE_LAYER);
   g_type_ensure (SCOPE_TYPE_TRAIN_VIEW);
+  g_type_ensure (SCOPE_TYPE_MAXIMIZE_VIEW);
   g_type_ensure (SCOPE_TYPE_PFM_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -789,6 +804,7 @@ scope_window_class_init (ScopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, input_channel_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, filters_view);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, train_view);
+  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, maximize_view);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, recent_menu);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, pfm_view);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, explain_view);
@@ -820,6 +836,7 @@ scope_window_init (ScopeWindow *self)
   g_signal_connect (self->train_view, "started", G_CALLBACK (on_train_started), self);
   g_signal_connect (self->train_view, "snapshot", G_CALLBACK (on_train_snapshot), self);
   g_signal_connect (self->train_view, "failed", G_CALLBACK (on_train_failed), self);
+  g_signal_connect (self->maximize_view, "failed", G_CALLBACK (on_maximize_failed), self);
   g_signal_connect (self->input_channel_spin, "value-changed",
                     G_CALLBACK (on_input_channel_changed), self);
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));

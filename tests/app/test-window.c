@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The application window under Xvfb, driven through its actions and keys: the demo model and a
  * sample image, activations from the engine thread, layer and channel selection, the layer
- * search, the Activations, Filters and Explain views, export, bad files, the shortcuts and About
- * windows, and a prompt close.
+ * search, the Activations, Filters and Explain views, export, the Maximize view (live run,
+ * compare, all channels, export), bad files, the shortcuts and About windows, and a prompt close.
  * Screenshots of each view go to $CNNSCOPE_SCREENSHOT_DIR and are checked not to be blank. */
 #include <adwaita.h>
 #include <glib/gstdio.h>
@@ -13,6 +13,7 @@
 #include "scope-application.h"
 #include "scope-explain-view.h"
 #include "scope-filters-view.h"
+#include "scope-maximize-view.h"
 #include "scope-pfm-view.h"
 #include "scope-train-view.h"
 #include "scope-window.h"
@@ -716,6 +717,187 @@ test_train (void)
   screenshot (GTK_WIDGET (window), "13-window-train-stopped", 20.0, 100);
 }
 
+/* The Maximize view. */
+
+static gboolean
+maximize_stopped (gpointer data)
+{
+  return !scope_maximize_view_is_running (SCOPE_MAXIMIZE_VIEW (data));
+}
+
+static gboolean
+maximize_has_image (gpointer data)
+{
+  return scope_maximize_view_get_n_images (SCOPE_MAXIMIZE_VIEW (data)) >= 2;
+}
+
+static gboolean
+maximize_has_tile (gpointer data)
+{
+  return scope_maximize_view_get_n_tiles_done (SCOPE_MAXIMIZE_VIEW (data), NULL) >= 1;
+}
+
+static void
+stop_maximize (ScopeMaximizeView *view)
+{
+  gint64 start = g_get_monotonic_time ();
+  gtk_widget_activate_action (GTK_WIDGET (view), "maximize.stop", NULL);
+  gint64 took = g_get_monotonic_time () - start;
+  g_test_message ("stopping activation maximization took %.1f ms", took / 1000.0);
+  g_assert_cmpint (took, <, G_USEC_PER_SEC);
+  g_assert_false (scope_maximize_view_is_running (view));
+}
+
+static void
+test_maximize (void)
+{
+  ScopeMaximizeView *view = SCOPE_MAXIMIZE_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                  SCOPE_TYPE_MAXIMIZE_VIEW));
+  g_assert_nonnull (view);
+  int old_layer = scope_window_get_layer (window), old_channel = scope_window_get_channel (window);
+  activate ("view.show", "s", "maximize");
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  g_assert_cmpint (scope_maximize_view_get_mode (view), ==, SCOPE_MAXIMIZE_NONE);
+
+  /* The view follows the sidebar's layer and channel. */
+  int node = find_node ("layer1.0.add");
+  activate ("layer.select", "i", node);
+  activate ("channel.select", "i", 3);
+  NnAmSettings s;
+  scope_maximize_view_get_settings (view, &s);
+  g_assert_cmpint (s.layer, ==, node);
+  g_assert_cmpint (s.n_channels, ==, 1);
+  g_assert_cmpint (s.channels[0], ==, 3);
+  g_assert_cmpint (s.objective, ==, NN_AM_OBJECTIVE_MEAN);
+  /* Or a class logit. */
+  scope_maximize_view_set_class (view, 9);
+  NnAmSettings logit;
+  scope_maximize_view_get_settings (view, &logit);
+  g_assert_cmpint (logit.layer, ==, -1);
+  g_assert_cmpint (logit.objective, ==, NN_AM_OBJECTIVE_LOGIT);
+  g_assert_cmpint (logit.channels[0], ==, 9);
+  scope_maximize_view_set_class (view, -1);
+  scope_maximize_view_get_settings (view, &s);
+  g_assert_cmpint (s.layer, ==, node);
+  g_assert_cmpint (s.channels[0], ==, 3);
+
+  /* A long run, live: the image updates at least 10 times a second while the window draws;
+   * stop is prompt. */
+  s.steps = NN_AM_MAX_STEPS;
+  s.transforms = NN_AM_TRANSFORM_JITTER;
+  scope_maximize_view_set_settings (view, &s);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.run", NULL));
+  g_assert_true (scope_maximize_view_is_running (view));
+  g_assert_true (wait_for (maximize_has_image, view, 30.0));
+  scope_window_set_frame_timing (window, TRUE);
+  ScopeFrameTimer *timer = scope_window_get_frame_timer (window);
+  guint before = scope_maximize_view_get_n_images (view);
+  gint64 t0 = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC)
+    g_main_context_iteration (NULL, TRUE);
+  double seconds = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+  double rate = (scope_maximize_view_get_n_images (view) - before) / seconds;
+  double fps = scope_frame_timer_get_n_frames (timer) / seconds;
+  g_autofree char *stats = scope_frame_timer_format (timer);
+  g_test_message ("Maximize view: %.1f image updates per second over %.2f s; the window drew "
+                  "%.1f frames per second (%s)", rate, seconds, fps, stats);
+  scope_window_set_frame_timing (window, FALSE);
+  /* A new image on nearly every frame the window draws, and at least 10 a second whenever it
+   * draws at least 12.5 frames a second (a software GL renderer on a loaded machine may not). */
+  g_assert_cmpfloat (rate, >=, MIN (10.0, 0.75 * fps));
+  screenshot (GTK_WIDGET (window), "14-window-maximize-live", 20.0, 100);
+  stop_maximize (view);
+
+  /* A short run to its end: the objective rose. */
+  s.steps = 300;
+  scope_maximize_view_set_settings (view, &s);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.run", NULL));
+  g_assert_true (wait_for (maximize_stopped, view, 60.0));
+  ScopeAmResult *r = scope_maximize_view_get_result (view, 0);
+  g_assert_nonnull (r);
+  g_assert_true (r->done);
+  g_assert_cmpint (r->n_history, ==, 301);
+  g_assert_cmpfloat (r->objectives[0], >, r->history[0]);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "15-window-maximize-run", 20.0, 100);
+
+  /* Plain and ProxyGrad from the same start, side by side, with their final values. */
+  s.policy = (NnGradPolicy) { NN_GRAD_PROXY, 0.3f };
+  scope_maximize_view_set_settings (view, &s);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.compare", NULL));
+  g_assert_cmpint (scope_maximize_view_get_mode (view), ==, SCOPE_MAXIMIZE_COMPARE);
+  g_assert_true (wait_for (maximize_stopped, view, 60.0));
+  ScopeAmResult *plain = scope_maximize_view_get_result (view, 0);
+  ScopeAmResult *proxy = scope_maximize_view_get_result (view, 1);
+  g_assert_nonnull (plain);
+  g_assert_nonnull (proxy);
+  g_assert_true (plain->done && proxy->done);
+  g_assert_cmpfloat (plain->history[0], ==, proxy->history[0]);
+  g_assert_true (isfinite (plain->objectives[0]) && isfinite (proxy->objectives[0]));
+  g_test_message ("compare, layer1.0.add channel 3, 300 steps: exact %.4f, proxygrad:0.3 %.4f",
+                  plain->objectives[0], proxy->objectives[0]);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "16-window-maximize-compare", 20.0, 100);
+  g_autofree char *png = g_build_filename (shot_dir, "export-maximize-compare.png", NULL);
+  g_autoptr (GFile) png_file = g_file_new_for_path (png);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_window_export (window, png_file, &error));
+  g_assert_no_error (error);
+  check_png (png, 1200, 800);
+
+  /* All 16 channels of the first block's output: cancelled while the first batch runs, then
+   * run to the end. */
+  activate ("layer.select", "i", find_node ("layer1.0.relu2"));
+  s.policy = (NnGradPolicy) { NN_GRAD_EXACT, 0.0f };
+  s.steps = 20000;
+  scope_maximize_view_set_settings (view, &s);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.all-channels", NULL));
+  g_assert_cmpint (scope_maximize_view_get_mode (view), ==, SCOPE_MAXIMIZE_ALL);
+  int n_tiles = 0;
+  g_assert_cmpint (scope_maximize_view_get_n_tiles_done (view, &n_tiles), ==, 0);
+  g_assert_cmpint (n_tiles, ==, 16);
+  wait_frames (GTK_WIDGET (window), 10);
+  stop_maximize (view);
+  g_assert_cmpint (scope_maximize_view_get_n_tiles_done (view, NULL), <, 16);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "17a-window-maximize-all-stopped", 20.0, 50);
+  s.steps = 150;
+  scope_maximize_view_set_settings (view, &s);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.all-channels", NULL));
+  g_assert_true (wait_for (maximize_has_tile, view, 60.0));
+  g_assert_true (wait_for (maximize_stopped, view, 120.0));
+  g_assert_cmpint (scope_maximize_view_get_n_tiles_done (view, &n_tiles), ==, 16);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "17-window-maximize-all", 20.0, 100);
+  g_autofree char *grid_png = g_build_filename (shot_dir, "export-maximize-all.png", NULL);
+  g_autoptr (GFile) grid_file = g_file_new_for_path (grid_png);
+  g_assert_true (scope_window_export (window, grid_file, &error));
+  g_assert_no_error (error);
+  check_png (grid_png, 1200, 800);
+  /* The same figure as SVG and PDF. */
+  const char *const vector[][2] = { { "svg", "<svg" }, { "pdf", "%PDF-" } };
+  for (gsize i = 0; i < G_N_ELEMENTS (vector); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("export-maximize-all.%s", vector[i][0]);
+      g_autofree char *path = g_build_filename (shot_dir, name, NULL);
+      g_autoptr (GFile) file = g_file_new_for_path (path);
+      g_assert_true (scope_window_export (window, file, &error));
+      g_assert_no_error (error);
+      g_autofree char *bytes = NULL;
+      gsize length = 0;
+      g_assert_true (g_file_get_contents (path, &bytes, &length, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (length, >, 1000);
+      g_assert_nonnull (g_strstr_len (bytes, MIN (length, 400), vector[i][1]));
+    }
+  g_assert_null (scope_window_get_error_message (window));
+
+  activate ("view.show", "s", "activations");
+  activate ("layer.select", "i", old_layer);
+  activate ("channel.select", "i", old_channel);
+}
+
 /* Files dropped on the window: a model, then an image, as the drop target delivers them. */
 static void
 test_drop (void)
@@ -995,6 +1177,7 @@ main (int    argc,
   g_test_add_func ("/ui/window/keys", test_keys);
   g_test_add_func ("/ui/window/filters", test_filters);
   g_test_add_func ("/ui/window/export", test_export);
+  g_test_add_func ("/ui/window/maximize", test_maximize);
   g_test_add_func ("/ui/window/bad-files", test_bad_files);
   g_test_add_func ("/ui/window/train", test_train);
   g_test_add_func ("/ui/window/drop", test_drop);

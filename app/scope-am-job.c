@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeAmJob: the AM worker and its hand-over. What the two threads share is under `lock` (a
+ * pthread mutex, which ThreadSanitizer understands), except `cancel`, which nn_am_run_step
+ * polls before every step. At most one idle source is scheduled at a time. */
+#include "scope-am-job.h"
+
+#include <gio/gio.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "scope-error.h"
+
+struct _ScopeAmJob
+{
+  GObject       parent_instance;
+
+  ScopeModel   *model;
+  NnAmSettings  settings;        /* channels points at `channels`; no start or direction */
+  int          *channels;
+  int           batch;
+  ScopeAmState  state;           /* main thread: the last delivered state */
+  pthread_t     thread;
+  gboolean      started;         /* main thread only */
+  gboolean      joined;          /* main thread only */
+
+  pthread_mutex_t lock;
+  atomic_int    cancel;
+
+  /* Under lock. */
+  gboolean      stopped;         /* nothing more is delivered */
+  guint         idle_id;
+  ScopeAmState  pending_state;
+  gboolean      state_changed;
+  GPtrArray    *pending;         /* ScopeAmResult, oldest first */
+  int           n_done;
+  guint         n_posted;
+  GError       *pending_error;
+};
+
+enum
+{
+  UPDATE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (ScopeAmJob, scope_am_job, G_TYPE_OBJECT)
+
+/* Results: one allocation holding the struct and its arrays. */
+
+static ScopeAmResult *
+result_new (const NnAmRun *run,
+            const NnModel *model,
+            int            first,
+            int            steps,
+            gboolean       best)
+{
+  int n = nn_am_run_get_items (run), n_history = 0;
+  NnShape shape = nn_am_run_get_shape (run);
+  gsize size = (gsize) shape.c * (gsize) shape.h * (gsize) shape.w;
+  const float *history = nn_am_run_peek_history (run, 0, &n_history);
+  gsize bytes = sizeof (ScopeAmResult) + sizeof (int) * (gsize) n
+                + sizeof (float) * (size * (gsize) n + (gsize) n + (gsize) n_history);
+  ScopeAmResult *r = g_atomic_rc_box_alloc0 (bytes);
+  int *channels = (int *) (void *) (r + 1);
+  float *pixels = (float *) (void *) (channels + n);
+  float *objectives = pixels + size * (gsize) n;
+  float *hist = objectives + n;
+  for (int k = 0; k < n; k++)
+    {
+      channels[k] = nn_am_run_get_channel (run, k);
+      NnImage out = { .c = shape.c, .h = shape.h, .w = shape.w, .bit_depth = 8,
+                      .data = pixels + size * (gsize) k };
+      nn_am_image_to_pixels (model, best ? nn_am_run_peek_best (run, k)
+                                         : nn_am_run_peek_image (run, k), &out);
+      objectives[k] = best ? nn_am_run_get_best_objective (run, k)
+                           : nn_am_run_get_objective (run, k);
+    }
+  if (n_history > 0)
+    memcpy (hist, history, sizeof (float) * (gsize) n_history);
+  r->first = first;
+  r->n_items = n;
+  r->channels = channels;
+  r->c = shape.c;
+  r->h = shape.h;
+  r->w = shape.w;
+  r->pixels = pixels;
+  r->objectives = objectives;
+  r->history = hist;
+  r->n_history = n_history;
+  r->step = nn_am_run_get_step (run);
+  r->steps = steps;
+  r->done = nn_am_run_is_done (run);
+  return r;
+}
+
+ScopeAmResult *
+scope_am_result_ref (ScopeAmResult *result)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+
+  return g_atomic_rc_box_acquire (result);
+}
+
+void
+scope_am_result_unref (ScopeAmResult *result)
+{
+  if (result != NULL)
+    g_atomic_rc_box_release (result);
+}
+
+/* Hand-over. */
+
+/* Main thread: everything pending as one update. */
+static gboolean
+deliver_idle (gpointer data)
+{
+  ScopeAmJob *self = data;
+
+  pthread_mutex_lock (&self->lock);
+  self->idle_id = 0;
+  if (self->stopped)
+    {
+      pthread_mutex_unlock (&self->lock);
+      return G_SOURCE_REMOVE;
+    }
+  g_autoptr (GPtrArray) results = self->pending;
+  self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) scope_am_result_unref);
+  g_autoptr (GError) error = g_steal_pointer (&self->pending_error);
+  gboolean state_changed = self->state_changed;
+  self->state_changed = FALSE;
+  ScopeAmUpdate update = {
+    .state = self->pending_state,
+    .results = (ScopeAmResult *const *) results->pdata,
+    .n_results = results->len,
+    .n_done = self->n_done,
+    .n_total = self->settings.n_channels,
+    .error = error,
+  };
+  pthread_mutex_unlock (&self->lock);
+
+  self->state = update.state;
+  if (state_changed || update.n_results > 0 || error != NULL)
+    g_signal_emit (self, signals[UPDATE], 0, &update);
+  return G_SOURCE_REMOVE;
+}
+
+/* Under lock. */
+static void
+schedule_locked (ScopeAmJob *self)
+{
+  /* At the default priority, above GTK's layout and paint: a result that arrives during a
+   * frame is shown on the next one, not after it. */
+  if (self->idle_id == 0 && !self->stopped)
+    self->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT, deliver_idle, self, NULL);
+}
+
+static void
+set_state (ScopeAmJob   *self,
+           ScopeAmState  state,
+           GError       *error)
+{
+  pthread_mutex_lock (&self->lock);
+  self->pending_state = state;
+  self->state_changed = TRUE;
+  if (error != NULL)
+    {
+      g_clear_error (&self->pending_error);
+      self->pending_error = error;
+    }
+  schedule_locked (self);
+  pthread_mutex_unlock (&self->lock);
+}
+
+/* Worker: takes result; replaces an undelivered one of the same batch. */
+static void
+post (ScopeAmJob    *self,
+      ScopeAmResult *result)
+{
+  pthread_mutex_lock (&self->lock);
+  GPtrArray *p = self->pending;
+  if (p->len > 0)
+    {
+      ScopeAmResult *last = g_ptr_array_index (p, p->len - 1);
+      if (last->first == result->first)
+        g_ptr_array_remove_index (p, p->len - 1);
+    }
+  g_ptr_array_add (p, result);
+  if (result->done)
+    self->n_done = result->first + result->n_items;
+  self->n_posted++;
+  schedule_locked (self);
+  pthread_mutex_unlock (&self->lock);
+}
+
+/* Worker: one batch from start to end; FALSE when it was cancelled or failed. */
+static gboolean
+run_batch (ScopeAmJob  *self,
+           int          first,
+           GError     **error)
+{
+  const NnModel *model = scope_model_get_nn_model (self->model);
+  NnAmSettings s = self->settings;
+  s.channels = self->channels + first;
+  s.n_channels = MIN (self->batch, self->settings.n_channels - first);
+  NnError err = { 0 };
+  NnAmRun *run = nn_am_run_new (model, &s, &err);
+  if (run == NULL)
+    return scope_error_from_nn (error, &err), FALSE;
+
+  post (self, result_new (run, model, first, s.steps, FALSE));
+  gint64 last = g_get_monotonic_time ();
+  gboolean ok = TRUE;
+  while (ok && !nn_am_run_is_done (run))
+    {
+      ok = nn_am_run_step (run, 1, &self->cancel, &err);
+      gint64 now = g_get_monotonic_time ();
+      if (ok && (nn_am_run_is_done (run) || now - last >= SCOPE_AM_JOB_INTERVAL_US))
+        {
+          post (self, result_new (run, model, first, s.steps, FALSE));
+          last = now;
+        }
+    }
+  if (!ok && err.code != NN_ERROR_CANCELLED)
+    {
+      /* Not finite any more: the best images so far, to look at, and the message. */
+      post (self, result_new (run, model, first, s.steps, TRUE));
+      scope_error_from_nn (error, &err);
+    }
+  nn_am_run_free (run);
+  return ok;
+}
+
+static void *
+worker_main (void *data)
+{
+  ScopeAmJob *self = data;
+
+  for (int first = 0; first < self->settings.n_channels; first += self->batch)
+    {
+      GError *error = NULL;
+      if (!run_batch (self, first, &error))
+        {
+          if (error != NULL)
+            set_state (self, SCOPE_AM_FAILED, error);
+          return NULL;
+        }
+    }
+  set_state (self, SCOPE_AM_FINISHED, NULL);
+  return NULL;
+}
+
+/* API. */
+
+ScopeAmJob *
+scope_am_job_new (ScopeModel         *model,
+                  const NnAmSettings *settings,
+                  int                 batch)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (settings != NULL, NULL);
+  g_return_val_if_fail (settings->n_channels >= 1 && settings->channels != NULL, NULL);
+  g_return_val_if_fail (batch >= 1, NULL);
+
+  ScopeAmJob *self = g_object_new (SCOPE_TYPE_AM_JOB, NULL);
+  self->model = scope_model_ref (model);
+  self->settings = *settings;
+  self->channels = g_memdup2 (settings->channels, sizeof (int) * (gsize) settings->n_channels);
+  self->settings.channels = self->channels;
+  self->settings.start = NULL;
+  self->settings.start_items = 0;
+  self->settings.direction = NULL;
+  self->batch = batch;
+  return self;
+}
+
+gboolean
+scope_am_job_start (ScopeAmJob  *self,
+                    GError     **error)
+{
+  g_return_val_if_fail (SCOPE_IS_AM_JOB (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->started)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                           "this activation maximization was started before");
+      return FALSE;
+    }
+  self->state = SCOPE_AM_RUNNING;
+  pthread_mutex_lock (&self->lock);
+  self->pending_state = SCOPE_AM_RUNNING;
+  self->state_changed = TRUE;
+  schedule_locked (self);
+  pthread_mutex_unlock (&self->lock);
+  int rc = pthread_create (&self->thread, NULL, worker_main, self);
+  if (rc != 0)
+    {
+      self->state = SCOPE_AM_FAILED;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (rc),
+                   "cannot start the activation maximization thread: %s", g_strerror (rc));
+      return FALSE;
+    }
+  self->started = TRUE;
+  return TRUE;
+}
+
+void
+scope_am_job_stop (ScopeAmJob *self)
+{
+  g_return_if_fail (SCOPE_IS_AM_JOB (self));
+
+  atomic_store (&self->cancel, 1);
+  if (self->started && !self->joined)
+    {
+      pthread_join (self->thread, NULL);
+      self->joined = TRUE;
+    }
+
+  /* The worker is gone and the idle runs on this thread: drop what was not delivered. */
+  pthread_mutex_lock (&self->lock);
+  self->stopped = TRUE;
+  if (self->idle_id != 0)
+    g_source_remove (self->idle_id);
+  self->idle_id = 0;
+  g_ptr_array_set_size (self->pending, 0);
+  g_clear_error (&self->pending_error);
+  pthread_mutex_unlock (&self->lock);
+  if (self->state == SCOPE_AM_RUNNING)
+    self->state = SCOPE_AM_STOPPED;
+}
+
+ScopeAmState
+scope_am_job_get_state (ScopeAmJob *self)
+{
+  g_return_val_if_fail (SCOPE_IS_AM_JOB (self), SCOPE_AM_IDLE);
+
+  return self->state;
+}
+
+const NnAmSettings *
+scope_am_job_get_settings (ScopeAmJob *self)
+{
+  g_return_val_if_fail (SCOPE_IS_AM_JOB (self), NULL);
+
+  return &self->settings;
+}
+
+ScopeModel *
+scope_am_job_get_model (ScopeAmJob *self)
+{
+  g_return_val_if_fail (SCOPE_IS_AM_JOB (self), NULL);
+
+  return self->model;
+}
+
+guint
+scope_am_job_get_n_posted (ScopeAmJob *self)
+{
+  g_return_val_if_fail (SCOPE_IS_AM_JOB (self), 0);
+
+  pthread_mutex_lock (&self->lock);
+  guint n = self->n_posted;
+  pthread_mutex_unlock (&self->lock);
+  return n;
+}
+
+static void
+scope_am_job_dispose (GObject *object)
+{
+  scope_am_job_stop (SCOPE_AM_JOB (object));
+
+  G_OBJECT_CLASS (scope_am_job_parent_class)->dispose (object);
+}
+
+static void
+scope_am_job_finalize (GObject *object)
+{
+  ScopeAmJob *self = SCOPE_AM_JOB (object);
+
+  g_clear_pointer (&self->model, scope_model_unref);
+  g_free (self->channels);
+  g_ptr_array_unref (self->pending);
+  pthread_mutex_destroy (&self->lock);
+
+  G_OBJECT_CLASS (scope_am_job_parent_class)->finalize (object);
+}
+
+static void
+scope_am_job_class_init (ScopeAmJobClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = scope_am_job_dispose;
+  object_class->finalize = scope_am_job_finalize;
+
+  /**
+   * ScopeAmJob::update:
+   * @update: (type gpointer): a `const ScopeAmUpdate *`, valid during the emission
+   *
+   * Emitted on the main context with what the worker posted since the last emission.
+   */
+  signals[UPDATE] =
+    g_signal_new ("update", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_POINTER);
+}
+
+static void
+scope_am_job_init (ScopeAmJob *self)
+{
+  pthread_mutex_init (&self->lock, NULL);
+  atomic_init (&self->cancel, 0);
+  self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) scope_am_result_unref);
+}

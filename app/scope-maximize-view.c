@@ -1,0 +1,884 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeMaximizeView: the controls are read into NnAmSettings when a run starts; each job's
+ * updates are mapped once into image surfaces and curves (doubles for viz_plot), which the
+ * canvas paints every frame through scope_am_figure_draw, as export does. */
+#include "scope-maximize-view.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "scope-am-figure.h"
+#include "scope-error.h"
+#include "scope-figure.h"
+
+/* Channels run together when filling the grid. */
+#define GRID_BATCH 8
+
+struct _ScopeMaximizeView
+{
+  GtkWidget          parent_instance;
+
+  /* Template children. */
+  GtkWidget         *box;
+  GtkDropDown       *target_dropdown;
+  GtkLabel          *layer_label;
+  GtkWidget         *channel_label;
+  GtkSpinButton     *channel_spin;
+  GtkWidget         *class_label;
+  GtkDropDown       *class_dropdown;
+  GtkDropDown       *policy_dropdown;
+  GtkSpinButton     *slope_spin;
+  GtkSpinButton     *steps_spin;
+  GtkSpinButton     *lr_spin;
+  GtkSpinButton     *seed_spin;
+  GtkCheckButton    *pad_check;
+  GtkCheckButton    *jitter_check;
+  GtkCheckButton    *scale_check;
+  GtkCheckButton    *rotate_check;
+  GtkCheckButton    *blur_check;
+  GtkProgressBar    *progress_bar;
+  GtkLabel          *status_label;
+  GtkDrawingArea    *canvas;
+
+  ScopeModel        *model;       /* the window's; NULL without one */
+  int                node;
+  int                channel;     /* storage for scope_maximize_view_get_settings */
+
+  ScopeMaximizeMode  mode;
+  ScopeAmJob        *jobs[SCOPE_AM_FIGURE_MAX_PANELS];
+  int                n_jobs;
+  char              *caption;
+  /* Panels: the newest result of each job, mapped. */
+  ScopeAmResult     *results[SCOPE_AM_FIGURE_MAX_PANELS];
+  cairo_surface_t   *images[SCOPE_AM_FIGURE_MAX_PANELS];
+  GArray            *histories[SCOPE_AM_FIGURE_MAX_PANELS];  /* double */
+  char              *titles[SCOPE_AM_FIGURE_MAX_PANELS];
+  char              *names[SCOPE_AM_FIGURE_MAX_PANELS];      /* "exact", "proxygrad:0.3" */
+  /* The grid. */
+  cairo_surface_t  **tiles;
+  double            *tile_values;
+  int                n_tiles;
+  int                n_done;
+  guint              n_images;
+  gint64             started_at;  /* monotonic, microseconds */
+  gint64             ended_at;    /* 0 while running */
+};
+
+enum
+{
+  FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (ScopeMaximizeView, scope_maximize_view, GTK_TYPE_WIDGET)
+
+/* The policy drop-down's entries; the ProxyGrad ones take the slope. */
+enum
+{
+  POLICY_EXACT,
+  POLICY_PROXY,
+  POLICY_PROXY_FULL,
+  POLICY_SUGAR,
+};
+
+static gboolean
+class_mode (ScopeMaximizeView *self)
+{
+  return gtk_drop_down_get_selected (self->target_dropdown) == 1;
+}
+
+static gboolean
+any_running (ScopeMaximizeView *self)
+{
+  for (int k = 0; k < self->n_jobs; k++)
+    if (scope_am_job_get_state (self->jobs[k]) == SCOPE_AM_RUNNING)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+update_controls (ScopeMaximizeView *self)
+{
+  gboolean classes = class_mode (self);
+  gtk_widget_set_visible (self->channel_label, !classes);
+  gtk_widget_set_visible (GTK_WIDGET (self->channel_spin), !classes);
+  gtk_widget_set_visible (self->class_label, classes);
+  gtk_widget_set_visible (GTK_WIDGET (self->class_dropdown), classes);
+
+  gboolean running = any_running (self);
+  gboolean ready = self->model != NULL && (classes || self->node > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "maximize.run", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "maximize.compare", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "maximize.all-channels", ready);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "maximize.stop", running);
+}
+
+/* Settings. */
+
+void
+scope_maximize_view_get_settings (ScopeMaximizeView *self,
+                                  NnAmSettings      *s)
+{
+  g_return_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self));
+  g_return_if_fail (s != NULL);
+
+  nn_am_settings_init (s);
+  if (class_mode (self))
+    {
+      s->layer = -1;
+      s->objective = NN_AM_OBJECTIVE_LOGIT;
+      self->channel = (int) gtk_drop_down_get_selected (self->class_dropdown);
+    }
+  else
+    {
+      s->layer = self->node;
+      s->objective = NN_AM_OBJECTIVE_MEAN;
+      self->channel = gtk_spin_button_get_value_as_int (self->channel_spin);
+    }
+  s->channels = &self->channel;
+  s->n_channels = 1;
+  float beta = (float) gtk_spin_button_get_value (self->slope_spin);
+  switch (gtk_drop_down_get_selected (self->policy_dropdown))
+    {
+    case POLICY_PROXY:
+      s->policy = (NnGradPolicy) { NN_GRAD_PROXY, beta };
+      break;
+    case POLICY_PROXY_FULL:
+      s->policy = (NnGradPolicy) { NN_GRAD_PROXY_FULL, beta };
+      break;
+    case POLICY_SUGAR:
+      s->policy = (NnGradPolicy) { NN_GRAD_SUGAR_BSILU, 0.0f };
+      break;
+    default:
+      s->policy = (NnGradPolicy) { NN_GRAD_EXACT, 0.0f };
+      break;
+    }
+  s->steps = gtk_spin_button_get_value_as_int (self->steps_spin);
+  s->lr = (float) gtk_spin_button_get_value (self->lr_spin);
+  s->seed = (uint64_t) gtk_spin_button_get_value_as_int (self->seed_spin);
+  s->transforms = 0;
+  struct { GtkCheckButton *check; unsigned bit; } checks[] = {
+    { self->pad_check, NN_AM_TRANSFORM_PAD }, { self->jitter_check, NN_AM_TRANSFORM_JITTER },
+    { self->scale_check, NN_AM_TRANSFORM_SCALE }, { self->rotate_check, NN_AM_TRANSFORM_ROTATE },
+    { self->blur_check, NN_AM_TRANSFORM_BLUR },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (checks); i++)
+    if (gtk_check_button_get_active (checks[i].check))
+      s->transforms |= checks[i].bit;
+}
+
+void
+scope_maximize_view_set_settings (ScopeMaximizeView  *self,
+                                  const NnAmSettings *s)
+{
+  g_return_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self));
+  g_return_if_fail (s != NULL);
+
+  guint policy = POLICY_EXACT;
+  switch (s->policy.kind)
+    {
+    case NN_GRAD_PROXY:
+      policy = POLICY_PROXY;
+      break;
+    case NN_GRAD_PROXY_FULL:
+      policy = POLICY_PROXY_FULL;
+      break;
+    case NN_GRAD_SUGAR_BSILU:
+      policy = POLICY_SUGAR;
+      break;
+    case NN_GRAD_EXACT:
+    case NN_GRAD_SUGAR_NELU:
+    case NN_GRAD_IDENTITY:
+    case NN_GRAD_REDIRECTED:
+    case NN_GRAD_GUIDED:
+    case NN_GRAD_COUNT_:
+      break;
+    }
+  gtk_drop_down_set_selected (self->policy_dropdown, policy);
+  if (policy == POLICY_PROXY || policy == POLICY_PROXY_FULL)
+    gtk_spin_button_set_value (self->slope_spin, s->policy.beta);
+  gtk_spin_button_set_value (self->steps_spin, s->steps);
+  gtk_spin_button_set_value (self->lr_spin, s->lr);
+  gtk_spin_button_set_value (self->seed_spin, (double) s->seed);
+  gtk_check_button_set_active (self->pad_check, (s->transforms & NN_AM_TRANSFORM_PAD) != 0);
+  gtk_check_button_set_active (self->jitter_check,
+                               (s->transforms & NN_AM_TRANSFORM_JITTER) != 0);
+  gtk_check_button_set_active (self->scale_check, (s->transforms & NN_AM_TRANSFORM_SCALE) != 0);
+  gtk_check_button_set_active (self->rotate_check,
+                               (s->transforms & NN_AM_TRANSFORM_ROTATE) != 0);
+  gtk_check_button_set_active (self->blur_check, (s->transforms & NN_AM_TRANSFORM_BLUR) != 0);
+  update_controls (self);
+}
+
+void
+scope_maximize_view_set_class (ScopeMaximizeView *self,
+                               int                class_index)
+{
+  g_return_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self));
+
+  gtk_drop_down_set_selected (self->target_dropdown, class_index >= 0 ? 1 : 0);
+  if (class_index >= 0)
+    gtk_drop_down_set_selected (self->class_dropdown, (guint) class_index);
+  update_controls (self);
+}
+
+static void
+fill_classes (ScopeMaximizeView *self)
+{
+  g_autoptr (GtkStringList) list = gtk_string_list_new (NULL);
+  const NnModel *m = self->model != NULL ? scope_model_get_nn_model (self->model) : NULL;
+  for (int k = 0; m != NULL && k < m->n_classes; k++)
+    {
+      g_autofree char *text = m->labels != NULL && m->labels[k] != NULL
+                              ? g_strdup_printf ("%d: %s", k, m->labels[k])
+                              : g_strdup_printf ("%d", k);
+      gtk_string_list_append (list, text);
+    }
+  gtk_drop_down_set_model (self->class_dropdown, G_LIST_MODEL (list));
+}
+
+void
+scope_maximize_view_set_target (ScopeMaximizeView *self,
+                                ScopeModel        *model,
+                                int                node,
+                                int                channel)
+{
+  g_return_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self));
+
+  if (model != self->model)
+    {
+      gboolean same_classes = FALSE;
+      if (model != NULL && self->model != NULL)
+        same_classes = scope_model_get_nn_model (model)->n_classes
+                       == scope_model_get_nn_model (self->model)->n_classes;
+      g_clear_pointer (&self->model, scope_model_unref);
+      self->model = model != NULL ? scope_model_ref (model) : NULL;
+      if (!same_classes)
+        fill_classes (self);
+    }
+  if (self->model == NULL)
+    {
+      self->node = -1;
+      gtk_label_set_label (self->layer_label, "No model");
+      update_controls (self);
+      return;
+    }
+  const NnGraph *g = scope_model_get_graph (self->model);
+  self->node = CLAMP (node, 0, g->n_nodes - 1);
+  NnShape shape = g->nodes[self->node].shape;
+  g_autofree char *text = g_strdup_printf ("%s (%d×%d×%d)", g->nodes[self->node].name, shape.c,
+                                           shape.h, shape.w);
+  gtk_label_set_label (self->layer_label, text);
+  gtk_spin_button_set_range (self->channel_spin, 0, MAX (shape.c - 1, 0));
+  gtk_spin_button_set_value (self->channel_spin, CLAMP (channel, 0, MAX (shape.c - 1, 0)));
+  update_controls (self);
+}
+
+/* Results. */
+
+static const char *
+policy_display (const NnGradPolicy *policy)
+{
+  switch (policy->kind)
+    {
+    case NN_GRAD_EXACT:
+      return "Plain (exact)";
+    case NN_GRAD_PROXY:
+      return "ProxyGrad";
+    case NN_GRAD_PROXY_FULL:
+      return "ProxyGrad (full proxy)";
+    case NN_GRAD_SUGAR_BSILU:
+    case NN_GRAD_SUGAR_NELU:
+      return "SUGAR";
+    case NN_GRAD_IDENTITY:
+    case NN_GRAD_REDIRECTED:
+    case NN_GRAD_GUIDED:
+    case NN_GRAD_COUNT_:
+      break;
+    }
+  return nn_grad_kind_name (policy->kind);
+}
+
+static void
+set_panel_title (ScopeMaximizeView *self,
+                 int                k)
+{
+  const NnAmSettings *s = scope_am_job_get_settings (self->jobs[k]);
+  const ScopeAmResult *r = self->results[k];
+  g_autofree char *beta = s->policy.kind == NN_GRAD_PROXY || s->policy.kind == NN_GRAD_PROXY_FULL
+                          ? g_strdup_printf (" β=%g", s->policy.beta) : g_strdup ("");
+  g_free (self->titles[k]);
+  if (r == NULL || !isfinite (r->objectives[0]))
+    self->titles[k] = g_strdup_printf ("%s%s", policy_display (&s->policy), beta);
+  else
+    self->titles[k] = g_strdup_printf ("%s%s: %s %.4g", policy_display (&s->policy), beta,
+                                       r->done ? "final" : "objective", r->objectives[0]);
+}
+
+static double
+elapsed_s (ScopeMaximizeView *self)
+{
+  gint64 end = self->ended_at != 0 ? self->ended_at : g_get_monotonic_time ();
+  return (double) (end - self->started_at) / G_USEC_PER_SEC;
+}
+
+static void
+update_status (ScopeMaximizeView *self)
+{
+  g_autofree char *text = NULL, *progress = NULL;
+  double fraction = 0.0;
+  /* Running while any job runs; else failed or stopped if any did; else finished. */
+  gboolean failed = FALSE, stopped = FALSE;
+  for (int k = 0; k < self->n_jobs; k++)
+    {
+      ScopeAmState state = scope_am_job_get_state (self->jobs[k]);
+      failed |= state == SCOPE_AM_FAILED;
+      stopped |= state == SCOPE_AM_STOPPED;
+    }
+  const char *verb = any_running (self) ? "Running" : failed ? "Failed"
+                     : stopped ? "Stopped" : "Finished";
+  double t = elapsed_s (self);
+  if (self->mode == SCOPE_MAXIMIZE_ALL)
+    {
+      fraction = self->n_tiles > 0 ? (double) self->n_done / self->n_tiles : 0.0;
+      progress = g_strdup_printf ("%d of %d", self->n_done, self->n_tiles);
+      text = g_strdup_printf ("%s: %d of %d images done in %.1f s", verb, self->n_done,
+                              self->n_tiles, t);
+    }
+  else if (self->mode != SCOPE_MAXIMIZE_NONE)
+    {
+      int step = G_MAXINT, steps = 1;
+      g_autoptr (GString) values = g_string_new (NULL);
+      for (int k = 0; k < self->n_jobs; k++)
+        {
+          const ScopeAmResult *r = self->results[k];
+          step = MIN (step, r != NULL ? r->step : 0);
+          steps = r != NULL ? r->steps : scope_am_job_get_settings (self->jobs[k])->steps;
+          if (r != NULL && isfinite (r->objectives[0]))
+            g_string_append_printf (values, "%s%s %.4g", k > 0 ? ", " : "", self->names[k],
+                                    r->objectives[0]);
+        }
+      fraction = (double) step / MAX (steps, 1);
+      progress = g_strdup_printf ("step %d of %d", step, steps);
+      text = g_strdup_printf ("%s: %s; %u images in %.2f s (%.1f per second)", verb,
+                              values->str, self->n_images, t, self->n_images / fmax (t, 1e-3));
+    }
+  gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (fraction, 0.0, 1.0));
+  gtk_progress_bar_set_text (self->progress_bar, progress);
+  if (text != NULL)
+    gtk_label_set_label (self->status_label, text);
+}
+
+static void
+take_grid_result (ScopeMaximizeView   *self,
+                  const ScopeAmResult *r)
+{
+  gsize size = (gsize) r->c * (gsize) r->h * (gsize) r->w;
+  for (int i = 0; i < r->n_items; i++)
+    {
+      int k = r->first + i;
+      if (k < 0 || k >= self->n_tiles)
+        continue;
+      g_clear_pointer (&self->tiles[k], cairo_surface_destroy);
+      self->tiles[k] = scope_am_figure_surface_new (r->pixels + size * (gsize) i, r->c, r->h,
+                                                    r->w);
+      if (r->done)
+        self->tile_values[k] = r->objectives[i];
+    }
+}
+
+static void
+take_panel_result (ScopeMaximizeView *self,
+                   int                k,
+                   ScopeAmResult     *r)
+{
+  g_clear_pointer (&self->results[k], scope_am_result_unref);
+  self->results[k] = scope_am_result_ref (r);
+  g_clear_pointer (&self->images[k], cairo_surface_destroy);
+  self->images[k] = scope_am_figure_surface_new (r->pixels, r->c, r->h, r->w);
+  g_array_set_size (self->histories[k], (guint) r->n_history);
+  double *h = (double *) (void *) self->histories[k]->data;
+  for (int i = 0; i < r->n_history; i++)
+    h[i] = r->history[i];
+  set_panel_title (self, k);
+  if (k == 0)
+    self->n_images++;
+}
+
+static void
+on_update (ScopeAmJob          *job,
+           const ScopeAmUpdate *update,
+           ScopeMaximizeView   *self)
+{
+  int k = 0;
+  while (k < self->n_jobs && self->jobs[k] != job)
+    k++;
+  if (k == self->n_jobs)
+    return;
+  if (self->mode == SCOPE_MAXIMIZE_ALL)
+    {
+      for (guint i = 0; i < update->n_results; i++)
+        take_grid_result (self, update->results[i]);
+      self->n_done = update->n_done;
+    }
+  else if (update->n_results > 0)
+    take_panel_result (self, k, update->results[update->n_results - 1]);
+  if (!any_running (self) && self->ended_at == 0)
+    self->ended_at = g_get_monotonic_time ();
+  update_status (self);
+  update_controls (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+  if (update->error != NULL)
+    g_signal_emit (self, signals[FAILED], 0, update->error);
+}
+
+/* Runs. */
+
+static void
+clear_results (ScopeMaximizeView *self)
+{
+  for (int k = 0; k < SCOPE_AM_FIGURE_MAX_PANELS; k++)
+    {
+      if (self->jobs[k] != NULL)
+        scope_am_job_stop (self->jobs[k]);
+      g_clear_object (&self->jobs[k]);
+      g_clear_pointer (&self->results[k], scope_am_result_unref);
+      g_clear_pointer (&self->images[k], cairo_surface_destroy);
+      g_array_set_size (self->histories[k], 0);
+      g_clear_pointer (&self->titles[k], g_free);
+      g_clear_pointer (&self->names[k], g_free);
+    }
+  self->n_jobs = 0;
+  for (int k = 0; k < self->n_tiles; k++)
+    g_clear_pointer (&self->tiles[k], cairo_surface_destroy);
+  g_clear_pointer (&self->tiles, g_free);
+  g_clear_pointer (&self->tile_values, g_free);
+  self->n_tiles = 0;
+  self->n_done = 0;
+  self->n_images = 0;
+}
+
+/* "demo.safetensors · layer conv1 channel 3", then "exact · 256 steps, lr 0.05, seed 1 ·
+ * jitter" on a second line. */
+static char *
+make_caption (ScopeMaximizeView  *self,
+              const NnAmSettings *s,
+              const char         *policies,
+              gboolean            all)
+{
+  const NnModel *m = scope_model_get_nn_model (self->model);
+  g_autoptr (GString) c = g_string_new (scope_model_get_name (self->model));
+  if (s->layer < 0 && all)
+    g_string_append (c, " · every class logit");
+  else if (s->layer < 0)
+    g_string_append_printf (c, " · class %d%s%s", s->channels[0],
+                            m->labels != NULL ? " " : "",
+                            m->labels != NULL ? m->labels[s->channels[0]] : "");
+  else
+    {
+      g_string_append_printf (c, " · layer %s", m->graph->nodes[s->layer].name);
+      if (all)
+        g_string_append (c, ", every channel");
+      else
+        g_string_append_printf (c, " channel %d", s->channels[0]);
+    }
+  g_string_append_printf (c, "\n%s · %d steps, lr %g, seed %" G_GUINT64_FORMAT, policies,
+                          s->steps, s->lr, (guint64) s->seed);
+  static const char *const names[] = { "pad", "jitter", "scale", "rotate", "blur" };
+  gboolean first = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (s->transforms & (1u << i))
+      {
+        g_string_append_printf (c, "%s%s", first ? " · " : "+", names[i]);
+        first = FALSE;
+      }
+  return g_string_free (g_steal_pointer (&c), FALSE);
+}
+
+static gboolean
+check_ready (ScopeMaximizeView  *self,
+             GError            **error)
+{
+  if (self->model == NULL)
+    {
+      g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "open a model first");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Starts one job per settings value (they share the target). */
+static gboolean
+start_jobs (ScopeMaximizeView   *self,
+            ScopeMaximizeMode    mode,
+            const NnAmSettings  *settings,
+            int                  n,
+            int                  batch,
+            const char          *caption,
+            GError             **error)
+{
+  clear_results (self);
+  self->mode = mode;
+  g_free (self->caption);
+  self->caption = g_strdup (caption);
+  self->started_at = g_get_monotonic_time ();
+  self->ended_at = 0;
+  for (int k = 0; k < n; k++)
+    {
+      self->jobs[k] = scope_am_job_new (self->model, &settings[k], batch);
+      self->n_jobs++;
+      char name[64];
+      nn_grad_policy_format (&settings[k].policy, name, sizeof name);
+      self->names[k] = g_strdup (name);
+      set_panel_title (self, k);
+      g_signal_connect (self->jobs[k], "update", G_CALLBACK (on_update), self);
+    }
+  gboolean ok = TRUE;
+  for (int k = 0; k < n && ok; k++)
+    ok = scope_am_job_start (self->jobs[k], error);
+  if (!ok)
+    {
+      for (int k = 0; k < n; k++)
+        scope_am_job_stop (self->jobs[k]);
+      self->ended_at = g_get_monotonic_time ();
+    }
+  update_status (self);
+  update_controls (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+  return ok;
+}
+
+gboolean
+scope_maximize_view_run (ScopeMaximizeView  *self,
+                         GError            **error)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
+
+  if (!check_ready (self, error))
+    return FALSE;
+  NnAmSettings s;
+  scope_maximize_view_get_settings (self, &s);
+  char policy[64];
+  nn_grad_policy_format (&s.policy, policy, sizeof policy);
+  g_autofree char *caption = make_caption (self, &s, policy, FALSE);
+  return start_jobs (self, SCOPE_MAXIMIZE_SINGLE, &s, 1, 1, caption, error);
+}
+
+gboolean
+scope_maximize_view_compare (ScopeMaximizeView  *self,
+                             GError            **error)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
+
+  if (!check_ready (self, error))
+    return FALSE;
+  NnAmSettings s[2];
+  scope_maximize_view_get_settings (self, &s[0]);
+  s[1] = s[0];
+  s[0].policy = (NnGradPolicy) { NN_GRAD_EXACT, 0.0f };
+  if (s[1].policy.kind != NN_GRAD_PROXY_FULL)
+    s[1].policy = (NnGradPolicy) { NN_GRAD_PROXY,
+                                   (float) gtk_spin_button_get_value (self->slope_spin) };
+  char proxy[64], text[160];
+  nn_grad_policy_format (&s[1].policy, proxy, sizeof proxy);
+  g_snprintf (text, sizeof text, "exact vs %s, same start", proxy);
+  g_autofree char *caption = make_caption (self, &s[0], text, FALSE);
+  return start_jobs (self, SCOPE_MAXIMIZE_COMPARE, s, 2, 1, caption, error);
+}
+
+gboolean
+scope_maximize_view_run_all (ScopeMaximizeView  *self,
+                             GError            **error)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
+
+  if (!check_ready (self, error))
+    return FALSE;
+  NnAmSettings s;
+  scope_maximize_view_get_settings (self, &s);
+  const NnModel *m = scope_model_get_nn_model (self->model);
+  int n = s.layer < 0 ? m->n_classes : m->graph->nodes[s.layer].shape.c;
+  if (n < 1)
+    {
+      g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "the layer has no channels");
+      return FALSE;
+    }
+  g_autofree int *channels = g_new (int, n);
+  for (int k = 0; k < n; k++)
+    channels[k] = k;
+  s.channels = channels;
+  s.n_channels = n;
+  char policy[64];
+  nn_grad_policy_format (&s.policy, policy, sizeof policy);
+  g_autofree char *caption = make_caption (self, &s, policy, TRUE);
+  gboolean ok = start_jobs (self, SCOPE_MAXIMIZE_ALL, &s, 1, GRID_BATCH, caption, error);
+  self->n_tiles = n;
+  self->tiles = g_new0 (cairo_surface_t *, n);
+  self->tile_values = g_new (double, n);
+  for (int k = 0; k < n; k++)
+    self->tile_values[k] = NAN;
+  update_status (self);
+  return ok;
+}
+
+void
+scope_maximize_view_stop (ScopeMaximizeView *self)
+{
+  g_return_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self));
+
+  gboolean was_running = any_running (self);
+  for (int k = 0; k < self->n_jobs; k++)
+    scope_am_job_stop (self->jobs[k]);
+  if (was_running)
+    {
+      self->ended_at = g_get_monotonic_time ();
+      update_status (self);
+    }
+  update_controls (self);
+}
+
+gboolean
+scope_maximize_view_is_running (ScopeMaximizeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
+
+  return any_running (self);
+}
+
+ScopeMaximizeMode
+scope_maximize_view_get_mode (ScopeMaximizeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), SCOPE_MAXIMIZE_NONE);
+
+  return self->mode;
+}
+
+ScopeAmResult *
+scope_maximize_view_get_result (ScopeMaximizeView *self,
+                                int                panel)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), NULL);
+  g_return_val_if_fail (panel >= 0 && panel < SCOPE_AM_FIGURE_MAX_PANELS, NULL);
+
+  return self->results[panel];
+}
+
+guint
+scope_maximize_view_get_n_images (ScopeMaximizeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), 0);
+
+  return self->n_images;
+}
+
+int
+scope_maximize_view_get_n_tiles_done (ScopeMaximizeView *self,
+                                      int               *n_tiles)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), 0);
+
+  if (n_tiles != NULL)
+    *n_tiles = self->n_tiles;
+  return self->n_done;
+}
+
+/* Drawing and export. */
+
+static void
+fill_figure (ScopeMaximizeView *self,
+             ScopeAmFigure     *fig)
+{
+  memset (fig, 0, sizeof *fig);
+  fig->caption = self->caption;
+  if (self->mode == SCOPE_MAXIMIZE_ALL)
+    {
+      fig->tiles = self->tiles;
+      fig->tile_values = self->tile_values;
+      fig->n_tiles = self->n_tiles;
+      return;
+    }
+  fig->n_panels = self->n_jobs;
+  for (int k = 0; k < self->n_jobs; k++)
+    fig->panels[k] = (ScopeAmPanel) {
+      .title = self->titles[k],
+      .image = self->images[k],
+      .history = (const double *) (void *) self->histories[k]->data,
+      .n_history = (int) self->histories[k]->len,
+    };
+}
+
+static void
+draw_canvas (GtkDrawingArea *area,
+             cairo_t        *cr,
+             int             width,
+             int             height,
+             gpointer        data)
+{
+  ScopeMaximizeView *self = data;
+  if (self->mode == SCOPE_MAXIMIZE_NONE)
+    return;
+  GdkRGBA ink;
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &ink);
+  VizStyle style;
+  scope_figure_style_init_screen (&style, ink.red, ink.green, ink.blue, ink.alpha);
+  ScopeAmFigure fig;
+  fill_figure (self, &fig);
+  scope_am_figure_draw (cr, &fig, &style, width, height);
+}
+
+gboolean
+scope_maximize_view_export (ScopeMaximizeView  *self,
+                            const char         *path,
+                            GError            **error)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->mode == SCOPE_MAXIMIZE_NONE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "%s: there is no activation maximization to export yet", path);
+      return FALSE;
+    }
+  ScopeAmFigure fig;
+  fill_figure (self, &fig);
+  return scope_am_figure_export (&fig, path, error);
+}
+
+/* Actions. */
+
+typedef gboolean (*StartFunc) (ScopeMaximizeView *self,
+                               GError           **error);
+
+static void
+start_action (GtkWidget  *widget,
+              const char *name,
+              GVariant   *parameter)
+{
+  (void) parameter;
+  ScopeMaximizeView *self = SCOPE_MAXIMIZE_VIEW (widget);
+  StartFunc start = g_str_equal (name, "maximize.compare") ? scope_maximize_view_compare
+                    : g_str_equal (name, "maximize.all-channels") ? scope_maximize_view_run_all
+                    : scope_maximize_view_run;
+  g_autoptr (GError) error = NULL;
+  if (!start (self, &error))
+    g_signal_emit (self, signals[FAILED], 0, error);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  scope_maximize_view_stop (SCOPE_MAXIMIZE_VIEW (widget));
+}
+
+/* GObject and GtkWidget. */
+
+static void
+on_selection_changed (GObject           *object,
+                      GParamSpec        *pspec,
+                      ScopeMaximizeView *self)
+{
+  (void) object;
+  (void) pspec;
+  update_controls (self);
+}
+
+static void
+scope_maximize_view_dispose (GObject *object)
+{
+  ScopeMaximizeView *self = SCOPE_MAXIMIZE_VIEW (object);
+
+  clear_results (self);
+  g_clear_pointer (&self->model, scope_model_unref);
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+
+  G_OBJECT_CLASS (scope_maximize_view_parent_class)->dispose (object);
+}
+
+static void
+scope_maximize_view_finalize (GObject *object)
+{
+  ScopeMaximizeView *self = SCOPE_MAXIMIZE_VIEW (object);
+
+  for (int k = 0; k < SCOPE_AM_FIGURE_MAX_PANELS; k++)
+    g_array_unref (self->histories[k]);
+  g_free (self->caption);
+
+  G_OBJECT_CLASS (scope_maximize_view_parent_class)->finalize (object);
+}
+
+static void
+scope_maximize_view_class_init (ScopeMaximizeViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = scope_maximize_view_dispose;
+  object_class->finalize = scope_maximize_view_finalize;
+
+  /**
+   * ScopeMaximizeView::failed:
+   * @error: what went wrong (a bad target, a run that stopped being finite)
+   */
+  signals[FAILED] =
+    g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/cnnscope/Cnnscope/ui/scope-maximize-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, target_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, layer_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, channel_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, channel_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, class_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, class_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, policy_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, slope_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, steps_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, lr_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, seed_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, pad_check);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, jitter_check);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, scale_check);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, rotate_check);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, blur_check);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, canvas);
+
+  gtk_widget_class_install_action (widget_class, "maximize.run", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "maximize.compare", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "maximize.all-channels", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "maximize.stop", NULL, stop_action);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "maximize-view");
+}
+
+static void
+scope_maximize_view_init (ScopeMaximizeView *self)
+{
+  self->node = -1;
+  for (int k = 0; k < SCOPE_AM_FIGURE_MAX_PANELS; k++)
+    self->histories[k] = g_array_new (FALSE, FALSE, sizeof (double));
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
+  g_signal_connect (self->target_dropdown, "notify::selected",
+                    G_CALLBACK (on_selection_changed), self);
+  fill_classes (self);
+  update_controls (self);
+}
+
+GtkWidget *
+scope_maximize_view_new (void)
+{
+  return g_object_new (SCOPE_TYPE_MAXIMIZE_VIEW, NULL);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* The Maximize view: activation maximization of the selected channel of the selected layer (or
+ * of a class logit), live on a worker thread with the objective curve; plain and ProxyGrad side
+ * by side with their final values; every channel of the layer as a grid filled in as batches
+ * finish; stop; export. The runs are ScopeAmJobs; errors go out by the "failed" signal. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "scope-am-job.h"
+#include "scope-model.h"
+
+G_BEGIN_DECLS
+
+#define SCOPE_TYPE_MAXIMIZE_VIEW (scope_maximize_view_get_type ())
+
+G_DECLARE_FINAL_TYPE (ScopeMaximizeView, scope_maximize_view, SCOPE, MAXIMIZE_VIEW, GtkWidget)
+
+typedef enum
+{
+  SCOPE_MAXIMIZE_NONE,      /* nothing run yet */
+  SCOPE_MAXIMIZE_SINGLE,    /* one run of the chosen policy */
+  SCOPE_MAXIMIZE_COMPARE,   /* exact and ProxyGrad side by side */
+  SCOPE_MAXIMIZE_ALL,       /* every channel of the layer */
+} ScopeMaximizeMode;
+
+GtkWidget         *scope_maximize_view_new (void);
+
+/* The layer and channel selected in the window (the view follows them); model may be NULL. */
+void               scope_maximize_view_set_target (ScopeMaximizeView *self,
+                                                   ScopeModel        *model,
+                                                   int                node,
+                                                   int                channel);
+/* The settings as the controls show them (layer, objective and channel from the target; the
+ * policy, slope, steps, learning rate, transforms and seed from the controls). channels points
+ * into the view and stays valid until the next call. */
+void               scope_maximize_view_get_settings (ScopeMaximizeView *self,
+                                                     NnAmSettings      *settings);
+/* Shows the policy, steps, learning rate, transforms and seed of settings in the controls. */
+void               scope_maximize_view_set_settings (ScopeMaximizeView  *self,
+                                                     const NnAmSettings *settings);
+/* Targets a class logit (class >= 0) instead of the layer's channel (class < 0). */
+void               scope_maximize_view_set_class (ScopeMaximizeView *self,
+                                                  int                class_index);
+
+/* Each stops what runs first. */
+gboolean           scope_maximize_view_run (ScopeMaximizeView  *self,
+                                            GError            **error);
+gboolean           scope_maximize_view_compare (ScopeMaximizeView  *self,
+                                                GError            **error);
+gboolean           scope_maximize_view_run_all (ScopeMaximizeView  *self,
+                                                GError            **error);
+/* Cancels and joins the running jobs. */
+void               scope_maximize_view_stop (ScopeMaximizeView *self);
+
+gboolean           scope_maximize_view_is_running (ScopeMaximizeView *self);
+ScopeMaximizeMode  scope_maximize_view_get_mode (ScopeMaximizeView *self);
+/* The newest result of panel k (0, or 1 for ProxyGrad when comparing), or NULL. */
+ScopeAmResult     *scope_maximize_view_get_result (ScopeMaximizeView *self,
+                                                   int                panel);
+/* Images shown since the last start (panel 0's results), for the update rate. */
+guint              scope_maximize_view_get_n_images (ScopeMaximizeView *self);
+/* Channels of the grid with their final image, and the grid's size. */
+int                scope_maximize_view_get_n_tiles_done (ScopeMaximizeView *self,
+                                                         int               *n_tiles);
+/* Writes what the view shows as PNG, SVG or PDF (by extension) with its caption. */
+gboolean           scope_maximize_view_export (ScopeMaximizeView  *self,
+                                               const char         *path,
+                                               GError            **error);
+
+G_END_DECLS
