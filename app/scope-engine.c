@@ -82,6 +82,9 @@ opened_free (ScopeOpened *opened)
   g_free (opened->image_path);
   g_clear_pointer (&opened->image, nn_image_free);
   g_clear_error (&opened->image_error);
+  g_free (opened->mask_path);
+  g_clear_pointer (&opened->mask, nn_image_free);
+  g_clear_error (&opened->mask_error);
   g_free (opened);
 }
 
@@ -101,6 +104,24 @@ run_open (ScopeOpened *job)
       job->image = nn_ct_load (job->image_path, &err);
       if (job->image == NULL)
         scope_error_from_nn (&job->image_error, &err);
+      if (job->image != NULL && job->mask_path == NULL)
+        {
+          /* a/b.png or a/b.dcm: a/b.mask.png, as `cnnscope-cli synth ct` writes it. */
+          const char *dot = strrchr (job->image_path, '.');
+          const char *slash = strrchr (job->image_path, G_DIR_SEPARATOR);
+          gsize stem = dot != NULL && (slash == NULL || dot > slash)
+                       ? (gsize) (dot - job->image_path) : strlen (job->image_path);
+          g_autofree char *mask = g_strdup_printf ("%.*s.mask.png", (int) stem, job->image_path);
+          if (g_file_test (mask, G_FILE_TEST_IS_REGULAR))
+            job->mask_path = g_steal_pointer (&mask);
+        }
+    }
+  if (job->mask_path != NULL)
+    {
+      NnError err = { 0 };
+      job->mask = nn_image_load (job->mask_path, &err);
+      if (job->mask == NULL)
+        scope_error_from_nn (&job->mask_error, &err);
     }
 }
 
@@ -282,6 +303,26 @@ scope_engine_open (ScopeEngine  *self,
   ScopeOpened *job = g_new0 (ScopeOpened, 1);
   job->model_path = g_strdup (model_path);
   job->image_path = g_strdup (image_path);
+  pthread_mutex_lock (&self->lock);
+  g_queue_push_tail (&self->open_jobs, job);
+  pthread_cond_signal (&self->wake);
+  pthread_mutex_unlock (&self->lock);
+  return ++self->last_id;
+}
+
+guint64
+scope_engine_open_mask (ScopeEngine  *self,
+                        const char   *mask_path,
+                        GError      **error)
+{
+  g_return_val_if_fail (SCOPE_IS_ENGINE (self), 0);
+  g_return_val_if_fail (mask_path != NULL, 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  if (!ensure_thread (self, error))
+    return 0;
+  ScopeOpened *job = g_new0 (ScopeOpened, 1);
+  job->mask_path = g_strdup (mask_path);
   pthread_mutex_lock (&self->lock);
   g_queue_push_tail (&self->open_jobs, job);
   pthread_cond_signal (&self->wake);

@@ -16,8 +16,9 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ScopeEngine, scope_engine, SCOPE, ENGINE, GObject)
 
-/* What an open job read: a model and/or an image, each with the error that kept it from being
- * read. Handed to the "opened" handlers, which may steal model and image. */
+/* What an open job read: a model, an image and/or a ground-truth mask, each with the error that
+ * kept it from being read. An image a/b.png or a/b.dcm brings the mask a/b.mask.png beside it
+ * when there is one. Handed to the "opened" handlers, which may steal model, image and mask. */
 typedef struct
 {
   char       *model_path;   /* NULL when no model was asked for */
@@ -26,6 +27,9 @@ typedef struct
   char       *image_path;
   NnImage    *image;
   GError     *image_error;
+  char       *mask_path;    /* asked for, or found beside the image; else NULL */
+  NnImage    *mask;         /* as read, at its own size: nonzero inside */
+  GError     *mask_error;
 } ScopeOpened;
 
 ScopeEngine *scope_engine_new (void);
@@ -37,6 +41,11 @@ guint64      scope_engine_open (ScopeEngine  *self,
                                 const char   *model_path,
                                 const char   *image_path,
                                 GError      **error);
+/* Reads a ground-truth mask (PNG, nonzero inside) on the engine thread; the result comes by
+ * "opened" with only mask_path set. Returns 0 with error as scope_engine_open does. */
+guint64      scope_engine_open_mask (ScopeEngine  *self,
+                                     const char   *mask_path,
+                                     GError      **error);
 
 /* Queues a forward pass of model on input (the model's C * H * W floats, copied), replacing a
  * queued job and cancelling the running one: only the newest job's result is delivered, by

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeExplainView: the pickers, one ScopeExplainJob per panel, and the figure drawn from the
  * immutable results the jobs deliver. Settings that change the maps restart the jobs; display
- * settings only blend the overlays again. */
+ * settings (among them the CT window of the slice under the overlay) only blend them again. */
 #include "scope-explain-view.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "scope-explain-figure.h"
 
 #define SEED 1
+/* HU per pixel of a drag on the image. */
+#define DRAG_HU_PER_PX 4.0
+#define CUSTOM_WINDOW 3
 
 typedef struct
 {
@@ -37,6 +41,9 @@ struct _ScopeExplainView
   GtkCheckButton *fixed_check;
   GtkSpinButton  *fixed_spin;
   GtkBox         *ct_window_box;
+  GtkDropDown    *ct_window_drop;
+  GtkSpinButton  *ct_width_spin;
+  GtkSpinButton  *ct_level_spin;
   GtkProgressBar *progress_bar;
   GtkButton      *cancel_button;
   GtkDrawingArea *canvas;
@@ -44,6 +51,10 @@ struct _ScopeExplainView
   ScopeModel     *model;
   float          *input;       /* preprocessed, the model's C * H * W */
   float          *display;     /* the image at the model's size and channels, in [0, 1] */
+  float          *hu;          /* a CT slice: its HU at the model's size (h, w), else NULL */
+  NnCtWindow      window;      /* how hu is shown in display */
+  NnCtWindow      drag_start;  /* window when the drag on the image began */
+  gboolean        syncing;     /* the window controls are being set: ignore their signals */
   guint8         *mask;        /* (h, w) or NULL */
   int             c, h, w;
   char           *image_name;
@@ -104,6 +115,19 @@ static double
 opacity (ScopeExplainView *self)
 {
   return gtk_range_get_value (GTK_RANGE (self->opacity_scale));
+}
+
+static const NnCtWindow presets[CUSTOM_WINDOW] = {
+  NN_CT_WINDOW_LUNG, NN_CT_WINDOW_MEDIASTINUM, NN_CT_WINDOW_BONE,
+};
+
+/* The slice through the display window, on each of the model's channels. */
+static void
+fill_display (ScopeExplainView *self)
+{
+  size_t n = (size_t) self->h * (size_t) self->w;
+  for (int k = 0; k < self->c; k++)
+    nn_ct_window_apply (&self->window, self->display + k * n, self->hu, n);
 }
 
 /* Blends panel p's overlay for the current display settings. */
@@ -344,6 +368,86 @@ on_display_changed (ScopeExplainView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
 }
 
+/* Shows window in the controls (its preset, or Custom) and under the overlays. */
+static void
+set_window (ScopeExplainView *self,
+            NnCtWindow        window)
+{
+  self->window = window;
+  guint k = CUSTOM_WINDOW;
+  for (guint i = 0; i < CUSTOM_WINDOW; i++)
+    if (presets[i].width == window.width && presets[i].level == window.level)
+      k = i;
+  self->syncing = TRUE;
+  gtk_drop_down_set_selected (self->ct_window_drop, k);
+  gtk_spin_button_set_value (self->ct_width_spin, window.width);
+  gtk_spin_button_set_value (self->ct_level_spin, window.level);
+  self->syncing = FALSE;
+  if (self->hu != NULL)
+    {
+      fill_display (self);
+      on_display_changed (self);
+    }
+}
+
+static void
+on_window_preset_changed (GObject          *object,
+                          GParamSpec       *pspec,
+                          ScopeExplainView *self)
+{
+  (void) object;
+  (void) pspec;
+  guint k = gtk_drop_down_get_selected (self->ct_window_drop);
+  /* Custom keeps the values until they are edited or dragged. */
+  if (!self->syncing && k < CUSTOM_WINDOW)
+    set_window (self, presets[k]);
+}
+
+static void
+on_window_value_changed (ScopeExplainView *self)
+{
+  if (!self->syncing)
+    set_window (self, (NnCtWindow) {
+                  (float) gtk_spin_button_get_value (self->ct_width_spin),
+                  (float) gtk_spin_button_get_value (self->ct_level_spin),
+                });
+}
+
+/* Dragging on a CT slice: right widens the window, down raises its level. */
+static void
+on_drag_begin (GtkGestureDrag   *gesture,
+               double            x,
+               double            y,
+               ScopeExplainView *self)
+{
+  (void) x;
+  (void) y;
+  if (self->hu == NULL)
+    {
+      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
+      return;
+    }
+  self->drag_start = self->window;
+}
+
+static void
+on_drag_update (GtkGestureDrag   *gesture,
+                double            dx,
+                double            dy,
+                ScopeExplainView *self)
+{
+  (void) gesture;
+  if (self->hu == NULL)
+    return;
+  GtkAdjustment *wa = gtk_spin_button_get_adjustment (self->ct_width_spin);
+  GtkAdjustment *la = gtk_spin_button_get_adjustment (self->ct_level_spin);
+  double width = CLAMP (round (self->drag_start.width + dx * DRAG_HU_PER_PX),
+                        gtk_adjustment_get_lower (wa), gtk_adjustment_get_upper (wa));
+  double level = CLAMP (round (self->drag_start.level + dy * DRAG_HU_PER_PX),
+                        gtk_adjustment_get_lower (la), gtk_adjustment_get_upper (la));
+  set_window (self, (NnCtWindow) { (float) width, (float) level });
+}
+
 static void
 on_cancel_clicked (GtkButton        *button,
                    ScopeExplainView *self)
@@ -394,6 +498,16 @@ make_figure (ScopeExplainView   *self,
                           fixed_scale (self) > 0.0 ? "fixed scale" : "per-image scale");
   if (fixed_scale (self) > 0.0)
     g_string_append_printf (caption, " (max %g)", fixed_scale (self));
+  if (self->hu != NULL)
+    {
+      const NnModel *m = scope_model_get_nn_model (self->model);
+      char model_window[64] = "none", shown[64];
+      if (m->has_window)
+        nn_ct_window_format (&m->window, model_window, sizeof model_window);
+      nn_ct_window_format (&self->window, shown, sizeof shown);
+      g_string_append_printf (caption, "\nCT slice · model window %s · display window %s",
+                              model_window, shown);
+    }
   g_string_append_printf (caption, "\ndeletion/insertion 20 steps (insertion from a blur) · "
                           "ROAD 10–90 %%, noise 0.01 · randomization seed %d", SEED);
   if (self->mask != NULL)
@@ -527,7 +641,8 @@ scope_explain_view_set_input (ScopeExplainView *self,
 
   for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
     panel_clear (&self->panels[i]);
-  if (model != self->model)
+  gboolean new_model = model != self->model;
+  if (new_model)
     {
       g_clear_pointer (&self->model, scope_model_unref);
       self->model = model != NULL ? scope_model_ref (model) : NULL;
@@ -535,6 +650,7 @@ scope_explain_view_set_input (ScopeExplainView *self,
     }
   g_clear_pointer (&self->input, g_free);
   g_clear_pointer (&self->display, g_free);
+  g_clear_pointer (&self->hu, g_free);
   g_clear_pointer (&self->mask, g_free);
   g_free (self->image_name);
   self->image_name = g_strdup (image_name);
@@ -542,20 +658,39 @@ scope_explain_view_set_input (ScopeExplainView *self,
     {
       self->input = scope_model_preprocess (model, image, NULL);
       NnShape in = scope_model_get_graph (model)->nodes[0].shape;
-      NnImage *conv = image->c == in.c ? nn_image_dup (image) : nn_image_convert (image, in.c);
+      /* A CT slice is fitted in HU, like the model's copy, and shown through the display
+       * window; a picture is shown as it is. */
+      gboolean ct = image->hu && image->c == 1;
+      NnImage *conv = image->c == in.c || ct ? nn_image_dup (image)
+                      : nn_image_convert (image, in.c);
       NnImage *fit = conv != NULL ? nn_image_fit (conv, in.h, in.w) : NULL;
       if (self->input != NULL && fit != NULL)
         {
           self->c = in.c;
           self->h = in.h;
           self->w = in.w;
-          self->display = g_memdup2 (fit->data, (gsize) in.c * in.h * in.w * sizeof (float));
+          if (ct)
+            {
+              self->hu = g_memdup2 (fit->data, (gsize) in.h * in.w * sizeof (float));
+              self->display = g_new (float, (gsize) in.c * in.h * in.w);
+              fill_display (self);
+            }
+          else
+            self->display = g_memdup2 (fit->data, (gsize) in.c * in.h * in.w * sizeof (float));
         }
       else
         g_clear_pointer (&self->input, g_free);
       nn_image_free (fit);
       nn_image_free (conv);
     }
+  /* A new model starts from its own window (lung without one); a new slice keeps the window
+   * chosen. */
+  if (new_model && self->model != NULL)
+    {
+      const NnModel *m = scope_model_get_nn_model (self->model);
+      set_window (self, m->has_window ? m->window : NN_CT_WINDOW_LUNG);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->ct_window_box), self->hu != NULL);
   self->dirty = TRUE;
   set_status (self, self->input != NULL ? "Waiting to be shown" : "No image");
   maybe_run (self);
@@ -572,6 +707,60 @@ scope_explain_view_set_mask (ScopeExplainView *self,
   if (mask != NULL)
     self->mask = g_memdup2 (mask, (gsize) self->h * (gsize) self->w);
   invalidate (self);
+}
+
+gboolean
+scope_explain_view_set_mask_image (ScopeExplainView  *self,
+                                   const NnImage     *mask,
+                                   GError           **error)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
+  g_return_val_if_fail (mask != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->display == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                   "there is no model and image to put the mask on");
+      return FALSE;
+    }
+  NnImage *gray = mask->c == 1 ? nn_image_dup (mask) : nn_image_convert (mask, 1);
+  NnImage *fit = gray != NULL ? nn_image_fit (gray, self->h, self->w) : NULL;
+  nn_image_free (gray);
+  if (fit == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "out of memory fitting the mask to %d × %d", self->h, self->w);
+      return FALSE;
+    }
+  /* Nonzero inside: at least half after the fit, as cnnscope-cli explain --mask reads it. An
+   * empty mask is no mask. */
+  gsize n = (gsize) self->h * (gsize) self->w, lit = 0;
+  g_autofree guint8 *bits = g_new (guint8, n);
+  for (gsize p = 0; p < n; p++)
+    lit += bits[p] = fit->data[p] >= 0.5f;
+  nn_image_free (fit);
+  scope_explain_view_set_mask (self, lit > 0 ? bits : NULL);
+  return TRUE;
+}
+
+gboolean
+scope_explain_view_get_ct_window (ScopeExplainView *self,
+                                  NnCtWindow       *window)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
+
+  if (window != NULL)
+    *window = self->window;
+  return self->hu != NULL;
+}
+
+gboolean
+scope_explain_view_has_mask (ScopeExplainView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
+
+  return self->mask != NULL;
 }
 
 void
@@ -690,6 +879,7 @@ scope_explain_view_finalize (GObject *object)
 
   g_free (self->input);
   g_free (self->display);
+  g_free (self->hu);
   g_free (self->mask);
   g_free (self->image_name);
   g_free (self->layers);
@@ -721,6 +911,9 @@ scope_explain_view_class_init (ScopeExplainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, fixed_check);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, fixed_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_window_box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_window_drop);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_width_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_level_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, canvas);
@@ -763,6 +956,17 @@ scope_explain_view_init (ScopeExplainView *self)
   g_signal_connect_swapped (self->fixed_spin, "value-changed", G_CALLBACK (on_display_changed),
                             self);
   g_signal_connect (self->cancel_button, "clicked", G_CALLBACK (on_cancel_clicked), self);
+  set_window (self, NN_CT_WINDOW_LUNG);
+  g_signal_connect (self->ct_window_drop, "notify::selected",
+                    G_CALLBACK (on_window_preset_changed), self);
+  g_signal_connect_swapped (self->ct_width_spin, "value-changed",
+                            G_CALLBACK (on_window_value_changed), self);
+  g_signal_connect_swapped (self->ct_level_spin, "value-changed",
+                            G_CALLBACK (on_window_value_changed), self);
+  GtkGesture *drag = gtk_gesture_drag_new ();
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->canvas), GTK_EVENT_CONTROLLER (drag));
   gtk_widget_set_sensitive (GTK_WIDGET (self->fixed_spin), FALSE);
   set_status (self, "No model");
 }

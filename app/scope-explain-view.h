@@ -24,6 +24,17 @@ void                       scope_explain_view_set_input (ScopeExplainView *self,
  * one, the pointing game and energy share are shown too. Restarts the jobs. */
 void                       scope_explain_view_set_mask (ScopeExplainView *self,
                                                         const guint8     *mask);
+/* A mask as read from a file (any size, any channels; a pixel of at least 0.5 after fitting to
+ * the model input is inside). An empty mask clears the mask. FALSE with error when there is no
+ * input to fit it to. */
+gboolean                   scope_explain_view_set_mask_image (ScopeExplainView  *self,
+                                                              const NnImage     *mask,
+                                                              GError           **error);
+gboolean                   scope_explain_view_has_mask (ScopeExplainView *self);
+/* Whether the input is a CT slice, and the window it is shown through under the overlays (the
+ * model keeps its own). */
+gboolean                   scope_explain_view_get_ct_window (ScopeExplainView *self,
+                                                             NnCtWindow       *window);
 /* The method of panel 0, or of panel 1 (-1 there: no comparison). */
 void                       scope_explain_view_set_method (ScopeExplainView *self,
                                                           int               panel,

@@ -48,6 +48,11 @@ static const ScopeFileType image_types[] = {
   { "All files", "*" },
 };
 
+static const ScopeFileType mask_types[] = {
+  { "Masks (PNG, nonzero inside)", "*.png;*.PNG" },
+  { "All files", "*" },
+};
+
 static const ScopeFileType figure_types[] = {
   { "PNG image", "*.png" },
   { "SVG drawing", "*.svg" },
@@ -182,6 +187,13 @@ image_chosen (GtkWidget *parent,
 }
 
 static void
+mask_chosen (GtkWidget *parent,
+             GFile     *file)
+{
+  scope_window_open_mask (SCOPE_WINDOW (parent), file);
+}
+
+static void
 export_chosen (GtkWidget *parent,
                GFile     *file)
 {
@@ -231,6 +243,17 @@ open_image_action (GtkWidget  *widget,
 }
 
 static void
+open_mask_action (GtkWidget  *widget,
+                  const char *name,
+                  GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Mask",
+                         "_Open", mask_types, G_N_ELEMENTS (mask_types), NULL, mask_chosen);
+}
+
+static void
 export_action (GtkWidget  *widget,
                const char *name,
                GVariant   *parameter)
@@ -267,6 +290,7 @@ scope_window_class_install_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "search.focus", NULL, search_focus_action);
   gtk_widget_class_install_action (widget_class, "file.open-model", NULL, open_model_action);
   gtk_widget_class_install_action (widget_class, "file.open-image", NULL, open_image_action);
+  gtk_widget_class_install_action (widget_class, "file.open-mask", NULL, open_mask_action);
   gtk_widget_class_install_action (widget_class, "file.export", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "file.open-recent", "s", open_recent_action);
   gtk_widget_class_install_property_action (widget_class, "filters.mode", "filter-mode");

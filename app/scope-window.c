@@ -342,6 +342,28 @@ scope_window_open (ScopeWindow *self,
 }
 
 gboolean
+scope_window_open_mask (ScopeWindow *self,
+                        GFile       *mask)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (mask), FALSE);
+
+  g_autofree char *mask_path = NULL;
+  g_autoptr (GError) error = NULL;
+  if (!local_path (mask, &mask_path, &error))
+    {
+      scope_window_show_error (self, "Cannot open %s", error->message);
+      return FALSE;
+    }
+  if (scope_engine_open_mask (self->engine, mask_path, &error) == 0)
+    {
+      scope_window_show_error (self, "Cannot open files: %s", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 scope_window_open_file (ScopeWindow *self,
                         GFile       *file)
 {
@@ -521,6 +543,17 @@ on_opened (ScopeEngine *engine,
       run_forward (self);
       scope_explain_view_set_input (self->explain_view, self->model, self->image,
                                     self->image_name);
+    }
+  /* A mask asked for goes to the Explain view; one found beside an image only when the image
+   * was taken and there is a model to fit it to. */
+  if (opened->mask_path != NULL
+      && (opened->image_path == NULL || (changed && self->model != NULL)))
+    {
+      g_autoptr (GError) error = NULL;
+      if (opened->mask == NULL)
+        show_open_error (self, opened->mask_path, opened->mask_error);
+      else if (!scope_explain_view_set_mask_image (self->explain_view, opened->mask, &error))
+        show_open_error (self, opened->mask_path, error);
     }
 }
 

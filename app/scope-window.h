@@ -24,6 +24,11 @@ ScopeWindow      *scope_window_new (GtkApplication *application);
 gboolean          scope_window_open (ScopeWindow *self,
                                      GFile       *model,
                                      GFile       *image);
+/* Reads a ground-truth mask (PNG, nonzero inside) on the engine thread and gives it to the
+ * Explain view, fitted to the model input; an error shows a toast naming the file. Returns FALSE
+ * when the file was refused at once. */
+gboolean          scope_window_open_mask (ScopeWindow *self,
+                                          GFile       *mask);
 /* Opens a file dropped on the window or chosen from the recent files: a model when its name
  * ends in .safetensors, an image otherwise. */
 gboolean          scope_window_open_file (ScopeWindow *self,

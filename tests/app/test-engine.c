@@ -317,6 +317,49 @@ test_open (Fixture      *f,
 }
 
 static void
+on_opened_mask (ScopeEngine *engine,
+                ScopeOpened *opened,
+                GPtrArray   *seen)
+{
+  (void) engine;
+  g_ptr_array_add (seen, g_strdup_printf ("%s %s", opened->mask_path ? opened->mask_path : "-",
+                                          opened->mask != NULL ? "ok" : opened->mask_error
+                                          ? opened->mask_error->message : "-"));
+  if (opened->mask != NULL)
+    g_assert_cmpint (opened->mask->w, ==, 96);
+}
+
+static void
+test_open_mask (Fixture      *f,
+                gconstpointer unused)
+{
+  (void) unused;
+  /* A slice brings the mask beside it (a/b.png: a/b.mask.png); a picture without one brings
+   * none; a mask asked for alone is read, or fails naming its file. */
+  g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (f->engine, "opened", G_CALLBACK (on_opened_mask), seen);
+  g_autofree char *slice = data_path ("samples/ct-covid.png");
+  g_autofree char *dicom = data_path ("samples/ct-covid.dcm");
+  g_autofree char *mask = data_path ("samples/ct-covid.mask.png");
+  g_autofree char *bag = data_path ("samples/fashion-bag.png");
+  g_assert_cmpuint (scope_engine_open (f->engine, NULL, slice, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open (f->engine, NULL, dicom, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open (f->engine, NULL, bag, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open_mask (f->engine, mask, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open_mask (f->engine, "/nonexistent/m.mask.png", NULL), >, 0);
+  wait_idle (f->engine, 20.0);
+  g_assert_cmpuint (seen->len, ==, 5);
+  g_autofree char *found = g_strdup_printf ("%s ok", mask);
+  g_assert_cmpstr (seen->pdata[0], ==, found);
+  g_assert_cmpstr (seen->pdata[1], ==, found);
+  g_assert_cmpstr (seen->pdata[2], ==, "- -");
+  g_assert_cmpstr (seen->pdata[3], ==, found);
+  g_test_message ("%s", (char *) seen->pdata[4]);
+  g_assert_true (g_str_has_prefix (seen->pdata[4], "/nonexistent/m.mask.png /nonexistent/"
+                                   "m.mask.png"));
+}
+
+static void
 test_start_stop_cycles (Fixture      *f,
                         gconstpointer unused)
 {
@@ -717,6 +760,8 @@ main (int    argc,
   g_test_add ("/app/engine/immutable-results", Fixture, NULL, fixture_setup, test_immutable,
               fixture_teardown);
   g_test_add ("/app/engine/open", Fixture, NULL, fixture_setup, test_open, fixture_teardown);
+  g_test_add ("/app/engine/open-mask", Fixture, NULL, fixture_setup, test_open_mask,
+              fixture_teardown);
   g_test_add ("/app/engine/start-stop-cycles", Fixture, NULL, fixture_setup,
               test_start_stop_cycles, fixture_teardown);
   g_test_add ("/app/train/progress", TrainFixture, NULL, train_setup, test_train_progress,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The application window under Xvfb, driven through its actions and keys: the demo model and a
  * sample image, activations from the engine thread, layer and channel selection, the layer
- * search, the Activations, Filters and Explain views, export, the Maximize view (live run,
- * compare, all channels, export), bad files, the shortcuts and About windows, and a prompt close.
+ * search, the Activations, Filters and Explain views (with a CT slice, its mask and display
+ * window too), export, the Maximize view (live run, compare, all channels, export), bad files,
+ * the shortcuts and About windows, and a prompt close.
  * Screenshots of each view go to $CNNSCOPE_SCREENSHOT_DIR and are checked not to be blank. */
 #include <adwaita.h>
 #include <glib/gstdio.h>
@@ -124,6 +125,22 @@ find_descendant (GtkWidget *widget,
        child = gtk_widget_get_next_sibling (child))
     {
       GtkWidget *found = find_descendant (child, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_named (GtkWidget  *widget,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_named (child, name);
       if (found != NULL)
         return found;
     }
@@ -1061,6 +1078,9 @@ test_explain (void)
   g_assert_nonnull (view);
   wait_frames (GTK_WIDGET (window), 3);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  /* A picture, not a CT slice: no window controls. */
+  g_assert_false (scope_explain_view_get_ct_window (view, NULL));
+  g_assert_false (gtk_widget_is_visible (find_named (GTK_WIDGET (view), "ct-window")));
 
   /* Grad-CAM at the last spatial layer for the top class, then its metrics. */
   ExplainWait wait = { view, 1 };
@@ -1138,6 +1158,199 @@ test_explain (void)
   activate ("view.show", "s", "activations");
 }
 
+static gboolean
+ct_model_delivered (gpointer data)
+{
+  (void) data;
+  ScopeActivations *act = scope_window_get_activations (window);
+  return act != NULL && !scope_window_is_busy (window)
+         && g_strcmp0 (scope_model_get_name (scope_activations_get_model (act)),
+                       "demo-ct.safetensors") == 0;
+}
+
+typedef struct
+{
+  ScopeExplainView *view;
+  gboolean          want;
+} MaskWait;
+
+static gboolean
+mask_is (gpointer data)
+{
+  const MaskWait *wait = data;
+  return !scope_window_is_busy (window) && scope_explain_view_has_mask (wait->view) == wait->want;
+}
+
+/* Fraction of the bytes of two same-sized renderings that differ. */
+static double
+texture_difference (GdkTexture *a,
+                    GdkTexture *b)
+{
+  int w = gdk_texture_get_width (a), h = gdk_texture_get_height (a);
+  g_assert_cmpint (gdk_texture_get_width (b), ==, w);
+  g_assert_cmpint (gdk_texture_get_height (b), ==, h);
+  gsize n = (gsize) w * (gsize) h * 4;
+  g_autofree guchar *pa = g_malloc (n), *pb = g_malloc (n);
+  gdk_texture_download (a, pa, (gsize) w * 4);
+  gdk_texture_download (b, pb, (gsize) w * 4);
+  gsize differ = 0;
+  for (gsize i = 0; i < n; i++)
+    differ += pa[i] != pb[i];
+  return (double) differ / (double) n;
+}
+
+static void
+assert_window (ScopeExplainView *view,
+               NnCtWindow        expected,
+               guint             preset)
+{
+  NnCtWindow shown;
+  g_assert_true (scope_explain_view_get_ct_window (view, &shown));
+  g_assert_cmpfloat (shown.width, ==, expected.width);
+  g_assert_cmpfloat (shown.level, ==, expected.level);
+  GtkWidget *view_widget = GTK_WIDGET (view);
+  g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (find_named (view_widget,
+                                                                           "ct-window"))),
+                    ==, preset);
+  g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (find_named (view_widget,
+                                                                             "ct-width"))),
+                     ==, expected.width);
+  g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (find_named (view_widget,
+                                                                             "ct-level"))),
+                     ==, expected.level);
+}
+
+static void
+test_explain_ct (void)
+{
+  /* A CT slice with its mask beside it, in a folder of its own. */
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  const char *data = g_getenv ("CNNSCOPE_DATA_DIR");
+  const char *files[] = { "ct-covid.png", "ct-covid.mask.png" };
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *from = g_build_filename (data, "samples", files[i], NULL);
+      g_autofree char *to = g_build_filename (tmp, files[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      test_util_write_file (to, contents, length);
+    }
+  g_autofree char *model_path = g_build_filename (data, "demo-ct.safetensors", NULL);
+  g_autofree char *slice_path = g_build_filename (tmp, "ct-covid.png", NULL);
+  g_autoptr (GFile) model = g_file_new_for_path (model_path);
+  g_autoptr (GFile) slice = g_file_new_for_path (slice_path);
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *view = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                SCOPE_TYPE_EXPLAIN_VIEW));
+  g_assert_true (scope_window_open (window, model, slice));
+  g_assert_true (wait_for (ct_model_delivered, NULL, 30.0));
+  const NnGraph *graph = window_graph ();
+  const NnModel *nn_model = scope_model_get_nn_model (scope_activations_get_model (
+                                                        scope_window_get_activations (window)));
+  g_assert_true (nn_model->has_window);
+
+  /* The mask came with the slice: the pointing game and energy share rows are there. */
+  ExplainWait wait = { view, 1 };
+  g_assert_true (wait_for (explain_done, &wait, 60.0));
+  g_assert_true (scope_explain_view_has_mask (view));
+  ScopeExplanation *e = scope_explain_view_get_explanation (view, 0);
+  ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, 0);
+  g_assert_cmpint (e->map->h, ==, graph->nodes[0].shape.h);
+  g_assert_cmpuint (m->has & SCOPE_EXPLAIN_HAS_MASK, !=, 0);
+  g_assert_cmpfloat (m->energy, >, 0.0);
+  g_assert_cmpfloat (m->energy, <=, 1.0);
+  g_test_message ("CT slice with its mask: class %d p = %.3f, pointing %s, energy share %.3f",
+                  e->map->target, e->probability, m->pointing ? "hit" : "miss", m->energy);
+
+  /* The controls show, starting from the model's own window. */
+  g_assert_true (gtk_widget_is_visible (find_named (GTK_WIDGET (view), "ct-window")));
+  const char *name = nn_ct_window_name (&nn_model->window);
+  const char *names[] = { "lung", "mediastinum", "bone" };
+  guint preset = 3;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_strcmp0 (name, names[i]) == 0)
+      preset = i;
+  assert_window (view, nn_model->window, preset);
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "14-window-explain-ct", 20.0, 200);
+  screenshot (GTK_WIDGET (view), "14-explain-ct-model-window", 20.0, 200);
+  GtkWidget *canvas = find_descendant (GTK_WIDGET (view), GTK_TYPE_DRAWING_AREA);
+  g_autoptr (GdkTexture) before = render_widget (canvas);
+
+  /* Bone: the slice under the overlay changes, the map is the same and no job runs. */
+  GtkDropDown *drop = GTK_DROP_DOWN (find_named (GTK_WIDGET (view), "ct-window"));
+  gtk_drop_down_set_selected (drop, 2);
+  assert_window (view, NN_CT_WINDOW_BONE, 2);
+  g_assert_false (scope_explain_view_is_busy (view));
+  g_assert_true (scope_explain_view_get_explanation (view, 0) == e);
+  g_assert_true (scope_explain_view_get_metrics (view, 0) == m);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_autoptr (GdkTexture) bone = render_widget (canvas);
+  double changed = texture_difference (before, bone);
+  g_test_message ("bone window: %.1f %% of the figure's bytes changed", 100.0 * changed);
+  g_assert_cmpfloat (changed, >, 0.01);
+  screenshot (GTK_WIDGET (view), "14-explain-ct-bone", 20.0, 200);
+
+  /* A drag on the image: 50 px right widens by 200 HU, 25 px up lowers the level by 100. */
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (canvas);
+  GtkGesture *drag = NULL;
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+      if (GTK_IS_GESTURE_DRAG (controller))
+        drag = GTK_GESTURE (controller);
+    }
+  g_assert_nonnull (drag);
+  g_signal_emit_by_name (drag, "drag-begin", 100.0, 100.0);
+  g_signal_emit_by_name (drag, "drag-update", 20.0, -10.0);
+  g_signal_emit_by_name (drag, "drag-update", 50.0, -25.0);
+  NnCtWindow dragged = { NN_CT_WINDOW_BONE.width + 200.0f, NN_CT_WINDOW_BONE.level - 100.0f };
+  assert_window (view, dragged, 3);
+  g_assert_false (scope_explain_view_is_busy (view));
+  g_assert_true (scope_explain_view_get_explanation (view, 0) == e);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_autoptr (GdkTexture) after_drag = render_widget (canvas);
+  g_assert_cmpfloat (texture_difference (bone, after_drag), >, 0.001);
+  screenshot (GTK_WIDGET (view), "14-explain-ct-drag", 20.0, 200);
+
+  g_autofree char *png = g_build_filename (shot_dir, "export-explain-ct.png", NULL);
+  g_autoptr (GFile) out = g_file_new_for_path (png);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_window_export (window, out, &error));
+  g_assert_no_error (error);
+  check_png (png, 1200, 750);
+
+  /* Open Mask: a file that is no image names itself in the toast and keeps the mask; an empty
+   * mask is no mask; the real one brings the pointing game back. */
+  g_autofree char *bad = g_build_filename (tmp, "bad-mask.png", NULL);
+  test_util_write_file (bad, "not a png", 9);
+  g_autoptr (GFile) bad_file = g_file_new_for_path (bad);
+  g_assert_true (scope_window_open_mask (window, bad_file));
+  g_assert_true (wait_for (error_mentions, "bad-mask.png", 30.0));
+  g_assert_true (scope_explain_view_has_mask (view));
+  NnImage *blank = nn_image_new (1, 40, 40);
+  g_assert_nonnull (blank);
+  g_autofree char *empty = g_build_filename (tmp, "empty-mask.png", NULL);
+  g_assert_true (nn_image_save_png (blank, empty, 8, NULL));
+  nn_image_free (blank);
+  g_autoptr (GFile) empty_file = g_file_new_for_path (empty);
+  g_assert_true (scope_window_open_mask (window, empty_file));
+  MaskWait mask_wait = { view, FALSE };
+  g_assert_true (wait_for (mask_is, &mask_wait, 30.0));
+  g_autofree char *mask_path = g_build_filename (tmp, "ct-covid.mask.png", NULL);
+  g_autoptr (GFile) mask_file = g_file_new_for_path (mask_path);
+  g_assert_true (scope_window_open_mask (window, mask_file));
+  mask_wait.want = TRUE;
+  g_assert_true (wait_for (mask_is, &mask_wait, 30.0));
+  g_assert_true (wait_for (explain_done, &wait, 60.0));
+  g_assert_cmpuint (scope_explain_view_get_metrics (view, 0)->has & SCOPE_EXPLAIN_HAS_MASK, !=,
+                    0);
+
+  activate ("view.show", "s", "activations");
+  test_util_remove_tree (tmp);
+}
+
 static void
 test_close_joins (void)
 {
@@ -1183,6 +1396,7 @@ main (int    argc,
   g_test_add_func ("/ui/window/drop", test_drop);
   g_test_add_func ("/ui/window/shortcuts-and-about", test_shortcuts_and_about);
   g_test_add_func ("/ui/window/explain", test_explain);
+  g_test_add_func ("/ui/window/explain-ct", test_explain_ct);
   g_test_add_func ("/ui/window/close-joins", test_close_joins);
   int status = g_test_run ();
 
