@@ -32,6 +32,8 @@ static const char usage[] =
   "  --policy P           gradient of the ReLUs: exact (default), proxygrad:B, sugar:bsilu,\n"
   "                       sugar:nelu\n"
   "  --width W            channel multiplier, default 1\n"
+  "  --last-stride S      ResNets: stride of layer4, 2 (default) or 1 (layer4 keeps layer3's\n"
+  "                       resolution: class activation maps twice as fine)\n"
   "  --per-class N        train on at most N images per class (seeded subset)\n"
   "  --augment            random shifts (and flips for RGB)\n"
   "  --window W           CT window for a dataset of 16-bit gray PNGs (HU + 1024, as\n"
@@ -53,6 +55,7 @@ enum
   OPT_SEED,
   OPT_THREADS,
   OPT_WIDTH,
+  OPT_LAST_STRIDE,
   OPT_PER_CLASS,
   OPT_SCHEDULE,
   OPT_AUGMENT,
@@ -72,6 +75,7 @@ static const struct option options[] = {
   { "seed", required_argument, NULL, OPT_SEED },
   { "threads", required_argument, NULL, OPT_THREADS },
   { "width", required_argument, NULL, OPT_WIDTH },
+  { "last-stride", required_argument, NULL, OPT_LAST_STRIDE },
   { "per-class", required_argument, NULL, OPT_PER_CLASS },
   { "schedule", required_argument, NULL, OPT_SCHEDULE },
   { "augment", no_argument, NULL, OPT_AUGMENT },
@@ -164,6 +168,7 @@ typedef struct
   const char   *schedule;
   const char   *window;       /* NULL: lung for CT datasets */
   float         width;
+  int           last_stride;
   int           per_class;
   int           threads;
   bool          json;
@@ -223,6 +228,9 @@ parse_args (TrainArgs *a,
           break;
         case OPT_WIDTH:
           ok = cli_parse_float ("width", optarg, 1.0 / 64.0, 16.0, &a->width);
+          break;
+        case OPT_LAST_STRIDE:
+          ok = cli_parse_int ("last-stride", optarg, 1, 2, &a->last_stride);
           break;
         case OPT_PER_CLASS:
           ok = cli_parse_int ("per-class", optarg, 1, 1 << 30, &a->per_class);
@@ -343,7 +351,7 @@ build_model (const TrainArgs *a,
   NnArchSpec spec = {
     .name = a->arch, .in_c = train->c, .in_h = train->h, .in_w = train->w,
     .n_classes = train->n_classes, .width = a->width, .bank = NN_PFM_BANK_FULL,
-    .seed = a->config.seed,
+    .last_stride = a->last_stride, .seed = a->config.seed,
   };
   NnGraph *graph = nn_arch_build (&spec, &err);
   if (graph == NULL)

@@ -29,7 +29,8 @@ basic_block (NnArchBuilder *b,
 }
 
 /* Inputs of at least 64x64 get torchvision's stem (7x7 stride 2 conv, 3x3 stride 2 max pool);
- * smaller ones the CIFAR stem (3x3 stride 1 conv, no pool), so 28 px maps end at 4x4. */
+ * smaller ones the CIFAR stem (3x3 stride 1 conv, no pool), so 28 px maps end at 4x4. With
+ * last_stride 1, layer4 keeps layer3's resolution (96 px: 6x6 instead of 3x3). */
 bool
 nn_arch_resnet_build (NnArchBuilder    *b,
                       const NnArchSpec *spec,
@@ -59,7 +60,8 @@ nn_arch_resnet_build (NnArchBuilder    *b,
       for (int i = 0; i < blocks[stage]; i++)
         {
           nn_arch_builder_set_prefix (b, "layer%d.%d.", stage + 1, i);
-          x = basic_block (b, x, channels, stage > 0 && i == 0 ? 2 : 1);
+          int stride = stage == 0 || i > 0 ? 1 : stage == 3 && spec->last_stride == 1 ? 1 : 2;
+          x = basic_block (b, x, channels, stride);
         }
     }
   nn_arch_builder_set_prefix (b, "%s", "");

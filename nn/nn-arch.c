@@ -387,6 +387,10 @@ spec_check (const NnArchSpec *spec,
   if (!(spec->width >= WIDTH_MIN && spec->width <= WIDTH_MAX))
     return nn_error_set (err, NN_ERROR_SPEC, "%s: width %g out of range [%g, %g]", name,
                          (double) spec->width, (double) WIDTH_MIN, (double) WIDTH_MAX);
+  if (spec->last_stride != 0 && (info->family != ARCH_RESNET
+                                 || (spec->last_stride != 1 && spec->last_stride != 2)))
+    return nn_error_set (err, NN_ERROR_SPEC, "%s: last stride %d (only ResNets take one, 1 or "
+                         "2)", name, spec->last_stride);
   if ((int) spec->bank < NN_PFM_BANK_FULL || (int) spec->bank > NN_PFM_BANK_TRAINABLE)
     return nn_error_set (err, NN_ERROR_SPEC, "%s: unknown filter bank %d", name,
                          (int) spec->bank);

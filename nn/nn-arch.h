@@ -23,6 +23,8 @@ typedef struct
   int         n_classes;
   float       width;      /* channel multiplier, 1 = published widths */
   NnPfmBank   bank;       /* PFNet only */
+  int         last_stride; /* ResNet only: stride of layer4, 2 (also when 0) or 1; 1 keeps
+                              layer3's resolution, for class activation maps twice as fine */
   uint64_t    seed;       /* initialisation */
 } NnArchSpec;
 

@@ -282,6 +282,30 @@ test_resnet18 (void)
   nn_graph_free (g);
 }
 
+/* last_stride 1: layer4 keeps layer3's 6x6 at 96 px; its first block still projects the
+ * shortcut (channels change), now with stride 1; the parameter count does not change. */
+static void
+test_resnet_last_stride (void)
+{
+  NnArchSpec spec = { .name = "resnet18", .in_c = 1, .in_h = 96, .in_w = 96, .n_classes = 3,
+                      .width = 0.25f, .seed = 1 };
+  NnError err = { 0 };
+  NnGraph *plain = nn_arch_build (&spec, &err);
+  spec.last_stride = 1;
+  NnGraph *fine = nn_arch_build (&spec, &err);
+  g_assert_nonnull (plain);
+  g_assert_nonnull (fine);
+  assert_shape (plain, "layer3.1.relu2", 64, 6, 6);
+  assert_shape (plain, "layer4.1.relu2", 128, 3, 3);
+  assert_shape (fine, "layer4.1.relu2", 128, 6, 6);
+  g_assert_cmpint (node (fine, "layer4.0.conv1")->attrs.conv.sh, ==, 1);
+  g_assert_cmpint (node (fine, "layer4.0.downsample.0")->attrs.conv.sh, ==, 1);
+  g_assert_cmpint (node (fine, "layer3.0.conv1")->attrs.conv.sh, ==, 2);
+  g_assert_cmpuint (fine->n_data, ==, plain->n_data);
+  nn_graph_free (plain);
+  nn_graph_free (fine);
+}
+
 static void
 test_resnet34 (void)
 {
@@ -683,6 +707,13 @@ test_bad_spec (void)
   spec = ok;
   spec.bank = (NnPfmBank) 99;
   expect_error (spec, "bank");
+  spec = ok;
+  spec.last_stride = 3;
+  expect_error (spec, "last stride 3");
+  spec = ok;
+  spec.name = "vgg11";
+  spec.last_stride = 1;
+  expect_error (spec, "only ResNets");
   /* 64 x 1024 x 1024 values after the first conv. */
   spec = ok;
   spec.name = "vgg11";
@@ -712,6 +743,7 @@ main (int    argc,
   g_test_add_func ("/nn/arch/names", test_names_list);
   g_test_add_func ("/nn/arch/smallcnn", test_smallcnn);
   g_test_add_func ("/nn/arch/resnet18-torchvision", test_resnet18);
+  g_test_add_func ("/nn/arch/resnet18-last-stride", test_resnet_last_stride);
   g_test_add_func ("/nn/arch/resnet34-torchvision", test_resnet34);
   g_test_add_func ("/nn/arch/vgg-torchvision", test_vgg);
   g_test_add_func ("/nn/arch/small-variants", test_small_variants);
