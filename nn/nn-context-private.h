@@ -149,3 +149,11 @@ void         nn_context_batchnorm_train_split (NnContext *ctx,
 void         nn_context_linear_backward_split (NnContext *ctx,
                                                int        i,
                                                bool       want_params);
+/* Whether the backward of node i, for a batch of one, is a convolution's input gradient alone
+ * that the workers can split by input channels (activation maximization, saliency). */
+bool         nn_context_conv_input_splits (const NnContext *ctx,
+                                           int              i,
+                                           bool             want_params);
+/* That backward on the workers (nn_context_conv_input_splits). */
+void         nn_context_conv_backward_input_split (NnContext *ctx,
+                                                   int        i);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The jobs a context runs on its workers: chunked runs of consecutive nodes split over the
- * batch, batch norm split over channels, the linear backward split over outputs, and the private
- * parameter gradients of the workers with their reduction into the arena. */
+ * batch, batch norm split over channels, the linear backward split over outputs, a single
+ * sample's conv input gradient split over input channels, and the private parameter gradients
+ * of the workers with their reduction into the arena. */
 #include "nn-context-private.h"
 
 #include <string.h>
 
+#include "nn-conv2d.h"
 #include "nn-linear.h"
 #include "nn-norm.h"
 #include "nn-workers.h"
@@ -235,6 +237,45 @@ batchnorm_train_work (void *data,
   if (din || dg || db)
     nn_batchnorm_backward_train_channels (din, dg, db, ctx->grad[i], in, gamma, ctx->stats[i],
                                           ctx->stats[i] + C, ctx->batch, C, HW, c0, c0 + nc);
+}
+
+static void
+conv_input_work (void *data,
+                 int   index,
+                 int   n)
+{
+  SliceJob *job = data;
+  NnContext *ctx = job->ctx;
+  const int i = job->node;
+  const NnNode *node = &ctx->graph->nodes[i];
+  NnConvGeom g = nn_context_conv_geom (ctx->graph, node, 1);
+  nn_conv2d_backward_input_part (ctx->grad[node->inputs[0]],
+                                 ctx->scratch + (size_t) index * ctx->scratch_size, ctx->grad[i],
+                                 nn_context_param_ptr (ctx->graph, i, NN_PARAM_WEIGHT), &g,
+                                 index, n);
+}
+
+bool
+nn_context_conv_input_splits (const NnContext *ctx,
+                              int              i,
+                              bool             want_params)
+{
+  const NnNode *node = &ctx->graph->nodes[i];
+  if (ctx->batch != 1 || ctx->workers == NULL || node->op != NN_OP_CONV2D
+      || !ctx->want[node->inputs[0]]
+      || (want_params && nn_context_node_has_trainable (ctx->graph, i)))
+    return false;
+  NnConvGeom g = nn_context_conv_geom (ctx->graph, node, 1);
+  return g.G == 1 && g.C > 1;
+}
+
+void
+nn_context_conv_backward_input_split (NnContext *ctx,
+                                      int        i)
+{
+  SliceJob job = { ctx, i, false, true };
+  nn_context_zero_input_grads (ctx, i, 0, 1);
+  nn_workers_run (ctx->workers, conv_input_work, &job);
 }
 
 void

@@ -417,19 +417,31 @@ nn_context_backward (NnContext *ctx,
             ctx->zero_by[j] = i;
         }
 
-  /* A single sample goes backward on the calling thread, with OpenBLAS' threads. */
+  /* A single sample goes backward on the calling thread, with OpenBLAS' threads, except the
+   * input gradient of a convolution, which the workers split by input channels (OpenBLAS then
+   * keeps one thread, as in the forward pass). */
   NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
+  bool single = ctx->batch == 1 && ctx->workers != NULL;
   if (workers)
     blas_threads (ctx, true);
   for (int i = seed; i > 0; i--)
     {
       if (!ctx->want[i] || i == stop)
         continue;
-      if (workers && nn_context_splits_over_batch (ctx, &graph->nodes[i])
-          && graph->nodes[i].op != NN_OP_LINEAR)
+      if (single && nn_context_conv_input_splits (ctx, i, want_params))
+        {
+          blas_threads (ctx, true);
+          nn_context_conv_backward_input_split (ctx, i);
+        }
+      else if (workers && nn_context_splits_over_batch (ctx, &graph->nodes[i])
+               && graph->nodes[i].op != NN_OP_LINEAR)
         i = nn_context_backward_run (ctx, i, stop, want_params);
       else
-        backward_node (ctx, i, want_params);
+        {
+          if (single)
+            blas_threads (ctx, false);
+          backward_node (ctx, i, want_params);
+        }
     }
   if (ctx->workers)
     blas_threads (ctx, false);

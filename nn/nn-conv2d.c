@@ -599,6 +599,46 @@ nn_conv2d_forward_part (float            *out,
     forward_group_rows (out, scratch, inp, weight, bias, g, b0 * rows, oh1);
 }
 
+void
+nn_conv2d_backward_input_part (float            *dinp,
+                               float            *scratch,
+                               const float      *dout,
+                               const float      *weight,
+                               const NnConvGeom *g,
+                               int               index,
+                               int               n)
+{
+  geom_check (g);
+  NN_ASSERT (dinp != NULL && dout != NULL && weight != NULL);
+  NN_ASSERT (g->B == 1 && g->G == 1);
+  NN_ASSERT (scratch != NULL || nn_conv2d_scratch_size (g) == 0);
+  NN_ASSERT (n > 0 && index >= 0 && index < n);
+  const int c0 = (int) ((long) g->C * index / n), c1 = (int) ((long) g->C * (index + 1) / n);
+  if (c0 == c1)
+    return;
+  const int KK = g->KH * g->KW, K = g->C * KK, M = g->OC, N = g->OH * g->OW;
+  const int KP = (c1 - c0) * KK;             /* rows of weight^T (K, M) this part takes */
+  const float *w = weight + (size_t) c0 * KK; /* its columns of weight (M, K) */
+  float *d = dinp + (size_t) c0 * g->H * g->W;
+  if (is_pointwise (g))
+    {
+      /* dinp_part (KP, N) += weight_part^T (KP, M) x dout (M, N) */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, KP, N, M, 1.0f, w, K, dout, N, 1.0f,
+                   d, N);
+      return;
+    }
+  const int rows = band_rows (g);
+  for (int oh0 = 0; oh0 < g->OH; oh0 += rows)
+    {
+      const int oh1 = oh0 + rows < g->OH ? oh0 + rows : g->OH;
+      const int NB = (oh1 - oh0) * g->OW;
+      /* dcol_part (KP, NB) = weight_part^T (KP, M) x dout_band (M, NB) */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, KP, NB, M, 1.0f, w, K,
+                   dout + (size_t) oh0 * g->OW, N, 0.0f, scratch, NB);
+      col2im_add (d, scratch, c1 - c0, oh0, oh1, g);
+    }
+}
+
 bool
 nn_conv2d_splits_rows (const NnConvGeom *g,
                        int               n)

@@ -33,8 +33,6 @@ void nn_conv2d_forward (float            *out,
                         const float      *bias,
                         const NnConvGeom *g);
 
-/* Accumulates dinp (B,C,H,W), dweight (OC,C/G,KH,KW), dbias (OC); each may be NULL when not
- * wanted. */
 /* Part `index` of `n` of nn_conv2d_forward's output rows, for a single sample (g->B == 1), so
  * that n threads can share a sample; `out` is the whole output. The parts are whole bands of
  * the im2col matrix, so the result equals nn_conv2d_forward's bit for bit. Only for geometries
@@ -55,6 +53,8 @@ void nn_conv2d_forward_part (float            *out,
 bool nn_conv2d_splits_rows (const NnConvGeom *g,
                             int               n);
 
+/* Accumulates dinp (B,C,H,W), dweight (OC,C/G,KH,KW), dbias (OC); each may be NULL when not
+ * wanted. */
 void nn_conv2d_backward (float            *dinp,
                          float            *dweight,
                          float            *dbias,
@@ -63,6 +63,19 @@ void nn_conv2d_backward (float            *dinp,
                          const float      *inp,
                          const float      *weight,
                          const NnConvGeom *g);
+
+/* Part `index` of `n` of nn_conv2d_backward's input gradient alone, for a single sample
+ * (g->B == 1) and no groups: the part's share of the input channels, dinp[c0 .. c1) +=
+ * (weight^T dout) rows of those channels, scattered back by col2im. Parts write disjoint
+ * channels of the whole dinp, so n threads can share a sample (the activation-maximization and
+ * saliency backward). `scratch` holds nn_conv2d_scratch_size floats per part. */
+void nn_conv2d_backward_input_part (float            *dinp,
+                                    float            *scratch,
+                                    const float      *dout,
+                                    const float      *weight,
+                                    const NnConvGeom *g,
+                                    int               index,
+                                    int               n);
 
 void nn_conv2d_forward_naive (float            *out,
                               const float      *inp,

@@ -503,6 +503,13 @@ test_threads_match_serial (void)
         for (size_t i = 0; i < n_in; i++)
           g_assert_cmpfloat_with_epsilon (nn_context_grad (serial, 0)[i],
                                           nn_context_grad (split, 0)[i], 1e-5);
+        /* The input gradient alone (activation maximization): a single sample's convolutions
+         * then split their input gradient by input channels. */
+        nn_context_backward (serial, out, NN_BACKWARD_INPUT, -1);
+        nn_context_backward (split, out, NN_BACKWARD_INPUT, -1);
+        for (size_t i = 0; i < n_in; i++)
+          g_assert_cmpfloat_with_epsilon (nn_context_grad (serial, 0)[i],
+                                          nn_context_grad (split, 0)[i], 1e-5);
         /* Batch statistics were updated identically. */
         g_assert_cmpmem (g1->data, g1->n_data * sizeof (float), g2->data,
                          g2->n_data * sizeof (float));

@@ -365,6 +365,49 @@ test_forward_parts (void)
   g_rand_free (rand);
 }
 
+/* The input-gradient parts of one sample, summed over n parts into a buffer that already holds
+ * a gradient, match the naive backward for every ungrouped case. */
+static void
+test_backward_input_parts (void)
+{
+  GRand *rand = g_rand_new_with_seed (10);
+  int tested = 0;
+  for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      NnConvGeom g = cases[c].g;
+      g.B = 1;
+      if (g.G != 1)
+        continue;
+      tested++;
+      float *inp = buf_random (inp_size (&g), rand);
+      float *w = buf_random (weight_size (&g), rand);
+      float *dout = buf_random (out_size (&g), rand);
+      float *prior = buf_random (inp_size (&g), rand);
+      float *expect = buf_dup (prior, inp_size (&g));
+      nn_conv2d_backward_naive (expect, NULL, NULL, dout, inp, w, &g);
+      for (int n = 1; n <= 5; n++)
+        {
+          float *dinp = buf_dup (prior, inp_size (&g));
+          for (int index = 0; index < n; index++)
+            {
+              float *scratch = scratch_new (&g);
+              nn_conv2d_backward_input_part (dinp, scratch, dout, w, &g, index, n);
+              buf_check_free (scratch, nn_conv2d_scratch_size (&g));
+            }
+          for (size_t i = 0; i < inp_size (&g); i++)
+            g_assert_cmpfloat_with_epsilon (dinp[i], expect[i], 1e-4);
+          buf_check_free (dinp, inp_size (&g));
+        }
+      buf_check_free (expect, inp_size (&g));
+      buf_check_free (prior, inp_size (&g));
+      buf_check_free (dout, out_size (&g));
+      buf_check_free (w, weight_size (&g));
+      buf_check_free (inp, inp_size (&g));
+    }
+  g_assert_cmpint (tested, >=, 20);
+  g_rand_free (rand);
+}
+
 static void
 test_backward_fast_vs_naive (void)
 {
@@ -556,6 +599,7 @@ main (int   argc,
   g_test_add_func ("/nn/conv2d/forward-fast-vs-naive", test_forward_fast_vs_naive);
   g_test_add_func ("/nn/conv2d/forward-parts", test_forward_parts);
   g_test_add_func ("/nn/conv2d/backward-fast-vs-naive", test_backward_fast_vs_naive);
+  g_test_add_func ("/nn/conv2d/backward-input-parts", test_backward_input_parts);
   g_test_add_func ("/nn/conv2d/backward-finite-differences", test_backward_finite_differences);
   g_test_add_func ("/nn/conv2d/backward-accumulates", test_backward_accumulates);
   g_test_add_func ("/nn/conv2d/bands", test_bands);
