@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared by the parts of NnModel: the type (nn-model.c), saving (nn-model-save.c) and loading
- * (nn-model-load.c) of the .safetensors file described in docs/model-format.md. */
+ * (nn-model-load.c, nn-model-graph.c) of the .safetensors file described in
+ * docs/model-format.md. */
 #pragma once
 
+#include <cjson/cJSON.h>
 #include <locale.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nn-model.h"
 
@@ -34,6 +37,20 @@ typedef struct
 /* false when out of memory (nothing to undo then). */
 bool        nn_model_c_locale_enter (NnModelCLocale *loc);
 void        nn_model_c_locale_leave (NnModelCLocale *loc);
+
+/* A whole JSON text (cJSON_Parse alone accepts trailing garbage); NULL when invalid. */
+cJSON      *nn_model_json_parse (const char *text);
+/* Whether item is a JSON number that is an integer in [lo, hi] (stored in *out). */
+bool        nn_model_json_integer (const cJSON *item,
+                                   double       lo,
+                                   double       hi,
+                                   double      *out);
+/* The graph of a model file from graph_text (the JSON list of nodes in __metadata__); all
+ * parameters together must fit in max_floats floats (the file's data section). NULL with err
+ * naming the node and attribute at fault. */
+NnGraph    *nn_model_graph_from_json (const char *graph_text,
+                                      uint64_t    max_floats,
+                                      NnError    *err);
 
 /* The text of errnum, written into buf or a static string. */
 const char *nn_model_errno_text (int    errnum,
