@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeAmJob: the AM worker and its hand-over. What the two threads share is under `lock` (a
- * pthread mutex, which ThreadSanitizer understands), except `cancel`, which nn_am_run_step
- * polls before every step. At most one idle source is scheduled at a time. */
+/* ScopeAmJob: the AM worker and its hand-over. The threads meet in its ScopeWorker
+ * (scope-worker.c): what they share is under the worker's lock; nn_am_run_step polls its
+ * cancel flag before every step. */
 #include "scope-am-job.h"
 
 #include <gio/gio.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "scope-error.h"
+#include "scope-worker.h"
 
 struct _ScopeAmJob
 {
@@ -20,16 +19,9 @@ struct _ScopeAmJob
   int          *channels;
   int           batch;
   ScopeAmState  state;           /* main thread: the last delivered state */
-  pthread_t     thread;
-  gboolean      started;         /* main thread only */
-  gboolean      joined;          /* main thread only */
+  ScopeWorker   worker;
 
-  pthread_mutex_t lock;
-  atomic_int    cancel;
-
-  /* Under lock. */
-  gboolean      stopped;         /* nothing more is delivered */
-  guint         idle_id;
+  /* Under the worker's lock. */
   ScopeAmState  pending_state;
   gboolean      state_changed;
   GPtrArray    *pending;         /* ScopeAmResult, oldest first */
@@ -119,13 +111,8 @@ deliver_idle (gpointer data)
 {
   ScopeAmJob *self = data;
 
-  pthread_mutex_lock (&self->lock);
-  self->idle_id = 0;
-  if (self->stopped)
-    {
-      pthread_mutex_unlock (&self->lock);
-      return G_SOURCE_REMOVE;
-    }
+  if (!scope_worker_begin_deliver (&self->worker))
+    return G_SOURCE_REMOVE;
   g_autoptr (GPtrArray) results = self->pending;
   self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) scope_am_result_unref);
   g_autoptr (GError) error = g_steal_pointer (&self->pending_error);
@@ -139,7 +126,7 @@ deliver_idle (gpointer data)
     .n_total = self->settings.n_channels,
     .error = error,
   };
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 
   self->state = update.state;
   if (state_changed || update.n_results > 0 || error != NULL)
@@ -147,22 +134,12 @@ deliver_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Under lock. */
-static void
-schedule_locked (ScopeAmJob *self)
-{
-  /* At the default priority, above GTK's layout and paint: a result that arrives during a
-   * frame is shown on the next one, not after it. */
-  if (self->idle_id == 0 && !self->stopped)
-    self->idle_id = g_idle_add_full (G_PRIORITY_DEFAULT, deliver_idle, self, NULL);
-}
-
 static void
 set_state (ScopeAmJob   *self,
            ScopeAmState  state,
            GError       *error)
 {
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   self->pending_state = state;
   self->state_changed = TRUE;
   if (error != NULL)
@@ -170,8 +147,8 @@ set_state (ScopeAmJob   *self,
       g_clear_error (&self->pending_error);
       self->pending_error = error;
     }
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
 }
 
 /* Worker: takes result; replaces an undelivered one of the same batch. */
@@ -179,7 +156,7 @@ static void
 post (ScopeAmJob    *self,
       ScopeAmResult *result)
 {
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   GPtrArray *p = self->pending;
   if (p->len > 0)
     {
@@ -191,8 +168,8 @@ post (ScopeAmJob    *self,
   if (result->done)
     self->n_done = result->first + result->n_items;
   self->n_posted++;
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
 }
 
 /* Worker: one batch from start to end; FALSE when it was cancelled or failed. */
@@ -215,7 +192,7 @@ run_batch (ScopeAmJob  *self,
   gboolean ok = TRUE;
   while (ok && !nn_am_run_is_done (run))
     {
-      ok = nn_am_run_step (run, 1, &self->cancel, &err);
+      ok = nn_am_run_step (run, 1, scope_worker_get_cancel (&self->worker), &err);
       gint64 now = g_get_monotonic_time ();
       if (ok && (nn_am_run_is_done (run) || now - last >= SCOPE_AM_JOB_INTERVAL_US))
         {
@@ -283,27 +260,24 @@ scope_am_job_start (ScopeAmJob  *self,
   g_return_val_if_fail (SCOPE_IS_AM_JOB (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->started)
+  if (self->worker.started)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
                            "this activation maximization was started before");
       return FALSE;
     }
   self->state = SCOPE_AM_RUNNING;
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   self->pending_state = SCOPE_AM_RUNNING;
   self->state_changed = TRUE;
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
-  int rc = pthread_create (&self->thread, NULL, worker_main, self);
-  if (rc != 0)
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
+  if (!scope_worker_start (&self->worker, worker_main, self, "activation maximization",
+                           error))
     {
       self->state = SCOPE_AM_FAILED;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (rc),
-                   "cannot start the activation maximization thread: %s", g_strerror (rc));
       return FALSE;
     }
-  self->started = TRUE;
   return TRUE;
 }
 
@@ -312,22 +286,14 @@ scope_am_job_stop (ScopeAmJob *self)
 {
   g_return_if_fail (SCOPE_IS_AM_JOB (self));
 
-  atomic_store (&self->cancel, 1);
-  if (self->started && !self->joined)
-    {
-      pthread_join (self->thread, NULL);
-      self->joined = TRUE;
-    }
+  scope_worker_request_stop (&self->worker);
+  scope_worker_join (&self->worker);
 
-  /* The worker is gone and the idle runs on this thread: drop what was not delivered. */
-  pthread_mutex_lock (&self->lock);
-  self->stopped = TRUE;
-  if (self->idle_id != 0)
-    g_source_remove (self->idle_id);
-  self->idle_id = 0;
+  /* The worker is gone: drop what was not delivered. */
+  scope_worker_lock (&self->worker);
   g_ptr_array_set_size (self->pending, 0);
   g_clear_error (&self->pending_error);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
   if (self->state == SCOPE_AM_RUNNING)
     self->state = SCOPE_AM_STOPPED;
 }
@@ -361,9 +327,9 @@ scope_am_job_get_n_posted (ScopeAmJob *self)
 {
   g_return_val_if_fail (SCOPE_IS_AM_JOB (self), 0);
 
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   guint n = self->n_posted;
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
   return n;
 }
 
@@ -383,7 +349,7 @@ scope_am_job_finalize (GObject *object)
   g_clear_pointer (&self->model, scope_model_unref);
   g_free (self->channels);
   g_ptr_array_unref (self->pending);
-  pthread_mutex_destroy (&self->lock);
+  scope_worker_clear (&self->worker);
 
   G_OBJECT_CLASS (scope_am_job_parent_class)->finalize (object);
 }
@@ -410,7 +376,8 @@ scope_am_job_class_init (ScopeAmJobClass *klass)
 static void
 scope_am_job_init (ScopeAmJob *self)
 {
-  pthread_mutex_init (&self->lock, NULL);
-  atomic_init (&self->cancel, 0);
+  /* At the default priority, above GTK's layout and paint: a result that arrives during a
+   * frame is shown on the next one, not after it. */
+  scope_worker_init (&self->worker, G_PRIORITY_DEFAULT, deliver_idle, self);
   self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) scope_am_result_unref);
 }

@@ -3,16 +3,15 @@
  * forward job), a one-job queue of forward passes (a new job replaces the queued one and
  * cancels the running one), an atomic cancellation flag polled between the steps of a job, and
  * at most one idle source scheduled at a time to hand the newest result to the main thread.
- * Everything the threads share is guarded by `lock` (a pthread mutex, which ThreadSanitizer
- * understands), except `cancel`, which the running job polls without it. */
+ * The threads meet in its ScopeWorker (scope-worker.c): what they share is under the worker's
+ * lock, except its cancel flag, which the running job polls without it. */
 #include "scope-engine.h"
 
 #include <gio/gio.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "scope-error.h"
+#include "scope-worker.h"
 
 typedef struct
 {
@@ -26,24 +25,18 @@ struct _ScopeEngine
 {
   GObject           parent_instance;
 
-  pthread_mutex_t   lock;
-  pthread_cond_t    wake;
-  pthread_t         thread;
-  gboolean          thread_started;  /* main thread only */
+  ScopeWorker       worker;          /* stopped: shut down */
+  pthread_cond_t    wake;            /* with the worker's lock */
   guint64           last_id;         /* main thread only: ids of jobs handed out */
 
-  /* Under lock. */
+  /* Under the worker's lock. */
   GQueue            open_jobs;       /* ScopeOpened to read, oldest first */
   GQueue            opened;          /* ScopeOpened read, waiting for the idle callback */
   Job              *queued;
   gboolean          running;
   guint64           newest;          /* the one job whose result may still be delivered */
-  gboolean          quit;
   ScopeActivations *pending;         /* results waiting for the idle callback */
   GError           *pending_error;
-  guint             idle_id;         /* the scheduled idle source, or 0 */
-
-  atomic_int        cancel;          /* set to stop the running job at its next step */
 };
 
 enum
@@ -128,7 +121,7 @@ run_open (ScopeOpened *job)
 static gboolean
 is_cancelled (ScopeEngine *self)
 {
-  return atomic_load (&self->cancel) != 0;
+  return atomic_load (scope_worker_get_cancel (&self->worker)) != 0;
 }
 
 /* Runs on the worker: the forward pass with a context of its own. NULL without error when
@@ -170,13 +163,13 @@ deliver_idle (gpointer data)
 {
   ScopeEngine *self = data;
 
-  pthread_mutex_lock (&self->lock);
+  if (!scope_worker_begin_deliver (&self->worker))
+    return G_SOURCE_REMOVE;
   g_autoptr (ScopeActivations) result = g_steal_pointer (&self->pending);
   g_autoptr (GError) error = g_steal_pointer (&self->pending_error);
   GQueue opened = self->opened;
   g_queue_init (&self->opened);
-  self->idle_id = 0;
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 
   ScopeOpened *o;
   while ((o = g_queue_pop_head (&opened)) != NULL)
@@ -201,8 +194,7 @@ publish_locked (ScopeEngine      *self,
   g_clear_error (&self->pending_error);
   self->pending = result;
   self->pending_error = error;
-  if (self->idle_id == 0)
-    self->idle_id = g_idle_add (deliver_idle, self);
+  scope_worker_schedule_locked (&self->worker);
 }
 
 /* Under lock: queues what an open job read and schedules the idle unless one is scheduled. */
@@ -211,8 +203,7 @@ publish_opened_locked (ScopeEngine *self,
                        ScopeOpened *opened)
 {
   g_queue_push_tail (&self->opened, opened);
-  if (self->idle_id == 0)
-    self->idle_id = g_idle_add (deliver_idle, self);
+  scope_worker_schedule_locked (&self->worker);
 }
 
 static void *
@@ -220,22 +211,23 @@ worker_main (void *data)
 {
   ScopeEngine *self = data;
 
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   for (;;)
     {
-      while (self->queued == NULL && g_queue_is_empty (&self->open_jobs) && !self->quit)
-        pthread_cond_wait (&self->wake, &self->lock);
-      if (self->quit)
+      while (self->queued == NULL && g_queue_is_empty (&self->open_jobs)
+             && !self->worker.stopped)
+        pthread_cond_wait (&self->wake, &self->worker.lock);
+      if (self->worker.stopped)
         break;
       if (!g_queue_is_empty (&self->open_jobs))
         {
           ScopeOpened *open_job = g_queue_pop_head (&self->open_jobs);
           self->running = TRUE;
-          pthread_mutex_unlock (&self->lock);
+          scope_worker_unlock (&self->worker);
           run_open (open_job);
-          pthread_mutex_lock (&self->lock);
+          scope_worker_lock (&self->worker);
           self->running = FALSE;
-          if (self->quit)
+          if (self->worker.stopped)
             opened_free (open_job);
           else
             publish_opened_locked (self, open_job);
@@ -243,21 +235,22 @@ worker_main (void *data)
         }
       g_autoptr (Job) job = g_steal_pointer (&self->queued);
       /* Cancellation requested before this job was taken belonged to older jobs. */
-      atomic_store (&self->cancel, 0);
+      atomic_store (scope_worker_get_cancel (&self->worker), 0);
       self->running = TRUE;
-      pthread_mutex_unlock (&self->lock);
+      scope_worker_unlock (&self->worker);
 
       g_autoptr (GError) error = NULL;
       ScopeActivations *result = run_forward (self, job, &error);
 
-      pthread_mutex_lock (&self->lock);
+      scope_worker_lock (&self->worker);
       self->running = FALSE;
-      if (job->id == self->newest && !self->quit && (result != NULL || error != NULL))
+      if (job->id == self->newest && !self->worker.stopped
+          && (result != NULL || error != NULL))
         publish_locked (self, result, g_steal_pointer (&error));
       else
         g_clear_pointer (&result, scope_activations_unref);
     }
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
   return NULL;
 }
 
@@ -266,25 +259,16 @@ static gboolean
 ensure_thread (ScopeEngine  *self,
                GError      **error)
 {
-  pthread_mutex_lock (&self->lock);
-  gboolean quit = self->quit;
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_lock (&self->worker);
+  gboolean quit = self->worker.stopped;
+  scope_worker_unlock (&self->worker);
   if (quit)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the engine is shut down");
       return FALSE;
     }
-  if (!self->thread_started)
-    {
-      int rc = pthread_create (&self->thread, NULL, worker_main, self);
-      if (rc != 0)
-        {
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (rc),
-                       "cannot start the engine thread: %s", g_strerror (rc));
-          return FALSE;
-        }
-      self->thread_started = TRUE;
-    }
+  if (!self->worker.started)
+    return scope_worker_start (&self->worker, worker_main, self, "engine", error);
   return TRUE;
 }
 
@@ -303,10 +287,10 @@ scope_engine_open (ScopeEngine  *self,
   ScopeOpened *job = g_new0 (ScopeOpened, 1);
   job->model_path = g_strdup (model_path);
   job->image_path = g_strdup (image_path);
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   g_queue_push_tail (&self->open_jobs, job);
   pthread_cond_signal (&self->wake);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
   return ++self->last_id;
 }
 
@@ -323,10 +307,10 @@ scope_engine_open_mask (ScopeEngine  *self,
     return 0;
   ScopeOpened *job = g_new0 (ScopeOpened, 1);
   job->mask_path = g_strdup (mask_path);
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   g_queue_push_tail (&self->open_jobs, job);
   pthread_cond_signal (&self->wake);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
   return ++self->last_id;
 }
 
@@ -351,17 +335,17 @@ scope_engine_run_forward (ScopeEngine  *self,
   job->input = g_memdup2 (input, scope_model_get_input_size (model) * sizeof (float));
   job->input_name = g_strdup (input_name);
 
-  /* Only this (the main) thread sets quit, so it is still false here. */
-  pthread_mutex_lock (&self->lock);
+  /* Only this (the main) thread stops the worker, so it still runs here. */
+  scope_worker_lock (&self->worker);
   job_free (self->queued);
   self->queued = job;
   self->newest = job->id;
-  atomic_store (&self->cancel, 1);
+  atomic_store (scope_worker_get_cancel (&self->worker), 1);
   /* A result of an older job that is waiting for the idle is stale now. */
   g_clear_pointer (&self->pending, scope_activations_unref);
   g_clear_error (&self->pending_error);
   pthread_cond_signal (&self->wake);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
   return job->id;
 }
 
@@ -370,13 +354,13 @@ scope_engine_cancel (ScopeEngine *self)
 {
   g_return_if_fail (SCOPE_IS_ENGINE (self));
 
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   g_clear_pointer (&self->queued, job_free);
   self->newest = 0;
-  atomic_store (&self->cancel, 1);
+  atomic_store (scope_worker_get_cancel (&self->worker), 1);
   g_clear_pointer (&self->pending, scope_activations_unref);
   g_clear_error (&self->pending_error);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 }
 
 void
@@ -384,31 +368,21 @@ scope_engine_shutdown (ScopeEngine *self)
 {
   g_return_if_fail (SCOPE_IS_ENGINE (self));
 
-  pthread_mutex_lock (&self->lock);
-  self->quit = TRUE;
+  scope_worker_request_stop (&self->worker);
+  scope_worker_lock (&self->worker);
   self->newest = 0;
   g_clear_pointer (&self->queued, job_free);
   g_queue_clear_full (&self->open_jobs, (GDestroyNotify) opened_free);
-  atomic_store (&self->cancel, 1);
   pthread_cond_signal (&self->wake);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
+  scope_worker_join (&self->worker);
 
-  if (self->thread_started)
-    {
-      pthread_join (self->thread, NULL);
-      self->thread_started = FALSE;
-    }
-
-  /* The worker is gone; the idle callback runs on this (the main) thread, so it is not running
-   * now either. */
-  pthread_mutex_lock (&self->lock);
-  if (self->idle_id != 0)
-    g_source_remove (self->idle_id);
-  self->idle_id = 0;
+  /* The worker is gone: drop what was not delivered. */
+  scope_worker_lock (&self->worker);
   g_clear_pointer (&self->pending, scope_activations_unref);
   g_clear_error (&self->pending_error);
   g_queue_clear_full (&self->opened, (GDestroyNotify) opened_free);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 }
 
 gboolean
@@ -416,10 +390,10 @@ scope_engine_is_busy (ScopeEngine *self)
 {
   g_return_val_if_fail (SCOPE_IS_ENGINE (self), FALSE);
 
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   gboolean busy = self->queued != NULL || !g_queue_is_empty (&self->open_jobs) || self->running
-                  || self->idle_id != 0;
-  pthread_mutex_unlock (&self->lock);
+                  || self->worker.idle != NULL;
+  scope_worker_unlock (&self->worker);
   return busy;
 }
 
@@ -437,7 +411,7 @@ scope_engine_finalize (GObject *object)
   ScopeEngine *self = SCOPE_ENGINE (object);
 
   pthread_cond_destroy (&self->wake);
-  pthread_mutex_destroy (&self->lock);
+  scope_worker_clear (&self->worker);
 
   G_OBJECT_CLASS (scope_engine_parent_class)->finalize (object);
 }
@@ -486,9 +460,8 @@ scope_engine_class_init (ScopeEngineClass *klass)
 static void
 scope_engine_init (ScopeEngine *self)
 {
-  pthread_mutex_init (&self->lock, NULL);
+  scope_worker_init (&self->worker, G_PRIORITY_DEFAULT_IDLE, deliver_idle, self);
   pthread_cond_init (&self->wake, NULL);
-  atomic_init (&self->cancel, 0);
   g_queue_init (&self->open_jobs);
   g_queue_init (&self->opened);
 }

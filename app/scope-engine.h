@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The engine thread: the one place where threads meet. Jobs go in as complete values (a
- * reference to an immutable model, a copy of the input); the worker runs them with its own
- * NnContext and results come back to the main thread as immutable values through one idle
- * callback that merges whatever is pending. */
+/* The engine thread (its plumbing in scope-worker.c, where threads meet). Jobs go in as
+ * complete values (a reference to an immutable model, a copy of the input); the worker runs
+ * them with its own NnContext and results come back to the main thread as immutable values
+ * through one idle callback that merges whatever is pending. */
 #pragma once
 
 #include <glib-object.h>

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeExplainJob: the Explain view's worker. The thread owns two contexts (one for the method,
- * with gradients when it needs them, one forward-only batch for the metrics) and polls an atomic
- * flag through NnExplainControl; what it shares with the main thread (pending results, the idle
- * source) is guarded by a pthread mutex. */
+ * with gradients when it needs them, one forward-only batch for the metrics) and polls the cancel
+ * flag of its ScopeWorker (scope-worker.c, where the threads meet) through NnExplainControl;
+ * the pending results it shares with the main thread are under the worker's lock. */
 #include "scope-explain-job.h"
 
 #include <gio/gio.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "scope-error.h"
+#include "scope-worker.h"
 
 #define METRICS_BATCH 8
 #define CURVE_STEPS   20
@@ -123,16 +122,11 @@ struct _ScopeExplainJob
   float               *input;
   guint8              *mask;
   ScopeExplainSpec     spec;
-  GMainContext        *context;
 
-  pthread_t            thread;
-  gboolean             thread_started;  /* main thread only */
-  atomic_int           cancel;
+  ScopeWorker          worker;
 
-  /* Under lock. */
-  pthread_mutex_t      lock;
+  /* Under the worker's lock. */
   gboolean             running;
-  gboolean             quit;            /* cancelled: publish nothing more */
   ScopeExplanation    *pending_map;
   ScopeExplainMetrics *pending_metrics;
   double               pending_fraction; /* < 0: no progress pending */
@@ -161,7 +155,8 @@ deliver_idle (gpointer data)
 {
   ScopeExplainJob *self = data;
 
-  pthread_mutex_lock (&self->lock);
+  if (!scope_worker_begin_deliver (&self->worker))
+    return G_SOURCE_REMOVE;
   g_autoptr (ScopeExplanation) map = g_steal_pointer (&self->pending_map);
   g_autoptr (ScopeExplainMetrics) metrics = g_steal_pointer (&self->pending_metrics);
   double fraction = self->pending_fraction;
@@ -170,8 +165,7 @@ deliver_idle (gpointer data)
   g_autoptr (GError) error = g_steal_pointer (&self->pending_error);
   self->pending_fraction = -1.0;
   self->pending_finished = FALSE;
-  g_clear_pointer (&self->idle, g_source_unref);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 
   g_object_ref (self);
   if (map != NULL)
@@ -186,17 +180,6 @@ deliver_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Under lock: schedules the idle unless one is scheduled or the job was cancelled. */
-static void
-schedule_locked (ScopeExplainJob *self)
-{
-  if (self->idle != NULL || self->quit)
-    return;
-  self->idle = g_idle_source_new ();
-  g_source_set_callback (self->idle, deliver_idle, self, NULL);
-  g_source_attach (self->idle, self->context);
-}
-
 static void
 publish_progress (ScopeExplainJob *self,
                   int              stage,
@@ -206,11 +189,11 @@ publish_progress (ScopeExplainJob *self,
 {
   int stages = self->spec.metrics ? N_STAGES : 1;
   double within = total > 0 ? (double) done / total : 0.0;
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   self->pending_fraction = (stage + within) / stages;
   self->pending_stage = name;
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
 }
 
 typedef struct
@@ -234,11 +217,11 @@ static void
 publish_metrics (ScopeExplainJob     *self,
                  ScopeExplainMetrics *metrics)
 {
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   g_clear_pointer (&self->pending_metrics, scope_explain_metrics_unref);
   self->pending_metrics = metrics;
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
 }
 
 /* A new snapshot: a copy of the previous one, to be completed before it is published. */
@@ -328,7 +311,7 @@ run (ScopeExplainJob *self,
   Specs s;
   specs_init (&self->spec, &s);
   ProgressData pd = { self, 0, "map" };
-  NnExplainControl control = { &self->cancel, on_progress, &pd };
+  NnExplainControl control = { scope_worker_get_cancel (&self->worker), on_progress, &pd };
 
   if (!nn_explain_check_class (g, self->spec.target, err)
       || (self->spec.layer >= 0 && !nn_explain_check_layer (g, self->spec.layer, err)))
@@ -357,10 +340,10 @@ run (ScopeExplainJob *self,
       e->spec = self->spec;
       e->map = map;
       top_k (e, ctx, self->input);
-      pthread_mutex_lock (&self->lock);
+      scope_worker_lock (&self->worker);
       self->pending_map = scope_explanation_ref (e);
-      schedule_locked (self);
-      pthread_mutex_unlock (&self->lock);
+      scope_worker_schedule_locked (&self->worker);
+      scope_worker_unlock (&self->worker);
     }
 
   if (ok && self->spec.metrics)
@@ -448,13 +431,13 @@ worker_main (void *data)
   NnError err = { 0 };
   gboolean ok = run (self, &err);
 
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   self->running = FALSE;
   self->pending_finished = TRUE;
   if (!ok)
     scope_error_from_nn (&self->pending_error, &err);
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
   return NULL;
 }
 
@@ -486,19 +469,14 @@ scope_explain_job_start (ScopeExplainJob  *self,
                          GError          **error)
 {
   g_return_val_if_fail (SCOPE_IS_EXPLAIN_JOB (self), FALSE);
-  g_return_val_if_fail (!self->thread_started, FALSE);
+  g_return_val_if_fail (!self->worker.started || self->worker.joined, FALSE);
 
-  self->context = g_main_context_ref_thread_default ();
   self->running = TRUE;
-  int rc = pthread_create (&self->thread, NULL, worker_main, self);
-  if (rc != 0)
+  if (!scope_worker_start (&self->worker, worker_main, self, "explain", error))
     {
       self->running = FALSE;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (rc),
-                   "cannot start the explain thread: %s", g_strerror (rc));
       return FALSE;
     }
-  self->thread_started = TRUE;
   return TRUE;
 }
 
@@ -507,27 +485,15 @@ scope_explain_job_cancel (ScopeExplainJob *self)
 {
   g_return_if_fail (SCOPE_IS_EXPLAIN_JOB (self));
 
-  atomic_store (&self->cancel, 1);
-  pthread_mutex_lock (&self->lock);
-  self->quit = TRUE;
-  pthread_mutex_unlock (&self->lock);
-  if (self->thread_started)
-    {
-      pthread_join (self->thread, NULL);
-      self->thread_started = FALSE;
-    }
-  pthread_mutex_lock (&self->lock);
-  if (self->idle != NULL)
-    {
-      g_source_destroy (self->idle);
-      g_clear_pointer (&self->idle, g_source_unref);
-    }
+  scope_worker_request_stop (&self->worker);
+  scope_worker_join (&self->worker);
+  scope_worker_lock (&self->worker);
   g_clear_pointer (&self->pending_map, scope_explanation_unref);
   g_clear_pointer (&self->pending_metrics, scope_explain_metrics_unref);
   g_clear_error (&self->pending_error);
   self->pending_finished = FALSE;
   self->running = FALSE;
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 }
 
 gboolean
@@ -535,9 +501,9 @@ scope_explain_job_is_running (ScopeExplainJob *self)
 {
   g_return_val_if_fail (SCOPE_IS_EXPLAIN_JOB (self), FALSE);
 
-  pthread_mutex_lock (&self->lock);
-  gboolean running = self->running || self->idle != NULL;
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_lock (&self->worker);
+  gboolean running = self->running || self->worker.idle != NULL;
+  scope_worker_unlock (&self->worker);
   return running;
 }
 
@@ -557,9 +523,7 @@ scope_explain_job_finalize (GObject *object)
   scope_model_unref (self->model);
   g_free (self->input);
   g_free (self->mask);
-  if (self->context != NULL)
-    g_main_context_unref (self->context);
-  pthread_mutex_destroy (&self->lock);
+  scope_worker_clear (&self->worker);
 
   G_OBJECT_CLASS (scope_explain_job_parent_class)->finalize (object);
 }
@@ -608,7 +572,6 @@ scope_explain_job_class_init (ScopeExplainJobClass *klass)
 static void
 scope_explain_job_init (ScopeExplainJob *self)
 {
-  pthread_mutex_init (&self->lock, NULL);
-  atomic_init (&self->cancel, 0);
+  scope_worker_init (&self->worker, G_PRIORITY_DEFAULT_IDLE, deliver_idle, self);
   self->pending_fraction = -1.0;
 }

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeTrainJob: the training worker and its hand-over. Everything the two threads share is
- * under `lock` (a pthread mutex, which ThreadSanitizer understands), except `cancel`, which
- * nn_train polls every step. At most one idle source is scheduled at a time; it takes every
- * pending step and epoch record, the newest snapshot and confusion matrix, and the state. */
+/* ScopeTrainJob: the training worker and its hand-over. The threads meet in its ScopeWorker
+ * (scope-worker.c): what they share is under the worker's lock; nn_train polls its cancel flag.
+ * The one idle takes every pending step and epoch record, the newest snapshot and confusion
+ * matrix, and the state. */
 #include "scope-train-job.h"
 
 #include <gio/gio.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "scope-error.h"
+#include "scope-worker.h"
 
 struct _ScopeTrainJob
 {
@@ -18,18 +17,11 @@ struct _ScopeTrainJob
 
   ScopeTrainSettings  settings;
   ScopeTrainState     state;          /* main thread: the last delivered state */
-  pthread_t           thread;
-  gboolean            started;        /* main thread only */
-  gboolean            joined;         /* main thread only */
+  ScopeWorker         worker;
+  pthread_cond_t      wake;           /* with the worker's lock */
 
-  pthread_mutex_t     lock;
-  pthread_cond_t      wake;
-  atomic_int          cancel;
-
-  /* Under lock. */
+  /* Under the worker's lock. */
   gboolean            paused;         /* asked by the main thread */
-  gboolean            stopped;        /* nothing more is delivered */
-  guint               idle_id;
   ScopeTrainState     pending_state;
   gboolean            state_changed;
   long                total_steps;
@@ -89,13 +81,8 @@ deliver_idle (gpointer data)
 {
   ScopeTrainJob *self = data;
 
-  pthread_mutex_lock (&self->lock);
-  self->idle_id = 0;
-  if (self->stopped)
-    {
-      pthread_mutex_unlock (&self->lock);
-      return G_SOURCE_REMOVE;
-    }
+  if (!scope_worker_begin_deliver (&self->worker))
+    return G_SOURCE_REMOVE;
   g_autoptr (GArray) steps = self->pending_steps;
   g_autoptr (GArray) epochs = self->pending_epochs;
   self->pending_steps = g_array_new (FALSE, FALSE, sizeof (ScopeTrainStep));
@@ -118,7 +105,7 @@ deliver_idle (gpointer data)
     .confusion = confusion,
     .error = error,
   };
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 
   /* class_names is written once by the worker before the first update and freed in finalize,
    * so it can be read here without the lock. */
@@ -129,20 +116,12 @@ deliver_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Under lock. */
-static void
-schedule_locked (ScopeTrainJob *self)
-{
-  if (self->idle_id == 0 && !self->stopped)
-    self->idle_id = g_idle_add (deliver_idle, self);
-}
-
 static void
 set_state (ScopeTrainJob   *self,
            ScopeTrainState  state,
            GError          *error)
 {
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   self->pending_state = state;
   self->state_changed = TRUE;
   if (error != NULL)
@@ -150,8 +129,8 @@ set_state (ScopeTrainJob   *self,
       g_clear_error (&self->pending_error);
       self->pending_error = error;
     }
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
 }
 
 /* Worker: a copy of the weights as they are now, for the main thread. */
@@ -162,11 +141,11 @@ publish_snapshot (ScopeTrainJob *self,
   g_autofree char *name = g_strdup_printf ("%s (%s, step %ld)", self->settings.arch,
                                            self->settings.dataset, step);
   ScopeModel *snapshot = scope_model_new_copy (self->model, name);
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   g_clear_pointer (&self->pending_snapshot, scope_model_unref);
   self->pending_snapshot = snapshot;
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
   self->last_snapshot = g_get_monotonic_time ();
 }
 
@@ -176,17 +155,18 @@ publish_confusion (ScopeTrainJob *self)
 {
   NnEvalResult result;
   NnError err = { 0 };
-  if (!nn_evaluate (self->model, self->test, self->settings.batch, &result, &self->cancel, &err))
+  if (!nn_evaluate (self->model, self->test, self->settings.batch, &result,
+                    scope_worker_get_cancel (&self->worker), &err))
     return;
   int n = result.n_classes;
   int *confusion = g_memdup2 (result.confusion, sizeof (int) * (gsize) n * (gsize) n);
   self->model->test_accuracy = result.accuracy;
   nn_eval_result_clear (&result);
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   g_free (self->pending_confusion);
   self->pending_confusion = confusion;
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
 }
 
 /* Worker: after every step. Records it, copies the weights when due, waits while paused. */
@@ -196,7 +176,7 @@ on_progress (const NnTrainProgress *p,
 {
   ScopeTrainJob *self = user_data;
 
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   if (p->epoch_done)
     {
       ScopeTrainEpoch e = {
@@ -214,9 +194,9 @@ on_progress (const NnTrainProgress *p,
       };
       g_array_append_val (self->pending_steps, s);
     }
-  schedule_locked (self);
+  scope_worker_schedule_locked (&self->worker);
   gboolean paused = self->paused;
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 
   if (p->epoch_done)
     publish_confusion (self);
@@ -227,11 +207,11 @@ on_progress (const NnTrainProgress *p,
     return;
 
   set_state (self, SCOPE_TRAIN_PAUSED, NULL);
-  pthread_mutex_lock (&self->lock);
-  while (self->paused && atomic_load (&self->cancel) == 0)
-    pthread_cond_wait (&self->wake, &self->lock);
-  pthread_mutex_unlock (&self->lock);
-  if (atomic_load (&self->cancel) == 0)
+  scope_worker_lock (&self->worker);
+  while (self->paused && atomic_load (scope_worker_get_cancel (&self->worker)) == 0)
+    pthread_cond_wait (&self->wake, &self->worker.lock);
+  scope_worker_unlock (&self->worker);
+  if (atomic_load (scope_worker_get_cancel (&self->worker)) == 0)
     set_state (self, SCOPE_TRAIN_RUNNING, NULL);
 }
 
@@ -325,19 +305,19 @@ worker_main (void *data)
     }
 
   int batch = MIN (config.batch, train->n);
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   self->total_steps = (long) (train->n / batch) * config.epochs;
   self->n_classes = train->n_classes;
   self->class_names = g_new0 (char *, train->n_classes + 1);
   for (int k = 0; k < train->n_classes; k++)
     self->class_names[k] = g_strdup (train->class_names[k]);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
   set_state (self, SCOPE_TRAIN_RUNNING, NULL);
   publish_snapshot (self, 0);
 
   NnError err = { 0 };
   gboolean ok = nn_train (self->model, train, self->test, &config, on_progress, self,
-                          &self->cancel, &err);
+                          scope_worker_get_cancel (&self->worker), &err);
   nn_dataset_free (train);
   if (ok)
     {
@@ -370,27 +350,23 @@ scope_train_job_start (ScopeTrainJob  *self,
   g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->started)
+  if (self->worker.started)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
                            "this training run was started before");
       return FALSE;
     }
   self->state = SCOPE_TRAIN_LOADING;
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   self->pending_state = SCOPE_TRAIN_LOADING;
   self->state_changed = TRUE;
-  schedule_locked (self);
-  pthread_mutex_unlock (&self->lock);
-  int rc = pthread_create (&self->thread, NULL, worker_main, self);
-  if (rc != 0)
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
+  if (!scope_worker_start (&self->worker, worker_main, self, "training", error))
     {
       self->state = SCOPE_TRAIN_FAILED;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (rc),
-                   "cannot start the training thread: %s", g_strerror (rc));
       return FALSE;
     }
-  self->started = TRUE;
   return TRUE;
 }
 
@@ -399,9 +375,9 @@ scope_train_job_pause (ScopeTrainJob *self)
 {
   g_return_if_fail (SCOPE_IS_TRAIN_JOB (self));
 
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   self->paused = TRUE;
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 }
 
 void
@@ -409,10 +385,10 @@ scope_train_job_resume (ScopeTrainJob *self)
 {
   g_return_if_fail (SCOPE_IS_TRAIN_JOB (self));
 
-  pthread_mutex_lock (&self->lock);
+  scope_worker_lock (&self->worker);
   self->paused = FALSE;
   pthread_cond_signal (&self->wake);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
 }
 
 void
@@ -420,26 +396,18 @@ scope_train_job_stop (ScopeTrainJob *self)
 {
   g_return_if_fail (SCOPE_IS_TRAIN_JOB (self));
 
-  atomic_store (&self->cancel, 1);
-  pthread_mutex_lock (&self->lock);
+  scope_worker_request_stop (&self->worker);
+  scope_worker_lock (&self->worker);
   pthread_cond_signal (&self->wake);
-  pthread_mutex_unlock (&self->lock);
-  if (self->started && !self->joined)
-    {
-      pthread_join (self->thread, NULL);
-      self->joined = TRUE;
-    }
+  scope_worker_unlock (&self->worker);
+  scope_worker_join (&self->worker);
 
-  /* The worker is gone and the idle runs on this thread: drop what was not delivered. */
-  pthread_mutex_lock (&self->lock);
-  self->stopped = TRUE;
-  if (self->idle_id != 0)
-    g_source_remove (self->idle_id);
-  self->idle_id = 0;
+  /* The worker is gone: drop what was not delivered. */
+  scope_worker_lock (&self->worker);
   g_clear_pointer (&self->pending_snapshot, scope_model_unref);
   g_clear_pointer (&self->pending_confusion, g_free);
   g_clear_error (&self->pending_error);
-  pthread_mutex_unlock (&self->lock);
+  scope_worker_unlock (&self->worker);
   if (scope_train_state_is_active (self->state))
     self->state = SCOPE_TRAIN_STOPPED;
 }
@@ -479,7 +447,7 @@ scope_train_job_finalize (GObject *object)
   g_array_unref (self->pending_steps);
   g_array_unref (self->pending_epochs);
   pthread_cond_destroy (&self->wake);
-  pthread_mutex_destroy (&self->lock);
+  scope_worker_clear (&self->worker);
 
   G_OBJECT_CLASS (scope_train_job_parent_class)->finalize (object);
 }
@@ -506,9 +474,8 @@ scope_train_job_class_init (ScopeTrainJobClass *klass)
 static void
 scope_train_job_init (ScopeTrainJob *self)
 {
-  pthread_mutex_init (&self->lock, NULL);
+  scope_worker_init (&self->worker, G_PRIORITY_DEFAULT_IDLE, deliver_idle, self);
   pthread_cond_init (&self->wake, NULL);
-  atomic_init (&self->cancel, 0);
   self->pending_steps = g_array_new (FALSE, FALSE, sizeof (ScopeTrainStep));
   self->pending_epochs = g_array_new (FALSE, FALSE, sizeof (ScopeTrainEpoch));
   scope_train_settings_init (&self->settings);
