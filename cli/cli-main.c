@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli: the headless front end over nn/ and viz/. Dispatches to one command per file
- * (DESIGN.md section 7). */
+ * (docs/cli.md). */
 #include <stdio.h>
 #include <string.h>
 

@@ -83,9 +83,9 @@ param_hash (const NnGraph *graph)
   return h;
 }
 
-/* The bank straight from DESIGN.md's wording, in double: atan2, the absolute angle difference
- * taken into [0, 180] degrees, c = r cos(difference), the edge negated beyond 90 degrees; y
- * grows downwards (row 0 at the top). */
+/* The bank straight from its definition's wording (docs/architecture.md, "PFNet"), in double:
+ * atan2, the absolute angle difference taken into [0, 180] degrees, c = r cos(difference), the
+ * edge negated beyond 90 degrees; y grows downwards (row 0 at the top). */
 static void
 naive_bank (double bank[16][9])
 {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "nn-conv2d.h"
+#include "ops/nn-conv2d.h"
 #include "test-util.h"
 
 /* Floats written after every buffer a kernel writes; any change is an overrun. */

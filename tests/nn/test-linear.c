@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "nn-linear.h"
+#include "ops/nn-linear.h"
 #include "test-util.h"
 
 typedef struct

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "nn.h"
-#include "nn-onnx.h"
+#include "io/nn-onnx.h"
 #include "onnx.pb-c.h"
 
 #define NODE_DIR "/usr/share/libonnx-testdata/data/node"

@@ -74,7 +74,7 @@ class PFBlock(torch.nn.Module):
 
 
 class PFNet(torch.nn.Module):
-    """A PFNet-18 (DESIGN.md section 3) at width 16..128, for the comparison only."""
+    """A PFNet-18 (docs/architecture.md, "PFNet") at width 16..128, for the comparison only."""
 
     def __init__(self, classes=10, width=16):
         super().__init__()

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* Built-in architectures, built by code for any input size and width. */
+#pragma once
+
+#include <stdint.h>
+
+#include "graph/nn-graph.h"
+
+/* The filter bank of the pre-defined filter modules (PFNet); ablations users ask for. */
+typedef enum
+{
+  NN_PFM_BANK_FULL,           /* the 16 edge and line filters */
+  NN_PFM_BANK_EDGES,          /* the 8 edge filters, each used twice */
+  NN_PFM_BANK_LINES,          /* the 8 line filters, each used twice */
+  NN_PFM_BANK_RANDOM_FROZEN,  /* random zero-mean L1-normalized kernels, frozen */
+  NN_PFM_BANK_TRAINABLE,      /* the full bank as initial values, trained */
+} NnPfmBank;
+
+typedef struct
+{
+  const char *name;       /* see nn_arch_names () */
+  int         in_c, in_h, in_w;
+  int         n_classes;
+  float       width;      /* channel multiplier, 1 = published widths */
+  NnPfmBank   bank;       /* PFNet only */
+  int         last_stride; /* ResNet only: stride of layer4, 2 (also when 0) or 1; 1 keeps
+                              layer3's resolution, for class activation maps twice as fine */
+  uint64_t    seed;       /* initialisation */
+} NnArchSpec;
+
+/* NULL-terminated list: smallcnn, resnet18, resnet34, vgg11, vgg16, vgg19, vgg11_bn,
+ * vgg16_bn, vgg19_bn, pfnet18, fpnet. */
+const char *const *nn_arch_names (void);
+/* Builds and initialises the network; NULL with err for unknown names or sizes too small. */
+NnGraph *nn_arch_build (const NnArchSpec *spec,
+                        NnError          *err);
+
+/* The 16 PFM kernels, 3x3 row-major, row 0 at the top, in the order -U0, +U0, -U45, +U45,
+ * -U90, +U90, -U135, +U135, -E0, +E0, ..., +E135 (docs/architecture.md, "PFNet"). y grows downwards, as
+ * in the published PFNet code: +U0 is positive in the right column, +U90 in the bottom row. */
+void        nn_pfm_bank_kernels (float kernels[16][9]);
+const char *nn_pfm_kernel_name (int index);

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/* Class activation maps: the formulas (nn_cam_combine, Eigen-CAM's projection), the passes
+ * each method needs, and the final ReLU and upsampling. */
+#include "explain/nn-cam.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const method_names[NN_CAM_COUNT_] = {
+  [NN_CAM_GRADCAM] = "gradcam",
+  [NN_CAM_GRADCAM_PP] = "gradcam++",
+  [NN_CAM_XGRADCAM] = "xgradcam",
+  [NN_CAM_HIRESCAM] = "hirescam",
+  [NN_CAM_LAYERCAM] = "layercam",
+  [NN_CAM_SCORECAM] = "scorecam",
+  [NN_CAM_EIGENCAM] = "eigencam",
+};
+
+void
+nn_cam_spec_init (NnCamSpec *spec)
+{
+  spec->method = NN_CAM_GRADCAM;
+  spec->layer = -1;
+  spec->target = -1;
+  spec->keep_negative = false;
+}
+
+const char *
+nn_cam_method_name (NnCamMethod method)
+{
+  NN_ASSERT (method >= 0 && method < NN_CAM_COUNT_);
+  return method_names[method];
+}
+
+bool
+nn_cam_method_from_name (const char  *name,
+                         NnCamMethod *method)
+{
+  for (int i = 0; i < NN_CAM_COUNT_; i++)
+    if (strcmp (name, method_names[i]) == 0)
+      {
+        *method = (NnCamMethod) i;
+        return true;
+      }
+  return false;
+}
+
+void
+nn_cam_combine (float       *map,
+                const float *A,
+                const float *G,
+                int          K,
+                int          HW,
+                NnCamMethod  method)
+{
+  NN_ASSERT (map && A && G && K > 0 && HW > 0);
+  memset (map, 0, sizeof (float) * (size_t) HW);
+  for (int k = 0; k < K; k++)
+    {
+      const float *a = A + (size_t) k * (size_t) HW;
+      const float *g = G + (size_t) k * (size_t) HW;
+      float wk = 0.0f;
+      switch (method)
+        {
+        case NN_CAM_GRADCAM:
+          {
+            double s = 0.0;
+            for (int p = 0; p < HW; p++)
+              s += (double) g[p];
+            wk = (float) (s / HW);
+            break;
+          }
+        case NN_CAM_GRADCAM_PP:
+          {
+            /* The closed form of the second-order weights under an exponential output. */
+            double sum_a = 0.0, s = 0.0;
+            for (int p = 0; p < HW; p++)
+              sum_a += (double) a[p];
+            for (int p = 0; p < HW; p++)
+              {
+                if (g[p] == 0.0f)
+                  continue;
+                double g2 = (double) g[p] * (double) g[p], g3 = g2 * (double) g[p];
+                double denom = 2.0 * g2 + sum_a * g3;
+                double alpha = denom != 0.0 ? g2 / denom : 0.0;
+                s += alpha * (double) (g[p] > 0.0f ? g[p] : 0.0f);
+              }
+            wk = (float) s;
+            break;
+          }
+        case NN_CAM_XGRADCAM:
+          {
+            double sum_a = 0.0, s = 0.0;
+            for (int p = 0; p < HW; p++)
+              {
+                sum_a += (double) a[p];
+                s += (double) a[p] * (double) g[p];
+              }
+            wk = sum_a != 0.0 ? (float) (s / sum_a) : 0.0f;
+            break;
+          }
+        case NN_CAM_HIRESCAM:
+          for (int p = 0; p < HW; p++)
+            map[p] += g[p] * a[p];
+          continue;
+        case NN_CAM_LAYERCAM:
+          for (int p = 0; p < HW; p++)
+            map[p] += (g[p] > 0.0f ? g[p] : 0.0f) * a[p];
+          continue;
+        case NN_CAM_SCORECAM:
+        case NN_CAM_EIGENCAM:
+        case NN_CAM_COUNT_:
+        default:
+          NN_ASSERT (!"not a gradient method");
+        }
+      for (int p = 0; p < HW; p++)
+        map[p] += wk * a[p];
+    }
+}
+
+bool
+nn_cam_eigen_projection (float       *map,
+                         const float *A,
+                         int          K,
+                         int          HW)
+{
+  NN_ASSERT (map && A && K > 0 && HW > 0);
+  /* R (K, HW): each channel minus its mean over positions; C (K, K) = R R^T. */
+  float *R = malloc (sizeof (float) * (size_t) K * (size_t) HW);
+  float *C = malloc (sizeof (float) * (size_t) K * (size_t) K);
+  float *v = malloc (sizeof (float) * (size_t) K);
+  float *u = malloc (sizeof (float) * (size_t) K);
+  if (R == NULL || C == NULL || v == NULL || u == NULL)
+    {
+      free (R);
+      free (C);
+      free (v);
+      free (u);
+      return false;
+    }
+  for (int k = 0; k < K; k++)
+    {
+      const float *a = A + (size_t) k * (size_t) HW;
+      double mean = 0.0;
+      for (int p = 0; p < HW; p++)
+        mean += (double) a[p];
+      mean /= HW;
+      for (int p = 0; p < HW; p++)
+        R[(size_t) k * (size_t) HW + (size_t) p] = a[p] - (float) mean;
+    }
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, K, K, HW, 1.0f, R, HW, R, HW, 0.0f, C,
+               K);
+  /* Power iteration from a fixed start that is not orthogonal to any eigenvector in
+   * practice. */
+  for (int k = 0; k < K; k++)
+    v[k] = 1.0f + 0.01f * (float) k / (float) K;
+  for (int it = 0; it < 1000; it++)
+    {
+      cblas_sgemv (CblasRowMajor, CblasNoTrans, K, K, 1.0f, C, K, v, 1, 0.0f, u, 1);
+      double norm = 0.0;
+      for (int k = 0; k < K; k++)
+        norm += (double) u[k] * (double) u[k];
+      norm = sqrt (norm);
+      if (norm == 0.0)
+        break;
+      double change = 0.0;
+      for (int k = 0; k < K; k++)
+        {
+          float nk = (float) ((double) u[k] / norm);
+          change += fabs ((double) (nk - v[k]));
+          v[k] = nk;
+        }
+      if (change < 1e-7 * K)
+        break;
+    }
+  /* map = R^T v; the sign follows the (centred) mean over channels. */
+  cblas_sgemv (CblasRowMajor, CblasTrans, K, HW, 1.0f, R, HW, v, 1, 0.0f, map, 1);
+  double agree = 0.0;
+  for (int p = 0; p < HW; p++)
+    {
+      double m = 0.0;
+      for (int k = 0; k < K; k++)
+        m += (double) R[(size_t) k * (size_t) HW + (size_t) p];
+      agree += m * (double) map[p];
+    }
+  if (agree < 0.0)
+    for (int p = 0; p < HW; p++)
+      map[p] = -map[p];
+  free (R);
+  free (C);
+  free (v);
+  free (u);
+  return true;
+}
+
+/* Score-CAM: each channel, upsampled to the input and scaled to [0, 1], masks the input; its
+ * weight is the target's softmax probability for the masked input. Channels go through the
+ * context `batch` at a time. A (K, lh * lw) is a copy of the layer's activations. */
+static bool
+score_cam (NnContext              *ctx,
+           NnMap                  *m,
+           const float            *input,
+           const float            *A,
+           int                     K,
+           const NnExplainControl *control,
+           NnError                *err)
+{
+  NnGraph *graph = nn_context_get_graph (ctx);
+  const NnShape in = graph->nodes[0].shape;
+  const size_t hw = (size_t) in.h * (size_t) in.w, in_size = (size_t) in.c * hw;
+  const int LHW = m->lh * m->lw, batch = nn_context_get_batch (ctx);
+  const int logit = nn_explain_logit_node (graph);
+  const int classes = (int) nn_shape_size (graph->nodes[logit].shape);
+  float *mask = malloc (sizeof (float) * hw);
+  float *weights = malloc (sizeof (float) * (size_t) K);
+  if (mask == NULL || weights == NULL)
+    {
+      free (mask);
+      free (weights);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+    }
+  bool ok = true;
+  for (int k0 = 0; k0 < K && ok; k0 += batch)
+    {
+      if (nn_explain_cancelled (control, err))
+        {
+          ok = false;
+          break;
+        }
+      int nb = K - k0 < batch ? K - k0 : batch;
+      float *x = nn_context_input (ctx);
+      for (int b = 0; b < nb; b++)
+        {
+          const float *a = A + (size_t) (k0 + b) * (size_t) LHW;
+          nn_explain_upsample (mask, a, m->lh, m->lw, in.h, in.w);
+          float lo = mask[0], hi = mask[0];
+          for (size_t p = 1; p < hw; p++)
+            {
+              lo = mask[p] < lo ? mask[p] : lo;
+              hi = mask[p] > hi ? mask[p] : hi;
+            }
+          float scale = hi > lo ? 1.0f / (hi - lo) : 0.0f;
+          float *xb = x + (size_t) b * in_size;
+          for (int c = 0; c < in.c; c++)
+            for (size_t p = 0; p < hw; p++)
+              xb[(size_t) c * hw + p] = input[(size_t) c * hw + p] * (mask[p] - lo) * scale;
+        }
+      nn_context_forward (ctx, logit);
+      const float *logits = nn_context_output (ctx, logit);
+      for (int b = 0; b < nb; b++)
+        weights[k0 + b] = nn_explain_softmax_at (logits + (size_t) b * (size_t) classes,
+                                                 classes, m->target);
+      nn_explain_report (control, k0 + nb, K);
+    }
+  if (ok)
+    for (int k = 0; k < K; k++)
+      for (int p = 0; p < LHW; p++)
+        m->layer_map[p] += weights[k] * A[(size_t) k * (size_t) LHW + (size_t) p];
+  free (mask);
+  free (weights);
+  return ok;
+}
+
+NnMap *
+nn_cam_compute (NnContext              *ctx,
+                const float            *input,
+                const NnCamSpec        *spec,
+                const NnExplainControl *control,
+                NnError                *err)
+{
+  NN_ASSERT (ctx && input && spec);
+  NN_ASSERT (spec->method >= 0 && spec->method < NN_CAM_COUNT_);
+  NnGraph *graph = nn_context_get_graph (ctx);
+  int layer = spec->layer;
+  if (layer < 0)
+    {
+      layer = nn_explain_default_layer (graph);
+      if (layer < 0)
+        return nn_error_set (err, NN_ERROR_SPEC, "the model has no layer with spatial extent"),
+               NULL;
+    }
+  if (!nn_explain_check_layer (graph, layer, err))
+    return NULL;
+  bool gradient = spec->method != NN_CAM_SCORECAM && spec->method != NN_CAM_EIGENCAM;
+  if (gradient && nn_context_grad (ctx, 0) == NULL)
+    return nn_error_set (err, NN_ERROR_SPEC, "%s needs a context with gradient buffers",
+                         nn_cam_method_name (spec->method)), NULL;
+  if (nn_explain_cancelled (control, err))
+    return NULL;
+
+  int target = spec->target;
+  float score = 0.0f;
+  if (!nn_explain_prepare (ctx, input, &target, &score, err))
+    return NULL;
+  const NnShape ls = graph->nodes[layer].shape, in = graph->nodes[0].shape;
+  const int K = ls.c, LHW = ls.h * ls.w;
+  NnMap *m = nn_map_new (ls.h, ls.w, in.h, in.w, 0);
+  float *A = malloc (sizeof (float) * (size_t) K * (size_t) LHW);
+  if (m == NULL || A == NULL)
+    {
+      nn_map_free (m);
+      free (A);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+    }
+  m->target = target;
+  m->score = score;
+  m->layer = layer;
+  memcpy (A, nn_context_output (ctx, layer), sizeof (float) * (size_t) K * (size_t) LHW);
+
+  bool ok = true;
+  if (gradient)
+    {
+      const int logit = nn_explain_logit_node (graph);
+      const size_t classes = nn_shape_size (graph->nodes[logit].shape);
+      float *seed = nn_context_grad (ctx, logit);
+      memset (seed, 0, sizeof (float) * classes * (size_t) nn_context_get_batch (ctx));
+      seed[target] = 1.0f;
+      const NnGradPolicy exact = { NN_GRAD_EXACT, 0.0f };
+      nn_context_set_policy_override (ctx, &exact);
+      nn_context_backward (ctx, logit, 0, layer);
+      nn_context_set_policy_override (ctx, NULL);
+      nn_cam_combine (m->layer_map, A, nn_context_grad (ctx, layer), K, LHW, spec->method);
+      nn_explain_report (control, 1, 1);
+    }
+  else if (spec->method == NN_CAM_SCORECAM)
+    ok = score_cam (ctx, m, input, A, K, control, err);
+  else
+    {
+      ok = nn_cam_eigen_projection (m->layer_map, A, K, LHW);
+      if (!ok)
+        nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+      nn_explain_report (control, 1, 1);
+    }
+  free (A);
+  if (!ok)
+    {
+      nn_map_free (m);
+      return NULL;
+    }
+
+  m->is_signed = spec->keep_negative;
+  float *shown = malloc (sizeof (float) * (size_t) LHW);
+  if (shown == NULL)
+    {
+      nn_map_free (m);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+    }
+  for (int p = 0; p < LHW; p++)
+    shown[p] = spec->keep_negative || m->layer_map[p] > 0.0f ? m->layer_map[p] : 0.0f;
+  nn_explain_upsample (m->map, shown, ls.h, ls.w, in.h, in.w);
+  free (shown);
+  return m;
+}

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared pieces of the attribution methods: maps, the logit node, layer and class checks,
+ * bilinear upsampling, cancellation and progress. */
+#include "explain/nn-explain.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+NnMap *
+nn_map_new (int lh,
+            int lw,
+            int h,
+            int w,
+            int c)
+{
+  NN_ASSERT (lh > 0 && lw > 0 && h > 0 && w > 0 && c >= 0);
+  NnMap *map = calloc (1, sizeof *map);
+  if (map == NULL)
+    return NULL;
+  map->lh = lh;
+  map->lw = lw;
+  map->h = h;
+  map->w = w;
+  map->c = c;
+  map->target = -1;
+  map->layer_map = calloc ((size_t) lh * (size_t) lw, sizeof (float));
+  map->map = calloc ((size_t) h * (size_t) w, sizeof (float));
+  if (c > 0)
+    map->channels = calloc ((size_t) c * (size_t) h * (size_t) w, sizeof (float));
+  if (map->layer_map == NULL || map->map == NULL || (c > 0 && map->channels == NULL))
+    {
+      nn_map_free (map);
+      return NULL;
+    }
+  return map;
+}
+
+void
+nn_map_free (NnMap *map)
+{
+  if (map == NULL)
+    return;
+  free (map->layer_map);
+  free (map->map);
+  free (map->channels);
+  free (map);
+}
+
+int
+nn_explain_logit_node (const NnGraph *graph)
+{
+  int out = nn_graph_output (graph);
+  if (graph->nodes[out].op == NN_OP_SOFTMAX)
+    return graph->nodes[out].inputs[0];
+  return out;
+}
+
+/* Marks in `reach` (n_nodes bytes) every node that feeds the logits. */
+static bool
+feeds_logits (const NnGraph *graph,
+              int            layer)
+{
+  int logit = nn_explain_logit_node (graph);
+  if (layer > logit)
+    return false;
+  uint8_t *reach = calloc ((size_t) graph->n_nodes, 1);
+  if (reach == NULL)
+    return false;
+  reach[logit] = 1;
+  for (int i = logit; i >= 0; i--)
+    if (reach[i])
+      for (int k = 0; k < graph->nodes[i].n_inputs; k++)
+        reach[graph->nodes[i].inputs[k]] = 1;
+  bool r = reach[layer] != 0;
+  free (reach);
+  return r;
+}
+
+int
+nn_explain_default_layer (const NnGraph *graph)
+{
+  int logit = nn_explain_logit_node (graph);
+  for (int i = logit; i >= 0; i--)
+    {
+      NnShape s = graph->nodes[i].shape;
+      if (s.h * s.w > 1 && feeds_logits (graph, i))
+        return i;
+    }
+  return -1;
+}
+
+bool
+nn_explain_check_layer (const NnGraph *graph,
+                        int            layer,
+                        NnError       *err)
+{
+  if (layer < 0 || layer >= graph->n_nodes)
+    return nn_error_set (err, NN_ERROR_SPEC, "layer %d does not exist (the model has %d)",
+                         layer, graph->n_nodes);
+  const NnNode *node = &graph->nodes[layer];
+  if (node->shape.h * node->shape.w <= 1)
+    return nn_error_set (err, NN_ERROR_SPEC,
+                         "layer '%s' has no spatial extent (output %d x %d x %d); choose a "
+                         "convolutional layer", node->name, node->shape.c, node->shape.h,
+                         node->shape.w);
+  if (!feeds_logits (graph, layer))
+    return nn_error_set (err, NN_ERROR_SPEC, "layer '%s' does not feed the class logits",
+                         node->name);
+  return true;
+}
+
+bool
+nn_explain_check_class (const NnGraph *graph,
+                        int            target,
+                        NnError       *err)
+{
+  int classes = (int) nn_shape_size (graph->nodes[nn_explain_logit_node (graph)].shape);
+  if (target < -1 || target >= classes)
+    return nn_error_set (err, NN_ERROR_SPEC, "class %d out of range (the model has %d classes, "
+                         "0 to %d)", target, classes, classes - 1);
+  return true;
+}
+
+int
+nn_explain_argmax (const float *logits,
+                   int          n)
+{
+  int best = 0;
+  for (int k = 1; k < n; k++)
+    if (logits[k] > logits[best])
+      best = k;
+  return best;
+}
+
+/* Source coordinate of output pixel i when n pixels are stretched to N: centres aligned. */
+static void
+source_coord (int    i,
+              int    n,
+              int    N,
+              int   *i0,
+              int   *i1,
+              float *t)
+{
+  float s = ((float) i + 0.5f) * (float) n / (float) N - 0.5f;
+  if (s < 0.0f)
+    s = 0.0f;
+  int a = (int) s;
+  if (a > n - 1)
+    a = n - 1;
+  *i0 = a;
+  *i1 = a + 1 < n ? a + 1 : n - 1;
+  *t = s - (float) a;
+}
+
+void
+nn_explain_upsample (float       *out,
+                     const float *in,
+                     int          h,
+                     int          w,
+                     int          H,
+                     int          W)
+{
+  NN_ASSERT (out && in && h > 0 && w > 0 && H > 0 && W > 0);
+  for (int y = 0; y < H; y++)
+    {
+      int y0, y1;
+      float ty;
+      source_coord (y, h, H, &y0, &y1, &ty);
+      for (int x = 0; x < W; x++)
+        {
+          int x0, x1;
+          float tx;
+          source_coord (x, w, W, &x0, &x1, &tx);
+          float top = in[y0 * w + x0] + tx * (in[y0 * w + x1] - in[y0 * w + x0]);
+          float bot = in[y1 * w + x0] + tx * (in[y1 * w + x1] - in[y1 * w + x0]);
+          out[(size_t) y * (size_t) W + (size_t) x] = top + ty * (bot - top);
+        }
+    }
+}
+
+float
+nn_explain_softmax_at (const float *logits,
+                       int          n,
+                       int          k)
+{
+  float m = logits[0];
+  for (int i = 1; i < n; i++)
+    m = logits[i] > m ? logits[i] : m;
+  double sum = 0.0;
+  for (int i = 0; i < n; i++)
+    sum += exp ((double) (logits[i] - m));
+  return (float) (exp ((double) (logits[k] - m)) / sum);
+}
+
+bool
+nn_explain_cancelled (const NnExplainControl *control,
+                      NnError                *err)
+{
+  if (control == NULL || control->cancel == NULL || atomic_load (control->cancel) == 0)
+    return false;
+  nn_error_set (err, NN_ERROR_CANCELLED, "cancelled");
+  return true;
+}
+
+void
+nn_explain_report (const NnExplainControl *control,
+                   int                     done,
+                   int                     total)
+{
+  if (control != NULL && control->progress != NULL)
+    control->progress (done, total, control->user_data);
+}
+
+bool
+nn_explain_prepare (NnContext   *ctx,
+                    const float *input,
+                    int         *target,
+                    float       *score,
+                    NnError     *err)
+{
+  NnGraph *graph = nn_context_get_graph (ctx);
+  NN_ASSERT (input != NULL && target != NULL);
+  if (!nn_explain_check_class (graph, *target, err))
+    return false;
+  size_t in_size = nn_shape_size (graph->nodes[0].shape);
+  float *x = nn_context_input (ctx);
+  memcpy (x, input, sizeof (float) * in_size);
+  memset (x + in_size, 0, sizeof (float) * in_size * (size_t) (nn_context_get_batch (ctx) - 1));
+  for (size_t i = 0; i < in_size; i++)
+    if (!isfinite (input[i]))
+      return nn_error_set (err, NN_ERROR_NUMERIC, "the input holds a NaN or infinite value");
+  nn_context_set_training (ctx, false);
+  int logit = nn_explain_logit_node (graph);
+  nn_context_forward (ctx, logit);
+  const float *logits = nn_context_output (ctx, logit);
+  int classes = (int) nn_shape_size (graph->nodes[logit].shape);
+  if (*target < 0)
+    *target = nn_explain_argmax (logits, classes);
+  if (score)
+    *score = logits[*target];
+  return true;
+}

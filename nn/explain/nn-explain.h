@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* What the attribution methods (nn-cam, nn-saliency, nn-faithfulness) share: the map they
+ * produce, the class and layer they explain, and how a worker thread drives them. */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "graph/nn-context.h"
+
+/* Called on the calling (worker) thread after each pass: `done` of `total` passes. */
+typedef void (*NnExplainProgress) (int   done,
+                                   int   total,
+                                   void *user_data);
+
+/* How a worker thread drives a long method. Every field may be NULL. */
+typedef struct
+{
+  const atomic_int  *cancel;     /* polled before every pass; non-zero stops the method, which
+                                    then fails with NN_ERROR_CANCELLED */
+  NnExplainProgress  progress;
+  void              *user_data;
+} NnExplainControl;
+
+/* An attribution map: an immutable value once computed, owned by the caller. */
+typedef struct
+{
+  int    target;     /* the class explained */
+  float  score;      /* its logit for the unchanged input */
+  int    layer;      /* node the map was computed at (0: the input) */
+  int    lh, lw;     /* the map at that layer's resolution ... */
+  float *layer_map;  /* lh * lw values, before any final ReLU */
+  int    h, w;       /* ... and at the input's, upsampled bilinearly */
+  float *map;        /* h * w values */
+  int    c;          /* channels of `channels` (0: none) */
+  float *channels;   /* (c, h, w) attribution per input channel (saliency), or NULL */
+  bool   is_signed;  /* the map may hold negative values */
+} NnMap;
+
+/* A zeroed map with its buffers; c = 0 gives no `channels`. NULL when out of memory. */
+NnMap *nn_map_new (int lh,
+                   int lw,
+                   int h,
+                   int w,
+                   int c);
+void   nn_map_free (NnMap *map);
+
+/* The node whose output are the class logits: the graph's output, or the input of a final
+ * softmax. */
+int    nn_explain_logit_node (const NnGraph *graph);
+/* The last node with spatial extent (H * W > 1) that feeds the logits, or -1. */
+int    nn_explain_default_layer (const NnGraph *graph);
+/* Checks that `layer` exists, has spatial extent and feeds the logits; the error names the
+ * layer and its shape. */
+bool   nn_explain_check_layer (const NnGraph *graph,
+                               int            layer,
+                               NnError       *err);
+/* Checks 0 <= target < classes (target -1, "the top prediction", passes). */
+bool   nn_explain_check_class (const NnGraph *graph,
+                               int            target,
+                               NnError       *err);
+/* The class with the largest of n logits (the first on ties). */
+int    nn_explain_argmax (const float *logits,
+                          int          n);
+
+/* out (H, W) = bilinear resampling of in (h, w), pixel centres aligned (PyTorch's
+ * align_corners=False, clamped at the borders). */
+void   nn_explain_upsample (float       *out,
+                            const float *in,
+                            int          h,
+                            int          w,
+                            int          H,
+                            int          W);
+
+/* Softmax probability of class k among n logits (computed stably). */
+float  nn_explain_softmax_at (const float *logits,
+                              int          n,
+                              int          k);
+
+/* Writes input (C, H, W) into sample 0 of ctx (the other samples are zeroed), switches the
+ * context to eval mode and runs the forward pass up to the logits. Resolves *target (-1: the
+ * top prediction; otherwise checked) and gives its logit in *score (may be NULL). */
+bool   nn_explain_prepare (NnContext   *ctx,
+                           const float *input,
+                           int         *target,
+                           float       *score,
+                           NnError     *err);
+
+/* True (with err set to NN_ERROR_CANCELLED) when control's flag is set. */
+bool   nn_explain_cancelled (const NnExplainControl *control,
+                             NnError                *err);
+void   nn_explain_report (const NnExplainControl *control,
+                          int                     done,
+                          int                     total);

@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: MIT */
+/* Faithfulness metrics of attribution maps: perturbation curves (deletion, insertion, ROAD),
+ * ground-truth mask scores (pointing game, energy share) and the model-randomization check. */
+#include "explain/nn-faithfulness.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/nn-rng.h"
+
+/* For qsort: the map values, to order pixel indices by. */
+typedef struct
+{
+  float value;
+  int   index;
+} Ranked;
+
+static int
+compare_ranked_desc (const void *a,
+                     const void *b)
+{
+  const Ranked *x = a, *y = b;
+  if (x->value != y->value)
+    return x->value > y->value ? -1 : 1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+static void
+rank_pixels (Ranked      *r,
+             const float *map,
+             int          n)
+{
+  for (int i = 0; i < n; i++)
+    {
+      r[i].value = isfinite (map[i]) ? map[i] : -INFINITY;
+      r[i].index = i;
+    }
+  qsort (r, (size_t) n, sizeof *r, compare_ranked_desc);
+}
+
+bool
+nn_faith_order (int         *order,
+                const float *map,
+                int          n)
+{
+  NN_ASSERT (order && map && n > 0);
+  Ranked *r = malloc (sizeof *r * (size_t) n);
+  if (r == NULL)
+    return false;
+  rank_pixels (r, map, n);
+  for (int i = 0; i < n; i++)
+    order[i] = r[i].index;
+  free (r);
+  return true;
+}
+
+/* Separable Gaussian blur of each plane of x (C, H, W) into out, borders replicated; tmp holds
+ * H * W floats. */
+static void
+gaussian_blur (float       *out,
+               const float *x,
+               float       *tmp,
+               int          C,
+               int          H,
+               int          W,
+               float        sigma)
+{
+  const size_t hw = (size_t) H * (size_t) W;
+  if (!(sigma > 0.0f))
+    {
+      memcpy (out, x, sizeof (float) * hw * (size_t) C);
+      return;
+    }
+  int r = (int) ceilf (3.0f * sigma);
+  if (r > 64)
+    r = 64;
+  float k[129];
+  float ksum = 0.0f;
+  for (int i = -r; i <= r; i++)
+    {
+      k[i + r] = expf (-0.5f * (float) (i * i) / (sigma * sigma));
+      ksum += k[i + r];
+    }
+  for (int i = 0; i <= 2 * r; i++)
+    k[i] /= ksum;
+  for (int c = 0; c < C; c++)
+    {
+      const float *p = x + (size_t) c * hw;
+      float *o = out + (size_t) c * hw;
+      for (int y = 0; y < H; y++)
+        for (int xx = 0; xx < W; xx++)
+          {
+            float s = 0.0f;
+            for (int i = -r; i <= r; i++)
+              {
+                int q = xx + i < 0 ? 0 : xx + i >= W ? W - 1 : xx + i;
+                s += k[i + r] * p[y * W + q];
+              }
+            tmp[y * W + xx] = s;
+          }
+      for (int y = 0; y < H; y++)
+        for (int xx = 0; xx < W; xx++)
+          {
+            float s = 0.0f;
+            for (int i = -r; i <= r; i++)
+              {
+                int q = y + i < 0 ? 0 : y + i >= H ? H - 1 : y + i;
+                s += k[i + r] * tmp[q * W + xx];
+              }
+            o[y * W + xx] = s;
+          }
+    }
+}
+
+static double
+trapezoid (const NnCurve *curve)
+{
+  double a = 0.0;
+  for (int i = 1; i < curve->n; i++)
+    a += 0.5 * (double) (curve->prob[i] + curve->prob[i - 1])
+         * (double) (curve->fraction[i] - curve->fraction[i - 1]);
+  return a;
+}
+
+/* Builds image i of a curve into the context's sample slot; `fill` makes it. Evaluates the
+ * curve's images through the context in batches. */
+typedef void (*MakeImage) (float *x, int i, void *data);
+
+static bool
+evaluate_images (NnContext              *ctx,
+                 int                     n,
+                 int                     target,
+                 MakeImage               make,
+                 void                   *data,
+                 float                  *prob,
+                 const NnExplainControl *control,
+                 NnError                *err)
+{
+  NnGraph *graph = nn_context_get_graph (ctx);
+  const size_t in_size = nn_shape_size (graph->nodes[0].shape);
+  const int batch = nn_context_get_batch (ctx);
+  const int logit = nn_explain_logit_node (graph);
+  const int classes = (int) nn_shape_size (graph->nodes[logit].shape);
+  if (!nn_explain_check_class (graph, target, err))
+    return false;
+  if (target < 0)
+    return nn_error_set (err, NN_ERROR_SPEC, "the class must be given");
+  nn_context_set_training (ctx, false);
+  for (int i0 = 0; i0 < n; i0 += batch)
+    {
+      if (nn_explain_cancelled (control, err))
+        return false;
+      int nb = n - i0 < batch ? n - i0 : batch;
+      float *x = nn_context_input (ctx);
+      for (int b = 0; b < nb; b++)
+        make (x + (size_t) b * in_size, i0 + b, data);
+      nn_context_forward (ctx, logit);
+      const float *logits = nn_context_output (ctx, logit);
+      for (int b = 0; b < nb; b++)
+        prob[i0 + b] = nn_explain_softmax_at (logits + (size_t) b * (size_t) classes, classes,
+                                              target);
+      nn_explain_report (control, i0 + nb, n);
+    }
+  return true;
+}
+
+typedef struct
+{
+  const float *from;     /* pixels not yet changed */
+  const float *to;       /* what changed pixels become (NULL: zeros) */
+  const int   *order;
+  int          C;
+  size_t       hw;
+  int          steps;
+} CurveImages;
+
+static void
+make_curve_image (float *x,
+                  int    i,
+                  void  *data)
+{
+  const CurveImages *ci = data;
+  size_t changed = (size_t) llround ((double) i * (double) ci->hw / ci->steps);
+  memcpy (x, ci->from, sizeof (float) * ci->hw * (size_t) ci->C);
+  for (size_t j = 0; j < changed; j++)
+    for (int c = 0; c < ci->C; c++)
+      {
+        size_t at = (size_t) c * ci->hw + (size_t) ci->order[j];
+        x[at] = ci->to ? ci->to[at] : 0.0f;
+      }
+}
+
+bool
+nn_faith_curve (NnContext              *ctx,
+                const float            *input,
+                const float            *map,
+                int                     target,
+                NnCurveKind             kind,
+                int                     steps,
+                float                   blur,
+                NnCurve                *curve,
+                const NnExplainControl *control,
+                NnError                *err)
+{
+  NN_ASSERT (ctx && input && map && curve);
+  if (steps < 1 || steps >= NN_CURVE_MAX)
+    return nn_error_set (err, NN_ERROR_SPEC, "a curve takes 1 to %d steps, not %d",
+                         NN_CURVE_MAX - 1, steps);
+  NnShape in = nn_context_get_graph (ctx)->nodes[0].shape;
+  const size_t hw = (size_t) in.h * (size_t) in.w;
+  int *order = malloc (sizeof (int) * hw);
+  float *blurred = kind == NN_CURVE_INSERTION ? malloc (sizeof (float) * hw * (size_t) in.c)
+                                              : NULL;
+  float *tmp = kind == NN_CURVE_INSERTION ? malloc (sizeof (float) * hw) : NULL;
+  if (order == NULL || (kind == NN_CURVE_INSERTION && (blurred == NULL || tmp == NULL)))
+    {
+      free (order);
+      free (blurred);
+      free (tmp);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+    }
+  if (!nn_faith_order (order, map, (int) hw))
+    {
+      free (order);
+      free (blurred);
+      free (tmp);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+    }
+  CurveImages ci = { .order = order, .C = in.c, .hw = hw, .steps = steps };
+  if (kind == NN_CURVE_INSERTION)
+    {
+      gaussian_blur (blurred, input, tmp, in.c, in.h, in.w, blur);
+      ci.from = blurred;
+      ci.to = input;
+    }
+  else
+    ci.from = input;
+  memset (curve, 0, sizeof *curve);
+  curve->n = steps + 1;
+  for (int i = 0; i <= steps; i++)
+    curve->fraction[i] = (float) i / (float) steps;
+  bool ok = evaluate_images (ctx, curve->n, target, make_curve_image, &ci, curve->prob, control,
+                             err);
+  curve->auc = ok ? trapezoid (curve) : 0.0;
+  free (order);
+  free (blurred);
+  free (tmp);
+  return ok;
+}
+
+size_t
+nn_faith_road_scratch_size (int h,
+                            int w)
+{
+  NN_ASSERT (h > 0 && w > 0);
+  size_t size = 0;
+  for (int lh = h, lw = w;; lh = (lh + 1) / 2, lw = (lw + 1) / 2)
+    {
+      size += 2 * (size_t) lh * (size_t) lw;
+      if (lh == 1 && lw == 1)
+        break;
+    }
+  return size;
+}
+
+/* A first guess for the removed pixels (push-pull): a pyramid of 2 x 2 means of the known
+ * values, then each unknown pixel takes its parent's value, from the top down. The guess holds
+ * the coarse shape of the solution, which relaxation alone would spread only slowly. */
+static void
+push_pull (float         *plane,
+           const uint8_t *removed,
+           int            h,
+           int            w,
+           float         *scratch)
+{
+  float *v[40], *m[40];
+  int hs[40], ws[40], n = 0;
+  float *at = scratch;
+  for (int lh = h, lw = w;; lh = (lh + 1) / 2, lw = (lw + 1) / 2)
+    {
+      NN_ASSERT (n < 40);
+      hs[n] = lh;
+      ws[n] = lw;
+      v[n] = at;
+      m[n] = at + (size_t) lh * (size_t) lw;
+      at += 2 * (size_t) lh * (size_t) lw;
+      n++;
+      if (lh == 1 && lw == 1)
+        break;
+    }
+  for (size_t p = 0; p < (size_t) h * (size_t) w; p++)
+    {
+      m[0][p] = removed[p] ? 0.0f : 1.0f;
+      v[0][p] = removed[p] ? 0.0f : plane[p];
+    }
+  for (int k = 1; k < n; k++)
+    for (int y = 0; y < hs[k]; y++)
+      for (int x = 0; x < ws[k]; x++)
+        {
+          float sv = 0.0f, sm = 0.0f;
+          for (int dy = 0; dy < 2; dy++)
+            for (int dx = 0; dx < 2; dx++)
+              {
+                int cy = 2 * y + dy, cx = 2 * x + dx;
+                if (cy >= hs[k - 1] || cx >= ws[k - 1])
+                  continue;
+                size_t c = (size_t) cy * (size_t) ws[k - 1] + (size_t) cx;
+                sv += m[k - 1][c] * v[k - 1][c];
+                sm += m[k - 1][c];
+              }
+          size_t q = (size_t) y * (size_t) ws[k] + (size_t) x;
+          v[k][q] = sm > 0.0f ? sv / sm : 0.0f;
+          m[k][q] = sm > 0.0f ? 1.0f : 0.0f;
+        }
+  for (int k = n - 2; k >= 0; k--)
+    for (int y = 0; y < hs[k]; y++)
+      for (int x = 0; x < ws[k]; x++)
+        {
+          size_t q = (size_t) y * (size_t) ws[k] + (size_t) x;
+          if (m[k][q] == 0.0f)
+            v[k][q] = v[k + 1][(size_t) (y / 2) * (size_t) ws[k + 1] + (size_t) (x / 2)];
+        }
+  for (size_t p = 0; p < (size_t) h * (size_t) w; p++)
+    if (removed[p])
+      plane[p] = v[0][p];
+}
+
+void
+nn_faith_road_impute (float         *plane,
+                      const uint8_t *removed,
+                      int            h,
+                      int            w,
+                      float         *scratch)
+{
+  static const int dy[8] = { -1, 1, 0, 0, -1, -1, 1, 1 };
+  static const int dx[8] = { 0, 0, -1, 1, -1, 1, -1, 1 };
+  static const float wt[8] = { 1.0f / 6, 1.0f / 6, 1.0f / 6, 1.0f / 6,
+                               1.0f / 12, 1.0f / 12, 1.0f / 12, 1.0f / 12 };
+  NN_ASSERT (plane && removed && scratch && h > 0 && w > 0);
+  const size_t n = (size_t) h * (size_t) w;
+  size_t n_known = 0;
+  float lo = INFINITY, hi = -INFINITY;
+  for (size_t p = 0; p < n; p++)
+    if (!removed[p])
+      {
+        n_known++;
+        lo = plane[p] < lo ? plane[p] : lo;
+        hi = plane[p] > hi ? plane[p] : hi;
+      }
+  if (n_known == 0 || n_known == n)
+    return;
+  push_pull (plane, removed, h, w, scratch);
+  /* Successive over-relaxation of x_p = sum_q w_pq x_q / sum_q w_pq over the removed pixels,
+   * with the relaxation factor that is optimal for a Laplace problem of this size. */
+  const int side = h > w ? h : w;
+  float omega = 2.0f / (1.0f + sinf (3.14159265f / (float) side));
+  omega = omega < 1.0f ? 1.0f : omega > 1.97f ? 1.97f : omega;
+  const float tol = 1e-5f * (hi - lo > 0.0f ? hi - lo : 1.0f);
+  for (int it = 0; it < 4 * side + 100; it++)
+    {
+      float change = 0.0f;
+      for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+          {
+            size_t p = (size_t) y * (size_t) w + (size_t) x;
+            if (!removed[p])
+              continue;
+            float s = 0.0f, ws = 0.0f;
+            for (int k = 0; k < 8; k++)
+              {
+                int yy = y + dy[k], xx = x + dx[k];
+                if (yy < 0 || yy >= h || xx < 0 || xx >= w)
+                  continue;
+                s += wt[k] * plane[(size_t) yy * (size_t) w + (size_t) xx];
+                ws += wt[k];
+              }
+            float next = plane[p] + omega * (s / ws - plane[p]);
+            float d = fabsf (next - plane[p]);
+            change = d > change ? d : change;
+            plane[p] = next;
+          }
+      if (change < tol)
+        break;
+    }
+}
+
+typedef struct
+{
+  const float   *input;
+  const int     *order;
+  const float   *fractions;
+  int            C, H, W;
+  bool           morf;
+  float          noise;
+  uint64_t       seed;
+  uint8_t       *removed;
+  float         *scratch;
+} RoadImages;
+
+static void
+make_road_image (float *x,
+                 int    i,
+                 void  *data)
+{
+  const RoadImages *ri = data;
+  const size_t hw = (size_t) ri->H * (size_t) ri->W;
+  size_t k = (size_t) llround ((double) ri->fractions[i] * (double) hw);
+  memset (ri->removed, 0, hw);
+  for (size_t j = 0; j < k; j++)
+    ri->removed[ri->order[ri->morf ? j : hw - 1 - j]] = 1;
+  memcpy (x, ri->input, sizeof (float) * hw * (size_t) ri->C);
+  NnRng rng;
+  nn_rng_init (&rng, ri->seed + (uint64_t) i);
+  for (int c = 0; c < ri->C; c++)
+    {
+      float *plane = x + (size_t) c * hw;
+      nn_faith_road_impute (plane, ri->removed, ri->H, ri->W, ri->scratch);
+      if (ri->noise > 0.0f)
+        for (size_t p = 0; p < hw; p++)
+          if (ri->removed[p])
+            plane[p] += ri->noise * nn_rng_normal (&rng);
+    }
+}
+
+bool
+nn_faith_road (NnContext              *ctx,
+               const float            *input,
+               const float            *map,
+               int                     target,
+               const float            *fractions,
+               int                     n,
+               bool                    most_relevant_first,
+               float                   noise,
+               uint64_t                seed,
+               NnCurve                *curve,
+               const NnExplainControl *control,
+               NnError                *err)
+{
+  NN_ASSERT (ctx && input && map && fractions && curve);
+  if (n < 1 || n > NN_CURVE_MAX)
+    return nn_error_set (err, NN_ERROR_SPEC, "ROAD takes 1 to %d fractions, not %d",
+                         NN_CURVE_MAX, n);
+  for (int i = 0; i < n; i++)
+    if (!(fractions[i] >= 0.0f && fractions[i] < 1.0f)
+        || (i > 0 && fractions[i] <= fractions[i - 1]))
+      return nn_error_set (err, NN_ERROR_SPEC, "ROAD fractions must increase within [0, 1)");
+  NnShape in = nn_context_get_graph (ctx)->nodes[0].shape;
+  const size_t hw = (size_t) in.h * (size_t) in.w;
+  int *order = malloc (sizeof (int) * hw);
+  uint8_t *removed = malloc (hw);
+  float *scratch = malloc (sizeof (float) * nn_faith_road_scratch_size (in.h, in.w));
+  if (order == NULL || removed == NULL || scratch == NULL || !nn_faith_order (order, map, (int) hw))
+    {
+      free (order);
+      free (removed);
+      free (scratch);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+    }
+  RoadImages ri = { input, order, fractions, in.c, in.h, in.w, most_relevant_first, noise, seed,
+                    removed, scratch };
+  memset (curve, 0, sizeof *curve);
+  curve->n = n;
+  memcpy (curve->fraction, fractions, sizeof (float) * (size_t) n);
+  bool ok = evaluate_images (ctx, n, target, make_road_image, &ri, curve->prob, control, err);
+  curve->auc = ok ? trapezoid (curve) : 0.0;
+  free (order);
+  free (removed);
+  free (scratch);
+  return ok;
+}
+
+bool
+nn_faith_pointing_game (const float   *map,
+                        const uint8_t *mask,
+                        int            h,
+                        int            w,
+                        float          tolerance)
+{
+  NN_ASSERT (map && mask && h > 0 && w > 0);
+  size_t n = (size_t) h * (size_t) w, best = 0;
+  for (size_t p = 1; p < n; p++)
+    if (map[p] > map[best])
+      best = p;
+  int by = (int) (best / (size_t) w), bx = (int) (best % (size_t) w);
+  float t2 = tolerance * tolerance;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (mask[(size_t) y * (size_t) w + (size_t) x])
+        {
+          float d2 = (float) ((y - by) * (y - by) + (x - bx) * (x - bx));
+          if (d2 <= t2)
+            return true;
+        }
+  return false;
+}
+
+double
+nn_faith_energy_share (const float   *map,
+                       const uint8_t *mask,
+                       int            h,
+                       int            w)
+{
+  NN_ASSERT (map && mask && h > 0 && w > 0);
+  double inside = 0.0, total = 0.0;
+  for (size_t p = 0; p < (size_t) h * (size_t) w; p++)
+    if (map[p] > 0.0f)
+      {
+        total += (double) map[p];
+        if (mask[p])
+          inside += (double) map[p];
+      }
+  return total > 0.0 ? inside / total : 0.0;
+}
+
+/* Average ranks (1-based) of the n values of v into rank. */
+static bool
+average_ranks (double      *rank,
+               const float *v,
+               size_t       n)
+{
+  Ranked *r = malloc (sizeof *r * n);
+  if (r == NULL)
+    return false;
+  rank_pixels (r, v, (int) n);
+  size_t i = 0;
+  while (i < n)
+    {
+      size_t j = i;
+      while (j + 1 < n && r[j + 1].value == r[i].value)
+        j++;
+      double avg = 0.5 * (double) (i + j) + 1.0;
+      for (size_t k = i; k <= j; k++)
+        rank[r[k].index] = avg;
+      i = j + 1;
+    }
+  free (r);
+  return true;
+}
+
+double
+nn_faith_spearman (const float *a,
+                   const float *b,
+                   size_t       n)
+{
+  NN_ASSERT (a && b && n > 0);
+  double *ra = malloc (sizeof (double) * n), *rb = malloc (sizeof (double) * n);
+  double result = 0.0;
+  if (ra != NULL && rb != NULL && average_ranks (ra, a, n) && average_ranks (rb, b, n))
+    {
+      double ma = 0.0, mb = 0.0;
+      for (size_t i = 0; i < n; i++)
+        {
+          ma += ra[i];
+          mb += rb[i];
+        }
+      ma /= (double) n;
+      mb /= (double) n;
+      double sab = 0.0, saa = 0.0, sbb = 0.0;
+      for (size_t i = 0; i < n; i++)
+        {
+          sab += (ra[i] - ma) * (rb[i] - mb);
+          saa += (ra[i] - ma) * (ra[i] - ma);
+          sbb += (rb[i] - mb) * (rb[i] - mb);
+        }
+      result = saa > 0.0 && sbb > 0.0 ? sab / sqrt (saa * sbb) : 0.0;
+    }
+  free (ra);
+  free (rb);
+  return result;
+}
+
+bool
+nn_faith_randomization (const NnGraph          *graph,
+                        const float            *input,
+                        const NnCamSpec        *cam,
+                        const NnSaliencySpec   *saliency,
+                        const NnMap            *original,
+                        int                     batch,
+                        uint64_t                seed,
+                        double                 *rho,
+                        const NnExplainControl *control,
+                        NnError                *err)
+{
+  NN_ASSERT (graph && input && original && rho);
+  NN_ASSERT ((cam == NULL) != (saliency == NULL));
+  NnGraph *copy = nn_graph_dup (graph);
+  if (copy == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  for (int i = 0; i < copy->n_params; i++)
+    {
+      const NnParam *p = &copy->params[i];
+      NnOp op = copy->nodes[p->node].op;
+      if (p->role != NN_PARAM_WEIGHT || (op != NN_OP_CONV2D && op != NN_OP_LINEAR))
+        continue;
+      float *d = copy->data + p->offset;
+      double s2 = 0.0;
+      for (size_t j = 0; j < p->count; j++)
+        s2 += (double) d[j] * (double) d[j];
+      float sd = (float) sqrt (s2 / (double) p->count);
+      for (size_t j = 0; j < p->count; j++)
+        d[j] = sd * nn_rng_normal (&rng);
+    }
+  NnContext *ctx = nn_context_new (copy, batch, NN_CONTEXT_BACKWARD, err);
+  NnMap *m = NULL;
+  if (ctx != NULL)
+    {
+      if (cam)
+        {
+          NnCamSpec s = *cam;
+          s.layer = original->layer;
+          s.target = original->target;
+          m = nn_cam_compute (ctx, input, &s, control, err);
+        }
+      else
+        {
+          NnSaliencySpec s = *saliency;
+          s.target = original->target;
+          m = nn_saliency_compute (ctx, input, &s, control, err);
+        }
+    }
+  if (m != NULL)
+    *rho = nn_faith_spearman (original->map, m->map, (size_t) m->h * (size_t) m->w);
+  bool ok = m != NULL;
+  nn_map_free (m);
+  nn_context_free (ctx);
+  nn_graph_free (copy);
+  return ok;
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the parts of NnContext: the type and its public entry points (nn-context.c), the
+ * dispatch of one op over a range of samples (nn-context-ops.c) and the jobs that run on the
+ * workers (nn-context-workers.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph/nn-context.h"
+#include "ops/nn-conv2d.h"
+#include "graph/nn-graph.h"
+#include "core/nn-rng.h"
+#include "core/nn-workers.h"
+
+struct NnContext
+{
+  NnGraph     *graph;
+  int          batch;
+  unsigned     flags;
+  bool         training;
+  bool         has_override;
+  NnGradPolicy policy_override;
+  NnRng        rng;
+
+  float      **out;       /* per node, B * size floats */
+  float      **grad;      /* per node, or NULL */
+  float      **stats;     /* batch/instance norm: saved mean then invstd */
+  int32_t    **argmax;    /* max pooling */
+  uint8_t    **mask;      /* dropout */
+  float       *scratch;       /* n_workers slices of scratch_size floats */
+  size_t       scratch_size;
+  float       *param_grads;
+  NnWorkers   *workers;       /* NULL: everything runs on the calling thread */
+  int          n_workers;
+  float       *private_grads; /* (n_workers - 1) slices of private_size floats */
+  size_t       private_size;  /* the most parameters a run of nodes holds */
+  size_t      *private_at;    /* per node: where its parameters start in a private slice */
+  int          blas_threads;  /* OpenBLAS threads for ops that do not split */
+  int          blas_current;
+  uint8_t     *reach;     /* backward bookkeeping, one byte per node */
+  uint8_t     *want;
+  int         *zero_by;   /* per node: the node whose backward zeroes its gradient, or 0 */
+};
+
+/* A run of consecutive nodes that split over the batch goes through the workers in chunks of
+ * samples, each chunk through all of the run's nodes: their outputs and gradients then stay in
+ * the worker's cache. A run holds at most NN_CONTEXT_RUN_PARAMS parameters (its private
+ * gradients and the weights each chunk reads again); a chunk's activations take about
+ * NN_CONTEXT_RUN_CHUNK_FLOATS. */
+#define NN_CONTEXT_RUN_PARAMS       ((size_t) 1 << 18)
+#define NN_CONTEXT_RUN_CHUNK_FLOATS ((size_t) 1 << 16)
+
+/* nn-context.c: questions about a node's parameters. */
+
+/* All parameters of a node, trainable or not. */
+size_t       nn_context_node_param_count (const NnGraph *graph,
+                                          int            i);
+bool         nn_context_node_has_trainable (const NnGraph *graph,
+                                            int            node);
+
+/* nn-context-ops.c: one op at a time. */
+
+/* The geometry of conv node `node` for `batch` samples. */
+NnConvGeom   nn_context_conv_geom (const NnGraph *graph,
+                                   const NnNode  *node,
+                                   int            batch);
+/* The node's parameter with the given role in graph->data, or NULL. */
+const float *nn_context_param_ptr (const NnGraph *graph,
+                                   int            node,
+                                   NnParamRole    role);
+/* The attributes an activation node's forward pass uses: its own, or under a proxygrad-full
+ * override those of the proxy (slope beta), written into *proxy. */
+const NnActAttrs *nn_context_act_attrs (const NnContext *ctx,
+                                        const NnNode    *node,
+                                        NnActAttrs      *proxy);
+/* Ops whose samples are independent run split over the batch on the context's workers (the
+ * backward of a linear layer splits its weight gradient by outputs instead); the rest (batch
+ * statistics, the dropout RNG) run on the calling thread. */
+bool         nn_context_splits_over_batch (const NnContext *ctx,
+                                           const NnNode    *node);
+/* Batch norm in training mode shares its batch statistics over the samples, so its workers
+ * split the channels instead. */
+bool         nn_context_splits_over_channels (const NnContext *ctx,
+                                              const NnNode    *node);
+/* A single sample is split by channels instead: output channels (or groups) of a conv, channels
+ * of per-channel ops, ranges of elementwise ones; the rest runs on the calling thread. */
+bool         nn_context_splits_single_sample (const NnContext *ctx,
+                                              const NnNode    *node);
+/* Runs node i on samples [b0, b0 + nb); `w` is the worker (its own scratch). */
+void         nn_context_forward_slice (NnContext *ctx,
+                                       int        i,
+                                       int        b0,
+                                       int        nb,
+                                       int        w);
+/* Runs node i of a batch of one on the workers, split within the sample; the node must split
+ * (nn_context_splits_single_sample). */
+void         nn_context_forward_single_sample (NnContext *ctx,
+                                               int        i);
+/* Zeroes, for samples [b0, b0 + nb), the gradients of node i's inputs whose first writer it is. */
+void         nn_context_zero_input_grads (NnContext *ctx,
+                                          int        i,
+                                          int        b0,
+                                          int        nb);
+/* Backward of node i for samples [b0, b0 + nb), by worker w. */
+void         nn_context_backward_slice (NnContext *ctx,
+                                        int        i,
+                                        int        b0,
+                                        int        nb,
+                                        int        w,
+                                        bool       want_params);
+
+/* nn-context-workers.c: jobs spread over the workers. */
+
+/* Which part of the batch worker `index` of `n` takes. */
+void         nn_context_batch_share (int  batch,
+                                     int  index,
+                                     int  n,
+                                     int *b0,
+                                     int *nb);
+/* Where worker w accumulates the gradient of a parameter: the context's arena for worker 0,
+ * a private buffer (summed into the arena afterwards) for the others. */
+float       *nn_context_param_grad_ptr (NnContext  *ctx,
+                                        int         node,
+                                        NnParamRole role,
+                                        bool        want_params,
+                                        int         w);
+/* The forward of the run of nodes from `first` up to at most `last` on the workers, split over
+ * the batch; `first` must split (nn_context_splits_over_batch). Returns the run's last node. */
+int          nn_context_forward_run (NnContext *ctx,
+                                     int        first,
+                                     int        last);
+/* The backward of the run of nodes from `first` downwards on the workers; each worker's
+ * parameter gradients go to its private slice (the run's nodes one after another) and are
+ * added into the arena afterwards. Returns the run's last node. */
+int          nn_context_backward_run (NnContext *ctx,
+                                      int        first,
+                                      int        stop,
+                                      bool       want_params);
+/* Batch norm node i in training mode on the workers, split over its channels
+ * (nn_context_splits_over_channels). */
+void         nn_context_batchnorm_train_split (NnContext *ctx,
+                                               int        i,
+                                               bool       backward,
+                                               bool       want_params);
+/* The backward of linear node i on the workers: the input gradient split over the batch, the
+ * parameter gradients over the outputs, so that no worker needs a private copy. */
+void         nn_context_linear_backward_split (NnContext *ctx,
+                                               int        i,
+                                               bool       want_params);
+/* Whether the backward of node i, for a batch of one, is a convolution's input gradient alone
+ * that the workers can split by input channels (activation maximization, saliency). */
+bool         nn_context_conv_input_splits (const NnContext *ctx,
+                                           int              i,
+                                           bool             want_params);
+/* That backward on the workers (nn_context_conv_input_splits). */
+void         nn_context_conv_backward_input_split (NnContext *ctx,
+                                                   int        i);

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: MIT */
+/* An execution context: creating and freeing its buffers, the accessors, and the public forward
+ * and backward passes, which choose for every node how it runs (on the calling thread, split
+ * over the batch, over channels or within a single sample) and which gradients it needs. */
+#include "graph/nn-context-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/nn-blas.h"
+#include "ops/nn-conv2d.h"
+#include "core/nn-workers.h"
+
+static void *
+alloc_zero (size_t bytes,
+            bool  *ok)
+{
+  void *p = calloc (1, bytes ? bytes : 1);
+  if (p == NULL)
+    *ok = false;
+  return p;
+}
+
+NnContext *
+nn_context_new (NnGraph  *graph,
+                int       batch,
+                unsigned  flags,
+                NnError  *err)
+{
+  NN_ASSERT (graph != NULL && graph->n_nodes > 0);
+  if (batch <= 0 || batch > 65536)
+    return nn_error_set (err, NN_ERROR_SPEC, "batch size %d out of range", batch), NULL;
+  int n = graph->n_nodes;
+  for (int i = 0; i < n; i++)
+    if (nn_shape_size (graph->nodes[i].shape) * (size_t) batch > ((size_t) 1 << 32))
+      return nn_error_set (err, NN_ERROR_NOMEM, "node '%s' is too large for batch %d",
+                           graph->nodes[i].name, batch), NULL;
+
+  bool ok = true;
+  NnContext *ctx = alloc_zero (sizeof *ctx, &ok);
+  if (!ok)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+  ctx->graph = graph;
+  ctx->batch = batch;
+  ctx->flags = flags;
+  nn_rng_init (&ctx->rng, 0x5eed);
+  ctx->out = alloc_zero (sizeof (float *) * (size_t) n, &ok);
+  ctx->grad = alloc_zero (sizeof (float *) * (size_t) n, &ok);
+  ctx->stats = alloc_zero (sizeof (float *) * (size_t) n, &ok);
+  ctx->argmax = alloc_zero (sizeof (int32_t *) * (size_t) n, &ok);
+  ctx->mask = alloc_zero (sizeof (uint8_t *) * (size_t) n, &ok);
+  ctx->reach = alloc_zero ((size_t) n, &ok);
+  ctx->want = alloc_zero ((size_t) n, &ok);
+  ctx->zero_by = alloc_zero (sizeof (int) * (size_t) n, &ok);
+  ctx->private_at = alloc_zero (sizeof (size_t) * (size_t) n, &ok);
+  if (!ok)
+    {
+      nn_context_free (ctx);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+    }
+
+  size_t scratch = 0;
+  for (int i = 0; i < n && ok; i++)
+    {
+      const NnNode *node = &graph->nodes[i];
+      size_t size = nn_shape_size (node->shape) * (size_t) batch;
+      ctx->out[i] = alloc_zero (sizeof (float) * size, &ok);
+      if (flags & NN_CONTEXT_BACKWARD)
+        ctx->grad[i] = alloc_zero (sizeof (float) * size, &ok);
+      switch (node->op)
+        {
+        case NN_OP_CONV2D:
+          {
+            NnConvGeom g = nn_context_conv_geom (graph, node, batch);
+            size_t s = nn_conv2d_scratch_size (&g);
+            if (s > scratch)
+              scratch = s;
+            /* A single sample split over the workers by groups may leave a worker one group,
+             * which runs as an ungrouped conv (depthwise ones then no longer run direct). */
+            g.B = 1;
+            g.C /= g.G;
+            g.OC /= g.G;
+            g.G = 1;
+            s = nn_conv2d_scratch_size (&g);
+            if (s > scratch)
+              scratch = s;
+            break;
+          }
+        case NN_OP_BATCHNORM:
+          ctx->stats[i] = alloc_zero (sizeof (float) * 2 * (size_t) node->shape.c, &ok);
+          break;
+        case NN_OP_INSTANCENORM:
+          ctx->stats[i] = alloc_zero (sizeof (float) * 2 * (size_t) node->shape.c
+                                      * (size_t) batch, &ok);
+          break;
+        case NN_OP_MAXPOOL:
+          ctx->argmax[i] = alloc_zero (sizeof (int32_t) * size, &ok);
+          break;
+        case NN_OP_DROPOUT:
+          ctx->mask[i] = alloc_zero (size, &ok);
+          break;
+        case NN_OP_INPUT:
+        case NN_OP_LINEAR:
+        case NN_OP_ACTIVATION:
+        case NN_OP_AVGPOOL:
+        case NN_OP_GLOBAL_AVGPOOL:
+        case NN_OP_ADD:
+        case NN_OP_MUL:
+        case NN_OP_CONCAT:
+        case NN_OP_FLATTEN:
+        case NN_OP_SOFTMAX:
+        case NN_OP_SCALE:
+        case NN_OP_PRELU:
+        case NN_OP_PAD:
+        case NN_OP_RESHAPE:
+        case NN_OP_COUNT_:
+        default:
+          break;
+        }
+    }
+  ctx->scratch_size = scratch;
+  ctx->n_workers = 1;
+  if (ok)
+    ctx->scratch = alloc_zero (sizeof (float) * scratch, &ok);
+  if (ok && (flags & NN_CONTEXT_PARAM_GRADS))
+    ctx->param_grads = alloc_zero (sizeof (float) * graph->n_data, &ok);
+  if (!ok)
+    {
+      nn_context_free (ctx);
+      return nn_error_set (err, NN_ERROR_NOMEM,
+                           "out of memory for a batch of %d (model too large?)", batch), NULL;
+    }
+  return ctx;
+}
+
+void
+nn_context_free (NnContext *ctx)
+{
+  if (ctx == NULL)
+    return;
+  for (int i = 0; i < ctx->graph->n_nodes; i++)
+    {
+      if (ctx->out)
+        free (ctx->out[i]);
+      if (ctx->grad)
+        free (ctx->grad[i]);
+      if (ctx->stats)
+        free (ctx->stats[i]);
+      if (ctx->argmax)
+        free (ctx->argmax[i]);
+      if (ctx->mask)
+        free (ctx->mask[i]);
+    }
+  free (ctx->out);
+  free (ctx->grad);
+  free (ctx->stats);
+  free (ctx->argmax);
+  free (ctx->mask);
+  free (ctx->reach);
+  free (ctx->want);
+  free (ctx->zero_by);
+  free (ctx->private_at);
+  free (ctx->scratch);
+  free (ctx->param_grads);
+  free (ctx->private_grads);
+  nn_workers_free (ctx->workers);
+  free (ctx);
+}
+
+NnGraph *
+nn_context_get_graph (const NnContext *ctx)
+{
+  return ctx->graph;
+}
+
+int
+nn_context_get_batch (const NnContext *ctx)
+{
+  return ctx->batch;
+}
+
+/* Questions about a node's parameters, shared through nn-context-private.h. */
+
+size_t
+nn_context_node_param_count (const NnGraph *graph,
+                             int            i)
+{
+  size_t count = 0;
+  const NnNode *node = &graph->nodes[i];
+  for (int k = 0; k < node->n_params; k++)
+    count += graph->params[node->params[k]].count;
+  return count;
+}
+
+bool
+nn_context_node_has_trainable (const NnGraph *graph,
+                               int            node)
+{
+  const NnNode *n = &graph->nodes[node];
+  for (int k = 0; k < n->n_params; k++)
+    if (graph->params[n->params[k]].trainable)
+      return true;
+  return false;
+}
+
+bool
+nn_context_set_threads (NnContext *ctx,
+                        int        threads,
+                        NnError   *err)
+{
+  if (threads <= 0)
+    threads = nn_blas_get_threads ();
+  if (ctx->batch > 1 && threads > ctx->batch)
+    threads = ctx->batch;
+  if (threads > 64)
+    threads = 64;
+  nn_workers_free (ctx->workers);
+  ctx->workers = NULL;
+  ctx->n_workers = 1;
+  ctx->blas_threads = nn_blas_get_threads ();
+  ctx->blas_current = -1;
+  if (threads < 2)
+    return true;
+
+  size_t most = NN_CONTEXT_RUN_PARAMS;
+  for (int i = 0; i < ctx->graph->n_nodes; i++)
+    {
+      size_t count = nn_context_node_param_count (ctx->graph, i);
+      if (count > most)
+        most = count;
+    }
+  float *scratch = calloc ((size_t) threads * ctx->scratch_size + 1, sizeof (float));
+  float *priv = ctx->param_grads
+                ? calloc ((size_t) (threads - 1) * most + 1, sizeof (float)) : NULL;
+  NnWorkers *workers = nn_workers_new (threads);
+  if (scratch == NULL || (ctx->param_grads && priv == NULL) || workers == NULL)
+    {
+      free (scratch);
+      free (priv);
+      nn_workers_free (workers);
+      return nn_error_set (err, NN_ERROR_NOMEM, "cannot set up %d worker threads", threads);
+    }
+  free (ctx->scratch);
+  free (ctx->private_grads);
+  ctx->scratch = scratch;
+  ctx->private_grads = priv;
+  ctx->private_size = most;
+  ctx->workers = workers;
+  ctx->n_workers = threads;
+  return true;
+}
+
+void
+nn_context_set_training (NnContext *ctx,
+                         bool       training)
+{
+  ctx->training = training;
+}
+
+void
+nn_context_set_seed (NnContext *ctx,
+                     uint64_t   seed)
+{
+  nn_rng_init (&ctx->rng, seed);
+}
+
+void
+nn_context_set_policy_override (NnContext          *ctx,
+                                const NnGradPolicy *policy)
+{
+  ctx->has_override = policy != NULL;
+  if (policy)
+    ctx->policy_override = *policy;
+}
+
+float *
+nn_context_input (NnContext *ctx)
+{
+  return ctx->out[0];
+}
+
+float *
+nn_context_output (NnContext *ctx,
+                   int        node)
+{
+  NN_ASSERT (node >= 0 && node < ctx->graph->n_nodes);
+  return ctx->out[node];
+}
+
+float *
+nn_context_grad (NnContext *ctx,
+                 int        node)
+{
+  NN_ASSERT (node >= 0 && node < ctx->graph->n_nodes);
+  return ctx->grad[node];
+}
+
+float *
+nn_context_param_grads (NnContext *ctx)
+{
+  return ctx->param_grads;
+}
+
+void
+nn_context_zero_param_grads (NnContext *ctx)
+{
+  if (ctx->param_grads)
+    memset (ctx->param_grads, 0, sizeof (float) * ctx->graph->n_data);
+}
+
+/* While a context with workers runs, OpenBLAS stays single-threaded, also for the ops that do
+ * not split: its idle threads spin for a while after every call and would take the core from
+ * our workers. Afterwards it gets its threads back. */
+static void
+blas_threads (NnContext *ctx,
+              bool       running)
+{
+  int want = running ? 1 : ctx->blas_threads;
+  if (ctx->blas_current != want)
+    {
+      nn_blas_set_threads (want);
+      ctx->blas_current = want;
+    }
+}
+
+void
+nn_context_forward (NnContext *ctx,
+                    int        last)
+{
+  if (last < 0)
+    last = ctx->graph->n_nodes - 1;
+  NN_ASSERT (last < ctx->graph->n_nodes);
+  if (ctx->workers)
+    blas_threads (ctx, true);
+  for (int i = 1; i <= last; i++)
+    {
+      const NnNode *node = &ctx->graph->nodes[i];
+      if (ctx->workers && ctx->batch == 1)
+        {
+          if (nn_context_splits_single_sample (ctx, node))
+            nn_context_forward_single_sample (ctx, i);
+          else
+            nn_context_forward_slice (ctx, i, 0, 1, 0);
+        }
+      else if (ctx->workers && nn_context_splits_over_batch (ctx, node))
+        i = nn_context_forward_run (ctx, i, last);
+      else if (ctx->workers && nn_context_splits_over_channels (ctx, node))
+        nn_context_batchnorm_train_split (ctx, i, false, false);
+      else
+        nn_context_forward_slice (ctx, i, 0, ctx->batch, 0);
+    }
+  if (ctx->workers)
+    blas_threads (ctx, false);
+}
+
+static void
+backward_node (NnContext *ctx,
+               int        i,
+               bool       want_params)
+{
+  const NnNode *node = &ctx->graph->nodes[i];
+  NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
+  if (workers && nn_context_splits_over_channels (ctx, node))
+    nn_context_batchnorm_train_split (ctx, i, true, want_params);
+  else if (workers && node->op == NN_OP_LINEAR)
+    nn_context_linear_backward_split (ctx, i, want_params);
+  else
+    nn_context_backward_slice (ctx, i, 0, ctx->batch, 0, want_params);
+}
+
+void
+nn_context_backward (NnContext *ctx,
+                     int        seed,
+                     unsigned   what,
+                     int        stop)
+{
+  NnGraph *graph = ctx->graph;
+  NN_ASSERT (ctx->flags & NN_CONTEXT_BACKWARD);
+  NN_ASSERT (seed >= 0 && seed < graph->n_nodes);
+  NN_ASSERT (stop < 0 || stop <= seed);
+  NN_ASSERT (!(what & NN_BACKWARD_PARAMS) || ctx->param_grads != NULL);
+
+  /* reach: the node feeds the seed. want: its output gradient is needed, because it lies on a
+   * path from something asked for (the stop node, a trainable node, the input) to the seed. */
+  memset (ctx->reach, 0, (size_t) graph->n_nodes);
+  ctx->reach[seed] = 1;
+  for (int i = seed; i >= 0; i--)
+    if (ctx->reach[i])
+      for (int k = 0; k < graph->nodes[i].n_inputs; k++)
+        ctx->reach[graph->nodes[i].inputs[k]] = 1;
+  bool want_params = (what & NN_BACKWARD_PARAMS) != 0;
+  for (int i = 0; i <= seed; i++)
+    {
+      bool w = false;
+      if (ctx->reach[i] && (stop < 0 || i >= stop))
+        {
+          w = i == stop || (i == 0 && (what & NN_BACKWARD_INPUT))
+              || (want_params && nn_context_node_has_trainable (graph, i));
+          for (int k = 0; k < graph->nodes[i].n_inputs && !w; k++)
+            w = ctx->want[graph->nodes[i].inputs[k]];
+        }
+      ctx->want[i] = w;
+    }
+  for (int i = seed + 1; i < graph->n_nodes; i++)
+    ctx->want[i] = 0;
+  ctx->want[seed] = 1;
+
+  /* A wanted gradient is zeroed, sample range by sample range, just before the backward of its
+   * last consumer (the first to run) accumulates into it. */
+  memset (ctx->zero_by, 0, sizeof (int) * (size_t) graph->n_nodes);
+  for (int i = seed; i > 0; i--)
+    if (ctx->want[i] && i != stop)
+      for (int k = 0; k < graph->nodes[i].n_inputs; k++)
+        {
+          int j = graph->nodes[i].inputs[k];
+          if (ctx->want[j] && ctx->zero_by[j] == 0)
+            ctx->zero_by[j] = i;
+        }
+
+  /* A single sample goes backward on the calling thread, with OpenBLAS' threads, except the
+   * input gradient of a convolution, which the workers split by input channels (OpenBLAS then
+   * keeps one thread, as in the forward pass). */
+  NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
+  bool single = ctx->batch == 1 && ctx->workers != NULL;
+  if (workers)
+    blas_threads (ctx, true);
+  for (int i = seed; i > 0; i--)
+    {
+      if (!ctx->want[i] || i == stop)
+        continue;
+      if (single && nn_context_conv_input_splits (ctx, i, want_params))
+        {
+          blas_threads (ctx, true);
+          nn_context_conv_backward_input_split (ctx, i);
+        }
+      else if (workers && nn_context_splits_over_batch (ctx, &graph->nodes[i])
+               && graph->nodes[i].op != NN_OP_LINEAR)
+        i = nn_context_backward_run (ctx, i, stop, want_params);
+      else
+        {
+          if (single)
+            blas_threads (ctx, false);
+          backward_node (ctx, i, want_params);
+        }
+    }
+  if (ctx->workers)
+    blas_threads (ctx, false);
+}

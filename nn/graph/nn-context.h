@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* An execution context: activations, gradients and scratch of one graph for one batch size,
+ * owned by one thread. Everything is allocated here, once; forward and backward allocate
+ * nothing. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "graph/nn-graph.h"
+
+typedef enum
+{
+  NN_CONTEXT_BACKWARD    = 1 << 0,  /* keep gradient buffers for every node's output */
+  NN_CONTEXT_PARAM_GRADS = 1 << 1,  /* keep a parameter-gradient arena (training) */
+} NnContextFlags;
+
+typedef enum
+{
+  NN_BACKWARD_PARAMS = 1 << 0,  /* accumulate gradients of trainable parameters */
+  NN_BACKWARD_INPUT  = 1 << 1,  /* fill the gradient of the input node */
+} NnBackwardFlags;
+
+typedef struct NnContext NnContext;
+
+/* The graph is borrowed and must outlive the context; its structure must not change. */
+NnContext *nn_context_new (NnGraph  *graph,
+                           int       batch,
+                           unsigned  flags,
+                           NnError  *err);
+void       nn_context_free (NnContext *ctx);
+
+NnGraph   *nn_context_get_graph (const NnContext *ctx);
+int        nn_context_get_batch (const NnContext *ctx);
+
+/* Spreads the samples of each batch over `threads` threads (<= 0: as many as OpenBLAS uses),
+ * for the ops whose samples are independent; OpenBLAS then runs single-threaded inside them.
+ * A batch of one stays on the calling thread. The default is 1. */
+bool       nn_context_set_threads (NnContext *ctx,
+                                   int        threads,
+                                   NnError   *err);
+/* Training mode: batch norm uses batch statistics (and updates the running ones), dropout is
+ * active. Off by default (eval). */
+void       nn_context_set_training (NnContext *ctx,
+                                    bool       training);
+void       nn_context_set_seed (NnContext *ctx,
+                                uint64_t   seed);
+/* Overrides the gradient policy of every ReLU-family node for the following backward passes,
+ * without touching the model; NULL restores the model's own policies. A proxygrad-full
+ * override also makes the following forward passes those of the proxy network (every
+ * ReLU-family node with slope beta); any other override leaves the forward pass alone. */
+void       nn_context_set_policy_override (NnContext          *ctx,
+                                           const NnGradPolicy *policy);
+
+/* The input buffer (B, C, H, W) of node 0, to be filled by the caller. */
+float     *nn_context_input (NnContext *ctx);
+/* Runs nodes 1 .. last (last = -1: the whole graph). */
+void       nn_context_forward (NnContext *ctx,
+                               int        last);
+/* Output (B, C, H, W) of a node after a forward pass. */
+float     *nn_context_output (NnContext *ctx,
+                              int        node);
+/* Gradient buffer of a node's output; NULL without NN_CONTEXT_BACKWARD. */
+float     *nn_context_grad (NnContext *ctx,
+                            int        node);
+/* Parameter gradients, parallel to graph->data; NULL without NN_CONTEXT_PARAM_GRADS. */
+float     *nn_context_param_grads (NnContext *ctx);
+void       nn_context_zero_param_grads (NnContext *ctx);
+
+/* Backward pass seeded by the gradient the caller wrote into nn_context_grad (ctx, seed).
+ * Computes only what `what` asks for and what it needs; with stop >= 0 the pass goes no
+ * further down than node `stop`, whose gradient is then filled (Grad-CAM). Parameter
+ * gradients accumulate; node gradients are recomputed from zero. */
+void       nn_context_backward (NnContext *ctx,
+                                int        seed,
+                                unsigned   what,
+                                int        stop);

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* A network as a directed acyclic graph of named nodes. Nodes are stored in topological order
+ * (every input of node i has an index below i); node 0 is the input. Every node produces one
+ * NCHW tensor; its per-sample shape is (C, H, W), with H = W = 1 for vectors. All parameters
+ * and buffers live in one float arena; nodes refer to them by index into `params`. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/nn-error.h"
+#include "core/nn-rng.h"
+#include "ops/nn-activation.h"
+#include "ops/nn-pool.h"
+
+#define NN_NAME_MAX      96
+#define NN_MAX_INPUTS    8
+#define NN_MAX_NODE_PARAMS 4
+
+typedef enum
+{
+  NN_OP_INPUT,
+  NN_OP_CONV2D,
+  NN_OP_LINEAR,
+  NN_OP_BATCHNORM,
+  NN_OP_INSTANCENORM,
+  NN_OP_ACTIVATION,
+  NN_OP_MAXPOOL,
+  NN_OP_AVGPOOL,
+  NN_OP_GLOBAL_AVGPOOL,
+  NN_OP_ADD,
+  NN_OP_MUL,
+  NN_OP_CONCAT,
+  NN_OP_FLATTEN,
+  NN_OP_SOFTMAX,
+  NN_OP_DROPOUT,
+  NN_OP_SCALE,     /* per-channel x * weight[c] + bias[c] (constant Mul/Add/Sub/Div of ONNX) */
+  NN_OP_PRELU,     /* x > 0 ? x : weight[c] * x, learned slope per channel */
+  NN_OP_PAD,       /* constant padding of H and W */
+  NN_OP_RESHAPE,   /* the same values seen with the per-sample shape given in the spec */
+  NN_OP_COUNT_
+} NnOp;
+
+typedef struct
+{
+  int  out_channels;
+  int  kh, kw;
+  int  sh, sw;
+  int  pad_t, pad_l, pad_b, pad_r;
+  int  dh, dw;
+  int  groups;
+  bool bias;
+} NnConvAttrs;
+
+typedef struct
+{
+  int  out_features;
+  bool bias;
+} NnLinearAttrs;
+
+typedef struct
+{
+  float eps;
+  float momentum;  /* weight of the new batch statistic, as in PyTorch (default 0.1) */
+  bool  affine;
+} NnNormAttrs;
+
+typedef struct
+{
+  float p;
+} NnDropoutAttrs;
+
+typedef struct
+{
+  int   pad_t, pad_l, pad_b, pad_r;
+  float value;
+} NnPadAttrs;
+
+/* Scale and PReLU: one parameter per channel, or one per value of a sample (C, H, W). */
+typedef struct
+{
+  bool per_element;
+} NnChannelAttrs;
+
+typedef struct
+{
+  int c, h, w;
+} NnShape;
+
+typedef struct
+{
+  NnOp    op;
+  char    name[NN_NAME_MAX];
+  int     inputs[NN_MAX_INPUTS];
+  int     n_inputs;
+  int     params[NN_MAX_NODE_PARAMS];  /* indices into NnGraph.params, in the op's order */
+  int     n_params;
+  NnShape shape;                       /* per-sample output shape (given in the spec for input
+                                          and reshape nodes) */
+  union
+  {
+    NnConvAttrs    conv;
+    NnLinearAttrs  linear;
+    NnNormAttrs    norm;
+    NnActAttrs     act;
+    NnPoolAttrs    pool;
+    NnDropoutAttrs dropout;
+    NnPadAttrs     pad;
+    NnChannelAttrs channel;
+  } attrs;
+} NnNode;
+
+/* What a parameter tensor is to its node. Conv/linear: WEIGHT then BIAS. Batch norm: WEIGHT
+ * (gamma), BIAS (beta), RUNNING_MEAN, RUNNING_VAR. Instance norm: WEIGHT, BIAS when affine.
+ * Scale: WEIGHT, BIAS (C each, or C x H x W when per element). PReLU: WEIGHT (the C or
+ * C x H x W slopes). */
+typedef enum
+{
+  NN_PARAM_WEIGHT,
+  NN_PARAM_BIAS,
+  NN_PARAM_RUNNING_MEAN,
+  NN_PARAM_RUNNING_VAR,
+} NnParamRole;
+
+typedef struct
+{
+  char        name[NN_NAME_MAX + 16];  /* "<node>.weight", as PyTorch names it */
+  int         node;
+  NnParamRole role;
+  int         ndim;
+  int         dims[4];
+  size_t      offset;     /* into NnGraph.data, in floats */
+  size_t      count;
+  bool        trainable;  /* false for buffers and frozen weights (PFM filter banks) */
+} NnParam;
+
+typedef struct
+{
+  NnNode  *nodes;
+  int      n_nodes;
+  int      cap_nodes;
+  NnParam *params;
+  int      n_params;
+  int      cap_params;
+  float   *data;       /* every parameter and buffer, one arena */
+  size_t   n_data;
+  size_t   cap_data;
+} NnGraph;
+
+NnGraph    *nn_graph_new (void);
+void        nn_graph_free (NnGraph *graph);
+NnGraph    *nn_graph_dup (const NnGraph *graph);
+/* Copies parameter values from src into dst; both must have the same structure. */
+void        nn_graph_copy_data (NnGraph       *dst,
+                                const NnGraph *src);
+
+/* Validates `spec` (op, inputs, attributes), infers its shape, allocates its parameters
+ * (zero-filled; BN gamma and running var are 1) and appends it. Returns the node index, or -1
+ * with err set when the spec does not fit the graph. */
+int         nn_graph_add (NnGraph      *graph,
+                          const NnNode *spec,
+                          NnError      *err);
+
+/* Convenience builders for code that builds architectures: a failure is a programmer error
+ * and aborts. `name` must be unique. */
+int nn_graph_add_input (NnGraph *graph, const char *name, int c, int h, int w);
+int nn_graph_add_conv2d (NnGraph *graph, const char *name, int input, int out_channels, int k,
+                         int stride, int pad, int dilation, int groups, bool bias);
+int nn_graph_add_linear (NnGraph *graph, const char *name, int input, int out_features,
+                         bool bias);
+int nn_graph_add_batchnorm (NnGraph *graph, const char *name, int input);
+int nn_graph_add_instancenorm (NnGraph *graph, const char *name, int input, bool affine);
+int nn_graph_add_relu (NnGraph *graph, const char *name, int input);
+int nn_graph_add_leaky_relu (NnGraph *graph, const char *name, int input, float slope);
+int nn_graph_add_activation (NnGraph *graph, const char *name, int input, NnActKind kind);
+int nn_graph_add_maxpool (NnGraph *graph, const char *name, int input, int k, int stride,
+                          int pad);
+int nn_graph_add_avgpool (NnGraph *graph, const char *name, int input, int k, int stride,
+                          int pad);
+int nn_graph_add_global_avgpool (NnGraph *graph, const char *name, int input);
+int nn_graph_add_add (NnGraph *graph, const char *name, int a, int b);
+int nn_graph_add_mul (NnGraph *graph, const char *name, int a, int b);
+int nn_graph_add_concat (NnGraph *graph, const char *name, const int *inputs, int n_inputs);
+int nn_graph_add_flatten (NnGraph *graph, const char *name, int input);
+int nn_graph_add_softmax (NnGraph *graph, const char *name, int input);
+int nn_graph_add_dropout (NnGraph *graph, const char *name, int input, float p);
+int nn_graph_add_scale (NnGraph *graph, const char *name, int input, bool per_element);
+int nn_graph_add_prelu (NnGraph *graph, const char *name, int input, bool per_element);
+int nn_graph_add_pad (NnGraph *graph, const char *name, int input, int pad_t, int pad_l,
+                      int pad_b, int pad_r, float value);
+int nn_graph_add_reshape (NnGraph *graph, const char *name, int input, int c, int h, int w);
+/* An activation with its two parameters (clip, hard sigmoid). */
+int nn_graph_add_activation_full (NnGraph *graph, const char *name, int input, NnActKind kind,
+                                  float alpha, float beta);
+
+/* Node lookup by name; -1 when absent. */
+int          nn_graph_find (const NnGraph *graph,
+                            const char    *name);
+/* The last node: the network's output. */
+int          nn_graph_output (const NnGraph *graph);
+/* Float pointer to parameter `index` (valid until the graph grows). */
+float       *nn_graph_param_data (const NnGraph *graph,
+                                  int            index);
+/* The node's parameter with the given role, or -1. */
+int          nn_graph_node_param (const NnGraph *graph,
+                                  int            node,
+                                  NnParamRole    role);
+size_t       nn_graph_count_trainable (const NnGraph *graph);
+size_t       nn_graph_node_param_count (const NnGraph *graph,
+                                        int            node);
+/* Marks every parameter of a node trainable or frozen. */
+void         nn_graph_set_trainable (NnGraph *graph,
+                                     int      node,
+                                     bool     trainable);
+/* Sets the gradient policy of every ReLU-family node (training with ProxyGrad or SUGAR). */
+void         nn_graph_set_policy (NnGraph           *graph,
+                                  const NnGradPolicy *policy);
+
+/* He (Kaiming) normal initialisation of conv and linear weights (fan-in, gain sqrt(2)),
+ * zero biases, BN gamma 1 beta 0, PReLU slopes 0.25 (as PyTorch); frozen parameters are left
+ * untouched. */
+void         nn_graph_init_params (NnGraph *graph,
+                                   NnRng   *rng);
+
+const char  *nn_op_name (NnOp op);
+bool         nn_op_from_name (const char *name,
+                              NnOp       *op);
+const char  *nn_act_name (NnActKind kind);
+bool         nn_act_from_name (const char *name,
+                               NnActKind  *kind);
+const char  *nn_grad_kind_name (NnGradKind kind);
+/* Parses "exact", "proxygrad:B", "proxygrad-full:B", "sugar:bsilu", "sugar:nelu", "identity",
+ * "redirected", "guided" ("proxygrad" and "proxygrad-full" alone take beta = 0.3). */
+bool         nn_grad_policy_parse (const char   *text,
+                                   NnGradPolicy *policy,
+                                   NnError      *err);
+/* Writes the text form of a policy into buf (inverse of nn_grad_policy_parse). */
+void         nn_grad_policy_format (const NnGradPolicy *policy,
+                                    char               *buf,
+                                    size_t              size);
+size_t       nn_shape_size (NnShape shape);

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* NnModel: a graph with labels, input normalization and provenance. The file format is in
+ * nn-model-save.c and nn-model-load.c; nn-model-private.h holds what the three parts share. */
+#include "io/nn-model-private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Model, labels. */
+
+char *
+nn_model_label_new (const char *text)
+{
+  size_t len = strlen (text);
+  char *copy = malloc (len + 1);
+  if (copy != NULL)
+    memcpy (copy, text, len + 1);
+  return copy;
+}
+
+NnModel *
+nn_model_alloc (NnGraph    *graph,
+                const char *arch)
+{
+  NnModel *model = calloc (1, sizeof *model);
+  if (model == NULL)
+    return NULL;
+  model->n_classes = (int) nn_shape_size (graph->nodes[nn_graph_output (graph)].shape);
+  model->labels = calloc ((size_t) model->n_classes, sizeof (char *));
+  if (model->labels == NULL)
+    {
+      free (model);
+      return NULL;
+    }
+  for (int k = 0; k < model->n_classes; k++)
+    {
+      char text[16];
+      snprintf (text, sizeof text, "%d", k);
+      model->labels[k] = nn_model_label_new (text);
+      if (model->labels[k] == NULL)
+        {
+          nn_model_free (model);
+          return NULL;
+        }
+    }
+  model->graph = graph;
+  snprintf (model->arch, sizeof model->arch, "%s", arch != NULL ? arch : "");
+  for (int c = 0; c < NN_MODEL_MAX_CHANNELS; c++)
+    {
+      model->mean[c] = 0.0f;
+      model->std[c] = 1.0f;
+    }
+  model->test_accuracy = -1.0;
+  return model;
+}
+
+NnModel *
+nn_model_new (NnGraph    *graph,
+              const char *arch)
+{
+  NN_ASSERT (graph != NULL && graph->n_nodes > 0);
+  NnModel *model = nn_model_alloc (graph, arch);
+  NN_ASSERT (model != NULL);
+  return model;
+}
+
+void
+nn_model_free (NnModel *model)
+{
+  if (model == NULL)
+    return;
+  if (model->labels != NULL)
+    for (int k = 0; k < model->n_classes; k++)
+      free (model->labels[k]);
+  free (model->labels);
+  nn_graph_free (model->graph);
+  free (model);
+}
+
+void
+nn_model_set_label (NnModel    *model,
+                    int         k,
+                    const char *label)
+{
+  NN_ASSERT (model != NULL && label != NULL);
+  NN_ASSERT (k >= 0 && k < model->n_classes);
+  char *copy = nn_model_label_new (label);
+  NN_ASSERT (copy != NULL);
+  free (model->labels[k]);
+  model->labels[k] = copy;
+}
+
+int
+nn_model_input_channels (const NnModel *model)
+{
+  NN_ASSERT (model != NULL && model->graph->n_nodes > 0);
+  return model->graph->nodes[0].shape.c;
+}
+
+int
+nn_model_input_height (const NnModel *model)
+{
+  NN_ASSERT (model != NULL && model->graph->n_nodes > 0);
+  return model->graph->nodes[0].shape.h;
+}
+
+int
+nn_model_input_width (const NnModel *model)
+{
+  NN_ASSERT (model != NULL && model->graph->n_nodes > 0);
+  return model->graph->nodes[0].shape.w;
+}
+
+int
+nn_model_norm_channels (const NnModel *model)
+{
+  int c = nn_model_input_channels (model);
+  return c < NN_MODEL_MAX_CHANNELS ? c : NN_MODEL_MAX_CHANNELS;
+}
+
+/* Small helpers shared by save and load. */
+
+bool
+nn_model_c_locale_enter (NnModelCLocale *loc)
+{
+  loc->c = newlocale (LC_NUMERIC_MASK, "C", (locale_t) 0);
+  if (loc->c == (locale_t) 0)
+    return false;
+  loc->saved = uselocale (loc->c);
+  return true;
+}
+
+void
+nn_model_c_locale_leave (NnModelCLocale *loc)
+{
+  uselocale (loc->saved);
+  freelocale (loc->c);
+}
+
+const char *
+nn_model_errno_text (int    errnum,
+                     char  *buf,
+                     size_t size)
+{
+  /* The GNU strerror_r (we build with _GNU_SOURCE): thread-safe, returns the text. */
+  return strerror_r (errnum, buf, size);
+}
+
+/* Preprocessing. */
+
+void
+nn_model_preprocess (const NnModel *model,
+                     const NnImage *image,
+                     float         *out)
+{
+  NN_ASSERT (model != NULL && image != NULL && out != NULL);
+  int c = nn_model_input_channels (model);
+  int h = nn_model_input_height (model);
+  int w = nn_model_input_width (model);
+  NN_ASSERT (c == 1 || c == 3);
+
+  NnImage *converted = NULL;
+  NnImage *fitted = NULL;
+  const NnImage *src = image;
+  if (src->c != c)
+    {
+      converted = nn_image_convert (src, c);
+      NN_ASSERT (converted != NULL);
+      src = converted;
+    }
+  if (src->h != h || src->w != w)
+    {
+      fitted = nn_image_fit (src, h, w);
+      NN_ASSERT (fitted != NULL);
+      src = fitted;
+    }
+  size_t plane = (size_t) h * (size_t) w;
+  if (src->hu)
+    {
+      if (src == image)
+        {
+          fitted = nn_image_dup (src);
+          NN_ASSERT (fitted != NULL);
+          src = fitted;
+        }
+      float *v = src->data;
+      if (model->has_window)
+        nn_ct_window_apply (&model->window, v, v, (size_t) c * plane);
+      else
+        for (size_t i = 0; i < (size_t) c * plane; i++)
+          v[i] = nn_ct_png16_from_hu (v[i]);
+    }
+  for (int ch = 0; ch < c; ch++)
+    {
+      const float *in = src->data + (size_t) ch * plane;
+      float *o = out + (size_t) ch * plane;
+      float mean = model->mean[ch];
+      float std = model->std[ch];
+      for (size_t i = 0; i < plane; i++)
+        o[i] = (in[i] - mean) / std;
+    }
+  nn_image_free (fitted);
+  nn_image_free (converted);
+}

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+/* Constant folding for the ONNX importer: nodes whose inputs are all known when the graph is
+ * read (Constant, the Shape -> Gather -> Unsqueeze -> Concat arithmetic that computes constant
+ * shapes, casts, broadcasting +-x/ on small tensors) are evaluated once into constants. */
+#include "io/nn-onnx-private.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static NnOnnxValue *
+new_output (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            bool            is_int,
+            int             ndim,
+            const int64_t  *dims,
+            NnError        *err)
+{
+  if (n->proto->n_output < 1 || n->proto->output[0] == NULL || n->proto->output[0][0] == '\0')
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no output"), NULL;
+  int64_t count = 1;
+  for (int d = 0; d < ndim; d++)
+    {
+      if (dims[d] < 0 || dims[d] > NN_ONNX_MAX_FOLDED)
+        count = NN_ONNX_MAX_FOLDED + 1;
+      else
+        count *= dims[d];
+      if (count > NN_ONNX_MAX_FOLDED)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a constant of more than %d values "
+                                  "or a negative dimension", NN_ONNX_MAX_FOLDED), NULL;
+    }
+  NnOnnxValue *v = nn_onnx_value_add (im, n->proto->output[0], err);
+  if (v == NULL || !nn_onnx_value_alloc (v, is_int, ndim, dims, err))
+    {
+      nn_error_prefix (err, "node '%.120s'", n->proto->name ? n->proto->name : "");
+      return NULL;
+    }
+  return v;
+}
+
+static void
+set_elem (NnOnnxValue *v,
+          size_t       k,
+          double       x)
+{
+  if (v->is_int)
+    v->i[k] = isfinite (x) && fabs (x) < 9.2e18 ? (int64_t) x : 0;
+  else
+    v->f[k] = (float) x;
+}
+
+/* A copy of `src` with another shape (Identity, Reshape, Squeeze, Unsqueeze, Flatten). */
+static bool
+fold_reshape (NnOnnxImporter    *im,
+              NnOnnxNode        *n,
+              const NnOnnxValue *src,
+              int                ndim,
+              const int64_t     *dims,
+              NnError           *err)
+{
+  NnOnnxValue *v = new_output (im, n, src->is_int, ndim, dims, err);
+  if (v == NULL)
+    return false;
+  if (v->count != src->count)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "%zu values cannot take a shape of %zu",
+                              src->count, v->count);
+  if (src->is_int)
+    memcpy (v->i, src->i, sizeof (int64_t) * src->count);
+  else
+    memcpy (v->f, src->f, sizeof (float) * src->count);
+  return true;
+}
+
+/* Reads an integer list from a constant input or an ints attribute. */
+static bool
+int_list (const NnOnnxNode *n,
+          int               input,
+          const char       *attr,
+          int64_t          *out,
+          int              *count,
+          NnError          *err)
+{
+  *count = -1;
+  if (input >= 0 && input < n->n_in && n->in[input] != NULL)
+    {
+      const NnOnnxValue *v = n->in[input];
+      if (!v->is_const || v->ndim > 1 || v->count > NN_ONNX_MAX_RANK)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED,
+                                  "input %d must be a short constant list", input);
+      for (size_t k = 0; k < v->count; k++)
+        out[k] = nn_onnx_value_get_int (v, k);
+      *count = (int) v->count;
+      return true;
+    }
+  const Onnx__AttributeProto *a = attr ? nn_onnx_attr (n, attr) : NULL;
+  if (a != NULL)
+    {
+      if (a->n_ints > NN_ONNX_MAX_RANK)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "attribute '%s' is too long",
+                                  attr);
+      memcpy (out, a->ints, sizeof (int64_t) * a->n_ints);
+      *count = (int) a->n_ints;
+    }
+  return true;
+}
+
+/* Normalizes a possibly negative axis for a rank; false when out of range. */
+static bool
+norm_axis (int64_t *axis,
+           int      rank)
+{
+  if (*axis < 0)
+    *axis += rank;
+  return *axis >= 0 && *axis < rank;
+}
+
+bool
+nn_onnx_reshape_dims (const NnOnnxNode *n,
+                      const int64_t    *in_dims,
+                      int               in_ndim,
+                      size_t            count,
+                      const int64_t    *shape,
+                      int               ndim,
+                      bool              allowzero,
+                      int64_t          *out,
+                      NnError          *err)
+{
+  int infer = -1;
+  int64_t known = 1;
+  for (int d = 0; d < ndim; d++)
+    {
+      out[d] = shape[d];
+      if (shape[d] == 0 && !allowzero)
+        {
+          if (d >= in_ndim)
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shape copies dimension %d of a "
+                                      "rank-%d tensor", d, in_ndim);
+          out[d] = in_dims[d];
+        }
+      if (out[d] == -1)
+        {
+          if (infer >= 0)
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shape has two -1 entries");
+          infer = d;
+          continue;
+        }
+      if (out[d] < 0 || out[d] > NN_ONNX_MAX_ELEMS
+          || (out[d] > 0 && known > NN_ONNX_MAX_ELEMS / out[d]))
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shape entry %lld out of range",
+                                  (long long) out[d]);
+      known *= out[d];
+    }
+  if (infer >= 0)
+    {
+      if (known == 0 || count % (size_t) known != 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "cannot infer the -1 entry");
+      out[infer] = (int64_t) count / known;
+      known *= out[infer];
+    }
+  if ((size_t) known != count)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "%zu values cannot take the target shape",
+                              count);
+  return true;
+}
+
+static bool
+fold_binary (NnOnnxImporter *im,
+             NnOnnxNode     *n,
+             char            op,
+             NnError        *err)
+{
+  const NnOnnxValue *a = n->in[0], *b = n->in[1];
+  int ndim = a->ndim > b->ndim ? a->ndim : b->ndim;
+  int64_t dims[NN_ONNX_MAX_RANK];
+  for (int d = 0; d < ndim; d++)
+    {
+      int da = d - (ndim - a->ndim), db = d - (ndim - b->ndim);
+      int64_t x = da >= 0 ? a->dims[da] : 1, y = db >= 0 ? b->dims[db] : 1;
+      if (x != y && x != 1 && y != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes do not broadcast");
+      dims[d] = x == 1 ? y : x;
+    }
+  NnOnnxValue *v = new_output (im, n, a->is_int && b->is_int, ndim, dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    {
+      /* Index of k in a and in b, broadcasting. */
+      size_t rem = k, ia = 0, ib = 0, sa = 1, sb = 1;
+      for (int d = ndim - 1; d >= 0; d--)
+        {
+          size_t idx = (size_t) (rem % (size_t) dims[d]);
+          rem /= (size_t) dims[d];
+          int da = d - (ndim - a->ndim), db = d - (ndim - b->ndim);
+          if (da >= 0)
+            {
+              if (a->dims[da] != 1)
+                ia += idx * sa;
+              sa *= (size_t) a->dims[da];
+            }
+          if (db >= 0)
+            {
+              if (b->dims[db] != 1)
+                ib += idx * sb;
+              sb *= (size_t) b->dims[db];
+            }
+        }
+      if (v->is_int)
+        {
+          /* Shape arithmetic: wrapping (unsigned) arithmetic keeps a hostile file from
+           * overflowing a signed integer. */
+          int64_t x = a->i[ia], y = b->i[ib];
+          uint64_t ux = (uint64_t) x, uy = (uint64_t) y;
+          if (op == '/' && (y == 0 || (x == INT64_MIN && y == -1)))
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "integer division by zero or "
+                                      "overflow");
+          v->i[k] = op == '+' ? (int64_t) (ux + uy) : op == '-' ? (int64_t) (ux - uy)
+                    : op == '*' ? (int64_t) (ux * uy) : x / y;
+        }
+      else
+        {
+          float x = (float) nn_onnx_value_get (a, ia), y = (float) nn_onnx_value_get (b, ib);
+          v->f[k] = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
+        }
+    }
+  return true;
+}
+
+static bool
+fold_gather (NnOnnxImporter *im,
+             NnOnnxNode     *n,
+             NnError        *err)
+{
+  const NnOnnxValue *data = n->in[0], *ind = n->in[1];
+  int64_t axis = nn_onnx_attr_int (n, "axis", 0);
+  if (!norm_axis (&axis, data->ndim))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis out of range");
+  int ndim = data->ndim - 1 + ind->ndim;
+  if (ndim > NN_ONNX_MAX_RANK)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "result rank too high");
+  int64_t dims[NN_ONNX_MAX_RANK];
+  int nd = 0;
+  for (int d = 0; d < axis; d++)
+    dims[nd++] = data->dims[d];
+  for (int d = 0; d < ind->ndim; d++)
+    dims[nd++] = ind->dims[d];
+  for (int d = (int) axis + 1; d < data->ndim; d++)
+    dims[nd++] = data->dims[d];
+  NnOnnxValue *v = new_output (im, n, data->is_int, ndim, dims, err);
+  if (v == NULL)
+    return false;
+  size_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; d++)
+    outer *= (size_t) data->dims[d];
+  for (int d = (int) axis + 1; d < data->ndim; d++)
+    inner *= (size_t) data->dims[d];
+  const int64_t len = data->dims[axis];
+  size_t k = 0;
+  for (size_t o = 0; o < outer; o++)
+    for (size_t j = 0; j < ind->count; j++)
+      {
+        int64_t idx = nn_onnx_value_get_int (ind, j);
+        if (idx < 0)
+          idx += len;
+        if (idx < 0 || idx >= len)
+          return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "index %lld out of range",
+                                    (long long) nn_onnx_value_get_int (ind, j));
+        for (size_t i = 0; i < inner; i++)
+          set_elem (v, k++,
+                    nn_onnx_value_get (data, (o * (size_t) len + (size_t) idx) * inner + i));
+      }
+  return true;
+}
+
+static bool
+fold_concat (NnOnnxImporter *im,
+             NnOnnxNode     *n,
+             NnError        *err)
+{
+  const NnOnnxValue *first = n->in[0];
+  int64_t axis = nn_onnx_attr_int (n, "axis", 0);
+  if (!norm_axis (&axis, first->ndim))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis out of range");
+  int64_t dims[NN_ONNX_MAX_RANK];
+  memcpy (dims, first->dims, sizeof dims);
+  bool is_int = true;
+  dims[axis] = 0;
+  for (int k = 0; k < n->n_in; k++)
+    {
+      const NnOnnxValue *v = n->in[k];
+      if (v == NULL || v->ndim != first->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in rank");
+      for (int d = 0; d < v->ndim; d++)
+        if (d != axis && v->dims[d] != first->dims[d])
+          return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in shape");
+      dims[axis] += v->dims[axis];
+      is_int = is_int && v->is_int;
+    }
+  NnOnnxValue *out = new_output (im, n, is_int, first->ndim, dims, err);
+  if (out == NULL)
+    return false;
+  size_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; d++)
+    outer *= (size_t) dims[d];
+  for (int d = (int) axis + 1; d < first->ndim; d++)
+    inner *= (size_t) dims[d];
+  size_t k = 0;
+  for (size_t o = 0; o < outer; o++)
+    for (int j = 0; j < n->n_in; j++)
+      {
+        size_t block = (size_t) n->in[j]->dims[axis] * inner;
+        for (size_t i = 0; i < block; i++)
+          set_elem (out, k++, nn_onnx_value_get (n->in[j], o * block + i));
+      }
+  return true;
+}
+
+static bool
+fold_slice (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnError        *err)
+{
+  const NnOnnxValue *data = n->in[0];
+  int64_t starts[NN_ONNX_MAX_RANK], ends[NN_ONNX_MAX_RANK], axes[NN_ONNX_MAX_RANK],
+          steps[NN_ONNX_MAX_RANK];
+  int ns, ne, na, nst;
+  if (!int_list (n, 1, "starts", starts, &ns, err) || !int_list (n, 2, "ends", ends, &ne, err)
+      || !int_list (n, 3, "axes", axes, &na, err) || !int_list (n, 4, NULL, steps, &nst, err))
+    return false;
+  if (ns < 0 || ns != ne || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "starts, ends, axes and steps disagree");
+  int64_t lo[NN_ONNX_MAX_RANK], step[NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
+  for (int d = 0; d < data->ndim; d++)
+    {
+      lo[d] = 0;
+      step[d] = 1;
+      dims[d] = data->dims[d];
+    }
+  for (int k = 0; k < ns; k++)
+    {
+      int64_t axis = na >= 0 ? axes[k] : k;
+      int64_t s = nst >= 0 ? steps[k] : 1;
+      if (!norm_axis (&axis, data->ndim) || s <= 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axis out of range or step <= 0");
+      int64_t len = data->dims[axis], b = starts[k], e = ends[k];
+      b = b < 0 ? (b < -len ? 0 : b + len) : (b > len ? len : b);
+      e = e < 0 ? (e < -len ? 0 : e + len) : (e > len ? len : e);
+      lo[axis] = b;
+      step[axis] = s;
+      dims[axis] = e > b ? (e - b - 1) / s + 1 : 0;
+    }
+  NnOnnxValue *v = new_output (im, n, data->is_int, data->ndim, dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    {
+      size_t rem = k, src = 0, stride = 1;
+      for (int d = data->ndim - 1; d >= 0; d--)
+        {
+          size_t idx = rem % (size_t) dims[d];
+          rem /= (size_t) dims[d];
+          src += (size_t) (lo[d] + (int64_t) idx * step[d]) * stride;
+          stride *= (size_t) data->dims[d];
+        }
+      set_elem (v, k, nn_onnx_value_get (data, src));
+    }
+  return true;
+}
+
+bool
+nn_onnx_fold (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              bool           *handled,
+              NnError        *err)
+{
+  const char *op = n->proto->op_type;
+  const NnOnnxValue *x = n->n_in > 0 ? n->in[0] : NULL;
+  *handled = true;
+  if (strcmp (op, "Constant") == 0)
+    {
+      const Onnx__AttributeProto *a = nn_onnx_attr (n, "value");
+      if (a != NULL && a->t != NULL)
+        {
+          NnOnnxValue *v = nn_onnx_value_add (im, n->proto->output[0], err);
+          return v != NULL && nn_onnx_tensor_decode (im, a->t, v, err);
+        }
+      const Onnx__AttributeProto *vf = nn_onnx_attr (n, "value_float");
+      const Onnx__AttributeProto *vfs = nn_onnx_attr (n, "value_floats");
+      const Onnx__AttributeProto *vi = nn_onnx_attr (n, "value_int");
+      const Onnx__AttributeProto *vis = nn_onnx_attr (n, "value_ints");
+      int64_t len = vfs ? (int64_t) vfs->n_floats : vis ? (int64_t) vis->n_ints : 0;
+      if (!(vf || vfs || vi || vis))
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "no supported value attribute");
+      NnOnnxValue *v = new_output (im, n, vi || vis, vf || vi ? 0 : 1, &len, err);
+      if (v == NULL)
+        return false;
+      for (size_t k = 0; k < v->count; k++)
+        {
+          if (vf)
+            v->f[k] = vf->f;
+          else if (vfs)
+            v->f[k] = vfs->floats[k];
+          else if (vi)
+            v->i[k] = vi->i;
+          else
+            v->i[k] = vis->ints[k];
+        }
+      return true;
+    }
+  if (x == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "missing first input");
+  if (strcmp (op, "Identity") == 0 || strcmp (op, "Dropout") == 0)
+    return fold_reshape (im, n, x, x->ndim, x->dims, err);
+  if (strcmp (op, "Cast") == 0)
+    {
+      int64_t to = nn_onnx_attr_int (n, "to", 1);
+      bool is_int = to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
+                    && to != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE
+                    && to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16;
+      NnOnnxValue *v = new_output (im, n, is_int, x->ndim, x->dims, err);
+      if (v == NULL)
+        return false;
+      for (size_t k = 0; k < x->count; k++)
+        set_elem (v, k, nn_onnx_value_get (x, k));
+      return true;
+    }
+  if (strcmp (op, "Shape") == 0)
+    {
+      int64_t start = nn_onnx_attr_int (n, "start", 0), end = nn_onnx_attr_int (n, "end", x->ndim);
+      start = start < 0 ? start + x->ndim : start;
+      end = end < 0 ? end + x->ndim : end;
+      start = start < 0 ? 0 : start > x->ndim ? x->ndim : start;
+      end = end < 0 ? 0 : end > x->ndim ? x->ndim : end;
+      int64_t len = end > start ? end - start : 0;
+      NnOnnxValue *v = new_output (im, n, true, 1, &len, err);
+      if (v == NULL)
+        return false;
+      for (int64_t k = 0; k < len; k++)
+        v->i[k] = x->dims[start + k];
+      return true;
+    }
+  if (strcmp (op, "ConstantOfShape") == 0)
+    {
+      int64_t dims[NN_ONNX_MAX_RANK];
+      if (x->count > NN_ONNX_MAX_RANK || x->ndim != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "shape input out of range");
+      for (size_t k = 0; k < x->count; k++)
+        dims[k] = nn_onnx_value_get_int (x, k);
+      const Onnx__AttributeProto *a = nn_onnx_attr (n, "value");
+      NnOnnxValue fill = { .name = "value" };
+      double value = 0.0;
+      bool is_int = false;
+      if (a != NULL && a->t != NULL)
+        {
+          if (!nn_onnx_tensor_decode (im, a->t, &fill, err))
+            return false;
+          value = fill.count > 0 ? nn_onnx_value_get (&fill, 0) : 0.0;
+          is_int = fill.is_int;
+          free (fill.f);
+          free (fill.i);
+        }
+      NnOnnxValue *v = new_output (im, n, is_int, (int) x->count, dims, err);
+      if (v == NULL)
+        return false;
+      for (size_t k = 0; k < v->count; k++)
+        set_elem (v, k, value);
+      return true;
+    }
+  if (strcmp (op, "Add") == 0 || strcmp (op, "Sub") == 0 || strcmp (op, "Mul") == 0
+      || strcmp (op, "Div") == 0)
+    {
+      if (n->n_in != 2 || n->in[1] == NULL)
+        return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs two inputs");
+      const char sym = op[0] == 'A' ? '+' : op[0] == 'S' ? '-' : op[0] == 'M' ? '*' : '/';
+      return fold_binary (im, n, sym, err);
+    }
+  if (strcmp (op, "Gather") == 0)
+    {
+      if (n->n_in != 2 || n->in[1] == NULL)
+        return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs two inputs");
+      return fold_gather (im, n, err);
+    }
+  if (strcmp (op, "Concat") == 0)
+    return fold_concat (im, n, err);
+  if (strcmp (op, "Slice") == 0)
+    return fold_slice (im, n, err);
+  if (strcmp (op, "Unsqueeze") == 0 || strcmp (op, "Squeeze") == 0)
+    {
+      int64_t axes[NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
+      int na;
+      if (!int_list (n, 1, "axes", axes, &na, err))
+        return false;
+      bool unsq = op[0] == 'U';
+      int ndim = unsq ? x->ndim + (na > 0 ? na : 0) : x->ndim;
+      if (ndim > NN_ONNX_MAX_RANK || (unsq && na <= 0))
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axes out of range");
+      bool mark[NN_ONNX_MAX_RANK] = { false };
+      for (int k = 0; k < na; k++)
+        {
+          if (!norm_axis (&axes[k], ndim))
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis out of range");
+          mark[axes[k]] = true;
+        }
+      int nd = 0, src = 0;
+      for (int d = 0; d < ndim; d++)
+        {
+          if (unsq)
+            dims[nd++] = mark[d] ? 1 : x->dims[src++];
+          else if (!(na > 0 ? mark[d] : x->dims[d] == 1))
+            dims[nd++] = x->dims[d];
+        }
+      return fold_reshape (im, n, x, nd, dims, err);
+    }
+  if (strcmp (op, "Reshape") == 0 || strcmp (op, "Flatten") == 0)
+    {
+      int64_t shape[NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
+      int ns;
+      if (op[0] == 'F')
+        {
+          int64_t axis = nn_onnx_attr_int (n, "axis", 1);
+          if (axis < 0)
+            axis += x->ndim;
+          if (axis < 0 || axis > x->ndim)
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis out of range");
+          int64_t outer = 1;
+          for (int d = 0; d < axis; d++)
+            outer *= x->dims[d];
+          dims[0] = outer;
+          dims[1] = outer > 0 ? (int64_t) x->count / outer : 0;
+          return fold_reshape (im, n, x, 2, dims, err);
+        }
+      if (!int_list (n, 1, "shape", shape, &ns, err))
+        return false;
+      if (ns < 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no shape");
+      return nn_onnx_reshape_dims (n, x->dims, x->ndim, x->count, shape, ns,
+                                   nn_onnx_attr_int (n, "allowzero", 0) != 0, dims, err)
+             && fold_reshape (im, n, x, ns, dims, err);
+    }
+  *handled = false;
+  return true;
+}

@@ -1,0 +1,1184 @@
+/* SPDX-License-Identifier: MIT */
+/* ONNX import, one node at a time: each supported op becomes engine nodes (conv, linear, batch
+ * norm, activations, pooling, scale, ...), an alias of its input (Identity, reshapes that keep
+ * the per-sample layout) or a constant (nn-onnx-const.c). Run-time tensors keep their ONNX
+ * shape, whose first dimension is the batch. */
+#include "io/nn-onnx-private.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Attributes. */
+
+const Onnx__AttributeProto *
+nn_onnx_attr (const NnOnnxNode *node,
+              const char       *name)
+{
+  for (size_t k = 0; k < node->proto->n_attribute; k++)
+    {
+      const Onnx__AttributeProto *a = node->proto->attribute[k];
+      if (a->name != NULL && strcmp (a->name, name) == 0)
+        return a;
+    }
+  return NULL;
+}
+
+int64_t
+nn_onnx_attr_int (const NnOnnxNode *node,
+                  const char       *name,
+                  int64_t           fallback)
+{
+  const Onnx__AttributeProto *a = nn_onnx_attr (node, name);
+  return a != NULL && a->has_i ? a->i : fallback;
+}
+
+float
+nn_onnx_attr_float (const NnOnnxNode *node,
+                    const char       *name,
+                    float             fallback)
+{
+  const Onnx__AttributeProto *a = nn_onnx_attr (node, name);
+  return a != NULL && a->has_f ? a->f : fallback;
+}
+
+/* The string attribute, or fallback. */
+static const char *
+attr_string (const NnOnnxNode *node,
+             const char       *name,
+             const char       *fallback,
+             char             *buf,
+             size_t            size)
+{
+  const Onnx__AttributeProto *a = nn_onnx_attr (node, name);
+  if (a == NULL || !a->has_s)
+    return fallback;
+  size_t n = a->s.len < size - 1 ? a->s.len : size - 1;
+  if (n > 0)
+    memcpy (buf, a->s.data, n);
+  buf[n] = '\0';
+  return buf;
+}
+
+/* Integer list attribute of exactly `want` entries, or absent (false with *present false). */
+static bool
+attr_ints (const NnOnnxNode *node,
+           const char       *name,
+           int               want,
+           int64_t          *out,
+           bool             *present,
+           NnError          *err)
+{
+  const Onnx__AttributeProto *a = nn_onnx_attr (node, name);
+  *present = a != NULL;
+  if (a == NULL)
+    return true;
+  if ((int) a->n_ints != want)
+    return nn_onnx_node_fail (node, err, NN_ERROR_UNSUPPORTED, "attribute '%s' has %zu entries, "
+                              "expected %d", name, a->n_ints, want);
+  for (int k = 0; k < want; k++)
+    {
+      if (a->ints[k] < -(1 << 20) || a->ints[k] > (1 << 20))
+        return nn_onnx_node_fail (node, err, NN_ERROR_SPEC, "attribute '%s' out of range", name);
+      out[k] = a->ints[k];
+    }
+  return true;
+}
+
+/* Inputs and outputs. */
+
+static NnOnnxValue *
+dynamic_input (const NnOnnxNode *n,
+               int               k,
+               NnError          *err)
+{
+  if (k >= n->n_in || n->in[k] == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "input %d is missing", k), NULL;
+  if (n->in[k]->is_const)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input %d ('%.100s') must be computed "
+                              "from the image, not a constant", k, n->in[k]->name), NULL;
+  return n->in[k];
+}
+
+static NnOnnxValue *
+const_input (const NnOnnxNode *n,
+             int               k,
+             bool              optional,
+             NnError          *err)
+{
+  if (k >= n->n_in || n->in[k] == NULL)
+    {
+      if (!optional)
+        nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "input %d is missing", k);
+      return NULL;
+    }
+  if (!n->in[k]->is_const)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input %d ('%.100s') must be a "
+                              "constant (initializer), but is computed at run time", k,
+                              n->in[k]->name), NULL;
+  return n->in[k];
+}
+
+static bool
+has_extra_outputs (const NnOnnxNode *n)
+{
+  for (size_t k = 1; k < n->proto->n_output; k++)
+    if (n->proto->output[k] != NULL && n->proto->output[k][0] != '\0')
+      return true;
+  return false;
+}
+
+/* Records the node's output 0 as run-time tensor of engine node `node` with an ONNX shape. */
+static bool
+set_output (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            int             node,
+            int             ndim,
+            const int64_t  *dims,
+            NnError        *err)
+{
+  if (n->proto->n_output < 1 || n->proto->output[0] == NULL || n->proto->output[0][0] == '\0')
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no output");
+  NnShape s;
+  if (!nn_onnx_shape_to_nn (ndim, dims, &s))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "its output of rank %d has an empty "
+                              "or too large dimension", ndim);
+  const NnShape t = im->graph->nodes[node].shape;
+  if (s.c != t.c || s.h != t.h || s.w != t.w)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "output shape %dx%dx%d differs from the "
+                              "computed %dx%dx%d", s.c, s.h, s.w, t.c, t.h, t.w);
+  NnOnnxValue *v = nn_onnx_value_add (im, n->proto->output[0], err);
+  if (v == NULL)
+    return false;
+  v->node = node;
+  v->ndim = ndim;
+  memcpy (v->dims, dims, sizeof (int64_t) * (size_t) ndim);
+  return true;
+}
+
+/* Appends an engine node named after the ONNX node. */
+static int
+emit (NnOnnxImporter *im,
+      NnOnnxNode     *n,
+      NnNode         *spec,
+      NnError        *err)
+{
+  nn_onnx_layer_name (im, n, spec->name);
+  int index = nn_graph_add (im->graph, spec, err);
+  if (index < 0)
+    {
+      char copy[sizeof err->message];
+      snprintf (copy, sizeof copy, "%s", err ? err->message : "");
+      nn_onnx_node_fail (n, err, err ? err->code : NN_ERROR_SPEC, "%s", copy);
+    }
+  return index;
+}
+
+static NnNode
+spec_for (NnOp               op,
+          const NnOnnxValue *x)
+{
+  NnNode spec;
+  memset (&spec, 0, sizeof spec);
+  spec.op = op;
+  spec.inputs[0] = x->node;
+  spec.n_inputs = 1;
+  return spec;
+}
+
+/* The output of the node is its input seen with another ONNX shape: an alias when the
+ * per-sample (C, H, W) is the same, else a reshape node. */
+static bool
+reshape_to (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnOnnxValue    *x,
+            int             ndim,
+            const int64_t  *dims,
+            NnError        *err)
+{
+  NnShape s;
+  if (!nn_onnx_shape_to_nn (ndim, dims, &s))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "its output of rank %d has an empty "
+                              "or too large dimension", ndim);
+  if (dims[0] != x->dims[0])
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it changes the batch dimension "
+                              "(%lld to %lld)", (long long) x->dims[0], (long long) dims[0]);
+  const NnShape t = im->graph->nodes[x->node].shape;
+  if (s.c == t.c && s.h == t.h && s.w == t.w)
+    return set_output (im, n, x->node, ndim, dims, err);
+  NnNode spec = spec_for (NN_OP_RESHAPE, x);
+  spec.shape = s;
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, ndim, dims, err);
+}
+
+static void
+format_dims (const NnOnnxValue *v,
+             char            *buf,
+             size_t           size)
+{
+  size_t len = (size_t) snprintf (buf, size, "[");
+  for (int d = 0; d < v->ndim && len < size; d++)
+    len += (size_t) snprintf (buf + len, size - len, d ? ",%lld" : "%lld",
+                              (long long) v->dims[d]);
+  if (len < size)
+    snprintf (buf + len, size - len, "]");
+}
+
+/* How constant k broadcasts against a run-time tensor of shape (ndim, dims) without changing
+ * its shape: 1 when it is a scalar, 2 when it varies along the channel axis (1) only, 3 when
+ * it varies along other axes but not the batch, 0 when it varies along the batch or does not
+ * broadcast. */
+static int
+channel_broadcast (const NnOnnxValue *k,
+                   int                ndim,
+                   const int64_t     *dims)
+{
+  if (k->ndim > ndim)
+    return 0;
+  int kind = 1;
+  for (int j = 0; j < k->ndim; j++)
+    {
+      int axis = ndim - k->ndim + j;
+      if (k->dims[j] == 1)
+        continue;
+      if (axis == 0 || k->dims[j] != dims[axis])
+        return 0;
+      kind = axis == 1 && kind < 3 ? 2 : 3;
+    }
+  return kind;
+}
+
+/* Fills out[C] from a scalar or per-channel constant. */
+static void
+channel_values (const NnOnnxValue *k,
+                int                C,
+                float             *out)
+{
+  for (int c = 0; c < C; c++)
+    out[c] = (float) nn_onnx_value_get (k, k->count == 1 ? 0 : (size_t) c);
+}
+
+/* Fills out with constant k broadcast to one sample of a tensor of shape (ndim, dims): n values
+ * in row-major order of dims[1 ..]. */
+static void
+element_values (const NnOnnxValue *k,
+                int                ndim,
+                const int64_t     *dims,
+                size_t             n,
+                float             *out)
+{
+  for (size_t e = 0; e < n; e++)
+    {
+      /* The index of e in k: its coordinates along the axes k has (size-1 axes repeat). */
+      size_t rem = e, src = 0, stride = 1;
+      for (int axis = ndim - 1; axis >= 1; axis--)
+        {
+          size_t coord = rem % (size_t) dims[axis];
+          rem /= (size_t) dims[axis];
+          int j = axis - (ndim - k->ndim);
+          if (j < 0)
+            continue;
+          if (k->dims[j] != 1)
+            src += coord * stride;
+          stride *= (size_t) k->dims[j];
+        }
+      out[e] = (float) nn_onnx_value_get (k, src);
+    }
+}
+
+/* Scale and PReLU parameters from constant k: per channel (n = C) or per element. */
+static void
+constant_params (const NnOnnxValue *k,
+                 const NnOnnxValue *x,
+                 bool               per_element,
+                 size_t             n,
+                 float             *out)
+{
+  if (per_element)
+    element_values (k, x->ndim, x->dims, n, out);
+  else
+    channel_values (k, (int) n, out);
+}
+
+/* A constant Add right after this node (its only reader) that is a bias: folded in. */
+static const NnOnnxValue *
+fusable_bias (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              int             ndim,
+              const int64_t  *dims)
+{
+  if (im->consumers[n->index] != 1)
+    return NULL;
+  const Onnx__NodeProto *next = im->model->graph->node[im->first_use[n->index]];
+  if (strcmp (next->op_type, "Add") != 0 || next->n_input != 2 || next->n_output < 1
+      || (next->domain != NULL && next->domain[0] != '\0'))
+    return NULL;
+  const char *mine = n->proto->output[0];
+  const char *other = strcmp (next->input[0], mine) == 0 ? next->input[1]
+                      : strcmp (next->input[1], mine) == 0 ? next->input[0] : NULL;
+  const NnOnnxValue *b = other != NULL ? nn_onnx_value_find (im, other) : NULL;
+  const int kind = b != NULL && b->is_const ? channel_broadcast (b, ndim, dims) : 0;
+  if (kind != 1 && kind != 2)
+    return NULL;
+  im->fused[im->first_use[n->index]] = true;
+  return b;
+}
+
+/* Spatial attributes of Conv and the pools over 1 or 2 spatial dims. */
+typedef struct
+{
+  int k[2], s[2], d[2];
+  int pb[2], pe[2];   /* padding at the beginning and end of each spatial dim */
+  int extra[2];       /* of pe, what ceil_mode added */
+} Window;
+
+static bool
+window_attrs (const NnOnnxNode  *n,
+              const NnOnnxValue *x,
+              const int64_t     *kernel,
+              bool               allow_ceil,
+              Window            *w,
+              NnError           *err)
+{
+  const int nsp = x->ndim - 2;
+  int64_t s[2] = { 1, 1 }, d[2] = { 1, 1 }, pads[4] = { 0, 0, 0, 0 };
+  bool have;
+  if (!attr_ints (n, "strides", nsp, s, &have, err)
+      || !attr_ints (n, "dilations", nsp, d, &have, err)
+      || !attr_ints (n, "pads", 2 * nsp, pads, &have, err))
+    return false;
+  char buf[32];
+  const char *auto_pad = attr_string (n, "auto_pad", "NOTSET", buf, sizeof buf);
+  for (int i = 0; i < 2; i++)
+    {
+      w->k[i] = i < nsp ? (int) kernel[i] : 1;
+      w->s[i] = i < nsp ? (int) s[i] : 1;
+      w->d[i] = i < nsp ? (int) d[i] : 1;
+      w->pb[i] = i < nsp ? (int) pads[i] : 0;
+      w->pe[i] = i < nsp ? (int) pads[nsp + i] : 0;
+      w->extra[i] = 0;
+      if (w->k[i] <= 0 || w->s[i] <= 0 || w->d[i] <= 0 || w->pb[i] < 0 || w->pe[i] < 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "kernel, strides, dilations or pads out "
+                                  "of range");
+      if (i >= nsp)
+        continue;
+      /* 64-bit arithmetic: attributes reach 2^20 and inputs 2^30. */
+      const int64_t in = x->dims[2 + i], s_i = w->s[i];
+      const int64_t span = (int64_t) (w->k[i] - 1) * w->d[i] + 1;
+      if (strcmp (auto_pad, "SAME_UPPER") == 0 || strcmp (auto_pad, "SAME_LOWER") == 0)
+        {
+          int64_t out = (in + s_i - 1) / s_i;
+          int64_t total = (out - 1) * s_i + span - in;
+          total = total > 0 ? total : 0;
+          if (total > 2048)
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "padding out of range");
+          w->pb[i] = (int) (auto_pad[5] == 'U' ? total / 2 : total - total / 2);
+          w->pe[i] = (int) total - w->pb[i];
+        }
+      else if (strcmp (auto_pad, "VALID") == 0)
+        w->pb[i] = w->pe[i] = 0;
+      else if (strcmp (auto_pad, "NOTSET") != 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "auto_pad '%s' is not supported",
+                                  auto_pad);
+      if (nn_onnx_attr_int (n, "ceil_mode", 0) != 0)
+        {
+          if (!allow_ceil)
+            return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "ceil_mode is not supported "
+                                      "here");
+          /* Output size rounded up, as long as the last window starts inside the input or
+           * its leading padding (PyTorch's rule); the end padding grows to match. */
+          int64_t num = in + w->pb[i] + w->pe[i] - span;
+          if (num < 0)
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "kernel larger than the input");
+          int64_t out = (num + s_i - 1) / s_i + 1;
+          if ((out - 1) * s_i >= in + w->pb[i])
+            out--;
+          int64_t extra = (out - 1) * s_i + span - (in + w->pb[i] + w->pe[i]);
+          if (extra > 0)
+            {
+              w->pe[i] += (int) extra;
+              w->extra[i] = (int) extra;
+            }
+        }
+    }
+  return true;
+}
+
+/* Output dims (B, C, spatial...) of a run-time tensor produced by a windowed node. */
+static void
+window_out_dims (const NnOnnxValue *x,
+                 const NnShape     *s,
+                 int64_t           *dims)
+{
+  dims[0] = x->dims[0];
+  dims[1] = s->c;
+  dims[2] = s->h;
+  if (x->ndim == 4)
+    dims[3] = s->w;
+}
+
+static bool
+op_conv (NnOnnxImporter *im,
+         NnOnnxNode     *n,
+         NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  const NnOnnxValue *wt = x ? const_input (n, 1, false, err) : NULL;
+  if (wt == NULL)
+    return false;
+  const NnOnnxValue *b = const_input (n, 2, true, err);
+  if (b == NULL && n->n_in > 2 && n->in[2] != NULL)
+    return false;
+  if (x->ndim != 3 && x->ndim != 4)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of rank %d; 1-D and 2-D "
+                              "convolutions are supported", x->ndim);
+  if (wt->ndim != x->ndim || wt->is_int)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "weight of rank %d for an input of rank %d",
+                              wt->ndim, x->ndim);
+  const int64_t group = nn_onnx_attr_int (n, "group", 1);
+  if (group <= 0 || group > x->dims[1] || wt->dims[1] * group != x->dims[1])
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "weight has %lld input channels per group "
+                              "for %lld channels in %lld groups", (long long) wt->dims[1],
+                              (long long) x->dims[1], (long long) group);
+  int64_t kshape[2];
+  bool have;
+  if (!attr_ints (n, "kernel_shape", x->ndim - 2, kshape, &have, err))
+    return false;
+  for (int i = 0; i < x->ndim - 2; i++)
+    if (have && kshape[i] != wt->dims[2 + i])
+      return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "kernel_shape disagrees with the weight");
+  Window w;
+  if (!window_attrs (n, x, wt->dims + 2, false, &w, err))
+    return false;
+  if (wt->dims[0] < 1 || wt->dims[0] > (1 << 20))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "%lld output channels",
+                              (long long) wt->dims[0]);
+  const int OC = (int) wt->dims[0];
+  if (b != NULL && (b->count != (size_t) OC || b->is_int))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "bias has %zu values for %d channels",
+                              b->count, OC);
+  int64_t out_dims[4] = { x->dims[0], OC, 1, 1 };
+  const NnOnnxValue *fused = b == NULL ? fusable_bias (im, n, x->ndim, out_dims) : NULL;
+  NnNode spec = spec_for (NN_OP_CONV2D, x);
+  spec.attrs.conv = (NnConvAttrs) {
+    .out_channels = OC, .kh = w.k[0], .kw = w.k[1], .sh = w.s[0], .sw = w.s[1],
+    .pad_t = w.pb[0], .pad_l = w.pb[1], .pad_b = w.pe[0], .pad_r = w.pe[1],
+    .dh = w.d[0], .dw = w.d[1], .groups = (int) group, .bias = b != NULL || fused != NULL,
+  };
+  int node = emit (im, n, &spec, err);
+  if (node < 0)
+    return false;
+  float *weight = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
+                                                                       NN_PARAM_WEIGHT));
+  memcpy (weight, wt->f, sizeof (float) * wt->count);
+  if (b != NULL || fused != NULL)
+    channel_values (b != NULL ? b : fused, OC,
+                    nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
+                                                                         NN_PARAM_BIAS)));
+  window_out_dims (x, &im->graph->nodes[node].shape, out_dims);
+  return set_output (im, n, node, x->ndim, out_dims, err);
+}
+
+/* Gemm (alpha A B' + beta C) and MatMul with a constant right-hand side: a linear layer. */
+static bool
+op_linear (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           bool            gemm,
+           NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  const NnOnnxValue *wt = x ? const_input (n, 1, false, err) : NULL;
+  if (wt == NULL)
+    return false;
+  const NnOnnxValue *c = gemm ? const_input (n, 2, true, err) : NULL;
+  if (gemm && c == NULL && n->n_in > 2 && n->in[2] != NULL)
+    return false;
+  if (x->ndim != 2)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of rank %d; a matrix (batch, "
+                              "features) is supported", x->ndim);
+  if (gemm && nn_onnx_attr_int (n, "transA", 0) != 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "transA would mix the batch into the "
+                              "features");
+  const bool trans = gemm && nn_onnx_attr_int (n, "transB", 0) != 0;
+  const float alpha = gemm ? nn_onnx_attr_float (n, "alpha", 1.0f) : 1.0f;
+  const float beta = gemm ? nn_onnx_attr_float (n, "beta", 1.0f) : 1.0f;
+  if (wt->ndim != 2 || wt->is_int)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the weight must be a float matrix");
+  const int64_t K = trans ? wt->dims[1] : wt->dims[0], N = trans ? wt->dims[0] : wt->dims[1];
+  if (N < 1 || N > (1 << 24))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "%lld output features", (long long) N);
+  if (K != x->dims[1])
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "weight has %lld rows for %lld features",
+                              (long long) K, (long long) x->dims[1]);
+  int64_t out_dims[2] = { x->dims[0], N };
+  if (c != NULL && (c->is_int || channel_broadcast (c, 2, out_dims) == 0))
+    {
+      char shape[96];
+      format_dims (c, shape, sizeof shape);
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "bias C of shape %s varies over the "
+                                "batch", shape);
+    }
+  const NnOnnxValue *fused = c == NULL ? fusable_bias (im, n, 2, out_dims) : NULL;
+  NnNode spec = spec_for (NN_OP_LINEAR, x);
+  spec.attrs.linear = (NnLinearAttrs) { .out_features = (int) N, .bias = c || fused };
+  int node = emit (im, n, &spec, err);
+  if (node < 0)
+    return false;
+  float *weight = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
+                                                                       NN_PARAM_WEIGHT));
+  /* Our weight is (N, K). */
+  for (int64_t o = 0; o < N; o++)
+    for (int64_t k = 0; k < K; k++)
+      weight[o * K + k] = alpha * (trans ? wt->f[o * K + k] : wt->f[k * N + o]);
+  if (c != NULL || fused != NULL)
+    {
+      float *bias = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
+                                                                         NN_PARAM_BIAS));
+      channel_values (c != NULL ? c : fused, (int) N, bias);
+      if (c != NULL)
+        for (int64_t o = 0; o < N; o++)
+          bias[o] *= beta;
+    }
+  return set_output (im, n, node, 2, out_dims, err);
+}
+
+/* Add, Sub, Mul, Div: two run-time tensors of one shape (Add, Mul), or one and a scalar or
+ * per-channel constant (a scale node). */
+static bool
+op_binary (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnError        *err)
+{
+  const char op = n->proto->op_type[0];
+  if (n->n_in != 2 || n->in[0] == NULL || n->in[1] == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs two inputs");
+  NnOnnxValue *a = n->in[0], *b = n->in[1];
+  if (im->fused[n->index])
+    {
+      NnOnnxValue *x = a->is_const ? b : a;
+      return set_output (im, n, x->node, x->ndim, x->dims, err);
+    }
+  if (!a->is_const && !b->is_const)
+    {
+      if ((op != 'A' && op != 'M') || a->ndim != b->ndim
+          || memcmp (a->dims, b->dims, sizeof (int64_t) * (size_t) a->ndim) != 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "of two run-time tensors, only "
+                                  "Add and Mul of equal shapes are supported");
+      NnNode spec = spec_for (op == 'A' ? NN_OP_ADD : NN_OP_MUL, a);
+      spec.inputs[1] = b->node;
+      spec.n_inputs = 2;
+      int node = emit (im, n, &spec, err);
+      return node >= 0 && set_output (im, n, node, a->ndim, a->dims, err);
+    }
+  const bool x_first = !a->is_const;
+  NnOnnxValue *x = x_first ? a : b;
+  const NnOnnxValue *k = x_first ? b : a;
+  const int kind = channel_broadcast (k, x->ndim, x->dims);
+  if (kind == 0)
+    {
+      char shape[96], xs[96];
+      format_dims (k, shape, sizeof shape);
+      format_dims (x, xs, sizeof xs);
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a constant of shape %s on a tensor "
+                                "of shape %s; constants that vary over the batch or change the "
+                                "tensor's shape are not supported", shape, xs);
+    }
+  if (op == 'D' && !x_first)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "dividing a constant by a run-time "
+                              "tensor is not supported");
+  NnNode spec = spec_for (NN_OP_SCALE, x);
+  spec.attrs.channel.per_element = kind == 3;
+  int node = emit (im, n, &spec, err);
+  if (node < 0)
+    return false;
+  const int wp = nn_graph_node_param (im->graph, node, NN_PARAM_WEIGHT);
+  const size_t C = im->graph->params[wp].count;
+  float *w = nn_graph_param_data (im->graph, wp);
+  float *s = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
+                                                                  NN_PARAM_BIAS));
+  constant_params (k, x, kind == 3, C, op == 'M' || op == 'D' ? w : s);
+  for (size_t c = 0; c < C; c++)
+    switch (op)
+      {
+      case 'A':
+        w[c] = 1.0f;
+        break;
+      case 'S':
+        w[c] = x_first ? 1.0f : -1.0f;
+        s[c] = x_first ? -s[c] : s[c];
+        break;
+      case 'M':
+        s[c] = 0.0f;
+        break;
+      default:
+        w[c] = 1.0f / w[c];
+        s[c] = 0.0f;
+        break;
+      }
+  return set_output (im, n, node, x->ndim, x->dims, err);
+}
+
+static bool
+op_activation (NnOnnxImporter *im,
+               NnOnnxNode     *n,
+               NnActKind       kind,
+               float           slope,
+               float           alpha,
+               float           beta,
+               NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  NnNode spec = spec_for (NN_OP_ACTIVATION, x);
+  spec.attrs.act = (NnActAttrs) { .kind = kind, .slope = slope, .alpha = alpha, .beta = beta,
+                                  .policy = { NN_GRAD_EXACT, 0.0f } };
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+}
+
+static bool
+op_clip (NnOnnxImporter *im,
+         NnOnnxNode     *n,
+         NnError        *err)
+{
+  float lo = -FLT_MAX, hi = FLT_MAX;
+  if (im->opset < 11)
+    {
+      lo = nn_onnx_attr_float (n, "min", lo);
+      hi = nn_onnx_attr_float (n, "max", hi);
+    }
+  for (int k = 1; k < 3 && k < n->n_in; k++)
+    {
+      if (n->in[k] == NULL)
+        continue;
+      const NnOnnxValue *v = const_input (n, k, false, err);
+      if (v == NULL)
+        return false;
+      if (v->count != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "min and max must be scalars");
+      float value = (float) nn_onnx_value_get (v, 0);
+      if (k == 1)
+        lo = value;
+      else
+        hi = value;
+    }
+  if (!(lo <= hi))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "min %g above max %g", (double) lo,
+                              (double) hi);
+  lo = lo < -FLT_MAX ? -FLT_MAX : lo;
+  hi = hi > FLT_MAX ? FLT_MAX : hi;
+  return op_activation (im, n, NN_ACT_CLIP, 0.0f, lo, hi, err);
+}
+
+static bool
+op_prelu (NnOnnxImporter *im,
+          NnOnnxNode     *n,
+          NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  const NnOnnxValue *slope = x ? const_input (n, 1, false, err) : NULL;
+  if (slope == NULL)
+    return false;
+  const int kind = channel_broadcast (slope, x->ndim, x->dims);
+  if (kind == 0)
+    {
+      char shape[96];
+      format_dims (slope, shape, sizeof shape);
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "slope of shape %s varies over the "
+                                "batch or does not broadcast", shape);
+    }
+  NnNode spec = spec_for (NN_OP_PRELU, x);
+  spec.attrs.channel.per_element = kind == 3;
+  int node = emit (im, n, &spec, err);
+  if (node < 0)
+    return false;
+  const int wp = nn_graph_node_param (im->graph, node, NN_PARAM_WEIGHT);
+  constant_params (slope, x, kind == 3, im->graph->params[wp].count,
+                   nn_graph_param_data (im->graph, wp));
+  return set_output (im, n, node, x->ndim, x->dims, err);
+}
+
+static bool
+op_batchnorm (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  if (nn_onnx_attr_int (n, "training_mode", 0) != 0 || has_extra_outputs (n))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "training mode is not supported");
+  if (nn_onnx_attr_int (n, "spatial", 1) != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "spatial=0 is not supported");
+  if (x->ndim < 2)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "input has no channel axis");
+  const NnOnnxValue *p[4];
+  for (int k = 0; k < 4; k++)
+    {
+      p[k] = const_input (n, k + 1, false, err);
+      if (p[k] == NULL)
+        return false;
+      if (p[k]->count != (size_t) x->dims[1] || p[k]->is_int)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "input %d has %zu values for %lld "
+                                  "channels", k + 1, p[k]->count, (long long) x->dims[1]);
+    }
+  NnNode spec = spec_for (NN_OP_BATCHNORM, x);
+  spec.attrs.norm = (NnNormAttrs) { .eps = nn_onnx_attr_float (n, "epsilon", 1e-5f),
+                                    .momentum = 0.1f, .affine = true };
+  int node = emit (im, n, &spec, err);
+  if (node < 0)
+    return false;
+  const NnParamRole roles[4] = { NN_PARAM_WEIGHT, NN_PARAM_BIAS, NN_PARAM_RUNNING_MEAN,
+                                 NN_PARAM_RUNNING_VAR };
+  for (int k = 0; k < 4; k++)
+    memcpy (nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node, roles[k])),
+            p[k]->f, sizeof (float) * p[k]->count);
+  return set_output (im, n, node, x->ndim, x->dims, err);
+}
+
+static bool
+op_pool (NnOnnxImporter *im,
+         NnOnnxNode     *n,
+         bool            max,
+         NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  if (x->ndim != 3 && x->ndim != 4)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of rank %d; 1-D and 2-D "
+                              "pooling are supported", x->ndim);
+  if (has_extra_outputs (n))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the Indices output is not "
+                              "supported");
+  int64_t kernel[2];
+  bool have;
+  if (!attr_ints (n, "kernel_shape", x->ndim - 2, kernel, &have, err))
+    return false;
+  if (!have)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "kernel_shape is missing");
+  const bool include_pad = !max && nn_onnx_attr_int (n, "count_include_pad", 0) != 0;
+  Window w;
+  if (!window_attrs (n, x, kernel, true, &w, err))
+    return false;
+  if (w.d[0] != 1 || w.d[1] != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "dilated pooling is not supported");
+  if (include_pad && (w.extra[0] > 0 || w.extra[1] > 0))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "ceil_mode with count_include_pad "
+                              "past the padding is not supported");
+  NnNode spec = spec_for (max ? NN_OP_MAXPOOL : NN_OP_AVGPOOL, x);
+  spec.attrs.pool = (NnPoolAttrs) {
+    .kh = w.k[0], .kw = w.k[1], .sh = w.s[0], .sw = w.s[1],
+    .pad_t = w.pb[0], .pad_l = w.pb[1], .pad_b = w.pe[0], .pad_r = w.pe[1],
+    .count_include_pad = include_pad,
+  };
+  int node = emit (im, n, &spec, err);
+  if (node < 0)
+    return false;
+  int64_t out_dims[4];
+  window_out_dims (x, &im->graph->nodes[node].shape, out_dims);
+  return set_output (im, n, node, x->ndim, out_dims, err);
+}
+
+static bool
+op_global_avgpool (NnOnnxImporter *im,
+                   NnOnnxNode     *n,
+                   NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  if (x->ndim != 3 && x->ndim != 4)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of rank %d", x->ndim);
+  NnNode spec = spec_for (NN_OP_GLOBAL_AVGPOOL, x);
+  int node = emit (im, n, &spec, err);
+  int64_t dims[4] = { x->dims[0], x->dims[1], 1, 1 };
+  return node >= 0 && set_output (im, n, node, x->ndim, dims, err);
+}
+
+static bool
+op_flatten (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  int64_t axis = nn_onnx_attr_int (n, "axis", 1);
+  if (axis < 0)
+    axis += x->ndim;
+  if (axis != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axis %lld mixes the batch with the "
+                              "features; axis 1 is supported", (long long) axis);
+  int64_t dims[2] = { x->dims[0], 1 };
+  for (int d = 1; d < x->ndim; d++)
+    dims[1] *= x->dims[d];
+  if (x->ndim == 2)
+    return set_output (im, n, x->node, 2, dims, err);
+  NnNode spec = spec_for (NN_OP_FLATTEN, x);
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, 2, dims, err);
+}
+
+/* Integer list from a constant input (opset >= 13 style) or an attribute. */
+static bool
+int_input_or_attr (const NnOnnxNode *n,
+                   int               input,
+                   const char       *attr,
+                   int64_t          *out,
+                   int              *count,
+                   NnError          *err)
+{
+  *count = -1;
+  if (input < n->n_in && n->in[input] != NULL)
+    {
+      const NnOnnxValue *v = const_input (n, input, false, err);
+      if (v == NULL)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "'%s' is computed at run time; "
+                                  "only constant shapes are supported", attr);
+      if (v->ndim > 1 || v->count > NN_ONNX_MAX_RANK * 2)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "'%s' is not a short list", attr);
+      for (size_t k = 0; k < v->count; k++)
+        out[k] = nn_onnx_value_get_int (v, k);
+      *count = (int) v->count;
+      return true;
+    }
+  const Onnx__AttributeProto *a = nn_onnx_attr (n, attr);
+  if (a != NULL)
+    {
+      if (a->n_ints > NN_ONNX_MAX_RANK * 2)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "'%s' is too long", attr);
+      memcpy (out, a->ints, sizeof (int64_t) * a->n_ints);
+      *count = (int) a->n_ints;
+    }
+  return true;
+}
+
+static bool
+op_reshape (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  int64_t shape[2 * NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
+  int ns;
+  if (!int_input_or_attr (n, 1, "shape", shape, &ns, err))
+    return false;
+  if (ns < 1 || ns > NN_ONNX_MAX_RANK)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "no usable target shape");
+  size_t count = 1;
+  for (int d = 0; d < x->ndim; d++)
+    count *= (size_t) x->dims[d];
+  if (!nn_onnx_reshape_dims (n, x->dims, x->ndim, count, shape, ns,
+                             nn_onnx_attr_int (n, "allowzero", 0) != 0, dims, err))
+    return false;
+  return reshape_to (im, n, x, ns, dims, err);
+}
+
+static bool
+op_squeeze (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            bool            unsqueeze,
+            NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  int64_t axes[2 * NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
+  int na;
+  if (!int_input_or_attr (n, 1, "axes", axes, &na, err))
+    return false;
+  if (na <= 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axes must be given");
+  int ndim = unsqueeze ? x->ndim + na : x->ndim;
+  if (ndim > NN_ONNX_MAX_RANK)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "rank too high");
+  bool mark[NN_ONNX_MAX_RANK] = { false };
+  for (int k = 0; k < na; k++)
+    {
+      int64_t a = axes[k] < 0 ? axes[k] + ndim : axes[k];
+      if (a < 0 || a >= ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis %lld out of range",
+                                  (long long) axes[k]);
+      if (a == 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axis 0 is the batch");
+      if (!unsqueeze && x->dims[a] != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis %lld has size %lld, not 1",
+                                  (long long) a, (long long) x->dims[a]);
+      mark[a] = true;
+    }
+  int nd = 0, src = 0;
+  for (int d = 0; d < ndim; d++)
+    if (unsqueeze)
+      dims[nd++] = mark[d] ? 1 : x->dims[src++];
+    else if (!mark[d])
+      dims[nd++] = x->dims[d];
+  return reshape_to (im, n, x, nd, dims, err);
+}
+
+static bool
+op_concat (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnError        *err)
+{
+  if (n->n_in < 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no inputs");
+  NnOnnxValue *first = dynamic_input (n, 0, err);
+  if (first == NULL)
+    return false;
+  int64_t axis = nn_onnx_attr_int (n, "axis", 1);
+  if (axis < 0)
+    axis += first->ndim;
+  if (axis != 1 || first->ndim < 2)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "concatenation along axis %lld; the "
+                              "channel axis (1) is supported", (long long) axis);
+  int64_t dims[NN_ONNX_MAX_RANK];
+  memcpy (dims, first->dims, sizeof (int64_t) * (size_t) first->ndim);
+  dims[1] = 0;
+  for (int k = 0; k < n->n_in; k++)
+    {
+      NnOnnxValue *v = dynamic_input (n, k, err);
+      if (v == NULL)
+        return false;
+      if (v->ndim != first->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in rank");
+      for (int d = 2; d < v->ndim; d++)
+        if (v->dims[d] != first->dims[d])
+          return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in size");
+      dims[1] += v->dims[1];
+    }
+  /* Engine nodes take up to NN_MAX_INPUTS inputs: longer lists concatenate in parts, each
+   * part feeding the next. */
+  int prev = -1, k = 0, part = 0;
+  while (k < n->n_in)
+    {
+      NnNode spec;
+      memset (&spec, 0, sizeof spec);
+      spec.op = NN_OP_CONCAT;
+      if (prev >= 0)
+        spec.inputs[spec.n_inputs++] = prev;
+      while (k < n->n_in && spec.n_inputs < NN_MAX_INPUTS)
+        spec.inputs[spec.n_inputs++] = n->in[k++]->node;
+      if (k < n->n_in)
+        {
+          nn_onnx_layer_name (im, n, spec.name);
+          char name[NN_NAME_MAX];
+          snprintf (name, sizeof name, "%.80s.part%d", spec.name, ++part);
+          memcpy (spec.name, name, sizeof name);
+          prev = nn_graph_add (im->graph, &spec, err);
+          if (prev < 0)
+            return false;
+          continue;
+        }
+      prev = emit (im, n, &spec, err);
+      if (prev < 0)
+        return false;
+    }
+  return set_output (im, n, prev, first->ndim, dims, err);
+}
+
+static bool
+op_pad (NnOnnxImporter *im,
+        NnOnnxNode     *n,
+        NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  char buf[32];
+  const char *mode = attr_string (n, "mode", "constant", buf, sizeof buf);
+  if (strcmp (mode, "constant") != 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "mode '%s'; constant padding is "
+                              "supported", mode);
+  if (n->n_in > 3 && n->in[3] != NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the axes input is not supported");
+  int64_t pads[2 * NN_ONNX_MAX_RANK];
+  int np;
+  if (!int_input_or_attr (n, 1, "pads", pads, &np, err))
+    return false;
+  if (np != 2 * x->ndim)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "%d pads for rank %d", np, x->ndim);
+  float value = nn_onnx_attr_float (n, "value", 0.0f);
+  if (n->n_in > 2 && n->in[2] != NULL)
+    {
+      const NnOnnxValue *v = const_input (n, 2, false, err);
+      if (v == NULL)
+        return false;
+      if (v->count != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "constant_value is not a scalar");
+      value = (float) nn_onnx_value_get (v, 0);
+    }
+  const int r = x->ndim;
+  for (int d = 0; d < 2 && d < r; d++)
+    if (pads[d] != 0 || pads[r + d] != 0)
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "padding of the batch or channel "
+                                "axis is not supported");
+  if (r < 3 || r > 4)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of rank %d; 1 or 2 spatial "
+                              "axes are supported", r);
+  for (int d = 0; d < 2 * r; d++)
+    if (pads[d] < 0 || pads[d] > 1024)
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "pads must be 0 to 1024");
+  NnNode spec = spec_for (NN_OP_PAD, x);
+  spec.attrs.pad = (NnPadAttrs) {
+    .pad_t = (int) pads[2], .pad_l = r == 4 ? (int) pads[3] : 0,
+    .pad_b = (int) pads[r + 2], .pad_r = r == 4 ? (int) pads[r + 3] : 0, .value = value,
+  };
+  int node = emit (im, n, &spec, err);
+  if (node < 0)
+    return false;
+  int64_t dims[4];
+  for (int d = 0; d < r; d++)
+    dims[d] = x->dims[d] + pads[d] + pads[r + d];
+  return set_output (im, n, node, r, dims, err);
+}
+
+static bool
+op_dropout (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  if (has_extra_outputs (n))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the mask output is not supported");
+  float ratio = nn_onnx_attr_float (n, "ratio", 0.5f);
+  if (n->n_in > 1 && n->in[1] != NULL)
+    {
+      const NnOnnxValue *v = const_input (n, 1, false, err);
+      if (v == NULL)
+        return false;
+      ratio = v->count == 1 ? (float) nn_onnx_value_get (v, 0) : -1.0f;
+    }
+  if (n->n_in > 2 && n->in[2] != NULL)
+    {
+      const NnOnnxValue *v = const_input (n, 2, false, err);
+      if (v == NULL)
+        return false;
+      if (v->count != 1 || nn_onnx_value_get (v, 0) != 0.0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "training mode is not supported");
+    }
+  if (!(ratio >= 0.0f && ratio < 1.0f))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "ratio %g out of [0, 1)", (double) ratio);
+  NnNode spec = spec_for (NN_OP_DROPOUT, x);
+  spec.attrs.dropout.p = ratio;
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+}
+
+static bool
+op_softmax (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  int64_t axis = nn_onnx_attr_int (n, "axis", im->opset < 13 ? 1 : -1);
+  if (axis < 0)
+    axis += x->ndim;
+  /* Ours is over all values of a sample: the old coerce-to-2D form at axis 1, or a single
+   * axis 1 followed only by axes of size 1. */
+  bool ok = axis == 1;
+  if (ok && im->opset >= 13)
+    for (int d = 2; d < x->ndim; d++)
+      ok = ok && x->dims[d] == 1;
+  if (!ok)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "softmax over axis %lld of a rank-%d "
+                              "tensor; over all of a sample's values is supported",
+                              (long long) axis, x->ndim);
+  NnNode spec = spec_for (NN_OP_SOFTMAX, x);
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+}
+
+bool
+nn_onnx_translate (NnOnnxImporter *im,
+                   NnOnnxNode     *n,
+                   NnError        *err)
+{
+  const Onnx__NodeProto *p = n->proto;
+  const char *op = p->op_type;
+  if (p->domain != NULL && p->domain[0] != '\0' && strcmp (p->domain, "ai.onnx") != 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "op domain '%.60s' is not supported",
+                              p->domain);
+  for (int k = 0; k < n->n_in; k++)
+    if (n->in[k] == NULL && p->input[k] != NULL && p->input[k][0] != '\0')
+      return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "input '%.200s' is not defined",
+                                p->input[k]);
+  if (p->n_output < 1 || p->output[0] == NULL || p->output[0][0] == '\0')
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no output");
+
+  bool all_const = true;
+  for (int k = 0; k < n->n_in; k++)
+    all_const = all_const && (n->in[k] == NULL || n->in[k]->is_const);
+  if (all_const || strcmp (op, "Shape") == 0)
+    {
+      bool handled;
+      if (!nn_onnx_fold (im, n, &handled, err))
+        return false;
+      if (handled)
+        return true;
+      if (n->n_in > 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "op '%s' on constants does not "
+                                  "fold", op);
+    }
+
+  if (strcmp (op, "Conv") == 0)
+    return op_conv (im, n, err);
+  if (strcmp (op, "Gemm") == 0 || strcmp (op, "MatMul") == 0)
+    return op_linear (im, n, op[0] == 'G', err);
+  if (strcmp (op, "Add") == 0 || strcmp (op, "Sub") == 0 || strcmp (op, "Mul") == 0
+      || strcmp (op, "Div") == 0)
+    return op_binary (im, n, err);
+  if (strcmp (op, "Relu") == 0)
+    return op_activation (im, n, NN_ACT_RELU, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "LeakyRelu") == 0)
+    return op_activation (im, n, NN_ACT_RELU, nn_onnx_attr_float (n, "alpha", 0.01f), 0.0f, 0.0f,
+                          err);
+  if (strcmp (op, "Sigmoid") == 0)
+    return op_activation (im, n, NN_ACT_SIGMOID, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "Tanh") == 0)
+    return op_activation (im, n, NN_ACT_TANH, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "HardSigmoid") == 0)
+    return op_activation (im, n, NN_ACT_HARDSIGMOID, 0.0f, nn_onnx_attr_float (n, "alpha", 0.2f),
+                          nn_onnx_attr_float (n, "beta", 0.5f), err);
+  if (strcmp (op, "HardSwish") == 0)
+    return op_activation (im, n, NN_ACT_HARDSWISH, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "Clip") == 0)
+    return op_clip (im, n, err);
+  if (strcmp (op, "PRelu") == 0)
+    return op_prelu (im, n, err);
+  if (strcmp (op, "BatchNormalization") == 0)
+    return op_batchnorm (im, n, err);
+  if (strcmp (op, "MaxPool") == 0 || strcmp (op, "AveragePool") == 0)
+    return op_pool (im, n, op[0] == 'M', err);
+  if (strcmp (op, "GlobalAveragePool") == 0)
+    return op_global_avgpool (im, n, err);
+  if (strcmp (op, "Flatten") == 0)
+    return op_flatten (im, n, err);
+  if (strcmp (op, "Reshape") == 0)
+    return op_reshape (im, n, err);
+  if (strcmp (op, "Squeeze") == 0 || strcmp (op, "Unsqueeze") == 0)
+    return op_squeeze (im, n, op[0] == 'U', err);
+  if (strcmp (op, "Concat") == 0)
+    return op_concat (im, n, err);
+  if (strcmp (op, "Pad") == 0)
+    return op_pad (im, n, err);
+  if (strcmp (op, "Dropout") == 0)
+    return op_dropout (im, n, err);
+  if (strcmp (op, "Softmax") == 0)
+    return op_softmax (im, n, err);
+  if (strcmp (op, "Identity") == 0)
+    {
+      NnOnnxValue *x = dynamic_input (n, 0, err);
+      return x != NULL && set_output (im, n, x->node, x->ndim, x->dims, err);
+    }
+  return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "op '%.60s' is not supported", op);
+}

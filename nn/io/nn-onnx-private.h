@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the parts of the ONNX importer: reading the file and walking the graph
+ * (nn-onnx.c), translating one node (nn-onnx-ops.c) and folding constants
+ * (nn-onnx-const.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/nn-onnx.h"
+#include "onnx.pb-c.h"
+
+/* Bounds that keep a hostile file from taking unbounded memory or time. */
+#define NN_ONNX_MAX_FILE   ((uint64_t) 1 << 33)
+#define NN_ONNX_MAX_NODES  100000
+#define NN_ONNX_MAX_ELEMS  ((int64_t) 1 << 31)
+#define NN_ONNX_MAX_INPUTS 1024   /* of one node (a DenseNet concatenation takes dozens) */
+#define NN_ONNX_MAX_FOLDED (1 << 24)   /* values of a constant computed at load time */
+
+/* A value of the ONNX graph: a constant (initializer, Constant node, folded shape arithmetic)
+ * or a tensor computed at run time by engine node `node`. A run-time tensor's dims[0] is the
+ * batch; the rest maps to the per-sample (C, H, W) of its node (nn_onnx_shape_to_nn). */
+typedef struct
+{
+  const char *name;     /* borrowed from the proto */
+  bool        is_const;
+  int         ndim;
+  int64_t     dims[NN_ONNX_MAX_RANK];
+  size_t      count;    /* constants: number of elements */
+  bool        is_int;   /* constants: integer (i) or floating point (f) */
+  float      *f;        /* owned */
+  int64_t    *i;        /* owned */
+  int         node;     /* run-time tensors: the engine node */
+} NnOnnxValue;
+
+/* A string -> index map (open addressing). */
+typedef struct
+{
+  const char **keys;
+  int         *vals;
+  size_t       cap;
+} NnOnnxMap;
+
+typedef struct
+{
+  const char          *path;       /* for messages */
+  char                *dir;        /* folder of the model file, for external data */
+  Onnx__ModelProto    *model;
+  const NnOnnxOptions *options;
+  int64_t              opset;      /* of the default domain */
+  NnGraph             *graph;
+  NnOnnxValue         *values;
+  int                  n_values;
+  int                  cap_values;
+  NnOnnxMap            value_map;
+  int                 *consumers;  /* per ONNX node: how many needed nodes read its output 0 */
+  int                 *first_use;  /* per ONNX node: the needed node that reads output 0 first */
+  bool                *fused;      /* per ONNX node: an Add folded into the node before it */
+  NnOnnxMap            producer;   /* value name -> ONNX node index */
+} NnOnnxImporter;
+
+/* One node being translated, with its inputs resolved (NULL for an omitted optional one). */
+typedef struct
+{
+  const Onnx__NodeProto *proto;
+  int                    index;
+  NnOnnxValue          **in;
+  int                    n_in;
+} NnOnnxNode;
+
+/* nn-onnx.c */
+NnOnnxValue *nn_onnx_value_find (NnOnnxImporter *im,
+                                 const char     *name);
+/* A new value named `name` (an error if the name is taken). */
+NnOnnxValue *nn_onnx_value_add (NnOnnxImporter *im,
+                                const char     *name,
+                                NnError        *err);
+/* Allocates a constant's storage for the given shape. */
+bool       nn_onnx_value_alloc (NnOnnxValue   *value,
+                                bool           is_int,
+                                int            ndim,
+                                const int64_t *dims,
+                                NnError       *err);
+/* Element k of a constant as a double. */
+double     nn_onnx_value_get (const NnOnnxValue *value,
+                              size_t             k);
+/* Element k of a constant as an integer (floats truncated, saturated). */
+int64_t    nn_onnx_value_get_int (const NnOnnxValue *value,
+                                  size_t             k);
+/* Decodes a TensorProto into a constant value (external data relative to im->dir). */
+bool       nn_onnx_tensor_decode (NnOnnxImporter          *im,
+                                  const Onnx__TensorProto *tensor,
+                                  NnOnnxValue             *value,
+                                  NnError                 *err);
+/* The per-sample shape of a run-time tensor of the given ONNX shape (B, C, H, W, ...): C, H and
+ * the product of the rest; false when a dimension is empty or too large. */
+bool       nn_onnx_shape_to_nn (int            ndim,
+                                const int64_t *dims,
+                                NnShape       *shape);
+int        nn_onnx_map_get (const NnOnnxMap *map,
+                            const char      *key);
+/* Sets err to "node 'N' (Op): <message>" and returns false. */
+bool       nn_onnx_node_fail (const NnOnnxNode *node,
+                           NnError        *err,
+                           NnErrorCode     code,
+                           const char     *format,
+                           ...) __attribute__ ((format (printf, 4, 5)));
+/* The name a user sees for the node's layer ("/layer3/layer3.1/conv2/Conv" gives
+ * "layer3.1.conv2"), made unique in the graph, written into buf (NN_NAME_MAX). */
+void       nn_onnx_layer_name (const NnOnnxImporter *im,
+                               const NnOnnxNode     *node,
+                               char                 *buf);
+
+/* nn-onnx-ops.c: translates one node into engine nodes, aliases or constants. */
+bool       nn_onnx_translate (NnOnnxImporter *im,
+                              NnOnnxNode     *node,
+                              NnError        *err);
+
+/* nn-onnx-const.c: evaluates a node whose inputs are all constants; *handled is false when the
+ * op is not one that folds. */
+bool       nn_onnx_fold (NnOnnxImporter *im,
+                         NnOnnxNode     *node,
+                         bool           *handled,
+                         NnError        *err);
+
+/* The target shape of Reshape (0 copies an input dimension unless allowzero, -1 is
+ * inferred) into out; shared by folding and run-time translation. */
+bool       nn_onnx_reshape_dims (const NnOnnxNode *node,
+                                 const int64_t    *in_dims,
+                                 int               in_ndim,
+                                 size_t            count,
+                                 const int64_t    *shape,
+                                 int               ndim,
+                                 bool              allowzero,
+                                 int64_t          *out,
+                                 NnError          *err);
+
+/* Attributes (nn-onnx-ops.c). */
+const Onnx__AttributeProto *nn_onnx_attr (const NnOnnxNode *node,
+                                          const char       *name);
+int64_t    nn_onnx_attr_int (const NnOnnxNode *node,
+                             const char       *name,
+                             int64_t           fallback);
+float      nn_onnx_attr_float (const NnOnnxNode *node,
+                               const char       *name,
+                               float             fallback);

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/* Elementwise activations and the gradient policies of the ReLU family (exact, ProxyGrad,
+ * SUGAR with B-SiLU or NeLU, identity warm-up, Lucid's redirected ReLU, guided backprop, the
+ * full proxy). */
+#include "ops/nn-activation.h"
+
+#include <math.h>
+
+#include "core/nn-error.h"
+
+/* The B-SiLU surrogate of SUGAR: (x + a) sigmoid(x) - a/2. */
+#define NN_BSILU_A 1.67f
+
+static inline float
+sigmoidf (float x)
+{
+  return 1.0f / (1.0f + expf (-x));
+}
+
+static inline float
+hard_sigmoid (float x,
+              float alpha,
+              float beta)
+{
+  float z = alpha * x + beta;
+  return z < 0.0f ? 0.0f : z > 1.0f ? 1.0f : z;
+}
+
+/* d/dx [(x + a) s(x) - a/2] = s(x) + (x + a) s(x) (1 - s(x)). */
+static inline float
+bsilu_grad (float x)
+{
+  float s = sigmoidf (x);
+  return s + (x + NN_BSILU_A) * s * (1.0f - s);
+}
+
+/* NeLU(x) = x for x > 0, -a / (1 + x^2) otherwise; its derivative for x <= 0 is
+ * 2 a x / (1 + x^2)^2 (negative for x < 0, as in the SUGAR paper's definition). */
+static inline float
+nelu_grad (float x,
+           float a)
+{
+  if (x > 0.0f)
+    return 1.0f;
+  float q = 1.0f + x * x;
+  return 2.0f * a * x / (q * q);
+}
+
+/* Lucid's redirected ReLU, in our gradient-ascent convention (dy is d objective / d out and the
+ * input moves along +dy): where x <= 0 the gradient passes unchanged when dy > 0, i.e. when it
+ * would push x towards the active region, and otherwise gets the forward slope (0 for ReLU).
+ * Lucid (which minimizes -objective) applies this only to samples whose ReLU gradient is zero
+ * everywhere; we apply the elementwise rule unconditionally. */
+static inline float
+redirected_grad (float x,
+                 float dy,
+                 float slope)
+{
+  if (x > 0.0f || dy > 0.0f)
+    return 1.0f;
+  return slope;
+}
+
+float
+nn_relu_policy_grad (float               x,
+                     float               dy,
+                     float               slope,
+                     const NnGradPolicy *policy)
+{
+  NN_ASSERT (policy != NULL);
+  switch (policy->kind)
+    {
+    case NN_GRAD_EXACT:
+      return x > 0.0f ? 1.0f : slope;
+    case NN_GRAD_PROXY:
+    case NN_GRAD_PROXY_FULL:
+      return x > 0.0f ? 1.0f : policy->beta;
+    case NN_GRAD_SUGAR_BSILU:
+      return bsilu_grad (x);
+    case NN_GRAD_SUGAR_NELU:
+      return nelu_grad (x, policy->beta);
+    case NN_GRAD_IDENTITY:
+      return 1.0f;
+    case NN_GRAD_REDIRECTED:
+      return redirected_grad (x, dy, slope);
+    case NN_GRAD_GUIDED:
+      return x > 0.0f && dy > 0.0f ? 1.0f : 0.0f;
+    case NN_GRAD_COUNT_:
+    default:
+      NN_ASSERT (!"unknown gradient policy");
+    }
+}
+
+void
+nn_activation_forward (float            *out,
+                       const float      *inp,
+                       size_t            N,
+                       const NnActAttrs *attrs)
+{
+  NN_ASSERT (out && inp && attrs);
+  switch (attrs->kind)
+    {
+    case NN_ACT_RELU:
+      {
+        /* PyTorch's leaky ReLU: x for x > 0, slope x otherwise (max (x, slope x) for
+         * slope <= 1). */
+        const float slope = attrs->slope;
+        for (size_t i = 0; i < N; i++)
+          out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
+        break;
+      }
+    case NN_ACT_SIGMOID:
+      for (size_t i = 0; i < N; i++)
+        out[i] = sigmoidf (inp[i]);
+      break;
+    case NN_ACT_TANH:
+      for (size_t i = 0; i < N; i++)
+        out[i] = tanhf (inp[i]);
+      break;
+    case NN_ACT_CLIP:
+      {
+        const float lo = attrs->alpha, hi = attrs->beta;
+        for (size_t i = 0; i < N; i++)
+          out[i] = inp[i] < lo ? lo : inp[i] > hi ? hi : inp[i];
+        break;
+      }
+    case NN_ACT_HARDSIGMOID:
+      for (size_t i = 0; i < N; i++)
+        out[i] = hard_sigmoid (inp[i], attrs->alpha, attrs->beta);
+      break;
+    case NN_ACT_HARDSWISH:
+      for (size_t i = 0; i < N; i++)
+        out[i] = inp[i] * hard_sigmoid (inp[i], 1.0f / 6.0f, 0.5f);
+      break;
+    case NN_ACT_COUNT_:
+    default:
+      NN_ASSERT (!"unknown activation");
+    }
+}
+
+/* The ReLU family: one loop per policy, each the inlined form of nn_relu_policy_grad. */
+static void
+relu_backward (float              *dinp,
+               const float        *dout,
+               const float        *inp,
+               size_t              N,
+               float               slope,
+               const NnGradPolicy *policy)
+{
+  switch (policy->kind)
+    {
+    case NN_GRAD_EXACT:
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += inp[i] > 0.0f ? dout[i] : slope * dout[i];
+      break;
+    case NN_GRAD_PROXY:
+    case NN_GRAD_PROXY_FULL:
+      {
+        /* Straight-through, or (full proxy) the proxy's own derivative at the pre-activations
+         * its forward pass stored: the same formula. */
+        const float beta = policy->beta;
+        for (size_t i = 0; i < N; i++)
+          dinp[i] += inp[i] > 0.0f ? dout[i] : beta * dout[i];
+        break;
+      }
+    case NN_GRAD_SUGAR_BSILU:
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += dout[i] * bsilu_grad (inp[i]);
+      break;
+    case NN_GRAD_SUGAR_NELU:
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += dout[i] * nelu_grad (inp[i], policy->beta);
+      break;
+    case NN_GRAD_IDENTITY:
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += dout[i];
+      break;
+    case NN_GRAD_REDIRECTED:
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += dout[i] * redirected_grad (inp[i], dout[i], slope);
+      break;
+    case NN_GRAD_GUIDED:
+      /* The exact ReLU mask times the ReLU of the incoming gradient. */
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += inp[i] > 0.0f && dout[i] > 0.0f ? dout[i] : 0.0f;
+      break;
+    case NN_GRAD_COUNT_:
+    default:
+      NN_ASSERT (!"unknown gradient policy");
+    }
+}
+
+void
+nn_activation_backward (float              *dinp,
+                        const float        *dout,
+                        const float        *inp,
+                        const float        *out,
+                        size_t              N,
+                        const NnActAttrs   *attrs,
+                        const NnGradPolicy *policy)
+{
+  NN_ASSERT (dinp && dout && attrs);
+  switch (attrs->kind)
+    {
+    case NN_ACT_RELU:
+      NN_ASSERT (inp != NULL && policy != NULL);
+      relu_backward (dinp, dout, inp, N, attrs->slope, policy);
+      break;
+    case NN_ACT_SIGMOID:
+      /* s' = s (1 - s) */
+      NN_ASSERT (out != NULL);
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+      break;
+    case NN_ACT_TANH:
+      /* tanh' = 1 - tanh^2 */
+      NN_ASSERT (out != NULL);
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+      break;
+    case NN_ACT_CLIP:
+      /* 1 strictly inside (alpha, beta), 0 outside, as PyTorch's hardtanh */
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        if (inp[i] > attrs->alpha && inp[i] < attrs->beta)
+          dinp[i] += dout[i];
+      break;
+    case NN_ACT_HARDSIGMOID:
+      /* alpha where 0 < alpha x + beta < 1 */
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        {
+          float z = attrs->alpha * inp[i] + attrs->beta;
+          if (z > 0.0f && z < 1.0f)
+            dinp[i] += dout[i] * attrs->alpha;
+        }
+      break;
+    case NN_ACT_HARDSWISH:
+      /* 0 for x < -3, (2x + 3) / 6 on [-3, 3], 1 above */
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        {
+          float x = inp[i];
+          dinp[i] += x < -3.0f ? 0.0f : x > 3.0f ? dout[i] : dout[i] * (2.0f * x + 3.0f) / 6.0f;
+        }
+      break;
+    case NN_ACT_COUNT_:
+    default:
+      NN_ASSERT (!"unknown activation");
+    }
+}

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+/* The training loop (seeded shuffling and augmentation, per-epoch evaluation, a progress
+ * callback and a cancel flag polled every step) and evaluation with a confusion matrix. */
+#include "train/nn-train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph/nn-context.h"
+#include "ops/nn-elementwise.h"
+
+/* Largest random shift of the augmentation, in pixels. */
+#define NN_AUGMENT_SHIFT 2
+
+void
+nn_train_config_init (NnTrainConfig *config)
+{
+  NN_ASSERT (config != NULL);
+  memset (config, 0, sizeof *config);
+  config->epochs = 10;
+  config->batch = 64;
+  config->lr = 0.05f;
+  nn_optimizer_parse ("sgd", &config->optimizer, NULL);
+  config->schedule = (NnSchedule) {
+    .kind = NN_SCHEDULE_COSINE, .step_size = 0, .gamma = 0.1f, .warmup = 0,
+  };
+  config->set_policy = false;
+  config->policy = (NnGradPolicy) { .kind = NN_GRAD_EXACT, .beta = 0.0f };
+  config->augment = false;
+  config->seed = 1;
+}
+
+/* A configuration usually comes from the user (CLI flags, app settings): a bad value is a
+ * runtime error, not an assertion. */
+static bool
+check_config (const NnTrainConfig *config,
+              NnError             *err)
+{
+  const NnOptimizerConfig *o = &config->optimizer;
+  if (config->epochs <= 0)
+    return nn_error_set (err, NN_ERROR_SPEC, "epochs must be positive, not %d", config->epochs);
+  if (config->batch <= 0)
+    return nn_error_set (err, NN_ERROR_SPEC, "batch size must be positive, not %d",
+                         config->batch);
+  if (config->set_policy && config->policy.kind == NN_GRAD_PROXY_FULL)
+    return nn_error_set (err, NN_ERROR_SPEC, "policy proxygrad-full changes the forward pass and "
+                         "is meant for activation maximization; train with proxygrad:B");
+  if (!isfinite (config->lr) || config->lr < 0.0f)
+    return nn_error_set (err, NN_ERROR_SPEC, "learning rate %g is not valid",
+                         (double) config->lr);
+  if (config->schedule.kind == NN_SCHEDULE_STEP
+      && (config->schedule.step_size <= 0 || !(config->schedule.gamma > 0.0f)))
+    return nn_error_set (err, NN_ERROR_SPEC,
+                         "a step schedule needs a positive step size and gamma");
+  if (!(o->momentum >= 0.0f) || !(o->weight_decay >= 0.0f))
+    return nn_error_set (err, NN_ERROR_SPEC, "momentum and weight decay must not be negative");
+  if (o->kind == NN_OPTIMIZER_SGD && o->nesterov && !(o->momentum > 0.0f))
+    return nn_error_set (err, NN_ERROR_SPEC, "Nesterov momentum needs a positive momentum");
+  if (o->kind != NN_OPTIMIZER_SGD
+      && !(o->beta1 >= 0.0f && o->beta1 < 1.0f && o->beta2 >= 0.0f && o->beta2 < 1.0f
+           && o->eps >= 0.0f))
+    return nn_error_set (err, NN_ERROR_SPEC, "betas must lie in [0, 1) and eps must not be "
+                         "negative");
+  return true;
+}
+
+static bool
+check_data (const NnModel   *model,
+            const NnDataset *ds,
+            const char      *what,
+            NnError         *err)
+{
+  const NnGraph *graph = model->graph;
+  if (graph->n_nodes < 2)
+    return nn_error_set (err, NN_ERROR_SPEC, "the model has no layers");
+  NnShape in = graph->nodes[0].shape;
+  if (in.c > NN_MODEL_MAX_CHANNELS)
+    return nn_error_set (err, NN_ERROR_SPEC, "the model takes %d channels (at most %d)", in.c,
+                         NN_MODEL_MAX_CHANNELS);
+  if (ds->n <= 0)
+    return nn_error_set (err, NN_ERROR_SPEC, "the %s set is empty", what);
+  if (ds->c != in.c || ds->h != in.h || ds->w != in.w)
+    return nn_error_set (err, NN_ERROR_SPEC,
+                         "the %s set has images of %d x %d x %d, the model takes %d x %d x %d",
+                         what, ds->c, ds->h, ds->w, in.c, in.h, in.w);
+  size_t N = nn_shape_size (graph->nodes[nn_graph_output (graph)].shape);
+  for (int i = 0; i < ds->n; i++)
+    if (ds->labels[i] < 0 || (size_t) ds->labels[i] >= N)
+      return nn_error_set (err, NN_ERROR_SPEC,
+                           "sample %d of the %s set has label %d, the model has %zu outputs",
+                           i, what, ds->labels[i], N);
+  return true;
+}
+
+/* dst (C,H,W) = (src (C,H,W) - mean) / std per channel, read at column (flip ? W-1-x : x) - dx
+ * and row y - dy; pixels shifted in from outside are 0 before normalization, as padding a raw
+ * image with black. */
+static void
+fill_sample (float         *dst,
+             const float   *src,
+             const NnModel *model,
+             int            C,
+             int            H,
+             int            W,
+             int            dy,
+             int            dx,
+             bool           flip)
+{
+  for (int c = 0; c < C; c++)
+    {
+      const float mean = model->mean[c], sd = model->std[c];
+      const float *s = src + (size_t) c * H * W;
+      float *d = dst + (size_t) c * H * W;
+      for (int y = 0; y < H; y++)
+        {
+          int sy = y - dy;
+          for (int x = 0; x < W; x++)
+            {
+              int sx = (flip ? W - 1 - x : x) - dx;
+              float v = sy >= 0 && sy < H && sx >= 0 && sx < W ? s[(size_t) sy * W + sx] : 0.0f;
+              d[(size_t) y * W + x] = (v - mean) / sd;
+            }
+        }
+    }
+}
+
+static int
+argmax (const float *v,
+        int          N)
+{
+  int best = 0;
+  for (int k = 1; k < N; k++)
+    if (v[k] > v[best])
+      best = k;
+  return best;
+}
+
+/* Runs ds through ctx, batch rows at a time. The last partial batch fills only its rows and
+ * zeroes the rest, whose outputs are ignored: in eval mode every op treats samples
+ * independently (batch norm uses its running statistics), so padding changes nothing. */
+static bool
+evaluate_with (NnContext        *ctx,
+               const NnModel    *model,
+               const NnDataset  *ds,
+               NnEvalResult     *result,
+               const atomic_int *cancel,
+               NnError          *err)
+{
+  NnGraph *graph = model->graph;
+  const int B = nn_context_get_batch (ctx);
+  const int out = nn_graph_output (graph);
+  const int N = (int) nn_shape_size (graph->nodes[out].shape);
+  const size_t sample = (size_t) ds->c * ds->h * ds->w;
+
+  memset (result, 0, sizeof *result);
+  result->confusion = calloc ((size_t) N * N, sizeof (int));
+  if (result->confusion == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory for a %d-class confusion matrix",
+                         N);
+  result->n = ds->n;
+  result->n_classes = N;
+
+  nn_context_set_training (ctx, false);
+  double loss_sum = 0.0;
+  long correct = 0;
+  float *in = nn_context_input (ctx);
+  for (int start = 0; start < ds->n; start += B)
+    {
+      if (cancel && atomic_load (cancel))
+        {
+          nn_eval_result_clear (result);
+          return nn_error_set (err, NN_ERROR_CANCELLED, "evaluation cancelled");
+        }
+      int rows = ds->n - start < B ? ds->n - start : B;
+      for (int r = 0; r < rows; r++)
+        fill_sample (in + r * sample, ds->images + (size_t) (start + r) * sample, model, ds->c,
+                     ds->h, ds->w, 0, 0, false);
+      if (rows < B)
+        memset (in + rows * sample, 0, sizeof (float) * sample * (size_t) (B - rows));
+      nn_context_forward (ctx, -1);
+      const float *logits = nn_context_output (ctx, out);
+      const int *labels = ds->labels + start;
+      loss_sum += (double) nn_cross_entropy (NULL, NULL, logits, labels, rows, N) * rows;
+      for (int r = 0; r < rows; r++)
+        {
+          int pred = argmax (logits + (size_t) r * N, N);
+          result->confusion[labels[r] * N + pred]++;
+          correct += pred == labels[r];
+        }
+    }
+  result->accuracy = (double) correct / ds->n;
+  result->loss = loss_sum / ds->n;
+  return true;
+}
+
+bool
+nn_evaluate (NnModel          *model,
+             const NnDataset  *ds,
+             int               batch,
+             NnEvalResult     *result,
+             const atomic_int *cancel,
+             NnError          *err)
+{
+  NN_ASSERT (model != NULL && model->graph != NULL && ds != NULL && result != NULL);
+  memset (result, 0, sizeof *result);
+  if (batch <= 0)
+    return nn_error_set (err, NN_ERROR_SPEC, "batch size must be positive, not %d", batch);
+  if (!check_data (model, ds, "evaluation", err))
+    return false;
+  NnContext *ctx = nn_context_new (model->graph, batch < ds->n ? batch : ds->n, 0, err);
+  if (ctx == NULL)
+    return false;
+  if (!nn_context_set_threads (ctx, 0, err))
+    {
+      nn_context_free (ctx);
+      return false;
+    }
+  bool ok = evaluate_with (ctx, model, ds, result, cancel, err);
+  nn_context_free (ctx);
+  return ok;
+}
+
+void
+nn_eval_result_clear (NnEvalResult *result)
+{
+  if (result == NULL)
+    return;
+  free (result->confusion);
+  memset (result, 0, sizeof *result);
+}
+
+/* Fills the input of ctx and `labels` (B) with the samples idx[0 .. B-1] of ds, augmented
+ * with random shifts (and mirror images for RGB) drawn from rng when augment is set. */
+static void
+fill_batch (NnContext       *ctx,
+            int             *labels,
+            const NnModel   *model,
+            const NnDataset *ds,
+            const int       *idx,
+            bool             augment,
+            NnRng           *rng)
+{
+  const int B = nn_context_get_batch (ctx);
+  const size_t sample = (size_t) ds->c * ds->h * ds->w;
+  /* Tiny images get a smaller shift so the content stays mostly in view. */
+  int max_shift = (ds->h < ds->w ? ds->h : ds->w) / 8;
+  if (max_shift > NN_AUGMENT_SHIFT)
+    max_shift = NN_AUGMENT_SHIFT;
+  float *in = nn_context_input (ctx);
+  for (int r = 0; r < B; r++)
+    {
+      int i = idx[r];
+      int dy = 0, dx = 0;
+      bool flip = false;
+      if (augment)
+        {
+          dy = (int) nn_rng_below (rng, (uint32_t) (2 * max_shift + 1)) - max_shift;
+          dx = (int) nn_rng_below (rng, (uint32_t) (2 * max_shift + 1)) - max_shift;
+          if (ds->c == 3)
+            flip = nn_rng_below (rng, 2) != 0;
+        }
+      labels[r] = ds->labels[i];
+      fill_sample (in + r * sample, ds->images + (size_t) i * sample, model, ds->c, ds->h, ds->w,
+                   dy, dx, flip);
+    }
+}
+
+static bool
+cancelled (const atomic_int *cancel,
+           int               epoch,
+           long              step,
+           NnError          *err)
+{
+  if (cancel == NULL || atomic_load (cancel) == 0)
+    return false;
+  nn_error_set (err, NN_ERROR_CANCELLED, "training cancelled in epoch %d after step %ld",
+                epoch + 1, step);
+  return true;
+}
+
+bool
+nn_train (NnModel             *model,
+          const NnDataset     *train,
+          const NnDataset     *test,
+          const NnTrainConfig *config,
+          NnTrainCallback      callback,
+          void                *user_data,
+          const atomic_int    *cancel,
+          NnError             *err)
+{
+  NN_ASSERT (model != NULL && model->graph != NULL && train != NULL && config != NULL);
+  if (!check_config (config, err) || !check_data (model, train, "training", err)
+      || (test != NULL && !check_data (model, test, "test", err)))
+    return false;
+
+  NnGraph *graph = model->graph;
+  if (config->set_policy)
+    nn_graph_set_policy (graph, &config->policy);
+
+  /* A set smaller than the batch still trains, with one batch of the whole set per epoch. */
+  const int B = config->batch < train->n ? config->batch : train->n;
+  const long steps_per_epoch = train->n / B;  /* the last partial batch is dropped */
+  const long total = steps_per_epoch * config->epochs;
+  const int out = nn_graph_output (graph);
+  const int N = (int) nn_shape_size (graph->nodes[out].shape);
+
+  bool ok = false;
+  NnOptimizer *opt = NULL;
+  int *perm = NULL, *labels = NULL;
+  NnContext *ctx = nn_context_new (graph, B, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS, err);
+  if (ctx == NULL)
+    return false;
+  if (!nn_context_set_threads (ctx, 0, err))
+    {
+      nn_context_free (ctx);
+      return false;
+    }
+  opt = nn_optimizer_new (graph, &config->optimizer);
+  perm = malloc (sizeof (int) * (size_t) train->n);
+  labels = malloc (sizeof (int) * (size_t) B);
+  if (opt == NULL || perm == NULL || labels == NULL)
+    {
+      nn_error_set (err, NN_ERROR_NOMEM, "out of memory for the optimizer state");
+      goto done;
+    }
+  for (int i = 0; i < train->n; i++)
+    perm[i] = i;
+
+  /* Independent streams for the order, the augmentation and dropout, all from one seed. */
+  NnRng order_rng, augment_rng;
+  nn_rng_init (&order_rng, config->seed);
+  nn_rng_init (&augment_rng, config->seed ^ 0x6a09e667f3bcc908ull);
+  nn_context_set_seed (ctx, config->seed ^ 0xbb67ae8584caa73bull);
+
+  NnTrainProgress progress = {
+    .total_steps = total, .test_loss = -1.0f, .test_accuracy = -1.0f,
+  };
+  long step = 0;
+  for (int epoch = 0; epoch < config->epochs; epoch++)
+    {
+      nn_rng_shuffle (&order_rng, perm, train->n);
+      nn_context_set_training (ctx, true);
+      double loss_sum = 0.0;
+      long correct_sum = 0;
+      for (long s = 0; s < steps_per_epoch; s++)
+        {
+          if (cancelled (cancel, epoch, step, err))
+            goto done;
+          fill_batch (ctx, labels, model, train, perm + s * B, config->augment, &augment_rng);
+          nn_context_zero_param_grads (ctx);
+          nn_context_forward (ctx, -1);
+          int correct = 0;
+          float loss = nn_cross_entropy (nn_context_grad (ctx, out), &correct,
+                                         nn_context_output (ctx, out), labels, B, N);
+          if (!isfinite (loss))
+            {
+              nn_error_set (err, NN_ERROR_NUMERIC,
+                            "the loss became %s in epoch %d at step %ld (learning rate too "
+                            "high, or a broken model?)", isnan (loss) ? "NaN" : "infinite",
+                            epoch + 1, step + 1);
+              goto done;
+            }
+          nn_context_backward (ctx, out, NN_BACKWARD_PARAMS, -1);
+          float lr = nn_schedule_lr (&config->schedule, config->lr, step, total);
+          nn_optimizer_step (opt, graph, nn_context_param_grads (ctx), lr);
+          step++;
+
+          loss_sum += (double) loss;
+          correct_sum += correct;
+          progress.epoch = epoch;
+          progress.step = step;
+          progress.lr = lr;
+          progress.loss = loss;
+          progress.accuracy = (float) correct / (float) B;
+          progress.epoch_done = false;
+          progress.train_loss = (float) (loss_sum / (double) (s + 1));
+          progress.train_accuracy = (float) ((double) correct_sum / (double) ((s + 1) * B));
+          progress.test_loss = -1.0f;
+          progress.test_accuracy = -1.0f;
+          if (callback)
+            callback (&progress, user_data);
+        }
+
+      if (cancelled (cancel, epoch, step, err))
+        goto done;
+      if (test != NULL)
+        {
+          NnEvalResult res;
+          if (!evaluate_with (ctx, model, test, &res, cancel, err))
+            goto done;
+          progress.test_loss = (float) res.loss;
+          progress.test_accuracy = (float) res.accuracy;
+          nn_eval_result_clear (&res);
+        }
+      progress.epoch_done = true;
+      if (callback)
+        callback (&progress, user_data);
+    }
+  ok = true;
+
+done:
+  nn_context_free (ctx);
+  nn_optimizer_free (opt);
+  free (perm);
+  free (labels);
+  return ok;
+}
