@@ -279,6 +279,153 @@ cancelled (const atomic_int *cancel,
   return true;
 }
 
+/* One training run's state: the context, the optimizer and the sample order. */
+typedef struct
+{
+  NnModel             *model;
+  const NnDataset     *train;
+  const NnTrainConfig *config;
+  NnContext           *ctx;
+  NnOptimizer         *opt;
+  int                 *perm;     /* (n) the order of this epoch's samples */
+  int                 *labels;   /* (B) the labels of the batch */
+  int                  B;
+  long                 steps_per_epoch;
+  long                 total;
+  long                 step;     /* steps done so far */
+  NnRng                order_rng;
+  NnRng                augment_rng;
+  NnTrainProgress      progress;
+} Trainer;
+
+static void
+trainer_clear (Trainer *t)
+{
+  nn_context_free (t->ctx);
+  nn_optimizer_free (t->opt);
+  free (t->perm);
+  free (t->labels);
+}
+
+static bool
+trainer_init (Trainer             *t,
+              NnModel             *model,
+              const NnDataset     *train,
+              const NnTrainConfig *config,
+              NnError             *err)
+{
+  *t = (Trainer) { .model = model, .train = train, .config = config };
+  /* A set smaller than the batch still trains, with one batch of the whole set per epoch. */
+  t->B = config->batch < train->n ? config->batch : train->n;
+  t->steps_per_epoch = train->n / t->B;  /* the last partial batch is dropped */
+  t->total = t->steps_per_epoch * config->epochs;
+  t->ctx = nn_context_new (model->graph, t->B, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS,
+                           err);
+  if (t->ctx == NULL || !nn_context_set_threads (t->ctx, 0, err))
+    return false;
+  t->opt = nn_optimizer_new (model->graph, &config->optimizer);
+  t->perm = malloc (sizeof (int) * (size_t) train->n);
+  t->labels = malloc (sizeof (int) * (size_t) t->B);
+  if (t->opt == NULL || t->perm == NULL || t->labels == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory for the optimizer state");
+  for (int i = 0; i < train->n; i++)
+    t->perm[i] = i;
+
+  /* Independent streams for the order, the augmentation and dropout, all from one seed. */
+  nn_rng_init (&t->order_rng, config->seed);
+  nn_rng_init (&t->augment_rng, config->seed ^ 0x6a09e667f3bcc908ull);
+  nn_context_set_seed (t->ctx, config->seed ^ 0xbb67ae8584caa73bull);
+  t->progress = (NnTrainProgress) {
+    .total_steps = t->total, .test_loss = -1.0f, .test_accuracy = -1.0f,
+  };
+  return true;
+}
+
+/* Step s of the epoch: forward, loss, backward, optimizer; fills the progress of the step. */
+static bool
+trainer_step (Trainer *t,
+              int      epoch,
+              long     s,
+              double  *loss_sum,
+              long    *correct_sum,
+              NnError *err)
+{
+  NnGraph *graph = t->model->graph;
+  const int out = nn_graph_output (graph);
+  const int N = (int) nn_shape_size (graph->nodes[out].shape);
+  fill_batch (t->ctx, t->labels, t->model, t->train, t->perm + s * t->B, t->config->augment,
+              &t->augment_rng);
+  nn_context_zero_param_grads (t->ctx);
+  nn_context_forward (t->ctx, -1);
+  int correct = 0;
+  float loss = nn_cross_entropy (nn_context_grad (t->ctx, out), &correct,
+                                 nn_context_output (t->ctx, out), t->labels, t->B, N);
+  if (!isfinite (loss))
+    return nn_error_set (err, NN_ERROR_NUMERIC,
+                         "the loss became %s in epoch %d at step %ld (learning rate too "
+                         "high, or a broken model?)", isnan (loss) ? "NaN" : "infinite",
+                         epoch + 1, t->step + 1);
+  nn_context_backward (t->ctx, out, NN_BACKWARD_PARAMS, -1);
+  float lr = nn_schedule_lr (&t->config->schedule, t->config->lr, t->step, t->total);
+  nn_optimizer_step (t->opt, graph, nn_context_param_grads (t->ctx), lr);
+  t->step++;
+
+  *loss_sum += (double) loss;
+  *correct_sum += correct;
+  NnTrainProgress *p = &t->progress;
+  p->epoch = epoch;
+  p->step = t->step;
+  p->lr = lr;
+  p->loss = loss;
+  p->accuracy = (float) correct / (float) t->B;
+  p->epoch_done = false;
+  p->train_loss = (float) (*loss_sum / (double) (s + 1));
+  p->train_accuracy = (float) ((double) *correct_sum / (double) ((s + 1) * t->B));
+  p->test_loss = -1.0f;
+  p->test_accuracy = -1.0f;
+  return true;
+}
+
+/* One epoch over the shuffled set, then the evaluation on test (may be NULL). */
+static bool
+trainer_epoch (Trainer          *t,
+               int               epoch,
+               const NnDataset  *test,
+               NnTrainCallback   callback,
+               void             *user_data,
+               const atomic_int *cancel,
+               NnError          *err)
+{
+  nn_rng_shuffle (&t->order_rng, t->perm, t->train->n);
+  nn_context_set_training (t->ctx, true);
+  double loss_sum = 0.0;
+  long correct_sum = 0;
+  for (long s = 0; s < t->steps_per_epoch; s++)
+    {
+      if (cancelled (cancel, epoch, t->step, err)
+          || !trainer_step (t, epoch, s, &loss_sum, &correct_sum, err))
+        return false;
+      if (callback)
+        callback (&t->progress, user_data);
+    }
+
+  if (cancelled (cancel, epoch, t->step, err))
+    return false;
+  if (test != NULL)
+    {
+      NnEvalResult res;
+      if (!evaluate_with (t->ctx, t->model, test, &res, cancel, err))
+        return false;
+      t->progress.test_loss = (float) res.loss;
+      t->progress.test_accuracy = (float) res.accuracy;
+      nn_eval_result_clear (&res);
+    }
+  t->progress.epoch_done = true;
+  if (callback)
+    callback (&t->progress, user_data);
+  return true;
+}
+
 bool
 nn_train (NnModel             *model,
           const NnDataset     *train,
@@ -293,116 +440,13 @@ nn_train (NnModel             *model,
   if (!check_config (config, err) || !check_data (model, train, "training", err)
       || (test != NULL && !check_data (model, test, "test", err)))
     return false;
-
-  NnGraph *graph = model->graph;
   if (config->set_policy)
-    nn_graph_set_policy (graph, &config->policy);
+    nn_graph_set_policy (model->graph, &config->policy);
 
-  /* A set smaller than the batch still trains, with one batch of the whole set per epoch. */
-  const int B = config->batch < train->n ? config->batch : train->n;
-  const long steps_per_epoch = train->n / B;  /* the last partial batch is dropped */
-  const long total = steps_per_epoch * config->epochs;
-  const int out = nn_graph_output (graph);
-  const int N = (int) nn_shape_size (graph->nodes[out].shape);
-
-  bool ok = false;
-  NnOptimizer *opt = NULL;
-  int *perm = NULL, *labels = NULL;
-  NnContext *ctx = nn_context_new (graph, B, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS, err);
-  if (ctx == NULL)
-    return false;
-  if (!nn_context_set_threads (ctx, 0, err))
-    {
-      nn_context_free (ctx);
-      return false;
-    }
-  opt = nn_optimizer_new (graph, &config->optimizer);
-  perm = malloc (sizeof (int) * (size_t) train->n);
-  labels = malloc (sizeof (int) * (size_t) B);
-  if (opt == NULL || perm == NULL || labels == NULL)
-    {
-      nn_error_set (err, NN_ERROR_NOMEM, "out of memory for the optimizer state");
-      goto done;
-    }
-  for (int i = 0; i < train->n; i++)
-    perm[i] = i;
-
-  /* Independent streams for the order, the augmentation and dropout, all from one seed. */
-  NnRng order_rng, augment_rng;
-  nn_rng_init (&order_rng, config->seed);
-  nn_rng_init (&augment_rng, config->seed ^ 0x6a09e667f3bcc908ull);
-  nn_context_set_seed (ctx, config->seed ^ 0xbb67ae8584caa73bull);
-
-  NnTrainProgress progress = {
-    .total_steps = total, .test_loss = -1.0f, .test_accuracy = -1.0f,
-  };
-  long step = 0;
-  for (int epoch = 0; epoch < config->epochs; epoch++)
-    {
-      nn_rng_shuffle (&order_rng, perm, train->n);
-      nn_context_set_training (ctx, true);
-      double loss_sum = 0.0;
-      long correct_sum = 0;
-      for (long s = 0; s < steps_per_epoch; s++)
-        {
-          if (cancelled (cancel, epoch, step, err))
-            goto done;
-          fill_batch (ctx, labels, model, train, perm + s * B, config->augment, &augment_rng);
-          nn_context_zero_param_grads (ctx);
-          nn_context_forward (ctx, -1);
-          int correct = 0;
-          float loss = nn_cross_entropy (nn_context_grad (ctx, out), &correct,
-                                         nn_context_output (ctx, out), labels, B, N);
-          if (!isfinite (loss))
-            {
-              nn_error_set (err, NN_ERROR_NUMERIC,
-                            "the loss became %s in epoch %d at step %ld (learning rate too "
-                            "high, or a broken model?)", isnan (loss) ? "NaN" : "infinite",
-                            epoch + 1, step + 1);
-              goto done;
-            }
-          nn_context_backward (ctx, out, NN_BACKWARD_PARAMS, -1);
-          float lr = nn_schedule_lr (&config->schedule, config->lr, step, total);
-          nn_optimizer_step (opt, graph, nn_context_param_grads (ctx), lr);
-          step++;
-
-          loss_sum += (double) loss;
-          correct_sum += correct;
-          progress.epoch = epoch;
-          progress.step = step;
-          progress.lr = lr;
-          progress.loss = loss;
-          progress.accuracy = (float) correct / (float) B;
-          progress.epoch_done = false;
-          progress.train_loss = (float) (loss_sum / (double) (s + 1));
-          progress.train_accuracy = (float) ((double) correct_sum / (double) ((s + 1) * B));
-          progress.test_loss = -1.0f;
-          progress.test_accuracy = -1.0f;
-          if (callback)
-            callback (&progress, user_data);
-        }
-
-      if (cancelled (cancel, epoch, step, err))
-        goto done;
-      if (test != NULL)
-        {
-          NnEvalResult res;
-          if (!evaluate_with (ctx, model, test, &res, cancel, err))
-            goto done;
-          progress.test_loss = (float) res.loss;
-          progress.test_accuracy = (float) res.accuracy;
-          nn_eval_result_clear (&res);
-        }
-      progress.epoch_done = true;
-      if (callback)
-        callback (&progress, user_data);
-    }
-  ok = true;
-
-done:
-  nn_context_free (ctx);
-  nn_optimizer_free (opt);
-  free (perm);
-  free (labels);
+  Trainer t;
+  bool ok = trainer_init (&t, model, train, config, err);
+  for (int epoch = 0; ok && epoch < config->epochs; epoch++)
+    ok = trainer_epoch (&t, epoch, test, callback, user_data, cancel, err);
+  trainer_clear (&t);
   return ok;
 }
