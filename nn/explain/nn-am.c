@@ -392,31 +392,13 @@ compute_gradient (NnAmRun            *run,
   return (float) total;
 }
 
-NnAmRun *
-nn_am_run_new (const NnModel      *model,
-               const NnAmSettings *settings,
-               NnError            *err)
+/* The run's buffers for its items and steps; false when out of memory. */
+static bool
+run_alloc (NnAmRun            *run,
+           const NnAmSettings *settings)
 {
-  NN_ASSERT (model != NULL && settings != NULL);
-  int layer = -1;
-  if (!check_settings (model, settings, &layer, err))
-    return NULL;
-  NnAmRun *run = calloc (1, sizeof *run);
-  if (run == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-  const NnGraph *g = model->graph;
-  run->model = model;
-  run->settings = *settings;
-  run->layer = layer;
-  run->lshape = g->nodes[layer].shape;
-  run->ishape = g->nodes[0].shape;
-  run->n = nn_shape_size (run->ishape);
-  const bool direction = settings->objective == NN_AM_OBJECTIVE_DIRECTION;
-  run->items = direction ? 1 : settings->n_channels;
   const size_t all = run->n * (size_t) run->items;
   const size_t hw = (size_t) run->ishape.h * run->ishape.w;
-  const int steps = settings->steps;
-
   bool ok = true;
   run->channels = calloc ((size_t) run->items, sizeof (int));
   run->params = calloc (all, sizeof (float));
@@ -424,7 +406,7 @@ nn_am_run_new (const NnModel      *model,
   run->best = calloc (all, sizeof (float));
   run->best_obj = calloc ((size_t) run->items, sizeof (float));
   run->best_step = calloc ((size_t) run->items, sizeof (int));
-  run->history = calloc ((size_t) run->items * (size_t) (steps + 1), sizeof (float));
+  run->history = calloc ((size_t) run->items * (size_t) (settings->steps + 1), sizeof (float));
   run->gimage = calloc (all, sizeof (float));
   run->gparams = calloc (all, sizeof (float));
   run->tmp = calloc (run->n + hw, sizeof (float));
@@ -436,16 +418,13 @@ nn_am_run_new (const NnModel      *model,
       run->v = calloc (all, sizeof (float));
       ok = run->m && run->v;
     }
-  if (direction)
+  if (settings->objective == NN_AM_OBJECTIVE_DIRECTION)
     {
       run->direction = malloc (sizeof (float) * (size_t) run->lshape.c);
       ok = ok && run->direction;
       if (run->direction)
         memcpy (run->direction, settings->direction, sizeof (float) * (size_t) run->lshape.c);
-      run->settings.direction = run->direction;
     }
-  run->settings.channels = NULL;
-  run->settings.start = NULL;
   if (settings->transforms & NN_AM_TRANSFORM_BLUR)
     {
       run->blur_radius = (int) ceilf (3.0f * settings->blur);
@@ -466,33 +445,16 @@ nn_am_run_new (const NnModel      *model,
        && run->scratch && run->affine;
   if (ok && settings->param == NN_AM_PARAM_FOURIER)
     ok = nn_am_basis_init (run);
-  if (!ok)
-    {
-      nn_am_run_free (run);
-      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory for %d images", run->items),
-             NULL;
-    }
-  run->ctx = nn_context_new (model->graph, run->items, NN_CONTEXT_BACKWARD,
-                             err);
-  if (run->ctx == NULL
-      || (settings->threads != 1 && !nn_context_set_threads (run->ctx, settings->threads, err)))
-    {
-      nn_am_run_free (run);
-      return NULL;
-    }
+  return ok;
+}
 
-  for (int b = 0; b < run->items; b++)
-    {
-      run->channels[b] = direction ? 0 : settings->channels[b];
-      run->best_step[b] = -1;
-    }
-  for (int c = 0; c < run->ishape.c; c++)
-    {
-      run->lo[c] = (0.0f - model->mean[c]) / model->std[c];
-      run->hi[c] = (1.0f - model->mean[c]) / model->std[c];
-    }
-
-  /* The start: noise around mid-grey, or the given images. */
+/* The start: noise around mid-grey, or the given images. */
+static void
+run_start (NnAmRun            *run,
+           const NnAmSettings *settings)
+{
+  const NnModel *model = run->model;
+  const size_t hw = (size_t) run->ishape.h * run->ishape.w;
   nn_rng_init (&run->rng, settings->seed);
   for (int b = 0; b < run->items; b++)
     {
@@ -518,6 +480,58 @@ nn_am_run_new (const NnModel      *model,
           p[i] = 4.0f * settings->noise * nn_rng_normal (&run->rng);
     }
   nn_am_render (run);
+}
+
+NnAmRun *
+nn_am_run_new (const NnModel      *model,
+               const NnAmSettings *settings,
+               NnError            *err)
+{
+  NN_ASSERT (model != NULL && settings != NULL);
+  int layer = -1;
+  if (!check_settings (model, settings, &layer, err))
+    return NULL;
+  NnAmRun *run = calloc (1, sizeof *run);
+  if (run == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+  const NnGraph *g = model->graph;
+  const bool direction = settings->objective == NN_AM_OBJECTIVE_DIRECTION;
+  run->model = model;
+  run->settings = *settings;
+  run->layer = layer;
+  run->lshape = g->nodes[layer].shape;
+  run->ishape = g->nodes[0].shape;
+  run->n = nn_shape_size (run->ishape);
+  run->items = direction ? 1 : settings->n_channels;
+  if (!run_alloc (run, settings))
+    {
+      nn_am_run_free (run);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory for %d images", run->items),
+             NULL;
+    }
+  /* The run keeps its own copies: the caller's arrays need not outlive this call. */
+  run->settings.direction = run->direction;
+  run->settings.channels = NULL;
+  run->settings.start = NULL;
+  run->ctx = nn_context_new (model->graph, run->items, NN_CONTEXT_BACKWARD, err);
+  if (run->ctx == NULL
+      || (settings->threads != 1 && !nn_context_set_threads (run->ctx, settings->threads, err)))
+    {
+      nn_am_run_free (run);
+      return NULL;
+    }
+
+  for (int b = 0; b < run->items; b++)
+    {
+      run->channels[b] = direction ? 0 : settings->channels[b];
+      run->best_step[b] = -1;
+    }
+  for (int c = 0; c < run->ishape.c; c++)
+    {
+      run->lo[c] = (0.0f - model->mean[c]) / model->std[c];
+      run->hi[c] = (1.0f - model->mean[c]) / model->std[c];
+    }
+  run_start (run, settings);
   return run;
 }
 
