@@ -36,6 +36,10 @@ typedef struct
   int    c;          /* channels of `channels` (0: none) */
   float *channels;   /* (c, h, w) attribution per input channel (saliency), or NULL */
   bool   is_signed;  /* the map may hold negative values */
+  int    classes;    /* values in `logits` (0: none) */
+  float *logits;     /* the class logits of the unchanged input, from the forward pass that
+                        resolved the target (so the top predictions need no pass of their own),
+                        or NULL */
 } NnMap;
 
 /* A zeroed map with its buffers; c = 0 gives no `channels`. NULL when out of memory. */
@@ -45,6 +49,12 @@ NnMap *nn_map_new (int lh,
                    int w,
                    int c);
 void   nn_map_free (NnMap *map);
+/* A deep copy; NULL when out of memory. */
+NnMap *nn_map_dup (const NnMap *map);
+/* Copies the logits of sample 0 of ctx's last forward pass into map->logits. False when out of
+ * memory. */
+bool   nn_map_copy_logits (NnMap     *map,
+                           NnContext *ctx);
 
 /* The node whose output are the class logits: the graph's output, or the input of a final
  * softmax. */
