@@ -21,6 +21,7 @@
 #include "graph/nn-graph.h"
 #include "io/nn-image.h"
 #include "ops/nn-linear.h"
+#include "explain/nn-mask.h"
 #include "explain/nn-method.h"
 #include "io/nn-model.h"
 #include "ops/nn-norm.h"

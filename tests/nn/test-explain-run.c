@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "test-util.h"
 
 /* input (3, 8, 8) -> conv "conv1" (4, 3x3, pad 1) -> relu "feat" -> max pool 2 "pool"
  * (4, 4, 4) -> conv "head" (5, 3x3, pad 1) -> relu "head-relu" -> global average pool -> linear
@@ -319,6 +320,191 @@ test_registry_flags (void)
   nn_graph_free (net.g);
 }
 
+/* Faithfulness settings. */
+
+static void
+test_faith_settings (void)
+{
+  NnFaithSettings fs;
+  nn_faith_settings_init (&fs);
+  g_assert_cmpuint (fs.metrics, ==, NN_FAITH_ALL);
+  g_assert_cmpint (fs.steps, ==, 20);
+  g_assert_cmpint (fs.road_points, ==, 9);
+  g_assert_cmpfloat (fs.road_noise, ==, 0.01f);
+  g_assert_cmpfloat (fs.pointing_tolerance, ==, 15.0f);
+  g_assert_cmpuint (fs.seed, ==, 1);
+  g_assert_true (nn_faith_settings_check (&fs, NULL));
+  /* The blur and ROAD fractions the front ends used: max (H, W) / 16, 0.1f * (i + 1). */
+  g_assert_cmpfloat (nn_faith_settings_blur (&fs, 224, 160), ==, 224.0f / 16.0f);
+  g_assert_cmpfloat (nn_faith_settings_blur (&fs, 100, 320), ==, 320.0f / 16.0f);
+  float fractions[9];
+  nn_faith_settings_road_fractions (&fs, fractions);
+  for (int i = 0; i < 9; i++)
+    g_assert_cmpfloat (fractions[i], ==, 0.1f * (float) (i + 1));
+
+  const struct
+  {
+    int         steps, points;
+    float       divisor, noise;
+    unsigned    metrics;
+    const char *says;
+  } bad[] = {
+    { 0, 9, 16.0f, 0.01f, NN_FAITH_ALL, "steps" },
+    { NN_CURVE_MAX, 9, 16.0f, 0.01f, NN_FAITH_ALL, "steps" },
+    { 20, 0, 16.0f, 0.01f, NN_FAITH_ALL, "fractions" },
+    { 20, 9, 0.0f, 0.01f, NN_FAITH_ALL, "blur" },
+    { 20, 9, 16.0f, -1.0f, NN_FAITH_ALL, "noise" },
+    { 20, 9, 16.0f, 0.01f, 1u << 10, "metrics" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      NnFaithSettings b = fs;
+      b.steps = bad[i].steps;
+      b.road_points = bad[i].points;
+      b.blur_divisor = bad[i].divisor;
+      b.road_noise = bad[i].noise;
+      b.metrics = bad[i].metrics;
+      NnError err = { 0 };
+      g_assert_false (nn_faith_settings_check (&b, &err));
+      g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+      g_assert_nonnull (strstr (err.message, bad[i].says));
+    }
+}
+
+/* The randomization check of a registry method equals the one given per family. */
+static void
+test_randomization_method (void)
+{
+  Net net;
+  net_build (&net, 11);
+  float x[IN_SIZE];
+  random_input (x, IN_SIZE, 12);
+  NnContext *ctx = nn_context_new (net.g, 1, NN_CONTEXT_BACKWARD, NULL);
+  NnCamSpec cs;
+  nn_cam_spec_init (&cs);
+  cs.method = NN_CAM_LAYERCAM;
+  NnMap *map = nn_cam_compute (ctx, x, &cs, NULL, NULL);
+  NnMethodSpec ms;
+  nn_method_spec_init (&ms);
+  ms.method = NN_METHOD_LAYERCAM;
+  double by_family = 2.0, by_method = 3.0;
+  g_assert_true (nn_faith_randomization (net.g, x, &cs, NULL, map, 1, 5, &by_family, NULL,
+                                         NULL));
+  g_assert_true (nn_faith_randomization_method (net.g, x, &ms, map, 1, 5, &by_method, NULL,
+                                                NULL));
+  g_assert_cmpfloat (by_family, ==, by_method);
+  g_assert_cmpfloat (fabs (by_method), <=, 1.0);
+  nn_map_free (map);
+  nn_context_free (ctx);
+  nn_graph_free (net.g);
+}
+
+/* Masks. */
+
+static void
+test_mask_path (void)
+{
+  const char *const cases[][2] = {
+    { "a/b.png", "a/b.mask.png" },
+    { "a/b.dcm", "a/b.mask.png" },
+    { "/data/ct/slice-004.JPG", "/data/ct/slice-004.mask.png" },
+    { "a.d/b", "a.d/b.mask.png" },
+    { "b", "b.mask.png" },
+    { "a/b.c.png", "a/b.c.mask.png" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      char *path = nn_mask_path_new (cases[i][0]);
+      g_assert_cmpstr (path, ==, cases[i][1]);
+      g_assert_true (nn_mask_path_is_mask (path));
+      g_assert_false (nn_mask_path_is_mask (cases[i][0]));
+      free (path);
+    }
+  g_assert_true (nn_mask_path_is_mask ("x/Y.MASK.PNG"));
+  g_assert_false (nn_mask_path_is_mask (".mask.png"));
+}
+
+/* A 12 x 16 gray mask: a 4 x 4 block at 1, a 4 x 4 block at 0.4 (outside), the rest 0. */
+static NnImage *
+mask_image (void)
+{
+  NnImage *img = nn_image_new (1, 12, 16);
+  memset (img->data, 0, sizeof (float) * 12 * 16);
+  for (int y = 2; y < 6; y++)
+    for (int x = 3; x < 7; x++)
+      {
+        img->data[y * 16 + x] = 1.0f;
+        img->data[(y + 5) * 16 + x + 6] = 0.4f;
+      }
+  return img;
+}
+
+static void
+test_mask_load (TestUtilTmpDir *fx,
+                gconstpointer   data)
+{
+  (void) data;
+  char *input = test_util_tmp_dir_path (fx, "slice.png");
+  g_assert_null (nn_mask_find (input));
+  char *path = nn_mask_path_new (input);
+  NnImage *img = mask_image ();
+  g_assert_true (nn_image_save_png (img, path, 8, NULL));
+  char *found = nn_mask_find (input);
+  g_assert_cmpstr (found, ==, path);
+  free (found);
+
+  /* At its own size: exactly the block at 1. */
+  size_t lit = 0;
+  uint8_t *mask = nn_mask_load (path, 12, 16, &lit, NULL);
+  g_assert_nonnull (mask);
+  g_assert_cmpuint (lit, ==, 16);
+  for (int y = 0; y < 12; y++)
+    for (int x = 0; x < 16; x++)
+      g_assert_cmpint (mask[y * 16 + x], ==, y >= 2 && y < 6 && x >= 3 && x < 7);
+  free (mask);
+
+  /* Fitted like an input image: the same as thresholding nn_image_fit's plane at 0.5; RGB
+   * gives the same as gray. */
+  NnImage *fit = nn_image_fit (img, 6, 6);
+  NnImage *rgb = nn_image_convert (img, 3);
+  size_t want = 0;
+  for (int p = 0; p < 36; p++)
+    want += fit->data[p] >= 0.5f;
+  g_assert_cmpuint (want, >, 0);
+  mask = nn_mask_load (path, 6, 6, &lit, NULL);
+  uint8_t *from_rgb = nn_mask_from_image (rgb, 6, 6, NULL, NULL);
+  g_assert_cmpuint (lit, ==, want);
+  for (int p = 0; p < 36; p++)
+    {
+      g_assert_cmpint (mask[p], ==, fit->data[p] >= 0.5f);
+      g_assert_cmpint (from_rgb[p], ==, mask[p]);
+    }
+  free (mask);
+  free (from_rgb);
+  nn_image_free (rgb);
+  nn_image_free (fit);
+
+  /* An empty mask is read (lit 0); a missing or broken one is an error naming the file. */
+  memset (img->data, 0, sizeof (float) * 12 * 16);
+  g_assert_true (nn_image_save_png (img, path, 8, NULL));
+  mask = nn_mask_load (path, 12, 16, &lit, NULL);
+  g_assert_nonnull (mask);
+  g_assert_cmpuint (lit, ==, 0);
+  free (mask);
+  char *missing = test_util_tmp_dir_path (fx, "missing.mask.png");
+  NnError err = { 0 };
+  g_assert_null (nn_mask_load (missing, 12, 16, &lit, &err));
+  g_assert_nonnull (strstr (err.message, missing));
+  test_util_write_file (path, "not a png", 9);
+  nn_error_clear (&err);
+  g_assert_null (nn_mask_load (path, 12, 16, &lit, &err));
+  g_assert_nonnull (strstr (err.message, path));
+  g_free (missing);
+  nn_image_free (img);
+  free (path);
+  g_free (input);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -328,5 +514,10 @@ main (int    argc,
   g_test_add_func ("/nn/method/same-as-per-family", test_registry_same_as_per_family);
   g_test_add_func ("/nn/method/map-logits", test_map_logits);
   g_test_add_func ("/nn/method/flags-match-behaviour", test_registry_flags);
+  g_test_add_func ("/nn/faithfulness/settings", test_faith_settings);
+  g_test_add_func ("/nn/faithfulness/randomization-method", test_randomization_method);
+  g_test_add_func ("/nn/mask/path", test_mask_path);
+  g_test_add ("/nn/mask/load", TestUtilTmpDir, NULL, test_util_tmp_dir_setup, test_mask_load,
+              test_util_tmp_dir_teardown);
   return g_test_run ();
 }
