@@ -20,6 +20,7 @@
 #include "explain/nn-faithfulness.h"
 #include "graph/nn-graph.h"
 #include "io/nn-image.h"
+#include "io/nn-input.h"
 #include "ops/nn-linear.h"
 #include "explain/nn-mask.h"
 #include "explain/nn-method.h"
