@@ -16,6 +16,7 @@
 #include "io/nn-dicom.h"
 #include "ops/nn-elementwise.h"
 #include "core/nn-error.h"
+#include "explain/nn-explain-run.h"
 #include "explain/nn-explain.h"
 #include "explain/nn-faithfulness.h"
 #include "graph/nn-graph.h"

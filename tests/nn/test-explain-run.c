@@ -505,6 +505,360 @@ test_mask_load (TestUtilTmpDir *fx,
   g_free (input);
 }
 
+/* nn_explain_run. */
+
+typedef struct
+{
+  NnModel *model;
+  NnInput *input;
+  uint8_t  mask[SIDE * SIDE];
+  char    *path;
+} Setup;
+
+/* A model around the test net and an input read from a .npy file of random values; a mask of
+ * the lower right quarter. */
+static void
+setup_init (Setup          *su,
+            TestUtilTmpDir *fx,
+            uint64_t        seed)
+{
+  Net net;
+  net_build (&net, seed);
+  su->model = nn_model_new (net.g, "test");
+  float x[IN_SIZE];
+  random_input (x, IN_SIZE, seed + 100);
+  su->path = test_util_tmp_dir_path (fx, "x.npy");
+  const int dims[3] = { IN_C, SIDE, SIDE };
+  g_assert_true (nn_npy_save (su->path, x, dims, 3, NULL));
+  su->input = nn_input_load (su->path, su->model, NULL, NULL);
+  g_assert_nonnull (su->input);
+  g_assert_cmpmem (su->input->tensor, sizeof x, x, sizeof x);
+  for (int y = 0; y < SIDE; y++)
+    for (int xx = 0; xx < SIDE; xx++)
+      su->mask[y * SIDE + xx] = y >= SIDE / 2 && xx >= SIDE / 2;
+}
+
+static void
+setup_clear (Setup *su)
+{
+  nn_input_unref (su->input);
+  nn_model_free (su->model);
+  g_free (su->path);
+}
+
+static void
+assert_curves_equal (const NnCurve *a,
+                     const NnCurve *b)
+{
+  g_assert_cmpint (a->n, ==, b->n);
+  g_assert_cmpmem (a->fraction, sizeof (float) * (size_t) a->n, b->fraction,
+                   sizeof (float) * (size_t) b->n);
+  g_assert_cmpmem (a->prob, sizeof (float) * (size_t) a->n, b->prob,
+                   sizeof (float) * (size_t) b->n);
+  g_assert_cmpfloat (a->auc, ==, b->auc);
+}
+
+/* The map, the top predictions and every metric, against the per-method function, a forward
+ * pass of its own and the metrics computed by hand with the constants the front ends used. */
+static void
+test_run_same_as_by_hand (TestUtilTmpDir *fx,
+                          gconstpointer   data)
+{
+  (void) data;
+  Setup su;
+  setup_init (&su, fx, 21);
+  NnGraph *g = su.model->graph;
+  const float *x = su.input->tensor;
+
+  /* The top predictions of a forward pass of its own. */
+  NnContext *fwd = nn_context_new (g, 1, 0, NULL);
+  memcpy (nn_context_input (fwd), x, sizeof (float) * IN_SIZE);
+  int logit = nn_explain_logit_node (g);
+  nn_context_forward (fwd, logit);
+  float logits[CLASSES];
+  memcpy (logits, nn_context_output (fwd, logit), sizeof logits);
+  nn_context_free (fwd);
+  int order[CLASSES] = { 0, 1, 2 };
+  for (int i = 1; i < CLASSES; i++)
+    for (int j = i; j > 0 && logits[order[j]] > logits[order[j - 1]]; j--)
+      {
+        int t = order[j];
+        order[j] = order[j - 1];
+        order[j - 1] = t;
+      }
+
+  for (int m = 0; m < NN_METHOD_COUNT_; m++)
+    {
+      const NnMethodInfo *info = nn_method_get_info ((NnMethod) m);
+      NnExplainSpec spec;
+      nn_explain_spec_init (&spec);
+      spec.map.method = (NnMethod) m;
+      spec.map.samples = 6;
+      spec.map.seed = 3;
+      spec.faith.seed = 4;
+      spec.batch = 5;
+      spec.mask = su.mask;
+      NnError err = { 0 };
+      NnExplanation *e = nn_explain_run (su.model, su.input, &spec, NULL, &err);
+      g_assert_nonnull (e);
+      g_assert_cmpint (e->method, ==, m);
+      g_assert_cmpuint (e->metrics.has, ==, NN_FAITH_ALL);
+
+      int batch = (info->flags & NN_METHOD_FLAG_BATCHED) ? 5 : 1;
+      NnMap *want = compute (g, x, &spec.map, batch,
+                             (info->flags & NN_METHOD_FLAG_GRADIENTS) ? NN_CONTEXT_BACKWARD : 0,
+                             &err);
+      g_assert_nonnull (want);
+      assert_maps_equal (e->map, want);
+
+      g_assert_cmpint (e->k, ==, CLASSES);
+      for (int k = 0; k < CLASSES; k++)
+        {
+          g_assert_cmpint (e->top_class[k], ==, order[k]);
+          g_assert_cmpfloat (e->top_probability[k], ==,
+                             nn_explain_softmax_at (logits, CLASSES, order[k]));
+        }
+      g_assert_cmpfloat (e->probability, ==,
+                         nn_explain_softmax_at (logits, CLASSES, want->target));
+
+      /* 20 steps, blur max (H, W) / 16, ROAD at 0.1f * (i + 1) with noise 0.01, 15 px. */
+      NnContext *ctx = nn_context_new (g, 5, 0, NULL);
+      NnCurve del, ins, morf, lerf;
+      g_assert_true (nn_faith_curve (ctx, x, want->map, want->target, NN_CURVE_DELETION, 20,
+                                     0.0f, &del, NULL, NULL));
+      g_assert_true (nn_faith_curve (ctx, x, want->map, want->target, NN_CURVE_INSERTION, 20,
+                                     (float) SIDE / 16.0f, &ins, NULL, NULL));
+      float fractions[9];
+      for (int i = 0; i < 9; i++)
+        fractions[i] = 0.1f * (float) (i + 1);
+      g_assert_true (nn_faith_road (ctx, x, want->map, want->target, fractions, 9, true, 0.01f,
+                                    4, &morf, NULL, NULL));
+      g_assert_true (nn_faith_road (ctx, x, want->map, want->target, fractions, 9, false,
+                                    0.01f, 4, &lerf, NULL, NULL));
+      nn_context_free (ctx);
+      double morf_mean = 0.0, lerf_mean = 0.0, rho = 0.0;
+      for (int i = 0; i < 9; i++)
+        {
+          morf_mean += (double) morf.prob[i] / 9;
+          lerf_mean += (double) lerf.prob[i] / 9;
+        }
+      g_assert_true (nn_faith_randomization_method (g, x, &spec.map, want, batch, 4, &rho, NULL,
+                                                    NULL));
+      assert_curves_equal (&e->metrics.deletion, &del);
+      assert_curves_equal (&e->metrics.insertion, &ins);
+      assert_curves_equal (&e->metrics.road_morf, &morf);
+      assert_curves_equal (&e->metrics.road_lerf, &lerf);
+      g_assert_cmpfloat (e->metrics.road_morf_mean, ==, morf_mean);
+      g_assert_cmpfloat (e->metrics.road_lerf_mean, ==, lerf_mean);
+      g_assert_cmpfloat (e->metrics.rho, ==, rho);
+      g_assert_true (e->metrics.pointing
+                     == nn_faith_pointing_game (want->map, su.mask, SIDE, SIDE, 15.0f));
+      g_assert_cmpfloat (e->metrics.energy, ==,
+                         nn_faith_energy_share (want->map, su.mask, SIDE, SIDE));
+
+      NnExplanation *copy = nn_explanation_dup (e);
+      nn_explanation_free (e);
+      assert_maps_equal (copy->map, want);
+      assert_curves_equal (&copy->metrics.road_lerf, &lerf);
+      nn_explanation_free (copy);
+      nn_map_free (want);
+    }
+  setup_clear (&su);
+}
+
+typedef struct
+{
+  const NnExplainSpec *spec;
+  int                  n_started;
+  NnExplainStage       started[64];
+  int                  n_done;
+  NnExplainStage       done[NN_EXPLAIN_STAGE_COUNT_];
+  unsigned             has[NN_EXPLAIN_STAGE_COUNT_];
+  bool                 map_at_first;
+  double               fraction;       /* the last one reported, never decreasing */
+  NnExplainStage       cancel_stage;   /* set the flag at this stage's ... */
+  int                  cancel_at;      /* ... report number cancel_at (1: when it starts) */
+  int                  reports_in_cancel_stage;
+  atomic_int           cancel;
+} Record;
+
+static void
+record_progress (NnExplainStage  stage,
+                 int             done,
+                 int             total,
+                 void           *user_data)
+{
+  Record *r = user_data;
+  g_assert_cmpint (done, >=, 0);
+  g_assert_cmpint (done, <=, total);
+  if (done == 0)
+    {
+      g_assert_cmpint (r->n_started, <, (int) G_N_ELEMENTS (r->started));
+      r->started[r->n_started++] = stage;
+    }
+  double f = nn_explain_spec_fraction (r->spec, stage, done, total);
+  g_assert_cmpfloat (f, >=, r->fraction);
+  g_assert_cmpfloat (f, <=, 1.0);
+  r->fraction = f;
+  if (stage == r->cancel_stage && ++r->reports_in_cancel_stage == r->cancel_at)
+    atomic_store (&r->cancel, 1);
+}
+
+static void
+record_done (NnExplainStage       stage,
+             const NnExplanation *so_far,
+             void                *user_data)
+{
+  Record *r = user_data;
+  if (r->n_done == 0)
+    r->map_at_first = so_far->map != NULL && so_far->k > 0;
+  r->has[r->n_done] = so_far->metrics.has;
+  r->done[r->n_done++] = stage;
+}
+
+/* Progress and results arrive stage by stage, in order, for the stages asked for only. */
+static void
+test_run_stages_in_order (TestUtilTmpDir *fx,
+                          gconstpointer   data)
+{
+  (void) data;
+  Setup su;
+  setup_init (&su, fx, 22);
+  const unsigned asked[] = { NN_FAITH_ALL, NN_FAITH_INSERTION | NN_FAITH_RANDOMIZATION, 0 };
+  for (size_t a = 0; a < G_N_ELEMENTS (asked); a++)
+    {
+      NnExplainSpec spec;
+      nn_explain_spec_init (&spec);
+      spec.map.method = NN_METHOD_SCORECAM;
+      spec.batch = 2;
+      spec.mask = su.mask;
+      spec.faith.metrics = asked[a];
+      Record r = { .spec = &spec, .cancel_stage = NN_EXPLAIN_STAGE_COUNT_ };
+      NnExplainRunControl control = { &r.cancel, record_progress, record_done, &r };
+      NnError err = { 0 };
+      NnExplanation *e = nn_explain_run (su.model, su.input, &spec, &control, &err);
+      g_assert_nonnull (e);
+      g_assert_cmpuint (e->metrics.has, ==, asked[a]);
+      g_assert_true (r.map_at_first);
+      int n = 0;
+      unsigned has = 0;
+      for (int s = 0; s < NN_EXPLAIN_STAGE_COUNT_; s++)
+        {
+          bool runs = s == NN_EXPLAIN_STAGE_MAP || (asked[a] & (1u << (s - 1)));
+          g_assert_true (runs == nn_explain_spec_runs_stage (&spec, (NnExplainStage) s));
+          if (!runs)
+            continue;
+          g_assert_cmpint (r.started[n], ==, s);
+          g_assert_cmpint (r.done[n], ==, s);
+          /* The map stage brings the mask's metrics; each later one its own. */
+          has |= s == NN_EXPLAIN_STAGE_MAP ? asked[a] & NN_FAITH_MASK : 1u << (s - 1);
+          g_assert_cmpuint (r.has[n], ==, has);
+          n++;
+        }
+      g_assert_cmpint (r.n_started, ==, n);
+      g_assert_cmpint (r.n_done, ==, n);
+      g_assert_cmpfloat (r.fraction, ==, 1.0);
+      g_assert_cmpstr (nn_explain_stage_name (NN_EXPLAIN_STAGE_ROAD_LERF), ==, "ROAD LeRF");
+      nn_explanation_free (e);
+    }
+  setup_clear (&su);
+}
+
+/* Cancelled in any stage, as it starts or after its first pass (the batched methods take more
+ * than one in every stage): NN_ERROR_CANCELLED, nothing more delivered, everything freed
+ * (ASan). */
+static void
+test_run_cancel (TestUtilTmpDir *fx,
+                 gconstpointer   data)
+{
+  (void) data;
+  Setup su;
+  setup_init (&su, fx, 23);
+  const NnMethod methods[] = { NN_METHOD_SCORECAM, NN_METHOD_SMOOTHGRAD, NN_METHOD_GRADCAM };
+  for (size_t m = 0; m < G_N_ELEMENTS (methods); m++)
+    for (int s = 0; s < NN_EXPLAIN_STAGE_COUNT_; s++)
+      for (int at = 1; at <= (methods[m] == NN_METHOD_GRADCAM ? 1 : 2); at++)
+        {
+          NnExplainSpec spec;
+          nn_explain_spec_init (&spec);
+          spec.map.method = methods[m];
+          spec.map.samples = 6;
+          spec.batch = 2;
+          Record r = { .spec = &spec, .cancel_stage = (NnExplainStage) s, .cancel_at = at };
+          NnExplainRunControl control = { &r.cancel, record_progress, record_done, &r };
+          NnError err = { 0 };
+          g_assert_null (nn_explain_run (su.model, su.input, &spec, &control, &err));
+          g_assert_cmpint (err.code, ==, NN_ERROR_CANCELLED);
+          g_assert_cmpint (r.n_done, ==, s);
+          g_assert_cmpint (r.started[r.n_started - 1], ==, s);
+          g_assert_cmpint (r.reports_in_cancel_stage, ==, at);
+        }
+  /* Set before the run: nothing starts. */
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  Record r = { .spec = &spec, .cancel_stage = NN_EXPLAIN_STAGE_COUNT_ };
+  atomic_store (&r.cancel, 1);
+  NnExplainRunControl control = { &r.cancel, record_progress, record_done, &r };
+  NnError err = { 0 };
+  g_assert_null (nn_explain_run (su.model, su.input, &spec, &control, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_CANCELLED);
+  g_assert_cmpint (r.n_started, ==, 0);
+  setup_clear (&su);
+}
+
+static void
+test_run_bad_input (TestUtilTmpDir *fx,
+                    gconstpointer   data)
+{
+  (void) data;
+  Setup su;
+  setup_init (&su, fx, 24);
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.faith.metrics = 0;
+  NnError err = { 0 };
+
+  /* An input built for a model of another shape, or for none. */
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", IN_C, SIDE / 2, SIDE);
+  int conv = nn_graph_add_conv2d (g, "conv", in, 2, 3, 1, 1, 1, 1, true);
+  int gap = nn_graph_add_global_avgpool (g, "gap", conv);
+  nn_graph_add_linear (g, "fc", gap, CLASSES, true);
+  NnModel *other = nn_model_new (g, "other");
+  g_assert_null (nn_explain_run (other, su.input, &spec, NULL, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+  g_assert_nonnull (strstr (err.message, su.path));
+  NnInput *bare = nn_input_rebuild (su.input, NULL, NULL);
+  g_assert_null (nn_explain_run (su.model, bare, &spec, NULL, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_SPEC);
+  nn_input_unref (bare);
+  nn_model_free (other);
+
+  /* A class out of range, a layer without extent, bad settings. */
+  spec.map.target = CLASSES;
+  g_assert_null (nn_explain_run (su.model, su.input, &spec, NULL, &err));
+  g_assert_nonnull (strstr (err.message, "class"));
+  spec.map.target = -1;
+  spec.map.layer = nn_graph_find (su.model->graph, "gap");
+  g_assert_null (nn_explain_run (su.model, su.input, &spec, NULL, &err));
+  g_assert_nonnull (strstr (err.message, "gap"));
+  spec.map.layer = -1;
+  spec.faith.steps = 0;
+  g_assert_null (nn_explain_run (su.model, su.input, &spec, NULL, &err));
+  g_assert_nonnull (strstr (err.message, "steps"));
+  spec.faith.steps = 20;
+  spec.batch = 0;
+  g_assert_null (nn_explain_run (su.model, su.input, &spec, NULL, &err));
+  g_assert_nonnull (strstr (err.message, "batch"));
+  spec.batch = 8;
+  /* The map alone. */
+  NnExplanation *e = nn_explain_run (su.model, su.input, &spec, NULL, &err);
+  g_assert_nonnull (e);
+  g_assert_cmpuint (e->metrics.has, ==, 0);
+  nn_explanation_free (e);
+  setup_clear (&su);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -519,5 +873,13 @@ main (int    argc,
   g_test_add_func ("/nn/mask/path", test_mask_path);
   g_test_add ("/nn/mask/load", TestUtilTmpDir, NULL, test_util_tmp_dir_setup, test_mask_load,
               test_util_tmp_dir_teardown);
+#define ADD(path, fn) \
+  g_test_add (path, TestUtilTmpDir, NULL, test_util_tmp_dir_setup, fn, \
+              test_util_tmp_dir_teardown)
+  ADD ("/nn/explain-run/same-as-by-hand", test_run_same_as_by_hand);
+  ADD ("/nn/explain-run/stages-in-order", test_run_stages_in_order);
+  ADD ("/nn/explain-run/cancel-frees-everything", test_run_cancel);
+  ADD ("/nn/explain-run/bad-input", test_run_bad_input);
+#undef ADD
   return g_test_run ();
 }
