@@ -14,7 +14,8 @@ typedef void (*NnExplainProgress) (int   done,
                                    int   total,
                                    void *user_data);
 
-/* How a worker thread drives a long method. Every field may be NULL. */
+/* How a worker thread drives a long method (nn_explain_run, which drives several, takes an
+ * NnExplainRunControl). Every field may be NULL. */
 typedef struct
 {
   const atomic_int  *cancel;     /* polled before every pass; non-zero stops the method, which
