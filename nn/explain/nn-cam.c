@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Class activation maps: the formulas (nn_cam_combine, Eigen-CAM's projection), the passes
- * each method needs, and the final ReLU and upsampling. */
+/* Class activation maps: the formulas (one function per gradient method, Eigen-CAM's
+ * projection), the passes each method needs, the final ReLU and upsampling, and the registry's
+ * functions of the CAM family (nn-method.h). */
 #include "explain/nn-cam.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "explain/nn-method.h"
 
 static const char *const method_names[NN_CAM_COUNT_] = {
   [NN_CAM_GRADCAM] = "gradcam",
@@ -47,6 +50,132 @@ nn_cam_method_from_name (const char  *name,
   return false;
 }
 
+/* The gradient methods' formulas, one function each: add the map (HW) of A (K, HW) and
+ * G (K, HW) into a zeroed map. */
+typedef void (*CamCombine) (float       *map,
+                            const float *A,
+                            const float *G,
+                            int          K,
+                            int          HW);
+
+/* map += w_k A_k for every channel. */
+static void
+add_weighted (float       *map,
+              const float *a,
+              float        wk,
+              int          HW)
+{
+  for (int p = 0; p < HW; p++)
+    map[p] += wk * a[p];
+}
+
+static void
+combine_gradcam (float       *map,
+                 const float *A,
+                 const float *G,
+                 int          K,
+                 int          HW)
+{
+  for (int k = 0; k < K; k++)
+    {
+      const float *g = G + (size_t) k * (size_t) HW;
+      double s = 0.0;
+      for (int p = 0; p < HW; p++)
+        s += (double) g[p];
+      add_weighted (map, A + (size_t) k * (size_t) HW, (float) (s / HW), HW);
+    }
+}
+
+/* The closed form of the second-order weights under an exponential output. */
+static void
+combine_gradcam_pp (float       *map,
+                    const float *A,
+                    const float *G,
+                    int          K,
+                    int          HW)
+{
+  for (int k = 0; k < K; k++)
+    {
+      const float *a = A + (size_t) k * (size_t) HW;
+      const float *g = G + (size_t) k * (size_t) HW;
+      double sum_a = 0.0, s = 0.0;
+      for (int p = 0; p < HW; p++)
+        sum_a += (double) a[p];
+      for (int p = 0; p < HW; p++)
+        {
+          if (g[p] == 0.0f)
+            continue;
+          double g2 = (double) g[p] * (double) g[p], g3 = g2 * (double) g[p];
+          double denom = 2.0 * g2 + sum_a * g3;
+          double alpha = denom != 0.0 ? g2 / denom : 0.0;
+          s += alpha * (double) (g[p] > 0.0f ? g[p] : 0.0f);
+        }
+      add_weighted (map, a, (float) s, HW);
+    }
+}
+
+static void
+combine_xgradcam (float       *map,
+                  const float *A,
+                  const float *G,
+                  int          K,
+                  int          HW)
+{
+  for (int k = 0; k < K; k++)
+    {
+      const float *a = A + (size_t) k * (size_t) HW;
+      const float *g = G + (size_t) k * (size_t) HW;
+      double sum_a = 0.0, s = 0.0;
+      for (int p = 0; p < HW; p++)
+        {
+          sum_a += (double) a[p];
+          s += (double) a[p] * (double) g[p];
+        }
+      add_weighted (map, a, sum_a != 0.0 ? (float) (s / sum_a) : 0.0f, HW);
+    }
+}
+
+static void
+combine_hirescam (float       *map,
+                  const float *A,
+                  const float *G,
+                  int          K,
+                  int          HW)
+{
+  for (int k = 0; k < K; k++)
+    {
+      const float *a = A + (size_t) k * (size_t) HW;
+      const float *g = G + (size_t) k * (size_t) HW;
+      for (int p = 0; p < HW; p++)
+        map[p] += g[p] * a[p];
+    }
+}
+
+static void
+combine_layercam (float       *map,
+                  const float *A,
+                  const float *G,
+                  int          K,
+                  int          HW)
+{
+  for (int k = 0; k < K; k++)
+    {
+      const float *a = A + (size_t) k * (size_t) HW;
+      const float *g = G + (size_t) k * (size_t) HW;
+      for (int p = 0; p < HW; p++)
+        map[p] += (g[p] > 0.0f ? g[p] : 0.0f) * a[p];
+    }
+}
+
+/* Per NnCamMethod: the formula of a gradient method; NULL for Score-CAM and Eigen-CAM. */
+static const CamCombine combiners[NN_CAM_COUNT_] = {
+  [NN_CAM_GRADCAM] = combine_gradcam,
+  [NN_CAM_GRADCAM_PP] = combine_gradcam_pp,
+  [NN_CAM_XGRADCAM] = combine_xgradcam,
+  [NN_CAM_HIRESCAM] = combine_hirescam,
+  [NN_CAM_LAYERCAM] = combine_layercam,
+};
+
 void
 nn_cam_combine (float       *map,
                 const float *A,
@@ -56,68 +185,9 @@ nn_cam_combine (float       *map,
                 NnCamMethod  method)
 {
   NN_ASSERT (map && A && G && K > 0 && HW > 0);
+  NN_ASSERT (method >= 0 && method < NN_CAM_COUNT_ && combiners[method] != NULL);
   memset (map, 0, sizeof (float) * (size_t) HW);
-  for (int k = 0; k < K; k++)
-    {
-      const float *a = A + (size_t) k * (size_t) HW;
-      const float *g = G + (size_t) k * (size_t) HW;
-      float wk = 0.0f;
-      switch (method)
-        {
-        case NN_CAM_GRADCAM:
-          {
-            double s = 0.0;
-            for (int p = 0; p < HW; p++)
-              s += (double) g[p];
-            wk = (float) (s / HW);
-            break;
-          }
-        case NN_CAM_GRADCAM_PP:
-          {
-            /* The closed form of the second-order weights under an exponential output. */
-            double sum_a = 0.0, s = 0.0;
-            for (int p = 0; p < HW; p++)
-              sum_a += (double) a[p];
-            for (int p = 0; p < HW; p++)
-              {
-                if (g[p] == 0.0f)
-                  continue;
-                double g2 = (double) g[p] * (double) g[p], g3 = g2 * (double) g[p];
-                double denom = 2.0 * g2 + sum_a * g3;
-                double alpha = denom != 0.0 ? g2 / denom : 0.0;
-                s += alpha * (double) (g[p] > 0.0f ? g[p] : 0.0f);
-              }
-            wk = (float) s;
-            break;
-          }
-        case NN_CAM_XGRADCAM:
-          {
-            double sum_a = 0.0, s = 0.0;
-            for (int p = 0; p < HW; p++)
-              {
-                sum_a += (double) a[p];
-                s += (double) a[p] * (double) g[p];
-              }
-            wk = sum_a != 0.0 ? (float) (s / sum_a) : 0.0f;
-            break;
-          }
-        case NN_CAM_HIRESCAM:
-          for (int p = 0; p < HW; p++)
-            map[p] += g[p] * a[p];
-          continue;
-        case NN_CAM_LAYERCAM:
-          for (int p = 0; p < HW; p++)
-            map[p] += (g[p] > 0.0f ? g[p] : 0.0f) * a[p];
-          continue;
-        case NN_CAM_SCORECAM:
-        case NN_CAM_EIGENCAM:
-        case NN_CAM_COUNT_:
-        default:
-          NN_ASSERT (!"not a gradient method");
-        }
-      for (int p = 0; p < HW; p++)
-        map[p] += wk * a[p];
-    }
+  combiners[method] (map, A, G, K, HW);
 }
 
 bool
@@ -263,17 +333,22 @@ score_cam (NnContext              *ctx,
   return ok;
 }
 
-NnMap *
-nn_cam_compute (NnContext              *ctx,
-                const float            *input,
-                const NnCamSpec        *spec,
-                const NnExplainControl *control,
-                NnError                *err)
+/* The map of one CAM method at `layer` (-1: the last spatial one): the gradients of the target
+ * at the layer through `combine`, or Score-CAM's masked passes (score), or Eigen-CAM's
+ * projection (neither). `name` is for errors. */
+static NnMap *
+cam_map (NnContext              *ctx,
+         const float            *input,
+         int                     layer,
+         int                     target,
+         bool                    keep_negative,
+         const char             *name,
+         CamCombine              combine,
+         bool                    score,
+         const NnExplainControl *control,
+         NnError                *err)
 {
-  NN_ASSERT (ctx && input && spec);
-  NN_ASSERT (spec->method >= 0 && spec->method < NN_CAM_COUNT_);
   NnGraph *graph = nn_context_get_graph (ctx);
-  int layer = spec->layer;
   if (layer < 0)
     {
       layer = nn_explain_default_layer (graph);
@@ -283,34 +358,32 @@ nn_cam_compute (NnContext              *ctx,
     }
   if (!nn_explain_check_layer (graph, layer, err))
     return NULL;
-  bool gradient = spec->method != NN_CAM_SCORECAM && spec->method != NN_CAM_EIGENCAM;
-  if (gradient && nn_context_grad (ctx, 0) == NULL)
-    return nn_error_set (err, NN_ERROR_SPEC, "%s needs a context with gradient buffers",
-                         nn_cam_method_name (spec->method)), NULL;
+  if (combine != NULL && nn_context_grad (ctx, 0) == NULL)
+    return nn_error_set (err, NN_ERROR_SPEC, "%s needs a context with gradient buffers", name),
+           NULL;
   if (nn_explain_cancelled (control, err))
     return NULL;
 
-  int target = spec->target;
-  float score = 0.0f;
-  if (!nn_explain_prepare (ctx, input, &target, &score, err))
+  float score_logit = 0.0f;
+  if (!nn_explain_prepare (ctx, input, &target, &score_logit, err))
     return NULL;
   const NnShape ls = graph->nodes[layer].shape, in = graph->nodes[0].shape;
   const int K = ls.c, LHW = ls.h * ls.w;
   NnMap *m = nn_map_new (ls.h, ls.w, in.h, in.w, 0);
   float *A = malloc (sizeof (float) * (size_t) K * (size_t) LHW);
-  if (m == NULL || A == NULL)
+  if (m == NULL || A == NULL || !nn_map_copy_logits (m, ctx))
     {
       nn_map_free (m);
       free (A);
       return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
     }
   m->target = target;
-  m->score = score;
+  m->score = score_logit;
   m->layer = layer;
   memcpy (A, nn_context_output (ctx, layer), sizeof (float) * (size_t) K * (size_t) LHW);
 
   bool ok = true;
-  if (gradient)
+  if (combine != NULL)
     {
       const int logit = nn_explain_logit_node (graph);
       const size_t classes = nn_shape_size (graph->nodes[logit].shape);
@@ -321,10 +394,10 @@ nn_cam_compute (NnContext              *ctx,
       nn_context_set_policy_override (ctx, &exact);
       nn_context_backward (ctx, logit, 0, layer);
       nn_context_set_policy_override (ctx, NULL);
-      nn_cam_combine (m->layer_map, A, nn_context_grad (ctx, layer), K, LHW, spec->method);
+      combine (m->layer_map, A, nn_context_grad (ctx, layer), K, LHW);
       nn_explain_report (control, 1, 1);
     }
-  else if (spec->method == NN_CAM_SCORECAM)
+  else if (score)
     ok = score_cam (ctx, m, input, A, K, control, err);
   else
     {
@@ -340,7 +413,7 @@ nn_cam_compute (NnContext              *ctx,
       return NULL;
     }
 
-  m->is_signed = spec->keep_negative;
+  m->is_signed = keep_negative;
   float *shown = malloc (sizeof (float) * (size_t) LHW);
   if (shown == NULL)
     {
@@ -348,8 +421,108 @@ nn_cam_compute (NnContext              *ctx,
       return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
     }
   for (int p = 0; p < LHW; p++)
-    shown[p] = spec->keep_negative || m->layer_map[p] > 0.0f ? m->layer_map[p] : 0.0f;
+    shown[p] = keep_negative || m->layer_map[p] > 0.0f ? m->layer_map[p] : 0.0f;
   nn_explain_upsample (m->map, shown, ls.h, ls.w, in.h, in.w);
   free (shown);
   return m;
+}
+
+NnMap *
+nn_cam_compute (NnContext              *ctx,
+                const float            *input,
+                const NnCamSpec        *spec,
+                const NnExplainControl *control,
+                NnError                *err)
+{
+  NN_ASSERT (ctx && input && spec);
+  NN_ASSERT (spec->method >= 0 && spec->method < NN_CAM_COUNT_);
+  return cam_map (ctx, input, spec->layer, spec->target, spec->keep_negative,
+                  nn_cam_method_name (spec->method), combiners[spec->method],
+                  spec->method == NN_CAM_SCORECAM, control, err);
+}
+
+/* The registry's functions (nn-method.h). */
+
+static NnMap *
+cam_method (NnContext              *ctx,
+            const float            *input,
+            const NnMethodSpec     *spec,
+            NnCamMethod             method,
+            const NnExplainControl *control,
+            NnError                *err)
+{
+  NN_ASSERT (ctx && input && spec);
+  return cam_map (ctx, input, spec->layer, spec->target, spec->keep_negative,
+                  nn_cam_method_name (method), combiners[method], method == NN_CAM_SCORECAM,
+                  control, err);
+}
+
+NnMap *
+nn_cam_gradcam (NnContext              *ctx,
+                const float            *input,
+                const NnMethodSpec     *spec,
+                const NnExplainControl *control,
+                NnError                *err)
+{
+  return cam_method (ctx, input, spec, NN_CAM_GRADCAM, control, err);
+}
+
+NnMap *
+nn_cam_gradcam_pp (NnContext              *ctx,
+                   const float            *input,
+                   const NnMethodSpec     *spec,
+                   const NnExplainControl *control,
+                   NnError                *err)
+{
+  return cam_method (ctx, input, spec, NN_CAM_GRADCAM_PP, control, err);
+}
+
+NnMap *
+nn_cam_xgradcam (NnContext              *ctx,
+                 const float            *input,
+                 const NnMethodSpec     *spec,
+                 const NnExplainControl *control,
+                 NnError                *err)
+{
+  return cam_method (ctx, input, spec, NN_CAM_XGRADCAM, control, err);
+}
+
+NnMap *
+nn_cam_hirescam (NnContext              *ctx,
+                 const float            *input,
+                 const NnMethodSpec     *spec,
+                 const NnExplainControl *control,
+                 NnError                *err)
+{
+  return cam_method (ctx, input, spec, NN_CAM_HIRESCAM, control, err);
+}
+
+NnMap *
+nn_cam_layercam (NnContext              *ctx,
+                 const float            *input,
+                 const NnMethodSpec     *spec,
+                 const NnExplainControl *control,
+                 NnError                *err)
+{
+  return cam_method (ctx, input, spec, NN_CAM_LAYERCAM, control, err);
+}
+
+NnMap *
+nn_cam_scorecam (NnContext              *ctx,
+                 const float            *input,
+                 const NnMethodSpec     *spec,
+                 const NnExplainControl *control,
+                 NnError                *err)
+{
+  return cam_method (ctx, input, spec, NN_CAM_SCORECAM, control, err);
+}
+
+NnMap *
+nn_cam_eigencam (NnContext              *ctx,
+                 const float            *input,
+                 const NnMethodSpec     *spec,
+                 const NnExplainControl *control,
+                 NnError                *err)
+{
+  return cam_method (ctx, input, spec, NN_CAM_EIGENCAM, control, err);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Class activation maps at a chosen layer: Grad-CAM, Grad-CAM++, XGrad-CAM, HiResCAM,
  * LayerCAM (one forward pass and a backward pass that stops at the layer), Score-CAM (one
- * forward pass per channel, batched, cancellable) and Eigen-CAM (forward only). */
+ * forward pass per channel, batched, cancellable) and Eigen-CAM (forward only). The method
+ * registry (nn-method.h) declares each method's function, nn_cam_gradcam and so on. */
 #pragma once
 
 #include <stdbool.h>

@@ -45,7 +45,63 @@ nn_map_free (NnMap *map)
   free (map->layer_map);
   free (map->map);
   free (map->channels);
+  free (map->logits);
   free (map);
+}
+
+/* A copy of n floats of src, or NULL (also when src is NULL). */
+static float *
+floats_dup (const float *src,
+            size_t       n,
+            bool        *failed)
+{
+  if (src == NULL)
+    return NULL;
+  float *copy = malloc (sizeof (float) * n);
+  if (copy == NULL)
+    *failed = true;
+  else
+    memcpy (copy, src, sizeof (float) * n);
+  return copy;
+}
+
+NnMap *
+nn_map_dup (const NnMap *map)
+{
+  NN_ASSERT (map != NULL);
+  NnMap *copy = malloc (sizeof *copy);
+  if (copy == NULL)
+    return NULL;
+  *copy = *map;
+  bool failed = false;
+  const size_t hw = (size_t) map->h * (size_t) map->w;
+  copy->layer_map = floats_dup (map->layer_map, (size_t) map->lh * (size_t) map->lw, &failed);
+  copy->map = floats_dup (map->map, hw, &failed);
+  copy->channels = floats_dup (map->channels, (size_t) map->c * hw, &failed);
+  copy->logits = floats_dup (map->logits, (size_t) map->classes, &failed);
+  if (failed)
+    {
+      nn_map_free (copy);
+      return NULL;
+    }
+  return copy;
+}
+
+bool
+nn_map_copy_logits (NnMap     *map,
+                    NnContext *ctx)
+{
+  NN_ASSERT (map != NULL && ctx != NULL);
+  const NnGraph *graph = nn_context_get_graph (ctx);
+  const int logit = nn_explain_logit_node (graph);
+  const int classes = (int) nn_shape_size (graph->nodes[logit].shape);
+  float *logits = realloc (map->logits, sizeof (float) * (size_t) classes);
+  if (logits == NULL)
+    return false;
+  memcpy (logits, nn_context_output (ctx, logit), sizeof (float) * (size_t) classes);
+  map->logits = logits;
+  map->classes = classes;
+  return true;
 }
 
 int

@@ -14,7 +14,8 @@ typedef void (*NnExplainProgress) (int   done,
                                    int   total,
                                    void *user_data);
 
-/* How a worker thread drives a long method. Every field may be NULL. */
+/* How a worker thread drives a long method (nn_explain_run, which drives several, takes an
+ * NnExplainRunControl). Every field may be NULL. */
 typedef struct
 {
   const atomic_int  *cancel;     /* polled before every pass; non-zero stops the method, which
@@ -36,6 +37,10 @@ typedef struct
   int    c;          /* channels of `channels` (0: none) */
   float *channels;   /* (c, h, w) attribution per input channel (saliency), or NULL */
   bool   is_signed;  /* the map may hold negative values */
+  int    classes;    /* values in `logits` (0: none) */
+  float *logits;     /* the class logits of the unchanged input, from the forward pass that
+                        resolved the target (so the top predictions need no pass of their own),
+                        or NULL */
 } NnMap;
 
 /* A zeroed map with its buffers; c = 0 gives no `channels`. NULL when out of memory. */
@@ -45,6 +50,12 @@ NnMap *nn_map_new (int lh,
                    int w,
                    int c);
 void   nn_map_free (NnMap *map);
+/* A deep copy; NULL when out of memory. */
+NnMap *nn_map_dup (const NnMap *map);
+/* Copies the logits of sample 0 of ctx's last forward pass into map->logits. False when out of
+ * memory. */
+bool   nn_map_copy_logits (NnMap     *map,
+                           NnContext *ctx);
 
 /* The node whose output are the class logits: the graph's output, or the input of a final
  * softmax. */

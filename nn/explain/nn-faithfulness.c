@@ -9,6 +9,61 @@
 
 #include "core/nn-rng.h"
 
+void
+nn_faith_settings_init (NnFaithSettings *settings)
+{
+  NN_ASSERT (settings != NULL);
+  settings->metrics = NN_FAITH_ALL;
+  settings->steps = 20;
+  settings->blur_divisor = 16.0f;
+  settings->road_points = 9;
+  settings->road_noise = 0.01f;
+  settings->pointing_tolerance = 15.0f;
+  settings->seed = 1;
+}
+
+bool
+nn_faith_settings_check (const NnFaithSettings *settings,
+                         NnError               *err)
+{
+  NN_ASSERT (settings != NULL);
+  if ((settings->metrics & ~(unsigned) NN_FAITH_ALL) != 0)
+    return nn_error_set (err, NN_ERROR_SPEC, "unknown metrics 0x%x", settings->metrics);
+  if (settings->steps < 1 || settings->steps >= NN_CURVE_MAX)
+    return nn_error_set (err, NN_ERROR_SPEC, "a curve takes 1 to %d steps, not %d",
+                         NN_CURVE_MAX - 1, settings->steps);
+  if (!(settings->blur_divisor > 0.0f))
+    return nn_error_set (err, NN_ERROR_SPEC, "the blur divisor must be positive, not %g",
+                         (double) settings->blur_divisor);
+  if (settings->road_points < 1 || settings->road_points > NN_CURVE_MAX)
+    return nn_error_set (err, NN_ERROR_SPEC, "ROAD takes 1 to %d fractions, not %d",
+                         NN_CURVE_MAX, settings->road_points);
+  if (!(settings->road_noise >= 0.0f) || !(settings->pointing_tolerance >= 0.0f))
+    return nn_error_set (err, NN_ERROR_SPEC, "bad ROAD noise %g or pointing tolerance %g",
+                         (double) settings->road_noise, (double) settings->pointing_tolerance);
+  return true;
+}
+
+float
+nn_faith_settings_blur (const NnFaithSettings *settings,
+                        int                    h,
+                        int                    w)
+{
+  NN_ASSERT (settings != NULL && settings->blur_divisor > 0.0f);
+  return (float) (h > w ? h : w) / settings->blur_divisor;
+}
+
+void
+nn_faith_settings_road_fractions (const NnFaithSettings *settings,
+                                  float                 *fractions)
+{
+  NN_ASSERT (settings != NULL && fractions != NULL && settings->road_points > 0);
+  /* step * (i + 1) rather than (i + 1) / (n + 1): 9 points give 0.1f * (i + 1) exactly. */
+  const float step = 1.0f / (float) (settings->road_points + 1);
+  for (int i = 0; i < settings->road_points; i++)
+    fractions[i] = step * (float) (i + 1);
+}
+
 /* For qsort: the map values, to order pixel indices by. */
 typedef struct
 {
@@ -570,23 +625,15 @@ nn_faith_spearman (const float *a,
   return result;
 }
 
-bool
-nn_faith_randomization (const NnGraph          *graph,
-                        const float            *input,
-                        const NnCamSpec        *cam,
-                        const NnSaliencySpec   *saliency,
-                        const NnMap            *original,
-                        int                     batch,
-                        uint64_t                seed,
-                        double                 *rho,
-                        const NnExplainControl *control,
-                        NnError                *err)
+/* A copy of graph whose conv and linear weights are redrawn: normal, with the standard
+ * deviation of the original's, seeded. NULL when out of memory. */
+static NnGraph *
+randomized_copy (const NnGraph *graph,
+                 uint64_t       seed)
 {
-  NN_ASSERT (graph && input && original && rho);
-  NN_ASSERT ((cam == NULL) != (saliency == NULL));
   NnGraph *copy = nn_graph_dup (graph);
   if (copy == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+    return NULL;
   NnRng rng;
   nn_rng_init (&rng, seed);
   for (int i = 0; i < copy->n_params; i++)
@@ -603,24 +650,32 @@ nn_faith_randomization (const NnGraph          *graph,
       for (size_t j = 0; j < p->count; j++)
         d[j] = sd * nn_rng_normal (&rng);
     }
-  NnContext *ctx = nn_context_new (copy, batch, NN_CONTEXT_BACKWARD, err);
-  NnMap *m = NULL;
-  if (ctx != NULL)
-    {
-      if (cam)
-        {
-          NnCamSpec s = *cam;
-          s.layer = original->layer;
-          s.target = original->target;
-          m = nn_cam_compute (ctx, input, &s, control, err);
-        }
-      else
-        {
-          NnSaliencySpec s = *saliency;
-          s.target = original->target;
-          m = nn_saliency_compute (ctx, input, &s, control, err);
-        }
-    }
+  return copy;
+}
+
+bool
+nn_faith_randomization_method (const NnGraph          *graph,
+                               const float            *input,
+                               const NnMethodSpec     *spec,
+                               const NnMap            *original,
+                               int                     batch,
+                               uint64_t                seed,
+                               double                 *rho,
+                               const NnExplainControl *control,
+                               NnError                *err)
+{
+  NN_ASSERT (graph && input && spec && original && rho);
+  NnGraph *copy = randomized_copy (graph, seed);
+  if (copy == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  NnMethodSpec s = *spec;
+  s.target = original->target;
+  if (nn_method_has_flags (spec->method, NN_METHOD_FLAG_CAM))
+    s.layer = original->layer;
+  unsigned flags = nn_method_has_flags (spec->method, NN_METHOD_FLAG_GRADIENTS)
+                   ? NN_CONTEXT_BACKWARD : 0;
+  NnContext *ctx = nn_context_new (copy, batch, flags, err);
+  NnMap *m = ctx != NULL ? nn_method_compute (ctx, input, &s, control, err) : NULL;
   if (m != NULL)
     *rho = nn_faith_spearman (original->map, m->map, (size_t) m->h * (size_t) m->w);
   bool ok = m != NULL;
@@ -628,4 +683,38 @@ nn_faith_randomization (const NnGraph          *graph,
   nn_context_free (ctx);
   nn_graph_free (copy);
   return ok;
+}
+
+bool
+nn_faith_randomization (const NnGraph          *graph,
+                        const float            *input,
+                        const NnCamSpec        *cam,
+                        const NnSaliencySpec   *saliency,
+                        const NnMap            *original,
+                        int                     batch,
+                        uint64_t                seed,
+                        double                 *rho,
+                        const NnExplainControl *control,
+                        NnError                *err)
+{
+  NN_ASSERT (graph && input && original && rho);
+  NN_ASSERT ((cam == NULL) != (saliency == NULL));
+  NnMethodSpec s;
+  nn_method_spec_init (&s);
+  const char *name = cam ? nn_cam_method_name (cam->method)
+                         : nn_saliency_method_name (saliency->method);
+  bool known = nn_method_from_name (name, &s.method);
+  NN_ASSERT (known);
+  if (cam)
+    s.keep_negative = cam->keep_negative;
+  else
+    {
+      s.samples = saliency->samples;
+      s.noise = saliency->noise;
+      s.baseline = saliency->baseline;
+      s.layer = saliency->layer;
+      s.seed = saliency->seed;
+    }
+  return nn_faith_randomization_method (graph, input, &s, original, batch, seed, rho, control,
+                                        err);
 }

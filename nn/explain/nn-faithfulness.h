@@ -9,6 +9,7 @@
 
 #include "explain/nn-cam.h"
 #include "explain/nn-explain.h"
+#include "explain/nn-method.h"
 #include "explain/nn-saliency.h"
 
 #define NN_CURVE_MAX 101
@@ -28,6 +29,58 @@ typedef enum
   NN_CURVE_DELETION,   /* most relevant pixels first replaced by the baseline (zeros) */
   NN_CURVE_INSERTION,  /* most relevant pixels first copied into the blurred input */
 } NnCurveKind;
+
+typedef enum
+{
+  NN_FAITH_DELETION      = 1 << 0,
+  NN_FAITH_INSERTION     = 1 << 1,
+  NN_FAITH_ROAD_MORF     = 1 << 2,   /* most relevant first */
+  NN_FAITH_ROAD_LERF     = 1 << 3,   /* least relevant first */
+  NN_FAITH_RANDOMIZATION = 1 << 4,
+  NN_FAITH_MASK          = 1 << 5,   /* pointing game and energy share, given a mask */
+  NN_FAITH_ALL           = (1 << 6) - 1,
+} NnFaithMetric;
+
+/* How the metrics of one map are computed; the same in the app and the CLI. */
+typedef struct
+{
+  unsigned metrics;             /* NnFaithMetric bits: which to compute */
+  int      steps;               /* deletion and insertion: fractions 0, 1/steps, ..., 1 */
+  float    blur_divisor;        /* insertion's blur: sigma = max (H, W) / blur_divisor px */
+  int      road_points;         /* ROAD at fractions 1/(n+1), ..., n/(n+1) */
+  float    road_noise;          /* sigma of ROAD's imputation noise */
+  float    pointing_tolerance;  /* px */
+  uint64_t seed;                /* ROAD's noise, the randomized weights */
+} NnFaithSettings;
+
+/* Every metric, 20 steps, blur max (H, W) / 16, ROAD at 10%, ..., 90% with noise 0.01, the
+ * pointing game within 15 px, seed 1. */
+void     nn_faith_settings_init (NnFaithSettings *settings);
+/* Checks the sizes and ranges; the error names the setting. */
+bool     nn_faith_settings_check (const NnFaithSettings *settings,
+                                  NnError               *err);
+/* Insertion's blur sigma in px for an input of h x w. */
+float    nn_faith_settings_blur (const NnFaithSettings *settings,
+                                 int                    h,
+                                 int                    w);
+/* ROAD's settings->road_points fractions. */
+void     nn_faith_settings_road_fractions (const NnFaithSettings *settings,
+                                           float                 *fractions);
+
+/* The metrics of one map, as far as they are known: a value without pointers. */
+typedef struct
+{
+  unsigned has;              /* NnFaithMetric bits of the fields below that are filled */
+  NnCurve  deletion;
+  NnCurve  insertion;
+  NnCurve  road_morf;
+  NnCurve  road_lerf;
+  double   road_morf_mean;   /* mean probability over the ROAD fractions */
+  double   road_lerf_mean;
+  double   rho;              /* Spearman rho of the map and the randomized model's map */
+  bool     pointing;         /* pointing game hit */
+  double   energy;           /* share of the positive energy inside the mask */
+} NnFaithMetrics;
 
 /* The order of the n pixels by map value, highest first (ties: lower index first; NaN last).
  * False when out of memory. */
@@ -100,9 +153,19 @@ double nn_faith_spearman (const float *a,
 
 /* Model-randomization sanity check (Adebayo et al.): the weights of every conv and linear layer
  * of a copy of graph are redrawn (normal, the same standard deviation as the original, seeded)
- * and the same method (cam or saliency: exactly one non-NULL) recomputed for the same target
- * as `original`. *rho is the Spearman correlation of the two input-resolution maps; a
- * faithful map changes (low rho). `batch` sizes the copy's context. */
+ * and the same method recomputed for the same target (and, for the CAM family, layer) as
+ * `original`. *rho is the Spearman correlation of the two input-resolution maps; a faithful map
+ * changes (low rho). `batch` sizes the copy's context. */
+bool   nn_faith_randomization_method (const NnGraph          *graph,
+                                      const float            *input,
+                                      const NnMethodSpec     *spec,
+                                      const NnMap            *original,
+                                      int                     batch,
+                                      uint64_t                seed,
+                                      double                 *rho,
+                                      const NnExplainControl *control,
+                                      NnError                *err);
+/* The same for a method given as cam or saliency (exactly one non-NULL). */
 bool   nn_faith_randomization (const NnGraph          *graph,
                                const float            *input,
                                const NnCamSpec        *cam,

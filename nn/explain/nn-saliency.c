@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Input-space attribution: gradients of the target logit with respect to the input, for the
  * input itself, noisy copies (SmoothGrad), points on a straight path from a baseline
- * (Integrated Gradients), or under the guided ReLU backward (Guided Backprop). */
+ * (Integrated Gradients), or under the guided ReLU backward (Guided Backprop); and the
+ * registry's functions of these methods (nn-method.h). */
 #include "explain/nn-saliency.h"
 
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "core/nn-rng.h"
+#include "explain/nn-method.h"
 
 static const char *const method_names[NN_SALIENCY_COUNT_] = {
   [NN_SALIENCY_GRADIENT] = "gradient",
@@ -197,7 +199,8 @@ nn_saliency_compute (NnContext              *ctx,
   NnMap *m = nn_map_new (in.h, in.w, in.h, in.w, in.c);
   float *zeros = spec->method == NN_SALIENCY_IG && spec->baseline == NULL
                  ? calloc (in_size, sizeof (float)) : NULL;
-  if (m == NULL || (spec->method == NN_SALIENCY_IG && spec->baseline == NULL && zeros == NULL))
+  if (m == NULL || (spec->method == NN_SALIENCY_IG && spec->baseline == NULL && zeros == NULL)
+      || !nn_map_copy_logits (m, ctx))
     {
       nn_map_free (cam);
       nn_map_free (m);
@@ -256,4 +259,77 @@ nn_saliency_compute (NnContext              *ctx,
     }
   memcpy (m->layer_map, m->map, sizeof (float) * hw);
   return m;
+}
+
+/* The registry's functions (nn-method.h). */
+
+static NnMap *
+saliency_method (NnContext              *ctx,
+                 const float            *input,
+                 const NnMethodSpec     *spec,
+                 NnSaliencyMethod        method,
+                 const NnExplainControl *control,
+                 NnError                *err)
+{
+  NN_ASSERT (ctx && input && spec);
+  NnSaliencySpec s;
+  nn_saliency_spec_init (&s);
+  s.method = method;
+  s.target = spec->target;
+  s.samples = spec->samples;
+  s.noise = spec->noise;
+  s.baseline = spec->baseline;
+  s.layer = spec->layer;
+  s.seed = spec->seed;
+  return nn_saliency_compute (ctx, input, &s, control, err);
+}
+
+NnMap *
+nn_saliency_gradient (NnContext              *ctx,
+                      const float            *input,
+                      const NnMethodSpec     *spec,
+                      const NnExplainControl *control,
+                      NnError                *err)
+{
+  return saliency_method (ctx, input, spec, NN_SALIENCY_GRADIENT, control, err);
+}
+
+NnMap *
+nn_saliency_smoothgrad (NnContext              *ctx,
+                        const float            *input,
+                        const NnMethodSpec     *spec,
+                        const NnExplainControl *control,
+                        NnError                *err)
+{
+  return saliency_method (ctx, input, spec, NN_SALIENCY_SMOOTHGRAD, control, err);
+}
+
+NnMap *
+nn_saliency_ig (NnContext              *ctx,
+                const float            *input,
+                const NnMethodSpec     *spec,
+                const NnExplainControl *control,
+                NnError                *err)
+{
+  return saliency_method (ctx, input, spec, NN_SALIENCY_IG, control, err);
+}
+
+NnMap *
+nn_saliency_guided (NnContext              *ctx,
+                    const float            *input,
+                    const NnMethodSpec     *spec,
+                    const NnExplainControl *control,
+                    NnError                *err)
+{
+  return saliency_method (ctx, input, spec, NN_SALIENCY_GUIDED, control, err);
+}
+
+NnMap *
+nn_saliency_guided_gradcam (NnContext              *ctx,
+                            const float            *input,
+                            const NnMethodSpec     *spec,
+                            const NnExplainControl *control,
+                            NnError                *err)
+{
+  return saliency_method (ctx, input, spec, NN_SALIENCY_GUIDED_GRADCAM, control, err);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Input-space attribution: the input gradient, SmoothGrad, Integrated Gradients, Guided
  * Backprop and Guided Grad-CAM. Each keeps the per-channel attribution (NnMap.channels) and a
- * per-pixel map. */
+ * per-pixel map. The method registry (nn-method.h) declares each method's function,
+ * nn_saliency_gradient and so on. */
 #pragma once
 
 #include <stdbool.h>
