@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by the test programs: scratch folders and files, float comparisons. */
+/* Helpers shared by the test programs: scratch folders and files, float comparisons, waits on
+ * the main context. */
 #include "test-util.h"
 
 #include <glib/gstdio.h>
@@ -104,4 +105,52 @@ test_util_assert_close (const float *a,
         g_error ("%s: element %zu is %.7g, expected %.7g", what, i, (double) a[i],
                  (double) b[i]);
       }
+}
+
+static gboolean
+set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+tick (gpointer data)
+{
+  (void) data;
+  return G_SOURCE_CONTINUE;
+}
+
+void
+test_util_wait_at (const char        *file,
+                   int                line,
+                   const char        *func,
+                   TestUtilCondition  condition,
+                   gpointer           data,
+                   const char        *what)
+{
+  gboolean expired = FALSE;
+  guint limit = g_timeout_add_seconds (TEST_UTIL_WAIT_LIMIT_S, set_flag, &expired);
+  guint ticker = g_timeout_add (TEST_UTIL_TICK_MS, tick, NULL);
+  gboolean met;
+  while (!(met = condition (data)) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (ticker);
+  if (!expired)
+    g_source_remove (limit);
+  if (!met)
+    {
+      char *message = g_strdup_printf ("waited %d s for %s", TEST_UTIL_WAIT_LIMIT_S, what);
+      g_assertion_message (G_LOG_DOMAIN, file, line, func, message);
+      g_free (message);
+    }
+}
+
+void
+test_util_run_for (double seconds)
+{
+  gboolean expired = FALSE;
+  g_timeout_add ((guint) (seconds * 1000.0), set_flag, &expired);
+  while (!expired)
+    g_main_context_iteration (NULL, TRUE);
 }

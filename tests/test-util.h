@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Helpers shared by the test programs: a scratch folder per test (a GTest fixture), removing a
- * folder tree, counting a folder's entries, writing a file, comparing float arrays. GLib only. */
+ * folder tree, counting a folder's entries, writing a file, comparing float arrays, waiting on
+ * the main context. GLib only. */
 #pragma once
 
 #include <glib.h>
@@ -44,3 +45,33 @@ void  test_util_assert_close (const float *a,
                               double       tol,
                               const char  *format,
                               ...) G_GNUC_PRINTF (5, 6);
+
+/* Waits on the default main context. They block in g_main_context_iteration (NULL, TRUE) and
+ * check their condition after every dispatch; a tick of TEST_UTIL_TICK_MS wakes them for
+ * conditions that change on another thread without a main-loop event. Their limit is far above
+ * any normal run, so that sanitizers or a loaded machine make a test slower, never failing. */
+#define TEST_UTIL_WAIT_LIMIT_S 300
+#define TEST_UTIL_TICK_MS      50
+
+/* A stop, cancel or shutdown is prompt when it waits for at most the step in flight, which
+ * takes milliseconds; tests allow it this long (microseconds): far more than a step takes under
+ * sanitizers on a loaded machine, far less than the runs they stop would go on. */
+#define TEST_UTIL_PROMPT_US    (10 * G_USEC_PER_SEC)
+
+typedef gboolean (*TestUtilCondition) (gpointer data);
+
+/* Blocks on the main context until condition (data) holds; fails the test, naming `what`, when
+ * TEST_UTIL_WAIT_LIMIT_S seconds pass first. */
+#define test_util_wait(condition, data, what)                                           \
+  test_util_wait_at (__FILE__, __LINE__, G_STRFUNC, (condition), (data), (what))
+
+void  test_util_wait_at (const char        *file,
+                         int                line,
+                         const char        *func,
+                         TestUtilCondition  condition,
+                         gpointer           data,
+                         const char        *what);
+
+/* Runs the main context for `seconds` whatever happens: to see that nothing more arrives, or
+ * to count what arrives in that time. */
+void  test_util_run_for (double seconds);

@@ -86,35 +86,17 @@ fixture_teardown (Fixture      *f,
 }
 
 static gboolean
-wake_up (gpointer data)
+engine_idle (gpointer data)
 {
-  (void) data;
-  return G_SOURCE_CONTINUE;
+  return !scope_engine_is_busy (data);
 }
 
-/* Runs the default main context until the engine is idle (results delivered), at most
- * `seconds`. */
+/* Blocks on the main context until the engine is idle (results delivered). */
 static void
-wait_idle (ScopeEngine *engine,
-           double       seconds)
+wait_idle (ScopeEngine *engine)
 {
-  guint tick = g_timeout_add (10, wake_up, NULL);
-  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (scope_engine_is_busy (engine) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (tick);
+  test_util_wait (engine_idle, engine, "the engine to be idle");
   g_assert_false (scope_engine_is_busy (engine));
-}
-
-/* Runs the main context for `seconds` whatever happens. */
-static void
-spin (double seconds)
-{
-  guint tick = g_timeout_add (10, wake_up, NULL);
-  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (tick);
 }
 
 static void
@@ -126,7 +108,7 @@ test_forward_matches_context (Fixture      *f,
   guint64 id = scope_engine_run_forward (f->engine, f->model, f->input, "boot.png", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (id, >, 0);
-  wait_idle (f->engine, 20.0);
+  wait_idle (f->engine);
   g_assert_cmpuint (f->errors->len, ==, 0);
   g_assert_cmpuint (f->results->len, ==, 1);
   ScopeActivations *act = f->results->pdata[0];
@@ -182,8 +164,8 @@ test_newest_only (Fixture      *f,
       g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, input, name, NULL), ==,
                         (guint64) k);
     }
-  wait_idle (f->engine, 20.0);
-  spin (0.1);
+  wait_idle (f->engine);
+  test_util_run_for (0.1);
   g_assert_cmpuint (f->results->len, ==, 1);
   ScopeActivations *act = f->results->pdata[0];
   g_assert_cmpstr (scope_activations_get_input_name (act), ==, "job 20");
@@ -198,14 +180,14 @@ test_cancel (Fixture      *f,
   (void) unused;
   g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, "a", NULL), >, 0);
   scope_engine_cancel (f->engine);
-  wait_idle (f->engine, 5.0);
-  spin (0.2);
+  wait_idle (f->engine);
+  test_util_run_for (0.2);
   g_assert_cmpuint (f->results->len, ==, 0);
   g_assert_cmpuint (f->errors->len, ==, 0);
 
   /* The engine still works after a cancel. */
   g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, "b", NULL), >, 0);
-  wait_idle (f->engine, 20.0);
+  wait_idle (f->engine);
   g_assert_cmpuint (f->results->len, ==, 1);
 }
 
@@ -219,9 +201,9 @@ test_shutdown (Fixture      *f,
   scope_engine_shutdown (f->engine);
   gint64 took = g_get_monotonic_time () - start;
   g_test_message ("shutdown with a job running took %.1f ms", took / 1000.0);
-  g_assert_cmpint (took, <, G_USEC_PER_SEC);
+  g_assert_cmpint (took, <, TEST_UTIL_PROMPT_US);
   g_assert_false (scope_engine_is_busy (f->engine));
-  spin (0.1);
+  test_util_run_for (0.1);
   g_assert_cmpuint (f->results->len, ==, 0);
 
   g_autoptr (GError) error = NULL;
@@ -236,7 +218,7 @@ test_immutable (Fixture      *f,
 {
   (void) unused;
   g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, "a", NULL), >, 0);
-  wait_idle (f->engine, 20.0);
+  wait_idle (f->engine);
   g_assert_cmpuint (f->results->len, ==, 1);
   ScopeActivations *first = f->results->pdata[0];
   int out = nn_graph_output (scope_model_get_graph (f->model));
@@ -247,7 +229,7 @@ test_immutable (Fixture      *f,
   /* A second job on another input leaves the first result as it was. */
   g_autofree float *other = g_new0 (float, f->n_input);
   g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, other, "b", NULL), >, 0);
-  wait_idle (f->engine, 20.0);
+  wait_idle (f->engine);
   g_assert_cmpuint (f->results->len, ==, 2);
   ScopeActivations *second = f->results->pdata[1];
   g_assert_true (first != second);
@@ -298,7 +280,7 @@ test_open (Fixture      *f,
   g_assert_cmpuint (scope_engine_open (f->engine, "/nonexistent/m.safetensors", NULL, NULL), >,
                     0);
   g_assert_cmpuint (scope_engine_open (f->engine, NULL, model, NULL), >, 0);
-  wait_idle (f->engine, 20.0);
+  wait_idle (f->engine);
   g_assert_cmpuint (seen->len, ==, 3);
   g_autofree char *first = g_strdup_printf ("%s ok | %s ok", model, image);
   g_assert_cmpstr (seen->pdata[0], ==, first);
@@ -312,7 +294,7 @@ test_open (Fixture      *f,
   /* Shutdown drops what was not delivered. */
   g_assert_cmpuint (scope_engine_open (f->engine, model, NULL, NULL), >, 0);
   scope_engine_shutdown (f->engine);
-  spin (0.1);
+  test_util_run_for (0.1);
   g_assert_cmpuint (seen->len, ==, 3);
 }
 
@@ -347,7 +329,7 @@ test_open_mask (Fixture      *f,
   g_assert_cmpuint (scope_engine_open (f->engine, NULL, bag, NULL), >, 0);
   g_assert_cmpuint (scope_engine_open_mask (f->engine, mask, NULL), >, 0);
   g_assert_cmpuint (scope_engine_open_mask (f->engine, "/nonexistent/m.mask.png", NULL), >, 0);
-  wait_idle (f->engine, 20.0);
+  wait_idle (f->engine);
   g_assert_cmpuint (seen->len, ==, 5);
   g_autofree char *found = g_strdup_printf ("%s ok", mask);
   g_assert_cmpstr (seen->pdata[0], ==, found);
@@ -371,9 +353,9 @@ test_start_stop_cycles (Fixture      *f,
       g_autoptr (ScopeEngine) engine = scope_engine_new ();
       g_assert_cmpuint (scope_engine_run_forward (engine, f->model, f->input, "x", NULL), >, 0);
       if (cycle % 4 == 3)
-        wait_idle (engine, 20.0);
+        wait_idle (engine);
     }
-  spin (0.05);
+  test_util_run_for (0.05);
 }
 
 /* Training jobs. */
@@ -514,43 +496,31 @@ train_start (TrainFixture             *f,
   g_assert_cmpint (scope_train_job_get_state (f->job), ==, SCOPE_TRAIN_LOADING);
 }
 
-typedef gboolean (*TrainCondition) (TrainFixture *f);
-
 static gboolean
-train_wait (TrainFixture   *f,
-            TrainCondition  condition,
-            double          seconds)
+train_ended (gpointer data)
 {
-  guint tick = g_timeout_add (10, wake_up, NULL);
-  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  gboolean met;
-  while (!(met = condition (f)) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (tick);
-  return met;
-}
-
-static gboolean
-train_ended (TrainFixture *f)
-{
+  const TrainFixture *f = data;
   return !scope_train_state_is_active (f->state) && f->state != SCOPE_TRAIN_IDLE;
 }
 
 static gboolean
-has_five_steps (TrainFixture *f)
+has_five_steps (gpointer data)
 {
+  const TrainFixture *f = data;
   return f->steps->len >= 5;
 }
 
 static gboolean
-has_target_steps (TrainFixture *f)
+has_target_steps (gpointer data)
 {
+  const TrainFixture *f = data;
   return f->steps->len >= f->target;
 }
 
 static gboolean
-is_paused (TrainFixture *f)
+is_paused (gpointer data)
 {
+  const TrainFixture *f = data;
   return f->state == SCOPE_TRAIN_PAUSED;
 }
 
@@ -562,7 +532,7 @@ test_train_progress (TrainFixture *f,
   ScopeTrainSettings s;
   train_settings (f, &s, 3);
   train_start (f, &s);
-  g_assert_true (train_wait (f, train_ended, 60.0));
+  test_util_wait (train_ended, f, "the training to end");
   g_assert_null (f->error);
   g_assert_cmpint (f->state, ==, SCOPE_TRAIN_FINISHED);
   g_assert_cmpint (scope_train_job_get_state (f->job), ==, SCOPE_TRAIN_FINISHED);
@@ -614,11 +584,11 @@ test_train_pause_resume (TrainFixture *f,
   ScopeTrainSettings s;
   train_settings (f, &s, 5000);
   train_start (f, &s);
-  g_assert_true (train_wait (f, has_five_steps, 60.0));
+  test_util_wait (has_five_steps, f, "five training steps");
   scope_train_job_pause (f->job);
-  g_assert_true (train_wait (f, is_paused, 10.0));
+  test_util_wait (is_paused, f, "the training to pause");
   guint held = f->steps->len;
-  spin (0.4);
+  test_util_run_for (0.4);
   g_assert_cmpint (f->state, ==, SCOPE_TRAIN_PAUSED);
   g_assert_cmpuint (f->steps->len, ==, held);
   /* Paused, it handed over its weights as they are. */
@@ -626,15 +596,15 @@ test_train_pause_resume (TrainFixture *f,
 
   scope_train_job_resume (f->job);
   f->target = held + 5;
-  g_assert_true (train_wait (f, has_target_steps, 30.0));
+  test_util_wait (has_target_steps, f, "more training steps");
   g_assert_cmpint (f->state, ==, SCOPE_TRAIN_RUNNING);
 
   /* Stop while paused is prompt too. */
   scope_train_job_pause (f->job);
-  g_assert_true (train_wait (f, is_paused, 10.0));
+  test_util_wait (is_paused, f, "the training to pause");
   gint64 start = g_get_monotonic_time ();
   scope_train_job_stop (f->job);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, TEST_UTIL_PROMPT_US);
   g_assert_cmpint (scope_train_job_get_state (f->job), ==, SCOPE_TRAIN_STOPPED);
 }
 
@@ -646,15 +616,15 @@ test_train_stop_prompt (TrainFixture *f,
   ScopeTrainSettings s;
   train_settings (f, &s, 5000);
   train_start (f, &s);
-  g_assert_true (train_wait (f, has_five_steps, 60.0));
+  test_util_wait (has_five_steps, f, "five training steps");
   gint64 start = g_get_monotonic_time ();
   scope_train_job_stop (f->job);
   gint64 took = g_get_monotonic_time () - start;
   g_test_message ("stop while training took %.1f ms", took / 1000.0);
-  g_assert_cmpint (took, <, G_USEC_PER_SEC);
+  g_assert_cmpint (took, <, TEST_UTIL_PROMPT_US);
   g_assert_cmpint (scope_train_job_get_state (f->job), ==, SCOPE_TRAIN_STOPPED);
   guint updates = f->updates;
-  spin (0.2);
+  test_util_run_for (0.2);
   g_assert_cmpuint (f->updates, ==, updates);
   g_assert_cmpuint (f->steps->len, <, 5000 * 12);
 }
@@ -667,7 +637,7 @@ test_train_snapshots_immutable (TrainFixture *f,
   ScopeTrainSettings s;
   train_settings (f, &s, 2);
   train_start (f, &s);
-  g_assert_true (train_wait (f, train_ended, 60.0));
+  test_util_wait (train_ended, f, "the training to end");
   g_assert_cmpint (f->state, ==, SCOPE_TRAIN_FINISHED);
   g_assert_cmpuint (f->snapshots->len, >=, 3);
 
@@ -697,7 +667,7 @@ test_train_bad_dataset (TrainFixture *f,
   train_settings (f, &s, 1);
   g_strlcpy (s.dataset, "/nonexistent/dataset-folder", sizeof s.dataset);
   train_start (f, &s);
-  g_assert_true (train_wait (f, train_ended, 20.0));
+  test_util_wait (train_ended, f, "the training to end");
   g_assert_cmpint (f->state, ==, SCOPE_TRAIN_FAILED);
   g_assert_nonnull (f->error);
   g_test_message ("%s", f->error);
@@ -710,7 +680,7 @@ test_train_bad_dataset (TrainFixture *f,
   train_settings (f, &s, 1);
   g_strlcpy (s.policy, "proxygrad:oops", sizeof s.policy);
   train_start (f, &s);
-  g_assert_true (train_wait (f, train_ended, 20.0));
+  test_util_wait (train_ended, f, "the training to end");
   g_assert_cmpint (f->state, ==, SCOPE_TRAIN_FAILED);
   g_assert_nonnull (f->error);
   g_test_message ("%s", f->error);
@@ -731,15 +701,15 @@ test_train_cycles (TrainFixture *f,
       f->state = SCOPE_TRAIN_IDLE;
       train_start (f, &s);
       if (cycle % 3 == 1)
-        g_assert_true (train_wait (f, has_five_steps, 60.0));
+        test_util_wait (has_five_steps, f, "five training steps");
       else if (cycle % 3 == 2)
-        g_assert_true (train_wait (f, train_ended, 60.0));
+        test_util_wait (train_ended, f, "the training to end");
       gint64 start = g_get_monotonic_time ();
       scope_train_job_stop (f->job);
-      g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, TEST_UTIL_PROMPT_US);
       g_clear_object (&f->job);
     }
-  spin (0.05);
+  test_util_run_for (0.05);
 }
 
 int

@@ -117,26 +117,28 @@ job_new (ScopeModel             *model,
   return job;
 }
 
-static gboolean
-wake_up (gpointer data)
+typedef struct
 {
-  (void) data;
-  return G_SOURCE_CONTINUE;
+  const Record *r;
+  guint         fractions;
+} RecordWait;
+
+static gboolean
+record_done (gpointer data)
+{
+  const RecordWait *w = data;
+  return w->fractions > 0 ? w->r->fractions->len >= w->fractions : w->r->finished > 0;
 }
 
-/* Runs the main context until r has `finished` (or the progress has `fractions` entries, when
- * fractions > 0), at most `seconds`. */
+/* Blocks on the main context until r has `finished` (or the progress has `fractions` entries,
+ * when fractions > 0). */
 static void
-spin_until (Record *r,
-            guint   fractions,
-            double  seconds)
+wait_until (const Record *r,
+            guint         fractions)
 {
-  guint tick = g_timeout_add (10, wake_up, NULL);
-  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < deadline
-         && (fractions > 0 ? r->fractions->len < fractions : r->finished == 0))
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (tick);
+  RecordWait w = { r, fractions };
+  test_util_wait (record_done, &w, fractions > 0 ? "progress of the explain job"
+                                                 : "the explain job to finish");
 }
 
 static int
@@ -183,7 +185,7 @@ test_results_arrive (void)
   record_init (&r);
   ScopeExplainJob *job = job_new (model, input, mask, &spec, &r);
   g_assert_true (scope_explain_job_start (job, NULL));
-  spin_until (&r, 0, 60.0);
+  wait_until (&r, 0);
   g_assert_cmpint (r.finished, ==, 1);
   g_assert_null (r.error);
   g_assert_false (scope_explain_job_is_running (job));
@@ -285,7 +287,7 @@ test_cancel_prompt (void)
   g_assert_true (scope_explain_job_start (job, NULL));
   /* Wait for passes of Score-CAM to report, so the job is inside the method; their spacing
    * says how long a pass takes on this machine (and build). */
-  spin_until (&r, 4, 60.0);
+  wait_until (&r, 4);
   g_assert_cmpuint (r.fractions->len, >=, 4);
   gint64 pass = (g_array_index (r.times, gint64, r.times->len - 1)
                  - g_array_index (r.times, gint64, 1)) / (gint64) (r.times->len - 2);
@@ -298,16 +300,14 @@ test_cancel_prompt (void)
   gint64 took = g_get_monotonic_time () - start;
   g_test_message ("cancelling Score-CAM on ResNet-18 took %.1f ms, a pass %.1f ms",
                   took / 1000.0, pass / 1000.0);
-  /* The flag is polled before every pass: at most the pass in flight finishes. */
-  g_assert_cmpint (took, <, 2 * pass + G_USEC_PER_SEC / 10);
+  /* The flag is polled before every pass: at most the pass in flight finishes, not the 64 of
+   * the map. A quarter of them, measured on this machine and build, leaves room for a loaded
+   * machine's pauses. */
+  g_assert_cmpint (took, <, 16 * pass + G_USEC_PER_SEC / 2);
   g_assert_false (scope_explain_job_is_running (job));
 
   /* Nothing is delivered afterwards, not even "finished". */
-  guint tick = g_timeout_add (10, wake_up, NULL);
-  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 5;
-  while (g_get_monotonic_time () < until)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (tick);
+  test_util_run_for (0.2);
   g_assert_cmpint (r.after_cancel, ==, 0);
   g_assert_cmpint (r.finished, ==, 0);
   scope_explain_job_cancel (job);
@@ -339,7 +339,7 @@ test_bad_spec (void)
       record_init (&r);
       ScopeExplainJob *job = job_new (model, input, NULL, &spec, &r);
       g_assert_true (scope_explain_job_start (job, NULL));
-      spin_until (&r, 0, 30.0);
+      wait_until (&r, 0);
       g_assert_cmpint (r.finished, ==, 1);
       g_assert_nonnull (r.error);
       g_test_message ("%s", r.error);

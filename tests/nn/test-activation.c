@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Activations: forward values, exact backward against finite differences, and the derivative
- * every gradient policy prescribes at hand-picked points. */
+/* Activations: forward values, exact backward against finite differences, accumulation, and
+ * the derivative every gradient policy prescribes at hand-picked points. */
 #include <glib.h>
 #include <math.h>
 
+#include "grad-check.h"
 #include "nn.h"
 
 static NnActAttrs
@@ -49,16 +50,17 @@ test_forward (void)
   g_assert_cmpfloat (y[1], ==, 1.0f);
 }
 
-/* Exact backward of each activation against central differences of sum w * act (x), with
- * inputs kept at least 0.05 away from the ReLU kink. */
+/* Exact backward of each activation through a one-op graph against the shared finite-difference
+ * check, with inputs kept at least 0.05 away from the kinks. */
 static void
-check_attrs_fd (const NnActAttrs *attrs,
+check_attrs_fd (const char       *op,
+                const NnActAttrs *attrs,
                 const float      *kinks,
                 int               n_kinks,
                 uint64_t          seed)
 {
   enum { N = 97 };
-  float x[N], w[N], y[N], out[N], dx[N];
+  float x[N];
   NnRng rng;
   nn_rng_init (&rng, seed);
   for (int i = 0; i < N; i++)
@@ -68,63 +70,92 @@ check_attrs_fd (const NnActAttrs *attrs,
         if (fabsf (v - kinks[k]) < 0.05f)
           v += 0.1f;
       x[i] = v;
-      w[i] = 2.0f * nn_rng_uniform (&rng) - 1.0f;
-      dx[i] = 0.5f;
     }
-  const NnGradPolicy exact = { NN_GRAD_EXACT, 0.0f };
-  nn_activation_forward (out, x, N, attrs);
-  nn_activation_backward (dx, w, x, out, N, attrs, &exact);
-  const float h = 1e-2f;
-  for (int i = 0; i < N; i++)
-    {
-      float save = x[i];
-      double lp = 0.0, lm = 0.0;
-      x[i] = save + h;
-      float xp = x[i];
-      nn_activation_forward (y, x, N, attrs);
-      for (int j = 0; j < N; j++)
-        lp += (double) w[j] * (double) y[j];
-      x[i] = save - h;
-      float xm = x[i];
-      nn_activation_forward (y, x, N, attrs);
-      for (int j = 0; j < N; j++)
-        lm += (double) w[j] * (double) y[j];
-      x[i] = save;
-      double num = (lp - lm) / ((double) xp - (double) xm);
-      /* dx started at 0.5: the backward pass accumulates. */
-      double ana = (double) dx[i] - 0.5;
-      g_assert_cmpfloat_with_epsilon (ana, num, 2e-3 + 1e-2 * fabs (num));
-    }
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", N, 1, 1);
+  NnNode spec = { .op = NN_OP_ACTIVATION, .name = "act", .inputs = { in }, .n_inputs = 1,
+                  .attrs.act = *attrs };
+  g_assert_cmpint (nn_graph_add (g, &spec, NULL), ==, 1);
+  GradCheck gc;
+  grad_check_init (&gc, op);
+  gc.batch = 1;
+  gc.input = x;
+  gc.seed = seed;
+  gc.rel_tol = 2e-3;
+  grad_check_graph (&gc, g);
+  grad_check_assert (&gc);
+  nn_graph_free (g);
 }
 
 static void
-check_exact_fd (NnActKind kind,
-                float     slope,
-                uint64_t  seed)
+check_exact_fd (const char *op,
+                NnActKind   kind,
+                float       slope,
+                uint64_t    seed)
 {
   NnActAttrs attrs = act_attrs (kind, slope);
   const float kink = 0.0f;
-  check_attrs_fd (&attrs, &kink, 1, seed);
+  check_attrs_fd (op, &attrs, &kink, 1, seed);
+}
+
+/* The activations with their parameters. */
+static NnActAttrs
+attrs_full (NnActKind kind,
+            float     alpha,
+            float     beta)
+{
+  NnActAttrs attrs = act_attrs (kind, 0.0f);
+  attrs.alpha = alpha;
+  attrs.beta = beta;
+  return attrs;
 }
 
 static void
 test_backward_fd (void)
 {
-  check_exact_fd (NN_ACT_RELU, 0.0f, 1);
-  check_exact_fd (NN_ACT_RELU, 0.2f, 2);
-  check_exact_fd (NN_ACT_SIGMOID, 0.0f, 3);
-  check_exact_fd (NN_ACT_TANH, 0.0f, 4);
+  check_exact_fd ("relu", NN_ACT_RELU, 0.0f, 1);
+  check_exact_fd ("leaky relu 0.2", NN_ACT_RELU, 0.2f, 2);
+  check_exact_fd ("sigmoid", NN_ACT_SIGMOID, 0.0f, 3);
+  check_exact_fd ("tanh", NN_ACT_TANH, 0.0f, 4);
 
-  NnActAttrs clip = act_attrs (NN_ACT_CLIP, 0.0f);
-  clip.alpha = -1.0f;
-  clip.beta = 2.0f;
-  check_attrs_fd (&clip, (const float[]) { -1.0f, 2.0f }, 2, 5);
-  NnActAttrs hsig = act_attrs (NN_ACT_HARDSIGMOID, 0.0f);
-  hsig.alpha = 0.2f;
-  hsig.beta = 0.5f;
-  check_attrs_fd (&hsig, (const float[]) { -2.5f, 2.5f }, 2, 6);
+  NnActAttrs clip = attrs_full (NN_ACT_CLIP, -1.0f, 2.0f);
+  check_attrs_fd ("clip [-1, 2]", &clip, (const float[]) { -1.0f, 2.0f }, 2, 5);
+  NnActAttrs hsig = attrs_full (NN_ACT_HARDSIGMOID, 0.2f, 0.5f);
+  check_attrs_fd ("hard sigmoid", &hsig, (const float[]) { -2.5f, 2.5f }, 2, 6);
   NnActAttrs hswish = act_attrs (NN_ACT_HARDSWISH, 0.0f);
-  check_attrs_fd (&hswish, (const float[]) { -3.0f, 3.0f }, 2, 7);
+  check_attrs_fd ("hard swish", &hswish, (const float[]) { -3.0f, 3.0f }, 2, 7);
+}
+
+/* Every kind's backward adds to what dinp holds: twice over a buffer that starts at 0.5 gives
+ * 0.5 plus twice the gradient of one pass. */
+static void
+test_backward_accumulates (void)
+{
+  enum { N = 41 };
+  const NnActAttrs kinds[] = {
+    act_attrs (NN_ACT_RELU, 0.0f), act_attrs (NN_ACT_RELU, 0.2f),
+    act_attrs (NN_ACT_SIGMOID, 0.0f), act_attrs (NN_ACT_TANH, 0.0f),
+    attrs_full (NN_ACT_CLIP, -1.0f, 2.0f), attrs_full (NN_ACT_HARDSIGMOID, 0.2f, 0.5f),
+    act_attrs (NN_ACT_HARDSWISH, 0.0f),
+  };
+  const NnGradPolicy exact = { NN_GRAD_EXACT, 0.0f };
+  float x[N], dy[N], out[N], once[N], twice[N];
+  grad_check_fill (x, N, 8, -4.0f, 4.0f);
+  grad_check_fill (dy, N, 9, -1.0f, 1.0f);
+  for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      nn_activation_forward (out, x, N, &kinds[k]);
+      for (int i = 0; i < N; i++)
+        {
+          once[i] = 0.0f;
+          twice[i] = 0.5f;
+        }
+      nn_activation_backward (once, dy, x, out, N, &kinds[k], &exact);
+      nn_activation_backward (twice, dy, x, out, N, &kinds[k], &exact);
+      nn_activation_backward (twice, dy, x, out, N, &kinds[k], &exact);
+      for (int i = 0; i < N; i++)
+        g_assert_cmpfloat_with_epsilon (twice[i], 0.5f + 2.0f * once[i], 1e-6);
+    }
 }
 
 /* Clip (ReLU6), hard sigmoid and hard swish at hand-computed points. */
@@ -299,6 +330,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/activation/forward", test_forward);
   g_test_add_func ("/nn/activation/hard-forward", test_hard_forward);
   g_test_add_func ("/nn/activation/backward-finite-differences", test_backward_fd);
+  g_test_add_func ("/nn/activation/backward-accumulates", test_backward_accumulates);
   g_test_add_func ("/nn/activation/policy-points", test_policy_points);
   g_test_add_func ("/nn/activation/policy-backward-matches-rule",
                    test_policy_backward_matches_rule);

@@ -4,6 +4,8 @@
  * backward, bad input, cancellation, and the oriented-dashes model's known Grad-CAM. */
 #include <glib.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "nn.h"
@@ -347,14 +349,17 @@ test_scorecam_naive (void)
 
 /* A worker thread owns the context and runs Score-CAM; the main thread cancels it after its
  * first pass, as the application's Explain view does. The first progress report waits for the
- * flag, so the outcome does not depend on timing. */
+ * flag, so the outcome does not depend on timing; both threads block on a condition variable
+ * while they wait (pthread's, which ThreadSanitizer sees). */
 typedef struct
 {
   NnContext       *ctx;
   const float     *x;
   NnCamSpec        spec;
   atomic_int       cancel;
-  atomic_int       started;
+  pthread_mutex_t  lock;
+  pthread_cond_t   changed;
+  bool             started;   /* under lock */
   NnExplainControl control;
   NnError          err;
   NnMap           *map;
@@ -367,9 +372,17 @@ job_progress (int   done,
 {
   Job *job = user_data;
   (void) total;
-  if (done > 0 && !atomic_exchange (&job->started, 1))
-    while (!atomic_load (&job->cancel))
-      g_usleep (100);
+  if (done == 0)
+    return;
+  pthread_mutex_lock (&job->lock);
+  if (!job->started)
+    {
+      job->started = true;
+      pthread_cond_broadcast (&job->changed);
+      while (!atomic_load (&job->cancel))
+        pthread_cond_wait (&job->changed, &job->lock);
+    }
+  pthread_mutex_unlock (&job->lock);
 }
 
 static gpointer
@@ -388,15 +401,20 @@ test_cancel_from_other_thread (void)
   float x[IN_C * SIDE * SIDE];
   random_input (x, G_N_ELEMENTS (x), 15);
   Job job = { .x = x };
+  pthread_mutex_init (&job.lock, NULL);
+  pthread_cond_init (&job.changed, NULL);
   job.ctx = nn_context_new (net.g, 1, 0, NULL);
   nn_cam_spec_init (&job.spec);
   job.spec.method = NN_CAM_SCORECAM;
   job.spec.layer = net.feat;
   job.control = (NnExplainControl) { &job.cancel, job_progress, &job };
   GThread *thread = g_thread_new ("cam", job_run, &job);
-  while (!atomic_load (&job.started))
-    g_usleep (100);
+  pthread_mutex_lock (&job.lock);
+  while (!job.started)
+    pthread_cond_wait (&job.changed, &job.lock);
   atomic_store (&job.cancel, 1);
+  pthread_cond_broadcast (&job.changed);
+  pthread_mutex_unlock (&job.lock);
   g_thread_join (thread);
   g_assert_null (job.map);
   g_assert_cmpint (job.err.code, ==, NN_ERROR_CANCELLED);
@@ -407,6 +425,8 @@ test_cancel_from_other_thread (void)
   g_assert_nonnull (job.map);
   nn_map_free (job.map);
   nn_context_free (job.ctx);
+  pthread_cond_destroy (&job.changed);
+  pthread_mutex_destroy (&job.lock);
   nn_graph_free (net.g);
 }
 

@@ -6,12 +6,13 @@
 
 #include <string.h>
 
+#include "grad-check.h"
 #include "nn.h"
 #include "test-util.h"
 
 enum { B = 2, C = 3, H = 4, W = 5, HW = H * W, N = B * C * HW };
 
-/* Which op a finite-difference check runs: its loss is sum (w * out). */
+/* Which op a check runs. */
 typedef enum
 {
   OP_SCALE,
@@ -25,125 +26,106 @@ typedef enum
 #define PR 1
 #define ON (B * C * (H + PT + PB) * (W + PL + PR))
 
+/* input (C, H, W) -> op, its parameters per channel or per element, through the shared
+ * finite-difference check: weights in [-0.3, 0.7), biases in [0, 1), inputs at least 0.05
+ * away from the PReLU kink. */
 static void
-run (Op           op,
-     float       *out,
-     const float *x,
-     const float *weight,
-     const float *bias)
+check_fd (Op   op,
+          bool per_element)
 {
-  switch (op)
-    {
-    case OP_SCALE:
-      nn_scale_forward (out, x, weight, bias, B, C, HW);
-      break;
-    case OP_PRELU:
-      nn_prelu_forward (out, x, weight, B, C, HW);
-      break;
-    case OP_PAD:
-      nn_pad_forward (out, x, B, C, H, W, PT, PL, PB, PR, 0.5f);
-      break;
-    }
-}
-
-static double
-loss (Op           op,
-      const float *x,
-      const float *weight,
-      const float *bias,
-      const float *w,
-      int          n_out)
-{
-  float out[ON];
-  run (op, out, x, weight, bias);
-  double total = 0.0;
-  for (int i = 0; i < n_out; i++)
-    total += (double) w[i] * (double) out[i];
-  return total;
-}
-
-/* Central difference of loss with respect to *v. */
-static double
-numeric (Op           op,
-         float       *v,
-         const float *x,
-         const float *weight,
-         const float *bias,
-         const float *w,
-         int          n_out)
-{
-  const float h = 1e-2f, save = *v;
-  *v = save + h;
-  float vp = *v;
-  double lp = loss (op, x, weight, bias, w, n_out);
-  *v = save - h;
-  float vm = *v;
-  double lm = loss (op, x, weight, bias, w, n_out);
-  *v = save;
-  return (lp - lm) / ((double) vp - (double) vm);
-}
-
-static void
-check_fd (Op op)
-{
-  float x[N], weight[C], bias[C], w[ON], dx[N], dweight[C], dbias[C];
-  const int n_out = op == OP_PAD ? ON : N;
+  float x[N];
   NnRng rng;
   nn_rng_init (&rng, 11 + (uint64_t) op);
   for (int i = 0; i < N; i++)
     {
       float v = 4.0f * nn_rng_uniform (&rng) - 2.0f;
-      x[i] = fabsf (v) < 0.05f ? v + 0.1f : v;   /* away from the PReLU kink */
-      dx[i] = 0.5f;
+      x[i] = fabsf (v) < 0.05f ? v + 0.1f : v;
     }
-  for (int c = 0; c < C; c++)
-    {
-      weight[c] = nn_rng_uniform (&rng) - 0.3f;
-      bias[c] = nn_rng_uniform (&rng);
-      dweight[c] = dbias[c] = 0.25f;
-    }
-  for (int i = 0; i < n_out; i++)
-    w[i] = 2.0f * nn_rng_uniform (&rng) - 1.0f;
-
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", C, H, W);
+  const char *name = NULL;
   switch (op)
     {
     case OP_SCALE:
-      nn_scale_backward (dx, dweight, dbias, w, x, weight, B, C, HW);
+      nn_graph_add_scale (g, "scale", in, per_element);
+      grad_check_fill_param (g, 1, NN_PARAM_WEIGHT, 12, -0.3f, 0.7f);
+      grad_check_fill_param (g, 1, NN_PARAM_BIAS, 13, 0.0f, 1.0f);
+      name = per_element ? "scale per element" : "scale";
       break;
     case OP_PRELU:
-      nn_prelu_backward (dx, dweight, w, x, weight, B, C, HW);
+      nn_graph_add_prelu (g, "prelu", in, per_element);
+      grad_check_fill_param (g, 1, NN_PARAM_WEIGHT, 14, -0.3f, 0.7f);
+      name = per_element ? "prelu per element" : "prelu";
       break;
     case OP_PAD:
-      nn_pad_backward (dx, w, B, C, H, W, PT, PL, PB, PR);
+      nn_graph_add_pad (g, "pad", in, PT, PL, PB, PR, 0.5f);
+      g_assert_cmpuint (nn_shape_size (g->nodes[1].shape) * B, ==, ON);
+      name = "pad";
       break;
     }
-  /* The backward passes accumulate onto the starting values. */
-  for (int i = 0; i < N; i++)
-    {
-      double num = numeric (op, &x[i], x, weight, bias, w, n_out);
-      g_assert_cmpfloat_with_epsilon ((double) dx[i] - 0.5, num, 2e-3 + 1e-2 * fabs (num));
-    }
-  if (op == OP_PAD)
-    return;
-  for (int c = 0; c < C; c++)
-    {
-      double num = numeric (op, &weight[c], x, weight, bias, w, n_out);
-      g_assert_cmpfloat_with_epsilon ((double) dweight[c] - 0.25, num, 2e-3 + 1e-2 * fabs (num));
-      if (op == OP_SCALE)
-        {
-          num = numeric (op, &bias[c], x, weight, bias, w, n_out);
-          g_assert_cmpfloat_with_epsilon ((double) dbias[c] - 0.25, num,
-                                          2e-3 + 1e-2 * fabs (num));
-        }
-    }
+  GradCheck gc;
+  grad_check_init (&gc, name);
+  gc.batch = B;
+  gc.input = x;
+  gc.seed = 15 + (uint64_t) op;
+  gc.rel_tol = 2e-3;
+  grad_check_graph (&gc, g);
+  grad_check_assert (&gc);
+  nn_graph_free (g);
 }
 
 static void
 test_backward_fd (void)
 {
-  check_fd (OP_SCALE);
-  check_fd (OP_PRELU);
-  check_fd (OP_PAD);
+  for (int per_element = 0; per_element < 2; per_element++)
+    {
+      check_fd (OP_SCALE, per_element);
+      check_fd (OP_PRELU, per_element);
+    }
+  check_fd (OP_PAD, false);
+}
+
+/* The backward passes add to what their outputs hold. */
+static void
+test_backward_accumulates (void)
+{
+  float x[N], dy[ON], weight[C], bias[C];
+  grad_check_fill (x, N, 16, -2.0f, 2.0f);
+  grad_check_fill (dy, ON, 17, -1.0f, 1.0f);
+  grad_check_fill (weight, C, 18, -0.3f, 0.7f);
+  grad_check_fill (bias, C, 19, 0.0f, 1.0f);
+  for (Op op = OP_SCALE; op <= OP_PAD; op++)
+    {
+      float dx1[N] = { 0 }, dw1[C] = { 0 }, db1[C] = { 0 }, dx2[N], dw2[C], db2[C];
+      for (int i = 0; i < N; i++)
+        dx2[i] = 0.5f;
+      for (int c = 0; c < C; c++)
+        dw2[c] = db2[c] = 0.25f;
+      for (int pass = 0; pass < 3; pass++)
+        {
+          float *dx = pass == 0 ? dx1 : dx2, *dw = pass == 0 ? dw1 : dw2;
+          float *db = pass == 0 ? db1 : db2;
+          switch (op)
+            {
+            case OP_SCALE:
+              nn_scale_backward (dx, dw, db, dy, x, weight, B, C, HW);
+              break;
+            case OP_PRELU:
+              nn_prelu_backward (dx, dw, dy, x, weight, B, C, HW);
+              break;
+            case OP_PAD:
+              nn_pad_backward (dx, dy, B, C, H, W, PT, PL, PB, PR);
+              break;
+            }
+        }
+      for (int i = 0; i < N; i++)
+        g_assert_cmpfloat_with_epsilon (dx2[i], 0.5f + 2.0f * dx1[i], 1e-5);
+      for (int c = 0; c < C; c++)
+        {
+          g_assert_cmpfloat_with_epsilon (dw2[c], 0.25f + 2.0f * dw1[c], 1e-4);
+          g_assert_cmpfloat_with_epsilon (db2[c], 0.25f + 2.0f * db1[c], 1e-4);
+        }
+    }
 }
 
 static void
@@ -172,8 +154,8 @@ test_forward (void)
     g_assert_cmpfloat (padded[i], ==, want_pad[i]);
 }
 
-/* A graph with every new op: the context gives the same input gradient as finite differences
- * of its own forward pass, and the model survives save and load. */
+/* A graph with every new op: the context's input and parameter gradients match finite
+ * differences of its own forward pass, and the model survives save and load. */
 static NnGraph *
 build_graph (void)
 {
@@ -220,38 +202,15 @@ test_graph (void)
   NnGraph *g = build_graph ();
   g_assert_cmpint (g->nodes[1].shape.h, ==, 4);
   g_assert_cmpint (g->nodes[1].shape.w, ==, 4);
-  NnContext *ctx = nn_context_new (g, 1, NN_CONTEXT_BACKWARD, NULL);
-  float *in = nn_context_input (ctx);
-  NnRng rng;
-  nn_rng_init (&rng, 9);
   float x[18];
-  for (int i = 0; i < 18; i++)
-    x[i] = in[i] = 3.0f * nn_rng_uniform (&rng) - 1.5f;
-  const int out = nn_graph_output (g);
-  nn_context_forward (ctx, -1);
-  float *seed = nn_context_grad (ctx, out);
-  seed[0] = 1.0f;
-  seed[1] = -0.5f;
-  seed[2] = 0.25f;
-  const float s[3] = { 1.0f, -0.5f, 0.25f };
-  nn_context_backward (ctx, out, NN_BACKWARD_INPUT, -1);
-  float dx[18];
-  memcpy (dx, nn_context_grad (ctx, 0), sizeof dx);
-  for (int i = 0; i < 18; i++)
-    {
-      double l[2];
-      for (int k = 0; k < 2; k++)
-        {
-          memcpy (in, x, sizeof x);
-          in[i] += k == 0 ? 1e-3f : -1e-3f;
-          nn_context_forward (ctx, -1);
-          const float *y = nn_context_output (ctx, out);
-          l[k] = (double) s[0] * y[0] + (double) s[1] * y[1] + (double) s[2] * y[2];
-        }
-      double num = (l[0] - l[1]) / 2e-3;
-      g_assert_cmpfloat_with_epsilon (dx[i], num, 2e-3 + 1e-2 * fabs (num));
-    }
-  nn_context_free (ctx);
+  grad_check_fill (x, 18, 9, -1.5f, 1.5f);
+  GradCheck gc;
+  grad_check_init (&gc, "pad, scale, prelu, clip, hard sigmoid, hard swish, reshape, linear");
+  gc.batch = 1;
+  gc.input = x;
+  gc.eps = 1e-3;
+  grad_check_graph (&gc, g);
+  grad_check_assert (&gc);
 
   char *dir = test_util_make_tmp_dir ();
   char *path = g_build_filename (dir, "m.safetensors", NULL);
@@ -292,6 +251,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/channelwise/forward", test_forward);
   g_test_add_func ("/nn/channelwise/backward-finite-differences", test_backward_fd);
+  g_test_add_func ("/nn/channelwise/backward-accumulates", test_backward_accumulates);
   g_test_add_func ("/nn/channelwise/graph", test_graph);
   return g_test_run ();
 }

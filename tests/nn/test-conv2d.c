@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Conv2d: hand-computed outputs, fast kernels against the naive twins over many geometries,
- * gradients against central finite differences, accumulation and NULL outputs. */
+ * gradients through the graph against central finite differences, accumulation and NULL
+ * outputs. */
 #include <glib.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "ops/nn-conv2d.h"
+#include "grad-check.h"
+#include "nn.h"
 #include "test-util.h"
 
 /* Floats written after every buffer a kernel writes; any change is an overrun. */
@@ -437,87 +439,48 @@ test_backward_fast_vs_naive (void)
   g_rand_free (rand);
 }
 
-#define FD_POINTS 60
-
-/* Loss sum(out * R), accumulated in double. */
-static double
-loss (bool              fast,
-      float            *out,
-      const float      *R,
-      const float      *inp,
-      const float      *weight,
-      const float      *bias,
-      const NnConvGeom *g)
-{
-  forward (fast, out, inp, weight, bias, g);
-  double s = 0.0;
-  for (size_t i = 0; i < out_size (g); i++)
-    s += (double) out[i] * (double) R[i];
-  return s;
-}
-
-/* Compares grad with central differences of the loss with respect to x (n floats), at up to
- * FD_POINTS elements chosen at random. The convolution is linear in each of its arguments, so the
- * central difference has no truncation error and the step can be large, which keeps float
- * rounding of the forward pass (about 1e-7 relative) far below the tolerance. */
-static void
-check_fd (const char       *what,
-          const char       *name,
-          bool              fast,
-          float            *x,
-          size_t            n,
-          const float      *grad,
-          float            *out,
-          const float      *R,
-          const float      *inp,
-          const float      *weight,
-          const float      *bias,
-          const NnConvGeom *g,
-          GRand            *rand)
-{
-  const float h = 0.5f;
-  size_t count = n < FD_POINTS ? n : FD_POINTS;
-  for (size_t k = 0; k < count; k++)
-    {
-      size_t i = n <= FD_POINTS ? k : (size_t) g_rand_int_range (rand, 0, (gint32) n);
-      float x0 = x[i];
-      x[i] = x0 + h;
-      double lp = loss (fast, out, R, inp, weight, bias, g);
-      x[i] = x0 - h;
-      double lm = loss (fast, out, R, inp, weight, bias, g);
-      x[i] = x0;
-      double fd = (lp - lm) / (2.0 * (double) h);
-      if (!(fabs (fd - (double) grad[i]) <= 1e-3 * (1.0 + fabs (fd))))
-        g_error ("%s %s, case '%s': element %zu: analytic %.7g, finite difference %.7g",
-                 fast ? "fast" : "naive", what, name, i, (double) grad[i], fd);
-    }
-}
-
+/* Every case as a one-op graph through the shared finite-difference check, on one thread and
+ * on two (which split the batch, or a single sample's rows and input channels), at up to 60
+ * elements of each tensor. The convolution is linear in each of its arguments, so the central
+ * difference has no truncation error and the step can be large, which keeps float rounding of
+ * the forward pass (about 1e-7 relative) far below the tolerance. The naive twin is held to the
+ * fast kernels by the comparisons above. */
 static void
 test_backward_finite_differences (void)
 {
-  GRand *rand = g_rand_new_with_seed (3);
   for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
-    for (int fast = 0; fast < 2; fast++)
+    for (int threads = 1; threads <= 2; threads++)
       {
-        const NnConvGeom *g = &cases[c].g;
-        size_t ni = inp_size (g), nw = weight_size (g), no = out_size (g);
-        float *inp = buf_random (ni, rand), *w = buf_random (nw, rand);
-        float *bias = buf_random (g->OC, rand), *R = buf_random (no, rand);
-        float *out = buf_new (no, NAN);
-        float *di = buf_new (ni, 0.0f), *dw = buf_new (nw, 0.0f), *db = buf_new (g->OC, 0.0f);
-
-        backward (fast, di, dw, db, R, inp, w, g);
-        check_fd ("dinp", cases[c].name, fast, inp, ni, di, out, R, inp, w, bias, g, rand);
-        check_fd ("dweight", cases[c].name, fast, w, nw, dw, out, R, inp, w, bias, g, rand);
-        check_fd ("dbias", cases[c].name, fast, bias, g->OC, db, out, R, inp, w, bias, g, rand);
-
-        float *all[] = { inp, w, bias, R, out, di, dw, db };
-        size_t len[] = { ni, nw, g->OC, no, no, ni, nw, g->OC };
-        for (size_t i = 0; i < G_N_ELEMENTS (all); i++)
-          buf_check_free (all[i], len[i]);
+        const NnConvGeom *cg = &cases[c].g;
+        NnGraph *g = nn_graph_new ();
+        int in = nn_graph_add_input (g, "input", cg->C, cg->H, cg->W);
+        NnNode spec = { .op = NN_OP_CONV2D, .name = "conv", .inputs = { in }, .n_inputs = 1 };
+        spec.attrs.conv = (NnConvAttrs) {
+          .out_channels = cg->OC, .kh = cg->KH, .kw = cg->KW, .sh = cg->SH, .sw = cg->SW,
+          .pad_t = cg->PT, .pad_l = cg->PL, .pad_b = cg->PB, .pad_r = cg->PR,
+          .dh = cg->DH, .dw = cg->DW, .groups = cg->G, .bias = true,
+        };
+        int conv = nn_graph_add (g, &spec, NULL);
+        g_assert_cmpint (conv, ==, 1);
+        g_assert_cmpint (g->nodes[conv].shape.h, ==, cg->OH);
+        g_assert_cmpint (g->nodes[conv].shape.w, ==, cg->OW);
+        grad_check_fill_param (g, conv, NN_PARAM_WEIGHT, 3 + c, -1.0f, 1.0f);
+        grad_check_fill_param (g, conv, NN_PARAM_BIAS, 4 + c, -1.0f, 1.0f);
+        g_autofree char *op = g_strdup_printf ("conv2d '%s' on %d thread%s", cases[c].name,
+                                               threads, threads > 1 ? "s" : "");
+        GradCheck gc;
+        grad_check_init (&gc, op);
+        gc.batch = cg->B;
+        gc.threads = threads;
+        gc.seed = 5 + c;
+        gc.eps = 0.5;
+        gc.abs_tol = 1e-3;
+        gc.rel_tol = 1e-3;
+        gc.max_points = 60;
+        grad_check_graph (&gc, g);
+        grad_check_assert (&gc);
+        nn_graph_free (g);
       }
-  g_rand_free (rand);
 }
 
 /* Two calls give twice the gradient of one; a NULL output is skipped and does not change

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Add, mul, concat, softmax, dropout and cross-entropy: hand values, stability with large
- * logits, dropout statistics, and backward passes against finite differences. */
+ * logits, dropout statistics, and backward passes against finite differences (through the
+ * graph for the ops). */
 #include <glib.h>
 #include <math.h>
 
+#include "grad-check.h"
 #include "nn.h"
 
 static void
@@ -113,39 +115,97 @@ test_softmax (void)
   g_assert_cmpfloat_with_epsilon (y[11], 1.0 / z2, 1e-6);
 }
 
+/* input (N) -> softmax, through the shared finite-difference check. */
 static void
 test_softmax_fd (void)
 {
   enum { B = 3, N = 5 };
-  float x[B * N], w[B * N], y[B * N], dx[B * N];
-  NnRng rng;
-  nn_rng_init (&rng, 3);
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", N, 1, 1);
+  nn_graph_add_softmax (g, "softmax", in);
+  float x[B * N];
+  grad_check_fill (x, B * N, 3, -2.0f, 2.0f);
+  GradCheck gc;
+  grad_check_init (&gc, "softmax");
+  gc.batch = B;
+  gc.input = x;
+  gc.abs_tol = 5e-4;
+  gc.rel_tol = 2e-3;
+  grad_check_graph (&gc, g);
+  grad_check_assert (&gc);
+  nn_graph_free (g);
+}
+
+/* The softmax backward adds to what dinp holds. */
+static void
+test_softmax_accumulates (void)
+{
+  enum { B = 3, N = 5 };
+  float x[B * N], y[B * N], dy[B * N], once[B * N] = { 0 }, twice[B * N];
+  grad_check_fill (x, B * N, 4, -2.0f, 2.0f);
+  grad_check_fill (dy, B * N, 5, -1.0f, 1.0f);
   for (int i = 0; i < B * N; i++)
-    {
-      x[i] = 4.0f * nn_rng_uniform (&rng) - 2.0f;
-      w[i] = 2.0f * nn_rng_uniform (&rng) - 1.0f;
-      dx[i] = 0.25f;
-    }
+    twice[i] = 0.25f;
   nn_softmax_forward (y, x, B, N);
-  nn_softmax_backward (dx, w, y, B, N);
-  const float h = 1e-2f;
+  nn_softmax_backward (once, dy, y, B, N);
+  nn_softmax_backward (twice, dy, y, B, N);
+  nn_softmax_backward (twice, dy, y, B, N);
   for (int i = 0; i < B * N; i++)
+    g_assert_cmpfloat_with_epsilon (twice[i], 0.25f + 2.0f * once[i], 1e-6);
+}
+
+/* The ops test_graph_fd puts after the input and a per-element scale of it. */
+typedef enum
+{
+  GRAPH_ADD,
+  GRAPH_MUL,
+  GRAPH_CONCAT,
+  GRAPH_RESHAPE_FLATTEN,
+  GRAPH_DROPOUT,
+} GraphOp;
+
+/* Add, mul and concat of the input and a per-element scale of it (so that their two inputs
+ * differ and share one gradient buffer), a reshape then flatten, and dropout (the identity in
+ * eval mode), through the shared finite-difference check. */
+static void
+test_graph_fd (void)
+{
+  static const char *const names[] = { "add", "mul", "concat", "reshape and flatten",
+                                       "dropout, eval" };
+  for (GraphOp op = GRAPH_ADD; op <= GRAPH_DROPOUT; op++)
     {
-      float save = x[i];
-      double lp = 0.0, lm = 0.0;
-      x[i] = save + h;
-      float xp = x[i];
-      nn_softmax_forward (y, x, B, N);
-      for (int j = 0; j < B * N; j++)
-        lp += (double) w[j] * (double) y[j];
-      x[i] = save - h;
-      float xm = x[i];
-      nn_softmax_forward (y, x, B, N);
-      for (int j = 0; j < B * N; j++)
-        lm += (double) w[j] * (double) y[j];
-      x[i] = save;
-      double num = (lp - lm) / ((double) xp - (double) xm);
-      g_assert_cmpfloat_with_epsilon ((double) dx[i] - 0.25, num, 5e-4 + 1e-2 * fabs (num));
+      NnGraph *g = nn_graph_new ();
+      int in = nn_graph_add_input (g, "input", 2, 3, 4);
+      int scaled = nn_graph_add_scale (g, "scale", in, true);
+      grad_check_fill_param (g, scaled, NN_PARAM_WEIGHT, 6 + op, -1.0f, 1.0f);
+      grad_check_fill_param (g, scaled, NN_PARAM_BIAS, 7 + op, -1.0f, 1.0f);
+      const int both[2] = { in, scaled };
+      switch (op)
+        {
+        case GRAPH_ADD:
+          nn_graph_add_add (g, "add", in, scaled);
+          break;
+        case GRAPH_MUL:
+          nn_graph_add_mul (g, "mul", in, scaled);
+          break;
+        case GRAPH_CONCAT:
+          nn_graph_add_concat (g, "concat", both, 2);
+          break;
+        case GRAPH_RESHAPE_FLATTEN:
+          nn_graph_add_flatten (g, "flatten", nn_graph_add_reshape (g, "reshape", scaled, 4, 2,
+                                                                    3));
+          break;
+        case GRAPH_DROPOUT:
+          nn_graph_add_dropout (g, "dropout", scaled, 0.5f);
+          break;
+        }
+      GradCheck gc;
+      grad_check_init (&gc, names[op]);
+      gc.seed = 8 + op;
+      gc.rel_tol = 2e-3;
+      grad_check_graph (&gc, g);
+      grad_check_assert (&gc);
+      nn_graph_free (g);
     }
 }
 
@@ -248,6 +308,21 @@ test_cross_entropy (void)
   g_assert_cmpfloat_with_epsilon (loss, log (exp (-10.0) + exp (-20.0) + 1.0) + 10.0, 1e-5);
 }
 
+/* The mean cross-entropy of logits x against labels, as grad_check_values needs it. */
+typedef struct
+{
+  const float *x;
+  const int   *labels;
+  int          B, N;
+} CrossEntropy;
+
+static double
+cross_entropy_loss (void *data)
+{
+  const CrossEntropy *ce = data;
+  return nn_cross_entropy (NULL, NULL, ce->x, ce->labels, ce->B, ce->N);
+}
+
 static void
 test_cross_entropy_fd (void)
 {
@@ -259,20 +334,12 @@ test_cross_entropy_fd (void)
   for (int i = 0; i < B * N; i++)
     x[i] = 6.0f * nn_rng_uniform (&rng) - 3.0f;
   nn_cross_entropy (d, NULL, x, labels, B, N);
-  const float h = 1e-2f;
-  for (int i = 0; i < B * N; i++)
-    {
-      float save = x[i];
-      x[i] = save + h;
-      float xp = x[i];
-      double lp = nn_cross_entropy (NULL, NULL, x, labels, B, N);
-      x[i] = save - h;
-      float xm = x[i];
-      double lm = nn_cross_entropy (NULL, NULL, x, labels, B, N);
-      x[i] = save;
-      double num = (lp - lm) / ((double) xp - (double) xm);
-      g_assert_cmpfloat_with_epsilon (d[i], num, 2e-4 + 1e-2 * fabs (num));
-    }
+  CrossEntropy ce = { x, labels, B, N };
+  GradCheck gc;
+  grad_check_init (&gc, "cross-entropy");
+  gc.abs_tol = 2e-4;
+  grad_check_values (&gc, "logits", x, d, B * N, cross_entropy_loss, &ce);
+  grad_check_assert (&gc);
 }
 
 int
@@ -283,6 +350,8 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/elementwise/concat", test_concat);
   g_test_add_func ("/nn/elementwise/softmax", test_softmax);
   g_test_add_func ("/nn/elementwise/softmax-backward-finite-differences", test_softmax_fd);
+  g_test_add_func ("/nn/elementwise/softmax-backward-accumulates", test_softmax_accumulates);
+  g_test_add_func ("/nn/elementwise/graph-backward-finite-differences", test_graph_fd);
   g_test_add_func ("/nn/elementwise/dropout", test_dropout);
   g_test_add_func ("/nn/elementwise/cross-entropy", test_cross_entropy);
   g_test_add_func ("/nn/elementwise/cross-entropy-finite-differences", test_cross_entropy_fd);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Linear layer: a hand-computed case, forward against a double-precision reference,
- * gradients against central finite differences, accumulation and NULL outputs. */
+ * gradients through the graph against central finite differences, accumulation and NULL
+ * outputs. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
 
-#include "ops/nn-linear.h"
+#include "grad-check.h"
+#include "nn.h"
 #include "test-util.h"
 
 typedef struct
@@ -102,76 +104,35 @@ test_forward_reference (void)
   g_rand_free (rand);
 }
 
-static double
-loss (float       *out,
-      const float *R,
-      const float *inp,
-      const float *w,
-      const float *bias,
-      const Shape *s)
-{
-  nn_linear_forward (out, inp, w, bias, s->B, s->IN, s->OUT);
-  double acc = 0.0;
-  for (size_t i = 0; i < (size_t) s->B * s->OUT; i++)
-    acc += (double) out[i] * (double) R[i];
-  return acc;
-}
-
-/* The layer is linear in each argument, so central differences are exact up to rounding and
- * a large step keeps that rounding far below the tolerance. */
-static void
-check_fd (const char  *what,
-          float       *x,
-          size_t       n,
-          const float *grad,
-          float       *out,
-          const float *R,
-          const float *inp,
-          const float *w,
-          const float *bias,
-          const Shape *s)
-{
-  const float h = 0.5f;
-  for (size_t i = 0; i < n; i++)
-    {
-      float x0 = x[i];
-      x[i] = x0 + h;
-      double lp = loss (out, R, inp, w, bias, s);
-      x[i] = x0 - h;
-      double lm = loss (out, R, inp, w, bias, s);
-      x[i] = x0;
-      double fd = (lp - lm) / (2.0 * (double) h);
-      if (!(fabs (fd - (double) grad[i]) <= 1e-3 * (1.0 + fabs (fd))))
-        g_error ("%s, shape %dx%d->%d: element %zu: analytic %.7g, finite difference %.7g",
-                 what, s->B, s->IN, s->OUT, i, (double) grad[i], fd);
-    }
-}
-
+/* Every shape, with and without bias, as a one-op graph through the shared finite-difference
+ * check. The layer is linear in each argument, so central differences are exact up to rounding
+ * and a large step keeps that rounding far below the tolerance. */
 static void
 test_backward_finite_differences (void)
 {
-  GRand *rand = g_rand_new_with_seed (2);
   for (size_t k = 0; k < G_N_ELEMENTS (shapes); k++)
-    {
-      const Shape *s = &shapes[k];
-      size_t ni = (size_t) s->B * s->IN, nw = (size_t) s->OUT * s->IN;
-      size_t no = (size_t) s->B * s->OUT;
-      float *inp = random_new (ni, rand), *w = random_new (nw, rand);
-      float *bias = random_new (s->OUT, rand), *R = random_new (no, rand);
-      float *out = g_new (float, no);
-      float *di = filled_new (ni, 0.0f), *dw = filled_new (nw, 0.0f);
-      float *db = filled_new (s->OUT, 0.0f);
-
-      nn_linear_backward (di, dw, db, R, inp, w, s->B, s->IN, s->OUT);
-      check_fd ("dinp", inp, ni, di, out, R, inp, w, bias, s);
-      check_fd ("dweight", w, nw, dw, out, R, inp, w, bias, s);
-      check_fd ("dbias", bias, s->OUT, db, out, R, inp, w, bias, s);
-
-      float *all[] = { inp, w, bias, R, out, di, dw, db };
-      for (size_t i = 0; i < G_N_ELEMENTS (all); i++)
-        g_free (all[i]);
-    }
-  g_rand_free (rand);
+    for (int with_bias = 0; with_bias < 2; with_bias++)
+      {
+        const Shape *s = &shapes[k];
+        NnGraph *g = nn_graph_new ();
+        int in = nn_graph_add_input (g, "input", s->IN, 1, 1);
+        int fc = nn_graph_add_linear (g, "fc", in, s->OUT, with_bias);
+        grad_check_fill_param (g, fc, NN_PARAM_WEIGHT, 2 + k, -1.0f, 1.0f);
+        if (with_bias)
+          grad_check_fill_param (g, fc, NN_PARAM_BIAS, 3 + k, -1.0f, 1.0f);
+        g_autofree char *op = g_strdup_printf ("linear %dx%d->%d%s", s->B, s->IN, s->OUT,
+                                               with_bias ? " with bias" : "");
+        GradCheck gc;
+        grad_check_init (&gc, op);
+        gc.batch = s->B;
+        gc.seed = 4 + k;
+        gc.eps = 0.5;
+        gc.abs_tol = 1e-3;
+        gc.rel_tol = 1e-3;
+        grad_check_graph (&gc, g);
+        grad_check_assert (&gc);
+        nn_graph_free (g);
+      }
 }
 
 /* Two calls give twice the gradient of one; a NULL output is skipped and does not change

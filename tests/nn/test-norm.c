@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Batch and instance normalization: hand-computed statistics, the running-statistics update,
- * eval mode, and every backward pass against central finite differences. */
+ * eval mode, every backward pass through the graph against central finite differences, and
+ * accumulation. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
 
+#include "grad-check.h"
 #include "nn.h"
 
 #define EPS 1e-5f
@@ -16,90 +18,10 @@ typedef enum
   MODE_INSTANCE,
 } NormMode;
 
-typedef struct
-{
-  NormMode mode;
-  int      B, C, HW;
-  float   *x, *gamma, *beta, *rm, *rv;  /* gamma/beta NULL when not affine */
-  float   *w;                           /* weights of the scalar loss: sum w * out */
-  float   *out, *sm, *si, *rm_tmp, *rv_tmp;
-} NormCase;
-
-static void
-norm_forward (NormCase *nc)
-{
-  size_t C = (size_t) nc->C;
-  switch (nc->mode)
-    {
-    case MODE_TRAIN:
-      /* Fresh copies of the running statistics, so repeated forwards see the same state. */
-      memcpy (nc->rm_tmp, nc->rm, sizeof (float) * C);
-      memcpy (nc->rv_tmp, nc->rv, sizeof (float) * C);
-      nn_batchnorm_forward_train (nc->out, nc->sm, nc->si, nc->rm_tmp, nc->rv_tmp, nc->x,
-                                  nc->gamma, nc->beta, nc->B, nc->C, nc->HW, EPS, 0.1f);
-      break;
-    case MODE_EVAL:
-      nn_batchnorm_forward_eval (nc->out, nc->x, nc->gamma, nc->beta, nc->rm, nc->rv, nc->B,
-                                 nc->C, nc->HW, EPS);
-      break;
-    case MODE_INSTANCE:
-      nn_instancenorm_forward (nc->out, nc->sm, nc->si, nc->x, nc->gamma, nc->beta, nc->B,
-                               nc->C, nc->HW, EPS);
-      break;
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-static double
-norm_loss (NormCase *nc)
-{
-  norm_forward (nc);
-  size_t n = (size_t) nc->B * nc->C * nc->HW;
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++)
-    s += (double) nc->w[i] * (double) nc->out[i];
-  return s;
-}
-
-/* Compares analytic[i] with the central difference of the loss in x[i]. */
-static void
-check_fd (NormCase    *nc,
-          float       *x,
-          const float *analytic,
-          size_t       n,
-          const char  *what)
-{
-  const float h = 1e-2f;
-  for (size_t i = 0; i < n; i++)
-    {
-      float save = x[i];
-      x[i] = save + h;
-      float xp = x[i];
-      double lp = norm_loss (nc);
-      x[i] = save - h;
-      float xm = x[i];
-      double lm = norm_loss (nc);
-      x[i] = save;
-      double num = (lp - lm) / ((double) xp - (double) xm);
-      double ana = (double) analytic[i];
-      double tol = 2e-3 + 2e-2 * fmax (fabs (num), fabs (ana));
-      if (fabs (num - ana) > tol)
-        g_error ("%s[%zu]: analytic %g, finite differences %g", what, i, ana, num);
-    }
-}
-
-static void
-fill_uniform (float  *x,
-              size_t  n,
-              NnRng  *rng,
-              float   lo,
-              float   hi)
-{
-  for (size_t i = 0; i < n; i++)
-    x[i] = lo + (hi - lo) * nn_rng_uniform (rng);
-}
-
+/* input (C, 1, HW) -> batch norm (training or eval) or instance norm, with gamma in [0.5, 1.5),
+ * beta in [-0.5, 0.5), running mean in [-0.5, 0.5) and variance in [0.5, 2), through the shared
+ * finite-difference check. The graph's batch norm is always affine: without affine parameters
+ * it is gamma 1 and beta 0. */
 static void
 run_fd (NormMode mode,
         int      B,
@@ -108,90 +30,36 @@ run_fd (NormMode mode,
         bool     affine,
         uint64_t seed)
 {
-  NnRng rng;
-  nn_rng_init (&rng, seed);
-  size_t n = (size_t) B * C * HW;
-  size_t nstat = mode == MODE_INSTANCE ? (size_t) B * C : (size_t) C;
-  NormCase nc = { .mode = mode, .B = B, .C = C, .HW = HW };
-  nc.x = g_new (float, n);
-  nc.w = g_new (float, n);
-  nc.out = g_new (float, n);
-  nc.sm = g_new (float, nstat);
-  nc.si = g_new (float, nstat);
-  nc.rm = g_new (float, C);
-  nc.rv = g_new (float, C);
-  nc.rm_tmp = g_new (float, C);
-  nc.rv_tmp = g_new (float, C);
-  float *gamma = g_new (float, C);
-  float *beta = g_new (float, C);
-  fill_uniform (nc.x, n, &rng, -2.0f, 3.0f);
-  fill_uniform (nc.w, n, &rng, -1.0f, 1.0f);
-  fill_uniform (gamma, C, &rng, 0.5f, 1.5f);
-  fill_uniform (beta, C, &rng, -0.5f, 0.5f);
-  fill_uniform (nc.rm, C, &rng, -0.5f, 0.5f);
-  fill_uniform (nc.rv, C, &rng, 0.5f, 2.0f);
-  nc.gamma = affine ? gamma : NULL;
-  nc.beta = affine ? beta : NULL;
-
-  /* Gradients accumulate: start from a known non-zero value and subtract it afterwards. */
-  const float base = 0.25f;
-  float *dx = g_new (float, n);
-  float *dg = g_new (float, C);
-  float *db = g_new (float, C);
-  for (size_t i = 0; i < n; i++)
-    dx[i] = base;
-  for (int c = 0; c < C; c++)
-    dg[c] = db[c] = base;
-
-  norm_forward (&nc);
-  float *dgp = affine ? dg : NULL, *dbp = affine ? db : NULL;
-  switch (mode)
-    {
-    case MODE_TRAIN:
-      nn_batchnorm_backward_train (dx, dgp, dbp, nc.w, nc.x, nc.gamma, nc.sm, nc.si, B, C, HW);
-      break;
-    case MODE_EVAL:
-      nn_batchnorm_backward_eval (dx, dgp, dbp, nc.w, nc.x, nc.gamma, nc.rm, nc.rv, B, C, HW,
-                                  EPS);
-      break;
-    case MODE_INSTANCE:
-      nn_instancenorm_backward (dx, dgp, dbp, nc.w, nc.x, nc.gamma, nc.sm, nc.si, B, C, HW);
-      break;
-    default:
-      g_assert_not_reached ();
-    }
-  for (size_t i = 0; i < n; i++)
-    dx[i] -= base;
-  for (int c = 0; c < C; c++)
-    {
-      dg[c] -= base;
-      db[c] -= base;
-    }
-
-  check_fd (&nc, nc.x, dx, n, "dinp");
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", C, 1, HW);
+  int norm = mode == MODE_INSTANCE ? nn_graph_add_instancenorm (g, "norm", in, affine)
+                                   : nn_graph_add_batchnorm (g, "norm", in);
   if (affine)
     {
-      check_fd (&nc, gamma, dg, (size_t) C, "dgamma");
-      check_fd (&nc, beta, db, (size_t) C, "dbeta");
+      grad_check_fill_param (g, norm, NN_PARAM_WEIGHT, seed + 1, 0.5f, 1.5f);
+      grad_check_fill_param (g, norm, NN_PARAM_BIAS, seed + 2, -0.5f, 0.5f);
     }
-  else
-    for (int c = 0; c < C; c++)
-      g_assert_cmpfloat (dg[c], ==, 0.0f);
-
-  g_free (nc.x);
-  g_free (nc.w);
-  g_free (nc.out);
-  g_free (nc.sm);
-  g_free (nc.si);
-  g_free (nc.rm);
-  g_free (nc.rv);
-  g_free (nc.rm_tmp);
-  g_free (nc.rv_tmp);
-  g_free (gamma);
-  g_free (beta);
-  g_free (dx);
-  g_free (dg);
-  g_free (db);
+  if (mode != MODE_INSTANCE)
+    {
+      grad_check_fill_param (g, norm, NN_PARAM_RUNNING_MEAN, seed + 3, -0.5f, 0.5f);
+      grad_check_fill_param (g, norm, NN_PARAM_RUNNING_VAR, seed + 4, 0.5f, 2.0f);
+    }
+  g_autofree float *x = g_new (float, (gsize) B * C * HW);
+  grad_check_fill (x, (size_t) B * C * HW, seed, -2.0f, 3.0f);
+  static const char *const names[] = { "batch norm, training", "batch norm, eval",
+                                       "instance norm" };
+  g_autofree char *op = g_strdup_printf ("%s (%d, %d, %d)%s", names[mode], B, C, HW,
+                                         affine ? " affine" : "");
+  GradCheck gc;
+  grad_check_init (&gc, op);
+  gc.batch = B;
+  gc.training = mode == MODE_TRAIN;
+  gc.input = x;
+  gc.seed = seed + 5;
+  gc.rel_tol = 2e-2;
+  grad_check_graph (&gc, g);
+  grad_check_assert (&gc);
+  nn_graph_free (g);
 }
 
 static void
@@ -216,6 +84,64 @@ test_instancenorm_fd (void)
   run_fd (MODE_INSTANCE, 2, 3, 5, true, 7);
   run_fd (MODE_INSTANCE, 3, 2, 9, false, 8);
   run_fd (MODE_INSTANCE, 1, 1, 2, true, 9);
+}
+
+/* Every backward pass adds to what its outputs hold, and leaves the affine gradients alone
+ * without affine parameters. */
+static void
+test_backward_accumulates (void)
+{
+  enum { B = 2, C = 3, HW = 5, N = B * C * HW };
+  float x[N], dy[N], out[N], gamma[C], beta[C], rm[C], rv[C], sm[B * C], si[B * C];
+  grad_check_fill (x, N, 10, -2.0f, 3.0f);
+  grad_check_fill (dy, N, 11, -1.0f, 1.0f);
+  grad_check_fill (gamma, C, 12, 0.5f, 1.5f);
+  grad_check_fill (beta, C, 13, -0.5f, 0.5f);
+  grad_check_fill (rm, C, 14, -0.5f, 0.5f);
+  grad_check_fill (rv, C, 15, 0.5f, 2.0f);
+  for (NormMode mode = MODE_TRAIN; mode <= MODE_INSTANCE; mode++)
+    for (int affine = 0; affine < 2; affine++)
+      {
+        const float *ga = affine ? gamma : NULL, *be = affine ? beta : NULL;
+        float dx1[N] = { 0 }, dg1[C] = { 0 }, db1[C] = { 0 }, dx2[N], dg2[C], db2[C];
+        float rm_tmp[C], rv_tmp[C];
+        memcpy (rm_tmp, rm, sizeof rm);
+        memcpy (rv_tmp, rv, sizeof rv);
+        for (int i = 0; i < N; i++)
+          dx2[i] = 0.5f;
+        for (int c = 0; c < C; c++)
+          dg2[c] = db2[c] = 0.25f;
+        for (int pass = 0; pass < 3; pass++)
+          {
+            float *dx = pass == 0 ? dx1 : dx2;
+            float *dg = pass == 0 ? dg1 : dg2, *db = pass == 0 ? db1 : db2;
+            switch (mode)
+              {
+              case MODE_TRAIN:
+                nn_batchnorm_forward_train (out, sm, si, rm_tmp, rv_tmp, x, ga, be, B, C, HW,
+                                            EPS, 0.1f);
+                nn_batchnorm_backward_train (dx, affine ? dg : NULL, affine ? db : NULL, dy, x,
+                                             ga, sm, si, B, C, HW);
+                break;
+              case MODE_EVAL:
+                nn_batchnorm_backward_eval (dx, affine ? dg : NULL, affine ? db : NULL, dy, x,
+                                            ga, rm, rv, B, C, HW, EPS);
+                break;
+              case MODE_INSTANCE:
+                nn_instancenorm_forward (out, sm, si, x, ga, be, B, C, HW, EPS);
+                nn_instancenorm_backward (dx, affine ? dg : NULL, affine ? db : NULL, dy, x, ga,
+                                          sm, si, B, C, HW);
+                break;
+              }
+          }
+        for (int i = 0; i < N; i++)
+          g_assert_cmpfloat_with_epsilon (dx2[i], 0.5f + 2.0f * dx1[i], 1e-5);
+        for (int c = 0; c < C; c++)
+          {
+            g_assert_cmpfloat_with_epsilon (dg2[c], 0.25f + 2.0f * dg1[c], 1e-4);
+            g_assert_cmpfloat_with_epsilon (db2[c], 0.25f + 2.0f * db1[c], 1e-4);
+          }
+      }
 }
 
 /* (B=2, C=2, HW=2). Channel 0 holds 1, 2, 3, 6: mean 3, biased variance 14/4 = 3.5,
@@ -339,5 +265,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/norm/batchnorm-eval-backward-finite-differences",
                    test_batchnorm_eval_fd);
   g_test_add_func ("/nn/norm/instancenorm-backward-finite-differences", test_instancenorm_fd);
+  g_test_add_func ("/nn/norm/backward-accumulates", test_backward_accumulates);
   return g_test_run ();
 }

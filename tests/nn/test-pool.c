@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Pooling: values PyTorch gives for the same windows (padding, count_include_pad, ceil-mode
- * output sizes), max-pool ties and padding, and backward passes against finite differences. */
+ * output sizes), max-pool ties and padding, backward passes through the graph (and of the
+ * ceil-mode kernels) against finite differences, and accumulation. */
 #include <glib.h>
 #include <math.h>
 
+#include "grad-check.h"
 #include "nn.h"
 
 typedef struct
@@ -231,37 +233,13 @@ typedef enum
   KIND_AVG,
 } PoolKind;
 
-static double
-pool_loss (PoolKind        kind,
-           const PoolCase *pc,
-           const float    *x,
-           const float    *w,
-           float          *out,
-           int32_t        *am)
+/* A shuffled ladder with steps of 0.1, so that no perturbation of 0.01 changes which cell wins
+ * a max. */
+static float *
+ladder_new (size_t   n,
+            uint64_t seed)
 {
-  if (kind == KIND_MAX)
-    nn_maxpool_forward (out, am, x, &pc->a, pc->B, pc->C, pc->H, pc->W, pc->OH, pc->OW);
-  else
-    nn_avgpool_forward (out, x, &pc->a, pc->B, pc->C, pc->H, pc->W, pc->OH, pc->OW);
-  size_t n = (size_t) pc->B * pc->C * pc->OH * pc->OW;
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++)
-    s += (double) w[i] * (double) out[i];
-  return s;
-}
-
-/* Inputs are a shuffled ladder with steps of 0.1, so no perturbation of 0.01 changes which
- * cell wins a max. */
-static void
-check_pool_fd (PoolKind        kind,
-               const PoolCase *pc,
-               uint64_t        seed)
-{
-  size_t n = (size_t) pc->B * pc->C * pc->H * pc->W;
-  size_t m = (size_t) pc->B * pc->C * pc->OH * pc->OW;
-  float *x = g_new (float, n), *dx = g_new (float, n);
-  float *w = g_new (float, m), *out = g_new (float, m);
-  int32_t *am = g_new (int32_t, m);
+  float *x = g_new (float, n);
   int *order = g_new (int, n);
   NnRng rng;
   nn_rng_init (&rng, seed);
@@ -269,41 +247,49 @@ check_pool_fd (PoolKind        kind,
     order[i] = (int) i;
   nn_rng_shuffle (&rng, order, (int) n);
   for (size_t i = 0; i < n; i++)
-    {
-      x[i] = 0.1f * (float) order[i] - 0.05f * (float) n;
-      dx[i] = 0.25f;
-    }
-  for (size_t i = 0; i < m; i++)
-    w[i] = 2.0f * nn_rng_uniform (&rng) - 1.0f;
-
-  pool_loss (kind, pc, x, w, out, am);
-  if (kind == KIND_MAX)
-    nn_maxpool_backward (dx, w, am, pc->B, pc->C, pc->H, pc->W, pc->OH, pc->OW);
-  else
-    nn_avgpool_backward (dx, w, &pc->a, pc->B, pc->C, pc->H, pc->W, pc->OH, pc->OW);
-
-  const float h = 1e-2f;
-  for (size_t i = 0; i < n; i++)
-    {
-      float save = x[i];
-      x[i] = save + h;
-      float xp = x[i];
-      double lp = pool_loss (kind, pc, x, w, out, am);
-      x[i] = save - h;
-      float xm = x[i];
-      double lm = pool_loss (kind, pc, x, w, out, am);
-      x[i] = save;
-      double num = (lp - lm) / ((double) xp - (double) xm);
-      g_assert_cmpfloat_with_epsilon ((double) dx[i] - 0.25, num, 1e-3 + 1e-2 * fabs (num));
-    }
-  g_free (x);
-  g_free (dx);
-  g_free (w);
-  g_free (out);
-  g_free (am);
+    x[i] = 0.1f * (float) order[i] - 0.05f * (float) n;
   g_free (order);
+  return x;
 }
 
+/* input (C, H, W) -> max or average pool, through the shared finite-difference check; the
+ * graph's output size must be the case's. */
+static void
+check_pool_fd (PoolKind        kind,
+               const PoolCase *pc,
+               uint64_t        seed)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", pc->C, pc->H, pc->W);
+  NnNode spec = { .op = kind == KIND_MAX ? NN_OP_MAXPOOL : NN_OP_AVGPOOL, .name = "pool",
+                  .inputs = { in }, .n_inputs = 1, .attrs.pool = pc->a };
+  int pool = nn_graph_add (g, &spec, NULL);
+  g_assert_cmpint (pool, ==, 1);
+  g_assert_cmpint (g->nodes[pool].shape.h, ==, pc->OH);
+  g_assert_cmpint (g->nodes[pool].shape.w, ==, pc->OW);
+  g_autofree float *x = ladder_new ((size_t) pc->B * pc->C * pc->H * pc->W, seed);
+  const NnPoolAttrs *a = &pc->a;
+  g_autofree char *op = g_strdup_printf ("%s %dx%d stride %dx%d pads %d %d %d %d%s on (%d, %d, "
+                                         "%d, %d)", kind == KIND_MAX ? "max pool" : "avg pool",
+                                         a->kh, a->kw, a->sh, a->sw, a->pad_t, a->pad_l,
+                                         a->pad_b, a->pad_r,
+                                         kind == KIND_AVG && a->count_include_pad
+                                         ? " counting the padding" : "",
+                                         pc->B, pc->C, pc->H, pc->W);
+  GradCheck gc;
+  grad_check_init (&gc, op);
+  gc.batch = pc->B;
+  gc.input = x;
+  gc.seed = seed;
+  gc.abs_tol = 1e-3;
+  gc.rel_tol = 2e-3;
+  grad_check_graph (&gc, g);
+  grad_check_assert (&gc);
+  nn_graph_free (g);
+}
+
+/* The graph's pools round their output size down; PyTorch's ceil mode is the same pool with
+ * the end padding grown to match, as the ONNX reader builds it (the last two cases). */
 static const PoolCase *
 pool_cases (int *count)
 {
@@ -313,9 +299,9 @@ pool_cases (int *count)
     { 1, 1, 5, 5, 5, 5, { 3, 3, 1, 1, 1, 1, 1, 1, true } },
     /* asymmetric kernel, stride and padding: OH = (5+1+0-2)/1+1, OW = (7+0+2-3)/2+1 */
     { 2, 2, 5, 7, 5, 4, { 2, 3, 1, 2, 1, 0, 0, 2, true } },
-    /* ceil-mode sizes: 6 -> 4 with k 3, s 2, p 1 and 5 -> 3 with k 2, s 2 */
-    { 1, 2, 6, 6, 4, 4, { 3, 3, 2, 2, 1, 1, 1, 1, true } },
-    { 2, 1, 5, 5, 3, 3, { 2, 2, 2, 2, 0, 0, 0, 0, true } },
+    /* ceil mode: 6 -> 4 with k 3, s 2, p 1 and 5 -> 3 with k 2, s 2 */
+    { 1, 2, 6, 6, 4, 4, { 3, 3, 2, 2, 1, 1, 2, 2, true } },
+    { 2, 1, 5, 5, 3, 3, { 2, 2, 2, 2, 0, 0, 1, 1, true } },
   };
   *count = (int) G_N_ELEMENTS (cases);
   return cases;
@@ -342,6 +328,114 @@ test_avgpool_fd (void)
         pc.a.count_include_pad = inc;
         check_pool_fd (KIND_AVG, &pc, (uint64_t) i + 11);
       }
+}
+
+/* sum (w * pool (x)) of the kernels called directly, for the sizes only a direct call has. */
+typedef struct
+{
+  PoolKind        kind;
+  const PoolCase *pc;
+  const float    *x, *w;
+  float          *out;
+  int32_t        *argmax;
+} KernelLoss;
+
+static double
+kernel_loss (void *data)
+{
+  KernelLoss *l = data;
+  const PoolCase *pc = l->pc;
+  if (l->kind == KIND_MAX)
+    nn_maxpool_forward (l->out, l->argmax, l->x, &pc->a, pc->B, pc->C, pc->H, pc->W, pc->OH,
+                        pc->OW);
+  else
+    nn_avgpool_forward (l->out, l->x, &pc->a, pc->B, pc->C, pc->H, pc->W, pc->OH, pc->OW);
+  double s = 0.0;
+  for (size_t i = 0; i < (size_t) pc->B * pc->C * pc->OH * pc->OW; i++)
+    s += (double) l->w[i] * (double) l->out[i];
+  return s;
+}
+
+/* The kernels also take PyTorch's ceil-mode sizes as they are (the last window running past
+ * the padding, which counts only what lies inside it); no graph asks for them, so their
+ * backward passes are checked on the kernels directly. */
+static void
+test_ceil_mode_kernels_fd (void)
+{
+  static const PoolCase cases[] = {
+    { 1, 2, 6, 6, 4, 4, { 3, 3, 2, 2, 1, 1, 1, 1, true } },
+    { 2, 1, 5, 5, 3, 3, { 2, 2, 2, 2, 0, 0, 0, 0, true } },
+  };
+  for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)
+    for (int kind = KIND_MAX; kind <= KIND_AVG; kind++)
+      for (int inc = 0; inc < 2; inc++)
+        {
+          PoolCase pc = cases[k];
+          pc.a.count_include_pad = inc;
+          size_t n = (size_t) pc.B * pc.C * pc.H * pc.W;
+          size_t m = (size_t) pc.B * pc.C * pc.OH * pc.OW;
+          g_autofree float *x = ladder_new (n, 21 + k);
+          g_autofree float *w = g_new (float, m), *out = g_new (float, m);
+          g_autofree float *dx = g_new0 (float, n);
+          g_autofree int32_t *argmax = g_new (int32_t, m);
+          grad_check_fill (w, m, 22 + k, -1.0f, 1.0f);
+          KernelLoss l = { (PoolKind) kind, &pc, x, w, out, argmax };
+          kernel_loss (&l);
+          if (kind == KIND_MAX)
+            nn_maxpool_backward (dx, w, argmax, pc.B, pc.C, pc.H, pc.W, pc.OH, pc.OW);
+          else
+            nn_avgpool_backward (dx, w, &pc.a, pc.B, pc.C, pc.H, pc.W, pc.OH, pc.OW);
+          GradCheck gc;
+          grad_check_init (&gc, kind == KIND_MAX ? "max pool kernel, ceil mode"
+                                                 : inc ? "avg pool kernel, ceil mode, "
+                                                         "counting the padding"
+                                                       : "avg pool kernel, ceil mode");
+          gc.abs_tol = 1e-3;
+          grad_check_values (&gc, "input", x, dx, n, kernel_loss, &l);
+          grad_check_assert (&gc);
+        }
+}
+
+/* The backward passes add to what dinp holds. */
+static void
+test_backward_accumulates (void)
+{
+  const PoolCase pc = { 2, 3, 7, 5, 4, 3, { 3, 3, 2, 2, 1, 1, 1, 1, true } };
+  enum { N = 2 * 3 * 7 * 5, M = 2 * 3 * 4 * 3 };
+  float x[N], dy[M], out[M];
+  int32_t argmax[M];
+  grad_check_fill (x, N, 31, -1.0f, 1.0f);
+  grad_check_fill (dy, M, 32, -1.0f, 1.0f);
+  nn_maxpool_forward (out, argmax, x, &pc.a, pc.B, pc.C, pc.H, pc.W, pc.OH, pc.OW);
+  for (int kind = KIND_MAX; kind <= KIND_AVG; kind++)
+    {
+      float once[N] = { 0 }, twice[N];
+      for (int i = 0; i < N; i++)
+        twice[i] = 0.5f;
+      for (int pass = 0; pass < 3; pass++)
+        if (kind == KIND_MAX)
+          nn_maxpool_backward (pass == 0 ? once : twice, dy, argmax, pc.B, pc.C, pc.H, pc.W,
+                               pc.OH, pc.OW);
+        else
+          nn_avgpool_backward (pass == 0 ? once : twice, dy, &pc.a, pc.B, pc.C, pc.H, pc.W,
+                               pc.OH, pc.OW);
+      for (int i = 0; i < N; i++)
+        g_assert_cmpfloat_with_epsilon (twice[i], 0.5f + 2.0f * once[i], 1e-5);
+    }
+}
+
+/* Global average pooling as a one-op graph. */
+static void
+test_global_avgpool_fd (void)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 3, 4, 5);
+  nn_graph_add_global_avgpool (g, "gap", in);
+  GradCheck gc;
+  grad_check_init (&gc, "global average pool");
+  grad_check_graph (&gc, g);
+  grad_check_assert (&gc);
+  nn_graph_free (g);
 }
 
 static void
@@ -372,6 +466,9 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/pool/maxpool-against-naive", test_maxpool_against_naive);
   g_test_add_func ("/nn/pool/maxpool-backward-finite-differences", test_maxpool_fd);
   g_test_add_func ("/nn/pool/avgpool-backward-finite-differences", test_avgpool_fd);
+  g_test_add_func ("/nn/pool/ceil-mode-kernels-finite-differences", test_ceil_mode_kernels_fd);
+  g_test_add_func ("/nn/pool/backward-accumulates", test_backward_accumulates);
   g_test_add_func ("/nn/pool/global-avgpool", test_global_avgpool);
+  g_test_add_func ("/nn/pool/global-avgpool-finite-differences", test_global_avgpool_fd);
   return g_test_run ();
 }
