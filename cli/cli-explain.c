@@ -547,7 +547,8 @@ is_folder_input (const char *path)
 }
 
 /* Appends every input (is_folder_input) under root/rel to list (paths relative to root), sorted,
- * skipping hidden entries and links to folders. */
+ * skipping hidden entries, links to folders and anything that is not a regular file (a FIFO
+ * named *.png would block the reader). */
 static bool
 collect_inputs (const char *root,
                 const char *rel,
@@ -601,7 +602,7 @@ collect_inputs (const char *root,
         continue;
       if (S_ISDIR (st.st_mode))
         ok = collect_inputs (root, sub, list, n, cap);
-      else if (is_folder_input (full))
+      else if (S_ISREG (st.st_mode) && is_folder_input (full))
         {
           if (*n == *cap)
             {

@@ -4,6 +4,7 @@
 extern "C" {
 #include "io/nn-atomic-file.h"
 #include "io/nn-dicom.h"
+#include "io/nn-file.h"
 }
 
 #include <algorithm>
@@ -16,6 +17,7 @@ extern "C" {
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 #include <gdcmDataSet.h>
@@ -637,43 +639,22 @@ NnImage *
 load_slice (const char *path,
             NnError    *err)
 {
-  struct stat st;
-  if (stat (path, &st) != 0)
+  uint64_t size;
+  int fd = nn_file_open_regular (path, &size, err);
+  if (fd < 0)
+    return NULL;
+  if (size > (uint64_t) DICOM_MAX_FILE_BYTES)
     {
-      nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno));
+      close (fd);
+      nn_error_set (err, NN_ERROR_UNSUPPORTED, "%s: file of %llu bytes is too large for a slice",
+                    path, (unsigned long long) size);
       return NULL;
     }
-  if (!S_ISREG (st.st_mode))
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: not a regular file", path);
-      return NULL;
-    }
-  if ((long long) st.st_size > DICOM_MAX_FILE_BYTES)
-    {
-      nn_error_set (err, NN_ERROR_UNSUPPORTED, "%s: file of %lld bytes is too large for a slice",
-                    path, (long long) st.st_size);
-      return NULL;
-    }
-
-  std::string bytes;
-  {
-    FILE *fp = fopen (path, "rb");
-    if (fp == NULL)
-      {
-        nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno));
-        return NULL;
-      }
-    bytes.resize ((size_t) st.st_size);
-    size_t got = fread (&bytes[0], 1, bytes.size (), fp);
-    bool failed = ferror (fp) != 0;
-    fclose (fp);
-    if (failed)
-      {
-        nn_error_set (err, NN_ERROR_IO, "%s: cannot read the file", path);
-        return NULL;
-      }
-    bytes.resize (got);
-  }
+  std::string bytes ((size_t) size, '\0');
+  bool read = nn_file_read_at (fd, path, &bytes[0], bytes.size (), 0, err);
+  close (fd);
+  if (!read)
+    return NULL;
   std::string ts_checked;
   if (!check_structure (path, reinterpret_cast<const unsigned char *> (bytes.data ()),
                         bytes.size (), ts_checked, err))
@@ -799,13 +780,13 @@ slice_instance (const char *path)
 bool
 looks_like_dicom (const std::string &path)
 {
-  FILE *fp = fopen (path.c_str (), "rb");
-  if (fp == NULL)
+  int fd = nn_file_open_regular (path.c_str (), NULL, NULL);
+  if (fd < 0)
     return false;
   char head[132];
-  size_t got = fread (head, 1, sizeof head, fp);
-  fclose (fp);
-  return got == sizeof head && memcmp (head + 128, "DICM", 4) == 0;
+  bool read = nn_file_read_at (fd, path.c_str (), head, sizeof head, 0, NULL);
+  close (fd);
+  return read && memcmp (head + 128, "DICM", 4) == 0;
 }
 
 NnImage **

@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "nn.h"
@@ -293,6 +294,32 @@ test_folder (void)
   g_free (out);
 }
 
+/* A FIFO named like an image is not an input of a folder run (a reader would wait on it for
+ * ever), and named on its own it is refused with a message. */
+static void
+test_folder_fifo (void)
+{
+  char *set = path ("fifo-set"), *out = path ("fifo-out");
+  Run r = run_cli ("synth", "dashes", "--count", "2", "--seed", "4", "--out", set, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  char *fifo = g_build_filename (set, "horizontal", "zz-fifo.png", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  r = run_cli ("cam", env.model, set, "--out", out, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (json, "results")), ==, 2);
+  g_assert_cmpint ((int) number (json, "failed"), ==, 0);
+  cJSON_Delete (json);
+  run_clear (&r);
+  r = run_cli ("cam", env.model, fifo, NULL);
+  assert_failure (&r, 1, "zz-fifo.png: not a regular file (a FIFO)");
+  run_clear (&r);
+  g_free (fifo);
+  g_free (out);
+  g_free (set);
+}
+
 /* The CT demo model on fresh synthetic slices: every slice is explained once (the 16-bit PNG,
  * not its DICOM twin, mask or windowed copy), each lesion slice with its mask. */
 static void
@@ -396,6 +423,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/cam/single", test_cam_single);
   g_test_add_func ("/cli/cam/saliency", test_saliency);
   g_test_add_func ("/cli/cam/folder", test_folder);
+  g_test_add_func ("/cli/cam/folder-fifo", test_folder_fifo);
   g_test_add_func ("/cli/cam/ct-folder", test_ct_folder);
   g_test_add_func ("/cli/cam/bad-input", test_bad_input);
   int rc = g_test_run ();
