@@ -764,6 +764,35 @@ test_bad_files (void)
   assert_failure (&r, corrupt, "unsupported input");
   run_clear (&r);
 
+  /* A DICOM slice on which the decoder crashes (a stand-in helper that does): one line naming
+   * the slice and exit status 1, not a crash of the CLI. */
+  char *slice = g_build_filename (env.dir, "slice.dcm", NULL);
+  NnImage *hu = nn_image_new (1, 8, 8);
+  NnError err = { 0 };
+  g_assert_true (nn_dicom_save (hu, 1.0, NULL, slice, &err));
+  nn_image_free (hu);
+  char *helper = g_build_filename (env.dir, "crashing-helper", NULL);
+  g_assert_true (g_file_set_contents (helper, "#!/bin/sh\nkill -SEGV $$\n", -1, NULL));
+  g_assert_cmpint (g_chmod (helper, 0755), ==, 0);
+  char *real_helper = g_strdup (g_getenv ("CNNSCOPE_DICOM_HELPER"));
+  g_setenv ("CNNSCOPE_DICOM_HELPER", helper, TRUE);
+  r = run_cli ("predict", env.model, slice, NULL);
+  if (real_helper != NULL)
+    g_setenv ("CNNSCOPE_DICOM_HELPER", real_helper, TRUE);
+  else
+    g_unsetenv ("CNNSCOPE_DICOM_HELPER");
+  g_assert_cmpint (r.status, ==, 1);
+  assert_failure (&r, slice, "the DICOM decoder crashed on this file (signal 11");
+  run_clear (&r);
+  r = run_cli ("predict", env.model, slice, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  g_remove (helper);
+  g_remove (slice);
+  g_free (real_helper);
+  g_free (helper);
+  g_free (slice);
+
   /* An unknown layer says how to list the layers. */
   r = run_cli ("activations", env.model, env.sample_h, "--layer", "nope", "--out", figure,
                NULL);
