@@ -209,7 +209,7 @@ main (int    argc,
       char **argv)
 {
   unsigned long long address_space = 0, cpu_seconds = 0, n_files = 0;
-  for (int i = 1; i < argc; i++)
+  for (int i = 1; i < argc; i += 2)
     {
       unsigned long long *target = strcmp (argv[i], "--limit-as") == 0 ? &address_space
                                    : strcmp (argv[i], "--limit-cpu") == 0 ? &cpu_seconds
@@ -222,7 +222,6 @@ main (int    argc,
                    argv[0]);
           return 2;
         }
-      i++;
     }
   if (!apply_limits (address_space, cpu_seconds, n_files > 0 ? n_files : 1))
     {
