@@ -377,7 +377,13 @@ cli_print_json (cJSON *json)
   fputs (text, stdout);
   fputc ('\n', stdout);
   cJSON_free (text);
-  return fflush (stdout) == 0;
+  if (fflush (stdout) != 0 || ferror (stdout))
+    {
+      cli_fail (CLI_EXIT_FAILURE, "cannot write the JSON to standard output: %s",
+                strerror (errno));
+      return false;
+    }
+  return true;
 }
 
 size_t

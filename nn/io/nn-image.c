@@ -439,7 +439,13 @@ nn_image_save_png (const NnImage *image,
   PngWrite wr = { .fp = file.fp };
   bool ok = png_encode (&wr, image, bit_depth);
   free (wr.row);
-  if (!ok)
+  if (!ok && nn_atomic_file_error (&file) != 0)
+    {
+      char buf[128];
+      nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", path,
+                    strerror_r (nn_atomic_file_error (&file), buf, sizeof buf));
+    }
+  else if (!ok)
     nn_error_set (err, NN_ERROR_IO, "%s: %s", path, wr.message);
   return nn_atomic_file_finish (&file, ok, err);
 }

@@ -809,6 +809,47 @@ test_bad_files (void)
   g_free (corrupt);
 }
 
+/* Runs the shell command line script with $0 = cnnscope-cli, $1 = the model, $2 = a sample. */
+static Run
+run_shell (const char *script)
+{
+  const char *argv[] = { "/bin/sh", "-c", script, env.cli, env.model, env.sample_h, NULL };
+  Run r = { 0 };
+  int wait_status = 0;
+  GError *error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
+                               &r.err, &wait_status, &error));
+  g_assert_no_error (error);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  return r;
+}
+
+/* A full disk: for standard output (/dev/full), and for a figure (RLIMIT_FSIZE through ulimit,
+ * SIGXFSZ ignored so that the write fails instead): exit status 1, one line naming what could
+ * not be written and why, nothing left behind. */
+static void
+test_full_disk (void)
+{
+  ensure_model ();
+  Run r = run_shell ("exec \"$0\" info \"$1\" --json > /dev/full");
+  g_assert_cmpint (r.status, ==, 1);
+  assert_failure (&r, "standard output", "No space left on device");
+  run_clear (&r);
+
+  char *dir = g_build_filename (env.dir, "full-disk", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  char *script = g_strdup_printf ("trap '' XFSZ; ulimit -f 2; exec \"$0\" activations \"$1\" "
+                                  "\"$2\" --layer conv1 --out '%s/act.pdf'", dir);
+  r = run_shell (script);
+  g_assert_cmpint (r.status, ==, 1);
+  assert_failure (&r, "act.pdf: cannot write: File too large", NULL);
+  g_assert_cmpint (test_util_count_entries (dir), ==, 0);
+  run_clear (&r);
+  g_free (script);
+  test_util_remove_tree (dir);
+  g_free (dir);
+}
+
 static void
 test_bad_options (void)
 {
@@ -1160,6 +1201,7 @@ main (int    argc,
 
   g_test_add_func ("/cli/usage", test_usage);
   g_test_add_func ("/cli/train", test_train);
+  g_test_add_func ("/cli/full-disk", test_full_disk);
   g_test_add_func ("/cli/train-cancel", test_train_cancel);
   g_test_add_func ("/cli/info", test_info);
   g_test_add_func ("/cli/predict", test_predict);
