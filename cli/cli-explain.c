@@ -468,8 +468,6 @@ explain (Job        *job,
       metrics.pointing = nn_faith_pointing_game (map->map, job->mask, map->h, map->w,
                                                  POINTING_PX);
       metrics.energy = nn_faith_energy_share (map->map, job->mask, map->h, map->w);
-      job->pointing_hits += metrics.pointing;
-      job->pointing_n++;
     }
   if (ok && figure)
     ok = write_figure (job, map, figure, &err);
@@ -484,6 +482,12 @@ explain (Job        *job,
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       nn_map_free (map);
       return false;
+    }
+  /* The pointing game counts the inputs that came through, not those that failed. */
+  if (metrics.has_mask)
+    {
+      job->pointing_hits += metrics.pointing;
+      job->pointing_n++;
     }
   const Metrics *m = &metrics;
   char buf[32];

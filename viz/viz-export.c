@@ -156,6 +156,8 @@ viz_export (const char  *path,
             NnError     *err)
 {
   NN_ASSERT (path != NULL);
+  if (path[0] == '\0')
+    return nn_error_set (err, NN_ERROR_IO, "cannot write: empty output path");
   if (!(width >= 1.0 && height >= 1.0 && width <= 32767.0 && height <= 32767.0))
     return nn_error_set (err, NN_ERROR_SPEC, "%s: figure size %gx%g is out of range", path,
                          width, height);

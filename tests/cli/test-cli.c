@@ -646,7 +646,8 @@ test_am_bad_input (void)
     { { "--layer", "conv2", "--channel", "99", "--json" }, "channel 99", "out of range" },
     { { "--layer", "fc1", "--channel", "0", "--objective", "center", "--json" },
       "spatial extent", "fc1" },
-    { { "--layer", "conv2", "--channel", "0", "--steps", "0", "--json" }, "--steps", NULL },
+    { { "--layer", "conv2", "--channel", "0", "--steps", "0", "--json" }, "for --steps (",
+      NULL },
     { { "--layer", "conv2", "--channel", "0", "--steps", "1000000000", "--json" }, "--steps",
       NULL },
     { { "--layer", "conv2", "--channel", "0", "--policy", "proxygrad-full:x", "--json" },
@@ -658,12 +659,16 @@ test_am_bad_input (void)
     { { "--layer", "conv2", "--channel", "0", "--start", "/nonexistent.png", "--json" },
       "nonexistent", NULL },
     { { "--layer", "conv2", "--direction", "1,2", "--json" }, "2 weights", NULL },
+    { { "--layer", "conv2", "--channel", "0", "--out", "" }, "empty output path for '--out'",
+      NULL },
+    { { "--layer", "", "--channel", "0", "--json" }, "empty value for '--layer'", NULL },
   };
   for (size_t k = 0; k < G_N_ELEMENTS (cases); k++)
     {
       const char *const *a = cases[k].args;
       Run r = run_cli ("am", env.model, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
       assert_failure (&r, cases[k].word1, cases[k].word2);
+      g_assert_null (strstr (r.err, "---"));
       g_assert_cmpstr (r.out, ==, "");
       run_clear (&r);
     }
