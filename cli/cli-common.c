@@ -83,7 +83,26 @@ cli_getopt (int                  argc,
                 name ? name : "?");
       return '?';
     }
+  /* An empty value is never meant: for an output it would become ": cannot write". */
+  if (optarg != NULL && optarg[0] == '\0')
+    {
+      const char *name = option_name (options, c);
+      bool output = name != NULL && (strcmp (name, "out") == 0 || strstr (name, "npy") != NULL);
+      cli_fail (CLI_EXIT_USAGE, "%s: empty %s for '--%s'", argv[0],
+                output ? "output path" : "value", name ? name : "?");
+      return '?';
+    }
   return c;
+}
+
+/* The option's name without the dashes callers may or may not have written: "steps" for
+ * "--steps" and "steps" alike, so that messages read "for --steps". */
+static const char *
+bare_option (const char *option)
+{
+  while (*option == '-')
+    option++;
+  return option;
 }
 
 bool
@@ -99,7 +118,7 @@ cli_parse_int (const char *option,
   if (end == text || *end != '\0' || errno != 0 || v < min || v > max)
     {
       cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --%s (expected an integer from %d to %d)",
-                text, option, min, max);
+                text, bare_option (option), min, max);
       return false;
     }
   *out = (int) v;
@@ -117,7 +136,7 @@ cli_parse_u64 (const char *option,
   if (end == text || *end != '\0' || errno != 0 || text[0] == '-')
     {
       cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --%s (expected a non-negative integer)",
-                text, option);
+                text, bare_option (option));
       return false;
     }
   *out = (uint64_t) v;
@@ -137,7 +156,7 @@ cli_parse_float (const char *option,
   if (end == text || *end != '\0' || errno != 0 || !isfinite (v) || v < min || v > max)
     {
       cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --%s (expected a number from %g to %g)",
-                text, option, min, max);
+                text, bare_option (option), min, max);
       return false;
     }
   *out = (float) v;
@@ -377,7 +396,13 @@ cli_print_json (cJSON *json)
   fputs (text, stdout);
   fputc ('\n', stdout);
   cJSON_free (text);
-  return fflush (stdout) == 0;
+  if (fflush (stdout) != 0 || ferror (stdout))
+    {
+      cli_fail (CLI_EXIT_FAILURE, "cannot write the JSON to standard output: %s",
+                strerror (errno));
+      return false;
+    }
+  return true;
 }
 
 size_t

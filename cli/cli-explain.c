@@ -468,8 +468,6 @@ explain (Job        *job,
       metrics.pointing = nn_faith_pointing_game (map->map, job->mask, map->h, map->w,
                                                  POINTING_PX);
       metrics.energy = nn_faith_energy_share (map->map, job->mask, map->h, map->w);
-      job->pointing_hits += metrics.pointing;
-      job->pointing_n++;
     }
   if (ok && figure)
     ok = write_figure (job, map, figure, &err);
@@ -484,6 +482,12 @@ explain (Job        *job,
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       nn_map_free (map);
       return false;
+    }
+  /* The pointing game counts the inputs that came through, not those that failed. */
+  if (metrics.has_mask)
+    {
+      job->pointing_hits += metrics.pointing;
+      job->pointing_n++;
     }
   const Metrics *m = &metrics;
   char buf[32];
@@ -547,7 +551,8 @@ is_folder_input (const char *path)
 }
 
 /* Appends every input (is_folder_input) under root/rel to list (paths relative to root), sorted,
- * skipping hidden entries and links to folders. */
+ * skipping hidden entries, links to folders and anything that is not a regular file (a FIFO
+ * named *.png would block the reader). */
 static bool
 collect_inputs (const char *root,
                 const char *rel,
@@ -601,7 +606,7 @@ collect_inputs (const char *root,
         continue;
       if (S_ISDIR (st.st_mode))
         ok = collect_inputs (root, sub, list, n, cap);
-      else if (is_folder_input (full))
+      else if (S_ISREG (st.st_mode) && is_folder_input (full))
         {
           if (*n == *cap)
             {

@@ -5,7 +5,6 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +13,6 @@
 typedef struct
 {
   NnAtomicFile file;
-  int          errnum;  /* the first write error */
 } Sink;
 
 static cairo_status_t
@@ -24,25 +22,27 @@ sink_write (void                *closure,
 {
   Sink *sink = closure;
   if (fwrite (data, 1, length, sink->file.fp) != length)
-    {
-      if (sink->errnum == 0)
-        sink->errnum = errno ? errno : EIO;
-      return CAIRO_STATUS_WRITE_ERROR;
-    }
+    return CAIRO_STATUS_WRITE_ERROR;
   return CAIRO_STATUS_SUCCESS;
 }
 
-/* Completes the file after cairo's verdict status, or removes it with an error that gives the
- * failed write's reason or else cairo's. */
+/* Completes the file, or removes it with an error giving the failed write's reason, else
+ * cairo's. A write that failed counts even when cairo's verdict is success: its PDF surface
+ * does not always pass a write error on. */
 static bool
 sink_close (Sink          *sink,
             cairo_status_t status,
             NnError       *err)
 {
-  bool ok = status == CAIRO_STATUS_SUCCESS;
+  int errnum = nn_atomic_file_error (&sink->file);
+  bool ok = status == CAIRO_STATUS_SUCCESS && errnum == 0;
   if (!ok)
-    nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", sink->file.path,
-                  sink->errnum ? strerror (sink->errnum) : cairo_status_to_string (status));
+    {
+      char buf[128];
+      nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", sink->file.path,
+                    errnum != 0 ? strerror_r (errnum, buf, sizeof buf)
+                                : cairo_status_to_string (status));
+    }
   return nn_atomic_file_finish (&sink->file, ok, err);
 }
 
@@ -81,7 +81,7 @@ viz_export_png (const char  *path,
       return nn_error_set (err, NN_ERROR_IO, "%s: cannot draw a %dx%d image: %s", path, width,
                            height, cairo_status_to_string (status));
     }
-  Sink sink = { .errnum = 0 };
+  Sink sink;
   if (!nn_atomic_file_open (&sink.file, path, err))
     {
       cairo_surface_destroy (surface);
@@ -109,7 +109,7 @@ export_vector (VectorFormat format,
 {
   NN_ASSERT (path != NULL && draw != NULL);
   NN_ASSERT (width > 0.0 && height > 0.0);
-  Sink sink = { .errnum = 0 };
+  Sink sink;
   if (!nn_atomic_file_open (&sink.file, path, err))
     return false;
   cairo_surface_t *surface = format == VECTOR_SVG
@@ -156,6 +156,8 @@ viz_export (const char  *path,
             NnError     *err)
 {
   NN_ASSERT (path != NULL);
+  if (path[0] == '\0')
+    return nn_error_set (err, NN_ERROR_IO, "cannot write: empty output path");
   if (!(width >= 1.0 && height >= 1.0 && width <= 32767.0 && height <= 32767.0))
     return nn_error_set (err, NN_ERROR_SPEC, "%s: figure size %gx%g is out of range", path,
                          width, height);

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "io/nn-dicom.h"
+#include "io/nn-file.h"
 
 static const struct
 {
@@ -146,15 +148,14 @@ read_head (const char    *path,
            size_t        *got,
            NnError       *err)
 {
-  FILE *fp = fopen (path, "rb");
-  if (fp == NULL)
-    return nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno));
-  *got = fread (head, 1, size, fp);
-  bool failed = ferror (fp) != 0;
-  fclose (fp);
-  if (failed)
-    return nn_error_set (err, NN_ERROR_IO, "%s: cannot read the file", path);
-  return true;
+  uint64_t file_size;
+  int fd = nn_file_open_regular (path, &file_size, err);
+  if (fd < 0)
+    return false;
+  *got = file_size < size ? (size_t) file_size : size;
+  bool ok = nn_file_read_at (fd, path, head, *got, 0, err);
+  close (fd);
+  return ok;
 }
 
 NnImage *

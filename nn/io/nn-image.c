@@ -3,8 +3,6 @@
  * resampling, centre-fitting and gray/RGB conversion. */
 #include "io/nn-image.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <png.h>
 #include <setjmp.h>
@@ -12,11 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <turbojpeg.h>
-#include <unistd.h>
 
 #include "io/nn-atomic-file.h"
+#include "io/nn-file.h"
 
 /* Image files larger than this are refused before reading them. */
 #define NN_IMAGE_MAX_FILE_BYTES ((size_t) 1 << 30)
@@ -343,68 +340,11 @@ nn_image_load (const char *path,
                NnError    *err)
 {
   NN_ASSERT (path != NULL);
-
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno));
-      return NULL;
-    }
-  struct stat st;
-  if (fstat (fd, &st) != 0)
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno));
-      close (fd);
-      return NULL;
-    }
-  if (S_ISDIR (st.st_mode))
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: is a directory, not an image file", path);
-      close (fd);
-      return NULL;
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: not a regular file", path);
-      close (fd);
-      return NULL;
-    }
-  if ((unsigned long long) st.st_size > NN_IMAGE_MAX_FILE_BYTES)
-    {
-      nn_error_set (err, NN_ERROR_UNSUPPORTED, "%s: file of %lld bytes is too large for an image",
-                    path, (long long) st.st_size);
-      close (fd);
-      return NULL;
-    }
-
-  size_t size = (size_t) st.st_size;
-  unsigned char *bytes = malloc (size > 0 ? size : 1);
+  size_t size;
+  unsigned char *bytes = nn_file_load (path, NN_IMAGE_MAX_FILE_BYTES, "an image", &size, err);
   if (bytes == NULL)
-    {
-      nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", path);
-      close (fd);
-      return NULL;
-    }
-  size_t got = 0;
-  while (got < size)
-    {
-      ssize_t r = read (fd, bytes + got, size - got);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0)
-        {
-          nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno));
-          free (bytes);
-          close (fd);
-          return NULL;
-        }
-      if (r == 0)
-        break;
-      got += (size_t) r;
-    }
-  close (fd);
-
-  NnImage *image = nn_image_load_memory (bytes, got, path, err);
+    return NULL;
+  NnImage *image = nn_image_load_memory (bytes, size, path, err);
   free (bytes);
   return image;
 }
@@ -499,7 +439,13 @@ nn_image_save_png (const NnImage *image,
   PngWrite wr = { .fp = file.fp };
   bool ok = png_encode (&wr, image, bit_depth);
   free (wr.row);
-  if (!ok)
+  if (!ok && nn_atomic_file_error (&file) != 0)
+    {
+      char buf[128];
+      nn_error_set (err, NN_ERROR_IO, "%s: cannot write: %s", path,
+                    strerror_r (nn_atomic_file_error (&file), buf, sizeof buf));
+    }
+  else if (!ok)
     nn_error_set (err, NN_ERROR_IO, "%s: %s", path, wr.message);
   return nn_atomic_file_finish (&file, ok, err);
 }

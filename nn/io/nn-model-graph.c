@@ -325,8 +325,7 @@ nn_model_graph_from_json (const char *graph_text,
 {
   cJSON *nodes = nn_model_json_parse (graph_text);
   if (nodes == NULL)
-    return nn_error_set (err, NN_ERROR_FORMAT, "the graph in __metadata__ is not valid JSON"),
-           NULL;
+    return nn_model_json_fail (graph_text, "the graph in __metadata__", err), NULL;
   int n = cJSON_GetArraySize (nodes);
   if (!cJSON_IsArray (nodes) || n < 1 || n > MODEL_MAX_NODES)
     {

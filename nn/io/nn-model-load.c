@@ -2,11 +2,11 @@
 /* Loading an NnModel from .safetensors (docs/model-format.md). The loader treats the file as
  * hostile: every length, offset, shape and attribute is checked. */
 #include "io/nn-model-private.h"
+#include "io/nn-file.h"
 #include "io/nn-onnx.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -87,28 +87,94 @@ read_at (int      fd,
   return true;
 }
 
+static int
+compare_keys (const void *a,
+              const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The first key found twice in one object anywhere in item, NULL when there is none; *nomem
+ * is set when the keys could not be sorted. JSON parsers disagree on which of two equal keys
+ * counts (cJSON takes the first, Python the last), so a file must not have any. */
+static const char *
+duplicate_key (const cJSON *item,
+               bool        *nomem)
+{
+  if (!cJSON_IsObject (item) && !cJSON_IsArray (item))
+    return NULL;
+  if (cJSON_IsObject (item))
+    {
+      int n = cJSON_GetArraySize (item);
+      const char **keys = malloc (sizeof *keys * (size_t) (n > 0 ? n : 1));
+      if (keys == NULL)
+        {
+          *nomem = true;
+          return NULL;
+        }
+      int k = 0;
+      for (const cJSON *c = item->child; c != NULL; c = c->next)
+        keys[k++] = c->string != NULL ? c->string : "";
+      qsort (keys, (size_t) k, sizeof *keys, compare_keys);
+      const char *dup = NULL;
+      for (int i = 1; i < k && dup == NULL; i++)
+        if (strcmp (keys[i - 1], keys[i]) == 0)
+          dup = keys[i];
+      free (keys);
+      if (dup != NULL)
+        return dup;
+    }
+  for (const cJSON *c = item->child; c != NULL && !*nomem; c = c->next)
+    {
+      const char *dup = duplicate_key (c, nomem);
+      if (dup != NULL)
+        return dup;
+    }
+  return NULL;
+}
+
 cJSON *
 nn_model_json_parse (const char *text)
 {
-  return cJSON_ParseWithOpts (text, NULL, true);
+  cJSON *root = cJSON_ParseWithOpts (text, NULL, true);
+  bool nomem = false;
+  if (root != NULL && (duplicate_key (root, &nomem) != NULL || nomem))
+    {
+      cJSON_Delete (root);
+      return NULL;
+    }
+  return root;
+}
+
+bool
+nn_model_json_fail (const char *text,
+                    const char *what,
+                    NnError    *err)
+{
+  cJSON *root = cJSON_ParseWithOpts (text, NULL, true);
+  bool nomem = false;
+  const char *dup = root != NULL ? duplicate_key (root, &nomem) : NULL;
+  if (dup != NULL)
+    nn_error_set (err, NN_ERROR_FORMAT, "%s has the key '%.200s' twice in one object", what,
+                  dup);
+  else if (nomem)
+    nn_error_set (err, NN_ERROR_NOMEM, "out of memory reading %s", what);
+  else
+    nn_error_set (err, NN_ERROR_FORMAT, "%s is not valid JSON", what);
+  cJSON_Delete (root);
+  return false;
 }
 
 static bool
-load_header (Loader     *ld,
-             const char *path,
-             NnError    *err)
+load_header (Loader  *ld,
+             NnError *err)
 {
+  /* ld->fd is open on a regular file (nn_model_load). */
   char errbuf[128];
-  ld->fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  /* a FIFO must not block */
-  if (ld->fd < 0)
-    return nn_error_set (err, NN_ERROR_IO, "cannot open: %s",
-                         nn_model_errno_text (errno, errbuf, sizeof errbuf));
   struct stat st;
   if (fstat (ld->fd, &st) != 0)
     return nn_error_set (err, NN_ERROR_IO, "cannot read: %s",
                          nn_model_errno_text (errno, errbuf, sizeof errbuf));
-  if (!S_ISREG (st.st_mode))
-    return nn_error_set (err, NN_ERROR_IO, "not a regular file");
   ld->file_size = (uint64_t) st.st_size;
   if (ld->file_size < 8)
     return nn_error_set (err, NN_ERROR_FORMAT,
@@ -143,7 +209,7 @@ load_header (Loader     *ld,
     return nn_error_set (err, NN_ERROR_FORMAT, "header is not valid JSON");
   ld->root = nn_model_json_parse (ld->header);
   if (ld->root == NULL)
-    return nn_error_set (err, NN_ERROR_FORMAT, "header is not valid JSON");
+    return nn_model_json_fail (ld->header, "header", err);
   if (!cJSON_IsObject (ld->root))
     return nn_error_set (err, NN_ERROR_FORMAT, "header is not a JSON object");
   return true;
@@ -530,11 +596,10 @@ load_metadata (Loader  *ld,
 }
 
 static NnModel *
-load_model (Loader     *ld,
-            const char *path,
-            NnError    *err)
+load_model (Loader  *ld,
+            NnError *err)
 {
-  if (!load_header (ld, path, err))
+  if (!load_header (ld, err))
     return NULL;
 
   ld->meta = cJSON_GetObjectItemCaseSensitive (ld->root, "__metadata__");
@@ -603,14 +668,10 @@ typedef enum
 } FileKind;
 
 static FileKind
-sniff_file (const char *path)
+sniff_file (int fd)
 {
   unsigned char head[16];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return FILE_SAFETENSORS;   /* the safetensors loader reports why it cannot be opened */
-  ssize_t n = read (fd, head, sizeof head);
-  close (fd);
+  ssize_t n = pread (fd, head, sizeof head, 0);
   if (n >= 9 && head[8] == '{')
     return FILE_SAFETENSORS;
   if (n > 0 && nn_onnx_sniff (head, (size_t) n))
@@ -633,17 +694,24 @@ nn_model_load (const char *path,
   NN_ASSERT (path != NULL);
   /* ONNX content, or a .onnx file that is not safetensors: the ONNX importer (whose errors
    * say what is wrong with it as ONNX); anything else: the safetensors loader. */
-  FileKind kind = sniff_file (path);
+  int fd = nn_file_open_regular (path, NULL, err);
+  if (fd < 0)
+    return NULL;
+  FileKind kind = sniff_file (fd);
   if (kind == FILE_ONNX || (kind == FILE_OTHER && has_suffix (path, ".onnx")))
-    return nn_onnx_load (path, NULL, err);
+    {
+      close (fd);
+      return nn_onnx_load (path, NULL, err);
+    }
   NnModelCLocale loc;
   if (!nn_model_c_locale_enter (&loc))
     {
+      close (fd);
       nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", path);
       return NULL;
     }
-  Loader ld = { .fd = -1 };
-  NnModel *model = load_model (&ld, path, err);
+  Loader ld = { .fd = fd };
+  NnModel *model = load_model (&ld, err);
   nn_model_c_locale_leave (&loc);
   if (model == NULL)
     nn_error_prefix (err, "%s", path);

@@ -38,8 +38,14 @@ typedef struct
 bool        nn_model_c_locale_enter (NnModelCLocale *loc);
 void        nn_model_c_locale_leave (NnModelCLocale *loc);
 
-/* A whole JSON text (cJSON_Parse alone accepts trailing garbage); NULL when invalid. */
+/* A whole JSON text (cJSON_Parse alone accepts trailing garbage) in which no object has a key
+ * twice; NULL when invalid. */
 cJSON      *nn_model_json_parse (const char *text);
+/* After nn_model_json_parse failed on text: sets err to why ("<what> has the key 'k' twice in
+ * one object", "<what> is not valid JSON"); returns false. */
+bool        nn_model_json_fail (const char *text,
+                                const char *what,
+                                NnError    *err);
 /* Whether item is a JSON number that is an integer in [lo, hi] (stored in *out). */
 bool        nn_model_json_integer (const cJSON *item,
                                    double       lo,

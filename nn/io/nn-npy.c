@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io/nn-atomic-file.h"
+#include "io/nn-file.h"
 
 static const unsigned char npy_magic[6] = { 0x93, 'N', 'U', 'M', 'P', 'Y' };
 
@@ -299,21 +299,22 @@ nn_npy_load (const char *path,
              NnError    *err)
 {
   NN_ASSERT (path != NULL);
-  FILE *f = fopen (path, "rb");
+  uint64_t size;
+  int fd = nn_file_open_regular (path, &size, err);
+  if (fd < 0)
+    return NULL;
+  FILE *f = fdopen (fd, "rb");
   if (f == NULL)
-    return nn_error_set (err, NN_ERROR_IO, "%s: %s", path, strerror (errno)), NULL;
+    {
+      close (fd);
+      return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", path), NULL;
+    }
   NnNpy *npy = NULL;
   char *header = NULL;
   unsigned char *data = NULL;
-  struct stat st;
   unsigned char prelude[NPY_PRELUDE_MAX];
   size_t hlen = 0, hstart = 0;
-  if (fstat (fileno (f), &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: not a regular file", path);
-      goto out;
-    }
-  size_t file_size = (size_t) st.st_size;
+  size_t file_size = (size_t) size;
   size_t got = fread (prelude, 1, sizeof prelude, f);
   if (!parse_prelude (prelude, got, path, &hlen, &hstart, err))
     goto out;

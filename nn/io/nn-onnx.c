@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/nn-file.h"
 #include "io/nn-model-private.h"
 
 /* The string -> index map. */
@@ -344,26 +345,33 @@ read_external (NnOnnxImporter          *im,
   if (location == NULL || location[0] == '\0')
     return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data without a "
                          "location", t->name), NULL;
-  if (location[0] == '/' || strstr (location, "..") != NULL)
-    return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data location "
-                         "'%.200s' leaves the model's folder", t->name, location), NULL;
   if (length != UINT64_MAX && length != size)
     return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data has %llu bytes, "
                          "its shape needs %zu", t->name, (unsigned long long) length, size),
            NULL;
-  size_t plen = strlen (im->dir) + strlen (location) + 2;
-  char *path = malloc (plen);
-  if (path == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-  snprintf (path, plen, "%s/%s", im->dir, location);
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  free (path);
-  if (fd < 0)
+  /* Resolved inside the model's folder only: no absolute path, no "..", no symbolic link. */
+  int dir_fd = open (im->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0)
     {
       char buf[128];
-      return nn_error_set (err, NN_ERROR_IO, "tensor '%.200s': external data file '%.200s' "
-                           "cannot be opened: %s", t->name, location,
+      return nn_error_set (err, NN_ERROR_IO, "tensor '%.200s': cannot open the model's folder "
+                           "for its external data: %s", t->name,
                            nn_model_errno_text (errno, buf, sizeof buf)), NULL;
+    }
+  uint64_t file_size = 0;
+  int fd = nn_file_open_beneath (dir_fd, location, &file_size, err);
+  close (dir_fd);
+  if (fd < 0)
+    {
+      nn_error_prefix (err, "tensor '%.200s': external data file cannot be opened", t->name);
+      return NULL;
+    }
+  if (offset > file_size || size > file_size - offset)
+    {
+      close (fd);
+      return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data file "
+                           "'%.200s' is shorter than the %zu bytes at offset %llu", t->name,
+                           location, size, (unsigned long long) offset), NULL;
     }
   uint8_t *data = malloc (size ? size : 1);
   size_t done = 0;
@@ -587,50 +595,6 @@ nn_onnx_sniff (const unsigned char *head,
   return size >= 2 && head[0] == 0x08 && head[1] > 0 && head[1] < 0x40;
 }
 
-static uint8_t *
-read_file (const char *path,
-           size_t     *size,
-           NnError    *err)
-{
-  char buf[128];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return nn_error_set (err, NN_ERROR_IO, "cannot open: %s",
-                         nn_model_errno_text (errno, buf, sizeof buf)), NULL;
-  struct stat st;
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      close (fd);
-      return nn_error_set (err, NN_ERROR_IO, "not a regular file"), NULL;
-    }
-  if ((uint64_t) st.st_size > NN_ONNX_MAX_FILE)
-    {
-      close (fd);
-      return nn_error_set (err, NN_ERROR_FORMAT, "file too large (%lld bytes)",
-                           (long long) st.st_size), NULL;
-    }
-  size_t n = (size_t) st.st_size;
-  uint8_t *data = malloc (n ? n : 1);
-  size_t done = 0;
-  while (data != NULL && done < n)
-    {
-      ssize_t r = read (fd, data + done, n - done);
-      if (r <= 0)
-        break;
-      done += (size_t) r;
-    }
-  close (fd);
-  if (data == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory reading the file"), NULL;
-  if (done != n)
-    {
-      free (data);
-      return nn_error_set (err, NN_ERROR_IO, "read error"), NULL;
-    }
-  *size = n;
-  return data;
-}
-
 bool
 nn_onnx_tensor_load (const char   *path,
                      NnOnnxTensor *tensor,
@@ -639,12 +603,9 @@ nn_onnx_tensor_load (const char   *path,
   NN_ASSERT (path != NULL && tensor != NULL);
   memset (tensor, 0, sizeof *tensor);
   size_t size;
-  uint8_t *data = read_file (path, &size, err);
+  uint8_t *data = nn_file_load (path, NN_ONNX_MAX_FILE, "an ONNX tensor", &size, err);
   if (data == NULL)
-    {
-      nn_error_prefix (err, "%s", path);
-      return false;
-    }
+    return false;
   Onnx__TensorProto *t = onnx__tensor_proto__unpack (NULL, size, data);
   free (data);
   if (t == NULL)
@@ -1105,14 +1066,11 @@ set_norm (NnModel                *model,
 
 static NnModel *
 import (NnOnnxImporter *im,
+        const uint8_t  *data,
+        size_t          size,
         NnError        *err)
 {
-  size_t size;
-  uint8_t *data = read_file (im->path, &size, err);
-  if (data == NULL)
-    return NULL;
   im->model = onnx__model_proto__unpack (NULL, size, data);
-  free (data);
   if (im->model == NULL)
     return nn_error_set (err, NN_ERROR_FORMAT, "not a valid ONNX file (the protobuf is "
                          "truncated or corrupt)"), NULL;
@@ -1167,9 +1125,12 @@ nn_onnx_load (const char          *path,
   if (slash == path)
     snprintf (im.dir, dlen + 1, "/");
 
-  NnModel *model = import (&im, err);
-  if (model == NULL)
+  size_t size;
+  uint8_t *data = nn_file_load (path, NN_ONNX_MAX_FILE, "an ONNX model", &size, err);
+  NnModel *model = data != NULL ? import (&im, data, size, err) : NULL;
+  if (model == NULL && data != NULL)
     nn_error_prefix (err, "%s", path);
+  free (data);
   for (int k = 0; k < im.n_values; k++)
     value_clear (&im.values[k]);
   free (im.values);

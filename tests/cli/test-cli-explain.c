@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "nn.h"
@@ -293,6 +294,32 @@ test_folder (void)
   g_free (out);
 }
 
+/* A FIFO named like an image is not an input of a folder run (a reader would wait on it for
+ * ever), and named on its own it is refused with a message. */
+static void
+test_folder_fifo (void)
+{
+  char *set = path ("fifo-set"), *out = path ("fifo-out");
+  Run r = run_cli ("synth", "dashes", "--count", "2", "--seed", "4", "--out", set, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  char *fifo = g_build_filename (set, "horizontal", "zz-fifo.png", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0644), ==, 0);
+  r = run_cli ("cam", env.model, set, "--out", out, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (json, "results")), ==, 2);
+  g_assert_cmpint ((int) number (json, "failed"), ==, 0);
+  cJSON_Delete (json);
+  run_clear (&r);
+  r = run_cli ("cam", env.model, fifo, NULL);
+  assert_failure (&r, 1, "zz-fifo.png: not a regular file (a FIFO)");
+  run_clear (&r);
+  g_free (fifo);
+  g_free (out);
+  g_free (set);
+}
+
 /* The CT demo model on fresh synthetic slices: every slice is explained once (the 16-bit PNG,
  * not its DICOM twin, mask or windowed copy), each lesion slice with its mask. */
 static void
@@ -351,6 +378,42 @@ test_ct_folder (void)
   g_free (set);
 }
 
+/* A folder run in which every input fails after its map (each figure's path is taken by a
+ * folder): no pointing game is reported, since no input came through. */
+static void
+test_folder_all_failed (void)
+{
+  char *set = path ("ct-fail"), *out = path ("ct-fail-out");
+  char *model = g_build_filename (g_getenv ("CNNSCOPE_SOURCE_DIR"), "data", "demo-ct.safetensors",
+                                  NULL);
+  Run r = run_cli ("synth", "ct", "--count", "2", "--seed", "5", "--size", "64", "--out", set,
+                   NULL);
+  assert_success (&r);
+  run_clear (&r);
+  const char *figures[2] = { "healthy_0000.png", "covid_0001.png" };
+  for (int i = 0; i < 2; i++)
+    {
+      char *taken = g_build_filename (out, figures[i], NULL);
+      g_assert_cmpint (g_mkdir_with_parents (taken, 0755), ==, 0);
+      g_free (taken);
+    }
+  r = run_cli ("cam", model, set, "--layer", "layer3.1.relu2", "--out", out, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "covid_0001.png: cannot write"));
+  g_assert_null (strstr (r.err, "pointing game"));
+  run_clear (&r);
+  r = run_cli ("cam", model, set, "--layer", "layer3.1.relu2", "--out", out, "--json", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpint ((int) number (json, "failed"), ==, 2);
+  g_assert_null (cJSON_GetObjectItem (json, "pointing_game_n"));
+  cJSON_Delete (json);
+  run_clear (&r);
+  g_free (model);
+  g_free (out);
+  g_free (set);
+}
+
 static void
 test_bad_input (void)
 {
@@ -396,7 +459,9 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/cam/single", test_cam_single);
   g_test_add_func ("/cli/cam/saliency", test_saliency);
   g_test_add_func ("/cli/cam/folder", test_folder);
+  g_test_add_func ("/cli/cam/folder-fifo", test_folder_fifo);
   g_test_add_func ("/cli/cam/ct-folder", test_ct_folder);
+  g_test_add_func ("/cli/cam/folder-all-failed", test_folder_all_failed);
   g_test_add_func ("/cli/cam/bad-input", test_bad_input);
   int rc = g_test_run ();
   test_util_remove_tree (env.dir);

@@ -646,7 +646,8 @@ test_am_bad_input (void)
     { { "--layer", "conv2", "--channel", "99", "--json" }, "channel 99", "out of range" },
     { { "--layer", "fc1", "--channel", "0", "--objective", "center", "--json" },
       "spatial extent", "fc1" },
-    { { "--layer", "conv2", "--channel", "0", "--steps", "0", "--json" }, "--steps", NULL },
+    { { "--layer", "conv2", "--channel", "0", "--steps", "0", "--json" }, "for --steps (",
+      NULL },
     { { "--layer", "conv2", "--channel", "0", "--steps", "1000000000", "--json" }, "--steps",
       NULL },
     { { "--layer", "conv2", "--channel", "0", "--policy", "proxygrad-full:x", "--json" },
@@ -658,12 +659,16 @@ test_am_bad_input (void)
     { { "--layer", "conv2", "--channel", "0", "--start", "/nonexistent.png", "--json" },
       "nonexistent", NULL },
     { { "--layer", "conv2", "--direction", "1,2", "--json" }, "2 weights", NULL },
+    { { "--layer", "conv2", "--channel", "0", "--out", "" }, "empty output path for '--out'",
+      NULL },
+    { { "--layer", "", "--channel", "0", "--json" }, "empty value for '--layer'", NULL },
   };
   for (size_t k = 0; k < G_N_ELEMENTS (cases); k++)
     {
       const char *const *a = cases[k].args;
       Run r = run_cli ("am", env.model, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
       assert_failure (&r, cases[k].word1, cases[k].word2);
+      g_assert_null (strstr (r.err, "---"));
       g_assert_cmpstr (r.out, ==, "");
       run_clear (&r);
     }
@@ -764,6 +769,35 @@ test_bad_files (void)
   assert_failure (&r, corrupt, "unsupported input");
   run_clear (&r);
 
+  /* A DICOM slice on which the decoder crashes (a stand-in helper that does): one line naming
+   * the slice and exit status 1, not a crash of the CLI. */
+  char *slice = g_build_filename (env.dir, "slice.dcm", NULL);
+  NnImage *hu = nn_image_new (1, 8, 8);
+  NnError err = { 0 };
+  g_assert_true (nn_dicom_save (hu, 1.0, NULL, slice, &err));
+  nn_image_free (hu);
+  char *helper = g_build_filename (env.dir, "crashing-helper", NULL);
+  g_assert_true (g_file_set_contents (helper, "#!/bin/sh\nkill -SEGV $$\n", -1, NULL));
+  g_assert_cmpint (g_chmod (helper, 0755), ==, 0);
+  char *real_helper = g_strdup (g_getenv ("CNNSCOPE_DICOM_HELPER"));
+  g_setenv ("CNNSCOPE_DICOM_HELPER", helper, TRUE);
+  r = run_cli ("predict", env.model, slice, NULL);
+  if (real_helper != NULL)
+    g_setenv ("CNNSCOPE_DICOM_HELPER", real_helper, TRUE);
+  else
+    g_unsetenv ("CNNSCOPE_DICOM_HELPER");
+  g_assert_cmpint (r.status, ==, 1);
+  assert_failure (&r, slice, "the DICOM decoder crashed on this file (signal 11");
+  run_clear (&r);
+  r = run_cli ("predict", env.model, slice, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  g_remove (helper);
+  g_remove (slice);
+  g_free (real_helper);
+  g_free (helper);
+  g_free (slice);
+
   /* An unknown layer says how to list the layers. */
   r = run_cli ("activations", env.model, env.sample_h, "--layer", "nope", "--out", figure,
                NULL);
@@ -778,6 +812,47 @@ test_bad_files (void)
   g_free (bad_png);
   g_free (truncated);
   g_free (corrupt);
+}
+
+/* Runs the shell command line script with $0 = cnnscope-cli, $1 = the model, $2 = a sample. */
+static Run
+run_shell (const char *script)
+{
+  const char *argv[] = { "/bin/sh", "-c", script, env.cli, env.model, env.sample_h, NULL };
+  Run r = { 0 };
+  int wait_status = 0;
+  GError *error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out,
+                               &r.err, &wait_status, &error));
+  g_assert_no_error (error);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  return r;
+}
+
+/* A full disk: for standard output (/dev/full), and for a figure (RLIMIT_FSIZE through ulimit,
+ * SIGXFSZ ignored so that the write fails instead): exit status 1, one line naming what could
+ * not be written and why, nothing left behind. */
+static void
+test_full_disk (void)
+{
+  ensure_model ();
+  Run r = run_shell ("exec \"$0\" info \"$1\" --json > /dev/full");
+  g_assert_cmpint (r.status, ==, 1);
+  assert_failure (&r, "standard output", "No space left on device");
+  run_clear (&r);
+
+  char *dir = g_build_filename (env.dir, "full-disk", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  char *script = g_strdup_printf ("trap '' XFSZ; ulimit -f 2; exec \"$0\" activations \"$1\" "
+                                  "\"$2\" --layer conv1 --out '%s/act.pdf'", dir);
+  r = run_shell (script);
+  g_assert_cmpint (r.status, ==, 1);
+  assert_failure (&r, "act.pdf: cannot write: File too large", NULL);
+  g_assert_cmpint (test_util_count_entries (dir), ==, 0);
+  run_clear (&r);
+  g_free (script);
+  test_util_remove_tree (dir);
+  g_free (dir);
 }
 
 static void
@@ -1131,6 +1206,7 @@ main (int    argc,
 
   g_test_add_func ("/cli/usage", test_usage);
   g_test_add_func ("/cli/train", test_train);
+  g_test_add_func ("/cli/full-disk", test_full_disk);
   g_test_add_func ("/cli/train-cancel", test_train_cancel);
   g_test_add_func ("/cli/info", test_info);
   g_test_add_func ("/cli/predict", test_predict);

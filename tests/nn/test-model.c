@@ -799,6 +799,28 @@ break_graph_trailing (ModelFile  *file,
   file_write (file, path);
 }
 
+/* A second __metadata__ (cJSON keeps both): cJSON would read the first, Python the last. */
+static void
+break_duplicate_metadata (ModelFile  *file,
+                          const char *path)
+{
+  cJSON *other = cJSON_CreateObject ();
+  cJSON_AddStringToObject (other, "format", "something else");
+  cJSON_AddItemToObject (file->header, "__metadata__", other);
+  file_write (file, path);
+}
+
+/* A node of the graph with its "op" twice. */
+static void
+break_graph_duplicate_key (ModelFile  *file,
+                           const char *path)
+{
+  cJSON *graph = file_graph (file);
+  cJSON_AddStringToObject (graph_node (graph, "pool"), "op", "relu");
+  file_set_graph (file, graph);
+  file_write (file, path);
+}
+
 static void
 break_graph_empty (ModelFile  *file,
                    const char *path)
@@ -1209,6 +1231,10 @@ static const BrokenCase broken_cases[] = {
   { "version", break_version, "version '2'" },
   { "graph-json", break_graph_json, "graph in __metadata__ is not valid JSON" },
   { "graph-trailing", break_graph_trailing, "graph in __metadata__ is not valid JSON" },
+  { "duplicate-metadata", break_duplicate_metadata,
+    "header has the key '__metadata__' twice in one object" },
+  { "graph-duplicate-key", break_graph_duplicate_key,
+    "the graph in __metadata__ has the key 'op' twice in one object" },
   { "graph-empty", break_graph_empty, "not a list of 1 to" },
   { "graph-object", break_graph_object, "not a list of 1 to" },
   { "unknown-op", break_unknown_op, "node 'pool': unknown op 'foo'" },

@@ -10,6 +10,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "nn.h"
 #include "onnx.pb-c.h"
@@ -742,7 +744,7 @@ test_bad_models (void)
   assert_model_fails (mutate_missing_external, fixed_dims,
                       (const char *[]) { "ext.weight", "weights.bin", "cannot be opened", NULL });
   assert_model_fails (mutate_escaping_external, fixed_dims,
-                      (const char *[]) { "ext.weight", "leaves the model's folder", NULL });
+                      (const char *[]) { "ext.weight", "\"..\" leaves the folder", NULL });
   assert_model_fails (mutate_cycle, fixed_dims,
                       (const char *[]) { "cycle", "/a/Relu", NULL });
   const int64_t dynamic_dims[4] = { -1, 2, -1, 4 };
@@ -787,6 +789,24 @@ test_external_data (void)
   g_assert_cmpfloat (wv[0], ==, 2.0f);
   g_assert_cmpfloat (wv[1], ==, -3.0f);
   nn_model_free (model);
+
+  /* A symbolic link to a file outside the folder is not followed (convert would otherwise copy
+   * that file's bytes into its output), and a FIFO does not block. */
+  char *outside = test_util_make_tmp_dir ();
+  char *secret = g_build_filename (outside, "secret", NULL);
+  g_assert_true (g_file_set_contents (secret, (const char *) scale, sizeof scale, NULL));
+  g_assert_cmpint (g_remove (bin), ==, 0);
+  g_assert_cmpint (symlink (secret, bin), ==, 0);
+  g_assert_null (nn_model_load (path, &err));
+  g_assert_nonnull (strstr (err.message, path));
+  g_assert_nonnull (strstr (err.message, "weights.bin: a symbolic link (not followed)"));
+  g_assert_cmpint (g_remove (bin), ==, 0);
+  g_assert_cmpint (mkfifo (bin, 0644), ==, 0);
+  g_assert_null (nn_model_load (path, &err));
+  g_assert_nonnull (strstr (err.message, "weights.bin: not a regular file (a FIFO)"));
+  test_util_remove_tree (outside);
+  g_free (secret);
+  g_free (outside);
   test_util_remove_tree (dir);
   g_free (bin);
   g_free (path);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Figure export: PNG read back pixel for pixel, SVG and PDF headers, the format chosen by
- * extension, failures that leave no file (atomic writes). */
+ * extension, failures that leave no file (atomic writes), also on a full disk. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "test-util.h"
@@ -162,6 +164,58 @@ test_failures (Fixture      *f,
   g_free (bad_ext);
 }
 
+/* Runs export on path twice: without a limit, then (after lowering RLIMIT_FSIZE below the
+ * size of that first file, as a full disk would stop it) again. The second export must fail
+ * naming the file and the reason, and leave the first file as it was and nothing else. */
+static void
+assert_full_disk_fails (Fixture    *f,
+                        const char *name,
+                        double      width,
+                        double      height)
+{
+  char *path = g_build_filename (f->dir, name, NULL);
+  NnError err = { 0 };
+  g_assert_true (viz_export (path, draw_figure, &f->fig, width, height, &err));
+  char *before = NULL;
+  gsize size = 0;
+  g_assert_true (g_file_get_contents (path, &before, &size, NULL));
+  g_assert_cmpuint (size, >, 600);
+  struct rlimit old, rl;
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &old), ==, 0);
+  rl = old;
+  rl.rlim_cur = size / 2;
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
+  g_assert_false (viz_export (path, draw_figure, &f->fig, width, height, &err));
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &old), ==, 0);
+  g_test_message ("%s", err.message);
+  g_assert_cmpint (err.code, ==, NN_ERROR_IO);
+  g_assert_true (g_str_has_prefix (err.message, path));
+  g_assert_nonnull (strstr (err.message, "cannot write: File too large"));
+  char *after = NULL;
+  gsize after_size = 0;
+  g_assert_true (g_file_get_contents (path, &after, &after_size, NULL));
+  g_assert_cmpmem (after, after_size, before, size);
+  g_assert_cmpint (test_util_count_entries (f->dir), ==, 1);
+  g_remove (path);
+  g_free (after);
+  g_free (before);
+  g_free (path);
+}
+
+/* A full disk (RLIMIT_FSIZE, which fails writes with EFBIG once SIGXFSZ is ignored, stands in
+ * for one): every format fails cleanly. A PDF used to be renamed into place truncated. */
+static void
+test_full_disk (Fixture      *f,
+                gconstpointer unused)
+{
+  (void) unused;
+  signal (SIGXFSZ, SIG_IGN);
+  assert_full_disk_fails (f, "grid.pdf", 320, 200);
+  assert_full_disk_fails (f, "grid.svg", 320, 200);
+  assert_full_disk_fails (f, "grid.png", 320, 200);
+  signal (SIGXFSZ, SIG_DFL);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -172,6 +226,8 @@ main (int    argc,
   g_test_add ("/viz/export/vector-formats", Fixture, NULL, fixture_setup, test_vector_formats,
               fixture_teardown);
   g_test_add ("/viz/export/failures", Fixture, NULL, fixture_setup, test_failures,
+              fixture_teardown);
+  g_test_add ("/viz/export/full-disk", Fixture, NULL, fixture_setup, test_full_disk,
               fixture_teardown);
   return g_test_run ();
 }

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Decoding one DICOM slice from bytes in memory through GDCM: what the cnnscope-dicom helper
+ * runs, in its own process (nn-dicom-read.c), never inside the application. C++. */
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+extern "C" {
+#include "core/nn-error.h"
+#include "io/nn-dicom-frame.h"
+}
+
+struct NnDicomDecoded
+{
+  int                rows = 0;
+  int                cols = 0;
+  std::vector<float> hu;                /* rows * cols, row-major */
+  double             position = 0.0;    /* along the slice normal, mm; NaN when unknown */
+  double             instance = 0.0;    /* Instance Number; NaN when unknown */
+};
+
+/* Checks the structure of size bytes (every length the file declares must fit in the file),
+ * the attributes of a single-frame gray slice, then decodes it to Hounsfield units. False with
+ * err set (a message without the file name: the caller adds it) when it is not such a slice.
+ * GDCM may still abort or exhaust memory on a hostile file: run this only in the helper. */
+bool nn_dicom_decode (const unsigned char *bytes,
+                      size_t               size,
+                      NnDicomDecoded      *out,
+                      NnError             *err);
