@@ -719,10 +719,8 @@ draw_canvas (GtkDrawingArea *area,
   ScopeMaximizeView *self = data;
   if (self->mode == SCOPE_MAXIMIZE_NONE)
     return;
-  GdkRGBA ink;
-  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &ink);
   VizStyle style;
-  scope_figure_style_init_screen (&style, ink.red, ink.green, ink.blue, ink.alpha);
+  scope_figure_style_init_screen (&style, GTK_WIDGET (area));
   ScopeAmFigure fig;
   fill_figure (self, &fig);
   scope_am_figure_draw (cr, &fig, &style, width, height);

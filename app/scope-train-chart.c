@@ -198,10 +198,8 @@ scope_train_chart_snapshot (GtkWidget   *widget,
   double width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
   if (width <= 0 || height <= 0)
     return;
-  GdkRGBA ink;
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &ink);
   VizStyle style;
-  scope_figure_style_init_screen (&style, ink.red, ink.green, ink.blue, ink.alpha);
+  scope_figure_style_init_screen (&style, widget);
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   scope_train_chart_draw (self, cr, &style, width, height);
   cairo_destroy (cr);

@@ -388,26 +388,3 @@ cli_count_params (const NnGraph *graph)
     total += nn_graph_node_param_count (graph, i);
   return total;
 }
-
-void
-cli_grid_figure_size (const VizStyle *style,
-                      int             n,
-                      int             h,
-                      int             w,
-                      int             target,
-                      double         *width,
-                      double         *height)
-{
-  const double limit = 1600.0;
-  int cols = (int) ceil (sqrt ((double) n));
-  int rows = (n + cols - 1) / cols;
-  int side = h > w ? h : w;
-  double scale = floor (fmin ((double) target / side,
-                              fmin (limit / ((double) cols * w), limit / ((double) rows * h))));
-  scale = scale < 1.0 ? 1.0 : scale;
-  double label = style->tile_labels ? 16.0 : 0.0;
-  *width = 3.0 * style->margin + cols * (scale * w + style->gap) + style->colorbar_width
-           + style->colorbar_labels;
-  *height = 2.0 * style->margin + rows * (scale * h + style->gap + label);
-  *height = *height < 220.0 ? 220.0 : *height;
-}

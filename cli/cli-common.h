@@ -107,15 +107,9 @@ void     cli_command_line (char       *buf,
  * (after printing an error) when it cannot be printed. */
 bool     cli_print_json (cJSON *json);
 
-/* A figure size for a tile grid of n tiles of h x w data pixels: near-square, tiles magnified
- * by a whole factor up to about target px, the whole at most about 1600 px wide and high. */
-void     cli_grid_figure_size (const VizStyle *style,
-                               int             n,
-                               int             h,
-                               int             w,
-                               int             target,
-                               double         *width,
-                               double         *height);
+/* The range of --width and --height of a figure: pixels for PNG, points for SVG and PDF. */
+#define CLI_FIGURE_MIN 64
+#define CLI_FIGURE_MAX 8192
 
 /* Total (weights and biases, trainable or frozen) and trainable parameter counts. */
 size_t   cli_count_params (const NnGraph *graph);
