@@ -2,6 +2,7 @@
 /* Cairo drawing of cnnscope without GTK: the one header app/, cli/ and tests include. */
 #pragma once
 
+#include "viz-am-figure.h"
 #include "viz-caption.h"
 #include "viz-colorbar.h"
 #include "viz-colormap.h"
@@ -10,6 +11,7 @@
 #include "viz-export.h"
 #include "viz-filter-grid.h"
 #include "viz-heatmap.h"
+#include "viz-image.h"
 #include "viz-layer-figure.h"
 #include "viz-matrix.h"
 #include "viz-plot.h"
