@@ -125,11 +125,11 @@ cli_parse_u64 (const char *option,
 }
 
 bool
-cli_parse_float (const char *option,
-                 const char *text,
-                 double      min,
-                 double      max,
-                 float      *out)
+cli_parse_double (const char *option,
+                  const char *text,
+                  double      min,
+                  double      max,
+                  double     *out)
 {
   char *end = NULL;
   errno = 0;
@@ -140,6 +140,20 @@ cli_parse_float (const char *option,
                 text, option, min, max);
       return false;
     }
+  *out = v;
+  return true;
+}
+
+bool
+cli_parse_float (const char *option,
+                 const char *text,
+                 double      min,
+                 double      max,
+                 float      *out)
+{
+  double v;
+  if (!cli_parse_double (option, text, min, max, &v))
+    return false;
   *out = (float) v;
   return true;
 }

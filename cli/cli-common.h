@@ -51,6 +51,11 @@ bool     cli_parse_float (const char *option,
                           double      min,
                           double      max,
                           float      *out);
+bool     cli_parse_double (const char *option,
+                           const char *text,
+                           double      min,
+                           double      max,
+                           double     *out);
 
 /* --threads N for OpenBLAS; n <= 0: one per core. */
 void     cli_set_threads (int n);
