@@ -19,3 +19,4 @@
 #include "viz-style.h"
 #include "viz-text.h"
 #include "viz-tile-grid.h"
+#include "viz-train-figure.h"
