@@ -30,8 +30,6 @@ enum
   OPT_NPY,
   OPT_WINDOW,
   OPT_CHANNEL,
-  OPT_WIDTH,
-  OPT_HEIGHT,
 };
 
 static const struct option options[] = {
@@ -40,8 +38,7 @@ static const struct option options[] = {
   { "npy", required_argument, NULL, OPT_NPY },
   { "window", required_argument, NULL, OPT_WINDOW },
   { "channel", required_argument, NULL, OPT_CHANNEL },
-  { "width", required_argument, NULL, OPT_WIDTH },
-  { "height", required_argument, NULL, OPT_HEIGHT },
+  CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -53,7 +50,8 @@ cli_activations_main (int    argc,
   const char *layer = NULL, *out_path = NULL, *npy_path = NULL;
   NnCtWindow window;
   bool has_window = false;
-  int channel = 0, width = (int) VIZ_LAYER_FIGURE_WIDTH, height = (int) VIZ_LAYER_FIGURE_HEIGHT;
+  int channel = 0;
+  CliFigureSize size = { VIZ_LAYER_FIGURE_WIDTH, VIZ_LAYER_FIGURE_HEIGHT };
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
     switch (c)
@@ -76,12 +74,9 @@ cli_activations_main (int    argc,
         if (!cli_parse_int ("channel", optarg, 0, 1 << 24, &channel))
           return CLI_EXIT_USAGE;
         break;
-      case OPT_WIDTH:
-        if (!cli_parse_int ("width", optarg, CLI_FIGURE_MIN, CLI_FIGURE_MAX, &width))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_HEIGHT:
-        if (!cli_parse_int ("height", optarg, CLI_FIGURE_MIN, CLI_FIGURE_MAX, &height))
+      case CLI_OPT_FIGURE_WIDTH:
+      case CLI_OPT_FIGURE_HEIGHT:
+        if (!cli_parse_figure_size (c, optarg, &size))
           return CLI_EXIT_USAGE;
         break;
       case 'h':
@@ -148,7 +143,7 @@ cli_activations_main (int    argc,
   VizLayerFigure fig;
   viz_layer_figure_init_activations (&fig, model_path, &model->graph->nodes[node], input_path,
                                      act, &cm, channel);
-  if (!viz_layer_figure_export (&fig, out_path, width, height, &err))
+  if (!viz_layer_figure_export (&fig, out_path, size.width, size.height, &err))
     {
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       goto done;

@@ -65,8 +65,6 @@ enum
   OPT_OUT,
   OPT_NPY,
   OPT_JSON,
-  OPT_WIDTH,
-  OPT_HEIGHT,
 };
 
 static const struct option options[] = {
@@ -93,8 +91,7 @@ static const struct option options[] = {
   { "out", required_argument, NULL, OPT_OUT },
   { "npy", required_argument, NULL, OPT_NPY },
   { "json", no_argument, NULL, OPT_JSON },
-  { "width", required_argument, NULL, OPT_WIDTH },
-  { "height", required_argument, NULL, OPT_HEIGHT },
+  CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -109,7 +106,7 @@ typedef struct
   int          n_direction;
   bool         all, json;
   int          batch, threads;
-  int          width, height;  /* of the figure */
+  CliFigureSize size;
 } Args;
 
 /* Parses "a,b,c" into a new array of floats (ints when as_int). */
@@ -167,8 +164,7 @@ parse_args (int    argc,
   NnAmSettings *s = &a->settings;
   a->batch = 16;
   a->threads = 1;
-  a->width = (int) VIZ_AM_FIGURE_WIDTH;
-  a->height = (int) VIZ_AM_FIGURE_HEIGHT;
+  a->size = (CliFigureSize) { VIZ_AM_FIGURE_WIDTH, VIZ_AM_FIGURE_HEIGHT };
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
     {
@@ -287,11 +283,9 @@ parse_args (int    argc,
         case OPT_JSON:
           a->json = true;
           break;
-        case OPT_WIDTH:
-          ok = cli_parse_int ("width", optarg, CLI_FIGURE_MIN, CLI_FIGURE_MAX, &a->width);
-          break;
-        case OPT_HEIGHT:
-          ok = cli_parse_int ("height", optarg, CLI_FIGURE_MIN, CLI_FIGURE_MAX, &a->height);
+        case CLI_OPT_FIGURE_WIDTH:
+        case CLI_OPT_FIGURE_HEIGHT:
+          ok = cli_parse_figure_size (c, optarg, &a->size);
           break;
         case 'h':
           fputs (usage, stdout);
@@ -331,17 +325,49 @@ typedef struct
   bool    done;      /* every run reached its last step */
 } Outcome;
 
-/* Keeps the outcome of a run's nb images, the first of them image `first`. */
+/* Keeps what a finished (ok) or failed run of nb images tells, the first of them image
+ * `first`: the images (after a NaN the best ones so far: that is what there is to write), one
+ * JSON item and one line on stderr each, and their outcome for the figure. */
 static bool
-keep_outcome (Outcome       *out,
-              const NnAmRun *run,
-              int            first,
-              int            nb,
-              bool           ok)
+keep_batch (const Args    *a,
+            const NnAmRun *run,
+            int            first,
+            int            nb,
+            bool           ok,
+            float         *images,
+            size_t         size,
+            cJSON         *items,
+            Outcome       *out)
 {
+  const bool direction = a->settings.objective == NN_AM_OBJECTIVE_DIRECTION;
   for (int b = 0; b < nb; b++)
     {
+      memcpy (images + (size_t) (first + b) * size,
+              ok ? nn_am_run_peek_image (run, b) : nn_am_run_peek_best (run, b),
+              sizeof (float) * size);
+      cJSON *item = cJSON_CreateObject ();
+      cJSON_AddItemToArray (items, item);
+      if (!direction)
+        cJSON_AddNumberToObject (item, "channel", a->channels[first + b]);
       float f = nn_am_run_get_objective (run, b);
+      float best = nn_am_run_get_best_objective (run, b);
+      int n = 0;
+      const float *h = nn_am_run_peek_history (run, b, &n);
+      cJSON_AddNumberToObject (item, "objective", isfinite (f) ? (double) f : NAN);
+      cJSON_AddNumberToObject (item, "initial", (double) h[0]);
+      cJSON_AddNumberToObject (item, "best_objective", (double) best);
+      if (!a->all)
+        {
+          cJSON *hist = cJSON_AddArrayToObject (item, "history");
+          for (int t = 0; t < n; t++)
+            cJSON_AddItemToArray (hist, cJSON_CreateNumber (isfinite (h[t]) ? (double) h[t]
+                                                                          : NAN));
+        }
+      if (!a->json)
+        fprintf (stderr, "%s %d: objective %.6g -> %.6g (best %.6g)\n",
+                 a->settings.objective == NN_AM_OBJECTIVE_LOGIT ? "class" : "channel",
+                 direction ? -1 : a->channels[first + b], (double) h[0], (double) f,
+                 (double) best);
       out->values[first + b] = isfinite (f) ? (double) f : NAN;
     }
   out->done &= ok;
@@ -351,7 +377,7 @@ keep_outcome (Outcome       *out,
   const float *h = nn_am_run_peek_history (run, 0, &n);
   out->history = malloc (sizeof (double) * (size_t) (n > 0 ? n : 1));
   if (out->history == NULL)
-    return false;
+    return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
   for (int t = 0; t < n; t++)
     out->history[t] = isfinite (h[t]) ? (double) h[t] : NAN;
   out->n_history = n;
@@ -407,7 +433,7 @@ write_figure (const NnModel *model,
   NnError err = { 0 };
   if (!ok)
     cli_fail (CLI_EXIT_FAILURE, "out of memory");
-  else if (!viz_am_figure_export (&fig, a->out, a->width, a->height, &err))
+  else if (!viz_am_figure_export (&fig, a->out, a->size.width, a->size.height, &err))
     {
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       ok = false;
@@ -523,41 +549,8 @@ cli_am_main (int    argc,
           goto done;
         }
       bool ok = nn_am_run_step (run, s->steps, NULL, &err);
-      for (int b = 0; b < nb; b++)
-        {
-          /* After a NaN the best image so far is what there is to write. */
-          memcpy (images + (size_t) (first + b) * size,
-                  ok ? nn_am_run_peek_image (run, b) : nn_am_run_peek_best (run, b),
-                  sizeof (float) * size);
-          cJSON *item = cJSON_CreateObject ();
-          cJSON_AddItemToArray (items, item);
-          if (!direction)
-            cJSON_AddNumberToObject (item, "channel", a.channels[first + b]);
-          float f = nn_am_run_get_objective (run, b);
-          float best = nn_am_run_get_best_objective (run, b);
-          int n = 0;
-          const float *h = nn_am_run_peek_history (run, b, &n);
-          cJSON_AddNumberToObject (item, "objective", isfinite (f) ? (double) f : NAN);
-          cJSON_AddNumberToObject (item, "initial", (double) h[0]);
-          cJSON_AddNumberToObject (item, "best_objective", (double) best);
-          if (!a.all)
-            {
-              cJSON *hist = cJSON_AddArrayToObject (item, "history");
-              for (int t = 0; t < n; t++)
-                cJSON_AddItemToArray (hist, cJSON_CreateNumber (isfinite (h[t]) ? (double) h[t]
-                                                                              : NAN));
-            }
-          if (!a.json)
-            fprintf (stderr, "%s %d: objective %.6g -> %.6g (best %.6g)\n",
-                     s->objective == NN_AM_OBJECTIVE_LOGIT ? "class" : "channel",
-                     direction ? -1 : a.channels[first + b], (double) h[0], (double) f,
-                     (double) best);
-        }
-      if (!keep_outcome (&outcome, run, first, nb, ok))
-        {
-          cli_fail (CLI_EXIT_FAILURE, "out of memory");
-          goto done;
-        }
+      if (!keep_batch (&a, run, first, nb, ok, images, size, items, &outcome))
+        goto done;
       nn_am_run_free (run);
       run = NULL;
       if (!ok)

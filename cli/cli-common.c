@@ -158,6 +158,16 @@ cli_parse_float (const char *option,
   return true;
 }
 
+bool
+cli_parse_figure_size (int            c,
+                       const char    *text,
+                       CliFigureSize *size)
+{
+  bool width = c == CLI_OPT_FIGURE_WIDTH;
+  return cli_parse_int (width ? "width" : "height", text, 64, 8192,
+                        width ? &size->width : &size->height);
+}
+
 void
 cli_set_threads (int n)
 {

@@ -112,9 +112,24 @@ void     cli_command_line (char       *buf,
  * (after printing an error) when it cannot be printed. */
 bool     cli_print_json (cJSON *json);
 
-/* The range of --width and --height of a figure: pixels for PNG, points for SVG and PDF. */
-#define CLI_FIGURE_MIN 64
-#define CLI_FIGURE_MAX 8192
+/* --width W and --height H of a figure, options of every command that draws one: pixels for
+ * PNG, points for SVG and PDF, from 64 to 8192. */
+#define CLI_OPT_FIGURE_WIDTH  (CLI_OPT_BASE + 200)
+#define CLI_OPT_FIGURE_HEIGHT (CLI_OPT_BASE + 201)
+#define CLI_FIGURE_OPTIONS                                   \
+  { "width", required_argument, NULL, CLI_OPT_FIGURE_WIDTH }, \
+  { "height", required_argument, NULL, CLI_OPT_FIGURE_HEIGHT }
+
+typedef struct
+{
+  int width, height;
+} CliFigureSize;
+
+/* Parses the value of option c (CLI_OPT_FIGURE_WIDTH or _HEIGHT) into size, printing the
+ * error. */
+bool     cli_parse_figure_size (int            c,
+                                const char    *text,
+                                CliFigureSize *size);
 
 /* Total (weights and biases, trainable or frozen) and trainable parameter counts. */
 size_t   cli_count_params (const NnGraph *graph);

@@ -32,8 +32,6 @@ enum
   OPT_SEED,
   OPT_JSON,
   OPT_WINDOW,
-  OPT_WIDTH,
-  OPT_HEIGHT,
 };
 
 static const struct option options[] = {
@@ -53,8 +51,7 @@ static const struct option options[] = {
   { "seed", required_argument, NULL, OPT_SEED },
   { "json", no_argument, NULL, OPT_JSON },
   { "window", required_argument, NULL, OPT_WINDOW },
-  { "width", required_argument, NULL, OPT_WIDTH },
-  { "height", required_argument, NULL, OPT_HEIGHT },
+  CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -76,7 +73,7 @@ typedef struct
   NnSaliencySpec  sal;
   bool            metrics, json, signed_display;
   double          opacity, scale;   /* of the figure's overlay */
-  int             width, height;    /* of the figure */
+  CliFigureSize   size;             /* of the figure */
   int             batch;
   uint64_t        seed;
   NnContext      *grad_ctx;   /* what the method runs on */
@@ -379,7 +376,7 @@ write_figure (const Job     *job,
   figure_metrics (&panel->metrics, m);
   for (int i = 0; i < top->k; i++)
     viz_explain_figure_add_prediction (&fig, model, top->classes[i], top->probability[i]);
-  return viz_explain_figure_export (&fig, path, job->width, job->height, err);
+  return viz_explain_figure_export (&fig, path, job->size.width, job->size.height, err);
 }
 
 static void
@@ -769,8 +766,7 @@ cli_explain_main (int             argc,
                   const char     *usage)
 {
   Job job = { .kind = kind, .command = argv[0], .opacity = 0.6, .batch = 8, .seed = 1,
-              .width = (int) VIZ_EXPLAIN_FIGURE_WIDTH,
-              .height = (int) VIZ_EXPLAIN_FIGURE_HEIGHT };
+              .size = { VIZ_EXPLAIN_FIGURE_WIDTH, VIZ_EXPLAIN_FIGURE_HEIGHT } };
   nn_cam_spec_init (&job.cam);
   nn_saliency_spec_init (&job.sal);
   const char *layer = NULL, *out = NULL, *npy = NULL, *mask = NULL, *method = NULL;
@@ -812,12 +808,9 @@ cli_explain_main (int             argc,
         if (!cli_parse_double ("scale", optarg, 1e-30, 1e30, &job.scale))
           return CLI_EXIT_USAGE;
         break;
-      case OPT_WIDTH:
-        if (!cli_parse_int ("width", optarg, CLI_FIGURE_MIN, CLI_FIGURE_MAX, &job.width))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_HEIGHT:
-        if (!cli_parse_int ("height", optarg, CLI_FIGURE_MIN, CLI_FIGURE_MAX, &job.height))
+      case CLI_OPT_FIGURE_WIDTH:
+      case CLI_OPT_FIGURE_HEIGHT:
+        if (!cli_parse_figure_size (c, optarg, &job.size))
           return CLI_EXIT_USAGE;
         break;
       case OPT_BATCH:

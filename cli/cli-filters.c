@@ -25,8 +25,6 @@ enum
   OPT_OUT,
   OPT_INPUT_CHANNEL,
   OPT_CHANNEL,
-  OPT_WIDTH,
-  OPT_HEIGHT,
 };
 
 static const struct option options[] = {
@@ -34,8 +32,7 @@ static const struct option options[] = {
   { "out", required_argument, NULL, OPT_OUT },
   { "input-channel", required_argument, NULL, OPT_INPUT_CHANNEL },
   { "channel", required_argument, NULL, OPT_CHANNEL },
-  { "width", required_argument, NULL, OPT_WIDTH },
-  { "height", required_argument, NULL, OPT_HEIGHT },
+  CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -46,7 +43,7 @@ cli_filters_main (int    argc,
 {
   const char *layer = NULL, *out_path = NULL;
   int input_channel = -1, channel = 0;
-  int width = (int) VIZ_LAYER_FIGURE_WIDTH, height = (int) VIZ_LAYER_FIGURE_HEIGHT;
+  CliFigureSize size = { VIZ_LAYER_FIGURE_WIDTH, VIZ_LAYER_FIGURE_HEIGHT };
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
     switch (c)
@@ -65,12 +62,9 @@ cli_filters_main (int    argc,
         if (!cli_parse_int ("channel", optarg, 0, 1 << 24, &channel))
           return CLI_EXIT_USAGE;
         break;
-      case OPT_WIDTH:
-        if (!cli_parse_int ("width", optarg, CLI_FIGURE_MIN, CLI_FIGURE_MAX, &width))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_HEIGHT:
-        if (!cli_parse_int ("height", optarg, CLI_FIGURE_MIN, CLI_FIGURE_MAX, &height))
+      case CLI_OPT_FIGURE_WIDTH:
+      case CLI_OPT_FIGURE_HEIGHT:
+        if (!cli_parse_figure_size (c, optarg, &size))
           return CLI_EXIT_USAGE;
         break;
       case 'h':
@@ -125,7 +119,7 @@ cli_filters_main (int    argc,
   VizLayerFigure fig;
   viz_layer_figure_init_filters (&fig, model_path, layer, &filters, maps, &cm, channel);
   NnError err = { 0 };
-  if (!viz_layer_figure_export (&fig, out_path, width, height, &err))
+  if (!viz_layer_figure_export (&fig, out_path, size.width, size.height, &err))
     cli_fail_error (CLI_EXIT_FAILURE, &err);
   else
     status = 0;
