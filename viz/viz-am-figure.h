@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The activation maximization figure, as the Maximize view and `cnnscope-cli am` draw it: a
- * caption, then either one or two AM images (a single run, or plain and ProxyGrad side by
- * side) with their objective curves in one plot, or a grid of the images of many channels
- * with their final objectives. */
+ * caption, then one or two AM images (a run, or plain and ProxyGrad side by side) over their
+ * objective curves, or a grid of the images of many channels with their final objectives. */
 #pragma once
 
 #include <cairo.h>

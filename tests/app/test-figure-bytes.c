@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* One figure, two front ends: the window (under Xvfb, driven through its actions) exports the
- * Activations, Filters and Explain views of the demo model on its sample image, cnnscope-cli
- * writes the same figures with the same settings, and the PNG files are identical byte for
- * byte. Both files of each pair are kept in $CNNSCOPE_SCREENSHOT_DIR. */
+/* One figure, two front ends: the window (under Xvfb) exports its Activations, Filters and
+ * Explain views of the demo model, cnnscope-cli writes the same figures with the same settings,
+ * and the PNG files (both kept in $CNNSCOPE_SCREENSHOT_DIR) are identical byte for byte. */
 #include <glib/gstdio.h>
 
 #include "scope-application.h"
