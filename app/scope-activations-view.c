@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeActivationsView: the layer's channels are mapped into an atlas image once, when the
  * data, the layer or the colour map changes; every frame paints the atlas through
- * scope_figure_draw. */
+ * viz_layer_figure_draw. */
 #include "scope-activations-view.h"
+
+#include "scope-error.h"
 
 struct _ScopeActivationsView
 {
@@ -16,7 +18,6 @@ struct _ScopeActivationsView
   gboolean          tiles_valid;
   VizColormap       cm;
   cairo_surface_t  *atlas;
-  float             channel_lo, channel_hi, channel_mean;  /* of the selected channel */
 };
 
 enum
@@ -56,30 +57,6 @@ invalidate_tiles (ScopeActivationsView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
-static void
-update_channel_stats (ScopeActivationsView *self)
-{
-  NnShape s;
-  const float *data = layer_output (self, &s);
-  int channel = channel_get (self);
-  self->channel_lo = self->channel_hi = self->channel_mean = 0.0f;
-  if (data == NULL || channel < 0 || channel >= s.c)
-    return;
-  gsize n = (gsize) s.h * (gsize) s.w;
-  const float *v = data + (gsize) channel * n;
-  float lo = v[0], hi = v[0];
-  double sum = 0.0;
-  for (gsize i = 0; i < n; i++)
-    {
-      lo = MIN (lo, v[i]);
-      hi = MAX (hi, v[i]);
-      sum += v[i];
-    }
-  self->channel_lo = lo;
-  self->channel_hi = hi;
-  self->channel_mean = (float) (sum / (double) n);
-}
-
 /* Maps the layer's channels once: the shared scale and the atlas every frame paints. */
 static gboolean
 ensure_tiles (ScopeActivationsView *self)
@@ -103,18 +80,13 @@ ensure_tiles (ScopeActivationsView *self)
     .data = data, .c = s.c, .h = s.h, .w = s.w, .colormap = &self->cm, .selected = -1,
   };
   self->atlas = viz_tile_grid_atlas_new (&grid);
-  update_channel_stats (self);
   return self->atlas != NULL;
 }
 
-/* The figure of the current state; the strings it points to are owned by the caller's
- * autofree variables. */
+/* The figure of the current state: its numbers are the view's. */
 static gboolean
-make_figure (ScopeFigureView  *view,
-             ScopeFigure      *fig,
-             char            **caption,
-             char            **title,
-             char            **note)
+make_figure (ScopeFigureView *view,
+             VizLayerFigure  *fig)
 {
   ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (view);
   if (!ensure_tiles (self))
@@ -122,41 +94,12 @@ make_figure (ScopeFigureView  *view,
   NnShape s;
   const float *data = layer_output (self, &s);
   ScopeModel *model = scope_activations_get_model (self->activations);
-  const NnNode *node = &scope_model_get_graph (model)->nodes[self->node];
-  g_autofree char *scale = NULL;
-  if (self->cm.kind == VIZ_COLORMAP_DIVERGING)
-    scale = g_strdup_printf ("diverging map ±%.4g", self->cm.hi);
-  else
-    scale = g_strdup_printf ("sequential map %.4g to %.4g", self->cm.lo, self->cm.hi);
-  g_autofree char *model_name = scope_model_get_stem (model);
-  *caption = g_strdup_printf ("%s · %s (%s %d×%d×%d) · input %s · %s", model_name, node->name,
-                              nn_op_name (node->op), s.c, s.h, s.w,
-                              scope_activations_get_input_name (self->activations), scale);
-  int channel = channel_get (self) < s.c ? channel_get (self) : -1;
-  if (channel >= 0)
-    {
-      *title = g_strdup_printf ("Channel %d of %d", channel, s.c);
-      *note = g_strdup_printf ("min %.4g   max %.4g   mean %.4g", (double) self->channel_lo,
-                               (double) self->channel_hi, (double) self->channel_mean);
-    }
-  *fig = (ScopeFigure) {
-    .grid = {
-      .data = data, .c = s.c, .h = s.h, .w = s.w, .colormap = &self->cm,
-      .selected = channel, .atlas = self->atlas,
-    },
-    .caption = *caption,
-    .panel_title = *title,
-    .panel_note = *note,
-  };
+  viz_layer_figure_init_activations (fig, scope_model_get_name (model),
+                                     &scope_model_get_graph (model)->nodes[self->node],
+                                     scope_activations_get_input_name (self->activations), data,
+                                     &self->cm, channel_get (self));
+  fig->grid.atlas = self->atlas;
   return TRUE;
-}
-
-static void
-channel_changed (ScopeChannelView *view)
-{
-  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (view);
-  if (self->tiles_valid)
-    update_channel_stats (self);
 }
 
 static void
@@ -221,7 +164,6 @@ scope_activations_view_class_init (ScopeActivationsViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
-  ScopeChannelViewClass *channel_class = SCOPE_CHANNEL_VIEW_CLASS (klass);
   ScopeFigureViewClass *figure_class = SCOPE_FIGURE_VIEW_CLASS (klass);
 
   object_class->dispose = scope_activations_view_dispose;
@@ -229,7 +171,6 @@ scope_activations_view_class_init (ScopeActivationsViewClass *klass)
   object_class->get_property = scope_activations_view_get_property;
   object_class->set_property = scope_activations_view_set_property;
 
-  channel_class->channel_changed = channel_changed;
   figure_class->make_figure = make_figure;
 
   properties[PROP_COLORMAP] =
@@ -316,13 +257,17 @@ scope_activations_view_export (ScopeActivationsView  *self,
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  ScopeFigure fig;
-  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
-  if (!make_figure (SCOPE_FIGURE_VIEW (self), &fig, &caption, &title, &note))
+  VizLayerFigure fig;
+  if (!make_figure (SCOPE_FIGURE_VIEW (self), &fig))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
                    "%s: there are no activations to export yet", path);
       return FALSE;
     }
-  return scope_figure_export (&fig, path, error);
+  NnError err = { 0 };
+  if (viz_layer_figure_export (&fig, path, VIZ_LAYER_FIGURE_WIDTH, VIZ_LAYER_FIGURE_HEIGHT,
+                               &err))
+    return TRUE;
+  scope_error_from_nn (error, &err);
+  return FALSE;
 }

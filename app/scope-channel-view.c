@@ -120,7 +120,5 @@ scope_channel_view_screen_style (ScopeChannelView *self,
 {
   g_return_if_fail (SCOPE_IS_CHANNEL_VIEW (self));
 
-  GdkRGBA ink;
-  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &ink);
-  scope_figure_style_init_screen (style, ink.red, ink.green, ink.blue, ink.alpha);
+  scope_figure_style_init_screen (style, GTK_WIDGET (self));
 }

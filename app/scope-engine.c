@@ -330,7 +330,7 @@ scope_engine_run_forward (ScopeEngine  *self,
     return 0;
 
   Job *job = g_new0 (Job, 1);
-  job->id = ++self->last_id;
+  guint64 id = job->id = ++self->last_id;
   job->model = scope_model_ref (model);
   job->input = g_memdup2 (input, scope_model_get_input_size (model) * sizeof (float));
   job->input_name = g_strdup (input_name);
@@ -346,7 +346,8 @@ scope_engine_run_forward (ScopeEngine  *self,
   g_clear_error (&self->pending_error);
   pthread_cond_signal (&self->wake);
   scope_worker_unlock (&self->worker);
-  return job->id;
+  /* Not job->id: once unlocked, the worker may have run and freed the job. */
+  return id;
 }
 
 void

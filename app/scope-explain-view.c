@@ -7,7 +7,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "scope-explain-figure.h"
+#include "scope-error.h"
+#include "scope-figure.h"
 
 #define SEED 1
 /* HU per pixel of a drag on the image. */
@@ -63,7 +64,7 @@ struct _ScopeExplainView
   gboolean        dirty;       /* the maps are out of date */
   gboolean        updating;    /* pickers are being filled: ignore their signals */
   char           *status;
-  Panel           panels[SCOPE_EXPLAIN_PANELS];
+  Panel           panels[VIZ_EXPLAIN_FIGURE_PANELS];
 };
 
 G_DEFINE_FINAL_TYPE (ScopeExplainView, scope_explain_view, GTK_TYPE_WIDGET)
@@ -196,7 +197,7 @@ static Panel *
 panel_of_job (ScopeExplainView *self,
               ScopeExplainJob  *job)
 {
-  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
     if (self->panels[i].job == job)
       return &self->panels[i];
   return NULL;
@@ -275,7 +276,7 @@ on_finished (ScopeExplainJob  *job,
 static void
 run (ScopeExplainView *self)
 {
-  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
     panel_clear (&self->panels[i]);
   if (self->model == NULL || self->input == NULL)
     {
@@ -361,7 +362,7 @@ on_signed_toggled (GtkCheckButton   *check,
 static void
 on_display_changed (ScopeExplainView *self)
 {
-  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
     update_surface (self, &self->panels[i]);
   gtk_widget_set_sensitive (GTK_WIDGET (self->fixed_spin),
                             gtk_check_button_get_active (self->fixed_check));
@@ -467,99 +468,99 @@ class_label (ScopeExplainView *self,
                                                                                  : "?";
 }
 
-/* Fills fig; the strings it points to are added to strings, which the caller frees. */
+/* The metrics of the job as the figure shows them. */
+static void
+figure_metrics (VizExplainMetrics         *out,
+                const ScopeExplainMetrics *m)
+{
+  memset (out, 0, sizeof *out);
+  if (m == NULL)
+    return;
+  static const guint flags[][2] = {
+    { SCOPE_EXPLAIN_HAS_DELETION, VIZ_EXPLAIN_HAS_DELETION },
+    { SCOPE_EXPLAIN_HAS_INSERTION, VIZ_EXPLAIN_HAS_INSERTION },
+    { SCOPE_EXPLAIN_HAS_ROAD, VIZ_EXPLAIN_HAS_ROAD },
+    { SCOPE_EXPLAIN_HAS_RANDOMIZATION, VIZ_EXPLAIN_HAS_RANDOMIZATION },
+    { SCOPE_EXPLAIN_HAS_MASK, VIZ_EXPLAIN_HAS_MASK },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (flags); i++)
+    if (m->has & flags[i][0])
+      out->has |= flags[i][1];
+  out->deletion = m->deletion;
+  out->insertion = m->insertion;
+  out->road_morf = m->road_morf_mean;
+  out->road_lerf = m->road_lerf_mean;
+  out->rho = m->rho;
+  out->pointing = m->pointing;
+  out->energy = m->energy;
+}
+
+/* Fills fig from the current state; the maps and the image stay the view's. */
 static gboolean
-make_figure (ScopeExplainView   *self,
-             ScopeExplainFigure *fig,
-             GPtrArray          *strings)
+make_figure (ScopeExplainView *self,
+             VizExplainFigure *fig)
 {
   if (self->model == NULL)
     return FALSE;
   memset (fig, 0, sizeof *fig);
-  const NnGraph *g = scope_model_get_graph (self->model);
+  const NnModel *nn_model = scope_model_get_nn_model (self->model);
+  const NnGraph *g = nn_model->graph;
   const ScopeExplanation *first = self->panels[0].explanation;
   fig->n_panels = n_panels (self);
-  g_autoptr (GString) caption = g_string_new (NULL);
-  g_string_append_printf (caption, "%s · input %s", scope_model_get_name (self->model),
-                          self->image_name != NULL ? self->image_name : "none");
-  if (first != NULL)
-    g_string_append_printf (caption, " · class %d %s (p = %.3f)%s", first->map->target,
-                            class_label (self, first->map->target), first->probability,
-                            first->spec.target < 0 ? ", the top prediction" : "");
+  fig->faithfulness = TRUE;
   int layer = first != NULL && first->map->layer > 0 ? first->map->layer : selected_layer (self);
-  g_string_append_printf (caption, " · layer %s", layer >= 0 ? g->nodes[layer].name : "–");
-  g_string_append_printf (caption, "\nmethod %s", scope_explain_method_name (
-                            selected_method (self, 0)));
-  if (fig->n_panels > 1)
-    g_string_append_printf (caption, " vs %s", scope_explain_method_name (
-                              selected_method (self, 1)));
-  g_string_append_printf (caption, " · opacity %.2f · %s colormap · %s", opacity (self),
-                          display_signed (self) ? "signed (diverging)" : "positive-only",
-                          fixed_scale (self) > 0.0 ? "fixed scale" : "per-image scale");
-  if (fixed_scale (self) > 0.0)
-    g_string_append_printf (caption, " (max %g)", fixed_scale (self));
-  if (self->hu != NULL)
-    {
-      const NnModel *m = scope_model_get_nn_model (self->model);
-      char model_window[64] = "none", shown[64];
-      if (m->has_window)
-        nn_ct_window_format (&m->window, model_window, sizeof model_window);
-      nn_ct_window_format (&self->window, shown, sizeof shown);
-      g_string_append_printf (caption, "\nCT slice · model window %s · display window %s",
-                              model_window, shown);
-    }
-  g_string_append_printf (caption, "\ndeletion/insertion 20 steps (insertion from a blur) · "
-                          "ROAD 10–90 %%, noise 0.01 · randomization seed %d", SEED);
+  int mask_pixels = -1;
   if (self->mask != NULL)
     {
-      int lit = 0;
+      mask_pixels = 0;
       for (int p = 0; p < self->h * self->w; p++)
-        lit += self->mask[p] != 0;
-      g_string_append_printf (caption, " · mask of %d px, pointing game within 15 px", lit);
+        mask_pixels += self->mask[p] != 0;
     }
-  fig->caption = g_string_free (g_steal_pointer (&caption), FALSE);
-  g_ptr_array_add (strings, (char *) fig->caption);
+  VizExplainCaption caption = {
+    .model_path = scope_model_get_name (self->model),
+    .model = nn_model,
+    .input_path = self->image_name,
+    .target = first != NULL ? first->map->target : -1,
+    .probability = first != NULL ? first->probability : 0.0,
+    .top_prediction = first != NULL && first->spec.target < 0,
+    .layer = layer >= 0 ? g->nodes[layer].name : NULL,
+    .n_methods = fig->n_panels,
+    .opacity = opacity (self),
+    .is_signed = display_signed (self),
+    .fixed_scale = fixed_scale (self),
+    .display_window = self->hu != NULL ? &self->window : NULL,
+    .faithfulness = TRUE,
+    .seed = SEED,
+    .mask_pixels = mask_pixels,
+  };
+  for (int i = 0; i < fig->n_panels; i++)
+    caption.methods[i] = scope_explain_method_name (selected_method (self, i));
+  viz_explain_figure_caption (fig->caption, sizeof fig->caption, &caption);
 
   for (int i = 0; i < fig->n_panels; i++)
     {
       Panel *p = &self->panels[i];
-      ScopeExplainPanel *fp = &fig->panels[i];
+      VizExplainPanel *fp = &fig->panels[i];
       int method = selected_method (self, i);
-      fp->method = scope_explain_method_name (method);
-      char *title;
-      if (p->explanation != NULL)
-        {
-          const NnMap *map = p->explanation->map;
-          gboolean layered = scope_explain_method_uses_layer (method) && map->layer > 0;
-          title = g_strdup_printf ("%s · %s%s%s", scope_explain_method_label (method),
-                                   class_label (self, map->target), layered ? " · " : "",
-                                   layered ? g->nodes[map->layer].name : "");
-          fp->heatmap = (VizHeatmap) {
-            .image = self->display, .c = self->c, .map = map->map, .h = map->h, .w = map->w,
-            .colormap = &p->colormap, .opacity = opacity (self), .fade = display_signed (self),
-            .surface = p->surface,
-          };
-        }
-      else if (p->error != NULL)
-        title = g_strdup_printf ("%s: %s", scope_explain_method_label (method), p->error);
-      else
-        title = g_strdup (scope_explain_method_label (method));
-      g_ptr_array_add (strings, title);
-      fp->title = title;
-      fp->metrics = p->metrics;
+      const char *name = scope_explain_method_name (method);
+      g_strlcpy (fp->method, name, sizeof fp->method);
+      const NnMap *map = p->explanation != NULL ? p->explanation->map : NULL;
+      gboolean layered = map != NULL && scope_explain_method_uses_layer (method)
+                         && map->layer > 0;
+      viz_explain_figure_panel_title (fp->title, sizeof fp->title, name, nn_model,
+                                      map != NULL ? map->target : -1,
+                                      layered ? g->nodes[map->layer].name : NULL, p->error);
+      if (map != NULL)
+        fp->heatmap = (VizHeatmap) {
+          .image = self->display, .c = self->c, .map = map->map, .h = map->h, .w = map->w,
+          .colormap = &p->colormap, .opacity = opacity (self), .fade = display_signed (self),
+          .surface = p->surface,
+        };
+      figure_metrics (&fp->metrics, p->metrics);
     }
-  if (first != NULL)
-    {
-      fig->k = first->k;
-      for (int i = 0; i < first->k; i++)
-        {
-          char *label = g_strdup_printf ("%s (%d)", class_label (self, first->top_class[i]),
-                                         first->top_class[i]);
-          g_ptr_array_add (strings, label);
-          fig->top_label[i] = label;
-          fig->top_probability[i] = first->top_probability[i];
-        }
-    }
+  for (int i = 0; first != NULL && i < first->k; i++)
+    viz_explain_figure_add_prediction (fig, nn_model, first->top_class[i],
+                                       first->top_probability[i]);
   return TRUE;
 }
 
@@ -571,20 +572,12 @@ draw_canvas (GtkDrawingArea *area,
              gpointer        data)
 {
   ScopeExplainView *self = data;
-  ScopeExplainFigure fig;
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  if (!make_figure (self, &fig, strings))
+  VizExplainFigure fig;
+  if (!make_figure (self, &fig))
     return;
-  GdkRGBA ink;
-  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &ink);
   VizStyle style;
-  viz_style_init (&style);
-  style.background[3] = 0.0;
-  style.foreground[0] = ink.red;
-  style.foreground[1] = ink.green;
-  style.foreground[2] = ink.blue;
-  style.foreground[3] = ink.alpha;
-  scope_explain_figure_draw (cr, &fig, &style, width, height);
+  scope_figure_style_init_screen (&style, GTK_WIDGET (area));
+  viz_explain_figure_draw (cr, &fig, &style, width, height);
 }
 
 /* Filling the pickers. */
@@ -639,7 +632,7 @@ scope_explain_view_set_input (ScopeExplainView *self,
 {
   g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
 
-  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
     panel_clear (&self->panels[i]);
   gboolean new_model = model != self->model;
   if (new_model)
@@ -784,7 +777,7 @@ scope_explain_view_cancel (ScopeExplainView *self)
   g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
 
   gboolean any = FALSE;
-  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
     if (self->panels[i].job != NULL && !self->panels[i].done)
       {
         scope_explain_job_cancel (self->panels[i].job);
@@ -813,7 +806,7 @@ scope_explain_view_get_explanation (ScopeExplainView *self,
                                     int               panel)
 {
   g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), NULL);
-  g_return_val_if_fail (panel >= 0 && panel < SCOPE_EXPLAIN_PANELS, NULL);
+  g_return_val_if_fail (panel >= 0 && panel < VIZ_EXPLAIN_FIGURE_PANELS, NULL);
 
   return self->panels[panel].explanation;
 }
@@ -823,7 +816,7 @@ scope_explain_view_get_metrics (ScopeExplainView *self,
                                 int               panel)
 {
   g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), NULL);
-  g_return_val_if_fail (panel >= 0 && panel < SCOPE_EXPLAIN_PANELS, NULL);
+  g_return_val_if_fail (panel >= 0 && panel < VIZ_EXPLAIN_FIGURE_PANELS, NULL);
 
   return self->panels[panel].metrics;
 }
@@ -837,15 +830,19 @@ scope_explain_view_export (ScopeExplainView  *self,
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  ScopeExplainFigure fig;
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  if (self->panels[0].explanation == NULL || !make_figure (self, &fig, strings))
+  VizExplainFigure fig;
+  if (self->panels[0].explanation == NULL || !make_figure (self, &fig))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
                    "%s: there is no attribution map to export yet", path);
       return FALSE;
     }
-  return scope_explain_figure_export (&fig, path, error);
+  NnError err = { 0 };
+  if (viz_explain_figure_export (&fig, path, VIZ_EXPLAIN_FIGURE_WIDTH,
+                                 VIZ_EXPLAIN_FIGURE_HEIGHT, &err))
+    return TRUE;
+  scope_error_from_nn (error, &err);
+  return FALSE;
 }
 
 /* GObject and GtkWidget. */
@@ -862,7 +859,7 @@ scope_explain_view_dispose (GObject *object)
 {
   ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (object);
 
-  for (int i = 0; i < SCOPE_EXPLAIN_PANELS; i++)
+  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
     panel_clear (&self->panels[i]);
   g_clear_pointer (&self->model, scope_model_unref);
   GtkWidget *child;

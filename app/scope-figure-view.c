@@ -5,15 +5,11 @@
 
 G_DEFINE_ABSTRACT_TYPE (ScopeFigureView, scope_figure_view, SCOPE_TYPE_CHANNEL_VIEW)
 
-/* The subclass's figure; the strings it points to are owned by the caller's autofree variables. */
 static gboolean
 make_figure (ScopeFigureView *self,
-             ScopeFigure     *fig,
-             char           **caption,
-             char           **title,
-             char           **note)
+             VizLayerFigure  *fig)
 {
-  return SCOPE_FIGURE_VIEW_GET_CLASS (self)->make_figure (self, fig, caption, title, note);
+  return SCOPE_FIGURE_VIEW_GET_CLASS (self)->make_figure (self, fig);
 }
 
 static void
@@ -22,14 +18,13 @@ scope_figure_view_snapshot (GtkWidget   *widget,
 {
   ScopeFigureView *self = SCOPE_FIGURE_VIEW (widget);
   double width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  ScopeFigure fig;
-  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
-  if (width <= 0 || height <= 0 || !make_figure (self, &fig, &caption, &title, &note))
+  VizLayerFigure fig;
+  if (width <= 0 || height <= 0 || !make_figure (self, &fig))
     return;
   VizStyle style;
   scope_channel_view_screen_style (SCOPE_CHANNEL_VIEW (self), &style);
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  scope_figure_draw (cr, &fig, &style, width, height);
+  viz_layer_figure_draw (cr, &fig, &style, width, height);
   cairo_destroy (cr);
 }
 
@@ -41,14 +36,13 @@ on_pressed (GtkGestureClick *gesture,
             ScopeFigureView *self)
 {
   (void) n_press;
-  ScopeFigure fig;
-  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
-  if (!make_figure (self, &fig, &caption, &title, &note))
+  VizLayerFigure fig;
+  if (!make_figure (self, &fig))
     return;
   VizStyle style;
   scope_channel_view_screen_style (SCOPE_CHANNEL_VIEW (self), &style);
-  int k = scope_figure_hit (&fig, &style, gtk_widget_get_width (GTK_WIDGET (self)),
-                            gtk_widget_get_height (GTK_WIDGET (self)), x, y);
+  int k = viz_layer_figure_hit (&fig, &style, gtk_widget_get_width (GTK_WIDGET (self)),
+                                gtk_widget_get_height (GTK_WIDGET (self)), x, y);
   if (k >= 0)
     {
       gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);

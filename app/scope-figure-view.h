@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeFigureView: the abstract widget under the Activations and Filters views. It draws the
- * subclass's ScopeFigure in the theme's colours and turns a click on a tile into the selected
+ * subclass's VizLayerFigure in the theme's colours and turns a click on a tile into the selected
  * channel. */
 #pragma once
 
 #include "scope-channel-view.h"
-#include "scope-figure.h"
+#include "viz.h"
 
 G_BEGIN_DECLS
 
@@ -18,14 +18,10 @@ struct _ScopeFigureViewClass
 {
   ScopeChannelViewClass parent_class;
 
-  /* Fills fig from the current state, or returns FALSE when there is nothing to show. The
-   * strings fig points to are returned in caption, title and note (NULL when unused) and are
-   * freed by the caller. */
-  gboolean (*make_figure) (ScopeFigureView  *self,
-                           ScopeFigure      *fig,
-                           char            **caption,
-                           char            **title,
-                           char            **note);
+  /* Fills fig from the current state (its numbers borrowed from the view until the next
+   * change), or returns FALSE when there is nothing to show. */
+  gboolean (*make_figure) (ScopeFigureView *self,
+                           VizLayerFigure  *fig);
 };
 
 G_END_DECLS

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeFiltersView: the kernels are reduced (viz_filter_grid_maps_new) and mapped into an atlas
  * once, when the layer or the input channel changes; every frame paints the atlas through
- * scope_figure_draw. */
+ * viz_layer_figure_draw. */
 #include "scope-filters-view.h"
 
 #include <stdlib.h>
+
+#include "scope-error.h"
 
 struct _ScopeFiltersView
 {
@@ -72,49 +74,17 @@ ensure_tiles (ScopeFiltersView *self)
 }
 
 static gboolean
-make_figure (ScopeFigureView  *view,
-             ScopeFigure      *fig,
-             char            **caption,
-             char            **title,
-             char            **note)
+make_figure (ScopeFigureView *view,
+             VizLayerFigure  *fig)
 {
   ScopeFiltersView *self = SCOPE_FILTERS_VIEW (view);
   if (!ensure_tiles (self))
     return FALSE;
-  const VizFilterGrid *f = &self->filters;
   const NnNode *node = &scope_model_get_graph (self->model)->nodes[self->node];
-  g_autofree char *what = NULL;
-  if (f->input_channel < 0)
-    what = g_strdup_printf ("summed over %d input channel%s", f->ic, f->ic == 1 ? "" : "s");
-  else
-    what = g_strdup_printf ("input channel %d of %d", f->input_channel, f->ic);
-  g_autofree char *model_name = scope_model_get_stem (self->model);
-  *caption = g_strdup_printf ("%s · %s (%d filters %d×%d) · %s · diverging map ±%.4g",
-                              model_name, node->name, f->oc, f->kh, f->kw, what, self->cm.hi);
-  int selected = scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (self));
-  int channel = selected < f->oc ? selected : -1;
-  if (channel >= 0)
-    {
-      gsize k2 = (gsize) f->kh * (gsize) f->kw;
-      const float *v = self->maps + (gsize) channel * k2;
-      float lo = v[0], hi = v[0];
-      for (gsize i = 1; i < k2; i++)
-        {
-          lo = MIN (lo, v[i]);
-          hi = MAX (hi, v[i]);
-        }
-      *title = g_strdup_printf ("Filter %d of %d, %s", channel, f->oc, what);
-      *note = g_strdup_printf ("min %.4g   max %.4g", (double) lo, (double) hi);
-    }
-  *fig = (ScopeFigure) {
-    .grid = {
-      .data = self->maps, .c = f->oc, .h = f->kh, .w = f->kw, .colormap = &self->cm,
-      .selected = channel, .atlas = self->atlas,
-    },
-    .caption = *caption,
-    .panel_title = *title,
-    .panel_note = *note,
-  };
+  viz_layer_figure_init_filters (fig, scope_model_get_name (self->model), node->name,
+                                 &self->filters, self->maps, &self->cm,
+                                 scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (self)));
+  fig->grid.atlas = self->atlas;
   return TRUE;
 }
 
@@ -213,13 +183,17 @@ scope_filters_view_export (ScopeFiltersView  *self,
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  ScopeFigure fig;
-  g_autofree char *caption = NULL, *title = NULL, *note = NULL;
-  if (!make_figure (SCOPE_FIGURE_VIEW (self), &fig, &caption, &title, &note))
+  VizLayerFigure fig;
+  if (!make_figure (SCOPE_FIGURE_VIEW (self), &fig))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                    "%s: the selected layer has no filters to export", path);
       return FALSE;
     }
-  return scope_figure_export (&fig, path, error);
+  NnError err = { 0 };
+  if (viz_layer_figure_export (&fig, path, VIZ_LAYER_FIGURE_WIDTH, VIZ_LAYER_FIGURE_HEIGHT,
+                               &err))
+    return TRUE;
+  scope_error_from_nn (error, &err);
+  return FALSE;
 }

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeMaximizeView: the controls are read into NnAmSettings when a run starts; each job's
  * updates are mapped once into image surfaces and curves (doubles for viz_plot), which the
- * canvas paints every frame through scope_am_figure_draw, as export does. */
+ * canvas paints every frame through viz_am_figure_draw, as export does. */
 #include "scope-maximize-view.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "scope-am-figure.h"
 #include "scope-error.h"
 #include "scope-figure.h"
 
@@ -45,15 +44,15 @@ struct _ScopeMaximizeView
   int                channel;     /* storage for scope_maximize_view_get_settings */
 
   ScopeMaximizeMode  mode;
-  ScopeAmJob        *jobs[SCOPE_AM_FIGURE_MAX_PANELS];
+  ScopeAmJob        *jobs[VIZ_AM_FIGURE_MAX_PANELS];
   int                n_jobs;
-  char              *caption;
+  char               caption[1024];
   /* Panels: the newest result of each job, mapped. */
-  ScopeAmResult     *results[SCOPE_AM_FIGURE_MAX_PANELS];
-  cairo_surface_t   *images[SCOPE_AM_FIGURE_MAX_PANELS];
-  GArray            *histories[SCOPE_AM_FIGURE_MAX_PANELS];  /* double */
-  char              *titles[SCOPE_AM_FIGURE_MAX_PANELS];
-  char              *names[SCOPE_AM_FIGURE_MAX_PANELS];      /* "exact", "proxygrad:0.3" */
+  ScopeAmResult     *results[VIZ_AM_FIGURE_MAX_PANELS];
+  cairo_surface_t   *images[VIZ_AM_FIGURE_MAX_PANELS];
+  GArray            *histories[VIZ_AM_FIGURE_MAX_PANELS];  /* double */
+  char               titles[VIZ_AM_FIGURE_MAX_PANELS][256];
+  char              *names[VIZ_AM_FIGURE_MAX_PANELS];      /* "exact", "proxygrad:0.3" */
   /* The grid. */
   cairo_surface_t  **tiles;
   double            *tile_values;
@@ -278,43 +277,14 @@ scope_maximize_view_set_target (ScopeMaximizeView *self,
 
 /* Results. */
 
-static const char *
-policy_display (const NnGradPolicy *policy)
-{
-  switch (policy->kind)
-    {
-    case NN_GRAD_EXACT:
-      return "Plain (exact)";
-    case NN_GRAD_PROXY:
-      return "ProxyGrad";
-    case NN_GRAD_PROXY_FULL:
-      return "ProxyGrad (full proxy)";
-    case NN_GRAD_SUGAR_BSILU:
-    case NN_GRAD_SUGAR_NELU:
-      return "SUGAR";
-    case NN_GRAD_IDENTITY:
-    case NN_GRAD_REDIRECTED:
-    case NN_GRAD_GUIDED:
-    case NN_GRAD_COUNT_:
-      break;
-    }
-  return nn_grad_kind_name (policy->kind);
-}
-
 static void
 set_panel_title (ScopeMaximizeView *self,
                  int                k)
 {
   const NnAmSettings *s = scope_am_job_get_settings (self->jobs[k]);
   const ScopeAmResult *r = self->results[k];
-  g_autofree char *beta = s->policy.kind == NN_GRAD_PROXY || s->policy.kind == NN_GRAD_PROXY_FULL
-                          ? g_strdup_printf (" β=%g", s->policy.beta) : g_strdup ("");
-  g_free (self->titles[k]);
-  if (r == NULL || !isfinite (r->objectives[0]))
-    self->titles[k] = g_strdup_printf ("%s%s", policy_display (&s->policy), beta);
-  else
-    self->titles[k] = g_strdup_printf ("%s%s: %s %.4g", policy_display (&s->policy), beta,
-                                       r->done ? "final" : "objective", r->objectives[0]);
+  viz_am_figure_panel_title (self->titles[k], sizeof self->titles[k], &s->policy,
+                             r != NULL ? (double) r->objectives[0] : NAN, r != NULL && r->done);
 }
 
 static double
@@ -382,8 +352,7 @@ take_grid_result (ScopeMaximizeView   *self,
       if (k < 0 || k >= self->n_tiles)
         continue;
       g_clear_pointer (&self->tiles[k], cairo_surface_destroy);
-      self->tiles[k] = scope_am_figure_surface_new (r->pixels + size * (gsize) i, r->c, r->h,
-                                                    r->w);
+      self->tiles[k] = viz_image_surface_new (r->pixels + size * (gsize) i, r->c, r->h, r->w);
       if (r->done)
         self->tile_values[k] = r->objectives[i];
     }
@@ -397,7 +366,7 @@ take_panel_result (ScopeMaximizeView *self,
   g_clear_pointer (&self->results[k], scope_am_result_unref);
   self->results[k] = scope_am_result_ref (r);
   g_clear_pointer (&self->images[k], cairo_surface_destroy);
-  self->images[k] = scope_am_figure_surface_new (r->pixels, r->c, r->h, r->w);
+  self->images[k] = viz_image_surface_new (r->pixels, r->c, r->h, r->w);
   g_array_set_size (self->histories[k], (guint) r->n_history);
   double *h = (double *) (void *) self->histories[k]->data;
   for (int i = 0; i < r->n_history; i++)
@@ -439,7 +408,7 @@ on_update (ScopeAmJob          *job,
 static void
 clear_results (ScopeMaximizeView *self)
 {
-  for (int k = 0; k < SCOPE_AM_FIGURE_MAX_PANELS; k++)
+  for (int k = 0; k < VIZ_AM_FIGURE_MAX_PANELS; k++)
     {
       if (self->jobs[k] != NULL)
         scope_am_job_stop (self->jobs[k]);
@@ -447,7 +416,7 @@ clear_results (ScopeMaximizeView *self)
       g_clear_pointer (&self->results[k], scope_am_result_unref);
       g_clear_pointer (&self->images[k], cairo_surface_destroy);
       g_array_set_size (self->histories[k], 0);
-      g_clear_pointer (&self->titles[k], g_free);
+      self->titles[k][0] = '\0';
       g_clear_pointer (&self->names[k], g_free);
     }
   self->n_jobs = 0;
@@ -458,43 +427,6 @@ clear_results (ScopeMaximizeView *self)
   self->n_tiles = 0;
   self->n_done = 0;
   self->n_images = 0;
-}
-
-/* "demo.safetensors · layer conv1 channel 3", then "exact · 256 steps, lr 0.05, seed 1 ·
- * jitter" on a second line. */
-static char *
-make_caption (ScopeMaximizeView  *self,
-              const NnAmSettings *s,
-              const char         *policies,
-              gboolean            all)
-{
-  const NnModel *m = scope_model_get_nn_model (self->model);
-  g_autoptr (GString) c = g_string_new (scope_model_get_name (self->model));
-  if (s->layer < 0 && all)
-    g_string_append (c, " · every class logit");
-  else if (s->layer < 0)
-    g_string_append_printf (c, " · class %d%s%s", s->channels[0],
-                            m->labels != NULL ? " " : "",
-                            m->labels != NULL ? m->labels[s->channels[0]] : "");
-  else
-    {
-      g_string_append_printf (c, " · layer %s", m->graph->nodes[s->layer].name);
-      if (all)
-        g_string_append (c, ", every channel");
-      else
-        g_string_append_printf (c, " channel %d", s->channels[0]);
-    }
-  g_string_append_printf (c, "\n%s · %d steps, lr %g, seed %" G_GUINT64_FORMAT, policies,
-                          s->steps, s->lr, (guint64) s->seed);
-  static const char *const names[] = { "pad", "jitter", "scale", "rotate", "blur" };
-  gboolean first = TRUE;
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    if (s->transforms & (1u << i))
-      {
-        g_string_append_printf (c, "%s%s", first ? " · " : "+", names[i]);
-        first = FALSE;
-      }
-  return g_string_free (g_steal_pointer (&c), FALSE);
 }
 
 static gboolean
@@ -521,8 +453,7 @@ start_jobs (ScopeMaximizeView   *self,
 {
   clear_results (self);
   self->mode = mode;
-  g_free (self->caption);
-  self->caption = g_strdup (caption);
+  g_strlcpy (self->caption, caption, sizeof self->caption);
   self->started_at = g_get_monotonic_time ();
   self->ended_at = 0;
   for (int k = 0; k < n; k++)
@@ -562,7 +493,9 @@ scope_maximize_view_run (ScopeMaximizeView  *self,
   scope_maximize_view_get_settings (self, &s);
   char policy[64];
   nn_grad_policy_format (&s.policy, policy, sizeof policy);
-  g_autofree char *caption = make_caption (self, &s, policy, FALSE);
+  char caption[sizeof self->caption];
+  viz_am_figure_caption (caption, sizeof caption, scope_model_get_name (self->model),
+                         scope_model_get_nn_model (self->model), &s, policy, FALSE);
   return start_jobs (self, SCOPE_MAXIMIZE_SINGLE, &s, 1, 1, caption, error);
 }
 
@@ -584,7 +517,9 @@ scope_maximize_view_compare (ScopeMaximizeView  *self,
   char proxy[64], text[160];
   nn_grad_policy_format (&s[1].policy, proxy, sizeof proxy);
   g_snprintf (text, sizeof text, "exact vs %s, same start", proxy);
-  g_autofree char *caption = make_caption (self, &s[0], text, FALSE);
+  char caption[sizeof self->caption];
+  viz_am_figure_caption (caption, sizeof caption, scope_model_get_name (self->model),
+                         scope_model_get_nn_model (self->model), &s[0], text, FALSE);
   return start_jobs (self, SCOPE_MAXIMIZE_COMPARE, s, 2, 1, caption, error);
 }
 
@@ -612,7 +547,9 @@ scope_maximize_view_run_all (ScopeMaximizeView  *self,
   s.n_channels = n;
   char policy[64];
   nn_grad_policy_format (&s.policy, policy, sizeof policy);
-  g_autofree char *caption = make_caption (self, &s, policy, TRUE);
+  char caption[sizeof self->caption];
+  viz_am_figure_caption (caption, sizeof caption, scope_model_get_name (self->model), m, &s,
+                         policy, TRUE);
   gboolean ok = start_jobs (self, SCOPE_MAXIMIZE_ALL, &s, 1, GRID_BATCH, caption, error);
   self->n_tiles = n;
   self->tiles = g_new0 (cairo_surface_t *, n);
@@ -660,7 +597,7 @@ scope_maximize_view_get_result (ScopeMaximizeView *self,
                                 int                panel)
 {
   g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), NULL);
-  g_return_val_if_fail (panel >= 0 && panel < SCOPE_AM_FIGURE_MAX_PANELS, NULL);
+  g_return_val_if_fail (panel >= 0 && panel < VIZ_AM_FIGURE_MAX_PANELS, NULL);
 
   return self->results[panel];
 }
@@ -688,10 +625,10 @@ scope_maximize_view_get_n_tiles_done (ScopeMaximizeView *self,
 
 static void
 fill_figure (ScopeMaximizeView *self,
-             ScopeAmFigure     *fig)
+             VizAmFigure       *fig)
 {
   memset (fig, 0, sizeof *fig);
-  fig->caption = self->caption;
+  g_strlcpy (fig->caption, self->caption, sizeof fig->caption);
   if (self->mode == SCOPE_MAXIMIZE_ALL)
     {
       fig->tiles = self->tiles;
@@ -701,12 +638,13 @@ fill_figure (ScopeMaximizeView *self,
     }
   fig->n_panels = self->n_jobs;
   for (int k = 0; k < self->n_jobs; k++)
-    fig->panels[k] = (ScopeAmPanel) {
-      .title = self->titles[k],
-      .image = self->images[k],
-      .history = (const double *) (void *) self->histories[k]->data,
-      .n_history = (int) self->histories[k]->len,
-    };
+    {
+      VizAmPanel *p = &fig->panels[k];
+      g_strlcpy (p->title, self->titles[k], sizeof p->title);
+      p->image = self->images[k];
+      p->history = (const double *) (void *) self->histories[k]->data;
+      p->n_history = (int) self->histories[k]->len;
+    }
 }
 
 static void
@@ -719,13 +657,11 @@ draw_canvas (GtkDrawingArea *area,
   ScopeMaximizeView *self = data;
   if (self->mode == SCOPE_MAXIMIZE_NONE)
     return;
-  GdkRGBA ink;
-  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &ink);
   VizStyle style;
-  scope_figure_style_init_screen (&style, ink.red, ink.green, ink.blue, ink.alpha);
-  ScopeAmFigure fig;
+  scope_figure_style_init_screen (&style, GTK_WIDGET (area));
+  VizAmFigure fig;
   fill_figure (self, &fig);
-  scope_am_figure_draw (cr, &fig, &style, width, height);
+  viz_am_figure_draw (cr, &fig, &style, width, height);
 }
 
 gboolean
@@ -743,9 +679,13 @@ scope_maximize_view_export (ScopeMaximizeView  *self,
                    "%s: there is no activation maximization to export yet", path);
       return FALSE;
     }
-  ScopeAmFigure fig;
+  VizAmFigure fig;
   fill_figure (self, &fig);
-  return scope_am_figure_export (&fig, path, error);
+  NnError err = { 0 };
+  if (viz_am_figure_export (&fig, path, VIZ_AM_FIGURE_WIDTH, VIZ_AM_FIGURE_HEIGHT, &err))
+    return TRUE;
+  scope_error_from_nn (error, &err);
+  return FALSE;
 }
 
 /* Actions. */
@@ -807,9 +747,8 @@ scope_maximize_view_finalize (GObject *object)
 {
   ScopeMaximizeView *self = SCOPE_MAXIMIZE_VIEW (object);
 
-  for (int k = 0; k < SCOPE_AM_FIGURE_MAX_PANELS; k++)
+  for (int k = 0; k < VIZ_AM_FIGURE_MAX_PANELS; k++)
     g_array_unref (self->histories[k]);
-  g_free (self->caption);
 
   G_OBJECT_CLASS (scope_maximize_view_parent_class)->finalize (object);
 }
@@ -866,7 +805,7 @@ static void
 scope_maximize_view_init (ScopeMaximizeView *self)
 {
   self->node = -1;
-  for (int k = 0; k < SCOPE_AM_FIGURE_MAX_PANELS; k++)
+  for (int k = 0; k < VIZ_AM_FIGURE_MAX_PANELS; k++)
     self->histories[k] = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_widget_init_template (GTK_WIDGET (self));
 

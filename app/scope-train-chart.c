@@ -1,19 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeTrainChart: the history as parallel double arrays (what viz_plot reads), two plots on
- * the left (loss, accuracy), the confusion matrix on the right when there is room. */
+/* ScopeTrainChart: the history as parallel double arrays, what VizTrainFigure borrows. */
 #include "scope-train-chart.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 #include "scope-error.h"
 #include "scope-figure.h"
-
-/* Narrower figures stack the confusion matrix under the plots. */
-#define SIDE_BY_SIDE_MIN_WIDTH 760.0
-
-#define EXPORT_WIDTH  1200.0
-#define EXPORT_HEIGHT 750.0
 
 struct _ScopeTrainChart
 {
@@ -28,17 +20,12 @@ struct _ScopeTrainChart
   GArray    *epoch_test_loss;
   GArray    *epoch_train_acc;
   GArray    *epoch_test_acc;
-  long       last_step;
   int       *confusion;
   int        n_classes;
   char     **class_names;
 };
 
 G_DEFINE_FINAL_TYPE (ScopeTrainChart, scope_train_chart, GTK_TYPE_WIDGET)
-
-static const double step_colour[4] = { 0.55, 0.62, 0.75, 0.9 };
-static const double train_colour[4] = { 0.12, 0.44, 0.85, 1.0 };
-static const double test_colour[4] = { 0.90, 0.38, 0.05, 1.0 };
 
 static GArray *
 double_array (void)
@@ -59,135 +46,28 @@ values (GArray *array)
   return (const double *) (void *) array->data;
 }
 
-static int
-compare_double (const void *a,
-                const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return (x > y) - (x < y);
-}
-
-/* The top of the loss axis: the largest value, unless a few early spikes (the first steps of a
- * high learning rate) would flatten the rest of the curve; then 1.25 times the 95th
- * percentile of the step losses, and the spikes run off the top. 0: from the data. */
-static double
-loss_axis_top (ScopeTrainChart *self)
-{
-  guint n = self->step_loss->len;
-  if (n < 20)
-    return 0.0;
-  g_autofree double *sorted = g_memdup2 (self->step_loss->data, sizeof (double) * n);
-  qsort (sorted, n, sizeof (double), compare_double);
-  double top = 1.25 * sorted[(n * 95) / 100];
-  for (guint i = 0; i < self->epoch_train_loss->len; i++)
-    top = fmax (top, g_array_index (self->epoch_train_loss, double, i));
-  return top < sorted[n - 1] ? top : 0.0;
-}
-
+/* The figure of the history so far, borrowing its arrays. */
 static void
-draw_plot (ScopeTrainChart *self,
-           cairo_t         *cr,
-           const VizStyle  *style,
-           gboolean         accuracy,
-           double           x,
-           double           y,
-           double           w,
-           double           h)
+make_figure (ScopeTrainChart *self,
+             VizTrainFigure  *fig)
 {
-  VizPlotSeries series[3] = {
-    {
-      .x = values (self->step_x),
-      .y = values (accuracy ? self->step_acc : self->step_loss),
-      .n = (int) self->step_x->len,
-      .line_width = 1.0,
-      .label = "each step",
-    },
-    {
-      .x = values (self->epoch_x),
-      .y = values (accuracy ? self->epoch_train_acc : self->epoch_train_loss),
-      .n = (int) self->epoch_x->len,
-      .line_width = 2.0,
-      .markers = TRUE,
-      .label = "train, epoch mean",
-    },
-    {
-      .x = values (self->epoch_x),
-      .y = values (accuracy ? self->epoch_test_acc : self->epoch_test_loss),
-      .n = (int) self->epoch_x->len,
-      .line_width = 2.0,
-      .markers = TRUE,
-      .label = "test",
-    },
+  *fig = (VizTrainFigure) {
+    .step_x = values (self->step_x),
+    .step_loss = values (self->step_loss),
+    .step_acc = values (self->step_acc),
+    .n_steps = (int) self->step_x->len,
+    .epoch_x = values (self->epoch_x),
+    .epoch_train_loss = values (self->epoch_train_loss),
+    .epoch_test_loss = values (self->epoch_test_loss),
+    .epoch_train_acc = values (self->epoch_train_acc),
+    .epoch_test_acc = values (self->epoch_test_acc),
+    .n_epochs = (int) self->epoch_x->len,
+    .confusion = self->confusion,
+    .n_classes = self->n_classes,
+    .class_names = (const char *const *) self->class_names,
   };
-  for (int k = 0; k < 4; k++)
-    {
-      series[0].color[k] = step_colour[k];
-      series[1].color[k] = train_colour[k];
-      series[2].color[k] = test_colour[k];
-    }
-  VizPlot plot = {
-    .title = accuracy ? "Accuracy" : "Loss (cross-entropy)",
-    .x_label = "step",
-    .series = series,
-    .n_series = 3,
-    .x_lo = 0.0,
-    .x_hi = self->last_step > 0 ? (double) self->last_step : 0.0,
-    .y_lo = 0.0,
-    .y_hi = accuracy ? 1.0 : loss_axis_top (self),
-  };
-  cairo_save (cr);
-  cairo_translate (cr, x, y);
-  viz_plot_draw (cr, &plot, style, w, h);
-  cairo_restore (cr);
-}
-
-void
-scope_train_chart_draw (ScopeTrainChart *self,
-                        cairo_t         *cr,
-                        const VizStyle  *style,
-                        double           width,
-                        double           height)
-{
-  g_return_if_fail (SCOPE_IS_TRAIN_CHART (self));
-
-  cairo_save (cr);
-  if (style->background[3] > 0.0)
-    {
-      cairo_set_source_rgba (cr, style->background[0], style->background[1],
-                             style->background[2], style->background[3]);
-      cairo_paint (cr);
-    }
-  double top = 0.0;
   if (self->caption != NULL)
-    {
-      viz_text_draw (cr, style, self->caption, style->margin, style->margin, 0.0, 0.0);
-      top = style->margin + viz_text_line_height (style);
-    }
-  double body = height - top;
-  gboolean side = width >= SIDE_BY_SIDE_MIN_WIDTH;
-  double plots_w = side ? floor (width * 0.58) : width;
-  double plots_h = side ? body : floor (body * 0.62);
-  draw_plot (self, cr, style, FALSE, 0.0, top, plots_w, floor (plots_h / 2));
-  draw_plot (self, cr, style, TRUE, 0.0, top + floor (plots_h / 2), plots_w,
-             plots_h - floor (plots_h / 2));
-
-  double cx = side ? plots_w : 0.0, cy = side ? top : top + plots_h;
-  double cw = side ? width - plots_w : width, ch = side ? body : body - plots_h;
-  cairo_translate (cr, cx, cy);
-  if (self->confusion != NULL)
-    {
-      VizConfusion conf = {
-        .counts = self->confusion,
-        .n = self->n_classes,
-        .labels = (const char *const *) self->class_names,
-        .title = "Confusion on the test set (rows: true class)",
-      };
-      viz_confusion_draw (cr, &conf, style, cw, ch);
-    }
-  else
-    viz_text_draw (cr, style, "The confusion matrix appears after the first epoch.",
-                   style->margin, style->margin, 0.0, 0.0);
-  cairo_restore (cr);
+    g_strlcpy (fig->caption, self->caption, sizeof fig->caption);
 }
 
 static void
@@ -198,12 +78,12 @@ scope_train_chart_snapshot (GtkWidget   *widget,
   double width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
   if (width <= 0 || height <= 0)
     return;
-  GdkRGBA ink;
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &ink);
   VizStyle style;
-  scope_figure_style_init_screen (&style, ink.red, ink.green, ink.blue, ink.alpha);
+  scope_figure_style_init_screen (&style, widget);
+  VizTrainFigure fig;
+  make_figure (self, &fig);
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  scope_train_chart_draw (self, cr, &style, width, height);
+  viz_train_figure_draw (cr, &fig, &style, width, height);
   cairo_destroy (cr);
 }
 
@@ -224,7 +104,6 @@ clear_history (ScopeTrainChart *self)
   };
   for (gsize i = 0; i < G_N_ELEMENTS (arrays); i++)
     g_array_set_size (arrays[i], 0);
-  self->last_step = 0;
   g_clear_pointer (&self->confusion, g_free);
   g_clear_pointer (&self->class_names, g_strfreev);
   self->n_classes = 0;
@@ -308,7 +187,6 @@ scope_train_chart_add (ScopeTrainChart        *self,
       append (self->step_x, (double) s->step);
       append (self->step_loss, s->loss);
       append (self->step_acc, s->accuracy);
-      self->last_step = s->step;
     }
   for (guint i = 0; i < update->n_epochs; i++)
     {
@@ -358,22 +236,6 @@ scope_train_chart_has_confusion (ScopeTrainChart *self)
   return self->confusion != NULL;
 }
 
-typedef struct
-{
-  ScopeTrainChart *self;
-  VizStyle         style;
-} ExportData;
-
-static void
-export_draw (cairo_t    *cr,
-             const void *user_data,
-             double      width,
-             double      height)
-{
-  const ExportData *data = user_data;
-  scope_train_chart_draw (data->self, cr, &data->style, width, height);
-}
-
 gboolean
 scope_train_chart_export (ScopeTrainChart  *self,
                           const char       *path,
@@ -389,13 +251,12 @@ scope_train_chart_export (ScopeTrainChart  *self,
                    "%s: there is no training run to export yet", path);
       return FALSE;
     }
-  ExportData data = { .self = self };
-  viz_style_init (&data.style);
+  VizTrainFigure fig;
+  make_figure (self, &fig);
   NnError err = { 0 };
-  if (!viz_export (path, export_draw, &data, EXPORT_WIDTH, EXPORT_HEIGHT, &err))
-    {
-      scope_error_from_nn (error, &err);
-      return FALSE;
-    }
-  return TRUE;
+  if (viz_train_figure_export (&fig, path, VIZ_TRAIN_FIGURE_WIDTH, VIZ_TRAIN_FIGURE_HEIGHT,
+                               &err))
+    return TRUE;
+  scope_error_from_nn (error, &err);
+  return FALSE;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Train view's figure: loss and accuracy curves per step and per epoch, and the newest
  * confusion matrix on the test set. A thin widget over the run's history (appended to as
- * updates arrive, never changed otherwise); drawing goes through viz_plot and viz_confusion. */
+ * updates arrive, never changed otherwise); viz_train_figure draws it. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -27,12 +27,6 @@ guint      scope_train_chart_get_n_steps (ScopeTrainChart *self);
 guint      scope_train_chart_get_n_epochs (ScopeTrainChart *self);
 gboolean   scope_train_chart_has_confusion (ScopeTrainChart *self);
 
-/* Draws the figure into (0, 0, width, height) in style; saves and restores cr. */
-void       scope_train_chart_draw (ScopeTrainChart *self,
-                                   cairo_t         *cr,
-                                   const VizStyle  *style,
-                                   double           width,
-                                   double           height);
 /* Writes the figure with its caption as PNG, SVG or PDF (by extension), atomically. */
 gboolean   scope_train_chart_export (ScopeTrainChart  *self,
                                      const char       *path,

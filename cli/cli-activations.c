@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* cnnscope-cli activations: every channel of one layer's output for one input, as a tile grid
- * with a shared scale and colour bar (PNG), and optionally the raw values (.npy). */
+/* cnnscope-cli activations: every channel of one layer's output for one input, as the layer
+ * figure the Activations view exports (a tile grid on one scale with its colour bar, one channel
+ * large), and optionally the raw values (.npy). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +12,12 @@
 
 static const char usage[] =
   "Usage: cnnscope-cli activations MODEL INPUT --layer NAME --out PNG [--npy FILE]\n"
-  "       [--window lung|mediastinum|bone|W,L]\n"
+  "       [--channel K] [--width W] [--height H] [--window lung|mediastinum|bone|W,L]\n"
   "Runs MODEL on INPUT (.png, .jpg, .jpeg or .npy) up to layer NAME and draws each channel of\n"
   "its output as a tile, all on one scale with a colour bar (the diverging map when values\n"
-  "are signed). The figure's format follows the extension of --out (.png, .svg or .pdf).\n"
+  "are signed), and channel K (default 0) large beside them, as the application's Activations\n"
+  "view exports it. The figure's format follows the extension of --out (.png, .svg or .pdf);\n"
+  "it is W x H (default 1200 x 750) pixels, or points for .svg and .pdf.\n"
   "--npy writes the layer's output as a float32 (C, H, W) array. 'cnnscope-cli info MODEL'\n"
   "lists the layer names. INPUT may be a CT slice (.dcm, 16-bit PNG in HU + 1024): a CT model\n"
   "reads it through its own window; for other models --window chooses the window (default:\n"
@@ -25,6 +29,7 @@ enum
   OPT_OUT,
   OPT_NPY,
   OPT_WINDOW,
+  OPT_CHANNEL,
 };
 
 static const struct option options[] = {
@@ -32,25 +37,11 @@ static const struct option options[] = {
   { "out", required_argument, NULL, OPT_OUT },
   { "npy", required_argument, NULL, OPT_NPY },
   { "window", required_argument, NULL, OPT_WINDOW },
+  { "channel", required_argument, NULL, OPT_CHANNEL },
+  CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
-
-typedef struct
-{
-  VizTileGrid grid;
-  VizStyle    style;
-} Figure;
-
-static void
-draw_figure (cairo_t    *cr,
-             const void *user_data,
-             double      width,
-             double      height)
-{
-  const Figure *fig = user_data;
-  viz_tile_grid_draw (cr, &fig->grid, &fig->style, width, height);
-}
 
 int
 cli_activations_main (int    argc,
@@ -59,6 +50,8 @@ cli_activations_main (int    argc,
   const char *layer = NULL, *out_path = NULL, *npy_path = NULL;
   NnCtWindow window;
   bool has_window = false;
+  int channel = 0;
+  CliFigureSize size = { VIZ_LAYER_FIGURE_WIDTH, VIZ_LAYER_FIGURE_HEIGHT };
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
     switch (c)
@@ -76,6 +69,15 @@ cli_activations_main (int    argc,
         if (!cli_parse_window (optarg, &window))
           return CLI_EXIT_USAGE;
         has_window = true;
+        break;
+      case OPT_CHANNEL:
+        if (!cli_parse_int ("channel", optarg, 0, 1 << 24, &channel))
+          return CLI_EXIT_USAGE;
+        break;
+      case CLI_OPT_FIGURE_WIDTH:
+      case CLI_OPT_FIGURE_HEIGHT:
+        if (!cli_parse_figure_size (c, optarg, &size))
+          return CLI_EXIT_USAGE;
         break;
       case 'h':
         fputs (usage, stdout);
@@ -120,24 +122,28 @@ cli_activations_main (int    argc,
         }
     }
 
-  /* Signed values (before a ReLU) read best on the diverging map centred on 0. */
-  float lo = act[0], hi = act[0];
-  for (size_t i = 1; i < n; i++)
+  if (channel >= s.c)
     {
-      lo = act[i] < lo ? act[i] : lo;
-      hi = act[i] > hi ? act[i] : hi;
+      cli_fail (CLI_EXIT_USAGE, "bad value '%d' for --channel (layer '%s' has %d channels)",
+                channel, layer, s.c);
+      status = CLI_EXIT_USAGE;
+      goto done;
     }
+  /* The finite range; signed values (before a ReLU) read best on the diverging map centred on
+   * 0. */
+  float lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < n; i++)
+    if (isfinite (act[i]))
+      {
+        lo = act[i] < lo ? act[i] : lo;
+        hi = act[i] > hi ? act[i] : hi;
+      }
   VizColormap cm;
-  viz_colormap_init_for_data (&cm, lo < 0.0f ? VIZ_COLORMAP_DIVERGING : VIZ_COLORMAP_SEQUENTIAL,
-                              act, n);
-  Figure fig = {
-    .grid = { .data = act, .c = s.c, .h = s.h, .w = s.w, .colormap = &cm, .selected = -1 },
-  };
-  viz_style_init (&fig.style);
-  fig.style.tile_labels = s.c > 1 && s.h * 4 >= 24;
-  double width, height;
-  cli_grid_figure_size (&fig.style, s.c, s.h, s.w, 128, &width, &height);
-  if (!viz_export (out_path, draw_figure, &fig, width, height, &err))
+  viz_colormap_init (&cm, lo < 0.0f ? VIZ_COLORMAP_DIVERGING : VIZ_COLORMAP_SEQUENTIAL, lo, hi);
+  VizLayerFigure fig;
+  viz_layer_figure_init_activations (&fig, model_path, &model->graph->nodes[node], input_path,
+                                     act, &cm, channel);
+  if (!viz_layer_figure_export (&fig, out_path, size.width, size.height, &err))
     {
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       goto done;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli am: activation maximization of channels, units or class logits under a chosen
- * gradient policy (exact, ProxyGrad, ...), writing the images (PNG/SVG/PDF, .npy) and, with
- * --json, the original network's objective per step. */
+ * gradient policy (exact, ProxyGrad, ...), writing the images (the Maximize view's figure as
+ * PNG/SVG/PDF, .npy) and, with --json, the original network's objective per step. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +33,9 @@ static const char usage[] =
   "  --l2 X, --tv X     penalty weights of mean (x^2) and total variation (default 0)\n"
   "  --start S          noise (default) or an image (.png, .jpg, .npy, e.g. a previous --npy)\n"
   "  --threads N        worker threads (default 1)\n"
-  "  --out FILE         the images as a figure (.png, .svg or .pdf), a grid for several\n"
+  "  --out FILE         the figure (.png, .svg or .pdf): one image with its objective curve,\n"
+  "                     or a grid of several with their final objectives\n"
+  "  --width W, --height H  the figure's size (default 1200 x 800)\n"
   "  --npy FILE         the normalized images, float32 (C, H, W) or (N, C, H, W)\n"
   "  --json             the final objective and its history (per channel with several)\n"
   "The logit objective needs no --layer (the logits of the output).\n";
@@ -89,6 +91,7 @@ static const struct option options[] = {
   { "out", required_argument, NULL, OPT_OUT },
   { "npy", required_argument, NULL, OPT_NPY },
   { "json", no_argument, NULL, OPT_JSON },
+  CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -103,6 +106,7 @@ typedef struct
   int          n_direction;
   bool         all, json;
   int          batch, threads;
+  CliFigureSize size;
 } Args;
 
 /* Parses "a,b,c" into a new array of floats (ints when as_int). */
@@ -160,6 +164,7 @@ parse_args (int    argc,
   NnAmSettings *s = &a->settings;
   a->batch = 16;
   a->threads = 1;
+  a->size = (CliFigureSize) { VIZ_AM_FIGURE_WIDTH, VIZ_AM_FIGURE_HEIGHT };
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
     {
@@ -278,6 +283,10 @@ parse_args (int    argc,
         case OPT_JSON:
           a->json = true;
           break;
+        case CLI_OPT_FIGURE_WIDTH:
+        case CLI_OPT_FIGURE_HEIGHT:
+          ok = cli_parse_figure_size (c, optarg, &a->size);
+          break;
         case 'h':
           fputs (usage, stdout);
           return -1;
@@ -306,102 +315,134 @@ parse_args (int    argc,
   return 0;
 }
 
-/* The images of a figure: n normalized (C, H, W) images as pixels, in a near-square grid. */
+/* What the figure shows besides the images: each image's final objective, and the first
+ * image's history (a single image is drawn with its curve). */
 typedef struct
 {
-  NnImage **images;
-  int       n;
-  int       cols;
-  double    gap;
-} Grid;
+  double *values;    /* one per image; NAN where not finite */
+  double *history;   /* of image 0 */
+  int     n_history;
+  bool    done;      /* every run reached its last step */
+} Outcome;
 
-static void
-draw_grid (cairo_t    *cr,
-           const void *user_data,
-           double      width,
-           double      height)
+/* Keeps what a finished (ok) or failed run of nb images tells, the first of them image
+ * `first`: the images (after a NaN the best ones so far: that is what there is to write), one
+ * JSON item and one line on stderr each, and their outcome for the figure. */
+static bool
+keep_batch (const Args    *a,
+            const NnAmRun *run,
+            int            first,
+            int            nb,
+            bool           ok,
+            float         *images,
+            size_t         size,
+            cJSON         *items,
+            Outcome       *out)
 {
-  const Grid *g = user_data;
-  const int rows = (g->n + g->cols - 1) / g->cols;
-  const int h = g->images[0]->h, w = g->images[0]->w;
-  double cell = fmin ((width - g->gap * (g->cols + 1)) / (g->cols * w),
-                      (height - g->gap * (rows + 1)) / (rows * h));
-  cairo_save (cr);
-  cairo_set_source_rgb (cr, 1.0, 1.0, 1.0);
-  cairo_paint (cr);
-  for (int k = 0; k < g->n; k++)
+  const bool direction = a->settings.objective == NN_AM_OBJECTIVE_DIRECTION;
+  for (int b = 0; b < nb; b++)
     {
-      const NnImage *im = g->images[k];
-      cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w, h);
-      unsigned char *data = cairo_image_surface_get_data (s);
-      int stride = cairo_image_surface_get_stride (s);
-      const size_t hw = (size_t) h * w;
-      for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-          {
-            size_t i = (size_t) y * w + x;
-            unsigned rgb[3];
-            for (int ch = 0; ch < 3; ch++)
-              rgb[ch] = (unsigned) lrintf (255.0f * im->data[(im->c == 3 ? ch : 0) * hw + i]);
-            *(uint32_t *) (data + (size_t) y * stride + 4 * (size_t) x)
-              = (rgb[0] << 16) | (rgb[1] << 8) | rgb[2];
-          }
-      cairo_surface_mark_dirty (s);
-      double x0 = g->gap + (k % g->cols) * (cell * w + g->gap);
-      double y0 = g->gap + (k / g->cols) * (cell * h + g->gap);
-      cairo_save (cr);
-      cairo_translate (cr, x0, y0);
-      cairo_scale (cr, cell, cell);
-      cairo_set_source_surface (cr, s, 0, 0);
-      /* Pixels are data: nearest filtering. */
-      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-      cairo_rectangle (cr, 0, 0, w, h);
-      cairo_fill (cr);
-      cairo_restore (cr);
-      cairo_surface_destroy (s);
+      memcpy (images + (size_t) (first + b) * size,
+              ok ? nn_am_run_peek_image (run, b) : nn_am_run_peek_best (run, b),
+              sizeof (float) * size);
+      cJSON *item = cJSON_CreateObject ();
+      cJSON_AddItemToArray (items, item);
+      if (!direction)
+        cJSON_AddNumberToObject (item, "channel", a->channels[first + b]);
+      float f = nn_am_run_get_objective (run, b);
+      float best = nn_am_run_get_best_objective (run, b);
+      int n = 0;
+      const float *h = nn_am_run_peek_history (run, b, &n);
+      cJSON_AddNumberToObject (item, "objective", isfinite (f) ? (double) f : NAN);
+      cJSON_AddNumberToObject (item, "initial", (double) h[0]);
+      cJSON_AddNumberToObject (item, "best_objective", (double) best);
+      if (!a->all)
+        {
+          cJSON *hist = cJSON_AddArrayToObject (item, "history");
+          for (int t = 0; t < n; t++)
+            cJSON_AddItemToArray (hist, cJSON_CreateNumber (isfinite (h[t]) ? (double) h[t]
+                                                                          : NAN));
+        }
+      if (!a->json)
+        fprintf (stderr, "%s %d: objective %.6g -> %.6g (best %.6g)\n",
+                 a->settings.objective == NN_AM_OBJECTIVE_LOGIT ? "class" : "channel",
+                 direction ? -1 : a->channels[first + b], (double) h[0], (double) f,
+                 (double) best);
+      out->values[first + b] = isfinite (f) ? (double) f : NAN;
     }
-  cairo_restore (cr);
+  out->done &= ok;
+  if (first > 0)
+    return true;
+  int n = 0;
+  const float *h = nn_am_run_peek_history (run, 0, &n);
+  out->history = malloc (sizeof (double) * (size_t) (n > 0 ? n : 1));
+  if (out->history == NULL)
+    return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+  for (int t = 0; t < n; t++)
+    out->history[t] = isfinite (h[t]) ? (double) h[t] : NAN;
+  out->n_history = n;
+  return true;
 }
 
+/* The Maximize view's figure of n normalized images: one with its curve, or a grid of the
+ * channels in a->channels (nothing but the first run's settings differ between the batches). */
 static bool
 write_figure (const NnModel *model,
-              const char    *path,
+              const char    *model_path,
+              const Args    *a,
               const float   *images,
-              int            n)
+              int            n,
+              const Outcome *out)
 {
   const NnShape in = model->graph->nodes[0].shape;
   const size_t size = nn_shape_size (in);
-  Grid g = { .images = calloc ((size_t) n, sizeof (NnImage *)), .n = n, .gap = n > 1 ? 2 : 0 };
-  bool ok = g.images != NULL;
+  NnAmSettings s = a->settings;
+  bool direction = s.objective == NN_AM_OBJECTIVE_DIRECTION;
+  s.channels = direction ? NULL : a->channels;
+  s.n_channels = n;
+  cairo_surface_t **tiles = calloc ((size_t) n, sizeof (cairo_surface_t *));
+  NnImage *pixels = nn_image_new (in.c, in.h, in.w);
+  bool ok = tiles != NULL && pixels != NULL;
   for (int k = 0; k < n && ok; k++)
     {
-      g.images[k] = nn_image_new (in.c, in.h, in.w);
-      ok = g.images[k] != NULL;
-      if (ok)
-        nn_am_image_to_pixels (model, images + (size_t) k * size, g.images[k]);
+      nn_am_image_to_pixels (model, images + (size_t) k * size, pixels);
+      ok = (tiles[k] = viz_image_surface_new (pixels->data, in.c, in.h, in.w)) != NULL;
     }
-  g.cols = 1;
-  while (g.cols * g.cols < n)
-    g.cols++;
-  int rows = (n + g.cols - 1) / g.cols;
-  /* Each image magnified by a whole factor to about 192 px, the whole at most ~1600 px. */
-  int side = in.h > in.w ? in.h : in.w;
-  int zoom = 192 / side > 1 ? 192 / side : 1;
-  while (zoom > 1 && (g.cols * in.w * zoom > 1600 || rows * in.h * zoom > 1600))
-    zoom--;
-  double width = g.cols * in.w * zoom + g.gap * (g.cols + 1);
-  double height = rows * in.h * zoom + g.gap * (rows + 1);
+  VizAmFigure fig = { 0 };
+  char policy[64];
+  nn_grad_policy_format (&s.policy, policy, sizeof policy);
+  viz_am_figure_caption (fig.caption, sizeof fig.caption, model_path, model, &s, policy,
+                         a->all);
+  if (n == 1)
+    {
+      VizAmPanel *p = &fig.panels[0];
+      viz_am_figure_panel_title (p->title, sizeof p->title, &s.policy, out->values[0],
+                                 out->done);
+      p->image = ok ? tiles[0] : NULL;
+      p->history = out->history;
+      p->n_history = out->n_history;
+      fig.n_panels = 1;
+    }
+  else
+    {
+      fig.tiles = tiles;
+      fig.tile_values = out->values;
+      fig.tile_channels = a->channels;
+      fig.n_tiles = n;
+    }
   NnError err = { 0 };
-  if (ok && !viz_export (path, draw_grid, &g, width, height, &err))
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "out of memory");
+  else if (!viz_am_figure_export (&fig, a->out, a->size.width, a->size.height, &err))
     {
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       ok = false;
     }
-  else if (!ok)
-    cli_fail (CLI_EXIT_FAILURE, "out of memory");
-  for (int k = 0; k < n && g.images; k++)
-    nn_image_free (g.images[k]);
-  free (g.images);
+  for (int k = 0; k < n && tiles != NULL; k++)
+    if (tiles[k] != NULL)
+      cairo_surface_destroy (tiles[k]);
+  free (tiles);
+  nn_image_free (pixels);
   return ok;
 }
 
@@ -424,6 +465,7 @@ cli_am_main (int    argc,
   float *start = NULL, *images = NULL;
   cJSON *json = NULL;
   NnAmRun *run = NULL;
+  Outcome outcome = { .done = true };
   if (a.layer)
     model = cli_load_model_layer (argv[optind], a.layer, &node);
   else
@@ -475,9 +517,10 @@ cli_am_main (int    argc,
   const int total = direction ? 1 : a.n_channels;
   const int batch = a.all ? a.batch : total;
   images = malloc (sizeof (float) * size * (size_t) total);
+  outcome.values = malloc (sizeof (double) * (size_t) total);
   json = cJSON_CreateObject ();
   cJSON *items = cJSON_CreateArray ();
-  if (images == NULL || json == NULL || items == NULL)
+  if (images == NULL || outcome.values == NULL || json == NULL || items == NULL)
     {
       cJSON_Delete (items);
       cli_fail (CLI_EXIT_FAILURE, "out of memory");
@@ -506,36 +549,8 @@ cli_am_main (int    argc,
           goto done;
         }
       bool ok = nn_am_run_step (run, s->steps, NULL, &err);
-      for (int b = 0; b < nb; b++)
-        {
-          /* After a NaN the best image so far is what there is to write. */
-          memcpy (images + (size_t) (first + b) * size,
-                  ok ? nn_am_run_peek_image (run, b) : nn_am_run_peek_best (run, b),
-                  sizeof (float) * size);
-          cJSON *item = cJSON_CreateObject ();
-          cJSON_AddItemToArray (items, item);
-          if (!direction)
-            cJSON_AddNumberToObject (item, "channel", a.channels[first + b]);
-          float f = nn_am_run_get_objective (run, b);
-          float best = nn_am_run_get_best_objective (run, b);
-          int n = 0;
-          const float *h = nn_am_run_peek_history (run, b, &n);
-          cJSON_AddNumberToObject (item, "objective", isfinite (f) ? (double) f : NAN);
-          cJSON_AddNumberToObject (item, "initial", (double) h[0]);
-          cJSON_AddNumberToObject (item, "best_objective", (double) best);
-          if (!a.all)
-            {
-              cJSON *hist = cJSON_AddArrayToObject (item, "history");
-              for (int t = 0; t < n; t++)
-                cJSON_AddItemToArray (hist, cJSON_CreateNumber (isfinite (h[t]) ? (double) h[t]
-                                                                              : NAN));
-            }
-          if (!a.json)
-            fprintf (stderr, "%s %d: objective %.6g -> %.6g (best %.6g)\n",
-                     s->objective == NN_AM_OBJECTIVE_LOGIT ? "class" : "channel",
-                     direction ? -1 : a.channels[first + b], (double) h[0], (double) f,
-                     (double) best);
-        }
+      if (!keep_batch (&a, run, first, nb, ok, images, size, items, &outcome))
+        goto done;
       nn_am_run_free (run);
       run = NULL;
       if (!ok)
@@ -570,7 +585,7 @@ cli_am_main (int    argc,
           goto done;
         }
     }
-  if (a.out && !write_figure (model, a.out, images, total))
+  if (a.out && !write_figure (model, argv[optind], &a, images, total, &outcome))
     goto done;
   if (status == -1)
     {
@@ -591,6 +606,8 @@ done:
   cJSON_Delete (json);
   free (start);
   free (images);
+  free (outcome.values);
+  free (outcome.history);
   free (a.channels);
   free (a.direction);
   nn_model_free (model);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli cam: a class activation map (Grad-CAM family, Score-CAM, Eigen-CAM) of one input
- * or a folder of inputs, as an overlay figure, a .npy array, faithfulness metrics and JSON. */
+ * or a folder of inputs, as the Explain view's figure, a .npy array, faithfulness metrics and
+ * JSON. */
 #include "cli-commands.h"
 #include "cli-explain.h"
 
@@ -9,12 +10,15 @@ static const char usage[] =
   "         [--method gradcam|gradcam++|xgradcam|hirescam|layercam|scorecam|eigencam]\n"
   "         [--out FIGURE] [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--signed]\n"
   "         [--scale X] [--batch N] [--seed S] [--window lung|mediastinum|bone|W,L] [--json]\n"
+  "         [--width W] [--height H]\n"
   "Computes a class activation map of MODEL for INPUT (.png, .jpg, .jpeg, .dcm or .npy) at layer\n"
   "NAME (default: the last layer with spatial extent) for class K (default: the top\n"
-  "prediction) and draws it over the input with a colour bar (--out: .png, .svg or .pdf).\n"
+  "prediction) and draws it over the input with a colour bar, the top predictions and, with\n"
+  "--metrics, the faithfulness numbers and curves: the figure the application's Explain view\n"
+  "exports (--out: .png, .svg or .pdf, W x H, default 1200 x 750).\n"
   "--npy writes the map at the input's resolution as float32 (H, W). --signed keeps the\n"
   "negative part (no final ReLU) and shows it on the diverging map; --scale fixes the top of\n"
-  "the colour scale (default: this map's maximum); --opacity is the map's (default 0.5).\n"
+  "the colour scale (default: this map's maximum); --opacity is the map's (default 0.6).\n"
   "--metrics adds deletion and insertion AUC, ROAD (most and least relevant first, mean\n"
   "probability over 10%..90% removed) and the model-randomization rank correlation. --mask\n"
   "(nonzero = the region the map should point at) adds the pointing game (15 px) and the\n"

@@ -144,11 +144,11 @@ cli_parse_u64 (const char *option,
 }
 
 bool
-cli_parse_float (const char *option,
-                 const char *text,
-                 double      min,
-                 double      max,
-                 float      *out)
+cli_parse_double (const char *option,
+                  const char *text,
+                  double      min,
+                  double      max,
+                  double     *out)
 {
   char *end = NULL;
   errno = 0;
@@ -159,8 +159,32 @@ cli_parse_float (const char *option,
                 text, bare_option (option), min, max);
       return false;
     }
+  *out = v;
+  return true;
+}
+
+bool
+cli_parse_float (const char *option,
+                 const char *text,
+                 double      min,
+                 double      max,
+                 float      *out)
+{
+  double v;
+  if (!cli_parse_double (option, text, min, max, &v))
+    return false;
   *out = (float) v;
   return true;
+}
+
+bool
+cli_parse_figure_size (int            c,
+                       const char    *text,
+                       CliFigureSize *size)
+{
+  bool width = c == CLI_OPT_FIGURE_WIDTH;
+  return cli_parse_int (width ? "width" : "height", text, 64, 8192,
+                        width ? &size->width : &size->height);
 }
 
 void
@@ -412,27 +436,4 @@ cli_count_params (const NnGraph *graph)
   for (int i = 0; i < graph->n_nodes; i++)
     total += nn_graph_node_param_count (graph, i);
   return total;
-}
-
-void
-cli_grid_figure_size (const VizStyle *style,
-                      int             n,
-                      int             h,
-                      int             w,
-                      int             target,
-                      double         *width,
-                      double         *height)
-{
-  const double limit = 1600.0;
-  int cols = (int) ceil (sqrt ((double) n));
-  int rows = (n + cols - 1) / cols;
-  int side = h > w ? h : w;
-  double scale = floor (fmin ((double) target / side,
-                              fmin (limit / ((double) cols * w), limit / ((double) rows * h))));
-  scale = scale < 1.0 ? 1.0 : scale;
-  double label = style->tile_labels ? 16.0 : 0.0;
-  *width = 3.0 * style->margin + cols * (scale * w + style->gap) + style->colorbar_width
-           + style->colorbar_labels;
-  *height = 2.0 * style->margin + rows * (scale * h + style->gap + label);
-  *height = *height < 220.0 ? 220.0 : *height;
 }

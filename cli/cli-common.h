@@ -51,6 +51,11 @@ bool     cli_parse_float (const char *option,
                           double      min,
                           double      max,
                           float      *out);
+bool     cli_parse_double (const char *option,
+                           const char *text,
+                           double      min,
+                           double      max,
+                           double     *out);
 
 /* --threads N for OpenBLAS; n <= 0: one per core. */
 void     cli_set_threads (int n);
@@ -107,15 +112,24 @@ void     cli_command_line (char       *buf,
  * (after printing an error) when it cannot be printed. */
 bool     cli_print_json (cJSON *json);
 
-/* A figure size for a tile grid of n tiles of h x w data pixels: near-square, tiles magnified
- * by a whole factor up to about target px, the whole at most about 1600 px wide and high. */
-void     cli_grid_figure_size (const VizStyle *style,
-                               int             n,
-                               int             h,
-                               int             w,
-                               int             target,
-                               double         *width,
-                               double         *height);
+/* --width W and --height H of a figure, options of every command that draws one: pixels for
+ * PNG, points for SVG and PDF, from 64 to 8192. */
+#define CLI_OPT_FIGURE_WIDTH  (CLI_OPT_BASE + 200)
+#define CLI_OPT_FIGURE_HEIGHT (CLI_OPT_BASE + 201)
+#define CLI_FIGURE_OPTIONS                                   \
+  { "width", required_argument, NULL, CLI_OPT_FIGURE_WIDTH }, \
+  { "height", required_argument, NULL, CLI_OPT_FIGURE_HEIGHT }
+
+typedef struct
+{
+  int width, height;
+} CliFigureSize;
+
+/* Parses the value of option c (CLI_OPT_FIGURE_WIDTH or _HEIGHT) into size, printing the
+ * error. */
+bool     cli_parse_figure_size (int            c,
+                                const char    *text,
+                                CliFigureSize *size);
 
 /* Total (weights and biases, trainable or frozen) and trainable parameter counts. */
 size_t   cli_count_params (const NnGraph *graph);

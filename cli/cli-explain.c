@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The runner behind cnnscope-cli cam and saliency: parses the options, makes the contexts,
- * computes each input's map and, when asked, its faithfulness metrics, and writes the overlay,
- * the .npy map, JSON and (for a folder) metrics.csv. */
+ * computes each input's map and, when asked, its faithfulness metrics, and writes the figure
+ * (the Explain view's, drawn by viz/), the .npy map, JSON and (for a folder) metrics.csv. */
 #include "cli-explain.h"
 
 #include <dirent.h>
@@ -51,6 +51,7 @@ static const struct option options[] = {
   { "seed", required_argument, NULL, OPT_SEED },
   { "json", no_argument, NULL, OPT_JSON },
   { "window", required_argument, NULL, OPT_WINDOW },
+  CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -71,7 +72,8 @@ typedef struct
   NnCamSpec       cam;
   NnSaliencySpec  sal;
   bool            metrics, json, signed_display;
-  float           opacity, scale;
+  double          opacity, scale;   /* of the figure's overlay */
+  CliFigureSize   size;             /* of the figure */
   int             batch;
   uint64_t        seed;
   NnContext      *grad_ctx;   /* what the method runs on */
@@ -79,10 +81,11 @@ typedef struct
   float          *input;      /* (C, H, W) */
   uint8_t        *mask;       /* (H, W) or NULL */
   bool            has_mask;   /* mask holds the current input's ground truth */
-  bool            has_window; /* --window: CT slices are shown through `window` */
+  bool            has_window; /* --window: the window of CT slices without one of the model */
   NnCtWindow      window;
-  float          *display;    /* (H, W): the current slice through `window`, or NULL */
-  bool            has_display;
+  float          *display;    /* (C, H, W) in [0, 1]: the current input as the figure shows it */
+  bool            display_ct; /* it is a CT slice shown through display_window */
+  NnCtWindow      display_window;
   int             pointing_hits, pointing_n;  /* over the inputs with a mask */
 } Job;
 
@@ -174,34 +177,52 @@ load_mask (Job        *job,
   return true;
 }
 
-/* With --window, the slice as the user sees it: its HU through the display window (an 8-bit
- * image is already windowed), fitted to the model input like the model's own copy. */
+/* The current input as the figure shows it, as the Explain view does: a picture converted to
+ * the model's channels and fitted to its input; a CT slice fitted in HU, then shown through
+ * the display window (--window, else the model's own, else lung) on every channel; a .npy
+ * input as the model reads it, back in [0, 1] pixels. */
 static bool
 load_display (Job        *job,
               const char *path)
 {
-  job->has_display = false;
-  if (!job->has_window || nn_model_input_channels (job->model) != 1
-      || cli_has_extension (path, ".npy"))
-    return true;
+  const NnModel *model = job->model;
+  int c = nn_model_input_channels (model);
+  int h = nn_model_input_height (model), w = nn_model_input_width (model);
+  size_t hw = (size_t) h * (size_t) w;
+  job->display_ct = false;
+  if (cli_has_extension (path, ".npy"))
+    {
+      for (int k = 0; k < c; k++)
+        for (size_t p = 0; p < hw; p++)
+          job->display[(size_t) k * hw + p] = job->input[(size_t) k * hw + p] * model->std[k]
+                                               + model->mean[k];
+      return true;
+    }
   NnError err = { 0 };
   NnImage *img = nn_ct_load (path, &err);
   if (img == NULL)
     return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
-  int h = nn_model_input_height (job->model), w = nn_model_input_width (job->model);
-  NnImage *shown = img->hu ? nn_ct_window_image (img, &job->window) : img;
-  NnImage *fit = shown && (shown->h != h || shown->w != w) ? nn_image_fit (shown, h, w) : shown;
-  bool ok = fit != NULL && fit->c == 1;
-  if (ok)
-    memcpy (job->display, fit->data, sizeof (float) * (size_t) h * (size_t) w);
-  if (fit != shown)
-    nn_image_free (fit);
-  if (shown != img)
-    nn_image_free (shown);
+  bool ct = img->hu && img->c == 1;
+  NnImage *conv = img->c == c || ct ? img : nn_image_convert (img, c);
+  NnImage *fit = conv != NULL ? nn_image_fit (conv, h, w) : NULL;
+  bool ok = fit != NULL;
+  if (ok && ct)
+    {
+      job->display_ct = true;
+      job->display_window = job->has_window ? job->window
+                            : model->has_window ? model->window
+                            : (NnCtWindow) NN_CT_WINDOW_LUNG;
+      for (int k = 0; k < c; k++)
+        nn_ct_window_apply (&job->display_window, job->display + (size_t) k * hw, fit->data, hw);
+    }
+  else if (ok)
+    memcpy (job->display, fit->data, sizeof (float) * hw * (size_t) c);
+  nn_image_free (fit);
+  if (conv != img)
+    nn_image_free (conv);
   nn_image_free (img);
   if (!ok)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot show the slice at %d x %d", path, h, w), false;
-  job->has_display = true;
+    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot show the input at %d x %d", path, h, w), false;
   return true;
 }
 
@@ -240,107 +261,122 @@ compute_faithfulness (Job         *job,
   return true;
 }
 
+/* The top predictions of the unchanged input, from its logits. */
 typedef struct
 {
-  VizHeatmap  heatmap;
-  VizStyle    style;
-  const char *caption;  /* model, layer, method, class, windows */
-} Figure;
+  int   k;
+  int   classes[VIZ_EXPLAIN_FIGURE_TOP_K];
+  float probability[VIZ_EXPLAIN_FIGURE_TOP_K];
+} Top;
 
-/* The caption on top, the overlay with its colour bar below. */
 static void
-draw_figure (cairo_t    *cr,
-             const void *user_data,
-             double      width,
-             double      height)
+top_predictions (Top         *top,
+                 const float *logits,
+                 int          n)
 {
-  const Figure *fig = user_data;
-  double top = viz_text_line_height (&fig->style) + fig->style.gap;
-  viz_text_draw (cr, &fig->style, fig->caption, fig->style.margin, fig->style.margin, 0.0, 0.0);
-  cairo_save (cr);
-  cairo_translate (cr, 0.0, top);
-  viz_heatmap_draw (cr, &fig->heatmap, &fig->style, width, height - top);
-  cairo_restore (cr);
+  top->k = 0;
+  for (int k = 0; k < VIZ_EXPLAIN_FIGURE_TOP_K && k < n; k++)
+    {
+      int best = -1;
+      for (int i = 0; i < n; i++)
+        {
+          bool used = false;
+          for (int j = 0; j < top->k; j++)
+            used |= top->classes[j] == i;
+          if (!used && (best < 0 || logits[i] > logits[best]))
+            best = i;
+        }
+      top->classes[k] = best;
+      top->probability[k] = nn_explain_softmax_at (logits, n, best);
+      top->k++;
+    }
 }
 
-/* "MODEL · LAYER · METHOD · class K (LABEL)", then the model's CT window and the display
- * window when there are any. */
-static char *
-figure_caption (const Job   *job,
-                const NnMap *map)
+/* The metrics as the figure shows them. */
+static void
+figure_metrics (VizExplainMetrics *out,
+                const Metrics     *m)
 {
-  char buf[32], model_window[64] = "", display_window[64] = "";
-  const char *base = strrchr (job->model_path, '/');
-  if (job->model->has_window)
-    nn_ct_window_format (&job->model->window, model_window, sizeof model_window);
-  if (job->has_display)
-    nn_ct_window_format (&job->window, display_window, sizeof display_window);
-  size_t size = 1024;
-  char *caption = malloc (size);
-  if (caption != NULL)
-    snprintf (caption, size, "%s · %s · %s · class %d (%s)%s%s%s%s",
-              base ? base + 1 : job->model_path, job->model->graph->nodes[map->layer].name,
-              method_name (job), map->target,
-              cli_label (job->model, map->target, buf, sizeof buf),
-              *model_window ? " · model input window " : "", model_window,
-              *display_window ? " · shown in " : "", display_window);
-  return caption;
+  memset (out, 0, sizeof *out);
+  if (m->faithful)
+    {
+      out->has |= VIZ_EXPLAIN_HAS_DELETION | VIZ_EXPLAIN_HAS_INSERTION | VIZ_EXPLAIN_HAS_ROAD
+                  | VIZ_EXPLAIN_HAS_RANDOMIZATION;
+      out->deletion = m->deletion;
+      out->insertion = m->insertion;
+      out->road_morf = m->road_morf;
+      out->road_lerf = m->road_lerf;
+      out->rho = m->rho;
+    }
+  if (m->has_mask)
+    {
+      out->has |= VIZ_EXPLAIN_HAS_MASK;
+      out->pointing = m->pointing;
+      out->energy = m->energy;
+    }
 }
 
+/* The Explain view's figure of one map. */
 static bool
-write_figure (const Job   *job,
-              const NnMap *map,
-              const char  *path,
-              NnError     *err)
+write_figure (const Job     *job,
+              const char    *input_path,
+              const NnMap   *map,
+              const char    *path,
+              float          probability,
+              const Top     *top,
+              const Metrics *m,
+              NnError       *err)
 {
   const NnModel *model = job->model;
-  int c = nn_model_input_channels (model);
+  const NnGraph *g = model->graph;
   size_t hw = (size_t) map->h * (size_t) map->w;
-  float *image = NULL;
-  /* The slice through the display window, or the input as the model saw it, back in [0, 1]
-   * pixels. */
-  if (job->has_display)
-    {
-      image = malloc (sizeof (float) * hw);
-      if (image == NULL)
-        return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-      memcpy (image, job->display, sizeof (float) * hw);
-    }
-  else if (c == 1 || c == 3)
-    {
-      image = malloc (sizeof (float) * hw * (size_t) c);
-      if (image == NULL)
-        return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-      for (int k = 0; k < c; k++)
-        for (size_t p = 0; p < hw; p++)
-          image[(size_t) k * hw + p] = job->input[(size_t) k * hw + p] * model->std[k]
-                                       + model->mean[k];
-    }
-  VizColormap cm;
   bool is_signed = map->is_signed && (job->signed_display || job->kind == CLI_EXPLAIN_SALIENCY);
-  viz_heatmap_colormap_init (&cm, map->map, hw, is_signed, (double) job->scale);
-  char *caption = figure_caption (job, map);
-  if (caption == NULL)
+  VizColormap cm;
+  viz_heatmap_colormap_init (&cm, map->map, hw, is_signed, job->scale);
+  int layer = map->layer > 0 ? map->layer : job->cam.layer;
+  layer = layer >= 0 ? layer : nn_explain_default_layer (g);
+  int mask_pixels = -1;
+  if (job->has_mask)
     {
-      free (image);
-      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+      mask_pixels = 0;
+      for (size_t p = 0; p < hw; p++)
+        mask_pixels += job->mask[p] != 0;
     }
-  Figure fig = {
-    .caption = caption,
-    .heatmap = { .image = image, .c = c, .map = map->map, .h = map->h, .w = map->w,
-                 .colormap = &cm, .opacity = image ? (double) job->opacity : 1.0,
-                 .fade = is_signed },
+  VizExplainCaption caption = {
+    .model_path = job->model_path,
+    .model = model,
+    .input_path = input_path,
+    .target = map->target,
+    .probability = probability,
+    .top_prediction = job->cam.target < 0,
+    .layer = layer >= 0 ? g->nodes[layer].name : NULL,
+    .methods = { method_name (job) },
+    .n_methods = 1,
+    .opacity = job->opacity,
+    .is_signed = is_signed,
+    .fixed_scale = job->scale,
+    .display_window = job->display_ct ? &job->display_window : NULL,
+    .faithfulness = job->metrics,
+    .seed = job->seed,
+    .mask_pixels = mask_pixels,
   };
-  viz_style_init (&fig.style);
-  double side = 512.0 / (map->h > map->w ? map->h : map->w);
-  double width = 2.0 * fig.style.margin + side * map->w + 4.0 * fig.style.gap
-                 + fig.style.colorbar_width + fig.style.colorbar_labels;
-  double height = 2.0 * fig.style.margin + side * map->h + viz_text_line_height (&fig.style)
-                  + fig.style.gap;
-  bool ok = viz_export (path, draw_figure, &fig, ceil (width), ceil (height), err);
-  free (caption);
-  free (image);
-  return ok;
+  VizExplainFigure fig = { .n_panels = 1, .faithfulness = job->metrics };
+  viz_explain_figure_caption (fig.caption, sizeof fig.caption, &caption);
+  VizExplainPanel *panel = &fig.panels[0];
+  snprintf (panel->method, sizeof panel->method, "%s", method_name (job));
+  bool layered = (job->kind == CLI_EXPLAIN_CAM || job->sal.method == NN_SALIENCY_GUIDED_GRADCAM)
+                 && map->layer > 0;
+  viz_explain_figure_panel_title (panel->title, sizeof panel->title, method_name (job), model,
+                                  map->target, layered ? g->nodes[map->layer].name : NULL,
+                                  NULL);
+  panel->heatmap = (VizHeatmap) {
+    .image = job->display, .c = nn_model_input_channels (model), .map = map->map, .h = map->h,
+    .w = map->w, .colormap = &cm, .opacity = job->opacity, .fade = is_signed,
+  };
+  figure_metrics (&panel->metrics, m);
+  for (int i = 0; i < top->k; i++)
+    viz_explain_figure_add_prediction (&fig, model, top->classes[i], top->probability[i]);
+  return viz_explain_figure_export (&fig, path, job->size.width, job->size.height, err);
 }
 
 static void
@@ -458,8 +494,10 @@ explain (Job        *job,
   memcpy (nn_context_input (job->batch_ctx), job->input,
           sizeof (float) * nn_shape_size (g->nodes[0].shape));
   nn_context_forward (job->batch_ctx, logit);
-  float probability = nn_explain_softmax_at (nn_context_output (job->batch_ctx, logit), classes,
-                                             map->target);
+  const float *logits = nn_context_output (job->batch_ctx, logit);
+  float probability = nn_explain_softmax_at (logits, classes, map->target);
+  Top top;
+  top_predictions (&top, logits, classes);
   Metrics metrics = { 0 };
   bool ok = !job->metrics || compute_faithfulness (job, map, &metrics, &err);
   if (job->has_mask)
@@ -470,7 +508,7 @@ explain (Job        *job,
       metrics.energy = nn_faith_energy_share (map->map, job->mask, map->h, map->w);
     }
   if (ok && figure)
-    ok = write_figure (job, map, figure, &err);
+    ok = write_figure (job, input_path, map, figure, probability, &top, &metrics, &err);
   if (ok && npy)
     {
       const int dims[2] = { map->h, map->w };
@@ -732,7 +770,8 @@ cli_explain_main (int             argc,
                   CliExplainKind  kind,
                   const char     *usage)
 {
-  Job job = { .kind = kind, .command = argv[0], .opacity = 0.5f, .batch = 8, .seed = 1 };
+  Job job = { .kind = kind, .command = argv[0], .opacity = 0.6, .batch = 8, .seed = 1,
+              .size = { VIZ_EXPLAIN_FIGURE_WIDTH, VIZ_EXPLAIN_FIGURE_HEIGHT } };
   nn_cam_spec_init (&job.cam);
   nn_saliency_spec_init (&job.sal);
   const char *layer = NULL, *out = NULL, *npy = NULL, *mask = NULL, *method = NULL;
@@ -764,14 +803,19 @@ cli_explain_main (int             argc,
         mask = optarg;
         break;
       case OPT_OPACITY:
-        if (!cli_parse_float ("opacity", optarg, 0.0, 1.0, &job.opacity))
+        if (!cli_parse_double ("opacity", optarg, 0.0, 1.0, &job.opacity))
           return CLI_EXIT_USAGE;
         break;
       case OPT_SIGNED:
         job.signed_display = true;
         break;
       case OPT_SCALE:
-        if (!cli_parse_float ("scale", optarg, 1e-30, 1e30, &job.scale))
+        if (!cli_parse_double ("scale", optarg, 1e-30, 1e30, &job.scale))
+          return CLI_EXIT_USAGE;
+        break;
+      case CLI_OPT_FIGURE_WIDTH:
+      case CLI_OPT_FIGURE_HEIGHT:
+        if (!cli_parse_figure_size (c, optarg, &job.size))
           return CLI_EXIT_USAGE;
         break;
       case OPT_BATCH:
@@ -852,9 +896,9 @@ cli_explain_main (int             argc,
               * (size_t) nn_model_input_width (job.model);
   job.input = malloc (sizeof (float) * nn_shape_size (g->nodes[0].shape));
   job.mask = mask || folder ? malloc (hw) : NULL;
-  job.display = job.has_window ? malloc (sizeof (float) * hw) : NULL;
+  job.display = malloc (sizeof (float) * nn_shape_size (g->nodes[0].shape));
   if (job.batch_ctx == NULL || job.input == NULL || ((mask || folder) && job.mask == NULL)
-      || (job.has_window && job.display == NULL))
+      || job.display == NULL)
     {
       if (err.code == NN_ERROR_NONE)
         nn_error_set (&err, NN_ERROR_NOMEM, "out of memory");
@@ -870,7 +914,7 @@ cli_explain_main (int             argc,
       cJSON *one = NULL;
       if (cli_load_input_window (job.model, input_path, job.has_window ? &job.window : NULL,
                                  job.input)
-          && load_display (&job, input_path)
+          && (out == NULL || load_display (&job, input_path))
           && explain (&job, input_path, out, npy, NULL, NULL, job.json ? &one : NULL))
         {
           status = 0;

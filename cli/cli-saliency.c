@@ -8,7 +8,7 @@ static const char usage[] =
   "Usage: cnnscope-cli saliency MODEL INPUT --method gradient|smoothgrad|ig|guided|guided-gradcam\n"
   "         [--class K] [--layer NAME] [--samples N] [--noise X] [--seed S] [--out FIGURE]\n"
   "         [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--scale X] [--batch N]\n"
-  "         [--window lung|mediastinum|bone|W,L] [--json]\n"
+  "         [--window lung|mediastinum|bone|W,L] [--json] [--width W] [--height H]\n"
   "Computes an input-space attribution map of MODEL for INPUT (.png, .jpg, .jpeg, .dcm or .npy)\n"
   "for class K (default: the top prediction) and draws it over the input with a colour bar.\n"
   "gradient, smoothgrad and guided show max over channels of |gradient| (smoothgrad averages\n"
@@ -16,7 +16,8 @@ static const char usage[] =
   "0.15, seeded by --seed); ig shows Integrated Gradients from a zero baseline summed over\n"
   "channels (signed, --samples steps, default 32); guided-gradcam multiplies the guided\n"
   "gradient by Grad-CAM at --layer. --npy writes the map as float32 (H, W). --metrics, --mask,\n"
-  "--opacity, --scale, --batch, --window and folder inputs work as for 'cnnscope-cli cam'.\n";
+  "--opacity, --scale, --batch, --window, the figure's size and folder inputs work as for\n"
+  "'cnnscope-cli cam'.\n";
 
 int
 cli_saliency_main (int    argc,

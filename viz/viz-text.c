@@ -3,6 +3,8 @@
 #include "viz-text.h"
 
 #include <pango/pangocairo.h>
+#include <stdlib.h>
+#include <string.h>
 
 double
 viz_text_draw (cairo_t        *cr,
@@ -29,6 +31,29 @@ viz_text_draw (cairo_t        *cr,
   cairo_restore (cr);
   g_object_unref (layout);
   return w;
+}
+
+double
+viz_text_draw_lines (cairo_t        *cr,
+                     const VizStyle *style,
+                     const char     *text,
+                     double          x,
+                     double          y)
+{
+  double line = viz_text_line_height (style);
+  char *copy = strdup (text);
+  if (copy == NULL)
+    return y;
+  for (char *p = copy; p != NULL; y += line)
+    {
+      char *end = strchr (p, '\n');
+      if (end != NULL)
+        *end = '\0';
+      viz_text_draw (cr, style, p, x, y, 0.0, 0.0);
+      p = end != NULL ? end + 1 : NULL;
+    }
+  free (copy);
+  return y;
 }
 
 double

@@ -17,6 +17,14 @@ double viz_text_draw (cairo_t        *cr,
                       double          align_x,
                       double          align_y);
 
+/* Draws text split at '\n' into lines, the first with its top-left corner at (x, y), each
+ * line_height below the last. Returns the y under the last line. */
+double viz_text_draw_lines (cairo_t        *cr,
+                            const VizStyle *style,
+                            const char     *text,
+                            double          x,
+                            double          y);
+
 /* The height of one line of the style's font in device units, without a cairo context (at
  * pangocairo's default 96 dpi). */
 double viz_text_line_height (const VizStyle *style);

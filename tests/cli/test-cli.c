@@ -138,6 +138,21 @@ assert_png (const char *path)
   nn_image_free (image);
 }
 
+/* A PNG of exactly width x height pixels. */
+static void
+assert_png_size (const char *path,
+                 int         width,
+                 int         height)
+{
+  NnError err = { 0 };
+  NnImage *image = nn_image_load (path, &err);
+  if (image == NULL)
+    g_error ("%s", err.message);
+  g_assert_cmpint (image->w, ==, width);
+  g_assert_cmpint (image->h, ==, height);
+  nn_image_free (image);
+}
+
 /* Class 0: horizontal strokes; class 1: vertical strokes; pixels are exactly 0 or 1. */
 static NnImage *
 make_image (int cls,
@@ -482,7 +497,8 @@ test_activations (void)
                    "--npy", npy_path, NULL);
   assert_success (&r);
   run_clear (&r);
-  assert_png (png);
+  /* The layer figure at the size the application exports, unless asked for another. */
+  assert_png_size (png, 1200, 750);
   NnError err = { 0 };
   NnNpy *npy = nn_npy_load (npy_path, &err);
   g_assert_nonnull (npy);
@@ -504,6 +520,23 @@ test_activations (void)
   assert_success (&r);
   run_clear (&r);
   g_assert_true (file_exists (svg));
+
+  r = run_cli ("activations", env.model, env.sample_v, "--layer", "relu1", "--channel", "1",
+               "--width", "640", "--height", "400", "--out", png, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  assert_png_size (png, 640, 400);
+  g_remove (png);
+  r = run_cli ("activations", env.model, env.sample_v, "--layer", "relu1", "--channel", "999",
+               "--out", png, NULL);
+  assert_failure (&r, "--channel", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  r = run_cli ("activations", env.model, env.sample_v, "--layer", "relu1", "--width", "10",
+               "--out", png, NULL);
+  assert_failure (&r, "--width", NULL);
+  run_clear (&r);
+  g_assert_false (file_exists (png));
 
   g_remove (svg);
   g_remove (png);
@@ -575,7 +608,8 @@ test_am (void)
     }
   g_assert_cmpfloat (item_number (json, 1, "channel"), ==, 3);
   cJSON_Delete (json);
-  assert_png (png);
+  /* The Maximize view's figure, at the size the application exports. */
+  assert_png_size (png, 1200, 800);
   NnError err = { 0 };
   NnNpy *npy = nn_npy_load (npy_path, &err);
   g_assert_nonnull (npy);
@@ -698,6 +732,9 @@ test_filters (void)
   r = run_cli ("filters", env.model, "--layer", "conv1", "--input-channel", "1", "--out", png,
                NULL);
   assert_failure (&r, "--input-channel", NULL);
+  run_clear (&r);
+  r = run_cli ("filters", env.model, "--layer", "conv1", "--channel", "999", "--out", png, NULL);
+  assert_failure (&r, "--channel", NULL);
   run_clear (&r);
   g_assert_false (file_exists (png));
   g_free (png);
