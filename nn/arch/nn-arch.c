@@ -47,10 +47,12 @@ static const ArchInfo archs[] = {
 
 #define N_ARCHS ((int) (sizeof archs / sizeof archs[0]))
 
-static const char *const arch_names[N_ARCHS + 1] = {
+static const char *const arch_names[] = {
   "smallcnn", "resnet18", "resnet34", "vgg11", "vgg16", "vgg19", "vgg11_bn", "vgg16_bn",
   "vgg19_bn", "pfnet18", "fpnet", NULL,
 };
+_Static_assert (sizeof arch_names / sizeof arch_names[0] == N_ARCHS + 1,
+                "arch_names needs the name of every row of archs, then NULL");
 
 #define IN_C_MAX      1024
 #define IN_SIZE_MAX   16384

@@ -24,10 +24,14 @@
 #define IDX_MAGIC_IMAGES 0x00000803u
 #define IDX_MAGIC_LABELS 0x00000801u
 
-static const char *const fashion_mnist_classes[10] = {
+#define FASHION_MNIST_CLASSES 10
+
+static const char *const fashion_mnist_classes[] = {
   "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 };
+_Static_assert (sizeof fashion_mnist_classes / sizeof fashion_mnist_classes[0]
+                == FASHION_MNIST_CLASSES, "fashion_mnist_classes needs one name per class");
 
 NnDataset *
 nn_dataset_new (int n,
@@ -336,12 +340,12 @@ nn_dataset_load_fashion_mnist (const char *dir,
   if (images_path == NULL || labels_path == NULL)
     nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
   else
-    ds = idx_load (images_path, labels_path, 10, err);
+    ds = idx_load (images_path, labels_path, FASHION_MNIST_CLASSES, err);
   free (images_path);
   free (labels_path);
   if (ds == NULL)
     return NULL;
-  for (int k = 0; k < 10; k++)
+  for (int k = 0; k < FASHION_MNIST_CLASSES; k++)
     nn_dataset_set_class_name (ds, k, fashion_mnist_classes[k]);
   return ds;
 }

@@ -15,6 +15,8 @@ static const char *const objective_names[NN_AM_OBJECTIVE_COUNT_] = {
   [NN_AM_OBJECTIVE_LOGIT] = "logit",
   [NN_AM_OBJECTIVE_DIRECTION] = "direction",
 };
+_Static_assert (NN_AM_OBJECTIVE_DIRECTION == NN_AM_OBJECTIVE_COUNT_ - 1,
+                "objective_names needs every NnAmObjective");
 
 void
 nn_am_settings_init (NnAmSettings *s)

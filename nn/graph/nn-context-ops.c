@@ -3,6 +3,7 @@
  * a range of samples, the split of a single sample over the workers, and which ops split how. */
 #include "graph/nn-context-private.h"
 
+#include "graph/nn-op.h"
 #include <string.h>
 
 #include "ops/nn-activation.h"
@@ -52,79 +53,45 @@ nn_context_act_attrs (const NnContext *ctx,
   return proxy;
 }
 
+/* Whether the node, in the context's mode, ties the samples of the batch together
+ * (NnOpCoupling). */
+static bool
+couples_batch (const NnContext *ctx,
+               const NnNode    *node)
+{
+  if (!ctx->training)
+    return false;
+  switch (nn_op_info (node->op)->coupling)
+    {
+    case NN_OP_COUPLING_STATS:
+      return true;
+    case NN_OP_COUPLING_RNG:
+      return node->attrs.dropout.p > 0.0f;
+    case NN_OP_COUPLING_NONE:
+      return false;
+    }
+  return false;
+}
+
 bool
 nn_context_splits_over_batch (const NnContext *ctx,
                               const NnNode    *node)
 {
-  switch (node->op)
-    {
-    case NN_OP_BATCHNORM:
-      return !ctx->training;
-    case NN_OP_DROPOUT:
-      return !ctx->training || node->attrs.dropout.p == 0.0f;
-    case NN_OP_INPUT:
-      return false;
-    case NN_OP_LINEAR:
-    case NN_OP_CONV2D:
-    case NN_OP_INSTANCENORM:
-    case NN_OP_ACTIVATION:
-    case NN_OP_MAXPOOL:
-    case NN_OP_AVGPOOL:
-    case NN_OP_GLOBAL_AVGPOOL:
-    case NN_OP_ADD:
-    case NN_OP_MUL:
-    case NN_OP_CONCAT:
-    case NN_OP_FLATTEN:
-    case NN_OP_SOFTMAX:
-    case NN_OP_SCALE:
-    case NN_OP_PRELU:
-    case NN_OP_PAD:
-    case NN_OP_RESHAPE:
-      return true;
-    case NN_OP_COUNT_:
-    default:
-      return false;
-    }
+  return nn_op_info (node->op)->split != NN_OP_SPLIT_NONE && !couples_batch (ctx, node);
 }
 
 bool
 nn_context_splits_over_channels (const NnContext *ctx,
                                  const NnNode    *node)
 {
-  return node->op == NN_OP_BATCHNORM && ctx->training;
+  return nn_op_info (node->op)->coupling == NN_OP_COUPLING_STATS && couples_batch (ctx, node);
 }
 
 bool
 nn_context_splits_single_sample (const NnContext *ctx,
                                  const NnNode    *node)
 {
-  switch (node->op)
-    {
-    case NN_OP_CONV2D:
-    case NN_OP_MAXPOOL:
-    case NN_OP_AVGPOOL:
-    case NN_OP_GLOBAL_AVGPOOL:
-    case NN_OP_ACTIVATION:
-    case NN_OP_ADD:
-    case NN_OP_MUL:
-    case NN_OP_FLATTEN:
-    case NN_OP_RESHAPE:
-      return true;
-    case NN_OP_BATCHNORM:
-    case NN_OP_DROPOUT:
-      return !ctx->training;
-    case NN_OP_INPUT:
-    case NN_OP_LINEAR:
-    case NN_OP_INSTANCENORM:
-    case NN_OP_CONCAT:
-    case NN_OP_SOFTMAX:
-    case NN_OP_SCALE:
-    case NN_OP_PRELU:
-    case NN_OP_PAD:
-    case NN_OP_COUNT_:
-    default:
-      return false;
-    }
+  return nn_op_info (node->op)->sample_split && !couples_batch (ctx, node);
 }
 
 void

@@ -5,6 +5,7 @@
  * of the workers with their reduction into the arena. */
 #include "graph/nn-context-private.h"
 
+#include "graph/nn-op.h"
 #include <string.h>
 
 #include "ops/nn-conv2d.h"
@@ -83,6 +84,12 @@ typedef struct
   size_t     n_private; /* floats of each private slice the run uses */
 } RunJob;
 
+static bool
+runs_alone (const NnNode *node)
+{
+  return nn_op_info (node->op)->split == NN_OP_SPLIT_WEIGHTS;
+}
+
 /* The run of nodes that starts at `first` and goes towards `limit` by `step` (+1 forward, -1
  * backward): the nodes that split over the batch, within NN_CONTEXT_RUN_PARAMS parameters (a
  * single node may hold more). A linear layer runs alone: each chunk would read all its weights
@@ -98,8 +105,8 @@ run_plan (RunJob    *job,
   size_t params = nn_context_node_param_count (graph, first);
   size_t floats = nn_shape_size (graph->nodes[first].shape);
   int last = first;
-  while (last != limit && graph->nodes[first].op != NN_OP_LINEAR
-         && graph->nodes[last + step].op != NN_OP_LINEAR
+  while (last != limit && !runs_alone (&graph->nodes[first])
+         && !runs_alone (&graph->nodes[last + step])
          && nn_context_splits_over_batch (ctx, &graph->nodes[last + step]))
     {
       size_t p = nn_context_node_param_count (graph, last + step);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/nn-blas.h"
+#include "graph/nn-op.h"
 #include "ops/nn-conv2d.h"
 #include "core/nn-workers.h"
 
@@ -67,54 +68,38 @@ nn_context_new (NnGraph  *graph,
       ctx->out[i] = alloc_zero (sizeof (float) * size, &ok);
       if (flags & NN_CONTEXT_BACKWARD)
         ctx->grad[i] = alloc_zero (sizeof (float) * size, &ok);
-      switch (node->op)
+      if (nn_op_info (node->op)->scratch == NN_OP_SCRATCH_CONV)
         {
-        case NN_OP_CONV2D:
-          {
-            NnConvGeom g = nn_context_conv_geom (graph, node, batch);
-            size_t s = nn_conv2d_scratch_size (&g);
-            if (s > scratch)
-              scratch = s;
-            /* A single sample split over the workers by groups may leave a worker one group,
-             * which runs as an ungrouped conv (depthwise ones then no longer run direct). */
-            g.B = 1;
-            g.C /= g.G;
-            g.OC /= g.G;
-            g.G = 1;
-            s = nn_conv2d_scratch_size (&g);
-            if (s > scratch)
-              scratch = s;
-            break;
-          }
-        case NN_OP_BATCHNORM:
+          NnConvGeom g = nn_context_conv_geom (graph, node, batch);
+          size_t s = nn_conv2d_scratch_size (&g);
+          if (s > scratch)
+            scratch = s;
+          /* A single sample split over the workers by groups may leave a worker one group,
+           * which runs as an ungrouped conv (depthwise ones then no longer run direct). */
+          g.B = 1;
+          g.C /= g.G;
+          g.OC /= g.G;
+          g.G = 1;
+          s = nn_conv2d_scratch_size (&g);
+          if (s > scratch)
+            scratch = s;
+        }
+      switch (nn_op_info (node->op)->buffer)
+        {
+        case NN_OP_BUFFER_STATS:
           ctx->stats[i] = alloc_zero (sizeof (float) * 2 * (size_t) node->shape.c, &ok);
           break;
-        case NN_OP_INSTANCENORM:
+        case NN_OP_BUFFER_SAMPLE_STATS:
           ctx->stats[i] = alloc_zero (sizeof (float) * 2 * (size_t) node->shape.c
                                       * (size_t) batch, &ok);
           break;
-        case NN_OP_MAXPOOL:
+        case NN_OP_BUFFER_ARGMAX:
           ctx->argmax[i] = alloc_zero (sizeof (int32_t) * size, &ok);
           break;
-        case NN_OP_DROPOUT:
+        case NN_OP_BUFFER_MASK:
           ctx->mask[i] = alloc_zero (size, &ok);
           break;
-        case NN_OP_INPUT:
-        case NN_OP_LINEAR:
-        case NN_OP_ACTIVATION:
-        case NN_OP_AVGPOOL:
-        case NN_OP_GLOBAL_AVGPOOL:
-        case NN_OP_ADD:
-        case NN_OP_MUL:
-        case NN_OP_CONCAT:
-        case NN_OP_FLATTEN:
-        case NN_OP_SOFTMAX:
-        case NN_OP_SCALE:
-        case NN_OP_PRELU:
-        case NN_OP_PAD:
-        case NN_OP_RESHAPE:
-        case NN_OP_COUNT_:
-        default:
+        case NN_OP_BUFFER_NONE:
           break;
         }
     }
@@ -362,7 +347,7 @@ backward_node (NnContext *ctx,
   NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
   if (workers && nn_context_splits_over_channels (ctx, node))
     nn_context_batchnorm_train_split (ctx, i, true, want_params);
-  else if (workers && node->op == NN_OP_LINEAR)
+  else if (workers && nn_op_info (node->op)->split == NN_OP_SPLIT_WEIGHTS)
     nn_context_linear_backward_split (ctx, i, want_params);
   else
     nn_context_backward_slice (ctx, i, 0, ctx->batch, 0, want_params);
@@ -434,7 +419,7 @@ nn_context_backward (NnContext *ctx,
           nn_context_conv_backward_input_split (ctx, i);
         }
       else if (workers && nn_context_splits_over_batch (ctx, &graph->nodes[i])
-               && graph->nodes[i].op != NN_OP_LINEAR)
+               && nn_op_info (graph->nodes[i].op)->split != NN_OP_SPLIT_WEIGHTS)
         i = nn_context_backward_run (ctx, i, stop, want_params);
       else
         {
