@@ -13,38 +13,6 @@
 #include "ops/nn-norm.h"
 #include "core/nn-workers.h"
 
-void
-nn_context_batch_share (int  batch,
-                        int  index,
-                        int  n,
-                        int *b0,
-                        int *nb)
-{
-  int base = batch / n, extra = batch % n;
-  *b0 = index * base + (index < extra ? index : extra);
-  *nb = base + (index < extra ? 1 : 0);
-}
-
-float *
-nn_context_param_grad_ptr (NnContext  *ctx,
-                           int         node,
-                           NnParamRole role,
-                           bool        want_params,
-                           int         w)
-{
-  if (!want_params || ctx->param_grads == NULL)
-    return NULL;
-  int p = nn_graph_node_param (ctx->graph, node, role);
-  if (p < 0 || !ctx->graph->params[p].trainable)
-    return NULL;
-  const NnParam *param = &ctx->graph->params[p];
-  if (w == 0)
-    return ctx->param_grads + param->offset;
-  const NnParam *first = &ctx->graph->params[ctx->graph->nodes[node].params[0]];
-  return ctx->private_grads + (size_t) (w - 1) * ctx->private_size + ctx->private_at[node]
-         + (param->offset - first->offset);
-}
-
 /* Adds the workers' private parameter gradients of node i into the arena. */
 static void
 reduce_param_grads (NnContext *ctx,
@@ -257,7 +225,7 @@ conv_input_work (void *data,
   const NnNode *node = &ctx->graph->nodes[i];
   NnConvGeom g = nn_context_conv_geom (ctx->graph, node, 1);
   nn_conv2d_backward_input_part (ctx->grad[node->inputs[0]],
-                                 ctx->scratch + (size_t) index * ctx->scratch_size, ctx->grad[i],
+                                 nn_context_scratch (ctx, index), ctx->grad[i],
                                  nn_context_param_ptr (ctx->graph, i, NN_PARAM_WEIGHT), &g,
                                  index, n);
 }

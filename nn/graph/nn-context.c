@@ -164,30 +164,6 @@ nn_context_get_batch (const NnContext *ctx)
   return ctx->batch;
 }
 
-/* Questions about a node's parameters, shared through nn-context-private.h. */
-
-size_t
-nn_context_node_param_count (const NnGraph *graph,
-                             int            i)
-{
-  size_t count = 0;
-  const NnNode *node = &graph->nodes[i];
-  for (int k = 0; k < node->n_params; k++)
-    count += graph->params[node->params[k]].count;
-  return count;
-}
-
-bool
-nn_context_node_has_trainable (const NnGraph *graph,
-                               int            node)
-{
-  const NnNode *n = &graph->nodes[node];
-  for (int k = 0; k < n->n_params; k++)
-    if (graph->params[n->params[k]].trainable)
-      return true;
-  return false;
-}
-
 bool
 nn_context_set_threads (NnContext *ctx,
                         int        threads,
