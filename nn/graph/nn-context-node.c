@@ -78,7 +78,9 @@ float *
 nn_context_scratch (NnContext *ctx,
                     int        w)
 {
-  return ctx->scratch + (size_t) w * ctx->scratch_size;
+  if (w == 0)
+    return ctx->scratch;
+  return ctx->worker_scratch + (size_t) (w - 1) * ctx->scratch_size;
 }
 
 const NnActAttrs *

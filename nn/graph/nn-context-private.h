@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared by the parts of NnContext, each calling only the ones listed before it here: what the
- * context knows about one node (nn-context-node.c), one op's forward and backward over a range
- * of samples (nn-context-forward.c, nn-context-backward.c), the jobs that run on the workers
- * (nn-context-workers.c), and the type with its public entry points (nn-context.c). */
+ * context knows about one node (nn-context-node.c), the plan of its memory (nn-context-plan.c),
+ * one op's forward and backward over a range of samples (nn-context-forward.c,
+ * nn-context-backward.c), the jobs that run on the workers (nn-context-workers.c), and the type
+ * with its public entry points (nn-context.c). */
 #pragma once
 
 #include <stdbool.h>
@@ -25,14 +26,17 @@ struct NnContext
   NnGradPolicy policy_override;
   NnRng        rng;
 
+  void        *block;     /* everything below up to param_grads (nn-context-plan.c) */
   float      **out;       /* per node, B * size floats */
   float      **grad;      /* per node, or NULL */
   float      **stats;     /* batch/instance norm: saved mean then invstd */
   int32_t    **argmax;    /* max pooling */
   uint8_t    **mask;      /* dropout */
-  float       *scratch;       /* n_workers slices of scratch_size floats */
-  size_t       scratch_size;
+  float       *scratch;       /* worker 0's scratch_size floats */
+  size_t       scratch_size;  /* a multiple of 16 */
   float       *param_grads;
+  void        *worker_block;  /* worker_scratch */
+  float       *worker_scratch; /* (n_workers - 1) slices of scratch_size floats */
   NnWorkers   *workers;       /* NULL: everything runs on the calling thread */
   int          n_workers;
   float       *private_grads; /* (n_workers - 1) slices of private_size floats */
@@ -52,6 +56,10 @@ struct NnContext
  * NN_CONTEXT_RUN_CHUNK_FLOATS. */
 #define NN_CONTEXT_RUN_PARAMS       ((size_t) 1 << 18)
 #define NN_CONTEXT_RUN_CHUNK_FLOATS ((size_t) 1 << 16)
+
+/* Every buffer of a context starts on a 64-byte line (SIMD loads, no false sharing between the
+ * workers' slices). */
+#define NN_CONTEXT_ALIGN 64
 
 /* nn-context-node.c: what the context knows about one node. */
 
@@ -107,6 +115,19 @@ void         nn_context_zero_input_grads (NnContext *ctx,
                                           int        i,
                                           int        b0,
                                           int        nb);
+
+/* nn-context-plan.c: the context's memory in one block. */
+
+/* `bytes` of zeroed memory aligned to NN_CONTEXT_ALIGN; *raw is what to free. NULL when out of
+ * memory. */
+void        *nn_context_alloc_aligned (size_t  bytes,
+                                       void  **raw);
+/* The floats of one worker's scratch for a graph at a batch size (a multiple of 16). */
+size_t       nn_context_scratch_floats (const NnGraph *graph,
+                                        int            batch);
+/* Lays out every buffer of ctx (graph, batch, flags and scratch_size set), allocates one block
+ * and points the context's buffers into it; false when out of memory. */
+bool         nn_context_plan (NnContext *ctx);
 
 /* nn-context-forward.c: one op's forward pass. */
 

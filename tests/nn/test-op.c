@@ -3,6 +3,9 @@
  * initialises parameters as the table says, every op's attributes survive a model file, and a
  * node in words is what `cnnscope-cli info` shows. */
 #include <glib.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "graph/nn-op.h"
@@ -195,6 +198,73 @@ test_model_file (void)
   g_free (dir);
 }
 
+typedef struct
+{
+  uintptr_t begin;
+  uintptr_t end;
+} Span;
+
+static int
+span_by_begin (const void *a,
+               const void *b)
+{
+  const Span *x = a, *y = b;
+  return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* A context's buffers come from one plan: each output and gradient starts on a 64-byte line,
+ * none overlaps another, and a training step through every op runs in them. */
+static void
+test_context_plan (void)
+{
+  NnGraph *g = build_every_op ();
+  NnRng rng;
+  nn_rng_init (&rng, 7);
+  nn_graph_init_params (g, &rng);
+  const int B = 3;
+  NnContext *ctx = nn_context_new (g, B, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS, NULL);
+  g_assert_nonnull (ctx);
+  Span *spans = g_new (Span, 2 * (size_t) g->n_nodes + 1);
+  int n = 0;
+  for (int i = 0; i < g->n_nodes; i++)
+    {
+      const size_t bytes = sizeof (float) * nn_shape_size (g->nodes[i].shape) * B;
+      const float *buffers[2] = { nn_context_output (ctx, i), nn_context_grad (ctx, i) };
+      for (int k = 0; k < 2; k++)
+        {
+          g_assert_cmpuint ((uintptr_t) buffers[k] % 64, ==, 0);
+          spans[n++] = (Span) { (uintptr_t) buffers[k], (uintptr_t) buffers[k] + bytes };
+        }
+    }
+  const float *pg = nn_context_param_grads (ctx);
+  spans[n++] = (Span) { (uintptr_t) pg, (uintptr_t) pg + sizeof (float) * g->n_data };
+  qsort (spans, (size_t) n, sizeof (Span), span_by_begin);
+  for (int k = 1; k < n; k++)
+    g_assert_cmpuint (spans[k - 1].end, <=, spans[k].begin);
+
+  nn_context_set_training (ctx, true);
+  float *x = nn_context_input (ctx);
+  for (size_t j = 0; j < nn_shape_size (g->nodes[0].shape) * B; j++)
+    x[j] = nn_rng_uniform (&rng) - 0.5f;
+  nn_context_forward (ctx, -1);
+  const int out = nn_graph_output (g);
+  float *seed = nn_context_grad (ctx, out);
+  for (size_t j = 0; j < nn_shape_size (g->nodes[out].shape) * B; j++)
+    seed[j] = j % 2 ? 1.0f : -1.0f;
+  nn_context_zero_param_grads (ctx);
+  nn_context_backward (ctx, out, NN_BACKWARD_PARAMS | NN_BACKWARD_INPUT, -1);
+  double sum = 0.0;
+  for (size_t j = 0; j < g->n_data; j++)
+    {
+      g_assert_true (isfinite (pg[j]));
+      sum += fabs (pg[j]);
+    }
+  g_assert_cmpfloat (sum, >, 0.0);
+  g_free (spans);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
 static void
 expect_description (const NnNode *node,
                     const char   *op,
@@ -235,6 +305,7 @@ main (int    argc,
   g_test_add_func ("/nn/op/table", test_table);
   g_test_add_func ("/nn/op/params", test_params);
   g_test_add_func ("/nn/op/model-file", test_model_file);
+  g_test_add_func ("/nn/op/context-plan", test_context_plan);
   g_test_add_func ("/nn/op/describe", test_describe);
   return g_test_run ();
 }
