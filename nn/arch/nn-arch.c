@@ -101,6 +101,19 @@ fail (NnArchBuilder *b,
   return false;
 }
 
+/* The index nn_graph_add_* returned; -1 with b failed when it ran out of memory. */
+static int
+added (NnArchBuilder *b,
+       int            index)
+{
+  if (index < 0)
+    {
+      nn_error_set (b->err, NN_ERROR_NOMEM, "%s: out of memory at '%s'", b->arch, b->name);
+      b->failed = true;
+    }
+  return index;
+}
+
 /* Puts the full node name in b->name; false when b has already failed (inputs are then -1). */
 static bool
 begin (NnArchBuilder *b,
@@ -171,7 +184,7 @@ nn_arch_builder_input (NnArchBuilder *b,
   NN_ASSERT (b->graph->n_nodes == 0);
   if (!begin (b, "input", 0) || !check_output (b, c, h, w))
     return -1;
-  return nn_graph_add_input (b->graph, b->name, c, h, w);
+  return added (b, nn_graph_add_input (b->graph, b->name, c, h, w));
 }
 
 int
@@ -195,8 +208,8 @@ nn_arch_builder_conv2d (NnArchBuilder *b,
                      window_out (in.w, k, stride, pad))
       || !check_params (b, count))
     return -1;
-  return nn_graph_add_conv2d (b->graph, b->name, input, out_channels, k, stride, pad, 1, groups,
-                              bias);
+  return added (b, nn_graph_add_conv2d (b->graph, b->name, input, out_channels, k, stride, pad,
+                                        1, groups, bias));
 }
 
 int
@@ -211,7 +224,7 @@ nn_arch_builder_linear (NnArchBuilder *b,
   if (!check_output (b, out_features, 1, 1)
       || !check_params (b, (fan_in + 1) * (size_t) out_features))
     return -1;
-  return nn_graph_add_linear (b->graph, b->name, input, out_features, true);
+  return added (b, nn_graph_add_linear (b->graph, b->name, input, out_features, true));
 }
 
 int
@@ -222,7 +235,7 @@ nn_arch_builder_batchnorm (NnArchBuilder *b,
   if (!begin (b, name, input)
       || !check_params (b, 4 * (size_t) nn_arch_builder_shape (b, input).c))
     return -1;
-  return nn_graph_add_batchnorm (b->graph, b->name, input);
+  return added (b, nn_graph_add_batchnorm (b->graph, b->name, input));
 }
 
 int
@@ -240,7 +253,7 @@ nn_arch_builder_instancenorm (NnArchBuilder *b,
     }
   if (!check_params (b, 2 * (size_t) in.c))
     return -1;
-  return nn_graph_add_instancenorm (b->graph, b->name, input, true);
+  return added (b, nn_graph_add_instancenorm (b->graph, b->name, input, true));
 }
 
 int
@@ -250,7 +263,7 @@ nn_arch_builder_relu (NnArchBuilder *b,
 {
   if (!begin (b, name, input))
     return -1;
-  return nn_graph_add_relu (b->graph, b->name, input);
+  return added (b, nn_graph_add_relu (b->graph, b->name, input));
 }
 
 int
@@ -267,7 +280,7 @@ nn_arch_builder_maxpool (NnArchBuilder *b,
   if (!check_output (b, in.c, window_out (in.h, k, stride, pad),
                      window_out (in.w, k, stride, pad)))
     return -1;
-  return nn_graph_add_maxpool (b->graph, b->name, input, k, stride, pad);
+  return added (b, nn_graph_add_maxpool (b->graph, b->name, input, k, stride, pad));
 }
 
 int
@@ -277,7 +290,7 @@ nn_arch_builder_global_avgpool (NnArchBuilder *b,
 {
   if (!begin (b, name, input))
     return -1;
-  return nn_graph_add_global_avgpool (b->graph, b->name, input);
+  return added (b, nn_graph_add_global_avgpool (b->graph, b->name, input));
 }
 
 int
@@ -288,7 +301,7 @@ nn_arch_builder_add (NnArchBuilder *b,
 {
   if (!begin (b, name, x < 0 ? x : y))
     return -1;
-  return nn_graph_add_add (b->graph, b->name, x, y);
+  return added (b, nn_graph_add_add (b->graph, b->name, x, y));
 }
 
 int
@@ -299,7 +312,7 @@ nn_arch_builder_mul (NnArchBuilder *b,
 {
   if (!begin (b, name, x < 0 ? x : y))
     return -1;
-  return nn_graph_add_mul (b->graph, b->name, x, y);
+  return added (b, nn_graph_add_mul (b->graph, b->name, x, y));
 }
 
 int
@@ -310,7 +323,7 @@ nn_arch_builder_flatten (NnArchBuilder *b,
   if (!begin (b, name, input)
       || !check_output (b, nn_shape_size (nn_arch_builder_shape (b, input)), 1, 1))
     return -1;
-  return nn_graph_add_flatten (b->graph, b->name, input);
+  return added (b, nn_graph_add_flatten (b->graph, b->name, input));
 }
 
 int
@@ -321,7 +334,7 @@ nn_arch_builder_dropout (NnArchBuilder *b,
 {
   if (!begin (b, name, input))
     return -1;
-  return nn_graph_add_dropout (b->graph, b->name, input, p);
+  return added (b, nn_graph_add_dropout (b->graph, b->name, input, p));
 }
 
 int
@@ -416,6 +429,8 @@ nn_arch_build (const NnArchSpec *spec,
     return NULL;
 
   NnArchBuilder b = { .graph = nn_graph_new (), .err = err, .arch = info->name };
+  if (b.graph == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", info->name), NULL;
   NnRng rng;
   nn_rng_init (&rng, spec->seed);
   nn_arch_builder_input (&b, spec->in_c, spec->in_h, spec->in_w);

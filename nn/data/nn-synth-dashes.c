@@ -100,12 +100,18 @@ nn_synth_dashes_model_new (int size)
   NnGraph *g = nn_graph_new ();
   if (g == NULL)
     return NULL;
+  /* Each builder returns -1 only when out of memory. */
   int x = nn_graph_add_input (g, "input", 1, size, size);
-  int conv = nn_graph_add_conv2d (g, "detect", x, 2, NN_DASHES_LENGTH, 1, NN_DASHES_LENGTH / 2,
-                                  1, 1, true);
-  int relu = nn_graph_add_relu (g, "detect_relu", conv);
-  int pool = nn_graph_add_global_avgpool (g, "pool", relu);
-  int fc = nn_graph_add_linear (g, "classify", pool, 2, true);
+  int conv = x < 0 ? -1 : nn_graph_add_conv2d (g, "detect", x, 2, NN_DASHES_LENGTH, 1,
+                                               NN_DASHES_LENGTH / 2, 1, 1, true);
+  int relu = conv < 0 ? -1 : nn_graph_add_relu (g, "detect_relu", conv);
+  int pool = relu < 0 ? -1 : nn_graph_add_global_avgpool (g, "pool", relu);
+  int fc = pool < 0 ? -1 : nn_graph_add_linear (g, "classify", pool, 2, true);
+  if (fc < 0)
+    {
+      nn_graph_free (g);
+      return NULL;
+    }
 
   /* Filter 0: the middle row of ones (horizontal dashes); filter 1: the middle column. A
    * window sums to 5 only on a whole dash of its orientation, since dashes never touch. */
@@ -126,8 +132,12 @@ nn_synth_dashes_model_new (int size)
       nn_graph_free (g);
       return NULL;
     }
-  nn_model_set_label (model, NN_DASHES_HORIZONTAL, class_names[NN_DASHES_HORIZONTAL]);
-  nn_model_set_label (model, NN_DASHES_VERTICAL, class_names[NN_DASHES_VERTICAL]);
+  for (int k = NN_DASHES_HORIZONTAL; k <= NN_DASHES_VERTICAL; k++)
+    if (!nn_model_set_label (model, k, class_names[k]))
+      {
+        nn_model_free (model);
+        return NULL;
+      }
   snprintf (model->dataset, sizeof model->dataset, "oriented dashes %dx%d", size, size);
   return model;
 }

@@ -172,8 +172,8 @@ bool        nn_graph_spec_param_count (const NnGraph *graph,
                                        size_t        *count,
                                        NnError       *err);
 
-/* Convenience builders for code that builds architectures: a failure is a programmer error
- * and aborts. `name` must be unique. */
+/* Convenience builders for code that builds architectures: a spec nn_graph_add rejects is a
+ * programmer error and aborts; out of memory returns -1. `name` must be unique. */
 int nn_graph_add_input (NnGraph *graph, const char *name, int c, int h, int w);
 int nn_graph_add_conv2d (NnGraph *graph, const char *name, int input, int out_channels, int k,
                          int stride, int pad, int dilation, int groups, bool bias);

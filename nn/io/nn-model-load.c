@@ -578,7 +578,7 @@ load_model (Loader     *ld,
                     MODEL_MAX_CLASSES);
       return NULL;
     }
-  NnModel *model = nn_model_alloc (ld->graph, arch);
+  NnModel *model = nn_model_new (ld->graph, arch);
   if (model == NULL)
     {
       nn_error_set (err, NN_ERROR_NOMEM, "out of memory");

@@ -18,10 +18,6 @@
 
 /* A copy of text for model->labels; NULL when out of memory. */
 char       *nn_model_label_new (const char *text);
-/* The model around graph with default labels "0" .. "n-1", mean 0 and std 1; NULL when out of
- * memory (graph is then not freed). */
-NnModel    *nn_model_alloc (NnGraph    *graph,
-                            const char *arch);
 /* Number of mean/std entries stored: one per input channel, at most NN_MODEL_MAX_CHANNELS. */
 int         nn_model_norm_channels (const NnModel *model);
 

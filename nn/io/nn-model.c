@@ -20,9 +20,10 @@ nn_model_label_new (const char *text)
 }
 
 NnModel *
-nn_model_alloc (NnGraph    *graph,
-                const char *arch)
+nn_model_new (NnGraph    *graph,
+              const char *arch)
 {
+  NN_ASSERT (graph != NULL && graph->n_nodes > 0);
   NnModel *model = calloc (1, sizeof *model);
   if (model == NULL)
     return NULL;
@@ -55,16 +56,6 @@ nn_model_alloc (NnGraph    *graph,
   return model;
 }
 
-NnModel *
-nn_model_new (NnGraph    *graph,
-              const char *arch)
-{
-  NN_ASSERT (graph != NULL && graph->n_nodes > 0);
-  NnModel *model = nn_model_alloc (graph, arch);
-  NN_ASSERT (model != NULL);
-  return model;
-}
-
 void
 nn_model_free (NnModel *model)
 {
@@ -78,7 +69,7 @@ nn_model_free (NnModel *model)
   free (model);
 }
 
-void
+bool
 nn_model_set_label (NnModel    *model,
                     int         k,
                     const char *label)
@@ -86,9 +77,11 @@ nn_model_set_label (NnModel    *model,
   NN_ASSERT (model != NULL && label != NULL);
   NN_ASSERT (k >= 0 && k < model->n_classes);
   char *copy = nn_model_label_new (label);
-  NN_ASSERT (copy != NULL);
+  if (copy == NULL)
+    return false;
   free (model->labels[k]);
   model->labels[k] = copy;
+  return true;
 }
 
 int
@@ -149,48 +142,46 @@ nn_model_errno_text (int    errnum,
 
 /* Preprocessing. */
 
-void
+/* A copy of image at the model's channels and size, HU values through the model's window (or
+ * read as a 16-bit PNG would read them): pixels in [0, 1]. NULL when out of memory. */
+static NnImage *
+model_image_new (const NnModel *model,
+                 const NnImage *image)
+{
+  const int c = nn_model_input_channels (model);
+  const int h = nn_model_input_height (model);
+  const int w = nn_model_input_width (model);
+  NnImage *copy = image->c != c ? nn_image_convert (image, c) : nn_image_dup (image);
+  if (copy != NULL && (copy->h != h || copy->w != w))
+    {
+      NnImage *fitted = nn_image_fit (copy, h, w);
+      nn_image_free (copy);
+      copy = fitted;
+    }
+  if (copy == NULL || !copy->hu)
+    return copy;
+  const size_t n = (size_t) c * (size_t) h * (size_t) w;
+  if (model->has_window)
+    nn_ct_window_apply (&model->window, copy->data, copy->data, n);
+  else
+    for (size_t i = 0; i < n; i++)
+      copy->data[i] = nn_ct_png16_from_hu (copy->data[i]);
+  return copy;
+}
+
+bool
 nn_model_preprocess (const NnModel *model,
                      const NnImage *image,
                      float         *out)
 {
   NN_ASSERT (model != NULL && image != NULL && out != NULL);
-  int c = nn_model_input_channels (model);
-  int h = nn_model_input_height (model);
-  int w = nn_model_input_width (model);
+  const int c = nn_model_input_channels (model);
   NN_ASSERT (c == 1 || c == 3);
-
-  NnImage *converted = NULL;
-  NnImage *fitted = NULL;
-  const NnImage *src = image;
-  if (src->c != c)
-    {
-      converted = nn_image_convert (src, c);
-      NN_ASSERT (converted != NULL);
-      src = converted;
-    }
-  if (src->h != h || src->w != w)
-    {
-      fitted = nn_image_fit (src, h, w);
-      NN_ASSERT (fitted != NULL);
-      src = fitted;
-    }
-  size_t plane = (size_t) h * (size_t) w;
-  if (src->hu)
-    {
-      if (src == image)
-        {
-          fitted = nn_image_dup (src);
-          NN_ASSERT (fitted != NULL);
-          src = fitted;
-        }
-      float *v = src->data;
-      if (model->has_window)
-        nn_ct_window_apply (&model->window, v, v, (size_t) c * plane);
-      else
-        for (size_t i = 0; i < (size_t) c * plane; i++)
-          v[i] = nn_ct_png16_from_hu (v[i]);
-    }
+  NnImage *src = model_image_new (model, image);
+  if (src == NULL)
+    return false;
+  const size_t plane = (size_t) nn_model_input_height (model)
+                       * (size_t) nn_model_input_width (model);
   for (int ch = 0; ch < c; ch++)
     {
       const float *in = src->data + (size_t) ch * plane;
@@ -200,6 +191,6 @@ nn_model_preprocess (const NnModel *model,
       for (size_t i = 0; i < plane; i++)
         o[i] = (in[i] - mean) / std;
     }
-  nn_image_free (fitted);
-  nn_image_free (converted);
+  nn_image_free (src);
+  return true;
 }

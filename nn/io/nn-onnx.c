@@ -1126,13 +1126,15 @@ import (NnOnnxImporter *im,
     return nn_error_set (err, NN_ERROR_UNSUPPORTED, "opset %lld is newer than the 18 we know",
                          (long long) im->opset), NULL;
   im->graph = nn_graph_new ();
+  if (im->graph == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
   if (!add_constants_and_input (im, err) || !translate_graph (im, err))
     return NULL;
   const NnShape out = im->graph->nodes[nn_graph_output (im->graph)].shape;
   if (nn_shape_size (out) > (1 << 20))
     return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output has %zu values, too many for "
                          "class scores", nn_shape_size (out)), NULL;
-  NnModel *model = nn_model_alloc (im->graph, "");
+  NnModel *model = nn_model_new (im->graph, "");
   if (model == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
   im->graph = NULL;
