@@ -87,12 +87,6 @@ read_at (int      fd,
   return true;
 }
 
-cJSON *
-nn_model_json_parse (const char *text)
-{
-  return cJSON_ParseWithOpts (text, NULL, true);
-}
-
 static bool
 load_header (Loader     *ld,
              const char *path,
@@ -146,21 +140,6 @@ load_header (Loader     *ld,
     return nn_error_set (err, NN_ERROR_FORMAT, "header is not valid JSON");
   if (!cJSON_IsObject (ld->root))
     return nn_error_set (err, NN_ERROR_FORMAT, "header is not a JSON object");
-  return true;
-}
-
-bool
-nn_model_json_integer (const cJSON *item,
-                       double       lo,
-                       double       hi,
-                       double      *out)
-{
-  if (!cJSON_IsNumber (item))
-    return false;
-  double v = item->valuedouble;
-  if (!(v >= lo && v <= hi) || v != floor (v))
-    return false;
-  *out = v;
   return true;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the parts of NnModel: the type (nn-model.c), saving (nn-model-save.c) and loading
- * (nn-model-load.c, nn-model-graph.c) of the .safetensors file described in
- * docs/model-format.md. */
+/* Shared by the parts of NnModel: the type and the helpers below (nn-model.c), saving
+ * (nn-model-save.c) and loading (nn-model-load.c, which calls nn-model-graph.c for the graph)
+ * of the .safetensors file described in docs/model-format.md. */
 #pragma once
 
 #include <cjson/cJSON.h>
@@ -41,7 +41,7 @@ bool        nn_model_json_integer (const cJSON *item,
                                    double       lo,
                                    double       hi,
                                    double      *out);
-/* The graph of a model file from graph_text (the JSON list of nodes in __metadata__); all
+/* nn-model-graph.c: the graph of a model file from graph_text (the JSON list of nodes in __metadata__); all
  * parameters together must fit in max_floats floats (the file's data section). NULL with err
  * naming the node and attribute at fault. */
 NnGraph    *nn_model_graph_from_json (const char *graph_text,

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* NnModel: a graph with labels, input normalization and provenance. The file format is in
- * nn-model-save.c and nn-model-load.c; nn-model-private.h holds what the three parts share. */
+/* NnModel: a graph with labels, input normalization and provenance, and the helpers the file
+ * format's parts share (nn-model-private.h). The format is written in nn-model-save.c and read
+ * in nn-model-load.c and nn-model-graph.c. */
 #include "io/nn-model-private.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +131,27 @@ nn_model_c_locale_leave (NnModelCLocale *loc)
 {
   uselocale (loc->saved);
   freelocale (loc->c);
+}
+
+cJSON *
+nn_model_json_parse (const char *text)
+{
+  return cJSON_ParseWithOpts (text, NULL, true);
+}
+
+bool
+nn_model_json_integer (const cJSON *item,
+                       double       lo,
+                       double       hi,
+                       double      *out)
+{
+  if (!cJSON_IsNumber (item))
+    return false;
+  double v = item->valuedouble;
+  if (!(v >= lo && v <= hi) || v != floor (v))
+    return false;
+  *out = v;
+  return true;
 }
 
 const char *
