@@ -252,73 +252,74 @@ add_constants_and_input (NnOnnxImporter *im,
   return add_input (im, input, err);
 }
 
-/* Orders the nodes (Kahn's algorithm, stable), checks that every input exists, finds the
- * nodes the output needs, and translates those in order. */
+/* The walk over the graph's nodes: their order and which ones the output needs. */
+typedef struct
+{
+  size_t  n;
+  int    *indeg;       /* inputs produced by a node not yet ordered */
+  int    *order;       /* topological, stable */
+  int    *edge_start;  /* edges[edge_start[p] .. edge_start[p + 1]): the nodes that read an */
+  int    *edges;       /* output of node p */
+  bool   *needed;
+} Walk;
+
+static void
+walk_clear (Walk *walk)
+{
+  free (walk->indeg);
+  free (walk->order);
+  free (walk->edge_start);
+  free (walk->edges);
+  free (walk->needed);
+}
+
+/* The node that produces value `name`, or -1 (an initializer, the input, or none). */
+static int
+producer_of (const NnOnnxImporter *im,
+             const char           *name)
+{
+  return name != NULL && name[0] != '\0' ? nn_onnx_map_get (&im->producer, name) : -1;
+}
+
+/* Records which node produces each named output (each name once), and counts the inputs. */
 static bool
-translate_graph (NnOnnxImporter *im,
+index_producers (NnOnnxImporter *im,
+                 size_t         *n_inputs,
                  NnError        *err)
 {
   const Onnx__GraphProto *g = im->model->graph;
-  const size_t n = g->n_node;
-  bool ok = false;
-  if (n > NN_ONNX_MAX_NODES)
-    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "%zu nodes, more than %d", n,
-                         NN_ONNX_MAX_NODES);
-  if (g->n_output != 1 || g->output[0]->name == NULL)
-    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the graph has %zu outputs; one is "
-                         "supported", g->n_output);
-  int *indeg = calloc (n + 1, sizeof (int));
-  int *order = calloc (n + 1, sizeof (int));
-  int *edge_start = calloc (n + 2, sizeof (int));
-  int *edges = NULL;
-  bool *needed = calloc (n + 1, sizeof (bool));
-  NnOnnxValue **inputs = calloc (NN_ONNX_MAX_INPUTS, sizeof (NnOnnxValue *));
-  im->consumers = calloc (n + 1, sizeof (int));
-  im->first_use = calloc (n + 1, sizeof (int));
-  im->fused = calloc (n + 1, sizeof (bool));
-  size_t n_edges = 0;
-  if (!indeg || !order || !edge_start || !needed || !inputs || !im->consumers || !im->first_use
-      || !im->fused)
-    {
-      nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-      goto out;
-    }
-  for (size_t k = 0; k < n; k++)
+  *n_inputs = 0;
+  for (size_t k = 0; k < g->n_node; k++)
     {
       const Onnx__NodeProto *node = g->node[k];
       NnOnnxNode view = { .proto = node, .index = (int) k };
       if (node->op_type == NULL)
-        {
-          nn_error_set (err, NN_ERROR_FORMAT, "node %zu has no op type", k);
-          goto out;
-        }
+        return nn_error_set (err, NN_ERROR_FORMAT, "node %zu has no op type", k);
       for (size_t o = 0; o < node->n_output; o++)
         {
           const char *name = node->output[o];
           if (name == NULL || name[0] == '\0')
             continue;
           if (nn_onnx_map_get (&im->producer, name) >= 0 || nn_onnx_value_find (im, name) != NULL)
-            {
-              nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "output '%.200s' is defined twice",
-                                 name);
-              goto out;
-            }
+            return nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT,
+                                      "output '%.200s' is defined twice", name);
           if (!nn_onnx_map_put (&im->producer, name, (int) k))
-            {
-              nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-              goto out;
-            }
+            return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
         }
-      n_edges += node->n_input;
+      *n_inputs += node->n_input;
     }
-  edges = calloc (n_edges + 1, sizeof (int));
-  if (edges == NULL)
-    {
-      nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-      goto out;
-    }
-  /* edges: for each producer, the nodes that read one of its outputs (CSR). */
-  for (size_t k = 0; k < n; k++)
+  return true;
+}
+
+/* Checks that every input exists, and builds the edges from producers to readers (CSR) and
+ * each node's count of produced inputs. */
+static bool
+build_edges (NnOnnxImporter *im,
+             Walk           *walk,
+             NnError        *err)
+{
+  const Onnx__GraphProto *g = im->model->graph;
+  for (size_t k = 0; k < walk->n; k++)
     {
       const Onnx__NodeProto *node = g->node[k];
       NnOnnxNode view = { .proto = node, .index = (int) k };
@@ -329,92 +330,95 @@ translate_graph (NnOnnxImporter *im,
             continue;
           int p = nn_onnx_map_get (&im->producer, name);
           if (p < 0 && nn_onnx_value_find (im, name) == NULL)
-            {
-              nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "input '%.200s' is not produced by "
-                                 "any node, initializer or graph input", name);
-              goto out;
-            }
+            return nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "input '%.200s' is not "
+                                      "produced by any node, initializer or graph input", name);
           if (p >= 0)
             {
-              indeg[k]++;
-              edge_start[p + 1]++;
+              walk->indeg[k]++;
+              walk->edge_start[p + 1]++;
             }
         }
     }
-  for (size_t k = 0; k < n; k++)
-    edge_start[k + 1] += edge_start[k];
-  {
-    int *fill = calloc (n + 1, sizeof (int));
-    if (fill == NULL)
-      {
-        nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-        goto out;
-      }
-    for (size_t k = 0; k < n; k++)
-      {
-        const Onnx__NodeProto *node = g->node[k];
-        for (size_t i = 0; i < node->n_input; i++)
-          {
-            const char *name = node->input[i];
-            int p = name != NULL && name[0] != '\0' ? nn_onnx_map_get (&im->producer, name) : -1;
-            if (p >= 0)
-              edges[edge_start[p] + fill[p]++] = (int) k;
-          }
-      }
-    free (fill);
-  }
+  for (size_t k = 0; k < walk->n; k++)
+    walk->edge_start[k + 1] += walk->edge_start[k];
+  int *fill = calloc (walk->n + 1, sizeof (int));
+  if (fill == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  for (size_t k = 0; k < walk->n; k++)
+    {
+      const Onnx__NodeProto *node = g->node[k];
+      for (size_t i = 0; i < node->n_input; i++)
+        {
+          int p = producer_of (im, node->input[i]);
+          if (p >= 0)
+            walk->edges[walk->edge_start[p] + fill[p]++] = (int) k;
+        }
+    }
+  free (fill);
+  return true;
+}
+
+/* Kahn's algorithm; a node left over lies on a cycle. */
+static bool
+order_nodes (NnOnnxImporter *im,
+             Walk           *walk,
+             NnError        *err)
+{
   size_t head = 0, tail = 0;
-  for (size_t k = 0; k < n; k++)
-    if (indeg[k] == 0)
-      order[tail++] = (int) k;
+  for (size_t k = 0; k < walk->n; k++)
+    if (walk->indeg[k] == 0)
+      walk->order[tail++] = (int) k;
   while (head < tail)
     {
-      int k = order[head++];
-      for (int e = edge_start[k]; e < edge_start[k + 1]; e++)
-        if (--indeg[edges[e]] == 0)
-          order[tail++] = edges[e];
+      int k = walk->order[head++];
+      for (int e = walk->edge_start[k]; e < walk->edge_start[k + 1]; e++)
+        if (--walk->indeg[walk->edges[e]] == 0)
+          walk->order[tail++] = walk->edges[e];
     }
-  if (tail != n)
-    {
-      for (size_t k = 0; k < n; k++)
-        if (indeg[k] > 0)
-          {
-            NnOnnxNode view = { .proto = g->node[k], .index = (int) k };
-            nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "the graph has a cycle through this "
-                               "node");
-            break;
-          }
-      goto out;
-    }
+  if (tail == walk->n)
+    return true;
+  for (size_t k = 0; k < walk->n; k++)
+    if (walk->indeg[k] > 0)
+      {
+        NnOnnxNode view = { .proto = im->model->graph->node[k], .index = (int) k };
+        return nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "the graph has a cycle through "
+                                  "this node");
+      }
+  return false;
+}
 
-  /* The nodes the output needs, and who reads each node's first output. */
-  const char *out_name = g->output[0]->name;
+/* The nodes the output needs, and who reads each node's first output (how many needed nodes,
+ * and the first of them). */
+static bool
+mark_needed (NnOnnxImporter *im,
+             Walk           *walk,
+             const char     *out_name,
+             NnError        *err)
+{
+  const Onnx__GraphProto *g = im->model->graph;
   int out_producer = nn_onnx_map_get (&im->producer, out_name);
   if (out_producer < 0)
     {
-      if (nn_onnx_value_find (im, out_name) == NULL || nn_onnx_value_find (im, out_name)->is_const)
-        {
-          nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is not computed from "
-                        "the input", out_name);
-          goto out;
-        }
+      const NnOnnxValue *out = nn_onnx_value_find (im, out_name);
+      if (out == NULL || out->is_const)
+        return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is not computed "
+                             "from the input", out_name);
     }
   else
-    needed[out_producer] = true;
-  for (size_t r = n; r-- > 0;)
+    walk->needed[out_producer] = true;
+  for (size_t r = walk->n; r-- > 0;)
     {
-      int k = order[r];
-      if (!needed[k])
+      int k = walk->order[r];
+      if (!walk->needed[k])
         continue;
       const Onnx__NodeProto *node = g->node[k];
       for (size_t i = 0; i < node->n_input; i++)
         {
-          const char *name = node->input[i];
-          int p = name != NULL && name[0] != '\0' ? nn_onnx_map_get (&im->producer, name) : -1;
+          int p = producer_of (im, node->input[i]);
           if (p < 0)
             continue;
-          needed[p] = true;
-          if (g->node[p]->n_output > 0 && strcmp (g->node[p]->output[0], name) == 0)
+          walk->needed[p] = true;
+          if (g->node[p]->n_output > 0 && strcmp (g->node[p]->output[0], node->input[i]) == 0)
             {
               im->consumers[p]++;
               im->first_use[p] = k;
@@ -423,49 +427,90 @@ translate_graph (NnOnnxImporter *im,
     }
   if (out_producer >= 0)
     im->consumers[out_producer]++;
+  return true;
+}
 
-  for (size_t r = 0; r < n; r++)
+/* Translates the needed nodes in order, each with its inputs resolved. */
+static bool
+translate_needed (NnOnnxImporter *im,
+                  const Walk     *walk,
+                  NnError        *err)
+{
+  const Onnx__GraphProto *g = im->model->graph;
+  NnOnnxValue **inputs = calloc (NN_ONNX_MAX_INPUTS, sizeof (NnOnnxValue *));
+  if (inputs == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  bool ok = true;
+  for (size_t r = 0; r < walk->n && ok; r++)
     {
-      int k = order[r];
-      if (!needed[k])
+      int k = walk->order[r];
+      if (!walk->needed[k])
         continue;
-      NnOnnxNode view = { .proto = g->node[k], .index = k };
+      NnOnnxNode view = { .proto = g->node[k], .index = k, .in = inputs };
       const Onnx__NodeProto *node = view.proto;
       if (node->n_input > NN_ONNX_MAX_INPUTS)
         {
-          nn_onnx_node_fail (&view, err, NN_ERROR_UNSUPPORTED, "%zu inputs, more than %d",
-                             node->n_input, NN_ONNX_MAX_INPUTS);
-          goto out;
+          ok = nn_onnx_node_fail (&view, err, NN_ERROR_UNSUPPORTED, "%zu inputs, more than %d",
+                                  node->n_input, NN_ONNX_MAX_INPUTS);
+          break;
         }
-      view.in = inputs;
       view.n_in = (int) node->n_input;
       for (int i = 0; i < view.n_in; i++)
         view.in[i] = node->input[i] != NULL && node->input[i][0] != '\0'
                      ? nn_onnx_value_find (im, node->input[i]) : NULL;
-      if (!nn_onnx_translate (im, &view, err))
-        goto out;
+      ok = nn_onnx_translate (im, &view, err);
     }
-  const NnOnnxValue *out = nn_onnx_value_find (im, out_name);
-  if (out == NULL || out->is_const)
-    {
-      nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is constant", out_name);
-      goto out;
-    }
-  if (out->node != nn_graph_output (im->graph))
-    {
-      nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is not the last layer",
-                    out_name);
-      goto out;
-    }
-  ok = true;
-out:
-  free (indeg);
-  free (order);
-  free (edge_start);
-  free (edges);
-  free (needed);
   free (inputs);
   return ok;
+}
+
+/* Orders the nodes, checks that every input exists, finds the nodes the output needs, and
+ * translates those in order; the output must then be the graph's last layer. */
+static bool
+translate_graph (NnOnnxImporter *im,
+                 NnError        *err)
+{
+  const Onnx__GraphProto *g = im->model->graph;
+  const size_t n = g->n_node;
+  if (n > NN_ONNX_MAX_NODES)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "%zu nodes, more than %d", n,
+                         NN_ONNX_MAX_NODES);
+  if (g->n_output != 1 || g->output[0]->name == NULL)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the graph has %zu outputs; one is "
+                         "supported", g->n_output);
+  Walk walk = {
+    .n = n, .indeg = calloc (n + 1, sizeof (int)), .order = calloc (n + 1, sizeof (int)),
+    .edge_start = calloc (n + 2, sizeof (int)), .needed = calloc (n + 1, sizeof (bool)),
+  };
+  im->consumers = calloc (n + 1, sizeof (int));
+  im->first_use = calloc (n + 1, sizeof (int));
+  im->fused = calloc (n + 1, sizeof (bool));
+  size_t n_edges = 0;
+  bool ok = walk.indeg && walk.order && walk.edge_start && walk.needed && im->consumers
+            && im->first_use && im->fused;
+  if (!ok)
+    nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  ok = ok && index_producers (im, &n_edges, err);
+  if (ok)
+    {
+      walk.edges = calloc (n_edges + 1, sizeof (int));
+      if (walk.edges == NULL)
+        ok = nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+    }
+  const char *out_name = g->output[0]->name;
+  ok = ok && build_edges (im, &walk, err) && order_nodes (im, &walk, err)
+       && mark_needed (im, &walk, out_name, err) && translate_needed (im, &walk, err);
+  walk_clear (&walk);
+  if (!ok)
+    return false;
+  const NnOnnxValue *out = nn_onnx_value_find (im, out_name);
+  if (out == NULL || out->is_const)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is constant",
+                         out_name);
+  if (out->node != nn_graph_output (im->graph))
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is not the last layer",
+                         out_name);
+  return true;
 }
 
 static int64_t
