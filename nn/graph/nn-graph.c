@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Graph construction: validation, the parameter arena and the questions asked of a graph. The
- * op table and each op's shape rule are in nn-op.c and nn-op-shape.c; the nn_graph_add_*
- * builders in nn-graph-build.c. */
+ * op table and each op's shape rule are in nn-op.c, the nn_graph_add_* builders in
+ * nn-graph-build.c. */
 #include "graph/nn-graph.h"
 
 #include <math.h>

@@ -138,7 +138,7 @@ typedef struct
   int dims[4];
 } NnParamShape;
 
-/* nn-op-shape.c: the shape rule of the node's op. Checks the node's attributes against its
+/* The shape rule of the node's op. Checks the node's attributes against its
  * inputs (already in the graph), fills node->shape and the dims of each parameter of the op
  * table's row, in its order; false with err naming the node when they do not fit. */
 bool            nn_op_shape (const NnGraph *graph,
