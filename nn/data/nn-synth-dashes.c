@@ -205,8 +205,8 @@ nn_synth_dashes_write (const char *dir,
       snprintf (path, len, "%s/%s/%05d.png", dir, class_names[info.label], i);
       ok = nn_image_save_png (img, path, 8, err);
       if (ok)
-        fprintf (csv.fp, "%s/%05d.png,%s,%d,%d\n", class_names[info.label], i, class_names[info.label],
-                 info.n_horizontal, info.n_vertical);
+        fprintf (csv.fp, "%s/%05d.png,%s,%d,%d\n", class_names[info.label], i,
+                 class_names[info.label], info.n_horizontal, info.n_vertical);
     }
   if (csv_open)
     ok = nn_atomic_file_finish (&csv, ok, err) && ok;
