@@ -58,6 +58,8 @@ nn_am_transforms_parse (const char *text,
                         NnError    *err)
 {
   static const char *const names[] = { "pad", "jitter", "scale", "rotate", "blur" };
+  _Static_assert (1u << (sizeof names / sizeof names[0] - 1) == NN_AM_TRANSFORM_BLUR,
+                  "names needs one name per NnAmTransform bit");
   *transforms = 0;
   if (strcmp (text, "none") == 0)
     return true;
