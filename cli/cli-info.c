@@ -24,64 +24,6 @@ static const struct option options[] = {
   { NULL, 0, NULL, 0 },
 };
 
-/* A short description of a node's attributes ("3x3 s2 p1", "relu", ...). */
-static void
-node_detail (const NnNode *node,
-             char         *buf,
-             size_t        size)
-{
-  buf[0] = '\0';
-  switch (node->op)
-    {
-    case NN_OP_CONV2D:
-      {
-        const NnConvAttrs *a = &node->attrs.conv;
-        int n = snprintf (buf, size, "%dx%d s%d p%d", a->kh, a->kw, a->sh, a->pad_t);
-        if (a->dh != 1 && n > 0 && (size_t) n < size)
-          n += snprintf (buf + n, size - (size_t) n, " d%d", a->dh);
-        if (a->groups != 1 && n > 0 && (size_t) n < size)
-          snprintf (buf + n, size - (size_t) n, " g%d", a->groups);
-        break;
-      }
-    case NN_OP_ACTIVATION:
-      {
-        char policy[48];
-        nn_grad_policy_format (&node->attrs.act.policy, policy, sizeof policy);
-        if (node->attrs.act.kind == NN_ACT_RELU && node->attrs.act.slope != 0.0f)
-          snprintf (buf, size, "leaky %g, grad %s", (double) node->attrs.act.slope, policy);
-        else if (node->attrs.act.kind == NN_ACT_RELU)
-          snprintf (buf, size, "relu, grad %s", policy);
-        else
-          snprintf (buf, size, "%s", nn_act_name (node->attrs.act.kind));
-        break;
-      }
-    case NN_OP_MAXPOOL:
-    case NN_OP_AVGPOOL:
-      snprintf (buf, size, "%dx%d s%d p%d", node->attrs.pool.kh, node->attrs.pool.kw,
-                node->attrs.pool.sh, node->attrs.pool.pad_t);
-      break;
-    case NN_OP_DROPOUT:
-      snprintf (buf, size, "p %g", (double) node->attrs.dropout.p);
-      break;
-    case NN_OP_INPUT:
-    case NN_OP_LINEAR:
-    case NN_OP_BATCHNORM:
-    case NN_OP_INSTANCENORM:
-    case NN_OP_GLOBAL_AVGPOOL:
-    case NN_OP_ADD:
-    case NN_OP_MUL:
-    case NN_OP_CONCAT:
-    case NN_OP_FLATTEN:
-    case NN_OP_SOFTMAX:
-    case NN_OP_SCALE:
-    case NN_OP_PRELU:
-    case NN_OP_PAD:
-    case NN_OP_RESHAPE:
-    case NN_OP_COUNT_:
-      break;
-    }
-}
-
 static cJSON *
 shape_json (NnShape s)
 {
@@ -141,17 +83,17 @@ print_json (const NnModel *model,
   for (int i = 0; i < g->n_nodes; i++)
     {
       const NnNode *node = &g->nodes[i];
-      char detail[96];
-      node_detail (node, detail, sizeof detail);
+      NnNodeDescription desc;
+      nn_node_describe (node, &desc);
       cJSON *n = cJSON_CreateObject ();
       cJSON_AddStringToObject (n, "name", node->name);
-      cJSON_AddStringToObject (n, "op", nn_op_name (node->op));
+      cJSON_AddStringToObject (n, "op", desc.op);
       cJSON *inputs = cJSON_AddArrayToObject (n, "inputs");
       for (int j = 0; j < node->n_inputs; j++)
         cJSON_AddItemToArray (inputs, cJSON_CreateString (g->nodes[node->inputs[j]].name));
       cJSON_AddItemToObject (n, "output_shape", shape_json (node->shape));
       cJSON_AddNumberToObject (n, "params", (double) nn_graph_node_param_count (g, i));
-      cJSON_AddStringToObject (n, "detail", detail);
+      cJSON_AddStringToObject (n, "detail", desc.attrs);
       cJSON_AddItemToArray (nodes, n);
     }
   return cli_print_json (root) ? 0 : CLI_EXIT_FAILURE;
@@ -208,13 +150,11 @@ print_table (const NnModel *model,
           "params");
   for (int i = 0; i < g->n_nodes; i++)
     {
-      const NnNode *node = &g->nodes[i];
-      char shape[48], detail[96];
-      snprintf (shape, sizeof shape, "%dx%dx%d", node->shape.c, node->shape.h, node->shape.w);
-      node_detail (node, detail, sizeof detail);
-      printf ("%4d  %-*s  %-14s  %-16s  %10zu%s%s\n", i, wname, node->name,
-              nn_op_name (node->op), shape, nn_graph_node_param_count (g, i),
-              detail[0] ? "  " : "", detail);
+      NnNodeDescription desc;
+      nn_node_describe (&g->nodes[i], &desc);
+      printf ("%4d  %-*s  %-14s  %-16s  %10zu%s%s\n", i, wname, g->nodes[i].name, desc.op,
+              desc.shape, nn_graph_node_param_count (g, i), desc.attrs[0] ? "  " : "",
+              desc.attrs);
     }
 }
 

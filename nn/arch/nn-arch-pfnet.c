@@ -13,10 +13,12 @@
 #define MAX_MODULES   32
 #define MAX_BLURS     8
 
-static const char *const kernel_names[BANK_SIZE] = {
+static const char *const kernel_names[] = {
   "-U0", "+U0", "-U45", "+U45", "-U90", "+U90", "-U135", "+U135",
   "-E0", "+E0", "-E45", "+E45", "-E90", "+E90", "-E135", "+E135",
 };
+_Static_assert (sizeof kernel_names / sizeof kernel_names[0] == BANK_SIZE,
+                "kernel_names needs one name per kernel of the bank");
 
 const char *
 nn_pfm_kernel_name (int index)

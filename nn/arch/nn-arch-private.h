@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared by the architecture builders: a graph under construction that turns every size that
- * does not fit (empty maps, too large maps or too many parameters) into an NnError. */
+ * does not fit (empty maps, too large maps or too many parameters) into an NnError
+ * (nn-arch-builder.c), and the families nn-arch.c calls (nn-arch-{resnet,vgg,pfnet,fpnet}.c),
+ * which call the builder. */
 #pragma once
 
 #include <stdbool.h>

@@ -26,10 +26,14 @@
 #define IDX_MAGIC_IMAGES 0x00000803u
 #define IDX_MAGIC_LABELS 0x00000801u
 
-static const char *const fashion_mnist_classes[10] = {
+#define FASHION_MNIST_CLASSES 10
+
+static const char *const fashion_mnist_classes[] = {
   "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 };
+_Static_assert (sizeof fashion_mnist_classes / sizeof fashion_mnist_classes[0]
+                == FASHION_MNIST_CLASSES, "fashion_mnist_classes needs one name per class");
 
 NnDataset *
 nn_dataset_new (int n,
@@ -335,12 +339,12 @@ nn_dataset_load_fashion_mnist (const char *dir,
   if (images_path == NULL || labels_path == NULL)
     nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
   else
-    ds = idx_load (images_path, labels_path, 10, err);
+    ds = idx_load (images_path, labels_path, FASHION_MNIST_CLASSES, err);
   free (images_path);
   free (labels_path);
   if (ds == NULL)
     return NULL;
-  for (int k = 0; k < 10; k++)
+  for (int k = 0; k < FASHION_MNIST_CLASSES; k++)
     nn_dataset_set_class_name (ds, k, fashion_mnist_classes[k]);
   return ds;
 }
@@ -482,6 +486,146 @@ image_conformed (const NnImage *image,
   return out;
 }
 
+/* An image folder's listing: the class folders, the images of each, and every image's path and
+ * label in order. */
+typedef struct
+{
+  NameList  classes;
+  NameList *files;   /* per class */
+  int       n;
+  char    **paths;
+  int      *labels;
+} Folder;
+
+static void
+folder_clear (Folder *f)
+{
+  if (f->paths != NULL)
+    for (int i = 0; i < f->n; i++)
+      free (f->paths[i]);
+  free (f->paths);
+  free (f->labels);
+  if (f->files != NULL)
+    for (int k = 0; k < f->classes.n; k++)
+      name_list_clear (&f->files[k]);
+  free (f->files);
+  name_list_clear (&f->classes);
+}
+
+/* The class folders of root and the images in each; a class folder without images stays a
+ * class, so indices match the folder names. */
+static bool
+folder_list (Folder     *f,
+             const char *root,
+             NnError    *err)
+{
+  if (!list_entries (&f->classes, root, true, err))
+    return false;
+  if (f->classes.n == 0)
+    return nn_error_set (err, NN_ERROR_FORMAT, "%s: no class folders (expected "
+                         "%s/<class>/*.png)", root, root);
+  f->files = calloc ((size_t) f->classes.n, sizeof *f->files);
+  if (f->files == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", root);
+  for (int k = 0; k < f->classes.n; k++)
+    {
+      char *dir = path_join (root, f->classes.items[k]);
+      bool ok = dir != NULL ? list_entries (&f->files[k], dir, false, err)
+                            : nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", root);
+      free (dir);
+      if (!ok)
+        return false;
+      if (f->files[k].n > (1 << 28) - f->n)
+        return nn_error_set (err, NN_ERROR_UNSUPPORTED, "%s: too many images", root);
+      f->n += f->files[k].n;
+    }
+  if (f->n == 0)
+    return nn_error_set (err, NN_ERROR_FORMAT, "%s: no images found (expected "
+                         "%s/<class>/*.png)", root, root);
+  return true;
+}
+
+/* Every image's path and label, class by class. */
+static bool
+folder_paths (Folder     *f,
+              const char *root,
+              NnError    *err)
+{
+  f->paths = calloc ((size_t) f->n, sizeof *f->paths);
+  f->labels = calloc ((size_t) f->n, sizeof *f->labels);
+  if (f->paths == NULL || f->labels == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", root);
+  for (int k = 0, i = 0; k < f->classes.n; k++)
+    {
+      char *dir = path_join (root, f->classes.items[k]);
+      for (int j = 0; dir != NULL && j < f->files[k].n; j++, i++)
+        {
+          f->paths[i] = path_join (dir, f->files[k].items[j]);
+          f->labels[i] = k;
+        }
+      free (dir);
+    }
+  for (int i = 0; i < f->n; i++)
+    if (f->paths[i] == NULL)
+      return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", root);
+  return true;
+}
+
+/* Loads the images of the folder into a dataset of c x h x w images (0: the first image's). */
+static NnDataset *
+folder_load (const Folder *f,
+             const char   *root,
+             int           c,
+             int           h,
+             int           w,
+             NnError      *err)
+{
+  NnDataset *ds = NULL;
+  bool ok = true, all_ct16 = true;
+  for (int i = 0; ok && i < f->n; i++)
+    {
+      NnImage *image = nn_image_load (f->paths[i], err);
+      if (image == NULL)
+        {
+          ok = false;
+          break;
+        }
+      all_ct16 = all_ct16 && image->bit_depth == 16 && image->c == 1;
+      if (ds == NULL)
+        {
+          c = c > 0 ? c : image->c;
+          h = h > 0 ? h : image->h;
+          w = w > 0 ? w : image->w;
+          ds = nn_dataset_new (f->n, c, h, w, f->classes.n);
+          if (ds == NULL)
+            ok = nn_error_set (err, NN_ERROR_NOMEM,
+                               "%s: out of memory for %d images of %d x %d x %d", root, f->n, c,
+                               h, w);
+          for (int k = 0; ok && k < f->classes.n; k++)
+            nn_dataset_set_class_name (ds, k, f->classes.items[k]);
+        }
+      NnImage *conformed = ok ? image_conformed (image, c, h, w) : NULL;
+      nn_image_free (image);
+      if (ok && conformed == NULL)
+        ok = nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", f->paths[i]);
+      if (ok)
+        {
+          size_t per_image = (size_t) c * h * w;
+          memcpy (ds->images + (size_t) i * per_image, conformed->data,
+                  per_image * sizeof (float));
+          ds->labels[i] = f->labels[i];
+        }
+      nn_image_free (conformed);
+    }
+  if (!ok)
+    {
+      nn_dataset_free (ds);
+      return NULL;
+    }
+  ds->ct16 = all_ct16;
+  return ds;
+}
+
 NnDataset *
 nn_dataset_load_folder (const char *root,
                         int         c,
@@ -503,131 +647,11 @@ nn_dataset_load_folder (const char *root,
       nn_error_set (err, NN_ERROR_IO, "%s: not a directory", root);
       return NULL;
     }
-
-  NameList classes = { 0 };
-  NameList *files = NULL;
-  char **paths = NULL;
-  int *labels = NULL;
+  Folder folder = { 0 };
   NnDataset *ds = NULL;
-  int n = 0;
-
-  if (!list_entries (&classes, root, true, err))
-    goto out;
-  if (classes.n == 0)
-    {
-      nn_error_set (err, NN_ERROR_FORMAT, "%s: no class folders (expected %s/<class>/*.png)",
-                    root, root);
-      goto out;
-    }
-
-  /* A class folder without images stays a class, so indices match the folder names. */
-  files = calloc ((size_t) classes.n, sizeof *files);
-  if (files == NULL)
-    {
-      nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", root);
-      goto out;
-    }
-  for (int k = 0; k < classes.n; k++)
-    {
-      char *dir = path_join (root, classes.items[k]);
-      bool ok = dir != NULL ? list_entries (&files[k], dir, false, err)
-                            : nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", root);
-      free (dir);
-      if (!ok)
-        goto out;
-      if (files[k].n > (1 << 28) - n)
-        {
-          nn_error_set (err, NN_ERROR_UNSUPPORTED, "%s: too many images", root);
-          goto out;
-        }
-      n += files[k].n;
-    }
-  if (n == 0)
-    {
-      nn_error_set (err, NN_ERROR_FORMAT, "%s: no images found (expected %s/<class>/*.png)",
-                    root, root);
-      goto out;
-    }
-
-  paths = calloc ((size_t) n, sizeof *paths);
-  labels = calloc ((size_t) n, sizeof *labels);
-  if (paths == NULL || labels == NULL)
-    {
-      nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", root);
-      goto out;
-    }
-  for (int k = 0, i = 0; k < classes.n; k++)
-    {
-      char *dir = path_join (root, classes.items[k]);
-      for (int j = 0; dir != NULL && j < files[k].n; j++, i++)
-        {
-          paths[i] = path_join (dir, files[k].items[j]);
-          labels[i] = k;
-        }
-      free (dir);
-    }
-  for (int i = 0; i < n; i++)
-    if (paths[i] == NULL)
-      {
-        nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", root);
-        goto out;
-      }
-
-  bool ok = true, all_ct16 = true;
-  for (int i = 0; ok && i < n; i++)
-    {
-      NnImage *image = nn_image_load (paths[i], err);
-      if (image == NULL)
-        {
-          ok = false;
-          break;
-        }
-      all_ct16 = all_ct16 && image->bit_depth == 16 && image->c == 1;
-      if (ds == NULL)
-        {
-          c = c > 0 ? c : image->c;
-          h = h > 0 ? h : image->h;
-          w = w > 0 ? w : image->w;
-          ds = nn_dataset_new (n, c, h, w, classes.n);
-          if (ds == NULL)
-            ok = nn_error_set (err, NN_ERROR_NOMEM,
-                               "%s: out of memory for %d images of %d x %d x %d", root, n, c,
-                               h, w);
-          for (int k = 0; ok && k < classes.n; k++)
-            nn_dataset_set_class_name (ds, k, classes.items[k]);
-        }
-      NnImage *conformed = ok ? image_conformed (image, c, h, w) : NULL;
-      nn_image_free (image);
-      if (ok && conformed == NULL)
-        ok = nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", paths[i]);
-      if (ok)
-        {
-          size_t per_image = (size_t) c * h * w;
-          memcpy (ds->images + (size_t) i * per_image, conformed->data,
-                  per_image * sizeof (float));
-          ds->labels[i] = labels[i];
-        }
-      nn_image_free (conformed);
-    }
-  if (!ok)
-    {
-      nn_dataset_free (ds);
-      ds = NULL;
-    }
-  else
-    ds->ct16 = all_ct16;
-
-out:
-  if (paths != NULL)
-    for (int i = 0; i < n; i++)
-      free (paths[i]);
-  free (paths);
-  free (labels);
-  if (files != NULL)
-    for (int k = 0; k < classes.n; k++)
-      name_list_clear (&files[k]);
-  free (files);
-  name_list_clear (&classes);
+  if (folder_list (&folder, root, err) && folder_paths (&folder, root, err))
+    ds = folder_load (&folder, root, c, h, w, err);
+  folder_clear (&folder);
   return ds;
 }
 

@@ -84,6 +84,14 @@ nn_synth_dashes_draw (float        *image,
     }
 }
 
+/* The class names: the folder names and the model's labels. */
+static const char *const class_names[] = {
+  [NN_DASHES_HORIZONTAL] = "horizontal",
+  [NN_DASHES_VERTICAL] = "vertical",
+};
+_Static_assert (sizeof class_names / sizeof class_names[0] == NN_DASHES_VERTICAL + 1,
+                "class_names needs one name per NnDashesClass");
+
 NnModel *
 nn_synth_dashes_model_new (int size)
 {
@@ -92,12 +100,18 @@ nn_synth_dashes_model_new (int size)
   NnGraph *g = nn_graph_new ();
   if (g == NULL)
     return NULL;
+  /* Each builder returns -1 only when out of memory. */
   int x = nn_graph_add_input (g, "input", 1, size, size);
-  int conv = nn_graph_add_conv2d (g, "detect", x, 2, NN_DASHES_LENGTH, 1, NN_DASHES_LENGTH / 2,
-                                  1, 1, true);
-  int relu = nn_graph_add_relu (g, "detect_relu", conv);
-  int pool = nn_graph_add_global_avgpool (g, "pool", relu);
-  int fc = nn_graph_add_linear (g, "classify", pool, 2, true);
+  int conv = x < 0 ? -1 : nn_graph_add_conv2d (g, "detect", x, 2, NN_DASHES_LENGTH, 1,
+                                               NN_DASHES_LENGTH / 2, 1, 1, true);
+  int relu = conv < 0 ? -1 : nn_graph_add_relu (g, "detect_relu", conv);
+  int pool = relu < 0 ? -1 : nn_graph_add_global_avgpool (g, "pool", relu);
+  int fc = pool < 0 ? -1 : nn_graph_add_linear (g, "classify", pool, 2, true);
+  if (fc < 0)
+    {
+      nn_graph_free (g);
+      return NULL;
+    }
 
   /* Filter 0: the middle row of ones (horizontal dashes); filter 1: the middle column. A
    * window sums to 5 only on a whole dash of its orientation, since dashes never touch. */
@@ -118,8 +132,12 @@ nn_synth_dashes_model_new (int size)
       nn_graph_free (g);
       return NULL;
     }
-  nn_model_set_label (model, NN_DASHES_HORIZONTAL, "horizontal");
-  nn_model_set_label (model, NN_DASHES_VERTICAL, "vertical");
+  for (int k = NN_DASHES_HORIZONTAL; k <= NN_DASHES_VERTICAL; k++)
+    if (!nn_model_set_label (model, k, class_names[k]))
+      {
+        nn_model_free (model);
+        return NULL;
+      }
   snprintf (model->dataset, sizeof model->dataset, "oriented dashes %dx%d", size, size);
   return model;
 }
@@ -152,7 +170,6 @@ nn_synth_dashes_write (const char *dir,
   if (size < NN_DASHES_MIN_SIZE || size > 4096)
     return nn_error_set (err, NN_ERROR_SPEC, "image size %d out of range (%d to 4096)", size,
                          NN_DASHES_MIN_SIZE);
-  static const char *const classes[2] = { "horizontal", "vertical" };
   size_t len = strlen (dir) + 64;
   char *path = malloc (len);
   uint8_t *orientation = malloc ((size_t) size * (size_t) size);
@@ -167,7 +184,7 @@ nn_synth_dashes_write (const char *dir,
   bool ok = make_dir (dir, err);
   for (int k = 0; k < 2 && ok; k++)
     {
-      snprintf (path, len, "%s/%s", dir, classes[k]);
+      snprintf (path, len, "%s/%s", dir, class_names[k]);
       ok = make_dir (path, err);
     }
   NnAtomicFile csv = { 0 };
@@ -185,11 +202,11 @@ nn_synth_dashes_write (const char *dir,
     {
       NnDashesInfo info;
       nn_synth_dashes_draw (img->data, orientation, size, &rng, &info);
-      snprintf (path, len, "%s/%s/%05d.png", dir, classes[info.label], i);
+      snprintf (path, len, "%s/%s/%05d.png", dir, class_names[info.label], i);
       ok = nn_image_save_png (img, path, 8, err);
       if (ok)
-        fprintf (csv.fp, "%s/%05d.png,%s,%d,%d\n", classes[info.label], i, classes[info.label],
-                 info.n_horizontal, info.n_vertical);
+        fprintf (csv.fp, "%s/%05d.png,%s,%d,%d\n", class_names[info.label], i,
+                 class_names[info.label], info.n_horizontal, info.n_vertical);
     }
   if (csv_open)
     ok = nn_atomic_file_finish (&csv, ok, err) && ok;

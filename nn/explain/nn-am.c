@@ -15,6 +15,8 @@ static const char *const objective_names[NN_AM_OBJECTIVE_COUNT_] = {
   [NN_AM_OBJECTIVE_LOGIT] = "logit",
   [NN_AM_OBJECTIVE_DIRECTION] = "direction",
 };
+_Static_assert (NN_AM_OBJECTIVE_DIRECTION == NN_AM_OBJECTIVE_COUNT_ - 1,
+                "objective_names needs every NnAmObjective");
 
 void
 nn_am_settings_init (NnAmSettings *s)
@@ -56,6 +58,8 @@ nn_am_transforms_parse (const char *text,
                         NnError    *err)
 {
   static const char *const names[] = { "pad", "jitter", "scale", "rotate", "blur" };
+  _Static_assert (1u << (sizeof names / sizeof names[0] - 1) == NN_AM_TRANSFORM_BLUR,
+                  "names needs one name per NnAmTransform bit");
   *transforms = 0;
   if (strcmp (text, "none") == 0)
     return true;

@@ -20,6 +20,7 @@ static const char *const method_names[NN_CAM_COUNT_] = {
   [NN_CAM_SCORECAM] = "scorecam",
   [NN_CAM_EIGENCAM] = "eigencam",
 };
+_Static_assert (NN_CAM_EIGENCAM == NN_CAM_COUNT_ - 1, "method_names needs every NnCamMethod");
 
 void
 nn_cam_spec_init (NnCamSpec *spec)

@@ -19,6 +19,8 @@ static const char *const method_names[NN_SALIENCY_COUNT_] = {
   [NN_SALIENCY_GUIDED] = "guided",
   [NN_SALIENCY_GUIDED_GRADCAM] = "guided-gradcam",
 };
+_Static_assert (NN_SALIENCY_GUIDED_GRADCAM == NN_SALIENCY_COUNT_ - 1,
+                "method_names needs every NnSaliencyMethod");
 
 void
 nn_saliency_spec_init (NnSaliencySpec *spec)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the parts of NnContext: the type and its public entry points (nn-context.c), the
- * dispatch of one op over a range of samples (nn-context-ops.c) and the jobs that run on the
- * workers (nn-context-workers.c). */
+/* Shared by the parts of NnContext, each calling only the ones listed before it here: what the
+ * context knows about one node (nn-context-node.c), the plan of its memory (nn-context-plan.c),
+ * one op's forward and backward over a range of samples (nn-context-forward.c,
+ * nn-context-backward.c), the jobs that run on the workers (nn-context-workers.c), and the type
+ * with its public entry points (nn-context.c). */
 #pragma once
 
 #include <stdbool.h>
@@ -24,14 +26,17 @@ struct NnContext
   NnGradPolicy policy_override;
   NnRng        rng;
 
+  void        *block;     /* everything below up to param_grads (nn-context-plan.c) */
   float      **out;       /* per node, B * size floats */
   float      **grad;      /* per node, or NULL */
   float      **stats;     /* batch/instance norm: saved mean then invstd */
   int32_t    **argmax;    /* max pooling */
   uint8_t    **mask;      /* dropout */
-  float       *scratch;       /* n_workers slices of scratch_size floats */
-  size_t       scratch_size;
+  float       *scratch;       /* worker 0's scratch_size floats */
+  size_t       scratch_size;  /* a multiple of 16 */
   float       *param_grads;
+  void        *worker_block;  /* worker_scratch */
+  float       *worker_scratch; /* (n_workers - 1) slices of scratch_size floats */
   NnWorkers   *workers;       /* NULL: everything runs on the calling thread */
   int          n_workers;
   float       *private_grads; /* (n_workers - 1) slices of private_size floats */
@@ -52,16 +57,17 @@ struct NnContext
 #define NN_CONTEXT_RUN_PARAMS       ((size_t) 1 << 18)
 #define NN_CONTEXT_RUN_CHUNK_FLOATS ((size_t) 1 << 16)
 
-/* nn-context.c: questions about a node's parameters. */
+/* Every buffer of a context starts on a 64-byte line (SIMD loads, no false sharing between the
+ * workers' slices). */
+#define NN_CONTEXT_ALIGN 64
+
+/* nn-context-node.c: what the context knows about one node. */
 
 /* All parameters of a node, trainable or not. */
 size_t       nn_context_node_param_count (const NnGraph *graph,
                                           int            i);
 bool         nn_context_node_has_trainable (const NnGraph *graph,
                                             int            node);
-
-/* nn-context-ops.c: one op at a time. */
-
 /* The geometry of conv node `node` for `batch` samples. */
 NnConvGeom   nn_context_conv_geom (const NnGraph *graph,
                                    const NnNode  *node,
@@ -70,24 +76,61 @@ NnConvGeom   nn_context_conv_geom (const NnGraph *graph,
 const float *nn_context_param_ptr (const NnGraph *graph,
                                    int            node,
                                    NnParamRole    role);
+/* Where worker w accumulates the gradient of a parameter: the context's arena for worker 0,
+ * a private buffer (summed into the arena afterwards) for the others; NULL when the parameter
+ * gradient is not wanted or the parameter is frozen. */
+float       *nn_context_param_grad_ptr (NnContext  *ctx,
+                                        int         node,
+                                        NnParamRole role,
+                                        bool        want_params,
+                                        int         w);
+/* The scratch of worker w (ctx->scratch_size floats). */
+float       *nn_context_scratch (NnContext *ctx,
+                                 int        w);
 /* The attributes an activation node's forward pass uses: its own, or under a proxygrad-full
  * override those of the proxy (slope beta), written into *proxy. */
 const NnActAttrs *nn_context_act_attrs (const NnContext *ctx,
                                         const NnNode    *node,
                                         NnActAttrs      *proxy);
-/* Ops whose samples are independent run split over the batch on the context's workers (the
- * backward of a linear layer splits its weight gradient by outputs instead); the rest (batch
- * statistics, the dropout RNG) run on the calling thread. */
+/* Which part of the batch worker `index` of `n` takes. */
+void         nn_context_batch_share (int  batch,
+                                     int  index,
+                                     int  n,
+                                     int *b0,
+                                     int *nb);
+/* How a node runs on the workers, from the op table and the mode (training or not): split over
+ * the batch (the backward of a linear layer splits its weight gradient by outputs instead)... */
 bool         nn_context_splits_over_batch (const NnContext *ctx,
                                            const NnNode    *node);
-/* Batch norm in training mode shares its batch statistics over the samples, so its workers
- * split the channels instead. */
+/* ... over channels (batch norm in training mode shares its batch statistics over the
+ * samples) ... */
 bool         nn_context_splits_over_channels (const NnContext *ctx,
                                               const NnNode    *node);
-/* A single sample is split by channels instead: output channels (or groups) of a conv, channels
- * of per-channel ops, ranges of elementwise ones; the rest runs on the calling thread. */
+/* ... or, for a single sample, within it: output channels (or groups) of a conv, channels of
+ * per-channel ops, ranges of elementwise ones. The rest runs on the calling thread. */
 bool         nn_context_splits_single_sample (const NnContext *ctx,
                                               const NnNode    *node);
+/* Zeroes, for samples [b0, b0 + nb), the gradients of node i's inputs whose first writer it is. */
+void         nn_context_zero_input_grads (NnContext *ctx,
+                                          int        i,
+                                          int        b0,
+                                          int        nb);
+
+/* nn-context-plan.c: the context's memory in one block. */
+
+/* `bytes` of zeroed memory aligned to NN_CONTEXT_ALIGN; *raw is what to free. NULL when out of
+ * memory. */
+void        *nn_context_alloc_aligned (size_t  bytes,
+                                       void  **raw);
+/* The floats of one worker's scratch for a graph at a batch size (a multiple of 16). */
+size_t       nn_context_scratch_floats (const NnGraph *graph,
+                                        int            batch);
+/* Lays out every buffer of ctx (graph, batch, flags and scratch_size set), allocates one block
+ * and points the context's buffers into it; false when out of memory. */
+bool         nn_context_plan (NnContext *ctx);
+
+/* nn-context-forward.c: one op's forward pass. */
+
 /* Runs node i on samples [b0, b0 + nb); `w` is the worker (its own scratch). */
 void         nn_context_forward_slice (NnContext *ctx,
                                        int        i,
@@ -98,11 +141,9 @@ void         nn_context_forward_slice (NnContext *ctx,
  * (nn_context_splits_single_sample). */
 void         nn_context_forward_single_sample (NnContext *ctx,
                                                int        i);
-/* Zeroes, for samples [b0, b0 + nb), the gradients of node i's inputs whose first writer it is. */
-void         nn_context_zero_input_grads (NnContext *ctx,
-                                          int        i,
-                                          int        b0,
-                                          int        nb);
+
+/* nn-context-backward.c: one op's backward pass. */
+
 /* Backward of node i for samples [b0, b0 + nb), by worker w. */
 void         nn_context_backward_slice (NnContext *ctx,
                                         int        i,
@@ -113,19 +154,6 @@ void         nn_context_backward_slice (NnContext *ctx,
 
 /* nn-context-workers.c: jobs spread over the workers. */
 
-/* Which part of the batch worker `index` of `n` takes. */
-void         nn_context_batch_share (int  batch,
-                                     int  index,
-                                     int  n,
-                                     int *b0,
-                                     int *nb);
-/* Where worker w accumulates the gradient of a parameter: the context's arena for worker 0,
- * a private buffer (summed into the arena afterwards) for the others. */
-float       *nn_context_param_grad_ptr (NnContext  *ctx,
-                                        int         node,
-                                        NnParamRole role,
-                                        bool        want_params,
-                                        int         w);
 /* The forward of the run of nodes from `first` up to at most `last` on the workers, split over
  * the batch; `first` must split (nn_context_splits_over_batch). Returns the run's last node. */
 int          nn_context_forward_run (NnContext *ctx,

@@ -5,44 +5,13 @@
  * of the workers with their reduction into the arena. */
 #include "graph/nn-context-private.h"
 
+#include "graph/nn-op.h"
 #include <string.h>
 
 #include "ops/nn-conv2d.h"
 #include "ops/nn-linear.h"
 #include "ops/nn-norm.h"
 #include "core/nn-workers.h"
-
-void
-nn_context_batch_share (int  batch,
-                        int  index,
-                        int  n,
-                        int *b0,
-                        int *nb)
-{
-  int base = batch / n, extra = batch % n;
-  *b0 = index * base + (index < extra ? index : extra);
-  *nb = base + (index < extra ? 1 : 0);
-}
-
-float *
-nn_context_param_grad_ptr (NnContext  *ctx,
-                           int         node,
-                           NnParamRole role,
-                           bool        want_params,
-                           int         w)
-{
-  if (!want_params || ctx->param_grads == NULL)
-    return NULL;
-  int p = nn_graph_node_param (ctx->graph, node, role);
-  if (p < 0 || !ctx->graph->params[p].trainable)
-    return NULL;
-  const NnParam *param = &ctx->graph->params[p];
-  if (w == 0)
-    return ctx->param_grads + param->offset;
-  const NnParam *first = &ctx->graph->params[ctx->graph->nodes[node].params[0]];
-  return ctx->private_grads + (size_t) (w - 1) * ctx->private_size + ctx->private_at[node]
-         + (param->offset - first->offset);
-}
 
 /* Adds the workers' private parameter gradients of node i into the arena. */
 static void
@@ -83,6 +52,12 @@ typedef struct
   size_t     n_private; /* floats of each private slice the run uses */
 } RunJob;
 
+static bool
+runs_alone (const NnNode *node)
+{
+  return nn_op_info (node->op)->split == NN_OP_SPLIT_WEIGHTS;
+}
+
 /* The run of nodes that starts at `first` and goes towards `limit` by `step` (+1 forward, -1
  * backward): the nodes that split over the batch, within NN_CONTEXT_RUN_PARAMS parameters (a
  * single node may hold more). A linear layer runs alone: each chunk would read all its weights
@@ -98,8 +73,8 @@ run_plan (RunJob    *job,
   size_t params = nn_context_node_param_count (graph, first);
   size_t floats = nn_shape_size (graph->nodes[first].shape);
   int last = first;
-  while (last != limit && graph->nodes[first].op != NN_OP_LINEAR
-         && graph->nodes[last + step].op != NN_OP_LINEAR
+  while (last != limit && !runs_alone (&graph->nodes[first])
+         && !runs_alone (&graph->nodes[last + step])
          && nn_context_splits_over_batch (ctx, &graph->nodes[last + step]))
     {
       size_t p = nn_context_node_param_count (graph, last + step);
@@ -250,7 +225,7 @@ conv_input_work (void *data,
   const NnNode *node = &ctx->graph->nodes[i];
   NnConvGeom g = nn_context_conv_geom (ctx->graph, node, 1);
   nn_conv2d_backward_input_part (ctx->grad[node->inputs[0]],
-                                 ctx->scratch + (size_t) index * ctx->scratch_size, ctx->grad[i],
+                                 nn_context_scratch (ctx, index), ctx->grad[i],
                                  nn_context_param_ptr (ctx->graph, i, NN_PARAM_WEIGHT), &g,
                                  index, n);
 }

@@ -8,18 +8,8 @@
 #include <string.h>
 
 #include "core/nn-blas.h"
-#include "ops/nn-conv2d.h"
 #include "core/nn-workers.h"
-
-static void *
-alloc_zero (size_t bytes,
-            bool  *ok)
-{
-  void *p = calloc (1, bytes ? bytes : 1);
-  if (p == NULL)
-    *ok = false;
-  return p;
-}
+#include "graph/nn-op.h"
 
 NnContext *
 nn_context_new (NnGraph  *graph,
@@ -30,103 +20,23 @@ nn_context_new (NnGraph  *graph,
   NN_ASSERT (graph != NULL && graph->n_nodes > 0);
   if (batch <= 0 || batch > 65536)
     return nn_error_set (err, NN_ERROR_SPEC, "batch size %d out of range", batch), NULL;
-  int n = graph->n_nodes;
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < graph->n_nodes; i++)
     if (nn_shape_size (graph->nodes[i].shape) * (size_t) batch > ((size_t) 1 << 32))
       return nn_error_set (err, NN_ERROR_NOMEM, "node '%s' is too large for batch %d",
                            graph->nodes[i].name, batch), NULL;
 
-  bool ok = true;
-  NnContext *ctx = alloc_zero (sizeof *ctx, &ok);
-  if (!ok)
+  NnContext *ctx = calloc (1, sizeof *ctx);
+  if (ctx == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
   ctx->graph = graph;
   ctx->batch = batch;
   ctx->flags = flags;
-  nn_rng_init (&ctx->rng, 0x5eed);
-  ctx->out = alloc_zero (sizeof (float *) * (size_t) n, &ok);
-  ctx->grad = alloc_zero (sizeof (float *) * (size_t) n, &ok);
-  ctx->stats = alloc_zero (sizeof (float *) * (size_t) n, &ok);
-  ctx->argmax = alloc_zero (sizeof (int32_t *) * (size_t) n, &ok);
-  ctx->mask = alloc_zero (sizeof (uint8_t *) * (size_t) n, &ok);
-  ctx->reach = alloc_zero ((size_t) n, &ok);
-  ctx->want = alloc_zero ((size_t) n, &ok);
-  ctx->zero_by = alloc_zero (sizeof (int) * (size_t) n, &ok);
-  ctx->private_at = alloc_zero (sizeof (size_t) * (size_t) n, &ok);
-  if (!ok)
-    {
-      nn_context_free (ctx);
-      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-    }
-
-  size_t scratch = 0;
-  for (int i = 0; i < n && ok; i++)
-    {
-      const NnNode *node = &graph->nodes[i];
-      size_t size = nn_shape_size (node->shape) * (size_t) batch;
-      ctx->out[i] = alloc_zero (sizeof (float) * size, &ok);
-      if (flags & NN_CONTEXT_BACKWARD)
-        ctx->grad[i] = alloc_zero (sizeof (float) * size, &ok);
-      switch (node->op)
-        {
-        case NN_OP_CONV2D:
-          {
-            NnConvGeom g = nn_context_conv_geom (graph, node, batch);
-            size_t s = nn_conv2d_scratch_size (&g);
-            if (s > scratch)
-              scratch = s;
-            /* A single sample split over the workers by groups may leave a worker one group,
-             * which runs as an ungrouped conv (depthwise ones then no longer run direct). */
-            g.B = 1;
-            g.C /= g.G;
-            g.OC /= g.G;
-            g.G = 1;
-            s = nn_conv2d_scratch_size (&g);
-            if (s > scratch)
-              scratch = s;
-            break;
-          }
-        case NN_OP_BATCHNORM:
-          ctx->stats[i] = alloc_zero (sizeof (float) * 2 * (size_t) node->shape.c, &ok);
-          break;
-        case NN_OP_INSTANCENORM:
-          ctx->stats[i] = alloc_zero (sizeof (float) * 2 * (size_t) node->shape.c
-                                      * (size_t) batch, &ok);
-          break;
-        case NN_OP_MAXPOOL:
-          ctx->argmax[i] = alloc_zero (sizeof (int32_t) * size, &ok);
-          break;
-        case NN_OP_DROPOUT:
-          ctx->mask[i] = alloc_zero (size, &ok);
-          break;
-        case NN_OP_INPUT:
-        case NN_OP_LINEAR:
-        case NN_OP_ACTIVATION:
-        case NN_OP_AVGPOOL:
-        case NN_OP_GLOBAL_AVGPOOL:
-        case NN_OP_ADD:
-        case NN_OP_MUL:
-        case NN_OP_CONCAT:
-        case NN_OP_FLATTEN:
-        case NN_OP_SOFTMAX:
-        case NN_OP_SCALE:
-        case NN_OP_PRELU:
-        case NN_OP_PAD:
-        case NN_OP_RESHAPE:
-        case NN_OP_COUNT_:
-        default:
-          break;
-        }
-    }
-  ctx->scratch_size = scratch;
   ctx->n_workers = 1;
-  if (ok)
-    ctx->scratch = alloc_zero (sizeof (float) * scratch, &ok);
-  if (ok && (flags & NN_CONTEXT_PARAM_GRADS))
-    ctx->param_grads = alloc_zero (sizeof (float) * graph->n_data, &ok);
-  if (!ok)
+  nn_rng_init (&ctx->rng, 0x5eed);
+  ctx->scratch_size = nn_context_scratch_floats (graph, batch);
+  if (!nn_context_plan (ctx))
     {
-      nn_context_free (ctx);
+      free (ctx);
       return nn_error_set (err, NN_ERROR_NOMEM,
                            "out of memory for a batch of %d (model too large?)", batch), NULL;
     }
@@ -138,30 +48,8 @@ nn_context_free (NnContext *ctx)
 {
   if (ctx == NULL)
     return;
-  for (int i = 0; i < ctx->graph->n_nodes; i++)
-    {
-      if (ctx->out)
-        free (ctx->out[i]);
-      if (ctx->grad)
-        free (ctx->grad[i]);
-      if (ctx->stats)
-        free (ctx->stats[i]);
-      if (ctx->argmax)
-        free (ctx->argmax[i]);
-      if (ctx->mask)
-        free (ctx->mask[i]);
-    }
-  free (ctx->out);
-  free (ctx->grad);
-  free (ctx->stats);
-  free (ctx->argmax);
-  free (ctx->mask);
-  free (ctx->reach);
-  free (ctx->want);
-  free (ctx->zero_by);
-  free (ctx->private_at);
-  free (ctx->scratch);
-  free (ctx->param_grads);
+  free (ctx->block);
+  free (ctx->worker_block);
   free (ctx->private_grads);
   nn_workers_free (ctx->workers);
   free (ctx);
@@ -177,30 +65,6 @@ int
 nn_context_get_batch (const NnContext *ctx)
 {
   return ctx->batch;
-}
-
-/* Questions about a node's parameters, shared through nn-context-private.h. */
-
-size_t
-nn_context_node_param_count (const NnGraph *graph,
-                             int            i)
-{
-  size_t count = 0;
-  const NnNode *node = &graph->nodes[i];
-  for (int k = 0; k < node->n_params; k++)
-    count += graph->params[node->params[k]].count;
-  return count;
-}
-
-bool
-nn_context_node_has_trainable (const NnGraph *graph,
-                               int            node)
-{
-  const NnNode *n = &graph->nodes[node];
-  for (int k = 0; k < n->n_params; k++)
-    if (graph->params[n->params[k]].trainable)
-      return true;
-  return false;
 }
 
 bool
@@ -229,20 +93,23 @@ nn_context_set_threads (NnContext *ctx,
       if (count > most)
         most = count;
     }
-  float *scratch = calloc ((size_t) threads * ctx->scratch_size + 1, sizeof (float));
+  void *block = NULL;
+  float *scratch = nn_context_alloc_aligned (sizeof (float) * (size_t) (threads - 1)
+                                             * ctx->scratch_size, &block);
   float *priv = ctx->param_grads
                 ? calloc ((size_t) (threads - 1) * most + 1, sizeof (float)) : NULL;
   NnWorkers *workers = nn_workers_new (threads);
   if (scratch == NULL || (ctx->param_grads && priv == NULL) || workers == NULL)
     {
-      free (scratch);
+      free (block);
       free (priv);
       nn_workers_free (workers);
       return nn_error_set (err, NN_ERROR_NOMEM, "cannot set up %d worker threads", threads);
     }
-  free (ctx->scratch);
+  free (ctx->worker_block);
   free (ctx->private_grads);
-  ctx->scratch = scratch;
+  ctx->worker_block = block;
+  ctx->worker_scratch = scratch;
   ctx->private_grads = priv;
   ctx->private_size = most;
   ctx->workers = workers;
@@ -362,7 +229,7 @@ backward_node (NnContext *ctx,
   NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
   if (workers && nn_context_splits_over_channels (ctx, node))
     nn_context_batchnorm_train_split (ctx, i, true, want_params);
-  else if (workers && node->op == NN_OP_LINEAR)
+  else if (workers && nn_op_info (node->op)->split == NN_OP_SPLIT_WEIGHTS)
     nn_context_linear_backward_split (ctx, i, want_params);
   else
     nn_context_backward_slice (ctx, i, 0, ctx->batch, 0, want_params);
@@ -434,7 +301,7 @@ nn_context_backward (NnContext *ctx,
           nn_context_conv_backward_input_split (ctx, i);
         }
       else if (workers && nn_context_splits_over_batch (ctx, &graph->nodes[i])
-               && graph->nodes[i].op != NN_OP_LINEAR)
+               && nn_op_info (graph->nodes[i].op)->split != NN_OP_SPLIT_WEIGHTS)
         i = nn_context_backward_run (ctx, i, stop, want_params);
       else
         {

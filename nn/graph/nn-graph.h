@@ -120,6 +120,7 @@ typedef enum
   NN_PARAM_BIAS,
   NN_PARAM_RUNNING_MEAN,
   NN_PARAM_RUNNING_VAR,
+  NN_PARAM_ROLE_COUNT_
 } NnParamRole;
 
 typedef struct
@@ -147,8 +148,10 @@ typedef struct
   size_t   cap_data;
 } NnGraph;
 
+/* An empty graph; NULL when out of memory. */
 NnGraph    *nn_graph_new (void);
 void        nn_graph_free (NnGraph *graph);
+/* A deep copy; NULL when out of memory. */
 NnGraph    *nn_graph_dup (const NnGraph *graph);
 /* Copies parameter values from src into dst; both must have the same structure. */
 void        nn_graph_copy_data (NnGraph       *dst,
@@ -161,8 +164,16 @@ int         nn_graph_add (NnGraph      *graph,
                           const NnNode *spec,
                           NnError      *err);
 
-/* Convenience builders for code that builds architectures: a failure is a programmer error
- * and aborts. `name` must be unique. */
+/* The number of floats nn_graph_add would allocate for the parameters of `spec`, computed
+ * without allocating (a reader bounds it by the data a file holds). False with err when
+ * nn_graph_add would reject the spec. */
+bool        nn_graph_spec_param_count (const NnGraph *graph,
+                                       const NnNode  *spec,
+                                       size_t        *count,
+                                       NnError       *err);
+
+/* Convenience builders for code that builds architectures: a spec nn_graph_add rejects is a
+ * programmer error and aborts; out of memory returns -1. `name` must be unique. */
 int nn_graph_add_input (NnGraph *graph, const char *name, int c, int h, int w);
 int nn_graph_add_conv2d (NnGraph *graph, const char *name, int input, int out_channels, int k,
                          int stride, int pad, int dilation, int groups, bool bias);
@@ -225,17 +236,21 @@ void         nn_graph_init_params (NnGraph *graph,
 const char  *nn_op_name (NnOp op);
 bool         nn_op_from_name (const char *name,
                               NnOp       *op);
-const char  *nn_act_name (NnActKind kind);
-bool         nn_act_from_name (const char *name,
-                               NnActKind  *kind);
-const char  *nn_grad_kind_name (NnGradKind kind);
-/* Parses "exact", "proxygrad:B", "proxygrad-full:B", "sugar:bsilu", "sugar:nelu", "identity",
- * "redirected", "guided" ("proxygrad" and "proxygrad-full" alone take beta = 0.3). */
-bool         nn_grad_policy_parse (const char   *text,
-                                   NnGradPolicy *policy,
-                                   NnError      *err);
-/* Writes the text form of a policy into buf (inverse of nn_grad_policy_parse). */
-void         nn_grad_policy_format (const NnGradPolicy *policy,
-                                    char               *buf,
-                                    size_t              size);
-size_t       nn_shape_size (NnShape shape);
+
+/* A node in words, as `cnnscope-cli info` lists it. */
+typedef struct
+{
+  const char *op;         /* nn_op_name */
+  char        shape[48];  /* per-sample output shape, "64x56x56" */
+  char        attrs[96];  /* "3x3 s2 p1", "leaky 0.1, grad exact", "p 0.5"; "" when the op has
+                             nothing worth showing */
+} NnNodeDescription;
+
+void         nn_node_describe (const NnNode      *node,
+                               NnNodeDescription *desc);
+
+static inline size_t
+nn_shape_size (NnShape shape)
+{
+  return (size_t) shape.c * (size_t) shape.h * (size_t) shape.w;
+}

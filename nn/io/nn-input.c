@@ -193,12 +193,11 @@ build_image (Input         *in,
            * the file would look windowed. */
           NnImage *windowed = nn_ct_window_image (image, &in->given);
           ok = windowed != NULL;
-          if (ok)
-            nn_model_preprocess (model, windowed, in->tensor);
+          ok = ok && nn_model_preprocess (model, windowed, in->tensor);
           nn_image_free (windowed);
         }
       else if (ok)
-        nn_model_preprocess (model, at, in->tensor);
+        ok = nn_model_preprocess (model, at, in->tensor);
     }
   if (ok && image->hu)
     ok = (in->hu = floats_dup (at->data, plane)) != NULL;

@@ -87,84 +87,6 @@ read_at (int      fd,
   return true;
 }
 
-static int
-compare_keys (const void *a,
-              const void *b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The first key found twice in one object anywhere in item, NULL when there is none; *nomem
- * is set when the keys could not be sorted. JSON parsers disagree on which of two equal keys
- * counts (cJSON takes the first, Python the last), so a file must not have any. */
-static const char *
-duplicate_key (const cJSON *item,
-               bool        *nomem)
-{
-  if (!cJSON_IsObject (item) && !cJSON_IsArray (item))
-    return NULL;
-  if (cJSON_IsObject (item))
-    {
-      int n = cJSON_GetArraySize (item);
-      const char **keys = malloc (sizeof *keys * (size_t) (n > 0 ? n : 1));
-      if (keys == NULL)
-        {
-          *nomem = true;
-          return NULL;
-        }
-      int k = 0;
-      for (const cJSON *c = item->child; c != NULL; c = c->next)
-        keys[k++] = c->string != NULL ? c->string : "";
-      qsort (keys, (size_t) k, sizeof *keys, compare_keys);
-      const char *dup = NULL;
-      for (int i = 1; i < k && dup == NULL; i++)
-        if (strcmp (keys[i - 1], keys[i]) == 0)
-          dup = keys[i];
-      free (keys);
-      if (dup != NULL)
-        return dup;
-    }
-  for (const cJSON *c = item->child; c != NULL && !*nomem; c = c->next)
-    {
-      const char *dup = duplicate_key (c, nomem);
-      if (dup != NULL)
-        return dup;
-    }
-  return NULL;
-}
-
-cJSON *
-nn_model_json_parse (const char *text)
-{
-  cJSON *root = cJSON_ParseWithOpts (text, NULL, true);
-  bool nomem = false;
-  if (root != NULL && (duplicate_key (root, &nomem) != NULL || nomem))
-    {
-      cJSON_Delete (root);
-      return NULL;
-    }
-  return root;
-}
-
-bool
-nn_model_json_fail (const char *text,
-                    const char *what,
-                    NnError    *err)
-{
-  cJSON *root = cJSON_ParseWithOpts (text, NULL, true);
-  bool nomem = false;
-  const char *dup = root != NULL ? duplicate_key (root, &nomem) : NULL;
-  if (dup != NULL)
-    nn_error_set (err, NN_ERROR_FORMAT, "%s has the key '%.200s' twice in one object", what,
-                  dup);
-  else if (nomem)
-    nn_error_set (err, NN_ERROR_NOMEM, "out of memory reading %s", what);
-  else
-    nn_error_set (err, NN_ERROR_FORMAT, "%s is not valid JSON", what);
-  cJSON_Delete (root);
-  return false;
-}
-
 static bool
 load_header (Loader  *ld,
              NnError *err)
@@ -212,21 +134,6 @@ load_header (Loader  *ld,
     return nn_model_json_fail (ld->header, "header", err);
   if (!cJSON_IsObject (ld->root))
     return nn_error_set (err, NN_ERROR_FORMAT, "header is not a JSON object");
-  return true;
-}
-
-bool
-nn_model_json_integer (const cJSON *item,
-                       double       lo,
-                       double       hi,
-                       double      *out)
-{
-  if (!cJSON_IsNumber (item))
-    return false;
-  double v = item->valuedouble;
-  if (!(v >= lo && v <= hi) || v != floor (v))
-    return false;
-  *out = v;
   return true;
 }
 
@@ -643,7 +550,7 @@ load_model (Loader  *ld,
                     MODEL_MAX_CLASSES);
       return NULL;
     }
-  NnModel *model = nn_model_alloc (ld->graph, arch);
+  NnModel *model = nn_model_new (ld->graph, arch);
   if (model == NULL)
     {
       nn_error_set (err, NN_ERROR_NOMEM, "out of memory");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the parts of NnModel: the type (nn-model.c), saving (nn-model-save.c) and loading
- * (nn-model-load.c, nn-model-graph.c) of the .safetensors file described in
- * docs/model-format.md. */
+/* Shared by the parts of NnModel: the type and the helpers below (nn-model.c), saving
+ * (nn-model-save.c) and loading (nn-model-load.c, which calls nn-model-graph.c for the graph)
+ * of the .safetensors file described in docs/model-format.md. */
 #pragma once
 
 #include <cjson/cJSON.h>
@@ -18,10 +18,6 @@
 
 /* A copy of text for model->labels; NULL when out of memory. */
 char       *nn_model_label_new (const char *text);
-/* The model around graph with default labels "0" .. "n-1", mean 0 and std 1; NULL when out of
- * memory (graph is then not freed). */
-NnModel    *nn_model_alloc (NnGraph    *graph,
-                            const char *arch);
 /* Number of mean/std entries stored: one per input channel, at most NN_MODEL_MAX_CHANNELS. */
 int         nn_model_norm_channels (const NnModel *model);
 
@@ -51,7 +47,7 @@ bool        nn_model_json_integer (const cJSON *item,
                                    double       lo,
                                    double       hi,
                                    double      *out);
-/* The graph of a model file from graph_text (the JSON list of nodes in __metadata__); all
+/* nn-model-graph.c: the graph of a model file from graph_text (the JSON list of nodes in __metadata__); all
  * parameters together must fit in max_floats floats (the file's data section). NULL with err
  * naming the node and attribute at fault. */
 NnGraph    *nn_model_graph_from_json (const char *graph_text,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/nn-op.h"
 #include "io/nn-atomic-file.h"
 
 /* Floats are written in chunks of this many through a little-endian byte buffer. */
@@ -137,6 +138,45 @@ add_field (bool       *ok,
   free (text);
 }
 
+/* Adds attribute `attr` of the op table to obj. */
+static void
+add_attr (bool         *ok,
+          cJSON        *obj,
+          const NnNode *node,
+          const NnAttr *attr)
+{
+  int ints[4];
+  char policy[64];
+  switch (attr->type)
+    {
+    case NN_ATTR_INT:
+      check (ok, cJSON_AddNumberToObject (obj, attr->key,
+                                          *(const int *) nn_attr_get (node, attr, 0)));
+      break;
+    case NN_ATTR_INTS:
+      for (int k = 0; k < attr->n; k++)
+        ints[k] = *(const int *) nn_attr_get (node, attr, k);
+      add_ints (ok, obj, attr->key, ints, attr->n);
+      break;
+    case NN_ATTR_FLOAT:
+      add_float (ok, obj, attr->key, *(const float *) nn_attr_get (node, attr, 0));
+      break;
+    case NN_ATTR_BOOL:
+      check (ok, cJSON_AddBoolToObject (obj, attr->key,
+                                        *(const bool *) nn_attr_get (node, attr, 0)));
+      break;
+    case NN_ATTR_ACT:
+      check (ok, cJSON_AddStringToObject (obj, attr->key,
+                                          nn_act_name (*(const NnActKind *) nn_attr_get (node, attr,
+                                                                                         0))));
+      break;
+    case NN_ATTR_POLICY:
+      nn_grad_policy_format (nn_attr_get (node, attr, 0), policy, sizeof policy);
+      check (ok, cJSON_AddStringToObject (obj, attr->key, policy));
+      break;
+    }
+}
+
 static cJSON *
 node_to_json (const NnGraph *graph,
               const NnNode  *node)
@@ -150,102 +190,10 @@ node_to_json (const NnGraph *graph,
   check (&ok, inputs);
   for (int i = 0; i < node->n_inputs; i++)
     append_item (&ok, inputs, cJSON_CreateString (graph->nodes[node->inputs[i]].name));
-
-  switch (node->op)
-    {
-    case NN_OP_INPUT:
-      {
-        int shape[3] = { node->shape.c, node->shape.h, node->shape.w };
-        add_ints (&ok, obj, "shape", shape, 3);
-        break;
-      }
-    case NN_OP_CONV2D:
-      {
-        const NnConvAttrs *a = &node->attrs.conv;
-        int kernel[2] = { a->kh, a->kw };
-        int stride[2] = { a->sh, a->sw };
-        int padding[4] = { a->pad_t, a->pad_l, a->pad_b, a->pad_r };
-        int dilation[2] = { a->dh, a->dw };
-        check (&ok, cJSON_AddNumberToObject (obj, "out_channels", a->out_channels));
-        add_ints (&ok, obj, "kernel", kernel, 2);
-        add_ints (&ok, obj, "stride", stride, 2);
-        add_ints (&ok, obj, "padding", padding, 4);
-        add_ints (&ok, obj, "dilation", dilation, 2);
-        check (&ok, cJSON_AddNumberToObject (obj, "groups", a->groups));
-        check (&ok, cJSON_AddBoolToObject (obj, "bias", a->bias));
-        break;
-      }
-    case NN_OP_LINEAR:
-      check (&ok, cJSON_AddNumberToObject (obj, "out_features", node->attrs.linear.out_features));
-      check (&ok, cJSON_AddBoolToObject (obj, "bias", node->attrs.linear.bias));
-      break;
-    case NN_OP_BATCHNORM:
-    case NN_OP_INSTANCENORM:
-      add_float (&ok, obj, "eps", node->attrs.norm.eps);
-      add_float (&ok, obj, "momentum", node->attrs.norm.momentum);
-      check (&ok, cJSON_AddBoolToObject (obj, "affine", node->attrs.norm.affine));
-      break;
-    case NN_OP_ACTIVATION:
-      {
-        char policy[64];
-        nn_grad_policy_format (&node->attrs.act.policy, policy, sizeof policy);
-        check (&ok, cJSON_AddStringToObject (obj, "kind", nn_act_name (node->attrs.act.kind)));
-        add_float (&ok, obj, "slope", node->attrs.act.slope);
-        if (node->attrs.act.kind == NN_ACT_CLIP || node->attrs.act.kind == NN_ACT_HARDSIGMOID)
-          {
-            add_float (&ok, obj, "alpha", node->attrs.act.alpha);
-            add_float (&ok, obj, "beta", node->attrs.act.beta);
-          }
-        check (&ok, cJSON_AddStringToObject (obj, "policy", policy));
-        break;
-      }
-    case NN_OP_MAXPOOL:
-    case NN_OP_AVGPOOL:
-      {
-        const NnPoolAttrs *a = &node->attrs.pool;
-        int kernel[2] = { a->kh, a->kw };
-        int stride[2] = { a->sh, a->sw };
-        int padding[4] = { a->pad_t, a->pad_l, a->pad_b, a->pad_r };
-        add_ints (&ok, obj, "kernel", kernel, 2);
-        add_ints (&ok, obj, "stride", stride, 2);
-        add_ints (&ok, obj, "padding", padding, 4);
-        check (&ok, cJSON_AddBoolToObject (obj, "count_include_pad", a->count_include_pad));
-        break;
-      }
-    case NN_OP_DROPOUT:
-      add_float (&ok, obj, "p", node->attrs.dropout.p);
-      break;
-    case NN_OP_PAD:
-      {
-        const NnPadAttrs *a = &node->attrs.pad;
-        int padding[4] = { a->pad_t, a->pad_l, a->pad_b, a->pad_r };
-        add_ints (&ok, obj, "padding", padding, 4);
-        add_float (&ok, obj, "value", a->value);
-        break;
-      }
-    case NN_OP_RESHAPE:
-      {
-        int shape[3] = { node->shape.c, node->shape.h, node->shape.w };
-        add_ints (&ok, obj, "shape", shape, 3);
-        break;
-      }
-    case NN_OP_SCALE:
-    case NN_OP_PRELU:
-      check (&ok, cJSON_AddBoolToObject (obj, "per_element",
-                                         node->attrs.channel.per_element));
-      break;
-    case NN_OP_GLOBAL_AVGPOOL:
-    case NN_OP_ADD:
-    case NN_OP_MUL:
-    case NN_OP_CONCAT:
-    case NN_OP_FLATTEN:
-    case NN_OP_SOFTMAX:
-      break;
-    case NN_OP_COUNT_:
-    default:
-      NN_ASSERT (!"node with an invalid op");
-    }
-
+  const NnOpInfo *info = nn_op_info (node->op);
+  for (int k = 0; k < NN_OP_MAX_ATTRS && info->attrs[k].key != NULL; k++)
+    if (nn_attr_present (node, &info->attrs[k]))
+      add_attr (&ok, obj, node, &info->attrs[k]);
   if (!ok)
     {
       cJSON_Delete (obj);
@@ -418,6 +366,25 @@ write_contents (FILE          *file,
   return true;
 }
 
+/* Whether every number attribute the file would store is finite (JSON has no inf or nan). */
+static bool
+attrs_finite (const NnNode *node)
+{
+  const NnOpInfo *info = nn_op_info (node->op);
+  for (int k = 0; k < NN_OP_MAX_ATTRS && info->attrs[k].key != NULL; k++)
+    {
+      const NnAttr *attr = &info->attrs[k];
+      if (!nn_attr_present (node, attr))
+        continue;
+      if (attr->type == NN_ATTR_FLOAT && !isfinite (*(const float *) nn_attr_get (node, attr, 0)))
+        return false;
+      if (attr->type == NN_ATTR_POLICY
+          && !isfinite (((const NnGradPolicy *) nn_attr_get (node, attr, 0))->beta))
+        return false;
+    }
+  return true;
+}
+
 static bool
 model_check_values (const NnModel *model,
                     NnError       *err)
@@ -435,19 +402,9 @@ model_check_values (const NnModel *model,
                          "finite", (double) model->window.width, (double) model->window.level);
   const NnGraph *graph = model->graph;
   for (int i = 0; i < graph->n_nodes; i++)
-    {
-      const NnNode *n = &graph->nodes[i];
-      bool finite = true;
-      if (n->op == NN_OP_BATCHNORM || n->op == NN_OP_INSTANCENORM)
-        finite = isfinite (n->attrs.norm.eps) && isfinite (n->attrs.norm.momentum);
-      else if (n->op == NN_OP_ACTIVATION)
-        finite = isfinite (n->attrs.act.slope) && isfinite (n->attrs.act.policy.beta);
-      else if (n->op == NN_OP_DROPOUT)
-        finite = isfinite (n->attrs.dropout.p);
-      if (!finite)
-        return nn_error_set (err, NN_ERROR_SPEC, "node '%s': an attribute is not finite",
-                             n->name);
-    }
+    if (!attrs_finite (&graph->nodes[i]))
+      return nn_error_set (err, NN_ERROR_SPEC, "node '%s': an attribute is not finite",
+                           graph->nodes[i].name);
   return true;
 }
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* NnModel: a graph with labels, input normalization and provenance. The file format is in
- * nn-model-save.c and nn-model-load.c; nn-model-private.h holds what the three parts share. */
+/* NnModel: a graph with labels, input normalization and provenance, and the helpers the file
+ * format's parts share (nn-model-private.h). The format is written in nn-model-save.c and read
+ * in nn-model-load.c and nn-model-graph.c. */
 #include "io/nn-model-private.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +22,10 @@ nn_model_label_new (const char *text)
 }
 
 NnModel *
-nn_model_alloc (NnGraph    *graph,
-                const char *arch)
+nn_model_new (NnGraph    *graph,
+              const char *arch)
 {
+  NN_ASSERT (graph != NULL && graph->n_nodes > 0);
   NnModel *model = calloc (1, sizeof *model);
   if (model == NULL)
     return NULL;
@@ -55,16 +58,6 @@ nn_model_alloc (NnGraph    *graph,
   return model;
 }
 
-NnModel *
-nn_model_new (NnGraph    *graph,
-              const char *arch)
-{
-  NN_ASSERT (graph != NULL && graph->n_nodes > 0);
-  NnModel *model = nn_model_alloc (graph, arch);
-  NN_ASSERT (model != NULL);
-  return model;
-}
-
 void
 nn_model_free (NnModel *model)
 {
@@ -78,7 +71,7 @@ nn_model_free (NnModel *model)
   free (model);
 }
 
-void
+bool
 nn_model_set_label (NnModel    *model,
                     int         k,
                     const char *label)
@@ -86,9 +79,11 @@ nn_model_set_label (NnModel    *model,
   NN_ASSERT (model != NULL && label != NULL);
   NN_ASSERT (k >= 0 && k < model->n_classes);
   char *copy = nn_model_label_new (label);
-  NN_ASSERT (copy != NULL);
+  if (copy == NULL)
+    return false;
   free (model->labels[k]);
   model->labels[k] = copy;
+  return true;
 }
 
 int
@@ -138,6 +133,99 @@ nn_model_c_locale_leave (NnModelCLocale *loc)
   freelocale (loc->c);
 }
 
+static int
+compare_keys (const void *a,
+              const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The first key found twice in one object anywhere in item, NULL when there is none; *nomem
+ * is set when the keys could not be sorted. JSON parsers disagree on which of two equal keys
+ * counts (cJSON takes the first, Python the last), so a file must not have any. */
+static const char *
+duplicate_key (const cJSON *item,
+               bool        *nomem)
+{
+  if (!cJSON_IsObject (item) && !cJSON_IsArray (item))
+    return NULL;
+  if (cJSON_IsObject (item))
+    {
+      int n = cJSON_GetArraySize (item);
+      const char **keys = malloc (sizeof *keys * (size_t) (n > 0 ? n : 1));
+      if (keys == NULL)
+        {
+          *nomem = true;
+          return NULL;
+        }
+      int k = 0;
+      for (const cJSON *c = item->child; c != NULL; c = c->next)
+        keys[k++] = c->string != NULL ? c->string : "";
+      qsort (keys, (size_t) k, sizeof *keys, compare_keys);
+      const char *dup = NULL;
+      for (int i = 1; i < k && dup == NULL; i++)
+        if (strcmp (keys[i - 1], keys[i]) == 0)
+          dup = keys[i];
+      free (keys);
+      if (dup != NULL)
+        return dup;
+    }
+  for (const cJSON *c = item->child; c != NULL && !*nomem; c = c->next)
+    {
+      const char *dup = duplicate_key (c, nomem);
+      if (dup != NULL)
+        return dup;
+    }
+  return NULL;
+}
+
+cJSON *
+nn_model_json_parse (const char *text)
+{
+  cJSON *root = cJSON_ParseWithOpts (text, NULL, true);
+  bool nomem = false;
+  if (root != NULL && (duplicate_key (root, &nomem) != NULL || nomem))
+    {
+      cJSON_Delete (root);
+      return NULL;
+    }
+  return root;
+}
+
+bool
+nn_model_json_fail (const char *text,
+                    const char *what,
+                    NnError    *err)
+{
+  cJSON *root = cJSON_ParseWithOpts (text, NULL, true);
+  bool nomem = false;
+  const char *dup = root != NULL ? duplicate_key (root, &nomem) : NULL;
+  if (dup != NULL)
+    nn_error_set (err, NN_ERROR_FORMAT, "%s has the key '%.200s' twice in one object", what,
+                  dup);
+  else if (nomem)
+    nn_error_set (err, NN_ERROR_NOMEM, "out of memory reading %s", what);
+  else
+    nn_error_set (err, NN_ERROR_FORMAT, "%s is not valid JSON", what);
+  cJSON_Delete (root);
+  return false;
+}
+
+bool
+nn_model_json_integer (const cJSON *item,
+                       double       lo,
+                       double       hi,
+                       double      *out)
+{
+  if (!cJSON_IsNumber (item))
+    return false;
+  double v = item->valuedouble;
+  if (!(v >= lo && v <= hi) || v != floor (v))
+    return false;
+  *out = v;
+  return true;
+}
+
 const char *
 nn_model_errno_text (int    errnum,
                      char  *buf,
@@ -149,48 +237,46 @@ nn_model_errno_text (int    errnum,
 
 /* Preprocessing. */
 
-void
+/* A copy of image at the model's channels and size, HU values through the model's window (or
+ * read as a 16-bit PNG would read them): pixels in [0, 1]. NULL when out of memory. */
+static NnImage *
+model_image_new (const NnModel *model,
+                 const NnImage *image)
+{
+  const int c = nn_model_input_channels (model);
+  const int h = nn_model_input_height (model);
+  const int w = nn_model_input_width (model);
+  NnImage *copy = image->c != c ? nn_image_convert (image, c) : nn_image_dup (image);
+  if (copy != NULL && (copy->h != h || copy->w != w))
+    {
+      NnImage *fitted = nn_image_fit (copy, h, w);
+      nn_image_free (copy);
+      copy = fitted;
+    }
+  if (copy == NULL || !copy->hu)
+    return copy;
+  const size_t n = (size_t) c * (size_t) h * (size_t) w;
+  if (model->has_window)
+    nn_ct_window_apply (&model->window, copy->data, copy->data, n);
+  else
+    for (size_t i = 0; i < n; i++)
+      copy->data[i] = nn_ct_png16_from_hu (copy->data[i]);
+  return copy;
+}
+
+bool
 nn_model_preprocess (const NnModel *model,
                      const NnImage *image,
                      float         *out)
 {
   NN_ASSERT (model != NULL && image != NULL && out != NULL);
-  int c = nn_model_input_channels (model);
-  int h = nn_model_input_height (model);
-  int w = nn_model_input_width (model);
+  const int c = nn_model_input_channels (model);
   NN_ASSERT (c == 1 || c == 3);
-
-  NnImage *converted = NULL;
-  NnImage *fitted = NULL;
-  const NnImage *src = image;
-  if (src->c != c)
-    {
-      converted = nn_image_convert (src, c);
-      NN_ASSERT (converted != NULL);
-      src = converted;
-    }
-  if (src->h != h || src->w != w)
-    {
-      fitted = nn_image_fit (src, h, w);
-      NN_ASSERT (fitted != NULL);
-      src = fitted;
-    }
-  size_t plane = (size_t) h * (size_t) w;
-  if (src->hu)
-    {
-      if (src == image)
-        {
-          fitted = nn_image_dup (src);
-          NN_ASSERT (fitted != NULL);
-          src = fitted;
-        }
-      float *v = src->data;
-      if (model->has_window)
-        nn_ct_window_apply (&model->window, v, v, (size_t) c * plane);
-      else
-        for (size_t i = 0; i < (size_t) c * plane; i++)
-          v[i] = nn_ct_png16_from_hu (v[i]);
-    }
+  NnImage *src = model_image_new (model, image);
+  if (src == NULL)
+    return false;
+  const size_t plane = (size_t) nn_model_input_height (model)
+                       * (size_t) nn_model_input_width (model);
   for (int ch = 0; ch < c; ch++)
     {
       const float *in = src->data + (size_t) ch * plane;
@@ -200,6 +286,6 @@ nn_model_preprocess (const NnModel *model,
       for (size_t i = 0; i < plane; i++)
         o[i] = (in[i] - mean) / std;
     }
-  nn_image_free (fitted);
-  nn_image_free (converted);
+  nn_image_free (src);
+  return true;
 }

@@ -27,11 +27,13 @@ typedef struct
   double   test_accuracy;                 /* < 0 when unknown */
 } NnModel;
 
-/* Takes ownership of graph. Labels default to "0" .. "n-1", mean 0, std 1. */
+/* Takes ownership of graph. Labels default to "0" .. "n-1", mean 0, std 1. NULL when out of
+ * memory (graph is then not taken). */
 NnModel *nn_model_new (NnGraph    *graph,
                        const char *arch);
 void     nn_model_free (NnModel *model);
-void     nn_model_set_label (NnModel    *model,
+/* False when out of memory (the label is then unchanged). */
+bool     nn_model_set_label (NnModel    *model,
                              int         k,
                              const char *label);
 int      nn_model_input_channels (const NnModel *model);
@@ -49,7 +51,8 @@ NnModel *nn_model_load (const char *path,
 
 /* Converts an image to the model's channels and size and normalizes it into
  * out (C, H, W). An HU image (image->hu) first goes through the model's window, or, for a model
- * without one, becomes (HU + 1024) / 65535 as a 16-bit PNG would read. */
-void     nn_model_preprocess (const NnModel *model,
+ * without one, becomes (HU + 1024) / 65535 as a 16-bit PNG would read. False when out of
+ * memory. */
+bool     nn_model_preprocess (const NnModel *model,
                               const NnImage *image,
                               float         *out);

@@ -368,6 +368,199 @@ fold_slice (NnOnnxImporter *im,
   return true;
 }
 
+/* Constant: a tensor, or one or several floats or integers. */
+static bool
+fold_constant (NnOnnxImporter *im,
+               NnOnnxNode     *n,
+               NnError        *err)
+{
+  const Onnx__AttributeProto *a = nn_onnx_attr (n, "value");
+  if (a != NULL && a->t != NULL)
+    {
+      NnOnnxValue *v = nn_onnx_value_add (im, n->proto->output[0], err);
+      return v != NULL && nn_onnx_tensor_decode (im, a->t, v, err);
+    }
+  const Onnx__AttributeProto *vf = nn_onnx_attr (n, "value_float");
+  const Onnx__AttributeProto *vfs = nn_onnx_attr (n, "value_floats");
+  const Onnx__AttributeProto *vi = nn_onnx_attr (n, "value_int");
+  const Onnx__AttributeProto *vis = nn_onnx_attr (n, "value_ints");
+  int64_t len = vfs ? (int64_t) vfs->n_floats : vis ? (int64_t) vis->n_ints : 0;
+  if (!(vf || vfs || vi || vis))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "no supported value attribute");
+  NnOnnxValue *v = new_output (im, n, vi || vis, vf || vi ? 0 : 1, &len, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    {
+      if (vf)
+        v->f[k] = vf->f;
+      else if (vfs)
+        v->f[k] = vfs->floats[k];
+      else if (vi)
+        v->i[k] = vi->i;
+      else
+        v->i[k] = vis->ints[k];
+    }
+  return true;
+}
+
+static bool
+fold_cast (NnOnnxImporter    *im,
+           NnOnnxNode        *n,
+           const NnOnnxValue *x,
+           NnError           *err)
+{
+  int64_t to = nn_onnx_attr_int (n, "to", 1);
+  bool is_int = to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
+                && to != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE
+                && to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16;
+  NnOnnxValue *v = new_output (im, n, is_int, x->ndim, x->dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < x->count; k++)
+    set_elem (v, k, nn_onnx_value_get (x, k));
+  return true;
+}
+
+/* Shape: dims [start, end) of the input, constant or not. */
+static bool
+fold_shape (NnOnnxImporter    *im,
+            NnOnnxNode        *n,
+            const NnOnnxValue *x,
+            NnError           *err)
+{
+  int64_t start = nn_onnx_attr_int (n, "start", 0), end = nn_onnx_attr_int (n, "end", x->ndim);
+  start = start < 0 ? start + x->ndim : start;
+  end = end < 0 ? end + x->ndim : end;
+  start = start < 0 ? 0 : start > x->ndim ? x->ndim : start;
+  end = end < 0 ? 0 : end > x->ndim ? x->ndim : end;
+  int64_t len = end > start ? end - start : 0;
+  NnOnnxValue *v = new_output (im, n, true, 1, &len, err);
+  if (v == NULL)
+    return false;
+  for (int64_t k = 0; k < len; k++)
+    v->i[k] = x->dims[start + k];
+  return true;
+}
+
+static bool
+fold_constant_of_shape (NnOnnxImporter    *im,
+                        NnOnnxNode        *n,
+                        const NnOnnxValue *x,
+                        NnError           *err)
+{
+  int64_t dims[NN_ONNX_MAX_RANK];
+  if (x->count > NN_ONNX_MAX_RANK || x->ndim != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "shape input out of range");
+  for (size_t k = 0; k < x->count; k++)
+    dims[k] = nn_onnx_value_get_int (x, k);
+  const Onnx__AttributeProto *a = nn_onnx_attr (n, "value");
+  NnOnnxValue fill = { .name = "value" };
+  double value = 0.0;
+  bool is_int = false;
+  if (a != NULL && a->t != NULL)
+    {
+      if (!nn_onnx_tensor_decode (im, a->t, &fill, err))
+        return false;
+      value = fill.count > 0 ? nn_onnx_value_get (&fill, 0) : 0.0;
+      is_int = fill.is_int;
+      nn_onnx_value_clear (&fill);
+    }
+  NnOnnxValue *v = new_output (im, n, is_int, (int) x->count, dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    set_elem (v, k, value);
+  return true;
+}
+
+/* Squeeze and Unsqueeze: the axes from the input (opset 13) or the attribute. */
+static bool
+fold_squeeze (NnOnnxImporter    *im,
+              NnOnnxNode        *n,
+              const NnOnnxValue *x,
+              bool               unsqueeze,
+              NnError           *err)
+{
+  int64_t axes[NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
+  int na;
+  if (!int_list (n, 1, "axes", axes, &na, err))
+    return false;
+  int ndim = unsqueeze ? x->ndim + (na > 0 ? na : 0) : x->ndim;
+  if (ndim > NN_ONNX_MAX_RANK || (unsqueeze && na <= 0))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axes out of range");
+  bool mark[NN_ONNX_MAX_RANK] = { false };
+  for (int k = 0; k < na; k++)
+    {
+      if (!norm_axis (&axes[k], ndim))
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis out of range");
+      mark[axes[k]] = true;
+    }
+  int nd = 0, src = 0;
+  for (int d = 0; d < ndim; d++)
+    {
+      if (unsqueeze)
+        dims[nd++] = mark[d] ? 1 : x->dims[src++];
+      else if (!(na > 0 ? mark[d] : x->dims[d] == 1))
+        dims[nd++] = x->dims[d];
+    }
+  return fold_reshape (im, n, x, nd, dims, err);
+}
+
+static bool
+fold_flatten (NnOnnxImporter    *im,
+              NnOnnxNode        *n,
+              const NnOnnxValue *x,
+              NnError           *err)
+{
+  int64_t dims[2];
+  int64_t axis = nn_onnx_attr_int (n, "axis", 1);
+  if (axis < 0)
+    axis += x->ndim;
+  if (axis < 0 || axis > x->ndim)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis out of range");
+  int64_t outer = 1;
+  for (int d = 0; d < axis; d++)
+    outer *= x->dims[d];
+  dims[0] = outer;
+  dims[1] = outer > 0 ? (int64_t) x->count / outer : 0;
+  return fold_reshape (im, n, x, 2, dims, err);
+}
+
+static bool
+fold_reshape_op (NnOnnxImporter    *im,
+                 NnOnnxNode        *n,
+                 const NnOnnxValue *x,
+                 NnError           *err)
+{
+  int64_t shape[NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
+  int ns;
+  if (!int_list (n, 1, "shape", shape, &ns, err))
+    return false;
+  if (ns < 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no shape");
+  return nn_onnx_reshape_dims (n, x->dims, x->ndim, x->count, shape, ns,
+                               nn_onnx_attr_int (n, "allowzero", 0) != 0, dims, err)
+         && fold_reshape (im, n, x, ns, dims, err);
+}
+
+/* The ops that need two inputs. */
+static bool
+has_two_inputs (const NnOnnxNode *n,
+                NnError          *err)
+{
+  if (n->n_in != 2 || n->in[1] == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs two inputs");
+  return true;
+}
+
+static bool
+is_op (const char *op,
+       const char *name)
+{
+  return strcmp (op, name) == 0;
+}
+
 bool
 nn_onnx_fold (NnOnnxImporter *im,
               NnOnnxNode     *n,
@@ -377,167 +570,35 @@ nn_onnx_fold (NnOnnxImporter *im,
   const char *op = n->proto->op_type;
   const NnOnnxValue *x = n->n_in > 0 ? n->in[0] : NULL;
   *handled = true;
-  if (strcmp (op, "Constant") == 0)
-    {
-      const Onnx__AttributeProto *a = nn_onnx_attr (n, "value");
-      if (a != NULL && a->t != NULL)
-        {
-          NnOnnxValue *v = nn_onnx_value_add (im, n->proto->output[0], err);
-          return v != NULL && nn_onnx_tensor_decode (im, a->t, v, err);
-        }
-      const Onnx__AttributeProto *vf = nn_onnx_attr (n, "value_float");
-      const Onnx__AttributeProto *vfs = nn_onnx_attr (n, "value_floats");
-      const Onnx__AttributeProto *vi = nn_onnx_attr (n, "value_int");
-      const Onnx__AttributeProto *vis = nn_onnx_attr (n, "value_ints");
-      int64_t len = vfs ? (int64_t) vfs->n_floats : vis ? (int64_t) vis->n_ints : 0;
-      if (!(vf || vfs || vi || vis))
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "no supported value attribute");
-      NnOnnxValue *v = new_output (im, n, vi || vis, vf || vi ? 0 : 1, &len, err);
-      if (v == NULL)
-        return false;
-      for (size_t k = 0; k < v->count; k++)
-        {
-          if (vf)
-            v->f[k] = vf->f;
-          else if (vfs)
-            v->f[k] = vfs->floats[k];
-          else if (vi)
-            v->i[k] = vi->i;
-          else
-            v->i[k] = vis->ints[k];
-        }
-      return true;
-    }
+  if (is_op (op, "Constant"))
+    return fold_constant (im, n, err);
   if (x == NULL)
     return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "missing first input");
-  if (strcmp (op, "Identity") == 0 || strcmp (op, "Dropout") == 0)
+  if (is_op (op, "Identity") || is_op (op, "Dropout"))
     return fold_reshape (im, n, x, x->ndim, x->dims, err);
-  if (strcmp (op, "Cast") == 0)
+  if (is_op (op, "Cast"))
+    return fold_cast (im, n, x, err);
+  if (is_op (op, "Shape"))
+    return fold_shape (im, n, x, err);
+  if (is_op (op, "ConstantOfShape"))
+    return fold_constant_of_shape (im, n, x, err);
+  if (is_op (op, "Add") || is_op (op, "Sub") || is_op (op, "Mul") || is_op (op, "Div"))
     {
-      int64_t to = nn_onnx_attr_int (n, "to", 1);
-      bool is_int = to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
-                    && to != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE
-                    && to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16;
-      NnOnnxValue *v = new_output (im, n, is_int, x->ndim, x->dims, err);
-      if (v == NULL)
-        return false;
-      for (size_t k = 0; k < x->count; k++)
-        set_elem (v, k, nn_onnx_value_get (x, k));
-      return true;
-    }
-  if (strcmp (op, "Shape") == 0)
-    {
-      int64_t start = nn_onnx_attr_int (n, "start", 0), end = nn_onnx_attr_int (n, "end", x->ndim);
-      start = start < 0 ? start + x->ndim : start;
-      end = end < 0 ? end + x->ndim : end;
-      start = start < 0 ? 0 : start > x->ndim ? x->ndim : start;
-      end = end < 0 ? 0 : end > x->ndim ? x->ndim : end;
-      int64_t len = end > start ? end - start : 0;
-      NnOnnxValue *v = new_output (im, n, true, 1, &len, err);
-      if (v == NULL)
-        return false;
-      for (int64_t k = 0; k < len; k++)
-        v->i[k] = x->dims[start + k];
-      return true;
-    }
-  if (strcmp (op, "ConstantOfShape") == 0)
-    {
-      int64_t dims[NN_ONNX_MAX_RANK];
-      if (x->count > NN_ONNX_MAX_RANK || x->ndim != 1)
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "shape input out of range");
-      for (size_t k = 0; k < x->count; k++)
-        dims[k] = nn_onnx_value_get_int (x, k);
-      const Onnx__AttributeProto *a = nn_onnx_attr (n, "value");
-      NnOnnxValue fill = { .name = "value" };
-      double value = 0.0;
-      bool is_int = false;
-      if (a != NULL && a->t != NULL)
-        {
-          if (!nn_onnx_tensor_decode (im, a->t, &fill, err))
-            return false;
-          value = fill.count > 0 ? nn_onnx_value_get (&fill, 0) : 0.0;
-          is_int = fill.is_int;
-          free (fill.f);
-          free (fill.i);
-        }
-      NnOnnxValue *v = new_output (im, n, is_int, (int) x->count, dims, err);
-      if (v == NULL)
-        return false;
-      for (size_t k = 0; k < v->count; k++)
-        set_elem (v, k, value);
-      return true;
-    }
-  if (strcmp (op, "Add") == 0 || strcmp (op, "Sub") == 0 || strcmp (op, "Mul") == 0
-      || strcmp (op, "Div") == 0)
-    {
-      if (n->n_in != 2 || n->in[1] == NULL)
-        return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs two inputs");
       const char sym = op[0] == 'A' ? '+' : op[0] == 'S' ? '-' : op[0] == 'M' ? '*' : '/';
-      return fold_binary (im, n, sym, err);
+      return has_two_inputs (n, err) && fold_binary (im, n, sym, err);
     }
-  if (strcmp (op, "Gather") == 0)
-    {
-      if (n->n_in != 2 || n->in[1] == NULL)
-        return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs two inputs");
-      return fold_gather (im, n, err);
-    }
-  if (strcmp (op, "Concat") == 0)
+  if (is_op (op, "Gather"))
+    return has_two_inputs (n, err) && fold_gather (im, n, err);
+  if (is_op (op, "Concat"))
     return fold_concat (im, n, err);
-  if (strcmp (op, "Slice") == 0)
+  if (is_op (op, "Slice"))
     return fold_slice (im, n, err);
-  if (strcmp (op, "Unsqueeze") == 0 || strcmp (op, "Squeeze") == 0)
-    {
-      int64_t axes[NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
-      int na;
-      if (!int_list (n, 1, "axes", axes, &na, err))
-        return false;
-      bool unsq = op[0] == 'U';
-      int ndim = unsq ? x->ndim + (na > 0 ? na : 0) : x->ndim;
-      if (ndim > NN_ONNX_MAX_RANK || (unsq && na <= 0))
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axes out of range");
-      bool mark[NN_ONNX_MAX_RANK] = { false };
-      for (int k = 0; k < na; k++)
-        {
-          if (!norm_axis (&axes[k], ndim))
-            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis out of range");
-          mark[axes[k]] = true;
-        }
-      int nd = 0, src = 0;
-      for (int d = 0; d < ndim; d++)
-        {
-          if (unsq)
-            dims[nd++] = mark[d] ? 1 : x->dims[src++];
-          else if (!(na > 0 ? mark[d] : x->dims[d] == 1))
-            dims[nd++] = x->dims[d];
-        }
-      return fold_reshape (im, n, x, nd, dims, err);
-    }
-  if (strcmp (op, "Reshape") == 0 || strcmp (op, "Flatten") == 0)
-    {
-      int64_t shape[NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
-      int ns;
-      if (op[0] == 'F')
-        {
-          int64_t axis = nn_onnx_attr_int (n, "axis", 1);
-          if (axis < 0)
-            axis += x->ndim;
-          if (axis < 0 || axis > x->ndim)
-            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis out of range");
-          int64_t outer = 1;
-          for (int d = 0; d < axis; d++)
-            outer *= x->dims[d];
-          dims[0] = outer;
-          dims[1] = outer > 0 ? (int64_t) x->count / outer : 0;
-          return fold_reshape (im, n, x, 2, dims, err);
-        }
-      if (!int_list (n, 1, "shape", shape, &ns, err))
-        return false;
-      if (ns < 0)
-        return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no shape");
-      return nn_onnx_reshape_dims (n, x->dims, x->ndim, x->count, shape, ns,
-                                   nn_onnx_attr_int (n, "allowzero", 0) != 0, dims, err)
-             && fold_reshape (im, n, x, ns, dims, err);
-    }
+  if (is_op (op, "Unsqueeze") || is_op (op, "Squeeze"))
+    return fold_squeeze (im, n, x, op[0] == 'U', err);
+  if (is_op (op, "Flatten"))
+    return fold_flatten (im, n, x, err);
+  if (is_op (op, "Reshape"))
+    return fold_reshape_op (im, n, x, err);
   *handled = false;
   return true;
 }

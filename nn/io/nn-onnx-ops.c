@@ -12,37 +12,6 @@
 
 /* Attributes. */
 
-const Onnx__AttributeProto *
-nn_onnx_attr (const NnOnnxNode *node,
-              const char       *name)
-{
-  for (size_t k = 0; k < node->proto->n_attribute; k++)
-    {
-      const Onnx__AttributeProto *a = node->proto->attribute[k];
-      if (a->name != NULL && strcmp (a->name, name) == 0)
-        return a;
-    }
-  return NULL;
-}
-
-int64_t
-nn_onnx_attr_int (const NnOnnxNode *node,
-                  const char       *name,
-                  int64_t           fallback)
-{
-  const Onnx__AttributeProto *a = nn_onnx_attr (node, name);
-  return a != NULL && a->has_i ? a->i : fallback;
-}
-
-float
-nn_onnx_attr_float (const NnOnnxNode *node,
-                    const char       *name,
-                    float             fallback)
-{
-  const Onnx__AttributeProto *a = nn_onnx_attr (node, name);
-  return a != NULL && a->has_f ? a->f : fallback;
-}
-
 /* The string attribute, or fallback. */
 static const char *
 attr_string (const NnOnnxNode *node,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the parts of the ONNX importer: reading the file and walking the graph
- * (nn-onnx.c), translating one node (nn-onnx-ops.c) and folding constants
- * (nn-onnx-const.c). */
+/* Shared by the parts of the ONNX importer, each calling only the ones listed before it here:
+ * the map, values, tensors and attributes every part uses (nn-onnx-value.c), folding constants
+ * (nn-onnx-const.c), translating one node (nn-onnx-ops.c), and reading the file and walking the
+ * graph (nn-onnx.c). */
 #pragma once
 
 #include <stdbool.h>
@@ -69,7 +70,16 @@ typedef struct
   int                    n_in;
 } NnOnnxNode;
 
-/* nn-onnx.c */
+/* nn-onnx-value.c: what every part uses. */
+
+/* Maps key (borrowed, must outlive the map) to val; false when out of memory. */
+bool       nn_onnx_map_put (NnOnnxMap  *map,
+                            const char *key,
+                            int         val);
+/* The value of key, or -1. */
+int        nn_onnx_map_get (const NnOnnxMap *map,
+                            const char      *key);
+void       nn_onnx_map_clear (NnOnnxMap *map);
 NnOnnxValue *nn_onnx_value_find (NnOnnxImporter *im,
                                  const char     *name);
 /* A new value named `name` (an error if the name is taken). */
@@ -88,6 +98,8 @@ double     nn_onnx_value_get (const NnOnnxValue *value,
 /* Element k of a constant as an integer (floats truncated, saturated). */
 int64_t    nn_onnx_value_get_int (const NnOnnxValue *value,
                                   size_t             k);
+/* Frees a constant's storage. */
+void       nn_onnx_value_clear (NnOnnxValue *value);
 /* Decodes a TensorProto into a constant value (external data relative to im->dir). */
 bool       nn_onnx_tensor_decode (NnOnnxImporter          *im,
                                   const Onnx__TensorProto *tensor,
@@ -98,8 +110,6 @@ bool       nn_onnx_tensor_decode (NnOnnxImporter          *im,
 bool       nn_onnx_shape_to_nn (int            ndim,
                                 const int64_t *dims,
                                 NnShape       *shape);
-int        nn_onnx_map_get (const NnOnnxMap *map,
-                            const char      *key);
 /* Sets err to "node 'N' (Op): <message>" and returns false. */
 bool       nn_onnx_node_fail (const NnOnnxNode *node,
                            NnError        *err,
@@ -111,11 +121,15 @@ bool       nn_onnx_node_fail (const NnOnnxNode *node,
 void       nn_onnx_layer_name (const NnOnnxImporter *im,
                                const NnOnnxNode     *node,
                                char                 *buf);
-
-/* nn-onnx-ops.c: translates one node into engine nodes, aliases or constants. */
-bool       nn_onnx_translate (NnOnnxImporter *im,
-                              NnOnnxNode     *node,
-                              NnError        *err);
+/* The node's attribute `name`, or NULL; its integer or float value, or fallback. */
+const Onnx__AttributeProto *nn_onnx_attr (const NnOnnxNode *node,
+                                          const char       *name);
+int64_t    nn_onnx_attr_int (const NnOnnxNode *node,
+                             const char       *name,
+                             int64_t           fallback);
+float      nn_onnx_attr_float (const NnOnnxNode *node,
+                               const char       *name,
+                               float             fallback);
 
 /* nn-onnx-const.c: evaluates a node whose inputs are all constants; *handled is false when the
  * op is not one that folds. */
@@ -123,7 +137,6 @@ bool       nn_onnx_fold (NnOnnxImporter *im,
                          NnOnnxNode     *node,
                          bool           *handled,
                          NnError        *err);
-
 /* The target shape of Reshape (0 copies an input dimension unless allowzero, -1 is
  * inferred) into out; shared by folding and run-time translation. */
 bool       nn_onnx_reshape_dims (const NnOnnxNode *node,
@@ -136,12 +149,8 @@ bool       nn_onnx_reshape_dims (const NnOnnxNode *node,
                                  int64_t          *out,
                                  NnError          *err);
 
-/* Attributes (nn-onnx-ops.c). */
-const Onnx__AttributeProto *nn_onnx_attr (const NnOnnxNode *node,
-                                          const char       *name);
-int64_t    nn_onnx_attr_int (const NnOnnxNode *node,
-                             const char       *name,
-                             int64_t           fallback);
-float      nn_onnx_attr_float (const NnOnnxNode *node,
-                               const char       *name,
-                               float             fallback);
+/* nn-onnx-ops.c: translates one node into engine nodes, aliases or constants (folding the
+ * nodes whose inputs are all constants). */
+bool       nn_onnx_translate (NnOnnxImporter *im,
+                              NnOnnxNode     *node,
+                              NnError        *err);

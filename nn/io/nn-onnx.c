@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* ONNX import, the outer part: reading and unpacking the file, decoding tensors (inline, raw or
- * external data), ordering the nodes (cycles, missing inputs), naming layers, and building the
- * NnModel. The file is treated as hostile: every size is checked. */
+/* ONNX import, the outer part: reading and unpacking the file, the graph's constants and input,
+ * ordering the nodes (cycles, missing inputs) and translating the ones the output needs, and
+ * building the NnModel. The file is treated as hostile: every size is checked. */
 #include "io/nn-onnx-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <float.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,573 +14,6 @@
 
 #include "io/nn-file.h"
 #include "io/nn-model-private.h"
-
-/* The string -> index map. */
-
-static uint64_t
-hash_text (const char *text)
-{
-  uint64_t h = 1469598103934665603u;
-  for (const unsigned char *p = (const unsigned char *) text; *p; p++)
-    h = (h ^ *p) * 1099511628211u;
-  return h;
-}
-
-static bool
-map_put (NnOnnxMap  *map,
-         const char *key,
-         int         val)
-{
-  if (map->cap == 0 || 2 * (size_t) (map->vals[map->cap] + 1) > map->cap)
-    {
-      size_t ncap = map->cap ? map->cap * 2 : 64;
-      const char **keys = calloc (ncap, sizeof *keys);
-      int *vals = calloc (ncap + 1, sizeof *vals);   /* vals[cap] holds the count */
-      if (keys == NULL || vals == NULL)
-        {
-          free (keys);
-          free (vals);
-          return false;
-        }
-      vals[ncap] = map->cap ? map->vals[map->cap] : 0;
-      for (size_t k = 0; k < map->cap; k++)
-        if (map->keys[k] != NULL)
-          {
-            size_t j = hash_text (map->keys[k]) & (ncap - 1);
-            while (keys[j] != NULL)
-              j = (j + 1) & (ncap - 1);
-            keys[j] = map->keys[k];
-            vals[j] = map->vals[k];
-          }
-      free (map->keys);
-      free (map->vals);
-      map->keys = keys;
-      map->vals = vals;
-      map->cap = ncap;
-    }
-  size_t j = hash_text (key) & (map->cap - 1);
-  while (map->keys[j] != NULL)
-    {
-      if (strcmp (map->keys[j], key) == 0)
-        {
-          map->vals[j] = val;
-          return true;
-        }
-      j = (j + 1) & (map->cap - 1);
-    }
-  map->keys[j] = key;
-  map->vals[j] = val;
-  map->vals[map->cap]++;
-  return true;
-}
-
-int
-nn_onnx_map_get (const NnOnnxMap *map,
-                 const char      *key)
-{
-  if (map->cap == 0)
-    return -1;
-  size_t j = hash_text (key) & (map->cap - 1);
-  while (map->keys[j] != NULL)
-    {
-      if (strcmp (map->keys[j], key) == 0)
-        return map->vals[j];
-      j = (j + 1) & (map->cap - 1);
-    }
-  return -1;
-}
-
-static void
-map_clear (NnOnnxMap *map)
-{
-  free (map->keys);
-  free (map->vals);
-  memset (map, 0, sizeof *map);
-}
-
-/* Values. */
-
-NnOnnxValue *
-nn_onnx_value_find (NnOnnxImporter *im,
-                    const char     *name)
-{
-  int k = nn_onnx_map_get (&im->value_map, name);
-  return k >= 0 ? &im->values[k] : NULL;
-}
-
-NnOnnxValue *
-nn_onnx_value_add (NnOnnxImporter *im,
-                   const char     *name,
-                   NnError        *err)
-{
-  if (nn_onnx_map_get (&im->value_map, name) >= 0)
-    return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s' is defined twice", name), NULL;
-  if (im->n_values == im->cap_values)
-    {
-      int ncap = im->cap_values ? im->cap_values * 2 : 256;
-      NnOnnxValue *p = realloc (im->values, sizeof *p * (size_t) ncap);
-      if (p == NULL)
-        return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-      im->values = p;
-      im->cap_values = ncap;
-    }
-  NnOnnxValue *value = &im->values[im->n_values];
-  memset (value, 0, sizeof *value);
-  value->name = name;
-  value->node = -1;
-  if (!map_put (&im->value_map, name, im->n_values))
-    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-  im->n_values++;
-  return value;
-}
-
-static bool
-count_elements (int            ndim,
-                const int64_t *dims,
-                size_t        *count)
-{
-  int64_t n = 1;
-  for (int d = 0; d < ndim; d++)
-    {
-      if (dims[d] < 0 || dims[d] > NN_ONNX_MAX_ELEMS)
-        return false;
-      if (dims[d] != 0 && n > NN_ONNX_MAX_ELEMS / dims[d])
-        return false;
-      n *= dims[d];
-    }
-  *count = (size_t) n;
-  return true;
-}
-
-bool
-nn_onnx_value_alloc (NnOnnxValue   *value,
-                     bool           is_int,
-                     int            ndim,
-                     const int64_t *dims,
-                     NnError       *err)
-{
-  if (ndim < 0 || ndim > NN_ONNX_MAX_RANK)
-    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "tensor '%.200s': rank %d is above %d",
-                         value->name, ndim, NN_ONNX_MAX_RANK);
-  size_t count;
-  if (!count_elements (ndim, dims, &count))
-    return nn_error_set (err, NN_ERROR_FORMAT,
-                         "tensor '%.200s': dimensions are negative or overflow", value->name);
-  value->is_const = true;
-  value->is_int = is_int;
-  value->ndim = ndim;
-  if (ndim > 0)
-    memcpy (value->dims, dims, sizeof (int64_t) * (size_t) ndim);
-  value->count = count;
-  if (is_int)
-    value->i = calloc (count ? count : 1, sizeof (int64_t));
-  else
-    value->f = calloc (count ? count : 1, sizeof (float));
-  if (value->i == NULL && value->f == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "tensor '%.200s': out of memory", value->name);
-  return true;
-}
-
-double
-nn_onnx_value_get (const NnOnnxValue *value,
-                   size_t             k)
-{
-  NN_ASSERT (value->is_const && k < value->count);
-  return value->is_int ? (double) value->i[k] : (double) value->f[k];
-}
-
-int64_t
-nn_onnx_value_get_int (const NnOnnxValue *value,
-                       size_t             k)
-{
-  NN_ASSERT (value->is_const && k < value->count);
-  if (value->is_int)
-    return value->i[k];
-  const float f = value->f[k];
-  if (!(f == f))
-    return 0;
-  return f >= 9.2e18f ? INT64_MAX : f <= -9.2e18f ? INT64_MIN : (int64_t) f;
-}
-
-static void
-value_clear (NnOnnxValue *value)
-{
-  free (value->f);
-  free (value->i);
-  value->f = NULL;
-  value->i = NULL;
-}
-
-bool
-nn_onnx_shape_to_nn (int            ndim,
-                     const int64_t *dims,
-                     NnShape       *shape)
-{
-  if (ndim < 1 || ndim > NN_ONNX_MAX_RANK)
-    return false;
-  int64_t w = 1;
-  for (int d = 1; d < ndim; d++)
-    {
-      if (dims[d] <= 0 || dims[d] > (1 << 30))
-        return false;
-      if (d >= 3)
-        {
-          w *= dims[d];
-          if (w > (1 << 30))
-            return false;
-        }
-    }
-  shape->c = ndim > 1 ? (int) dims[1] : 1;
-  shape->h = ndim > 2 ? (int) dims[2] : 1;
-  shape->w = (int) w;
-  return true;
-}
-
-/* Tensors. */
-
-static size_t
-element_size (int32_t type)
-{
-  switch (type)
-    {
-    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
-    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32:
-      return 4;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
-    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64:
-      return 8;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT16:
-    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT16:
-      return 2;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
-    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8:
-    case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL:
-      return 1;
-    default:
-      return 0;
-    }
-}
-
-static uint64_t
-raw_bits (const uint8_t *raw,
-          size_t         size,
-          size_t         k)
-{
-  uint64_t bits = 0;
-  for (size_t b = 0; b < size; b++)
-    bits |= (uint64_t) raw[k * size + b] << (8 * b);
-  return bits;
-}
-
-/* Element k of little-endian raw data of an integer type. */
-static int64_t
-raw_get_int (const uint8_t *raw,
-             int32_t        type,
-             size_t         k)
-{
-  uint64_t bits = raw_bits (raw, element_size (type), k);
-  switch (type)
-    {
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
-      return (int64_t) bits;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64:
-      return bits > (uint64_t) INT64_MAX ? INT64_MAX : (int64_t) bits;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT32:
-      return (int32_t) (uint32_t) bits;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT16:
-      return (int16_t) (uint16_t) bits;
-    case ONNX__TENSOR_PROTO__DATA_TYPE__INT8:
-      return (int8_t) (uint8_t) bits;
-    default:
-      return (int64_t) bits;
-    }
-}
-
-/* Element k of little-endian raw data of a floating-point type. */
-static float
-raw_get_float (const uint8_t *raw,
-               int32_t        type,
-               size_t         k)
-{
-  if (type == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE)
-    {
-      uint64_t bits = raw_bits (raw, 8, k);
-      double d;
-      memcpy (&d, &bits, sizeof d);
-      return (float) d;
-    }
-  uint32_t u = (uint32_t) raw_bits (raw, 4, k);
-  float f;
-  memcpy (&f, &u, sizeof f);
-  return f;
-}
-
-/* Reads `size` bytes of external data into a new buffer. The location must stay inside the
- * model's folder. */
-static uint8_t *
-read_external (NnOnnxImporter          *im,
-               const Onnx__TensorProto *t,
-               size_t                   size,
-               NnError                 *err)
-{
-  const char *location = NULL;
-  uint64_t offset = 0, length = UINT64_MAX;
-  for (size_t k = 0; k < t->n_external_data; k++)
-    {
-      const Onnx__StringStringEntryProto *e = t->external_data[k];
-      if (e->key == NULL || e->value == NULL)
-        continue;
-      if (strcmp (e->key, "location") == 0)
-        location = e->value;
-      else if (strcmp (e->key, "offset") == 0)
-        offset = strtoull (e->value, NULL, 10);
-      else if (strcmp (e->key, "length") == 0)
-        length = strtoull (e->value, NULL, 10);
-    }
-  if (location == NULL || location[0] == '\0')
-    return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data without a "
-                         "location", t->name), NULL;
-  if (length != UINT64_MAX && length != size)
-    return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data has %llu bytes, "
-                         "its shape needs %zu", t->name, (unsigned long long) length, size),
-           NULL;
-  /* Resolved inside the model's folder only: no absolute path, no "..", no symbolic link. */
-  int dir_fd = open (im->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0)
-    {
-      char buf[128];
-      return nn_error_set (err, NN_ERROR_IO, "tensor '%.200s': cannot open the model's folder "
-                           "for its external data: %s", t->name,
-                           nn_model_errno_text (errno, buf, sizeof buf)), NULL;
-    }
-  uint64_t file_size = 0;
-  int fd = nn_file_open_beneath (dir_fd, location, &file_size, err);
-  close (dir_fd);
-  if (fd < 0)
-    {
-      nn_error_prefix (err, "tensor '%.200s': external data file cannot be opened", t->name);
-      return NULL;
-    }
-  if (offset > file_size || size > file_size - offset)
-    {
-      close (fd);
-      return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data file "
-                           "'%.200s' is shorter than the %zu bytes at offset %llu", t->name,
-                           location, size, (unsigned long long) offset), NULL;
-    }
-  uint8_t *data = malloc (size ? size : 1);
-  size_t done = 0;
-  while (data != NULL && done < size)
-    {
-      ssize_t n = pread (fd, data + done, size - done, (off_t) (offset + done));
-      if (n <= 0)
-        break;
-      done += (size_t) n;
-    }
-  close (fd);
-  if (data == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-  if (done != size || offset > (uint64_t) INT64_MAX)
-    {
-      free (data);
-      return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data file "
-                           "'%.200s' is shorter than the %zu bytes at offset %llu", t->name,
-                           location, size, (unsigned long long) offset), NULL;
-    }
-  return data;
-}
-
-bool
-nn_onnx_tensor_decode (NnOnnxImporter          *im,
-                       const Onnx__TensorProto *t,
-                       NnOnnxValue             *value,
-                       NnError                 *err)
-{
-  const char *name = t->name != NULL ? t->name : "";
-  int32_t type = t->data_type;
-  size_t esize = element_size (type);
-  if (esize == 0)
-    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "tensor '%.200s': data type %d is not "
-                         "supported", name, (int) type);
-  if (t->n_dims > NN_ONNX_MAX_RANK)
-    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "tensor '%.200s': rank %zu is above %d",
-                         name, t->n_dims, NN_ONNX_MAX_RANK);
-  bool is_int = type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
-                && type != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
-  size_t n;
-  if (!count_elements ((int) t->n_dims, t->dims, &n))
-    return nn_error_set (err, NN_ERROR_FORMAT,
-                         "tensor '%.200s': dimensions are negative or overflow", name);
-  const uint8_t *raw = NULL;
-  uint8_t *external = NULL;
-  size_t given = 0;
-  bool external_loc = t->has_data_location
-                      && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
-  if (external_loc)
-    {
-      if (im == NULL)
-        return nn_error_set (err, NN_ERROR_UNSUPPORTED, "tensor '%.200s': external data is "
-                             "not supported here", name);
-      external = read_external (im, t, n * esize, err);
-      if (external == NULL)
-        return false;
-      raw = external;
-      given = n;
-    }
-  else if (t->has_raw_data)
-    {
-      raw = t->raw_data.data;
-      given = t->raw_data.len % esize == 0 ? t->raw_data.len / esize : SIZE_MAX;
-    }
-  else
-    switch (type)
-      {
-      case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
-        given = t->n_float_data;
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-        given = t->n_double_data;
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
-        given = t->n_int64_data;
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32:
-      case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64:
-        given = t->n_uint64_data;
-        break;
-      default:
-        given = t->n_int32_data;
-        break;
-      }
-  /* The data is checked against the shape before anything of the shape's size is allocated. */
-  if (given != n)
-    {
-      free (external);
-      return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': holds %zu values, its shape "
-                           "needs %zu", name, given == SIZE_MAX ? 0 : given, n);
-    }
-  if (!nn_onnx_value_alloc (value, is_int, (int) t->n_dims, t->dims, err))
-    {
-      free (external);
-      return false;
-    }
-  for (size_t k = 0; k < n; k++)
-    {
-      if (is_int)
-        {
-          int64_t v;
-          if (raw != NULL)
-            v = raw_get_int (raw, type, k);
-          else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
-            v = t->int64_data[k];
-          else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT32
-                   || type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT64)
-            v = t->uint64_data[k] > (uint64_t) INT64_MAX ? INT64_MAX
-                                                          : (int64_t) t->uint64_data[k];
-          else
-            v = t->int32_data[k];
-          value->i[k] = v;
-          continue;
-        }
-      if (raw != NULL)
-        value->f[k] = raw_get_float (raw, type, k);
-      else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
-        value->f[k] = t->float_data[k];
-      else
-        value->f[k] = (float) t->double_data[k];
-    }
-  free (external);
-  return true;
-}
-
-/* Messages and names. */
-
-static const char *
-node_label (const Onnx__NodeProto *proto)
-{
-  if (proto->name != NULL && proto->name[0] != '\0')
-    return proto->name;
-  if (proto->n_output > 0 && proto->output[0] != NULL)
-    return proto->output[0];
-  return "";
-}
-
-bool
-nn_onnx_node_fail (const NnOnnxNode *node,
-                   NnError        *err,
-                   NnErrorCode     code,
-                   const char     *format,
-                   ...)
-{
-  if (err == NULL)
-    return false;
-  char message[768];
-  va_list ap;
-  va_start (ap, format);
-  vsnprintf (message, sizeof message, format, ap);
-  va_end (ap);
-  return nn_error_set (err, code, "node '%.120s' (%.40s): %s", node_label (node->proto),
-                       node->proto->op_type != NULL ? node->proto->op_type : "", message);
-}
-
-void
-nn_onnx_layer_name (const NnOnnxImporter *im,
-                    const NnOnnxNode     *node,
-                    char                 *buf)
-{
-  const char *name = node->proto->name;
-  char base[NN_NAME_MAX] = "";
-  if (name != NULL && name[0] == '/')
-    {
-      /* PyTorch scopes: "/layer3/layer3.1/conv2/Conv". Each component either extends the
-       * path so far ("layer3.1" after "layer3") or names a child ("conv2"); the last one is
-       * the op. */
-      const char *last = strrchr (name, '/') + 1;
-      const char *p = name + 1;
-      size_t len = 0;
-      while (p < last)
-        {
-          const char *end = strchr (p, '/');
-          size_t n = (size_t) (end - p);
-          if (n > 0)
-            {
-              if (len > 0 && n > len && strncmp (p, base, len) == 0 && p[len] == '.')
-                len = 0;
-              else if (len > 0 && len + 1 < sizeof base)
-                base[len++] = '.';
-              if (len + n >= sizeof base)
-                n = sizeof base - 1 - len;
-              memcpy (base + len, p, n);
-              len += n;
-              base[len] = '\0';
-            }
-          p = end + 1;
-        }
-      if (len == 0)
-        {
-          snprintf (base, sizeof base, "%s", last);
-          for (char *c = base; *c; c++)
-            if (*c >= 'A' && *c <= 'Z')
-              *c = (char) (*c - 'A' + 'a');
-        }
-    }
-  else
-    snprintf (base, sizeof base, "%s", node_label (node->proto));
-  if (base[0] == '\0')
-    snprintf (base, sizeof base, "node%d", node->index);
-  snprintf (buf, NN_NAME_MAX, "%s", base);
-  for (int k = 1; nn_graph_find (im->graph, buf) >= 0; k++)
-    {
-      char suffix[16];
-      int n = snprintf (suffix, sizeof suffix, "_%d", k);
-      size_t keep = strlen (base);
-      if (keep + (size_t) n >= NN_NAME_MAX)
-        keep = NN_NAME_MAX - 1 - (size_t) n;
-      snprintf (buf, NN_NAME_MAX, "%.*s%s", (int) keep, base, suffix);
-    }
-}
 
 /* Reading the file. */
 
@@ -626,7 +56,7 @@ nn_onnx_tensor_load (const char   *path,
     }
   else
     nn_error_prefix (err, "%s", path);
-  value_clear (&value);
+  nn_onnx_value_clear (&value);
   onnx__tensor_proto__free_unpacked (t, NULL);
   return ok;
 }
@@ -776,73 +206,74 @@ add_constants_and_input (NnOnnxImporter *im,
   return add_input (im, input, err);
 }
 
-/* Orders the nodes (Kahn's algorithm, stable), checks that every input exists, finds the
- * nodes the output needs, and translates those in order. */
+/* The walk over the graph's nodes: their order and which ones the output needs. */
+typedef struct
+{
+  size_t  n;
+  int    *indeg;       /* inputs produced by a node not yet ordered */
+  int    *order;       /* topological, stable */
+  int    *edge_start;  /* edges[edge_start[p] .. edge_start[p + 1]): the nodes that read an */
+  int    *edges;       /* output of node p */
+  bool   *needed;
+} Walk;
+
+static void
+walk_clear (Walk *walk)
+{
+  free (walk->indeg);
+  free (walk->order);
+  free (walk->edge_start);
+  free (walk->edges);
+  free (walk->needed);
+}
+
+/* The node that produces value `name`, or -1 (an initializer, the input, or none). */
+static int
+producer_of (const NnOnnxImporter *im,
+             const char           *name)
+{
+  return name != NULL && name[0] != '\0' ? nn_onnx_map_get (&im->producer, name) : -1;
+}
+
+/* Records which node produces each named output (each name once), and counts the inputs. */
 static bool
-translate_graph (NnOnnxImporter *im,
+index_producers (NnOnnxImporter *im,
+                 size_t         *n_inputs,
                  NnError        *err)
 {
   const Onnx__GraphProto *g = im->model->graph;
-  const size_t n = g->n_node;
-  bool ok = false;
-  if (n > NN_ONNX_MAX_NODES)
-    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "%zu nodes, more than %d", n,
-                         NN_ONNX_MAX_NODES);
-  if (g->n_output != 1 || g->output[0]->name == NULL)
-    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the graph has %zu outputs; one is "
-                         "supported", g->n_output);
-  int *indeg = calloc (n + 1, sizeof (int));
-  int *order = calloc (n + 1, sizeof (int));
-  int *edge_start = calloc (n + 2, sizeof (int));
-  int *edges = NULL;
-  bool *needed = calloc (n + 1, sizeof (bool));
-  NnOnnxValue **inputs = calloc (NN_ONNX_MAX_INPUTS, sizeof (NnOnnxValue *));
-  im->consumers = calloc (n + 1, sizeof (int));
-  im->first_use = calloc (n + 1, sizeof (int));
-  im->fused = calloc (n + 1, sizeof (bool));
-  size_t n_edges = 0;
-  if (!indeg || !order || !edge_start || !needed || !inputs || !im->consumers || !im->first_use
-      || !im->fused)
-    {
-      nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-      goto out;
-    }
-  for (size_t k = 0; k < n; k++)
+  *n_inputs = 0;
+  for (size_t k = 0; k < g->n_node; k++)
     {
       const Onnx__NodeProto *node = g->node[k];
       NnOnnxNode view = { .proto = node, .index = (int) k };
       if (node->op_type == NULL)
-        {
-          nn_error_set (err, NN_ERROR_FORMAT, "node %zu has no op type", k);
-          goto out;
-        }
+        return nn_error_set (err, NN_ERROR_FORMAT, "node %zu has no op type", k);
       for (size_t o = 0; o < node->n_output; o++)
         {
           const char *name = node->output[o];
           if (name == NULL || name[0] == '\0')
             continue;
           if (nn_onnx_map_get (&im->producer, name) >= 0 || nn_onnx_value_find (im, name) != NULL)
-            {
-              nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "output '%.200s' is defined twice",
-                                 name);
-              goto out;
-            }
-          if (!map_put (&im->producer, name, (int) k))
-            {
-              nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-              goto out;
-            }
+            return nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT,
+                                      "output '%.200s' is defined twice", name);
+          if (!nn_onnx_map_put (&im->producer, name, (int) k))
+            return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
         }
-      n_edges += node->n_input;
+      *n_inputs += node->n_input;
     }
-  edges = calloc (n_edges + 1, sizeof (int));
-  if (edges == NULL)
-    {
-      nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-      goto out;
-    }
-  /* edges: for each producer, the nodes that read one of its outputs (CSR). */
-  for (size_t k = 0; k < n; k++)
+  return true;
+}
+
+/* Checks that every input exists, and builds the edges from producers to readers (CSR) and
+ * each node's count of produced inputs. */
+static bool
+build_edges (NnOnnxImporter *im,
+             Walk           *walk,
+             NnError        *err)
+{
+  const Onnx__GraphProto *g = im->model->graph;
+  for (size_t k = 0; k < walk->n; k++)
     {
       const Onnx__NodeProto *node = g->node[k];
       NnOnnxNode view = { .proto = node, .index = (int) k };
@@ -853,92 +284,95 @@ translate_graph (NnOnnxImporter *im,
             continue;
           int p = nn_onnx_map_get (&im->producer, name);
           if (p < 0 && nn_onnx_value_find (im, name) == NULL)
-            {
-              nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "input '%.200s' is not produced by "
-                                 "any node, initializer or graph input", name);
-              goto out;
-            }
+            return nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "input '%.200s' is not "
+                                      "produced by any node, initializer or graph input", name);
           if (p >= 0)
             {
-              indeg[k]++;
-              edge_start[p + 1]++;
+              walk->indeg[k]++;
+              walk->edge_start[p + 1]++;
             }
         }
     }
-  for (size_t k = 0; k < n; k++)
-    edge_start[k + 1] += edge_start[k];
-  {
-    int *fill = calloc (n + 1, sizeof (int));
-    if (fill == NULL)
-      {
-        nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
-        goto out;
-      }
-    for (size_t k = 0; k < n; k++)
-      {
-        const Onnx__NodeProto *node = g->node[k];
-        for (size_t i = 0; i < node->n_input; i++)
-          {
-            const char *name = node->input[i];
-            int p = name != NULL && name[0] != '\0' ? nn_onnx_map_get (&im->producer, name) : -1;
-            if (p >= 0)
-              edges[edge_start[p] + fill[p]++] = (int) k;
-          }
-      }
-    free (fill);
-  }
+  for (size_t k = 0; k < walk->n; k++)
+    walk->edge_start[k + 1] += walk->edge_start[k];
+  int *fill = calloc (walk->n + 1, sizeof (int));
+  if (fill == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  for (size_t k = 0; k < walk->n; k++)
+    {
+      const Onnx__NodeProto *node = g->node[k];
+      for (size_t i = 0; i < node->n_input; i++)
+        {
+          int p = producer_of (im, node->input[i]);
+          if (p >= 0)
+            walk->edges[walk->edge_start[p] + fill[p]++] = (int) k;
+        }
+    }
+  free (fill);
+  return true;
+}
+
+/* Kahn's algorithm; a node left over lies on a cycle. */
+static bool
+order_nodes (NnOnnxImporter *im,
+             Walk           *walk,
+             NnError        *err)
+{
   size_t head = 0, tail = 0;
-  for (size_t k = 0; k < n; k++)
-    if (indeg[k] == 0)
-      order[tail++] = (int) k;
+  for (size_t k = 0; k < walk->n; k++)
+    if (walk->indeg[k] == 0)
+      walk->order[tail++] = (int) k;
   while (head < tail)
     {
-      int k = order[head++];
-      for (int e = edge_start[k]; e < edge_start[k + 1]; e++)
-        if (--indeg[edges[e]] == 0)
-          order[tail++] = edges[e];
+      int k = walk->order[head++];
+      for (int e = walk->edge_start[k]; e < walk->edge_start[k + 1]; e++)
+        if (--walk->indeg[walk->edges[e]] == 0)
+          walk->order[tail++] = walk->edges[e];
     }
-  if (tail != n)
-    {
-      for (size_t k = 0; k < n; k++)
-        if (indeg[k] > 0)
-          {
-            NnOnnxNode view = { .proto = g->node[k], .index = (int) k };
-            nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "the graph has a cycle through this "
-                               "node");
-            break;
-          }
-      goto out;
-    }
+  if (tail == walk->n)
+    return true;
+  for (size_t k = 0; k < walk->n; k++)
+    if (walk->indeg[k] > 0)
+      {
+        NnOnnxNode view = { .proto = im->model->graph->node[k], .index = (int) k };
+        return nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "the graph has a cycle through "
+                                  "this node");
+      }
+  return false;
+}
 
-  /* The nodes the output needs, and who reads each node's first output. */
-  const char *out_name = g->output[0]->name;
+/* The nodes the output needs, and who reads each node's first output (how many needed nodes,
+ * and the first of them). */
+static bool
+mark_needed (NnOnnxImporter *im,
+             Walk           *walk,
+             const char     *out_name,
+             NnError        *err)
+{
+  const Onnx__GraphProto *g = im->model->graph;
   int out_producer = nn_onnx_map_get (&im->producer, out_name);
   if (out_producer < 0)
     {
-      if (nn_onnx_value_find (im, out_name) == NULL || nn_onnx_value_find (im, out_name)->is_const)
-        {
-          nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is not computed from "
-                        "the input", out_name);
-          goto out;
-        }
+      const NnOnnxValue *out = nn_onnx_value_find (im, out_name);
+      if (out == NULL || out->is_const)
+        return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is not computed "
+                             "from the input", out_name);
     }
   else
-    needed[out_producer] = true;
-  for (size_t r = n; r-- > 0;)
+    walk->needed[out_producer] = true;
+  for (size_t r = walk->n; r-- > 0;)
     {
-      int k = order[r];
-      if (!needed[k])
+      int k = walk->order[r];
+      if (!walk->needed[k])
         continue;
       const Onnx__NodeProto *node = g->node[k];
       for (size_t i = 0; i < node->n_input; i++)
         {
-          const char *name = node->input[i];
-          int p = name != NULL && name[0] != '\0' ? nn_onnx_map_get (&im->producer, name) : -1;
+          int p = producer_of (im, node->input[i]);
           if (p < 0)
             continue;
-          needed[p] = true;
-          if (g->node[p]->n_output > 0 && strcmp (g->node[p]->output[0], name) == 0)
+          walk->needed[p] = true;
+          if (g->node[p]->n_output > 0 && strcmp (g->node[p]->output[0], node->input[i]) == 0)
             {
               im->consumers[p]++;
               im->first_use[p] = k;
@@ -947,49 +381,90 @@ translate_graph (NnOnnxImporter *im,
     }
   if (out_producer >= 0)
     im->consumers[out_producer]++;
+  return true;
+}
 
-  for (size_t r = 0; r < n; r++)
+/* Translates the needed nodes in order, each with its inputs resolved. */
+static bool
+translate_needed (NnOnnxImporter *im,
+                  const Walk     *walk,
+                  NnError        *err)
+{
+  const Onnx__GraphProto *g = im->model->graph;
+  NnOnnxValue **inputs = calloc (NN_ONNX_MAX_INPUTS, sizeof (NnOnnxValue *));
+  if (inputs == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  bool ok = true;
+  for (size_t r = 0; r < walk->n && ok; r++)
     {
-      int k = order[r];
-      if (!needed[k])
+      int k = walk->order[r];
+      if (!walk->needed[k])
         continue;
-      NnOnnxNode view = { .proto = g->node[k], .index = k };
+      NnOnnxNode view = { .proto = g->node[k], .index = k, .in = inputs };
       const Onnx__NodeProto *node = view.proto;
       if (node->n_input > NN_ONNX_MAX_INPUTS)
         {
-          nn_onnx_node_fail (&view, err, NN_ERROR_UNSUPPORTED, "%zu inputs, more than %d",
-                             node->n_input, NN_ONNX_MAX_INPUTS);
-          goto out;
+          ok = nn_onnx_node_fail (&view, err, NN_ERROR_UNSUPPORTED, "%zu inputs, more than %d",
+                                  node->n_input, NN_ONNX_MAX_INPUTS);
+          break;
         }
-      view.in = inputs;
       view.n_in = (int) node->n_input;
       for (int i = 0; i < view.n_in; i++)
         view.in[i] = node->input[i] != NULL && node->input[i][0] != '\0'
                      ? nn_onnx_value_find (im, node->input[i]) : NULL;
-      if (!nn_onnx_translate (im, &view, err))
-        goto out;
+      ok = nn_onnx_translate (im, &view, err);
     }
-  const NnOnnxValue *out = nn_onnx_value_find (im, out_name);
-  if (out == NULL || out->is_const)
-    {
-      nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is constant", out_name);
-      goto out;
-    }
-  if (out->node != nn_graph_output (im->graph))
-    {
-      nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is not the last layer",
-                    out_name);
-      goto out;
-    }
-  ok = true;
-out:
-  free (indeg);
-  free (order);
-  free (edge_start);
-  free (edges);
-  free (needed);
   free (inputs);
   return ok;
+}
+
+/* Orders the nodes, checks that every input exists, finds the nodes the output needs, and
+ * translates those in order; the output must then be the graph's last layer. */
+static bool
+translate_graph (NnOnnxImporter *im,
+                 NnError        *err)
+{
+  const Onnx__GraphProto *g = im->model->graph;
+  const size_t n = g->n_node;
+  if (n > NN_ONNX_MAX_NODES)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "%zu nodes, more than %d", n,
+                         NN_ONNX_MAX_NODES);
+  if (g->n_output != 1 || g->output[0]->name == NULL)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the graph has %zu outputs; one is "
+                         "supported", g->n_output);
+  Walk walk = {
+    .n = n, .indeg = calloc (n + 1, sizeof (int)), .order = calloc (n + 1, sizeof (int)),
+    .edge_start = calloc (n + 2, sizeof (int)), .needed = calloc (n + 1, sizeof (bool)),
+  };
+  im->consumers = calloc (n + 1, sizeof (int));
+  im->first_use = calloc (n + 1, sizeof (int));
+  im->fused = calloc (n + 1, sizeof (bool));
+  size_t n_edges = 0;
+  bool ok = walk.indeg && walk.order && walk.edge_start && walk.needed && im->consumers
+            && im->first_use && im->fused;
+  if (!ok)
+    nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  ok = ok && index_producers (im, &n_edges, err);
+  if (ok)
+    {
+      walk.edges = calloc (n_edges + 1, sizeof (int));
+      if (walk.edges == NULL)
+        ok = nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+    }
+  const char *out_name = g->output[0]->name;
+  ok = ok && build_edges (im, &walk, err) && order_nodes (im, &walk, err)
+       && mark_needed (im, &walk, out_name, err) && translate_needed (im, &walk, err);
+  walk_clear (&walk);
+  if (!ok)
+    return false;
+  const NnOnnxValue *out = nn_onnx_value_find (im, out_name);
+  if (out == NULL || out->is_const)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is constant",
+                         out_name);
+  if (out->node != nn_graph_output (im->graph))
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output '%.200s' is not the last layer",
+                         out_name);
+  return true;
 }
 
 static int64_t
@@ -1084,13 +559,15 @@ import (NnOnnxImporter *im,
     return nn_error_set (err, NN_ERROR_UNSUPPORTED, "opset %lld is newer than the 18 we know",
                          (long long) im->opset), NULL;
   im->graph = nn_graph_new ();
+  if (im->graph == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
   if (!add_constants_and_input (im, err) || !translate_graph (im, err))
     return NULL;
   const NnShape out = im->graph->nodes[nn_graph_output (im->graph)].shape;
   if (nn_shape_size (out) > (1 << 20))
     return nn_error_set (err, NN_ERROR_UNSUPPORTED, "the output has %zu values, too many for "
                          "class scores", nn_shape_size (out)), NULL;
-  NnModel *model = nn_model_alloc (im->graph, "");
+  NnModel *model = nn_model_new (im->graph, "");
   if (model == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
   im->graph = NULL;
@@ -1132,10 +609,10 @@ nn_onnx_load (const char          *path,
     nn_error_prefix (err, "%s", path);
   free (data);
   for (int k = 0; k < im.n_values; k++)
-    value_clear (&im.values[k]);
+    nn_onnx_value_clear (&im.values[k]);
   free (im.values);
-  map_clear (&im.value_map);
-  map_clear (&im.producer);
+  nn_onnx_map_clear (&im.value_map);
+  nn_onnx_map_clear (&im.producer);
   free (im.consumers);
   free (im.first_use);
   free (im.fused);

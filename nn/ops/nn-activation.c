@@ -1,12 +1,142 @@
 /* SPDX-License-Identifier: MIT */
-/* Elementwise activations and the gradient policies of the ReLU family (exact, ProxyGrad,
- * SUGAR with B-SiLU or NeLU, identity warm-up, Lucid's redirected ReLU, guided backprop, the
- * full proxy). */
+/* Elementwise activations, their names, and the gradient policies of the ReLU family (exact,
+ * ProxyGrad, SUGAR with B-SiLU or NeLU, identity warm-up, Lucid's redirected ReLU, guided
+ * backprop, the full proxy) with their text form. */
 #include "ops/nn-activation.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/nn-error.h"
+
+/* Each kind's name in model files and on the command line, whether it reads alpha and beta,
+ * and whether those must be in order (alpha <= beta). */
+static const struct
+{
+  const char *name;
+  bool        has_params;
+  bool        ordered;
+} act_kinds[] = {
+  [NN_ACT_RELU] = { "relu", false, false },
+  [NN_ACT_SIGMOID] = { "sigmoid", false, false },
+  [NN_ACT_TANH] = { "tanh", false, false },
+  [NN_ACT_CLIP] = { "clip", true, true },
+  [NN_ACT_HARDSIGMOID] = { "hardsigmoid", true, false },
+  [NN_ACT_HARDSWISH] = { "hardswish", false, false },
+};
+_Static_assert (sizeof act_kinds / sizeof act_kinds[0] == NN_ACT_COUNT_,
+                "act_kinds needs one row per NnActKind");
+
+static const char *const grad_names[] = {
+  [NN_GRAD_EXACT] = "exact",
+  [NN_GRAD_PROXY] = "proxygrad",
+  [NN_GRAD_SUGAR_BSILU] = "sugar:bsilu",
+  [NN_GRAD_SUGAR_NELU] = "sugar:nelu",
+  [NN_GRAD_IDENTITY] = "identity",
+  [NN_GRAD_REDIRECTED] = "redirected",
+  [NN_GRAD_GUIDED] = "guided",
+  [NN_GRAD_PROXY_FULL] = "proxygrad-full",
+};
+_Static_assert (sizeof grad_names / sizeof grad_names[0] == NN_GRAD_COUNT_,
+                "grad_names needs one name per NnGradKind");
+
+const char *
+nn_act_name (NnActKind kind)
+{
+  NN_ASSERT (kind >= 0 && kind < NN_ACT_COUNT_);
+  return act_kinds[kind].name;
+}
+
+bool
+nn_act_from_name (const char *name,
+                  NnActKind  *kind)
+{
+  for (int i = 0; i < NN_ACT_COUNT_; i++)
+    if (strcmp (name, act_kinds[i].name) == 0)
+      {
+        *kind = (NnActKind) i;
+        return true;
+      }
+  return false;
+}
+
+bool
+nn_act_has_params (NnActKind kind)
+{
+  NN_ASSERT (kind >= 0 && kind < NN_ACT_COUNT_);
+  return act_kinds[kind].has_params;
+}
+
+bool
+nn_act_params_valid (NnActKind kind,
+                     float     alpha,
+                     float     beta)
+{
+  NN_ASSERT (kind >= 0 && kind < NN_ACT_COUNT_);
+  return isfinite (alpha) && isfinite (beta) && (!act_kinds[kind].ordered || alpha <= beta);
+}
+
+const char *
+nn_grad_kind_name (NnGradKind kind)
+{
+  NN_ASSERT (kind >= 0 && kind < NN_GRAD_COUNT_);
+  return grad_names[kind];
+}
+
+bool
+nn_grad_policy_parse (const char   *text,
+                      NnGradPolicy *policy,
+                      NnError      *err)
+{
+  policy->beta = 0.0f;
+  static const struct
+  {
+    const char *prefix;
+    NnGradKind  kind;
+  } proxies[] = { { "proxygrad-full", NN_GRAD_PROXY_FULL }, { "proxygrad", NN_GRAD_PROXY } };
+  for (size_t k = 0; k < sizeof proxies / sizeof proxies[0]; k++)
+    {
+      size_t len = strlen (proxies[k].prefix);
+      if (strncmp (text, proxies[k].prefix, len) != 0 || (text[len] != ':' && text[len] != '\0'))
+        continue;
+      policy->kind = proxies[k].kind;
+      policy->beta = 0.3f;
+      if (text[len] == '\0')
+        return true;
+      char *end = NULL;
+      double beta = strtod (text + len + 1, &end);
+      if (end == text + len + 1 || *end != '\0' || !(beta >= 0.0 && beta <= 10.0))
+        return nn_error_set (err, NN_ERROR_SPEC,
+                             "gradient policy '%s': the slope must be a number in [0, 10]", text);
+      policy->beta = (float) beta;
+      return true;
+    }
+  for (int i = 0; i < NN_GRAD_COUNT_; i++)
+    if (strcmp (text, grad_names[i]) == 0)
+      {
+        policy->kind = (NnGradKind) i;
+        if (policy->kind == NN_GRAD_SUGAR_NELU)
+          policy->beta = 0.01f;
+        return true;
+      }
+  return nn_error_set (err, NN_ERROR_SPEC,
+                       "unknown gradient policy '%s' (expected exact, proxygrad:B, "
+                       "proxygrad-full:B, sugar:bsilu, sugar:nelu, identity, redirected or "
+                       "guided)", text);
+}
+
+void
+nn_grad_policy_format (const NnGradPolicy *policy,
+                       char               *buf,
+                       size_t              size)
+{
+  if (policy->kind == NN_GRAD_PROXY || policy->kind == NN_GRAD_PROXY_FULL)
+    snprintf (buf, size, "%s:%g", nn_grad_kind_name (policy->kind), (double) policy->beta);
+  else
+    snprintf (buf, size, "%s", nn_grad_kind_name (policy->kind));
+}
 
 /* The B-SiLU surrogate of SUGAR: (x + a) sigmoid(x) - a/2. */
 #define NN_BSILU_A 1.67f

@@ -4,6 +4,7 @@
  * element count. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/nn-error.h"
@@ -70,6 +71,28 @@ void nn_activation_backward (float              *dinp,
                              size_t              N,
                              const NnActAttrs   *attrs,
                              const NnGradPolicy *policy);
+
+/* The text form of kinds and policies, used in model files and on the command line. */
+const char *nn_act_name (NnActKind kind);
+bool        nn_act_from_name (const char *name,
+                              NnActKind  *kind);
+/* Whether the kind reads alpha and beta (clip, hard sigmoid); model files store them only
+ * then. */
+bool        nn_act_has_params (NnActKind kind);
+/* Whether alpha and beta are finite and, for the kind, in order (clip: alpha <= beta). */
+bool        nn_act_params_valid (NnActKind kind,
+                                 float     alpha,
+                                 float     beta);
+const char *nn_grad_kind_name (NnGradKind kind);
+/* Parses "exact", "proxygrad:B", "proxygrad-full:B", "sugar:bsilu", "sugar:nelu", "identity",
+ * "redirected", "guided" ("proxygrad" and "proxygrad-full" alone take beta = 0.3). */
+bool        nn_grad_policy_parse (const char   *text,
+                                  NnGradPolicy *policy,
+                                  NnError      *err);
+/* Writes the text form of a policy into buf (inverse of nn_grad_policy_parse). */
+void        nn_grad_policy_format (const NnGradPolicy *policy,
+                                   char               *buf,
+                                   size_t              size);
 
 /* The derivative a policy uses at pre-activation x for a ReLU of forward slope `slope`, given
  * the incoming gradient dy (redirected ReLU depends on its sign). */

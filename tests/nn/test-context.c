@@ -57,6 +57,7 @@ build_graph (uint64_t seed)
             if (g->nodes[prm->node].op == NN_OP_BATCHNORM)
               d[j] = 0.7f + 0.6f * nn_rng_uniform (&rng);
             break;
+          case NN_PARAM_ROLE_COUNT_:
           default:
             g_assert_not_reached ();
           }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "graph/nn-op.h"
 #include "nn.h"
 #include "test-util.h"
 
@@ -157,6 +158,37 @@ save_or_die (const NnModel *model,
     g_error ("%s", err.message);
 }
 
+/* Attribute `attr` of the op table, as stored in a model file, is the same in both nodes. */
+static void
+assert_same_attr (const NnNode *x,
+                  const NnNode *y,
+                  const NnAttr *attr)
+{
+  size_t size = 0;
+  switch (attr->type)
+    {
+    case NN_ATTR_INT:
+    case NN_ATTR_INTS:
+      size = sizeof (int);
+      break;
+    case NN_ATTR_FLOAT:
+      size = sizeof (float);
+      break;
+    case NN_ATTR_BOOL:
+      size = sizeof (bool);
+      break;
+    case NN_ATTR_ACT:
+      size = sizeof (NnActKind);
+      break;
+    case NN_ATTR_POLICY:
+      size = sizeof (NnGradPolicy);
+      break;
+    }
+  for (int k = 0; k < attr->n; k++)
+    if (memcmp (nn_attr_get (x, attr, k), nn_attr_get (y, attr, k), size) != 0)
+      g_error ("node '%s': attribute '%s' differs", x->name, attr->key);
+}
+
 static void
 assert_same_graph (const NnGraph *a,
                    const NnGraph *b)
@@ -176,63 +208,10 @@ assert_same_graph (const NnGraph *a,
       g_assert_cmpint (x->shape.c, ==, y->shape.c);
       g_assert_cmpint (x->shape.h, ==, y->shape.h);
       g_assert_cmpint (x->shape.w, ==, y->shape.w);
-      switch (x->op)
-        {
-        case NN_OP_CONV2D:
-          {
-            const NnConvAttrs *p = &x->attrs.conv, *q = &y->attrs.conv;
-            int pv[] = { p->out_channels, p->kh, p->kw, p->sh, p->sw, p->pad_t, p->pad_l,
-                         p->pad_b, p->pad_r, p->dh, p->dw, p->groups, p->bias };
-            int qv[] = { q->out_channels, q->kh, q->kw, q->sh, q->sw, q->pad_t, q->pad_l,
-                         q->pad_b, q->pad_r, q->dh, q->dw, q->groups, q->bias };
-            g_assert_cmpmem (pv, sizeof pv, qv, sizeof qv);
-            break;
-          }
-        case NN_OP_LINEAR:
-          g_assert_cmpint (x->attrs.linear.out_features, ==, y->attrs.linear.out_features);
-          g_assert_cmpint (x->attrs.linear.bias, ==, y->attrs.linear.bias);
-          break;
-        case NN_OP_BATCHNORM:
-        case NN_OP_INSTANCENORM:
-          g_assert_true (x->attrs.norm.eps == y->attrs.norm.eps);
-          g_assert_true (x->attrs.norm.momentum == y->attrs.norm.momentum);
-          g_assert_cmpint (x->attrs.norm.affine, ==, y->attrs.norm.affine);
-          break;
-        case NN_OP_ACTIVATION:
-          g_assert_cmpint (x->attrs.act.kind, ==, y->attrs.act.kind);
-          g_assert_true (x->attrs.act.slope == y->attrs.act.slope);
-          g_assert_cmpint (x->attrs.act.policy.kind, ==, y->attrs.act.policy.kind);
-          g_assert_true (x->attrs.act.policy.beta == y->attrs.act.policy.beta);
-          break;
-        case NN_OP_MAXPOOL:
-        case NN_OP_AVGPOOL:
-          {
-            const NnPoolAttrs *p = &x->attrs.pool, *q = &y->attrs.pool;
-            int pv[] = { p->kh, p->kw, p->sh, p->sw, p->pad_t, p->pad_l, p->pad_b, p->pad_r,
-                         p->count_include_pad };
-            int qv[] = { q->kh, q->kw, q->sh, q->sw, q->pad_t, q->pad_l, q->pad_b, q->pad_r,
-                         q->count_include_pad };
-            g_assert_cmpmem (pv, sizeof pv, qv, sizeof qv);
-            break;
-          }
-        case NN_OP_DROPOUT:
-          g_assert_true (x->attrs.dropout.p == y->attrs.dropout.p);
-          break;
-        case NN_OP_INPUT:
-        case NN_OP_GLOBAL_AVGPOOL:
-        case NN_OP_ADD:
-        case NN_OP_MUL:
-        case NN_OP_CONCAT:
-        case NN_OP_FLATTEN:
-        case NN_OP_SOFTMAX:
-        case NN_OP_SCALE:
-        case NN_OP_PRELU:
-        case NN_OP_PAD:
-        case NN_OP_RESHAPE:
-        case NN_OP_COUNT_:
-        default:
-          break;
-        }
+      const NnOpInfo *info = nn_op_info (x->op);
+      for (int k = 0; k < NN_OP_MAX_ATTRS && info->attrs[k].key != NULL; k++)
+        if (nn_attr_present (x, &info->attrs[k]))
+          assert_same_attr (x, y, &info->attrs[k]);
     }
   g_assert_cmpint (a->n_params, ==, b->n_params);
   for (int i = 0; i < a->n_params; i++)

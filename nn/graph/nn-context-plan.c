@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/* The plan of a context's memory: every buffer it needs (the per-node tables, each node's output
+ * and gradient, the buffers the op table asks for, the scratch, the parameter gradients) laid
+ * out one after another, so that the context allocates one block and points into it. */
+#include "graph/nn-context-private.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "graph/nn-op.h"
+#include "ops/nn-conv2d.h"
+
+/* Where the next buffer goes; with base NULL the plan only adds up the sizes. */
+typedef struct
+{
+  char   *base;
+  size_t  used;
+} Layout;
+
+static size_t
+align_up (size_t bytes)
+{
+  return (bytes + NN_CONTEXT_ALIGN - 1) / NN_CONTEXT_ALIGN * NN_CONTEXT_ALIGN;
+}
+
+/* The next `bytes` of the block (NULL while sizing). */
+static void *
+take (Layout *l,
+      size_t  bytes)
+{
+  void *p = l->base != NULL ? l->base + l->used : NULL;
+  l->used += align_up (bytes);
+  return p;
+}
+
+void *
+nn_context_alloc_aligned (size_t  bytes,
+                          void  **raw)
+{
+  *raw = calloc (1, bytes + NN_CONTEXT_ALIGN);
+  if (*raw == NULL)
+    return NULL;
+  const size_t at = (size_t) (uintptr_t) *raw;
+  return (char *) *raw + (align_up (at) - at);
+}
+
+size_t
+nn_context_scratch_floats (const NnGraph *graph,
+                           int            batch)
+{
+  size_t most = 0;
+  for (int i = 0; i < graph->n_nodes; i++)
+    {
+      const NnNode *node = &graph->nodes[i];
+      if (nn_op_info (node->op)->scratch != NN_OP_SCRATCH_CONV)
+        continue;
+      NnConvGeom g = nn_context_conv_geom (graph, node, batch);
+      size_t s = nn_conv2d_scratch_size (&g);
+      most = s > most ? s : most;
+      /* A single sample split over the workers by groups may leave a worker one group, which
+       * runs as an ungrouped conv (depthwise ones then no longer run direct). */
+      g.B = 1;
+      g.C /= g.G;
+      g.OC /= g.G;
+      g.G = 1;
+      s = nn_conv2d_scratch_size (&g);
+      most = s > most ? s : most;
+    }
+  /* Whole 64-byte lines, so that every worker's slice starts aligned. */
+  return align_up (most * sizeof (float)) / sizeof (float);
+}
+
+/* The bytes of the buffer the op table asks node `node` to keep, for `batch` samples. */
+static size_t
+buffer_bytes (const NnNode *node,
+              int           batch)
+{
+  const size_t values = nn_shape_size (node->shape) * (size_t) batch;
+  switch (nn_op_info (node->op)->buffer)
+    {
+    case NN_OP_BUFFER_STATS:
+      return sizeof (float) * 2 * (size_t) node->shape.c;
+    case NN_OP_BUFFER_SAMPLE_STATS:
+      return sizeof (float) * 2 * (size_t) node->shape.c * (size_t) batch;
+    case NN_OP_BUFFER_ARGMAX:
+      return sizeof (int32_t) * values;
+    case NN_OP_BUFFER_MASK:
+      return values;
+    case NN_OP_BUFFER_NONE:
+      return 0;
+    }
+  return 0;
+}
+
+static void
+point_buffer (NnContext    *ctx,
+              int           i,
+              const NnNode *node,
+              void         *buffer)
+{
+  switch (nn_op_info (node->op)->buffer)
+    {
+    case NN_OP_BUFFER_STATS:
+    case NN_OP_BUFFER_SAMPLE_STATS:
+      ctx->stats[i] = buffer;
+      break;
+    case NN_OP_BUFFER_ARGMAX:
+      ctx->argmax[i] = buffer;
+      break;
+    case NN_OP_BUFFER_MASK:
+      ctx->mask[i] = buffer;
+      break;
+    case NN_OP_BUFFER_NONE:
+      break;
+    }
+}
+
+/* The tables indexed by node, then per node its output, its gradient (with
+ * NN_CONTEXT_BACKWARD) and its op's buffer, then worker 0's scratch and the parameter gradients
+ * (with NN_CONTEXT_PARAM_GRADS). */
+static void
+layout (NnContext *ctx,
+        Layout    *l)
+{
+  const NnGraph *graph = ctx->graph;
+  const size_t n = (size_t) graph->n_nodes;
+  float **out = take (l, sizeof (float *) * n);
+  float **grad = take (l, sizeof (float *) * n);
+  float **stats = take (l, sizeof (float *) * n);
+  int32_t **argmax = take (l, sizeof (int32_t *) * n);
+  uint8_t **mask = take (l, sizeof (uint8_t *) * n);
+  uint8_t *reach = take (l, n);
+  uint8_t *want = take (l, n);
+  int *zero_by = take (l, sizeof (int) * n);
+  size_t *private_at = take (l, sizeof (size_t) * n);
+  if (l->base != NULL)
+    {
+      ctx->out = out;
+      ctx->grad = grad;
+      ctx->stats = stats;
+      ctx->argmax = argmax;
+      ctx->mask = mask;
+      ctx->reach = reach;
+      ctx->want = want;
+      ctx->zero_by = zero_by;
+      ctx->private_at = private_at;
+    }
+  for (int i = 0; i < graph->n_nodes; i++)
+    {
+      const NnNode *node = &graph->nodes[i];
+      const size_t values = nn_shape_size (node->shape) * (size_t) ctx->batch;
+      float *o = take (l, sizeof (float) * values);
+      float *g = ctx->flags & NN_CONTEXT_BACKWARD ? take (l, sizeof (float) * values) : NULL;
+      void *buffer = take (l, buffer_bytes (node, ctx->batch));
+      if (l->base == NULL)
+        continue;
+      out[i] = o;
+      grad[i] = g;
+      point_buffer (ctx, i, node, buffer);
+    }
+  float *scratch = take (l, sizeof (float) * ctx->scratch_size);
+  float *param_grads = ctx->flags & NN_CONTEXT_PARAM_GRADS
+                       ? take (l, sizeof (float) * graph->n_data) : NULL;
+  if (l->base == NULL)
+    return;
+  ctx->scratch = scratch;
+  ctx->param_grads = param_grads;
+}
+
+bool
+nn_context_plan (NnContext *ctx)
+{
+  Layout sizing = { NULL, 0 };
+  layout (ctx, &sizing);
+  Layout block = { nn_context_alloc_aligned (sizing.used, &ctx->block), 0 };
+  if (block.base == NULL)
+    return false;
+  layout (ctx, &block);
+  return true;
+}
