@@ -707,101 +707,150 @@ compare_entries (const void *a,
   return x->index < y->index ? -1 : x->index > y->index;
 }
 
-NnImage **
-nn_dicom_load_series (const char *dir,
-                      int        *n,
-                      NnError    *err)
+/* The names in dir (hidden ones left out), sorted; NULL with err when it cannot be read. */
+static char **
+list_names (const char *dir,
+            int        *n_names,
+            NnError    *err)
 {
-  NN_ASSERT (dir != NULL && n != NULL);
-  *n = 0;
   char buf[128];
+  *n_names = 0;
   DIR *d = opendir (dir);
   if (d == NULL)
-    {
-      nn_error_set (err, NN_ERROR_IO, "%s: %s", dir, strerror_r (errno, buf, sizeof buf));
-      return NULL;
-    }
+    return nn_error_set (err, NN_ERROR_IO, "%s: %s", dir,
+                         strerror_r (errno, buf, sizeof buf)), NULL;
   char **names = NULL;
-  int n_names = 0, cap_names = 0;
+  int n = 0, cap = 0;
   bool ok = true;
   struct dirent *e;
   while (ok && (e = readdir (d)) != NULL)
     {
       if (e->d_name[0] == '.')
         continue;
-      if (n_names == cap_names)
+      if (n == cap)
         {
-          cap_names = cap_names ? 2 * cap_names : 64;
-          char **grown = realloc (names, sizeof *names * (size_t) cap_names);
+          cap = cap ? 2 * cap : 64;
+          char **grown = realloc (names, sizeof *names * (size_t) cap);
           ok = grown != NULL;
           if (ok)
             names = grown;
         }
       if (ok)
-        ok = (names[n_names++] = strdup (e->d_name)) != NULL;
+        ok = (names[n++] = strdup (e->d_name)) != NULL;
     }
   closedir (d);
-  if (names != NULL)
-    qsort (names, (size_t) n_names, sizeof *names, compare_names);
+  if (!ok)
+    {
+      for (int k = 0; k < n; k++)
+        free (names[k]);
+      free (names);
+      return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir), NULL;
+    }
+  /* An empty folder gives an empty list, not an error. */
+  if (names == NULL)
+    names = malloc (sizeof *names);
+  if (names == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir), NULL;
+  qsort (names, (size_t) n, sizeof *names, compare_names);
+  *n_names = n;
+  return names;
+}
 
-  SeriesEntry *entries = calloc ((size_t) (n_names > 0 ? n_names : 1), sizeof *entries);
-  char *helper = NULL;
-  int count = 0;
-  if (!ok || entries == NULL)
-    ok = nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
-  else if ((helper = nn_dicom_helper_path (err)) == NULL)
+/* Opens the next batch of DICOM files from names[*i] on (other files, not regular or not
+ * DICOM, are skipped) into fds and paths, noting their name index in entries[count ..].
+ * The number opened, or -1 with err. */
+static int
+open_batch (const char         *dir,
+            char *const        *names,
+            int                 n_names,
+            int                *i,
+            int                 fds[NN_DICOM_MAX_BATCH],
+            char               *paths[NN_DICOM_MAX_BATCH],
+            SeriesEntry        *entries,
+            NnError            *err)
+{
+  int b = 0;
+  bool ok = true;
+  for (; ok && *i < n_names && b < NN_DICOM_MAX_BATCH; (*i)++)
+    {
+      size_t len = strlen (dir) + strlen (names[*i]) + 2;
+      char *path = malloc (len);
+      if (path == NULL)
+        {
+          ok = nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
+          break;
+        }
+      snprintf (path, len, "%s/%s", dir, names[*i]);
+      struct stat st;
+      uint64_t size = 0;
+      int fd = stat (path, &st) == 0 && S_ISREG (st.st_mode)
+               ? nn_file_open_regular (path, &size, NULL) : -1;
+      if (fd >= 0 && has_dicm (fd, size))
+        {
+          ok = check_candidate (fd, size, path, err);
+          fds[b] = fd;
+          paths[b] = path;
+          entries[b].index = *i;
+          b++;
+          continue;
+        }
+      if (fd >= 0)
+        close (fd);
+      free (path);
+    }
+  if (!ok)
+    {
+      for (int k = 0; k < b; k++)
+        {
+          close (fds[k]);
+          free (paths[k]);
+        }
+      return -1;
+    }
+  return b;
+}
+
+/* Decodes every DICOM file among names through the helper into entries; *count of them. */
+static bool
+decode_all (const char  *dir,
+            char *const *names,
+            int          n_names,
+            SeriesEntry *entries,
+            int         *count,
+            NnError     *err)
+{
+  char *helper = nn_dicom_helper_path (err);
+  if (helper == NULL)
     {
       nn_error_prefix (err, "%s", dir);
-      ok = false;
+      return false;
     }
+  bool ok = true;
   for (int i = 0; ok && i < n_names;)
     {
-      /* The next batch of DICOM files, open; other files (not regular, not DICOM) are
-       * skipped. */
-      int fds[NN_DICOM_MAX_BATCH], b = 0;
+      int fds[NN_DICOM_MAX_BATCH];
       char *paths[NN_DICOM_MAX_BATCH];
-      for (; ok && i < n_names && b < NN_DICOM_MAX_BATCH; i++)
+      int b = open_batch (dir, names, n_names, &i, fds, paths, entries + *count, err);
+      if (b < 0)
         {
-          size_t len = strlen (dir) + strlen (names[i]) + 2;
-          char *path = malloc (len);
-          if (path == NULL)
-            {
-              ok = nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
-              break;
-            }
-          snprintf (path, len, "%s/%s", dir, names[i]);
-          struct stat st;
-          uint64_t size = 0;
-          int fd = stat (path, &st) == 0 && S_ISREG (st.st_mode)
-                   ? nn_file_open_regular (path, &size, NULL) : -1;
-          if (fd >= 0 && has_dicm (fd, size))
-            {
-              ok = check_candidate (fd, size, path, err);
-              fds[b] = fd;
-              paths[b] = path;
-              entries[count + b].index = i;
-              b++;
-              continue;
-            }
-          if (fd >= 0)
-            close (fd);
-          free (path);
+          ok = false;
+          break;
         }
       NnDicomSlice decoded[NN_DICOM_MAX_BATCH];
-      if (ok && b > 0)
+      if (b > 0)
         ok = nn_dicom_run_helper (helper, fds, (const char *const *) paths, b, &default_limits,
                                   decoded, err);
       for (int k = 0; ok && k < b; k++)
         {
-          const NnImage *first = count > 0 ? entries[0].slice.image : decoded[0].image;
-          entries[count++].slice = decoded[k];
+          const NnImage *first = *count > 0 ? entries[0].slice.image : decoded[0].image;
+          entries[(*count)++].slice = decoded[k];
           if (decoded[k].image->h != first->h || decoded[k].image->w != first->w)
             {
               ok = nn_error_set (err, NN_ERROR_FORMAT, "%s: slice of %d x %d in a series of "
                                  "%d x %d", paths[k], decoded[k].image->h,
                                  decoded[k].image->w, first->h, first->w);
               for (k++; k < b; k++)
-                entries[count++].slice = decoded[k];
+                entries[(*count)++].slice = decoded[k];
             }
         }
       for (int k = 0; k < b; k++)
@@ -810,20 +859,49 @@ nn_dicom_load_series (const char *dir,
           free (paths[k]);
         }
     }
+  free (helper);
+  return ok;
+}
+
+/* Sorts entries along the series (position, else instance number, else name). */
+static void
+order_entries (SeriesEntry *entries,
+               int          count)
+{
+  bool by_position = true, by_instance = true;
+  for (int i = 0; i < count; i++)
+    {
+      by_position = by_position && isfinite (entries[i].slice.position);
+      by_instance = by_instance && isfinite (entries[i].slice.instance);
+    }
+  int key = by_position ? 1 : by_instance ? 2 : 0;
+  qsort_r (entries, (size_t) count, sizeof *entries, compare_entries, &key);
+}
+
+NnImage **
+nn_dicom_load_series (const char *dir,
+                      int        *n,
+                      NnError    *err)
+{
+  NN_ASSERT (dir != NULL && n != NULL);
+  *n = 0;
+  int n_names = 0;
+  char **names = list_names (dir, &n_names, err);
+  if (names == NULL)
+    return NULL;
+  SeriesEntry *entries = calloc ((size_t) (n_names > 0 ? n_names : 1), sizeof *entries);
+  int count = 0;
+  bool ok = entries != NULL;
+  if (!ok)
+    nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
+  ok = ok && decode_all (dir, names, n_names, entries, &count, err);
   if (ok && count == 0)
     ok = nn_error_set (err, NN_ERROR_FORMAT, "%s: no DICOM files in the folder", dir);
 
   NnImage **slices = NULL;
   if (ok)
     {
-      bool by_position = true, by_instance = true;
-      for (int i = 0; i < count; i++)
-        {
-          by_position = by_position && isfinite (entries[i].slice.position);
-          by_instance = by_instance && isfinite (entries[i].slice.instance);
-        }
-      int key = by_position ? 1 : by_instance ? 2 : 0;
-      qsort_r (entries, (size_t) count, sizeof *entries, compare_entries, &key);
+      order_entries (entries, count);
       slices = calloc ((size_t) count, sizeof *slices);
       if (slices == NULL)
         ok = nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
@@ -841,7 +919,6 @@ nn_dicom_load_series (const char *dir,
     free (names[i]);
   free (names);
   free (entries);
-  free (helper);
   return slices;
 }
 
