@@ -190,6 +190,35 @@ nn_explain_argmax (const float *logits,
   return best;
 }
 
+/* Whether a ranks above b: larger, NaN below every number. */
+static bool
+ranks_above (float a,
+             float b)
+{
+  return a > b || (isnan (b) && !isnan (a));
+}
+
+void
+nn_explain_top_k (int         *order,
+                  const float *values,
+                  int          n,
+                  int          k)
+{
+  NN_ASSERT (order != NULL && values != NULL && k >= 0 && k <= n);
+  /* Insertion into the sorted list so far: a value moves up past those it ranks above only, so
+   * equal values keep their index order. */
+  int kept = 0;
+  for (int i = 0; i < n && k > 0; i++)
+    {
+      if (kept == k && !ranks_above (values[i], values[order[k - 1]]))
+        continue;
+      int pos = kept < k ? kept++ : k - 1;
+      for (; pos > 0 && ranks_above (values[i], values[order[pos - 1]]); pos--)
+        order[pos] = order[pos - 1];
+      order[pos] = i;
+    }
+}
+
 /* Source coordinate of output pixel i when n pixels are stretched to N: centres aligned. */
 static void
 source_coord (int    i,
