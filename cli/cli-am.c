@@ -462,7 +462,8 @@ cli_am_main (int    argc,
   status = CLI_EXIT_FAILURE;
   NnModel *model = NULL;
   int node = -1;
-  float *start = NULL, *images = NULL;
+  NnInput *start = NULL;
+  float *images = NULL;
   cJSON *json = NULL;
   NnAmRun *run = NULL;
   Outcome outcome = { .done = true };
@@ -489,10 +490,10 @@ cli_am_main (int    argc,
   const size_t size = nn_shape_size (g->nodes[0].shape);
   if (a.start)
     {
-      start = malloc (sizeof (float) * size);
-      if (start == NULL || !cli_load_input (model, a.start, start))
+      start = cli_load_input (model, a.start, NULL);
+      if (start == NULL)
         goto done;
-      s->start = start;
+      s->start = start->tensor;
       s->start_items = 1;
     }
 
@@ -604,7 +605,7 @@ cli_am_main (int    argc,
 done:
   nn_am_run_free (run);
   cJSON_Delete (json);
-  free (start);
+  nn_input_unref (start);
   free (images);
   free (outcome.values);
   free (outcome.history);

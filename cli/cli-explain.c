@@ -78,14 +78,11 @@ typedef struct
   uint64_t        seed;
   NnContext      *grad_ctx;   /* what the method runs on */
   NnContext      *batch_ctx;  /* forward only, `batch` images per pass: the metrics */
-  float          *input;      /* (C, H, W) */
+  NnInput        *input;      /* the current input, or NULL */
   uint8_t        *mask;       /* (H, W) or NULL */
   bool            has_mask;   /* mask holds the current input's ground truth */
   bool            has_window; /* --window: the window of CT slices without one of the model */
   NnCtWindow      window;
-  float          *display;    /* (C, H, W) in [0, 1]: the current input as the figure shows it */
-  bool            display_ct; /* it is a CT slice shown through display_window */
-  NnCtWindow      display_window;
   int             pointing_hits, pointing_n;  /* over the inputs with a mask */
 } Job;
 
@@ -138,8 +135,8 @@ compute_map (Job     *job,
              NnError *err)
 {
   if (job->kind == CLI_EXPLAIN_CAM)
-    return nn_cam_compute (job->grad_ctx, job->input, &job->cam, NULL, err);
-  return nn_saliency_compute (job->grad_ctx, job->input, &job->sal, NULL, err);
+    return nn_cam_compute (job->grad_ctx, job->input->tensor, &job->cam, NULL, err);
+  return nn_saliency_compute (job->grad_ctx, job->input->tensor, &job->sal, NULL, err);
 }
 
 /* The mask, fitted to the model input like an image; nonzero pixels (>= half) count. An empty
@@ -177,53 +174,14 @@ load_mask (Job        *job,
   return true;
 }
 
-/* The current input as the figure shows it, as the Explain view does: a picture converted to
- * the model's channels and fitted to its input; a CT slice fitted in HU, then shown through
- * the display window (--window, else the model's own, else lung) on every channel; a .npy
- * input as the model reads it, back in [0, 1] pixels. */
+/* Opens the input at path as job->input, in place of the one before. */
 static bool
-load_display (Job        *job,
-              const char *path)
+load_input (Job        *job,
+            const char *path)
 {
-  const NnModel *model = job->model;
-  int c = nn_model_input_channels (model);
-  int h = nn_model_input_height (model), w = nn_model_input_width (model);
-  size_t hw = (size_t) h * (size_t) w;
-  job->display_ct = false;
-  if (cli_has_extension (path, ".npy"))
-    {
-      for (int k = 0; k < c; k++)
-        for (size_t p = 0; p < hw; p++)
-          job->display[(size_t) k * hw + p] = job->input[(size_t) k * hw + p] * model->std[k]
-                                               + model->mean[k];
-      return true;
-    }
-  NnError err = { 0 };
-  NnImage *img = nn_ct_load (path, &err);
-  if (img == NULL)
-    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
-  bool ct = img->hu && img->c == 1;
-  NnImage *conv = img->c == c || ct ? img : nn_image_convert (img, c);
-  NnImage *fit = conv != NULL ? nn_image_fit (conv, h, w) : NULL;
-  bool ok = fit != NULL;
-  if (ok && ct)
-    {
-      job->display_ct = true;
-      job->display_window = job->has_window ? job->window
-                            : model->has_window ? model->window
-                            : (NnCtWindow) NN_CT_WINDOW_LUNG;
-      for (int k = 0; k < c; k++)
-        nn_ct_window_apply (&job->display_window, job->display + (size_t) k * hw, fit->data, hw);
-    }
-  else if (ok)
-    memcpy (job->display, fit->data, sizeof (float) * hw * (size_t) c);
-  nn_image_free (fit);
-  if (conv != img)
-    nn_image_free (conv);
-  nn_image_free (img);
-  if (!ok)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot show the input at %d x %d", path, h, w), false;
-  return true;
+  nn_input_unref (job->input);
+  job->input = cli_load_input (job->model, path, job->has_window ? &job->window : NULL);
+  return job->input != NULL;
 }
 
 /* Deletion, insertion, ROAD and the randomization check (--metrics). */
@@ -239,13 +197,14 @@ compute_faithfulness (Job         *job,
   float fractions[ROAD_POINTS];
   for (int i = 0; i < ROAD_POINTS; i++)
     fractions[i] = 0.1f * (float) (i + 1);
-  if (!nn_faith_curve (ctx, job->input, map->map, map->target, NN_CURVE_DELETION, CURVE_STEPS,
-                       0.0f, &m->deletion, NULL, err)
-      || !nn_faith_curve (ctx, job->input, map->map, map->target, NN_CURVE_INSERTION,
-                          CURVE_STEPS, blur, &m->insertion, NULL, err)
-      || !nn_faith_road (ctx, job->input, map->map, map->target, fractions, ROAD_POINTS, true,
+  const float *x = job->input->tensor;
+  if (!nn_faith_curve (ctx, x, map->map, map->target, NN_CURVE_DELETION, CURVE_STEPS, 0.0f,
+                       &m->deletion, NULL, err)
+      || !nn_faith_curve (ctx, x, map->map, map->target, NN_CURVE_INSERTION, CURVE_STEPS, blur,
+                          &m->insertion, NULL, err)
+      || !nn_faith_road (ctx, x, map->map, map->target, fractions, ROAD_POINTS, true,
                          ROAD_NOISE, job->seed, &m->morf, NULL, err)
-      || !nn_faith_road (ctx, job->input, map->map, map->target, fractions, ROAD_POINTS, false,
+      || !nn_faith_road (ctx, x, map->map, map->target, fractions, ROAD_POINTS, false,
                          ROAD_NOISE, job->seed, &m->lerf, NULL, err))
     return false;
   for (int i = 0; i < ROAD_POINTS; i++)
@@ -254,7 +213,7 @@ compute_faithfulness (Job         *job,
       m->road_lerf += (double) m->lerf.prob[i] / ROAD_POINTS;
     }
   bool cam = job->kind == CLI_EXPLAIN_CAM;
-  if (!nn_faith_randomization (job->model->graph, job->input, cam ? &job->cam : NULL,
+  if (!nn_faith_randomization (job->model->graph, x, cam ? &job->cam : NULL,
                                cam ? NULL : &job->sal, map, method_batch (job), job->seed,
                                &m->rho, NULL, err))
     return false;
@@ -355,7 +314,7 @@ write_figure (const Job     *job,
     .opacity = job->opacity,
     .is_signed = is_signed,
     .fixed_scale = job->scale,
-    .display_window = job->display_ct ? &job->display_window : NULL,
+    .display_window = job->input->hu != NULL ? &job->input->window : NULL,
     .faithfulness = job->metrics,
     .seed = job->seed,
     .mask_pixels = mask_pixels,
@@ -370,7 +329,7 @@ write_figure (const Job     *job,
                                   map->target, layered ? g->nodes[map->layer].name : NULL,
                                   NULL);
   panel->heatmap = (VizHeatmap) {
-    .image = job->display, .c = nn_model_input_channels (model), .map = map->map, .h = map->h,
+    .image = job->input->display, .c = job->input->c, .map = map->map, .h = map->h,
     .w = map->w, .colormap = &cm, .opacity = job->opacity, .fade = is_signed,
   };
   figure_metrics (&panel->metrics, m);
@@ -491,7 +450,7 @@ explain (Job        *job,
   int logit = nn_explain_logit_node (g);
   int classes = (int) nn_shape_size (g->nodes[logit].shape);
   /* The probability of the explained class on the unchanged input. */
-  memcpy (nn_context_input (job->batch_ctx), job->input,
+  memcpy (nn_context_input (job->batch_ctx), job->input->tensor,
           sizeof (float) * nn_shape_size (g->nodes[0].shape));
   nn_context_forward (job->batch_ctx, logit);
   const float *logits = nn_context_output (job->batch_ctx, logit);
@@ -731,9 +690,7 @@ run_folder (Job        *job,
       bool has_mask = snprintf (mask, sizeof mask, "%.*s.mask.png", stem, path) < (int) sizeof mask
                       && stat (mask, &st) == 0 && S_ISREG (st.st_mode);
       if ((has_mask && !load_mask (job, mask, true))
-          || !cli_load_input_window (job->model, path, job->has_window ? &job->window : NULL,
-                                     job->input)
-          || !load_display (job, path)
+          || !load_input (job, path)
           || !explain (job, path, figure, NULL, csv.fp, list, NULL))
         failed++;
     }
@@ -894,11 +851,8 @@ cli_explain_main (int             argc,
   job.batch_ctx = job.grad_ctx ? nn_context_new (g, job.metrics ? job.batch : 1, 0, &err) : NULL;
   size_t hw = (size_t) nn_model_input_height (job.model)
               * (size_t) nn_model_input_width (job.model);
-  job.input = malloc (sizeof (float) * nn_shape_size (g->nodes[0].shape));
   job.mask = mask || folder ? malloc (hw) : NULL;
-  job.display = malloc (sizeof (float) * nn_shape_size (g->nodes[0].shape));
-  if (job.batch_ctx == NULL || job.input == NULL || ((mask || folder) && job.mask == NULL)
-      || job.display == NULL)
+  if (job.batch_ctx == NULL || ((mask || folder) && job.mask == NULL))
     {
       if (err.code == NN_ERROR_NONE)
         nn_error_set (&err, NN_ERROR_NOMEM, "out of memory");
@@ -912,9 +866,7 @@ cli_explain_main (int             argc,
   else
     {
       cJSON *one = NULL;
-      if (cli_load_input_window (job.model, input_path, job.has_window ? &job.window : NULL,
-                                 job.input)
-          && (out == NULL || load_display (&job, input_path))
+      if (load_input (&job, input_path)
           && explain (&job, input_path, out, npy, NULL, NULL, job.json ? &one : NULL))
         {
           status = 0;
@@ -928,9 +880,8 @@ cli_explain_main (int             argc,
     }
 
 done:
-  free (job.input);
+  nn_input_unref (job.input);
   free (job.mask);
-  free (job.display);
   nn_context_free (job.batch_ctx);
   nn_context_free (job.grad_ctx);
   nn_model_free (job.model);
