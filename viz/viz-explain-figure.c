@@ -50,6 +50,33 @@ viz_explain_method_label (const char *method)
   return method;
 }
 
+void
+viz_explain_metrics_from_faith (VizExplainMetrics    *metrics,
+                                const NnFaithMetrics *faith)
+{
+  NN_ASSERT (metrics != NULL && faith != NULL);
+
+  static const unsigned flags[][2] = {
+    { NN_FAITH_DELETION, VIZ_EXPLAIN_HAS_DELETION },
+    { NN_FAITH_INSERTION, VIZ_EXPLAIN_HAS_INSERTION },
+    { NN_FAITH_ROAD_MORF | NN_FAITH_ROAD_LERF, VIZ_EXPLAIN_HAS_ROAD },
+    { NN_FAITH_RANDOMIZATION, VIZ_EXPLAIN_HAS_RANDOMIZATION },
+    { NN_FAITH_MASK, VIZ_EXPLAIN_HAS_MASK },
+  };
+  *metrics = (VizExplainMetrics) {
+    .deletion = faith->deletion,
+    .insertion = faith->insertion,
+    .road_morf = faith->road_morf_mean,
+    .road_lerf = faith->road_lerf_mean,
+    .rho = faith->rho,
+    .pointing = faith->pointing,
+    .energy = faith->energy,
+  };
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+    if ((faith->has & flags[i][0]) == flags[i][0])
+      metrics->has |= flags[i][1];
+}
+
 /* The label of class k, "?" when the model has none. */
 static const char *
 class_label (const NnModel *model,

@@ -65,6 +65,11 @@ typedef struct
   double          top_probability[VIZ_EXPLAIN_FIGURE_TOP_K];
 } VizExplainFigure;
 
+/* The metrics of an explanation (nn_explain_run) as the figure shows them: ROAD once both of
+ * its curves are in. */
+void viz_explain_metrics_from_faith (VizExplainMetrics    *metrics,
+                                     const NnFaithMetrics *faith);
+
 /* What the caption says. */
 typedef struct
 {
