@@ -317,7 +317,7 @@ write_figure (const Job           *job,
     .fixed_scale = job->scale,
     .display_window = input->hu != NULL ? &input->window : NULL,
     .faithfulness = job->metrics,
-    .seed = job->spec.faith.seed,
+    .faith = &job->spec.faith,
     .mask_pixels = job->mask != NULL ? (int) job->mask_lit : -1,
   };
   VizExplainFigure fig = { .n_panels = 1, .faithfulness = job->metrics };
