@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 int
 cli_fail (int         code,
@@ -223,14 +222,6 @@ cli_load_model_layer (const char *path,
 }
 
 bool
-cli_has_extension (const char *path,
-                   const char *ext)
-{
-  size_t lp = strlen (path), le = strlen (ext);
-  return lp > le && strcasecmp (path + lp - le, ext) == 0;
-}
-
-bool
 cli_parse_window (const char *text,
                   NnCtWindow *window)
 {
@@ -264,20 +255,6 @@ cli_label (const NnModel *model,
     return model->labels[k];
   snprintf (buf, size, "%d", k);
   return buf;
-}
-
-void
-cli_probabilities (const NnGraph *graph,
-                   float         *probs,
-                   const float   *logits,
-                   int            n)
-{
-  if (graph->nodes[nn_graph_output (graph)].op == NN_OP_SOFTMAX)
-    {
-      memcpy (probs, logits, (size_t) n * sizeof (float));
-      return;
-    }
-  nn_softmax_forward (probs, logits, 1, n);
 }
 
 /* Characters that never need quoting in a POSIX shell word. */

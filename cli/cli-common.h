@@ -68,10 +68,6 @@ NnModel *cli_load_model_layer (const char *path,
                                const char *layer,
                                int        *node);
 
-/* True when path ends with ext (".png"), ignoring case. */
-bool     cli_has_extension (const char *path,
-                            const char *ext);
-
 /* Opens INPUT for model (nn_input_load: a PNG, JPEG or DICOM file by content, a .npy array by
  * name; window, when not NULL, is --window: how a CT slice is shown, and read by a model
  * without a window of its own). Prints the error and returns NULL on failure. */
@@ -87,13 +83,6 @@ const char *cli_label (const NnModel *model,
                        int            k,
                        char          *buf,
                        size_t         size);
-
-/* Probabilities of the model's output row: the values themselves when the graph ends in a
- * softmax, otherwise softmax (logits). */
-void     cli_probabilities (const NnGraph *graph,
-                            float         *probs,
-                            const float   *logits,
-                            int            n);
 
 /* Writes "cnnscope-cli ARG..." into buf, quoting arguments that need it for a shell. */
 void     cli_command_line (char       *buf,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli-common.h"
@@ -543,23 +544,32 @@ explain (Job           *job,
   return true;
 }
 
+/* True when path ends with ext (".png"), ignoring case. */
+static bool
+has_extension (const char *path,
+               const char *ext)
+{
+  size_t lp = strlen (path), le = strlen (ext);
+  return lp > le && strcasecmp (path + lp - le, ext) == 0;
+}
+
 /* Whether the file at path is an input of a folder run: an image, DICOM slice or .npy, but not
  * the lesion mask or the windowed copy that `synth ct` writes beside each slice, nor a DICOM
  * file with a PNG of the same name beside it (the same slice, written both ways). */
 static bool
 is_folder_input (const char *path)
 {
-  if (nn_mask_path_is_mask (path) || cli_has_extension (path, ".lung.png"))
+  if (nn_mask_path_is_mask (path) || has_extension (path, ".lung.png"))
     return false;
-  if (cli_has_extension (path, ".dcm"))
+  if (has_extension (path, ".dcm"))
     {
       char twin[4096];
       struct stat st;
       return snprintf (twin, sizeof twin, "%.*s.png", (int) strlen (path) - 4, path)
              >= (int) sizeof twin || stat (twin, &st) != 0;
     }
-  return cli_has_extension (path, ".png") || cli_has_extension (path, ".jpg")
-         || cli_has_extension (path, ".jpeg") || cli_has_extension (path, ".npy");
+  return has_extension (path, ".png") || has_extension (path, ".jpg")
+         || has_extension (path, ".jpeg") || has_extension (path, ".npy");
 }
 
 /* A growing list of strings. */

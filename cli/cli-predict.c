@@ -147,7 +147,7 @@ report_top (const NnModel *model,
     }
   for (int i = 0; i < n; i++)
     {
-      cli_probabilities (g, probs, logits + (size_t) i * (size_t) classes, classes);
+      nn_explain_probabilities (probs, logits + (size_t) i * (size_t) classes, g);
       nn_explain_top_k (order, probs, classes, a->top);
       char buf[16];
       cJSON *list = NULL;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/nn-elementwise.h"
+
 NnMap *
 nn_map_new (int lh,
             int lw,
@@ -188,6 +190,20 @@ nn_explain_argmax (const float *logits,
     if (logits[k] > logits[best])
       best = k;
   return best;
+}
+
+void
+nn_explain_probabilities (float         *probs,
+                          const float   *output,
+                          const NnGraph *graph)
+{
+  NN_ASSERT (probs != NULL && output != NULL && graph != NULL);
+  const int out = nn_graph_output (graph);
+  const int n = (int) nn_shape_size (graph->nodes[out].shape);
+  if (graph->nodes[out].op == NN_OP_SOFTMAX)
+    memcpy (probs, output, sizeof (float) * (size_t) n);
+  else
+    nn_softmax_forward (probs, output, 1, n);
 }
 
 /* Whether a ranks above b: larger, NaN below every number. */

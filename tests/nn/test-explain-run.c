@@ -904,12 +904,35 @@ test_top_k (void)
   g_assert_cmpint (order[2], ==, 4);
 }
 
+/* The output row itself after a final softmax, its softmax otherwise. */
+static void
+test_probabilities (void)
+{
+  const float row[4] = { 1.0f, -2.0f, 0.5f, 3.0f };
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 4, 1, 1);
+  float probs[4];
+  nn_explain_probabilities (probs, row, g);
+  double sum = 0.0;
+  for (int k = 0; k < 4; k++)
+    {
+      g_assert_cmpfloat_with_epsilon (probs[k], nn_explain_softmax_at (row, 4, k), 1e-6);
+      sum += probs[k];
+    }
+  g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-6);
+  nn_graph_add_softmax (g, "softmax", in);
+  nn_explain_probabilities (probs, row, g);
+  g_assert_cmpmem (probs, sizeof probs, row, sizeof row);
+  nn_graph_free (g);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/explain/top-k", test_top_k);
+  g_test_add_func ("/nn/explain/probabilities", test_probabilities);
   g_test_add_func ("/nn/method/rows", test_registry_rows);
   g_test_add_func ("/nn/method/same-as-per-family", test_registry_same_as_per_family);
   g_test_add_func ("/nn/method/map-logits", test_map_logits);
