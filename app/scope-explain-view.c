@@ -516,6 +516,9 @@ make_figure (ScopeExplainView *self,
       for (int p = 0; p < self->h * self->w; p++)
         mask_pixels += self->mask[p] != 0;
     }
+  NnFaithSettings faith;
+  nn_faith_settings_init (&faith);
+  faith.seed = SEED;
   VizExplainCaption caption = {
     .model_path = scope_model_get_name (self->model),
     .model = nn_model,
@@ -530,7 +533,7 @@ make_figure (ScopeExplainView *self,
     .fixed_scale = fixed_scale (self),
     .display_window = self->hu != NULL ? &self->window : NULL,
     .faithfulness = TRUE,
-    .seed = SEED,
+    .faith = &faith,
     .mask_pixels = mask_pixels,
   };
   for (int i = 0; i < fig->n_panels; i++)

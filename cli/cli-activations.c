@@ -104,9 +104,12 @@ cli_activations_main (int    argc,
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       goto done;
     }
-  if (!cli_load_input_window (model, input_path, has_window ? &window : NULL,
-                              nn_context_input (ctx)))
+  NnInput *input = cli_load_input (model, input_path, has_window ? &window : NULL);
+  if (input == NULL)
     goto done;
+  memcpy (nn_context_input (ctx), input->tensor,
+          sizeof (float) * nn_shape_size (model->graph->nodes[0].shape));
+  nn_input_unref (input);
   nn_context_forward (ctx, node);
 
   NnShape s = model->graph->nodes[node].shape;

@@ -154,150 +154,150 @@ parse_list (const char *option,
   return true;
 }
 
-static int
-parse_args (int    argc,
-            char **argv,
-            Args  *a)
+/* An error of one of nn's parsers as a usage error naming the option. */
+static bool
+option_error (const char *option,
+              NnError    *err)
+{
+  nn_error_prefix (err, "%s", option);
+  cli_fail_error (CLI_EXIT_USAGE, err);
+  return false;
+}
+
+/* --unit Y,X: the unit objective at (Y, X). */
+static bool
+parse_unit (NnAmSettings *s,
+            const char   *text)
+{
+  int *yx = NULL, n = 0;
+  bool ok = parse_list ("--unit", text, true, (void **) &yx, &n);
+  if (ok && n != 2)
+    ok = (cli_fail (CLI_EXIT_USAGE, "bad value for --unit: '%s' (expected Y,X)", text), false);
+  if (ok)
+    {
+      s->unit_y = yx[0];
+      s->unit_x = yx[1];
+      s->objective = NN_AM_OBJECTIVE_UNIT;
+    }
+  free (yx);
+  return ok;
+}
+
+/* One of two words for option: *first is set to whether it is the first. */
+static bool
+parse_pair (const char *option,
+            const char *text,
+            const char *a,
+            const char *b,
+            bool       *first)
+{
+  if (strcmp (text, a) != 0 && strcmp (text, b) != 0)
+    return cli_fail (CLI_EXIT_USAGE, "bad value for %s: '%s' (expected %s or %s)", option, text,
+                     a, b), false;
+  *first = strcmp (text, a) == 0;
+  return true;
+}
+
+/* The options that shape the optimization (NnAmSettings); false after printing the error. */
+static bool
+parse_setting (NnAmSettings *s,
+               int           c)
 {
   NnError err = { 0 };
-  nn_am_settings_init (&a->settings);
-  NnAmSettings *s = &a->settings;
-  a->batch = 16;
-  a->threads = 1;
-  a->size = (CliFigureSize) { VIZ_AM_FIGURE_WIDTH, VIZ_AM_FIGURE_HEIGHT };
-  int c;
-  while ((c = cli_getopt (argc, argv, options)) != -1)
+  bool first = false;
+  switch (c)
     {
-      bool ok = true;
-      switch (c)
-        {
-        case OPT_LAYER:
-          a->layer = optarg;
-          break;
-        case OPT_CHANNEL:
-          free (a->channels);
-          a->channels = NULL;
-          ok = parse_list ("--channel", optarg, true, (void **) &a->channels, &a->n_channels);
-          break;
-        case OPT_ALL:
-          a->all = true;
-          break;
-        case OPT_BATCH:
-          ok = cli_parse_int ("--batch", optarg, 1, NN_AM_MAX_BATCH, &a->batch);
-          break;
-        case OPT_OBJECTIVE:
-          if (!nn_am_objective_parse (optarg, &s->objective, &err))
-            {
-              nn_error_prefix (&err, "--objective");
-              return cli_fail_error (CLI_EXIT_USAGE, &err);
-            }
-          break;
-        case OPT_UNIT:
-          {
-            int *yx = NULL, n = 0;
-            ok = parse_list ("--unit", optarg, true, (void **) &yx, &n);
-            if (ok && n != 2)
-              ok = (cli_fail (CLI_EXIT_USAGE, "bad value for --unit: '%s' (expected Y,X)",
-                              optarg), false);
-            if (ok)
-              {
-                s->unit_y = yx[0];
-                s->unit_x = yx[1];
-                s->objective = NN_AM_OBJECTIVE_UNIT;
-              }
-            free (yx);
-            break;
-          }
-        case OPT_PERCENTILE:
-          ok = cli_parse_float ("--percentile", optarg, 1e-6, 100.0, &s->percentile);
-          break;
-        case OPT_DIRECTION:
-          free (a->direction);
-          a->direction = NULL;
-          ok = parse_list ("--direction", optarg, false, (void **) &a->direction,
-                           &a->n_direction);
-          s->objective = NN_AM_OBJECTIVE_DIRECTION;
-          break;
-        case OPT_POLICY:
-          if (!nn_grad_policy_parse (optarg, &s->policy, &err))
-            {
-              nn_error_prefix (&err, "--policy");
-              return cli_fail_error (CLI_EXIT_USAGE, &err);
-            }
-          break;
-        case OPT_WARMUP:
-          ok = cli_parse_float ("--warmup", optarg, 0.0, 1.0, &s->warmup);
-          break;
-        case OPT_STEPS:
-          ok = cli_parse_int ("--steps", optarg, 1, NN_AM_MAX_STEPS, &s->steps);
-          break;
-        case OPT_LR:
-          ok = cli_parse_float ("--lr", optarg, 1e-9, 1e6, &s->lr);
-          break;
-        case OPT_SEED:
-          ok = cli_parse_u64 ("--seed", optarg, &s->seed);
-          break;
-        case OPT_OPTIMIZER:
-          if (strcmp (optarg, "nga") == 0)
-            s->optimizer = NN_AM_OPTIMIZER_NGA;
-          else if (strcmp (optarg, "adam") == 0)
-            s->optimizer = NN_AM_OPTIMIZER_ADAM;
-          else
-            return cli_fail (CLI_EXIT_USAGE, "bad value for --optimizer: '%s' (expected nga "
-                             "or adam)", optarg);
-          break;
-        case OPT_PARAM:
-          if (strcmp (optarg, "pixels") == 0)
-            s->param = NN_AM_PARAM_PIXELS;
-          else if (strcmp (optarg, "fourier") == 0)
-            s->param = NN_AM_PARAM_FOURIER;
-          else
-            return cli_fail (CLI_EXIT_USAGE, "bad value for --param: '%s' (expected pixels or "
-                             "fourier)", optarg);
-          break;
-        case OPT_TRANSFORMS:
-          if (!nn_am_transforms_parse (optarg, &s->transforms, &err))
-            {
-              nn_error_prefix (&err, "--transforms");
-              return cli_fail_error (CLI_EXIT_USAGE, &err);
-            }
-          break;
-        case OPT_L2:
-          ok = cli_parse_float ("--l2", optarg, 0.0, 1e6, &s->l2);
-          break;
-        case OPT_TV:
-          ok = cli_parse_float ("--tv", optarg, 0.0, 1e6, &s->tv);
-          break;
-        case OPT_START:
-          a->start = strcmp (optarg, "noise") == 0 ? NULL : optarg;
-          break;
-        case OPT_THREADS:
-          ok = cli_parse_int ("--threads", optarg, 1, 64, &a->threads);
-          break;
-        case OPT_OUT:
-          a->out = optarg;
-          break;
-        case OPT_NPY:
-          a->npy = optarg;
-          break;
-        case OPT_JSON:
-          a->json = true;
-          break;
-        case CLI_OPT_FIGURE_WIDTH:
-        case CLI_OPT_FIGURE_HEIGHT:
-          ok = cli_parse_figure_size (c, optarg, &a->size);
-          break;
-        case 'h':
-          fputs (usage, stdout);
-          return -1;
-        default:
-          return CLI_EXIT_USAGE;
-        }
-      if (!ok)
-        return CLI_EXIT_USAGE;
+    case OPT_OBJECTIVE:
+      return nn_am_objective_parse (optarg, &s->objective, &err)
+             || option_error ("--objective", &err);
+    case OPT_UNIT:
+      return parse_unit (s, optarg);
+    case OPT_PERCENTILE:
+      return cli_parse_float ("--percentile", optarg, 1e-6, 100.0, &s->percentile);
+    case OPT_POLICY:
+      return nn_grad_policy_parse (optarg, &s->policy, &err) || option_error ("--policy", &err);
+    case OPT_WARMUP:
+      return cli_parse_float ("--warmup", optarg, 0.0, 1.0, &s->warmup);
+    case OPT_STEPS:
+      return cli_parse_int ("--steps", optarg, 1, NN_AM_MAX_STEPS, &s->steps);
+    case OPT_LR:
+      return cli_parse_float ("--lr", optarg, 1e-9, 1e6, &s->lr);
+    case OPT_SEED:
+      return cli_parse_u64 ("--seed", optarg, &s->seed);
+    case OPT_OPTIMIZER:
+      if (!parse_pair ("--optimizer", optarg, "nga", "adam", &first))
+        return false;
+      s->optimizer = first ? NN_AM_OPTIMIZER_NGA : NN_AM_OPTIMIZER_ADAM;
+      return true;
+    case OPT_PARAM:
+      if (!parse_pair ("--param", optarg, "pixels", "fourier", &first))
+        return false;
+      s->param = first ? NN_AM_PARAM_PIXELS : NN_AM_PARAM_FOURIER;
+      return true;
+    case OPT_TRANSFORMS:
+      return nn_am_transforms_parse (optarg, &s->transforms, &err)
+             || option_error ("--transforms", &err);
+    case OPT_L2:
+      return cli_parse_float ("--l2", optarg, 0.0, 1e6, &s->l2);
+    case OPT_TV:
+      return cli_parse_float ("--tv", optarg, 0.0, 1e6, &s->tv);
+    default:  /* '?': cli_getopt has said what is wrong */
+      return false;
     }
-  if (argc - optind != 1)
-    return cli_fail (CLI_EXIT_USAGE, "am: expected one MODEL (see 'cnnscope-cli am --help')");
+}
+
+/* One option c with its value optarg; false after printing the error. */
+static bool
+parse_option (Args *a,
+              int   c)
+{
+  switch (c)
+    {
+    case OPT_LAYER:
+      a->layer = optarg;
+      return true;
+    case OPT_CHANNEL:
+      free (a->channels);
+      a->channels = NULL;
+      return parse_list ("--channel", optarg, true, (void **) &a->channels, &a->n_channels);
+    case OPT_ALL:
+      a->all = true;
+      return true;
+    case OPT_BATCH:
+      return cli_parse_int ("--batch", optarg, 1, NN_AM_MAX_BATCH, &a->batch);
+    case OPT_DIRECTION:
+      free (a->direction);
+      a->direction = NULL;
+      a->settings.objective = NN_AM_OBJECTIVE_DIRECTION;
+      return parse_list ("--direction", optarg, false, (void **) &a->direction,
+                         &a->n_direction);
+    case OPT_START:
+      a->start = strcmp (optarg, "noise") == 0 ? NULL : optarg;
+      return true;
+    case OPT_THREADS:
+      return cli_parse_int ("--threads", optarg, 1, 64, &a->threads);
+    case OPT_OUT:
+      a->out = optarg;
+      return true;
+    case OPT_NPY:
+      a->npy = optarg;
+      return true;
+    case OPT_JSON:
+      a->json = true;
+      return true;
+    case CLI_OPT_FIGURE_WIDTH:
+    case CLI_OPT_FIGURE_HEIGHT:
+      return cli_parse_figure_size (c, optarg, &a->size);
+    default:
+      return parse_setting (&a->settings, c);
+    }
+}
+
+/* What the options must agree on, once all are read. */
+static int
+check_args (const Args *a)
+{
+  const NnAmSettings *s = &a->settings;
   bool logit = s->objective == NN_AM_OBJECTIVE_LOGIT;
   bool direction = s->objective == NN_AM_OBJECTIVE_DIRECTION;
   if (a->layer == NULL && !logit)
@@ -311,8 +311,34 @@ parse_args (int    argc,
                      "--channel and --all-channels");
   if (a->out == NULL && a->npy == NULL && !a->json)
     return cli_fail (CLI_EXIT_USAGE, "am: nothing to write (give --out, --npy or --json)");
-  s->threads = a->threads;
   return 0;
+}
+
+/* The command line into a: 0 to go on, -1 after --help, else the exit code. */
+static int
+parse_args (int    argc,
+            char **argv,
+            Args  *a)
+{
+  nn_am_settings_init (&a->settings);
+  a->batch = 16;
+  a->threads = 1;
+  a->size = (CliFigureSize) { VIZ_AM_FIGURE_WIDTH, VIZ_AM_FIGURE_HEIGHT };
+  int c;
+  while ((c = cli_getopt (argc, argv, options)) != -1)
+    {
+      if (c == 'h')
+        {
+          fputs (usage, stdout);
+          return -1;
+        }
+      if (!parse_option (a, c))
+        return CLI_EXIT_USAGE;
+    }
+  if (argc - optind != 1)
+    return cli_fail (CLI_EXIT_USAGE, "am: expected one MODEL (see 'cnnscope-cli am --help')");
+  a->settings.threads = a->threads;
+  return check_args (a);
 }
 
 /* What the figure shows besides the images: each image's final objective, and the first
@@ -446,170 +472,207 @@ write_figure (const NnModel *model,
   return ok;
 }
 
+/* A run of the command: what parse_args gave, and what the batches fill. */
+typedef struct
+{
+  Args        a;
+  const char *model_path;
+  NnModel    *model;
+  int         lnode;      /* the layer whose channels are maximized (the logits' for logit) */
+  NnInput    *start;      /* --start, or NULL */
+  int         total;      /* images */
+  size_t      size;       /* floats per image */
+  float      *images;     /* total normalized images */
+  Outcome     outcome;
+  cJSON      *json;       /* the settings, then the channels' results */
+  cJSON      *items;      /* the channels' results, inside json */
+} Am;
+
+/* The model and what the settings need of it: the layer, the direction's length, the start
+ * image, the channels. 0 or the exit code. */
+static int
+am_load (Am *am)
+{
+  Args *a = &am->a;
+  NnAmSettings *s = &a->settings;
+  int node = -1;
+  am->model = a->layer ? cli_load_model_layer (am->model_path, a->layer, &node)
+                       : cli_load_model (am->model_path);
+  if (am->model == NULL)
+    return CLI_EXIT_FAILURE;
+  s->layer = node;
+  const NnGraph *g = am->model->graph;
+  if (s->objective == NN_AM_OBJECTIVE_DIRECTION)
+    {
+      if (a->n_direction != g->nodes[node].shape.c)
+        return cli_fail (CLI_EXIT_USAGE, "--direction: %d weights for the %d channels of layer "
+                         "'%s'", a->n_direction, g->nodes[node].shape.c, a->layer);
+      s->direction = a->direction;
+    }
+  if (a->start)
+    {
+      am->start = cli_load_input (am->model, a->start, NULL);
+      if (am->start == NULL)
+        return CLI_EXIT_FAILURE;
+      s->start = am->start->tensor;
+      s->start_items = 1;
+    }
+  am->lnode = node >= 0 ? node : nn_explain_logit_node (g);
+  if (a->all)
+    {
+      a->n_channels = g->nodes[am->lnode].shape.c;
+      a->channels = malloc (sizeof (int) * (size_t) a->n_channels);
+      if (a->channels == NULL)
+        return cli_fail (CLI_EXIT_FAILURE, "out of memory");
+      for (int k = 0; k < a->n_channels; k++)
+        a->channels[k] = k;
+    }
+  return 0;
+}
+
+/* The buffers of the images and outcome, and the JSON's settings. False when out of memory. */
+static bool
+am_alloc (Am *am)
+{
+  const NnAmSettings *s = &am->a.settings;
+  const NnGraph *g = am->model->graph;
+  am->total = s->objective == NN_AM_OBJECTIVE_DIRECTION ? 1 : am->a.n_channels;
+  am->size = nn_shape_size (g->nodes[0].shape);
+  am->images = malloc (sizeof (float) * am->size * (size_t) am->total);
+  am->outcome.values = malloc (sizeof (double) * (size_t) am->total);
+  am->json = cJSON_CreateObject ();
+  am->items = cJSON_CreateArray ();
+  if (am->images == NULL || am->outcome.values == NULL || am->json == NULL || am->items == NULL)
+    {
+      cJSON_Delete (am->items);
+      am->items = NULL;
+      return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+    }
+  char policy[64];
+  nn_grad_policy_format (&s->policy, policy, sizeof policy);
+  cJSON_AddStringToObject (am->json, "layer", g->nodes[am->lnode].name);
+  cJSON_AddStringToObject (am->json, "target", nn_am_objective_name (s->objective));
+  cJSON_AddStringToObject (am->json, "policy", policy);
+  cJSON_AddNumberToObject (am->json, "steps", s->steps);
+  cJSON_AddNumberToObject (am->json, "seed", (double) s->seed);
+  cJSON_AddItemToObject (am->json, "channels", am->items);
+  return true;
+}
+
+/* Runs the images in batches (all at once unless --all-channels), keeping each batch's images
+ * and results. 0; -1 when a run failed (the best images so far are kept, to be written);
+ * else the exit code. */
+static int
+am_run (Am *am)
+{
+  const Args *a = &am->a;
+  NnAmSettings *s = &am->a.settings;
+  const bool direction = s->objective == NN_AM_OBJECTIVE_DIRECTION;
+  const int batch = a->all ? a->batch : am->total;
+  am->outcome.done = true;
+  for (int first = 0; first < am->total; first += batch)
+    {
+      int nb = am->total - first < batch ? am->total - first : batch;
+      s->channels = direction ? NULL : a->channels + first;
+      s->n_channels = nb;
+      NnError err = { 0 };
+      NnAmRun *run = nn_am_run_new (am->model, s, &err);
+      if (run == NULL)
+        {
+          nn_error_prefix (&err, "%s", am->model_path);
+          return cli_fail_error (CLI_EXIT_FAILURE, &err);
+        }
+      bool ok = nn_am_run_step (run, s->steps, NULL, &err);
+      bool kept = keep_batch (a, run, first, nb, ok, am->images, am->size, am->items,
+                              &am->outcome);
+      nn_am_run_free (run);
+      if (!kept)
+        return CLI_EXIT_FAILURE;
+      if (!ok)
+        {
+          cli_fail_error (CLI_EXIT_FAILURE, &err);
+          if (a->npy || a->out)
+            fprintf (stderr, "cnnscope-cli: writing the best images so far\n");
+          return -1;
+        }
+    }
+  return 0;
+}
+
+/* The images (--npy), the figure (--out) and, when every run came through, the JSON (--json).
+ * 0 or the exit code. */
+static int
+am_write (Am  *am,
+          bool done)
+{
+  const Args *a = &am->a;
+  if (cJSON_GetArraySize (am->items) > 0)
+    {
+      /* The first image's final objective and history, at the top for a single image. */
+      cJSON *first = cJSON_GetArrayItem (am->items, 0);
+      cJSON_AddNumberToObject (am->json, "objective",
+                               cJSON_GetNumberValue (cJSON_GetObjectItem (first, "objective")));
+      cJSON *hist = cJSON_GetObjectItem (first, "history");
+      if (hist)
+        cJSON_AddItemToObject (am->json, "history", cJSON_Duplicate (hist, true));
+    }
+  NnError err = { 0 };
+  if (a->npy)
+    {
+      const NnShape in = am->model->graph->nodes[0].shape;
+      const int dims[4] = { am->total, in.c, in.h, in.w };
+      bool one = am->total == 1;
+      if (!nn_npy_save (a->npy, am->images, one ? dims + 1 : dims, one ? 3 : 4, &err))
+        return cli_fail_error (CLI_EXIT_FAILURE, &err);
+    }
+  if (a->out && !write_figure (am->model, am->model_path, a, am->images, am->total,
+                               &am->outcome))
+    return CLI_EXIT_FAILURE;
+  if (!done)
+    return CLI_EXIT_FAILURE;
+  if (a->json)
+    {
+      bool printed = cli_print_json (am->json);
+      am->json = NULL;
+      if (!printed)
+        return CLI_EXIT_FAILURE;
+    }
+  return 0;
+}
+
+static void
+am_clear (Am *am)
+{
+  cJSON_Delete (am->json);
+  nn_input_unref (am->start);
+  free (am->images);
+  free (am->outcome.values);
+  free (am->outcome.history);
+  free (am->a.channels);
+  free (am->a.direction);
+  nn_model_free (am->model);
+}
+
 int
 cli_am_main (int    argc,
              char **argv)
 {
-  Args a = { 0 };
-  int status = parse_args (argc, argv, &a);
+  Am am = { 0 };
+  int status = parse_args (argc, argv, &am.a);
   if (status != 0)
     {
-      free (a.channels);
-      free (a.direction);
+      am_clear (&am);
       return status < 0 ? 0 : status;
     }
-  NnAmSettings *s = &a.settings;
-  status = CLI_EXIT_FAILURE;
-  NnModel *model = NULL;
-  int node = -1;
-  float *start = NULL, *images = NULL;
-  cJSON *json = NULL;
-  NnAmRun *run = NULL;
-  Outcome outcome = { .done = true };
-  if (a.layer)
-    model = cli_load_model_layer (argv[optind], a.layer, &node);
-  else
-    model = cli_load_model (argv[optind]);
-  if (model == NULL)
-    goto done;
-  s->layer = node;
-  const NnGraph *g = model->graph;
-  if (s->objective == NN_AM_OBJECTIVE_DIRECTION)
+  am.model_path = argv[optind];
+  status = am_load (&am);
+  if (status == 0)
     {
-      int lc = g->nodes[node].shape.c;
-      if (a.n_direction != lc)
-        {
-          cli_fail (CLI_EXIT_USAGE, "--direction: %d weights for the %d channels of layer '%s'",
-                    a.n_direction, lc, a.layer);
-          status = CLI_EXIT_USAGE;
-          goto done;
-        }
-      s->direction = a.direction;
+      status = am_alloc (&am) ? am_run (&am) : CLI_EXIT_FAILURE;
+      /* After a failed run the best images so far are still written. */
+      if (status <= 0)
+        status = am_write (&am, status == 0);
     }
-  const size_t size = nn_shape_size (g->nodes[0].shape);
-  if (a.start)
-    {
-      start = malloc (sizeof (float) * size);
-      if (start == NULL || !cli_load_input (model, a.start, start))
-        goto done;
-      s->start = start;
-      s->start_items = 1;
-    }
-
-  /* The channels: the given ones, or all of the layer's (the logits' for logit). */
-  int lnode = node;
-  if (lnode < 0)
-    {
-      lnode = nn_graph_output (g);
-      if (g->nodes[lnode].op == NN_OP_SOFTMAX)
-        lnode = g->nodes[lnode].inputs[0];
-    }
-  if (a.all)
-    {
-      a.n_channels = g->nodes[lnode].shape.c;
-      a.channels = malloc (sizeof (int) * (size_t) a.n_channels);
-      if (a.channels == NULL)
-        goto done;
-      for (int k = 0; k < a.n_channels; k++)
-        a.channels[k] = k;
-    }
-  const bool direction = s->objective == NN_AM_OBJECTIVE_DIRECTION;
-  const int total = direction ? 1 : a.n_channels;
-  const int batch = a.all ? a.batch : total;
-  images = malloc (sizeof (float) * size * (size_t) total);
-  outcome.values = malloc (sizeof (double) * (size_t) total);
-  json = cJSON_CreateObject ();
-  cJSON *items = cJSON_CreateArray ();
-  if (images == NULL || outcome.values == NULL || json == NULL || items == NULL)
-    {
-      cJSON_Delete (items);
-      cli_fail (CLI_EXIT_FAILURE, "out of memory");
-      goto done;
-    }
-  char policy[64];
-  nn_grad_policy_format (&s->policy, policy, sizeof policy);
-  cJSON_AddStringToObject (json, "layer", g->nodes[lnode].name);
-  cJSON_AddStringToObject (json, "target", nn_am_objective_name (s->objective));
-  cJSON_AddStringToObject (json, "policy", policy);
-  cJSON_AddNumberToObject (json, "steps", s->steps);
-  cJSON_AddNumberToObject (json, "seed", (double) s->seed);
-  cJSON_AddItemToObject (json, "channels", items);
-
-  NnError err = { 0 };
-  for (int first = 0; first < total; first += batch)
-    {
-      int nb = total - first < batch ? total - first : batch;
-      s->channels = direction ? NULL : a.channels + first;
-      s->n_channels = nb;
-      run = nn_am_run_new (model, s, &err);
-      if (run == NULL)
-        {
-          nn_error_prefix (&err, "%s", argv[optind]);
-          cli_fail_error (CLI_EXIT_FAILURE, &err);
-          goto done;
-        }
-      bool ok = nn_am_run_step (run, s->steps, NULL, &err);
-      if (!keep_batch (&a, run, first, nb, ok, images, size, items, &outcome))
-        goto done;
-      nn_am_run_free (run);
-      run = NULL;
-      if (!ok)
-        {
-          /* Keep what there is: the best images so far are still written. */
-          cli_fail_error (CLI_EXIT_FAILURE, &err);
-          if (a.npy || a.out)
-            fprintf (stderr, "cnnscope-cli: writing the best images so far\n");
-          status = -1;
-          break;
-        }
-    }
-  if (cJSON_GetArraySize (items) > 0)
-    {
-      /* The first image's final objective and history, at the top for a single image. */
-      cJSON *first = cJSON_GetArrayItem (items, 0);
-      cJSON_AddNumberToObject (json, "objective",
-                               cJSON_GetNumberValue (cJSON_GetObjectItem (first, "objective")));
-      cJSON *hist = cJSON_GetObjectItem (first, "history");
-      if (hist)
-        cJSON_AddItemToObject (json, "history", cJSON_Duplicate (hist, true));
-    }
-
-  if (a.npy)
-    {
-      const NnShape in = g->nodes[0].shape;
-      const int dims[4] = { total, in.c, in.h, in.w };
-      bool one = total == 1;
-      if (!nn_npy_save (a.npy, images, one ? dims + 1 : dims, one ? 3 : 4, &err))
-        {
-          cli_fail_error (CLI_EXIT_FAILURE, &err);
-          goto done;
-        }
-    }
-  if (a.out && !write_figure (model, argv[optind], &a, images, total, &outcome))
-    goto done;
-  if (status == -1)
-    {
-      status = CLI_EXIT_FAILURE;
-      goto done;
-    }
-  if (a.json)
-    {
-      bool printed = cli_print_json (json);
-      json = NULL;
-      if (!printed)
-        goto done;
-    }
-  status = 0;
-
-done:
-  nn_am_run_free (run);
-  cJSON_Delete (json);
-  free (start);
-  free (images);
-  free (outcome.values);
-  free (outcome.history);
-  free (a.channels);
-  free (a.direction);
-  nn_model_free (model);
+  am_clear (&am);
   return status;
 }

@@ -5,9 +5,12 @@
 #include "cli-commands.h"
 #include "cli-explain.h"
 
-static const char usage[] =
+/* The usage text, around the method names. */
+static const char usage_head[] =
   "Usage: cnnscope-cli cam MODEL INPUT [--layer NAME] [--class K]\n"
-  "         [--method gradcam|gradcam++|xgradcam|hirescam|layercam|scorecam|eigencam]\n"
+  "         [--method ";
+static const char usage_tail[] =
+  "]\n"
   "         [--out FIGURE] [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--signed]\n"
   "         [--scale X] [--batch N] [--seed S] [--window lung|mediastinum|bone|W,L] [--json]\n"
   "         [--width W] [--height H]\n"
@@ -33,5 +36,5 @@ int
 cli_cam_main (int    argc,
               char **argv)
 {
-  return cli_explain_main (argc, argv, CLI_EXPLAIN_CAM, usage);
+  return cli_explain_main (argc, argv, CLI_EXPLAIN_CAM, usage_head, usage_tail);
 }

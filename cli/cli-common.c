@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 int
 cli_fail (int         code,
@@ -223,48 +222,6 @@ cli_load_model_layer (const char *path,
 }
 
 bool
-cli_has_extension (const char *path,
-                   const char *ext)
-{
-  size_t lp = strlen (path), le = strlen (ext);
-  return lp > le && strcasecmp (path + lp - le, ext) == 0;
-}
-
-static bool
-load_npy_input (const NnModel *model,
-                const char    *path,
-                float         *out)
-{
-  int c = nn_model_input_channels (model);
-  int h = nn_model_input_height (model);
-  int w = nn_model_input_width (model);
-  NnError err = { 0 };
-  NnNpy *npy = nn_npy_load (path, &err);
-  if (npy == NULL)
-    {
-      cli_fail_error (CLI_EXIT_FAILURE, &err);
-      return false;
-    }
-  const int *d = npy->dims;
-  bool fits = (npy->ndim == 3 && d[0] == c && d[1] == h && d[2] == w)
-              || (npy->ndim == 4 && d[0] == 1 && d[1] == c && d[2] == h && d[3] == w);
-  if (!fits)
-    {
-      char shape[128] = "";
-      size_t n = 0;
-      for (int i = 0; i < npy->ndim && n < sizeof shape; i++)
-        n += (size_t) snprintf (shape + n, sizeof shape - n, i ? ", %d" : "%d", d[i]);
-      cli_fail (CLI_EXIT_FAILURE, "%s: array of shape (%s) does not fit the model input "
-                "(%d, %d, %d) or (1, %d, %d, %d)", path, shape, c, h, w, c, h, w);
-      nn_npy_free (npy);
-      return false;
-    }
-  memcpy (out, npy->data, npy->count * sizeof (float));
-  nn_npy_free (npy);
-  return true;
-}
-
-bool
 cli_parse_window (const char *text,
                   NnCtWindow *window)
 {
@@ -276,61 +233,16 @@ cli_parse_window (const char *text,
   return false;
 }
 
-bool
-cli_load_input (const NnModel *model,
-                const char    *path,
-                float         *out)
+NnInput *
+cli_load_input (const NnModel    *model,
+                const char       *path,
+                const NnCtWindow *window)
 {
-  return cli_load_input_window (model, path, NULL, out);
-}
-
-bool
-cli_load_input_window (const NnModel    *model,
-                       const char       *path,
-                       const NnCtWindow *window,
-                       float            *out)
-{
-  if (cli_has_extension (path, ".npy"))
-    return load_npy_input (model, path, out);
-  bool dicom = cli_has_extension (path, ".dcm");
-  if (!dicom && !cli_has_extension (path, ".png") && !cli_has_extension (path, ".jpg")
-      && !cli_has_extension (path, ".jpeg"))
-    {
-      cli_fail (CLI_EXIT_FAILURE, "%s: unsupported input (expected .png, .jpg, .jpeg, .dcm or "
-                ".npy)", path);
-      return false;
-    }
-  int c = nn_model_input_channels (model);
-  if (c != 1 && c != 3)
-    {
-      cli_fail (CLI_EXIT_FAILURE, "%s: the model takes %d input channels; give it a .npy "
-                "array instead of an image", path, c);
-      return false;
-    }
   NnError err = { 0 };
-  /* DICOM, and any image given to a CT model, is read as a CT slice: HU from DICOM and 16-bit
-   * gray PNG, already windowed from 8-bit PNG/JPEG (nn_ct_load). */
-  bool ct = dicom || model->has_window || window != NULL;
-  NnImage *image = ct ? nn_ct_load (path, &err) : nn_image_load (path, &err);
-  if (image == NULL)
-    {
-      cli_fail_error (CLI_EXIT_FAILURE, &err);
-      return false;
-    }
-  if (image->hu && !model->has_window && window != NULL)
-    {
-      NnImage *windowed = nn_ct_window_image (image, window);
-      nn_image_free (image);
-      if (windowed == NULL)
-        {
-          cli_fail (CLI_EXIT_FAILURE, "%s: out of memory", path);
-          return false;
-        }
-      image = windowed;
-    }
-  nn_model_preprocess (model, image, out);
-  nn_image_free (image);
-  return true;
+  NnInput *input = nn_input_load (path, model, window, &err);
+  if (input == NULL)
+    cli_fail_error (CLI_EXIT_FAILURE, &err);
+  return input;
 }
 
 const char *
@@ -343,20 +255,6 @@ cli_label (const NnModel *model,
     return model->labels[k];
   snprintf (buf, size, "%d", k);
   return buf;
-}
-
-void
-cli_probabilities (const NnGraph *graph,
-                   float         *probs,
-                   const float   *logits,
-                   int            n)
-{
-  if (graph->nodes[nn_graph_output (graph)].op == NN_OP_SOFTMAX)
-    {
-      memcpy (probs, logits, (size_t) n * sizeof (float));
-      return;
-    }
-  nn_softmax_forward (probs, logits, 1, n);
 }
 
 /* Characters that never need quoting in a POSIX shell word. */

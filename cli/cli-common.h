@@ -68,23 +68,12 @@ NnModel *cli_load_model_layer (const char *path,
                                const char *layer,
                                int        *node);
 
-/* True when path ends with ext (".png"), ignoring case. */
-bool     cli_has_extension (const char *path,
-                            const char *ext);
-
-/* Reads INPUT as the model's normalized input (C, H, W) into out: .png/.jpg/.jpeg through
- * nn_image_load (nn_ct_load for a CT model, and for .dcm) and nn_model_preprocess, .npy (float32, (C, H, W) or (1, C, H, W), the model's
- * exact shape) as is. Prints the error and returns false on failure. */
-bool     cli_load_input (const NnModel *model,
-                         const char    *path,
-                         float         *out);
-/* The same; a CT slice in HU (DICOM, 16-bit PNG) given to a model without a window of its own
- * goes through window (when not NULL) instead of becoming (HU + 1024) / 65535. A model with a
- * window always uses its own. */
-bool     cli_load_input_window (const NnModel    *model,
-                                const char       *path,
-                                const NnCtWindow *window,
-                                float            *out);
+/* Opens INPUT for model (nn_input_load: a PNG, JPEG or DICOM file by content, a .npy array by
+ * name; window, when not NULL, is --window: how a CT slice is shown, and read by a model
+ * without a window of its own). Prints the error and returns NULL on failure. */
+NnInput *cli_load_input (const NnModel    *model,
+                         const char       *path,
+                         const NnCtWindow *window);
 /* Parses the value of --window (lung, mediastinum, bone or W,L), printing the error. */
 bool     cli_parse_window (const char *text,
                            NnCtWindow *window);
@@ -94,13 +83,6 @@ const char *cli_label (const NnModel *model,
                        int            k,
                        char          *buf,
                        size_t         size);
-
-/* Probabilities of the model's output row: the values themselves when the graph ends in a
- * softmax, otherwise softmax (logits). */
-void     cli_probabilities (const NnGraph *graph,
-                            float         *probs,
-                            const float   *logits,
-                            int            n);
 
 /* Writes "cnnscope-cli ARG..." into buf, quoting arguments that need it for a shell. */
 void     cli_command_line (char       *buf,

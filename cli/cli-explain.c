@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The runner behind cnnscope-cli cam and saliency: parses the options, makes the contexts,
- * computes each input's map and, when asked, its faithfulness metrics, and writes the figure
- * (the Explain view's, drawn by viz/), the .npy map, JSON and (for a folder) metrics.csv. */
+/* The runner behind cnnscope-cli cam and saliency: parses the options into an NnExplainSpec,
+ * runs nn_explain_run on each input and writes what it gives: the figure (the Explain view's,
+ * drawn by viz/), the .npy map, JSON and (for a folder) metrics.csv. */
 #include "cli-explain.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli-common.h"
@@ -56,326 +56,286 @@ static const struct option options[] = {
   { NULL, 0, NULL, 0 },
 };
 
-/* The metrics' settings: 20 steps per curve, ROAD at 10% .. 90%, the pointing game's
- * tolerance. */
-#define CURVE_STEPS   20
-#define ROAD_POINTS   9
-#define ROAD_NOISE    0.01f
-#define POINTING_PX   15.0f
-
 typedef struct
 {
+  /* The command line. */
   CliExplainKind  kind;
   const char     *command;
-  NnModel        *model;
-  const char     *model_path;
-  NnCamSpec       cam;
-  NnSaliencySpec  sal;
-  bool            metrics, json, signed_display;
+  const char     *model_path, *input_path;
+  const char     *layer, *method, *out, *npy, *mask_path;
+  int             target;
+  bool            metrics, json, signed_display, folder;
   double          opacity, scale;   /* of the figure's overlay */
   CliFigureSize   size;             /* of the figure */
-  int             batch;
-  uint64_t        seed;
-  NnContext      *grad_ctx;   /* what the method runs on */
-  NnContext      *batch_ctx;  /* forward only, `batch` images per pass: the metrics */
-  float          *input;      /* (C, H, W) */
-  uint8_t        *mask;       /* (H, W) or NULL */
-  bool            has_mask;   /* mask holds the current input's ground truth */
-  bool            has_window; /* --window: the window of CT slices without one of the model */
+  bool            has_window;       /* --window: how CT slices are shown (and read by a model
+                                       without a window of its own) */
   NnCtWindow      window;
-  float          *display;    /* (C, H, W) in [0, 1]: the current input as the figure shows it */
-  bool            display_ct; /* it is a CT slice shown through display_window */
-  NnCtWindow      display_window;
-  int             pointing_hits, pointing_n;  /* over the inputs with a mask */
+  NnExplainSpec   spec;             /* what each input gets (spec.mask: the current mask) */
+  /* The run. */
+  NnModel        *model;
+  uint8_t        *mask;             /* (H, W) of the current input, or NULL */
+  size_t          mask_lit;         /* its pixels inside */
+  int             pointing_hits, pointing_n;  /* over the inputs with a mask that came through */
 } Job;
 
-typedef struct
+/* The names the command accepts for --method: the registry's CAM rows for cam, the others for
+ * saliency. */
+static unsigned
+method_flags (CliExplainKind kind)
 {
-  bool    faithful;              /* the faithfulness part below was computed (--metrics) */
-  NnCurve deletion, insertion, morf, lerf;
-  double  road_morf, road_lerf;  /* mean probability over the ROAD fractions */
-  double  rho;
-  bool    has_mask, pointing;    /* with a ground-truth mask */
-  double  energy;
-} Metrics;
+  return kind == CLI_EXPLAIN_CAM ? NN_METHOD_FLAG_CAM : 0;
+}
+
+static unsigned
+method_flags_without (CliExplainKind kind)
+{
+  return kind == CLI_EXPLAIN_CAM ? 0 : NN_METHOD_FLAG_CAM;
+}
 
 static bool
-method_parse (Job        *job,
-              const char *name)
+method_fits (CliExplainKind kind,
+             NnMethod       method)
 {
-  if (job->kind == CLI_EXPLAIN_CAM)
-    return nn_cam_method_from_name (name, &job->cam.method);
-  return nn_saliency_method_from_name (name, &job->sal.method);
+  return nn_method_has_flags (method, method_flags (kind))
+         && (nn_method_get_info (method)->flags & method_flags_without (kind)) == 0;
 }
 
-static const char *
-method_name (const Job *job)
+/* "a|b|c" for the usage text. */
+static void
+method_names_joined (CliExplainKind kind,
+                     char          *buf,
+                     size_t         size)
 {
-  return job->kind == CLI_EXPLAIN_CAM ? nn_cam_method_name (job->cam.method)
-                                      : nn_saliency_method_name (job->sal.method);
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int m = 0; m < NN_METHOD_COUNT_ && used < size; m++)
+    if (method_fits (kind, (NnMethod) m))
+      {
+        int n = snprintf (buf + used, size - used, "%s%s", used > 0 ? "|" : "",
+                          nn_method_get_info ((NnMethod) m)->name);
+        used += n > 0 ? (size_t) n : 0;
+      }
 }
 
-/* How many samples the method's own context needs: gradient methods take one, the batched
- * ones `batch`. */
+static void
+print_usage (CliExplainKind  kind,
+             const char     *usage_head,
+             const char     *usage_tail)
+{
+  char names[512];
+  method_names_joined (kind, names, sizeof names);
+  printf ("%s%s%s", usage_head, names, usage_tail);
+}
+
+/* --method NAME into job->spec.map.method. */
+static bool
+parse_method (Job *job)
+{
+  char names[512];
+  nn_method_format_names (names, sizeof names, method_flags (job->kind),
+                          method_flags_without (job->kind));
+  if (job->method == NULL && job->kind == CLI_EXPLAIN_SALIENCY)
+    return cli_fail (CLI_EXIT_USAGE, "saliency: --method is required (%s)", names), false;
+  NnMethod method = job->spec.map.method;
+  if (job->method != NULL
+      && (!nn_method_from_name (job->method, &method) || !method_fits (job->kind, method)))
+    return cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --method (expected %s)", job->method,
+                     names), false;
+  job->spec.map.method = method;
+  return true;
+}
+
+/* One option c with its value optarg; false after printing the error. */
+static bool
+parse_option (Job *job,
+              int  c)
+{
+  NnMethodSpec *map = &job->spec.map;
+  switch (c)
+    {
+    case OPT_LAYER:
+      job->layer = optarg;
+      return true;
+    case OPT_CLASS:
+      return cli_parse_int ("class", optarg, 0, 1 << 24, &job->target);
+    case OPT_METHOD:
+      job->method = optarg;
+      return true;
+    case OPT_OUT:
+      job->out = optarg;
+      return true;
+    case OPT_NPY:
+      job->npy = optarg;
+      return true;
+    case OPT_METRICS:
+      job->metrics = true;
+      return true;
+    case OPT_MASK:
+      job->mask_path = optarg;
+      return true;
+    case OPT_OPACITY:
+      return cli_parse_double ("opacity", optarg, 0.0, 1.0, &job->opacity);
+    case OPT_SIGNED:
+      job->signed_display = true;
+      return true;
+    case OPT_SCALE:
+      return cli_parse_double ("scale", optarg, 1e-30, 1e30, &job->scale);
+    case CLI_OPT_FIGURE_WIDTH:
+    case CLI_OPT_FIGURE_HEIGHT:
+      return cli_parse_figure_size (c, optarg, &job->size);
+    case OPT_BATCH:
+      return cli_parse_int ("batch", optarg, 1, 256, &job->spec.batch);
+    case OPT_SAMPLES:
+      return cli_parse_int ("samples", optarg, 1, 100000, &map->samples);
+    case OPT_NOISE:
+      return cli_parse_float ("noise", optarg, 0.0, 10.0, &map->noise);
+    case OPT_SEED:
+      return cli_parse_u64 ("seed", optarg, &map->seed);
+    case OPT_JSON:
+      job->json = true;
+      return true;
+    case OPT_WINDOW:
+      job->has_window = true;
+      return cli_parse_window (optarg, &job->window);
+    default:
+      return false;
+    }
+}
+
+/* The command line into job: 0 to go on, -1 after --help, else the exit code. */
 static int
-method_batch (const Job *job)
+parse_args (int         argc,
+            char      **argv,
+            Job        *job,
+            const char *usage_head,
+            const char *usage_tail)
 {
-  if (job->kind == CLI_EXPLAIN_CAM)
-    return job->cam.method == NN_CAM_SCORECAM ? job->batch : 1;
-  return job->sal.method == NN_SALIENCY_SMOOTHGRAD || job->sal.method == NN_SALIENCY_IG
-         ? job->batch : 1;
+  int c;
+  while ((c = cli_getopt (argc, argv, options)) != -1)
+    {
+      if (c == 'h')
+        {
+          print_usage (job->kind, usage_head, usage_tail);
+          return -1;
+        }
+      if (!parse_option (job, c))
+        return CLI_EXIT_USAGE;
+    }
+  if (argc - optind != 2)
+    return cli_fail (CLI_EXIT_USAGE, "%s: expected MODEL and one INPUT (see 'cnnscope-cli %s "
+                     "--help')", job->command, job->command);
+  if (!parse_method (job))
+    return CLI_EXIT_USAGE;
+  job->model_path = argv[optind];
+  job->input_path = argv[optind + 1];
+  struct stat st;
+  job->folder = stat (job->input_path, &st) == 0 && S_ISDIR (st.st_mode);
+  if (job->folder && job->out == NULL)
+    return cli_fail (CLI_EXIT_USAGE, "%s: INPUT is a folder: --out must name the folder for the "
+                     "overlays and metrics.csv", job->command);
+  if (job->folder && (job->npy || job->mask_path))
+    return cli_fail (CLI_EXIT_USAGE, "%s: --%s takes a single INPUT, not a folder", job->command,
+                     job->npy ? "npy" : "mask");
+  /* The same seed drives SmoothGrad's noise, ROAD's and the randomized weights. */
+  job->spec.faith.seed = job->spec.map.seed;
+  job->spec.map.target = job->target;
+  job->spec.map.keep_negative = job->kind == CLI_EXPLAIN_CAM && job->signed_display;
+  return 0;
 }
 
-static bool
-method_needs_grads (const Job *job)
-{
-  return job->kind == CLI_EXPLAIN_SALIENCY
-         || (job->cam.method != NN_CAM_SCORECAM && job->cam.method != NN_CAM_EIGENCAM);
-}
-
-static NnMap *
-compute_map (Job     *job,
-             NnError *err)
-{
-  if (job->kind == CLI_EXPLAIN_CAM)
-    return nn_cam_compute (job->grad_ctx, job->input, &job->cam, NULL, err);
-  return nn_saliency_compute (job->grad_ctx, job->input, &job->sal, NULL, err);
-}
-
-/* The mask, fitted to the model input like an image; nonzero pixels (>= half) count. An empty
- * mask is an error, unless found beside a slice in a folder (optional): that slice then has no
- * ground truth (a healthy slice from `synth ct`). */
+/* The mask at path as job->mask (nn-mask.h). An empty mask is an error, unless found beside a
+ * slice in a folder (optional): that slice then has no ground truth (a healthy slice from
+ * `synth ct`). */
 static bool
 load_mask (Job        *job,
            const char *path,
            bool        optional)
 {
-  job->has_mask = false;
+  free (job->mask);
+  job->mask = NULL;
   NnError err = { 0 };
-  NnImage *img = nn_image_load (path, &err);
-  if (img == NULL)
-    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
-  int h = nn_model_input_height (job->model), w = nn_model_input_width (job->model);
-  NnImage *gray = img->c == 1 ? img : nn_image_convert (img, 1);
-  NnImage *fit = gray && (gray->h != h || gray->w != w) ? nn_image_fit (gray, h, w) : gray;
-  bool ok = fit != NULL;
   size_t lit = 0;
-  for (size_t p = 0; ok && p < (size_t) h * (size_t) w; p++)
-    lit += job->mask[p] = fit->data[p] >= 0.5f;
-  if (fit != gray)
-    nn_image_free (fit);
-  if (gray != img)
-    nn_image_free (gray);
-  nn_image_free (img);
-  if (!ok)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot fit the mask to %d x %d", path, h, w), false;
-  if (lit == 0 && optional)
-    return true;
-  if (lit == 0)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: the mask is empty (no pixel >= half)", path), false;
-  job->has_mask = true;
-  return true;
-}
-
-/* The current input as the figure shows it, as the Explain view does: a picture converted to
- * the model's channels and fitted to its input; a CT slice fitted in HU, then shown through
- * the display window (--window, else the model's own, else lung) on every channel; a .npy
- * input as the model reads it, back in [0, 1] pixels. */
-static bool
-load_display (Job        *job,
-              const char *path)
-{
-  const NnModel *model = job->model;
-  int c = nn_model_input_channels (model);
-  int h = nn_model_input_height (model), w = nn_model_input_width (model);
-  size_t hw = (size_t) h * (size_t) w;
-  job->display_ct = false;
-  if (cli_has_extension (path, ".npy"))
-    {
-      for (int k = 0; k < c; k++)
-        for (size_t p = 0; p < hw; p++)
-          job->display[(size_t) k * hw + p] = job->input[(size_t) k * hw + p] * model->std[k]
-                                               + model->mean[k];
-      return true;
-    }
-  NnError err = { 0 };
-  NnImage *img = nn_ct_load (path, &err);
-  if (img == NULL)
+  uint8_t *mask = nn_mask_load (path, nn_model_input_height (job->model),
+                                nn_model_input_width (job->model), &lit, &err);
+  if (mask == NULL)
     return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
-  bool ct = img->hu && img->c == 1;
-  NnImage *conv = img->c == c || ct ? img : nn_image_convert (img, c);
-  NnImage *fit = conv != NULL ? nn_image_fit (conv, h, w) : NULL;
-  bool ok = fit != NULL;
-  if (ok && ct)
+  if (lit == 0)
     {
-      job->display_ct = true;
-      job->display_window = job->has_window ? job->window
-                            : model->has_window ? model->window
-                            : (NnCtWindow) NN_CT_WINDOW_LUNG;
-      for (int k = 0; k < c; k++)
-        nn_ct_window_apply (&job->display_window, job->display + (size_t) k * hw, fit->data, hw);
+      free (mask);
+      if (optional)
+        return true;
+      return cli_fail (CLI_EXIT_FAILURE, "%s: the mask is empty (no pixel >= half)", path), false;
     }
-  else if (ok)
-    memcpy (job->display, fit->data, sizeof (float) * hw * (size_t) c);
-  nn_image_free (fit);
-  if (conv != img)
-    nn_image_free (conv);
-  nn_image_free (img);
-  if (!ok)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot show the input at %d x %d", path, h, w), false;
+  job->mask = mask;
+  job->mask_lit = lit;
   return true;
 }
 
-/* Deletion, insertion, ROAD and the randomization check (--metrics). */
-static bool
-compute_faithfulness (Job         *job,
-                      const NnMap *map,
-                      Metrics     *m,
-                      NnError     *err)
-{
-  m->faithful = true;
-  NnContext *ctx = job->batch_ctx;
-  float blur = (float) (map->h > map->w ? map->h : map->w) / 16.0f;
-  float fractions[ROAD_POINTS];
-  for (int i = 0; i < ROAD_POINTS; i++)
-    fractions[i] = 0.1f * (float) (i + 1);
-  if (!nn_faith_curve (ctx, job->input, map->map, map->target, NN_CURVE_DELETION, CURVE_STEPS,
-                       0.0f, &m->deletion, NULL, err)
-      || !nn_faith_curve (ctx, job->input, map->map, map->target, NN_CURVE_INSERTION,
-                          CURVE_STEPS, blur, &m->insertion, NULL, err)
-      || !nn_faith_road (ctx, job->input, map->map, map->target, fractions, ROAD_POINTS, true,
-                         ROAD_NOISE, job->seed, &m->morf, NULL, err)
-      || !nn_faith_road (ctx, job->input, map->map, map->target, fractions, ROAD_POINTS, false,
-                         ROAD_NOISE, job->seed, &m->lerf, NULL, err))
-    return false;
-  for (int i = 0; i < ROAD_POINTS; i++)
-    {
-      m->road_morf += (double) m->morf.prob[i] / ROAD_POINTS;
-      m->road_lerf += (double) m->lerf.prob[i] / ROAD_POINTS;
-    }
-  bool cam = job->kind == CLI_EXPLAIN_CAM;
-  if (!nn_faith_randomization (job->model->graph, job->input, cam ? &job->cam : NULL,
-                               cam ? NULL : &job->sal, map, method_batch (job), job->seed,
-                               &m->rho, NULL, err))
-    return false;
-  return true;
-}
-
-/* The top predictions of the unchanged input, from its logits. */
-typedef struct
-{
-  int   k;
-  int   classes[VIZ_EXPLAIN_FIGURE_TOP_K];
-  float probability[VIZ_EXPLAIN_FIGURE_TOP_K];
-} Top;
-
+/* What each input gets: the metrics asked for, and the mask's when it has one. */
 static void
-top_predictions (Top         *top,
-                 const float *logits,
-                 int          n)
+spec_for_input (Job *job)
 {
-  top->k = 0;
-  for (int k = 0; k < VIZ_EXPLAIN_FIGURE_TOP_K && k < n; k++)
-    {
-      int best = -1;
-      for (int i = 0; i < n; i++)
-        {
-          bool used = false;
-          for (int j = 0; j < top->k; j++)
-            used |= top->classes[j] == i;
-          if (!used && (best < 0 || logits[i] > logits[best]))
-            best = i;
-        }
-      top->classes[k] = best;
-      top->probability[k] = nn_explain_softmax_at (logits, n, best);
-      top->k++;
-    }
+  job->spec.mask = job->mask;
+  job->spec.faith.metrics = (job->metrics ? NN_FAITH_ALL & ~NN_FAITH_MASK : 0)
+                            | (job->mask != NULL ? NN_FAITH_MASK : 0);
 }
 
-/* The metrics as the figure shows them. */
-static void
-figure_metrics (VizExplainMetrics *out,
-                const Metrics     *m)
+static const char *
+method_name (const NnExplanation *e)
 {
-  memset (out, 0, sizeof *out);
-  if (m->faithful)
-    {
-      out->has |= VIZ_EXPLAIN_HAS_DELETION | VIZ_EXPLAIN_HAS_INSERTION | VIZ_EXPLAIN_HAS_ROAD
-                  | VIZ_EXPLAIN_HAS_RANDOMIZATION;
-      out->deletion = m->deletion;
-      out->insertion = m->insertion;
-      out->road_morf = m->road_morf;
-      out->road_lerf = m->road_lerf;
-      out->rho = m->rho;
-    }
-  if (m->has_mask)
-    {
-      out->has |= VIZ_EXPLAIN_HAS_MASK;
-      out->pointing = m->pointing;
-      out->energy = m->energy;
-    }
+  return nn_method_get_info (e->method)->name;
 }
 
-/* The Explain view's figure of one map. */
+/* The Explain view's figure of one explanation. */
 static bool
-write_figure (const Job     *job,
-              const char    *input_path,
-              const NnMap   *map,
-              const char    *path,
-              float          probability,
-              const Top     *top,
-              const Metrics *m,
-              NnError       *err)
+write_figure (const Job           *job,
+              const NnInput       *input,
+              const NnExplanation *e,
+              const char          *path,
+              NnError             *err)
 {
   const NnModel *model = job->model;
   const NnGraph *g = model->graph;
-  size_t hw = (size_t) map->h * (size_t) map->w;
+  const NnMap *map = e->map;
   bool is_signed = map->is_signed && (job->signed_display || job->kind == CLI_EXPLAIN_SALIENCY);
   VizColormap cm;
-  viz_heatmap_colormap_init (&cm, map->map, hw, is_signed, job->scale);
-  int layer = map->layer > 0 ? map->layer : job->cam.layer;
+  viz_heatmap_colormap_init (&cm, map->map, (size_t) map->h * (size_t) map->w, is_signed,
+                             job->scale);
+  int layer = map->layer > 0 ? map->layer : job->spec.map.layer;
   layer = layer >= 0 ? layer : nn_explain_default_layer (g);
-  int mask_pixels = -1;
-  if (job->has_mask)
-    {
-      mask_pixels = 0;
-      for (size_t p = 0; p < hw; p++)
-        mask_pixels += job->mask[p] != 0;
-    }
   VizExplainCaption caption = {
     .model_path = job->model_path,
     .model = model,
-    .input_path = input_path,
+    .input_path = input->path,
     .target = map->target,
-    .probability = probability,
-    .top_prediction = job->cam.target < 0,
+    .probability = e->probability,
+    .top_prediction = job->target < 0,
     .layer = layer >= 0 ? g->nodes[layer].name : NULL,
-    .methods = { method_name (job) },
+    .methods = { method_name (e) },
     .n_methods = 1,
     .opacity = job->opacity,
     .is_signed = is_signed,
     .fixed_scale = job->scale,
-    .display_window = job->display_ct ? &job->display_window : NULL,
+    .display_window = input->hu != NULL ? &input->window : NULL,
     .faithfulness = job->metrics,
-    .seed = job->seed,
-    .mask_pixels = mask_pixels,
+    .faith = &job->spec.faith,
+    .mask_pixels = job->mask != NULL ? (int) job->mask_lit : -1,
   };
   VizExplainFigure fig = { .n_panels = 1, .faithfulness = job->metrics };
   viz_explain_figure_caption (fig.caption, sizeof fig.caption, &caption);
   VizExplainPanel *panel = &fig.panels[0];
-  snprintf (panel->method, sizeof panel->method, "%s", method_name (job));
-  bool layered = (job->kind == CLI_EXPLAIN_CAM || job->sal.method == NN_SALIENCY_GUIDED_GRADCAM)
-                 && map->layer > 0;
-  viz_explain_figure_panel_title (panel->title, sizeof panel->title, method_name (job), model,
+  snprintf (panel->method, sizeof panel->method, "%s", method_name (e));
+  bool layered = nn_method_has_flags (e->method, NN_METHOD_FLAG_LAYER) && map->layer > 0;
+  viz_explain_figure_panel_title (panel->title, sizeof panel->title, method_name (e), model,
                                   map->target, layered ? g->nodes[map->layer].name : NULL,
                                   NULL);
   panel->heatmap = (VizHeatmap) {
-    .image = job->display, .c = nn_model_input_channels (model), .map = map->map, .h = map->h,
-    .w = map->w, .colormap = &cm, .opacity = job->opacity, .fade = is_signed,
+    .image = input->display, .c = input->c, .map = map->map, .h = map->h, .w = map->w,
+    .colormap = &cm, .opacity = job->opacity, .fade = is_signed,
   };
-  figure_metrics (&panel->metrics, m);
-  for (int i = 0; i < top->k; i++)
-    viz_explain_figure_add_prediction (&fig, model, top->classes[i], top->probability[i]);
+  viz_explain_metrics_from_faith (&panel->metrics, &e->metrics);
+  for (int i = 0; i < e->k; i++)
+    viz_explain_figure_add_prediction (&fig, model, e->top_class[i], e->top_probability[i]);
   return viz_explain_figure_export (&fig, path, job->size.width, job->size.height, err);
 }
 
@@ -407,22 +367,44 @@ curve_json (const NnCurve *c)
   return o;
 }
 
+/* The metrics object of an explanation's JSON. */
 static cJSON *
-result_json (const Job     *job,
-             const char    *input,
-             const NnMap   *map,
-             float          probability,
-             const Metrics *m)
+metrics_json (const NnFaithMetrics *m)
 {
+  cJSON *mt = cJSON_CreateObject ();
+  if (m->has & NN_FAITH_DELETION)
+    {
+      cJSON_AddItemToObject (mt, "deletion", curve_json (&m->deletion));
+      cJSON_AddItemToObject (mt, "insertion", curve_json (&m->insertion));
+      cJSON_AddItemToObject (mt, "road_morf", curve_json (&m->road_morf));
+      cJSON_AddItemToObject (mt, "road_lerf", curve_json (&m->road_lerf));
+      cJSON_AddNumberToObject (mt, "road_morf_mean", m->road_morf_mean);
+      cJSON_AddNumberToObject (mt, "road_lerf_mean", m->road_lerf_mean);
+      cJSON_AddNumberToObject (mt, "randomization_rho", m->rho);
+    }
+  if (m->has & NN_FAITH_MASK)
+    {
+      cJSON_AddBoolToObject (mt, "pointing_game", m->pointing);
+      cJSON_AddNumberToObject (mt, "energy_share", m->energy);
+    }
+  return mt;
+}
+
+static cJSON *
+result_json (const Job           *job,
+             const char          *input,
+             const NnExplanation *e)
+{
+  const NnMap *map = e->map;
   char buf[32];
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddStringToObject (o, "input", input);
-  cJSON_AddStringToObject (o, "method", method_name (job));
+  cJSON_AddStringToObject (o, "method", method_name (e));
   cJSON_AddStringToObject (o, "layer", job->model->graph->nodes[map->layer].name);
   cJSON_AddNumberToObject (o, "class", map->target);
   cJSON_AddStringToObject (o, "label", cli_label (job->model, map->target, buf, sizeof buf));
   cJSON_AddNumberToObject (o, "score", (double) map->score);
-  cJSON_AddNumberToObject (o, "probability", (double) probability);
+  cJSON_AddNumberToObject (o, "probability", (double) e->probability);
   cJSON_AddBoolToObject (o, "signed", map->is_signed);
   float lo, hi;
   map_range (map, &lo, &hi);
@@ -433,25 +415,8 @@ result_json (const Job     *job,
   cJSON_AddNumberToObject (mo, "layer_w", map->lw);
   cJSON_AddNumberToObject (mo, "min", (double) lo);
   cJSON_AddNumberToObject (mo, "max", (double) hi);
-  if (m->faithful || m->has_mask)
-    {
-      cJSON *mt = cJSON_AddObjectToObject (o, "metrics");
-      if (m->faithful)
-        {
-          cJSON_AddItemToObject (mt, "deletion", curve_json (&m->deletion));
-          cJSON_AddItemToObject (mt, "insertion", curve_json (&m->insertion));
-          cJSON_AddItemToObject (mt, "road_morf", curve_json (&m->morf));
-          cJSON_AddItemToObject (mt, "road_lerf", curve_json (&m->lerf));
-          cJSON_AddNumberToObject (mt, "road_morf_mean", m->road_morf);
-          cJSON_AddNumberToObject (mt, "road_lerf_mean", m->road_lerf);
-          cJSON_AddNumberToObject (mt, "randomization_rho", m->rho);
-        }
-      if (m->has_mask)
-        {
-          cJSON_AddBoolToObject (mt, "pointing_game", m->pointing);
-          cJSON_AddNumberToObject (mt, "energy_share", m->energy);
-        }
-    }
+  if (e->metrics.has != 0)
+    cJSON_AddItemToObject (o, "metrics", metrics_json (&e->metrics));
   return o;
 }
 
@@ -470,103 +435,122 @@ csv_field (FILE       *f,
   fputc ('"', f);
 }
 
-/* Explains the input already in job->input. */
+static const char csv_header[] =
+  "input,class,label,score,probability,deletion_auc,insertion_auc,road_morf,road_lerf,"
+  "randomization_rho,pointing_game,energy_share\n";
+
+/* One row of metrics.csv (csv_header). */
+static void
+csv_row (FILE                *csv,
+         const Job           *job,
+         const char          *input,
+         const NnExplanation *e)
+{
+  const NnMap *map = e->map;
+  const NnFaithMetrics *m = &e->metrics;
+  char buf[32];
+  csv_field (csv, input);
+  fprintf (csv, ",%d,", map->target);
+  csv_field (csv, cli_label (job->model, map->target, buf, sizeof buf));
+  fprintf (csv, ",%.6g,%.6g", (double) map->score, (double) e->probability);
+  if (m->has & NN_FAITH_DELETION)
+    fprintf (csv, ",%.6g,%.6g,%.6g,%.6g,%.6g", m->deletion.auc, m->insertion.auc,
+             m->road_morf_mean, m->road_lerf_mean, m->rho);
+  else
+    fprintf (csv, ",,,,,");
+  if (m->has & NN_FAITH_MASK)
+    fprintf (csv, ",%d,%.6g\n", m->pointing, m->energy);
+  else
+    fprintf (csv, ",,\n");
+}
+
+/* The summary of one explanation on stderr. */
+static void
+print_summary (const Job           *job,
+               const char          *input,
+               const NnExplanation *e)
+{
+  const NnMap *map = e->map;
+  const NnFaithMetrics *m = &e->metrics;
+  char buf[32];
+  float lo, hi;
+  map_range (map, &lo, &hi);
+  fprintf (stderr, "%s: %s at %s for class %d (%s, p = %.3f): map %.4g to %.4g\n", input,
+           method_name (e), job->model->graph->nodes[map->layer].name, map->target,
+           cli_label (job->model, map->target, buf, sizeof buf), (double) e->probability,
+           (double) lo, (double) hi);
+  if (m->has & NN_FAITH_DELETION)
+    fprintf (stderr, "  deletion AUC %.4f, insertion AUC %.4f, ROAD MoRF %.4f, LeRF %.4f, "
+             "randomization rho %.3f\n", m->deletion.auc, m->insertion.auc, m->road_morf_mean,
+             m->road_lerf_mean, m->rho);
+  if (m->has & NN_FAITH_MASK)
+    fprintf (stderr, "  pointing game %s, energy share %.3f\n", m->pointing ? "hit" : "miss",
+             m->energy);
+}
+
+/* Where the results of one input go. */
+typedef struct
+{
+  const char *figure;     /* or NULL */
+  const char *npy;        /* or NULL */
+  FILE       *csv;        /* a row of metrics.csv, or NULL */
+  cJSON      *json_list;  /* the result appended, or NULL */
+  cJSON     **json_one;   /* the result, or NULL */
+} Outputs;
+
+/* Explains the input at path (with job->mask as its mask) and writes the outputs. */
 static bool
-explain (Job        *job,
-         const char *input_path,
-         const char *figure,
-         const char *npy,
-         FILE       *csv,
-         cJSON      *json_list,
-         cJSON     **json_one)
+explain (Job           *job,
+         const char    *path,
+         const Outputs *out)
 {
   NnError err = { 0 };
-  NnMap *map = compute_map (job, &err);
-  if (map == NULL)
+  NnInput *input = cli_load_input (job->model, path, job->has_window ? &job->window : NULL);
+  if (input == NULL)
+    return false;
+  spec_for_input (job);
+  NnExplanation *e = nn_explain_run (job->model, input, &job->spec, NULL, &err);
+  bool ok = e != NULL;
+  if (ok && out->figure)
+    ok = write_figure (job, input, e, out->figure, &err);
+  if (ok && out->npy)
     {
-      nn_error_prefix (&err, "%s", input_path);
-      return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+      const int dims[2] = { e->map->h, e->map->w };
+      ok = nn_npy_save (out->npy, e->map->map, dims, 2, &err);
     }
-  const NnGraph *g = job->model->graph;
-  int logit = nn_explain_logit_node (g);
-  int classes = (int) nn_shape_size (g->nodes[logit].shape);
-  /* The probability of the explained class on the unchanged input. */
-  memcpy (nn_context_input (job->batch_ctx), job->input,
-          sizeof (float) * nn_shape_size (g->nodes[0].shape));
-  nn_context_forward (job->batch_ctx, logit);
-  const float *logits = nn_context_output (job->batch_ctx, logit);
-  float probability = nn_explain_softmax_at (logits, classes, map->target);
-  Top top;
-  top_predictions (&top, logits, classes);
-  Metrics metrics = { 0 };
-  bool ok = !job->metrics || compute_faithfulness (job, map, &metrics, &err);
-  if (job->has_mask)
-    {
-      metrics.has_mask = true;
-      metrics.pointing = nn_faith_pointing_game (map->map, job->mask, map->h, map->w,
-                                                 POINTING_PX);
-      metrics.energy = nn_faith_energy_share (map->map, job->mask, map->h, map->w);
-    }
-  if (ok && figure)
-    ok = write_figure (job, input_path, map, figure, probability, &top, &metrics, &err);
-  if (ok && npy)
-    {
-      const int dims[2] = { map->h, map->w };
-      ok = nn_npy_save (npy, map->map, dims, 2, &err);
-    }
+  nn_input_unref (input);
   if (!ok)
     {
-      nn_error_prefix (&err, "%s", input_path);
+      nn_error_prefix (&err, "%s", path);
       cli_fail_error (CLI_EXIT_FAILURE, &err);
-      nn_map_free (map);
+      nn_explanation_free (e);
       return false;
     }
   /* The pointing game counts the inputs that came through, not those that failed. */
-  if (metrics.has_mask)
+  if (e->metrics.has & NN_FAITH_MASK)
     {
-      job->pointing_hits += metrics.pointing;
+      job->pointing_hits += e->metrics.pointing;
       job->pointing_n++;
     }
-  const Metrics *m = &metrics;
-  char buf[32];
-  const char *label = cli_label (job->model, map->target, buf, sizeof buf);
-  if (csv)
-    {
-      csv_field (csv, input_path);
-      fprintf (csv, ",%d,", map->target);
-      csv_field (csv, label);
-      fprintf (csv, ",%.6g,%.6g", (double) map->score, (double) probability);
-      if (m->faithful)
-        fprintf (csv, ",%.6g,%.6g,%.6g,%.6g,%.6g", m->deletion.auc, m->insertion.auc,
-                 m->road_morf, m->road_lerf, m->rho);
-      else
-        fprintf (csv, ",,,,,");
-      if (m->has_mask)
-        fprintf (csv, ",%d,%.6g\n", m->pointing, m->energy);
-      else
-        fprintf (csv, ",,\n");
-    }
-  if (json_list)
-    cJSON_AddItemToArray (json_list, result_json (job, input_path, map, probability, m));
-  else if (json_one)
-    *json_one = result_json (job, input_path, map, probability, m);
+  if (out->csv)
+    csv_row (out->csv, job, path, e);
+  if (out->json_list)
+    cJSON_AddItemToArray (out->json_list, result_json (job, path, e));
+  else if (out->json_one)
+    *out->json_one = result_json (job, path, e);
   if (!job->json)
-    {
-      float lo, hi;
-      map_range (map, &lo, &hi);
-      fprintf (stderr, "%s: %s at %s for class %d (%s, p = %.3f): map %.4g to %.4g\n",
-               input_path, method_name (job), g->nodes[map->layer].name, map->target, label,
-               (double) probability, (double) lo, (double) hi);
-      if (m->faithful)
-        fprintf (stderr, "  deletion AUC %.4f, insertion AUC %.4f, ROAD MoRF %.4f, LeRF %.4f, "
-                 "randomization rho %.3f\n", m->deletion.auc, m->insertion.auc, m->road_morf,
-                 m->road_lerf, m->rho);
-      if (m->has_mask)
-        fprintf (stderr, "  pointing game %s, energy share %.3f\n", m->pointing ? "hit" : "miss",
-                 m->energy);
-    }
-  nn_map_free (map);
+    print_summary (job, path, e);
+  nn_explanation_free (e);
   return true;
+}
+
+/* True when path ends with ext (".png"), ignoring case. */
+static bool
+has_extension (const char *path,
+               const char *ext)
+{
+  size_t lp = strlen (path), le = strlen (ext);
+  return lp > le && strcasecmp (path + lp - le, ext) == 0;
 }
 
 /* Whether the file at path is an input of a folder run: an image, DICOM slice or .npy, but not
@@ -575,17 +559,78 @@ explain (Job        *job,
 static bool
 is_folder_input (const char *path)
 {
-  if (cli_has_extension (path, ".mask.png") || cli_has_extension (path, ".lung.png"))
+  if (nn_mask_path_is_mask (path) || has_extension (path, ".lung.png"))
     return false;
-  if (cli_has_extension (path, ".dcm"))
+  if (has_extension (path, ".dcm"))
     {
       char twin[4096];
       struct stat st;
       return snprintf (twin, sizeof twin, "%.*s.png", (int) strlen (path) - 4, path)
              >= (int) sizeof twin || stat (twin, &st) != 0;
     }
-  return cli_has_extension (path, ".png") || cli_has_extension (path, ".jpg")
-         || cli_has_extension (path, ".jpeg") || cli_has_extension (path, ".npy");
+  return has_extension (path, ".png") || has_extension (path, ".jpg")
+         || has_extension (path, ".jpeg") || has_extension (path, ".npy");
+}
+
+/* A growing list of strings. */
+typedef struct
+{
+  char **items;
+  int    n, cap;
+} Names;
+
+static bool
+names_add (Names      *names,
+           const char *name)
+{
+  if (names->n == names->cap)
+    {
+      int cap = names->cap ? 2 * names->cap : 64;
+      char **grown = realloc (names->items, sizeof (char *) * (size_t) cap);
+      if (grown == NULL)
+        return false;
+      names->items = grown;
+      names->cap = cap;
+    }
+  return (names->items[names->n++] = strdup (name)) != NULL;
+}
+
+static void
+names_clear (Names *names)
+{
+  for (int i = 0; i < names->n; i++)
+    free (names->items[i]);
+  free (names->items);
+  *names = (Names) { 0 };
+}
+
+static int
+compare_names (const void *a,
+               const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The entries of the folder at path, sorted, without hidden ones. */
+static bool
+list_folder (const char *path,
+             Names      *names)
+{
+  DIR *d = opendir (path);
+  if (d == NULL)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot open the folder: %s", path,
+                     strerror (errno)), false;
+  struct dirent *e;
+  bool ok = true;
+  while (ok && (e = readdir (d)) != NULL)
+    if (e->d_name[0] != '.')
+      ok = names_add (names, e->d_name);
+  closedir (d);
+  if (!ok)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: out of memory listing the inputs", path), false;
+  if (names->n > 1)
+    qsort (names->items, (size_t) names->n, sizeof (char *), compare_names);
+  return true;
 }
 
 /* Appends every input (is_folder_input) under root/rel to list (paths relative to root), sorted,
@@ -594,48 +639,18 @@ is_folder_input (const char *path)
 static bool
 collect_inputs (const char *root,
                 const char *rel,
-                char     ***list,
-                int        *n,
-                int        *cap)
+                Names      *list)
 {
   char path[4096];
   snprintf (path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
-  DIR *d = opendir (path);
-  if (d == NULL)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot open the folder: %s", path,
-                     strerror (errno)), false;
-  char **names = NULL;
-  int nn = 0, cn = 0;
-  struct dirent *e;
-  bool ok = true;
-  while (ok && (e = readdir (d)) != NULL)
-    {
-      if (e->d_name[0] == '.')
-        continue;
-      if (nn == cn)
-        {
-          cn = cn ? 2 * cn : 64;
-          char **grown = realloc (names, sizeof (char *) * (size_t) cn);
-          ok = grown != NULL;
-          if (ok)
-            names = grown;
-        }
-      if (ok)
-        ok = (names[nn++] = strdup (e->d_name)) != NULL;
-    }
-  closedir (d);
-  for (int i = 1; i < nn; i++)
-    for (int j = i; j > 0 && strcmp (names[j - 1], names[j]) > 0; j--)
-      {
-        char *t = names[j];
-        names[j] = names[j - 1];
-        names[j - 1] = t;
-      }
-  for (int i = 0; ok && i < nn; i++)
+  Names names = { 0 };
+  bool ok = list_folder (path, &names);
+  for (int i = 0; ok && i < names.n; i++)
     {
       char sub[4096], full[4096];
       struct stat st;
-      if (snprintf (sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", names[i]) >= (int) sizeof sub
+      if (snprintf (sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", names.items[i])
+          >= (int) sizeof sub
           || snprintf (full, sizeof full, "%s/%s", root, sub) >= (int) sizeof full
           || lstat (full, &st) != 0)
         continue;
@@ -643,110 +658,109 @@ collect_inputs (const char *root,
       if (S_ISLNK (st.st_mode) && (stat (full, &st) != 0 || !S_ISREG (st.st_mode)))
         continue;
       if (S_ISDIR (st.st_mode))
-        ok = collect_inputs (root, sub, list, n, cap);
-      else if (S_ISREG (st.st_mode) && is_folder_input (full))
+        ok = collect_inputs (root, sub, list);
+      else if (S_ISREG (st.st_mode) && is_folder_input (full) && !names_add (list, sub))
         {
-          if (*n == *cap)
-            {
-              *cap = *cap ? 2 * *cap : 64;
-              char **grown = realloc (*list, sizeof (char *) * (size_t) *cap);
-              if (grown == NULL)
-                {
-                  ok = false;
-                  break;
-                }
-              *list = grown;
-            }
-          ok = ((*list)[(*n)++] = strdup (sub)) != NULL;
+          cli_fail (CLI_EXIT_FAILURE, "%s: out of memory listing the inputs", root);
+          ok = false;
         }
     }
-  for (int i = 0; i < nn; i++)
-    free (names[i]);
-  free (names);
-  if (!ok)
-    cli_fail (CLI_EXIT_FAILURE, "%s: out of memory listing the inputs", root);
+  names_clear (&names);
   return ok;
 }
 
-static int
-run_folder (Job        *job,
-            const char *dir,
-            const char *out_dir)
+/* The input root/rel and its figure: root/a/b.png -> out_dir/a_b.png. False when a path is too
+ * long. */
+static bool
+folder_paths (const char *root,
+              const char *rel,
+              const char *out_dir,
+              char       *path,
+              char       *figure,
+              size_t      size)
 {
-  if (mkdir (out_dir, 0755) != 0 && errno != EEXIST)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot create the folder: %s", out_dir,
-                     strerror (errno));
-  char **inputs = NULL;
-  int n = 0, cap = 0;
-  if (!collect_inputs (dir, "", &inputs, &n, &cap))
-    return CLI_EXIT_FAILURE;
-  int status = 0;
-  if (n == 0)
-    status = cli_fail (CLI_EXIT_FAILURE, "%s: no .png, .jpg, .jpeg, .dcm or .npy inputs in the "
-                       "folder", dir);
-  char csv_path[4096];
-  snprintf (csv_path, sizeof csv_path, "%s/metrics.csv", out_dir);
-  NnAtomicFile csv = { 0 };
-  NnError err = { 0 };
-  if (status == 0 && !nn_atomic_file_open (&csv, csv_path, &err))
-    status = cli_fail_error (CLI_EXIT_FAILURE, &err);
-  cJSON *root = NULL, *list = NULL;
-  if (status == 0)
-    {
-      fprintf (csv.fp, "input,class,label,score,probability,deletion_auc,insertion_auc,"
-               "road_morf,road_lerf,randomization_rho,pointing_game,energy_share\n");
-      if (job->json)
-        {
-          root = cJSON_CreateObject ();
-          cJSON_AddStringToObject (root, "model", job->model_path);
-          cJSON_AddStringToObject (root, "method", method_name (job));
-          cJSON_AddStringToObject (root, "csv", csv_path);
-          list = cJSON_AddArrayToObject (root, "results");
-        }
-    }
+  char flat[4096];
+  snprintf (flat, sizeof flat, "%s", rel);
+  for (char *p = flat; *p; p++)
+    *p = *p == '/' ? '_' : *p;
+  char *dot = strrchr (flat, '.');
+  if (dot)
+    *dot = '\0';
+  return snprintf (path, size, "%s/%s", root, rel) < (int) size
+         && snprintf (figure, size, "%s/%s.png", out_dir, flat) < (int) size;
+}
+
+/* The mask found beside an input of a folder (nn_mask_find) as job->mask, or none. */
+static bool
+find_mask (Job        *job,
+           const char *path)
+{
+  free (job->mask);
+  job->mask = NULL;
+  char *mask = nn_mask_find (path);
+  bool ok = mask == NULL || load_mask (job, mask, true);
+  free (mask);
+  return ok;
+}
+
+/* Explains each input of the list: its figure in out_dir, its row in csv, its JSON in list.
+ * Returns how many failed. */
+static int
+explain_each (Job         *job,
+              const Names *inputs,
+              const char  *out_dir,
+              FILE        *csv,
+              cJSON       *list)
+{
   int failed = 0;
-  for (int i = 0; status == 0 && i < n; i++)
+  for (int i = 0; i < inputs->n; i++)
     {
       char path[4096], figure[4096];
-      /* a/b.png -> OUT/a_b.png */
-      char flat[4096];
-      snprintf (flat, sizeof flat, "%s", inputs[i]);
-      for (char *p = flat; *p; p++)
-        *p = *p == '/' ? '_' : *p;
-      char *dot = strrchr (flat, '.');
-      if (dot)
-        *dot = '\0';
-      if (snprintf (path, sizeof path, "%s/%s", dir, inputs[i]) >= (int) sizeof path
-          || snprintf (figure, sizeof figure, "%s/%s.png", out_dir, flat) >= (int) sizeof figure)
+      Outputs out = { .figure = figure, .csv = csv, .json_list = list };
+      if (!folder_paths (job->input_path, inputs->items[i], out_dir, path, figure, sizeof path))
         {
-          cli_fail (CLI_EXIT_FAILURE, "%s/%s: the path is too long", dir, inputs[i]);
+          cli_fail (CLI_EXIT_FAILURE, "%s/%s: the path is too long", job->input_path,
+                    inputs->items[i]);
           failed++;
-          continue;
         }
-      /* The ground truth of a/b.png, when there is one, is a/b.mask.png. */
-      char mask[4096];
-      int stem = (int) (strrchr (path, '.') - path);
-      struct stat st;
-      job->has_mask = false;
-      bool has_mask = snprintf (mask, sizeof mask, "%.*s.mask.png", stem, path) < (int) sizeof mask
-                      && stat (mask, &st) == 0 && S_ISREG (st.st_mode);
-      if ((has_mask && !load_mask (job, mask, true))
-          || !cli_load_input_window (job->model, path, job->has_window ? &job->window : NULL,
-                                     job->input)
-          || !load_display (job, path)
-          || !explain (job, path, figure, NULL, csv.fp, list, NULL))
+      else if (!find_mask (job, path) || !explain (job, path, &out))
         failed++;
     }
-  if (status == 0 && job->pointing_n > 0 && !job->json)
+  return failed;
+}
+
+/* The JSON of a folder run: the model, method and CSV, then the results. */
+static cJSON *
+folder_json_new (const Job  *job,
+                 const char *csv_path,
+                 cJSON     **list)
+{
+  cJSON *root = cJSON_CreateObject ();
+  cJSON_AddStringToObject (root, "model", job->model_path);
+  cJSON_AddStringToObject (root, "method", nn_method_get_info (job->spec.map.method)->name);
+  cJSON_AddStringToObject (root, "csv", csv_path);
+  *list = cJSON_AddArrayToObject (root, "results");
+  return root;
+}
+
+/* After the inputs of a folder: the pointing game's count, metrics.csv in place, the JSON. */
+static int
+folder_finish (Job          *job,
+               NnAtomicFile *csv,
+               const char   *csv_path,
+               cJSON        *root,
+               int           n,
+               int           failed)
+{
+  NnError err = { 0 };
+  int status = 0;
+  if (job->pointing_n > 0 && !job->json)
     fprintf (stderr, "pointing game: %d of %d inputs with a mask (%.1f%%)\n", job->pointing_hits,
              job->pointing_n, 100.0 * job->pointing_hits / job->pointing_n);
-  if (status == 0)
-    {
-      if (!nn_atomic_file_finish (&csv, true, &err))
-        status = cli_fail_error (CLI_EXIT_FAILURE, &err);
-      else if (!job->json)
-        fprintf (stderr, "%s: %d inputs, %d failed\n", csv_path, n, failed);
-    }
+  if (!nn_atomic_file_finish (csv, true, &err))
+    status = cli_fail_error (CLI_EXIT_FAILURE, &err);
+  else if (!job->json)
+    fprintf (stderr, "%s: %d inputs, %d failed\n", csv_path, n, failed);
   if (root)
     {
       cJSON_AddNumberToObject (root, "failed", failed);
@@ -755,184 +769,97 @@ run_folder (Job        *job,
           cJSON_AddNumberToObject (root, "pointing_game_hits", job->pointing_hits);
           cJSON_AddNumberToObject (root, "pointing_game_n", job->pointing_n);
         }
-      if (!cli_print_json (root))
+      if (!cli_print_json (root) && status == 0)
         status = CLI_EXIT_FAILURE;
     }
-  for (int i = 0; i < n; i++)
-    free (inputs[i]);
-  free (inputs);
   return status ? status : failed ? CLI_EXIT_FAILURE : 0;
+}
+
+/* Every input in the folder job->input_path: a figure each in job->out, and metrics.csv. */
+static int
+run_folder (Job *job)
+{
+  const char *dir = job->input_path, *out_dir = job->out;
+  if (mkdir (out_dir, 0755) != 0 && errno != EEXIST)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot create the folder: %s", out_dir,
+                     strerror (errno));
+  Names inputs = { 0 };
+  if (!collect_inputs (dir, "", &inputs))
+    return names_clear (&inputs), CLI_EXIT_FAILURE;
+  char csv_path[4096];
+  snprintf (csv_path, sizeof csv_path, "%s/metrics.csv", out_dir);
+  NnAtomicFile csv = { 0 };
+  NnError err = { 0 };
+  int status;
+  if (inputs.n == 0)
+    status = cli_fail (CLI_EXIT_FAILURE, "%s: no .png, .jpg, .jpeg, .dcm or .npy inputs in the "
+                       "folder", dir);
+  else if (!nn_atomic_file_open (&csv, csv_path, &err))
+    status = cli_fail_error (CLI_EXIT_FAILURE, &err);
+  else
+    {
+      fputs (csv_header, csv.fp);
+      cJSON *list = NULL;
+      cJSON *root = job->json ? folder_json_new (job, csv_path, &list) : NULL;
+      int failed = explain_each (job, &inputs, out_dir, csv.fp, list);
+      status = folder_finish (job, &csv, csv_path, root, inputs.n, failed);
+    }
+  names_clear (&inputs);
+  return status;
+}
+
+/* One input: the figure (--out), the map (--npy), the JSON on stdout (--json). */
+static int
+run_one (Job *job)
+{
+  if (job->mask_path != NULL && !load_mask (job, job->mask_path, false))
+    return CLI_EXIT_FAILURE;
+  cJSON *one = NULL;
+  Outputs out = { .figure = job->out, .npy = job->npy, .json_one = job->json ? &one : NULL };
+  if (!explain (job, job->input_path, &out))
+    return CLI_EXIT_FAILURE;
+  if (one == NULL)
+    return 0;
+  cJSON_AddStringToObject (one, "model", job->model_path);
+  return cli_print_json (one) ? 0 : CLI_EXIT_FAILURE;
+}
+
+/* The model, and the class and layer checked against it before any input is read. */
+static bool
+load_model (Job *job)
+{
+  int node = -1;
+  job->model = job->layer ? cli_load_model_layer (job->model_path, job->layer, &node)
+                          : cli_load_model (job->model_path);
+  if (job->model == NULL)
+    return false;
+  job->spec.map.layer = node;
+  NnError err = { 0 };
+  const NnGraph *g = job->model->graph;
+  if (nn_explain_check_class (g, job->target, &err)
+      && (node < 0 || nn_explain_check_layer (g, node, &err)))
+    return true;
+  nn_error_prefix (&err, "%s", job->model_path);
+  return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
 }
 
 int
 cli_explain_main (int             argc,
                   char          **argv,
                   CliExplainKind  kind,
-                  const char     *usage)
+                  const char     *usage_head,
+                  const char     *usage_tail)
 {
-  Job job = { .kind = kind, .command = argv[0], .opacity = 0.6, .batch = 8, .seed = 1,
+  Job job = { .kind = kind, .command = argv[0], .target = -1, .opacity = 0.6,
               .size = { VIZ_EXPLAIN_FIGURE_WIDTH, VIZ_EXPLAIN_FIGURE_HEIGHT } };
-  nn_cam_spec_init (&job.cam);
-  nn_saliency_spec_init (&job.sal);
-  const char *layer = NULL, *out = NULL, *npy = NULL, *mask = NULL, *method = NULL;
-  int target = -1;
-  int c;
-  while ((c = cli_getopt (argc, argv, options)) != -1)
-    switch (c)
-      {
-      case OPT_LAYER:
-        layer = optarg;
-        break;
-      case OPT_CLASS:
-        if (!cli_parse_int ("class", optarg, 0, 1 << 24, &target))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_METHOD:
-        method = optarg;
-        break;
-      case OPT_OUT:
-        out = optarg;
-        break;
-      case OPT_NPY:
-        npy = optarg;
-        break;
-      case OPT_METRICS:
-        job.metrics = true;
-        break;
-      case OPT_MASK:
-        mask = optarg;
-        break;
-      case OPT_OPACITY:
-        if (!cli_parse_double ("opacity", optarg, 0.0, 1.0, &job.opacity))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_SIGNED:
-        job.signed_display = true;
-        break;
-      case OPT_SCALE:
-        if (!cli_parse_double ("scale", optarg, 1e-30, 1e30, &job.scale))
-          return CLI_EXIT_USAGE;
-        break;
-      case CLI_OPT_FIGURE_WIDTH:
-      case CLI_OPT_FIGURE_HEIGHT:
-        if (!cli_parse_figure_size (c, optarg, &job.size))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_BATCH:
-        if (!cli_parse_int ("batch", optarg, 1, 256, &job.batch))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_SAMPLES:
-        if (!cli_parse_int ("samples", optarg, 1, 100000, &job.sal.samples))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_NOISE:
-        if (!cli_parse_float ("noise", optarg, 0.0, 10.0, &job.sal.noise))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_SEED:
-        if (!cli_parse_u64 ("seed", optarg, &job.seed))
-          return CLI_EXIT_USAGE;
-        break;
-      case OPT_JSON:
-        job.json = true;
-        break;
-      case OPT_WINDOW:
-        if (!cli_parse_window (optarg, &job.window))
-          return CLI_EXIT_USAGE;
-        job.has_window = true;
-        break;
-      case 'h':
-        fputs (usage, stdout);
-        return 0;
-      default:
-        return CLI_EXIT_USAGE;
-      }
-  if (argc - optind != 2)
-    return cli_fail (CLI_EXIT_USAGE, "%s: expected MODEL and one INPUT (see 'cnnscope-cli %s "
-                     "--help')", job.command, job.command);
-  if (method == NULL && kind == CLI_EXPLAIN_SALIENCY)
-    return cli_fail (CLI_EXIT_USAGE, "saliency: --method is required (gradient, smoothgrad, ig, "
-                     "guided or guided-gradcam)");
-  if (method != NULL && !method_parse (&job, method))
-    return cli_fail (CLI_EXIT_USAGE, "bad value '%s' for --method (expected %s)", method,
-                     kind == CLI_EXPLAIN_CAM
-                     ? "gradcam, gradcam++, xgradcam, hirescam, layercam, scorecam or eigencam"
-                     : "gradient, smoothgrad, ig, guided or guided-gradcam");
-  job.cam.keep_negative = job.signed_display;
-  job.sal.seed = job.seed;
-  job.model_path = argv[optind];
-  const char *input_path = argv[optind + 1];
-  struct stat st;
-  bool folder = stat (input_path, &st) == 0 && S_ISDIR (st.st_mode);
-  if (folder && out == NULL)
-    return cli_fail (CLI_EXIT_USAGE, "%s: INPUT is a folder: --out must name the folder for the "
-                     "overlays and metrics.csv", job.command);
-  if (folder && (npy || mask))
-    return cli_fail (CLI_EXIT_USAGE, "%s: --%s takes a single INPUT, not a folder", job.command,
-                     npy ? "npy" : "mask");
-
-  int node = -1;
-  job.model = layer ? cli_load_model_layer (job.model_path, layer, &node)
-                    : cli_load_model (job.model_path);
-  if (job.model == NULL)
-    return CLI_EXIT_FAILURE;
-  job.cam.layer = job.sal.layer = node;
-  job.cam.target = job.sal.target = target;
-  NnGraph *g = job.model->graph;
-  int status = CLI_EXIT_FAILURE;
-  NnError err = { 0 };
-  if (!nn_explain_check_class (g, target, &err)
-      || (node >= 0 && !nn_explain_check_layer (g, node, &err)))
-    {
-      nn_error_prefix (&err, "%s", job.model_path);
-      cli_fail_error (CLI_EXIT_FAILURE, &err);
-      goto done;
-    }
-  job.grad_ctx = nn_context_new (g, method_batch (&job),
-                                 method_needs_grads (&job) ? NN_CONTEXT_BACKWARD : 0, &err);
-  job.batch_ctx = job.grad_ctx ? nn_context_new (g, job.metrics ? job.batch : 1, 0, &err) : NULL;
-  size_t hw = (size_t) nn_model_input_height (job.model)
-              * (size_t) nn_model_input_width (job.model);
-  job.input = malloc (sizeof (float) * nn_shape_size (g->nodes[0].shape));
-  job.mask = mask || folder ? malloc (hw) : NULL;
-  job.display = malloc (sizeof (float) * nn_shape_size (g->nodes[0].shape));
-  if (job.batch_ctx == NULL || job.input == NULL || ((mask || folder) && job.mask == NULL)
-      || job.display == NULL)
-    {
-      if (err.code == NN_ERROR_NONE)
-        nn_error_set (&err, NN_ERROR_NOMEM, "out of memory");
-      cli_fail_error (CLI_EXIT_FAILURE, &err);
-      goto done;
-    }
-  if (mask && !load_mask (&job, mask, false))
-    goto done;
-  if (folder)
-    status = run_folder (&job, input_path, out);
-  else
-    {
-      cJSON *one = NULL;
-      if (cli_load_input_window (job.model, input_path, job.has_window ? &job.window : NULL,
-                                 job.input)
-          && (out == NULL || load_display (&job, input_path))
-          && explain (&job, input_path, out, npy, NULL, NULL, job.json ? &one : NULL))
-        {
-          status = 0;
-          if (one)
-            {
-              cJSON_AddStringToObject (one, "model", job.model_path);
-              if (!cli_print_json (one))
-                status = CLI_EXIT_FAILURE;
-            }
-        }
-    }
-
-done:
-  free (job.input);
+  nn_explain_spec_init (&job.spec);
+  int status = parse_args (argc, argv, &job, usage_head, usage_tail);
+  if (status != 0)
+    return status < 0 ? 0 : status;
+  status = CLI_EXIT_FAILURE;
+  if (load_model (&job))
+    status = job.folder ? run_folder (&job) : run_one (&job);
   free (job.mask);
-  free (job.display);
-  nn_context_free (job.batch_ctx);
-  nn_context_free (job.grad_ctx);
   nn_model_free (job.model);
   return status;
 }

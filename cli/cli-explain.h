@@ -11,9 +11,11 @@ typedef enum
   CLI_EXPLAIN_SALIENCY,
 } CliExplainKind;
 
-/* The whole command: argv[0] is its name; `usage` is printed for --help. Returns the exit
- * code. */
+/* The whole command: argv[0] is its name. --help prints usage_head, the names of the
+ * command's methods from the registry ("gradcam|gradcam++|..."), then usage_tail. Returns the
+ * exit code. */
 int cli_explain_main (int             argc,
                       char          **argv,
                       CliExplainKind  kind,
-                      const char     *usage);
+                      const char     *usage_head,
+                      const char     *usage_tail);

@@ -36,13 +36,12 @@ static const CliCommand commands[] = {
     "        unit|logit|direction] [--policy exact|proxygrad:B|proxygrad-full:B|...] [--steps N]\n"
     "        [--lr X] [--seed S] [--out PNG] [--npy FILE] [--json] (see am --help)" },
   { "cam", cli_cam_main,
-    "cam MODEL INPUT|FOLDER [--layer NAME] [--class K] [--method gradcam|gradcam++|xgradcam|\n"
-    "        hirescam|layercam|scorecam|eigencam] [--out FIGURE|FOLDER] [--npy FILE] [--metrics]\n"
-    "        [--mask PNG] [--opacity X] [--signed] [--scale X] [--batch N] [--json]" },
+    "cam MODEL INPUT|FOLDER [--layer NAME] [--class K] [--method M] [--out FIGURE|FOLDER]\n"
+    "        [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--signed] [--scale X]\n"
+    "        [--batch N] [--json] (see cam --help for the methods)" },
   { "saliency", cli_saliency_main,
-    "saliency MODEL INPUT|FOLDER --method gradient|smoothgrad|ig|guided|guided-gradcam\n"
-    "        [--class K] [--samples N] [--noise X] [--seed S] [--out FIGURE|FOLDER] [--npy FILE]\n"
-    "        [--metrics] [--json]" },
+    "saliency MODEL INPUT|FOLDER --method M [--class K] [--samples N] [--noise X] [--seed S]\n"
+    "        [--out FIGURE|FOLDER] [--npy FILE] [--metrics] [--json] (see saliency --help)" },
   { "synth", cli_synth_main,
     "synth ct|dashes --count N --out DIR [--seed S] [--size PX] [--acquisition] [--window W]\n"
     "        [--json]" },
@@ -59,10 +58,10 @@ print_usage (FILE *out)
   fprintf (out, "Usage: cnnscope-cli COMMAND [ARGS...]\n\nCommands:\n");
   for (int i = 0; i < N_COMMANDS; i++)
     fprintf (out, "  %s\n", commands[i].synopsis);
-  fprintf (out, "\nMODEL is a .safetensors or .onnx file; INPUT is .png, .jpg, .jpeg, .dcm or "
-           ".npy (float32\nC x H x W, already normalized); DATASET is 'fashion-mnist' or an "
-           "image folder\nroot/<class>/<image>.\n'cnnscope-cli COMMAND --help' describes one "
-           "command.\n");
+  fprintf (out, "\nMODEL is a .safetensors or .onnx file; INPUT is a PNG, JPEG or DICOM file or "
+           "a .npy array\n(float32 C x H x W, already normalized); DATASET is 'fashion-mnist' "
+           "or an image folder\nroot/<class>/<image>.\n'cnnscope-cli COMMAND --help' describes "
+           "one command.\n");
 }
 
 int

@@ -4,8 +4,11 @@
 #include "cli-commands.h"
 #include "cli-explain.h"
 
-static const char usage[] =
-  "Usage: cnnscope-cli saliency MODEL INPUT --method gradient|smoothgrad|ig|guided|guided-gradcam\n"
+/* The usage text, around the method names. */
+static const char usage_head[] =
+  "Usage: cnnscope-cli saliency MODEL INPUT --method ";
+static const char usage_tail[] =
+  "\n"
   "         [--class K] [--layer NAME] [--samples N] [--noise X] [--seed S] [--out FIGURE]\n"
   "         [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--scale X] [--batch N]\n"
   "         [--window lung|mediastinum|bone|W,L] [--json] [--width W] [--height H]\n"
@@ -23,5 +26,5 @@ int
 cli_saliency_main (int    argc,
                    char **argv)
 {
-  return cli_explain_main (argc, argv, CLI_EXPLAIN_SALIENCY, usage);
+  return cli_explain_main (argc, argv, CLI_EXPLAIN_SALIENCY, usage_head, usage_tail);
 }

@@ -131,136 +131,196 @@ write_slice (const char       *out,
   return ok;
 }
 
-static int
-synth_ct_main (int    argc,
-               char **argv)
+/* What both kinds take. */
+typedef struct
 {
-  NnSynthCtOptions opt;
-  nn_synth_ct_options_init (&opt);
-  NnCtWindow window = NN_CT_WINDOW_LUNG;
-  int count = -1;
-  uint64_t seed = 1;
-  const char *out = NULL;
-  bool json = false;
-  NnError err = { 0 };
+  int         count;  /* -1: not given */
+  const char *out;
+  uint64_t    seed;
+  int         size;
+  bool        json;
+} SynthArgs;
+
+/* An option of one kind only: false after printing the error (or for '?', which cli_getopt
+ * has reported). */
+typedef bool (*SynthOption) (int   c,
+                             void *data);
+
+/* Parses argv (argv[0]: "synth <kind>") with options: the shared ones into a, the others
+ * through extra. 0 to go on, -1 after --help, else the exit code. */
+static int
+parse_synth_args (int                  argc,
+                  char               **argv,
+                  const struct option *options,
+                  const char          *usage,
+                  SynthArgs           *a,
+                  SynthOption          extra,
+                  void                *data)
+{
   int c;
-  while ((c = cli_getopt (argc, argv, options_ct)) != -1)
+  while ((c = cli_getopt (argc, argv, options)) != -1)
     {
       bool ok = true;
       switch (c)
         {
         case OPT_COUNT:
-          ok = cli_parse_int ("count", optarg, 1, 1000000, &count);
+          ok = cli_parse_int ("count", optarg, 1, 1000000, &a->count);
           break;
         case OPT_OUT:
-          out = optarg;
+          a->out = optarg;
           break;
         case OPT_SEED:
-          ok = cli_parse_u64 ("seed", optarg, &seed);
+          ok = cli_parse_u64 ("seed", optarg, &a->seed);
           break;
         case OPT_SIZE:
-          ok = cli_parse_int ("size", optarg, 16, 1024, &opt.size);
-          break;
-        case OPT_ACQUISITION:
-          opt.acquisition = true;
-          break;
-        case OPT_PHOTONS:
-          ok = cli_parse_float ("photons", optarg, 10.0, 1e9, &opt.photons);
-          break;
-        case OPT_WINDOW:
-          if (!nn_ct_window_parse (optarg, &window, &err))
-            {
-              nn_error_prefix (&err, "--window");
-              return cli_fail_error (CLI_EXIT_USAGE, &err);
-            }
+          ok = cli_parse_int ("size", optarg, 16, 1024, &a->size);
           break;
         case OPT_JSON:
-          json = true;
+          a->json = true;
           break;
         case 'h':
-          fputs (usage_ct, stdout);
-          return 0;
+          fputs (usage, stdout);
+          return -1;
         default:
-          return CLI_EXIT_USAGE;
+          ok = extra != NULL && extra (c, data);
+          break;
         }
       if (!ok)
         return CLI_EXIT_USAGE;
     }
   if (optind < argc)
-    return cli_fail (CLI_EXIT_USAGE, "synth ct: unexpected argument '%s'", argv[optind]);
-  if (count < 0 || out == NULL)
-    return cli_fail (CLI_EXIT_USAGE, "synth ct: --%s is required (see 'cnnscope-cli synth ct "
-                     "--help')", count < 0 ? "count" : "out");
+    return cli_fail (CLI_EXIT_USAGE, "%s: unexpected argument '%s'", argv[0], argv[optind]);
+  if (a->count < 0 || a->out == NULL)
+    return cli_fail (CLI_EXIT_USAGE, "%s: --%s is required (see 'cnnscope-cli %s --help')",
+                     argv[0], a->count < 0 ? "count" : "out", argv[0]);
+  return 0;
+}
 
+/* The JSON both kinds print: the kind and the shared options. */
+static cJSON *
+synth_json_new (const char      *kind,
+                const SynthArgs *a)
+{
+  cJSON *root = cJSON_CreateObject ();
+  cJSON_AddStringToObject (root, "kind", kind);
+  cJSON_AddStringToObject (root, "out", a->out);
+  cJSON_AddNumberToObject (root, "count", a->count);
+  cJSON_AddNumberToObject (root, "size", a->size);
+  cJSON_AddNumberToObject (root, "seed", (double) a->seed);
+  return root;
+}
+
+/* What only `synth ct` takes. */
+typedef struct
+{
+  NnSynthCtOptions opt;
+  NnCtWindow       window;  /* of the 8-bit view */
+} CtArgs;
+
+static bool
+parse_ct_option (int   c,
+                 void *data)
+{
+  CtArgs *ct = data;
+  switch (c)
+    {
+    case OPT_ACQUISITION:
+      ct->opt.acquisition = true;
+      return true;
+    case OPT_PHOTONS:
+      return cli_parse_float ("photons", optarg, 10.0, 1e9, &ct->opt.photons);
+    case OPT_WINDOW:
+      return cli_parse_window (optarg, &ct->window);
+    default:
+      return false;
+    }
+}
+
+/* out and out/<class> for every class. */
+static bool
+make_class_dirs (const char *out)
+{
   if (!make_dir (out))
-    return CLI_EXIT_FAILURE;
+    return false;
   for (int k = 0; k < NN_SYNTH_CT_N_CLASSES; k++)
     {
       char dir[4096];
       snprintf (dir, sizeof dir, "%s/%s", out, nn_synth_ct_class_name ((NnSynthCtClass) k));
       if (!make_dir (dir))
-        return CLI_EXIT_FAILURE;
+        return false;
     }
+  return true;
+}
 
-  NnImage *hu = nn_image_new (1, opt.size, opt.size);
-  NnImage *mask = nn_image_new (1, opt.size, opt.size);
-  unsigned char *bits = malloc ((size_t) opt.size * opt.size);
-  if (hu == NULL || mask == NULL || bits == NULL)
-    {
-      nn_image_free (hu);
-      nn_image_free (mask);
-      free (bits);
-      return cli_fail (CLI_EXIT_FAILURE, "out of memory");
-    }
-  hu->hu = true;
-  int counts[NN_SYNTH_CT_N_CLASSES] = { 0 };
-  int status = 0;
-  double pixel_mm = 400.0 / opt.size;
-  for (int i = 0; i < count && status == 0; i++)
+/* Slices 0 .. count-1, classes in turn, counted per class in counts. */
+static bool
+write_slices (const SynthArgs *a,
+              const CtArgs    *ct,
+              int             *counts)
+{
+  const int size = ct->opt.size;
+  NnImage *hu = nn_image_new (1, size, size);
+  NnImage *mask = nn_image_new (1, size, size);
+  unsigned char *bits = malloc ((size_t) size * size);
+  bool ok = hu != NULL && mask != NULL && bits != NULL;
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "out of memory");
+  else
+    hu->hu = true;
+  double pixel_mm = 400.0 / size;
+  for (int i = 0; i < a->count && ok; i++)
     {
       NnSynthCtClass cls = (NnSynthCtClass) (i % NN_SYNTH_CT_N_CLASSES);
       NnRng rng;
-      nn_rng_init (&rng, seed * 0x9e3779b97f4a7c15ull + (uint64_t) i);
-      if (!nn_synth_ct_generate (&opt, cls, &rng, hu->data, bits, &err))
+      nn_rng_init (&rng, a->seed * 0x9e3779b97f4a7c15ull + (uint64_t) i);
+      NnError err = { 0 };
+      if (!nn_synth_ct_generate (&ct->opt, cls, &rng, hu->data, bits, &err))
         {
-          status = cli_fail_error (CLI_EXIT_FAILURE, &err);
+          cli_fail_error (CLI_EXIT_FAILURE, &err);
+          ok = false;
           break;
         }
-      for (size_t p = 0; p < (size_t) opt.size * opt.size; p++)
+      for (size_t p = 0; p < (size_t) size * size; p++)
         mask->data[p] = bits[p] ? 1.0f : 0.0f;
-      if (!write_slice (out, i, cls, hu, mask, &window, pixel_mm))
-        status = CLI_EXIT_FAILURE;
+      ok = write_slice (a->out, i, cls, hu, mask, &ct->window, pixel_mm);
       counts[cls]++;
     }
   nn_image_free (hu);
   nn_image_free (mask);
   free (bits);
+  return ok;
+}
+
+static int
+synth_ct_main (int    argc,
+               char **argv)
+{
+  SynthArgs a = { .count = -1, .seed = 1 };
+  CtArgs ct = { .window = NN_CT_WINDOW_LUNG };
+  nn_synth_ct_options_init (&ct.opt);
+  a.size = ct.opt.size;
+  int status = parse_synth_args (argc, argv, options_ct, usage_ct, &a, parse_ct_option, &ct);
   if (status != 0)
-    return status;
+    return status < 0 ? 0 : status;
+  ct.opt.size = a.size;
+  int counts[NN_SYNTH_CT_N_CLASSES] = { 0 };
+  if (!make_class_dirs (a.out) || !write_slices (&a, &ct, counts))
+    return CLI_EXIT_FAILURE;
 
   char wbuf[64];
-  nn_ct_window_format (&window, wbuf, sizeof wbuf);
+  nn_ct_window_format (&ct.window, wbuf, sizeof wbuf);
   fprintf (stderr, "wrote %d slices of %d px to %s (%d healthy, %d covid, %d other; %s; "
-           "8-bit view: %s)\n", count, opt.size, out, counts[NN_SYNTH_CT_HEALTHY],
+           "8-bit view: %s)\n", a.count, a.size, a.out, counts[NN_SYNTH_CT_HEALTHY],
            counts[NN_SYNTH_CT_COVID], counts[NN_SYNTH_CT_OTHER],
-           opt.acquisition ? "simulated acquisition" : "no acquisition", wbuf);
-  if (json)
-    {
-      cJSON *root = cJSON_CreateObject ();
-      cJSON_AddStringToObject (root, "kind", "ct");
-      cJSON_AddStringToObject (root, "out", out);
-      cJSON_AddNumberToObject (root, "count", count);
-      cJSON_AddNumberToObject (root, "size", opt.size);
-      cJSON_AddNumberToObject (root, "seed", (double) seed);
-      cJSON_AddBoolToObject (root, "acquisition", opt.acquisition);
-      cJSON *classes = cJSON_AddObjectToObject (root, "classes");
-      for (int k = 0; k < NN_SYNTH_CT_N_CLASSES; k++)
-        cJSON_AddNumberToObject (classes, nn_synth_ct_class_name ((NnSynthCtClass) k),
-                                 counts[k]);
-      if (!cli_print_json (root))
-        return CLI_EXIT_FAILURE;
-    }
-  return 0;
+           ct.opt.acquisition ? "simulated acquisition" : "no acquisition", wbuf);
+  if (!a.json)
+    return 0;
+  cJSON *root = synth_json_new ("ct", &a);
+  cJSON_AddBoolToObject (root, "acquisition", ct.opt.acquisition);
+  cJSON *classes = cJSON_AddObjectToObject (root, "classes");
+  for (int k = 0; k < NN_SYNTH_CT_N_CLASSES; k++)
+    cJSON_AddNumberToObject (classes, nn_synth_ct_class_name ((NnSynthCtClass) k), counts[k]);
+  return cli_print_json (root) ? 0 : CLI_EXIT_FAILURE;
 }
 
 static const char usage_dashes[] =
@@ -289,61 +349,17 @@ static int
 synth_dashes_main (int    argc,
                    char **argv)
 {
-  int count = -1, size = 48;
-  uint64_t seed = 1;
-  const char *out = NULL;
-  bool json = false;
-  int c;
-  while ((c = cli_getopt (argc, argv, options_dashes)) != -1)
-    {
-      bool ok = true;
-      switch (c)
-        {
-        case OPT_COUNT:
-          ok = cli_parse_int ("count", optarg, 1, 1000000, &count);
-          break;
-        case OPT_OUT:
-          out = optarg;
-          break;
-        case OPT_SEED:
-          ok = cli_parse_u64 ("seed", optarg, &seed);
-          break;
-        case OPT_SIZE:
-          ok = cli_parse_int ("size", optarg, 16, 1024, &size);
-          break;
-        case OPT_JSON:
-          json = true;
-          break;
-        case 'h':
-          fputs (usage_dashes, stdout);
-          return 0;
-        default:
-          return CLI_EXIT_USAGE;
-        }
-      if (!ok)
-        return CLI_EXIT_USAGE;
-    }
-  if (optind < argc)
-    return cli_fail (CLI_EXIT_USAGE, "synth dashes: unexpected argument '%s'", argv[optind]);
-  if (count < 0 || out == NULL)
-    return cli_fail (CLI_EXIT_USAGE, "synth dashes: --%s is required (see 'cnnscope-cli synth "
-                     "dashes --help')", count < 0 ? "count" : "out");
+  SynthArgs a = { .count = -1, .seed = 1, .size = 48 };
+  int status = parse_synth_args (argc, argv, options_dashes, usage_dashes, &a, NULL, NULL);
+  if (status != 0)
+    return status < 0 ? 0 : status;
   NnError err = { 0 };
-  if (!nn_synth_dashes_write (out, count, seed, size, &err))
+  if (!nn_synth_dashes_write (a.out, a.count, a.seed, a.size, &err))
     return cli_fail_error (CLI_EXIT_FAILURE, &err);
-  fprintf (stderr, "wrote %d dashes images of %d px to %s\n", count, size, out);
-  if (json)
-    {
-      cJSON *root = cJSON_CreateObject ();
-      cJSON_AddStringToObject (root, "kind", "dashes");
-      cJSON_AddStringToObject (root, "out", out);
-      cJSON_AddNumberToObject (root, "count", count);
-      cJSON_AddNumberToObject (root, "size", size);
-      cJSON_AddNumberToObject (root, "seed", (double) seed);
-      if (!cli_print_json (root))
-        return CLI_EXIT_FAILURE;
-    }
-  return 0;
+  fprintf (stderr, "wrote %d dashes images of %d px to %s\n", a.count, a.size, a.out);
+  if (!a.json)
+    return 0;
+  return cli_print_json (synth_json_new ("dashes", &a)) ? 0 : CLI_EXIT_FAILURE;
 }
 
 /* The kinds of `synth`, each run with argv[0] = "synth <kind>". */

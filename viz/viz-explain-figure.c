@@ -21,33 +21,40 @@
 static const double deletion_rgba[4] = { 0.85, 0.37, 0.0, 1.0 };
 static const double insertion_rgba[4] = { 0.0, 0.45, 0.74, 1.0 };
 
-static const struct
-{
-  const char *name, *label;
-} method_labels[] = {
-  { "gradcam", "Grad-CAM" },
-  { "gradcam++", "Grad-CAM++" },
-  { "xgradcam", "XGrad-CAM" },
-  { "hirescam", "HiResCAM" },
-  { "layercam", "LayerCAM" },
-  { "scorecam", "Score-CAM" },
-  { "eigencam", "Eigen-CAM" },
-  { "gradient", "Gradient" },
-  { "smoothgrad", "SmoothGrad" },
-  { "ig", "Integrated Gradients" },
-  { "guided", "Guided Backprop" },
-  { "guided-gradcam", "Guided Grad-CAM" },
-};
-
 const char *
 viz_explain_method_label (const char *method)
 {
   NN_ASSERT (method != NULL);
 
-  for (size_t i = 0; i < sizeof method_labels / sizeof method_labels[0]; i++)
-    if (strcmp (method_labels[i].name, method) == 0)
-      return method_labels[i].label;
-  return method;
+  NnMethod m;
+  return nn_method_from_name (method, &m) ? nn_method_get_info (m)->label : method;
+}
+
+void
+viz_explain_metrics_from_faith (VizExplainMetrics    *metrics,
+                                const NnFaithMetrics *faith)
+{
+  NN_ASSERT (metrics != NULL && faith != NULL);
+
+  static const unsigned flags[][2] = {
+    { NN_FAITH_DELETION, VIZ_EXPLAIN_HAS_DELETION },
+    { NN_FAITH_INSERTION, VIZ_EXPLAIN_HAS_INSERTION },
+    { NN_FAITH_ROAD_MORF | NN_FAITH_ROAD_LERF, VIZ_EXPLAIN_HAS_ROAD },
+    { NN_FAITH_RANDOMIZATION, VIZ_EXPLAIN_HAS_RANDOMIZATION },
+    { NN_FAITH_MASK, VIZ_EXPLAIN_HAS_MASK },
+  };
+  *metrics = (VizExplainMetrics) {
+    .deletion = faith->deletion,
+    .insertion = faith->insertion,
+    .road_morf = faith->road_morf_mean,
+    .road_lerf = faith->road_lerf_mean,
+    .rho = faith->rho,
+    .pointing = faith->pointing,
+    .energy = faith->energy,
+  };
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+    if ((faith->has & flags[i][0]) == flags[i][0])
+      metrics->has |= flags[i][1];
 }
 
 /* The label of class k, "?" when the model has none. */
@@ -66,6 +73,7 @@ viz_explain_figure_caption (char                    *buf,
 {
   NN_ASSERT (buf != NULL && size > 0 && c != NULL && c->model_path != NULL && c->model != NULL);
   NN_ASSERT (c->n_methods >= 1 && c->n_methods <= VIZ_EXPLAIN_FIGURE_PANELS);
+  NN_ASSERT (c->faith != NULL || (!c->faithfulness && c->mask_pixels < 0));
 
   char model[256], input[256];
   snprintf (buf, size, "%s · input %s",
@@ -94,12 +102,21 @@ viz_explain_figure_caption (char                    *buf,
       viz_caption_append (buf, size, "\nCT slice · model window %s · display window %s",
                           model_window, shown);
     }
+  const NnFaithSettings *faith = c->faith;
   if (c->faithfulness)
-    viz_caption_append (buf, size, "\ndeletion/insertion 20 steps (insertion from a blur) · "
-                        "ROAD 10–90 %%, noise 0.01 · randomization seed %" PRIu64, c->seed);
+    {
+      float road[NN_CURVE_MAX];
+      nn_faith_settings_road_fractions (faith, road);
+      viz_caption_append (buf, size, "\ndeletion/insertion %d steps (insertion from a blur) · "
+                          "ROAD %.0f–%.0f %%, noise %g · randomization seed %" PRIu64,
+                          faith->steps, 100.0 * (double) road[0],
+                          100.0 * (double) road[faith->road_points - 1],
+                          (double) faith->road_noise, faith->seed);
+    }
   if (c->mask_pixels >= 0)
-    viz_caption_append (buf, size, "%smask of %d px, pointing game within 15 px",
-                        c->faithfulness ? " · " : "\n", c->mask_pixels);
+    viz_caption_append (buf, size, "%smask of %d px, pointing game within %g px",
+                        c->faithfulness ? " · " : "\n", c->mask_pixels,
+                        (double) faith->pointing_tolerance);
 }
 
 void
@@ -237,7 +254,7 @@ draw_numbers (cairo_t                *cr,
 {
   static const char *const rows[N_ROWS] = {
     "Deletion AUC (lower is better)", "Insertion AUC (higher)", "ROAD MoRF (lower)",
-    "ROAD LeRF (higher)", "Randomization ρ (lower)", "Pointing game (15 px)", "Energy in mask",
+    "ROAD LeRF (higher)", "Randomization ρ (lower)", "Pointing game", "Energy in mask",
   };
   double line = viz_text_line_height (style);
   char text[160];

@@ -14,7 +14,7 @@
 #include "viz-style.h"
 
 #define VIZ_EXPLAIN_FIGURE_PANELS 2
-#define VIZ_EXPLAIN_FIGURE_TOP_K  5
+#define VIZ_EXPLAIN_FIGURE_TOP_K  NN_EXPLAIN_TOP_K
 
 /* The size of an exported figure (pixels for PNG, points for SVG and PDF) unless asked for
  * another. */
@@ -65,29 +65,39 @@ typedef struct
   double          top_probability[VIZ_EXPLAIN_FIGURE_TOP_K];
 } VizExplainFigure;
 
+/* The metrics of an explanation (nn_explain_run) as the figure shows them: ROAD once both of
+ * its curves are in. */
+void viz_explain_metrics_from_faith (VizExplainMetrics    *metrics,
+                                     const NnFaithMetrics *faith);
+
 /* What the caption says. */
 typedef struct
 {
-  const char       *model_path;     /* named without its folders */
-  const NnModel    *model;          /* its labels and CT window */
-  const char       *input_path;     /* named without its folders; NULL: none */
-  int               target;         /* the class explained; < 0: not known yet */
-  double            probability;    /* of target */
-  bool              top_prediction; /* target is the top prediction, not a chosen class */
-  const char       *layer;          /* NULL: none */
-  const char       *methods[VIZ_EXPLAIN_FIGURE_PANELS];  /* engine names ("gradcam") */
-  int               n_methods;
-  double            opacity;
-  bool              is_signed;      /* the signed (diverging) colour map */
-  double            fixed_scale;    /* > 0: the top of the scale; 0: each map's own maximum */
-  const NnCtWindow *display_window; /* a CT slice shown through this window; NULL: a picture */
-  bool              faithfulness;   /* the faithfulness metrics are computed */
-  uint64_t          seed;           /* of ROAD's noise and the randomized weights */
-  int               mask_pixels;    /* pixels of the ground-truth mask; < 0: no mask */
+  const char            *model_path;      /* named without its folders */
+  const NnModel         *model;           /* its labels and CT window */
+  const char            *input_path;      /* named without its folders; NULL: none */
+  int                    target;          /* the class explained; < 0: not known yet */
+  double                 probability;     /* of target */
+  bool                   top_prediction;  /* target is the top prediction, not a chosen
+                                             class */
+  const char            *layer;           /* NULL: none */
+  const char            *methods[VIZ_EXPLAIN_FIGURE_PANELS];  /* engine names ("gradcam") */
+  int                    n_methods;
+  double                 opacity;
+  bool                   is_signed;       /* the signed (diverging) colour map */
+  double                 fixed_scale;     /* > 0: the top of the scale; 0: each map's own
+                                             maximum */
+  const NnCtWindow      *display_window;  /* a CT slice shown through this window; NULL: a
+                                             picture */
+  bool                   faithfulness;    /* the faithfulness metrics are computed */
+  const NnFaithSettings *faith;           /* how the metrics are computed (steps, ROAD, seed,
+                                             the pointing game's tolerance); may be NULL
+                                             without faithfulness and mask */
+  int                    mask_pixels;     /* pixels of the ground-truth mask; < 0: no mask */
 } VizExplainCaption;
 
-/* How a method is written in figures and menus ("Grad-CAM" for "gradcam"); the name itself
- * when it is not known. */
+/* How a method is written in figures and menus: its registry label (nn-method.h), "Grad-CAM"
+ * for "gradcam"; the name itself when it is not known. */
 const char *viz_explain_method_label (const char *method);
 
 void viz_explain_figure_caption (char                    *buf,

@@ -149,20 +149,9 @@ top_k (NnExplanation *e)
   const int n = m->classes;
   e->probability = nn_explain_softmax_at (m->logits, n, m->target);
   e->k = n < NN_EXPLAIN_TOP_K ? n : NN_EXPLAIN_TOP_K;
+  nn_explain_top_k (e->top_class, m->logits, n, e->k);
   for (int k = 0; k < e->k; k++)
-    {
-      int best = -1;
-      for (int i = 0; i < n; i++)
-        {
-          bool taken = false;
-          for (int j = 0; j < k && !taken; j++)
-            taken = e->top_class[j] == i;
-          if (!taken && (best < 0 || m->logits[i] > m->logits[best]))
-            best = i;
-        }
-      e->top_class[k] = best;
-      e->top_probability[k] = nn_explain_softmax_at (m->logits, n, best);
-    }
+    e->top_probability[k] = nn_explain_softmax_at (m->logits, n, e->top_class[k]);
 }
 
 /* The map stage: the method on a context of its own (freed before the metrics need memory),

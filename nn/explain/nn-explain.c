@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/nn-elementwise.h"
+
 NnMap *
 nn_map_new (int lh,
             int lw,
@@ -188,6 +190,49 @@ nn_explain_argmax (const float *logits,
     if (logits[k] > logits[best])
       best = k;
   return best;
+}
+
+void
+nn_explain_probabilities (float         *probs,
+                          const float   *output,
+                          const NnGraph *graph)
+{
+  NN_ASSERT (probs != NULL && output != NULL && graph != NULL);
+  const int out = nn_graph_output (graph);
+  const int n = (int) nn_shape_size (graph->nodes[out].shape);
+  if (graph->nodes[out].op == NN_OP_SOFTMAX)
+    memcpy (probs, output, sizeof (float) * (size_t) n);
+  else
+    nn_softmax_forward (probs, output, 1, n);
+}
+
+/* Whether a ranks above b: larger, NaN below every number. */
+static bool
+ranks_above (float a,
+             float b)
+{
+  return a > b || (isnan (b) && !isnan (a));
+}
+
+void
+nn_explain_top_k (int         *order,
+                  const float *values,
+                  int          n,
+                  int          k)
+{
+  NN_ASSERT (order != NULL && values != NULL && k >= 0 && k <= n);
+  /* Insertion into the sorted list so far: a value moves up past those it ranks above only, so
+   * equal values keep their index order. */
+  int kept = 0;
+  for (int i = 0; i < n && k > 0; i++)
+    {
+      if (kept == k && !ranks_above (values[i], values[order[k - 1]]))
+        continue;
+      int pos = kept < k ? kept++ : k - 1;
+      for (; pos > 0 && ranks_above (values[i], values[order[pos - 1]]); pos--)
+        order[pos] = order[pos - 1];
+      order[pos] = i;
+    }
 }
 
 /* Source coordinate of output pixel i when n pixels are stretched to N: centres aligned. */

@@ -74,6 +74,17 @@ bool   nn_explain_check_class (const NnGraph *graph,
 /* The class with the largest of n logits (the first on ties). */
 int    nn_explain_argmax (const float *logits,
                           int          n);
+/* probs = the class probabilities of one row of the graph's output (nn_graph_output, n
+ * values): the row itself when the graph ends in a softmax, otherwise its softmax. */
+void   nn_explain_probabilities (float         *probs,
+                                 const float   *output,
+                                 const NnGraph *graph);
+/* order[0 .. k) = the indices of the k largest of n values (logits or probabilities), largest
+ * first, ties in index order, NaN last. 0 <= k <= n. */
+void   nn_explain_top_k (int         *order,
+                         const float *values,
+                         int          n,
+                         int          k);
 
 /* out (H, W) = bilinear resampling of in (h, w), pixel centres aligned (PyTorch's
  * align_corners=False, clamped at the borders). */

@@ -187,6 +187,9 @@ nn_ct_load (const char *path,
   size_t len = strlen (path);
   if (!png && !jpeg && len > 4 && strcasecmp (path + len - 4, ".dcm") == 0)
     return nn_dicom_load (path, err);
+  if (got > 0 && !jpeg && (got < sizeof png_magic || memcmp (head, png_magic, 8) != 0))
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "%s: unsupported input (not a PNG, JPEG "
+                         "or DICOM file)", path), NULL;
   NnImage *image = nn_image_load (path, err);
   if (image == NULL)
     return NULL;

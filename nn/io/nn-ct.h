@@ -58,6 +58,6 @@ bool        nn_ct_save_png16 (const NnImage *image,
 /* Reads a CT slice, recognised by content: DICOM (nn-dicom.h) and 16-bit gray PNG give HU
  * (image->hu set); 8-bit PNG and JPEG are taken as already windowed ([0, 1], hu unset). A
  * 16-bit PNG that is not gray (RGB, RGBA, gray + alpha) is an error: a CT slice has one
- * channel. */
+ * channel. So is a file that is none of these ("unsupported input"). */
 NnImage    *nn_ct_load (const char *path,
                         NnError    *err);

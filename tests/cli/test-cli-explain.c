@@ -452,6 +452,60 @@ test_bad_input (void)
   g_free (bad);
 }
 
+/* --help and the --method errors list the registry's names: the CAM rows for cam, the others
+ * for saliency; a name of the other command is refused. */
+static void
+test_method_names (void)
+{
+  GString *cam = g_string_new (NULL), *saliency = g_string_new (NULL);
+  for (int m = 0; m < NN_METHOD_COUNT_; m++)
+    {
+      const NnMethodInfo *info = nn_method_get_info ((NnMethod) m);
+      GString *names = (info->flags & NN_METHOD_FLAG_CAM) ? cam : saliency;
+      g_string_append_printf (names, "%s%s", names->len ? "|" : "", info->name);
+    }
+  Run r = run_cli ("cam", "--help", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, cam->str));
+  run_clear (&r);
+  r = run_cli ("saliency", "--help", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, saliency->str));
+  run_clear (&r);
+  r = run_cli ("cam", env.model, env.image, "--method", "ig", NULL);
+  assert_failure (&r, 2, "scorecam");
+  run_clear (&r);
+  r = run_cli ("saliency", env.model, env.image, "--method", "gradcam", NULL);
+  assert_failure (&r, 2, "guided-gradcam");
+  run_clear (&r);
+  g_string_free (cam, TRUE);
+  g_string_free (saliency, TRUE);
+}
+
+/* An image is recognised by its content, whatever its name, as the window opens it. */
+static void
+test_input_by_content (void)
+{
+  char *renamed = path ("image.data");
+  char *contents = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (env.image, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (renamed, contents, (gssize) len, NULL));
+  g_free (contents);
+  Run a = run_cli ("cam", env.model, env.image, "--json", NULL);
+  Run b = run_cli ("cam", env.model, renamed, "--json", NULL);
+  assert_success (&a);
+  assert_success (&b);
+  cJSON *ja = parse_json (&a), *jb = parse_json (&b);
+  g_assert_cmpfloat (number (ja, "probability"), ==, number (jb, "probability"));
+  g_assert_cmpint ((int) number (ja, "class"), ==, (int) number (jb, "class"));
+  cJSON_Delete (ja);
+  cJSON_Delete (jb);
+  run_clear (&a);
+  run_clear (&b);
+  g_free (renamed);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -464,6 +518,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/cam/ct-folder", test_ct_folder);
   g_test_add_func ("/cli/cam/folder-all-failed", test_folder_all_failed);
   g_test_add_func ("/cli/cam/bad-input", test_bad_input);
+  g_test_add_func ("/cli/cam/method-names", test_method_names);
+  g_test_add_func ("/cli/cam/input-by-content", test_input_by_content);
   int rc = g_test_run ();
   test_util_remove_tree (env.dir);
   g_free (env.dir);

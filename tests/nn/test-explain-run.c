@@ -859,11 +859,80 @@ test_run_bad_input (TestUtilTmpDir *fx,
   setup_clear (&su);
 }
 
+/* nn_explain_top_k against a full stable sort, with ties, NaN and every k. */
+static void
+test_top_k (void)
+{
+  enum { N = 40 };
+  GRand *rand = g_rand_new_with_seed (5);
+  for (int round = 0; round < 20; round++)
+    {
+      float values[N];
+      for (int i = 0; i < N; i++)
+        values[i] = (float) g_rand_int_range (rand, -4, 5);  /* many ties */
+      for (int i = 0; i < round % 3; i++)
+        values[g_rand_int_range (rand, 0, N)] = NAN;
+      /* Larger first, ties in index order, NaN last. */
+      int want[N];
+      for (int i = 0; i < N; i++)
+        {
+          int pos = i;
+          for (; pos > 0; pos--)
+            {
+              float a = values[i], b = values[want[pos - 1]];
+              if (!(a > b || (isnan (b) && !isnan (a))))
+                break;
+              want[pos] = want[pos - 1];
+            }
+          want[pos] = i;
+        }
+      for (int k = 0; k <= N; k++)
+        {
+          int order[N];
+          nn_explain_top_k (order, values, N, k);
+          for (int i = 0; i < k; i++)
+            g_assert_cmpint (order[i], ==, want[i]);
+        }
+    }
+  g_rand_free (rand);
+
+  const float probs[5] = { 0.1f, 0.3f, 0.3f, 0.05f, 0.25f };
+  int order[3];
+  nn_explain_top_k (order, probs, 5, 3);
+  g_assert_cmpint (order[0], ==, 1);
+  g_assert_cmpint (order[1], ==, 2);
+  g_assert_cmpint (order[2], ==, 4);
+}
+
+/* The output row itself after a final softmax, its softmax otherwise. */
+static void
+test_probabilities (void)
+{
+  const float row[4] = { 1.0f, -2.0f, 0.5f, 3.0f };
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 4, 1, 1);
+  float probs[4];
+  nn_explain_probabilities (probs, row, g);
+  double sum = 0.0;
+  for (int k = 0; k < 4; k++)
+    {
+      g_assert_cmpfloat_with_epsilon (probs[k], nn_explain_softmax_at (row, 4, k), 1e-6);
+      sum += probs[k];
+    }
+  g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-6);
+  nn_graph_add_softmax (g, "softmax", in);
+  nn_explain_probabilities (probs, row, g);
+  g_assert_cmpmem (probs, sizeof probs, row, sizeof row);
+  nn_graph_free (g);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/explain/top-k", test_top_k);
+  g_test_add_func ("/nn/explain/probabilities", test_probabilities);
   g_test_add_func ("/nn/method/rows", test_registry_rows);
   g_test_add_func ("/nn/method/same-as-per-family", test_registry_same_as_per_family);
   g_test_add_func ("/nn/method/map-logits", test_map_logits);

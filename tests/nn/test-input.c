@@ -420,6 +420,8 @@ test_bad_files (Fixture      *fx,
       g_assert_null (nn_input_load (paths[i], model, NULL, &err));
       g_assert_cmpint (err.code, !=, NN_ERROR_NONE);
       g_assert_nonnull (strstr (err.message, paths[i]));
+      if (paths[i] == garbage)
+        g_assert_nonnull (strstr (err.message, "unsupported input"));
     }
   /* A picture for a model that does not take one. */
   NnModel *two = model_new (2, 8, 8, NULL);

@@ -82,11 +82,14 @@ test_text (Fixture      *f,
   g_assert_cmpstr (f->fig.top_label[0], ==, "vertical (1)");
   g_assert_cmpfloat (f->fig.top_probability[1], ==, 0.25);
 
+  NnFaithSettings faith;
+  nn_faith_settings_init (&faith);
+  faith.seed = 3;
   VizExplainCaption c = {
     .model_path = "/m/dashes.safetensors", .model = f->model, .input_path = "/in/a.png",
     .target = 1, .probability = 0.75, .top_prediction = true, .layer = "detect",
     .methods = { "gradcam", "ig" }, .n_methods = 2, .opacity = 0.6, .fixed_scale = 0.0,
-    .faithfulness = true, .seed = 3, .mask_pixels = -1,
+    .faithfulness = true, .faith = &faith, .mask_pixels = -1,
   };
   char buf[1024];
   viz_explain_figure_caption (buf, sizeof buf, &c);
@@ -104,7 +107,7 @@ test_text (Fixture      *f,
   c = (VizExplainCaption) {
     .model_path = "m.onnx", .model = f->model, .target = -1, .methods = { "eigencam" },
     .n_methods = 1, .opacity = 1.0, .is_signed = true, .fixed_scale = 0.5,
-    .display_window = &bone, .mask_pixels = 12,
+    .display_window = &bone, .faith = &faith, .mask_pixels = 12,
   };
   viz_explain_figure_caption (buf, sizeof buf, &c);
   g_assert_cmpstr (buf, ==,
@@ -113,6 +116,19 @@ test_text (Fixture      *f,
                    "(max 0.5)\n"
                    "CT slice · model window none · display window bone (W 2000, L 300)\n"
                    "mask of 12 px, pointing game within 15 px");
+
+  /* The settings are the given ones, not the defaults. */
+  faith = (NnFaithSettings) { .metrics = NN_FAITH_ALL, .steps = 8, .blur_divisor = 4.0f,
+                              .road_points = 4, .road_noise = 0.05f,
+                              .pointing_tolerance = 2.5f, .seed = 11 };
+  c = (VizExplainCaption) {
+    .model_path = "m.onnx", .model = f->model, .target = -1, .methods = { "ig" },
+    .n_methods = 1, .opacity = 0.5, .faithfulness = true, .faith = &faith, .mask_pixels = 3,
+  };
+  viz_explain_figure_caption (buf, sizeof buf, &c);
+  g_assert_nonnull (strstr (buf, "\ndeletion/insertion 8 steps (insertion from a blur) · "
+                            "ROAD 20–80 %, noise 0.05 · randomization seed 11 · mask of 3 px, "
+                            "pointing game within 2.5 px"));
 }
 
 /* Pixels of s in the rectangle (x0, y0) - (x1, y1) that are not white. */
