@@ -261,6 +261,11 @@ am_setup (Workload *w,
   if (graph == NULL)
     return false;
   w->model = nn_model_new (graph, "resnet18");
+  if (w->model == NULL)
+    {
+      nn_graph_free (graph);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+    }
   int layer = nn_graph_find (graph, "layer3.1.relu2");
   NN_ASSERT (layer > 0);
   for (int c = 0; c < 3; c++)

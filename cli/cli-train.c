@@ -357,8 +357,17 @@ build_model (const TrainArgs *a,
   if (graph == NULL)
     return cli_fail_error (CLI_EXIT_FAILURE, &err), NULL;
   NnModel *model = nn_model_new (graph, a->arch);
+  if (model == NULL)
+    {
+      nn_graph_free (graph);
+      return cli_fail (CLI_EXIT_FAILURE, "out of memory"), NULL;
+    }
   for (int k = 0; k < train->n_classes; k++)
-    nn_model_set_label (model, k, train->class_names[k]);
+    if (!nn_model_set_label (model, k, train->class_names[k]))
+      {
+        nn_model_free (model);
+        return cli_fail (CLI_EXIT_FAILURE, "out of memory"), NULL;
+      }
   nn_dataset_mean_std (train, model->mean, model->std);
   for (int ch = 0; ch < train->c; ch++)
     if (!(model->std[ch] > 1e-6f))
