@@ -125,7 +125,8 @@ export_vector (VectorFormat format,
   return sink_close (&sink, status, err);
 }
 
-bool
+/* SVG and PDF: width x height points (1/72 inch). */
+static bool
 viz_export_svg (const char  *path,
                 VizDrawFunc  draw,
                 const void  *user_data,
@@ -136,7 +137,7 @@ viz_export_svg (const char  *path,
   return export_vector (VECTOR_SVG, path, draw, user_data, width, height, err);
 }
 
-bool
+static bool
 viz_export_pdf (const char  *path,
                 VizDrawFunc  draw,
                 const void  *user_data,

@@ -21,19 +21,6 @@ bool viz_export_png (const char  *path,
                      int          width,
                      int          height,
                      NnError     *err);
-/* width x height points (1/72 inch). */
-bool viz_export_svg (const char  *path,
-                     VizDrawFunc  draw,
-                     const void  *user_data,
-                     double       width,
-                     double       height,
-                     NnError     *err);
-bool viz_export_pdf (const char  *path,
-                     VizDrawFunc  draw,
-                     const void  *user_data,
-                     double       width,
-                     double       height,
-                     NnError     *err);
 /* Chooses the format by the extension of path (.png, .svg or .pdf, any case); any other
  * extension is an NN_ERROR_SPEC error. */
 bool viz_export (const char  *path,

@@ -35,7 +35,7 @@ rotl (uint32_t x,
   return (x << k) | (x >> (32 - k));
 }
 
-uint32_t
+static uint32_t
 nn_rng_u32 (NnRng *rng)
 {
   uint32_t *s = rng->s;

@@ -14,7 +14,6 @@ typedef struct
 
 void     nn_rng_init (NnRng   *rng,
                       uint64_t seed);
-uint32_t nn_rng_u32 (NnRng *rng);
 /* Uniform in [0, 1). */
 float    nn_rng_uniform (NnRng *rng);
 /* Uniform integer in [0, n). */

@@ -132,12 +132,6 @@ nn_workers_free (NnWorkers *workers)
   free (workers);
 }
 
-int
-nn_workers_get_count (const NnWorkers *workers)
-{
-  return workers->n;
-}
-
 void
 nn_workers_run (NnWorkers  *workers,
                 NnWorkFunc  fn,

@@ -15,7 +15,6 @@ typedef void (*NnWorkFunc) (void *data,
 /* n threads in all (n - 1 are started); NULL when a thread cannot be created. */
 NnWorkers *nn_workers_new (int n);
 void       nn_workers_free (NnWorkers *workers);
-int        nn_workers_get_count (const NnWorkers *workers);
 /* Runs fn on every member and returns when all are done. Not reentrant. */
 void       nn_workers_run (NnWorkers  *workers,
                            NnWorkFunc  fn,

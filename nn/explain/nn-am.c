@@ -727,12 +727,6 @@ nn_am_run_get_shape (const NnAmRun *run)
   return run->ishape;
 }
 
-int
-nn_am_run_get_layer (const NnAmRun *run)
-{
-  return run->layer;
-}
-
 const float *
 nn_am_run_peek_image (const NnAmRun *run,
                       int            item)

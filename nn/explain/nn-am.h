@@ -118,8 +118,6 @@ int          nn_am_run_get_channel (const NnAmRun *run,
                                     int            item);
 /* Per-item image shape is the model's input (C, H, W). */
 NnShape      nn_am_run_get_shape (const NnAmRun *run);
-/* The node whose output the objective reads. */
-int          nn_am_run_get_layer (const NnAmRun *run);
 
 /* The current normalized image of an item (C, H, W); lent until the next step. */
 const float *nn_am_run_peek_image (const NnAmRun *run,

@@ -177,20 +177,6 @@ static const CamCombine combiners[NN_CAM_COUNT_] = {
   [NN_CAM_LAYERCAM] = combine_layercam,
 };
 
-void
-nn_cam_combine (float       *map,
-                const float *A,
-                const float *G,
-                int          K,
-                int          HW,
-                NnCamMethod  method)
-{
-  NN_ASSERT (map && A && G && K > 0 && HW > 0);
-  NN_ASSERT (method >= 0 && method < NN_CAM_COUNT_ && combiners[method] != NULL);
-  memset (map, 0, sizeof (float) * (size_t) HW);
-  combiners[method] (map, A, G, K, HW);
-}
-
 bool
 nn_cam_eigen_projection (float       *map,
                          const float *A,

@@ -49,14 +49,6 @@ NnMap      *nn_cam_compute (NnContext              *ctx,
                             const NnExplainControl *control,
                             NnError                *err);
 
-/* The gradient methods' formulas: map (HW) = combination of the activations A (K, HW) and
- * gradients G (K, HW) of one sample. Grad-CAM to LayerCAM only. */
-void        nn_cam_combine (float       *map,
-                            const float *A,
-                            const float *G,
-                            int          K,
-                            int          HW,
-                            NnCamMethod  method);
 /* Eigen-CAM's projection (HW) of A (K, HW) on the first principal component of its channels
  * (power iteration on the K x K covariance); the sign makes it correlate positively with the
  * channel mean. False when out of memory. */

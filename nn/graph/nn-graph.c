@@ -54,14 +54,6 @@ nn_graph_dup (const NnGraph *graph)
   return copy;
 }
 
-void
-nn_graph_copy_data (NnGraph       *dst,
-                    const NnGraph *src)
-{
-  NN_ASSERT (dst->n_data == src->n_data && dst->n_params == src->n_params);
-  memcpy (dst->data, src->data, sizeof (float) * src->n_data);
-}
-
 static bool
 grow (void  **ptr,
       int    *cap,

@@ -153,9 +153,6 @@ NnGraph    *nn_graph_new (void);
 void        nn_graph_free (NnGraph *graph);
 /* A deep copy; NULL when out of memory. */
 NnGraph    *nn_graph_dup (const NnGraph *graph);
-/* Copies parameter values from src into dst; both must have the same structure. */
-void        nn_graph_copy_data (NnGraph       *dst,
-                                const NnGraph *src);
 
 /* Validates `spec` (op, inputs, attributes), infers its shape, allocates its parameters
  * (zero-filled; BN gamma and running var are 1) and appends it. Returns the node index, or -1

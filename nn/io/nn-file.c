@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *
+/* What kind of file mode is, for messages: "a FIFO", "a directory", "a symbolic link", ... */
+static const char *
 nn_file_kind (unsigned int mode)
 {
   switch (mode & S_IFMT)

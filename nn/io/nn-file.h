@@ -10,9 +10,6 @@
 
 #include "core/nn-error.h"
 
-/* What kind of file mode is, for messages: "a FIFO", "a directory", "a symbolic link", ... */
-const char    *nn_file_kind (unsigned int mode);
-
 /* Opens path for reading (close-on-exec, blocking reads) when it is a regular file; *size (may
  * be NULL) gets its size. -1 with err "<path>: <reason>" otherwise, e.g. "x.png: not a regular
  * file (a FIFO)". The open itself never blocks. */
