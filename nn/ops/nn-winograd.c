@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/* Winograd F(4x4, 3x3): kernels to 6x6 by G k G^T, 6x6 input tiles (overlapping by 2) by
+ * B^T d B, one sgemm per transform-domain position over channels x tiles, 4x4 outputs by
+ * A^T m A. Interpolation points 0, 1, -1, 2, -2 and infinity. */
+#include "ops/nn-winograd.h"
+
+#include <cblas.h>
+#include <string.h>
+
+#include "core/nn-error.h"
+
+#define TILE_OUT 4  /* output pixels per tile side */
+#define TILE_IN  6  /* input pixels per tile side */
+#define TILE_N   36 /* transform-domain positions */
+
+/* One correlation of a source (C, H, W) with a 3x3 kernel bank into (O, OH, OW), padding pt
+ * on top and pl on the left (the rest of the padding follows from the sizes). */
+typedef struct
+{
+  int C, H, W;
+  int O, OH, OW;
+  int pt, pl;
+} Plan;
+
+static int
+tiles (int OH,
+       int OW)
+{
+  return ((OH + TILE_OUT - 1) / TILE_OUT) * ((OW + TILE_OUT - 1) / TILE_OUT);
+}
+
+bool
+nn_winograd_applies (const NnConvGeom *g)
+{
+  return g->KH == 3 && g->KW == 3 && g->SH == 1 && g->SW == 1 && g->DH == 1 && g->DW == 1
+         && g->G == 1 && g->PT <= 2 && g->PL <= 2 && g->PB <= 2 && g->PR <= 2;
+}
+
+/* Measured rule (docs/benchmarks.md): the 36 sgemms need enough channels to sum over (C
+ * forward, OC backward) to run near peak, and tiles enough that the 6x6 tiles' overlap and the
+ * transforms stay small beside the 4x saving in multiplies. */
+bool
+nn_winograd_pays_forward (const NnConvGeom *g)
+{
+  return nn_winograd_applies (g) && g->C >= 16 && g->OH >= 8 && g->OW >= 8;
+}
+
+bool
+nn_winograd_pays_backward (const NnConvGeom *g)
+{
+  return nn_winograd_applies (g) && g->OC >= 16 && g->H >= 8 && g->W >= 8;
+}
+
+static size_t
+plan_floats (const Plan *p)
+{
+  const size_t T = (size_t) tiles (p->OH, p->OW);
+  return (size_t) TILE_N * ((size_t) p->O * p->C + (size_t) p->C * T + (size_t) p->O * T);
+}
+
+static Plan
+plan_forward (const NnConvGeom *g)
+{
+  return (Plan) { g->C, g->H, g->W, g->OC, g->OH, g->OW, g->PT, g->PL };
+}
+
+/* The input gradient of channels [c0, c1) correlates dout (OC, OH, OW) with the flipped kernel,
+ * padded by 2 - PT on top and 2 - PL on the left, into (c1 - c0, H, W). */
+static Plan
+plan_backward (const NnConvGeom *g,
+               int               c0,
+               int               c1)
+{
+  return (Plan) { g->OC, g->OH, g->OW, c1 - c0, g->H, g->W, 2 - g->PT, 2 - g->PL };
+}
+
+size_t
+nn_winograd_scratch_size (const NnConvGeom *g)
+{
+  NN_ASSERT (nn_winograd_applies (g));
+  const Plan f = plan_forward (g), b = plan_backward (g, 0, g->C);
+  const size_t sf = plan_floats (&f), sb = plan_floats (&b);
+  return sf > sb ? sf : sb;
+}
+
+/* u (6x6) = G k G^T for a 3x3 kernel k (row-major). */
+static void
+kernel_transform (float       u[TILE_N],
+                  const float k[9])
+{
+  float t[TILE_IN][3];
+  for (int j = 0; j < 3; j++)
+    {
+      const float g0 = k[j], g1 = k[3 + j], g2 = k[6 + j];
+      t[0][j] = g0 / 4.0f;
+      t[1][j] = -(g0 + g1 + g2) / 6.0f;
+      t[2][j] = -(g0 - g1 + g2) / 6.0f;
+      t[3][j] = g0 / 24.0f + g1 / 12.0f + g2 / 6.0f;
+      t[4][j] = g0 / 24.0f - g1 / 12.0f + g2 / 6.0f;
+      t[5][j] = g2;
+    }
+  for (int i = 0; i < TILE_IN; i++)
+    {
+      const float g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
+      float *r = u + i * TILE_IN;
+      r[0] = g0 / 4.0f;
+      r[1] = -(g0 + g1 + g2) / 6.0f;
+      r[2] = -(g0 - g1 + g2) / 6.0f;
+      r[3] = g0 / 24.0f + g1 / 12.0f + g2 / 6.0f;
+      r[4] = g0 / 24.0f - g1 / 12.0f + g2 / 6.0f;
+      r[5] = g2;
+    }
+}
+
+/* U (36, O, C): the transformed kernels of the forward pass, O = OC. */
+static void
+weights_forward (float            *U,
+                 const float      *weight,
+                 const NnConvGeom *g)
+{
+  const size_t OCC = (size_t) g->OC * g->C;
+  float u[TILE_N];
+  for (size_t k = 0; k < OCC; k++)
+    {
+      kernel_transform (u, weight + k * 9);
+      for (int x = 0; x < TILE_N; x++)
+        U[x * OCC + k] = u[x];
+    }
+}
+
+/* U (36, c1 - c0, OC): the transformed kernels of the input gradient of channels [c0, c1),
+ * kernel (c, oc) = weight (oc, c) turned by 180 degrees. */
+static void
+weights_backward (float            *U,
+                  const float      *weight,
+                  const NnConvGeom *g,
+                  int               c0,
+                  int               c1)
+{
+  const size_t OCC = (size_t) (c1 - c0) * g->OC;
+  float u[TILE_N], k[9];
+  for (int c = c0; c < c1; c++)
+    for (int oc = 0; oc < g->OC; oc++)
+      {
+        const float *w = weight + ((size_t) oc * g->C + c) * 9;
+        for (int i = 0; i < 9; i++)
+          k[i] = w[8 - i];
+        kernel_transform (u, k);
+        const size_t at = (size_t) (c - c0) * g->OC + oc;
+        for (int x = 0; x < TILE_N; x++)
+          U[x * OCC + at] = u[x];
+      }
+}
+
+/* The 6-vector B^T x, strided by `s` on both sides. */
+static inline void
+input_rows (float       *restrict y,
+            const float *restrict x,
+            int                   s)
+{
+  const float x0 = x[0], x1 = x[s], x2 = x[2 * s], x3 = x[3 * s], x4 = x[4 * s];
+  const float x5 = x[5 * s];
+  y[0] = 4.0f * x0 - 5.0f * x2 + x4;
+  y[s] = -4.0f * (x1 + x2) + x3 + x4;
+  y[2 * s] = 4.0f * (x1 - x2) - x3 + x4;
+  y[3 * s] = 2.0f * (x3 - x1) - x2 + x4;
+  y[4 * s] = 2.0f * (x1 - x3) - x2 + x4;
+  y[5 * s] = 4.0f * x1 - 5.0f * x3 + x5;
+}
+
+/* V (36, C, T) = B^T d B for every 6x6 tile d of every channel of the source, zero outside. */
+static void
+input_transform (float       *restrict V,
+                 const float *restrict src,
+                 const Plan           *p)
+{
+  const int TH = (p->OH + TILE_OUT - 1) / TILE_OUT, TW = (p->OW + TILE_OUT - 1) / TILE_OUT;
+  const size_t CT = (size_t) p->C * TH * TW;
+  float d[TILE_N], t[TILE_N];
+  for (int c = 0; c < p->C; c++)
+    {
+      const float *plane = src + (size_t) c * p->H * p->W;
+      for (int ty = 0; ty < TH; ty++)
+        for (int tx = 0; tx < TW; tx++)
+          {
+            const int y0 = ty * TILE_OUT - p->pt, x0 = tx * TILE_OUT - p->pl;
+            const bool inside = y0 >= 0 && x0 >= 0 && y0 + TILE_IN <= p->H
+                                && x0 + TILE_IN <= p->W;
+            for (int i = 0; i < TILE_IN; i++)
+              for (int j = 0; j < TILE_IN; j++)
+                {
+                  const int y = y0 + i, x = x0 + j;
+                  d[i * TILE_IN + j] = inside || (y >= 0 && y < p->H && x >= 0 && x < p->W)
+                                       ? plane[(size_t) y * p->W + x] : 0.0f;
+                }
+            for (int j = 0; j < TILE_IN; j++)
+              input_rows (t + j, d + j, TILE_IN);
+            for (int i = 0; i < TILE_IN; i++)
+              input_rows (d + i * TILE_IN, t + i * TILE_IN, 1);
+            const size_t at = (size_t) c * TH * TW + (size_t) ty * TW + tx;
+            for (int x = 0; x < TILE_N; x++)
+              V[x * CT + at] = d[x];
+          }
+    }
+}
+
+/* The 4-vector A^T x of a 6-vector x strided by `s`, into y strided by `sy`. */
+static inline void
+output_rows (float       *restrict y,
+             int                   sy,
+             const float *restrict x,
+             int                   s)
+{
+  const float x0 = x[0], x1 = x[s], x2 = x[2 * s], x3 = x[3 * s], x4 = x[4 * s];
+  const float x5 = x[5 * s];
+  const float a = x1 + x2, b = x1 - x2, c = x3 + x4, e = x3 - x4;
+  y[0] = x0 + a + c;
+  y[sy] = b + 2.0f * e;
+  y[2 * sy] = a + 4.0f * c;
+  y[3 * sy] = b + 8.0f * e + x5;
+}
+
+/* out (O, OH, OW) = A^T m A for every tile of M (36, O, T), plus bias or plus what out holds. */
+static void
+output_transform (float       *restrict out,
+                  const float *restrict M,
+                  const float          *bias,
+                  bool                  accumulate,
+                  const Plan           *p)
+{
+  const int TH = (p->OH + TILE_OUT - 1) / TILE_OUT, TW = (p->OW + TILE_OUT - 1) / TILE_OUT;
+  const size_t T = (size_t) TH * TW, OT = (size_t) p->O * T;
+  float m[TILE_N], t[TILE_OUT * TILE_IN], y[TILE_OUT * TILE_OUT];
+  for (int o = 0; o < p->O; o++)
+    {
+      float *plane = out + (size_t) o * p->OH * p->OW;
+      const float b = bias ? bias[o] : 0.0f;
+      for (int ty = 0; ty < TH; ty++)
+        for (int tx = 0; tx < TW; tx++)
+          {
+            const size_t at = (size_t) o * T + (size_t) ty * TW + tx;
+            for (int x = 0; x < TILE_N; x++)
+              m[x] = M[x * OT + at];
+            for (int j = 0; j < TILE_IN; j++)
+              output_rows (t + j, TILE_IN, m + j, TILE_IN);
+            for (int i = 0; i < TILE_OUT; i++)
+              output_rows (y + i * TILE_OUT, 1, t + i * TILE_IN, 1);
+            const int y0 = ty * TILE_OUT, x0 = tx * TILE_OUT;
+            const int ni = p->OH - y0 < TILE_OUT ? p->OH - y0 : TILE_OUT;
+            const int nj = p->OW - x0 < TILE_OUT ? p->OW - x0 : TILE_OUT;
+            for (int i = 0; i < ni; i++)
+              {
+                float *row = plane + (size_t) (y0 + i) * p->OW + x0;
+                for (int j = 0; j < nj; j++)
+                  row[j] = (accumulate ? row[j] : b) + y[i * TILE_OUT + j];
+              }
+          }
+    }
+}
+
+/* One sample: out (O, OH, OW) (+)= the correlation of src with the kernels U (36, O, C). */
+static void
+run (float       *out,
+     float       *work,
+     const float *src,
+     const float *U,
+     const float *bias,
+     bool         accumulate,
+     const Plan  *p)
+{
+  const int T = tiles (p->OH, p->OW);
+  float *V = work, *M = work + (size_t) TILE_N * p->C * T;
+  input_transform (V, src, p);
+  for (int x = 0; x < TILE_N; x++)
+    /* M_x (O, T) = U_x (O, C) x V_x (C, T) */
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->O, T, p->C, 1.0f,
+                 U + (size_t) x * p->O * p->C, p->C, V + (size_t) x * p->C * T, T, 0.0f,
+                 M + (size_t) x * p->O * T, T);
+  output_transform (out, M, bias, accumulate, p);
+}
+
+void
+nn_winograd_forward (float            *out,
+                     float            *scratch,
+                     const float      *inp,
+                     const float      *weight,
+                     const float      *bias,
+                     const NnConvGeom *g)
+{
+  NN_ASSERT (nn_winograd_applies (g));
+  NN_ASSERT (out != NULL && scratch != NULL && inp != NULL && weight != NULL);
+  const Plan p = plan_forward (g);
+  const size_t in_n = (size_t) g->C * g->H * g->W, out_n = (size_t) g->OC * g->OH * g->OW;
+  weights_forward (scratch, weight, g);
+  float *work = scratch + (size_t) TILE_N * g->OC * g->C;
+  for (int b = 0; b < g->B; b++)
+    run (out + b * out_n, work, inp + b * in_n, scratch, bias, false, &p);
+}
+
+void
+nn_winograd_backward_input (float            *dinp,
+                            float            *scratch,
+                            const float      *dout,
+                            const float      *weight,
+                            const NnConvGeom *g,
+                            int               c0,
+                            int               c1)
+{
+  NN_ASSERT (nn_winograd_applies (g));
+  NN_ASSERT (dinp != NULL && scratch != NULL && dout != NULL && weight != NULL);
+  NN_ASSERT (0 <= c0 && c0 <= c1 && c1 <= g->C);
+  if (c0 == c1)
+    return;
+  const Plan p = plan_backward (g, c0, c1);
+  const size_t in_n = (size_t) g->C * g->H * g->W, out_n = (size_t) g->OC * g->OH * g->OW;
+  weights_backward (scratch, weight, g, c0, c1);
+  float *work = scratch + (size_t) TILE_N * (c1 - c0) * g->OC;
+  for (int b = 0; b < g->B; b++)
+    run (dinp + b * in_n + (size_t) c0 * g->H * g->W, work, dout + b * out_n, scratch, NULL,
+         true, &p);
+}
