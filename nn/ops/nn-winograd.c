@@ -258,12 +258,14 @@ output_transform (float       *restrict out,
     }
 }
 
-/* One sample: out (O, OH, OW) (+)= the correlation of src with the kernels U (36, O, C). */
+/* One sample: out (O, OH, OW) (+)= the correlation of src with the kernels U (36, O, C), whose
+ * blocks are `u_stride` floats apart. */
 static void
 run (float       *out,
      float       *work,
      const float *src,
      const float *U,
+     size_t       u_stride,
      const float *bias,
      bool         accumulate,
      const Plan  *p)
@@ -274,9 +276,80 @@ run (float       *out,
   for (int x = 0; x < TILE_N; x++)
     /* M_x (O, T) = U_x (O, C) x V_x (C, T) */
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, p->O, T, p->C, 1.0f,
-                 U + (size_t) x * p->O * p->C, p->C, V + (size_t) x * p->C * T, T, 0.0f,
+                 U + x * u_stride, p->C, V + (size_t) x * p->C * T, T, 0.0f,
                  M + (size_t) x * p->O * T, T);
   output_transform (out, M, bias, accumulate, p);
+}
+
+size_t
+nn_winograd_packed_size (const NnConvGeom *g)
+{
+  NN_ASSERT (nn_winograd_applies (g));
+  return (size_t) TILE_N * g->OC * g->C;
+}
+
+void
+nn_winograd_pack_forward (float            *packed,
+                          const float      *weight,
+                          const NnConvGeom *g)
+{
+  NN_ASSERT (nn_winograd_applies (g) && packed != NULL && weight != NULL);
+  weights_forward (packed, weight, g);
+}
+
+void
+nn_winograd_pack_backward (float            *packed,
+                           const float      *weight,
+                           const NnConvGeom *g)
+{
+  NN_ASSERT (nn_winograd_applies (g) && packed != NULL && weight != NULL);
+  weights_backward (packed, weight, g, 0, g->C);
+}
+
+void
+nn_winograd_forward_packed (float            *out,
+                            float            *scratch,
+                            const float      *inp,
+                            const float      *packed,
+                            const float      *bias,
+                            const NnConvGeom *g,
+                            int               oc0,
+                            int               oc1)
+{
+  NN_ASSERT (nn_winograd_applies (g));
+  NN_ASSERT (out != NULL && scratch != NULL && inp != NULL && packed != NULL);
+  NN_ASSERT (0 <= oc0 && oc0 <= oc1 && oc1 <= g->OC);
+  if (oc0 == oc1)
+    return;
+  Plan p = plan_forward (g);
+  p.O = oc1 - oc0;
+  const size_t in_n = (size_t) g->C * g->H * g->W, out_n = (size_t) g->OC * g->OH * g->OW;
+  const size_t at = (size_t) oc0 * g->OH * g->OW;
+  for (int b = 0; b < g->B; b++)
+    run (out + b * out_n + at, scratch, inp + b * in_n, packed + (size_t) oc0 * g->C,
+         (size_t) g->OC * g->C, bias ? bias + oc0 : NULL, false, &p);
+}
+
+void
+nn_winograd_backward_input_packed (float            *dinp,
+                                   float            *scratch,
+                                   const float      *dout,
+                                   const float      *packed,
+                                   const NnConvGeom *g,
+                                   int               c0,
+                                   int               c1)
+{
+  NN_ASSERT (nn_winograd_applies (g));
+  NN_ASSERT (dinp != NULL && scratch != NULL && dout != NULL && packed != NULL);
+  NN_ASSERT (0 <= c0 && c0 <= c1 && c1 <= g->C);
+  if (c0 == c1)
+    return;
+  const Plan p = plan_backward (g, c0, c1);
+  const size_t in_n = (size_t) g->C * g->H * g->W, out_n = (size_t) g->OC * g->OH * g->OW;
+  const size_t at = (size_t) c0 * g->H * g->W;
+  for (int b = 0; b < g->B; b++)
+    run (dinp + b * in_n + at, scratch, dout + b * out_n, packed + (size_t) c0 * g->OC,
+         (size_t) g->C * g->OC, NULL, true, &p);
 }
 
 void
@@ -288,13 +361,10 @@ nn_winograd_forward (float            *out,
                      const NnConvGeom *g)
 {
   NN_ASSERT (nn_winograd_applies (g));
-  NN_ASSERT (out != NULL && scratch != NULL && inp != NULL && weight != NULL);
-  const Plan p = plan_forward (g);
-  const size_t in_n = (size_t) g->C * g->H * g->W, out_n = (size_t) g->OC * g->OH * g->OW;
+  NN_ASSERT (scratch != NULL && weight != NULL);
   weights_forward (scratch, weight, g);
-  float *work = scratch + (size_t) TILE_N * g->OC * g->C;
-  for (int b = 0; b < g->B; b++)
-    run (out + b * out_n, work, inp + b * in_n, scratch, bias, false, &p);
+  nn_winograd_forward_packed (out, scratch + nn_winograd_packed_size (g), inp, scratch, bias, g,
+                              0, g->OC);
 }
 
 void
@@ -307,15 +377,16 @@ nn_winograd_backward_input (float            *dinp,
                             int               c1)
 {
   NN_ASSERT (nn_winograd_applies (g));
-  NN_ASSERT (dinp != NULL && scratch != NULL && dout != NULL && weight != NULL);
+  NN_ASSERT (scratch != NULL && weight != NULL);
   NN_ASSERT (0 <= c0 && c0 <= c1 && c1 <= g->C);
   if (c0 == c1)
     return;
-  const Plan p = plan_backward (g, c0, c1);
-  const size_t in_n = (size_t) g->C * g->H * g->W, out_n = (size_t) g->OC * g->OH * g->OW;
+  /* the kernels of channels [c0, c1) alone, as rows of a (36, c1 - c0, OC) packing */
   weights_backward (scratch, weight, g, c0, c1);
+  const Plan p = plan_backward (g, c0, c1);
   float *work = scratch + (size_t) TILE_N * (c1 - c0) * g->OC;
+  const size_t in_n = (size_t) g->C * g->H * g->W, out_n = (size_t) g->OC * g->OH * g->OW;
   for (int b = 0; b < g->B; b++)
-    run (dinp + b * in_n + (size_t) c0 * g->H * g->W, work, dout + b * out_n, scratch, NULL,
-         true, &p);
+    run (dinp + b * in_n + (size_t) c0 * g->H * g->W, work, dout + b * out_n, scratch,
+         (size_t) (c1 - c0) * g->OC, NULL, true, &p);
 }

@@ -23,6 +23,41 @@ bool nn_winograd_pays_backward (const NnConvGeom *g);
 /* Floats of scratch nn_winograd_forward and nn_winograd_backward_input need. */
 size_t nn_winograd_scratch_size (const NnConvGeom *g);
 
+/* Floats of a packing of the transformed kernels (36 x OC x C). */
+size_t nn_winograd_packed_size (const NnConvGeom *g);
+
+/* The kernels of weight (OC, C, 3, 3) transformed for the forward pass, and for the input
+ * gradient, into `packed` (nn_winograd_packed_size floats); a packing serves as long as the
+ * weights do not change. */
+void nn_winograd_pack_forward (float            *packed,
+                               const float      *weight,
+                               const NnConvGeom *g);
+void nn_winograd_pack_backward (float            *packed,
+                                const float      *weight,
+                                const NnConvGeom *g);
+
+/* Output channels [oc0, oc1) of out (B,OC,OH,OW) = conv (inp, weight) + bias (may be NULL) from
+ * the forward packing; `scratch` holds nn_winograd_scratch_size floats. */
+void nn_winograd_forward_packed (float            *out,
+                                 float            *scratch,
+                                 const float      *inp,
+                                 const float      *packed,
+                                 const float      *bias,
+                                 const NnConvGeom *g,
+                                 int               oc0,
+                                 int               oc1);
+
+/* dinp[:, c0 .. c1) += the input gradient of those channels, from the backward packing. */
+void nn_winograd_backward_input_packed (float            *dinp,
+                                        float            *scratch,
+                                        const float      *dout,
+                                        const float      *packed,
+                                        const NnConvGeom *g,
+                                        int               c0,
+                                        int               c1);
+
+/* The same, packing the kernels into the scratch first. */
+
 /* out (B,OC,OH,OW) = conv (inp, weight) + bias (may be NULL), as nn_conv2d_forward, through
  * Winograd; only where nn_winograd_applies (). */
 void nn_winograd_forward (float            *out,

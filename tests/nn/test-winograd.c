@@ -279,6 +279,92 @@ test_dispatch (void)
   g_rand_free (rand);
 }
 
+/* Runs a forward and an input-gradient pass of `ctx` (input node 0, conv node `conv`) on `inp`
+ * and `dout`; returns the output and input gradient, freshly allocated. */
+static void
+context_pass (NnContext    *ctx,
+              int           conv,
+              const float  *inp,
+              const float  *dout,
+              size_t        n_in,
+              size_t        n_out,
+              float       **out,
+              float       **dinp)
+{
+  memcpy (nn_context_input (ctx), inp, sizeof (float) * n_in);
+  nn_context_forward (ctx, -1);
+  *out = g_memdup2 (nn_context_output (ctx, conv), sizeof (float) * n_out);
+  memcpy (nn_context_grad (ctx, conv), dout, sizeof (float) * n_out);
+  nn_context_backward (ctx, conv, NN_BACKWARD_INPUT, -1);
+  *dinp = g_memdup2 (nn_context_grad (ctx, 0), sizeof (float) * n_in);
+}
+
+/* A context's packed kernels follow every change of the weights (here written straight into
+ * the graph, as a finite-difference check does), and two workers sharing a sample give the
+ * serial result bit for bit. */
+static void
+test_context_packing (void)
+{
+  GRand *rand = g_rand_new_with_seed (25);
+  NnGraph *graph = nn_graph_new ();
+  const int in = nn_graph_add_input (graph, "in", 16, 12, 11);
+  const int conv = nn_graph_add_conv2d (graph, "conv", in, 20, 3, 1, 1, 1, 1, true);
+  g_assert_cmpint (conv, >, 0);
+  NnConvGeom g = geom (1, 16, 12, 11, 20, 1, 1, 1, 1);
+  g_assert_true (nn_winograd_pays_forward (&g) && nn_winograd_pays_backward (&g));
+  float *w = nn_graph_param_data (graph, nn_graph_node_param (graph, conv, NN_PARAM_WEIGHT));
+  float *bias = nn_graph_param_data (graph, nn_graph_node_param (graph, conv, NN_PARAM_BIAS));
+  const size_t nw = (size_t) 20 * 16 * 9;
+  for (size_t i = 0; i < nw; i++)
+    w[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  for (int i = 0; i < 20; i++)
+    bias[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  float *inp = random_buf (inp_size (&g), -1.0, 1.0, rand);
+  float *dout = random_buf (out_size (&g), -1.0, 1.0, rand);
+  NnContext *serial = nn_context_new (graph, 1, NN_CONTEXT_BACKWARD, NULL);
+  NnContext *split = nn_context_new (graph, 1, NN_CONTEXT_BACKWARD, NULL);
+  g_assert_true (serial != NULL && split != NULL);
+  g_assert_true (nn_context_set_threads (split, 2, NULL));
+  for (int version = 0; version < 3; version++)
+    {
+      if (version == 1)
+        w[17] += 0.5f; /* one weight */
+      if (version == 2)
+        for (size_t i = 0; i < nw; i++)
+          w[i] = -w[i];
+      float *out, *dinp, *out2, *dinp2;
+      context_pass (serial, conv, inp, dout, inp_size (&g), out_size (&g), &out, &dinp);
+      context_pass (split, conv, inp, dout, inp_size (&g), out_size (&g), &out2, &dinp2);
+      g_assert_cmpmem (out, sizeof (float) * out_size (&g), out2,
+                       sizeof (float) * out_size (&g));
+      g_assert_cmpmem (dinp, sizeof (float) * inp_size (&g), dinp2,
+                       sizeof (float) * inp_size (&g));
+      Err ef = { 0 }, eb = { 0 };
+      for (int oc = 0; oc < g.OC; oc++)
+        for (int y = 0; y < g.OH; y++)
+          for (int x = 0; x < g.OW; x++)
+            err_add (&ef, out[((size_t) oc * g.OH + y) * g.OW + x],
+                     ref_out (inp, w, bias, &g, 0, oc, y, x));
+      for (int c = 0; c < g.C; c++)
+        for (int y = 0; y < g.H; y++)
+          for (int x = 0; x < g.W; x++)
+            err_add (&eb, dinp[((size_t) c * g.H + y) * g.W + x],
+                     ref_din (dout, w, &g, 0, c, y, x));
+      err_check (&ef, "context forward", (size_t) version);
+      err_check (&eb, "context input gradient", (size_t) version);
+      g_free (dinp2);
+      g_free (out2);
+      g_free (dinp);
+      g_free (out);
+    }
+  nn_context_free (split);
+  nn_context_free (serial);
+  nn_graph_free (graph);
+  g_free (dout);
+  g_free (inp);
+  g_rand_free (rand);
+}
+
 /* ResNet-18's stride-1 3x3 convolutions at 224 px, with post-ReLU inputs in [0, 1), Kaiming
  * uniform weights and gradients in [-1, 1]: the relative error of the path nn_conv2d takes
  * against the double-precision convolution, over 4096 sampled positions. */
@@ -334,6 +420,7 @@ main (int   argc,
   g_test_add_func ("/nn/winograd/forward", test_forward);
   g_test_add_func ("/nn/winograd/backward-input", test_backward_input);
   g_test_add_func ("/nn/winograd/dispatch", test_dispatch);
+  g_test_add_func ("/nn/winograd/context-packing", test_context_packing);
   g_test_add_func ("/nn/winograd/resnet18-layers", test_resnet18_layers);
   return g_test_run ();
 }
