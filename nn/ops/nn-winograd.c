@@ -36,19 +36,28 @@ nn_winograd_applies (const NnConvGeom *g)
          && g->G == 1 && g->PT <= 2 && g->PL <= 2 && g->PB <= 2 && g->PR <= 2;
 }
 
-/* Measured rule (docs/benchmarks.md): the 36 sgemms need enough channels to sum over (C
- * forward, OC backward) to run near peak, and tiles enough that the 6x6 tiles' overlap and the
- * transforms stay small beside the 4x saving in multiplies. */
+/* Measured against im2col on one thread (docs/benchmarks.md): the transforms cost per channel
+ * summed over (C forward, OC backward) and the transformed kernels per tile, so Winograd pays
+ * from 64 such channels at 8x8 outputs, or from 24 at about 20x20 (below 24 it loses
+ * everywhere). */
+static bool
+pays (int k,
+      int h,
+      int w)
+{
+  return h >= 8 && w >= 8 && (k >= 64 || (k >= 24 && h * w >= 400));
+}
+
 bool
 nn_winograd_pays_forward (const NnConvGeom *g)
 {
-  return nn_winograd_applies (g) && g->C >= 16 && g->OH >= 8 && g->OW >= 8;
+  return nn_winograd_applies (g) && pays (g->C, g->OH, g->OW);
 }
 
 bool
 nn_winograd_pays_backward (const NnConvGeom *g)
 {
-  return nn_winograd_applies (g) && g->OC >= 16 && g->H >= 8 && g->W >= 8;
+  return nn_winograd_applies (g) && pays (g->OC, g->H, g->W);
 }
 
 static size_t
@@ -152,20 +161,57 @@ weights_backward (float            *U,
       }
 }
 
-/* The 6-vector B^T x, strided by `s` on both sides. */
+/* The transforms run on LANES tiles side by side (consecutive tiles of a row of tiles), so that
+ * the compiler vectorizes them over the tiles and the tiles' values load and store as runs. */
+#define LANES 8
+
+typedef float Lanes[LANES];
+
+/* y[k * ys] = (B^T x)[k] for the 6 rows x[k * xs], lane by lane. */
 static inline void
-input_rows (float       *restrict y,
-            const float *restrict x,
-            int                   s)
+input_rows (Lanes       *restrict y,
+            int                   ys,
+            const Lanes *restrict x,
+            int                   xs)
 {
-  const float x0 = x[0], x1 = x[s], x2 = x[2 * s], x3 = x[3 * s], x4 = x[4 * s];
-  const float x5 = x[5 * s];
-  y[0] = 4.0f * x0 - 5.0f * x2 + x4;
-  y[s] = -4.0f * (x1 + x2) + x3 + x4;
-  y[2 * s] = 4.0f * (x1 - x2) - x3 + x4;
-  y[3 * s] = 2.0f * (x3 - x1) - x2 + x4;
-  y[4 * s] = 2.0f * (x1 - x3) - x2 + x4;
-  y[5 * s] = 4.0f * x1 - 5.0f * x3 + x5;
+  for (int l = 0; l < LANES; l++)
+    {
+      const float x0 = x[0][l], x1 = x[xs][l], x2 = x[2 * xs][l], x3 = x[3 * xs][l];
+      const float x4 = x[4 * xs][l], x5 = x[5 * xs][l];
+      y[0][l] = 4.0f * x0 - 5.0f * x2 + x4;
+      y[ys][l] = -4.0f * (x1 + x2) + x3 + x4;
+      y[2 * ys][l] = 4.0f * (x1 - x2) - x3 + x4;
+      y[3 * ys][l] = 2.0f * (x3 - x1) - x2 + x4;
+      y[4 * ys][l] = 2.0f * (x1 - x3) - x2 + x4;
+      y[5 * ys][l] = 4.0f * x1 - 5.0f * x3 + x5;
+    }
+}
+
+/* d[i * 6 + j][l] = the source at row y0 + i, column x0 + 4 l + j, zero outside the plane,
+ * for lanes l < n (the rest zero). */
+static void
+gather_tiles (Lanes            *restrict d,
+              const float      *restrict plane,
+              const Plan                *p,
+              int                        y0,
+              int                        x0,
+              int                        n)
+{
+  const bool inside = y0 >= 0 && x0 >= 0 && y0 + TILE_IN <= p->H
+                      && x0 + TILE_OUT * (n - 1) + TILE_IN <= p->W;
+  for (int i = 0; i < TILE_IN; i++)
+    {
+      const int y = y0 + i;
+      const float *row = plane + (size_t) y * p->W;
+      for (int j = 0; j < TILE_IN; j++)
+        for (int l = 0; l < LANES; l++)
+          {
+            const int x = x0 + TILE_OUT * l + j;
+            d[i * TILE_IN + j][l] = l < n && (inside || (y >= 0 && y < p->H && x >= 0
+                                                         && x < p->W))
+                                    ? row[x] : 0.0f;
+          }
+    }
 }
 
 /* V (36, C, T) = B^T d B for every 6x6 tile d of every channel of the source, zero outside. */
@@ -176,48 +222,44 @@ input_transform (float       *restrict V,
 {
   const int TH = (p->OH + TILE_OUT - 1) / TILE_OUT, TW = (p->OW + TILE_OUT - 1) / TILE_OUT;
   const size_t CT = (size_t) p->C * TH * TW;
-  float d[TILE_N], t[TILE_N];
+  Lanes d[TILE_N], t[TILE_N];
   for (int c = 0; c < p->C; c++)
     {
       const float *plane = src + (size_t) c * p->H * p->W;
       for (int ty = 0; ty < TH; ty++)
-        for (int tx = 0; tx < TW; tx++)
+        for (int tx = 0; tx < TW; tx += LANES)
           {
-            const int y0 = ty * TILE_OUT - p->pt, x0 = tx * TILE_OUT - p->pl;
-            const bool inside = y0 >= 0 && x0 >= 0 && y0 + TILE_IN <= p->H
-                                && x0 + TILE_IN <= p->W;
-            for (int i = 0; i < TILE_IN; i++)
-              for (int j = 0; j < TILE_IN; j++)
-                {
-                  const int y = y0 + i, x = x0 + j;
-                  d[i * TILE_IN + j] = inside || (y >= 0 && y < p->H && x >= 0 && x < p->W)
-                                       ? plane[(size_t) y * p->W + x] : 0.0f;
-                }
+            const int n = TW - tx < LANES ? TW - tx : LANES;
+            gather_tiles (d, plane, p, ty * TILE_OUT - p->pt, tx * TILE_OUT - p->pl, n);
             for (int j = 0; j < TILE_IN; j++)
-              input_rows (t + j, d + j, TILE_IN);
+              input_rows (t + j, TILE_IN, d + j, TILE_IN);
             for (int i = 0; i < TILE_IN; i++)
-              input_rows (d + i * TILE_IN, t + i * TILE_IN, 1);
-            const size_t at = (size_t) c * TH * TW + (size_t) ty * TW + tx;
+              input_rows (d + i * TILE_IN, 1, t + i * TILE_IN, 1);
+            float *v = V + (size_t) c * TH * TW + (size_t) ty * TW + tx;
             for (int x = 0; x < TILE_N; x++)
-              V[x * CT + at] = d[x];
+              for (int l = 0; l < n; l++)
+                v[x * CT + l] = d[x][l];
           }
     }
 }
 
-/* The 4-vector A^T x of a 6-vector x strided by `s`, into y strided by `sy`. */
+/* y[k * ys] = (A^T x)[k] for the 6 rows x[k * xs], lane by lane. */
 static inline void
-output_rows (float       *restrict y,
-             int                   sy,
-             const float *restrict x,
-             int                   s)
+output_rows (Lanes       *restrict y,
+             int                   ys,
+             const Lanes *restrict x,
+             int                   xs)
 {
-  const float x0 = x[0], x1 = x[s], x2 = x[2 * s], x3 = x[3 * s], x4 = x[4 * s];
-  const float x5 = x[5 * s];
-  const float a = x1 + x2, b = x1 - x2, c = x3 + x4, e = x3 - x4;
-  y[0] = x0 + a + c;
-  y[sy] = b + 2.0f * e;
-  y[2 * sy] = a + 4.0f * c;
-  y[3 * sy] = b + 8.0f * e + x5;
+  for (int l = 0; l < LANES; l++)
+    {
+      const float x0 = x[0][l], x1 = x[xs][l], x2 = x[2 * xs][l], x3 = x[3 * xs][l];
+      const float x4 = x[4 * xs][l], x5 = x[5 * xs][l];
+      const float a = x1 + x2, b = x1 - x2, c = x3 + x4, e = x3 - x4;
+      y[0][l] = x0 + a + c;
+      y[ys][l] = b + 2.0f * e;
+      y[2 * ys][l] = a + 4.0f * c;
+      y[3 * ys][l] = b + 8.0f * e + x5;
+    }
 }
 
 /* out (O, OH, OW) = A^T m A for every tile of M (36, O, T), plus bias or plus what out holds. */
@@ -230,29 +272,34 @@ output_transform (float       *restrict out,
 {
   const int TH = (p->OH + TILE_OUT - 1) / TILE_OUT, TW = (p->OW + TILE_OUT - 1) / TILE_OUT;
   const size_t T = (size_t) TH * TW, OT = (size_t) p->O * T;
-  float m[TILE_N], t[TILE_OUT * TILE_IN], y[TILE_OUT * TILE_OUT];
+  Lanes m[TILE_N], t[TILE_OUT * TILE_IN], y[TILE_OUT * TILE_OUT];
   for (int o = 0; o < p->O; o++)
     {
       float *plane = out + (size_t) o * p->OH * p->OW;
       const float b = bias ? bias[o] : 0.0f;
       for (int ty = 0; ty < TH; ty++)
-        for (int tx = 0; tx < TW; tx++)
+        for (int tx = 0; tx < TW; tx += LANES)
           {
-            const size_t at = (size_t) o * T + (size_t) ty * TW + tx;
+            const int n = TW - tx < LANES ? TW - tx : LANES;
+            const float *mo = M + (size_t) o * T + (size_t) ty * TW + tx;
             for (int x = 0; x < TILE_N; x++)
-              m[x] = M[x * OT + at];
+              for (int l = 0; l < LANES; l++)
+                m[x][l] = l < n ? mo[x * OT + l] : 0.0f;
             for (int j = 0; j < TILE_IN; j++)
               output_rows (t + j, TILE_IN, m + j, TILE_IN);
             for (int i = 0; i < TILE_OUT; i++)
               output_rows (y + i * TILE_OUT, 1, t + i * TILE_IN, 1);
             const int y0 = ty * TILE_OUT, x0 = tx * TILE_OUT;
             const int ni = p->OH - y0 < TILE_OUT ? p->OH - y0 : TILE_OUT;
-            const int nj = p->OW - x0 < TILE_OUT ? p->OW - x0 : TILE_OUT;
+            const int nx = p->OW - x0 < TILE_OUT * n ? p->OW - x0 : TILE_OUT * n;
             for (int i = 0; i < ni; i++)
               {
                 float *row = plane + (size_t) (y0 + i) * p->OW + x0;
-                for (int j = 0; j < nj; j++)
-                  row[j] = (accumulate ? row[j] : b) + y[i * TILE_OUT + j];
+                for (int k = 0; k < nx; k++)
+                  {
+                    const float v = y[i * TILE_OUT + k % TILE_OUT][k / TILE_OUT];
+                    row[k] = (accumulate ? row[k] : b) + v;
+                  }
               }
           }
     }

@@ -239,8 +239,8 @@ test_backward_input (void)
 static void
 test_dispatch (void)
 {
-  NnConvGeom big = geom (2, 32, 15, 13, 24, 1, 1, 1, 1);
-  NnConvGeom thin = geom (1, 3, 32, 32, 16, 1, 1, 1, 1);
+  NnConvGeom big = geom (2, 64, 15, 13, 64, 1, 1, 1, 1);
+  NnConvGeom thin = geom (1, 3, 32, 32, 32, 1, 1, 1, 1);
   NnConvGeom tiny = geom (1, 512, 7, 7, 512, 1, 1, 1, 1);
   NnConvGeom strided = big;
   strided.SH = strided.SW = 2;
@@ -307,17 +307,17 @@ test_context_packing (void)
 {
   GRand *rand = g_rand_new_with_seed (25);
   NnGraph *graph = nn_graph_new ();
-  const int in = nn_graph_add_input (graph, "in", 16, 12, 11);
-  const int conv = nn_graph_add_conv2d (graph, "conv", in, 20, 3, 1, 1, 1, 1, true);
+  const int in = nn_graph_add_input (graph, "in", 64, 12, 11);
+  const int conv = nn_graph_add_conv2d (graph, "conv", in, 72, 3, 1, 1, 1, 1, true);
   g_assert_cmpint (conv, >, 0);
-  NnConvGeom g = geom (1, 16, 12, 11, 20, 1, 1, 1, 1);
+  NnConvGeom g = geom (1, 64, 12, 11, 72, 1, 1, 1, 1);
   g_assert_true (nn_winograd_pays_forward (&g) && nn_winograd_pays_backward (&g));
   float *w = nn_graph_param_data (graph, nn_graph_node_param (graph, conv, NN_PARAM_WEIGHT));
   float *bias = nn_graph_param_data (graph, nn_graph_node_param (graph, conv, NN_PARAM_BIAS));
-  const size_t nw = (size_t) 20 * 16 * 9;
+  const size_t nw = (size_t) 72 * 64 * 9;
   for (size_t i = 0; i < nw; i++)
     w[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
-  for (int i = 0; i < 20; i++)
+  for (int i = 0; i < 72; i++)
     bias[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
   float *inp = random_buf (inp_size (&g), -1.0, 1.0, rand);
   float *dout = random_buf (out_size (&g), -1.0, 1.0, rand);
