@@ -56,11 +56,15 @@ nn_context_scratch_floats (const NnGraph *graph,
       const NnNode *node = &graph->nodes[i];
       if (nn_op_info (node->op)->scratch != NN_OP_SCRATCH_CONV)
         continue;
+      /* Ungrouped convs that take Winograd run on the context's packed kernels. */
       NnConvGeom g = nn_context_conv_geom (graph, node, batch);
-      size_t s = nn_conv2d_scratch_size (&g);
+      size_t s = g.G == 1 ? nn_conv2d_scratch_size_packed (&g) : nn_conv2d_scratch_size (&g);
       most = s > most ? s : most;
+      if (g.G == 1)
+        continue;
       /* A single sample split over the workers by groups may leave a worker one group, which
-       * runs as an ungrouped conv (depthwise ones then no longer run direct). */
+       * runs as an ungrouped conv (depthwise ones then no longer run direct, and Winograd ones
+       * pack their kernels into the scratch). */
       g.B = 1;
       g.C /= g.G;
       g.OC /= g.G;

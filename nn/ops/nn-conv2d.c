@@ -265,8 +265,10 @@ band_rows (const NnConvGeom *g)
   return rows < (size_t) g->OH ? (int) rows : g->OH;
 }
 
-size_t
-nn_conv2d_scratch_size (const NnConvGeom *g)
+/* The im2col band, and with `packed` false the room for Winograd's kernels besides its work. */
+static size_t
+scratch_size (const NnConvGeom *g,
+              bool              packed)
 {
   geom_check (g);
   if (is_direct (g) || is_pointwise (g))
@@ -274,8 +276,20 @@ nn_conv2d_scratch_size (const NnConvGeom *g)
   const size_t s = (size_t) (g->C / g->G) * g->KH * g->KW * (size_t) band_rows (g) * g->OW;
   if (!nn_winograd_pays_forward (g) && !nn_winograd_pays_backward (g))
     return s;
-  const size_t w = nn_winograd_scratch_size (g);
+  const size_t w = packed ? nn_winograd_work_size (g) : nn_winograd_scratch_size (g);
   return w > s ? w : s;
+}
+
+size_t
+nn_conv2d_scratch_size (const NnConvGeom *g)
+{
+  return scratch_size (g, false);
+}
+
+size_t
+nn_conv2d_scratch_size_packed (const NnConvGeom *g)
+{
+  return scratch_size (g, true);
 }
 
 /* Output rows [*h_lo, *h_hi) of the band [oh0, oh1) whose input row oh*SH + off_h exists. */

@@ -25,6 +25,9 @@ typedef struct
 /* Floats of scratch the fast kernels need (im2col buffer, or Winograd's transformed kernels,
  * tiles and products); the same for forward and backward. */
 size_t nn_conv2d_scratch_size (const NnConvGeom *g);
+/* The same for a caller that runs the Winograd geometries through packed kernels
+ * (nn-winograd.h) and the rest through the functions below. */
+size_t nn_conv2d_scratch_size_packed (const NnConvGeom *g);
 
 /* out (B,OC,OH,OW) = conv(inp (B,C,H,W), weight (OC,C/G,KH,KW)) + bias (OC) (bias may be NULL).
  * `scratch` holds nn_conv2d_scratch_size floats. */

@@ -60,11 +60,19 @@ nn_winograd_pays_backward (const NnConvGeom *g)
   return nn_winograd_applies (g) && pays (g->OC, g->H, g->W);
 }
 
+/* The tiles (36, C, T) and products (36, O, T) of a plan. */
+static size_t
+plan_work (const Plan *p)
+{
+  const size_t T = (size_t) tiles (p->OH, p->OW);
+  return (size_t) TILE_N * ((size_t) p->C * T + (size_t) p->O * T);
+}
+
+/* ... and its transformed kernels (36, O, C) before them. */
 static size_t
 plan_floats (const Plan *p)
 {
-  const size_t T = (size_t) tiles (p->OH, p->OW);
-  return (size_t) TILE_N * ((size_t) p->O * p->C + (size_t) p->C * T + (size_t) p->O * T);
+  return (size_t) TILE_N * p->O * p->C + plan_work (p);
 }
 
 static Plan
@@ -89,6 +97,15 @@ nn_winograd_scratch_size (const NnConvGeom *g)
   NN_ASSERT (nn_winograd_applies (g));
   const Plan f = plan_forward (g), b = plan_backward (g, 0, g->C);
   const size_t sf = plan_floats (&f), sb = plan_floats (&b);
+  return sf > sb ? sf : sb;
+}
+
+size_t
+nn_winograd_work_size (const NnConvGeom *g)
+{
+  NN_ASSERT (nn_winograd_applies (g));
+  const Plan f = plan_forward (g), b = plan_backward (g, 0, g->C);
+  const size_t sf = plan_work (&f), sb = plan_work (&b);
   return sf > sb ? sf : sb;
 }
 

@@ -22,6 +22,8 @@ bool nn_winograd_pays_backward (const NnConvGeom *g);
 
 /* Floats of scratch nn_winograd_forward and nn_winograd_backward_input need. */
 size_t nn_winograd_scratch_size (const NnConvGeom *g);
+/* Floats of scratch the packed functions need (the tiles and products, without the kernels). */
+size_t nn_winograd_work_size (const NnConvGeom *g);
 
 /* Floats of a packing of the transformed kernels (36 x OC x C). */
 size_t nn_winograd_packed_size (const NnConvGeom *g);
@@ -37,7 +39,7 @@ void nn_winograd_pack_backward (float            *packed,
                                 const NnConvGeom *g);
 
 /* Output channels [oc0, oc1) of out (B,OC,OH,OW) = conv (inp, weight) + bias (may be NULL) from
- * the forward packing; `scratch` holds nn_winograd_scratch_size floats. */
+ * the forward packing; `scratch` holds nn_winograd_work_size floats. */
 void nn_winograd_forward_packed (float            *out,
                                  float            *scratch,
                                  const float      *inp,
