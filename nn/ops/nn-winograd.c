@@ -214,8 +214,19 @@ gather_tiles (Lanes            *restrict d,
               int                        x0,
               int                        n)
 {
-  const bool inside = y0 >= 0 && x0 >= 0 && y0 + TILE_IN <= p->H
+  const bool inside = n == LANES && y0 >= 0 && x0 >= 0 && y0 + TILE_IN <= p->H
                       && x0 + TILE_OUT * (n - 1) + TILE_IN <= p->W;
+  if (inside)
+    {
+      for (int i = 0; i < TILE_IN; i++)
+        {
+          const float *row = plane + (size_t) (y0 + i) * p->W + x0;
+          for (int j = 0; j < TILE_IN; j++)
+            for (int l = 0; l < LANES; l++)
+              d[i * TILE_IN + j][l] = row[TILE_OUT * l + j];
+        }
+      return;
+    }
   for (int i = 0; i < TILE_IN; i++)
     {
       const int y = y0 + i;
@@ -224,8 +235,7 @@ gather_tiles (Lanes            *restrict d,
         for (int l = 0; l < LANES; l++)
           {
             const int x = x0 + TILE_OUT * l + j;
-            d[i * TILE_IN + j][l] = l < n && (inside || (y >= 0 && y < p->H && x >= 0
-                                                         && x < p->W))
+            d[i * TILE_IN + j][l] = l < n && y >= 0 && y < p->H && x >= 0 && x < p->W
                                     ? row[x] : 0.0f;
           }
     }
