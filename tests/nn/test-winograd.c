@@ -365,6 +365,62 @@ test_context_packing (void)
   g_rand_free (rand);
 }
 
+/* A batch of two over two workers with parameter gradients (a training step's backward): the
+ * samples' outputs and input gradients through the packings, the weight gradient through
+ * im2col, each against the reference. */
+static void
+test_context_batch (void)
+{
+  GRand *rand = g_rand_new_with_seed (26);
+  NnGraph *graph = nn_graph_new ();
+  const int in = nn_graph_add_input (graph, "in", 64, 9, 10);
+  const int conv = nn_graph_add_conv2d (graph, "conv", in, 64, 3, 1, 1, 1, 1, false);
+  g_assert_cmpint (conv, >, 0);
+  NnConvGeom g = geom (2, 64, 9, 10, 64, 1, 1, 1, 1);
+  g_assert_true (nn_winograd_pays_forward (&g) && nn_winograd_pays_backward (&g));
+  const int wp = nn_graph_node_param (graph, conv, NN_PARAM_WEIGHT);
+  float *w = nn_graph_param_data (graph, wp);
+  const size_t nw = (size_t) 64 * 64 * 9;
+  for (size_t i = 0; i < nw; i++)
+    w[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  float *inp = random_buf (inp_size (&g), -1.0, 1.0, rand);
+  float *dout = random_buf (out_size (&g), -1.0, 1.0, rand);
+  NnContext *ctx = nn_context_new (graph, 2, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS, NULL);
+  g_assert_nonnull (ctx);
+  g_assert_true (nn_context_set_threads (ctx, 2, NULL));
+  nn_context_zero_param_grads (ctx);
+  memcpy (nn_context_input (ctx), inp, sizeof (float) * inp_size (&g));
+  nn_context_forward (ctx, -1);
+  const float *out = nn_context_output (ctx, conv);
+  memcpy (nn_context_grad (ctx, conv), dout, sizeof (float) * out_size (&g));
+  nn_context_backward (ctx, conv, NN_BACKWARD_INPUT | NN_BACKWARD_PARAMS, -1);
+  const float *dinp = nn_context_grad (ctx, 0);
+  const float *dw = nn_context_param_grads (ctx) + graph->params[wp].offset;
+  float *dw_ref = g_new0 (float, nw);
+  nn_conv2d_backward_naive (NULL, dw_ref, NULL, dout, inp, w, &g);
+  Err ef = { 0 }, eb = { 0 }, ew = { 0 };
+  for (int b = 0; b < 2; b++)
+    for (int c = 0; c < 64; c++)
+      for (int y = 0; y < 9; y++)
+        for (int x = 0; x < 10; x++)
+          {
+            const size_t i = (((size_t) b * 64 + c) * 9 + y) * 10 + x;
+            err_add (&ef, out[i], ref_out (inp, w, NULL, &g, b, c, y, x));
+            err_add (&eb, dinp[i], ref_din (dout, w, &g, b, c, y, x));
+          }
+  for (size_t i = 0; i < nw; i++)
+    err_add (&ew, dw[i], dw_ref[i]);
+  err_check (&ef, "batch forward", 0);
+  err_check (&eb, "batch input gradient", 0);
+  err_check (&ew, "batch weight gradient", 0);
+  g_free (dw_ref);
+  nn_context_free (ctx);
+  nn_graph_free (graph);
+  g_free (dout);
+  g_free (inp);
+  g_rand_free (rand);
+}
+
 /* ResNet-18's stride-1 3x3 convolutions at 224 px, with post-ReLU inputs in [0, 1), Kaiming
  * uniform weights and gradients in [-1, 1]: the relative error of the path nn_conv2d takes
  * against the double-precision convolution, over 4096 sampled positions. */
@@ -421,6 +477,7 @@ main (int   argc,
   g_test_add_func ("/nn/winograd/backward-input", test_backward_input);
   g_test_add_func ("/nn/winograd/dispatch", test_dispatch);
   g_test_add_func ("/nn/winograd/context-packing", test_context_packing);
+  g_test_add_func ("/nn/winograd/context-batch", test_context_batch);
   g_test_add_func ("/nn/winograd/resnet18-layers", test_resnet18_layers);
   return g_test_run ();
 }
