@@ -5,7 +5,6 @@
 #include "ops/nn-winograd.h"
 
 #include <cblas.h>
-#include <string.h>
 
 #include "core/nn-error.h"
 
