@@ -10,7 +10,6 @@
 #include "scope-error.h"
 #include "scope-figure.h"
 
-#define SEED 1
 /* HU per pixel of a drag on the image. */
 #define DRAG_HU_PER_PX 4.0
 #define CUSTOM_WINDOW 3
@@ -50,15 +49,11 @@ struct _ScopeExplainView
   GtkDrawingArea *canvas;
 
   ScopeModel     *model;
-  float          *input;       /* preprocessed, the model's C * H * W */
-  float          *display;     /* the image at the model's size and channels, in [0, 1] */
-  float          *hu;          /* a CT slice: its HU at the model's size (h, w), else NULL */
-  NnCtWindow      window;      /* how hu is shown in display */
+  ScopeInput     *input;       /* fits model, or NULL */
+  float          *ct_display;  /* a CT slice: its HU plane through window, (c, h, w) */
+  NnCtWindow      window;      /* how the input's HU plane is shown in ct_display */
   NnCtWindow      drag_start;  /* window when the drag on the image began */
   gboolean        syncing;     /* the window controls are being set: ignore their signals */
-  guint8         *mask;        /* (h, w) or NULL */
-  int             c, h, w;
-  char           *image_name;
   int            *layers;      /* node of each entry of layer_drop */
   int             n_layers;
   gboolean        dirty;       /* the maps are out of date */
@@ -100,6 +95,18 @@ selected_layer (ScopeExplainView *self)
 }
 
 static gboolean
+uses_layer (int method)
+{
+  return nn_method_has_flags ((NnMethod) method, NN_METHOD_FLAG_LAYER);
+}
+
+static const char *
+method_name (int method)
+{
+  return nn_method_get_info ((NnMethod) method)->name;
+}
+
+static gboolean
 display_signed (ScopeExplainView *self)
 {
   return gtk_check_button_get_active (self->signed_check);
@@ -122,13 +129,27 @@ static const NnCtWindow presets[CUSTOM_WINDOW] = {
   NN_CT_WINDOW_LUNG, NN_CT_WINDOW_MEDIASTINUM, NN_CT_WINDOW_BONE,
 };
 
-/* The slice through the display window, on each of the model's channels. */
-static void
-fill_display (ScopeExplainView *self)
+static const NnInput *
+nn_input (ScopeExplainView *self)
 {
-  size_t n = (size_t) self->h * (size_t) self->w;
-  for (int k = 0; k < self->c; k++)
-    nn_ct_window_apply (&self->window, self->display + k * n, self->hu, n);
+  return self->input != NULL ? scope_input_get_nn_input (self->input) : NULL;
+}
+
+/* What the overlays are drawn on: a CT slice through the display window, else the input's
+ * display image; NULL when there is none. */
+static const float *
+display (ScopeExplainView *self)
+{
+  const NnInput *in = nn_input (self);
+  if (in == NULL)
+    return NULL;
+  return in->hu != NULL ? self->ct_display : in->display;
+}
+
+static gboolean
+is_ct (ScopeExplainView *self)
+{
+  return nn_input (self) != NULL && nn_input (self)->hu != NULL;
 }
 
 /* Blends panel p's overlay for the current display settings. */
@@ -137,13 +158,13 @@ update_surface (ScopeExplainView *self,
                 Panel            *p)
 {
   g_clear_pointer (&p->surface, cairo_surface_destroy);
-  if (p->explanation == NULL || self->display == NULL)
+  if (p->explanation == NULL || display (self) == NULL)
     return;
   const NnMap *map = p->explanation->map;
   viz_heatmap_colormap_init (&p->colormap, map->map, (size_t) map->h * (size_t) map->w,
                              display_signed (self), fixed_scale (self));
   VizHeatmap hm = {
-    .image = self->display, .c = self->c, .map = map->map, .h = map->h, .w = map->w,
+    .image = display (self), .c = nn_input (self)->c, .map = map->map, .h = map->h, .w = map->w,
     .colormap = &p->colormap, .opacity = opacity (self), .fade = display_signed (self),
   };
   p->surface = viz_heatmap_surface_new (&hm);
@@ -185,8 +206,8 @@ panel_clear (Panel *p)
   if (p->job != NULL)
     scope_explain_job_cancel (p->job);
   g_clear_object (&p->job);
-  g_clear_pointer (&p->explanation, scope_explanation_unref);
-  g_clear_pointer (&p->metrics, scope_explain_metrics_unref);
+  g_clear_pointer (&p->explanation, nn_explanation_free);
+  g_clear_pointer (&p->metrics, g_free);
   g_clear_pointer (&p->surface, cairo_surface_destroy);
   g_clear_pointer (&p->error, g_free);
   p->fraction = 0.0;
@@ -212,8 +233,8 @@ on_map_ready (ScopeExplainJob  *job,
 {
   Panel *p = panel_of_job (self, job);
   g_return_if_fail (p != NULL);
-  g_clear_pointer (&p->explanation, scope_explanation_unref);
-  p->explanation = scope_explanation_ref (explanation);
+  g_clear_pointer (&p->explanation, nn_explanation_free);
+  p->explanation = g_boxed_copy (SCOPE_TYPE_EXPLANATION, explanation);
   update_surface (self, p);
   gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
 }
@@ -225,8 +246,8 @@ on_metrics_changed (ScopeExplainJob     *job,
 {
   Panel *p = panel_of_job (self, job);
   g_return_if_fail (p != NULL);
-  g_clear_pointer (&p->metrics, scope_explain_metrics_unref);
-  p->metrics = scope_explain_metrics_ref (metrics);
+  g_clear_pointer (&p->metrics, g_free);
+  p->metrics = g_boxed_copy (SCOPE_TYPE_EXPLAIN_METRICS, metrics);
   gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
 }
 
@@ -287,16 +308,15 @@ run (ScopeExplainView *self)
   self->dirty = FALSE;
   for (int i = 0; i < n_panels (self); i++)
     {
-      ScopeExplainSpec spec = {
-        .method = selected_method (self, i),
-        .target = selected_class (self),
-        .layer = selected_layer (self),
-        .keep_negative = display_signed (self),
-        .metrics = TRUE,
-        .seed = SEED,
-      };
+      NnExplainSpec spec;
+      nn_explain_spec_init (&spec);
+      spec.map.method = (NnMethod) selected_method (self, i);
+      spec.map.target = selected_class (self);
+      spec.map.layer = selected_layer (self);
+      spec.map.keep_negative = display_signed (self);
+      spec.mask = scope_input_get_mask (self->input, NULL);
       Panel *p = &self->panels[i];
-      p->job = scope_explain_job_new (self->model, self->input, self->mask, &spec);
+      p->job = scope_explain_job_new (self->model, self->input, &spec);
       g_signal_connect_object (p->job, "map-ready", G_CALLBACK (on_map_ready), self,
                                G_CONNECT_DEFAULT);
       g_signal_connect_object (p->job, "metrics-changed", G_CALLBACK (on_metrics_changed), self,
@@ -342,9 +362,8 @@ on_maps_setting_changed (GObject          *object,
 {
   (void) object;
   (void) pspec;
-  gboolean layered = scope_explain_method_uses_layer (selected_method (self, 0))
-                     || (selected_method (self, 1) >= 0
-                         && scope_explain_method_uses_layer (selected_method (self, 1)));
+  gboolean layered = uses_layer (selected_method (self, 0))
+                     || (selected_method (self, 1) >= 0 && uses_layer (selected_method (self, 1)));
   gtk_widget_set_sensitive (GTK_WIDGET (self->layer_drop), layered);
   gtk_widget_set_sensitive (GTK_WIDGET (self->layer_label), layered);
   invalidate (self);
@@ -384,9 +403,9 @@ set_window (ScopeExplainView *self,
   gtk_spin_button_set_value (self->ct_width_spin, window.width);
   gtk_spin_button_set_value (self->ct_level_spin, window.level);
   self->syncing = FALSE;
-  if (self->hu != NULL)
+  if (is_ct (self))
     {
-      fill_display (self);
+      nn_input_render (nn_input (self), &self->window, self->ct_display);
       on_display_changed (self);
     }
 }
@@ -423,7 +442,7 @@ on_drag_begin (GtkGestureDrag   *gesture,
 {
   (void) x;
   (void) y;
-  if (self->hu == NULL)
+  if (!is_ct (self))
     {
       gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
       return;
@@ -438,7 +457,7 @@ on_drag_update (GtkGestureDrag   *gesture,
                 ScopeExplainView *self)
 {
   (void) gesture;
-  if (self->hu == NULL)
+  if (!is_ct (self))
     return;
   GtkAdjustment *wa = gtk_spin_button_get_adjustment (self->ct_width_spin);
   GtkAdjustment *la = gtk_spin_button_get_adjustment (self->ct_level_spin);
@@ -477,14 +496,14 @@ figure_metrics (VizExplainMetrics         *out,
   if (m == NULL)
     return;
   static const guint flags[][2] = {
-    { SCOPE_EXPLAIN_HAS_DELETION, VIZ_EXPLAIN_HAS_DELETION },
-    { SCOPE_EXPLAIN_HAS_INSERTION, VIZ_EXPLAIN_HAS_INSERTION },
-    { SCOPE_EXPLAIN_HAS_ROAD, VIZ_EXPLAIN_HAS_ROAD },
-    { SCOPE_EXPLAIN_HAS_RANDOMIZATION, VIZ_EXPLAIN_HAS_RANDOMIZATION },
-    { SCOPE_EXPLAIN_HAS_MASK, VIZ_EXPLAIN_HAS_MASK },
+    { NN_FAITH_DELETION, VIZ_EXPLAIN_HAS_DELETION },
+    { NN_FAITH_INSERTION, VIZ_EXPLAIN_HAS_INSERTION },
+    { NN_FAITH_ROAD_MORF | NN_FAITH_ROAD_LERF, VIZ_EXPLAIN_HAS_ROAD },
+    { NN_FAITH_RANDOMIZATION, VIZ_EXPLAIN_HAS_RANDOMIZATION },
+    { NN_FAITH_MASK, VIZ_EXPLAIN_HAS_MASK },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (flags); i++)
-    if (m->has & flags[i][0])
+    if ((m->has & flags[i][0]) == flags[i][0])
       out->has |= flags[i][1];
   out->deletion = m->deletion;
   out->insertion = m->insertion;
@@ -509,32 +528,29 @@ make_figure (ScopeExplainView *self,
   fig->n_panels = n_panels (self);
   fig->faithfulness = TRUE;
   int layer = first != NULL && first->map->layer > 0 ? first->map->layer : selected_layer (self);
-  int mask_pixels = -1;
-  if (self->mask != NULL)
-    {
-      mask_pixels = 0;
-      for (int p = 0; p < self->h * self->w; p++)
-        mask_pixels += self->mask[p] != 0;
-    }
+  gsize lit = 0;
+  gboolean has_mask = self->input != NULL && scope_input_get_mask (self->input, &lit) != NULL;
+  NnFaithSettings faith;
+  nn_faith_settings_init (&faith);
   VizExplainCaption caption = {
     .model_path = scope_model_get_name (self->model),
     .model = nn_model,
-    .input_path = self->image_name,
+    .input_path = self->input != NULL ? scope_input_get_name (self->input) : NULL,
     .target = first != NULL ? first->map->target : -1,
     .probability = first != NULL ? first->probability : 0.0,
-    .top_prediction = first != NULL && first->spec.target < 0,
+    .top_prediction = first != NULL && selected_class (self) < 0,
     .layer = layer >= 0 ? g->nodes[layer].name : NULL,
     .n_methods = fig->n_panels,
     .opacity = opacity (self),
     .is_signed = display_signed (self),
     .fixed_scale = fixed_scale (self),
-    .display_window = self->hu != NULL ? &self->window : NULL,
+    .display_window = is_ct (self) ? &self->window : NULL,
     .faithfulness = TRUE,
-    .seed = SEED,
-    .mask_pixels = mask_pixels,
+    .seed = faith.seed,
+    .mask_pixels = has_mask ? (int) lit : -1,
   };
   for (int i = 0; i < fig->n_panels; i++)
-    caption.methods[i] = scope_explain_method_name (selected_method (self, i));
+    caption.methods[i] = method_name (selected_method (self, i));
   viz_explain_figure_caption (fig->caption, sizeof fig->caption, &caption);
 
   for (int i = 0; i < fig->n_panels; i++)
@@ -542,17 +558,17 @@ make_figure (ScopeExplainView *self,
       Panel *p = &self->panels[i];
       VizExplainPanel *fp = &fig->panels[i];
       int method = selected_method (self, i);
-      const char *name = scope_explain_method_name (method);
+      const char *name = method_name (method);
       g_strlcpy (fp->method, name, sizeof fp->method);
       const NnMap *map = p->explanation != NULL ? p->explanation->map : NULL;
-      gboolean layered = map != NULL && scope_explain_method_uses_layer (method)
-                         && map->layer > 0;
+      gboolean layered = map != NULL && uses_layer (method) && map->layer > 0;
       viz_explain_figure_panel_title (fp->title, sizeof fp->title, name, nn_model,
                                       map != NULL ? map->target : -1,
                                       layered ? g->nodes[map->layer].name : NULL, p->error);
       if (map != NULL)
         fp->heatmap = (VizHeatmap) {
-          .image = self->display, .c = self->c, .map = map->map, .h = map->h, .w = map->w,
+          .image = display (self), .c = nn_input (self)->c, .map = map->map, .h = map->h,
+          .w = map->w,
           .colormap = &p->colormap, .opacity = opacity (self), .fade = display_signed (self),
           .surface = p->surface,
         };
@@ -627,11 +643,13 @@ fill_pickers (ScopeExplainView *self)
 void
 scope_explain_view_set_input (ScopeExplainView *self,
                               ScopeModel       *model,
-                              const NnImage    *image,
-                              const char       *image_name)
+                              ScopeInput       *input)
 {
   g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
+  g_return_if_fail (input == NULL || scope_input_fits (input, model));
 
+  if (model == self->model && input == self->input)
+    return;
   for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
     panel_clear (&self->panels[i]);
   gboolean new_model = model != self->model;
@@ -641,40 +659,15 @@ scope_explain_view_set_input (ScopeExplainView *self,
       self->model = model != NULL ? scope_model_ref (model) : NULL;
       fill_pickers (self);
     }
-  g_clear_pointer (&self->input, g_free);
-  g_clear_pointer (&self->display, g_free);
-  g_clear_pointer (&self->hu, g_free);
-  g_clear_pointer (&self->mask, g_free);
-  g_free (self->image_name);
-  self->image_name = g_strdup (image_name);
-  if (model != NULL && image != NULL)
+  g_clear_pointer (&self->input, scope_input_unref);
+  g_clear_pointer (&self->ct_display, g_free);
+  const NnInput *in = NULL;
+  if (model != NULL && input != NULL && scope_input_get_nn_input (input)->display != NULL)
     {
-      self->input = scope_model_preprocess (model, image, NULL);
-      NnShape in = scope_model_get_graph (model)->nodes[0].shape;
-      /* A CT slice is fitted in HU, like the model's copy, and shown through the display
-       * window; a picture is shown as it is. */
-      gboolean ct = image->hu && image->c == 1;
-      NnImage *conv = image->c == in.c || ct ? nn_image_dup (image)
-                      : nn_image_convert (image, in.c);
-      NnImage *fit = conv != NULL ? nn_image_fit (conv, in.h, in.w) : NULL;
-      if (self->input != NULL && fit != NULL)
-        {
-          self->c = in.c;
-          self->h = in.h;
-          self->w = in.w;
-          if (ct)
-            {
-              self->hu = g_memdup2 (fit->data, (gsize) in.h * in.w * sizeof (float));
-              self->display = g_new (float, (gsize) in.c * in.h * in.w);
-              fill_display (self);
-            }
-          else
-            self->display = g_memdup2 (fit->data, (gsize) in.c * in.h * in.w * sizeof (float));
-        }
-      else
-        g_clear_pointer (&self->input, g_free);
-      nn_image_free (fit);
-      nn_image_free (conv);
+      self->input = scope_input_ref (input);
+      in = scope_input_get_nn_input (input);
+      if (in->hu != NULL)
+        self->ct_display = g_new (float, (gsize) in->c * in->h * in->w);
     }
   /* A new model starts from its own window (lung without one); a new slice keeps the window
    * chosen. */
@@ -683,58 +676,12 @@ scope_explain_view_set_input (ScopeExplainView *self,
       const NnModel *m = scope_model_get_nn_model (self->model);
       set_window (self, m->has_window ? m->window : NN_CT_WINDOW_LUNG);
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->ct_window_box), self->hu != NULL);
+  else if (is_ct (self))
+    nn_input_render (in, &self->window, self->ct_display);
+  gtk_widget_set_visible (GTK_WIDGET (self->ct_window_box), is_ct (self));
   self->dirty = TRUE;
   set_status (self, self->input != NULL ? "Waiting to be shown" : "No image");
   maybe_run (self);
-}
-
-void
-scope_explain_view_set_mask (ScopeExplainView *self,
-                             const guint8     *mask)
-{
-  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
-  g_return_if_fail (mask == NULL || self->display != NULL);
-
-  g_clear_pointer (&self->mask, g_free);
-  if (mask != NULL)
-    self->mask = g_memdup2 (mask, (gsize) self->h * (gsize) self->w);
-  invalidate (self);
-}
-
-gboolean
-scope_explain_view_set_mask_image (ScopeExplainView  *self,
-                                   const NnImage     *mask,
-                                   GError           **error)
-{
-  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
-  g_return_val_if_fail (mask != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (self->display == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                   "there is no model and image to put the mask on");
-      return FALSE;
-    }
-  NnImage *gray = mask->c == 1 ? nn_image_dup (mask) : nn_image_convert (mask, 1);
-  NnImage *fit = gray != NULL ? nn_image_fit (gray, self->h, self->w) : NULL;
-  nn_image_free (gray);
-  if (fit == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "out of memory fitting the mask to %d × %d", self->h, self->w);
-      return FALSE;
-    }
-  /* Nonzero inside: at least half after the fit, as cnnscope-cli explain --mask reads it. An
-   * empty mask is no mask. */
-  gsize n = (gsize) self->h * (gsize) self->w, lit = 0;
-  g_autofree guint8 *bits = g_new (guint8, n);
-  for (gsize p = 0; p < n; p++)
-    lit += bits[p] = fit->data[p] >= 0.5f;
-  nn_image_free (fit);
-  scope_explain_view_set_mask (self, lit > 0 ? bits : NULL);
-  return TRUE;
 }
 
 gboolean
@@ -745,7 +692,7 @@ scope_explain_view_get_ct_window (ScopeExplainView *self,
 
   if (window != NULL)
     *window = self->window;
-  return self->hu != NULL;
+  return is_ct (self);
 }
 
 gboolean
@@ -753,7 +700,7 @@ scope_explain_view_has_mask (ScopeExplainView *self)
 {
   g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
 
-  return self->mask != NULL;
+  return self->input != NULL && scope_input_get_mask (self->input, NULL) != NULL;
 }
 
 void
@@ -763,7 +710,7 @@ scope_explain_view_set_method (ScopeExplainView *self,
 {
   g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
   g_return_if_fail (panel == 0 || panel == 1);
-  g_return_if_fail (method >= (panel == 0 ? 0 : -1) && method < scope_explain_method_count ());
+  g_return_if_fail (method >= (panel == 0 ? 0 : -1) && method < NN_METHOD_COUNT_);
 
   if (panel == 0)
     gtk_drop_down_set_selected (self->method_drop, (guint) method);
@@ -862,6 +809,7 @@ scope_explain_view_dispose (GObject *object)
   for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
     panel_clear (&self->panels[i]);
   g_clear_pointer (&self->model, scope_model_unref);
+  g_clear_pointer (&self->input, scope_input_unref);
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
@@ -874,11 +822,7 @@ scope_explain_view_finalize (GObject *object)
 {
   ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (object);
 
-  g_free (self->input);
-  g_free (self->display);
-  g_free (self->hu);
-  g_free (self->mask);
-  g_free (self->image_name);
+  g_free (self->ct_display);
   g_free (self->layers);
   g_free (self->status);
 
@@ -924,10 +868,10 @@ scope_explain_view_init (ScopeExplainView *self)
   g_autoptr (GtkStringList) methods = gtk_string_list_new (NULL);
   g_autoptr (GtkStringList) compare = gtk_string_list_new (NULL);
   gtk_string_list_append (compare, "None");
-  for (int i = 0; i < scope_explain_method_count (); i++)
+  for (int i = 0; i < NN_METHOD_COUNT_; i++)
     {
-      gtk_string_list_append (methods, scope_explain_method_label (i));
-      gtk_string_list_append (compare, scope_explain_method_label (i));
+      gtk_string_list_append (methods, nn_method_get_info ((NnMethod) i)->label);
+      gtk_string_list_append (compare, nn_method_get_info ((NnMethod) i)->label);
     }
   gtk_drop_down_set_model (self->method_drop, G_LIST_MODEL (methods));
   gtk_drop_down_set_model (self->compare_drop, G_LIST_MODEL (compare));

@@ -6,6 +6,7 @@
 #include <gtk/gtk.h>
 
 #include "scope-explain-job.h"
+#include "scope-input.h"
 #include "scope-model.h"
 
 G_BEGIN_DECLS
@@ -14,22 +15,12 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ScopeExplainView, scope_explain_view, SCOPE, EXPLAIN_VIEW, GtkWidget)
 
-/* The model and image to explain (either may be NULL); the image is copied. Work starts when
- * the view is shown, and starts again when a setting that changes the maps changes. */
+/* The model and the input to explain (either may be NULL; input must fit model). Work starts
+ * when the view is shown, and starts again when a setting that changes the maps changes. The
+ * input's mask, when it has one, adds the pointing game and the energy share. */
 void                       scope_explain_view_set_input (ScopeExplainView *self,
                                                          ScopeModel       *model,
-                                                         const NnImage    *image,
-                                                         const char       *image_name);
-/* A ground-truth mask at the model's input size (H * W, nonzero inside; copied), or NULL: with
- * one, the pointing game and energy share are shown too. Restarts the jobs. */
-void                       scope_explain_view_set_mask (ScopeExplainView *self,
-                                                        const guint8     *mask);
-/* A mask as read from a file (any size, any channels; a pixel of at least 0.5 after fitting to
- * the model input is inside). An empty mask clears the mask. FALSE with error when there is no
- * input to fit it to. */
-gboolean                   scope_explain_view_set_mask_image (ScopeExplainView  *self,
-                                                              const NnImage     *mask,
-                                                              GError           **error);
+                                                         ScopeInput       *input);
 gboolean                   scope_explain_view_has_mask (ScopeExplainView *self);
 /* Whether the input is a CT slice, and the window it is shown through under the overlays (the
  * model keeps its own). */

@@ -143,27 +143,6 @@ scope_model_get_input_size (const ScopeModel *self)
   return nn_shape_size (self->nn_model->graph->nodes[0].shape);
 }
 
-float *
-scope_model_preprocess (const ScopeModel  *self,
-                        const NnImage     *image,
-                        GError           **error)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (image != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  int c = nn_model_input_channels (self->nn_model);
-  if (c != 1 && c != 3)
-    {
-      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_UNSUPPORTED,
-                   "%s takes %d input channels, not a grey or colour image", self->name, c);
-      return NULL;
-    }
-  float *input = g_new (float, scope_model_get_input_size (self));
-  nn_model_preprocess (self->nn_model, image, input);
-  return input;
-}
-
 gboolean
 scope_model_node_has_filters (const ScopeModel *self,
                               int               node)

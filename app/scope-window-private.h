@@ -51,8 +51,7 @@ struct _ScopeWindow
   GSettings            *settings;   /* NULL without an installed or built schema */
   ScopeEngine          *engine;
   ScopeModel           *model;
-  NnImage              *image;
-  char                 *image_name;
+  ScopeInput           *input;      /* the input opened last; fits model, or is being rebuilt */
   int                   node;       /* selected layer, -1 without a model */
   int                   channel;
   char                 *filter_mode; /* "summed" or "input-channel" */

@@ -188,9 +188,38 @@ static void run_forward (ScopeWindow *self);
 static void set_model (ScopeWindow *self,
                        ScopeModel  *model);
 
+/* The input as the views and the forward pass see it: the one opened last when it fits the
+ * model, else none (it is being rebuilt for the model). */
+static ScopeInput *
+visible_input (ScopeWindow *self)
+{
+  return self->input != NULL && scope_input_fits (self->input, self->model) ? self->input : NULL;
+}
+
+/* After the model changed: an input that does not fit it is built again for it on the engine
+ * thread (take_input receives it). */
+static void
+rebuild_input (ScopeWindow *self)
+{
+  if (self->input == NULL || visible_input (self) != NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (scope_engine_rebuild (self->engine, self->input, self->model, &error) == 0)
+    scope_window_show_error (self, "Cannot use the input: %s", error->message);
+}
+
+static void
+inputs_changed (ScopeWindow *self)
+{
+  ScopeInput *input = visible_input (self);
+  scope_explain_view_set_input (self->explain_view, self->model, input);
+  if (self->model != NULL && self->input != NULL && input == NULL)
+    show_status (self, "Computing Activations…", NULL);
+}
+
 /* The newest weights of a training run. The first snapshot of a run replaces the model as an
  * opened one does; later ones only swap the weights under the same selection, and the current
- * image runs through them on the engine thread. */
+ * input runs through them on the engine thread. */
 static void
 follow_model (ScopeWindow *self,
               ScopeModel  *model)
@@ -198,6 +227,7 @@ follow_model (ScopeWindow *self,
   if (self->model == NULL || !same_structure (self->model, model))
     {
       set_model (self, scope_model_ref (model));
+      rebuild_input (self);
       run_forward (self);
       return;
     }
@@ -207,6 +237,8 @@ follow_model (ScopeWindow *self,
   scope_maximize_view_set_target (self->maximize_view, self->model, self->node, self->channel);
   update_filters_controls (self);
   update_model_labels (self);
+  inputs_changed (self);
+  rebuild_input (self);
   run_forward (self);
 }
 
@@ -222,7 +254,7 @@ set_model (ScopeWindow *self,
   self->channel = 0;
   scope_activations_view_set_activations (self->activations_view, NULL);
   gtk_stack_set_visible_child_name (self->activations_stack, "empty");
-  if (self->image != NULL)
+  if (self->input != NULL)
     show_status (self, "Computing Activations…", NULL);
   else
     show_status (self, "No Image", "Open an image (Ctrl+Shift+O) to see the activations.");
@@ -233,6 +265,7 @@ set_model (ScopeWindow *self,
   scope_window_select_layer (self, default_layer (model));
   update_model_labels (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->layer_list));
+  inputs_changed (self);
 }
 
 static gboolean
@@ -250,40 +283,41 @@ local_path (GFile   *file,
   return TRUE;
 }
 
-/* Takes image (read from path) when the current model can take it; else FALSE with error. */
+/* Takes input, made on the engine thread: shown when it fits the model, else built again for
+ * the model. Returns whether the forward pass has a new tensor to run on. */
 static gboolean
-set_image (ScopeWindow  *self,
-           const char   *path,
-           NnImage     **image,
-           GError      **error)
+take_input (ScopeWindow *self,
+            ScopeInput  *input)
 {
-  if (self->model != NULL)
+  if (!scope_input_fits (input, self->model))
     {
-      g_autofree float *input = scope_model_preprocess (self->model, *image, error);
-      if (input == NULL)
-        return FALSE;
+      g_autoptr (GError) error = NULL;
+      if (scope_engine_rebuild (self->engine, input, self->model, &error) == 0)
+        scope_window_show_error (self, "Cannot use the input: %s", error->message);
+      scope_input_unref (input);
+      return FALSE;
     }
-  nn_image_free (self->image);
-  self->image = g_steal_pointer (image);
-  g_free (self->image_name);
-  self->image_name = g_path_get_basename (path);
-  g_autofree char *text = g_strdup_printf ("Input: %s (%d×%d)", self->image_name,
-                                           self->image->w, self->image->h);
+  gboolean new_tensor = self->input == NULL
+                        || scope_input_get_nn_input (self->input) != scope_input_get_nn_input (
+                          input);
+  g_clear_pointer (&self->input, scope_input_unref);
+  self->input = input;
+  const NnInput *in = scope_input_get_nn_input (input);
+  g_autofree char *text = g_strdup_printf ("Input: %s (%d×%d)", scope_input_get_name (input),
+                                           in->image_w, in->image_h);
   gtk_label_set_label (self->input_label, text);
-  scope_window_add_recent (self, path);
-  return TRUE;
+  inputs_changed (self);
+  return new_tensor;
 }
 
 static void
 run_forward (ScopeWindow *self)
 {
-  if (self->model == NULL || self->image == NULL)
+  ScopeInput *input = visible_input (self);
+  if (self->model == NULL || input == NULL)
     return;
   g_autoptr (GError) error = NULL;
-  g_autofree float *input = scope_model_preprocess (self->model, self->image, &error);
-  if (input != NULL
-      && scope_engine_run_forward (self->engine, self->model, input, self->image_name,
-                                   &error) > 0)
+  if (scope_engine_run_forward (self->engine, self->model, input, &error) > 0)
     {
       if (scope_activations_view_get_activations (self->activations_view) == NULL)
         show_status (self, "Computing Activations…", NULL);
@@ -333,7 +367,8 @@ scope_window_open (ScopeWindow *self,
   if (model_path == NULL && image_path == NULL)
     return ok;
   /* The engine thread reads the files; on_opened takes what it read. */
-  if (scope_engine_open (self->engine, model_path, image_path, &error) == 0)
+  if (scope_engine_open (self->engine, model_path, image_path, self->model, self->input,
+                         &error) == 0)
     {
       scope_window_show_error (self, "Cannot open files: %s", error->message);
       return FALSE;
@@ -355,7 +390,7 @@ scope_window_open_mask (ScopeWindow *self,
       scope_window_show_error (self, "Cannot open %s", error->message);
       return FALSE;
     }
-  if (scope_engine_open_mask (self->engine, mask_path, &error) == 0)
+  if (scope_engine_open_mask (self->engine, mask_path, self->input, &error) == 0)
     {
       scope_window_show_error (self, "Cannot open files: %s", error->message);
       return FALSE;
@@ -507,8 +542,8 @@ scope_window_get_error_message (ScopeWindow *self)
 
 /* Engine results. */
 
-/* What the engine read for scope_window_open: a model that could not be read keeps the current
- * one; an image that could not be read, or not fed to the model, keeps the current image. */
+/* What the engine made for scope_window_open, open_mask or a rebuild: a model that could not be
+ * read keeps the current one; an input that could not be made keeps the current input. */
 static void
 on_opened (ScopeEngine *engine,
            ScopeOpened *opened,
@@ -528,33 +563,20 @@ on_opened (ScopeEngine *engine,
       else
         show_open_error (self, opened->model_path, opened->model_error);
     }
-  if (opened->image_path != NULL)
-    {
-      g_autoptr (GError) error = NULL;
-      if (opened->image == NULL)
-        show_open_error (self, opened->image_path, opened->image_error);
-      else if (set_image (self, opened->image_path, &opened->image, &error))
-        changed = TRUE;
-      else
-        show_open_error (self, opened->image_path, error);
-    }
+  if (opened->image_path != NULL && opened->input != NULL)
+    scope_window_add_recent (self, opened->image_path);
+  else if (opened->image_path != NULL)
+    show_open_error (self, opened->image_path, opened->input_error);
+  else if (opened->input_error != NULL)
+    scope_window_show_error (self, "Cannot use the input: %s", opened->input_error->message);
+  if (opened->mask_error != NULL)
+    show_open_error (self, opened->mask_path, opened->mask_error);
+  if (opened->input != NULL)
+    changed |= take_input (self, g_steal_pointer (&opened->input));
+  else
+    rebuild_input (self);
   if (changed)
-    {
-      run_forward (self);
-      scope_explain_view_set_input (self->explain_view, self->model, self->image,
-                                    self->image_name);
-    }
-  /* A mask asked for goes to the Explain view; one found beside an image only when the image
-   * was taken and there is a model to fit it to. */
-  if (opened->mask_path != NULL
-      && (opened->image_path == NULL || (changed && self->model != NULL)))
-    {
-      g_autoptr (GError) error = NULL;
-      if (opened->mask == NULL)
-        show_open_error (self, opened->mask_path, opened->mask_error);
-      else if (!scope_explain_view_set_mask_image (self->explain_view, opened->mask, &error))
-        show_open_error (self, opened->mask_path, error);
-    }
+    run_forward (self);
 }
 
 static void
@@ -715,7 +737,7 @@ scope_window_dispose (GObject *object)
   g_clear_object (&self->engine);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->model, scope_model_unref);
-  g_clear_pointer (&self->image, nn_image_free);
+  g_clear_pointer (&self->input, scope_input_unref);
   if (self->train_view != NULL)
     scope_train_view_set_frame_timer (self->train_view, NULL);
   g_clear_pointer (&self->frame_timer, scope_frame_timer_free);
@@ -728,7 +750,6 @@ scope_window_finalize (GObject *object)
 {
   ScopeWindow *self = SCOPE_WINDOW (object);
 
-  g_free (self->image_name);
   g_free (self->filter_mode);
   g_free (self->error_message);
 

@@ -164,7 +164,7 @@ explain_done (gpointer data)
   ScopeExplainView *view = data;
   ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, 0);
   return !scope_explain_view_is_busy (view) && scope_explain_view_get_explanation (view, 0)
-         && m != NULL && (m->has & SCOPE_EXPLAIN_HAS_RANDOMIZATION);
+         && m != NULL && (m->has & NN_FAITH_RANDOMIZATION);
 }
 
 static GtkWidget *

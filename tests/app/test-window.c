@@ -1081,13 +1081,13 @@ test_shortcuts_and_about (void)
   gtk_window_destroy (about);
 }
 
+/* A method of nn's registry by its name ("gradcam"). */
 static int
-method_index (const char *label)
+method_index (const char *name)
 {
-  for (int i = 0; i < scope_explain_method_count (); i++)
-    if (g_strcmp0 (scope_explain_method_label (i), label) == 0)
-      return i;
-  g_assert_not_reached ();
+  NnMethod method;
+  g_assert_true (nn_method_from_name (name, &method));
+  return (int) method;
 }
 
 typedef struct
@@ -1107,10 +1107,23 @@ explain_done (gpointer data)
     {
       ScopeExplainMetrics *m = scope_explain_view_get_metrics (wait->view, p);
       if (scope_explain_view_get_explanation (wait->view, p) == NULL || m == NULL
-          || !(m->has & SCOPE_EXPLAIN_HAS_RANDOMIZATION))
+          || !(m->has & NN_FAITH_RANDOMIZATION))
         return FALSE;
     }
   return TRUE;
+}
+
+typedef struct
+{
+  ScopeExplainView *view;
+  gboolean          want;
+} MaskWait;
+
+static gboolean
+mask_is (gpointer data)
+{
+  const MaskWait *wait = data;
+  return !scope_window_is_busy (window) && scope_explain_view_has_mask (wait->view) == wait->want;
 }
 
 static void
@@ -1121,13 +1134,13 @@ check_explanation (ScopeExplainView *view,
 {
   ScopeExplanation *e = scope_explain_view_get_explanation (view, panel);
   g_assert_nonnull (e);
-  g_assert_cmpint (e->spec.method, ==, method);
+  g_assert_cmpint (e->method, ==, method);
   /* The class defaults to the top prediction, the one the Activations view found (the
    * sneaker, class 7, which test_explain opens). */
   int top = scope_activations_get_top_class (scope_window_get_activations (window), NULL);
   g_assert_cmpint (top, ==, 7);
   g_assert_cmpint (e->map->target, ==, top);
-  g_assert_cmpint (e->k, ==, SCOPE_EXPLAIN_TOP_K);
+  g_assert_cmpint (e->k, ==, NN_EXPLAIN_TOP_K);
   g_assert_cmpint (e->top_class[0], ==, top);
   double sum = 0.0;
   for (int i = 0; i < e->k; i++)
@@ -1147,7 +1160,7 @@ check_explanation (ScopeExplainView *view,
 
   ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, panel);
   g_assert_nonnull (m);
-  g_assert_cmpuint (m->has & SCOPE_EXPLAIN_HAS_MASK, ==, 0);
+  g_assert_cmpuint (m->has & NN_FAITH_MASK, ==, 0);
   g_assert_cmpint (m->deletion.n, ==, 21);
   g_assert_cmpint (m->insertion.n, ==, 21);
   g_assert_cmpfloat (m->deletion.auc, >=, 0.0);
@@ -1159,7 +1172,7 @@ check_explanation (ScopeExplainView *view,
   g_assert_cmpfloat (fabs (m->insertion.prob[20] - e->probability), <, 1e-4);
   g_assert_cmpfloat (fabs (m->rho), <=, 1.0);
   g_test_message ("%s: p = %.3f, deletion AUC %.3f, insertion AUC %.3f, ROAD MoRF %.3f LeRF "
-                  "%.3f, randomization rho %.3f", scope_explain_method_label (method),
+                  "%.3f, randomization rho %.3f", nn_method_get_info ((NnMethod) method)->label,
                   e->probability, m->deletion.auc, m->insertion.auc, m->road_morf_mean,
                   m->road_lerf_mean, m->rho);
 }
@@ -1184,7 +1197,7 @@ test_explain (void)
   /* Grad-CAM at the last spatial layer for the top class, then its metrics. */
   ExplainWait wait = { view, 1 };
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
-  int gradcam = method_index ("Grad-CAM");
+  int gradcam = method_index ("gradcam");
   check_explanation (view, 0, gradcam, graph);
   ScopeExplanation *e = scope_explain_view_get_explanation (view, 0);
   g_assert_cmpint (e->map->layer, ==, nn_explain_default_layer (graph));
@@ -1194,7 +1207,7 @@ test_explain (void)
   screenshot (GTK_WIDGET (view), "9-explain-gradcam", 20.0, 200);
 
   /* Another method, with Grad-CAM beside it. */
-  int ig = method_index ("Integrated Gradients");
+  int ig = method_index ("ig");
   scope_explain_view_set_method (view, 0, ig);
   scope_explain_view_set_method (view, 1, gradcam);
   wait.panels = 2;
@@ -1224,35 +1237,38 @@ test_explain (void)
   g_autofree char *png = g_build_filename (shot_dir, names[0], NULL);
   check_png (png, 1200, 750);
 
-  /* With a mask (the shoe's own pixels, brighter than 0.2), the pointing game and the energy
-   * share are computed too. */
+  /* With a mask (the shoe's own pixels, brighter than 0.2, as a PNG of the input's size), the
+   * pointing game and the energy share are computed too. */
   NnShape in = graph->nodes[0].shape;
   g_autofree guint8 *mask = g_new (guint8, in.h * in.w);
   NnImage *image = nn_image_load (sneaker, NULL);
   g_assert_nonnull (image);
   g_assert_cmpint (image->h * image->w, ==, in.h * in.w);
   for (int p = 0; p < in.h * in.w; p++)
-    mask[p] = image->data[p] > 0.2f;
+    {
+      mask[p] = image->data[p] > 0.2f;
+      image->data[p] = mask[p];
+    }
+  g_autofree char *mask_path = g_build_filename (shot_dir, "sneaker-mask.png", NULL);
+  g_assert_true (nn_image_save_png (image, mask_path, 8, NULL));
   nn_image_free (image);
-  scope_explain_view_set_mask (view, mask);
+  g_autoptr (GFile) mask_file = g_file_new_for_path (mask_path);
+  g_assert_true (scope_window_open_mask (window, mask_file));
+  MaskWait mask_wait = { view, TRUE };
+  test_util_wait (mask_is, &mask_wait, "the mask to arrive");
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
   for (int p = 0; p < 2; p++)
     {
       ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, p);
       const NnMap *map = scope_explain_view_get_explanation (view, p)->map;
-      g_assert_cmpuint (m->has & SCOPE_EXPLAIN_HAS_MASK, !=, 0);
+      g_assert_cmpuint (m->has & NN_FAITH_MASK, !=, 0);
       g_assert_cmpfloat (m->energy, ==, nn_faith_energy_share (map->map, mask, map->h, map->w));
       g_test_message ("%s with the mask: pointing %s, energy share %.3f",
-                      scope_explain_method_label (scope_explain_view_get_explanation (view, p)
-                                                  ->spec.method),
-                      m->pointing ? "hit" : "miss", m->energy);
+                      nn_method_get_info (scope_explain_view_get_explanation (view, p)->method)
+                      ->label, m->pointing ? "hit" : "miss", m->energy);
     }
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (view), "9-explain-mask", 20.0, 200);
-  scope_explain_view_set_mask (view, NULL);
-  scope_explain_view_set_method (view, 1, -1);
-  scope_explain_view_set_method (view, 0, gradcam);
-  activate ("view.show", "s", "activations");
 }
 
 static gboolean
@@ -1263,19 +1279,6 @@ ct_model_delivered (gpointer data)
   return act != NULL && !scope_window_is_busy (window)
          && g_strcmp0 (scope_model_get_name (scope_activations_get_model (act)),
                        "demo-ct.safetensors") == 0;
-}
-
-typedef struct
-{
-  ScopeExplainView *view;
-  gboolean          want;
-} MaskWait;
-
-static gboolean
-mask_is (gpointer data)
-{
-  const MaskWait *wait = data;
-  return !scope_window_is_busy (window) && scope_explain_view_has_mask (wait->view) == wait->want;
 }
 
 /* Fraction of the bytes of two same-sized renderings that differ. */
@@ -1354,7 +1357,7 @@ test_explain_ct (void)
   ScopeExplanation *e = scope_explain_view_get_explanation (view, 0);
   ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, 0);
   g_assert_cmpint (e->map->h, ==, graph->nodes[0].shape.h);
-  g_assert_cmpuint (m->has & SCOPE_EXPLAIN_HAS_MASK, !=, 0);
+  g_assert_cmpuint (m->has & NN_FAITH_MASK, !=, 0);
   g_assert_cmpfloat (m->energy, >, 0.0);
   g_assert_cmpfloat (m->energy, <=, 1.0);
   g_test_message ("CT slice with its mask: class %d p = %.3f, pointing %s, energy share %.3f",
@@ -1441,7 +1444,7 @@ test_explain_ct (void)
   mask_wait.want = TRUE;
   test_util_wait (mask_is, &mask_wait, "the mask to change");
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
-  g_assert_cmpuint (scope_explain_view_get_metrics (view, 0)->has & SCOPE_EXPLAIN_HAS_MASK, !=,
+  g_assert_cmpuint (scope_explain_view_get_metrics (view, 0)->has & NN_FAITH_MASK, !=,
                     0);
 
   activate ("view.show", "s", "activations");
