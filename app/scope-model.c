@@ -9,7 +9,6 @@
 struct _ScopeModel
 {
   NnModel *nn_model;
-  char    *path;
   char    *name;
 };
 
@@ -24,7 +23,6 @@ scope_model_new_take (NnModel    *nn_model,
 
   ScopeModel *self = g_atomic_rc_box_new0 (ScopeModel);
   self->nn_model = nn_model;
-  self->path = g_strdup (path);
   self->name = g_path_get_basename (path);
   return self;
 }
@@ -80,7 +78,6 @@ scope_model_clear (gpointer data)
   ScopeModel *self = data;
 
   nn_model_free (self->nn_model);
-  g_free (self->path);
   g_free (self->name);
 }
 
@@ -105,14 +102,6 @@ scope_model_get_graph (const ScopeModel *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   return self->nn_model->graph;
-}
-
-const char *
-scope_model_get_path (const ScopeModel *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-
-  return self->path;
 }
 
 const char *

@@ -31,7 +31,6 @@ void           scope_model_unref (ScopeModel *self);
 const NnModel *scope_model_get_nn_model (const ScopeModel *self);
 /* The graph, for engine contexts (nn_context_new borrows a non-const graph); read-only. */
 NnGraph       *scope_model_get_graph (const ScopeModel *self);
-const char    *scope_model_get_path (const ScopeModel *self);
 /* The file name without its folder. */
 const char    *scope_model_get_name (const ScopeModel *self);
 

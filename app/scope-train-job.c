@@ -420,14 +420,6 @@ scope_train_job_get_state (ScopeTrainJob *self)
   return self->state;
 }
 
-const ScopeTrainSettings *
-scope_train_job_get_settings (ScopeTrainJob *self)
-{
-  g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), NULL);
-
-  return &self->settings;
-}
-
 static void
 scope_train_job_dispose (GObject *object)
 {
