@@ -370,16 +370,22 @@ set_model (ScopeWindow *self,
   update_model_labels (self);
 }
 
-/* After the model changed: an input that does not fit it is built again for it on the engine
- * thread (take_input receives it). */
+/* Builds input again for the model on the engine thread (take_input receives it). */
+static void
+rebuild (ScopeWindow *self,
+         ScopeInput  *input)
+{
+  g_autoptr (GError) error = NULL;
+  if (scope_engine_rebuild (self->engine, input, self->model, &error) == 0)
+    scope_window_show_error (self, "Cannot use the input: %s", error->message);
+}
+
+/* After the model changed: the input, when it does not fit the model. */
 static void
 rebuild_input (ScopeWindow *self)
 {
-  if (self->input == NULL || visible_input (self) != NULL)
-    return;
-  g_autoptr (GError) error = NULL;
-  if (scope_engine_rebuild (self->engine, self->input, self->model, &error) == 0)
-    scope_window_show_error (self, "Cannot use the input: %s", error->message);
+  if (self->input != NULL && visible_input (self) == NULL)
+    rebuild (self, self->input);
 }
 
 static void
@@ -417,9 +423,7 @@ take_input (ScopeWindow *self,
 {
   if (!scope_input_fits (input, self->model))
     {
-      g_autoptr (GError) error = NULL;
-      if (scope_engine_rebuild (self->engine, input, self->model, &error) == 0)
-        scope_window_show_error (self, "Cannot use the input: %s", error->message);
+      rebuild (self, input);
       scope_input_unref (input);
       return FALSE;
     }
