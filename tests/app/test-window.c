@@ -873,8 +873,8 @@ test_train (void)
   activate ("view.show", "s", "train");
   gtk_widget_activate_action (GTK_WIDGET (view), "train.resume", NULL);
   test_util_wait (train_has_confusion, view, "the first epoch's confusion matrix");
-  w.steps = 40;
-  test_util_wait (train_has_steps, &w, "training steps");
+  w.steps = MAX (40, held + 2);
+  test_util_wait (train_has_steps, &w, "training steps after resuming");
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (window), "12-window-train-epoch", 20.0, 100);
   g_assert_cmpuint (scope_train_chart_get_n_epochs (scope_train_view_get_chart (view)), >=, 1);
@@ -1522,8 +1522,8 @@ test_explain_ct (void)
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (window), "14-window-explain-ct", 20.0, 200);
   screenshot (GTK_WIDGET (view), "14-explain-ct-model-window", 20.0, 200);
-  GtkWidget *canvas = find_descendant (GTK_WIDGET (view), SCOPE_TYPE_EXPLAIN_FIGURE);
-  g_autoptr (GdkTexture) before = render_widget (canvas);
+  GtkWidget *figure = find_descendant (GTK_WIDGET (view), SCOPE_TYPE_EXPLAIN_FIGURE);
+  g_autoptr (GdkTexture) before = render_widget (figure);
 
   /* Bone: the slice under the overlay changes, the map is the same and no job runs. It is
    * rendered again from the input's HU plane, not read again: the file is gone by then. */
@@ -1540,14 +1540,14 @@ test_explain_ct (void)
   g_assert_true (scope_explain_view_get_explanation (view, 0) == e);
   g_assert_true (scope_explain_view_get_metrics (view, 0) == m);
   wait_frames (GTK_WIDGET (window), 3);
-  g_autoptr (GdkTexture) bone = render_widget (canvas);
+  g_autoptr (GdkTexture) bone = render_widget (figure);
   double changed = texture_difference (before, bone);
   g_test_message ("bone window: %.1f %% of the figure's bytes changed", 100.0 * changed);
   g_assert_cmpfloat (changed, >, 0.01);
   screenshot (GTK_WIDGET (view), "14-explain-ct-bone", 20.0, 200);
 
   /* A drag on the image: 50 px right widens by 200 HU, 25 px up lowers the level by 100. */
-  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (canvas);
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (figure);
   GtkGesture *drag = NULL;
   for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
     {
@@ -1564,7 +1564,7 @@ test_explain_ct (void)
   g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
   g_assert_true (scope_explain_view_get_explanation (view, 0) == e);
   wait_frames (GTK_WIDGET (window), 3);
-  g_autoptr (GdkTexture) after_drag = render_widget (canvas);
+  g_autoptr (GdkTexture) after_drag = render_widget (figure);
   g_assert_cmpfloat (texture_difference (bone, after_drag), >, 0.001);
   screenshot (GTK_WIDGET (view), "14-explain-ct-drag", 20.0, 200);
 
