@@ -342,7 +342,10 @@ set_model (ScopeWindow *self,
 {
   ScopeInput *before = visible_input (self);
   if (!same_run)
-    scope_engine_cancel (self->engine);
+    {
+      scope_engine_cancel (self->engine);
+      set_activations (self, NULL, NULL);
+    }
   g_clear_pointer (&self->model, scope_model_unref);
   self->model = model;
   ScopeInput *after = visible_input (self);
@@ -351,7 +354,6 @@ set_model (ScopeWindow *self,
   notify (self, PROP_MODEL);
   if (!same_run)
     {
-      set_activations (self, NULL, NULL);
       self->filling_list = TRUE;
       g_autoptr (GListModel) layers = scope_layer_list_new (model);
       gtk_filter_list_model_set_model (self->layer_filter_model, layers);
