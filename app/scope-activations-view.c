@@ -1,116 +1,95 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeActivationsView: the layer's channels are mapped into an atlas image once, when the
- * data, the layer or the colour map changes; every frame paints the atlas through
- * viz_layer_figure_draw. */
+/* ScopeActivationsView: hands the window's state to its figure and says on the status page why
+ * there is nothing to show. Its own properties: the colour map (the preference) and the error
+ * of the last forward pass, both bound by the window's template. */
 #include "scope-activations-view.h"
 
-#include "scope-error.h"
+#include "scope-activations-figure.h"
 
 struct _ScopeActivationsView
 {
-  ScopeFigureView   parent_instance;
+  ScopeView               parent_instance;
 
-  ScopeActivations *activations;
-  int               node;
-  char             *colormap;
-
-  /* Made from the above by ensure_tiles (). */
-  gboolean          tiles_valid;
-  VizColormap       cm;
-  cairo_surface_t  *atlas;
+  ScopeActivationsFigure *figure;
+  char                   *colormap;
+  char                   *forward_error;
 };
 
 enum
 {
   PROP_0,
   PROP_COLORMAP,
+  PROP_FORWARD_ERROR,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_FINAL_TYPE (ScopeActivationsView, scope_activations_view, SCOPE_TYPE_FIGURE_VIEW)
+G_DEFINE_FINAL_TYPE (ScopeActivationsView, scope_activations_view, SCOPE_TYPE_VIEW)
 
-static int
-channel_get (ScopeActivationsView *self)
-{
-  return scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (self));
-}
-
-/* The layer's output when there is one to show. */
-static const float *
-layer_output (ScopeActivationsView *self,
-              NnShape              *shape)
-{
-  if (self->activations == NULL || self->node < 0
-      || self->node >= scope_activations_get_n_nodes (self->activations))
-    return NULL;
-  const float *data = scope_activations_get_output (self->activations, self->node, shape);
-  return nn_shape_size (*shape) > 0 ? data : NULL;
-}
-
-static void
-invalidate_tiles (ScopeActivationsView *self)
-{
-  self->tiles_valid = FALSE;
-  g_clear_pointer (&self->atlas, cairo_surface_destroy);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-/* Maps the layer's channels once: the shared scale and the atlas every frame paints. */
+/* Stores a copy of value in *slot; FALSE when it is the one stored. */
 static gboolean
-ensure_tiles (ScopeActivationsView *self)
+set_string (char       **slot,
+            const char  *value)
 {
-  if (self->tiles_valid)
-    return self->atlas != NULL;
-  self->tiles_valid = TRUE;
-  NnShape s;
-  const float *data = layer_output (self, &s);
-  if (data == NULL)
+  if (g_strcmp0 (*slot, value) == 0)
     return FALSE;
-  float lo, hi;
-  scope_activations_get_range (self->activations, self->node, &lo, &hi);
-  VizColormapKind kind = lo < 0.0f ? VIZ_COLORMAP_DIVERGING : VIZ_COLORMAP_SEQUENTIAL;
-  if (g_strcmp0 (self->colormap, "sequential") == 0)
-    kind = VIZ_COLORMAP_SEQUENTIAL;
-  else if (g_strcmp0 (self->colormap, "diverging") == 0)
-    kind = VIZ_COLORMAP_DIVERGING;
-  viz_colormap_init (&self->cm, kind, lo, hi);
-  VizTileGrid grid = {
-    .data = data, .c = s.c, .h = s.h, .w = s.w, .colormap = &self->cm, .selected = -1,
-  };
-  self->atlas = viz_tile_grid_atlas_new (&grid);
-  return self->atlas != NULL;
-}
-
-/* The figure of the current state: its numbers are the view's. */
-static gboolean
-make_figure (ScopeFigureView *view,
-             VizLayerFigure  *fig)
-{
-  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (view);
-  if (!ensure_tiles (self))
-    return FALSE;
-  NnShape s;
-  const float *data = layer_output (self, &s);
-  ScopeModel *model = scope_activations_get_model (self->activations);
-  viz_layer_figure_init_activations (fig, scope_model_get_name (model),
-                                     &scope_model_get_graph (model)->nodes[self->node],
-                                     scope_activations_get_input_name (self->activations), data,
-                                     &self->cm, channel_get (self));
-  fig->grid.atlas = self->atlas;
+  g_free (*slot);
+  *slot = g_strdup (value);
   return TRUE;
 }
 
 static void
-scope_activations_view_dispose (GObject *object)
+update_status (ScopeActivationsView *self)
 {
-  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (object);
+  ScopeView *view = SCOPE_VIEW (self);
+  const char *icon = "image-loading-symbolic";
+  gboolean shown = scope_view_get_activations (view) != NULL;
+  if (shown)
+    scope_view_show_status (view, NULL, NULL, NULL);
+  else if (scope_view_get_model (view) == NULL)
+    scope_view_show_status (view, icon, "No Activations Yet",
+                            "Open a model (Ctrl+O) and an image (Ctrl+Shift+O).");
+  else if (scope_view_get_input (view) == NULL)
+    scope_view_show_status (view, icon, "No Image",
+                            "Open an image (Ctrl+Shift+O) to see the activations.");
+  else if (self->forward_error != NULL)
+    scope_view_show_status (view, icon, "No Activations", self->forward_error);
+  else
+    scope_view_show_status (view, icon, "Computing Activations…", NULL);
+  scope_view_set_can_export (view, shown);
+}
 
-  g_clear_pointer (&self->activations, scope_activations_unref);
-  g_clear_pointer (&self->atlas, cairo_surface_destroy);
+static void
+changed (ScopeView       *view,
+         ScopeViewChange  what)
+{
+  ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (view);
+  if (what & SCOPE_VIEW_ACTIVATIONS)
+    scope_activations_figure_set_activations (self->figure, scope_view_get_activations (view));
+  if (what & (SCOPE_VIEW_LAYER | SCOPE_VIEW_MODEL))
+    scope_activations_figure_set_layer (self->figure, scope_view_get_layer (view));
+  if (what & SCOPE_VIEW_CHANNEL)
+    scope_figure_view_set_channel (SCOPE_FIGURE_VIEW (self->figure),
+                                   scope_view_get_channel (view));
+  update_status (self);
+}
 
-  G_OBJECT_CLASS (scope_activations_view_parent_class)->dispose (object);
+static gboolean
+export (ScopeView   *view,
+        const char  *path,
+        GError     **error)
+{
+  return scope_activations_figure_export (SCOPE_ACTIVATIONS_VIEW (view)->figure, path, error);
+}
+
+static void
+on_figure_channel (ScopeFigureView      *figure,
+                   GParamSpec           *pspec,
+                   ScopeActivationsView *self)
+{
+  (void) pspec;
+  scope_view_set_channel (SCOPE_VIEW (self), scope_figure_view_get_channel (figure));
 }
 
 static void
@@ -119,6 +98,7 @@ scope_activations_view_finalize (GObject *object)
   ScopeActivationsView *self = SCOPE_ACTIVATIONS_VIEW (object);
 
   g_free (self->colormap);
+  g_free (self->forward_error);
 
   G_OBJECT_CLASS (scope_activations_view_parent_class)->finalize (object);
 }
@@ -136,6 +116,9 @@ scope_activations_view_get_property (GObject    *object,
     case PROP_COLORMAP:
       g_value_set_string (value, self->colormap);
       break;
+    case PROP_FORWARD_ERROR:
+      g_value_set_string (value, self->forward_error);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -152,7 +135,18 @@ scope_activations_view_set_property (GObject      *object,
   switch (prop_id)
     {
     case PROP_COLORMAP:
-      scope_activations_view_set_colormap (self, g_value_get_string (value));
+      if (set_string (&self->colormap, g_value_get_string (value)))
+        {
+          scope_activations_figure_set_colormap (self->figure, self->colormap);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_FORWARD_ERROR:
+      if (set_string (&self->forward_error, g_value_get_string (value)))
+        {
+          update_status (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -164,20 +158,29 @@ scope_activations_view_class_init (ScopeActivationsViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
-  ScopeFigureViewClass *figure_class = SCOPE_FIGURE_VIEW_CLASS (klass);
+  ScopeViewClass *view_class = SCOPE_VIEW_CLASS (klass);
 
-  object_class->dispose = scope_activations_view_dispose;
   object_class->finalize = scope_activations_view_finalize;
   object_class->get_property = scope_activations_view_get_property;
   object_class->set_property = scope_activations_view_set_property;
+  view_class->changed = changed;
+  view_class->export = export;
 
-  figure_class->make_figure = make_figure;
-
+  /* "auto" (a diverging map for signed values, else sequential), "sequential" or
+   * "diverging". */
   properties[PROP_COLORMAP] =
     g_param_spec_string ("colormap", NULL, NULL, "auto",
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Why the last forward pass gave no activations, or NULL. */
+  properties[PROP_FORWARD_ERROR] =
+    g_param_spec_string ("forward-error", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (SCOPE_TYPE_ACTIVATIONS_FIGURE);
+  gtk_widget_class_set_template_from_resource (
+    widget_class, "/org/cnnscope/Cnnscope/ui/scope-activations-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, ScopeActivationsView, figure);
   gtk_widget_class_set_css_name (widget_class, "activations-view");
 }
 
@@ -185,89 +188,7 @@ static void
 scope_activations_view_init (ScopeActivationsView *self)
 {
   self->colormap = g_strdup ("auto");
-}
-
-GtkWidget *
-scope_activations_view_new (void)
-{
-  return g_object_new (SCOPE_TYPE_ACTIVATIONS_VIEW, NULL);
-}
-
-void
-scope_activations_view_set_activations (ScopeActivationsView *self,
-                                        ScopeActivations     *activations)
-{
-  g_return_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self));
-
-  if (activations == self->activations)
-    return;
-  g_clear_pointer (&self->activations, scope_activations_unref);
-  self->activations = activations != NULL ? scope_activations_ref (activations) : NULL;
-  invalidate_tiles (self);
-}
-
-ScopeActivations *
-scope_activations_view_get_activations (ScopeActivationsView *self)
-{
-  g_return_val_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self), NULL);
-
-  return self->activations;
-}
-
-void
-scope_activations_view_set_layer (ScopeActivationsView *self,
-                                  int                   node)
-{
-  g_return_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self));
-
-  if (node == self->node)
-    return;
-  self->node = node;
-  invalidate_tiles (self);
-}
-
-int
-scope_activations_view_get_layer (ScopeActivationsView *self)
-{
-  g_return_val_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self), -1);
-
-  return self->node;
-}
-
-void
-scope_activations_view_set_colormap (ScopeActivationsView *self,
-                                     const char           *colormap)
-{
-  g_return_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self));
-
-  if (g_strcmp0 (colormap, self->colormap) == 0)
-    return;
-  g_free (self->colormap);
-  self->colormap = g_strdup (colormap != NULL ? colormap : "auto");
-  invalidate_tiles (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COLORMAP]);
-}
-
-gboolean
-scope_activations_view_export (ScopeActivationsView  *self,
-                               const char            *path,
-                               GError               **error)
-{
-  g_return_val_if_fail (SCOPE_IS_ACTIVATIONS_VIEW (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  VizLayerFigure fig;
-  if (!make_figure (SCOPE_FIGURE_VIEW (self), &fig))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                   "%s: there are no activations to export yet", path);
-      return FALSE;
-    }
-  NnError err = { 0 };
-  if (viz_layer_figure_export (&fig, path, VIZ_LAYER_FIGURE_WIDTH, VIZ_LAYER_FIGURE_HEIGHT,
-                               &err))
-    return TRUE;
-  scope_error_from_nn (error, &err);
-  return FALSE;
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self->figure, "notify::channel", G_CALLBACK (on_figure_channel), self);
+  update_status (self);
 }

@@ -314,14 +314,6 @@ scope_am_job_get_settings (ScopeAmJob *self)
   return &self->settings;
 }
 
-ScopeModel *
-scope_am_job_get_model (ScopeAmJob *self)
-{
-  g_return_val_if_fail (SCOPE_IS_AM_JOB (self), NULL);
-
-  return self->model;
-}
-
 guint
 scope_am_job_get_n_posted (ScopeAmJob *self)
 {

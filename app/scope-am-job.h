@@ -73,7 +73,6 @@ void          scope_am_job_stop (ScopeAmJob *self);
 ScopeAmState  scope_am_job_get_state (ScopeAmJob *self);
 const NnAmSettings *
               scope_am_job_get_settings (ScopeAmJob *self);
-ScopeModel   *scope_am_job_get_model (ScopeAmJob *self);
 /* How many results the worker posted so far (delivered or merged away), for rate checks. */
 guint         scope_am_job_get_n_posted (ScopeAmJob *self);
 

@@ -5,6 +5,7 @@
 
 #include "nn.h"
 #include "scope-config.h"
+#include "scope-window-actions.h"
 #include "scope-window.h"
 
 #define DEMO_MODEL  "demo-pfnet-fashion.safetensors"
@@ -38,8 +39,10 @@ settings_new (void)
   return schema != NULL ? g_settings_new_full (schema, NULL, NULL) : NULL;
 }
 
-char *
-scope_application_get_data_dir (void)
+/* The shipped data folder: $CNNSCOPE_DATA_DIR, else the source tree's data/ when it exists,
+ * else the installed one. To g_free. */
+static char *
+data_dir (void)
 {
   const char *env = g_getenv ("CNNSCOPE_DATA_DIR");
   if (env != NULL && env[0] != '\0')
@@ -63,14 +66,15 @@ open_window (ScopeApplication *self,
              GFile            *model,
              GFile            *image)
 {
-  g_autofree char *data_dir = scope_application_get_data_dir ();
+  g_autofree char *data = data_dir ();
   g_autoptr (GFile) demo_model = NULL, demo_image = NULL;
   if (model == NULL)
-    model = demo_model = g_file_new_build_filename (data_dir, DEMO_MODEL, NULL);
+    model = demo_model = g_file_new_build_filename (data, DEMO_MODEL, NULL);
   if (image == NULL)
-    image = demo_image = g_file_new_build_filename (data_dir, DEMO_IMAGE, NULL);
+    image = demo_image = g_file_new_build_filename (data, DEMO_IMAGE, NULL);
 
-  ScopeWindow *window = scope_window_new (GTK_APPLICATION (self));
+  ScopeWindow *window = scope_window_new (GTK_APPLICATION (self), self->settings);
+  scope_window_actions_add (window);
   gtk_window_present (GTK_WINDOW (window));
   scope_window_open (window, model, image);
 }

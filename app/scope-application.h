@@ -20,8 +20,4 @@ ScopeApplication *scope_application_new (GApplicationFlags flags);
  * nor in the build folder (the application then runs on its defaults). */
 GSettings        *scope_application_get_settings (ScopeApplication *self);
 
-/* The shipped data folder: $CNNSCOPE_DATA_DIR, else the source tree's data/ when it exists,
- * else the installed one. To g_free. */
-char             *scope_application_get_data_dir (void);
-
 G_END_DECLS

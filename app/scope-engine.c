@@ -17,9 +17,18 @@ typedef struct
 {
   guint64     id;
   ScopeModel *model;
-  float      *input;       /* the model's input size */
-  char       *input_name;
+  ScopeInput *input;
 } Job;
+
+/* An open job: what to read or build (the paths, the current model and input), and what came
+ * of it. */
+typedef struct
+{
+  ScopeModel  *model;      /* the image is built for it unless a model is read */
+  ScopeInput  *input;      /* rebuilt for a model read, or given a mask */
+  gboolean     rebuild;    /* build input for model */
+  ScopeOpened *opened;
+} OpenJob;
 
 struct _ScopeEngine
 {
@@ -30,7 +39,7 @@ struct _ScopeEngine
   guint64           last_id;         /* main thread only: ids of jobs handed out */
 
   /* Under the worker's lock. */
-  GQueue            open_jobs;       /* ScopeOpened to read, oldest first */
+  GQueue            open_jobs;       /* OpenJob, oldest first */
   GQueue            opened;          /* ScopeOpened read, waiting for the idle callback */
   Job              *queued;
   gboolean          running;
@@ -57,8 +66,7 @@ job_free (Job *job)
   if (job == NULL)
     return;
   scope_model_unref (job->model);
-  g_free (job->input);
-  g_free (job->input_name);
+  scope_input_unref (job->input);
   g_free (job);
 }
 
@@ -73,49 +81,70 @@ opened_free (ScopeOpened *opened)
   g_clear_pointer (&opened->model, scope_model_unref);
   g_clear_error (&opened->model_error);
   g_free (opened->image_path);
-  g_clear_pointer (&opened->image, nn_image_free);
-  g_clear_error (&opened->image_error);
   g_free (opened->mask_path);
-  g_clear_pointer (&opened->mask, nn_image_free);
   g_clear_error (&opened->mask_error);
+  g_clear_pointer (&opened->input, scope_input_unref);
+  g_clear_error (&opened->input_error);
   g_free (opened);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScopeOpened, opened_free)
-
-/* Runs on the worker: reads what the job asks for (paths set, results empty). */
 static void
-run_open (ScopeOpened *job)
+open_job_free (OpenJob *job)
 {
-  if (job->model_path != NULL)
-    job->model = scope_model_load (job->model_path, &job->model_error);
-  if (job->image_path != NULL)
+  if (job == NULL)
+    return;
+  g_clear_pointer (&job->model, scope_model_unref);
+  g_clear_pointer (&job->input, scope_input_unref);
+  opened_free (job->opened);
+  g_free (job);
+}
+
+/* Runs on the worker: gives the input made so far (or the job's own) the mask asked for or
+ * found beside the image. */
+static void
+open_mask (OpenJob *job)
+{
+  ScopeOpened *o = job->opened;
+  ScopeInput *base = o->input != NULL ? o->input : job->input;
+  NnError err = { 0 };
+  NnImage *mask = nn_image_load (o->mask_path, &err);
+  if (mask == NULL)
     {
-      /* As a CT slice where it is one (DICOM, 16-bit gray PNG: Hounsfield units, windowed by
-       * the model's preprocessing), as a picture otherwise. */
-      NnError err = { 0 };
-      job->image = nn_ct_load (job->image_path, &err);
-      if (job->image == NULL)
-        scope_error_from_nn (&job->image_error, &err);
-      if (job->image != NULL && job->mask_path == NULL)
-        {
-          /* a/b.png or a/b.dcm: a/b.mask.png, as `cnnscope-cli synth ct` writes it. */
-          const char *dot = strrchr (job->image_path, '.');
-          const char *slash = strrchr (job->image_path, G_DIR_SEPARATOR);
-          gsize stem = dot != NULL && (slash == NULL || dot > slash)
-                       ? (gsize) (dot - job->image_path) : strlen (job->image_path);
-          g_autofree char *mask = g_strdup_printf ("%.*s.mask.png", (int) stem, job->image_path);
-          if (g_file_test (mask, G_FILE_TEST_IS_REGULAR))
-            job->mask_path = g_steal_pointer (&mask);
-        }
+      scope_error_from_nn (&o->mask_error, &err);
+      return;
     }
-  if (job->mask_path != NULL)
+  ScopeInput *masked = NULL;
+  if (base == NULL)
+    g_set_error (&o->mask_error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                 "%s: there is no image to put the mask on", o->mask_path);
+  else
+    masked = scope_input_new_with_mask (base, mask, &o->mask_error);
+  nn_image_free (mask);
+  if (masked != NULL)
     {
-      NnError err = { 0 };
-      job->mask = nn_image_load (job->mask_path, &err);
-      if (job->mask == NULL)
-        scope_error_from_nn (&job->mask_error, &err);
+      g_clear_pointer (&o->input, scope_input_unref);
+      o->input = masked;
     }
+}
+
+/* Runs on the worker: reads and builds what the job asks for. */
+static void
+run_open (OpenJob *job)
+{
+  ScopeOpened *o = job->opened;
+  if (o->model_path != NULL)
+    o->model = scope_model_load (o->model_path, &o->model_error);
+  ScopeModel *model = o->model != NULL ? o->model : job->model;
+  if (o->image_path != NULL)
+    {
+      o->input = scope_input_load (o->image_path, model, &o->input_error);
+      if (o->input != NULL && o->mask_path == NULL)
+        o->mask_path = nn_mask_find (o->image_path);
+    }
+  else if (job->input != NULL && (job->rebuild || o->model != NULL))
+    o->input = scope_input_rebuild (job->input, model, &o->input_error);
+  if (o->mask_path != NULL && (o->image_path == NULL || o->input != NULL))
+    open_mask (job);
 }
 
 static gboolean
@@ -141,13 +170,14 @@ run_forward (ScopeEngine  *self,
   ScopeActivations *result = NULL;
   if (!is_cancelled (self))
     {
-      memcpy (nn_context_input (ctx), job->input,
+      memcpy (nn_context_input (ctx), scope_input_get_nn_input (job->input)->tensor,
               scope_model_get_input_size (job->model) * sizeof (float));
       nn_context_forward (ctx, -1);
     }
   if (!is_cancelled (self))
     {
-      result = scope_activations_new_from_context (job->model, job->input_name, ctx);
+      result = scope_activations_new_from_context (job->model, scope_input_get_name (job->input),
+                                                   ctx);
       if (result == NULL)
         g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_NOMEM,
                      "%s: out of memory for the activations of every layer",
@@ -221,16 +251,15 @@ worker_main (void *data)
         break;
       if (!g_queue_is_empty (&self->open_jobs))
         {
-          ScopeOpened *open_job = g_queue_pop_head (&self->open_jobs);
+          OpenJob *open_job = g_queue_pop_head (&self->open_jobs);
           self->running = TRUE;
           scope_worker_unlock (&self->worker);
           run_open (open_job);
           scope_worker_lock (&self->worker);
           self->running = FALSE;
-          if (self->worker.stopped)
-            opened_free (open_job);
-          else
-            publish_opened_locked (self, open_job);
+          if (!self->worker.stopped)
+            publish_opened_locked (self, g_steal_pointer (&open_job->opened));
+          open_job_free (open_job);
           continue;
         }
       g_autoptr (Job) job = g_steal_pointer (&self->queued);
@@ -272,58 +301,92 @@ ensure_thread (ScopeEngine  *self,
   return TRUE;
 }
 
+/* Main thread: queues job (taken); 0 with error after shutdown. */
+static guint64
+queue_open (ScopeEngine  *self,
+            OpenJob      *job,
+            GError      **error)
+{
+  if (!ensure_thread (self, error))
+    {
+      open_job_free (job);
+      return 0;
+    }
+  scope_worker_lock (&self->worker);
+  g_queue_push_tail (&self->open_jobs, job);
+  pthread_cond_signal (&self->wake);
+  scope_worker_unlock (&self->worker);
+  return ++self->last_id;
+}
+
+static OpenJob *
+open_job_new (ScopeModel *model,
+              ScopeInput *input)
+{
+  OpenJob *job = g_new0 (OpenJob, 1);
+  job->model = model != NULL ? scope_model_ref (model) : NULL;
+  job->input = input != NULL ? scope_input_ref (input) : NULL;
+  job->opened = g_new0 (ScopeOpened, 1);
+  return job;
+}
+
 guint64
 scope_engine_open (ScopeEngine  *self,
                    const char   *model_path,
                    const char   *image_path,
+                   ScopeModel   *model,
+                   ScopeInput   *input,
                    GError      **error)
 {
   g_return_val_if_fail (SCOPE_IS_ENGINE (self), 0);
   g_return_val_if_fail (model_path != NULL || image_path != NULL, 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if (!ensure_thread (self, error))
-    return 0;
-  ScopeOpened *job = g_new0 (ScopeOpened, 1);
-  job->model_path = g_strdup (model_path);
-  job->image_path = g_strdup (image_path);
-  scope_worker_lock (&self->worker);
-  g_queue_push_tail (&self->open_jobs, job);
-  pthread_cond_signal (&self->wake);
-  scope_worker_unlock (&self->worker);
-  return ++self->last_id;
+  OpenJob *job = open_job_new (model, input);
+  job->opened->model_path = g_strdup (model_path);
+  job->opened->image_path = g_strdup (image_path);
+  return queue_open (self, job, error);
 }
 
 guint64
 scope_engine_open_mask (ScopeEngine  *self,
                         const char   *mask_path,
+                        ScopeInput   *input,
                         GError      **error)
 {
   g_return_val_if_fail (SCOPE_IS_ENGINE (self), 0);
   g_return_val_if_fail (mask_path != NULL, 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
-  if (!ensure_thread (self, error))
-    return 0;
-  ScopeOpened *job = g_new0 (ScopeOpened, 1);
-  job->mask_path = g_strdup (mask_path);
-  scope_worker_lock (&self->worker);
-  g_queue_push_tail (&self->open_jobs, job);
-  pthread_cond_signal (&self->wake);
-  scope_worker_unlock (&self->worker);
-  return ++self->last_id;
+  OpenJob *job = open_job_new (NULL, input);
+  job->opened->mask_path = g_strdup (mask_path);
+  return queue_open (self, job, error);
+}
+
+guint64
+scope_engine_rebuild (ScopeEngine  *self,
+                      ScopeInput   *input,
+                      ScopeModel   *model,
+                      GError      **error)
+{
+  g_return_val_if_fail (SCOPE_IS_ENGINE (self), 0);
+  g_return_val_if_fail (input != NULL, 0);
+  g_return_val_if_fail (error == NULL || *error == NULL, 0);
+
+  OpenJob *job = open_job_new (model, input);
+  job->rebuild = TRUE;
+  return queue_open (self, job, error);
 }
 
 guint64
 scope_engine_run_forward (ScopeEngine  *self,
                           ScopeModel   *model,
-                          const float  *input,
-                          const char   *input_name,
+                          ScopeInput   *input,
                           GError      **error)
 {
   g_return_val_if_fail (SCOPE_IS_ENGINE (self), 0);
   g_return_val_if_fail (model != NULL, 0);
-  g_return_val_if_fail (input != NULL, 0);
+  g_return_val_if_fail (input != NULL && scope_input_fits (input, model), 0);
   g_return_val_if_fail (error == NULL || *error == NULL, 0);
 
   if (!ensure_thread (self, error))
@@ -332,8 +395,7 @@ scope_engine_run_forward (ScopeEngine  *self,
   Job *job = g_new0 (Job, 1);
   guint64 id = job->id = ++self->last_id;
   job->model = scope_model_ref (model);
-  job->input = g_memdup2 (input, scope_model_get_input_size (model) * sizeof (float));
-  job->input_name = g_strdup (input_name);
+  job->input = scope_input_ref (input);
 
   /* Only this (the main) thread stops the worker, so it still runs here. */
   scope_worker_lock (&self->worker);
@@ -373,7 +435,7 @@ scope_engine_shutdown (ScopeEngine *self)
   scope_worker_lock (&self->worker);
   self->newest = 0;
   g_clear_pointer (&self->queued, job_free);
-  g_queue_clear_full (&self->open_jobs, (GDestroyNotify) opened_free);
+  g_queue_clear_full (&self->open_jobs, (GDestroyNotify) open_job_free);
   pthread_cond_signal (&self->wake);
   scope_worker_unlock (&self->worker);
   scope_worker_join (&self->worker);
@@ -428,9 +490,9 @@ scope_engine_class_init (ScopeEngineClass *klass)
   /**
    * ScopeEngine::opened:
    * @opened: (type gpointer): a `ScopeOpened *`, valid during the emission; handlers may
-   *   steal its model and image
+   *   steal its model and input
    *
-   * Emitted on the main context when an open job has read its files (or failed to).
+   * Emitted on the main context when an open, mask or rebuild job is done (or failed).
    */
   signals[OPENED] =
     g_signal_new ("opened", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeExplainView: the pickers, one ScopeExplainJob per panel, and the figure drawn from the
- * immutable results the jobs deliver. Settings that change the maps restart the jobs; display
- * settings (among them the CT window of the slice under the overlay) only blend them again. */
+/* ScopeExplainView: the orchestrating half of the Explain view. Its pickers make the settings,
+ * one ScopeExplainJob per panel computes them, and the immutable results the jobs deliver go to
+ * ScopeExplainFigure, the drawing half. Settings that change the maps restart the jobs; display
+ * settings (among them the CT window of the slice under the overlay, rendered again from the
+ * input's HU plane) only go to the figure, which blends the maps again. */
 #include "scope-explain-view.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "scope-error.h"
-#include "scope-figure.h"
+#include "scope-explain-figure.h"
 
-#define SEED 1
 /* HU per pixel of a drag on the image. */
 #define DRAG_HU_PER_PX 4.0
 #define CUSTOM_WINDOW 3
@@ -23,51 +23,46 @@ typedef struct
   double               fraction;
   gboolean             done;
   char                *error;
-  VizColormap          colormap;
-  cairo_surface_t     *surface;    /* the blended overlay, made when the map or display changes */
 } Panel;
 
 struct _ScopeExplainView
 {
-  GtkWidget       parent_instance;
+  ScopeView           parent_instance;
 
   /* Template children. */
-  GtkDropDown    *method_drop;
-  GtkDropDown    *compare_drop;
-  GtkDropDown    *class_drop;
-  GtkLabel       *layer_label;
-  GtkDropDown    *layer_drop;
-  GtkScale       *opacity_scale;
-  GtkCheckButton *signed_check;
-  GtkCheckButton *fixed_check;
-  GtkSpinButton  *fixed_spin;
-  GtkBox         *ct_window_box;
-  GtkDropDown    *ct_window_drop;
-  GtkSpinButton  *ct_width_spin;
-  GtkSpinButton  *ct_level_spin;
-  GtkProgressBar *progress_bar;
-  GtkButton      *cancel_button;
-  GtkDrawingArea *canvas;
+  GtkDropDown        *method_drop;
+  GtkDropDown        *compare_drop;
+  GtkDropDown        *class_drop;
+  GtkLabel           *layer_label;
+  GtkDropDown        *layer_drop;
+  GtkScale           *opacity_scale;
+  GtkCheckButton     *signed_check;
+  GtkCheckButton     *fixed_check;
+  GtkSpinButton      *fixed_spin;
+  GtkBox             *ct_window_box;
+  GtkDropDown        *ct_window_drop;
+  GtkSpinButton      *ct_width_spin;
+  GtkSpinButton      *ct_level_spin;
+  GtkProgressBar     *progress_bar;
+  GtkButton          *cancel_button;
+  ScopeExplainFigure *figure;
 
-  ScopeModel     *model;
-  float          *input;       /* preprocessed, the model's C * H * W */
-  float          *display;     /* the image at the model's size and channels, in [0, 1] */
-  float          *hu;          /* a CT slice: its HU at the model's size (h, w), else NULL */
-  NnCtWindow      window;      /* how hu is shown in display */
-  NnCtWindow      drag_start;  /* window when the drag on the image began */
-  gboolean        syncing;     /* the window controls are being set: ignore their signals */
-  guint8         *mask;        /* (h, w) or NULL */
-  int             c, h, w;
-  char           *image_name;
-  int            *layers;      /* node of each entry of layer_drop */
-  int             n_layers;
-  gboolean        dirty;       /* the maps are out of date */
-  gboolean        updating;    /* pickers are being filled: ignore their signals */
-  char           *status;
-  Panel           panels[VIZ_EXPLAIN_FIGURE_PANELS];
+  ScopeModel         *picked;      /* the model the pickers were filled for */
+  float              *ct_display;  /* a CT slice: its HU plane through window, (c, h, w) */
+  NnCtWindow          window;      /* how the input's HU plane is shown in ct_display */
+  NnCtWindow          drag_start;  /* window when the drag on the image began */
+  gboolean            syncing;     /* the window controls are being set: ignore their signals */
+  int                *layers;      /* node of each entry of layer_drop */
+  int                 n_layers;
+  gboolean            dirty;       /* the maps are out of date */
+  gboolean            updating;    /* pickers are being filled: ignore their signals */
+  char               *status;
+  Panel               panels[VIZ_EXPLAIN_FIGURE_PANELS];
 };
 
-G_DEFINE_FINAL_TYPE (ScopeExplainView, scope_explain_view, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ScopeExplainView, scope_explain_view, SCOPE_TYPE_VIEW)
+
+/* The settings. */
 
 static int
 selected_method (ScopeExplainView *self,
@@ -100,6 +95,12 @@ selected_layer (ScopeExplainView *self)
 }
 
 static gboolean
+uses_layer (int method)
+{
+  return nn_method_has_flags ((NnMethod) method, NN_METHOD_FLAG_LAYER);
+}
+
+static gboolean
 display_signed (ScopeExplainView *self)
 {
   return gtk_check_button_get_active (self->signed_check);
@@ -122,31 +123,79 @@ static const NnCtWindow presets[CUSTOM_WINDOW] = {
   NN_CT_WINDOW_LUNG, NN_CT_WINDOW_MEDIASTINUM, NN_CT_WINDOW_BONE,
 };
 
-/* The slice through the display window, on each of the model's channels. */
-static void
-fill_display (ScopeExplainView *self)
+/* The model, and the input when there is an image to draw the overlays on. */
+
+static ScopeModel *
+model (ScopeExplainView *self)
 {
-  size_t n = (size_t) self->h * (size_t) self->w;
-  for (int k = 0; k < self->c; k++)
-    nn_ct_window_apply (&self->window, self->display + k * n, self->hu, n);
+  return scope_view_get_model (SCOPE_VIEW (self));
 }
 
-/* Blends panel p's overlay for the current display settings. */
-static void
-update_surface (ScopeExplainView *self,
-                Panel            *p)
+static ScopeInput *
+input (ScopeExplainView *self)
 {
-  g_clear_pointer (&p->surface, cairo_surface_destroy);
-  if (p->explanation == NULL || self->display == NULL)
-    return;
-  const NnMap *map = p->explanation->map;
-  viz_heatmap_colormap_init (&p->colormap, map->map, (size_t) map->h * (size_t) map->w,
-                             display_signed (self), fixed_scale (self));
-  VizHeatmap hm = {
-    .image = self->display, .c = self->c, .map = map->map, .h = map->h, .w = map->w,
-    .colormap = &p->colormap, .opacity = opacity (self), .fade = display_signed (self),
+  ScopeInput *in = scope_view_get_input (SCOPE_VIEW (self));
+  return in != NULL && scope_input_get_nn_input (in)->display != NULL ? in : NULL;
+}
+
+static const NnInput *
+nn_input (ScopeExplainView *self)
+{
+  return input (self) != NULL ? scope_input_get_nn_input (input (self)) : NULL;
+}
+
+static gboolean
+is_ct (ScopeExplainView *self)
+{
+  return nn_input (self) != NULL && nn_input (self)->hu != NULL;
+}
+
+/* What the overlays are drawn on: a CT slice through the display window, else the input's
+ * display image; NULL when there is none. */
+static const float *
+display (ScopeExplainView *self)
+{
+  const NnInput *in = nn_input (self);
+  if (in == NULL)
+    return NULL;
+  return in->hu != NULL ? self->ct_display : in->display;
+}
+
+static const char *
+class_label (const NnModel *m,
+             int            k)
+{
+  return k >= 0 && k < m->n_classes && m->labels != NULL && m->labels[k] != NULL ? m->labels[k]
+                                                                                 : "?";
+}
+
+/* The figure's settings: what the view shows the maps on, and how. */
+static void
+update_figure (ScopeExplainView *self)
+{
+  ScopeExplainFigureSettings s = {
+    .model = model (self),
+    .input = input (self),
+    .image = display (self),
+    .display_window = is_ct (self) ? &self->window : NULL,
+    .opacity = opacity (self),
+    .is_signed = display_signed (self),
+    .fixed_scale = fixed_scale (self),
+    .target = selected_class (self),
+    .layer = selected_layer (self),
+    .n_panels = n_panels (self),
   };
-  p->surface = viz_heatmap_surface_new (&hm);
+  for (int i = 0; i < s.n_panels; i++)
+    s.methods[i] = (NnMethod) selected_method (self, i);
+  scope_explain_figure_set_settings (self->figure, &s);
+}
+
+/* Progress and status. */
+
+static gboolean
+panel_running (const Panel *p)
+{
+  return p->job != NULL && !p->done;
 }
 
 static void
@@ -154,17 +203,17 @@ update_progress (ScopeExplainView *self)
 {
   int n = n_panels (self);
   double sum = 0.0;
-  gboolean busy = FALSE;
+  gboolean running = FALSE;
   for (int i = 0; i < n; i++)
     {
       sum += self->panels[i].fraction;
-      busy |= self->panels[i].job != NULL && !self->panels[i].done;
+      running |= panel_running (&self->panels[i]);
     }
   gtk_progress_bar_set_fraction (self->progress_bar, sum / n);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->cancel_button), busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->cancel_button), running);
   if (self->status != NULL)
     gtk_progress_bar_set_text (self->progress_bar, self->status);
-  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+  scope_view_set_busy (SCOPE_VIEW (self), running || (self->dirty && input (self) != NULL));
 }
 
 static void
@@ -180,27 +229,39 @@ set_status (ScopeExplainView *self,
 }
 
 static void
-panel_clear (Panel *p)
+panel_clear (ScopeExplainView *self,
+             int               i)
 {
+  Panel *p = &self->panels[i];
   if (p->job != NULL)
     scope_explain_job_cancel (p->job);
   g_clear_object (&p->job);
-  g_clear_pointer (&p->explanation, scope_explanation_unref);
-  g_clear_pointer (&p->metrics, scope_explain_metrics_unref);
-  g_clear_pointer (&p->surface, cairo_surface_destroy);
+  g_clear_pointer (&p->explanation, nn_explanation_free);
+  g_clear_pointer (&p->metrics, g_free);
   g_clear_pointer (&p->error, g_free);
   p->fraction = 0.0;
   p->done = FALSE;
+  scope_explain_figure_set_explanation (self->figure, i, NULL);
+  scope_explain_figure_set_metrics (self->figure, i, NULL, NULL);
+  scope_view_set_can_export (SCOPE_VIEW (self), self->panels[0].explanation != NULL);
 }
 
-static Panel *
+static void
+panels_clear (ScopeExplainView *self)
+{
+  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
+    panel_clear (self, i);
+}
+
+/* The panel of job, or -1. */
+static int
 panel_of_job (ScopeExplainView *self,
               ScopeExplainJob  *job)
 {
   for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
     if (self->panels[i].job == job)
-      return &self->panels[i];
-  return NULL;
+      return i;
+  return -1;
 }
 
 /* Job results. */
@@ -210,12 +271,13 @@ on_map_ready (ScopeExplainJob  *job,
               ScopeExplanation *explanation,
               ScopeExplainView *self)
 {
-  Panel *p = panel_of_job (self, job);
-  g_return_if_fail (p != NULL);
-  g_clear_pointer (&p->explanation, scope_explanation_unref);
-  p->explanation = scope_explanation_ref (explanation);
-  update_surface (self, p);
-  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+  int i = panel_of_job (self, job);
+  g_return_if_fail (i >= 0);
+  Panel *p = &self->panels[i];
+  g_clear_pointer (&p->explanation, nn_explanation_free);
+  p->explanation = g_boxed_copy (SCOPE_TYPE_EXPLANATION, explanation);
+  scope_explain_figure_set_explanation (self->figure, i, explanation);
+  scope_view_set_can_export (SCOPE_VIEW (self), self->panels[0].explanation != NULL);
 }
 
 static void
@@ -223,11 +285,12 @@ on_metrics_changed (ScopeExplainJob     *job,
                     ScopeExplainMetrics *metrics,
                     ScopeExplainView    *self)
 {
-  Panel *p = panel_of_job (self, job);
-  g_return_if_fail (p != NULL);
-  g_clear_pointer (&p->metrics, scope_explain_metrics_unref);
-  p->metrics = scope_explain_metrics_ref (metrics);
-  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+  int i = panel_of_job (self, job);
+  g_return_if_fail (i >= 0);
+  Panel *p = &self->panels[i];
+  g_clear_pointer (&p->metrics, g_free);
+  p->metrics = g_boxed_copy (SCOPE_TYPE_EXPLAIN_METRICS, metrics);
+  scope_explain_figure_set_metrics (self->figure, i, p->metrics, p->error);
 }
 
 static void
@@ -236,9 +299,9 @@ on_progress (ScopeExplainJob  *job,
              const char       *stage,
              ScopeExplainView *self)
 {
-  Panel *p = panel_of_job (self, job);
-  g_return_if_fail (p != NULL);
-  p->fraction = fraction;
+  int i = panel_of_job (self, job);
+  g_return_if_fail (i >= 0);
+  self->panels[i].fraction = fraction;
   g_autofree char *text = g_strdup_printf ("Computing %s…", stage);
   set_status (self, text);
 }
@@ -248,12 +311,16 @@ on_finished (ScopeExplainJob  *job,
              const GError     *error,
              ScopeExplainView *self)
 {
-  Panel *p = panel_of_job (self, job);
-  g_return_if_fail (p != NULL);
+  int k = panel_of_job (self, job);
+  g_return_if_fail (k >= 0);
+  Panel *p = &self->panels[k];
   p->done = TRUE;
   p->fraction = 1.0;
   if (error != NULL)
-    p->error = g_strdup (error->message);
+    {
+      p->error = g_strdup (error->message);
+      scope_explain_figure_set_metrics (self->figure, k, p->metrics, p->error);
+    }
   gboolean all_done = TRUE;
   const char *failed = NULL;
   for (int i = 0; i < n_panels (self); i++)
@@ -273,43 +340,53 @@ on_finished (ScopeExplainJob  *job,
 
 /* Starting work. */
 
+/* Starts panel i's job; FALSE with error when its thread cannot start. */
+static gboolean
+panel_start (ScopeExplainView  *self,
+             int                i,
+             GError           **error)
+{
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.map.method = (NnMethod) selected_method (self, i);
+  spec.map.target = selected_class (self);
+  spec.map.layer = selected_layer (self);
+  spec.map.keep_negative = display_signed (self);
+  spec.mask = scope_input_get_mask (input (self), NULL);
+  Panel *p = &self->panels[i];
+  p->job = scope_explain_job_new (model (self), input (self), &spec);
+  g_signal_connect_object (p->job, "map-ready", G_CALLBACK (on_map_ready), self,
+                           G_CONNECT_DEFAULT);
+  g_signal_connect_object (p->job, "metrics-changed", G_CALLBACK (on_metrics_changed), self,
+                           G_CONNECT_DEFAULT);
+  g_signal_connect_object (p->job, "progress", G_CALLBACK (on_progress), self,
+                           G_CONNECT_DEFAULT);
+  g_signal_connect_object (p->job, "finished", G_CALLBACK (on_finished), self,
+                           G_CONNECT_DEFAULT);
+  if (scope_explain_job_start (p->job, error))
+    return TRUE;
+  p->done = TRUE;
+  p->error = g_strdup ((*error)->message);
+  scope_explain_figure_set_metrics (self->figure, i, NULL, p->error);
+  return FALSE;
+}
+
 static void
 run (ScopeExplainView *self)
 {
-  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
-    panel_clear (&self->panels[i]);
-  if (self->model == NULL || self->input == NULL)
+  panels_clear (self);
+  self->dirty = FALSE;
+  update_figure (self);
+  if (model (self) == NULL || input (self) == NULL)
     {
-      self->dirty = FALSE;
-      set_status (self, self->model == NULL ? "No model" : "No image");
+      set_status (self, model (self) == NULL ? "No model" : "No image");
       return;
     }
-  self->dirty = FALSE;
   for (int i = 0; i < n_panels (self); i++)
     {
-      ScopeExplainSpec spec = {
-        .method = selected_method (self, i),
-        .target = selected_class (self),
-        .layer = selected_layer (self),
-        .keep_negative = display_signed (self),
-        .metrics = TRUE,
-        .seed = SEED,
-      };
-      Panel *p = &self->panels[i];
-      p->job = scope_explain_job_new (self->model, self->input, self->mask, &spec);
-      g_signal_connect_object (p->job, "map-ready", G_CALLBACK (on_map_ready), self,
-                               G_CONNECT_DEFAULT);
-      g_signal_connect_object (p->job, "metrics-changed", G_CALLBACK (on_metrics_changed), self,
-                               G_CONNECT_DEFAULT);
-      g_signal_connect_object (p->job, "progress", G_CALLBACK (on_progress), self,
-                               G_CONNECT_DEFAULT);
-      g_signal_connect_object (p->job, "finished", G_CALLBACK (on_finished), self,
-                               G_CONNECT_DEFAULT);
       g_autoptr (GError) error = NULL;
-      if (!scope_explain_job_start (p->job, &error))
+      if (!panel_start (self, i, &error))
         {
-          p->done = TRUE;
-          p->error = g_strdup (error->message);
           g_autofree char *text = g_strdup_printf ("Failed: %s", error->message);
           set_status (self, text);
           return;
@@ -332,6 +409,7 @@ invalidate (ScopeExplainView *self)
   if (self->updating)
     return;
   self->dirty = TRUE;
+  update_progress (self);
   maybe_run (self);
 }
 
@@ -342,9 +420,8 @@ on_maps_setting_changed (GObject          *object,
 {
   (void) object;
   (void) pspec;
-  gboolean layered = scope_explain_method_uses_layer (selected_method (self, 0))
-                     || (selected_method (self, 1) >= 0
-                         && scope_explain_method_uses_layer (selected_method (self, 1)));
+  gboolean layered = uses_layer (selected_method (self, 0))
+                     || (selected_method (self, 1) >= 0 && uses_layer (selected_method (self, 1)));
   gtk_widget_set_sensitive (GTK_WIDGET (self->layer_drop), layered);
   gtk_widget_set_sensitive (GTK_WIDGET (self->layer_label), layered);
   invalidate (self);
@@ -362,14 +439,15 @@ on_signed_toggled (GtkCheckButton   *check,
 static void
 on_display_changed (ScopeExplainView *self)
 {
-  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
-    update_surface (self, &self->panels[i]);
   gtk_widget_set_sensitive (GTK_WIDGET (self->fixed_spin),
                             gtk_check_button_get_active (self->fixed_check));
-  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
+  update_figure (self);
 }
 
-/* Shows window in the controls (its preset, or Custom) and under the overlays. */
+/* The CT window. */
+
+/* Shows window in the controls (its preset, or Custom) and under the overlays: the input's HU
+ * plane rendered again, nothing read or computed again. */
 static void
 set_window (ScopeExplainView *self,
             NnCtWindow        window)
@@ -384,9 +462,9 @@ set_window (ScopeExplainView *self,
   gtk_spin_button_set_value (self->ct_width_spin, window.width);
   gtk_spin_button_set_value (self->ct_level_spin, window.level);
   self->syncing = FALSE;
-  if (self->hu != NULL)
+  if (is_ct (self))
     {
-      fill_display (self);
+      nn_input_render (nn_input (self), &self->window, self->ct_display);
       on_display_changed (self);
     }
 }
@@ -423,7 +501,7 @@ on_drag_begin (GtkGestureDrag   *gesture,
 {
   (void) x;
   (void) y;
-  if (self->hu == NULL)
+  if (!is_ct (self))
     {
       gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
       return;
@@ -438,7 +516,7 @@ on_drag_update (GtkGestureDrag   *gesture,
                 ScopeExplainView *self)
 {
   (void) gesture;
-  if (self->hu == NULL)
+  if (!is_ct (self))
     return;
   GtkAdjustment *wa = gtk_spin_button_get_adjustment (self->ct_width_spin);
   GtkAdjustment *la = gtk_spin_button_get_adjustment (self->ct_level_spin);
@@ -454,136 +532,31 @@ on_cancel_clicked (GtkButton        *button,
                    ScopeExplainView *self)
 {
   (void) button;
-  scope_explain_view_cancel (self);
+  scope_view_cancel (SCOPE_VIEW (self));
 }
 
-/* The figure. */
+/* The window's state. */
 
-static const char *
-class_label (ScopeExplainView *self,
-             int               k)
-{
-  const NnModel *m = scope_model_get_nn_model (self->model);
-  return k >= 0 && k < m->n_classes && m->labels != NULL && m->labels[k] != NULL ? m->labels[k]
-                                                                                 : "?";
-}
-
-/* The metrics of the job as the figure shows them. */
-static void
-figure_metrics (VizExplainMetrics         *out,
-                const ScopeExplainMetrics *m)
-{
-  memset (out, 0, sizeof *out);
-  if (m == NULL)
-    return;
-  static const guint flags[][2] = {
-    { SCOPE_EXPLAIN_HAS_DELETION, VIZ_EXPLAIN_HAS_DELETION },
-    { SCOPE_EXPLAIN_HAS_INSERTION, VIZ_EXPLAIN_HAS_INSERTION },
-    { SCOPE_EXPLAIN_HAS_ROAD, VIZ_EXPLAIN_HAS_ROAD },
-    { SCOPE_EXPLAIN_HAS_RANDOMIZATION, VIZ_EXPLAIN_HAS_RANDOMIZATION },
-    { SCOPE_EXPLAIN_HAS_MASK, VIZ_EXPLAIN_HAS_MASK },
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS (flags); i++)
-    if (m->has & flags[i][0])
-      out->has |= flags[i][1];
-  out->deletion = m->deletion;
-  out->insertion = m->insertion;
-  out->road_morf = m->road_morf_mean;
-  out->road_lerf = m->road_lerf_mean;
-  out->rho = m->rho;
-  out->pointing = m->pointing;
-  out->energy = m->energy;
-}
-
-/* Fills fig from the current state; the maps and the image stay the view's. */
+/* Whether b has a's classes and layers (names and shapes): a snapshot of the same run, whose
+ * pickers stay as they are. */
 static gboolean
-make_figure (ScopeExplainView *self,
-             VizExplainFigure *fig)
+same_pickers (const ScopeModel *a,
+              const ScopeModel *b)
 {
-  if (self->model == NULL)
+  if (a == NULL || b == NULL)
+    return a == b;
+  const NnModel *ma = scope_model_get_nn_model (a), *mb = scope_model_get_nn_model (b);
+  if (ma->n_classes != mb->n_classes || ma->graph->n_nodes != mb->graph->n_nodes)
     return FALSE;
-  memset (fig, 0, sizeof *fig);
-  const NnModel *nn_model = scope_model_get_nn_model (self->model);
-  const NnGraph *g = nn_model->graph;
-  const ScopeExplanation *first = self->panels[0].explanation;
-  fig->n_panels = n_panels (self);
-  fig->faithfulness = TRUE;
-  int layer = first != NULL && first->map->layer > 0 ? first->map->layer : selected_layer (self);
-  int mask_pixels = -1;
-  if (self->mask != NULL)
-    {
-      mask_pixels = 0;
-      for (int p = 0; p < self->h * self->w; p++)
-        mask_pixels += self->mask[p] != 0;
-    }
-  NnFaithSettings faith;
-  nn_faith_settings_init (&faith);
-  faith.seed = SEED;
-  VizExplainCaption caption = {
-    .model_path = scope_model_get_name (self->model),
-    .model = nn_model,
-    .input_path = self->image_name,
-    .target = first != NULL ? first->map->target : -1,
-    .probability = first != NULL ? first->probability : 0.0,
-    .top_prediction = first != NULL && first->spec.target < 0,
-    .layer = layer >= 0 ? g->nodes[layer].name : NULL,
-    .n_methods = fig->n_panels,
-    .opacity = opacity (self),
-    .is_signed = display_signed (self),
-    .fixed_scale = fixed_scale (self),
-    .display_window = self->hu != NULL ? &self->window : NULL,
-    .faithfulness = TRUE,
-    .faith = &faith,
-    .mask_pixels = mask_pixels,
-  };
-  for (int i = 0; i < fig->n_panels; i++)
-    caption.methods[i] = scope_explain_method_name (selected_method (self, i));
-  viz_explain_figure_caption (fig->caption, sizeof fig->caption, &caption);
-
-  for (int i = 0; i < fig->n_panels; i++)
-    {
-      Panel *p = &self->panels[i];
-      VizExplainPanel *fp = &fig->panels[i];
-      int method = selected_method (self, i);
-      const char *name = scope_explain_method_name (method);
-      g_strlcpy (fp->method, name, sizeof fp->method);
-      const NnMap *map = p->explanation != NULL ? p->explanation->map : NULL;
-      gboolean layered = map != NULL && scope_explain_method_uses_layer (method)
-                         && map->layer > 0;
-      viz_explain_figure_panel_title (fp->title, sizeof fp->title, name, nn_model,
-                                      map != NULL ? map->target : -1,
-                                      layered ? g->nodes[map->layer].name : NULL, p->error);
-      if (map != NULL)
-        fp->heatmap = (VizHeatmap) {
-          .image = self->display, .c = self->c, .map = map->map, .h = map->h, .w = map->w,
-          .colormap = &p->colormap, .opacity = opacity (self), .fade = display_signed (self),
-          .surface = p->surface,
-        };
-      figure_metrics (&fp->metrics, p->metrics);
-    }
-  for (int i = 0; first != NULL && i < first->k; i++)
-    viz_explain_figure_add_prediction (fig, nn_model, first->top_class[i],
-                                       first->top_probability[i]);
+  for (int i = 0; i < ma->graph->n_nodes; i++)
+    if (strcmp (ma->graph->nodes[i].name, mb->graph->nodes[i].name) != 0
+        || ma->graph->nodes[i].shape.c != mb->graph->nodes[i].shape.c)
+      return FALSE;
+  for (int k = 0; k < ma->n_classes; k++)
+    if (g_strcmp0 (class_label (ma, k), class_label (mb, k)) != 0)
+      return FALSE;
   return TRUE;
 }
-
-static void
-draw_canvas (GtkDrawingArea *area,
-             cairo_t        *cr,
-             int             width,
-             int             height,
-             gpointer        data)
-{
-  ScopeExplainView *self = data;
-  VizExplainFigure fig;
-  if (!make_figure (self, &fig))
-    return;
-  VizStyle style;
-  scope_figure_style_init_screen (&style, GTK_WIDGET (area));
-  viz_explain_figure_draw (cr, &fig, &style, width, height);
-}
-
-/* Filling the pickers. */
 
 static void
 fill_pickers (ScopeExplainView *self)
@@ -595,12 +568,12 @@ fill_pickers (ScopeExplainView *self)
   g_clear_pointer (&self->layers, g_free);
   self->n_layers = 0;
   guint default_layer = GTK_INVALID_LIST_POSITION;
-  if (self->model != NULL)
+  if (model (self) != NULL)
     {
-      const NnModel *m = scope_model_get_nn_model (self->model);
+      const NnModel *m = scope_model_get_nn_model (model (self));
       for (int k = 0; k < m->n_classes; k++)
         {
-          g_autofree char *text = g_strdup_printf ("%d %s", k, class_label (self, k));
+          g_autofree char *text = g_strdup_printf ("%d %s", k, class_label (m, k));
           gtk_string_list_append (classes, text);
         }
       const NnGraph *g = m->graph;
@@ -625,119 +598,89 @@ fill_pickers (ScopeExplainView *self)
   self->updating = FALSE;
 }
 
-/* Public API. */
-
-void
-scope_explain_view_set_input (ScopeExplainView *self,
-                              ScopeModel       *model,
-                              const NnImage    *image,
-                              const char       *image_name)
+/* A new model or input: the pickers (unless the model is a snapshot of the same run), the
+ * status page, the slice's window, and the maps to compute again. */
+static void
+inputs_changed (ScopeExplainView *self,
+                gboolean          new_model)
 {
-  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
-
-  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
-    panel_clear (&self->panels[i]);
-  gboolean new_model = model != self->model;
-  if (new_model)
+  panels_clear (self);
+  ScopeView *view = SCOPE_VIEW (self);
+  gboolean fresh = new_model && !same_pickers (self->picked, model (self));
+  if (fresh)
     {
-      g_clear_pointer (&self->model, scope_model_unref);
-      self->model = model != NULL ? scope_model_ref (model) : NULL;
+      g_clear_pointer (&self->picked, scope_model_unref);
+      self->picked = model (self) != NULL ? scope_model_ref (model (self)) : NULL;
       fill_pickers (self);
     }
-  g_clear_pointer (&self->input, g_free);
-  g_clear_pointer (&self->display, g_free);
-  g_clear_pointer (&self->hu, g_free);
-  g_clear_pointer (&self->mask, g_free);
-  g_free (self->image_name);
-  self->image_name = g_strdup (image_name);
-  if (model != NULL && image != NULL)
-    {
-      self->input = scope_model_preprocess (model, image, NULL);
-      NnShape in = scope_model_get_graph (model)->nodes[0].shape;
-      /* A CT slice is fitted in HU, like the model's copy, and shown through the display
-       * window; a picture is shown as it is. */
-      gboolean ct = image->hu && image->c == 1;
-      NnImage *conv = image->c == in.c || ct ? nn_image_dup (image)
-                      : nn_image_convert (image, in.c);
-      NnImage *fit = conv != NULL ? nn_image_fit (conv, in.h, in.w) : NULL;
-      if (self->input != NULL && fit != NULL)
-        {
-          self->c = in.c;
-          self->h = in.h;
-          self->w = in.w;
-          if (ct)
-            {
-              self->hu = g_memdup2 (fit->data, (gsize) in.h * in.w * sizeof (float));
-              self->display = g_new (float, (gsize) in.c * in.h * in.w);
-              fill_display (self);
-            }
-          else
-            self->display = g_memdup2 (fit->data, (gsize) in.c * in.h * in.w * sizeof (float));
-        }
-      else
-        g_clear_pointer (&self->input, g_free);
-      nn_image_free (fit);
-      nn_image_free (conv);
-    }
-  /* A new model starts from its own window (lung without one); a new slice keeps the window
-   * chosen. */
-  if (new_model && self->model != NULL)
-    {
-      const NnModel *m = scope_model_get_nn_model (self->model);
-      set_window (self, m->has_window ? m->window : NN_CT_WINDOW_LUNG);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->ct_window_box), self->hu != NULL);
+  g_clear_pointer (&self->ct_display, g_free);
+  if (is_ct (self))
+    self->ct_display = g_new (float, (gsize) nn_input (self)->c * nn_input (self)->h
+                                     * nn_input (self)->w);
+  /* A new model starts from its own window (lung without one); a new slice, or new weights of
+   * the same run, keep the window chosen. */
+  const NnModel *m = model (self) != NULL ? scope_model_get_nn_model (model (self)) : NULL;
+  if (fresh && m != NULL)
+    set_window (self, m->has_window ? m->window : NN_CT_WINDOW_LUNG);
+  else if (is_ct (self))
+    nn_input_render (nn_input (self), &self->window, self->ct_display);
+  gtk_widget_set_visible (GTK_WIDGET (self->ct_window_box), is_ct (self));
+  const char *icon = "find-location-symbolic";
+  if (m == NULL)
+    scope_view_show_status (view, icon, "No Model",
+                            "Open a model (Ctrl+O) to see what its predictions rest on.");
+  else if (input (self) == NULL)
+    scope_view_show_status (view, icon, "No Image",
+                            "Open an image (Ctrl+Shift+O) to see what the model looks at in it.");
+  else
+    scope_view_show_status (view, NULL, NULL, NULL);
   self->dirty = TRUE;
-  set_status (self, self->input != NULL ? "Waiting to be shown" : "No image");
+  set_status (self, input (self) != NULL ? "Waiting to be shown" : "No image");
+  update_figure (self);
   maybe_run (self);
 }
 
-void
-scope_explain_view_set_mask (ScopeExplainView *self,
-                             const guint8     *mask)
+static void
+changed (ScopeView       *view,
+         ScopeViewChange  what)
 {
-  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
-  g_return_if_fail (mask == NULL || self->display != NULL);
-
-  g_clear_pointer (&self->mask, g_free);
-  if (mask != NULL)
-    self->mask = g_memdup2 (mask, (gsize) self->h * (gsize) self->w);
-  invalidate (self);
+  if (what & (SCOPE_VIEW_MODEL | SCOPE_VIEW_INPUT))
+    inputs_changed (SCOPE_EXPLAIN_VIEW (view), (what & SCOPE_VIEW_MODEL) != 0);
 }
 
+static gboolean
+export (ScopeView   *view,
+        const char  *path,
+        GError     **error)
+{
+  return scope_explain_figure_export (SCOPE_EXPLAIN_VIEW (view)->figure, path, error);
+}
+
+/* Cancels and joins the running jobs; their partial results stay on screen. */
+static void
+cancel (ScopeView *view)
+{
+  ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (view);
+  gboolean any = FALSE;
+  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
+    if (panel_running (&self->panels[i]))
+      {
+        scope_explain_job_cancel (self->panels[i].job);
+        self->panels[i].done = TRUE;
+        any = TRUE;
+      }
+  if (any)
+    set_status (self, "Cancelled");
+}
+
+/* Public API. */
+
 gboolean
-scope_explain_view_set_mask_image (ScopeExplainView  *self,
-                                   const NnImage     *mask,
-                                   GError           **error)
+scope_explain_view_has_mask (ScopeExplainView *self)
 {
   g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
-  g_return_val_if_fail (mask != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (self->display == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                   "there is no model and image to put the mask on");
-      return FALSE;
-    }
-  NnImage *gray = mask->c == 1 ? nn_image_dup (mask) : nn_image_convert (mask, 1);
-  NnImage *fit = gray != NULL ? nn_image_fit (gray, self->h, self->w) : NULL;
-  nn_image_free (gray);
-  if (fit == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "out of memory fitting the mask to %d × %d", self->h, self->w);
-      return FALSE;
-    }
-  /* Nonzero inside: at least half after the fit, as cnnscope-cli explain --mask reads it. An
-   * empty mask is no mask. */
-  gsize n = (gsize) self->h * (gsize) self->w, lit = 0;
-  g_autofree guint8 *bits = g_new (guint8, n);
-  for (gsize p = 0; p < n; p++)
-    lit += bits[p] = fit->data[p] >= 0.5f;
-  nn_image_free (fit);
-  scope_explain_view_set_mask (self, lit > 0 ? bits : NULL);
-  return TRUE;
+  return input (self) != NULL && scope_input_get_mask (input (self), NULL) != NULL;
 }
 
 gboolean
@@ -748,15 +691,7 @@ scope_explain_view_get_ct_window (ScopeExplainView *self,
 
   if (window != NULL)
     *window = self->window;
-  return self->hu != NULL;
-}
-
-gboolean
-scope_explain_view_has_mask (ScopeExplainView *self)
-{
-  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
-
-  return self->mask != NULL;
+  return is_ct (self);
 }
 
 void
@@ -766,42 +701,12 @@ scope_explain_view_set_method (ScopeExplainView *self,
 {
   g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
   g_return_if_fail (panel == 0 || panel == 1);
-  g_return_if_fail (method >= (panel == 0 ? 0 : -1) && method < scope_explain_method_count ());
+  g_return_if_fail (method >= (panel == 0 ? 0 : -1) && method < NN_METHOD_COUNT_);
 
   if (panel == 0)
     gtk_drop_down_set_selected (self->method_drop, (guint) method);
   else
     gtk_drop_down_set_selected (self->compare_drop, (guint) (method + 1));
-}
-
-void
-scope_explain_view_cancel (ScopeExplainView *self)
-{
-  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
-
-  gboolean any = FALSE;
-  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
-    if (self->panels[i].job != NULL && !self->panels[i].done)
-      {
-        scope_explain_job_cancel (self->panels[i].job);
-        self->panels[i].done = TRUE;
-        any = TRUE;
-      }
-  if (any)
-    set_status (self, "Cancelled");
-}
-
-gboolean
-scope_explain_view_is_busy (ScopeExplainView *self)
-{
-  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
-
-  if (self->dirty && self->input != NULL)
-    return TRUE;
-  for (int i = 0; i < n_panels (self); i++)
-    if (self->panels[i].job != NULL && !self->panels[i].done)
-      return TRUE;
-  return FALSE;
 }
 
 ScopeExplanation *
@@ -824,30 +729,6 @@ scope_explain_view_get_metrics (ScopeExplainView *self,
   return self->panels[panel].metrics;
 }
 
-gboolean
-scope_explain_view_export (ScopeExplainView  *self,
-                           const char        *path,
-                           GError           **error)
-{
-  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  VizExplainFigure fig;
-  if (self->panels[0].explanation == NULL || !make_figure (self, &fig))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                   "%s: there is no attribution map to export yet", path);
-      return FALSE;
-    }
-  NnError err = { 0 };
-  if (viz_explain_figure_export (&fig, path, VIZ_EXPLAIN_FIGURE_WIDTH,
-                                 VIZ_EXPLAIN_FIGURE_HEIGHT, &err))
-    return TRUE;
-  scope_error_from_nn (error, &err);
-  return FALSE;
-}
-
 /* GObject and GtkWidget. */
 
 static void
@@ -863,11 +744,16 @@ scope_explain_view_dispose (GObject *object)
   ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (object);
 
   for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
-    panel_clear (&self->panels[i]);
-  g_clear_pointer (&self->model, scope_model_unref);
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
-    gtk_widget_unparent (child);
+    {
+      Panel *p = &self->panels[i];
+      if (p->job != NULL)
+        scope_explain_job_cancel (p->job);
+      g_clear_object (&p->job);
+      g_clear_pointer (&p->explanation, nn_explanation_free);
+      g_clear_pointer (&p->metrics, g_free);
+      g_clear_pointer (&p->error, g_free);
+    }
+  g_clear_pointer (&self->picked, scope_model_unref);
 
   G_OBJECT_CLASS (scope_explain_view_parent_class)->dispose (object);
 }
@@ -877,11 +763,7 @@ scope_explain_view_finalize (GObject *object)
 {
   ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (object);
 
-  g_free (self->input);
-  g_free (self->display);
-  g_free (self->hu);
-  g_free (self->mask);
-  g_free (self->image_name);
+  g_free (self->ct_display);
   g_free (self->layers);
   g_free (self->status);
 
@@ -893,12 +775,16 @@ scope_explain_view_class_init (ScopeExplainViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  ScopeViewClass *view_class = SCOPE_VIEW_CLASS (klass);
 
   object_class->dispose = scope_explain_view_dispose;
   object_class->finalize = scope_explain_view_finalize;
   widget_class->map = scope_explain_view_map;
+  view_class->changed = changed;
+  view_class->export = export;
+  view_class->cancel = cancel;
 
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  g_type_ensure (SCOPE_TYPE_EXPLAIN_FIGURE);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/cnnscope/Cnnscope/ui/scope-explain-view.ui");
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, method_drop);
@@ -916,29 +802,35 @@ scope_explain_view_class_init (ScopeExplainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_level_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, cancel_button);
-  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, canvas);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, figure);
+  gtk_widget_class_set_css_name (widget_class, "explain-view");
+}
+
+/* The method menus come from nn's registry, in its order. */
+static void
+fill_methods (ScopeExplainView *self)
+{
+  g_autoptr (GtkStringList) methods = gtk_string_list_new (NULL);
+  g_autoptr (GtkStringList) compare = gtk_string_list_new (NULL);
+  gtk_string_list_append (compare, "None");
+  for (int i = 0; i < NN_METHOD_COUNT_; i++)
+    {
+      gtk_string_list_append (methods, nn_method_get_info ((NnMethod) i)->label);
+      gtk_string_list_append (compare, nn_method_get_info ((NnMethod) i)->label);
+    }
+  gtk_drop_down_set_model (self->method_drop, G_LIST_MODEL (methods));
+  gtk_drop_down_set_model (self->compare_drop, G_LIST_MODEL (compare));
+  gtk_drop_down_set_selected (self->method_drop, 0);
+  gtk_drop_down_set_selected (self->compare_drop, 0);
 }
 
 static void
 scope_explain_view_init (ScopeExplainView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-
-  g_autoptr (GtkStringList) methods = gtk_string_list_new (NULL);
-  g_autoptr (GtkStringList) compare = gtk_string_list_new (NULL);
-  gtk_string_list_append (compare, "None");
-  for (int i = 0; i < scope_explain_method_count (); i++)
-    {
-      gtk_string_list_append (methods, scope_explain_method_label (i));
-      gtk_string_list_append (compare, scope_explain_method_label (i));
-    }
-  gtk_drop_down_set_model (self->method_drop, G_LIST_MODEL (methods));
-  gtk_drop_down_set_model (self->compare_drop, G_LIST_MODEL (compare));
-  gtk_drop_down_set_selected (self->method_drop, 0);
-  gtk_drop_down_set_selected (self->compare_drop, 0);
+  fill_methods (self);
   fill_pickers (self);
 
-  gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
   g_signal_connect (self->method_drop, "notify::selected", G_CALLBACK (on_maps_setting_changed),
                     self);
   g_signal_connect (self->compare_drop, "notify::selected",
@@ -966,7 +858,7 @@ scope_explain_view_init (ScopeExplainView *self)
   GtkGesture *drag = gtk_gesture_drag_new ();
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->canvas), GTK_EVENT_CONTROLLER (drag));
+  gtk_widget_add_controller (GTK_WIDGET (self->figure), GTK_EVENT_CONTROLLER (drag));
   gtk_widget_set_sensitive (GTK_WIDGET (self->fixed_spin), FALSE);
-  set_status (self, "No model");
+  inputs_changed (self, TRUE);
 }

@@ -1,55 +1,34 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeExplainView: the input with one or two attribution overlays, the top predictions and the
- * faithfulness metrics filled in as a ScopeExplainJob computes them. */
+/* The Explain view: the input with one or two attribution overlays, the top predictions and the
+ * faithfulness metrics filled in as its ScopeExplainJobs compute them (the pickers, the jobs
+ * and their results here; the drawing in ScopeExplainFigure). Work starts when the view is
+ * shown and starts again when the model, the input (or its mask) or a setting that changes the
+ * maps changes. */
 #pragma once
 
-#include <gtk/gtk.h>
-
 #include "scope-explain-job.h"
-#include "scope-model.h"
+#include "scope-view.h"
 
 G_BEGIN_DECLS
 
 #define SCOPE_TYPE_EXPLAIN_VIEW (scope_explain_view_get_type ())
 
-G_DECLARE_FINAL_TYPE (ScopeExplainView, scope_explain_view, SCOPE, EXPLAIN_VIEW, GtkWidget)
+G_DECLARE_FINAL_TYPE (ScopeExplainView, scope_explain_view, SCOPE, EXPLAIN_VIEW, ScopeView)
 
-/* The model and image to explain (either may be NULL); the image is copied. Work starts when
- * the view is shown, and starts again when a setting that changes the maps changes. */
-void                       scope_explain_view_set_input (ScopeExplainView *self,
-                                                         ScopeModel       *model,
-                                                         const NnImage    *image,
-                                                         const char       *image_name);
-/* A ground-truth mask at the model's input size (H * W, nonzero inside; copied), or NULL: with
- * one, the pointing game and energy share are shown too. Restarts the jobs. */
-void                       scope_explain_view_set_mask (ScopeExplainView *self,
-                                                        const guint8     *mask);
-/* A mask as read from a file (any size, any channels; a pixel of at least 0.5 after fitting to
- * the model input is inside). An empty mask clears the mask. FALSE with error when there is no
- * input to fit it to. */
-gboolean                   scope_explain_view_set_mask_image (ScopeExplainView  *self,
-                                                              const NnImage     *mask,
-                                                              GError           **error);
-gboolean                   scope_explain_view_has_mask (ScopeExplainView *self);
+/* Whether the input has a ground-truth mask: the pointing game and the energy share show. */
+gboolean             scope_explain_view_has_mask (ScopeExplainView *self);
 /* Whether the input is a CT slice, and the window it is shown through under the overlays (the
  * model keeps its own). */
-gboolean                   scope_explain_view_get_ct_window (ScopeExplainView *self,
-                                                             NnCtWindow       *window);
-/* The method of panel 0, or of panel 1 (-1 there: no comparison). */
-void                       scope_explain_view_set_method (ScopeExplainView *self,
-                                                          int               panel,
-                                                          int               method);
-/* Cancels and joins the running jobs; their partial results stay on screen. */
-void                       scope_explain_view_cancel (ScopeExplainView *self);
-gboolean                   scope_explain_view_is_busy (ScopeExplainView *self);
+gboolean             scope_explain_view_get_ct_window (ScopeExplainView *self,
+                                                       NnCtWindow       *window);
+/* The method (an NnMethod) of panel 0, or of panel 1 (-1 there: no comparison). */
+void                 scope_explain_view_set_method (ScopeExplainView *self,
+                                                    int               panel,
+                                                    int               method);
 /* What panel shows now (borrowed), or NULL. */
-ScopeExplanation          *scope_explain_view_get_explanation (ScopeExplainView *self,
-                                                               int               panel);
-ScopeExplainMetrics       *scope_explain_view_get_metrics (ScopeExplainView *self,
-                                                           int               panel);
-/* The view as PNG, SVG or PDF with colour bars and a caption of every setting. */
-gboolean                   scope_explain_view_export (ScopeExplainView  *self,
-                                                      const char        *path,
-                                                      GError           **error);
+ScopeExplanation    *scope_explain_view_get_explanation (ScopeExplainView *self,
+                                                         int               panel);
+ScopeExplainMetrics *scope_explain_view_get_metrics (ScopeExplainView *self,
+                                                     int               panel);
 
 G_END_DECLS

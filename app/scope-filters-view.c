@@ -1,103 +1,181 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeFiltersView: the kernels are reduced (viz_filter_grid_maps_new) and mapped into an atlas
- * once, when the layer or the input channel changes; every frame paints the atlas through
- * viz_layer_figure_draw. */
+/* ScopeFiltersView: chooses between the kernel grid, the PFNet module and the status page for
+ * the selected layer, and keeps the mode controls (summed or one input channel) in step. */
 #include "scope-filters-view.h"
 
-#include <stdlib.h>
-
-#include "scope-error.h"
+#include "scope-filters-figure.h"
+#include "scope-pfm-figure.h"
 
 struct _ScopeFiltersView
 {
-  ScopeFigureView  parent_instance;
+  ScopeView           parent_instance;
 
-  ScopeModel      *model;
-  int              node;
-  int              input_channel;
+  /* Template children. */
+  GtkStack           *stack;      /* "filters" or "module" */
+  GtkLabel           *input_channel_label;
+  GtkSpinButton      *input_channel_spin;
+  ScopeFiltersFigure *figure;
+  ScopePfmFigure     *module;
 
-  /* Made from the above by ensure_tiles (). */
-  gboolean         tiles_valid;
-  VizFilterGrid    filters;
-  float           *maps;    /* (oc, kh, kw), malloc'd by viz */
-  VizColormap      cm;
-  cairo_surface_t *atlas;
+  char               *filter_mode;  /* "summed" or "input-channel" */
 };
 
-G_DEFINE_FINAL_TYPE (ScopeFiltersView, scope_filters_view, SCOPE_TYPE_FIGURE_VIEW)
+enum
+{
+  PROP_0,
+  PROP_FILTER_MODE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (ScopeFiltersView, scope_filters_view, SCOPE_TYPE_VIEW)
+
+static gboolean
+per_input_channel (ScopeFiltersView *self)
+{
+  return g_strcmp0 (self->filter_mode, "input-channel") == 0;
+}
+
+/* The mode controls and the input channel of the grid. */
+static void
+update_controls (ScopeFiltersView *self)
+{
+  int n_inputs = scope_filters_figure_get_n_input_channels (self->figure);
+  gboolean per_input = per_input_channel (self);
+  GtkAdjustment *adjustment = gtk_spin_button_get_adjustment (self->input_channel_spin);
+  gtk_adjustment_set_upper (adjustment, MAX (n_inputs - 1, 0));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->input_channel_spin), per_input);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->input_channel_label), per_input);
+  scope_filters_figure_set_input_channel (self->figure,
+                                          per_input ? gtk_spin_button_get_value_as_int (
+                                                        self->input_channel_spin)
+                                                    : -1);
+}
+
+/* What the selected layer shows: its kernels, its module, or the status page. */
+static void
+update_layer (ScopeFiltersView *self)
+{
+  ScopeView *view = SCOPE_VIEW (self);
+  ScopeModel *model = scope_view_get_model (view);
+  int node = scope_view_get_layer (view);
+  scope_filters_figure_set_layer (self->figure, model, node);
+  gboolean has_filters = model != NULL && scope_model_node_has_filters (model, node);
+  /* The 1x1 conv of a PFNet module shows the whole module: its 1x1 kernels alone would be
+   * single pixels. */
+  gboolean module = scope_pfm_figure_set_layer (self->module, model, node)
+                    && g_str_has_suffix (scope_model_get_graph (model)->nodes[node].name,
+                                         ".conv1x1");
+  const char *icon = "view-app-grid-symbolic";
+  if (model == NULL)
+    scope_view_show_status (view, icon, "No Model",
+                            "Open a model (Ctrl+O) to see the kernels of its layers.");
+  else if (!module && !has_filters)
+    scope_view_show_status (view, icon, "This layer has no filters",
+                            "Filters are the kernels of conv2d layers: choose one in the "
+                            "sidebar.");
+  else
+    {
+      scope_view_show_status (view, NULL, NULL, NULL);
+      gtk_stack_set_visible_child_name (self->stack, module ? "module" : "filters");
+    }
+  scope_view_set_can_export (view, module || has_filters);
+  update_controls (self);
+}
 
 static void
-invalidate_tiles (ScopeFiltersView *self)
-{
-  self->tiles_valid = FALSE;
-  g_clear_pointer (&self->maps, free);
-  g_clear_pointer (&self->atlas, cairo_surface_destroy);
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-/* The layer's weights as a VizFilterGrid, or FALSE when it has none. */
-static gboolean
-layer_filters (ScopeFiltersView *self,
-               VizFilterGrid    *filters)
-{
-  if (self->model == NULL || !scope_model_node_has_filters (self->model, self->node))
-    return FALSE;
-  const NnGraph *graph = scope_model_get_graph (self->model);
-  int weight = nn_graph_node_param (graph, self->node, NN_PARAM_WEIGHT);
-  const NnParam *p = &graph->params[weight];
-  *filters = (VizFilterGrid) {
-    .weights = nn_graph_param_data (graph, weight),
-    .oc = p->dims[0], .ic = p->dims[1], .kh = p->dims[2], .kw = p->dims[3],
-    .input_channel = MIN (self->input_channel, p->dims[1] - 1),
-    .selected = -1,
-  };
-  return p->dims[0] > 0 && p->dims[2] > 0 && p->dims[3] > 0;
-}
-
-static gboolean
-ensure_tiles (ScopeFiltersView *self)
-{
-  if (self->tiles_valid)
-    return self->atlas != NULL;
-  self->tiles_valid = TRUE;
-  if (!layer_filters (self, &self->filters))
-    return FALSE;
-  self->maps = viz_filter_grid_maps_new (&self->filters, &self->cm);
-  if (self->maps == NULL)
-    return FALSE;
-  VizTileGrid grid = {
-    .data = self->maps, .c = self->filters.oc, .h = self->filters.kh, .w = self->filters.kw,
-    .colormap = &self->cm, .selected = -1,
-  };
-  self->atlas = viz_tile_grid_atlas_new (&grid);
-  return self->atlas != NULL;
-}
-
-static gboolean
-make_figure (ScopeFigureView *view,
-             VizLayerFigure  *fig)
+changed (ScopeView       *view,
+         ScopeViewChange  what)
 {
   ScopeFiltersView *self = SCOPE_FILTERS_VIEW (view);
-  if (!ensure_tiles (self))
-    return FALSE;
-  const NnNode *node = &scope_model_get_graph (self->model)->nodes[self->node];
-  viz_layer_figure_init_filters (fig, scope_model_get_name (self->model), node->name,
-                                 &self->filters, self->maps, &self->cm,
-                                 scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (self)));
-  fig->grid.atlas = self->atlas;
-  return TRUE;
+  if (what & (SCOPE_VIEW_MODEL | SCOPE_VIEW_LAYER))
+    update_layer (self);
+  if (what & SCOPE_VIEW_CHANNEL)
+    {
+      int channel = scope_view_get_channel (view);
+      scope_figure_view_set_channel (SCOPE_FIGURE_VIEW (self->figure), channel);
+      scope_figure_view_set_channel (SCOPE_FIGURE_VIEW (self->module), channel);
+    }
+}
+
+static gboolean
+export (ScopeView   *view,
+        const char  *path,
+        GError     **error)
+{
+  ScopeFiltersView *self = SCOPE_FILTERS_VIEW (view);
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "module") == 0)
+    return scope_pfm_figure_export (self->module, path, error);
+  return scope_filters_figure_export (self->figure, path, error);
 }
 
 static void
-scope_filters_view_dispose (GObject *object)
+on_figure_channel (ScopeFigureView  *figure,
+                   GParamSpec       *pspec,
+                   ScopeFiltersView *self)
+{
+  (void) pspec;
+  scope_view_set_channel (SCOPE_VIEW (self), scope_figure_view_get_channel (figure));
+}
+
+static void
+scope_filters_view_finalize (GObject *object)
 {
   ScopeFiltersView *self = SCOPE_FILTERS_VIEW (object);
 
-  g_clear_pointer (&self->model, scope_model_unref);
-  g_clear_pointer (&self->maps, free);
-  g_clear_pointer (&self->atlas, cairo_surface_destroy);
+  g_free (self->filter_mode);
 
-  G_OBJECT_CLASS (scope_filters_view_parent_class)->dispose (object);
+  G_OBJECT_CLASS (scope_filters_view_parent_class)->finalize (object);
+}
+
+static void
+scope_filters_view_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  ScopeFiltersView *self = SCOPE_FILTERS_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_FILTER_MODE:
+      g_value_set_string (value, self->filter_mode);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+scope_filters_view_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  ScopeFiltersView *self = SCOPE_FILTERS_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_FILTER_MODE:
+      {
+        const char *mode = g_value_get_string (value);
+        if (g_strcmp0 (mode, "summed") != 0 && g_strcmp0 (mode, "input-channel") != 0)
+          {
+            g_warning ("unknown filter mode '%s'", mode);
+            return;
+          }
+        if (g_strcmp0 (mode, self->filter_mode) == 0)
+          return;
+        g_free (self->filter_mode);
+        self->filter_mode = g_strdup (mode);
+        update_controls (self);
+        g_object_notify_by_pspec (object, pspec);
+      }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -105,56 +183,48 @@ scope_filters_view_class_init (ScopeFiltersViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
-  ScopeFigureViewClass *figure_class = SCOPE_FIGURE_VIEW_CLASS (klass);
+  ScopeViewClass *view_class = SCOPE_VIEW_CLASS (klass);
 
-  object_class->dispose = scope_filters_view_dispose;
+  object_class->finalize = scope_filters_view_finalize;
+  object_class->get_property = scope_filters_view_get_property;
+  object_class->set_property = scope_filters_view_set_property;
+  view_class->changed = changed;
+  view_class->export = export;
 
-  figure_class->make_figure = make_figure;
+  /**
+   * ScopeFiltersView:filter-mode:
+   *
+   * How the kernels are shown: "summed" over the input channels, or "input-channel" (the one
+   * chosen beside the grid). The state of the filters.mode action.
+   */
+  properties[PROP_FILTER_MODE] =
+    g_param_spec_string ("filter-mode", NULL, NULL, "summed",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+  gtk_widget_class_install_property_action (widget_class, "filters.mode", "filter-mode");
 
+  g_type_ensure (SCOPE_TYPE_FILTERS_FIGURE);
+  g_type_ensure (SCOPE_TYPE_PFM_FIGURE);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/cnnscope/Cnnscope/ui/scope-filters-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, ScopeFiltersView, stack);
+  gtk_widget_class_bind_template_child (widget_class, ScopeFiltersView, input_channel_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeFiltersView, input_channel_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeFiltersView, figure);
+  gtk_widget_class_bind_template_child (widget_class, ScopeFiltersView, module);
   gtk_widget_class_set_css_name (widget_class, "filters-view");
 }
 
 static void
 scope_filters_view_init (ScopeFiltersView *self)
 {
-  self->input_channel = -1;
-}
-
-GtkWidget *
-scope_filters_view_new (void)
-{
-  return g_object_new (SCOPE_TYPE_FILTERS_VIEW, NULL);
-}
-
-void
-scope_filters_view_set_layer (ScopeFiltersView *self,
-                              ScopeModel       *model,
-                              int               node)
-{
-  g_return_if_fail (SCOPE_IS_FILTERS_VIEW (self));
-
-  if (model == self->model && node == self->node)
-    return;
-  if (model != self->model)
-    {
-      g_clear_pointer (&self->model, scope_model_unref);
-      self->model = model != NULL ? scope_model_ref (model) : NULL;
-    }
-  self->node = node;
-  invalidate_tiles (self);
-}
-
-void
-scope_filters_view_set_input_channel (ScopeFiltersView *self,
-                                      int               input_channel)
-{
-  g_return_if_fail (SCOPE_IS_FILTERS_VIEW (self));
-
-  input_channel = MAX (input_channel, -1);
-  if (input_channel == self->input_channel)
-    return;
-  self->input_channel = input_channel;
-  invalidate_tiles (self);
+  self->filter_mode = g_strdup ("summed");
+  gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect (self->figure, "notify::channel", G_CALLBACK (on_figure_channel), self);
+  g_signal_connect (self->module, "notify::channel", G_CALLBACK (on_figure_channel), self);
+  g_signal_connect_swapped (self->input_channel_spin, "value-changed",
+                            G_CALLBACK (update_controls), self);
+  update_layer (self);
 }
 
 int
@@ -162,7 +232,8 @@ scope_filters_view_get_input_channel (ScopeFiltersView *self)
 {
   g_return_val_if_fail (SCOPE_IS_FILTERS_VIEW (self), -1);
 
-  return self->input_channel;
+  return per_input_channel (self) ? gtk_spin_button_get_value_as_int (self->input_channel_spin)
+                                  : -1;
 }
 
 int
@@ -170,30 +241,5 @@ scope_filters_view_get_n_input_channels (ScopeFiltersView *self)
 {
   g_return_val_if_fail (SCOPE_IS_FILTERS_VIEW (self), 0);
 
-  VizFilterGrid filters;
-  return layer_filters (self, &filters) ? filters.ic : 0;
-}
-
-gboolean
-scope_filters_view_export (ScopeFiltersView  *self,
-                           const char        *path,
-                           GError           **error)
-{
-  g_return_val_if_fail (SCOPE_IS_FILTERS_VIEW (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  VizLayerFigure fig;
-  if (!make_figure (SCOPE_FIGURE_VIEW (self), &fig))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "%s: the selected layer has no filters to export", path);
-      return FALSE;
-    }
-  NnError err = { 0 };
-  if (viz_layer_figure_export (&fig, path, VIZ_LAYER_FIGURE_WIDTH, VIZ_LAYER_FIGURE_HEIGHT,
-                               &err))
-    return TRUE;
-  scope_error_from_nn (error, &err);
-  return FALSE;
+  return scope_filters_figure_get_n_input_channels (self->figure);
 }

@@ -1,39 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The Filters view: the kernels of a conv layer, one tile per output channel, summed over the
- * input channels or of one input channel, on the diverging map centred on 0 with a colour bar;
- * the selected output channel's kernel large with its values. A thin widget over the weights of
- * an immutable ScopeModel; clicking a tile selects its output channel. */
+/* The Filters view: the kernels of the selected conv layer (ScopeFiltersFigure), summed over the
+ * input channels or of one of them (the "filter-mode" property and its "filters.mode" action),
+ * or, for the 1x1 conv of a PFNet module, the whole module (ScopePfmFigure); a layer without
+ * kernels says so on the status page. */
 #pragma once
 
-#include <gtk/gtk.h>
-
-#include "scope-figure-view.h"
-#include "scope-model.h"
+#include "scope-view.h"
 
 G_BEGIN_DECLS
 
 #define SCOPE_TYPE_FILTERS_VIEW (scope_filters_view_get_type ())
 
-G_DECLARE_FINAL_TYPE (ScopeFiltersView, scope_filters_view, SCOPE, FILTERS_VIEW, ScopeFigureView)
+G_DECLARE_FINAL_TYPE (ScopeFiltersView, scope_filters_view, SCOPE, FILTERS_VIEW, ScopeView)
 
-GtkWidget *scope_filters_view_new (void);
-
-/* Shows the kernels of node of model (NULL model: nothing); the view keeps a reference. A node
- * without filters (scope_model_node_has_filters) shows nothing. */
-void       scope_filters_view_set_layer (ScopeFiltersView *self,
-                                         ScopeModel       *model,
-                                         int               node);
-/* -1: each kernel summed over its input channels; k >= 0: the kernels of input channel k
- * (clamped to the layer's input channels per group). */
-void       scope_filters_view_set_input_channel (ScopeFiltersView *self,
-                                                 int               input_channel);
-int        scope_filters_view_get_input_channel (ScopeFiltersView *self);
+/* The input channel whose kernels are shown, -1 when they are summed. */
+int scope_filters_view_get_input_channel (ScopeFiltersView *self);
 /* Input channels per group of the layer's kernels (0 without filters). */
-int        scope_filters_view_get_n_input_channels (ScopeFiltersView *self);
-
-/* Writes what the view shows, with its caption, as PNG, SVG or PDF (by extension). */
-gboolean   scope_filters_view_export (ScopeFiltersView  *self,
-                                      const char        *path,
-                                      GError           **error);
+int scope_filters_view_get_n_input_channels (ScopeFiltersView *self);
 
 G_END_DECLS

@@ -116,15 +116,6 @@ scope_frame_timer_add_work (ScopeFrameTimer       *self,
   self->pending.cpu += now.cpu - start->cpu;
 }
 
-void
-scope_frame_timer_reset (ScopeFrameTimer *self)
-{
-  g_return_if_fail (self != NULL);
-
-  g_array_set_size (self->frames, 0);
-  self->pending = (ScopeFrameStamp) { 0, 0 };
-}
-
 guint
 scope_frame_timer_get_n_frames (ScopeFrameTimer *self)
 {
@@ -141,15 +132,15 @@ compare_gint64 (const void *a,
   return (x > y) - (x < y);
 }
 
-void
-scope_frame_timer_get_stats (ScopeFrameTimer *self,
-                             gboolean         cpu,
-                             double          *median_ms,
-                             double          *p99_ms,
-                             double          *max_ms)
+/* Median, 99th percentile and maximum of the work per frame, in ms (0 without frames), in
+ * CPU time (cpu TRUE) or wall-clock time. */
+static void
+get_stats (ScopeFrameTimer *self,
+           gboolean         cpu,
+           double          *median_ms,
+           double          *p99_ms,
+           double          *max_ms)
 {
-  g_return_if_fail (self != NULL);
-
   *median_ms = *p99_ms = *max_ms = 0.0;
   guint n = self->frames->len;
   if (n == 0)
@@ -174,8 +165,8 @@ scope_frame_timer_format (ScopeFrameTimer *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   double median, p99, max, wall_median, wall_p99, wall_max;
-  scope_frame_timer_get_stats (self, TRUE, &median, &p99, &max);
-  scope_frame_timer_get_stats (self, FALSE, &wall_median, &wall_p99, &wall_max);
+  get_stats (self, TRUE, &median, &p99, &max);
+  get_stats (self, FALSE, &wall_median, &wall_p99, &wall_max);
   return g_strdup_printf ("%u frames: main-thread work per frame in CPU time median %.2f ms, "
                           "p99 %.2f ms, max %.2f ms; in wall-clock time median %.2f ms, "
                           "p99 %.2f ms, max %.2f ms", self->frames->len, median, p99, max,

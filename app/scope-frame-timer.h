@@ -29,16 +29,7 @@ void             scope_frame_timer_free (ScopeFrameTimer *self);
  * the next frame. */
 void             scope_frame_timer_add_work (ScopeFrameTimer       *self,
                                              const ScopeFrameStamp *start);
-/* Forgets the frames measured so far. */
-void             scope_frame_timer_reset (ScopeFrameTimer *self);
 guint            scope_frame_timer_get_n_frames (ScopeFrameTimer *self);
-/* Median, 99th percentile and maximum of the work per frame, in ms (0 without frames), in
- * CPU time (cpu TRUE) or wall-clock time. */
-void             scope_frame_timer_get_stats (ScopeFrameTimer *self,
-                                              gboolean         cpu,
-                                              double          *median_ms,
-                                              double          *p99_ms,
-                                              double          *max_ms);
 /* "N frames: CPU median .. p99 .. max .. ms; wall-clock median .. p99 .. max .. ms", to
  * g_free. */
 char            *scope_frame_timer_format (ScopeFrameTimer *self);

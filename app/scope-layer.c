@@ -110,9 +110,9 @@ scope_layer_init (ScopeLayer *self)
   (void) self;
 }
 
-ScopeLayer *
-scope_layer_new (const ScopeModel *model,
-                 int               node)
+static ScopeLayer *
+layer_new (const ScopeModel *model,
+           int               node)
 {
   g_return_val_if_fail (model != NULL, NULL);
 
@@ -143,14 +143,6 @@ scope_layer_get_node (ScopeLayer *self)
   return self->node;
 }
 
-const char *
-scope_layer_get_name (ScopeLayer *self)
-{
-  g_return_val_if_fail (SCOPE_IS_LAYER (self), NULL);
-
-  return self->name;
-}
-
 GListModel *
 scope_layer_list_new (const ScopeModel *model)
 {
@@ -160,7 +152,7 @@ scope_layer_list_new (const ScopeModel *model)
   const NnGraph *graph = scope_model_get_graph (model);
   for (int i = 0; i < graph->n_nodes; i++)
     {
-      g_autoptr (ScopeLayer) layer = scope_layer_new (model, i);
+      g_autoptr (ScopeLayer) layer = layer_new (model, i);
       g_list_store_append (store, layer);
     }
   return G_LIST_MODEL (store);

@@ -13,11 +13,8 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ScopeLayer, scope_layer, SCOPE, LAYER, GObject)
 
-ScopeLayer *scope_layer_new (const ScopeModel *model,
-                             int               node);
 /* The node's index in the model's graph. */
 int         scope_layer_get_node (ScopeLayer *self);
-const char *scope_layer_get_name (ScopeLayer *self);
 
 /* Every node of model as a GListModel of ScopeLayer. */
 GListModel *scope_layer_list_new (const ScopeModel *model);

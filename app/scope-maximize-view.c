@@ -15,10 +15,9 @@
 
 struct _ScopeMaximizeView
 {
-  GtkWidget          parent_instance;
+  ScopeView          parent_instance;
 
   /* Template children. */
-  GtkWidget         *box;
   GtkDropDown       *target_dropdown;
   GtkLabel          *layer_label;
   GtkWidget         *channel_label;
@@ -39,7 +38,7 @@ struct _ScopeMaximizeView
   GtkLabel          *status_label;
   GtkDrawingArea    *canvas;
 
-  ScopeModel        *model;       /* the window's; NULL without one */
+  ScopeModel        *model;       /* the window's (the view's "model"); NULL without one */
   int                node;
   int                channel;     /* storage for scope_maximize_view_get_settings */
 
@@ -63,15 +62,7 @@ struct _ScopeMaximizeView
   gint64             ended_at;    /* 0 while running */
 };
 
-enum
-{
-  FAILED,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-
-G_DEFINE_FINAL_TYPE (ScopeMaximizeView, scope_maximize_view, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ScopeMaximizeView, scope_maximize_view, SCOPE_TYPE_VIEW)
 
 /* The policy drop-down's entries; the ProxyGrad ones take the slope. */
 enum
@@ -112,6 +103,8 @@ update_controls (ScopeMaximizeView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "maximize.compare", ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "maximize.all-channels", ready);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "maximize.stop", running);
+  scope_view_set_busy (SCOPE_VIEW (self), running);
+  scope_view_set_can_export (SCOPE_VIEW (self), self->mode != SCOPE_MAXIMIZE_NONE);
 }
 
 /* Settings. */
@@ -238,14 +231,13 @@ fill_classes (ScopeMaximizeView *self)
   gtk_drop_down_set_model (self->class_dropdown, G_LIST_MODEL (list));
 }
 
-void
-scope_maximize_view_set_target (ScopeMaximizeView *self,
-                                ScopeModel        *model,
-                                int                node,
-                                int                channel)
+/* Follows the layer and channel selected in the window. */
+static void
+set_target (ScopeMaximizeView *self,
+            ScopeModel        *model,
+            int                node,
+            int                channel)
 {
-  g_return_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self));
-
   if (model != self->model)
     {
       gboolean same_classes = FALSE;
@@ -261,9 +253,12 @@ scope_maximize_view_set_target (ScopeMaximizeView *self,
     {
       self->node = -1;
       gtk_label_set_label (self->layer_label, "No model");
+      scope_view_show_status (SCOPE_VIEW (self), "find-location-symbolic", "No Model",
+                              "Open a model (Ctrl+O) to see what its channels respond to most.");
       update_controls (self);
       return;
     }
+  scope_view_show_status (SCOPE_VIEW (self), NULL, NULL, NULL);
   const NnGraph *g = scope_model_get_graph (self->model);
   self->node = CLAMP (node, 0, g->n_nodes - 1);
   NnShape shape = g->nodes[self->node].shape;
@@ -400,7 +395,8 @@ on_update (ScopeAmJob          *job,
   update_controls (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
   if (update->error != NULL)
-    g_signal_emit (self, signals[FAILED], 0, update->error);
+    scope_view_report_error (SCOPE_VIEW (self), "Activation maximization failed: %s",
+                             update->error->message);
 }
 
 /* Runs. */
@@ -481,12 +477,10 @@ start_jobs (ScopeMaximizeView   *self,
   return ok;
 }
 
-gboolean
-scope_maximize_view_run (ScopeMaximizeView  *self,
-                         GError            **error)
+static gboolean
+run (ScopeMaximizeView  *self,
+     GError            **error)
 {
-  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
-
   if (!check_ready (self, error))
     return FALSE;
   NnAmSettings s;
@@ -499,12 +493,10 @@ scope_maximize_view_run (ScopeMaximizeView  *self,
   return start_jobs (self, SCOPE_MAXIMIZE_SINGLE, &s, 1, 1, caption, error);
 }
 
-gboolean
-scope_maximize_view_compare (ScopeMaximizeView  *self,
-                             GError            **error)
+static gboolean
+compare (ScopeMaximizeView  *self,
+         GError            **error)
 {
-  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
-
   if (!check_ready (self, error))
     return FALSE;
   NnAmSettings s[2];
@@ -523,12 +515,10 @@ scope_maximize_view_compare (ScopeMaximizeView  *self,
   return start_jobs (self, SCOPE_MAXIMIZE_COMPARE, s, 2, 1, caption, error);
 }
 
-gboolean
-scope_maximize_view_run_all (ScopeMaximizeView  *self,
-                             GError            **error)
+static gboolean
+run_all (ScopeMaximizeView  *self,
+         GError            **error)
 {
-  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
-
   if (!check_ready (self, error))
     return FALSE;
   NnAmSettings s;
@@ -560,11 +550,10 @@ scope_maximize_view_run_all (ScopeMaximizeView  *self,
   return ok;
 }
 
-void
-scope_maximize_view_stop (ScopeMaximizeView *self)
+static void
+cancel (ScopeView *view)
 {
-  g_return_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self));
-
+  ScopeMaximizeView *self = SCOPE_MAXIMIZE_VIEW (view);
   gboolean was_running = any_running (self);
   for (int k = 0; k < self->n_jobs; k++)
     scope_am_job_stop (self->jobs[k]);
@@ -664,15 +653,12 @@ draw_canvas (GtkDrawingArea *area,
   viz_am_figure_draw (cr, &fig, &style, width, height);
 }
 
-gboolean
-scope_maximize_view_export (ScopeMaximizeView  *self,
-                            const char         *path,
-                            GError            **error)
+static gboolean
+export (ScopeView   *view,
+        const char  *path,
+        GError     **error)
 {
-  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
+  ScopeMaximizeView *self = SCOPE_MAXIMIZE_VIEW (view);
   if (self->mode == SCOPE_MAXIMIZE_NONE)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
@@ -688,6 +674,15 @@ scope_maximize_view_export (ScopeMaximizeView  *self,
   return FALSE;
 }
 
+static void
+changed (ScopeView       *view,
+         ScopeViewChange  what)
+{
+  if (what & (SCOPE_VIEW_MODEL | SCOPE_VIEW_LAYER | SCOPE_VIEW_CHANNEL))
+    set_target (SCOPE_MAXIMIZE_VIEW (view), scope_view_get_model (view),
+                scope_view_get_layer (view), scope_view_get_channel (view));
+}
+
 /* Actions. */
 
 typedef gboolean (*StartFunc) (ScopeMaximizeView *self,
@@ -700,12 +695,13 @@ start_action (GtkWidget  *widget,
 {
   (void) parameter;
   ScopeMaximizeView *self = SCOPE_MAXIMIZE_VIEW (widget);
-  StartFunc start = g_str_equal (name, "maximize.compare") ? scope_maximize_view_compare
-                    : g_str_equal (name, "maximize.all-channels") ? scope_maximize_view_run_all
-                    : scope_maximize_view_run;
+  StartFunc start = g_str_equal (name, "maximize.compare") ? compare
+                    : g_str_equal (name, "maximize.all-channels") ? run_all
+                    : run;
   g_autoptr (GError) error = NULL;
   if (!start (self, &error))
-    g_signal_emit (self, signals[FAILED], 0, error);
+    scope_view_report_error (SCOPE_VIEW (self), "Activation maximization failed: %s",
+                             error->message);
 }
 
 static void
@@ -715,7 +711,7 @@ stop_action (GtkWidget  *widget,
 {
   (void) name;
   (void) parameter;
-  scope_maximize_view_stop (SCOPE_MAXIMIZE_VIEW (widget));
+  cancel (SCOPE_VIEW (widget));
 }
 
 /* GObject and GtkWidget. */
@@ -737,7 +733,6 @@ scope_maximize_view_dispose (GObject *object)
 
   clear_results (self);
   g_clear_pointer (&self->model, scope_model_unref);
-  g_clear_pointer (&self->box, gtk_widget_unparent);
 
   G_OBJECT_CLASS (scope_maximize_view_parent_class)->dispose (object);
 }
@@ -758,21 +753,17 @@ scope_maximize_view_class_init (ScopeMaximizeViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  ScopeViewClass *view_class = SCOPE_VIEW_CLASS (klass);
 
   object_class->dispose = scope_maximize_view_dispose;
   object_class->finalize = scope_maximize_view_finalize;
 
-  /**
-   * ScopeMaximizeView::failed:
-   * @error: what went wrong (a bad target, a run that stopped being finite)
-   */
-  signals[FAILED] =
-    g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  view_class->changed = changed;
+  view_class->export = export;
+  view_class->cancel = cancel;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/cnnscope/Cnnscope/ui/scope-maximize-view.ui");
-  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, box);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, target_dropdown);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, layer_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, channel_label);
@@ -797,7 +788,6 @@ scope_maximize_view_class_init (ScopeMaximizeViewClass *klass)
   gtk_widget_class_install_action (widget_class, "maximize.compare", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "maximize.all-channels", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "maximize.stop", NULL, stop_action);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "maximize-view");
 }
 
@@ -813,11 +803,5 @@ scope_maximize_view_init (ScopeMaximizeView *self)
   g_signal_connect (self->target_dropdown, "notify::selected",
                     G_CALLBACK (on_selection_changed), self);
   fill_classes (self);
-  update_controls (self);
-}
-
-GtkWidget *
-scope_maximize_view_new (void)
-{
-  return g_object_new (SCOPE_TYPE_MAXIMIZE_VIEW, NULL);
+  set_target (self, NULL, -1, 0);
 }

@@ -2,19 +2,18 @@
 /* The Maximize view: activation maximization of the selected channel of the selected layer (or
  * of a class logit), live on a worker thread with the objective curve; plain and ProxyGrad side
  * by side with their final values; every channel of the layer as a grid filled in as batches
- * finish; stop; export. The runs are ScopeAmJobs; errors go out by the "failed" signal. */
+ * finish; stop (the view's cancel); export. The runs are ScopeAmJobs; errors go to the window
+ * by ScopeView's "failed" signal. */
 #pragma once
 
-#include <gtk/gtk.h>
-
 #include "scope-am-job.h"
-#include "scope-model.h"
+#include "scope-view.h"
 
 G_BEGIN_DECLS
 
 #define SCOPE_TYPE_MAXIMIZE_VIEW (scope_maximize_view_get_type ())
 
-G_DECLARE_FINAL_TYPE (ScopeMaximizeView, scope_maximize_view, SCOPE, MAXIMIZE_VIEW, GtkWidget)
+G_DECLARE_FINAL_TYPE (ScopeMaximizeView, scope_maximize_view, SCOPE, MAXIMIZE_VIEW, ScopeView)
 
 typedef enum
 {
@@ -24,14 +23,7 @@ typedef enum
   SCOPE_MAXIMIZE_ALL,       /* every channel of the layer */
 } ScopeMaximizeMode;
 
-GtkWidget         *scope_maximize_view_new (void);
-
-/* The layer and channel selected in the window (the view follows them); model may be NULL. */
-void               scope_maximize_view_set_target (ScopeMaximizeView *self,
-                                                   ScopeModel        *model,
-                                                   int                node,
-                                                   int                channel);
-/* The settings as the controls show them (layer, objective and channel from the target; the
+/* The settings as the controls show them (layer, objective and channel from the window's; the
  * policy, slope, steps, learning rate, transforms and seed from the controls). channels points
  * into the view and stays valid until the next call. */
 void               scope_maximize_view_get_settings (ScopeMaximizeView *self,
@@ -43,16 +35,6 @@ void               scope_maximize_view_set_settings (ScopeMaximizeView  *self,
 void               scope_maximize_view_set_class (ScopeMaximizeView *self,
                                                   int                class_index);
 
-/* Each stops what runs first. */
-gboolean           scope_maximize_view_run (ScopeMaximizeView  *self,
-                                            GError            **error);
-gboolean           scope_maximize_view_compare (ScopeMaximizeView  *self,
-                                                GError            **error);
-gboolean           scope_maximize_view_run_all (ScopeMaximizeView  *self,
-                                                GError            **error);
-/* Cancels and joins the running jobs. */
-void               scope_maximize_view_stop (ScopeMaximizeView *self);
-
 gboolean           scope_maximize_view_is_running (ScopeMaximizeView *self);
 ScopeMaximizeMode  scope_maximize_view_get_mode (ScopeMaximizeView *self);
 /* The newest result of panel k (0, or 1 for ProxyGrad when comparing), or NULL. */
@@ -63,9 +45,5 @@ guint              scope_maximize_view_get_n_images (ScopeMaximizeView *self);
 /* Channels of the grid with their final image, and the grid's size. */
 int                scope_maximize_view_get_n_tiles_done (ScopeMaximizeView *self,
                                                          int               *n_tiles);
-/* Writes what the view shows as PNG, SVG or PDF (by extension) with its caption. */
-gboolean           scope_maximize_view_export (ScopeMaximizeView  *self,
-                                               const char         *path,
-                                               GError            **error);
 
 G_END_DECLS

@@ -9,7 +9,6 @@
 struct _ScopeModel
 {
   NnModel *nn_model;
-  char    *path;
   char    *name;
 };
 
@@ -24,7 +23,6 @@ scope_model_new_take (NnModel    *nn_model,
 
   ScopeModel *self = g_atomic_rc_box_new0 (ScopeModel);
   self->nn_model = nn_model;
-  self->path = g_strdup (path);
   self->name = g_path_get_basename (path);
   return self;
 }
@@ -36,16 +34,9 @@ scope_model_new_copy (const NnModel *nn_model,
   g_return_val_if_fail (nn_model != NULL, NULL);
   g_return_val_if_fail (path != NULL, NULL);
 
-  /* Both abort when out of memory, as the engine's allocations do. */
-  NnModel *copy = nn_model_new (nn_graph_dup (nn_model->graph), nn_model->arch);
-  for (int k = 0; k < nn_model->n_classes && k < copy->n_classes; k++)
-    if (nn_model->labels[k] != NULL)
-      nn_model_set_label (copy, k, nn_model->labels[k]);
-  memcpy (copy->mean, nn_model->mean, sizeof copy->mean);
-  memcpy (copy->std, nn_model->std, sizeof copy->std);
-  memcpy (copy->dataset, nn_model->dataset, sizeof copy->dataset);
-  memcpy (copy->command, nn_model->command, sizeof copy->command);
-  copy->test_accuracy = nn_model->test_accuracy;
+  NnModel *copy = nn_model_dup (nn_model);
+  if (copy == NULL)
+    g_error ("out of memory copying the model %s", path);
   return scope_model_new_take (copy, path);
 }
 
@@ -80,7 +71,6 @@ scope_model_clear (gpointer data)
   ScopeModel *self = data;
 
   nn_model_free (self->nn_model);
-  g_free (self->path);
   g_free (self->name);
 }
 
@@ -105,14 +95,6 @@ scope_model_get_graph (const ScopeModel *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   return self->nn_model->graph;
-}
-
-const char *
-scope_model_get_path (const ScopeModel *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-
-  return self->path;
 }
 
 const char *
@@ -141,27 +123,6 @@ scope_model_get_input_size (const ScopeModel *self)
   g_return_val_if_fail (self != NULL, 0);
 
   return nn_shape_size (self->nn_model->graph->nodes[0].shape);
-}
-
-float *
-scope_model_preprocess (const ScopeModel  *self,
-                        const NnImage     *image,
-                        GError           **error)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (image != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  int c = nn_model_input_channels (self->nn_model);
-  if (c != 1 && c != 3)
-    {
-      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_UNSUPPORTED,
-                   "%s takes %d input channels, not a grey or colour image", self->name, c);
-      return NULL;
-    }
-  float *input = g_new (float, scope_model_get_input_size (self));
-  nn_model_preprocess (self->nn_model, image, input);
-  return input;
 }
 
 gboolean

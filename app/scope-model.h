@@ -31,7 +31,6 @@ void           scope_model_unref (ScopeModel *self);
 const NnModel *scope_model_get_nn_model (const ScopeModel *self);
 /* The graph, for engine contexts (nn_context_new borrows a non-const graph); read-only. */
 NnGraph       *scope_model_get_graph (const ScopeModel *self);
-const char    *scope_model_get_path (const ScopeModel *self);
 /* The file name without its folder. */
 const char    *scope_model_get_name (const ScopeModel *self);
 
@@ -40,12 +39,6 @@ char          *scope_model_get_stem (const ScopeModel *self);
 
 /* Floats in the model's input (C * H * W). */
 gsize          scope_model_get_input_size (const ScopeModel *self);
-/* The image converted to the model's channels and size and normalized, (C, H, W), to g_free;
- * NULL with error for a model that does not take a 1- or 3-channel image. */
-float         *scope_model_preprocess (const ScopeModel  *self,
-                                       const NnImage     *image,
-                                       GError           **error);
-
 /* Whether node has conv kernels to show (a conv2d with a 4-D weight). */
 gboolean       scope_model_node_has_filters (const ScopeModel *self,
                                              int               node);

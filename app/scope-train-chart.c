@@ -156,12 +156,6 @@ scope_train_chart_init (ScopeTrainChart *self)
   gtk_widget_set_size_request (GTK_WIDGET (self), 360, 300);
 }
 
-GtkWidget *
-scope_train_chart_new (void)
-{
-  return g_object_new (SCOPE_TYPE_TRAIN_CHART, NULL);
-}
-
 void
 scope_train_chart_reset (ScopeTrainChart *self,
                          const char      *caption)

@@ -15,8 +15,6 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ScopeTrainChart, scope_train_chart, SCOPE, TRAIN_CHART, GtkWidget)
 
-GtkWidget *scope_train_chart_new (void);
-
 /* Forgets the previous run; caption names the new one (model, dataset, settings). */
 void       scope_train_chart_reset (ScopeTrainChart *self,
                                     const char      *caption);

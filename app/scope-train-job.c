@@ -255,8 +255,16 @@ prepare (ScopeTrainJob  *self,
   if (graph == NULL)
     return scope_error_from_nn (error, &err), FALSE;
   self->model = nn_model_new (graph, s->arch);
-  for (int k = 0; k < (*train)->n_classes; k++)
-    nn_model_set_label (self->model, k, (*train)->class_names[k]);
+  if (self->model == NULL)
+    nn_graph_free (graph);
+  for (int k = 0; self->model != NULL && k < (*train)->n_classes; k++)
+    if (!nn_model_set_label (self->model, k, (*train)->class_names[k]))
+      g_clear_pointer (&self->model, nn_model_free);
+  if (self->model == NULL)
+    {
+      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_NOMEM, "out of memory for the model");
+      return FALSE;
+    }
   nn_dataset_mean_std (*train, self->model->mean, self->model->std);
   for (int ch = 0; ch < (*train)->c && ch < NN_MODEL_MAX_CHANNELS; ch++)
     if (!(self->model->std[ch] > 1e-6f))
@@ -418,14 +426,6 @@ scope_train_job_get_state (ScopeTrainJob *self)
   g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), SCOPE_TRAIN_IDLE);
 
   return self->state;
-}
-
-const ScopeTrainSettings *
-scope_train_job_get_settings (ScopeTrainJob *self)
-{
-  g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), NULL);
-
-  return &self->settings;
 }
 
 static void

@@ -92,8 +92,6 @@ void            scope_train_job_resume (ScopeTrainJob *self);
  * than once; dispose calls it. */
 void            scope_train_job_stop (ScopeTrainJob *self);
 ScopeTrainState scope_train_job_get_state (ScopeTrainJob *self);
-const ScopeTrainSettings *
-                scope_train_job_get_settings (ScopeTrainJob *self);
 /* Whether the state is loading, running or paused. */
 gboolean        scope_train_state_is_active (ScopeTrainState state);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeTrainView: the controls are read into a ScopeTrainSettings value when a run starts; the
- * job's updates go to the chart, the status line and the "snapshot" signal. Errors of a run
- * are reported by the "failed" signal, for the window's toast. */
+ * job's updates go to the chart and the status line, and its snapshots to the window (ScopeView's
+ * "show-model") while the window shows the run's weights. Errors are reported by ScopeView's
+ * "failed" signal, for the window's toast. */
 #include "scope-train-view.h"
 
 #include <string.h>
@@ -11,10 +12,9 @@
 
 struct _ScopeTrainView
 {
-  GtkWidget        parent_instance;
+  ScopeView        parent_instance;
 
   /* Template children. */
-  GtkWidget       *box;
   GtkDropDown     *dataset_dropdown;
   GtkWidget       *folder_button;
   GtkLabel        *folder_label;
@@ -34,24 +34,14 @@ struct _ScopeTrainView
 
   char            *folder;          /* the chosen image folder, or NULL */
   ScopeTrainJob   *job;
-  ScopeModel      *model;           /* the newest snapshot */
+  ScopeModel      *snapshot;        /* the newest weights of the run */
+  gboolean         following;       /* the window shows the run's weights */
   long             total_steps;
   long             step;
   float            test_accuracy;   /* of the last epoch, < 0 before */
-  ScopeFrameTimer *frame_timer;     /* not owned */
 };
 
-enum
-{
-  STARTED,
-  SNAPSHOT,
-  FAILED,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
-
-G_DEFINE_FINAL_TYPE (ScopeTrainView, scope_train_view, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (ScopeTrainView, scope_train_view, SCOPE_TYPE_VIEW)
 
 /* The policy drop-down's entries as nn_grad_policy_parse reads them; ProxyGrad takes the
  * slope. */
@@ -88,7 +78,9 @@ update_controls (ScopeTrainView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.pause",
                                  state == SCOPE_TRAIN_RUNNING || state == SCOPE_TRAIN_LOADING);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.resume", state == SCOPE_TRAIN_PAUSED);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.save", self->model != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.save", self->snapshot != NULL);
+  scope_view_set_busy (SCOPE_VIEW (self), active);
+  scope_view_set_can_export (SCOPE_VIEW (self), self->job != NULL);
   if (state == SCOPE_TRAIN_PAUSED)
     {
       gtk_button_set_label (self->pause_button, "_Resume");
@@ -150,15 +142,17 @@ on_update (ScopeTrainJob          *job,
     self->test_accuracy = update->epochs[update->n_epochs - 1].test_accuracy;
   if (update->snapshot != NULL)
     {
-      g_clear_pointer (&self->model, scope_model_unref);
-      self->model = scope_model_ref (update->snapshot);
-      g_signal_emit (self, signals[SNAPSHOT], 0, self->model);
+      g_clear_pointer (&self->snapshot, scope_model_unref);
+      self->snapshot = scope_model_ref (update->snapshot);
+      if (self->following)
+        scope_view_show_model (SCOPE_VIEW (self), self->snapshot);
     }
   update_controls (self);
   if (update->error != NULL)
-    g_signal_emit (self, signals[FAILED], 0, update->error);
-  if (self->frame_timer != NULL)
-    scope_frame_timer_add_work (self->frame_timer, &start);
+    scope_view_report_error (SCOPE_VIEW (self), "Training failed: %s", update->error->message);
+  ScopeFrameTimer *timer = scope_view_get_frame_timer (SCOPE_VIEW (self));
+  if (timer != NULL)
+    scope_frame_timer_add_work (timer, &start);
 }
 
 void
@@ -230,13 +224,22 @@ scope_train_view_set_settings (ScopeTrainView           *self,
   update_controls (self);
 }
 
-gboolean
-scope_train_view_start (ScopeTrainView  *self,
-                        GError         **error)
+/* Stops the run and joins its thread. */
+static void
+stop (ScopeTrainView *self)
 {
-  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (self->job == NULL)
+    return;
+  scope_train_job_stop (self->job);
+  update_controls (self);
+}
 
+/* Starts a run with the controls' settings, stopping the previous one; the window shows its
+ * weights from the first snapshot on, until another model is opened. */
+static gboolean
+start (ScopeTrainView  *self,
+       GError         **error)
+{
   ScopeTrainSettings s;
   scope_train_view_get_settings (self, &s);
   if (s.dataset[0] == '\0')
@@ -245,7 +248,7 @@ scope_train_view_start (ScopeTrainView  *self,
                            "choose an image folder to train on first");
       return FALSE;
     }
-  scope_train_view_stop (self);
+  stop (self);
   g_clear_object (&self->job);
   self->job = scope_train_job_new (&s);
   g_signal_connect (self->job, "update", G_CALLBACK (on_update), self);
@@ -258,39 +261,9 @@ scope_train_view_start (ScopeTrainView  *self,
                                               s.per_class > 0 ? " · subset" : "");
   scope_train_chart_reset (self->chart, caption);
   gboolean ok = scope_train_job_start (self->job, error);
+  self->following = ok;
   update_controls (self);
-  if (ok)
-    g_signal_emit (self, signals[STARTED], 0);
   return ok;
-}
-
-void
-scope_train_view_pause (ScopeTrainView *self)
-{
-  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
-
-  if (self->job != NULL)
-    scope_train_job_pause (self->job);
-}
-
-void
-scope_train_view_resume (ScopeTrainView *self)
-{
-  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
-
-  if (self->job != NULL)
-    scope_train_job_resume (self->job);
-}
-
-void
-scope_train_view_stop (ScopeTrainView *self)
-{
-  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
-
-  if (self->job == NULL)
-    return;
-  scope_train_job_stop (self->job);
-  update_controls (self);
 }
 
 ScopeTrainState
@@ -302,11 +275,11 @@ scope_train_view_get_state (ScopeTrainView *self)
 }
 
 ScopeModel *
-scope_train_view_get_model (ScopeTrainView *self)
+scope_train_view_get_snapshot (ScopeTrainView *self)
 {
   g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), NULL);
 
-  return self->model;
+  return self->snapshot;
 }
 
 ScopeTrainChart *
@@ -333,14 +306,14 @@ scope_train_view_save_model (ScopeTrainView  *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: not a local file", uri);
       return FALSE;
     }
-  if (self->model == NULL)
+  if (self->snapshot == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
                    "%s: there is no trained model to save yet", path);
       return FALSE;
     }
   NnError err = { 0 };
-  if (!nn_model_save (scope_model_get_nn_model (self->model), path, &err))
+  if (!nn_model_save (scope_model_get_nn_model (self->snapshot), path, &err))
     {
       scope_error_from_nn (error, &err);
       return FALSE;
@@ -348,33 +321,31 @@ scope_train_view_save_model (ScopeTrainView  *self,
   return TRUE;
 }
 
-gboolean
-scope_train_view_export (ScopeTrainView  *self,
-                         const char      *path,
-                         GError         **error)
+static gboolean
+export (ScopeView   *view,
+        const char  *path,
+        GError     **error)
 {
-  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), FALSE);
-
-  return scope_train_chart_export (self->chart, path, error);
+  return scope_train_chart_export (SCOPE_TRAIN_VIEW (view)->chart, path, error);
 }
 
-void
-scope_train_view_set_frame_timer (ScopeTrainView  *self,
-                                  ScopeFrameTimer *timer)
+static void
+cancel (ScopeView *view)
 {
-  g_return_if_fail (SCOPE_IS_TRAIN_VIEW (self));
+  stop (SCOPE_TRAIN_VIEW (view));
+}
 
-  self->frame_timer = timer;
+/* Another model opened in the window: its views no longer follow the run. */
+static void
+changed (ScopeView       *view,
+         ScopeViewChange  what)
+{
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (view);
+  if ((what & SCOPE_VIEW_MODEL) && scope_view_get_model (view) != self->snapshot)
+    self->following = FALSE;
 }
 
 /* Actions. */
-
-static void
-report (ScopeTrainView *self,
-        const GError   *error)
-{
-  g_signal_emit (self, signals[FAILED], 0, error);
-}
 
 static void
 start_action (GtkWidget  *widget,
@@ -384,8 +355,8 @@ start_action (GtkWidget  *widget,
   (void) name;
   (void) parameter;
   g_autoptr (GError) error = NULL;
-  if (!scope_train_view_start (SCOPE_TRAIN_VIEW (widget), &error))
-    report (SCOPE_TRAIN_VIEW (widget), error);
+  if (!start (SCOPE_TRAIN_VIEW (widget), &error))
+    scope_view_report_error (SCOPE_VIEW (widget), "Training failed: %s", error->message);
 }
 
 static void
@@ -395,7 +366,9 @@ pause_action (GtkWidget  *widget,
 {
   (void) name;
   (void) parameter;
-  scope_train_view_pause (SCOPE_TRAIN_VIEW (widget));
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (widget);
+  if (self->job != NULL)
+    scope_train_job_pause (self->job);
 }
 
 static void
@@ -405,7 +378,9 @@ resume_action (GtkWidget  *widget,
 {
   (void) name;
   (void) parameter;
-  scope_train_view_resume (SCOPE_TRAIN_VIEW (widget));
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (widget);
+  if (self->job != NULL)
+    scope_train_job_resume (self->job);
 }
 
 static void
@@ -415,7 +390,7 @@ stop_action (GtkWidget  *widget,
 {
   (void) name;
   (void) parameter;
-  scope_train_view_stop (SCOPE_TRAIN_VIEW (widget));
+  stop (SCOPE_TRAIN_VIEW (widget));
 }
 
 static void
@@ -452,7 +427,7 @@ save_chosen (GtkWidget *owner,
 {
   g_autoptr (GError) error = NULL;
   if (!scope_train_view_save_model (SCOPE_TRAIN_VIEW (owner), file, &error))
-    report (SCOPE_TRAIN_VIEW (owner), error);
+    scope_view_report_error (SCOPE_VIEW (owner), "Could not save the model: %s", error->message);
 }
 
 static void
@@ -463,10 +438,10 @@ save_action (GtkWidget  *widget,
   (void) name;
   (void) parameter;
   ScopeTrainView *self = SCOPE_TRAIN_VIEW (widget);
-  if (self->model == NULL)
+  if (self->snapshot == NULL)
     return;
   g_autofree char *suggested = g_strdup_printf ("%s-trained.safetensors",
-                                                scope_model_get_nn_model (self->model)->arch);
+                                                scope_model_get_nn_model (self->snapshot)->arch);
   scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SAVE, "Save Model", "_Save",
                          model_types, G_N_ELEMENTS (model_types), suggested, save_chosen);
 }
@@ -491,8 +466,7 @@ scope_train_view_dispose (GObject *object)
   if (self->job != NULL)
     scope_train_job_stop (self->job);
   g_clear_object (&self->job);
-  g_clear_pointer (&self->model, scope_model_unref);
-  g_clear_pointer (&self->box, gtk_widget_unparent);
+  g_clear_pointer (&self->snapshot, scope_model_unref);
 
   G_OBJECT_CLASS (scope_train_view_parent_class)->dispose (object);
 }
@@ -512,40 +486,18 @@ scope_train_view_class_init (ScopeTrainViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  ScopeViewClass *view_class = SCOPE_VIEW_CLASS (klass);
 
   object_class->dispose = scope_train_view_dispose;
   object_class->finalize = scope_train_view_finalize;
 
-  /**
-   * ScopeTrainView::started:
-   *
-   * Emitted when a run has started; its snapshots follow.
-   */
-  signals[STARTED] =
-    g_signal_new ("started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 0);
-  /**
-   * ScopeTrainView::snapshot:
-   * @model: the newest weights of the run
-   *
-   * Emitted when a copy of the weights arrives (every ~0.5 s while training, when paused, at
-   * each epoch's end and at the end of the run).
-   */
-  signals[SNAPSHOT] =
-    g_signal_new ("snapshot", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, SCOPE_TYPE_MODEL | G_SIGNAL_TYPE_STATIC_SCOPE);
-  /**
-   * ScopeTrainView::failed:
-   * @error: what went wrong (naming the dataset or file)
-   */
-  signals[FAILED] =
-    g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  view_class->changed = changed;
+  view_class->export = export;
+  view_class->cancel = cancel;
 
   g_type_ensure (SCOPE_TYPE_TRAIN_CHART);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/cnnscope/Cnnscope/ui/scope-train-view.ui");
-  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, box);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, dataset_dropdown);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, folder_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, folder_label);
@@ -570,7 +522,6 @@ scope_train_view_class_init (ScopeTrainViewClass *klass)
   gtk_widget_class_install_action (widget_class, "train.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "train.choose-folder", NULL,
                                    choose_folder_action);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "train-view");
 }
 
@@ -590,10 +541,4 @@ scope_train_view_init (ScopeTrainView *self)
   ScopeTrainSettings defaults;
   scope_train_settings_init (&defaults);
   scope_train_view_set_settings (self, &defaults);
-}
-
-GtkWidget *
-scope_train_view_new (void)
-{
-  return g_object_new (SCOPE_TYPE_TRAIN_VIEW, NULL);
 }

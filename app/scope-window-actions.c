@@ -1,22 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeWindow's actions and keys: browsing layers and channels, switching views, the open and
- * export dialogs, and the one table of every key of the window. */
-#include "scope-window-private.h"
+/* The window's actions, one action group per prefix, and its keys: browsing layers and
+ * channels, switching and cancelling views, the open and export dialogs. */
+#include "scope-window-actions.h"
 
 #include "scope-file-dialog.h"
-#include "scope-layer.h"
 
 /* Every key of the window, in one place; resources/ui/help-overlay.ui lists them. Keys without
- * modifiers browse the model: they act in the content below the header bar, before the focused
- * widget, except in text fields (they move the cursor there) and, for up and down, in the layer
- * list, which moves its own selection. */
+ * modifiers browse the model: they act below the header bar, before the focused widget, except
+ * in text fields (they move the cursor there), in popovers (menus and drop-downs have their
+ * own keys) and, for up and down, in a list, which moves its own selection. */
 typedef struct
 {
   guint           keyval;
   GdkModifierType modifiers;
   const char     *action;
   const char     *target;     /* the action's parameter as GVariant text, or NULL */
-  gboolean        list_key;   /* the layer list handles it itself when focused */
+  gboolean        list_key;   /* a focused list handles it itself */
 } WindowKey;
 
 static const WindowKey window_keys[] = {
@@ -24,6 +23,7 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_Down, 0, "layer.next", NULL, TRUE },
   { GDK_KEY_Left, 0, "channel.previous", NULL, FALSE },
   { GDK_KEY_Right, 0, "channel.next", NULL, FALSE },
+  { GDK_KEY_Escape, 0, "view.cancel", NULL, FALSE },
   { GDK_KEY_f, GDK_CONTROL_MASK, "search.focus", NULL, FALSE },
   { GDK_KEY_1, GDK_CONTROL_MASK, "view.show", "'activations'", FALSE },
   { GDK_KEY_2, GDK_CONTROL_MASK, "view.show", "'filters'", FALSE },
@@ -43,8 +43,8 @@ static const ScopeFileType model_types[] = {
 };
 
 static const ScopeFileType image_types[] = {
-  { "Images and CT slices (PNG, JPEG, DICOM)",
-    "*.png;*.PNG;*.jpg;*.JPG;*.jpeg;*.JPEG;*.dcm;*.DCM" },
+  { "Images, CT slices and arrays (PNG, JPEG, DICOM, .npy)",
+    "*.png;*.PNG;*.jpg;*.JPG;*.jpeg;*.JPEG;*.dcm;*.DCM;*.npy;*.NPY" },
   { "All files", "*" },
 };
 
@@ -59,117 +59,93 @@ static const ScopeFileType figure_types[] = {
   { "PDF document", "*.pdf" },
 };
 
-/* Actions. */
+/* Actions: (action, parameter, the window). */
 
 static void
-step_layer (ScopeWindow *self,
-            int          step)
+layer_previous (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       window)
 {
-  if (self->model == NULL)
-    return;
-  GListModel *list = G_LIST_MODEL (self->layer_filter_model);
-  guint n = g_list_model_get_n_items (list);
-  if (n == 0)
-    return;
-  guint position = scope_window_find_layer_position (self, self->node);
-  guint next;
-  if (position == GTK_INVALID_LIST_POSITION)
-    next = 0;
-  else if (step < 0)
-    next = position > 0 ? position - 1 : 0;
-  else
-    next = MIN (position + 1, n - 1);
-  g_autoptr (ScopeLayer) layer = g_list_model_get_item (list, next);
-  scope_window_select_layer (self, scope_layer_get_node (layer));
-}
-
-static void
-layer_previous_action (GtkWidget  *widget,
-                       const char *name,
-                       GVariant   *parameter)
-{
-  (void) name;
+  (void) action;
   (void) parameter;
-  step_layer (SCOPE_WINDOW (widget), -1);
+  scope_window_step_layer (window, -1);
 }
 
 static void
-layer_next_action (GtkWidget  *widget,
-                   const char *name,
-                   GVariant   *parameter)
+layer_next (GSimpleAction *action,
+            GVariant      *parameter,
+            gpointer       window)
 {
-  (void) name;
+  (void) action;
   (void) parameter;
-  step_layer (SCOPE_WINDOW (widget), 1);
+  scope_window_step_layer (window, 1);
 }
 
 static void
-layer_select_action (GtkWidget  *widget,
-                     const char *name,
-                     GVariant   *parameter)
+layer_select (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       window)
 {
-  (void) name;
-  ScopeWindow *self = SCOPE_WINDOW (widget);
-  int node = g_variant_get_int32 (parameter);
-  if (self->model == NULL || node < 0 || node >= scope_window_get_graph (self)->n_nodes)
-    return;
-  /* A layer hidden by the search is still selected, with the search cleared. */
-  if (scope_window_find_layer_position (self, node) == GTK_INVALID_LIST_POSITION)
-    gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
-  scope_window_select_layer (self, node);
+  (void) action;
+  scope_window_select_layer (window, g_variant_get_int32 (parameter));
 }
 
 static void
-channel_previous_action (GtkWidget  *widget,
-                         const char *name,
-                         GVariant   *parameter)
+channel_previous (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       window)
 {
-  (void) name;
+  (void) action;
   (void) parameter;
-  ScopeWindow *self = SCOPE_WINDOW (widget);
-  scope_window_select_channel (self, self->channel - 1);
+  scope_window_select_channel (window, scope_window_get_channel (window) - 1);
 }
 
 static void
-channel_next_action (GtkWidget  *widget,
-                     const char *name,
-                     GVariant   *parameter)
+channel_next (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       window)
 {
-  (void) name;
+  (void) action;
   (void) parameter;
-  ScopeWindow *self = SCOPE_WINDOW (widget);
-  scope_window_select_channel (self, self->channel + 1);
+  scope_window_select_channel (window, scope_window_get_channel (window) + 1);
 }
 
 static void
-channel_select_action (GtkWidget  *widget,
-                       const char *name,
-                       GVariant   *parameter)
+channel_select (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       window)
 {
-  (void) name;
-  scope_window_select_channel (SCOPE_WINDOW (widget), g_variant_get_int32 (parameter));
+  (void) action;
+  scope_window_select_channel (window, g_variant_get_int32 (parameter));
 }
 
 static void
-view_show_action (GtkWidget  *widget,
-                  const char *name,
-                  GVariant   *parameter)
+view_show (GSimpleAction *action,
+           GVariant      *parameter,
+           gpointer       window)
 {
-  (void) name;
-  ScopeWindow *self = SCOPE_WINDOW (widget);
-  const char *view = g_variant_get_string (parameter, NULL);
-  if (adw_view_stack_get_child_by_name (self->view_stack, view) != NULL)
-    adw_view_stack_set_visible_child_name (self->view_stack, view);
+  (void) action;
+  scope_window_show_view (window, g_variant_get_string (parameter, NULL));
 }
 
 static void
-search_focus_action (GtkWidget  *widget,
-                     const char *name,
-                     GVariant   *parameter)
+view_cancel (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       window)
 {
-  (void) name;
+  (void) action;
   (void) parameter;
-  gtk_widget_grab_focus (GTK_WIDGET (SCOPE_WINDOW (widget)->search_entry));
+  scope_window_cancel_view (window);
+}
+
+static void
+search_focus (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       window)
+{
+  (void) action;
+  (void) parameter;
+  scope_window_focus_search (window);
 }
 
 static void
@@ -197,103 +173,119 @@ static void
 export_chosen (GtkWidget *parent,
                GFile     *file)
 {
-  ScopeWindow *self = SCOPE_WINDOW (parent);
+  ScopeWindow *window = SCOPE_WINDOW (parent);
   g_autoptr (GError) error = NULL;
-  if (!scope_window_export (self, file, &error))
+  if (!scope_window_export (window, file, &error))
     {
-      scope_window_show_error (self, "Could not export the view: %s", error->message);
+      scope_window_show_error (window, "Could not export the view: %s", error->message);
       return;
     }
   g_autofree char *name = g_file_get_basename (file);
   g_autofree char *message = g_strdup_printf ("Exported %s", name);
-  scope_window_show_message (self, message);
+  scope_window_show_message (window, message);
+}
+
+static void
+file_open_model (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       window)
+{
+  (void) action;
+  (void) parameter;
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Model", "_Open",
+                         model_types, G_N_ELEMENTS (model_types), NULL, model_chosen);
+}
+
+static void
+file_open_image (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       window)
+{
+  (void) action;
+  (void) parameter;
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Image", "_Open",
+                         image_types, G_N_ELEMENTS (image_types), NULL, image_chosen);
+}
+
+static void
+file_open_mask (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       window)
+{
+  (void) action;
+  (void) parameter;
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Mask", "_Open",
+                         mask_types, G_N_ELEMENTS (mask_types), NULL, mask_chosen);
 }
 
 /* A path from the recent files: a model by its extension, else an image. */
 static void
-open_recent_action (GtkWidget  *widget,
-                    const char *name,
-                    GVariant   *parameter)
+file_open_recent (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       window)
 {
-  (void) name;
+  (void) action;
   g_autoptr (GFile) file = g_file_new_for_path (g_variant_get_string (parameter, NULL));
-  scope_window_open_file (SCOPE_WINDOW (widget), file);
+  scope_window_open_file (window, file);
 }
 
 static void
-open_model_action (GtkWidget  *widget,
-                   const char *name,
-                   GVariant   *parameter)
+file_export (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       window)
 {
-  (void) name;
+  (void) action;
   (void) parameter;
-  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Model",
-                         "_Open", model_types, G_N_ELEMENTS (model_types), NULL, model_chosen);
-}
-
-static void
-open_image_action (GtkWidget  *widget,
-                   const char *name,
-                   GVariant   *parameter)
-{
-  (void) name;
-  (void) parameter;
-  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Image",
-                         "_Open", image_types, G_N_ELEMENTS (image_types), NULL, image_chosen);
-}
-
-static void
-open_mask_action (GtkWidget  *widget,
-                  const char *name,
-                  GVariant   *parameter)
-{
-  (void) name;
-  (void) parameter;
-  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Mask",
-                         "_Open", mask_types, G_N_ELEMENTS (mask_types), NULL, mask_chosen);
-}
-
-static void
-export_action (GtkWidget  *widget,
-               const char *name,
-               GVariant   *parameter)
-{
-  (void) name;
-  (void) parameter;
-  ScopeWindow *self = SCOPE_WINDOW (widget);
-  if (self->model == NULL)
+  g_autofree char *suggested = scope_window_get_export_name (window);
+  if (suggested == NULL)
     {
-      scope_window_show_error (self, "Could not export the view: no model is open");
+      scope_window_show_error (window, "Could not export the view: no model is open");
       return;
     }
-  g_autofree char *stem = scope_model_get_stem (self->model);
-  const char *layer = scope_window_get_graph (self)->nodes[self->node].name;
-  g_autofree char *suggested = g_strdup_printf ("%s-%s-%s.png", stem, layer,
-                                                adw_view_stack_get_visible_child_name (
-                                                  self->view_stack));
-  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SAVE, "Export View",
-                         "_Export", figure_types, G_N_ELEMENTS (figure_types), suggested,
-                         export_chosen);
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_SAVE, "Export View", "_Export",
+                         figure_types, G_N_ELEMENTS (figure_types), suggested, export_chosen);
 }
 
-void
-scope_window_class_install_actions (GtkWidgetClass *widget_class)
+static const GActionEntry layer_actions[] = {
+  { .name = "previous", .activate = layer_previous },
+  { .name = "next", .activate = layer_next },
+  { .name = "select", .activate = layer_select, .parameter_type = "i" },
+};
+
+static const GActionEntry channel_actions[] = {
+  { .name = "previous", .activate = channel_previous },
+  { .name = "next", .activate = channel_next },
+  { .name = "select", .activate = channel_select, .parameter_type = "i" },
+};
+
+static const GActionEntry view_actions[] = {
+  { .name = "show", .activate = view_show, .parameter_type = "s" },
+  { .name = "cancel", .activate = view_cancel },
+};
+
+static const GActionEntry search_actions[] = {
+  { .name = "focus", .activate = search_focus },
+};
+
+static const GActionEntry file_actions[] = {
+  { .name = "open-model", .activate = file_open_model },
+  { .name = "open-image", .activate = file_open_image },
+  { .name = "open-mask", .activate = file_open_mask },
+  { .name = "open-recent", .activate = file_open_recent, .parameter_type = "s" },
+  { .name = "export", .activate = file_export },
+};
+
+/* The actions of entries, as prefix.name on window; returns the group. */
+static GActionMap *
+add_group (ScopeWindow        *window,
+           const char         *prefix,
+           const GActionEntry *entries,
+           int                 n)
 {
-  gtk_widget_class_install_action (widget_class, "layer.previous", NULL, layer_previous_action);
-  gtk_widget_class_install_action (widget_class, "layer.next", NULL, layer_next_action);
-  gtk_widget_class_install_action (widget_class, "layer.select", "i", layer_select_action);
-  gtk_widget_class_install_action (widget_class, "channel.previous", NULL,
-                                   channel_previous_action);
-  gtk_widget_class_install_action (widget_class, "channel.next", NULL, channel_next_action);
-  gtk_widget_class_install_action (widget_class, "channel.select", "i", channel_select_action);
-  gtk_widget_class_install_action (widget_class, "view.show", "s", view_show_action);
-  gtk_widget_class_install_action (widget_class, "search.focus", NULL, search_focus_action);
-  gtk_widget_class_install_action (widget_class, "file.open-model", NULL, open_model_action);
-  gtk_widget_class_install_action (widget_class, "file.open-image", NULL, open_image_action);
-  gtk_widget_class_install_action (widget_class, "file.open-mask", NULL, open_mask_action);
-  gtk_widget_class_install_action (widget_class, "file.export", NULL, export_action);
-  gtk_widget_class_install_action (widget_class, "file.open-recent", "s", open_recent_action);
-  gtk_widget_class_install_property_action (widget_class, "filters.mode", "filter-mode");
+  g_autoptr (GSimpleActionGroup) group = g_simple_action_group_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (group), entries, n, window);
+  gtk_widget_insert_action_group (GTK_WIDGET (window), prefix, G_ACTION_GROUP (group));
+  return G_ACTION_MAP (group);
 }
 
 /* Keys. */
@@ -305,17 +297,17 @@ activate_browse_key (GtkWidget *widget,
 {
   (void) args;
   const WindowKey *key = user_data;
-  ScopeWindow *self = SCOPE_WINDOW (gtk_widget_get_root (widget));
-  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (widget));
   if (focus != NULL
-      && (GTK_IS_EDITABLE (focus)
-          || (key->list_key && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->layer_list)))))
+      && (GTK_IS_EDITABLE (focus) || gtk_widget_get_ancestor (focus, ADW_TYPE_HEADER_BAR)
+          || gtk_widget_get_ancestor (focus, GTK_TYPE_POPOVER)
+          || (key->list_key && gtk_widget_get_ancestor (focus, GTK_TYPE_LIST_VIEW))))
     return FALSE;
-  return gtk_widget_activate_action (GTK_WIDGET (self), key->action, NULL);
+  return gtk_widget_activate_action (widget, key->action, NULL);
 }
 
-void
-scope_window_add_keys (ScopeWindow *self)
+static void
+add_keys (ScopeWindow *window)
 {
   GtkEventController *window_controller = gtk_shortcut_controller_new ();
   GtkEventController *browse_controller = gtk_shortcut_controller_new ();
@@ -340,6 +332,22 @@ scope_window_add_keys (ScopeWindow *self)
                                                 shortcut);
         }
     }
-  gtk_widget_add_controller (GTK_WIDGET (self), window_controller);
-  gtk_widget_add_controller (GTK_WIDGET (self->paned), browse_controller);
+  gtk_widget_add_controller (GTK_WIDGET (window), window_controller);
+  gtk_widget_add_controller (GTK_WIDGET (window), browse_controller);
+}
+
+void
+scope_window_actions_add (ScopeWindow *window)
+{
+  g_return_if_fail (SCOPE_IS_WINDOW (window));
+
+  add_group (window, "layer", layer_actions, G_N_ELEMENTS (layer_actions));
+  add_group (window, "channel", channel_actions, G_N_ELEMENTS (channel_actions));
+  add_group (window, "view", view_actions, G_N_ELEMENTS (view_actions));
+  add_group (window, "search", search_actions, G_N_ELEMENTS (search_actions));
+  GActionMap *file = add_group (window, "file", file_actions, G_N_ELEMENTS (file_actions));
+  /* Export only what the visible view can export. */
+  g_object_bind_property (window, "can-export", g_action_map_lookup_action (file, "export"),
+                          "enabled", G_BINDING_SYNC_CREATE);
+  add_keys (window);
 }

@@ -1,18 +1,60 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopeWindow: the state (model, image, selected layer and channel), opening files, and the glue
- * that hands the engine's results to the views; scope-window-actions.c has the actions and keys. */
-#include "scope-window-private.h"
+/* ScopeWindow: the state (model, input, activations, selected layer and channel) as properties
+ * the template binds to every view, opening files and rebuilding the input on the engine thread,
+ * the forward pass, and the dispatch to the visible view (a ScopeView, never named). */
+#include "scope-window.h"
 
 #include <string.h>
 
-#include "scope-application.h"
-#include "scope-error.h"
+#include "scope-engine.h"
 #include "scope-layer.h"
+#include "scope-view.h"
+
+#define MAX_RECENT 10
+
+struct _ScopeWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  /* Template children. */
+  AdwToastOverlay      *toast_overlay;
+  AdwViewStack         *view_stack;
+  GtkLabel             *model_label;
+  GtkLabel             *model_detail_label;
+  GtkLabel             *input_label;
+  GtkLabel             *prediction_label;
+  GtkSearchEntry       *search_entry;
+  GtkListView          *layer_list;
+  GtkSingleSelection   *layer_selection;
+  GtkFilterListModel   *layer_filter_model;
+  GMenu                *recent_menu;
+
+  GSettings            *settings;       /* NULL without an installed or built schema */
+  ScopeEngine          *engine;
+  ScopeModel           *model;
+  ScopeInput           *input;          /* opened last; fits model, or is being rebuilt */
+  ScopeActivations     *activations;
+  char                 *forward_error;  /* why the last forward pass failed, or NULL */
+  int                   layer;          /* selected node, -1 without a model */
+  int                   channel;
+  gboolean              filling_list;   /* the layer list is being replaced */
+  char                 *colormap;
+  char                 *error_message;
+  ScopeFrameTimer      *frame_timer;    /* NULL unless frame timing is on */
+};
 
 enum
 {
   PROP_0,
-  PROP_FILTER_MODE,
+  PROP_MODEL,
+  PROP_INPUT,
+  PROP_ACTIVATIONS,
+  PROP_LAYER,
+  PROP_CHANNEL,
+  PROP_FRAME_TIMER,
+  PROP_FORWARD_ERROR,
+  PROP_COLORMAP,
+  PROP_CAN_EXPORT,
   N_PROPS
 };
 
@@ -20,11 +62,22 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (ScopeWindow, scope_window, ADW_TYPE_APPLICATION_WINDOW)
 
+static void
+notify (ScopeWindow *self,
+        int          prop_id)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
+/* Telling the user. */
+
 void
 scope_window_show_error (ScopeWindow *self,
                          const char  *format,
                          ...)
 {
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
   va_list args;
   va_start (args, format);
   g_free (self->error_message);
@@ -41,29 +94,72 @@ void
 scope_window_show_message (ScopeWindow *self,
                            const char  *message)
 {
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
   g_autofree char *markup = g_markup_escape_text (message, -1);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (markup));
 }
 
-const NnGraph *
-scope_window_get_graph (ScopeWindow *self)
+/* "Cannot open x.png: reason": engine messages start with the file's whole path, which would
+ * push the reason out of the toast. */
+static void
+show_open_error (ScopeWindow  *self,
+                 const char   *path,
+                 const GError *error)
+{
+  g_autofree char *name = g_path_get_basename (path);
+  const char *reason = error->message;
+  if (path != NULL && g_str_has_prefix (reason, path) && g_str_has_prefix (reason + strlen (path),
+                                                                             ": "))
+    reason += strlen (path) + 2;
+  scope_window_show_error (self, "Cannot open %s: %s", name, reason);
+}
+
+/* The views: the pages of the view stack. */
+
+static ScopeView *
+visible_view (ScopeWindow *self)
+{
+  GtkWidget *child = adw_view_stack_get_visible_child (self->view_stack);
+  return child != NULL && SCOPE_IS_VIEW (child) ? SCOPE_VIEW (child) : NULL;
+}
+
+/* Every view, to g_ptr_array_unref. */
+static GPtrArray *
+views (ScopeWindow *self)
+{
+  GPtrArray *all = g_ptr_array_new ();
+  g_autoptr (GtkSelectionModel) pages = adw_view_stack_get_pages (self->view_stack);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (pages)); i++)
+    {
+      g_autoptr (AdwViewStackPage) page = g_list_model_get_item (G_LIST_MODEL (pages), i);
+      GtkWidget *child = adw_view_stack_page_get_child (page);
+      if (SCOPE_IS_VIEW (child))
+        g_ptr_array_add (all, child);
+    }
+  return all;
+}
+
+static void
+cancel_views (ScopeWindow *self)
+{
+  g_autoptr (GPtrArray) all = views (self);
+  for (guint i = 0; i < all->len; i++)
+    scope_view_cancel (all->pdata[i]);
+}
+
+/* The selection. */
+
+static const NnGraph *
+graph (ScopeWindow *self)
 {
   return scope_model_get_graph (self->model);
 }
 
-/* What the Activations view shows while it has no activations. */
-static void
-show_status (ScopeWindow *self,
-             const char  *title,
-             const char  *description)
-{
-  adw_status_page_set_title (self->activations_status, title);
-  adw_status_page_set_description (self->activations_status, description);
-}
-
-guint
-scope_window_find_layer_position (ScopeWindow *self,
-                                  int          node)
+/* Position of node in the (searched) layer list, or GTK_INVALID_LIST_POSITION. */
+static guint
+find_layer_position (ScopeWindow *self,
+                     int          node)
 {
   GListModel *list = G_LIST_MODEL (self->layer_filter_model);
   guint n = g_list_model_get_n_items (list);
@@ -76,57 +172,35 @@ scope_window_find_layer_position (ScopeWindow *self,
   return GTK_INVALID_LIST_POSITION;
 }
 
-static void
-update_filters_controls (ScopeWindow *self)
-{
-  gboolean has_filters = self->model != NULL
-                         && scope_model_node_has_filters (self->model, self->node);
-  /* The 1x1 conv of a PFNet module shows the whole module: its 1x1 kernels alone would be
-   * single pixels. */
-  gboolean module = scope_pfm_view_set_layer (self->pfm_view, self->model, self->node)
-                    && g_str_has_suffix (scope_window_get_graph (self)->nodes[self->node].name,
-                                         ".conv1x1");
-  gtk_stack_set_visible_child_name (self->filters_stack,
-                                    module ? "module" : has_filters ? "filters" : "none");
-
-  int n_inputs = scope_filters_view_get_n_input_channels (self->filters_view);
-  gboolean per_input = g_strcmp0 (self->filter_mode, "input-channel") == 0;
-  GtkAdjustment *adjustment = gtk_spin_button_get_adjustment (self->input_channel_spin);
-  gtk_adjustment_set_upper (adjustment, MAX (n_inputs - 1, 0));
-  gtk_widget_set_sensitive (GTK_WIDGET (self->input_channel_spin), per_input);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->input_channel_label), per_input);
-  scope_filters_view_set_input_channel (self->filters_view,
-                                        per_input ? gtk_spin_button_get_value_as_int (
-                                                      self->input_channel_spin)
-                                                  : -1);
-}
-
 void
 scope_window_select_channel (ScopeWindow *self,
                              int          channel)
 {
-  if (self->model == NULL || self->node < 0)
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
+  if (self->model == NULL || self->layer < 0)
     return;
-  self->channel = CLAMP (channel, 0, scope_window_get_graph (self)->nodes[self->node].shape.c - 1);
-  scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self->activations_view), self->channel);
-  scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self->filters_view), self->channel);
-  scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self->pfm_view), self->channel);
-  scope_maximize_view_set_target (self->maximize_view, self->model, self->node, self->channel);
+  channel = CLAMP (channel, 0, graph (self)->nodes[self->layer].shape.c - 1);
+  if (channel == self->channel)
+    return;
+  self->channel = channel;
+  notify (self, PROP_CHANNEL);
 }
 
-void
-scope_window_select_layer (ScopeWindow *self,
-                           int          node)
+/* Selects node in the views and the layer list; the channel is kept when the new layer has
+ * it. */
+static void
+set_layer (ScopeWindow *self,
+           int          node)
 {
-  if (self->model == NULL)
-    return;
-  self->node = CLAMP (node, 0, scope_window_get_graph (self)->n_nodes - 1);
-  scope_activations_view_set_layer (self->activations_view, self->node);
-  scope_filters_view_set_layer (self->filters_view, self->model, self->node);
+  node = CLAMP (node, 0, graph (self)->n_nodes - 1);
+  if (node != self->layer)
+    {
+      self->layer = node;
+      notify (self, PROP_LAYER);
+    }
   scope_window_select_channel (self, self->channel);
-  update_filters_controls (self);
-
-  guint position = scope_window_find_layer_position (self, self->node);
+  guint position = find_layer_position (self, self->layer);
   if (position != GTK_INVALID_LIST_POSITION)
     {
       if (gtk_single_selection_get_selected (self->layer_selection) != position)
@@ -134,6 +208,52 @@ scope_window_select_layer (ScopeWindow *self,
       gtk_widget_activate_action (GTK_WIDGET (self->layer_list), "list.scroll-to-item", "u",
                                   position);
     }
+}
+
+void
+scope_window_select_layer (ScopeWindow *self,
+                           int          node)
+{
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
+  if (self->model == NULL || node < 0 || node >= graph (self)->n_nodes)
+    return;
+  /* A layer hidden by the search is still selected, with the search cleared. */
+  if (find_layer_position (self, node) == GTK_INVALID_LIST_POSITION)
+    gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
+  set_layer (self, node);
+}
+
+void
+scope_window_step_layer (ScopeWindow *self,
+                         int          step)
+{
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
+  GListModel *list = G_LIST_MODEL (self->layer_filter_model);
+  guint n = g_list_model_get_n_items (list);
+  if (self->model == NULL || n == 0)
+    return;
+  guint position = find_layer_position (self, self->layer);
+  guint next;
+  if (position == GTK_INVALID_LIST_POSITION)
+    next = 0;
+  else if (step < 0)
+    next = position > 0 ? position - 1 : 0;
+  else
+    next = MIN (position + 1, n - 1);
+  g_autoptr (ScopeLayer) layer = g_list_model_get_item (list, next);
+  set_layer (self, scope_layer_get_node (layer));
+}
+
+/* The model and the input. */
+
+/* The input as the views and the forward pass see it: the one opened last when it fits the
+ * model, else none (it is being rebuilt for the model). */
+static ScopeInput *
+visible_input (ScopeWindow *self)
+{
+  return self->input != NULL && scope_input_fits (self->input, self->model) ? self->input : NULL;
 }
 
 /* The first convolution, where there is most to see; else the first layer after the input. */
@@ -184,56 +304,187 @@ same_structure (const ScopeModel *a,
   return TRUE;
 }
 
-static void run_forward (ScopeWindow *self);
-static void set_model (ScopeWindow *self,
-                       ScopeModel  *model);
+static void
+set_activations (ScopeWindow      *self,
+                 ScopeActivations *activations,
+                 const char       *error)
+{
+  if (activations != self->activations)
+    {
+      g_clear_pointer (&self->activations, scope_activations_unref);
+      self->activations = activations != NULL ? scope_activations_ref (activations) : NULL;
+      notify (self, PROP_ACTIVATIONS);
+    }
+  if (g_strcmp0 (error, self->forward_error) != 0)
+    {
+      g_free (self->forward_error);
+      self->forward_error = g_strdup (error);
+      notify (self, PROP_FORWARD_ERROR);
+    }
+  float probability;
+  int k = activations != NULL ? scope_activations_get_top_class (activations, &probability) : -1;
+  const NnModel *m = activations != NULL ? scope_model_get_nn_model (self->model) : NULL;
+  g_autofree char *text = NULL;
+  if (k >= 0)
+    text = g_strdup_printf ("Prediction: %s (%.1f %%)", m->labels[k] != NULL ? m->labels[k] : "?",
+                            100.0 * probability);
+  gtk_label_set_label (self->prediction_label, text != NULL ? text : "");
+}
 
-/* The newest weights of a training run. The first snapshot of a run replaces the model as an
- * opened one does; later ones only swap the weights under the same selection, and the current
- * image runs through them on the engine thread. */
+/* Takes model. A snapshot of the same run (same_run) only swaps the weights under the same
+ * selection and keeps the activations until new ones come; another model starts from its
+ * default layer. The input is notified gone before the model when it no longer fits it, and
+ * back after. */
+static void
+set_model (ScopeWindow *self,
+           ScopeModel  *model,
+           gboolean     same_run)
+{
+  ScopeInput *before = visible_input (self);
+  if (!same_run)
+    {
+      scope_engine_cancel (self->engine);
+      set_activations (self, NULL, NULL);
+    }
+  g_clear_pointer (&self->model, scope_model_unref);
+  self->model = model;
+  ScopeInput *after = visible_input (self);
+  if (before != NULL && after == NULL)
+    notify (self, PROP_INPUT);
+  notify (self, PROP_MODEL);
+  if (!same_run)
+    {
+      self->filling_list = TRUE;
+      g_autoptr (GListModel) layers = scope_layer_list_new (model);
+      gtk_filter_list_model_set_model (self->layer_filter_model, layers);
+      self->filling_list = FALSE;
+      self->layer = -1;
+      if (self->channel != 0)
+        {
+          self->channel = 0;
+          notify (self, PROP_CHANNEL);
+        }
+      set_layer (self, default_layer (model));
+      gtk_widget_grab_focus (GTK_WIDGET (self->layer_list));
+    }
+  if (before == NULL && after != NULL)
+    notify (self, PROP_INPUT);
+  update_model_labels (self);
+}
+
+/* Builds input again for the model on the engine thread (take_input receives it). */
+static void
+rebuild (ScopeWindow *self,
+         ScopeInput  *input)
+{
+  g_autoptr (GError) error = NULL;
+  if (scope_engine_rebuild (self->engine, input, self->model, &error) == 0)
+    scope_window_show_error (self, "Cannot use the input: %s", error->message);
+}
+
+/* After the model changed: the input, when it does not fit the model. */
+static void
+rebuild_input (ScopeWindow *self)
+{
+  if (self->input != NULL && visible_input (self) == NULL)
+    rebuild (self, self->input);
+}
+
+static void
+run_forward (ScopeWindow *self)
+{
+  ScopeInput *input = visible_input (self);
+  if (self->model == NULL || input == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (scope_engine_run_forward (self->engine, self->model, input, &error) == 0)
+    {
+      set_activations (self, self->activations, error->message);
+      scope_window_show_error (self, "Could not compute the activations: %s", error->message);
+    }
+}
+
+/* The newest weights of a training run (a view's "show-model"): the first snapshot of a run
+ * replaces the model as an opened one does; later ones only swap the weights under the same
+ * selection. The current input runs through them on the engine thread. */
 static void
 follow_model (ScopeWindow *self,
               ScopeModel  *model)
 {
-  if (self->model == NULL || !same_structure (self->model, model))
-    {
-      set_model (self, scope_model_ref (model));
-      run_forward (self);
-      return;
-    }
-  g_clear_pointer (&self->model, scope_model_unref);
-  self->model = scope_model_ref (model);
-  scope_filters_view_set_layer (self->filters_view, self->model, self->node);
-  scope_maximize_view_set_target (self->maximize_view, self->model, self->node, self->channel);
-  update_filters_controls (self);
-  update_model_labels (self);
+  gboolean same_run = self->model != NULL && same_structure (self->model, model);
+  set_model (self, scope_model_ref (model), same_run);
+  rebuild_input (self);
   run_forward (self);
 }
 
-/* Takes ownership of model. */
-static void
-set_model (ScopeWindow *self,
-           ScopeModel  *model)
+/* Takes input, made on the engine thread: shown when it fits the model, else built again for
+ * the model. Returns whether the forward pass has a new tensor to run on. */
+static gboolean
+take_input (ScopeWindow *self,
+            ScopeInput  *input)
 {
-  scope_engine_cancel (self->engine);
-  g_clear_pointer (&self->model, scope_model_unref);
-  self->model = model;
-  self->node = -1;
-  self->channel = 0;
-  scope_activations_view_set_activations (self->activations_view, NULL);
-  gtk_stack_set_visible_child_name (self->activations_stack, "empty");
-  if (self->image != NULL)
-    show_status (self, "Computing Activations…", NULL);
-  else
-    show_status (self, "No Image", "Open an image (Ctrl+Shift+O) to see the activations.");
-  gtk_label_set_label (self->prediction_label, "");
-
-  g_autoptr (GListModel) layers = scope_layer_list_new (model);
-  gtk_filter_list_model_set_model (self->layer_filter_model, layers);
-  scope_window_select_layer (self, default_layer (model));
-  update_model_labels (self);
-  gtk_widget_grab_focus (GTK_WIDGET (self->layer_list));
+  if (!scope_input_fits (input, self->model))
+    {
+      rebuild (self, input);
+      scope_input_unref (input);
+      return FALSE;
+    }
+  gboolean new_tensor = self->input == NULL
+                        || scope_input_get_nn_input (self->input) != scope_input_get_nn_input (
+                          input);
+  g_clear_pointer (&self->input, scope_input_unref);
+  self->input = input;
+  const NnInput *in = scope_input_get_nn_input (input);
+  g_autofree char *text = g_strdup_printf ("Input: %s (%d×%d)", scope_input_get_name (input),
+                                           in->image_w, in->image_h);
+  gtk_label_set_label (self->input_label, text);
+  notify (self, PROP_INPUT);
+  return new_tensor;
 }
+
+/* Recent files. */
+
+/* Fills the Open Recent menu from the settings. */
+static void
+update_recent_menu (ScopeWindow *self)
+{
+  g_menu_remove_all (self->recent_menu);
+  if (self->settings == NULL)
+    return;
+  g_auto (GStrv) paths = g_settings_get_strv (self->settings, "recent-files");
+  for (int i = 0; paths[i] != NULL; i++)
+    {
+      g_autofree char *name = g_path_get_basename (paths[i]);
+      g_autoptr (GMenuItem) item = g_menu_item_new (name, NULL);
+      g_menu_item_set_action_and_target_value (item, "file.open-recent",
+                                               g_variant_new_string (paths[i]));
+      g_menu_append_item (self->recent_menu, item);
+    }
+}
+
+/* Puts path first in the recent files (GSettings "recent-files") and rebuilds the menu. */
+static void
+add_recent (ScopeWindow *self,
+            const char  *path)
+{
+  if (self->settings == NULL)
+    return;
+  g_auto (GStrv) old = g_settings_get_strv (self->settings, "recent-files");
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_strv_builder_add (builder, path);
+  int n = 1;
+  for (int i = 0; old[i] != NULL && n < MAX_RECENT; i++)
+    if (strcmp (old[i], path) != 0)
+      {
+        g_strv_builder_add (builder, old[i]);
+        n++;
+      }
+  g_auto (GStrv) paths = g_strv_builder_end (builder);
+  g_settings_set_strv (self->settings, "recent-files", (const char *const *) paths);
+  update_recent_menu (self);
+}
+
+/* Opening files. */
 
 static gboolean
 local_path (GFile   *file,
@@ -248,64 +499,6 @@ local_path (GFile   *file,
       return FALSE;
     }
   return TRUE;
-}
-
-/* Takes image (read from path) when the current model can take it; else FALSE with error. */
-static gboolean
-set_image (ScopeWindow  *self,
-           const char   *path,
-           NnImage     **image,
-           GError      **error)
-{
-  if (self->model != NULL)
-    {
-      g_autofree float *input = scope_model_preprocess (self->model, *image, error);
-      if (input == NULL)
-        return FALSE;
-    }
-  nn_image_free (self->image);
-  self->image = g_steal_pointer (image);
-  g_free (self->image_name);
-  self->image_name = g_path_get_basename (path);
-  g_autofree char *text = g_strdup_printf ("Input: %s (%d×%d)", self->image_name,
-                                           self->image->w, self->image->h);
-  gtk_label_set_label (self->input_label, text);
-  scope_window_add_recent (self, path);
-  return TRUE;
-}
-
-static void
-run_forward (ScopeWindow *self)
-{
-  if (self->model == NULL || self->image == NULL)
-    return;
-  g_autoptr (GError) error = NULL;
-  g_autofree float *input = scope_model_preprocess (self->model, self->image, &error);
-  if (input != NULL
-      && scope_engine_run_forward (self->engine, self->model, input, self->image_name,
-                                   &error) > 0)
-    {
-      if (scope_activations_view_get_activations (self->activations_view) == NULL)
-        show_status (self, "Computing Activations…", NULL);
-      return;
-    }
-  show_status (self, "No Activations", error->message);
-  scope_window_show_error (self, "Could not compute the activations: %s", error->message);
-}
-
-/* "Cannot open x.png: reason": engine messages start with the file's whole path, which would
- * push the reason out of the toast. */
-static void
-show_open_error (ScopeWindow  *self,
-                 const char   *path,
-                 const GError *error)
-{
-  g_autofree char *name = g_path_get_basename (path);
-  const char *reason = error->message;
-  if (path != NULL && g_str_has_prefix (reason, path) && g_str_has_prefix (reason + strlen (path),
-                                                                             ": "))
-    reason += strlen (path) + 2;
-  scope_window_show_error (self, "Cannot open %s: %s", name, reason);
 }
 
 gboolean
@@ -332,8 +525,9 @@ scope_window_open (ScopeWindow *self,
     }
   if (model_path == NULL && image_path == NULL)
     return ok;
-  /* The engine thread reads the files; on_opened takes what it read. */
-  if (scope_engine_open (self->engine, model_path, image_path, &error) == 0)
+  /* The engine thread reads the files; on_opened takes what it made. */
+  if (scope_engine_open (self->engine, model_path, image_path, self->model, self->input,
+                         &error) == 0)
     {
       scope_window_show_error (self, "Cannot open files: %s", error->message);
       return FALSE;
@@ -355,7 +549,7 @@ scope_window_open_mask (ScopeWindow *self,
       scope_window_show_error (self, "Cannot open %s", error->message);
       return FALSE;
     }
-  if (scope_engine_open_mask (self->engine, mask_path, &error) == 0)
+  if (scope_engine_open_mask (self->engine, mask_path, self->input, &error) == 0)
     {
       scope_window_show_error (self, "Cannot open files: %s", error->message);
       return FALSE;
@@ -377,138 +571,8 @@ scope_window_open_file (ScopeWindow *self,
   return scope_window_open (self, is_model ? file : NULL, is_model ? NULL : file);
 }
 
-gboolean
-scope_window_export (ScopeWindow  *self,
-                     GFile        *file,
-                     GError      **error)
-{
-  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
-  g_return_val_if_fail (G_IS_FILE (file), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  g_autofree char *path = NULL;
-  if (!local_path (file, &path, error))
-    return FALSE;
-  const char *view = adw_view_stack_get_visible_child_name (self->view_stack);
-  if (g_strcmp0 (view, "filters") == 0
-      && g_strcmp0 (gtk_stack_get_visible_child_name (self->filters_stack), "module") == 0)
-    return scope_pfm_view_export (self->pfm_view, path, error);
-  if (g_strcmp0 (view, "filters") == 0)
-    return scope_filters_view_export (self->filters_view, path, error);
-  if (g_strcmp0 (view, "train") == 0)
-    return scope_train_view_export (self->train_view, path, error);
-  if (g_strcmp0 (view, "explain") == 0)
-    return scope_explain_view_export (self->explain_view, path, error);
-  if (g_strcmp0 (view, "maximize") == 0)
-    return scope_maximize_view_export (self->maximize_view, path, error);
-  return scope_activations_view_export (self->activations_view, path, error);
-}
-
-ScopeActivations *
-scope_window_get_activations (ScopeWindow *self)
-{
-  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
-
-  return scope_activations_view_get_activations (self->activations_view);
-}
-
-int
-scope_window_get_layer (ScopeWindow *self)
-{
-  g_return_val_if_fail (SCOPE_IS_WINDOW (self), -1);
-
-  return self->node;
-}
-
-int
-scope_window_get_channel (ScopeWindow *self)
-{
-  g_return_val_if_fail (SCOPE_IS_WINDOW (self), -1);
-
-  return self->channel;
-}
-
-gboolean
-scope_window_is_busy (ScopeWindow *self)
-{
-  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
-
-  return scope_engine_is_busy (self->engine);
-}
-
-#define MAX_RECENT 10
-
-void
-scope_window_update_recent_menu (ScopeWindow *self)
-{
-  g_menu_remove_all (self->recent_menu);
-  if (self->settings == NULL)
-    return;
-  g_auto (GStrv) paths = g_settings_get_strv (self->settings, "recent-files");
-  for (int i = 0; paths[i] != NULL; i++)
-    {
-      g_autofree char *name = g_path_get_basename (paths[i]);
-      g_autoptr (GMenuItem) item = g_menu_item_new (name, NULL);
-      g_menu_item_set_action_and_target_value (item, "file.open-recent",
-                                               g_variant_new_string (paths[i]));
-      g_menu_append_item (self->recent_menu, item);
-    }
-}
-
-void
-scope_window_add_recent (ScopeWindow *self,
-                         const char  *path)
-{
-  if (self->settings == NULL)
-    return;
-  g_auto (GStrv) old = g_settings_get_strv (self->settings, "recent-files");
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  g_strv_builder_add (builder, path);
-  int n = 1;
-  for (int i = 0; old[i] != NULL && n < MAX_RECENT; i++)
-    if (strcmp (old[i], path) != 0)
-      {
-        g_strv_builder_add (builder, old[i]);
-        n++;
-      }
-  g_auto (GStrv) paths = g_strv_builder_end (builder);
-  g_settings_set_strv (self->settings, "recent-files", (const char *const *) paths);
-  scope_window_update_recent_menu (self);
-}
-
-void
-scope_window_set_frame_timing (ScopeWindow *self,
-                               gboolean     enabled)
-{
-  g_return_if_fail (SCOPE_IS_WINDOW (self));
-
-  scope_train_view_set_frame_timer (self->train_view, NULL);
-  g_clear_pointer (&self->frame_timer, scope_frame_timer_free);
-  if (enabled)
-    self->frame_timer = scope_frame_timer_new (GTK_WIDGET (self));
-  scope_train_view_set_frame_timer (self->train_view, self->frame_timer);
-}
-
-ScopeFrameTimer *
-scope_window_get_frame_timer (ScopeWindow *self)
-{
-  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
-
-  return self->frame_timer;
-}
-
-const char *
-scope_window_get_error_message (ScopeWindow *self)
-{
-  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
-
-  return self->error_message;
-}
-
-/* Engine results. */
-
-/* What the engine read for scope_window_open: a model that could not be read keeps the current
- * one; an image that could not be read, or not fed to the model, keeps the current image. */
+/* What the engine made for scope_window_open, open_mask or a rebuild: a model that could not be
+ * read keeps the current one; an input that could not be made keeps the current input. */
 static void
 on_opened (ScopeEngine *engine,
            ScopeOpened *opened,
@@ -516,45 +580,28 @@ on_opened (ScopeEngine *engine,
 {
   (void) engine;
   gboolean changed = FALSE;
-  if (opened->model_path != NULL)
+  if (opened->model_path != NULL && opened->model != NULL)
     {
-      if (opened->model != NULL)
-        {
-          set_model (self, g_steal_pointer (&opened->model));
-          scope_window_add_recent (self, opened->model_path);
-          self->follow_training = FALSE;
-          changed = TRUE;
-        }
-      else
-        show_open_error (self, opened->model_path, opened->model_error);
+      set_model (self, g_steal_pointer (&opened->model), FALSE);
+      add_recent (self, opened->model_path);
+      changed = TRUE;
     }
-  if (opened->image_path != NULL)
-    {
-      g_autoptr (GError) error = NULL;
-      if (opened->image == NULL)
-        show_open_error (self, opened->image_path, opened->image_error);
-      else if (set_image (self, opened->image_path, &opened->image, &error))
-        changed = TRUE;
-      else
-        show_open_error (self, opened->image_path, error);
-    }
+  else if (opened->model_path != NULL)
+    show_open_error (self, opened->model_path, opened->model_error);
+  if (opened->image_path != NULL && opened->input != NULL)
+    add_recent (self, opened->image_path);
+  else if (opened->image_path != NULL)
+    show_open_error (self, opened->image_path, opened->input_error);
+  else if (opened->input_error != NULL)
+    scope_window_show_error (self, "Cannot use the input: %s", opened->input_error->message);
+  if (opened->mask_error != NULL)
+    show_open_error (self, opened->mask_path, opened->mask_error);
+  if (opened->input != NULL)
+    changed |= take_input (self, g_steal_pointer (&opened->input));
+  else
+    rebuild_input (self);
   if (changed)
-    {
-      run_forward (self);
-      scope_explain_view_set_input (self->explain_view, self->model, self->image,
-                                    self->image_name);
-    }
-  /* A mask asked for goes to the Explain view; one found beside an image only when the image
-   * was taken and there is a model to fit it to. */
-  if (opened->mask_path != NULL
-      && (opened->image_path == NULL || (changed && self->model != NULL)))
-    {
-      g_autoptr (GError) error = NULL;
-      if (opened->mask == NULL)
-        show_open_error (self, opened->mask_path, opened->mask_error);
-      else if (!scope_explain_view_set_mask_image (self->explain_view, opened->mask, &error))
-        show_open_error (self, opened->mask_path, error);
-    }
+    run_forward (self);
 }
 
 static void
@@ -567,47 +614,9 @@ on_activations_ready (ScopeEngine      *engine,
     return;
   ScopeFrameStamp start;
   scope_frame_stamp_now (&start);
-  scope_activations_view_set_activations (self->activations_view, activations);
-  gtk_stack_set_visible_child_name (self->activations_stack, "view");
-
-  float probability;
-  int k = scope_activations_get_top_class (activations, &probability);
-  const NnModel *m = scope_model_get_nn_model (self->model);
-  g_autofree char *text = NULL;
-  if (k >= 0)
-    text = g_strdup_printf ("Prediction: %s (%.1f %%)", m->labels[k] != NULL ? m->labels[k] : "?",
-                            100.0 * probability);
-  gtk_label_set_label (self->prediction_label, text != NULL ? text : "");
+  set_activations (self, activations, NULL);
   if (self->frame_timer != NULL)
     scope_frame_timer_add_work (self->frame_timer, &start);
-}
-
-/* A new run: the views follow its weights until the user opens another model. */
-static void
-on_train_started (ScopeTrainView *view,
-                  ScopeWindow    *self)
-{
-  (void) view;
-  self->follow_training = TRUE;
-}
-
-static void
-on_train_snapshot (ScopeTrainView *view,
-                   ScopeModel     *model,
-                   ScopeWindow    *self)
-{
-  (void) view;
-  if (self->follow_training)
-    follow_model (self, model);
-}
-
-static void
-on_train_failed (ScopeTrainView *view,
-                 const GError   *error,
-                 ScopeWindow    *self)
-{
-  (void) view;
-  scope_window_show_error (self, "Training failed: %s", error->message);
 }
 
 static void
@@ -616,8 +625,186 @@ on_job_failed (ScopeEngine  *engine,
                ScopeWindow  *self)
 {
   (void) engine;
-  show_status (self, "No Activations", error->message);
+  set_activations (self, self->activations, error->message);
   scope_window_show_error (self, "Could not compute the activations: %s", error->message);
+}
+
+/* The visible view. */
+
+gboolean
+scope_window_export (ScopeWindow  *self,
+                     GFile        *file,
+                     GError      **error)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  g_autofree char *path = NULL;
+  if (!local_path (file, &path, error))
+    return FALSE;
+  ScopeView *view = visible_view (self);
+  if (view == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: no view is shown", path);
+      return FALSE;
+    }
+  return scope_view_export (view, path, error);
+}
+
+char *
+scope_window_get_export_name (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  if (self->model == NULL || self->layer < 0)
+    return NULL;
+  g_autofree char *stem = scope_model_get_stem (self->model);
+  const char *view = adw_view_stack_get_visible_child_name (self->view_stack);
+  return g_strdup_printf ("%s-%s-%s.png", stem, graph (self)->nodes[self->layer].name,
+                          view != NULL ? view : "view");
+}
+
+gboolean
+scope_window_show_view (ScopeWindow *self,
+                        const char  *name)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  if (adw_view_stack_get_child_by_name (self->view_stack, name) == NULL)
+    return FALSE;
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
+  return TRUE;
+}
+
+void
+scope_window_cancel_view (ScopeWindow *self)
+{
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
+  ScopeView *view = visible_view (self);
+  if (view != NULL)
+    scope_view_cancel (view);
+}
+
+gboolean
+scope_window_is_busy (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+
+  ScopeView *view = visible_view (self);
+  return scope_engine_is_busy (self->engine) || (view != NULL && scope_view_get_busy (view));
+}
+
+static gboolean
+can_export (ScopeWindow *self)
+{
+  ScopeView *view = visible_view (self);
+  return view != NULL && scope_view_get_can_export (view);
+}
+
+static void
+on_can_export_changed (ScopeWindow *self)
+{
+  notify (self, PROP_CAN_EXPORT);
+}
+
+static void
+on_view_failed (ScopeView    *view,
+                const GError *error,
+                ScopeWindow  *self)
+{
+  (void) view;
+  scope_window_show_error (self, "%s", error->message);
+}
+
+static void
+on_view_show_model (ScopeView   *view,
+                    ScopeModel  *model,
+                    ScopeWindow *self)
+{
+  (void) view;
+  follow_model (self, model);
+}
+
+/* The rest of the state. */
+
+ScopeModel *
+scope_window_get_model (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  return self->model;
+}
+
+ScopeInput *
+scope_window_get_input (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  return visible_input (self);
+}
+
+ScopeActivations *
+scope_window_get_activations (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  return self->activations;
+}
+
+int
+scope_window_get_layer (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), -1);
+
+  return self->layer;
+}
+
+int
+scope_window_get_channel (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), -1);
+
+  return self->channel;
+}
+
+void
+scope_window_focus_search (ScopeWindow *self)
+{
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+const char *
+scope_window_get_error_message (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  return self->error_message;
+}
+
+void
+scope_window_set_frame_timing (ScopeWindow *self,
+                               gboolean     enabled)
+{
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
+  ScopeFrameTimer *old = g_steal_pointer (&self->frame_timer);
+  if (enabled)
+    self->frame_timer = scope_frame_timer_new (GTK_WIDGET (self));
+  notify (self, PROP_FRAME_TIMER);
+  scope_frame_timer_free (old);
+}
+
+ScopeFrameTimer *
+scope_window_get_frame_timer (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  return self->frame_timer;
 }
 
 /* Widget signals. */
@@ -629,28 +816,8 @@ on_layer_selected (GtkSingleSelection *selection,
 {
   (void) pspec;
   ScopeLayer *layer = gtk_single_selection_get_selected_item (selection);
-  if (layer != NULL && scope_layer_get_node (layer) != self->node)
-    scope_window_select_layer (self, scope_layer_get_node (layer));
-}
-
-static void
-on_view_channel (GObject     *view,
-                 GParamSpec  *pspec,
-                 ScopeWindow *self)
-{
-  (void) pspec;
-  int channel;
-  g_object_get (view, "channel", &channel, NULL);
-  if (channel >= 0 && channel != self->channel)
-    scope_window_select_channel (self, channel);
-}
-
-static void
-on_input_channel_changed (GtkSpinButton *spin,
-                          ScopeWindow   *self)
-{
-  (void) spin;
-  update_filters_controls (self);
+  if (!self->filling_list && layer != NULL && scope_layer_get_node (layer) != self->layer)
+    set_layer (self, scope_layer_get_node (layer));
 }
 
 static gboolean
@@ -666,15 +833,6 @@ on_drop (GtkDropTarget *target,
   return scope_window_open_file (self, g_value_get_object (value));
 }
 
-static void
-on_maximize_failed (ScopeMaximizeView *view,
-                    const GError      *error,
-                    ScopeWindow       *self)
-{
-  (void) view;
-  scope_window_show_error (self, "Activation maximization failed: %s", error->message);
-}
-
 /* GObject and GtkWidget. */
 
 static gboolean
@@ -682,14 +840,12 @@ scope_window_close_request (GtkWindow *window)
 {
   ScopeWindow *self = SCOPE_WINDOW (window);
 
-  /* Closing stops the engine and the training at once (cancel and join), before the widgets
-   * go. */
+  /* Closing stops the engine and every view's work at once (cancel and join), before the
+   * widgets go. */
   scope_engine_shutdown (self->engine);
-  scope_train_view_stop (self->train_view);
-  scope_maximize_view_stop (self->maximize_view);
+  cancel_views (self);
   if (self->frame_timer != NULL && g_getenv ("CNNSCOPE_FRAME_TIMES") != NULL)
     scope_frame_timer_print (self->frame_timer);
-  scope_explain_view_cancel (self->explain_view);
   if (self->settings != NULL)
     {
       int width, height;
@@ -713,12 +869,14 @@ scope_window_dispose (GObject *object)
   if (self->engine != NULL)
     scope_engine_shutdown (self->engine);
   g_clear_object (&self->engine);
+  if (self->view_stack != NULL)
+    cancel_views (self);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->model, scope_model_unref);
-  g_clear_pointer (&self->image, nn_image_free);
-  if (self->train_view != NULL)
-    scope_train_view_set_frame_timer (self->train_view, NULL);
-  g_clear_pointer (&self->frame_timer, scope_frame_timer_free);
+  g_clear_pointer (&self->input, scope_input_unref);
+  g_clear_pointer (&self->activations, scope_activations_unref);
+  if (self->frame_timer != NULL)
+    scope_window_set_frame_timing (self, FALSE);
 
   G_OBJECT_CLASS (scope_window_parent_class)->dispose (object);
 }
@@ -728,8 +886,8 @@ scope_window_finalize (GObject *object)
 {
   ScopeWindow *self = SCOPE_WINDOW (object);
 
-  g_free (self->image_name);
-  g_free (self->filter_mode);
+  g_free (self->forward_error);
+  g_free (self->colormap);
   g_free (self->error_message);
 
   G_OBJECT_CLASS (scope_window_parent_class)->finalize (object);
@@ -745,8 +903,32 @@ scope_window_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_FILTER_MODE:
-      g_value_set_string (value, self->filter_mode);
+    case PROP_MODEL:
+      g_value_set_boxed (value, self->model);
+      break;
+    case PROP_INPUT:
+      g_value_set_boxed (value, visible_input (self));
+      break;
+    case PROP_ACTIVATIONS:
+      g_value_set_boxed (value, self->activations);
+      break;
+    case PROP_LAYER:
+      g_value_set_int (value, self->layer);
+      break;
+    case PROP_CHANNEL:
+      g_value_set_int (value, self->channel);
+      break;
+    case PROP_FRAME_TIMER:
+      g_value_set_pointer (value, self->frame_timer);
+      break;
+    case PROP_FORWARD_ERROR:
+      g_value_set_string (value, self->forward_error);
+      break;
+    case PROP_COLORMAP:
+      g_value_set_string (value, self->colormap);
+      break;
+    case PROP_CAN_EXPORT:
+      g_value_set_boolean (value, can_export (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -763,25 +945,44 @@ scope_window_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_FILTER_MODE:
-      {
-        const char *mode = g_value_get_string (value);
-        if (g_strcmp0 (mode, "summed") != 0 && g_strcmp0 (mode, "input-channel") != 0)
-          {
-            g_warning ("unknown filter mode '%s'", mode);
-            return;
-          }
-        if (g_strcmp0 (mode, self->filter_mode) == 0)
-          return;
-        g_free (self->filter_mode);
-        self->filter_mode = g_strdup (mode);
-        update_filters_controls (self);
-        g_object_notify_by_pspec (object, pspec);
-      }
+    case PROP_CHANNEL:
+      scope_window_select_channel (self, g_value_get_int (value));
+      break;
+    case PROP_COLORMAP:
+      if (g_strcmp0 (g_value_get_string (value), self->colormap) != 0)
+        {
+          g_free (self->colormap);
+          self->colormap = g_value_dup_string (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+}
+
+static void
+install_properties (GObjectClass *object_class)
+{
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  properties[PROP_MODEL] = g_param_spec_boxed ("model", NULL, NULL, SCOPE_TYPE_MODEL, ro);
+  /* NULL while the input opened last is being rebuilt for the model. */
+  properties[PROP_INPUT] = g_param_spec_boxed ("input", NULL, NULL, SCOPE_TYPE_INPUT, ro);
+  properties[PROP_ACTIVATIONS] = g_param_spec_boxed ("activations", NULL, NULL,
+                                                     SCOPE_TYPE_ACTIVATIONS, ro);
+  properties[PROP_LAYER] = g_param_spec_int ("layer", NULL, NULL, -1, G_MAXINT, -1, ro);
+  /* Bound both ways: a view selects a channel by setting its own. */
+  properties[PROP_CHANNEL] = g_param_spec_int ("channel", NULL, NULL, -1, G_MAXINT, 0, rw);
+  /* A ScopeFrameTimer, NULL when frame timing is off. */
+  properties[PROP_FRAME_TIMER] = g_param_spec_pointer ("frame-timer", NULL, NULL, ro);
+  /* Why the last forward pass gave no activations, or NULL. */
+  properties[PROP_FORWARD_ERROR] = g_param_spec_string ("forward-error", NULL, NULL, NULL, ro);
+  /* The colour map preference of the Activations view ("auto", "sequential", "diverging"). */
+  properties[PROP_COLORMAP] = g_param_spec_string ("colormap", NULL, NULL, "auto", rw);
+  /* Whether the visible view has a figure to export. */
+  properties[PROP_CAN_EXPORT] = g_param_spec_boolean ("can-export", NULL, NULL, FALSE, ro);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -796,31 +997,14 @@ scope_window_class_init (ScopeWindowClass *klass)
   object_class->get_property = scope_window_get_property;
   object_class->set_property = scope_window_set_property;
   window_class->close_request = scope_window_close_request;
+  install_properties (object_class);
 
-  /**
-   * ScopeWindow:filter-mode:
-   *
-   * How the Filters view shows the kernels: "summed" over the input channels, or
-   * "input-channel" (the one chosen next to the view). The state of the filters.mode action.
-   */
-  properties[PROP_FILTER_MODE] =
-    g_param_spec_string ("filter-mode", NULL, NULL, "summed",
-                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  g_type_ensure (SCOPE_TYPE_ACTIVATIONS_VIEW);
-  g_type_ensure (SCOPE_TYPE_FILTERS_VIEW);
-  g_type_ensure (SCOPE_TYPE_EXPLAIN_VIEW);
   g_type_ensure (SCOPE_TYPE_LAYER);
-  g_type_ensure (SCOPE_TYPE_TRAIN_VIEW);
-  g_type_ensure (SCOPE_TYPE_MAXIMIZE_VIEW);
-  g_type_ensure (SCOPE_TYPE_PFM_VIEW);
-
+  scope_view_ensure_types ();
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/cnnscope/Cnnscope/ui/scope-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, view_stack);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, paned);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, model_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, model_detail_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, input_label);
@@ -829,27 +1013,32 @@ scope_window_class_init (ScopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, layer_list);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, layer_selection);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, layer_filter_model);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, activations_stack);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, activations_status);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, activations_view);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, filters_stack);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, input_channel_label);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, input_channel_spin);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, filters_view);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, train_view);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, maximize_view);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, recent_menu);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, pfm_view);
-  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, explain_view);
+}
 
-  scope_window_class_install_actions (widget_class);
+/* What every view tells the window: errors, a model to show, whether it can export. */
+static void
+connect_views (ScopeWindow *self)
+{
+  g_autoptr (GPtrArray) all = views (self);
+  for (guint i = 0; i < all->len; i++)
+    {
+      g_signal_connect_object (all->pdata[i], "failed", G_CALLBACK (on_view_failed), self,
+                               G_CONNECT_DEFAULT);
+      g_signal_connect_object (all->pdata[i], "show-model", G_CALLBACK (on_view_show_model),
+                               self, G_CONNECT_DEFAULT);
+      g_signal_connect_object (all->pdata[i], "notify::can-export",
+                               G_CALLBACK (on_can_export_changed), self, G_CONNECT_SWAPPED);
+    }
+  g_signal_connect_object (self->view_stack, "notify::visible-child",
+                           G_CALLBACK (on_can_export_changed), self, G_CONNECT_SWAPPED);
 }
 
 static void
 scope_window_init (ScopeWindow *self)
 {
-  self->node = -1;
-  self->filter_mode = g_strdup ("summed");
+  self->layer = -1;
+  self->colormap = g_strdup ("auto");
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->engine = scope_engine_new ();
@@ -859,52 +1048,36 @@ scope_window_init (ScopeWindow *self)
                            self, G_CONNECT_DEFAULT);
   g_signal_connect_object (self->engine, "job-failed", G_CALLBACK (on_job_failed), self,
                            G_CONNECT_DEFAULT);
-
+  connect_views (self);
   g_signal_connect (self->layer_selection, "notify::selected-item",
                     G_CALLBACK (on_layer_selected), self);
-  g_signal_connect (self->activations_view, "notify::channel", G_CALLBACK (on_view_channel),
-                    self);
-  g_signal_connect (self->filters_view, "notify::channel", G_CALLBACK (on_view_channel), self);
-  g_signal_connect (self->pfm_view, "notify::channel", G_CALLBACK (on_view_channel), self);
-  g_signal_connect (self->train_view, "started", G_CALLBACK (on_train_started), self);
-  g_signal_connect (self->train_view, "snapshot", G_CALLBACK (on_train_snapshot), self);
-  g_signal_connect (self->train_view, "failed", G_CALLBACK (on_train_failed), self);
-  g_signal_connect (self->maximize_view, "failed", G_CALLBACK (on_maximize_failed), self);
-  g_signal_connect (self->input_channel_spin, "value-changed",
-                    G_CALLBACK (on_input_channel_changed), self);
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
 
   GtkDropTarget *drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 
-  scope_window_add_keys (self);
-  update_filters_controls (self);
   if (g_getenv ("CNNSCOPE_FRAME_TIMES") != NULL)
     scope_window_set_frame_timing (self, TRUE);
 }
 
 ScopeWindow *
-scope_window_new (GtkApplication *application)
+scope_window_new (GtkApplication *application,
+                  GSettings      *settings)
 {
   g_return_val_if_fail (GTK_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (settings == NULL || G_IS_SETTINGS (settings), NULL);
 
   ScopeWindow *self = g_object_new (SCOPE_TYPE_WINDOW, "application", application, NULL);
-  if (SCOPE_IS_APPLICATION (application))
+  if (settings != NULL)
     {
-      GSettings *settings = scope_application_get_settings (SCOPE_APPLICATION (application));
-      if (settings != NULL)
-        {
-          self->settings = g_object_ref (settings);
-          g_settings_bind (settings, "colormap", self->activations_view, "colormap",
-                           G_SETTINGS_BIND_GET);
-          gtk_window_set_default_size (GTK_WINDOW (self),
-                                       g_settings_get_int (settings, "window-width"),
-                                       g_settings_get_int (settings, "window-height"));
-          if (g_settings_get_boolean (settings, "window-maximized"))
-            gtk_window_maximize (GTK_WINDOW (self));
-          scope_window_update_recent_menu (self);
-        }
+      self->settings = g_object_ref (settings);
+      g_settings_bind (settings, "colormap", self, "colormap", G_SETTINGS_BIND_GET);
+      gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (settings, "window-width"),
+                                   g_settings_get_int (settings, "window-height"));
+      if (g_settings_get_boolean (settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+      update_recent_menu (self);
     }
   return self;
 }

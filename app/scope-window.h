@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* The main window: a model and an image, the layer list, the Activations, Filters and Train
- * views, the engine thread that computes the activations. Errors the user must see (a bad file, a
- * failed export) become the window's error message and a toast; the window keeps working. */
+/* The main window: a model and an input, the layer list, and the views (ScopeView pages of its
+ * template, which binds the window's state to each of them); the engine thread opens files and
+ * runs the forward pass. Errors the user must see (a bad file, a failed export) become the
+ * window's error message and a toast; the window keeps working. Its actions and keys are added
+ * by scope-window-actions.c, through this API only. */
 #pragma once
 
 #include <adwaita.h>
 
 #include "scope-activations.h"
 #include "scope-frame-timer.h"
+#include "scope-input.h"
+#include "scope-model.h"
 
 G_BEGIN_DECLS
 
@@ -15,7 +19,9 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ScopeWindow, scope_window, SCOPE, WINDOW, AdwApplicationWindow)
 
-ScopeWindow      *scope_window_new (GtkApplication *application);
+/* settings: the preferences (size, recent files, colour map), or NULL to run on defaults. */
+ScopeWindow      *scope_window_new (GtkApplication *application,
+                                    GSettings      *settings);
 
 /* Opens a model and an image (either may be NULL to keep the current one): the engine thread
  * reads them, then the activations are computed. A file that cannot be read shows a toast
@@ -25,31 +31,63 @@ gboolean          scope_window_open (ScopeWindow *self,
                                      GFile       *model,
                                      GFile       *image);
 /* Reads a ground-truth mask (PNG, nonzero inside) on the engine thread and gives it to the
- * Explain view, fitted to the model input; an error shows a toast naming the file. Returns FALSE
- * when the file was refused at once. */
+ * input; an error shows a toast naming the file. Returns FALSE when the file was refused at
+ * once. */
 gboolean          scope_window_open_mask (ScopeWindow *self,
                                           GFile       *mask);
 /* Opens a file dropped on the window or chosen from the recent files: a model when its name
- * ends in .safetensors, an image otherwise. */
+ * ends in .safetensors or .onnx, an image otherwise. */
 gboolean          scope_window_open_file (ScopeWindow *self,
                                           GFile       *file);
 /* Writes the visible view as PNG, SVG or PDF (by the file's extension), with a caption. */
 gboolean          scope_window_export (ScopeWindow  *self,
                                        GFile        *file,
                                        GError      **error);
+/* A file name to export the visible view to: "<model>-<layer>-<view>.png"; NULL without a
+ * model. To g_free. */
+char             *scope_window_get_export_name (ScopeWindow *self);
 
-/* The activations shown (NULL until the first forward job has finished). */
+/* Shows the view of that name (its page's name: "activations", "explain", ...); FALSE when there
+ * is none. */
+gboolean          scope_window_show_view (ScopeWindow *self,
+                                          const char  *name);
+/* Stops the work of the visible view (its jobs cancelled and joined; what it shows stays). */
+void              scope_window_cancel_view (ScopeWindow *self);
+
+/* The model, the input (NULL or fitting the model), the newest activations (NULL until the
+ * first forward pass has finished): the "model", "input" and "activations" properties. */
+ScopeModel       *scope_window_get_model (ScopeWindow *self);
+ScopeInput       *scope_window_get_input (ScopeWindow *self);
 ScopeActivations *scope_window_get_activations (ScopeWindow *self);
 /* The selected layer (a node index of the model's graph, -1 without a model) and channel. */
 int               scope_window_get_layer (ScopeWindow *self);
 int               scope_window_get_channel (ScopeWindow *self);
-/* Whether the engine has work queued, running or waiting for delivery. */
+/* Selects node everywhere: the views and the layer list (a search that hides it is cleared).
+ * The channel is kept when the new layer has it. */
+void              scope_window_select_layer (ScopeWindow *self,
+                                             int          node);
+/* Selects the layer before (step < 0) or after (step > 0) the selected one in the layer list
+ * as the search shows it. */
+void              scope_window_step_layer (ScopeWindow *self,
+                                           int          step);
+/* Selects channel (clamped to the layer's channels) in every view. */
+void              scope_window_select_channel (ScopeWindow *self,
+                                               int          channel);
+void              scope_window_focus_search (ScopeWindow *self);
+
+/* Whether the engine or the visible view has work queued, running or waiting for delivery. */
 gboolean          scope_window_is_busy (ScopeWindow *self);
+/* Tells the user: the error becomes the window's error message and a toast. */
+void              scope_window_show_error (ScopeWindow *self,
+                                           const char  *format,
+                                           ...) G_GNUC_PRINTF (2, 3);
+void              scope_window_show_message (ScopeWindow *self,
+                                             const char  *message);
 /* The last error shown to the user, NULL when there was none. */
 const char       *scope_window_get_error_message (ScopeWindow *self);
-/* Measures the main thread's work per frame (scope-frame-timer.h) from now on, or stops. Also
- * on when the environment variable CNNSCOPE_FRAME_TIMES is set; the figures are then printed
- * when the window closes. */
+/* Measures the main thread's work per frame (scope-frame-timer.h) from now on, or stops; the
+ * views report their work on delivery to it. Also on when the environment variable
+ * CNNSCOPE_FRAME_TIMES is set; the figures are then printed when the window closes. */
 void              scope_window_set_frame_timing (ScopeWindow *self,
                                                  gboolean     enabled);
 /* The running measurement, NULL when frame timing is off. */

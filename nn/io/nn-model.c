@@ -71,6 +71,33 @@ nn_model_free (NnModel *model)
   free (model);
 }
 
+NnModel *
+nn_model_dup (const NnModel *model)
+{
+  NN_ASSERT (model != NULL && model->graph != NULL);
+  NnGraph *graph = nn_graph_dup (model->graph);
+  if (graph == NULL)
+    return NULL;
+  NnModel *copy = nn_model_new (graph, model->arch);
+  if (copy == NULL)
+    {
+      nn_graph_free (graph);
+      return NULL;
+    }
+  /* Every field by value, then the graph and the labels as copies of their own. */
+  char **labels = copy->labels;
+  *copy = *model;
+  copy->graph = graph;
+  copy->labels = labels;
+  for (int k = 0; k < copy->n_classes; k++)
+    if (model->labels[k] != NULL && !nn_model_set_label (copy, k, model->labels[k]))
+      {
+        nn_model_free (copy);
+        return NULL;
+      }
+  return copy;
+}
+
 bool
 nn_model_set_label (NnModel    *model,
                     int         k,

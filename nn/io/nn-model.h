@@ -32,6 +32,8 @@ typedef struct
 NnModel *nn_model_new (NnGraph    *graph,
                        const char *arch);
 void     nn_model_free (NnModel *model);
+/* A deep copy (graph, labels and every setting); NULL when out of memory. */
+NnModel *nn_model_dup (const NnModel *model);
 /* False when out of memory (the label is then unchanged). */
 bool     nn_model_set_label (NnModel    *model,
                              int         k,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The engine thread under a bare main loop: a forward job's result equals a forward pass on
  * this thread, only the newest of many jobs is delivered (once), cancel and shutdown are
- * prompt and deliver nothing, results are immutable snapshots, many start/stop cycles. The
+ * prompt and deliver nothing, results are immutable snapshots, files and masks are read and
+ * inputs rebuilt for another model without reading again, many start/stop cycles. The
  * training job likewise: progress arrives step by step, pause holds it, stop is prompt,
  * snapshots of the weights stay as they were, failures name the dataset. */
 #include <gio/gio.h>
@@ -16,8 +17,10 @@
 typedef struct
 {
   ScopeModel       *model;
-  float            *input;      /* the sample image, preprocessed */
+  ScopeInput       *input;      /* the sample image, built for model */
+  const float      *tensor;     /* its tensor */
   gsize             n_input;
+  char             *tmp;        /* .npy inputs written by npy_input */
   ScopeEngine      *engine;
   GPtrArray        *results;    /* ScopeActivations delivered, in order */
   GPtrArray        *errors;     /* messages of failed jobs */
@@ -29,6 +32,25 @@ data_path (const char *name)
   const char *dir = g_getenv ("CNNSCOPE_DATA_DIR");
   g_assert_nonnull (dir);
   return g_build_filename (dir, name, NULL);
+}
+
+/* An input of the model's shape holding data: tmp/<name>.npy, read and built for the model. */
+static ScopeInput *
+npy_input (Fixture     *f,
+           const char  *name,
+           const float *data)
+{
+  const NnShape in = scope_model_get_graph (f->model)->nodes[0].shape;
+  const int dims[] = { in.c, in.h, in.w };
+  g_autofree char *file = g_strconcat (name, ".npy", NULL);
+  g_autofree char *path = g_build_filename (f->tmp, file, NULL);
+  NnError err = { 0 };
+  g_assert_true (nn_npy_save (path, data, dims, 3, &err));
+  g_autoptr (GError) error = NULL;
+  ScopeInput *input = scope_input_load (path, f->model, &error);
+  g_assert_no_error (error);
+  g_assert_true (scope_input_fits (input, f->model));
+  return input;
 }
 
 static void
@@ -59,13 +81,11 @@ fixture_setup (Fixture      *f,
   f->model = scope_model_load (model_path, &error);
   g_assert_no_error (error);
   g_autofree char *image_path = data_path ("samples/fashion-ankle-boot.png");
-  NnError err = { 0 };
-  NnImage *image = nn_image_load (image_path, &err);
-  g_assert_nonnull (image);
-  f->input = scope_model_preprocess (f->model, image, &error);
+  f->input = scope_input_load (image_path, f->model, &error);
   g_assert_no_error (error);
-  nn_image_free (image);
+  f->tensor = scope_input_get_nn_input (f->input)->tensor;
   f->n_input = scope_model_get_input_size (f->model);
+  f->tmp = test_util_make_tmp_dir ();
   f->engine = scope_engine_new ();
   f->results = g_ptr_array_new_with_free_func ((GDestroyNotify) scope_activations_unref);
   f->errors = g_ptr_array_new_with_free_func (g_free);
@@ -81,8 +101,10 @@ fixture_teardown (Fixture      *f,
   g_clear_object (&f->engine);
   g_ptr_array_unref (f->results);
   g_ptr_array_unref (f->errors);
-  g_free (f->input);
+  scope_input_unref (f->input);
   scope_model_unref (f->model);
+  test_util_remove_tree (f->tmp);
+  g_free (f->tmp);
 }
 
 static gboolean
@@ -105,7 +127,7 @@ test_forward_matches_context (Fixture      *f,
 {
   (void) unused;
   g_autoptr (GError) error = NULL;
-  guint64 id = scope_engine_run_forward (f->engine, f->model, f->input, "boot.png", &error);
+  guint64 id = scope_engine_run_forward (f->engine, f->model, f->input, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (id, >, 0);
   wait_idle (f->engine);
@@ -113,14 +135,14 @@ test_forward_matches_context (Fixture      *f,
   g_assert_cmpuint (f->results->len, ==, 1);
   ScopeActivations *act = f->results->pdata[0];
   g_assert_true (scope_activations_get_model (act) == f->model);
-  g_assert_cmpstr (scope_activations_get_input_name (act), ==, "boot.png");
+  g_assert_cmpstr (scope_activations_get_input_name (act), ==, "fashion-ankle-boot.png");
 
   /* The same pass on this thread, every node compared. */
   NnGraph *graph = scope_model_get_graph (f->model);
   NnError err = { 0 };
   NnContext *ctx = nn_context_new (graph, 1, 0, &err);
   g_assert_nonnull (ctx);
-  memcpy (nn_context_input (ctx), f->input, f->n_input * sizeof (float));
+  memcpy (nn_context_input (ctx), f->tensor, f->n_input * sizeof (float));
   nn_context_forward (ctx, -1);
   g_assert_cmpint (scope_activations_get_n_nodes (act), ==, graph->n_nodes);
   for (int i = 0; i < graph->n_nodes; i++)
@@ -155,21 +177,22 @@ test_newest_only (Fixture      *f,
 {
   (void) unused;
   /* Twenty jobs in a row, input k scaled by k: only the last one's result arrives, once. */
-  g_autofree float *input = g_new (float, f->n_input);
+  g_autofree float *data = g_new (float, f->n_input);
   for (int k = 1; k <= 20; k++)
     {
       for (gsize i = 0; i < f->n_input; i++)
-        input[i] = f->input[i] * (float) k;
-      g_autofree char *name = g_strdup_printf ("job %d", k);
-      g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, input, name, NULL), ==,
+        data[i] = f->tensor[i] * (float) k;
+      g_autofree char *name = g_strdup_printf ("job-%d", k);
+      g_autoptr (ScopeInput) input = npy_input (f, name, data);
+      g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, input, NULL), ==,
                         (guint64) k);
     }
   wait_idle (f->engine);
   test_util_run_for (0.1);
   g_assert_cmpuint (f->results->len, ==, 1);
   ScopeActivations *act = f->results->pdata[0];
-  g_assert_cmpstr (scope_activations_get_input_name (act), ==, "job 20");
-  test_util_assert_close (scope_activations_get_output (act, 0, NULL), input, f->n_input, 0.0,
+  g_assert_cmpstr (scope_activations_get_input_name (act), ==, "job-20.npy");
+  test_util_assert_close (scope_activations_get_output (act, 0, NULL), data, f->n_input, 0.0,
                           "the input of the newest job");
 }
 
@@ -178,7 +201,7 @@ test_cancel (Fixture      *f,
              gconstpointer unused)
 {
   (void) unused;
-  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, "a", NULL), >, 0);
+  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, NULL), >, 0);
   scope_engine_cancel (f->engine);
   wait_idle (f->engine);
   test_util_run_for (0.2);
@@ -186,7 +209,7 @@ test_cancel (Fixture      *f,
   g_assert_cmpuint (f->errors->len, ==, 0);
 
   /* The engine still works after a cancel. */
-  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, "b", NULL), >, 0);
+  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, NULL), >, 0);
   wait_idle (f->engine);
   g_assert_cmpuint (f->results->len, ==, 1);
 }
@@ -196,7 +219,7 @@ test_shutdown (Fixture      *f,
                gconstpointer unused)
 {
   (void) unused;
-  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, "a", NULL), >, 0);
+  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, NULL), >, 0);
   gint64 start = g_get_monotonic_time ();
   scope_engine_shutdown (f->engine);
   gint64 took = g_get_monotonic_time () - start;
@@ -207,7 +230,7 @@ test_shutdown (Fixture      *f,
   g_assert_cmpuint (f->results->len, ==, 0);
 
   g_autoptr (GError) error = NULL;
-  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, "b", &error), ==, 0);
+  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, &error), ==, 0);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
   scope_engine_shutdown (f->engine);
 }
@@ -217,7 +240,7 @@ test_immutable (Fixture      *f,
                 gconstpointer unused)
 {
   (void) unused;
-  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, "a", NULL), >, 0);
+  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, f->input, NULL), >, 0);
   wait_idle (f->engine);
   g_assert_cmpuint (f->results->len, ==, 1);
   ScopeActivations *first = f->results->pdata[0];
@@ -227,41 +250,47 @@ test_immutable (Fixture      *f,
   g_autofree float *logits = g_memdup2 (first_logits, nn_shape_size (s) * sizeof (float));
 
   /* A second job on another input leaves the first result as it was. */
-  g_autofree float *other = g_new0 (float, f->n_input);
-  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, other, "b", NULL), >, 0);
+  g_autofree float *zeros = g_new0 (float, f->n_input);
+  g_autoptr (ScopeInput) other = npy_input (f, "zeros", zeros);
+  g_assert_cmpuint (scope_engine_run_forward (f->engine, f->model, other, NULL), >, 0);
   wait_idle (f->engine);
   g_assert_cmpuint (f->results->len, ==, 2);
   ScopeActivations *second = f->results->pdata[1];
   g_assert_true (first != second);
-  test_util_assert_close (scope_activations_get_output (first, 0, NULL), f->input, f->n_input,
+  test_util_assert_close (scope_activations_get_output (first, 0, NULL), f->tensor, f->n_input,
                           0.0, "first result's input");
   test_util_assert_close (scope_activations_get_output (first, out, NULL), logits,
                           nn_shape_size (s), 0.0, "first result's logits");
-  test_util_assert_close (scope_activations_get_output (second, 0, NULL), other, f->n_input,
+  test_util_assert_close (scope_activations_get_output (second, 0, NULL), zeros, f->n_input,
                           0.0, "second result's input");
 }
 
+/* What an open job made, as a line: "model-path ok|error | image-path ok|error [mask]". */
 static void
 on_opened (ScopeEngine *engine,
            ScopeOpened *opened,
            GPtrArray   *seen)
 {
   (void) engine;
-  /* Steal what was read, as the window does; keep a line per result. */
+  /* Steal what was made, as the window does. */
   g_autoptr (ScopeModel) model = g_steal_pointer (&opened->model);
-  NnImage *image = g_steal_pointer (&opened->image);
-  g_ptr_array_add (seen, g_strdup_printf ("%s %s | %s %s",
+  g_autoptr (ScopeInput) input = g_steal_pointer (&opened->input);
+  gsize lit = 0;
+  gboolean mask = input != NULL && scope_input_get_mask (input, &lit) != NULL;
+  g_ptr_array_add (seen, g_strdup_printf ("%s %s | %s %s%s",
                                           opened->model_path ? opened->model_path : "-",
                                           model != NULL ? "ok" : opened->model_error
                                           ? opened->model_error->message : "-",
                                           opened->image_path ? opened->image_path : "-",
-                                          image != NULL ? "ok" : opened->image_error
-                                          ? opened->image_error->message : "-"));
+                                          input != NULL ? "ok" : opened->input_error
+                                          ? opened->input_error->message : "-",
+                                          mask ? " mask" : ""));
   if (model != NULL)
     g_assert_cmpint (nn_model_input_channels (scope_model_get_nn_model (model)), ==, 1);
-  if (image != NULL)
-    g_assert_cmpint (image->w, ==, 28);
-  nn_image_free (image);
+  if (model != NULL && input != NULL)
+    g_assert_true (scope_input_fits (input, model));
+  if (mask)
+    g_assert_cmpuint (lit, >, 0);
 }
 
 static void
@@ -275,13 +304,15 @@ test_open (Fixture      *f,
   g_autofree char *model = data_path ("demo-pfnet-fashion.safetensors");
   g_autofree char *image = data_path ("samples/fashion-bag.png");
   g_autoptr (GError) error = NULL;
-  g_assert_cmpuint (scope_engine_open (f->engine, model, image, &error), >, 0);
+  g_assert_cmpuint (scope_engine_open (f->engine, model, image, NULL, NULL, &error), >, 0);
   g_assert_no_error (error);
-  g_assert_cmpuint (scope_engine_open (f->engine, "/nonexistent/m.safetensors", NULL, NULL), >,
-                    0);
-  g_assert_cmpuint (scope_engine_open (f->engine, NULL, model, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open (f->engine, "/nonexistent/m.safetensors", NULL, NULL,
+                                       NULL, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open (f->engine, NULL, model, f->model, NULL, NULL), >, 0);
+  /* A model read alone rebuilds the current input for it. */
+  g_assert_cmpuint (scope_engine_open (f->engine, model, NULL, f->model, f->input, NULL), >, 0);
   wait_idle (f->engine);
-  g_assert_cmpuint (seen->len, ==, 3);
+  g_assert_cmpuint (seen->len, ==, 4);
   g_autofree char *first = g_strdup_printf ("%s ok | %s ok", model, image);
   g_assert_cmpstr (seen->pdata[0], ==, first);
   g_test_message ("%s", (char *) seen->pdata[1]);
@@ -290,12 +321,14 @@ test_open (Fixture      *f,
   g_test_message ("%s", (char *) seen->pdata[2]);
   g_assert_nonnull (strstr (seen->pdata[2], model));
   g_assert_null (strstr (seen->pdata[2], "| ok"));
+  g_autofree char *rebuilt = g_strdup_printf ("%s ok | - ok", model);
+  g_assert_cmpstr (seen->pdata[3], ==, rebuilt);
 
   /* Shutdown drops what was not delivered. */
-  g_assert_cmpuint (scope_engine_open (f->engine, model, NULL, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open (f->engine, model, NULL, NULL, NULL, NULL), >, 0);
   scope_engine_shutdown (f->engine);
   test_util_run_for (0.1);
-  g_assert_cmpuint (seen->len, ==, 3);
+  g_assert_cmpuint (seen->len, ==, 4);
 }
 
 static void
@@ -304,11 +337,16 @@ on_opened_mask (ScopeEngine *engine,
                 GPtrArray   *seen)
 {
   (void) engine;
+  const guint8 *mask = opened->input != NULL ? scope_input_get_mask (opened->input, NULL) : NULL;
   g_ptr_array_add (seen, g_strdup_printf ("%s %s", opened->mask_path ? opened->mask_path : "-",
-                                          opened->mask != NULL ? "ok" : opened->mask_error
+                                          mask != NULL ? "ok" : opened->mask_error
                                           ? opened->mask_error->message : "-"));
-  if (opened->mask != NULL)
-    g_assert_cmpint (opened->mask->w, ==, 96);
+  if (mask != NULL)
+    {
+      /* Fitted to the input: the slice's own size without a model. */
+      const NnInput *in = scope_input_get_nn_input (opened->input);
+      g_assert_cmpint (in->w, ==, opened->image_path != NULL ? 96 : 28);
+    }
 }
 
 static void
@@ -317,20 +355,22 @@ test_open_mask (Fixture      *f,
 {
   (void) unused;
   /* A slice brings the mask beside it (a/b.png: a/b.mask.png); a picture without one brings
-   * none; a mask asked for alone is read, or fails naming its file. */
+   * none; a mask asked for alone goes on the input given, or fails naming its file. */
   g_autoptr (GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
   g_signal_connect (f->engine, "opened", G_CALLBACK (on_opened_mask), seen);
   g_autofree char *slice = data_path ("samples/ct-covid.png");
   g_autofree char *dicom = data_path ("samples/ct-covid.dcm");
   g_autofree char *mask = data_path ("samples/ct-covid.mask.png");
   g_autofree char *bag = data_path ("samples/fashion-bag.png");
-  g_assert_cmpuint (scope_engine_open (f->engine, NULL, slice, NULL), >, 0);
-  g_assert_cmpuint (scope_engine_open (f->engine, NULL, dicom, NULL), >, 0);
-  g_assert_cmpuint (scope_engine_open (f->engine, NULL, bag, NULL), >, 0);
-  g_assert_cmpuint (scope_engine_open_mask (f->engine, mask, NULL), >, 0);
-  g_assert_cmpuint (scope_engine_open_mask (f->engine, "/nonexistent/m.mask.png", NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open (f->engine, NULL, slice, NULL, NULL, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open (f->engine, NULL, dicom, NULL, NULL, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open (f->engine, NULL, bag, NULL, NULL, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open_mask (f->engine, mask, f->input, NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open_mask (f->engine, "/nonexistent/m.mask.png", f->input,
+                                            NULL), >, 0);
+  g_assert_cmpuint (scope_engine_open_mask (f->engine, mask, NULL, NULL), >, 0);
   wait_idle (f->engine);
-  g_assert_cmpuint (seen->len, ==, 5);
+  g_assert_cmpuint (seen->len, ==, 6);
   g_autofree char *found = g_strdup_printf ("%s ok", mask);
   g_assert_cmpstr (seen->pdata[0], ==, found);
   g_assert_cmpstr (seen->pdata[1], ==, found);
@@ -339,6 +379,70 @@ test_open_mask (Fixture      *f,
   g_test_message ("%s", (char *) seen->pdata[4]);
   g_assert_true (g_str_has_prefix (seen->pdata[4], "/nonexistent/m.mask.png /nonexistent/"
                                    "m.mask.png"));
+  g_test_message ("%s", (char *) seen->pdata[5]);
+  g_assert_nonnull (strstr (seen->pdata[5], "no image"));
+}
+
+static gboolean
+opened_is (gpointer data)
+{
+  return ((GPtrArray *) data)->len > 0;
+}
+
+static void
+on_rebuilt (ScopeEngine *engine,
+            ScopeOpened *opened,
+            GPtrArray   *inputs)
+{
+  (void) engine;
+  g_assert_no_error (opened->input_error);
+  g_ptr_array_add (inputs, g_steal_pointer (&opened->input));
+}
+
+static void
+test_rebuild (Fixture      *f,
+              gconstpointer unused)
+{
+  (void) unused;
+  /* A CT slice read without a model, with its mask, built again for the Fashion model: the
+   * model's size, the same file and a mask fitted to the new size; nothing read again (the
+   * file is gone by then). */
+  g_autofree char *from = data_path ("samples/ct-covid.png");
+  g_autofree char *slice = g_build_filename (f->tmp, "ct.png", NULL);
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+  test_util_write_file (slice, contents, length);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ScopeInput) bare = scope_input_load (slice, NULL, &error);
+  g_assert_no_error (error);
+  g_autofree char *mask_path = data_path ("samples/ct-covid.mask.png");
+  NnImage *mask = nn_image_load (mask_path, NULL);
+  g_assert_nonnull (mask);
+  g_autoptr (ScopeInput) slice_input = scope_input_new_with_mask (bare, mask, &error);
+  g_assert_no_error (error);
+  nn_image_free (mask);
+  g_assert_true (scope_input_fits (slice_input, NULL));
+  g_assert_false (scope_input_fits (slice_input, f->model));
+  g_assert_cmpint (g_unlink (slice), ==, 0);
+
+  g_autoptr (GPtrArray) inputs = g_ptr_array_new_with_free_func (
+    (GDestroyNotify) scope_input_unref);
+  g_signal_connect (f->engine, "opened", G_CALLBACK (on_rebuilt), inputs);
+  g_assert_cmpuint (scope_engine_rebuild (f->engine, slice_input, f->model, &error), >, 0);
+  g_assert_no_error (error);
+  test_util_wait (opened_is, inputs, "the rebuilt input");
+  ScopeInput *rebuilt = inputs->pdata[0];
+  g_assert_true (scope_input_fits (rebuilt, f->model));
+  const NnInput *in = scope_input_get_nn_input (rebuilt);
+  g_assert_cmpstr (in->path, ==, slice);
+  g_assert_cmpint (in->w, ==, 28);
+  g_assert_nonnull (in->tensor);
+  gsize lit = 0, lit_before = 0;
+  g_assert_nonnull (scope_input_get_mask (rebuilt, &lit));
+  g_assert_nonnull (scope_input_get_mask (slice_input, &lit_before));
+  g_assert_cmpuint (lit, >, 0);
+  g_assert_cmpuint (lit, <, lit_before);
 }
 
 static void
@@ -351,7 +455,7 @@ test_start_stop_cycles (Fixture      *f,
   for (int cycle = 0; cycle < 40; cycle++)
     {
       g_autoptr (ScopeEngine) engine = scope_engine_new ();
-      g_assert_cmpuint (scope_engine_run_forward (engine, f->model, f->input, "x", NULL), >, 0);
+      g_assert_cmpuint (scope_engine_run_forward (engine, f->model, f->input, NULL), >, 0);
       if (cycle % 4 == 3)
         wait_idle (engine);
     }
@@ -731,6 +835,8 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/app/engine/open", Fixture, NULL, fixture_setup, test_open, fixture_teardown);
   g_test_add ("/app/engine/open-mask", Fixture, NULL, fixture_setup, test_open_mask,
+              fixture_teardown);
+  g_test_add ("/app/engine/rebuild", Fixture, NULL, fixture_setup, test_rebuild,
               fixture_teardown);
   g_test_add ("/app/engine/start-stop-cycles", Fixture, NULL, fixture_setup,
               test_start_stop_cycles, fixture_teardown);

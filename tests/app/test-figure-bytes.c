@@ -6,6 +6,7 @@
 
 #include "scope-application.h"
 #include "scope-explain-view.h"
+#include "scope-filters-view.h"
 #include "scope-window.h"
 #include "test-util.h"
 
@@ -138,11 +139,30 @@ test_activations (void)
   assert_same_bytes (app2, cli2);
 }
 
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 test_filters (void)
 {
   activate ("view.show", "s", "filters");
-  activate ("filters.mode", "s", "summed");
+  GtkWidget *view = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_FILTERS_VIEW);
+  g_assert_nonnull (view);
+  g_assert_true (gtk_widget_activate_action_variant (view, "filters.mode",
+                                                     g_variant_new_string ("summed")));
   /* The fixed 3 x 3 bank with the values of filter 9 written in its cells. */
   select_layer ("conv1.predefined", 9);
   g_autofree char *app1 = export_window ("bytes-filters-bank");
@@ -163,24 +183,8 @@ explain_done (gpointer data)
 {
   ScopeExplainView *view = data;
   ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, 0);
-  return !scope_explain_view_is_busy (view) && scope_explain_view_get_explanation (view, 0)
-         && m != NULL && (m->has & SCOPE_EXPLAIN_HAS_RANDOMIZATION);
-}
-
-static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return !scope_view_get_busy (SCOPE_VIEW (view)) && scope_explain_view_get_explanation (view, 0)
+         && m != NULL && (m->has & NN_FAITH_RANDOMIZATION);
 }
 
 static void

@@ -2,10 +2,12 @@
 /* The application window under Xvfb, driven through its actions and keys: the demo model and a
  * sample image, activations from the engine thread, layer and channel selection, the layer
  * search, the Activations, Filters and Explain views (with a CT slice, its mask and display
- * window too), export, the Maximize view (live run, compare, all channels, export), bad files,
- * the shortcuts and About windows, and a prompt close. Each test has a window of its own and
- * finds the application's preferences (recent files, size) at their defaults; waits block on
- * the main context.
+ * window too, rendered again without reading the file), export, the Maximize view (live run,
+ * compare, all channels, export), the views on their base type (the window's state bound to
+ * each, export, busy and cancel through the visible one), training followed by every view,
+ * bad files, the shortcuts and About windows, and a prompt close. Each test has a window of its
+ * own and finds the application's preferences (recent files, size) at their defaults; waits
+ * block on the main context.
  * Screenshots of each view go to $CNNSCOPE_SCREENSHOT_DIR and are checked not to be blank. */
 #include <adwaita.h>
 #include <glib/gstdio.h>
@@ -14,10 +16,12 @@
 
 #include "scope-activations-view.h"
 #include "scope-application.h"
+#include "scope-explain-figure.h"
 #include "scope-explain-view.h"
+#include "scope-filters-figure.h"
 #include "scope-filters-view.h"
 #include "scope-maximize-view.h"
-#include "scope-pfm-view.h"
+#include "scope-pfm-figure.h"
 #include "scope-train-view.h"
 #include "scope-window.h"
 #include "test-util.h"
@@ -375,8 +379,8 @@ test_select_layer_and_channel (void)
 
   /* The views follow the window's selection. */
   GtkWidget *view = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_ACTIVATIONS_VIEW);
-  g_assert_cmpint (scope_activations_view_get_layer (SCOPE_ACTIVATIONS_VIEW (view)), ==, node);
-  g_assert_cmpint (scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (view)), ==, 7);
+  g_assert_cmpint (scope_view_get_layer (SCOPE_VIEW (view)), ==, node);
+  g_assert_cmpint (scope_view_get_channel (SCOPE_VIEW (view)), ==, 7);
 
   /* The search narrows the list and layer.next walks the matches only. */
   GtkWidget *list = find_descendant (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW);
@@ -437,7 +441,7 @@ press (GtkWidget  *widget,
 static void
 test_keys (void)
 {
-  GtkWidget *paned = find_descendant (GTK_WIDGET (window), GTK_TYPE_PANED);
+  GtkWidget *keys = GTK_WIDGET (window);
   GtkWidget *search = find_descendant (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY);
   GtkWidget *list = find_descendant (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW);
   AdwViewStack *stack = ADW_VIEW_STACK (find_descendant (GTK_WIDGET (window),
@@ -448,23 +452,23 @@ test_keys (void)
 
   /* Arrows browse: left/right the channel, up/down the layer. */
   gtk_root_set_focus (GTK_ROOT (window), NULL);
-  g_assert_true (press (paned, "Right"));
+  g_assert_true (press (keys, "Right"));
   g_assert_cmpint (scope_window_get_channel (window), ==, 4);
-  g_assert_true (press (paned, "Left"));
+  g_assert_true (press (keys, "Left"));
   g_assert_cmpint (scope_window_get_channel (window), ==, 3);
-  g_assert_true (press (paned, "Down"));
+  g_assert_true (press (keys, "Down"));
   g_assert_cmpint (scope_window_get_layer (window), ==, node + 1);
-  g_assert_true (press (paned, "Up"));
+  g_assert_true (press (keys, "Up"));
   g_assert_cmpint (scope_window_get_layer (window), ==, node);
 
   /* In a text field the arrows move the cursor; in the layer list up and down are the list's
    * own (it moves the selection), left and right still change the channel. */
   gtk_widget_grab_focus (search);
-  g_assert_false (press (paned, "Right"));
+  g_assert_false (press (keys, "Right"));
   g_assert_cmpint (scope_window_get_channel (window), ==, 3);
   gtk_widget_grab_focus (list);
-  g_assert_false (press (paned, "Down"));
-  g_assert_true (press (paned, "Right"));
+  g_assert_false (press (keys, "Down"));
+  g_assert_true (press (keys, "Right"));
   g_assert_cmpint (scope_window_get_channel (window), ==, 4);
 
   g_assert_true (press (GTK_WIDGET (window), "<Control>2"));
@@ -475,55 +479,75 @@ test_keys (void)
   g_assert_true (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)), search));
 }
 
+/* Activates a view's own action (view actions are looked up from the view upwards). */
+static void
+activate_on (GtkWidget  *widget,
+             const char *action,
+             const char *format,
+             ...)
+{
+  va_list args;
+  va_start (args, format);
+  GVariant *parameter = g_variant_new_va (format, NULL, &args);
+  va_end (args);
+  g_assert_true (gtk_widget_activate_action_variant (widget, action, parameter));
+}
+
 static void
 test_filters (void)
 {
   ScopeFiltersView *view = SCOPE_FILTERS_VIEW (find_descendant (GTK_WIDGET (window),
                                                                 SCOPE_TYPE_FILTERS_VIEW));
   g_assert_nonnull (view);
+  GtkWidget *grid = find_descendant (GTK_WIDGET (view), SCOPE_TYPE_FILTERS_FIGURE);
+  g_assert_nonnull (grid);
+  GtkWidget *status = find_descendant (GTK_WIDGET (view), ADW_TYPE_STATUS_PAGE);
+  g_assert_nonnull (status);
 
   /* The fixed PFM filter bank of the first layer: 16 kernels 3x3, one input channel. */
   activate ("layer.select", "i", find_node ("conv1.predefined"));
   activate ("channel.select", "i", 9);
   activate ("view.show", "s", "filters");
   wait_frames (GTK_WIDGET (window), 3);
-  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
-  g_assert_cmpint (scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (view)), ==, 9);
+  g_assert_true (gtk_widget_get_mapped (grid));
+  g_assert_cmpint (scope_view_get_channel (SCOPE_VIEW (view)), ==, 9);
+  g_assert_cmpint (scope_figure_view_get_channel (SCOPE_FIGURE_VIEW (grid)), ==, 9);
   g_assert_cmpint (scope_filters_view_get_input_channel (view), ==, -1);
   screenshot (GTK_WIDGET (window), "3-window-filters-bank", 20.0, 50);
 
   /* A 1x1 layer outside a module, per input channel: 32 filters of input channel 3 of 16. */
   activate ("layer.select", "i", find_node ("layer2.0.downsample.1"));
-  activate ("filters.mode", "s", "input-channel");
+  activate_on (GTK_WIDGET (view), "filters.mode", "s", "input-channel");
   g_autofree char *mode = NULL;
-  g_object_get (window, "filter-mode", &mode, NULL);
+  g_object_get (view, "filter-mode", &mode, NULL);
   g_assert_cmpstr (mode, ==, "input-channel");
   g_assert_cmpint (scope_filters_view_get_n_input_channels (view), ==, 16);
-  GtkWidget *spin = find_descendant (GTK_WIDGET (window), GTK_TYPE_SPIN_BUTTON);
+  GtkWidget *spin = find_descendant (GTK_WIDGET (view), GTK_TYPE_SPIN_BUTTON);
   g_assert_true (gtk_widget_get_sensitive (spin));
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 3);
   g_assert_cmpint (scope_filters_view_get_input_channel (view), ==, 3);
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (window), "4-window-filters-input-channel", 20.0, 50);
-  activate ("filters.mode", "s", "summed");
+  activate_on (GTK_WIDGET (view), "filters.mode", "s", "summed");
   g_assert_cmpint (scope_filters_view_get_input_channel (view), ==, -1);
   g_assert_false (gtk_widget_get_sensitive (spin));
 
   /* The 1x1 conv of a PFNet module shows the module: the bank, the 1x1 weights as a matrix,
    * and what drives the selected output channel. */
-  ScopePfmView *module = SCOPE_PFM_VIEW (find_descendant (GTK_WIDGET (window),
-                                                          SCOPE_TYPE_PFM_VIEW));
+  GtkWidget *module = find_descendant (GTK_WIDGET (view), SCOPE_TYPE_PFM_FIGURE);
   g_assert_nonnull (module);
   activate ("layer.select", "i", find_node ("layer2.0.pfm1.conv1x1"));
   activate ("channel.select", "i", 5);
   wait_frames (GTK_WIDGET (window), 3);
-  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (module)));
-  g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (view)));
-  g_assert_cmpint (scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (module)), ==, 5);
+  g_assert_true (gtk_widget_get_mapped (module));
+  g_assert_false (gtk_widget_get_mapped (grid));
+  g_assert_cmpint (scope_figure_view_get_channel (SCOPE_FIGURE_VIEW (module)), ==, 5);
   screenshot (GTK_WIDGET (window), "4b-window-filters-module", 20.0, 100);
-  /* A row chosen in the module view selects that channel in the window. */
-  scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (module), 12);
+  /* A row chosen in the module selects that channel in the window, and so in every view. */
+  scope_figure_view_set_channel (SCOPE_FIGURE_VIEW (module), 12);
   g_assert_cmpint (scope_window_get_channel (window), ==, 12);
+  GtkWidget *activations = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_ACTIVATIONS_VIEW);
+  g_assert_cmpint (scope_view_get_channel (SCOPE_VIEW (activations)), ==, 12);
   g_autofree char *module_png = g_build_filename (shot_dir, "export-module.png", NULL);
   g_autoptr (GFile) module_file = g_file_new_for_path (module_png);
   g_autoptr (GError) error = NULL;
@@ -532,19 +556,21 @@ test_filters (void)
   /* The predefined conv of the module shows its kernels as a plain grid. */
   activate ("layer.select", "i", find_node ("layer2.0.pfm1.predefined"));
   wait_frames (GTK_WIDGET (window), 3);
-  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  g_assert_true (gtk_widget_get_mapped (grid));
 
-  /* A batch norm has no filters: the placeholder instead of the grid. */
+  /* A batch norm has no filters: the view's status page instead of the grid, and nothing to
+   * export. */
   activate ("layer.select", "i", find_node ("layer2.0.pfm1.norm2"));
   wait_frames (GTK_WIDGET (window), 3);
-  g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (view)));
-  GtkWidget *status = find_descendant (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE);
-  g_assert_nonnull (status);
+  g_assert_false (gtk_widget_get_mapped (grid));
+  g_assert_true (gtk_widget_get_mapped (status));
+  g_assert_false (scope_view_get_can_export (SCOPE_VIEW (view)));
   screenshot (GTK_WIDGET (window), "5-window-filters-none", 3.0, 20);
 
   activate ("layer.select", "i", find_node ("conv1.predefined"));
   wait_frames (GTK_WIDGET (window), 3);
-  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  g_assert_true (gtk_widget_get_mapped (grid));
+  g_assert_false (gtk_widget_get_mapped (status));
 }
 
 static char *
@@ -675,6 +701,60 @@ test_bad_files (void)
   test_util_remove_tree (tmp);
 }
 
+typedef struct
+{
+  ScopeExplainView *view;
+  int               panels;
+} ExplainWait;
+
+/* Every panel has its map and all its metrics, and no job runs. */
+static gboolean
+explain_done (gpointer data)
+{
+  const ExplainWait *wait = data;
+  if (scope_view_get_busy (SCOPE_VIEW (wait->view)))
+    return FALSE;
+  for (int p = 0; p < wait->panels; p++)
+    {
+      ScopeExplainMetrics *m = scope_explain_view_get_metrics (wait->view, p);
+      if (scope_explain_view_get_explanation (wait->view, p) == NULL || m == NULL
+          || !(m->has & NN_FAITH_RANDOMIZATION))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  ScopeExplainView *view;
+  gboolean          want;
+} MaskWait;
+
+static gboolean
+mask_is (gpointer data)
+{
+  const MaskWait *wait = data;
+  return !scope_window_is_busy (window) && scope_explain_view_has_mask (wait->view) == wait->want;
+}
+
+/* Every page of the view stack, each a ScopeView; to g_ptr_array_unref. */
+static GPtrArray *
+window_views (void)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (find_descendant (GTK_WIDGET (window),
+                                                         ADW_TYPE_VIEW_STACK));
+  g_autoptr (GtkSelectionModel) pages = adw_view_stack_get_pages (stack);
+  GPtrArray *all = g_ptr_array_new ();
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (pages)); i++)
+    {
+      g_autoptr (AdwViewStackPage) page = g_list_model_get_item (G_LIST_MODEL (pages), i);
+      GtkWidget *child = adw_view_stack_page_get_child (page);
+      g_assert_true (SCOPE_IS_VIEW (child));
+      g_ptr_array_add (all, child);
+    }
+  return all;
+}
+
 /* Training. */
 
 typedef struct
@@ -708,7 +788,7 @@ following_training (gpointer data)
 {
   ScopeActivations *act = scope_window_get_activations (window);
   return act != NULL && scope_activations_get_model (act)
-                        == scope_train_view_get_model (SCOPE_TRAIN_VIEW (data))
+                        == scope_train_view_get_snapshot (SCOPE_TRAIN_VIEW (data))
          && !scope_window_is_busy (window);
 }
 
@@ -772,10 +852,29 @@ test_train (void)
   guint held = scope_train_chart_get_n_steps (scope_train_view_get_chart (view));
   wait_frames (GTK_WIDGET (window), 10);
   g_assert_cmpuint (scope_train_chart_get_n_steps (scope_train_view_get_chart (view)), ==, held);
+
+  /* Every view follows the run's weights, the Explain view too: shown while the run is
+   * paused, it explains the input with them (at the small CNN's own default layer). */
+  ScopeExplainView *explain = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                   SCOPE_TYPE_EXPLAIN_VIEW));
+  activate ("view.show", "s", "explain");
+  ExplainWait explained = { explain, 1 };
+  test_util_wait (explain_done, &explained, "the explanation with the trained weights");
+  test_util_wait (following_training, view, "activations of the newest training weights");
+  ScopeModel *trained_model = scope_train_view_get_snapshot (view);
+  g_autoptr (GPtrArray) views = window_views ();
+  for (guint i = 0; i < views->len; i++)
+    g_assert_true (scope_view_get_model (views->pdata[i]) == trained_model);
+  ScopeExplanation *e = scope_explain_view_get_explanation (explain, 0);
+  g_assert_cmpint (e->map->layer, ==, nn_explain_default_layer (scope_model_get_graph (
+                                                                  trained_model)));
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "12a-window-explain-training", 20.0, 100);
+  activate ("view.show", "s", "train");
   gtk_widget_activate_action (GTK_WIDGET (view), "train.resume", NULL);
   test_util_wait (train_has_confusion, view, "the first epoch's confusion matrix");
-  w.steps = 40;
-  test_util_wait (train_has_steps, &w, "training steps");
+  w.steps = MAX (40, held + 2);
+  test_util_wait (train_has_steps, &w, "training steps after resuming");
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (window), "12-window-train-epoch", 20.0, 100);
   g_assert_cmpuint (scope_train_chart_get_n_epochs (scope_train_view_get_chart (view)), >=, 1);
@@ -808,7 +907,7 @@ test_train (void)
   NnError err = { 0 };
   NnModel *back = nn_model_load (saved, &err);
   g_assert_nonnull (back);
-  const NnModel *trained = scope_model_get_nn_model (scope_train_view_get_model (view));
+  const NnModel *trained = scope_model_get_nn_model (scope_train_view_get_snapshot (view));
   g_assert_cmpstr (back->arch, ==, "smallcnn");
   g_assert_cmpstr (back->labels[9], ==, trained->labels[9]);
   test_util_assert_close (back->graph->data, trained->graph->data, trained->graph->n_data, 0.0,
@@ -1008,6 +1107,88 @@ test_maximize (void)
   activate ("channel.select", "i", old_channel);
 }
 
+/* The views on their base type. */
+
+static gboolean
+can_export (void)
+{
+  gboolean can;
+  g_object_get (window, "can-export", &can, NULL);
+  return can;
+}
+
+static void
+test_views (void)
+{
+  /* The template binds the window's state to every view. */
+  g_autoptr (GPtrArray) views = window_views ();
+  g_assert_cmpuint (views->len, ==, 5);
+  int node = find_node ("layer1.0.add");
+  activate ("layer.select", "i", node);
+  activate ("channel.select", "i", 3);
+  for (guint i = 0; i < views->len; i++)
+    {
+      ScopeView *view = views->pdata[i];
+      g_assert_true (scope_view_get_model (view) == scope_window_get_model (window));
+      g_assert_nonnull (scope_view_get_input (view));
+      g_assert_true (scope_view_get_input (view) == scope_window_get_input (window));
+      g_assert_true (scope_view_get_activations (view) == scope_window_get_activations (window));
+      g_assert_cmpint (scope_view_get_layer (view), ==, node);
+      g_assert_cmpint (scope_view_get_channel (view), ==, 3);
+    }
+  /* A view choosing a channel chooses it in the window, and so in every other view. */
+  scope_view_set_channel (views->pdata[0], 5);
+  g_assert_cmpint (scope_window_get_channel (window), ==, 5);
+  for (guint i = 0; i < views->len; i++)
+    g_assert_cmpint (scope_view_get_channel (views->pdata[i]), ==, 5);
+
+  /* Export goes to the visible view: the Train view has nothing before a run, the Activations
+   * view has its figure. */
+  activate ("view.show", "s", "train");
+  g_assert_false (can_export ());
+  g_autofree char *path = g_build_filename (shot_dir, "export-views.png", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (scope_window_export (window, file, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_test_message ("export of the Train view before a run: %s", error->message);
+  g_clear_error (&error);
+  activate ("view.show", "s", "activations");
+  g_assert_true (can_export ());
+  g_assert_true (scope_window_export (window, file, &error));
+  g_assert_no_error (error);
+  check_png (path, 1200, 750);
+
+  /* Busy and cancel go to the visible view: a long activation maximization makes the window
+   * busy while its view shows, and Escape (view.cancel) stops it at once. */
+  ScopeMaximizeView *maximize = SCOPE_MAXIMIZE_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                      SCOPE_TYPE_MAXIMIZE_VIEW));
+  NnAmSettings s;
+  scope_maximize_view_get_settings (maximize, &s);
+  s.steps = NN_AM_MAX_STEPS;
+  scope_maximize_view_set_settings (maximize, &s);
+  activate ("view.show", "s", "maximize");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (maximize), "maximize.run", NULL));
+  test_util_wait (maximize_has_image, maximize, "images of the live run");
+  g_assert_true (scope_view_get_busy (SCOPE_VIEW (maximize)));
+  g_assert_true (scope_window_is_busy (window));
+  activate ("view.show", "s", "activations");
+  g_assert_false (scope_window_is_busy (window));
+  g_assert_true (scope_maximize_view_is_running (maximize));
+  activate ("view.show", "s", "maximize");
+  gtk_root_set_focus (GTK_ROOT (window), NULL);
+  gint64 start = g_get_monotonic_time ();
+  g_assert_true (press (GTK_WIDGET (window), "Escape"));
+  gint64 took = g_get_monotonic_time () - start;
+  g_test_message ("cancelling the visible view took %.1f ms", took / 1000.0);
+  g_assert_cmpint (took, <, TEST_UTIL_PROMPT_US);
+  g_assert_false (scope_maximize_view_is_running (maximize));
+  g_assert_false (scope_view_get_busy (SCOPE_VIEW (maximize)));
+  g_assert_false (scope_window_is_busy (window));
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (window), "18-window-maximize-cancelled", 20.0, 100);
+}
+
 /* Files dropped on the window: a model, then an image, as the drop target delivers them. */
 static void
 test_drop (void)
@@ -1081,36 +1262,13 @@ test_shortcuts_and_about (void)
   gtk_window_destroy (about);
 }
 
+/* A method of nn's registry by its name ("gradcam"). */
 static int
-method_index (const char *label)
+method_index (const char *name)
 {
-  for (int i = 0; i < scope_explain_method_count (); i++)
-    if (g_strcmp0 (scope_explain_method_label (i), label) == 0)
-      return i;
-  g_assert_not_reached ();
-}
-
-typedef struct
-{
-  ScopeExplainView *view;
-  int               panels;
-} ExplainWait;
-
-/* Every panel has its map and all its metrics, and no job runs. */
-static gboolean
-explain_done (gpointer data)
-{
-  const ExplainWait *wait = data;
-  if (scope_explain_view_is_busy (wait->view))
-    return FALSE;
-  for (int p = 0; p < wait->panels; p++)
-    {
-      ScopeExplainMetrics *m = scope_explain_view_get_metrics (wait->view, p);
-      if (scope_explain_view_get_explanation (wait->view, p) == NULL || m == NULL
-          || !(m->has & SCOPE_EXPLAIN_HAS_RANDOMIZATION))
-        return FALSE;
-    }
-  return TRUE;
+  NnMethod method;
+  g_assert_true (nn_method_from_name (name, &method));
+  return (int) method;
 }
 
 static void
@@ -1121,13 +1279,13 @@ check_explanation (ScopeExplainView *view,
 {
   ScopeExplanation *e = scope_explain_view_get_explanation (view, panel);
   g_assert_nonnull (e);
-  g_assert_cmpint (e->spec.method, ==, method);
+  g_assert_cmpint (e->method, ==, method);
   /* The class defaults to the top prediction, the one the Activations view found (the
    * sneaker, class 7, which test_explain opens). */
   int top = scope_activations_get_top_class (scope_window_get_activations (window), NULL);
   g_assert_cmpint (top, ==, 7);
   g_assert_cmpint (e->map->target, ==, top);
-  g_assert_cmpint (e->k, ==, SCOPE_EXPLAIN_TOP_K);
+  g_assert_cmpint (e->k, ==, NN_EXPLAIN_TOP_K);
   g_assert_cmpint (e->top_class[0], ==, top);
   double sum = 0.0;
   for (int i = 0; i < e->k; i++)
@@ -1147,7 +1305,7 @@ check_explanation (ScopeExplainView *view,
 
   ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, panel);
   g_assert_nonnull (m);
-  g_assert_cmpuint (m->has & SCOPE_EXPLAIN_HAS_MASK, ==, 0);
+  g_assert_cmpuint (m->has & NN_FAITH_MASK, ==, 0);
   g_assert_cmpint (m->deletion.n, ==, 21);
   g_assert_cmpint (m->insertion.n, ==, 21);
   g_assert_cmpfloat (m->deletion.auc, >=, 0.0);
@@ -1159,7 +1317,7 @@ check_explanation (ScopeExplainView *view,
   g_assert_cmpfloat (fabs (m->insertion.prob[20] - e->probability), <, 1e-4);
   g_assert_cmpfloat (fabs (m->rho), <=, 1.0);
   g_test_message ("%s: p = %.3f, deletion AUC %.3f, insertion AUC %.3f, ROAD MoRF %.3f LeRF "
-                  "%.3f, randomization rho %.3f", scope_explain_method_label (method),
+                  "%.3f, randomization rho %.3f", nn_method_get_info ((NnMethod) method)->label,
                   e->probability, m->deletion.auc, m->insertion.auc, m->road_morf_mean,
                   m->road_lerf_mean, m->rho);
 }
@@ -1184,7 +1342,7 @@ test_explain (void)
   /* Grad-CAM at the last spatial layer for the top class, then its metrics. */
   ExplainWait wait = { view, 1 };
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
-  int gradcam = method_index ("Grad-CAM");
+  int gradcam = method_index ("gradcam");
   check_explanation (view, 0, gradcam, graph);
   ScopeExplanation *e = scope_explain_view_get_explanation (view, 0);
   g_assert_cmpint (e->map->layer, ==, nn_explain_default_layer (graph));
@@ -1194,7 +1352,7 @@ test_explain (void)
   screenshot (GTK_WIDGET (view), "9-explain-gradcam", 20.0, 200);
 
   /* Another method, with Grad-CAM beside it. */
-  int ig = method_index ("Integrated Gradients");
+  int ig = method_index ("ig");
   scope_explain_view_set_method (view, 0, ig);
   scope_explain_view_set_method (view, 1, gradcam);
   wait.panels = 2;
@@ -1224,35 +1382,38 @@ test_explain (void)
   g_autofree char *png = g_build_filename (shot_dir, names[0], NULL);
   check_png (png, 1200, 750);
 
-  /* With a mask (the shoe's own pixels, brighter than 0.2), the pointing game and the energy
-   * share are computed too. */
+  /* With a mask (the shoe's own pixels, brighter than 0.2, as a PNG of the input's size), the
+   * pointing game and the energy share are computed too. */
   NnShape in = graph->nodes[0].shape;
   g_autofree guint8 *mask = g_new (guint8, in.h * in.w);
   NnImage *image = nn_image_load (sneaker, NULL);
   g_assert_nonnull (image);
   g_assert_cmpint (image->h * image->w, ==, in.h * in.w);
   for (int p = 0; p < in.h * in.w; p++)
-    mask[p] = image->data[p] > 0.2f;
+    {
+      mask[p] = image->data[p] > 0.2f;
+      image->data[p] = mask[p];
+    }
+  g_autofree char *mask_path = g_build_filename (shot_dir, "sneaker-mask.png", NULL);
+  g_assert_true (nn_image_save_png (image, mask_path, 8, NULL));
   nn_image_free (image);
-  scope_explain_view_set_mask (view, mask);
+  g_autoptr (GFile) mask_file = g_file_new_for_path (mask_path);
+  g_assert_true (scope_window_open_mask (window, mask_file));
+  MaskWait mask_wait = { view, TRUE };
+  test_util_wait (mask_is, &mask_wait, "the mask to arrive");
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
   for (int p = 0; p < 2; p++)
     {
       ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, p);
       const NnMap *map = scope_explain_view_get_explanation (view, p)->map;
-      g_assert_cmpuint (m->has & SCOPE_EXPLAIN_HAS_MASK, !=, 0);
+      g_assert_cmpuint (m->has & NN_FAITH_MASK, !=, 0);
       g_assert_cmpfloat (m->energy, ==, nn_faith_energy_share (map->map, mask, map->h, map->w));
       g_test_message ("%s with the mask: pointing %s, energy share %.3f",
-                      scope_explain_method_label (scope_explain_view_get_explanation (view, p)
-                                                  ->spec.method),
-                      m->pointing ? "hit" : "miss", m->energy);
+                      nn_method_get_info (scope_explain_view_get_explanation (view, p)->method)
+                      ->label, m->pointing ? "hit" : "miss", m->energy);
     }
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (view), "9-explain-mask", 20.0, 200);
-  scope_explain_view_set_mask (view, NULL);
-  scope_explain_view_set_method (view, 1, -1);
-  scope_explain_view_set_method (view, 0, gradcam);
-  activate ("view.show", "s", "activations");
 }
 
 static gboolean
@@ -1263,19 +1424,6 @@ ct_model_delivered (gpointer data)
   return act != NULL && !scope_window_is_busy (window)
          && g_strcmp0 (scope_model_get_name (scope_activations_get_model (act)),
                        "demo-ct.safetensors") == 0;
-}
-
-typedef struct
-{
-  ScopeExplainView *view;
-  gboolean          want;
-} MaskWait;
-
-static gboolean
-mask_is (gpointer data)
-{
-  const MaskWait *wait = data;
-  return !scope_window_is_busy (window) && scope_explain_view_has_mask (wait->view) == wait->want;
 }
 
 /* Fraction of the bytes of two same-sized renderings that differ. */
@@ -1346,6 +1494,8 @@ test_explain_ct (void)
   const NnModel *nn_model = scope_model_get_nn_model (scope_activations_get_model (
                                                         scope_window_get_activations (window)));
   g_assert_true (nn_model->has_window);
+  /* The Explain view follows the model opened while it shows. */
+  g_assert_true (scope_view_get_model (SCOPE_VIEW (view)) == scope_window_get_model (window));
 
   /* The mask came with the slice: the pointing game and energy share rows are there. */
   ExplainWait wait = { view, 1 };
@@ -1354,7 +1504,7 @@ test_explain_ct (void)
   ScopeExplanation *e = scope_explain_view_get_explanation (view, 0);
   ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, 0);
   g_assert_cmpint (e->map->h, ==, graph->nodes[0].shape.h);
-  g_assert_cmpuint (m->has & SCOPE_EXPLAIN_HAS_MASK, !=, 0);
+  g_assert_cmpuint (m->has & NN_FAITH_MASK, !=, 0);
   g_assert_cmpfloat (m->energy, >, 0.0);
   g_assert_cmpfloat (m->energy, <=, 1.0);
   g_test_message ("CT slice with its mask: class %d p = %.3f, pointing %s, energy share %.3f",
@@ -1372,25 +1522,32 @@ test_explain_ct (void)
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (window), "14-window-explain-ct", 20.0, 200);
   screenshot (GTK_WIDGET (view), "14-explain-ct-model-window", 20.0, 200);
-  GtkWidget *canvas = find_descendant (GTK_WIDGET (view), GTK_TYPE_DRAWING_AREA);
-  g_autoptr (GdkTexture) before = render_widget (canvas);
+  GtkWidget *figure = find_descendant (GTK_WIDGET (view), SCOPE_TYPE_EXPLAIN_FIGURE);
+  g_autoptr (GdkTexture) before = render_widget (figure);
 
-  /* Bone: the slice under the overlay changes, the map is the same and no job runs. */
+  /* Bone: the slice under the overlay changes, the map is the same and no job runs. It is
+   * rendered again from the input's HU plane, not read again: the file is gone by then. */
+  ScopeInput *input = scope_window_get_input (window);
+  g_assert_nonnull (input);
+  g_assert_true (scope_view_get_input (SCOPE_VIEW (view)) == input);
+  g_assert_cmpint (g_unlink (slice_path), ==, 0);
   GtkDropDown *drop = GTK_DROP_DOWN (find_named (GTK_WIDGET (view), "ct-window"));
   gtk_drop_down_set_selected (drop, 2);
   assert_window (view, NN_CT_WINDOW_BONE, 2);
-  g_assert_false (scope_explain_view_is_busy (view));
+  g_assert_false (scope_window_is_busy (window));
+  g_assert_true (scope_window_get_input (window) == input);
+  g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
   g_assert_true (scope_explain_view_get_explanation (view, 0) == e);
   g_assert_true (scope_explain_view_get_metrics (view, 0) == m);
   wait_frames (GTK_WIDGET (window), 3);
-  g_autoptr (GdkTexture) bone = render_widget (canvas);
+  g_autoptr (GdkTexture) bone = render_widget (figure);
   double changed = texture_difference (before, bone);
   g_test_message ("bone window: %.1f %% of the figure's bytes changed", 100.0 * changed);
   g_assert_cmpfloat (changed, >, 0.01);
   screenshot (GTK_WIDGET (view), "14-explain-ct-bone", 20.0, 200);
 
   /* A drag on the image: 50 px right widens by 200 HU, 25 px up lowers the level by 100. */
-  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (canvas);
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (figure);
   GtkGesture *drag = NULL;
   for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
     {
@@ -1404,10 +1561,10 @@ test_explain_ct (void)
   g_signal_emit_by_name (drag, "drag-update", 50.0, -25.0);
   NnCtWindow dragged = { NN_CT_WINDOW_BONE.width + 200.0f, NN_CT_WINDOW_BONE.level - 100.0f };
   assert_window (view, dragged, 3);
-  g_assert_false (scope_explain_view_is_busy (view));
+  g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
   g_assert_true (scope_explain_view_get_explanation (view, 0) == e);
   wait_frames (GTK_WIDGET (window), 3);
-  g_autoptr (GdkTexture) after_drag = render_widget (canvas);
+  g_autoptr (GdkTexture) after_drag = render_widget (figure);
   g_assert_cmpfloat (texture_difference (bone, after_drag), >, 0.001);
   screenshot (GTK_WIDGET (view), "14-explain-ct-drag", 20.0, 200);
 
@@ -1441,7 +1598,7 @@ test_explain_ct (void)
   mask_wait.want = TRUE;
   test_util_wait (mask_is, &mask_wait, "the mask to change");
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
-  g_assert_cmpuint (scope_explain_view_get_metrics (view, 0)->has & SCOPE_EXPLAIN_HAS_MASK, !=,
+  g_assert_cmpuint (scope_explain_view_get_metrics (view, 0)->has & NN_FAITH_MASK, !=,
                     0);
 
   activate ("view.show", "s", "activations");
@@ -1496,6 +1653,7 @@ main (int    argc,
     { "/ui/window/filters", test_filters },
     { "/ui/window/export", test_export },
     { "/ui/window/maximize", test_maximize },
+    { "/ui/window/views", test_views },
     { "/ui/window/bad-files", test_bad_files },
     { "/ui/window/train", test_train },
     { "/ui/window/drop", test_drop },

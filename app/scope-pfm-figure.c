@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* ScopePfmView: the module is found once per layer; every frame draws it through
+/* ScopePfmFigure: the module is found once per layer; every frame draws it through
  * scope_pfm_draw (a 1x1 matrix of up to 128 x 128 cells and 16 kernels: cheap to map). */
-#include "scope-pfm-view.h"
+#include "scope-pfm-figure.h"
 
 #include <string.h>
 
 #include "scope-error.h"
-#include "scope-figure.h"
 #include "scope-pfm.h"
 
 #define EXPORT_WIDTH  1200.0
 #define EXPORT_HEIGHT 750.0
 
-struct _ScopePfmView
+struct _ScopePfmFigure
 {
-  ScopeChannelView parent_instance;
+  ScopeFigureView  parent_instance;
 
   ScopeModel      *model;
   gboolean         valid;
@@ -22,104 +21,78 @@ struct _ScopePfmView
   char            *caption;
 };
 
-G_DEFINE_FINAL_TYPE (ScopePfmView, scope_pfm_view, SCOPE_TYPE_CHANNEL_VIEW)
+G_DEFINE_FINAL_TYPE (ScopePfmFigure, scope_pfm_figure, SCOPE_TYPE_FIGURE_VIEW)
+
+static int
+channel_get (ScopePfmFigure *self)
+{
+  return scope_figure_view_get_channel (SCOPE_FIGURE_VIEW (self));
+}
 
 static void
-screen_style (ScopePfmView *self,
-              VizStyle     *style)
+draw (ScopeFigureView *view,
+      cairo_t         *cr,
+      const VizStyle  *style,
+      double           width,
+      double           height)
 {
-  scope_channel_view_screen_style (SCOPE_CHANNEL_VIEW (self), style);
-  style->tile_labels = TRUE;
+  ScopePfmFigure *self = SCOPE_PFM_FIGURE (view);
+  if (self->valid)
+    scope_pfm_draw (cr, &self->pfm, channel_get (self), self->caption, style, width, height);
 }
 
 static int
-channel_get (ScopePfmView *self)
+hit (ScopeFigureView *view,
+     const VizStyle  *style,
+     double           width,
+     double           height,
+     double           x,
+     double           y)
 {
-  return scope_channel_view_get_channel (SCOPE_CHANNEL_VIEW (self));
-}
-
-static void
-scope_pfm_view_snapshot (GtkWidget   *widget,
-                         GtkSnapshot *snapshot)
-{
-  ScopePfmView *self = SCOPE_PFM_VIEW (widget);
-  double width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  if (!self->valid || width <= 0 || height <= 0)
-    return;
-  VizStyle style;
-  screen_style (self, &style);
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  scope_pfm_draw (cr, &self->pfm, channel_get (self), self->caption, &style, width, height);
-  cairo_destroy (cr);
-}
-
-static void
-on_pressed (GtkGestureClick *gesture,
-            int              n_press,
-            double           x,
-            double           y,
-            ScopePfmView    *self)
-{
-  (void) n_press;
+  ScopePfmFigure *self = SCOPE_PFM_FIGURE (view);
   if (!self->valid)
-    return;
-  VizStyle style;
-  screen_style (self, &style);
-  int row = scope_pfm_hit (&self->pfm, self->caption, &style,
-                           gtk_widget_get_width (GTK_WIDGET (self)),
-                           gtk_widget_get_height (GTK_WIDGET (self)), x, y);
-  if (row >= 0)
-    {
-      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
-      scope_channel_view_set_channel (SCOPE_CHANNEL_VIEW (self), row);
-    }
+    return -1;
+  return scope_pfm_hit (&self->pfm, self->caption, style, width, height, x, y);
 }
 
 static void
-scope_pfm_view_dispose (GObject *object)
+scope_pfm_figure_dispose (GObject *object)
 {
-  ScopePfmView *self = SCOPE_PFM_VIEW (object);
+  ScopePfmFigure *self = SCOPE_PFM_FIGURE (object);
 
   self->valid = FALSE;
   g_clear_pointer (&self->model, scope_model_unref);
   g_clear_pointer (&self->caption, g_free);
 
-  G_OBJECT_CLASS (scope_pfm_view_parent_class)->dispose (object);
+  G_OBJECT_CLASS (scope_pfm_figure_parent_class)->dispose (object);
 }
 
 static void
-scope_pfm_view_class_init (ScopePfmViewClass *klass)
+scope_pfm_figure_class_init (ScopePfmFigureClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  ScopeFigureViewClass *figure_class = SCOPE_FIGURE_VIEW_CLASS (klass);
 
-  object_class->dispose = scope_pfm_view_dispose;
-  widget_class->snapshot = scope_pfm_view_snapshot;
+  object_class->dispose = scope_pfm_figure_dispose;
+  figure_class->draw = draw;
+  figure_class->hit = hit;
 
-  gtk_widget_class_set_css_name (widget_class, "pfm-view");
+  gtk_widget_class_set_css_name (widget_class, "pfm-figure");
 }
 
 static void
-scope_pfm_view_init (ScopePfmView *self)
+scope_pfm_figure_init (ScopePfmFigure *self)
 {
   gtk_widget_set_size_request (GTK_WIDGET (self), 480, 320);
-  GtkGesture *click = gtk_gesture_click_new ();
-  g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
-}
-
-GtkWidget *
-scope_pfm_view_new (void)
-{
-  return g_object_new (SCOPE_TYPE_PFM_VIEW, NULL);
 }
 
 gboolean
-scope_pfm_view_set_layer (ScopePfmView *self,
-                          ScopeModel   *model,
-                          int           node)
+scope_pfm_figure_set_layer (ScopePfmFigure *self,
+                            ScopeModel     *model,
+                            int             node)
 {
-  g_return_val_if_fail (SCOPE_IS_PFM_VIEW (self), FALSE);
+  g_return_val_if_fail (SCOPE_IS_PFM_FIGURE (self), FALSE);
 
   if (model != self->model)
     {
@@ -148,8 +121,8 @@ scope_pfm_view_set_layer (ScopePfmView *self,
 
 typedef struct
 {
-  ScopePfmView *self;
-  VizStyle      style;
+  ScopePfmFigure *self;
+  VizStyle        style;
 } ExportData;
 
 static void
@@ -164,11 +137,11 @@ export_draw (cairo_t    *cr,
 }
 
 gboolean
-scope_pfm_view_export (ScopePfmView  *self,
-                       const char    *path,
-                       GError       **error)
+scope_pfm_figure_export (ScopePfmFigure  *self,
+                         const char      *path,
+                         GError         **error)
 {
-  g_return_val_if_fail (SCOPE_IS_PFM_VIEW (self), FALSE);
+  g_return_val_if_fail (SCOPE_IS_PFM_FIGURE (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
