@@ -762,6 +762,54 @@ test_bad_models (void)
                       (const char *[]) { "/relu/Relu", "'nowhere'", "not produced", NULL });
 }
 
+/* A chain of ReLUs named as PyTorch's exporter names nested modules (and one named by another
+ * exporter): each layer gets PyTorch's module path, as named_modules () prints it. */
+static void
+test_layer_names (void)
+{
+  static const char *const cases[][2] = {
+    { "/layer3/layer3.1/conv2/Relu", "layer3.1.conv2" },
+    { "/layer4/layer4.0/downsample/downsample.0/Relu", "layer4.0.downsample.0" },
+    { "/features/features.17/conv/conv.2/Relu", "features.17.conv.2" },
+    { "/features/features.1/conv/conv.0/conv.0.0/Relu", "features.1.conv.0.0" },
+    { "/features/features.1/features.1.0/block/block.1/block.1.0/Relu",
+      "features.1.0.block.1.0" },
+    { "/trunk/trunks/Relu", "trunk.trunks" },
+    { "/layer3/layer3.1/conv2/Relu_1", "layer3.1.conv2_1" },
+    { "/Relu_1", "relu_1" },
+    { "plain_relu", "plain_relu" },
+  };
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, fixed_dims));
+  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, fixed_dims));
+  const char *prev = "input";
+  for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      const char *out = k + 1 < G_N_ELEMENTS (cases)
+                        ? keep (&b, g_strdup_printf ("r%" G_GSIZE_FORMAT, k)) : "output";
+      add_node (&b, "Relu", cases[k][0], (const char *[]) { prev, NULL },
+                (const char *[]) { out, NULL });
+      prev = out;
+    }
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "names.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  g_assert_cmpint (model->graph->n_nodes, ==, 1 + G_N_ELEMENTS (cases));
+  for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)
+    g_assert_cmpstr (model->graph->nodes[1 + k].name, ==, cases[k][1]);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
 /* External data that exists is read; one that is too short is an error naming it. */
 static void
 test_external_data (void)
@@ -889,6 +937,7 @@ main (int   argc,
   g_test_add_func ("/nn/onnx/import", test_import);
   g_test_add_func ("/nn/onnx/bad-files", test_bad_files);
   g_test_add_func ("/nn/onnx/bad-models", test_bad_models);
+  g_test_add_func ("/nn/onnx/layer-names", test_layer_names);
   g_test_add_func ("/nn/onnx/external-data", test_external_data);
   g_test_add_func ("/nn/onnx/fuzz", test_fuzz);
   return g_test_run ();

@@ -8,9 +8,14 @@
 # against the same float64 reference: in a deep random network some ReLU or max-pool
 # decisions sit within float32 rounding and flip, and ours may then be as far off as PyTorch's
 # float32 run (up to 3x), never more. Prints one line per model and ends with
-# "onnx-compare: N passed, N failed". Exits 0 when all pass; skips when torch is missing.
+# "onnx-compare: N passed, N failed". Also checks the layer names against named_modules():
+# every convolution and linear module is a layer of that name, and every layer is named after
+# a module (with a "_N" suffix for a second call, ".partN" for a part of a long concatenation)
+# or is a top-level functional op. Exits 0 when
+# all pass; skips when torch is missing.
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -136,6 +141,17 @@ def randomize(net, seed):
     net.eval()
 
 
+def check_names(net, layers):
+    """Layer names that do not follow named_modules(), and modules that have no layer."""
+    modules = dict(net.named_modules())
+    # A concatenation of more than 8 tensors is split into parts named "<layer>.partN".
+    wrong = [n for n in layers
+             if re.sub(r"(_[0-9]+|\.part[0-9]+)$", "", n) not in modules and "." in n]
+    missing = [n for n, m in modules.items()
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and n not in layers]
+    return wrong, missing
+
+
 def run_case(build, tmp, case, batch=2, seed=3):
     name, make, size, opset, layer_of, layer_name = case
     torch.manual_seed(seed)
@@ -185,6 +201,8 @@ def run_case(build, tmp, case, batch=2, seed=3):
     if run.returncode != 0:
         return None, run.stderr.strip()
     n_classes = logits.shape[1]
+    with open(os.path.join(out, "layers.txt")) as f:
+        wrong, missing = check_names(net, f.read().split())
     errors = {
         "logits": rel_err(np.fromfile(os.path.join(out, "logits.bin"), "<f4")
                           .reshape(batch, n_classes), logits.detach().numpy()),
@@ -193,6 +211,8 @@ def run_case(build, tmp, case, batch=2, seed=3):
         "gradcam": rel_err(np.fromfile(os.path.join(out, "cam.bin"), "<f4")
                            .reshape(cam.shape), cam),
         "torch32": torch32,
+        "wrong_names": wrong,
+        "missing_names": missing,
     }
     return errors, f"layer {layer_name} {tuple(act.shape[1:])}"
 
@@ -215,12 +235,17 @@ def main():
                 continue
             grad_tol = max(GRAD_TOL, 3.0 * errors["torch32"])
             ok = (errors["logits"] <= LOGIT_TOL and errors["input_grad"] <= grad_tol
-                  and errors["gradcam"] <= GRAD_TOL)
+                  and errors["gradcam"] <= GRAD_TOL
+                  and not errors["wrong_names"] and not errors["missing_names"])
             passed += ok
             failed += not ok
             print(f"{case[0]:16s} {'ok  ' if ok else 'FAIL'}  logits {errors['logits']:.2e}  "
                   f"input grad {errors['input_grad']:.2e} (torch float32 {errors['torch32']:.2e})"
                   f"  grad-cam {errors['gradcam']:.2e}  ({info}, opset {case[3]})", flush=True)
+            if errors["wrong_names"] or errors["missing_names"]:
+                print(f"{'':16s} layers not named after a module: "
+                      f"{' '.join(errors['wrong_names'][:8]) or 'none'}; modules without a "
+                      f"layer: {' '.join(errors['missing_names'][:8]) or 'none'}", flush=True)
     print(f"onnx-compare: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
