@@ -41,8 +41,16 @@ nn_graph_add_input (NnGraph    *graph,
                     int         h,
                     int         w)
 {
+  return nn_graph_add_input_shape (graph, name, nn_shape_chw (c, h, w));
+}
+
+int
+nn_graph_add_input_shape (NnGraph    *graph,
+                          const char *name,
+                          NnShape     shape)
+{
   NnNode spec = spec_new (NN_OP_INPUT, name, -1);
-  spec.shape = (NnShape) { c, h, w };
+  spec.shape = shape;
   return add_or_die (graph, &spec);
 }
 
@@ -299,8 +307,17 @@ nn_graph_add_reshape (NnGraph    *graph,
                       int         h,
                       int         w)
 {
+  return nn_graph_add_reshape_shape (graph, name, input, nn_shape_chw (c, h, w));
+}
+
+int
+nn_graph_add_reshape_shape (NnGraph    *graph,
+                            const char *name,
+                            int         input,
+                            NnShape     shape)
+{
   NnNode spec = spec_new (NN_OP_RESHAPE, name, input);
-  spec.shape = (NnShape) { c, h, w };
+  spec.shape = shape;
   return add_or_die (graph, &spec);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* A network as a directed acyclic graph of named nodes. Nodes are stored in topological order
  * (every input of node i has an index below i); node 0 is the input. Every node produces one
- * NCHW tensor; its per-sample shape is (C, H, W), with H = W = 1 for vectors. All parameters
- * and buffers live in one float arena; nodes refer to them by index into `params`. */
+ * tensor with the batch first; its per-sample shape has rank 1 to NN_MAX_RANK, and is also seen
+ * as (C, H, W) by the spatial ops. All parameters and buffers live in one float arena; nodes
+ * refer to them by index into `params`. */
 #pragma once
 
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #define NN_NAME_MAX      96
 #define NN_MAX_INPUTS    8
 #define NN_MAX_NODE_PARAMS 4
+#define NN_MAX_RANK      6
 
 typedef enum
 {
@@ -82,9 +84,15 @@ typedef struct
   bool per_element;
 } NnChannelAttrs;
 
+/* A per-sample shape: `rank` dims (the batch excluded), row-major. c, h and w see it as
+ * (C, H, W): dims[0], dims[1] (1 for rank 1) and the product of the rest (1 for rank 1 and 2),
+ * so a rank-3 shape is exactly (C, H, W). Build one with nn_shape_chw or nn_shape_of. In a spec
+ * of an input or reshape node, rank 0 means (c, h, w). */
 typedef struct
 {
   int c, h, w;
+  int rank;
+  int dims[NN_MAX_RANK];
 } NnShape;
 
 typedef struct
@@ -200,6 +208,9 @@ int nn_graph_add_prelu (NnGraph *graph, const char *name, int input, bool per_el
 int nn_graph_add_pad (NnGraph *graph, const char *name, int input, int pad_t, int pad_l,
                       int pad_b, int pad_r, float value);
 int nn_graph_add_reshape (NnGraph *graph, const char *name, int input, int c, int h, int w);
+/* An input or a reshape of any rank (nn_shape_of). */
+int nn_graph_add_input_shape (NnGraph *graph, const char *name, NnShape shape);
+int nn_graph_add_reshape_shape (NnGraph *graph, const char *name, int input, NnShape shape);
 /* An activation with its two parameters (clip, hard sigmoid). */
 int nn_graph_add_activation_full (NnGraph *graph, const char *name, int input, NnActKind kind,
                                   float alpha, float beta);
@@ -254,3 +265,24 @@ nn_shape_size (NnShape shape)
 {
   return (size_t) shape.c * (size_t) shape.h * (size_t) shape.w;
 }
+
+/* The rank-3 shape (c, h, w). */
+static inline NnShape
+nn_shape_chw (int c,
+              int h,
+              int w)
+{
+  return (NnShape) { c, h, w, 3, { c, h, w } };
+}
+
+/* The shape of `rank` (1 to NN_MAX_RANK) dims, with its (C, H, W) view; the product of the
+ * dims must fit in an int (nn_graph_add checks the sizes of what it is given). */
+NnShape      nn_shape_of (int        rank,
+                          const int *dims);
+/* Same rank and dims. */
+bool         nn_shape_equal (NnShape a,
+                             NnShape b);
+/* "64x56x56", "197x768": the dims joined by 'x'. */
+void         nn_shape_format (NnShape shape,
+                              char   *buf,
+                              size_t  size);

@@ -14,12 +14,11 @@
 #define AT(field)            offsetof (NnNode, field)
 #define ATTR(key, type, f)   { key, NN_ATTR_##type, 1, { AT (f) }, false }
 #define ATTR2(key, a, b)     { key, NN_ATTR_INTS, 2, { AT (a), AT (b) }, false }
-#define ATTR3(key, a, b, c)  { key, NN_ATTR_INTS, 3, { AT (a), AT (b), AT (c) }, false }
 #define ATTR4(key, s)        { key, NN_ATTR_INTS, 4, { AT (s.pad_t), AT (s.pad_l), AT (s.pad_b), \
                                                        AT (s.pad_r) }, false }
 #define ATTR_ACT_PARAM(key, f) { key, NN_ATTR_FLOAT, 1, { AT (f) }, true }
 
-#define ATTR_SHAPE           ATTR3 ("shape", shape.c, shape.h, shape.w)
+#define ATTR_SHAPE           { "shape", NN_ATTR_SHAPE, 1, { AT (shape) }, false }
 #define ATTRS_WINDOW(s)      ATTR2 ("kernel", s.kh, s.kw), ATTR2 ("stride", s.sh, s.sw), \
                              ATTR4 ("padding", s)
 #define ATTRS_NORM           ATTR ("eps", FLOAT, attrs.norm.eps), \
@@ -199,6 +198,56 @@ nn_attr_present (const NnNode *node,
   return !attr->act_params || nn_act_has_params (node->attrs.act.kind);
 }
 
+/* Shapes. */
+
+NnShape
+nn_shape_of (int        rank,
+             const int *dims)
+{
+  NN_ASSERT (rank >= 1 && rank <= NN_MAX_RANK);
+  NnShape s = { .rank = rank };
+  int w = 1;
+  for (int d = 0; d < rank; d++)
+    {
+      s.dims[d] = dims[d];
+      if (d >= 2)
+        w *= dims[d];
+    }
+  s.c = dims[0];
+  s.h = rank > 1 ? dims[1] : 1;
+  s.w = w;
+  return s;
+}
+
+bool
+nn_shape_equal (NnShape a,
+                NnShape b)
+{
+  if (a.rank != b.rank)
+    return false;
+  for (int d = 0; d < a.rank; d++)
+    if (a.dims[d] != b.dims[d])
+      return false;
+  return true;
+}
+
+void
+nn_shape_format (NnShape shape,
+                 char   *buf,
+                 size_t  size)
+{
+  NN_ASSERT (size > 0);
+  buf[0] = '\0';
+  size_t len = 0;
+  for (int d = 0; d < shape.rank && len < size; d++)
+    {
+      int n = snprintf (buf + len, size - len, d > 0 ? "x%d" : "%d", shape.dims[d]);
+      if (n < 0)
+        break;
+      len += (size_t) n;
+    }
+}
+
 /* Shape rules. */
 
 /* Bounds that keep every size computation far away from overflow. */
@@ -289,9 +338,9 @@ shape_conv (NnNode       *node,
     return nn_error_set (err, NN_ERROR_SPEC,
                          "node '%s': %d groups do not divide %d input and %d output channels",
                          name, a->groups, in.c, a->out_channels);
-  node->shape.c = a->out_channels;
-  node->shape.h = window_out (in.h, a->kh, a->sh, a->pad_t, a->pad_b, a->dh);
-  node->shape.w = window_out (in.w, a->kw, a->sw, a->pad_l, a->pad_r, a->dw);
+  node->shape = nn_shape_chw (a->out_channels,
+                              window_out (in.h, a->kh, a->sh, a->pad_t, a->pad_b, a->dh),
+                              window_out (in.w, a->kw, a->sw, a->pad_l, a->pad_r, a->dw));
   if (!check_dims (name, node->shape, err))
     return false;
   if ((size_t) (in.c / a->groups) * (size_t) a->kh * (size_t) a->kw > (size_t) NN_DIM_MAX)
@@ -313,7 +362,7 @@ shape_linear (NnNode       *node,
   if (a->out_features <= 0 || a->out_features > NN_DIM_MAX || fin > (size_t) NN_DIM_MAX * 16)
     return nn_error_set (err, NN_ERROR_SPEC, "node '%s': %d output features out of range",
                          node->name, a->out_features);
-  node->shape = (NnShape) { a->out_features, 1, 1 };
+  node->shape = nn_shape_chw (a->out_features, 1, 1);
   param_shape (&params[0], 2, a->out_features, (int) fin, 0, 0);
   if (a->bias)
     param_shape (&params[1], 1, a->out_features, 0, 0, 0);
@@ -381,9 +430,8 @@ shape_pool (NnNode  *node,
   if (a->pad_t >= a->kh || a->pad_b >= a->kh || a->pad_l >= a->kw || a->pad_r >= a->kw)
     return nn_error_set (err, NN_ERROR_SPEC,
                          "node '%s': pooling padding must be smaller than the kernel", name);
-  node->shape.c = in.c;
-  node->shape.h = window_out (in.h, a->kh, a->sh, a->pad_t, a->pad_b, 1);
-  node->shape.w = window_out (in.w, a->kw, a->sw, a->pad_l, a->pad_r, 1);
+  node->shape = nn_shape_chw (in.c, window_out (in.h, a->kh, a->sh, a->pad_t, a->pad_b, 1),
+                              window_out (in.w, a->kw, a->sw, a->pad_l, a->pad_r, 1));
   return check_dims (name, node->shape, err);
 }
 
@@ -419,7 +467,7 @@ shape_concat (const NnGraph *graph,
                              node->name);
       c += s.c;
     }
-  node->shape = (NnShape) { c, in.h, in.w };
+  node->shape = nn_shape_chw (c, in.h, in.w);
   return check_dims (node->name, node->shape, err);
 }
 
@@ -456,22 +504,45 @@ shape_pad (NnNode  *node,
   const NnPadAttrs *a = &node->attrs.pad;
   if (!padding_in_range (a->pad_t, a->pad_l, a->pad_b, a->pad_r) || !isfinite (a->value))
     return nn_error_set (err, NN_ERROR_SPEC, "node '%s': padding out of range", node->name);
-  node->shape = (NnShape) { in.c, in.h + a->pad_t + a->pad_b, in.w + a->pad_l + a->pad_r };
+  node->shape = nn_shape_chw (in.c, in.h + a->pad_t + a->pad_b, in.w + a->pad_l + a->pad_r);
   return check_dims (node->name, node->shape, err);
 }
 
-/* The input and reshape nodes carry their shape in the spec. */
+/* The input and reshape nodes carry their shape in the spec: its dims, or (c, h, w) when its
+ * rank is 0. */
 static bool
 shape_given (NnNode  *node,
              NnShape  in,
              NnError *err)
 {
-  if (!check_dims (node->name, node->shape, err))
+  NnShape *s = &node->shape;
+  if (s->rank == 0)
+    *s = nn_shape_chw (s->c, s->h, s->w);
+  if (s->rank < 1 || s->rank > NN_MAX_RANK)
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': rank %d out of range (1 to %d)",
+                         node->name, s->rank, NN_MAX_RANK);
+  size_t size = 1;
+  for (int d = 0; d < s->rank; d++)
+    {
+      if (s->dims[d] <= 0 || s->dims[d] > NN_DIM_MAX)
+        return nn_error_set (err, NN_ERROR_SPEC, "node '%s': dimension %d of %d out of range",
+                             node->name, d, s->rank);
+      size *= (size_t) s->dims[d];
+      if (size > NN_GRAPH_ELEMS_MAX / 64)
+        return nn_error_set (err, NN_ERROR_SPEC, "node '%s': output shape is too large",
+                             node->name);
+    }
+  *s = nn_shape_of (s->rank, s->dims);
+  if (!check_dims (node->name, *s, err))
     return false;
-  if (node->op == NN_OP_RESHAPE && nn_shape_size (node->shape) != nn_shape_size (in))
-    return nn_error_set (err, NN_ERROR_SPEC,
-                         "node '%s': cannot reshape %dx%dx%d into %dx%dx%d", node->name, in.c,
-                         in.h, in.w, node->shape.c, node->shape.h, node->shape.w);
+  if (node->op == NN_OP_RESHAPE && nn_shape_size (*s) != nn_shape_size (in))
+    {
+      char from[64], to[64];
+      nn_shape_format (in, from, sizeof from);
+      nn_shape_format (*s, to, sizeof to);
+      return nn_error_set (err, NN_ERROR_SPEC, "node '%s': cannot reshape %s into %s",
+                           node->name, from, to);
+    }
   return true;
 }
 
@@ -488,7 +559,7 @@ shape_vector (NnNode  *node,
               int      length,
               NnError *err)
 {
-  node->shape = (NnShape) { length, 1, 1 };
+  node->shape = nn_shape_chw (length, 1, 1);
   return check_dims (node->name, node->shape, err);
 }
 
@@ -498,7 +569,7 @@ nn_op_shape (const NnGraph *graph,
              NnParamShape  *params,
              NnError       *err)
 {
-  NnShape in = node->n_inputs > 0 ? graph->nodes[node->inputs[0]].shape : (NnShape) { 0, 0, 0 };
+  NnShape in = node->n_inputs > 0 ? graph->nodes[node->inputs[0]].shape : nn_shape_chw (0, 0, 0);
   for (int k = 0; k < NN_MAX_NODE_PARAMS; k++)
     params[k].ndim = 0;
   switch (node->op)
@@ -593,8 +664,7 @@ nn_node_describe (const NnNode      *node,
                   NnNodeDescription *desc)
 {
   desc->op = nn_op_name (node->op);
-  snprintf (desc->shape, sizeof desc->shape, "%dx%dx%d", node->shape.c, node->shape.h,
-            node->shape.w);
+  nn_shape_format (node->shape, desc->shape, sizeof desc->shape);
   char *buf = desc->attrs;
   const size_t size = sizeof desc->attrs;
   buf[0] = '\0';

@@ -216,9 +216,10 @@ nn_onnx_shape_to_nn (int            ndim,
                      const int64_t *dims,
                      NnShape       *shape)
 {
-  if (ndim < 1 || ndim > NN_ONNX_MAX_RANK)
+  if (ndim < 1 || ndim > NN_MAX_RANK + 1)
     return false;
   int64_t w = 1;
+  int sample[NN_MAX_RANK] = { 1 };
   for (int d = 1; d < ndim; d++)
     {
       if (dims[d] <= 0 || dims[d] > (1 << 30))
@@ -229,10 +230,9 @@ nn_onnx_shape_to_nn (int            ndim,
           if (w > (1 << 30))
             return false;
         }
+      sample[d - 1] = (int) dims[d];
     }
-  shape->c = ndim > 1 ? (int) dims[1] : 1;
-  shape->h = ndim > 2 ? (int) dims[2] : 1;
-  shape->w = (int) w;
+  *shape = nn_shape_of (ndim > 1 ? ndim - 1 : 1, sample);
   return true;
 }
 

@@ -212,6 +212,9 @@ assert_same_attr (const NnNode *x,
     case NN_ATTR_POLICY:
       size = sizeof (NnGradPolicy);
       break;
+    case NN_ATTR_SHAPE:
+      size = sizeof (NnShape);
+      break;
     }
   for (int k = 0; k < attr->n; k++)
     if (memcmp (nn_attr_get (x, attr, k), nn_attr_get (y, attr, k), size) != 0)
