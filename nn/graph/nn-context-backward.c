@@ -5,6 +5,7 @@
 #include "graph/nn-context-private.h"
 
 #include "ops/nn-activation.h"
+#include "ops/nn-broadcast.h"
 #include "ops/nn-channelwise.h"
 #include "ops/nn-conv2d.h"
 #include "ops/nn-elementwise.h"
@@ -156,6 +157,15 @@ backward_mul (const Slice *s)
 }
 
 static void
+backward_broadcast (const Slice *s)
+{
+  const NnBroadcastGeom g = nn_context_broadcast_geom (s->graph, s->node);
+  const float *b = s->ctx->out[s->node->inputs[1]] + (size_t) s->b0 * g.nb;
+  nn_broadcast_backward (s->din, input_grad (s, 1), s->dout, s->in, b, &g, s->nb,
+                         nn_context_binary_kind (s->node->op));
+}
+
+static void
 backward_concat (const Slice *s)
 {
   float *dins[NN_MAX_INPUTS];
@@ -274,6 +284,12 @@ nn_context_backward_slice (NnContext *ctx,
       break;
     case NN_OP_MUL:
       backward_mul (&s);
+      break;
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
+      backward_broadcast (&s);
       break;
     case NN_OP_CONCAT:
       backward_concat (&s);

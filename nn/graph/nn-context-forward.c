@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ops/nn-activation.h"
+#include "ops/nn-broadcast.h"
 #include "ops/nn-channelwise.h"
 #include "ops/nn-conv2d.h"
 #include "ops/nn-elementwise.h"
@@ -135,6 +136,14 @@ forward_mul (const Slice *s)
 }
 
 static void
+forward_broadcast (const Slice *s)
+{
+  const NnBroadcastGeom g = nn_context_broadcast_geom (s->graph, s->node);
+  const float *b = s->ctx->out[s->node->inputs[1]] + (size_t) s->b0 * g.nb;
+  nn_broadcast_forward (s->out, s->in, b, &g, s->nb, nn_context_binary_kind (s->node->op));
+}
+
+static void
 forward_concat (const Slice *s)
 {
   const float *ins[NN_MAX_INPUTS];
@@ -246,6 +255,12 @@ nn_context_forward_slice (NnContext *ctx,
       break;
     case NN_OP_MUL:
       forward_mul (&s);
+      break;
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
+      forward_broadcast (&s);
       break;
     case NN_OP_CONCAT:
       forward_concat (&s);
@@ -475,6 +490,10 @@ single_sample_work (void *data,
     case NN_OP_SCALE:
     case NN_OP_PRELU:
     case NN_OP_PAD:
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
     case NN_OP_COUNT_:
     default:
       NN_ASSERT (!"op does not split within a sample");

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "graph/nn-context.h"
+#include "ops/nn-broadcast.h"
 #include "ops/nn-conv2d.h"
 #include "graph/nn-graph.h"
 #include "core/nn-rng.h"
@@ -72,6 +73,10 @@ bool         nn_context_node_has_trainable (const NnGraph *graph,
 NnConvGeom   nn_context_conv_geom (const NnGraph *graph,
                                    const NnNode  *node,
                                    int            batch);
+/* The broadcast geometry of a broadcast_* node and its op as a kind. */
+NnBroadcastGeom nn_context_broadcast_geom (const NnGraph *graph,
+                                           const NnNode  *node);
+NnBinaryKind nn_context_binary_kind (NnOp op);
 /* The node's parameter with the given role in graph->data, or NULL. */
 const float *nn_context_param_ptr (const NnGraph *graph,
                                    int            node,

@@ -220,6 +220,18 @@ nn_graph_add_mul (NnGraph    *graph,
 }
 
 int
+nn_graph_add_broadcast (NnGraph    *graph,
+                        NnOp        op,
+                        const char *name,
+                        int         a,
+                        int         b)
+{
+  NN_ASSERT (op == NN_OP_BROADCAST_ADD || op == NN_OP_BROADCAST_SUB
+             || op == NN_OP_BROADCAST_MUL || op == NN_OP_BROADCAST_DIV);
+  return add_binary (graph, op, name, a, b);
+}
+
+int
 nn_graph_add_concat (NnGraph    *graph,
                      const char *name,
                      const int  *inputs,

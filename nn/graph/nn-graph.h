@@ -40,6 +40,10 @@ typedef enum
   NN_OP_PRELU,     /* x > 0 ? x : weight[c] * x, learned slope per channel */
   NN_OP_PAD,       /* constant padding of H and W */
   NN_OP_RESHAPE,   /* the same values seen with the per-sample shape given in the spec */
+  NN_OP_BROADCAST_ADD,  /* a + b, a - b, a * b, a / b of two tensors whose shapes broadcast */
+  NN_OP_BROADCAST_SUB,
+  NN_OP_BROADCAST_MUL,
+  NN_OP_BROADCAST_DIV,
   NN_OP_COUNT_
 } NnOp;
 
@@ -199,6 +203,8 @@ int nn_graph_add_avgpool (NnGraph *graph, const char *name, int input, int k, in
 int nn_graph_add_global_avgpool (NnGraph *graph, const char *name, int input);
 int nn_graph_add_add (NnGraph *graph, const char *name, int a, int b);
 int nn_graph_add_mul (NnGraph *graph, const char *name, int a, int b);
+/* One of the NN_OP_BROADCAST_* ops of a and b. */
+int nn_graph_add_broadcast (NnGraph *graph, NnOp op, const char *name, int a, int b);
 int nn_graph_add_concat (NnGraph *graph, const char *name, const int *inputs, int n_inputs);
 int nn_graph_add_flatten (NnGraph *graph, const char *name, int input);
 int nn_graph_add_softmax (NnGraph *graph, const char *name, int input);

@@ -3,6 +3,8 @@
  * shape rule, and a node in words (nn_node_describe). */
 #include "graph/nn-op.h"
 
+#include "ops/nn-broadcast.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -145,6 +147,18 @@ static const NnOpInfo op_table[] = {
     .attrs = { ATTR_SHAPE },
     .split = NN_OP_SPLIT_BATCH, .sample_split = true, .backward = true,
   },
+  [NN_OP_BROADCAST_ADD] = {
+    .name = "broadcast_add", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_BROADCAST_SUB] = {
+    .name = "broadcast_sub", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_BROADCAST_MUL] = {
+    .name = "broadcast_mul", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_BROADCAST_DIV] = {
+    .name = "broadcast_div", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
 };
 _Static_assert (sizeof op_table / sizeof op_table[0] == NN_OP_COUNT_,
                 "op_table needs one row per NnOp");
@@ -199,6 +213,8 @@ nn_attr_present (const NnNode *node,
 }
 
 /* Shapes. */
+
+_Static_assert (NN_BROADCAST_MAX_RANK == NN_MAX_RANK, "broadcasting covers every rank");
 
 NnShape
 nn_shape_of (int        rank,
@@ -452,6 +468,30 @@ shape_binary (const NnGraph *graph,
   return true;
 }
 
+/* Two inputs whose per-sample shapes broadcast (NumPy rules): the output has the larger rank
+ * and, per dim, the larger size. */
+static bool
+shape_broadcast (const NnGraph *graph,
+                 NnNode        *node,
+                 NnShape        in,
+                 NnError       *err)
+{
+  if (node->n_inputs != 2)
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': needs two inputs", node->name);
+  NnShape b = graph->nodes[node->inputs[1]].shape;
+  NnBroadcastGeom g;
+  if (!nn_broadcast_geom (&g, in.rank, in.dims, b.rank, b.dims))
+    {
+      char sa[64], sb[64];
+      nn_shape_format (in, sa, sizeof sa);
+      nn_shape_format (b, sb, sizeof sb);
+      return nn_error_set (err, NN_ERROR_SPEC, "node '%s': shapes %s and %s do not broadcast",
+                           node->name, sa, sb);
+    }
+  node->shape = nn_shape_of (g.rank, g.dims);
+  return check_dims (node->name, node->shape, err);
+}
+
 static bool
 shape_concat (const NnGraph *graph,
               NnNode        *node,
@@ -594,6 +634,11 @@ nn_op_shape (const NnGraph *graph,
     case NN_OP_ADD:
     case NN_OP_MUL:
       return shape_binary (graph, node, in, err);
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
+      return shape_broadcast (graph, node, in, err);
     case NN_OP_CONCAT:
       return shape_concat (graph, node, in, err);
     case NN_OP_FLATTEN:
@@ -697,6 +742,10 @@ nn_node_describe (const NnNode      *node,
     case NN_OP_PRELU:
     case NN_OP_PAD:
     case NN_OP_RESHAPE:
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
     case NN_OP_COUNT_:
       break;
     }

@@ -102,7 +102,13 @@ build_every_op (void)
   int sc = nn_graph_add_scale (g, "scale", pad, true);
   int pr = nn_graph_add_prelu (g, "prelu", sc, false);
   int rs = nn_graph_add_reshape (g, "reshape", pr, 9, 22, 9);
-  int gap = nn_graph_add_global_avgpool (g, "gap", rs);
+  int mean = nn_graph_add_global_avgpool (g, "mean", rs);
+  int sig = nn_graph_add_activation (g, "sigmoid", mean, NN_ACT_SIGMOID);
+  int badd = nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, "badd", rs, mean);
+  int bsub = nn_graph_add_broadcast (g, NN_OP_BROADCAST_SUB, "bsub", mean, badd);
+  int bmul = nn_graph_add_broadcast (g, NN_OP_BROADCAST_MUL, "bmul", bsub, sig);
+  int bdiv = nn_graph_add_broadcast (g, NN_OP_BROADCAST_DIV, "bdiv", bmul, sig);
+  int gap = nn_graph_add_global_avgpool (g, "gap", bdiv);
   int fl = nn_graph_add_flatten (g, "flatten", gap);
   int dr = nn_graph_add_dropout (g, "dropout", fl, 0.25f);
   int fc = nn_graph_add_linear (g, "fc", dr, 4, false);
