@@ -513,8 +513,76 @@ op_linear (NnOnnxImporter *im,
   return set_output (im, n, node, 2, out_dims, err);
 }
 
-/* Add, Sub, Mul, Div: two run-time tensors of one shape (Add, Mul), or one and a scalar or
- * per-channel constant (a scale node). */
+/* Engine node that holds run-time value x with exactly its ONNX per-sample shape: x's own, or
+ * a reshape of it named "<layer>.in<k>" when x is an alias with another rank. -1 on failure. */
+static int
+exact_shape (NnOnnxImporter    *im,
+             NnOnnxNode        *n,
+             const NnOnnxValue *x,
+             int                k,
+             NnError           *err)
+{
+  NnShape want;
+  if (!nn_onnx_shape_to_nn (x->ndim, x->dims, &want))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input %d of rank %d has an empty "
+                              "or too large dimension", k, x->ndim), -1;
+  if (nn_shape_equal (im->graph->nodes[x->node].shape, want))
+    return x->node;
+  NnNode spec = spec_for (NN_OP_RESHAPE, x);
+  spec.shape = want;
+  char layer[NN_NAME_MAX];
+  nn_onnx_layer_name (im, n, layer);
+  snprintf (spec.name, sizeof spec.name, "%.80s.in%d", layer, k);
+  int node = nn_graph_add (im->graph, &spec, err);
+  if (node < 0)
+    {
+      char copy[sizeof err->message];
+      snprintf (copy, sizeof copy, "%s", err ? err->message : "");
+      nn_onnx_node_fail (n, err, err ? err->code : NN_ERROR_SPEC, "%s", copy);
+    }
+  return node;
+}
+
+/* Two run-time tensors of the same rank whose shapes broadcast, the batch (dim 0) equal: a
+ * broadcast_* node. */
+static bool
+op_broadcast (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              NnError        *err)
+{
+  const NnOnnxValue *a = n->in[0], *b = n->in[1];
+  char as[96], bs[96];
+  format_dims (a, as, sizeof as);
+  format_dims (b, bs, sizeof bs);
+  if (a->ndim != b->ndim || a->dims[0] != b->dims[0])
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "two run-time tensors of shapes %s "
+                              "and %s: broadcasting needs the same rank and batch", as, bs);
+  int64_t out_dims[NN_ONNX_MAX_RANK];
+  for (int d = 0; d < a->ndim; d++)
+    {
+      if (a->dims[d] != b->dims[d] && a->dims[d] != 1 && b->dims[d] != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes %s and %s do not broadcast",
+                                  as, bs);
+      out_dims[d] = a->dims[d] > b->dims[d] ? a->dims[d] : b->dims[d];
+    }
+  static const NnOp ops[] = { NN_OP_BROADCAST_ADD, NN_OP_BROADCAST_SUB, NN_OP_BROADCAST_MUL,
+                              NN_OP_BROADCAST_DIV };
+  const char op = n->proto->op_type[0];
+  const int kind = op == 'A' ? 0 : op == 'S' ? 1 : op == 'M' ? 2 : 3;
+  const int ia = exact_shape (im, n, a, 0, err);
+  const int ib = ia >= 0 ? exact_shape (im, n, b, 1, err) : -1;
+  if (ib < 0)
+    return false;
+  NnNode spec = spec_for (ops[kind], a);
+  spec.inputs[0] = ia;
+  spec.inputs[1] = ib;
+  spec.n_inputs = 2;
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, a->ndim, out_dims, err);
+}
+
+/* Add, Sub, Mul, Div: two run-time tensors (add or mul of one shape, else a broadcast_* node),
+ * or one and a scalar or per-channel constant (a scale node). */
 static bool
 op_binary (NnOnnxImporter *im,
            NnOnnxNode     *n,
@@ -533,8 +601,7 @@ op_binary (NnOnnxImporter *im,
     {
       if ((op != 'A' && op != 'M') || a->ndim != b->ndim
           || memcmp (a->dims, b->dims, sizeof (int64_t) * (size_t) a->ndim) != 0)
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "of two run-time tensors, only "
-                                  "Add and Mul of equal shapes are supported");
+        return op_broadcast (im, n, err);
       NnNode spec = spec_for (op == 'A' ? NN_OP_ADD : NN_OP_MUL, a);
       spec.inputs[1] = b->node;
       spec.n_inputs = 2;

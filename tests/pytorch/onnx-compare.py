@@ -10,8 +10,8 @@
 # float32 run (up to 3x), never more. Prints one line per model and ends with
 # "onnx-compare: N passed, N failed". Also checks the layer names against named_modules():
 # every convolution and linear module is a layer of that name, and every layer is named after
-# a module (with a "_N" suffix for a second call, ".partN" for a part of a long concatenation)
-# or is a top-level functional op. Exits 0 when
+# a module (with a "_N" suffix for a second call, ".partN" for a part of a long concatenation,
+# ".inK" for an operand reshaped to its rank) or is a top-level functional op. Exits 0 when
 # all pass; skips when torch is missing.
 import argparse
 import os
@@ -123,6 +123,15 @@ CASES = [
      lambda m: m.features.norm5, "relu"),
     ("squeezenet1_1", lambda: torchvision.models.squeezenet1_1(num_classes=10), 64, 14,
      lambda m: m.features[12], "features.12"),
+    # Squeeze-and-excitation: (B, C, H, W) * (B, C, 1, 1) of two run-time tensors.
+    ("mobilenet_v3_small", lambda: torchvision.models.mobilenet_v3_small(num_classes=10), 64,
+     13, lambda m: m.features[12], "features.12.2_1"),
+    ("efficientnet_b0", lambda: torchvision.models.efficientnet_b0(num_classes=10), 64, 13,
+     lambda m: m.features[8], "features.8.2_1"),
+    ("efficientnet_v2_s", lambda: torchvision.models.efficientnet_v2_s(num_classes=10), 64, 13,
+     lambda m: m.features[7], "features.7.2_1"),
+    ("regnet_y_400mf", lambda: torchvision.models.regnet_y_400mf(num_classes=10), 64, 13,
+     lambda m: m.trunk_output, "trunk_output.block4.block4-5.activation"),
     ("pfnet", lambda: PFNet(), 64, 14,
      lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
 ]
@@ -144,9 +153,10 @@ def randomize(net, seed):
 def check_names(net, layers):
     """Layer names that do not follow named_modules(), and modules that have no layer."""
     modules = dict(net.named_modules())
-    # A concatenation of more than 8 tensors is split into parts named "<layer>.partN".
+    # A concatenation of more than 8 tensors is split into parts named "<layer>.partN"; an
+    # operand reshaped to its exact rank is "<layer>.inK".
     wrong = [n for n in layers
-             if re.sub(r"(_[0-9]+|\.part[0-9]+)$", "", n) not in modules and "." in n]
+             if re.sub(r"(_[0-9]+|\.part[0-9]+|\.in[0-9]+)$", "", n) not in modules and "." in n]
     missing = [n for n, m in modules.items()
                if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and n not in layers]
     return wrong, missing
@@ -220,13 +230,14 @@ def run_case(build, tmp, case, batch=2, seed=3):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", default="build", help="the meson build folder")
-    parser.add_argument("--only", help="run one case by name")
+    parser.add_argument("--only", action="append",
+                        help="run only the case of this name (may be given several times)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for case in CASES:
-            if args.only and case[0] != args.only:
+            if args.only and case[0] not in args.only:
                 continue
             errors, info = run_case(args.build, tmp, case)
             if errors is None:
