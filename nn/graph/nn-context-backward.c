@@ -166,6 +166,16 @@ backward_broadcast (const Slice *s)
 }
 
 static void
+backward_reduce (const Slice *s)
+{
+  const NnReduceGeom g = nn_context_reduce_geom (s->graph, s->node);
+  const NnReduceKind kind = nn_context_reduce_kind (s->node->op);
+  const int32_t *argmax = kind == NN_REDUCE_MAX
+                          ? s->ctx->argmax[s->i] + (size_t) s->b0 * s->osz : NULL;
+  nn_reduce_backward (s->din, s->dout, argmax, &g, s->nb, kind);
+}
+
+static void
 backward_concat (const Slice *s)
 {
   float *dins[NN_MAX_INPUTS];
@@ -290,6 +300,11 @@ nn_context_backward_slice (NnContext *ctx,
     case NN_OP_BROADCAST_MUL:
     case NN_OP_BROADCAST_DIV:
       backward_broadcast (&s);
+      break;
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
+      backward_reduce (&s);
       break;
     case NN_OP_CONCAT:
       backward_concat (&s);

@@ -144,6 +144,16 @@ forward_broadcast (const Slice *s)
 }
 
 static void
+forward_reduce (const Slice *s)
+{
+  const NnReduceGeom g = nn_context_reduce_geom (s->graph, s->node);
+  const NnReduceKind kind = nn_context_reduce_kind (s->node->op);
+  int32_t *argmax = kind == NN_REDUCE_MAX ? s->ctx->argmax[s->i] + (size_t) s->b0 * s->osz
+                                          : NULL;
+  nn_reduce_forward (s->out, argmax, s->in, &g, s->nb, kind);
+}
+
+static void
 forward_concat (const Slice *s)
 {
   const float *ins[NN_MAX_INPUTS];
@@ -261,6 +271,11 @@ nn_context_forward_slice (NnContext *ctx,
     case NN_OP_BROADCAST_MUL:
     case NN_OP_BROADCAST_DIV:
       forward_broadcast (&s);
+      break;
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
+      forward_reduce (&s);
       break;
     case NN_OP_CONCAT:
       forward_concat (&s);
@@ -494,6 +509,9 @@ single_sample_work (void *data,
     case NN_OP_BROADCAST_SUB:
     case NN_OP_BROADCAST_MUL:
     case NN_OP_BROADCAST_DIV:
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
     case NN_OP_COUNT_:
     default:
       NN_ASSERT (!"op does not split within a sample");

@@ -220,6 +220,20 @@ nn_graph_add_mul (NnGraph    *graph,
 }
 
 int
+nn_graph_add_reduce (NnGraph    *graph,
+                     NnOp        op,
+                     const char *name,
+                     int         input,
+                     int         axes,
+                     bool        keepdims)
+{
+  NN_ASSERT (op == NN_OP_REDUCE_SUM || op == NN_OP_REDUCE_MEAN || op == NN_OP_REDUCE_MAX);
+  NnNode spec = spec_new (op, name, input);
+  spec.attrs.reduce = (NnReduceAttrs) { axes, keepdims };
+  return add_or_die (graph, &spec);
+}
+
+int
 nn_graph_add_broadcast (NnGraph    *graph,
                         NnOp        op,
                         const char *name,

@@ -44,6 +44,9 @@ typedef enum
   NN_OP_BROADCAST_SUB,
   NN_OP_BROADCAST_MUL,
   NN_OP_BROADCAST_DIV,
+  NN_OP_REDUCE_SUM,     /* sum, mean, max over the per-sample axes in attrs.reduce */
+  NN_OP_REDUCE_MEAN,
+  NN_OP_REDUCE_MAX,
   NN_OP_COUNT_
 } NnOp;
 
@@ -82,6 +85,14 @@ typedef struct
   float value;
 } NnPadAttrs;
 
+/* Reductions: bit d of axes reduces per-sample dim d; keepdims keeps it with size 1, else it
+ * is dropped (a reduction to a single value is the shape (1)). */
+typedef struct
+{
+  int  axes;
+  bool keepdims;
+} NnReduceAttrs;
+
 /* Scale and PReLU: one parameter per channel, or one per value of a sample (C, H, W). */
 typedef struct
 {
@@ -119,6 +130,7 @@ typedef struct
     NnDropoutAttrs dropout;
     NnPadAttrs     pad;
     NnChannelAttrs channel;
+    NnReduceAttrs  reduce;
   } attrs;
 } NnNode;
 
@@ -203,6 +215,9 @@ int nn_graph_add_avgpool (NnGraph *graph, const char *name, int input, int k, in
 int nn_graph_add_global_avgpool (NnGraph *graph, const char *name, int input);
 int nn_graph_add_add (NnGraph *graph, const char *name, int a, int b);
 int nn_graph_add_mul (NnGraph *graph, const char *name, int a, int b);
+/* One of the NN_OP_REDUCE_* ops over the per-sample axes set in the mask `axes`. */
+int nn_graph_add_reduce (NnGraph *graph, NnOp op, const char *name, int input, int axes,
+                         bool keepdims);
 /* One of the NN_OP_BROADCAST_* ops of a and b. */
 int nn_graph_add_broadcast (NnGraph *graph, NnOp op, const char *name, int a, int b);
 int nn_graph_add_concat (NnGraph *graph, const char *name, const int *inputs, int n_inputs);

@@ -4,6 +4,7 @@
 #include "graph/nn-op.h"
 
 #include "ops/nn-broadcast.h"
+#include "ops/nn-reduce.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #define ATTR_SHAPE           { "shape", NN_ATTR_SHAPE, 1, { AT (shape) }, false }
 #define ATTRS_WINDOW(s)      ATTR2 ("kernel", s.kh, s.kw), ATTR2 ("stride", s.sh, s.sw), \
                              ATTR4 ("padding", s)
+#define ATTRS_REDUCE         ATTR ("axes", INT, attrs.reduce.axes), \
+                             ATTR ("keepdims", BOOL, attrs.reduce.keepdims)
 #define ATTRS_NORM           ATTR ("eps", FLOAT, attrs.norm.eps), \
                              ATTR ("momentum", FLOAT, attrs.norm.momentum), \
                              ATTR ("affine", BOOL, attrs.norm.affine)
@@ -159,6 +162,18 @@ static const NnOpInfo op_table[] = {
   [NN_OP_BROADCAST_DIV] = {
     .name = "broadcast_div", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
   },
+  [NN_OP_REDUCE_SUM] = {
+    .name = "reduce_sum", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_REDUCE_MEAN] = {
+    .name = "reduce_mean", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_REDUCE_MAX] = {
+    .name = "reduce_max", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
+    .split = NN_OP_SPLIT_BATCH, .buffer = NN_OP_BUFFER_ARGMAX, .backward = true,
+  },
 };
 _Static_assert (sizeof op_table / sizeof op_table[0] == NN_OP_COUNT_,
                 "op_table needs one row per NnOp");
@@ -215,6 +230,7 @@ nn_attr_present (const NnNode *node,
 /* Shapes. */
 
 _Static_assert (NN_BROADCAST_MAX_RANK == NN_MAX_RANK, "broadcasting covers every rank");
+_Static_assert (NN_REDUCE_MAX_RANK == NN_MAX_RANK, "reductions cover every rank");
 
 NnShape
 nn_shape_of (int        rank,
@@ -492,6 +508,29 @@ shape_broadcast (const NnGraph *graph,
   return check_dims (node->name, node->shape, err);
 }
 
+/* A reduction over the axes of the mask: those dims become 1 or are dropped. */
+static bool
+shape_reduce (NnNode  *node,
+              NnShape  in,
+              NnError *err)
+{
+  const NnReduceAttrs *a = &node->attrs.reduce;
+  NnReduceGeom g;
+  if (!nn_reduce_geom (&g, in.rank, in.dims, a->axes))
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': axes mask %d out of range for rank %d",
+                         node->name, a->axes, in.rank);
+  int dims[NN_MAX_RANK], rank = 0;
+  for (int d = 0; d < in.rank; d++)
+    if (!(a->axes & (1 << d)))
+      dims[rank++] = in.dims[d];
+    else if (a->keepdims)
+      dims[rank++] = 1;
+  if (rank == 0)
+    dims[rank++] = 1;
+  node->shape = nn_shape_of (rank, dims);
+  return check_dims (node->name, node->shape, err);
+}
+
 static bool
 shape_concat (const NnGraph *graph,
               NnNode        *node,
@@ -639,6 +678,10 @@ nn_op_shape (const NnGraph *graph,
     case NN_OP_BROADCAST_MUL:
     case NN_OP_BROADCAST_DIV:
       return shape_broadcast (graph, node, in, err);
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
+      return shape_reduce (node, in, err);
     case NN_OP_CONCAT:
       return shape_concat (graph, node, in, err);
     case NN_OP_FLATTEN:
@@ -746,6 +789,9 @@ nn_node_describe (const NnNode      *node,
     case NN_OP_BROADCAST_SUB:
     case NN_OP_BROADCAST_MUL:
     case NN_OP_BROADCAST_DIV:
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
     case NN_OP_COUNT_:
       break;
     }

@@ -108,7 +108,12 @@ build_every_op (void)
   int bsub = nn_graph_add_broadcast (g, NN_OP_BROADCAST_SUB, "bsub", mean, badd);
   int bmul = nn_graph_add_broadcast (g, NN_OP_BROADCAST_MUL, "bmul", bsub, sig);
   int bdiv = nn_graph_add_broadcast (g, NN_OP_BROADCAST_DIV, "bdiv", bmul, sig);
-  int gap = nn_graph_add_global_avgpool (g, "gap", bdiv);
+  int rsum = nn_graph_add_reduce (g, NN_OP_REDUCE_SUM, "rsum", bdiv, 2, true);
+  int rmean = nn_graph_add_reduce (g, NN_OP_REDUCE_MEAN, "rmean", bdiv, 4, true);
+  int rmax = nn_graph_add_reduce (g, NN_OP_REDUCE_MAX, "rmax", bdiv, 1, false);
+  int outer = nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, "outer", rsum, rmean);
+  int both = nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, "both", outer, rmax);
+  int gap = nn_graph_add_global_avgpool (g, "gap", both);
   int fl = nn_graph_add_flatten (g, "flatten", gap);
   int dr = nn_graph_add_dropout (g, "dropout", fl, 0.25f);
   int fc = nn_graph_add_linear (g, "fc", dr, 4, false);
