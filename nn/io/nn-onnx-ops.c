@@ -916,6 +916,54 @@ op_reshape (NnOnnxImporter *im,
   return reshape_to (im, n, x, ns, dims, err);
 }
 
+/* ReduceSum, ReduceMean, ReduceMax over axes other than the batch: a reduce_* node. */
+static bool
+op_reduce (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnOp            op,
+           NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  int64_t axes[2 * NN_ONNX_MAX_RANK];
+  int na;
+  if (!int_input_or_attr (n, 1, "axes", axes, &na, err))
+    return false;
+  const bool keepdims = nn_onnx_attr_int (n, "keepdims", 1) != 0;
+  if (na <= 0 && nn_onnx_attr_int (n, "noop_with_empty_axes", 0) != 0)
+    return set_output (im, n, x->node, x->ndim, x->dims, err);
+  if (na <= 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "without axes it reduces over the "
+                              "batch (dimension 0)");
+  int mask = 0;
+  for (int k = 0; k < na; k++)
+    {
+      int64_t a = axes[k] < 0 ? axes[k] + x->ndim : axes[k];
+      if (a < 0 || a >= x->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis %lld out of range",
+                                  (long long) axes[k]);
+      if (a == 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axis 0 is the batch");
+      mask |= 1 << (a - 1);
+    }
+  int64_t dims[NN_ONNX_MAX_RANK];
+  int nd = 0;
+  for (int d = 0; d < x->ndim; d++)
+    if (d == 0 || !(mask & (1 << (d - 1))))
+      dims[nd++] = x->dims[d];
+    else if (keepdims)
+      dims[nd++] = 1;
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  NnNode spec = spec_for (op, x);
+  spec.inputs[0] = ix;
+  spec.attrs.reduce = (NnReduceAttrs) { mask, keepdims };
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, nd, dims, err);
+}
+
 static bool
 op_squeeze (NnOnnxImporter *im,
             NnOnnxNode     *n,
@@ -1173,6 +1221,12 @@ nn_onnx_translate (NnOnnxImporter *im,
   if (strcmp (op, "Add") == 0 || strcmp (op, "Sub") == 0 || strcmp (op, "Mul") == 0
       || strcmp (op, "Div") == 0)
     return op_binary (im, n, err);
+  if (strcmp (op, "ReduceSum") == 0)
+    return op_reduce (im, n, NN_OP_REDUCE_SUM, err);
+  if (strcmp (op, "ReduceMean") == 0)
+    return op_reduce (im, n, NN_OP_REDUCE_MEAN, err);
+  if (strcmp (op, "ReduceMax") == 0)
+    return op_reduce (im, n, NN_OP_REDUCE_MAX, err);
   if (strcmp (op, "Relu") == 0)
     return op_activation (im, n, NN_ACT_RELU, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "LeakyRelu") == 0)

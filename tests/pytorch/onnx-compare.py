@@ -132,6 +132,9 @@ CASES = [
      lambda m: m.features[7], "features.7.2_1"),
     ("regnet_y_400mf", lambda: torchvision.models.regnet_y_400mf(num_classes=10), 64, 13,
      lambda m: m.trunk_output, "trunk_output.block4.block4-5.activation"),
+    # x.mean([2, 3]): ReduceMean over the spatial axes.
+    ("mnasnet0_5", lambda: torchvision.models.mnasnet0_5(num_classes=10), 64, 13,
+     lambda m: m.layers[16], "layers.16"),
     ("pfnet", lambda: PFNet(), 64, 14,
      lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
 ]
