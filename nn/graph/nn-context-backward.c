@@ -12,6 +12,7 @@
 #include "ops/nn-linear.h"
 #include "ops/nn-norm.h"
 #include "ops/nn-pool.h"
+#include "ops/nn-transpose.h"
 
 /* Node i over samples [b0, b0 + nb) by worker w: the gradient of its output (dout), its output,
  * its first input and that input's gradient (din, NULL when not wanted), each at sample b0. */
@@ -176,6 +177,15 @@ backward_reduce (const Slice *s)
 }
 
 static void
+backward_transpose (const Slice *s)
+{
+  NnTransposeGeom g;
+  const bool ok = nn_transpose_geom (&g, s->is.rank, s->is.dims, s->node->attrs.transpose.perm);
+  NN_ASSERT (ok);
+  nn_transpose_backward (s->din, s->dout, &g, s->nb);
+}
+
+static void
 backward_concat (const Slice *s)
 {
   float *dins[NN_MAX_INPUTS];
@@ -305,6 +315,9 @@ nn_context_backward_slice (NnContext *ctx,
     case NN_OP_REDUCE_MEAN:
     case NN_OP_REDUCE_MAX:
       backward_reduce (&s);
+      break;
+    case NN_OP_TRANSPOSE:
+      backward_transpose (&s);
       break;
     case NN_OP_CONCAT:
       backward_concat (&s);

@@ -13,6 +13,7 @@
 #include "ops/nn-linear.h"
 #include "ops/nn-norm.h"
 #include "ops/nn-pool.h"
+#include "ops/nn-transpose.h"
 #include "core/nn-workers.h"
 
 /* Node i over samples [b0, b0 + nb) by worker w: its output and first input at sample b0, the
@@ -153,6 +154,23 @@ forward_reduce (const Slice *s)
   nn_reduce_forward (s->out, argmax, s->in, &g, s->nb, kind);
 }
 
+/* The transpose geometry of a transpose node. */
+static NnTransposeGeom
+transpose_geom (const Slice *s)
+{
+  NnTransposeGeom g;
+  const bool ok = nn_transpose_geom (&g, s->is.rank, s->is.dims, s->node->attrs.transpose.perm);
+  NN_ASSERT (ok);
+  return g;
+}
+
+static void
+forward_transpose (const Slice *s)
+{
+  const NnTransposeGeom g = transpose_geom (s);
+  nn_transpose_forward (s->out, s->in, &g, s->nb);
+}
+
 static void
 forward_concat (const Slice *s)
 {
@@ -276,6 +294,9 @@ nn_context_forward_slice (NnContext *ctx,
     case NN_OP_REDUCE_MEAN:
     case NN_OP_REDUCE_MAX:
       forward_reduce (&s);
+      break;
+    case NN_OP_TRANSPOSE:
+      forward_transpose (&s);
       break;
     case NN_OP_CONCAT:
       forward_concat (&s);
@@ -512,6 +533,7 @@ single_sample_work (void *data,
     case NN_OP_REDUCE_SUM:
     case NN_OP_REDUCE_MEAN:
     case NN_OP_REDUCE_MAX:
+    case NN_OP_TRANSPOSE:
     case NN_OP_COUNT_:
     default:
       NN_ASSERT (!"op does not split within a sample");

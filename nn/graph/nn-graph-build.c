@@ -234,6 +234,20 @@ nn_graph_add_reduce (NnGraph    *graph,
 }
 
 int
+nn_graph_add_transpose (NnGraph    *graph,
+                        const char *name,
+                        int         input,
+                        const int  *perm)
+{
+  NN_ASSERT (input >= 0 && input < graph->n_nodes);
+  NnNode spec = spec_new (NN_OP_TRANSPOSE, name, input);
+  spec.attrs.transpose.rank = graph->nodes[input].shape.rank;
+  for (int d = 0; d < spec.attrs.transpose.rank; d++)
+    spec.attrs.transpose.perm[d] = perm[d];
+  return add_or_die (graph, &spec);
+}
+
+int
 nn_graph_add_broadcast (NnGraph    *graph,
                         NnOp        op,
                         const char *name,

@@ -47,6 +47,7 @@ typedef enum
   NN_OP_REDUCE_SUM,     /* sum, mean, max over the per-sample axes in attrs.reduce */
   NN_OP_REDUCE_MEAN,
   NN_OP_REDUCE_MAX,
+  NN_OP_TRANSPOSE,      /* the per-sample axes permuted: output dim d is input dim perm[d] */
   NN_OP_COUNT_
 } NnOp;
 
@@ -93,6 +94,13 @@ typedef struct
   bool keepdims;
 } NnReduceAttrs;
 
+/* Transpose: a permutation of the input's `rank` per-sample axes. */
+typedef struct
+{
+  int perm[NN_MAX_RANK];
+  int rank;
+} NnTransposeAttrs;
+
 /* Scale and PReLU: one parameter per channel, or one per value of a sample (C, H, W). */
 typedef struct
 {
@@ -131,6 +139,7 @@ typedef struct
     NnPadAttrs     pad;
     NnChannelAttrs channel;
     NnReduceAttrs  reduce;
+    NnTransposeAttrs transpose;
   } attrs;
 } NnNode;
 
@@ -218,6 +227,8 @@ int nn_graph_add_mul (NnGraph *graph, const char *name, int a, int b);
 /* One of the NN_OP_REDUCE_* ops over the per-sample axes set in the mask `axes`. */
 int nn_graph_add_reduce (NnGraph *graph, NnOp op, const char *name, int input, int axes,
                          bool keepdims);
+/* The input's per-sample axes permuted by perm (as many entries as the input's rank). */
+int nn_graph_add_transpose (NnGraph *graph, const char *name, int input, const int *perm);
 /* One of the NN_OP_BROADCAST_* ops of a and b. */
 int nn_graph_add_broadcast (NnGraph *graph, NnOp op, const char *name, int a, int b);
 int nn_graph_add_concat (NnGraph *graph, const char *name, const int *inputs, int n_inputs);

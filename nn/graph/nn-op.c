@@ -5,6 +5,7 @@
 
 #include "ops/nn-broadcast.h"
 #include "ops/nn-reduce.h"
+#include "ops/nn-transpose.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -170,6 +171,12 @@ static const NnOpInfo op_table[] = {
     .name = "reduce_mean", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
     .split = NN_OP_SPLIT_BATCH, .backward = true,
   },
+  [NN_OP_TRANSPOSE] = {
+    .name = "transpose", .n_inputs = 1,
+    .attrs = { { "perm", NN_ATTR_LIST, 1, { AT (attrs.transpose.perm), AT (attrs.transpose.rank) },
+                 false } },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
   [NN_OP_REDUCE_MAX] = {
     .name = "reduce_max", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
     .split = NN_OP_SPLIT_BATCH, .buffer = NN_OP_BUFFER_ARGMAX, .backward = true,
@@ -231,6 +238,7 @@ nn_attr_present (const NnNode *node,
 
 _Static_assert (NN_BROADCAST_MAX_RANK == NN_MAX_RANK, "broadcasting covers every rank");
 _Static_assert (NN_REDUCE_MAX_RANK == NN_MAX_RANK, "reductions cover every rank");
+_Static_assert (NN_TRANSPOSE_MAX_RANK == NN_MAX_RANK, "transposes cover every rank");
 
 NnShape
 nn_shape_of (int        rank,
@@ -532,6 +540,20 @@ shape_reduce (NnNode  *node,
 }
 
 static bool
+shape_transpose (NnNode  *node,
+                 NnShape  in,
+                 NnError *err)
+{
+  const NnTransposeAttrs *a = &node->attrs.transpose;
+  NnTransposeGeom g;
+  if (a->rank != in.rank || !nn_transpose_geom (&g, in.rank, in.dims, a->perm))
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': perm is not a permutation of the "
+                         "input's %d axes", node->name, in.rank);
+  node->shape = nn_shape_of (g.rank, g.dims);
+  return true;
+}
+
+static bool
 shape_concat (const NnGraph *graph,
               NnNode        *node,
               NnShape        in,
@@ -682,6 +704,8 @@ nn_op_shape (const NnGraph *graph,
     case NN_OP_REDUCE_MEAN:
     case NN_OP_REDUCE_MAX:
       return shape_reduce (node, in, err);
+    case NN_OP_TRANSPOSE:
+      return shape_transpose (node, in, err);
     case NN_OP_CONCAT:
       return shape_concat (graph, node, in, err);
     case NN_OP_FLATTEN:
@@ -792,6 +816,7 @@ nn_node_describe (const NnNode      *node,
     case NN_OP_REDUCE_SUM:
     case NN_OP_REDUCE_MEAN:
     case NN_OP_REDUCE_MAX:
+    case NN_OP_TRANSPOSE:
     case NN_OP_COUNT_:
       break;
     }

@@ -77,6 +77,30 @@ attr_shape (const cJSON  *obj,
   return true;
 }
 
+/* A list of 1 to NN_MAX_RANK integers into values, its length into count. */
+static bool
+attr_list (const cJSON  *obj,
+           const char   *key,
+           int          *values,
+           int          *count,
+           const NnNode *spec,
+           NnError      *err)
+{
+  const cJSON *array = cJSON_GetObjectItemCaseSensitive (obj, key);
+  int n = cJSON_IsArray (array) ? cJSON_GetArraySize (array) : 0;
+  if (n < 1 || n > NN_MAX_RANK)
+    return attr_error (spec, key, "a list of 1 to 6 integers", err);
+  for (int i = 0; i < n; i++)
+    {
+      double v;
+      if (!nn_model_json_integer (cJSON_GetArrayItem (array, i), INT_MIN, INT_MAX, &v))
+        return attr_error (spec, key, "a list of 1 to 6 integers", err);
+      values[i] = (int) v;
+    }
+  *count = n;
+  return true;
+}
+
 static bool
 attr_int (const cJSON  *obj,
           const char   *key,
@@ -194,6 +218,9 @@ attr_read (const cJSON  *obj,
       return attr_policy (obj, attr->key, nn_attr_at (spec, attr, 0), spec, err);
     case NN_ATTR_SHAPE:
       return attr_shape (obj, attr->key, nn_attr_at (spec, attr, 0), spec, err);
+    case NN_ATTR_LIST:
+      return attr_list (obj, attr->key, nn_attr_at (spec, attr, 0), nn_attr_at (spec, attr, 1),
+                        spec, err);
     }
   return nn_error_set (err, NN_ERROR_FORMAT, "node '%s': unknown attribute type", spec->name);
 }

@@ -179,6 +179,10 @@ add_attr (bool         *ok,
       shape = nn_attr_get (node, attr, 0);
       add_ints (ok, obj, attr->key, shape->dims, shape->rank);
       break;
+    case NN_ATTR_LIST:
+      add_ints (ok, obj, attr->key, nn_attr_get (node, attr, 0),
+                *(const int *) nn_attr_get (node, attr, 1));
+      break;
     }
 }
 

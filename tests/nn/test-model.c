@@ -186,6 +186,9 @@ assert_same_attr (const NnNode *x,
     case NN_ATTR_SHAPE:
       size = sizeof (NnShape);
       break;
+    case NN_ATTR_LIST:
+      size = sizeof (int) * NN_MAX_RANK;
+      break;
     }
   for (int k = 0; k < attr->n; k++)
     if (memcmp (nn_attr_get (x, attr, k), nn_attr_get (y, attr, k), size) != 0)

@@ -113,7 +113,8 @@ build_every_op (void)
   int rmax = nn_graph_add_reduce (g, NN_OP_REDUCE_MAX, "rmax", bdiv, 1, false);
   int outer = nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, "outer", rsum, rmean);
   int both = nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, "both", outer, rmax);
-  int gap = nn_graph_add_global_avgpool (g, "gap", both);
+  int tr = nn_graph_add_transpose (g, "transpose", both, (const int[]) { 2, 0, 1 });
+  int gap = nn_graph_add_global_avgpool (g, "gap", tr);
   int fl = nn_graph_add_flatten (g, "flatten", gap);
   int dr = nn_graph_add_dropout (g, "dropout", fl, 0.25f);
   int fc = nn_graph_add_linear (g, "fc", dr, 4, false);
@@ -225,6 +226,9 @@ assert_same_attr (const NnNode *x,
       break;
     case NN_ATTR_SHAPE:
       size = sizeof (NnShape);
+      break;
+    case NN_ATTR_LIST:
+      size = sizeof (int) * NN_MAX_RANK;
       break;
     }
   for (int k = 0; k < attr->n; k++)
