@@ -964,6 +964,52 @@ op_reduce (NnOnnxImporter *im,
   return node >= 0 && set_output (im, n, node, nd, dims, err);
 }
 
+/* Transpose that keeps the batch first: a transpose node of the per-sample axes. */
+static bool
+op_transpose (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  const Onnx__AttributeProto *a = nn_onnx_attr (n, "perm");
+  int64_t perm[NN_ONNX_MAX_RANK];
+  for (int d = 0; d < x->ndim; d++)
+    perm[d] = x->ndim - 1 - d;
+  if (a != NULL)
+    {
+      if ((int) a->n_ints != x->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm has %d entries for a tensor of "
+                                  "rank %d", (int) a->n_ints, x->ndim);
+      memcpy (perm, a->ints, sizeof (int64_t) * a->n_ints);
+    }
+  if (perm[0] != 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it moves the batch (dimension 0)");
+  int64_t dims[NN_ONNX_MAX_RANK];
+  NnNode spec = spec_for (NN_OP_TRANSPOSE, x);
+  spec.attrs.transpose.rank = x->ndim > 1 ? x->ndim - 1 : 1;
+  bool identity = true;
+  for (int d = 0; d < x->ndim; d++)
+    {
+      if (perm[d] < 0 || perm[d] >= x->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm entry %lld out of range",
+                                  (long long) perm[d]);
+      dims[d] = x->dims[perm[d]];
+      identity = identity && perm[d] == d;
+      if (d > 0)
+        spec.attrs.transpose.perm[d - 1] = (int) perm[d] - 1;
+    }
+  if (identity)
+    return set_output (im, n, x->node, x->ndim, x->dims, err);
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  spec.inputs[0] = ix;
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, x->ndim, dims, err);
+}
+
 static bool
 op_squeeze (NnOnnxImporter *im,
             NnOnnxNode     *n,
@@ -1221,6 +1267,8 @@ nn_onnx_translate (NnOnnxImporter *im,
   if (strcmp (op, "Add") == 0 || strcmp (op, "Sub") == 0 || strcmp (op, "Mul") == 0
       || strcmp (op, "Div") == 0)
     return op_binary (im, n, err);
+  if (strcmp (op, "Transpose") == 0)
+    return op_transpose (im, n, err);
   if (strcmp (op, "ReduceSum") == 0)
     return op_reduce (im, n, NN_OP_REDUCE_SUM, err);
   if (strcmp (op, "ReduceMean") == 0)
