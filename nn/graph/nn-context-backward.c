@@ -185,6 +185,32 @@ backward_transpose (const Slice *s)
   nn_transpose_backward (s->din, s->dout, &g, s->nb);
 }
 
+/* The (outer, n, inner) view of a slice node's input around its axis. */
+static void
+slice_view (NnShape  is,
+            int      axis,
+            size_t  *outer,
+            size_t  *inner)
+{
+  *outer = 1;
+  *inner = 1;
+  for (int d = 0; d < is.rank; d++)
+    if (d < axis)
+      *outer *= (size_t) is.dims[d];
+    else if (d > axis)
+      *inner *= (size_t) is.dims[d];
+}
+
+static void
+backward_slice (const Slice *s)
+{
+  const NnSliceAttrs *a = &s->node->attrs.slice;
+  size_t outer, inner;
+  slice_view (s->is, a->axis, &outer, &inner);
+  nn_slice_backward (s->din, s->dout, s->nb, outer, s->is.dims[a->axis], a->start, a->size,
+                     inner);
+}
+
 static void
 backward_concat (const Slice *s)
 {
@@ -318,6 +344,9 @@ nn_context_backward_slice (NnContext *ctx,
       break;
     case NN_OP_TRANSPOSE:
       backward_transpose (&s);
+      break;
+    case NN_OP_SLICE:
+      backward_slice (&s);
       break;
     case NN_OP_CONCAT:
       backward_concat (&s);

@@ -171,6 +171,31 @@ forward_transpose (const Slice *s)
   nn_transpose_forward (s->out, s->in, &g, s->nb);
 }
 
+/* The (outer, n, inner) view of a slice node's input around its axis. */
+static void
+slice_view (NnShape  is,
+            int      axis,
+            size_t  *outer,
+            size_t  *inner)
+{
+  *outer = 1;
+  *inner = 1;
+  for (int d = 0; d < is.rank; d++)
+    if (d < axis)
+      *outer *= (size_t) is.dims[d];
+    else if (d > axis)
+      *inner *= (size_t) is.dims[d];
+}
+
+static void
+forward_slice (const Slice *s)
+{
+  const NnSliceAttrs *a = &s->node->attrs.slice;
+  size_t outer, inner;
+  slice_view (s->is, a->axis, &outer, &inner);
+  nn_slice_forward (s->out, s->in, s->nb, outer, s->is.dims[a->axis], a->start, a->size, inner);
+}
+
 static void
 forward_concat (const Slice *s)
 {
@@ -297,6 +322,9 @@ nn_context_forward_slice (NnContext *ctx,
       break;
     case NN_OP_TRANSPOSE:
       forward_transpose (&s);
+      break;
+    case NN_OP_SLICE:
+      forward_slice (&s);
       break;
     case NN_OP_CONCAT:
       forward_concat (&s);
@@ -534,6 +562,7 @@ single_sample_work (void *data,
     case NN_OP_REDUCE_MEAN:
     case NN_OP_REDUCE_MAX:
     case NN_OP_TRANSPOSE:
+    case NN_OP_SLICE:
     case NN_OP_COUNT_:
     default:
       NN_ASSERT (!"op does not split within a sample");

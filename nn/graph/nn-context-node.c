@@ -92,6 +92,7 @@ nn_context_binary_kind (NnOp op)
     case NN_OP_REDUCE_MEAN:
     case NN_OP_REDUCE_MAX:
     case NN_OP_TRANSPOSE:
+    case NN_OP_SLICE:
     case NN_OP_COUNT_:
       break;
     }
@@ -145,6 +146,7 @@ nn_context_reduce_kind (NnOp op)
     case NN_OP_BROADCAST_MUL:
     case NN_OP_BROADCAST_DIV:
     case NN_OP_TRANSPOSE:
+    case NN_OP_SLICE:
     case NN_OP_COUNT_:
       break;
     }

@@ -248,6 +248,19 @@ nn_graph_add_transpose (NnGraph    *graph,
 }
 
 int
+nn_graph_add_slice (NnGraph    *graph,
+                    const char *name,
+                    int         input,
+                    int         axis,
+                    int         start,
+                    int         size)
+{
+  NnNode spec = spec_new (NN_OP_SLICE, name, input);
+  spec.attrs.slice = (NnSliceAttrs) { axis, start, size };
+  return add_or_die (graph, &spec);
+}
+
+int
 nn_graph_add_broadcast (NnGraph    *graph,
                         NnOp        op,
                         const char *name,

@@ -48,6 +48,7 @@ typedef enum
   NN_OP_REDUCE_MEAN,
   NN_OP_REDUCE_MAX,
   NN_OP_TRANSPOSE,      /* the per-sample axes permuted: output dim d is input dim perm[d] */
+  NN_OP_SLICE,          /* size values from start along one per-sample axis */
   NN_OP_COUNT_
 } NnOp;
 
@@ -101,6 +102,14 @@ typedef struct
   int rank;
 } NnTransposeAttrs;
 
+/* Slice: values start .. start + size - 1 along per-sample axis `axis`. */
+typedef struct
+{
+  int axis;
+  int start;
+  int size;
+} NnSliceAttrs;
+
 /* Scale and PReLU: one parameter per channel, or one per value of a sample (C, H, W). */
 typedef struct
 {
@@ -140,6 +149,7 @@ typedef struct
     NnChannelAttrs channel;
     NnReduceAttrs  reduce;
     NnTransposeAttrs transpose;
+    NnSliceAttrs   slice;
   } attrs;
 } NnNode;
 
@@ -229,6 +239,9 @@ int nn_graph_add_reduce (NnGraph *graph, NnOp op, const char *name, int input, i
                          bool keepdims);
 /* The input's per-sample axes permuted by perm (as many entries as the input's rank). */
 int nn_graph_add_transpose (NnGraph *graph, const char *name, int input, const int *perm);
+/* Values start .. start + size - 1 of the input along per-sample axis `axis`. */
+int nn_graph_add_slice (NnGraph *graph, const char *name, int input, int axis, int start,
+                        int size);
 /* One of the NN_OP_BROADCAST_* ops of a and b. */
 int nn_graph_add_broadcast (NnGraph *graph, NnOp op, const char *name, int a, int b);
 int nn_graph_add_concat (NnGraph *graph, const char *name, const int *inputs, int n_inputs);

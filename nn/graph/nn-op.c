@@ -177,6 +177,14 @@ static const NnOpInfo op_table[] = {
                  false } },
     .split = NN_OP_SPLIT_BATCH, .backward = true,
   },
+  [NN_OP_SLICE] = {
+    .name = "slice", .n_inputs = 1,
+    .attrs = {
+      ATTR ("axis", INT, attrs.slice.axis), ATTR ("start", INT, attrs.slice.start),
+      ATTR ("size", INT, attrs.slice.size),
+    },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
   [NN_OP_REDUCE_MAX] = {
     .name = "reduce_max", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
     .split = NN_OP_SPLIT_BATCH, .buffer = NN_OP_BUFFER_ARGMAX, .backward = true,
@@ -554,6 +562,23 @@ shape_transpose (NnNode  *node,
 }
 
 static bool
+shape_slice (NnNode  *node,
+             NnShape  in,
+             NnError *err)
+{
+  const NnSliceAttrs *a = &node->attrs.slice;
+  if (a->axis < 0 || a->axis >= in.rank || a->start < 0 || a->size < 1
+      || a->start > in.dims[a->axis] - a->size)
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': slice %d+%d of axis %d out of range",
+                         node->name, a->start, a->size, a->axis);
+  int dims[NN_MAX_RANK];
+  for (int d = 0; d < in.rank; d++)
+    dims[d] = d == a->axis ? a->size : in.dims[d];
+  node->shape = nn_shape_of (in.rank, dims);
+  return true;
+}
+
+static bool
 shape_concat (const NnGraph *graph,
               NnNode        *node,
               NnShape        in,
@@ -706,6 +731,8 @@ nn_op_shape (const NnGraph *graph,
       return shape_reduce (node, in, err);
     case NN_OP_TRANSPOSE:
       return shape_transpose (node, in, err);
+    case NN_OP_SLICE:
+      return shape_slice (node, in, err);
     case NN_OP_CONCAT:
       return shape_concat (graph, node, in, err);
     case NN_OP_FLATTEN:
@@ -817,6 +844,7 @@ nn_node_describe (const NnNode      *node,
     case NN_OP_REDUCE_MEAN:
     case NN_OP_REDUCE_MAX:
     case NN_OP_TRANSPOSE:
+    case NN_OP_SLICE:
     case NN_OP_COUNT_:
       break;
     }

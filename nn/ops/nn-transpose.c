@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Transpose (ops/nn-transpose.h): an odometer over the output's rows with the input's offset
- * following it; each row (the last output dim) is a strided loop. */
+/* Transpose and slice (ops/nn-transpose.h). Transpose: an odometer over the output's rows with
+ * the input's offset following it; each row (the last output dim) is a strided loop. */
 #include "ops/nn-transpose.h"
+
+#include <string.h>
 
 #include "core/nn-error.h"
 
@@ -98,5 +100,44 @@ nn_transpose_backward (float                 *dinp,
             dx[i + (size_t) k * s] += dy[o + (size_t) k];
           next_row (g, idx, &i);
         }
+    }
+}
+
+void
+nn_slice_forward (float       *out,
+                  const float *inp,
+                  int          B,
+                  size_t       outer,
+                  int          n,
+                  int          start,
+                  int          size,
+                  size_t       inner)
+{
+  NN_ASSERT (out && inp && start >= 0 && size >= 1 && start + size <= n);
+  const size_t rows = (size_t) B * outer, chunk = (size_t) size * inner;
+  for (size_t r = 0; r < rows; r++)
+    memcpy (out + r * chunk, inp + (r * (size_t) n + (size_t) start) * inner,
+            sizeof (float) * chunk);
+}
+
+void
+nn_slice_backward (float       *dinp,
+                   const float *dout,
+                   int          B,
+                   size_t       outer,
+                   int          n,
+                   int          start,
+                   int          size,
+                   size_t       inner)
+{
+  if (dinp == NULL)
+    return;
+  const size_t rows = (size_t) B * outer, chunk = (size_t) size * inner;
+  for (size_t r = 0; r < rows; r++)
+    {
+      float *dx = dinp + (r * (size_t) n + (size_t) start) * inner;
+      const float *dy = dout + r * chunk;
+      for (size_t k = 0; k < chunk; k++)
+        dx[k] += dy[k];
     }
 }

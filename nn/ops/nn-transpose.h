@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A permutation of the per-sample axes of a tensor, batch by batch. */
+/* Ops that move values between the per-sample axes of a tensor, batch by batch: a permutation
+ * of the axes, and a slice along one axis. */
 #pragma once
 
 #include <stdbool.h>
@@ -34,3 +35,22 @@ void nn_transpose_backward (float                 *dinp,
                             const float           *dout,
                             const NnTransposeGeom *g,
                             int                    B);
+
+/* out (B, outer, size, inner) = inp (B, outer, n, inner)[:, :, start : start + size, :]. */
+void nn_slice_forward (float       *out,
+                       const float *inp,
+                       int          B,
+                       size_t       outer,
+                       int          n,
+                       int          start,
+                       int          size,
+                       size_t       inner);
+/* dinp (B, outer, n, inner)[:, :, start : start + size, :] += dout (B, outer, size, inner). */
+void nn_slice_backward (float       *dinp,
+                        const float *dout,
+                        int          B,
+                        size_t       outer,
+                        int          n,
+                        int          start,
+                        int          size,
+                        size_t       inner);

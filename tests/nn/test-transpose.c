@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Transpose of the per-sample axes: hand values, the shape rule, a round trip through a model
- * file, and the backward pass against finite differences for permutations of ranks 2 to 4. */
+/* Transpose of the per-sample axes and slices along one axis: hand values, the shape rules,
+ * and the backward pass against finite differences (permutations of ranks 2 to 4, slices of
+ * each axis). */
 #include <glib.h>
 
 #include "grad-check.h"
@@ -90,6 +91,47 @@ test_grad (void)
     }
 }
 
+static void
+test_slice (void)
+{
+  /* Two samples of (2, 3, 2), values 1 .. 2 of axis 1. */
+  float x[24], y[8], dx[24] = { 0 };
+  for (int i = 0; i < 24; i++)
+    x[i] = (float) i;
+  nn_slice_forward (y, x, 2, 2, 3, 1, 2, 2);
+  const float want[8] = { 2, 3, 4, 5, 8, 9, 10, 11 };
+  for (int i = 0; i < 8; i++)
+    g_assert_cmpfloat (y[i], ==, want[i]);
+  nn_slice_backward (dx, y, 2, 2, 3, 1, 2, 2);
+  g_assert_cmpfloat (dx[0] + dx[1] + dx[6] + dx[7], ==, 0.0f);
+  g_assert_cmpfloat (dx[2], ==, 2.0f);
+  g_assert_cmpfloat (dx[11], ==, 11.0f);
+
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 4, 3, 5);
+  int sl = nn_graph_add_slice (g, "half", in, 0, 2, 2);
+  g_assert_true (nn_shape_equal (g->nodes[sl].shape, nn_shape_chw (2, 3, 5)));
+  NnNode spec = { .op = NN_OP_SLICE, .inputs = { in }, .n_inputs = 1 };
+  snprintf (spec.name, sizeof spec.name, "bad");
+  spec.attrs.slice = (NnSliceAttrs) { 2, 3, 3 };
+  NnError err = { 0 };
+  g_assert_cmpint (nn_graph_add (g, &spec, &err), <, 0);
+  g_assert_nonnull (strstr (err.message, "node 'bad': slice 3+3 of axis 2 out of range"));
+  nn_graph_free (g);
+
+  for (int axis = 0; axis < 3; axis++)
+    {
+      g = nn_graph_new ();
+      in = nn_graph_add_input (g, "input", 4, 3, 5);
+      nn_graph_add_slice (g, "slice", in, axis, 1, 2);
+      GradCheck gc;
+      grad_check_init (&gc, "slice");
+      grad_check_graph (&gc, g);
+      grad_check_assert (&gc);
+      nn_graph_free (g);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -98,5 +140,6 @@ main (int    argc,
   g_test_add_func ("/nn/transpose/values", test_values);
   g_test_add_func ("/nn/transpose/shape", test_shape);
   g_test_add_func ("/nn/transpose/grad", test_grad);
+  g_test_add_func ("/nn/transpose/slice", test_slice);
   return g_test_run ();
 }
