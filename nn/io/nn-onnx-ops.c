@@ -964,6 +964,70 @@ op_reduce (NnOnnxImporter *im,
   return node >= 0 && set_output (im, n, node, nd, dims, err);
 }
 
+/* Slice of a run-time tensor with step 1 along one axis other than the batch (the others
+ * whole): a slice node. */
+static bool
+op_slice (NnOnnxImporter *im,
+          NnOnnxNode     *n,
+          NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  int64_t starts[2 * NN_ONNX_MAX_RANK], ends[2 * NN_ONNX_MAX_RANK], axes[2 * NN_ONNX_MAX_RANK],
+          steps[2 * NN_ONNX_MAX_RANK];
+  int ns, ne, na, nst;
+  if (!int_input_or_attr (n, 1, "starts", starts, &ns, err)
+      || !int_input_or_attr (n, 2, "ends", ends, &ne, err)
+      || !int_input_or_attr (n, 3, "axes", axes, &na, err)
+      || !int_input_or_attr (n, 4, "steps", steps, &nst, err))
+    return false;
+  if (ns < 0 || ns != ne || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "starts, ends, axes and steps disagree");
+  int64_t dims[NN_ONNX_MAX_RANK];
+  memcpy (dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  int axis = -1;
+  int64_t start = 0;
+  for (int k = 0; k < ns; k++)
+    {
+      int64_t a = na >= 0 ? axes[k] : k;
+      a = a < 0 ? a + x->ndim : a;
+      if (a < 0 || a >= x->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis %lld out of range",
+                                  (long long) a);
+      if (nst >= 0 && steps[k] != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "only step 1 is supported on "
+                                  "a run-time tensor");
+      const int64_t len = x->dims[a];
+      int64_t b = starts[k], e = ends[k];
+      b = b < 0 ? (b < -len ? 0 : b + len) : (b > len ? len : b);
+      e = e < 0 ? (e < -len ? 0 : e + len) : (e > len ? len : e);
+      if (e <= b)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the slice of axis %lld is "
+                                  "empty", (long long) a);
+      if (b == 0 && e == len)
+        continue;
+      if (a == 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it slices the batch "
+                                  "(dimension 0)");
+      if (axis >= 0 && axis != a)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "only one axis may be sliced");
+      axis = (int) a;
+      start = b;
+      dims[a] = e - b;
+    }
+  if (axis < 0)
+    return set_output (im, n, x->node, x->ndim, x->dims, err);
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  NnNode spec = spec_for (NN_OP_SLICE, x);
+  spec.inputs[0] = ix;
+  spec.attrs.slice = (NnSliceAttrs) { axis - 1, (int) start, (int) dims[axis] };
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, x->ndim, dims, err);
+}
+
 /* Transpose that keeps the batch first: a transpose node of the per-sample axes. */
 static bool
 op_transpose (NnOnnxImporter *im,
@@ -1269,6 +1333,8 @@ nn_onnx_translate (NnOnnxImporter *im,
     return op_binary (im, n, err);
   if (strcmp (op, "Transpose") == 0)
     return op_transpose (im, n, err);
+  if (strcmp (op, "Slice") == 0)
+    return op_slice (im, n, err);
   if (strcmp (op, "ReduceSum") == 0)
     return op_reduce (im, n, NN_OP_REDUCE_SUM, err);
   if (strcmp (op, "ReduceMean") == 0)

@@ -19,7 +19,7 @@ static const char *const supported_ops[] = {
   "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "BatchNormalization", "MaxPool",
   "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat",
   "Pad", "Dropout", "Identity", "Softmax", "Constant", "Shape", "Gather", "ReduceSum",
-  "ReduceMean", "ReduceMax", "Transpose",
+  "ReduceMean", "ReduceMax", "Transpose", "Slice",
 };
 
 /* The cases the importer accepts (and which then must match the expected outputs). */
@@ -64,8 +64,10 @@ static const char *const expected_accepted[] = {
   "test_reduce_sum_negative_axes_keepdims_random", "test_relu",
   "test_reshape_extended_dims", "test_reshape_negative_dim", "test_reshape_reduced_dims",
   "test_reshape_reordered_last_dims", "test_reshape_zero_and_negative_dim",
-  "test_reshape_zero_dim", "test_sigmoid", "test_sigmoid_example", "test_softmax_example",
-  "test_softmax_large_number", "test_squeeze_negative_axes", "test_sub_bcast", "test_tanh",
+  "test_reshape_zero_dim", "test_sigmoid", "test_sigmoid_example", "test_slice_default_axes",
+  "test_slice_default_steps", "test_slice_end_out_of_bounds", "test_slice_neg",
+  "test_slice_negative_axes", "test_softmax_example", "test_softmax_large_number",
+  "test_squeeze_negative_axes", "test_sub_bcast", "test_tanh",
   "test_tanh_example", "test_transpose_all_permutations_0",
   "test_transpose_all_permutations_1", "test_unsqueeze_axis_1", "test_unsqueeze_axis_2",
   "test_unsqueeze_axis_3", "test_unsqueeze_negative_axes", "test_unsqueeze_three_axes",

@@ -135,6 +135,9 @@ CASES = [
     # x.mean([2, 3]): ReduceMean over the spatial axes.
     ("mnasnet0_5", lambda: torchvision.models.mnasnet0_5(num_classes=10), 64, 13,
      lambda m: m.layers[16], "layers.16"),
+    # Channel split (Slice) and channel shuffle (Reshape, Transpose, Reshape).
+    ("shufflenet_v2_x0_5", lambda: torchvision.models.shufflenet_v2_x0_5(num_classes=10), 64,
+     13, lambda m: m.conv5, "conv5.2"),
     ("pfnet", lambda: PFNet(), 64, 14,
      lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
 ]
