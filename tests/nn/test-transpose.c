@@ -95,17 +95,18 @@ static void
 test_slice (void)
 {
   /* Two samples of (2, 3, 2), values 1 .. 2 of axis 1. */
-  float x[24], y[8], dx[24] = { 0 };
+  float x[24], y[16], dx[24] = { 0 };
   for (int i = 0; i < 24; i++)
     x[i] = (float) i;
   nn_slice_forward (y, x, 2, 2, 3, 1, 2, 2);
-  const float want[8] = { 2, 3, 4, 5, 8, 9, 10, 11 };
-  for (int i = 0; i < 8; i++)
+  const float want[16] = { 2, 3, 4, 5, 8, 9, 10, 11, 14, 15, 16, 17, 20, 21, 22, 23 };
+  for (int i = 0; i < 16; i++)
     g_assert_cmpfloat (y[i], ==, want[i]);
   nn_slice_backward (dx, y, 2, 2, 3, 1, 2, 2);
-  g_assert_cmpfloat (dx[0] + dx[1] + dx[6] + dx[7], ==, 0.0f);
+  g_assert_cmpfloat (dx[0] + dx[1] + dx[6] + dx[7] + dx[12] + dx[19], ==, 0.0f);
   g_assert_cmpfloat (dx[2], ==, 2.0f);
   g_assert_cmpfloat (dx[11], ==, 11.0f);
+  g_assert_cmpfloat (dx[23], ==, 23.0f);
 
   NnGraph *g = nn_graph_new ();
   int in = nn_graph_add_input (g, "input", 4, 3, 5);
