@@ -1348,6 +1348,8 @@ nn_onnx_translate (NnOnnxImporter *im,
                           err);
   if (strcmp (op, "Sigmoid") == 0)
     return op_activation (im, n, NN_ACT_SIGMOID, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "Erf") == 0)
+    return op_activation (im, n, NN_ACT_ERF, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "Tanh") == 0)
     return op_activation (im, n, NN_ACT_TANH, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "HardSigmoid") == 0)

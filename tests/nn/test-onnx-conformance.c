@@ -19,7 +19,7 @@ static const char *const supported_ops[] = {
   "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "BatchNormalization", "MaxPool",
   "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat",
   "Pad", "Dropout", "Identity", "Softmax", "Constant", "Shape", "Gather", "ReduceSum",
-  "ReduceMean", "ReduceMax", "Transpose", "Slice",
+  "ReduceMean", "ReduceMax", "Transpose", "Slice", "Erf",
 };
 
 /* The cases the importer accepts (and which then must match the expected outputs). */
@@ -39,6 +39,7 @@ static const char *const expected_accepted[] = {
   "test_conv_with_strides_and_asymmetric_padding", "test_conv_with_strides_no_padding",
   "test_conv_with_strides_padding", "test_div_bcast", "test_dropout_default",
   "test_dropout_default_old", "test_dropout_default_ratio", "test_dropout_random_old",
+  "test_erf",
   "test_flatten_axis1", "test_flatten_default_axis", "test_flatten_negative_axis3",
   "test_gemm_alpha", "test_gemm_beta", "test_gemm_default_no_bias",
   "test_gemm_default_scalar_bias", "test_gemm_default_single_elem_vector_bias",
