@@ -287,14 +287,14 @@ nn_activation_forward (float            *out,
     case NN_ACT_GELU:
       for (size_t i = 0; i < N; i++)
         {
-          const double x = inp[i];
+          const double x = (double) inp[i];
           out[i] = (float) (0.5 * x * (1.0 + erf (x * NN_SQRT1_2)));
         }
       break;
     case NN_ACT_GELU_TANH:
       for (size_t i = 0; i < N; i++)
         {
-          const double x = inp[i];
+          const double x = (double) inp[i];
           double d;
           out[i] = (float) (0.5 * x * (1.0 + tanh (gelu_tanh_inner (x, &d))));
         }
@@ -420,7 +420,7 @@ nn_activation_backward (float              *dinp,
       NN_ASSERT (inp != NULL);
       for (size_t i = 0; i < N; i++)
         {
-          const double x = inp[i];
+          const double x = (double) inp[i];
           dinp[i] += dout[i] * (float) (NN_2_SQRTPI * exp (-x * x));
         }
       break;
@@ -429,7 +429,7 @@ nn_activation_backward (float              *dinp,
       NN_ASSERT (inp != NULL);
       for (size_t i = 0; i < N; i++)
         {
-          const double x = inp[i];
+          const double x = (double) inp[i];
           const double cdf = 0.5 * (1.0 + erf (x * NN_SQRT1_2));
           const double pdf = 0.5 * NN_2_SQRTPI * NN_SQRT1_2 * exp (-0.5 * x * x);
           dinp[i] += dout[i] * (float) (cdf + x * pdf);
@@ -439,7 +439,7 @@ nn_activation_backward (float              *dinp,
       NN_ASSERT (inp != NULL);
       for (size_t i = 0; i < N; i++)
         {
-          const double x = inp[i];
+          const double x = (double) inp[i];
           double dinner;
           const double t = tanh (gelu_tanh_inner (x, &dinner));
           dinp[i] += dout[i] * (float) (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner);
