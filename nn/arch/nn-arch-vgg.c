@@ -39,7 +39,7 @@ nn_arch_vgg_build (NnArchBuilder    *b,
     {
       if (cfg[i] == POOL)
         {
-          NnShape s = b->failed ? (NnShape) { 0, 0, 0 } : nn_arch_builder_shape (b, x);
+          NnShape s = b->failed ? nn_shape_chw (0, 0, 0) : nn_arch_builder_shape (b, x);
           snprintf (name, sizeof name, "features.%d", index++);
           if (s.h >= 2 && s.w >= 2)
             x = nn_arch_builder_maxpool (b, name, x, 2, 2, 0);

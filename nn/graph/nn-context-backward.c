@@ -5,12 +5,14 @@
 #include "graph/nn-context-private.h"
 
 #include "ops/nn-activation.h"
+#include "ops/nn-broadcast.h"
 #include "ops/nn-channelwise.h"
 #include "ops/nn-conv2d.h"
 #include "ops/nn-elementwise.h"
 #include "ops/nn-linear.h"
 #include "ops/nn-norm.h"
 #include "ops/nn-pool.h"
+#include "ops/nn-transpose.h"
 #include "ops/nn-winograd.h"
 
 /* Node i over samples [b0, b0 + nb) by worker w: the gradient of its output (dout), its output,
@@ -163,6 +165,60 @@ backward_mul (const Slice *s)
 }
 
 static void
+backward_broadcast (const Slice *s)
+{
+  const NnBroadcastGeom g = nn_context_broadcast_geom (s->graph, s->node);
+  const float *b = s->ctx->out[s->node->inputs[1]] + (size_t) s->b0 * g.nb;
+  nn_broadcast_backward (s->din, input_grad (s, 1), s->dout, s->in, b, &g, s->nb,
+                         nn_context_binary_kind (s->node->op));
+}
+
+static void
+backward_reduce (const Slice *s)
+{
+  const NnReduceGeom g = nn_context_reduce_geom (s->graph, s->node);
+  const NnReduceKind kind = nn_context_reduce_kind (s->node->op);
+  const int32_t *argmax = kind == NN_REDUCE_MAX
+                          ? s->ctx->argmax[s->i] + (size_t) s->b0 * s->osz : NULL;
+  nn_reduce_backward (s->din, s->dout, argmax, &g, s->nb, kind);
+}
+
+static void
+backward_transpose (const Slice *s)
+{
+  NnTransposeGeom g;
+  const bool ok = nn_transpose_geom (&g, s->is.rank, s->is.dims, s->node->attrs.transpose.perm);
+  NN_ASSERT (ok);
+  nn_transpose_backward (s->din, s->dout, &g, s->nb);
+}
+
+/* The (outer, n, inner) view of a slice node's input around its axis. */
+static void
+slice_view (NnShape  is,
+            int      axis,
+            size_t  *outer,
+            size_t  *inner)
+{
+  *outer = 1;
+  *inner = 1;
+  for (int d = 0; d < is.rank; d++)
+    if (d < axis)
+      *outer *= (size_t) is.dims[d];
+    else if (d > axis)
+      *inner *= (size_t) is.dims[d];
+}
+
+static void
+backward_slice (const Slice *s)
+{
+  const NnSliceAttrs *a = &s->node->attrs.slice;
+  size_t outer, inner;
+  slice_view (s->is, a->axis, &outer, &inner);
+  nn_slice_backward (s->din, s->dout, s->nb, outer, s->is.dims[a->axis], a->start, a->size,
+                     inner);
+}
+
+static void
 backward_concat (const Slice *s)
 {
   float *dins[NN_MAX_INPUTS];
@@ -281,6 +337,23 @@ nn_context_backward_slice (NnContext *ctx,
       break;
     case NN_OP_MUL:
       backward_mul (&s);
+      break;
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
+      backward_broadcast (&s);
+      break;
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
+      backward_reduce (&s);
+      break;
+    case NN_OP_TRANSPOSE:
+      backward_transpose (&s);
+      break;
+    case NN_OP_SLICE:
+      backward_slice (&s);
       break;
     case NN_OP_CONCAT:
       backward_concat (&s);

@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "ops/nn-activation.h"
+#include "ops/nn-broadcast.h"
 #include "ops/nn-channelwise.h"
 #include "ops/nn-conv2d.h"
 #include "ops/nn-elementwise.h"
 #include "ops/nn-linear.h"
 #include "ops/nn-norm.h"
 #include "ops/nn-pool.h"
+#include "ops/nn-transpose.h"
 #include "ops/nn-winograd.h"
 #include "core/nn-workers.h"
 
@@ -141,6 +143,66 @@ forward_mul (const Slice *s)
 }
 
 static void
+forward_broadcast (const Slice *s)
+{
+  const NnBroadcastGeom g = nn_context_broadcast_geom (s->graph, s->node);
+  const float *b = s->ctx->out[s->node->inputs[1]] + (size_t) s->b0 * g.nb;
+  nn_broadcast_forward (s->out, s->in, b, &g, s->nb, nn_context_binary_kind (s->node->op));
+}
+
+static void
+forward_reduce (const Slice *s)
+{
+  const NnReduceGeom g = nn_context_reduce_geom (s->graph, s->node);
+  const NnReduceKind kind = nn_context_reduce_kind (s->node->op);
+  int32_t *argmax = kind == NN_REDUCE_MAX ? s->ctx->argmax[s->i] + (size_t) s->b0 * s->osz
+                                          : NULL;
+  nn_reduce_forward (s->out, argmax, s->in, &g, s->nb, kind);
+}
+
+/* The transpose geometry of a transpose node. */
+static NnTransposeGeom
+transpose_geom (const Slice *s)
+{
+  NnTransposeGeom g;
+  const bool ok = nn_transpose_geom (&g, s->is.rank, s->is.dims, s->node->attrs.transpose.perm);
+  NN_ASSERT (ok);
+  return g;
+}
+
+static void
+forward_transpose (const Slice *s)
+{
+  const NnTransposeGeom g = transpose_geom (s);
+  nn_transpose_forward (s->out, s->in, &g, s->nb);
+}
+
+/* The (outer, n, inner) view of a slice node's input around its axis. */
+static void
+slice_view (NnShape  is,
+            int      axis,
+            size_t  *outer,
+            size_t  *inner)
+{
+  *outer = 1;
+  *inner = 1;
+  for (int d = 0; d < is.rank; d++)
+    if (d < axis)
+      *outer *= (size_t) is.dims[d];
+    else if (d > axis)
+      *inner *= (size_t) is.dims[d];
+}
+
+static void
+forward_slice (const Slice *s)
+{
+  const NnSliceAttrs *a = &s->node->attrs.slice;
+  size_t outer, inner;
+  slice_view (s->is, a->axis, &outer, &inner);
+  nn_slice_forward (s->out, s->in, s->nb, outer, s->is.dims[a->axis], a->start, a->size, inner);
+}
+
+static void
 forward_concat (const Slice *s)
 {
   const float *ins[NN_MAX_INPUTS];
@@ -252,6 +314,23 @@ nn_context_forward_slice (NnContext *ctx,
       break;
     case NN_OP_MUL:
       forward_mul (&s);
+      break;
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
+      forward_broadcast (&s);
+      break;
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
+      forward_reduce (&s);
+      break;
+    case NN_OP_TRANSPOSE:
+      forward_transpose (&s);
+      break;
+    case NN_OP_SLICE:
+      forward_slice (&s);
       break;
     case NN_OP_CONCAT:
       forward_concat (&s);
@@ -489,6 +568,15 @@ single_sample_work (void *data,
     case NN_OP_SCALE:
     case NN_OP_PRELU:
     case NN_OP_PAD:
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
+    case NN_OP_TRANSPOSE:
+    case NN_OP_SLICE:
     case NN_OP_COUNT_:
     default:
       NN_ASSERT (!"op does not split within a sample");

@@ -45,6 +45,115 @@ nn_context_conv_geom (const NnGraph *graph,
   };
 }
 
+NnBroadcastGeom
+nn_context_broadcast_geom (const NnGraph *graph,
+                           const NnNode  *node)
+{
+  const NnShape a = graph->nodes[node->inputs[0]].shape, b = graph->nodes[node->inputs[1]].shape;
+  NnBroadcastGeom g;
+  const bool ok = nn_broadcast_geom (&g, a.rank, a.dims, b.rank, b.dims);
+  NN_ASSERT (ok);
+  return g;
+}
+
+NnBinaryKind
+nn_context_binary_kind (NnOp op)
+{
+  switch (op)
+    {
+    case NN_OP_BROADCAST_ADD:
+      return NN_BINARY_ADD;
+    case NN_OP_BROADCAST_SUB:
+      return NN_BINARY_SUB;
+    case NN_OP_BROADCAST_MUL:
+      return NN_BINARY_MUL;
+    case NN_OP_BROADCAST_DIV:
+      return NN_BINARY_DIV;
+    case NN_OP_INPUT:
+    case NN_OP_CONV2D:
+    case NN_OP_LINEAR:
+    case NN_OP_BATCHNORM:
+    case NN_OP_INSTANCENORM:
+    case NN_OP_ACTIVATION:
+    case NN_OP_MAXPOOL:
+    case NN_OP_AVGPOOL:
+    case NN_OP_GLOBAL_AVGPOOL:
+    case NN_OP_ADD:
+    case NN_OP_MUL:
+    case NN_OP_CONCAT:
+    case NN_OP_FLATTEN:
+    case NN_OP_SOFTMAX:
+    case NN_OP_DROPOUT:
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+    case NN_OP_PAD:
+    case NN_OP_RESHAPE:
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
+    case NN_OP_TRANSPOSE:
+    case NN_OP_SLICE:
+    case NN_OP_COUNT_:
+      break;
+    }
+  NN_ASSERT (!"not a broadcast op");
+  return NN_BINARY_ADD;
+}
+
+NnReduceGeom
+nn_context_reduce_geom (const NnGraph *graph,
+                        const NnNode  *node)
+{
+  const NnShape in = graph->nodes[node->inputs[0]].shape;
+  NnReduceGeom g;
+  const bool ok = nn_reduce_geom (&g, in.rank, in.dims, node->attrs.reduce.axes);
+  NN_ASSERT (ok);
+  return g;
+}
+
+NnReduceKind
+nn_context_reduce_kind (NnOp op)
+{
+  switch (op)
+    {
+    case NN_OP_REDUCE_SUM:
+      return NN_REDUCE_SUM;
+    case NN_OP_REDUCE_MEAN:
+      return NN_REDUCE_MEAN;
+    case NN_OP_REDUCE_MAX:
+      return NN_REDUCE_MAX;
+    case NN_OP_INPUT:
+    case NN_OP_CONV2D:
+    case NN_OP_LINEAR:
+    case NN_OP_BATCHNORM:
+    case NN_OP_INSTANCENORM:
+    case NN_OP_ACTIVATION:
+    case NN_OP_MAXPOOL:
+    case NN_OP_AVGPOOL:
+    case NN_OP_GLOBAL_AVGPOOL:
+    case NN_OP_ADD:
+    case NN_OP_MUL:
+    case NN_OP_CONCAT:
+    case NN_OP_FLATTEN:
+    case NN_OP_SOFTMAX:
+    case NN_OP_DROPOUT:
+    case NN_OP_SCALE:
+    case NN_OP_PRELU:
+    case NN_OP_PAD:
+    case NN_OP_RESHAPE:
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
+    case NN_OP_TRANSPOSE:
+    case NN_OP_SLICE:
+    case NN_OP_COUNT_:
+      break;
+    }
+  NN_ASSERT (!"not a reduce op");
+  return NN_REDUCE_SUM;
+}
+
 const float *
 nn_context_param_ptr (const NnGraph *graph,
                       int            node,

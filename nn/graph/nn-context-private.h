@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "graph/nn-context.h"
+#include "ops/nn-broadcast.h"
 #include "ops/nn-conv2d.h"
+#include "ops/nn-reduce.h"
 #include "graph/nn-graph.h"
 #include "core/nn-rng.h"
 #include "core/nn-workers.h"
@@ -75,6 +77,14 @@ bool         nn_context_node_has_trainable (const NnGraph *graph,
 NnConvGeom   nn_context_conv_geom (const NnGraph *graph,
                                    const NnNode  *node,
                                    int            batch);
+/* The broadcast geometry of a broadcast_* node and its op as a kind. */
+NnBroadcastGeom nn_context_broadcast_geom (const NnGraph *graph,
+                                           const NnNode  *node);
+NnBinaryKind nn_context_binary_kind (NnOp op);
+/* The geometry of a reduce_* node and its op as a kind. */
+NnReduceGeom nn_context_reduce_geom (const NnGraph *graph,
+                                     const NnNode  *node);
+NnReduceKind nn_context_reduce_kind (NnOp op);
 /* The node's parameter with the given role in graph->data, or NULL. */
 const float *nn_context_param_ptr (const NnGraph *graph,
                                    int            node,

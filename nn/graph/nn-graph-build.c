@@ -41,8 +41,16 @@ nn_graph_add_input (NnGraph    *graph,
                     int         h,
                     int         w)
 {
+  return nn_graph_add_input_shape (graph, name, nn_shape_chw (c, h, w));
+}
+
+int
+nn_graph_add_input_shape (NnGraph    *graph,
+                          const char *name,
+                          NnShape     shape)
+{
   NnNode spec = spec_new (NN_OP_INPUT, name, -1);
-  spec.shape = (NnShape) { c, h, w };
+  spec.shape = shape;
   return add_or_die (graph, &spec);
 }
 
@@ -212,6 +220,59 @@ nn_graph_add_mul (NnGraph    *graph,
 }
 
 int
+nn_graph_add_reduce (NnGraph    *graph,
+                     NnOp        op,
+                     const char *name,
+                     int         input,
+                     int         axes,
+                     bool        keepdims)
+{
+  NN_ASSERT (op == NN_OP_REDUCE_SUM || op == NN_OP_REDUCE_MEAN || op == NN_OP_REDUCE_MAX);
+  NnNode spec = spec_new (op, name, input);
+  spec.attrs.reduce = (NnReduceAttrs) { axes, keepdims };
+  return add_or_die (graph, &spec);
+}
+
+int
+nn_graph_add_transpose (NnGraph    *graph,
+                        const char *name,
+                        int         input,
+                        const int  *perm)
+{
+  NN_ASSERT (input >= 0 && input < graph->n_nodes);
+  NnNode spec = spec_new (NN_OP_TRANSPOSE, name, input);
+  spec.attrs.transpose.rank = graph->nodes[input].shape.rank;
+  for (int d = 0; d < spec.attrs.transpose.rank; d++)
+    spec.attrs.transpose.perm[d] = perm[d];
+  return add_or_die (graph, &spec);
+}
+
+int
+nn_graph_add_slice (NnGraph    *graph,
+                    const char *name,
+                    int         input,
+                    int         axis,
+                    int         start,
+                    int         size)
+{
+  NnNode spec = spec_new (NN_OP_SLICE, name, input);
+  spec.attrs.slice = (NnSliceAttrs) { axis, start, size };
+  return add_or_die (graph, &spec);
+}
+
+int
+nn_graph_add_broadcast (NnGraph    *graph,
+                        NnOp        op,
+                        const char *name,
+                        int         a,
+                        int         b)
+{
+  NN_ASSERT (op == NN_OP_BROADCAST_ADD || op == NN_OP_BROADCAST_SUB
+             || op == NN_OP_BROADCAST_MUL || op == NN_OP_BROADCAST_DIV);
+  return add_binary (graph, op, name, a, b);
+}
+
+int
 nn_graph_add_concat (NnGraph    *graph,
                      const char *name,
                      const int  *inputs,
@@ -299,8 +360,17 @@ nn_graph_add_reshape (NnGraph    *graph,
                       int         h,
                       int         w)
 {
+  return nn_graph_add_reshape_shape (graph, name, input, nn_shape_chw (c, h, w));
+}
+
+int
+nn_graph_add_reshape_shape (NnGraph    *graph,
+                            const char *name,
+                            int         input,
+                            NnShape     shape)
+{
   NnNode spec = spec_new (NN_OP_RESHAPE, name, input);
-  spec.shape = (NnShape) { c, h, w };
+  spec.shape = shape;
   return add_or_die (graph, &spec);
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* A network as a directed acyclic graph of named nodes. Nodes are stored in topological order
  * (every input of node i has an index below i); node 0 is the input. Every node produces one
- * NCHW tensor; its per-sample shape is (C, H, W), with H = W = 1 for vectors. All parameters
- * and buffers live in one float arena; nodes refer to them by index into `params`. */
+ * tensor with the batch first; its per-sample shape has rank 1 to NN_MAX_RANK, and is also seen
+ * as (C, H, W) by the spatial ops. All parameters and buffers live in one float arena; nodes
+ * refer to them by index into `params`. */
 #pragma once
 
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #define NN_NAME_MAX      96
 #define NN_MAX_INPUTS    8
 #define NN_MAX_NODE_PARAMS 4
+#define NN_MAX_RANK      6
 
 typedef enum
 {
@@ -38,6 +40,15 @@ typedef enum
   NN_OP_PRELU,     /* x > 0 ? x : weight[c] * x, learned slope per channel */
   NN_OP_PAD,       /* constant padding of H and W */
   NN_OP_RESHAPE,   /* the same values seen with the per-sample shape given in the spec */
+  NN_OP_BROADCAST_ADD,  /* a + b, a - b, a * b, a / b of two tensors whose shapes broadcast */
+  NN_OP_BROADCAST_SUB,
+  NN_OP_BROADCAST_MUL,
+  NN_OP_BROADCAST_DIV,
+  NN_OP_REDUCE_SUM,     /* sum, mean, max over the per-sample axes in attrs.reduce */
+  NN_OP_REDUCE_MEAN,
+  NN_OP_REDUCE_MAX,
+  NN_OP_TRANSPOSE,      /* the per-sample axes permuted: output dim d is input dim perm[d] */
+  NN_OP_SLICE,          /* size values from start along one per-sample axis */
   NN_OP_COUNT_
 } NnOp;
 
@@ -76,15 +87,44 @@ typedef struct
   float value;
 } NnPadAttrs;
 
+/* Reductions: bit d of axes reduces per-sample dim d; keepdims keeps it with size 1, else it
+ * is dropped (a reduction to a single value is the shape (1)). */
+typedef struct
+{
+  int  axes;
+  bool keepdims;
+} NnReduceAttrs;
+
+/* Transpose: a permutation of the input's `rank` per-sample axes. */
+typedef struct
+{
+  int perm[NN_MAX_RANK];
+  int rank;
+} NnTransposeAttrs;
+
+/* Slice: values start .. start + size - 1 along per-sample axis `axis`. */
+typedef struct
+{
+  int axis;
+  int start;
+  int size;
+} NnSliceAttrs;
+
 /* Scale and PReLU: one parameter per channel, or one per value of a sample (C, H, W). */
 typedef struct
 {
   bool per_element;
 } NnChannelAttrs;
 
+/* A per-sample shape: `rank` dims (the batch excluded), row-major. c, h and w see it as
+ * (C, H, W): dims[0], dims[1] (1 for rank 1) and the product of the rest (1 for rank 1 and 2),
+ * so a rank-3 shape is exactly (C, H, W). Build one with nn_shape_chw or nn_shape_of. In a spec
+ * of an input or reshape node, rank 0 means (c, h, w). */
 typedef struct
 {
   int c, h, w;
+  int rank;
+  int dims[NN_MAX_RANK];
 } NnShape;
 
 typedef struct
@@ -107,6 +147,9 @@ typedef struct
     NnDropoutAttrs dropout;
     NnPadAttrs     pad;
     NnChannelAttrs channel;
+    NnReduceAttrs  reduce;
+    NnTransposeAttrs transpose;
+    NnSliceAttrs   slice;
   } attrs;
 } NnNode;
 
@@ -188,6 +231,16 @@ int nn_graph_add_avgpool (NnGraph *graph, const char *name, int input, int k, in
 int nn_graph_add_global_avgpool (NnGraph *graph, const char *name, int input);
 int nn_graph_add_add (NnGraph *graph, const char *name, int a, int b);
 int nn_graph_add_mul (NnGraph *graph, const char *name, int a, int b);
+/* One of the NN_OP_REDUCE_* ops over the per-sample axes set in the mask `axes`. */
+int nn_graph_add_reduce (NnGraph *graph, NnOp op, const char *name, int input, int axes,
+                         bool keepdims);
+/* The input's per-sample axes permuted by perm (as many entries as the input's rank). */
+int nn_graph_add_transpose (NnGraph *graph, const char *name, int input, const int *perm);
+/* Values start .. start + size - 1 of the input along per-sample axis `axis`. */
+int nn_graph_add_slice (NnGraph *graph, const char *name, int input, int axis, int start,
+                        int size);
+/* One of the NN_OP_BROADCAST_* ops of a and b. */
+int nn_graph_add_broadcast (NnGraph *graph, NnOp op, const char *name, int a, int b);
 int nn_graph_add_concat (NnGraph *graph, const char *name, const int *inputs, int n_inputs);
 int nn_graph_add_flatten (NnGraph *graph, const char *name, int input);
 int nn_graph_add_softmax (NnGraph *graph, const char *name, int input);
@@ -197,6 +250,9 @@ int nn_graph_add_prelu (NnGraph *graph, const char *name, int input, bool per_el
 int nn_graph_add_pad (NnGraph *graph, const char *name, int input, int pad_t, int pad_l,
                       int pad_b, int pad_r, float value);
 int nn_graph_add_reshape (NnGraph *graph, const char *name, int input, int c, int h, int w);
+/* An input or a reshape of any rank (nn_shape_of). */
+int nn_graph_add_input_shape (NnGraph *graph, const char *name, NnShape shape);
+int nn_graph_add_reshape_shape (NnGraph *graph, const char *name, int input, NnShape shape);
 /* An activation with its two parameters (clip, hard sigmoid). */
 int nn_graph_add_activation_full (NnGraph *graph, const char *name, int input, NnActKind kind,
                                   float alpha, float beta);
@@ -251,3 +307,24 @@ nn_shape_size (NnShape shape)
 {
   return (size_t) shape.c * (size_t) shape.h * (size_t) shape.w;
 }
+
+/* The rank-3 shape (c, h, w). */
+static inline NnShape
+nn_shape_chw (int c,
+              int h,
+              int w)
+{
+  return (NnShape) { c, h, w, 3, { c, h, w } };
+}
+
+/* The shape of `rank` (1 to NN_MAX_RANK) dims, with its (C, H, W) view; the product of the
+ * dims must fit in an int (nn_graph_add checks the sizes of what it is given). */
+NnShape      nn_shape_of (int        rank,
+                          const int *dims);
+/* Same rank and dims. */
+bool         nn_shape_equal (NnShape a,
+                             NnShape b);
+/* "64x56x56", "197x768": the dims joined by 'x'. */
+void         nn_shape_format (NnShape shape,
+                              char   *buf,
+                              size_t  size);

@@ -3,6 +3,10 @@
  * shape rule, and a node in words (nn_node_describe). */
 #include "graph/nn-op.h"
 
+#include "ops/nn-broadcast.h"
+#include "ops/nn-reduce.h"
+#include "ops/nn-transpose.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,14 +18,15 @@
 #define AT(field)            offsetof (NnNode, field)
 #define ATTR(key, type, f)   { key, NN_ATTR_##type, 1, { AT (f) }, false }
 #define ATTR2(key, a, b)     { key, NN_ATTR_INTS, 2, { AT (a), AT (b) }, false }
-#define ATTR3(key, a, b, c)  { key, NN_ATTR_INTS, 3, { AT (a), AT (b), AT (c) }, false }
 #define ATTR4(key, s)        { key, NN_ATTR_INTS, 4, { AT (s.pad_t), AT (s.pad_l), AT (s.pad_b), \
                                                        AT (s.pad_r) }, false }
 #define ATTR_ACT_PARAM(key, f) { key, NN_ATTR_FLOAT, 1, { AT (f) }, true }
 
-#define ATTR_SHAPE           ATTR3 ("shape", shape.c, shape.h, shape.w)
+#define ATTR_SHAPE           { "shape", NN_ATTR_SHAPE, 1, { AT (shape) }, false }
 #define ATTRS_WINDOW(s)      ATTR2 ("kernel", s.kh, s.kw), ATTR2 ("stride", s.sh, s.sw), \
                              ATTR4 ("padding", s)
+#define ATTRS_REDUCE         ATTR ("axes", INT, attrs.reduce.axes), \
+                             ATTR ("keepdims", BOOL, attrs.reduce.keepdims)
 #define ATTRS_NORM           ATTR ("eps", FLOAT, attrs.norm.eps), \
                              ATTR ("momentum", FLOAT, attrs.norm.momentum), \
                              ATTR ("affine", BOOL, attrs.norm.affine)
@@ -146,6 +151,44 @@ static const NnOpInfo op_table[] = {
     .attrs = { ATTR_SHAPE },
     .split = NN_OP_SPLIT_BATCH, .sample_split = true, .backward = true,
   },
+  [NN_OP_BROADCAST_ADD] = {
+    .name = "broadcast_add", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_BROADCAST_SUB] = {
+    .name = "broadcast_sub", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_BROADCAST_MUL] = {
+    .name = "broadcast_mul", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_BROADCAST_DIV] = {
+    .name = "broadcast_div", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_REDUCE_SUM] = {
+    .name = "reduce_sum", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_REDUCE_MEAN] = {
+    .name = "reduce_mean", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_TRANSPOSE] = {
+    .name = "transpose", .n_inputs = 1,
+    .attrs = { { "perm", NN_ATTR_LIST, 1, { AT (attrs.transpose.perm), AT (attrs.transpose.rank) },
+                 false } },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_SLICE] = {
+    .name = "slice", .n_inputs = 1,
+    .attrs = {
+      ATTR ("axis", INT, attrs.slice.axis), ATTR ("start", INT, attrs.slice.start),
+      ATTR ("size", INT, attrs.slice.size),
+    },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_REDUCE_MAX] = {
+    .name = "reduce_max", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
+    .split = NN_OP_SPLIT_BATCH, .buffer = NN_OP_BUFFER_ARGMAX, .backward = true,
+  },
 };
 _Static_assert (sizeof op_table / sizeof op_table[0] == NN_OP_COUNT_,
                 "op_table needs one row per NnOp");
@@ -197,6 +240,60 @@ nn_attr_present (const NnNode *node,
                  const NnAttr *attr)
 {
   return !attr->act_params || nn_act_has_params (node->attrs.act.kind);
+}
+
+/* Shapes. */
+
+_Static_assert (NN_BROADCAST_MAX_RANK == NN_MAX_RANK, "broadcasting covers every rank");
+_Static_assert (NN_REDUCE_MAX_RANK == NN_MAX_RANK, "reductions cover every rank");
+_Static_assert (NN_TRANSPOSE_MAX_RANK == NN_MAX_RANK, "transposes cover every rank");
+
+NnShape
+nn_shape_of (int        rank,
+             const int *dims)
+{
+  NN_ASSERT (rank >= 1 && rank <= NN_MAX_RANK);
+  NnShape s = { .rank = rank };
+  int w = 1;
+  for (int d = 0; d < rank; d++)
+    {
+      s.dims[d] = dims[d];
+      if (d >= 2)
+        w *= dims[d];
+    }
+  s.c = dims[0];
+  s.h = rank > 1 ? dims[1] : 1;
+  s.w = w;
+  return s;
+}
+
+bool
+nn_shape_equal (NnShape a,
+                NnShape b)
+{
+  if (a.rank != b.rank)
+    return false;
+  for (int d = 0; d < a.rank; d++)
+    if (a.dims[d] != b.dims[d])
+      return false;
+  return true;
+}
+
+void
+nn_shape_format (NnShape shape,
+                 char   *buf,
+                 size_t  size)
+{
+  NN_ASSERT (size > 0);
+  buf[0] = '\0';
+  size_t len = 0;
+  for (int d = 0; d < shape.rank && len < size; d++)
+    {
+      int n = snprintf (buf + len, size - len, d > 0 ? "x%d" : "%d", shape.dims[d]);
+      if (n < 0)
+        break;
+      len += (size_t) n;
+    }
 }
 
 /* Shape rules. */
@@ -289,9 +386,9 @@ shape_conv (NnNode       *node,
     return nn_error_set (err, NN_ERROR_SPEC,
                          "node '%s': %d groups do not divide %d input and %d output channels",
                          name, a->groups, in.c, a->out_channels);
-  node->shape.c = a->out_channels;
-  node->shape.h = window_out (in.h, a->kh, a->sh, a->pad_t, a->pad_b, a->dh);
-  node->shape.w = window_out (in.w, a->kw, a->sw, a->pad_l, a->pad_r, a->dw);
+  node->shape = nn_shape_chw (a->out_channels,
+                              window_out (in.h, a->kh, a->sh, a->pad_t, a->pad_b, a->dh),
+                              window_out (in.w, a->kw, a->sw, a->pad_l, a->pad_r, a->dw));
   if (!check_dims (name, node->shape, err))
     return false;
   if ((size_t) (in.c / a->groups) * (size_t) a->kh * (size_t) a->kw > (size_t) NN_DIM_MAX)
@@ -313,7 +410,7 @@ shape_linear (NnNode       *node,
   if (a->out_features <= 0 || a->out_features > NN_DIM_MAX || fin > (size_t) NN_DIM_MAX * 16)
     return nn_error_set (err, NN_ERROR_SPEC, "node '%s': %d output features out of range",
                          node->name, a->out_features);
-  node->shape = (NnShape) { a->out_features, 1, 1 };
+  node->shape = nn_shape_chw (a->out_features, 1, 1);
   param_shape (&params[0], 2, a->out_features, (int) fin, 0, 0);
   if (a->bias)
     param_shape (&params[1], 1, a->out_features, 0, 0, 0);
@@ -381,9 +478,8 @@ shape_pool (NnNode  *node,
   if (a->pad_t >= a->kh || a->pad_b >= a->kh || a->pad_l >= a->kw || a->pad_r >= a->kw)
     return nn_error_set (err, NN_ERROR_SPEC,
                          "node '%s': pooling padding must be smaller than the kernel", name);
-  node->shape.c = in.c;
-  node->shape.h = window_out (in.h, a->kh, a->sh, a->pad_t, a->pad_b, 1);
-  node->shape.w = window_out (in.w, a->kw, a->sw, a->pad_l, a->pad_r, 1);
+  node->shape = nn_shape_chw (in.c, window_out (in.h, a->kh, a->sh, a->pad_t, a->pad_b, 1),
+                              window_out (in.w, a->kw, a->sw, a->pad_l, a->pad_r, 1));
   return check_dims (name, node->shape, err);
 }
 
@@ -404,6 +500,84 @@ shape_binary (const NnGraph *graph,
   return true;
 }
 
+/* Two inputs whose per-sample shapes broadcast (NumPy rules): the output has the larger rank
+ * and, per dim, the larger size. */
+static bool
+shape_broadcast (const NnGraph *graph,
+                 NnNode        *node,
+                 NnShape        in,
+                 NnError       *err)
+{
+  if (node->n_inputs != 2)
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': needs two inputs", node->name);
+  NnShape b = graph->nodes[node->inputs[1]].shape;
+  NnBroadcastGeom g;
+  if (!nn_broadcast_geom (&g, in.rank, in.dims, b.rank, b.dims))
+    {
+      char sa[64], sb[64];
+      nn_shape_format (in, sa, sizeof sa);
+      nn_shape_format (b, sb, sizeof sb);
+      return nn_error_set (err, NN_ERROR_SPEC, "node '%s': shapes %s and %s do not broadcast",
+                           node->name, sa, sb);
+    }
+  node->shape = nn_shape_of (g.rank, g.dims);
+  return check_dims (node->name, node->shape, err);
+}
+
+/* A reduction over the axes of the mask: those dims become 1 or are dropped. */
+static bool
+shape_reduce (NnNode  *node,
+              NnShape  in,
+              NnError *err)
+{
+  const NnReduceAttrs *a = &node->attrs.reduce;
+  NnReduceGeom g;
+  if (!nn_reduce_geom (&g, in.rank, in.dims, a->axes))
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': axes mask %d out of range for rank %d",
+                         node->name, a->axes, in.rank);
+  int dims[NN_MAX_RANK], rank = 0;
+  for (int d = 0; d < in.rank; d++)
+    if (!(a->axes & (1 << d)))
+      dims[rank++] = in.dims[d];
+    else if (a->keepdims)
+      dims[rank++] = 1;
+  if (rank == 0)
+    dims[rank++] = 1;
+  node->shape = nn_shape_of (rank, dims);
+  return check_dims (node->name, node->shape, err);
+}
+
+static bool
+shape_transpose (NnNode  *node,
+                 NnShape  in,
+                 NnError *err)
+{
+  const NnTransposeAttrs *a = &node->attrs.transpose;
+  NnTransposeGeom g;
+  if (a->rank != in.rank || !nn_transpose_geom (&g, in.rank, in.dims, a->perm))
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': perm is not a permutation of the "
+                         "input's %d axes", node->name, in.rank);
+  node->shape = nn_shape_of (g.rank, g.dims);
+  return true;
+}
+
+static bool
+shape_slice (NnNode  *node,
+             NnShape  in,
+             NnError *err)
+{
+  const NnSliceAttrs *a = &node->attrs.slice;
+  if (a->axis < 0 || a->axis >= in.rank || a->start < 0 || a->size < 1
+      || a->start > in.dims[a->axis] - a->size)
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': slice %d+%d of axis %d out of range",
+                         node->name, a->start, a->size, a->axis);
+  int dims[NN_MAX_RANK];
+  for (int d = 0; d < in.rank; d++)
+    dims[d] = d == a->axis ? a->size : in.dims[d];
+  node->shape = nn_shape_of (in.rank, dims);
+  return true;
+}
+
 static bool
 shape_concat (const NnGraph *graph,
               NnNode        *node,
@@ -419,7 +593,7 @@ shape_concat (const NnGraph *graph,
                              node->name);
       c += s.c;
     }
-  node->shape = (NnShape) { c, in.h, in.w };
+  node->shape = nn_shape_chw (c, in.h, in.w);
   return check_dims (node->name, node->shape, err);
 }
 
@@ -456,22 +630,45 @@ shape_pad (NnNode  *node,
   const NnPadAttrs *a = &node->attrs.pad;
   if (!padding_in_range (a->pad_t, a->pad_l, a->pad_b, a->pad_r) || !isfinite (a->value))
     return nn_error_set (err, NN_ERROR_SPEC, "node '%s': padding out of range", node->name);
-  node->shape = (NnShape) { in.c, in.h + a->pad_t + a->pad_b, in.w + a->pad_l + a->pad_r };
+  node->shape = nn_shape_chw (in.c, in.h + a->pad_t + a->pad_b, in.w + a->pad_l + a->pad_r);
   return check_dims (node->name, node->shape, err);
 }
 
-/* The input and reshape nodes carry their shape in the spec. */
+/* The input and reshape nodes carry their shape in the spec: its dims, or (c, h, w) when its
+ * rank is 0. */
 static bool
 shape_given (NnNode  *node,
              NnShape  in,
              NnError *err)
 {
-  if (!check_dims (node->name, node->shape, err))
+  NnShape *s = &node->shape;
+  if (s->rank == 0)
+    *s = nn_shape_chw (s->c, s->h, s->w);
+  if (s->rank < 1 || s->rank > NN_MAX_RANK)
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': rank %d out of range (1 to %d)",
+                         node->name, s->rank, NN_MAX_RANK);
+  size_t size = 1;
+  for (int d = 0; d < s->rank; d++)
+    {
+      if (s->dims[d] <= 0 || s->dims[d] > NN_DIM_MAX)
+        return nn_error_set (err, NN_ERROR_SPEC, "node '%s': dimension %d of %d out of range",
+                             node->name, d, s->rank);
+      size *= (size_t) s->dims[d];
+      if (size > NN_GRAPH_ELEMS_MAX / 64)
+        return nn_error_set (err, NN_ERROR_SPEC, "node '%s': output shape is too large",
+                             node->name);
+    }
+  *s = nn_shape_of (s->rank, s->dims);
+  if (!check_dims (node->name, *s, err))
     return false;
-  if (node->op == NN_OP_RESHAPE && nn_shape_size (node->shape) != nn_shape_size (in))
-    return nn_error_set (err, NN_ERROR_SPEC,
-                         "node '%s': cannot reshape %dx%dx%d into %dx%dx%d", node->name, in.c,
-                         in.h, in.w, node->shape.c, node->shape.h, node->shape.w);
+  if (node->op == NN_OP_RESHAPE && nn_shape_size (*s) != nn_shape_size (in))
+    {
+      char from[64], to[64];
+      nn_shape_format (in, from, sizeof from);
+      nn_shape_format (*s, to, sizeof to);
+      return nn_error_set (err, NN_ERROR_SPEC, "node '%s': cannot reshape %s into %s",
+                           node->name, from, to);
+    }
   return true;
 }
 
@@ -488,7 +685,7 @@ shape_vector (NnNode  *node,
               int      length,
               NnError *err)
 {
-  node->shape = (NnShape) { length, 1, 1 };
+  node->shape = nn_shape_chw (length, 1, 1);
   return check_dims (node->name, node->shape, err);
 }
 
@@ -498,7 +695,7 @@ nn_op_shape (const NnGraph *graph,
              NnParamShape  *params,
              NnError       *err)
 {
-  NnShape in = node->n_inputs > 0 ? graph->nodes[node->inputs[0]].shape : (NnShape) { 0, 0, 0 };
+  NnShape in = node->n_inputs > 0 ? graph->nodes[node->inputs[0]].shape : nn_shape_chw (0, 0, 0);
   for (int k = 0; k < NN_MAX_NODE_PARAMS; k++)
     params[k].ndim = 0;
   switch (node->op)
@@ -523,6 +720,19 @@ nn_op_shape (const NnGraph *graph,
     case NN_OP_ADD:
     case NN_OP_MUL:
       return shape_binary (graph, node, in, err);
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
+      return shape_broadcast (graph, node, in, err);
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
+      return shape_reduce (node, in, err);
+    case NN_OP_TRANSPOSE:
+      return shape_transpose (node, in, err);
+    case NN_OP_SLICE:
+      return shape_slice (node, in, err);
     case NN_OP_CONCAT:
       return shape_concat (graph, node, in, err);
     case NN_OP_FLATTEN:
@@ -593,8 +803,7 @@ nn_node_describe (const NnNode      *node,
                   NnNodeDescription *desc)
 {
   desc->op = nn_op_name (node->op);
-  snprintf (desc->shape, sizeof desc->shape, "%dx%dx%d", node->shape.c, node->shape.h,
-            node->shape.w);
+  nn_shape_format (node->shape, desc->shape, sizeof desc->shape);
   char *buf = desc->attrs;
   const size_t size = sizeof desc->attrs;
   buf[0] = '\0';
@@ -627,6 +836,15 @@ nn_node_describe (const NnNode      *node,
     case NN_OP_PRELU:
     case NN_OP_PAD:
     case NN_OP_RESHAPE:
+    case NN_OP_BROADCAST_ADD:
+    case NN_OP_BROADCAST_SUB:
+    case NN_OP_BROADCAST_MUL:
+    case NN_OP_BROADCAST_DIV:
+    case NN_OP_REDUCE_SUM:
+    case NN_OP_REDUCE_MEAN:
+    case NN_OP_REDUCE_MAX:
+    case NN_OP_TRANSPOSE:
+    case NN_OP_SLICE:
     case NN_OP_COUNT_:
       break;
     }

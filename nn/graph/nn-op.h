@@ -38,6 +38,8 @@ typedef enum
   NN_ATTR_BOOL,
   NN_ATTR_ACT,     /* an NnActKind, by name */
   NN_ATTR_POLICY,  /* an NnGradPolicy, as text */
+  NN_ATTR_SHAPE,   /* an NnShape, as the list of its 1 to NN_MAX_RANK dims */
+  NN_ATTR_LIST,    /* 1 to NN_MAX_RANK integers: the array at at[0], their count at at[1] */
 } NnAttrType;
 
 /* An attribute of a node in a model file: its key, its type and where its value lives in NnNode

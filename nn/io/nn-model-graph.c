@@ -38,7 +38,7 @@ attr_ints (const cJSON  *obj,
            NnError      *err)
 {
   const cJSON *array = cJSON_GetObjectItemCaseSensitive (obj, key);
-  static const char *const what[] = { "", "an integer", "[a, b]", "[c, h, w]", "[t, l, b, r]" };
+  static const char *const what[] = { "", "an integer", "[a, b]", "[a, b, c]", "[t, l, b, r]" };
   NN_ASSERT (n >= 1 && n <= 4);
   if (!cJSON_IsArray (array) || cJSON_GetArraySize (array) != n)
     return attr_error (spec, key, what[n], err);
@@ -49,6 +49,55 @@ attr_ints (const cJSON  *obj,
         return attr_error (spec, key, what[n], err);
       *out[i] = (int) v;
     }
+  return true;
+}
+
+/* A shape: a list of 1 to NN_MAX_RANK integers (files before rank were added hold [c, h, w],
+ * which reads as that rank-3 shape); nn_graph_add checks their range. */
+static bool
+attr_shape (const cJSON  *obj,
+            const char   *key,
+            NnShape      *out,
+            const NnNode *spec,
+            NnError      *err)
+{
+  const cJSON *array = cJSON_GetObjectItemCaseSensitive (obj, key);
+  int n = cJSON_IsArray (array) ? cJSON_GetArraySize (array) : 0;
+  if (n < 1 || n > NN_MAX_RANK)
+    return attr_error (spec, key, "a list of 1 to 6 integers", err);
+  memset (out, 0, sizeof *out);
+  out->rank = n;
+  for (int i = 0; i < n; i++)
+    {
+      double v;
+      if (!nn_model_json_integer (cJSON_GetArrayItem (array, i), INT_MIN, INT_MAX, &v))
+        return attr_error (spec, key, "a list of 1 to 6 integers", err);
+      out->dims[i] = (int) v;
+    }
+  return true;
+}
+
+/* A list of 1 to NN_MAX_RANK integers into values, its length into count. */
+static bool
+attr_list (const cJSON  *obj,
+           const char   *key,
+           int          *values,
+           int          *count,
+           const NnNode *spec,
+           NnError      *err)
+{
+  const cJSON *array = cJSON_GetObjectItemCaseSensitive (obj, key);
+  int n = cJSON_IsArray (array) ? cJSON_GetArraySize (array) : 0;
+  if (n < 1 || n > NN_MAX_RANK)
+    return attr_error (spec, key, "a list of 1 to 6 integers", err);
+  for (int i = 0; i < n; i++)
+    {
+      double v;
+      if (!nn_model_json_integer (cJSON_GetArrayItem (array, i), INT_MIN, INT_MAX, &v))
+        return attr_error (spec, key, "a list of 1 to 6 integers", err);
+      values[i] = (int) v;
+    }
+  *count = n;
   return true;
 }
 
@@ -167,6 +216,11 @@ attr_read (const cJSON  *obj,
       return attr_act (obj, attr->key, nn_attr_at (spec, attr, 0), spec, err);
     case NN_ATTR_POLICY:
       return attr_policy (obj, attr->key, nn_attr_at (spec, attr, 0), spec, err);
+    case NN_ATTR_SHAPE:
+      return attr_shape (obj, attr->key, nn_attr_at (spec, attr, 0), spec, err);
+    case NN_ATTR_LIST:
+      return attr_list (obj, attr->key, nn_attr_at (spec, attr, 0), nn_attr_at (spec, attr, 1),
+                        spec, err);
     }
   return nn_error_set (err, NN_ERROR_FORMAT, "node '%s': unknown attribute type", spec->name);
 }

@@ -147,6 +147,7 @@ add_attr (bool         *ok,
 {
   int ints[4];
   char policy[64];
+  const NnShape *shape;
   switch (attr->type)
     {
     case NN_ATTR_INT:
@@ -173,6 +174,14 @@ add_attr (bool         *ok,
     case NN_ATTR_POLICY:
       nn_grad_policy_format (nn_attr_get (node, attr, 0), policy, sizeof policy);
       check (ok, cJSON_AddStringToObject (obj, attr->key, policy));
+      break;
+    case NN_ATTR_SHAPE:
+      shape = nn_attr_get (node, attr, 0);
+      add_ints (ok, obj, attr->key, shape->dims, shape->rank);
+      break;
+    case NN_ATTR_LIST:
+      add_ints (ok, obj, attr->key, nn_attr_get (node, attr, 0),
+                *(const int *) nn_attr_get (node, attr, 1));
       break;
     }
 }

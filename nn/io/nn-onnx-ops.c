@@ -513,8 +513,76 @@ op_linear (NnOnnxImporter *im,
   return set_output (im, n, node, 2, out_dims, err);
 }
 
-/* Add, Sub, Mul, Div: two run-time tensors of one shape (Add, Mul), or one and a scalar or
- * per-channel constant (a scale node). */
+/* Engine node that holds run-time value x with exactly its ONNX per-sample shape: x's own, or
+ * a reshape of it named "<layer>.in<k>" when x is an alias with another rank. -1 on failure. */
+static int
+exact_shape (NnOnnxImporter    *im,
+             NnOnnxNode        *n,
+             const NnOnnxValue *x,
+             int                k,
+             NnError           *err)
+{
+  NnShape want;
+  if (!nn_onnx_shape_to_nn (x->ndim, x->dims, &want))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input %d of rank %d has an empty "
+                              "or too large dimension", k, x->ndim), -1;
+  if (nn_shape_equal (im->graph->nodes[x->node].shape, want))
+    return x->node;
+  NnNode spec = spec_for (NN_OP_RESHAPE, x);
+  spec.shape = want;
+  char layer[NN_NAME_MAX];
+  nn_onnx_layer_name (im, n, layer);
+  snprintf (spec.name, sizeof spec.name, "%.80s.in%d", layer, k);
+  int node = nn_graph_add (im->graph, &spec, err);
+  if (node < 0)
+    {
+      char copy[sizeof err->message];
+      snprintf (copy, sizeof copy, "%s", err ? err->message : "");
+      nn_onnx_node_fail (n, err, err ? err->code : NN_ERROR_SPEC, "%s", copy);
+    }
+  return node;
+}
+
+/* Two run-time tensors of the same rank whose shapes broadcast, the batch (dim 0) equal: a
+ * broadcast_* node. */
+static bool
+op_broadcast (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              NnError        *err)
+{
+  const NnOnnxValue *a = n->in[0], *b = n->in[1];
+  char as[96], bs[96];
+  format_dims (a, as, sizeof as);
+  format_dims (b, bs, sizeof bs);
+  if (a->ndim != b->ndim || a->dims[0] != b->dims[0])
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "two run-time tensors of shapes %s "
+                              "and %s: broadcasting needs the same rank and batch", as, bs);
+  int64_t out_dims[NN_ONNX_MAX_RANK];
+  for (int d = 0; d < a->ndim; d++)
+    {
+      if (a->dims[d] != b->dims[d] && a->dims[d] != 1 && b->dims[d] != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes %s and %s do not broadcast",
+                                  as, bs);
+      out_dims[d] = a->dims[d] > b->dims[d] ? a->dims[d] : b->dims[d];
+    }
+  static const NnOp ops[] = { NN_OP_BROADCAST_ADD, NN_OP_BROADCAST_SUB, NN_OP_BROADCAST_MUL,
+                              NN_OP_BROADCAST_DIV };
+  const char op = n->proto->op_type[0];
+  const int kind = op == 'A' ? 0 : op == 'S' ? 1 : op == 'M' ? 2 : 3;
+  const int ia = exact_shape (im, n, a, 0, err);
+  const int ib = ia >= 0 ? exact_shape (im, n, b, 1, err) : -1;
+  if (ib < 0)
+    return false;
+  NnNode spec = spec_for (ops[kind], a);
+  spec.inputs[0] = ia;
+  spec.inputs[1] = ib;
+  spec.n_inputs = 2;
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, a->ndim, out_dims, err);
+}
+
+/* Add, Sub, Mul, Div: two run-time tensors (add or mul of one shape, else a broadcast_* node),
+ * or one and a scalar or per-channel constant (a scale node). */
 static bool
 op_binary (NnOnnxImporter *im,
            NnOnnxNode     *n,
@@ -533,8 +601,7 @@ op_binary (NnOnnxImporter *im,
     {
       if ((op != 'A' && op != 'M') || a->ndim != b->ndim
           || memcmp (a->dims, b->dims, sizeof (int64_t) * (size_t) a->ndim) != 0)
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "of two run-time tensors, only "
-                                  "Add and Mul of equal shapes are supported");
+        return op_broadcast (im, n, err);
       NnNode spec = spec_for (op == 'A' ? NN_OP_ADD : NN_OP_MUL, a);
       spec.inputs[1] = b->node;
       spec.n_inputs = 2;
@@ -849,6 +916,164 @@ op_reshape (NnOnnxImporter *im,
   return reshape_to (im, n, x, ns, dims, err);
 }
 
+/* ReduceSum, ReduceMean, ReduceMax over axes other than the batch: a reduce_* node. */
+static bool
+op_reduce (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnOp            op,
+           NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  int64_t axes[2 * NN_ONNX_MAX_RANK];
+  int na;
+  if (!int_input_or_attr (n, 1, "axes", axes, &na, err))
+    return false;
+  const bool keepdims = nn_onnx_attr_int (n, "keepdims", 1) != 0;
+  if (na <= 0 && nn_onnx_attr_int (n, "noop_with_empty_axes", 0) != 0)
+    return set_output (im, n, x->node, x->ndim, x->dims, err);
+  if (na <= 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "without axes it reduces over the "
+                              "batch (dimension 0)");
+  int mask = 0;
+  for (int k = 0; k < na; k++)
+    {
+      int64_t a = axes[k] < 0 ? axes[k] + x->ndim : axes[k];
+      if (a < 0 || a >= x->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis %lld out of range",
+                                  (long long) axes[k]);
+      if (a == 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axis 0 is the batch");
+      mask |= 1 << (a - 1);
+    }
+  int64_t dims[NN_ONNX_MAX_RANK];
+  int nd = 0;
+  for (int d = 0; d < x->ndim; d++)
+    if (d == 0 || !(mask & (1 << (d - 1))))
+      dims[nd++] = x->dims[d];
+    else if (keepdims)
+      dims[nd++] = 1;
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  NnNode spec = spec_for (op, x);
+  spec.inputs[0] = ix;
+  spec.attrs.reduce = (NnReduceAttrs) { mask, keepdims };
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, nd, dims, err);
+}
+
+/* Slice of a run-time tensor with step 1 along one axis other than the batch (the others
+ * whole): a slice node. */
+static bool
+op_slice (NnOnnxImporter *im,
+          NnOnnxNode     *n,
+          NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  int64_t starts[2 * NN_ONNX_MAX_RANK], ends[2 * NN_ONNX_MAX_RANK], axes[2 * NN_ONNX_MAX_RANK],
+          steps[2 * NN_ONNX_MAX_RANK];
+  int ns, ne, na, nst;
+  if (!int_input_or_attr (n, 1, "starts", starts, &ns, err)
+      || !int_input_or_attr (n, 2, "ends", ends, &ne, err)
+      || !int_input_or_attr (n, 3, "axes", axes, &na, err)
+      || !int_input_or_attr (n, 4, "steps", steps, &nst, err))
+    return false;
+  if (ns < 0 || ns != ne || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "starts, ends, axes and steps disagree");
+  int64_t dims[NN_ONNX_MAX_RANK];
+  memcpy (dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  int axis = -1;
+  int64_t start = 0;
+  for (int k = 0; k < ns; k++)
+    {
+      int64_t a = na >= 0 ? axes[k] : k;
+      a = a < 0 ? a + x->ndim : a;
+      if (a < 0 || a >= x->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis %lld out of range",
+                                  (long long) a);
+      if (nst >= 0 && steps[k] != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "only step 1 is supported on "
+                                  "a run-time tensor");
+      const int64_t len = x->dims[a];
+      int64_t b = starts[k], e = ends[k];
+      b = b < 0 ? (b < -len ? 0 : b + len) : (b > len ? len : b);
+      e = e < 0 ? (e < -len ? 0 : e + len) : (e > len ? len : e);
+      if (e <= b)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the slice of axis %lld is "
+                                  "empty", (long long) a);
+      if (b == 0 && e == len)
+        continue;
+      if (a == 0)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it slices the batch "
+                                  "(dimension 0)");
+      if (axis >= 0 && axis != a)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "only one axis may be sliced");
+      axis = (int) a;
+      start = b;
+      dims[a] = e - b;
+    }
+  if (axis < 0)
+    return set_output (im, n, x->node, x->ndim, x->dims, err);
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  NnNode spec = spec_for (NN_OP_SLICE, x);
+  spec.inputs[0] = ix;
+  spec.attrs.slice = (NnSliceAttrs) { axis - 1, (int) start, (int) dims[axis] };
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, x->ndim, dims, err);
+}
+
+/* Transpose that keeps the batch first: a transpose node of the per-sample axes. */
+static bool
+op_transpose (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x == NULL)
+    return false;
+  const Onnx__AttributeProto *a = nn_onnx_attr (n, "perm");
+  int64_t perm[NN_ONNX_MAX_RANK];
+  for (int d = 0; d < x->ndim; d++)
+    perm[d] = x->ndim - 1 - d;
+  if (a != NULL)
+    {
+      if ((int) a->n_ints != x->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm has %d entries for a tensor of "
+                                  "rank %d", (int) a->n_ints, x->ndim);
+      memcpy (perm, a->ints, sizeof (int64_t) * a->n_ints);
+    }
+  if (perm[0] != 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it moves the batch (dimension 0)");
+  int64_t dims[NN_ONNX_MAX_RANK];
+  NnNode spec = spec_for (NN_OP_TRANSPOSE, x);
+  spec.attrs.transpose.rank = x->ndim > 1 ? x->ndim - 1 : 1;
+  bool identity = true;
+  for (int d = 0; d < x->ndim; d++)
+    {
+      if (perm[d] < 0 || perm[d] >= x->ndim)
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm entry %lld out of range",
+                                  (long long) perm[d]);
+      dims[d] = x->dims[perm[d]];
+      identity = identity && perm[d] == d;
+      if (d > 0)
+        spec.attrs.transpose.perm[d - 1] = (int) perm[d] - 1;
+    }
+  if (identity)
+    return set_output (im, n, x->node, x->ndim, x->dims, err);
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  spec.inputs[0] = ix;
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, x->ndim, dims, err);
+}
+
 static bool
 op_squeeze (NnOnnxImporter *im,
             NnOnnxNode     *n,
@@ -1106,6 +1331,16 @@ nn_onnx_translate (NnOnnxImporter *im,
   if (strcmp (op, "Add") == 0 || strcmp (op, "Sub") == 0 || strcmp (op, "Mul") == 0
       || strcmp (op, "Div") == 0)
     return op_binary (im, n, err);
+  if (strcmp (op, "Transpose") == 0)
+    return op_transpose (im, n, err);
+  if (strcmp (op, "Slice") == 0)
+    return op_slice (im, n, err);
+  if (strcmp (op, "ReduceSum") == 0)
+    return op_reduce (im, n, NN_OP_REDUCE_SUM, err);
+  if (strcmp (op, "ReduceMean") == 0)
+    return op_reduce (im, n, NN_OP_REDUCE_MEAN, err);
+  if (strcmp (op, "ReduceMax") == 0)
+    return op_reduce (im, n, NN_OP_REDUCE_MAX, err);
   if (strcmp (op, "Relu") == 0)
     return op_activation (im, n, NN_ACT_RELU, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "LeakyRelu") == 0)
@@ -1113,6 +1348,8 @@ nn_onnx_translate (NnOnnxImporter *im,
                           err);
   if (strcmp (op, "Sigmoid") == 0)
     return op_activation (im, n, NN_ACT_SIGMOID, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "Erf") == 0)
+    return op_activation (im, n, NN_ACT_ERF, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "Tanh") == 0)
     return op_activation (im, n, NN_ACT_TANH, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "HardSigmoid") == 0)

@@ -21,7 +21,8 @@
 
 /* A value of the ONNX graph: a constant (initializer, Constant node, folded shape arithmetic)
  * or a tensor computed at run time by engine node `node`. A run-time tensor's dims[0] is the
- * batch; the rest maps to the per-sample (C, H, W) of its node (nn_onnx_shape_to_nn). */
+ * batch; the rest is the per-sample shape of its node (nn_onnx_shape_to_nn), or has the same
+ * (C, H, W) view when the node is an alias of a reshape that kept the layout. */
 typedef struct
 {
   const char *name;     /* borrowed from the proto */
@@ -105,8 +106,9 @@ bool       nn_onnx_tensor_decode (NnOnnxImporter          *im,
                                   const Onnx__TensorProto *tensor,
                                   NnOnnxValue             *value,
                                   NnError                 *err);
-/* The per-sample shape of a run-time tensor of the given ONNX shape (B, C, H, W, ...): C, H and
- * the product of the rest; false when a dimension is empty or too large. */
+/* The per-sample shape of a run-time tensor of the given ONNX shape (B, d1, ..., dn): (d1, ...,
+ * dn), (1) for a tensor of rank 1; false when a dimension is empty or too large or n is more
+ * than NN_MAX_RANK. */
 bool       nn_onnx_shape_to_nn (int            ndim,
                                 const int64_t *dims,
                                 NnShape       *shape);

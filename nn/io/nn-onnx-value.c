@@ -216,9 +216,10 @@ nn_onnx_shape_to_nn (int            ndim,
                      const int64_t *dims,
                      NnShape       *shape)
 {
-  if (ndim < 1 || ndim > NN_ONNX_MAX_RANK)
+  if (ndim < 1 || ndim > NN_MAX_RANK + 1)
     return false;
   int64_t w = 1;
+  int sample[NN_MAX_RANK] = { 1 };
   for (int d = 1; d < ndim; d++)
     {
       if (dims[d] <= 0 || dims[d] > (1 << 30))
@@ -229,10 +230,9 @@ nn_onnx_shape_to_nn (int            ndim,
           if (w > (1 << 30))
             return false;
         }
+      sample[d - 1] = (int) dims[d];
     }
-  shape->c = ndim > 1 ? (int) dims[1] : 1;
-  shape->h = ndim > 2 ? (int) dims[2] : 1;
-  shape->w = (int) w;
+  *shape = nn_shape_of (ndim > 1 ? ndim - 1 : 1, sample);
   return true;
 }
 
@@ -534,22 +534,25 @@ nn_onnx_layer_name (const NnOnnxImporter *im,
   char base[NN_NAME_MAX] = "";
   if (name != NULL && name[0] == '/')
     {
-      /* PyTorch scopes: "/layer3/layer3.1/conv2/Conv". Each component either extends the
-       * path so far ("layer3.1" after "layer3") or names a child ("conv2"); the last one is
-       * the op. */
+      /* PyTorch scopes: "/layer4/layer4.0/downsample/downsample.0/Conv". Each component
+       * either extends the last component of the path so far ("downsample.0" after
+       * "downsample", replacing it) or names a child ("downsample"); the last one is the op. */
       const char *last = strrchr (name, '/') + 1;
       const char *p = name + 1;
       size_t len = 0;
+      size_t start = 0; /* where the path's last component begins in base */
       while (p < last)
         {
           const char *end = strchr (p, '/');
           size_t n = (size_t) (end - p);
           if (n > 0)
             {
-              if (len > 0 && n > len && strncmp (p, base, len) == 0 && p[len] == '.')
-                len = 0;
+              size_t tail = len - start;
+              if (len > 0 && n > tail && strncmp (p, base + start, tail) == 0 && p[tail] == '.')
+                len = start;
               else if (len > 0 && len + 1 < sizeof base)
                 base[len++] = '.';
+              start = len;
               if (len + n >= sizeof base)
                 n = sizeof base - 1 - len;
               memcpy (base + len, p, n);

@@ -25,6 +25,10 @@ static const struct
   [NN_ACT_CLIP] = { "clip", true, true },
   [NN_ACT_HARDSIGMOID] = { "hardsigmoid", true, false },
   [NN_ACT_HARDSWISH] = { "hardswish", false, false },
+  [NN_ACT_ERF] = { "erf", false, false },
+  [NN_ACT_GELU] = { "gelu", false, false },
+  [NN_ACT_GELU_TANH] = { "gelu_tanh", false, false },
+  [NN_ACT_SILU] = { "silu", false, false },
 };
 _Static_assert (sizeof act_kinds / sizeof act_kinds[0] == NN_ACT_COUNT_,
                 "act_kinds needs one row per NnActKind");
@@ -221,6 +225,20 @@ nn_relu_policy_grad (float               x,
     }
 }
 
+#define NN_SQRT1_2    0.70710678118654752440
+#define NN_2_SQRTPI   1.12837916709551257390   /* 2 / sqrt (pi) */
+#define NN_SQRT_2_PI  0.79788456080286535588   /* sqrt (2 / pi) */
+#define NN_GELU_CUBIC 0.044715
+
+/* The inner value of the tanh GELU and its derivative in x. */
+static inline double
+gelu_tanh_inner (double  x,
+                 double *dinner)
+{
+  *dinner = NN_SQRT_2_PI * (1.0 + 3.0 * NN_GELU_CUBIC * x * x);
+  return NN_SQRT_2_PI * (x + NN_GELU_CUBIC * x * x * x);
+}
+
 void
 nn_activation_forward (float            *out,
                        const float      *inp,
@@ -261,6 +279,29 @@ nn_activation_forward (float            *out,
     case NN_ACT_HARDSWISH:
       for (size_t i = 0; i < N; i++)
         out[i] = inp[i] * hard_sigmoid (inp[i], 1.0f / 6.0f, 0.5f);
+      break;
+    case NN_ACT_ERF:
+      for (size_t i = 0; i < N; i++)
+        out[i] = erff (inp[i]);
+      break;
+    case NN_ACT_GELU:
+      for (size_t i = 0; i < N; i++)
+        {
+          const double x = (double) inp[i];
+          out[i] = (float) (0.5 * x * (1.0 + erf (x * NN_SQRT1_2)));
+        }
+      break;
+    case NN_ACT_GELU_TANH:
+      for (size_t i = 0; i < N; i++)
+        {
+          const double x = (double) inp[i];
+          double d;
+          out[i] = (float) (0.5 * x * (1.0 + tanh (gelu_tanh_inner (x, &d))));
+        }
+      break;
+    case NN_ACT_SILU:
+      for (size_t i = 0; i < N; i++)
+        out[i] = inp[i] * sigmoidf (inp[i]);
       break;
     case NN_ACT_COUNT_:
     default:
@@ -372,6 +413,45 @@ nn_activation_backward (float              *dinp,
         {
           float x = inp[i];
           dinp[i] += x < -3.0f ? 0.0f : x > 3.0f ? dout[i] : dout[i] * (2.0f * x + 3.0f) / 6.0f;
+        }
+      break;
+    case NN_ACT_ERF:
+      /* erf' = 2 / sqrt (pi) exp (-x^2) */
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        {
+          const double x = (double) inp[i];
+          dinp[i] += dout[i] * (float) (NN_2_SQRTPI * exp (-x * x));
+        }
+      break;
+    case NN_ACT_GELU:
+      /* Phi (x) + x phi (x) */
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        {
+          const double x = (double) inp[i];
+          const double cdf = 0.5 * (1.0 + erf (x * NN_SQRT1_2));
+          const double pdf = 0.5 * NN_2_SQRTPI * NN_SQRT1_2 * exp (-0.5 * x * x);
+          dinp[i] += dout[i] * (float) (cdf + x * pdf);
+        }
+      break;
+    case NN_ACT_GELU_TANH:
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        {
+          const double x = (double) inp[i];
+          double dinner;
+          const double t = tanh (gelu_tanh_inner (x, &dinner));
+          dinp[i] += dout[i] * (float) (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner);
+        }
+      break;
+    case NN_ACT_SILU:
+      /* s + x s (1 - s) */
+      NN_ASSERT (inp != NULL);
+      for (size_t i = 0; i < N; i++)
+        {
+          const float s = sigmoidf (inp[i]);
+          dinp[i] += dout[i] * (s + inp[i] * s * (1.0f - s));
         }
       break;
     case NN_ACT_COUNT_:

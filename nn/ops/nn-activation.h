@@ -18,6 +18,10 @@ typedef enum
   NN_ACT_CLIP,         /* min (max (x, alpha), beta); ReLU6 is alpha 0, beta 6 */
   NN_ACT_HARDSIGMOID,  /* max (0, min (1, alpha x + beta)) */
   NN_ACT_HARDSWISH,    /* x * relu6 (x + 3) / 6 */
+  NN_ACT_ERF,          /* the error function */
+  NN_ACT_GELU,         /* x Phi (x) = x (1 + erf (x / sqrt 2)) / 2 */
+  NN_ACT_GELU_TANH,    /* x (1 + tanh (sqrt (2 / pi) (x + 0.044715 x^3))) / 2 */
+  NN_ACT_SILU,         /* x sigmoid (x) (Swish) */
   NN_ACT_COUNT_
 } NnActKind;
 

@@ -117,6 +117,10 @@ test_backward_fd (void)
   check_exact_fd ("leaky relu 0.2", NN_ACT_RELU, 0.2f, 2);
   check_exact_fd ("sigmoid", NN_ACT_SIGMOID, 0.0f, 3);
   check_exact_fd ("tanh", NN_ACT_TANH, 0.0f, 4);
+  check_exact_fd ("erf", NN_ACT_ERF, 0.0f, 11);
+  check_exact_fd ("gelu", NN_ACT_GELU, 0.0f, 12);
+  check_exact_fd ("gelu tanh", NN_ACT_GELU_TANH, 0.0f, 13);
+  check_exact_fd ("silu", NN_ACT_SILU, 0.0f, 14);
 
   NnActAttrs clip = attrs_full (NN_ACT_CLIP, -1.0f, 2.0f);
   check_attrs_fd ("clip [-1, 2]", &clip, (const float[]) { -1.0f, 2.0f }, 2, 5);
@@ -136,7 +140,9 @@ test_backward_accumulates (void)
     act_attrs (NN_ACT_RELU, 0.0f), act_attrs (NN_ACT_RELU, 0.2f),
     act_attrs (NN_ACT_SIGMOID, 0.0f), act_attrs (NN_ACT_TANH, 0.0f),
     attrs_full (NN_ACT_CLIP, -1.0f, 2.0f), attrs_full (NN_ACT_HARDSIGMOID, 0.2f, 0.5f),
-    act_attrs (NN_ACT_HARDSWISH, 0.0f),
+    act_attrs (NN_ACT_HARDSWISH, 0.0f), act_attrs (NN_ACT_ERF, 0.0f),
+    act_attrs (NN_ACT_GELU, 0.0f), act_attrs (NN_ACT_GELU_TANH, 0.0f),
+    act_attrs (NN_ACT_SILU, 0.0f),
   };
   const NnGradPolicy exact = { NN_GRAD_EXACT, 0.0f };
   float x[N], dy[N], out[N], once[N], twice[N];
@@ -185,6 +191,31 @@ test_hard_forward (void)
   const float want_hswish[6] = { 0.0f, 0.0f, -0.375f, 0.0f, 4.5f, 7.0f };
   for (int i = 0; i < 6; i++)
     g_assert_cmpfloat_with_epsilon (y[i], want_hswish[i], 1e-6);
+}
+
+/* Erf, GELU (exact and tanh) and SiLU at 1 and -0.5, against values computed in double. */
+static void
+test_smooth_forward (void)
+{
+  const float x[2] = { 1.0f, -0.5f };
+  const struct
+  {
+    NnActKind kind;
+    double    want[2];
+  } cases[] = {
+    { NN_ACT_ERF, { 0.8427007929497149, -0.5204998778130465 } },
+    { NN_ACT_GELU, { 0.8413447460685429, -0.15426876936299347 } },
+    { NN_ACT_GELU_TANH, { 0.8411919906082768, -0.15428599017299825 } },
+    { NN_ACT_SILU, { 0.7310585786300049, -0.18877033 } },
+  };
+  for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      float y[2];
+      NnActAttrs attrs = act_attrs (cases[k].kind, 0.0f);
+      nn_activation_forward (y, x, 2, &attrs);
+      for (int i = 0; i < 2; i++)
+        g_assert_cmpfloat_with_epsilon (y[i], cases[k].want[i], 1e-6);
+    }
 }
 
 static float
@@ -329,6 +360,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/activation/forward", test_forward);
   g_test_add_func ("/nn/activation/hard-forward", test_hard_forward);
+  g_test_add_func ("/nn/activation/smooth-forward", test_smooth_forward);
   g_test_add_func ("/nn/activation/backward-finite-differences", test_backward_fd);
   g_test_add_func ("/nn/activation/backward-accumulates", test_backward_accumulates);
   g_test_add_func ("/nn/activation/policy-points", test_policy_points);

@@ -320,7 +320,7 @@ test_objectives_by_hand (void)
 {
   const float act[12] = { 1, 5, 2, 7, 3, 0,      /* channel 0 */
                           -1, 4, 4, 2, 8, -3 };  /* channel 1 */
-  const NnShape shape = { 2, 2, 3 };
+  const NnShape shape = nn_shape_chw (2, 2, 3);
   float grad[12], scratch[6];
   NnAmSettings s;
   nn_am_settings_init (&s);

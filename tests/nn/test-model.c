@@ -183,6 +183,12 @@ assert_same_attr (const NnNode *x,
     case NN_ATTR_POLICY:
       size = sizeof (NnGradPolicy);
       break;
+    case NN_ATTR_SHAPE:
+      size = sizeof (NnShape);
+      break;
+    case NN_ATTR_LIST:
+      size = sizeof (int) * NN_MAX_RANK;
+      break;
     }
   for (int k = 0; k < attr->n; k++)
     if (memcmp (nn_attr_get (x, attr, k), nn_attr_get (y, attr, k), size) != 0)
@@ -895,6 +901,47 @@ break_attribute_missing (ModelFile  *file,
   file_write (file, path);
 }
 
+/* The input's shape as the JSON list `dims`. */
+static void
+break_input_shape (ModelFile  *file,
+                   const char *path,
+                   const char *dims)
+{
+  cJSON *graph = file_graph (file);
+  cJSON_ReplaceItemInObjectCaseSensitive (graph_node (graph, "input"), "shape",
+                                          cJSON_Parse (dims));
+  file_set_graph (file, graph);
+  file_write (file, path);
+}
+
+static void
+break_shape_rank_7 (ModelFile  *file,
+                    const char *path)
+{
+  break_input_shape (file, path, "[3, 8, 6, 1, 1, 1, 1]");
+}
+
+static void
+break_shape_zero (ModelFile  *file,
+                  const char *path)
+{
+  break_input_shape (file, path, "[3, 0, 6]");
+}
+
+static void
+break_shape_empty (ModelFile  *file,
+                   const char *path)
+{
+  break_input_shape (file, path, "[]");
+}
+
+static void
+break_shape_huge (ModelFile  *file,
+                  const char *path)
+{
+  break_input_shape (file, path, "[3, 8, 6, 65536, 65536]");
+}
+
 static void
 break_attribute_fraction (ModelFile  *file,
                           const char *path)
@@ -1224,6 +1271,10 @@ static const BrokenCase broken_cases[] = {
   { "groups", break_groups, "3 groups do not divide 4 input" },
   { "attribute-missing", break_attribute_missing, "'dilation' is missing" },
   { "attribute-fraction", break_attribute_fraction, "'out_features'" },
+  { "shape-rank-7", break_shape_rank_7, "node 'input': attribute 'shape'" },
+  { "shape-zero", break_shape_zero, "node 'input': dimension 1 of 3 out of range" },
+  { "shape-empty", break_shape_empty, "node 'input': attribute 'shape'" },
+  { "shape-huge", break_shape_huge, "node 'input'" },
   { "duplicate-node", break_duplicate_node, "name used twice" },
   { "huge-layer", break_huge_layer, "more data than the file holds" },
   { "shape", break_shape, "tensor 'conv1.weight': shape is not [4, 3, 3, 3]" },
@@ -1280,6 +1331,58 @@ test_broken (Fixture       *fx,
   g_assert_null (nn_model_load (fx->path, NULL));
   file_clear (&file);
   g_free (valid);
+  nn_model_free (model);
+}
+
+/* Shapes of rank 1 to 6 are stored as their dims and read back; the (C, H, W) view follows. */
+static void
+test_any_rank (Fixture       *fx,
+               gconstpointer  data)
+{
+  (void) data;
+  NnGraph *graph = nn_graph_new ();
+  int x = nn_graph_add_input_shape (graph, "input", nn_shape_of (4, (const int[]) { 2, 3, 4, 5 }));
+  x = nn_graph_add_reshape_shape (graph, "tokens", x, nn_shape_of (2, (const int[]) { 6, 20 }));
+  x = nn_graph_add_relu (graph, "relu", x);
+  x = nn_graph_add_reshape_shape (graph, "deep", x,
+                                  nn_shape_of (6, (const int[]) { 1, 2, 3, 2, 5, 2 }));
+  x = nn_graph_add_reshape_shape (graph, "flat", x, nn_shape_of (1, (const int[]) { 120 }));
+  nn_graph_add_linear (graph, "fc", x, 4, true);
+  fill_params (graph, 0.5f);
+  const NnShape in = graph->nodes[0].shape;
+  g_assert_cmpint (in.rank, ==, 4);
+  g_assert_cmpint (in.c, ==, 2);
+  g_assert_cmpint (in.h, ==, 3);
+  g_assert_cmpint (in.w, ==, 20);
+  const NnShape tokens = graph->nodes[1].shape;
+  g_assert_cmpint (tokens.rank, ==, 2);
+  g_assert_cmpint (tokens.c, ==, 6);
+  g_assert_cmpint (tokens.h, ==, 20);
+  g_assert_cmpint (tokens.w, ==, 1);
+  g_assert_true (nn_shape_equal (graph->nodes[2].shape, tokens));
+  const NnShape flat = graph->nodes[4].shape;
+  g_assert_cmpint (flat.rank, ==, 1);
+  g_assert_cmpint (flat.c * flat.h * flat.w, ==, 120);
+  NnNodeDescription desc;
+  nn_node_describe (&graph->nodes[3], &desc);
+  g_assert_cmpstr (desc.shape, ==, "1x2x3x2x5x2");
+
+  NnModel *model = nn_model_new (graph, "any-rank");
+  save_or_die (model, fx->path);
+  ModelFile file = file_read (fx->path);
+  cJSON *nodes = file_graph (&file);
+  char *text = cJSON_PrintUnformatted (graph_node (nodes, "deep"));
+  g_assert_nonnull (strstr (text, "\"shape\":[1,2,3,2,5,2]"));
+  free (text);
+  cJSON_Delete (nodes);
+  file_clear (&file);
+  NnError err = { 0 };
+  NnModel *back = nn_model_load (fx->path, &err);
+  g_assert_true (back != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  assert_same_graph (model->graph, back->graph);
+  for (int i = 0; i < graph->n_nodes; i++)
+    g_assert_true (nn_shape_equal (back->graph->nodes[i].shape, graph->nodes[i].shape));
+  nn_model_free (back);
   nn_model_free (model);
 }
 
@@ -1608,6 +1711,8 @@ main (int    argc,
   g_test_add ("/nn/model/round-trip-defaults", Fixture, NULL, fixture_setup,
               test_round_trip_defaults, fixture_teardown);
   g_test_add ("/nn/model/layout", Fixture, NULL, fixture_setup, test_layout, fixture_teardown);
+  g_test_add ("/nn/model/any-rank", Fixture, NULL, fixture_setup, test_any_rank,
+              fixture_teardown);
   g_test_add ("/nn/model/save-atomic", Fixture, NULL, fixture_setup, test_save_atomic,
               fixture_teardown);
   g_test_add ("/nn/model/save-rejects-bad-values", Fixture, NULL, fixture_setup,

@@ -762,6 +762,125 @@ test_bad_models (void)
                       (const char *[]) { "/relu/Relu", "'nowhere'", "not produced", NULL });
 }
 
+/* Elementwise ops of two run-time tensors of different shapes: squeeze-and-excitation
+ * x * sigmoid (mean (x)), then - s, then a reshape to (4, 30) divided by the mean reshaped to
+ * (4, 1) (an alias of the pool's (4, 1, 1) in the engine, so the importer reshapes it). */
+static void
+test_broadcast (void)
+{
+  enum { BC = 4, BH = 5, BW = 6, N = 2 };
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, (const int64_t[]) { 1, BC, BH, BW }));
+  g_ptr_array_add (b.outputs, value_info (&b, "out", 3, (const int64_t[]) { 1, BC, BH * BW }));
+  add_init_ints (&b, "tokens_shape", (const int64_t[]) { 1, BC, BH * BW }, 3);
+  add_init_ints (&b, "col_shape", (const int64_t[]) { 1, BC, 1 }, 3);
+  add_node (&b, "GlobalAveragePool", "/se/avgpool/GlobalAveragePool",
+            (const char *[]) { "input", NULL }, (const char *[]) { "g", NULL });
+  add_node (&b, "Sigmoid", "/se/scale_activation/Sigmoid", (const char *[]) { "g", NULL },
+            (const char *[]) { "s", NULL });
+  add_node (&b, "Mul", "/se/Mul", (const char *[]) { "input", "s", NULL },
+            (const char *[]) { "m", NULL });
+  add_node (&b, "Sub", "/Sub", (const char *[]) { "m", "s", NULL },
+            (const char *[]) { "d", NULL });
+  add_node (&b, "Reshape", "/Reshape", (const char *[]) { "d", "tokens_shape", NULL },
+            (const char *[]) { "t", NULL });
+  add_node (&b, "Reshape", "/Reshape_1", (const char *[]) { "g", "col_shape", NULL },
+            (const char *[]) { "u", NULL });
+  add_node (&b, "Div", "/Div", (const char *[]) { "t", "u", NULL },
+            (const char *[]) { "out", NULL });
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "se.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnGraph *g = model->graph;
+  const int mul = nn_graph_find (g, "se"), div = nn_graph_find (g, "div");
+  g_assert_cmpint (mul, >, 0);
+  g_assert_cmpint (g->nodes[mul].op, ==, NN_OP_BROADCAST_MUL);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "sub")].op, ==, NN_OP_BROADCAST_SUB);
+  g_assert_cmpint (g->nodes[div].op, ==, NN_OP_BROADCAST_DIV);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "div.in1")].op, ==, NN_OP_RESHAPE);
+  g_assert_cmpint (g->nodes[div].shape.rank, ==, 2);
+
+  NnContext *ctx = nn_context_new (g, N, 0, NULL);
+  float *x = nn_context_input (ctx);
+  fill (x, N * BC * BH * BW, 5);
+  for (int i = 0; i < N * BC * BH * BW; i++)
+    x[i] = 1.0f + 0.5f * x[i];
+  nn_context_forward (ctx, -1);
+  const float *out = nn_context_output (ctx, nn_graph_output (g));
+  for (int k = 0; k < N * BC; k++)
+    {
+      const float *xc = x + (size_t) k * BH * BW;
+      double mean = 0.0;
+      for (int i = 0; i < BH * BW; i++)
+        mean += xc[i];
+      mean /= BH * BW;
+      const double sg = 1.0 / (1.0 + exp (-mean));
+      for (int i = 0; i < BH * BW; i++)
+        g_assert_cmpfloat_with_epsilon (out[(size_t) k * BH * BW + i],
+                                        (xc[i] * sg - sg) / mean, 1e-5);
+    }
+  nn_context_free (ctx);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
+/* A chain of ReLUs named as PyTorch's exporter names nested modules (and one named by another
+ * exporter): each layer gets PyTorch's module path, as named_modules () prints it. */
+static void
+test_layer_names (void)
+{
+  static const char *const cases[][2] = {
+    { "/layer3/layer3.1/conv2/Relu", "layer3.1.conv2" },
+    { "/layer4/layer4.0/downsample/downsample.0/Relu", "layer4.0.downsample.0" },
+    { "/features/features.17/conv/conv.2/Relu", "features.17.conv.2" },
+    { "/features/features.1/conv/conv.0/conv.0.0/Relu", "features.1.conv.0.0" },
+    { "/features/features.1/features.1.0/block/block.1/block.1.0/Relu",
+      "features.1.0.block.1.0" },
+    { "/trunk/trunks/Relu", "trunk.trunks" },
+    { "/layer3/layer3.1/conv2/Relu_1", "layer3.1.conv2_1" },
+    { "/Relu_1", "relu_1" },
+    { "plain_relu", "plain_relu" },
+  };
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, fixed_dims));
+  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, fixed_dims));
+  const char *prev = "input";
+  for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      const char *out = k + 1 < G_N_ELEMENTS (cases)
+                        ? keep (&b, g_strdup_printf ("r%" G_GSIZE_FORMAT, k)) : "output";
+      add_node (&b, "Relu", cases[k][0], (const char *[]) { prev, NULL },
+                (const char *[]) { out, NULL });
+      prev = out;
+    }
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "names.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  g_assert_cmpint (model->graph->n_nodes, ==, 1 + G_N_ELEMENTS (cases));
+  for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)
+    g_assert_cmpstr (model->graph->nodes[1 + k].name, ==, cases[k][1]);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
 /* External data that exists is read; one that is too short is an error naming it. */
 static void
 test_external_data (void)
@@ -889,6 +1008,8 @@ main (int   argc,
   g_test_add_func ("/nn/onnx/import", test_import);
   g_test_add_func ("/nn/onnx/bad-files", test_bad_files);
   g_test_add_func ("/nn/onnx/bad-models", test_bad_models);
+  g_test_add_func ("/nn/onnx/layer-names", test_layer_names);
+  g_test_add_func ("/nn/onnx/broadcast", test_broadcast);
   g_test_add_func ("/nn/onnx/external-data", test_external_data);
   g_test_add_func ("/nn/onnx/fuzz", test_fuzz);
   return g_test_run ();

@@ -102,7 +102,20 @@ build_every_op (void)
   int sc = nn_graph_add_scale (g, "scale", pad, true);
   int pr = nn_graph_add_prelu (g, "prelu", sc, false);
   int rs = nn_graph_add_reshape (g, "reshape", pr, 9, 22, 9);
-  int gap = nn_graph_add_global_avgpool (g, "gap", rs);
+  int mean = nn_graph_add_global_avgpool (g, "mean", rs);
+  int sig = nn_graph_add_activation (g, "sigmoid", mean, NN_ACT_SIGMOID);
+  int badd = nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, "badd", rs, mean);
+  int bsub = nn_graph_add_broadcast (g, NN_OP_BROADCAST_SUB, "bsub", mean, badd);
+  int bmul = nn_graph_add_broadcast (g, NN_OP_BROADCAST_MUL, "bmul", bsub, sig);
+  int bdiv = nn_graph_add_broadcast (g, NN_OP_BROADCAST_DIV, "bdiv", bmul, sig);
+  int rsum = nn_graph_add_reduce (g, NN_OP_REDUCE_SUM, "rsum", bdiv, 2, true);
+  int rmean = nn_graph_add_reduce (g, NN_OP_REDUCE_MEAN, "rmean", bdiv, 4, true);
+  int rmax = nn_graph_add_reduce (g, NN_OP_REDUCE_MAX, "rmax", bdiv, 1, false);
+  int outer = nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, "outer", rsum, rmean);
+  int both = nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, "both", outer, rmax);
+  int tr = nn_graph_add_transpose (g, "transpose", both, (const int[]) { 2, 0, 1 });
+  int sl = nn_graph_add_slice (g, "slice", tr, 1, 2, 5);
+  int gap = nn_graph_add_global_avgpool (g, "gap", sl);
   int fl = nn_graph_add_flatten (g, "flatten", gap);
   int dr = nn_graph_add_dropout (g, "dropout", fl, 0.25f);
   int fc = nn_graph_add_linear (g, "fc", dr, 4, false);
@@ -211,6 +224,12 @@ assert_same_attr (const NnNode *x,
       break;
     case NN_ATTR_POLICY:
       size = sizeof (NnGradPolicy);
+      break;
+    case NN_ATTR_SHAPE:
+      size = sizeof (NnShape);
+      break;
+    case NN_ATTR_LIST:
+      size = sizeof (int) * NN_MAX_RANK;
       break;
     }
   for (int k = 0; k < attr->n; k++)

@@ -8,9 +8,14 @@
 # against the same float64 reference: in a deep random network some ReLU or max-pool
 # decisions sit within float32 rounding and flip, and ours may then be as far off as PyTorch's
 # float32 run (up to 3x), never more. Prints one line per model and ends with
-# "onnx-compare: N passed, N failed". Exits 0 when all pass; skips when torch is missing.
+# "onnx-compare: N passed, N failed". Also checks the layer names against named_modules():
+# every convolution and linear module is a layer of that name, and every layer is named after
+# a module (with a "_N" suffix for a second call, ".partN" for a part of a long concatenation,
+# ".inK" for an operand reshaped to its rank) or is a top-level functional op. Exits 0 when
+# all pass; skips when torch is missing.
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -118,6 +123,21 @@ CASES = [
      lambda m: m.features.norm5, "relu"),
     ("squeezenet1_1", lambda: torchvision.models.squeezenet1_1(num_classes=10), 64, 14,
      lambda m: m.features[12], "features.12"),
+    # Squeeze-and-excitation: (B, C, H, W) * (B, C, 1, 1) of two run-time tensors.
+    ("mobilenet_v3_small", lambda: torchvision.models.mobilenet_v3_small(num_classes=10), 64,
+     13, lambda m: m.features[12], "features.12.2_1"),
+    ("efficientnet_b0", lambda: torchvision.models.efficientnet_b0(num_classes=10), 64, 13,
+     lambda m: m.features[8], "features.8.2_1"),
+    ("efficientnet_v2_s", lambda: torchvision.models.efficientnet_v2_s(num_classes=10), 64, 13,
+     lambda m: m.features[7], "features.7.2_1"),
+    ("regnet_y_400mf", lambda: torchvision.models.regnet_y_400mf(num_classes=10), 64, 13,
+     lambda m: m.trunk_output, "trunk_output.block4.block4-5.activation"),
+    # x.mean([2, 3]): ReduceMean over the spatial axes.
+    ("mnasnet0_5", lambda: torchvision.models.mnasnet0_5(num_classes=10), 64, 13,
+     lambda m: m.layers[16], "layers.16"),
+    # Channel split (Slice) and channel shuffle (Reshape, Transpose, Reshape).
+    ("shufflenet_v2_x0_5", lambda: torchvision.models.shufflenet_v2_x0_5(num_classes=10), 64,
+     13, lambda m: m.conv5, "conv5.2"),
     ("pfnet", lambda: PFNet(), 64, 14,
      lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
 ]
@@ -134,6 +154,18 @@ def randomize(net, seed):
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.normal_(0.0, 0.1)
     net.eval()
+
+
+def check_names(net, layers):
+    """Layer names that do not follow named_modules(), and modules that have no layer."""
+    modules = dict(net.named_modules())
+    # A concatenation of more than 8 tensors is split into parts named "<layer>.partN"; an
+    # operand reshaped to its exact rank is "<layer>.inK".
+    wrong = [n for n in layers
+             if re.sub(r"(_[0-9]+|\.part[0-9]+|\.in[0-9]+)$", "", n) not in modules and "." in n]
+    missing = [n for n, m in modules.items()
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and n not in layers]
+    return wrong, missing
 
 
 def run_case(build, tmp, case, batch=2, seed=3):
@@ -185,6 +217,8 @@ def run_case(build, tmp, case, batch=2, seed=3):
     if run.returncode != 0:
         return None, run.stderr.strip()
     n_classes = logits.shape[1]
+    with open(os.path.join(out, "layers.txt")) as f:
+        wrong, missing = check_names(net, f.read().split())
     errors = {
         "logits": rel_err(np.fromfile(os.path.join(out, "logits.bin"), "<f4")
                           .reshape(batch, n_classes), logits.detach().numpy()),
@@ -193,6 +227,8 @@ def run_case(build, tmp, case, batch=2, seed=3):
         "gradcam": rel_err(np.fromfile(os.path.join(out, "cam.bin"), "<f4")
                            .reshape(cam.shape), cam),
         "torch32": torch32,
+        "wrong_names": wrong,
+        "missing_names": missing,
     }
     return errors, f"layer {layer_name} {tuple(act.shape[1:])}"
 
@@ -200,13 +236,14 @@ def run_case(build, tmp, case, batch=2, seed=3):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", default="build", help="the meson build folder")
-    parser.add_argument("--only", help="run one case by name")
+    parser.add_argument("--only", action="append",
+                        help="run only the case of this name (may be given several times)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for case in CASES:
-            if args.only and case[0] != args.only:
+            if args.only and case[0] not in args.only:
                 continue
             errors, info = run_case(args.build, tmp, case)
             if errors is None:
@@ -215,12 +252,17 @@ def main():
                 continue
             grad_tol = max(GRAD_TOL, 3.0 * errors["torch32"])
             ok = (errors["logits"] <= LOGIT_TOL and errors["input_grad"] <= grad_tol
-                  and errors["gradcam"] <= GRAD_TOL)
+                  and errors["gradcam"] <= GRAD_TOL
+                  and not errors["wrong_names"] and not errors["missing_names"])
             passed += ok
             failed += not ok
             print(f"{case[0]:16s} {'ok  ' if ok else 'FAIL'}  logits {errors['logits']:.2e}  "
                   f"input grad {errors['input_grad']:.2e} (torch float32 {errors['torch32']:.2e})"
                   f"  grad-cam {errors['gradcam']:.2e}  ({info}, opset {case[3]})", flush=True)
+            if errors["wrong_names"] or errors["missing_names"]:
+                print(f"{'':16s} layers not named after a module: "
+                      f"{' '.join(errors['wrong_names'][:8]) or 'none'}; modules without a "
+                      f"layer: {' '.join(errors['missing_names'][:8]) or 'none'}", flush=True)
     print(f"onnx-compare: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -3,12 +3,35 @@
  * importer), runs a batch (raw float32 file, B x C x H x W) in eval mode, seeds the backward
  * pass with the logit of the given class of each sample, and writes raw little-endian float32
  * files to OUT: logits.bin (B, classes), input_grad.bin (B, C, H, W) and cam.bin, the Grad-CAM
- * map ReLU (sum_c mean_yx (dY/dA_c) A_c) of layer LAYER (B, H', W'). Prints the layer's shape. */
+ * map ReLU (sum_c mean_yx (dY/dA_c) A_c) of layer LAYER (B, H', W'), and layers.txt, the names
+ * of the graph's nodes one a line. Prints the layer's shape. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "helper-io.h"
+
+static int
+write_names (const char    *dir,
+             const NnGraph *graph)
+{
+  char path[4096];
+  snprintf (path, sizeof path, "%s/layers.txt", dir);
+  FILE *f = fopen (path, "w");
+  if (f == NULL)
+    {
+      fprintf (stderr, "onnx-grads: cannot write %s\n", path);
+      return 1;
+    }
+  for (int i = 0; i < graph->n_nodes; i++)
+    fprintf (f, "%s\n", graph->nodes[i].name);
+  if (fclose (f) != 0)
+    {
+      fprintf (stderr, "onnx-grads: cannot write %s\n", path);
+      return 1;
+    }
+  return 0;
+}
 
 int
 main (int    argc,
@@ -79,6 +102,7 @@ main (int    argc,
                       (size_t) batch * (size_t) classes);
   rc |= helper_write_raw ("onnx-grads", argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
   rc |= helper_write_raw ("onnx-grads", argv[4], "cam.bin", cam, (size_t) batch * hw);
+  rc |= write_names (argv[4], graph);
   printf ("%d %d %d %d\n", classes, s.c, s.h, s.w);
   free (cam);
   nn_context_free (ctx);

@@ -37,7 +37,7 @@ fixture_setup (Fixture      *f,
   memset (&f->node, 0, sizeof f->node);
   f->node.op = NN_OP_CONV2D;
   snprintf (f->node.name, sizeof f->node.name, "conv1");
-  f->node.shape = (NnShape) { C, H, W };
+  f->node.shape = nn_shape_chw (C, H, W);
   viz_layer_figure_init_activations (&f->fig, "/models/demo.v2.safetensors", &f->node,
                                      "/images/boot.png", f->data, &f->cm, 1);
   viz_style_init (&f->style);
