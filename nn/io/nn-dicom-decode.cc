@@ -396,7 +396,8 @@ check_structure (const unsigned char *bytes,
     return nn_error_set (err, NN_ERROR_FORMAT, "file meta information is truncated or broken "
                          "at byte %zu (%s)", w.bad_at, w.why);
   /* The transfer syntax UID (0002,0010), looked up in the meta group just walked (every
-   * element there has a known VR and fits). */
+   * element there has a known VR and fits). Without it GDCM guesses the encoding of the data
+   * set, and may read it otherwise than this walk (a text value as a 32-bit length). */
   std::string ts_uid;
   for (size_t p = 132; p + 8 <= pos;)
     {
@@ -413,6 +414,9 @@ check_structure (const unsigned char *bytes,
         }
       p += head + len;
     }
+  if (ts_uid.empty ())
+    return nn_error_set (err, NN_ERROR_FORMAT, "file meta information without a transfer "
+                         "syntax (0002,0010)");
   if (ts_uid == "1.2.840.10008.1.2")
     w.explicit_vr = false;
   else if (ts_uid == "1.2.840.10008.1.2.2")
@@ -420,8 +424,7 @@ check_structure (const unsigned char *bytes,
   else if (ts_uid == "1.2.840.10008.1.2.1.99")
     return nn_error_set (err, NN_ERROR_UNSUPPORTED, "deflated transfer syntax "
                          "(1.2.840.10008.1.2.1.99) is not supported");
-  else if (!ts_uid.empty ()
-           && gdcm::TransferSyntax::GetTSType (ts_uid.c_str ()) == gdcm::TransferSyntax::TS_END)
+  else if (gdcm::TransferSyntax::GetTSType (ts_uid.c_str ()) == gdcm::TransferSyntax::TS_END)
     return nn_error_set (err, NN_ERROR_UNSUPPORTED, "unsupported transfer syntax '%.64s'",
                          ts_uid.c_str ());
   w.bad_at = 0;
