@@ -266,6 +266,9 @@ walk_items (Walk   &w,
         return walk_fail (w, pos, "an element where a sequence item was expected");
       size_t start = pos;
       pos += 8;
+      /* A delimiter's length must be 0: GDCM reads one as a value and allocates it. */
+      if (element == 0xe0dd && len != 0)
+        return walk_fail (w, start, "sequence delimiter with a length");
       if (element == 0xe0dd)
         return undefined || walk_fail (w, start, "sequence delimiter in a sequence of "
                                        "defined length");
@@ -316,6 +319,8 @@ walk_elements (Walk   &w,
            * an element (and its value) is expected makes GDCM abort. */
           if (element == 0xe00d && in_item)
             {
+              if (walk_u32 (w, pos + 4, big) != 0)
+                return walk_fail (w, pos, "item delimiter with a length");
               pos += 8;
               return true;
             }

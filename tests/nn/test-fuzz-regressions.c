@@ -23,6 +23,10 @@ static const Case cases[] = {
    * structure check assumed and read text as a length, allocating 942 MB. */
   { "dicom-decode/no-transfer-syntax.dcm",
     "file meta information without a transfer syntax (0002,0010)" },
+  /* A sequence delimiter with a length: GDCM read it as a pixel data fragment of 1.1 GB. */
+  { "dicom-decode/delimiter-with-length.dcm", "(sequence delimiter with a length)" },
+  /* The same file with a length on the item delimiter of its referenced-image sequence. */
+  { "dicom-decode/item-delimiter-with-length.dcm", "(item delimiter with a length)" },
 };
 
 static char *
