@@ -266,6 +266,9 @@ walk_items (Walk   &w,
         return walk_fail (w, pos, "an element where a sequence item was expected");
       size_t start = pos;
       pos += 8;
+      /* A delimiter's length must be 0: GDCM reads one as a value and allocates it. */
+      if (element == 0xe0dd && len != 0)
+        return walk_fail (w, start, "sequence delimiter with a length");
       if (element == 0xe0dd)
         return undefined || walk_fail (w, start, "sequence delimiter in a sequence of "
                                        "defined length");
@@ -316,6 +319,8 @@ walk_elements (Walk   &w,
            * an element (and its value) is expected makes GDCM abort. */
           if (element == 0xe00d && in_item)
             {
+              if (walk_u32 (w, pos + 4, big) != 0)
+                return walk_fail (w, pos, "item delimiter with a length");
               pos += 8;
               return true;
             }
@@ -396,7 +401,8 @@ check_structure (const unsigned char *bytes,
     return nn_error_set (err, NN_ERROR_FORMAT, "file meta information is truncated or broken "
                          "at byte %zu (%s)", w.bad_at, w.why);
   /* The transfer syntax UID (0002,0010), looked up in the meta group just walked (every
-   * element there has a known VR and fits). */
+   * element there has a known VR and fits). Without it GDCM guesses the encoding of the data
+   * set, and may read it otherwise than this walk (a text value as a 32-bit length). */
   std::string ts_uid;
   for (size_t p = 132; p + 8 <= pos;)
     {
@@ -413,6 +419,9 @@ check_structure (const unsigned char *bytes,
         }
       p += head + len;
     }
+  if (ts_uid.empty ())
+    return nn_error_set (err, NN_ERROR_FORMAT, "file meta information without a transfer "
+                         "syntax (0002,0010)");
   if (ts_uid == "1.2.840.10008.1.2")
     w.explicit_vr = false;
   else if (ts_uid == "1.2.840.10008.1.2.2")
@@ -420,8 +429,7 @@ check_structure (const unsigned char *bytes,
   else if (ts_uid == "1.2.840.10008.1.2.1.99")
     return nn_error_set (err, NN_ERROR_UNSUPPORTED, "deflated transfer syntax "
                          "(1.2.840.10008.1.2.1.99) is not supported");
-  else if (!ts_uid.empty ()
-           && gdcm::TransferSyntax::GetTSType (ts_uid.c_str ()) == gdcm::TransferSyntax::TS_END)
+  else if (gdcm::TransferSyntax::GetTSType (ts_uid.c_str ()) == gdcm::TransferSyntax::TS_END)
     return nn_error_set (err, NN_ERROR_UNSUPPORTED, "unsupported transfer syntax '%.64s'",
                          ts_uid.c_str ());
   w.bad_at = 0;

@@ -99,7 +99,9 @@ int_list (const NnOnnxNode *n,
       if (a->n_ints > NN_ONNX_MAX_RANK)
         return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "attribute '%s' is too long",
                                   attr);
-      memcpy (out, a->ints, sizeof (int64_t) * a->n_ints);
+      /* An empty list has no array (ints is NULL). */
+      if (a->n_ints > 0)
+        memcpy (out, a->ints, sizeof (int64_t) * a->n_ints);
       *count = (int) a->n_ints;
     }
   return true;

@@ -887,7 +887,9 @@ int_input_or_attr (const NnOnnxNode *n,
     {
       if (a->n_ints > NN_ONNX_MAX_RANK * 2)
         return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "'%s' is too long", attr);
-      memcpy (out, a->ints, sizeof (int64_t) * a->n_ints);
+      /* An empty list has no array (ints is NULL). */
+      if (a->n_ints > 0)
+        memcpy (out, a->ints, sizeof (int64_t) * a->n_ints);
       *count = (int) a->n_ints;
     }
   return true;
