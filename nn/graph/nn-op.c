@@ -235,6 +235,30 @@ nn_param_role_name (NnParamRole role)
   return role_names[role];
 }
 
+size_t
+nn_attr_value_size (const NnAttr *attr)
+{
+  switch (attr->type)
+    {
+    case NN_ATTR_INT:
+    case NN_ATTR_INTS:
+      return sizeof (int);
+    case NN_ATTR_FLOAT:
+      return sizeof (float);
+    case NN_ATTR_BOOL:
+      return sizeof (bool);
+    case NN_ATTR_ACT:
+      return sizeof (NnActKind);
+    case NN_ATTR_POLICY:
+      return sizeof (NnGradPolicy);
+    case NN_ATTR_SHAPE:
+      return sizeof (NnShape);
+    case NN_ATTR_LIST:
+      return sizeof (int) * NN_MAX_RANK;
+    }
+  return 0;
+}
+
 bool
 nn_attr_present (const NnNode *node,
                  const NnAttr *attr)

@@ -128,6 +128,9 @@ nn_attr_get (const NnNode *node,
   return (const char *) node + attr->at[k];
 }
 
+/* The bytes of one stored value of attr (all its values, for a list). */
+size_t          nn_attr_value_size (const NnAttr *attr);
+
 /* Whether the node stores attribute `attr` (activation parameters only for the kinds that read
  * them). */
 bool            nn_attr_present (const NnNode *node,

@@ -206,32 +206,7 @@ assert_same_attr (const NnNode *x,
                   const NnNode *y,
                   const NnAttr *attr)
 {
-  size_t size = 0;
-  switch (attr->type)
-    {
-    case NN_ATTR_INT:
-    case NN_ATTR_INTS:
-      size = sizeof (int);
-      break;
-    case NN_ATTR_FLOAT:
-      size = sizeof (float);
-      break;
-    case NN_ATTR_BOOL:
-      size = sizeof (bool);
-      break;
-    case NN_ATTR_ACT:
-      size = sizeof (NnActKind);
-      break;
-    case NN_ATTR_POLICY:
-      size = sizeof (NnGradPolicy);
-      break;
-    case NN_ATTR_SHAPE:
-      size = sizeof (NnShape);
-      break;
-    case NN_ATTR_LIST:
-      size = sizeof (int) * NN_MAX_RANK;
-      break;
-    }
+  size_t size = nn_attr_value_size (attr);
   for (int k = 0; k < attr->n; k++)
     if (memcmp (nn_attr_get (x, attr, k), nn_attr_get (y, attr, k), size) != 0)
       g_error ("node '%s': attribute '%s' differs", x->name, attr->key);
