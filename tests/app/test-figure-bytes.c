@@ -9,6 +9,7 @@
 #include "scope-filters-view.h"
 #include "scope-window.h"
 #include "test-util.h"
+#include "ui-util.h"
 
 static ScopeWindow *window;
 static char        *shot_dir;
@@ -22,21 +23,8 @@ activations_delivered (gpointer data)
   return scope_window_get_activations (window) != NULL && !scope_window_is_busy (window);
 }
 
-static void
-activate (const char *action,
-          const char *format,
-          ...)
-{
-  GVariant *parameter = NULL;
-  if (format != NULL)
-    {
-      va_list args;
-      va_start (args, format);
-      parameter = g_variant_new_va (format, NULL, &args);
-      va_end (args);
-    }
-  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), action, parameter));
-}
+/* Activates an action of the window under test. */
+#define activate(...) ui_util_activate (GTK_WIDGET (window), __VA_ARGS__)
 
 static void
 select_layer (const char *name,

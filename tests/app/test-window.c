@@ -25,6 +25,7 @@
 #include "scope-train-view.h"
 #include "scope-window.h"
 #include "test-util.h"
+#include "ui-util.h"
 
 /* The application, registered once; the running test's window, which window_setup makes (with
  * the application's preferences back to their defaults) and window_teardown destroys, so that
@@ -85,21 +86,8 @@ wait_frames (GtkWidget *widget,
   gtk_widget_remove_tick_callback (widget, id);
 }
 
-static void
-activate (const char *action,
-          const char *format,
-          ...)
-{
-  GVariant *parameter = NULL;
-  if (format != NULL)
-    {
-      va_list args;
-      va_start (args, format);
-      parameter = g_variant_new_va (format, NULL, &args);
-      va_end (args);
-    }
-  g_assert_true (gtk_widget_activate_action_variant (GTK_WIDGET (window), action, parameter));
-}
+/* Activates an action of the window under test. */
+#define activate(...) ui_util_activate (GTK_WIDGET (window), __VA_ARGS__)
 
 static GtkWidget *
 find_descendant (GtkWidget *widget,
