@@ -34,7 +34,19 @@ typedef struct
   float      *f;        /* owned */
   int64_t    *i;        /* owned */
   int         node;     /* run-time tensors: the engine node */
+  int         init;     /* an initializer whose data is read on first use and freed after the
+                           last (its index in NnOnnxImporter.spans), or -1 */
+  int         uses;     /* initializers: the needed nodes that read it and are not translated */
 } NnOnnxValue;
+
+/* Where the raw_data bytes of one initializer lie in the model file (offset 0 when the
+ * initializer has none: no raw_data can start at the file's first byte); the rest of the file
+ * is unpacked by protobuf-c. */
+typedef struct
+{
+  uint64_t offset;
+  uint64_t length;
+} NnOnnxSpan;
 
 /* A string -> index map (open addressing). */
 typedef struct
@@ -60,6 +72,14 @@ typedef struct
   int                 *first_use;  /* per ONNX node: the needed node that reads output 0 first */
   bool                *fused;      /* per ONNX node: an Add folded into the node before it */
   NnOnnxMap            producer;   /* value name -> ONNX node index */
+  int                  fd;         /* the model file, read with pread (-1: none) */
+  NnOnnxSpan          *spans;      /* per initializer, in the graph's order */
+  size_t               n_spans;
+  bool                 load_failed;  /* an initializer could not be read on first use: */
+  NnError              load_error;   /* why (nn_onnx_value_find returned NULL) */
+  uint64_t             bytes_done;   /* progress: bytes read of bytes_total */
+  uint64_t             bytes_total;
+  int                  reported;     /* the last progress reported, in 1/1000 */
 } NnOnnxImporter;
 
 /* One node being translated, with its inputs resolved (NULL for an omitted optional one). */
@@ -81,8 +101,22 @@ bool       nn_onnx_map_put (NnOnnxMap  *map,
 int        nn_onnx_map_get (const NnOnnxMap *map,
                             const char      *key);
 void       nn_onnx_map_clear (NnOnnxMap *map);
+/* The value named `name`, or NULL. An initializer's data is read now if it is not in memory;
+ * when that fails, NULL, with im->load_failed set and the reason in im->load_error. */
 NnOnnxValue *nn_onnx_value_find (NnOnnxImporter *im,
                                  const char     *name);
+/* Adds initializer k of the graph (span im->spans[k]) as a constant whose shape and size are
+ * checked now and whose data is read on first use. */
+bool       nn_onnx_initializer_add (NnOnnxImporter          *im,
+                                    size_t                   k,
+                                    const Onnx__TensorProto *tensor,
+                                    NnError                 *err);
+/* Frees a read initializer's data once no node is left to read it (read again if needed). */
+void       nn_onnx_initializer_release (NnOnnxValue *value);
+/* Reports progress (bytes_done of bytes_total) to the options' control when it moved on by a
+ * tenth of a percent; false with NN_ERROR_CANCELLED when the control's cancel flag is set. */
+bool       nn_onnx_progress (NnOnnxImporter *im,
+                             NnError        *err);
 /* A new value named `name` (an error if the name is taken). */
 NnOnnxValue *nn_onnx_value_add (NnOnnxImporter *im,
                                 const char     *name,
