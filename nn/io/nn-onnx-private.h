@@ -37,6 +37,7 @@ typedef struct
   int         init;     /* an initializer whose data is read on first use and freed after the
                            last (its index in NnOnnxImporter.spans), or -1 */
   int         uses;     /* initializers: the needed nodes that read it and are not translated */
+  size_t      bytes;    /* initializers: the size of the buffer f or i points to */
 } NnOnnxValue;
 
 /* Where the raw_data bytes of one initializer lie in the model file (offset 0 when the
@@ -80,6 +81,8 @@ typedef struct
   uint64_t             bytes_done;   /* progress: bytes read of bytes_total */
   uint64_t             bytes_total;
   int                  reported;     /* the last progress reported, in 1/1000 */
+  void                *spare;        /* the buffer of an initializer released, for the next */
+  size_t               spare_bytes;
 } NnOnnxImporter;
 
 /* One node being translated, with its inputs resolved (NULL for an omitted optional one). */
@@ -111,8 +114,10 @@ bool       nn_onnx_initializer_add (NnOnnxImporter          *im,
                                     size_t                   k,
                                     const Onnx__TensorProto *tensor,
                                     NnError                 *err);
-/* Frees a read initializer's data once no node is left to read it (read again if needed). */
-void       nn_onnx_initializer_release (NnOnnxValue *value);
+/* Drops a read initializer's data once no node is left to read it (read again if needed),
+ * keeping the largest buffer for the next initializer: its pages are not faulted in again. */
+void       nn_onnx_initializer_release (NnOnnxImporter *im,
+                                        NnOnnxValue    *value);
 /* Reports progress (bytes_done of bytes_total) to the options' control when it moved on by a
  * tenth of a percent; false with NN_ERROR_CANCELLED when the control's cancel flag is set. */
 bool       nn_onnx_progress (NnOnnxImporter *im,

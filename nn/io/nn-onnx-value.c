@@ -678,8 +678,25 @@ initializer_read (NnOnnxImporter *im,
   const Onnx__TensorProto *t = im->model->graph->initializer[value->init];
   const NnOnnxSpan *span = &im->spans[value->init];
   const size_t bytes = value->count * element_size (t->data_type);
-  if (!nn_onnx_value_alloc (value, value->is_int, value->ndim, value->dims, err))
-    return false;
+  /* Not zeroed: every element is written below. */
+  const size_t need = (value->count ? value->count : 1)
+                      * (value->is_int ? sizeof (int64_t) : sizeof (float));
+  void *buf = NULL;
+  if (im->spare != NULL && im->spare_bytes >= need)
+    {
+      buf = im->spare;
+      value->bytes = im->spare_bytes;
+      im->spare = NULL;
+      im->spare_bytes = 0;
+    }
+  else if ((buf = malloc (need)) == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "tensor '%.200s': out of memory", value->name);
+  else
+    value->bytes = need;
+  if (value->is_int)
+    value->i = buf;
+  else
+    value->f = buf;
   bool ok = true;
   if (is_external (t))
     ok = read_external (im, t, bytes, value, err);
@@ -702,10 +719,21 @@ initializer_read (NnOnnxImporter *im,
 }
 
 void
-nn_onnx_initializer_release (NnOnnxValue *value)
+nn_onnx_initializer_release (NnOnnxImporter *im,
+                             NnOnnxValue    *value)
 {
-  if (value->init >= 0)
-    nn_onnx_value_clear (value);
+  if (value->init < 0)
+    return;
+  void *buf = value->is_int ? (void *) value->i : (void *) value->f;
+  if (buf != NULL && value->bytes > im->spare_bytes)
+    {
+      free (im->spare);
+      im->spare = buf;
+      im->spare_bytes = value->bytes;
+      value->f = NULL;
+      value->i = NULL;
+    }
+  nn_onnx_value_clear (value);
 }
 
 bool

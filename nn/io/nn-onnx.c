@@ -713,7 +713,7 @@ translate_needed (NnOnnxImporter *im,
       ok = nn_onnx_translate (im, &view, err);
       for (int i = 0; ok && i < view.n_in; i++)
         if (view.in[i] != NULL && view.in[i]->init >= 0 && --view.in[i]->uses <= 0)
-          nn_onnx_initializer_release (view.in[i]);
+          nn_onnx_initializer_release (im, view.in[i]);
       ok = ok && nn_onnx_progress (im, err);
     }
   free (inputs);
@@ -958,6 +958,7 @@ nn_onnx_load (const char          *path,
   if (im.fd >= 0)
     close (im.fd);
   free (im.spans);
+  free (im.spare);
   for (int k = 0; k < im.n_values; k++)
     nn_onnx_value_clear (&im.values[k]);
   free (im.values);
