@@ -12,6 +12,8 @@
 #include "io/nn-onnx.h"
 #include "onnx.pb-c.h"
 
+#define NN_ONNX_VALUE_BLOCK 256
+
 /* Bounds that keep a hostile file from taking unbounded memory or time. */
 #define NN_ONNX_MAX_FILE   ((uint64_t) 1 << 33)
 #define NN_ONNX_MAX_NODES  100000
@@ -65,9 +67,10 @@ typedef struct
   const NnOnnxOptions *options;
   int64_t              opset;      /* of the default domain */
   NnGraph             *graph;
-  NnOnnxValue         *values;
+  NnOnnxValue        **value_blocks;  /* NN_ONNX_VALUE_BLOCK values each: a value never moves,
+                                         so a node may hold its inputs while adding outputs */
   int                  n_values;
-  int                  cap_values;
+  int                  n_blocks;
   NnOnnxMap            value_map;
   int                 *consumers;  /* per ONNX node: how many needed nodes read its output 0 */
   int                 *first_use;  /* per ONNX node: the needed node that reads output 0 first */
@@ -122,6 +125,11 @@ void       nn_onnx_initializer_release (NnOnnxImporter *im,
  * tenth of a percent; false with NN_ERROR_CANCELLED when the control's cancel flag is set. */
 bool       nn_onnx_progress (NnOnnxImporter *im,
                              NnError        *err);
+/* Value k (0 <= k < n_values), in the order they were added. */
+NnOnnxValue *nn_onnx_value_at (const NnOnnxImporter *im,
+                               int                   k);
+/* Frees every value and their blocks. */
+void       nn_onnx_values_clear (NnOnnxImporter *im);
 /* A new value named `name` (an error if the name is taken). */
 NnOnnxValue *nn_onnx_value_add (NnOnnxImporter *im,
                                 const char     *name,

@@ -112,7 +112,7 @@ nn_onnx_value_find (NnOnnxImporter *im,
   int k = nn_onnx_map_get (&im->value_map, name);
   if (k < 0)
     return NULL;
-  NnOnnxValue *value = &im->values[k];
+  NnOnnxValue *value = nn_onnx_value_at (im, k);
   if (value->init >= 0 && value->f == NULL && value->i == NULL)
     {
       if (im->load_failed || !initializer_read (im, value, &im->load_error))
@@ -125,22 +125,46 @@ nn_onnx_value_find (NnOnnxImporter *im,
 }
 
 NnOnnxValue *
+nn_onnx_value_at (const NnOnnxImporter *im,
+                  int                   k)
+{
+  NN_ASSERT (k >= 0 && k < im->n_values);
+  return &im->value_blocks[k / NN_ONNX_VALUE_BLOCK][k % NN_ONNX_VALUE_BLOCK];
+}
+
+void
+nn_onnx_values_clear (NnOnnxImporter *im)
+{
+  for (int k = 0; k < im->n_values; k++)
+    nn_onnx_value_clear (nn_onnx_value_at (im, k));
+  for (int b = 0; b < im->n_blocks; b++)
+    free (im->value_blocks[b]);
+  free (im->value_blocks);
+  im->value_blocks = NULL;
+  im->n_values = im->n_blocks = 0;
+}
+
+NnOnnxValue *
 nn_onnx_value_add (NnOnnxImporter *im,
                    const char     *name,
                    NnError        *err)
 {
   if (nn_onnx_map_get (&im->value_map, name) >= 0)
     return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s' is defined twice", name), NULL;
-  if (im->n_values == im->cap_values)
+  if (im->n_values == im->n_blocks * NN_ONNX_VALUE_BLOCK)
     {
-      int ncap = im->cap_values ? im->cap_values * 2 : 256;
-      NnOnnxValue *p = realloc (im->values, sizeof *p * (size_t) ncap);
-      if (p == NULL)
+      const size_t n = (size_t) im->n_blocks + 1;
+      NnOnnxValue **blocks = realloc (im->value_blocks, sizeof *blocks * n);
+      if (blocks == NULL)
         return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-      im->values = p;
-      im->cap_values = ncap;
+      im->value_blocks = blocks;
+      blocks[im->n_blocks] = malloc (sizeof (NnOnnxValue) * NN_ONNX_VALUE_BLOCK);
+      if (blocks[im->n_blocks] == NULL)
+        return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+      im->n_blocks++;
     }
-  NnOnnxValue *value = &im->values[im->n_values];
+  const int k = im->n_values;
+  NnOnnxValue *value = &im->value_blocks[k / NN_ONNX_VALUE_BLOCK][k % NN_ONNX_VALUE_BLOCK];
   memset (value, 0, sizeof *value);
   value->name = name;
   value->node = -1;

@@ -659,7 +659,7 @@ mark_needed (NnOnnxImporter *im,
               int v = node->input[i] != NULL ? nn_onnx_map_get (&im->value_map, node->input[i])
                                              : -1;
               if (v >= 0)
-                im->values[v].uses++;
+                nn_onnx_value_at (im, v)->uses++;
               continue;
             }
           walk->needed[p] = true;
@@ -959,9 +959,7 @@ nn_onnx_load (const char          *path,
     close (im.fd);
   free (im.spans);
   free (im.spare);
-  for (int k = 0; k < im.n_values; k++)
-    nn_onnx_value_clear (&im.values[k]);
-  free (im.values);
+  nn_onnx_values_clear (&im);
   nn_onnx_map_clear (&im.value_map);
   nn_onnx_map_clear (&im.producer);
   free (im.consumers);

@@ -935,6 +935,56 @@ test_external_data (void)
   builder_clear (&b);
 }
 
+/* Hundreds of constants folded one from another: a node's inputs stay valid while its output
+ * is added (the values never move), and the result is exact. */
+static void
+test_many_constants (void)
+{
+  enum { STEPS = 600 };
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, fixed_dims));
+  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, fixed_dims));
+  const float one[1] = { 1.0f };
+  const int64_t dims[1] = { 1 };
+  add_init (&b, "c0", 1, dims, one, 1);
+  add_init (&b, "one", 1, dims, one, 1);
+  const char *prev = "c0";
+  for (int k = 1; k < STEPS; k++)
+    {
+      const char *name = keep (&b, g_strdup_printf ("c%d", k));
+      const char *node = keep (&b, g_strdup_printf ("/fold%d/Add", k));
+      add_node (&b, "Add", node, (const char *[]) { prev, "one", NULL },
+                (const char *[]) { name, NULL });
+      prev = name;
+    }
+  add_node (&b, "Mul", "/scale/Mul", (const char *[]) { "input", prev, NULL },
+            (const char *[]) { "output", NULL });
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "folds.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnContext *ctx = nn_context_new (model->graph, 1, 0, NULL);
+  float *x = nn_context_input (ctx);
+  const size_t n = nn_shape_size (model->graph->nodes[0].shape);
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float) i - 7.0f;
+  nn_context_forward (ctx, -1);
+  const float *y = nn_context_output (ctx, nn_graph_output (model->graph));
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (y[i], ==, ((float) i - 7.0f) * STEPS);
+  nn_context_free (ctx);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
 /* The model of build_model with every float initializer stored as raw_data (as PyTorch writes
  * them), in a new buffer. */
 static guint8 *
@@ -1182,6 +1232,7 @@ main (int   argc,
   g_test_add_func ("/nn/onnx/layer-names", test_layer_names);
   g_test_add_func ("/nn/onnx/broadcast", test_broadcast);
   g_test_add_func ("/nn/onnx/external-data", test_external_data);
+  g_test_add_func ("/nn/onnx/many-constants", test_many_constants);
   g_test_add_func ("/nn/onnx/raw-data", test_raw_data);
   g_test_add_func ("/nn/onnx/progress", test_progress);
   g_test_add_func ("/nn/onnx/fuzz", test_fuzz);
