@@ -139,7 +139,8 @@ def ours(build_dir, path, x, k, tmp, repeat, loads, threads):
                           os.path.join(tmp, "input.bin"), "input", out, str(k)],
                          capture_output=True, text=True)
     if run.returncode != 0:
-        return None, run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "failed"
+        message = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "failed"
+        return None, message.replace("onnx-grads: ", "").replace(path, os.path.basename(path))
     logits = np.fromfile(os.path.join(out, "logits.bin"), "<f4")
     grad = np.fromfile(os.path.join(out, "input_grad.bin"), "<f4").reshape(x.shape)
     run = subprocess.run([os.path.join(helpers, "onnx-time"), path,

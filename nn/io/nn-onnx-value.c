@@ -487,47 +487,57 @@ external_parse (const Onnx__TensorProto *t,
   return true;
 }
 
-/* Reads the external data of t (size bytes) into value's storage. The location must stay
- * inside the model's folder. */
-static bool
-read_external (NnOnnxImporter          *im,
+/* Opens the external data file of t inside the model's folder (no absolute path, no "..", no
+ * symbolic link) and checks that it holds size bytes at the tensor's offset, before anything of
+ * that size is allocated: the descriptor (to close), with ext filled, or -1. */
+static int
+external_open (NnOnnxImporter          *im,
                const Onnx__TensorProto *t,
                size_t                   size,
-               NnOnnxValue             *value,
+               External                *ext,
                NnError                 *err)
 {
-  External ext;
-  if (!external_parse (t, size, &ext, err))
-    return false;
-  /* Resolved inside the model's folder only: no absolute path, no "..", no symbolic link. */
+  if (!external_parse (t, size, ext, err))
+    return -1;
   int dir_fd = open (im->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0)
     {
       char buf[128];
       return nn_error_set (err, NN_ERROR_IO, "tensor '%.200s': cannot open the model's folder "
                            "for its external data: %s", t->name,
-                           nn_model_errno_text (errno, buf, sizeof buf));
+                           nn_model_errno_text (errno, buf, sizeof buf)), -1;
     }
   uint64_t file_size = 0;
-  int fd = nn_file_open_beneath (dir_fd, ext.location, &file_size, err);
+  int fd = nn_file_open_beneath (dir_fd, ext->location, &file_size, err);
   close (dir_fd);
   if (fd < 0)
     {
       nn_error_prefix (err, "tensor '%.200s': external data file cannot be opened", t->name);
-      return false;
+      return -1;
     }
-  bool ok = ext.offset <= file_size && size <= file_size - ext.offset
-            && ext.offset <= (uint64_t) INT64_MAX;
-  if (!ok)
-    nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data file '%.200s' is "
-                  "shorter than the %zu bytes at offset %llu", t->name, ext.location, size,
-                  (unsigned long long) ext.offset);
-  else if (!read_raw (value, t->data_type, fd, ext.offset, err))
+  if (ext->offset > file_size || size > file_size - ext->offset
+      || ext->offset > (uint64_t) INT64_MAX)
     {
-      nn_error_prefix (err, "tensor '%.200s': external data file '%.200s'", t->name,
-                       ext.location);
-      ok = false;
+      close (fd);
+      return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data file '%.200s' "
+                           "is shorter than the %zu bytes at offset %llu", t->name,
+                           ext->location, size, (unsigned long long) ext->offset), -1;
     }
+  return fd;
+}
+
+/* Reads the external data of t from fd (external_open) into value's storage, and closes fd. */
+static bool
+external_read (int                      fd,
+               const External          *ext,
+               const Onnx__TensorProto *t,
+               NnOnnxValue             *value,
+               NnError                 *err)
+{
+  bool ok = read_raw (value, t->data_type, fd, ext->offset, err);
+  if (!ok)
+    nn_error_prefix (err, "tensor '%.200s': external data file '%.200s'", t->name,
+                     ext->location);
   close (fd);
   return ok;
 }
@@ -640,11 +650,20 @@ nn_onnx_tensor_decode (NnOnnxImporter          *im,
     given = esize != 0 && t->raw_data.len % esize == 0 ? t->raw_data.len / esize : SIZE_MAX;
   else
     given = typed_count (t);
-  if (!tensor_check (t, given, &n, err)
-      || !nn_onnx_value_alloc (value, is_int_type (type), (int) t->n_dims, t->dims, err))
+  if (!tensor_check (t, given, &n, err))
     return false;
-  if (is_external (t))
-    return read_external (im, t, n * esize, value, err);
+  External ext;
+  int fd = is_external (t) ? external_open (im, t, n * esize, &ext, err) : -1;
+  if (is_external (t) && fd < 0)
+    return false;
+  if (!nn_onnx_value_alloc (value, is_int_type (type), (int) t->n_dims, t->dims, err))
+    {
+      if (fd >= 0)
+        close (fd);
+      return false;
+    }
+  if (fd >= 0)
+    return external_read (fd, &ext, t, value, err);
   if (t->has_raw_data)
     convert_raw (value, type, t->raw_data.data, 0, n);
   else
@@ -702,6 +721,10 @@ initializer_read (NnOnnxImporter *im,
   const Onnx__TensorProto *t = im->model->graph->initializer[value->init];
   const NnOnnxSpan *span = &im->spans[value->init];
   const size_t bytes = value->count * element_size (t->data_type);
+  External ext;
+  int fd = is_external (t) ? external_open (im, t, bytes, &ext, err) : -1;
+  if (is_external (t) && fd < 0)
+    return false;
   /* Not zeroed: every element is written below. */
   const size_t need = (value->count ? value->count : 1)
                       * (value->is_int ? sizeof (int64_t) : sizeof (float));
@@ -714,7 +737,11 @@ initializer_read (NnOnnxImporter *im,
       im->spare_bytes = 0;
     }
   else if ((buf = malloc (need)) == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "tensor '%.200s': out of memory", value->name);
+    {
+      if (fd >= 0)
+        close (fd);
+      return nn_error_set (err, NN_ERROR_NOMEM, "tensor '%.200s': out of memory", value->name);
+    }
   else
     value->bytes = need;
   if (value->is_int)
@@ -722,8 +749,8 @@ initializer_read (NnOnnxImporter *im,
   else
     value->f = buf;
   bool ok = true;
-  if (is_external (t))
-    ok = read_external (im, t, bytes, value, err);
+  if (fd >= 0)
+    ok = external_read (fd, &ext, t, value, err);
   else if (span->offset != 0)
     {
       ok = read_raw (value, t->data_type, im->fd, span->offset, err);
