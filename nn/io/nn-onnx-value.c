@@ -381,6 +381,8 @@ convert_raw (NnOnnxValue   *value,
              size_t         first,
              size_t         count)
 {
+  if (count == 0)
+    return;   /* raw may be NULL (empty raw_data) */
   if (type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && host_little_endian ())
     {
       memcpy (value->f + first, raw, count * sizeof (float));
