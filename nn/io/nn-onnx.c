@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* ONNX import, the outer part: reading and unpacking the file, the graph's constants and input,
+/* ONNX import, the outer part: reading the file (the protobuf walked with pread, everything but
+ * the initializers' data unpacked, that data read on first use), the graph's constants and input,
  * ordering the nodes (cycles, missing inputs) and translating the ones the output needs, and
  * building the NnModel. The file is treated as hostile: every size is checked. */
 #include "io/nn-onnx-private.h"
@@ -275,8 +276,6 @@ scan_copy_value (Scan     *s,
 #define FIELD_MODEL_GRAPH       7
 #define FIELD_GRAPH_INITIALIZER 5
 #define FIELD_TENSOR_RAW_DATA   9
-
-static bool scan_message (Scan *s, uint64_t end, int depth, Bytes *out, NnError *err);
 
 /* Copies a message (model, graph or initializer: depth 0, 1 or 2) from s->pos to end into out,
  * rebuilding the graph and its initializers and leaving out the initializers' raw_data. */
