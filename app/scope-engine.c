@@ -28,6 +28,7 @@ typedef struct
   ScopeInput  *input;      /* rebuilt for a model read, or given a mask */
   gboolean     rebuild;    /* build input for model */
   ScopeOpened *opened;
+  atomic_int   cancel;     /* set by scope_engine_cancel_open; the model's load polls it */
 } OpenJob;
 
 struct _ScopeEngine
@@ -40,7 +41,10 @@ struct _ScopeEngine
 
   /* Under the worker's lock. */
   GQueue            open_jobs;       /* OpenJob, oldest first */
+  OpenJob          *open_running;    /* the open job on the worker, or NULL */
   GQueue            opened;          /* ScopeOpened read, waiting for the idle callback */
+  char             *progress_path;   /* the model being read when progress_fraction >= 0 */
+  double            progress_fraction;   /* newest progress not delivered, or -1 */
   Job              *queued;
   gboolean          running;
   guint64           newest;          /* the one job whose result may still be delivered */
@@ -50,6 +54,7 @@ struct _ScopeEngine
 
 enum
 {
+  OPEN_PROGRESS,
   OPENED,
   ACTIVATIONS_READY,
   JOB_FAILED,
@@ -127,13 +132,41 @@ open_mask (OpenJob *job)
     }
 }
 
+typedef struct
+{
+  ScopeEngine *engine;
+  OpenJob     *job;
+} OpenProgress;
+
+/* Runs on the worker while a model loads: keeps the newest fraction for the idle. */
+static void
+open_progress (double  fraction,
+               void   *user_data)
+{
+  OpenProgress *p = user_data;
+  ScopeEngine *self = p->engine;
+  scope_worker_lock (&self->worker);
+  if (g_strcmp0 (self->progress_path, p->job->opened->model_path) != 0)
+    {
+      g_free (self->progress_path);
+      self->progress_path = g_strdup (p->job->opened->model_path);
+    }
+  self->progress_fraction = fraction;
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
+}
+
 /* Runs on the worker: reads and builds what the job asks for. */
 static void
-run_open (OpenJob *job)
+run_open (ScopeEngine *self,
+          OpenJob     *job)
 {
   ScopeOpened *o = job->opened;
+  OpenProgress progress = { self, job };
+  const NnLoadControl control = { .cancel = &job->cancel, .progress = open_progress,
+                                  .user_data = &progress };
   if (o->model_path != NULL)
-    o->model = scope_model_load (o->model_path, &o->model_error);
+    o->model = scope_model_load_with (o->model_path, &control, &o->model_error);
   ScopeModel *model = o->model != NULL ? o->model : job->model;
   if (o->image_path != NULL)
     {
@@ -199,8 +232,13 @@ deliver_idle (gpointer data)
   g_autoptr (GError) error = g_steal_pointer (&self->pending_error);
   GQueue opened = self->opened;
   g_queue_init (&self->opened);
+  g_autofree char *progress_path = g_steal_pointer (&self->progress_path);
+  double progress_fraction = self->progress_fraction;
+  self->progress_fraction = -1.0;
   scope_worker_unlock (&self->worker);
 
+  if (progress_path != NULL && progress_fraction >= 0.0)
+    g_signal_emit (self, signals[OPEN_PROGRESS], 0, progress_path, progress_fraction);
   ScopeOpened *o;
   while ((o = g_queue_pop_head (&opened)) != NULL)
     {
@@ -253,10 +291,12 @@ worker_main (void *data)
         {
           OpenJob *open_job = g_queue_pop_head (&self->open_jobs);
           self->running = TRUE;
+          self->open_running = open_job;
           scope_worker_unlock (&self->worker);
-          run_open (open_job);
+          run_open (self, open_job);
           scope_worker_lock (&self->worker);
           self->running = FALSE;
+          self->open_running = NULL;
           if (!self->worker.stopped)
             publish_opened_locked (self, g_steal_pointer (&open_job->opened));
           open_job_free (open_job);
@@ -324,6 +364,7 @@ open_job_new (ScopeModel *model,
               ScopeInput *input)
 {
   OpenJob *job = g_new0 (OpenJob, 1);
+  atomic_init (&job->cancel, 0);
   job->model = model != NULL ? scope_model_ref (model) : NULL;
   job->input = input != NULL ? scope_input_ref (input) : NULL;
   job->opened = g_new0 (ScopeOpened, 1);
@@ -426,11 +467,33 @@ scope_engine_cancel (ScopeEngine *self)
   scope_worker_unlock (&self->worker);
 }
 
+/* Under lock: sets the cancel flag of every open job queued or running. */
+static void
+cancel_opens_locked (ScopeEngine *self)
+{
+  for (GList *l = self->open_jobs.head; l != NULL; l = l->next)
+    atomic_store (&((OpenJob *) l->data)->cancel, 1);
+  if (self->open_running != NULL)
+    atomic_store (&self->open_running->cancel, 1);
+}
+
+void
+scope_engine_cancel_open (ScopeEngine *self)
+{
+  g_return_if_fail (SCOPE_IS_ENGINE (self));
+
+  scope_worker_lock (&self->worker);
+  cancel_opens_locked (self);
+  scope_worker_unlock (&self->worker);
+}
+
 void
 scope_engine_shutdown (ScopeEngine *self)
 {
   g_return_if_fail (SCOPE_IS_ENGINE (self));
 
+  /* A model being read stops at its next tensor rather than holding the join. */
+  scope_engine_cancel_open (self);
   scope_worker_request_stop (&self->worker);
   scope_worker_lock (&self->worker);
   self->newest = 0;
@@ -445,6 +508,7 @@ scope_engine_shutdown (ScopeEngine *self)
   g_clear_pointer (&self->pending, scope_activations_unref);
   g_clear_error (&self->pending_error);
   g_queue_clear_full (&self->opened, (GDestroyNotify) opened_free);
+  g_clear_pointer (&self->progress_path, g_free);
   scope_worker_unlock (&self->worker);
 }
 
@@ -488,6 +552,19 @@ scope_engine_class_init (ScopeEngineClass *klass)
   object_class->finalize = scope_engine_finalize;
 
   /**
+   * ScopeEngine::open-progress:
+   * @path: the model being read
+   * @fraction: how much of it was read, from 0 to 1
+   *
+   * Emitted on the main context while a model is read, with the newest fraction (reports that
+   * arrive between two main-loop iterations merge), before the "opened" of that model.
+   */
+  signals[OPEN_PROGRESS] =
+    g_signal_new ("open-progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
+                  G_TYPE_DOUBLE);
+
+  /**
    * ScopeEngine::opened:
    * @opened: (type gpointer): a `ScopeOpened *`, valid during the emission; handlers may
    *   steal its model and input
@@ -527,6 +604,7 @@ scope_engine_init (ScopeEngine *self)
   pthread_cond_init (&self->wake, NULL);
   g_queue_init (&self->open_jobs);
   g_queue_init (&self->opened);
+  self->progress_fraction = -1.0;
 }
 
 ScopeEngine *

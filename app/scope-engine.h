@@ -36,7 +36,8 @@ typedef struct
 ScopeEngine *scope_engine_new (void);
 
 /* Reads a model and an image (either path may be NULL) on the engine thread, so that the
- * window never waits on the disk; the result comes by "opened", in the order of the calls. The
+ * window never waits on the disk; "open-progress" reports how much of the model was read, and
+ * the result comes by "opened", in the order of the calls. The
  * image is built for the model read, else for model (the current one; may be NULL); with a
  * model read and no image, input (the current one; may be NULL) is rebuilt for it. Returns 0
  * with error when the engine thread cannot start or is shut down. */
@@ -68,6 +69,9 @@ guint64      scope_engine_run_forward (ScopeEngine  *self,
                                        ScopeModel   *model,
                                        ScopeInput   *input,
                                        GError      **error);
+/* Stops the open jobs queued and the one running: a model being read stops at its next tensor
+ * and comes by "opened" with a model_error of code NN_ERROR_CANCELLED. */
+void         scope_engine_cancel_open (ScopeEngine *self);
 /* Drops the queued job and cancels the running one; neither delivers a result. */
 void         scope_engine_cancel (ScopeEngine *self);
 /* Cancels, joins the worker and drops undelivered results; later jobs are refused. Safe to

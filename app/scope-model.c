@@ -44,11 +44,19 @@ ScopeModel *
 scope_model_load (const char  *path,
                   GError     **error)
 {
+  return scope_model_load_with (path, NULL, error);
+}
+
+ScopeModel *
+scope_model_load_with (const char           *path,
+                       const NnLoadControl  *control,
+                       GError              **error)
+{
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   NnError err = { 0 };
-  NnModel *nn_model = nn_model_load (path, &err);
+  NnModel *nn_model = nn_model_load_with (path, control, &err);
   if (nn_model == NULL)
     {
       scope_error_from_nn (error, &err);

@@ -15,9 +15,15 @@ typedef struct _ScopeModel ScopeModel;
 
 GType          scope_model_get_type (void);
 
-/* Loads a .safetensors model written by cnnscope; errors name the file and the reason. */
+/* Loads a .safetensors model written by cnnscope, or an ONNX model; errors name the file and
+ * the reason. */
 ScopeModel    *scope_model_load (const char  *path,
                                  GError     **error);
+/* scope_model_load on a worker thread: progress and the cancel flag of control (may be NULL;
+ * a cancelled load fails with code NN_ERROR_CANCELLED of SCOPE_NN_ERROR). */
+ScopeModel    *scope_model_load_with (const char           *path,
+                                      const NnLoadControl  *control,
+                                      GError              **error);
 /* Takes ownership of nn_model; path is what the model is called in the window and captions. */
 ScopeModel    *scope_model_new_take (NnModel    *nn_model,
                                      const char *path);

@@ -197,6 +197,16 @@ file_open_model (GSimpleAction *action,
 }
 
 static void
+file_cancel_open (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       window)
+{
+  (void) action;
+  (void) parameter;
+  scope_window_cancel_open (window);
+}
+
+static void
 file_open_image (GSimpleAction *action,
                  GVariant      *parameter,
                  gpointer       window)
@@ -269,6 +279,7 @@ static const GActionEntry search_actions[] = {
 
 static const GActionEntry file_actions[] = {
   { .name = "open-model", .activate = file_open_model },
+  { .name = "cancel-open", .activate = file_cancel_open },
   { .name = "open-image", .activate = file_open_image },
   { .name = "open-mask", .activate = file_open_mask },
   { .name = "open-recent", .activate = file_open_recent, .parameter_type = "s" },

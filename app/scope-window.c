@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "scope-engine.h"
+#include "scope-error.h"
 #include "scope-layer.h"
 #include "scope-view.h"
 
@@ -19,6 +20,8 @@ struct _ScopeWindow
   /* Template children. */
   AdwToastOverlay      *toast_overlay;
   AdwViewStack         *view_stack;
+  GtkWidget            *open_progress_box;
+  GtkProgressBar       *open_progress;
   GtkLabel             *model_label;
   GtkLabel             *model_detail_label;
   GtkLabel             *input_label;
@@ -38,6 +41,7 @@ struct _ScopeWindow
   int                   layer;          /* selected node, -1 without a model */
   int                   channel;
   gboolean              filling_list;   /* the layer list is being replaced */
+  int                   opening;        /* models asked for and not yet come back */
   char                 *colormap;
   char                 *error_message;
   ScopeFrameTimer      *frame_timer;    /* NULL unless frame timing is on */
@@ -532,7 +536,43 @@ scope_window_open (ScopeWindow *self,
       scope_window_show_error (self, "Cannot open files: %s", error->message);
       return FALSE;
     }
+  if (model_path != NULL)
+    self->opening++;
   return ok;
+}
+
+void
+scope_window_cancel_open (ScopeWindow *self)
+{
+  g_return_if_fail (SCOPE_IS_WINDOW (self));
+
+  scope_engine_cancel_open (self->engine);
+}
+
+gboolean
+scope_window_is_opening (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+
+  return self->opening > 0;
+}
+
+/* How much of the model being opened was read: the bar in the header, shown until every model
+ * asked for has come back. */
+static void
+on_open_progress (ScopeEngine *engine,
+                  const char  *path,
+                  double       fraction,
+                  ScopeWindow *self)
+{
+  (void) engine;
+  if (self->opening == 0)
+    return;
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *text = g_strdup_printf ("Opening %s", name);
+  gtk_widget_set_visible (self->open_progress_box, TRUE);
+  gtk_progress_bar_set_text (self->open_progress, text);
+  gtk_progress_bar_set_fraction (self->open_progress, CLAMP (fraction, 0.0, 1.0));
 }
 
 gboolean
@@ -580,11 +620,23 @@ on_opened (ScopeEngine *engine,
 {
   (void) engine;
   gboolean changed = FALSE;
+  if (opened->model_path != NULL && self->opening > 0 && --self->opening == 0)
+    {
+      gtk_widget_set_visible (self->open_progress_box, FALSE);
+      gtk_progress_bar_set_fraction (self->open_progress, 0.0);
+    }
   if (opened->model_path != NULL && opened->model != NULL)
     {
       set_model (self, g_steal_pointer (&opened->model), FALSE);
       add_recent (self, opened->model_path);
       changed = TRUE;
+    }
+  else if (opened->model_path != NULL
+           && g_error_matches (opened->model_error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
+    {
+      g_autofree char *name = g_path_get_basename (opened->model_path);
+      g_autofree char *message = g_strdup_printf ("Stopped opening %s", name);
+      scope_window_show_message (self, message);
     }
   else if (opened->model_path != NULL)
     show_open_error (self, opened->model_path, opened->model_error);
@@ -596,9 +648,10 @@ on_opened (ScopeEngine *engine,
     scope_window_show_error (self, "Cannot use the input: %s", opened->input_error->message);
   if (opened->mask_error != NULL)
     show_open_error (self, opened->mask_path, opened->mask_error);
+  /* An input that could not be built for the model is not tried again: that would loop. */
   if (opened->input != NULL)
     changed |= take_input (self, g_steal_pointer (&opened->input));
-  else
+  else if (opened->input_error == NULL)
     rebuild_input (self);
   if (changed)
     run_forward (self);
@@ -1005,6 +1058,8 @@ scope_window_class_init (ScopeWindowClass *klass)
                                                "/org/cnnscope/Cnnscope/ui/scope-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, open_progress_box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, open_progress);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, model_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, model_detail_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, input_label);
@@ -1042,6 +1097,8 @@ scope_window_init (ScopeWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->engine = scope_engine_new ();
+  g_signal_connect_object (self->engine, "open-progress", G_CALLBACK (on_open_progress), self,
+                           G_CONNECT_DEFAULT);
   g_signal_connect_object (self->engine, "opened", G_CALLBACK (on_opened), self,
                            G_CONNECT_DEFAULT);
   g_signal_connect_object (self->engine, "activations-ready", G_CALLBACK (on_activations_ready),

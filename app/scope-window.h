@@ -30,6 +30,11 @@ ScopeWindow      *scope_window_new (GtkApplication *application,
 gboolean          scope_window_open (ScopeWindow *self,
                                      GFile       *model,
                                      GFile       *image);
+/* Stops reading the models asked for and not yet open (a toast says so; the current model
+ * stays). */
+void              scope_window_cancel_open (ScopeWindow *self);
+/* Whether a model asked for has not come back yet; the header shows a progress bar meanwhile. */
+gboolean          scope_window_is_opening (ScopeWindow *self);
 /* Reads a ground-truth mask (PNG, nonzero inside) on the engine thread and gives it to the
  * input; an error shows a toast naming the file. Returns FALSE when the file was refused at
  * once. */

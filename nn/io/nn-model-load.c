@@ -57,6 +57,7 @@ typedef struct
   Tensor      *tensors;     /* sorted by name */
   int          n_tensors;
   NnGraph     *graph;
+  const NnLoadControl *control;   /* may be NULL */
 } Loader;
 
 static bool
@@ -249,8 +250,12 @@ load_params (Loader  *ld,
              NnError *err)
 {
   NnGraph *graph = ld->graph;
+  const NnLoadControl *control = ld->control;
+  uint64_t done = 0;
   for (int i = 0; i < graph->n_params; i++)
     {
+      if (control != NULL && control->cancel != NULL && atomic_load (control->cancel) != 0)
+        return nn_error_set (err, NN_ERROR_CANCELLED, "loading was cancelled");
       const NnParam *p = &graph->params[i];
       const Tensor *t = find_tensor (ld, p->name);
       if (t == NULL)
@@ -294,6 +299,9 @@ load_params (Loader  *ld,
                           | (uint32_t) b[3] << 24;
           memcpy (&dst[j], &bits, sizeof bits);
         }
+      done += t->end - t->begin;
+      if (control != NULL && control->progress != NULL && ld->data_size > 0)
+        control->progress ((double) done / (double) ld->data_size, control->user_data);
     }
   return true;
 }
@@ -598,6 +606,14 @@ NnModel *
 nn_model_load (const char *path,
                NnError    *err)
 {
+  return nn_model_load_with (path, NULL, err);
+}
+
+NnModel *
+nn_model_load_with (const char          *path,
+                    const NnLoadControl *control,
+                    NnError             *err)
+{
   NN_ASSERT (path != NULL);
   /* ONNX content, or a .onnx file that is not safetensors: the ONNX importer (whose errors
    * say what is wrong with it as ONNX); anything else: the safetensors loader. */
@@ -608,7 +624,8 @@ nn_model_load (const char *path,
   if (kind == FILE_ONNX || (kind == FILE_OTHER && has_suffix (path, ".onnx")))
     {
       close (fd);
-      return nn_onnx_load (path, NULL, err);
+      NnOnnxOptions options = { .control = control };
+      return nn_onnx_load (path, &options, err);
     }
   NnModelCLocale loc;
   if (!nn_model_c_locale_enter (&loc))
@@ -617,7 +634,7 @@ nn_model_load (const char *path,
       nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", path);
       return NULL;
     }
-  Loader ld = { .fd = fd };
+  Loader ld = { .fd = fd, .control = control };
   NnModel *model = load_model (&ld, err);
   nn_model_c_locale_leave (&loc);
   if (model == NULL)

@@ -4,6 +4,7 @@
  * (docs/model-format.md). */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "io/nn-ct.h"
@@ -50,6 +51,25 @@ bool     nn_model_save (const NnModel *model,
  * name); every size and offset is checked. */
 NnModel *nn_model_load (const char *path,
                         NnError    *err);
+
+/* Called on the loading thread while a model loads: the fraction of its bytes read so far,
+ * rising from 0 to 1. */
+typedef void (*NnLoadProgress) (double  fraction,
+                                void   *user_data);
+
+/* How a worker thread drives a long load. Every field may be NULL. */
+typedef struct
+{
+  const atomic_int *cancel;     /* polled between tensors; non-zero stops the load, which then
+                                   fails with NN_ERROR_CANCELLED */
+  NnLoadProgress    progress;
+  void             *user_data;
+} NnLoadControl;
+
+/* nn_model_load, reporting progress and polling the cancel flag of control (may be NULL). */
+NnModel *nn_model_load_with (const char          *path,
+                             const NnLoadControl *control,
+                             NnError             *err);
 
 /* Converts an image to the model's channels and size and normalizes it into
  * out (C, H, W). An HU image (image->hu) first goes through the model's window, or, for a model

@@ -12,6 +12,8 @@
 #include "io/nn-onnx.h"
 #include "onnx.pb-c.h"
 
+#define NN_ONNX_VALUE_BLOCK 256
+
 /* Bounds that keep a hostile file from taking unbounded memory or time. */
 #define NN_ONNX_MAX_FILE   ((uint64_t) 1 << 33)
 #define NN_ONNX_MAX_NODES  100000
@@ -34,7 +36,20 @@ typedef struct
   float      *f;        /* owned */
   int64_t    *i;        /* owned */
   int         node;     /* run-time tensors: the engine node */
+  int         init;     /* an initializer whose data is read on first use and freed after the
+                           last (its index in NnOnnxImporter.spans), or -1 */
+  int         uses;     /* initializers: the needed nodes that read it and are not translated */
+  size_t      bytes;    /* initializers: the size of the buffer f or i points to */
 } NnOnnxValue;
+
+/* Where the raw_data bytes of one initializer lie in the model file (offset 0 when the
+ * initializer has none: no raw_data can start at the file's first byte); the rest of the file
+ * is unpacked by protobuf-c. */
+typedef struct
+{
+  uint64_t offset;
+  uint64_t length;
+} NnOnnxSpan;
 
 /* A string -> index map (open addressing). */
 typedef struct
@@ -52,14 +67,25 @@ typedef struct
   const NnOnnxOptions *options;
   int64_t              opset;      /* of the default domain */
   NnGraph             *graph;
-  NnOnnxValue         *values;
+  NnOnnxValue        **value_blocks;  /* NN_ONNX_VALUE_BLOCK values each: a value never moves,
+                                         so a node may hold its inputs while adding outputs */
   int                  n_values;
-  int                  cap_values;
+  int                  n_blocks;
   NnOnnxMap            value_map;
   int                 *consumers;  /* per ONNX node: how many needed nodes read its output 0 */
   int                 *first_use;  /* per ONNX node: the needed node that reads output 0 first */
   bool                *fused;      /* per ONNX node: an Add folded into the node before it */
   NnOnnxMap            producer;   /* value name -> ONNX node index */
+  int                  fd;         /* the model file, read with pread (-1: none) */
+  NnOnnxSpan          *spans;      /* per initializer, in the graph's order */
+  size_t               n_spans;
+  bool                 load_failed;  /* an initializer could not be read on first use: */
+  NnError              load_error;   /* why (nn_onnx_value_find returned NULL) */
+  uint64_t             bytes_done;   /* progress: bytes read of bytes_total */
+  uint64_t             bytes_total;
+  int                  reported;     /* the last progress reported, in 1/1000 */
+  void                *spare;        /* the buffer of an initializer released, for the next */
+  size_t               spare_bytes;
 } NnOnnxImporter;
 
 /* One node being translated, with its inputs resolved (NULL for an omitted optional one). */
@@ -81,8 +107,29 @@ bool       nn_onnx_map_put (NnOnnxMap  *map,
 int        nn_onnx_map_get (const NnOnnxMap *map,
                             const char      *key);
 void       nn_onnx_map_clear (NnOnnxMap *map);
+/* The value named `name`, or NULL. An initializer's data is read now if it is not in memory;
+ * when that fails, NULL, with im->load_failed set and the reason in im->load_error. */
 NnOnnxValue *nn_onnx_value_find (NnOnnxImporter *im,
                                  const char     *name);
+/* Adds initializer k of the graph (span im->spans[k]) as a constant whose shape and size are
+ * checked now and whose data is read on first use. */
+bool       nn_onnx_initializer_add (NnOnnxImporter          *im,
+                                    size_t                   k,
+                                    const Onnx__TensorProto *tensor,
+                                    NnError                 *err);
+/* Drops a read initializer's data once no node is left to read it (read again if needed),
+ * keeping the largest buffer for the next initializer: its pages are not faulted in again. */
+void       nn_onnx_initializer_release (NnOnnxImporter *im,
+                                        NnOnnxValue    *value);
+/* Reports progress (bytes_done of bytes_total) to the options' control when it moved on by a
+ * tenth of a percent; false with NN_ERROR_CANCELLED when the control's cancel flag is set. */
+bool       nn_onnx_progress (NnOnnxImporter *im,
+                             NnError        *err);
+/* Value k (0 <= k < n_values), in the order they were added. */
+NnOnnxValue *nn_onnx_value_at (const NnOnnxImporter *im,
+                               int                   k);
+/* Frees every value and their blocks. */
+void       nn_onnx_values_clear (NnOnnxImporter *im);
 /* A new value named `name` (an error if the name is taken). */
 NnOnnxValue *nn_onnx_value_add (NnOnnxImporter *im,
                                 const char     *name,

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,12 +101,47 @@ nn_onnx_map_clear (NnOnnxMap *map)
 
 /* Values. */
 
+static bool initializer_read (NnOnnxImporter *im,
+                              NnOnnxValue    *value,
+                              NnError        *err);
+
 NnOnnxValue *
 nn_onnx_value_find (NnOnnxImporter *im,
                     const char     *name)
 {
   int k = nn_onnx_map_get (&im->value_map, name);
-  return k >= 0 ? &im->values[k] : NULL;
+  if (k < 0)
+    return NULL;
+  NnOnnxValue *value = nn_onnx_value_at (im, k);
+  if (value->init >= 0 && value->f == NULL && value->i == NULL)
+    {
+      if (im->load_failed || !initializer_read (im, value, &im->load_error))
+        {
+          im->load_failed = true;
+          return NULL;
+        }
+    }
+  return value;
+}
+
+NnOnnxValue *
+nn_onnx_value_at (const NnOnnxImporter *im,
+                  int                   k)
+{
+  NN_ASSERT (k >= 0 && k < im->n_values);
+  return &im->value_blocks[k / NN_ONNX_VALUE_BLOCK][k % NN_ONNX_VALUE_BLOCK];
+}
+
+void
+nn_onnx_values_clear (NnOnnxImporter *im)
+{
+  for (int k = 0; k < im->n_values; k++)
+    nn_onnx_value_clear (nn_onnx_value_at (im, k));
+  for (int b = 0; b < im->n_blocks; b++)
+    free (im->value_blocks[b]);
+  free (im->value_blocks);
+  im->value_blocks = NULL;
+  im->n_values = im->n_blocks = 0;
 }
 
 NnOnnxValue *
@@ -115,19 +151,24 @@ nn_onnx_value_add (NnOnnxImporter *im,
 {
   if (nn_onnx_map_get (&im->value_map, name) >= 0)
     return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s' is defined twice", name), NULL;
-  if (im->n_values == im->cap_values)
+  if (im->n_values == im->n_blocks * NN_ONNX_VALUE_BLOCK)
     {
-      int ncap = im->cap_values ? im->cap_values * 2 : 256;
-      NnOnnxValue *p = realloc (im->values, sizeof *p * (size_t) ncap);
-      if (p == NULL)
+      const size_t n = (size_t) im->n_blocks + 1;
+      NnOnnxValue **blocks = realloc (im->value_blocks, sizeof *blocks * n);
+      if (blocks == NULL)
         return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-      im->values = p;
-      im->cap_values = ncap;
+      im->value_blocks = blocks;
+      blocks[im->n_blocks] = malloc (sizeof (NnOnnxValue) * NN_ONNX_VALUE_BLOCK);
+      if (blocks[im->n_blocks] == NULL)
+        return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+      im->n_blocks++;
     }
-  NnOnnxValue *value = &im->values[im->n_values];
+  const int k = im->n_values;
+  NnOnnxValue *value = &im->value_blocks[k / NN_ONNX_VALUE_BLOCK][k % NN_ONNX_VALUE_BLOCK];
   memset (value, 0, sizeof *value);
   value->name = name;
   value->node = -1;
+  value->init = -1;
   if (!nn_onnx_map_put (&im->value_map, name, im->n_values))
     return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
   im->n_values++;
@@ -317,79 +358,276 @@ raw_get_float (const uint8_t *raw,
   return f;
 }
 
-/* Reads `size` bytes of external data into a new buffer. The location must stay inside the
- * model's folder. */
-static uint8_t *
-read_external (NnOnnxImporter          *im,
-               const Onnx__TensorProto *t,
-               size_t                   size,
-               NnError                 *err)
+/* Reading a tensor's data. */
+
+/* Elements converted per step when the raw bytes are not float32 in the host's order. */
+#define CONVERT_CHUNK 4096
+
+static bool
+host_little_endian (void)
 {
-  const char *location = NULL;
-  uint64_t offset = 0, length = UINT64_MAX;
+  const uint16_t one = 1;
+  unsigned char first;
+  memcpy (&first, &one, 1);
+  return first == 1;
+}
+
+/* Converts count elements of little-endian raw data (element `first` onwards of value) into
+ * value's storage. */
+static void
+convert_raw (NnOnnxValue   *value,
+             int32_t        type,
+             const uint8_t *raw,
+             size_t         first,
+             size_t         count)
+{
+  if (count == 0)
+    return;   /* raw may be NULL (empty raw_data) */
+  if (type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && host_little_endian ())
+    {
+      memcpy (value->f + first, raw, count * sizeof (float));
+      return;
+    }
+  for (size_t k = 0; k < count; k++)
+    {
+      if (value->is_int)
+        value->i[first + k] = raw_get_int (raw, type, k);
+      else
+        value->f[first + k] = raw_get_float (raw, type, k);
+    }
+}
+
+/* Reads exactly size bytes at offset of fd into buf. The message says what ended or failed
+ * (the caller names the tensor and the file). */
+static bool
+read_at (int       fd,
+         void     *buf,
+         size_t    size,
+         uint64_t  offset,
+         NnError  *err)
+{
+  unsigned char *p = buf;
+  while (size > 0)
+    {
+      ssize_t n = pread (fd, p, size, (off_t) offset);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          char buf_text[128];
+          return nn_error_set (err, NN_ERROR_IO, "cannot read: %s",
+                               nn_model_errno_text (errno, buf_text, sizeof buf_text));
+        }
+      if (n == 0)
+        return nn_error_set (err, NN_ERROR_FORMAT, "the file ends early (did it change while "
+                             "loading?)");
+      p += n;
+      size -= (size_t) n;
+      offset += (uint64_t) n;
+    }
+  return true;
+}
+
+/* Reads value->count elements of raw data at offset of fd into value's storage: float32
+ * straight into it, other types through a small buffer. */
+static bool
+read_raw (NnOnnxValue *value,
+          int32_t      type,
+          int          fd,
+          uint64_t     offset,
+          NnError     *err)
+{
+  const size_t esize = element_size (type);
+  if (type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && host_little_endian ())
+    return read_at (fd, value->f, value->count * sizeof (float), offset, err);
+  uint8_t buf[CONVERT_CHUNK * 8];
+  for (size_t first = 0; first < value->count; first += CONVERT_CHUNK)
+    {
+      size_t n = value->count - first < CONVERT_CHUNK ? value->count - first : CONVERT_CHUNK;
+      if (!read_at (fd, buf, n * esize, offset + first * esize, err))
+        return false;
+      convert_raw (value, type, buf, first, n);
+    }
+  return true;
+}
+
+/* Where a tensor's external data is: its location (checked when opened), offset and length. */
+typedef struct
+{
+  const char *location;
+  uint64_t    offset;
+  uint64_t    length;   /* UINT64_MAX when not given */
+} External;
+
+static bool
+external_parse (const Onnx__TensorProto *t,
+                size_t                   size,
+                External                *ext,
+                NnError                 *err)
+{
+  ext->location = NULL;
+  ext->offset = 0;
+  ext->length = UINT64_MAX;
   for (size_t k = 0; k < t->n_external_data; k++)
     {
       const Onnx__StringStringEntryProto *e = t->external_data[k];
       if (e->key == NULL || e->value == NULL)
         continue;
       if (strcmp (e->key, "location") == 0)
-        location = e->value;
+        ext->location = e->value;
       else if (strcmp (e->key, "offset") == 0)
-        offset = strtoull (e->value, NULL, 10);
+        ext->offset = strtoull (e->value, NULL, 10);
       else if (strcmp (e->key, "length") == 0)
-        length = strtoull (e->value, NULL, 10);
+        ext->length = strtoull (e->value, NULL, 10);
     }
-  if (location == NULL || location[0] == '\0')
+  if (ext->location == NULL || ext->location[0] == '\0')
     return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data without a "
-                         "location", t->name), NULL;
-  if (length != UINT64_MAX && length != size)
+                         "location", t->name);
+  if (ext->length != UINT64_MAX && ext->length != size)
     return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data has %llu bytes, "
-                         "its shape needs %zu", t->name, (unsigned long long) length, size),
-           NULL;
-  /* Resolved inside the model's folder only: no absolute path, no "..", no symbolic link. */
+                         "its shape needs %zu", t->name, (unsigned long long) ext->length, size);
+  return true;
+}
+
+/* Opens the external data file of t inside the model's folder (no absolute path, no "..", no
+ * symbolic link) and checks that it holds size bytes at the tensor's offset, before anything of
+ * that size is allocated: the descriptor (to close), with ext filled, or -1. */
+static int
+external_open (NnOnnxImporter          *im,
+               const Onnx__TensorProto *t,
+               size_t                   size,
+               External                *ext,
+               NnError                 *err)
+{
+  if (!external_parse (t, size, ext, err))
+    return -1;
   int dir_fd = open (im->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0)
     {
       char buf[128];
       return nn_error_set (err, NN_ERROR_IO, "tensor '%.200s': cannot open the model's folder "
                            "for its external data: %s", t->name,
-                           nn_model_errno_text (errno, buf, sizeof buf)), NULL;
+                           nn_model_errno_text (errno, buf, sizeof buf)), -1;
     }
   uint64_t file_size = 0;
-  int fd = nn_file_open_beneath (dir_fd, location, &file_size, err);
+  int fd = nn_file_open_beneath (dir_fd, ext->location, &file_size, err);
   close (dir_fd);
   if (fd < 0)
     {
       nn_error_prefix (err, "tensor '%.200s': external data file cannot be opened", t->name);
-      return NULL;
+      return -1;
     }
-  if (offset > file_size || size > file_size - offset)
+  if (ext->offset > file_size || size > file_size - ext->offset
+      || ext->offset > (uint64_t) INT64_MAX)
     {
       close (fd);
-      return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data file "
-                           "'%.200s' is shorter than the %zu bytes at offset %llu", t->name,
-                           location, size, (unsigned long long) offset), NULL;
+      return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data file '%.200s' "
+                           "is shorter than the %zu bytes at offset %llu", t->name,
+                           ext->location, size, (unsigned long long) ext->offset), -1;
     }
-  uint8_t *data = malloc (size ? size : 1);
-  size_t done = 0;
-  while (data != NULL && done < size)
-    {
-      ssize_t n = pread (fd, data + done, size - done, (off_t) (offset + done));
-      if (n <= 0)
-        break;
-      done += (size_t) n;
-    }
+  return fd;
+}
+
+/* Reads the external data of t from fd (external_open) into value's storage, and closes fd. */
+static bool
+external_read (int                      fd,
+               const External          *ext,
+               const Onnx__TensorProto *t,
+               NnOnnxValue             *value,
+               NnError                 *err)
+{
+  bool ok = read_raw (value, t->data_type, fd, ext->offset, err);
+  if (!ok)
+    nn_error_prefix (err, "tensor '%.200s': external data file '%.200s'", t->name,
+                     ext->location);
   close (fd);
-  if (data == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-  if (done != size || offset > (uint64_t) INT64_MAX)
+  return ok;
+}
+
+/* The checks every tensor gets before anything of its size is allocated: a known type, a
+ * rank and element count in range, and as many values as the shape needs (given: the count
+ * its data holds, SIZE_MAX when raw bytes are not a whole number of elements). */
+static bool
+tensor_check (const Onnx__TensorProto *t,
+              size_t                   given,
+              size_t                  *count,
+              NnError                 *err)
+{
+  const char *name = t->name != NULL ? t->name : "";
+  if (element_size (t->data_type) == 0)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "tensor '%.200s': data type %d is not "
+                         "supported", name, (int) t->data_type);
+  if (t->n_dims > NN_ONNX_MAX_RANK)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "tensor '%.200s': rank %zu is above %d",
+                         name, t->n_dims, NN_ONNX_MAX_RANK);
+  if (!count_elements ((int) t->n_dims, t->dims, count))
+    return nn_error_set (err, NN_ERROR_FORMAT,
+                         "tensor '%.200s': dimensions are negative or overflow", name);
+  if (given != *count)
+    return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': holds %zu values, its shape "
+                         "needs %zu", name, given == SIZE_MAX ? 0 : given, *count);
+  return true;
+}
+
+static bool
+is_external (const Onnx__TensorProto *t)
+{
+  return t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+}
+
+static bool
+is_int_type (int32_t type)
+{
+  return type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
+         && type != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
+}
+
+/* The values held by the typed fields (float_data, int64_data, ...) of t. */
+static size_t
+typed_count (const Onnx__TensorProto *t)
+{
+  switch (t->data_type)
     {
-      free (data);
-      return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': external data file "
-                           "'%.200s' is shorter than the %zu bytes at offset %llu", t->name,
-                           location, size, (unsigned long long) offset), NULL;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
+      return t->n_float_data;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
+      return t->n_double_data;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
+      return t->n_int64_data;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32:
+    case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64:
+      return t->n_uint64_data;
+    default:
+      return t->n_int32_data;
     }
-  return data;
+}
+
+/* Copies the typed fields of t into value's storage. */
+static void
+read_typed (const Onnx__TensorProto *t,
+            NnOnnxValue             *value)
+{
+  const int32_t type = t->data_type;
+  for (size_t k = 0; k < value->count; k++)
+    {
+      if (value->is_int)
+        {
+          int64_t v;
+          if (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+            v = t->int64_data[k];
+          else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT32
+                   || type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT64)
+            v = t->uint64_data[k] > (uint64_t) INT64_MAX ? INT64_MAX
+                                                          : (int64_t) t->uint64_data[k];
+          else
+            v = t->int32_data[k];
+          value->i[k] = v;
+        }
+      else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        value->f[k] = t->float_data[k];
+      else
+        value->f[k] = (float) t->double_data[k];
+    }
 }
 
 bool
@@ -399,99 +637,175 @@ nn_onnx_tensor_decode (NnOnnxImporter          *im,
                        NnError                 *err)
 {
   const char *name = t->name != NULL ? t->name : "";
-  int32_t type = t->data_type;
-  size_t esize = element_size (type);
-  if (esize == 0)
-    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "tensor '%.200s': data type %d is not "
-                         "supported", name, (int) type);
-  if (t->n_dims > NN_ONNX_MAX_RANK)
-    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "tensor '%.200s': rank %zu is above %d",
-                         name, t->n_dims, NN_ONNX_MAX_RANK);
-  bool is_int = type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
-                && type != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
-  size_t n;
-  if (!count_elements ((int) t->n_dims, t->dims, &n))
-    return nn_error_set (err, NN_ERROR_FORMAT,
-                         "tensor '%.200s': dimensions are negative or overflow", name);
-  const uint8_t *raw = NULL;
-  uint8_t *external = NULL;
-  size_t given = 0;
-  bool external_loc = t->has_data_location
-                      && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
-  if (external_loc)
+  const int32_t type = t->data_type;
+  const size_t esize = element_size (type);
+  size_t given, n;
+  if (is_external (t))
     {
       if (im == NULL)
         return nn_error_set (err, NN_ERROR_UNSUPPORTED, "tensor '%.200s': external data is "
                              "not supported here", name);
-      external = read_external (im, t, n * esize, err);
-      if (external == NULL)
-        return false;
-      raw = external;
-      given = n;
+      if (!count_elements ((int) t->n_dims, t->dims, &given) || given > SIZE_MAX / 8)
+        given = SIZE_MAX;
     }
   else if (t->has_raw_data)
-    {
-      raw = t->raw_data.data;
-      given = t->raw_data.len % esize == 0 ? t->raw_data.len / esize : SIZE_MAX;
-    }
+    given = esize != 0 && t->raw_data.len % esize == 0 ? t->raw_data.len / esize : SIZE_MAX;
   else
-    switch (type)
-      {
-      case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT:
-        given = t->n_float_data;
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE:
-        given = t->n_double_data;
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__INT64:
-        given = t->n_int64_data;
-        break;
-      case ONNX__TENSOR_PROTO__DATA_TYPE__UINT32:
-      case ONNX__TENSOR_PROTO__DATA_TYPE__UINT64:
-        given = t->n_uint64_data;
-        break;
-      default:
-        given = t->n_int32_data;
-        break;
-      }
-  /* The data is checked against the shape before anything of the shape's size is allocated. */
-  if (given != n)
+    given = typed_count (t);
+  if (!tensor_check (t, given, &n, err))
+    return false;
+  External ext;
+  int fd = is_external (t) ? external_open (im, t, n * esize, &ext, err) : -1;
+  if (is_external (t) && fd < 0)
+    return false;
+  if (!nn_onnx_value_alloc (value, is_int_type (type), (int) t->n_dims, t->dims, err))
     {
-      free (external);
-      return nn_error_set (err, NN_ERROR_FORMAT, "tensor '%.200s': holds %zu values, its shape "
-                           "needs %zu", name, given == SIZE_MAX ? 0 : given, n);
-    }
-  if (!nn_onnx_value_alloc (value, is_int, (int) t->n_dims, t->dims, err))
-    {
-      free (external);
+      if (fd >= 0)
+        close (fd);
       return false;
     }
-  for (size_t k = 0; k < n; k++)
+  if (fd >= 0)
+    return external_read (fd, &ext, t, value, err);
+  if (t->has_raw_data)
+    convert_raw (value, type, t->raw_data.data, 0, n);
+  else
+    read_typed (t, value);
+  return true;
+}
+
+bool
+nn_onnx_initializer_add (NnOnnxImporter          *im,
+                         size_t                   k,
+                         const Onnx__TensorProto *t,
+                         NnError                 *err)
+{
+  NN_ASSERT (k < im->n_spans);
+  const NnOnnxSpan *span = &im->spans[k];
+  const size_t esize = element_size (t->data_type);
+  size_t given = 0, n;
+  if (is_external (t))
     {
-      if (is_int)
-        {
-          int64_t v;
-          if (raw != NULL)
-            v = raw_get_int (raw, type, k);
-          else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
-            v = t->int64_data[k];
-          else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT32
-                   || type == ONNX__TENSOR_PROTO__DATA_TYPE__UINT64)
-            v = t->uint64_data[k] > (uint64_t) INT64_MAX ? INT64_MAX
-                                                          : (int64_t) t->uint64_data[k];
-          else
-            v = t->int32_data[k];
-          value->i[k] = v;
-          continue;
-        }
-      if (raw != NULL)
-        value->f[k] = raw_get_float (raw, type, k);
-      else if (type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
-        value->f[k] = t->float_data[k];
-      else
-        value->f[k] = (float) t->double_data[k];
+      if (!count_elements ((int) t->n_dims, t->dims, &given) || given > SIZE_MAX / 8)
+        given = SIZE_MAX;
     }
-  free (external);
+  else if (span->offset != 0)
+    given = esize != 0 && span->length % esize == 0 ? (size_t) (span->length / esize)
+                                                    : SIZE_MAX;
+  else
+    given = typed_count (t);
+  if (!tensor_check (t, given, &n, err))
+    return false;
+  External ext;
+  if (is_external (t) && !external_parse (t, n * esize, &ext, err))
+    return false;
+  NnOnnxValue *value = nn_onnx_value_add (im, t->name, err);
+  if (value == NULL)
+    return false;
+  /* The shape now, the data on first use. */
+  value->is_const = true;
+  value->is_int = is_int_type (t->data_type);
+  value->ndim = (int) t->n_dims;
+  if (t->n_dims > 0)
+    memcpy (value->dims, t->dims, sizeof (int64_t) * t->n_dims);
+  value->count = n;
+  value->init = (int) k;
+  if (is_external (t) || span->offset != 0)
+    im->bytes_total += (uint64_t) n * esize;
+  return true;
+}
+
+/* Reads initializer value->init into value's storage. */
+static bool
+initializer_read (NnOnnxImporter *im,
+                  NnOnnxValue    *value,
+                  NnError        *err)
+{
+  const Onnx__TensorProto *t = im->model->graph->initializer[value->init];
+  const NnOnnxSpan *span = &im->spans[value->init];
+  const size_t bytes = value->count * element_size (t->data_type);
+  External ext;
+  int fd = is_external (t) ? external_open (im, t, bytes, &ext, err) : -1;
+  if (is_external (t) && fd < 0)
+    return false;
+  /* Not zeroed: every element is written below. */
+  const size_t need = (value->count ? value->count : 1)
+                      * (value->is_int ? sizeof (int64_t) : sizeof (float));
+  void *buf = NULL;
+  if (im->spare != NULL && im->spare_bytes >= need)
+    {
+      buf = im->spare;
+      value->bytes = im->spare_bytes;
+      im->spare = NULL;
+      im->spare_bytes = 0;
+    }
+  else if ((buf = malloc (need)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return nn_error_set (err, NN_ERROR_NOMEM, "tensor '%.200s': out of memory", value->name);
+    }
+  else
+    value->bytes = need;
+  if (value->is_int)
+    value->i = buf;
+  else
+    value->f = buf;
+  bool ok = true;
+  if (fd >= 0)
+    ok = external_read (fd, &ext, t, value, err);
+  else if (span->offset != 0)
+    {
+      ok = read_raw (value, t->data_type, im->fd, span->offset, err);
+      if (!ok)
+        nn_error_prefix (err, "tensor '%.200s'", value->name);
+    }
+  else
+    read_typed (t, value);
+  if (!ok)
+    {
+      nn_onnx_value_clear (value);
+      return false;
+    }
+  if (is_external (t) || span->offset != 0)
+    im->bytes_done += bytes;
+  return nn_onnx_progress (im, err);
+}
+
+void
+nn_onnx_initializer_release (NnOnnxImporter *im,
+                             NnOnnxValue    *value)
+{
+  if (value->init < 0)
+    return;
+  void *buf = value->is_int ? (void *) value->i : (void *) value->f;
+  if (buf != NULL && value->bytes > im->spare_bytes)
+    {
+      free (im->spare);
+      im->spare = buf;
+      im->spare_bytes = value->bytes;
+      value->f = NULL;
+      value->i = NULL;
+    }
+  nn_onnx_value_clear (value);
+}
+
+bool
+nn_onnx_progress (NnOnnxImporter *im,
+                  NnError        *err)
+{
+  const NnLoadControl *control = im->options != NULL ? im->options->control : NULL;
+  if (control == NULL)
+    return true;
+  if (control->cancel != NULL && atomic_load (control->cancel) != 0)
+    return nn_error_set (err, NN_ERROR_CANCELLED, "loading was cancelled");
+  const uint64_t total = im->bytes_total ? im->bytes_total : 1;
+  const uint64_t done = im->bytes_done < total ? im->bytes_done : total;
+  const int permille = (int) (done * 1000 / total);
+  if (control->progress != NULL && permille > im->reported)
+    {
+      im->reported = permille;
+      control->progress ((double) done / (double) total, control->user_data);
+    }
   return true;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* ONNX import, the outer part: reading and unpacking the file, the graph's constants and input,
+/* ONNX import, the outer part: reading the file (the protobuf walked with pread, everything but
+ * the initializers' data unpacked, that data read on first use), the graph's constants and input,
  * ordering the nodes (cycles, missing inputs) and translating the ones the output needs, and
  * building the NnModel. The file is treated as hostile: every size is checked. */
 #include "io/nn-onnx-private.h"
@@ -68,6 +69,279 @@ nn_onnx_tensor_clear (NnOnnxTensor *tensor)
     return;
   free (tensor->data);
   memset (tensor, 0, sizeof *tensor);
+}
+
+/* Reading the model: the protobuf wire format is walked with pread through a small buffer, and
+ * everything but the initializers' raw_data is copied into a skeleton that protobuf-c unpacks.
+ * The raw_data of each initializer is only located (NnOnnxSpan) and read later straight into
+ * the constant that holds it, on first use, so no copy of the whole file is ever in memory. The
+ * file is read, not mapped: a mapped file that shrinks under us (an export overwriting it)
+ * would raise SIGBUS, where a short read is an error like any other. */
+
+#define SCAN_BUF (1 << 16)
+
+typedef struct
+{
+  int            fd;
+  uint64_t       size;      /* of the file */
+  uint64_t       pos;       /* next byte to scan */
+  uint64_t       buf_pos;   /* file offset of buf[0] */
+  size_t         buf_len;
+  unsigned char *buf;
+  NnOnnxSpan    *spans;     /* per initializer */
+  size_t         n_spans;
+  size_t         cap_spans;
+} Scan;
+
+/* A growing byte buffer: the skeleton, or a nested message being rebuilt. */
+typedef struct
+{
+  unsigned char *data;
+  size_t         len;
+  size_t         cap;
+} Bytes;
+
+static bool
+bytes_reserve (Bytes  *b,
+               size_t  more)
+{
+  if (b->len + more <= b->cap)
+    return true;
+  size_t cap = b->cap ? b->cap : 4096;
+  while (cap < b->len + more)
+    cap *= 2;
+  unsigned char *p = realloc (b->data, cap);
+  if (p == NULL)
+    return false;
+  b->data = p;
+  b->cap = cap;
+  return true;
+}
+
+static bool
+bytes_put_varint (Bytes    *b,
+                  uint64_t  v)
+{
+  if (!bytes_reserve (b, 10))
+    return false;
+  do
+    {
+      unsigned char c = v & 0x7f;
+      v >>= 7;
+      b->data[b->len++] = c | (v ? 0x80 : 0);
+    }
+  while (v);
+  return true;
+}
+
+static bool
+scan_corrupt (NnError *err)
+{
+  return nn_error_set (err, NN_ERROR_FORMAT, "not a valid ONNX file (the protobuf is truncated "
+                       "or corrupt)");
+}
+
+/* Makes the byte at s->pos available in the buffer; false at the end or on a read error. */
+static bool
+scan_fill (Scan    *s,
+           NnError *err)
+{
+  if (s->pos >= s->buf_pos && s->pos < s->buf_pos + s->buf_len)
+    return true;
+  if (s->pos >= s->size)
+    return scan_corrupt (err);
+  uint64_t left = s->size - s->pos;
+  size_t n = left < SCAN_BUF ? (size_t) left : SCAN_BUF;
+  ssize_t got;
+  do
+    got = pread (s->fd, s->buf, n, (off_t) s->pos);
+  while (got < 0 && errno == EINTR);
+  if (got < 0)
+    {
+      char text[128];
+      return nn_error_set (err, NN_ERROR_IO, "cannot read: %s",
+                           nn_model_errno_text (errno, text, sizeof text));
+    }
+  if (got == 0)
+    return nn_error_set (err, NN_ERROR_FORMAT, "the file ends early (did it change while "
+                         "loading?)");
+  n = (size_t) got;
+  s->buf_pos = s->pos;
+  s->buf_len = n;
+  return true;
+}
+
+static bool
+scan_varint (Scan     *s,
+             uint64_t  end,
+             uint64_t *v,
+             NnError  *err)
+{
+  *v = 0;
+  for (int shift = 0; shift < 64; shift += 7)
+    {
+      if (s->pos >= end)
+        return scan_corrupt (err);
+      if (!scan_fill (s, err))
+        return false;
+      unsigned char c = s->buf[s->pos++ - s->buf_pos];
+      *v |= (uint64_t) (c & 0x7f) << shift;
+      if (!(c & 0x80))
+        return true;
+    }
+  return scan_corrupt (err);
+}
+
+/* Copies n bytes from the file at s->pos to out (or skips them when out is NULL). */
+static bool
+scan_copy (Scan     *s,
+           uint64_t  n,
+           Bytes    *out,
+           NnError  *err)
+{
+  if (out != NULL && !bytes_reserve (out, (size_t) n))
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  while (n > 0)
+    {
+      if (!scan_fill (s, err))
+        return false;
+      size_t have = (size_t) (s->buf_pos + s->buf_len - s->pos);
+      size_t take = n < have ? (size_t) n : have;
+      if (out != NULL)
+        {
+          memcpy (out->data + out->len, s->buf + (s->pos - s->buf_pos), take);
+          out->len += take;
+        }
+      s->pos += take;
+      n -= take;
+    }
+  return true;
+}
+
+/* A field's key; the length that follows for a length-delimited one, checked against end. */
+static bool
+scan_key (Scan     *s,
+          uint64_t  end,
+          uint64_t *key,
+          uint64_t *len,
+          NnError  *err)
+{
+  if (!scan_varint (s, end, key, err))
+    return false;
+  *len = 0;
+  if ((*key & 7) == 2)
+    {
+      if (!scan_varint (s, end, len, err))
+        return false;
+      if (*len > end - s->pos)
+        return scan_corrupt (err);
+    }
+  return *key >> 3 != 0 || scan_corrupt (err);
+}
+
+/* Copies the rest of a field whose key was read (and put to out) to out. */
+static bool
+scan_copy_value (Scan     *s,
+                 uint64_t  end,
+                 uint64_t  key,
+                 uint64_t  len,
+                 Bytes    *out,
+                 NnError  *err)
+{
+  switch (key & 7)
+    {
+    case 0:
+      {
+        uint64_t v;
+        return scan_varint (s, end, &v, err) && (bytes_put_varint (out, v)
+                                                 || nn_error_set (err, NN_ERROR_NOMEM,
+                                                                  "out of memory"));
+      }
+    case 1:
+    case 5:
+      len = (key & 7) == 1 ? 8 : 4;
+      if (len > end - s->pos)
+        return scan_corrupt (err);
+      return scan_copy (s, len, out, err);
+    case 2:
+      if (!bytes_put_varint (out, len))
+        return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+      return scan_copy (s, len, out, err);
+    default:
+      return scan_corrupt (err);   /* groups are not used by ONNX */
+    }
+}
+
+/* Field numbers of onnx.proto: ModelProto.graph, GraphProto.initializer, TensorProto.raw_data. */
+#define FIELD_MODEL_GRAPH       7
+#define FIELD_GRAPH_INITIALIZER 5
+#define FIELD_TENSOR_RAW_DATA   9
+
+/* Copies a message (model, graph or initializer: depth 0, 1 or 2) from s->pos to end into out,
+ * rebuilding the graph and its initializers and leaving out the initializers' raw_data. */
+static bool
+scan_message (Scan     *s,
+              uint64_t  end,
+              int       depth,
+              Bytes    *out,
+              NnError  *err)
+{
+  NnOnnxSpan *span = NULL;
+  if (depth == 2)
+    {
+      if (s->n_spans == s->cap_spans)
+        {
+          size_t cap = s->cap_spans ? 2 * s->cap_spans : 256;
+          NnOnnxSpan *p = realloc (s->spans, cap * sizeof *p);
+          if (p == NULL)
+            return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+          s->spans = p;
+          s->cap_spans = cap;
+        }
+      span = &s->spans[s->n_spans++];
+      memset (span, 0, sizeof *span);
+    }
+  while (s->pos < end)
+    {
+      uint64_t key, len;
+      if (!scan_key (s, end, &key, &len, err))
+        return false;
+      const uint64_t field = key >> 3;
+      const bool nested = (key & 7) == 2
+                          && ((depth == 0 && field == FIELD_MODEL_GRAPH)
+                              || (depth == 1 && field == FIELD_GRAPH_INITIALIZER));
+      if (depth == 2 && (key & 7) == 2 && field == FIELD_TENSOR_RAW_DATA)
+        {
+          /* The last raw_data wins, as protobuf-c would take it. */
+          span->offset = s->pos;
+          span->length = len;
+          s->pos += len;
+          continue;
+        }
+      if (!bytes_put_varint (out, key))
+        return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+      if (!nested)
+        {
+          if (!scan_copy_value (s, end, key, len, out, err))
+            return false;
+          continue;
+        }
+      Bytes inner = { 0 };
+      bool ok = scan_message (s, s->pos + len, depth + 1, &inner, err);
+      if (ok && !bytes_put_varint (out, inner.len))
+        ok = nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+      if (ok && !bytes_reserve (out, inner.len))
+        ok = nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+      if (ok && inner.len > 0)
+        {
+          memcpy (out->data + out->len, inner.data, inner.len);
+          out->len += inner.len;
+        }
+      free (inner.data);
+      if (!ok)
+        return false;
+    }
+  return true;
 }
 
 /* The graph. */
@@ -149,6 +423,14 @@ add_input (NnOnnxImporter             *im,
   return true;
 }
 
+/* Whether a value of that name exists (without reading an initializer's data). */
+static bool
+has_value (const NnOnnxImporter *im,
+           const char           *name)
+{
+  return nn_onnx_map_get (&im->value_map, name) >= 0;
+}
+
 static const NnOnnxTensor *
 find_bound (const NnOnnxOptions *opt,
             const char          *name)
@@ -164,13 +446,14 @@ add_constants_and_input (NnOnnxImporter *im,
                          NnError        *err)
 {
   const Onnx__GraphProto *g = im->model->graph;
+  if (g->n_initializer != im->n_spans)
+    return scan_corrupt (err);
   for (size_t k = 0; k < g->n_initializer; k++)
     {
       const Onnx__TensorProto *t = g->initializer[k];
       if (t->name == NULL || t->name[0] == '\0')
         return nn_error_set (err, NN_ERROR_FORMAT, "initializer %zu has no name", k);
-      NnOnnxValue *value = nn_onnx_value_add (im, t->name, err);
-      if (value == NULL || !nn_onnx_tensor_decode (im, t, value, err))
+      if (!nn_onnx_initializer_add (im, k, t, err))
         return false;
     }
   if (g->n_sparse_initializer > 0)
@@ -181,7 +464,7 @@ add_constants_and_input (NnOnnxImporter *im,
       const Onnx__ValueInfoProto *info = g->input[k];
       if (info->name == NULL || info->name[0] == '\0')
         return nn_error_set (err, NN_ERROR_FORMAT, "graph input %zu has no name", k);
-      if (nn_onnx_value_find (im, info->name) != NULL)
+      if (has_value (im, info->name))
         continue;   /* an initializer listed as an input (IR version < 4) */
       const NnOnnxTensor *bound = find_bound (im->options, info->name);
       if (bound != NULL)
@@ -254,7 +537,7 @@ index_producers (NnOnnxImporter *im,
           const char *name = node->output[o];
           if (name == NULL || name[0] == '\0')
             continue;
-          if (nn_onnx_map_get (&im->producer, name) >= 0 || nn_onnx_value_find (im, name) != NULL)
+          if (nn_onnx_map_get (&im->producer, name) >= 0 || has_value (im, name))
             return nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT,
                                       "output '%.200s' is defined twice", name);
           if (!nn_onnx_map_put (&im->producer, name, (int) k))
@@ -283,7 +566,7 @@ build_edges (NnOnnxImporter *im,
           if (name == NULL || name[0] == '\0')
             continue;
           int p = nn_onnx_map_get (&im->producer, name);
-          if (p < 0 && nn_onnx_value_find (im, name) == NULL)
+          if (p < 0 && !has_value (im, name))
             return nn_onnx_node_fail (&view, err, NN_ERROR_FORMAT, "input '%.200s' is not "
                                       "produced by any node, initializer or graph input", name);
           if (p >= 0)
@@ -370,7 +653,14 @@ mark_needed (NnOnnxImporter *im,
         {
           int p = producer_of (im, node->input[i]);
           if (p < 0)
-            continue;
+            {
+              /* An initializer: freed once its last reader is translated. */
+              int v = node->input[i] != NULL ? nn_onnx_map_get (&im->value_map, node->input[i])
+                                             : -1;
+              if (v >= 0)
+                nn_onnx_value_at (im, v)->uses++;
+              continue;
+            }
           walk->needed[p] = true;
           if (g->node[p]->n_output > 0 && strcmp (g->node[p]->output[0], node->input[i]) == 0)
             {
@@ -412,9 +702,27 @@ translate_needed (NnOnnxImporter *im,
       for (int i = 0; i < view.n_in; i++)
         view.in[i] = node->input[i] != NULL && node->input[i][0] != '\0'
                      ? nn_onnx_value_find (im, node->input[i]) : NULL;
+      if (im->load_failed)
+        {
+          if (err != NULL)
+            *err = im->load_error;
+          ok = false;
+          break;
+        }
       ok = nn_onnx_translate (im, &view, err);
+      for (int i = 0; ok && i < view.n_in; i++)
+        if (view.in[i] != NULL && view.in[i]->init >= 0 && --view.in[i]->uses <= 0)
+          nn_onnx_initializer_release (im, view.in[i]);
+      ok = ok && nn_onnx_progress (im, err);
     }
   free (inputs);
+  /* A node may look up a constant beyond its inputs (a bias to fuse) and fail to read it. */
+  if (ok && im->load_failed)
+    {
+      if (err != NULL)
+        *err = im->load_error;
+      ok = false;
+    }
   return ok;
 }
 
@@ -539,13 +847,38 @@ set_norm (NnModel                *model,
   memcpy (model->std, std, sizeof std);
 }
 
+/* Scans the file (size bytes) into its skeleton and the initializers' spans, and unpacks the
+ * skeleton. */
+static bool
+read_skeleton (NnOnnxImporter *im,
+               uint64_t        size,
+               NnError        *err)
+{
+  Scan scan = { .fd = im->fd, .size = size, .buf = malloc (SCAN_BUF) };
+  Bytes skeleton = { 0 };
+  bool ok = scan.buf != NULL || nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  ok = ok && scan_message (&scan, size, 0, &skeleton, err);
+  free (scan.buf);
+  im->spans = scan.spans;
+  im->n_spans = scan.n_spans;
+  if (!ok)
+    {
+      free (skeleton.data);
+      return false;
+    }
+  im->model = onnx__model_proto__unpack (NULL, skeleton.len, skeleton.data);
+  free (skeleton.data);
+  im->bytes_total = im->bytes_done = skeleton.len;
+  return true;
+}
+
 static NnModel *
 import (NnOnnxImporter *im,
-        const uint8_t  *data,
-        size_t          size,
+        uint64_t        size,
         NnError        *err)
 {
-  im->model = onnx__model_proto__unpack (NULL, size, data);
+  if (!read_skeleton (im, size, err))
+    return NULL;
   if (im->model == NULL)
     return nn_error_set (err, NN_ERROR_FORMAT, "not a valid ONNX file (the protobuf is "
                          "truncated or corrupt)"), NULL;
@@ -561,7 +894,8 @@ import (NnOnnxImporter *im,
   im->graph = nn_graph_new ();
   if (im->graph == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-  if (!add_constants_and_input (im, err) || !translate_graph (im, err))
+  if (!add_constants_and_input (im, err) || !nn_onnx_progress (im, err)
+      || !translate_graph (im, err))
     return NULL;
   const NnShape out = im->graph->nodes[nn_graph_output (im->graph)].shape;
   if (nn_shape_size (out) > (1 << 20))
@@ -571,6 +905,12 @@ import (NnOnnxImporter *im,
   if (model == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
   im->graph = NULL;
+  im->bytes_done = im->bytes_total;
+  if (!nn_onnx_progress (im, err))
+    {
+      nn_model_free (model);
+      return NULL;
+    }
   set_norm (model, im->model, im->options);
   snprintf (model->dataset, sizeof model->dataset, "imported from ONNX (%.100s %.60s, opset "
             "%lld)", im->model->producer_name ? im->model->producer_name : "unknown producer",
@@ -585,7 +925,7 @@ nn_onnx_load (const char          *path,
               NnError             *err)
 {
   NN_ASSERT (path != NULL);
-  NnOnnxImporter im = { .path = path, .options = options };
+  NnOnnxImporter im = { .path = path, .options = options, .fd = -1, .reported = -1 };
   const char *slash = strrchr (path, '/');
   size_t dlen = slash != NULL ? (size_t) (slash - path) : 1;
   im.dir = malloc (dlen + 1);
@@ -602,15 +942,23 @@ nn_onnx_load (const char          *path,
   if (slash == path)
     snprintf (im.dir, dlen + 1, "/");
 
-  size_t size;
-  uint8_t *data = nn_file_load (path, NN_ONNX_MAX_FILE, "an ONNX model", &size, err);
-  NnModel *model = data != NULL ? import (&im, data, size, err) : NULL;
-  if (model == NULL && data != NULL)
-    nn_error_prefix (err, "%s", path);
-  free (data);
-  for (int k = 0; k < im.n_values; k++)
-    nn_onnx_value_clear (&im.values[k]);
-  free (im.values);
+  uint64_t size = 0;
+  im.fd = nn_file_open_regular (path, &size, err);
+  NnModel *model = NULL;
+  if (im.fd >= 0 && size > NN_ONNX_MAX_FILE)
+    nn_error_set (err, NN_ERROR_UNSUPPORTED, "%s: file of %llu bytes is too large for an ONNX "
+                  "model", path, (unsigned long long) size);
+  else if (im.fd >= 0)
+    {
+      model = import (&im, size, err);
+      if (model == NULL)
+        nn_error_prefix (err, "%s", path);
+    }
+  if (im.fd >= 0)
+    close (im.fd);
+  free (im.spans);
+  free (im.spare);
+  nn_onnx_values_clear (&im);
   nn_onnx_map_clear (&im.value_map);
   nn_onnx_map_clear (&im.producer);
   free (im.consumers);

@@ -38,6 +38,8 @@ typedef struct
   /* Graph inputs bound to constant values (by name), as if they were initializers. */
   const NnOnnxTensor *bind;
   int                 n_bind;
+  /* Progress and cancellation while loading, or NULL. */
+  const NnLoadControl *control;
 } NnOnnxOptions;
 
 /* True when the first bytes of a file look like an ONNX ModelProto (a protobuf message that

@@ -1593,6 +1593,127 @@ test_explain_ct (void)
   test_util_remove_tree (tmp);
 }
 
+/* A model of `layers` linear layers of 256 features on a (channels, 28, 28) input: many
+ * tensors, so that its load reports progress several times. */
+static void
+write_wide_model (const char *path,
+                  int         channels,
+                  int         layers)
+{
+  NnGraph *graph = nn_graph_new ();
+  int node = nn_graph_add_input (graph, "input", channels, 28, 28);
+  node = nn_graph_add_flatten (graph, "flatten", node);
+  for (int k = 0; k < layers; k++)
+    {
+      char name[32];
+      g_snprintf (name, sizeof name, "fc%d", k);
+      node = nn_graph_add_linear (graph, name, node, k == layers - 1 ? 10 : 256, true);
+      g_assert_cmpint (node, >=, 0);
+    }
+  NnModel *model = nn_model_new (graph, "wide");
+  NnError err = { 0 };
+  g_assert_true (nn_model_save (model, path, &err));
+  nn_model_free (model);
+}
+
+typedef struct
+{
+  GtkWidget *box;
+  int        reports;
+  int        reports_shown;   /* with the bar in the header */
+  double     last;
+} ProgressSeen;
+
+static void
+on_progress_fraction (GtkProgressBar *bar,
+                      GParamSpec     *pspec,
+                      ProgressSeen   *seen)
+{
+  (void) pspec;
+  double fraction = gtk_progress_bar_get_fraction (bar);
+  if (fraction <= 0.0)
+    return;   /* the bar put back when the model came */
+  seen->reports++;
+  seen->reports_shown += gtk_widget_get_visible (seen->box);
+  seen->last = fraction;
+}
+
+static const char *
+model_name (void)
+{
+  ScopeModel *model = scope_window_get_model (window);
+  return model != NULL ? scope_model_get_name (model) : NULL;
+}
+
+static gboolean
+open_done (gpointer data)
+{
+  (void) data;
+  return !scope_window_is_opening (window) && !scope_window_is_busy (window);
+}
+
+/* A model opens with a progress bar in the header, which goes away when it is open; the stop
+ * button's action stops a model being read, and the window keeps the model it had. */
+static void
+test_open_progress (void)
+{
+  test_util_wait (activations_delivered, NULL, "activations of the opened files");
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  g_autofree char *wide = g_build_filename (tmp, "wide.safetensors", NULL);
+  g_autofree char *wide2 = g_build_filename (tmp, "wide-2.safetensors", NULL);
+  write_wide_model (wide, 1, 48);
+  write_wide_model (wide2, 1, 48);
+  GtkWidget *bar = find_named (GTK_WIDGET (window), "open-progress");
+  g_assert_nonnull (bar);
+  GtkWidget *box = gtk_widget_get_parent (bar);
+  g_assert_false (gtk_widget_get_visible (box));
+
+  ProgressSeen seen = { .box = box };
+  gulong id = g_signal_connect (bar, "notify::fraction", G_CALLBACK (on_progress_fraction),
+                                &seen);
+  g_autoptr (GFile) file = g_file_new_for_path (wide);
+  g_assert_true (scope_window_open (window, file, NULL));
+  g_assert_true (scope_window_is_opening (window));
+  test_util_wait (open_done, NULL, "the wide model to open");
+  g_signal_handler_disconnect (bar, id);
+  g_test_message ("%d progress reports reached the window", seen.reports);
+  g_assert_cmpstr (model_name (), ==, "wide.safetensors");
+  /* Reports merge between main-loop iterations, but the last one (all read) always arrives,
+   * before the model, with the bar shown. */
+  g_assert_cmpint (seen.reports, >=, 1);
+  g_assert_cmpint (seen.reports_shown, ==, seen.reports);
+  g_assert_cmpfloat (seen.last, ==, 1.0);
+  g_assert_false (gtk_widget_get_visible (box));
+  g_assert_null (scope_window_get_error_message (window));
+
+  /* Stopped right after it was asked for: the engine thread may have read it already (then it
+   * opens), else it stops at its next tensor and the window keeps the model it had. */
+  g_autoptr (GFile) file2 = g_file_new_for_path (wide2);
+  g_assert_true (scope_window_open (window, file2, NULL));
+  activate ("file.cancel-open", NULL);
+  test_util_wait (open_done, NULL, "the stopped model to come back");
+  g_assert_false (gtk_widget_get_visible (box));
+  g_assert_null (scope_window_get_error_message (window));
+  if (g_strcmp0 (model_name (), "wide.safetensors") == 0)
+    g_test_message ("stopped opening wide-2.safetensors; wide.safetensors stays");
+  else
+    {
+      g_test_message ("wide-2.safetensors was read before the stop arrived");
+      g_assert_cmpstr (model_name (), ==, "wide-2.safetensors");
+    }
+
+  /* A model that the image does not fit: one error, and the window settles (it used to build
+   * the input again and again). */
+  g_autofree char *planes = g_build_filename (tmp, "planes.safetensors", NULL);
+  write_wide_model (planes, 3 * 7, 2);
+  g_autoptr (GFile) file3 = g_file_new_for_path (planes);
+  g_assert_true (scope_window_open (window, file3, NULL));
+  test_util_wait (open_done, NULL, "the model the image does not fit to open");
+  g_assert_cmpstr (model_name (), ==, "planes.safetensors");
+  g_assert_nonnull (strstr (scope_window_get_error_message (window), "21 input channels"));
+  test_util_remove_tree (tmp);
+}
+
 static void
 test_close_joins (void)
 {
@@ -1643,6 +1764,7 @@ main (int    argc,
     { "/ui/window/maximize", test_maximize },
     { "/ui/window/views", test_views },
     { "/ui/window/bad-files", test_bad_files },
+    { "/ui/window/open-progress", test_open_progress },
     { "/ui/window/train", test_train },
     { "/ui/window/drop", test_drop },
     { "/ui/window/shortcuts-and-about", test_shortcuts_and_about },

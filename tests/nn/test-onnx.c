@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -934,6 +935,226 @@ test_external_data (void)
   builder_clear (&b);
 }
 
+/* Hundreds of constants folded one from another: a node's inputs stay valid while its output
+ * is added (the values never move), and the result is exact. */
+static void
+test_many_constants (void)
+{
+  enum { STEPS = 600 };
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, fixed_dims));
+  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, fixed_dims));
+  const float one[1] = { 1.0f };
+  const int64_t dims[1] = { 1 };
+  add_init (&b, "c0", 1, dims, one, 1);
+  add_init (&b, "one", 1, dims, one, 1);
+  const char *prev = "c0";
+  for (int k = 1; k < STEPS; k++)
+    {
+      const char *name = keep (&b, g_strdup_printf ("c%d", k));
+      const char *node = keep (&b, g_strdup_printf ("/fold%d/Add", k));
+      add_node (&b, "Add", node, (const char *[]) { prev, "one", NULL },
+                (const char *[]) { name, NULL });
+      prev = name;
+    }
+  add_node (&b, "Mul", "/scale/Mul", (const char *[]) { "input", prev, NULL },
+            (const char *[]) { "output", NULL });
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "folds.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnContext *ctx = nn_context_new (model->graph, 1, 0, NULL);
+  float *x = nn_context_input (ctx);
+  const size_t n = nn_shape_size (model->graph->nodes[0].shape);
+  for (size_t i = 0; i < n; i++)
+    x[i] = (float) i - 7.0f;
+  nn_context_forward (ctx, -1);
+  const float *y = nn_context_output (ctx, nn_graph_output (model->graph));
+  for (size_t i = 0; i < n; i++)
+    g_assert_cmpfloat (y[i], ==, ((float) i - 7.0f) * STEPS);
+  nn_context_free (ctx);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
+/* The model of build_model with every float initializer stored as raw_data (as PyTorch writes
+ * them), in a new buffer. */
+static guint8 *
+with_raw_data (const guint8 *data,
+               gsize         size,
+               gsize        *raw_size)
+{
+  Onnx__ModelProto *m = onnx__model_proto__unpack (NULL, size, data);
+  g_assert_nonnull (m);
+  GPtrArray *garbage = g_ptr_array_new_with_free_func (g_free);
+  for (size_t k = 0; k < m->graph->n_initializer; k++)
+    {
+      Onnx__TensorProto *t = m->graph->initializer[k];
+      if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+        continue;
+      guint8 *raw = g_malloc (4 * t->n_float_data + 1);
+      for (size_t i = 0; i < t->n_float_data; i++)
+        {
+          guint32 bits;
+          memcpy (&bits, &t->float_data[i], 4);
+          for (int b = 0; b < 4; b++)
+            raw[4 * i + (size_t) b] = (guint8) (bits >> (8 * b));
+        }
+      g_ptr_array_add (garbage, raw);
+      t->has_raw_data = true;
+      t->raw_data.data = raw;
+      t->raw_data.len = 4 * t->n_float_data;
+      t->n_float_data = 0;
+    }
+  *raw_size = onnx__model_proto__get_packed_size (m);
+  guint8 *out = g_malloc (*raw_size);
+  g_assert_cmpuint (onnx__model_proto__pack (m, out), ==, *raw_size);
+  /* The raw buffers are ours, not protobuf-c's. */
+  for (size_t k = 0; k < m->graph->n_initializer; k++)
+    {
+      Onnx__TensorProto *t = m->graph->initializer[k];
+      if (t->has_raw_data)
+        {
+          t->has_raw_data = false;
+          t->raw_data.data = NULL;
+          t->raw_data.len = 0;
+        }
+    }
+  onnx__model_proto__free_unpacked (m, NULL);
+  g_ptr_array_unref (garbage);
+  return out;
+}
+
+/* Initializers stored as raw_data (read from the file on first use) give the same weights as
+ * the same values inline. */
+static void
+test_raw_data (void)
+{
+  Weights w;
+  weights_init (&w);
+  gsize size, raw_size;
+  guint8 *data = build_model (&w, &size, H);
+  guint8 *raw = with_raw_data (data, size, &raw_size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "typed.onnx", data, size);
+  char *raw_path = write_model (dir, "raw.onnx", raw, raw_size);
+  NnError err = { 0 };
+  NnModel *typed = nn_onnx_load (path, NULL, &err);
+  g_assert_true (typed != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnModel *model = nn_onnx_load (raw_path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  g_assert_cmpint (model->graph->n_nodes, ==, typed->graph->n_nodes);
+  g_assert_cmpuint (model->graph->n_data, ==, typed->graph->n_data);
+  g_assert_cmpmem (model->graph->data, sizeof (float) * model->graph->n_data,
+                   typed->graph->data, sizeof (float) * typed->graph->n_data);
+  nn_model_free (model);
+  nn_model_free (typed);
+  test_util_remove_tree (dir);
+  g_free (raw_path);
+  g_free (path);
+  g_free (dir);
+  g_free (raw);
+  g_free (data);
+}
+
+typedef struct
+{
+  GArray     *fractions;
+  atomic_int  cancel;
+  int         cancel_at;     /* sets cancel at this report (0: never) */
+  const char *shrink;        /* truncates this file to shrink_to bytes at the first report */
+  gsize       shrink_to;
+} Progress;
+
+static void
+on_progress (double  fraction,
+             void   *user_data)
+{
+  Progress *p = user_data;
+  g_array_append_val (p->fractions, fraction);
+  if (p->cancel_at > 0 && (int) p->fractions->len == p->cancel_at)
+    atomic_store (&p->cancel, 1);
+  if (p->shrink != NULL && p->fractions->len == 1)
+    g_assert_cmpint (truncate (p->shrink, (off_t) p->shrink_to), ==, 0);
+}
+
+/* Loads the raw-data model at path with a Progress; NULL with err as the load gives it. */
+static NnModel *
+load_with_progress (const char *path,
+                    Progress   *p,
+                    NnError    *err)
+{
+  const NnLoadControl control = { .cancel = &p->cancel, .progress = on_progress,
+                                  .user_data = p };
+  return nn_model_load_with (path, &control, err);
+}
+
+/* Progress rises to 1; the cancel flag stops the load, whether set before or during it; a file
+ * that shrinks while it loads is an error naming it, not a crash. */
+static void
+test_progress (void)
+{
+  Weights w;
+  weights_init (&w);
+  gsize size, raw_size;
+  guint8 *data = build_model (&w, &size, H);
+  guint8 *raw = with_raw_data (data, size, &raw_size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "net.onnx", raw, raw_size);
+
+  Progress p = { .fractions = g_array_new (FALSE, FALSE, sizeof (double)) };
+  atomic_init (&p.cancel, 0);
+  NnError err = { 0 };
+  NnModel *model = load_with_progress (path, &p, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  nn_model_free (model);
+  /* The skeleton first, then the weights initializer by initializer. */
+  g_assert_cmpuint (p.fractions->len, >=, 3);
+  for (guint k = 1; k < p.fractions->len; k++)
+    g_assert_cmpfloat (g_array_index (p.fractions, double, k), >,
+                       g_array_index (p.fractions, double, k - 1));
+  g_assert_cmpfloat (g_array_index (p.fractions, double, 0), >=, 0.0);
+  g_assert_cmpfloat (g_array_index (p.fractions, double, p.fractions->len - 1), ==, 1.0);
+
+  atomic_store (&p.cancel, 1);
+  g_array_set_size (p.fractions, 0);
+  g_assert_null (load_with_progress (path, &p, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_CANCELLED);
+  g_assert_nonnull (strstr (err.message, path));
+
+  atomic_store (&p.cancel, 0);
+  p.cancel_at = 2;
+  g_assert_null (load_with_progress (path, &p, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_CANCELLED);
+  g_assert_cmpuint (p.fractions->len, ==, 2);
+
+  /* Cut inside the weights after the graph was read. */
+  atomic_store (&p.cancel, 0);
+  p.cancel_at = 0;
+  p.shrink = path;
+  p.shrink_to = raw_size / 2;
+  g_array_set_size (p.fractions, 0);
+  g_assert_null (load_with_progress (path, &p, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_FORMAT);
+  g_assert_nonnull (strstr (err.message, path));
+  g_assert_nonnull (strstr (err.message, "ends early"));
+
+  g_array_unref (p.fractions);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (raw);
+  g_free (data);
+}
+
 /* Thousands of seeded mutations of a valid model: each loads or fails with a message. */
 static void
 test_fuzz (void)
@@ -1011,6 +1232,9 @@ main (int   argc,
   g_test_add_func ("/nn/onnx/layer-names", test_layer_names);
   g_test_add_func ("/nn/onnx/broadcast", test_broadcast);
   g_test_add_func ("/nn/onnx/external-data", test_external_data);
+  g_test_add_func ("/nn/onnx/many-constants", test_many_constants);
+  g_test_add_func ("/nn/onnx/raw-data", test_raw_data);
+  g_test_add_func ("/nn/onnx/progress", test_progress);
   g_test_add_func ("/nn/onnx/fuzz", test_fuzz);
   return g_test_run ();
 }
