@@ -38,6 +38,29 @@ in_build_tree (const char *dir)
   return strncmp (dir, root, n) == 0 && (dir[n] == '/' || dir[n] == '\0');
 }
 
+/* dir/relative into path, its folder resolved (no "..") when that folder exists; false when it
+ * does not fit. */
+static bool
+relative_path (char        path[PATH_MAX],
+               const char *dir,
+               const char *relative)
+{
+  int n = snprintf (path, PATH_MAX, "%s/%s", dir, relative);
+  if (n <= 0 || n >= PATH_MAX)
+    return false;
+  char *slash = strrchr (path, '/');
+  char folder[PATH_MAX];
+  *slash = '\0';
+  bool resolved = realpath (path, folder) != NULL;
+  *slash = '/';
+  if (resolved && strlen (folder) + strlen (slash) < PATH_MAX)
+    {
+      strcat (folder, slash);
+      strcpy (path, folder);
+    }
+  return true;
+}
+
 static char *
 dup_or_nomem (const char *path,
               NnError    *err)
@@ -68,13 +91,9 @@ nn_shipped_path (const char *build_path,
       return NULL;
     }
   char beside[PATH_MAX] = "";
-  if (have_dir && relative != NULL && relative[0] != '\0')
-    {
-      int n = snprintf (beside, sizeof beside, "%s/%s", dir, relative);
-      char resolved[PATH_MAX];
-      if (n > 0 && (size_t) n < sizeof beside && access (beside, mode) == 0)
-        return dup_or_nomem (realpath (beside, resolved) != NULL ? resolved : beside, err);
-    }
+  if (have_dir && relative != NULL && relative[0] != '\0' && relative_path (beside, dir, relative)
+      && access (beside, mode) == 0)
+    return dup_or_nomem (beside, err);
   if (access (installed_path, mode) == 0)
     return dup_or_nomem (installed_path, err);
   if (beside[0] != '\0')
