@@ -72,6 +72,7 @@ def staged(args, scratch):
         (under('datadir', 'doc', 'cnnscope', 'cli.md'), os.R_OK),
         (under('mandir', 'man1', 'cnnscope.1'), os.R_OK),
         (under('mandir', 'man1', 'cnnscope-cli.1'), os.R_OK),
+        (under('datadir', 'bash-completion', 'completions', 'cnnscope-cli'), os.R_OK),
     ]
     for path, mode in expected:
         check(os.access(path, mode), 'installed: ' + os.path.relpath(path, scratch))
@@ -101,6 +102,18 @@ def staged(args, scratch):
         check(top['label'] == 'covid', 'the CT demo model calls the COVID sample covid')
     else:
         print(r.stderr, file=sys.stderr)
+
+    # Bash completion through the staged program: commands, options, layers of the model.
+    completion = under('datadir', 'bash-completion', 'completions', 'cnnscope-cli')
+    model = os.path.join(data, 'demo-pfnet-fashion.safetensors')
+    for words, expected in ((['ca'], 'cam'), (['cam', '--me'], '--method --metrics'),
+                            (['cam', model, '--layer', 'layer4.1.r'],
+                             'layer4.1.relu1 layer4.1.relu2')):
+        script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
+                  '_cnnscope_cli; echo "${COMPREPLY[*]}"')
+        r = run(['bash', '-c', script, 'bash', completion, cli] + words, env, scratch)
+        check(r.stdout.strip() == expected,
+              f'bash completes {" ".join(words[-1:])!r} to {expected!r} (got {r.stdout.strip()!r})')
 
     # Without its staged helper the installed program does not reach the build tree's: it says
     # where it looked (unless a helper is installed system-wide at the configured place).
