@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # Turns a page of docs/ (the Markdown subset they use: headings, paragraphs, "- " lists, tables,
-# `code`, **bold**, links) into a man page, so that cnnscope-cli.1 says what docs/cli.md says.
+# fenced code, `code`, **bold**, links) into a man page, so that cnnscope-cli.1 says what
+# docs/cli.md says. A paragraph or list item becomes one line, so markup may span source lines.
 import argparse
 import re
 import sys
@@ -68,12 +69,20 @@ def convert(lines, name, section, version, summary, synopsis):
     def flush():
         if para:
             out.append('.PP')
-            out.extend(line_out(inline(p)) for p in para)
+            out.append(line_out(inline(' '.join(para))))
             para.clear()
 
     while i < len(lines):
         line = lines[i].rstrip('\n')
-        if line.startswith('# '):
+        if line.startswith('```'):
+            flush()
+            out += ['.PP', '.nf', '.RS 4']
+            i += 1
+            while i < len(lines) and not lines[i].startswith('```'):
+                out.append(line_out(escape(lines[i].rstrip('\n'), True)))
+                i += 1
+            out += ['.RE', '.fi']
+        elif line.startswith('# '):
             flush()
             out.append('.SH DESCRIPTION')
         elif line.startswith('## '):
@@ -97,7 +106,7 @@ def convert(lines, name, section, version, summary, synopsis):
                 i += 1
                 item.append(lines[i].strip())
             out.append('.IP \\(bu 2')
-            out.extend(line_out(inline(p)) for p in item)
+            out.append(line_out(inline(' '.join(item))))
         elif not line.strip():
             flush()
         else:
