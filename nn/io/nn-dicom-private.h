@@ -62,7 +62,7 @@ bool  nn_dicom_run_helper (const char          *helper,
                            NnError             *err);
 
 /* The helper program to run: $CNNSCOPE_DICOM_HELPER, else the build tree's for a program that
- * runs from the build tree, else the installed one (nn_shipped_path: libexecdir relative to the
- * running program, then the configured libexecdir). NULL with err when there is none. Free the
- * result. */
+ * runs from the build tree, else the installed one (nn_shipped_path: libexecdir/cnnscope
+ * relative to the running program, then the configured one). NULL with err when there is none.
+ * Free the result. */
 char *nn_dicom_helper_path (NnError *err);

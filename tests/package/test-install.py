@@ -52,7 +52,7 @@ def staged(args, scratch):
 
     app_id = args.app_id
     cli = under('bindir', 'cnnscope-cli')
-    helper = under('libexecdir', 'cnnscope-dicom')
+    helper = under('libexecdir', 'cnnscope', 'cnnscope-dicom')
     data = under('datadir', 'cnnscope')
     expected = [
         (under('bindir', 'cnnscope'), os.X_OK),
@@ -117,7 +117,7 @@ def staged(args, scratch):
 
     # Without its staged helper the installed program does not reach the build tree's: it says
     # where it looked (unless a helper is installed system-wide at the configured place).
-    configured = os.path.join(args.prefix, args.libexecdir, 'cnnscope-dicom')
+    configured = os.path.join(args.prefix, args.libexecdir, 'cnnscope', 'cnnscope-dicom')
     if not os.path.exists(configured):
         os.rename(helper, helper + '.away')
         r = run([cli, 'predict', ct_model, slice_path], env, scratch)
