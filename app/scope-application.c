@@ -8,6 +8,9 @@
 #include "scope-window-actions.h"
 #include "scope-window.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #define DEMO_MODEL  "demo-pfnet-fashion.safetensors"
 #define DEMO_IMAGE  "samples" G_DIR_SEPARATOR_S "fashion-ankle-boot.png"
 
@@ -39,17 +42,20 @@ settings_new (void)
   return schema != NULL ? g_settings_new_full (schema, NULL, NULL) : NULL;
 }
 
-/* The shipped data folder: $CNNSCOPE_DATA_DIR, else the source tree's data/ when it exists,
- * else the installed one. To g_free. */
+/* The shipped data folder: $CNNSCOPE_DATA_DIR, else the source tree's data/ for a program of the
+ * build tree, else the installed one (nn_shipped_path: datadir relative to the program, then the
+ * configured one; a missing folder shows as the demo model's read error). To g_free. */
 static char *
 data_dir (void)
 {
   const char *env = g_getenv ("CNNSCOPE_DATA_DIR");
   if (env != NULL && env[0] != '\0')
     return g_strdup (env);
-  if (g_file_test (SCOPE_SOURCE_DATA_DIR, G_FILE_TEST_IS_DIR))
-    return g_strdup (SCOPE_SOURCE_DATA_DIR);
-  return g_strdup (SCOPE_INSTALLED_DATA_DIR);
+  char *found = nn_shipped_path (SCOPE_SOURCE_DATA_DIR, SCOPE_RELATIVE_DATA_DIR,
+                                 SCOPE_INSTALLED_DATA_DIR, R_OK, NULL);
+  char *dir = g_strdup (found != NULL ? found : SCOPE_INSTALLED_DATA_DIR);
+  free (found);
+  return dir;
 }
 
 GSettings *

@@ -61,7 +61,8 @@ bool  nn_dicom_run_helper (const char          *helper,
                            NnDicomSlice        *slices,
                            NnError             *err);
 
-/* The helper program to run: $CNNSCOPE_DICOM_HELPER, else the installed one, else
- * cnnscope-dicom beside the running program, else the one in the build tree. NULL with err
- * when there is none. Free the result. */
+/* The helper program to run: $CNNSCOPE_DICOM_HELPER, else the build tree's for a program that
+ * runs from the build tree, else the installed one (nn_shipped_path: libexecdir/cnnscope
+ * relative to the running program, then the configured one). NULL with err when there is none.
+ * Free the result. */
 char *nn_dicom_helper_path (NnError *err);

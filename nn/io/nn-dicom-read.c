@@ -3,6 +3,7 @@
  * opened here (regular files only) and handed as standard input to the cnnscope-dicom helper,
  * run with posix_spawn under resource limits, whose framed reply is checked before it is
  * believed. A helper that aborts, loops, runs out of memory or babbles gives an NnError. */
+#include "core/nn-shipped.h"
 #include "io/nn-dicom.h"
 #include "io/nn-dicom-frame.h"
 #include "io/nn-dicom-private.h"
@@ -579,12 +580,6 @@ nn_dicom_run_helper (const char          *helper,
 
 /* ---- Finding the helper ------------------------------------------------------------------- */
 
-static char *
-executable_or_null (const char *path)
-{
-  return access (path, X_OK) == 0 ? strdup (path) : NULL;
-}
-
 char *
 nn_dicom_helper_path (NnError *err)
 {
@@ -596,29 +591,12 @@ nn_dicom_helper_path (NnError *err)
         nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
       return path;
     }
-  char *path = executable_or_null (NN_DICOM_HELPER_INSTALLED);
-  if (path != NULL)
-    return path;
-  char self[PATH_MAX];
-  ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0)
-    {
-      self[n] = '\0';
-      char *slash = strrchr (self, '/');
-      if (slash != NULL && (size_t) (slash - self) + sizeof "/cnnscope-dicom" <= sizeof self)
-        {
-          strcpy (slash, "/cnnscope-dicom");
-          if ((path = executable_or_null (self)) != NULL)
-            return path;
-        }
-    }
-  if ((path = executable_or_null (NN_DICOM_HELPER_BUILD)) != NULL)
-    return path;
-  nn_error_set (err, NN_ERROR_UNSUPPORTED, "DICOM needs the cnnscope-dicom helper, which is "
-                "not installed (looked for %s, beside the program and %s; "
-                "CNNSCOPE_DICOM_HELPER may name it)", NN_DICOM_HELPER_INSTALLED,
-                NN_DICOM_HELPER_BUILD);
-  return NULL;
+  char *path = nn_shipped_path (NN_DICOM_HELPER_BUILD, NN_DICOM_HELPER_RELATIVE,
+                                NN_DICOM_HELPER_INSTALLED, X_OK, err);
+  if (path == NULL && err != NULL && err->code != NN_ERROR_NOMEM)
+    nn_error_prefix (err, "DICOM needs the cnnscope-dicom helper (CNNSCOPE_DICOM_HELPER may "
+                     "name it)");
+  return path;
 }
 
 /* ---- Slices and series -------------------------------------------------------------------- */
