@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/nn-blas.h"
 #include "ops/nn-elementwise.h"
 
 NnMap *
@@ -293,6 +294,50 @@ nn_explain_softmax_at (const float *logits,
   for (int i = 0; i < n; i++)
     sum += exp ((double) (logits[i] - m));
   return (float) (exp ((double) (logits[k] - m)) / sum);
+}
+
+size_t
+nn_explain_sample_bytes (const NnGraph *graph,
+                         unsigned       context_flags)
+{
+  NN_ASSERT (graph != NULL);
+  size_t floats = 0;
+  for (int i = 0; i < graph->n_nodes; i++)
+    floats += nn_shape_size (graph->nodes[i].shape);
+  if (context_flags & NN_CONTEXT_BACKWARD)
+    floats *= 2;
+  return sizeof (float) * floats;
+}
+
+/* Why a budget and not "as large as memory allows": the workers share a batch out and run each
+ * share through the network one input at a time (a convolution is im2col and one sgemm per
+ * input), so a larger batch does not make a pass cheaper per input. What it changes is where
+ * the activations live: every node writes its output for the whole share and the next node
+ * reads it back; once a share no longer fits in a core's L2 and its part of the L3, every node
+ * waits on memory. ResNet-18 at 224 px (about 10 MB of activations per input), forward passes
+ * on 2 threads, ms per input on a loaded 2-core machine: batch 2: 135-143, batch 8: 153-184,
+ * batch 16: 200-221 (and batch 16 without workers, OpenBLAS threading each sgemm: 308-458).
+ * So a share takes at least one input per thread (every core busy), at most as many as fit
+ * NN_EXPLAIN_BATCH_BYTES (a 2 MB L2 plus a few MB of L3), and at most NN_EXPLAIN_BATCH_MAX
+ * (small models: fewer passes and fewer wake-ups of the workers, while a pass stays short
+ * enough for progress and cancellation). */
+int
+nn_explain_batch_size (const NnGraph *graph,
+                       unsigned       context_flags,
+                       int            threads,
+                       int            inputs)
+{
+  NN_ASSERT (graph != NULL);
+  if (threads <= 0)
+    threads = nn_blas_get_threads ();
+  threads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+  size_t per_input = nn_explain_sample_bytes (graph, context_flags);
+  size_t fit = per_input > 0 ? NN_EXPLAIN_BATCH_BYTES / per_input : NN_EXPLAIN_BATCH_MAX;
+  int per_thread = fit < 1 ? 1 : fit > NN_EXPLAIN_BATCH_MAX ? NN_EXPLAIN_BATCH_MAX : (int) fit;
+  int batch = threads * per_thread;
+  if (inputs > 0 && batch > inputs)
+    batch = inputs;
+  return batch;
 }
 
 bool

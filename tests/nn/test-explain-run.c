@@ -847,10 +847,10 @@ test_run_bad_input (TestUtilTmpDir *fx,
   g_assert_null (nn_explain_run (su.model, su.input, &spec, NULL, &err));
   g_assert_nonnull (strstr (err.message, "steps"));
   spec.faith.steps = 20;
-  spec.batch = 0;
+  spec.batch = -1;
   g_assert_null (nn_explain_run (su.model, su.input, &spec, NULL, &err));
   g_assert_nonnull (strstr (err.message, "batch"));
-  spec.batch = 8;
+  spec.batch = 0;
   /* The map alone. */
   NnExplanation *e = nn_explain_run (su.model, su.input, &spec, NULL, &err);
   g_assert_nonnull (e);
