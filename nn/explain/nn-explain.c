@@ -309,18 +309,18 @@ nn_explain_sample_bytes (const NnGraph *graph,
   return sizeof (float) * floats;
 }
 
-/* Why a budget and not "as large as memory allows": the workers share a batch out and run each
- * share through the network one input at a time (a convolution is im2col and one sgemm per
- * input), so a larger batch does not make a pass cheaper per input. What it changes is where
- * the activations live: every node writes its output for the whole share and the next node
- * reads it back; once a share no longer fits in a core's L2 and its part of the L3, every node
- * waits on memory. ResNet-18 at 224 px (about 10 MB of activations per input), forward passes
- * on 2 threads, ms per input on a loaded 2-core machine: batch 2: 135-143, batch 8: 153-184,
- * batch 16: 200-221 (and batch 16 without workers, OpenBLAS threading each sgemm: 308-458).
- * So a share takes at least one input per thread (every core busy), at most as many as fit
- * NN_EXPLAIN_BATCH_BYTES (a 2 MB L2 plus a few MB of L3), and at most NN_EXPLAIN_BATCH_MAX
- * (small models: fewer passes and fewer wake-ups of the workers, while a pass stays short
- * enough for progress and cancellation). */
+/* Why small batches: the workers share a batch out and run each share through the network one
+ * input at a time (a convolution is im2col and one sgemm per input), so a larger batch does not
+ * make an input cheaper: Score-CAM on ResNet-18 at 224 px took 47-53 ms of CPU per masked
+ * input at batch 2 and at batch 16 alike (2 threads, a loaded 2-core machine). What a larger
+ * batch does cost: memory (about 10 MB of activations per input there, 160 MB at batch 16),
+ * caches (every node writes its output for the whole share and the next one reads it back),
+ * and whole passes for nothing, since a pass always runs the whole batch: the one-input pass
+ * that resolves the class, and the last, partly filled batch (SmoothGrad's 25 samples at batch
+ * 16 ran 48 inputs forward and backward, a 21-point deletion curve 32). So: one input per
+ * thread (every core busy), more only while a thread's share fits NN_EXPLAIN_BATCH_BYTES (a
+ * 2 MB L2 and a few MB of L3), at most NN_EXPLAIN_BATCH_MAX (small models: fewer passes and
+ * wake-ups of the workers, while a pass stays short for progress and cancellation). */
 int
 nn_explain_batch_size (const NnGraph *graph,
                        unsigned       context_flags,
