@@ -328,7 +328,8 @@ run_metric (Run     *run,
         nn_context_free (run->ctx);
         run->ctx = NULL;
         return nn_faith_randomization_method (run->model->graph, x, &run->spec->map, map, batch,
-                                              fs->seed, &m->rho, &run->inner, err);
+                                              run->spec->threads, fs->seed, &m->rho,
+                                              &run->inner, err);
       }
     case NN_EXPLAIN_STAGE_MAP:
     case NN_EXPLAIN_STAGE_COUNT_:

@@ -723,6 +723,7 @@ nn_faith_randomization_method (const NnGraph          *graph,
                                const NnMethodSpec     *spec,
                                const NnMap            *original,
                                int                     batch,
+                               int                     threads,
                                uint64_t                seed,
                                double                 *rho,
                                const NnExplainControl *control,
@@ -739,6 +740,11 @@ nn_faith_randomization_method (const NnGraph          *graph,
   unsigned flags = nn_method_has_flags (spec->method, NN_METHOD_FLAG_GRADIENTS)
                    ? NN_CONTEXT_BACKWARD : 0;
   NnContext *ctx = nn_context_new (copy, batch, flags, err);
+  if (ctx != NULL && !nn_context_set_threads (ctx, threads, err))
+    {
+      nn_context_free (ctx);
+      ctx = NULL;
+    }
   NnMap *m = ctx != NULL ? nn_method_compute (ctx, input, &s, control, err) : NULL;
   if (m != NULL)
     *rho = nn_faith_spearman (original->map, m->map, (size_t) m->h * (size_t) m->w);
@@ -779,6 +785,6 @@ nn_faith_randomization (const NnGraph          *graph,
       s.layer = saliency->layer;
       s.seed = saliency->seed;
     }
-  return nn_faith_randomization_method (graph, input, &s, original, batch, seed, rho, control,
-                                        err);
+  return nn_faith_randomization_method (graph, input, &s, original, batch, 1, seed, rho,
+                                        control, err);
 }
