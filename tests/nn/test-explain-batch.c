@@ -13,7 +13,8 @@
 
 /* input (3, 10, 10) -> conv "conv1" (6, 3x3, pad 1) -> batch norm -> tanh "feat" -> conv
  * "conv2" (5, 3x3, stride 2, pad 1) -> sigmoid "deep" (5, 5, 5) -> global average pool ->
- * linear "fc" (4). Smooth activations: no ties for the gradients to fall on. */
+ * linear "fc" (4). Smooth activations: no ties for the gradients to fall on. (Score-CAM also
+ * runs with a ReLU as "deep", for channels that are constant.) */
 #define IN_C 3
 #define SIDE 10
 #define HW (SIDE * SIDE)
@@ -29,7 +30,8 @@ typedef struct
 } Net;
 
 static void
-net_build (Net *net)
+net_build_act (Net       *net,
+               NnActKind  deep_act)
 {
   NnGraph *g = nn_graph_new ();
   int in = nn_graph_add_input (g, "input", IN_C, SIDE, SIDE);
@@ -37,7 +39,7 @@ net_build (Net *net)
   int bn = nn_graph_add_batchnorm (g, "bn1", c1);
   int feat = nn_graph_add_activation (g, "feat", bn, NN_ACT_TANH);
   int c2 = nn_graph_add_conv2d (g, "conv2", feat, DEEP, 3, 2, 1, 1, 1, true);
-  net->deep = nn_graph_add_activation (g, "deep", c2, NN_ACT_SIGMOID);
+  net->deep = nn_graph_add_activation (g, "deep", c2, deep_act);
   int gap = nn_graph_add_global_avgpool (g, "gap", net->deep);
   net->fc = nn_graph_add_linear (g, "fc", gap, CLASSES, true);
   NnRng rng;
@@ -56,6 +58,12 @@ net_build (Net *net)
   for (int i = 0; i < CLASSES * DEEP; i++)
     w[i] *= 4.0f;
   net->g = g;
+}
+
+static void
+net_build (Net *net)
+{
+  net_build_act (net, NN_ACT_SIGMOID);
 }
 
 static void
@@ -215,21 +223,22 @@ assert_close (double got,
     g_error ("got %.9g, want %.9g", got, want);
 }
 
+/* Score-CAM on net against the definition, one masked input at a time: w_k = p_target (x *
+ * M_k), M_k = A_k upsampled and scaled to [0, 1] (0 for a constant channel); map = sum_k w_k
+ * A_k. `inputs`: how many different masked inputs the channels give (constant channels share
+ * the zero image; all-zero ones need none), which sets the passes. */
 static void
-test_scorecam (void)
+check_scorecam (const Net *net,
+                int        inputs)
 {
-  Net net;
-  net_build (&net);
-  NnContext *one = context_new (&net, 1, 1, NN_CONTEXT_BACKWARD);
+  NnContext *one = context_new (net, 1, 1, NN_CONTEXT_BACKWARD);
   float x[IN_SIZE], masked[IN_SIZE];
   random_input (x, IN_SIZE, 3);
   const int target = 2;
-
-  /* w_k = p_target (x * M_k), M_k = A_k upsampled, scaled to [0, 1]; map = sum_k w_k A_k. */
   memcpy (nn_context_input (one), x, sizeof x);
-  nn_context_forward (one, net.fc);
+  nn_context_forward (one, net->fc);
   float A[DEEP * DEEP_SIDE * DEEP_SIDE];
-  memcpy (A, nn_context_output (one, net.deep), sizeof A);
+  memcpy (A, nn_context_output (one, net->deep), sizeof A);
   double want[DEEP_SIDE * DEEP_SIDE] = { 0 };
   for (int k = 0; k < DEEP; k++)
     {
@@ -242,11 +251,11 @@ test_scorecam (void)
           lo = fmin (lo, mask[p]);
           hi = fmax (hi, mask[p]);
         }
-      g_assert_cmpfloat (hi, >, lo);
       for (int c = 0; c < IN_C; c++)
         for (int p = 0; p < HW; p++)
-          masked[c * HW + p] = (float) (x[c * HW + p] * (mask[p] - lo) / (hi - lo));
-      double w = one_probability (one, &net, masked, target);
+          masked[c * HW + p] = hi > lo ? (float) (x[c * HW + p] * (mask[p] - lo) / (hi - lo))
+                                       : 0.0f;
+      double w = one_probability (one, net, masked, target);
       for (int p = 0; p < DEEP_SIDE * DEEP_SIDE; p++)
         want[p] += w * a[p];
     }
@@ -254,17 +263,18 @@ test_scorecam (void)
   for (size_t bi = 0; bi < G_N_ELEMENTS (batches); bi++)
     for (size_t ti = 0; ti < G_N_ELEMENTS (thread_counts); ti++)
       {
-        NnContext *ctx = context_new (&net, batches[bi], thread_counts[ti], 0);
+        NnContext *ctx = context_new (net, batches[bi], thread_counts[ti], 0);
         NnCamSpec spec;
         nn_cam_spec_init (&spec);
         spec.method = NN_CAM_SCORECAM;
-        spec.layer = net.deep;
+        spec.layer = net->deep;
         spec.target = target;
+        spec.keep_negative = true;
         Progress prog = { .increasing = true };
         NnExplainControl control = { &prog.cancel, on_progress, &prog };
         NnMap *m = nn_cam_compute (ctx, x, &spec, &control, NULL);
         g_assert_nonnull (m);
-        g_assert_cmpint (prog.calls, ==, passes (DEEP, batches[bi]));
+        g_assert_cmpint (prog.calls, ==, passes (inputs, batches[bi]));
         g_assert_cmpint (prog.last_done, ==, DEEP);
         g_assert_true (prog.increasing);
         for (int p = 0; p < DEEP_SIDE * DEEP_SIDE; p++)
@@ -273,6 +283,51 @@ test_scorecam (void)
         nn_context_free (ctx);
       }
   nn_context_free (one);
+}
+
+static void
+test_scorecam (void)
+{
+  Net net;
+  net_build (&net);
+  check_scorecam (&net, DEEP);
+  nn_graph_free (net.g);
+}
+
+/* Channel 1 of "deep" is 0.5 everywhere, channel 3 zero everywhere (a ReLU of constants):
+ * three channels with inputs of their own and the zero image for channel 1. */
+static void
+test_scorecam_constant_channels (void)
+{
+  Net net;
+  net_build_act (&net, NN_ACT_RELU);
+  int conv2 = nn_graph_find (net.g, "conv2");
+  float *w = nn_graph_param_data (net.g, nn_graph_node_param (net.g, conv2, NN_PARAM_WEIGHT));
+  float *b = nn_graph_param_data (net.g, nn_graph_node_param (net.g, conv2, NN_PARAM_BIAS));
+  const int per = 6 * 3 * 3;
+  memset (w + 1 * per, 0, sizeof (float) * per);
+  memset (w + 3 * per, 0, sizeof (float) * per);
+  b[1] = 0.5f;
+  b[3] = -1.0f;
+  /* The other channels must vary for the count of passes to hold. */
+  NnContext *one = context_new (&net, 1, 1, 0);
+  float x[IN_SIZE];
+  random_input (x, IN_SIZE, 3);
+  memcpy (nn_context_input (one), x, sizeof x);
+  nn_context_forward (one, net.deep);
+  const float *A = nn_context_output (one, net.deep);
+  for (int k = 0; k < DEEP; k++)
+    {
+      float lo = A[k * 25], hi = A[k * 25];
+      for (int p = 1; p < 25; p++)
+        {
+          lo = fminf (lo, A[k * 25 + p]);
+          hi = fmaxf (hi, A[k * 25 + p]);
+        }
+      g_assert_true ((hi > lo) == (k != 1 && k != 3));
+    }
+  nn_context_free (one);
+  check_scorecam (&net, 4);
   nn_graph_free (net.g);
 }
 
@@ -701,6 +756,8 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/explain-batch/scorecam", test_scorecam);
+  g_test_add_func ("/nn/explain-batch/scorecam-constant-channels",
+                   test_scorecam_constant_channels);
   g_test_add_func ("/nn/explain-batch/smoothgrad", test_smoothgrad);
   g_test_add_func ("/nn/explain-batch/integrated-gradients", test_integrated_gradients);
   g_test_add_func ("/nn/explain-batch/curves", test_curves);
