@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 # Times the many-pass explanation methods (Score-CAM at the last spatial layer, SmoothGrad with
-# 25 copies, Integrated Gradients with 50 steps) on torchvision's ResNet-18 and MobileNet-V2 at
-# 224 px: cnnscope (the model exported to ONNX, the map alone through nn_explain_run, at the
+# 25 copies, Integrated Gradients with 50 steps, a 20-step deletion curve) on torchvision's
+# ResNet-18 and MobileNet-V2 at 224 px: cnnscope (the model exported to ONNX, the map alone through nn_explain_run, at the
 # batch it chooses) against the same definitions in plain PyTorch, batched as pytorch-grad-cam
 # batches Score-CAM (16 masked inputs per forward). Same thread count, same machine, one run;
 # prints medians, ratios (ours / PyTorch) and peak memory.
@@ -21,12 +21,13 @@ import time
 TORCH_BATCH = 16
 
 # The models (torchvision builders), and the methods with their samples (SmoothGrad's copies,
-# IG's steps).
+# IG's steps, the deletion curve's steps: 21 images, the map a random one).
 MODELS = ["resnet18", "mobilenet_v2"]
 METHODS = {
     "scorecam": 0,
     "smoothgrad25": 25,
     "ig50": 50,
+    "deletion20": 20,
 }
 
 
@@ -154,6 +155,28 @@ def integrated_gradients(torch, net, x, steps):
     return run
 
 
+def deletion(torch, net, x, steps):
+    """The deletion curve of a random map: the pixels by decreasing map value, the first
+    round (i H W / steps) of them set to 0 in every channel for i = 0 .. steps, the target's
+    softmax probability for each image, the images TORCH_BATCH per pass."""
+    torch.manual_seed(6)
+    hw = x.shape[2] * x.shape[3]
+    saliency = torch.randn(hw)
+
+    def run():
+        with torch.no_grad():
+            target = int(net(x).argmax())
+            order = torch.argsort(saliency, descending=True, stable=True)
+            images = x.repeat(steps + 1, 1, 1, 1).reshape(steps + 1, x.shape[1], hw)
+            for i in range(steps + 1):
+                images[i, :, order[:round(i * hw / steps)]] = 0.0
+            images = images.reshape(steps + 1, *x.shape[1:])
+            probs = [torch.softmax(net(images[i:i + TORCH_BATCH]), dim=1)[:, target]
+                     for i in range(0, steps + 1, TORCH_BATCH)]
+            torch.cat(probs)
+    return run
+
+
 def torch_workload(name, threads, repeat, size):
     """Runs one workload in this (child) process; median ms and peak RSS in MB. The weights do
     not require gradients (only the input's are wanted); autograd still keeps what the input
@@ -171,8 +194,10 @@ def torch_workload(name, threads, repeat, size):
         fn = scorecam(torch, net, last_spatial_module(net, model_name), x)
     elif method == "smoothgrad25":
         fn = smoothgrad(torch, net, x, METHODS[method])
-    else:
+    elif method == "ig50":
         fn = integrated_gradients(torch, net, x, METHODS[method])
+    else:
+        fn = deletion(torch, net, x, METHODS[method])
     times = timed(fn, repeat)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
@@ -186,7 +211,8 @@ def ours_workload(build, cache, name, threads, repeat, size):
         subprocess.run([sys.executable, __file__, "--export", model_name, "--size", str(size),
                         "--cache", cache], check=True)
     tool = os.path.join(build, "tests", "pytorch", "explain-time")
-    cnn_method = {"scorecam": "scorecam", "smoothgrad25": "smoothgrad", "ig50": "ig"}[method]
+    cnn_method = {"scorecam": "scorecam", "smoothgrad25": "smoothgrad", "ig50": "ig",
+                  "deletion20": "deletion"}[method]
     out = subprocess.run([tool, path, cnn_method, str(METHODS[method]), str(threads), "0",
                           str(repeat)], check=True, capture_output=True, text=True).stdout
     return json.loads(out)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Bench helper for bench/compare-explain.py: times one explanation method (the map alone,
- * through nn_explain_run, as the CLI and the application run it) on a model and a seeded
- * random input, and prints the median, minimum and maximum in ms, the batch it ran at and the
- * peak RSS as one JSON object. */
+ * through nn_explain_run, as the CLI and the application run it), or the deletion curve of a
+ * random map (METHOD "deletion", SAMPLES steps), on a model and a seeded random input, and
+ * prints the median, minimum and maximum in ms, the batch it ran at and the peak RSS as one
+ * JSON object. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,8 @@ main (int    argc,
 {
   if (argc != 7)
     {
-      fprintf (stderr, "usage: explain-time MODEL METHOD SAMPLES THREADS BATCH REPEAT\n"
-               "(SAMPLES: SmoothGrad's copies, IG's steps; BATCH 0: chosen)\n");
+      fprintf (stderr, "usage: explain-time MODEL METHOD|deletion SAMPLES THREADS BATCH REPEAT\n"
+               "(SAMPLES: SmoothGrad's copies, IG's steps, deletion's steps; BATCH 0: chosen)\n");
       return 2;
     }
   NnModel *model = helper_load_model ("explain-time", argv[1]);
@@ -42,7 +43,8 @@ main (int    argc,
     return 1;
   NnExplainSpec spec;
   nn_explain_spec_init (&spec);
-  if (!nn_method_from_name (argv[2], &spec.map.method))
+  const bool deletion = strcmp (argv[2], "deletion") == 0;
+  if (!deletion && !nn_method_from_name (argv[2], &spec.map.method))
     {
       fprintf (stderr, "explain-time: unknown method '%s'\n", argv[2]);
       return 2;
@@ -76,7 +78,24 @@ main (int    argc,
                     .w = in.w, .tensor = x };
 
   int batch = spec.batch;
-  if (batch == 0 && nn_method_has_flags (spec.map.method, NN_METHOD_FLAG_BATCHED))
+  NnContext *ctx = NULL;
+  float *map = NULL;
+  if (deletion)
+    {
+      if (batch == 0)
+        batch = nn_explain_batch_size (model->graph, 0, spec.threads, spec.map.samples + 1);
+      ctx = helper_context_new ("explain-time", model->graph, batch, 0);
+      map = malloc (sizeof (float) * (size_t) in.h * (size_t) in.w);
+      NnError err = { 0 };
+      if (ctx == NULL || map == NULL || !nn_context_set_threads (ctx, spec.threads, &err))
+        {
+          fprintf (stderr, "explain-time: %s\n", map == NULL ? "out of memory" : err.message);
+          return 1;
+        }
+      for (int p = 0; p < in.h * in.w; p++)
+        map[p] = nn_rng_normal (&rng);
+    }
+  else if (batch == 0 && nn_method_has_flags (spec.map.method, NN_METHOD_FLAG_BATCHED))
     batch = nn_explain_batch_size (model->graph,
                                    nn_method_has_flags (spec.map.method,
                                                         NN_METHOD_FLAG_GRADIENTS)
@@ -86,10 +105,14 @@ main (int    argc,
   for (int r = -1; r < repeat; r++)
     {
       NnError err = { 0 };
+      NnCurve curve;
       double t0 = now_ms ();
-      NnExplanation *e = nn_explain_run (model, &input, &spec, NULL, &err);
+      NnExplanation *e = deletion ? NULL : nn_explain_run (model, &input, &spec, NULL, &err);
+      bool ok = deletion ? nn_faith_curve (ctx, x, map, 0, NN_CURVE_DELETION, spec.map.samples,
+                                           0.0f, &curve, NULL, &err)
+                         : e != NULL;
       double t = now_ms () - t0;
-      if (e == NULL)
+      if (!ok)
         {
           fprintf (stderr, "explain-time: %s\n", err.message);
           return 1;
@@ -108,6 +131,8 @@ main (int    argc,
           (double) ru.ru_maxrss / 1024.0);
   free (times);
   free (x);
+  free (map);
+  nn_context_free (ctx);
   nn_model_free (model);
   return 0;
 }
