@@ -313,7 +313,7 @@ nn_explain_sample_bytes (const NnGraph *graph,
  * input at a time (a convolution is im2col and one sgemm per input), so a larger batch does not
  * make an input cheaper: Score-CAM on ResNet-18 at 224 px took 47-53 ms of CPU per masked
  * input at batch 2 and at batch 16 alike (2 threads, a loaded 2-core machine). What a larger
- * batch does cost: memory (about 10 MB of activations per input there, 160 MB at batch 16),
+ * batch does cost: memory (34 MB of activations per input there, 540 MB at batch 16),
  * caches (every node writes its output for the whole share and the next one reads it back),
  * and whole passes for nothing, since a pass always runs the whole batch: the one-input pass
  * that resolves the class, and the last, partly filled batch (SmoothGrad's 25 samples at batch
