@@ -26,8 +26,9 @@ static const char usage_tail[] =
   "probability over 10%..90% removed) and the model-randomization rank correlation. --mask\n"
   "(nonzero = the region the map should point at) adds the pointing game (15 px) and the\n"
   "energy share inside the mask. --batch sets how many images Score-CAM and the metrics\n"
-  "evaluate per pass (default 8). --window shows a CT slice (DICOM, 16-bit PNG) through that\n"
-  "window; the model reads it through its own window (or this one when it has none).\n"
+  "evaluate per pass (default: chosen for the model and the cores). --window shows a CT\n"
+  "slice (DICOM, 16-bit PNG) through that window; the model reads it through its own window\n"
+  "(or this one when it has none).\n"
   "When INPUT is a folder, every image and DICOM slice in it (and its subfolders) is\n"
   "explained, with a/b.mask.png as the mask of a/b.png when it exists: --out names a folder\n"
   "that receives one overlay PNG per input and metrics.csv.\n";

@@ -853,6 +853,7 @@ cli_explain_main (int             argc,
   Job job = { .kind = kind, .command = argv[0], .target = -1, .opacity = 0.6,
               .size = { VIZ_EXPLAIN_FIGURE_WIDTH, VIZ_EXPLAIN_FIGURE_HEIGHT } };
   nn_explain_spec_init (&job.spec);
+  job.spec.threads = 0;  /* one explanation at a time: every core */
   int status = parse_args (argc, argv, &job, usage_head, usage_tail);
   if (status != 0)
     return status < 0 ? 0 : status;

@@ -253,8 +253,12 @@ nn_cam_eigen_projection (float       *map,
 }
 
 /* Score-CAM: each channel, upsampled to the input and scaled to [0, 1], masks the input; its
- * weight is the target's softmax probability for the masked input. Channels go through the
- * context `batch` at a time. A (K, lh * lw) is a copy of the layer's activations. */
+ * weight is the target's softmax probability for the masked input. A (K, lh * lw) is a copy of
+ * the layer's activations. The masked inputs go through the context `batch` at a time, except
+ * those of constant channels (often all zero after a ReLU): their mask is 0, so each would mask
+ * the input to the zero image. An all-zero channel adds w_k * 0 to the map whatever its weight,
+ * so it needs no pass; the other constant channels share one pass of the zero image (the
+ * probability each of their own passes would give). Progress counts channels. */
 static bool
 score_cam (NnContext              *ctx,
            NnMap                  *m,
@@ -271,26 +275,34 @@ score_cam (NnContext              *ctx,
   const int logit = nn_explain_logit_node (graph);
   const int classes = (int) nn_shape_size (graph->nodes[logit].shape);
   float *mask = malloc (sizeof (float) * hw);
-  float *weights = malloc (sizeof (float) * (size_t) K);
-  if (mask == NULL || weights == NULL)
+  float *weights = calloc ((size_t) K, sizeof (float));
+  int *slot = malloc (sizeof (int) * (size_t) batch);  /* the channel in each input, -1: zeros */
+  bool *shares_zero = calloc ((size_t) K, sizeof (bool));
+  if (mask == NULL || weights == NULL || slot == NULL || shares_zero == NULL)
     {
       free (mask);
       free (weights);
+      free (slot);
+      free (shares_zero);
       return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
     }
-  bool ok = true;
-  for (int k0 = 0; k0 < K && ok; k0 += batch)
+  bool ok = true, need_zero = false;
+  int k = 0;
+  float zero_weight = 0.0f;
+  while (ok && (k < K || need_zero))
     {
       if (nn_explain_cancelled (control, err))
         {
           ok = false;
           break;
         }
-      int nb = K - k0 < batch ? K - k0 : batch;
+      /* Fill the batch with the next channels that need a pass of their own; the zero image
+       * takes the last slot once every channel is placed. */
       float *x = nn_context_input (ctx);
-      for (int b = 0; b < nb; b++)
+      int nb = 0;
+      for (; k < K && nb < batch; k++)
         {
-          const float *a = A + (size_t) (k0 + b) * (size_t) LHW;
+          const float *a = A + (size_t) k * (size_t) LHW;
           nn_explain_upsample (mask, a, m->lh, m->lw, in.h, in.w);
           float lo = mask[0], hi = mask[0];
           for (size_t p = 1; p < hw; p++)
@@ -298,25 +310,56 @@ score_cam (NnContext              *ctx,
               lo = mask[p] < lo ? mask[p] : lo;
               hi = mask[p] > hi ? mask[p] : hi;
             }
-          float scale = hi > lo ? 1.0f / (hi - lo) : 0.0f;
-          float *xb = x + (size_t) b * in_size;
+          if (!(hi > lo))
+            {
+              bool zero = true;
+              for (int p = 0; p < LHW && zero; p++)
+                zero = a[p] == 0.0f;
+              shares_zero[k] = !zero;
+              need_zero |= !zero;
+              continue;
+            }
+          float scale = 1.0f / (hi - lo);
+          float *xb = x + (size_t) nb * in_size;
           for (int c = 0; c < in.c; c++)
             for (size_t p = 0; p < hw; p++)
               xb[(size_t) c * hw + p] = input[(size_t) c * hw + p] * (mask[p] - lo) * scale;
+          slot[nb++] = k;
         }
-      nn_context_forward (ctx, logit);
-      const float *logits = nn_context_output (ctx, logit);
-      for (int b = 0; b < nb; b++)
-        weights[k0 + b] = nn_explain_softmax_at (logits + (size_t) b * (size_t) classes,
-                                                 classes, m->target);
-      nn_explain_report (control, k0 + nb, K);
+      if (k == K && need_zero && nb < batch)
+        {
+          memset (x + (size_t) nb * in_size, 0, sizeof (float) * in_size);
+          slot[nb++] = -1;
+          need_zero = false;
+        }
+      if (nb > 0)
+        {
+          nn_context_forward (ctx, logit);
+          const float *logits = nn_context_output (ctx, logit);
+          for (int b = 0; b < nb; b++)
+            {
+              float w = nn_explain_softmax_at (logits + (size_t) b * (size_t) classes, classes,
+                                               m->target);
+              if (slot[b] >= 0)
+                weights[slot[b]] = w;
+              else
+                zero_weight = w;
+            }
+        }
+      /* Every channel placed so far is done, but the last waits for a pending zero pass. */
+      nn_explain_report (control, need_zero ? k - 1 : k, K);
     }
   if (ok)
-    for (int k = 0; k < K; k++)
-      for (int p = 0; p < LHW; p++)
-        m->layer_map[p] += weights[k] * A[(size_t) k * (size_t) LHW + (size_t) p];
+    for (int c = 0; c < K; c++)
+      {
+        float w = shares_zero[c] ? zero_weight : weights[c];
+        for (int p = 0; p < LHW; p++)
+          m->layer_map[p] += w * A[(size_t) c * (size_t) LHW + (size_t) p];
+      }
   free (mask);
   free (weights);
+  free (slot);
+  free (shares_zero);
   return ok;
 }
 

@@ -33,7 +33,7 @@ nn_explain_spec_init (NnExplainSpec *spec)
   nn_method_spec_init (&spec->map);
   spec->mask = NULL;
   nn_faith_settings_init (&spec->faith);
-  spec->batch = 8;
+  spec->batch = 0;
   spec->threads = 1;
 }
 
@@ -105,7 +105,8 @@ typedef struct
   const NnExplainRunControl *control;
   NnExplainStage             stage;
   NnExplainControl           inner;     /* what the methods and metrics are driven with */
-  NnContext                 *metrics;   /* forward only, spec->batch inputs; made when needed */
+  NnContext                 *ctx;       /* the context of the last stage, kept for the next one
+                                           when it has the batch and buffers that one needs */
   NnExplanation             *e;
 } Run;
 
@@ -126,19 +127,92 @@ forward_progress (int   done,
   report (user_data, done, total);
 }
 
+/* A context of `batch` inputs with at least the buffers of `flags`: the one the previous stage
+ * ran on when it fits (a context is planned once per batch size, not per stage), otherwise a
+ * new one, made after the old one is freed. */
 static NnContext *
-context_new (const Run *run,
-             int        batch,
-             unsigned   flags,
-             NnError   *err)
+context_get (Run      *run,
+             int       batch,
+             unsigned  flags,
+             NnError  *err)
 {
-  NnContext *ctx = nn_context_new (run->model->graph, batch, flags, err);
+  NnContext *ctx = run->ctx;
+  if (ctx != NULL && nn_context_get_batch (ctx) == batch
+      && (nn_context_grad (ctx, 0) != NULL || !(flags & NN_CONTEXT_BACKWARD)))
+    return ctx;
+  nn_context_free (ctx);
+  run->ctx = ctx = nn_context_new (run->model->graph, batch, flags, err);
   if (ctx != NULL && !nn_context_set_threads (ctx, run->spec->threads, err))
     {
       nn_context_free (ctx);
-      return NULL;
+      run->ctx = ctx = NULL;
     }
   return ctx;
+}
+
+/* How many inputs the map's method evaluates in all: Score-CAM one per channel of its layer,
+ * SmoothGrad and IG their samples; 0 when not known here. */
+static int
+method_inputs (const Run *run)
+{
+  const NnMethodSpec *ms = &run->spec->map;
+  const NnGraph *graph = run->model->graph;
+  switch (ms->method)
+    {
+    case NN_METHOD_SCORECAM:
+      {
+        int layer = ms->layer >= 0 ? ms->layer : nn_explain_default_layer (graph);
+        return layer >= 0 && layer < graph->n_nodes ? graph->nodes[layer].shape.c : 0;
+      }
+    case NN_METHOD_SMOOTHGRAD:
+      return ms->samples > 0 ? ms->samples : 25;
+    case NN_METHOD_IG:
+      return ms->samples > 0 ? ms->samples : 32;
+    case NN_METHOD_GRADCAM:
+    case NN_METHOD_GRADCAM_PP:
+    case NN_METHOD_XGRADCAM:
+    case NN_METHOD_HIRESCAM:
+    case NN_METHOD_LAYERCAM:
+    case NN_METHOD_EIGENCAM:
+    case NN_METHOD_GRADIENT:
+    case NN_METHOD_GUIDED:
+    case NN_METHOD_GUIDED_GRADCAM:
+    case NN_METHOD_COUNT_:
+    default:
+      return 0;
+    }
+}
+
+/* The batch of a stage: spec->batch, or (0) nn_explain_batch_size's for `inputs` inputs. */
+static int
+stage_batch (const Run *run,
+             unsigned   flags,
+             int        inputs)
+{
+  if (run->spec->batch > 0)
+    return run->spec->batch;
+  return nn_explain_batch_size (run->model->graph, flags, run->spec->threads, inputs);
+}
+
+/* How many images a metric stage evaluates. */
+static int
+metric_inputs (const Run *run)
+{
+  const NnFaithSettings *fs = &run->spec->faith;
+  switch (run->stage)
+    {
+    case NN_EXPLAIN_STAGE_DELETION:
+    case NN_EXPLAIN_STAGE_INSERTION:
+      return fs->steps + 1;
+    case NN_EXPLAIN_STAGE_ROAD_MORF:
+    case NN_EXPLAIN_STAGE_ROAD_LERF:
+      return fs->road_points;
+    case NN_EXPLAIN_STAGE_MAP:
+    case NN_EXPLAIN_STAGE_RANDOMIZATION:
+    case NN_EXPLAIN_STAGE_COUNT_:
+    default:
+      return 0;
+    }
 }
 
 /* The top predictions and the target's probability, from the logits the map carries. */
@@ -154,21 +228,22 @@ top_k (NnExplanation *e)
     e->top_probability[k] = nn_explain_softmax_at (m->logits, n, e->top_class[k]);
 }
 
-/* The map stage: the method on a context of its own (freed before the metrics need memory),
- * the top predictions, the mask's metrics. */
+/* The map stage: the method on a context with gradient buffers only when it needs them (kept
+ * for the metrics when they run at the same batch), the top predictions, the mask's
+ * metrics. */
 static bool
 run_map (Run     *run,
          NnError *err)
 {
   const NnExplainSpec *spec = run->spec;
   const NnMethodInfo *info = nn_method_get_info (spec->map.method);
-  int batch = (info->flags & NN_METHOD_FLAG_BATCHED) ? spec->batch : 1;
   unsigned flags = (info->flags & NN_METHOD_FLAG_GRADIENTS) ? NN_CONTEXT_BACKWARD : 0;
-  NnContext *ctx = context_new (run, batch, flags, err);
+  int batch = (info->flags & NN_METHOD_FLAG_BATCHED) ? stage_batch (run, flags,
+                                                                     method_inputs (run)) : 1;
+  NnContext *ctx = context_get (run, batch, flags, err);
   if (ctx == NULL)
     return false;
   NnMap *map = info->compute (ctx, run->input->tensor, &spec->map, &run->inner, err);
-  nn_context_free (ctx);
   if (map == NULL)
     return false;
   NnExplanation *e = calloc (1, sizeof *e);
@@ -212,40 +287,48 @@ run_metric (Run     *run,
   const NnMap *map = run->e->map;
   NnFaithMetrics *m = &run->e->metrics;
   float fractions[NN_CURVE_MAX];
-  if (run->stage != NN_EXPLAIN_STAGE_RANDOMIZATION && run->metrics == NULL)
+  NnContext *ctx = NULL;
+  if (run->stage != NN_EXPLAIN_STAGE_RANDOMIZATION)
     {
-      run->metrics = context_new (run, run->spec->batch, 0, err);
-      if (run->metrics == NULL)
+      /* The curves run forward passes only: a context with gradient buffers serves too. */
+      ctx = context_get (run, stage_batch (run, 0, metric_inputs (run)), 0, err);
+      if (ctx == NULL)
         return false;
     }
   switch (run->stage)
     {
     case NN_EXPLAIN_STAGE_DELETION:
-      return nn_faith_curve (run->metrics, x, map->map, map->target, NN_CURVE_DELETION,
-                             fs->steps, 0.0f, &m->deletion, &run->inner, err);
+      return nn_faith_curve (ctx, x, map->map, map->target, NN_CURVE_DELETION, fs->steps, 0.0f,
+                             &m->deletion, &run->inner, err);
     case NN_EXPLAIN_STAGE_INSERTION:
-      return nn_faith_curve (run->metrics, x, map->map, map->target, NN_CURVE_INSERTION,
-                             fs->steps, nn_faith_settings_blur (fs, map->h, map->w),
-                             &m->insertion, &run->inner, err);
+      return nn_faith_curve (ctx, x, map->map, map->target, NN_CURVE_INSERTION, fs->steps,
+                             nn_faith_settings_blur (fs, map->h, map->w), &m->insertion,
+                             &run->inner, err);
     case NN_EXPLAIN_STAGE_ROAD_MORF:
       nn_faith_settings_road_fractions (fs, fractions);
-      if (!nn_faith_road (run->metrics, x, map->map, map->target, fractions, fs->road_points,
-                          true, fs->road_noise, fs->seed, &m->road_morf, &run->inner, err))
+      if (!nn_faith_road (ctx, x, map->map, map->target, fractions, fs->road_points, true,
+                          fs->road_noise, fs->seed, &m->road_morf, &run->inner, err))
         return false;
       m->road_morf_mean = curve_mean (&m->road_morf);
       return true;
     case NN_EXPLAIN_STAGE_ROAD_LERF:
       nn_faith_settings_road_fractions (fs, fractions);
-      if (!nn_faith_road (run->metrics, x, map->map, map->target, fractions, fs->road_points,
-                          false, fs->road_noise, fs->seed, &m->road_lerf, &run->inner, err))
+      if (!nn_faith_road (ctx, x, map->map, map->target, fractions, fs->road_points, false,
+                          fs->road_noise, fs->seed, &m->road_lerf, &run->inner, err))
         return false;
       m->road_lerf_mean = curve_mean (&m->road_lerf);
       return true;
     case NN_EXPLAIN_STAGE_RANDOMIZATION:
       {
-        bool batched = nn_method_has_flags (run->spec->map.method, NN_METHOD_FLAG_BATCHED);
-        return nn_faith_randomization_method (run->model->graph, x, &run->spec->map, map,
-                                              batched ? run->spec->batch : 1, fs->seed, &m->rho,
+        /* On a copy of the model, with a context of its own: the one kept is freed first. */
+        const NnMethodInfo *info = nn_method_get_info (run->spec->map.method);
+        unsigned flags = (info->flags & NN_METHOD_FLAG_GRADIENTS) ? NN_CONTEXT_BACKWARD : 0;
+        int batch = (info->flags & NN_METHOD_FLAG_BATCHED)
+                    ? stage_batch (run, flags, method_inputs (run)) : 1;
+        nn_context_free (run->ctx);
+        run->ctx = NULL;
+        return nn_faith_randomization_method (run->model->graph, x, &run->spec->map, map, batch,
+                                              run->spec->threads, fs->seed, &m->rho,
                                               &run->inner, err);
       }
     case NN_EXPLAIN_STAGE_MAP:
@@ -268,8 +351,9 @@ check (const NnModel       *model,
     return nn_error_set (err, NN_ERROR_SPEC, "%s: the input (%d x %d x %d) was not built for "
                          "this model (%d x %d x %d)", input->path, input->c, input->h, input->w,
                          in.c, in.h, in.w);
-  if (spec->batch < 1 || spec->batch > 4096)
-    return nn_error_set (err, NN_ERROR_SPEC, "a batch of 1 to 4096 inputs, not %d", spec->batch);
+  if (spec->batch < 0 || spec->batch > 4096)
+    return nn_error_set (err, NN_ERROR_SPEC, "a batch of 1 to 4096 inputs (0: chosen for the "
+                         "model and threads), not %d", spec->batch);
   return nn_faith_settings_check (&spec->faith, err)
          && nn_explain_check_class (model->graph, spec->map.target, err);
 }
@@ -305,7 +389,7 @@ nn_explain_run (const NnModel             *model,
       if (ok && control != NULL && control->stage_done != NULL)
         control->stage_done (run.stage, run.e, control->user_data);
     }
-  nn_context_free (run.metrics);
+  nn_context_free (run.ctx);
   if (!ok)
     {
       nn_explanation_free (run.e);

@@ -36,7 +36,8 @@ typedef struct
   const uint8_t   *mask;     /* (H, W) at the model's input size, nonzero inside (nn-mask.h),
                                 borrowed; NULL: none */
   NnFaithSettings  faith;    /* which metrics, and how (faith.seed: ROAD, randomization) */
-  int              batch;    /* inputs per pass, for the batched methods and the metrics */
+  int              batch;    /* inputs per pass, for the batched methods and the metrics;
+                                0: nn_explain_batch_size's for the model and threads */
   int              threads;  /* per context (nn_context_set_threads; <= 0: as OpenBLAS) */
 } NnExplainSpec;
 
@@ -74,8 +75,8 @@ typedef struct
   void                   *user_data;
 } NnExplainRunControl;
 
-/* Grad-CAM (nn_method_spec_init), no mask, every metric (nn_faith_settings_init), batches of
- * 8, one thread. Set faith.metrics to 0 for the map alone. */
+/* Grad-CAM (nn_method_spec_init), no mask, every metric (nn_faith_settings_init), batches
+ * chosen for the model (batch 0), one thread. Set faith.metrics to 0 for the map alone. */
 void           nn_explain_spec_init (NnExplainSpec *spec);
 /* "map", "deletion", "insertion", "ROAD MoRF", "ROAD LeRF", "randomization". */
 const char    *nn_explain_stage_name (NnExplainStage stage);
@@ -89,10 +90,10 @@ double         nn_explain_spec_fraction (const NnExplainSpec *spec,
                                          int                  total);
 
 /* Runs spec on input (built for model) on the calling thread, which owns the contexts it makes:
- * one for the method (gradient buffers only when it needs them), then a forward-only one of
- * spec->batch inputs for the metrics. NULL with err on bad settings, a bad class or layer, an
- * input built for another model's shape, out of memory, or NN_ERROR_CANCELLED when cancelled;
- * everything is freed then. */
+ * one for the method (gradient buffers only when it needs them), kept for the metrics when
+ * their batch is the same, else a forward-only one for them. NULL with err on bad settings, a
+ * bad class or layer, an input built for another model's shape, out of memory, or
+ * NN_ERROR_CANCELLED when cancelled; everything is freed then. */
 NnExplanation *nn_explain_run (const NnModel             *model,
                                const NnInput             *input,
                                const NnExplainSpec       *spec,

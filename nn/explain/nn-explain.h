@@ -9,6 +9,11 @@
 
 #include "graph/nn-context.h"
 
+/* nn_explain_batch_size: the activations one thread's share of a batch may take, and the most
+ * inputs it takes per pass. */
+#define NN_EXPLAIN_BATCH_BYTES ((size_t) 8 << 20)
+#define NN_EXPLAIN_BATCH_MAX   32
+
 /* Called on the calling (worker) thread after each pass: `done` of `total` passes. */
 typedef void (*NnExplainProgress) (int   done,
                                    int   total,
@@ -108,6 +113,21 @@ bool   nn_explain_prepare (NnContext   *ctx,
                            int         *target,
                            float       *score,
                            NnError     *err);
+
+/* The bytes of one input's activations in a context of graph: every node's output, and its
+ * gradient too when context_flags has NN_CONTEXT_BACKWARD. */
+size_t nn_explain_sample_bytes (const NnGraph *graph,
+                                unsigned       context_flags);
+/* How many inputs a batched method or metric should evaluate per pass on `threads` threads
+ * (<= 0: as many as OpenBLAS uses) when `inputs` are to be evaluated in all (<= 0: unknown):
+ * a multiple of the threads whose per-thread share of activations
+ * (nn_explain_sample_bytes) fits NN_EXPLAIN_BATCH_BYTES, at least one and at most
+ * NN_EXPLAIN_BATCH_MAX inputs per thread, and no more than `inputs` (the rule and its
+ * measurements: nn-explain.c). */
+int    nn_explain_batch_size (const NnGraph *graph,
+                              unsigned       context_flags,
+                              int            threads,
+                              int            inputs);
 
 /* True (with err set to NN_ERROR_CANCELLED) when control's flag is set. */
 bool   nn_explain_cancelled (const NnExplainControl *control,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/nn-rng.h"
+#include "core/nn-workers.h"
 
 void
 nn_faith_settings_init (NnFaithSettings *settings)
@@ -178,12 +179,38 @@ trapezoid (const NnCurve *curve)
   return a;
 }
 
-/* Builds image i of a curve into the context's sample slot; `fill` makes it. Evaluates the
- * curve's images through the context in batches. */
-typedef void (*MakeImage) (float *x, int i, void *data);
+/* Builds image i of a curve into x (one input of the context); `w` is the thread that builds it
+ * (its own scratch), one of the context's threads. */
+typedef void (*MakeImage) (float *x, int i, int w, void *data);
 
+/* The images of one pass, shared out over the threads: the image build (ROAD's imputation
+ * above all) would otherwise run on one core while the others wait for the pass. */
+typedef struct
+{
+  MakeImage  make;
+  void      *data;
+  float     *x;        /* the context's input */
+  size_t     in_size;
+  int        i0;       /* the pass's first image */
+  int        nb;       /* its images */
+} MakeJob;
+
+static void
+make_images_work (void *data,
+                  int   index,
+                  int   n)
+{
+  const MakeJob *job = data;
+  for (int b = index; b < job->nb; b += n)
+    job->make (job->x + (size_t) b * job->in_size, job->i0 + b, index, job->data);
+}
+
+/* Evaluates the n images of a curve through ctx, as many per pass as its batch holds; prob[i]
+ * = the target's probability for image i. Images are made on `workers` (NULL: the calling
+ * thread), whose count the make function's scratch is sized for. */
 static bool
 evaluate_images (NnContext              *ctx,
+                 NnWorkers              *workers,
                  int                     n,
                  int                     target,
                  MakeImage               make,
@@ -206,18 +233,39 @@ evaluate_images (NnContext              *ctx,
     {
       if (nn_explain_cancelled (control, err))
         return false;
-      int nb = n - i0 < batch ? n - i0 : batch;
-      float *x = nn_context_input (ctx);
-      for (int b = 0; b < nb; b++)
-        make (x + (size_t) b * in_size, i0 + b, data);
+      MakeJob job = { make, data, nn_context_input (ctx), in_size, i0,
+                      n - i0 < batch ? n - i0 : batch };
+      if (workers != NULL && job.nb > 1)
+        nn_workers_run (workers, make_images_work, &job);
+      else
+        make_images_work (&job, 0, 1);
       nn_context_forward (ctx, logit);
       const float *logits = nn_context_output (ctx, logit);
-      for (int b = 0; b < nb; b++)
+      for (int b = 0; b < job.nb; b++)
         prob[i0 + b] = nn_explain_softmax_at (logits + (size_t) b * (size_t) classes, classes,
                                               target);
-      nn_explain_report (control, i0 + nb, n);
+      nn_explain_report (control, i0 + job.nb, n);
     }
   return true;
+}
+
+/* How many threads make a curve's images: the context's, no more than a pass's images. */
+static int
+image_threads (NnContext *ctx)
+{
+  int threads = nn_context_get_threads (ctx), batch = nn_context_get_batch (ctx);
+  return batch < threads ? batch : threads;
+}
+
+/* The team of `*threads` image threads; NULL for one, or when they cannot start (then
+ * *threads is 1 and the calling thread makes every image). */
+static NnWorkers *
+image_workers_new (int *threads)
+{
+  NnWorkers *workers = *threads > 1 ? nn_workers_new (*threads) : NULL;
+  if (workers == NULL)
+    *threads = 1;
+  return workers;
 }
 
 typedef struct
@@ -233,8 +281,10 @@ typedef struct
 static void
 make_curve_image (float *x,
                   int    i,
+                  int    w,
                   void  *data)
 {
+  (void) w;
   const CurveImages *ci = data;
   size_t changed = (size_t) llround ((double) i * (double) ci->hw / ci->steps);
   memcpy (x, ci->from, sizeof (float) * ci->hw * (size_t) ci->C);
@@ -295,8 +345,11 @@ nn_faith_curve (NnContext              *ctx,
   curve->n = steps + 1;
   for (int i = 0; i <= steps; i++)
     curve->fraction[i] = (float) i / (float) steps;
-  bool ok = evaluate_images (ctx, curve->n, target, make_curve_image, &ci, curve->prob, control,
-                             err);
+  int threads = image_threads (ctx);
+  NnWorkers *workers = image_workers_new (&threads);
+  bool ok = evaluate_images (ctx, workers, curve->n, target, make_curve_image, &ci, curve->prob,
+                             control, err);
+  nn_workers_free (workers);
   curve->auc = ok ? trapezoid (curve) : 0.0;
   free (order);
   free (blurred);
@@ -440,6 +493,7 @@ nn_faith_road_impute (float         *plane,
     }
 }
 
+/* ROAD's images; each image thread w has its own removed[w] (H * W) and scratch[w]. */
 typedef struct
 {
   const float   *input;
@@ -451,29 +505,33 @@ typedef struct
   uint64_t       seed;
   uint8_t       *removed;
   float         *scratch;
+  size_t         scratch_size;
 } RoadImages;
 
 static void
 make_road_image (float *x,
                  int    i,
+                 int    w,
                  void  *data)
 {
   const RoadImages *ri = data;
   const size_t hw = (size_t) ri->H * (size_t) ri->W;
+  uint8_t *removed = ri->removed + (size_t) w * hw;
+  float *scratch = ri->scratch + (size_t) w * ri->scratch_size;
   size_t k = (size_t) llround ((double) ri->fractions[i] * (double) hw);
-  memset (ri->removed, 0, hw);
+  memset (removed, 0, hw);
   for (size_t j = 0; j < k; j++)
-    ri->removed[ri->order[ri->morf ? j : hw - 1 - j]] = 1;
+    removed[ri->order[ri->morf ? j : hw - 1 - j]] = 1;
   memcpy (x, ri->input, sizeof (float) * hw * (size_t) ri->C);
   NnRng rng;
   nn_rng_init (&rng, ri->seed + (uint64_t) i);
   for (int c = 0; c < ri->C; c++)
     {
       float *plane = x + (size_t) c * hw;
-      nn_faith_road_impute (plane, ri->removed, ri->H, ri->W, ri->scratch);
+      nn_faith_road_impute (plane, removed, ri->H, ri->W, scratch);
       if (ri->noise > 0.0f)
         for (size_t p = 0; p < hw; p++)
-          if (ri->removed[p])
+          if (removed[p])
             plane[p] += ri->noise * nn_rng_normal (&rng);
     }
 }
@@ -502,23 +560,29 @@ nn_faith_road (NnContext              *ctx,
       return nn_error_set (err, NN_ERROR_SPEC, "ROAD fractions must increase within [0, 1)");
   NnShape in = nn_context_get_graph (ctx)->nodes[0].shape;
   const size_t hw = (size_t) in.h * (size_t) in.w;
+  const size_t scratch_size = nn_faith_road_scratch_size (in.h, in.w);
+  int threads = image_threads (ctx);
+  NnWorkers *workers = image_workers_new (&threads);
   int *order = malloc (sizeof (int) * hw);
-  uint8_t *removed = malloc (hw);
-  float *scratch = malloc (sizeof (float) * nn_faith_road_scratch_size (in.h, in.w));
+  uint8_t *removed = malloc (hw * (size_t) threads);
+  float *scratch = malloc (sizeof (float) * scratch_size * (size_t) threads);
   if (order == NULL || removed == NULL || scratch == NULL || !nn_faith_order (order, map, (int) hw))
     {
+      nn_workers_free (workers);
       free (order);
       free (removed);
       free (scratch);
       return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
     }
   RoadImages ri = { input, order, fractions, in.c, in.h, in.w, most_relevant_first, noise, seed,
-                    removed, scratch };
+                    removed, scratch, scratch_size };
   memset (curve, 0, sizeof *curve);
   curve->n = n;
   memcpy (curve->fraction, fractions, sizeof (float) * (size_t) n);
-  bool ok = evaluate_images (ctx, n, target, make_road_image, &ri, curve->prob, control, err);
+  bool ok = evaluate_images (ctx, workers, n, target, make_road_image, &ri, curve->prob, control,
+                             err);
   curve->auc = ok ? trapezoid (curve) : 0.0;
+  nn_workers_free (workers);
   free (order);
   free (removed);
   free (scratch);
@@ -659,6 +723,7 @@ nn_faith_randomization_method (const NnGraph          *graph,
                                const NnMethodSpec     *spec,
                                const NnMap            *original,
                                int                     batch,
+                               int                     threads,
                                uint64_t                seed,
                                double                 *rho,
                                const NnExplainControl *control,
@@ -675,6 +740,11 @@ nn_faith_randomization_method (const NnGraph          *graph,
   unsigned flags = nn_method_has_flags (spec->method, NN_METHOD_FLAG_GRADIENTS)
                    ? NN_CONTEXT_BACKWARD : 0;
   NnContext *ctx = nn_context_new (copy, batch, flags, err);
+  if (ctx != NULL && !nn_context_set_threads (ctx, threads, err))
+    {
+      nn_context_free (ctx);
+      ctx = NULL;
+    }
   NnMap *m = ctx != NULL ? nn_method_compute (ctx, input, &s, control, err) : NULL;
   if (m != NULL)
     *rho = nn_faith_spearman (original->map, m->map, (size_t) m->h * (size_t) m->w);
@@ -715,6 +785,6 @@ nn_faith_randomization (const NnGraph          *graph,
       s.layer = saliency->layer;
       s.seed = saliency->seed;
     }
-  return nn_faith_randomization_method (graph, input, &s, original, batch, seed, rho, control,
-                                        err);
+  return nn_faith_randomization_method (graph, input, &s, original, batch, 1, seed, rho,
+                                        control, err);
 }

@@ -155,17 +155,18 @@ double nn_faith_spearman (const float *a,
  * of a copy of graph are redrawn (normal, the same standard deviation as the original, seeded)
  * and the same method recomputed for the same target (and, for the CAM family, layer) as
  * `original`. *rho is the Spearman correlation of the two input-resolution maps; a faithful map
- * changes (low rho). `batch` sizes the copy's context. */
+ * changes (low rho). `batch` and `threads` (nn_context_set_threads) size the copy's context. */
 bool   nn_faith_randomization_method (const NnGraph          *graph,
                                       const float            *input,
                                       const NnMethodSpec     *spec,
                                       const NnMap            *original,
                                       int                     batch,
+                                      int                     threads,
                                       uint64_t                seed,
                                       double                 *rho,
                                       const NnExplainControl *control,
                                       NnError                *err);
-/* The same for a method given as cam or saliency (exactly one non-NULL). */
+/* The same for a method given as cam or saliency (exactly one non-NULL), on one thread. */
 bool   nn_faith_randomization (const NnGraph          *graph,
                                const float            *input,
                                const NnCamSpec        *cam,

@@ -117,6 +117,12 @@ nn_context_set_threads (NnContext *ctx,
   return true;
 }
 
+int
+nn_context_get_threads (const NnContext *ctx)
+{
+  return ctx->n_workers;
+}
+
 void
 nn_context_set_training (NnContext *ctx,
                          bool       training)

@@ -39,6 +39,8 @@ int        nn_context_get_batch (const NnContext *ctx);
 bool       nn_context_set_threads (NnContext *ctx,
                                    int        threads,
                                    NnError   *err);
+/* The threads the context spreads its batches over (1 without workers). */
+int        nn_context_get_threads (const NnContext *ctx);
 /* Training mode: batch norm uses batch statistics (and updates the running ones), dropout is
  * active. Off by default (eval). */
 void       nn_context_set_training (NnContext *ctx,

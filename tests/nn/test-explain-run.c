@@ -390,7 +390,7 @@ test_randomization_method (void)
   double by_family = 2.0, by_method = 3.0;
   g_assert_true (nn_faith_randomization (net.g, x, &cs, NULL, map, 1, 5, &by_family, NULL,
                                          NULL));
-  g_assert_true (nn_faith_randomization_method (net.g, x, &ms, map, 1, 5, &by_method, NULL,
+  g_assert_true (nn_faith_randomization_method (net.g, x, &ms, map, 1, 1, 5, &by_method, NULL,
                                                 NULL));
   g_assert_cmpfloat (by_family, ==, by_method);
   g_assert_cmpfloat (fabs (by_method), <=, 1.0);
@@ -642,8 +642,8 @@ test_run_same_as_by_hand (TestUtilTmpDir *fx,
           morf_mean += (double) morf.prob[i] / 9;
           lerf_mean += (double) lerf.prob[i] / 9;
         }
-      g_assert_true (nn_faith_randomization_method (g, x, &spec.map, want, batch, 4, &rho, NULL,
-                                                    NULL));
+      g_assert_true (nn_faith_randomization_method (g, x, &spec.map, want, batch, 1, 4, &rho,
+                                                    NULL, NULL));
       assert_curves_equal (&e->metrics.deletion, &del);
       assert_curves_equal (&e->metrics.insertion, &ins);
       assert_curves_equal (&e->metrics.road_morf, &morf);
@@ -847,10 +847,10 @@ test_run_bad_input (TestUtilTmpDir *fx,
   g_assert_null (nn_explain_run (su.model, su.input, &spec, NULL, &err));
   g_assert_nonnull (strstr (err.message, "steps"));
   spec.faith.steps = 20;
-  spec.batch = 0;
+  spec.batch = -1;
   g_assert_null (nn_explain_run (su.model, su.input, &spec, NULL, &err));
   g_assert_nonnull (strstr (err.message, "batch"));
-  spec.batch = 8;
+  spec.batch = 0;
   /* The map alone. */
   NnExplanation *e = nn_explain_run (su.model, su.input, &spec, NULL, &err);
   g_assert_nonnull (e);
