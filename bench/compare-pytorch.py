@@ -154,6 +154,11 @@ def main():
     peak = next((w for w in ours["workloads"] if w["name"] == "sgemm_peak"), None)
 
     print(f"threads: {args.threads}, repeats: {args.repeat} (medians)")
+    cpu = ours.get("cpu")
+    if cpu:
+        features = " ".join(f for f in ("avx2", "avx512f", "fma") if cpu.get(f)) or "none"
+        print(f"CPU: {cpu.get('model') or 'unknown'}; features: {features}; "
+              f"OpenBLAS kernels: {cpu.get('blas_core')}")
     if peak:
         print(f"OpenBLAS sgemm peak (1024^3): {peak['gflops']:.1f} GFLOP/s")
     print(f"{'workload':32} {'ours ms':>9} {'torch ms':>9} {'ratio':>7} {'GFLOP/s':>8} "

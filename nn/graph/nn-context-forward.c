@@ -14,6 +14,7 @@
 #include "ops/nn-norm.h"
 #include "ops/nn-pool.h"
 #include "ops/nn-transpose.h"
+#include "ops/nn-winograd.h"
 #include "core/nn-workers.h"
 
 /* Node i over samples [b0, b0 + nb) by worker w: its output and first input at sample b0, the
@@ -47,9 +48,14 @@ static void
 forward_conv (const Slice *s)
 {
   NnConvGeom g = nn_context_conv_geom (s->graph, s->node, s->nb);
-  nn_conv2d_forward (s->out, nn_context_scratch (s->ctx, s->w), s->in,
-                     nn_context_param_ptr (s->graph, s->i, NN_PARAM_WEIGHT),
-                     nn_context_param_ptr (s->graph, s->i, NN_PARAM_BIAS), &g);
+  float *scratch = nn_context_scratch (s->ctx, s->w);
+  const float *bias = nn_context_param_ptr (s->graph, s->i, NN_PARAM_BIAS);
+  const float *packed = s->ctx->wino_fwd[s->i];
+  if (packed != NULL)
+    nn_winograd_forward_packed (s->out, scratch, s->in, packed, bias, &g, 0, g.OC);
+  else
+    nn_conv2d_forward (s->out, scratch, s->in,
+                       nn_context_param_ptr (s->graph, s->i, NN_PARAM_WEIGHT), bias, &g);
 }
 
 static void
@@ -370,7 +376,8 @@ typedef struct
 } Part;
 
 /* Groups are independent; without groups each worker takes a share of the output rows or of the
- * output channels (and then builds its own im2col matrix). */
+ * output channels (and then builds its own im2col matrix, or transforms the whole input for
+ * Winograd). */
 static void
 part_conv (const Part *p)
 {
@@ -383,6 +390,13 @@ part_conv (const Part *p)
   const int Cg = g.C / g.G, M = g.OC / g.G;
   const size_t wsize = (size_t) Cg * g.KH * g.KW;
   int c0, nc;
+  if (p->ctx->wino_fwd[p->i] != NULL)
+    {
+      nn_context_batch_share (g.OC, p->index, p->n, &c0, &nc);
+      nn_winograd_forward_packed (out, scratch, in, p->ctx->wino_fwd[p->i], bias, &g, c0,
+                                  c0 + nc);
+      return;
+    }
   if (g.G > 1)
     {
       nn_context_batch_share (g.G, p->index, p->n, &c0, &nc);

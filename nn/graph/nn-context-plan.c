@@ -6,9 +6,11 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "graph/nn-op.h"
 #include "ops/nn-conv2d.h"
+#include "ops/nn-winograd.h"
 
 /* Where the next buffer goes; with base NULL the plan only adds up the sizes. */
 typedef struct
@@ -54,11 +56,15 @@ nn_context_scratch_floats (const NnGraph *graph,
       const NnNode *node = &graph->nodes[i];
       if (nn_op_info (node->op)->scratch != NN_OP_SCRATCH_CONV)
         continue;
+      /* Ungrouped convs that take Winograd run on the context's packed kernels. */
       NnConvGeom g = nn_context_conv_geom (graph, node, batch);
-      size_t s = nn_conv2d_scratch_size (&g);
+      size_t s = g.G == 1 ? nn_conv2d_scratch_size_packed (&g) : nn_conv2d_scratch_size (&g);
       most = s > most ? s : most;
+      if (g.G == 1)
+        continue;
       /* A single sample split over the workers by groups may leave a worker one group, which
-       * runs as an ungrouped conv (depthwise ones then no longer run direct). */
+       * runs as an ungrouped conv (depthwise ones then no longer run direct, and Winograd ones
+       * pack their kernels into the scratch). */
       g.B = 1;
       g.C /= g.G;
       g.OC /= g.G;
@@ -92,6 +98,31 @@ buffer_bytes (const NnNode *node,
   return 0;
 }
 
+/* The Winograd packings of conv node i (each NULL where that pass does not take Winograd) and
+ * the copy of the weights they were made from. */
+static void
+take_packings (NnContext *ctx,
+               Layout    *l,
+               int        i)
+{
+  const NnNode *node = &ctx->graph->nodes[i];
+  float *fwd = NULL, *bwd = NULL, *src = NULL;
+  if (node->op == NN_OP_CONV2D)
+    {
+      const NnConvGeom g = nn_context_conv_geom (ctx->graph, node, ctx->batch);
+      const bool f = nn_winograd_pays_forward (&g);
+      const bool b = (ctx->flags & NN_CONTEXT_BACKWARD) && nn_winograd_pays_backward (&g);
+      fwd = f ? take (l, sizeof (float) * nn_winograd_packed_size (&g)) : NULL;
+      bwd = b ? take (l, sizeof (float) * nn_winograd_packed_size (&g)) : NULL;
+      src = f || b ? take (l, sizeof (float) * (size_t) g.OC * g.C * 9) : NULL;
+    }
+  if (l->base == NULL)
+    return;
+  ctx->wino_fwd[i] = fwd;
+  ctx->wino_bwd[i] = bwd;
+  ctx->wino_src[i] = src;
+}
+
 static void
 point_buffer (NnContext    *ctx,
               int           i,
@@ -116,7 +147,7 @@ point_buffer (NnContext    *ctx,
 }
 
 /* The tables indexed by node, then per node its output, its gradient (with
- * NN_CONTEXT_BACKWARD) and its op's buffer, then worker 0's scratch and the parameter gradients
+ * NN_CONTEXT_BACKWARD) and its op's buffer, then the convs' Winograd packings, worker 0's scratch and the parameter gradients
  * (with NN_CONTEXT_PARAM_GRADS). */
 static void
 layout (NnContext *ctx,
@@ -133,8 +164,14 @@ layout (NnContext *ctx,
   uint8_t *want = take (l, n);
   int *zero_by = take (l, sizeof (int) * n);
   size_t *private_at = take (l, sizeof (size_t) * n);
+  float **wino_fwd = take (l, sizeof (float *) * n);
+  float **wino_bwd = take (l, sizeof (float *) * n);
+  float **wino_src = take (l, sizeof (float *) * n);
   if (l->base != NULL)
     {
+      ctx->wino_fwd = wino_fwd;
+      ctx->wino_bwd = wino_bwd;
+      ctx->wino_src = wino_src;
       ctx->out = out;
       ctx->grad = grad;
       ctx->stats = stats;
@@ -158,6 +195,8 @@ layout (NnContext *ctx,
       grad[i] = g;
       point_buffer (ctx, i, node, buffer);
     }
+  for (int i = 0; i < graph->n_nodes; i++)
+    take_packings (ctx, l, i);
   float *scratch = take (l, sizeof (float) * ctx->scratch_size);
   float *param_grads = ctx->flags & NN_CONTEXT_PARAM_GRADS
                        ? take (l, sizeof (float) * graph->n_data) : NULL;
@@ -177,4 +216,27 @@ nn_context_plan (NnContext *ctx)
     return false;
   layout (ctx, &block);
   return true;
+}
+
+/* The block starts zeroed: weights of zeros match the zeroed copy, and their packing is zeros. */
+void
+nn_context_conv_pack (NnContext *ctx)
+{
+  const NnGraph *graph = ctx->graph;
+  for (int i = 0; i < graph->n_nodes; i++)
+    {
+      float *src = ctx->wino_src[i];
+      if (src == NULL)
+        continue;
+      const NnConvGeom g = nn_context_conv_geom (graph, &graph->nodes[i], ctx->batch);
+      const float *w = nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT);
+      const size_t bytes = sizeof (float) * (size_t) g.OC * g.C * 9;
+      if (memcmp (src, w, bytes) == 0)
+        continue;
+      memcpy (src, w, bytes);
+      if (ctx->wino_fwd[i] != NULL)
+        nn_winograd_pack_forward (ctx->wino_fwd[i], w, &g);
+      if (ctx->wino_bwd[i] != NULL)
+        nn_winograd_pack_backward (ctx->wino_bwd[i], w, &g);
+    }
 }

@@ -49,6 +49,9 @@ struct NnContext
   uint8_t     *reach;     /* backward bookkeeping, one byte per node */
   uint8_t     *want;
   int         *zero_by;   /* per node: the node whose backward zeroes its gradient, or 0 */
+  float      **wino_fwd;  /* per node: a conv's Winograd packing for the forward pass, or NULL */
+  float      **wino_bwd;  /* ... for its input gradient, or NULL */
+  float      **wino_src;  /* ... the weights those packings were made from, or NULL */
 };
 
 /* A run of consecutive nodes that split over the batch goes through the workers in chunks of
@@ -138,6 +141,10 @@ size_t       nn_context_scratch_floats (const NnGraph *graph,
 /* Lays out every buffer of ctx (graph, batch, flags and scratch_size set), allocates one block
  * and points the context's buffers into it; false when out of memory. */
 bool         nn_context_plan (NnContext *ctx);
+/* Packs again the Winograd kernels of every conv whose weights differ from those its packing
+ * was made from (a compare of the 3x3 weights, so that no writer of the weights can leave a
+ * stale packing); called before each forward and backward pass. */
+void         nn_context_conv_pack (NnContext *ctx);
 
 /* nn-context-forward.c: one op's forward pass. */
 

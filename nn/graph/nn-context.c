@@ -197,6 +197,7 @@ nn_context_forward (NnContext *ctx,
   if (last < 0)
     last = ctx->graph->n_nodes - 1;
   NN_ASSERT (last < ctx->graph->n_nodes);
+  nn_context_conv_pack (ctx);
   if (ctx->workers)
     blas_threads (ctx, true);
   for (int i = 1; i <= last; i++)
@@ -246,6 +247,7 @@ nn_context_backward (NnContext *ctx,
   NN_ASSERT (seed >= 0 && seed < graph->n_nodes);
   NN_ASSERT (stop < 0 || stop <= seed);
   NN_ASSERT (!(what & NN_BACKWARD_PARAMS) || ctx->param_grads != NULL);
+  nn_context_conv_pack (ctx);
 
   /* reach: the node feeds the seed. want: its output gradient is needed, because it lies on a
    * path from something asked for (the stop node, a trainable node, the input) to the seed. */

@@ -758,6 +758,18 @@ test_bench (void)
   g_assert_cmpfloat (json_number (w, "gflops"), >, 0.1);
   /* The worker holds three 4 MiB matrices. */
   g_assert_cmpfloat (json_number (w, "peak_rss_mb"), >, 12.0);
+  /* What it ran on, at the top and beside the result. */
+  const cJSON *cpus[] = { cJSON_GetObjectItem (json, "cpu"), cJSON_GetObjectItem (w, "cpu") };
+  for (size_t i = 0; i < G_N_ELEMENTS (cpus); i++)
+    {
+      g_assert_nonnull (cpus[i]);
+      g_assert_true (cJSON_IsString (cJSON_GetObjectItem (cpus[i], "blas_core")));
+      g_assert_cmpstr (cJSON_GetObjectItem (cpus[i], "blas_core")->valuestring, !=, "");
+      g_assert_true (cJSON_IsString (cJSON_GetObjectItem (cpus[i], "model")));
+      g_assert_true (cJSON_IsBool (cJSON_GetObjectItem (cpus[i], "avx2")));
+      g_assert_true (cJSON_IsBool (cJSON_GetObjectItem (cpus[i], "avx512f")));
+      g_assert_true (cJSON_IsBool (cJSON_GetObjectItem (cpus[i], "fma")));
+    }
   cJSON_Delete (json);
   run_clear (&r);
 
