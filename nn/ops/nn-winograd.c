@@ -229,13 +229,14 @@ gather_tiles (Lanes            *restrict d,
   for (int i = 0; i < TILE_IN; i++)
     {
       const int y = y0 + i;
-      const float *row = plane + (size_t) y * p->W;
+      const bool row_inside = y >= 0 && y < p->H;
+      /* Rows above or below the plane are never read: no pointer is formed for them. */
+      const float *row = row_inside ? plane + (size_t) y * p->W : plane;
       for (int j = 0; j < TILE_IN; j++)
         for (int l = 0; l < LANES; l++)
           {
             const int x = x0 + TILE_OUT * l + j;
-            d[i * TILE_IN + j][l] = l < n && y >= 0 && y < p->H && x >= 0 && x < p->W
-                                    ? row[x] : 0.0f;
+            d[i * TILE_IN + j][l] = l < n && row_inside && x >= 0 && x < p->W ? row[x] : 0.0f;
           }
     }
 }
