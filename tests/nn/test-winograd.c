@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Winograd F(4x4, 3x3): forward and input gradient against a double-precision direct
  * convolution over odd sizes, paddings 0 to 2, tile edges and channel counts of no particular
- * multiple; the conv2d dispatch; and the relative error on ResNet-18's 3x3 layers at 224 px. */
+ * multiple, with guards around every buffer on DenseNet's shapes; the conv2d dispatch; and the
+ * relative error on ResNet-18's 3x3 layers at 224 px. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -421,6 +422,131 @@ test_context_batch (void)
   g_rand_free (rand);
 }
 
+/* A buffer of n floats between two guard runs of GUARD floats, all set to a value no kernel
+ * computes; buffers are checked against it after each call. */
+#define GUARD 256
+static const float sentinel = -12345.25f;
+
+static float *
+guarded_new (size_t n)
+{
+  float *p = g_new (float, n + 2 * GUARD);
+  for (size_t i = 0; i < n + 2 * GUARD; i++)
+    p[i] = sentinel;
+  return p + GUARD;
+}
+
+/* Values [0, lo) and [hi, n) of p are untouched, and so are both guards. */
+static void
+guarded_check (const float *p,
+               size_t       n,
+               size_t       lo,
+               size_t       hi,
+               const char  *what)
+{
+  for (size_t i = 0; i < GUARD; i++)
+    if (p[-(ptrdiff_t) GUARD + (ptrdiff_t) i] != sentinel || p[n + i] != sentinel)
+      g_error ("%s: written outside the buffer (guard float %zu)", what, i);
+  for (size_t i = 0; i < n; i++)
+    if ((i < lo || i >= hi) && p[i] != sentinel)
+      g_error ("%s: float %zu outside the range [%zu, %zu) written", what, i, lo, hi);
+}
+
+static void
+guarded_free (float *p)
+{
+  g_free (p - GUARD);
+}
+
+/* DenseNet-121's 3x3 convolutions (128 bottleneck channels to a growth of 32) at the sizes of
+ * a 64 px input (16x16, 8x8), of 224 px (28x28, where the input gradient takes Winograd too)
+ * and an odd 13x13 whose tiles are cut at the edges, 2 samples: forward and input gradient
+ * through the packed kernels, over the whole range and over two uneven shares, against the
+ * double-precision direct convolution; packings, scratch, output and gradient are written
+ * nowhere outside their sizes and, for a share, nowhere outside its channels. */
+static void
+test_densenet_shapes (void)
+{
+  static const int sizes[] = { 16, 8, 28, 13 };
+  GRand *rand = g_rand_new_with_seed (27);
+  for (size_t k = 0; k < G_N_ELEMENTS (sizes); k++)
+    {
+      NnConvGeom g = geom (2, 128, sizes[k], sizes[k], 32, 1, 1, 1, 1);
+      g_assert_true (nn_winograd_pays_forward (&g));
+      const size_t n_in = inp_size (&g), n_out = out_size (&g), nw = (size_t) 32 * 128 * 9;
+      const size_t n_pack = nn_winograd_packed_size (&g), n_work = nn_winograd_work_size (&g);
+      float *inp = random_buf (n_in, 0.0, 1.0, rand);
+      float *w = random_buf (nw, -0.1, 0.1, rand);
+      float *bias = random_buf (32, -1.0, 1.0, rand);
+      float *dout = random_buf (n_out, -1.0, 1.0, rand);
+      float *fwd = guarded_new (n_pack), *bwd = guarded_new (n_pack);
+      nn_winograd_pack_forward (fwd, w, &g);
+      nn_winograd_pack_backward (bwd, w, &g);
+      guarded_check (fwd, n_pack, 0, n_pack, "forward packing");
+      guarded_check (bwd, n_pack, 0, n_pack, "backward packing");
+      const int cuts[][2] = { { 0, 32 }, { 0, 13 }, { 13, 32 } };
+      for (size_t c = 0; c < G_N_ELEMENTS (cuts); c++)
+        {
+          const int lo = cuts[c][0], hi = cuts[c][1];
+          float *scratch = guarded_new (n_work), *out = guarded_new (n_out);
+          nn_winograd_forward_packed (out, scratch, inp, fwd, bias, &g, lo, hi);
+          guarded_check (scratch, n_work, 0, n_work, "forward scratch");
+          guarded_check (out, n_out, 0, n_out, "output");
+          Err e = { 0 };
+          const size_t plane = (size_t) g.OH * g.OW;
+          for (int b = 0; b < g.B; b++)
+            for (int oc = 0; oc < g.OC; oc++)
+              for (size_t i = 0; i < plane; i++)
+                {
+                  const float v = out[((size_t) b * g.OC + oc) * plane + i];
+                  if (oc < lo || oc >= hi)
+                    g_assert_cmpfloat (v, ==, sentinel);
+                  else
+                    err_add (&e, v, ref_out (inp, w, bias, &g, b, oc, (int) (i / (size_t) g.OW),
+                                             (int) (i % (size_t) g.OW)));
+                }
+          err_check (&e, "densenet forward", k);
+          guarded_free (out);
+          guarded_free (scratch);
+        }
+      const int ccuts[][2] = { { 0, 128 }, { 0, 37 }, { 37, 128 } };
+      for (size_t c = 0; c < G_N_ELEMENTS (ccuts); c++)
+        {
+          const int lo = ccuts[c][0], hi = ccuts[c][1];
+          float *scratch = guarded_new (n_work), *dinp = guarded_new (n_in);
+          for (size_t i = 0; i < n_in; i++)
+            dinp[i] = 0.0f;
+          nn_winograd_backward_input_packed (dinp, scratch, dout, bwd, &g, lo, hi);
+          guarded_check (scratch, n_work, 0, n_work, "input-gradient scratch");
+          Err e = { 0 };
+          const size_t plane = (size_t) g.H * g.W;
+          for (int b = 0; b < g.B; b++)
+            for (int ch = 0; ch < g.C; ch++)
+              for (size_t i = 0; i < plane; i++)
+                {
+                  const float v = dinp[((size_t) b * g.C + ch) * plane + i];
+                  if (ch < lo || ch >= hi)
+                    g_assert_cmpfloat (v, ==, 0.0f);
+                  else
+                    err_add (&e, v, ref_din (dout, w, &g, b, ch, (int) (i / (size_t) g.W),
+                                             (int) (i % (size_t) g.W)));
+                }
+          guarded_check (dinp, n_in, 0, n_in, "input gradient");
+          err_check (&e, "densenet input gradient", k);
+          guarded_free (dinp);
+          guarded_free (scratch);
+        }
+      guarded_check (fwd, n_pack, 0, n_pack, "forward packing after the passes");
+      guarded_free (bwd);
+      guarded_free (fwd);
+      g_free (dout);
+      g_free (bias);
+      g_free (w);
+      g_free (inp);
+    }
+  g_rand_free (rand);
+}
+
 /* ResNet-18's stride-1 3x3 convolutions at 224 px, with post-ReLU inputs in [0, 1), Kaiming
  * uniform weights and gradients in [-1, 1]: the relative error of the path nn_conv2d takes
  * against the double-precision convolution, over 4096 sampled positions. */
@@ -479,5 +605,6 @@ main (int   argc,
   g_test_add_func ("/nn/winograd/context-packing", test_context_packing);
   g_test_add_func ("/nn/winograd/context-batch", test_context_batch);
   g_test_add_func ("/nn/winograd/resnet18-layers", test_resnet18_layers);
+  g_test_add_func ("/nn/winograd/densenet-shapes", test_densenet_shapes);
   return g_test_run ();
 }
