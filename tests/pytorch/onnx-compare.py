@@ -345,7 +345,8 @@ def main():
             passed += ok
             failed += not ok
             print(f"{case[0]:16s} {'ok  ' if ok else 'FAIL'}  logits {errors['logits']:.2e}  "
-                  f"input grad {errors['input_grad']:.2e}{ties} (torch float32 {errors['torch32']:.2e})"
+                  f"input grad {errors['input_grad']:.2e}{ties} "
+                  f"(torch float32 {errors['torch32']:.2e})"
                   f"  grad-cam {errors['gradcam']:.2e}  ({info}, opset {case[3]})", flush=True)
             if errors["wrong_names"] or errors["missing_names"]:
                 print(f"{'':16s} layers not named after a module: "
