@@ -6,7 +6,6 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "graph/nn-op.h"
 #include "ops/nn-conv2d.h"
@@ -98,15 +97,14 @@ buffer_bytes (const NnNode *node,
   return 0;
 }
 
-/* The Winograd packings of conv node i (each NULL where that pass does not take Winograd) and
- * the copy of the weights they were made from. */
+/* The Winograd packings of conv node i, each NULL where that pass does not take Winograd. */
 static void
 take_packings (NnContext *ctx,
                Layout    *l,
                int        i)
 {
   const NnNode *node = &ctx->graph->nodes[i];
-  float *fwd = NULL, *bwd = NULL, *src = NULL;
+  float *fwd = NULL, *bwd = NULL;
   if (node->op == NN_OP_CONV2D)
     {
       const NnConvGeom g = nn_context_conv_geom (ctx->graph, node, ctx->batch);
@@ -114,13 +112,11 @@ take_packings (NnContext *ctx,
       const bool b = (ctx->flags & NN_CONTEXT_BACKWARD) && nn_winograd_pays_backward (&g);
       fwd = f ? take (l, sizeof (float) * nn_winograd_packed_size (&g)) : NULL;
       bwd = b ? take (l, sizeof (float) * nn_winograd_packed_size (&g)) : NULL;
-      src = f || b ? take (l, sizeof (float) * (size_t) g.OC * g.C * 9) : NULL;
     }
   if (l->base == NULL)
     return;
   ctx->wino_fwd[i] = fwd;
   ctx->wino_bwd[i] = bwd;
-  ctx->wino_src[i] = src;
 }
 
 static void
@@ -147,8 +143,8 @@ point_buffer (NnContext    *ctx,
 }
 
 /* The tables indexed by node, then per node its output, its gradient (with
- * NN_CONTEXT_BACKWARD) and its op's buffer, then the convs' Winograd packings, worker 0's scratch and the parameter gradients
- * (with NN_CONTEXT_PARAM_GRADS). */
+ * NN_CONTEXT_BACKWARD) and its op's buffer, then the convs' Winograd packings, worker 0's
+ * scratch and the parameter gradients (with NN_CONTEXT_PARAM_GRADS). */
 static void
 layout (NnContext *ctx,
         Layout    *l)
@@ -166,12 +162,12 @@ layout (NnContext *ctx,
   size_t *private_at = take (l, sizeof (size_t) * n);
   float **wino_fwd = take (l, sizeof (float *) * n);
   float **wino_bwd = take (l, sizeof (float *) * n);
-  float **wino_src = take (l, sizeof (float *) * n);
   if (l->base != NULL)
     {
       ctx->wino_fwd = wino_fwd;
       ctx->wino_bwd = wino_bwd;
-      ctx->wino_src = wino_src;
+      /* no version yet: the first pass packs */
+      ctx->packed_version = ctx->graph->version - 1;
       ctx->out = out;
       ctx->grad = grad;
       ctx->stats = stats;
@@ -218,22 +214,19 @@ nn_context_plan (NnContext *ctx)
   return true;
 }
 
-/* The block starts zeroed: weights of zeros match the zeroed copy, and their packing is zeros. */
 void
 nn_context_conv_pack (NnContext *ctx)
 {
   const NnGraph *graph = ctx->graph;
+  if (ctx->packed_version == graph->version)
+    return;
+  ctx->packed_version = graph->version;
   for (int i = 0; i < graph->n_nodes; i++)
     {
-      float *src = ctx->wino_src[i];
-      if (src == NULL)
+      if (ctx->wino_fwd[i] == NULL && ctx->wino_bwd[i] == NULL)
         continue;
       const NnConvGeom g = nn_context_conv_geom (graph, &graph->nodes[i], ctx->batch);
       const float *w = nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT);
-      const size_t bytes = sizeof (float) * (size_t) g.OC * g.C * 9;
-      if (memcmp (src, w, bytes) == 0)
-        continue;
-      memcpy (src, w, bytes);
       if (ctx->wino_fwd[i] != NULL)
         nn_winograd_pack_forward (ctx->wino_fwd[i], w, &g);
       if (ctx->wino_bwd[i] != NULL)

@@ -51,7 +51,7 @@ struct NnContext
   int         *zero_by;   /* per node: the node whose backward zeroes its gradient, or 0 */
   float      **wino_fwd;  /* per node: a conv's Winograd packing for the forward pass, or NULL */
   float      **wino_bwd;  /* ... for its input gradient, or NULL */
-  float      **wino_src;  /* ... the weights those packings were made from, or NULL */
+  uint64_t     packed_version; /* the graph's version the packings were made at */
 };
 
 /* A run of consecutive nodes that split over the batch goes through the workers in chunks of
@@ -141,9 +141,9 @@ size_t       nn_context_scratch_floats (const NnGraph *graph,
 /* Lays out every buffer of ctx (graph, batch, flags and scratch_size set), allocates one block
  * and points the context's buffers into it; false when out of memory. */
 bool         nn_context_plan (NnContext *ctx);
-/* Packs again the Winograd kernels of every conv whose weights differ from those its packing
- * was made from (a compare of the 3x3 weights, so that no writer of the weights can leave a
- * stale packing); called before each forward and backward pass. */
+/* Packs the Winograd kernels of every conv again when the graph's version is not the one the
+ * packings were made at (nn_graph_bump_version); called before each forward and backward
+ * pass. */
 void         nn_context_conv_pack (NnContext *ctx);
 
 /* nn-context-forward.c: one op's forward pass. */

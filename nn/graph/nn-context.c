@@ -219,6 +219,9 @@ nn_context_forward (NnContext *ctx,
     }
   if (ctx->workers)
     blas_threads (ctx, false);
+  /* A training pass moved the batch norms' running statistics. */
+  if (ctx->training)
+    nn_graph_bump_version (ctx->graph);
 }
 
 static void
