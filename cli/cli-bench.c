@@ -18,7 +18,7 @@
 #include "cli-common.h"
 
 static const char usage[] =
-  "Usage: cnnscope-cli bench [--json] [--threads N] [--repeat N] [--only NAME]\n"
+  "Usage: cnnscope-cli bench [--json] [--threads N] [--repeat N] [--only NAME] [--no-winograd]\n"
   "Times each workload after one warm-up run and reports the median, minimum and maximum in\n"
   "milliseconds, the GFLOP/s (conv and linear multiply-adds x 2; a training step counts three\n"
   "times its forward pass) and the peak resident memory of the process that ran it.\n"
@@ -28,7 +28,8 @@ static const char usage[] =
   "to layer3, gradient to the input only, the update), sgemm_peak (1024 x 1024 x 1024).\n"
   "--repeat overrides the default count (20, or 10 for the 224 px networks); --only runs one\n"
   "workload. Each result names the CPU's vector features (avx2, avx512f, fma from\n"
-  "/proc/cpuinfo) and the kernel set OpenBLAS chose.\n";
+  "/proc/cpuinfo) and the kernel set OpenBLAS chose. --no-winograd runs the 3x3 convolutions\n"
+  "through im2col only, to measure what Winograd gains.\n";
 
 enum
 {
@@ -36,6 +37,7 @@ enum
   OPT_THREADS,
   OPT_REPEAT,
   OPT_ONLY,
+  OPT_NO_WINOGRAD,
 };
 
 static const struct option options[] = {
@@ -43,6 +45,7 @@ static const struct option options[] = {
   { "threads", required_argument, NULL, OPT_THREADS },
   { "repeat", required_argument, NULL, OPT_REPEAT },
   { "only", required_argument, NULL, OPT_ONLY },
+  { "no-winograd", no_argument, NULL, OPT_NO_WINOGRAD },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -67,6 +70,7 @@ struct Workload
   void      (*run) (Workload *w);
   void      (*teardown) (Workload *w);
   double      flops;
+  unsigned    ctx_flags;  /* NnContextFlags added to every context (the paths measured) */
   /* State of the network workloads. */
   NnGraph    *graph;
   NnContext  *ctx;
@@ -138,7 +142,7 @@ build (Workload   *w,
   w->graph = nn_arch_build (&spec, err);
   if (w->graph == NULL)
     return false;
-  w->ctx = nn_context_new (w->graph, batch, flags, err);
+  w->ctx = nn_context_new (w->graph, batch, flags | w->ctx_flags, err);
   if (w->ctx == NULL || !nn_context_set_threads (w->ctx, 0, err))
     return false;
   NnRng rng;
@@ -280,6 +284,7 @@ am_setup (Workload *w,
   s.n_channels = 1;
   s.steps = NN_AM_MAX_STEPS;
   s.threads = nn_blas_get_threads ();
+  s.context_flags = w->ctx_flags;
   w->am = nn_am_run_new (w->model, &s, err);
   /* Forward to layer3 and backward from it: about three times its forward flops. */
   double flops = 0.0;
@@ -371,9 +376,11 @@ static void
 measure (const Workload *spec,
          int             repeat,
          int             threads,
+         unsigned        ctx_flags,
          BenchResult    *r)
 {
   Workload w = *spec;
+  w.ctx_flags = ctx_flags;
   NnError err = { 0 };
   memset (r, 0, sizeof *r);
   cli_set_threads (threads);
@@ -430,6 +437,7 @@ static void
 run_in_child (const Workload *spec,
               int             repeat,
               int             threads,
+              unsigned        ctx_flags,
               BenchResult    *r)
 {
   memset (r, 0, sizeof *r);
@@ -453,7 +461,7 @@ run_in_child (const Workload *spec,
     {
       close (fds[0]);
       BenchResult mine;
-      measure (spec, repeat, threads, &mine);
+      measure (spec, repeat, threads, ctx_flags, &mine);
       _exit (write_all (fds[1], &mine, sizeof mine) ? 0 : 1);
     }
   close (fds[1]);
@@ -571,6 +579,7 @@ cli_bench_main (int    argc,
 {
   bool json = false;
   int threads = 0, repeat = 0;
+  unsigned ctx_flags = 0;
   const char *only = NULL;
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
@@ -589,6 +598,9 @@ cli_bench_main (int    argc,
         break;
       case OPT_ONLY:
         only = optarg;
+        break;
+      case OPT_NO_WINOGRAD:
+        ctx_flags |= NN_CONTEXT_NO_WINOGRAD;
         break;
       case 'h':
         fputs (usage, stdout);
@@ -614,13 +626,15 @@ cli_bench_main (int    argc,
     {
       root = cJSON_CreateObject ();
       cJSON_AddNumberToObject (root, "threads", n_threads);
+      cJSON_AddBoolToObject (root, "winograd", !(ctx_flags & NN_CONTEXT_NO_WINOGRAD));
       cJSON_AddItemToObject (root, "cpu", cpu_json (&cpu));
       list = cJSON_AddArrayToObject (root, "workloads");
     }
   else
-    printf ("threads %d\ncpu %s\n%-30s %10s %10s %10s %9s %12s  %s\n", n_threads,
-            cpu.model[0] ? cpu.model : "unknown", "workload", "median ms", "min ms", "max ms",
-            "GFLOP/s", "peak RSS MB", "CPU features, BLAS");
+    printf ("threads %d\ncpu %s\nwinograd %s\n%-30s %10s %10s %10s %9s %12s  %s\n", n_threads,
+            cpu.model[0] ? cpu.model : "unknown", ctx_flags & NN_CONTEXT_NO_WINOGRAD ? "off" : "on",
+            "workload", "median ms", "min ms", "max ms", "GFLOP/s", "peak RSS MB",
+            "CPU features, BLAS");
   int status = 0;
   for (int i = 0; i < N_WORKLOADS; i++)
     {
@@ -629,7 +643,7 @@ cli_bench_main (int    argc,
         continue;
       int n = repeat > 0 ? repeat : w->default_repeat;
       BenchResult r;
-      run_in_child (w, n, n_threads, &r);
+      run_in_child (w, n, n_threads, ctx_flags, &r);
       if (!r.ok)
         {
           cli_fail (CLI_EXIT_FAILURE, "bench: %s failed: %s", w->name, r.error);

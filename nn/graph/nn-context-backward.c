@@ -64,7 +64,7 @@ input_grad (const Slice *s,
 static void
 backward_conv (const Slice *s)
 {
-  NnConvGeom g = nn_context_conv_geom (s->graph, s->node, s->nb);
+  NnConvGeom g = nn_context_conv_geom (s->ctx, s->node, s->nb);
   float *dw = grad_of (s, NN_PARAM_WEIGHT), *db = grad_of (s, NN_PARAM_BIAS);
   float *din = s->din, *scratch = nn_context_scratch (s->ctx, s->w);
   const float *packed = s->ctx->wino_bwd[s->i];

@@ -47,7 +47,7 @@ slice_input (const Slice *s,
 static void
 forward_conv (const Slice *s)
 {
-  NnConvGeom g = nn_context_conv_geom (s->graph, s->node, s->nb);
+  NnConvGeom g = nn_context_conv_geom (s->ctx, s->node, s->nb);
   float *scratch = nn_context_scratch (s->ctx, s->w);
   const float *bias = nn_context_param_ptr (s->graph, s->i, NN_PARAM_BIAS);
   const float *packed = s->ctx->wino_fwd[s->i];
@@ -381,7 +381,7 @@ typedef struct
 static void
 part_conv (const Part *p)
 {
-  NnConvGeom g = nn_context_conv_geom (p->graph, p->node, 1);
+  NnConvGeom g = nn_context_conv_geom (p->ctx, p->node, 1);
   const float *in = p->in;
   const float *weight = nn_context_param_ptr (p->graph, p->i, NN_PARAM_WEIGHT);
   const float *bias = nn_context_param_ptr (p->graph, p->i, NN_PARAM_BIAS);

@@ -46,9 +46,9 @@ nn_context_alloc_aligned (size_t  bytes,
 }
 
 size_t
-nn_context_scratch_floats (const NnGraph *graph,
-                           int            batch)
+nn_context_scratch_floats (const NnContext *ctx)
 {
+  const NnGraph *graph = ctx->graph;
   size_t most = 0;
   for (int i = 0; i < graph->n_nodes; i++)
     {
@@ -56,7 +56,7 @@ nn_context_scratch_floats (const NnGraph *graph,
       if (nn_op_info (node->op)->scratch != NN_OP_SCRATCH_CONV)
         continue;
       /* Ungrouped convs that take Winograd run on the context's packed kernels. */
-      NnConvGeom g = nn_context_conv_geom (graph, node, batch);
+      NnConvGeom g = nn_context_conv_geom (ctx, node, ctx->batch);
       size_t s = g.G == 1 ? nn_conv2d_scratch_size_packed (&g) : nn_conv2d_scratch_size (&g);
       most = s > most ? s : most;
       if (g.G == 1)
@@ -107,7 +107,7 @@ take_packings (NnContext *ctx,
   float *fwd = NULL, *bwd = NULL;
   if (node->op == NN_OP_CONV2D)
     {
-      const NnConvGeom g = nn_context_conv_geom (ctx->graph, node, ctx->batch);
+      const NnConvGeom g = nn_context_conv_geom (ctx, node, ctx->batch);
       const bool f = nn_winograd_pays_forward (&g);
       const bool b = (ctx->flags & NN_CONTEXT_BACKWARD) && nn_winograd_pays_backward (&g);
       fwd = f ? take (l, sizeof (float) * nn_winograd_packed_size (&g)) : NULL;
@@ -225,7 +225,7 @@ nn_context_conv_pack (NnContext *ctx)
     {
       if (ctx->wino_fwd[i] == NULL && ctx->wino_bwd[i] == NULL)
         continue;
-      const NnConvGeom g = nn_context_conv_geom (graph, &graph->nodes[i], ctx->batch);
+      const NnConvGeom g = nn_context_conv_geom (ctx, &graph->nodes[i], ctx->batch);
       const float *w = nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT);
       if (ctx->wino_fwd[i] != NULL)
         nn_winograd_pack_forward (ctx->wino_fwd[i], w, &g);

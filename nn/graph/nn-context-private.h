@@ -73,10 +73,11 @@ size_t       nn_context_node_param_count (const NnGraph *graph,
                                           int            i);
 bool         nn_context_node_has_trainable (const NnGraph *graph,
                                             int            node);
-/* The geometry of conv node `node` for `batch` samples. */
-NnConvGeom   nn_context_conv_geom (const NnGraph *graph,
-                                   const NnNode  *node,
-                                   int            batch);
+/* The geometry of conv node `node` of ctx's graph for `batch` samples, with the context's
+ * choice of paths (NN_CONTEXT_NO_WINOGRAD). */
+NnConvGeom   nn_context_conv_geom (const NnContext *ctx,
+                                   const NnNode    *node,
+                                   int              batch);
 /* The broadcast geometry of a broadcast_* node and its op as a kind. */
 NnBroadcastGeom nn_context_broadcast_geom (const NnGraph *graph,
                                            const NnNode  *node);
@@ -135,9 +136,8 @@ void         nn_context_zero_input_grads (NnContext *ctx,
  * memory. */
 void        *nn_context_alloc_aligned (size_t  bytes,
                                        void  **raw);
-/* The floats of one worker's scratch for a graph at a batch size (a multiple of 16). */
-size_t       nn_context_scratch_floats (const NnGraph *graph,
-                                        int            batch);
+/* The floats of one worker's scratch for ctx's graph, batch and flags (a multiple of 16). */
+size_t       nn_context_scratch_floats (const NnContext *ctx);
 /* Lays out every buffer of ctx (graph, batch, flags and scratch_size set), allocates one block
  * and points the context's buffers into it; false when out of memory. */
 bool         nn_context_plan (NnContext *ctx);

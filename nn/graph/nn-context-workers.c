@@ -224,7 +224,7 @@ conv_input_work (void *data,
   NnContext *ctx = job->ctx;
   const int i = job->node;
   const NnNode *node = &ctx->graph->nodes[i];
-  NnConvGeom g = nn_context_conv_geom (ctx->graph, node, 1);
+  NnConvGeom g = nn_context_conv_geom (ctx, node, 1);
   float *dinp = ctx->grad[node->inputs[0]], *scratch = nn_context_scratch (ctx, index);
   if (ctx->wino_bwd[i] != NULL)
     {
@@ -249,7 +249,7 @@ nn_context_conv_input_splits (const NnContext *ctx,
       || !ctx->want[node->inputs[0]]
       || (want_params && nn_context_node_has_trainable (ctx->graph, i)))
     return false;
-  NnConvGeom g = nn_context_conv_geom (ctx->graph, node, 1);
+  NnConvGeom g = nn_context_conv_geom (ctx, node, 1);
   return g.G == 1 && g.C > 1;
 }
 

@@ -33,7 +33,7 @@ nn_context_new (NnGraph  *graph,
   ctx->flags = flags;
   ctx->n_workers = 1;
   nn_rng_init (&ctx->rng, 0x5eed);
-  ctx->scratch_size = nn_context_scratch_floats (graph, batch);
+  ctx->scratch_size = nn_context_scratch_floats (ctx);
   if (!nn_context_plan (ctx))
     {
       free (ctx);

@@ -13,6 +13,7 @@ typedef enum
 {
   NN_CONTEXT_BACKWARD    = 1 << 0,  /* keep gradient buffers for every node's output */
   NN_CONTEXT_PARAM_GRADS = 1 << 1,  /* keep a parameter-gradient arena (training) */
+  NN_CONTEXT_NO_WINOGRAD = 1 << 2,  /* 3x3 convs through im2col only (to measure or compare) */
 } NnContextFlags;
 
 typedef enum

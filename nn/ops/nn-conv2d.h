@@ -20,6 +20,7 @@ typedef struct
   int DH, DW;
   int G;
   int OH, OW;
+  bool no_winograd; /* im2col even where Winograd pays (to measure or check against it) */
 } NnConvGeom;
 
 /* Floats of scratch the fast kernels need (im2col buffer, or Winograd's transformed kernels,

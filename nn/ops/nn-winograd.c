@@ -31,7 +31,7 @@ tiles (int OH,
 bool
 nn_winograd_applies (const NnConvGeom *g)
 {
-  return g->KH == 3 && g->KW == 3 && g->SH == 1 && g->SW == 1 && g->DH == 1 && g->DW == 1
+  return !g->no_winograd && g->KH == 3 && g->KW == 3 && g->SH == 1 && g->SW == 1 && g->DH == 1 && g->DW == 1
          && g->G == 1 && g->PT <= 2 && g->PL <= 2 && g->PB <= 2 && g->PR <= 2;
 }
 

@@ -10,7 +10,7 @@
 
 /* Whether the geometry can run through Winograd: a 3x3 kernel, stride 1, dilation 1, no groups
  * and padding of at most 2 on every side (so that the input gradient is a padded convolution
- * too). */
+ * too), unless no_winograd is set. */
 bool nn_winograd_applies (const NnConvGeom *g);
 
 /* Whether Winograd is faster than im2col for the forward pass, and for the input gradient, of

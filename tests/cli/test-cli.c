@@ -748,6 +748,7 @@ test_bench (void)
   assert_success (&r);
   cJSON *json = parse_json (&r);
   g_assert_cmpfloat (json_number (json, "threads"), ==, 1.0);
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (json, "winograd")));
   const cJSON *list = cJSON_GetObjectItem (json, "workloads");
   g_assert_cmpint (cJSON_GetArraySize (list), ==, 1);
   const cJSON *w = cJSON_GetArrayItem (list, 0);
@@ -770,6 +771,15 @@ test_bench (void)
       g_assert_true (cJSON_IsBool (cJSON_GetObjectItem (cpus[i], "avx512f")));
       g_assert_true (cJSON_IsBool (cJSON_GetObjectItem (cpus[i], "fma")));
     }
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  /* The paths measured are named; --no-winograd turns Winograd off. */
+  r = run_cli ("bench", "--only", "sgemm_peak", "--repeat", "1", "--threads", "1", "--json",
+               "--no-winograd", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  g_assert_true (cJSON_IsFalse (cJSON_GetObjectItem (json, "winograd")));
   cJSON_Delete (json);
   run_clear (&r);
 

@@ -368,6 +368,74 @@ test_context_packing (void)
   g_rand_free (rand);
 }
 
+/* A context made with NN_CONTEXT_NO_WINOGRAD runs the conv through im2col (bit for bit what
+ * nn_conv2d gives with no_winograd set), forward and input gradient, on one worker and on two;
+ * the default context takes Winograd and stays within its bounds of the reference. */
+static void
+test_context_no_winograd (void)
+{
+  GRand *rand = g_rand_new_with_seed (28);
+  NnGraph *graph = nn_graph_new ();
+  const int in = nn_graph_add_input (graph, "in", 64, 12, 11);
+  const int conv = nn_graph_add_conv2d (graph, "conv", in, 64, 3, 1, 1, 1, 1, true);
+  g_assert_cmpint (conv, >, 0);
+  NnConvGeom g = geom (1, 64, 12, 11, 64, 1, 1, 1, 1);
+  g_assert_true (nn_winograd_pays_forward (&g) && nn_winograd_pays_backward (&g));
+  float *w = nn_graph_param_data (graph, nn_graph_node_param (graph, conv, NN_PARAM_WEIGHT));
+  float *bias = nn_graph_param_data (graph, nn_graph_node_param (graph, conv, NN_PARAM_BIAS));
+  for (size_t i = 0; i < (size_t) 64 * 64 * 9; i++)
+    w[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  for (int i = 0; i < 64; i++)
+    bias[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  float *inp = random_buf (inp_size (&g), -1.0, 1.0, rand);
+  float *dout = random_buf (out_size (&g), -1.0, 1.0, rand);
+  const size_t bo = sizeof (float) * out_size (&g), bi = sizeof (float) * inp_size (&g);
+
+  NnConvGeom gi = g;
+  gi.no_winograd = true;
+  g_assert_false (nn_winograd_pays_forward (&gi) || nn_winograd_pays_backward (&gi));
+  float *scratch = g_new (float, nn_conv2d_scratch_size (&gi));
+  float *ref = g_new (float, out_size (&g)), *dref = g_new0 (float, inp_size (&g));
+  nn_conv2d_forward (ref, scratch, inp, w, bias, &gi);
+  nn_conv2d_backward (dref, NULL, NULL, scratch, dout, inp, w, &gi);
+
+  for (int threads = 1; threads <= 2; threads++)
+    {
+      NnContext *plain = nn_context_new (graph, 1, NN_CONTEXT_BACKWARD
+                                                   | NN_CONTEXT_NO_WINOGRAD, NULL);
+      NnContext *fast = nn_context_new (graph, 1, NN_CONTEXT_BACKWARD, NULL);
+      g_assert_true (plain != NULL && fast != NULL);
+      g_assert_true (nn_context_set_threads (plain, threads, NULL));
+      g_assert_true (nn_context_set_threads (fast, threads, NULL));
+      float *out, *dinp, *out2, *dinp2;
+      context_pass (plain, conv, inp, dout, inp_size (&g), out_size (&g), &out, &dinp);
+      context_pass (fast, conv, inp, dout, inp_size (&g), out_size (&g), &out2, &dinp2);
+      g_assert_cmpmem (out, bo, ref, bo);
+      g_assert_cmpmem (dinp, bi, dref, bi);
+      g_assert_true (memcmp (out2, ref, bo) != 0);
+      Err ef = { 0 }, eb = { 0 };
+      for (size_t i = 0; i < out_size (&g); i++)
+        err_add (&ef, out2[i], ref[i]);
+      for (size_t i = 0; i < inp_size (&g); i++)
+        err_add (&eb, dinp2[i], dref[i]);
+      err_check (&ef, "winograd against im2col, forward", (size_t) threads);
+      err_check (&eb, "winograd against im2col, input gradient", (size_t) threads);
+      g_free (dinp2);
+      g_free (out2);
+      g_free (dinp);
+      g_free (out);
+      nn_context_free (fast);
+      nn_context_free (plain);
+    }
+  g_free (dref);
+  g_free (ref);
+  g_free (scratch);
+  nn_graph_free (graph);
+  g_free (dout);
+  g_free (inp);
+  g_rand_free (rand);
+}
+
 /* A batch of two over two workers with parameter gradients (a training step's backward): the
  * samples' outputs and input gradients through the packings, the weight gradient through
  * im2col, each against the reference. */
@@ -606,6 +674,7 @@ main (int   argc,
   g_test_add_func ("/nn/winograd/dispatch", test_dispatch);
   g_test_add_func ("/nn/winograd/context-packing", test_context_packing);
   g_test_add_func ("/nn/winograd/context-batch", test_context_batch);
+  g_test_add_func ("/nn/winograd/context-no-winograd", test_context_no_winograd);
   g_test_add_func ("/nn/winograd/resnet18-layers", test_resnet18_layers);
   g_test_add_func ("/nn/winograd/densenet-shapes", test_densenet_shapes);
   return g_test_run ();
