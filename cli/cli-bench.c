@@ -19,6 +19,7 @@
 
 static const char usage[] =
   "Usage: cnnscope-cli bench [--json] [--threads N] [--repeat N] [--only NAME] [--no-winograd]\n"
+  "       [--no-fold]\n"
   "Times each workload after one warm-up run and reports the median, minimum and maximum in\n"
   "milliseconds, the GFLOP/s (conv and linear multiply-adds x 2; a training step counts three\n"
   "times its forward pass) and the peak resident memory of the process that ran it.\n"
@@ -29,7 +30,8 @@ static const char usage[] =
   "--repeat overrides the default count (20, or 10 for the 224 px networks); --only runs one\n"
   "workload. Each result names the CPU's vector features (avx2, avx512f, fma from\n"
   "/proc/cpuinfo) and the kernel set OpenBLAS chose. --no-winograd runs the 3x3 convolutions\n"
-  "through im2col only, to measure what Winograd gains.\n";
+  "through im2col only, --no-fold the forward-only passes without batch norms folded into\n"
+  "their convolutions, to measure what each gains.\n";
 
 enum
 {
@@ -38,6 +40,7 @@ enum
   OPT_REPEAT,
   OPT_ONLY,
   OPT_NO_WINOGRAD,
+  OPT_NO_FOLD,
 };
 
 static const struct option options[] = {
@@ -46,6 +49,7 @@ static const struct option options[] = {
   { "repeat", required_argument, NULL, OPT_REPEAT },
   { "only", required_argument, NULL, OPT_ONLY },
   { "no-winograd", no_argument, NULL, OPT_NO_WINOGRAD },
+  { "no-fold", no_argument, NULL, OPT_NO_FOLD },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -602,6 +606,9 @@ cli_bench_main (int    argc,
       case OPT_NO_WINOGRAD:
         ctx_flags |= NN_CONTEXT_NO_WINOGRAD;
         break;
+      case OPT_NO_FOLD:
+        ctx_flags |= NN_CONTEXT_NO_FOLD;
+        break;
       case 'h':
         fputs (usage, stdout);
         return 0;
@@ -627,12 +634,15 @@ cli_bench_main (int    argc,
       root = cJSON_CreateObject ();
       cJSON_AddNumberToObject (root, "threads", n_threads);
       cJSON_AddBoolToObject (root, "winograd", !(ctx_flags & NN_CONTEXT_NO_WINOGRAD));
+      cJSON_AddBoolToObject (root, "fold", !(ctx_flags & NN_CONTEXT_NO_FOLD));
       cJSON_AddItemToObject (root, "cpu", cpu_json (&cpu));
       list = cJSON_AddArrayToObject (root, "workloads");
     }
   else
-    printf ("threads %d\ncpu %s\nwinograd %s\n%-30s %10s %10s %10s %9s %12s  %s\n", n_threads,
-            cpu.model[0] ? cpu.model : "unknown", ctx_flags & NN_CONTEXT_NO_WINOGRAD ? "off" : "on",
+    printf ("threads %d\ncpu %s\nwinograd %s, fold %s\n%-30s %10s %10s %10s %9s %12s  %s\n",
+            n_threads, cpu.model[0] ? cpu.model : "unknown",
+            ctx_flags & NN_CONTEXT_NO_WINOGRAD ? "off" : "on",
+            ctx_flags & NN_CONTEXT_NO_FOLD ? "off" : "on",
             "workload", "median ms", "min ms", "max ms", "GFLOP/s", "peak RSS MB",
             "CPU features, BLAS");
   int status = 0;

@@ -44,18 +44,21 @@ slice_input (const Slice *s,
   return s->ctx->out[s->node->inputs[k]] + (size_t) s->b0 * s->osz;
 }
 
+/* Into its own output, or folded into the output of its group's last node. */
 static void
 forward_conv (const Slice *s)
 {
   NnConvGeom g = nn_context_conv_geom (s->ctx, s->node, s->nb);
+  const NnConvRun r = nn_context_conv_run (s->ctx, s->i);
+  g.no_winograd |= r.no_winograd;
   float *scratch = nn_context_scratch (s->ctx, s->w);
-  const float *bias = nn_context_param_ptr (s->graph, s->i, NN_PARAM_BIAS);
-  const float *packed = s->ctx->wino_fwd[s->i];
-  if (packed != NULL)
-    nn_winograd_forward_packed (s->out, scratch, s->in, packed, bias, &g, 0, g.OC);
+  float *out = r.out + (size_t) s->b0 * s->osz;
+  if (r.packed != NULL)
+    nn_winograd_forward_packed (out, scratch, s->in, r.packed, r.bias, &g, 0, g.OC);
   else
-    nn_conv2d_forward (s->out, scratch, s->in,
-                       nn_context_param_ptr (s->graph, s->i, NN_PARAM_WEIGHT), bias, &g);
+    nn_conv2d_forward (out, scratch, s->in, r.weight, r.bias, &g);
+  if (r.act != NULL)
+    nn_activation_forward (out, out, s->n, r.act);
 }
 
 static void
@@ -273,6 +276,8 @@ nn_context_forward_slice (NnContext *ctx,
 {
   const NnGraph *graph = ctx->graph;
   const NnNode *node = &graph->nodes[i];
+  if (ctx->fold_skip[i])
+    return;
   Slice s = { .ctx = ctx, .graph = graph, .node = node, .i = i, .b0 = b0, .nb = nb, .w = w };
   s.osz = nn_shape_size (node->shape);
   s.out = ctx->out[i] + (size_t) b0 * s.osz;
@@ -382,19 +387,19 @@ static void
 part_conv (const Part *p)
 {
   NnConvGeom g = nn_context_conv_geom (p->ctx, p->node, 1);
+  const NnConvRun r = nn_context_conv_run (p->ctx, p->i);
+  g.no_winograd |= r.no_winograd;
   const float *in = p->in;
-  const float *weight = nn_context_param_ptr (p->graph, p->i, NN_PARAM_WEIGHT);
-  const float *bias = nn_context_param_ptr (p->graph, p->i, NN_PARAM_BIAS);
-  float *out = p->out;
+  const float *weight = r.weight, *bias = r.bias;
+  float *out = r.out;
   float *scratch = nn_context_scratch (p->ctx, p->index);
   const int Cg = g.C / g.G, M = g.OC / g.G;
   const size_t wsize = (size_t) Cg * g.KH * g.KW;
   int c0, nc;
-  if (p->ctx->wino_fwd[p->i] != NULL)
+  if (r.packed != NULL)
     {
       nn_context_batch_share (g.OC, p->index, p->n, &c0, &nc);
-      nn_winograd_forward_packed (out, scratch, in, p->ctx->wino_fwd[p->i], bias, &g, c0,
-                                  c0 + nc);
+      nn_winograd_forward_packed (out, scratch, in, r.packed, bias, &g, c0, c0 + nc);
       return;
     }
   if (g.G > 1)
@@ -588,6 +593,8 @@ nn_context_forward_single_sample (NnContext *ctx,
                                   int        i)
 {
   const NnNode *node = &ctx->graph->nodes[i];
+  if (ctx->fold_skip[i])
+    return;
   const NnShape is = ctx->graph->nodes[node->inputs[0]].shape;
   Part part = {
     .ctx = ctx, .graph = ctx->graph, .node = node, .i = i, .is = is,
@@ -595,4 +602,7 @@ nn_context_forward_single_sample (NnContext *ctx,
     .in = ctx->out[node->inputs[0]], .out = ctx->out[i],
   };
   nn_workers_run (ctx->workers, single_sample_work, &part);
+  const NnConvRun r = node->op == NN_OP_CONV2D ? nn_context_conv_run (ctx, i) : (NnConvRun) { 0 };
+  if (r.act != NULL)
+    nn_activation_forward (r.out, r.out, nn_shape_size (node->shape), r.act);
 }

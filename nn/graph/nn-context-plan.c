@@ -97,14 +97,24 @@ buffer_bytes (const NnNode *node,
   return 0;
 }
 
-/* The Winograd packings of conv node i, each NULL where that pass does not take Winograd. */
+/* The Winograd packings of conv node i, each NULL where that pass does not take Winograd, and
+ * its folded weights and bias where it folds. */
 static void
 take_packings (NnContext *ctx,
                Layout    *l,
                int        i)
 {
   const NnNode *node = &ctx->graph->nodes[i];
-  float *fwd = NULL, *bwd = NULL;
+  float *fwd = NULL, *bwd = NULL, *fw = NULL, *fb = NULL;
+  const int tail = nn_context_fold_tail (ctx, i);
+  if (tail != 0)
+    {
+      const NnConvAttrs *a = &node->attrs.conv;
+      const size_t per = (size_t) (ctx->graph->nodes[node->inputs[0]].shape.c / a->groups)
+                         * a->kh * a->kw;
+      fw = take (l, sizeof (float) * per * (size_t) a->out_channels);
+      fb = take (l, sizeof (float) * (size_t) a->out_channels);
+    }
   if (node->op == NN_OP_CONV2D)
     {
       const NnConvGeom g = nn_context_conv_geom (ctx, node, ctx->batch);
@@ -117,6 +127,10 @@ take_packings (NnContext *ctx,
     return;
   ctx->wino_fwd[i] = fwd;
   ctx->wino_bwd[i] = bwd;
+  ctx->fold_tail[i] = tail;
+  ctx->fold_weight[i] = fw;
+  ctx->fold_bias[i] = fb;
+  ctx->has_folds |= tail != 0;
 }
 
 static void
@@ -162,10 +176,22 @@ layout (NnContext *ctx,
   size_t *private_at = take (l, sizeof (size_t) * n);
   float **wino_fwd = take (l, sizeof (float *) * n);
   float **wino_bwd = take (l, sizeof (float *) * n);
+  int *fold_tail = take (l, sizeof (int) * n);
+  float **fold_weight = take (l, sizeof (float *) * n);
+  float **fold_bias = take (l, sizeof (float *) * n);
+  uint8_t *keep = take (l, n);
+  uint8_t *fold_skip = take (l, n);
+  uint8_t *fold_unwritten = take (l, n);
   if (l->base != NULL)
     {
       ctx->wino_fwd = wino_fwd;
       ctx->wino_bwd = wino_bwd;
+      ctx->fold_tail = fold_tail;
+      ctx->fold_weight = fold_weight;
+      ctx->fold_bias = fold_bias;
+      ctx->keep = keep;
+      ctx->fold_skip = fold_skip;
+      ctx->fold_unwritten = fold_unwritten;
       /* no version yet: the first pass packs */
       ctx->packed_version = ctx->graph->version - 1;
       ctx->out = out;
@@ -221,14 +247,18 @@ nn_context_conv_pack (NnContext *ctx)
   if (ctx->packed_version == graph->version)
     return;
   ctx->packed_version = graph->version;
+  if (ctx->has_folds)
+    nn_context_fold_weights (ctx);
   for (int i = 0; i < graph->n_nodes; i++)
     {
       if (ctx->wino_fwd[i] == NULL && ctx->wino_bwd[i] == NULL)
         continue;
       const NnConvGeom g = nn_context_conv_geom (ctx, &graph->nodes[i], ctx->batch);
       const float *w = nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT);
+      /* a folded conv's forward packing holds its folded weights */
       if (ctx->wino_fwd[i] != NULL)
-        nn_winograd_pack_forward (ctx->wino_fwd[i], w, &g);
+        nn_winograd_pack_forward (ctx->wino_fwd[i], ctx->fold_tail[i] ? ctx->fold_weight[i] : w,
+                                  &g);
       if (ctx->wino_bwd[i] != NULL)
         nn_winograd_pack_backward (ctx->wino_bwd[i], w, &g);
     }

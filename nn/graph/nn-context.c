@@ -151,7 +151,16 @@ nn_context_output (NnContext *ctx,
                    int        node)
 {
   NN_ASSERT (node >= 0 && node < ctx->graph->n_nodes);
+  NN_ASSERT (!ctx->fold_unwritten[node]);
   return ctx->out[node];
+}
+
+void
+nn_context_keep (NnContext *ctx,
+                 int        node)
+{
+  NN_ASSERT (node >= 0 && node < ctx->graph->n_nodes);
+  ctx->keep[node] = 1;
 }
 
 float *
@@ -198,6 +207,7 @@ nn_context_forward (NnContext *ctx,
     last = ctx->graph->n_nodes - 1;
   NN_ASSERT (last < ctx->graph->n_nodes);
   nn_context_conv_pack (ctx);
+  nn_context_fold_begin (ctx, last);
   if (ctx->workers)
     blas_threads (ctx, true);
   for (int i = 1; i <= last; i++)

@@ -749,6 +749,7 @@ test_bench (void)
   cJSON *json = parse_json (&r);
   g_assert_cmpfloat (json_number (json, "threads"), ==, 1.0);
   g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (json, "winograd")));
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (json, "fold")));
   const cJSON *list = cJSON_GetObjectItem (json, "workloads");
   g_assert_cmpint (cJSON_GetArraySize (list), ==, 1);
   const cJSON *w = cJSON_GetArrayItem (list, 0);
@@ -774,12 +775,13 @@ test_bench (void)
   cJSON_Delete (json);
   run_clear (&r);
 
-  /* The paths measured are named; --no-winograd turns Winograd off. */
+  /* The paths measured are named; --no-winograd and --no-fold turn them off. */
   r = run_cli ("bench", "--only", "sgemm_peak", "--repeat", "1", "--threads", "1", "--json",
-               "--no-winograd", NULL);
+               "--no-winograd", "--no-fold", NULL);
   assert_success (&r);
   json = parse_json (&r);
   g_assert_true (cJSON_IsFalse (cJSON_GetObjectItem (json, "winograd")));
+  g_assert_true (cJSON_IsFalse (cJSON_GetObjectItem (json, "fold")));
   cJSON_Delete (json);
   run_clear (&r);
 
