@@ -194,7 +194,9 @@ run_forward (ScopeEngine  *self,
              GError      **error)
 {
   NnError err = { 0 };
-  NnContext *ctx = nn_context_new (scope_model_get_graph (job->model), 1, 0, &err);
+  /* every layer's activations are read: nothing folded away */
+  NnContext *ctx = nn_context_new (scope_model_get_graph (job->model), 1, NN_CONTEXT_NO_FOLD,
+                                   &err);
   if (ctx == NULL)
     {
       scope_error_from_nn (error, &err);

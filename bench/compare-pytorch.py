@@ -3,7 +3,9 @@
 # Runs cnnscope's benchmark workloads and the same workloads in PyTorch CPU, with the same
 # thread count, on the same machine, in one run; prints medians, ratios (ours / PyTorch) and
 # peak memory. Usage: bench/compare-pytorch.py [--build build] [--threads N] [--repeat N]
-# [--only WORKLOAD]
+# [--only WORKLOAD] [--no-winograd] [--no-fold]; --no-winograd runs ours with the 3x3
+# convolutions through im2col only, --no-fold without batch norms folded into the convolutions
+# at inference (cnnscope-cli bench's options of the same names), to measure what each gains.
 import argparse
 import json
 import os
@@ -138,6 +140,10 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--only", help="run one workload")
+    parser.add_argument("--no-winograd", action="store_true",
+                        help="ours without Winograd (3x3 convolutions through im2col)")
+    parser.add_argument("--no-fold", action="store_true",
+                        help="ours without inference folding")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     build = os.path.abspath(args.build)
@@ -148,12 +154,21 @@ def main():
 
     cli = os.path.join(build, "cli", "cnnscope-cli")
     only = ["--only", args.only] if args.only else []
+    only += ["--no-winograd"] if args.no_winograd else []
+    only += ["--no-fold"] if args.no_fold else []
     ours = json.loads(subprocess.run(
         [cli, "bench", "--json", "--threads", str(args.threads), "--repeat", str(args.repeat)]
         + only, check=True, capture_output=True, text=True).stdout)
     peak = next((w for w in ours["workloads"] if w["name"] == "sgemm_peak"), None)
 
-    print(f"threads: {args.threads}, repeats: {args.repeat} (medians)")
+    print(f"threads: {args.threads}, repeats: {args.repeat} (medians); ours with Winograd "
+          f"{'on' if ours.get('winograd', True) else 'off'}, folding "
+          f"{'on' if ours.get('fold', True) else 'off'}")
+    cpu = ours.get("cpu")
+    if cpu:
+        features = " ".join(f for f in ("avx2", "avx512f", "fma") if cpu.get(f)) or "none"
+        print(f"CPU: {cpu.get('model') or 'unknown'}; features: {features}; "
+              f"OpenBLAS kernels: {cpu.get('blas_core')}")
     if peak:
         print(f"OpenBLAS sgemm peak (1024^3): {peak['gflops']:.1f} GFLOP/s")
     print(f"{'workload':32} {'ours ms':>9} {'torch ms':>9} {'ratio':>7} {'GFLOP/s':>8} "

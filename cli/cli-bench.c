@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli bench: fixed workloads (a small-CNN training step, ResNet-18 and PFNet-18
  * inference at 224 px, ResNet-18 Grad-CAM, a large sgemm) timed with CLOCK_MONOTONIC after a
- * warm-up; each runs in its own forked process so that its peak RSS is its own. */
+ * warm-up; each runs in its own forked process so that its peak RSS is its own. Every result
+ * names the CPU features and the OpenBLAS kernels it ran on. */
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
@@ -17,7 +18,8 @@
 #include "cli-common.h"
 
 static const char usage[] =
-  "Usage: cnnscope-cli bench [--json] [--threads N] [--repeat N] [--only NAME]\n"
+  "Usage: cnnscope-cli bench [--json] [--threads N] [--repeat N] [--only NAME] [--no-winograd]\n"
+  "       [--no-fold]\n"
   "Times each workload after one warm-up run and reports the median, minimum and maximum in\n"
   "milliseconds, the GFLOP/s (conv and linear multiply-adds x 2; a training step counts three\n"
   "times its forward pass) and the peak resident memory of the process that ran it.\n"
@@ -26,7 +28,10 @@ static const char usage[] =
   "resnet18_am_step_layer3_224 (one activation-maximization step of a layer3 channel: forward\n"
   "to layer3, gradient to the input only, the update), sgemm_peak (1024 x 1024 x 1024).\n"
   "--repeat overrides the default count (20, or 10 for the 224 px networks); --only runs one\n"
-  "workload.\n";
+  "workload. Each result names the CPU's vector features (avx2, avx512f, fma from\n"
+  "/proc/cpuinfo) and the kernel set OpenBLAS chose. --no-winograd runs the 3x3 convolutions\n"
+  "through im2col only, --no-fold the forward-only passes without batch norms folded into\n"
+  "their convolutions, to measure what each gains.\n";
 
 enum
 {
@@ -34,6 +39,8 @@ enum
   OPT_THREADS,
   OPT_REPEAT,
   OPT_ONLY,
+  OPT_NO_WINOGRAD,
+  OPT_NO_FOLD,
 };
 
 static const struct option options[] = {
@@ -41,6 +48,8 @@ static const struct option options[] = {
   { "threads", required_argument, NULL, OPT_THREADS },
   { "repeat", required_argument, NULL, OPT_REPEAT },
   { "only", required_argument, NULL, OPT_ONLY },
+  { "no-winograd", no_argument, NULL, OPT_NO_WINOGRAD },
+  { "no-fold", no_argument, NULL, OPT_NO_FOLD },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -65,6 +74,7 @@ struct Workload
   void      (*run) (Workload *w);
   void      (*teardown) (Workload *w);
   double      flops;
+  unsigned    ctx_flags;  /* NnContextFlags added to every context (the paths measured) */
   /* State of the network workloads. */
   NnGraph    *graph;
   NnContext  *ctx;
@@ -136,7 +146,7 @@ build (Workload   *w,
   w->graph = nn_arch_build (&spec, err);
   if (w->graph == NULL)
     return false;
-  w->ctx = nn_context_new (w->graph, batch, flags, err);
+  w->ctx = nn_context_new (w->graph, batch, flags | w->ctx_flags, err);
   if (w->ctx == NULL || !nn_context_set_threads (w->ctx, 0, err))
     return false;
   NnRng rng;
@@ -278,6 +288,7 @@ am_setup (Workload *w,
   s.n_channels = 1;
   s.steps = NN_AM_MAX_STEPS;
   s.threads = nn_blas_get_threads ();
+  s.context_flags = w->ctx_flags;
   w->am = nn_am_run_new (w->model, &s, err);
   /* Forward to layer3 and backward from it: about three times its forward flops. */
   double flops = 0.0;
@@ -369,9 +380,11 @@ static void
 measure (const Workload *spec,
          int             repeat,
          int             threads,
+         unsigned        ctx_flags,
          BenchResult    *r)
 {
   Workload w = *spec;
+  w.ctx_flags = ctx_flags;
   NnError err = { 0 };
   memset (r, 0, sizeof *r);
   cli_set_threads (threads);
@@ -428,6 +441,7 @@ static void
 run_in_child (const Workload *spec,
               int             repeat,
               int             threads,
+              unsigned        ctx_flags,
               BenchResult    *r)
 {
   memset (r, 0, sizeof *r);
@@ -451,7 +465,7 @@ run_in_child (const Workload *spec,
     {
       close (fds[0]);
       BenchResult mine;
-      measure (spec, repeat, threads, &mine);
+      measure (spec, repeat, threads, ctx_flags, &mine);
       _exit (write_all (fds[1], &mine, sizeof mine) ? 0 : 1);
     }
   close (fds[1]);
@@ -482,12 +496,94 @@ run_in_child (const Workload *spec,
   r->error[sizeof r->error - 1] = '\0';
 }
 
+/* What the results ran on: the CPU's model name and which of avx2, avx512f and fma its flags
+ * list, from /proc/cpuinfo (empty where it cannot be read), and OpenBLAS' kernel set. */
+typedef struct
+{
+  char        model[128];
+  bool        avx2, avx512f, fma;
+  const char *blas_core;
+  char        summary[192]; /* "avx2 fma, OpenBLAS Haswell" */
+} CpuInfo;
+
+/* Whether the space-separated list `flags` holds `name`. */
+static bool
+has_flag (const char *flags,
+          const char *name)
+{
+  const size_t n = strlen (name);
+  for (const char *p = strstr (flags, name); p != NULL; p = strstr (p + 1, name))
+    if ((p == flags || p[-1] == ' ' || p[-1] == '\t') && (p[n] == ' ' || p[n] == '\n'
+                                                        || p[n] == '\0'))
+      return true;
+  return false;
+}
+
+/* The value after "key<spaces>: " in a /proc/cpuinfo line, or NULL. */
+static const char *
+cpuinfo_value (const char *line,
+               const char *key)
+{
+  const size_t n = strlen (key);
+  if (strncmp (line, key, n) != 0 || (line[n] != ' ' && line[n] != '\t' && line[n] != ':'))
+    return NULL;
+  const char *colon = strchr (line + n, ':');
+  return colon != NULL ? colon + 1 + (colon[1] == ' ') : NULL;
+}
+
+static void
+cpu_info (CpuInfo *cpu)
+{
+  memset (cpu, 0, sizeof *cpu);
+  cpu->blas_core = nn_blas_core_name ();
+  FILE *f = fopen ("/proc/cpuinfo", "r");
+  char line[8192];
+  bool have_flags = false, have_model = false;
+  while (f != NULL && (!have_flags || !have_model) && fgets (line, sizeof line, f) != NULL)
+    {
+      const char *v;
+      if (!have_model && (v = cpuinfo_value (line, "model name")) != NULL)
+        {
+          snprintf (cpu->model, sizeof cpu->model, "%s", v);
+          cpu->model[strcspn (cpu->model, "\n")] = '\0';
+          have_model = true;
+        }
+      else if (!have_flags && (v = cpuinfo_value (line, "flags")) != NULL)
+        {
+          cpu->avx2 = has_flag (v, "avx2");
+          cpu->avx512f = has_flag (v, "avx512f");
+          cpu->fma = has_flag (v, "fma");
+          have_flags = true;
+        }
+    }
+  if (f != NULL)
+    fclose (f);
+  char features[32];
+  snprintf (features, sizeof features, "%s%s%s", cpu->avx2 ? " avx2" : "",
+            cpu->avx512f ? " avx512f" : "", cpu->fma ? " fma" : "");
+  snprintf (cpu->summary, sizeof cpu->summary, "%s, OpenBLAS %s",
+            features[0] ? features + 1 : "no avx2/avx512f/fma", cpu->blas_core);
+}
+
+static cJSON *
+cpu_json (const CpuInfo *cpu)
+{
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddStringToObject (o, "model", cpu->model);
+  cJSON_AddBoolToObject (o, "avx2", cpu->avx2);
+  cJSON_AddBoolToObject (o, "avx512f", cpu->avx512f);
+  cJSON_AddBoolToObject (o, "fma", cpu->fma);
+  cJSON_AddStringToObject (o, "blas_core", cpu->blas_core);
+  return o;
+}
+
 int
 cli_bench_main (int    argc,
                 char **argv)
 {
   bool json = false;
   int threads = 0, repeat = 0;
+  unsigned ctx_flags = 0;
   const char *only = NULL;
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
@@ -507,6 +603,12 @@ cli_bench_main (int    argc,
       case OPT_ONLY:
         only = optarg;
         break;
+      case OPT_NO_WINOGRAD:
+        ctx_flags |= NN_CONTEXT_NO_WINOGRAD;
+        break;
+      case OPT_NO_FOLD:
+        ctx_flags |= NN_CONTEXT_NO_FOLD;
+        break;
       case 'h':
         fputs (usage, stdout);
         return 0;
@@ -523,17 +625,26 @@ cli_bench_main (int    argc,
                      "--help' for the workloads)", only);
   cli_set_threads (threads);
   int n_threads = nn_blas_get_threads ();
+  CpuInfo cpu;
+  cpu_info (&cpu);
 
   cJSON *root = NULL, *list = NULL;
   if (json)
     {
       root = cJSON_CreateObject ();
       cJSON_AddNumberToObject (root, "threads", n_threads);
+      cJSON_AddBoolToObject (root, "winograd", !(ctx_flags & NN_CONTEXT_NO_WINOGRAD));
+      cJSON_AddBoolToObject (root, "fold", !(ctx_flags & NN_CONTEXT_NO_FOLD));
+      cJSON_AddItemToObject (root, "cpu", cpu_json (&cpu));
       list = cJSON_AddArrayToObject (root, "workloads");
     }
   else
-    printf ("threads %d\n%-30s %10s %10s %10s %9s %12s\n", n_threads, "workload", "median ms",
-            "min ms", "max ms", "GFLOP/s", "peak RSS MB");
+    printf ("threads %d\ncpu %s\nwinograd %s, fold %s\n%-30s %10s %10s %10s %9s %12s  %s\n",
+            n_threads, cpu.model[0] ? cpu.model : "unknown",
+            ctx_flags & NN_CONTEXT_NO_WINOGRAD ? "off" : "on",
+            ctx_flags & NN_CONTEXT_NO_FOLD ? "off" : "on",
+            "workload", "median ms", "min ms", "max ms", "GFLOP/s", "peak RSS MB",
+            "CPU features, BLAS");
   int status = 0;
   for (int i = 0; i < N_WORKLOADS; i++)
     {
@@ -542,7 +653,7 @@ cli_bench_main (int    argc,
         continue;
       int n = repeat > 0 ? repeat : w->default_repeat;
       BenchResult r;
-      run_in_child (w, n, n_threads, &r);
+      run_in_child (w, n, n_threads, ctx_flags, &r);
       if (!r.ok)
         {
           cli_fail (CLI_EXIT_FAILURE, "bench: %s failed: %s", w->name, r.error);
@@ -559,12 +670,13 @@ cli_bench_main (int    argc,
           cJSON_AddNumberToObject (e, "max_ms", r.max_ms);
           cJSON_AddNumberToObject (e, "gflops", r.gflops);
           cJSON_AddNumberToObject (e, "peak_rss_mb", r.peak_rss_mb);
+          cJSON_AddItemToObject (e, "cpu", cpu_json (&cpu));
           cJSON_AddItemToArray (list, e);
         }
       else
         {
-          printf ("%-30s %10.3f %10.3f %10.3f %9.2f %12.1f\n", w->name, r.median_ms, r.min_ms,
-                  r.max_ms, r.gflops, r.peak_rss_mb);
+          printf ("%-30s %10.3f %10.3f %10.3f %9.2f %12.1f  %s\n", w->name, r.median_ms,
+                  r.min_ms, r.max_ms, r.gflops, r.peak_rss_mb, cpu.summary);
           fflush (stdout);
         }
     }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* OpenBLAS thread control. */
+/* OpenBLAS thread control and the kernel set it runs. */
 #include "core/nn-blas.h"
 
 #include <cblas.h>
@@ -19,4 +19,11 @@ int
 nn_blas_get_threads (void)
 {
   return openblas_get_num_threads ();
+}
+
+const char *
+nn_blas_core_name (void)
+{
+  const char *name = openblas_get_corename ();
+  return name != NULL ? name : "unknown";
 }

@@ -517,7 +517,8 @@ nn_am_run_new (const NnModel      *model,
   run->settings.direction = run->direction;
   run->settings.channels = NULL;
   run->settings.start = NULL;
-  run->ctx = nn_context_new (model->graph, run->items, NN_CONTEXT_BACKWARD, err);
+  run->ctx = nn_context_new (model->graph, run->items,
+                             NN_CONTEXT_BACKWARD | settings->context_flags, err);
   if (run->ctx == NULL
       || (settings->threads != 1 && !nn_context_set_threads (run->ctx, settings->threads, err)))
     {

@@ -77,6 +77,7 @@ typedef struct
   float          noise;       /* std of the starting noise, in pixel units */
   uint64_t       seed;
   int            threads;     /* for the context; 1 by default */
+  unsigned       context_flags; /* NnContextFlags added to the context's (0 by default) */
 } NnAmSettings;
 
 /* Defaults: layer -1, channel mean, exact policy, no warm-up, 256 steps, lr 0.05, NGA on

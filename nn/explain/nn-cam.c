@@ -394,6 +394,8 @@ cam_map (NnContext              *ctx,
   if (nn_explain_cancelled (control, err))
     return NULL;
 
+  /* the layer's activations are read after a pass to the logits */
+  nn_context_keep (ctx, layer);
   float score_logit = 0.0f;
   if (!nn_explain_prepare (ctx, input, &target, &score_logit, err))
     return NULL;

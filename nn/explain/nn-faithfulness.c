@@ -714,6 +714,7 @@ randomized_copy (const NnGraph *graph,
       for (size_t j = 0; j < p->count; j++)
         d[j] = sd * nn_rng_normal (&rng);
     }
+  nn_graph_bump_version (copy);
   return copy;
 }
 

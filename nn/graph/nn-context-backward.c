@@ -13,6 +13,7 @@
 #include "ops/nn-norm.h"
 #include "ops/nn-pool.h"
 #include "ops/nn-transpose.h"
+#include "ops/nn-winograd.h"
 
 /* Node i over samples [b0, b0 + nb) by worker w: the gradient of its output (dout), its output,
  * its first input and that input's gradient (din, NULL when not wanted), each at sample b0. */
@@ -63,11 +64,17 @@ input_grad (const Slice *s,
 static void
 backward_conv (const Slice *s)
 {
-  NnConvGeom g = nn_context_conv_geom (s->graph, s->node, s->nb);
+  NnConvGeom g = nn_context_conv_geom (s->ctx, s->node, s->nb);
   float *dw = grad_of (s, NN_PARAM_WEIGHT), *db = grad_of (s, NN_PARAM_BIAS);
-  if (s->din || dw || db)
-    nn_conv2d_backward (s->din, dw, db, nn_context_scratch (s->ctx, s->w), s->dout, s->in,
-                        weight_of (s), &g);
+  float *din = s->din, *scratch = nn_context_scratch (s->ctx, s->w);
+  const float *packed = s->ctx->wino_bwd[s->i];
+  if (din != NULL && packed != NULL)
+    {
+      nn_winograd_backward_input_packed (din, scratch, s->dout, packed, &g, 0, g.C);
+      din = NULL;
+    }
+  if (din || dw || db)
+    nn_conv2d_backward (din, dw, db, scratch, s->dout, s->in, weight_of (s), &g);
 }
 
 static void

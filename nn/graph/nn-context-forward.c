@@ -14,6 +14,7 @@
 #include "ops/nn-norm.h"
 #include "ops/nn-pool.h"
 #include "ops/nn-transpose.h"
+#include "ops/nn-winograd.h"
 #include "core/nn-workers.h"
 
 /* Node i over samples [b0, b0 + nb) by worker w: its output and first input at sample b0, the
@@ -43,13 +44,21 @@ slice_input (const Slice *s,
   return s->ctx->out[s->node->inputs[k]] + (size_t) s->b0 * s->osz;
 }
 
+/* Into its own output, or folded into the output of its group's last node. */
 static void
 forward_conv (const Slice *s)
 {
-  NnConvGeom g = nn_context_conv_geom (s->graph, s->node, s->nb);
-  nn_conv2d_forward (s->out, nn_context_scratch (s->ctx, s->w), s->in,
-                     nn_context_param_ptr (s->graph, s->i, NN_PARAM_WEIGHT),
-                     nn_context_param_ptr (s->graph, s->i, NN_PARAM_BIAS), &g);
+  NnConvGeom g = nn_context_conv_geom (s->ctx, s->node, s->nb);
+  const NnConvRun r = nn_context_conv_run (s->ctx, s->i);
+  g.no_winograd |= r.no_winograd;
+  float *scratch = nn_context_scratch (s->ctx, s->w);
+  float *out = r.out + (size_t) s->b0 * s->osz;
+  if (r.packed != NULL)
+    nn_winograd_forward_packed (out, scratch, s->in, r.packed, r.bias, &g, 0, g.OC);
+  else
+    nn_conv2d_forward (out, scratch, s->in, r.weight, r.bias, &g);
+  if (r.act != NULL)
+    nn_activation_forward (out, out, s->n, r.act);
 }
 
 static void
@@ -267,6 +276,8 @@ nn_context_forward_slice (NnContext *ctx,
 {
   const NnGraph *graph = ctx->graph;
   const NnNode *node = &graph->nodes[i];
+  if (ctx->fold_skip[i])
+    return;
   Slice s = { .ctx = ctx, .graph = graph, .node = node, .i = i, .b0 = b0, .nb = nb, .w = w };
   s.osz = nn_shape_size (node->shape);
   s.out = ctx->out[i] + (size_t) b0 * s.osz;
@@ -370,19 +381,27 @@ typedef struct
 } Part;
 
 /* Groups are independent; without groups each worker takes a share of the output rows or of the
- * output channels (and then builds its own im2col matrix). */
+ * output channels (and then builds its own im2col matrix, or transforms the whole input for
+ * Winograd). */
 static void
 part_conv (const Part *p)
 {
-  NnConvGeom g = nn_context_conv_geom (p->graph, p->node, 1);
+  NnConvGeom g = nn_context_conv_geom (p->ctx, p->node, 1);
+  const NnConvRun r = nn_context_conv_run (p->ctx, p->i);
+  g.no_winograd |= r.no_winograd;
   const float *in = p->in;
-  const float *weight = nn_context_param_ptr (p->graph, p->i, NN_PARAM_WEIGHT);
-  const float *bias = nn_context_param_ptr (p->graph, p->i, NN_PARAM_BIAS);
-  float *out = p->out;
+  const float *weight = r.weight, *bias = r.bias;
+  float *out = r.out;
   float *scratch = nn_context_scratch (p->ctx, p->index);
   const int Cg = g.C / g.G, M = g.OC / g.G;
   const size_t wsize = (size_t) Cg * g.KH * g.KW;
   int c0, nc;
+  if (r.packed != NULL)
+    {
+      nn_context_batch_share (g.OC, p->index, p->n, &c0, &nc);
+      nn_winograd_forward_packed (out, scratch, in, r.packed, bias, &g, c0, c0 + nc);
+      return;
+    }
   if (g.G > 1)
     {
       nn_context_batch_share (g.G, p->index, p->n, &c0, &nc);
@@ -574,6 +593,8 @@ nn_context_forward_single_sample (NnContext *ctx,
                                   int        i)
 {
   const NnNode *node = &ctx->graph->nodes[i];
+  if (ctx->fold_skip[i])
+    return;
   const NnShape is = ctx->graph->nodes[node->inputs[0]].shape;
   Part part = {
     .ctx = ctx, .graph = ctx->graph, .node = node, .i = i, .is = is,
@@ -581,4 +602,7 @@ nn_context_forward_single_sample (NnContext *ctx,
     .in = ctx->out[node->inputs[0]], .out = ctx->out[i],
   };
   nn_workers_run (ctx->workers, single_sample_work, &part);
+  const NnConvRun r = node->op == NN_OP_CONV2D ? nn_context_conv_run (ctx, i) : (NnConvRun) { 0 };
+  if (r.act != NULL)
+    nn_activation_forward (r.out, r.out, nn_shape_size (node->shape), r.act);
 }

@@ -31,17 +31,18 @@ nn_context_node_has_trainable (const NnGraph *graph,
 }
 
 NnConvGeom
-nn_context_conv_geom (const NnGraph *graph,
-                      const NnNode  *node,
-                      int            batch)
+nn_context_conv_geom (const NnContext *ctx,
+                      const NnNode    *node,
+                      int              batch)
 {
-  const NnShape in = graph->nodes[node->inputs[0]].shape;
+  const NnShape in = ctx->graph->nodes[node->inputs[0]].shape;
   const NnConvAttrs *a = &node->attrs.conv;
   return (NnConvGeom) {
     .B = batch, .C = in.c, .H = in.h, .W = in.w,
     .OC = a->out_channels, .KH = a->kh, .KW = a->kw, .SH = a->sh, .SW = a->sw,
     .PT = a->pad_t, .PL = a->pad_l, .PB = a->pad_b, .PR = a->pad_r,
     .DH = a->dh, .DW = a->dw, .G = a->groups, .OH = node->shape.h, .OW = node->shape.w,
+    .no_winograd = (ctx->flags & NN_CONTEXT_NO_WINOGRAD) != 0,
   };
 }
 

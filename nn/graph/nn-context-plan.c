@@ -9,6 +9,7 @@
 
 #include "graph/nn-op.h"
 #include "ops/nn-conv2d.h"
+#include "ops/nn-winograd.h"
 
 /* Where the next buffer goes; with base NULL the plan only adds up the sizes. */
 typedef struct
@@ -45,20 +46,24 @@ nn_context_alloc_aligned (size_t  bytes,
 }
 
 size_t
-nn_context_scratch_floats (const NnGraph *graph,
-                           int            batch)
+nn_context_scratch_floats (const NnContext *ctx)
 {
+  const NnGraph *graph = ctx->graph;
   size_t most = 0;
   for (int i = 0; i < graph->n_nodes; i++)
     {
       const NnNode *node = &graph->nodes[i];
       if (nn_op_info (node->op)->scratch != NN_OP_SCRATCH_CONV)
         continue;
-      NnConvGeom g = nn_context_conv_geom (graph, node, batch);
-      size_t s = nn_conv2d_scratch_size (&g);
+      /* Ungrouped convs that take Winograd run on the context's packed kernels. */
+      NnConvGeom g = nn_context_conv_geom (ctx, node, ctx->batch);
+      size_t s = g.G == 1 ? nn_conv2d_scratch_size_packed (&g) : nn_conv2d_scratch_size (&g);
       most = s > most ? s : most;
+      if (g.G == 1)
+        continue;
       /* A single sample split over the workers by groups may leave a worker one group, which
-       * runs as an ungrouped conv (depthwise ones then no longer run direct). */
+       * runs as an ungrouped conv (depthwise ones then no longer run direct, and Winograd ones
+       * pack their kernels into the scratch). */
       g.B = 1;
       g.C /= g.G;
       g.OC /= g.G;
@@ -92,6 +97,42 @@ buffer_bytes (const NnNode *node,
   return 0;
 }
 
+/* The Winograd packings of conv node i, each NULL where that pass does not take Winograd, and
+ * its folded weights and bias where it folds. */
+static void
+take_packings (NnContext *ctx,
+               Layout    *l,
+               int        i)
+{
+  const NnNode *node = &ctx->graph->nodes[i];
+  float *fwd = NULL, *bwd = NULL, *fw = NULL, *fb = NULL;
+  const int tail = nn_context_fold_tail (ctx, i);
+  if (tail != 0)
+    {
+      const NnConvAttrs *a = &node->attrs.conv;
+      const size_t per = (size_t) (ctx->graph->nodes[node->inputs[0]].shape.c / a->groups)
+                         * a->kh * a->kw;
+      fw = take (l, sizeof (float) * per * (size_t) a->out_channels);
+      fb = take (l, sizeof (float) * (size_t) a->out_channels);
+    }
+  if (node->op == NN_OP_CONV2D)
+    {
+      const NnConvGeom g = nn_context_conv_geom (ctx, node, ctx->batch);
+      const bool f = nn_winograd_pays_forward (&g);
+      const bool b = (ctx->flags & NN_CONTEXT_BACKWARD) && nn_winograd_pays_backward (&g);
+      fwd = f ? take (l, sizeof (float) * nn_winograd_packed_size (&g)) : NULL;
+      bwd = b ? take (l, sizeof (float) * nn_winograd_packed_size (&g)) : NULL;
+    }
+  if (l->base == NULL)
+    return;
+  ctx->wino_fwd[i] = fwd;
+  ctx->wino_bwd[i] = bwd;
+  ctx->fold_tail[i] = tail;
+  ctx->fold_weight[i] = fw;
+  ctx->fold_bias[i] = fb;
+  ctx->has_folds |= tail != 0;
+}
+
 static void
 point_buffer (NnContext    *ctx,
               int           i,
@@ -116,8 +157,8 @@ point_buffer (NnContext    *ctx,
 }
 
 /* The tables indexed by node, then per node its output, its gradient (with
- * NN_CONTEXT_BACKWARD) and its op's buffer, then worker 0's scratch and the parameter gradients
- * (with NN_CONTEXT_PARAM_GRADS). */
+ * NN_CONTEXT_BACKWARD) and its op's buffer, then the convs' Winograd packings, worker 0's
+ * scratch and the parameter gradients (with NN_CONTEXT_PARAM_GRADS). */
 static void
 layout (NnContext *ctx,
         Layout    *l)
@@ -133,8 +174,26 @@ layout (NnContext *ctx,
   uint8_t *want = take (l, n);
   int *zero_by = take (l, sizeof (int) * n);
   size_t *private_at = take (l, sizeof (size_t) * n);
+  float **wino_fwd = take (l, sizeof (float *) * n);
+  float **wino_bwd = take (l, sizeof (float *) * n);
+  int *fold_tail = take (l, sizeof (int) * n);
+  float **fold_weight = take (l, sizeof (float *) * n);
+  float **fold_bias = take (l, sizeof (float *) * n);
+  uint8_t *keep = take (l, n);
+  uint8_t *fold_skip = take (l, n);
+  uint8_t *fold_unwritten = take (l, n);
   if (l->base != NULL)
     {
+      ctx->wino_fwd = wino_fwd;
+      ctx->wino_bwd = wino_bwd;
+      ctx->fold_tail = fold_tail;
+      ctx->fold_weight = fold_weight;
+      ctx->fold_bias = fold_bias;
+      ctx->keep = keep;
+      ctx->fold_skip = fold_skip;
+      ctx->fold_unwritten = fold_unwritten;
+      /* no version yet: the first pass packs */
+      ctx->packed_version = ctx->graph->version - 1;
       ctx->out = out;
       ctx->grad = grad;
       ctx->stats = stats;
@@ -158,6 +217,8 @@ layout (NnContext *ctx,
       grad[i] = g;
       point_buffer (ctx, i, node, buffer);
     }
+  for (int i = 0; i < graph->n_nodes; i++)
+    take_packings (ctx, l, i);
   float *scratch = take (l, sizeof (float) * ctx->scratch_size);
   float *param_grads = ctx->flags & NN_CONTEXT_PARAM_GRADS
                        ? take (l, sizeof (float) * graph->n_data) : NULL;
@@ -177,4 +238,28 @@ nn_context_plan (NnContext *ctx)
     return false;
   layout (ctx, &block);
   return true;
+}
+
+void
+nn_context_conv_pack (NnContext *ctx)
+{
+  const NnGraph *graph = ctx->graph;
+  if (ctx->packed_version == graph->version)
+    return;
+  ctx->packed_version = graph->version;
+  if (ctx->has_folds)
+    nn_context_fold_weights (ctx);
+  for (int i = 0; i < graph->n_nodes; i++)
+    {
+      if (ctx->wino_fwd[i] == NULL && ctx->wino_bwd[i] == NULL)
+        continue;
+      const NnConvGeom g = nn_context_conv_geom (ctx, &graph->nodes[i], ctx->batch);
+      const float *w = nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT);
+      /* a folded conv's forward packing holds its folded weights */
+      if (ctx->wino_fwd[i] != NULL)
+        nn_winograd_pack_forward (ctx->wino_fwd[i], ctx->fold_tail[i] ? ctx->fold_weight[i] : w,
+                                  &g);
+      if (ctx->wino_bwd[i] != NULL)
+        nn_winograd_pack_backward (ctx->wino_bwd[i], w, &g);
+    }
 }

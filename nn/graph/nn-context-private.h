@@ -49,7 +49,30 @@ struct NnContext
   uint8_t     *reach;     /* backward bookkeeping, one byte per node */
   uint8_t     *want;
   int         *zero_by;   /* per node: the node whose backward zeroes its gradient, or 0 */
+  float      **wino_fwd;  /* per node: a conv's Winograd packing for the forward pass, or NULL */
+  float      **wino_bwd;  /* ... for its input gradient, or NULL */
+  uint64_t     packed_version; /* the graph's version the packings were made at */
+  /* Inference folding (nn-context-fold.c), planned without NN_CONTEXT_BACKWARD and
+   * NN_CONTEXT_NO_FOLD: per conv node, the node whose output it writes when folded (its batch
+   * norm, or the ReLU after it), else 0; its folded weights and bias, else NULL. */
+  bool         has_folds;
+  int         *fold_tail;
+  float      **fold_weight;
+  float      **fold_bias;
+  uint8_t     *keep;           /* per node: computed even where folding would leave it out */
+  uint8_t     *fold_skip;      /* per node: this pass does not run it (a folded conv did) */
+  uint8_t     *fold_unwritten; /* per node: this pass does not write its output */
 };
+
+/* What conv node i runs with in the current pass. */
+typedef struct
+{
+  const float      *weight, *bias;
+  const float      *packed;      /* its Winograd forward packing, or NULL */
+  float            *out;         /* its output, or its batch norm's or ReLU's when folded */
+  const NnActAttrs *act;         /* applied in place after it, or NULL */
+  bool              no_winograd; /* im2col only */
+} NnConvRun;
 
 /* A run of consecutive nodes that split over the batch goes through the workers in chunks of
  * samples, each chunk through all of the run's nodes: their outputs and gradients then stay in
@@ -70,10 +93,11 @@ size_t       nn_context_node_param_count (const NnGraph *graph,
                                           int            i);
 bool         nn_context_node_has_trainable (const NnGraph *graph,
                                             int            node);
-/* The geometry of conv node `node` for `batch` samples. */
-NnConvGeom   nn_context_conv_geom (const NnGraph *graph,
-                                   const NnNode  *node,
-                                   int            batch);
+/* The geometry of conv node `node` of ctx's graph for `batch` samples, with the context's
+ * choice of paths (NN_CONTEXT_NO_WINOGRAD). */
+NnConvGeom   nn_context_conv_geom (const NnContext *ctx,
+                                   const NnNode    *node,
+                                   int              batch);
 /* The broadcast geometry of a broadcast_* node and its op as a kind. */
 NnBroadcastGeom nn_context_broadcast_geom (const NnGraph *graph,
                                            const NnNode  *node);
@@ -132,12 +156,28 @@ void         nn_context_zero_input_grads (NnContext *ctx,
  * memory. */
 void        *nn_context_alloc_aligned (size_t  bytes,
                                        void  **raw);
-/* The floats of one worker's scratch for a graph at a batch size (a multiple of 16). */
-size_t       nn_context_scratch_floats (const NnGraph *graph,
-                                        int            batch);
+/* The floats of one worker's scratch for ctx's graph, batch and flags (a multiple of 16). */
+size_t       nn_context_scratch_floats (const NnContext *ctx);
 /* Lays out every buffer of ctx (graph, batch, flags and scratch_size set), allocates one block
  * and points the context's buffers into it; false when out of memory. */
 bool         nn_context_plan (NnContext *ctx);
+/* Folds the batch norms into their convs and packs the Winograd kernels again when the
+ * graph's version is not the one they were made at (nn_graph_bump_version); called before each
+ * forward and backward pass. */
+void         nn_context_conv_pack (NnContext *ctx);
+
+/* nn-context-fold.c: inference folding. The node a conv's group ends with (0: none). */
+int          nn_context_fold_tail (const NnContext *ctx,
+                                   int              i);
+/* The folded weights and biases from the graph's current values. */
+void         nn_context_fold_weights (NnContext *ctx);
+/* Which groups fold in a forward pass to node `last`: not in training mode, nor under a
+ * policy override, nor where a kept node would be left out, nor where the group ends after
+ * `last`. */
+void         nn_context_fold_begin (NnContext *ctx,
+                                    int        last);
+NnConvRun    nn_context_conv_run (const NnContext *ctx,
+                                  int              i);
 
 /* nn-context-forward.c: one op's forward pass. */
 

@@ -11,6 +11,7 @@
 #include "ops/nn-conv2d.h"
 #include "ops/nn-linear.h"
 #include "ops/nn-norm.h"
+#include "ops/nn-winograd.h"
 #include "core/nn-workers.h"
 
 /* Adds the workers' private parameter gradients of node i into the arena. */
@@ -223,9 +224,17 @@ conv_input_work (void *data,
   NnContext *ctx = job->ctx;
   const int i = job->node;
   const NnNode *node = &ctx->graph->nodes[i];
-  NnConvGeom g = nn_context_conv_geom (ctx->graph, node, 1);
-  nn_conv2d_backward_input_part (ctx->grad[node->inputs[0]],
-                                 nn_context_scratch (ctx, index), ctx->grad[i],
+  NnConvGeom g = nn_context_conv_geom (ctx, node, 1);
+  float *dinp = ctx->grad[node->inputs[0]], *scratch = nn_context_scratch (ctx, index);
+  if (ctx->wino_bwd[i] != NULL)
+    {
+      /* the channel shares nn_conv2d_backward_input_part takes */
+      const int c0 = (int) ((long) g.C * index / n), c1 = (int) ((long) g.C * (index + 1) / n);
+      nn_winograd_backward_input_packed (dinp, scratch, ctx->grad[i], ctx->wino_bwd[i], &g, c0,
+                                         c1);
+      return;
+    }
+  nn_conv2d_backward_input_part (dinp, scratch, ctx->grad[i],
                                  nn_context_param_ptr (ctx->graph, i, NN_PARAM_WEIGHT), &g,
                                  index, n);
 }
@@ -240,7 +249,7 @@ nn_context_conv_input_splits (const NnContext *ctx,
       || !ctx->want[node->inputs[0]]
       || (want_params && nn_context_node_has_trainable (ctx->graph, i)))
     return false;
-  NnConvGeom g = nn_context_conv_geom (ctx->graph, node, 1);
+  NnConvGeom g = nn_context_conv_geom (ctx, node, 1);
   return g.G == 1 && g.C > 1;
 }
 

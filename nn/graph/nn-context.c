@@ -33,7 +33,7 @@ nn_context_new (NnGraph  *graph,
   ctx->flags = flags;
   ctx->n_workers = 1;
   nn_rng_init (&ctx->rng, 0x5eed);
-  ctx->scratch_size = nn_context_scratch_floats (graph, batch);
+  ctx->scratch_size = nn_context_scratch_floats (ctx);
   if (!nn_context_plan (ctx))
     {
       free (ctx);
@@ -157,7 +157,16 @@ nn_context_output (NnContext *ctx,
                    int        node)
 {
   NN_ASSERT (node >= 0 && node < ctx->graph->n_nodes);
+  NN_ASSERT (!ctx->fold_unwritten[node]);
   return ctx->out[node];
+}
+
+void
+nn_context_keep (NnContext *ctx,
+                 int        node)
+{
+  NN_ASSERT (node >= 0 && node < ctx->graph->n_nodes);
+  ctx->keep[node] = 1;
 }
 
 float *
@@ -203,6 +212,8 @@ nn_context_forward (NnContext *ctx,
   if (last < 0)
     last = ctx->graph->n_nodes - 1;
   NN_ASSERT (last < ctx->graph->n_nodes);
+  nn_context_conv_pack (ctx);
+  nn_context_fold_begin (ctx, last);
   if (ctx->workers)
     blas_threads (ctx, true);
   for (int i = 1; i <= last; i++)
@@ -224,6 +235,9 @@ nn_context_forward (NnContext *ctx,
     }
   if (ctx->workers)
     blas_threads (ctx, false);
+  /* A training pass moved the batch norms' running statistics. */
+  if (ctx->training)
+    nn_graph_bump_version (ctx->graph);
 }
 
 static void
@@ -252,6 +266,7 @@ nn_context_backward (NnContext *ctx,
   NN_ASSERT (seed >= 0 && seed < graph->n_nodes);
   NN_ASSERT (stop < 0 || stop <= seed);
   NN_ASSERT (!(what & NN_BACKWARD_PARAMS) || ctx->param_grads != NULL);
+  nn_context_conv_pack (ctx);
 
   /* reach: the node feeds the seed. want: its output gradient is needed, because it lies on a
    * path from something asked for (the stop node, a trainable node, the input) to the seed. */

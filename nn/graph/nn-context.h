@@ -13,6 +13,12 @@ typedef enum
 {
   NN_CONTEXT_BACKWARD    = 1 << 0,  /* keep gradient buffers for every node's output */
   NN_CONTEXT_PARAM_GRADS = 1 << 1,  /* keep a parameter-gradient arena (training) */
+  NN_CONTEXT_NO_WINOGRAD = 1 << 2,  /* 3x3 convs through im2col only (to measure or compare) */
+  /* Without NN_CONTEXT_BACKWARD, a conv read only by an eval-mode batch norm (and that by a
+   * ReLU) runs folded: the norm in its weights and bias, the ReLU on its output, whose result
+   * lands in the last node's output; the conv's and the norm's own outputs are then not
+   * written (see nn_context_keep). This flag turns folding off. */
+  NN_CONTEXT_NO_FOLD     = 1 << 3,
 } NnContextFlags;
 
 typedef enum
@@ -59,7 +65,12 @@ float     *nn_context_input (NnContext *ctx);
 /* Runs nodes 1 .. last (last = -1: the whole graph). */
 void       nn_context_forward (NnContext *ctx,
                                int        last);
-/* Output (B, C, H, W) of a node after a forward pass. */
+/* Asks that forward passes write node's output even where folding would leave it out (a layer
+ * whose activations are read after a pass that goes past it). */
+void       nn_context_keep (NnContext *ctx,
+                            int        node);
+/* Output (B, C, H, W) of a node after a forward pass; not for a node the last pass folded away
+ * (NN_CONTEXT_NO_FOLD, nn_context_keep). */
 float     *nn_context_output (NnContext *ctx,
                               int        node);
 /* Gradient buffer of a node's output; NULL without NN_CONTEXT_BACKWARD. */

@@ -51,6 +51,7 @@ nn_graph_dup (const NnGraph *graph)
   memcpy (copy->nodes, graph->nodes, sizeof (NnNode) * (size_t) graph->n_nodes);
   memcpy (copy->params, graph->params, sizeof (NnParam) * (size_t) graph->n_params);
   memcpy (copy->data, graph->data, sizeof (float) * graph->n_data);
+  copy->version = graph->version;
   return copy;
 }
 
@@ -123,6 +124,7 @@ add_param (NnGraph            *graph,
   for (size_t i = 0; i < count; i++)
     graph->data[graph->n_data + i] = p->init;
   graph->n_data += count;
+  nn_graph_bump_version (graph);
   NnNode *n = &graph->nodes[node];
   n->params[n->n_params++] = graph->n_params;
   return graph->n_params++;
@@ -252,6 +254,13 @@ nn_graph_output (const NnGraph *graph)
 {
   NN_ASSERT (graph->n_nodes > 0);
   return graph->n_nodes - 1;
+}
+
+void
+nn_graph_bump_version (NnGraph *graph)
+{
+  NN_ASSERT (graph != NULL);
+  graph->version++;
 }
 
 float *

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/nn-error.h"
 #include "core/nn-rng.h"
@@ -189,6 +190,7 @@ typedef struct
   float   *data;       /* every parameter and buffer, one arena */
   size_t   n_data;
   size_t   cap_data;
+  uint64_t version;    /* changes whenever values in data change (nn_graph_bump_version) */
 } NnGraph;
 
 /* An empty graph; NULL when out of memory. */
@@ -262,6 +264,10 @@ int          nn_graph_find (const NnGraph *graph,
                             const char    *name);
 /* The last node: the network's output. */
 int          nn_graph_output (const NnGraph *graph);
+/* Marks the parameter values as changed: whoever writes into graph->data while a context on
+ * the graph lives (an optimizer step, a finite-difference probe, an edit) calls it, and the
+ * context rebuilds what it prepared from the weights before its next pass. */
+void         nn_graph_bump_version (NnGraph *graph);
 /* Float pointer to parameter `index` (valid until the graph grows). */
 float       *nn_graph_param_data (const NnGraph *graph,
                                   int            index);

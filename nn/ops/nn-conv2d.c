@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/nn-error.h"
+#include "ops/nn-winograd.h"
 
 /* Floor of a / b for b > 0 and any sign of a. */
 static inline int
@@ -264,13 +265,31 @@ band_rows (const NnConvGeom *g)
   return rows < (size_t) g->OH ? (int) rows : g->OH;
 }
 
-size_t
-nn_conv2d_scratch_size (const NnConvGeom *g)
+/* The im2col band, and with `packed` false the room for Winograd's kernels besides its work. */
+static size_t
+scratch_size (const NnConvGeom *g,
+              bool              packed)
 {
   geom_check (g);
   if (is_direct (g) || is_pointwise (g))
     return 0;
-  return (size_t) (g->C / g->G) * g->KH * g->KW * (size_t) band_rows (g) * g->OW;
+  const size_t s = (size_t) (g->C / g->G) * g->KH * g->KW * (size_t) band_rows (g) * g->OW;
+  if (!nn_winograd_pays_forward (g) && !nn_winograd_pays_backward (g))
+    return s;
+  const size_t w = packed ? nn_winograd_work_size (g) : nn_winograd_scratch_size (g);
+  return w > s ? w : s;
+}
+
+size_t
+nn_conv2d_scratch_size (const NnConvGeom *g)
+{
+  return scratch_size (g, false);
+}
+
+size_t
+nn_conv2d_scratch_size_packed (const NnConvGeom *g)
+{
+  return scratch_size (g, true);
 }
 
 /* Output rows [*h_lo, *h_hi) of the band [oh0, oh1) whose input row oh*SH + off_h exists. */
@@ -549,6 +568,11 @@ nn_conv2d_forward (float            *out,
       direct_forward (out, inp, weight, bias, g);
       return;
     }
+  if (nn_winograd_pays_forward (g))
+    {
+      nn_winograd_forward (out, scratch, inp, weight, bias, g);
+      return;
+    }
 
   const int Cg = g->C / g->G, M = g->OC / g->G, N = g->OH * g->OW;
   const int K = Cg * g->KH * g->KW;
@@ -591,6 +615,7 @@ nn_conv2d_forward_part (float            *out,
   geom_check (g);
   NN_ASSERT (out != NULL && inp != NULL && weight != NULL && scratch != NULL);
   NN_ASSERT (g->B == 1 && g->G == 1 && !is_direct (g) && !is_pointwise (g));
+  NN_ASSERT (!nn_winograd_pays_forward (g));
   NN_ASSERT (n > 0 && index >= 0 && index < n);
   const int rows = band_rows (g), bands = (g->OH + rows - 1) / rows;
   const int b0 = (int) ((long) bands * index / n), b1 = (int) ((long) bands * (index + 1) / n);
@@ -616,6 +641,11 @@ nn_conv2d_backward_input_part (float            *dinp,
   const int c0 = (int) ((long) g->C * index / n), c1 = (int) ((long) g->C * (index + 1) / n);
   if (c0 == c1)
     return;
+  if (nn_winograd_pays_backward (g))
+    {
+      nn_winograd_backward_input (dinp, scratch, dout, weight, g, c0, c1);
+      return;
+    }
   const int KK = g->KH * g->KW, K = g->C * KK, M = g->OC, N = g->OH * g->OW;
   const int KP = (c1 - c0) * KK;             /* rows of weight^T (K, M) this part takes */
   const float *w = weight + (size_t) c0 * KK; /* its columns of weight (M, K) */
@@ -645,7 +675,7 @@ nn_conv2d_splits_rows (const NnConvGeom *g,
 {
   geom_check (g);
   NN_ASSERT (n > 0);
-  if (g->G != 1 || is_direct (g) || is_pointwise (g))
+  if (g->G != 1 || is_direct (g) || is_pointwise (g) || nn_winograd_pays_forward (g))
     return false;
   /* Splitting channels builds the im2col matrix (K, N) n times; splitting rows packs the
    * weights (OC, K) once per band, and each thread has about OH / n / rows bands. */
@@ -683,6 +713,13 @@ nn_conv2d_backward (float            *dinp,
       return;
     }
 
+  if (dinp && nn_winograd_pays_backward (g))
+    {
+      nn_winograd_backward_input (dinp, scratch, dout, weight, g, 0, g->C);
+      dinp = NULL;
+      if (!dweight)
+        return;
+    }
   const bool pointwise = is_pointwise (g);
   const int rows = band_rows (g);
   const size_t plane = (size_t) g->H * g->W;

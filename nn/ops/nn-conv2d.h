@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* 2-D convolution (cross-correlation, as in PyTorch) with stride, asymmetric padding,
- * dilation and groups. The fast path is im2col + OpenBLAS sgemm, with direct loops for
- * depthwise convolution; the naive twins are the reference the tests compare against. */
+ * dilation and groups. The fast path is im2col + OpenBLAS sgemm, Winograd F(4x4, 3x3) for the
+ * stride-1 3x3 kernels where it pays (nn-winograd.h), direct loops for depthwise convolution;
+ * the naive twins are the reference the tests compare against. */
 #pragma once
 
 #include <stdbool.h>
@@ -19,10 +20,15 @@ typedef struct
   int DH, DW;
   int G;
   int OH, OW;
+  bool no_winograd; /* im2col even where Winograd pays (to measure or check against it) */
 } NnConvGeom;
 
-/* Floats of scratch the fast kernels need (im2col buffer); the same for forward and backward. */
+/* Floats of scratch the fast kernels need (im2col buffer, or Winograd's transformed kernels,
+ * tiles and products); the same for forward and backward. */
 size_t nn_conv2d_scratch_size (const NnConvGeom *g);
+/* The same for a caller that runs the Winograd geometries through packed kernels
+ * (nn-winograd.h) and the rest through the functions below. */
+size_t nn_conv2d_scratch_size_packed (const NnConvGeom *g);
 
 /* out (B,OC,OH,OW) = conv(inp (B,C,H,W), weight (OC,C/G,KH,KW)) + bias (OC) (bias may be NULL).
  * `scratch` holds nn_conv2d_scratch_size floats. */

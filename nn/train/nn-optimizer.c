@@ -183,6 +183,7 @@ nn_optimizer_step (NnOptimizer *opt,
           NN_ASSERT (!"unknown optimizer");
         }
     }
+  nn_graph_bump_version (graph);
 }
 
 bool

@@ -748,6 +748,8 @@ test_bench (void)
   assert_success (&r);
   cJSON *json = parse_json (&r);
   g_assert_cmpfloat (json_number (json, "threads"), ==, 1.0);
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (json, "winograd")));
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (json, "fold")));
   const cJSON *list = cJSON_GetObjectItem (json, "workloads");
   g_assert_cmpint (cJSON_GetArraySize (list), ==, 1);
   const cJSON *w = cJSON_GetArrayItem (list, 0);
@@ -758,6 +760,28 @@ test_bench (void)
   g_assert_cmpfloat (json_number (w, "gflops"), >, 0.1);
   /* The worker holds three 4 MiB matrices. */
   g_assert_cmpfloat (json_number (w, "peak_rss_mb"), >, 12.0);
+  /* What it ran on, at the top and beside the result. */
+  const cJSON *cpus[] = { cJSON_GetObjectItem (json, "cpu"), cJSON_GetObjectItem (w, "cpu") };
+  for (size_t i = 0; i < G_N_ELEMENTS (cpus); i++)
+    {
+      g_assert_nonnull (cpus[i]);
+      g_assert_true (cJSON_IsString (cJSON_GetObjectItem (cpus[i], "blas_core")));
+      g_assert_cmpstr (cJSON_GetObjectItem (cpus[i], "blas_core")->valuestring, !=, "");
+      g_assert_true (cJSON_IsString (cJSON_GetObjectItem (cpus[i], "model")));
+      g_assert_true (cJSON_IsBool (cJSON_GetObjectItem (cpus[i], "avx2")));
+      g_assert_true (cJSON_IsBool (cJSON_GetObjectItem (cpus[i], "avx512f")));
+      g_assert_true (cJSON_IsBool (cJSON_GetObjectItem (cpus[i], "fma")));
+    }
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  /* The paths measured are named; --no-winograd and --no-fold turn them off. */
+  r = run_cli ("bench", "--only", "sgemm_peak", "--repeat", "1", "--threads", "1", "--json",
+               "--no-winograd", "--no-fold", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  g_assert_true (cJSON_IsFalse (cJSON_GetObjectItem (json, "winograd")));
+  g_assert_true (cJSON_IsFalse (cJSON_GetObjectItem (json, "fold")));
   cJSON_Delete (json);
   run_clear (&r);
 

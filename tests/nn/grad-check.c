@@ -123,9 +123,11 @@ grad_check_values (GradCheck     *gc,
   return true;
 }
 
-/* The graph's loss: sum (w * output) over the batch, accumulated in double. */
+/* The graph's loss: sum (w * output) over the batch, accumulated in double; the probe may have
+ * moved a parameter, so the graph gets a new version first. */
 typedef struct
 {
+  NnGraph     *graph;
   NnContext   *ctx;
   int          out;
   const float *w;
@@ -136,6 +138,7 @@ static double
 graph_loss (void *data)
 {
   GraphLoss *l = data;
+  nn_graph_bump_version (l->graph);
   nn_context_forward (l->ctx, -1);
   const float *y = nn_context_output (l->ctx, l->out);
   double s = 0.0;
@@ -174,7 +177,7 @@ grad_check_graph (GradCheck *gc,
 
   const int out = nn_graph_output (graph);
   const size_t n_in = nn_shape_size (graph->nodes[0].shape) * (size_t) gc->batch;
-  GraphLoss l = { ctx, out, NULL, nn_shape_size (graph->nodes[out].shape) * (size_t) gc->batch };
+  GraphLoss l = { graph, ctx, out, NULL, nn_shape_size (graph->nodes[out].shape) * (size_t) gc->batch };
   float *x = nn_context_input (ctx);
   if (gc->input != NULL)
     memcpy (x, gc->input, sizeof (float) * n_in);

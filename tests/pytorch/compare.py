@@ -23,6 +23,9 @@ CASES = [
     ("resnet18", 3, 32, 10, 0.25, "train"),
     ("resnet18", 3, 32, 10, 0.25, "eval"),
     ("resnet18", 3, 64, 7, 0.125, "eval"),
+    # full width: layer1 and layer2 take Winograd F(4x4, 3x3) (64 and 128 channels)
+    ("resnet18", 3, 64, 10, 1.0, "train"),
+    ("resnet18", 3, 64, 10, 1.0, "eval"),
     ("pfnet18", 3, 32, 10, 0.25, "train"),
     ("pfnet18", 1, 28, 10, 0.25, "eval"),
     ("vgg11_bn", 3, 32, 10, 0.125, "eval"),
@@ -36,6 +39,7 @@ CAM_CASES = [
     ("resnet18", 3, 32, 10, 0.25, "-", -1),
     ("resnet18", 3, 64, 7, 0.125, "-", 3),
     ("resnet18", 3, 64, 7, 0.125, "layer3.1.relu2", -1),
+    ("resnet18", 3, 64, 7, 1.0, "layer2.1.relu2", -1),
     ("vgg11_bn", 3, 32, 10, 0.125, "-", -1),
     ("pfnet18", 1, 28, 10, 0.25, "-", -1),
     ("smallcnn", 1, 28, 10, 1.0, "-", -1),
