@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* The attribution methods in their own files against direct computations: Occlusion against a
+ * loop over patches, AblationCAM against ablating channels by hand, Eigen-Grad-CAM against
+ * Eigen-CAM's projection of G * A, FullGrad against its terms, DeepLIFT's summation to delta,
+ * GradientSHAP against a loop, LRP's conservation and its rules by hand. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "nn.h"
+
+#define IN_C 2
+#define SIDE 6
+#define CLASSES 3
+#define IN_SIZE (IN_C * SIDE * SIDE)
+
+/* input (2, 6, 6) -> conv (4, 3x3, pad 1) -> ReLU -> conv (3, 3x3, pad 1) -> ReLU -> global
+ * average pool -> linear (3). */
+static NnGraph *
+relu_net (uint64_t seed)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", IN_C, SIDE, SIDE);
+  int c1 = nn_graph_add_conv2d (g, "conv1", in, 4, 3, 1, 1, 1, 1, true);
+  int r1 = nn_graph_add_relu (g, "relu1", c1);
+  int c2 = nn_graph_add_conv2d (g, "conv2", r1, 3, 3, 1, 1, 1, 1, true);
+  int r2 = nn_graph_add_relu (g, "relu2", c2);
+  int gap = nn_graph_add_global_avgpool (g, "gap", r2);
+  nn_graph_add_linear (g, "fc", gap, CLASSES, true);
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  nn_graph_init_params (g, &rng);
+  return g;
+}
+
+static void
+random_input (float   *x,
+              size_t   n,
+              uint64_t seed)
+{
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  for (size_t i = 0; i < n; i++)
+    x[i] = nn_rng_normal (&rng);
+}
+
+static float
+logit_of (NnContext   *ctx,
+          const float *x,
+          int          c)
+{
+  NnGraph *g = nn_context_get_graph (ctx);
+  memcpy (nn_context_input (ctx), x, sizeof (float) * nn_shape_size (g->nodes[0].shape));
+  nn_context_forward (ctx, -1);
+  return nn_context_output (ctx, nn_graph_output (g))[c];
+}
+
+static NnMap *
+compute (NnContext          *ctx,
+         const float        *x,
+         const NnMethodSpec *spec)
+{
+  NnError err = { 0 };
+  NnMap *m = nn_method_compute (ctx, x, spec, NULL, &err);
+  if (m == NULL)
+    g_error ("%s", err.message);
+  return m;
+}
+
+/* Occlusion against a loop over every patch position, with patches cut by the border (a
+ * window of 4 with stride 3 on 6 px: starts 0 and 3; of 4 with stride 4: 0 and 4, cut to 2)
+ * and a baseline of its own. */
+static void
+test_occlusion_loop (void)
+{
+  NnGraph *g = relu_net (1);
+  NnContext *ctx = nn_context_new (g, 3, 0, NULL);
+  NnContext *one = nn_context_new (g, 1, 0, NULL);
+  float x[IN_SIZE], base[IN_SIZE], occluded[IN_SIZE];
+  random_input (x, IN_SIZE, 2);
+  random_input (base, IN_SIZE, 3);
+  const int cases[][2] = { { 4, 3 }, { 4, 4 }, { 2, 1 }, { 6, 6 } };
+  for (size_t k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      const int window = cases[k][0], stride = cases[k][1];
+      NnMethodSpec spec;
+      nn_method_spec_init (&spec);
+      spec.method = NN_METHOD_OCCLUSION;
+      spec.target = 1;
+      spec.window = window;
+      spec.stride = stride;
+      spec.baseline = k % 2 ? base : NULL;
+      NnMap *m = compute (ctx, x, &spec);
+      float expect[SIDE * SIDE] = { 0 }, count[SIDE * SIDE] = { 0 };
+      float y = logit_of (one, x, 1);
+      int starts = 0;
+      for (int y0 = 0; y0 == 0 || y0 + window - stride < SIDE; y0 += stride)
+        for (int x0 = 0; x0 == 0 || x0 + window - stride < SIDE; x0 += stride)
+          {
+            memcpy (occluded, x, sizeof x);
+            for (int c = 0; c < IN_C; c++)
+              for (int i = y0; i < y0 + window && i < SIDE; i++)
+                for (int j = x0; j < x0 + window && j < SIDE; j++)
+                  occluded[(c * SIDE + i) * SIDE + j] = spec.baseline
+                                                        ? base[(c * SIDE + i) * SIDE + j] : 0.0f;
+            float drop = y - logit_of (one, occluded, 1);
+            for (int i = y0; i < y0 + window && i < SIDE; i++)
+              for (int j = x0; j < x0 + window && j < SIDE; j++)
+                {
+                  expect[i * SIDE + j] += drop;
+                  count[i * SIDE + j] += 1.0f;
+                }
+            starts++;
+          }
+      g_assert_cmpint (starts, >, 0);
+      g_assert_true (m->is_signed);
+      g_assert_cmpint (m->c, ==, IN_C);
+      for (int p = 0; p < SIDE * SIDE; p++)
+        {
+          g_assert_cmpfloat (count[p], >, 0.0f);
+          g_assert_cmpfloat_with_epsilon (m->map[p], expect[p] / count[p], 1e-5);
+          g_assert_cmpfloat (m->channels[SIDE * SIDE + p], ==, m->map[p]);
+        }
+      nn_map_free (m);
+    }
+  NnMethodSpec spec;
+  nn_method_spec_init (&spec);
+  spec.method = NN_METHOD_OCCLUSION;
+  spec.window = 3;
+  spec.stride = 4;
+  NnError err = { 0 };
+  g_assert_null (nn_method_compute (ctx, x, &spec, NULL, &err));
+  g_assert_nonnull (strstr (err.message, "stride"));
+  nn_context_free (one);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/attribution/occlusion-loop", test_occlusion_loop);
+  return g_test_run ();
+}
