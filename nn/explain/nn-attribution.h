@@ -24,3 +24,19 @@ void   nn_attribution_sum_channels (float       *map,
                                     const float *channels,
                                     int          c,
                                     size_t       hw);
+
+/* *layer, or the last spatial layer when it is -1, checked (nn_explain_check_layer). */
+bool   nn_attribution_layer (const NnGraph *graph,
+                             int           *layer,
+                             NnError       *err);
+
+/* After a forward pass of sample 0: the gradient of the target logit at `stop` (-1: down to
+ * the input) under the exact ReLU derivative, in nn_context_grad (ctx, stop). */
+void   nn_attribution_backward (NnContext *ctx,
+                                int        target,
+                                int        stop);
+
+/* A CAM's last steps: the map at the input (m->map) from m->layer_map, through a ReLU unless
+ * keep_negative, upsampled bilinearly. False when out of memory. */
+bool   nn_attribution_finish_cam (NnMap *m,
+                                  bool   keep_negative);

@@ -136,10 +136,99 @@ test_occlusion_loop (void)
   nn_graph_free (g);
 }
 
+/* AblationCAM at relu1 against ablating by hand: zeroing channel k of relu1 is zeroing the
+ * weights of conv2 that read it; w_k = (y - y_k) / y. Batches of 3 for 4 channels. */
+static void
+test_ablationcam_by_hand (void)
+{
+  NnGraph *g = relu_net (4);
+  NnContext *ctx = nn_context_new (g, 3, 0, NULL);
+  NnContext *one = nn_context_new (g, 1, 0, NULL);
+  float x[IN_SIZE];
+  random_input (x, IN_SIZE, 5);
+  const int layer = nn_graph_find (g, "relu1"), conv2 = nn_graph_find (g, "conv2");
+  const int K = 4, HW = SIDE * SIDE;
+  float *w2 = nn_graph_param_data (g, nn_graph_node_param (g, conv2, NN_PARAM_WEIGHT));
+  float saved[3 * 4 * 9];
+  memcpy (saved, w2, sizeof saved);
+  for (int target = 0; target < CLASSES; target++)
+    {
+      float y = logit_of (one, x, target);
+      float A[4 * SIDE * SIDE];
+      memcpy (A, nn_context_output (one, layer), sizeof A);
+      double expect[SIDE * SIDE] = { 0 };
+      for (int k = 0; k < K; k++)
+        {
+          for (int o = 0; o < 3; o++)
+            memset (w2 + (o * K + k) * 9, 0, sizeof (float) * 9);
+          float yk = logit_of (one, x, target);
+          memcpy (w2, saved, sizeof saved);
+          for (int p = 0; p < HW; p++)
+            expect[p] += (double) (y - yk) / y * A[k * HW + p];
+        }
+      NnMethodSpec spec;
+      nn_method_spec_init (&spec);
+      spec.method = NN_METHOD_ABLATIONCAM;
+      spec.layer = layer;
+      spec.target = target;
+      spec.keep_negative = true;
+      NnMap *m = compute (ctx, x, &spec);
+      g_assert_cmpint (m->lh, ==, SIDE);
+      g_assert_cmpfloat (m->score, ==, y);
+      for (int p = 0; p < HW; p++)
+        g_assert_cmpfloat_with_epsilon (m->layer_map[p], expect[p], 1e-4 * (1.0 + fabs (expect[p])));
+      nn_map_free (m);
+    }
+  nn_context_free (one);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
+/* Eigen-Grad-CAM is Eigen-CAM's projection of G * A, with G the target's gradient at the
+ * layer from a backward pass of the test's own, then a ReLU. */
+static void
+test_eigengradcam_projection (void)
+{
+  NnGraph *g = relu_net (6);
+  NnContext *ctx = nn_context_new (g, 1, NN_CONTEXT_BACKWARD, NULL);
+  float x[IN_SIZE];
+  random_input (x, IN_SIZE, 7);
+  const int layer = nn_graph_find (g, "relu2"), K = 3, HW = SIDE * SIDE;
+  const int target = 2, out = nn_graph_output (g);
+  logit_of (ctx, x, target);
+  float *seed = nn_context_grad (ctx, out);
+  memset (seed, 0, sizeof (float) * CLASSES);
+  seed[target] = 1.0f;
+  nn_context_backward (ctx, out, NN_BACKWARD_INPUT, -1);
+  float P[3 * SIDE * SIDE], expect[SIDE * SIDE];
+  for (int i = 0; i < K * HW; i++)
+    P[i] = nn_context_grad (ctx, layer)[i] * nn_context_output (ctx, layer)[i];
+  g_assert_true (nn_cam_eigen_projection (expect, P, K, HW));
+  NnMethodSpec spec;
+  nn_method_spec_init (&spec);
+  spec.method = NN_METHOD_EIGENGRADCAM;
+  spec.layer = layer;
+  spec.target = target;
+  NnMap *m = compute (ctx, x, &spec);
+  double positive = 0.0;
+  for (int p = 0; p < HW; p++)
+    {
+      g_assert_cmpfloat_with_epsilon (m->layer_map[p], expect[p], 1e-5);
+      g_assert_cmpfloat (m->map[p], ==, fmaxf (expect[p], 0.0f));
+      positive += m->map[p];
+    }
+  g_assert_cmpfloat (positive, >, 0.0);
+  nn_map_free (m);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/attribution/occlusion-loop", test_occlusion_loop);
+  g_test_add_func ("/nn/attribution/ablationcam-by-hand", test_ablationcam_by_hand);
+  g_test_add_func ("/nn/attribution/eigengradcam-projection", test_eigengradcam_projection);
   return g_test_run ();
 }
