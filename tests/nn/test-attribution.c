@@ -176,7 +176,8 @@ test_ablationcam_by_hand (void)
       g_assert_cmpint (m->lh, ==, SIDE);
       g_assert_cmpfloat (m->score, ==, y);
       for (int p = 0; p < HW; p++)
-        g_assert_cmpfloat_with_epsilon (m->layer_map[p], expect[p], 1e-4 * (1.0 + fabs (expect[p])));
+        g_assert_cmpfloat_with_epsilon (m->layer_map[p], expect[p],
+                                        1e-4 * (1.0 + fabs (expect[p])));
       nn_map_free (m);
     }
   nn_context_free (one);
