@@ -42,6 +42,8 @@ typedef enum
        NN_METHOD_FLAG_LAYER | NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_CAM, nn_cam_ablationcam) \
   ROW (EIGENGRADCAM, "eigengradcam", "Eigen-Grad-CAM", NN_METHOD_FLAGS_GRADIENT_CAM,           \
        nn_cam_eigengradcam)                                                                    \
+  ROW (FULLGRAD, "fullgrad", "FullGrad", NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_CAM,         \
+       nn_cam_fullgrad)                                                                        \
   ROW (GRADIENT, "gradient", "Gradient", NN_METHOD_FLAG_GRADIENTS, nn_saliency_gradient)       \
   ROW (SMOOTHGRAD, "smoothgrad", "SmoothGrad",                                                 \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_BATCHED, nn_saliency_smoothgrad)              \

@@ -224,6 +224,72 @@ test_eigengradcam_projection (void)
   nn_graph_free (g);
 }
 
+/* FullGrad on a network whose only bias is the linear head's (which FullGrad skips, as
+ * pytorch-grad-cam does): the input term alone, each channel of |dy/dx * x| scaled to [0, 1],
+ * summed, scaled to [0, 1]. Then with conv biases: more terms, still in [0, 1] with maximum 1. */
+static void
+test_fullgrad_terms (void)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", IN_C, SIDE, SIDE);
+  int c1 = nn_graph_add_conv2d (g, "conv1", in, 4, 3, 1, 1, 1, 1, false);
+  int r1 = nn_graph_add_relu (g, "relu1", c1);
+  int gap = nn_graph_add_global_avgpool (g, "gap", r1);
+  nn_graph_add_linear (g, "fc", gap, CLASSES, true);
+  NnRng rng;
+  nn_rng_init (&rng, 8);
+  nn_graph_init_params (g, &rng);
+  NnContext *ctx = nn_context_new (g, 1, NN_CONTEXT_BACKWARD, NULL);
+  float x[IN_SIZE];
+  random_input (x, IN_SIZE, 9);
+  NnMethodSpec spec;
+  nn_method_spec_init (&spec);
+  spec.method = NN_METHOD_GRADIENT;
+  spec.target = 1;
+  NnMap *grad = compute (ctx, x, &spec);
+  double expect[SIDE * SIDE] = { 0 }, hi = 0.0, lo = INFINITY;
+  for (int c = 0; c < IN_C; c++)
+    {
+      double v[SIDE * SIDE], vlo = INFINITY, vhi = 0.0;
+      for (int p = 0; p < SIDE * SIDE; p++)
+        {
+          v[p] = fabs ((double) grad->channels[c * SIDE * SIDE + p] * x[c * SIDE * SIDE + p]);
+          vlo = fmin (vlo, v[p]);
+          vhi = fmax (vhi, v[p]);
+        }
+      for (int p = 0; p < SIDE * SIDE; p++)
+        expect[p] += (v[p] - vlo) / (1e-7 + vhi - vlo);
+    }
+  for (int p = 0; p < SIDE * SIDE; p++)
+    {
+      lo = fmin (lo, expect[p]);
+      hi = fmax (hi, expect[p]);
+    }
+  spec.method = NN_METHOD_FULLGRAD;
+  NnMap *m = compute (ctx, x, &spec);
+  g_assert_cmpint (m->layer, ==, 0);
+  for (int p = 0; p < SIDE * SIDE; p++)
+    g_assert_cmpfloat_with_epsilon (m->map[p], (expect[p] - lo) / (1e-7 + hi - lo), 1e-5);
+  nn_map_free (m);
+  nn_map_free (grad);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+
+  g = relu_net (10);
+  ctx = nn_context_new (g, 1, NN_CONTEXT_BACKWARD, NULL);
+  m = compute (ctx, x, &spec);
+  float top = 0.0f;
+  for (int p = 0; p < SIDE * SIDE; p++)
+    {
+      g_assert_cmpfloat (m->map[p], >=, 0.0f);
+      top = fmaxf (top, m->map[p]);
+    }
+  g_assert_cmpfloat_with_epsilon (top, 1.0f, 1e-5);
+  nn_map_free (m);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -231,5 +297,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/attribution/occlusion-loop", test_occlusion_loop);
   g_test_add_func ("/nn/attribution/ablationcam-by-hand", test_ablationcam_by_hand);
   g_test_add_func ("/nn/attribution/eigengradcam-projection", test_eigengradcam_projection);
+  g_test_add_func ("/nn/attribution/fullgrad-terms", test_fullgrad_terms);
   return g_test_run ();
 }
