@@ -1,0 +1,254 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# The attribution methods of nn/explain against references written here in plain PyTorch from
+# the definitions of pytorch-grad-cam (AblationCAM, Eigen-Grad-CAM, FullGrad), Captum
+# (Occlusion, GradientSHAP, DeepLIFT's rescale rule) and Zennit (LRP rules and composites), on
+# the networks compare.py uses. Prints one line per case with the largest relative error and
+# ends with "compare-methods: N passed, N failed". Exits 0 when all pass.
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cnnscope_torch  # noqa: E402
+
+# (arch, channels, size, classes, width)
+MODELS = {
+    "smallcnn": ("smallcnn", 1, 28, 10, 1.0),
+    "resnet18": ("resnet18", 3, 32, 10, 0.25),
+    "vgg11_bn": ("vgg11_bn", 3, 32, 10, 0.125),
+}
+
+TOLERANCE = 1e-4
+
+
+def rel_err(ours, ref, floor=1e-12):
+    """Largest difference relative to the largest reference value (at least `floor`)."""
+    scale = max(float(np.abs(ref).max()), floor)
+    return float(np.abs(ours - ref).max()) / scale
+
+
+def scale01(v):
+    """pytorch-grad-cam's scale_cam_image: shift to 0, divide by 1e-7 + the maximum."""
+    v = v - v.min()
+    return v / (1e-7 + v.max())
+
+
+def upsample(v, size):
+    return F.interpolate(v[None, None], size=(size, size), mode="bilinear",
+                         align_corners=False)[0, 0]
+
+
+def ref_occlusion(net, x, target, opts):
+    """Captum's Occlusion: a (C, k, k) window at every multiple of the stride (ceil((n - k) /
+    stride) + 1 positions, the last cut by the border) set to the baseline; the drop of the
+    target's output, averaged over the windows that cover each element."""
+    c, h, w = x.shape
+    k, s = opts["patch"], opts["stride"]
+    base = opts.get("baseline_t", torch.zeros_like(x))
+    starts = [i * s for i in range(math.ceil((h - k) / s) + 1)]
+    batch, boxes = [], []
+    for y0 in starts:
+        for x0 in starts:
+            xo = x.clone()
+            xo[:, y0:y0 + k, x0:x0 + k] = base[:, y0:y0 + k, x0:x0 + k]
+            batch.append(xo)
+            boxes.append((y0, x0))
+    with torch.no_grad():
+        y = net(x[None])[0, target]
+        ys = net(torch.stack(batch))[:, target]
+    total = torch.zeros(h, w, dtype=x.dtype)
+    count = torch.zeros(h, w, dtype=x.dtype)
+    for (y0, x0), yo in zip(boxes, ys):
+        total[y0:y0 + k, x0:x0 + k] += y - yo
+        count[y0:y0 + k, x0:x0 + k] += 1
+    return {"map": total / count}
+
+
+def ref_ablationcam(net, x, target, layer):
+    """pytorch-grad-cam's AblationCAM: channel k of the layer set to 0 (the layer's minimum is
+    0) in sample k of a batch, w_k = (y - y_k) / y, map = sum_k w_k A_k; ReLU, upsampling."""
+    with torch.no_grad():
+        y = net(x[None])[0, target]
+        a = net.outs[layer][0].clone()
+        k = a.shape[0]
+        value = 0.0 if float(a.min()) == 0.0 else float(a.min()) - 1e7
+
+        def ablate(ins, out):
+            out = out.clone()
+            for i in range(k):
+                out[i, i] = value
+            return out
+        net.hooks[layer] = ablate
+        ys = net(x[None].repeat(k, 1, 1, 1))[:, target]
+        del net.hooks[layer]
+    weights = (y - ys) / y
+    cam = (weights[:, None, None] * a).sum(0)
+    return {"layer_map": cam, "map": upsample(torch.relu(cam), x.shape[1])}
+
+
+def layer_gradient(net, x, target, layer):
+    xt = x[None].clone().requires_grad_(True)
+    logits = net(xt)
+    act = net.outs[layer]
+    act.retain_grad()
+    logits[0, target].backward()
+    return act[0].detach(), act.grad[0]
+
+
+def ref_eigengradcam(net, x, target, layer):
+    """pytorch-grad-cam's Eigen-Grad-CAM: G * A as (positions, channels), centred per channel,
+    projected on its first right singular vector. SVD leaves the sign free: the map is made to
+    agree with the centred channel sum, cnnscope's convention for Eigen-CAM."""
+    a, g = layer_gradient(net, x, target, layer)
+    k, h, w = a.shape
+    p = (g * a).reshape(k, -1).T
+    p = p - p.mean(dim=0)
+    _, _, vt = torch.linalg.svd(p, full_matrices=False)
+    proj = p @ vt[0]
+    if float((proj * p.sum(dim=1)).sum()) < 0:
+        proj = -proj
+    cam = proj.reshape(h, w)
+    return {"layer_map": cam, "map": upsample(torch.relu(cam), x.shape[1])}
+
+
+def ref_fullgrad(net, x, target, _layer):
+    """pytorch-grad-cam's FullGrad: |dy/dx * x| and |b_k dy/dz_k| for every Conv2d with a bias
+    and BatchNorm2d (bias beta - mean gamma / sqrt(var + eps)), each channel scaled to [0, 1]
+    and resized to the input, summed, scaled to [0, 1]."""
+    size = x.shape[1]
+    xt = x[None].clone().requires_grad_(True)
+    logits = net(xt)
+    for out in net.outs.values():
+        if out.requires_grad and out is not xt:
+            out.retain_grad()
+    logits[0, target].backward()
+    total = sum(scale01((xt.grad[0] * x).abs()[c]) for c in range(x.shape[0]))
+    for node in net.nodes:
+        name = node["name"]
+        if node["op"] == "conv2d" and net.tensor(node, "bias") is not None:
+            bias = net.tensor(node, "bias").detach()
+        elif node["op"] == "batchnorm":
+            bias = (net.tensor(node, "bias") - net.tensor(node, "running_mean")
+                    * net.tensor(node, "weight")
+                    / torch.sqrt(net.tensor(node, "running_var") + node["eps"])).detach()
+        else:
+            continue
+        g = net.outs[name].grad[0]
+        for k in range(g.shape[0]):
+            total = total + upsample(scale01((bias[k] * g[k]).abs()), size)
+    return {"map": scale01(total)}
+
+
+# (method, model, layer or "-", class or -1, options, reference)
+CASES = [
+    ("occlusion", "smallcnn", "-", -1, {"patch": 7, "stride": 3}, ref_occlusion),
+    ("occlusion", "resnet18", "-", 3, {"patch": 8, "stride": 8, "baseline": True},
+     ref_occlusion),
+    ("occlusion", "vgg11_bn", "-", -1, {"patch": 5, "stride": 2}, ref_occlusion),
+    ("ablationcam", "smallcnn", "relu2", -1, {}, ref_ablationcam),
+    ("ablationcam", "resnet18", "layer4.1.relu2", -1, {}, ref_ablationcam),
+    ("ablationcam", "resnet18", "layer3.0.relu1", 2, {}, ref_ablationcam),
+    ("ablationcam", "vgg11_bn", "features.20", -1, {}, ref_ablationcam),
+    ("eigengradcam", "smallcnn", "relu2", -1, {}, ref_eigengradcam),
+    ("eigengradcam", "resnet18", "layer4.1.relu2", -1, {}, ref_eigengradcam),
+    ("eigengradcam", "vgg11_bn", "features.27", 4, {}, ref_eigengradcam),
+    ("fullgrad", "smallcnn", "-", -1, {}, ref_fullgrad),
+    ("fullgrad", "resnet18", "-", -1, {}, ref_fullgrad),
+    ("fullgrad", "vgg11_bn", "-", 1, {}, ref_fullgrad),
+]
+
+
+def draw_input(net, shape, seed):
+    """A seeded input whose ReLU pre-activations all stay at least 2e-6 away from 0."""
+    for attempt in range(50):
+        rng = np.random.default_rng(seed + 1000 * attempt)
+        x = rng.standard_normal(shape).astype(np.float32)
+        with torch.no_grad():
+            net(torch.from_numpy(x[None]).double())
+        if net.relu_margin > 2e-6:
+            return x
+    raise ValueError("no input keeps its ReLU pre-activations away from 0")
+
+
+def run_case(build, tmp, case, seed=11):
+    method, model, layer, target, opts, ref = case
+    arch, c, size, classes, width = MODELS[model]
+    path = os.path.join(tmp, f"{model}.safetensors")
+    if not os.path.exists(path):
+        subprocess.run([os.path.join(build, "tests", "pytorch", "make-model"), arch, str(c),
+                        str(size), str(size), str(classes), str(width), path, str(seed)],
+                       check=True)
+    net = cnnscope_torch.load(path).double()
+    net.eval()
+    x = draw_input(net, (c, size, size), seed)
+    x.tofile(os.path.join(tmp, "input.bin"))
+    args = []
+    opts = dict(opts)
+    for key in ("patch", "stride", "samples", "noise", "seed"):
+        if key in opts:
+            args.append(f"{key}={opts[key]}")
+    if opts.get("baseline"):
+        base = np.random.default_rng(seed + 5).standard_normal(x.shape).astype(np.float32)
+        base.tofile(os.path.join(tmp, "baseline.bin"))
+        args.append("baseline=" + os.path.join(tmp, "baseline.bin"))
+        opts["baseline_t"] = torch.from_numpy(base).double()
+    out = tempfile.mkdtemp(dir=tmp)
+    line = subprocess.run([os.path.join(build, "tests", "pytorch", "torch-methods"), path,
+                           os.path.join(tmp, "input.bin"), method, layer, str(target), out]
+                          + args, check=True, capture_output=True, text=True).stdout.split()
+    name, target, lh, lw = line[0], int(line[1]), int(line[2]), int(line[3])
+    xt = torch.from_numpy(x).double()
+    if ref is ref_occlusion:
+        expect = ref(net, xt, target, opts)
+    else:
+        expect = ref(net, xt, target, name)
+    read = lambda f, shape: np.fromfile(os.path.join(out, f), "<f4").reshape(shape)  # noqa: E731
+    errors = {}
+    if "layer_map" in expect:
+        errors["layer map"] = rel_err(read("layer_map.bin", (lh, lw)),
+                                      expect["layer_map"].detach().numpy())
+    errors["map"] = rel_err(read("map.bin", (size, size)), expect["map"].detach().numpy())
+    return errors, name, target
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", default="build")
+    parser.add_argument("--only", default=None, help="run only this method's cases")
+    args = parser.parse_args()
+    build = os.path.abspath(args.build)
+    torch.manual_seed(0)
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES:
+            if args.only and case[0] != args.only:
+                continue
+            label = "{} {} layer {} class {} {}".format(case[0], case[1], case[2], case[3],
+                                                       " ".join(f"{k}={v}" for k, v
+                                                                in case[4].items()))
+            try:
+                errors, name, target = run_case(build, tmp, case)
+            except (subprocess.CalledProcessError, ValueError, KeyError, OSError) as e:
+                print(f"FAIL {label}: {e}")
+                failed += 1
+                continue
+            ok = all(v <= TOLERANCE for v in errors.values())
+            print("{} {} ({}, class {}): max relative error {}".format(
+                "ok  " if ok else "FAIL", label, name, target,
+                ", ".join(f"{k} {v:.2e}" for k, v in errors.items())))
+            passed += ok
+            failed += not ok
+    print(f"compare-methods: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
