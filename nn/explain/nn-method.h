@@ -54,7 +54,9 @@ typedef enum
   ROW (GUIDED_GRADCAM, "guided-gradcam", "Guided Grad-CAM",                                    \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_LAYER, nn_saliency_guided_gradcam)             \
   ROW (OCCLUSION, "occlusion", "Occlusion",                                                    \
-       NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_SIGNED, nn_occlusion)
+       NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_SIGNED, nn_occlusion)                          \
+  ROW (DEEPLIFT, "deeplift", "DeepLIFT", NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED,     \
+       nn_deeplift)
 
 #define NN_METHOD_ENUM_VALUE(id, name, label, flags, fn) NN_METHOD_##id,
 
@@ -73,7 +75,8 @@ typedef struct
   bool         keep_negative;  /* NN_METHOD_FLAG_CAM: skip the final ReLU (a signed map) */
   int          samples;        /* SmoothGrad's noisy copies, IG's steps; 0: 25, 32 */
   float        noise;          /* SmoothGrad: sigma as a fraction of the input's range */
-  const float *baseline;       /* IG, Occlusion: x' (C, H, W), borrowed; NULL: zeros */
+  const float *baseline;       /* IG, Occlusion, DeepLIFT: x' (C, H, W), borrowed; NULL:
+                                  zeros */
   uint64_t     seed;           /* SmoothGrad's noise */
   int          window;         /* Occlusion: side of the square patch in pixels; 0: a
                                   quarter of min (H, W) */

@@ -290,6 +290,79 @@ test_fullgrad_terms (void)
   nn_graph_free (g);
 }
 
+/* conv -> ReLU -> max pool -> conv -> sigmoid -> global average pool -> linear: every kind of
+ * node DeepLIFT's rule replaces. */
+static NnGraph *
+pool_net (uint64_t seed)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", IN_C, SIDE, SIDE);
+  int c1 = nn_graph_add_conv2d (g, "conv1", in, 4, 3, 1, 1, 1, 1, true);
+  int r1 = nn_graph_add_relu (g, "relu1", c1);
+  int p1 = nn_graph_add_maxpool (g, "pool1", r1, 2, 2, 0);
+  int c2 = nn_graph_add_conv2d (g, "conv2", p1, 3, 3, 1, 1, 1, 1, true);
+  int s2 = nn_graph_add_activation (g, "sig2", c2, NN_ACT_SIGMOID);
+  int gap = nn_graph_add_global_avgpool (g, "gap", s2);
+  nn_graph_add_linear (g, "fc", gap, CLASSES, true);
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  nn_graph_init_params (g, &rng);
+  return g;
+}
+
+/* DeepLIFT's summation to delta: the attributions sum to y(x) - y(x') for every class, from
+ * zeros and from a baseline of its own, through ReLU, max pooling and a sigmoid; and they are
+ * not the gradient times the input difference (except where they must be). */
+static void
+test_deeplift_summation (void)
+{
+  NnGraph *nets[] = { relu_net (11), pool_net (12) };
+  float x[IN_SIZE], base[IN_SIZE];
+  random_input (x, IN_SIZE, 13);
+  random_input (base, IN_SIZE, 14);
+  for (size_t n = 0; n < G_N_ELEMENTS (nets); n++)
+    {
+      NnContext *ctx = nn_context_new (nets[n], 1, NN_CONTEXT_BACKWARD, NULL);
+      NnContext *one = nn_context_new (nets[n], 1, 0, NULL);
+      for (int b = 0; b < 2; b++)
+        for (int c = 0; c < CLASSES; c++)
+          {
+            NnMethodSpec spec;
+            nn_method_spec_init (&spec);
+            spec.method = NN_METHOD_DEEPLIFT;
+            spec.target = c;
+            spec.baseline = b ? base : NULL;
+            NnMap *m = compute (ctx, x, &spec);
+            float zeros[IN_SIZE] = { 0 };
+            double delta = (double) logit_of (one, x, c) - logit_of (one, b ? base : zeros, c);
+            double sum = 0.0, map_sum = 0.0;
+            for (int i = 0; i < IN_SIZE; i++)
+              sum += m->channels[i];
+            for (int p = 0; p < SIDE * SIDE; p++)
+              map_sum += m->map[p];
+            g_assert_true (m->is_signed);
+            g_assert_cmpfloat (fabs (delta), >, 1e-3);
+            g_assert_cmpfloat_with_epsilon (sum, delta, 1e-4 * (1.0 + fabs (delta)));
+            g_assert_cmpfloat_with_epsilon (map_sum, sum, 1e-4 * (1.0 + fabs (delta)));
+            spec.method = NN_METHOD_GRADIENT;
+            NnMap *grad = compute (ctx, x, &spec);
+            double differs = 0.0;
+            for (int i = 0; i < IN_SIZE; i++)
+              differs = fmax (differs, fabs (m->channels[i] - grad->channels[i]
+                                                              * (x[i] - (b ? base[i] : 0.0f))));
+            /* From zeros through ReLUs without biases (nn_graph_init_params sets them to 0),
+             * every multiplier relu (z) / z is the derivative. */
+            if (b == 1 || n == 1)
+              g_assert_cmpfloat (differs, >, 1e-3);
+            nn_map_free (grad);
+            nn_map_free (m);
+          }
+      nn_context_free (one);
+      nn_context_free (ctx);
+      nn_graph_free (nets[n]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -298,5 +371,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/attribution/ablationcam-by-hand", test_ablationcam_by_hand);
   g_test_add_func ("/nn/attribution/eigengradcam-projection", test_eigengradcam_projection);
   g_test_add_func ("/nn/attribution/fullgrad-terms", test_fullgrad_terms);
+  g_test_add_func ("/nn/attribution/deeplift-summation", test_deeplift_summation);
   return g_test_run ();
 }

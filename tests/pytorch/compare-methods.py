@@ -147,6 +147,90 @@ def ref_fullgrad(net, x, target, _layer):
     return {"map": scale01(total)}
 
 
+class _Multiplier(torch.autograd.Function):
+    """Forward: y as it is; backward: the incoming gradient times the multiplier m."""
+
+    @staticmethod
+    def forward(ctx, x, y, m):
+        ctx.save_for_backward(m)
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        (m,) = ctx.saved_tensors
+        return g * m, None, None
+
+
+class _MaxPoolRescale(torch.autograd.Function):
+    """Captum's DeepLIFT rule for max pooling (kernel = stride, no padding)."""
+
+    @staticmethod
+    def forward(ctx, x, y, x_ref, y_ref, k):
+        ctx.save_for_backward(x, y, x_ref, y_ref)
+        ctx.k = k
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, x_ref, y_ref = ctx.saved_tensors
+        k = ctx.k
+        m = torch.max(y, y_ref)
+        _, ix = F.max_pool2d(x, k, k, return_indices=True)
+        _, ir = F.max_pool2d(x_ref, k, k, return_indices=True)
+        size = x.shape[-2:]
+        routed = (F.max_unpool2d(g * (m - y_ref), ix, k, k, output_size=size)
+                  + F.max_unpool2d(g * (y - m), ir, k, k, output_size=size))
+        plain = F.max_unpool2d(g, ix, k, k, output_size=size)
+        delta = x - x_ref
+        return (torch.where(delta.abs() < 1e-10, plain, routed / delta), None, None, None, None)
+
+
+def _derivative(kind, x, y):
+    if kind == "relu":
+        return (x > 0).to(x.dtype)
+    if kind == "sigmoid":
+        return y * (1 - y)
+    if kind == "tanh":
+        return 1 - y * y
+    raise ValueError("activation " + kind)
+
+
+def ref_deeplift(net, x, target, opts):
+    """Captum's DeepLift (rescale rule): a pass on the baseline records every activation's and
+    max pool's input and output; on the input, their backward becomes the multiplier
+    (y - y') / (x - x') (the derivative where |x - x'| < 1e-10) and Captum's max-pool rule;
+    attribution (x - x') * dy/dx, summed over channels."""
+    base = opts.get("baseline_t", torch.zeros_like(x))
+    ref = {}
+
+    def make_hook(node):
+        name = node["name"]
+
+        def hook(ins, y):
+            if name not in ref:
+                ref[name] = (ins[0].detach(), y.detach())
+                return y
+            x_ref, y_ref = ref[name]
+            delta = ins[0] - x_ref
+            if node["op"] == "maxpool":
+                assert node["kernel"] == node["stride"] and not any(node["padding"])
+                return _MaxPoolRescale.apply(ins[0], y, x_ref, y_ref, tuple(node["kernel"]))
+            m = torch.where(delta.abs() < 1e-10, _derivative(node["kind"], ins[0], y),
+                            (y - y_ref) / delta).detach()
+            return _Multiplier.apply(ins[0], y, m)
+        return hook
+    for node in net.nodes:
+        if node["op"] in ("activation", "maxpool"):
+            net.hooks[node["name"]] = make_hook(node)
+    with torch.no_grad():
+        net(base[None])
+    xt = x[None].clone().requires_grad_(True)
+    net(xt)[0, target].backward()
+    net.hooks.clear()
+    attr = (x - base) * xt.grad[0]
+    return {"map": attr.sum(0), "channels": attr}
+
+
 # (method, model, layer or "-", class or -1, options, reference)
 CASES = [
     ("occlusion", "smallcnn", "-", -1, {"patch": 7, "stride": 3}, ref_occlusion),
@@ -163,6 +247,11 @@ CASES = [
     ("fullgrad", "smallcnn", "-", -1, {}, ref_fullgrad),
     ("fullgrad", "resnet18", "-", -1, {}, ref_fullgrad),
     ("fullgrad", "vgg11_bn", "-", 1, {}, ref_fullgrad),
+    # From zeros, a few of smallcnn's multipliers divide by a tiny x - x' whose float32 rounding
+    # moves the map by 3.4e-3 of its maximum: the reference runs in float32, as Captum does.
+    ("deeplift", "smallcnn", "-", -1, {"float32": True}, ref_deeplift),
+    ("deeplift", "resnet18", "-", -1, {"baseline": True}, ref_deeplift),
+    ("deeplift", "vgg11_bn", "-", 2, {"baseline": True}, ref_deeplift),
 ]
 
 
@@ -189,6 +278,8 @@ def run_case(build, tmp, case, seed=11):
     net = cnnscope_torch.load(path).double()
     net.eval()
     x = draw_input(net, (c, size, size), seed)
+    dtype = torch.float32 if opts.get("float32") else torch.float64
+    net = net.to(dtype)
     x.tofile(os.path.join(tmp, "input.bin"))
     args = []
     opts = dict(opts)
@@ -199,14 +290,14 @@ def run_case(build, tmp, case, seed=11):
         base = np.random.default_rng(seed + 5).standard_normal(x.shape).astype(np.float32)
         base.tofile(os.path.join(tmp, "baseline.bin"))
         args.append("baseline=" + os.path.join(tmp, "baseline.bin"))
-        opts["baseline_t"] = torch.from_numpy(base).double()
+        opts["baseline_t"] = torch.from_numpy(base).to(dtype)
     out = tempfile.mkdtemp(dir=tmp)
     line = subprocess.run([os.path.join(build, "tests", "pytorch", "torch-methods"), path,
                            os.path.join(tmp, "input.bin"), method, layer, str(target), out]
                           + args, check=True, capture_output=True, text=True).stdout.split()
     name, target, lh, lw = line[0], int(line[1]), int(line[2]), int(line[3])
-    xt = torch.from_numpy(x).double()
-    if ref is ref_occlusion:
+    xt = torch.from_numpy(x).to(dtype)
+    if ref in (ref_occlusion, ref_deeplift):
         expect = ref(net, xt, target, opts)
     else:
         expect = ref(net, xt, target, name)
@@ -216,6 +307,9 @@ def run_case(build, tmp, case, seed=11):
         errors["layer map"] = rel_err(read("layer_map.bin", (lh, lw)),
                                       expect["layer_map"].detach().numpy())
     errors["map"] = rel_err(read("map.bin", (size, size)), expect["map"].detach().numpy())
+    if "channels" in expect:
+        errors["channels"] = rel_err(read("channels.bin", x.shape),
+                                     expect["channels"].detach().numpy())
     return errors, name, target
 
 
