@@ -56,7 +56,10 @@ typedef enum
   ROW (OCCLUSION, "occlusion", "Occlusion",                                                    \
        NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_SIGNED, nn_occlusion)                          \
   ROW (DEEPLIFT, "deeplift", "DeepLIFT", NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED,     \
-       nn_deeplift)
+       nn_deeplift)                                                                            \
+  ROW (GRADIENT_SHAP, "gradientshap", "GradientSHAP",                                          \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_SIGNED,              \
+       nn_gradient_shap)
 
 #define NN_METHOD_ENUM_VALUE(id, name, label, flags, fn) NN_METHOD_##id,
 
@@ -73,11 +76,13 @@ typedef struct
   int          target;         /* class; -1: the top prediction (Eigen-CAM ignores it) */
   int          layer;          /* NN_METHOD_FLAG_LAYER: node; -1: the last spatial layer */
   bool         keep_negative;  /* NN_METHOD_FLAG_CAM: skip the final ReLU (a signed map) */
-  int          samples;        /* SmoothGrad's noisy copies, IG's steps; 0: 25, 32 */
-  float        noise;          /* SmoothGrad: sigma as a fraction of the input's range */
+  int          samples;        /* SmoothGrad's noisy copies, IG's steps, GradientSHAP's
+                                  samples; 0: 25, 32, 25 */
+  float        noise;          /* SmoothGrad, GradientSHAP: sigma as a fraction of the input's
+                                  range */
   const float *baseline;       /* IG, Occlusion, DeepLIFT: x' (C, H, W), borrowed; NULL:
-                                  zeros */
-  uint64_t     seed;           /* SmoothGrad's noise */
+                                  zeros; GradientSHAP: NULL draws uniform noise baselines */
+  uint64_t     seed;           /* SmoothGrad's noise, GradientSHAP's draws */
   int          window;         /* Occlusion: side of the square patch in pixels; 0: a
                                   quarter of min (H, W) */
   int          stride;         /* Occlusion: step of the patch; 0: half the window */

@@ -363,6 +363,75 @@ test_deeplift_summation (void)
     }
 }
 
+/* GradientSHAP against a loop over its samples with the same draws (a, then the noise, then
+ * a uniform baseline per value), each gradient from the Gradient method on one sample; in
+ * batches of 4 for 7 samples, with and without a given baseline. */
+static void
+test_gradient_shap_loop (void)
+{
+  NnGraph *g = pool_net (15);
+  NnContext *ctx = nn_context_new (g, 4, NN_CONTEXT_BACKWARD, NULL);
+  NnContext *one = nn_context_new (g, 1, NN_CONTEXT_BACKWARD, NULL);
+  float x[IN_SIZE], base[IN_SIZE];
+  random_input (x, IN_SIZE, 16);
+  random_input (base, IN_SIZE, 17);
+  float lo = x[0], hi = x[0];
+  for (int i = 0; i < IN_SIZE; i++)
+    {
+      lo = fminf (lo, x[i]);
+      hi = fmaxf (hi, x[i]);
+    }
+  for (int b = 0; b < 2; b++)
+    {
+      NnMethodSpec spec;
+      nn_method_spec_init (&spec);
+      spec.method = NN_METHOD_GRADIENT_SHAP;
+      spec.target = 2;
+      spec.samples = 7;
+      spec.noise = 0.1f;
+      spec.seed = 18;
+      spec.baseline = b ? base : NULL;
+      NnMap *m = compute (ctx, x, &spec);
+      double expect[IN_SIZE] = { 0 };
+      NnRng rng;
+      nn_rng_init (&rng, 18);
+      for (int s = 0; s < 7; s++)
+        {
+          float a = nn_rng_uniform (&rng), diff[IN_SIZE], z[IN_SIZE];
+          for (int i = 0; i < IN_SIZE; i++)
+            diff[i] = x[i] + 0.1f * (hi - lo) * nn_rng_normal (&rng);
+          for (int i = 0; i < IN_SIZE; i++)
+            {
+              float xb = b ? base[i] : lo + (hi - lo) * nn_rng_uniform (&rng);
+              diff[i] -= xb;
+              z[i] = xb + a * diff[i];
+            }
+          NnMethodSpec gs;
+          nn_method_spec_init (&gs);
+          gs.method = NN_METHOD_GRADIENT;
+          gs.target = 2;
+          NnMap *grad = compute (one, z, &gs);
+          for (int i = 0; i < IN_SIZE; i++)
+            expect[i] += (double) grad->channels[i] * diff[i] / 7.0;
+          nn_map_free (grad);
+        }
+      double scale = 0.0;
+      for (int i = 0; i < IN_SIZE; i++)
+        scale = fmax (scale, fabs (expect[i]));
+      g_assert_cmpfloat (scale, >, 1e-4);
+      for (int i = 0; i < IN_SIZE; i++)
+        g_assert_cmpfloat_with_epsilon (m->channels[i], expect[i], 1e-5 * scale);
+      for (int p = 0; p < SIDE * SIDE; p++)
+        g_assert_cmpfloat_with_epsilon (m->map[p], expect[p] + expect[SIDE * SIDE + p],
+                                        1e-5 * scale);
+      g_assert_true (m->is_signed);
+      nn_map_free (m);
+    }
+  nn_context_free (one);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -372,5 +441,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/attribution/eigengradcam-projection", test_eigengradcam_projection);
   g_test_add_func ("/nn/attribution/fullgrad-terms", test_fullgrad_terms);
   g_test_add_func ("/nn/attribution/deeplift-summation", test_deeplift_summation);
+  g_test_add_func ("/nn/attribution/gradient-shap-loop", test_gradient_shap_loop);
   return g_test_run ();
 }

@@ -231,6 +231,83 @@ def ref_deeplift(net, x, target, opts):
     return {"map": attr.sum(0), "channels": attr}
 
 
+class NnRng:
+    """nn/core/nn-rng.c in Python (xoshiro128+ seeded by splitmix64, Box-Muller in float32),
+    so that a reference draws GradientSHAP's samples as cnnscope does."""
+
+    M32, M64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+
+    def __init__(self, seed):
+        x = seed & self.M64
+        out = []
+        for _ in range(2):
+            x = (x + 0x9E3779B97F4A7C15) & self.M64
+            z = x
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.M64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.M64
+            out.append(z ^ (z >> 31))
+        a, b = out
+        self.s = [a & self.M32, a >> 32, b & self.M32, (b >> 32) | 1]
+        self.spare = None
+
+    def u32(self):
+        s = self.s
+        result = (s[0] + s[3]) & self.M32
+        t = (s[1] << 9) & self.M32
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = ((s[3] << 11) | (s[3] >> 21)) & self.M32
+        return result
+
+    def uniform(self):
+        return np.float32(self.u32() >> 8) * np.float32(1.0 / 16777216.0)
+
+    def normal(self):
+        if self.spare is not None:
+            v, self.spare = self.spare, None
+            return v
+        u1 = self.uniform()
+        while u1 <= np.float32(1e-7):
+            u1 = self.uniform()
+        u2 = self.uniform()
+        r = np.sqrt(np.float32(-2.0) * np.log(u1))
+        t = np.float32(6.28318530718) * u2
+        self.spare = r * np.sin(t)
+        return r * np.cos(t)
+
+
+def ref_gradient_shap(net, x, target, opts):
+    """Captum's GradientShap (NoiseTunnel's smoothgrad over InputBaselineXGradient): per
+    sample a ~ U(0, 1), x + e with e ~ N(0, sigma), a baseline from the distribution (the given
+    one, or uniform noise over [min x, max x]), the gradient at x' + a (x + e - x') times
+    x + e - x', averaged. The draws follow cnnscope's order through NnRng."""
+    xs = x.numpy().astype(np.float32).ravel()
+    n, noise, seed = opts["samples"], np.float32(opts["noise"]), opts["seed"]
+    base = opts["baseline_t"].numpy().astype(np.float32).ravel() if "baseline_t" in opts \
+        else None
+    lo, hi = xs.min(), xs.max()
+    sigma = noise * (hi - lo)
+    rng = NnRng(seed)
+    points, diffs = [], []
+    for _ in range(n):
+        a = rng.uniform()
+        diff = np.array([v + sigma * rng.normal() if sigma > 0 else v for v in xs],
+                        dtype=np.float32)
+        b = base if base is not None else np.array(
+            [lo + (hi - lo) * rng.uniform() for _ in xs], dtype=np.float32)
+        diff = diff - b
+        points.append(b + a * diff)
+        diffs.append(diff)
+    z = torch.from_numpy(np.stack(points).reshape((n,) + x.shape)).to(x.dtype)
+    z.requires_grad_(True)
+    net(z)[:, target].sum().backward()
+    attr = (z.grad * torch.from_numpy(np.stack(diffs).reshape(z.shape)).to(x.dtype)).mean(0)
+    return {"map": attr.sum(0), "channels": attr}
+
+
 # (method, model, layer or "-", class or -1, options, reference)
 CASES = [
     ("occlusion", "smallcnn", "-", -1, {"patch": 7, "stride": 3}, ref_occlusion),
@@ -252,6 +329,12 @@ CASES = [
     ("deeplift", "smallcnn", "-", -1, {"float32": True}, ref_deeplift),
     ("deeplift", "resnet18", "-", -1, {"baseline": True}, ref_deeplift),
     ("deeplift", "vgg11_bn", "-", 2, {"baseline": True}, ref_deeplift),
+    ("gradientshap", "smallcnn", "-", -1, {"samples": 10, "noise": 0.1, "seed": 3},
+     ref_gradient_shap),
+    ("gradientshap", "resnet18", "-", -1, {"samples": 9, "noise": 0.05, "seed": 4,
+                                           "baseline": True}, ref_gradient_shap),
+    ("gradientshap", "vgg11_bn", "-", 5, {"samples": 6, "noise": 0.0, "seed": 5},
+     ref_gradient_shap),
 ]
 
 
@@ -297,7 +380,7 @@ def run_case(build, tmp, case, seed=11):
                           + args, check=True, capture_output=True, text=True).stdout.split()
     name, target, lh, lw = line[0], int(line[1]), int(line[2]), int(line[3])
     xt = torch.from_numpy(x).to(dtype)
-    if ref in (ref_occlusion, ref_deeplift):
+    if ref in (ref_occlusion, ref_deeplift, ref_gradient_shap):
         expect = ref(net, xt, target, opts)
     else:
         expect = ref(net, xt, target, name)
