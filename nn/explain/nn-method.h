@@ -59,7 +59,13 @@ typedef enum
        nn_deeplift)                                                                            \
   ROW (GRADIENT_SHAP, "gradientshap", "GradientSHAP",                                          \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_SIGNED,              \
-       nn_gradient_shap)
+       nn_gradient_shap)                                                                       \
+  ROW (LRP_GAMMA_BOX, "lrp-epsilon-gamma-box", "LRP (ε, γ, box)",                              \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_gamma_box)             \
+  ROW (LRP_PLUS_FLAT, "lrp-epsilon-plus-flat", "LRP (ε, z+, flat)",                            \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_plus_flat)             \
+  ROW (LRP_ALPHA_BETA, "lrp-epsilon-alpha2-beta1", "LRP (ε, α2β1)",                           \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_alpha2_beta1)
 
 #define NN_METHOD_ENUM_VALUE(id, name, label, flags, fn) NN_METHOD_##id,
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "explain/nn-lrp.h"
 
 #define IN_C 2
 #define SIDE 6
@@ -432,6 +433,75 @@ test_gradient_shap_loop (void)
   nn_graph_free (g);
 }
 
+/* LRP-0 on a two-layer dense net by hand: x = (1, 2), W1 = ((1, -1), (2, 1)), ReLU, W2 =
+ * (1, 1), no biases: z1 = (-1, 4), y = 4; the hidden relevance is (0, 4), the input's
+ * x_i W1_2i (4 / 4) = (2, 2). */
+static void
+test_lrp_epsilon_by_hand (void)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 1, 1, 2);
+  int f = nn_graph_add_flatten (g, "flatten", in);
+  int l1 = nn_graph_add_linear (g, "fc1", f, 2, false);
+  int r = nn_graph_add_relu (g, "relu", l1);
+  int l2 = nn_graph_add_linear (g, "fc2", r, 1, false);
+  const float w1[] = { 1, -1, 2, 1 }, w2[] = { 1, 1 };
+  memcpy (nn_graph_param_data (g, nn_graph_node_param (g, l1, NN_PARAM_WEIGHT)), w1, sizeof w1);
+  memcpy (nn_graph_param_data (g, nn_graph_node_param (g, l2, NN_PARAM_WEIGHT)), w2, sizeof w2);
+  NnContext *ctx = nn_context_new (g, 1, NN_CONTEXT_BACKWARD, NULL);
+  const NnLrpComposite lrp0 = {
+    .first = { NN_LRP_EPSILON, 0.0f }, .first_linear = true, .conv = { NN_LRP_EPSILON, 0.0f },
+    .linear = { NN_LRP_EPSILON, 0.0f }, .stabilizer = 0.0f,
+  };
+  const float x[] = { 1, 2 };
+  NnError err = { 0 };
+  NnMap *m = nn_lrp_compute (ctx, x, 0, &lrp0, NULL, &err);
+  g_assert_nonnull (m);
+  g_assert_cmpfloat (m->score, ==, 4.0f);
+  g_assert_cmpfloat_with_epsilon (m->channels[0], 2.0f, 1e-6);
+  g_assert_cmpfloat_with_epsilon (m->channels[1], 2.0f, 1e-6);
+  nn_map_free (m);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
+/* Without biases every rule conserves relevance, sum R_input = y_c (the ε rule as ε -> 0):
+ * each as the conv rule (and the first layer's) of relu_net, the linear layer with ε 1e-9. */
+static void
+test_lrp_conservation (void)
+{
+  NnGraph *g = relu_net (19);
+  NnContext *ctx = nn_context_new (g, 1, NN_CONTEXT_BACKWARD, NULL);
+  float x[IN_SIZE];
+  random_input (x, IN_SIZE, 20);
+  const NnLrpRule rules[] = {
+    { NN_LRP_EPSILON, 1e-9f }, { NN_LRP_GAMMA, 0.25f }, { NN_LRP_ALPHA_BETA, 2.0f },
+    { NN_LRP_ZPLUS, 0.0f }, { NN_LRP_ZBOX, 0.0f }, { NN_LRP_FLAT, 0.0f },
+  };
+  for (size_t r = 0; r < G_N_ELEMENTS (rules); r++)
+    for (int c = 0; c < CLASSES; c++)
+      {
+        const NnLrpComposite comp = {
+          .first = rules[r], .conv = rules[r], .linear = { NN_LRP_EPSILON, 1e-9f },
+          .stabilizer = 1e-9f,
+        };
+        NnError err = { 0 };
+        NnMap *m = nn_lrp_compute (ctx, x, c, &comp, NULL, &err);
+        g_assert_nonnull (m);
+        double sum = 0.0, map_sum = 0.0;
+        for (int i = 0; i < IN_SIZE; i++)
+          sum += m->channels[i];
+        for (int p = 0; p < SIDE * SIDE; p++)
+          map_sum += m->map[p];
+        g_assert_cmpfloat (fabs (m->score), >, 1e-3);
+        g_assert_cmpfloat_with_epsilon (sum, m->score, 1e-4 * (1.0 + fabs (m->score)));
+        g_assert_cmpfloat_with_epsilon (map_sum, sum, 1e-4 * (1.0 + fabs (sum)));
+        nn_map_free (m);
+      }
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -442,5 +512,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/attribution/fullgrad-terms", test_fullgrad_terms);
   g_test_add_func ("/nn/attribution/deeplift-summation", test_deeplift_summation);
   g_test_add_func ("/nn/attribution/gradient-shap-loop", test_gradient_shap_loop);
+  g_test_add_func ("/nn/attribution/lrp-epsilon-by-hand", test_lrp_epsilon_by_hand);
+  g_test_add_func ("/nn/attribution/lrp-conservation", test_lrp_conservation);
   return g_test_run ();
 }
