@@ -308,6 +308,198 @@ def ref_gradient_shap(net, x, target, opts):
     return {"map": attr.sum(0), "channels": attr}
 
 
+def _stabilize(z, eps):
+    """Zennit's stabilizer: add eps with the sign of z (+ for 0)."""
+    return z + ((z == 0).to(z.dtype) + z.sign()) * eps
+
+
+class _Rule:
+    """Zennit's BasicHook: the layer f applied to modified inputs with modified parameters;
+    the output gradient mapped onto the outputs, the input gradients of each reduced into the
+    input's relevance."""
+
+    def __init__(self, inputs, params, mapper, reducer):
+        self.inputs, self.params, self.mapper, self.reducer = inputs, params, mapper, reducer
+
+    def relevance(self, f, w, b, x, grad):
+        ins, outs = [], []
+        for in_mod, param_mod in zip(self.inputs, self.params):
+            xi = in_mod(x).detach().requires_grad_(True)
+            with torch.enable_grad():
+                outs.append(f(xi, param_mod(w, "weight"), param_mod(b, "bias")))
+            ins.append(xi)
+        grads = torch.autograd.grad(outs, ins, self.mapper(grad, outs))
+        return self.reducer(ins, grads)
+
+
+def _param(mod, zero_bias=False):
+    """A parameter modifier; the bias is kept (modified the same way) unless zero_bias."""
+    def apply(p, name):
+        if p is None:
+            return None
+        if name == "bias" and zero_bias:
+            return torch.zeros_like(p)
+        return mod(p)
+    return apply
+
+
+_same = _param(lambda p: p)
+
+
+def _pos(x):
+    return x.clamp(min=0)
+
+
+def _neg(x):
+    return x.clamp(max=0)
+
+
+def rule_epsilon(eps):
+    return _Rule([lambda x: x], [_same], lambda g, o: [g / _stabilize(o[0], eps)],
+                 lambda i, g: i[0] * g[0])
+
+
+def rule_zplus(stab):
+    return _Rule([_pos, _neg], [_param(_pos), _param(_neg, True)],
+                 lambda g, o: [g / _stabilize(o[0] + o[1], stab)] * 2,
+                 lambda i, g: i[0] * g[0] + i[1] * g[1])
+
+
+def rule_alpha_beta(alpha, beta, stab):
+    return _Rule([_pos, _neg, _pos, _neg],
+                 [_param(_pos), _param(_neg, True), _param(_neg), _param(_pos, True)],
+                 lambda g, o: [g / _stabilize(o[0] + o[1], stab)] * 2
+                 + [g / _stabilize(o[2] + o[3], stab)] * 2,
+                 lambda i, g: alpha * (i[0] * g[0] + i[1] * g[1])
+                 - beta * (i[2] * g[2] + i[3] * g[3]))
+
+
+def rule_gamma(gamma, stab):
+    gpos = lambda p: p + gamma * p.clamp(min=0)  # noqa: E731
+    gneg = lambda p: p + gamma * p.clamp(max=0)  # noqa: E731
+    return _Rule([_pos, _neg, _pos, _neg, lambda x: x],
+                 [_param(gpos), _param(gneg, True), _param(gneg), _param(gpos, True), _same],
+                 lambda g, o: [(o[4] > 0).to(g.dtype) * g / _stabilize(o[0] + o[1], stab)] * 2
+                 + [(o[4] < 0).to(g.dtype) * g / _stabilize(o[2] + o[3], stab)] * 2
+                 + [torch.zeros_like(g)],
+                 lambda i, g: sum(a * b for a, b in zip(i[:4], g[:4])))
+
+
+def rule_zbox(low, high, stab):
+    return _Rule([lambda x: x, lambda x: low.expand_as(x), lambda x: high.expand_as(x)],
+                 [_same, _param(_pos), _param(_neg)],
+                 lambda g, o: [g / _stabilize(o[0] - o[1] - o[2], stab)] * 3,
+                 lambda i, g: i[0] * g[0] - i[1] * g[1] - i[2] * g[2])
+
+
+def rule_flat(stab):
+    return _Rule([torch.ones_like], [_param(torch.ones_like, True)],
+                 lambda g, o: [g / _stabilize(o[0], stab)], lambda i, g: g[0])
+
+
+class _RuleFn(torch.autograd.Function):
+    """Forward: the layer's output y; backward: the rule's relevance for the input x."""
+
+    @staticmethod
+    def forward(ctx, x, y, rule, f, w, b):
+        ctx.save_for_backward(x)
+        ctx.rule, ctx.f, ctx.w, ctx.b = rule, f, w, b
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return ctx.rule.relevance(ctx.f, ctx.w, ctx.b, x, g), None, None, None, None, None
+
+
+class _PassFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class _NormSumFn(torch.autograd.Function):
+    """Zennit's Norm on a sum: each input's share a_k g / stab(a + b)."""
+
+    @staticmethod
+    def forward(ctx, a, b, y):
+        ctx.save_for_backward(a, b, y)
+        return y.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        s = g / _stabilize(y, 1e-6)
+        return a * s, b * s, None
+
+
+def _layer_fn(node):
+    if node["op"] == "linear":
+        return lambda x, w, b: F.linear(x.flatten(1), w, b)
+    t, l, b_, r = node["padding"]
+
+    def conv(x, w, b):
+        return F.conv2d(F.pad(x, (l, r, t, b_)), w, b, stride=tuple(node["stride"]),
+                        dilation=tuple(node["dilation"]), groups=node["groups"])
+    return conv
+
+
+def ref_lrp(composite):
+    """Zennit's composites on the network: EpsilonGammaBox (first conv z^B with each channel's
+    min and max as the box, convs γ 0.25, linear ε 1e-6), EpsilonPlusFlat (first conv or linear
+    flat, convs z+, linear ε), EpsilonAlpha2Beta1 (convs α2β1, linear ε); activations and batch
+    norms pass, sums and average pools Norm, max pools the gradient; stabilizer 1e-6. The
+    relevance starts as y_c at the target's logit."""
+    def ref(net, x, target, opts):
+        low = x.amin(dim=(1, 2))[None, :, None, None]
+        high = x.amax(dim=(1, 2))[None, :, None, None]
+        first = None
+        for node in net.nodes:
+            op = node["op"]
+            name = node["name"]
+            if op in ("conv2d", "linear"):
+                is_first = first is None and (op == "conv2d" or composite == "plus-flat")
+                if is_first:
+                    first = name
+                    rule = {"gamma-box": lambda: rule_zbox(low, high, 1e-6),
+                            "plus-flat": lambda: rule_flat(1e-6),
+                            "alpha2-beta1": lambda: rule_alpha_beta(2.0, 1.0, 1e-6)}[composite]()
+                elif op == "linear":
+                    rule = rule_epsilon(1e-6)
+                else:
+                    rule = {"gamma-box": lambda: rule_gamma(0.25, 1e-6),
+                            "plus-flat": lambda: rule_zplus(1e-6),
+                            "alpha2-beta1": lambda: rule_alpha_beta(2.0, 1.0, 1e-6)}[composite]()
+                w = net.tensor(node, "weight").detach()
+                b = net.tensor(node, "bias")
+                b = b.detach() if b is not None else None
+                net.hooks[name] = (lambda rule, f, w, b: lambda ins, y:
+                                   _RuleFn.apply(ins[0], y, rule, f, w, b))(
+                                       rule, _layer_fn(node), w, b)
+            elif op in ("activation", "batchnorm"):
+                net.hooks[name] = lambda ins, y: _PassFn.apply(ins[0], y)
+            elif op == "add":
+                net.hooks[name] = lambda ins, y: _NormSumFn.apply(ins[0], ins[1], y)
+            elif op == "global_avgpool":
+                net.hooks[name] = lambda ins, y: _RuleFn.apply(
+                    ins[0], y, _Rule([lambda v: v], [_same],
+                                     lambda g, o: [g / _stabilize(o[0], 1e-6)],
+                                     lambda i, g: i[0] * g[0]),
+                    lambda v, w, b: v.mean(dim=(2, 3), keepdim=True), None, None)
+            elif op == "avgpool":
+                raise ValueError("no average pooling in the compared networks")
+        xt = x[None].clone().requires_grad_(True)
+        out = net(xt)[0, target]
+        out.backward(out.detach())
+        net.hooks.clear()
+        return {"map": xt.grad[0].sum(0), "channels": xt.grad[0]}
+    return ref
+
+
 # (method, model, layer or "-", class or -1, options, reference)
 CASES = [
     ("occlusion", "smallcnn", "-", -1, {"patch": 7, "stride": 3}, ref_occlusion),
@@ -336,6 +528,9 @@ CASES = [
     ("gradientshap", "vgg11_bn", "-", 5, {"samples": 6, "noise": 0.0, "seed": 5},
      ref_gradient_shap),
 ]
+for _model in ("smallcnn", "resnet18", "vgg11_bn"):
+    for _composite in ("gamma-box", "plus-flat", "alpha2-beta1"):
+        CASES.append(("lrp-epsilon-" + _composite, _model, "-", -1, {}, ref_lrp(_composite)))
 
 
 def draw_input(net, shape, seed):
@@ -380,7 +575,7 @@ def run_case(build, tmp, case, seed=11):
                           + args, check=True, capture_output=True, text=True).stdout.split()
     name, target, lh, lw = line[0], int(line[1]), int(line[2]), int(line[3])
     xt = torch.from_numpy(x).to(dtype)
-    if ref in (ref_occlusion, ref_deeplift, ref_gradient_shap):
+    if ref in (ref_occlusion, ref_deeplift, ref_gradient_shap) or method.startswith("lrp"):
         expect = ref(net, xt, target, opts)
     else:
         expect = ref(net, xt, target, name)
@@ -406,7 +601,7 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for case in CASES:
-            if args.only and case[0] != args.only:
+            if args.only and not case[0].startswith(args.only):
                 continue
             label = "{} {} layer {} class {} {}".format(case[0], case[1], case[2], case[3],
                                                        " ".join(f"{k}={v}" for k, v
