@@ -86,3 +86,13 @@ nn_attribution_finish_cam (NnMap *m,
   free (shown);
   return true;
 }
+
+bool
+nn_attribution_check_gradients (NnContext  *ctx,
+                                const char *name,
+                                NnError    *err)
+{
+  if (nn_context_grad (ctx, 0) == NULL)
+    return nn_error_set (err, NN_ERROR_SPEC, "%s needs a context with gradient buffers", name);
+  return true;
+}

@@ -40,3 +40,8 @@ void   nn_attribution_backward (NnContext *ctx,
  * keep_negative, upsampled bilinearly. False when out of memory. */
 bool   nn_attribution_finish_cam (NnMap *m,
                                   bool   keep_negative);
+
+/* False with err (naming the method) when ctx has no gradient buffers. */
+bool   nn_attribution_check_gradients (NnContext  *ctx,
+                                       const char *name,
+                                       NnError    *err);

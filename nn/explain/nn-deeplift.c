@@ -117,6 +117,8 @@ nn_deeplift (NnContext              *ctx,
   const size_t hw = (size_t) in.h * (size_t) in.w, in_size = nn_shape_size (in);
   const int logit = nn_explain_logit_node (graph);
   int target = spec->target;
+  if (!nn_attribution_check_gradients (ctx, "deeplift", err))
+    return NULL;
   if (nn_explain_cancelled (control, err))
     return NULL;
   NnMap *m = nn_attribution_begin (ctx, input, &target, in.h, in.w, in.c, err);

@@ -19,6 +19,8 @@ nn_cam_eigengradcam (NnContext              *ctx,
   NN_ASSERT (ctx && input && spec);
   NnGraph *graph = nn_context_get_graph (ctx);
   int layer = spec->layer, target = spec->target;
+  if (!nn_attribution_check_gradients (ctx, "eigengradcam", err))
+    return NULL;
   if (!nn_attribution_layer (graph, &layer, err) || nn_explain_cancelled (control, err))
     return NULL;
   const NnShape ls = graph->nodes[layer].shape;

@@ -4,7 +4,7 @@
  * |b_k * dy/dz_k| of each channel k of its output z (a batch norm's bias is
  * beta - mean gamma / sqrt (var + eps)). Each channel of each term is shifted and scaled to
  * [0, 1] (min-max), upsampled to the input, and everything is summed and scaled to [0, 1]
- * again. The registry's function nn_cam_fullgrad (nn-method.h). */
+ * again. The registry's function nn_fullgrad (nn-method.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +80,7 @@ add_scaled_channels (float *map,
 }
 
 NnMap *
-nn_cam_fullgrad (NnContext              *ctx,
+nn_fullgrad (NnContext              *ctx,
                  const float            *input,
                  const NnMethodSpec     *spec,
                  const NnExplainControl *control,
@@ -90,6 +90,8 @@ nn_cam_fullgrad (NnContext              *ctx,
   NnGraph *graph = nn_context_get_graph (ctx);
   const NnShape in = graph->nodes[0].shape;
   int target = spec->target;
+  if (!nn_attribution_check_gradients (ctx, "fullgrad", err))
+    return NULL;
   if (nn_explain_cancelled (control, err))
     return NULL;
   NnMap *m = nn_attribution_begin (ctx, input, &target, in.h, in.w, 0, err);

@@ -51,6 +51,8 @@ nn_gradient_shap (NnContext              *ctx,
     return nn_error_set (err, NN_ERROR_SPEC, "bad sample count %d or noise level %g",
                          spec->samples, (double) spec->noise), NULL;
   int target = spec->target;
+  if (!nn_attribution_check_gradients (ctx, "gradientshap", err))
+    return NULL;
   if (nn_explain_cancelled (control, err))
     return NULL;
   NnMap *m = nn_attribution_begin (ctx, input, &target, in.h, in.w, in.c, err);

@@ -432,10 +432,8 @@ nn_lrp_compute (NnContext              *ctx,
   NnGraph *graph = nn_context_get_graph (ctx);
   const NnShape in = graph->nodes[0].shape;
   const size_t hw = (size_t) in.h * (size_t) in.w, in_size = nn_shape_size (in);
-  if (nn_context_grad (ctx, 0) == NULL)
-    return nn_error_set (err, NN_ERROR_SPEC, "LRP needs a context with gradient buffers"),
-           NULL;
-  if (nn_explain_cancelled (control, err))
+  if (!nn_attribution_check_gradients (ctx, "LRP", err)
+      || nn_explain_cancelled (control, err))
     return NULL;
   NnMap *m = nn_attribution_begin (ctx, input, &target, in.h, in.w, in.c, err);
   if (m == NULL)

@@ -42,8 +42,6 @@ typedef enum
        NN_METHOD_FLAG_LAYER | NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_CAM, nn_cam_ablationcam) \
   ROW (EIGENGRADCAM, "eigengradcam", "Eigen-Grad-CAM", NN_METHOD_FLAGS_GRADIENT_CAM,           \
        nn_cam_eigengradcam)                                                                    \
-  ROW (FULLGRAD, "fullgrad", "FullGrad", NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_CAM,         \
-       nn_cam_fullgrad)                                                                        \
   ROW (GRADIENT, "gradient", "Gradient", NN_METHOD_FLAG_GRADIENTS, nn_saliency_gradient)       \
   ROW (SMOOTHGRAD, "smoothgrad", "SmoothGrad",                                                 \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_BATCHED, nn_saliency_smoothgrad)              \
@@ -52,9 +50,10 @@ typedef enum
        nn_saliency_ig)                                                                         \
   ROW (GUIDED, "guided", "Guided Backprop", NN_METHOD_FLAG_GRADIENTS, nn_saliency_guided)      \
   ROW (GUIDED_GRADCAM, "guided-gradcam", "Guided Grad-CAM",                                    \
-       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_LAYER, nn_saliency_guided_gradcam)             \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_LAYER, nn_saliency_guided_gradcam)            \
+  ROW (FULLGRAD, "fullgrad", "FullGrad", NN_METHOD_FLAG_GRADIENTS, nn_fullgrad)                \
   ROW (OCCLUSION, "occlusion", "Occlusion",                                                    \
-       NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_SIGNED, nn_occlusion)                          \
+       NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_SIGNED, nn_occlusion)                           \
   ROW (DEEPLIFT, "deeplift", "DeepLIFT", NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED,     \
        nn_deeplift)                                                                            \
   ROW (GRADIENT_SHAP, "gradientshap", "GradientSHAP",                                          \
@@ -64,7 +63,7 @@ typedef enum
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_gamma_box)             \
   ROW (LRP_PLUS_FLAT, "lrp-epsilon-plus-flat", "LRP (ε, z+, flat)",                            \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_plus_flat)             \
-  ROW (LRP_ALPHA_BETA, "lrp-epsilon-alpha2-beta1", "LRP (ε, α2β1)",                           \
+  ROW (LRP_ALPHA_BETA, "lrp-epsilon-alpha2-beta1", "LRP (ε, α2β1)",                            \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_alpha2_beta1)
 
 #define NN_METHOD_ENUM_VALUE(id, name, label, flags, fn) NN_METHOD_##id,
