@@ -125,6 +125,9 @@ typedef struct
   int     first;      /* the node that gets composite->first, or -1 */
   float  *low;        /* (C) the box of the input, per channel */
   float  *high;
+  int    *merge;      /* per node: the batch norm folded into it, or -1 */
+  float  *wm;         /* the layer's weight and bias with the batch norm folded in */
+  float  *bm;
   float  *w;          /* a modified weight */
   float  *b;          /* a modified bias */
   float  *in;         /* a modified input */
@@ -177,6 +180,36 @@ modify_input (float       *in,
       }
 }
 
+/* wm, bm = weight w (n_b rows) and bias (or none) of a layer followed by batch norm node bn:
+ * row k scaled by s_k = gamma_k / sqrt (var_k + eps), bias (b_k - mean_k) s_k + beta_k. */
+static void
+fold_batchnorm (float         *wm,
+                float         *bm,
+                const NnGraph *graph,
+                int            bn,
+                const float   *w,
+                const float   *bias,
+                size_t         n_w,
+                int            n_b)
+{
+  const int gi = nn_graph_node_param (graph, bn, NN_PARAM_WEIGHT);
+  const int bi = nn_graph_node_param (graph, bn, NN_PARAM_BIAS);
+  const float *mean = nn_graph_param_data (graph, nn_graph_node_param (graph, bn,
+                                                                       NN_PARAM_RUNNING_MEAN));
+  const float *var = nn_graph_param_data (graph, nn_graph_node_param (graph, bn,
+                                                                      NN_PARAM_RUNNING_VAR));
+  const size_t row = n_w / (size_t) n_b;
+  for (int k = 0; k < n_b; k++)
+    {
+      float gamma = gi >= 0 ? nn_graph_param_data (graph, gi)[k] : 1.0f;
+      float beta = bi >= 0 ? nn_graph_param_data (graph, bi)[k] : 0.0f;
+      float sk = gamma / sqrtf (var[k] + graph->nodes[bn].attrs.norm.eps);
+      for (size_t e = 0; e < row; e++)
+        wm[(size_t) k * row + e] = w[(size_t) k * row + e] * sk;
+      bm[k] = ((bias != NULL ? bias[k] : 0.0f) - mean[k]) * sk + beta;
+    }
+}
+
 /* The rule of a convolution or linear node i. */
 static void
 layer_rule (NnContext *ctx,
@@ -197,8 +230,16 @@ layer_rule (NnContext *ctx,
   const int wi = nn_graph_node_param (graph, i, NN_PARAM_WEIGHT);
   const int bi = nn_graph_node_param (graph, i, NN_PARAM_BIAS);
   const float *w = nn_graph_param_data (graph, wi);
+  const float *bias = bi >= 0 ? nn_graph_param_data (graph, bi) : NULL;
   const size_t n_w = graph->params[wi].count;
   const int n_b = conv ? node->shape.c : (int) n_out;
+  const int bn = lrp->merge[i];
+  if (bn >= 0)
+    {
+      fold_batchnorm (lrp->wm, lrp->bm, graph, bn, w, bias, n_w, n_b);
+      w = lrp->wm;
+      bias = lrp->bm;
+    }
   NnConvGeom g = { 0 };
   if (conv)
     {
@@ -210,7 +251,8 @@ layer_rule (NnContext *ctx,
         .OW = node->shape.w,
       };
     }
-  const float *x = nn_context_output (ctx, j), *y = nn_context_output (ctx, i);
+  const float *x = nn_context_output (ctx, j);
+  const float *y = nn_context_output (ctx, bn >= 0 ? bn : i);
   const float *R = nn_context_grad (ctx, i);
   float *din = nn_context_grad (ctx, j);
   Term t[MAX_TERMS];
@@ -225,9 +267,7 @@ layer_rule (NnContext *ctx,
       for (size_t e = 0; e < n_w; e++)
         lrp->w[e] = modify_param (w[e], t[k].param, gamma);
       for (int e = 0; e < n_b; e++)
-        lrp->b[e] = t[k].bias && bi >= 0
-                    ? modify_param (nn_graph_param_data (graph, bi)[e], t[k].param, gamma)
-                    : 0.0f;
+        lrp->b[e] = t[k].bias && bias != NULL ? modify_param (bias[e], t[k].param, gamma) : 0.0f;
       if (conv)
         nn_conv2d_forward (lrp->z[k], lrp->scratch, lrp->in, lrp->w, lrp->b, &g);
       else
@@ -372,6 +412,31 @@ lrp_alloc (Lrp           *lrp,
       if (lrp->first < 0 && (node->op == NN_OP_CONV2D || lrp->composite->first_linear))
         lrp->first = i;
     }
+  lrp->merge = malloc (sizeof (int) * (size_t) graph->n_nodes);
+  int *readers = calloc ((size_t) graph->n_nodes, sizeof (int));
+  if (lrp->merge == NULL || readers == NULL)
+    {
+      free (readers);
+      return false;
+    }
+  for (int i = 0; i < graph->n_nodes; i++)
+    {
+      lrp->merge[i] = -1;
+      for (int k = 0; k < graph->nodes[i].n_inputs; k++)
+        readers[graph->nodes[i].inputs[k]]++;
+    }
+  for (int i = 0; lrp->composite->merge_batchnorm && i < graph->n_nodes; i++)
+    {
+      const NnNode *node = &graph->nodes[i];
+      if (node->op != NN_OP_BATCHNORM)
+        continue;
+      const NnOp op = graph->nodes[node->inputs[0]].op;
+      if (readers[node->inputs[0]] == 1 && (op == NN_OP_CONV2D || op == NN_OP_LINEAR))
+        lrp->merge[node->inputs[0]] = i;
+    }
+  free (readers);
+  lrp->wm = malloc (sizeof (float) * most_w);
+  lrp->bm = malloc (sizeof (float) * most);
   lrp->low = malloc (sizeof (float) * (size_t) in.c);
   lrp->high = malloc (sizeof (float) * (size_t) in.c);
   lrp->w = malloc (sizeof (float) * most_w);
@@ -380,7 +445,7 @@ lrp_alloc (Lrp           *lrp,
   lrp->s = malloc (sizeof (float) * most);
   lrp->c = malloc (sizeof (float) * most);
   lrp->scratch = malloc (sizeof (float) * scratch);
-  bool ok = lrp->low && lrp->high && lrp->w && lrp->b && lrp->in && lrp->s && lrp->c
+  bool ok = lrp->wm && lrp->bm && lrp->low && lrp->high && lrp->w && lrp->b && lrp->in && lrp->s && lrp->c
             && lrp->scratch;
   for (int k = 0; k < MAX_TERMS; k++)
     ok = (lrp->z[k] = malloc (sizeof (float) * most)) != NULL && ok;
@@ -406,6 +471,9 @@ lrp_alloc (Lrp           *lrp,
 static void
 lrp_free (Lrp *lrp)
 {
+  free (lrp->merge);
+  free (lrp->wm);
+  free (lrp->bm);
   free (lrp->low);
   free (lrp->high);
   free (lrp->w);
@@ -462,7 +530,8 @@ nn_lrp_compute (NnContext              *ctx,
   return m;
 }
 
-/* The registry's functions (nn-method.h): Zennit's composites with its default parameters. */
+/* The registry's functions (nn-method.h): Zennit's composites with its default parameters,
+ * batch norms folded into the layers before them. */
 
 NnMap *
 nn_lrp_epsilon_gamma_box (NnContext              *ctx,
@@ -476,6 +545,7 @@ nn_lrp_epsilon_gamma_box (NnContext              *ctx,
     .conv = { NN_LRP_GAMMA, 0.25f },
     .linear = { NN_LRP_EPSILON, 1e-6f },
     .stabilizer = 1e-6f,
+    .merge_batchnorm = true,
   };
   return nn_lrp_compute (ctx, input, spec->target, &c, control, err);
 }
@@ -493,6 +563,7 @@ nn_lrp_epsilon_plus_flat (NnContext              *ctx,
     .conv = { NN_LRP_ZPLUS, 0.0f },
     .linear = { NN_LRP_EPSILON, 1e-6f },
     .stabilizer = 1e-6f,
+    .merge_batchnorm = true,
   };
   return nn_lrp_compute (ctx, input, spec->target, &c, control, err);
 }
@@ -509,6 +580,7 @@ nn_lrp_epsilon_alpha2_beta1 (NnContext              *ctx,
     .conv = { NN_LRP_ALPHA_BETA, 2.0f },
     .linear = { NN_LRP_EPSILON, 1e-6f },
     .stabilizer = 1e-6f,
+    .merge_batchnorm = true,
   };
   return nn_lrp_compute (ctx, input, spec->target, &c, control, err);
 }

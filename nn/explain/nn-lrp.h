@@ -30,7 +30,9 @@ typedef struct
 
 /* Which rule each layer type gets; `first` is the first convolution (or, when first_linear,
  * the first convolution or linear layer). Denominators are stabilized by adding `stabilizer`
- * with their sign (the ε rule uses its own ε). */
+ * with their sign (the ε rule uses its own ε). With merge_batchnorm, a batch norm that is the
+ * only reader of a convolution or linear layer is folded into its weights and bias for the
+ * rule (Zennit's SequentialMergeBatchNorm canonizer) and then passes relevance on. */
 typedef struct
 {
   NnLrpRule first;
@@ -38,6 +40,7 @@ typedef struct
   NnLrpRule conv;
   NnLrpRule linear;
   float     stabilizer;
+  bool      merge_batchnorm;
 } NnLrpComposite;
 
 /* The relevance of input (C, H, W) for the target (-1: the top class) on ctx (batch 1, with

@@ -502,6 +502,78 @@ test_lrp_conservation (void)
   nn_graph_free (g);
 }
 
+/* A composite that folds batch norms gives the relevance of the same network built with the
+ * batch norm folded into the convolution by hand. */
+static void
+test_lrp_batchnorm_folded (void)
+{
+  NnGraph *nets[2];
+  for (int n = 0; n < 2; n++)
+    {
+      NnGraph *g = nn_graph_new ();
+      int in = nn_graph_add_input (g, "input", IN_C, SIDE, SIDE);
+      int c1 = nn_graph_add_conv2d (g, "conv1", in, 4, 3, 1, 1, 1, 1, true);
+      int bn = n == 0 ? nn_graph_add_batchnorm (g, "bn1", c1) : c1;
+      int r1 = nn_graph_add_relu (g, "relu1", bn);
+      int c2 = nn_graph_add_conv2d (g, "conv2", r1, 3, 3, 1, 1, 1, 1, true);
+      int r2 = nn_graph_add_relu (g, "relu2", c2);
+      int gap = nn_graph_add_global_avgpool (g, "gap", r2);
+      nn_graph_add_linear (g, "fc", gap, CLASSES, true);
+      NnRng rng;
+      nn_rng_init (&rng, 21);
+      nn_graph_init_params (g, &rng);
+      nets[n] = g;
+    }
+  /* Batch-norm statistics and biases that are not the identity, folded by hand into net 1. */
+  NnGraph *a = nets[0], *b = nets[1];
+  const int bn = nn_graph_find (a, "bn1"), c1a = nn_graph_find (a, "conv1");
+  const int c1b = nn_graph_find (b, "conv1");
+  float *gamma = nn_graph_param_data (a, nn_graph_node_param (a, bn, NN_PARAM_WEIGHT));
+  float *beta = nn_graph_param_data (a, nn_graph_node_param (a, bn, NN_PARAM_BIAS));
+  float *mean = nn_graph_param_data (a, nn_graph_node_param (a, bn, NN_PARAM_RUNNING_MEAN));
+  float *var = nn_graph_param_data (a, nn_graph_node_param (a, bn, NN_PARAM_RUNNING_VAR));
+  float *wa = nn_graph_param_data (a, nn_graph_node_param (a, c1a, NN_PARAM_WEIGHT));
+  float *ba = nn_graph_param_data (a, nn_graph_node_param (a, c1a, NN_PARAM_BIAS));
+  float *wb = nn_graph_param_data (b, nn_graph_node_param (b, c1b, NN_PARAM_WEIGHT));
+  float *bb = nn_graph_param_data (b, nn_graph_node_param (b, c1b, NN_PARAM_BIAS));
+  for (int k = 0; k < 4; k++)
+    {
+      gamma[k] = 0.5f + 0.25f * (float) k;
+      beta[k] = 0.1f * (float) (k - 2);
+      mean[k] = 0.05f * (float) k;
+      var[k] = 0.6f + 0.2f * (float) k;
+      ba[k] = 0.03f * (float) (1 - k);
+      float sk = gamma[k] / sqrtf (var[k] + a->nodes[bn].attrs.norm.eps);
+      for (int e = 0; e < IN_C * 9; e++)
+        wb[k * IN_C * 9 + e] = wa[k * IN_C * 9 + e] * sk;
+      bb[k] = (ba[k] - mean[k]) * sk + beta[k];
+    }
+  float x[IN_SIZE];
+  random_input (x, IN_SIZE, 22);
+  NnMap *maps[2];
+  for (int n = 0; n < 2; n++)
+    {
+      NnContext *ctx = nn_context_new (nets[n], 1, NN_CONTEXT_BACKWARD, NULL);
+      NnMethodSpec spec;
+      nn_method_spec_init (&spec);
+      spec.method = NN_METHOD_LRP_ALPHA_BETA;
+      spec.target = 0;
+      maps[n] = compute (ctx, x, &spec);
+      nn_context_free (ctx);
+    }
+  double scale = 0.0;
+  for (int i = 0; i < IN_SIZE; i++)
+    scale = fmax (scale, fabs (maps[1]->channels[i]));
+  g_assert_cmpfloat (scale, >, 1e-4);
+  for (int i = 0; i < IN_SIZE; i++)
+    g_assert_cmpfloat_with_epsilon (maps[0]->channels[i], maps[1]->channels[i], 1e-5 * scale);
+  for (int n = 0; n < 2; n++)
+    {
+      nn_map_free (maps[n]);
+      nn_graph_free (nets[n]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -514,5 +586,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/attribution/gradient-shap-loop", test_gradient_shap_loop);
   g_test_add_func ("/nn/attribution/lrp-epsilon-by-hand", test_lrp_epsilon_by_hand);
   g_test_add_func ("/nn/attribution/lrp-conservation", test_lrp_conservation);
+  g_test_add_func ("/nn/attribution/lrp-batchnorm-folded", test_lrp_batchnorm_folded);
   return g_test_run ();
 }

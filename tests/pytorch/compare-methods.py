@@ -449,14 +449,24 @@ def _layer_fn(node):
 
 
 def ref_lrp(composite):
-    """Zennit's composites on the network: EpsilonGammaBox (first conv z^B with each channel's
-    min and max as the box, convs γ 0.25, linear ε 1e-6), EpsilonPlusFlat (first conv or linear
-    flat, convs z+, linear ε), EpsilonAlpha2Beta1 (convs α2β1, linear ε); activations and batch
-    norms pass, sums and average pools Norm, max pools the gradient; stabilizer 1e-6. The
-    relevance starts as y_c at the target's logit."""
+    """Zennit's composites on the network with the batch-norm canonizer: EpsilonGammaBox (first
+    conv z^B with each channel's min and max as the box, convs γ 0.25, linear ε 1e-6),
+    EpsilonPlusFlat (first conv or linear flat, convs z+, linear ε), EpsilonAlpha2Beta1 (convs
+    α2β1, linear ε); activations and batch norms pass, sums and average pools Norm, max pools
+    the gradient; stabilizer 1e-6. The relevance starts as y_c at the target's logit."""
     def ref(net, x, target, opts):
         low = x.amin(dim=(1, 2))[None, :, None, None]
         high = x.amax(dim=(1, 2))[None, :, None, None]
+        # Zennit's SequentialMergeBatchNorm: a batch norm that is a layer's only reader is
+        # folded into the layer's weight and bias, and passes relevance on.
+        readers = {}
+        for node in net.nodes:
+            for name in node.get("inputs", []):
+                readers[name] = readers.get(name, 0) + 1
+        folded = {}
+        for node in net.nodes:
+            if node["op"] == "batchnorm" and readers[node["inputs"][0]] == 1:
+                folded[node["inputs"][0]] = node
         first = None
         for node in net.nodes:
             op = node["op"]
@@ -476,7 +486,14 @@ def ref_lrp(composite):
                             "alpha2-beta1": lambda: rule_alpha_beta(2.0, 1.0, 1e-6)}[composite]()
                 w = net.tensor(node, "weight").detach()
                 b = net.tensor(node, "bias")
-                b = b.detach() if b is not None else None
+                b = b.detach() if b is not None else torch.zeros(w.shape[0], dtype=w.dtype)
+                if name in folded:
+                    bn = folded[name]
+                    scale = (net.tensor(bn, "weight")
+                             / torch.sqrt(net.tensor(bn, "running_var") + bn["eps"])).detach()
+                    w = w * scale.reshape((-1,) + (1,) * (w.dim() - 1))
+                    b = ((b - net.tensor(bn, "running_mean")) * scale
+                         + net.tensor(bn, "bias")).detach()
                 net.hooks[name] = (lambda rule, f, w, b: lambda ins, y:
                                    _RuleFn.apply(ins[0], y, rule, f, w, b))(
                                        rule, _layer_fn(node), w, b)
