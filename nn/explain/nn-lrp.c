@@ -445,8 +445,8 @@ lrp_alloc (Lrp           *lrp,
   lrp->s = malloc (sizeof (float) * most);
   lrp->c = malloc (sizeof (float) * most);
   lrp->scratch = malloc (sizeof (float) * scratch);
-  bool ok = lrp->wm && lrp->bm && lrp->low && lrp->high && lrp->w && lrp->b && lrp->in && lrp->s && lrp->c
-            && lrp->scratch;
+  bool ok = lrp->merge && lrp->wm && lrp->bm && lrp->low && lrp->high && lrp->w && lrp->b
+            && lrp->in && lrp->s && lrp->c && lrp->scratch;
   for (int k = 0; k < MAX_TERMS; k++)
     ok = (lrp->z[k] = malloc (sizeof (float) * most)) != NULL && ok;
   for (int k = 0; k < 2; k++)
