@@ -123,7 +123,7 @@ typedef struct
 {
   const NnLrpComposite *composite;
   int     first;      /* the node that gets composite->first, or -1 */
-  float  *low;        /* (C) the box of the input, per channel */
+  float  *low;        /* the z^B rule's box: each channel's bounds in the layer's input */
   float  *high;
   int    *merge;      /* per node: the batch norm folded into it, or -1 */
   float  *wm;         /* the layer's weight and bias with the batch norm folded in */
@@ -257,6 +257,17 @@ layer_rule (NnContext *ctx,
   float *din = nn_context_grad (ctx, j);
   Term t[MAX_TERMS];
   const int nt = rule_terms (rule, t);
+  if (rule->kind == NN_LRP_ZBOX)
+    for (size_t c = 0; c < n_in / in_hw; c++)
+      {
+        lrp->low[c] = FLT_MAX;
+        lrp->high[c] = -FLT_MAX;
+        for (size_t p = 0; p < in_hw; p++)
+          {
+            lrp->low[c] = fminf (lrp->low[c], x[c * in_hw + p]);
+            lrp->high[c] = fmaxf (lrp->high[c], x[c * in_hw + p]);
+          }
+      }
 
   /* Forward: each term's output, and the denominators. */
   memset (lrp->d[0], 0, sizeof (float) * n_out);
@@ -382,10 +393,8 @@ lrp_rule (NnContext *ctx,
 /* Sizes the buffers for the largest layer; false when out of memory. */
 static bool
 lrp_alloc (Lrp           *lrp,
-           const NnGraph *graph,
-           const float   *input)
+           const NnGraph *graph)
 {
-  const NnShape in = graph->nodes[0].shape;
   size_t most = 0, most_w = 1, scratch = 1;
   for (int i = 0; i < graph->n_nodes; i++)
     {
@@ -437,8 +446,8 @@ lrp_alloc (Lrp           *lrp,
   free (readers);
   lrp->wm = malloc (sizeof (float) * most_w);
   lrp->bm = malloc (sizeof (float) * most);
-  lrp->low = malloc (sizeof (float) * (size_t) in.c);
-  lrp->high = malloc (sizeof (float) * (size_t) in.c);
+  lrp->low = malloc (sizeof (float) * most);
+  lrp->high = malloc (sizeof (float) * most);
   lrp->w = malloc (sizeof (float) * most_w);
   lrp->b = malloc (sizeof (float) * most);
   lrp->in = malloc (sizeof (float) * most);
@@ -453,18 +462,6 @@ lrp_alloc (Lrp           *lrp,
     ok = (lrp->d[k] = malloc (sizeof (float) * most)) != NULL && ok;
   if (!ok)
     return false;
-  const size_t hw = (size_t) in.h * (size_t) in.w;
-  for (int c = 0; c < in.c; c++)
-    {
-      lrp->low[c] = FLT_MAX;
-      lrp->high[c] = -FLT_MAX;
-      for (size_t p = 0; p < hw; p++)
-        {
-          float v = input[(size_t) c * hw + p];
-          lrp->low[c] = v < lrp->low[c] ? v : lrp->low[c];
-          lrp->high[c] = v > lrp->high[c] ? v : lrp->high[c];
-        }
-    }
   return true;
 }
 
@@ -507,7 +504,7 @@ nn_lrp_compute (NnContext              *ctx,
   if (m == NULL)
     return NULL;
   Lrp lrp = { .composite = composite, .first = -1 };
-  if (!lrp_alloc (&lrp, graph, input))
+  if (!lrp_alloc (&lrp, graph))
     {
       lrp_free (&lrp);
       nn_map_free (m);

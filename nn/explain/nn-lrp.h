@@ -17,8 +17,8 @@ typedef enum
                          outputs; param: γ */
   NN_LRP_ALPHA_BETA,  /* α (positive contributions) - β (negative ones); param: α, β = α - 1 */
   NN_LRP_ZPLUS,       /* α = 1, β = 0 */
-  NN_LRP_ZBOX,        /* z^B for inputs in a box [low, high]: the bounds are each input
-                         channel's minimum and maximum */
+  NN_LRP_ZBOX,        /* z^B for inputs in a box [low, high]: the bounds are each channel's
+                         minimum and maximum in the layer's input */
   NN_LRP_FLAT,        /* relevance spread evenly over the receptive field */
 } NnLrpRuleKind;
 
