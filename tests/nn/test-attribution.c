@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "nn.h"
-#include "explain/nn-lrp.h"
 
 #define IN_C 2
 #define SIDE 6
