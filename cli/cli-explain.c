@@ -32,6 +32,8 @@ enum
   OPT_SEED,
   OPT_JSON,
   OPT_WINDOW,
+  OPT_PATCH,
+  OPT_STRIDE,
 };
 
 static const struct option options[] = {
@@ -51,6 +53,8 @@ static const struct option options[] = {
   { "seed", required_argument, NULL, OPT_SEED },
   { "json", no_argument, NULL, OPT_JSON },
   { "window", required_argument, NULL, OPT_WINDOW },
+  { "patch", required_argument, NULL, OPT_PATCH },
+  { "stride", required_argument, NULL, OPT_STRIDE },
   CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
@@ -197,6 +201,10 @@ parse_option (Job *job,
     case OPT_WINDOW:
       job->has_window = true;
       return cli_parse_window (optarg, &job->window);
+    case OPT_PATCH:
+      return cli_parse_int ("patch", optarg, 1, 1 << 16, &map->window);
+    case OPT_STRIDE:
+      return cli_parse_int ("stride", optarg, 1, 1 << 16, &map->stride);
     default:
       return false;
     }

@@ -23,6 +23,7 @@
 #include "io/nn-image.h"
 #include "io/nn-input.h"
 #include "ops/nn-linear.h"
+#include "explain/nn-lrp.h"
 #include "explain/nn-mask.h"
 #include "explain/nn-method.h"
 #include "io/nn-model.h"

@@ -150,8 +150,9 @@ context_get (Run      *run,
   return ctx;
 }
 
-/* How many inputs the map's method evaluates in all: Score-CAM one per channel of its layer,
- * SmoothGrad and IG their samples; 0 when not known here. */
+/* How many inputs the map's method evaluates in all: Score-CAM and AblationCAM one per channel
+ * of the layer, SmoothGrad, IG and GradientSHAP their samples; 0 when not known here (Occlusion's
+ * patches depend on its window, the others run one pass). */
 static int
 method_inputs (const Run *run)
 {
@@ -160,6 +161,7 @@ method_inputs (const Run *run)
   switch (ms->method)
     {
     case NN_METHOD_SCORECAM:
+    case NN_METHOD_ABLATIONCAM:
       {
         int layer = ms->layer >= 0 ? ms->layer : nn_explain_default_layer (graph);
         return layer >= 0 && layer < graph->n_nodes ? graph->nodes[layer].shape.c : 0;
@@ -168,6 +170,8 @@ method_inputs (const Run *run)
       return ms->samples > 0 ? ms->samples : 25;
     case NN_METHOD_IG:
       return ms->samples > 0 ? ms->samples : 32;
+    case NN_METHOD_GRADIENT_SHAP:
+      return ms->samples > 0 ? ms->samples : 25;
     case NN_METHOD_GRADCAM:
     case NN_METHOD_GRADCAM_PP:
     case NN_METHOD_XGRADCAM:
@@ -177,6 +181,13 @@ method_inputs (const Run *run)
     case NN_METHOD_GRADIENT:
     case NN_METHOD_GUIDED:
     case NN_METHOD_GUIDED_GRADCAM:
+    case NN_METHOD_EIGENGRADCAM:
+    case NN_METHOD_FULLGRAD:
+    case NN_METHOD_OCCLUSION:
+    case NN_METHOD_DEEPLIFT:
+    case NN_METHOD_LRP_GAMMA_BOX:
+    case NN_METHOD_LRP_PLUS_FLAT:
+    case NN_METHOD_LRP_ALPHA_BETA:
     case NN_METHOD_COUNT_:
     default:
       return 0;

@@ -26,8 +26,9 @@ typedef enum
 
 /* The registry, one row per method: ROW (ID, name, label, flags, function). The enum value is
  * NN_METHOD_<ID>; the function has the type NnMethodFn and lives beside the method's formula
- * (nn-cam.c, nn-saliency.c). The order is that of the menus. Adding a method: its function,
- * its row here, its test (and its line in docs/explain.md). */
+ * (nn-cam.c, nn-saliency.c, or a file of its own: nn-ablation-cam.c, nn-lrp.c, ...). The
+ * order is that of the menus. Adding a method: its function, its row here, its test (and its
+ * line in docs/explain.md). */
 #define NN_METHOD_LIST(ROW)                                                                    \
   ROW (GRADCAM, "gradcam", "Grad-CAM", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam)           \
   ROW (GRADCAM_PP, "gradcam++", "Grad-CAM++", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam_pp) \
@@ -38,6 +39,10 @@ typedef enum
        NN_METHOD_FLAG_LAYER | NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_CAM, nn_cam_scorecam)    \
   ROW (EIGENCAM, "eigencam", "Eigen-CAM", NN_METHOD_FLAG_LAYER | NN_METHOD_FLAG_CAM,           \
        nn_cam_eigencam)                                                                        \
+  ROW (ABLATIONCAM, "ablationcam", "AblationCAM",                                              \
+       NN_METHOD_FLAG_LAYER | NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_CAM, nn_cam_ablationcam) \
+  ROW (EIGENGRADCAM, "eigengradcam", "Eigen-Grad-CAM", NN_METHOD_FLAGS_GRADIENT_CAM,           \
+       nn_cam_eigengradcam)                                                                    \
   ROW (GRADIENT, "gradient", "Gradient", NN_METHOD_FLAG_GRADIENTS, nn_saliency_gradient)       \
   ROW (SMOOTHGRAD, "smoothgrad", "SmoothGrad",                                                 \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_BATCHED, nn_saliency_smoothgrad)              \
@@ -46,7 +51,21 @@ typedef enum
        nn_saliency_ig)                                                                         \
   ROW (GUIDED, "guided", "Guided Backprop", NN_METHOD_FLAG_GRADIENTS, nn_saliency_guided)      \
   ROW (GUIDED_GRADCAM, "guided-gradcam", "Guided Grad-CAM",                                    \
-       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_LAYER, nn_saliency_guided_gradcam)
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_LAYER, nn_saliency_guided_gradcam)            \
+  ROW (FULLGRAD, "fullgrad", "FullGrad", NN_METHOD_FLAG_GRADIENTS, nn_fullgrad)                \
+  ROW (OCCLUSION, "occlusion", "Occlusion",                                                    \
+       NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_SIGNED, nn_occlusion)                           \
+  ROW (DEEPLIFT, "deeplift", "DeepLIFT", NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED,     \
+       nn_deeplift)                                                                            \
+  ROW (GRADIENT_SHAP, "gradientshap", "GradientSHAP",                                          \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_BATCHED | NN_METHOD_FLAG_SIGNED,              \
+       nn_gradient_shap)                                                                       \
+  ROW (LRP_GAMMA_BOX, "lrp-epsilon-gamma-box", "LRP (ε, γ, box)",                              \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_gamma_box)             \
+  ROW (LRP_PLUS_FLAT, "lrp-epsilon-plus-flat", "LRP (ε, z+, flat)",                            \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_plus_flat)             \
+  ROW (LRP_ALPHA_BETA, "lrp-epsilon-alpha2-beta1", "LRP (ε, α2β1)",                            \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_alpha2_beta1)
 
 #define NN_METHOD_ENUM_VALUE(id, name, label, flags, fn) NN_METHOD_##id,
 
@@ -63,10 +82,16 @@ typedef struct
   int          target;         /* class; -1: the top prediction (Eigen-CAM ignores it) */
   int          layer;          /* NN_METHOD_FLAG_LAYER: node; -1: the last spatial layer */
   bool         keep_negative;  /* NN_METHOD_FLAG_CAM: skip the final ReLU (a signed map) */
-  int          samples;        /* SmoothGrad's noisy copies, IG's steps; 0: 25, 32 */
-  float        noise;          /* SmoothGrad: sigma as a fraction of the input's range */
-  const float *baseline;       /* IG: x' (C, H, W), borrowed; NULL: zeros */
-  uint64_t     seed;           /* SmoothGrad's noise */
+  int          samples;        /* SmoothGrad's noisy copies, IG's steps, GradientSHAP's
+                                  samples; 0: 25, 32, 25 */
+  float        noise;          /* SmoothGrad, GradientSHAP: sigma as a fraction of the input's
+                                  range */
+  const float *baseline;       /* IG, Occlusion, DeepLIFT: x' (C, H, W), borrowed; NULL:
+                                  zeros; GradientSHAP: NULL draws uniform noise baselines */
+  uint64_t     seed;           /* SmoothGrad's noise, GradientSHAP's draws */
+  int          window;         /* Occlusion: side of the square patch in pixels; 0: a
+                                  quarter of min (H, W) */
+  int          stride;         /* Occlusion: step of the patch; 0: half the window */
 } NnMethodSpec;
 
 /* Computes the map of input (C, H, W) on ctx, owned by the calling thread (with gradient

@@ -304,6 +304,8 @@ nn_context_backward_slice (NnContext *ctx,
   s.n = s.osz * (size_t) nb;
 
   nn_context_zero_input_grads (ctx, i, b0, nb);
+  if (ctx->rule != NULL && ctx->rule (ctx, i, ctx->rule_data))
+    return;
   switch (node->op)
     {
     case NN_OP_INPUT:

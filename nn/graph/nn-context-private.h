@@ -26,6 +26,8 @@ struct NnContext
   bool         training;
   bool         has_override;
   NnGradPolicy policy_override;
+  NnBackwardRule rule;       /* nn_context_set_backward_rule, or NULL */
+  void        *rule_data;
   NnRng        rng;
 
   void        *block;     /* everything below up to param_grads (nn-context-plan.c) */

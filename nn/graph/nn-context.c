@@ -206,17 +206,34 @@ blas_threads (NnContext *ctx,
 }
 
 void
+nn_context_set_backward_rule (NnContext      *ctx,
+                              NnBackwardRule  rule,
+                              void           *user_data)
+{
+  ctx->rule = rule;
+  ctx->rule_data = user_data;
+}
+
+void
 nn_context_forward (NnContext *ctx,
                     int        last)
 {
+  nn_context_forward_from (ctx, 1, last);
+}
+
+void
+nn_context_forward_from (NnContext *ctx,
+                         int        first,
+                         int        last)
+{
   if (last < 0)
     last = ctx->graph->n_nodes - 1;
-  NN_ASSERT (last < ctx->graph->n_nodes);
+  NN_ASSERT (first >= 1 && last < ctx->graph->n_nodes);
   nn_context_conv_pack (ctx);
   nn_context_fold_begin (ctx, last);
   if (ctx->workers)
     blas_threads (ctx, true);
-  for (int i = 1; i <= last; i++)
+  for (int i = first; i <= last; i++)
     {
       const NnNode *node = &ctx->graph->nodes[i];
       if (ctx->workers && ctx->batch == 1)
@@ -246,7 +263,7 @@ backward_node (NnContext *ctx,
                bool       want_params)
 {
   const NnNode *node = &ctx->graph->nodes[i];
-  NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
+  NnWorkers *workers = ctx->batch > 1 && ctx->rule == NULL ? ctx->workers : NULL;
   if (workers && nn_context_splits_over_channels (ctx, node))
     nn_context_batchnorm_train_split (ctx, i, true, want_params);
   else if (workers && nn_op_info (node->op)->split == NN_OP_SPLIT_WEIGHTS)
@@ -308,8 +325,8 @@ nn_context_backward (NnContext *ctx,
   /* A single sample goes backward on the calling thread, with OpenBLAS' threads, except the
    * input gradient of a convolution, which the workers split by input channels (OpenBLAS then
    * keeps one thread, as in the forward pass). */
-  NnWorkers *workers = ctx->batch > 1 ? ctx->workers : NULL;
-  bool single = ctx->batch == 1 && ctx->workers != NULL;
+  NnWorkers *workers = ctx->batch > 1 && ctx->rule == NULL ? ctx->workers : NULL;
+  bool single = ctx->batch == 1 && ctx->workers != NULL && ctx->rule == NULL;
   if (workers)
     blas_threads (ctx, true);
   for (int i = seed; i > 0; i--)

@@ -60,11 +60,32 @@ void       nn_context_set_seed (NnContext *ctx,
 void       nn_context_set_policy_override (NnContext          *ctx,
                                            const NnGradPolicy *policy);
 
+/* A replacement for the backward pass of some nodes (attribution rules such as LRP's and
+ * DeepLIFT's, docs/architecture.md "Backward rules"): called for every node the backward pass
+ * visits, after the gradients of the node's inputs that it writes first are zeroed. It either
+ * accumulates into those gradients (nn_context_grad of the inputs, whole batch) and returns
+ * true, or returns false and the node runs its own backward. While a rule is set, the backward
+ * pass runs on the calling thread. */
+typedef bool (*NnBackwardRule) (NnContext *ctx,
+                                int        node,
+                                void      *user_data);
+
+/* Sets the rule for the following backward passes; NULL removes it. */
+void       nn_context_set_backward_rule (NnContext      *ctx,
+                                         NnBackwardRule  rule,
+                                         void           *user_data);
+
 /* The input buffer (B, C, H, W) of node 0, to be filled by the caller. */
 float     *nn_context_input (NnContext *ctx);
 /* Runs nodes 1 .. last (last = -1: the whole graph). */
 void       nn_context_forward (NnContext *ctx,
                                int        last);
+/* Runs nodes first .. last only (first >= 1), reading the outputs of the nodes before `first`
+ * as they are: a changed activation (AblationCAM) propagates to the logits (keep that node with
+ * nn_context_keep, so that folding writes it). */
+void       nn_context_forward_from (NnContext *ctx,
+                                    int        first,
+                                    int        last);
 /* Asks that forward passes write node's output even where folding would leave it out (a layer
  * whose activations are read after a pass that goes past it). */
 void       nn_context_keep (NnContext *ctx,

@@ -1351,6 +1351,17 @@ test_explain (void)
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (view), "9-explain-compare", 20.0, 200);
 
+  /* The methods in files of their own come through the registry too: LRP beside AblationCAM. */
+  int lrp = method_index ("lrp-epsilon-gamma-box"), ablation = method_index ("ablationcam");
+  scope_explain_view_set_method (view, 0, lrp);
+  scope_explain_view_set_method (view, 1, ablation);
+  test_util_wait (explain_done, &wait, "every explanation and its metrics");
+  check_explanation (view, 0, lrp, graph);
+  check_explanation (view, 1, ablation, graph);
+  g_assert_true (scope_explain_view_get_explanation (view, 0)->map->is_signed);
+  g_assert_cmpint (scope_explain_view_get_explanation (view, 1)->map->layer, ==,
+                   nn_explain_default_layer (graph));
+
   const char *names[] = { "export-explain.png", "export-explain.svg", "export-explain.pdf" };
   const char *heads[] = { "\x89PNG", "<?xml", "%PDF" };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)

@@ -203,7 +203,7 @@ test_cam_single (void)
 
   /* Every CAM method runs; the text summary goes to stderr. */
   const char *methods[] = { "gradcam++", "xgradcam", "hirescam", "layercam", "scorecam",
-                            "eigencam" };
+                            "eigencam", "ablationcam", "eigengradcam" };
   for (size_t i = 0; i < G_N_ELEMENTS (methods); i++)
     {
       r = run_cli ("cam", env.model, env.image, "--method", methods[i], "--batch", "3", "--out",
@@ -229,16 +229,22 @@ static void
 test_saliency (void)
 {
   char *fig = path ("sal.svg"), *npy = path ("sal.npy");
-  const char *methods[] = { "gradient", "smoothgrad", "ig", "guided", "guided-gradcam" };
+  const char *methods[] = { "gradient", "smoothgrad", "ig", "guided", "guided-gradcam",
+                            "fullgrad", "occlusion", "deeplift", "gradientshap",
+                            "lrp-epsilon-gamma-box", "lrp-epsilon-plus-flat",
+                            "lrp-epsilon-alpha2-beta1" };
   for (size_t i = 0; i < G_N_ELEMENTS (methods); i++)
     {
       Run r = run_cli ("saliency", env.model, env.image, "--method", methods[i], "--samples",
-                       "4", "--out", fig, "--npy", npy, "--json", NULL);
+                       "4", "--patch", "5", "--stride", "3", "--out", fig, "--npy", npy, "--json",
+                       NULL);
       assert_success (&r);
       cJSON *json = parse_json (&r);
       g_assert_cmpint ((int) number (json, "class"), ==, env.label);
+      NnMethod method;
+      g_assert_true (nn_method_from_name (methods[i], &method));
       g_assert_cmpint (cJSON_IsTrue (cJSON_GetObjectItem (json, "signed")), ==,
-                       strcmp (methods[i], "ig") == 0);
+                       nn_method_has_flags (method, NN_METHOD_FLAG_SIGNED));
       cJSON_Delete (json);
       NnNpy *map = nn_npy_load (npy, NULL);
       g_assert_nonnull (map);

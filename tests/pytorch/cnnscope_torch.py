@@ -37,6 +37,9 @@ class CnnscopeNet(torch.nn.Module):
         self.params = torch.nn.ParameterDict()
         self.buffers_ = {}
         self.names = {}
+        # Per node name: fn(inputs, output) -> the output used from there on (ablation,
+        # DeepLIFT's multipliers, LRP's rules in compare-methods.py).
+        self.hooks = {}
         for name, value in tensors.items():
             key = name.replace(".", "__")
             if name.endswith("running_mean") or name.endswith("running_var"):
@@ -127,6 +130,8 @@ class CnnscopeNet(torch.nn.Module):
                 y = ins[0]
             else:
                 raise ValueError("op " + op)
+            if node["name"] in self.hooks:
+                y = self.hooks[node["name"]](ins, y)
             outs[node["name"]] = y
         # Every node's output by name, for hooks such as Grad-CAM's.
         self.outs = outs
