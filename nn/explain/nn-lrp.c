@@ -240,6 +240,9 @@ layer_rule (NnContext *ctx,
       w = lrp->wm;
       bias = lrp->bm;
     }
+  /* im2col, not Winograd: the rules divide by sums of positive or negative parts that are
+   * exactly 0 where no input contributes, and Winograd's transforms leave rounding residue
+   * there (1e-9 / 1e-9 instead of 0 / 0 moved the α2β1 map by 0.1 on the small CNN). */
   NnConvGeom g = { 0 };
   if (conv)
     {
@@ -248,7 +251,7 @@ layer_rule (NnContext *ctx,
         .B = 1, .C = is.c, .H = is.h, .W = is.w, .OC = a->out_channels, .KH = a->kh,
         .KW = a->kw, .SH = a->sh, .SW = a->sw, .PT = a->pad_t, .PL = a->pad_l, .PB = a->pad_b,
         .PR = a->pad_r, .DH = a->dh, .DW = a->dw, .G = a->groups, .OH = node->shape.h,
-        .OW = node->shape.w,
+        .OW = node->shape.w, .no_winograd = true,
       };
     }
   const float *x = nn_context_output (ctx, j);
@@ -413,7 +416,7 @@ lrp_alloc (Lrp           *lrp,
             .B = 1, .C = is.c, .H = is.h, .W = is.w, .OC = a->out_channels, .KH = a->kh,
             .KW = a->kw, .SH = a->sh, .SW = a->sw, .PT = a->pad_t, .PL = a->pad_l,
             .PB = a->pad_b, .PR = a->pad_r, .DH = a->dh, .DW = a->dw, .G = a->groups,
-            .OH = node->shape.h, .OW = node->shape.w,
+            .OH = node->shape.h, .OW = node->shape.w, .no_winograd = true,
           };
           size_t sc = nn_conv2d_scratch_size (&g);
           scratch = sc > scratch ? sc : scratch;
