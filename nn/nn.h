@@ -35,4 +35,5 @@
 #include "data/nn-synth-dashes.h"
 #include "data/nn-synth-ct.h"
 #include "train/nn-train.h"
+#include "io/nn-volume.h"
 #include "core/nn-workers.h"

@@ -643,12 +643,18 @@ append_reply_slice (GByteArray *b,
                     double      instance)
 {
   g_byte_array_append (b, (const guint8 *) "NNDC", 4);
-  append_u32 (b, 1, false);
+  append_u32 (b, 2, false);
   append_u32 (b, 0, false);
   append_u32 (b, rows, false);
   append_u32 (b, cols, false);
   append_f64 (b, position);
   append_f64 (b, instance);
+  const double geometry[12] = { -100.0, -90.0, position, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.7,
+                                0.7, 0.0 };
+  for (int i = 0; i < 12; i++)
+    append_f64 (b, geometry[i]);
+  append_u32 (b, 7, false);
+  g_byte_array_append (b, (const guint8 *) "1.2.840", 7);
   for (uint32_t i = 0; i < rows * cols; i++)
     {
       float v = -1024.0f + 13.5f * (float) i;
@@ -664,7 +670,7 @@ append_reply_error (GByteArray *b,
                     const char *message)
 {
   g_byte_array_append (b, (const guint8 *) "NNDC", 4);
-  append_u32 (b, 1, false);
+  append_u32 (b, 2, false);
   append_u32 (b, code, false);
   append_u32 (b, (uint32_t) strlen (message), false);
   g_byte_array_append (b, (const guint8 *) message, (guint) strlen (message));
