@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli-common.h"
+#include "cli-volume.h"
 
 enum
 {
@@ -32,6 +33,10 @@ enum
   OPT_SEED,
   OPT_JSON,
   OPT_WINDOW,
+  OPT_SERIES,
+  OPT_MONTAGE,
+  OPT_SHARD,
+  OPT_FILES,
 };
 
 static const struct option options[] = {
@@ -51,6 +56,10 @@ static const struct option options[] = {
   { "seed", required_argument, NULL, OPT_SEED },
   { "json", no_argument, NULL, OPT_JSON },
   { "window", required_argument, NULL, OPT_WINDOW },
+  { "series", required_argument, NULL, OPT_SERIES },
+  { "montage", required_argument, NULL, OPT_MONTAGE },
+  { "shard", required_argument, NULL, OPT_SHARD },
+  { "files", no_argument, NULL, OPT_FILES },
   CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
@@ -65,6 +74,11 @@ typedef struct
   const char     *layer, *method, *out, *npy, *mask_path;
   int             target;
   bool            metrics, json, signed_display, folder;
+  bool            volume;           /* INPUT is a NIfTI file or a DICOM series folder */
+  bool            files;            /* --files: a DICOM folder is separate slices */
+  const char     *series;           /* --series UID */
+  const char     *montage;          /* --montage PNG (volumes) */
+  CliShard        shard;
   double          opacity, scale;   /* of the figure's overlay */
   CliFigureSize   size;             /* of the figure */
   bool            has_window;       /* --window: how CT slices are shown (and read by a model
@@ -197,6 +211,17 @@ parse_option (Job *job,
     case OPT_WINDOW:
       job->has_window = true;
       return cli_parse_window (optarg, &job->window);
+    case OPT_SERIES:
+      job->series = optarg;
+      return true;
+    case OPT_MONTAGE:
+      job->montage = optarg;
+      return true;
+    case OPT_SHARD:
+      return cli_shard_parse ("shard", optarg, &job->shard);
+    case OPT_FILES:
+      job->files = true;
+      return true;
     default:
       return false;
     }
@@ -229,7 +254,17 @@ parse_args (int         argc,
   job->model_path = argv[optind];
   job->input_path = argv[optind + 1];
   struct stat st;
-  job->folder = stat (job->input_path, &st) == 0 && S_ISDIR (st.st_mode);
+  job->volume = !job->files && cli_volume_is_volume (job->input_path);
+  job->folder = !job->volume && stat (job->input_path, &st) == 0 && S_ISDIR (st.st_mode);
+  if (job->volume && (job->npy || job->mask_path))
+    return cli_fail (CLI_EXIT_USAGE, "%s: --%s takes a single image INPUT, not a volume",
+                     job->command, job->npy ? "npy" : "mask");
+  if (!job->volume && (job->series || job->montage))
+    return cli_fail (CLI_EXIT_USAGE, "%s: --%s needs a volume INPUT (a .nii or .nii.gz file or "
+                     "a DICOM series folder)", job->command, job->series ? "series" : "montage");
+  if (!job->volume && !job->folder && job->shard.count > 1)
+    return cli_fail (CLI_EXIT_USAGE, "%s: --shard needs a folder or a volume INPUT",
+                     job->command);
   if (job->folder && job->out == NULL)
     return cli_fail (CLI_EXIT_USAGE, "%s: INPUT is a folder: --out must name the folder for the "
                      "overlays and metrics.csv", job->command);
@@ -775,6 +810,20 @@ folder_finish (Job          *job,
   return status ? status : failed ? CLI_EXIT_FAILURE : 0;
 }
 
+/* Keeps the shard's block of names (cli-volume.h). */
+static void
+shard_names (const CliShard *shard,
+             Names          *names)
+{
+  int begin, end;
+  cli_shard_range (shard, names->n, &begin, &end);
+  for (int i = 0; i < names->n; i++)
+    if (i < begin || i >= end)
+      free (names->items[i]);
+  memmove (names->items, names->items + begin, sizeof (char *) * (size_t) (end - begin));
+  names->n = end - begin;
+}
+
 /* Every input in the folder job->input_path: a figure each in job->out, and metrics.csv. */
 static int
 run_folder (Job *job)
@@ -786,19 +835,24 @@ run_folder (Job *job)
   Names inputs = { 0 };
   if (!collect_inputs (dir, "", &inputs))
     return names_clear (&inputs), CLI_EXIT_FAILURE;
-  char csv_path[4096];
-  snprintf (csv_path, sizeof csv_path, "%s/metrics.csv", out_dir);
+  int all = inputs.n;
+  shard_names (&job->shard, &inputs);
+  char csv_path[4096], suffix[32];
+  cli_shard_suffix (&job->shard, suffix, sizeof suffix);
+  snprintf (csv_path, sizeof csv_path, "%s/metrics%s.csv", out_dir, suffix);
   NnAtomicFile csv = { 0 };
   NnError err = { 0 };
   int status;
-  if (inputs.n == 0)
+  if (all == 0)
     status = cli_fail (CLI_EXIT_FAILURE, "%s: no .png, .jpg, .jpeg, .dcm or .npy inputs in the "
                        "folder", dir);
   else if (!nn_atomic_file_open (&csv, csv_path, &err))
     status = cli_fail_error (CLI_EXIT_FAILURE, &err);
   else
     {
-      fputs (csv_header, csv.fp);
+      /* Shards after the first leave the header out, so that their files concatenate. */
+      if (job->shard.index == 0)
+        fputs (csv_header, csv.fp);
       cJSON *list = NULL;
       cJSON *root = job->json ? folder_json_new (job, csv_path, &list) : NULL;
       int failed = explain_each (job, &inputs, out_dir, csv.fp, list);
@@ -806,6 +860,242 @@ run_folder (Job *job)
     }
   names_clear (&inputs);
   return status;
+}
+
+/* ---- Volumes ------------------------------------------------------------------------------ */
+
+/* The most slices a montage shows (evenly spaced over those explained). */
+#define MONTAGE_MAX 48
+
+/* The montage's tiles as they are explained: the slice through the display window and its
+ * map, both at the slice's resolution. */
+typedef struct
+{
+  int             n, cap;
+  VizMontageTile *tiles;
+  float          *pixels;   /* 2 * cap planes: image, map */
+  char          (*labels)[96];
+  int             h, w;
+  double          aspect;
+} Montage;
+
+static void
+montage_free (Montage *m)
+{
+  free (m->tiles);
+  free (m->pixels);
+  free (m->labels);
+}
+
+static void
+draw_montage (cairo_t    *cr,
+              const void *data,
+              double      width,
+              double      height)
+{
+  const VizMontage *m = data;
+  VizStyle style;
+  viz_style_init (&style);
+  viz_montage_draw (cr, m, &style, width, height);
+}
+
+/* Writes the montage PNG (size job->size, taller for many rows). */
+static bool
+write_montage (const Job     *job,
+               const Montage *mt,
+               const char    *path)
+{
+  size_t plane = (size_t) mt->h * (size_t) mt->w;
+  float *maps = malloc (sizeof (float) * plane * (size_t) (mt->n > 0 ? mt->n : 1));
+  if (maps == NULL)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: out of memory", path), false;
+  for (int t = 0; t < mt->n; t++)
+    memcpy (maps + (size_t) t * plane, mt->tiles[t].map, sizeof (float) * plane);
+  bool is_signed = job->kind == CLI_EXPLAIN_SALIENCY || job->signed_display;
+  VizColormap cm;
+  viz_heatmap_colormap_init (&cm, maps, plane * (size_t) mt->n, is_signed, job->scale);
+  free (maps);
+  VizMontage m = {
+    .tiles = mt->tiles, .n = mt->n, .h = mt->h, .w = mt->w, .aspect = mt->aspect,
+    .colormap = &cm, .opacity = job->opacity, .fade = is_signed,
+  };
+  NnError err = { 0 };
+  if (!viz_export_png (path, draw_montage, &m, job->size.width, job->size.height, &err))
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  return true;
+}
+
+/* The JSON line of slice k. */
+static cJSON *
+slice_json (const Job           *job,
+            const NnVolume      *volume,
+            int                  k,
+            const NnExplanation *e)
+{
+  cJSON *o = result_json (job, job->input_path, e);
+  cJSON_AddNumberToObject (o, "slice", k);
+  cJSON_AddNumberToObject (o, "slices", volume->nz);
+  cJSON_AddNumberToObject (o, "z_mm", cli_volume_slice_z (volume, k));
+  cJSON *top = cJSON_AddArrayToObject (o, "top");
+  char buf[32];
+  for (int i = 0; i < e->k; i++)
+    {
+      cJSON *t = cJSON_CreateObject ();
+      cJSON_AddNumberToObject (t, "class", e->top_class[i]);
+      cJSON_AddStringToObject (t, "label", cli_label (job->model, e->top_class[i], buf,
+                                                      sizeof buf));
+      cJSON_AddNumberToObject (t, "probability", (double) e->top_probability[i]);
+      cJSON_AddItemToArray (top, t);
+    }
+  return o;
+}
+
+/* Explains slice k of volume into attribution slice k (at the slice's resolution), prints its
+ * JSON line and keeps it for the montage when it is one of its tiles. */
+static bool
+explain_slice (Job            *job,
+               const NnVolume *volume,
+               int             k,
+               NnVolume       *attribution,
+               Montage        *montage,
+               bool            tile)
+{
+  char name[4200];
+  snprintf (name, sizeof name, "%s, slice %d", job->input_path, k);
+  NnError err = { 0 };
+  NnImage *slice = nn_volume_slice_image (volume, k);
+  NnInput *input = slice != NULL ? nn_input_new_image (name, slice, job->model,
+                                                       job->has_window ? &job->window : NULL,
+                                                       &err) : NULL;
+  if (slice == NULL)
+    nn_error_set (&err, NN_ERROR_NOMEM, "%s: out of memory", name);
+  spec_for_input (job);
+  NnExplanation *e = input != NULL ? nn_explain_run (job->model, input, &job->spec, NULL, &err)
+                                   : NULL;
+  NnImage *map = NULL, *back = NULL;
+  if (e != NULL)
+    {
+      map = nn_image_new (1, e->map->h, e->map->w);
+      if (map != NULL)
+        memcpy (map->data, e->map->map, sizeof (float) * (size_t) e->map->h * e->map->w);
+      back = map != NULL ? nn_image_unfit (map, volume->ny, volume->nx) : NULL;
+      if (back == NULL)
+        nn_error_set (&err, NN_ERROR_NOMEM, "%s: out of memory", name);
+    }
+  bool ok = back != NULL;
+  size_t plane = (size_t) volume->nx * (size_t) volume->ny;
+  if (ok)
+    memcpy (attribution->data + (size_t) k * plane, back->data, sizeof (float) * plane);
+  if (ok && tile)
+    {
+      int t = montage->n++;
+      float *image = montage->pixels + 2 * (size_t) t * plane;
+      NnCtWindow window = input->window;
+      if (volume->hu)
+        nn_ct_window_apply (&window, image, slice->data, plane);
+      else
+        for (size_t p = 0; p < plane; p++)
+          image[p] = slice->data[p] < 0.0f ? 0.0f : slice->data[p] > 1.0f ? 1.0f : slice->data[p];
+      memcpy (image + plane, back->data, sizeof (float) * plane);
+      char buf[32];
+      snprintf (montage->labels[t], sizeof montage->labels[t], "%d  z %.1f  %s %.2f", k,
+                cli_volume_slice_z (volume, k), cli_label (job->model, e->map->target, buf,
+                                                           sizeof buf), (double) e->probability);
+      montage->tiles[t] = (VizMontageTile) { image, image + plane, montage->labels[t] };
+    }
+  if (ok)
+    {
+      char buf[32];
+      fprintf (stderr, "%s: slice %d of %d (z %.1f mm): %s %.3f\n", job->command, k + 1,
+               volume->nz, cli_volume_slice_z (volume, k),
+               cli_label (job->model, e->map->target, buf, sizeof buf),
+               (double) e->probability);
+      ok = cli_print_json (slice_json (job, volume, k, e));
+    }
+  else
+    cli_fail_error (CLI_EXIT_FAILURE, &err);
+  nn_image_free (back);
+  nn_image_free (map);
+  nn_explanation_free (e);
+  nn_input_unref (input);
+  nn_image_free (slice);
+  return ok;
+}
+
+/* "<out without .nii or .nii.gz>.png" into buf. */
+static void
+montage_path (const char *out,
+              char       *buf,
+              size_t      size)
+{
+  size_t n = strlen (out);
+  if (has_extension (out, ".nii.gz"))
+    n -= 7;
+  else if (has_extension (out, ".nii"))
+    n -= 4;
+  snprintf (buf, size, "%.*s.png", (int) n, out);
+}
+
+/* A volume: every axial slice of the shard explained in turn (JSON lines on stdout, progress
+ * on stderr), the attribution volume as NIfTI with the input's geometry (--out), a montage
+ * (--montage, else beside --out). */
+static int
+run_volume (Job *job)
+{
+  NnVolume *as_read = NULL;
+  NnVolume *volume = cli_volume_load (job->input_path, job->series, &as_read);
+  if (volume == NULL)
+    return CLI_EXIT_FAILURE;
+  int begin, end;
+  cli_shard_range (&job->shard, volume->nz, &begin, &end);
+  NnVolume *attribution = nn_volume_new_like (volume);
+  Montage mt = { .h = volume->ny, .w = volume->nx,
+                 .aspect = volume->spacing[1] / volume->spacing[0] };
+  int count = end - begin;
+  mt.cap = count < MONTAGE_MAX ? count : MONTAGE_MAX;
+  size_t plane = (size_t) volume->nx * (size_t) volume->ny;
+  mt.tiles = calloc ((size_t) (mt.cap > 0 ? mt.cap : 1), sizeof *mt.tiles);
+  mt.labels = calloc ((size_t) (mt.cap > 0 ? mt.cap : 1), sizeof *mt.labels);
+  mt.pixels = malloc (sizeof (float) * 2 * plane * (size_t) (mt.cap > 0 ? mt.cap : 1));
+  bool ok = attribution != NULL && mt.tiles != NULL && mt.labels != NULL && mt.pixels != NULL;
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "%s: out of memory", job->input_path);
+  int next_tile = 0;
+  for (int k = begin; ok && k < end; k++)
+    {
+      /* Tile t shows the slice at t (count - 1) / (cap - 1) of the shard's. */
+      bool tile = false;
+      if (next_tile < mt.cap)
+        {
+          int at = mt.cap > 1 ? (int) ((long long) next_tile * (count - 1) / (mt.cap - 1)) : 0;
+          tile = k - begin == at;
+          next_tile += tile;
+        }
+      ok = explain_slice (job, volume, k, attribution, &mt, tile);
+    }
+  char description[80];
+  snprintf (description, sizeof description, "cnnscope %s %s", job->command,
+            nn_method_get_info (job->spec.map.method)->name);
+  if (ok && job->out != NULL)
+    ok = cli_volume_save (attribution, as_read, description, job->out);
+  char derived[4096];
+  const char *montage = job->montage;
+  if (montage == NULL && job->out != NULL)
+    {
+      montage_path (job->out, derived, sizeof derived);
+      montage = derived;
+    }
+  if (ok && montage != NULL && mt.n > 0)
+    ok = write_montage (job, &mt, montage);
+  if (ok)
+    fprintf (stderr, "%s: %d slice%s explained%s%s%s%s\n", job->input_path, count,
+             count == 1 ? "" : "s", job->out ? ", " : "", job->out ? job->out : "",
+             montage && mt.n > 0 ? ", " : "", montage && mt.n > 0 ? montage : "");
+  montage_free (&mt);
+  nn_volume_free (attribution);
+  nn_volume_free (volume);
+  nn_volume_free (as_read);
+  return ok ? 0 : CLI_EXIT_FAILURE;
 }
 
 /* One input: the figure (--out), the map (--npy), the JSON on stdout (--json). */
@@ -851,14 +1141,15 @@ cli_explain_main (int             argc,
                   const char     *usage_tail)
 {
   Job job = { .kind = kind, .command = argv[0], .target = -1, .opacity = 0.6,
-              .size = { VIZ_EXPLAIN_FIGURE_WIDTH, VIZ_EXPLAIN_FIGURE_HEIGHT } };
+              .size = { VIZ_EXPLAIN_FIGURE_WIDTH, VIZ_EXPLAIN_FIGURE_HEIGHT },
+              .shard = CLI_SHARD_NONE };
   nn_explain_spec_init (&job.spec);
   int status = parse_args (argc, argv, &job, usage_head, usage_tail);
   if (status != 0)
     return status < 0 ? 0 : status;
   status = CLI_EXIT_FAILURE;
   if (load_model (&job))
-    status = job.folder ? run_folder (&job) : run_one (&job);
+    status = job.volume ? run_volume (&job) : job.folder ? run_folder (&job) : run_one (&job);
   free (job.mask);
   nn_model_free (job.model);
   return status;

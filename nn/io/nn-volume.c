@@ -242,6 +242,21 @@ nn_volume_world (const NnVolume *volume,
              + volume->affine[w][3];
 }
 
+NnImage *
+nn_volume_slice_image (const NnVolume *volume,
+                       int             k)
+{
+  NN_ASSERT (volume != NULL && k >= 0 && k < volume->nz);
+  NnImage *image = nn_image_new (1, volume->ny, volume->nx);
+  if (image == NULL)
+    return NULL;
+  nn_volume_plane_get (volume, NN_VOLUME_AXIAL, k, image->data);
+  image->hu = volume->hu;
+  if (volume->hu)
+    image->bit_depth = 16;
+  return image;
+}
+
 /* ---- Planes ------------------------------------------------------------------------------- */
 
 void

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "core/nn-error.h"
+#include "io/nn-image.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -101,6 +102,11 @@ void      nn_volume_world (const NnVolume *volume,
                            double          j,
                            double          k,
                            double          xyz[3]);
+
+/* Axial slice k (of a volume in "LPS" order: row 0 anterior, the patient's right on column 0)
+ * as a new 1-channel image (hu as the volume's); NULL when out of memory. */
+NnImage  *nn_volume_slice_image (const NnVolume *volume,
+                                 int             k);
 
 /* The three planes through a voxel, for a volume in "LPS" order (nn_volume_reorient): */
 typedef enum
