@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* NnVolume: allocation, reading by kind (a folder is a DICOM series, a file NIfTI), the
- * orientation of its axes, reorienting by permuting and flipping them, and cutting planes. */
+/* NnVolume: allocation, the orientation of its axes, reorienting by permuting and flipping
+ * them, and cutting slices and planes. Reading and writing are in nn-volume-dicom.c,
+ * nn-volume-nifti.c and nn-volume-load.c. */
 #include "io/nn-volume.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 
 NnVolume *
@@ -61,17 +61,6 @@ nn_volume_free (NnVolume *volume)
     return;
   free (volume->data);
   free (volume);
-}
-
-NnVolume *
-nn_volume_load (const char *path,
-                NnError    *err)
-{
-  NN_ASSERT (path != NULL);
-  struct stat st;
-  if (stat (path, &st) == 0 && S_ISDIR (st.st_mode))
-    return nn_volume_load_dicom (path, NULL, err);
-  return nn_volume_load_nifti (path, err);
 }
 
 /* ---- Orientation -------------------------------------------------------------------------- */
