@@ -152,28 +152,28 @@ read_header (Source  *src,
       for (int i = 0; i < 8; i++)
         {
           h->dim[i] = n1.dim[i];
-          h->pixdim[i] = n1.pixdim[i];
+          h->pixdim[i] = (double) n1.pixdim[i];
         }
       h->datatype = n1.datatype;
       h->bitpix = n1.bitpix;
       h->vox_offset = isfinite (n1.vox_offset) && n1.vox_offset >= 0.0f
                       && n1.vox_offset < 2147483648.0f ? (int64_t) n1.vox_offset : -1;
-      h->slope = n1.scl_slope;
-      h->inter = n1.scl_inter;
+      h->slope = (double) n1.scl_slope;
+      h->inter = (double) n1.scl_inter;
       h->qform_code = n1.qform_code;
       h->sform_code = n1.sform_code;
       const float q[6] = { n1.quatern_b, n1.quatern_c, n1.quatern_d, n1.qoffset_x,
                            n1.qoffset_y, n1.qoffset_z };
       for (int i = 0; i < 3; i++)
         {
-          h->quatern[i] = q[i];
-          h->qoffset[i] = q[3 + i];
+          h->quatern[i] = (double) q[i];
+          h->qoffset[i] = (double) q[3 + i];
         }
       for (int c = 0; c < 4; c++)
         {
-          h->srow[0][c] = n1.srow_x[c];
-          h->srow[1][c] = n1.srow_y[c];
-          h->srow[2][c] = n1.srow_z[c];
+          h->srow[0][c] = (double) n1.srow_x[c];
+          h->srow[1][c] = (double) n1.srow_y[c];
+          h->srow[2][c] = (double) n1.srow_z[c];
         }
       return true;
     }
@@ -340,7 +340,7 @@ stored_value (const unsigned char *p,
       {
         float v;
         memcpy (&v, b, 4);
-        return v;
+        return (double) v;
       }
     case NIFTI_TYPE_INT64:
       {
@@ -361,7 +361,7 @@ stored_value (const unsigned char *p,
         return v;
       }
     default:
-      return NAN;
+      return (double) NAN;
     }
 }
 
