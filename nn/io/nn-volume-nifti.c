@@ -58,6 +58,10 @@ source_read (Source  *src,
 {
   if (src->gz == NULL)
     {
+      if (src->offset + n > src->size)
+        return nn_error_set (err, NN_ERROR_FORMAT, "%s: truncated: the file holds %llu bytes, "
+                             "%llu needed", src->path, (unsigned long long) src->size,
+                             (unsigned long long) (src->offset + n));
       if (!nn_file_read_at (src->fd, src->path, buf, n, src->offset, err))
         return false;
       src->offset += n;

@@ -411,6 +411,10 @@ test_nifti_bad (Fixture       *fx,
   test_util_write_file (path_gz, gz, 20);
   g_assert_null (nn_volume_load (path_gz, &err));
   assert_error (&err, path_gz, "truncated");
+  /* Cut inside the header. */
+  test_util_write_file (path, bytes, 200);
+  g_assert_null (nn_volume_load (path, &err));
+  assert_error (&err, path, "truncated: the file holds 200 bytes, 348 needed");
 
   /* Header edits: dim[0] at byte 40, dim[1..] after it, dim[4] at 48, datatype at 70,
    * bitpix at 72, vox_offset at 108. */
