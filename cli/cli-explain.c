@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,9 +257,9 @@ parse_args (int         argc,
   struct stat st;
   job->volume = !job->files && cli_volume_is_volume (job->input_path);
   job->folder = !job->volume && stat (job->input_path, &st) == 0 && S_ISDIR (st.st_mode);
-  if (job->volume && (job->npy || job->mask_path))
-    return cli_fail (CLI_EXIT_USAGE, "%s: --%s takes a single image INPUT, not a volume",
-                     job->command, job->npy ? "npy" : "mask");
+  if (job->volume && job->npy)
+    return cli_fail (CLI_EXIT_USAGE, "%s: --npy takes a single image INPUT, not a volume (see "
+                     "--out)", job->command);
   if (!job->volume && (job->series || job->montage))
     return cli_fail (CLI_EXIT_USAGE, "%s: --%s needs a volume INPUT (a .nii or .nii.gz file or "
                      "a DICOM series folder)", job->command, job->series ? "series" : "montage");
@@ -950,11 +951,63 @@ slice_json (const Job           *job,
   return o;
 }
 
+/* Slice k of the mask volume as job->mask (none when the slice has no lesion). */
+static bool
+slice_mask (Job            *job,
+            const NnVolume *masks,
+            int             k)
+{
+  free (job->mask);
+  job->mask = NULL;
+  NnError err = { 0 };
+  size_t lit = 0;
+  NnImage *plane = nn_volume_slice_image (masks, k);
+  uint8_t *mask = plane != NULL ? nn_mask_from_image (plane, nn_model_input_height (job->model),
+                                                      nn_model_input_width (job->model), &lit,
+                                                      &err) : NULL;
+  nn_image_free (plane);
+  if (mask == NULL)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: out of memory", job->mask_path), false;
+  if (lit == 0)
+    free (mask);
+  else
+    {
+      job->mask = mask;
+      job->mask_lit = lit;
+    }
+  return true;
+}
+
+/* The lesion mask volume (--mask) in LPS order, which must share the scan's grid: the same
+ * size and, voxel for voxel, the same place (to 0.01 mm). NULL after printing the error. */
+static NnVolume *
+load_mask_volume (const Job      *job,
+                  const NnVolume *volume)
+{
+  NnVolume *masks = cli_volume_load (job->mask_path, NULL, NULL);
+  if (masks == NULL)
+    return NULL;
+  bool same = masks->nx == volume->nx && masks->ny == volume->ny && masks->nz == volume->nz;
+  for (int r = 0; same && r < 3; r++)
+    for (int c = 0; c < 4; c++)
+      same = same && fabs (masks->affine[r][c] - volume->affine[r][c]) <= 0.01;
+  if (!same)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s: the mask volume (%d x %d x %d) does not lie on the "
+                "scan's voxel grid (%d x %d x %d, same affine)", job->mask_path, masks->nx,
+                masks->ny, masks->nz, volume->nx, volume->ny, volume->nz);
+      nn_volume_free (masks);
+      return NULL;
+    }
+  return masks;
+}
+
 /* Explains slice k of volume into attribution slice k (at the slice's resolution), prints its
  * JSON line and keeps it for the montage when it is one of its tiles. */
 static bool
 explain_slice (Job            *job,
                const NnVolume *volume,
+               const NnVolume *masks,
                int             k,
                NnVolume       *attribution,
                Montage        *montage,
@@ -963,6 +1016,8 @@ explain_slice (Job            *job,
   char name[4200];
   snprintf (name, sizeof name, "%s, slice %d", job->input_path, k);
   NnError err = { 0 };
+  if (masks != NULL && !slice_mask (job, masks, k))
+    return false;
   NnImage *slice = nn_volume_slice_image (volume, k);
   NnInput *input = slice != NULL ? nn_input_new_image (name, slice, job->model,
                                                        job->has_window ? &job->window : NULL,
@@ -1002,6 +1057,11 @@ explain_slice (Job            *job,
                 cli_volume_slice_z (volume, k), cli_label (job->model, e->map->target, buf,
                                                            sizeof buf), (double) e->probability);
       montage->tiles[t] = (VizMontageTile) { image, image + plane, montage->labels[t] };
+    }
+  if (ok && (e->metrics.has & NN_FAITH_MASK))
+    {
+      job->pointing_hits += e->metrics.pointing;
+      job->pointing_n++;
     }
   if (ok)
     {
@@ -1048,6 +1108,13 @@ run_volume (Job *job)
     return CLI_EXIT_FAILURE;
   int begin, end;
   cli_shard_range (&job->shard, volume->nz, &begin, &end);
+  NnVolume *masks = NULL;
+  if (job->mask_path != NULL && (masks = load_mask_volume (job, volume)) == NULL)
+    {
+      nn_volume_free (volume);
+      nn_volume_free (as_read);
+      return CLI_EXIT_FAILURE;
+    }
   NnVolume *attribution = nn_volume_new_like (volume);
   Montage mt = { .h = volume->ny, .w = volume->nx,
                  .aspect = volume->spacing[1] / volume->spacing[0] };
@@ -1071,7 +1138,7 @@ run_volume (Job *job)
           tile = k - begin == at;
           next_tile += tile;
         }
-      ok = explain_slice (job, volume, k, attribution, &mt, tile);
+      ok = explain_slice (job, volume, masks, k, attribution, &mt, tile);
     }
   char description[80];
   snprintf (description, sizeof description, "cnnscope %s %s", job->command,
@@ -1087,11 +1154,15 @@ run_volume (Job *job)
     }
   if (ok && montage != NULL && mt.n > 0)
     ok = write_montage (job, &mt, montage);
+  if (ok && job->pointing_n > 0)
+    fprintf (stderr, "pointing game: %d of %d slices with a lesion (%.1f%%)\n",
+             job->pointing_hits, job->pointing_n, 100.0 * job->pointing_hits / job->pointing_n);
   if (ok)
     fprintf (stderr, "%s: %d slice%s explained%s%s%s%s\n", job->input_path, count,
              count == 1 ? "" : "s", job->out ? ", " : "", job->out ? job->out : "",
              montage && mt.n > 0 ? ", " : "", montage && mt.n > 0 ? montage : "");
   montage_free (&mt);
+  nn_volume_free (masks);
   nn_volume_free (attribution);
   nn_volume_free (volume);
   nn_volume_free (as_read);

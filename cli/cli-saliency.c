@@ -12,6 +12,7 @@ static const char usage_tail[] =
   "         [--class K] [--layer NAME] [--samples N] [--noise X] [--seed S] [--out FIGURE]\n"
   "         [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--scale X] [--batch N]\n"
   "         [--window lung|mediastinum|bone|W,L] [--json] [--width W] [--height H]\n"
+  "         [--series UID] [--montage PNG] [--files] [--shard I/N]\n"
   "Computes an input-space attribution map of MODEL for INPUT (.png, .jpg, .jpeg, .dcm or .npy)\n"
   "for class K (default: the top prediction) and draws it over the input with a colour bar.\n"
   "gradient, smoothgrad and guided show max over channels of |gradient| (smoothgrad averages\n"
@@ -19,8 +20,8 @@ static const char usage_tail[] =
   "0.15, seeded by --seed); ig shows Integrated Gradients from a zero baseline summed over\n"
   "channels (signed, --samples steps, default 32); guided-gradcam multiplies the guided\n"
   "gradient by Grad-CAM at --layer. --npy writes the map as float32 (H, W). --metrics, --mask,\n"
-  "--opacity, --scale, --batch, --window, the figure's size and folder inputs work as for\n"
-  "'cnnscope-cli cam'.\n";
+  "--opacity, --scale, --batch, --window, the figure's size, folder and volume inputs and\n"
+  "--shard work as for 'cnnscope-cli cam'.\n";
 
 int
 cli_saliency_main (int    argc,

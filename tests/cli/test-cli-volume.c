@@ -26,6 +26,7 @@ typedef struct
   char     *volume;          /* SLICES dash images as a NIfTI volume */
   int       label[SLICES];   /* the class of each slice */
   NnVolume *read;            /* the volume as written */
+  char     *mask;            /* the dashes of each slice's class, as a NIfTI mask volume */
   char     *set;             /* a folder of 6 images */
 } Env;
 
@@ -155,6 +156,7 @@ setup (void)
    * the volume is flipped left-right when cut into axial slices: dashes stay horizontal or
    * vertical. */
   NnVolume *v = nn_volume_new (S, S, SLICES);
+  NnVolume *mask = nn_volume_new (S, S, SLICES);
   NnRng rng;
   nn_rng_init (&rng, 5);
   uint8_t orient[S * S];
@@ -165,6 +167,8 @@ setup (void)
         nn_synth_dashes_draw (v->data + (size_t) k * S * S, orient, S, &rng, &info);
       while (abs (info.n_horizontal - info.n_vertical) < 2);
       env.label[k] = info.label;
+      for (int p = 0; p < S * S; p++)
+        mask->data[(size_t) k * S * S + p] = orient[p] == info.label + 1 ? 1.0f : 0.0f;
     }
   const double affine[3][4] = {
     { 0.7, 0.0, 0.0, -20.0 }, { 0.0, -0.7, 0.0, 15.0 }, { 0.0, 0.0, 3.0, -40.0 },
@@ -177,6 +181,11 @@ setup (void)
   env.volume = path ("dashes.nii.gz");
   g_assert_true (nn_volume_save_nifti (v, "dashes", env.volume, &err));
   env.read = v;
+  memcpy (mask->affine, v->affine, sizeof mask->affine);
+  memcpy (mask->spacing, v->spacing, sizeof mask->spacing);
+  env.mask = path ("mask.nii.gz");
+  g_assert_true (nn_volume_save_nifti (mask, "lesions", env.mask, &err));
+  nn_volume_free (mask);
 
   env.set = path ("set");
   Run r = run_cli ("synth", "dashes", "--count", "6", "--seed", "11", "--out", env.set);
@@ -192,6 +201,7 @@ teardown (void)
   g_free (env.cli);
   g_free (env.model);
   g_free (env.volume);
+  g_free (env.mask);
   g_free (env.set);
   nn_volume_free (env.read);
 }
@@ -347,6 +357,37 @@ test_cam_volume (void)
   nn_volume_free (attr);
   g_free (out);
   g_free (montage);
+}
+
+/* A lesion mask volume gives each slice with a lesion the pointing game and energy share. */
+static void
+test_cam_volume_mask (void)
+{
+  Run r = run_cli ("cam", env.model, env.volume, "--mask", env.mask);
+  assert_success (&r);
+  int n = 0;
+  cJSON **lines = json_lines (r.out, &n);
+  g_assert_cmpint (n, ==, SLICES);
+  for (int k = 0; k < n; k++)
+    {
+      const cJSON *metrics = cJSON_GetObjectItem (lines[k], "metrics");
+      g_assert_nonnull (metrics);
+      g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (metrics, "pointing_game")));
+      g_assert_cmpfloat (number (metrics, "energy_share"), >, 0.99);
+    }
+  json_lines_free (lines, n);
+  g_assert_nonnull (strstr (r.err, "pointing game: 5 of 5 slices with a lesion"));
+  run_clear (&r);
+  /* A mask that is not on the scan's grid. */
+  char *other = path ("other-mask.nii");
+  NnVolume *m = nn_volume_new (S, S, SLICES - 1);
+  NnError err = { 0 };
+  g_assert_true (nn_volume_save_nifti (m, NULL, other, &err));
+  nn_volume_free (m);
+  r = run_cli ("cam", env.model, env.volume, "--mask", other);
+  assert_failure (&r, other, "does not lie on the scan's voxel grid");
+  run_clear (&r);
+  g_free (other);
 }
 
 /* cam on a folder in shards: the metrics CSVs (a header in part 0 only) concatenate to the
@@ -513,6 +554,7 @@ main (int    argc,
   setup ();
   g_test_add_func ("/cli/volume/predict", test_predict_volume);
   g_test_add_func ("/cli/volume/cam", test_cam_volume);
+  g_test_add_func ("/cli/volume/cam-mask", test_cam_volume_mask);
   g_test_add_func ("/cli/volume/folder-shards", test_cam_folder_shards);
   g_test_add_func ("/cli/volume/dicom-series", test_dicom_series);
   g_test_add_func ("/cli/volume/bad", test_bad);
