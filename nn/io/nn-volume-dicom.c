@@ -230,6 +230,10 @@ build_volume (const char         *dir,
               NnError            *err)
 {
   const NnDicomSlice *first = &slices[stack[0].index];
+  if ((size_t) first->image->w * (size_t) first->image->h * (size_t) n > NN_VOLUME_MAX_VOXELS)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "%s: a volume of %d x %d x %d voxels "
+                         "exceeds the limit of %zu", dir, first->image->w, first->image->h, n,
+                         NN_VOLUME_MAX_VOXELS), NULL;
   NnVolume *v = nn_volume_new (first->image->w, first->image->h, n);
   if (v == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory for a volume of %d x %d x %d",
