@@ -112,6 +112,62 @@ test_dicom_volume (Fixture       *fx,
   g_free (dir);
 }
 
+/* A sagittal series: rows run posterior, columns inferior, the stack toward the patient's
+ * right; sorted along the normal whatever the file names, oriented "PIR". */
+static void
+test_dicom_sagittal (Fixture       *fx,
+                     gconstpointer  data)
+{
+  (void) data;
+  char *dir = test_util_tmp_dir_path (fx, "sagittal");
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  const char *positions[3] = { "0\\-10\\40", "5\\-10\\40", "-5\\-10\\40" };
+  const int value[3] = { 1, 0, 2 };
+  for (int f = 0; f < 3; f++)
+    {
+      guint16 words[12];
+      for (int i = 0; i < 12; i++)
+        words[i] = (guint16) (10 * value[f] + i);
+      TestDicomSpec s = test_dicom_spec_default ();
+      s.values = words;
+      s.position = positions[f];
+      s.orientation = "0\\1\\0\\0\\0\\-1";
+      s.spacing = "0.5\\0.75";
+      GByteArray *b = test_dicom_make (&s);
+      char name[16];
+      g_snprintf (name, sizeof name, "%c.dcm", 'a' + f);
+      char *file = g_build_filename (dir, name, NULL);
+      test_util_write_file (file, b->data, b->len);
+      g_free (file);
+      g_byte_array_free (b, TRUE);
+    }
+  NnError err = { 0 };
+  NnVolume *v = nn_volume_load (dir, &err);
+  if (v == NULL)
+    g_error ("%s", err.message);
+  char codes[4];
+  nn_volume_orientation (v, codes);
+  g_assert_cmpstr (codes, ==, "PIR");
+  /* Along the normal (-1, 0, 0) in LPS: x = 5, 0, -5. */
+  for (int k = 0; k < 3; k++)
+    g_assert_cmpfloat (v->data[k * 12], ==, (float) (10 * k));
+  /* Voxel (i, j, k) lies at LPS (5 - 5 k, -10 + 0.75 i, 40 - 0.5 j), in RAS x and y negated. */
+  double xyz[3];
+  nn_volume_world (v, 3, 2, 2, xyz);
+  g_assert_cmpfloat (fabs (xyz[0] - 5.0), <, 1e-9);
+  g_assert_cmpfloat (fabs (xyz[1] - (10.0 - 2.25)), <, 1e-9);
+  g_assert_cmpfloat (fabs (xyz[2] - 39.0), <, 1e-9);
+  /* As axial slices: 3 wide (right to left), 4 deep (front to back), 3 high. */
+  NnVolume *lps = nn_volume_reorient (v, "LPS", &err);
+  g_assert_cmpint (lps->nx, ==, 3);
+  g_assert_cmpint (lps->ny, ==, 4);
+  g_assert_cmpint (lps->nz, ==, 3);
+  g_assert_cmpfloat (lps->spacing[2], ==, 0.5);
+  nn_volume_free (lps);
+  nn_volume_free (v);
+  g_free (dir);
+}
+
 static void
 test_dicom_volume_bad (Fixture       *fx,
                        gconstpointer  data)
@@ -568,6 +624,8 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/nn/volume/dicom", Fixture, NULL, test_util_tmp_dir_setup, test_dicom_volume,
               test_util_tmp_dir_teardown);
+  g_test_add ("/nn/volume/dicom-sagittal", Fixture, NULL, test_util_tmp_dir_setup,
+              test_dicom_sagittal, test_util_tmp_dir_teardown);
   g_test_add ("/nn/volume/dicom-bad", Fixture, NULL, test_util_tmp_dir_setup,
               test_dicom_volume_bad, test_util_tmp_dir_teardown);
   g_test_add ("/nn/volume/nifti-round-trip", Fixture, NULL, test_util_tmp_dir_setup,
