@@ -951,33 +951,6 @@ slice_json (const Job           *job,
   return o;
 }
 
-/* Slice k of the mask volume as job->mask (none when the slice has no lesion). */
-static bool
-slice_mask (Job            *job,
-            const NnVolume *masks,
-            int             k)
-{
-  free (job->mask);
-  job->mask = NULL;
-  NnError err = { 0 };
-  size_t lit = 0;
-  NnImage *plane = nn_volume_slice_image (masks, k);
-  uint8_t *mask = plane != NULL ? nn_mask_from_image (plane, nn_model_input_height (job->model),
-                                                      nn_model_input_width (job->model), &lit,
-                                                      &err) : NULL;
-  nn_image_free (plane);
-  if (mask == NULL)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: out of memory", job->mask_path), false;
-  if (lit == 0)
-    free (mask);
-  else
-    {
-      job->mask = mask;
-      job->mask_lit = lit;
-    }
-  return true;
-}
-
 /* The lesion mask volume (--mask) in LPS order, which must share the scan's grid: the same
  * size and, voxel for voxel, the same place (to 0.01 mm). NULL after printing the error. */
 static NnVolume *
@@ -1002,84 +975,86 @@ load_mask_volume (const Job      *job,
   return masks;
 }
 
-/* Explains slice k of volume into attribution slice k (at the slice's resolution), prints its
- * JSON line and keeps it for the montage when it is one of its tiles. */
-static bool
-explain_slice (Job            *job,
-               const NnVolume *volume,
-               const NnVolume *masks,
-               int             k,
-               NnVolume       *attribution,
-               Montage        *montage,
-               bool            tile)
+/* What the slices of a volume run share with the callback after each slice. */
+typedef struct
 {
-  char name[4200];
-  snprintf (name, sizeof name, "%s, slice %d", job->input_path, k);
-  NnError err = { 0 };
-  if (masks != NULL && !slice_mask (job, masks, k))
+  Job            *job;
+  const NnVolume *volume;
+  const NnVolume *attribution;
+  Montage        *montage;
+  int             begin, count;  /* the shard's slices */
+  int             next_tile;
+  atomic_int      stop;          /* set when an output fails: ends the run */
+} VolumeRun;
+
+/* Whether slice k (of the shard's count from begin) is the montage's next tile: tile t shows
+ * the slice at t (count - 1) / (cap - 1). */
+static bool
+is_next_tile (VolumeRun *run,
+              int        k)
+{
+  Montage *mt = run->montage;
+  if (run->next_tile >= mt->cap)
     return false;
-  NnImage *slice = nn_volume_slice_image (volume, k);
-  NnInput *input = slice != NULL ? nn_input_new_image (name, slice, job->model,
-                                                       job->has_window ? &job->window : NULL,
-                                                       &err) : NULL;
-  if (slice == NULL)
-    nn_error_set (&err, NN_ERROR_NOMEM, "%s: out of memory", name);
-  spec_for_input (job);
-  NnExplanation *e = input != NULL ? nn_explain_run (job->model, input, &job->spec, NULL, &err)
-                                   : NULL;
-  NnImage *map = NULL, *back = NULL;
-  if (e != NULL)
-    {
-      map = nn_image_new (1, e->map->h, e->map->w);
-      if (map != NULL)
-        memcpy (map->data, e->map->map, sizeof (float) * (size_t) e->map->h * e->map->w);
-      back = map != NULL ? nn_image_unfit (map, volume->ny, volume->nx) : NULL;
-      if (back == NULL)
-        nn_error_set (&err, NN_ERROR_NOMEM, "%s: out of memory", name);
-    }
-  bool ok = back != NULL;
+  int at = mt->cap > 1 ? (int) ((long long) run->next_tile * (run->count - 1) / (mt->cap - 1))
+                       : 0;
+  if (k - run->begin != at)
+    return false;
+  run->next_tile++;
+  return true;
+}
+
+/* Keeps slice k and its laid-back map as the montage's next tile. */
+static void
+add_tile (VolumeRun           *run,
+          int                  k,
+          const NnExplanation *e)
+{
+  const NnVolume *volume = run->volume;
+  Montage *mt = run->montage;
   size_t plane = (size_t) volume->nx * (size_t) volume->ny;
-  if (ok)
-    memcpy (attribution->data + (size_t) k * plane, back->data, sizeof (float) * plane);
-  if (ok && tile)
-    {
-      int t = montage->n++;
-      float *image = montage->pixels + 2 * (size_t) t * plane;
-      NnCtWindow window = input->window;
-      if (volume->hu)
-        nn_ct_window_apply (&window, image, slice->data, plane);
-      else
-        for (size_t p = 0; p < plane; p++)
-          image[p] = slice->data[p] < 0.0f ? 0.0f : slice->data[p] > 1.0f ? 1.0f : slice->data[p];
-      memcpy (image + plane, back->data, sizeof (float) * plane);
-      char buf[32];
-      snprintf (montage->labels[t], sizeof montage->labels[t], "%d  z %.1f  %s %.2f", k,
-                cli_volume_slice_z (volume, k), cli_label (job->model, e->map->target, buf,
-                                                           sizeof buf), (double) e->probability);
-      montage->tiles[t] = (VizMontageTile) { image, image + plane, montage->labels[t] };
-    }
-  if (ok && (e->metrics.has & NN_FAITH_MASK))
+  int t = mt->n++;
+  float *image = mt->pixels + 2 * (size_t) t * plane;
+  nn_volume_plane_get (volume, NN_VOLUME_AXIAL, k, image);
+  const Job *job = run->job;
+  NnCtWindow window = job->has_window ? job->window
+                      : job->model->has_window ? job->model->window : NN_CT_WINDOW_LUNG;
+  if (volume->hu)
+    nn_ct_window_apply (&window, image, image, plane);
+  else
+    for (size_t p = 0; p < plane; p++)
+      image[p] = image[p] < 0.0f ? 0.0f : image[p] > 1.0f ? 1.0f : image[p];
+  memcpy (image + plane, run->attribution->data + (size_t) k * plane, sizeof (float) * plane);
+  char buf[32];
+  snprintf (mt->labels[t], sizeof mt->labels[t], "%d  z %.1f  %s %.2f", k,
+            cli_volume_slice_z (volume, k), cli_label (job->model, e->map->target, buf,
+                                                       sizeof buf), (double) e->probability);
+  mt->tiles[t] = (VizMontageTile) { image, image + plane, mt->labels[t] };
+}
+
+/* After each slice: the montage tile, progress on stderr, the JSON line, the pointing game. */
+static void
+slice_done (int                  k,
+            const float         *probs,
+            const NnExplanation *e,
+            void                *user_data)
+{
+  (void) probs;
+  VolumeRun *run = user_data;
+  Job *job = run->job;
+  if (is_next_tile (run, k))
+    add_tile (run, k, e);
+  if (e->metrics.has & NN_FAITH_MASK)
     {
       job->pointing_hits += e->metrics.pointing;
       job->pointing_n++;
     }
-  if (ok)
-    {
-      char buf[32];
-      fprintf (stderr, "%s: slice %d of %d (z %.1f mm): %s %.3f\n", job->command, k + 1,
-               volume->nz, cli_volume_slice_z (volume, k),
-               cli_label (job->model, e->map->target, buf, sizeof buf),
-               (double) e->probability);
-      ok = cli_print_json (slice_json (job, volume, k, e));
-    }
-  else
-    cli_fail_error (CLI_EXIT_FAILURE, &err);
-  nn_image_free (back);
-  nn_image_free (map);
-  nn_explanation_free (e);
-  nn_input_unref (input);
-  nn_image_free (slice);
-  return ok;
+  char buf[32];
+  fprintf (stderr, "%s: slice %d of %d (z %.1f mm): %s %.3f\n", job->command, k + 1,
+           run->volume->nz, cli_volume_slice_z (run->volume, k),
+           cli_label (job->model, e->map->target, buf, sizeof buf), (double) e->probability);
+  if (!cli_print_json (slice_json (job, run->volume, k, e)))
+    atomic_store (&run->stop, 1);
 }
 
 /* "<out without .nii or .nii.gz>.png" into buf. */
@@ -1127,18 +1102,20 @@ run_volume (Job *job)
   bool ok = attribution != NULL && mt.tiles != NULL && mt.labels != NULL && mt.pixels != NULL;
   if (!ok)
     cli_fail (CLI_EXIT_FAILURE, "%s: out of memory", job->input_path);
-  int next_tile = 0;
-  for (int k = begin; ok && k < end; k++)
+  VolumeRun run = { .job = job, .volume = volume, .attribution = attribution,
+                    .montage = &mt, .begin = begin, .count = count };
+  atomic_init (&run.stop, 0);
+  NnError err = { 0 };
+  /* The metrics asked for; the mask volume's slices add the mask's per slice. */
+  spec_for_input (job);
+  if (ok && !nn_volume_explain (job->model, volume, masks, job->input_path,
+                                job->has_window ? &job->window : NULL, &job->spec, begin, end,
+                                attribution, slice_done, &run, &run.stop, &err))
     {
-      /* Tile t shows the slice at t (count - 1) / (cap - 1) of the shard's. */
-      bool tile = false;
-      if (next_tile < mt.cap)
-        {
-          int at = mt.cap > 1 ? (int) ((long long) next_tile * (count - 1) / (mt.cap - 1)) : 0;
-          tile = k - begin == at;
-          next_tile += tile;
-        }
-      ok = explain_slice (job, volume, masks, k, attribution, &mt, tile);
+      /* A failed JSON line has said why already. */
+      if (!atomic_load (&run.stop))
+        cli_fail_error (CLI_EXIT_FAILURE, &err);
+      ok = false;
     }
   char description[80];
   snprintf (description, sizeof description, "cnnscope %s %s", job->command,

@@ -268,27 +268,17 @@ report_top (const Report *r,
   return ok;
 }
 
-/* A slice of the volume: data is the Report. */
-static NnInput *
-load_slice (const NnModel *model,
-            const void    *data,
-            int            i)
+/* Progress on stderr after each slice. */
+static void
+slice_done (int                  k,
+            const float         *probs,
+            const NnExplanation *explanation,
+            void                *user_data)
 {
-  const Report *r = data;
-  int k = r->first + i;
-  char name[4200];
-  snprintf (name, sizeof name, "%s, slice %d", r->volume_path, k);
-  NnError err = { 0 };
-  NnImage *slice = nn_volume_slice_image (r->volume, k);
-  NnInput *input = slice != NULL ? nn_input_new_image (name, slice, model, NULL, &err) : NULL;
-  if (slice == NULL)
-    nn_error_set (&err, NN_ERROR_NOMEM, "%s: out of memory", name);
-  if (input == NULL)
-    cli_fail_error (CLI_EXIT_FAILURE, &err);
-  else
-    fprintf (stderr, "predict: slice %d of %d\n", k + 1, r->volume->nz);
-  nn_image_free (slice);
-  return input;
+  (void) probs;
+  (void) explanation;
+  const Report *r = user_data;
+  fprintf (stderr, "predict: slice %d of %d\n", k + 1, r->volume->nz);
 }
 
 /* The inputs of the command line, folders expanded to their inputs (sorted), then the shard's
@@ -335,6 +325,31 @@ expand_inputs (char         **args,
   return true;
 }
 
+/* The logits of the n inputs: files through load, or the volume's slices. */
+static bool
+classify_all (const Report *r,
+              LoadFunc      load,
+              const void   *data,
+              int           n,
+              float        *logits)
+{
+  if (r->volume == NULL)
+    return classify (r->model, load, data, n, logits);
+  const NnGraph *g = r->model->graph;
+  size_t classes = nn_shape_size (g->nodes[nn_graph_output (g)].shape);
+  float *probs = malloc (sizeof (float) * (size_t) n * classes);
+  NnError err = { 0 };
+  bool ok = probs != NULL;
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "out of memory");
+  else if (!nn_volume_classify (r->model, r->volume, r->volume_path, NULL, r->first,
+                                r->first + n, CHUNK, probs, logits, slice_done, (void *) r,
+                                NULL, &err))
+    ok = cli_fail_error (CLI_EXIT_FAILURE, &err) == 0;
+  free (probs);
+  return ok;
+}
+
 /* Classifies the n inputs (files, or the volume's slices) and reports them. */
 static int
 run (Report     *r,
@@ -351,7 +366,7 @@ run (Report     *r,
   float *logits = malloc ((size_t) (n > 0 ? n : 1) * (size_t) n_out * sizeof (float));
   if (logits == NULL)
     cli_fail (CLI_EXIT_FAILURE, "out of memory");
-  else if ((n == 0 || classify (r->model, load, data, n, logits))
+  else if ((n == 0 || classify_all (r, load, data, n, logits))
            && report_top (r, n, logits, &json))
     {
       if (r->a->logits_path != NULL && !nn_npy_save (r->a->logits_path, logits, dims, 2, &err))
@@ -406,7 +421,7 @@ cli_predict_main (int    argc,
           r.volume = v;
           r.volume_path = args[0];
           r.first = begin;
-          status = run (&r, load_slice, &r, end - begin);
+          status = run (&r, NULL, NULL, end - begin);
         }
       nn_volume_free (v);
     }

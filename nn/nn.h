@@ -32,6 +32,7 @@
 #include "ops/nn-pool.h"
 #include "core/nn-rng.h"
 #include "explain/nn-saliency.h"
+#include "explain/nn-volume-explain.h"
 #include "data/nn-synth-dashes.h"
 #include "data/nn-synth-ct.h"
 #include "train/nn-train.h"

@@ -5,6 +5,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -617,6 +619,120 @@ test_planes (void)
   nn_volume_free (v);
 }
 
+/* ---- A model over a volume ------------------------------------------------------------------ */
+
+typedef struct
+{
+  int         calls;
+  int         last;
+  int         stop_after;  /* set cancel after this many calls (0: never) */
+  atomic_int *cancel;
+  int         classes[8];
+} SliceLog;
+
+static void
+log_slice (int                  k,
+           const float         *probs,
+           const NnExplanation *e,
+           void                *user_data)
+{
+  SliceLog *log = user_data;
+  g_assert_cmpint (k, >, log->last);
+  log->last = k;
+  g_assert_true ((probs == NULL) != (e == NULL));
+  log->classes[k] = probs != NULL ? (probs[1] > probs[0]) : e->map->target;
+  if (++log->calls == log->stop_after)
+    atomic_store (log->cancel, 1);
+}
+
+/* Dash images as slices of an LPS volume: the model's class of each is known. */
+static NnVolume *
+dashes_volume (int n,
+               int labels[])
+{
+  NnVolume *v = nn_volume_new (NN_DASHES_SIZE, NN_DASHES_SIZE, n);
+  v->affine[0][0] = v->affine[1][1] = -1.0;
+  NnRng rng;
+  nn_rng_init (&rng, 9);
+  uint8_t orient[NN_DASHES_SIZE * NN_DASHES_SIZE];
+  for (int k = 0; k < n; k++)
+    {
+      NnDashesInfo info;
+      do
+        nn_synth_dashes_draw (v->data + (size_t) k * NN_DASHES_SIZE * NN_DASHES_SIZE, orient,
+                              NN_DASHES_SIZE, &rng, &info);
+      while (abs (info.n_horizontal - info.n_vertical) < 2);
+      labels[k] = info.label;
+    }
+  return v;
+}
+
+static void
+test_volume_classify_explain (void)
+{
+  int labels[6];
+  NnVolume *v = dashes_volume (6, labels);
+  NnModel *model = nn_synth_dashes_model_new (NN_DASHES_SIZE);
+  atomic_int cancel;
+  atomic_init (&cancel, 0);
+  NnError err = { 0 };
+
+  /* Slices 1 to 4 in batches of 3: every class right, each slice reported once, in order. */
+  float probs[6 * 2], logits[6 * 2];
+  SliceLog log = { .last = -1, .cancel = &cancel };
+  g_assert_true (nn_volume_classify (model, v, "dashes", NULL, 1, 5, 3, probs, logits, log_slice,
+                                     &log, &cancel, &err));
+  g_assert_cmpint (log.calls, ==, 4);
+  for (int k = 1; k < 5; k++)
+    {
+      g_assert_cmpint (log.classes[k], ==, labels[k]);
+      g_assert_cmpfloat (fabsf (probs[(k - 1) * 2] + probs[(k - 1) * 2 + 1] - 1.0f), <, 1e-5f);
+      g_assert_cmpint (logits[(k - 1) * 2 + 1] > logits[(k - 1) * 2], ==, labels[k]);
+    }
+  /* Cancelled after the first batch of 2. */
+  log = (SliceLog) { .last = -1, .stop_after = 2, .cancel = &cancel };
+  g_assert_false (nn_volume_classify (model, v, "dashes", NULL, 0, 6, 2, probs, NULL, log_slice,
+                                      &log, &cancel, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_CANCELLED);
+  g_assert_cmpint (log.calls, ==, 2);
+
+  /* Grad-CAM of slices 2 to 4 laid over their slices; the others stay zero. */
+  atomic_store (&cancel, 0);
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.faith.metrics = 0;
+  NnVolume *attr = nn_volume_new_like (v);
+  log = (SliceLog) { .last = -1, .cancel = &cancel };
+  g_assert_true (nn_volume_explain (model, v, NULL, "dashes", NULL, &spec, 2, 5, attr, log_slice,
+                                    &log, &cancel, &err));
+  g_assert_cmpint (log.calls, ==, 3);
+  size_t plane = (size_t) NN_DASHES_SIZE * NN_DASHES_SIZE;
+  for (int k = 0; k < 6; k++)
+    {
+      double sum = 0.0;
+      for (size_t p = 0; p < plane; p++)
+        sum += attr->data[(size_t) k * plane + p];
+      if (k >= 2 && k < 5)
+        {
+          g_assert_cmpfloat (sum, >, 0.0);
+          g_assert_cmpint (log.classes[k], ==, labels[k]);
+        }
+      else
+        g_assert_cmpfloat (sum, ==, 0.0);
+    }
+  /* Cancelled after one slice: that slice is kept, the next is not computed. */
+  memset (attr->data, 0, sizeof (float) * plane * 6);
+  log = (SliceLog) { .last = -1, .stop_after = 1, .cancel = &cancel };
+  g_assert_false (nn_volume_explain (model, v, NULL, "dashes", NULL, &spec, 0, 6, attr,
+                                     log_slice, &log, &cancel, &err));
+  g_assert_cmpint (err.code, ==, NN_ERROR_CANCELLED);
+  g_assert_cmpint (log.calls, ==, 1);
+  g_assert_cmpfloat (attr->data[plane + plane / 2], ==, 0.0f);
+  nn_volume_free (attr);
+  nn_model_free (model);
+  nn_volume_free (v);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -636,5 +752,6 @@ main (int    argc,
               test_util_tmp_dir_teardown);
   g_test_add_func ("/nn/volume/reorient", test_reorient);
   g_test_add_func ("/nn/volume/planes", test_planes);
+  g_test_add_func ("/nn/volume/classify-explain", test_volume_classify_explain);
   return g_test_run ();
 }
