@@ -152,25 +152,15 @@ cli_volume_save (const NnVolume *values,
                  const char     *description,
                  const char     *path)
 {
-  char codes[4];
-  nn_volume_orientation (as_read, codes);
   NnError err = { 0 };
-  NnVolume *back = nn_volume_reorient (values, codes, &err);
-  NnVolume *out = back != NULL ? nn_volume_new_like (as_read) : NULL;
-  bool ok = out != NULL;
-  if (ok)
-    {
-      /* The same voxels in the same order: the geometry is as_read's, exactly. */
-      NN_ASSERT (back->nx == out->nx && back->ny == out->ny && back->nz == out->nz);
-      memcpy (out->data, back->data,
-              sizeof (float) * (size_t) out->nx * (size_t) out->ny * (size_t) out->nz);
-      ok = nn_volume_save_nifti (out, description, path, &err);
-    }
-  else if (back != NULL)
-    nn_error_set (&err, NN_ERROR_NOMEM, "%s: out of memory", path);
+  NnVolume *out = nn_volume_reorient_like (values, as_read, &err);
+  bool ok = out != NULL && nn_volume_save_nifti (out, description, path, &err);
   if (!ok)
-    cli_fail_error (CLI_EXIT_FAILURE, &err);
-  nn_volume_free (back);
+    {
+      if (out == NULL)
+        nn_error_prefix (&err, "%s", path);
+      cli_fail_error (CLI_EXIT_FAILURE, &err);
+    }
   nn_volume_free (out);
   return ok;
 }

@@ -218,6 +218,26 @@ nn_volume_reorient (const NnVolume *volume,
   return out;
 }
 
+NnVolume *
+nn_volume_reorient_like (const NnVolume *values,
+                         const NnVolume *like,
+                         NnError        *err)
+{
+  NN_ASSERT (values != NULL && like != NULL);
+  char codes[4];
+  nn_volume_orientation (like, codes);
+  NnVolume *back = nn_volume_reorient (values, codes, err);
+  if (back == NULL)
+    return NULL;
+  NN_ASSERT (back->nx == like->nx && back->ny == like->ny && back->nz == like->nz);
+  /* The same voxels in the same order: like's geometry, exactly. */
+  memcpy (back->affine, like->affine, sizeof back->affine);
+  memcpy (back->spacing, like->spacing, sizeof back->spacing);
+  back->sform_code = like->sform_code;
+  back->qform_code = like->qform_code;
+  return back;
+}
+
 void
 nn_volume_world (const NnVolume *volume,
                  double          i,

@@ -96,6 +96,14 @@ NnVolume *nn_volume_reorient (const NnVolume *volume,
                               const char     *codes,
                               NnError        *err);
 
+/* values (e.g. an attribution volume computed on nn_volume_reorient (like, "LPS")) turned back
+ * to like's voxel order, with like's geometry exactly (affine, spacing, codes): ready to write
+ * so that it overlays like in other viewers. values must be a reorientation of like's grid
+ * (asserted: the same size once turned). NULL with err when out of memory. */
+NnVolume *nn_volume_reorient_like (const NnVolume *values,
+                                   const NnVolume *like,
+                                   NnError        *err);
+
 /* The world point (RAS+, mm) of voxel (i, j, k), which may be fractional or outside. */
 void      nn_volume_world (const NnVolume *volume,
                            double          i,

@@ -566,9 +566,13 @@ test_reorient (void)
               for (int w = 0; w < 3; w++)
                 g_assert_cmpfloat (fabs (a[w] - b[w]), <, 1e-9);
             }
-      /* And back again: the very same volume. */
+      /* And back again: the very same volume; back like v: v's geometry bit for bit. */
       NnVolume *back = nn_volume_reorient (r, "LAS", &err);
       assert_same_volume (back, v, 1e-9);
+      nn_volume_free (back);
+      back = nn_volume_reorient_like (r, v, &err);
+      assert_same_volume (back, v, 0.0);
+      g_assert_cmpint (back->sform_code, ==, v->sform_code);
       nn_volume_free (back);
       nn_volume_free (r);
     }
