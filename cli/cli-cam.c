@@ -13,7 +13,7 @@ static const char usage_tail[] =
   "]\n"
   "         [--out FIGURE] [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--signed]\n"
   "         [--scale X] [--batch N] [--seed S] [--window lung|mediastinum|bone|W,L] [--json]\n"
-  "         [--width W] [--height H]\n"
+  "         [--width W] [--height H] [--series UID] [--montage PNG] [--files] [--shard I/N]\n"
   "Computes a class activation map of MODEL for INPUT (.png, .jpg, .jpeg, .dcm or .npy) at layer\n"
   "NAME (default: the last layer with spatial extent) for class K (default: the top\n"
   "prediction) and draws it over the input with a colour bar, the top predictions and, with\n"
@@ -31,7 +31,14 @@ static const char usage_tail[] =
   "(or this one when it has none).\n"
   "When INPUT is a folder, every image and DICOM slice in it (and its subfolders) is\n"
   "explained, with a/b.mask.png as the mask of a/b.png when it exists: --out names a folder\n"
-  "that receives one overlay PNG per input and metrics.csv.\n";
+  "that receives one overlay PNG per input and metrics.csv.\n"
+  "When INPUT is a volume (.nii, .nii.gz, or a folder of DICOM files without images: a series;\n"
+  "--series UID picks one of several, --files reads the folder as separate slices), each\n"
+  "axial slice is explained in turn: a JSON line per slice on stdout (slice, z_mm, top\n"
+  "classes), progress on stderr, --out FILE.nii[.gz] the attribution volume with the input's\n"
+  "geometry, --montage PNG (default: beside --out) the slices with their maps; --mask takes a\n"
+  "lesion mask volume on the same grid. --shard I/N does part I of N of the inputs or slices\n"
+  "(contiguous blocks, so that the parts' outputs concatenate; see docs/scale.md).\n";
 
 int
 cli_cam_main (int    argc,

@@ -7,24 +7,30 @@
 
 #include "cli-commands.h"
 #include "cli-common.h"
+#include "cli-volume.h"
 
 static const char usage[] =
-  "Usage: cnnscope-cli eval MODEL DATASET [--json] [--threads N]\n"
+  "Usage: cnnscope-cli eval MODEL DATASET [--json] [--threads N] [--shard I/N]\n"
   "Evaluates MODEL on the test split of DATASET ('fashion-mnist', or an image folder; a folder\n"
   "with train/ and test/ inside is evaluated on test/), with the images fitted to the model\n"
   "input. Reports accuracy, mean cross-entropy loss, the sample count and the confusion\n"
   "matrix (rows: true class, columns: predicted class). A CT model (one with a window) reads\n"
-  "16-bit gray PNGs as HU + 1024 through its window.\n";
+  "16-bit gray PNGs as HU + 1024 through its window.\n"
+  "--shard I/N evaluates only part I of N of the test samples (contiguous blocks in the\n"
+  "dataset's order); its JSON then also gives shard and loss_sum, so that the lines of all\n"
+  "parts, concatenated, add up to the whole run (n, loss_sum and confusion are sums).\n";
 
 enum
 {
   OPT_JSON = CLI_OPT_BASE,
   OPT_THREADS,
+  OPT_SHARD,
 };
 
 static const struct option options[] = {
   { "json", no_argument, NULL, OPT_JSON },
   { "threads", required_argument, NULL, OPT_THREADS },
+  { "shard", required_argument, NULL, OPT_SHARD },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -64,11 +70,19 @@ static int
 print_json (const NnModel      *model,
             const char         *model_path,
             const char         *dataset,
+            const CliShard     *shard,
             const NnEvalResult *r)
 {
   cJSON *root = cJSON_CreateObject ();
   cJSON_AddStringToObject (root, "model", model_path);
   cJSON_AddStringToObject (root, "dataset", dataset);
+  if (shard->count > 1)
+    {
+      char text[32];
+      snprintf (text, sizeof text, "%d/%d", shard->index, shard->count);
+      cJSON_AddStringToObject (root, "shard", text);
+      cJSON_AddNumberToObject (root, "loss_sum", r->loss * r->n);
+    }
   cJSON_AddNumberToObject (root, "n", r->n);
   cJSON_AddNumberToObject (root, "accuracy", r->accuracy);
   cJSON_AddNumberToObject (root, "loss", r->loss);
@@ -89,6 +103,7 @@ cli_eval_main (int    argc,
 {
   bool json = false;
   int threads = 0;
+  CliShard shard = CLI_SHARD_NONE;
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
     switch (c)
@@ -98,6 +113,10 @@ cli_eval_main (int    argc,
         break;
       case OPT_THREADS:
         if (!cli_parse_int ("threads", optarg, 1, 1024, &threads))
+          return CLI_EXIT_USAGE;
+        break;
+      case OPT_SHARD:
+        if (!cli_shard_parse ("shard", optarg, &shard))
           return CLI_EXIT_USAGE;
         break;
       case 'h':
@@ -142,13 +161,26 @@ cli_eval_main (int    argc,
                 model_path, model->n_classes);
       goto done;
     }
-  if (!nn_evaluate (model, ds, EVAL_BATCH, &result, NULL, &err))
+  /* The shard's block of samples, as a view into the dataset. */
+  int begin, end;
+  cli_shard_range (&shard, ds->n, &begin, &end);
+  NnDataset part = *ds;
+  part.n = end - begin;
+  part.images += (size_t) begin * (size_t) ds->c * (size_t) ds->h * (size_t) ds->w;
+  part.labels += begin;
+  if (part.n == 0)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s: shard %d/%d of %d test samples is empty", dataset,
+                shard.index, shard.count, ds->n);
+      goto done;
+    }
+  if (!nn_evaluate (model, &part, EVAL_BATCH, &result, NULL, &err))
     {
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       goto done;
     }
   if (json)
-    status = print_json (model, model_path, dataset, &result);
+    status = print_json (model, model_path, dataset, &shard, &result);
   else
     {
       print_table (model, &result);

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cli-common.h"
+#include "cli-volume.h"
 
 enum
 {
@@ -34,6 +36,10 @@ enum
   OPT_WINDOW,
   OPT_PATCH,
   OPT_STRIDE,
+  OPT_SERIES,
+  OPT_MONTAGE,
+  OPT_SHARD,
+  OPT_FILES,
 };
 
 static const struct option options[] = {
@@ -55,6 +61,10 @@ static const struct option options[] = {
   { "window", required_argument, NULL, OPT_WINDOW },
   { "patch", required_argument, NULL, OPT_PATCH },
   { "stride", required_argument, NULL, OPT_STRIDE },
+  { "series", required_argument, NULL, OPT_SERIES },
+  { "montage", required_argument, NULL, OPT_MONTAGE },
+  { "shard", required_argument, NULL, OPT_SHARD },
+  { "files", no_argument, NULL, OPT_FILES },
   CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
@@ -69,6 +79,11 @@ typedef struct
   const char     *layer, *method, *out, *npy, *mask_path;
   int             target;
   bool            metrics, json, signed_display, folder;
+  bool            volume;           /* INPUT is a NIfTI file or a DICOM series folder */
+  bool            files;            /* --files: a DICOM folder is separate slices */
+  const char     *series;           /* --series UID */
+  const char     *montage;          /* --montage PNG (volumes) */
+  CliShard        shard;
   double          opacity, scale;   /* of the figure's overlay */
   CliFigureSize   size;             /* of the figure */
   bool            has_window;       /* --window: how CT slices are shown (and read by a model
@@ -205,6 +220,17 @@ parse_option (Job *job,
       return cli_parse_int ("patch", optarg, 1, 1 << 16, &map->window);
     case OPT_STRIDE:
       return cli_parse_int ("stride", optarg, 1, 1 << 16, &map->stride);
+    case OPT_SERIES:
+      job->series = optarg;
+      return true;
+    case OPT_MONTAGE:
+      job->montage = optarg;
+      return true;
+    case OPT_SHARD:
+      return cli_shard_parse ("shard", optarg, &job->shard);
+    case OPT_FILES:
+      job->files = true;
+      return true;
     default:
       return false;
     }
@@ -237,7 +263,17 @@ parse_args (int         argc,
   job->model_path = argv[optind];
   job->input_path = argv[optind + 1];
   struct stat st;
-  job->folder = stat (job->input_path, &st) == 0 && S_ISDIR (st.st_mode);
+  job->volume = !job->files && cli_volume_is_volume (job->input_path);
+  job->folder = !job->volume && stat (job->input_path, &st) == 0 && S_ISDIR (st.st_mode);
+  if (job->volume && job->npy)
+    return cli_fail (CLI_EXIT_USAGE, "%s: --npy takes a single image INPUT, not a volume (see "
+                     "--out)", job->command);
+  if (!job->volume && (job->series || job->montage))
+    return cli_fail (CLI_EXIT_USAGE, "%s: --%s needs a volume INPUT (a .nii or .nii.gz file or "
+                     "a DICOM series folder)", job->command, job->series ? "series" : "montage");
+  if (!job->volume && !job->folder && job->shard.count > 1)
+    return cli_fail (CLI_EXIT_USAGE, "%s: --shard needs a folder or a volume INPUT",
+                     job->command);
   if (job->folder && job->out == NULL)
     return cli_fail (CLI_EXIT_USAGE, "%s: INPUT is a folder: --out must name the folder for the "
                      "overlays and metrics.csv", job->command);
@@ -783,6 +819,20 @@ folder_finish (Job          *job,
   return status ? status : failed ? CLI_EXIT_FAILURE : 0;
 }
 
+/* Keeps the shard's block of names (cli-volume.h). */
+static void
+shard_names (const CliShard *shard,
+             Names          *names)
+{
+  int begin, end;
+  cli_shard_range (shard, names->n, &begin, &end);
+  for (int i = 0; i < names->n; i++)
+    if (i < begin || i >= end)
+      free (names->items[i]);
+  memmove (names->items, names->items + begin, sizeof (char *) * (size_t) (end - begin));
+  names->n = end - begin;
+}
+
 /* Every input in the folder job->input_path: a figure each in job->out, and metrics.csv. */
 static int
 run_folder (Job *job)
@@ -794,19 +844,24 @@ run_folder (Job *job)
   Names inputs = { 0 };
   if (!collect_inputs (dir, "", &inputs))
     return names_clear (&inputs), CLI_EXIT_FAILURE;
-  char csv_path[4096];
-  snprintf (csv_path, sizeof csv_path, "%s/metrics.csv", out_dir);
+  int all = inputs.n;
+  shard_names (&job->shard, &inputs);
+  char csv_path[4096], suffix[32];
+  cli_shard_suffix (&job->shard, suffix, sizeof suffix);
+  snprintf (csv_path, sizeof csv_path, "%s/metrics%s.csv", out_dir, suffix);
   NnAtomicFile csv = { 0 };
   NnError err = { 0 };
   int status;
-  if (inputs.n == 0)
+  if (all == 0)
     status = cli_fail (CLI_EXIT_FAILURE, "%s: no .png, .jpg, .jpeg, .dcm or .npy inputs in the "
                        "folder", dir);
   else if (!nn_atomic_file_open (&csv, csv_path, &err))
     status = cli_fail_error (CLI_EXIT_FAILURE, &err);
   else
     {
-      fputs (csv_header, csv.fp);
+      /* Shards after the first leave the header out, so that their files concatenate. */
+      if (job->shard.index == 0)
+        fputs (csv_header, csv.fp);
       cJSON *list = NULL;
       cJSON *root = job->json ? folder_json_new (job, csv_path, &list) : NULL;
       int failed = explain_each (job, &inputs, out_dir, csv.fp, list);
@@ -814,6 +869,289 @@ run_folder (Job *job)
     }
   names_clear (&inputs);
   return status;
+}
+
+/* ---- Volumes ------------------------------------------------------------------------------ */
+
+/* The most slices a montage shows (evenly spaced over those explained). */
+#define MONTAGE_MAX 48
+
+/* The montage's tiles as they are explained: the slice through the display window and its
+ * map, both at the slice's resolution. */
+typedef struct
+{
+  int             n, cap;
+  VizMontageTile *tiles;
+  float          *pixels;   /* 2 * cap planes: image, map */
+  char          (*labels)[96];
+  int             h, w;
+  double          aspect;
+} Montage;
+
+static void
+montage_free (Montage *m)
+{
+  free (m->tiles);
+  free (m->pixels);
+  free (m->labels);
+}
+
+static void
+draw_montage (cairo_t    *cr,
+              const void *data,
+              double      width,
+              double      height)
+{
+  const VizMontage *m = data;
+  VizStyle style;
+  viz_style_init (&style);
+  viz_montage_draw (cr, m, &style, width, height);
+}
+
+/* Writes the montage PNG (size job->size, taller for many rows). */
+static bool
+write_montage (const Job     *job,
+               const Montage *mt,
+               const char    *path)
+{
+  size_t plane = (size_t) mt->h * (size_t) mt->w;
+  float *maps = malloc (sizeof (float) * plane * (size_t) (mt->n > 0 ? mt->n : 1));
+  if (maps == NULL)
+    return cli_fail (CLI_EXIT_FAILURE, "%s: out of memory", path), false;
+  for (int t = 0; t < mt->n; t++)
+    memcpy (maps + (size_t) t * plane, mt->tiles[t].map, sizeof (float) * plane);
+  bool is_signed = job->kind == CLI_EXPLAIN_SALIENCY || job->signed_display;
+  VizColormap cm;
+  viz_heatmap_colormap_init (&cm, maps, plane * (size_t) mt->n, is_signed, job->scale);
+  free (maps);
+  VizMontage m = {
+    .tiles = mt->tiles, .n = mt->n, .h = mt->h, .w = mt->w, .aspect = mt->aspect,
+    .colormap = &cm, .opacity = job->opacity, .fade = is_signed,
+  };
+  NnError err = { 0 };
+  if (!viz_export_png (path, draw_montage, &m, job->size.width, job->size.height, &err))
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  return true;
+}
+
+/* The JSON line of slice k. */
+static cJSON *
+slice_json (const Job           *job,
+            const NnVolume      *volume,
+            int                  k,
+            const NnExplanation *e)
+{
+  cJSON *o = result_json (job, job->input_path, e);
+  cJSON_AddNumberToObject (o, "slice", k);
+  cJSON_AddNumberToObject (o, "slices", volume->nz);
+  cJSON_AddNumberToObject (o, "z_mm", cli_volume_slice_z (volume, k));
+  cJSON *top = cJSON_AddArrayToObject (o, "top");
+  char buf[32];
+  for (int i = 0; i < e->k; i++)
+    {
+      cJSON *t = cJSON_CreateObject ();
+      cJSON_AddNumberToObject (t, "class", e->top_class[i]);
+      cJSON_AddStringToObject (t, "label", cli_label (job->model, e->top_class[i], buf,
+                                                      sizeof buf));
+      cJSON_AddNumberToObject (t, "probability", (double) e->top_probability[i]);
+      cJSON_AddItemToArray (top, t);
+    }
+  return o;
+}
+
+/* The lesion mask volume (--mask) in LPS order, which must share the scan's grid: the same
+ * size and, voxel for voxel, the same place (to 0.01 mm). NULL after printing the error. */
+static NnVolume *
+load_mask_volume (const Job      *job,
+                  const NnVolume *volume)
+{
+  NnVolume *masks = cli_volume_load (job->mask_path, NULL, NULL);
+  if (masks == NULL)
+    return NULL;
+  bool same = masks->nx == volume->nx && masks->ny == volume->ny && masks->nz == volume->nz;
+  for (int r = 0; same && r < 3; r++)
+    for (int c = 0; c < 4; c++)
+      same = same && fabs (masks->affine[r][c] - volume->affine[r][c]) <= 0.01;
+  if (!same)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s: the mask volume (%d x %d x %d) does not lie on the "
+                "scan's voxel grid (%d x %d x %d, same affine)", job->mask_path, masks->nx,
+                masks->ny, masks->nz, volume->nx, volume->ny, volume->nz);
+      nn_volume_free (masks);
+      return NULL;
+    }
+  return masks;
+}
+
+/* What the slices of a volume run share with the callback after each slice. */
+typedef struct
+{
+  Job            *job;
+  const NnVolume *volume;
+  const NnVolume *attribution;
+  Montage        *montage;
+  int             begin, count;  /* the shard's slices */
+  int             next_tile;
+  atomic_int      stop;          /* set when an output fails: ends the run */
+} VolumeRun;
+
+/* Whether slice k (of the shard's count from begin) is the montage's next tile: tile t shows
+ * the slice at t (count - 1) / (cap - 1). */
+static bool
+is_next_tile (VolumeRun *run,
+              int        k)
+{
+  Montage *mt = run->montage;
+  if (run->next_tile >= mt->cap)
+    return false;
+  int at = mt->cap > 1 ? (int) ((long long) run->next_tile * (run->count - 1) / (mt->cap - 1))
+                       : 0;
+  if (k - run->begin != at)
+    return false;
+  run->next_tile++;
+  return true;
+}
+
+/* Keeps slice k and its laid-back map as the montage's next tile. */
+static void
+add_tile (VolumeRun           *run,
+          int                  k,
+          const NnExplanation *e)
+{
+  const NnVolume *volume = run->volume;
+  Montage *mt = run->montage;
+  size_t plane = (size_t) volume->nx * (size_t) volume->ny;
+  int t = mt->n++;
+  float *image = mt->pixels + 2 * (size_t) t * plane;
+  nn_volume_plane_get (volume, NN_VOLUME_AXIAL, k, image);
+  const Job *job = run->job;
+  NnCtWindow window = job->has_window ? job->window
+                      : job->model->has_window ? job->model->window : NN_CT_WINDOW_LUNG;
+  if (volume->hu)
+    nn_ct_window_apply (&window, image, image, plane);
+  else
+    for (size_t p = 0; p < plane; p++)
+      image[p] = image[p] < 0.0f ? 0.0f : image[p] > 1.0f ? 1.0f : image[p];
+  memcpy (image + plane, run->attribution->data + (size_t) k * plane, sizeof (float) * plane);
+  char buf[32];
+  snprintf (mt->labels[t], sizeof mt->labels[t], "%d  z %.1f  %s %.2f", k,
+            cli_volume_slice_z (volume, k), cli_label (job->model, e->map->target, buf,
+                                                       sizeof buf), (double) e->probability);
+  mt->tiles[t] = (VizMontageTile) { image, image + plane, mt->labels[t] };
+}
+
+/* After each slice: the montage tile, progress on stderr, the JSON line, the pointing game. */
+static void
+slice_done (int                  k,
+            const float         *probs,
+            const NnExplanation *e,
+            void                *user_data)
+{
+  (void) probs;
+  VolumeRun *run = user_data;
+  Job *job = run->job;
+  if (is_next_tile (run, k))
+    add_tile (run, k, e);
+  if (e->metrics.has & NN_FAITH_MASK)
+    {
+      job->pointing_hits += e->metrics.pointing;
+      job->pointing_n++;
+    }
+  char buf[32];
+  fprintf (stderr, "%s: slice %d of %d (z %.1f mm): %s %.3f\n", job->command, k + 1,
+           run->volume->nz, cli_volume_slice_z (run->volume, k),
+           cli_label (job->model, e->map->target, buf, sizeof buf), (double) e->probability);
+  if (!cli_print_json (slice_json (job, run->volume, k, e)))
+    atomic_store (&run->stop, 1);
+}
+
+/* "<out without .nii or .nii.gz>.png" into buf. */
+static void
+montage_path (const char *out,
+              char       *buf,
+              size_t      size)
+{
+  size_t n = strlen (out);
+  if (has_extension (out, ".nii.gz"))
+    n -= 7;
+  else if (has_extension (out, ".nii"))
+    n -= 4;
+  snprintf (buf, size, "%.*s.png", (int) n, out);
+}
+
+/* A volume: every axial slice of the shard explained in turn (JSON lines on stdout, progress
+ * on stderr), the attribution volume as NIfTI with the input's geometry (--out), a montage
+ * (--montage, else beside --out). */
+static int
+run_volume (Job *job)
+{
+  NnVolume *as_read = NULL;
+  NnVolume *volume = cli_volume_load (job->input_path, job->series, &as_read);
+  if (volume == NULL)
+    return CLI_EXIT_FAILURE;
+  int begin, end;
+  cli_shard_range (&job->shard, volume->nz, &begin, &end);
+  NnVolume *masks = NULL;
+  if (job->mask_path != NULL && (masks = load_mask_volume (job, volume)) == NULL)
+    {
+      nn_volume_free (volume);
+      nn_volume_free (as_read);
+      return CLI_EXIT_FAILURE;
+    }
+  NnVolume *attribution = nn_volume_new_like (volume);
+  Montage mt = { .h = volume->ny, .w = volume->nx,
+                 .aspect = volume->spacing[1] / volume->spacing[0] };
+  int count = end - begin;
+  mt.cap = count < MONTAGE_MAX ? count : MONTAGE_MAX;
+  size_t plane = (size_t) volume->nx * (size_t) volume->ny;
+  mt.tiles = calloc ((size_t) (mt.cap > 0 ? mt.cap : 1), sizeof *mt.tiles);
+  mt.labels = calloc ((size_t) (mt.cap > 0 ? mt.cap : 1), sizeof *mt.labels);
+  mt.pixels = malloc (sizeof (float) * 2 * plane * (size_t) (mt.cap > 0 ? mt.cap : 1));
+  bool ok = attribution != NULL && mt.tiles != NULL && mt.labels != NULL && mt.pixels != NULL;
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "%s: out of memory", job->input_path);
+  VolumeRun run = { .job = job, .volume = volume, .attribution = attribution,
+                    .montage = &mt, .begin = begin, .count = count };
+  atomic_init (&run.stop, 0);
+  NnError err = { 0 };
+  /* The metrics asked for; the mask volume's slices add the mask's per slice. */
+  spec_for_input (job);
+  if (ok && !nn_volume_explain (job->model, volume, masks, job->input_path,
+                                job->has_window ? &job->window : NULL, &job->spec, begin, end,
+                                attribution, slice_done, &run, &run.stop, &err))
+    {
+      /* A failed JSON line has said why already. */
+      if (!atomic_load (&run.stop))
+        cli_fail_error (CLI_EXIT_FAILURE, &err);
+      ok = false;
+    }
+  char description[80];
+  snprintf (description, sizeof description, "cnnscope %s %s", job->command,
+            nn_method_get_info (job->spec.map.method)->name);
+  if (ok && job->out != NULL)
+    ok = cli_volume_save (attribution, as_read, description, job->out);
+  char derived[4096];
+  const char *montage = job->montage;
+  if (montage == NULL && job->out != NULL)
+    {
+      montage_path (job->out, derived, sizeof derived);
+      montage = derived;
+    }
+  if (ok && montage != NULL && mt.n > 0)
+    ok = write_montage (job, &mt, montage);
+  if (ok && job->pointing_n > 0)
+    fprintf (stderr, "pointing game: %d of %d slices with a lesion (%.1f%%)\n",
+             job->pointing_hits, job->pointing_n, 100.0 * job->pointing_hits / job->pointing_n);
+  if (ok)
+    fprintf (stderr, "%s: %d slice%s explained%s%s%s%s\n", job->input_path, count,
+             count == 1 ? "" : "s", job->out ? ", " : "", job->out ? job->out : "",
+             montage && mt.n > 0 ? ", " : "", montage && mt.n > 0 ? montage : "");
+  montage_free (&mt);
+  nn_volume_free (masks);
+  nn_volume_free (attribution);
+  nn_volume_free (volume);
+  nn_volume_free (as_read);
+  return ok ? 0 : CLI_EXIT_FAILURE;
 }
 
 /* One input: the figure (--out), the map (--npy), the JSON on stdout (--json). */
@@ -859,7 +1197,8 @@ cli_explain_main (int             argc,
                   const char     *usage_tail)
 {
   Job job = { .kind = kind, .command = argv[0], .target = -1, .opacity = 0.6,
-              .size = { VIZ_EXPLAIN_FIGURE_WIDTH, VIZ_EXPLAIN_FIGURE_HEIGHT } };
+              .size = { VIZ_EXPLAIN_FIGURE_WIDTH, VIZ_EXPLAIN_FIGURE_HEIGHT },
+              .shard = CLI_SHARD_NONE };
   nn_explain_spec_init (&job.spec);
   job.spec.threads = 0;  /* one explanation at a time: every core */
   int status = parse_args (argc, argv, &job, usage_head, usage_tail);
@@ -867,7 +1206,7 @@ cli_explain_main (int             argc,
     return status < 0 ? 0 : status;
   status = CLI_EXIT_FAILURE;
   if (load_model (&job))
-    status = job.folder ? run_folder (&job) : run_one (&job);
+    status = job.volume ? run_volume (&job) : job.folder ? run_folder (&job) : run_one (&job);
   free (job.mask);
   nn_model_free (job.model);
   return status;

@@ -4,29 +4,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli-commands.h"
 #include "cli-common.h"
+#include "cli-inputs.h"
+#include "cli-volume.h"
 
 static const char usage[] =
-  "Usage: cnnscope-cli predict MODEL INPUT... [--top K] [--logits-npy FILE] [--json]\n"
+  "Usage: cnnscope-cli predict MODEL INPUT... [--top K] [--logits-npy FILE] [--json | --jsonl]\n"
+  "         [--shard I/N] [--series UID] [--files]\n"
   "Classifies each INPUT (.png, .jpg, .jpeg, .dcm, or .npy: float32 (C,H,W) or (1,C,H,W),\n"
   "already normalized, the model's exact input shape) and prints the K most likely classes\n"
   "(default 5). --logits-npy writes the logits of all inputs as a float32 (N, classes) array.\n"
   "A CT model (one with a window, see 'info') reads DICOM and 16-bit PNG (HU + 1024) as HU\n"
-  "through its window, and 8-bit PNG/JPEG as already windowed.\n";
+  "through its window, and 8-bit PNG/JPEG as already windowed.\n"
+  "A folder INPUT stands for every image, DICOM slice and .npy under it (sorted). A single\n"
+  "volume INPUT (.nii, .nii.gz, or a folder of one DICOM series; --series UID picks one of\n"
+  "several, --files reads such a folder as separate slices) is classified slice by slice\n"
+  "along z, one JSON line per slice (slice, z_mm, top). --jsonl prints one JSON line per\n"
+  "input. --shard I/N classifies only part I of N (contiguous blocks of the inputs, or of the\n"
+  "slices): the outputs of parts 0 to N-1 concatenated are the output of the whole run.\n";
 
 enum
 {
   OPT_TOP = CLI_OPT_BASE,
   OPT_LOGITS_NPY,
   OPT_JSON,
+  OPT_JSONL,
+  OPT_SHARD,
+  OPT_SERIES,
+  OPT_FILES,
 };
 
 static const struct option options[] = {
   { "top", required_argument, NULL, OPT_TOP },
   { "logits-npy", required_argument, NULL, OPT_LOGITS_NPY },
   { "json", no_argument, NULL, OPT_JSON },
+  { "jsonl", no_argument, NULL, OPT_JSONL },
+  { "shard", required_argument, NULL, OPT_SHARD },
+  { "series", required_argument, NULL, OPT_SERIES },
+  { "files", no_argument, NULL, OPT_FILES },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -39,7 +57,11 @@ typedef struct
   int         top;        /* classes listed per input */
   bool        top_set;    /* --top given */
   bool        json;
+  bool        jsonl;      /* one JSON object per input, one line each */
+  bool        files;      /* --files */
+  const char *series;
   const char *logits_path;
+  CliShard    shard;
 } Args;
 
 /* The options; 0 to go on, -1 after --help, else the exit code. */
@@ -48,7 +70,7 @@ parse_args (int    argc,
             char **argv,
             Args  *a)
 {
-  *a = (Args) { .top = 5 };
+  *a = (Args) { .top = 5, .shard = CLI_SHARD_NONE };
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
     switch (c)
@@ -64,6 +86,19 @@ parse_args (int    argc,
       case OPT_JSON:
         a->json = true;
         break;
+      case OPT_JSONL:
+        a->jsonl = true;
+        break;
+      case OPT_SHARD:
+        if (!cli_shard_parse ("shard", optarg, &a->shard))
+          return CLI_EXIT_USAGE;
+        break;
+      case OPT_SERIES:
+        a->series = optarg;
+        break;
+      case OPT_FILES:
+        a->files = true;
+        break;
       case 'h':
         fputs (usage, stdout);
         return -1;
@@ -73,14 +108,32 @@ parse_args (int    argc,
   if (argc - optind < 2)
     return cli_fail (CLI_EXIT_USAGE, "predict: expected MODEL and at least one INPUT (see "
                      "'cnnscope-cli predict --help')");
+  if (a->json && a->jsonl)
+    return cli_fail (CLI_EXIT_USAGE, "predict: --json and --jsonl exclude each other");
   return 0;
 }
 
-/* The logits (n, classes) of the n inputs, CHUNK per forward pass. False after printing the
- * error. */
+/* Input i of a run, built for model; NULL after printing the error. */
+typedef NnInput *(*LoadFunc) (const NnModel *model,
+                              const void    *data,
+                              int            i);
+
+/* Input i is the file inputs[i]. */
+static NnInput *
+load_file (const NnModel *model,
+           const void    *data,
+           int            i)
+{
+  char *const *inputs = data;
+  return cli_load_input (model, inputs[i], NULL);
+}
+
+/* The logits (n, classes) of the n inputs given by load, CHUNK per forward pass. False after
+ * printing the error. */
 static bool
 classify (const NnModel *model,
-          char         **inputs,
+          LoadFunc       load,
+          const void    *data,
           int            n,
           float         *logits)
 {
@@ -101,7 +154,7 @@ classify (const NnModel *model,
       memset (x, 0, (size_t) batch * in_size * sizeof (float));
       for (int i = 0; ok && i < nb; i++)
         {
-          NnInput *input = cli_load_input (model, inputs[start + i], NULL);
+          NnInput *input = load (model, data, start + i);
           ok = input != NULL;
           if (ok)
             memcpy (x + (size_t) i * in_size, input->tensor, in_size * sizeof (float));
@@ -117,18 +170,49 @@ classify (const NnModel *model,
   return ok;
 }
 
+/* The top classes of one input as a JSON array, from probabilities probs and their order. */
+static cJSON *
+top_json (const NnModel *model,
+          const float   *probs,
+          const int     *order,
+          int            top)
+{
+  cJSON *list = cJSON_CreateArray ();
+  char buf[16];
+  for (int t = 0; t < top; t++)
+    {
+      cJSON *e = cJSON_CreateObject ();
+      cJSON_AddNumberToObject (e, "class", order[t]);
+      cJSON_AddStringToObject (e, "label", cli_label (model, order[t], buf, sizeof buf));
+      cJSON_AddNumberToObject (e, "probability", (double) probs[order[t]]);
+      cJSON_AddItemToArray (list, e);
+    }
+  return list;
+}
+
+/* Where the results of a run go: the text table, one JSON object at the end (--json), or a
+ * JSON line per input (--jsonl, and always for a volume's slices). */
+typedef struct
+{
+  const NnModel  *model;
+  const char     *model_path;
+  const Args     *a;
+  char          **inputs;     /* the files; NULL for a volume */
+  const NnVolume *volume;     /* the volume (LPS), or NULL */
+  const char     *volume_path;
+  int             first;      /* the volume's slice of input 0 */
+} Report;
+
 /* The top classes of each input: printed on stdout, or (--json) in *json, to be printed once
  * everything else is written. */
 static bool
-report_top (const NnModel *model,
-            const char    *model_path,
-            const Args    *a,
-            char         **inputs,
-            int            n,
-            const float   *logits,
-            cJSON        **json)
+report_top (const Report *r,
+            int           n,
+            const float  *logits,
+            cJSON       **json)
 {
-  const NnGraph *g = model->graph;
+  const NnGraph *g = r->model->graph;
+  const Args *a = r->a;
   const int classes = (int) nn_shape_size (g->nodes[nn_graph_output (g)].shape);
   float *probs = malloc ((size_t) classes * sizeof (float));
   int *order = malloc ((size_t) a->top * sizeof (int));
@@ -138,47 +222,164 @@ report_top (const NnModel *model,
       free (order);
       return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
     }
-  cJSON *root = a->json ? cJSON_CreateObject () : NULL;
+  bool lines = a->jsonl || r->volume != NULL;
+  cJSON *root = a->json && !lines ? cJSON_CreateObject () : NULL;
   cJSON *predictions = NULL;
   if (root != NULL)
     {
-      cJSON_AddStringToObject (root, "model", model_path);
+      cJSON_AddStringToObject (root, "model", r->model_path);
       predictions = cJSON_AddArrayToObject (root, "predictions");
     }
-  for (int i = 0; i < n; i++)
+  bool ok = true;
+  for (int i = 0; ok && i < n; i++)
     {
       nn_explain_probabilities (probs, logits + (size_t) i * (size_t) classes, g);
       nn_explain_top_k (order, probs, classes, a->top);
-      char buf[16];
-      cJSON *list = NULL;
-      if (root != NULL)
+      if (root == NULL && !lines)
         {
-          cJSON *p = cJSON_CreateObject ();
-          cJSON_AddStringToObject (p, "input", inputs[i]);
-          list = cJSON_AddArrayToObject (p, "top");
-          cJSON_AddItemToArray (predictions, p);
+          char buf[16];
+          printf ("%s\n", r->inputs[i]);
+          for (int t = 0; t < a->top; t++)
+            printf ("  %2d. %-24s %7.3f%%\n", t + 1, cli_label (r->model, order[t], buf,
+                                                               sizeof buf),
+                    100.0 * (double) probs[order[t]]);
+          continue;
+        }
+      cJSON *p = cJSON_CreateObject ();
+      if (r->volume != NULL)
+        {
+          int k = r->first + i;
+          cJSON_AddStringToObject (p, "input", r->volume_path);
+          cJSON_AddNumberToObject (p, "slice", k);
+          cJSON_AddNumberToObject (p, "slices", r->volume->nz);
+          cJSON_AddNumberToObject (p, "z_mm", cli_volume_slice_z (r->volume, k));
         }
       else
-        printf ("%s\n", inputs[i]);
-      for (int t = 0; t < a->top; t++)
-        {
-          const char *label = cli_label (model, order[t], buf, sizeof buf);
-          if (list == NULL)
-            {
-              printf ("  %2d. %-24s %7.3f%%\n", t + 1, label, 100.0 * (double) probs[order[t]]);
-              continue;
-            }
-          cJSON *e = cJSON_CreateObject ();
-          cJSON_AddNumberToObject (e, "class", order[t]);
-          cJSON_AddStringToObject (e, "label", label);
-          cJSON_AddNumberToObject (e, "probability", (double) probs[order[t]]);
-          cJSON_AddItemToArray (list, e);
-        }
+        cJSON_AddStringToObject (p, "input", r->inputs[i]);
+      cJSON_AddItemToObject (p, "top", top_json (r->model, probs, order, a->top));
+      if (root != NULL)
+        cJSON_AddItemToArray (predictions, p);
+      else
+        ok = cli_print_json (p);
     }
   free (order);
   free (probs);
   *json = root;
+  return ok;
+}
+
+/* Progress on stderr after each slice. */
+static void
+slice_done (int                  k,
+            const float         *probs,
+            const NnExplanation *explanation,
+            void                *user_data)
+{
+  (void) probs;
+  (void) explanation;
+  const Report *r = user_data;
+  fprintf (stderr, "predict: slice %d of %d\n", k + 1, r->volume->nz);
+}
+
+/* The inputs of the command line, folders expanded to their inputs (sorted), then the shard's
+ * block of them. False after printing the error. */
+static bool
+expand_inputs (char         **args,
+               int            n_args,
+               const CliShard *shard,
+               CliNames       *inputs)
+{
+  for (int i = 0; i < n_args; i++)
+    {
+      struct stat st;
+      if (stat (args[i], &st) != 0 || !S_ISDIR (st.st_mode))
+        {
+          if (!cli_names_add (inputs, args[i]))
+            return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+          continue;
+        }
+      CliNames found = { 0 };
+      bool ok = cli_collect_inputs (args[i], "", &found);
+      for (int k = 0; ok && k < found.n; k++)
+        {
+          char path[4096];
+          snprintf (path, sizeof path, "%s/%s", args[i], found.items[k]);
+          ok = cli_names_add (inputs, path);
+          if (!ok)
+            cli_fail (CLI_EXIT_FAILURE, "out of memory");
+        }
+      if (ok && found.n == 0)
+        ok = cli_fail (CLI_EXIT_FAILURE, "%s: no .png, .jpg, .jpeg, .dcm or .npy inputs in "
+                       "the folder", args[i]) == 0;
+      cli_names_clear (&found);
+      if (!ok)
+        return false;
+    }
+  int begin, end;
+  cli_shard_range (shard, inputs->n, &begin, &end);
+  for (int i = 0; i < inputs->n; i++)
+    if (i < begin || i >= end)
+      free (inputs->items[i]);
+  memmove (inputs->items, inputs->items + begin, sizeof (char *) * (size_t) (end - begin));
+  inputs->n = end - begin;
   return true;
+}
+
+/* The logits of the n inputs: files through load, or the volume's slices. */
+static bool
+classify_all (const Report *r,
+              LoadFunc      load,
+              const void   *data,
+              int           n,
+              float        *logits)
+{
+  if (r->volume == NULL)
+    return classify (r->model, load, data, n, logits);
+  const NnGraph *g = r->model->graph;
+  size_t classes = nn_shape_size (g->nodes[nn_graph_output (g)].shape);
+  float *probs = malloc (sizeof (float) * (size_t) n * classes);
+  NnError err = { 0 };
+  bool ok = probs != NULL;
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "out of memory");
+  else if (!nn_volume_classify (r->model, r->volume, r->volume_path, NULL, r->first,
+                                r->first + n, CHUNK, probs, logits, slice_done, (void *) r,
+                                NULL, &err))
+    ok = cli_fail_error (CLI_EXIT_FAILURE, &err) == 0;
+  free (probs);
+  return ok;
+}
+
+/* Classifies the n inputs (files, or the volume's slices) and reports them. */
+static int
+run (Report     *r,
+     LoadFunc    load,
+     const void *data,
+     int         n)
+{
+  const NnGraph *g = r->model->graph;
+  const int n_out = (int) nn_shape_size (g->nodes[nn_graph_output (g)].shape);
+  int status = CLI_EXIT_FAILURE;
+  NnError err = { 0 };
+  const int dims[2] = { n, n_out };
+  cJSON *json = NULL;
+  float *logits = malloc ((size_t) (n > 0 ? n : 1) * (size_t) n_out * sizeof (float));
+  if (logits == NULL)
+    cli_fail (CLI_EXIT_FAILURE, "out of memory");
+  else if ((n == 0 || classify_all (r, load, data, n, logits))
+           && report_top (r, n, logits, &json))
+    {
+      if (r->a->logits_path != NULL && !nn_npy_save (r->a->logits_path, logits, dims, 2, &err))
+        cli_fail_error (CLI_EXIT_FAILURE, &err);
+      else
+        {
+          status = json == NULL || cli_print_json (json) ? 0 : CLI_EXIT_FAILURE;
+          json = NULL;
+        }
+    }
+  cJSON_Delete (json);
+  free (logits);
+  return status;
 }
 
 int
@@ -190,8 +391,12 @@ cli_predict_main (int    argc,
   if (status != 0)
     return status < 0 ? 0 : status;
   const char *model_path = argv[optind];
-  char **inputs = argv + optind + 1;
-  int n_inputs = argc - optind - 1;
+  char **args = argv + optind + 1;
+  int n_args = argc - optind - 1;
+  bool volume = n_args == 1 && !a.files && cli_volume_is_volume (args[0]);
+  if (a.series != NULL && !volume)
+    return cli_fail (CLI_EXIT_USAGE, "predict: --series needs one volume INPUT (a DICOM series "
+                     "folder)");
   NnModel *model = cli_load_model (model_path);
   if (model == NULL)
     return CLI_EXIT_FAILURE;
@@ -204,27 +409,32 @@ cli_predict_main (int    argc,
                        a.top, n_out);
     }
   a.top = a.top < n_out ? a.top : n_out;
-
+  Report r = { .model = model, .model_path = model_path, .a = &a };
   status = CLI_EXIT_FAILURE;
-  NnError err = { 0 };
-  const int dims[2] = { n_inputs, n_out };
-  cJSON *json = NULL;
-  float *logits = malloc ((size_t) n_inputs * (size_t) n_out * sizeof (float));
-  if (logits == NULL)
-    cli_fail (CLI_EXIT_FAILURE, "out of memory");
-  else if (classify (model, inputs, n_inputs, logits)
-           && report_top (model, model_path, &a, inputs, n_inputs, logits, &json))
+  if (volume)
     {
-      if (a.logits_path != NULL && !nn_npy_save (a.logits_path, logits, dims, 2, &err))
-        cli_fail_error (CLI_EXIT_FAILURE, &err);
-      else
+      NnVolume *v = cli_volume_load (args[0], a.series, NULL);
+      if (v != NULL)
         {
-          status = json == NULL || cli_print_json (json) ? 0 : CLI_EXIT_FAILURE;
-          json = NULL;
+          int begin, end;
+          cli_shard_range (&a.shard, v->nz, &begin, &end);
+          r.volume = v;
+          r.volume_path = args[0];
+          r.first = begin;
+          status = run (&r, NULL, NULL, end - begin);
         }
+      nn_volume_free (v);
     }
-  cJSON_Delete (json);
-  free (logits);
+  else
+    {
+      CliNames inputs = { 0 };
+      if (expand_inputs (args, n_args, &a.shard, &inputs))
+        {
+          r.inputs = inputs.items;
+          status = run (&r, load_file, inputs.items, inputs.n);
+        }
+      cli_names_clear (&inputs);
+    }
   nn_model_free (model);
   return status;
 }

@@ -15,6 +15,7 @@
 #include "viz-image.h"
 #include "viz-layer-figure.h"
 #include "viz-matrix.h"
+#include "viz-montage.h"
 #include "viz-plot.h"
 #include "viz-style.h"
 #include "viz-text.h"

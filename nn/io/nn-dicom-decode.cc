@@ -815,6 +815,18 @@ decode (const unsigned char *bytes,
     check_rescale (ds, &slope, &intercept, err);
     out->position = slice_position (ds);
     out->instance = element_number (ds, 0x0020, 0x0013, NAN);
+    for (int i = 0; i < 3; i++)
+      out->ipp[i] = element_number_at (ds, 0x0020, 0x0032, i);
+    for (int i = 0; i < 6; i++)
+      out->iop[i] = element_number_at (ds, 0x0020, 0x0037, i);
+    for (int i = 0; i < 2; i++)
+      out->spacing[i] = element_number_at (ds, 0x0028, 0x0030, i);
+    out->tilt = element_number (ds, 0x0018, 0x1120, NAN);
+    /* A UID is digits and dots; anything else is dropped rather than trusted. */
+    for (char ch : element_text (ds, 0x0020, 0x000e))
+      if (((ch >= '0' && ch <= '9') || ch == '.')
+          && out->series_uid.size () < NN_DICOM_FRAME_MAX_UID)
+        out->series_uid.push_back (ch);
     ts = element_text (header.GetFile ().GetHeader (), 0x0002, 0x0010);
   }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 extern "C" {
@@ -18,6 +19,11 @@ struct NnDicomDecoded
   std::vector<float> hu;                /* rows * cols, row-major */
   double             position = 0.0;    /* along the slice normal, mm; NaN when unknown */
   double             instance = 0.0;    /* Instance Number; NaN when unknown */
+  double             ipp[3] = {};       /* Image Position (Patient), mm; NaN when unknown */
+  double             iop[6] = {};       /* Image Orientation (Patient); NaN when unknown */
+  double             spacing[2] = {};   /* Pixel Spacing: between rows, between columns, mm */
+  double             tilt = 0.0;        /* Gantry/Detector Tilt, degrees; NaN when unknown */
+  std::string        series_uid;        /* Series Instance UID, at most 64 characters */
 };
 
 /* Checks the structure of size bytes (every length the file declares must fit in the file),

@@ -182,6 +182,15 @@ reply_slice (const NnDicomDecoded &slice)
   put_u32 (head, (uint32_t) slice.cols);
   put_f64 (head, slice.position);
   put_f64 (head, slice.instance);
+  for (double v : slice.ipp)
+    put_f64 (head, v);
+  for (double v : slice.iop)
+    put_f64 (head, v);
+  for (double v : slice.spacing)
+    put_f64 (head, v);
+  put_f64 (head, slice.tilt);
+  put_u32 (head, (uint32_t) slice.series_uid.size ());
+  head += slice.series_uid;
   if (!write_all (head.data (), head.size ()))
     return false;
   unsigned char chunk[1 << 16];

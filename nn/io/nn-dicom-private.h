@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/nn-error.h"
+#include "io/nn-dicom-frame.h"
 #include "io/nn-image.h"
 
 /* What the helper may use: address space in bytes (0: no limit), CPU seconds per file, and
@@ -24,13 +25,22 @@ typedef struct
 #define NN_DICOM_LIMIT_CPU_SECONDS   10
 #define NN_DICOM_LIMIT_WALL_MS       30000
 
-/* One decoded slice and what orders it in a series. */
+/* One decoded slice, what orders it in a series and where it lies (DICOM patient coordinates,
+ * LPS, mm). */
 typedef struct
 {
-  NnImage *image;     /* 1 channel, HU */
-  double   position;  /* along the slice normal; NaN when unknown */
-  double   instance;  /* NaN when unknown */
-} NnDicomSlice;
+  NnImage *image;       /* 1 channel, HU */
+  double   position;    /* along the slice normal; NaN when unknown */
+  double   instance;    /* NaN when unknown */
+  double   ipp[3];      /* Image Position (Patient): the centre of the first pixel */
+  double   iop[6];      /* Image Orientation (Patient): row direction, then column direction */
+  double   spacing[2];  /* Pixel Spacing: between rows, between columns */
+  double   tilt;        /* Gantry/Detector Tilt, degrees */
+  char     series_uid[NN_DICOM_FRAME_MAX_UID + 1];  /* "" when absent */
+} NnDicomSlice;         /* every number NaN when unknown */
+
+/* A slice with no image and every number unknown. */
+NnDicomSlice nn_dicom_slice_empty (void);
 
 /* Checks and reads a whole reply (nn-dicom-frame.h) of size bytes. A reply carrying an error
  * becomes err "<path>: <its message>"; a reply that breaks the format is an error too. */
@@ -66,3 +76,15 @@ bool  nn_dicom_run_helper (const char          *helper,
  * relative to the running program, then the configured one). NULL with err when there is none.
  * Free the result. */
 char *nn_dicom_helper_path (NnError *err);
+
+/* Every DICOM file in folder dir (other files are skipped), decoded, in file name order, with
+ * its path ("dir/name") in paths[i]. *n gets the count (0 is not an error). Free with
+ * nn_dicom_folder_free. */
+bool  nn_dicom_read_folder (const char    *dir,
+                            NnDicomSlice **slices,
+                            char        ***paths,
+                            int           *n,
+                            NnError       *err);
+void  nn_dicom_folder_free (NnDicomSlice *slices,
+                            char        **paths,
+                            int           n);

@@ -53,6 +53,26 @@ get_f64 (const unsigned char *p)
   return v;
 }
 
+NnDicomSlice
+nn_dicom_slice_empty (void)
+{
+  NnDicomSlice s = { .image = NULL, .position = (double) NAN, .instance = (double) NAN,
+                     .tilt = (double) NAN };
+  for (int i = 0; i < 3; i++)
+    s.ipp[i] = (double) NAN;
+  for (int i = 0; i < 6; i++)
+    s.iop[i] = (double) NAN;
+  s.spacing[0] = s.spacing[1] = (double) NAN;
+  return s;
+}
+
+/* v when finite, else NaN (the reply may carry infinities). */
+static double
+finite_or_nan (double v)
+{
+  return isfinite (v) ? v : (double) NAN;
+}
+
 static bool
 reply_fail (NnError    *err,
             const char *path,
@@ -70,7 +90,7 @@ nn_dicom_reply_parse (const unsigned char *bytes,
                       NnError             *err)
 {
   NN_ASSERT ((bytes != NULL || size == 0) && path != NULL && out != NULL);
-  *out = (NnDicomSlice) { NULL, (double) NAN, (double) NAN };
+  *out = nn_dicom_slice_empty ();
   if (size < NN_DICOM_FRAME_HEAD)
     return reply_fail (err, path, size == 0 ? "empty" : "cut short");
   if (memcmp (bytes, NN_DICOM_FRAME_MAGIC, 4) != 0
@@ -102,14 +122,21 @@ nn_dicom_reply_parse (const unsigned char *bytes,
       || (uint64_t) rows * cols > NN_IMAGE_MAX_PIXELS)
     return reply_fail (err, path, "slice size out of range");
   size_t count = (size_t) rows * cols;
-  if (size != NN_DICOM_FRAME_SLICE_HEAD + 4 * count)
+  uint32_t n_uid = get_u32 (bytes + NN_DICOM_FRAME_SLICE_HEAD - 4);
+  if (n_uid > NN_DICOM_FRAME_MAX_UID)
+    return reply_fail (err, path, "bad series UID length");
+  if (size != NN_DICOM_FRAME_SLICE_HEAD + n_uid + 4 * count)
     return reply_fail (err, path, "length does not match the slice size");
+  const unsigned char *uid = bytes + NN_DICOM_FRAME_SLICE_HEAD;
+  for (uint32_t i = 0; i < n_uid; i++)
+    if (!((uid[i] >= '0' && uid[i] <= '9') || uid[i] == '.'))
+      return reply_fail (err, path, "bad series UID");
   double position = get_f64 (bytes + 20), instance = get_f64 (bytes + 28);
   NnImage *image = nn_image_new (1, (int) rows, (int) cols);
   if (image == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory for a %u x %u slice", path,
                          rows, cols);
-  const unsigned char *p = bytes + NN_DICOM_FRAME_SLICE_HEAD;
+  const unsigned char *p = bytes + NN_DICOM_FRAME_SLICE_HEAD + n_uid;
   for (size_t i = 0; i < count; i++)
     {
       uint32_t bits = get_u32 (p + 4 * i);
@@ -126,8 +153,17 @@ nn_dicom_reply_parse (const unsigned char *bytes,
   image->hu = true;
   image->bit_depth = 16;
   out->image = image;
-  out->position = isfinite (position) ? position : (double) NAN;
-  out->instance = isfinite (instance) ? instance : (double) NAN;
+  out->position = finite_or_nan (position);
+  out->instance = finite_or_nan (instance);
+  for (int i = 0; i < 3; i++)
+    out->ipp[i] = finite_or_nan (get_f64 (bytes + 36 + 8 * i));
+  for (int i = 0; i < 6; i++)
+    out->iop[i] = finite_or_nan (get_f64 (bytes + 60 + 8 * i));
+  for (int i = 0; i < 2; i++)
+    out->spacing[i] = finite_or_nan (get_f64 (bytes + 108 + 8 * i));
+  out->tilt = finite_or_nan (get_f64 (bytes + 124));
+  memcpy (out->series_uid, uid, n_uid);
+  out->series_uid[n_uid] = '\0';
   return true;
 }
 
@@ -212,7 +248,9 @@ nn_dicom_reply_length (const unsigned char *bytes,
   if (size < NN_DICOM_FRAME_SLICE_HEAD)
     return 0;
   uint64_t count = (uint64_t) get_u32 (bytes + 12) * get_u32 (bytes + 16);
-  return NN_DICOM_FRAME_SLICE_HEAD + (count <= NN_IMAGE_MAX_PIXELS ? 4 * (size_t) count : 0);
+  uint32_t n_uid = get_u32 (bytes + NN_DICOM_FRAME_SLICE_HEAD - 4);
+  return NN_DICOM_FRAME_SLICE_HEAD + (n_uid <= NN_DICOM_FRAME_MAX_UID ? n_uid : 0)
+         + (count <= NN_IMAGE_MAX_PIXELS ? 4 * (size_t) count : 0);
 }
 
 /* fd moved above the standard descriptors (it is about to become one of them in the child);
@@ -381,7 +419,8 @@ run_wait (Run     *r,
       if (out_i >= 0 && fds[out_i].revents != 0)
         {
           int got = buffer_read (&r->out, r->out_fd,
-                                 NN_DICOM_FRAME_SLICE_HEAD + 4 * (size_t) NN_IMAGE_MAX_PIXELS);
+                                 NN_DICOM_FRAME_SLICE_HEAD + NN_DICOM_FRAME_MAX_UID
+                                 + 4 * (size_t) NN_IMAGE_MAX_PIXELS);
           r->babbled = got < 0;
           if (got <= 0)
             {
@@ -481,7 +520,7 @@ nn_dicom_run_helper (const char          *helper,
   NN_ASSERT (helper != NULL && fds != NULL && paths != NULL && limits != NULL);
   NN_ASSERT (slices != NULL && n >= 1 && n <= NN_DICOM_MAX_BATCH);
   for (int k = 0; k < n; k++)
-    slices[k] = (NnDicomSlice) { NULL, (double) NAN, (double) NAN };
+    slices[k] = nn_dicom_slice_empty ();
   char buf[128];
   int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
   int in_fds[NN_DICOM_MAX_BATCH];
@@ -642,7 +681,7 @@ nn_dicom_load (const char *path,
   if (fd < 0)
     return NULL;
   char *helper = NULL;
-  NnDicomSlice slice = { NULL, (double) NAN, (double) NAN };
+  NnDicomSlice slice = nn_dicom_slice_empty ();
   if (check_candidate (fd, size, path, err))
     {
       helper = nn_dicom_helper_path (err);
@@ -685,6 +724,15 @@ compare_entries (const void *a,
   return x->index < y->index ? -1 : x->index > y->index;
 }
 
+static void
+free_names (char **names,
+            int    n)
+{
+  for (int k = 0; k < n; k++)
+    free (names[k]);
+  free (names);
+}
+
 /* The names in dir (hidden ones left out), sorted; NULL with err when it cannot be read. */
 static char **
 list_names (const char *dir,
@@ -719,9 +767,7 @@ list_names (const char *dir,
   closedir (d);
   if (!ok)
     {
-      for (int k = 0; k < n; k++)
-        free (names[k]);
-      free (names);
+      free_names (names, n);
       return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir), NULL;
     }
   /* An empty folder gives an empty list, not an error. */
@@ -735,8 +781,7 @@ list_names (const char *dir,
 }
 
 /* Opens the next batch of DICOM files from names[*i] on (other files, not regular or not
- * DICOM, are skipped) into fds and paths, noting their name index in entries[count ..].
- * The number opened, or -1 with err. */
+ * DICOM, are skipped) into fds and paths. The number opened, or -1 with err. */
 static int
 open_batch (const char         *dir,
             char *const        *names,
@@ -744,7 +789,6 @@ open_batch (const char         *dir,
             int                *i,
             int                 fds[NN_DICOM_MAX_BATCH],
             char               *paths[NN_DICOM_MAX_BATCH],
-            SeriesEntry        *entries,
             NnError            *err)
 {
   int b = 0;
@@ -768,7 +812,6 @@ open_batch (const char         *dir,
           ok = check_candidate (fd, size, path, err);
           fds[b] = fd;
           paths[b] = path;
-          entries[b].index = *i;
           b++;
           continue;
         }
@@ -788,72 +831,81 @@ open_batch (const char         *dir,
   return b;
 }
 
-/* Decodes every DICOM file among names through the helper into entries; *count of them. */
-static bool
-decode_all (const char  *dir,
-            char *const *names,
-            int          n_names,
-            SeriesEntry *entries,
-            int         *count,
-            NnError     *err)
+void
+nn_dicom_folder_free (NnDicomSlice *slices,
+                      char        **paths,
+                      int           n)
 {
-  char *helper = nn_dicom_helper_path (err);
-  if (helper == NULL)
+  for (int k = 0; k < n; k++)
     {
-      nn_error_prefix (err, "%s", dir);
-      return false;
+      if (slices != NULL)
+        nn_image_free (slices[k].image);
+      if (paths != NULL)
+        free (paths[k]);
     }
-  bool ok = true;
+  free (slices);
+  free (paths);
+}
+
+bool
+nn_dicom_read_folder (const char    *dir,
+                      NnDicomSlice **slices,
+                      char        ***paths,
+                      int           *n,
+                      NnError       *err)
+{
+  NN_ASSERT (dir != NULL && slices != NULL && paths != NULL && n != NULL);
+  *slices = NULL;
+  *paths = NULL;
+  *n = 0;
+  int n_names = 0;
+  char **names = list_names (dir, &n_names, err);
+  if (names == NULL)
+    return false;
+  NnDicomSlice *out = calloc ((size_t) (n_names > 0 ? n_names : 1), sizeof *out);
+  char **out_paths = calloc ((size_t) (n_names > 0 ? n_names : 1), sizeof *out_paths);
+  char *helper = NULL;
+  bool ok = out != NULL && out_paths != NULL;
+  if (!ok)
+    nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
+  int count = 0;
   for (int i = 0; ok && i < n_names;)
     {
       int fds[NN_DICOM_MAX_BATCH];
-      char *paths[NN_DICOM_MAX_BATCH];
-      int b = open_batch (dir, names, n_names, &i, fds, paths, entries + *count, err);
+      char *batch[NN_DICOM_MAX_BATCH];
+      int b = open_batch (dir, names, n_names, &i, fds, batch, err);
       if (b < 0)
         {
           ok = false;
           break;
         }
-      NnDicomSlice decoded[NN_DICOM_MAX_BATCH];
-      if (b > 0)
-        ok = nn_dicom_run_helper (helper, fds, (const char *const *) paths, b, &default_limits,
-                                  decoded, err);
-      for (int k = 0; ok && k < b; k++)
-        {
-          const NnImage *first = *count > 0 ? entries[0].slice.image : decoded[0].image;
-          entries[(*count)++].slice = decoded[k];
-          if (decoded[k].image->h != first->h || decoded[k].image->w != first->w)
-            {
-              ok = nn_error_set (err, NN_ERROR_FORMAT, "%s: slice of %d x %d in a series of "
-                                 "%d x %d", paths[k], decoded[k].image->h,
-                                 decoded[k].image->w, first->h, first->w);
-              for (k++; k < b; k++)
-                entries[(*count)++].slice = decoded[k];
-            }
-        }
+      if (b > 0 && helper == NULL && (helper = nn_dicom_helper_path (err)) == NULL)
+        nn_error_prefix (err, "%s", dir);
+      ok = b == 0 || (helper != NULL
+                      && nn_dicom_run_helper (helper, fds, (const char *const *) batch, b,
+                                              &default_limits, out + count, err));
       for (int k = 0; k < b; k++)
         {
           close (fds[k]);
-          free (paths[k]);
+          if (ok)
+            out_paths[count + k] = batch[k];
+          else
+            free (batch[k]);
         }
+      if (ok)
+        count += b;
     }
   free (helper);
-  return ok;
-}
-
-/* Sorts entries along the series (position, else instance number, else name). */
-static void
-order_entries (SeriesEntry *entries,
-               int          count)
-{
-  bool by_position = true, by_instance = true;
-  for (int i = 0; i < count; i++)
+  free_names (names, n_names);
+  if (!ok)
     {
-      by_position = by_position && isfinite (entries[i].slice.position);
-      by_instance = by_instance && isfinite (entries[i].slice.instance);
+      nn_dicom_folder_free (out, out_paths, count);
+      return false;
     }
-  int key = by_position ? 1 : by_instance ? 2 : 0;
-  qsort_r (entries, (size_t) count, sizeof *entries, compare_entries, &key);
+  *slices = out;
+  *paths = out_paths;
+  *n = count;
+  return true;
 }
 
 NnImage **
@@ -863,40 +915,48 @@ nn_dicom_load_series (const char *dir,
 {
   NN_ASSERT (dir != NULL && n != NULL);
   *n = 0;
-  int n_names = 0;
-  char **names = list_names (dir, &n_names, err);
-  if (names == NULL)
-    return NULL;
-  SeriesEntry *entries = calloc ((size_t) (n_names > 0 ? n_names : 1), sizeof *entries);
+  NnDicomSlice *decoded = NULL;
+  char **paths = NULL;
   int count = 0;
-  bool ok = entries != NULL;
-  if (!ok)
-    nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
-  ok = ok && decode_all (dir, names, n_names, entries, &count, err);
-  if (ok && count == 0)
+  if (!nn_dicom_read_folder (dir, &decoded, &paths, &count, err))
+    return NULL;
+  bool ok = true;
+  if (count == 0)
     ok = nn_error_set (err, NN_ERROR_FORMAT, "%s: no DICOM files in the folder", dir);
-
-  NnImage **slices = NULL;
+  for (int k = 1; ok && k < count; k++)
+    if (decoded[k].image->h != decoded[0].image->h || decoded[k].image->w != decoded[0].image->w)
+      ok = nn_error_set (err, NN_ERROR_FORMAT, "%s: slice of %d x %d in a series of %d x %d",
+                         paths[k], decoded[k].image->h, decoded[k].image->w,
+                         decoded[0].image->h, decoded[0].image->w);
+  SeriesEntry *entries = ok ? calloc ((size_t) count, sizeof *entries) : NULL;
+  NnImage **slices = ok ? calloc ((size_t) count, sizeof *slices) : NULL;
+  if (ok && (entries == NULL || slices == NULL))
+    ok = nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
   if (ok)
     {
-      order_entries (entries, count);
-      slices = calloc ((size_t) count, sizeof *slices);
-      if (slices == NULL)
-        ok = nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
+      bool by_position = true, by_instance = true;
+      for (int i = 0; i < count; i++)
+        {
+          entries[i] = (SeriesEntry) { i, decoded[i] };
+          by_position = by_position && isfinite (decoded[i].position);
+          by_instance = by_instance && isfinite (decoded[i].instance);
+        }
+      int key = by_position ? 1 : by_instance ? 2 : 0;
+      qsort_r (entries, (size_t) count, sizeof *entries, compare_entries, &key);
+      for (int i = 0; i < count; i++)
+        {
+          slices[i] = entries[i].slice.image;
+          decoded[entries[i].index].image = NULL;
+        }
+      *n = count;
     }
-  for (int i = 0; i < count; i++)
+  else
     {
-      if (ok)
-        slices[i] = entries[i].slice.image;
-      else
-        nn_image_free (entries[i].slice.image);
+      free (slices);
+      slices = NULL;
     }
-  if (ok)
-    *n = count;
-  for (int i = 0; i < n_names; i++)
-    free (names[i]);
-  free (names);
   free (entries);
+  nn_dicom_folder_free (decoded, paths, count);
   return slices;
 }
 

@@ -626,30 +626,71 @@ nn_image_resize (const NnImage *image,
   return resize_region (image, 0, 0, image->h, image->w, h, w);
 }
 
+/* The central crop (y0, x0, ch, cw) of an image_h x image_w image with the aspect ratio h:w. */
+static void
+fit_region (int  image_h,
+            int  image_w,
+            int  h,
+            int  w,
+            int *y0,
+            int *x0,
+            int *ch,
+            int *cw)
+{
+  *ch = image_h;
+  *cw = image_w;
+  /* Compare aspect ratios W/H and w/h without division. */
+  long long lhs = (long long) image_w * h, rhs = (long long) image_h * w;
+  if (lhs > rhs)
+    {
+      *cw = (int) (((long long) image_h * w * 2 + h) / (2LL * h));
+      *cw = *cw < 1 ? 1 : *cw;
+    }
+  else if (lhs < rhs)
+    {
+      *ch = (int) (((long long) image_w * h * 2 + w) / (2LL * w));
+      *ch = *ch < 1 ? 1 : *ch;
+    }
+  *y0 = (image_h - *ch) / 2;
+  *x0 = (image_w - *cw) / 2;
+}
+
 NnImage *
 nn_image_fit (const NnImage *image,
               int            h,
               int            w)
 {
   NN_ASSERT (image != NULL && h >= 1 && w >= 1);
-  int ch = image->h, cw = image->w;
-  /* Compare aspect ratios W/H and w/h without division. */
-  long long lhs = (long long) image->w * h, rhs = (long long) image->h * w;
-  if (lhs > rhs)
-    {
-      cw = (int) (((long long) image->h * w * 2 + h) / (2LL * h));
-      cw = cw < 1 ? 1 : cw;
-    }
-  else if (lhs < rhs)
-    {
-      ch = (int) (((long long) image->w * h * 2 + w) / (2LL * w));
-      ch = ch < 1 ? 1 : ch;
-    }
-  int y0 = (image->h - ch) / 2;
-  int x0 = (image->w - cw) / 2;
+  int y0, x0, ch, cw;
+  fit_region (image->h, image->w, h, w, &y0, &x0, &ch, &cw);
   if (ch == h && cw == w && ch == image->h && cw == image->w)
     return nn_image_dup (image);
   return resize_region (image, y0, x0, ch, cw, h, w);
+}
+
+NnImage *
+nn_image_unfit (const NnImage *fitted,
+                int            h,
+                int            w)
+{
+  NN_ASSERT (fitted != NULL && h >= 1 && w >= 1);
+  int y0, x0, ch, cw;
+  fit_region (h, w, fitted->h, fitted->w, &y0, &x0, &ch, &cw);
+  NnImage *region = ch == fitted->h && cw == fitted->w ? nn_image_dup (fitted)
+                    : nn_image_resize (fitted, ch, cw);
+  NnImage *out = region != NULL ? nn_image_new (fitted->c, h, w) : NULL;
+  if (out == NULL)
+    {
+      nn_image_free (region);
+      return NULL;
+    }
+  for (int c = 0; c < fitted->c; c++)
+    for (int y = 0; y < ch; y++)
+      memcpy (out->data + ((size_t) c * h + (size_t) (y0 + y)) * w + x0,
+              region->data + ((size_t) c * ch + (size_t) y) * cw, sizeof (float) * (size_t) cw);
+  out->hu = fitted->hu;
+  nn_image_free (region);
+  return out;
 }
 
 NnImage *

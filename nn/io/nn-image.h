@@ -48,6 +48,12 @@ NnImage *nn_image_resize (const NnImage *image,
 NnImage *nn_image_fit (const NnImage *image,
                        int            h,
                        int            w);
+/* The inverse of nn_image_fit's geometry: fitted (any size) resized onto the central crop of
+ * an h x w image that nn_image_fit would take, zero outside it. E.g. a map computed on the
+ * model's input, laid back over the slice it came from. NULL when out of memory. */
+NnImage *nn_image_unfit (const NnImage *fitted,
+                         int            h,
+                         int            w);
 /* Gray to RGB (replicate) or RGB to gray (ITU-R BT.601 luma). */
 NnImage *nn_image_convert (const NnImage *image,
                            int            c);

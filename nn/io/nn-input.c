@@ -274,6 +274,27 @@ nn_input_load (const char       *path,
 }
 
 NnInput *
+nn_input_new_image (const char       *name,
+                    const NnImage    *image,
+                    const NnModel    *model,
+                    const NnCtWindow *window,
+                    NnError          *err)
+{
+  NN_ASSERT (name != NULL && image != NULL);
+  Source *source = calloc (1, sizeof *source);
+  if (source == NULL || (source->path = strdup (name)) == NULL
+      || (source->image = nn_image_dup (image)) == NULL)
+    {
+      if (source != NULL)
+        free (source->path);
+      free (source);
+      return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", name), NULL;
+    }
+  atomic_init (&source->refs, 1);
+  return input_build (source, model, window, err);
+}
+
+NnInput *
 nn_input_rebuild (const NnInput *input,
                   const NnModel *model,
                   NnError       *err)

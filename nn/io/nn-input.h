@@ -38,6 +38,14 @@ NnInput *nn_input_load (const char       *path,
                         const NnModel    *model,
                         const NnCtWindow *window,
                         NnError          *err);
+/* The same for an image already in memory (a CT slice in HU, image->hu, or a picture in [0, 1]),
+ * e.g. a slice of a volume: image is copied; name stands for the path in messages and in
+ * `path` (e.g. "scan.nii.gz, slice 12"). */
+NnInput *nn_input_new_image (const char       *name,
+                             const NnImage    *image,
+                             const NnModel    *model,
+                             const NnCtWindow *window,
+                             NnError          *err);
 /* The same file, with the same window, built for another model (NULL: none) without reading
  * it again. Errors name the file. */
 NnInput *nn_input_rebuild (const NnInput *input,

@@ -643,12 +643,18 @@ append_reply_slice (GByteArray *b,
                     double      instance)
 {
   g_byte_array_append (b, (const guint8 *) "NNDC", 4);
-  append_u32 (b, 1, false);
+  append_u32 (b, 2, false);
   append_u32 (b, 0, false);
   append_u32 (b, rows, false);
   append_u32 (b, cols, false);
   append_f64 (b, position);
   append_f64 (b, instance);
+  const double geometry[12] = { -100.0, -90.0, position, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.7,
+                                0.7, 0.0 };
+  for (int i = 0; i < 12; i++)
+    append_f64 (b, geometry[i]);
+  append_u32 (b, 7, false);
+  g_byte_array_append (b, (const guint8 *) "1.2.840", 7);
   for (uint32_t i = 0; i < rows * cols; i++)
     {
       float v = -1024.0f + 13.5f * (float) i;
@@ -664,7 +670,7 @@ append_reply_error (GByteArray *b,
                     const char *message)
 {
   g_byte_array_append (b, (const guint8 *) "NNDC", 4);
-  append_u32 (b, 1, false);
+  append_u32 (b, 2, false);
   append_u32 (b, code, false);
   append_u32 (b, (uint32_t) strlen (message), false);
   g_byte_array_append (b, (const guint8 *) message, (guint) strlen (message));
@@ -759,6 +765,46 @@ npy_seeds (void)
     }
   g_autoptr (GByteArray) saved = saved_npy ((const int[]) { 1, 3, 4, 5 }, 4);
   put_bytes ("npy", "nn-npy-save.npy", saved);
+}
+
+/* ---- NIfTI ------------------------------------------------------------------------------- */
+
+/* Volumes written by nn_volume_save_nifti: plain and compressed, a rotated geometry and a
+ * single slice. */
+static void
+nifti_seeds (void)
+{
+  static const struct
+  {
+    int nx, ny, nz;
+    const char *name;
+  } volumes[] = {
+    { 4, 3, 2, "v.nii" }, { 5, 4, 3, "v.nii.gz" }, { 6, 5, 1, "slice.nii" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (volumes); i++)
+    {
+      NnVolume *v = nn_volume_new (volumes[i].nx, volumes[i].ny, volumes[i].nz);
+      size_t n = (size_t) v->nx * (size_t) v->ny * (size_t) v->nz;
+      for (size_t k = 0; k < n; k++)
+        v->data[k] = -1000.0f + 17.0f * (float) k;
+      if (i == 1)
+        {
+          v->affine[0][0] = -0.8;
+          v->affine[0][1] = 0.2;
+          v->affine[1][0] = 0.2;
+          v->affine[1][1] = 0.8;
+          v->affine[2][2] = 2.5;
+          v->affine[0][3] = 12.0;
+          v->sform_code = 2;
+        }
+      NnError err = { 0 };
+      g_autofree char *path = scratch_path (volumes[i].name);
+      if (!nn_volume_save_nifti (v, "fuzz seed", path, &err))
+        die ("%s", err.message);
+      nn_volume_free (v);
+      g_autoptr (GByteArray) b = scratch_take (volumes[i].name);
+      put_bytes ("nifti", volumes[i].name, b);
+    }
 }
 
 /* ---- IDX ---------------------------------------------------------------------------------- */
@@ -1480,6 +1526,7 @@ main (int    argc,
   dicom_seeds ();
   reply_seeds ();
   npy_seeds ();
+  nifti_seeds ();
   idx_seeds ();
   folder_seeds ();
   input_seeds ();

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "test-dicom.h"
 #include "test-util.h"
 
 typedef TestUtilTmpDir Fixture;
@@ -178,197 +179,13 @@ test_png_bad (Fixture       *fx,
 
 /* ---- Hand-built DICOM --------------------------------------------------------------------- */
 
-/* Appends an explicit-VR little-endian element. */
-static void
-put (GByteArray *b,
-     guint16     group,
-     guint16     element,
-     const char *vr,
-     const void *value,
-     gsize       len)
-{
-  guint8 head[12];
-  head[0] = group & 0xff;
-  head[1] = group >> 8;
-  head[2] = element & 0xff;
-  head[3] = element >> 8;
-  head[4] = (guint8) vr[0];
-  head[5] = (guint8) vr[1];
-  gsize padded = len + (len & 1);
-  if (strcmp (vr, "OB") == 0 || strcmp (vr, "OW") == 0 || strcmp (vr, "UN") == 0)
-    {
-      head[6] = head[7] = 0;
-      for (int i = 0; i < 4; i++)
-        head[8 + i] = (guint8) (padded >> (8 * i));
-      g_byte_array_append (b, head, 12);
-    }
-  else
-    {
-      head[6] = (guint8) (padded & 0xff);
-      head[7] = (guint8) (padded >> 8);
-      g_byte_array_append (b, head, 8);
-    }
-  g_byte_array_append (b, value, (guint) len);
-  if (len & 1)
-    g_byte_array_append (b, (const guint8 *) (strcmp (vr, "UI") == 0 ? "\0" : " "), 1);
-}
-
-static void
-put_text (GByteArray *b,
-          guint16     group,
-          guint16     element,
-          const char *vr,
-          const char *text)
-{
-  put (b, group, element, vr, text, strlen (text));
-}
-
-static void
-put_us (GByteArray *b,
-        guint16     group,
-        guint16     element,
-        guint16     v)
-{
-  guint8 le[2] = { v & 0xff, v >> 8 };
-  put (b, group, element, "US", le, 2);
-}
-
-typedef struct
-{
-  const char *ts;           /* transfer syntax UID */
-  int         rows, cols;
-  int         frames;       /* 0: no Number of Frames element */
-  int         samples;
-  int         bits_stored;
-  int         signed_px;
-  const char *slope, *intercept;
-  const char *position;     /* Image Position (Patient), or NULL */
-  const char *instance;     /* Instance Number, or NULL */
-  bool        pixels;       /* write Pixel Data */
-  gsize       pixel_bytes;  /* how many bytes of it (0: what the header says) */
-  const guint16 *values;    /* the 16-bit words, or NULL for i * 7 */
-  bool        fragments;    /* encapsulated Pixel Data: one fragment of bytes that decode as
-                             * nothing */
-  /* The fields below default to zero: a plain CT slice. */
-  const char   *sop;          /* SOP class UID (NULL: CT Image Storage) */
-  const char   *photometric;  /* NULL: MONOCHROME2 or RGB by samples */
-  const char   *ts_vr;        /* VR of the transfer syntax element in the file meta (NULL: UI) */
-  const char   *position_vr;  /* VR of Image Position (Patient) (NULL: DS) */
-  const guint8 *extra;        /* bytes inserted after Modality, as they are */
-  gsize         extra_len;
-  const guint8 *fragment;     /* with fragments: the fragment's bytes (NULL: the junk) */
-  gsize         fragment_len;
-} DicomSpec;
-
-static DicomSpec
-spec_default (void)
-{
-  DicomSpec s = {
-    .ts = "1.2.840.10008.1.2.1", .rows = 3, .cols = 4, .samples = 1, .bits_stored = 16,
-    .signed_px = 1, .slope = "1", .intercept = "0", .pixels = TRUE,
-  };
-  return s;
-}
-
-static GByteArray *
-make_dicom (const DicomSpec *s)
-{
-  GByteArray *b = g_byte_array_new ();
-  guint8 preamble[128] = { 0 };
-  g_byte_array_append (b, preamble, 128);
-  g_byte_array_append (b, (const guint8 *) "DICM", 4);
-
-  GByteArray *meta = g_byte_array_new ();
-  guint8 version[2] = { 0, 1 };
-  put (meta, 0x0002, 0x0001, "OB", version, 2);
-  const char *sop = s->sop != NULL ? s->sop : "1.2.840.10008.5.1.4.1.1.2";
-  put_text (meta, 0x0002, 0x0002, "UI", sop);
-  put_text (meta, 0x0002, 0x0003, "UI", "1.2.3.4.5.6.7");
-  put_text (meta, 0x0002, 0x0010, "UI", s->ts);
-  if (s->ts_vr != NULL)
-    memcpy (meta->data + meta->len - 8 - strlen (s->ts) - (strlen (s->ts) & 1) + 4, s->ts_vr,
-            2);
-  guint8 glen[4] = { meta->len & 0xff, (meta->len >> 8) & 0xff, 0, 0 };
-  put (b, 0x0002, 0x0000, "UL", glen, 4);
-  g_byte_array_append (b, meta->data, meta->len);
-  g_byte_array_free (meta, TRUE);
-
-  put_text (b, 0x0008, 0x0016, "UI", sop);
-  put_text (b, 0x0008, 0x0018, "UI", "1.2.3.4.5.6.7");
-  put_text (b, 0x0008, 0x0060, "CS", "CT");
-  if (s->extra != NULL)
-    g_byte_array_append (b, s->extra, (guint) s->extra_len);
-  if (s->instance != NULL)
-    put_text (b, 0x0020, 0x0013, "IS", s->instance);
-  if (s->position != NULL)
-    {
-      put_text (b, 0x0020, 0x0032, s->position_vr != NULL ? s->position_vr : "DS", s->position);
-      put_text (b, 0x0020, 0x0037, "DS", "1\\0\\0\\0\\1\\0");
-    }
-  put_us (b, 0x0028, 0x0002, (guint16) s->samples);
-  put_text (b, 0x0028, 0x0004, "CS", s->photometric != NULL ? s->photometric
-                                      : s->samples == 1 ? "MONOCHROME2" : "RGB");
-  if (s->frames > 0)
-    {
-      char text[16];
-      snprintf (text, sizeof text, "%d", s->frames);
-      put_text (b, 0x0028, 0x0008, "IS", text);
-    }
-  put_us (b, 0x0028, 0x0010, (guint16) s->rows);
-  put_us (b, 0x0028, 0x0011, (guint16) s->cols);
-  put_us (b, 0x0028, 0x0100, 16);
-  put_us (b, 0x0028, 0x0101, (guint16) s->bits_stored);
-  put_us (b, 0x0028, 0x0102, (guint16) (s->bits_stored - 1));
-  put_us (b, 0x0028, 0x0103, (guint16) s->signed_px);
-  if (s->intercept != NULL)
-    put_text (b, 0x0028, 0x1052, "DS", s->intercept);
-  if (s->slope != NULL)
-    put_text (b, 0x0028, 0x1053, "DS", s->slope);
-  if (s->fragments)
-    {
-      /* (7fe0,0010) OB of undefined length, an empty offset table item, one fragment of 16
-       * bytes, the sequence delimiter. */
-      const guint8 pd[12] = { 0xe0, 0x7f, 0x10, 0x00, 'O', 'B', 0, 0, 0xff, 0xff, 0xff, 0xff };
-      const guint8 bot[8] = { 0xfe, 0xff, 0x00, 0xe0, 0, 0, 0, 0 };
-      const guint8 junk[16] = { 0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
-      const guint8 *bytes = s->fragment != NULL ? s->fragment : junk;
-      gsize len = s->fragment != NULL ? s->fragment_len : sizeof junk;
-      const guint8 item[8] = { 0xfe, 0xff, 0x00, 0xe0, (len + (len & 1)) & 0xff,
-                               ((len + (len & 1)) >> 8) & 0xff, 0, 0 };
-      const guint8 end[8] = { 0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0 };
-      g_byte_array_append (b, pd, 12);
-      g_byte_array_append (b, bot, 8);
-      g_byte_array_append (b, item, 8);
-      g_byte_array_append (b, bytes, (guint) len);
-      if (len & 1)
-        g_byte_array_append (b, (const guint8 *) "", 1);
-      g_byte_array_append (b, end, 8);
-    }
-  else if (s->pixels)
-    {
-      int frames = s->frames > 0 ? s->frames : 1;
-      gsize n = (gsize) s->rows * s->cols * s->samples * frames;
-      gsize bytes = s->pixel_bytes > 0 ? s->pixel_bytes : 2 * n;
-      guint8 *px = g_new0 (guint8, bytes + 2);
-      for (gsize i = 0; i < n && 2 * i + 1 < bytes; i++)
-        {
-          guint16 v = s->values != NULL ? s->values[i] : (guint16) (i * 7);
-          px[2 * i] = v & 0xff;
-          px[2 * i + 1] = v >> 8;
-        }
-      put (b, 0x7fe0, 0x0010, "OW", px, bytes);
-      g_free (px);
-    }
-  return b;
-}
-
 static char *
 write_dicom (Fixture         *fx,
              const char      *name,
-             const DicomSpec *s)
+             const TestDicomSpec *s)
 {
   char *path = test_util_tmp_dir_path (fx, name);
-  GByteArray *b = make_dicom (s);
+  GByteArray *b = test_dicom_make (s);
   test_util_write_file (path, b->data, b->len);
   g_byte_array_free (b, TRUE);
   return path;
@@ -385,7 +202,7 @@ test_dicom_known_values (Fixture       *fx,
   const float want[6] = { -1024.0f, -1022.0f, 2.0f * 2047.0f - 1024.0f,
                           2.0f * -2048.0f - 1024.0f, 2.0f * -2.0f - 1024.0f,
                           2.0f * 0x123 - 1024.0f };
-  DicomSpec s = spec_default ();
+  TestDicomSpec s = test_dicom_spec_default ();
   s.rows = 2;
   s.cols = 3;
   s.bits_stored = 12;
@@ -527,7 +344,7 @@ test_dicom_series (Fixture       *fx,
       guint16 words[12];
       for (int i = 0; i < 12; i++)
         words[i] = (guint16) (100 * k + i);
-      DicomSpec s = spec_default ();
+      TestDicomSpec s = test_dicom_spec_default ();
       s.values = words;
       s.position = positions[k];
       char *name = g_build_filename ("series", names[k], NULL);
@@ -548,7 +365,7 @@ test_dicom_series (Fixture       *fx,
   nn_dicom_series_free (slices, n);
 
   /* A slice of another size breaks the series. */
-  DicomSpec s = spec_default ();
+  TestDicomSpec s = test_dicom_spec_default ();
   s.rows = 4;
   char *name = g_build_filename ("series", "d.dcm", NULL);
   g_free (write_dicom (fx, name, &s));
@@ -578,32 +395,32 @@ test_dicom_bad (Fixture       *fx,
                 gconstpointer  data)
 {
   (void) data;
-  DicomSpec s = spec_default ();
+  TestDicomSpec s = test_dicom_spec_default ();
   s.pixels = FALSE;
   char *path = write_dicom (fx, "nopixels.dcm", &s);
   assert_dicom_error (path, "without pixel data");
   g_free (path);
 
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.frames = 2;
   path = write_dicom (fx, "frames.dcm", &s);
   assert_dicom_error (path, "multi-frame");
   g_free (path);
 
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.samples = 3;
   path = write_dicom (fx, "rgb.dcm", &s);
   assert_dicom_error (path, "samples per pixel");
   g_free (path);
 
   /* Rows x Columns say 3 x 4 x 2 bytes, the pixel data holds 10. */
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.pixel_bytes = 10;
   path = write_dicom (fx, "lies.dcm", &s);
   assert_dicom_error (path, "pixel data holds 10 bytes");
   g_free (path);
 
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.rows = 40000;
   path = write_dicom (fx, "huge.dcm", &s);
   assert_dicom_error (path, "exceeds the limit");
@@ -611,29 +428,29 @@ test_dicom_bad (Fixture       *fx,
 
   /* A transfer syntax nobody knows, and a compressed one (JPEG baseline) whose pixel data is
    * not JPEG at all. */
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.ts = "1.2.3.999.1";
   path = write_dicom (fx, "unknown-ts.dcm", &s);
   assert_dicom_error (path, "unsupported transfer syntax '1.2.3.999.1'");
   g_free (path);
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.ts = "1.2.840.10008.1.2.4.50";
   s.fragments = TRUE;
   path = write_dicom (fx, "fake-jpeg.dcm", &s);
   assert_dicom_error (path, "");
   g_free (path);
 
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.slope = "abc";
   path = write_dicom (fx, "slope.dcm", &s);
   assert_dicom_error (path, "Rescale Slope");
   g_free (path);
 
   /* Truncated anywhere: an error, never a crash. */
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.rows = 16;
   s.cols = 16;
-  GByteArray *b = make_dicom (&s);
+  GByteArray *b = test_dicom_make (&s);
   path = test_util_tmp_dir_path (fx, "cut.dcm");
   for (guint cut = 0; cut < b->len - 1; cut += 13)
     {
@@ -665,7 +482,7 @@ test_dicom_hostile (Fixture       *fx,
   (void) data;
   /* An MR slice with a Rescale Intercept and no (or an empty) Rescale Slope; a multi-valued
    * intercept. */
-  DicomSpec s = spec_default ();
+  TestDicomSpec s = test_dicom_spec_default ();
   s.sop = "1.2.840.10008.5.1.4.1.1.4";
   s.slope = NULL;
   s.intercept = "5";
@@ -676,14 +493,14 @@ test_dicom_hostile (Fixture       *fx,
   path = write_dicom (fx, "mr-empty-slope.dcm", &s);
   assert_dicom_error (path, "Rescale Slope '' or Intercept '5'");
   g_free (path);
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.intercept = "5\\6";
   path = write_dicom (fx, "two-intercepts.dcm", &s);
   assert_dicom_error (path, "Intercept '5\\6'");
   g_free (path);
 
   /* A VR that is no VR in the file meta group. */
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.ts_vr = "\x01\x02";
   path = write_dicom (fx, "meta-vr.dcm", &s);
   assert_dicom_error (path, "invalid VR in the file meta information");
@@ -691,7 +508,7 @@ test_dicom_hostile (Fixture       *fx,
 
   /* A sequence delimiter where an element is expected. */
   static const guint8 delimiter[8] = { 0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0 };
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.extra = delimiter;
   s.extra_len = sizeof delimiter;
   path = write_dicom (fx, "delimiter.dcm", &s);
@@ -707,7 +524,7 @@ test_dicom_hostile (Fixture       *fx,
     0xff, 0xda, 0, 8, 1, 1, 0, 0, 0x3f, 0,               /* SOS */
     0xff, 0xd9,                                          /* EOI */
   };
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.ts = "1.2.840.10008.1.2.4.51";
   s.bits_stored = 12;
   s.fragments = TRUE;
@@ -718,7 +535,7 @@ test_dicom_hostile (Fixture       *fx,
   g_free (path);
 
   /* PALETTE COLOR without a palette. */
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.photometric = "PALETTE COLOR";
   path = write_dicom (fx, "palette.dcm", &s);
   assert_dicom_error (path, "photometric interpretation 'PALETTE COLOR'");
@@ -726,7 +543,7 @@ test_dicom_hostile (Fixture       *fx,
 
   /* A private element declaring 770 MB in a file of a few hundred bytes. */
   static const guint8 huge[12] = { 0x09, 0x00, 0x10, 0x10, 'O', 'B', 0, 0, 0, 0, 0xe0, 0x2d };
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.extra = huge;
   s.extra_len = sizeof huge;
   path = write_dicom (fx, "huge-length.dcm", &s);
@@ -735,7 +552,7 @@ test_dicom_hostile (Fixture       *fx,
 
   /* Image Position (Patient) as UL: well formed, but GDCM asserts that the VR fits the
    * attribute. The helper dies; the error says how. */
-  s = spec_default ();
+  s = test_dicom_spec_default ();
   s.position = "0\\0\\20";
   s.position_vr = "UL";
   path = write_dicom (fx, "position-vr.dcm", &s);

@@ -63,6 +63,12 @@ slice_reply (guint32 rows,
   put_u32 (b, cols);
   put_f64 (b, 12.5);
   put_f64 (b, NAN);
+  const double geometry[12] = { -100.0, -90.0, 12.5, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.7, 0.8,
+                                NAN };
+  for (int i = 0; i < 12; i++)
+    put_f64 (b, geometry[i]);
+  put_u32 (b, 5);
+  g_byte_array_append (b, (const guint8 *) "1.2.3", 5);
   for (guint32 i = 0; i < rows * cols; i++)
     {
       float v = 0.5f * (float) i - 100.0f;
@@ -113,6 +119,11 @@ test_reply_parse (void)
   g_assert_cmpfloat (slice.image->data[5], ==, -97.5f);
   g_assert_cmpfloat (slice.position, ==, 12.5);
   g_assert_true (isnan (slice.instance));
+  g_assert_cmpfloat (slice.ipp[1], ==, -90.0);
+  g_assert_cmpfloat (slice.iop[4], ==, 1.0);
+  g_assert_cmpfloat (slice.spacing[1], ==, 0.8);
+  g_assert_true (isnan (slice.tilt));
+  g_assert_cmpstr (slice.series_uid, ==, "1.2.3");
   nn_image_free (slice.image);
 
   /* Cut anywhere, or one byte too long: malformed; for a cut reply the length asks for more
@@ -136,7 +147,7 @@ test_reply_parse (void)
   g_assert_cmpuint (nn_dicom_reply_length (b->data, b->len), ==, NN_DICOM_FRAME_HEAD);
   g_byte_array_free (b, TRUE);
   b = slice_reply (2, 3);
-  b->data[4] = 2;
+  b->data[4] = 9;
   assert_reply_fails (b, "unknown format");
   g_byte_array_free (b, TRUE);
   b = slice_reply (0, 3);
@@ -148,8 +159,17 @@ test_reply_parse (void)
   g_byte_array_free (b, TRUE);
   /* A value that is not a finite number. */
   b = slice_reply (1, 2);
-  memset (b->data + NN_DICOM_FRAME_SLICE_HEAD + 4, 0xff, 4);
+  memset (b->data + NN_DICOM_FRAME_SLICE_HEAD + 5 + 4, 0xff, 4);
   assert_reply_fails (b, "not a finite number");
+  g_byte_array_free (b, TRUE);
+  /* A series UID that is not digits and dots, or longer than a UID may be. */
+  b = slice_reply (1, 2);
+  b->data[NN_DICOM_FRAME_SLICE_HEAD + 1] = '/';
+  assert_reply_fails (b, "bad series UID");
+  g_byte_array_free (b, TRUE);
+  b = slice_reply (1, 2);
+  b->data[NN_DICOM_FRAME_SLICE_HEAD - 4] = NN_DICOM_FRAME_MAX_UID + 1;
+  assert_reply_fails (b, "bad series UID length");
   g_byte_array_free (b, TRUE);
 
   /* Errors: the message is the helper's, after the file name; unprintable bytes are replaced;
