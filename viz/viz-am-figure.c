@@ -10,6 +10,7 @@
 
 #include "viz-caption.h"
 #include "viz-export.h"
+#include "viz-image.h"
 #include "viz-plot.h"
 #include "viz-text.h"
 
@@ -184,9 +185,7 @@ draw_image (cairo_t         *cr,
       cairo_clip (cr);
       cairo_translate (cr, x, y);
       cairo_scale (cr, size / w, size / h);
-      cairo_set_source_surface (cr, image, 0, 0);
-      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-      cairo_paint (cr);
+      viz_image_paint_nearest (cr, image, 0, 0, w, h);
     }
   cairo_restore (cr);
   cairo_save (cr);
@@ -278,7 +277,11 @@ draw_grid (cairo_t           *cr,
       char text[48];
       int channel = fig->tile_channels != NULL ? fig->tile_channels[k] : k;
       if (fig->tile_values != NULL && isfinite (fig->tile_values[k]))
-        snprintf (text, sizeof text, "%d: %.3g", channel, fig->tile_values[k]);
+        {
+          char value[32];
+          snprintf (text, sizeof text, "%d: %s", channel,
+                    viz_text_format_value (value, sizeof value, 3, fig->tile_values[k]));
+        }
       else
         snprintf (text, sizeof text, "%d", channel);
       viz_text_draw (cr, style, text, x + size / 2.0, y + size, 0.5, 0.0);

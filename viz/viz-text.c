@@ -3,8 +3,44 @@
 #include "viz-text.h"
 
 #include <pango/pangocairo.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static PangoLayout *
+layout_new (cairo_t        *cr,
+            const VizStyle *style,
+            const char     *text)
+{
+  PangoLayout *layout = pango_cairo_create_layout (cr);
+  PangoFontDescription *font = pango_font_description_from_string (style->font);
+  pango_layout_set_font_description (layout, font);
+  pango_font_description_free (font);
+  pango_layout_set_text (layout, text, -1);
+  return layout;
+}
+
+double
+viz_text_width (cairo_t        *cr,
+                const VizStyle *style,
+                const char     *text)
+{
+  PangoLayout *layout = layout_new (cr, style, text);
+  int w, h;
+  pango_layout_get_pixel_size (layout, &w, &h);
+  g_object_unref (layout);
+  return w;
+}
+
+char *
+viz_text_format_value (char   *buf,
+                       size_t  size,
+                       int     digits,
+                       double  value)
+{
+  snprintf (buf, size, "%.*g", digits, value == 0.0 ? 0.0 : value);
+  return buf;
+}
 
 double
 viz_text_draw (cairo_t        *cr,
@@ -15,11 +51,7 @@ viz_text_draw (cairo_t        *cr,
                double          align_x,
                double          align_y)
 {
-  PangoLayout *layout = pango_cairo_create_layout (cr);
-  PangoFontDescription *font = pango_font_description_from_string (style->font);
-  pango_layout_set_font_description (layout, font);
-  pango_font_description_free (font);
-  pango_layout_set_text (layout, text, -1);
+  PangoLayout *layout = layout_new (cr, style, text);
   int w, h;
   pango_layout_get_pixel_size (layout, &w, &h);
   cairo_save (cr);

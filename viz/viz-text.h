@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cairo.h>
+#include <stddef.h>
 
 #include "viz-style.h"
 
@@ -16,6 +17,18 @@ double viz_text_draw (cairo_t        *cr,
                       double          y,
                       double          align_x,
                       double          align_y);
+
+/* The width of one line of text in the style's font, in device units of cr. */
+double viz_text_width (cairo_t        *cr,
+                       const VizStyle *style,
+                       const char     *text);
+
+/* Formats value with %.<digits>g into buf; a zero of either sign reads "0", never "-0".
+ * Returns buf. */
+char  *viz_text_format_value (char   *buf,
+                              size_t  size,
+                              int     digits,
+                              double  value);
 
 /* Draws text split at '\n' into lines, the first with its top-left corner at (x, y), each
  * line_height below the last. Returns the y under the last line. */
