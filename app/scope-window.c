@@ -444,6 +444,21 @@ take_input (ScopeWindow *self,
 
 /* Recent files. */
 
+/* A file name as a menu label: menus read "_" as a mnemonic, so each is doubled to show as
+ * itself. To g_free. */
+static char *
+menu_label (const char *name)
+{
+  GString *label = g_string_new (NULL);
+  for (const char *p = name; *p != '\0'; p++)
+    {
+      if (*p == '_')
+        g_string_append_c (label, '_');
+      g_string_append_c (label, *p);
+    }
+  return g_string_free (label, FALSE);
+}
+
 /* Fills the Open Recent menu from the settings. */
 static void
 update_recent_menu (ScopeWindow *self)
@@ -455,7 +470,8 @@ update_recent_menu (ScopeWindow *self)
   for (int i = 0; paths[i] != NULL; i++)
     {
       g_autofree char *name = g_path_get_basename (paths[i]);
-      g_autoptr (GMenuItem) item = g_menu_item_new (name, NULL);
+      g_autofree char *label = menu_label (name);
+      g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
       g_menu_item_set_action_and_target_value (item, "file.open-recent",
                                                g_variant_new_string (paths[i]));
       g_menu_append_item (self->recent_menu, item);

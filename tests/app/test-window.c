@@ -1609,6 +1609,67 @@ test_close_joins (void)
   g_assert_null (window);
 }
 
+/* Whether some label under widget shows text (as drawn: mnemonic underscores taken out). */
+static gboolean
+shows_label (GtkWidget  *widget,
+             const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+recent_has (gpointer data)
+{
+  const char *path = data;
+  g_auto (GStrv) recent = g_settings_get_strv (scope_application_get_settings (app),
+                                               "recent-files");
+  return g_strv_contains ((const char *const *) recent, path) && !scope_window_is_busy (window);
+}
+
+static void
+test_recent_underscores (void)
+{
+  /* Defect 4: an underscore in a recent file's name is shown, not read as a mnemonic. */
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  g_autofree char *from = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                            "fashion-bag.png", NULL);
+  g_autofree char *path = g_build_filename (tmp, "fashion_bag_2.png", NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+  g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+  test_util_write_file (path, contents, length);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_assert_true (scope_window_open (window, NULL, file));
+  test_util_wait (recent_has, path, "the image among the recent files");
+
+  GtkMenuButton *button = GTK_MENU_BUTTON (find_named (GTK_WIDGET (window), "primary-menu"));
+  g_assert_nonnull (button);
+  gtk_menu_button_popup (button);
+  GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
+  wait_frames (GTK_WIDGET (window), 2);
+  g_assert_true (shows_label (popover, "fashion_bag_2.png"));
+  g_assert_false (shows_label (popover, "fashionbag2.png"));
+  gtk_menu_button_popdown (button);
+  test_util_remove_tree (tmp);
+}
+
+static void
+test_frame_timer_close (void)
+{
+  /* Defect 9: frame timing on while the window closes (teardown) disconnects cleanly; any
+   * warning is fatal here. */
+  scope_window_set_frame_timing (window, TRUE);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_cmpuint (scope_frame_timer_get_n_frames (scope_window_get_frame_timer (window)), >,
+                    0);
+}
+
 typedef struct
 {
   const char *path;
@@ -1649,6 +1710,8 @@ main (int    argc,
     { "/ui/window/explain", test_explain },
     { "/ui/window/explain-ct", test_explain_ct },
     { "/ui/window/close-joins", test_close_joins },
+    { "/ui/window/recent-underscores", test_recent_underscores },
+    { "/ui/window/frame-timer-close", test_frame_timer_close },
   };
   app = scope_application_new (G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;
