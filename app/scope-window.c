@@ -84,10 +84,36 @@ scope_window_show_error (ScopeWindow *self,
   self->error_message = g_strdup_vprintf (format, args);
   va_end (args);
 
+  /* A toast holds one short line: Details shows the whole message (error.details). */
   g_autofree char *markup = g_markup_escape_text (self->error_message, -1);
   AdwToast *toast = adw_toast_new (markup);
   adw_toast_set_timeout (toast, 10);
+  adw_toast_set_button_label (toast, "_Details");
+  adw_toast_set_action_name (toast, "error.details");
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+/* The last error in full, in a dialog over the window, its text selectable. */
+static void
+show_error_details (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  (void) action_name;
+  (void) parameter;
+  ScopeWindow *self = SCOPE_WINDOW (widget);
+  if (self->error_message == NULL)
+    return;
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), "Error", NULL);
+  GtkWidget *label = gtk_label_new (self->error_message);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+  gtk_widget_set_name (label, "error-details");
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), label);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", "_Close");
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 void
@@ -1014,6 +1040,7 @@ scope_window_class_init (ScopeWindowClass *klass)
   object_class->set_property = scope_window_set_property;
   window_class->close_request = scope_window_close_request;
   install_properties (object_class);
+  gtk_widget_class_install_action (widget_class, "error.details", NULL, show_error_details);
 
   g_type_ensure (SCOPE_TYPE_LAYER);
   scope_view_ensure_types ();

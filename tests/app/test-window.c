@@ -1660,6 +1660,28 @@ test_recent_underscores (void)
 }
 
 static void
+test_error_details (void)
+{
+  /* Defect 6: a toast shows one line; the whole message is a click away. */
+  const char *message = "Cannot open very-long-name-of-a-chest-ct-slice-from-the-archive.dcm: "
+                        "the pixel data ends after 131072 of 524288 bytes "
+                        "(is the file truncated?)";
+  scope_window_show_error (window, "%s", message);
+  wait_frames (GTK_WIDGET (window), 2);
+  GtkWidget *overlay = find_descendant (GTK_WIDGET (window), ADW_TYPE_TOAST_OVERLAY);
+  g_assert_true (shows_label (overlay, "_Details") || shows_label (overlay, "Details"));
+  activate ("error.details", NULL);
+  GtkWindow *dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (dialog);
+  GtkWidget *label = find_named (GTK_WIDGET (dialog), "error-details");
+  g_assert_nonnull (label);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, message);
+  wait_frames (GTK_WIDGET (dialog), 2);
+  screenshot (GTK_WIDGET (dialog), "error-details", 5.0, 4);
+  gtk_window_destroy (dialog);
+}
+
+static void
 test_frame_timer_close (void)
 {
   /* Defect 9: frame timing on while the window closes (teardown) disconnects cleanly; any
@@ -1712,6 +1734,7 @@ main (int    argc,
     { "/ui/window/close-joins", test_close_joins },
     { "/ui/window/recent-underscores", test_recent_underscores },
     { "/ui/window/frame-timer-close", test_frame_timer_close },
+    { "/ui/window/error-details", test_error_details },
   };
   app = scope_application_new (G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;
