@@ -7,8 +7,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "scope-drop-down.h"
 #include "scope-error.h"
 #include "scope-figure.h"
+#include "scope-wrap-box.h"
 
 /* Channels run together when filling the grid. */
 #define GRID_BATCH 8
@@ -789,6 +791,7 @@ scope_maximize_view_class_init (ScopeMaximizeViewClass *klass)
   gtk_widget_class_install_action (widget_class, "maximize.all-channels", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "maximize.stop", NULL, stop_action);
   gtk_widget_class_set_css_name (widget_class, "maximize-view");
+  g_type_ensure (SCOPE_TYPE_WRAP_BOX);
 }
 
 static void
@@ -798,6 +801,11 @@ scope_maximize_view_init (ScopeMaximizeView *self)
   for (int k = 0; k < VIZ_AM_FIGURE_MAX_PANELS; k++)
     self->histories[k] = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The settings keep their width whatever is chosen (a class name, another target), so the
+   * transforms below them do not reflow. */
+  scope_drop_down_fix_width (self->target_dropdown, 15);
+  scope_drop_down_fix_width (self->class_dropdown, 15);
+  scope_drop_down_fix_width (self->policy_dropdown, 15);
 
   gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
   g_signal_connect (self->target_dropdown, "notify::selected",

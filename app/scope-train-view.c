@@ -29,6 +29,7 @@ struct _ScopeTrainView
   GtkWidget       *slope_label;
   GtkSpinButton   *slope_spin;
   GtkButton       *pause_button;
+  GtkStack        *pause_stack;      /* its label: "pause" or "resume" */
   GtkLabel        *status_label;
   ScopeTrainChart *chart;
 
@@ -83,12 +84,12 @@ update_controls (ScopeTrainView *self)
   scope_view_set_can_export (SCOPE_VIEW (self), self->job != NULL);
   if (state == SCOPE_TRAIN_PAUSED)
     {
-      gtk_button_set_label (self->pause_button, "_Resume");
+      gtk_stack_set_visible_child_name (self->pause_stack, "resume");
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->pause_button), "train.resume");
     }
   else
     {
-      gtk_button_set_label (self->pause_button, "_Pause");
+      gtk_stack_set_visible_child_name (self->pause_stack, "pause");
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->pause_button), "train.pause");
     }
 
@@ -512,6 +513,7 @@ scope_train_view_class_init (ScopeTrainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, slope_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, slope_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, pause_stack);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, status_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, chart);
 

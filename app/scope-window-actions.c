@@ -25,6 +25,7 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_Right, 0, "channel.next", NULL, FALSE },
   { GDK_KEY_Escape, 0, "view.cancel", NULL, FALSE },
   { GDK_KEY_f, GDK_CONTROL_MASK, "search.focus", NULL, FALSE },
+  { GDK_KEY_F9, 0, "sidebar.toggle", NULL, FALSE },
   { GDK_KEY_1, GDK_CONTROL_MASK, "view.show", "'activations'", FALSE },
   { GDK_KEY_2, GDK_CONTROL_MASK, "view.show", "'filters'", FALSE },
   { GDK_KEY_3, GDK_CONTROL_MASK, "view.show", "'maximize'", FALSE },

@@ -28,6 +28,7 @@ struct _ScopeWindow
   GtkSingleSelection   *layer_selection;
   GtkFilterListModel   *layer_filter_model;
   GMenu                *recent_menu;
+  AdwFlap              *flap;
 
   GSettings            *settings;       /* NULL without an installed or built schema */
   ScopeEngine          *engine;
@@ -139,6 +140,18 @@ show_open_error (ScopeWindow  *self,
                                                                              ": "))
     reason += strlen (path) + 2;
   scope_window_show_error (self, "Cannot open %s: %s", name, reason);
+}
+
+/* Shows or hides the layer list (over the views when the window is narrow). */
+static void
+toggle_sidebar (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  (void) action_name;
+  (void) parameter;
+  ScopeWindow *self = SCOPE_WINDOW (widget);
+  adw_flap_set_reveal_flap (self->flap, !adw_flap_get_reveal_flap (self->flap));
 }
 
 /* The views: the pages of the view stack. */
@@ -1041,6 +1054,7 @@ scope_window_class_init (ScopeWindowClass *klass)
   window_class->close_request = scope_window_close_request;
   install_properties (object_class);
   gtk_widget_class_install_action (widget_class, "error.details", NULL, show_error_details);
+  gtk_widget_class_install_action (widget_class, "sidebar.toggle", NULL, toggle_sidebar);
 
   g_type_ensure (SCOPE_TYPE_LAYER);
   scope_view_ensure_types ();
@@ -1057,6 +1071,7 @@ scope_window_class_init (ScopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, layer_selection);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, layer_filter_model);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, recent_menu);
+  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, flap);
 }
 
 /* What every view tells the window: errors, a model to show, whether it can export. */

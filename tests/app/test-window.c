@@ -121,6 +121,26 @@ find_named (GtkWidget  *widget,
   return NULL;
 }
 
+/* Where widget lies in the window. */
+static graphene_rect_t
+bounds_in_window (GtkWidget *widget)
+{
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &r));
+  return r;
+}
+
+static void
+assert_same_bounds (const graphene_rect_t *a,
+                    const graphene_rect_t *b,
+                    const char            *what)
+{
+  g_test_message ("%s: %.0f,%.0f %.0fx%.0f then %.0f,%.0f %.0fx%.0f", what, a->origin.x,
+                  a->origin.y, a->size.width, a->size.height, b->origin.x, b->origin.y,
+                  b->size.width, b->size.height);
+  g_assert_true (graphene_rect_equal (a, b));
+}
+
 static GtkWindow *
 find_toplevel (GType type)
 {
@@ -808,6 +828,10 @@ test_train (void)
   g_assert_cmpint (read.batch, ==, 32);
   g_assert_cmpstr (read.policy, ==, "exact");
 
+  /* Defect 10: Pause turning into Resume moves nothing (checked when paused below). */
+  GtkWidget *pause_button = find_named (GTK_WIDGET (view), "pause-button");
+  graphene_rect_t pause_bounds = bounds_in_window (pause_button);
+
   scope_window_set_frame_timing (window, TRUE);
   ScopeFrameTimer *timer = scope_window_get_frame_timer (window);
   g_assert_nonnull (timer);
@@ -839,6 +863,8 @@ test_train (void)
   test_util_wait (train_paused, view, "the training to pause");
   guint held = scope_train_chart_get_n_steps (scope_train_view_get_chart (view));
   wait_frames (GTK_WIDGET (window), 10);
+  graphene_rect_t paused_bounds = bounds_in_window (pause_button);
+  assert_same_bounds (&pause_bounds, &paused_bounds, "the Pause button as Resume");
   g_assert_cmpuint (scope_train_chart_get_n_steps (scope_train_view_get_chart (view)), ==, held);
 
   /* Every view follows the run's weights, the Explain view too: shown while the run is
@@ -1692,6 +1718,113 @@ test_frame_timer_close (void)
                     0);
 }
 
+/* Defect 3: every view fits a window of 800 x 600: the window's minimum size for that width
+ * allows it; and it is laid out at 800 x 600 and at 1280 x 800 for the screenshots. */
+static void
+test_small_window (void)
+{
+  static const char *names[] = { "activations", "filters", "maximize", "explain", "train" };
+  static const int sizes[][2] = { { 800, 600 }, { 1280, 800 } };
+  for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (window), sizes[s][0], sizes[s][1]);
+      for (gsize v = 0; v < G_N_ELEMENTS (names); v++)
+        {
+          activate ("view.show", "s", names[v]);
+          wait_frames (GTK_WIDGET (window), 4);
+          int min_w, min_h, nat;
+          gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_w, &nat,
+                              NULL, NULL);
+          gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_VERTICAL, sizes[s][0],
+                              &min_h, &nat, NULL, NULL);
+          int w = gtk_widget_get_width (GTK_WIDGET (window));
+          int h = gtk_widget_get_height (GTK_WIDGET (window));
+          g_test_message ("%s at %dx%d: minimum %dx%d, laid out at %dx%d", names[v],
+                          sizes[s][0], sizes[s][1], min_w, min_h, w, h);
+          g_autofree char *shot = g_strdup_printf ("small-%dx%d-%s", sizes[s][0], sizes[s][1],
+                                                   names[v]);
+          screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+          g_assert_cmpint (min_w, <=, sizes[s][0]);
+          g_assert_cmpint (min_h, <=, sizes[s][1]);
+          /* Laid out at the size asked for (less the frame the window manager may take). */
+          g_assert_cmpint (w, <=, sizes[s][0]);
+          g_assert_cmpint (w, >=, sizes[s][0] - 20);
+          g_assert_cmpint (h, <=, sizes[s][1]);
+          g_assert_cmpint (h, >=, sizes[s][1] - 20);
+        }
+      /* The layer list sits beside the views when there is room, else it folds away and the
+       * sidebar button (F9) brings it over them. */
+      AdwFlap *flap = ADW_FLAP (find_named (GTK_WIDGET (window), "flap"));
+      g_assert_nonnull (flap);
+      gboolean narrow = sizes[s][0] < 1000;
+      g_assert_true (adw_flap_get_folded (flap) == narrow);
+      g_assert_true (adw_flap_get_reveal_flap (flap) == !narrow);
+      if (narrow)
+        {
+          activate ("sidebar.toggle", NULL);
+          g_assert_true (adw_flap_get_reveal_flap (flap));
+          wait_frames (GTK_WIDGET (window), 4);
+          g_autofree char *shot = g_strdup_printf ("small-%dx%d-sidebar", sizes[s][0],
+                                                   sizes[s][1]);
+          screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+          activate ("sidebar.toggle", NULL);
+          g_assert_false (adw_flap_get_reveal_flap (flap));
+        }
+    }
+}
+
+static void
+test_layout_steady (void)
+{
+  /* Defect 10: the controls do not move when a choice changes their text. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+
+  /* Explain: a long class name in place of "Top prediction". */
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *explain = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                   SCOPE_TYPE_EXPLAIN_VIEW));
+  wait_frames (GTK_WIDGET (window), 4);
+  GtkWidget *opacity = find_named (GTK_WIDGET (explain), "opacity");
+  GtkDropDown *class_drop = GTK_DROP_DOWN (find_named (GTK_WIDGET (explain), "class-drop"));
+  graphene_rect_t before = bounds_in_window (opacity);
+  graphene_rect_t drop_before = bounds_in_window (GTK_WIDGET (class_drop));
+  GListModel *classes = gtk_drop_down_get_model (class_drop);
+  guint longest = 0;
+  gsize longest_len = 0;
+  for (guint i = 1; i < g_list_model_get_n_items (classes); i++)
+    {
+      g_autoptr (GtkStringObject) item = g_list_model_get_item (classes, i);
+      gsize len = strlen (gtk_string_object_get_string (item));
+      if (len > longest_len)
+        {
+          longest = i;
+          longest_len = len;
+        }
+    }
+  g_assert_cmpuint (longest, >, 0);
+  gtk_drop_down_set_selected (class_drop, longest);
+  wait_frames (GTK_WIDGET (window), 4);
+  graphene_rect_t drop_after = bounds_in_window (GTK_WIDGET (class_drop));
+  assert_same_bounds (&drop_before, &drop_after, "the class drop-down");
+  graphene_rect_t after = bounds_in_window (opacity);
+  assert_same_bounds (&before, &after, "the opacity scale after choosing a class");
+  scope_window_cancel_view (window);
+
+  /* Maximize: the class-logit target. */
+  activate ("view.show", "s", "maximize");
+  wait_frames (GTK_WIDGET (window), 4);
+  GtkWidget *transforms = find_named (GTK_WIDGET (window), "transforms");
+  before = bounds_in_window (transforms);
+  GtkDropDown *target = GTK_DROP_DOWN (find_named (GTK_WIDGET (window), "target-drop"));
+  gtk_drop_down_set_selected (target, 1);
+  wait_frames (GTK_WIDGET (window), 4);
+  after = bounds_in_window (transforms);
+  g_assert_cmpfloat (after.size.width, ==, before.size.width);
+  g_assert_cmpfloat (after.size.height, ==, before.size.height);
+  g_assert_cmpfloat (after.origin.x, ==, before.origin.x);
+  gtk_drop_down_set_selected (target, 0);
+}
+
 typedef struct
 {
   const char *path;
@@ -1735,6 +1868,8 @@ main (int    argc,
     { "/ui/window/recent-underscores", test_recent_underscores },
     { "/ui/window/frame-timer-close", test_frame_timer_close },
     { "/ui/window/error-details", test_error_details },
+    { "/ui/window/small-window", test_small_window },
+    { "/ui/window/layout-steady", test_layout_steady },
   };
   app = scope_application_new (G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;
