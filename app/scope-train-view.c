@@ -232,6 +232,16 @@ stop (ScopeTrainView *self)
   if (self->job == NULL)
     return;
   scope_train_job_stop (self->job);
+  /* The weights it stopped on, not the last snapshot before: the window shows them and Save
+   * writes them. */
+  ScopeModel *final = scope_train_job_get_final (self->job);
+  if (final != NULL && final != self->snapshot)
+    {
+      g_clear_pointer (&self->snapshot, scope_model_unref);
+      self->snapshot = scope_model_ref (final);
+      if (self->following)
+        scope_view_show_model (SCOPE_VIEW (self), self->snapshot);
+    }
   update_controls (self);
 }
 

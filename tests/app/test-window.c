@@ -907,6 +907,19 @@ test_train (void)
   g_assert_cmpint (scope_train_view_get_state (view), ==, SCOPE_TRAIN_STOPPED);
   scope_window_set_frame_timing (window, FALSE);
 
+  /* Defect 2: the views and Save have the weights it stopped on, whose metadata says how far
+   * it got (not the 40 epochs asked for) and claims no test accuracy for them. */
+  ScopeModel *final = scope_train_view_get_snapshot (view);
+  g_assert_nonnull (strstr (scope_model_get_name (final), "stopped at step"));
+  const NnModel *final_nn = scope_model_get_nn_model (final);
+  g_assert_nonnull (strstr (final_nn->command, "stopped at step"));
+  g_assert_nonnull (strstr (final_nn->command, "of 40 epochs"));
+  g_test_message ("stopped: %s, test accuracy %g", final_nn->command, final_nn->test_accuracy);
+  if (strstr (final_nn->command, "not measured") != NULL)
+    g_assert_cmpfloat (final_nn->test_accuracy, <, 0.0);
+  test_util_wait (following_training, view, "activations of the weights it stopped on");
+  g_assert_true (scope_window_get_model (window) == final);
+
   /* Export the curves; save the model and read it back. */
   g_autofree char *png = g_build_filename (shot_dir, "export-train.png", NULL);
   g_autoptr (GFile) png_file = g_file_new_for_path (png);
@@ -923,6 +936,8 @@ test_train (void)
   g_assert_nonnull (back);
   const NnModel *trained = scope_model_get_nn_model (scope_train_view_get_snapshot (view));
   g_assert_cmpstr (back->arch, ==, "smallcnn");
+  g_assert_cmpstr (back->command, ==, final_nn->command);
+  g_assert_cmpfloat (back->test_accuracy, ==, final_nn->test_accuracy);
   g_assert_cmpstr (back->labels[9], ==, trained->labels[9]);
   test_util_assert_close (back->graph->data, trained->graph->data, trained->graph->n_data, 0.0,
                           "saved weights");
