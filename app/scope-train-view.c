@@ -425,7 +425,7 @@ choose_folder_action (GtkWidget  *widget,
   (void) name;
   (void) parameter;
   scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Choose Image Folder",
-                         "_Choose", NULL, 0, NULL, folder_chosen);
+                         "_Choose", NULL, 0, NULL, NULL, folder_chosen);
 }
 
 static const ScopeFileType model_types[] = {
@@ -454,7 +454,8 @@ save_action (GtkWidget  *widget,
   g_autofree char *suggested = g_strdup_printf ("%s-trained.safetensors",
                                                 scope_model_get_nn_model (self->snapshot)->arch);
   scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SAVE, "Save Model", "_Save",
-                         model_types, G_N_ELEMENTS (model_types), suggested, save_chosen);
+                         model_types, G_N_ELEMENTS (model_types), NULL, suggested,
+                         save_chosen);
 }
 
 /* GObject and GtkWidget. */

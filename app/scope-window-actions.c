@@ -193,8 +193,9 @@ file_open_model (GSimpleAction *action,
 {
   (void) action;
   (void) parameter;
+  g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, TRUE);
   scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Model", "_Open",
-                         model_types, G_N_ELEMENTS (model_types), NULL, model_chosen);
+                         model_types, G_N_ELEMENTS (model_types), folder, NULL, model_chosen);
 }
 
 static void
@@ -204,8 +205,9 @@ file_open_image (GSimpleAction *action,
 {
   (void) action;
   (void) parameter;
+  g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
   scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Image", "_Open",
-                         image_types, G_N_ELEMENTS (image_types), NULL, image_chosen);
+                         image_types, G_N_ELEMENTS (image_types), folder, NULL, image_chosen);
 }
 
 static void
@@ -215,8 +217,9 @@ file_open_mask (GSimpleAction *action,
 {
   (void) action;
   (void) parameter;
+  g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
   scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Mask", "_Open",
-                         mask_types, G_N_ELEMENTS (mask_types), NULL, mask_chosen);
+                         mask_types, G_N_ELEMENTS (mask_types), folder, NULL, mask_chosen);
 }
 
 /* A path from the recent files: a model by its extension, else an image. */
@@ -244,7 +247,8 @@ file_export (GSimpleAction *action,
       return;
     }
   scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_SAVE, "Export View", "_Export",
-                         figure_types, G_N_ELEMENTS (figure_types), suggested, export_chosen);
+                         figure_types, G_N_ELEMENTS (figure_types), NULL, suggested,
+                         export_chosen);
 }
 
 static const GActionEntry layer_actions[] = {

@@ -41,6 +41,8 @@ struct _ScopeWindow
   gboolean              filling_list;   /* the layer list is being replaced */
   char                 *colormap;
   char                 *error_message;
+  char                 *model_folder;   /* where the model and the input opened last are */
+  char                 *input_folder;
   ScopeFrameTimer      *frame_timer;    /* NULL unless frame timing is on */
 };
 
@@ -639,12 +641,18 @@ on_opened (ScopeEngine *engine,
     {
       set_model (self, g_steal_pointer (&opened->model), FALSE);
       add_recent (self, opened->model_path);
+      g_free (self->model_folder);
+      self->model_folder = g_path_get_dirname (opened->model_path);
       changed = TRUE;
     }
   else if (opened->model_path != NULL)
     show_open_error (self, opened->model_path, opened->model_error);
   if (opened->image_path != NULL && opened->input != NULL)
-    add_recent (self, opened->image_path);
+    {
+      add_recent (self, opened->image_path);
+      g_free (self->input_folder);
+      self->input_folder = g_path_get_dirname (opened->image_path);
+    }
   else if (opened->image_path != NULL)
     show_open_error (self, opened->image_path, opened->input_error);
   else if (opened->input_error != NULL)
@@ -718,6 +726,18 @@ scope_window_get_export_name (ScopeWindow *self)
   const char *view = adw_view_stack_get_visible_child_name (self->view_stack);
   return g_strdup_printf ("%s-%s-%s.png", stem, graph (self)->nodes[self->layer].name,
                           view != NULL ? view : "view");
+}
+
+GFile *
+scope_window_get_dialog_folder (ScopeWindow *self,
+                                gboolean     for_model)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  const char *first = for_model ? self->model_folder : self->input_folder;
+  const char *second = for_model ? self->input_folder : self->model_folder;
+  const char *folder = first != NULL ? first : second;
+  return folder != NULL ? g_file_new_for_path (folder) : NULL;
 }
 
 gboolean
@@ -944,6 +964,8 @@ scope_window_finalize (GObject *object)
   g_free (self->forward_error);
   g_free (self->colormap);
   g_free (self->error_message);
+  g_free (self->model_folder);
+  g_free (self->input_folder);
 
   G_OBJECT_CLASS (scope_window_parent_class)->finalize (object);
 }

@@ -47,6 +47,11 @@ gboolean          scope_window_export (ScopeWindow  *self,
  * model. To g_free. */
 char             *scope_window_get_export_name (ScopeWindow *self);
 
+/* Where a file dialog opens: the folder of the model opened last (for_model), else of the input
+ * opened last, or the other way round; NULL before anything was opened. To g_object_unref. */
+GFile            *scope_window_get_dialog_folder (ScopeWindow *self,
+                                                  gboolean     for_model);
+
 /* Shows the view of that name (its page's name: "activations", "explain", ...); FALSE when there
  * is none. */
 gboolean          scope_window_show_view (ScopeWindow *self,

@@ -1733,6 +1733,33 @@ test_frame_timer_close (void)
                     0);
 }
 
+/* Defect 13: Open Image starts in the folder of the image opened last, Open Model in the
+ * model's, not in Recent (where a typed path is not followed). */
+static void
+test_dialog_folder (void)
+{
+  g_autofree char *samples = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples", NULL);
+  g_autoptr (GFile) samples_dir = g_file_new_for_path (samples);
+  g_autoptr (GFile) data_dir = g_file_new_for_path (g_getenv ("CNNSCOPE_DATA_DIR"));
+  const char *actions[] = { "file.open-image", "file.open-model" };
+  GFile *expected[] = { samples_dir, data_dir };
+  for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      activate (actions[i], NULL);
+      GtkWindow *dialog = find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+      g_assert_nonnull (dialog);
+      wait_frames (GTK_WIDGET (dialog), 3);
+      g_autoptr (GFile) folder = gtk_file_chooser_get_current_folder (GTK_FILE_CHOOSER (dialog));
+      g_assert_nonnull (folder);
+      g_autofree char *path = g_file_get_path (folder);
+      g_test_message ("%s opens in %s", actions[i], path);
+      g_assert_true (g_file_equal (folder, expected[i]));
+      gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+      wait_frames (GTK_WIDGET (window), 2);
+      g_assert_null (find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
+    }
+}
+
 /* Defect 3: every view fits a window of 800 x 600: the window's minimum size for that width
  * allows it; and it is laid out at 800 x 600 and at 1280 x 800 for the screenshots. */
 static void
@@ -1885,6 +1912,7 @@ main (int    argc,
     { "/ui/window/error-details", test_error_details },
     { "/ui/window/small-window", test_small_window },
     { "/ui/window/layout-steady", test_layout_steady },
+    { "/ui/window/dialog-folder", test_dialog_folder },
   };
   app = scope_application_new (G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;
