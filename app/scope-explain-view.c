@@ -245,6 +245,7 @@ panel_clear (ScopeExplainView *self,
   p->done = FALSE;
   scope_explain_figure_set_explanation (self->figure, i, NULL);
   scope_explain_figure_set_metrics (self->figure, i, NULL, NULL);
+  scope_explain_figure_set_stopped (self->figure, i, FALSE);
   scope_view_set_can_export (SCOPE_VIEW (self), self->panels[0].explanation != NULL);
 }
 
@@ -669,6 +670,7 @@ cancel (ScopeView *view)
       {
         scope_explain_job_cancel (self->panels[i].job);
         self->panels[i].done = TRUE;
+        scope_explain_figure_set_stopped (self->figure, i, TRUE);
         any = TRUE;
       }
   if (any)

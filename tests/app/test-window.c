@@ -1733,6 +1733,27 @@ test_frame_timer_close (void)
                     0);
 }
 
+/* Defect 12: after Cancel the numbers that will not come say so ("–", not "…"). */
+static void
+test_explain_cancel (void)
+{
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *view = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                SCOPE_TYPE_EXPLAIN_VIEW));
+  ScopeExplainFigure *figure = SCOPE_EXPLAIN_FIGURE (find_descendant (GTK_WIDGET (view),
+                                                                      SCOPE_TYPE_EXPLAIN_FIGURE));
+  g_assert_true (scope_view_get_busy (SCOPE_VIEW (view)));
+  g_autofree char *before = scope_explain_figure_get_metric_text (figure, 0,
+                                                                  VIZ_EXPLAIN_ROW_RHO);
+  g_assert_cmpstr (before, ==, "…");
+  scope_window_cancel_view (window);
+  g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
+  g_autofree char *after = scope_explain_figure_get_metric_text (figure, 0, VIZ_EXPLAIN_ROW_RHO);
+  g_assert_cmpstr (after, ==, "–");
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (view), "explain-cancelled", 5.0, 10);
+}
+
 /* Defect 13: Open Image starts in the folder of the image opened last, Open Model in the
  * model's, not in Recent (where a typed path is not followed). */
 static void
@@ -1913,6 +1934,7 @@ main (int    argc,
     { "/ui/window/small-window", test_small_window },
     { "/ui/window/layout-steady", test_layout_steady },
     { "/ui/window/dialog-folder", test_dialog_folder },
+    { "/ui/window/explain-cancel", test_explain_cancel },
   };
   app = scope_application_new (G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;
