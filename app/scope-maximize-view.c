@@ -57,6 +57,7 @@ struct _ScopeMaximizeView
   /* The grid. */
   cairo_surface_t  **tiles;
   double            *tile_values;
+  double            *tile_progress;  /* steps done / steps of each tile, 1 when final */
   int                n_tiles;
   int                n_done;
   guint              n_images;
@@ -309,8 +310,13 @@ update_status (ScopeMaximizeView *self)
   double t = elapsed_s (self);
   if (self->mode == SCOPE_MAXIMIZE_ALL)
     {
-      fraction = self->n_tiles > 0 ? (double) self->n_done / self->n_tiles : 0.0;
-      progress = g_strdup_printf ("%d of %d", self->n_done, self->n_tiles);
+      /* The steps of the running batch count too, not only the finished batches. */
+      double sum = 0.0;
+      for (int k = 0; k < self->n_tiles; k++)
+        sum += self->tile_progress[k];
+      fraction = self->n_tiles > 0 ? sum / self->n_tiles : 0.0;
+      progress = g_strdup_printf ("%d of %d · %.0f %%", self->n_done, self->n_tiles,
+                                  100.0 * fraction);
       text = g_strdup_printf ("%s: %d of %d images done in %.1f s", verb, self->n_done,
                               self->n_tiles, t);
     }
@@ -352,6 +358,7 @@ take_grid_result (ScopeMaximizeView   *self,
       self->tiles[k] = viz_image_surface_new (r->pixels + size * (gsize) i, r->c, r->h, r->w);
       if (r->done)
         self->tile_values[k] = r->objectives[i];
+      self->tile_progress[k] = r->done ? 1.0 : (double) r->step / MAX (r->steps, 1);
     }
 }
 
@@ -422,6 +429,7 @@ clear_results (ScopeMaximizeView *self)
     g_clear_pointer (&self->tiles[k], cairo_surface_destroy);
   g_clear_pointer (&self->tiles, g_free);
   g_clear_pointer (&self->tile_values, g_free);
+  g_clear_pointer (&self->tile_progress, g_free);
   self->n_tiles = 0;
   self->n_done = 0;
   self->n_images = 0;
@@ -546,6 +554,7 @@ run_all (ScopeMaximizeView  *self,
   self->n_tiles = n;
   self->tiles = g_new0 (cairo_surface_t *, n);
   self->tile_values = g_new (double, n);
+  self->tile_progress = g_new0 (double, n);
   for (int k = 0; k < n; k++)
     self->tile_values[k] = NAN;
   update_status (self);
@@ -625,6 +634,8 @@ fill_figure (ScopeMaximizeView *self,
       fig->tiles = self->tiles;
       fig->tile_values = self->tile_values;
       fig->n_tiles = self->n_tiles;
+      for (int k = 0; k < self->n_jobs; k++)
+        fig->stopped |= scope_am_job_get_state (self->jobs[k]) == SCOPE_AM_STOPPED;
       return;
     }
   fig->n_panels = self->n_jobs;
@@ -636,6 +647,21 @@ fill_figure (ScopeMaximizeView *self,
       p->history = (const double *) (void *) self->histories[k]->data;
       p->n_history = (int) self->histories[k]->len;
     }
+}
+
+char *
+scope_maximize_view_get_tile_label (ScopeMaximizeView *self,
+                                    int                k)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), NULL);
+
+  if (self->mode != SCOPE_MAXIMIZE_ALL || k < 0 || k >= self->n_tiles)
+    return NULL;
+  VizAmFigure fig;
+  fill_figure (self, &fig);
+  char text[64];
+  viz_am_figure_tile_label (text, sizeof text, &fig, k);
+  return g_strdup (text);
 }
 
 static void

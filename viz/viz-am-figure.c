@@ -274,18 +274,48 @@ draw_grid (cairo_t           *cr,
       double x = style->margin + (k % best_cols) * (size + style->gap);
       double y = top + (k / best_cols) * (size + line + style->gap);
       draw_image (cr, style, fig->tiles[k], x, y, size);
-      char text[48];
-      int channel = fig->tile_channels != NULL ? fig->tile_channels[k] : k;
-      if (fig->tile_values != NULL && isfinite (fig->tile_values[k]))
+      bool final = fig->tile_values != NULL && isfinite (fig->tile_values[k]);
+      if (fig->stopped && fig->tiles[k] != NULL && !final)
         {
-          char value[32];
-          snprintf (text, sizeof text, "%d: %s", channel,
-                    viz_text_format_value (value, sizeof value, 3, fig->tile_values[k]));
+          /* Half-optimized: washed out and crossed, so it is not taken for a result. */
+          cairo_save (cr);
+          cairo_rectangle (cr, x, y, size, size);
+          cairo_set_source_rgba (cr, style->background[0], style->background[1],
+                                 style->background[2], 0.6);
+          cairo_fill_preserve (cr);
+          cairo_move_to (cr, x, y);
+          cairo_line_to (cr, x + size, y + size);
+          cairo_move_to (cr, x + size, y);
+          cairo_line_to (cr, x, y + size);
+          cairo_set_source_rgba (cr, 0.8, 0.1, 0.1, 0.8);
+          cairo_set_line_width (cr, 1.5);
+          cairo_stroke (cr);
+          cairo_restore (cr);
         }
-      else
-        snprintf (text, sizeof text, "%d", channel);
+      char text[48];
+      viz_am_figure_tile_label (text, sizeof text, fig, k);
       viz_text_draw (cr, style, text, x + size / 2.0, y + size, 0.5, 0.0);
     }
+}
+
+void
+viz_am_figure_tile_label (char              *buf,
+                          size_t             size,
+                          const VizAmFigure *fig,
+                          int                k)
+{
+  NN_ASSERT (buf != NULL && size > 0 && fig != NULL && k >= 0 && k < fig->n_tiles);
+  int channel = fig->tile_channels != NULL ? fig->tile_channels[k] : k;
+  char value[32];
+  if (fig->tile_values != NULL && isfinite (fig->tile_values[k]))
+    snprintf (buf, size, "%d: %s", channel,
+              viz_text_format_value (value, sizeof value, 3, fig->tile_values[k]));
+  else if (fig->stopped && fig->tiles[k] != NULL)
+    snprintf (buf, size, "%d unfinished", channel);
+  else if (fig->tiles[k] != NULL)
+    snprintf (buf, size, "%d …", channel);
+  else
+    snprintf (buf, size, "%d", channel);
 }
 
 void

@@ -43,6 +43,8 @@ typedef struct
   const int              *tile_channels;  /* n_tiles channel (or class) numbers under the tiles,
                                              borrowed; NULL: tile k is channel k */
   int                     n_tiles;
+  bool                    stopped;        /* the run was stopped: a tile with an image but no
+                                             final value is marked unfinished */
 } VizAmFigure;
 
 /* The caption of a run of settings s on model (its file named without folders): the target
@@ -63,6 +65,13 @@ void viz_am_figure_panel_title (char               *buf,
                                 const NnGradPolicy *policy,
                                 double              objective,
                                 bool                done);
+
+/* The label under grid tile k: "channel: final value", "channel …" while it runs, "channel
+ * unfinished" when the run was stopped before it ended. */
+void viz_am_figure_tile_label (char              *buf,
+                               size_t             size,
+                               const VizAmFigure *fig,
+                               int                k);
 
 /* Draws fig into (0, 0, width, height); saves and restores cr. Images use nearest filtering. */
 void viz_am_figure_draw (cairo_t           *cr,

@@ -966,6 +966,12 @@ maximize_has_tile (gpointer data)
   return scope_maximize_view_get_n_tiles_done (SCOPE_MAXIMIZE_VIEW (data), NULL) >= 1;
 }
 
+static gboolean
+progress_moved (gpointer data)
+{
+  return gtk_progress_bar_get_fraction (data) > 0.0;
+}
+
 static void
 stop_maximize (ScopeMaximizeView *view)
 {
@@ -1095,9 +1101,18 @@ test_maximize (void)
   int n_tiles = 0;
   g_assert_cmpint (scope_maximize_view_get_n_tiles_done (view, &n_tiles), ==, 0);
   g_assert_cmpint (n_tiles, ==, 16);
-  wait_frames (GTK_WIDGET (window), 10);
+  /* Defect 11: the progress moves with the steps of the first batch, before it ends. */
+  GtkProgressBar *progress = GTK_PROGRESS_BAR (find_named (GTK_WIDGET (view),
+                                                           "maximize-progress"));
+  test_util_wait (progress_moved, progress, "the progress to move in the first batch");
+  g_assert_cmpint (scope_maximize_view_get_n_tiles_done (view, NULL), ==, 0);
+  g_test_message ("progress %s before a batch finished", gtk_progress_bar_get_text (progress));
   stop_maximize (view);
   g_assert_cmpint (scope_maximize_view_get_n_tiles_done (view, NULL), <, 16);
+  /* The half-optimized images of the stopped batch are marked. */
+  g_autofree char *label = scope_maximize_view_get_tile_label (view, 0);
+  g_test_message ("tile 0 after Stop: %s", label);
+  g_assert_cmpstr (label, ==, "0 unfinished");
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (window), "17a-window-maximize-all-stopped", 20.0, 50);
   s.steps = 150;
