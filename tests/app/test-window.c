@@ -1797,7 +1797,8 @@ test_dialog_folder (void)
 }
 
 /* Defect 3: every view fits a window of 800 x 600: the window's minimum size for that width
- * allows it; and it is laid out at 800 x 600 and at 1280 x 800 for the screenshots. */
+ * allows it; and it is laid out at 800 x 600 and at 1280 x 800 for the screenshots, light and
+ * dark. */
 static void
 test_small_window (void)
 {
@@ -1849,6 +1850,23 @@ test_small_window (void)
           g_assert_false (adw_flap_get_reveal_flap (flap));
         }
     }
+
+  /* The same views in the dark style, at both sizes. */
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (window), sizes[s][0], sizes[s][1]);
+      for (gsize v = 0; v < G_N_ELEMENTS (names); v++)
+        {
+          activate ("view.show", "s", names[v]);
+          wait_frames (GTK_WIDGET (window), 4);
+          g_autofree char *shot = g_strdup_printf ("small-%dx%d-%s-dark", sizes[s][0],
+                                                   sizes[s][1], names[v]);
+          screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+        }
+    }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 }
 
 static void
