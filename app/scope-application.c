@@ -8,6 +8,7 @@
 
 #include "nn.h"
 #include "scope-config.h"
+#include "scope-preferences.h"
 #include "scope-window-actions.h"
 #include "scope-window.h"
 
@@ -188,6 +189,25 @@ about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  (void) action;
+  (void) parameter;
+  ScopeApplication *self = user_data;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (self->settings == NULL)
+    {
+      if (parent != NULL && SCOPE_IS_WINDOW (parent))
+        scope_window_show_error (SCOPE_WINDOW (parent), "There are no preferences to change: "
+                                 "the settings schema is not installed");
+      return;
+    }
+  gtk_window_present (scope_preferences_new (parent, self->settings));
+}
+
 static gpointer
 ref_object (gconstpointer object,
             gpointer      data)
@@ -215,6 +235,7 @@ quit_action (GSimpleAction *action,
 
 static const GActionEntry app_actions[] = {
   { .name = "about", .activate = about_action },
+  { .name = "preferences", .activate = preferences_action },
   { .name = "quit", .activate = quit_action },
 };
 

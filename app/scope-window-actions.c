@@ -36,6 +36,7 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_e, GDK_CONTROL_MASK, "file.export", NULL, FALSE },
   { GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL, FALSE },
   { GDK_KEY_q, GDK_CONTROL_MASK, "app.quit", NULL, FALSE },
+  { GDK_KEY_comma, GDK_CONTROL_MASK, "app.preferences", NULL, FALSE },
 };
 
 static const ScopeFileType model_types[] = {

@@ -391,10 +391,10 @@ test_select_layer_and_channel (void)
   g_assert_cmpint (scope_view_get_channel (SCOPE_VIEW (view)), ==, 7);
 
   /* The search narrows the list and layer.next walks the matches only. */
-  GtkWidget *list = find_descendant (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW);
+  GtkWidget *list = find_named (GTK_WIDGET (window), "layer-list");
   GListModel *rows = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list)));
   g_assert_cmpuint (g_list_model_get_n_items (rows), ==, (guint) graph->n_nodes);
-  GtkWidget *search = find_descendant (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY);
+  GtkWidget *search = find_named (GTK_WIDGET (window), "layer-search");
   guint matches = 0;
   for (int i = 0; i < graph->n_nodes; i++)
     matches += strstr (graph->nodes[i].name, "conv1x1") != NULL;
@@ -450,8 +450,8 @@ static void
 test_keys (void)
 {
   GtkWidget *keys = GTK_WIDGET (window);
-  GtkWidget *search = find_descendant (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY);
-  GtkWidget *list = find_descendant (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW);
+  GtkWidget *search = find_named (GTK_WIDGET (window), "layer-search");
+  GtkWidget *list = find_named (GTK_WIDGET (window), "layer-list");
   AdwViewStack *stack = ADW_VIEW_STACK (find_descendant (GTK_WIDGET (window),
                                                          ADW_TYPE_VIEW_STACK));
   int node = find_node ("conv1.predefined");
@@ -1769,6 +1769,32 @@ test_explain_cancel (void)
   screenshot (GTK_WIDGET (view), "explain-cancelled", 5.0, 10);
 }
 
+/* The Preferences window (Ctrl+comma): its colour map row changes the preference, which the
+ * window follows. */
+static void
+test_preferences (void)
+{
+  activate ("app.preferences", NULL);
+  GtkWindow *prefs = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW);
+  g_assert_nonnull (prefs);
+  AdwComboRow *row = ADW_COMBO_ROW (find_named (GTK_WIDGET (prefs), "colormap-row"));
+  g_assert_nonnull (row);
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
+  adw_combo_row_set_selected (row, 2);
+  GSettings *settings = scope_application_get_settings (app);
+  g_autofree char *map = g_settings_get_string (settings, "colormap");
+  g_assert_cmpstr (map, ==, "diverging");
+  g_autofree char *shown = NULL;
+  g_object_get (window, "colormap", &shown, NULL);
+  g_assert_cmpstr (shown, ==, "diverging");
+  g_settings_set_string (settings, "colormap", "sequential");
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 1);
+  GtkSpinButton *threads = GTK_SPIN_BUTTON (find_named (GTK_WIDGET (prefs), "threads-spin"));
+  gtk_spin_button_set_value (threads, 3);
+  g_assert_cmpint (g_settings_get_int (settings, "threads"), ==, 3);
+  gtk_window_destroy (prefs);
+}
+
 /* Defect 13: Open Image starts in the folder of the image opened last, Open Model in the
  * model's, not in Recent (where a typed path is not followed). */
 static void
@@ -1968,6 +1994,7 @@ main (int    argc,
     { "/ui/window/layout-steady", test_layout_steady },
     { "/ui/window/dialog-folder", test_dialog_folder },
     { "/ui/window/explain-cancel", test_explain_cancel },
+    { "/ui/window/preferences", test_preferences },
   };
   app = scope_application_new (G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;
