@@ -895,6 +895,15 @@ on_layer_selected (GtkSingleSelection *selection,
     set_layer (self, scope_layer_get_node (layer));
 }
 
+/* Escape in the search field clears it and goes back to the list. */
+static void
+on_stop_search (GtkSearchEntry *entry,
+                ScopeWindow    *self)
+{
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+  gtk_widget_grab_focus (GTK_WIDGET (self->layer_list));
+}
+
 static gboolean
 on_drop (GtkDropTarget *target,
          const GValue  *value,
@@ -1132,6 +1141,7 @@ scope_window_init (ScopeWindow *self)
   g_signal_connect (self->layer_selection, "notify::selected-item",
                     G_CALLBACK (on_layer_selected), self);
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
+  g_signal_connect (self->search_entry, "stop-search", G_CALLBACK (on_stop_search), self);
 
   GtkDropTarget *drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

@@ -485,6 +485,16 @@ test_keys (void)
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "activations");
   g_assert_true (press (GTK_WIDGET (window), "<Control>f"));
   g_assert_true (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)), search));
+
+  /* Escape in the search clears it (every layer back) and returns to the list. */
+  GListModel *rows = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list)));
+  guint all = g_list_model_get_n_items (rows);
+  gtk_editable_set_text (GTK_EDITABLE (search), "conv1x1");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), <, all);
+  g_assert_true (press (search, "Escape"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search)), ==, "");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, all);
+  g_assert_true (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)), list));
 }
 
 /* Activates a view's own action (view actions are looked up from the view upwards). */
