@@ -39,6 +39,7 @@ struct _ScopeMaximizeView
   GtkProgressBar    *progress_bar;
   GtkLabel          *status_label;
   GtkDrawingArea    *canvas;
+  GtkStack          *canvas_stack;  /* "empty" before a first run, else "figure" */
 
   ScopeModel        *model;       /* the window's (the view's "model"); NULL without one */
   int                node;
@@ -108,6 +109,8 @@ update_controls (ScopeMaximizeView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "maximize.stop", running);
   scope_view_set_busy (SCOPE_VIEW (self), running);
   scope_view_set_can_export (SCOPE_VIEW (self), self->mode != SCOPE_MAXIMIZE_NONE);
+  gtk_stack_set_visible_child_name (self->canvas_stack,
+                                    self->mode != SCOPE_MAXIMIZE_NONE ? "figure" : "empty");
 }
 
 /* Settings. */
@@ -811,6 +814,7 @@ scope_maximize_view_class_init (ScopeMaximizeViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, status_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, canvas);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, canvas_stack);
 
   gtk_widget_class_install_action (widget_class, "maximize.run", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "maximize.compare", NULL, start_action);

@@ -1004,6 +1004,10 @@ test_maximize (void)
   wait_frames (GTK_WIDGET (window), 3);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
   g_assert_cmpint (scope_maximize_view_get_mode (view), ==, SCOPE_MAXIMIZE_NONE);
+  /* Before a first run a status page says what to do. */
+  GtkWidget *empty = find_named (GTK_WIDGET (view), "maximize-empty");
+  g_assert_true (gtk_widget_get_mapped (empty));
+  screenshot (GTK_WIDGET (view), "maximize-empty", 5.0, 10);
 
   /* The view follows the sidebar's layer and channel. */
   int node = find_node ("layer1.0.add");
@@ -1033,6 +1037,8 @@ test_maximize (void)
   s.transforms = NN_AM_TRANSFORM_JITTER;
   scope_maximize_view_set_settings (view, &s);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.run", NULL));
+  wait_frames (GTK_WIDGET (window), 2);
+  g_assert_false (gtk_widget_get_mapped (empty));
   g_assert_true (scope_maximize_view_is_running (view));
   test_util_wait (maximize_has_image, view, "images of the live run");
   scope_window_set_frame_timing (window, TRUE);
