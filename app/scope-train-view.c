@@ -438,7 +438,14 @@ save_chosen (GtkWidget *owner,
 {
   g_autoptr (GError) error = NULL;
   if (!scope_train_view_save_model (SCOPE_TRAIN_VIEW (owner), file, &error))
-    scope_view_report_error (SCOPE_VIEW (owner), "Could not save the model: %s", error->message);
+    {
+      scope_view_report_error (SCOPE_VIEW (owner), "Could not save the model: %s",
+                               error->message);
+      return;
+    }
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *message = g_strdup_printf ("Saved %s", name);
+  scope_view_report_done (SCOPE_VIEW (owner), message);
 }
 
 static void

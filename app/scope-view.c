@@ -38,6 +38,7 @@ static GParamSpec *properties[N_PROPS];
 enum
 {
   FAILED,
+  DONE,
   SHOW_MODEL,
   N_SIGNALS
 };
@@ -236,6 +237,13 @@ scope_view_class_init (ScopeViewClass *klass)
     g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
   /**
+   * ScopeView::done:
+   * @message: what was done, as the user reads it ("Saved model.safetensors")
+   */
+  signals[DONE] =
+    g_signal_new ("done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /**
    * ScopeView::show-model:
    * @model: the model every view should show
    */
@@ -425,6 +433,16 @@ scope_view_show_status (ScopeView  *self,
   adw_status_page_set_title (priv->status, title);
   adw_status_page_set_description (priv->status, description);
   gtk_stack_set_visible_child_name (priv->stack, "status");
+}
+
+void
+scope_view_report_done (ScopeView  *self,
+                        const char *message)
+{
+  g_return_if_fail (SCOPE_IS_VIEW (self));
+  g_return_if_fail (message != NULL);
+
+  g_signal_emit (self, signals[DONE], 0, message);
 }
 
 void

@@ -92,6 +92,9 @@ void              scope_view_show_status (ScopeView  *self,
 void              scope_view_report_error (ScopeView  *self,
                                            const char *format,
                                            ...) G_GNUC_PRINTF (2, 3);
+/* Tells the window a user's request was done (the "done" signal): a toast shows message. */
+void              scope_view_report_done (ScopeView  *self,
+                                          const char *message);
 /* Asks the window to show model in every view (the "show-model" signal): a training run's
  * newest weights. */
 void              scope_view_show_model (ScopeView  *self,

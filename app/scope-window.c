@@ -41,6 +41,7 @@ struct _ScopeWindow
   gboolean              filling_list;   /* the layer list is being replaced */
   char                 *colormap;
   char                 *error_message;
+  char                 *message;        /* the last message shown, or NULL */
   char                 *model_folder;   /* where the model and the input opened last are */
   char                 *input_folder;
   ScopeFrameTimer      *frame_timer;    /* NULL unless frame timing is on */
@@ -125,6 +126,8 @@ scope_window_show_message (ScopeWindow *self,
 {
   g_return_if_fail (SCOPE_IS_WINDOW (self));
 
+  g_free (self->message);
+  self->message = g_strdup (message);
   g_autofree char *markup = g_markup_escape_text (message, -1);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (markup));
 }
@@ -659,6 +662,15 @@ on_opened (ScopeEngine *engine,
     scope_window_show_error (self, "Cannot use the input: %s", opened->input_error->message);
   if (opened->mask_error != NULL)
     show_open_error (self, opened->mask_path, opened->mask_error);
+  else if (opened->mask_path != NULL && opened->input != NULL)
+    {
+      g_autofree char *name = g_path_get_basename (opened->mask_path);
+      gsize lit = 0;
+      g_autofree char *text = scope_input_get_mask (opened->input, &lit) != NULL
+        ? g_strdup_printf ("Mask %s: %" G_GSIZE_FORMAT " pixels inside", name, lit)
+        : g_strdup_printf ("Mask %s is empty: no mask", name);
+      scope_window_show_message (self, text);
+    }
   if (opened->input != NULL)
     changed |= take_input (self, g_steal_pointer (&opened->input));
   else
@@ -795,6 +807,15 @@ on_view_failed (ScopeView    *view,
 }
 
 static void
+on_view_done (ScopeView   *view,
+              const char  *message,
+              ScopeWindow *self)
+{
+  (void) view;
+  scope_window_show_message (self, message);
+}
+
+static void
 on_view_show_model (ScopeView   *view,
                     ScopeModel  *model,
                     ScopeWindow *self)
@@ -851,6 +872,14 @@ scope_window_focus_search (ScopeWindow *self)
   g_return_if_fail (SCOPE_IS_WINDOW (self));
 
   gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+const char *
+scope_window_get_message (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  return self->message;
 }
 
 const char *
@@ -975,6 +1004,7 @@ scope_window_finalize (GObject *object)
   g_free (self->error_message);
   g_free (self->model_folder);
   g_free (self->input_folder);
+  g_free (self->message);
 
   G_OBJECT_CLASS (scope_window_parent_class)->finalize (object);
 }
@@ -1116,6 +1146,8 @@ connect_views (ScopeWindow *self)
                                G_CONNECT_DEFAULT);
       g_signal_connect_object (all->pdata[i], "show-model", G_CALLBACK (on_view_show_model),
                                self, G_CONNECT_DEFAULT);
+      g_signal_connect_object (all->pdata[i], "done", G_CALLBACK (on_view_done), self,
+                               G_CONNECT_DEFAULT);
       g_signal_connect_object (all->pdata[i], "notify::can-export",
                                G_CALLBACK (on_can_export_changed), self, G_CONNECT_SWAPPED);
     }

@@ -88,6 +88,8 @@ void              scope_window_show_error (ScopeWindow *self,
                                            ...) G_GNUC_PRINTF (2, 3);
 void              scope_window_show_message (ScopeWindow *self,
                                              const char  *message);
+/* The last message (not an error) shown to the user, NULL when there was none. */
+const char       *scope_window_get_message (ScopeWindow *self);
 /* The last error shown to the user, NULL when there was none. */
 const char       *scope_window_get_error_message (ScopeWindow *self);
 /* Measures the main thread's work per frame (scope-frame-timer.h) from now on, or stops; the

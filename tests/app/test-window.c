@@ -1657,6 +1657,8 @@ test_explain_ct (void)
   g_assert_true (scope_window_open_mask (window, mask_file));
   mask_wait.want = TRUE;
   test_util_wait (mask_is, &mask_wait, "the mask to change");
+  /* A toast says which mask it is and how big. */
+  g_assert_nonnull (strstr (scope_window_get_message (window), "Mask ct-covid.mask.png: "));
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
   g_assert_cmpuint (scope_explain_view_get_metrics (view, 0)->has & NN_FAITH_MASK, !=,
                     0);
