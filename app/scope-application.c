@@ -224,13 +224,14 @@ quit_action (GSimpleAction *action,
   (void) action;
   (void) parameter;
   GtkApplication *application = user_data;
-  /* Closing a window cancels and joins its engine thread and saves its size. */
+  /* Closing a window cancels and joins its engine thread and saves its size; a window that
+   * asks first (training going on, weights not saved) stays until the user answers, and the
+   * application ends with its last window. */
   GList *windows = g_list_copy_deep (gtk_application_get_windows (application),
                                      ref_object, NULL);
   for (GList *l = windows; l != NULL; l = l->next)
     gtk_window_close (l->data);
   g_list_free_full (windows, g_object_unref);
-  g_application_quit (G_APPLICATION (application));
 }
 
 static const GActionEntry app_actions[] = {

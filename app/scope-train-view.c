@@ -36,6 +36,7 @@ struct _ScopeTrainView
   char            *folder;          /* the chosen image folder, or NULL */
   ScopeTrainJob   *job;
   ScopeModel      *snapshot;        /* the newest weights of the run */
+  ScopeModel      *saved;           /* the weights saved last */
   gboolean         following;       /* the window shows the run's weights */
   long             total_steps;
   long             step;
@@ -81,6 +82,11 @@ update_controls (ScopeTrainView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.resume", state == SCOPE_TRAIN_PAUSED);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.save", self->snapshot != NULL);
   scope_view_set_busy (SCOPE_VIEW (self), active);
+  scope_view_set_unsaved (SCOPE_VIEW (self),
+                          active ? "A training run is going on: closing stops it, and its "
+                                   "weights are not saved."
+                          : self->snapshot != NULL && self->snapshot != self->saved
+                          ? "The trained weights are not saved." : NULL);
   scope_view_set_can_export (SCOPE_VIEW (self), self->job != NULL);
   if (state == SCOPE_TRAIN_PAUSED)
     {
@@ -329,6 +335,9 @@ scope_train_view_save_model (ScopeTrainView  *self,
       scope_error_from_nn (error, &err);
       return FALSE;
     }
+  g_clear_pointer (&self->saved, scope_model_unref);
+  self->saved = scope_model_ref (self->snapshot);
+  update_controls (self);
   return TRUE;
 }
 
@@ -482,10 +491,12 @@ scope_train_view_dispose (GObject *object)
 {
   ScopeTrainView *self = SCOPE_TRAIN_VIEW (object);
 
+  /* The job's dispose cancels and joins its worker. */
   if (self->job != NULL)
-    scope_train_job_stop (self->job);
+    g_signal_handlers_disconnect_by_data (self->job, self);
   g_clear_object (&self->job);
   g_clear_pointer (&self->snapshot, scope_model_unref);
+  g_clear_pointer (&self->saved, scope_model_unref);
 
   G_OBJECT_CLASS (scope_train_view_parent_class)->dispose (object);
 }

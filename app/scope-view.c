@@ -16,6 +16,7 @@ typedef struct
   int               channel;
   ScopeFrameTimer  *frame_timer;
   gboolean          busy;
+  char             *unsaved;    /* what closing would lose, or NULL */
   gboolean          can_export;
 } ScopeViewPrivate;
 
@@ -198,6 +199,7 @@ scope_view_dispose (GObject *object)
   g_clear_pointer (&priv->model, scope_model_unref);
   g_clear_pointer (&priv->input, scope_input_unref);
   g_clear_pointer (&priv->activations, scope_activations_unref);
+  g_clear_pointer (&priv->unsaved, g_free);
   priv->frame_timer = NULL;
 
   G_OBJECT_CLASS (scope_view_parent_class)->dispose (object);
@@ -384,6 +386,28 @@ scope_view_get_can_export (ScopeView *self)
 
   ScopeViewPrivate *priv = scope_view_get_instance_private (self);
   return priv->can_export;
+}
+
+const char *
+scope_view_get_unsaved (ScopeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_VIEW (self), NULL);
+
+  ScopeViewPrivate *priv = scope_view_get_instance_private (self);
+  return priv->unsaved;
+}
+
+void
+scope_view_set_unsaved (ScopeView  *self,
+                        const char *reason)
+{
+  g_return_if_fail (SCOPE_IS_VIEW (self));
+
+  ScopeViewPrivate *priv = scope_view_get_instance_private (self);
+  if (g_strcmp0 (reason, priv->unsaved) == 0)
+    return;
+  g_free (priv->unsaved);
+  priv->unsaved = g_strdup (reason);
 }
 
 void

@@ -45,6 +45,7 @@ struct _ScopeWindow
   char                 *model_folder;   /* where the model and the input opened last are */
   char                 *input_folder;
   ScopeFrameTimer      *frame_timer;    /* NULL unless frame timing is on */
+  gboolean              close_confirmed; /* the user chose to close and lose what a view has */
 };
 
 enum
@@ -949,9 +950,58 @@ on_drop (GtkDropTarget *target,
 /* GObject and GtkWidget. */
 
 static gboolean
+close_confirmed (gpointer data)
+{
+  gtk_window_close (GTK_WINDOW (data));
+  return G_SOURCE_REMOVE;
+}
+
+/* The dialog finishes its response before the window (its parent) goes: closed from an idle. */
+static void
+on_close_response (AdwMessageDialog *dialog,
+                   const char       *response,
+                   ScopeWindow      *self)
+{
+  (void) dialog;
+  if (g_strcmp0 (response, "close") != 0)
+    return;
+  self->close_confirmed = TRUE;
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, close_confirmed, g_object_ref (self),
+                   g_object_unref);
+}
+
+/* Asks before closing when a view holds what closing would lose; TRUE while it asks. */
+static gboolean
+ask_before_closing (ScopeWindow *self)
+{
+  if (self->close_confirmed)
+    return FALSE;
+  g_autoptr (GPtrArray) all = views (self);
+  const char *reason = NULL;
+  for (guint i = 0; i < all->len && reason == NULL; i++)
+    reason = scope_view_get_unsaved (all->pdata[i]);
+  if (reason == NULL)
+    return FALSE;
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), "Close the Window?", reason);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", "_Cancel", "close",
+                                    "_Close", NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "close",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_close_response), self,
+                           G_CONNECT_DEFAULT);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return TRUE;
+}
+
+static gboolean
 scope_window_close_request (GtkWindow *window)
 {
   ScopeWindow *self = SCOPE_WINDOW (window);
+
+  if (ask_before_closing (self))
+    return TRUE;
 
   /* Closing stops the engine and every view's work at once (cancel and join), before the
    * widgets go. */

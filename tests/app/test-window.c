@@ -1813,6 +1813,41 @@ test_preferences (void)
   gtk_window_destroy (prefs);
 }
 
+/* Closing while training asks first: Cancel keeps the window and the run, Close ends both. */
+static void
+test_close_while_training (void)
+{
+  ScopeTrainView *view = SCOPE_TRAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                            SCOPE_TYPE_TRAIN_VIEW));
+  ScopeTrainSettings s;
+  scope_train_settings_init (&s);
+  s.per_class = 100;
+  s.batch = 32;
+  s.epochs = 40;
+  scope_train_view_set_settings (view, &s);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "train.start", NULL));
+  g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
+
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_nonnull (window);
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (dialog);
+  g_test_message ("asked: %s", adw_message_dialog_get_body (dialog));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "training run"));
+  adw_message_dialog_response (dialog, "cancel");
+  wait_frames (GTK_WIDGET (window), 2);
+  g_assert_nonnull (window);
+  g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
+
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "close");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (window);
+}
+
 /* Defect 13: Open Image starts in the folder of the image opened last, Open Model in the
  * model's, not in Recent (where a typed path is not followed). */
 static void
@@ -2013,6 +2048,7 @@ main (int    argc,
     { "/ui/window/dialog-folder", test_dialog_folder },
     { "/ui/window/explain-cancel", test_explain_cancel },
     { "/ui/window/preferences", test_preferences },
+    { "/ui/window/close-while-training", test_close_while_training },
   };
   app = scope_application_new (G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;
