@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Figure export: PNG read back pixel for pixel, SVG and PDF headers, the format chosen by
- * extension, data pixels sharp in SVG, failures that leave no file (atomic writes), also on a full disk. */
+ * extension, data pixels sharp in SVG, failures that leave no file (atomic writes), also on a
+ * full disk. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
