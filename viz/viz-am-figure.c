@@ -338,7 +338,8 @@ viz_am_figure_draw (cairo_t           *cr,
     }
   double top = style->margin;
   if (fig->caption[0] != '\0')
-    top = viz_text_draw_lines (cr, style, fig->caption, style->margin, top) + style->margin;
+    top = viz_text_draw_wrapped (cr, style, fig->caption, style->margin, top,
+                                 width - 2.0 * style->margin) + style->margin;
   if (fig->n_tiles > 0)
     draw_grid (cr, fig, style, top, width, height);
   else

@@ -393,7 +393,7 @@ viz_explain_figure_draw (cairo_t                *cr,
       cairo_paint (cr);
     }
   double m = style->margin, line = viz_text_line_height (style);
-  double y = viz_text_draw_lines (cr, style, fig->caption, m, m);
+  double y = viz_text_draw_wrapped (cr, style, fig->caption, m, m, width - 2.0 * m);
   y += line * 0.5;
 
   double body_h = fmax (height - y - m, 0.0);

@@ -89,6 +89,50 @@ viz_text_draw_lines (cairo_t        *cr,
 }
 
 double
+viz_text_draw_wrapped (cairo_t        *cr,
+                       const VizStyle *style,
+                       const char     *text,
+                       double          x,
+                       double          y,
+                       double          width)
+{
+  double line = viz_text_line_height (style);
+  char *copy = strdup (text);
+  if (copy == NULL)
+    return y;
+  for (char *p = copy; p != NULL;)
+    {
+      char *end = strchr (p, '\n');
+      if (end != NULL)
+        *end = '\0';
+      PangoLayout *layout = layout_new (cr, style, p);
+      if (width > 0.0)
+        {
+          pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
+          pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+        }
+      /* Each of its lines where viz_text_draw_lines puts a line: line_height apart. */
+      PangoLayoutIter *iter = pango_layout_get_iter (layout);
+      do
+        {
+          PangoLayoutLine *l = pango_layout_iter_get_line_readonly (iter);
+          int start = l->start_index, length = l->length;
+          char *piece = strndup (p + start, (size_t) length);
+          if (piece != NULL)
+            viz_text_draw (cr, style, piece, x, y, 0.0, 0.0);
+          free (piece);
+          y += line;
+        }
+      while (pango_layout_iter_next_line (iter));
+      pango_layout_iter_free (iter);
+      g_object_unref (layout);
+      p = end != NULL ? end + 1 : NULL;
+    }
+  free (copy);
+  return y;
+}
+
+double
 viz_text_line_height (const VizStyle *style)
 {
   PangoFontDescription *font = pango_font_description_from_string (style->font);

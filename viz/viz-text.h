@@ -38,6 +38,15 @@ double viz_text_draw_lines (cairo_t        *cr,
                             double          x,
                             double          y);
 
+/* Like viz_text_draw_lines, but a line wider than width wraps at word boundaries onto the next
+ * (a caption in a narrow window). Returns the y under the last line. */
+double viz_text_draw_wrapped (cairo_t        *cr,
+                              const VizStyle *style,
+                              const char     *text,
+                              double          x,
+                              double          y,
+                              double          width);
+
 /* The height of one line of the style's font in device units, without a cairo context (at
  * pangocairo's default 96 dpi). */
 double viz_text_line_height (const VizStyle *style);
