@@ -639,6 +639,9 @@ fill_figure (ScopeMaximizeView *self,
       fig->n_tiles = self->n_tiles;
       for (int k = 0; k < self->n_jobs; k++)
         fig->stopped |= scope_am_job_get_state (self->jobs[k]) == SCOPE_AM_STOPPED;
+      if (self->n_jobs > 0
+          && scope_am_job_get_settings (self->jobs[0])->objective == NN_AM_OBJECTIVE_LOGIT)
+        fig->class_model = scope_model_get_nn_model (self->model);
       return;
     }
   fig->n_panels = self->n_jobs;

@@ -292,9 +292,10 @@ draw_grid (cairo_t           *cr,
           cairo_stroke (cr);
           cairo_restore (cr);
         }
-      char text[48];
+      char text[256];
       viz_am_figure_tile_label (text, sizeof text, fig, k);
-      viz_text_draw (cr, style, text, x + size / 2.0, y + size, 0.5, 0.0);
+      viz_text_draw_fitted (cr, style, text, x + size / 2.0, y + size, size + style->gap, 0.5,
+                            0.0);
     }
 }
 
@@ -306,16 +307,20 @@ viz_am_figure_tile_label (char              *buf,
 {
   NN_ASSERT (buf != NULL && size > 0 && fig != NULL && k >= 0 && k < fig->n_tiles);
   int channel = fig->tile_channels != NULL ? fig->tile_channels[k] : k;
-  char value[32];
+  const NnModel *m = fig->class_model;
+  char name[160] = "", value[32];
+  if (m != NULL && channel >= 0 && channel < m->n_classes && m->labels != NULL
+      && m->labels[channel] != NULL)
+    snprintf (name, sizeof name, " %s", m->labels[channel]);
   if (fig->tile_values != NULL && isfinite (fig->tile_values[k]))
-    snprintf (buf, size, "%d: %s", channel,
+    snprintf (buf, size, "%d%s: %s", channel, name,
               viz_text_format_value (value, sizeof value, 3, fig->tile_values[k]));
   else if (fig->stopped && fig->tiles[k] != NULL)
-    snprintf (buf, size, "%d unfinished", channel);
+    snprintf (buf, size, "%d%s unfinished", channel, name);
   else if (fig->tiles[k] != NULL)
-    snprintf (buf, size, "%d …", channel);
+    snprintf (buf, size, "%d%s …", channel, name);
   else
-    snprintf (buf, size, "%d", channel);
+    snprintf (buf, size, "%d%s", channel, name);
 }
 
 void

@@ -66,6 +66,37 @@ viz_text_draw (cairo_t        *cr,
 }
 
 double
+viz_text_draw_fitted (cairo_t        *cr,
+                      const VizStyle *style,
+                      const char     *text,
+                      double          x,
+                      double          y,
+                      double          max_width,
+                      double          align_x,
+                      double          align_y)
+{
+  PangoLayout *layout = layout_new (cr, style, text);
+  if (max_width > 0.0)
+    {
+      pango_layout_set_width (layout, (int) (max_width * PANGO_SCALE));
+      pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_END);
+    }
+  PangoRectangle ink, logical;
+  pango_layout_get_pixel_extents (layout, &ink, &logical);
+  int w = logical.width, h = logical.height;
+  cairo_save (cr);
+  cairo_set_source_rgba (cr, style->foreground[0], style->foreground[1], style->foreground[2],
+                         style->foreground[3]);
+  /* A layout with a width lays its text out from its own left edge: place that edge. */
+  cairo_move_to (cr, x - align_x * w - logical.x, y - align_y * h);
+  pango_cairo_show_layout (cr, layout);
+  cairo_new_path (cr);
+  cairo_restore (cr);
+  g_object_unref (layout);
+  return w;
+}
+
+double
 viz_text_draw_lines (cairo_t        *cr,
                      const VizStyle *style,
                      const char     *text,

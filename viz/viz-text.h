@@ -18,6 +18,16 @@ double viz_text_draw (cairo_t        *cr,
                       double          align_x,
                       double          align_y);
 
+/* viz_text_draw, the text cut short with "…" at the end when it is wider than max_width. */
+double viz_text_draw_fitted (cairo_t        *cr,
+                             const VizStyle *style,
+                             const char     *text,
+                             double          x,
+                             double          y,
+                             double          max_width,
+                             double          align_x,
+                             double          align_y);
+
 /* The width of one line of text in the style's font, in device units of cr. */
 double viz_text_width (cairo_t        *cr,
                        const VizStyle *style,
