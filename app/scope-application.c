@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeApplication: windows for the command line's files or the shipped demo, the settings
  * (found even when the schema is only compiled in the build folder), About and Quit. */
+#define G_SETTINGS_ENABLE_BACKEND
 #include "scope-application.h"
+
+#include <gio/gsettingsbackend.h>
 
 #include "nn.h"
 #include "scope-config.h"
+#include "scope-preferences.h"
 #include "scope-window-actions.h"
 #include "scope-window.h"
 
@@ -19,14 +23,41 @@ struct _ScopeApplication
   AdwApplication parent_instance;
 
   GSettings     *settings;
+  char          *settings_file;  /* the key file holding them without a session bus, or NULL */
+  gboolean       told_settings;  /* a window has said where they are kept */
 };
 
 G_DEFINE_FINAL_TYPE (ScopeApplication, scope_application, ADW_TYPE_APPLICATION)
 
-/* The installed schema, else the one compiled in the build folder, else none. */
-static GSettings *
-settings_new (void)
+/* Without a session bus, dconf (GSettings' default store on GNOME) cannot save anything and
+ * says nothing; GSettings' memory store forgets everything too. Then the preferences go to a
+ * key file under the user's configuration folder, through GSettings' own key-file store, so
+ * the schema, its defaults and the bindings stay the same. A store chosen by GSETTINGS_BACKEND
+ * is kept. Returns the store to use (NULL: the default) and sets *file to the key file. */
+static GSettingsBackend *
+settings_backend_new (char **file)
 {
+  *file = NULL;
+  if (g_getenv ("GSETTINGS_BACKEND") != NULL)
+    return NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  if (bus != NULL)
+    return NULL;
+  *file = g_build_filename (g_get_user_config_dir (), "cnnscope", "settings.ini", NULL);
+  g_autofree char *dir = g_path_get_dirname (*file);
+  g_mkdir_with_parents (dir, 0700);
+  g_message ("No session bus (%s): preferences are kept in %s", error->message, *file);
+  /* The keys sit right under the schema's path: they need a group of their own. */
+  return g_keyfile_settings_backend_new (*file, "/org/cnnscope/Cnnscope/", "cnnscope");
+}
+
+/* The installed schema, else the one compiled in the build folder, else none; kept in the
+ * store settings_backend_new chooses (*file: its key file, or NULL). */
+static GSettings *
+settings_new (char **file)
+{
+  *file = NULL;
   GSettingsSchemaSource *installed = g_settings_schema_source_get_default ();
   g_autoptr (GSettingsSchema) schema = NULL;
   if (installed != NULL)
@@ -39,7 +70,10 @@ settings_new (void)
       if (built != NULL)
         schema = g_settings_schema_source_lookup (built, SCOPE_APPLICATION_ID, FALSE);
     }
-  return schema != NULL ? g_settings_new_full (schema, NULL, NULL) : NULL;
+  if (schema == NULL)
+    return NULL;
+  g_autoptr (GSettingsBackend) backend = settings_backend_new (file);
+  return g_settings_new_full (schema, backend, NULL);
 }
 
 /* The shipped data folder: $CNNSCOPE_DATA_DIR, else the source tree's data/ for a program of the
@@ -66,6 +100,14 @@ scope_application_get_settings (ScopeApplication *self)
   return self->settings;
 }
 
+const char *
+scope_application_get_settings_file (ScopeApplication *self)
+{
+  g_return_val_if_fail (SCOPE_IS_APPLICATION (self), NULL);
+
+  return self->settings_file;
+}
+
 /* A window on model and image; the demo model and sample image stand in for those not given. */
 static void
 open_window (ScopeApplication *self,
@@ -82,6 +124,14 @@ open_window (ScopeApplication *self,
   ScopeWindow *window = scope_window_new (GTK_APPLICATION (self), self->settings);
   scope_window_actions_add (window);
   gtk_window_present (GTK_WINDOW (window));
+  if (self->settings_file != NULL && !self->told_settings)
+    {
+      /* Once per run: the first window says where the preferences went. */
+      g_autofree char *text = g_strdup_printf ("No session bus: preferences are kept in %s",
+                                               self->settings_file);
+      scope_window_show_message (window, text);
+      self->told_settings = TRUE;
+    }
   scope_window_open (window, model, image);
 }
 
@@ -145,6 +195,25 @@ about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  (void) action;
+  (void) parameter;
+  ScopeApplication *self = user_data;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (self->settings == NULL)
+    {
+      if (parent != NULL && SCOPE_IS_WINDOW (parent))
+        scope_window_show_error (SCOPE_WINDOW (parent), "There are no preferences to change: "
+                                 "the settings schema is not installed");
+      return;
+    }
+  gtk_window_present (scope_preferences_new (parent, self->settings));
+}
+
 static gpointer
 ref_object (gconstpointer object,
             gpointer      data)
@@ -161,17 +230,19 @@ quit_action (GSimpleAction *action,
   (void) action;
   (void) parameter;
   GtkApplication *application = user_data;
-  /* Closing a window cancels and joins its engine thread and saves its size. */
+  /* Closing a window cancels and joins its engine thread and saves its size; a window that
+   * asks first (training going on, weights not saved) stays until the user answers, and the
+   * application ends with its last window. */
   GList *windows = g_list_copy_deep (gtk_application_get_windows (application),
                                      ref_object, NULL);
   for (GList *l = windows; l != NULL; l = l->next)
     gtk_window_close (l->data);
   g_list_free_full (windows, g_object_unref);
-  g_application_quit (G_APPLICATION (application));
 }
 
 static const GActionEntry app_actions[] = {
   { .name = "about", .activate = about_action },
+  { .name = "preferences", .activate = preferences_action },
   { .name = "quit", .activate = quit_action },
 };
 
@@ -184,7 +255,7 @@ scope_application_startup (GApplication *application)
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions),
                                    self);
-  self->settings = settings_new ();
+  self->settings = settings_new (&self->settings_file);
   /* By default the engine leaves one core to the main thread, so frames keep their pace while
    * it trains. */
   int threads = self->settings != NULL ? g_settings_get_int (self->settings, "threads") : 0;
@@ -205,12 +276,23 @@ scope_application_dispose (GObject *object)
 }
 
 static void
+scope_application_finalize (GObject *object)
+{
+  ScopeApplication *self = SCOPE_APPLICATION (object);
+
+  g_free (self->settings_file);
+
+  G_OBJECT_CLASS (scope_application_parent_class)->finalize (object);
+}
+
+static void
 scope_application_class_init (ScopeApplicationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *application_class = G_APPLICATION_CLASS (klass);
 
   object_class->dispose = scope_application_dispose;
+  object_class->finalize = scope_application_finalize;
   application_class->startup = scope_application_startup;
   application_class->activate = scope_application_activate;
   application_class->open = scope_application_open;

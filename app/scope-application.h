@@ -19,5 +19,8 @@ ScopeApplication *scope_application_new (GApplicationFlags flags);
 /* The preferences (schema org.cnnscope.Cnnscope), or NULL when the schema is neither installed
  * nor in the build folder (the application then runs on its defaults). */
 GSettings        *scope_application_get_settings (ScopeApplication *self);
+/* Where the preferences are kept when there is no session bus (dconf, GSettings' usual store,
+ * needs one): a key file, the path returned here; NULL when GSettings' default store is used. */
+const char       *scope_application_get_settings_file (ScopeApplication *self);
 
 G_END_DECLS

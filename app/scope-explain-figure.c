@@ -15,6 +15,7 @@ typedef struct
   char                *error;
   VizColormap          colormap;
   cairo_surface_t     *surface;   /* the map over the image, blended when either changes */
+  gboolean             stopped;   /* its job was cancelled: what is missing will not come */
 } Panel;
 
 struct _ScopeExplainFigure
@@ -124,6 +125,7 @@ make_figure (ScopeExplainFigure *self,
         };
       if (p->metrics != NULL)
         viz_explain_metrics_from_faith (&fp->metrics, p->metrics);
+      fp->metrics.stopped = p->stopped;
     }
   const ScopeExplanation *first = self->panels[0].explanation;
   for (int i = 0; first != NULL && i < first->k; i++)
@@ -194,6 +196,33 @@ scope_explain_figure_set_metrics (ScopeExplainFigure        *self,
   if (metrics != NULL)
     p->metrics = g_boxed_copy (SCOPE_TYPE_EXPLAIN_METRICS, metrics);
   p->error = g_strdup (error);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+char *
+scope_explain_figure_get_metric_text (ScopeExplainFigure *self,
+                                      int                 panel,
+                                      VizExplainRow       row)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_FIGURE (self), NULL);
+
+  VizExplainFigure fig;
+  if (!make_figure (self, &fig) || panel < 0 || panel >= fig.n_panels)
+    return NULL;
+  char text[64];
+  viz_explain_figure_format_metric (text, sizeof text, &fig, panel, row);
+  return g_strdup (text);
+}
+
+void
+scope_explain_figure_set_stopped (ScopeExplainFigure *self,
+                                  int                 panel,
+                                  gboolean            stopped)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_FIGURE (self));
+  g_return_if_fail (panel >= 0 && panel < VIZ_EXPLAIN_FIGURE_PANELS);
+
+  self->panels[panel].stopped = stopped;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

@@ -49,6 +49,16 @@ void     scope_explain_figure_set_metrics (ScopeExplainFigure        *self,
                                            int                        panel,
                                            const ScopeExplainMetrics *metrics,
                                            const char                *error);
+/* What the metrics table shows for panel's row (viz_explain_figure_format_metric); NULL
+ * without a model or such a panel. To g_free. */
+char    *scope_explain_figure_get_metric_text (ScopeExplainFigure *self,
+                                               int                 panel,
+                                               VizExplainRow       row);
+/* Whether panel's job was cancelled (its missing map and numbers show as not coming, "–"
+ * rather than "…"); a new job clears it. */
+void     scope_explain_figure_set_stopped (ScopeExplainFigure *self,
+                                           int                 panel,
+                                           gboolean            stopped);
 /* Writes what the figure shows as PNG, SVG or PDF (by the extension of path) at the export
  * size; FALSE with an error naming path when there is no map yet. */
 gboolean scope_explain_figure_export (ScopeExplainFigure  *self,

@@ -9,7 +9,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "scope-drop-down.h"
 #include "scope-explain-figure.h"
+#include "scope-wrap-box.h"
 
 /* HU per pixel of a drag on the image. */
 #define DRAG_HU_PER_PX 4.0
@@ -243,6 +245,7 @@ panel_clear (ScopeExplainView *self,
   p->done = FALSE;
   scope_explain_figure_set_explanation (self->figure, i, NULL);
   scope_explain_figure_set_metrics (self->figure, i, NULL, NULL);
+  scope_explain_figure_set_stopped (self->figure, i, FALSE);
   scope_view_set_can_export (SCOPE_VIEW (self), self->panels[0].explanation != NULL);
 }
 
@@ -667,6 +670,7 @@ cancel (ScopeView *view)
       {
         scope_explain_job_cancel (self->panels[i].job);
         self->panels[i].done = TRUE;
+        scope_explain_figure_set_stopped (self->figure, i, TRUE);
         any = TRUE;
       }
   if (any)
@@ -804,6 +808,7 @@ scope_explain_view_class_init (ScopeExplainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, figure);
   gtk_widget_class_set_css_name (widget_class, "explain-view");
+  g_type_ensure (SCOPE_TYPE_WRAP_BOX);
 }
 
 /* The method menus come from nn's registry, in its order. */
@@ -828,6 +833,11 @@ static void
 scope_explain_view_init (ScopeExplainView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The toolbar stays put whatever is chosen (a long class name, another method). */
+  scope_drop_down_fix_width (self->method_drop, 14);
+  scope_drop_down_fix_width (self->compare_drop, 14);
+  scope_drop_down_fix_width (self->class_drop, 16);
+  scope_drop_down_fix_width (self->layer_drop, 24);
   fill_methods (self);
   fill_pickers (self);
 

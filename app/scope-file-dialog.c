@@ -36,6 +36,7 @@ scope_file_dialog_run (GtkWidget            *owner,
                        const char           *accept_label,
                        const ScopeFileType  *types,
                        int                   n_types,
+                       GFile                *folder,
                        const char           *current_name,
                        ScopeFileDialogFunc   func)
 {
@@ -58,6 +59,8 @@ scope_file_dialog_run (GtkWidget            *owner,
         gtk_file_chooser_set_filter (GTK_FILE_CHOOSER (dialog), filter);
       g_object_unref (filter);
     }
+  if (folder != NULL)
+    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), folder, NULL);
   if (action == GTK_FILE_CHOOSER_ACTION_SAVE && current_name != NULL)
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), current_name);
 

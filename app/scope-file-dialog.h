@@ -20,13 +20,15 @@ typedef void (*ScopeFileDialogFunc) (GtkWidget *owner,
 
 /* Opens a dialog, modal to owner's window, to open (GTK_FILE_CHOOSER_ACTION_OPEN) or save
  * (..._SAVE) one file or to choose a folder (..._SELECT_FOLDER), offering the n_types filters
- * (the first is chosen) and, for saving, current_name. Returns at once. */
+ * (the first is chosen) and, for saving, current_name. It opens in folder (NULL: the chooser's
+ * own choice, which is Recent, where a typed path is not followed). Returns at once. */
 void scope_file_dialog_run (GtkWidget            *owner,
                             GtkFileChooserAction  action,
                             const char           *title,
                             const char           *accept_label,
                             const ScopeFileType  *types,
                             int                   n_types,
+                            GFile                *folder,
                             const char           *current_name,
                             ScopeFileDialogFunc   func);
 

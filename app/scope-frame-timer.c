@@ -12,6 +12,7 @@ struct _ScopeFrameTimer
   GtkWidget     *widget;     /* weak */
   GdkFrameClock *clock;      /* the realized widget's, referenced */
   gulong         realize_id;
+  gulong         unrealize_id;
   gulong         before_id;
   gulong         after_id;
   ScopeFrameStamp paint_start;
@@ -65,12 +66,33 @@ attach_clock (ScopeFrameTimer *self)
   self->after_id = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), self);
 }
 
+/* The frame clock goes with the widget's surface, and takes its handlers with it: they are
+ * disconnected before, while the clock still has them, so that freeing the timer later does not
+ * disconnect them twice. */
+static void
+detach_clock (ScopeFrameTimer *self)
+{
+  if (self->clock == NULL)
+    return;
+  g_clear_signal_handler (&self->before_id, self->clock);
+  g_clear_signal_handler (&self->after_id, self->clock);
+  g_clear_object (&self->clock);
+}
+
 static void
 on_realize (GtkWidget       *widget,
             ScopeFrameTimer *self)
 {
   (void) widget;
   attach_clock (self);
+}
+
+static void
+on_unrealize (GtkWidget       *widget,
+              ScopeFrameTimer *self)
+{
+  (void) widget;
+  detach_clock (self);
 }
 
 ScopeFrameTimer *
@@ -82,6 +104,7 @@ scope_frame_timer_new (GtkWidget *widget)
   self->widget = widget;
   self->frames = g_array_new (FALSE, FALSE, sizeof (ScopeFrameStamp));
   self->realize_id = g_signal_connect (widget, "realize", G_CALLBACK (on_realize), self);
+  self->unrealize_id = g_signal_connect (widget, "unrealize", G_CALLBACK (on_unrealize), self);
   if (gtk_widget_get_realized (widget))
     attach_clock (self);
   return self;
@@ -93,12 +116,8 @@ scope_frame_timer_free (ScopeFrameTimer *self)
   if (self == NULL)
     return;
   g_clear_signal_handler (&self->realize_id, self->widget);
-  if (self->clock != NULL)
-    {
-      g_clear_signal_handler (&self->before_id, self->clock);
-      g_clear_signal_handler (&self->after_id, self->clock);
-      g_object_unref (self->clock);
-    }
+  g_clear_signal_handler (&self->unrealize_id, self->widget);
+  detach_clock (self);
   g_array_unref (self->frames);
   g_free (self);
 }

@@ -7,8 +7,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "scope-drop-down.h"
 #include "scope-error.h"
 #include "scope-figure.h"
+#include "scope-wrap-box.h"
 
 /* Channels run together when filling the grid. */
 #define GRID_BATCH 8
@@ -37,6 +39,7 @@ struct _ScopeMaximizeView
   GtkProgressBar    *progress_bar;
   GtkLabel          *status_label;
   GtkDrawingArea    *canvas;
+  GtkStack          *canvas_stack;  /* "empty" before a first run, else "figure" */
 
   ScopeModel        *model;       /* the window's (the view's "model"); NULL without one */
   int                node;
@@ -55,6 +58,7 @@ struct _ScopeMaximizeView
   /* The grid. */
   cairo_surface_t  **tiles;
   double            *tile_values;
+  double            *tile_progress;  /* steps done / steps of each tile, 1 when final */
   int                n_tiles;
   int                n_done;
   guint              n_images;
@@ -105,6 +109,8 @@ update_controls (ScopeMaximizeView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "maximize.stop", running);
   scope_view_set_busy (SCOPE_VIEW (self), running);
   scope_view_set_can_export (SCOPE_VIEW (self), self->mode != SCOPE_MAXIMIZE_NONE);
+  gtk_stack_set_visible_child_name (self->canvas_stack,
+                                    self->mode != SCOPE_MAXIMIZE_NONE ? "figure" : "empty");
 }
 
 /* Settings. */
@@ -307,8 +313,13 @@ update_status (ScopeMaximizeView *self)
   double t = elapsed_s (self);
   if (self->mode == SCOPE_MAXIMIZE_ALL)
     {
-      fraction = self->n_tiles > 0 ? (double) self->n_done / self->n_tiles : 0.0;
-      progress = g_strdup_printf ("%d of %d", self->n_done, self->n_tiles);
+      /* The steps of the running batch count too, not only the finished batches. */
+      double sum = 0.0;
+      for (int k = 0; k < self->n_tiles; k++)
+        sum += self->tile_progress[k];
+      fraction = self->n_tiles > 0 ? sum / self->n_tiles : 0.0;
+      progress = g_strdup_printf ("%d of %d · %.0f %%", self->n_done, self->n_tiles,
+                                  100.0 * fraction);
       text = g_strdup_printf ("%s: %d of %d images done in %.1f s", verb, self->n_done,
                               self->n_tiles, t);
     }
@@ -350,6 +361,7 @@ take_grid_result (ScopeMaximizeView   *self,
       self->tiles[k] = viz_image_surface_new (r->pixels + size * (gsize) i, r->c, r->h, r->w);
       if (r->done)
         self->tile_values[k] = r->objectives[i];
+      self->tile_progress[k] = r->done ? 1.0 : (double) r->step / MAX (r->steps, 1);
     }
 }
 
@@ -420,6 +432,7 @@ clear_results (ScopeMaximizeView *self)
     g_clear_pointer (&self->tiles[k], cairo_surface_destroy);
   g_clear_pointer (&self->tiles, g_free);
   g_clear_pointer (&self->tile_values, g_free);
+  g_clear_pointer (&self->tile_progress, g_free);
   self->n_tiles = 0;
   self->n_done = 0;
   self->n_images = 0;
@@ -544,6 +557,7 @@ run_all (ScopeMaximizeView  *self,
   self->n_tiles = n;
   self->tiles = g_new0 (cairo_surface_t *, n);
   self->tile_values = g_new (double, n);
+  self->tile_progress = g_new0 (double, n);
   for (int k = 0; k < n; k++)
     self->tile_values[k] = NAN;
   update_status (self);
@@ -623,6 +637,11 @@ fill_figure (ScopeMaximizeView *self,
       fig->tiles = self->tiles;
       fig->tile_values = self->tile_values;
       fig->n_tiles = self->n_tiles;
+      for (int k = 0; k < self->n_jobs; k++)
+        fig->stopped |= scope_am_job_get_state (self->jobs[k]) == SCOPE_AM_STOPPED;
+      if (self->n_jobs > 0
+          && scope_am_job_get_settings (self->jobs[0])->objective == NN_AM_OBJECTIVE_LOGIT)
+        fig->class_model = scope_model_get_nn_model (self->model);
       return;
     }
   fig->n_panels = self->n_jobs;
@@ -634,6 +653,21 @@ fill_figure (ScopeMaximizeView *self,
       p->history = (const double *) (void *) self->histories[k]->data;
       p->n_history = (int) self->histories[k]->len;
     }
+}
+
+char *
+scope_maximize_view_get_tile_label (ScopeMaximizeView *self,
+                                    int                k)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), NULL);
+
+  if (self->mode != SCOPE_MAXIMIZE_ALL || k < 0 || k >= self->n_tiles)
+    return NULL;
+  VizAmFigure fig;
+  fill_figure (self, &fig);
+  char text[64];
+  viz_am_figure_tile_label (text, sizeof text, &fig, k);
+  return g_strdup (text);
 }
 
 static void
@@ -783,12 +817,14 @@ scope_maximize_view_class_init (ScopeMaximizeViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, status_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, canvas);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, canvas_stack);
 
   gtk_widget_class_install_action (widget_class, "maximize.run", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "maximize.compare", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "maximize.all-channels", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "maximize.stop", NULL, stop_action);
   gtk_widget_class_set_css_name (widget_class, "maximize-view");
+  g_type_ensure (SCOPE_TYPE_WRAP_BOX);
 }
 
 static void
@@ -798,6 +834,11 @@ scope_maximize_view_init (ScopeMaximizeView *self)
   for (int k = 0; k < VIZ_AM_FIGURE_MAX_PANELS; k++)
     self->histories[k] = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The settings keep their width whatever is chosen (a class name, another target), so the
+   * transforms below them do not reflow. */
+  scope_drop_down_fix_width (self->target_dropdown, 15);
+  scope_drop_down_fix_width (self->class_dropdown, 15);
+  scope_drop_down_fix_width (self->policy_dropdown, 15);
 
   gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
   g_signal_connect (self->target_dropdown, "notify::selected",

@@ -45,5 +45,9 @@ guint              scope_maximize_view_get_n_images (ScopeMaximizeView *self);
 /* Channels of the grid with their final image, and the grid's size. */
 int                scope_maximize_view_get_n_tiles_done (ScopeMaximizeView *self,
                                                          int               *n_tiles);
+/* The label under grid tile k as the figure shows it (viz_am_figure_tile_label); NULL outside
+ * a grid. To g_free. */
+char              *scope_maximize_view_get_tile_label (ScopeMaximizeView *self,
+                                                       int                k);
 
 G_END_DECLS

@@ -32,6 +32,12 @@ struct _ScopeTrainJob
   ScopeModel         *pending_snapshot;
   int                *pending_confusion;
   GError             *pending_error;
+  long                last_step;      /* the last step done, and its epoch (0-based) */
+  int                 last_epoch;
+  gboolean            epoch_ended;    /* the last step ended its epoch */
+
+  /* Main thread, after the worker is joined. */
+  ScopeModel         *final;          /* the weights a stopped run stopped on */
 
   /* Worker only. */
   NnModel            *model;
@@ -177,6 +183,9 @@ on_progress (const NnTrainProgress *p,
   ScopeTrainJob *self = user_data;
 
   scope_worker_lock (&self->worker);
+  self->last_step = p->step;
+  self->last_epoch = p->epoch;
+  self->epoch_ended = p->epoch_done;
   if (p->epoch_done)
     {
       ScopeTrainEpoch e = {
@@ -399,11 +408,33 @@ scope_train_job_resume (ScopeTrainJob *self)
   scope_worker_unlock (&self->worker);
 }
 
-void
-scope_train_job_stop (ScopeTrainJob *self)
+/* Main thread, the worker joined: the weights the run stopped on, saying how far it got. Its
+ * test accuracy is unknown unless it stopped right at the end of an epoch (measured then):
+ * that of an earlier epoch belongs to other weights, and measuring it now would hold up
+ * Stop. */
+static void
+keep_final (ScopeTrainJob *self)
 {
-  g_return_if_fail (SCOPE_IS_TRAIN_JOB (self));
+  if (self->model == NULL || self->final != NULL)
+    return;
+  const ScopeTrainSettings *s = &self->settings;
+  int epochs_done = self->last_epoch + (self->epoch_ended ? 1 : 0);
+  if (!self->epoch_ended)
+    self->model->test_accuracy = -1.0;
+  g_autofree char *command = g_strdup_printf (
+    "%s; stopped at step %ld of %ld, after %d of %d epochs%s", self->model->command,
+    self->last_step, self->total_steps, epochs_done, s->epochs,
+    self->epoch_ended ? "" : " (test accuracy not measured after the stop)");
+  g_strlcpy (self->model->command, command, sizeof self->model->command);
+  g_autofree char *name = g_strdup_printf ("%s (%s, stopped at step %ld)", s->arch, s->dataset,
+                                           self->last_step);
+  self->final = scope_model_new_copy (self->model, name);
+}
 
+/* Cancels the worker and joins it; returns whether the run was still going. */
+static gboolean
+halt (ScopeTrainJob *self)
+{
   scope_worker_request_stop (&self->worker);
   scope_worker_lock (&self->worker);
   pthread_cond_signal (&self->wake);
@@ -416,8 +447,27 @@ scope_train_job_stop (ScopeTrainJob *self)
   g_clear_pointer (&self->pending_confusion, g_free);
   g_clear_error (&self->pending_error);
   scope_worker_unlock (&self->worker);
-  if (scope_train_state_is_active (self->state))
-    self->state = SCOPE_TRAIN_STOPPED;
+  if (!scope_train_state_is_active (self->state))
+    return FALSE;
+  self->state = SCOPE_TRAIN_STOPPED;
+  return TRUE;
+}
+
+void
+scope_train_job_stop (ScopeTrainJob *self)
+{
+  g_return_if_fail (SCOPE_IS_TRAIN_JOB (self));
+
+  if (halt (self))
+    keep_final (self);
+}
+
+ScopeModel *
+scope_train_job_get_final (ScopeTrainJob *self)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), NULL);
+
+  return self->final;
 }
 
 ScopeTrainState
@@ -431,7 +481,10 @@ scope_train_job_get_state (ScopeTrainJob *self)
 static void
 scope_train_job_dispose (GObject *object)
 {
-  scope_train_job_stop (SCOPE_TRAIN_JOB (object));
+  ScopeTrainJob *self = SCOPE_TRAIN_JOB (object);
+
+  halt (self);
+  g_clear_pointer (&self->final, scope_model_unref);
 
   G_OBJECT_CLASS (scope_train_job_parent_class)->dispose (object);
 }

@@ -88,9 +88,15 @@ gboolean        scope_train_job_start (ScopeTrainJob  *self,
 void            scope_train_job_pause (ScopeTrainJob *self);
 void            scope_train_job_resume (ScopeTrainJob *self);
 /* Cancels the run and joins the worker (it stops at its next step); updates not yet delivered
- * are dropped, except that the state becomes SCOPE_TRAIN_STOPPED at once. Safe to call more
- * than once; dispose calls it. */
+ * are dropped, except that the state becomes SCOPE_TRAIN_STOPPED at once and the weights it
+ * stopped on are kept (scope_train_job_get_final). Safe to call more than once; dispose
+ * cancels and joins too. */
 void            scope_train_job_stop (ScopeTrainJob *self);
+/* The weights a run stopped by scope_train_job_stop stopped on, named "ARCH (DATASET, stopped
+ * at step N)", the command in its metadata saying how far it got (steps and epochs done), its
+ * test accuracy unknown (< 0) unless it stopped right after an epoch; NULL when the run was
+ * not stopped while going. Owned by the job. */
+ScopeModel     *scope_train_job_get_final (ScopeTrainJob *self);
 ScopeTrainState scope_train_job_get_state (ScopeTrainJob *self);
 /* Whether the state is loading, running or paused. */
 gboolean        scope_train_state_is_active (ScopeTrainState state);

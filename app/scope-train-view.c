@@ -29,12 +29,14 @@ struct _ScopeTrainView
   GtkWidget       *slope_label;
   GtkSpinButton   *slope_spin;
   GtkButton       *pause_button;
+  GtkStack        *pause_stack;      /* its label: "pause" or "resume" */
   GtkLabel        *status_label;
   ScopeTrainChart *chart;
 
   char            *folder;          /* the chosen image folder, or NULL */
   ScopeTrainJob   *job;
   ScopeModel      *snapshot;        /* the newest weights of the run */
+  ScopeModel      *saved;           /* the weights saved last */
   gboolean         following;       /* the window shows the run's weights */
   long             total_steps;
   long             step;
@@ -80,15 +82,20 @@ update_controls (ScopeTrainView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.resume", state == SCOPE_TRAIN_PAUSED);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.save", self->snapshot != NULL);
   scope_view_set_busy (SCOPE_VIEW (self), active);
+  scope_view_set_unsaved (SCOPE_VIEW (self),
+                          active ? "A training run is going on: closing stops it, and its "
+                                   "weights are not saved."
+                          : self->snapshot != NULL && self->snapshot != self->saved
+                          ? "The trained weights are not saved." : NULL);
   scope_view_set_can_export (SCOPE_VIEW (self), self->job != NULL);
   if (state == SCOPE_TRAIN_PAUSED)
     {
-      gtk_button_set_label (self->pause_button, "_Resume");
+      gtk_stack_set_visible_child_name (self->pause_stack, "resume");
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->pause_button), "train.resume");
     }
   else
     {
-      gtk_button_set_label (self->pause_button, "_Pause");
+      gtk_stack_set_visible_child_name (self->pause_stack, "pause");
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->pause_button), "train.pause");
     }
 
@@ -231,6 +238,16 @@ stop (ScopeTrainView *self)
   if (self->job == NULL)
     return;
   scope_train_job_stop (self->job);
+  /* The weights it stopped on, not the last snapshot before: the window shows them and Save
+   * writes them. */
+  ScopeModel *final = scope_train_job_get_final (self->job);
+  if (final != NULL && final != self->snapshot)
+    {
+      g_clear_pointer (&self->snapshot, scope_model_unref);
+      self->snapshot = scope_model_ref (final);
+      if (self->following)
+        scope_view_show_model (SCOPE_VIEW (self), self->snapshot);
+    }
   update_controls (self);
 }
 
@@ -318,6 +335,9 @@ scope_train_view_save_model (ScopeTrainView  *self,
       scope_error_from_nn (error, &err);
       return FALSE;
     }
+  g_clear_pointer (&self->saved, scope_model_unref);
+  self->saved = scope_model_ref (self->snapshot);
+  update_controls (self);
   return TRUE;
 }
 
@@ -414,7 +434,7 @@ choose_folder_action (GtkWidget  *widget,
   (void) name;
   (void) parameter;
   scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Choose Image Folder",
-                         "_Choose", NULL, 0, NULL, folder_chosen);
+                         "_Choose", NULL, 0, NULL, NULL, folder_chosen);
 }
 
 static const ScopeFileType model_types[] = {
@@ -427,7 +447,14 @@ save_chosen (GtkWidget *owner,
 {
   g_autoptr (GError) error = NULL;
   if (!scope_train_view_save_model (SCOPE_TRAIN_VIEW (owner), file, &error))
-    scope_view_report_error (SCOPE_VIEW (owner), "Could not save the model: %s", error->message);
+    {
+      scope_view_report_error (SCOPE_VIEW (owner), "Could not save the model: %s",
+                               error->message);
+      return;
+    }
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *message = g_strdup_printf ("Saved %s", name);
+  scope_view_report_done (SCOPE_VIEW (owner), message);
 }
 
 static void
@@ -443,7 +470,8 @@ save_action (GtkWidget  *widget,
   g_autofree char *suggested = g_strdup_printf ("%s-trained.safetensors",
                                                 scope_model_get_nn_model (self->snapshot)->arch);
   scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SAVE, "Save Model", "_Save",
-                         model_types, G_N_ELEMENTS (model_types), suggested, save_chosen);
+                         model_types, G_N_ELEMENTS (model_types), NULL, suggested,
+                         save_chosen);
 }
 
 /* GObject and GtkWidget. */
@@ -463,10 +491,12 @@ scope_train_view_dispose (GObject *object)
 {
   ScopeTrainView *self = SCOPE_TRAIN_VIEW (object);
 
+  /* The job's dispose cancels and joins its worker. */
   if (self->job != NULL)
-    scope_train_job_stop (self->job);
+    g_signal_handlers_disconnect_by_data (self->job, self);
   g_clear_object (&self->job);
   g_clear_pointer (&self->snapshot, scope_model_unref);
+  g_clear_pointer (&self->saved, scope_model_unref);
 
   G_OBJECT_CLASS (scope_train_view_parent_class)->dispose (object);
 }
@@ -512,6 +542,7 @@ scope_train_view_class_init (ScopeTrainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, slope_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, slope_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, pause_stack);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, status_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, chart);
 

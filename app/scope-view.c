@@ -16,6 +16,7 @@ typedef struct
   int               channel;
   ScopeFrameTimer  *frame_timer;
   gboolean          busy;
+  char             *unsaved;    /* what closing would lose, or NULL */
   gboolean          can_export;
 } ScopeViewPrivate;
 
@@ -38,6 +39,7 @@ static GParamSpec *properties[N_PROPS];
 enum
 {
   FAILED,
+  DONE,
   SHOW_MODEL,
   N_SIGNALS
 };
@@ -197,6 +199,7 @@ scope_view_dispose (GObject *object)
   g_clear_pointer (&priv->model, scope_model_unref);
   g_clear_pointer (&priv->input, scope_input_unref);
   g_clear_pointer (&priv->activations, scope_activations_unref);
+  g_clear_pointer (&priv->unsaved, g_free);
   priv->frame_timer = NULL;
 
   G_OBJECT_CLASS (scope_view_parent_class)->dispose (object);
@@ -235,6 +238,13 @@ scope_view_class_init (ScopeViewClass *klass)
   signals[FAILED] =
     g_signal_new ("failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /**
+   * ScopeView::done:
+   * @message: what was done, as the user reads it ("Saved model.safetensors")
+   */
+  signals[DONE] =
+    g_signal_new ("done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
   /**
    * ScopeView::show-model:
    * @model: the model every view should show
@@ -378,6 +388,28 @@ scope_view_get_can_export (ScopeView *self)
   return priv->can_export;
 }
 
+const char *
+scope_view_get_unsaved (ScopeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_VIEW (self), NULL);
+
+  ScopeViewPrivate *priv = scope_view_get_instance_private (self);
+  return priv->unsaved;
+}
+
+void
+scope_view_set_unsaved (ScopeView  *self,
+                        const char *reason)
+{
+  g_return_if_fail (SCOPE_IS_VIEW (self));
+
+  ScopeViewPrivate *priv = scope_view_get_instance_private (self);
+  if (g_strcmp0 (reason, priv->unsaved) == 0)
+    return;
+  g_free (priv->unsaved);
+  priv->unsaved = g_strdup (reason);
+}
+
 void
 scope_view_set_busy (ScopeView *self,
                      gboolean   busy)
@@ -425,6 +457,16 @@ scope_view_show_status (ScopeView  *self,
   adw_status_page_set_title (priv->status, title);
   adw_status_page_set_description (priv->status, description);
   gtk_stack_set_visible_child_name (priv->stack, "status");
+}
+
+void
+scope_view_report_done (ScopeView  *self,
+                        const char *message)
+{
+  g_return_if_fail (SCOPE_IS_VIEW (self));
+  g_return_if_fail (message != NULL);
+
+  g_signal_emit (self, signals[DONE], 0, message);
 }
 
 void

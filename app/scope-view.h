@@ -76,12 +76,17 @@ void              scope_view_cancel (ScopeView *self);
 gboolean          scope_view_get_busy (ScopeView *self);
 /* Whether the view has a figure to export (the "can-export" property). */
 gboolean          scope_view_get_can_export (ScopeView *self);
+/* What closing the window would lose (a training run going on, weights not saved), as the
+ * user reads it; NULL when nothing. The window asks before closing when a view has some. */
+const char       *scope_view_get_unsaved (ScopeView *self);
 
 /* For the views themselves. */
 void              scope_view_set_busy (ScopeView *self,
                                        gboolean   busy);
 void              scope_view_set_can_export (ScopeView *self,
                                              gboolean   can_export);
+void              scope_view_set_unsaved (ScopeView  *self,
+                                          const char *reason);
 /* Shows the status page (an icon, a title and a description, which may be NULL) instead of the
  * content, or the content again (title NULL). */
 void              scope_view_show_status (ScopeView  *self,
@@ -92,6 +97,9 @@ void              scope_view_show_status (ScopeView  *self,
 void              scope_view_report_error (ScopeView  *self,
                                            const char *format,
                                            ...) G_GNUC_PRINTF (2, 3);
+/* Tells the window a user's request was done (the "done" signal): a toast shows message. */
+void              scope_view_report_done (ScopeView  *self,
+                                          const char *message);
 /* Asks the window to show model in every view (the "show-model" signal): a training run's
  * newest weights. */
 void              scope_view_show_model (ScopeView  *self,

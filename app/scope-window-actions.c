@@ -25,6 +25,7 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_Right, 0, "channel.next", NULL, FALSE },
   { GDK_KEY_Escape, 0, "view.cancel", NULL, FALSE },
   { GDK_KEY_f, GDK_CONTROL_MASK, "search.focus", NULL, FALSE },
+  { GDK_KEY_F9, 0, "sidebar.toggle", NULL, FALSE },
   { GDK_KEY_1, GDK_CONTROL_MASK, "view.show", "'activations'", FALSE },
   { GDK_KEY_2, GDK_CONTROL_MASK, "view.show", "'filters'", FALSE },
   { GDK_KEY_3, GDK_CONTROL_MASK, "view.show", "'maximize'", FALSE },
@@ -35,6 +36,7 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_e, GDK_CONTROL_MASK, "file.export", NULL, FALSE },
   { GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL, FALSE },
   { GDK_KEY_q, GDK_CONTROL_MASK, "app.quit", NULL, FALSE },
+  { GDK_KEY_comma, GDK_CONTROL_MASK, "app.preferences", NULL, FALSE },
 };
 
 static const ScopeFileType model_types[] = {
@@ -192,8 +194,9 @@ file_open_model (GSimpleAction *action,
 {
   (void) action;
   (void) parameter;
+  g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, TRUE);
   scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Model", "_Open",
-                         model_types, G_N_ELEMENTS (model_types), NULL, model_chosen);
+                         model_types, G_N_ELEMENTS (model_types), folder, NULL, model_chosen);
 }
 
 static void
@@ -213,8 +216,9 @@ file_open_image (GSimpleAction *action,
 {
   (void) action;
   (void) parameter;
+  g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
   scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Image", "_Open",
-                         image_types, G_N_ELEMENTS (image_types), NULL, image_chosen);
+                         image_types, G_N_ELEMENTS (image_types), folder, NULL, image_chosen);
 }
 
 static void
@@ -224,8 +228,9 @@ file_open_mask (GSimpleAction *action,
 {
   (void) action;
   (void) parameter;
+  g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
   scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Mask", "_Open",
-                         mask_types, G_N_ELEMENTS (mask_types), NULL, mask_chosen);
+                         mask_types, G_N_ELEMENTS (mask_types), folder, NULL, mask_chosen);
 }
 
 /* A path from the recent files: a model by its extension, else an image. */
@@ -253,7 +258,8 @@ file_export (GSimpleAction *action,
       return;
     }
   scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_SAVE, "Export View", "_Export",
-                         figure_types, G_N_ELEMENTS (figure_types), suggested, export_chosen);
+                         figure_types, G_N_ELEMENTS (figure_types), NULL, suggested,
+                         export_chosen);
 }
 
 static const GActionEntry layer_actions[] = {

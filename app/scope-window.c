@@ -31,6 +31,7 @@ struct _ScopeWindow
   GtkSingleSelection   *layer_selection;
   GtkFilterListModel   *layer_filter_model;
   GMenu                *recent_menu;
+  AdwFlap              *flap;
 
   GSettings            *settings;       /* NULL without an installed or built schema */
   ScopeEngine          *engine;
@@ -44,7 +45,11 @@ struct _ScopeWindow
   int                   opening;        /* models asked for and not yet come back */
   char                 *colormap;
   char                 *error_message;
+  char                 *message;        /* the last message shown, or NULL */
+  char                 *model_folder;   /* where the model and the input opened last are */
+  char                 *input_folder;
   ScopeFrameTimer      *frame_timer;    /* NULL unless frame timing is on */
+  gboolean              close_confirmed; /* the user chose to close and lose what a view has */
 };
 
 enum
@@ -88,10 +93,36 @@ scope_window_show_error (ScopeWindow *self,
   self->error_message = g_strdup_vprintf (format, args);
   va_end (args);
 
+  /* A toast holds one short line: Details shows the whole message (error.details). */
   g_autofree char *markup = g_markup_escape_text (self->error_message, -1);
   AdwToast *toast = adw_toast_new (markup);
   adw_toast_set_timeout (toast, 10);
+  adw_toast_set_button_label (toast, "_Details");
+  adw_toast_set_action_name (toast, "error.details");
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+/* The last error in full, in a dialog over the window, its text selectable. */
+static void
+show_error_details (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  (void) action_name;
+  (void) parameter;
+  ScopeWindow *self = SCOPE_WINDOW (widget);
+  if (self->error_message == NULL)
+    return;
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), "Error", NULL);
+  GtkWidget *label = gtk_label_new (self->error_message);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+  gtk_widget_set_name (label, "error-details");
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), label);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", "_Close");
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 void
@@ -100,6 +131,8 @@ scope_window_show_message (ScopeWindow *self,
 {
   g_return_if_fail (SCOPE_IS_WINDOW (self));
 
+  g_free (self->message);
+  self->message = g_strdup (message);
   g_autofree char *markup = g_markup_escape_text (message, -1);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (markup));
 }
@@ -117,6 +150,18 @@ show_open_error (ScopeWindow  *self,
                                                                              ": "))
     reason += strlen (path) + 2;
   scope_window_show_error (self, "Cannot open %s: %s", name, reason);
+}
+
+/* Shows or hides the layer list (over the views when the window is narrow). */
+static void
+toggle_sidebar (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  (void) action_name;
+  (void) parameter;
+  ScopeWindow *self = SCOPE_WINDOW (widget);
+  adw_flap_set_reveal_flap (self->flap, !adw_flap_get_reveal_flap (self->flap));
 }
 
 /* The views: the pages of the view stack. */
@@ -448,6 +493,21 @@ take_input (ScopeWindow *self,
 
 /* Recent files. */
 
+/* A file name as a menu label: menus read "_" as a mnemonic, so each is doubled to show as
+ * itself. To g_free. */
+static char *
+menu_label (const char *name)
+{
+  GString *label = g_string_new (NULL);
+  for (const char *p = name; *p != '\0'; p++)
+    {
+      if (*p == '_')
+        g_string_append_c (label, '_');
+      g_string_append_c (label, *p);
+    }
+  return g_string_free (label, FALSE);
+}
+
 /* Fills the Open Recent menu from the settings. */
 static void
 update_recent_menu (ScopeWindow *self)
@@ -459,7 +519,8 @@ update_recent_menu (ScopeWindow *self)
   for (int i = 0; paths[i] != NULL; i++)
     {
       g_autofree char *name = g_path_get_basename (paths[i]);
-      g_autoptr (GMenuItem) item = g_menu_item_new (name, NULL);
+      g_autofree char *label = menu_label (name);
+      g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
       g_menu_item_set_action_and_target_value (item, "file.open-recent",
                                                g_variant_new_string (paths[i]));
       g_menu_append_item (self->recent_menu, item);
@@ -629,6 +690,8 @@ on_opened (ScopeEngine *engine,
     {
       set_model (self, g_steal_pointer (&opened->model), FALSE);
       add_recent (self, opened->model_path);
+      g_free (self->model_folder);
+      self->model_folder = g_path_get_dirname (opened->model_path);
       changed = TRUE;
     }
   else if (opened->model_path != NULL
@@ -641,13 +704,26 @@ on_opened (ScopeEngine *engine,
   else if (opened->model_path != NULL)
     show_open_error (self, opened->model_path, opened->model_error);
   if (opened->image_path != NULL && opened->input != NULL)
-    add_recent (self, opened->image_path);
+    {
+      add_recent (self, opened->image_path);
+      g_free (self->input_folder);
+      self->input_folder = g_path_get_dirname (opened->image_path);
+    }
   else if (opened->image_path != NULL)
     show_open_error (self, opened->image_path, opened->input_error);
   else if (opened->input_error != NULL)
     scope_window_show_error (self, "Cannot use the input: %s", opened->input_error->message);
   if (opened->mask_error != NULL)
     show_open_error (self, opened->mask_path, opened->mask_error);
+  else if (opened->mask_path != NULL && opened->input != NULL)
+    {
+      g_autofree char *name = g_path_get_basename (opened->mask_path);
+      gsize lit = 0;
+      g_autofree char *text = scope_input_get_mask (opened->input, &lit) != NULL
+        ? g_strdup_printf ("Mask %s: %" G_GSIZE_FORMAT " pixels inside", name, lit)
+        : g_strdup_printf ("Mask %s is empty: no mask", name);
+      scope_window_show_message (self, text);
+    }
   /* An input that could not be built for the model is not tried again: that would loop. */
   if (opened->input != NULL)
     changed |= take_input (self, g_steal_pointer (&opened->input));
@@ -718,6 +794,18 @@ scope_window_get_export_name (ScopeWindow *self)
                           view != NULL ? view : "view");
 }
 
+GFile *
+scope_window_get_dialog_folder (ScopeWindow *self,
+                                gboolean     for_model)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  const char *first = for_model ? self->model_folder : self->input_folder;
+  const char *second = for_model ? self->input_folder : self->model_folder;
+  const char *folder = first != NULL ? first : second;
+  return folder != NULL ? g_file_new_for_path (folder) : NULL;
+}
+
 gboolean
 scope_window_show_view (ScopeWindow *self,
                         const char  *name)
@@ -770,6 +858,15 @@ on_view_failed (ScopeView    *view,
 {
   (void) view;
   scope_window_show_error (self, "%s", error->message);
+}
+
+static void
+on_view_done (ScopeView   *view,
+              const char  *message,
+              ScopeWindow *self)
+{
+  (void) view;
+  scope_window_show_message (self, message);
 }
 
 static void
@@ -832,6 +929,14 @@ scope_window_focus_search (ScopeWindow *self)
 }
 
 const char *
+scope_window_get_message (ScopeWindow *self)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
+
+  return self->message;
+}
+
+const char *
 scope_window_get_error_message (ScopeWindow *self)
 {
   g_return_val_if_fail (SCOPE_IS_WINDOW (self), NULL);
@@ -873,6 +978,15 @@ on_layer_selected (GtkSingleSelection *selection,
     set_layer (self, scope_layer_get_node (layer));
 }
 
+/* Escape in the search field clears it and goes back to the list. */
+static void
+on_stop_search (GtkSearchEntry *entry,
+                ScopeWindow    *self)
+{
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+  gtk_widget_grab_focus (GTK_WIDGET (self->layer_list));
+}
+
 static gboolean
 on_drop (GtkDropTarget *target,
          const GValue  *value,
@@ -889,9 +1003,58 @@ on_drop (GtkDropTarget *target,
 /* GObject and GtkWidget. */
 
 static gboolean
+close_confirmed (gpointer data)
+{
+  gtk_window_close (GTK_WINDOW (data));
+  return G_SOURCE_REMOVE;
+}
+
+/* The dialog finishes its response before the window (its parent) goes: closed from an idle. */
+static void
+on_close_response (AdwMessageDialog *dialog,
+                   const char       *response,
+                   ScopeWindow      *self)
+{
+  (void) dialog;
+  if (g_strcmp0 (response, "close") != 0)
+    return;
+  self->close_confirmed = TRUE;
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, close_confirmed, g_object_ref (self),
+                   g_object_unref);
+}
+
+/* Asks before closing when a view holds what closing would lose; TRUE while it asks. */
+static gboolean
+ask_before_closing (ScopeWindow *self)
+{
+  if (self->close_confirmed)
+    return FALSE;
+  g_autoptr (GPtrArray) all = views (self);
+  const char *reason = NULL;
+  for (guint i = 0; i < all->len && reason == NULL; i++)
+    reason = scope_view_get_unsaved (all->pdata[i]);
+  if (reason == NULL)
+    return FALSE;
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), "Close the Window?", reason);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", "_Cancel", "close",
+                                    "_Close", NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "close",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_close_response), self,
+                           G_CONNECT_DEFAULT);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return TRUE;
+}
+
+static gboolean
 scope_window_close_request (GtkWindow *window)
 {
   ScopeWindow *self = SCOPE_WINDOW (window);
+
+  if (ask_before_closing (self))
+    return TRUE;
 
   /* Closing stops the engine and every view's work at once (cancel and join), before the
    * widgets go. */
@@ -942,6 +1105,9 @@ scope_window_finalize (GObject *object)
   g_free (self->forward_error);
   g_free (self->colormap);
   g_free (self->error_message);
+  g_free (self->model_folder);
+  g_free (self->input_folder);
+  g_free (self->message);
 
   G_OBJECT_CLASS (scope_window_parent_class)->finalize (object);
 }
@@ -1051,6 +1217,8 @@ scope_window_class_init (ScopeWindowClass *klass)
   object_class->set_property = scope_window_set_property;
   window_class->close_request = scope_window_close_request;
   install_properties (object_class);
+  gtk_widget_class_install_action (widget_class, "error.details", NULL, show_error_details);
+  gtk_widget_class_install_action (widget_class, "sidebar.toggle", NULL, toggle_sidebar);
 
   g_type_ensure (SCOPE_TYPE_LAYER);
   scope_view_ensure_types ();
@@ -1069,6 +1237,7 @@ scope_window_class_init (ScopeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, layer_selection);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, layer_filter_model);
   gtk_widget_class_bind_template_child (widget_class, ScopeWindow, recent_menu);
+  gtk_widget_class_bind_template_child (widget_class, ScopeWindow, flap);
 }
 
 /* What every view tells the window: errors, a model to show, whether it can export. */
@@ -1082,6 +1251,8 @@ connect_views (ScopeWindow *self)
                                G_CONNECT_DEFAULT);
       g_signal_connect_object (all->pdata[i], "show-model", G_CALLBACK (on_view_show_model),
                                self, G_CONNECT_DEFAULT);
+      g_signal_connect_object (all->pdata[i], "done", G_CALLBACK (on_view_done), self,
+                               G_CONNECT_DEFAULT);
       g_signal_connect_object (all->pdata[i], "notify::can-export",
                                G_CALLBACK (on_can_export_changed), self, G_CONNECT_SWAPPED);
     }
@@ -1109,6 +1280,7 @@ scope_window_init (ScopeWindow *self)
   g_signal_connect (self->layer_selection, "notify::selected-item",
                     G_CALLBACK (on_layer_selected), self);
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
+  g_signal_connect (self->search_entry, "stop-search", G_CALLBACK (on_stop_search), self);
 
   GtkDropTarget *drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

@@ -52,6 +52,11 @@ gboolean          scope_window_export (ScopeWindow  *self,
  * model. To g_free. */
 char             *scope_window_get_export_name (ScopeWindow *self);
 
+/* Where a file dialog opens: the folder of the model opened last (for_model), else of the input
+ * opened last, or the other way round; NULL before anything was opened. To g_object_unref. */
+GFile            *scope_window_get_dialog_folder (ScopeWindow *self,
+                                                  gboolean     for_model);
+
 /* Shows the view of that name (its page's name: "activations", "explain", ...); FALSE when there
  * is none. */
 gboolean          scope_window_show_view (ScopeWindow *self,
@@ -88,6 +93,8 @@ void              scope_window_show_error (ScopeWindow *self,
                                            ...) G_GNUC_PRINTF (2, 3);
 void              scope_window_show_message (ScopeWindow *self,
                                              const char  *message);
+/* The last message (not an error) shown to the user, NULL when there was none. */
+const char       *scope_window_get_message (ScopeWindow *self);
 /* The last error shown to the user, NULL when there was none. */
 const char       *scope_window_get_error_message (ScopeWindow *self);
 /* Measures the main thread's work per frame (scope-frame-timer.h) from now on, or stops; the

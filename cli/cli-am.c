@@ -454,6 +454,7 @@ write_figure (const NnModel *model,
       fig.tiles = tiles;
       fig.tile_values = out->values;
       fig.tile_channels = a->channels;
+      fig.class_model = s.objective == NN_AM_OBJECTIVE_LOGIT ? model : NULL;
       fig.n_tiles = n;
     }
   NnError err = { 0 };

@@ -10,6 +10,7 @@
 
 #include "viz-caption.h"
 #include "viz-export.h"
+#include "viz-image.h"
 #include "viz-plot.h"
 #include "viz-text.h"
 
@@ -184,9 +185,7 @@ draw_image (cairo_t         *cr,
       cairo_clip (cr);
       cairo_translate (cr, x, y);
       cairo_scale (cr, size / w, size / h);
-      cairo_set_source_surface (cr, image, 0, 0);
-      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-      cairo_paint (cr);
+      viz_image_paint_nearest (cr, image, 0, 0, w, h);
     }
   cairo_restore (cr);
   cairo_save (cr);
@@ -275,14 +274,53 @@ draw_grid (cairo_t           *cr,
       double x = style->margin + (k % best_cols) * (size + style->gap);
       double y = top + (k / best_cols) * (size + line + style->gap);
       draw_image (cr, style, fig->tiles[k], x, y, size);
-      char text[48];
-      int channel = fig->tile_channels != NULL ? fig->tile_channels[k] : k;
-      if (fig->tile_values != NULL && isfinite (fig->tile_values[k]))
-        snprintf (text, sizeof text, "%d: %.3g", channel, fig->tile_values[k]);
-      else
-        snprintf (text, sizeof text, "%d", channel);
-      viz_text_draw (cr, style, text, x + size / 2.0, y + size, 0.5, 0.0);
+      bool final = fig->tile_values != NULL && isfinite (fig->tile_values[k]);
+      if (fig->stopped && fig->tiles[k] != NULL && !final)
+        {
+          /* Half-optimized: washed out and crossed, so it is not taken for a result. */
+          cairo_save (cr);
+          cairo_rectangle (cr, x, y, size, size);
+          cairo_set_source_rgba (cr, style->background[0], style->background[1],
+                                 style->background[2], 0.6);
+          cairo_fill_preserve (cr);
+          cairo_move_to (cr, x, y);
+          cairo_line_to (cr, x + size, y + size);
+          cairo_move_to (cr, x + size, y);
+          cairo_line_to (cr, x, y + size);
+          cairo_set_source_rgba (cr, 0.8, 0.1, 0.1, 0.8);
+          cairo_set_line_width (cr, 1.5);
+          cairo_stroke (cr);
+          cairo_restore (cr);
+        }
+      char text[256];
+      viz_am_figure_tile_label (text, sizeof text, fig, k);
+      viz_text_draw_fitted (cr, style, text, x + size / 2.0, y + size, size + style->gap, 0.5,
+                            0.0);
     }
+}
+
+void
+viz_am_figure_tile_label (char              *buf,
+                          size_t             size,
+                          const VizAmFigure *fig,
+                          int                k)
+{
+  NN_ASSERT (buf != NULL && size > 0 && fig != NULL && k >= 0 && k < fig->n_tiles);
+  int channel = fig->tile_channels != NULL ? fig->tile_channels[k] : k;
+  const NnModel *m = fig->class_model;
+  char name[160] = "", value[32];
+  if (m != NULL && channel >= 0 && channel < m->n_classes && m->labels != NULL
+      && m->labels[channel] != NULL)
+    snprintf (name, sizeof name, " %s", m->labels[channel]);
+  if (fig->tile_values != NULL && isfinite (fig->tile_values[k]))
+    snprintf (buf, size, "%d%s: %s", channel, name,
+              viz_text_format_value (value, sizeof value, 3, fig->tile_values[k]));
+  else if (fig->stopped && fig->tiles[k] != NULL)
+    snprintf (buf, size, "%d%s unfinished", channel, name);
+  else if (fig->tiles[k] != NULL)
+    snprintf (buf, size, "%d%s …", channel, name);
+  else
+    snprintf (buf, size, "%d%s", channel, name);
 }
 
 void
@@ -305,7 +343,8 @@ viz_am_figure_draw (cairo_t           *cr,
     }
   double top = style->margin;
   if (fig->caption[0] != '\0')
-    top = viz_text_draw_lines (cr, style, fig->caption, style->margin, top) + style->margin;
+    top = viz_text_draw_wrapped (cr, style, fig->caption, style->margin, top,
+                                 width - 2.0 * style->margin) + style->margin;
   if (fig->n_tiles > 0)
     draw_grid (cr, fig, style, top, width, height);
   else

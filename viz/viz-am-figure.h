@@ -43,6 +43,10 @@ typedef struct
   const int              *tile_channels;  /* n_tiles channel (or class) numbers under the tiles,
                                              borrowed; NULL: tile k is channel k */
   int                     n_tiles;
+  bool                    stopped;        /* the run was stopped: a tile with an image but no
+                                             final value is marked unfinished */
+  const NnModel          *class_model;    /* non-NULL: the tiles are class logits of this
+                                             model, labelled with its class names */
 } VizAmFigure;
 
 /* The caption of a run of settings s on model (its file named without folders): the target
@@ -63,6 +67,14 @@ void viz_am_figure_panel_title (char               *buf,
                                 const NnGradPolicy *policy,
                                 double              objective,
                                 bool                done);
+
+/* The label under grid tile k: "channel: final value", "channel …" while it runs, "channel
+ * unfinished" when the run was stopped before it ended; a class logit's number is followed by
+ * its class name ("9 Ankle boot: 12.5"). */
+void viz_am_figure_tile_label (char              *buf,
+                               size_t             size,
+                               const VizAmFigure *fig,
+                               int                k);
 
 /* Draws fig into (0, 0, width, height); saves and restores cr. Images use nearest filtering. */
 void viz_am_figure_draw (cairo_t           *cr,

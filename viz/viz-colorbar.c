@@ -97,7 +97,7 @@ viz_colorbar_draw (cairo_t           *cr,
       cairo_line_to (cr, bar_w + TICK_LEN, y);
       cairo_stroke (cr);
       char label[32];
-      snprintf (label, sizeof label, "%.4g", ticks[i]);
+      viz_text_format_value (label, sizeof label, 4, ticks[i]);
       viz_text_draw (cr, style, label, bar_w + TICK_LEN + 2.0, y, 0.0, 0.5);
     }
   cairo_restore (cr);

@@ -11,6 +11,9 @@
 #define MAX_TICKS  8
 #define TICK_LEN   3.0
 #define LEGEND_LEN 18.0
+/* Room between the frame and the data area, so that a curve sitting at the end of a range
+ * (a probability of exactly 0 or 1) is drawn whole inside the frame, not on it. */
+#define INSET      4.0
 
 void
 viz_curve_plot_rect (const VizCurve *curve,
@@ -20,12 +23,12 @@ viz_curve_plot_rect (const VizCurve *curve,
                      double          rect[4])
 {
   double line = viz_text_line_height (style);
-  double top = style->margin + (curve->title != NULL ? line + 2.0 : 0.0);
-  double left = style->margin + 4.0 * line;
-  double bottom = style->margin + line + TICK_LEN + 2.0;
+  double top = style->margin + (curve->title != NULL ? line + 2.0 : 0.0) + INSET;
+  double left = style->margin + 4.0 * line + INSET;
+  double bottom = style->margin + line + TICK_LEN + 2.0 + INSET;
   rect[0] = left;
   rect[1] = top;
-  rect[2] = fmax (width - left - style->margin, 0.0);
+  rect[2] = fmax (width - left - style->margin - INSET, 0.0);
   rect[3] = fmax (height - top - bottom, 0.0);
 }
 
@@ -56,20 +59,20 @@ draw_ticks (cairo_t        *cr,
   int n = viz_colorbar_ticks (c->x_min, c->x_max, ticks, MAX_TICKS);
   for (int i = 0; i < n; i++)
     {
-      double x = to_x (c, r, ticks[i]);
-      cairo_move_to (cr, x, r[1] + r[3]);
-      cairo_line_to (cr, x, r[1] + r[3] + TICK_LEN);
-      snprintf (text, sizeof text, "%g", ticks[i]);
-      viz_text_draw (cr, style, text, x, r[1] + r[3] + TICK_LEN + 1.0, 0.5, 0.0);
+      double x = to_x (c, r, ticks[i]), bottom = r[1] + r[3] + INSET;
+      cairo_move_to (cr, x, bottom);
+      cairo_line_to (cr, x, bottom + TICK_LEN);
+      viz_text_format_value (text, sizeof text, 6, ticks[i]);
+      viz_text_draw (cr, style, text, x, bottom + TICK_LEN + 1.0, 0.5, 0.0);
     }
   n = viz_colorbar_ticks (c->y_min, c->y_max, ticks, MAX_TICKS);
   for (int i = 0; i < n; i++)
     {
-      double y = to_y (c, r, ticks[i]);
-      cairo_move_to (cr, r[0] - TICK_LEN, y);
-      cairo_line_to (cr, r[0], y);
-      snprintf (text, sizeof text, "%g", ticks[i]);
-      viz_text_draw (cr, style, text, r[0] - TICK_LEN - 2.0, y, 1.0, 0.5);
+      double y = to_y (c, r, ticks[i]), left = r[0] - INSET;
+      cairo_move_to (cr, left - TICK_LEN, y);
+      cairo_line_to (cr, left, y);
+      viz_text_format_value (text, sizeof text, 6, ticks[i]);
+      viz_text_draw (cr, style, text, left - TICK_LEN - 2.0, y, 1.0, 0.5);
     }
   cairo_set_source_rgba (cr, style->foreground[0], style->foreground[1], style->foreground[2],
                          style->foreground[3]);
@@ -93,15 +96,19 @@ viz_curve_draw (cairo_t        *cr,
   cairo_save (cr);
   cairo_set_line_width (cr, 1.0);
   if (curve->title != NULL)
-    viz_text_draw (cr, style, curve->title, r[0], style->margin, 0.0, 0.0);
+    viz_text_draw (cr, style, curve->title, r[0] - INSET, style->margin, 0.0, 0.0);
   cairo_set_source_rgba (cr, style->foreground[0], style->foreground[1], style->foreground[2],
                          style->foreground[3]);
-  cairo_rectangle (cr, r[0] + 0.5, r[1] + 0.5, r[2] - 1.0, r[3] - 1.0);
+  cairo_rectangle (cr, r[0] - INSET + 0.5, r[1] - INSET + 0.5, r[2] + 2.0 * INSET - 1.0,
+                   r[3] + 2.0 * INSET - 1.0);
   cairo_stroke (cr);
   draw_ticks (cr, curve, style, r);
 
+  /* The series are clipped inside the frame: a value a little beyond the range still shows
+   * at its edge, one far beyond it is cut off. */
   cairo_save (cr);
-  cairo_rectangle (cr, r[0], r[1], r[2], r[3]);
+  cairo_rectangle (cr, r[0] - INSET + 1.0, r[1] - INSET + 1.0, r[2] + 2.0 * INSET - 2.0,
+                   r[3] + 2.0 * INSET - 2.0);
   cairo_clip (cr);
   cairo_set_line_width (cr, 2.0);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);

@@ -28,7 +28,8 @@ typedef struct
   const char           *title;    /* above the plot, or NULL */
 } VizCurve;
 
-/* Where the data area lies in (0, 0, width, height): x, y, width, height. */
+/* Where the data area lies in (0, 0, width, height): x, y, width, height. The frame is drawn a
+ * few pixels outside it, so that values at the ends of the ranges show whole. */
 void viz_curve_plot_rect (const VizCurve *curve,
                           const VizStyle *style,
                           double          width,
@@ -36,7 +37,7 @@ void viz_curve_plot_rect (const VizCurve *curve,
                           double          rect[4]);
 
 /* Draws the plot into (0, 0, width, height); saves and restores cr. Values outside the range
- * are clipped. */
+ * are clipped at the frame. */
 void viz_curve_draw (cairo_t        *cr,
                      const VizCurve *curve,
                      const VizStyle *style,

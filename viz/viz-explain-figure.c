@@ -84,7 +84,16 @@ viz_explain_figure_caption (char                    *buf,
     viz_caption_append (buf, size, " · class %d %s (p = %.3f)%s", c->target,
                         class_label (c->model, c->target), c->probability,
                         c->top_prediction ? ", the top prediction" : "");
-  viz_caption_append (buf, size, " · layer %s", c->layer != NULL ? c->layer : "–");
+  /* The layer only when a method works at one (Integrated Gradients, say, does not). */
+  bool layered = false;
+  for (int i = 0; i < c->n_methods; i++)
+    {
+      NnMethod method;
+      layered |= !nn_method_from_name (c->methods[i], &method)
+                 || nn_method_has_flags (method, NN_METHOD_FLAG_LAYER);
+    }
+  if (layered)
+    viz_caption_append (buf, size, " · layer %s", c->layer != NULL ? c->layer : "–");
   viz_caption_append (buf, size, "\nmethod %s", c->methods[0]);
   if (c->n_methods > 1)
     viz_caption_append (buf, size, " vs %s", c->methods[1]);
@@ -168,7 +177,8 @@ draw_panel (cairo_t               *cr,
   viz_text_draw (cr, style, panel->title, x + style->margin, y, 0.0, 0.0);
   if (panel->heatmap.map == NULL)
     {
-      viz_text_draw (cr, style, "Computing…", x + w / 2.0, y + h / 2.0, 0.5, 0.5);
+      viz_text_draw (cr, style, panel->metrics.stopped ? "Cancelled" : "Computing…",
+                     x + w / 2.0, y + h / 2.0, 0.5, 0.5);
       return;
     }
   cairo_save (cr);
@@ -177,23 +187,36 @@ draw_panel (cairo_t               *cr,
   cairo_restore (cr);
 }
 
-/* The rows of the metrics table: five faithfulness numbers, then two with a mask. */
 enum
 {
-  ROW_DELETION,
-  ROW_INSERTION,
-  ROW_ROAD_MORF,
-  ROW_ROAD_LERF,
-  ROW_RHO,
-  ROW_POINTING,
-  ROW_ENERGY,
-  N_ROWS
+  ROW_DELETION = VIZ_EXPLAIN_ROW_DELETION,
+  ROW_INSERTION = VIZ_EXPLAIN_ROW_INSERTION,
+  ROW_ROAD_MORF = VIZ_EXPLAIN_ROW_ROAD_MORF,
+  ROW_ROAD_LERF = VIZ_EXPLAIN_ROW_ROAD_LERF,
+  ROW_RHO = VIZ_EXPLAIN_ROW_RHO,
+  ROW_POINTING = VIZ_EXPLAIN_ROW_POINTING,
+  ROW_ENERGY = VIZ_EXPLAIN_ROW_ENERGY,
+  N_ROWS = VIZ_EXPLAIN_N_ROWS
 };
+
+/* Whether the panel's map is zero everywhere (then nothing ranks its pixels). */
+static bool
+map_is_zero (const VizExplainPanel *panel)
+{
+  const VizHeatmap *hm = &panel->heatmap;
+  if (hm->map == NULL)
+    return false;
+  for (size_t i = 0; i < (size_t) hm->h * (size_t) hm->w; i++)
+    if (hm->map[i] != 0.0f)
+      return false;
+  return true;
+}
 
 static void
 format_metric (char                    *out,
                size_t                   size,
                const VizExplainMetrics *m,
+               bool                     zero_map,
                int                      row)
 {
   static const unsigned needs[N_ROWS] = {
@@ -201,9 +224,14 @@ format_metric (char                    *out,
     VIZ_EXPLAIN_HAS_ROAD, VIZ_EXPLAIN_HAS_RANDOMIZATION, VIZ_EXPLAIN_HAS_MASK,
     VIZ_EXPLAIN_HAS_MASK,
   };
+  if (zero_map && row < ROW_POINTING)
+    {
+      snprintf (out, size, "n/a");
+      return;
+    }
   if (!(m->has & needs[row]))
     {
-      snprintf (out, size, "%s", row >= ROW_POINTING ? "–" : "…");
+      snprintf (out, size, "%s", row >= ROW_POINTING || m->stopped ? "–" : "…");
       return;
     }
   double value = 0.0;
@@ -232,6 +260,19 @@ format_metric (char                    *out,
       return;
     }
   snprintf (out, size, "%.3f", value);
+}
+
+void
+viz_explain_figure_format_metric (char                   *buf,
+                                  size_t                  size,
+                                  const VizExplainFigure *fig,
+                                  int                     panel,
+                                  VizExplainRow           row)
+{
+  NN_ASSERT (buf != NULL && size > 0 && fig != NULL);
+  NN_ASSERT (panel >= 0 && panel < fig->n_panels && row >= 0 && row < VIZ_EXPLAIN_N_ROWS);
+  format_metric (buf, size, &fig->panels[panel].metrics, map_is_zero (&fig->panels[panel]),
+                 (int) row);
 }
 
 static bool
@@ -289,7 +330,7 @@ draw_numbers (cairo_t                *cr,
       viz_text_draw (cr, style, rows[r], x + line, y, 0.0, 0.0);
       for (int p = 0; p < fig->n_panels; p++)
         {
-          format_metric (text, sizeof text, &fig->panels[p].metrics, r);
+          viz_explain_figure_format_metric (text, sizeof text, fig, p, (VizExplainRow) r);
           viz_text_draw (cr, style, text, x + w * NAME_SHARE + (p + 1) * col, y, 1.0, 0.0);
         }
     }
@@ -312,7 +353,7 @@ draw_curves (cairo_t                *cr,
       for (int kind = 0; kind < 2; kind++)
         {
           unsigned flag = kind == 0 ? VIZ_EXPLAIN_HAS_DELETION : VIZ_EXPLAIN_HAS_INSERTION;
-          if (!(m->has & flag))
+          if (!(m->has & flag) || map_is_zero (&fig->panels[p]))
             continue;
           const NnCurve *c = kind == 0 ? &m->deletion : &m->insertion;
           const double *rgba = kind == 0 ? deletion_rgba : insertion_rgba;
@@ -352,7 +393,7 @@ viz_explain_figure_draw (cairo_t                *cr,
       cairo_paint (cr);
     }
   double m = style->margin, line = viz_text_line_height (style);
-  double y = viz_text_draw_lines (cr, style, fig->caption, m, m);
+  double y = viz_text_draw_wrapped (cr, style, fig->caption, m, m, width - 2.0 * m);
   y += line * 0.5;
 
   double body_h = fmax (height - y - m, 0.0);

@@ -30,10 +30,26 @@ typedef enum
   VIZ_EXPLAIN_HAS_MASK          = 1 << 4,   /* pointing game and energy share */
 } VizExplainHas;
 
-/* The numbers of one map known so far; a value without its flag shows as "…" (to come). */
+/* The rows of the metrics table: five faithfulness numbers, then two with a mask. */
+typedef enum
+{
+  VIZ_EXPLAIN_ROW_DELETION,
+  VIZ_EXPLAIN_ROW_INSERTION,
+  VIZ_EXPLAIN_ROW_ROAD_MORF,
+  VIZ_EXPLAIN_ROW_ROAD_LERF,
+  VIZ_EXPLAIN_ROW_RHO,
+  VIZ_EXPLAIN_ROW_POINTING,
+  VIZ_EXPLAIN_ROW_ENERGY,
+  VIZ_EXPLAIN_N_ROWS
+} VizExplainRow;
+
+/* The numbers of one map known so far; a value without its flag shows as "…" (to come), or as
+ * "–" once stopped (cancelled: none will come). The faithfulness numbers of a map that is zero
+ * everywhere show as "n/a": there is no ranking of pixels for them to test. */
 typedef struct
 {
   unsigned has;             /* VizExplainHas */
+  bool     stopped;         /* no more values come */
   NnCurve  deletion;
   NnCurve  insertion;
   double   road_morf;       /* mean probability over the ROAD fractions, most relevant first */
@@ -131,3 +147,11 @@ bool viz_explain_figure_export (const VizExplainFigure *fig,
                                 double                  width,
                                 double                  height,
                                 NnError                *err);
+
+/* The text the metrics table shows for panel's row: a number, "…" (to come), "–" (none will
+ * come), "n/a" (a map of zeros ranks no pixels) or the pointing game's "hit"/"miss". */
+void viz_explain_figure_format_metric (char                   *buf,
+                                       size_t                  size,
+                                       const VizExplainFigure *fig,
+                                       int                     panel,
+                                       VizExplainRow           row);

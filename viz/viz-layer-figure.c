@@ -9,6 +9,7 @@
 
 #include "viz-caption.h"
 #include "viz-export.h"
+#include "viz-image.h"
 #include "viz-text.h"
 
 /* Narrower figures show the grid alone. */
@@ -85,7 +86,12 @@ viz_layer_figure_init_activations (VizLayerFigure    *fig,
   if (cm->kind == VIZ_COLORMAP_DIVERGING)
     snprintf (scale, sizeof scale, "diverging map ±%.4g", cm->hi);
   else
-    snprintf (scale, sizeof scale, "sequential map %.4g to %.4g", cm->lo, cm->hi);
+    {
+      char lo[32], hi[32];
+      snprintf (scale, sizeof scale, "sequential map %s to %s",
+                viz_text_format_value (lo, sizeof lo, 4, cm->lo),
+                viz_text_format_value (hi, sizeof hi, 4, cm->hi));
+    }
   snprintf (fig->caption, sizeof fig->caption, "%s · %s (%s %d×%d×%d) · input %s · %s",
             viz_caption_file_name (model, sizeof model, model_path, false), node->name,
             nn_op_name (node->op), s.c, s.h, s.w,
@@ -96,8 +102,11 @@ viz_layer_figure_init_activations (VizLayerFigure    *fig,
   float lo, hi, mean;
   value_range (data + (size_t) channel * n, n, &lo, &hi, &mean);
   snprintf (fig->panel_title, sizeof fig->panel_title, "Channel %d of %d", channel, s.c);
-  snprintf (fig->panel_note, sizeof fig->panel_note, "min %.4g   max %.4g   mean %.4g",
-            (double) lo, (double) hi, (double) mean);
+  char a[32], b[32], c[32];
+  snprintf (fig->panel_note, sizeof fig->panel_note, "min %s   max %s   mean %s",
+            viz_text_format_value (a, sizeof a, 4, (double) lo),
+            viz_text_format_value (b, sizeof b, 4, (double) hi),
+            viz_text_format_value (c, sizeof c, 4, (double) mean));
 }
 
 void
@@ -135,13 +144,60 @@ viz_layer_figure_init_filters (VizLayerFigure      *fig,
   value_range (maps + (size_t) channel * k2, k2, &lo, &hi, &mean);
   snprintf (fig->panel_title, sizeof fig->panel_title, "Filter %d of %d, %s", channel, f->oc,
             what);
-  snprintf (fig->panel_note, sizeof fig->panel_note, "min %.4g   max %.4g", (double) lo,
-            (double) hi);
+  char a[32], b[32];
+  snprintf (fig->panel_note, sizeof fig->panel_note, "min %s   max %s",
+            viz_text_format_value (a, sizeof a, 4, (double) lo),
+            viz_text_format_value (b, sizeof b, 4, (double) hi));
+}
+
+/* How the values of one tile are written into its cells: value * 10^-exponent with `digits`
+ * significant digits; digits 0: not at all. */
+typedef struct
+{
+  int exponent;
+  int digits;
+} CellFormat;
+
+/* The most precise format whose every value fits its cell with room to spare (so neighbours
+ * never run together): plain with 3 or 2 digits, else scaled by a power of 1000 that brings
+ * the largest magnitude to 1 .. 999 (the note then says by how much), with 3, 2 or 1 digits. */
+static CellFormat
+choose_cell_format (cairo_t        *cr,
+                    const VizStyle *style,
+                    const float    *v,
+                    int             n,
+                    double          scale)
+{
+  double big = 0.0;
+  for (int i = 0; i < n; i++)
+    big = fmax (big, fabs ((double) v[i]));
+  int engineering = big > 0.0 ? 3 * (int) floor (log10 (big) / 3.0) : 0;
+  const CellFormat candidates[] = {
+    { 0, 3 }, { 0, 2 }, { engineering, 3 }, { engineering, 2 }, { engineering, 1 },
+  };
+  double room = scale - 6.0;
+  for (size_t c = 0; c < sizeof candidates / sizeof candidates[0]; c++)
+    {
+      CellFormat f = candidates[c];
+      if (c >= 2 && f.exponent == 0)
+        break;
+      double factor = pow (10.0, -f.exponent);
+      bool fits = true;
+      for (int i = 0; i < n && fits; i++)
+        {
+          char text[32];
+          viz_text_format_value (text, sizeof text, f.digits, (double) v[i] * factor);
+          fits = viz_text_width (cr, style, text) <= room;
+        }
+      if (fits)
+        return f;
+    }
+  return (CellFormat) { 0, 0 };
 }
 
 /* Tile k's values written into its cells of the large tile at (x, y), `scale` px per cell, in
- * black or white, whichever reads on the cell's colour. */
-static void
+ * black or white, whichever reads on the cell's colour. Returns the format used. */
+static CellFormat
 draw_cell_values (cairo_t              *cr,
                   const VizLayerFigure *fig,
                   const VizStyle       *style,
@@ -152,6 +208,10 @@ draw_cell_values (cairo_t              *cr,
 {
   const VizTileGrid *g = &fig->grid;
   const float *v = g->data + (size_t) k * (size_t) g->h * (size_t) g->w;
+  CellFormat format = choose_cell_format (cr, style, v, g->h * g->w, scale);
+  if (format.digits == 0)
+    return format;
+  double factor = pow (10.0, -format.exponent);
   VizStyle cell_style = *style;
   for (int i = 0; i < g->h; i++)
     for (int j = 0; j < g->w; j++)
@@ -163,10 +223,11 @@ draw_cell_values (cairo_t              *cr,
         cell_style.foreground[0] = cell_style.foreground[1] = cell_style.foreground[2] = ink;
         cell_style.foreground[3] = 1.0;
         char text[32];
-        snprintf (text, sizeof text, "%.3g", value);
+        viz_text_format_value (text, sizeof text, format.digits, value * factor);
         viz_text_draw (cr, &cell_style, text, x + (j + 0.5) * scale, y + (i + 0.5) * scale,
                        0.5, 0.5);
       }
+  return format;
 }
 
 /* Channels per row of the atlas (viz_tile_grid_atlas_new). */
@@ -208,10 +269,7 @@ draw_panel (cairo_t              *cr,
   cairo_clip (cr);
   cairo_translate (cr, left, top);
   cairo_scale (cr, scale, scale);
-  cairo_set_source_surface (cr, atlas, -(double) ((k % cols) * g->w),
-                            -(double) ((k / cols) * g->h));
-  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-  cairo_paint (cr);
+  viz_image_paint_nearest (cr, atlas, (k % cols) * g->w, (k / cols) * g->h, g->w, g->h);
   cairo_restore (cr);
 
   cairo_save (cr);
@@ -222,10 +280,18 @@ draw_panel (cairo_t              *cr,
   cairo_stroke (cr);
   cairo_restore (cr);
 
+  CellFormat format = { 0, 0 };
   if (scale >= VALUE_MIN_CELL && g->h * g->w <= VALUE_MAX_CELLS)
-    draw_cell_values (cr, fig, style, k, left, top, scale);
+    format = draw_cell_values (cr, fig, style, k, left, top, scale);
+  double note_w = 0.0;
   if (fig->panel_note[0] != '\0')
-    viz_text_draw (cr, style, fig->panel_note, left, top + ih + m, 0.0, 0.0);
+    note_w = viz_text_draw (cr, style, fig->panel_note, left, top + ih + m, 0.0, 0.0);
+  if (format.digits > 0 && format.exponent != 0)
+    {
+      char text[48];
+      snprintf (text, sizeof text, "%scells ×1e%d", note_w > 0.0 ? "   " : "", format.exponent);
+      viz_text_draw (cr, style, text, left + note_w, top + ih + m, 0.0, 0.0);
+    }
 }
 
 void

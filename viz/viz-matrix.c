@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "viz-colorbar.h"
+#include "viz-image.h"
 #include "viz-text.h"
 
 /* Room left of the matrix for the row numbers and the row label. */
@@ -102,9 +103,7 @@ viz_matrix_draw (cairo_t         *cr,
       cairo_clip (cr);
       cairo_translate (cr, a[0], a[1]);
       cairo_scale (cr, cell, cell);
-      cairo_set_source_surface (cr, image, 0.0, 0.0);
-      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-      cairo_paint (cr);
+      viz_image_paint_nearest (cr, image, 0, 0, cols, rows);
       cairo_restore (cr);
     }
   cairo_surface_destroy (image);

@@ -146,7 +146,7 @@ draw_axes (cairo_t             *cr,
       cairo_move_to (cr, x0 - TICK_LEN, py);
       cairo_line_to (cr, x0, py);
       cairo_stroke (cr);
-      snprintf (text, sizeof text, "%.4g", ticks[i]);
+      viz_text_format_value (text, sizeof text, 4, ticks[i]);
       viz_text_draw (cr, style, text, x0 - TICK_LEN - 2.0, py, 1.0, 0.5);
     }
   n = viz_colorbar_ticks (l->x_lo, l->x_hi, ticks, MAX_TICKS);
@@ -159,7 +159,7 @@ draw_axes (cairo_t             *cr,
       cairo_move_to (cr, px, y0 + h);
       cairo_line_to (cr, px, y0 + h + TICK_LEN);
       cairo_stroke (cr);
-      snprintf (text, sizeof text, "%.4g", ticks[i]);
+      viz_text_format_value (text, sizeof text, 4, ticks[i]);
       viz_text_draw (cr, style, text, px, y0 + h + TICK_LEN + 1.0, 0.5, 0.0);
     }
 

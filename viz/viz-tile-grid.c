@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "viz-colorbar.h"
+#include "viz-image.h"
 #include "viz-text.h"
 
 /* The colour bar is at least this tall (when there is room), so its labels never crowd. */
@@ -171,10 +172,8 @@ viz_tile_grid_draw (cairo_t           *cr,
       cairo_clip (cr);
       cairo_translate (cr, r[0], r[1]);
       cairo_scale (cr, r[2] / grid->w, r[3] / grid->h);
-      cairo_set_source_surface (cr, atlas, -(double) ((k % ac) * grid->w),
-                                -(double) ((k / ac) * grid->h));
-      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-      cairo_paint (cr);
+      viz_image_paint_nearest (cr, atlas, (k % ac) * grid->w, (k / ac) * grid->h, grid->w,
+                               grid->h);
       cairo_restore (cr);
 
       /* A faint frame just outside the tile, so a tile of background colour (white on the

@@ -121,6 +121,26 @@ find_named (GtkWidget  *widget,
   return NULL;
 }
 
+/* Where widget lies in the window. */
+static graphene_rect_t
+bounds_in_window (GtkWidget *widget)
+{
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (widget, GTK_WIDGET (window), &r));
+  return r;
+}
+
+static void
+assert_same_bounds (const graphene_rect_t *a,
+                    const graphene_rect_t *b,
+                    const char            *what)
+{
+  g_test_message ("%s: %.0f,%.0f %.0fx%.0f then %.0f,%.0f %.0fx%.0f", what, a->origin.x,
+                  a->origin.y, a->size.width, a->size.height, b->origin.x, b->origin.y,
+                  b->size.width, b->size.height);
+  g_assert_true (graphene_rect_equal (a, b));
+}
+
 static GtkWindow *
 find_toplevel (GType type)
 {
@@ -371,10 +391,10 @@ test_select_layer_and_channel (void)
   g_assert_cmpint (scope_view_get_channel (SCOPE_VIEW (view)), ==, 7);
 
   /* The search narrows the list and layer.next walks the matches only. */
-  GtkWidget *list = find_descendant (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW);
+  GtkWidget *list = find_named (GTK_WIDGET (window), "layer-list");
   GListModel *rows = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list)));
   g_assert_cmpuint (g_list_model_get_n_items (rows), ==, (guint) graph->n_nodes);
-  GtkWidget *search = find_descendant (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY);
+  GtkWidget *search = find_named (GTK_WIDGET (window), "layer-search");
   guint matches = 0;
   for (int i = 0; i < graph->n_nodes; i++)
     matches += strstr (graph->nodes[i].name, "conv1x1") != NULL;
@@ -430,8 +450,8 @@ static void
 test_keys (void)
 {
   GtkWidget *keys = GTK_WIDGET (window);
-  GtkWidget *search = find_descendant (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY);
-  GtkWidget *list = find_descendant (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW);
+  GtkWidget *search = find_named (GTK_WIDGET (window), "layer-search");
+  GtkWidget *list = find_named (GTK_WIDGET (window), "layer-list");
   AdwViewStack *stack = ADW_VIEW_STACK (find_descendant (GTK_WIDGET (window),
                                                          ADW_TYPE_VIEW_STACK));
   int node = find_node ("conv1.predefined");
@@ -465,6 +485,16 @@ test_keys (void)
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "activations");
   g_assert_true (press (GTK_WIDGET (window), "<Control>f"));
   g_assert_true (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)), search));
+
+  /* Escape in the search clears it (every layer back) and returns to the list. */
+  GListModel *rows = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (list)));
+  guint all = g_list_model_get_n_items (rows);
+  gtk_editable_set_text (GTK_EDITABLE (search), "conv1x1");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), <, all);
+  g_assert_true (press (search, "Escape"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search)), ==, "");
+  g_assert_cmpuint (g_list_model_get_n_items (rows), ==, all);
+  g_assert_true (gtk_widget_is_ancestor (gtk_root_get_focus (GTK_ROOT (window)), list));
 }
 
 /* Activates a view's own action (view actions are looked up from the view upwards). */
@@ -808,6 +838,10 @@ test_train (void)
   g_assert_cmpint (read.batch, ==, 32);
   g_assert_cmpstr (read.policy, ==, "exact");
 
+  /* Defect 10: Pause turning into Resume moves nothing (checked when paused below). */
+  GtkWidget *pause_button = find_named (GTK_WIDGET (view), "pause-button");
+  graphene_rect_t pause_bounds = bounds_in_window (pause_button);
+
   scope_window_set_frame_timing (window, TRUE);
   ScopeFrameTimer *timer = scope_window_get_frame_timer (window);
   g_assert_nonnull (timer);
@@ -839,6 +873,8 @@ test_train (void)
   test_util_wait (train_paused, view, "the training to pause");
   guint held = scope_train_chart_get_n_steps (scope_train_view_get_chart (view));
   wait_frames (GTK_WIDGET (window), 10);
+  graphene_rect_t paused_bounds = bounds_in_window (pause_button);
+  assert_same_bounds (&pause_bounds, &paused_bounds, "the Pause button as Resume");
   g_assert_cmpuint (scope_train_chart_get_n_steps (scope_train_view_get_chart (view)), ==, held);
 
   /* Every view follows the run's weights, the Explain view too: shown while the run is
@@ -881,6 +917,19 @@ test_train (void)
   g_assert_cmpint (scope_train_view_get_state (view), ==, SCOPE_TRAIN_STOPPED);
   scope_window_set_frame_timing (window, FALSE);
 
+  /* Defect 2: the views and Save have the weights it stopped on, whose metadata says how far
+   * it got (not the 40 epochs asked for) and claims no test accuracy for them. */
+  ScopeModel *final = scope_train_view_get_snapshot (view);
+  g_assert_nonnull (strstr (scope_model_get_name (final), "stopped at step"));
+  const NnModel *final_nn = scope_model_get_nn_model (final);
+  g_assert_nonnull (strstr (final_nn->command, "stopped at step"));
+  g_assert_nonnull (strstr (final_nn->command, "of 40 epochs"));
+  g_test_message ("stopped: %s, test accuracy %g", final_nn->command, final_nn->test_accuracy);
+  if (strstr (final_nn->command, "not measured") != NULL)
+    g_assert_cmpfloat (final_nn->test_accuracy, <, 0.0);
+  test_util_wait (following_training, view, "activations of the weights it stopped on");
+  g_assert_true (scope_window_get_model (window) == final);
+
   /* Export the curves; save the model and read it back. */
   g_autofree char *png = g_build_filename (shot_dir, "export-train.png", NULL);
   g_autoptr (GFile) png_file = g_file_new_for_path (png);
@@ -897,6 +946,8 @@ test_train (void)
   g_assert_nonnull (back);
   const NnModel *trained = scope_model_get_nn_model (scope_train_view_get_snapshot (view));
   g_assert_cmpstr (back->arch, ==, "smallcnn");
+  g_assert_cmpstr (back->command, ==, final_nn->command);
+  g_assert_cmpfloat (back->test_accuracy, ==, final_nn->test_accuracy);
   g_assert_cmpstr (back->labels[9], ==, trained->labels[9]);
   test_util_assert_close (back->graph->data, trained->graph->data, trained->graph->n_data, 0.0,
                           "saved weights");
@@ -925,6 +976,12 @@ maximize_has_tile (gpointer data)
   return scope_maximize_view_get_n_tiles_done (SCOPE_MAXIMIZE_VIEW (data), NULL) >= 1;
 }
 
+static gboolean
+progress_moved (gpointer data)
+{
+  return gtk_progress_bar_get_fraction (data) > 0.0;
+}
+
 static void
 stop_maximize (ScopeMaximizeView *view)
 {
@@ -947,6 +1004,10 @@ test_maximize (void)
   wait_frames (GTK_WIDGET (window), 3);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
   g_assert_cmpint (scope_maximize_view_get_mode (view), ==, SCOPE_MAXIMIZE_NONE);
+  /* Before a first run a status page says what to do. */
+  GtkWidget *empty = find_named (GTK_WIDGET (view), "maximize-empty");
+  g_assert_true (gtk_widget_get_mapped (empty));
+  screenshot (GTK_WIDGET (view), "maximize-empty", 5.0, 10);
 
   /* The view follows the sidebar's layer and channel. */
   int node = find_node ("layer1.0.add");
@@ -976,6 +1037,8 @@ test_maximize (void)
   s.transforms = NN_AM_TRANSFORM_JITTER;
   scope_maximize_view_set_settings (view, &s);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.run", NULL));
+  wait_frames (GTK_WIDGET (window), 2);
+  g_assert_false (gtk_widget_get_mapped (empty));
   g_assert_true (scope_maximize_view_is_running (view));
   test_util_wait (maximize_has_image, view, "images of the live run");
   scope_window_set_frame_timing (window, TRUE);
@@ -1054,9 +1117,18 @@ test_maximize (void)
   int n_tiles = 0;
   g_assert_cmpint (scope_maximize_view_get_n_tiles_done (view, &n_tiles), ==, 0);
   g_assert_cmpint (n_tiles, ==, 16);
-  wait_frames (GTK_WIDGET (window), 10);
+  /* Defect 11: the progress moves with the steps of the first batch, before it ends. */
+  GtkProgressBar *progress = GTK_PROGRESS_BAR (find_named (GTK_WIDGET (view),
+                                                           "maximize-progress"));
+  test_util_wait (progress_moved, progress, "the progress to move in the first batch");
+  g_assert_cmpint (scope_maximize_view_get_n_tiles_done (view, NULL), ==, 0);
+  g_test_message ("progress %s before a batch finished", gtk_progress_bar_get_text (progress));
   stop_maximize (view);
   g_assert_cmpint (scope_maximize_view_get_n_tiles_done (view, NULL), <, 16);
+  /* The half-optimized images of the stopped batch are marked. */
+  g_autofree char *label = scope_maximize_view_get_tile_label (view, 0);
+  g_test_message ("tile 0 after Stop: %s", label);
+  g_assert_cmpstr (label, ==, "0 unfinished");
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (window), "17a-window-maximize-all-stopped", 20.0, 50);
   s.steps = 150;
@@ -1596,6 +1668,8 @@ test_explain_ct (void)
   g_assert_true (scope_window_open_mask (window, mask_file));
   mask_wait.want = TRUE;
   test_util_wait (mask_is, &mask_wait, "the mask to change");
+  /* A toast says which mask it is and how big. */
+  g_assert_nonnull (strstr (scope_window_get_message (window), "Mask ct-covid.mask.png: "));
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
   g_assert_cmpuint (scope_explain_view_get_metrics (view, 0)->has & NN_FAITH_MASK, !=,
                     0);
@@ -1741,6 +1815,323 @@ test_close_joins (void)
   g_assert_null (window);
 }
 
+/* Whether some label under widget shows text (as drawn: mnemonic underscores taken out). */
+static gboolean
+shows_label (GtkWidget  *widget,
+             const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+recent_has (gpointer data)
+{
+  const char *path = data;
+  g_auto (GStrv) recent = g_settings_get_strv (scope_application_get_settings (app),
+                                               "recent-files");
+  return g_strv_contains ((const char *const *) recent, path) && !scope_window_is_busy (window);
+}
+
+static void
+test_recent_underscores (void)
+{
+  /* Defect 4: an underscore in a recent file's name is shown, not read as a mnemonic. */
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  g_autofree char *from = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                            "fashion-bag.png", NULL);
+  g_autofree char *path = g_build_filename (tmp, "fashion_bag_2.png", NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+  g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+  test_util_write_file (path, contents, length);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_assert_true (scope_window_open (window, NULL, file));
+  test_util_wait (recent_has, path, "the image among the recent files");
+
+  GtkMenuButton *button = GTK_MENU_BUTTON (find_named (GTK_WIDGET (window), "primary-menu"));
+  g_assert_nonnull (button);
+  gtk_menu_button_popup (button);
+  GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
+  wait_frames (GTK_WIDGET (window), 2);
+  g_assert_true (shows_label (popover, "fashion_bag_2.png"));
+  g_assert_false (shows_label (popover, "fashionbag2.png"));
+  gtk_menu_button_popdown (button);
+  test_util_remove_tree (tmp);
+}
+
+static void
+test_error_details (void)
+{
+  /* Defect 6: a toast shows one line; the whole message is a click away. */
+  const char *message = "Cannot open very-long-name-of-a-chest-ct-slice-from-the-archive.dcm: "
+                        "the pixel data ends after 131072 of 524288 bytes "
+                        "(is the file truncated?)";
+  scope_window_show_error (window, "%s", message);
+  wait_frames (GTK_WIDGET (window), 2);
+  GtkWidget *overlay = find_descendant (GTK_WIDGET (window), ADW_TYPE_TOAST_OVERLAY);
+  g_assert_true (shows_label (overlay, "_Details") || shows_label (overlay, "Details"));
+  activate ("error.details", NULL);
+  GtkWindow *dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (dialog);
+  GtkWidget *label = find_named (GTK_WIDGET (dialog), "error-details");
+  g_assert_nonnull (label);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (label)), ==, message);
+  wait_frames (GTK_WIDGET (dialog), 2);
+  screenshot (GTK_WIDGET (dialog), "error-details", 5.0, 4);
+  gtk_window_destroy (dialog);
+}
+
+static void
+test_frame_timer_close (void)
+{
+  /* Defect 9: frame timing on while the window closes (teardown) disconnects cleanly; any
+   * warning is fatal here. */
+  scope_window_set_frame_timing (window, TRUE);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_cmpuint (scope_frame_timer_get_n_frames (scope_window_get_frame_timer (window)), >,
+                    0);
+}
+
+/* Defect 12: after Cancel the numbers that will not come say so ("–", not "…"). */
+static void
+test_explain_cancel (void)
+{
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *view = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                SCOPE_TYPE_EXPLAIN_VIEW));
+  ScopeExplainFigure *figure = SCOPE_EXPLAIN_FIGURE (find_descendant (GTK_WIDGET (view),
+                                                                      SCOPE_TYPE_EXPLAIN_FIGURE));
+  g_assert_true (scope_view_get_busy (SCOPE_VIEW (view)));
+  g_autofree char *before = scope_explain_figure_get_metric_text (figure, 0,
+                                                                  VIZ_EXPLAIN_ROW_RHO);
+  g_assert_cmpstr (before, ==, "…");
+  scope_window_cancel_view (window);
+  g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
+  g_autofree char *after = scope_explain_figure_get_metric_text (figure, 0, VIZ_EXPLAIN_ROW_RHO);
+  g_assert_cmpstr (after, ==, "–");
+  wait_frames (GTK_WIDGET (window), 3);
+  screenshot (GTK_WIDGET (view), "explain-cancelled", 5.0, 10);
+}
+
+/* The Preferences window (Ctrl+comma): its colour map row changes the preference, which the
+ * window follows. */
+static void
+test_preferences (void)
+{
+  activate ("app.preferences", NULL);
+  GtkWindow *prefs = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW);
+  g_assert_nonnull (prefs);
+  AdwComboRow *row = ADW_COMBO_ROW (find_named (GTK_WIDGET (prefs), "colormap-row"));
+  g_assert_nonnull (row);
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
+  adw_combo_row_set_selected (row, 2);
+  GSettings *settings = scope_application_get_settings (app);
+  g_autofree char *map = g_settings_get_string (settings, "colormap");
+  g_assert_cmpstr (map, ==, "diverging");
+  g_autofree char *shown = NULL;
+  g_object_get (window, "colormap", &shown, NULL);
+  g_assert_cmpstr (shown, ==, "diverging");
+  g_settings_set_string (settings, "colormap", "sequential");
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 1);
+  GtkSpinButton *threads = GTK_SPIN_BUTTON (find_named (GTK_WIDGET (prefs), "threads-spin"));
+  gtk_spin_button_set_value (threads, 3);
+  g_assert_cmpint (g_settings_get_int (settings, "threads"), ==, 3);
+  gtk_window_destroy (prefs);
+}
+
+/* Closing while training asks first: Cancel keeps the window and the run, Close ends both. */
+static void
+test_close_while_training (void)
+{
+  ScopeTrainView *view = SCOPE_TRAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                            SCOPE_TYPE_TRAIN_VIEW));
+  ScopeTrainSettings s;
+  scope_train_settings_init (&s);
+  s.per_class = 100;
+  s.batch = 32;
+  s.epochs = 40;
+  scope_train_view_set_settings (view, &s);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "train.start", NULL));
+  g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
+
+  gtk_window_close (GTK_WINDOW (window));
+  g_assert_nonnull (window);
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (dialog);
+  g_test_message ("asked: %s", adw_message_dialog_get_body (dialog));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "training run"));
+  adw_message_dialog_response (dialog, "cancel");
+  wait_frames (GTK_WIDGET (window), 2);
+  g_assert_nonnull (window);
+  g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
+
+  gtk_window_close (GTK_WINDOW (window));
+  dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "close");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_null (window);
+}
+
+/* Defect 13: Open Image starts in the folder of the image opened last, Open Model in the
+ * model's, not in Recent (where a typed path is not followed). */
+static void
+test_dialog_folder (void)
+{
+  g_autofree char *samples = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples", NULL);
+  g_autoptr (GFile) samples_dir = g_file_new_for_path (samples);
+  g_autoptr (GFile) data_dir = g_file_new_for_path (g_getenv ("CNNSCOPE_DATA_DIR"));
+  const char *actions[] = { "file.open-image", "file.open-model" };
+  GFile *expected[] = { samples_dir, data_dir };
+  for (gsize i = 0; i < G_N_ELEMENTS (actions); i++)
+    {
+      activate (actions[i], NULL);
+      GtkWindow *dialog = find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+      g_assert_nonnull (dialog);
+      wait_frames (GTK_WIDGET (dialog), 3);
+      g_autoptr (GFile) folder = gtk_file_chooser_get_current_folder (GTK_FILE_CHOOSER (dialog));
+      g_assert_nonnull (folder);
+      g_autofree char *path = g_file_get_path (folder);
+      g_test_message ("%s opens in %s", actions[i], path);
+      g_assert_true (g_file_equal (folder, expected[i]));
+      gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+      wait_frames (GTK_WIDGET (window), 2);
+      g_assert_null (find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
+    }
+}
+
+/* Defect 3: every view fits a window of 800 x 600: the window's minimum size for that width
+ * allows it; and it is laid out at 800 x 600 and at 1280 x 800 for the screenshots, light and
+ * dark. */
+static void
+test_small_window (void)
+{
+  static const char *names[] = { "activations", "filters", "maximize", "explain", "train" };
+  static const int sizes[][2] = { { 800, 600 }, { 1280, 800 } };
+  for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (window), sizes[s][0], sizes[s][1]);
+      for (gsize v = 0; v < G_N_ELEMENTS (names); v++)
+        {
+          activate ("view.show", "s", names[v]);
+          wait_frames (GTK_WIDGET (window), 4);
+          int min_w, min_h, nat;
+          gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_w, &nat,
+                              NULL, NULL);
+          gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_VERTICAL, sizes[s][0],
+                              &min_h, &nat, NULL, NULL);
+          int w = gtk_widget_get_width (GTK_WIDGET (window));
+          int h = gtk_widget_get_height (GTK_WIDGET (window));
+          g_test_message ("%s at %dx%d: minimum %dx%d, laid out at %dx%d", names[v],
+                          sizes[s][0], sizes[s][1], min_w, min_h, w, h);
+          g_autofree char *shot = g_strdup_printf ("small-%dx%d-%s", sizes[s][0], sizes[s][1],
+                                                   names[v]);
+          screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+          g_assert_cmpint (min_w, <=, sizes[s][0]);
+          g_assert_cmpint (min_h, <=, sizes[s][1]);
+          /* Laid out at the size asked for (less the frame the window manager may take). */
+          g_assert_cmpint (w, <=, sizes[s][0]);
+          g_assert_cmpint (w, >=, sizes[s][0] - 20);
+          g_assert_cmpint (h, <=, sizes[s][1]);
+          g_assert_cmpint (h, >=, sizes[s][1] - 20);
+        }
+      /* The layer list sits beside the views when there is room, else it folds away and the
+       * sidebar button (F9) brings it over them. */
+      AdwFlap *flap = ADW_FLAP (find_named (GTK_WIDGET (window), "flap"));
+      g_assert_nonnull (flap);
+      gboolean narrow = sizes[s][0] < 1000;
+      g_assert_true (adw_flap_get_folded (flap) == narrow);
+      g_assert_true (adw_flap_get_reveal_flap (flap) == !narrow);
+      if (narrow)
+        {
+          activate ("sidebar.toggle", NULL);
+          g_assert_true (adw_flap_get_reveal_flap (flap));
+          wait_frames (GTK_WIDGET (window), 4);
+          g_autofree char *shot = g_strdup_printf ("small-%dx%d-sidebar", sizes[s][0],
+                                                   sizes[s][1]);
+          screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+          activate ("sidebar.toggle", NULL);
+          g_assert_false (adw_flap_get_reveal_flap (flap));
+        }
+    }
+
+  /* The same views in the dark style, at both sizes. */
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  for (gsize s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (window), sizes[s][0], sizes[s][1]);
+      for (gsize v = 0; v < G_N_ELEMENTS (names); v++)
+        {
+          activate ("view.show", "s", names[v]);
+          wait_frames (GTK_WIDGET (window), 4);
+          g_autofree char *shot = g_strdup_printf ("small-%dx%d-%s-dark", sizes[s][0],
+                                                   sizes[s][1], names[v]);
+          screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+        }
+    }
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+}
+
+static void
+test_layout_steady (void)
+{
+  /* Defect 10: the controls do not move when a choice changes their text. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+
+  /* Explain: a long class name in place of "Top prediction". */
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *explain = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                   SCOPE_TYPE_EXPLAIN_VIEW));
+  wait_frames (GTK_WIDGET (window), 4);
+  GtkWidget *opacity = find_named (GTK_WIDGET (explain), "opacity");
+  GtkDropDown *class_drop = GTK_DROP_DOWN (find_named (GTK_WIDGET (explain), "class-drop"));
+  graphene_rect_t before = bounds_in_window (opacity);
+  graphene_rect_t drop_before = bounds_in_window (GTK_WIDGET (class_drop));
+  GListModel *classes = gtk_drop_down_get_model (class_drop);
+  guint longest = 0;
+  gsize longest_len = 0;
+  for (guint i = 1; i < g_list_model_get_n_items (classes); i++)
+    {
+      g_autoptr (GtkStringObject) item = g_list_model_get_item (classes, i);
+      gsize len = strlen (gtk_string_object_get_string (item));
+      if (len > longest_len)
+        {
+          longest = i;
+          longest_len = len;
+        }
+    }
+  g_assert_cmpuint (longest, >, 0);
+  gtk_drop_down_set_selected (class_drop, longest);
+  wait_frames (GTK_WIDGET (window), 4);
+  graphene_rect_t drop_after = bounds_in_window (GTK_WIDGET (class_drop));
+  assert_same_bounds (&drop_before, &drop_after, "the class drop-down");
+  graphene_rect_t after = bounds_in_window (opacity);
+  assert_same_bounds (&before, &after, "the opacity scale after choosing a class");
+  scope_window_cancel_view (window);
+
+  /* Maximize: the class-logit target. */
+  activate ("view.show", "s", "maximize");
+  wait_frames (GTK_WIDGET (window), 4);
+  GtkWidget *transforms = find_named (GTK_WIDGET (window), "transforms");
+  before = bounds_in_window (transforms);
+  GtkDropDown *target = GTK_DROP_DOWN (find_named (GTK_WIDGET (window), "target-drop"));
+  gtk_drop_down_set_selected (target, 1);
+  wait_frames (GTK_WIDGET (window), 4);
+  after = bounds_in_window (transforms);
+  g_assert_cmpfloat (after.size.width, ==, before.size.width);
+  g_assert_cmpfloat (after.size.height, ==, before.size.height);
+  g_assert_cmpfloat (after.origin.x, ==, before.origin.x);
+  gtk_drop_down_set_selected (target, 0);
+}
+
 typedef struct
 {
   const char *path;
@@ -1782,6 +2173,15 @@ main (int    argc,
     { "/ui/window/explain", test_explain },
     { "/ui/window/explain-ct", test_explain_ct },
     { "/ui/window/close-joins", test_close_joins },
+    { "/ui/window/recent-underscores", test_recent_underscores },
+    { "/ui/window/frame-timer-close", test_frame_timer_close },
+    { "/ui/window/error-details", test_error_details },
+    { "/ui/window/small-window", test_small_window },
+    { "/ui/window/layout-steady", test_layout_steady },
+    { "/ui/window/dialog-folder", test_dialog_folder },
+    { "/ui/window/explain-cancel", test_explain_cancel },
+    { "/ui/window/preferences", test_preferences },
+    { "/ui/window/close-while-training", test_close_while_training },
   };
   app = scope_application_new (G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
   g_autoptr (GError) error = NULL;

@@ -223,6 +223,49 @@ test_grid_pixels (void)
   test_util_remove_tree (dir);
 }
 
+/* Tile labels: the final value, "…" while running, "unfinished" after a stop, and class names
+ * for class logits. */
+static void
+test_tile_labels (void)
+{
+  NnModel *model = nn_synth_dashes_model_new (16);
+  g_assert_nonnull (model);
+  float grey[4] = { 0.5f, 0.5f, 0.5f, 0.5f };
+  cairo_surface_t *tiles[3] = { viz_image_surface_new (grey, 1, 2, 2),
+                                viz_image_surface_new (grey, 1, 2, 2), NULL };
+  double values[3] = { 2.5, NAN, NAN };
+  int classes[3] = { 0, 1, 1 };
+  VizAmFigure fig = { .tiles = tiles, .tile_values = values, .tile_channels = classes,
+                      .n_tiles = 3 };
+  char text[256];
+  viz_am_figure_tile_label (text, sizeof text, &fig, 0);
+  g_assert_cmpstr (text, ==, "0: 2.5");
+  viz_am_figure_tile_label (text, sizeof text, &fig, 1);
+  g_assert_cmpstr (text, ==, "1 …");
+  viz_am_figure_tile_label (text, sizeof text, &fig, 2);
+  g_assert_cmpstr (text, ==, "1");
+  fig.stopped = true;
+  viz_am_figure_tile_label (text, sizeof text, &fig, 1);
+  g_assert_cmpstr (text, ==, "1 unfinished");
+  fig.class_model = model;
+  viz_am_figure_tile_label (text, sizeof text, &fig, 0);
+  g_assert_cmpstr (text, ==, "0 horizontal: 2.5");
+  viz_am_figure_tile_label (text, sizeof text, &fig, 1);
+  g_assert_cmpstr (text, ==, "1 vertical unfinished");
+  /* Drawn into small tiles, the long labels are cut short, not run into each other. */
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 200, 120);
+  cairo_t *cr = cairo_create (s);
+  VizStyle style;
+  viz_style_init (&style);
+  viz_am_figure_draw (cr, &fig, &style, 200, 120);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+  for (int k = 0; k < 2; k++)
+    cairo_surface_destroy (tiles[k]);
+  nn_model_free (model);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -233,5 +276,6 @@ main (int    argc,
   g_test_add_func ("/viz/am-figure/panel-title", test_panel_title);
   g_test_add_func ("/viz/am-figure/panel-pixels", test_panel_pixels);
   g_test_add_func ("/viz/am-figure/grid-pixels", test_grid_pixels);
+  g_test_add_func ("/viz/am-figure/tile-labels", test_tile_labels);
   return g_test_run ();
 }

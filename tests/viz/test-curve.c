@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Line plots: a series lands where its values say inside the plot rectangle, dashed series
- * leave gaps, values outside the range are clipped, and the cairo state is restored. */
+ * leave gaps, values outside the range are clipped, values at the ends of the range are drawn
+ * whole inside the frame, and the cairo state is restored. */
 #include <glib.h>
 #include <math.h>
 
@@ -68,6 +69,64 @@ test_line_position (void)
   cairo_surface_destroy (s);
 }
 
+static gboolean
+is_dark (uint32_t p)
+{
+  return ((p >> 16) & 0xff) < 128 && ((p >> 8) & 0xff) < 128 && (p & 0xff) < 128;
+}
+
+/* How many pixel rows of red column x has around y: the width of a horizontal red line there
+ * (from how far the green channel falls below white). */
+static double
+red_coverage (cairo_surface_t *s,
+              double           x,
+              double           y)
+{
+  double rows = 0.0;
+  for (double dy = -2.0; dy <= 2.0; dy += 1.0)
+    rows += (255.0 - ((test_pixel_at (s, x, y + dy) >> 8) & 0xff)) / 255.0;
+  return rows;
+}
+
+/* Whether some pixel of column x between rows y0 and y1 (y0 < y1) is dark: the frame. */
+static gboolean
+frame_between (cairo_surface_t *s,
+               double           x,
+               double           y0,
+               double           y1)
+{
+  for (double y = y0; y <= y1; y += 1.0)
+    if (is_dark (test_pixel_at (s, x, y)))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_range_ends (void)
+{
+  /* Probabilities of exactly 1 and exactly 0 (a deletion curve that never moves): both lines
+   * are drawn whole, inside the frame, which stays visible beyond them. */
+  const float x[2] = { 0.0f, 1.0f }, one[2] = { 1.0f, 1.0f }, zero[2] = { 0.0f, 0.0f };
+  VizCurveSeries series[2] = {
+    { .x = x, .y = one, .n = 2, .rgba = { 1, 0, 0, 1 } },
+    { .x = x, .y = zero, .n = 2, .rgba = { 1, 0, 0, 1 } },
+  };
+  VizCurve curve = { series, 2, 0.0, 1.0, 0.0, 1.0, NULL };
+  double r[4];
+  cairo_surface_t *s = draw (&curve, r);
+  double top = r[1], bottom = r[1] + r[3];
+  for (int i = 1; i < 10; i++)
+    {
+      double px = r[0] + r[2] * i / 10.0;
+      /* The 2-px lines are drawn whole, not cut in half by the frame. */
+      g_assert_cmpfloat (red_coverage (s, px, top), >, 1.6);
+      g_assert_cmpfloat (red_coverage (s, px, bottom), >, 1.6);
+      g_assert_true (frame_between (s, px, top - 8.0, top - 1.5));
+      g_assert_true (frame_between (s, px, bottom + 1.5, bottom + 8.0));
+    }
+  cairo_surface_destroy (s);
+}
+
 static void
 test_dashed (void)
 {
@@ -91,6 +150,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/viz/curve/line-position", test_line_position);
+  g_test_add_func ("/viz/curve/range-ends", test_range_ends);
   g_test_add_func ("/viz/curve/dashed", test_dashed);
   return g_test_run ();
 }

@@ -129,6 +129,69 @@ test_text (Fixture      *f,
   g_assert_nonnull (strstr (buf, "\ndeletion/insertion 8 steps (insertion from a blur) · "
                             "ROAD 20–80 %, noise 0.05 · randomization seed 11 · mask of 3 px, "
                             "pointing game within 2.5 px"));
+
+  /* Integrated Gradients works on the input: its caption names no layer, even when one is
+   * chosen for the CAM methods (defect 12 of issue 15). */
+  c.layer = "detect";
+  viz_explain_figure_caption (buf, sizeof buf, &c);
+  g_assert_null (strstr (buf, "layer"));
+  g_assert_true (g_str_has_prefix (buf, "m.onnx · input none\nmethod ig ·"));
+}
+
+/* A caption wraps inside a narrow figure (the Explain view in a small window) and is drawn as
+ * before when it fits. */
+static void
+test_caption_wraps (Fixture      *f,
+                    gconstpointer unused)
+{
+  (void) f;
+  (void) unused;
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 400, 200);
+  cairo_t *cr = cairo_create (s);
+  VizStyle style;
+  viz_style_init (&style);
+  const char *text = "demo-pfnet-fashion.safetensors · input fashion-ankle-boot.png · class 9 "
+                     "Ankle boot (p = 0.999), the top prediction\nmethod gradcam";
+  double line = viz_text_line_height (&style);
+  double lines = viz_text_draw_lines (cr, &style, text, 0.0, 0.0);
+  g_assert_cmpfloat (lines, ==, 2.0 * line);
+  g_assert_cmpfloat (viz_text_draw_wrapped (cr, &style, text, 0.0, 0.0, 5000.0), ==, lines);
+  double narrow = viz_text_draw_wrapped (cr, &style, text, 0.0, 0.0, 200.0);
+  g_test_message ("%.0f px of caption at 200 px wide, %.0f px unwrapped", narrow, lines);
+  g_assert_cmpfloat (narrow, >=, 4.0 * line);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+
+/* What the metrics table says: numbers, "…" while they come, "–" once cancelled, and "n/a"
+ * for the faithfulness of a map of zeros, which ranks no pixels (defect 12 of issue 15). */
+static void
+test_metric_text (Fixture      *f,
+                  gconstpointer unused)
+{
+  (void) unused;
+  char text[64];
+  VizExplainMetrics *m = &f->fig.panels[0].metrics;
+  viz_explain_figure_format_metric (text, sizeof text, &f->fig, 0, VIZ_EXPLAIN_ROW_RHO);
+  g_assert_cmpstr (text, ==, "…");
+  m->has = VIZ_EXPLAIN_HAS_RANDOMIZATION;
+  m->rho = 0.25;
+  viz_explain_figure_format_metric (text, sizeof text, &f->fig, 0, VIZ_EXPLAIN_ROW_RHO);
+  g_assert_cmpstr (text, ==, "0.250");
+  m->stopped = true;
+  viz_explain_figure_format_metric (text, sizeof text, &f->fig, 0, VIZ_EXPLAIN_ROW_DELETION);
+  g_assert_cmpstr (text, ==, "–");
+  viz_explain_figure_format_metric (text, sizeof text, &f->fig, 0, VIZ_EXPLAIN_ROW_RHO);
+  g_assert_cmpstr (text, ==, "0.250");
+
+  for (int p = 0; p < H * W; p++)
+    f->map[p] = 0.0f;
+  m->has |= VIZ_EXPLAIN_HAS_DELETION;
+  for (int r = VIZ_EXPLAIN_ROW_DELETION; r <= VIZ_EXPLAIN_ROW_RHO; r++)
+    {
+      viz_explain_figure_format_metric (text, sizeof text, &f->fig, 0, (VizExplainRow) r);
+      g_assert_cmpstr (text, ==, "n/a");
+    }
 }
 
 /* Pixels of s in the rectangle (x0, y0) - (x1, y1) that are not white. */
@@ -228,6 +291,10 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/viz/explain-figure/text", Fixture, NULL, fixture_setup, test_text,
               fixture_teardown);
+  g_test_add ("/viz/explain-figure/caption-wraps", Fixture, NULL, fixture_setup,
+              test_caption_wraps, fixture_teardown);
+  g_test_add ("/viz/explain-figure/metric-text", Fixture, NULL, fixture_setup,
+              test_metric_text, fixture_teardown);
   g_test_add ("/viz/explain-figure/pixels", Fixture, NULL, fixture_setup, test_pixels,
               fixture_teardown);
   g_test_add ("/viz/explain-figure/export", Fixture, NULL, fixture_setup, test_export,

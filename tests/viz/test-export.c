@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Figure export: PNG read back pixel for pixel, SVG and PDF headers, the format chosen by
- * extension, failures that leave no file (atomic writes), also on a full disk. */
+ * extension, data pixels sharp in SVG, failures that leave no file (atomic writes), also on a
+ * full disk. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -126,6 +127,82 @@ test_vector_formats (Fixture      *f,
   g_free (pdf);
 }
 
+typedef struct
+{
+  const guchar *data;
+  gsize         len, pos;
+} PngSource;
+
+static cairo_status_t
+png_read (void          *closure,
+          unsigned char *out,
+          unsigned int   length)
+{
+  PngSource *src = closure;
+  if (src->pos + length > src->len)
+    return CAIRO_STATUS_READ_ERROR;
+  memcpy (out, src->data + src->pos, length);
+  src->pos += length;
+  return CAIRO_STATUS_SUCCESS;
+}
+
+/* Whether every pixel of image equals the top-left one of its block x block square. */
+static gboolean
+blocky (cairo_surface_t *image,
+        int              block)
+{
+  const guchar *p = cairo_image_surface_get_data (image);
+  int stride = cairo_image_surface_get_stride (image);
+  int w = cairo_image_surface_get_width (image), h = cairo_image_surface_get_height (image);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (memcmp (p + (gsize) y * stride + (gsize) x * 4,
+                  p + (gsize) (y - y % block) * stride + (gsize) (x - x % block) * 4, 4) != 0)
+        return FALSE;
+  return TRUE;
+}
+
+/* The tiles of an SVG export stay sharp in any viewer: cairo writes no nearest-filter hint, so
+ * every embedded picture of data pixels carries them as blocks of at least 8 x 8 (the 1-px
+ * wide colour bar, smoothed on purpose, aside). */
+static void
+test_svg_pixels_sharp (Fixture      *f,
+                       gconstpointer unused)
+{
+  (void) unused;
+  g_autofree char *svg = g_build_filename (f->dir, "grid.svg", NULL);
+  NnError err = { 0 };
+  g_assert_true (viz_export (svg, draw_figure, &f->fig, 320, 200, &err));
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (svg, &text, NULL, NULL));
+  int tiles = 0;
+  for (const char *p = strstr (text, "base64,"); p != NULL; p = strstr (p, "base64,"))
+    {
+      p += strlen ("base64,");
+      const char *end = strchr (p, '"');
+      g_assert_nonnull (end);
+      g_autofree char *b64 = g_strndup (p, (gsize) (end - p));
+      gsize len;
+      g_autofree guchar *png = g_base64_decode (b64, &len);
+      PngSource src = { png, len, 0 };
+      cairo_surface_t *image = cairo_image_surface_create_from_png_stream (png_read, &src);
+      g_assert_cmpint (cairo_surface_status (image), ==, CAIRO_STATUS_SUCCESS);
+      int w = cairo_image_surface_get_width (image), h = cairo_image_surface_get_height (image);
+      if (w > 2 && h > 2)
+        {
+          g_test_message ("embedded image %dx%d", w, h);
+          g_assert_cmpint (w, >=, 6 * 8);
+          g_assert_cmpint (h, >=, 6 * 8);
+          g_assert_cmpint (w % 6, ==, 0);
+          g_assert_true (blocky (image, w / 6));
+          tiles++;
+        }
+      cairo_surface_destroy (image);
+      p = end;
+    }
+  g_assert_cmpint (tiles, >=, 4);
+}
+
 static void
 test_failures (Fixture      *f,
                gconstpointer unused)
@@ -225,6 +302,8 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/viz/export/vector-formats", Fixture, NULL, fixture_setup, test_vector_formats,
               fixture_teardown);
+  g_test_add ("/viz/export/svg-pixels-sharp", Fixture, NULL, fixture_setup,
+              test_svg_pixels_sharp, fixture_teardown);
   g_test_add ("/viz/export/failures", Fixture, NULL, fixture_setup, test_failures,
               fixture_teardown);
   g_test_add ("/viz/export/full-disk", Fixture, NULL, fixture_setup, test_full_disk,

@@ -109,21 +109,32 @@ test_filters_text (Fixture      *f,
 /* Where the large tile lands in a figure of width x height: the layout the figure documents
  * (grid in the left 60 %, the panel's title line, whole-pixel magnification). */
 static void
-panel_rect (const VizStyle *style,
-            double          width,
-            double          height,
-            double          rect[4])
+panel_rect_of (const VizStyle *style,
+               double          width,
+               double          height,
+               int             tile_w,
+               int             tile_h,
+               double          rect[4])
 {
   double m = style->margin, line = viz_text_line_height (style);
   double body_y = m + line, body_h = height - body_y;
   double x = floor (width * 0.6), w = width - x;
   double top = body_y + 2.0 * m + line;
   double aw = w - 2.0 * m, ah = body_h - (top - body_y) - 2.0 * m - line;
-  double scale = floor (fmin (aw / W, ah / H));
+  double scale = floor (fmin (aw / tile_w, ah / tile_h));
   rect[0] = x + m;
   rect[1] = top;
-  rect[2] = scale * W;
-  rect[3] = scale * H;
+  rect[2] = scale * tile_w;
+  rect[3] = scale * tile_h;
+}
+
+static void
+panel_rect (const VizStyle *style,
+            double          width,
+            double          height,
+            double          rect[4])
+{
+  panel_rect_of (style, width, height, W, H, rect);
 }
 
 static void
@@ -161,6 +172,71 @@ test_panel_pixels (Fixture      *f,
   g_assert_cmpuint (test_pixel_at (s, r[0] + 2.5 * scale, r[1] + 2.5 * scale), ==, 0xffffffffu);
   cairo_destroy (cr);
   cairo_surface_destroy (s);
+}
+
+/* A 7x7 kernel of values around 3e-3: the numbers written into its cells each stay inside their
+ * cell (the pixels beside every inner cell border are the cells' own colours, no ink), and
+ * a kernel of signed zeros reads "min 0", never "-0". */
+static void
+test_cell_values (Fixture      *f,
+                  gconstpointer unused)
+{
+  (void) unused;
+  enum { K = 7 };
+  const float pattern[3] = { -0.00304f, 0.00334f, -0.00179f };
+  float weights[K * K];
+  for (int i = 0; i < K * K; i++)
+    weights[i] = pattern[i % 3];
+  VizFilterGrid filters = {
+    .weights = weights, .oc = 1, .ic = 1, .kh = K, .kw = K, .input_channel = -1,
+    .selected = -1,
+  };
+  VizColormap cm;
+  float *maps = viz_filter_grid_maps_new (&filters, &cm);
+  g_assert_nonnull (maps);
+  VizLayerFigure fig;
+  viz_layer_figure_init_filters (&fig, "m.onnx", "conv1", &filters, maps, &cm, 0);
+  g_assert_cmpstr (fig.panel_note, ==, "min -0.00304   max 0.00334");
+
+  const double width = 800, height = 420;
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  cairo_t *cr = cairo_create (s);
+  viz_layer_figure_draw (cr, &fig, &f->style, width, height);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_flush (s);
+  double r[4];
+  panel_rect_of (&f->style, width, height, K, K, r);
+  double scale = r[2] / K;
+  g_test_message ("cells of %.0f px", scale);
+  g_assert_cmpfloat (scale, >=, 34.0);  /* large enough for numbers */
+  g_assert_cmpfloat (scale, <, 48.0);   /* small enough that 8 characters do not fit */
+  /* Some cell shows ink (the numbers are there at all). */
+  int ink = 0;
+  for (double x = r[0] + 2.0; x < r[0] + scale - 2.0; x += 1.0)
+    ink += test_pixel_at (s, x, r[1] + scale / 2) != viz_colormap_pixel (&cm, maps[0]);
+  g_assert_cmpint (ink, >, 0);
+  for (int i = 0; i < K; i++)
+    for (int j = 1; j < K; j++)
+      {
+        uint32_t left = viz_colormap_pixel (&cm, maps[i * K + j - 1]);
+        uint32_t right = viz_colormap_pixel (&cm, maps[i * K + j]);
+        double bx = r[0] + j * scale, cy = r[1] + (i + 0.5) * scale;
+        for (double dy = -5.0; dy <= 5.0; dy += 1.0)
+          {
+            g_assert_cmpuint (test_pixel_at (s, bx - 1.5, cy + dy), ==, left);
+            g_assert_cmpuint (test_pixel_at (s, bx + 1.5, cy + dy), ==, right);
+          }
+      }
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+  free (maps);
+
+  for (int i = 0; i < K * K; i++)
+    weights[i] = -0.0f;
+  maps = viz_filter_grid_maps_new (&filters, &cm);
+  viz_layer_figure_init_filters (&fig, "m.onnx", "conv1", &filters, maps, &cm, 0);
+  g_assert_cmpstr (fig.panel_note, ==, "min 0   max 0");
+  free (maps);
 }
 
 static void
@@ -264,6 +340,8 @@ main (int    argc,
               test_filters_text, NULL);
   g_test_add ("/viz/layer-figure/panel-pixels", Fixture, NULL, fixture_setup,
               test_panel_pixels, NULL);
+  g_test_add ("/viz/layer-figure/cell-values", Fixture, NULL, fixture_setup,
+              test_cell_values, NULL);
   g_test_add ("/viz/layer-figure/hit", Fixture, NULL, fixture_setup, test_hit,
               NULL);
   g_test_add ("/viz/layer-figure/state-restored", Fixture, NULL, fixture_setup,
