@@ -271,12 +271,33 @@ constant_params (const NnOnnxValue *k,
     channel_values (k, (int) n, out);
 }
 
-/* A constant Add right after this node (its only reader) that is a bias: folded in. */
+/* Whether constant k is a scalar or varies along `axis` of a tensor of shape (ndim, dims)
+ * only. */
+static bool
+varies_along (const NnOnnxValue *k,
+              int                ndim,
+              const int64_t     *dims,
+              int                axis)
+{
+  if (k->ndim > ndim)
+    return false;
+  for (int j = 0; j < k->ndim; j++)
+    {
+      const int d = ndim - k->ndim + j;
+      if (k->dims[j] != 1 && (d != axis || k->dims[j] != dims[d]))
+        return false;
+    }
+  return true;
+}
+
+/* A constant Add right after this node (its only reader) that is a bias along `axis` (the
+ * channels of a convolution, the features of a linear layer): folded in. */
 static const NnOnnxValue *
 fusable_bias (NnOnnxImporter *im,
               NnOnnxNode     *n,
               int             ndim,
-              const int64_t  *dims)
+              const int64_t  *dims,
+              int             axis)
 {
   if (im->consumers[n->index] != 1)
     return NULL;
@@ -288,8 +309,7 @@ fusable_bias (NnOnnxImporter *im,
   const char *other = strcmp (next->input[0], mine) == 0 ? next->input[1]
                       : strcmp (next->input[1], mine) == 0 ? next->input[0] : NULL;
   const NnOnnxValue *b = other != NULL ? nn_onnx_value_find (im, other) : NULL;
-  const int kind = b != NULL && b->is_const ? channel_broadcast (b, ndim, dims) : 0;
-  if (kind != 1 && kind != 2)
+  if (b == NULL || !b->is_const || b->is_int || !varies_along (b, ndim, dims, axis))
     return NULL;
   im->fused[im->first_use[n->index]] = true;
   return b;
@@ -429,7 +449,7 @@ op_conv (NnOnnxImporter *im,
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "bias has %zu values for %d channels",
                               b->count, OC);
   int64_t out_dims[4] = { x->dims[0], OC, 1, 1 };
-  const NnOnnxValue *fused = b == NULL ? fusable_bias (im, n, x->ndim, out_dims) : NULL;
+  const NnOnnxValue *fused = b == NULL ? fusable_bias (im, n, x->ndim, out_dims, 1) : NULL;
   NnNode spec = spec_for (NN_OP_CONV2D, x);
   spec.attrs.conv = (NnConvAttrs) {
     .out_channels = OC, .kh = w.k[0], .kw = w.k[1], .sh = w.s[0], .sw = w.s[1],
@@ -450,7 +470,50 @@ op_conv (NnOnnxImporter *im,
   return set_output (im, n, node, x->ndim, out_dims, err);
 }
 
-/* Gemm (alpha A B' + beta C) and MatMul with a constant right-hand side: a linear layer. */
+static int exact_shape (NnOnnxImporter    *im,
+                        NnOnnxNode        *n,
+                        const NnOnnxValue *x,
+                        int                k,
+                        NnError           *err);
+
+/* MatMul of two run-time tensors (..., M, K) (..., K, N) of one rank whose leading dims are
+ * equal: a matmul node. */
+static bool
+op_matmul (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnError        *err)
+{
+  const NnOnnxValue *a = n->in[0], *b = n->in[1];
+  const int r = a->ndim;
+  bool ok = r >= 3 && b->ndim == r && a->dims[r - 1] == b->dims[r - 2];
+  for (int d = 0; ok && d < r - 2; d++)
+    ok = a->dims[d] == b->dims[d];
+  if (!ok)
+    {
+      char as[96], bs[96];
+      format_dims (a, as, sizeof as);
+      format_dims (b, bs, sizeof bs);
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "product of run-time tensors of "
+                                "shapes %s and %s; the same rank (at least 3, the batch first) "
+                                "and leading dims are supported", as, bs);
+    }
+  const int ia = exact_shape (im, n, a, 0, err);
+  const int ib = ia >= 0 ? exact_shape (im, n, b, 1, err) : -1;
+  if (ib < 0)
+    return false;
+  NnNode spec = spec_for (NN_OP_MATMUL, a);
+  spec.inputs[0] = ia;
+  spec.inputs[1] = ib;
+  spec.n_inputs = 2;
+  int64_t out_dims[NN_ONNX_MAX_RANK];
+  memcpy (out_dims, a->dims, sizeof (int64_t) * (size_t) r);
+  out_dims[r - 1] = b->dims[r - 1];
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output (im, n, node, r, out_dims, err);
+}
+
+/* Gemm (alpha A B' + beta C) and MatMul with a constant right-hand side: a linear layer (a
+ * dense node over the last axis for a tensor of rank above 2). */
 static bool
 op_linear (NnOnnxImporter *im,
            NnOnnxNode     *n,
@@ -458,15 +521,17 @@ op_linear (NnOnnxImporter *im,
            NnError        *err)
 {
   NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x != NULL && !gemm && n->n_in == 2 && n->in[1] != NULL && !n->in[1]->is_const)
+    return op_matmul (im, n, err);
   const NnOnnxValue *wt = x ? const_input (n, 1, false, err) : NULL;
   if (wt == NULL)
     return false;
   const NnOnnxValue *c = gemm ? const_input (n, 2, true, err) : NULL;
   if (gemm && c == NULL && n->n_in > 2 && n->in[2] != NULL)
     return false;
-  if (x->ndim != 2)
+  if (x->ndim < 2 || (gemm && x->ndim != 2))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of rank %d; a matrix (batch, "
-                              "features) is supported", x->ndim);
+                              "features) or a tensor times a matrix is supported", x->ndim);
   if (gemm && nn_onnx_attr_int (n, "transA", 0) != 0)
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "transA would mix the batch into the "
                               "features");
@@ -478,10 +543,13 @@ op_linear (NnOnnxImporter *im,
   const int64_t K = trans ? wt->dims[1] : wt->dims[0], N = trans ? wt->dims[0] : wt->dims[1];
   if (N < 1 || N > (1 << 24))
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "%lld output features", (long long) N);
-  if (K != x->dims[1])
+  const int last = x->ndim - 1;
+  if (K != x->dims[last])
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "weight has %lld rows for %lld features",
-                              (long long) K, (long long) x->dims[1]);
-  int64_t out_dims[2] = { x->dims[0], N };
+                              (long long) K, (long long) x->dims[last]);
+  int64_t out_dims[NN_ONNX_MAX_RANK];
+  memcpy (out_dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  out_dims[last] = N;
   if (c != NULL && (c->is_int || channel_broadcast (c, 2, out_dims) == 0))
     {
       char shape[96];
@@ -489,8 +557,10 @@ op_linear (NnOnnxImporter *im,
       return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "bias C of shape %s varies over the "
                                 "batch", shape);
     }
-  const NnOnnxValue *fused = c == NULL ? fusable_bias (im, n, 2, out_dims) : NULL;
-  NnNode spec = spec_for (NN_OP_LINEAR, x);
+  const NnOnnxValue *fused = c == NULL ? fusable_bias (im, n, x->ndim, out_dims, last) : NULL;
+  NnNode spec = spec_for (x->ndim == 2 ? NN_OP_LINEAR : NN_OP_DENSE, x);
+  if (x->ndim > 2 && (spec.inputs[0] = exact_shape (im, n, x, 0, err)) < 0)
+    return false;
   spec.attrs.linear = (NnLinearAttrs) { .out_features = (int) N, .bias = c || fused };
   int node = emit (im, n, &spec, err);
   if (node < 0)
@@ -510,7 +580,7 @@ op_linear (NnOnnxImporter *im,
         for (int64_t o = 0; o < N; o++)
           bias[o] *= beta;
     }
-  return set_output (im, n, node, 2, out_dims, err);
+  return set_output (im, n, node, x->ndim, out_dims, err);
 }
 
 /* Engine node that holds run-time value x with exactly its ONNX per-sample shape: x's own, or
@@ -707,6 +777,24 @@ op_clip (NnOnnxImporter *im,
   lo = lo < -FLT_MAX ? -FLT_MAX : lo;
   hi = hi > FLT_MAX ? FLT_MAX : hi;
   return op_activation (im, n, NN_ACT_CLIP, 0.0f, lo, hi, err);
+}
+
+/* Pow of a run-time tensor by a constant scalar exponent. */
+static bool
+op_pow (NnOnnxImporter *im,
+        NnOnnxNode     *n,
+        NnError        *err)
+{
+  const NnOnnxValue *e = dynamic_input (n, 0, err) ? const_input (n, 1, false, err) : NULL;
+  if (e == NULL)
+    return false;
+  if (e->count != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "an exponent of %zu values; a scalar "
+                              "is supported", e->count);
+  const double v = nn_onnx_value_get (e, 0);
+  if (!isfinite (v))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "exponent %g is not finite", v);
+  return op_activation (im, n, NN_ACT_POW, 0.0f, (float) v, 0.0f, err);
 }
 
 static bool
@@ -1352,6 +1440,10 @@ nn_onnx_translate (NnOnnxImporter *im,
     return op_activation (im, n, NN_ACT_SIGMOID, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "Erf") == 0)
     return op_activation (im, n, NN_ACT_ERF, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "Sqrt") == 0)
+    return op_activation (im, n, NN_ACT_SQRT, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "Pow") == 0)
+    return op_pow (im, n, err);
   if (strcmp (op, "Tanh") == 0)
     return op_activation (im, n, NN_ACT_TANH, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "HardSigmoid") == 0)

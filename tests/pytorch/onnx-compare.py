@@ -138,15 +138,28 @@ CASES = [
     # Channel split (Slice) and channel shuffle (Reshape, Transpose, Reshape).
     ("shufflenet_v2_x0_5", lambda: torchvision.models.shufflenet_v2_x0_5(num_classes=10), 64,
      13, lambda m: m.conv5, "conv5.2"),
+    # Channels-last blocks: Permute, LayerNorm decomposed (ReduceMean, Sub, Pow, Sqrt, Div),
+    # Linear as MatMul of a (B, H, W, C) tensor.
+    ("convnext_tiny", lambda: torchvision.models.convnext_tiny(num_classes=10), 64, 13,
+     lambda m: m.features[7], "features.7.2_1"),
     ("pfnet", lambda: PFNet(), 64, 14,
      lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
 ]
 
 
 def randomize(net, seed):
-    """Random weights, and batch norms with non-trivial statistics and affine parameters."""
+    """Random weights, batch norms with non-trivial statistics and affine parameters, layer norms
+    with non-trivial affine parameters, and ConvNeXt's layer scales (1e-6 at creation) large
+    enough for the blocks to count."""
     torch.manual_seed(seed)
     for m in net.modules():
+        if isinstance(m, torch.nn.LayerNorm) and m.elementwise_affine:
+            with torch.no_grad():
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0.0, 0.1)
+        if isinstance(getattr(m, "layer_scale", None), torch.nn.Parameter):
+            with torch.no_grad():
+                m.layer_scale.uniform_(0.1, 0.3)
         if isinstance(m, torch.nn.BatchNorm2d):
             with torch.no_grad():
                 m.running_mean.normal_(0.0, 0.1)
