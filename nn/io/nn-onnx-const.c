@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Constant folding for the ONNX importer: nodes whose inputs are all known when the graph is
  * read (Constant, the Shape -> Gather -> Unsqueeze -> Concat arithmetic that computes constant
- * shapes, casts, broadcasting +-x/ on small tensors) are evaluated once into constants. */
+ * shapes, casts, broadcasting +-x/, Mod, Min, Max, Equal, Where and Expand on small tensors)
+ * are evaluated once into constants. */
 #include "io/nn-onnx-private.h"
 
 #include <math.h>
@@ -166,6 +167,133 @@ nn_onnx_reshape_dims (const NnOnnxNode *n,
   return true;
 }
 
+/* The broadcast shape of the n values (NumPy rules) into dims; false when they do not
+ * broadcast. */
+static bool
+broadcast_shape (const NnOnnxValue *const *v,
+                 int                       n,
+                 int64_t                  *dims,
+                 int                      *ndim)
+{
+  *ndim = 0;
+  for (int k = 0; k < n; k++)
+    *ndim = v[k]->ndim > *ndim ? v[k]->ndim : *ndim;
+  for (int d = 0; d < *ndim; d++)
+    {
+      dims[d] = 1;
+      for (int k = 0; k < n; k++)
+        {
+          const int dk = d - (*ndim - v[k]->ndim);
+          const int64_t x = dk >= 0 ? v[k]->dims[dk] : 1;
+          if (x != 1 && dims[d] != 1 && x != dims[d])
+            return false;
+          dims[d] = x == 1 ? dims[d] : x;
+        }
+    }
+  return true;
+}
+
+/* The index in v of element k of a tensor of the broadcast shape (ndim, dims). */
+static size_t
+broadcast_index (const NnOnnxValue *v,
+                 size_t             k,
+                 int                ndim,
+                 const int64_t     *dims)
+{
+  size_t rem = k, iv = 0, sv = 1;
+  for (int d = ndim - 1; d >= 0; d--)
+    {
+      const size_t idx = rem % (size_t) dims[d];
+      rem /= (size_t) dims[d];
+      const int dv = d - (ndim - v->ndim);
+      if (dv >= 0)
+        {
+          if (v->dims[dv] != 1)
+            iv += idx * sv;
+          sv *= (size_t) v->dims[dv];
+        }
+    }
+  return iv;
+}
+
+/* x op y of two integers: wrapping (unsigned) arithmetic keeps a hostile file from overflowing
+ * a signed integer; modulo takes the sign of the divisor unless fmod. */
+static bool
+int_op (char     op,
+        int64_t  x,
+        int64_t  y,
+        bool     fmod_sign,
+        int64_t *out)
+{
+  const uint64_t ux = (uint64_t) x, uy = (uint64_t) y;
+  switch (op)
+    {
+    case '+':
+      *out = (int64_t) (ux + uy);
+      return true;
+    case '-':
+      *out = (int64_t) (ux - uy);
+      return true;
+    case '*':
+      *out = (int64_t) (ux * uy);
+      return true;
+    case '=':
+      *out = x == y;
+      return true;
+    case '<':
+      *out = x < y ? x : y;
+      return true;
+    case '>':
+      *out = x > y ? x : y;
+      return true;
+    default:
+      break;
+    }
+  if (y == 0 || (x == INT64_MIN && y == -1))
+    return false;
+  if (op == '/')
+    *out = x / y;
+  else
+    {
+      int64_t r = x % y;
+      if (!fmod_sign && r != 0 && ((r < 0) != (y < 0)))
+        r += y;
+      *out = r;
+    }
+  return true;
+}
+
+static float
+float_op (char  op,
+          float x,
+          float y)
+{
+  switch (op)
+    {
+    case '+':
+      return x + y;
+    case '-':
+      return x - y;
+    case '*':
+      return x * y;
+    case '/':
+      return x / y;
+    case '=':
+      return x == y ? 1.0f : 0.0f;
+    case '<':
+      return x < y ? x : y;
+    case '>':
+      return x > y ? x : y;
+    default:
+      {
+        /* Mod of floats is fmod (the attribute fmod is 1 for them). */
+        return fmodf (x, y);
+      }
+    }
+}
+
+/* Add, Sub, Mul, Div, Mod, Min, Max and Equal with broadcasting ('+', '-', '*', '/', '%', '<',
+ * '>', '='); Equal gives an integer 0 or 1 (a bool). */
 static bool
 fold_binary (NnOnnxImporter *im,
              NnOnnxNode     *n,
@@ -173,58 +301,93 @@ fold_binary (NnOnnxImporter *im,
              NnError        *err)
 {
   const NnOnnxValue *a = n->in[0], *b = n->in[1];
-  int ndim = a->ndim > b->ndim ? a->ndim : b->ndim;
+  const NnOnnxValue *both[2] = { a, b };
+  int ndim;
   int64_t dims[NN_ONNX_MAX_RANK];
-  for (int d = 0; d < ndim; d++)
+  if (!broadcast_shape (both, 2, dims, &ndim))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes do not broadcast");
+  const bool ints = a->is_int && b->is_int;
+  NnOnnxValue *v = new_output (im, n, ints || op == '=', ndim, dims, err);
+  if (v == NULL)
+    return false;
+  const bool fmod_sign = nn_onnx_attr_int (n, "fmod", 0) != 0;
+  for (size_t k = 0; k < v->count; k++)
     {
-      int da = d - (ndim - a->ndim), db = d - (ndim - b->ndim);
-      int64_t x = da >= 0 ? a->dims[da] : 1, y = db >= 0 ? b->dims[db] : 1;
-      if (x != y && x != 1 && y != 1)
-        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes do not broadcast");
-      dims[d] = x == 1 ? y : x;
+      const size_t ia = broadcast_index (a, k, ndim, dims), ib = broadcast_index (b, k, ndim, dims);
+      if (ints)
+        {
+          if (!int_op (op, a->i[ia], b->i[ib], fmod_sign, &v->i[k]))
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "integer division by zero or "
+                                      "overflow");
+        }
+      else
+        {
+          const float r = float_op (op, (float) nn_onnx_value_get (a, ia),
+                                    (float) nn_onnx_value_get (b, ib));
+          set_elem (v, k, (double) r);
+        }
     }
-  NnOnnxValue *v = new_output (im, n, a->is_int && b->is_int, ndim, dims, err);
+  return true;
+}
+
+/* Where (cond ? x : y) with broadcasting. */
+static bool
+fold_where (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnError        *err)
+{
+  if (n->n_in != 3 || n->in[1] == NULL || n->in[2] == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs three inputs");
+  const NnOnnxValue *c = n->in[0], *x = n->in[1], *y = n->in[2];
+  const NnOnnxValue *all[3] = { c, x, y };
+  int ndim;
+  int64_t dims[NN_ONNX_MAX_RANK];
+  if (!broadcast_shape (all, 3, dims, &ndim))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes do not broadcast");
+  NnOnnxValue *v = new_output (im, n, x->is_int && y->is_int, ndim, dims, err);
   if (v == NULL)
     return false;
   for (size_t k = 0; k < v->count; k++)
     {
-      /* Index of k in a and in b, broadcasting. */
-      size_t rem = k, ia = 0, ib = 0, sa = 1, sb = 1;
-      for (int d = ndim - 1; d >= 0; d--)
-        {
-          size_t idx = (size_t) (rem % (size_t) dims[d]);
-          rem /= (size_t) dims[d];
-          int da = d - (ndim - a->ndim), db = d - (ndim - b->ndim);
-          if (da >= 0)
-            {
-              if (a->dims[da] != 1)
-                ia += idx * sa;
-              sa *= (size_t) a->dims[da];
-            }
-          if (db >= 0)
-            {
-              if (b->dims[db] != 1)
-                ib += idx * sb;
-              sb *= (size_t) b->dims[db];
-            }
-        }
+      const bool pick = nn_onnx_value_get (c, broadcast_index (c, k, ndim, dims)) != 0.0;
+      const NnOnnxValue *src = pick ? x : y;
+      const size_t i = broadcast_index (src, k, ndim, dims);
       if (v->is_int)
-        {
-          /* Shape arithmetic: wrapping (unsigned) arithmetic keeps a hostile file from
-           * overflowing a signed integer. */
-          int64_t x = a->i[ia], y = b->i[ib];
-          uint64_t ux = (uint64_t) x, uy = (uint64_t) y;
-          if (op == '/' && (y == 0 || (x == INT64_MIN && y == -1)))
-            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "integer division by zero or "
-                                      "overflow");
-          v->i[k] = op == '+' ? (int64_t) (ux + uy) : op == '-' ? (int64_t) (ux - uy)
-                    : op == '*' ? (int64_t) (ux * uy) : x / y;
-        }
+        v->i[k] = src->i[i];
       else
-        {
-          float x = (float) nn_onnx_value_get (a, ia), y = (float) nn_onnx_value_get (b, ib);
-          v->f[k] = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
-        }
+        v->f[k] = (float) nn_onnx_value_get (src, i);
+    }
+  return true;
+}
+
+/* Expand: x broadcast to (x's shape broadcast with) a constant shape. */
+static bool
+fold_expand (NnOnnxImporter    *im,
+             NnOnnxNode        *n,
+             const NnOnnxValue *x,
+             NnError           *err)
+{
+  const NnOnnxValue *s = n->in[1];
+  if (s->ndim != 1 || s->count > NN_ONNX_MAX_RANK || !s->is_int)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "the shape is not a short integer list");
+  NnOnnxValue shape = { .ndim = (int) s->count };
+  for (size_t k = 0; k < s->count; k++)
+    shape.dims[k] = s->i[k];
+  const NnOnnxValue *both[2] = { x, &shape };
+  int ndim;
+  int64_t dims[NN_ONNX_MAX_RANK];
+  if (!broadcast_shape (both, 2, dims, &ndim))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes do not broadcast");
+  NnOnnxValue *v = new_output (im, n, x->is_int, ndim, dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    {
+      const size_t i = broadcast_index (x, k, ndim, dims);
+      if (v->is_int)
+        v->i[k] = x->i[i];
+      else
+        v->f[k] = x->f[i];
     }
   return true;
 }
@@ -584,11 +747,21 @@ nn_onnx_fold (NnOnnxImporter *im,
     return fold_shape (im, n, x, err);
   if (is_op (op, "ConstantOfShape"))
     return fold_constant_of_shape (im, n, x, err);
-  if (is_op (op, "Add") || is_op (op, "Sub") || is_op (op, "Mul") || is_op (op, "Div"))
-    {
-      const char sym = op[0] == 'A' ? '+' : op[0] == 'S' ? '-' : op[0] == 'M' ? '*' : '/';
-      return has_two_inputs (n, err) && fold_binary (im, n, sym, err);
-    }
+  static const struct
+  {
+    const char *name;
+    char        sym;
+  } binary[] = {
+    { "Add", '+' }, { "Sub", '-' }, { "Mul", '*' }, { "Div", '/' }, { "Mod", '%' },
+    { "Min", '<' }, { "Max", '>' }, { "Equal", '=' },
+  };
+  for (size_t k = 0; k < sizeof binary / sizeof binary[0]; k++)
+    if (is_op (op, binary[k].name))
+      return has_two_inputs (n, err) && fold_binary (im, n, binary[k].sym, err);
+  if (is_op (op, "Where"))
+    return fold_where (im, n, err);
+  if (is_op (op, "Expand"))
+    return has_two_inputs (n, err) && fold_expand (im, n, x, err);
   if (is_op (op, "Gather"))
     return has_two_inputs (n, err) && fold_gather (im, n, err);
   if (is_op (op, "Concat"))

@@ -98,19 +98,23 @@ has_extra_outputs (const NnOnnxNode *n)
   return false;
 }
 
-/* Records the node's output 0 as run-time tensor of engine node `node` with an ONNX shape. */
+/* Records the node's output 0 as run-time tensor of engine node `node` with an ONNX shape and
+ * its batch at axis bax (-1: merged). */
 static bool
-set_output (NnOnnxImporter *im,
-            NnOnnxNode     *n,
-            int             node,
-            int             ndim,
-            const int64_t  *dims,
-            NnError        *err)
+set_output_b (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              int             node,
+              int             ndim,
+              const int64_t  *dims,
+              int             bax,
+              NnError        *err)
 {
   if (n->proto->n_output < 1 || n->proto->output[0] == NULL || n->proto->output[0][0] == '\0')
     return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no output");
   NnShape s;
-  if (!nn_onnx_shape_to_nn (ndim, dims, &s))
+  NnOnnxValue shape = { .ndim = ndim, .bax = bax };
+  memcpy (shape.dims, dims, sizeof (int64_t) * (size_t) ndim);
+  if (!nn_onnx_value_sample_shape (&shape, &s))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "its output of rank %d has an empty "
                               "or too large dimension", ndim);
   const NnShape t = im->graph->nodes[node].shape;
@@ -122,8 +126,21 @@ set_output (NnOnnxImporter *im,
     return false;
   v->node = node;
   v->ndim = ndim;
+  v->bax = bax;
   memcpy (v->dims, dims, sizeof (int64_t) * (size_t) ndim);
   return true;
+}
+
+/* The same with the batch first. */
+static bool
+set_output (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            int             node,
+            int             ndim,
+            const int64_t  *dims,
+            NnError        *err)
+{
+  return set_output_b (im, n, node, ndim, dims, 0, err);
 }
 
 /* Appends an engine node named after the ONNX node. */
@@ -166,20 +183,32 @@ reshape_to (NnOnnxImporter *im,
             const int64_t  *dims,
             NnError        *err)
 {
+  /* The batch stays first, or, in a graph of batch 1, is the first axis of size 1 of the
+   * result, or merged into the others. */
+  int bax = 0;
+  if (x->bax != 0 || dims[0] != x->dims[0])
+    {
+      if (x->bax >= 0 && x->dims[x->bax] != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it changes the batch dimension "
+                                  "(%lld to %lld)", (long long) x->dims[x->bax],
+                                  (long long) dims[0]);
+      bax = -1;
+      for (int d = ndim - 1; d >= 0; d--)
+        bax = dims[d] == 1 ? d : bax;
+    }
   NnShape s;
-  if (!nn_onnx_shape_to_nn (ndim, dims, &s))
+  NnOnnxValue shape = { .ndim = ndim, .bax = bax };
+  memcpy (shape.dims, dims, sizeof (int64_t) * (size_t) ndim);
+  if (!nn_onnx_value_sample_shape (&shape, &s))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "its output of rank %d has an empty "
                               "or too large dimension", ndim);
-  if (dims[0] != x->dims[0])
-    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it changes the batch dimension "
-                              "(%lld to %lld)", (long long) x->dims[0], (long long) dims[0]);
   const NnShape t = im->graph->nodes[x->node].shape;
   if (s.c == t.c && s.h == t.h && s.w == t.w)
-    return set_output (im, n, x->node, ndim, dims, err);
+    return set_output_b (im, n, x->node, ndim, dims, bax, err);
   NnNode spec = spec_for (NN_OP_RESHAPE, x);
   spec.shape = s;
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, ndim, dims, err);
+  return node >= 0 && set_output_b (im, n, node, ndim, dims, bax, err);
 }
 
 static void
@@ -485,7 +514,9 @@ op_matmul (NnOnnxImporter *im,
 {
   const NnOnnxValue *a = n->in[0], *b = n->in[1];
   const int r = a->ndim;
-  bool ok = r >= 3 && b->ndim == r && a->dims[r - 1] == b->dims[r - 2];
+  /* The batch is a leading axis (or merged), and two axes are left for the matrices. */
+  bool ok = a->bax == b->bax && a->bax < r - 2 && r - (a->bax >= 0) >= 2 && b->ndim == r
+            && a->dims[r - 1] == b->dims[r - 2];
   for (int d = 0; ok && d < r - 2; d++)
     ok = a->dims[d] == b->dims[d];
   if (!ok)
@@ -509,7 +540,7 @@ op_matmul (NnOnnxImporter *im,
   memcpy (out_dims, a->dims, sizeof (int64_t) * (size_t) r);
   out_dims[r - 1] = b->dims[r - 1];
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, r, out_dims, err);
+  return node >= 0 && set_output_b (im, n, node, r, out_dims, a->bax, err);
 }
 
 /* Gemm (alpha A B' + beta C) and MatMul with a constant right-hand side: a linear layer (a
@@ -544,6 +575,8 @@ op_linear (NnOnnxImporter *im,
   if (N < 1 || N > (1 << 24))
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "%lld output features", (long long) N);
   const int last = x->ndim - 1;
+  if (x->bax == last)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the features are the batch axis");
   if (K != x->dims[last])
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "weight has %lld rows for %lld features",
                               (long long) K, (long long) x->dims[last]);
@@ -558,8 +591,9 @@ op_linear (NnOnnxImporter *im,
                                 "batch", shape);
     }
   const NnOnnxValue *fused = c == NULL ? fusable_bias (im, n, x->ndim, out_dims, last) : NULL;
-  NnNode spec = spec_for (x->ndim == 2 ? NN_OP_LINEAR : NN_OP_DENSE, x);
-  if (x->ndim > 2 && (spec.inputs[0] = exact_shape (im, n, x, 0, err)) < 0)
+  const bool rows = x->ndim > 2 || x->bax != 0;
+  NnNode spec = spec_for (rows ? NN_OP_DENSE : NN_OP_LINEAR, x);
+  if (rows && (spec.inputs[0] = exact_shape (im, n, x, 0, err)) < 0)
     return false;
   spec.attrs.linear = (NnLinearAttrs) { .out_features = (int) N, .bias = c || fused };
   int node = emit (im, n, &spec, err);
@@ -580,7 +614,7 @@ op_linear (NnOnnxImporter *im,
         for (int64_t o = 0; o < N; o++)
           bias[o] *= beta;
     }
-  return set_output (im, n, node, x->ndim, out_dims, err);
+  return set_output_b (im, n, node, x->ndim, out_dims, x->bax, err);
 }
 
 /* Engine node that holds run-time value x with exactly its ONNX per-sample shape: x's own, or
@@ -593,7 +627,7 @@ exact_shape (NnOnnxImporter    *im,
              NnError           *err)
 {
   NnShape want;
-  if (!nn_onnx_shape_to_nn (x->ndim, x->dims, &want))
+  if (!nn_onnx_value_sample_shape (x, &want))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input %d of rank %d has an empty "
                               "or too large dimension", k, x->ndim), -1;
   if (nn_shape_equal (im->graph->nodes[x->node].shape, want))
@@ -624,7 +658,7 @@ op_broadcast (NnOnnxImporter *im,
   char as[96], bs[96];
   format_dims (a, as, sizeof as);
   format_dims (b, bs, sizeof bs);
-  if (a->ndim != b->ndim || a->dims[0] != b->dims[0])
+  if (a->ndim != b->ndim || (a->bax >= 0 && a->dims[a->bax] != b->dims[a->bax]))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "two run-time tensors of shapes %s "
                               "and %s: broadcasting needs the same rank and batch", as, bs);
   int64_t out_dims[NN_ONNX_MAX_RANK];
@@ -648,7 +682,7 @@ op_broadcast (NnOnnxImporter *im,
   spec.inputs[1] = ib;
   spec.n_inputs = 2;
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, a->ndim, out_dims, err);
+  return node >= 0 && set_output_b (im, n, node, a->ndim, out_dims, a->bax, err);
 }
 
 /* Add, Sub, Mul, Div: two run-time tensors (add or mul of one shape, else a broadcast_* node),
@@ -665,23 +699,34 @@ op_binary (NnOnnxImporter *im,
   if (im->fused[n->index])
     {
       NnOnnxValue *x = a->is_const ? b : a;
-      return set_output (im, n, x->node, x->ndim, x->dims, err);
+      return set_output_b (im, n, x->node, x->ndim, x->dims, x->bax, err);
     }
   if (!a->is_const && !b->is_const)
     {
+      if (a->bax != b->bax)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the batch is at axis %d of one "
+                                  "input and %d of the other", a->bax, b->bax);
       if ((op != 'A' && op != 'M') || a->ndim != b->ndim
           || memcmp (a->dims, b->dims, sizeof (int64_t) * (size_t) a->ndim) != 0)
         return op_broadcast (im, n, err);
+      const int ia = a->bax == 0 ? a->node : exact_shape (im, n, a, 0, err);
+      const int ib = ia < 0 ? -1 : b->bax == 0 ? b->node : exact_shape (im, n, b, 1, err);
+      if (ib < 0)
+        return false;
       NnNode spec = spec_for (op == 'A' ? NN_OP_ADD : NN_OP_MUL, a);
-      spec.inputs[1] = b->node;
+      spec.inputs[0] = ia;
+      spec.inputs[1] = ib;
       spec.n_inputs = 2;
       int node = emit (im, n, &spec, err);
-      return node >= 0 && set_output (im, n, node, a->ndim, a->dims, err);
+      return node >= 0 && set_output_b (im, n, node, a->ndim, a->dims, a->bax, err);
     }
   const bool x_first = !a->is_const;
   NnOnnxValue *x = x_first ? a : b;
   const NnOnnxValue *k = x_first ? b : a;
   const int kind = channel_broadcast (k, x->ndim, x->dims);
+  if (kind > 1 && x->bax != 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a constant that is not a scalar on "
+                              "a tensor whose batch is not the first axis");
   if (kind == 0)
     {
       char shape[96], xs[96];
@@ -705,6 +750,7 @@ op_binary (NnOnnxImporter *im,
   float *s = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
                                                                   NN_PARAM_BIAS));
   constant_params (k, x, kind == 3, C, op == 'M' || op == 'D' ? w : s);
+  const int bax = x->bax;
   for (size_t c = 0; c < C; c++)
     switch (op)
       {
@@ -723,7 +769,7 @@ op_binary (NnOnnxImporter *im,
         s[c] = 0.0f;
         break;
       }
-  return set_output (im, n, node, x->ndim, x->dims, err);
+  return set_output_b (im, n, node, x->ndim, x->dims, bax, err);
 }
 
 static bool
@@ -742,7 +788,7 @@ op_activation (NnOnnxImporter *im,
   spec.attrs.act = (NnActAttrs) { .kind = kind, .slope = slope, .alpha = alpha, .beta = beta,
                                   .policy = { NN_GRAD_EXACT, 0.0f } };
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+  return node >= 0 && set_output_b (im, n, node, x->ndim, x->dims, x->bax, err);
 }
 
 static bool
@@ -1097,9 +1143,9 @@ op_slice (NnOnnxImporter *im,
                                   "empty", (long long) a);
       if (b == 0 && e == len)
         continue;
-      if (a == 0)
+      if (a == x->bax)
         return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it slices the batch "
-                                  "(dimension 0)");
+                                  "(dimension %d)", x->bax);
       if (axis >= 0 && axis != a)
         return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "only one axis may be sliced");
       axis = (int) a;
@@ -1107,15 +1153,68 @@ op_slice (NnOnnxImporter *im,
       dims[a] = e - b;
     }
   if (axis < 0)
-    return set_output (im, n, x->node, x->ndim, x->dims, err);
+    return set_output_b (im, n, x->node, x->ndim, x->dims, x->bax, err);
   const int ix = exact_shape (im, n, x, 0, err);
   if (ix < 0)
     return false;
   NnNode spec = spec_for (NN_OP_SLICE, x);
   spec.inputs[0] = ix;
-  spec.attrs.slice = (NnSliceAttrs) { axis - 1, (int) start, (int) dims[axis] };
+  spec.attrs.slice = (NnSliceAttrs) { axis - (x->bax >= 0 && axis > x->bax), (int) start,
+                                      (int) dims[axis] };
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, dims, err);
+  return node >= 0 && set_output_b (im, n, node, x->ndim, dims, x->bax, err);
+}
+
+/* Gather of one constant index along an axis other than the batch (ViT's class token,
+ * x[:, 0]): a slice node, and a reshape when a scalar index drops the axis. */
+static bool
+op_gather (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  const NnOnnxValue *idx = x ? const_input (n, 1, false, err) : NULL;
+  if (idx == NULL)
+    return false;
+  int64_t axis = nn_onnx_attr_int (n, "axis", 0);
+  axis = axis < 0 ? axis + x->ndim : axis;
+  if (axis <= 0 || axis >= x->ndim)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "gather along axis %lld; an axis "
+                              "other than the batch is supported", (long long) axis);
+  if (idx->count != 1 || idx->ndim > 1 || !idx->is_int)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "%zu indices; one constant index is "
+                              "supported", idx->count);
+  int64_t at = idx->i[0];
+  at = at < 0 ? at + x->dims[axis] : at;
+  if (at < 0 || at >= x->dims[axis])
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "index %lld out of range",
+                              (long long) idx->i[0]);
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  NnNode spec = spec_for (NN_OP_SLICE, x);
+  spec.inputs[0] = ix;
+  spec.attrs.slice = (NnSliceAttrs) { (int) axis - 1, (int) at, 1 };
+  int node = emit (im, n, &spec, err);
+  if (node < 0)
+    return false;
+  int64_t dims[NN_ONNX_MAX_RANK];
+  int nd = 0;
+  for (int d = 0; d < x->ndim; d++)
+    if (d != axis || idx->ndim == 1)
+      dims[nd++] = d == axis ? 1 : x->dims[d];
+  NnShape s;
+  if (!nn_onnx_shape_to_nn (nd, dims, &s))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "output of rank %d", nd);
+  const NnShape t = im->graph->nodes[node].shape;
+  if (s.c != t.c || s.h != t.h || s.w != t.w)
+    {
+      spec = (NnNode) { .op = NN_OP_RESHAPE, .inputs = { node }, .n_inputs = 1, .shape = s };
+      node = emit (im, n, &spec, err);
+      if (node < 0)
+        return false;
+    }
+  return set_output (im, n, node, nd, dims, err);
 }
 
 /* Transpose that keeps the batch first: a transpose node of the per-sample axes. */
@@ -1138,11 +1237,11 @@ op_transpose (NnOnnxImporter *im,
                                   "rank %d", (int) a->n_ints, x->ndim);
       memcpy (perm, a->ints, sizeof (int64_t) * a->n_ints);
     }
-  if (perm[0] != 0)
-    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it moves the batch (dimension 0)");
+  /* The batch moves with its axis (only in a graph of batch 1); the engine permutes the other
+   * axes. */
   int64_t dims[NN_ONNX_MAX_RANK];
   NnNode spec = spec_for (NN_OP_TRANSPOSE, x);
-  spec.attrs.transpose.rank = x->ndim > 1 ? x->ndim - 1 : 1;
+  int bax = x->bax, rank = 0;
   bool identity = true;
   for (int d = 0; d < x->ndim; d++)
     {
@@ -1150,18 +1249,28 @@ op_transpose (NnOnnxImporter *im,
         return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm entry %lld out of range",
                                   (long long) perm[d]);
       dims[d] = x->dims[perm[d]];
-      identity = identity && perm[d] == d;
-      if (d > 0)
-        spec.attrs.transpose.perm[d - 1] = (int) perm[d] - 1;
+      if (perm[d] == x->bax)
+        {
+          bax = d;
+          continue;
+        }
+      const int p = (int) perm[d] - (x->bax >= 0 && perm[d] > x->bax);
+      identity = identity && p == rank;
+      spec.attrs.transpose.perm[rank++] = p;
     }
+  if (bax != x->bax && x->dims[x->bax] != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it moves the batch (dimension %d) "
+                              "of a graph exported with batch %lld", x->bax,
+                              (long long) x->dims[x->bax]);
+  spec.attrs.transpose.rank = rank > 0 ? rank : 1;
   if (identity)
-    return set_output (im, n, x->node, x->ndim, x->dims, err);
+    return set_output_b (im, n, x->node, x->ndim, dims, bax, err);
   const int ix = exact_shape (im, n, x, 0, err);
   if (ix < 0)
     return false;
   spec.inputs[0] = ix;
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, dims, err);
+  return node >= 0 && set_output_b (im, n, node, x->ndim, dims, bax, err);
 }
 
 static bool
@@ -1205,6 +1314,61 @@ op_squeeze (NnOnnxImporter *im,
   return reshape_to (im, n, x, nd, dims, err);
 }
 
+/* An engine node that gives constant k (of ref's rank, batch 1, at most ref's size along axis 1
+ * and its size along the others) to every sample: ref's first values along axis 1 times 0 plus
+ * the constant (a slice and a scale node, "<layer>.in<k>" and "<layer>.in<k>_1"). -1 on
+ * failure. */
+static int
+constant_node (NnOnnxImporter    *im,
+               NnOnnxNode        *n,
+               const NnOnnxValue *ref,
+               const NnOnnxValue *c,
+               int                k,
+               NnError           *err)
+{
+  bool ok = c->ndim == ref->ndim && c->ndim >= 2 && c->dims[0] == 1 && !c->is_int
+            && c->dims[1] >= 1 && c->dims[1] <= ref->dims[1];
+  for (int d = 2; ok && d < c->ndim; d++)
+    ok = c->dims[d] == ref->dims[d];
+  if (!ok)
+    {
+      char cs[96], rs[96];
+      format_dims (c, cs, sizeof cs);
+      format_dims (ref, rs, sizeof rs);
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a constant of shape %s beside a "
+                                "run-time tensor of shape %s", cs, rs), -1;
+    }
+  const int ir = exact_shape (im, n, ref, 0, err);
+  if (ir < 0)
+    return -1;
+  char layer[NN_NAME_MAX];
+  nn_onnx_layer_name (im, n, layer);
+  NnNode spec = spec_for (NN_OP_SLICE, ref);
+  spec.inputs[0] = ir;
+  spec.attrs.slice = (NnSliceAttrs) { 0, 0, (int) c->dims[1] };
+  snprintf (spec.name, sizeof spec.name, "%.80s.in%d", layer, k);
+  int sl = nn_graph_add (im->graph, &spec, err);
+  if (sl < 0)
+    return -1;
+  spec = (NnNode) { .op = NN_OP_SCALE, .inputs = { sl }, .n_inputs = 1,
+                    .attrs.channel.per_element = true };
+  snprintf (spec.name, sizeof spec.name, "%.80s.in%d_1", layer, k);
+  int node = nn_graph_add (im->graph, &spec, err);
+  if (node < 0)
+    return -1;
+  const int wp = nn_graph_node_param (im->graph, node, NN_PARAM_WEIGHT);
+  float *w = nn_graph_param_data (im->graph, wp);
+  float *b = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
+                                                                  NN_PARAM_BIAS));
+  NN_ASSERT (im->graph->params[wp].count == c->count);
+  for (size_t e = 0; e < c->count; e++)
+    {
+      w[e] = 0.0f;
+      b[e] = c->f[e];
+    }
+  return node;
+}
+
 static bool
 op_concat (NnOnnxImporter *im,
            NnOnnxNode     *n,
@@ -1212,9 +1376,13 @@ op_concat (NnOnnxImporter *im,
 {
   if (n->n_in < 1)
     return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no inputs");
-  NnOnnxValue *first = dynamic_input (n, 0, err);
+  /* Constants (a class token) join run-time tensors; the first run-time input is the
+   * reference. */
+  NnOnnxValue *first = NULL;
+  for (int k = 0; k < n->n_in && first == NULL; k++)
+    first = n->in[k] != NULL && !n->in[k]->is_const ? n->in[k] : NULL;
   if (first == NULL)
-    return false;
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no run-time input");
   int64_t axis = nn_onnx_attr_int (n, "axis", 1);
   if (axis < 0)
     axis += first->ndim;
@@ -1224,17 +1392,21 @@ op_concat (NnOnnxImporter *im,
   int64_t dims[NN_ONNX_MAX_RANK];
   memcpy (dims, first->dims, sizeof (int64_t) * (size_t) first->ndim);
   dims[1] = 0;
+  int nodes[NN_ONNX_MAX_INPUTS];
   for (int k = 0; k < n->n_in; k++)
     {
-      NnOnnxValue *v = dynamic_input (n, k, err);
+      NnOnnxValue *v = n->in[k];
       if (v == NULL)
-        return false;
+        return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "input %d is missing", k);
       if (v->ndim != first->ndim)
         return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in rank");
       for (int d = 2; d < v->ndim; d++)
         if (v->dims[d] != first->dims[d])
           return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in size");
       dims[1] += v->dims[1];
+      nodes[k] = v->is_const ? constant_node (im, n, first, v, k, err) : v->node;
+      if (nodes[k] < 0)
+        return false;
     }
   /* Engine nodes take up to NN_MAX_INPUTS inputs: longer lists concatenate in parts, each
    * part feeding the next. */
@@ -1247,7 +1419,7 @@ op_concat (NnOnnxImporter *im,
       if (prev >= 0)
         spec.inputs[spec.n_inputs++] = prev;
       while (k < n->n_in && spec.n_inputs < NN_MAX_INPUTS)
-        spec.inputs[spec.n_inputs++] = n->in[k++]->node;
+        spec.inputs[spec.n_inputs++] = nodes[k++];
       if (k < n->n_in)
         {
           nn_onnx_layer_name (im, n, spec.name);
@@ -1369,17 +1541,29 @@ op_softmax (NnOnnxImporter *im,
     axis += x->ndim;
   /* Ours is over all values of a sample: the old coerce-to-2D form at axis 1, or a single
    * axis 1 followed only by axes of size 1. */
-  bool ok = axis == 1;
-  if (ok && im->opset >= 13)
+  bool whole = axis == 1 && x->bax == 0;
+  if (whole && im->opset >= 13)
     for (int d = 2; d < x->ndim; d++)
-      ok = ok && x->dims[d] == 1;
-  if (!ok)
+      whole = whole && x->dims[d] == 1;
+  if (whole)
+    {
+      NnNode spec = spec_for (NN_OP_SOFTMAX, x);
+      int node = emit (im, n, &spec, err);
+      return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+    }
+  /* Opset 13: along one axis (a softmax_axis node); before, over the flattened axes from
+   * `axis` on, supported when that is the last axis. */
+  if (axis < 0 || axis >= x->ndim || axis == x->bax || (im->opset < 13 && axis != x->ndim - 1))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "softmax over axis %lld of a rank-%d "
-                              "tensor; over all of a sample's values is supported",
-                              (long long) axis, x->ndim);
-  NnNode spec = spec_for (NN_OP_SOFTMAX, x);
+                              "tensor whose batch is axis %d", (long long) axis, x->ndim, x->bax);
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  NnNode spec = spec_for (NN_OP_SOFTMAX_AXIS, x);
+  spec.inputs[0] = ix;
+  spec.attrs.axis.axis = (int) axis - (x->bax >= 0 && axis > x->bax);
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+  return node >= 0 && set_output_b (im, n, node, x->ndim, x->dims, x->bax, err);
 }
 
 bool
@@ -1414,6 +1598,20 @@ nn_onnx_translate (NnOnnxImporter *im,
                                   "fold", op);
     }
 
+  /* The ops that follow a batch moved from the first axis (in a graph of batch 1). */
+  static const char *const batch_anywhere[] = {
+    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Transpose", "Slice", "Reshape", "Softmax",
+    "Identity", "Erf", "Sqrt", "Pow", "Relu", "Sigmoid", "Tanh",
+  };
+  bool anywhere = false;
+  for (size_t k = 0; k < sizeof batch_anywhere / sizeof batch_anywhere[0]; k++)
+    anywhere = anywhere || strcmp (op, batch_anywhere[k]) == 0;
+  for (int k = 0; k < n->n_in && !anywhere; k++)
+    if (n->in[k] != NULL && !n->in[k]->is_const && n->in[k]->bax != 0)
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input %d has its batch at axis %d "
+                                "(moved by a Transpose or Reshape), which '%s' does not support",
+                                k, n->in[k]->bax, op);
+
   if (strcmp (op, "Conv") == 0)
     return op_conv (im, n, err);
   if (strcmp (op, "Gemm") == 0 || strcmp (op, "MatMul") == 0)
@@ -1425,6 +1623,8 @@ nn_onnx_translate (NnOnnxImporter *im,
     return op_transpose (im, n, err);
   if (strcmp (op, "Slice") == 0)
     return op_slice (im, n, err);
+  if (strcmp (op, "Gather") == 0)
+    return op_gather (im, n, err);
   if (strcmp (op, "ReduceSum") == 0)
     return op_reduce (im, n, NN_OP_REDUCE_SUM, err);
   if (strcmp (op, "ReduceMean") == 0)
@@ -1478,7 +1678,7 @@ nn_onnx_translate (NnOnnxImporter *im,
   if (strcmp (op, "Identity") == 0)
     {
       NnOnnxValue *x = dynamic_input (n, 0, err);
-      return x != NULL && set_output (im, n, x->node, x->ndim, x->dims, err);
+      return x != NULL && set_output_b (im, n, x->node, x->ndim, x->dims, x->bax, err);
     }
   return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "op '%.60s' is not supported", op);
 }

@@ -833,6 +833,145 @@ test_broadcast (void)
   builder_clear (&b);
 }
 
+/* Attention as nn.MultiheadAttention exports it with batch 1: the batch moved to axis 1 by a
+ * Transpose and merged with the heads by a Reshape, products of run-time tensors, a softmax
+ * along the last axis; then a class token made by folding Equal, Where and Expand joined by
+ * Concat, and tokens picked by Gather (one index from a folded Mod). Checked against the same
+ * computed by hand for 2 samples, and the gradient reaches the input. */
+static void
+test_attention (void)
+{
+  enum { T = 3, E = 4, HEADS = 2, D = 2, N = 2 };
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "x", 3, (const int64_t[]) { 1, T, E }));
+  g_ptr_array_add (b.outputs, value_info (&b, "out", 2, (const int64_t[]) { 1, E }));
+  float wq[E * E], cls[E];
+  fill (wq, E * E, 7);
+  fill (cls, E, 8);
+  add_init (&b, "wq", 2, (const int64_t[]) { E, E }, wq, E * E);
+  add_init (&b, "cls", 2, (const int64_t[]) { 1, E }, cls, E);
+  add_init_ints (&b, "heads_shape", (const int64_t[]) { T, HEADS, D }, 3);
+  add_init_ints (&b, "rows_shape", (const int64_t[]) { T, E }, 2);
+  add_init_ints (&b, "back_shape", (const int64_t[]) { T, 1, E }, 3);
+  add_init_ints (&b, "cls_shape", (const int64_t[]) { 1, 1, E }, 3);
+  add_init_ints (&b, "minus", (const int64_t[]) { -1, -1, -1 }, 3);
+  add_init_ints (&b, "ones", (const int64_t[]) { 1, 1, 1 }, 3);
+  add_init_ints (&b, "five", (const int64_t[]) { 5 }, 0);
+  add_init_ints (&b, "four", (const int64_t[]) { 4 }, 0);
+  add_init_ints (&b, "zero", (const int64_t[]) { 0 }, 0);
+  static const int64_t swap[3] = { 1, 0, 2 }, last[3] = { 0, 2, 1 };
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose", (const char *[]) { "x", NULL },
+                           (const char *[]) { "t0", NULL }), "perm", swap, 3);
+  add_node (&b, "MatMul", "/attn/MatMul", (const char *[]) { "t0", "wq", NULL },
+            (const char *[]) { "p", NULL });
+  add_node (&b, "Reshape", "/attn/Reshape", (const char *[]) { "p", "heads_shape", NULL },
+            (const char *[]) { "r", NULL });
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_1", (const char *[]) { "r", NULL },
+                           (const char *[]) { "q", NULL }), "perm", swap, 3);
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_2", (const char *[]) { "q", NULL },
+                           (const char *[]) { "kt", NULL }), "perm", last, 3);
+  add_node (&b, "MatMul", "/attn/MatMul_1", (const char *[]) { "q", "kt", NULL },
+            (const char *[]) { "s", NULL });
+  attr_int (&b, add_node (&b, "Softmax", "/attn/Softmax", (const char *[]) { "s", NULL },
+                          (const char *[]) { "a", NULL }), "axis", -1);
+  add_node (&b, "MatMul", "/attn/MatMul_2", (const char *[]) { "a", "q", NULL },
+            (const char *[]) { "o", NULL });
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_3", (const char *[]) { "o", NULL },
+                           (const char *[]) { "o1", NULL }), "perm", swap, 3);
+  add_node (&b, "Reshape", "/attn/Reshape_1", (const char *[]) { "o1", "rows_shape", NULL },
+            (const char *[]) { "o2", NULL });
+  add_node (&b, "Reshape", "/attn/Reshape_2", (const char *[]) { "o2", "back_shape", NULL },
+            (const char *[]) { "o3", NULL });
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_4", (const char *[]) { "o3", NULL },
+                           (const char *[]) { "y", NULL }), "perm", swap, 3);
+  add_node (&b, "Equal", "/Equal", (const char *[]) { "cls_shape", "minus", NULL },
+            (const char *[]) { "eq", NULL });
+  add_node (&b, "Where", "/Where", (const char *[]) { "eq", "ones", "cls_shape", NULL },
+            (const char *[]) { "shape", NULL });
+  add_node (&b, "Expand", "/Expand", (const char *[]) { "cls", "shape", NULL },
+            (const char *[]) { "cls3", NULL });
+  attr_int (&b, add_node (&b, "Concat", "/Concat", (const char *[]) { "cls3", "y", NULL },
+                          (const char *[]) { "c", NULL }), "axis", 1);
+  add_node (&b, "Mod", "/Mod", (const char *[]) { "five", "four", NULL },
+            (const char *[]) { "one", NULL });
+  attr_int (&b, add_node (&b, "Gather", "/Gather", (const char *[]) { "c", "one", NULL },
+                          (const char *[]) { "first", NULL }), "axis", 1);
+  attr_int (&b, add_node (&b, "Gather", "/Gather_1", (const char *[]) { "c", "zero", NULL },
+                          (const char *[]) { "token", NULL }), "axis", 1);
+  add_node (&b, "Add", "/Add", (const char *[]) { "token", "first", NULL },
+            (const char *[]) { "out", NULL });
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "attn.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnGraph *g = model->graph;
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn")].op, ==, NN_OP_DENSE);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_4")].op, ==, NN_OP_MATMUL);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_5")].op, ==, NN_OP_SOFTMAX_AXIS);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "concat.in0_1")].op, ==, NN_OP_SCALE);
+
+  NnContext *ctx = nn_context_new (g, N, NN_CONTEXT_BACKWARD, NULL);
+  float *x = nn_context_input (ctx);
+  fill (x, N * T * E, 9);
+  nn_context_forward (ctx, -1);
+  const int outn = nn_graph_output (g);
+  const float *out = nn_context_output (ctx, outn);
+  for (int n = 0; n < N; n++)
+    {
+      const float *xs = x + n * T * E;
+      double p[T][E], q[HEADS][T][D], y0[E];
+      for (int t = 0; t < T; t++)
+        for (int o = 0; o < E; o++)
+          {
+            p[t][o] = 0.0;
+            for (int e = 0; e < E; e++)
+              p[t][o] += xs[t * E + e] * wq[e * E + o];
+            q[o / D][t][o % D] = p[t][o];
+          }
+      for (int h = 0; h < HEADS; h++)
+        {
+          /* Row 0 of the attention output of head h. */
+          double s[T], sum = 0.0;
+          for (int j = 0; j < T; j++)
+            {
+              s[j] = 0.0;
+              for (int d = 0; d < D; d++)
+                s[j] += q[h][0][d] * q[h][j][d];
+            }
+          for (int j = 0; j < T; j++)
+            sum += exp (s[j]);
+          for (int d = 0; d < D; d++)
+            {
+              y0[h * D + d] = 0.0;
+              for (int j = 0; j < T; j++)
+                y0[h * D + d] += exp (s[j]) / sum * q[h][j][d];
+            }
+        }
+      for (int e = 0; e < E; e++)
+        g_assert_cmpfloat_with_epsilon (out[n * E + e], cls[e] + y0[e], 1e-5);
+    }
+  /* The gradient reaches the input through the products and the softmax. */
+  float *seed = nn_context_grad (ctx, outn);
+  for (int i = 0; i < N * E; i++)
+    seed[i] = 1.0f;
+  nn_context_backward (ctx, outn, NN_BACKWARD_INPUT, -1);
+  double norm = 0.0;
+  for (int i = 0; i < N * T * E; i++)
+    norm += fabs (nn_context_grad (ctx, 0)[i]);
+  g_assert_cmpfloat (norm, >, 0.1);
+  nn_context_free (ctx);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
 /* A chain of ReLUs named as PyTorch's exporter names nested modules (and one named by another
  * exporter): each layer gets PyTorch's module path, as named_modules () prints it. */
 static void
@@ -1010,6 +1149,7 @@ main (int   argc,
   g_test_add_func ("/nn/onnx/bad-models", test_bad_models);
   g_test_add_func ("/nn/onnx/layer-names", test_layer_names);
   g_test_add_func ("/nn/onnx/broadcast", test_broadcast);
+  g_test_add_func ("/nn/onnx/attention", test_attention);
   g_test_add_func ("/nn/onnx/external-data", test_external_data);
   g_test_add_func ("/nn/onnx/fuzz", test_fuzz);
   return g_test_run ();

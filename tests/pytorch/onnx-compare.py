@@ -102,8 +102,9 @@ class PFNet(torch.nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-# name, builder, input size, opset, the module whose output is the Grad-CAM layer, and the
-# name that layer gets in cnnscope (from the ONNX node name). "-bn" keeps the batch norms as
+# name, builder, input size, opset, the module whose output is the Grad-CAM layer, the
+# name that layer gets in cnnscope (from the ONNX node name), and "tokens" for a layer of
+# (class token + patch tokens, features). "-bn" keeps the batch norms as
 # BatchNormalization nodes (the exporter otherwise folds them into the convolutions) and
 # skips constant folding.
 CASES = [
@@ -142,6 +143,12 @@ CASES = [
     # Linear as MatMul of a (B, H, W, C) tensor.
     ("convnext_tiny", lambda: torchvision.models.convnext_tiny(num_classes=10), 64, 13,
      lambda m: m.features[7], "features.7.2_1"),
+    # Attention: nn.MultiheadAttention moves the batch to axis 1 and merges it with the heads
+    # (batch 1 export); the class token (Expand, Concat), x[:, 0] (Gather). Grad-CAM on the
+    # tokens of the last block's first layer norm (the class token dropped, the patch tokens
+    # reshaped to their 4x4 grid), computed from each side's activation and gradient.
+    ("vit_b_16", lambda: torchvision.models.vit_b_16(image_size=64, num_classes=10), 64, 13,
+     lambda m: m.encoder.layers[-1].ln_1, "encoder.layers.encoder_layer_11.ln_1_8", "tokens"),
     ("pfnet", lambda: PFNet(), 64, 14,
      lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
 ]
@@ -149,14 +156,17 @@ CASES = [
 
 def randomize(net, seed):
     """Random weights, batch norms with non-trivial statistics and affine parameters, layer norms
-    with non-trivial affine parameters, and ConvNeXt's layer scales (1e-6 at creation) large
-    enough for the blocks to count."""
+    with non-trivial affine parameters, ConvNeXt's layer scales (1e-6 at creation) large
+    enough for the blocks to count, and PyTorch's default initialization for linear layers
+    created at zero (ViT's head)."""
     torch.manual_seed(seed)
     for m in net.modules():
         if isinstance(m, torch.nn.LayerNorm) and m.elementwise_affine:
             with torch.no_grad():
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.normal_(0.0, 0.1)
+        if isinstance(m, torch.nn.Linear) and not m.weight.any():
+            m.reset_parameters()  # ViT's head starts at zero
         if isinstance(getattr(m, "layer_scale", None), torch.nn.Parameter):
             with torch.no_grad():
                 m.layer_scale.uniform_(0.1, 0.3)
@@ -174,15 +184,40 @@ def check_names(net, layers):
     modules = dict(net.named_modules())
     # A concatenation of more than 8 tensors is split into parts named "<layer>.partN"; an
     # operand reshaped to its exact rank is "<layer>.inK".
-    wrong = [n for n in layers
-             if re.sub(r"(_[0-9]+|\.part[0-9]+|\.in[0-9]+)$", "", n) not in modules and "." in n]
+    def named(n):
+        while True:
+            if n in modules or "." not in n:
+                return True
+            stripped = re.sub(r"(_[0-9]+|\.part[0-9]+|\.in[0-9]+)$", "", n)
+            if stripped == n:
+                return False
+            n = stripped
+
+    wrong = [n for n in layers if not named(n)]
+    # nn.MultiheadAttention calls its out_proj functionally: the exporter names that Gemm after
+    # the attention module.
+    inside_mha = {f"{n}.out_proj" for n, m in modules.items()
+                  if isinstance(m, torch.nn.MultiheadAttention)}
     missing = [n for n, m in modules.items()
-               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and n not in layers]
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and n not in layers
+               and n not in inside_mha]
     return wrong, missing
 
 
+def token_cam(act, grad):
+    """Grad-CAM of a token layer (B, 1 + g * g, E): the class token dropped, the patch tokens
+    reshaped to their g x g grid (row-major, as the patch embedding made them)."""
+    b, n, e = act.shape
+    g = int(round((n - 1) ** 0.5))
+    grid = act[:, 1:, :].reshape(b, g, g, e).transpose(0, 3, 1, 2).astype(np.float64)
+    weights = grad[:, 1:, :].reshape(b, g, g, e).transpose(0, 3, 1, 2).mean(axis=(2, 3),
+                                                                           keepdims=True)
+    return np.maximum((weights * grid).sum(1), 0.0)
+
+
 def run_case(build, tmp, case, batch=2, seed=3):
-    name, make, size, opset, layer_of, layer_name = case
+    name, make, size, opset, layer_of, layer_name = case[:6]
+    tokens = case[6:] == ("tokens",)
     torch.manual_seed(seed)
     net = make()
     randomize(net, seed)
@@ -213,8 +248,11 @@ def run_case(build, tmp, case, batch=2, seed=3):
     classes = logits.detach().argmax(1).numpy()
     logits[torch.arange(batch), torch.from_numpy(classes)].sum().backward()
     act = captured[-1]
-    weights = act.grad.mean(dim=(2, 3), keepdim=True)
-    cam = torch.relu((weights * act).sum(1)).detach().numpy()
+    if tokens:
+        cam = token_cam(act.detach().numpy(), act.grad.numpy())
+    else:
+        weights = act.grad.mean(dim=(2, 3), keepdim=True)
+        cam = torch.relu((weights * act).sum(1)).detach().numpy()
 
     # PyTorch in float32, for the float32 rounding of the input gradient.
     x32 = torch.from_numpy(x).requires_grad_(True)
@@ -230,6 +268,12 @@ def run_case(build, tmp, case, batch=2, seed=3):
     if run.returncode != 0:
         return None, run.stderr.strip()
     n_classes = logits.shape[1]
+    if tokens:
+        shape = (batch,) + tuple(act.shape[1:])
+        ours_cam = token_cam(np.fromfile(os.path.join(out, "act.bin"), "<f4").reshape(shape),
+                             np.fromfile(os.path.join(out, "act_grad.bin"), "<f4").reshape(shape))
+    else:
+        ours_cam = np.fromfile(os.path.join(out, "cam.bin"), "<f4").reshape(cam.shape)
     with open(os.path.join(out, "layers.txt")) as f:
         wrong, missing = check_names(net, f.read().split())
     errors = {
@@ -237,8 +281,7 @@ def run_case(build, tmp, case, batch=2, seed=3):
                           .reshape(batch, n_classes), logits.detach().numpy()),
         "input_grad": rel_err(np.fromfile(os.path.join(out, "input_grad.bin"), "<f4")
                               .reshape(x.shape), xt.grad.numpy()),
-        "gradcam": rel_err(np.fromfile(os.path.join(out, "cam.bin"), "<f4")
-                           .reshape(cam.shape), cam),
+        "gradcam": rel_err(ours_cam, cam),
         "torch32": torch32,
         "wrong_names": wrong,
         "missing_names": missing,

@@ -3,7 +3,8 @@
  * importer), runs a batch (raw float32 file, B x C x H x W) in eval mode, seeds the backward
  * pass with the logit of the given class of each sample, and writes raw little-endian float32
  * files to OUT: logits.bin (B, classes), input_grad.bin (B, C, H, W) and cam.bin, the Grad-CAM
- * map ReLU (sum_c mean_yx (dY/dA_c) A_c) of layer LAYER (B, H', W'), and layers.txt, the names
+ * map ReLU (sum_c mean_yx (dY/dA_c) A_c) of layer LAYER (B, H', W'), the layer's activation and
+ * its gradient (act.bin, act_grad.bin, for token layers), and layers.txt, the names
  * of the graph's nodes one a line. Prints the layer's shape. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,8 @@ main (int    argc,
                       (size_t) batch * (size_t) classes);
   rc |= helper_write_raw ("onnx-grads", argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
   rc |= helper_write_raw ("onnx-grads", argv[4], "cam.bin", cam, (size_t) batch * hw);
+  rc |= helper_write_raw ("onnx-grads", argv[4], "act.bin", act, (size_t) batch * s.c * hw);
+  rc |= helper_write_raw ("onnx-grads", argv[4], "act_grad.bin", grad, (size_t) batch * s.c * hw);
   rc |= write_names (argv[4], graph);
   printf ("%d %d %d %d\n", classes, s.c, s.h, s.w);
   free (cam);
