@@ -246,6 +246,14 @@ int_op (char     op,
     case '>':
       *out = x > y ? x : y;
       return true;
+    case '^':
+      {
+        uint64_t r = 1;
+        for (int64_t k = 0; k < y && k < 64; k++)
+          r *= ux;
+        *out = y < 0 ? 0 : (int64_t) r;
+        return true;
+      }
     default:
       break;
     }
@@ -284,6 +292,8 @@ float_op (char  op,
       return x < y ? x : y;
     case '>':
       return x > y ? x : y;
+    case '^':
+      return powf (x, y);
     default:
       {
         /* Mod of floats is fmod (the attribute fmod is 1 for them). */
@@ -292,8 +302,8 @@ float_op (char  op,
     }
 }
 
-/* Add, Sub, Mul, Div, Mod, Min, Max and Equal with broadcasting ('+', '-', '*', '/', '%', '<',
- * '>', '='); Equal gives an integer 0 or 1 (a bool). */
+/* Add, Sub, Mul, Div, Mod, Min, Max, Equal and Pow with broadcasting ('+', '-', '*', '/', '%',
+ * '<', '>', '=', '^'); Equal gives an integer 0 or 1 (a bool). */
 static bool
 fold_binary (NnOnnxImporter *im,
              NnOnnxNode     *n,
@@ -753,7 +763,7 @@ nn_onnx_fold (NnOnnxImporter *im,
     char        sym;
   } binary[] = {
     { "Add", '+' }, { "Sub", '-' }, { "Mul", '*' }, { "Div", '/' }, { "Mod", '%' },
-    { "Min", '<' }, { "Max", '>' }, { "Equal", '=' },
+    { "Min", '<' }, { "Max", '>' }, { "Equal", '=' }, { "Pow", '^' },
   };
   for (size_t k = 0; k < sizeof binary / sizeof binary[0]; k++)
     if (is_op (op, binary[k].name))

@@ -1165,6 +1165,107 @@ op_slice (NnOnnxImporter *im,
   return node >= 0 && set_output_b (im, n, node, x->ndim, dims, x->bax, err);
 }
 
+/* An engine node of op on inputs a (and b unless -1), named after the ONNX node (the first
+ * plainly, the next with _1, _2, ...); -1 on failure. */
+static int
+emit_on (NnOnnxImporter *im,
+         NnOnnxNode     *n,
+         NnNode         *spec,
+         int             a,
+         int             b,
+         NnError        *err)
+{
+  spec->inputs[0] = a;
+  spec->n_inputs = 1;
+  if (b >= 0)
+    spec->inputs[spec->n_inputs++] = b;
+  return emit (im, n, spec, err);
+}
+
+/* LayerNormalization (opset 17) over the last axis, as the engine nodes of the pattern older
+ * exports decompose it into: mean, x - mean, its square, their mean plus epsilon, its root,
+ * the quotient, and the affine scale per element. */
+static bool
+op_layernorm (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  const NnOnnxValue *g = x ? const_input (n, 1, false, err) : NULL;
+  if (g == NULL)
+    return false;
+  const NnOnnxValue *bias = const_input (n, 2, true, err);
+  if (bias == NULL && n->n_in > 2 && n->in[2] != NULL)
+    return false;
+  if (has_extra_outputs (n))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the mean and inverse deviation "
+                              "outputs are not supported");
+  int64_t axis = nn_onnx_attr_int (n, "axis", -1);
+  axis = axis < 0 ? axis + x->ndim : axis;
+  if (axis != x->ndim - 1 || axis < 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "normalization from axis %lld of a "
+                              "rank-%d tensor; over the last axis (not the batch) is supported",
+                              (long long) axis, x->ndim);
+  const float eps = nn_onnx_attr_float (n, "epsilon", 1e-5f);
+  if (!(eps >= 0.0f && eps < 1.0f))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "epsilon %g out of range", (double) eps);
+  if (g->is_int || channel_broadcast (g, x->ndim, x->dims) == 0
+      || (bias != NULL && (bias->is_int || channel_broadcast (bias, x->ndim, x->dims) == 0)))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "scale or bias does not broadcast "
+                              "to the input without varying over the batch");
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  NnNode spec;
+  memset (&spec, 0, sizeof spec);
+  spec.op = NN_OP_REDUCE_MEAN;
+  spec.attrs.reduce = (NnReduceAttrs) { 1 << (x->ndim - 2), true };
+  const int mean = emit_on (im, n, &spec, ix, -1, err);
+  spec.op = NN_OP_BROADCAST_SUB;
+  const int d = mean < 0 ? -1 : emit_on (im, n, &spec, ix, mean, err);
+  spec.op = NN_OP_ACTIVATION;
+  spec.attrs.act = (NnActAttrs) { .kind = NN_ACT_POW, .alpha = 2.0f,
+                                  .policy = { NN_GRAD_EXACT, 0.0f } };
+  const int sq = d < 0 ? -1 : emit_on (im, n, &spec, d, -1, err);
+  spec.op = NN_OP_REDUCE_MEAN;
+  spec.attrs.reduce = (NnReduceAttrs) { 1 << (x->ndim - 2), true };
+  const int var = sq < 0 ? -1 : emit_on (im, n, &spec, sq, -1, err);
+  spec.op = NN_OP_SCALE;
+  spec.attrs.channel.per_element = false;
+  const int ve = var < 0 ? -1 : emit_on (im, n, &spec, var, -1, err);
+  if (ve < 0)
+    return false;
+  const int vw = nn_graph_node_param (im->graph, ve, NN_PARAM_WEIGHT);
+  float *w = nn_graph_param_data (im->graph, vw);
+  float *b = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, ve,
+                                                                  NN_PARAM_BIAS));
+  for (size_t c = 0; c < im->graph->params[vw].count; c++)
+    {
+      w[c] = 1.0f;
+      b[c] = eps;
+    }
+  spec.op = NN_OP_ACTIVATION;
+  spec.attrs.act = (NnActAttrs) { .kind = NN_ACT_SQRT, .policy = { NN_GRAD_EXACT, 0.0f } };
+  const int sd = emit_on (im, n, &spec, ve, -1, err);
+  spec.op = NN_OP_BROADCAST_DIV;
+  const int y = sd < 0 ? -1 : emit_on (im, n, &spec, d, sd, err);
+  spec.op = NN_OP_SCALE;
+  spec.attrs.channel.per_element = true;
+  const int node = y < 0 ? -1 : emit_on (im, n, &spec, y, -1, err);
+  if (node < 0)
+    return false;
+  const int aw = nn_graph_node_param (im->graph, node, NN_PARAM_WEIGHT);
+  const size_t count = im->graph->params[aw].count;
+  constant_params (g, x, true, count, nn_graph_param_data (im->graph, aw));
+  float *ab = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
+                                                                   NN_PARAM_BIAS));
+  if (bias != NULL)
+    constant_params (bias, x, true, count, ab);
+  else
+    memset (ab, 0, sizeof (float) * count);
+  return set_output (im, n, node, x->ndim, x->dims, err);
+}
+
 /* Gather of one constant index along an axis other than the batch (ViT's class token,
  * x[:, 0]): a slice node, and a reshape when a scalar index drops the axis. */
 static bool
@@ -1625,6 +1726,8 @@ nn_onnx_translate (NnOnnxImporter *im,
     return op_slice (im, n, err);
   if (strcmp (op, "Gather") == 0)
     return op_gather (im, n, err);
+  if (strcmp (op, "LayerNormalization") == 0)
+    return op_layernorm (im, n, err);
   if (strcmp (op, "ReduceSum") == 0)
     return op_reduce (im, n, NN_OP_REDUCE_SUM, err);
   if (strcmp (op, "ReduceMean") == 0)

@@ -19,7 +19,7 @@ static const char *const supported_ops[] = {
   "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "BatchNormalization", "MaxPool",
   "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat",
   "Pad", "Dropout", "Identity", "Softmax", "Constant", "Shape", "Gather", "ReduceSum",
-  "ReduceMean", "ReduceMax", "Transpose", "Slice", "Erf", "Pow", "Sqrt",
+  "ReduceMean", "ReduceMax", "Transpose", "Slice", "Erf", "Pow", "Sqrt", "LayerNormalization",
 };
 
 /* The cases the importer accepts (and which then must match the expected outputs). */

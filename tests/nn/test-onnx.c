@@ -972,6 +972,63 @@ test_attention (void)
   builder_clear (&b);
 }
 
+/* LayerNormalization (opset 17) over the last axis of (1, T, E) tokens, with its scale and
+ * bias, against the same computed by hand for 2 samples. */
+static void
+test_layernorm (void)
+{
+  enum { T = 3, E = 5, N = 2 };
+  Builder b;
+  builder_init (&b, 17);
+  g_ptr_array_add (b.inputs, value_info (&b, "x", 3, (const int64_t[]) { 1, T, E }));
+  g_ptr_array_add (b.outputs, value_info (&b, "y", 3, (const int64_t[]) { 1, T, E }));
+  float gamma[E], beta[E];
+  fill (gamma, E, 11);
+  fill (beta, E, 12);
+  add_init (&b, "gamma", 1, (const int64_t[]) { E }, gamma, E);
+  add_init (&b, "beta", 1, (const int64_t[]) { E }, beta, E);
+  Onnx__NodeProto *ln = add_node (&b, "LayerNormalization", "/ln/LayerNormalization",
+                                  (const char *[]) { "x", "gamma", "beta", NULL },
+                                  (const char *[]) { "y", NULL });
+  Onnx__AttributeProto *a = add_attr (&b, ln, "epsilon");
+  a->has_type = true;
+  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+  a->has_f = true;
+  a->f = 0.25f;
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "ln.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnGraph *g = model->graph;
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "ln")].op, ==, NN_OP_REDUCE_MEAN);
+  NnContext *ctx = nn_context_new (g, N, 0, NULL);
+  float *x = nn_context_input (ctx);
+  fill (x, N * T * E, 13);
+  nn_context_forward (ctx, -1);
+  const float *y = nn_context_output (ctx, nn_graph_output (g));
+  for (int r = 0; r < N * T; r++)
+    {
+      double mean = 0.0, var = 0.0;
+      for (int e = 0; e < E; e++)
+        mean += x[r * E + e] / (double) E;
+      for (int e = 0; e < E; e++)
+        var += (x[r * E + e] - mean) * (x[r * E + e] - mean) / E;
+      for (int e = 0; e < E; e++)
+        g_assert_cmpfloat_with_epsilon (y[r * E + e], (x[r * E + e] - mean) / sqrt (var + 0.25)
+                                        * gamma[e] + beta[e], 1e-5);
+    }
+  nn_context_free (ctx);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
 /* A chain of ReLUs named as PyTorch's exporter names nested modules (and one named by another
  * exporter): each layer gets PyTorch's module path, as named_modules () prints it. */
 static void
@@ -1150,6 +1207,7 @@ main (int   argc,
   g_test_add_func ("/nn/onnx/layer-names", test_layer_names);
   g_test_add_func ("/nn/onnx/broadcast", test_broadcast);
   g_test_add_func ("/nn/onnx/attention", test_attention);
+  g_test_add_func ("/nn/onnx/layernorm", test_layernorm);
   g_test_add_func ("/nn/onnx/external-data", test_external_data);
   g_test_add_func ("/nn/onnx/fuzz", test_fuzz);
   return g_test_run ();
