@@ -516,14 +516,24 @@ fold_slice (NnOnnxImporter *im,
     {
       int64_t axis = na >= 0 ? axes[k] : k;
       int64_t s = nst >= 0 ? steps[k] : 1;
-      if (!norm_axis (&axis, data->ndim) || s <= 0)
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axis out of range or step <= 0");
+      if (!norm_axis (&axis, data->ndim) || s == 0 || s < -NN_ONNX_MAX_ELEMS)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axis out of range or step 0");
       int64_t len = data->dims[axis], b = starts[k], e = ends[k];
-      b = b < 0 ? (b < -len ? 0 : b + len) : (b > len ? len : b);
-      e = e < 0 ? (e < -len ? 0 : e + len) : (e > len ? len : e);
+      if (s > 0)
+        {
+          b = b < 0 ? (b < -len ? 0 : b + len) : (b > len ? len : b);
+          e = e < 0 ? (e < -len ? 0 : e + len) : (e > len ? len : e);
+          dims[axis] = e > b ? (e - b - 1) / s + 1 : 0;
+        }
+      else
+        {
+          /* Backwards: start within [0, len - 1], end within [-1, len - 1]. */
+          b = b < 0 ? (b < -len ? -1 : b + len) : (b > len - 1 ? len - 1 : b);
+          e = e < 0 ? (e < -len ? -1 : e + len) : (e > len - 1 ? len - 1 : e);
+          dims[axis] = b > e ? (b - e - 1) / -s + 1 : 0;
+        }
       lo[axis] = b;
       step[axis] = s;
-      dims[axis] = e > b ? (e - b - 1) / s + 1 : 0;
     }
   NnOnnxValue *v = new_output (im, n, data->is_int, data->ndim, dims, err);
   if (v == NULL)
@@ -535,10 +545,143 @@ fold_slice (NnOnnxImporter *im,
         {
           size_t idx = rem % (size_t) dims[d];
           rem /= (size_t) dims[d];
-          src += (size_t) (lo[d] + (int64_t) idx * step[d]) * stride;
+          src += (size_t) (lo[d] + (int64_t) idx * step[d]) * stride;  /* within [0, len) */
           stride *= (size_t) data->dims[d];
         }
       set_elem (v, k, nn_onnx_value_get (data, src));
+    }
+  return true;
+}
+
+/* Range (start, limit, delta): the 1-D sequence, at most NN_ONNX_MAX_FOLDED values. */
+static bool
+fold_range (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnError        *err)
+{
+  if (n->n_in != 3 || n->in[1] == NULL || n->in[2] == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs three inputs");
+  const NnOnnxValue *s = n->in[0], *l = n->in[1], *d = n->in[2];
+  if (s->count != 1 || l->count != 1 || d->count != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "start, limit and delta must be scalars");
+  const double start = nn_onnx_value_get (s, 0), limit = nn_onnx_value_get (l, 0),
+               delta = nn_onnx_value_get (d, 0);
+  const double count = delta != 0.0 ? ceil ((limit - start) / delta) : -1.0;
+  if (!(count >= 0.0 && count <= NN_ONNX_MAX_FOLDED))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a range of %g values", count);
+  const int64_t dims[1] = { (int64_t) count };
+  NnOnnxValue *v = new_output (im, n, s->is_int, 1, dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    set_elem (v, k, start + (double) k * delta);
+  return true;
+}
+
+/* Not of booleans (integers 0 or 1). */
+static bool
+fold_not (NnOnnxImporter    *im,
+          NnOnnxNode        *n,
+          const NnOnnxValue *x,
+          NnError           *err)
+{
+  NnOnnxValue *v = new_output (im, n, true, x->ndim, x->dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    v->i[k] = nn_onnx_value_get (x, k) == 0.0;
+  return true;
+}
+
+/* ScatterND without reduction: data with the slices that indices (..., q) name replaced by
+ * updates. */
+static bool
+fold_scatter_nd (NnOnnxImporter    *im,
+                 NnOnnxNode        *n,
+                 const NnOnnxValue *data,
+                 NnError           *err)
+{
+  if (n->n_in != 3 || n->in[1] == NULL || n->in[2] == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs three inputs");
+  const NnOnnxValue *idx = n->in[1], *up = n->in[2];
+  const Onnx__AttributeProto *r = nn_onnx_attr (n, "reduction");
+  if (r != NULL && r->has_s && !(r->s.len == 4 && memcmp (r->s.data, "none", 4) == 0))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a reduction is not supported");
+  const int q = idx->ndim > 0 ? (int) idx->dims[idx->ndim - 1] : 0;
+  if (!idx->is_int || idx->ndim < 1 || q < 1 || q > data->ndim
+      || up->ndim != idx->ndim - 1 + data->ndim - q)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "indices and updates do not fit the data");
+  size_t slice = 1;
+  for (int d = q; d < data->ndim; d++)
+    slice *= (size_t) data->dims[d];
+  const size_t n_idx = idx->count / (size_t) q;
+  if (up->count != n_idx * slice)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "updates hold %zu values, not %zu",
+                              up->count, n_idx * slice);
+  NnOnnxValue *v = new_output (im, n, data->is_int, data->ndim, data->dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    set_elem (v, k, nn_onnx_value_get (data, k));
+  for (size_t j = 0; j < n_idx; j++)
+    {
+      size_t at = 0;
+      for (int d = 0; d < q; d++)
+        {
+          int64_t i = idx->i[j * (size_t) q + (size_t) d];
+          i = i < 0 ? i + data->dims[d] : i;
+          if (i < 0 || i >= data->dims[d])
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "index %lld out of range",
+                                      (long long) idx->i[j * (size_t) q + (size_t) d]);
+          at = at * (size_t) data->dims[d] + (size_t) i;
+        }
+      for (size_t e = 0; e < slice; e++)
+        set_elem (v, at * slice + e, nn_onnx_value_get (up, j * slice + e));
+    }
+  return true;
+}
+
+/* Transpose (perm, reversed by default). */
+static bool
+fold_transpose (NnOnnxImporter    *im,
+                NnOnnxNode        *n,
+                const NnOnnxValue *x,
+                NnError           *err)
+{
+  int64_t perm[NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
+  const Onnx__AttributeProto *a = nn_onnx_attr (n, "perm");
+  if (a != NULL && (int) a->n_ints != x->ndim)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm does not fit the rank");
+  bool seen[NN_ONNX_MAX_RANK] = { false };
+  for (int d = 0; d < x->ndim; d++)
+    {
+      perm[d] = a != NULL ? a->ints[d] : x->ndim - 1 - d;
+      if (perm[d] < 0 || perm[d] >= x->ndim || seen[perm[d]])
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm is not a permutation");
+      seen[perm[d]] = true;
+      dims[d] = x->dims[perm[d]];
+    }
+  NnOnnxValue *v = new_output (im, n, x->is_int, x->ndim, dims, err);
+  if (v == NULL)
+    return false;
+  size_t stride[NN_ONNX_MAX_RANK];
+  for (int d = x->ndim - 1, s = 1; d >= 0; d--)
+    {
+      stride[d] = (size_t) s;
+      s *= (int) x->dims[d];
+    }
+  for (size_t k = 0; k < v->count; k++)
+    {
+      size_t rem = k, src = 0;
+      for (int d = x->ndim - 1; d >= 0; d--)
+        {
+          src += rem % (size_t) dims[d] * stride[perm[d]];
+          rem /= (size_t) dims[d];
+        }
+      if (v->is_int)
+        v->i[k] = x->i[src];
+      else
+        v->f[k] = x->f[src];
     }
   return true;
 }
@@ -770,6 +913,14 @@ nn_onnx_fold (NnOnnxImporter *im,
       return has_two_inputs (n, err) && fold_binary (im, n, binary[k].sym, err);
   if (is_op (op, "Where"))
     return fold_where (im, n, err);
+  if (is_op (op, "Transpose"))
+    return fold_transpose (im, n, x, err);
+  if (is_op (op, "Range"))
+    return fold_range (im, n, err);
+  if (is_op (op, "Not"))
+    return fold_not (im, n, x, err);
+  if (is_op (op, "ScatterND"))
+    return fold_scatter_nd (im, n, x, err);
   if (is_op (op, "Expand"))
     return has_two_inputs (n, err) && fold_expand (im, n, x, err);
   if (is_op (op, "Gather"))

@@ -723,8 +723,14 @@ op_binary (NnOnnxImporter *im,
   const bool x_first = !a->is_const;
   NnOnnxValue *x = x_first ? a : b;
   const NnOnnxValue *k = x_first ? b : a;
-  const int kind = channel_broadcast (k, x->ndim, x->dims);
-  if (kind > 1 && x->bax != 0)
+  int kind = channel_broadcast (k, x->ndim, x->dims);
+  /* With the batch merged, every axis is per sample: a constant that broadcasts to the tensor
+   * is one value per element of a sample (attention's position bias and window mask). */
+  NnOnnxValue whole = { .ndim = x->ndim + 1, .dims = { 1 } };
+  memcpy (whole.dims + 1, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  if (x->bax == -1 && kind != 1)
+    kind = channel_broadcast (k, whole.ndim, whole.dims) != 0 ? 3 : 0;
+  else if (kind > 1 && x->bax != 0)
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a constant that is not a scalar on "
                               "a tensor whose batch is not the first axis");
   if (kind == 0)
@@ -749,7 +755,7 @@ op_binary (NnOnnxImporter *im,
   float *w = nn_graph_param_data (im->graph, wp);
   float *s = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
                                                                   NN_PARAM_BIAS));
-  constant_params (k, x, kind == 3, C, op == 'M' || op == 'D' ? w : s);
+  constant_params (k, x->bax == -1 ? &whole : x, kind == 3, C, op == 'M' || op == 'D' ? w : s);
   const int bax = x->bax;
   for (size_t c = 0; c < C; c++)
     switch (op)
@@ -1100,8 +1106,40 @@ op_reduce (NnOnnxImporter *im,
   return node >= 0 && set_output (im, n, node, nd, dims, err);
 }
 
-/* Slice of a run-time tensor with step 1 along one axis other than the batch (the others
- * whole): a slice node. */
+/* Appends a slice node of `size` values from `start` along per-sample axis `axis` of node
+ * `in`; -1 on failure. */
+static int
+slice_node (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            int             in,
+            int             axis,
+            int64_t         start,
+            int64_t         size,
+            NnError        *err)
+{
+  NnNode spec = { .op = NN_OP_SLICE, .inputs = { in }, .n_inputs = 1 };
+  spec.attrs.slice = (NnSliceAttrs) { axis, (int) start, (int) size };
+  return emit (im, n, &spec, err);
+}
+
+/* Appends a reshape of node `in` to the per-sample dims (rank, dims); -1 on failure. */
+static int
+reshape_node (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              int             in,
+              int             rank,
+              const int      *dims,
+              NnError        *err)
+{
+  NnNode spec = { .op = NN_OP_RESHAPE, .inputs = { in }, .n_inputs = 1 };
+  spec.shape = nn_shape_of (rank, dims);
+  return emit (im, n, &spec, err);
+}
+
+/* Slice of a run-time tensor along axes other than the batch: a slice node per axis with step
+ * 1; a step s > 1 takes whole blocks of s values (a slice), splits the axis into (blocks, s)
+ * (a reshape), keeps one value of each block (a slice) and merges the axis back (a reshape),
+ * as Swin's patch merging x[..., 0::2, 1::2, :] needs. */
 static bool
 op_slice (NnOnnxImporter *im,
           NnOnnxNode     *n,
@@ -1122,8 +1160,10 @@ op_slice (NnOnnxImporter *im,
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "starts, ends, axes and steps disagree");
   int64_t dims[NN_ONNX_MAX_RANK];
   memcpy (dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
-  int axis = -1;
-  int64_t start = 0;
+  NnShape cs;
+  if (!nn_onnx_value_sample_shape (x, &cs))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of an unsupported shape");
+  int cur = -1;
   for (int k = 0; k < ns; k++)
     {
       int64_t a = na >= 0 ? axes[k] : k;
@@ -1131,9 +1171,10 @@ op_slice (NnOnnxImporter *im,
       if (a < 0 || a >= x->ndim)
         return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis %lld out of range",
                                   (long long) a);
-      if (nst >= 0 && steps[k] != 1)
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "only step 1 is supported on "
-                                  "a run-time tensor");
+      const int64_t step = nst >= 0 ? steps[k] : 1;
+      if (step < 1 || step > (1 << 20))
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "step %lld; positive steps are "
+                                  "supported on a run-time tensor", (long long) step);
       const int64_t len = x->dims[a];
       int64_t b = starts[k], e = ends[k];
       b = b < 0 ? (b < -len ? 0 : b + len) : (b > len ? len : b);
@@ -1141,28 +1182,49 @@ op_slice (NnOnnxImporter *im,
       if (e <= b)
         return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the slice of axis %lld is "
                                   "empty", (long long) a);
-      if (b == 0 && e == len)
+      const int64_t count = (e - b - 1) / step + 1;
+      if (b == 0 && count == len)
         continue;
       if (a == x->bax)
         return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it slices the batch "
                                   "(dimension %d)", x->bax);
-      if (axis >= 0 && axis != a)
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "only one axis may be sliced");
-      axis = (int) a;
-      start = b;
-      dims[a] = e - b;
+      const int pa = (int) a - (x->bax >= 0 && a > x->bax);
+      if (cur < 0 && (cur = exact_shape (im, n, x, 0, err)) < 0)
+        return false;
+      if (step == 1)
+        cur = slice_node (im, n, cur, pa, b, count, err);
+      else
+        {
+          /* Blocks from b0 on, the kept value at offset b - b0 of each. */
+          const int64_t b0 = b - step + 1 > 0 ? b - step + 1 : 0;
+          if (b0 + step * count > len || cs.rank >= NN_MAX_RANK)
+            return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a step of %lld that does not "
+                                      "take whole blocks of axis %lld", (long long) step,
+                                      (long long) a);
+          if (b0 != 0 || step * count != len)
+            cur = slice_node (im, n, cur, pa, b0, step * count, err);
+          int split[NN_MAX_RANK];
+          for (int d = 0, j = 0; d < cs.rank; d++)
+            if (d == pa)
+              {
+                split[j++] = (int) count;
+                split[j++] = (int) step;
+              }
+            else
+              split[j++] = cs.dims[d];
+          cur = cur < 0 ? -1 : reshape_node (im, n, cur, cs.rank + 1, split, err);
+          cur = cur < 0 ? -1 : slice_node (im, n, cur, pa + 1, b - b0, 1, err);
+          cs.dims[pa] = (int) count;
+          cur = cur < 0 ? -1 : reshape_node (im, n, cur, cs.rank, cs.dims, err);
+        }
+      if (cur < 0)
+        return false;
+      cs = im->graph->nodes[cur].shape;
+      dims[a] = count;
     }
-  if (axis < 0)
+  if (cur < 0)
     return set_output_b (im, n, x->node, x->ndim, x->dims, x->bax, err);
-  const int ix = exact_shape (im, n, x, 0, err);
-  if (ix < 0)
-    return false;
-  NnNode spec = spec_for (NN_OP_SLICE, x);
-  spec.inputs[0] = ix;
-  spec.attrs.slice = (NnSliceAttrs) { axis - (x->bax >= 0 && axis > x->bax), (int) start,
-                                      (int) dims[axis] };
-  int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output_b (im, n, node, x->ndim, dims, x->bax, err);
+  return set_output_b (im, n, cur, x->ndim, dims, x->bax, err);
 }
 
 /* An engine node of op on inputs a (and b unless -1), named after the ONNX node (the first
@@ -1279,7 +1341,7 @@ op_gather (NnOnnxImporter *im,
     return false;
   int64_t axis = nn_onnx_attr_int (n, "axis", 0);
   axis = axis < 0 ? axis + x->ndim : axis;
-  if (axis <= 0 || axis >= x->ndim)
+  if (axis < 0 || axis >= x->ndim || axis == x->bax)
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "gather along axis %lld; an axis "
                               "other than the batch is supported", (long long) axis);
   if (idx->count != 1 || idx->ndim > 1 || !idx->is_int)
@@ -1295,7 +1357,8 @@ op_gather (NnOnnxImporter *im,
     return false;
   NnNode spec = spec_for (NN_OP_SLICE, x);
   spec.inputs[0] = ix;
-  spec.attrs.slice = (NnSliceAttrs) { (int) axis - 1, (int) at, 1 };
+  spec.attrs.slice = (NnSliceAttrs) { (int) axis - (x->bax >= 0 && axis > x->bax), (int) at,
+                                      1 };
   int node = emit (im, n, &spec, err);
   if (node < 0)
     return false;
@@ -1304,8 +1367,11 @@ op_gather (NnOnnxImporter *im,
   for (int d = 0; d < x->ndim; d++)
     if (d != axis || idx->ndim == 1)
       dims[nd++] = d == axis ? 1 : x->dims[d];
+  const int bax = x->bax > axis && idx->ndim == 0 ? x->bax - 1 : x->bax;
   NnShape s;
-  if (!nn_onnx_shape_to_nn (nd, dims, &s))
+  NnOnnxValue shape = { .ndim = nd, .bax = bax };
+  memcpy (shape.dims, dims, sizeof (int64_t) * (size_t) nd);
+  if (!nn_onnx_value_sample_shape (&shape, &s))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "output of rank %d", nd);
   const NnShape t = im->graph->nodes[node].shape;
   if (s.c != t.c || s.h != t.h || s.w != t.w)
@@ -1315,7 +1381,7 @@ op_gather (NnOnnxImporter *im,
       if (node < 0)
         return false;
     }
-  return set_output (im, n, node, nd, dims, err);
+  return set_output_b (im, n, node, nd, dims, bax, err);
 }
 
 /* Transpose that keeps the batch first: a transpose node of the per-sample axes. */
@@ -1487,25 +1553,51 @@ op_concat (NnOnnxImporter *im,
   int64_t axis = nn_onnx_attr_int (n, "axis", 1);
   if (axis < 0)
     axis += first->ndim;
-  if (axis != 1 || first->ndim < 2)
-    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "concatenation along axis %lld; the "
-                              "channel axis (1) is supported", (long long) axis);
+  if (axis < 0 || axis >= first->ndim || axis == first->bax)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "concatenation along axis %lld, the "
+                              "batch or out of range", (long long) axis);
+  /* Along the channels (per-sample axis 0) directly; along another axis between transposes
+   * that bring it first ("<layer>.in<k>") and back ("<layer>_1"). */
+  const int pa = (int) axis - (first->bax >= 0 && axis > first->bax);
+  const bool moved = pa != 0 || first->bax != 0;
+  NnShape fs;
+  if (!nn_onnx_value_sample_shape (first, &fs))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of an unsupported shape");
+  int perm[NN_MAX_RANK], inverse[NN_MAX_RANK];
+  for (int d = 0; d < fs.rank; d++)
+    perm[d] = d == 0 ? pa : d <= pa ? d - 1 : d;
+  for (int d = 0; d < fs.rank; d++)
+    inverse[perm[d]] = d;
   int64_t dims[NN_ONNX_MAX_RANK];
   memcpy (dims, first->dims, sizeof (int64_t) * (size_t) first->ndim);
-  dims[1] = 0;
+  dims[axis] = 0;
   int nodes[NN_ONNX_MAX_INPUTS];
   for (int k = 0; k < n->n_in; k++)
     {
       NnOnnxValue *v = n->in[k];
       if (v == NULL)
         return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "input %d is missing", k);
-      if (v->ndim != first->ndim)
-        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in rank");
-      for (int d = 2; d < v->ndim; d++)
-        if (v->dims[d] != first->dims[d])
+      if (v->ndim != first->ndim || (!v->is_const && v->bax != first->bax))
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in rank or batch axis");
+      for (int d = 1; d < v->ndim; d++)
+        if (d != axis && v->dims[d] != first->dims[d])
           return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in size");
-      dims[1] += v->dims[1];
-      nodes[k] = v->is_const ? constant_node (im, n, first, v, k, err) : v->node;
+      dims[axis] += v->dims[axis];
+      if (v->is_const && moved)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a constant joins along axis "
+                                  "%lld; along the channel axis (1) only", (long long) axis);
+      nodes[k] = v->is_const ? constant_node (im, n, first, v, k, err)
+                 : moved ? exact_shape (im, n, v, k, err) : v->node;
+      if (nodes[k] >= 0 && moved)
+        {
+          char layer[NN_NAME_MAX];
+          nn_onnx_layer_name (im, n, layer);
+          NnNode spec = { .op = NN_OP_TRANSPOSE, .inputs = { nodes[k] }, .n_inputs = 1 };
+          spec.attrs.transpose.rank = fs.rank;
+          memcpy (spec.attrs.transpose.perm, perm, sizeof perm);
+          snprintf (spec.name, sizeof spec.name, "%.80s.in%d", layer, k);
+          nodes[k] = nn_graph_add (im->graph, &spec, err);
+        }
       if (nodes[k] < 0)
         return false;
     }
@@ -1536,7 +1628,16 @@ op_concat (NnOnnxImporter *im,
       if (prev < 0)
         return false;
     }
-  return set_output (im, n, prev, first->ndim, dims, err);
+  if (moved)
+    {
+      NnNode spec = { .op = NN_OP_TRANSPOSE, .inputs = { prev }, .n_inputs = 1 };
+      spec.attrs.transpose.rank = fs.rank;
+      memcpy (spec.attrs.transpose.perm, inverse, sizeof inverse);
+      prev = emit (im, n, &spec, err);
+      if (prev < 0)
+        return false;
+    }
+  return set_output_b (im, n, prev, first->ndim, dims, first->bax, err);
 }
 
 static bool
@@ -1603,8 +1704,7 @@ op_dropout (NnOnnxImporter *im,
   NnOnnxValue *x = dynamic_input (n, 0, err);
   if (x == NULL)
     return false;
-  if (has_extra_outputs (n))
-    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the mask output is not supported");
+  /* The mask output stays undefined: a node that reads it fails to import. */
   float ratio = nn_onnx_attr_float (n, "ratio", 0.5f);
   if (n->n_in > 1 && n->in[1] != NULL)
     {
@@ -1618,7 +1718,8 @@ op_dropout (NnOnnxImporter *im,
       const NnOnnxValue *v = const_input (n, 2, false, err);
       if (v == NULL)
         return false;
-      if (v->count != 1 || nn_onnx_value_get (v, 0) != 0.0)
+      /* Training mode with ratio 0 (Swin's attention dropout) is the identity too. */
+      if (v->count != 1 || (nn_onnx_value_get (v, 0) != 0.0 && ratio != 0.0f))
         return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "training mode is not supported");
     }
   if (!(ratio >= 0.0f && ratio < 1.0f))
@@ -1626,7 +1727,7 @@ op_dropout (NnOnnxImporter *im,
   NnNode spec = spec_for (NN_OP_DROPOUT, x);
   spec.attrs.dropout.p = ratio;
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+  return node >= 0 && set_output_b (im, n, node, x->ndim, x->dims, x->bax, err);
 }
 
 static bool
@@ -1702,7 +1803,7 @@ nn_onnx_translate (NnOnnxImporter *im,
   /* The ops that follow a batch moved from the first axis (in a graph of batch 1). */
   static const char *const batch_anywhere[] = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Transpose", "Slice", "Reshape", "Softmax",
-    "Identity", "Erf", "Sqrt", "Pow", "Relu", "Sigmoid", "Tanh",
+    "Identity", "Erf", "Sqrt", "Pow", "Relu", "Sigmoid", "Tanh", "Gather", "Dropout",
   };
   bool anywhere = false;
   for (size_t k = 0; k < sizeof batch_anywhere / sizeof batch_anywhere[0]; k++)

@@ -87,6 +87,11 @@ int        nn_onnx_map_get (const NnOnnxMap *map,
 void       nn_onnx_map_clear (NnOnnxMap *map);
 NnOnnxValue *nn_onnx_value_find (NnOnnxImporter *im,
                                  const char     *name);
+/* Makes room for n more values, so that adding them moves none (pointers to values stay
+ * valid); false when out of memory. */
+bool       nn_onnx_values_reserve (NnOnnxImporter *im,
+                                   size_t          n,
+                                   NnError        *err);
 /* A new value named `name` (an error if the name is taken). */
 NnOnnxValue *nn_onnx_value_add (NnOnnxImporter *im,
                                 const char     *name,

@@ -108,6 +108,24 @@ nn_onnx_value_find (NnOnnxImporter *im,
   return k >= 0 ? &im->values[k] : NULL;
 }
 
+bool
+nn_onnx_values_reserve (NnOnnxImporter *im,
+                        size_t          n,
+                        NnError        *err)
+{
+  if ((size_t) (im->cap_values - im->n_values) >= n)
+    return true;
+  if (n > NN_ONNX_MAX_NODES)
+    return nn_error_set (err, NN_ERROR_UNSUPPORTED, "%zu outputs of one node", n);
+  const int ncap = im->cap_values * 2 + (int) n + 256;
+  NnOnnxValue *p = realloc (im->values, sizeof *p * (size_t) ncap);
+  if (p == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory");
+  im->values = p;
+  im->cap_values = ncap;
+  return true;
+}
+
 NnOnnxValue *
 nn_onnx_value_add (NnOnnxImporter *im,
                    const char     *name,

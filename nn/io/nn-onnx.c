@@ -409,6 +409,12 @@ translate_needed (NnOnnxImporter *im,
           break;
         }
       view.n_in = (int) node->n_input;
+      /* Room for the node's outputs first: its inputs point into im->values. */
+      if (!nn_onnx_values_reserve (im, node->n_output, err))
+        {
+          ok = false;
+          break;
+        }
       for (int i = 0; i < view.n_in; i++)
         view.in[i] = node->input[i] != NULL && node->input[i][0] != '\0'
                      ? nn_onnx_value_find (im, node->input[i]) : NULL;

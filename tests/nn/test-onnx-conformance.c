@@ -70,7 +70,7 @@ static const char *const expected_accepted[] = {
   "test_slice_negative_axes", "test_softmax_example", "test_softmax_axis_1", "test_softmax_axis_2",
   "test_softmax_default_axis", "test_softmax_large_number", "test_softmax_negative_axis",
   "test_sqrt", "test_sqrt_example", "test_squeeze_negative_axes", "test_sub_bcast", "test_tanh",
-  "test_tanh_example", "test_transpose_all_permutations_0",
+  "test_tanh_example", "test_training_dropout_zero_ratio", "test_transpose_all_permutations_0",
   "test_transpose_all_permutations_1", "test_unsqueeze_axis_1", "test_unsqueeze_axis_2",
   "test_unsqueeze_axis_3", "test_unsqueeze_negative_axes", "test_unsqueeze_three_axes",
   "test_unsqueeze_two_axes", "test_unsqueeze_unsorted_axes",

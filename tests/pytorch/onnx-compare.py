@@ -165,6 +165,12 @@ CASES = [
     # reshaped to their 4x4 grid), computed from each side's activation and gradient.
     ("vit_b_16", lambda: torchvision.models.vit_b_16(image_size=64, num_classes=10), 64, 13,
      lambda m: m.encoder.layers[-1].ln_1, "encoder.layers.encoder_layer_11.ln_1_8", "tokens"),
+    # Shifted windows: window partition (the batch merged with the windows), torch.roll (Slice,
+    # Concat along H and W), the position bias and window mask (constants folded from Range,
+    # ScatterND, Mod, Where), patch merging (Slice with step 2). At 224 px every stage is a
+    # whole number of 7x7 windows; smaller inputs need a run-time Pad of H and W.
+    ("swin_t", lambda: torchvision.models.swin_t(num_classes=10), 224, 13,
+     lambda m: m.permute, "permute"),
     ("pfnet", lambda: PFNet(), 64, 14,
      lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
 ]
@@ -210,10 +216,13 @@ def check_names(net, layers):
             n = stripped
 
     wrong = [n for n in layers if not named(n)]
-    # nn.MultiheadAttention calls its out_proj functionally: the exporter names that Gemm after
-    # the attention module.
+    # nn.MultiheadAttention calls its out_proj, Swin's window attention its qkv and proj
+    # functionally: the exporter names those products after the attention module.
+    swin = torchvision.models.swin_transformer.ShiftedWindowAttention
     inside_mha = {f"{n}.out_proj" for n, m in modules.items()
                   if isinstance(m, torch.nn.MultiheadAttention)}
+    inside_mha |= {f"{n}.{child}" for n, m in modules.items() if isinstance(m, swin)
+                   for child in ("qkv", "proj")}
     missing = [n for n, m in modules.items()
                if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and n not in layers
                and n not in inside_mha]
