@@ -1029,6 +1029,95 @@ test_layernorm (void)
   builder_clear (&b);
 }
 
+/* Swin's window ops: a Slice with step 2 along two axes (patch merging), a Concat along
+ * another axis than 1 (torch.roll), and an added constant folded from Range, ScatterND, a
+ * Slice with step -1, Unsqueeze and Transpose; against hand values for 2 samples. */
+static void
+test_window_ops (void)
+{
+  enum { WH = 4, WW = 4, WC = 2, N = 2 };
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "x", 4, (const int64_t[]) { 1, WH, WW, WC }));
+  g_ptr_array_add (b.outputs, value_info (&b, "out", 4, (const int64_t[]) { 1, 2, 4, WC }));
+  const float zero = 0.0f, four = 4.0f, one = 1.0f, ten = 10.0f;
+  add_init (&b, "r0", 0, (const int64_t[]) { 1 }, &zero, 1);
+  add_init (&b, "r1", 0, (const int64_t[]) { 1 }, &four, 1);
+  add_init (&b, "rd", 0, (const int64_t[]) { 1 }, &one, 1);
+  add_init (&b, "upd", 1, (const int64_t[]) { 1 }, &ten, 1);
+  add_init_ints (&b, "idx", (const int64_t[]) { 1 }, 1);
+  Onnx__TensorProto *idx = g_ptr_array_index (b.inits, b.inits->len - 1);
+  idx->n_dims = 2;
+  idx->dims = keep (&b, g_memdup2 ((const int64_t[]) { 1, 1 }, 2 * sizeof (int64_t)));
+  add_init_ints (&b, "s_starts", (const int64_t[]) { 1, 0 }, 2);
+  add_init_ints (&b, "s_ends", (const int64_t[]) { WH, WW }, 2);
+  add_init_ints (&b, "s_axes", (const int64_t[]) { 1, 2 }, 2);
+  add_init_ints (&b, "s_steps", (const int64_t[]) { 2, 2 }, 2);
+  add_init_ints (&b, "r_starts", (const int64_t[]) { -1 }, 1);
+  add_init_ints (&b, "r_ends", (const int64_t[]) { -5 }, 1);
+  add_init_ints (&b, "r_axes", (const int64_t[]) { 0 }, 1);
+  add_init_ints (&b, "r_steps", (const int64_t[]) { -1 }, 1);
+  add_init_ints (&b, "u_axes", (const int64_t[]) { 0 }, 1);
+  add_node (&b, "Slice", "/merge/Slice",
+            (const char *[]) { "x", "s_starts", "s_ends", "s_axes", "s_steps", NULL },
+            (const char *[]) { "a", NULL });
+  attr_int (&b, add_node (&b, "Concat", "/roll/Concat", (const char *[]) { "a", "a", NULL },
+                          (const char *[]) { "c", NULL }), "axis", 2);
+  add_node (&b, "Range", "/Range", (const char *[]) { "r0", "r1", "rd", NULL },
+            (const char *[]) { "r", NULL });
+  add_node (&b, "ScatterND", "/ScatterND", (const char *[]) { "r", "idx", "upd", NULL },
+            (const char *[]) { "sc", NULL });
+  add_node (&b, "Slice", "/Slice",
+            (const char *[]) { "sc", "r_starts", "r_ends", "r_axes", "r_steps", NULL },
+            (const char *[]) { "rev", NULL });
+  add_node (&b, "Unsqueeze", "/Unsqueeze", (const char *[]) { "rev", "u_axes", NULL },
+            (const char *[]) { "row", NULL });
+  add_node (&b, "Transpose", "/Transpose", (const char *[]) { "row", NULL },
+            (const char *[]) { "col", NULL });
+  add_node (&b, "Add", "/Add", (const char *[]) { "c", "col", NULL },
+            (const char *[]) { "out", NULL });
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "window.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnGraph *g = model->graph;
+  NnContext *ctx = nn_context_new (g, N, NN_CONTEXT_BACKWARD, NULL);
+  float *x = nn_context_input (ctx);
+  fill (x, N * WH * WW * WC, 21);
+  nn_context_forward (ctx, -1);
+  const int outn = nn_graph_output (g);
+  const float *out = nn_context_output (ctx, outn);
+  const float rev[4] = { 3.0f, 2.0f, 10.0f, 0.0f };
+  for (int n = 0; n < N; n++)
+    for (int i = 0; i < 2; i++)
+      for (int j = 0; j < 4; j++)
+        for (int c = 0; c < WC; c++)
+          g_assert_cmpfloat_with_epsilon (out[((n * 2 + i) * 4 + j) * WC + c],
+                                          x[((n * WH + 1 + 2 * i) * WW + 2 * (j % 2)) * WC + c]
+                                          + rev[j], 1e-6);
+  /* The gradient of the sum: 2 on the kept values (each is concatenated twice), 0 elsewhere. */
+  float *seed = nn_context_grad (ctx, outn);
+  for (int k = 0; k < N * 2 * 4 * WC; k++)
+    seed[k] = 1.0f;
+  nn_context_backward (ctx, outn, NN_BACKWARD_INPUT, -1);
+  const float *dx = nn_context_grad (ctx, 0);
+  for (int n = 0; n < N; n++)
+    for (int h = 0; h < WH; h++)
+      for (int w = 0; w < WW; w++)
+        g_assert_cmpfloat (dx[((n * WH + h) * WW + w) * WC], ==,
+                           h % 2 == 1 && w % 2 == 0 ? 2.0f : 0.0f);
+  nn_context_free (ctx);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
 /* A chain of ReLUs named as PyTorch's exporter names nested modules (and one named by another
  * exporter): each layer gets PyTorch's module path, as named_modules () prints it. */
 static void
@@ -1208,6 +1297,7 @@ main (int   argc,
   g_test_add_func ("/nn/onnx/broadcast", test_broadcast);
   g_test_add_func ("/nn/onnx/attention", test_attention);
   g_test_add_func ("/nn/onnx/layernorm", test_layernorm);
+  g_test_add_func ("/nn/onnx/window-ops", test_window_ops);
   g_test_add_func ("/nn/onnx/external-data", test_external_data);
   g_test_add_func ("/nn/onnx/fuzz", test_fuzz);
   return g_test_run ();
