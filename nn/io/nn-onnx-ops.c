@@ -543,6 +543,79 @@ op_matmul (NnOnnxImporter *im,
   return node >= 0 && set_output_b (im, n, node, r, out_dims, a->bax, err);
 }
 
+/* Einsum of two run-time tensors that is a batched matrix product, as MaxViT's attention
+ * exports it: "...ik,...kj->...ij" (a matmul node) or "...ik,...jk->...ij" (the second
+ * transposed first, "<layer>.in1"), the leading labels the same on all three. */
+static bool
+op_einsum (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnError        *err)
+{
+  char eq[64];
+  const char *text = attr_string (n, "equation", "", eq, sizeof eq);
+  char l[3][NN_ONNX_MAX_RANK + 1];
+  int len[3] = { 0, 0, 0 }, part = 0;
+  bool ok = n->n_in == 2 && n->in[0] != NULL && n->in[1] != NULL && !n->in[0]->is_const
+            && !n->in[1]->is_const;
+  for (const char *c = text; ok && *c != '\0'; c++)
+    if (*c == ',' && part == 0)
+      part = 1;
+    else if (*c == '-' && c[1] == '>' && part == 1)
+      {
+        part = 2;
+        c++;
+      }
+    else if (((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z'))
+             && len[part] < NN_ONNX_MAX_RANK)
+      l[part][len[part]++] = *c;
+    else
+      ok = *c == ' ';
+  const int r = len[0];
+  ok = ok && part == 2 && r >= 3 && len[1] == r && len[2] == r && n->in[0]->ndim == r
+       && n->in[1]->ndim == r;
+  for (int d = 0; ok && d < r - 2; d++)
+    ok = l[0][d] == l[1][d] && l[0][d] == l[2][d];
+  /* i k on the left; the right is k j, or j k (transposed). */
+  const char i = ok ? l[0][r - 2] : 0, k = ok ? l[0][r - 1] : 0;
+  const bool plain = ok && l[1][r - 2] == k && l[2][r - 2] == i && l[2][r - 1] == l[1][r - 1];
+  const bool trans = ok && l[1][r - 1] == k && l[2][r - 2] == i && l[2][r - 1] == l[1][r - 2];
+  const NnOnnxValue *a = n->in[0], *b = n->in[1];
+  if (!plain && !trans)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "equation '%.40s'; a batched matrix "
+                              "product of two run-time tensors is supported", text);
+  const int64_t K = trans ? b->dims[r - 1] : b->dims[r - 2];
+  bool fits = a->bax == b->bax && a->bax < r - 2 && a->dims[r - 1] == K;
+  for (int d = 0; fits && d < r - 2; d++)
+    fits = a->dims[d] == b->dims[d];
+  if (!fits)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "the operands' shapes do not fit");
+  const int ia = exact_shape (im, n, a, 0, err);
+  int ib = ia >= 0 ? exact_shape (im, n, b, 1, err) : -1;
+  if (ib >= 0 && trans)
+    {
+      NnShape bs = im->graph->nodes[ib].shape;
+      NnNode spec = { .op = NN_OP_TRANSPOSE, .inputs = { ib }, .n_inputs = 1 };
+      spec.attrs.transpose.rank = bs.rank;
+      for (int d = 0; d < bs.rank; d++)
+        spec.attrs.transpose.perm[d] = d < bs.rank - 2 ? d : d == bs.rank - 2 ? d + 1 : d - 1;
+      char layer[NN_NAME_MAX];
+      nn_onnx_layer_name (im, n, layer);
+      snprintf (spec.name, sizeof spec.name, "%.80s.in1", layer);
+      ib = nn_graph_add (im->graph, &spec, err);
+    }
+  if (ib < 0)
+    return false;
+  NnNode spec = spec_for (NN_OP_MATMUL, a);
+  spec.inputs[0] = ia;
+  spec.inputs[1] = ib;
+  spec.n_inputs = 2;
+  int64_t out_dims[NN_ONNX_MAX_RANK];
+  memcpy (out_dims, a->dims, sizeof (int64_t) * (size_t) r);
+  out_dims[r - 1] = trans ? b->dims[r - 2] : b->dims[r - 1];
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output_b (im, n, node, r, out_dims, a->bax, err);
+}
+
 /* Gemm (alpha A B' + beta C) and MatMul with a constant right-hand side: a linear layer (a
  * dense node over the last axis for a tensor of rank above 2). */
 static bool
@@ -1803,7 +1876,7 @@ nn_onnx_translate (NnOnnxImporter *im,
   /* The ops that follow a batch moved from the first axis (in a graph of batch 1). */
   static const char *const batch_anywhere[] = {
     "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Transpose", "Slice", "Reshape", "Softmax",
-    "Identity", "Erf", "Sqrt", "Pow", "Relu", "Sigmoid", "Tanh", "Gather", "Dropout",
+    "Identity", "Erf", "Sqrt", "Pow", "Relu", "Sigmoid", "Tanh", "Gather", "Dropout", "Einsum",
   };
   bool anywhere = false;
   for (size_t k = 0; k < sizeof batch_anywhere / sizeof batch_anywhere[0]; k++)
@@ -1827,6 +1900,8 @@ nn_onnx_translate (NnOnnxImporter *im,
     return op_slice (im, n, err);
   if (strcmp (op, "Gather") == 0)
     return op_gather (im, n, err);
+  if (strcmp (op, "Einsum") == 0)
+    return op_einsum (im, n, err);
   if (strcmp (op, "LayerNormalization") == 0)
     return op_layernorm (im, n, err);
   if (strcmp (op, "ReduceSum") == 0)

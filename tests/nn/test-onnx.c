@@ -700,7 +700,7 @@ mutate_dynamic_reshape (Builder *b)
 static void
 mutate_unsupported (Builder *b)
 {
-  add_node (b, "Einsum", "/attn/Einsum", (const char *[]) { "input", NULL },
+  add_node (b, "Resize", "/up/Resize", (const char *[]) { "input", NULL },
             (const char *[]) { "e", NULL });
   relu_output (b, "e");
 }
@@ -753,7 +753,7 @@ test_bad_models (void)
   assert_model_fails (mutate_dynamic_reshape, fixed_dims,
                       (const char *[]) { "/view/Reshape", "computed at run time", NULL });
   assert_model_fails (mutate_unsupported, fixed_dims,
-                      (const char *[]) { "/attn/Einsum", "'Einsum' is not supported", NULL });
+                      (const char *[]) { "/up/Resize", "'Resize' is not supported", NULL });
   assert_model_fails (mutate_huge_constant, fixed_dims,
                       (const char *[]) { "/ConstantOfShape", "more than", NULL });
   assert_model_fails (mutate_float_shape, fixed_dims,
@@ -834,8 +834,9 @@ test_broadcast (void)
 }
 
 /* Attention as nn.MultiheadAttention exports it with batch 1: the batch moved to axis 1 by a
- * Transpose and merged with the heads by a Reshape, products of run-time tensors, a softmax
- * along the last axis; then a class token made by folding Equal, Where and Expand joined by
+ * Transpose and merged with the heads by a Reshape, products of run-time tensors (MatMul, and
+ * Einsum as MaxViT writes Q K^T), a softmax along the last axis; then a class token made by
+ * folding Equal, Where and Expand joined by
  * Concat, and tokens picked by Gather (one index from a folded Mod). Checked against the same
  * computed by hand for 2 samples, and the gradient reaches the input. */
 static void
@@ -872,6 +873,22 @@ test_attention (void)
   attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_2", (const char *[]) { "q", NULL },
                            (const char *[]) { "kt", NULL }), "perm", last, 3);
   add_node (&b, "MatMul", "/attn/MatMul_1", (const char *[]) { "q", "kt", NULL },
+            (const char *[]) { "s0", NULL });
+  /* The same product as Einsum with the second operand transposed, then their mean. */
+  Onnx__AttributeProto *eq = add_attr (&b, add_node (&b, "Einsum", "/attn/Einsum",
+                                                     (const char *[]) { "q", "q", NULL },
+                                                     (const char *[]) { "s1", NULL }),
+                                       "equation");
+  eq->has_type = true;
+  eq->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+  eq->has_s = true;
+  eq->s.data = (uint8_t *) "h i d, h j d -> h i j";
+  eq->s.len = strlen ((const char *) eq->s.data);
+  const float half = 0.5f;
+  add_init (&b, "half", 0, (const int64_t[]) { 1 }, &half, 1);
+  add_node (&b, "Add", "/attn/Add", (const char *[]) { "s0", "s1", NULL },
+            (const char *[]) { "s2", NULL });
+  add_node (&b, "Mul", "/attn/Mul", (const char *[]) { "s2", "half", NULL },
             (const char *[]) { "s", NULL });
   attr_int (&b, add_node (&b, "Softmax", "/attn/Softmax", (const char *[]) { "s", NULL },
                           (const char *[]) { "a", NULL }), "axis", -1);
@@ -911,7 +928,9 @@ test_attention (void)
   NnGraph *g = model->graph;
   g_assert_cmpint (g->nodes[nn_graph_find (g, "attn")].op, ==, NN_OP_DENSE);
   g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_4")].op, ==, NN_OP_MATMUL);
-  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_5")].op, ==, NN_OP_SOFTMAX_AXIS);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_4.in1")].op, ==, NN_OP_TRANSPOSE);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_5")].op, ==, NN_OP_MATMUL);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_8")].op, ==, NN_OP_SOFTMAX_AXIS);
   g_assert_cmpint (g->nodes[nn_graph_find (g, "concat.in0_1")].op, ==, NN_OP_SCALE);
 
   NnContext *ctx = nn_context_new (g, N, NN_CONTEXT_BACKWARD, NULL);

@@ -125,10 +125,13 @@ CASES = [
      lambda m: m.layer4[2].relu, "layer4.2.relu_2"),
     ("regnet_x_400mf", lambda: torchvision.models.regnet_x_400mf(num_classes=10), 64, 13,
      lambda m: m.trunk_output, "trunk_output.block4.block4-11.activation"),
-    ("googlenet", lambda: torchvision.models.googlenet(num_classes=10, init_weights=True), 64,
+    # Without the auxiliary classifiers, which eval mode does not run.
+    ("googlenet", lambda: torchvision.models.googlenet(num_classes=10, aux_logits=False,
+                                                       init_weights=True), 64,
      13, lambda m: m.inception5b, "inception5b"),
     # Inception-V3 needs 75 px at least; 128 px leaves a 2x2 map.
-    ("inception_v3", lambda: torchvision.models.inception_v3(num_classes=10, init_weights=True),
+    ("inception_v3", lambda: torchvision.models.inception_v3(num_classes=10, aux_logits=False,
+                                                             init_weights=True),
      128, 13, lambda m: m.Mixed_7c, "Mixed_7c_2"),
     ("vgg11_bn", lambda: torchvision.models.vgg11_bn(num_classes=10), 224, 14,
      lambda m: m.features[28], "features.28"),
@@ -171,6 +174,10 @@ CASES = [
     # whole number of 7x7 windows; smaller inputs need a run-time Pad of H and W.
     ("swin_t", lambda: torchvision.models.swin_t(num_classes=10), 224, 13,
      lambda m: m.permute, "permute"),
+    # MBConv with squeeze-and-excitation, then block and grid attention on 7x7 partitions
+    # (Einsum products); every stage must be a whole number of partitions: 224 px only.
+    ("maxvit_t", lambda: torchvision.models.maxvit_t(num_classes=10), 224, 13,
+     lambda m: m.blocks[-1], "blocks.3.layers.1.layers.grid_attention.departition_op_1"),
     ("pfnet", lambda: PFNet(), 64, 14,
      lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
 ]
