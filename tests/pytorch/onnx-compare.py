@@ -4,14 +4,18 @@
 # torch.onnx.export, runs each .onnx file through cnnscope's importer and engine
 # (tests/pytorch/onnx-grads) and compares with PyTorch autograd in float64: the logits (within
 # 1e-4 of the largest logit), the input gradient of the top class's logit and its Grad-CAM map
-# at the last spatial layer (within 1e-3). PyTorch's own float32 input gradient is measured
+# at the last spatial layer (within 1e-3; for ViT, a token layer, the map is computed here from
+# each side's activation and gradient, the class token dropped and the patch tokens reshaped to
+# their grid). PyTorch's own float32 input gradient is measured
 # against the same float64 reference: in a deep random network some ReLU or max-pool
 # decisions sit within float32 rounding and flip, and ours may then be as far off as PyTorch's
 # float32 run (up to 3x), never more. Prints one line per model and ends with
 # "onnx-compare: N passed, N failed". Also checks the layer names against named_modules():
-# every convolution and linear module is a layer of that name, and every layer is named after
+# every convolution and linear module is a layer of that name (but the linear layers attention
+# modules call functionally), and every layer is named after
 # a module (with a "_N" suffix for a second call, ".partN" for a part of a long concatenation,
-# ".inK" for an operand reshaped to its rank) or is a top-level functional op. Exits 0 when
+# ".inK" for an operand reshaped to its rank, transposed or made from a constant) or is a
+# top-level functional op. Exits 0 when
 # all pass; skips when torch is missing.
 import argparse
 import os
