@@ -10,6 +10,7 @@
 #include "ops/nn-conv2d.h"
 #include "ops/nn-elementwise.h"
 #include "ops/nn-linear.h"
+#include "ops/nn-matmul.h"
 #include "ops/nn-norm.h"
 #include "ops/nn-pool.h"
 #include "ops/nn-transpose.h"
@@ -219,6 +220,35 @@ backward_slice (const Slice *s)
 }
 
 static void
+backward_dense (const Slice *s)
+{
+  float *dw = grad_of (s, NN_PARAM_WEIGHT), *db = grad_of (s, NN_PARAM_BIAS);
+  const int IN = s->is.dims[s->is.rank - 1];
+  const size_t rows = s->isz / (size_t) IN * (size_t) s->nb;
+  if (s->din || dw || db)
+    nn_linear_backward (s->din, dw, db, s->dout, s->in, weight_of (s), (int) rows, IN,
+                        s->node->attrs.linear.out_features);
+}
+
+static void
+backward_matmul (const Slice *s)
+{
+  NnMatmulGeom g = nn_context_matmul_geom (s->graph, s->node);
+  const float *b = s->ctx->out[s->node->inputs[1]] + (size_t) s->b0 * g.bsz;
+  nn_matmul_backward (s->din, input_grad (s, 1), s->dout, s->in, b, g.stack * (size_t) s->nb,
+                      g.M, g.K, g.N);
+}
+
+static void
+backward_softmax_axis (const Slice *s)
+{
+  size_t outer, inner;
+  slice_view (s->is, s->node->attrs.axis.axis, &outer, &inner);
+  nn_softmax_axis_backward (s->din, s->dout, s->out, outer * (size_t) s->nb,
+                            s->is.dims[s->node->attrs.axis.axis], inner);
+}
+
+static void
 backward_concat (const Slice *s)
 {
   float *dins[NN_MAX_INPUTS];
@@ -356,6 +386,15 @@ nn_context_backward_slice (NnContext *ctx,
       break;
     case NN_OP_SLICE:
       backward_slice (&s);
+      break;
+    case NN_OP_DENSE:
+      backward_dense (&s);
+      break;
+    case NN_OP_MATMUL:
+      backward_matmul (&s);
+      break;
+    case NN_OP_SOFTMAX_AXIS:
+      backward_softmax_axis (&s);
       break;
     case NN_OP_CONCAT:
       backward_concat (&s);

@@ -11,6 +11,7 @@
 #include "ops/nn-conv2d.h"
 #include "ops/nn-elementwise.h"
 #include "ops/nn-linear.h"
+#include "ops/nn-matmul.h"
 #include "ops/nn-norm.h"
 #include "ops/nn-pool.h"
 #include "ops/nn-transpose.h"
@@ -205,6 +206,34 @@ forward_slice (const Slice *s)
   nn_slice_forward (s->out, s->in, s->nb, outer, s->is.dims[a->axis], a->start, a->size, inner);
 }
 
+/* Dense: the rows of the range are its samples' rows of the last axis. */
+static void
+forward_dense (const Slice *s)
+{
+  const int IN = s->is.dims[s->is.rank - 1];
+  const size_t rows = s->isz / (size_t) IN * (size_t) s->nb;
+  nn_linear_forward (s->out, s->in, nn_context_param_ptr (s->graph, s->i, NN_PARAM_WEIGHT),
+                     nn_context_param_ptr (s->graph, s->i, NN_PARAM_BIAS), (int) rows, IN,
+                     s->node->attrs.linear.out_features);
+}
+
+static void
+forward_matmul (const Slice *s)
+{
+  NnMatmulGeom g = nn_context_matmul_geom (s->graph, s->node);
+  const float *b = s->ctx->out[s->node->inputs[1]] + (size_t) s->b0 * g.bsz;
+  nn_matmul_forward (s->out, s->in, b, g.stack * (size_t) s->nb, g.M, g.K, g.N);
+}
+
+static void
+forward_softmax_axis (const Slice *s)
+{
+  size_t outer, inner;
+  slice_view (s->is, s->node->attrs.axis.axis, &outer, &inner);
+  nn_softmax_axis_forward (s->out, s->in, outer * (size_t) s->nb,
+                           s->is.dims[s->node->attrs.axis.axis], inner);
+}
+
 static void
 forward_concat (const Slice *s)
 {
@@ -336,6 +365,15 @@ nn_context_forward_slice (NnContext *ctx,
       break;
     case NN_OP_SLICE:
       forward_slice (&s);
+      break;
+    case NN_OP_DENSE:
+      forward_dense (&s);
+      break;
+    case NN_OP_MATMUL:
+      forward_matmul (&s);
+      break;
+    case NN_OP_SOFTMAX_AXIS:
+      forward_softmax_axis (&s);
       break;
     case NN_OP_CONCAT:
       forward_concat (&s);
@@ -582,6 +620,9 @@ single_sample_work (void *data,
     case NN_OP_REDUCE_MAX:
     case NN_OP_TRANSPOSE:
     case NN_OP_SLICE:
+    case NN_OP_DENSE:
+    case NN_OP_MATMUL:
+    case NN_OP_SOFTMAX_AXIS:
     case NN_OP_COUNT_:
     default:
       NN_ASSERT (!"op does not split within a sample");

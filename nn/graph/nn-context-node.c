@@ -57,6 +57,20 @@ nn_context_broadcast_geom (const NnGraph *graph,
   return g;
 }
 
+NnMatmulGeom
+nn_context_matmul_geom (const NnGraph *graph,
+                        const NnNode  *node)
+{
+  const NnShape a = graph->nodes[node->inputs[0]].shape, b = graph->nodes[node->inputs[1]].shape;
+  NnMatmulGeom g = {
+    .stack = 1, .M = a.dims[a.rank - 2], .K = a.dims[a.rank - 1], .N = b.dims[b.rank - 1],
+    .bsz = nn_shape_size (b),
+  };
+  for (int d = 0; d < a.rank - 2; d++)
+    g.stack *= (size_t) a.dims[d];
+  return g;
+}
+
 NnBinaryKind
 nn_context_binary_kind (NnOp op)
 {
@@ -94,6 +108,9 @@ nn_context_binary_kind (NnOp op)
     case NN_OP_REDUCE_MAX:
     case NN_OP_TRANSPOSE:
     case NN_OP_SLICE:
+    case NN_OP_DENSE:
+    case NN_OP_MATMUL:
+    case NN_OP_SOFTMAX_AXIS:
     case NN_OP_COUNT_:
       break;
     }
@@ -148,6 +165,9 @@ nn_context_reduce_kind (NnOp op)
     case NN_OP_BROADCAST_DIV:
     case NN_OP_TRANSPOSE:
     case NN_OP_SLICE:
+    case NN_OP_DENSE:
+    case NN_OP_MATMUL:
+    case NN_OP_SOFTMAX_AXIS:
     case NN_OP_COUNT_:
       break;
     }

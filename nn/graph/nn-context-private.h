@@ -104,6 +104,17 @@ NnConvGeom   nn_context_conv_geom (const NnContext *ctx,
 NnBroadcastGeom nn_context_broadcast_geom (const NnGraph *graph,
                                            const NnNode  *node);
 NnBinaryKind nn_context_binary_kind (NnOp op);
+/* A matmul node per sample: `stack` products of (M, K) by (K, N); its second input holds bsz
+ * values per sample. */
+typedef struct
+{
+  size_t stack;
+  int    M, K, N;
+  size_t bsz;
+} NnMatmulGeom;
+
+NnMatmulGeom nn_context_matmul_geom (const NnGraph *graph,
+                                     const NnNode  *node);
 /* The geometry of a reduce_* node and its op as a kind. */
 NnReduceGeom nn_context_reduce_geom (const NnGraph *graph,
                                      const NnNode  *node);

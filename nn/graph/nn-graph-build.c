@@ -261,6 +261,41 @@ nn_graph_add_slice (NnGraph    *graph,
 }
 
 int
+nn_graph_add_dense (NnGraph    *graph,
+                    const char *name,
+                    int         input,
+                    int         out_features,
+                    bool        bias)
+{
+  NnNode spec = spec_new (NN_OP_DENSE, name, input);
+  spec.attrs.linear = (NnLinearAttrs) { .out_features = out_features, .bias = bias };
+  return add_or_die (graph, &spec);
+}
+
+int
+nn_graph_add_matmul (NnGraph    *graph,
+                     const char *name,
+                     int         a,
+                     int         b)
+{
+  NnNode spec = spec_new (NN_OP_MATMUL, name, a);
+  spec.inputs[1] = b;
+  spec.n_inputs = 2;
+  return add_or_die (graph, &spec);
+}
+
+int
+nn_graph_add_softmax_axis (NnGraph    *graph,
+                           const char *name,
+                           int         input,
+                           int         axis)
+{
+  NnNode spec = spec_new (NN_OP_SOFTMAX_AXIS, name, input);
+  spec.attrs.axis.axis = axis;
+  return add_or_die (graph, &spec);
+}
+
+int
 nn_graph_add_broadcast (NnGraph    *graph,
                         NnOp        op,
                         const char *name,

@@ -50,6 +50,9 @@ typedef enum
   NN_OP_REDUCE_MAX,
   NN_OP_TRANSPOSE,      /* the per-sample axes permuted: output dim d is input dim perm[d] */
   NN_OP_SLICE,          /* size values from start along one per-sample axis */
+  NN_OP_DENSE,          /* a linear layer over the last per-sample axis: (..., IN) -> (..., OUT) */
+  NN_OP_MATMUL,         /* a (..., M, K) b (..., K, N) of two run-time tensors, batched */
+  NN_OP_SOFTMAX_AXIS,   /* softmax along one per-sample axis */
   NN_OP_COUNT_
 } NnOp;
 
@@ -111,6 +114,12 @@ typedef struct
   int size;
 } NnSliceAttrs;
 
+/* Softmax along per-sample axis `axis`. */
+typedef struct
+{
+  int axis;
+} NnAxisAttrs;
+
 /* Scale and PReLU: one parameter per channel, or one per value of a sample (C, H, W). */
 typedef struct
 {
@@ -151,6 +160,7 @@ typedef struct
     NnReduceAttrs  reduce;
     NnTransposeAttrs transpose;
     NnSliceAttrs   slice;
+    NnAxisAttrs    axis;
   } attrs;
 } NnNode;
 
@@ -241,6 +251,13 @@ int nn_graph_add_transpose (NnGraph *graph, const char *name, int input, const i
 /* Values start .. start + size - 1 of the input along per-sample axis `axis`. */
 int nn_graph_add_slice (NnGraph *graph, const char *name, int input, int axis, int start,
                         int size);
+/* A linear layer over the input's last per-sample axis. */
+int nn_graph_add_dense (NnGraph *graph, const char *name, int input, int out_features,
+                        bool bias);
+/* The matrix product of a (..., M, K) and b (..., K, N), the leading dims equal. */
+int nn_graph_add_matmul (NnGraph *graph, const char *name, int a, int b);
+/* Softmax along per-sample axis `axis`. */
+int nn_graph_add_softmax_axis (NnGraph *graph, const char *name, int input, int axis);
 /* One of the NN_OP_BROADCAST_* ops of a and b. */
 int nn_graph_add_broadcast (NnGraph *graph, NnOp op, const char *name, int a, int b);
 int nn_graph_add_concat (NnGraph *graph, const char *name, const int *inputs, int n_inputs);

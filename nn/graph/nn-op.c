@@ -185,6 +185,22 @@ static const NnOpInfo op_table[] = {
     },
     .split = NN_OP_SPLIT_BATCH, .backward = true,
   },
+  [NN_OP_DENSE] = {
+    .name = "dense", .n_inputs = 1,
+    .n_params = 2, .params = { PARAM_HE (WEIGHT), PARAM (BIAS, 0.0f) },
+    .attrs = {
+      ATTR ("out_features", INT, attrs.linear.out_features),
+      ATTR ("bias", BOOL, attrs.linear.bias),
+    },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_MATMUL] = {
+    .name = "matmul", .n_inputs = 2, .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
+  [NN_OP_SOFTMAX_AXIS] = {
+    .name = "softmax_axis", .n_inputs = 1, .attrs = { ATTR ("axis", INT, attrs.axis.axis) },
+    .split = NN_OP_SPLIT_BATCH, .backward = true,
+  },
   [NN_OP_REDUCE_MAX] = {
     .name = "reduce_max", .n_inputs = 1, .attrs = { ATTRS_REDUCE },
     .split = NN_OP_SPLIT_BATCH, .buffer = NN_OP_BUFFER_ARGMAX, .backward = true,
@@ -603,6 +619,64 @@ shape_slice (NnNode  *node,
 }
 
 static bool
+shape_dense (NnNode       *node,
+             NnShape       in,
+             NnParamShape *params,
+             NnError      *err)
+{
+  const NnLinearAttrs *a = &node->attrs.linear;
+  const int fin = in.dims[in.rank - 1];
+  if (a->out_features <= 0 || a->out_features > NN_DIM_MAX)
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': %d output features out of range",
+                         node->name, a->out_features);
+  int dims[NN_MAX_RANK];
+  for (int d = 0; d < in.rank; d++)
+    dims[d] = d == in.rank - 1 ? a->out_features : in.dims[d];
+  node->shape = nn_shape_of (in.rank, dims);
+  param_shape (&params[0], 2, a->out_features, fin, 0, 0);
+  if (a->bias)
+    param_shape (&params[1], 1, a->out_features, 0, 0, 0);
+  return check_dims (node->name, node->shape, err);
+}
+
+static bool
+shape_matmul (const NnGraph *graph,
+              NnNode        *node,
+              NnShape        a,
+              NnError       *err)
+{
+  const NnShape b = graph->nodes[node->inputs[1]].shape;
+  bool ok = a.rank >= 2 && a.rank == b.rank && a.dims[a.rank - 1] == b.dims[b.rank - 2];
+  for (int d = 0; ok && d < a.rank - 2; d++)
+    ok = a.dims[d] == b.dims[d];
+  if (!ok)
+    {
+      char as[64], bs[64];
+      nn_shape_format (a, as, sizeof as);
+      nn_shape_format (b, bs, sizeof bs);
+      return nn_error_set (err, NN_ERROR_SPEC, "node '%s': matmul of %s and %s: the shapes do "
+                           "not fit", node->name, as, bs);
+    }
+  int dims[NN_MAX_RANK];
+  for (int d = 0; d < a.rank; d++)
+    dims[d] = d == a.rank - 1 ? b.dims[d] : a.dims[d];
+  node->shape = nn_shape_of (a.rank, dims);
+  return check_dims (node->name, node->shape, err);
+}
+
+static bool
+shape_softmax_axis (NnNode  *node,
+                    NnShape  in,
+                    NnError *err)
+{
+  if (node->attrs.axis.axis < 0 || node->attrs.axis.axis >= in.rank)
+    return nn_error_set (err, NN_ERROR_SPEC, "node '%s': softmax axis %d out of range",
+                         node->name, node->attrs.axis.axis);
+  node->shape = in;
+  return true;
+}
+
+static bool
 shape_concat (const NnGraph *graph,
               NnNode        *node,
               NnShape        in,
@@ -757,6 +831,12 @@ nn_op_shape (const NnGraph *graph,
       return shape_transpose (node, in, err);
     case NN_OP_SLICE:
       return shape_slice (node, in, err);
+    case NN_OP_DENSE:
+      return shape_dense (node, in, params, err);
+    case NN_OP_MATMUL:
+      return shape_matmul (graph, node, in, err);
+    case NN_OP_SOFTMAX_AXIS:
+      return shape_softmax_axis (node, in, err);
     case NN_OP_CONCAT:
       return shape_concat (graph, node, in, err);
     case NN_OP_FLATTEN:
@@ -869,6 +949,9 @@ nn_node_describe (const NnNode      *node,
     case NN_OP_REDUCE_MAX:
     case NN_OP_TRANSPOSE:
     case NN_OP_SLICE:
+    case NN_OP_DENSE:
+    case NN_OP_MATMUL:
+    case NN_OP_SOFTMAX_AXIS:
     case NN_OP_COUNT_:
       break;
     }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Constant folding for the ONNX importer: nodes whose inputs are all known when the graph is
  * read (Constant, the Shape -> Gather -> Unsqueeze -> Concat arithmetic that computes constant
- * shapes, casts, broadcasting +-x/ on small tensors) are evaluated once into constants. */
+ * shapes, casts, broadcasting +-x/, Mod, Min, Max, Equal, Where and Expand on small tensors)
+ * are evaluated once into constants. */
 #include "io/nn-onnx-private.h"
 
 #include <math.h>
@@ -166,6 +167,143 @@ nn_onnx_reshape_dims (const NnOnnxNode *n,
   return true;
 }
 
+/* The broadcast shape of the n values (NumPy rules) into dims; false when they do not
+ * broadcast. */
+static bool
+broadcast_shape (const NnOnnxValue *const *v,
+                 int                       n,
+                 int64_t                  *dims,
+                 int                      *ndim)
+{
+  *ndim = 0;
+  for (int k = 0; k < n; k++)
+    *ndim = v[k]->ndim > *ndim ? v[k]->ndim : *ndim;
+  for (int d = 0; d < *ndim; d++)
+    {
+      dims[d] = 1;
+      for (int k = 0; k < n; k++)
+        {
+          const int dk = d - (*ndim - v[k]->ndim);
+          const int64_t x = dk >= 0 ? v[k]->dims[dk] : 1;
+          if (x != 1 && dims[d] != 1 && x != dims[d])
+            return false;
+          dims[d] = x == 1 ? dims[d] : x;
+        }
+    }
+  return true;
+}
+
+/* The index in v of element k of a tensor of the broadcast shape (ndim, dims). */
+static size_t
+broadcast_index (const NnOnnxValue *v,
+                 size_t             k,
+                 int                ndim,
+                 const int64_t     *dims)
+{
+  size_t rem = k, iv = 0, sv = 1;
+  for (int d = ndim - 1; d >= 0; d--)
+    {
+      const size_t idx = rem % (size_t) dims[d];
+      rem /= (size_t) dims[d];
+      const int dv = d - (ndim - v->ndim);
+      if (dv >= 0)
+        {
+          if (v->dims[dv] != 1)
+            iv += idx * sv;
+          sv *= (size_t) v->dims[dv];
+        }
+    }
+  return iv;
+}
+
+/* x op y of two integers: wrapping (unsigned) arithmetic keeps a hostile file from overflowing
+ * a signed integer; modulo takes the sign of the divisor unless fmod. */
+static bool
+int_op (char     op,
+        int64_t  x,
+        int64_t  y,
+        bool     fmod_sign,
+        int64_t *out)
+{
+  const uint64_t ux = (uint64_t) x, uy = (uint64_t) y;
+  switch (op)
+    {
+    case '+':
+      *out = (int64_t) (ux + uy);
+      return true;
+    case '-':
+      *out = (int64_t) (ux - uy);
+      return true;
+    case '*':
+      *out = (int64_t) (ux * uy);
+      return true;
+    case '=':
+      *out = x == y;
+      return true;
+    case '<':
+      *out = x < y ? x : y;
+      return true;
+    case '>':
+      *out = x > y ? x : y;
+      return true;
+    case '^':
+      {
+        uint64_t r = 1;
+        for (int64_t k = 0; k < y && k < 64; k++)
+          r *= ux;
+        *out = y < 0 ? 0 : (int64_t) r;
+        return true;
+      }
+    default:
+      break;
+    }
+  if (y == 0 || (x == INT64_MIN && y == -1))
+    return false;
+  if (op == '/')
+    *out = x / y;
+  else
+    {
+      int64_t r = x % y;
+      if (!fmod_sign && r != 0 && ((r < 0) != (y < 0)))
+        r += y;
+      *out = r;
+    }
+  return true;
+}
+
+static float
+float_op (char  op,
+          float x,
+          float y)
+{
+  switch (op)
+    {
+    case '+':
+      return x + y;
+    case '-':
+      return x - y;
+    case '*':
+      return x * y;
+    case '/':
+      return x / y;
+    case '=':
+      return x == y ? 1.0f : 0.0f;
+    case '<':
+      return x < y ? x : y;
+    case '>':
+      return x > y ? x : y;
+    case '^':
+      return powf (x, y);
+    default:
+      {
+        /* Mod of floats is fmod (the attribute fmod is 1 for them). */
+        return fmodf (x, y);
+      }
+    }
+}
+
+/* Add, Sub, Mul, Div, Mod, Min, Max, Equal and Pow with broadcasting ('+', '-', '*', '/', '%',
+ * '<', '>', '=', '^'); Equal gives an integer 0 or 1 (a bool). */
 static bool
 fold_binary (NnOnnxImporter *im,
              NnOnnxNode     *n,
@@ -173,58 +311,93 @@ fold_binary (NnOnnxImporter *im,
              NnError        *err)
 {
   const NnOnnxValue *a = n->in[0], *b = n->in[1];
-  int ndim = a->ndim > b->ndim ? a->ndim : b->ndim;
+  const NnOnnxValue *both[2] = { a, b };
+  int ndim;
   int64_t dims[NN_ONNX_MAX_RANK];
-  for (int d = 0; d < ndim; d++)
+  if (!broadcast_shape (both, 2, dims, &ndim))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes do not broadcast");
+  const bool ints = a->is_int && b->is_int;
+  NnOnnxValue *v = new_output (im, n, ints || op == '=', ndim, dims, err);
+  if (v == NULL)
+    return false;
+  const bool fmod_sign = nn_onnx_attr_int (n, "fmod", 0) != 0;
+  for (size_t k = 0; k < v->count; k++)
     {
-      int da = d - (ndim - a->ndim), db = d - (ndim - b->ndim);
-      int64_t x = da >= 0 ? a->dims[da] : 1, y = db >= 0 ? b->dims[db] : 1;
-      if (x != y && x != 1 && y != 1)
-        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes do not broadcast");
-      dims[d] = x == 1 ? y : x;
+      const size_t ia = broadcast_index (a, k, ndim, dims), ib = broadcast_index (b, k, ndim, dims);
+      if (ints)
+        {
+          if (!int_op (op, a->i[ia], b->i[ib], fmod_sign, &v->i[k]))
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "integer division by zero or "
+                                      "overflow");
+        }
+      else
+        {
+          const float r = float_op (op, (float) nn_onnx_value_get (a, ia),
+                                    (float) nn_onnx_value_get (b, ib));
+          set_elem (v, k, (double) r);
+        }
     }
-  NnOnnxValue *v = new_output (im, n, a->is_int && b->is_int, ndim, dims, err);
+  return true;
+}
+
+/* Where (cond ? x : y) with broadcasting. */
+static bool
+fold_where (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnError        *err)
+{
+  if (n->n_in != 3 || n->in[1] == NULL || n->in[2] == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs three inputs");
+  const NnOnnxValue *c = n->in[0], *x = n->in[1], *y = n->in[2];
+  const NnOnnxValue *all[3] = { c, x, y };
+  int ndim;
+  int64_t dims[NN_ONNX_MAX_RANK];
+  if (!broadcast_shape (all, 3, dims, &ndim))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes do not broadcast");
+  NnOnnxValue *v = new_output (im, n, x->is_int && y->is_int, ndim, dims, err);
   if (v == NULL)
     return false;
   for (size_t k = 0; k < v->count; k++)
     {
-      /* Index of k in a and in b, broadcasting. */
-      size_t rem = k, ia = 0, ib = 0, sa = 1, sb = 1;
-      for (int d = ndim - 1; d >= 0; d--)
-        {
-          size_t idx = (size_t) (rem % (size_t) dims[d]);
-          rem /= (size_t) dims[d];
-          int da = d - (ndim - a->ndim), db = d - (ndim - b->ndim);
-          if (da >= 0)
-            {
-              if (a->dims[da] != 1)
-                ia += idx * sa;
-              sa *= (size_t) a->dims[da];
-            }
-          if (db >= 0)
-            {
-              if (b->dims[db] != 1)
-                ib += idx * sb;
-              sb *= (size_t) b->dims[db];
-            }
-        }
+      const bool pick = nn_onnx_value_get (c, broadcast_index (c, k, ndim, dims)) != 0.0;
+      const NnOnnxValue *src = pick ? x : y;
+      const size_t i = broadcast_index (src, k, ndim, dims);
       if (v->is_int)
-        {
-          /* Shape arithmetic: wrapping (unsigned) arithmetic keeps a hostile file from
-           * overflowing a signed integer. */
-          int64_t x = a->i[ia], y = b->i[ib];
-          uint64_t ux = (uint64_t) x, uy = (uint64_t) y;
-          if (op == '/' && (y == 0 || (x == INT64_MIN && y == -1)))
-            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "integer division by zero or "
-                                      "overflow");
-          v->i[k] = op == '+' ? (int64_t) (ux + uy) : op == '-' ? (int64_t) (ux - uy)
-                    : op == '*' ? (int64_t) (ux * uy) : x / y;
-        }
+        v->i[k] = src->i[i];
       else
-        {
-          float x = (float) nn_onnx_value_get (a, ia), y = (float) nn_onnx_value_get (b, ib);
-          v->f[k] = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
-        }
+        v->f[k] = (float) nn_onnx_value_get (src, i);
+    }
+  return true;
+}
+
+/* Expand: x broadcast to (x's shape broadcast with) a constant shape. */
+static bool
+fold_expand (NnOnnxImporter    *im,
+             NnOnnxNode        *n,
+             const NnOnnxValue *x,
+             NnError           *err)
+{
+  const NnOnnxValue *s = n->in[1];
+  if (s->ndim != 1 || s->count > NN_ONNX_MAX_RANK || !s->is_int)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "the shape is not a short integer list");
+  NnOnnxValue shape = { .ndim = (int) s->count };
+  for (size_t k = 0; k < s->count; k++)
+    shape.dims[k] = s->i[k];
+  const NnOnnxValue *both[2] = { x, &shape };
+  int ndim;
+  int64_t dims[NN_ONNX_MAX_RANK];
+  if (!broadcast_shape (both, 2, dims, &ndim))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "shapes do not broadcast");
+  NnOnnxValue *v = new_output (im, n, x->is_int, ndim, dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    {
+      const size_t i = broadcast_index (x, k, ndim, dims);
+      if (v->is_int)
+        v->i[k] = x->i[i];
+      else
+        v->f[k] = x->f[i];
     }
   return true;
 }
@@ -343,14 +516,24 @@ fold_slice (NnOnnxImporter *im,
     {
       int64_t axis = na >= 0 ? axes[k] : k;
       int64_t s = nst >= 0 ? steps[k] : 1;
-      if (!norm_axis (&axis, data->ndim) || s <= 0)
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axis out of range or step <= 0");
+      if (!norm_axis (&axis, data->ndim) || s == 0 || s < -NN_ONNX_MAX_ELEMS)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "axis out of range or step 0");
       int64_t len = data->dims[axis], b = starts[k], e = ends[k];
-      b = b < 0 ? (b < -len ? 0 : b + len) : (b > len ? len : b);
-      e = e < 0 ? (e < -len ? 0 : e + len) : (e > len ? len : e);
+      if (s > 0)
+        {
+          b = b < 0 ? (b < -len ? 0 : b + len) : (b > len ? len : b);
+          e = e < 0 ? (e < -len ? 0 : e + len) : (e > len ? len : e);
+          dims[axis] = e > b ? (e - b - 1) / s + 1 : 0;
+        }
+      else
+        {
+          /* Backwards: start within [0, len - 1], end within [-1, len - 1]. */
+          b = b < 0 ? (b < -len ? -1 : b + len) : (b > len - 1 ? len - 1 : b);
+          e = e < 0 ? (e < -len ? -1 : e + len) : (e > len - 1 ? len - 1 : e);
+          dims[axis] = b > e ? (b - e - 1) / -s + 1 : 0;
+        }
       lo[axis] = b;
       step[axis] = s;
-      dims[axis] = e > b ? (e - b - 1) / s + 1 : 0;
     }
   NnOnnxValue *v = new_output (im, n, data->is_int, data->ndim, dims, err);
   if (v == NULL)
@@ -362,10 +545,143 @@ fold_slice (NnOnnxImporter *im,
         {
           size_t idx = rem % (size_t) dims[d];
           rem /= (size_t) dims[d];
-          src += (size_t) (lo[d] + (int64_t) idx * step[d]) * stride;
+          src += (size_t) (lo[d] + (int64_t) idx * step[d]) * stride;  /* within [0, len) */
           stride *= (size_t) data->dims[d];
         }
       set_elem (v, k, nn_onnx_value_get (data, src));
+    }
+  return true;
+}
+
+/* Range (start, limit, delta): the 1-D sequence, at most NN_ONNX_MAX_FOLDED values. */
+static bool
+fold_range (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            NnError        *err)
+{
+  if (n->n_in != 3 || n->in[1] == NULL || n->in[2] == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs three inputs");
+  const NnOnnxValue *s = n->in[0], *l = n->in[1], *d = n->in[2];
+  if (s->count != 1 || l->count != 1 || d->count != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "start, limit and delta must be scalars");
+  const double start = nn_onnx_value_get (s, 0), limit = nn_onnx_value_get (l, 0),
+               delta = nn_onnx_value_get (d, 0);
+  const double count = delta != 0.0 ? ceil ((limit - start) / delta) : -1.0;
+  if (!(count >= 0.0 && count <= NN_ONNX_MAX_FOLDED))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a range of %g values", count);
+  const int64_t dims[1] = { (int64_t) count };
+  NnOnnxValue *v = new_output (im, n, s->is_int, 1, dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    set_elem (v, k, start + (double) k * delta);
+  return true;
+}
+
+/* Not of booleans (integers 0 or 1). */
+static bool
+fold_not (NnOnnxImporter    *im,
+          NnOnnxNode        *n,
+          const NnOnnxValue *x,
+          NnError           *err)
+{
+  NnOnnxValue *v = new_output (im, n, true, x->ndim, x->dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    v->i[k] = nn_onnx_value_get (x, k) == 0.0;
+  return true;
+}
+
+/* ScatterND without reduction: data with the slices that indices (..., q) name replaced by
+ * updates. */
+static bool
+fold_scatter_nd (NnOnnxImporter    *im,
+                 NnOnnxNode        *n,
+                 const NnOnnxValue *data,
+                 NnError           *err)
+{
+  if (n->n_in != 3 || n->in[1] == NULL || n->in[2] == NULL)
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "needs three inputs");
+  const NnOnnxValue *idx = n->in[1], *up = n->in[2];
+  const Onnx__AttributeProto *r = nn_onnx_attr (n, "reduction");
+  if (r != NULL && r->has_s && !(r->s.len == 4 && memcmp (r->s.data, "none", 4) == 0))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a reduction is not supported");
+  const int q = idx->ndim > 0 ? (int) idx->dims[idx->ndim - 1] : 0;
+  if (!idx->is_int || idx->ndim < 1 || q < 1 || q > data->ndim
+      || up->ndim != idx->ndim - 1 + data->ndim - q)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "indices and updates do not fit the data");
+  size_t slice = 1;
+  for (int d = q; d < data->ndim; d++)
+    slice *= (size_t) data->dims[d];
+  const size_t n_idx = idx->count / (size_t) q;
+  if (up->count != n_idx * slice)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "updates hold %zu values, not %zu",
+                              up->count, n_idx * slice);
+  NnOnnxValue *v = new_output (im, n, data->is_int, data->ndim, data->dims, err);
+  if (v == NULL)
+    return false;
+  for (size_t k = 0; k < v->count; k++)
+    set_elem (v, k, nn_onnx_value_get (data, k));
+  for (size_t j = 0; j < n_idx; j++)
+    {
+      size_t at = 0;
+      for (int d = 0; d < q; d++)
+        {
+          int64_t i = idx->i[j * (size_t) q + (size_t) d];
+          i = i < 0 ? i + data->dims[d] : i;
+          if (i < 0 || i >= data->dims[d])
+            return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "index %lld out of range",
+                                      (long long) idx->i[j * (size_t) q + (size_t) d]);
+          at = at * (size_t) data->dims[d] + (size_t) i;
+        }
+      for (size_t e = 0; e < slice; e++)
+        set_elem (v, at * slice + e, nn_onnx_value_get (up, j * slice + e));
+    }
+  return true;
+}
+
+/* Transpose (perm, reversed by default). */
+static bool
+fold_transpose (NnOnnxImporter    *im,
+                NnOnnxNode        *n,
+                const NnOnnxValue *x,
+                NnError           *err)
+{
+  int64_t perm[NN_ONNX_MAX_RANK], dims[NN_ONNX_MAX_RANK];
+  const Onnx__AttributeProto *a = nn_onnx_attr (n, "perm");
+  if (a != NULL && (int) a->n_ints != x->ndim)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm does not fit the rank");
+  bool seen[NN_ONNX_MAX_RANK] = { false };
+  for (int d = 0; d < x->ndim; d++)
+    {
+      perm[d] = a != NULL ? a->ints[d] : x->ndim - 1 - d;
+      if (perm[d] < 0 || perm[d] >= x->ndim || seen[perm[d]])
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm is not a permutation");
+      seen[perm[d]] = true;
+      dims[d] = x->dims[perm[d]];
+    }
+  NnOnnxValue *v = new_output (im, n, x->is_int, x->ndim, dims, err);
+  if (v == NULL)
+    return false;
+  size_t stride[NN_ONNX_MAX_RANK];
+  for (int d = x->ndim - 1, s = 1; d >= 0; d--)
+    {
+      stride[d] = (size_t) s;
+      s *= (int) x->dims[d];
+    }
+  for (size_t k = 0; k < v->count; k++)
+    {
+      size_t rem = k, src = 0;
+      for (int d = x->ndim - 1; d >= 0; d--)
+        {
+          src += rem % (size_t) dims[d] * stride[perm[d]];
+          rem /= (size_t) dims[d];
+        }
+      if (v->is_int)
+        v->i[k] = x->i[src];
+      else
+        v->f[k] = x->f[src];
     }
   return true;
 }
@@ -584,11 +900,29 @@ nn_onnx_fold (NnOnnxImporter *im,
     return fold_shape (im, n, x, err);
   if (is_op (op, "ConstantOfShape"))
     return fold_constant_of_shape (im, n, x, err);
-  if (is_op (op, "Add") || is_op (op, "Sub") || is_op (op, "Mul") || is_op (op, "Div"))
-    {
-      const char sym = op[0] == 'A' ? '+' : op[0] == 'S' ? '-' : op[0] == 'M' ? '*' : '/';
-      return has_two_inputs (n, err) && fold_binary (im, n, sym, err);
-    }
+  static const struct
+  {
+    const char *name;
+    char        sym;
+  } binary[] = {
+    { "Add", '+' }, { "Sub", '-' }, { "Mul", '*' }, { "Div", '/' }, { "Mod", '%' },
+    { "Min", '<' }, { "Max", '>' }, { "Equal", '=' }, { "Pow", '^' },
+  };
+  for (size_t k = 0; k < sizeof binary / sizeof binary[0]; k++)
+    if (is_op (op, binary[k].name))
+      return has_two_inputs (n, err) && fold_binary (im, n, binary[k].sym, err);
+  if (is_op (op, "Where"))
+    return fold_where (im, n, err);
+  if (is_op (op, "Transpose"))
+    return fold_transpose (im, n, x, err);
+  if (is_op (op, "Range"))
+    return fold_range (im, n, err);
+  if (is_op (op, "Not"))
+    return fold_not (im, n, x, err);
+  if (is_op (op, "ScatterND"))
+    return fold_scatter_nd (im, n, x, err);
+  if (is_op (op, "Expand"))
+    return has_two_inputs (n, err) && fold_expand (im, n, x, err);
   if (is_op (op, "Gather"))
     return has_two_inputs (n, err) && fold_gather (im, n, err);
   if (is_op (op, "Concat"))

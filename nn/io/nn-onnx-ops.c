@@ -98,19 +98,23 @@ has_extra_outputs (const NnOnnxNode *n)
   return false;
 }
 
-/* Records the node's output 0 as run-time tensor of engine node `node` with an ONNX shape. */
+/* Records the node's output 0 as run-time tensor of engine node `node` with an ONNX shape and
+ * its batch at axis bax (-1: merged). */
 static bool
-set_output (NnOnnxImporter *im,
-            NnOnnxNode     *n,
-            int             node,
-            int             ndim,
-            const int64_t  *dims,
-            NnError        *err)
+set_output_b (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              int             node,
+              int             ndim,
+              const int64_t  *dims,
+              int             bax,
+              NnError        *err)
 {
   if (n->proto->n_output < 1 || n->proto->output[0] == NULL || n->proto->output[0][0] == '\0')
     return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no output");
   NnShape s;
-  if (!nn_onnx_shape_to_nn (ndim, dims, &s))
+  NnOnnxValue shape = { .ndim = ndim, .bax = bax };
+  memcpy (shape.dims, dims, sizeof (int64_t) * (size_t) ndim);
+  if (!nn_onnx_value_sample_shape (&shape, &s))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "its output of rank %d has an empty "
                               "or too large dimension", ndim);
   const NnShape t = im->graph->nodes[node].shape;
@@ -122,8 +126,21 @@ set_output (NnOnnxImporter *im,
     return false;
   v->node = node;
   v->ndim = ndim;
+  v->bax = bax;
   memcpy (v->dims, dims, sizeof (int64_t) * (size_t) ndim);
   return true;
+}
+
+/* The same with the batch first. */
+static bool
+set_output (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            int             node,
+            int             ndim,
+            const int64_t  *dims,
+            NnError        *err)
+{
+  return set_output_b (im, n, node, ndim, dims, 0, err);
 }
 
 /* Appends an engine node named after the ONNX node. */
@@ -166,20 +183,32 @@ reshape_to (NnOnnxImporter *im,
             const int64_t  *dims,
             NnError        *err)
 {
+  /* The batch stays first, or, in a graph of batch 1, is the first axis of size 1 of the
+   * result, or merged into the others. */
+  int bax = 0;
+  if (x->bax != 0 || dims[0] != x->dims[0])
+    {
+      if (x->bax >= 0 && x->dims[x->bax] != 1)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it changes the batch dimension "
+                                  "(%lld to %lld)", (long long) x->dims[x->bax],
+                                  (long long) dims[0]);
+      bax = -1;
+      for (int d = ndim - 1; d >= 0; d--)
+        bax = dims[d] == 1 ? d : bax;
+    }
   NnShape s;
-  if (!nn_onnx_shape_to_nn (ndim, dims, &s))
+  NnOnnxValue shape = { .ndim = ndim, .bax = bax };
+  memcpy (shape.dims, dims, sizeof (int64_t) * (size_t) ndim);
+  if (!nn_onnx_value_sample_shape (&shape, &s))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "its output of rank %d has an empty "
                               "or too large dimension", ndim);
-  if (dims[0] != x->dims[0])
-    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it changes the batch dimension "
-                              "(%lld to %lld)", (long long) x->dims[0], (long long) dims[0]);
   const NnShape t = im->graph->nodes[x->node].shape;
   if (s.c == t.c && s.h == t.h && s.w == t.w)
-    return set_output (im, n, x->node, ndim, dims, err);
+    return set_output_b (im, n, x->node, ndim, dims, bax, err);
   NnNode spec = spec_for (NN_OP_RESHAPE, x);
   spec.shape = s;
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, ndim, dims, err);
+  return node >= 0 && set_output_b (im, n, node, ndim, dims, bax, err);
 }
 
 static void
@@ -271,12 +300,33 @@ constant_params (const NnOnnxValue *k,
     channel_values (k, (int) n, out);
 }
 
-/* A constant Add right after this node (its only reader) that is a bias: folded in. */
+/* Whether constant k is a scalar or varies along `axis` of a tensor of shape (ndim, dims)
+ * only. */
+static bool
+varies_along (const NnOnnxValue *k,
+              int                ndim,
+              const int64_t     *dims,
+              int                axis)
+{
+  if (k->ndim > ndim)
+    return false;
+  for (int j = 0; j < k->ndim; j++)
+    {
+      const int d = ndim - k->ndim + j;
+      if (k->dims[j] != 1 && (d != axis || k->dims[j] != dims[d]))
+        return false;
+    }
+  return true;
+}
+
+/* A constant Add right after this node (its only reader) that is a bias along `axis` (the
+ * channels of a convolution, the features of a linear layer): folded in. */
 static const NnOnnxValue *
 fusable_bias (NnOnnxImporter *im,
               NnOnnxNode     *n,
               int             ndim,
-              const int64_t  *dims)
+              const int64_t  *dims,
+              int             axis)
 {
   if (im->consumers[n->index] != 1)
     return NULL;
@@ -288,8 +338,7 @@ fusable_bias (NnOnnxImporter *im,
   const char *other = strcmp (next->input[0], mine) == 0 ? next->input[1]
                       : strcmp (next->input[1], mine) == 0 ? next->input[0] : NULL;
   const NnOnnxValue *b = other != NULL ? nn_onnx_value_find (im, other) : NULL;
-  const int kind = b != NULL && b->is_const ? channel_broadcast (b, ndim, dims) : 0;
-  if (kind != 1 && kind != 2)
+  if (b == NULL || !b->is_const || b->is_int || !varies_along (b, ndim, dims, axis))
     return NULL;
   im->fused[im->first_use[n->index]] = true;
   return b;
@@ -429,7 +478,7 @@ op_conv (NnOnnxImporter *im,
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "bias has %zu values for %d channels",
                               b->count, OC);
   int64_t out_dims[4] = { x->dims[0], OC, 1, 1 };
-  const NnOnnxValue *fused = b == NULL ? fusable_bias (im, n, x->ndim, out_dims) : NULL;
+  const NnOnnxValue *fused = b == NULL ? fusable_bias (im, n, x->ndim, out_dims, 1) : NULL;
   NnNode spec = spec_for (NN_OP_CONV2D, x);
   spec.attrs.conv = (NnConvAttrs) {
     .out_channels = OC, .kh = w.k[0], .kw = w.k[1], .sh = w.s[0], .sw = w.s[1],
@@ -450,7 +499,125 @@ op_conv (NnOnnxImporter *im,
   return set_output (im, n, node, x->ndim, out_dims, err);
 }
 
-/* Gemm (alpha A B' + beta C) and MatMul with a constant right-hand side: a linear layer. */
+static int exact_shape (NnOnnxImporter    *im,
+                        NnOnnxNode        *n,
+                        const NnOnnxValue *x,
+                        int                k,
+                        NnError           *err);
+
+/* MatMul of two run-time tensors (..., M, K) (..., K, N) of one rank whose leading dims are
+ * equal: a matmul node. */
+static bool
+op_matmul (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnError        *err)
+{
+  const NnOnnxValue *a = n->in[0], *b = n->in[1];
+  const int r = a->ndim;
+  /* The batch is a leading axis (or merged), and two axes are left for the matrices. */
+  bool ok = a->bax == b->bax && a->bax < r - 2 && r - (a->bax >= 0) >= 2 && b->ndim == r
+            && a->dims[r - 1] == b->dims[r - 2];
+  for (int d = 0; ok && d < r - 2; d++)
+    ok = a->dims[d] == b->dims[d];
+  if (!ok)
+    {
+      char as[96], bs[96];
+      format_dims (a, as, sizeof as);
+      format_dims (b, bs, sizeof bs);
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "product of run-time tensors of "
+                                "shapes %s and %s; the same rank (at least 3, the batch first) "
+                                "and leading dims are supported", as, bs);
+    }
+  const int ia = exact_shape (im, n, a, 0, err);
+  const int ib = ia >= 0 ? exact_shape (im, n, b, 1, err) : -1;
+  if (ib < 0)
+    return false;
+  NnNode spec = spec_for (NN_OP_MATMUL, a);
+  spec.inputs[0] = ia;
+  spec.inputs[1] = ib;
+  spec.n_inputs = 2;
+  int64_t out_dims[NN_ONNX_MAX_RANK];
+  memcpy (out_dims, a->dims, sizeof (int64_t) * (size_t) r);
+  out_dims[r - 1] = b->dims[r - 1];
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output_b (im, n, node, r, out_dims, a->bax, err);
+}
+
+/* Einsum of two run-time tensors that is a batched matrix product, as MaxViT's attention
+ * exports it: "...ik,...kj->...ij" (a matmul node) or "...ik,...jk->...ij" (the second
+ * transposed first, "<layer>.in1"), the leading labels the same on all three. */
+static bool
+op_einsum (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnError        *err)
+{
+  char eq[64];
+  const char *text = attr_string (n, "equation", "", eq, sizeof eq);
+  char l[3][NN_ONNX_MAX_RANK + 1];
+  int len[3] = { 0, 0, 0 }, part = 0;
+  bool ok = n->n_in == 2 && n->in[0] != NULL && n->in[1] != NULL && !n->in[0]->is_const
+            && !n->in[1]->is_const;
+  for (const char *c = text; ok && *c != '\0'; c++)
+    if (*c == ',' && part == 0)
+      part = 1;
+    else if (*c == '-' && c[1] == '>' && part == 1)
+      {
+        part = 2;
+        c++;
+      }
+    else if (((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z'))
+             && len[part] < NN_ONNX_MAX_RANK)
+      l[part][len[part]++] = *c;
+    else
+      ok = *c == ' ';
+  const int r = len[0];
+  ok = ok && part == 2 && r >= 3 && len[1] == r && len[2] == r && n->in[0]->ndim == r
+       && n->in[1]->ndim == r;
+  for (int d = 0; ok && d < r - 2; d++)
+    ok = l[0][d] == l[1][d] && l[0][d] == l[2][d];
+  /* i k on the left; the right is k j, or j k (transposed). */
+  const char i = ok ? l[0][r - 2] : 0, k = ok ? l[0][r - 1] : 0;
+  const bool plain = ok && l[1][r - 2] == k && l[2][r - 2] == i && l[2][r - 1] == l[1][r - 1];
+  const bool trans = ok && l[1][r - 1] == k && l[2][r - 2] == i && l[2][r - 1] == l[1][r - 2];
+  const NnOnnxValue *a = n->in[0], *b = n->in[1];
+  if (!plain && !trans)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "equation '%.40s'; a batched matrix "
+                              "product of two run-time tensors is supported", text);
+  const int64_t K = trans ? b->dims[r - 1] : b->dims[r - 2];
+  bool fits = a->bax == b->bax && a->bax < r - 2 && a->dims[r - 1] == K;
+  for (int d = 0; fits && d < r - 2; d++)
+    fits = a->dims[d] == b->dims[d];
+  if (!fits)
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "the operands' shapes do not fit");
+  const int ia = exact_shape (im, n, a, 0, err);
+  int ib = ia >= 0 ? exact_shape (im, n, b, 1, err) : -1;
+  if (ib >= 0 && trans)
+    {
+      NnShape bs = im->graph->nodes[ib].shape;
+      NnNode spec = { .op = NN_OP_TRANSPOSE, .inputs = { ib }, .n_inputs = 1 };
+      spec.attrs.transpose.rank = bs.rank;
+      for (int d = 0; d < bs.rank; d++)
+        spec.attrs.transpose.perm[d] = d < bs.rank - 2 ? d : d == bs.rank - 2 ? d + 1 : d - 1;
+      char layer[NN_NAME_MAX];
+      nn_onnx_layer_name (im, n, layer);
+      snprintf (spec.name, sizeof spec.name, "%.80s.in1", layer);
+      ib = nn_graph_add (im->graph, &spec, err);
+    }
+  if (ib < 0)
+    return false;
+  NnNode spec = spec_for (NN_OP_MATMUL, a);
+  spec.inputs[0] = ia;
+  spec.inputs[1] = ib;
+  spec.n_inputs = 2;
+  int64_t out_dims[NN_ONNX_MAX_RANK];
+  memcpy (out_dims, a->dims, sizeof (int64_t) * (size_t) r);
+  out_dims[r - 1] = trans ? b->dims[r - 2] : b->dims[r - 1];
+  int node = emit (im, n, &spec, err);
+  return node >= 0 && set_output_b (im, n, node, r, out_dims, a->bax, err);
+}
+
+/* Gemm (alpha A B' + beta C) and MatMul with a constant right-hand side: a linear layer (a
+ * dense node over the last axis for a tensor of rank above 2). */
 static bool
 op_linear (NnOnnxImporter *im,
            NnOnnxNode     *n,
@@ -458,15 +625,17 @@ op_linear (NnOnnxImporter *im,
            NnError        *err)
 {
   NnOnnxValue *x = dynamic_input (n, 0, err);
+  if (x != NULL && !gemm && n->n_in == 2 && n->in[1] != NULL && !n->in[1]->is_const)
+    return op_matmul (im, n, err);
   const NnOnnxValue *wt = x ? const_input (n, 1, false, err) : NULL;
   if (wt == NULL)
     return false;
   const NnOnnxValue *c = gemm ? const_input (n, 2, true, err) : NULL;
   if (gemm && c == NULL && n->n_in > 2 && n->in[2] != NULL)
     return false;
-  if (x->ndim != 2)
+  if (x->ndim < 2 || (gemm && x->ndim != 2))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of rank %d; a matrix (batch, "
-                              "features) is supported", x->ndim);
+                              "features) or a tensor times a matrix is supported", x->ndim);
   if (gemm && nn_onnx_attr_int (n, "transA", 0) != 0)
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "transA would mix the batch into the "
                               "features");
@@ -478,10 +647,15 @@ op_linear (NnOnnxImporter *im,
   const int64_t K = trans ? wt->dims[1] : wt->dims[0], N = trans ? wt->dims[0] : wt->dims[1];
   if (N < 1 || N > (1 << 24))
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "%lld output features", (long long) N);
-  if (K != x->dims[1])
+  const int last = x->ndim - 1;
+  if (x->bax == last)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the features are the batch axis");
+  if (K != x->dims[last])
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "weight has %lld rows for %lld features",
-                              (long long) K, (long long) x->dims[1]);
-  int64_t out_dims[2] = { x->dims[0], N };
+                              (long long) K, (long long) x->dims[last]);
+  int64_t out_dims[NN_ONNX_MAX_RANK];
+  memcpy (out_dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  out_dims[last] = N;
   if (c != NULL && (c->is_int || channel_broadcast (c, 2, out_dims) == 0))
     {
       char shape[96];
@@ -489,8 +663,11 @@ op_linear (NnOnnxImporter *im,
       return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "bias C of shape %s varies over the "
                                 "batch", shape);
     }
-  const NnOnnxValue *fused = c == NULL ? fusable_bias (im, n, 2, out_dims) : NULL;
-  NnNode spec = spec_for (NN_OP_LINEAR, x);
+  const NnOnnxValue *fused = c == NULL ? fusable_bias (im, n, x->ndim, out_dims, last) : NULL;
+  const bool rows = x->ndim > 2 || x->bax != 0;
+  NnNode spec = spec_for (rows ? NN_OP_DENSE : NN_OP_LINEAR, x);
+  if (rows && (spec.inputs[0] = exact_shape (im, n, x, 0, err)) < 0)
+    return false;
   spec.attrs.linear = (NnLinearAttrs) { .out_features = (int) N, .bias = c || fused };
   int node = emit (im, n, &spec, err);
   if (node < 0)
@@ -510,7 +687,7 @@ op_linear (NnOnnxImporter *im,
         for (int64_t o = 0; o < N; o++)
           bias[o] *= beta;
     }
-  return set_output (im, n, node, 2, out_dims, err);
+  return set_output_b (im, n, node, x->ndim, out_dims, x->bax, err);
 }
 
 /* Engine node that holds run-time value x with exactly its ONNX per-sample shape: x's own, or
@@ -523,7 +700,7 @@ exact_shape (NnOnnxImporter    *im,
              NnError           *err)
 {
   NnShape want;
-  if (!nn_onnx_shape_to_nn (x->ndim, x->dims, &want))
+  if (!nn_onnx_value_sample_shape (x, &want))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input %d of rank %d has an empty "
                               "or too large dimension", k, x->ndim), -1;
   if (nn_shape_equal (im->graph->nodes[x->node].shape, want))
@@ -554,7 +731,7 @@ op_broadcast (NnOnnxImporter *im,
   char as[96], bs[96];
   format_dims (a, as, sizeof as);
   format_dims (b, bs, sizeof bs);
-  if (a->ndim != b->ndim || a->dims[0] != b->dims[0])
+  if (a->ndim != b->ndim || (a->bax >= 0 && a->dims[a->bax] != b->dims[a->bax]))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "two run-time tensors of shapes %s "
                               "and %s: broadcasting needs the same rank and batch", as, bs);
   int64_t out_dims[NN_ONNX_MAX_RANK];
@@ -578,7 +755,7 @@ op_broadcast (NnOnnxImporter *im,
   spec.inputs[1] = ib;
   spec.n_inputs = 2;
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, a->ndim, out_dims, err);
+  return node >= 0 && set_output_b (im, n, node, a->ndim, out_dims, a->bax, err);
 }
 
 /* Add, Sub, Mul, Div: two run-time tensors (add or mul of one shape, else a broadcast_* node),
@@ -595,23 +772,40 @@ op_binary (NnOnnxImporter *im,
   if (im->fused[n->index])
     {
       NnOnnxValue *x = a->is_const ? b : a;
-      return set_output (im, n, x->node, x->ndim, x->dims, err);
+      return set_output_b (im, n, x->node, x->ndim, x->dims, x->bax, err);
     }
   if (!a->is_const && !b->is_const)
     {
+      if (a->bax != b->bax)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the batch is at axis %d of one "
+                                  "input and %d of the other", a->bax, b->bax);
       if ((op != 'A' && op != 'M') || a->ndim != b->ndim
           || memcmp (a->dims, b->dims, sizeof (int64_t) * (size_t) a->ndim) != 0)
         return op_broadcast (im, n, err);
+      const int ia = a->bax == 0 ? a->node : exact_shape (im, n, a, 0, err);
+      const int ib = ia < 0 ? -1 : b->bax == 0 ? b->node : exact_shape (im, n, b, 1, err);
+      if (ib < 0)
+        return false;
       NnNode spec = spec_for (op == 'A' ? NN_OP_ADD : NN_OP_MUL, a);
-      spec.inputs[1] = b->node;
+      spec.inputs[0] = ia;
+      spec.inputs[1] = ib;
       spec.n_inputs = 2;
       int node = emit (im, n, &spec, err);
-      return node >= 0 && set_output (im, n, node, a->ndim, a->dims, err);
+      return node >= 0 && set_output_b (im, n, node, a->ndim, a->dims, a->bax, err);
     }
   const bool x_first = !a->is_const;
   NnOnnxValue *x = x_first ? a : b;
   const NnOnnxValue *k = x_first ? b : a;
-  const int kind = channel_broadcast (k, x->ndim, x->dims);
+  int kind = channel_broadcast (k, x->ndim, x->dims);
+  /* With the batch merged, every axis is per sample: a constant that broadcasts to the tensor
+   * is one value per element of a sample (attention's position bias and window mask). */
+  NnOnnxValue whole = { .ndim = x->ndim + 1, .dims = { 1 } };
+  memcpy (whole.dims + 1, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  if (x->bax == -1 && kind != 1)
+    kind = channel_broadcast (k, whole.ndim, whole.dims) != 0 ? 3 : 0;
+  else if (kind > 1 && x->bax != 0)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a constant that is not a scalar on "
+                              "a tensor whose batch is not the first axis");
   if (kind == 0)
     {
       char shape[96], xs[96];
@@ -634,7 +828,8 @@ op_binary (NnOnnxImporter *im,
   float *w = nn_graph_param_data (im->graph, wp);
   float *s = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
                                                                   NN_PARAM_BIAS));
-  constant_params (k, x, kind == 3, C, op == 'M' || op == 'D' ? w : s);
+  constant_params (k, x->bax == -1 ? &whole : x, kind == 3, C, op == 'M' || op == 'D' ? w : s);
+  const int bax = x->bax;
   for (size_t c = 0; c < C; c++)
     switch (op)
       {
@@ -653,7 +848,7 @@ op_binary (NnOnnxImporter *im,
         s[c] = 0.0f;
         break;
       }
-  return set_output (im, n, node, x->ndim, x->dims, err);
+  return set_output_b (im, n, node, x->ndim, x->dims, bax, err);
 }
 
 static bool
@@ -672,7 +867,7 @@ op_activation (NnOnnxImporter *im,
   spec.attrs.act = (NnActAttrs) { .kind = kind, .slope = slope, .alpha = alpha, .beta = beta,
                                   .policy = { NN_GRAD_EXACT, 0.0f } };
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+  return node >= 0 && set_output_b (im, n, node, x->ndim, x->dims, x->bax, err);
 }
 
 static bool
@@ -707,6 +902,24 @@ op_clip (NnOnnxImporter *im,
   lo = lo < -FLT_MAX ? -FLT_MAX : lo;
   hi = hi > FLT_MAX ? FLT_MAX : hi;
   return op_activation (im, n, NN_ACT_CLIP, 0.0f, lo, hi, err);
+}
+
+/* Pow of a run-time tensor by a constant scalar exponent. */
+static bool
+op_pow (NnOnnxImporter *im,
+        NnOnnxNode     *n,
+        NnError        *err)
+{
+  const NnOnnxValue *e = dynamic_input (n, 0, err) ? const_input (n, 1, false, err) : NULL;
+  if (e == NULL)
+    return false;
+  if (e->count != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "an exponent of %zu values; a scalar "
+                              "is supported", e->count);
+  const double v = nn_onnx_value_get (e, 0);
+  if (!isfinite (v))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "exponent %g is not finite", v);
+  return op_activation (im, n, NN_ACT_POW, 0.0f, (float) v, 0.0f, err);
 }
 
 static bool
@@ -966,8 +1179,40 @@ op_reduce (NnOnnxImporter *im,
   return node >= 0 && set_output (im, n, node, nd, dims, err);
 }
 
-/* Slice of a run-time tensor with step 1 along one axis other than the batch (the others
- * whole): a slice node. */
+/* Appends a slice node of `size` values from `start` along per-sample axis `axis` of node
+ * `in`; -1 on failure. */
+static int
+slice_node (NnOnnxImporter *im,
+            NnOnnxNode     *n,
+            int             in,
+            int             axis,
+            int64_t         start,
+            int64_t         size,
+            NnError        *err)
+{
+  NnNode spec = { .op = NN_OP_SLICE, .inputs = { in }, .n_inputs = 1 };
+  spec.attrs.slice = (NnSliceAttrs) { axis, (int) start, (int) size };
+  return emit (im, n, &spec, err);
+}
+
+/* Appends a reshape of node `in` to the per-sample dims (rank, dims); -1 on failure. */
+static int
+reshape_node (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              int             in,
+              int             rank,
+              const int      *dims,
+              NnError        *err)
+{
+  NnNode spec = { .op = NN_OP_RESHAPE, .inputs = { in }, .n_inputs = 1 };
+  spec.shape = nn_shape_of (rank, dims);
+  return emit (im, n, &spec, err);
+}
+
+/* Slice of a run-time tensor along axes other than the batch: a slice node per axis with step
+ * 1; a step s > 1 takes whole blocks of s values (a slice), splits the axis into (blocks, s)
+ * (a reshape), keeps one value of each block (a slice) and merges the axis back (a reshape),
+ * as Swin's patch merging x[..., 0::2, 1::2, :] needs. */
 static bool
 op_slice (NnOnnxImporter *im,
           NnOnnxNode     *n,
@@ -988,8 +1233,10 @@ op_slice (NnOnnxImporter *im,
     return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "starts, ends, axes and steps disagree");
   int64_t dims[NN_ONNX_MAX_RANK];
   memcpy (dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
-  int axis = -1;
-  int64_t start = 0;
+  NnShape cs;
+  if (!nn_onnx_value_sample_shape (x, &cs))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of an unsupported shape");
+  int cur = -1;
   for (int k = 0; k < ns; k++)
     {
       int64_t a = na >= 0 ? axes[k] : k;
@@ -997,9 +1244,10 @@ op_slice (NnOnnxImporter *im,
       if (a < 0 || a >= x->ndim)
         return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "axis %lld out of range",
                                   (long long) a);
-      if (nst >= 0 && steps[k] != 1)
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "only step 1 is supported on "
-                                  "a run-time tensor");
+      const int64_t step = nst >= 0 ? steps[k] : 1;
+      if (step < 1 || step > (1 << 20))
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "step %lld; positive steps are "
+                                  "supported on a run-time tensor", (long long) step);
       const int64_t len = x->dims[a];
       int64_t b = starts[k], e = ends[k];
       b = b < 0 ? (b < -len ? 0 : b + len) : (b > len ? len : b);
@@ -1007,27 +1255,206 @@ op_slice (NnOnnxImporter *im,
       if (e <= b)
         return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the slice of axis %lld is "
                                   "empty", (long long) a);
-      if (b == 0 && e == len)
+      const int64_t count = (e - b - 1) / step + 1;
+      if (b == 0 && count == len)
         continue;
-      if (a == 0)
+      if (a == x->bax)
         return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it slices the batch "
-                                  "(dimension 0)");
-      if (axis >= 0 && axis != a)
-        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "only one axis may be sliced");
-      axis = (int) a;
-      start = b;
-      dims[a] = e - b;
+                                  "(dimension %d)", x->bax);
+      const int pa = (int) a - (x->bax >= 0 && a > x->bax);
+      if (cur < 0 && (cur = exact_shape (im, n, x, 0, err)) < 0)
+        return false;
+      if (step == 1)
+        cur = slice_node (im, n, cur, pa, b, count, err);
+      else
+        {
+          /* Blocks from b0 on, the kept value at offset b - b0 of each. */
+          const int64_t b0 = b - step + 1 > 0 ? b - step + 1 : 0;
+          if (b0 + step * count > len || cs.rank >= NN_MAX_RANK)
+            return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a step of %lld that does not "
+                                      "take whole blocks of axis %lld", (long long) step,
+                                      (long long) a);
+          if (b0 != 0 || step * count != len)
+            cur = slice_node (im, n, cur, pa, b0, step * count, err);
+          int split[NN_MAX_RANK];
+          for (int d = 0, j = 0; d < cs.rank; d++)
+            if (d == pa)
+              {
+                split[j++] = (int) count;
+                split[j++] = (int) step;
+              }
+            else
+              split[j++] = cs.dims[d];
+          cur = cur < 0 ? -1 : reshape_node (im, n, cur, cs.rank + 1, split, err);
+          cur = cur < 0 ? -1 : slice_node (im, n, cur, pa + 1, b - b0, 1, err);
+          cs.dims[pa] = (int) count;
+          cur = cur < 0 ? -1 : reshape_node (im, n, cur, cs.rank, cs.dims, err);
+        }
+      if (cur < 0)
+        return false;
+      cs = im->graph->nodes[cur].shape;
+      dims[a] = count;
     }
-  if (axis < 0)
-    return set_output (im, n, x->node, x->ndim, x->dims, err);
+  if (cur < 0)
+    return set_output_b (im, n, x->node, x->ndim, x->dims, x->bax, err);
+  return set_output_b (im, n, cur, x->ndim, dims, x->bax, err);
+}
+
+/* An engine node of op on inputs a (and b unless -1), named after the ONNX node (the first
+ * plainly, the next with _1, _2, ...); -1 on failure. */
+static int
+emit_on (NnOnnxImporter *im,
+         NnOnnxNode     *n,
+         NnNode         *spec,
+         int             a,
+         int             b,
+         NnError        *err)
+{
+  spec->inputs[0] = a;
+  spec->n_inputs = 1;
+  if (b >= 0)
+    spec->inputs[spec->n_inputs++] = b;
+  return emit (im, n, spec, err);
+}
+
+/* LayerNormalization (opset 17) over the last axis, as the engine nodes of the pattern older
+ * exports decompose it into: mean, x - mean, its square, their mean plus epsilon, its root,
+ * the quotient, and the affine scale per element. */
+static bool
+op_layernorm (NnOnnxImporter *im,
+              NnOnnxNode     *n,
+              NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  const NnOnnxValue *g = x ? const_input (n, 1, false, err) : NULL;
+  if (g == NULL)
+    return false;
+  const NnOnnxValue *bias = const_input (n, 2, true, err);
+  if (bias == NULL && n->n_in > 2 && n->in[2] != NULL)
+    return false;
+  if (has_extra_outputs (n))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the mean and inverse deviation "
+                              "outputs are not supported");
+  int64_t axis = nn_onnx_attr_int (n, "axis", -1);
+  axis = axis < 0 ? axis + x->ndim : axis;
+  if (axis != x->ndim - 1 || axis < 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "normalization from axis %lld of a "
+                              "rank-%d tensor; over the last axis (not the batch) is supported",
+                              (long long) axis, x->ndim);
+  const float eps = nn_onnx_attr_float (n, "epsilon", 1e-5f);
+  if (!(eps >= 0.0f && eps < 1.0f))
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "epsilon %g out of range", (double) eps);
+  if (g->is_int || channel_broadcast (g, x->ndim, x->dims) == 0
+      || (bias != NULL && (bias->is_int || channel_broadcast (bias, x->ndim, x->dims) == 0)))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "scale or bias does not broadcast "
+                              "to the input without varying over the batch");
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  NnNode spec;
+  memset (&spec, 0, sizeof spec);
+  spec.op = NN_OP_REDUCE_MEAN;
+  spec.attrs.reduce = (NnReduceAttrs) { 1 << (x->ndim - 2), true };
+  const int mean = emit_on (im, n, &spec, ix, -1, err);
+  spec.op = NN_OP_BROADCAST_SUB;
+  const int d = mean < 0 ? -1 : emit_on (im, n, &spec, ix, mean, err);
+  spec.op = NN_OP_ACTIVATION;
+  spec.attrs.act = (NnActAttrs) { .kind = NN_ACT_POW, .alpha = 2.0f,
+                                  .policy = { NN_GRAD_EXACT, 0.0f } };
+  const int sq = d < 0 ? -1 : emit_on (im, n, &spec, d, -1, err);
+  spec.op = NN_OP_REDUCE_MEAN;
+  spec.attrs.reduce = (NnReduceAttrs) { 1 << (x->ndim - 2), true };
+  const int var = sq < 0 ? -1 : emit_on (im, n, &spec, sq, -1, err);
+  spec.op = NN_OP_SCALE;
+  spec.attrs.channel.per_element = false;
+  const int ve = var < 0 ? -1 : emit_on (im, n, &spec, var, -1, err);
+  if (ve < 0)
+    return false;
+  const int vw = nn_graph_node_param (im->graph, ve, NN_PARAM_WEIGHT);
+  float *w = nn_graph_param_data (im->graph, vw);
+  float *b = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, ve,
+                                                                  NN_PARAM_BIAS));
+  for (size_t c = 0; c < im->graph->params[vw].count; c++)
+    {
+      w[c] = 1.0f;
+      b[c] = eps;
+    }
+  spec.op = NN_OP_ACTIVATION;
+  spec.attrs.act = (NnActAttrs) { .kind = NN_ACT_SQRT, .policy = { NN_GRAD_EXACT, 0.0f } };
+  const int sd = emit_on (im, n, &spec, ve, -1, err);
+  spec.op = NN_OP_BROADCAST_DIV;
+  const int y = sd < 0 ? -1 : emit_on (im, n, &spec, d, sd, err);
+  spec.op = NN_OP_SCALE;
+  spec.attrs.channel.per_element = true;
+  const int node = y < 0 ? -1 : emit_on (im, n, &spec, y, -1, err);
+  if (node < 0)
+    return false;
+  const int aw = nn_graph_node_param (im->graph, node, NN_PARAM_WEIGHT);
+  const size_t count = im->graph->params[aw].count;
+  constant_params (g, x, true, count, nn_graph_param_data (im->graph, aw));
+  float *ab = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
+                                                                   NN_PARAM_BIAS));
+  if (bias != NULL)
+    constant_params (bias, x, true, count, ab);
+  else
+    memset (ab, 0, sizeof (float) * count);
+  return set_output (im, n, node, x->ndim, x->dims, err);
+}
+
+/* Gather of one constant index along an axis other than the batch (ViT's class token,
+ * x[:, 0]): a slice node, and a reshape when a scalar index drops the axis. */
+static bool
+op_gather (NnOnnxImporter *im,
+           NnOnnxNode     *n,
+           NnError        *err)
+{
+  NnOnnxValue *x = dynamic_input (n, 0, err);
+  const NnOnnxValue *idx = x ? const_input (n, 1, false, err) : NULL;
+  if (idx == NULL)
+    return false;
+  int64_t axis = nn_onnx_attr_int (n, "axis", 0);
+  axis = axis < 0 ? axis + x->ndim : axis;
+  if (axis < 0 || axis >= x->ndim || axis == x->bax)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "gather along axis %lld; an axis "
+                              "other than the batch is supported", (long long) axis);
+  if (idx->count != 1 || idx->ndim > 1 || !idx->is_int)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "%zu indices; one constant index is "
+                              "supported", idx->count);
+  int64_t at = idx->i[0];
+  at = at < 0 ? at + x->dims[axis] : at;
+  if (at < 0 || at >= x->dims[axis])
+    return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "index %lld out of range",
+                              (long long) idx->i[0]);
   const int ix = exact_shape (im, n, x, 0, err);
   if (ix < 0)
     return false;
   NnNode spec = spec_for (NN_OP_SLICE, x);
   spec.inputs[0] = ix;
-  spec.attrs.slice = (NnSliceAttrs) { axis - 1, (int) start, (int) dims[axis] };
+  spec.attrs.slice = (NnSliceAttrs) { (int) axis - (x->bax >= 0 && axis > x->bax), (int) at,
+                                      1 };
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, dims, err);
+  if (node < 0)
+    return false;
+  int64_t dims[NN_ONNX_MAX_RANK];
+  int nd = 0;
+  for (int d = 0; d < x->ndim; d++)
+    if (d != axis || idx->ndim == 1)
+      dims[nd++] = d == axis ? 1 : x->dims[d];
+  const int bax = x->bax > axis && idx->ndim == 0 ? x->bax - 1 : x->bax;
+  NnShape s;
+  NnOnnxValue shape = { .ndim = nd, .bax = bax };
+  memcpy (shape.dims, dims, sizeof (int64_t) * (size_t) nd);
+  if (!nn_onnx_value_sample_shape (&shape, &s))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "output of rank %d", nd);
+  const NnShape t = im->graph->nodes[node].shape;
+  if (s.c != t.c || s.h != t.h || s.w != t.w)
+    {
+      spec = (NnNode) { .op = NN_OP_RESHAPE, .inputs = { node }, .n_inputs = 1, .shape = s };
+      node = emit (im, n, &spec, err);
+      if (node < 0)
+        return false;
+    }
+  return set_output_b (im, n, node, nd, dims, bax, err);
 }
 
 /* Transpose that keeps the batch first: a transpose node of the per-sample axes. */
@@ -1050,11 +1477,11 @@ op_transpose (NnOnnxImporter *im,
                                   "rank %d", (int) a->n_ints, x->ndim);
       memcpy (perm, a->ints, sizeof (int64_t) * a->n_ints);
     }
-  if (perm[0] != 0)
-    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it moves the batch (dimension 0)");
+  /* The batch moves with its axis (only in a graph of batch 1); the engine permutes the other
+   * axes. */
   int64_t dims[NN_ONNX_MAX_RANK];
   NnNode spec = spec_for (NN_OP_TRANSPOSE, x);
-  spec.attrs.transpose.rank = x->ndim > 1 ? x->ndim - 1 : 1;
+  int bax = x->bax, rank = 0;
   bool identity = true;
   for (int d = 0; d < x->ndim; d++)
     {
@@ -1062,18 +1489,28 @@ op_transpose (NnOnnxImporter *im,
         return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "perm entry %lld out of range",
                                   (long long) perm[d]);
       dims[d] = x->dims[perm[d]];
-      identity = identity && perm[d] == d;
-      if (d > 0)
-        spec.attrs.transpose.perm[d - 1] = (int) perm[d] - 1;
+      if (perm[d] == x->bax)
+        {
+          bax = d;
+          continue;
+        }
+      const int p = (int) perm[d] - (x->bax >= 0 && perm[d] > x->bax);
+      identity = identity && p == rank;
+      spec.attrs.transpose.perm[rank++] = p;
     }
+  if (bax != x->bax && x->dims[x->bax] != 1)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "it moves the batch (dimension %d) "
+                              "of a graph exported with batch %lld", x->bax,
+                              (long long) x->dims[x->bax]);
+  spec.attrs.transpose.rank = rank > 0 ? rank : 1;
   if (identity)
-    return set_output (im, n, x->node, x->ndim, x->dims, err);
+    return set_output_b (im, n, x->node, x->ndim, dims, bax, err);
   const int ix = exact_shape (im, n, x, 0, err);
   if (ix < 0)
     return false;
   spec.inputs[0] = ix;
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, dims, err);
+  return node >= 0 && set_output_b (im, n, node, x->ndim, dims, bax, err);
 }
 
 static bool
@@ -1117,6 +1554,61 @@ op_squeeze (NnOnnxImporter *im,
   return reshape_to (im, n, x, nd, dims, err);
 }
 
+/* An engine node that gives constant k (of ref's rank, batch 1, at most ref's size along axis 1
+ * and its size along the others) to every sample: ref's first values along axis 1 times 0 plus
+ * the constant (a slice and a scale node, "<layer>.in<k>" and "<layer>.in<k>_1"). -1 on
+ * failure. */
+static int
+constant_node (NnOnnxImporter    *im,
+               NnOnnxNode        *n,
+               const NnOnnxValue *ref,
+               const NnOnnxValue *c,
+               int                k,
+               NnError           *err)
+{
+  bool ok = c->ndim == ref->ndim && c->ndim >= 2 && c->dims[0] == 1 && !c->is_int
+            && c->dims[1] >= 1 && c->dims[1] <= ref->dims[1];
+  for (int d = 2; ok && d < c->ndim; d++)
+    ok = c->dims[d] == ref->dims[d];
+  if (!ok)
+    {
+      char cs[96], rs[96];
+      format_dims (c, cs, sizeof cs);
+      format_dims (ref, rs, sizeof rs);
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a constant of shape %s beside a "
+                                "run-time tensor of shape %s", cs, rs), -1;
+    }
+  const int ir = exact_shape (im, n, ref, 0, err);
+  if (ir < 0)
+    return -1;
+  char layer[NN_NAME_MAX];
+  nn_onnx_layer_name (im, n, layer);
+  NnNode spec = spec_for (NN_OP_SLICE, ref);
+  spec.inputs[0] = ir;
+  spec.attrs.slice = (NnSliceAttrs) { 0, 0, (int) c->dims[1] };
+  snprintf (spec.name, sizeof spec.name, "%.80s.in%d", layer, k);
+  int sl = nn_graph_add (im->graph, &spec, err);
+  if (sl < 0)
+    return -1;
+  spec = (NnNode) { .op = NN_OP_SCALE, .inputs = { sl }, .n_inputs = 1,
+                    .attrs.channel.per_element = true };
+  snprintf (spec.name, sizeof spec.name, "%.80s.in%d_1", layer, k);
+  int node = nn_graph_add (im->graph, &spec, err);
+  if (node < 0)
+    return -1;
+  const int wp = nn_graph_node_param (im->graph, node, NN_PARAM_WEIGHT);
+  float *w = nn_graph_param_data (im->graph, wp);
+  float *b = nn_graph_param_data (im->graph, nn_graph_node_param (im->graph, node,
+                                                                  NN_PARAM_BIAS));
+  NN_ASSERT (im->graph->params[wp].count == c->count);
+  for (size_t e = 0; e < c->count; e++)
+    {
+      w[e] = 0.0f;
+      b[e] = c->f[e];
+    }
+  return node;
+}
+
 static bool
 op_concat (NnOnnxImporter *im,
            NnOnnxNode     *n,
@@ -1124,29 +1616,63 @@ op_concat (NnOnnxImporter *im,
 {
   if (n->n_in < 1)
     return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no inputs");
-  NnOnnxValue *first = dynamic_input (n, 0, err);
+  /* Constants (a class token) join run-time tensors; the first run-time input is the
+   * reference. */
+  NnOnnxValue *first = NULL;
+  for (int k = 0; k < n->n_in && first == NULL; k++)
+    first = n->in[k] != NULL && !n->in[k]->is_const ? n->in[k] : NULL;
   if (first == NULL)
-    return false;
+    return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "no run-time input");
   int64_t axis = nn_onnx_attr_int (n, "axis", 1);
   if (axis < 0)
     axis += first->ndim;
-  if (axis != 1 || first->ndim < 2)
-    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "concatenation along axis %lld; the "
-                              "channel axis (1) is supported", (long long) axis);
+  if (axis < 0 || axis >= first->ndim || axis == first->bax)
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "concatenation along axis %lld, the "
+                              "batch or out of range", (long long) axis);
+  /* Along the channels (per-sample axis 0) directly; along another axis between transposes
+   * that bring it first ("<layer>.in<k>") and back ("<layer>_1"). */
+  const int pa = (int) axis - (first->bax >= 0 && axis > first->bax);
+  const bool moved = pa != 0 || first->bax != 0;
+  NnShape fs;
+  if (!nn_onnx_value_sample_shape (first, &fs))
+    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input of an unsupported shape");
+  int perm[NN_MAX_RANK], inverse[NN_MAX_RANK];
+  for (int d = 0; d < fs.rank; d++)
+    perm[d] = d == 0 ? pa : d <= pa ? d - 1 : d;
+  for (int d = 0; d < fs.rank; d++)
+    inverse[perm[d]] = d;
   int64_t dims[NN_ONNX_MAX_RANK];
   memcpy (dims, first->dims, sizeof (int64_t) * (size_t) first->ndim);
-  dims[1] = 0;
+  dims[axis] = 0;
+  int nodes[NN_ONNX_MAX_INPUTS];
   for (int k = 0; k < n->n_in; k++)
     {
-      NnOnnxValue *v = dynamic_input (n, k, err);
+      NnOnnxValue *v = n->in[k];
       if (v == NULL)
-        return false;
-      if (v->ndim != first->ndim)
-        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in rank");
-      for (int d = 2; d < v->ndim; d++)
-        if (v->dims[d] != first->dims[d])
+        return nn_onnx_node_fail (n, err, NN_ERROR_FORMAT, "input %d is missing", k);
+      if (v->ndim != first->ndim || (!v->is_const && v->bax != first->bax))
+        return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in rank or batch axis");
+      for (int d = 1; d < v->ndim; d++)
+        if (d != axis && v->dims[d] != first->dims[d])
           return nn_onnx_node_fail (n, err, NN_ERROR_SPEC, "inputs differ in size");
-      dims[1] += v->dims[1];
+      dims[axis] += v->dims[axis];
+      if (v->is_const && moved)
+        return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "a constant joins along axis "
+                                  "%lld; along the channel axis (1) only", (long long) axis);
+      nodes[k] = v->is_const ? constant_node (im, n, first, v, k, err)
+                 : moved ? exact_shape (im, n, v, k, err) : v->node;
+      if (nodes[k] >= 0 && moved)
+        {
+          char layer[NN_NAME_MAX];
+          nn_onnx_layer_name (im, n, layer);
+          NnNode spec = { .op = NN_OP_TRANSPOSE, .inputs = { nodes[k] }, .n_inputs = 1 };
+          spec.attrs.transpose.rank = fs.rank;
+          memcpy (spec.attrs.transpose.perm, perm, sizeof perm);
+          snprintf (spec.name, sizeof spec.name, "%.80s.in%d", layer, k);
+          nodes[k] = nn_graph_add (im->graph, &spec, err);
+        }
+      if (nodes[k] < 0)
+        return false;
     }
   /* Engine nodes take up to NN_MAX_INPUTS inputs: longer lists concatenate in parts, each
    * part feeding the next. */
@@ -1159,7 +1685,7 @@ op_concat (NnOnnxImporter *im,
       if (prev >= 0)
         spec.inputs[spec.n_inputs++] = prev;
       while (k < n->n_in && spec.n_inputs < NN_MAX_INPUTS)
-        spec.inputs[spec.n_inputs++] = n->in[k++]->node;
+        spec.inputs[spec.n_inputs++] = nodes[k++];
       if (k < n->n_in)
         {
           nn_onnx_layer_name (im, n, spec.name);
@@ -1175,7 +1701,16 @@ op_concat (NnOnnxImporter *im,
       if (prev < 0)
         return false;
     }
-  return set_output (im, n, prev, first->ndim, dims, err);
+  if (moved)
+    {
+      NnNode spec = { .op = NN_OP_TRANSPOSE, .inputs = { prev }, .n_inputs = 1 };
+      spec.attrs.transpose.rank = fs.rank;
+      memcpy (spec.attrs.transpose.perm, inverse, sizeof inverse);
+      prev = emit (im, n, &spec, err);
+      if (prev < 0)
+        return false;
+    }
+  return set_output_b (im, n, prev, first->ndim, dims, first->bax, err);
 }
 
 static bool
@@ -1242,8 +1777,7 @@ op_dropout (NnOnnxImporter *im,
   NnOnnxValue *x = dynamic_input (n, 0, err);
   if (x == NULL)
     return false;
-  if (has_extra_outputs (n))
-    return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "the mask output is not supported");
+  /* The mask output stays undefined: a node that reads it fails to import. */
   float ratio = nn_onnx_attr_float (n, "ratio", 0.5f);
   if (n->n_in > 1 && n->in[1] != NULL)
     {
@@ -1257,7 +1791,8 @@ op_dropout (NnOnnxImporter *im,
       const NnOnnxValue *v = const_input (n, 2, false, err);
       if (v == NULL)
         return false;
-      if (v->count != 1 || nn_onnx_value_get (v, 0) != 0.0)
+      /* Training mode with ratio 0 (Swin's attention dropout) is the identity too. */
+      if (v->count != 1 || (nn_onnx_value_get (v, 0) != 0.0 && ratio != 0.0f))
         return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "training mode is not supported");
     }
   if (!(ratio >= 0.0f && ratio < 1.0f))
@@ -1265,7 +1800,7 @@ op_dropout (NnOnnxImporter *im,
   NnNode spec = spec_for (NN_OP_DROPOUT, x);
   spec.attrs.dropout.p = ratio;
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+  return node >= 0 && set_output_b (im, n, node, x->ndim, x->dims, x->bax, err);
 }
 
 static bool
@@ -1281,17 +1816,29 @@ op_softmax (NnOnnxImporter *im,
     axis += x->ndim;
   /* Ours is over all values of a sample: the old coerce-to-2D form at axis 1, or a single
    * axis 1 followed only by axes of size 1. */
-  bool ok = axis == 1;
-  if (ok && im->opset >= 13)
+  bool whole = axis == 1 && x->bax == 0;
+  if (whole && im->opset >= 13)
     for (int d = 2; d < x->ndim; d++)
-      ok = ok && x->dims[d] == 1;
-  if (!ok)
+      whole = whole && x->dims[d] == 1;
+  if (whole)
+    {
+      NnNode spec = spec_for (NN_OP_SOFTMAX, x);
+      int node = emit (im, n, &spec, err);
+      return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+    }
+  /* Opset 13: along one axis (a softmax_axis node); before, over the flattened axes from
+   * `axis` on, supported when that is the last axis. */
+  if (axis < 0 || axis >= x->ndim || axis == x->bax || (im->opset < 13 && axis != x->ndim - 1))
     return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "softmax over axis %lld of a rank-%d "
-                              "tensor; over all of a sample's values is supported",
-                              (long long) axis, x->ndim);
-  NnNode spec = spec_for (NN_OP_SOFTMAX, x);
+                              "tensor whose batch is axis %d", (long long) axis, x->ndim, x->bax);
+  const int ix = exact_shape (im, n, x, 0, err);
+  if (ix < 0)
+    return false;
+  NnNode spec = spec_for (NN_OP_SOFTMAX_AXIS, x);
+  spec.inputs[0] = ix;
+  spec.attrs.axis.axis = (int) axis - (x->bax >= 0 && axis > x->bax);
   int node = emit (im, n, &spec, err);
-  return node >= 0 && set_output (im, n, node, x->ndim, x->dims, err);
+  return node >= 0 && set_output_b (im, n, node, x->ndim, x->dims, x->bax, err);
 }
 
 bool
@@ -1326,6 +1873,20 @@ nn_onnx_translate (NnOnnxImporter *im,
                                   "fold", op);
     }
 
+  /* The ops that follow a batch moved from the first axis (in a graph of batch 1). */
+  static const char *const batch_anywhere[] = {
+    "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Transpose", "Slice", "Reshape", "Softmax",
+    "Identity", "Erf", "Sqrt", "Pow", "Relu", "Sigmoid", "Tanh", "Gather", "Dropout", "Einsum",
+  };
+  bool anywhere = false;
+  for (size_t k = 0; k < sizeof batch_anywhere / sizeof batch_anywhere[0]; k++)
+    anywhere = anywhere || strcmp (op, batch_anywhere[k]) == 0;
+  for (int k = 0; k < n->n_in && !anywhere; k++)
+    if (n->in[k] != NULL && !n->in[k]->is_const && n->in[k]->bax != 0)
+      return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "input %d has its batch at axis %d "
+                                "(moved by a Transpose or Reshape), which '%s' does not support",
+                                k, n->in[k]->bax, op);
+
   if (strcmp (op, "Conv") == 0)
     return op_conv (im, n, err);
   if (strcmp (op, "Gemm") == 0 || strcmp (op, "MatMul") == 0)
@@ -1337,6 +1898,12 @@ nn_onnx_translate (NnOnnxImporter *im,
     return op_transpose (im, n, err);
   if (strcmp (op, "Slice") == 0)
     return op_slice (im, n, err);
+  if (strcmp (op, "Gather") == 0)
+    return op_gather (im, n, err);
+  if (strcmp (op, "Einsum") == 0)
+    return op_einsum (im, n, err);
+  if (strcmp (op, "LayerNormalization") == 0)
+    return op_layernorm (im, n, err);
   if (strcmp (op, "ReduceSum") == 0)
     return op_reduce (im, n, NN_OP_REDUCE_SUM, err);
   if (strcmp (op, "ReduceMean") == 0)
@@ -1352,6 +1919,10 @@ nn_onnx_translate (NnOnnxImporter *im,
     return op_activation (im, n, NN_ACT_SIGMOID, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "Erf") == 0)
     return op_activation (im, n, NN_ACT_ERF, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "Sqrt") == 0)
+    return op_activation (im, n, NN_ACT_SQRT, 0.0f, 0.0f, 0.0f, err);
+  if (strcmp (op, "Pow") == 0)
+    return op_pow (im, n, err);
   if (strcmp (op, "Tanh") == 0)
     return op_activation (im, n, NN_ACT_TANH, 0.0f, 0.0f, 0.0f, err);
   if (strcmp (op, "HardSigmoid") == 0)
@@ -1386,7 +1957,7 @@ nn_onnx_translate (NnOnnxImporter *im,
   if (strcmp (op, "Identity") == 0)
     {
       NnOnnxValue *x = dynamic_input (n, 0, err);
-      return x != NULL && set_output (im, n, x->node, x->ndim, x->dims, err);
+      return x != NULL && set_output_b (im, n, x->node, x->ndim, x->dims, x->bax, err);
     }
   return nn_onnx_node_fail (n, err, NN_ERROR_UNSUPPORTED, "op '%.60s' is not supported", op);
 }

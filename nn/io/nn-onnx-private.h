@@ -22,9 +22,12 @@
 #define NN_ONNX_MAX_FOLDED (1 << 24)   /* values of a constant computed at load time */
 
 /* A value of the ONNX graph: a constant (initializer, Constant node, folded shape arithmetic)
- * or a tensor computed at run time by engine node `node`. A run-time tensor's dims[0] is the
- * batch; the rest is the per-sample shape of its node (nn_onnx_shape_to_nn), or has the same
- * (C, H, W) view when the node is an alias of a reshape that kept the layout. */
+ * or a tensor computed at run time by engine node `node`. A run-time tensor's dims[bax] is the
+ * batch (bax is 0 but where a Transpose or Reshape moved it); the rest is the per-sample shape
+ * of its node (nn_onnx_value_sample_shape), or has the same (C, H, W) view when the node is an
+ * alias of a reshape that kept the layout. In a graph exported with batch 1, a Reshape may
+ * merge the batch into another axis (attention's (N, B * heads, d)): bax is then -1 and every
+ * dim is per sample, the engine running each sample through the batch-1 graph. */
 typedef struct
 {
   const char *name;     /* borrowed from the proto */
@@ -40,6 +43,7 @@ typedef struct
                            last (its index in NnOnnxImporter.spans), or -1 */
   int         uses;     /* initializers: the needed nodes that read it and are not translated */
   size_t      bytes;    /* initializers: the size of the buffer f or i points to */
+  int         bax;      /* run-time tensors: the batch axis, -1 when merged (see above) */
 } NnOnnxValue;
 
 /* Where the raw_data bytes of one initializer lie in the model file (offset 0 when the
@@ -159,6 +163,10 @@ bool       nn_onnx_tensor_decode (NnOnnxImporter          *im,
 bool       nn_onnx_shape_to_nn (int            ndim,
                                 const int64_t *dims,
                                 NnShape       *shape);
+/* The per-sample shape of run-time value v: its dims without the batch axis (all of them when
+ * the batch is merged), (1) when nothing is left; false as nn_onnx_shape_to_nn. */
+bool       nn_onnx_value_sample_shape (const NnOnnxValue *v,
+                                       NnShape           *shape);
 /* Sets err to "node 'N' (Op): <message>" and returns false. */
 bool       nn_onnx_node_fail (const NnOnnxNode *node,
                            NnError        *err,

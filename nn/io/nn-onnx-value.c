@@ -277,6 +277,21 @@ nn_onnx_shape_to_nn (int            ndim,
   return true;
 }
 
+bool
+nn_onnx_value_sample_shape (const NnOnnxValue *v,
+                            NnShape           *shape)
+{
+  if (v->bax == 0)
+    return nn_onnx_shape_to_nn (v->ndim, v->dims, shape);
+  /* The same with a leading batch of 1 in place of the batch axis. */
+  int64_t dims[NN_ONNX_MAX_RANK + 1] = { 1 };
+  int nd = 1;
+  for (int d = 0; d < v->ndim && nd <= NN_ONNX_MAX_RANK; d++)
+    if (d != v->bax)
+      dims[nd++] = v->dims[d];
+  return nd <= NN_ONNX_MAX_RANK && nn_onnx_shape_to_nn (nd, dims, shape);
+}
+
 /* Tensors. */
 
 static size_t

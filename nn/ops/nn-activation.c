@@ -29,6 +29,8 @@ static const struct
   [NN_ACT_GELU] = { "gelu", false, false },
   [NN_ACT_GELU_TANH] = { "gelu_tanh", false, false },
   [NN_ACT_SILU] = { "silu", false, false },
+  [NN_ACT_POW] = { "pow", true, false },
+  [NN_ACT_SQRT] = { "sqrt", false, false },
 };
 _Static_assert (sizeof act_kinds / sizeof act_kinds[0] == NN_ACT_COUNT_,
                 "act_kinds needs one row per NnActKind");
@@ -239,6 +241,27 @@ gelu_tanh_inner (double  x,
   return NN_SQRT_2_PI * (x + NN_GELU_CUBIC * x * x * x);
 }
 
+/* x^e, with the exponents exports use written as products or a root (as PyTorch computes them,
+ * so that x^2 of a negative x is not NaN from a general pow). */
+static void
+pow_forward (float       *out,
+             const float *inp,
+             size_t       N,
+             float        e)
+{
+  if (e == 2.0f)
+    for (size_t i = 0; i < N; i++)
+      out[i] = inp[i] * inp[i];
+  else if (e == 0.5f)
+    for (size_t i = 0; i < N; i++)
+      out[i] = sqrtf (inp[i]);
+  else if (e == 1.0f)
+    memcpy (out, inp, sizeof (float) * N);
+  else
+    for (size_t i = 0; i < N; i++)
+      out[i] = powf (inp[i], e);
+}
+
 void
 nn_activation_forward (float            *out,
                        const float      *inp,
@@ -302,6 +325,13 @@ nn_activation_forward (float            *out,
     case NN_ACT_SILU:
       for (size_t i = 0; i < N; i++)
         out[i] = inp[i] * sigmoidf (inp[i]);
+      break;
+    case NN_ACT_POW:
+      pow_forward (out, inp, N, attrs->alpha);
+      break;
+    case NN_ACT_SQRT:
+      for (size_t i = 0; i < N; i++)
+        out[i] = sqrtf (inp[i]);
       break;
     case NN_ACT_COUNT_:
     default:
@@ -453,6 +483,22 @@ nn_activation_backward (float              *dinp,
           const float s = sigmoidf (inp[i]);
           dinp[i] += dout[i] * (s + inp[i] * s * (1.0f - s));
         }
+      break;
+    case NN_ACT_POW:
+      /* alpha x^(alpha - 1) */
+      NN_ASSERT (inp != NULL);
+      if (attrs->alpha == 2.0f)
+        for (size_t i = 0; i < N; i++)
+          dinp[i] += dout[i] * 2.0f * inp[i];
+      else
+        for (size_t i = 0; i < N; i++)
+          dinp[i] += dout[i] * attrs->alpha * powf (inp[i], attrs->alpha - 1.0f);
+      break;
+    case NN_ACT_SQRT:
+      /* 1 / (2 sqrt (x)) */
+      NN_ASSERT (out != NULL);
+      for (size_t i = 0; i < N; i++)
+        dinp[i] += dout[i] * 0.5f / out[i];
       break;
     case NN_ACT_COUNT_:
     default:

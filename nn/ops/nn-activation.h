@@ -22,6 +22,8 @@ typedef enum
   NN_ACT_GELU,         /* x Phi (x) = x (1 + erf (x / sqrt 2)) / 2 */
   NN_ACT_GELU_TANH,    /* x (1 + tanh (sqrt (2 / pi) (x + 0.044715 x^3))) / 2 */
   NN_ACT_SILU,         /* x sigmoid (x) (Swish) */
+  NN_ACT_POW,          /* x^alpha, a constant exponent (2 and 0.5 exactly as x x and sqrt) */
+  NN_ACT_SQRT,         /* sqrt (x) */
   NN_ACT_COUNT_
 } NnActKind;
 
@@ -54,7 +56,7 @@ typedef struct
 {
   NnActKind    kind;
   float        slope;   /* negative slope of the forward pass (ReLU family) */
-  float        alpha;   /* clip: minimum; hard sigmoid: alpha */
+  float        alpha;   /* clip: minimum; hard sigmoid: alpha; pow: the exponent */
   float        beta;    /* clip: maximum; hard sigmoid: beta */
   NnGradPolicy policy;  /* backward policy stored with the model */
 } NnActAttrs;
@@ -80,8 +82,8 @@ void nn_activation_backward (float              *dinp,
 const char *nn_act_name (NnActKind kind);
 bool        nn_act_from_name (const char *name,
                               NnActKind  *kind);
-/* Whether the kind reads alpha and beta (clip, hard sigmoid); model files store them only
- * then. */
+/* Whether the kind reads alpha and beta (clip, hard sigmoid, pow); model files store them
+ * only then. */
 bool        nn_act_has_params (NnActKind kind);
 /* Whether alpha and beta are finite and, for the kind, in order (clip: alpha <= beta). */
 bool        nn_act_params_valid (NnActKind kind,

@@ -53,10 +53,11 @@ test_forward (void)
 /* Exact backward of each activation through a one-op graph against the shared finite-difference
  * check, with inputs kept at least 0.05 away from the kinks. */
 static void
-check_attrs_fd (const char       *op,
+check_range_fd (const char       *op,
                 const NnActAttrs *attrs,
                 const float      *kinks,
                 int               n_kinks,
+                float             lo,
                 uint64_t          seed)
 {
   enum { N = 97 };
@@ -65,7 +66,7 @@ check_attrs_fd (const char       *op,
   nn_rng_init (&rng, seed);
   for (int i = 0; i < N; i++)
     {
-      float v = 8.0f * nn_rng_uniform (&rng) - 4.0f;
+      float v = 8.0f * nn_rng_uniform (&rng) + lo;
       for (int k = 0; k < n_kinks; k++)
         if (fabsf (v - kinks[k]) < 0.05f)
           v += 0.1f;
@@ -85,6 +86,17 @@ check_attrs_fd (const char       *op,
   grad_check_graph (&gc, g);
   grad_check_assert (&gc);
   nn_graph_free (g);
+}
+
+/* Inputs in [-4, 4). */
+static void
+check_attrs_fd (const char       *op,
+                const NnActAttrs *attrs,
+                const float      *kinks,
+                int               n_kinks,
+                uint64_t          seed)
+{
+  check_range_fd (op, attrs, kinks, n_kinks, -4.0f, seed);
 }
 
 static void
@@ -128,6 +140,17 @@ test_backward_fd (void)
   check_attrs_fd ("hard sigmoid", &hsig, (const float[]) { -2.5f, 2.5f }, 2, 6);
   NnActAttrs hswish = act_attrs (NN_ACT_HARDSWISH, 0.0f);
   check_attrs_fd ("hard swish", &hswish, (const float[]) { -3.0f, 3.0f }, 2, 7);
+  NnActAttrs square = attrs_full (NN_ACT_POW, 2.0f, 0.0f);
+  check_attrs_fd ("pow 2", &square, NULL, 0, 15);
+  NnActAttrs cube = attrs_full (NN_ACT_POW, 3.0f, 0.0f);
+  check_attrs_fd ("pow 3", &cube, NULL, 0, 16);
+  /* Roots on x in [0.5, 8.5). */
+  NnActAttrs root = attrs_full (NN_ACT_POW, 0.5f, 0.0f);
+  check_range_fd ("pow 0.5", &root, NULL, 0, 0.5f, 17);
+  NnActAttrs power = attrs_full (NN_ACT_POW, -1.5f, 0.0f);
+  check_range_fd ("pow -1.5", &power, NULL, 0, 0.5f, 18);
+  NnActAttrs sq = act_attrs (NN_ACT_SQRT, 0.0f);
+  check_range_fd ("sqrt", &sq, NULL, 0, 0.5f, 19);
 }
 
 /* Every kind's backward adds to what dinp holds: twice over a buffer that starts at 0.5 gives
@@ -142,7 +165,8 @@ test_backward_accumulates (void)
     attrs_full (NN_ACT_CLIP, -1.0f, 2.0f), attrs_full (NN_ACT_HARDSIGMOID, 0.2f, 0.5f),
     act_attrs (NN_ACT_HARDSWISH, 0.0f), act_attrs (NN_ACT_ERF, 0.0f),
     act_attrs (NN_ACT_GELU, 0.0f), act_attrs (NN_ACT_GELU_TANH, 0.0f),
-    act_attrs (NN_ACT_SILU, 0.0f),
+    act_attrs (NN_ACT_SILU, 0.0f), attrs_full (NN_ACT_POW, 2.0f, 0.0f),
+    attrs_full (NN_ACT_POW, 3.0f, 0.0f),
   };
   const NnGradPolicy exact = { NN_GRAD_EXACT, 0.0f };
   float x[N], dy[N], out[N], once[N], twice[N];
@@ -191,6 +215,40 @@ test_hard_forward (void)
   const float want_hswish[6] = { 0.0f, 0.0f, -0.375f, 0.0f, 4.5f, 7.0f };
   for (int i = 0; i < 6; i++)
     g_assert_cmpfloat_with_epsilon (y[i], want_hswish[i], 1e-6);
+}
+
+/* Pow and sqrt at hand-computed points: squares of negatives are positive, x^0.5 is sqrt. */
+static void
+test_pow_forward (void)
+{
+  const float x[4] = { -3.0f, 0.0f, 4.0f, 2.25f };
+  float y[4];
+  NnActAttrs square = attrs_full (NN_ACT_POW, 2.0f, 0.0f);
+  nn_activation_forward (y, x, 4, &square);
+  const float want_sq[4] = { 9.0f, 0.0f, 16.0f, 5.0625f };
+  for (int i = 0; i < 4; i++)
+    g_assert_cmpfloat (y[i], ==, want_sq[i]);
+  NnActAttrs cube = attrs_full (NN_ACT_POW, 3.0f, 0.0f);
+  nn_activation_forward (y, x, 4, &cube);
+  const float want_cube[4] = { -27.0f, 0.0f, 64.0f, 11.390625f };
+  for (int i = 0; i < 4; i++)
+    g_assert_cmpfloat_with_epsilon (y[i], want_cube[i], 1e-5);
+  NnActAttrs sq = act_attrs (NN_ACT_SQRT, 0.0f);
+  nn_activation_forward (y + 1, x + 1, 3, &sq);
+  g_assert_cmpfloat (y[1], ==, 0.0f);
+  g_assert_cmpfloat (y[2], ==, 2.0f);
+  g_assert_cmpfloat (y[3], ==, 1.5f);
+  /* d/dx x^2 at -3 is -6; d/dx sqrt at 4 is 1/4. */
+  float dx[4] = { 0 };
+  const float ones[4] = { 1.0f, 1.0f, 1.0f, 1.0f };
+  const NnGradPolicy exact = { NN_GRAD_EXACT, 0.0f };
+  nn_activation_forward (y, x, 4, &square);
+  nn_activation_backward (dx, ones, x, y, 4, &square, &exact);
+  g_assert_cmpfloat (dx[0], ==, -6.0f);
+  dx[2] = 0.0f;
+  nn_activation_forward (y + 2, x + 2, 1, &sq);
+  nn_activation_backward (dx + 2, ones, x + 2, y + 2, 1, &sq, &exact);
+  g_assert_cmpfloat (dx[2], ==, 0.25f);
 }
 
 /* Erf, GELU (exact and tanh) and SiLU at 1 and -0.5, against values computed in double. */
@@ -360,6 +418,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/activation/forward", test_forward);
   g_test_add_func ("/nn/activation/hard-forward", test_hard_forward);
+  g_test_add_func ("/nn/activation/pow", test_pow_forward);
   g_test_add_func ("/nn/activation/smooth-forward", test_smooth_forward);
   g_test_add_func ("/nn/activation/backward-finite-differences", test_backward_fd);
   g_test_add_func ("/nn/activation/backward-accumulates", test_backward_accumulates);

@@ -19,7 +19,7 @@ static const char *const supported_ops[] = {
   "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "BatchNormalization", "MaxPool",
   "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat",
   "Pad", "Dropout", "Identity", "Softmax", "Constant", "Shape", "Gather", "ReduceSum",
-  "ReduceMean", "ReduceMax", "Transpose", "Slice", "Erf",
+  "ReduceMean", "ReduceMax", "Transpose", "Slice", "Erf", "Pow", "Sqrt", "LayerNormalization",
 };
 
 /* The cases the importer accepts (and which then must match the expected outputs). */
@@ -51,7 +51,7 @@ static const char *const expected_accepted[] = {
   "test_maxpool_2d_default", "test_maxpool_2d_pads", "test_maxpool_2d_precomputed_pads",
   "test_maxpool_2d_precomputed_same_upper", "test_maxpool_2d_precomputed_strides",
   "test_maxpool_2d_same_lower", "test_maxpool_2d_same_upper", "test_maxpool_2d_strides",
-  "test_maxpool_2d_uint8", "test_mul_bcast", "test_prelu_broadcast",
+  "test_maxpool_2d_uint8", "test_mul_bcast", "test_pow_bcast_scalar", "test_prelu_broadcast",
   "test_reduce_max_do_not_keepdims_example", "test_reduce_max_do_not_keepdims_random",
   "test_reduce_max_keepdims_example", "test_reduce_max_keepdims_random",
   "test_reduce_max_negative_axes_keepdims_example",
@@ -67,9 +67,10 @@ static const char *const expected_accepted[] = {
   "test_reshape_reordered_last_dims", "test_reshape_zero_and_negative_dim",
   "test_reshape_zero_dim", "test_sigmoid", "test_sigmoid_example", "test_slice_default_axes",
   "test_slice_default_steps", "test_slice_end_out_of_bounds", "test_slice_neg",
-  "test_slice_negative_axes", "test_softmax_example", "test_softmax_large_number",
-  "test_squeeze_negative_axes", "test_sub_bcast", "test_tanh",
-  "test_tanh_example", "test_transpose_all_permutations_0",
+  "test_slice_negative_axes", "test_softmax_example", "test_softmax_axis_1", "test_softmax_axis_2",
+  "test_softmax_default_axis", "test_softmax_large_number", "test_softmax_negative_axis",
+  "test_sqrt", "test_sqrt_example", "test_squeeze_negative_axes", "test_sub_bcast", "test_tanh",
+  "test_tanh_example", "test_training_dropout_zero_ratio", "test_transpose_all_permutations_0",
   "test_transpose_all_permutations_1", "test_unsqueeze_axis_1", "test_unsqueeze_axis_2",
   "test_unsqueeze_axis_3", "test_unsqueeze_negative_axes", "test_unsqueeze_three_axes",
   "test_unsqueeze_two_axes", "test_unsqueeze_unsorted_axes",

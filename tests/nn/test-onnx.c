@@ -701,7 +701,7 @@ mutate_dynamic_reshape (Builder *b)
 static void
 mutate_unsupported (Builder *b)
 {
-  add_node (b, "Einsum", "/attn/Einsum", (const char *[]) { "input", NULL },
+  add_node (b, "Resize", "/up/Resize", (const char *[]) { "input", NULL },
             (const char *[]) { "e", NULL });
   relu_output (b, "e");
 }
@@ -754,7 +754,7 @@ test_bad_models (void)
   assert_model_fails (mutate_dynamic_reshape, fixed_dims,
                       (const char *[]) { "/view/Reshape", "computed at run time", NULL });
   assert_model_fails (mutate_unsupported, fixed_dims,
-                      (const char *[]) { "/attn/Einsum", "'Einsum' is not supported", NULL });
+                      (const char *[]) { "/up/Resize", "'Resize' is not supported", NULL });
   assert_model_fails (mutate_huge_constant, fixed_dims,
                       (const char *[]) { "/ConstantOfShape", "more than", NULL });
   assert_model_fails (mutate_float_shape, fixed_dims,
@@ -825,6 +825,310 @@ test_broadcast (void)
         g_assert_cmpfloat_with_epsilon (out[(size_t) k * BH * BW + i],
                                         (xc[i] * sg - sg) / mean, 1e-5);
     }
+  nn_context_free (ctx);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
+/* Attention as nn.MultiheadAttention exports it with batch 1: the batch moved to axis 1 by a
+ * Transpose and merged with the heads by a Reshape, products of run-time tensors (MatMul, and
+ * Einsum as MaxViT writes Q K^T), a softmax along the last axis; then a class token made by
+ * folding Equal, Where and Expand joined by
+ * Concat, and tokens picked by Gather (one index from a folded Mod). Checked against the same
+ * computed by hand for 2 samples, and the gradient reaches the input. */
+static void
+test_attention (void)
+{
+  enum { T = 3, E = 4, HEADS = 2, D = 2, N = 2 };
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "x", 3, (const int64_t[]) { 1, T, E }));
+  g_ptr_array_add (b.outputs, value_info (&b, "out", 2, (const int64_t[]) { 1, E }));
+  float wq[E * E], cls[E];
+  fill (wq, E * E, 7);
+  fill (cls, E, 8);
+  add_init (&b, "wq", 2, (const int64_t[]) { E, E }, wq, E * E);
+  add_init (&b, "cls", 2, (const int64_t[]) { 1, E }, cls, E);
+  add_init_ints (&b, "heads_shape", (const int64_t[]) { T, HEADS, D }, 3);
+  add_init_ints (&b, "rows_shape", (const int64_t[]) { T, E }, 2);
+  add_init_ints (&b, "back_shape", (const int64_t[]) { T, 1, E }, 3);
+  add_init_ints (&b, "cls_shape", (const int64_t[]) { 1, 1, E }, 3);
+  add_init_ints (&b, "minus", (const int64_t[]) { -1, -1, -1 }, 3);
+  add_init_ints (&b, "ones", (const int64_t[]) { 1, 1, 1 }, 3);
+  add_init_ints (&b, "five", (const int64_t[]) { 5 }, 0);
+  add_init_ints (&b, "four", (const int64_t[]) { 4 }, 0);
+  add_init_ints (&b, "zero", (const int64_t[]) { 0 }, 0);
+  static const int64_t swap[3] = { 1, 0, 2 }, last[3] = { 0, 2, 1 };
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose", (const char *[]) { "x", NULL },
+                           (const char *[]) { "t0", NULL }), "perm", swap, 3);
+  add_node (&b, "MatMul", "/attn/MatMul", (const char *[]) { "t0", "wq", NULL },
+            (const char *[]) { "p", NULL });
+  add_node (&b, "Reshape", "/attn/Reshape", (const char *[]) { "p", "heads_shape", NULL },
+            (const char *[]) { "r", NULL });
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_1", (const char *[]) { "r", NULL },
+                           (const char *[]) { "q", NULL }), "perm", swap, 3);
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_2", (const char *[]) { "q", NULL },
+                           (const char *[]) { "kt", NULL }), "perm", last, 3);
+  add_node (&b, "MatMul", "/attn/MatMul_1", (const char *[]) { "q", "kt", NULL },
+            (const char *[]) { "s0", NULL });
+  /* The same product as Einsum with the second operand transposed, then their mean. */
+  Onnx__AttributeProto *eq = add_attr (&b, add_node (&b, "Einsum", "/attn/Einsum",
+                                                     (const char *[]) { "q", "q", NULL },
+                                                     (const char *[]) { "s1", NULL }),
+                                       "equation");
+  eq->has_type = true;
+  eq->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+  eq->has_s = true;
+  eq->s.data = (uint8_t *) "h i d, h j d -> h i j";
+  eq->s.len = strlen ((const char *) eq->s.data);
+  const float half = 0.5f;
+  add_init (&b, "half", 0, (const int64_t[]) { 1 }, &half, 1);
+  add_node (&b, "Add", "/attn/Add", (const char *[]) { "s0", "s1", NULL },
+            (const char *[]) { "s2", NULL });
+  add_node (&b, "Mul", "/attn/Mul", (const char *[]) { "s2", "half", NULL },
+            (const char *[]) { "s", NULL });
+  attr_int (&b, add_node (&b, "Softmax", "/attn/Softmax", (const char *[]) { "s", NULL },
+                          (const char *[]) { "a", NULL }), "axis", -1);
+  add_node (&b, "MatMul", "/attn/MatMul_2", (const char *[]) { "a", "q", NULL },
+            (const char *[]) { "o", NULL });
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_3", (const char *[]) { "o", NULL },
+                           (const char *[]) { "o1", NULL }), "perm", swap, 3);
+  add_node (&b, "Reshape", "/attn/Reshape_1", (const char *[]) { "o1", "rows_shape", NULL },
+            (const char *[]) { "o2", NULL });
+  add_node (&b, "Reshape", "/attn/Reshape_2", (const char *[]) { "o2", "back_shape", NULL },
+            (const char *[]) { "o3", NULL });
+  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_4", (const char *[]) { "o3", NULL },
+                           (const char *[]) { "y", NULL }), "perm", swap, 3);
+  add_node (&b, "Equal", "/Equal", (const char *[]) { "cls_shape", "minus", NULL },
+            (const char *[]) { "eq", NULL });
+  add_node (&b, "Where", "/Where", (const char *[]) { "eq", "ones", "cls_shape", NULL },
+            (const char *[]) { "shape", NULL });
+  add_node (&b, "Expand", "/Expand", (const char *[]) { "cls", "shape", NULL },
+            (const char *[]) { "cls3", NULL });
+  attr_int (&b, add_node (&b, "Concat", "/Concat", (const char *[]) { "cls3", "y", NULL },
+                          (const char *[]) { "c", NULL }), "axis", 1);
+  add_node (&b, "Mod", "/Mod", (const char *[]) { "five", "four", NULL },
+            (const char *[]) { "one", NULL });
+  attr_int (&b, add_node (&b, "Gather", "/Gather", (const char *[]) { "c", "one", NULL },
+                          (const char *[]) { "first", NULL }), "axis", 1);
+  attr_int (&b, add_node (&b, "Gather", "/Gather_1", (const char *[]) { "c", "zero", NULL },
+                          (const char *[]) { "token", NULL }), "axis", 1);
+  add_node (&b, "Add", "/Add", (const char *[]) { "token", "first", NULL },
+            (const char *[]) { "out", NULL });
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "attn.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnGraph *g = model->graph;
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn")].op, ==, NN_OP_DENSE);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_4")].op, ==, NN_OP_MATMUL);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_4.in1")].op, ==, NN_OP_TRANSPOSE);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_5")].op, ==, NN_OP_MATMUL);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "attn_8")].op, ==, NN_OP_SOFTMAX_AXIS);
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "concat.in0_1")].op, ==, NN_OP_SCALE);
+
+  NnContext *ctx = nn_context_new (g, N, NN_CONTEXT_BACKWARD, NULL);
+  float *x = nn_context_input (ctx);
+  fill (x, N * T * E, 9);
+  nn_context_forward (ctx, -1);
+  const int outn = nn_graph_output (g);
+  const float *out = nn_context_output (ctx, outn);
+  for (int n = 0; n < N; n++)
+    {
+      const float *xs = x + n * T * E;
+      double p[T][E], q[HEADS][T][D], y0[E];
+      for (int t = 0; t < T; t++)
+        for (int o = 0; o < E; o++)
+          {
+            p[t][o] = 0.0;
+            for (int e = 0; e < E; e++)
+              p[t][o] += xs[t * E + e] * wq[e * E + o];
+            q[o / D][t][o % D] = p[t][o];
+          }
+      for (int h = 0; h < HEADS; h++)
+        {
+          /* Row 0 of the attention output of head h. */
+          double s[T], sum = 0.0;
+          for (int j = 0; j < T; j++)
+            {
+              s[j] = 0.0;
+              for (int d = 0; d < D; d++)
+                s[j] += q[h][0][d] * q[h][j][d];
+            }
+          for (int j = 0; j < T; j++)
+            sum += exp (s[j]);
+          for (int d = 0; d < D; d++)
+            {
+              y0[h * D + d] = 0.0;
+              for (int j = 0; j < T; j++)
+                y0[h * D + d] += exp (s[j]) / sum * q[h][j][d];
+            }
+        }
+      for (int e = 0; e < E; e++)
+        g_assert_cmpfloat_with_epsilon (out[n * E + e], cls[e] + y0[e], 1e-5);
+    }
+  /* The gradient reaches the input through the products and the softmax. */
+  float *seed = nn_context_grad (ctx, outn);
+  for (int i = 0; i < N * E; i++)
+    seed[i] = 1.0f;
+  nn_context_backward (ctx, outn, NN_BACKWARD_INPUT, -1);
+  double norm = 0.0;
+  for (int i = 0; i < N * T * E; i++)
+    norm += fabs (nn_context_grad (ctx, 0)[i]);
+  g_assert_cmpfloat (norm, >, 0.1);
+  nn_context_free (ctx);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
+/* LayerNormalization (opset 17) over the last axis of (1, T, E) tokens, with its scale and
+ * bias, against the same computed by hand for 2 samples. */
+static void
+test_layernorm (void)
+{
+  enum { T = 3, E = 5, N = 2 };
+  Builder b;
+  builder_init (&b, 17);
+  g_ptr_array_add (b.inputs, value_info (&b, "x", 3, (const int64_t[]) { 1, T, E }));
+  g_ptr_array_add (b.outputs, value_info (&b, "y", 3, (const int64_t[]) { 1, T, E }));
+  float gamma[E], beta[E];
+  fill (gamma, E, 11);
+  fill (beta, E, 12);
+  add_init (&b, "gamma", 1, (const int64_t[]) { E }, gamma, E);
+  add_init (&b, "beta", 1, (const int64_t[]) { E }, beta, E);
+  Onnx__NodeProto *ln = add_node (&b, "LayerNormalization", "/ln/LayerNormalization",
+                                  (const char *[]) { "x", "gamma", "beta", NULL },
+                                  (const char *[]) { "y", NULL });
+  Onnx__AttributeProto *a = add_attr (&b, ln, "epsilon");
+  a->has_type = true;
+  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+  a->has_f = true;
+  a->f = 0.25f;
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "ln.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnGraph *g = model->graph;
+  g_assert_cmpint (g->nodes[nn_graph_find (g, "ln")].op, ==, NN_OP_REDUCE_MEAN);
+  NnContext *ctx = nn_context_new (g, N, 0, NULL);
+  float *x = nn_context_input (ctx);
+  fill (x, N * T * E, 13);
+  nn_context_forward (ctx, -1);
+  const float *y = nn_context_output (ctx, nn_graph_output (g));
+  for (int r = 0; r < N * T; r++)
+    {
+      double mean = 0.0, var = 0.0;
+      for (int e = 0; e < E; e++)
+        mean += x[r * E + e] / (double) E;
+      for (int e = 0; e < E; e++)
+        var += (x[r * E + e] - mean) * (x[r * E + e] - mean) / E;
+      for (int e = 0; e < E; e++)
+        g_assert_cmpfloat_with_epsilon (y[r * E + e], (x[r * E + e] - mean) / sqrt (var + 0.25)
+                                        * gamma[e] + beta[e], 1e-5);
+    }
+  nn_context_free (ctx);
+  nn_model_free (model);
+  test_util_remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (data);
+  builder_clear (&b);
+}
+
+/* Swin's window ops: a Slice with step 2 along two axes (patch merging), a Concat along
+ * another axis than 1 (torch.roll), and an added constant folded from Range, ScatterND, a
+ * Slice with step -1, Unsqueeze and Transpose; against hand values for 2 samples. */
+static void
+test_window_ops (void)
+{
+  enum { WH = 4, WW = 4, WC = 2, N = 2 };
+  Builder b;
+  builder_init (&b, 13);
+  g_ptr_array_add (b.inputs, value_info (&b, "x", 4, (const int64_t[]) { 1, WH, WW, WC }));
+  g_ptr_array_add (b.outputs, value_info (&b, "out", 4, (const int64_t[]) { 1, 2, 4, WC }));
+  const float zero = 0.0f, four = 4.0f, one = 1.0f, ten = 10.0f;
+  add_init (&b, "r0", 0, (const int64_t[]) { 1 }, &zero, 1);
+  add_init (&b, "r1", 0, (const int64_t[]) { 1 }, &four, 1);
+  add_init (&b, "rd", 0, (const int64_t[]) { 1 }, &one, 1);
+  add_init (&b, "upd", 1, (const int64_t[]) { 1 }, &ten, 1);
+  add_init_ints (&b, "idx", (const int64_t[]) { 1 }, 1);
+  Onnx__TensorProto *idx = g_ptr_array_index (b.inits, b.inits->len - 1);
+  idx->n_dims = 2;
+  idx->dims = keep (&b, g_memdup2 ((const int64_t[]) { 1, 1 }, 2 * sizeof (int64_t)));
+  add_init_ints (&b, "s_starts", (const int64_t[]) { 1, 0 }, 2);
+  add_init_ints (&b, "s_ends", (const int64_t[]) { WH, WW }, 2);
+  add_init_ints (&b, "s_axes", (const int64_t[]) { 1, 2 }, 2);
+  add_init_ints (&b, "s_steps", (const int64_t[]) { 2, 2 }, 2);
+  add_init_ints (&b, "r_starts", (const int64_t[]) { -1 }, 1);
+  add_init_ints (&b, "r_ends", (const int64_t[]) { -5 }, 1);
+  add_init_ints (&b, "r_axes", (const int64_t[]) { 0 }, 1);
+  add_init_ints (&b, "r_steps", (const int64_t[]) { -1 }, 1);
+  add_init_ints (&b, "u_axes", (const int64_t[]) { 0 }, 1);
+  add_node (&b, "Slice", "/merge/Slice",
+            (const char *[]) { "x", "s_starts", "s_ends", "s_axes", "s_steps", NULL },
+            (const char *[]) { "a", NULL });
+  attr_int (&b, add_node (&b, "Concat", "/roll/Concat", (const char *[]) { "a", "a", NULL },
+                          (const char *[]) { "c", NULL }), "axis", 2);
+  add_node (&b, "Range", "/Range", (const char *[]) { "r0", "r1", "rd", NULL },
+            (const char *[]) { "r", NULL });
+  add_node (&b, "ScatterND", "/ScatterND", (const char *[]) { "r", "idx", "upd", NULL },
+            (const char *[]) { "sc", NULL });
+  add_node (&b, "Slice", "/Slice",
+            (const char *[]) { "sc", "r_starts", "r_ends", "r_axes", "r_steps", NULL },
+            (const char *[]) { "rev", NULL });
+  add_node (&b, "Unsqueeze", "/Unsqueeze", (const char *[]) { "rev", "u_axes", NULL },
+            (const char *[]) { "row", NULL });
+  add_node (&b, "Transpose", "/Transpose", (const char *[]) { "row", NULL },
+            (const char *[]) { "col", NULL });
+  add_node (&b, "Add", "/Add", (const char *[]) { "c", "col", NULL },
+            (const char *[]) { "out", NULL });
+  gsize size;
+  guint8 *data = builder_pack (&b, &size);
+  char *dir = test_util_make_tmp_dir ();
+  char *path = write_model (dir, "window.onnx", data, size);
+  NnError err = { 0 };
+  NnModel *model = nn_onnx_load (path, NULL, &err);
+  g_assert_true (model != NULL || (g_printerr ("%s\n", err.message), FALSE));
+  NnGraph *g = model->graph;
+  NnContext *ctx = nn_context_new (g, N, NN_CONTEXT_BACKWARD, NULL);
+  float *x = nn_context_input (ctx);
+  fill (x, N * WH * WW * WC, 21);
+  nn_context_forward (ctx, -1);
+  const int outn = nn_graph_output (g);
+  const float *out = nn_context_output (ctx, outn);
+  const float rev[4] = { 3.0f, 2.0f, 10.0f, 0.0f };
+  for (int n = 0; n < N; n++)
+    for (int i = 0; i < 2; i++)
+      for (int j = 0; j < 4; j++)
+        for (int c = 0; c < WC; c++)
+          g_assert_cmpfloat_with_epsilon (out[((n * 2 + i) * 4 + j) * WC + c],
+                                          x[((n * WH + 1 + 2 * i) * WW + 2 * (j % 2)) * WC + c]
+                                          + rev[j], 1e-6);
+  /* The gradient of the sum: 2 on the kept values (each is concatenated twice), 0 elsewhere. */
+  float *seed = nn_context_grad (ctx, outn);
+  for (int k = 0; k < N * 2 * 4 * WC; k++)
+    seed[k] = 1.0f;
+  nn_context_backward (ctx, outn, NN_BACKWARD_INPUT, -1);
+  const float *dx = nn_context_grad (ctx, 0);
+  for (int n = 0; n < N; n++)
+    for (int h = 0; h < WH; h++)
+      for (int w = 0; w < WW; w++)
+        g_assert_cmpfloat (dx[((n * WH + h) * WW + w) * WC], ==,
+                           h % 2 == 1 && w % 2 == 0 ? 2.0f : 0.0f);
   nn_context_free (ctx);
   nn_model_free (model);
   test_util_remove_tree (dir);
@@ -1231,6 +1535,9 @@ main (int   argc,
   g_test_add_func ("/nn/onnx/bad-models", test_bad_models);
   g_test_add_func ("/nn/onnx/layer-names", test_layer_names);
   g_test_add_func ("/nn/onnx/broadcast", test_broadcast);
+  g_test_add_func ("/nn/onnx/attention", test_attention);
+  g_test_add_func ("/nn/onnx/layernorm", test_layernorm);
+  g_test_add_func ("/nn/onnx/window-ops", test_window_ops);
   g_test_add_func ("/nn/onnx/external-data", test_external_data);
   g_test_add_func ("/nn/onnx/many-constants", test_many_constants);
   g_test_add_func ("/nn/onnx/raw-data", test_raw_data);

@@ -115,7 +115,11 @@ build_every_op (void)
   int both = nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, "both", outer, rmax);
   int tr = nn_graph_add_transpose (g, "transpose", both, (const int[]) { 2, 0, 1 });
   int sl = nn_graph_add_slice (g, "slice", tr, 1, 2, 5);
-  int gap = nn_graph_add_global_avgpool (g, "gap", sl);
+  int dn = nn_graph_add_dense (g, "dense", sl, 3, true);
+  int sm = nn_graph_add_softmax_axis (g, "softmax_axis", dn, 1);
+  int smt = nn_graph_add_transpose (g, "transpose_2", sm, (const int[]) { 0, 2, 1 });
+  int mm = nn_graph_add_matmul (g, "matmul", sm, smt);
+  int gap = nn_graph_add_global_avgpool (g, "gap", mm);
   int fl = nn_graph_add_flatten (g, "flatten", gap);
   int dr = nn_graph_add_dropout (g, "dropout", fl, 0.25f);
   int fc = nn_graph_add_linear (g, "fc", dr, 4, false);

@@ -5,7 +5,9 @@
 # (tests/pytorch/onnx-grads) and compares with PyTorch autograd in float64: the logits (within
 # 1e-4 of the largest logit, also from a context without gradients, where batch norms fold into
 # the convolutions), the input gradient of the top class's logit and its Grad-CAM map
-# at the last spatial layer (within 1e-3). PyTorch's own float32 input gradient is measured
+# at the last spatial layer (within 1e-3; for ViT, a token layer, the map is computed here from
+# each side's activation and gradient, the class token dropped and the patch tokens reshaped to
+# their grid). PyTorch's own float32 input gradient is measured
 # against the same float64 reference: in a deep random network some ReLU or max-pool
 # decisions sit within float32 rounding and flip, and ours may then be as far off as PyTorch's
 # float32 run (up to 3x), never more. Where ours is further off, the ReLU inputs within TIE of
@@ -14,9 +16,11 @@
 # decision that close to zero may fall either way in float32 (Winograd's rounding differs from
 # PyTorch's), but nothing else may differ. Prints one line per model and ends with
 # "onnx-compare: N passed, N failed". Also checks the layer names against named_modules():
-# every convolution and linear module is a layer of that name, and every layer is named after
+# every convolution and linear module is a layer of that name (but the linear layers attention
+# modules call functionally), and every layer is named after
 # a module (with a "_N" suffix for a second call, ".partN" for a part of a long concatenation,
-# ".inK" for an operand reshaped to its rank) or is a top-level functional op. Exits 0 when
+# ".inK" for an operand reshaped to its rank, transposed or made from a constant) or is a
+# top-level functional op. Exits 0 when
 # all pass; skips when torch is missing.
 import argparse
 import os
@@ -108,8 +112,9 @@ class PFNet(torch.nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-# name, builder, input size, opset, the module whose output is the Grad-CAM layer, and the
-# name that layer gets in cnnscope (from the ONNX node name). "-bn" keeps the batch norms as
+# name, builder, input size, opset, the module whose output is the Grad-CAM layer, the
+# name that layer gets in cnnscope (from the ONNX node name), and "tokens" for a layer of
+# (class token + patch tokens, features). "-bn" keeps the batch norms as
 # BatchNormalization nodes (the exporter otherwise folds them into the convolutions) and
 # skips constant folding.
 CASES = [
@@ -119,6 +124,25 @@ CASES = [
      lambda m: m.layer4[1].relu, "layer4.1.relu_1"),
     ("resnet18-bn", lambda: torchvision.models.resnet18(num_classes=10), 64, 17,
      lambda m: m.layer4[1].relu, "layer4.1.relu_1"),
+    # AlexNet's adaptive pool needs its 6x6 features: 224 px.
+    ("alexnet", lambda: torchvision.models.alexnet(num_classes=10), 224, 13,
+     lambda m: m.features[11], "features.11"),
+    ("resnet50", lambda: torchvision.models.resnet50(num_classes=10), 64, 13,
+     lambda m: m.layer4[2].relu, "layer4.2.relu_2"),
+    ("resnext50_32x4d", lambda: torchvision.models.resnext50_32x4d(num_classes=10), 64, 13,
+     lambda m: m.layer4[2].relu, "layer4.2.relu_2"),
+    ("wide_resnet50_2", lambda: torchvision.models.wide_resnet50_2(num_classes=10), 64, 13,
+     lambda m: m.layer4[2].relu, "layer4.2.relu_2"),
+    ("regnet_x_400mf", lambda: torchvision.models.regnet_x_400mf(num_classes=10), 64, 13,
+     lambda m: m.trunk_output, "trunk_output.block4.block4-11.activation"),
+    # Without the auxiliary classifiers, which eval mode does not run.
+    ("googlenet", lambda: torchvision.models.googlenet(num_classes=10, aux_logits=False,
+                                                       init_weights=True), 64,
+     13, lambda m: m.inception5b, "inception5b"),
+    # Inception-V3 needs 75 px at least; 128 px leaves a 2x2 map.
+    ("inception_v3", lambda: torchvision.models.inception_v3(num_classes=10, aux_logits=False,
+                                                             init_weights=True),
+     128, 13, lambda m: m.Mixed_7c, "Mixed_7c_2"),
     ("vgg11_bn", lambda: torchvision.models.vgg11_bn(num_classes=10), 224, 14,
      lambda m: m.features[28], "features.28"),
     ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(num_classes=10), 64, 14,
@@ -144,15 +168,47 @@ CASES = [
     # Channel split (Slice) and channel shuffle (Reshape, Transpose, Reshape).
     ("shufflenet_v2_x0_5", lambda: torchvision.models.shufflenet_v2_x0_5(num_classes=10), 64,
      13, lambda m: m.conv5, "conv5.2"),
+    # Channels-last blocks: Permute, LayerNorm decomposed (ReduceMean, Sub, Pow, Sqrt, Div),
+    # Linear as MatMul of a (B, H, W, C) tensor.
+    ("convnext_tiny", lambda: torchvision.models.convnext_tiny(num_classes=10), 64, 13,
+     lambda m: m.features[7], "features.7.2_1"),
+    # Attention: nn.MultiheadAttention moves the batch to axis 1 and merges it with the heads
+    # (batch 1 export); the class token (Expand, Concat), x[:, 0] (Gather). Grad-CAM on the
+    # tokens of the last block's first layer norm (the class token dropped, the patch tokens
+    # reshaped to their 4x4 grid), computed from each side's activation and gradient.
+    ("vit_b_16", lambda: torchvision.models.vit_b_16(image_size=64, num_classes=10), 64, 13,
+     lambda m: m.encoder.layers[-1].ln_1, "encoder.layers.encoder_layer_11.ln_1_8", "tokens"),
+    # Shifted windows: window partition (the batch merged with the windows), torch.roll (Slice,
+    # Concat along H and W), the position bias and window mask (constants folded from Range,
+    # ScatterND, Mod, Where), patch merging (Slice with step 2). At 224 px every stage is a
+    # whole number of 7x7 windows; smaller inputs need a run-time Pad of H and W.
+    ("swin_t", lambda: torchvision.models.swin_t(num_classes=10), 224, 13,
+     lambda m: m.permute, "permute"),
+    # MBConv with squeeze-and-excitation, then block and grid attention on 7x7 partitions
+    # (Einsum products); every stage must be a whole number of partitions: 224 px only.
+    ("maxvit_t", lambda: torchvision.models.maxvit_t(num_classes=10), 224, 13,
+     lambda m: m.blocks[-1], "blocks.3.layers.1.layers.grid_attention.departition_op_1"),
     ("pfnet", lambda: PFNet(), 64, 14,
      lambda m: m.layer4[1].relu_out, "layer4.1.relu_out"),
 ]
 
 
 def randomize(net, seed):
-    """Random weights, and batch norms with non-trivial statistics and affine parameters."""
+    """Random weights, batch norms with non-trivial statistics and affine parameters, layer norms
+    with non-trivial affine parameters, ConvNeXt's layer scales (1e-6 at creation) large
+    enough for the blocks to count, and PyTorch's default initialization for linear layers
+    created at zero (ViT's head)."""
     torch.manual_seed(seed)
     for m in net.modules():
+        if isinstance(m, torch.nn.LayerNorm) and m.elementwise_affine:
+            with torch.no_grad():
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0.0, 0.1)
+        if isinstance(m, torch.nn.Linear) and not m.weight.any():
+            m.reset_parameters()  # ViT's head starts at zero
+        if isinstance(getattr(m, "layer_scale", None), torch.nn.Parameter):
+            with torch.no_grad():
+                m.layer_scale.uniform_(0.1, 0.3)
         if isinstance(m, torch.nn.BatchNorm2d):
             with torch.no_grad():
                 m.running_mean.normal_(0.0, 0.1)
@@ -236,15 +292,43 @@ def check_names(net, layers):
     modules = dict(net.named_modules())
     # A concatenation of more than 8 tensors is split into parts named "<layer>.partN"; an
     # operand reshaped to its exact rank is "<layer>.inK".
-    wrong = [n for n in layers
-             if re.sub(r"(_[0-9]+|\.part[0-9]+|\.in[0-9]+)$", "", n) not in modules and "." in n]
+    def named(n):
+        while True:
+            if n in modules or "." not in n:
+                return True
+            stripped = re.sub(r"(_[0-9]+|\.part[0-9]+|\.in[0-9]+)$", "", n)
+            if stripped == n:
+                return False
+            n = stripped
+
+    wrong = [n for n in layers if not named(n)]
+    # nn.MultiheadAttention calls its out_proj, Swin's window attention its qkv and proj
+    # functionally: the exporter names those products after the attention module.
+    swin = torchvision.models.swin_transformer.ShiftedWindowAttention
+    inside_mha = {f"{n}.out_proj" for n, m in modules.items()
+                  if isinstance(m, torch.nn.MultiheadAttention)}
+    inside_mha |= {f"{n}.{child}" for n, m in modules.items() if isinstance(m, swin)
+                   for child in ("qkv", "proj")}
     missing = [n for n, m in modules.items()
-               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and n not in layers]
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and n not in layers
+               and n not in inside_mha]
     return wrong, missing
 
 
+def token_cam(act, grad):
+    """Grad-CAM of a token layer (B, 1 + g * g, E): the class token dropped, the patch tokens
+    reshaped to their g x g grid (row-major, as the patch embedding made them)."""
+    b, n, e = act.shape
+    g = int(round((n - 1) ** 0.5))
+    grid = act[:, 1:, :].reshape(b, g, g, e).transpose(0, 3, 1, 2).astype(np.float64)
+    weights = grad[:, 1:, :].reshape(b, g, g, e).transpose(0, 3, 1, 2).mean(axis=(2, 3),
+                                                                           keepdims=True)
+    return np.maximum((weights * grid).sum(1), 0.0)
+
+
 def run_case(build, tmp, case, batch=2, seed=3):
-    name, make, size, opset, layer_of, layer_name = case
+    name, make, size, opset, layer_of, layer_name = case[:6]
+    tokens = case[6:] == ("tokens",)
     torch.manual_seed(seed)
     net = make()
     randomize(net, seed)
@@ -275,8 +359,11 @@ def run_case(build, tmp, case, batch=2, seed=3):
     classes = logits.detach().argmax(1).numpy()
     logits[torch.arange(batch), torch.from_numpy(classes)].sum().backward()
     act = captured[-1]
-    weights = act.grad.mean(dim=(2, 3), keepdim=True)
-    cam = torch.relu((weights * act).sum(1)).detach().numpy()
+    if tokens:
+        cam = token_cam(act.detach().numpy(), act.grad.numpy())
+    else:
+        weights = act.grad.mean(dim=(2, 3), keepdim=True)
+        cam = torch.relu((weights * act).sum(1)).detach().numpy()
 
     # PyTorch in float32, for the float32 rounding of the input gradient.
     x32 = torch.from_numpy(x).requires_grad_(True)
@@ -292,6 +379,12 @@ def run_case(build, tmp, case, batch=2, seed=3):
     if run.returncode != 0:
         return None, run.stderr.strip()
     n_classes = logits.shape[1]
+    if tokens:
+        shape = (batch,) + tuple(act.shape[1:])
+        ours_cam = token_cam(np.fromfile(os.path.join(out, "act.bin"), "<f4").reshape(shape),
+                             np.fromfile(os.path.join(out, "act_grad.bin"), "<f4").reshape(shape))
+    else:
+        ours_cam = np.fromfile(os.path.join(out, "cam.bin"), "<f4").reshape(cam.shape)
     with open(os.path.join(out, "layers.txt")) as f:
         wrong, missing = check_names(net, f.read().split())
     ours_grad = np.fromfile(os.path.join(out, "input_grad.bin"), "<f4").reshape(x.shape)
@@ -309,8 +402,7 @@ def run_case(build, tmp, case, batch=2, seed=3):
         "input_grad": input_err,
         "ties": ties,
         "grad_tol": grad_tol,
-        "gradcam": rel_err(np.fromfile(os.path.join(out, "cam.bin"), "<f4")
-                           .reshape(cam.shape), cam),
+        "gradcam": rel_err(ours_cam, cam),
         "torch32": torch32,
         "wrong_names": wrong,
         "missing_names": missing,

@@ -3,9 +3,10 @@
  * importer), runs a batch (raw float32 file, B x C x H x W) in eval mode, seeds the backward
  * pass with the logit of the given class of each sample, and writes raw little-endian float32
  * files to OUT: logits.bin (B, classes), input_grad.bin (B, C, H, W) and cam.bin, the Grad-CAM
- * map ReLU (sum_c mean_yx (dY/dA_c) A_c) of layer LAYER (B, H', W'), logits_infer.bin, the
- * logits of a context without gradients (batch norms folded), and layers.txt, the names of the
- * graph's nodes one a line. Prints the layer's shape. */
+ * map ReLU (sum_c mean_yx (dY/dA_c) A_c) of layer LAYER (B, H', W'), the layer's activation and
+ * its gradient (act.bin, act_grad.bin, for token layers), logits_infer.bin, the logits of a
+ * context without gradients (batch norms folded), and layers.txt, the names of the graph's
+ * nodes one a line. Prints the layer's shape. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,8 @@ main (int    argc,
                       (size_t) batch * (size_t) classes);
   rc |= helper_write_raw ("onnx-grads", argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
   rc |= helper_write_raw ("onnx-grads", argv[4], "cam.bin", cam, (size_t) batch * hw);
+  rc |= helper_write_raw ("onnx-grads", argv[4], "act.bin", act, (size_t) batch * s.c * hw);
+  rc |= helper_write_raw ("onnx-grads", argv[4], "act_grad.bin", grad, (size_t) batch * s.c * hw);
   rc |= write_names (argv[4], graph);
   NnContext *infer = helper_context_new ("onnx-grads", graph, batch, 0);
   if (infer == NULL)
