@@ -124,7 +124,7 @@ layout (Layout           *l,
   l->x_hi = l->y_hi = -HUGE_VAL;
   for (int i = 0; i < scatter->n; i++)
     {
-      double x = scatter->xy[2 * i], y = scatter->xy[2 * i + 1];
+      double x = (double) scatter->xy[2 * i], y = (double) scatter->xy[2 * i + 1];
       if (!isfinite (x) || !isfinite (y))
         continue;
       l->x_lo = fmin (l->x_lo, x);
@@ -169,7 +169,7 @@ viz_scatter_point (const VizScatter *scatter,
 {
   Layout l;
   layout (&l, scatter, style, width, height);
-  map (&l, scatter->xy[2 * i], scatter->xy[2 * i + 1], x, y);
+  map (&l, (double) scatter->xy[2 * i], (double) scatter->xy[2 * i + 1], x, y);
 }
 
 int
@@ -188,7 +188,7 @@ viz_scatter_hit (const VizScatter *scatter,
   for (int i = 0; i < scatter->n; i++)
     {
       double px, py;
-      map (&l, scatter->xy[2 * i], scatter->xy[2 * i + 1], &px, &py);
+      map (&l, (double) scatter->xy[2 * i], (double) scatter->xy[2 * i + 1], &px, &py);
       double d2 = (px - x) * (px - x) + (py - y) * (py - y);
       if (d2 <= best_d2)
         {
@@ -257,7 +257,7 @@ viz_scatter_draw (cairo_t          *cr,
         if (wrong (scatter, i) != (pass == 1))
           continue;
         double px, py, rgb[3];
-        map (&l, scatter->xy[2 * i], scatter->xy[2 * i + 1], &px, &py);
+        map (&l, (double) scatter->xy[2 * i], (double) scatter->xy[2 * i + 1], &px, &py);
         if (!isfinite (px) || !isfinite (py))
           continue;
         viz_scatter_class_rgb (scatter->colour_pred && scatter->pred != NULL

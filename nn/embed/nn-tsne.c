@@ -19,7 +19,7 @@
 typedef struct
 {
   double cx, cy, half;  /* the square's centre and half width */
-  double mx, my;        /* the sum of its points' positions */
+  double mx, my;        /* the sum of its points' positions; after tree_build, their mean */
   int    count;         /* its points */
   int    child;         /* the first of four children (quadrants 0..3), or -1 for a leaf */
   int    depth;
@@ -144,6 +144,13 @@ tree_build (NnTsneTree   *tree,
           c = cell->child + quadrant (cell, px, py);
         }
     }
+  /* Centres of mass once here rather than at every visit of the traversals. */
+  for (int c = 0; c < tree->n; c++)
+    if (tree->cells[c].count > 0)
+      {
+        tree->cells[c].mx /= tree->cells[c].count;
+        tree->cells[c].my /= tree->cells[c].count;
+      }
   return true;
 }
 
@@ -165,9 +172,10 @@ tree_repulsion (double           *rep,
       const Cell *cell = &tree->cells[stack[--top]];
       if (cell->count == 0)
         continue;
-      const double dx = px - cell->mx / cell->count, dy = py - cell->my / cell->count;
+      const double dx = px - cell->mx, dy = py - cell->my;
       const double d2 = dx * dx + dy * dy;
-      if (cell->child < 0 || (d2 > 0.0 && 2.0 * cell->half < theta * sqrt (d2)))
+      /* width / distance < theta, squared */
+      if (cell->child < 0 || 4.0 * cell->half * cell->half < theta * theta * d2)
         {
           /* A leaf at the point's own position holds the point itself: the others there
            * are at distance 0 (w = 1, no force). */
