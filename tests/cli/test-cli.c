@@ -225,8 +225,8 @@ test_usage (void)
 
   r = run_cli ("--help", NULL);
   assert_success (&r);
-  const char *commands[] = { "info", "predict", "train", "eval", "activations", "filters",
-                             "am", "bench" };
+  const char *commands[] = { "info", "predict", "train", "eval", "embed", "activations",
+                             "filters", "am", "bench" };
   for (size_t i = 0; i < G_N_ELEMENTS (commands); i++)
     g_assert_nonnull (strstr (r.out, commands[i]));
   run_clear (&r);
