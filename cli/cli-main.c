@@ -28,6 +28,9 @@ static const CliCommand commands[] = {
     "        [--schedule cosine|step|constant] [--seed S] [--threads N] [--width W]\n"
     "        [--per-class N] [--augment] [--json]" },
   { "eval", cli_eval_main, "eval MODEL DATASET [--json]" },
+  { "embed", cli_embed_main,
+    "embed MODEL DATASET --layer NAME [--method pca|tsne] [--out FIGURE] [--csv FILE]\n"
+    "        [--features pool|flatten] [--perplexity P] [--limit N] [--colour true|pred]" },
   { "activations", cli_activations_main,
     "activations MODEL INPUT --layer NAME --out PNG [--npy FILE] [--window W]" },
   { "filters", cli_filters_main, "filters MODEL --layer NAME --out PNG" },

@@ -225,8 +225,8 @@ test_usage (void)
 
   r = run_cli ("--help", NULL);
   assert_success (&r);
-  const char *commands[] = { "info", "predict", "train", "eval", "activations", "filters",
-                             "am", "bench" };
+  const char *commands[] = { "info", "predict", "train", "eval", "embed", "activations",
+                             "filters", "am", "bench" };
   for (size_t i = 0; i < G_N_ELEMENTS (commands); i++)
     g_assert_nonnull (strstr (r.out, commands[i]));
   run_clear (&r);
@@ -544,6 +544,142 @@ test_activations (void)
   g_free (svg);
   g_free (png);
   g_free (npy_path);
+}
+
+/* The rows of an embed CSV after its header, checked for shape: index, true, true_name, pred,
+ * pred_name, x, y with classes in [0, 2) named after the folders, distinct indices in
+ * [0, 2 PER_CLASS) and finite coordinates. Returns the row count; wrong counts the rows whose
+ * prediction is not the true class, xsum sums x. */
+static int
+check_embed_csv (const char *path,
+                 int        *wrong,
+                 double     *xsum)
+{
+  char *text = NULL;
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  char **lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, "index,true,true_name,pred,pred_name,x,y");
+  const char *names[2] = { "horizontal", "vertical" };
+  bool seen[2 * PER_CLASS] = { false };
+  int n = 0;
+  *wrong = 0;
+  *xsum = 0.0;
+  for (int i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++, n++)
+    {
+      char **f = g_strsplit (lines[i], ",", -1);
+      g_assert_cmpint (g_strv_length (f), ==, 7);
+      int index = atoi (f[0]), truth = atoi (f[1]), pred = atoi (f[3]);
+      g_assert_cmpint (index, >=, 0);
+      g_assert_cmpint (index, <, 2 * PER_CLASS);
+      g_assert_false (seen[index]);
+      seen[index] = true;
+      /* the folder's samples come class by class, in sorted order */
+      g_assert_cmpint (truth, ==, index / PER_CLASS);
+      g_assert_cmpstr (f[2], ==, names[truth]);
+      g_assert_true (pred == 0 || pred == 1);
+      g_assert_cmpstr (f[4], ==, names[pred]);
+      double x = g_ascii_strtod (f[5], NULL), y = g_ascii_strtod (f[6], NULL);
+      g_assert_true (isfinite (x) && isfinite (y));
+      *wrong += pred != truth;
+      *xsum += x;
+      g_strfreev (f);
+    }
+  g_strfreev (lines);
+  g_free (text);
+  return n;
+}
+
+static void
+test_embed (void)
+{
+  ensure_model ();
+  char *png = g_build_filename (env.dir, "embed.png", NULL);
+  char *svg = g_build_filename (env.dir, "embed.svg", NULL);
+  char *csv = g_build_filename (env.dir, "embed.csv", NULL);
+  char *csv2 = g_build_filename (env.dir, "embed2.csv", NULL);
+
+  /* PCA of every test sample: centred coordinates, and the same mistakes as eval counts. */
+  Run r = run_cli ("embed", env.model, env.data, "--layer", "relu1", "--method", "pca", "--out",
+                   png, "--csv", csv, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "PCA"));
+  run_clear (&r);
+  assert_png_size (png, 900, 700);
+  int wrong;
+  double xsum;
+  g_assert_cmpint (check_embed_csv (csv, &wrong, &xsum), ==, 2 * PER_CLASS);
+  g_assert_cmpfloat (fabs (xsum), <, 1e-3);
+  r = run_cli ("eval", env.model, env.data, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *conf = cJSON_GetObjectItem (json, "confusion");
+  int off = cJSON_GetArrayItem (cJSON_GetArrayItem (conf, 0), 1)->valueint
+            + cJSON_GetArrayItem (cJSON_GetArrayItem (conf, 1), 0)->valueint;
+  g_assert_cmpint (wrong, ==, off);
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  /* t-SNE of 16 samples drawn by seed: the same seed gives the same map. */
+  r = run_cli ("embed", env.model, env.data, "--layer", "relu1", "--method", "tsne",
+               "--perplexity", "5", "--limit", "16", "--seed", "3", "--colour", "pred",
+               "--out", svg, "--csv", csv, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "t-SNE"));
+  run_clear (&r);
+  g_assert_true (file_exists (svg));
+  g_assert_cmpint (check_embed_csv (csv, &wrong, &xsum), ==, 16);
+  r = run_cli ("embed", env.model, env.data, "--layer", "relu1", "--method", "tsne",
+               "--perplexity", "5", "--limit", "16", "--seed", "3", "--csv", csv2, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  char *a = NULL, *b = NULL;
+  g_assert_true (g_file_get_contents (csv, &a, NULL, NULL));
+  g_assert_true (g_file_get_contents (csv2, &b, NULL, NULL));
+  g_assert_cmpstr (a, ==, b);
+  g_free (a);
+  g_free (b);
+  /* flattened features: 8 x 28 x 28 values per sample at a quarter-width model's relu1 */
+  r = run_cli ("embed", env.model, env.data, "--layer", "relu1", "--features", "flatten",
+               "--csv", csv2, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "of 6272 features"));
+  run_clear (&r);
+
+  /* 20 samples are too few for perplexity 30 */
+  g_remove (png);
+  r = run_cli ("embed", env.model, env.data, "--layer", "relu1", "--method", "tsne", "--out",
+               png, NULL);
+  assert_failure (&r, "perplexity 30 needs at least 91 points", NULL);
+  run_clear (&r);
+  g_assert_false (file_exists (png));
+  r = run_cli ("embed", env.model, env.data, "--layer", "nosuch", "--out", png, NULL);
+  assert_failure (&r, "nosuch", NULL);
+  run_clear (&r);
+  r = run_cli ("embed", env.model, env.data, "--layer", "relu1", "--method", "umap", "--out",
+               png, NULL);
+  assert_failure (&r, "--method", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  r = run_cli ("embed", env.model, env.data, "--layer", "relu1", NULL);
+  assert_failure (&r, "--out or --csv", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  r = run_cli ("embed", env.model, env.data, "--out", png, NULL);
+  assert_failure (&r, "--layer", NULL);
+  run_clear (&r);
+  r = run_cli ("embed", env.model, env.data, "--layer", "relu1", "--limit", "1", "--csv", csv,
+               NULL);
+  assert_failure (&r, "--limit", NULL);
+  run_clear (&r);
+  g_assert_false (file_exists (png));
+
+  g_remove (csv2);
+  g_remove (csv);
+  g_remove (svg);
+  g_free (csv2);
+  g_free (csv);
+  g_free (svg);
+  g_free (png);
 }
 
 /* Runs am with --json and returns the parsed object. */
@@ -1273,6 +1409,7 @@ main (int    argc,
   g_test_add_func ("/cli/predict", test_predict);
   g_test_add_func ("/cli/eval", test_eval);
   g_test_add_func ("/cli/activations", test_activations);
+  g_test_add_func ("/cli/embed", test_embed);
   g_test_add_func ("/cli/filters", test_filters);
   g_test_add_func ("/cli/am", test_am);
   g_test_add_func ("/cli/am-bad-input", test_am_bad_input);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* One layer's features over a dataset, a row per sample (global-average-pooled per channel or
+ * flattened), with the true classes and the model's predictions: what embed/ maps to 2-D. */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/nn-error.h"
+#include "data/nn-dataset.h"
+#include "io/nn-model.h"
+
+typedef enum
+{
+  NN_FEATURES_POOL,     /* (C): the mean of each channel over H x W */
+  NN_FEATURES_FLATTEN,  /* (C*H*W): the whole output */
+} NnFeaturesMode;
+
+/* Called on the calling thread after each batch: `done` of `total` samples. */
+typedef void (*NnEmbedProgress) (int   done,
+                                 int   total,
+                                 void *user_data);
+
+typedef struct
+{
+  int    n, d;     /* samples, features per sample */
+  float *values;   /* (n, d) */
+  int   *labels;   /* (n) true classes, copied from the dataset */
+  int   *preds;    /* (n) the model's top class */
+} NnFeatures;
+
+/* Runs the first ds->n samples of ds (normalized as the model asks) through the model in
+ * batches of `batch` on one eval-mode context and keeps the output of `node`. progress and
+ * cancel may be NULL; a set cancel flag gives NN_ERROR_CANCELLED between batches. */
+NnFeatures *nn_features_new (NnModel          *model,
+                             const NnDataset  *ds,
+                             int               node,
+                             NnFeaturesMode    mode,
+                             int               batch,
+                             NnEmbedProgress   progress,
+                             void             *user_data,
+                             const atomic_int *cancel,
+                             NnError          *err);
+void        nn_features_free (NnFeatures *features);
