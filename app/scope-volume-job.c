@@ -16,7 +16,8 @@ struct _ScopeVolumeJob
   const NnVolume         *volume;
   NnCtWindow              window;
   gboolean                has_window;
-  int                     classes;
+  int                     classes;   /* classify; 0 for explain */
+  NnExplainSpec           spec;
   ScopeVolumeJobProgress  progress;
   ScopeVolumeJobDone      done;
   gpointer                data;
@@ -45,7 +46,7 @@ deliver_idle (gpointer data)
     return G_SOURCE_REMOVE;
   int done = self->slices_done;
   gboolean progress = self->pending_progress;
-  if (progress)
+  if (progress && self->classes > 0)
     memcpy (self->shown, self->probs, (gsize) done * (gsize) self->classes * sizeof (float));
   self->pending_progress = FALSE;
   gboolean finished = self->finished;
@@ -131,6 +132,39 @@ classify_main (void *data)
   return NULL;
 }
 
+static void
+explained (int                  k,
+           const float         *probs,
+           const NnExplanation *explanation,
+           void                *user_data)
+{
+  (void) probs;
+  (void) explanation;
+  ScopeVolumeJob *self = user_data;
+  scope_worker_lock (&self->worker);
+  self->slices_done = k + 1;
+  self->pending_progress = TRUE;
+  scope_worker_schedule_locked (&self->worker);
+  scope_worker_unlock (&self->worker);
+}
+
+static void *
+explain_main (void *data)
+{
+  ScopeVolumeJob *self = data;
+  NnError err = { 0 };
+  NnVolume *attribution = nn_volume_new_like (self->volume);
+  if (attribution == NULL)
+    nn_error_set (&err, NN_ERROR_NOMEM, "out of memory for the attribution volume");
+  else if (!nn_volume_explain (scope_model_get_nn_model (self->model), self->volume, NULL,
+                               self->path, self->has_window ? &self->window : NULL,
+                               &self->spec, 0, self->volume->nz, attribution, explained, self,
+                               scope_worker_get_cancel (&self->worker), &err))
+    g_clear_pointer (&attribution, nn_volume_free);
+  finish (self, attribution, &err);
+  return NULL;
+}
+
 static ScopeVolumeJob *
 job_new (ScopeVolumeJobDone done,
          gpointer           data)
@@ -196,6 +230,34 @@ scope_volume_job_classify (ScopeModel              *model,
   self->probs = g_new0 (float, (gsize) volume->nz * (gsize) self->classes);
   self->shown = g_new0 (float, (gsize) volume->nz * (gsize) self->classes);
   return job_start (self, classify_main, "classify", error);
+}
+
+ScopeVolumeJob *
+scope_volume_job_explain (ScopeModel              *model,
+                          const NnVolume          *volume,
+                          const char              *name,
+                          const NnCtWindow        *window,
+                          const NnExplainSpec     *spec,
+                          ScopeVolumeJobProgress   progress,
+                          ScopeVolumeJobDone       done,
+                          gpointer                 data,
+                          GError                 **error)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (volume != NULL, NULL);
+  g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail (done != NULL, NULL);
+
+  ScopeVolumeJob *self = job_new (done, data);
+  self->path = g_strdup (name != NULL ? name : "volume");
+  self->model = scope_model_ref (model);
+  self->volume = volume;
+  self->has_window = window != NULL;
+  if (window != NULL)
+    self->window = *window;
+  self->spec = *spec;
+  self->progress = progress;
+  return job_start (self, explain_main, "explain", error);
 }
 
 void

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeVolumeJob: work on a whole volume on a worker thread: reading it (a DICOM series folder
- * or a NIfTI file, turned to LPS order), or the model's class probabilities slice by slice. */
+ * or a NIfTI file, turned to LPS order), the model's class probabilities slice by slice, or an
+ * explanation of every slice as an attribution volume. */
 #pragma once
 
 #include <glib.h>
@@ -12,14 +13,14 @@ G_BEGIN_DECLS
 
 typedef struct _ScopeVolumeJob ScopeVolumeJob;
 
-/* On the main thread: slices done so far of total (classify only; probs holds done rows of
- * the model's classes, borrowed for the call). */
+/* On the main thread: slices done so far of total (classify: probs holds done rows of the
+ * model's classes, borrowed for the call; explain: NULL). */
 typedef void (*ScopeVolumeJobProgress) (int          done,
                                         int          total,
                                         const float *probs,
                                         gpointer     data);
-/* On the main thread, once: the volume read (owned by the receiver, NULL for classify or on
- * error) or error (NULL on success; borrowed). After it, the job only waits to be freed. */
+/* On the main thread, once: the volume read or the attribution volume (owned by the
+ * receiver; NULL for classify or on error) or error (NULL on success; borrowed). After it, the job only waits to be freed. */
 typedef void (*ScopeVolumeJobDone)     (NnVolume     *volume,
                                         const GError *error,
                                         gpointer      data);
@@ -35,6 +36,18 @@ ScopeVolumeJob *scope_volume_job_classify (ScopeModel              *model,
                                            const NnVolume          *volume,
                                            const char              *name,
                                            const NnCtWindow        *window,
+                                           ScopeVolumeJobProgress   progress,
+                                           ScopeVolumeJobDone       done,
+                                           gpointer                 data,
+                                           GError                 **error);
+/* Explains every axial slice of volume (LPS; it must outlive the job) with spec (its map
+ * only) into an attribution volume on volume's grid, handed to done; progress counts slices
+ * (probs NULL). */
+ScopeVolumeJob *scope_volume_job_explain  (ScopeModel              *model,
+                                           const NnVolume          *volume,
+                                           const char              *name,
+                                           const NnCtWindow        *window,
+                                           const NnExplainSpec     *spec,
                                            ScopeVolumeJobProgress   progress,
                                            ScopeVolumeJobDone       done,
                                            gpointer                 data,

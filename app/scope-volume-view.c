@@ -40,6 +40,8 @@ struct _ScopeVolumeView
   GtkSpinButton   *ct_width_spin;
   GtkSpinButton   *ct_level_spin;
   GtkButton       *classify_button;
+  GtkDropDown     *method_drop;
+  GtkButton       *explain_button;
   GtkButton       *cancel_button;
   GtkProgressBar  *progress;
   GtkDrawingArea  *strip;
@@ -49,6 +51,7 @@ struct _ScopeVolumeView
   char            *name;              /* its base name, for messages */
   ScopeVolumeJob  *load_job;
   ScopeVolumeJob  *classify_job;
+  ScopeVolumeJob  *explain_job;
   NnVolume        *volume;            /* LPS, or NULL */
   float            lo, hi;            /* the value range, to show a volume that is not HU */
   int              cursor[3];         /* i, j, k */
@@ -59,6 +62,10 @@ struct _ScopeVolumeView
   float           *probs;             /* nz x classes, the first `classified` rows valid */
   int              classes;
   int              classified;
+  NnVolume        *attribution;       /* the explanation on the volume's grid, or NULL */
+  VizColormap      overlay_map;       /* its colours, on one scale for the whole volume */
+  cairo_surface_t *overlays[N_PLANES];
+  int              explained;         /* slices explained by the running job */
   VizStyle         style;
 };
 
@@ -93,7 +100,11 @@ static VizVolumePlane
 plane_figure (ScopeVolumeView *self,
               NnVolumePlane    plane)
 {
-  VizVolumePlane p = { .image = self->surfaces[plane], .crosshair = true };
+  VizVolumePlane p = {
+    .image = self->surfaces[plane],
+    .overlay = self->overlays[plane],
+    .crosshair = true,
+  };
   nn_volume_plane_size (self->volume, plane, &p.w, &p.h, &p.width_mm, &p.height_mm);
   int i = self->cursor[0], j = self->cursor[1], top = self->volume->nz - 1 - self->cursor[2];
   p.cross_x = plane == NN_VOLUME_SAGITTAL ? j : i;
@@ -105,14 +116,20 @@ static void
 update_progress (ScopeVolumeView *self)
 {
   gboolean loading = self->load_job != NULL, classifying = self->classify_job != NULL;
-  scope_view_set_busy (SCOPE_VIEW (self), loading || classifying);
-  gtk_widget_set_visible (GTK_WIDGET (self->progress), classifying);
-  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), classifying);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->classify_button),
-                            self->volume != NULL && !classifying
-                            && scope_view_get_model (SCOPE_VIEW (self)) != NULL);
-  if (classifying && self->volume != NULL)
-    gtk_progress_bar_set_fraction (self->progress, (double) self->classified / self->volume->nz);
+  gboolean explaining = self->explain_job != NULL, working = classifying || explaining;
+  gboolean ready = self->volume != NULL && !working
+                   && scope_view_get_model (SCOPE_VIEW (self)) != NULL;
+  scope_view_set_busy (SCOPE_VIEW (self), loading || working);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), working);
+  gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), working);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->classify_button), ready);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->explain_button), ready);
+  if (working && self->volume != NULL)
+    {
+      int done = classifying ? self->classified : self->explained;
+      gtk_progress_bar_set_fraction (self->progress, (double) done / self->volume->nz);
+      gtk_progress_bar_set_text (self->progress, classifying ? "Classifying" : "Explaining");
+    }
 }
 
 /* Maps plane (through the cursor) to its surface through the display window. */
@@ -131,6 +148,13 @@ render_plane (ScopeVolumeView *self,
       values[n] = (values[n] - self->lo) / (self->hi - self->lo);
   g_clear_pointer (&self->surfaces[plane], cairo_surface_destroy);
   self->surfaces[plane] = viz_image_surface_new (values, 1, h, w);
+  g_clear_pointer (&self->overlays[plane], cairo_surface_destroy);
+  if (self->attribution != NULL)
+    {
+      nn_volume_plane_get (self->attribution, plane, self->cursor[fixed_axis (plane)], values);
+      self->overlays[plane] = viz_volume_overlay_surface_new (values, w, h, &self->overlay_map,
+                                                              0.7);
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self->areas[plane]));
 }
 
@@ -156,6 +180,17 @@ update_labels (ScopeVolumeView *self)
     self->volume->spacing[0], self->volume->spacing[1], self->volume->spacing[2],
     self->cursor[0], self->cursor[1], self->cursor[2], xyz[0], xyz[1], xyz[2], value,
     self->volume->hu ? " HU" : "");
+  if (self->attribution != NULL)
+    {
+      float a = self->attribution->data[((gsize) self->cursor[2] * (gsize) self->volume->ny
+                                         + (gsize) self->cursor[1]) * (gsize) self->volume->nx
+                                        + (gsize) self->cursor[0]];
+      g_autofree char *with = g_strdup_printf ("%s · attribution %.3g (overlay %.3g to %.3g)",
+                                               info, a, self->overlay_map.lo,
+                                               self->overlay_map.hi);
+      gtk_label_set_text (self->info_label, with);
+      return;
+    }
   gtk_label_set_text (self->info_label, info);
 }
 
@@ -412,10 +447,25 @@ draw_strip (GtkDrawingArea *area,
 
 /* Reading. */
 
+/* Drops the attribution volume and its overlays. */
+static void
+clear_attribution (ScopeVolumeView *self)
+{
+  g_clear_pointer (&self->explain_job, scope_volume_job_free);
+  g_clear_pointer (&self->attribution, nn_volume_free);
+  for (int p = 0; p < N_PLANES; p++)
+    {
+      g_clear_pointer (&self->overlays[p], cairo_surface_destroy);
+      if (self->areas[p] != NULL)
+        gtk_widget_queue_draw (GTK_WIDGET (self->areas[p]));
+    }
+}
+
 static void
 clear_volume (ScopeVolumeView *self)
 {
   g_clear_pointer (&self->classify_job, scope_volume_job_free);
+  clear_attribution (self);
   for (int p = 0; p < N_PLANES; p++)
     g_clear_pointer (&self->surfaces[p], cairo_surface_destroy);
   g_clear_pointer (&self->volume, nn_volume_free);
@@ -533,7 +583,8 @@ static void
 classify (ScopeVolumeView *self)
 {
   ScopeModel *model = scope_view_get_model (SCOPE_VIEW (self));
-  if (self->volume == NULL || model == NULL || self->classify_job != NULL)
+  if (self->volume == NULL || model == NULL || self->classify_job != NULL
+      || self->explain_job != NULL)
     return;
   const NnModel *m = scope_model_get_nn_model (model);
   g_clear_pointer (&self->probs, g_free);
@@ -552,7 +603,95 @@ classify (ScopeVolumeView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self->strip));
 }
 
+/* Explaining. */
+
+static void
+on_explain_progress (int          done,
+                     int          total,
+                     const float *probs,
+                     gpointer     data)
+{
+  (void) total;
+  (void) probs;
+  ScopeVolumeView *self = data;
+  self->explained = done;
+  update_progress (self);
+}
+
+static void
+on_explained (NnVolume     *attribution,
+              const GError *error,
+              gpointer      data)
+{
+  ScopeVolumeView *self = data;
+  g_clear_pointer (&self->explain_job, scope_volume_job_free);
+  if (attribution == NULL)
+    {
+      if (error != NULL && !g_error_matches (error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
+        scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: %s", self->name,
+                                 error->message);
+      update_progress (self);
+      return;
+    }
+  self->attribution = attribution;
+  /* One scale for the whole volume, so that slices compare; signed maps on the diverging map. */
+  gsize n = (gsize) attribution->nx * (gsize) attribution->ny * (gsize) attribution->nz;
+  gboolean negative = FALSE;
+  for (gsize v = 0; v < n && !negative; v++)
+    negative = attribution->data[v] < 0.0f;
+  if (negative)
+    viz_colormap_init_for_data (&self->overlay_map, VIZ_COLORMAP_DIVERGING, attribution->data,
+                                n);
+  else
+    {
+      float hi = 0.0f;
+      for (gsize v = 0; v < n; v++)
+        hi = isfinite (attribution->data[v]) ? fmaxf (hi, attribution->data[v]) : hi;
+      viz_colormap_init (&self->overlay_map, VIZ_COLORMAP_SEQUENTIAL, 0.0, hi);
+    }
+  for (int p = 0; p < N_PLANES; p++)
+    render_plane (self, p);
+  update_progress (self);
+  update_labels (self);
+}
+
+static void
+explain (ScopeVolumeView *self)
+{
+  ScopeModel *model = scope_view_get_model (SCOPE_VIEW (self));
+  if (self->volume == NULL || model == NULL || self->explain_job != NULL
+      || self->classify_job != NULL)
+    return;
+  clear_attribution (self);
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.faith.metrics = 0;
+  spec.map.method = (NnMethod) gtk_drop_down_get_selected (self->method_drop);
+  self->explained = 0;
+  const NnModel *m = scope_model_get_nn_model (model);
+  g_autoptr (GError) error = NULL;
+  self->explain_job = scope_volume_job_explain (model, self->volume, self->name,
+                                                m->has_window ? NULL : &self->window, &spec,
+                                                on_explain_progress, on_explained, self,
+                                                &error);
+  if (self->explain_job == NULL)
+    scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: %s", self->name,
+                             error->message);
+  update_progress (self);
+}
+
 /* Actions. */
+
+static void
+action_explain (GtkWidget  *widget,
+                const char *name,
+                GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  explain (SCOPE_VOLUME_VIEW (widget));
+}
+
 
 static void
 action_classify (GtkWidget  *widget,
@@ -609,6 +748,7 @@ scope_volume_view_changed (ScopeView       *view,
       g_clear_pointer (&self->classify_job, scope_volume_job_free);
       g_clear_pointer (&self->probs, g_free);
       self->classified = 0;
+      clear_attribution (self);
       gtk_widget_queue_draw (GTK_WIDGET (self->strip));
       update_progress (self);
     }
@@ -657,10 +797,25 @@ scope_volume_view_cancel (ScopeView *view)
 {
   ScopeVolumeView *self = SCOPE_VOLUME_VIEW (view);
   g_clear_pointer (&self->classify_job, scope_volume_job_free);
+  g_clear_pointer (&self->explain_job, scope_volume_job_free);
   update_progress (self);
 }
 
 /* Public API. */
+
+const NnVolume *
+scope_volume_view_get_attribution (ScopeVolumeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_VOLUME_VIEW (self), NULL);
+  return self->attribution;
+}
+
+gboolean
+scope_volume_view_is_explaining (ScopeVolumeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_VOLUME_VIEW (self), FALSE);
+  return self->explain_job != NULL;
+}
 
 const NnVolume *
 scope_volume_view_get_volume (ScopeVolumeView *self)
@@ -827,6 +982,8 @@ scope_volume_view_class_init (ScopeVolumeViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, ct_width_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, ct_level_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, classify_button);
+  gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, method_drop);
+  gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, explain_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, progress);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, strip);
@@ -836,6 +993,7 @@ scope_volume_view_class_init (ScopeVolumeViewClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_slice_changed);
 
   gtk_widget_class_install_action (widget_class, "volume.classify", NULL, action_classify);
+  gtk_widget_class_install_action (widget_class, "volume.explain", NULL, action_explain);
   gtk_widget_class_install_action (widget_class, "volume.cancel", NULL, action_cancel);
   gtk_widget_class_install_action (widget_class, "volume.slice", "i", action_slice);
   gtk_widget_class_install_action (widget_class, "volume.point", "(iii)", action_point);
@@ -858,6 +1016,13 @@ scope_volume_view_init (ScopeVolumeView *self)
   self->style.accent[2] = 0.0;
   self->window = NN_CT_WINDOW_LUNG;
   set_window (self, self->window);
+  /* The methods of the registry, in its order (the index is the NnMethod). */
+  GtkStringList *methods = gtk_string_list_new (NULL);
+  for (int m = 0; m < NN_METHOD_COUNT_; m++)
+    gtk_string_list_append (methods, nn_method_get_info (m)->label);
+  gtk_drop_down_set_model (self->method_drop, G_LIST_MODEL (methods));
+  g_object_unref (methods);
+  gtk_drop_down_set_selected (self->method_drop, NN_METHOD_GRADCAM);
 
   for (int p = 0; p < N_PLANES; p++)
     {

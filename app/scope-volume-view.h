@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeVolumeView: a volume (a DICOM series folder or a NIfTI file) in three orthogonal planes
- * with a linked crosshair, slice navigation, the CT display window, and the model's class
- * probabilities of every axial slice as a strip along z. */
+ * with a linked crosshair, slice navigation, the CT display window, the model's class
+ * probabilities of every axial slice as a strip along z, and an explanation of every slice as
+ * an attribution volume over the three planes. */
 #pragma once
 
 #include "scope-view.h"
@@ -31,5 +32,10 @@ gboolean        scope_volume_view_is_classifying (ScopeVolumeView *self);
 /* Probabilities of slice k (the model's classes of them), NULL before it is classified. */
 const float    *scope_volume_view_get_probs (ScopeVolumeView *self,
                                              int              k);
+
+/* The attribution volume of the last explanation (on the volume's grid), NULL before one;
+ * borrowed. Whether explaining goes on. */
+const NnVolume *scope_volume_view_get_attribution (ScopeVolumeView *self);
+gboolean        scope_volume_view_is_explaining (ScopeVolumeView *self);
 
 G_END_DECLS

@@ -4,8 +4,45 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "viz-image.h"
+
+cairo_surface_t *
+viz_volume_overlay_surface_new (const float       *values,
+                                int                w,
+                                int                h,
+                                const VizColormap *cm,
+                                double             opacity)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      cairo_surface_destroy (surface);
+      return NULL;
+    }
+  cairo_surface_flush (surface);
+  unsigned char *data = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  for (int y = 0; y < h; y++)
+    {
+      uint32_t *row = (uint32_t *) (void *) (data + (size_t) y * (size_t) stride);
+      for (int x = 0; x < w; x++)
+        {
+          float v = values[(size_t) y * (size_t) w + (size_t) x];
+          double a = isfinite (v) ? opacity * fabs (viz_colormap_position (cm, v)) : 0.0;
+          double rgb[3];
+          viz_colormap_rgb (cm, v, rgb);
+          uint32_t alpha = (uint32_t) lround (a * 255.0);
+          uint32_t r = (uint32_t) lround (rgb[0] * a * 255.0);
+          uint32_t g = (uint32_t) lround (rgb[1] * a * 255.0);
+          uint32_t b = (uint32_t) lround (rgb[2] * a * 255.0);
+          row[x] = alpha << 24 | r << 16 | g << 8 | b;
+        }
+    }
+  cairo_surface_mark_dirty (surface);
+  return surface;
+}
 
 void
 viz_volume_plane_layout (const VizVolumePlane *plane,

@@ -7,6 +7,7 @@
 #include <cairo.h>
 #include <stdbool.h>
 
+#include "viz-colormap.h"
 #include "viz-style.h"
 
 typedef struct
@@ -20,6 +21,15 @@ typedef struct
   double           cross_x;    /* crosshair in voxels: column and row (the voxel's centre is */
   double           cross_y;    /* at i + 0.5) */
 } VizVolumePlane;
+
+/* An overlay for a plane: values (h x w) through cm, each pixel's opacity opacity times its
+ * distance from the map's zero (|position| on the map), so that attribution near 0 leaves the
+ * scan visible. A premultiplied ARGB32 surface; NULL when too large. */
+cairo_surface_t *viz_volume_overlay_surface_new (const float       *values,
+                                                 int                w,
+                                                 int                h,
+                                                 const VizColormap *cm,
+                                                 double             opacity);
 
 /* Where the plane lies in a width x height area (device units): the largest rectangle of its
  * true aspect inside the style's margin, centred, as x, y, width, height. */

@@ -87,6 +87,12 @@ classified (gpointer data)
   return !scope_volume_view_is_classifying (data);
 }
 
+static gboolean
+explained (gpointer data)
+{
+  return !scope_volume_view_is_explaining (data);
+}
+
 static int ticks;
 
 static gboolean
@@ -297,6 +303,42 @@ test_volume (void)
   g_assert_cmpint (after_cancel, <, NZ);
   wait_frames (3);
   g_assert_cmpint (scope_volume_view_get_classified (view), ==, after_cancel);
+
+  /* Grad-CAM over every slice: an attribution volume on the volume's grid, over the planes. */
+  g_assert_null (scope_volume_view_get_attribution (view));
+  g_autoptr (GdkTexture) plain = ui_util_render_widget (axial);
+  activate (view, "volume.explain", NULL);
+  g_assert_true (scope_volume_view_is_explaining (view));
+  test_util_wait (explained, view, "every slice to be explained");
+  g_assert_null (scope_window_get_error_message (window));
+  const NnVolume *attribution = scope_volume_view_get_attribution (view);
+  g_assert_nonnull (attribution);
+  g_assert_cmpint (attribution->nx, ==, NX);
+  g_assert_cmpint (attribution->ny, ==, NY);
+  g_assert_cmpint (attribution->nz, ==, NZ);
+  /* Every slice has a map: somewhere non-zero. */
+  for (int k = 0; k < NZ; k++)
+    {
+      gboolean any = FALSE;
+      for (gsize n = 0; n < (gsize) NX * NY && !any; n++)
+        any = attribution->data[(gsize) k * NX * NY + n] != 0.0f;
+      g_assert_true (any);
+    }
+  wait_frames (3);
+  g_autoptr (GdkTexture) overlaid = ui_util_render_widget (axial);
+  g_autoptr (GBytes) c = gdk_texture_save_to_png_bytes (plain);
+  g_autoptr (GBytes) d = gdk_texture_save_to_png_bytes (overlaid);
+  g_assert_false (g_bytes_equal (c, d));
+  ui_util_screenshot (GTK_WIDGET (view), shot_dir, "volume-3-explained", 20.0, 100);
+
+  /* A cancel at once keeps no attribution volume and leaves the view idle. */
+  activate (view, "volume.explain", NULL);
+  g_assert_true (scope_volume_view_is_explaining (view));
+  activate (window, "view.cancel", NULL);
+  g_assert_false (scope_volume_view_is_explaining (view));
+  g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
+  wait_frames (3);
+  g_assert_null (scope_volume_view_get_attribution (view));
 
   /* Export: the three planes as a figure. */
   g_autofree char *png = g_build_filename (tmp, "planes.png", NULL);
