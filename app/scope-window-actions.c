@@ -31,6 +31,7 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_3, GDK_CONTROL_MASK, "view.show", "'maximize'", FALSE },
   { GDK_KEY_4, GDK_CONTROL_MASK, "view.show", "'explain'", FALSE },
   { GDK_KEY_5, GDK_CONTROL_MASK, "view.show", "'train'", FALSE },
+  { GDK_KEY_6, GDK_CONTROL_MASK, "view.show", "'volume'", FALSE },
   { GDK_KEY_o, GDK_CONTROL_MASK, "file.open-model", NULL, FALSE },
   { GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "file.open-image", NULL, FALSE },
   { GDK_KEY_e, GDK_CONTROL_MASK, "file.export", NULL, FALSE },
