@@ -347,6 +347,19 @@ test_volume (void)
   g_assert_no_error (error);
   g_assert_true (g_file_test (png, G_FILE_TEST_IS_REGULAR));
 
+  /* The view fits the smallest window the application supports, 800 x 600. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 800, 600);
+  wait_frames (4);
+  int min_w, min_h, nat;
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &min_w, &nat, NULL,
+                      NULL);
+  gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_VERTICAL, 800, &min_h, &nat, NULL,
+                      NULL);
+  g_test_message ("Volume view: the window's minimum %dx%d", min_w, min_h);
+  g_assert_cmpint (min_w, <=, 800);
+  g_assert_cmpint (min_h, <=, 600);
+  ui_util_screenshot (GTK_WIDGET (window), shot_dir, "volume-4-800x600", 20.0, 100);
+
   /* A file that is not a volume: a toast names it, the view keeps its volume. */
   g_autofree char *bad = g_build_filename (tmp, "broken.nii", NULL);
   test_util_write_file (bad, "not a volume", 12);
