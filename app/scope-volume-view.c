@@ -45,6 +45,7 @@ struct _ScopeVolumeView
   GtkButton       *cancel_button;
   GtkProgressBar  *progress;
   GtkDrawingArea  *strip;
+  GtkDrawingArea  *overlay_bar;
   GtkLabel        *info_label;
 
   GFile           *file;              /* the "file" property: what to read */
@@ -445,6 +446,20 @@ draw_strip (GtkDrawingArea *area,
   viz_volume_strip_draw (cr, &strip, &self->style, width, height);
 }
 
+/* The overlay's scale in real values. */
+static void
+draw_overlay_bar (GtkDrawingArea *area,
+                  cairo_t        *cr,
+                  int             width,
+                  int             height,
+                  gpointer        data)
+{
+  (void) area;
+  ScopeVolumeView *self = data;
+  if (self->attribution != NULL)
+    viz_colorbar_draw (cr, &self->overlay_map, &self->style, width, height);
+}
+
 /* Reading. */
 
 /* Drops the attribution volume and its overlays. */
@@ -459,6 +474,8 @@ clear_attribution (ScopeVolumeView *self)
       if (self->areas[p] != NULL)
         gtk_widget_queue_draw (GTK_WIDGET (self->areas[p]));
     }
+  if (self->overlay_bar != NULL)
+    gtk_widget_set_visible (GTK_WIDGET (self->overlay_bar), FALSE);
 }
 
 static void
@@ -651,6 +668,8 @@ on_explained (NnVolume     *attribution,
     }
   for (int p = 0; p < N_PLANES; p++)
     render_plane (self, p);
+  gtk_widget_set_visible (GTK_WIDGET (self->overlay_bar), TRUE);
+  gtk_widget_queue_draw (GTK_WIDGET (self->overlay_bar));
   update_progress (self);
   update_labels (self);
 }
@@ -761,13 +780,24 @@ draw_figure (cairo_t    *cr,
              double      height)
 {
   ScopeVolumeView *self = (ScopeVolumeView *) data;
-  double w = width / N_PLANES;
+  double bar = self->attribution != NULL ? 80.0 : 0.0;
+  /* An exported figure is on white, as the other views' are. */
+  cairo_set_source_rgb (cr, 1.0, 1.0, 1.0);
+  cairo_paint (cr);
+  double w = (width - bar) / N_PLANES;
   for (int p = 0; p < N_PLANES; p++)
     {
       VizVolumePlane plane = plane_figure (self, p);
       cairo_save (cr);
       cairo_translate (cr, p * w, 0);
       viz_volume_plane_draw (cr, &plane, &self->style, w, height);
+      cairo_restore (cr);
+    }
+  if (self->attribution != NULL)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, width - bar, height * 0.1);
+      viz_colorbar_draw (cr, &self->overlay_map, &self->style, bar, height * 0.8);
       cairo_restore (cr);
     }
 }
@@ -987,6 +1017,7 @@ scope_volume_view_class_init (ScopeVolumeViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, progress);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, strip);
+  gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, overlay_bar);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, info_label);
   gtk_widget_class_bind_template_callback (widget_class, on_window_preset_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_window_value_changed);
@@ -1047,6 +1078,7 @@ scope_volume_view_init (ScopeVolumeView *self)
       gtk_widget_add_controller (area, scroll);
     }
   gtk_drawing_area_set_draw_func (self->strip, draw_strip, self, NULL);
+  gtk_drawing_area_set_draw_func (self->overlay_bar, draw_overlay_bar, self, NULL);
   scope_view_show_status (SCOPE_VIEW (self), "view-grid-symbolic", "No Volume",
                           "Open a NIfTI file or a DICOM series folder with Open Volume… in "
                           "the main menu, or start cnnscope MODEL VOLUME");

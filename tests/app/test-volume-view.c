@@ -329,7 +329,12 @@ test_volume (void)
   g_autoptr (GBytes) c = gdk_texture_save_to_png_bytes (plain);
   g_autoptr (GBytes) d = gdk_texture_save_to_png_bytes (overlaid);
   g_assert_false (g_bytes_equal (c, d));
+  g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "volume-colorbar")));
   ui_util_screenshot (GTK_WIDGET (view), shot_dir, "volume-3-explained", 20.0, 100);
+  g_autofree char *explained_png = g_build_filename (shot_dir, "volume-3-export.png", NULL);
+  g_autoptr (GError) export_error = NULL;
+  g_assert_true (scope_view_export (SCOPE_VIEW (view), explained_png, &export_error));
+  g_assert_no_error (export_error);
 
   /* A cancel at once keeps no attribution volume and leaves the view idle. */
   activate (view, "volume.explain", NULL);
@@ -339,6 +344,7 @@ test_volume (void)
   g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
   wait_frames (3);
   g_assert_null (scope_volume_view_get_attribution (view));
+  g_assert_false (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "volume-colorbar")));
 
   /* Export: the three planes as a figure. */
   g_autofree char *png = g_build_filename (tmp, "planes.png", NULL);
