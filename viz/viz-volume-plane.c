@@ -30,9 +30,9 @@ viz_volume_overlay_surface_new (const float       *values,
       for (int x = 0; x < w; x++)
         {
           float v = values[(size_t) y * (size_t) w + (size_t) x];
-          double a = isfinite (v) ? opacity * fabs (viz_colormap_position (cm, v)) : 0.0;
+          double a = isfinite (v) ? opacity * fabs (viz_colormap_position (cm, (double) v)) : 0.0;
           double rgb[3];
-          viz_colormap_rgb (cm, v, rgb);
+          viz_colormap_rgb (cm, (double) v, rgb);
           uint32_t alpha = (uint32_t) lround (a * 255.0);
           uint32_t r = (uint32_t) lround (rgb[0] * a * 255.0);
           uint32_t g = (uint32_t) lround (rgb[1] * a * 255.0);

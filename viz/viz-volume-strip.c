@@ -53,8 +53,8 @@ viz_volume_strip_draw (cairo_t              *cr,
       for (int k = 0; k < strip->done && k < strip->slices; k++)
         {
           double rgb[3];
-          viz_colormap_rgb (&cm, strip->probs[(size_t) k * (size_t) strip->classes + (size_t) c],
-                            rgb);
+          float p = strip->probs[(size_t) k * (size_t) strip->classes + (size_t) c];
+          viz_colormap_rgb (&cm, (double) p, rgb);
           cairo_set_source_rgb (cr, rgb[0], rgb[1], rgb[2]);
           /* Columns overlap by a pixel's fraction so no seams show between slices. */
           cairo_rectangle (cr, x0 + k * cw, y0 + c * ch, cw + 0.5, ch);
