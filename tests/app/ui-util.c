@@ -22,6 +22,32 @@ ui_util_activate (GtkWidget  *widget,
   g_assert_true (gtk_widget_activate_action_variant (widget, action, parameter));
 }
 
+UiUtilPixelStats
+ui_util_texture_stats (GdkTexture *texture)
+{
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+  gsize stride = (gsize) w * 4;
+  g_autofree guchar *pixels = g_malloc (stride * (gsize) h);
+  gdk_texture_download (texture, pixels, stride);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  double sum = 0.0, sum2 = 0.0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint32 p;
+        memcpy (&p, pixels + (gsize) y * stride + (gsize) x * 4, 4);
+        double r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
+        double luma = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        sum += luma;
+        sum2 += luma * luma;
+        g_hash_table_add (seen, GUINT_TO_POINTER (p | 1u));
+      }
+  double n = (double) w * h;
+  UiUtilPixelStats stats = { .mean = sum / n, .colours = g_hash_table_size (seen) };
+  stats.stddev = sqrt (fmax (sum2 / n - stats.mean * stats.mean, 0.0));
+  return stats;
+}
+
 GdkTexture *
 ui_util_render_widget (GtkWidget *widget)
 {
@@ -52,28 +78,10 @@ ui_util_screenshot (GtkWidget  *widget,
   g_autofree char *path = g_build_filename (dir, file, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
 
-  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
-  gsize stride = (gsize) w * 4;
-  g_autofree guchar *pixels = g_malloc (stride * (gsize) h);
-  gdk_texture_download (texture, pixels, stride);
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
-  double sum = 0.0, sum2 = 0.0;
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      {
-        guint32 p;
-        memcpy (&p, pixels + (gsize) y * stride + (gsize) x * 4, 4);
-        double r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
-        double luma = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-        sum += luma;
-        sum2 += luma * luma;
-        g_hash_table_add (seen, GUINT_TO_POINTER (p | 1u));
-      }
-  double n = (double) w * h, mean = sum / n;
-  double stddev = sqrt (fmax (sum2 / n - mean * mean, 0.0));
-  guint colours = g_hash_table_size (seen);
-  g_test_message ("%s: %dx%d, luma mean %.1f sd %.1f, %u colours", path, w, h, mean, stddev,
-                  colours);
-  g_assert_cmpfloat (stddev, >, min_stddev);
-  g_assert_cmpuint (colours, >=, min_colours);
+  UiUtilPixelStats stats = ui_util_texture_stats (texture);
+  g_test_message ("%s: %dx%d, luma mean %.1f sd %.1f, %u colours", path,
+                  gdk_texture_get_width (texture), gdk_texture_get_height (texture), stats.mean,
+                  stats.stddev, stats.colours);
+  g_assert_cmpfloat (stats.stddev, >, min_stddev);
+  g_assert_cmpuint (stats.colours, >=, min_colours);
 }

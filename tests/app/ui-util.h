@@ -11,6 +11,16 @@ void ui_util_activate (GtkWidget  *widget,
                        const char *format,
                        ...);
 
+/* A texture's spread: the luma's mean and standard deviation (0 .. 255) and its distinct
+ * pixel values, to tell a drawing from a blank one. */
+typedef struct
+{
+  double mean, stddev;
+  guint  colours;
+} UiUtilPixelStats;
+
+UiUtilPixelStats ui_util_texture_stats (GdkTexture *texture);
+
 /* The widget as it looks now, rendered by its window's renderer. */
 GdkTexture *ui_util_render_widget (GtkWidget *widget);
 
