@@ -742,6 +742,22 @@ action_slice (GtkWidget  *widget,
   step_slice (SCOPE_VOLUME_VIEW (widget), NN_VOLUME_AXIAL, g_variant_get_int32 (parameter));
 }
 
+/* volume.click ((idd)): a primary click on plane (an NnVolumePlane) at (x, y) in its area,
+ * as the pointer gives it. */
+static void
+action_click (GtkWidget  *widget,
+              const char *name,
+              GVariant   *parameter)
+{
+  (void) name;
+  ScopeVolumeView *self = SCOPE_VOLUME_VIEW (widget);
+  int plane;
+  double x, y;
+  g_variant_get (parameter, "(idd)", &plane, &x, &y);
+  g_return_if_fail (plane >= 0 && plane < N_PLANES);
+  point_at (self, GTK_WIDGET (self->areas[plane]), x, y);
+}
+
 /* volume.point ((iii)): moves the crosshair to a voxel. */
 static void
 action_point (GtkWidget  *widget,
@@ -1028,6 +1044,7 @@ scope_volume_view_class_init (ScopeVolumeViewClass *klass)
   gtk_widget_class_install_action (widget_class, "volume.cancel", NULL, action_cancel);
   gtk_widget_class_install_action (widget_class, "volume.slice", "i", action_slice);
   gtk_widget_class_install_action (widget_class, "volume.point", "(iii)", action_point);
+  gtk_widget_class_install_action (widget_class, "volume.click", "(idd)", action_click);
   /* The view's own keys, active while the focus is inside it. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Up, 0, "volume.slice", "i",
                                        1);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The Volume view under Xvfb, driven through its actions: a small NIfTI volume written by the
- * test opens on a worker and shows three planes at the aspect of its spacing; the crosshair
- * moves the planes' slices, Page Up/Down and the slider move the axial one; the window presets
- * render again; the CT model classifies every slice into the strip, and a cancel stops it;
- * a file that is not a volume is refused with a toast naming it. Screenshots go to
- * $CNNSCOPE_SCREENSHOT_DIR. */
+ * test opens on a worker and shows three planes at the aspect of its spacing; clicks on a plane
+ * and the crosshair move the other planes' slices, Page Up/Down and the slider the axial one;
+ * the window presets render again; the CT model classifies every slice into the strip and
+ * explains every slice into an attribution volume over the planes, and a cancel stops either;
+ * the view fits 800 x 600; a file that is not a volume is refused with a toast naming it;
+ * `cnnscope MODEL VOLUME` opens the volume. Screenshots go to $CNNSCOPE_SCREENSHOT_DIR. */
 #include <adwaita.h>
 #include <math.h>
 #include <string.h>
@@ -243,6 +244,27 @@ test_volume (void)
   activate (view, "volume.point", "(iii)", -5, NY + 10, 3);
   assert_cursor (view, 0, NY - 1, 3);
   activate (view, "volume.point", "(iii)", ni, nj, nk);
+  /* A click on the coronal plane at voxel column 40, row 5 from the top: i = 40 and k counted
+   * from the bottom, j (the coronal slice) kept; on the sagittal plane at column 10, row 20:
+   * j = 10, k from the bottom, i kept; on the axial plane: i and j, k kept. */
+  double r[4];
+  scope_volume_view_get_plane_rect (view, NN_VOLUME_CORONAL, r);
+  activate (view, "volume.click", "(idd)", (int) NN_VOLUME_CORONAL,
+            r[0] + (40 + 0.5) * r[2] / NX, r[1] + (5 + 0.5) * r[3] / NZ);
+  assert_cursor (view, 40, nj, NZ - 1 - 5);
+  scope_volume_view_get_plane_rect (view, NN_VOLUME_SAGITTAL, r);
+  activate (view, "volume.click", "(idd)", (int) NN_VOLUME_SAGITTAL,
+            r[0] + (10 + 0.5) * r[2] / NY, r[1] + (20 + 0.5) * r[3] / NZ);
+  assert_cursor (view, 40, 10, NZ - 1 - 20);
+  scope_volume_view_get_plane_rect (view, NN_VOLUME_AXIAL, r);
+  activate (view, "volume.click", "(idd)", (int) NN_VOLUME_AXIAL,
+            r[0] + (ni + 0.5) * r[2] / NX, r[1] + (nj + 0.5) * r[3] / NY);
+  assert_cursor (view, ni, nj, NZ - 1 - 20);
+  /* Outside the plane: nothing moves. */
+  activate (view, "volume.click", "(idd)", (int) NN_VOLUME_AXIAL, r[0] - 2.0, r[1] - 2.0);
+  assert_cursor (view, ni, nj, NZ - 1 - 20);
+  activate (view, "volume.point", "(iii)", ni, nj, nk);
+
   /* Page Up/Down's action and the slider move the axial slice only. */
   activate (view, "volume.slice", "i", 1);
   assert_cursor (view, ni, nj, nk + 1);
@@ -377,6 +399,53 @@ test_volume (void)
   test_util_remove_tree (tmp);
 }
 
+static ScopeWindow *
+other_window (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (l->data != window)
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+other_window_read (gpointer data)
+{
+  (void) data;
+  ScopeWindow *other = other_window ();
+  if (other == NULL)
+    return FALSE;
+  ScopeVolumeView *view = SCOPE_VOLUME_VIEW (find_descendant (GTK_WIDGET (other),
+                                                              SCOPE_TYPE_VOLUME_VIEW));
+  return volume_read (view);
+}
+
+/* cnnscope MODEL VOLUME: a window on the model with the volume in its Volume view. */
+static void
+test_command_line (void)
+{
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  g_autofree char *path = write_volume (tmp);
+  const char *data = g_getenv ("CNNSCOPE_DATA_DIR");
+  g_autofree char *model_path = g_build_filename (data, "demo-ct.safetensors", NULL);
+  GFile *files[2] = { g_file_new_for_path (model_path), g_file_new_for_path (path) };
+  g_application_open (G_APPLICATION (app), files, 2, "");
+  test_util_wait (other_window_read, NULL, "the volume of the command line");
+  ScopeWindow *other = other_window ();
+  ScopeVolumeView *view = SCOPE_VOLUME_VIEW (find_descendant (GTK_WIDGET (other),
+                                                              SCOPE_TYPE_VOLUME_VIEW));
+  g_assert_cmpint (scope_volume_view_get_volume (view)->nz, ==, NZ);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (
+                     ADW_VIEW_STACK (find_descendant (GTK_WIDGET (other),
+                                                      ADW_TYPE_VIEW_STACK))), ==, "volume");
+  gtk_window_destroy (GTK_WINDOW (other));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_object_unref (files[0]);
+  g_object_unref (files[1]);
+  test_util_remove_tree (tmp);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -397,6 +466,7 @@ main (int    argc,
   gtk_window_set_default_size (GTK_WINDOW (window), 1200, 800);
 
   g_test_add_func ("/ui/volume/open-navigate-classify", test_volume);
+  g_test_add_func ("/ui/volume/command-line", test_command_line);
   int status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
