@@ -3,6 +3,7 @@
  * merged idle: the newest progress, and once the end (the volume read, or an error). */
 #include "scope-volume-job.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 #include "scope-error.h"
@@ -18,6 +19,7 @@ struct _ScopeVolumeJob
   gboolean                has_window;
   int                     classes;   /* classify; 0 for explain */
   NnExplainSpec           spec;
+  NnVolume               *attribution; /* explain: written by the worker slice by slice */
   ScopeVolumeJobProgress  progress;
   ScopeVolumeJobDone      done;
   gpointer                data;
@@ -153,15 +155,12 @@ explain_main (void *data)
 {
   ScopeVolumeJob *self = data;
   NnError err = { 0 };
-  NnVolume *attribution = nn_volume_new_like (self->volume);
-  if (attribution == NULL)
-    nn_error_set (&err, NN_ERROR_NOMEM, "out of memory for the attribution volume");
-  else if (!nn_volume_explain (scope_model_get_nn_model (self->model), self->volume, NULL,
-                               self->path, self->has_window ? &self->window : NULL,
-                               &self->spec, 0, self->volume->nz, attribution, explained, self,
-                               scope_worker_get_cancel (&self->worker), &err))
-    g_clear_pointer (&attribution, nn_volume_free);
-  finish (self, attribution, &err);
+  if (nn_volume_explain (scope_model_get_nn_model (self->model), self->volume, NULL, self->path,
+                         self->has_window ? &self->window : NULL, &self->spec, 0,
+                         self->volume->nz, self->attribution, explained, self,
+                         scope_worker_get_cancel (&self->worker), &err))
+    err.code = NN_ERROR_NONE;
+  finish (self, NULL, &err);
   return NULL;
 }
 
@@ -257,7 +256,22 @@ scope_volume_job_explain (ScopeModel              *model,
     self->window = *window;
   self->spec = *spec;
   self->progress = progress;
+  self->attribution = nn_volume_new_like (volume);
+  if (self->attribution == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "out of memory for the attribution volume");
+      scope_volume_job_free (self);
+      return NULL;
+    }
   return job_start (self, explain_main, "explain", error);
+}
+
+const NnVolume *
+scope_volume_job_peek_attribution (ScopeVolumeJob *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->attribution;
 }
 
 void
@@ -268,6 +282,7 @@ scope_volume_job_free (ScopeVolumeJob *job)
   scope_worker_request_stop (&job->worker);
   scope_worker_join (&job->worker);
   nn_volume_free (job->result);
+  nn_volume_free (job->attribution);
   g_clear_error (&job->error);
   scope_worker_clear (&job->worker);
   g_clear_pointer (&job->model, scope_model_unref);

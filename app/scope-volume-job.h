@@ -19,8 +19,8 @@ typedef void (*ScopeVolumeJobProgress) (int          done,
                                         int          total,
                                         const float *probs,
                                         gpointer     data);
-/* On the main thread, once: the volume read or the attribution volume (owned by the
- * receiver; NULL for classify or on error) or error (NULL on success; borrowed). After it, the job only waits to be freed. */
+/* On the main thread, once: the volume read (owned by the receiver; NULL for classify and
+ * explain, or on error) or error (NULL on success; borrowed). After it, the job only waits to be freed. */
 typedef void (*ScopeVolumeJobDone)     (NnVolume     *volume,
                                         const GError *error,
                                         gpointer      data);
@@ -41,8 +41,8 @@ ScopeVolumeJob *scope_volume_job_classify (ScopeModel              *model,
                                            gpointer                 data,
                                            GError                 **error);
 /* Explains every axial slice of volume (LPS; it must outlive the job) with spec (its map
- * only) into an attribution volume on volume's grid, handed to done; progress counts slices
- * (probs NULL). */
+ * only) into an attribution volume on volume's grid (scope_volume_job_peek_attribution);
+ * progress counts slices (probs NULL); done gets no volume. */
 ScopeVolumeJob *scope_volume_job_explain  (ScopeModel              *model,
                                            const NnVolume          *volume,
                                            const char              *name,
@@ -52,6 +52,9 @@ ScopeVolumeJob *scope_volume_job_explain  (ScopeModel              *model,
                                            ScopeVolumeJobDone       done,
                                            gpointer                 data,
                                            GError                 **error);
+/* The explain job's attribution volume: slices below the count progress last gave are final
+ * and may be read on the main thread (the worker writes only the others). Owned by the job. */
+const NnVolume *scope_volume_job_peek_attribution (ScopeVolumeJob *self);
 /* Stops the job (cancelled at the next slice; a read finishes first), joins its thread and
  * frees it: no callback runs afterwards. Accepts NULL. */
 void            scope_volume_job_free     (ScopeVolumeJob          *job);

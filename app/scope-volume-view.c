@@ -5,6 +5,7 @@
 #include "scope-volume-view.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "scope-error.h"
 #include "scope-volume-job.h"
@@ -63,10 +64,13 @@ struct _ScopeVolumeView
   float           *probs;             /* nz x classes, the first `classified` rows valid */
   int              classes;
   int              classified;
-  NnVolume        *attribution;       /* the explanation on the volume's grid, or NULL */
+  NnVolume        *attribution;       /* the explanation on the volume's grid, or NULL; slices
+                                         below `explained` filled */
   VizColormap      overlay_map;       /* its colours, on one scale for the whole volume */
+  float            overlay_lo;        /* the range of the slices explained so far */
+  float            overlay_hi;
   cairo_surface_t *overlays[N_PLANES];
-  int              explained;         /* slices explained by the running job */
+  int              explained;         /* slices explained so far */
   VizStyle         style;
 };
 
@@ -468,6 +472,7 @@ clear_attribution (ScopeVolumeView *self)
 {
   g_clear_pointer (&self->explain_job, scope_volume_job_free);
   g_clear_pointer (&self->attribution, nn_volume_free);
+  self->explained = 0;
   for (int p = 0; p < N_PLANES; p++)
     {
       g_clear_pointer (&self->overlays[p], cairo_surface_destroy);
@@ -622,6 +627,24 @@ classify (ScopeVolumeView *self)
 
 /* Explaining. */
 
+/* The overlay's scale from the slices explained so far: sequential from 0, or diverging when
+ * some value is negative. */
+static void
+update_overlay_map (ScopeVolumeView *self)
+{
+  if (self->overlay_lo < 0.0f)
+    viz_colormap_init (&self->overlay_map, VIZ_COLORMAP_DIVERGING, self->overlay_lo,
+                       self->overlay_hi);
+  else
+    viz_colormap_init (&self->overlay_map, VIZ_COLORMAP_SEQUENTIAL, 0.0, self->overlay_hi);
+  for (int p = 0; p < N_PLANES; p++)
+    render_plane (self, p);
+  gtk_widget_set_visible (GTK_WIDGET (self->overlay_bar), TRUE);
+  gtk_widget_queue_draw (GTK_WIDGET (self->overlay_bar));
+  update_labels (self);
+}
+
+/* Slices [explained, done) are final in the job's volume: copied into the view's, shown. */
 static void
 on_explain_progress (int          done,
                      int          total,
@@ -631,47 +654,39 @@ on_explain_progress (int          done,
   (void) total;
   (void) probs;
   ScopeVolumeView *self = data;
+  const NnVolume *from = scope_volume_job_peek_attribution (self->explain_job);
+  gsize plane = (gsize) from->nx * (gsize) from->ny;
+  for (int k = self->explained; k < done; k++)
+    {
+      const float *src = from->data + (gsize) k * plane;
+      memcpy (self->attribution->data + (gsize) k * plane, src, plane * sizeof (float));
+      for (gsize v = 0; v < plane; v++)
+        if (isfinite (src[v]))
+          {
+            self->overlay_lo = fminf (self->overlay_lo, src[v]);
+            self->overlay_hi = fmaxf (self->overlay_hi, src[v]);
+          }
+    }
   self->explained = done;
+  update_overlay_map (self);
   update_progress (self);
 }
 
 static void
-on_explained (NnVolume     *attribution,
+on_explained (NnVolume     *volume,
               const GError *error,
               gpointer      data)
 {
+  (void) volume;
   ScopeVolumeView *self = data;
   g_clear_pointer (&self->explain_job, scope_volume_job_free);
-  if (attribution == NULL)
+  if (error != NULL && !g_error_matches (error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
     {
-      if (error != NULL && !g_error_matches (error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
-        scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: %s", self->name,
-                                 error->message);
-      update_progress (self);
-      return;
+      scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: %s", self->name,
+                               error->message);
+      clear_attribution (self);
     }
-  self->attribution = attribution;
-  /* One scale for the whole volume, so that slices compare; signed maps on the diverging map. */
-  gsize n = (gsize) attribution->nx * (gsize) attribution->ny * (gsize) attribution->nz;
-  gboolean negative = FALSE;
-  for (gsize v = 0; v < n && !negative; v++)
-    negative = attribution->data[v] < 0.0f;
-  if (negative)
-    viz_colormap_init_for_data (&self->overlay_map, VIZ_COLORMAP_DIVERGING, attribution->data,
-                                n);
-  else
-    {
-      float hi = 0.0f;
-      for (gsize v = 0; v < n; v++)
-        hi = isfinite (attribution->data[v]) ? fmaxf (hi, attribution->data[v]) : hi;
-      viz_colormap_init (&self->overlay_map, VIZ_COLORMAP_SEQUENTIAL, 0.0, hi);
-    }
-  for (int p = 0; p < N_PLANES; p++)
-    render_plane (self, p);
-  gtk_widget_set_visible (GTK_WIDGET (self->overlay_bar), TRUE);
-  gtk_widget_queue_draw (GTK_WIDGET (self->overlay_bar));
   update_progress (self);
-  update_labels (self);
 }
 
 static void
@@ -682,6 +697,16 @@ explain (ScopeVolumeView *self)
       || self->classify_job != NULL)
     return;
   clear_attribution (self);
+  self->attribution = nn_volume_new_like (self->volume);
+  if (self->attribution == NULL)
+    {
+      scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: out of memory",
+                               self->name);
+      return;
+    }
+  self->overlay_lo = 0.0f;
+  self->overlay_hi = 0.0f;
+  viz_colormap_init (&self->overlay_map, VIZ_COLORMAP_SEQUENTIAL, 0.0, 0.0);
   NnExplainSpec spec;
   nn_explain_spec_init (&spec);
   spec.faith.metrics = 0;
@@ -694,8 +719,11 @@ explain (ScopeVolumeView *self)
                                                 on_explain_progress, on_explained, self,
                                                 &error);
   if (self->explain_job == NULL)
-    scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: %s", self->name,
-                             error->message);
+    {
+      scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: %s", self->name,
+                               error->message);
+      clear_attribution (self);
+    }
   update_progress (self);
 }
 
@@ -843,7 +871,13 @@ scope_volume_view_cancel (ScopeView *view)
 {
   ScopeVolumeView *self = SCOPE_VOLUME_VIEW (view);
   g_clear_pointer (&self->classify_job, scope_volume_job_free);
-  g_clear_pointer (&self->explain_job, scope_volume_job_free);
+  if (self->explain_job != NULL)
+    {
+      /* The slices explained so far stay shown; none at all is no explanation. */
+      g_clear_pointer (&self->explain_job, scope_volume_job_free);
+      if (self->explained == 0)
+        clear_attribution (self);
+    }
   update_progress (self);
 }
 
