@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scope-error.h"
+#include "scope-figure.h"
 #include "scope-volume-job.h"
 #include "viz.h"
 
@@ -307,6 +308,20 @@ on_window_drag_update (GtkGestureDrag  *gesture,
 
 /* The planes. */
 
+/* How widget draws on screen: the text in its CSS colour, on nothing; the geometry and the
+ * crosshair's colour of self->style, which an export uses as it is (on white). */
+static VizStyle
+screen_style (ScopeVolumeView *self,
+              GtkWidget       *widget)
+{
+  VizStyle style;
+  scope_figure_style_init_screen (&style, widget);
+  style.tile_labels = FALSE;
+  style.margin = self->style.margin;
+  memcpy (style.accent, self->style.accent, sizeof style.accent);
+  return style;
+}
+
 static NnVolumePlane
 area_plane (ScopeVolumeView *self,
             GtkWidget       *area)
@@ -328,7 +343,8 @@ draw_plane (GtkDrawingArea *area,
   if (self->volume == NULL)
     return;
   VizVolumePlane p = plane_figure (self, area_plane (self, GTK_WIDGET (area)));
-  viz_volume_plane_draw (cr, &p, &self->style, width, height);
+  VizStyle style = screen_style (self, GTK_WIDGET (area));
+  viz_volume_plane_draw (cr, &p, &style, width, height);
 }
 
 /* A primary click or drag on a plane moves the crosshair to the voxel under the pointer. */
@@ -430,7 +446,6 @@ draw_strip (GtkDrawingArea *area,
             int             height,
             gpointer        data)
 {
-  (void) area;
   ScopeVolumeView *self = data;
   if (self->volume == NULL || self->probs == NULL)
     return;
@@ -447,7 +462,8 @@ draw_strip (GtkDrawingArea *area,
     .labels = labels != NULL && scope_model_get_nn_model (model)->n_classes == self->classes
               ? labels : NULL,
   };
-  viz_volume_strip_draw (cr, &strip, &self->style, width, height);
+  VizStyle style = screen_style (self, GTK_WIDGET (area));
+  viz_volume_strip_draw (cr, &strip, &style, width, height);
 }
 
 /* The overlay's scale in real values. */
@@ -458,10 +474,10 @@ draw_overlay_bar (GtkDrawingArea *area,
                   int             height,
                   gpointer        data)
 {
-  (void) area;
   ScopeVolumeView *self = data;
+  VizStyle style = screen_style (self, GTK_WIDGET (area));
   if (self->attribution != NULL)
-    viz_colorbar_draw (cr, &self->overlay_map, &self->style, width, height);
+    viz_colorbar_draw (cr, &self->overlay_map, &style, width, height);
 }
 
 /* Reading. */

@@ -387,6 +387,15 @@ test_volume (void)
   g_assert_cmpint (min_w, <=, 800);
   g_assert_cmpint (min_h, <=, 600);
   ui_util_screenshot (GTK_WIDGET (window), shot_dir, "volume-4-800x600", 20.0, 100);
+  /* In the dark style the text of the strip and the colour bar follows the theme. */
+  activate (view, "volume.explain", NULL);
+  test_util_wait (explained, view, "every slice to be explained");
+  AdwStyleManager *styles = adw_style_manager_get_default ();
+  adw_style_manager_set_color_scheme (styles, ADW_COLOR_SCHEME_FORCE_DARK);
+  wait_frames (4);
+  ui_util_screenshot (GTK_WIDGET (window), shot_dir, "volume-5-800x600-dark", 20.0, 100);
+  adw_style_manager_set_color_scheme (styles, ADW_COLOR_SCHEME_DEFAULT);
+  wait_frames (2);
 
   /* A file that is not a volume: a toast names it, the view keeps its volume. */
   g_autofree char *bad = g_build_filename (tmp, "broken.nii", NULL);
