@@ -20,7 +20,8 @@ typedef void (*ScopeVolumeJobProgress) (int          done,
                                         const float *probs,
                                         gpointer     data);
 /* On the main thread, once: the volume read (owned by the receiver; NULL for classify and
- * explain, or on error) or error (NULL on success; borrowed). After it, the job only waits to be freed. */
+ * explain, or on error) or error (NULL on success; borrowed). After it, the job only waits
+ * to be freed. */
 typedef void (*ScopeVolumeJobDone)     (NnVolume     *volume,
                                         const GError *error,
                                         gpointer      data);
