@@ -405,6 +405,13 @@ test_volume (void)
   test_util_wait (error_mentions, "broken.nii", "an error naming the file");
   g_assert_false (scope_volume_view_is_loading (view));
   g_assert_true (scope_volume_view_get_volume (view) == v);
+
+  /* A volume dropped on the window (or chosen from the recent files) goes to the view too. */
+  g_autoptr (GFile) dropped = g_file_new_for_path (path);
+  g_assert_true (scope_window_open_file (window, dropped));
+  g_assert_true (scope_volume_view_is_loading (view));
+  test_util_wait (volume_read, view, "the dropped volume to be read");
+  g_assert_cmpint (scope_volume_view_get_volume (view)->nz, ==, NZ);
   test_util_remove_tree (tmp);
 }
 
