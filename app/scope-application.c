@@ -17,6 +17,9 @@
 
 #define DEMO_MODEL  "demo-pfnet-fashion.safetensors"
 #define DEMO_IMAGE  "samples" G_DIR_SEPARATOR_S "fashion-ankle-boot.png"
+/* With a volume and no model: the CT demo model on a CT slice. */
+#define DEMO_CT_MODEL "demo-ct.safetensors"
+#define DEMO_CT_IMAGE "samples" G_DIR_SEPARATOR_S "ct-covid.png"
 
 struct _ScopeApplication
 {
@@ -108,18 +111,22 @@ scope_application_get_settings_file (ScopeApplication *self)
   return self->settings_file;
 }
 
-/* A window on model and image; the demo model and sample image stand in for those not given. */
+/* A window on model and image, and volume (may be NULL) in the Volume view; the demo model and
+ * sample image (the CT ones with a volume) stand in for those not given. */
 static void
 open_window (ScopeApplication *self,
              GFile            *model,
-             GFile            *image)
+             GFile            *image,
+             GFile            *volume)
 {
   g_autofree char *data = data_dir ();
   g_autoptr (GFile) demo_model = NULL, demo_image = NULL;
   if (model == NULL)
-    model = demo_model = g_file_new_build_filename (data, DEMO_MODEL, NULL);
+    model = demo_model = g_file_new_build_filename (data, volume != NULL ? DEMO_CT_MODEL
+                                                    : DEMO_MODEL, NULL);
   if (image == NULL)
-    image = demo_image = g_file_new_build_filename (data, DEMO_IMAGE, NULL);
+    image = demo_image = g_file_new_build_filename (data, volume != NULL ? DEMO_CT_IMAGE
+                                                    : DEMO_IMAGE, NULL);
 
   ScopeWindow *window = scope_window_new (GTK_APPLICATION (self), self->settings);
   scope_window_actions_add (window);
@@ -133,6 +140,8 @@ open_window (ScopeApplication *self,
       self->told_settings = TRUE;
     }
   scope_window_open (window, model, image);
+  if (volume != NULL)
+    scope_window_open_volume (window, volume);
 }
 
 static gboolean
@@ -151,10 +160,11 @@ scope_application_activate (GApplication *application)
   if (window != NULL)
     gtk_window_present (window);
   else
-    open_window (SCOPE_APPLICATION (application), NULL, NULL);
+    open_window (SCOPE_APPLICATION (application), NULL, NULL, NULL);
 }
 
-/* cnnscope MODEL [IMAGE]; a lone image opens with the demo model. */
+/* cnnscope MODEL [IMAGE | VOLUME]; a lone image opens with the demo model, a lone volume
+ * (scope_window_is_volume) with the CT demo model. */
 static void
 scope_application_open (GApplication  *application,
                         GFile        **files,
@@ -165,10 +175,15 @@ scope_application_open (GApplication  *application,
   if (n_files > 2)
     g_printerr ("cnnscope: opening %d files is not supported; using the first two "
                 "(MODEL IMAGE)\n", n_files);
-  if (n_files == 1 && is_image_name (files[0]))
-    open_window (SCOPE_APPLICATION (application), NULL, files[0]);
+  ScopeApplication *self = SCOPE_APPLICATION (application);
+  if (n_files == 1 && scope_window_is_volume (files[0]))
+    open_window (self, NULL, NULL, files[0]);
+  else if (n_files == 1 && is_image_name (files[0]))
+    open_window (self, NULL, files[0], NULL);
+  else if (n_files > 1 && scope_window_is_volume (files[1]))
+    open_window (self, files[0], NULL, files[1]);
   else
-    open_window (SCOPE_APPLICATION (application), files[0], n_files > 1 ? files[1] : NULL);
+    open_window (self, files[0], n_files > 1 ? files[1] : NULL, NULL);
 }
 
 static void

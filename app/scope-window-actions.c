@@ -31,6 +31,7 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_3, GDK_CONTROL_MASK, "view.show", "'maximize'", FALSE },
   { GDK_KEY_4, GDK_CONTROL_MASK, "view.show", "'explain'", FALSE },
   { GDK_KEY_5, GDK_CONTROL_MASK, "view.show", "'train'", FALSE },
+  { GDK_KEY_6, GDK_CONTROL_MASK, "view.show", "'volume'", FALSE },
   { GDK_KEY_o, GDK_CONTROL_MASK, "file.open-model", NULL, FALSE },
   { GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "file.open-image", NULL, FALSE },
   { GDK_KEY_e, GDK_CONTROL_MASK, "file.export", NULL, FALSE },
@@ -47,6 +48,11 @@ static const ScopeFileType model_types[] = {
 static const ScopeFileType image_types[] = {
   { "Images, CT slices and arrays (PNG, JPEG, DICOM, .npy)",
     "*.png;*.PNG;*.jpg;*.JPG;*.jpeg;*.JPEG;*.dcm;*.DCM;*.npy;*.NPY" },
+  { "All files", "*" },
+};
+
+static const ScopeFileType volume_types[] = {
+  { "NIfTI volumes (.nii, .nii.gz)", "*.nii;*.NII;*.nii.gz;*.NII.GZ" },
   { "All files", "*" },
 };
 
@@ -172,6 +178,13 @@ mask_chosen (GtkWidget *parent,
 }
 
 static void
+volume_chosen (GtkWidget *parent,
+               GFile     *file)
+{
+  scope_window_open_volume (SCOPE_WINDOW (parent), file);
+}
+
+static void
 export_chosen (GtkWidget *parent,
                GFile     *file)
 {
@@ -219,6 +232,32 @@ file_open_image (GSimpleAction *action,
   g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
   scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Image", "_Open",
                          image_types, G_N_ELEMENTS (image_types), folder, NULL, image_chosen);
+}
+
+static void
+file_open_volume (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       window)
+{
+  (void) action;
+  (void) parameter;
+  g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Volume", "_Open",
+                         volume_types, G_N_ELEMENTS (volume_types), folder, NULL,
+                         volume_chosen);
+}
+
+/* A DICOM series is a folder. */
+static void
+file_open_series (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       window)
+{
+  (void) action;
+  (void) parameter;
+  g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Open DICOM Series",
+                         "_Open", NULL, 0, folder, NULL, volume_chosen);
 }
 
 static void
@@ -288,6 +327,8 @@ static const GActionEntry file_actions[] = {
   { .name = "cancel-open", .activate = file_cancel_open },
   { .name = "open-image", .activate = file_open_image },
   { .name = "open-mask", .activate = file_open_mask },
+  { .name = "open-volume", .activate = file_open_volume },
+  { .name = "open-series", .activate = file_open_series },
   { .name = "open-recent", .activate = file_open_recent, .parameter_type = "s" },
   { .name = "export", .activate = file_export },
 };

@@ -50,6 +50,7 @@ struct _ScopeWindow
   char                 *input_folder;
   ScopeFrameTimer      *frame_timer;    /* NULL unless frame timing is on */
   gboolean              close_confirmed; /* the user chose to close and lose what a view has */
+  GFile                *volume_file;    /* the volume asked for last (the Volume view reads it) */
 };
 
 enum
@@ -64,6 +65,7 @@ enum
   PROP_FORWARD_ERROR,
   PROP_COLORMAP,
   PROP_CAN_EXPORT,
+  PROP_VOLUME_FILE,
   N_PROPS
 };
 
@@ -665,11 +667,37 @@ scope_window_open_file (ScopeWindow *self,
   g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
 
+  if (scope_window_is_volume (file))
+    return scope_window_open_volume (self, file);
   g_autofree char *name = g_file_get_basename (file);
   g_autofree char *lower = g_ascii_strdown (name != NULL ? name : "", -1);
   gboolean is_model = g_str_has_suffix (lower, ".safetensors")
                       || g_str_has_suffix (lower, ".onnx");
   return scope_window_open (self, is_model ? file : NULL, is_model ? NULL : file);
+}
+
+gboolean
+scope_window_is_volume (GFile *file)
+{
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *lower = g_ascii_strdown (name != NULL ? name : "", -1);
+  return g_str_has_suffix (lower, ".nii") || g_str_has_suffix (lower, ".nii.gz")
+         || g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, NULL) == G_FILE_TYPE_DIRECTORY;
+}
+
+gboolean
+scope_window_open_volume (ScopeWindow *self,
+                          GFile       *volume)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (volume), FALSE);
+
+  g_set_object (&self->volume_file, volume);
+  notify (self, PROP_VOLUME_FILE);
+  scope_window_show_view (self, "volume");
+  return TRUE;
 }
 
 /* What the engine made for scope_window_open, open_mask or a rebuild: a model that could not be
@@ -1108,6 +1136,7 @@ scope_window_finalize (GObject *object)
   g_free (self->model_folder);
   g_free (self->input_folder);
   g_free (self->message);
+  g_clear_object (&self->volume_file);
 
   G_OBJECT_CLASS (scope_window_parent_class)->finalize (object);
 }
@@ -1148,6 +1177,9 @@ scope_window_get_property (GObject    *object,
       break;
     case PROP_CAN_EXPORT:
       g_value_set_boolean (value, can_export (self));
+      break;
+    case PROP_VOLUME_FILE:
+      g_value_set_object (value, self->volume_file);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1201,6 +1233,10 @@ install_properties (GObjectClass *object_class)
   properties[PROP_COLORMAP] = g_param_spec_string ("colormap", NULL, NULL, "auto", rw);
   /* Whether the visible view has a figure to export. */
   properties[PROP_CAN_EXPORT] = g_param_spec_boolean ("can-export", NULL, NULL, FALSE, ro);
+  /* The volume asked for last (a GFile: a NIfTI file or a DICOM series folder), which the
+   * Volume view reads. */
+  properties[PROP_VOLUME_FILE] = g_param_spec_object ("volume-file", NULL, NULL, G_TYPE_FILE,
+                                                      ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

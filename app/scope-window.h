@@ -40,8 +40,15 @@ gboolean          scope_window_is_opening (ScopeWindow *self);
  * once. */
 gboolean          scope_window_open_mask (ScopeWindow *self,
                                           GFile       *mask);
-/* Opens a file dropped on the window or chosen from the recent files: a model when its name
- * ends in .safetensors or .onnx, an image otherwise. */
+/* Shows the Volume view reading volume (a NIfTI file or a DICOM series folder) on a worker;
+ * an error shows a toast naming it, and the view keeps the volume it had. */
+gboolean          scope_window_open_volume (ScopeWindow *self,
+                                            GFile       *volume);
+/* Whether file is a volume: a folder (a DICOM series) or a name ending in .nii or .nii.gz. */
+gboolean          scope_window_is_volume (GFile *file);
+/* Opens a file dropped on the window or chosen from the recent files: a volume (see
+ * scope_window_is_volume), a model when its name ends in .safetensors or .onnx, an image
+ * otherwise. */
 gboolean          scope_window_open_file (ScopeWindow *self,
                                           GFile       *file);
 /* Writes the visible view as PNG, SVG or PDF (by the file's extension), with a caption. */

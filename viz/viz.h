@@ -22,3 +22,5 @@
 #include "viz-text.h"
 #include "viz-tile-grid.h"
 #include "viz-train-figure.h"
+#include "viz-volume-plane.h"
+#include "viz-volume-strip.h"

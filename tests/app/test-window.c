@@ -155,77 +155,14 @@ find_toplevel (GType type)
   return NULL;
 }
 
-/* Screenshots. */
-
-typedef struct
-{
-  double mean, stddev;  /* of the luma, 0 .. 255 */
-  guint  colours;       /* distinct pixel values */
-} PixelStats;
-
-static PixelStats
-texture_stats (GdkTexture *texture)
-{
-  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
-  gsize stride = (gsize) w * 4;
-  g_autofree guchar *pixels = g_malloc (stride * (gsize) h);
-  gdk_texture_download (texture, pixels, stride);
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
-  double sum = 0.0, sum2 = 0.0;
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      {
-        guint32 p;
-        memcpy (&p, pixels + (gsize) y * stride + (gsize) x * 4, 4);
-        double r = (p >> 16) & 0xff, g = (p >> 8) & 0xff, b = p & 0xff;
-        double luma = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-        sum += luma;
-        sum2 += luma * luma;
-        g_hash_table_add (seen, GUINT_TO_POINTER (p | 1u));
-      }
-  double n = (double) w * h;
-  PixelStats stats = { .mean = sum / n, .colours = g_hash_table_size (seen) };
-  stats.stddev = sqrt (fmax (sum2 / n - stats.mean * stats.mean, 0.0));
-  return stats;
-}
-
-/* The widget as it looks now, rendered by its window's renderer. */
-static GdkTexture *
-render_widget (GtkWidget *widget)
-{
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  g_assert_cmpint (w, >, 0);
-  g_assert_cmpint (h, >, 0);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
-                                                     &GRAPHENE_RECT_INIT (0, 0, w, h));
-  gsk_render_node_unref (node);
-  return texture;
-}
-
-/* Saves a screenshot of widget as <name>.png and checks it is not blank: the luma varies by at
- * least min_stddev and there are at least min_colours distinct colours. */
+/* Screenshots: saved under shot_dir and checked not to be blank. */
 static void
 screenshot (GtkWidget  *widget,
             const char *name,
             double      min_stddev,
             guint       min_colours)
 {
-  g_autoptr (GdkTexture) texture = render_widget (widget);
-  g_autofree char *file = g_strconcat (name, ".png", NULL);
-  g_autofree char *path = g_build_filename (shot_dir, file, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  PixelStats stats = texture_stats (texture);
-  g_test_message ("%s: %dx%d, luma mean %.1f sd %.1f, %u colours", path,
-                  gdk_texture_get_width (texture), gdk_texture_get_height (texture), stats.mean,
-                  stats.stddev, stats.colours);
-  g_assert_cmpfloat (stats.stddev, >, min_stddev);
-  g_assert_cmpuint (stats.colours, >=, min_colours);
+  ui_util_screenshot (widget, shot_dir, name, min_stddev, min_colours);
 }
 
 static const NnGraph *
@@ -612,7 +549,7 @@ check_png (const char *path,
   g_assert_no_error (error);
   g_assert_cmpint (gdk_texture_get_width (texture), ==, width);
   g_assert_cmpint (gdk_texture_get_height (texture), ==, height);
-  PixelStats stats = texture_stats (texture);
+  UiUtilPixelStats stats = ui_util_texture_stats (texture);
   g_test_message ("%s: luma mean %.1f sd %.1f, %u colours", path, stats.mean, stats.stddev,
                   stats.colours);
   g_assert_cmpfloat (stats.stddev, >, 20.0);
@@ -1182,7 +1119,7 @@ test_views (void)
 {
   /* The template binds the window's state to every view. */
   g_autoptr (GPtrArray) views = window_views ();
-  g_assert_cmpuint (views->len, ==, 5);
+  g_assert_cmpuint (views->len, ==, 6);
   int node = find_node ("layer1.0.add");
   activate ("layer.select", "i", node);
   activate ("channel.select", "i", 3);
@@ -1594,7 +1531,7 @@ test_explain_ct (void)
   screenshot (GTK_WIDGET (window), "14-window-explain-ct", 20.0, 200);
   screenshot (GTK_WIDGET (view), "14-explain-ct-model-window", 20.0, 200);
   GtkWidget *figure = find_descendant (GTK_WIDGET (view), SCOPE_TYPE_EXPLAIN_FIGURE);
-  g_autoptr (GdkTexture) before = render_widget (figure);
+  g_autoptr (GdkTexture) before = ui_util_render_widget (figure);
 
   /* Bone: the slice under the overlay changes, the map is the same and no job runs. It is
    * rendered again from the input's HU plane, not read again: the file is gone by then. */
@@ -1611,7 +1548,7 @@ test_explain_ct (void)
   g_assert_true (scope_explain_view_get_explanation (view, 0) == e);
   g_assert_true (scope_explain_view_get_metrics (view, 0) == m);
   wait_frames (GTK_WIDGET (window), 3);
-  g_autoptr (GdkTexture) bone = render_widget (figure);
+  g_autoptr (GdkTexture) bone = ui_util_render_widget (figure);
   double changed = texture_difference (before, bone);
   g_test_message ("bone window: %.1f %% of the figure's bytes changed", 100.0 * changed);
   g_assert_cmpfloat (changed, >, 0.01);
@@ -1635,7 +1572,7 @@ test_explain_ct (void)
   g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
   g_assert_true (scope_explain_view_get_explanation (view, 0) == e);
   wait_frames (GTK_WIDGET (window), 3);
-  g_autoptr (GdkTexture) after_drag = render_widget (figure);
+  g_autoptr (GdkTexture) after_drag = ui_util_render_widget (figure);
   g_assert_cmpfloat (texture_difference (bone, after_drag), >, 0.001);
   screenshot (GTK_WIDGET (view), "14-explain-ct-drag", 20.0, 200);
 

@@ -10,3 +10,24 @@ void ui_util_activate (GtkWidget  *widget,
                        const char *action,
                        const char *format,
                        ...);
+
+/* A texture's spread: the luma's mean and standard deviation (0 .. 255) and its distinct
+ * pixel values, to tell a drawing from a blank one. */
+typedef struct
+{
+  double mean, stddev;
+  guint  colours;
+} UiUtilPixelStats;
+
+UiUtilPixelStats ui_util_texture_stats (GdkTexture *texture);
+
+/* The widget as it looks now, rendered by its window's renderer. */
+GdkTexture *ui_util_render_widget (GtkWidget *widget);
+
+/* Saves a screenshot of widget as dir/<name>.png and checks it is not blank: the luma varies by
+ * at least min_stddev (0 .. 255) and there are at least min_colours distinct colours. */
+void        ui_util_screenshot (GtkWidget  *widget,
+                                const char *dir,
+                                const char *name,
+                                double      min_stddev,
+                                guint       min_colours);

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeVolumeJob: work on a whole volume on a worker thread: reading it (a DICOM series folder
+ * or a NIfTI file, turned to LPS order), the model's class probabilities slice by slice, or an
+ * explanation of every slice as an attribution volume. */
+#pragma once
+
+#include <glib.h>
+
+#include "nn.h"
+#include "scope-model.h"
+
+G_BEGIN_DECLS
+
+typedef struct _ScopeVolumeJob ScopeVolumeJob;
+
+/* On the main thread: slices done so far of total (classify: probs holds done rows of the
+ * model's classes, borrowed for the call; explain: NULL). */
+typedef void (*ScopeVolumeJobProgress) (int          done,
+                                        int          total,
+                                        const float *probs,
+                                        gpointer     data);
+/* On the main thread, once: the volume read (owned by the receiver; NULL for classify and
+ * explain, or on error) or error (NULL on success; borrowed). After it, the job only waits
+ * to be freed. */
+typedef void (*ScopeVolumeJobDone)     (NnVolume     *volume,
+                                        const GError *error,
+                                        gpointer      data);
+
+/* Reads path and reorients it to "LPS" on a new thread. */
+ScopeVolumeJob *scope_volume_job_load     (const char              *path,
+                                           ScopeVolumeJobDone       done,
+                                           gpointer                 data,
+                                           GError                 **error);
+/* Classifies every axial slice of volume (LPS; it must outlive the job) with model, its CT
+ * window or, without one, window. */
+ScopeVolumeJob *scope_volume_job_classify (ScopeModel              *model,
+                                           const NnVolume          *volume,
+                                           const char              *name,
+                                           const NnCtWindow        *window,
+                                           ScopeVolumeJobProgress   progress,
+                                           ScopeVolumeJobDone       done,
+                                           gpointer                 data,
+                                           GError                 **error);
+/* Explains every axial slice of volume (LPS; it must outlive the job) with spec (its map
+ * only) into an attribution volume on volume's grid (scope_volume_job_peek_attribution);
+ * progress counts slices (probs NULL); done gets no volume. */
+ScopeVolumeJob *scope_volume_job_explain  (ScopeModel              *model,
+                                           const NnVolume          *volume,
+                                           const char              *name,
+                                           const NnCtWindow        *window,
+                                           const NnExplainSpec     *spec,
+                                           ScopeVolumeJobProgress   progress,
+                                           ScopeVolumeJobDone       done,
+                                           gpointer                 data,
+                                           GError                 **error);
+/* The explain job's attribution volume: slices below the count progress last gave are final
+ * and may be read on the main thread (the worker writes only the others). Owned by the job. */
+const NnVolume *scope_volume_job_peek_attribution (ScopeVolumeJob *self);
+/* Stops the job (cancelled at the next slice; a read finishes first), joins its thread and
+ * frees it: no callback runs afterwards. Accepts NULL. */
+void            scope_volume_job_free     (ScopeVolumeJob          *job);
+
+G_END_DECLS
