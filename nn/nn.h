@@ -7,6 +7,7 @@
 #include "arch/nn-arch.h"
 #include "io/nn-atomic-file.h"
 #include "core/nn-blas.h"
+#include "explain/nn-baseline.h"
 #include "explain/nn-cam.h"
 #include "ops/nn-channelwise.h"
 #include "graph/nn-context.h"
