@@ -1487,6 +1487,182 @@ test_explain (void)
   screenshot (GTK_WIDGET (view), "9-explain-mask", 20.0, 200);
 }
 
+/* Panel 0's map is there (its metrics may still be computing). */
+static gboolean
+map_ready (gpointer data)
+{
+  return scope_explain_view_get_explanation (data, 0) != NULL;
+}
+
+/* A copy of panel 0's map after a setting changed: the view computes it again at once. */
+static float *
+remap (ScopeExplainView *view)
+{
+  g_assert_null (scope_explain_view_get_explanation (view, 0));
+  test_util_wait (map_ready, view, "the map with the new setting");
+  const NnMap *m = scope_explain_view_get_explanation (view, 0)->map;
+  return g_memdup2 (m->map, sizeof (float) * (gsize) m->h * (gsize) m->w);
+}
+
+static gboolean
+maps_differ (const ScopeExplainView *view,
+             const float            *a,
+             const float            *b)
+{
+  const NnMap *m = scope_explain_view_get_explanation ((ScopeExplainView *) view, 0)->map;
+  return memcmp (a, b, sizeof (float) * (gsize) m->h * (gsize) m->w) != 0;
+}
+
+static gboolean
+widget_shown (ScopeExplainView *view,
+              const char       *name)
+{
+  GtkWidget *w = find_named (GTK_WIDGET (view), name);
+  g_assert_nonnull (w);
+  return gtk_widget_get_visible (w);
+}
+
+/* Each method's own settings show only while a panel uses the method, go into the run's spec
+ * and change its result: IG's steps its convergence delta (shown beside them), its baseline the
+ * map; SmoothGrad's and GradientSHAP's samples and noise, Occlusion's patch and stride. The
+ * controls stay inside the window at 800 x 600. */
+static void
+test_explain_settings (void)
+{
+  g_autofree char *sneaker = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                               "fashion-sneaker.png", NULL);
+  open_image (sneaker);
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *view = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                SCOPE_TYPE_EXPLAIN_VIEW));
+  wait_frames (GTK_WIDGET (window), 3);
+  const char *boxes[] = { "ig-settings", "smoothgrad-settings", "occlusion-settings",
+                          "shap-settings" };
+  for (gsize i = 0; i < G_N_ELEMENTS (boxes); i++)
+    g_assert_false (widget_shown (view, boxes[i]));
+
+  /* IG: the delta with 2 steps, then with 256. */
+  ScopeExplainMethodSettings set;
+  scope_explain_view_get_method_settings (view, &set);
+  g_assert_cmpint (set.ig_steps, ==, 32);
+  g_assert_cmpint (set.ig_baseline, ==, NN_BASELINE_ZERO);
+  scope_explain_view_set_method (view, 0, NN_METHOD_IG);
+  g_assert_true (widget_shown (view, "ig-settings"));
+  g_assert_false (widget_shown (view, "smoothgrad-settings"));
+  g_assert_false (widget_shown (view, "ig-image"));
+  test_util_wait (map_ready, view, "the IG map");
+  set.ig_steps = 2;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *coarse = remap (view);
+  ScopeExplanation *e = scope_explain_view_get_explanation (view, 0);
+  g_assert_true (e->has_delta);
+  double delta_coarse = e->delta;
+  set.ig_steps = 256;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *fine = remap (view);
+  e = scope_explain_view_get_explanation (view, 0);
+  g_assert_true (e->has_delta);
+  g_test_message ("IG delta: %.4g with 2 steps, %.4g with 256", delta_coarse, e->delta);
+  g_assert_cmpfloat (fabs (e->delta), <, fabs (delta_coarse));
+  g_assert_true (maps_differ (view, coarse, fine));
+  g_autofree char *shown = g_strdup_printf ("Δ %.3g", e->delta);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_named (GTK_WIDGET (view), "ig-delta"))),
+                   ==, shown);
+
+  /* Every baseline gives another map. */
+  float *maps[NN_BASELINE_COUNT_ + 1] = { g_steal_pointer (&fine) };
+  for (int k = 1; k < NN_BASELINE_COUNT_; k++)
+    {
+      scope_explain_view_set_baseline (view, k);
+      maps[k] = remap (view);
+      for (int j = 0; j < k; j++)
+        g_assert_true (maps_differ (view, maps[j], maps[k]));
+    }
+  g_autofree char *boot = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                            "fashion-ankle-boot.png", NULL);
+  g_autoptr (GFile) boot_file = g_file_new_for_path (boot);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_explain_view_set_baseline_image (view, boot_file, &error));
+  g_assert_no_error (error);
+  g_assert_true (widget_shown (view, "ig-image"));
+  maps[NN_BASELINE_COUNT_] = remap (view);
+  for (int j = 0; j < NN_BASELINE_COUNT_; j++)
+    g_assert_true (maps_differ (view, maps[j], maps[NN_BASELINE_COUNT_]));
+  scope_explain_view_get_method_settings (view, &set);
+  g_assert_cmpint (set.ig_baseline, ==, NN_BASELINE_COUNT_);
+  g_autoptr (GFile) missing = g_file_new_for_path ("/nonexistent/baseline.png");
+  g_assert_false (scope_explain_view_set_baseline_image (view, missing, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  for (int k = 0; k <= NN_BASELINE_COUNT_; k++)
+    g_free (maps[k]);
+
+  /* Screenshots with IG's settings at 800 x 600 and 1280 x 800: the toolbar wraps and stays in
+   * the window. */
+  static const int sizes[][2] = { { 800, 600 }, { 1280, 800 } };
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (window), sizes[i][0], sizes[i][1]);
+      wait_frames (GTK_WIDGET (window), 4);
+      graphene_rect_t delta_box = bounds_in_window (find_named (GTK_WIDGET (view), "ig-delta"));
+      g_assert_cmpfloat (delta_box.origin.x + delta_box.size.width, <=,
+                         gtk_widget_get_width (GTK_WIDGET (window)));
+      g_autofree char *shot = g_strdup_printf ("explain-ig-settings-%dx%d", sizes[i][0],
+                                               sizes[i][1]);
+      screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+    }
+
+  /* SmoothGrad: samples and noise. */
+  scope_explain_view_set_method (view, 0, NN_METHOD_SMOOTHGRAD);
+  g_assert_false (widget_shown (view, "ig-settings"));
+  g_assert_true (widget_shown (view, "smoothgrad-settings"));
+  g_autofree float *sg = remap (view);
+  set.smooth_samples = 4;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *sg_few = remap (view);
+  g_assert_true (maps_differ (view, sg, sg_few));
+  set.smooth_noise = 0.4;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *sg_noisy = remap (view);
+  g_assert_true (maps_differ (view, sg_few, sg_noisy));
+
+  /* GradientSHAP, compared with Occlusion in the second panel: both settings show. */
+  scope_explain_view_set_method (view, 0, NN_METHOD_GRADIENT_SHAP);
+  scope_explain_view_set_method (view, 1, NN_METHOD_OCCLUSION);
+  g_assert_true (widget_shown (view, "shap-settings"));
+  g_assert_true (widget_shown (view, "occlusion-settings"));
+  g_assert_false (widget_shown (view, "smoothgrad-settings"));
+  g_autofree float *shap = remap (view);
+  set.shap_samples = 5;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *shap_few = remap (view);
+  g_assert_true (maps_differ (view, shap, shap_few));
+  set.shap_noise = 0.0;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *shap_quiet = remap (view);
+  g_assert_true (maps_differ (view, shap_few, shap_quiet));
+  wait_frames (GTK_WIDGET (window), 4);
+  screenshot (GTK_WIDGET (window), "explain-shap-occlusion-settings-1280x800", 10.0, 50);
+
+  /* Occlusion in panel 0: the patch, then the stride, change its map. */
+  scope_explain_view_set_method (view, 1, -1);
+  scope_explain_view_set_method (view, 0, NN_METHOD_OCCLUSION);
+  g_assert_false (widget_shown (view, "shap-settings"));
+  g_autofree float *occ = remap (view);
+  scope_explain_view_get_method_settings (view, &set);
+  const NnShape in = window_graph ()->nodes[0].shape;
+  g_assert_cmpint (set.occlusion_window, ==, MIN (in.h, in.w) / 4);
+  set.occlusion_window = 10;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *occ_big = remap (view);
+  g_assert_true (maps_differ (view, occ, occ_big));
+  set.occlusion_stride = 1;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *occ_dense = remap (view);
+  g_assert_true (maps_differ (view, occ_big, occ_dense));
+  scope_window_cancel_view (window);
+}
+
 static gboolean
 ct_model_delivered (gpointer data)
 {
@@ -2171,6 +2347,7 @@ main (int    argc,
     { "/ui/window/drop", test_drop },
     { "/ui/window/shortcuts-and-about", test_shortcuts_and_about },
     { "/ui/window/explain", test_explain },
+    { "/ui/window/explain-settings", test_explain_settings },
     { "/ui/window/explain-ct", test_explain_ct },
     { "/ui/window/close-joins", test_close_joins },
     { "/ui/window/recent-underscores", test_recent_underscores },
