@@ -1663,6 +1663,207 @@ test_explain_settings (void)
   scope_window_cancel_view (window);
 }
 
+/* A short run of the view's settings to its end: panel 0's final result (borrowed). */
+static ScopeAmResult *
+maximize_run_to_end (ScopeMaximizeView *view)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.run", NULL));
+  g_assert_true (scope_maximize_view_is_running (view));
+  test_util_wait (maximize_stopped, view, "activation maximization to end");
+  ScopeAmResult *r = scope_maximize_view_get_result (view, 0);
+  g_assert_nonnull (r);
+  g_assert_true (r->done);
+  return r;
+}
+
+static gboolean
+results_differ (const ScopeAmResult *a,
+                const ScopeAmResult *b)
+{
+  gsize n = (gsize) a->c * (gsize) a->h * (gsize) a->w;
+  return memcmp (a->pixels, b->pixels, sizeof (float) * n) != 0
+         || a->objectives[0] != b->objectives[0];
+}
+
+#define N_MAXIMIZE_CHANGES 13
+
+/* Change i of the settings, each one control of the Maximize view; its name. */
+static const char *
+maximize_change (int           i,
+                 NnAmSettings *t)
+{
+  switch (i)
+    {
+    case 0:
+      t->objective = NN_AM_OBJECTIVE_CENTER;
+      return "centre unit";
+    case 1:
+      t->objective = NN_AM_OBJECTIVE_UNIT;
+      t->unit_y = 1;
+      t->unit_x = 2;
+      return "unit (1, 2)";
+    case 2:
+      t->objective = NN_AM_OBJECTIVE_PERCENTILE;
+      t->percentile = 5.0f;
+      return "top 5 %";
+    case 3:
+      t->warmup = 0.5f;
+      return "warm-up 0.5";
+    case 4:
+      t->optimizer = NN_AM_OPTIMIZER_ADAM;
+      return "Adam";
+    case 5:
+      t->param = NN_AM_PARAM_FOURIER;
+      return "Fourier, decorrelated colour";
+    case 6:
+      t->l2 = 0.5f;
+      return "L2 0.5";
+    case 7:
+      t->tv = 0.5f;
+      return "TV 0.5";
+    case 8:
+      t->policy = (NnGradPolicy) { NN_GRAD_IDENTITY, 0.0f };
+      return "identity policy";
+    case 9:
+      t->transforms = NN_AM_TRANSFORM_PAD;
+      t->pad = 4;
+      return "pad 4";
+    case 10:
+      t->transforms = NN_AM_TRANSFORM_PAD;
+      t->pad = 9;
+      return "pad 9";
+    case 11:
+      t->transforms = NN_AM_TRANSFORM_ROTATE;
+      t->rotate = 5.0f;
+      return "rotate 5";
+    default:
+      t->transforms = NN_AM_TRANSFORM_ROTATE;
+      t->rotate = 40.0f;
+      return "rotate 40";
+    }
+}
+
+/* Every setting the CLI's am has reaches the run from the window: each one changed alone from
+ * the same seed gives another image; a one-hot direction matches the channel's mean; a run
+ * started from the previous result starts where it ended. */
+static void
+test_maximize_settings (void)
+{
+  ScopeMaximizeView *view = SCOPE_MAXIMIZE_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                  SCOPE_TYPE_MAXIMIZE_VIEW));
+  activate ("view.show", "s", "maximize");
+  int node = find_node ("layer1.0.add");
+  activate ("layer.select", "i", node);
+  activate ("channel.select", "i", 3);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_false (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "percentile")));
+  g_assert_false (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "direction")));
+  NnAmSettings s;
+  scope_maximize_view_get_settings (view, &s);
+  s.steps = 12;
+  scope_maximize_view_set_settings (view, &s);
+  ScopeAmResult *base = scope_am_result_ref (maximize_run_to_end (view));
+  /* The same settings again: the same image (so a difference below is the setting's). */
+  g_assert_false (results_differ (base, maximize_run_to_end (view)));
+
+  ScopeAmResult *previous = scope_am_result_ref (base);
+  for (int i = 0; i < N_MAXIMIZE_CHANGES; i++)
+    {
+      NnAmSettings t = s;
+      const char *what = maximize_change (i, &t);
+      scope_maximize_view_set_settings (view, &t);
+      NnAmSettings shown;
+      scope_maximize_view_get_settings (view, &shown);
+      g_assert_cmpint (shown.objective, ==, t.objective);
+      g_assert_cmpint (shown.unit_y, ==, t.unit_y);
+      g_assert_cmpint (shown.unit_x, ==, t.unit_x);
+      g_assert_cmpfloat (shown.percentile, ==, t.percentile);
+      g_assert_cmpfloat (shown.warmup, ==, t.warmup);
+      g_assert_cmpint (shown.optimizer, ==, t.optimizer);
+      g_assert_cmpint (shown.param, ==, t.param);
+      g_assert_cmpfloat (shown.l2, ==, t.l2);
+      g_assert_cmpfloat (shown.tv, ==, t.tv);
+      g_assert_cmpint (shown.policy.kind, ==, t.policy.kind);
+      g_assert_cmpuint (shown.transforms, ==, t.transforms);
+      g_assert_cmpint (shown.pad, ==, t.pad);
+      g_assert_cmpfloat (shown.rotate, ==, t.rotate);
+      ScopeAmResult *r = maximize_run_to_end (view);
+      g_test_message ("maximize, %s: objective %.4f (defaults %.4f)", what,
+                      r->objectives[0], base->objectives[0]);
+      g_assert_true (results_differ (base, r));
+      g_assert_true (results_differ (previous, r));
+      scope_am_result_unref (previous);
+      previous = scope_am_result_ref (r);
+      if (i == 1)
+        g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "unit-y")));
+      if (i == 2)
+        {
+          g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "percentile")));
+          wait_frames (GTK_WIDGET (window), 3);
+          static const int sizes[][2] = { { 800, 600 }, { 1280, 800 } };
+          for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++)
+            {
+              gtk_window_set_default_size (GTK_WINDOW (window), sizes[k][0], sizes[k][1]);
+              wait_frames (GTK_WIDGET (window), 4);
+              g_autofree char *shot = g_strdup_printf ("maximize-settings-%dx%d", sizes[k][0],
+                                                       sizes[k][1]);
+              screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+            }
+        }
+    }
+  scope_am_result_unref (previous);
+  scope_maximize_view_set_settings (view, &s);
+
+  /* A one-hot direction on channel 3 is channel 3's mean. */
+  int c = window_graph ()->nodes[node].shape.c;
+  g_autofree float *w = g_new0 (float, c);
+  w[3] = 1.0f;
+  NnAmSettings d = s;
+  d.objective = NN_AM_OBJECTIVE_DIRECTION;
+  d.direction = w;
+  d.layer = node;
+  scope_maximize_view_set_settings (view, &d);
+  g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "direction")));
+  NnAmSettings shown;
+  scope_maximize_view_get_settings (view, &shown);
+  g_assert_nonnull (shown.direction);
+  g_assert_cmpmem (shown.direction, sizeof (float) * (gsize) c, w, sizeof (float) * (gsize) c);
+  ScopeAmResult *r = maximize_run_to_end (view);
+  g_assert_cmpfloat_with_epsilon (r->objectives[0], base->objectives[0],
+                                  1e-3 * fabs (base->objectives[0]) + 1e-5);
+  /* A direction of the wrong length starts nothing. */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (view), "direction")), "1, 2");
+  scope_maximize_view_get_settings (view, &shown);
+  g_assert_null (shown.direction);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.run", NULL));
+  g_assert_false (scope_maximize_view_is_running (view));
+  scope_maximize_view_set_settings (view, &s);
+
+  /* From the previous result: the new run starts at the objective the last one ended on. */
+  r = maximize_run_to_end (view);
+  double ended = r->objectives[0];
+  scope_maximize_view_set_start (view, SCOPE_MAXIMIZE_START_PREVIOUS);
+  scope_maximize_view_get_settings (view, &shown);
+  g_assert_nonnull (shown.start);
+  r = maximize_run_to_end (view);
+  g_test_message ("maximize from the previous result: it ended at %.4f, the next starts at "
+                  "%.4f and ends at %.4f", ended, r->history[0], r->objectives[0]);
+  g_assert_cmpfloat_with_epsilon (r->history[0], ended, 0.02 * fabs (ended) + 1e-4);
+
+  /* From an image: the sneaker's own objective first. */
+  g_autofree char *sneaker = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                               "fashion-sneaker.png", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (sneaker);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_maximize_view_set_start_image (view, file, &error));
+  g_assert_no_error (error);
+  g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "start-image")));
+  r = maximize_run_to_end (view);
+  g_assert_cmpfloat (r->history[0], !=, base->history[0]);
+  g_assert_true (results_differ (base, r));
+  scope_am_result_unref (base);
+}
+
 static gboolean
 ct_model_delivered (gpointer data)
 {
@@ -2340,6 +2541,7 @@ main (int    argc,
     { "/ui/window/filters", test_filters },
     { "/ui/window/export", test_export },
     { "/ui/window/maximize", test_maximize },
+    { "/ui/window/maximize-settings", test_maximize_settings },
     { "/ui/window/views", test_views },
     { "/ui/window/bad-files", test_bad_files },
     { "/ui/window/open-progress", test_open_progress },
