@@ -193,6 +193,17 @@ update_controls (ScopeMaximizeView *self)
   gtk_widget_set_visible (GTK_WIDGET (self->direction_entry), direction);
   gtk_widget_set_visible (GTK_WIDGET (self->start_button),
                           gtk_drop_down_get_selected (self->start_dropdown) == START_IMAGE);
+  /* A transform's strength matters while the transform is on. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->pad_spin),
+                            gtk_check_button_get_active (self->pad_check));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->jitter_spin),
+                            gtk_check_button_get_active (self->jitter_check));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->scale_spin),
+                            gtk_check_button_get_active (self->scale_check));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->rotate_spin),
+                            gtk_check_button_get_active (self->rotate_check));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->blur_strength_spin),
+                            gtk_check_button_get_active (self->blur_check));
 
   gboolean running = any_running (self);
   gboolean ready = self->model != NULL && (classes || self->node > 0);
@@ -1156,6 +1167,11 @@ scope_maximize_view_init (ScopeMaximizeView *self)
                             G_CALLBACK (on_start_changed), self);
   g_signal_connect_swapped (self->start_button, "clicked", G_CALLBACK (choose_start_image),
                             self);
+  GtkCheckButton *checks[] = {
+    self->pad_check, self->jitter_check, self->scale_check, self->rotate_check, self->blur_check,
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (checks); i++)
+    g_signal_connect_swapped (checks[i], "toggled", G_CALLBACK (update_controls), self);
   fill_classes (self);
   set_target (self, NULL, -1, 0);
 }

@@ -1796,6 +1796,9 @@ test_maximize_settings (void)
       previous = scope_am_result_ref (r);
       if (i == 1)
         g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "unit-y")));
+      /* A strength can be set while its transform is on. */
+      g_assert_true (gtk_widget_get_sensitive (find_named (GTK_WIDGET (view), "pad"))
+                     == ((t.transforms & NN_AM_TRANSFORM_PAD) != 0));
       if (i == 2)
         {
           g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "percentile")));
@@ -1862,6 +1865,13 @@ test_maximize_settings (void)
   g_assert_cmpfloat (r->history[0], !=, base->history[0]);
   g_assert_true (results_differ (base, r));
   scope_am_result_unref (base);
+  /* The settings' lower half: the penalties, the start and the transforms' strengths. */
+  GtkScrolledWindow *scroll = GTK_SCROLLED_WINDOW (find_named (GTK_WIDGET (view),
+                                                               "maximize-settings"));
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (scroll);
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  wait_frames (GTK_WIDGET (window), 4);
+  screenshot (GTK_WIDGET (window), "maximize-settings-start-1280x800", 10.0, 50);
 }
 
 static gboolean
