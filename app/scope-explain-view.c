@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scope-batch-window.h"
 #include "scope-drop-down.h"
 #include "scope-explain-figure.h"
 #include "scope-file-dialog.h"
@@ -64,6 +65,7 @@ struct _ScopeExplainView
   GtkDropDown        *ct_window_drop;
   GtkSpinButton      *ct_width_spin;
   GtkSpinButton      *ct_level_spin;
+  GtkButton          *folder_button;
   GtkProgressBar     *progress_bar;
   GtkButton          *cancel_button;
   ScopeExplainFigure *figure;
@@ -895,7 +897,66 @@ cancel (ScopeView *view)
     set_status (self, "Cancelled");
 }
 
+/* A folder explained. */
+
+static void
+on_folder_chosen (GtkWidget *owner,
+                  GFile     *folder)
+{
+  ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (owner);
+  g_autoptr (GError) error = NULL;
+  if (scope_explain_view_explain_folder (self, folder, &error) == NULL)
+    scope_view_report_error (SCOPE_VIEW (self), "Cannot explain the folder: %s",
+                             error->message);
+}
+
+static void
+on_folder_clicked (ScopeExplainView *self)
+{
+  scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                         "Explain a Folder", "_Explain", NULL, 0, NULL, NULL, on_folder_chosen);
+}
+
 /* Public API. */
+
+GtkWindow *
+scope_explain_view_explain_folder (ScopeExplainView  *self,
+                                   GFile             *folder,
+                                   GError           **error)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), NULL);
+  g_return_val_if_fail (G_IS_FILE (folder), NULL);
+
+  if (model (self) == NULL)
+    return g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no model"), NULL;
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.map.method = (NnMethod) selected_method (self, 0);
+  spec.map.target = selected_class (self);
+  spec.map.layer = selected_layer (self);
+  spec.map.keep_negative = display_signed (self);
+  method_settings (self, &spec.map);
+  int kind = (int) gtk_drop_down_get_selected (self->ig_baseline_drop);
+  if (kind == BASELINE_IMAGE && self->baseline_image != NULL)
+    spec.map.baseline = scope_input_get_nn_input (self->baseline_image)->tensor;
+  g_autofree char *path = g_file_get_path (folder);
+  g_autoptr (ScopeBatchJob) job = scope_batch_job_new (model (self), path, &spec,
+                                                       kind < BASELINE_IMAGE ? kind : -1);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *title = g_strdup_printf ("%s of %s",
+                                            nn_method_get_info (spec.map.method)->label, name);
+  ScopeBatchWindow *window = scope_batch_window_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root)
+                                                                          : NULL,
+                                                     job, model (self), title);
+  if (!scope_batch_job_start (job, error))
+    {
+      gtk_window_destroy (GTK_WINDOW (window));
+      return NULL;
+    }
+  gtk_window_present (GTK_WINDOW (window));
+  return GTK_WINDOW (window);
+}
 
 gboolean
 scope_explain_view_has_mask (ScopeExplainView *self)
@@ -1100,6 +1161,7 @@ scope_explain_view_class_init (ScopeExplainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_window_drop);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_width_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_level_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, folder_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, figure);
@@ -1167,6 +1229,8 @@ scope_explain_view_init (ScopeExplainView *self)
                             G_CALLBACK (on_baseline_changed), self);
   g_signal_connect_swapped (self->ig_image_button, "clicked",
                             G_CALLBACK (choose_baseline_image), self);
+  g_signal_connect_swapped (self->folder_button, "clicked", G_CALLBACK (on_folder_clicked),
+                            self);
   set_window (self, NN_CT_WINDOW_LUNG);
   g_signal_connect (self->ct_window_drop, "notify::selected",
                     G_CALLBACK (on_window_preset_changed), self);

@@ -54,6 +54,12 @@ void                 scope_explain_view_set_baseline (ScopeExplainView *self,
 gboolean             scope_explain_view_set_baseline_image (ScopeExplainView  *self,
                                                             GFile             *file,
                                                             GError           **error);
+/* Explains every image of folder with panel 0's method and settings on a thread of its own, in
+ * a window of its own (a ScopeBatchWindow, returned borrowed) with progress, a cancel button and
+ * a table of the results; NULL with error when the folder cannot be read or has no image. */
+GtkWindow           *scope_explain_view_explain_folder (ScopeExplainView  *self,
+                                                        GFile             *folder,
+                                                        GError           **error);
 /* What panel shows now (borrowed), or NULL. */
 ScopeExplanation    *scope_explain_view_get_explanation (ScopeExplainView *self,
                                                          int               panel);

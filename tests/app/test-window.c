@@ -16,6 +16,7 @@
 
 #include "scope-activations-view.h"
 #include "scope-application.h"
+#include "scope-batch-window.h"
 #include "scope-explain-figure.h"
 #include "scope-explain-view.h"
 #include "scope-filters-figure.h"
@@ -1875,6 +1876,106 @@ test_maximize_settings (void)
 }
 
 static gboolean
+batch_finished (gpointer data)
+{
+  return !scope_batch_job_is_running (scope_batch_window_get_job (data));
+}
+
+/* A folder explained from the Explain view: a row per image in name order with the class,
+ * probability and metrics nn_explain_run gives for the file, an error for a file that is not
+ * an image, other files skipped; Cancel stops a batch. */
+static void
+test_explain_folder (void)
+{
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *view = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                SCOPE_TYPE_EXPLAIN_VIEW));
+  g_autofree char *folder = g_build_filename (shot_dir, "batch", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  const char *names[] = { "fashion-bag.png", "fashion-coat.png", "fashion-sneaker.png" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *from = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                                names[i], NULL);
+      g_autofree char *to = g_build_filename (folder, names[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      g_assert_true (g_file_set_contents (to, contents, (gssize) length, NULL));
+    }
+  g_autofree char *bad = g_build_filename (folder, "broken.png", NULL);
+  g_assert_true (g_file_set_contents (bad, "not a png", -1, NULL));
+  g_autofree char *notes = g_build_filename (folder, "notes.txt", NULL);
+  g_assert_true (g_file_set_contents (notes, "skipped", -1, NULL));
+
+  scope_explain_view_set_method (view, 0, NN_METHOD_GRADIENT);
+  g_autoptr (GFile) dir = g_file_new_for_path (folder);
+  g_autoptr (GError) error = NULL;
+  ScopeBatchWindow *batch = SCOPE_BATCH_WINDOW (scope_explain_view_explain_folder (view, dir,
+                                                                                   &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (batch);
+  test_util_wait (batch_finished, batch, "the folder to be explained");
+  guint n_rows, n_files;
+  const ScopeBatchRow *rows = scope_batch_job_get_rows (scope_batch_window_get_job (batch),
+                                                        &n_rows, &n_files);
+  g_assert_cmpuint (n_files, ==, 4);
+  g_assert_cmpuint (n_rows, ==, 4);
+  g_assert_cmpstr (rows[0].name, ==, "broken.png");
+  g_assert_nonnull (rows[0].error);
+  g_assert_cmpstr (scope_batch_window_get_cell (batch, 0, 0), ==, "File");
+  g_assert_cmpstr (scope_batch_window_get_cell (batch, 1, 1), ==, rows[0].error);
+  ScopeModel *model = scope_activations_get_model (scope_window_get_activations (window));
+  const NnModel *m = scope_model_get_nn_model (model);
+  for (guint i = 1; i < n_rows; i++)
+    {
+      g_assert_cmpstr (rows[i].name, ==, names[i - 1]);
+      g_assert_null (rows[i].error);
+      g_autofree char *path = g_build_filename (folder, names[i - 1], NULL);
+      NnInput *in = nn_input_load (path, m, NULL, NULL);
+      g_assert_nonnull (in);
+      NnExplainSpec spec;
+      nn_explain_spec_init (&spec);
+      spec.map.method = NN_METHOD_GRADIENT;
+      NnExplanation *e = nn_explain_run (m, in, &spec, NULL, NULL);
+      g_assert_nonnull (e);
+      g_assert_cmpint (rows[i].target, ==, e->map->target);
+      g_assert_cmpfloat (rows[i].probability, ==, e->probability);
+      g_assert_cmpuint (rows[i].metrics.has, ==, e->metrics.has);
+      g_assert_cmpfloat (rows[i].metrics.deletion.auc, ==, e->metrics.deletion.auc);
+      g_assert_cmpfloat (rows[i].metrics.rho, ==, e->metrics.rho);
+      g_autofree char *prob = g_strdup_printf ("%.3f", e->probability);
+      g_assert_cmpstr (scope_batch_window_get_cell (batch, (int) i + 1, 2), ==, prob);
+      g_test_message ("batch: %s class %d p %.3f deletion %.3f insertion %.3f", rows[i].name,
+                      rows[i].target, rows[i].probability, rows[i].metrics.deletion.auc,
+                      rows[i].metrics.insertion.auc);
+      nn_explanation_free (e);
+      nn_input_unref (in);
+    }
+  wait_frames (GTK_WIDGET (batch), 4);
+  screenshot (GTK_WIDGET (batch), "explain-folder", 5.0, 20);
+  gtk_window_destroy (GTK_WINDOW (batch));
+
+  /* Cancelled at once: it ends, with fewer rows than files or all of them. */
+  batch = SCOPE_BATCH_WINDOW (scope_explain_view_explain_folder (view, dir, &error));
+  g_assert_nonnull (batch);
+  ScopeBatchJob *job = scope_batch_window_get_job (batch);
+  g_assert_true (scope_batch_job_is_running (job));
+  scope_batch_job_cancel (job);
+  g_assert_false (scope_batch_job_is_running (job));
+  scope_batch_job_get_rows (job, &n_rows, &n_files);
+  g_assert_cmpuint (n_rows, <=, n_files);
+  gtk_window_destroy (GTK_WINDOW (batch));
+
+  /* A folder without images. */
+  g_autofree char *empty = g_build_filename (shot_dir, "batch-empty", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
+  g_autoptr (GFile) empty_dir = g_file_new_for_path (empty);
+  g_assert_null (scope_explain_view_explain_folder (view, empty_dir, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+static gboolean
 ct_model_delivered (gpointer data)
 {
   (void) data;
@@ -2560,6 +2661,7 @@ main (int    argc,
     { "/ui/window/shortcuts-and-about", test_shortcuts_and_about },
     { "/ui/window/explain", test_explain },
     { "/ui/window/explain-settings", test_explain_settings },
+    { "/ui/window/explain-folder", test_explain_folder },
     { "/ui/window/explain-ct", test_explain_ct },
     { "/ui/window/close-joins", test_close_joins },
     { "/ui/window/recent-underscores", test_recent_underscores },
