@@ -15,8 +15,10 @@ struct _ScopeAmJob
   GObject       parent_instance;
 
   ScopeModel   *model;
-  NnAmSettings  settings;        /* channels points at `channels`; no start or direction */
+  NnAmSettings  settings;        /* channels, start and direction point at the copies below */
   int          *channels;
+  float        *start;           /* settings.start_items images, or NULL */
+  float        *direction;       /* one weight per channel of the layer, or NULL */
   int           batch;
   ScopeAmState  state;           /* main thread: the last delivered state */
   ScopeWorker   worker;
@@ -182,6 +184,13 @@ run_batch (ScopeAmJob  *self,
   NnAmSettings s = self->settings;
   s.channels = self->channels + first;
   s.n_channels = MIN (self->batch, self->settings.n_channels - first);
+  /* A start with one image per item: this batch's images. */
+  if (s.start != NULL && s.start_items > 1)
+    {
+      NnShape in = model->graph->nodes[0].shape;
+      s.start += (gsize) first * (gsize) in.c * (gsize) in.h * (gsize) in.w;
+      s.start_items = s.n_channels;
+    }
   NnError err = { 0 };
   NnAmRun *run = nn_am_run_new (model, &s, &err);
   if (run == NULL)
@@ -246,9 +255,19 @@ scope_am_job_new (ScopeModel         *model,
   self->settings = *settings;
   self->channels = g_memdup2 (settings->channels, sizeof (int) * (gsize) settings->n_channels);
   self->settings.channels = self->channels;
-  self->settings.start = NULL;
-  self->settings.start_items = 0;
-  self->settings.direction = NULL;
+  const NnGraph *g = scope_model_get_graph (model);
+  if (settings->start != NULL)
+    {
+      NnShape in = g->nodes[0].shape;
+      self->start = g_memdup2 (settings->start, sizeof (float) * (gsize) settings->start_items
+                                                * (gsize) in.c * (gsize) in.h * (gsize) in.w);
+    }
+  self->settings.start = self->start;
+  self->settings.start_items = self->start != NULL ? settings->start_items : 0;
+  if (settings->direction != NULL && settings->layer >= 0 && settings->layer < g->n_nodes)
+    self->direction = g_memdup2 (settings->direction,
+                                 sizeof (float) * (gsize) g->nodes[settings->layer].shape.c);
+  self->settings.direction = self->direction;
   self->batch = batch;
   return self;
 }
@@ -340,6 +359,8 @@ scope_am_job_finalize (GObject *object)
 
   g_clear_pointer (&self->model, scope_model_unref);
   g_free (self->channels);
+  g_free (self->start);
+  g_free (self->direction);
   g_ptr_array_unref (self->pending);
   scope_worker_clear (&self->worker);
 

@@ -60,7 +60,8 @@ typedef struct
 } ScopeAmUpdate;
 
 /* settings->channels holds every channel to maximize; batch (>= 1) of them run together.
- * The settings and channels are copied; the model is referenced. */
+ * The settings, channels, start images and direction weights are copied; the model is
+ * referenced. */
 ScopeAmJob   *scope_am_job_new (ScopeModel         *model,
                                 const NnAmSettings *settings,
                                 int                 batch);

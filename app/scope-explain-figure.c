@@ -117,6 +117,13 @@ make_figure (ScopeExplainFigure *self,
                                       map != NULL ? map->target : -1,
                                       layered ? m->graph->nodes[map->layer].name : NULL,
                                       p->error);
+      /* Integrated Gradients: how far its attributions are from summing to f(x) - f(x'). */
+      if (p->explanation != NULL && p->explanation->has_delta && p->error == NULL)
+        {
+          gsize len = strlen (fp->title);
+          g_snprintf (fp->title + len, sizeof fp->title - len, ", delta %.3g",
+                      p->explanation->delta);
+        }
       if (map != NULL && self->image != NULL)
         fp->heatmap = (VizHeatmap) {
           .image = self->image, .c = nn_input (self)->c, .map = map->map, .h = map->h,

@@ -27,6 +27,7 @@ struct _ScopeExplainJob
   ScopeModel          *model;
   ScopeInput          *input;
   guint8              *mask;          /* spec.mask points here */
+  float               *baseline;      /* spec.map.baseline points here */
   NnExplainSpec        spec;
 
   ScopeWorker          worker;
@@ -169,6 +170,13 @@ scope_explain_job_new (ScopeModel          *model,
       self->mask = g_memdup2 (spec->mask, (gsize) in->h * (gsize) in->w);
       self->spec.mask = self->mask;
     }
+  if (spec->map.baseline != NULL)
+    {
+      const NnInput *in = scope_input_get_nn_input (input);
+      self->baseline = g_memdup2 (spec->map.baseline,
+                                  sizeof (float) * (gsize) in->c * (gsize) in->h * (gsize) in->w);
+      self->spec.map.baseline = self->baseline;
+    }
   return self;
 }
 
@@ -231,6 +239,7 @@ scope_explain_job_finalize (GObject *object)
   scope_model_unref (self->model);
   scope_input_unref (self->input);
   g_free (self->mask);
+  g_free (self->baseline);
   scope_worker_clear (&self->worker);
 
   G_OBJECT_CLASS (scope_explain_job_parent_class)->finalize (object);

@@ -30,11 +30,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScopeExplainMetrics, g_free)
 
 G_DECLARE_FINAL_TYPE (ScopeExplainJob, scope_explain_job, SCOPE, EXPLAIN_JOB, GObject)
 
-/* An explanation of input (which must fit model) as spec asks (spec->mask, at the input's size,
- * is copied). Signals are emitted on the thread-default main context of the caller of
- * scope_explain_job_start: "map-ready" (ScopeExplanation), "metrics-changed"
- * (ScopeExplainMetrics), "progress" (fraction in [0, 1] and the stage's name), then "finished"
- * (a GError, or NULL on success) once. */
+/* An explanation of input (which must fit model) as spec asks (spec->mask and
+ * spec->map.baseline, at the input's size, are copied). Signals are emitted on the
+ * thread-default main context of the caller of scope_explain_job_start: "map-ready"
+ * (ScopeExplanation), "metrics-changed" (ScopeExplainMetrics), "progress" (fraction in [0, 1]
+ * and the stage's name), then "finished" (a GError, or NULL on success) once. */
 ScopeExplainJob *scope_explain_job_new (ScopeModel          *model,
                                         ScopeInput          *input,
                                         const NnExplainSpec *spec);

@@ -7,15 +7,21 @@
 #include "scope-explain-view.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "scope-batch-window.h"
 #include "scope-drop-down.h"
 #include "scope-explain-figure.h"
+#include "scope-file-dialog.h"
 #include "scope-wrap-box.h"
 
 /* HU per pixel of a drag on the image. */
 #define DRAG_HU_PER_PX 4.0
 #define CUSTOM_WINDOW 3
+
+/* The entries of the baseline menu: NnBaselineKind's, then a chosen image. */
+#define BASELINE_IMAGE NN_BASELINE_COUNT_
 
 typedef struct
 {
@@ -34,6 +40,20 @@ struct _ScopeExplainView
   /* Template children. */
   GtkDropDown        *method_drop;
   GtkDropDown        *compare_drop;
+  GtkBox             *ig_box;
+  GtkDropDown        *ig_baseline_drop;
+  GtkButton          *ig_image_button;
+  GtkSpinButton      *ig_steps_spin;
+  GtkLabel           *ig_delta_label;
+  GtkBox             *smooth_box;
+  GtkSpinButton      *smooth_samples_spin;
+  GtkSpinButton      *smooth_noise_spin;
+  GtkBox             *occlusion_box;
+  GtkSpinButton      *occlusion_window_spin;
+  GtkSpinButton      *occlusion_stride_spin;
+  GtkBox             *shap_box;
+  GtkSpinButton      *shap_samples_spin;
+  GtkSpinButton      *shap_noise_spin;
   GtkDropDown        *class_drop;
   GtkLabel           *layer_label;
   GtkDropDown        *layer_drop;
@@ -45,11 +65,13 @@ struct _ScopeExplainView
   GtkDropDown        *ct_window_drop;
   GtkSpinButton      *ct_width_spin;
   GtkSpinButton      *ct_level_spin;
+  GtkButton          *folder_button;
   GtkProgressBar     *progress_bar;
   GtkButton          *cancel_button;
   ScopeExplainFigure *figure;
 
   ScopeModel         *picked;      /* the model the pickers were filled for */
+  ScopeInput         *baseline_image;  /* IG's chosen baseline, built for the model, or NULL */
   float              *ct_display;  /* a CT slice: its HU plane through window, (c, h, w) */
   NnCtWindow          window;      /* how the input's HU plane is shown in ct_display */
   NnCtWindow          drag_start;  /* window when the drag on the image began */
@@ -119,6 +141,106 @@ static double
 opacity (ScopeExplainView *self)
 {
   return gtk_range_get_value (GTK_RANGE (self->opacity_scale));
+}
+
+/* Whether panel 0, or panel 1 when it shows, uses method. */
+static gboolean
+shows_method (ScopeExplainView *self,
+              NnMethod          method)
+{
+  return selected_method (self, 0) == (int) method || selected_method (self, 1) == (int) method;
+}
+
+/* Each method's own settings are shown while a panel uses that method. */
+static void
+update_method_settings (ScopeExplainView *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->ig_box), shows_method (self, NN_METHOD_IG));
+  gtk_widget_set_visible (GTK_WIDGET (self->smooth_box),
+                          shows_method (self, NN_METHOD_SMOOTHGRAD));
+  gtk_widget_set_visible (GTK_WIDGET (self->occlusion_box),
+                          shows_method (self, NN_METHOD_OCCLUSION));
+  gtk_widget_set_visible (GTK_WIDGET (self->shap_box),
+                          shows_method (self, NN_METHOD_GRADIENT_SHAP));
+  gboolean image = gtk_drop_down_get_selected (self->ig_baseline_drop) == BASELINE_IMAGE;
+  gtk_widget_set_visible (GTK_WIDGET (self->ig_image_button), image);
+  if (!shows_method (self, NN_METHOD_IG))
+    gtk_label_set_text (self->ig_delta_label, "");
+}
+
+static int
+spin_int (GtkSpinButton *spin)
+{
+  return gtk_spin_button_get_value_as_int (spin);
+}
+
+/* IG's baseline for the input as the menu asks (zeros when Image is chosen but no image is),
+ * to free with free(), or NULL for zeros. */
+static float *
+ig_baseline (ScopeExplainView *self,
+             const NnInput    *in)
+{
+  guint k = gtk_drop_down_get_selected (self->ig_baseline_drop);
+  if (k == BASELINE_IMAGE)
+    {
+      if (self->baseline_image == NULL)
+        return NULL;
+      const NnInput *b = scope_input_get_nn_input (self->baseline_image);
+      float *x = g_try_malloc (sizeof (float) * (gsize) in->c * (gsize) in->h * (gsize) in->w);
+      if (x != NULL)
+        memcpy (x, b->tensor, sizeof (float) * (gsize) in->c * (gsize) in->h * (gsize) in->w);
+      return x;
+    }
+  if (k == NN_BASELINE_ZERO || k >= NN_BASELINE_COUNT_)
+    return NULL;
+  return nn_baseline_new ((NnBaselineKind) k, scope_model_get_nn_model (
+                            scope_view_get_model (SCOPE_VIEW (self))),
+                          in->tensor, 0.0f, 1, NULL);
+}
+
+/* The method settings of panel i's method into spec (the baseline is set by the caller). */
+static void
+method_settings (ScopeExplainView *self,
+                 NnMethodSpec     *spec)
+{
+  switch (spec->method)
+    {
+    case NN_METHOD_IG:
+      spec->samples = spin_int (self->ig_steps_spin);
+      break;
+    case NN_METHOD_SMOOTHGRAD:
+      spec->samples = spin_int (self->smooth_samples_spin);
+      spec->noise = (float) gtk_spin_button_get_value (self->smooth_noise_spin);
+      break;
+    case NN_METHOD_GRADIENT_SHAP:
+      spec->samples = spin_int (self->shap_samples_spin);
+      spec->noise = (float) gtk_spin_button_get_value (self->shap_noise_spin);
+      break;
+    case NN_METHOD_OCCLUSION:
+      spec->window = spin_int (self->occlusion_window_spin);
+      spec->stride = MIN (spin_int (self->occlusion_stride_spin), spec->window);
+      break;
+    case NN_METHOD_GRADCAM:
+    case NN_METHOD_GRADCAM_PP:
+    case NN_METHOD_XGRADCAM:
+    case NN_METHOD_HIRESCAM:
+    case NN_METHOD_LAYERCAM:
+    case NN_METHOD_SCORECAM:
+    case NN_METHOD_EIGENCAM:
+    case NN_METHOD_ABLATIONCAM:
+    case NN_METHOD_EIGENGRADCAM:
+    case NN_METHOD_GRADIENT:
+    case NN_METHOD_GUIDED:
+    case NN_METHOD_GUIDED_GRADCAM:
+    case NN_METHOD_FULLGRAD:
+    case NN_METHOD_DEEPLIFT:
+    case NN_METHOD_LRP_GAMMA_BOX:
+    case NN_METHOD_LRP_PLUS_FLAT:
+    case NN_METHOD_LRP_ALPHA_BETA:
+    case NN_METHOD_COUNT_:
+    default:
+      break;
+    }
 }
 
 static const NnCtWindow presets[CUSTOM_WINDOW] = {
@@ -269,6 +391,20 @@ panel_of_job (ScopeExplainView *self,
 
 /* Job results. */
 
+/* IG's convergence delta beside its steps: of each panel that has one. */
+static void
+update_delta (ScopeExplainView *self)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (int i = 0; i < n_panels (self); i++)
+    {
+      const ScopeExplanation *e = self->panels[i].explanation;
+      if (e != NULL && e->has_delta)
+        g_string_append_printf (text, "%sΔ %.3g", text->len > 0 ? ", " : "", e->delta);
+    }
+  gtk_label_set_text (self->ig_delta_label, text->str);
+}
+
 static void
 on_map_ready (ScopeExplainJob  *job,
               ScopeExplanation *explanation,
@@ -281,6 +417,7 @@ on_map_ready (ScopeExplainJob  *job,
   p->explanation = g_boxed_copy (SCOPE_TYPE_EXPLANATION, explanation);
   scope_explain_figure_set_explanation (self->figure, i, explanation);
   scope_view_set_can_export (SCOPE_VIEW (self), self->panels[0].explanation != NULL);
+  update_delta (self);
 }
 
 static void
@@ -355,9 +492,13 @@ panel_start (ScopeExplainView  *self,
   spec.map.target = selected_class (self);
   spec.map.layer = selected_layer (self);
   spec.map.keep_negative = display_signed (self);
+  method_settings (self, &spec.map);
+  float *baseline = spec.map.method == NN_METHOD_IG ? ig_baseline (self, nn_input (self)) : NULL;
+  spec.map.baseline = baseline;
   spec.mask = scope_input_get_mask (input (self), NULL);
   Panel *p = &self->panels[i];
   p->job = scope_explain_job_new (model (self), input (self), &spec);
+  free (baseline);
   g_signal_connect_object (p->job, "map-ready", G_CALLBACK (on_map_ready), self,
                            G_CONNECT_DEFAULT);
   g_signal_connect_object (p->job, "metrics-changed", G_CALLBACK (on_metrics_changed), self,
@@ -427,6 +568,69 @@ on_maps_setting_changed (GObject          *object,
                      || (selected_method (self, 1) >= 0 && uses_layer (selected_method (self, 1)));
   gtk_widget_set_sensitive (GTK_WIDGET (self->layer_drop), layered);
   gtk_widget_set_sensitive (GTK_WIDGET (self->layer_label), layered);
+  update_method_settings (self);
+  invalidate (self);
+}
+
+static void
+on_method_setting_changed (ScopeExplainView *self)
+{
+  invalidate (self);
+}
+
+/* Loads file as IG's baseline image for the model; FALSE with error when it cannot be read or
+ * built for the model. */
+static gboolean
+load_baseline_image (ScopeExplainView  *self,
+                     GFile             *file,
+                     GError           **error)
+{
+  if (model (self) == NULL)
+    return g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "No model to build %s for",
+                        g_file_peek_path (file)), FALSE;
+  g_autofree char *path = g_file_get_path (file);
+  ScopeInput *image = scope_input_load (path, model (self), error);
+  if (image == NULL)
+    return FALSE;
+  g_clear_pointer (&self->baseline_image, scope_input_unref);
+  self->baseline_image = image;
+  g_autofree char *label = g_strdup_printf ("%s…", scope_input_get_name (image));
+  gtk_button_set_label (self->ig_image_button, label);
+  return TRUE;
+}
+
+static void
+on_baseline_chosen (GtkWidget *owner,
+                    GFile     *file)
+{
+  ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (owner);
+  g_autoptr (GError) error = NULL;
+  if (!load_baseline_image (self, file, &error))
+    {
+      g_autofree char *text = g_strdup_printf ("Failed: %s", error->message);
+      set_status (self, text);
+      return;
+    }
+  invalidate (self);
+}
+
+static void
+choose_baseline_image (ScopeExplainView *self)
+{
+  static const ScopeFileType types[] = {
+    { "Images", "*.png;*.jpg;*.jpeg;*.PNG;*.JPG;*.JPEG;*.npy;*.dcm" },
+  };
+  scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_OPEN, "Baseline Image",
+                         "_Open", types, G_N_ELEMENTS (types), NULL, NULL, on_baseline_chosen);
+}
+
+static void
+on_baseline_changed (ScopeExplainView *self)
+{
+  update_method_settings (self);
+  if (gtk_drop_down_get_selected (self->ig_baseline_drop) == BASELINE_IMAGE
+      && self->baseline_image == NULL && !self->updating)
+    choose_baseline_image (self);
   invalidate (self);
 }
 
@@ -580,6 +784,12 @@ fill_pickers (ScopeExplainView *self)
           gtk_string_list_append (classes, text);
         }
       const NnGraph *g = m->graph;
+      /* Occlusion's patch: at most the input's smaller side; a quarter of it, stride half. */
+      int side = MAX (1, MIN (g->nodes[0].shape.h, g->nodes[0].shape.w));
+      gtk_spin_button_set_range (self->occlusion_window_spin, 1, side);
+      gtk_spin_button_set_range (self->occlusion_stride_spin, 1, side);
+      gtk_spin_button_set_value (self->occlusion_window_spin, MAX (1, side / 4));
+      gtk_spin_button_set_value (self->occlusion_stride_spin, MAX (1, side / 8));
       int fallback = nn_explain_default_layer (g);
       self->layers = g_new (int, g->n_nodes);
       for (int i = 1; i < g->n_nodes; i++)
@@ -615,6 +825,16 @@ inputs_changed (ScopeExplainView *self,
       g_clear_pointer (&self->picked, scope_model_unref);
       self->picked = model (self) != NULL ? scope_model_ref (model (self)) : NULL;
       fill_pickers (self);
+      if (self->baseline_image != NULL)
+        {
+          ScopeInput *rebuilt = model (self) != NULL
+                                ? scope_input_rebuild (self->baseline_image, model (self), NULL)
+                                : NULL;
+          g_clear_pointer (&self->baseline_image, scope_input_unref);
+          self->baseline_image = rebuilt;
+          if (rebuilt == NULL)
+            gtk_button_set_label (self->ig_image_button, "Choose…");
+        }
     }
   g_clear_pointer (&self->ct_display, g_free);
   if (is_ct (self))
@@ -677,7 +897,66 @@ cancel (ScopeView *view)
     set_status (self, "Cancelled");
 }
 
+/* A folder explained. */
+
+static void
+on_folder_chosen (GtkWidget *owner,
+                  GFile     *folder)
+{
+  ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (owner);
+  g_autoptr (GError) error = NULL;
+  if (scope_explain_view_explain_folder (self, folder, &error) == NULL)
+    scope_view_report_error (SCOPE_VIEW (self), "Cannot explain the folder: %s",
+                             error->message);
+}
+
+static void
+on_folder_clicked (ScopeExplainView *self)
+{
+  scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                         "Explain a Folder", "_Explain", NULL, 0, NULL, NULL, on_folder_chosen);
+}
+
 /* Public API. */
+
+GtkWindow *
+scope_explain_view_explain_folder (ScopeExplainView  *self,
+                                   GFile             *folder,
+                                   GError           **error)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), NULL);
+  g_return_val_if_fail (G_IS_FILE (folder), NULL);
+
+  if (model (self) == NULL)
+    return g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no model"), NULL;
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.map.method = (NnMethod) selected_method (self, 0);
+  spec.map.target = selected_class (self);
+  spec.map.layer = selected_layer (self);
+  spec.map.keep_negative = display_signed (self);
+  method_settings (self, &spec.map);
+  int kind = (int) gtk_drop_down_get_selected (self->ig_baseline_drop);
+  if (kind == BASELINE_IMAGE && self->baseline_image != NULL)
+    spec.map.baseline = scope_input_get_nn_input (self->baseline_image)->tensor;
+  g_autofree char *path = g_file_get_path (folder);
+  g_autoptr (ScopeBatchJob) job = scope_batch_job_new (model (self), path, &spec,
+                                                       kind < BASELINE_IMAGE ? kind : -1);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *title = g_strdup_printf ("%s of %s",
+                                            nn_method_get_info (spec.map.method)->label, name);
+  ScopeBatchWindow *window = scope_batch_window_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root)
+                                                                          : NULL,
+                                                     job, model (self), title);
+  if (!scope_batch_job_start (job, error))
+    {
+      gtk_window_destroy (GTK_WINDOW (window));
+      return NULL;
+    }
+  gtk_window_present (GTK_WINDOW (window));
+  return GTK_WINDOW (window);
+}
 
 gboolean
 scope_explain_view_has_mask (ScopeExplainView *self)
@@ -711,6 +990,69 @@ scope_explain_view_set_method (ScopeExplainView *self,
     gtk_drop_down_set_selected (self->method_drop, (guint) method);
   else
     gtk_drop_down_set_selected (self->compare_drop, (guint) (method + 1));
+}
+
+void
+scope_explain_view_set_method_settings (ScopeExplainView                *self,
+                                        const ScopeExplainMethodSettings *settings)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
+  g_return_if_fail (settings != NULL);
+
+  gtk_spin_button_set_value (self->ig_steps_spin, settings->ig_steps);
+  gtk_spin_button_set_value (self->smooth_samples_spin, settings->smooth_samples);
+  gtk_spin_button_set_value (self->smooth_noise_spin, settings->smooth_noise);
+  gtk_spin_button_set_value (self->occlusion_window_spin, settings->occlusion_window);
+  gtk_spin_button_set_value (self->occlusion_stride_spin, settings->occlusion_stride);
+  gtk_spin_button_set_value (self->shap_samples_spin, settings->shap_samples);
+  gtk_spin_button_set_value (self->shap_noise_spin, settings->shap_noise);
+}
+
+void
+scope_explain_view_get_method_settings (ScopeExplainView           *self,
+                                        ScopeExplainMethodSettings *settings)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
+  g_return_if_fail (settings != NULL);
+
+  *settings = (ScopeExplainMethodSettings) {
+    .ig_baseline = (int) gtk_drop_down_get_selected (self->ig_baseline_drop),
+    .ig_steps = spin_int (self->ig_steps_spin),
+    .smooth_samples = spin_int (self->smooth_samples_spin),
+    .smooth_noise = gtk_spin_button_get_value (self->smooth_noise_spin),
+    .occlusion_window = spin_int (self->occlusion_window_spin),
+    .occlusion_stride = spin_int (self->occlusion_stride_spin),
+    .shap_samples = spin_int (self->shap_samples_spin),
+    .shap_noise = gtk_spin_button_get_value (self->shap_noise_spin),
+  };
+}
+
+void
+scope_explain_view_set_baseline (ScopeExplainView *self,
+                                 int               kind)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
+  g_return_if_fail (kind >= 0 && kind <= BASELINE_IMAGE);
+
+  gtk_drop_down_set_selected (self->ig_baseline_drop, (guint) kind);
+}
+
+gboolean
+scope_explain_view_set_baseline_image (ScopeExplainView  *self,
+                                       GFile             *file,
+                                       GError           **error)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  if (!load_baseline_image (self, file, error))
+    return FALSE;
+  self->updating = TRUE;
+  gtk_drop_down_set_selected (self->ig_baseline_drop, BASELINE_IMAGE);
+  self->updating = FALSE;
+  update_method_settings (self);
+  invalidate (self);
+  return TRUE;
 }
 
 ScopeExplanation *
@@ -758,6 +1100,7 @@ scope_explain_view_dispose (GObject *object)
       g_clear_pointer (&p->error, g_free);
     }
   g_clear_pointer (&self->picked, scope_model_unref);
+  g_clear_pointer (&self->baseline_image, scope_input_unref);
 
   G_OBJECT_CLASS (scope_explain_view_parent_class)->dispose (object);
 }
@@ -793,6 +1136,20 @@ scope_explain_view_class_init (ScopeExplainViewClass *klass)
                                                "/org/cnnscope/Cnnscope/ui/scope-explain-view.ui");
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, method_drop);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, compare_drop);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ig_box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ig_baseline_drop);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ig_image_button);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ig_steps_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ig_delta_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, smooth_box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, smooth_samples_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, smooth_noise_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, occlusion_box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, occlusion_window_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, occlusion_stride_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, shap_box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, shap_samples_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, shap_noise_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, class_drop);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, layer_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, layer_drop);
@@ -804,6 +1161,7 @@ scope_explain_view_class_init (ScopeExplainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_window_drop);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_width_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, ct_level_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, folder_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeExplainView, figure);
@@ -840,6 +1198,7 @@ scope_explain_view_init (ScopeExplainView *self)
   scope_drop_down_fix_width (self->layer_drop, 24);
   fill_methods (self);
   fill_pickers (self);
+  update_method_settings (self);
 
   g_signal_connect (self->method_drop, "notify::selected", G_CALLBACK (on_maps_setting_changed),
                     self);
@@ -858,6 +1217,20 @@ scope_explain_view_init (ScopeExplainView *self)
   g_signal_connect_swapped (self->fixed_spin, "value-changed", G_CALLBACK (on_display_changed),
                             self);
   g_signal_connect (self->cancel_button, "clicked", G_CALLBACK (on_cancel_clicked), self);
+  GtkSpinButton *spins[] = {
+    self->ig_steps_spin, self->smooth_samples_spin, self->smooth_noise_spin,
+    self->occlusion_window_spin, self->occlusion_stride_spin, self->shap_samples_spin,
+    self->shap_noise_spin,
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (spins); i++)
+    g_signal_connect_swapped (spins[i], "value-changed", G_CALLBACK (on_method_setting_changed),
+                              self);
+  g_signal_connect_swapped (self->ig_baseline_drop, "notify::selected",
+                            G_CALLBACK (on_baseline_changed), self);
+  g_signal_connect_swapped (self->ig_image_button, "clicked",
+                            G_CALLBACK (choose_baseline_image), self);
+  g_signal_connect_swapped (self->folder_button, "clicked", G_CALLBACK (on_folder_clicked),
+                            self);
   set_window (self, NN_CT_WINDOW_LUNG);
   g_signal_connect (self->ct_window_drop, "notify::selected",
                     G_CALLBACK (on_window_preset_changed), self);

@@ -25,6 +25,41 @@ gboolean             scope_explain_view_get_ct_window (ScopeExplainView *self,
 void                 scope_explain_view_set_method (ScopeExplainView *self,
                                                     int               panel,
                                                     int               method);
+/* The settings of the methods that have their own (each panel using the method gets them). */
+typedef struct
+{
+  int    ig_baseline;       /* an NnBaselineKind, or NN_BASELINE_COUNT_: the chosen image */
+  int    ig_steps;
+  int    smooth_samples;
+  double smooth_noise;      /* sigma as a fraction of the input's range */
+  int    occlusion_window;  /* patch side in pixels */
+  int    occlusion_stride;
+  int    shap_samples;
+  double shap_noise;
+} ScopeExplainMethodSettings;
+
+/* Sets the controls (not the baseline) as a user would: a change computes the maps again. */
+void                 scope_explain_view_set_method_settings (
+  ScopeExplainView                 *self,
+  const ScopeExplainMethodSettings *settings);
+void                 scope_explain_view_get_method_settings (
+  ScopeExplainView           *self,
+  ScopeExplainMethodSettings *settings);
+/* Chooses IG's baseline kind (an NnBaselineKind) in its menu; NN_BASELINE_COUNT_ (the chosen
+ * image) asks for a file when there is none yet. */
+void                 scope_explain_view_set_baseline (ScopeExplainView *self,
+                                                      int               kind);
+/* Reads file as IG's baseline image, built like the input for the model, and chooses it;
+ * FALSE with error when it cannot be read. */
+gboolean             scope_explain_view_set_baseline_image (ScopeExplainView  *self,
+                                                            GFile             *file,
+                                                            GError           **error);
+/* Explains every image of folder with panel 0's method and settings on a thread of its own, in
+ * a window of its own (a ScopeBatchWindow, returned borrowed) with progress, a cancel button and
+ * a table of the results; NULL with error when the folder cannot be read or has no image. */
+GtkWindow           *scope_explain_view_explain_folder (ScopeExplainView  *self,
+                                                        GFile             *folder,
+                                                        GError           **error);
 /* What panel shows now (borrowed), or NULL. */
 ScopeExplanation    *scope_explain_view_get_explanation (ScopeExplainView *self,
                                                          int               panel);

@@ -10,6 +10,8 @@
 #include "scope-drop-down.h"
 #include "scope-error.h"
 #include "scope-figure.h"
+#include "scope-file-dialog.h"
+#include "scope-input.h"
 #include "scope-wrap-box.h"
 
 /* Channels run together when filling the grid. */
@@ -36,6 +38,28 @@ struct _ScopeMaximizeView
   GtkCheckButton    *scale_check;
   GtkCheckButton    *rotate_check;
   GtkCheckButton    *blur_check;
+  GtkWidget         *objective_label;
+  GtkDropDown       *objective_dropdown;
+  GtkWidget         *unit_label;
+  GtkWidget         *unit_box;
+  GtkSpinButton     *unit_y_spin;
+  GtkSpinButton     *unit_x_spin;
+  GtkWidget         *percentile_label;
+  GtkSpinButton     *percentile_spin;
+  GtkWidget         *direction_label;
+  GtkEntry          *direction_entry;
+  GtkSpinButton     *warmup_spin;
+  GtkDropDown       *optimizer_dropdown;
+  GtkDropDown       *param_dropdown;
+  GtkSpinButton     *l2_spin;
+  GtkSpinButton     *tv_spin;
+  GtkDropDown       *start_dropdown;
+  GtkButton         *start_button;
+  GtkSpinButton     *pad_spin;
+  GtkSpinButton     *jitter_spin;
+  GtkSpinButton     *scale_spin;
+  GtkSpinButton     *rotate_spin;
+  GtkSpinButton     *blur_strength_spin;
   GtkProgressBar    *progress_bar;
   GtkLabel          *status_label;
   GtkDrawingArea    *canvas;
@@ -44,7 +68,13 @@ struct _ScopeMaximizeView
   ScopeModel        *model;       /* the window's (the view's "model"); NULL without one */
   int                node;
   int                channel;     /* storage for scope_maximize_view_get_settings */
+  float             *direction;   /* the direction entry's weights, or NULL when it does not
+                                     hold one per channel of the layer */
+  ScopeInput        *start_image; /* the image to start from, built for the model, or NULL */
+  float             *previous;    /* panel 0's final image of the last run, normalized */
+  gsize              previous_size;
 
+  gboolean           choosing;    /* the start is being set from code: ask for no file */
   ScopeMaximizeMode  mode;
   ScopeAmJob        *jobs[VIZ_AM_FIGURE_MAX_PANELS];
   int                n_jobs;
@@ -75,7 +105,52 @@ enum
   POLICY_PROXY,
   POLICY_PROXY_FULL,
   POLICY_SUGAR,
+  POLICY_SUGAR_NELU,
+  POLICY_IDENTITY,
+  POLICY_REDIRECTED,
 };
+
+/* The objective drop-down's entries, in its order. */
+static const NnAmObjective objectives[] = {
+  NN_AM_OBJECTIVE_MEAN, NN_AM_OBJECTIVE_CENTER, NN_AM_OBJECTIVE_UNIT,
+  NN_AM_OBJECTIVE_PERCENTILE, NN_AM_OBJECTIVE_DIRECTION,
+};
+
+/* The start drop-down's entries. */
+enum
+{
+  START_NOISE,
+  START_IMAGE,
+  START_PREVIOUS,
+};
+
+/* The weights of the direction entry into self->direction: one per channel of the layer (else
+ * NULL). */
+static void
+parse_direction (ScopeMaximizeView *self)
+{
+  g_clear_pointer (&self->direction, g_free);
+  if (self->model == NULL || self->node < 0)
+    return;
+  int c = scope_model_get_graph (self->model)->nodes[self->node].shape.c;
+  g_auto (GStrv) parts = g_strsplit (gtk_editable_get_text (GTK_EDITABLE (self->direction_entry)),
+                                     ",", -1);
+  if ((int) g_strv_length (parts) != c)
+    return;
+  float *w = g_new (float, c);
+  for (int k = 0; k < c; k++)
+    {
+      char *end;
+      char *text = g_strstrip (parts[k]);
+      w[k] = (float) g_ascii_strtod (text, &end);
+      if (end == text || *end != '\0' || !isfinite (w[k]))
+        {
+          g_free (w);
+          return;
+        }
+    }
+  self->direction = w;
+}
 
 static gboolean
 class_mode (ScopeMaximizeView *self)
@@ -100,6 +175,35 @@ update_controls (ScopeMaximizeView *self)
   gtk_widget_set_visible (GTK_WIDGET (self->channel_spin), !classes);
   gtk_widget_set_visible (self->class_label, classes);
   gtk_widget_set_visible (GTK_WIDGET (self->class_dropdown), classes);
+  /* The objective of a channel, with the settings of the chosen one. */
+  guint objective = gtk_drop_down_get_selected (self->objective_dropdown);
+  gtk_widget_set_visible (self->objective_label, !classes);
+  gtk_widget_set_visible (GTK_WIDGET (self->objective_dropdown), !classes);
+  gboolean unit = !classes && objective < G_N_ELEMENTS (objectives)
+                  && objectives[objective] == NN_AM_OBJECTIVE_UNIT;
+  gboolean percentile = !classes && objective < G_N_ELEMENTS (objectives)
+                        && objectives[objective] == NN_AM_OBJECTIVE_PERCENTILE;
+  gboolean direction = !classes && objective < G_N_ELEMENTS (objectives)
+                       && objectives[objective] == NN_AM_OBJECTIVE_DIRECTION;
+  gtk_widget_set_visible (self->unit_label, unit);
+  gtk_widget_set_visible (self->unit_box, unit);
+  gtk_widget_set_visible (self->percentile_label, percentile);
+  gtk_widget_set_visible (GTK_WIDGET (self->percentile_spin), percentile);
+  gtk_widget_set_visible (self->direction_label, direction);
+  gtk_widget_set_visible (GTK_WIDGET (self->direction_entry), direction);
+  gtk_widget_set_visible (GTK_WIDGET (self->start_button),
+                          gtk_drop_down_get_selected (self->start_dropdown) == START_IMAGE);
+  /* A transform's strength matters while the transform is on. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->pad_spin),
+                            gtk_check_button_get_active (self->pad_check));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->jitter_spin),
+                            gtk_check_button_get_active (self->jitter_check));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->scale_spin),
+                            gtk_check_button_get_active (self->scale_check));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->rotate_spin),
+                            gtk_check_button_get_active (self->rotate_check));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->blur_strength_spin),
+                            gtk_check_button_get_active (self->blur_check));
 
   gboolean running = any_running (self);
   gboolean ready = self->model != NULL && (classes || self->node > 0);
@@ -132,8 +236,17 @@ scope_maximize_view_get_settings (ScopeMaximizeView *self,
   else
     {
       s->layer = self->node;
-      s->objective = NN_AM_OBJECTIVE_MEAN;
+      guint k = gtk_drop_down_get_selected (self->objective_dropdown);
+      s->objective = k < G_N_ELEMENTS (objectives) ? objectives[k] : NN_AM_OBJECTIVE_MEAN;
       self->channel = gtk_spin_button_get_value_as_int (self->channel_spin);
+      s->unit_y = gtk_spin_button_get_value_as_int (self->unit_y_spin);
+      s->unit_x = gtk_spin_button_get_value_as_int (self->unit_x_spin);
+      s->percentile = (float) gtk_spin_button_get_value (self->percentile_spin);
+      if (s->objective == NN_AM_OBJECTIVE_DIRECTION)
+        {
+          parse_direction (self);
+          s->direction = self->direction;
+        }
     }
   s->channels = &self->channel;
   s->n_channels = 1;
@@ -148,6 +261,15 @@ scope_maximize_view_get_settings (ScopeMaximizeView *self,
       break;
     case POLICY_SUGAR:
       s->policy = (NnGradPolicy) { NN_GRAD_SUGAR_BSILU, 0.0f };
+      break;
+    case POLICY_SUGAR_NELU:
+      s->policy = (NnGradPolicy) { NN_GRAD_SUGAR_NELU, 0.0f };
+      break;
+    case POLICY_IDENTITY:
+      s->policy = (NnGradPolicy) { NN_GRAD_IDENTITY, 0.0f };
+      break;
+    case POLICY_REDIRECTED:
+      s->policy = (NnGradPolicy) { NN_GRAD_REDIRECTED, 0.0f };
       break;
     default:
       s->policy = (NnGradPolicy) { NN_GRAD_EXACT, 0.0f };
@@ -165,6 +287,31 @@ scope_maximize_view_get_settings (ScopeMaximizeView *self,
   for (gsize i = 0; i < G_N_ELEMENTS (checks); i++)
     if (gtk_check_button_get_active (checks[i].check))
       s->transforms |= checks[i].bit;
+  s->pad = gtk_spin_button_get_value_as_int (self->pad_spin);
+  s->jitter = gtk_spin_button_get_value_as_int (self->jitter_spin);
+  s->scale = (float) gtk_spin_button_get_value (self->scale_spin);
+  s->rotate = (float) gtk_spin_button_get_value (self->rotate_spin);
+  s->blur = (float) gtk_spin_button_get_value (self->blur_strength_spin);
+  s->warmup = (float) gtk_spin_button_get_value (self->warmup_spin);
+  s->optimizer = gtk_drop_down_get_selected (self->optimizer_dropdown) == 1
+                 ? NN_AM_OPTIMIZER_ADAM : NN_AM_OPTIMIZER_NGA;
+  s->param = gtk_drop_down_get_selected (self->param_dropdown) == 1 ? NN_AM_PARAM_FOURIER
+                                                                   : NN_AM_PARAM_PIXELS;
+  s->l2 = (float) gtk_spin_button_get_value (self->l2_spin);
+  s->tv = (float) gtk_spin_button_get_value (self->tv_spin);
+  switch (gtk_drop_down_get_selected (self->start_dropdown))
+    {
+    case START_IMAGE:
+      s->start = self->start_image != NULL
+                 ? scope_input_get_nn_input (self->start_image)->tensor : NULL;
+      break;
+    case START_PREVIOUS:
+      s->start = self->previous;
+      break;
+    default:
+      break;
+    }
+  s->start_items = 1;
 }
 
 void
@@ -186,10 +333,16 @@ scope_maximize_view_set_settings (ScopeMaximizeView  *self,
     case NN_GRAD_SUGAR_BSILU:
       policy = POLICY_SUGAR;
       break;
-    case NN_GRAD_EXACT:
     case NN_GRAD_SUGAR_NELU:
+      policy = POLICY_SUGAR_NELU;
+      break;
     case NN_GRAD_IDENTITY:
+      policy = POLICY_IDENTITY;
+      break;
     case NN_GRAD_REDIRECTED:
+      policy = POLICY_REDIRECTED;
+      break;
+    case NN_GRAD_EXACT:
     case NN_GRAD_GUIDED:
     case NN_GRAD_COUNT_:
       break;
@@ -207,7 +360,101 @@ scope_maximize_view_set_settings (ScopeMaximizeView  *self,
   gtk_check_button_set_active (self->rotate_check,
                                (s->transforms & NN_AM_TRANSFORM_ROTATE) != 0);
   gtk_check_button_set_active (self->blur_check, (s->transforms & NN_AM_TRANSFORM_BLUR) != 0);
+  gtk_spin_button_set_value (self->pad_spin, s->pad);
+  gtk_spin_button_set_value (self->jitter_spin, s->jitter);
+  gtk_spin_button_set_value (self->scale_spin, s->scale);
+  gtk_spin_button_set_value (self->rotate_spin, s->rotate);
+  gtk_spin_button_set_value (self->blur_strength_spin, s->blur);
+  gtk_spin_button_set_value (self->warmup_spin, s->warmup);
+  gtk_drop_down_set_selected (self->optimizer_dropdown, s->optimizer == NN_AM_OPTIMIZER_ADAM);
+  gtk_drop_down_set_selected (self->param_dropdown, s->param == NN_AM_PARAM_FOURIER);
+  gtk_spin_button_set_value (self->l2_spin, s->l2);
+  gtk_spin_button_set_value (self->tv_spin, s->tv);
+  if (s->objective != NN_AM_OBJECTIVE_LOGIT)
+    for (guint k = 0; k < G_N_ELEMENTS (objectives); k++)
+      if (objectives[k] == s->objective)
+        gtk_drop_down_set_selected (self->objective_dropdown, k);
+  gtk_spin_button_set_value (self->unit_y_spin, s->unit_y);
+  gtk_spin_button_set_value (self->unit_x_spin, s->unit_x);
+  gtk_spin_button_set_value (self->percentile_spin, s->percentile);
+  if (s->direction != NULL && s->layer >= 0 && self->model != NULL)
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+      int c = scope_model_get_graph (self->model)->nodes[s->layer].shape.c;
+      for (int k = 0; k < c; k++)
+        {
+          char number[G_ASCII_DTOSTR_BUF_SIZE];
+          g_string_append_printf (text, "%s%s", k > 0 ? ", " : "",
+                                  g_ascii_dtostr (number, sizeof number, s->direction[k]));
+        }
+      gtk_editable_set_text (GTK_EDITABLE (self->direction_entry), text->str);
+    }
   update_controls (self);
+}
+
+void
+scope_maximize_view_set_start (ScopeMaximizeView  *self,
+                               ScopeMaximizeStart  start)
+{
+  g_return_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self));
+
+  gtk_drop_down_set_selected (self->start_dropdown, (guint) start);
+}
+
+gboolean
+scope_maximize_view_set_start_image (ScopeMaximizeView  *self,
+                                     GFile              *file,
+                                     GError            **error)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), FALSE);
+  g_return_val_if_fail (G_IS_FILE (file), FALSE);
+
+  if (self->model == NULL)
+    return g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "open a model first"),
+           FALSE;
+  g_autofree char *path = g_file_get_path (file);
+  ScopeInput *image = scope_input_load (path, self->model, error);
+  if (image == NULL)
+    return FALSE;
+  g_clear_pointer (&self->start_image, scope_input_unref);
+  self->start_image = image;
+  g_autofree char *label = g_strdup_printf ("%s…", scope_input_get_name (image));
+  gtk_button_set_label (self->start_button, label);
+  self->choosing = TRUE;
+  gtk_drop_down_set_selected (self->start_dropdown, START_IMAGE);
+  self->choosing = FALSE;
+  update_controls (self);
+  return TRUE;
+}
+
+static void
+on_start_chosen (GtkWidget *owner,
+                 GFile     *file)
+{
+  ScopeMaximizeView *self = SCOPE_MAXIMIZE_VIEW (owner);
+  g_autoptr (GError) error = NULL;
+  if (!scope_maximize_view_set_start_image (self, file, &error))
+    scope_view_report_error (SCOPE_VIEW (self), "Cannot start from this image: %s",
+                             error->message);
+}
+
+static void
+choose_start_image (ScopeMaximizeView *self)
+{
+  static const ScopeFileType types[] = {
+    { "Images and arrays", "*.png;*.jpg;*.jpeg;*.PNG;*.JPG;*.JPEG;*.npy" },
+  };
+  scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_OPEN, "Start Image",
+                         "_Open", types, G_N_ELEMENTS (types), NULL, NULL, on_start_chosen);
+}
+
+static void
+on_start_changed (ScopeMaximizeView *self)
+{
+  update_controls (self);
+  if (gtk_drop_down_get_selected (self->start_dropdown) == START_IMAGE
+      && self->start_image == NULL && !self->choosing)
+    choose_start_image (self);
 }
 
 void
@@ -254,6 +501,15 @@ set_target (ScopeMaximizeView *self,
       self->model = model != NULL ? scope_model_ref (model) : NULL;
       if (!same_classes)
         fill_classes (self);
+      if (self->start_image != NULL)
+        {
+          ScopeInput *rebuilt = model != NULL
+                                ? scope_input_rebuild (self->start_image, model, NULL) : NULL;
+          g_clear_pointer (&self->start_image, scope_input_unref);
+          self->start_image = rebuilt;
+          if (rebuilt == NULL)
+            gtk_button_set_label (self->start_button, "Choose…");
+        }
     }
   if (self->model == NULL)
     {
@@ -381,6 +637,18 @@ take_panel_result (ScopeMaximizeView *self,
   set_panel_title (self, k);
   if (k == 0)
     self->n_images++;
+  /* Panel 0's final image, normalized as the model reads it: a start for the next run. */
+  if (k == 0 && r->done)
+    {
+      const NnModel *m = scope_model_get_nn_model (self->model);
+      gsize hw = (gsize) r->h * (gsize) r->w;
+      g_free (self->previous);
+      self->previous_size = (gsize) r->c * hw;
+      self->previous = g_new (float, self->previous_size);
+      for (int c = 0; c < r->c; c++)
+        for (gsize p = 0; p < hw; p++)
+          self->previous[c * hw + p] = (r->pixels[c * hw + p] - m->mean[c]) / m->std[c];
+    }
 }
 
 static void
@@ -445,6 +713,31 @@ check_ready (ScopeMaximizeView  *self,
   if (self->model == NULL)
     {
       g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "open a model first");
+      return FALSE;
+    }
+  NnAmSettings s;
+  scope_maximize_view_get_settings (self, &s);
+  const NnShape in = scope_model_get_graph (self->model)->nodes[0].shape;
+  guint start = gtk_drop_down_get_selected (self->start_dropdown);
+  if (start == START_IMAGE && self->start_image == NULL)
+    {
+      g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC,
+                           "choose the image to start from first");
+      return FALSE;
+    }
+  if (start == START_PREVIOUS
+      && (self->previous == NULL
+          || self->previous_size != (gsize) in.c * (gsize) in.h * (gsize) in.w))
+    {
+      g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC,
+                           "no previous result of this model to start from: Run first");
+      return FALSE;
+    }
+  if (s.objective == NN_AM_OBJECTIVE_DIRECTION && s.direction == NULL)
+    {
+      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "the direction needs %d weights, one "
+                   "per channel of the layer, separated by commas",
+                   scope_model_get_graph (self->model)->nodes[self->node].shape.c);
       return FALSE;
     }
   return TRUE;
@@ -767,6 +1060,7 @@ scope_maximize_view_dispose (GObject *object)
 
   clear_results (self);
   g_clear_pointer (&self->model, scope_model_unref);
+  g_clear_pointer (&self->start_image, scope_input_unref);
 
   G_OBJECT_CLASS (scope_maximize_view_parent_class)->dispose (object);
 }
@@ -778,6 +1072,8 @@ scope_maximize_view_finalize (GObject *object)
 
   for (int k = 0; k < VIZ_AM_FIGURE_MAX_PANELS; k++)
     g_array_unref (self->histories[k]);
+  g_free (self->direction);
+  g_free (self->previous);
 
   G_OBJECT_CLASS (scope_maximize_view_parent_class)->finalize (object);
 }
@@ -814,6 +1110,28 @@ scope_maximize_view_class_init (ScopeMaximizeViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, scale_check);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, rotate_check);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, blur_check);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, objective_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, objective_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, unit_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, unit_box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, unit_y_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, unit_x_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, percentile_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, percentile_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, direction_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, direction_entry);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, warmup_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, optimizer_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, param_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, l2_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, tv_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, start_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, start_button);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, pad_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, jitter_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, scale_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, rotate_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, blur_strength_spin);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, status_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, canvas);
@@ -843,6 +1161,17 @@ scope_maximize_view_init (ScopeMaximizeView *self)
   gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
   g_signal_connect (self->target_dropdown, "notify::selected",
                     G_CALLBACK (on_selection_changed), self);
+  g_signal_connect_swapped (self->objective_dropdown, "notify::selected",
+                            G_CALLBACK (update_controls), self);
+  g_signal_connect_swapped (self->start_dropdown, "notify::selected",
+                            G_CALLBACK (on_start_changed), self);
+  g_signal_connect_swapped (self->start_button, "clicked", G_CALLBACK (choose_start_image),
+                            self);
+  GtkCheckButton *checks[] = {
+    self->pad_check, self->jitter_check, self->scale_check, self->rotate_check, self->blur_check,
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (checks); i++)
+    g_signal_connect_swapped (checks[i], "toggled", G_CALLBACK (update_controls), self);
   fill_classes (self);
   set_target (self, NULL, -1, 0);
 }

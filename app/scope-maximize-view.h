@@ -23,14 +23,32 @@ typedef enum
   SCOPE_MAXIMIZE_ALL,       /* every channel of the layer */
 } ScopeMaximizeMode;
 
-/* The settings as the controls show them (layer, objective and channel from the window's; the
- * policy, slope, steps, learning rate, transforms and seed from the controls). channels points
- * into the view and stays valid until the next call. */
+/* Where a run starts. */
+typedef enum
+{
+  SCOPE_MAXIMIZE_START_NOISE,
+  SCOPE_MAXIMIZE_START_IMAGE,     /* the image chosen (scope_maximize_view_set_start_image) */
+  SCOPE_MAXIMIZE_START_PREVIOUS,  /* panel 0's final image of the last run */
+} ScopeMaximizeStart;
+
+/* The settings as the controls show them (layer and channel from the window's; the objective
+ * and its unit, percentile or direction, policy, slope, warm-up, steps, learning rate,
+ * optimizer, parameterization, penalties, seed, start, transforms and their strengths from the
+ * controls). channels, direction and start point into the view and stay valid until the next
+ * call (or the next run). */
 void               scope_maximize_view_get_settings (ScopeMaximizeView *self,
                                                      NnAmSettings      *settings);
-/* Shows the policy, steps, learning rate, transforms and seed of settings in the controls. */
+/* Shows settings in the controls: all of them but the layer, channel and start. */
 void               scope_maximize_view_set_settings (ScopeMaximizeView  *self,
                                                      const NnAmSettings *settings);
+/* Chooses where runs start; START_IMAGE asks for a file when none is chosen yet. */
+void               scope_maximize_view_set_start (ScopeMaximizeView  *self,
+                                                  ScopeMaximizeStart  start);
+/* Reads file (image or .npy) as the start, built for the model, and chooses it; FALSE with
+ * error when it cannot be read. */
+gboolean           scope_maximize_view_set_start_image (ScopeMaximizeView  *self,
+                                                        GFile              *file,
+                                                        GError            **error);
 /* Targets a class logit (class >= 0) instead of the layer's channel (class < 0). */
 void               scope_maximize_view_set_class (ScopeMaximizeView *self,
                                                   int                class_index);

@@ -6,6 +6,7 @@
 #include "explain/nn-am.h"
 #include "arch/nn-arch.h"
 #include "io/nn-atomic-file.h"
+#include "explain/nn-baseline.h"
 #include "core/nn-blas.h"
 #include "explain/nn-cam.h"
 #include "ops/nn-channelwise.h"

@@ -267,6 +267,15 @@ run_map (Run     *run,
   e->method = spec->map.method;
   e->map = map;
   top_k (e);
+  if (spec->map.method == NN_METHOD_IG)
+    {
+      if (!nn_ig_convergence_delta (ctx, map, spec->map.baseline, &e->delta, err))
+        {
+          nn_explanation_free (e);
+          return false;
+        }
+      e->has_delta = true;
+    }
   if (spec->mask != NULL && (spec->faith.metrics & NN_FAITH_MASK))
     {
       e->metrics.pointing = nn_faith_pointing_game (map->map, spec->mask, map->h, map->w,

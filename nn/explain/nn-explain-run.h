@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "explain/nn-baseline.h"
 #include "explain/nn-faithfulness.h"
 #include "explain/nn-method.h"
 #include "io/nn-input.h"
@@ -51,6 +52,8 @@ typedef struct
   int             top_class[NN_EXPLAIN_TOP_K];   /* highest first (ties: lower class first) */
   float           top_probability[NN_EXPLAIN_TOP_K];
   NnFaithMetrics  metrics;                       /* metrics.has: what was computed */
+  bool            has_delta;                     /* Integrated Gradients: delta is set */
+  double          delta;                         /* nn_ig_convergence_delta */
 } NnExplanation;
 
 /* Called on the calling thread: `done` of `total` passes of a stage; (stage, 0, 1) when a

@@ -16,6 +16,7 @@
 
 #include "scope-activations-view.h"
 #include "scope-application.h"
+#include "scope-batch-window.h"
 #include "scope-explain-figure.h"
 #include "scope-explain-view.h"
 #include "scope-filters-figure.h"
@@ -1424,6 +1425,493 @@ test_explain (void)
   screenshot (GTK_WIDGET (view), "9-explain-mask", 20.0, 200);
 }
 
+/* Panel 0's map is there (its metrics may still be computing). */
+static gboolean
+map_ready (gpointer data)
+{
+  return scope_explain_view_get_explanation (data, 0) != NULL;
+}
+
+/* A copy of panel 0's map after a setting changed: the view computes it again at once. */
+static float *
+remap (ScopeExplainView *view)
+{
+  g_assert_null (scope_explain_view_get_explanation (view, 0));
+  test_util_wait (map_ready, view, "the map with the new setting");
+  const NnMap *m = scope_explain_view_get_explanation (view, 0)->map;
+  return g_memdup2 (m->map, sizeof (float) * (gsize) m->h * (gsize) m->w);
+}
+
+static gboolean
+maps_differ (const ScopeExplainView *view,
+             const float            *a,
+             const float            *b)
+{
+  const NnMap *m = scope_explain_view_get_explanation ((ScopeExplainView *) view, 0)->map;
+  return memcmp (a, b, sizeof (float) * (gsize) m->h * (gsize) m->w) != 0;
+}
+
+static gboolean
+widget_shown (ScopeExplainView *view,
+              const char       *name)
+{
+  GtkWidget *w = find_named (GTK_WIDGET (view), name);
+  g_assert_nonnull (w);
+  return gtk_widget_get_visible (w);
+}
+
+/* Each method's own settings show only while a panel uses the method, go into the run's spec
+ * and change its result: IG's steps its convergence delta (shown beside them), its baseline the
+ * map; SmoothGrad's and GradientSHAP's samples and noise, Occlusion's patch and stride. The
+ * controls stay inside the window at 800 x 600. */
+static void
+test_explain_settings (void)
+{
+  g_autofree char *sneaker = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                               "fashion-sneaker.png", NULL);
+  open_image (sneaker);
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *view = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                SCOPE_TYPE_EXPLAIN_VIEW));
+  wait_frames (GTK_WIDGET (window), 3);
+  const char *boxes[] = { "ig-settings", "smoothgrad-settings", "occlusion-settings",
+                          "shap-settings" };
+  for (gsize i = 0; i < G_N_ELEMENTS (boxes); i++)
+    g_assert_false (widget_shown (view, boxes[i]));
+
+  /* IG: the delta with 2 steps, then with 256. */
+  ScopeExplainMethodSettings set;
+  scope_explain_view_get_method_settings (view, &set);
+  g_assert_cmpint (set.ig_steps, ==, 32);
+  g_assert_cmpint (set.ig_baseline, ==, NN_BASELINE_ZERO);
+  scope_explain_view_set_method (view, 0, NN_METHOD_IG);
+  g_assert_true (widget_shown (view, "ig-settings"));
+  g_assert_false (widget_shown (view, "smoothgrad-settings"));
+  g_assert_false (widget_shown (view, "ig-image"));
+  test_util_wait (map_ready, view, "the IG map");
+  set.ig_steps = 2;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *coarse = remap (view);
+  ScopeExplanation *e = scope_explain_view_get_explanation (view, 0);
+  g_assert_true (e->has_delta);
+  double delta_coarse = e->delta;
+  set.ig_steps = 256;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *fine = remap (view);
+  e = scope_explain_view_get_explanation (view, 0);
+  g_assert_true (e->has_delta);
+  g_test_message ("IG delta: %.4g with 2 steps, %.4g with 256", delta_coarse, e->delta);
+  g_assert_cmpfloat (fabs (e->delta), <, fabs (delta_coarse));
+  g_assert_true (maps_differ (view, coarse, fine));
+  g_autofree char *shown = g_strdup_printf ("Δ %.3g", e->delta);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (find_named (GTK_WIDGET (view), "ig-delta"))),
+                   ==, shown);
+
+  /* Every baseline gives another map. */
+  float *maps[NN_BASELINE_COUNT_ + 1] = { g_steal_pointer (&fine) };
+  for (int k = 1; k < NN_BASELINE_COUNT_; k++)
+    {
+      scope_explain_view_set_baseline (view, k);
+      maps[k] = remap (view);
+      for (int j = 0; j < k; j++)
+        g_assert_true (maps_differ (view, maps[j], maps[k]));
+    }
+  g_autofree char *boot = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                            "fashion-ankle-boot.png", NULL);
+  g_autoptr (GFile) boot_file = g_file_new_for_path (boot);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_explain_view_set_baseline_image (view, boot_file, &error));
+  g_assert_no_error (error);
+  g_assert_true (widget_shown (view, "ig-image"));
+  maps[NN_BASELINE_COUNT_] = remap (view);
+  for (int j = 0; j < NN_BASELINE_COUNT_; j++)
+    g_assert_true (maps_differ (view, maps[j], maps[NN_BASELINE_COUNT_]));
+  scope_explain_view_get_method_settings (view, &set);
+  g_assert_cmpint (set.ig_baseline, ==, NN_BASELINE_COUNT_);
+  g_autoptr (GFile) missing = g_file_new_for_path ("/nonexistent/baseline.png");
+  g_assert_false (scope_explain_view_set_baseline_image (view, missing, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  for (int k = 0; k <= NN_BASELINE_COUNT_; k++)
+    g_free (maps[k]);
+
+  /* Screenshots with IG's settings at 800 x 600 and 1280 x 800: the toolbar wraps and stays in
+   * the window. */
+  static const int sizes[][2] = { { 800, 600 }, { 1280, 800 } };
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (window), sizes[i][0], sizes[i][1]);
+      wait_frames (GTK_WIDGET (window), 4);
+      graphene_rect_t delta_box = bounds_in_window (find_named (GTK_WIDGET (view), "ig-delta"));
+      g_assert_cmpfloat (delta_box.origin.x + delta_box.size.width, <=,
+                         gtk_widget_get_width (GTK_WIDGET (window)));
+      g_autofree char *shot = g_strdup_printf ("explain-ig-settings-%dx%d", sizes[i][0],
+                                               sizes[i][1]);
+      screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+    }
+
+  /* SmoothGrad: samples and noise. */
+  scope_explain_view_set_method (view, 0, NN_METHOD_SMOOTHGRAD);
+  g_assert_false (widget_shown (view, "ig-settings"));
+  g_assert_true (widget_shown (view, "smoothgrad-settings"));
+  g_autofree float *sg = remap (view);
+  set.smooth_samples = 4;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *sg_few = remap (view);
+  g_assert_true (maps_differ (view, sg, sg_few));
+  set.smooth_noise = 0.4;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *sg_noisy = remap (view);
+  g_assert_true (maps_differ (view, sg_few, sg_noisy));
+
+  /* GradientSHAP, compared with Occlusion in the second panel: both settings show. */
+  scope_explain_view_set_method (view, 0, NN_METHOD_GRADIENT_SHAP);
+  scope_explain_view_set_method (view, 1, NN_METHOD_OCCLUSION);
+  g_assert_true (widget_shown (view, "shap-settings"));
+  g_assert_true (widget_shown (view, "occlusion-settings"));
+  g_assert_false (widget_shown (view, "smoothgrad-settings"));
+  g_autofree float *shap = remap (view);
+  set.shap_samples = 5;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *shap_few = remap (view);
+  g_assert_true (maps_differ (view, shap, shap_few));
+  set.shap_noise = 0.0;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *shap_quiet = remap (view);
+  g_assert_true (maps_differ (view, shap_few, shap_quiet));
+  wait_frames (GTK_WIDGET (window), 4);
+  screenshot (GTK_WIDGET (window), "explain-shap-occlusion-settings-1280x800", 10.0, 50);
+
+  /* Occlusion in panel 0: the patch, then the stride, change its map. */
+  scope_explain_view_set_method (view, 1, -1);
+  scope_explain_view_set_method (view, 0, NN_METHOD_OCCLUSION);
+  g_assert_false (widget_shown (view, "shap-settings"));
+  g_autofree float *occ = remap (view);
+  scope_explain_view_get_method_settings (view, &set);
+  const NnShape in = window_graph ()->nodes[0].shape;
+  g_assert_cmpint (set.occlusion_window, ==, MIN (in.h, in.w) / 4);
+  set.occlusion_window = 10;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *occ_big = remap (view);
+  g_assert_true (maps_differ (view, occ, occ_big));
+  set.occlusion_stride = 1;
+  scope_explain_view_set_method_settings (view, &set);
+  g_autofree float *occ_dense = remap (view);
+  g_assert_true (maps_differ (view, occ_big, occ_dense));
+  scope_window_cancel_view (window);
+}
+
+/* A short run of the view's settings to its end: panel 0's final result (borrowed). */
+static ScopeAmResult *
+maximize_run_to_end (ScopeMaximizeView *view)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.run", NULL));
+  g_assert_true (scope_maximize_view_is_running (view));
+  test_util_wait (maximize_stopped, view, "activation maximization to end");
+  ScopeAmResult *r = scope_maximize_view_get_result (view, 0);
+  g_assert_nonnull (r);
+  g_assert_true (r->done);
+  return r;
+}
+
+static gboolean
+results_differ (const ScopeAmResult *a,
+                const ScopeAmResult *b)
+{
+  gsize n = (gsize) a->c * (gsize) a->h * (gsize) a->w;
+  return memcmp (a->pixels, b->pixels, sizeof (float) * n) != 0
+         || a->objectives[0] != b->objectives[0];
+}
+
+#define N_MAXIMIZE_CHANGES 13
+
+/* Change i of the settings, each one control of the Maximize view; its name. */
+static const char *
+maximize_change (int           i,
+                 NnAmSettings *t)
+{
+  switch (i)
+    {
+    case 0:
+      t->objective = NN_AM_OBJECTIVE_CENTER;
+      return "centre unit";
+    case 1:
+      t->objective = NN_AM_OBJECTIVE_UNIT;
+      t->unit_y = 1;
+      t->unit_x = 2;
+      return "unit (1, 2)";
+    case 2:
+      t->objective = NN_AM_OBJECTIVE_PERCENTILE;
+      t->percentile = 5.0f;
+      return "top 5 %";
+    case 3:
+      t->warmup = 0.5f;
+      return "warm-up 0.5";
+    case 4:
+      t->optimizer = NN_AM_OPTIMIZER_ADAM;
+      return "Adam";
+    case 5:
+      t->param = NN_AM_PARAM_FOURIER;
+      return "Fourier, decorrelated colour";
+    case 6:
+      t->l2 = 0.5f;
+      return "L2 0.5";
+    case 7:
+      t->tv = 0.5f;
+      return "TV 0.5";
+    case 8:
+      t->policy = (NnGradPolicy) { NN_GRAD_IDENTITY, 0.0f };
+      return "identity policy";
+    case 9:
+      t->transforms = NN_AM_TRANSFORM_PAD;
+      t->pad = 4;
+      return "pad 4";
+    case 10:
+      t->transforms = NN_AM_TRANSFORM_PAD;
+      t->pad = 9;
+      return "pad 9";
+    case 11:
+      t->transforms = NN_AM_TRANSFORM_ROTATE;
+      t->rotate = 5.0f;
+      return "rotate 5";
+    default:
+      t->transforms = NN_AM_TRANSFORM_ROTATE;
+      t->rotate = 40.0f;
+      return "rotate 40";
+    }
+}
+
+/* Every setting the CLI's am has reaches the run from the window: each one changed alone from
+ * the same seed gives another image; a one-hot direction matches the channel's mean; a run
+ * started from the previous result starts where it ended. */
+static void
+test_maximize_settings (void)
+{
+  ScopeMaximizeView *view = SCOPE_MAXIMIZE_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                  SCOPE_TYPE_MAXIMIZE_VIEW));
+  activate ("view.show", "s", "maximize");
+  int node = find_node ("layer1.0.add");
+  activate ("layer.select", "i", node);
+  activate ("channel.select", "i", 3);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_assert_false (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "percentile")));
+  g_assert_false (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "direction")));
+  NnAmSettings s;
+  scope_maximize_view_get_settings (view, &s);
+  s.steps = 12;
+  scope_maximize_view_set_settings (view, &s);
+  ScopeAmResult *base = scope_am_result_ref (maximize_run_to_end (view));
+  /* The same settings again: the same image (so a difference below is the setting's). */
+  g_assert_false (results_differ (base, maximize_run_to_end (view)));
+
+  ScopeAmResult *previous = scope_am_result_ref (base);
+  for (int i = 0; i < N_MAXIMIZE_CHANGES; i++)
+    {
+      NnAmSettings t = s;
+      const char *what = maximize_change (i, &t);
+      scope_maximize_view_set_settings (view, &t);
+      NnAmSettings shown;
+      scope_maximize_view_get_settings (view, &shown);
+      g_assert_cmpint (shown.objective, ==, t.objective);
+      g_assert_cmpint (shown.unit_y, ==, t.unit_y);
+      g_assert_cmpint (shown.unit_x, ==, t.unit_x);
+      g_assert_cmpfloat (shown.percentile, ==, t.percentile);
+      g_assert_cmpfloat (shown.warmup, ==, t.warmup);
+      g_assert_cmpint (shown.optimizer, ==, t.optimizer);
+      g_assert_cmpint (shown.param, ==, t.param);
+      g_assert_cmpfloat (shown.l2, ==, t.l2);
+      g_assert_cmpfloat (shown.tv, ==, t.tv);
+      g_assert_cmpint (shown.policy.kind, ==, t.policy.kind);
+      g_assert_cmpuint (shown.transforms, ==, t.transforms);
+      g_assert_cmpint (shown.pad, ==, t.pad);
+      g_assert_cmpfloat (shown.rotate, ==, t.rotate);
+      ScopeAmResult *r = maximize_run_to_end (view);
+      g_test_message ("maximize, %s: objective %.4f (defaults %.4f)", what,
+                      r->objectives[0], base->objectives[0]);
+      g_assert_true (results_differ (base, r));
+      g_assert_true (results_differ (previous, r));
+      scope_am_result_unref (previous);
+      previous = scope_am_result_ref (r);
+      if (i == 1)
+        g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "unit-y")));
+      /* A strength can be set while its transform is on. */
+      g_assert_true (gtk_widget_get_sensitive (find_named (GTK_WIDGET (view), "pad"))
+                     == ((t.transforms & NN_AM_TRANSFORM_PAD) != 0));
+      if (i == 2)
+        {
+          g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "percentile")));
+          wait_frames (GTK_WIDGET (window), 3);
+          static const int sizes[][2] = { { 800, 600 }, { 1280, 800 } };
+          for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++)
+            {
+              gtk_window_set_default_size (GTK_WINDOW (window), sizes[k][0], sizes[k][1]);
+              wait_frames (GTK_WIDGET (window), 4);
+              g_autofree char *shot = g_strdup_printf ("maximize-settings-%dx%d", sizes[k][0],
+                                                       sizes[k][1]);
+              screenshot (GTK_WIDGET (window), shot, 10.0, 50);
+            }
+        }
+    }
+  scope_am_result_unref (previous);
+  scope_maximize_view_set_settings (view, &s);
+
+  /* A one-hot direction on channel 3 is channel 3's mean. */
+  int c = window_graph ()->nodes[node].shape.c;
+  g_autofree float *w = g_new0 (float, c);
+  w[3] = 1.0f;
+  NnAmSettings d = s;
+  d.objective = NN_AM_OBJECTIVE_DIRECTION;
+  d.direction = w;
+  d.layer = node;
+  scope_maximize_view_set_settings (view, &d);
+  g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "direction")));
+  NnAmSettings shown;
+  scope_maximize_view_get_settings (view, &shown);
+  g_assert_nonnull (shown.direction);
+  g_assert_cmpmem (shown.direction, sizeof (float) * (gsize) c, w, sizeof (float) * (gsize) c);
+  ScopeAmResult *r = maximize_run_to_end (view);
+  g_assert_cmpfloat_with_epsilon (r->objectives[0], base->objectives[0],
+                                  1e-3 * fabs (base->objectives[0]) + 1e-5);
+  /* A direction of the wrong length starts nothing. */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (view), "direction")), "1, 2");
+  scope_maximize_view_get_settings (view, &shown);
+  g_assert_null (shown.direction);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.run", NULL));
+  g_assert_false (scope_maximize_view_is_running (view));
+  scope_maximize_view_set_settings (view, &s);
+
+  /* From the previous result: the new run starts at the objective the last one ended on. */
+  r = maximize_run_to_end (view);
+  double ended = r->objectives[0];
+  scope_maximize_view_set_start (view, SCOPE_MAXIMIZE_START_PREVIOUS);
+  scope_maximize_view_get_settings (view, &shown);
+  g_assert_nonnull (shown.start);
+  r = maximize_run_to_end (view);
+  g_test_message ("maximize from the previous result: it ended at %.4f, the next starts at "
+                  "%.4f and ends at %.4f", ended, r->history[0], r->objectives[0]);
+  g_assert_cmpfloat_with_epsilon (r->history[0], ended, 0.02 * fabs (ended) + 1e-4);
+
+  /* From an image: the sneaker's own objective first. */
+  g_autofree char *sneaker = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                               "fashion-sneaker.png", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (sneaker);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (scope_maximize_view_set_start_image (view, file, &error));
+  g_assert_no_error (error);
+  g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "start-image")));
+  r = maximize_run_to_end (view);
+  g_assert_cmpfloat (r->history[0], !=, base->history[0]);
+  g_assert_true (results_differ (base, r));
+  scope_am_result_unref (base);
+  /* The settings' lower half: the penalties, the start and the transforms' strengths. */
+  GtkScrolledWindow *scroll = GTK_SCROLLED_WINDOW (find_named (GTK_WIDGET (view),
+                                                               "maximize-settings"));
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (scroll);
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+  wait_frames (GTK_WIDGET (window), 4);
+  screenshot (GTK_WIDGET (window), "maximize-settings-start-1280x800", 10.0, 50);
+}
+
+static gboolean
+batch_finished (gpointer data)
+{
+  return !scope_batch_job_is_running (scope_batch_window_get_job (data));
+}
+
+/* A folder explained from the Explain view: a row per image in name order with the class,
+ * probability and metrics nn_explain_run gives for the file, an error for a file that is not
+ * an image, other files skipped; Cancel stops a batch. */
+static void
+test_explain_folder (void)
+{
+  activate ("view.show", "s", "explain");
+  ScopeExplainView *view = SCOPE_EXPLAIN_VIEW (find_descendant (GTK_WIDGET (window),
+                                                                SCOPE_TYPE_EXPLAIN_VIEW));
+  g_autofree char *folder = g_build_filename (shot_dir, "batch", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  const char *names[] = { "fashion-bag.png", "fashion-coat.png", "fashion-sneaker.png" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *from = g_build_filename (g_getenv ("CNNSCOPE_DATA_DIR"), "samples",
+                                                names[i], NULL);
+      g_autofree char *to = g_build_filename (folder, names[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      g_assert_true (g_file_set_contents (to, contents, (gssize) length, NULL));
+    }
+  g_autofree char *bad = g_build_filename (folder, "broken.png", NULL);
+  g_assert_true (g_file_set_contents (bad, "not a png", -1, NULL));
+  g_autofree char *notes = g_build_filename (folder, "notes.txt", NULL);
+  g_assert_true (g_file_set_contents (notes, "skipped", -1, NULL));
+
+  scope_explain_view_set_method (view, 0, NN_METHOD_GRADIENT);
+  g_autoptr (GFile) dir = g_file_new_for_path (folder);
+  g_autoptr (GError) error = NULL;
+  ScopeBatchWindow *batch = SCOPE_BATCH_WINDOW (scope_explain_view_explain_folder (view, dir,
+                                                                                   &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (batch);
+  test_util_wait (batch_finished, batch, "the folder to be explained");
+  guint n_rows, n_files;
+  const ScopeBatchRow *rows = scope_batch_job_get_rows (scope_batch_window_get_job (batch),
+                                                        &n_rows, &n_files);
+  g_assert_cmpuint (n_files, ==, 4);
+  g_assert_cmpuint (n_rows, ==, 4);
+  g_assert_cmpstr (rows[0].name, ==, "broken.png");
+  g_assert_nonnull (rows[0].error);
+  g_assert_cmpstr (scope_batch_window_get_cell (batch, 0, 0), ==, "File");
+  g_assert_cmpstr (scope_batch_window_get_cell (batch, 1, 1), ==, rows[0].error);
+  ScopeModel *model = scope_activations_get_model (scope_window_get_activations (window));
+  const NnModel *m = scope_model_get_nn_model (model);
+  for (guint i = 1; i < n_rows; i++)
+    {
+      g_assert_cmpstr (rows[i].name, ==, names[i - 1]);
+      g_assert_null (rows[i].error);
+      g_autofree char *path = g_build_filename (folder, names[i - 1], NULL);
+      NnInput *in = nn_input_load (path, m, NULL, NULL);
+      g_assert_nonnull (in);
+      NnExplainSpec spec;
+      nn_explain_spec_init (&spec);
+      spec.map.method = NN_METHOD_GRADIENT;
+      NnExplanation *e = nn_explain_run (m, in, &spec, NULL, NULL);
+      g_assert_nonnull (e);
+      g_assert_cmpint (rows[i].target, ==, e->map->target);
+      g_assert_cmpfloat (rows[i].probability, ==, e->probability);
+      g_assert_cmpuint (rows[i].metrics.has, ==, e->metrics.has);
+      g_assert_cmpfloat (rows[i].metrics.deletion.auc, ==, e->metrics.deletion.auc);
+      g_assert_cmpfloat (rows[i].metrics.rho, ==, e->metrics.rho);
+      g_autofree char *prob = g_strdup_printf ("%.3f", e->probability);
+      g_assert_cmpstr (scope_batch_window_get_cell (batch, (int) i + 1, 2), ==, prob);
+      g_test_message ("batch: %s class %d p %.3f deletion %.3f insertion %.3f", rows[i].name,
+                      rows[i].target, rows[i].probability, rows[i].metrics.deletion.auc,
+                      rows[i].metrics.insertion.auc);
+      nn_explanation_free (e);
+      nn_input_unref (in);
+    }
+  wait_frames (GTK_WIDGET (batch), 4);
+  screenshot (GTK_WIDGET (batch), "explain-folder", 5.0, 20);
+  gtk_window_destroy (GTK_WINDOW (batch));
+
+  /* Cancelled at once: it ends, with fewer rows than files or all of them. */
+  batch = SCOPE_BATCH_WINDOW (scope_explain_view_explain_folder (view, dir, &error));
+  g_assert_nonnull (batch);
+  ScopeBatchJob *job = scope_batch_window_get_job (batch);
+  g_assert_true (scope_batch_job_is_running (job));
+  scope_batch_job_cancel (job);
+  g_assert_false (scope_batch_job_is_running (job));
+  scope_batch_job_get_rows (job, &n_rows, &n_files);
+  g_assert_cmpuint (n_rows, <=, n_files);
+  gtk_window_destroy (GTK_WINDOW (batch));
+
+  /* A folder without images. */
+  g_autofree char *empty = g_build_filename (shot_dir, "batch-empty", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (empty, 0755), ==, 0);
+  g_autoptr (GFile) empty_dir = g_file_new_for_path (empty);
+  g_assert_null (scope_explain_view_explain_folder (view, empty_dir, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
 static gboolean
 ct_model_delivered (gpointer data)
 {
@@ -2101,6 +2589,7 @@ main (int    argc,
     { "/ui/window/filters", test_filters },
     { "/ui/window/export", test_export },
     { "/ui/window/maximize", test_maximize },
+    { "/ui/window/maximize-settings", test_maximize_settings },
     { "/ui/window/views", test_views },
     { "/ui/window/bad-files", test_bad_files },
     { "/ui/window/open-progress", test_open_progress },
@@ -2108,6 +2597,8 @@ main (int    argc,
     { "/ui/window/drop", test_drop },
     { "/ui/window/shortcuts-and-about", test_shortcuts_and_about },
     { "/ui/window/explain", test_explain },
+    { "/ui/window/explain-settings", test_explain_settings },
+    { "/ui/window/explain-folder", test_explain_folder },
     { "/ui/window/explain-ct", test_explain_ct },
     { "/ui/window/close-joins", test_close_joins },
     { "/ui/window/recent-underscores", test_recent_underscores },

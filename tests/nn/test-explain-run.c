@@ -934,6 +934,137 @@ test_probabilities (void)
   nn_graph_free (g);
 }
 
+/* The baselines in the model's normalized space: black is (0 - mean) / std, uniform noise lies
+ * in the normalized [0, 1] and follows its seed, the blur keeps a constant image and spreads an
+ * impulse into weights summing to it; unknown names are refused. */
+static void
+test_baselines (void)
+{
+  Net net;
+  net_build (&net, 5);
+  NnModel *model = nn_model_new (net.g, "test");
+  const float mean[IN_C] = { 0.5f, 0.25f, 0.1f }, std[IN_C] = { 0.5f, 0.2f, 2.0f };
+  memcpy (model->mean, mean, sizeof mean);
+  memcpy (model->std, std, sizeof std);
+  const int hw = SIDE * SIDE;
+  NnError err = { 0 };
+
+  float *b = nn_baseline_new (NN_BASELINE_ZERO, model, NULL, 0.0f, 1, &err);
+  for (int i = 0; i < IN_SIZE; i++)
+    g_assert_cmpfloat (b[i], ==, 0.0f);
+  free (b);
+  b = nn_baseline_new (NN_BASELINE_BLACK, model, NULL, 0.0f, 1, &err);
+  for (int c = 0; c < IN_C; c++)
+    for (int p = 0; p < hw; p++)
+      g_assert_cmpfloat_with_epsilon (b[c * hw + p], -mean[c] / std[c], 1e-6);
+  free (b);
+
+  float *u1 = nn_baseline_new (NN_BASELINE_UNIFORM, model, NULL, 0.0f, 7, &err);
+  float *u2 = nn_baseline_new (NN_BASELINE_UNIFORM, model, NULL, 0.0f, 7, &err);
+  float *u3 = nn_baseline_new (NN_BASELINE_UNIFORM, model, NULL, 0.0f, 8, &err);
+  g_assert_cmpmem (u1, sizeof (float) * IN_SIZE, u2, sizeof (float) * IN_SIZE);
+  g_assert_true (memcmp (u1, u3, sizeof (float) * IN_SIZE) != 0);
+  for (int c = 0; c < IN_C; c++)
+    {
+      double lo = 1e9, hi = -1e9;
+      for (int p = 0; p < hw; p++)
+        {
+          float pixel = u1[c * hw + p] * std[c] + mean[c];
+          lo = MIN (lo, pixel);
+          hi = MAX (hi, pixel);
+        }
+      g_assert_cmpfloat (lo, >=, -1e-6);
+      g_assert_cmpfloat (hi, <=, 1.0 + 1e-6);
+      g_assert_cmpfloat (hi - lo, >, 0.3);
+    }
+  free (u1);
+  free (u2);
+  free (u3);
+
+  float x[IN_SIZE];
+  for (int i = 0; i < IN_SIZE; i++)
+    x[i] = 0.75f;
+  x[hw + 3 * SIDE + 4] = 10.75f;
+  b = nn_baseline_new (NN_BASELINE_BLUR, model, x, 1.0f, 1, &err);
+  double excess = 0.0;
+  for (int p = 0; p < hw; p++)
+    {
+      g_assert_cmpfloat_with_epsilon (b[p], 0.75f, 1e-5);
+      g_assert_cmpfloat (b[hw + p], >=, 0.75f - 1e-5);
+      excess += b[hw + p] - 0.75;
+    }
+  g_assert_cmpfloat_with_epsilon (excess, 10.0, 1e-3);
+  g_assert_cmpfloat (b[hw + 3 * SIDE + 4], <, 10.75f / 4);
+  g_assert_cmpfloat (b[hw + 3 * SIDE + 5], >, 0.75f + 0.5f);
+  free (b);
+
+  NnBaselineKind kind;
+  g_assert_true (nn_baseline_kind_from_name ("blur", &kind));
+  g_assert_cmpint (kind, ==, NN_BASELINE_BLUR);
+  g_assert_cmpstr (nn_baseline_kind_name (NN_BASELINE_UNIFORM), ==, "uniform");
+  g_assert_false (nn_baseline_kind_from_name ("grey", &kind));
+  nn_model_free (model);
+}
+
+/* IG's convergence delta in the run: the sum of the attributions minus the difference of the
+ * target logit between the input and the baseline (by a forward pass of its own), smaller with
+ * more steps; other methods have none. */
+static void
+test_run_ig_delta (TestUtilTmpDir *fx,
+                   gconstpointer   data)
+{
+  (void) data;
+  Setup su;
+  setup_init (&su, fx, 31);
+  NnError err = { 0 };
+  float *base = nn_baseline_new (NN_BASELINE_BLUR, su.model, su.input->tensor, 1.5f, 1, &err);
+  g_assert_nonnull (base);
+  double deltas[2];
+  const int steps[2] = { 2, 200 };
+  for (int k = 0; k < 2; k++)
+    {
+      NnExplainSpec spec;
+      nn_explain_spec_init (&spec);
+      spec.faith.metrics = 0;
+      spec.map.method = NN_METHOD_IG;
+      spec.map.samples = steps[k];
+      spec.map.baseline = base;
+      NnExplanation *e = nn_explain_run (su.model, su.input, &spec, NULL, &err);
+      g_assert_nonnull (e);
+      g_assert_true (e->has_delta);
+
+      NnContext *fwd = nn_context_new (su.model->graph, 1, 0, NULL);
+      int logit = nn_explain_logit_node (su.model->graph);
+      float f[2];
+      const float *inputs[2] = { su.input->tensor, base };
+      for (int i = 0; i < 2; i++)
+        {
+          memcpy (nn_context_input (fwd), inputs[i], sizeof (float) * IN_SIZE);
+          nn_context_forward (fwd, logit);
+          f[i] = nn_context_output (fwd, logit)[e->map->target];
+        }
+      nn_context_free (fwd);
+      double sum = 0.0;
+      for (int i = 0; i < IN_SIZE; i++)
+        sum += e->map->channels[i];
+      g_assert_cmpfloat_with_epsilon (e->delta, sum - (f[0] - f[1]), 1e-4);
+      deltas[k] = e->delta;
+      nn_explanation_free (e);
+    }
+  g_assert_cmpfloat (fabs (deltas[1]), <, fabs (deltas[0]));
+  g_assert_cmpfloat (fabs (deltas[1]), <, 0.05 * fabs (deltas[0]) + 1e-3);
+
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.faith.metrics = 0;
+  spec.map.method = NN_METHOD_SMOOTHGRAD;
+  NnExplanation *e = nn_explain_run (su.model, su.input, &spec, NULL, &err);
+  g_assert_false (e->has_delta);
+  nn_explanation_free (e);
+  free (base);
+  setup_clear (&su);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -941,6 +1072,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/explain/top-k", test_top_k);
   g_test_add_func ("/nn/explain/probabilities", test_probabilities);
+  g_test_add_func ("/nn/explain/baselines", test_baselines);
   g_test_add_func ("/nn/method/rows", test_registry_rows);
   g_test_add_func ("/nn/method/same-as-per-family", test_registry_same_as_per_family);
   g_test_add_func ("/nn/method/map-logits", test_map_logits);
@@ -957,6 +1089,7 @@ main (int    argc,
   ADD ("/nn/explain-run/stages-in-order", test_run_stages_in_order);
   ADD ("/nn/explain-run/cancel-frees-everything", test_run_cancel);
   ADD ("/nn/explain-run/bad-input", test_run_bad_input);
+  ADD ("/nn/explain-run/ig-delta", test_run_ig_delta);
 #undef ADD
   return g_test_run ();
 }
