@@ -174,6 +174,22 @@ test_cam_single (void)
   g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (cJSON_GetObjectItem (metrics,
                                                                                 "deletion"),
                                                             "prob")), ==, 21);
+  /* The logit curve beside it, min-max normalised over its points: from 0 to 1. */
+  const cJSON *dl = cJSON_GetObjectItem (metrics, "deletion");
+  const cJSON *norm = cJSON_GetObjectItem (dl, "logit_norm");
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (dl, "logit")), ==, 21);
+  g_assert_cmpint (cJSON_GetArraySize (norm), ==, 21);
+  double lo = 1.0, hi = 0.0;
+  for (int i = 0; i < 21; i++)
+    {
+      lo = fmin (lo, cJSON_GetArrayItem (norm, i)->valuedouble);
+      hi = fmax (hi, cJSON_GetArrayItem (norm, i)->valuedouble);
+    }
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 1.0);
+  double auc_logit = number (dl, "auc_logit");
+  g_assert_cmpfloat (auc_logit, >=, 0.0);
+  g_assert_cmpfloat (auc_logit, <=, 1.0);
   cJSON_Delete (json);
 
   /* The .npy map: its energy sits on the majority dashes. */
@@ -288,10 +304,14 @@ test_folder (void)
   for (int i = 1; i <= 6; i++)
     {
       char **cells = g_strsplit (lines[i], ",", -1);
-      g_assert_cmpint (g_strv_length (cells), ==, 12);
+      g_assert_cmpint (g_strv_length (cells), ==, 14);
       bool horizontal = strstr (cells[0], "/horizontal/") != NULL;
       g_assert_cmpstr (cells[1], ==, horizontal ? "0" : "1");
       g_assert_cmpstr (cells[5], !=, "");
+      /* The deletion AUC of the normalised logit, in [0, 1]. */
+      g_assert_cmpstr (cells[12], !=, "");
+      g_assert_cmpfloat (g_ascii_strtod (cells[12], NULL), >=, 0.0);
+      g_assert_cmpfloat (g_ascii_strtod (cells[12], NULL), <=, 1.0);
       g_strfreev (cells);
     }
   g_strfreev (lines);
