@@ -30,6 +30,7 @@
 #include "train/nn-metrics.h"
 #include "io/nn-model.h"
 #include "ops/nn-norm.h"
+#include "train/nn-ood.h"
 #include "io/nn-npy.h"
 #include "io/nn-onnx.h"
 #include "ops/nn-pool.h"
