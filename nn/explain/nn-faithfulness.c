@@ -184,7 +184,7 @@ trapezoid (const NnCurve *curve,
 static void
 normalise_logit (NnCurve *curve)
 {
-  double lo = curve->logit[0], hi = curve->logit[0];
+  double lo = (double) curve->logit[0], hi = (double) curve->logit[0];
   for (int i = 1; i < curve->n; i++)
     {
       lo = fmin (lo, (double) curve->logit[i]);
@@ -194,7 +194,7 @@ normalise_logit (NnCurve *curve)
     {
       for (int i = 0; i < curve->n; i++)
         curve->logit_norm[i] = NAN;
-      curve->auc_logit = NAN;
+      curve->auc_logit = (double) NAN;
       return;
     }
   for (int i = 0; i < curve->n; i++)
@@ -613,7 +613,7 @@ nn_faith_road (NnContext              *ctx,
   curve->auc = ok ? trapezoid (curve, curve->prob) : 0.0;
   for (int i = 0; i < n; i++)
     curve->logit_norm[i] = NAN;
-  curve->auc_logit = NAN;
+  curve->auc_logit = (double) NAN;
   nn_workers_free (workers);
   free (order);
   free (removed);

@@ -17,7 +17,7 @@ nn_wilson_interval (long    k,
 {
   if (n <= 0)
     {
-      *lo = *hi = NAN;
+      *lo = *hi = (double) NAN;
       return;
     }
   double p = (double) k / (double) n, z2 = WILSON_Z * WILSON_Z, nn = (double) n;
@@ -62,7 +62,7 @@ nn_roc_auc (const float         *scores,
             double              *auc,
             NnError             *err)
 {
-  *auc = NAN;
+  *auc = (double) NAN;
   long n_pos = 0;
   for (long i = 0; i < n; i++)
     n_pos += positive[i] != 0;
@@ -163,7 +163,7 @@ nn_metrics_compute (const long  *confusion,
       cm->sensitivity = proportion (tp, tp + fn);
       cm->specificity = proportion (tn, tn + fp);
       cm->f1 = 2 * tp + fp + fn > 0 ? 2.0 * tp / (double) (2 * tp + fp + fn) : (double) NAN;
-      cm->auc = NAN;
+      cm->auc = (double) NAN;
       if (scores != NULL)
         {
           for (long i = 0; i < n; i++)

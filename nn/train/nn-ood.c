@@ -65,10 +65,10 @@ nn_ood_score (const NnOod *ood,
               const float *features)
 {
   const int D = ood->dim;
-  double best = INFINITY;
+  double best = (double) INFINITY;
   double *y = malloc ((size_t) D * sizeof (double));
   if (y == NULL)
-    return NAN;
+    return (double) NAN;
   for (int c = 0; c < ood->n_classes; c++)
     {
       const float *mu = ood->means + (size_t) c * (size_t) D;

@@ -146,7 +146,7 @@ one_vs_rest_scores (const float *z,
 {
   for (int c = 0; c < N; c++)
     {
-      double top = -INFINITY;
+      double top = -(double) INFINITY;
       for (int j = 0; j < N; j++)
         if (j != c && (double) z[j] > top)
           top = (double) z[j];
