@@ -402,11 +402,19 @@ curve_json (const NnCurve *c)
 {
   cJSON *o = cJSON_CreateObject ();
   cJSON_AddNumberToObject (o, "auc", c->auc);
+  bool normalised = !isnan (c->auc_logit);
+  if (normalised)
+    cJSON_AddNumberToObject (o, "auc_logit", c->auc_logit);
   cJSON *fr = cJSON_AddArrayToObject (o, "fraction"), *pr = cJSON_AddArrayToObject (o, "prob");
+  cJSON *lg = cJSON_AddArrayToObject (o, "logit");
+  cJSON *ln = normalised ? cJSON_AddArrayToObject (o, "logit_norm") : NULL;
   for (int i = 0; i < c->n; i++)
     {
       cJSON_AddItemToArray (fr, cJSON_CreateNumber ((double) c->fraction[i]));
       cJSON_AddItemToArray (pr, cJSON_CreateNumber ((double) c->prob[i]));
+      cJSON_AddItemToArray (lg, cJSON_CreateNumber ((double) c->logit[i]));
+      if (ln != NULL)
+        cJSON_AddItemToArray (ln, cJSON_CreateNumber ((double) c->logit_norm[i]));
     }
   return o;
 }
@@ -481,7 +489,7 @@ csv_field (FILE       *f,
 
 static const char csv_header[] =
   "input,class,label,score,probability,deletion_auc,insertion_auc,road_morf,road_lerf,"
-  "randomization_rho,pointing_game,energy_share\n";
+  "randomization_rho,pointing_game,energy_share,deletion_auc_logit,insertion_auc_logit\n";
 
 /* One row of metrics.csv (csv_header). */
 static void
@@ -503,9 +511,18 @@ csv_row (FILE                *csv,
   else
     fprintf (csv, ",,,,,");
   if (m->has & NN_FAITH_MASK)
-    fprintf (csv, ",%d,%.6g\n", m->pointing, m->energy);
+    fprintf (csv, ",%d,%.6g", m->pointing, m->energy);
   else
-    fprintf (csv, ",,\n");
+    fprintf (csv, ",,");
+  /* The normalised-logit areas; empty when the logit does not change (or not computed). */
+  if ((m->has & NN_FAITH_DELETION) && !isnan (m->deletion.auc_logit))
+    fprintf (csv, ",%.6g", m->deletion.auc_logit);
+  else
+    fprintf (csv, ",");
+  if ((m->has & NN_FAITH_INSERTION) && !isnan (m->insertion.auc_logit))
+    fprintf (csv, ",%.6g\n", m->insertion.auc_logit);
+  else
+    fprintf (csv, ",\n");
 }
 
 /* The summary of one explanation on stderr. */
@@ -524,8 +541,9 @@ print_summary (const Job           *job,
            cli_label (job->model, map->target, buf, sizeof buf), (double) e->probability,
            (double) lo, (double) hi);
   if (m->has & NN_FAITH_DELETION)
-    fprintf (stderr, "  deletion AUC %.4f, insertion AUC %.4f, ROAD MoRF %.4f, LeRF %.4f, "
-             "randomization rho %.3f\n", m->deletion.auc, m->insertion.auc, m->road_morf_mean,
+    fprintf (stderr, "  deletion AUC %.4f (logit %.4f), insertion AUC %.4f (logit %.4f), "
+             "ROAD MoRF %.4f, LeRF %.4f, randomization rho %.3f\n", m->deletion.auc,
+             m->deletion.auc_logit, m->insertion.auc, m->insertion.auc_logit, m->road_morf_mean,
              m->road_lerf_mean, m->rho);
   if (m->has & NN_FAITH_MASK)
     fprintf (stderr, "  pointing game %s, energy share %.3f\n", m->pointing ? "hit" : "miss",

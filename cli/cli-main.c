@@ -21,16 +21,17 @@ typedef struct
 static const CliCommand commands[] = {
   { "info", cli_info_main, "info MODEL [--json]" },
   { "predict", cli_predict_main,
-    "predict MODEL INPUT... [--top K] [--logits-npy FILE] [--json]" },
+    "predict MODEL INPUT... [--top K] [--logits-npy FILE] [--json] [--ood FILE|none]" },
   { "train", cli_train_main,
     "train --arch NAME --data DATASET --out MODEL [--epochs N] [--batch N] [--lr X]\n"
     "        [--optimizer sgd|adamw|lamb] [--policy exact|proxygrad:B|sugar:bsilu|sugar:nelu]\n"
     "        [--schedule cosine|step|constant] [--seed S] [--threads N] [--width W]\n"
     "        [--per-class N] [--augment] [--json]" },
-  { "eval", cli_eval_main, "eval MODEL DATASET [--json]" },
+  { "eval", cli_eval_main, "eval MODEL DATASET [--json] [--shard I/N] | eval --merge FILE..." },
   { "embed", cli_embed_main,
     "embed MODEL DATASET --layer NAME [--method pca|tsne] [--out FIGURE] [--csv FILE]\n"
     "        [--features pool|flatten] [--perplexity P] [--limit N] [--colour true|pred]" },
+  { "ood-fit", cli_ood_fit_main, "ood-fit MODEL DATASET [--out FILE] [--percentile P]" },
   { "activations", cli_activations_main,
     "activations MODEL INPUT --layer NAME --out PNG [--npy FILE] [--window W]" },
   { "filters", cli_filters_main, "filters MODEL --layer NAME --out PNG" },

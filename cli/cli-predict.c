@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli-commands.h"
@@ -24,7 +25,10 @@ static const char usage[] =
   "several, --files reads such a folder as separate slices) is classified slice by slice\n"
   "along z, one JSON line per slice (slice, z_mm, top). --jsonl prints one JSON line per\n"
   "input. --shard I/N classifies only part I of N (contiguous blocks of the inputs, or of the\n"
-  "slices): the outputs of parts 0 to N-1 concatenated are the output of the whole run.\n";
+  "slices): the outputs of parts 0 to N-1 concatenated are the output of the whole run.\n"
+  "--ood FILE reads out-of-distribution statistics ('cnnscope-cli ood-fit'; default: MODEL\n"
+  "with .safetensors replaced by .ood.json, when it exists; 'none': no check) and gives each\n"
+  "input file its score, marking those above the threshold as far from the training data.\n";
 
 enum
 {
@@ -35,6 +39,7 @@ enum
   OPT_SHARD,
   OPT_SERIES,
   OPT_FILES,
+  OPT_OOD,
 };
 
 static const struct option options[] = {
@@ -45,6 +50,7 @@ static const struct option options[] = {
   { "shard", required_argument, NULL, OPT_SHARD },
   { "series", required_argument, NULL, OPT_SERIES },
   { "files", no_argument, NULL, OPT_FILES },
+  { "ood", required_argument, NULL, OPT_OOD },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -61,6 +67,7 @@ typedef struct
   bool        files;      /* --files */
   const char *series;
   const char *logits_path;
+  const char *ood_path;   /* --ood; NULL: the default file when it exists */
   CliShard    shard;
 } Args;
 
@@ -96,6 +103,9 @@ parse_args (int    argc,
       case OPT_SERIES:
         a->series = optarg;
         break;
+      case OPT_OOD:
+        a->ood_path = optarg;
+        break;
       case OPT_FILES:
         a->files = true;
         break;
@@ -128,14 +138,16 @@ load_file (const NnModel *model,
   return cli_load_input (model, inputs[i], NULL);
 }
 
-/* The logits (n, classes) of the n inputs given by load, CHUNK per forward pass. False after
- * printing the error. */
+/* The logits (n, classes) of the n inputs given by load, CHUNK per forward pass, and with ood
+ * their out-of-distribution scores. False after printing the error. */
 static bool
 classify (const NnModel *model,
+          const NnOod   *ood,
           LoadFunc       load,
           const void    *data,
           int            n,
-          float         *logits)
+          float         *logits,
+          double        *scores)
 {
   NnGraph *g = model->graph;
   const int out = nn_graph_output (g);
@@ -146,6 +158,9 @@ classify (const NnModel *model,
   NnContext *ctx = nn_context_new (g, batch, 0, &err);
   if (ctx == NULL)
     return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  const int feature = ood != NULL ? nn_graph_find (g, ood->layer) : -1;
+  if (feature >= 0)
+    nn_context_keep (ctx, feature);
   bool ok = true;
   for (int start = 0; ok && start < n; start += batch)
     {
@@ -165,6 +180,9 @@ classify (const NnModel *model,
       nn_context_forward (ctx, -1);
       memcpy (logits + (size_t) start * classes, nn_context_output (ctx, out),
               (size_t) nb * classes * sizeof (float));
+      for (int i = 0; feature >= 0 && i < nb; i++)
+        scores[start + i] = nn_ood_score (ood, nn_context_output (ctx, feature)
+                                               + (size_t) i * (size_t) ood->dim);
     }
   nn_context_free (ctx);
   return ok;
@@ -201,6 +219,8 @@ typedef struct
   const NnVolume *volume;     /* the volume (LPS), or NULL */
   const char     *volume_path;
   int             first;      /* the volume's slice of input 0 */
+  const NnOod    *ood;        /* out-of-distribution statistics, or NULL */
+  double         *ood_scores; /* n, with ood */
 } Report;
 
 /* The top classes of each input: printed on stdout, or (--json) in *json, to be printed once
@@ -243,6 +263,16 @@ report_top (const Report *r,
             printf ("  %2d. %-24s %7.3f%%\n", t + 1, cli_label (r->model, order[t], buf,
                                                                sizeof buf),
                     100.0 * (double) probs[order[t]]);
+          if (r->ood != NULL && r->volume == NULL)
+            {
+              double score = r->ood_scores[i];
+              if (score > r->ood->threshold)
+                printf ("  far from the training data: out-of-distribution score %.3g > "
+                        "threshold %.3g\n", score, r->ood->threshold);
+              else
+                printf ("  out-of-distribution score %.3g (threshold %.3g)\n", score,
+                        r->ood->threshold);
+            }
           continue;
         }
       cJSON *p = cJSON_CreateObject ();
@@ -257,6 +287,13 @@ report_top (const Report *r,
       else
         cJSON_AddStringToObject (p, "input", r->inputs[i]);
       cJSON_AddItemToObject (p, "top", top_json (r->model, probs, order, a->top));
+      if (r->ood != NULL && r->volume == NULL)
+        {
+          cJSON *o = cJSON_AddObjectToObject (p, "ood");
+          cJSON_AddNumberToObject (o, "score", r->ood_scores[i]);
+          cJSON_AddNumberToObject (o, "threshold", r->ood->threshold);
+          cJSON_AddBoolToObject (o, "far", r->ood_scores[i] > r->ood->threshold);
+        }
       if (root != NULL)
         cJSON_AddItemToArray (predictions, p);
       else
@@ -334,7 +371,7 @@ classify_all (const Report *r,
               float        *logits)
 {
   if (r->volume == NULL)
-    return classify (r->model, load, data, n, logits);
+    return classify (r->model, r->ood, load, data, n, logits, r->ood_scores);
   const NnGraph *g = r->model->graph;
   size_t classes = nn_shape_size (g->nodes[nn_graph_output (g)].shape);
   float *probs = malloc (sizeof (float) * (size_t) n * classes);
@@ -364,7 +401,8 @@ run (Report     *r,
   const int dims[2] = { n, n_out };
   cJSON *json = NULL;
   float *logits = malloc ((size_t) (n > 0 ? n : 1) * (size_t) n_out * sizeof (float));
-  if (logits == NULL)
+  r->ood_scores = calloc ((size_t) (n > 0 ? n : 1), sizeof (double));
+  if (logits == NULL || r->ood_scores == NULL)
     cli_fail (CLI_EXIT_FAILURE, "out of memory");
   else if ((n == 0 || classify_all (r, load, data, n, logits))
            && report_top (r, n, logits, &json))
@@ -379,7 +417,36 @@ run (Report     *r,
     }
   cJSON_Delete (json);
   free (logits);
+  free (r->ood_scores);
+  r->ood_scores = NULL;
   return status;
+}
+
+/* The out-of-distribution statistics: --ood FILE, none with "none", else the model's default
+ * file when there is one. False after printing the error. */
+static bool
+load_ood (const NnModel *model,
+          const char    *model_path,
+          const char    *option,
+          NnOod        **ood)
+{
+  *ood = NULL;
+  if (option != NULL && strcmp (option, "none") == 0)
+    return true;
+  char *path = option != NULL ? strdup (option) : cli_ood_default_path (model_path);
+  if (path == NULL)
+    return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+  NnError err = { 0 };
+  if (option == NULL && access (path, F_OK) != 0)
+    {
+      free (path);
+      return true;
+    }
+  *ood = nn_ood_load (path, model->graph, &err);
+  free (path);
+  if (*ood == NULL)
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  return true;
 }
 
 int
@@ -410,6 +477,13 @@ cli_predict_main (int    argc,
     }
   a.top = a.top < n_out ? a.top : n_out;
   Report r = { .model = model, .model_path = model_path, .a = &a };
+  NnOod *ood = NULL;
+  if (!load_ood (model, model_path, a.ood_path, &ood))
+    {
+      nn_model_free (model);
+      return CLI_EXIT_FAILURE;
+    }
+  r.ood = ood;
   status = CLI_EXIT_FAILURE;
   if (volume)
     {
@@ -435,6 +509,7 @@ cli_predict_main (int    argc,
         }
       cli_names_clear (&inputs);
     }
+  nn_ood_free (ood);
   nn_model_free (model);
   return status;
 }

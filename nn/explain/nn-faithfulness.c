@@ -170,13 +170,36 @@ gaussian_blur (float       *out,
 }
 
 static double
-trapezoid (const NnCurve *curve)
+trapezoid (const NnCurve *curve,
+           const float   *y)
 {
   double a = 0.0;
   for (int i = 1; i < curve->n; i++)
-    a += 0.5 * (double) (curve->prob[i] + curve->prob[i - 1])
-         * (double) (curve->fraction[i] - curve->fraction[i - 1]);
+    a += 0.5 * (double) (y[i] + y[i - 1]) * (double) (curve->fraction[i] - curve->fraction[i - 1]);
   return a;
+}
+
+/* The normalised logit curve of a deletion or insertion curve and its area (nn-faithfulness.h).
+ */
+static void
+normalise_logit (NnCurve *curve)
+{
+  double lo = (double) curve->logit[0], hi = (double) curve->logit[0];
+  for (int i = 1; i < curve->n; i++)
+    {
+      lo = fmin (lo, (double) curve->logit[i]);
+      hi = fmax (hi, (double) curve->logit[i]);
+    }
+  if (hi - lo < 1e-6)
+    {
+      for (int i = 0; i < curve->n; i++)
+        curve->logit_norm[i] = NAN;
+      curve->auc_logit = (double) NAN;
+      return;
+    }
+  for (int i = 0; i < curve->n; i++)
+    curve->logit_norm[i] = (float) (((double) curve->logit[i] - lo) / (hi - lo));
+  curve->auc_logit = trapezoid (curve, curve->logit_norm);
 }
 
 /* Builds image i of a curve into x (one input of the context); `w` is the thread that builds it
@@ -206,7 +229,7 @@ make_images_work (void *data,
 }
 
 /* Evaluates the n images of a curve through ctx, as many per pass as its batch holds; prob[i]
- * = the target's probability for image i. Images are made on `workers` (NULL: the calling
+ * and logit[i] = the target's probability and logit for image i. Images are made on `workers` (NULL: the calling
  * thread), whose count the make function's scratch is sized for. */
 static bool
 evaluate_images (NnContext              *ctx,
@@ -216,6 +239,7 @@ evaluate_images (NnContext              *ctx,
                  MakeImage               make,
                  void                   *data,
                  float                  *prob,
+                 float                  *logit_out,
                  const NnExplainControl *control,
                  NnError                *err)
 {
@@ -242,8 +266,11 @@ evaluate_images (NnContext              *ctx,
       nn_context_forward (ctx, logit);
       const float *logits = nn_context_output (ctx, logit);
       for (int b = 0; b < job.nb; b++)
-        prob[i0 + b] = nn_explain_softmax_at (logits + (size_t) b * (size_t) classes, classes,
-                                              target);
+        {
+          const float *z = logits + (size_t) b * (size_t) classes;
+          prob[i0 + b] = nn_explain_softmax_at (z, classes, target);
+          logit_out[i0 + b] = z[target];
+        }
       nn_explain_report (control, i0 + job.nb, n);
     }
   return true;
@@ -348,9 +375,11 @@ nn_faith_curve (NnContext              *ctx,
   int threads = image_threads (ctx);
   NnWorkers *workers = image_workers_new (&threads);
   bool ok = evaluate_images (ctx, workers, curve->n, target, make_curve_image, &ci, curve->prob,
-                             control, err);
+                             curve->logit, control, err);
   nn_workers_free (workers);
-  curve->auc = ok ? trapezoid (curve) : 0.0;
+  curve->auc = ok ? trapezoid (curve, curve->prob) : 0.0;
+  if (ok)
+    normalise_logit (curve);
   free (order);
   free (blurred);
   free (tmp);
@@ -579,9 +608,12 @@ nn_faith_road (NnContext              *ctx,
   memset (curve, 0, sizeof *curve);
   curve->n = n;
   memcpy (curve->fraction, fractions, sizeof (float) * (size_t) n);
-  bool ok = evaluate_images (ctx, workers, n, target, make_road_image, &ri, curve->prob, control,
-                             err);
-  curve->auc = ok ? trapezoid (curve) : 0.0;
+  bool ok = evaluate_images (ctx, workers, n, target, make_road_image, &ri, curve->prob,
+                             curve->logit, control, err);
+  curve->auc = ok ? trapezoid (curve, curve->prob) : 0.0;
+  for (int i = 0; i < n; i++)
+    curve->logit_norm[i] = NAN;
+  curve->auc_logit = (double) NAN;
   nn_workers_free (workers);
   free (order);
   free (removed);

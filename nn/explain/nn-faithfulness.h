@@ -14,14 +14,25 @@
 
 #define NN_CURVE_MAX 101
 
-/* A curve of the target's softmax probability against the fraction of pixels changed; an
- * immutable value without pointers. */
+/* A curve of the target's softmax probability and logit against the fraction of pixels
+ * changed; an immutable value without pointers.
+ *
+ * A saturated softmax keeps the probability at 1 until the logit margin is nearly gone, so its
+ * deletion and insertion curves can be flat at 1 whatever the map. The logit curve, min-max
+ * normalised over its own points, still orders the maps: deletion and insertion give both
+ * (nn_faith_curve). Normalising between the input and the fully changed input instead breaks
+ * down when the two score alike (an all-baseline image that the model still calls the class). */
 typedef struct
 {
-  int    n;                        /* points */
-  float  fraction[NN_CURVE_MAX];   /* in [0, 1], increasing */
+  int    n;                            /* points */
+  float  fraction[NN_CURVE_MAX];       /* in [0, 1], increasing */
   float  prob[NN_CURVE_MAX];
-  double auc;                      /* trapezoidal area under prob over fraction */
+  float  logit[NN_CURVE_MAX];          /* the target's logit */
+  /* Deletion and insertion only: (logit - min) / (max - min), min and max over the curve's
+   * points, in [0, 1]; NAN when max - min < 1e-6 (the logit does not move). */
+  float  logit_norm[NN_CURVE_MAX];
+  double auc;                          /* trapezoidal area under prob over fraction */
+  double auc_logit;                    /* the same under logit_norm; NAN when that is */
 } NnCurve;
 
 typedef enum

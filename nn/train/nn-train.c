@@ -3,6 +3,7 @@
  * callback and a cancel flag polled every step) and evaluation with a confusion matrix. */
 #include "train/nn-train.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,28 @@ argmax (const float *v,
   return best;
 }
 
+/* s[c] = z[c] - log sum_{j != c} exp z[j], the log-odds of class c (-inf..inf for one class
+ * alone: then s[0] = +inf is clamped to FLT_MAX). */
+static void
+one_vs_rest_scores (const float *z,
+                    int          N,
+                    float       *s)
+{
+  for (int c = 0; c < N; c++)
+    {
+      double top = -(double) INFINITY;
+      for (int j = 0; j < N; j++)
+        if (j != c && (double) z[j] > top)
+          top = (double) z[j];
+      double sum = 0.0;
+      for (int j = 0; j < N; j++)
+        if (j != c)
+          sum += exp ((double) z[j] - top);
+      double v = N > 1 ? (double) z[c] - top - log (sum) : (double) FLT_MAX;
+      s[c] = (float) fmax (-(double) FLT_MAX, fmin ((double) FLT_MAX, v));
+    }
+}
+
 /* Runs ds through ctx, batch rows at a time. The last partial batch fills only its rows and
  * zeroes the rest, whose outputs are ignored: in eval mode every op treats samples
  * independently (batch norm uses its running statistics), so padding changes nothing. */
@@ -155,9 +178,14 @@ evaluate_with (NnContext        *ctx,
 
   memset (result, 0, sizeof *result);
   result->confusion = calloc ((size_t) N * N, sizeof (int));
-  if (result->confusion == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory for a %d-class confusion matrix",
-                         N);
+  result->scores = malloc ((size_t) ds->n * (size_t) N * sizeof (float));
+  result->labels = malloc ((size_t) ds->n * sizeof (int));
+  if (result->confusion == NULL || result->scores == NULL || result->labels == NULL)
+    {
+      nn_eval_result_clear (result);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory for the results of %d samples "
+                           "of %d classes", ds->n, N);
+    }
   result->n = ds->n;
   result->n_classes = N;
 
@@ -186,6 +214,9 @@ evaluate_with (NnContext        *ctx,
         {
           int pred = argmax (logits + (size_t) r * N, N);
           result->confusion[labels[r] * N + pred]++;
+          result->labels[start + r] = labels[r];
+          one_vs_rest_scores (logits + (size_t) r * N, N,
+                              result->scores + (size_t) (start + r) * N);
           correct += pred == labels[r];
         }
     }
@@ -227,6 +258,8 @@ nn_eval_result_clear (NnEvalResult *result)
   if (result == NULL)
     return;
   free (result->confusion);
+  free (result->scores);
+  free (result->labels);
   memset (result, 0, sizeof *result);
 }
 

@@ -115,6 +115,10 @@ typedef struct
   double  accuracy;
   double  loss;
   int    *confusion;  /* n_classes * n_classes, row = true class, column = predicted */
+  /* n * n_classes one-vs-rest scores: the log-odds of each class, z_c - log sum_{j != c}
+   * exp z_j for logits z (ordered as its probability, without a saturated softmax's ties). */
+  float  *scores;
+  int    *labels;     /* n true classes */
 } NnEvalResult;
 
 bool nn_evaluate (NnModel         *model,

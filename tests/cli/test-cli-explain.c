@@ -174,6 +174,22 @@ test_cam_single (void)
   g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (cJSON_GetObjectItem (metrics,
                                                                                 "deletion"),
                                                             "prob")), ==, 21);
+  /* The logit curve beside it, min-max normalised over its points: from 0 to 1. */
+  const cJSON *dl = cJSON_GetObjectItem (metrics, "deletion");
+  const cJSON *norm = cJSON_GetObjectItem (dl, "logit_norm");
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (dl, "logit")), ==, 21);
+  g_assert_cmpint (cJSON_GetArraySize (norm), ==, 21);
+  double lo = 1.0, hi = 0.0;
+  for (int i = 0; i < 21; i++)
+    {
+      lo = fmin (lo, cJSON_GetArrayItem (norm, i)->valuedouble);
+      hi = fmax (hi, cJSON_GetArrayItem (norm, i)->valuedouble);
+    }
+  g_assert_cmpfloat (lo, ==, 0.0);
+  g_assert_cmpfloat (hi, ==, 1.0);
+  double auc_logit = number (dl, "auc_logit");
+  g_assert_cmpfloat (auc_logit, >=, 0.0);
+  g_assert_cmpfloat (auc_logit, <=, 1.0);
   cJSON_Delete (json);
 
   /* The .npy map: its energy sits on the majority dashes. */
@@ -288,10 +304,14 @@ test_folder (void)
   for (int i = 1; i <= 6; i++)
     {
       char **cells = g_strsplit (lines[i], ",", -1);
-      g_assert_cmpint (g_strv_length (cells), ==, 12);
+      g_assert_cmpint (g_strv_length (cells), ==, 14);
       bool horizontal = strstr (cells[0], "/horizontal/") != NULL;
       g_assert_cmpstr (cells[1], ==, horizontal ? "0" : "1");
       g_assert_cmpstr (cells[5], !=, "");
+      /* The deletion AUC of the normalised logit, in [0, 1]. */
+      g_assert_cmpstr (cells[12], !=, "");
+      g_assert_cmpfloat (g_ascii_strtod (cells[12], NULL), >=, 0.0);
+      g_assert_cmpfloat (g_ascii_strtod (cells[12], NULL), <=, 1.0);
       g_strfreev (cells);
     }
   g_strfreev (lines);
@@ -512,6 +532,56 @@ test_input_by_content (void)
   g_free (renamed);
 }
 
+/* The CT demo model's out-of-distribution statistics (data/demo-ct.ood.json, read by default):
+ * the real neck slice CT_small.dcm from pydicom is far from the training data, the synthetic
+ * sample slices are not; --ood none leaves the check out. */
+static void
+test_ct_ood (void)
+{
+  const char *ct_small = "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm";
+  if (!g_file_test (ct_small, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("python3-pydicom's CT_small.dcm is not installed");
+      return;
+    }
+  const char *src = g_getenv ("CNNSCOPE_SOURCE_DIR");
+  char *model = g_build_filename (src, "data", "demo-ct.safetensors", NULL);
+  char *samples[4];
+  const char *names[4] = { "ct-healthy.png", "ct-covid.png", "ct-other.png", "ct-covid.dcm" };
+  for (int i = 0; i < 4; i++)
+    samples[i] = g_build_filename (src, "data", "samples", names[i], NULL);
+  Run r = run_cli ("predict", model, ct_small, samples[0], samples[1], samples[2], samples[3],
+                   "--json", "--top", "1", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *predictions = cJSON_GetObjectItem (json, "predictions");
+  g_assert_cmpint (cJSON_GetArraySize (predictions), ==, 5);
+  for (int i = 0; i < 5; i++)
+    {
+      const cJSON *ood = cJSON_GetObjectItem (cJSON_GetArrayItem (predictions, i), "ood");
+      g_assert_nonnull (ood);
+      double score = number (ood, "score"), threshold = number (ood, "threshold");
+      g_test_message ("%s: out-of-distribution score %.3f, threshold %.3f",
+                      i == 0 ? "CT_small.dcm" : names[i - 1], score, threshold);
+      g_assert_true (cJSON_IsBool (cJSON_GetObjectItem (ood, "far")));
+      g_assert_cmpint (cJSON_IsTrue (cJSON_GetObjectItem (ood, "far")), ==, i == 0);
+      g_assert_cmpint (score > threshold, ==, i == 0);
+    }
+  cJSON_Delete (json);
+  run_clear (&r);
+  r = run_cli ("predict", model, ct_small, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "far from the training data"));
+  run_clear (&r);
+  r = run_cli ("predict", model, ct_small, "--ood", "none", NULL);
+  assert_success (&r);
+  g_assert_null (strstr (r.out, "out-of-distribution"));
+  run_clear (&r);
+  for (int i = 0; i < 4; i++)
+    g_free (samples[i]);
+  g_free (model);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -526,6 +596,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/cam/bad-input", test_bad_input);
   g_test_add_func ("/cli/cam/method-names", test_method_names);
   g_test_add_func ("/cli/cam/input-by-content", test_input_by_content);
+  g_test_add_func ("/cli/predict/ct-ood", test_ct_ood);
   int rc = g_test_run ();
   test_util_remove_tree (env.dir);
   g_free (env.dir);

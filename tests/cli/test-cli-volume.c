@@ -422,21 +422,26 @@ test_cam_folder_shards (void)
   g_free (csv);
   g_free (out);
 
-  /* eval: the parts' counts and confusion matrices add up to the whole's. */
+  /* eval: the parts' counts and confusion matrices add up to the whole's, and --merge of the
+   * parts (two concatenated in one file, in any order) gives the whole run's metrics and AUC. */
   r = run_cli ("eval", env.model, env.set, "--json");
   assert_success (&r);
   cJSON *all = cJSON_Parse (r.out);
   run_clear (&r);
   int n = 0, confusion[4] = { 0 };
-  for (int i = 0; i < 3; i++)
+  GString *parts[2] = { g_string_new (""), g_string_new ("") };
+  for (int i = 2; i >= 0; i--)
     {
       char shard[16];
       g_snprintf (shard, sizeof shard, "%d/3", i);
       r = run_cli ("eval", env.model, env.set, "--json", "--shard", shard);
       assert_success (&r);
+      g_string_append (parts[i == 1], r.out);
       cJSON *part = cJSON_Parse (r.out);
       g_assert_cmpstr (cJSON_GetObjectItem (part, "shard")->valuestring, ==, shard);
       n += (int) number (part, "n");
+      g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (part, "scores")), ==,
+                       (int) number (part, "n"));
       const cJSON *m = cJSON_GetObjectItem (part, "confusion");
       for (int c = 0; c < 4; c++)
         confusion[c] += cJSON_GetArrayItem (cJSON_GetArrayItem (m, c / 2), c % 2)->valueint;
@@ -444,10 +449,52 @@ test_cam_folder_shards (void)
       run_clear (&r);
     }
   g_assert_cmpint (n, ==, (int) number (all, "n"));
+  g_assert_null (cJSON_GetObjectItem (all, "scores"));
   const cJSON *m = cJSON_GetObjectItem (all, "confusion");
   for (int c = 0; c < 4; c++)
     g_assert_cmpint (confusion[c], ==,
                      cJSON_GetArrayItem (cJSON_GetArrayItem (m, c / 2), c % 2)->valueint);
+  char *p02 = path ("eval-0-2.jsonl"), *p1 = path ("eval-1.jsonl");
+  test_util_write_file (p02, parts[0]->str, parts[0]->len);
+  test_util_write_file (p1, parts[1]->str, parts[1]->len);
+  r = run_cli ("eval", "--merge", p02, p1, "--json");
+  assert_success (&r);
+  cJSON *merged = cJSON_Parse (r.out);
+  run_clear (&r);
+  g_assert_cmpint ((int) number (merged, "parts"), ==, 3);
+  g_assert_cmpint ((int) number (merged, "n"), ==, n);
+  g_assert_cmpfloat_with_epsilon (number (merged, "loss"), number (all, "loss"), 1e-6);
+  const cJSON *mm = cJSON_GetObjectItem (merged, "metrics"), *am = cJSON_GetObjectItem (all,
+                                                                                      "metrics");
+  char *a = cJSON_PrintUnformatted (am), *b = cJSON_PrintUnformatted (mm);
+  g_assert_cmpstr (a, ==, b);
+  cJSON_free (a);
+  cJSON_free (b);
+  /* Both classes' one-vs-rest AUC are known (not null) and each class's sensitivity is its
+   * diagonal over its row. */
+  const cJSON *classes = cJSON_GetObjectItem (mm, "classes");
+  for (int c = 0; c < 2; c++)
+    {
+      const cJSON *cls = cJSON_GetArrayItem (classes, c);
+      g_assert_true (cJSON_IsNumber (cJSON_GetObjectItem (cls, "auc")));
+      const cJSON *row = cJSON_GetArrayItem (m, c);
+      double tp = cJSON_GetArrayItem (row, c)->valuedouble;
+      double all_row = tp + cJSON_GetArrayItem (row, 1 - c)->valuedouble;
+      g_assert_cmpfloat_with_epsilon (number (cJSON_GetObjectItem (cls, "sensitivity"),
+                                              "value"), tp / all_row, 1e-12);
+    }
+  cJSON_Delete (merged);
+  /* A missing part and a part given twice are errors. */
+  r = run_cli ("eval", "--merge", p02);
+  assert_failure (&r, "eval --merge", "part 1/3 is missing");
+  run_clear (&r);
+  r = run_cli ("eval", "--merge", p02, p1, p1);
+  assert_failure (&r, p1, "part 1/3 appears twice");
+  run_clear (&r);
+  g_free (p02);
+  g_free (p1);
+  g_string_free (parts[0], TRUE);
+  g_string_free (parts[1], TRUE);
   cJSON_Delete (all);
 }
 

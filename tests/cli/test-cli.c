@@ -487,6 +487,42 @@ test_eval (void)
   run_clear (&r);
 }
 
+/* ood-fit on the training split, and predict with the statistics: every input gets a score
+ * and the threshold; a bad percentile is a usage error and a missing file a failure. */
+static void
+test_ood_fit (void)
+{
+  ensure_model ();
+  char *ood = g_build_filename (env.dir, "m.ood.json", NULL);
+  Run r = run_cli ("ood-fit", env.model, env.data, "--out", ood, "--percentile", "90", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "percentile 90"));
+  run_clear (&r);
+  r = run_cli ("predict", env.model, env.sample_v, "--ood", ood, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *o = cJSON_GetObjectItem (cJSON_GetArrayItem (cJSON_GetObjectItem (json,
+                                                                                 "predictions"),
+                                                            0), "ood");
+  g_assert_nonnull (o);
+  double score = json_number (o, "score"), threshold = json_number (o, "threshold");
+  g_assert_cmpfloat (score, >=, 0.0);
+  g_assert_cmpfloat (threshold, >, 0.0);
+  g_assert_cmpint (cJSON_IsTrue (cJSON_GetObjectItem (o, "far")), ==, score > threshold);
+  cJSON_Delete (json);
+  run_clear (&r);
+  r = run_cli ("ood-fit", env.model, env.data, "--out", ood, "--percentile", "0", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  char *missing = g_build_filename (env.dir, "missing.ood.json", NULL);
+  r = run_cli ("predict", env.model, env.sample_v, "--ood", missing, NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "missing.ood.json"));
+  run_clear (&r);
+  g_free (missing);
+  g_free (ood);
+}
+
 static void
 test_activations (void)
 {
@@ -1408,6 +1444,7 @@ main (int    argc,
   g_test_add_func ("/cli/info", test_info);
   g_test_add_func ("/cli/predict", test_predict);
   g_test_add_func ("/cli/eval", test_eval);
+  g_test_add_func ("/cli/ood-fit", test_ood_fit);
   g_test_add_func ("/cli/activations", test_activations);
   g_test_add_func ("/cli/embed", test_embed);
   g_test_add_func ("/cli/filters", test_filters);

@@ -198,6 +198,73 @@ test_spearman (void)
   g_assert_cmpfloat (nn_faith_spearman (a, flat, 5), ==, 0.0);
 }
 
+/* A saturated model: class 0's logit is 60 + sum_p (p / 8) x_p against 0, so its probability
+ * rounds to 1 for every image of the curves and the probability AUC is 1 for any map; the
+ * normalised logit still tells the faithful map (pixels by weight) from its reverse. */
+static void
+test_saturated (void)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 1, 4, 4);
+  int fc = nn_graph_add_linear (g, "fc", in, 2, true);
+  float *w = nn_graph_param_data (g, nn_graph_node_param (g, fc, NN_PARAM_WEIGHT));
+  float *b = nn_graph_param_data (g, nn_graph_node_param (g, fc, NN_PARAM_BIAS));
+  float x[16], good_map[16], bad_map[16];
+  for (int p = 0; p < 16; p++)
+    {
+      w[p] = (float) p / 8.0f;
+      w[16 + p] = 0.0f;
+      x[p] = 1.0f;
+      good_map[p] = w[p];
+      bad_map[p] = -w[p];
+    }
+  b[0] = 60.0f;
+  b[1] = 0.0f;
+  NnContext *ctx = nn_context_new (g, 4, 0, NULL);
+  NnCurve good, bad, ins;
+  g_assert_true (nn_faith_curve (ctx, x, good_map, 0, NN_CURVE_DELETION, 16, 0.0f, &good, NULL,
+                                 NULL));
+  g_assert_true (nn_faith_curve (ctx, x, bad_map, 0, NN_CURVE_DELETION, 16, 0.0f, &bad, NULL,
+                                 NULL));
+  g_assert_true (nn_faith_curve (ctx, x, good_map, 0, NN_CURVE_INSERTION, 16, 0.0f, &ins, NULL,
+                                 NULL));
+  for (int i = 0; i < good.n; i++)
+    {
+      g_assert_cmpfloat (good.prob[i], ==, 1.0f);
+      g_assert_cmpfloat (bad.prob[i], ==, 1.0f);
+    }
+  g_assert_cmpfloat (good.auc, ==, bad.auc);
+  g_test_message ("saturated deletion: probability AUC %.3f for both maps; normalised logit AUC "
+                  "%.3f (faithful) vs %.3f (reversed)", good.auc, good.auc_logit,
+                  bad.auc_logit);
+  /* The logit falls from 60 + 15 to 60, its maximum and minimum: by hand, after k of 16 pixels
+   * by weight the logit lost the k largest weights. */
+  g_assert_cmpfloat_with_epsilon (good.logit[0], 75.0, 1e-4);
+  g_assert_cmpfloat_with_epsilon (good.logit[16], 60.0, 1e-4);
+  g_assert_cmpfloat_with_epsilon (good.logit_norm[0], 1.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (good.logit_norm[16], 0.0, 1e-6);
+  double by_hand = 0.0, prev = 1.0;
+  for (int k = 1; k <= 16; k++)
+    {
+      double lost = 0.0;
+      for (int j = 0; j < k; j++)
+        lost += (15 - j) / 8.0;
+      double norm = 1.0 - lost / 15.0;
+      g_assert_cmpfloat_with_epsilon (good.logit_norm[k], norm, 1e-5);
+      by_hand += 0.5 * (norm + prev) / 16.0;
+      prev = norm;
+    }
+  g_assert_cmpfloat_with_epsilon (good.auc_logit, by_hand, 1e-5);
+  g_assert_cmpfloat (good.auc_logit, <, 0.4);
+  g_assert_cmpfloat (bad.auc_logit, >, 0.6);
+  /* Insertion with blur 0 starts from the input itself: the logit does not move and its
+   * normalisation is undefined. */
+  g_assert_true (isnan (ins.auc_logit));
+  g_assert_true (isnan (ins.logit_norm[0]));
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
 /* On the dashes model: removing the dash centres Grad-CAM points at destroys the prediction,
  * removing the least relevant pixels does not; deletion falls faster than for a map that
  * ranks pixels the other way round. */
@@ -346,6 +413,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/faithfulness/order", test_order);
   g_test_add_func ("/nn/faithfulness/deletion-insertion-direct", test_deletion_insertion);
+  g_test_add_func ("/nn/faithfulness/saturated-logit", test_saturated);
   g_test_add_func ("/nn/faithfulness/road-impute-known", test_road_impute);
   g_test_add_func ("/nn/faithfulness/pointing-energy-by-hand", test_pointing_energy);
   g_test_add_func ("/nn/faithfulness/spearman-by-hand", test_spearman);

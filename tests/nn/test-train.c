@@ -158,6 +158,16 @@ test_learns_separable (void)
   g_assert_cmpfloat (res.accuracy, >, 0.95);
   g_assert_cmpfloat_with_epsilon (res.accuracy, rec.last_epoch.test_accuracy, 1e-6);
   g_assert_cmpfloat_with_epsilon (res.loss, rec.last_epoch.test_loss, 1e-6);
+  /* Two classes: the log-odds are z0 - z1 and z1 - z0; the predicted class is the positive one,
+   * and each sample's true class is kept. */
+  int predicted1 = 0, confusion1 = res.confusion[1] + res.confusion[3];
+  for (int i = 0; i < res.n; i++)
+    {
+      g_assert_cmpint (res.labels[i], ==, test->labels[i]);
+      g_assert_cmpfloat (fabsf (res.scores[2 * i] + res.scores[2 * i + 1]), <, 1e-5f);
+      predicted1 += res.scores[2 * i + 1] > 0.0f;
+    }
+  g_assert_cmpint (predicted1, ==, confusion1);
   nn_eval_result_clear (&res);
 
   nn_graph_free (model.graph);

@@ -60,6 +60,7 @@ def staged(args, scratch):
         (helper, os.X_OK),
         (os.path.join(data, 'demo-pfnet-fashion.safetensors'), os.R_OK),
         (os.path.join(data, 'demo-ct.safetensors'), os.R_OK),
+        (os.path.join(data, 'demo-ct.ood.json'), os.R_OK),
         (os.path.join(data, 'samples', 'fashion-ankle-boot.png'), os.R_OK),
         (os.path.join(data, 'samples', 'ct-covid.dcm'), os.R_OK),
         (under('datadir', 'applications', app_id + '.desktop'), os.R_OK),
@@ -98,8 +99,11 @@ def staged(args, scratch):
     slice_path = os.path.join(data, 'samples', 'ct-covid.dcm')
     r = run([cli, 'predict', '--json', ct_model, slice_path], env, scratch)
     if check(r.returncode == 0, 'installed cnnscope-cli reads a DICOM slice (the helper)'):
-        top = json.loads(r.stdout)['predictions'][0]['top'][0]
+        prediction = json.loads(r.stdout)['predictions'][0]
+        top = prediction['top'][0]
         check(top['label'] == 'covid', 'the CT demo model calls the COVID sample covid')
+        check(prediction.get('ood', {}).get('far') is False,
+              'the installed out-of-distribution statistics do not flag the COVID sample')
     else:
         print(r.stderr, file=sys.stderr)
 
