@@ -5,10 +5,10 @@
 # (tests/pytorch/onnx-grads) and compares with PyTorch autograd in float64: the logits (within
 # 1e-4 of the largest logit, also from a context without gradients, where batch norms fold into
 # the convolutions), the input gradient of the top class's logit and its Grad-CAM map
-# at the last spatial layer (within 1e-3; for ViT, a token layer, the map is computed here from
-# each side's activation and gradient, the class token dropped and the patch tokens reshaped to
-# their grid). PyTorch's own float32 input gradient is measured
-# against the same float64 reference: in a deep random network some ReLU or max-pool
+# at the last spatial layer (within 1e-3; for ViT, a token layer, the engine's map on the patch
+# grid against PyTorch's with the class token dropped and the patch tokens reshaped to their
+# grid, as pytorch-grad-cam's reshape_transform does). PyTorch's own float32 input gradient is
+# measured against the same float64 reference: in a deep random network some ReLU or max-pool
 # decisions sit within float32 rounding and flip, and ours may then be as far off as PyTorch's
 # float32 run (up to 3x), never more. Where ours is further off, the ReLU inputs within TIE of
 # zero (relative to their layer's largest value) are flipped one by one in the float64
@@ -379,12 +379,7 @@ def run_case(build, tmp, case, batch=2, seed=3):
     if run.returncode != 0:
         return None, run.stderr.strip()
     n_classes = logits.shape[1]
-    if tokens:
-        shape = (batch,) + tuple(act.shape[1:])
-        ours_cam = token_cam(np.fromfile(os.path.join(out, "act.bin"), "<f4").reshape(shape),
-                             np.fromfile(os.path.join(out, "act_grad.bin"), "<f4").reshape(shape))
-    else:
-        ours_cam = np.fromfile(os.path.join(out, "cam.bin"), "<f4").reshape(cam.shape)
+    ours_cam = np.fromfile(os.path.join(out, "cam.bin"), "<f4").reshape(cam.shape)
     with open(os.path.join(out, "layers.txt")) as f:
         wrong, missing = check_names(net, f.read().split())
     ours_grad = np.fromfile(os.path.join(out, "input_grad.bin"), "<f4").reshape(x.shape)
