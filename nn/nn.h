@@ -32,6 +32,7 @@
 #include "io/nn-onnx.h"
 #include "ops/nn-pool.h"
 #include "core/nn-rng.h"
+#include "explain/nn-rollout.h"
 #include "explain/nn-saliency.h"
 #include "core/nn-shipped.h"
 #include "explain/nn-volume-explain.h"

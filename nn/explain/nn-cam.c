@@ -59,6 +59,15 @@ square_side (int n)
   return n > 0 && g * g == n ? g : 0;
 }
 
+int
+nn_cam_token_grid (int  n,
+                   int *skip)
+{
+  int g = square_side (n - 1);
+  *skip = g > 0 ? 1 : 0;
+  return g > 0 ? g : square_side (n);
+}
+
 bool
 nn_cam_layer_resolve (const NnGraph *graph,
                       int            layer,
@@ -80,12 +89,8 @@ nn_cam_layer_resolve (const NnGraph *graph,
     return true;
   /* (N tokens, E features): the patch tokens' grid, with or without a class token. */
   const int n = s.dims[0], e = s.dims[1];
-  int g = square_side (n - 1), skip = 1;
-  if (g == 0)
-    {
-      g = square_side (n);
-      skip = 0;
-    }
+  int skip = 0;
+  const int g = nn_cam_token_grid (n, &skip);
   if (g == 0)
     return nn_error_set (err, NN_ERROR_SPEC,
                          "layer '%s' holds %d tokens of %d features, which form no square grid "
