@@ -7,9 +7,11 @@
 # the convolutions), the input gradient of the top class's logit and its Grad-CAM map
 # at the last spatial layer (within 1e-3; for ViT, a token layer, the engine's map on the patch
 # grid against PyTorch's with the class token dropped and the patch tokens reshaped to their
-# grid, as pytorch-grad-cam's reshape_transform does). PyTorch's own float32 input gradient is
-# measured against the same float64 reference: in a deep random network some ReLU or max-pool
-# decisions sit within float32 rounding and flip, and ours may then be as far off as PyTorch's
+# grid, as pytorch-grad-cam's reshape_transform does; and its attention rollout against one
+# computed here from each block's attention inputs, within 1e-3). PyTorch's own float32 input
+# gradient is measured against the same float64 reference: in a deep random network some ReLU
+# or max-pool decisions sit within float32 rounding and flip, and ours may then be as far off
+# as PyTorch's
 # float32 run (up to 3x), never more. Where ours is further off, the ReLU inputs within TIE of
 # zero (relative to their layer's largest value) are flipped one by one in the float64
 # reference, and ours passes when it matches the reference with some of them flipped: a
@@ -326,6 +328,29 @@ def token_cam(act, grad):
     return np.maximum((weights * grid).sum(1), 0.0)
 
 
+def vit_rollout(net, inputs):
+    """Attention rollout of a torchvision ViT from the inputs of each block's attention (the
+    outputs of its ln_1, B, N, E): each block's attention recomputed from its in_proj, averaged
+    over heads, plus the identity, rows renormalised, multiplied through the blocks; the class
+    token's row over the patch tokens on their grid."""
+    b, n, e = inputs[0].shape
+    rollout = np.broadcast_to(np.eye(n), (b, n, n))
+    for layer, x in zip(net.encoder.layers, inputs):
+        mha = layer.self_attention
+        h = mha.num_heads
+        d = e // h
+        w = mha.in_proj_weight.detach().double().numpy()
+        bias = mha.in_proj_bias.detach().double().numpy()
+        q = (x @ w[:e].T + bias[:e]).reshape(b, n, h, d).transpose(0, 2, 1, 3)
+        k = (x @ w[e:2 * e].T + bias[e:2 * e]).reshape(b, n, h, d).transpose(0, 2, 1, 3)
+        s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d)
+        a = np.exp(s - s.max(-1, keepdims=True))
+        a = (a / a.sum(-1, keepdims=True)).mean(1) + np.eye(n)
+        rollout = (a / a.sum(-1, keepdims=True)) @ rollout
+    g = int(round((n - 1) ** 0.5))
+    return rollout[:, 0, 1:].reshape(b, g, g)
+
+
 def run_case(build, tmp, case, batch=2, seed=3):
     name, make, size, opset, layer_of, layer_name = case[:6]
     tokens = case[6:] == ("tokens",)
@@ -353,9 +378,17 @@ def run_case(build, tmp, case, batch=2, seed=3):
         captured.append(output)
 
     handle = layer_of(net).register_forward_hook(hook)
+    block_inputs = []
+    block_handles = []
+    if tokens:
+        for layer in net.encoder.layers:
+            block_handles.append(layer.ln_1.register_forward_hook(
+                lambda _m, _i, out: block_inputs.append(out.detach().numpy())))
     xt = torch.from_numpy(x).double().requires_grad_(True)
     logits = net(xt)
     handle.remove()
+    for h in block_handles:
+        h.remove()
     classes = logits.detach().argmax(1).numpy()
     logits[torch.arange(batch), torch.from_numpy(classes)].sum().backward()
     act = captured[-1]
@@ -380,6 +413,11 @@ def run_case(build, tmp, case, batch=2, seed=3):
         return None, run.stderr.strip()
     n_classes = logits.shape[1]
     ours_cam = np.fromfile(os.path.join(out, "cam.bin"), "<f4").reshape(cam.shape)
+    rollout_err = None
+    if tokens:
+        want = vit_rollout(net, block_inputs)
+        rollout_err = rel_err(np.fromfile(os.path.join(out, "rollout.bin"), "<f4")
+                              .reshape(want.shape), want)
     with open(os.path.join(out, "layers.txt")) as f:
         wrong, missing = check_names(net, f.read().split())
     ours_grad = np.fromfile(os.path.join(out, "input_grad.bin"), "<f4").reshape(x.shape)
@@ -398,6 +436,7 @@ def run_case(build, tmp, case, batch=2, seed=3):
         "ties": ties,
         "grad_tol": grad_tol,
         "gradcam": rel_err(ours_cam, cam),
+        "rollout": rollout_err,
         "torch32": torch32,
         "wrong_names": wrong,
         "missing_names": missing,
@@ -432,6 +471,7 @@ def main():
             ok = (errors["logits"] <= LOGIT_TOL and errors["logits_infer"] <= LOGIT_TOL
                   and grad_err <= grad_tol
                   and errors["gradcam"] <= GRAD_TOL
+                  and (errors["rollout"] is None or errors["rollout"] <= GRAD_TOL)
                   and not errors["wrong_names"] and not errors["missing_names"])
             passed += ok
             failed += not ok
@@ -439,7 +479,10 @@ def main():
                   f"(folded {errors['logits_infer']:.2e})  "
                   f"input grad {errors['input_grad']:.2e}{ties} "
                   f"(torch float32 {errors['torch32']:.2e})"
-                  f"  grad-cam {errors['gradcam']:.2e}  ({info}, opset {case[3]})", flush=True)
+                  f"  grad-cam {errors['gradcam']:.2e}"
+                  + (f"  rollout {errors['rollout']:.2e}" if errors["rollout"] is not None
+                     else "")
+                  + f"  ({info}, opset {case[3]})", flush=True)
             if errors["wrong_names"] or errors["missing_names"]:
                 print(f"{'':16s} layers not named after a module: "
                       f"{' '.join(errors['wrong_names'][:8]) or 'none'}; modules without a "

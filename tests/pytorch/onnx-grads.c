@@ -4,7 +4,8 @@
  * pass with the logit of the given class of each sample, and writes raw little-endian float32
  * files to OUT: logits.bin (B, classes), input_grad.bin (B, C, H, W) and cam.bin, the engine's
  * Grad-CAM (nn_cam_compute) of layer LAYER at the layer's resolution, after its ReLU (B, H', W';
- * a token layer's patch grid, B, g, g), logits_infer.bin, the logits of a context without
+ * a token layer's patch grid, B, g, g), rollout.bin, the attention rollout (nn_rollout_compute,
+ * B, g, g) when the model has attention, logits_infer.bin, the logits of a context without
  * gradients (batch norms folded), and layers.txt, the names of the graph's nodes one a line.
  * Prints the layer's shape. */
 #include <stdio.h>
@@ -112,6 +113,38 @@ main (int    argc,
       for (size_t i = 0; i < hw; i++)
         cam[(size_t) b * hw + i] = m->layer_map[i] > 0.0f ? m->layer_map[i] : 0.0f;
       nn_map_free (m);
+    }
+  /* The attention rollout of each sample when the model has attention (rollout.bin, B, g, g). */
+  if (nn_rollout_attention_nodes (graph, NULL, 0) > 0)
+    {
+      float *roll = NULL;
+      size_t ghw = 0;
+      for (int b = 0; b < batch; b++)
+        {
+          NnError err = { 0 };
+          NnMap *m = nn_rollout_compute (cam_ctx, nn_context_input (ctx)
+                                         + (size_t) b * sample_size, &err);
+          if (m == NULL)
+            {
+              fprintf (stderr, "onnx-grads: rollout: %s\n", err.message);
+              return 1;
+            }
+          ghw = (size_t) m->lh * (size_t) m->lw;
+          if (roll == NULL)
+            roll = calloc ((size_t) batch * ghw, sizeof (float));
+          if (roll == NULL)
+            {
+              fprintf (stderr, "onnx-grads: out of memory\n");
+              return 1;
+            }
+          memcpy (roll + (size_t) b * ghw, m->layer_map, sizeof (float) * ghw);
+          nn_map_free (m);
+        }
+      int wrc = helper_write_raw ("onnx-grads", argv[4], "rollout.bin", roll,
+                                  (size_t) batch * ghw);
+      free (roll);
+      if (wrc != 0)
+        return 1;
     }
   nn_context_free (cam_ctx);
   const NnShape s = graph->nodes[layer].shape;
