@@ -11,10 +11,9 @@
 # computed here from each block's attention inputs, within 1e-3). PyTorch's own float32 input
 # gradient is measured against the same float64 reference: in a deep random network some ReLU
 # or max-pool decisions sit within float32 rounding and flip, and ours may then be as far off
-# as PyTorch's
-# float32 run (up to 3x), never more. Where ours is further off, the ReLU inputs within TIE of
-# zero (relative to their layer's largest value) are flipped one by one in the float64
-# reference, and ours passes when it matches the reference with some of them flipped: a
+# as PyTorch's float32 run (up to 3x), never more. Where ours is further off, the ReLU inputs
+# within TIE of zero (relative to their layer's largest value) are flipped one by one in the
+# float64 reference, and ours passes when it matches the reference with some of them flipped: a
 # decision that close to zero may fall either way in float32 (Winograd's rounding differs from
 # PyTorch's), but nothing else may differ. Prints one line per model and ends with
 # "onnx-compare: N passed, N failed". Also checks the layer names against named_modules():

@@ -149,8 +149,9 @@ main (int    argc,
   nn_context_free (cam_ctx);
   const NnShape s = graph->nodes[layer].shape;
   int rc = helper_write_raw ("onnx-grads", argv[4], "logits.bin", nn_context_output (ctx, out),
-                      (size_t) batch * (size_t) classes);
-  rc |= helper_write_raw ("onnx-grads", argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
+                             (size_t) batch * (size_t) classes);
+  rc |= helper_write_raw ("onnx-grads", argv[4], "input_grad.bin", nn_context_grad (ctx, 0),
+                          in_size);
   rc |= helper_write_raw ("onnx-grads", argv[4], "cam.bin", cam, (size_t) batch * hw);
   rc |= write_names (argv[4], graph);
   NnContext *infer = helper_context_new ("onnx-grads", graph, batch, 0);
