@@ -64,8 +64,10 @@ nn_cam_token_grid (int  n,
                    int *skip)
 {
   int g = square_side (n - 1);
-  *skip = g > 0 ? 1 : 0;
-  return g > 0 ? g : square_side (n);
+  *skip = g > 1 ? 1 : 0;
+  if (g <= 1)
+    g = square_side (n);
+  return g > 1 ? g : 0;
 }
 
 bool

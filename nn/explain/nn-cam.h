@@ -50,8 +50,9 @@ typedef struct
   bool tokens;      /* a token layer (N, E) */
 } NnCamLayer;
 
-/* The side g of the patch grid of n tokens: n - 1 = g * g (a class token first, *skip = 1) or
- * else n = g * g (*skip = 0); 0 when neither is a square. */
+/* The side g >= 2 of the patch grid of n tokens: n - 1 = g * g (a class token first,
+ * *skip = 1) or else n = g * g (*skip = 0); 0 when neither is such a square (one token, as
+ * the class token alone, is no grid). */
 int         nn_cam_token_grid (int  n,
                                int *skip);
 

@@ -773,6 +773,18 @@ test_token_layers (void)
   g_assert_null (nn_cam_compute (ctx, x, &spec, NULL, &err));
   g_assert_nonnull (strstr (err.message, "'three' holds 3 tokens of 6 features"));
   g_assert_nonnull (strstr (err.message, "no square grid"));
+  /* One token (here the class token alone, (1, 4)) is no grid. */
+  spec.layer = nn_graph_find (net.g, "cls");
+  g_assert_null (nn_cam_compute (ctx, x, &spec, NULL, &err));
+  g_assert_nonnull (strstr (err.message, "'cls' holds 1 tokens of 4 features"));
+  int skip = -1;
+  g_assert_cmpint (nn_cam_token_grid (197, &skip), ==, 14);
+  g_assert_cmpint (skip, ==, 1);
+  g_assert_cmpint (nn_cam_token_grid (49, &skip), ==, 7);
+  g_assert_cmpint (skip, ==, 0);
+  g_assert_cmpint (nn_cam_token_grid (2, &skip), ==, 0);
+  g_assert_cmpint (nn_cam_token_grid (10, &skip), ==, 3);
+  g_assert_cmpint (skip, ==, 1);
   nn_context_free (ref);
   nn_context_free (ctx);
   nn_graph_free (net.g);
