@@ -792,17 +792,22 @@ fill_pickers (ScopeExplainView *self)
       gtk_spin_button_set_value (self->occlusion_stride_spin, MAX (1, side / 8));
       int fallback = nn_explain_default_layer (g);
       self->layers = g_new (int, g->n_nodes);
+      /* The layers a CAM can use: spatial ones, and token layers with a square patch grid. */
       for (int i = 1; i < g->n_nodes; i++)
-        if (nn_explain_check_layer (g, i, NULL))
-          {
-            if (i == fallback)
-              default_layer = (guint) self->n_layers;
-            self->layers[self->n_layers++] = i;
-            g_autofree char *text = g_strdup_printf ("%s (%d×%d×%d)", g->nodes[i].name,
-                                                     g->nodes[i].shape.c, g->nodes[i].shape.h,
-                                                     g->nodes[i].shape.w);
-            gtk_string_list_append (layers, text);
-          }
+        {
+          NnCamLayer view;
+          if (!nn_cam_layer_resolve (g, i, &view, NULL))
+            continue;
+          if (i == fallback)
+            default_layer = (guint) self->n_layers;
+          self->layers[self->n_layers++] = i;
+          const NnShape s = g->nodes[i].shape;
+          g_autofree char *text
+            = view.tokens ? g_strdup_printf ("%s (%d tokens × %d, %d×%d grid)", g->nodes[i].name,
+                                             s.dims[0], s.dims[1], view.lh, view.lw)
+                          : g_strdup_printf ("%s (%d×%d×%d)", g->nodes[i].name, s.c, s.h, s.w);
+          gtk_string_list_append (layers, text);
+        }
     }
   gtk_drop_down_set_model (self->class_drop, G_LIST_MODEL (classes));
   gtk_drop_down_set_selected (self->class_drop, 0);

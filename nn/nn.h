@@ -38,6 +38,7 @@
 #include "embed/nn-pca.h"
 #include "ops/nn-pool.h"
 #include "core/nn-rng.h"
+#include "explain/nn-rollout.h"
 #include "explain/nn-saliency.h"
 #include "core/nn-shipped.h"
 #include "embed/nn-tsne.h"

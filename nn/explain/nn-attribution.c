@@ -40,20 +40,6 @@ nn_attribution_sum_channels (float       *map,
       map[p] += channels[(size_t) k * hw + p];
 }
 
-bool
-nn_attribution_layer (const NnGraph *graph,
-                      int           *layer,
-                      NnError       *err)
-{
-  if (*layer < 0)
-    {
-      *layer = nn_explain_default_layer (graph);
-      if (*layer < 0)
-        return nn_error_set (err, NN_ERROR_SPEC, "the model has no layer with spatial extent");
-    }
-  return nn_explain_check_layer (graph, *layer, err);
-}
-
 void
 nn_attribution_backward (NnContext *ctx,
                          int        target,

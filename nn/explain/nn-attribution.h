@@ -25,11 +25,6 @@ void   nn_attribution_sum_channels (float       *map,
                                     int          c,
                                     size_t       hw);
 
-/* *layer, or the last spatial layer when it is -1, checked (nn_explain_check_layer). */
-bool   nn_attribution_layer (const NnGraph *graph,
-                             int           *layer,
-                             NnError       *err);
-
 /* After a forward pass of sample 0: the gradient of the target logit at `stop` (-1: down to
  * the input) under the exact ReLU derivative, in nn_context_grad (ctx, stop). */
 void   nn_attribution_backward (NnContext *ctx,

@@ -51,6 +51,104 @@ nn_cam_method_from_name (const char  *name,
   return false;
 }
 
+/* The side g of a square n = g * g; 0 when n is not a square. */
+static int
+square_side (int n)
+{
+  int g = (int) lround (sqrt ((double) n));
+  return n > 0 && g * g == n ? g : 0;
+}
+
+int
+nn_cam_token_grid (int  n,
+                   int *skip)
+{
+  int g = square_side (n - 1);
+  *skip = g > 1 ? 1 : 0;
+  if (g <= 1)
+    g = square_side (n);
+  return g > 1 ? g : 0;
+}
+
+bool
+nn_cam_layer_resolve (const NnGraph *graph,
+                      int            layer,
+                      NnCamLayer    *view,
+                      NnError       *err)
+{
+  if (layer < 0)
+    {
+      layer = nn_explain_default_layer (graph);
+      if (layer < 0)
+        return nn_error_set (err, NN_ERROR_SPEC, "the model has no layer with spatial extent");
+    }
+  if (!nn_explain_check_layer (graph, layer, err))
+    return false;
+  const NnNode *node = &graph->nodes[layer];
+  const NnShape s = node->shape;
+  *view = (NnCamLayer) { .layer = layer, .K = s.c, .lh = s.h, .lw = s.w };
+  if (s.rank != 2)
+    return true;
+  /* (N tokens, E features): the patch tokens' grid, with or without a class token. */
+  const int n = s.dims[0], e = s.dims[1];
+  int skip = 0;
+  const int g = nn_cam_token_grid (n, &skip);
+  if (g == 0)
+    return nn_error_set (err, NN_ERROR_SPEC,
+                         "layer '%s' holds %d tokens of %d features, which form no square grid "
+                         "of patches (with or without a class token); choose a layer of "
+                         "1 + g x g or g x g tokens", node->name, n, e);
+  *view = (NnCamLayer) { .layer = layer, .K = e, .lh = g, .lw = g, .skip = skip,
+                         .tokens = true };
+  return true;
+}
+
+/* Copies one sample's values at the layer into the view (K, lh * lw). */
+static void
+view_copy (const NnCamLayer *view,
+           const float      *values,
+           float            *out)
+{
+  const size_t LHW = (size_t) view->lh * (size_t) view->lw;
+  if (!view->tokens)
+    {
+      memcpy (out, values, sizeof (float) * (size_t) view->K * LHW);
+      return;
+    }
+  /* token p (after the skipped ones) holds the K features of grid position p */
+  for (size_t p = 0; p < LHW; p++)
+    {
+      const float *token = values + ((size_t) view->skip + p) * (size_t) view->K;
+      for (int k = 0; k < view->K; k++)
+        out[(size_t) k * LHW + p] = token[k];
+    }
+}
+
+void
+nn_cam_layer_read (NnContext        *ctx,
+                   const NnCamLayer *view,
+                   float            *A,
+                   float            *G)
+{
+  view_copy (view, nn_context_output (ctx, view->layer), A);
+  if (G != NULL)
+    view_copy (view, nn_context_grad (ctx, view->layer), G);
+}
+
+void
+nn_cam_layer_set_channel (const NnCamLayer *view,
+                          float            *sample,
+                          int               k,
+                          float             value)
+{
+  const size_t LHW = (size_t) view->lh * (size_t) view->lw;
+  for (size_t p = 0; p < LHW; p++)
+    if (view->tokens)
+      sample[((size_t) view->skip + p) * (size_t) view->K + (size_t) k] = value;
+    else
+      sample[(size_t) k * LHW + p] = value;
+}
+
 /* The gradient methods' formulas, one function each: add the map (HW) of A (K, HW) and
  * G (K, HW) into a zeroed map. */
 typedef void (*CamCombine) (float       *map,
@@ -379,15 +477,10 @@ cam_map (NnContext              *ctx,
          NnError                *err)
 {
   NnGraph *graph = nn_context_get_graph (ctx);
-  if (layer < 0)
-    {
-      layer = nn_explain_default_layer (graph);
-      if (layer < 0)
-        return nn_error_set (err, NN_ERROR_SPEC, "the model has no layer with spatial extent"),
-               NULL;
-    }
-  if (!nn_explain_check_layer (graph, layer, err))
+  NnCamLayer view;
+  if (!nn_cam_layer_resolve (graph, layer, &view, err))
     return NULL;
+  layer = view.layer;
   if (combine != NULL && nn_context_grad (ctx, 0) == NULL)
     return nn_error_set (err, NN_ERROR_SPEC, "%s needs a context with gradient buffers", name),
            NULL;
@@ -399,20 +492,22 @@ cam_map (NnContext              *ctx,
   float score_logit = 0.0f;
   if (!nn_explain_prepare (ctx, input, &target, &score_logit, err))
     return NULL;
-  const NnShape ls = graph->nodes[layer].shape, in = graph->nodes[0].shape;
-  const int K = ls.c, LHW = ls.h * ls.w;
-  NnMap *m = nn_map_new (ls.h, ls.w, in.h, in.w, 0);
+  const NnShape in = graph->nodes[0].shape;
+  const int K = view.K, LHW = view.lh * view.lw;
+  NnMap *m = nn_map_new (view.lh, view.lw, in.h, in.w, 0);
   float *A = malloc (sizeof (float) * (size_t) K * (size_t) LHW);
-  if (m == NULL || A == NULL || !nn_map_copy_logits (m, ctx))
+  float *G = combine != NULL ? malloc (sizeof (float) * (size_t) K * (size_t) LHW) : NULL;
+  if (m == NULL || A == NULL || (combine != NULL && G == NULL) || !nn_map_copy_logits (m, ctx))
     {
       nn_map_free (m);
       free (A);
+      free (G);
       return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
     }
   m->target = target;
   m->score = score_logit;
   m->layer = layer;
-  memcpy (A, nn_context_output (ctx, layer), sizeof (float) * (size_t) K * (size_t) LHW);
+  nn_cam_layer_read (ctx, &view, A, NULL);
 
   bool ok = true;
   if (combine != NULL)
@@ -426,7 +521,8 @@ cam_map (NnContext              *ctx,
       nn_context_set_policy_override (ctx, &exact);
       nn_context_backward (ctx, logit, 0, layer);
       nn_context_set_policy_override (ctx, NULL);
-      combine (m->layer_map, A, nn_context_grad (ctx, layer), K, LHW);
+      nn_cam_layer_read (ctx, &view, A, G);
+      combine (m->layer_map, A, G, K, LHW);
       nn_explain_report (control, 1, 1);
     }
   else if (score)
@@ -439,6 +535,7 @@ cam_map (NnContext              *ctx,
       nn_explain_report (control, 1, 1);
     }
   free (A);
+  free (G);
   if (!ok)
     {
       nn_map_free (m);
@@ -454,7 +551,7 @@ cam_map (NnContext              *ctx,
     }
   for (int p = 0; p < LHW; p++)
     shown[p] = keep_negative || m->layer_map[p] > 0.0f ? m->layer_map[p] : 0.0f;
-  nn_explain_upsample (m->map, shown, ls.h, ls.w, in.h, in.w);
+  nn_explain_upsample (m->map, shown, view.lh, view.lw, in.h, in.w);
   free (shown);
   return m;
 }

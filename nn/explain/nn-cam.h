@@ -38,6 +38,46 @@ const char *nn_cam_method_name (NnCamMethod method);
 bool        nn_cam_method_from_name (const char  *name,
                                      NnCamMethod *method);
 
+/* How the CAM methods see a layer: K channels over an lh x lw grid. A layer (C, H, W) is
+ * itself. A token layer, per-sample shape (N, E) of rank 2 with N - 1 or N a square g * g, is
+ * its g x g grid of patch tokens (row-major) with the E features as channels, the first (class)
+ * token dropped when N - 1 is square, as pytorch-grad-cam's reshape_transform makes it. */
+typedef struct
+{
+  int  layer;       /* node index */
+  int  K, lh, lw;   /* channels, grid rows, grid columns */
+  int  skip;        /* tokens before the grid: 1 for a class token, else 0 */
+  bool tokens;      /* a token layer (N, E) */
+} NnCamLayer;
+
+/* The side g >= 2 of the patch grid of n tokens: n - 1 = g * g (a class token first,
+ * *skip = 1) or else n = g * g (*skip = 0); 0 when neither is such a square (one token, as
+ * the class token alone, is no grid). */
+int         nn_cam_token_grid (int  n,
+                               int *skip);
+
+/* Resolves `layer` (-1: the last spatial layer), checks it as nn_explain_check_layer does and
+ * fills *view. False with err when the layer does not exist, does not feed the logits, has no
+ * spatial extent, or is a token layer whose tokens form no square grid (saying why). */
+bool        nn_cam_layer_resolve (const NnGraph *graph,
+                                  int            layer,
+                                  NnCamLayer    *view,
+                                  NnError       *err);
+
+/* The CAM's view (K, lh * lw) of sample 0 of the layer in ctx: its activations into A and,
+ * unless G is NULL, its gradients into G (both K * lh * lw floats, copied). */
+void        nn_cam_layer_read (NnContext        *ctx,
+                               const NnCamLayer *view,
+                               float            *A,
+                               float            *G);
+
+/* Sets channel k of the view to `value` in one sample of the layer's output, laid out as the
+ * layer's own shape (a token layer: feature k of every patch token). */
+void        nn_cam_layer_set_channel (const NnCamLayer *view,
+                                      float            *sample,
+                                      int               k,
+                                      float             value);
+
 /* Computes the map of input (C, H, W) on ctx, which the calling thread owns. Gradient methods
  * need a context made with NN_CONTEXT_BACKWARD; Score-CAM evaluates as many masked inputs per
  * pass as the context's batch holds, polling control->cancel before each pass. The context is

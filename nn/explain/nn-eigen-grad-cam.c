@@ -21,28 +21,33 @@ nn_cam_eigengradcam (NnContext              *ctx,
   int layer = spec->layer, target = spec->target;
   if (!nn_attribution_check_gradients (ctx, "eigengradcam", err))
     return NULL;
-  if (!nn_attribution_layer (graph, &layer, err) || nn_explain_cancelled (control, err))
+  NnCamLayer view;
+  if (!nn_cam_layer_resolve (graph, layer, &view, err) || nn_explain_cancelled (control, err))
     return NULL;
-  const NnShape ls = graph->nodes[layer].shape;
-  const int K = ls.c, LHW = ls.h * ls.w;
-  NnMap *m = nn_attribution_begin (ctx, input, &target, ls.h, ls.w, 0, err);
+  layer = view.layer;
+  const int K = view.K, LHW = view.lh * view.lw;
+  NnMap *m = nn_attribution_begin (ctx, input, &target, view.lh, view.lw, 0, err);
   if (m == NULL)
     return NULL;
   m->layer = layer;
   const size_t size = (size_t) K * (size_t) LHW;
   float *P = malloc (sizeof (float) * size);
-  if (P == NULL)
+  float *G = malloc (sizeof (float) * size);
+  if (P == NULL || G == NULL)
     {
+      free (P);
+      free (G);
       nn_map_free (m);
       return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
     }
   nn_attribution_backward (ctx, target, layer);
-  const float *A = nn_context_output (ctx, layer), *G = nn_context_grad (ctx, layer);
+  nn_cam_layer_read (ctx, &view, P, G);
   for (size_t i = 0; i < size; i++)
-    P[i] = G[i] * A[i];
+    P[i] *= G[i];
   bool ok = nn_cam_eigen_projection (m->layer_map, P, K, LHW)
             && nn_attribution_finish_cam (m, spec->keep_negative);
   free (P);
+  free (G);
   nn_explain_report (control, 1, 1);
   if (!ok)
     {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain/nn-cam.h"
+
 static const char *const stage_names[NN_EXPLAIN_STAGE_COUNT_] = {
   [NN_EXPLAIN_STAGE_MAP] = "map",
   [NN_EXPLAIN_STAGE_DELETION] = "deletion",
@@ -163,8 +165,8 @@ method_inputs (const Run *run)
     case NN_METHOD_SCORECAM:
     case NN_METHOD_ABLATIONCAM:
       {
-        int layer = ms->layer >= 0 ? ms->layer : nn_explain_default_layer (graph);
-        return layer >= 0 && layer < graph->n_nodes ? graph->nodes[layer].shape.c : 0;
+        NnCamLayer view;
+        return nn_cam_layer_resolve (graph, ms->layer, &view, NULL) ? view.K : 0;
       }
     case NN_METHOD_SMOOTHGRAD:
       return ms->samples > 0 ? ms->samples : 25;

@@ -648,6 +648,148 @@ test_dashes_known_answer (void)
   nn_model_free (model);
 }
 
+/* A token net: input (3, 4, 4) -> conv "patch" (4, 2x2 stride 2) -> its 2 x 2 grid as 4 patch
+ * tokens "patches" (4, 4) -> a class token "cls" made from the first -> "seq" (5, 4) -> dense
+ * "embed" (6) -> GELU "tokens" (5, 6) -> dense "mix" -> ReLU -> the first 3 tokens "three"
+ * (3, 6) -> mean over tokens -> linear "fc" (3). */
+typedef struct
+{
+  NnGraph *g;
+  int      patches, tokens, three, fc;
+} TokenNet;
+
+static void
+token_net_build (TokenNet *net)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", IN_C, 4, 4);
+  int patch = nn_graph_add_conv2d (g, "patch", in, 4, 2, 2, 0, 1, 1, true);
+  const int flat_dims[2] = { 4, 4 }, seq_dims[2] = { 5, 4 }, perm[2] = { 1, 0 };
+  int flat = nn_graph_add_reshape_shape (g, "flat", patch, nn_shape_of (2, flat_dims));
+  net->patches = nn_graph_add_transpose (g, "patches", flat, perm);
+  int first = nn_graph_add_slice (g, "first", net->patches, 0, 0, 1);
+  int cls = nn_graph_add_dense (g, "cls", first, 4, true);
+  const int parts[2] = { cls, net->patches };
+  int cat = nn_graph_add_concat (g, "cat", parts, 2);
+  int seq = nn_graph_add_reshape_shape (g, "seq", cat, nn_shape_of (2, seq_dims));
+  int embed = nn_graph_add_dense (g, "embed", seq, 6, true);
+  net->tokens = nn_graph_add_activation (g, "tokens", embed, NN_ACT_GELU);
+  int mix = nn_graph_add_dense (g, "mix", net->tokens, 6, true);
+  int act = nn_graph_add_relu (g, "act", mix);
+  net->three = nn_graph_add_slice (g, "three", act, 0, 0, 3);
+  int pool = nn_graph_add_reduce (g, NN_OP_REDUCE_MEAN, "pool", net->three, 1, false);
+  net->fc = nn_graph_add_linear (g, "fc", pool, CLASSES, true);
+  NnRng rng;
+  nn_rng_init (&rng, 11);
+  nn_graph_init_params (g, &rng);
+  net->g = g;
+}
+
+/* Grad-CAM by hand from a token layer's activations and gradients (N, E): the tokens from
+ * `skip` on are the grid positions, the features the channels. */
+static void
+token_gradcam (double      *want,
+               const float *act,
+               const float *grad,
+               int          skip,
+               int          n,
+               int          e)
+{
+  const int positions = n - skip;
+  memset (want, 0, sizeof (double) * (size_t) positions);
+  for (int k = 0; k < e; k++)
+    {
+      double w = 0.0;
+      for (int t = skip; t < n; t++)
+        w += grad[t * e + k];
+      w /= positions;
+      for (int t = skip; t < n; t++)
+        want[t - skip] += w * act[t * e + k];
+    }
+}
+
+/* Token layers through the patch grid: with a class token (dropped) and without, Grad-CAM
+ * against the hand formula on the engine's own activations and gradients, upsampled to the
+ * input; a token layer with no square grid is refused, saying why. */
+static void
+test_token_layers (void)
+{
+  TokenNet net;
+  token_net_build (&net);
+  NnContext *ctx = nn_context_new (net.g, 1, NN_CONTEXT_BACKWARD, NULL);
+  NnContext *ref = nn_context_new (net.g, 1, NN_CONTEXT_BACKWARD, NULL);
+  float x[IN_C * 16];
+  random_input (x, G_N_ELEMENTS (x), 9);
+  const struct { int layer, n, e, skip; } cases[] = {
+    { net.tokens, 5, 6, 1 },
+    { net.patches, 4, 4, 0 },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    for (int c = 0; c < CLASSES; c++)
+      {
+        NnCamSpec spec;
+        nn_cam_spec_init (&spec);
+        spec.layer = cases[i].layer;
+        spec.target = c;
+        spec.keep_negative = true;
+        NnError err = { 0 };
+        NnMap *map = nn_cam_compute (ctx, x, &spec, NULL, &err);
+        g_assert_nonnull (map);
+        g_assert_cmpint (map->lh, ==, 2);
+        g_assert_cmpint (map->lw, ==, 2);
+        g_assert_cmpint (map->h, ==, 4);
+
+        memcpy (nn_context_input (ref), x, sizeof x);
+        nn_context_keep (ref, cases[i].layer);
+        nn_context_forward (ref, -1);
+        float *seed = nn_context_grad (ref, net.fc);
+        memset (seed, 0, sizeof (float) * CLASSES);
+        seed[c] = 1.0f;
+        nn_context_backward (ref, net.fc, NN_BACKWARD_INPUT, -1);
+        double want[4];
+        token_gradcam (want, nn_context_output (ref, cases[i].layer),
+                       nn_context_grad (ref, cases[i].layer), cases[i].skip, cases[i].n,
+                       cases[i].e);
+        double scale = 1e-12;
+        for (int p = 0; p < 4; p++)
+          scale = fmax (scale, fabs (want[p]));
+        g_assert_cmpfloat (scale, >, 1e-6);
+        float shown[4], up[16];
+        for (int p = 0; p < 4; p++)
+          {
+            g_assert_cmpfloat (fabs (map->layer_map[p] - want[p]), <=, 1e-5 * scale);
+            shown[p] = (float) want[p];
+          }
+        nn_explain_upsample (up, shown, 2, 2, 4, 4);
+        for (int p = 0; p < 16; p++)
+          g_assert_cmpfloat (fabs (map->map[p] - up[p]), <=, 1e-5 * scale);
+        nn_map_free (map);
+      }
+
+  NnCamSpec spec;
+  nn_cam_spec_init (&spec);
+  spec.layer = net.three;
+  NnError err = { 0 };
+  g_assert_null (nn_cam_compute (ctx, x, &spec, NULL, &err));
+  g_assert_nonnull (strstr (err.message, "'three' holds 3 tokens of 6 features"));
+  g_assert_nonnull (strstr (err.message, "no square grid"));
+  /* One token (here the class token alone, (1, 4)) is no grid. */
+  spec.layer = nn_graph_find (net.g, "cls");
+  g_assert_null (nn_cam_compute (ctx, x, &spec, NULL, &err));
+  g_assert_nonnull (strstr (err.message, "'cls' holds 1 tokens of 4 features"));
+  int skip = -1;
+  g_assert_cmpint (nn_cam_token_grid (197, &skip), ==, 14);
+  g_assert_cmpint (skip, ==, 1);
+  g_assert_cmpint (nn_cam_token_grid (49, &skip), ==, 7);
+  g_assert_cmpint (skip, ==, 0);
+  g_assert_cmpint (nn_cam_token_grid (2, &skip), ==, 0);
+  g_assert_cmpint (nn_cam_token_grid (10, &skip), ==, 3);
+  g_assert_cmpint (skip, ==, 1);
+  nn_context_free (ref);
+  nn_context_free (ctx);
+  nn_graph_free (net.g);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -661,5 +803,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/cam/eigencam-known-component", test_eigencam_known_component);
   g_test_add_func ("/nn/cam/bad-input", test_bad_input);
   g_test_add_func ("/nn/cam/dashes-known-answer", test_dashes_known_answer);
+  g_test_add_func ("/nn/cam/token-layers", test_token_layers);
   return g_test_run ();
 }

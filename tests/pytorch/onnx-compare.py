@@ -5,14 +5,15 @@
 # (tests/pytorch/onnx-grads) and compares with PyTorch autograd in float64: the logits (within
 # 1e-4 of the largest logit, also from a context without gradients, where batch norms fold into
 # the convolutions), the input gradient of the top class's logit and its Grad-CAM map
-# at the last spatial layer (within 1e-3; for ViT, a token layer, the map is computed here from
-# each side's activation and gradient, the class token dropped and the patch tokens reshaped to
-# their grid). PyTorch's own float32 input gradient is measured
-# against the same float64 reference: in a deep random network some ReLU or max-pool
-# decisions sit within float32 rounding and flip, and ours may then be as far off as PyTorch's
-# float32 run (up to 3x), never more. Where ours is further off, the ReLU inputs within TIE of
-# zero (relative to their layer's largest value) are flipped one by one in the float64
-# reference, and ours passes when it matches the reference with some of them flipped: a
+# at the last spatial layer (within 1e-3; for ViT, a token layer, the engine's map on the patch
+# grid against PyTorch's with the class token dropped and the patch tokens reshaped to their
+# grid, as pytorch-grad-cam's reshape_transform does; and its attention rollout against one
+# computed here from each block's attention inputs, within 1e-3). PyTorch's own float32 input
+# gradient is measured against the same float64 reference: in a deep random network some ReLU
+# or max-pool decisions sit within float32 rounding and flip, and ours may then be as far off
+# as PyTorch's float32 run (up to 3x), never more. Where ours is further off, the ReLU inputs
+# within TIE of zero (relative to their layer's largest value) are flipped one by one in the
+# float64 reference, and ours passes when it matches the reference with some of them flipped: a
 # decision that close to zero may fall either way in float32 (Winograd's rounding differs from
 # PyTorch's), but nothing else may differ. Prints one line per model and ends with
 # "onnx-compare: N passed, N failed". Also checks the layer names against named_modules():
@@ -326,6 +327,29 @@ def token_cam(act, grad):
     return np.maximum((weights * grid).sum(1), 0.0)
 
 
+def vit_rollout(net, inputs):
+    """Attention rollout of a torchvision ViT from the inputs of each block's attention (the
+    outputs of its ln_1, B, N, E): each block's attention recomputed from its in_proj, averaged
+    over heads, plus the identity, rows renormalised, multiplied through the blocks; the class
+    token's row over the patch tokens on their grid."""
+    b, n, e = inputs[0].shape
+    rollout = np.broadcast_to(np.eye(n), (b, n, n))
+    for layer, x in zip(net.encoder.layers, inputs):
+        mha = layer.self_attention
+        h = mha.num_heads
+        d = e // h
+        w = mha.in_proj_weight.detach().double().numpy()
+        bias = mha.in_proj_bias.detach().double().numpy()
+        q = (x @ w[:e].T + bias[:e]).reshape(b, n, h, d).transpose(0, 2, 1, 3)
+        k = (x @ w[e:2 * e].T + bias[e:2 * e]).reshape(b, n, h, d).transpose(0, 2, 1, 3)
+        s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d)
+        a = np.exp(s - s.max(-1, keepdims=True))
+        a = (a / a.sum(-1, keepdims=True)).mean(1) + np.eye(n)
+        rollout = (a / a.sum(-1, keepdims=True)) @ rollout
+    g = int(round((n - 1) ** 0.5))
+    return rollout[:, 0, 1:].reshape(b, g, g)
+
+
 def run_case(build, tmp, case, batch=2, seed=3):
     name, make, size, opset, layer_of, layer_name = case[:6]
     tokens = case[6:] == ("tokens",)
@@ -353,9 +377,17 @@ def run_case(build, tmp, case, batch=2, seed=3):
         captured.append(output)
 
     handle = layer_of(net).register_forward_hook(hook)
+    block_inputs = []
+    block_handles = []
+    if tokens:
+        for layer in net.encoder.layers:
+            block_handles.append(layer.ln_1.register_forward_hook(
+                lambda _m, _i, out: block_inputs.append(out.detach().numpy())))
     xt = torch.from_numpy(x).double().requires_grad_(True)
     logits = net(xt)
     handle.remove()
+    for h in block_handles:
+        h.remove()
     classes = logits.detach().argmax(1).numpy()
     logits[torch.arange(batch), torch.from_numpy(classes)].sum().backward()
     act = captured[-1]
@@ -379,12 +411,12 @@ def run_case(build, tmp, case, batch=2, seed=3):
     if run.returncode != 0:
         return None, run.stderr.strip()
     n_classes = logits.shape[1]
+    ours_cam = np.fromfile(os.path.join(out, "cam.bin"), "<f4").reshape(cam.shape)
+    rollout_err = None
     if tokens:
-        shape = (batch,) + tuple(act.shape[1:])
-        ours_cam = token_cam(np.fromfile(os.path.join(out, "act.bin"), "<f4").reshape(shape),
-                             np.fromfile(os.path.join(out, "act_grad.bin"), "<f4").reshape(shape))
-    else:
-        ours_cam = np.fromfile(os.path.join(out, "cam.bin"), "<f4").reshape(cam.shape)
+        want = vit_rollout(net, block_inputs)
+        rollout_err = rel_err(np.fromfile(os.path.join(out, "rollout.bin"), "<f4")
+                              .reshape(want.shape), want)
     with open(os.path.join(out, "layers.txt")) as f:
         wrong, missing = check_names(net, f.read().split())
     ours_grad = np.fromfile(os.path.join(out, "input_grad.bin"), "<f4").reshape(x.shape)
@@ -403,6 +435,7 @@ def run_case(build, tmp, case, batch=2, seed=3):
         "ties": ties,
         "grad_tol": grad_tol,
         "gradcam": rel_err(ours_cam, cam),
+        "rollout": rollout_err,
         "torch32": torch32,
         "wrong_names": wrong,
         "missing_names": missing,
@@ -437,6 +470,7 @@ def main():
             ok = (errors["logits"] <= LOGIT_TOL and errors["logits_infer"] <= LOGIT_TOL
                   and grad_err <= grad_tol
                   and errors["gradcam"] <= GRAD_TOL
+                  and (errors["rollout"] is None or errors["rollout"] <= GRAD_TOL)
                   and not errors["wrong_names"] and not errors["missing_names"])
             passed += ok
             failed += not ok
@@ -444,7 +478,10 @@ def main():
                   f"(folded {errors['logits_infer']:.2e})  "
                   f"input grad {errors['input_grad']:.2e}{ties} "
                   f"(torch float32 {errors['torch32']:.2e})"
-                  f"  grad-cam {errors['gradcam']:.2e}  ({info}, opset {case[3]})", flush=True)
+                  f"  grad-cam {errors['gradcam']:.2e}"
+                  + (f"  rollout {errors['rollout']:.2e}" if errors["rollout"] is not None
+                     else "")
+                  + f"  ({info}, opset {case[3]})", flush=True)
             if errors["wrong_names"] or errors["missing_names"]:
                 print(f"{'':16s} layers not named after a module: "
                       f"{' '.join(errors['wrong_names'][:8]) or 'none'}; modules without a "

@@ -2,11 +2,12 @@
 /* Test helper for tests/pytorch/onnx-compare.py: loads a model (an .onnx file goes through the
  * importer), runs a batch (raw float32 file, B x C x H x W) in eval mode, seeds the backward
  * pass with the logit of the given class of each sample, and writes raw little-endian float32
- * files to OUT: logits.bin (B, classes), input_grad.bin (B, C, H, W) and cam.bin, the Grad-CAM
- * map ReLU (sum_c mean_yx (dY/dA_c) A_c) of layer LAYER (B, H', W'), the layer's activation and
- * its gradient (act.bin, act_grad.bin, for token layers), logits_infer.bin, the logits of a
- * context without gradients (batch norms folded), and layers.txt, the names of the graph's
- * nodes one a line. Prints the layer's shape. */
+ * files to OUT: logits.bin (B, classes), input_grad.bin (B, C, H, W) and cam.bin, the engine's
+ * Grad-CAM (nn_cam_compute) of layer LAYER at the layer's resolution, after its ReLU (B, H', W';
+ * a token layer's patch grid, B, g, g), rollout.bin, the attention rollout (nn_rollout_compute,
+ * B, g, g) when the model has attention, logits_infer.bin, the logits of a context without
+ * gradients (batch norms folded), and layers.txt, the names of the graph's nodes one a line.
+ * Prints the layer's shape. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,33 +80,79 @@ main (int    argc,
     }
   nn_context_backward (ctx, out, NN_BACKWARD_INPUT, -1);
 
-  const NnShape s = graph->nodes[layer].shape;
-  const size_t hw = (size_t) s.h * (size_t) s.w;
-  const float *act = nn_context_output (ctx, layer);
-  const float *grad = nn_context_grad (ctx, layer);
-  float *cam = calloc ((size_t) batch * hw, sizeof (float));
+  /* The engine's Grad-CAM of each sample at the layer (a token layer through its patch grid),
+   * at the layer's resolution, on a context of its own. */
+  NnContext *cam_ctx = helper_context_new ("onnx-grads", graph, 1, NN_CONTEXT_BACKWARD);
+  if (cam_ctx == NULL)
+    return 1;
+  float *cam = NULL;
+  size_t hw = 0;
+  const size_t sample_size = nn_shape_size (graph->nodes[0].shape);
   for (int b = 0; b < batch; b++)
     {
-      float *m = cam + (size_t) b * hw;
-      for (int c = 0; c < s.c; c++)
+      NnCamSpec spec;
+      nn_cam_spec_init (&spec);
+      spec.layer = layer;
+      spec.target = atoi (argv[5 + b]);
+      NnError err = { 0 };
+      NnMap *m = nn_cam_compute (cam_ctx, nn_context_input (ctx) + (size_t) b * sample_size,
+                                 &spec, NULL, &err);
+      if (m == NULL)
         {
-          const size_t o = ((size_t) b * s.c + c) * hw;
-          double w = 0.0;
-          for (size_t i = 0; i < hw; i++)
-            w += grad[o + i];
-          w /= (double) hw;
-          for (size_t i = 0; i < hw; i++)
-            m[i] += (float) w * act[o + i];
+          fprintf (stderr, "onnx-grads: grad-cam: %s\n", err.message);
+          return 1;
+        }
+      hw = (size_t) m->lh * (size_t) m->lw;
+      if (cam == NULL)
+        cam = calloc ((size_t) batch * hw, sizeof (float));
+      if (cam == NULL)
+        {
+          fprintf (stderr, "onnx-grads: out of memory\n");
+          return 1;
         }
       for (size_t i = 0; i < hw; i++)
-        m[i] = m[i] > 0.0f ? m[i] : 0.0f;
+        cam[(size_t) b * hw + i] = m->layer_map[i] > 0.0f ? m->layer_map[i] : 0.0f;
+      nn_map_free (m);
     }
+  /* The attention rollout of each sample when the model has attention (rollout.bin, B, g, g). */
+  if (nn_rollout_attention_nodes (graph, NULL, 0) > 0)
+    {
+      float *roll = NULL;
+      size_t ghw = 0;
+      for (int b = 0; b < batch; b++)
+        {
+          NnError err = { 0 };
+          NnMap *m = nn_rollout_compute (cam_ctx, nn_context_input (ctx)
+                                         + (size_t) b * sample_size, &err);
+          if (m == NULL)
+            {
+              fprintf (stderr, "onnx-grads: rollout: %s\n", err.message);
+              return 1;
+            }
+          ghw = (size_t) m->lh * (size_t) m->lw;
+          if (roll == NULL)
+            roll = calloc ((size_t) batch * ghw, sizeof (float));
+          if (roll == NULL)
+            {
+              fprintf (stderr, "onnx-grads: out of memory\n");
+              return 1;
+            }
+          memcpy (roll + (size_t) b * ghw, m->layer_map, sizeof (float) * ghw);
+          nn_map_free (m);
+        }
+      int wrc = helper_write_raw ("onnx-grads", argv[4], "rollout.bin", roll,
+                                  (size_t) batch * ghw);
+      free (roll);
+      if (wrc != 0)
+        return 1;
+    }
+  nn_context_free (cam_ctx);
+  const NnShape s = graph->nodes[layer].shape;
   int rc = helper_write_raw ("onnx-grads", argv[4], "logits.bin", nn_context_output (ctx, out),
-                      (size_t) batch * (size_t) classes);
-  rc |= helper_write_raw ("onnx-grads", argv[4], "input_grad.bin", nn_context_grad (ctx, 0), in_size);
+                             (size_t) batch * (size_t) classes);
+  rc |= helper_write_raw ("onnx-grads", argv[4], "input_grad.bin", nn_context_grad (ctx, 0),
+                          in_size);
   rc |= helper_write_raw ("onnx-grads", argv[4], "cam.bin", cam, (size_t) batch * hw);
-  rc |= helper_write_raw ("onnx-grads", argv[4], "act.bin", act, (size_t) batch * s.c * hw);
-  rc |= helper_write_raw ("onnx-grads", argv[4], "act_grad.bin", grad, (size_t) batch * s.c * hw);
   rc |= write_names (argv[4], graph);
   NnContext *infer = helper_context_new ("onnx-grads", graph, batch, 0);
   if (infer == NULL)

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Attention rollout (Abnar and Zuidema 2020) of a vision transformer: the attention of the
+ * class token to the patch tokens, carried through every block. */
+#pragma once
+
+#include "explain/nn-explain.h"
+
+/* The attention maps of the graph: its softmax_axis nodes over the last axis of a (heads, N,
+ * N) or (N, N) output, in graph order. Writes at most `cap` node indices to nodes and returns
+ * how many there are (0: the model has no attention). */
+int    nn_rollout_attention_nodes (const NnGraph *graph,
+                                   int           *nodes,
+                                   int            cap);
+
+/* The rollout of input (C, H, W) on ctx, which the calling thread owns (no gradients needed):
+ * each block's attention averaged over heads, plus the identity (the residual), rows
+ * renormalised to sum to 1, multiplied through the blocks from the first; the class token's
+ * row over the patch tokens (the mean of all rows when there is no class token) on their
+ * g x g grid (N - 1 or N = g * g), upsampled to the input. m->layer is the last attention
+ * node; the map is class-agnostic (m->target is the top prediction). NULL with err when the
+ * model has no attention, its attention maps differ in size or their tokens form no square
+ * grid, on a NaN input or when out of memory. */
+NnMap *nn_rollout_compute (NnContext   *ctx,
+                           const float *input,
+                           NnError     *err);

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/* Attention rollout on a hand-built two-block transformer (one head, then two) against the
+ * definition computed here in double precision from the engine's attention maps; a model
+ * without attention is refused. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "nn.h"
+
+#define TOKENS 5  /* a class token and a 2 x 2 grid of patches */
+#define DIM 4
+
+typedef struct
+{
+  NnGraph *g;
+  int      att[2];
+} Net;
+
+/* One attention block on seq (TOKENS, DIM) with `heads` heads of DIM / heads; returns seq
+ * plus the attention's output, and its softmax node in *att. */
+static int
+block (NnGraph    *g,
+       const char *prefix,
+       int         seq,
+       int         heads,
+       int        *att)
+{
+  char name[64];
+  const int hd = DIM / heads;
+  const int split[3] = { TOKENS, heads, hd }, merged[2] = { TOKENS, DIM };
+  const int to_heads[3] = { 1, 0, 2 }, to_keys[3] = { 1, 2, 0 }, back[3] = { 1, 0, 2 };
+  int proj[3];
+  const char *parts[3] = { "q", "k", "v" };
+  for (int i = 0; i < 3; i++)
+    {
+      snprintf (name, sizeof name, "%s.%s", prefix, parts[i]);
+      int d = nn_graph_add_dense (g, name, seq, DIM, true);
+      snprintf (name, sizeof name, "%s.%s.split", prefix, parts[i]);
+      int r = nn_graph_add_reshape_shape (g, name, d, nn_shape_of (3, split));
+      snprintf (name, sizeof name, "%s.%s.heads", prefix, parts[i]);
+      proj[i] = nn_graph_add_transpose (g, name, r, i == 1 ? to_keys : to_heads);
+    }
+  snprintf (name, sizeof name, "%s.scores", prefix);
+  int scores = nn_graph_add_matmul (g, name, proj[0], proj[1]);
+  snprintf (name, sizeof name, "%s.softmax", prefix);
+  *att = nn_graph_add_softmax_axis (g, name, scores, 2);
+  snprintf (name, sizeof name, "%s.mixed", prefix);
+  int mixed = nn_graph_add_matmul (g, name, *att, proj[2]);
+  snprintf (name, sizeof name, "%s.back", prefix);
+  int tr = nn_graph_add_transpose (g, name, mixed, back);
+  snprintf (name, sizeof name, "%s.merged", prefix);
+  int out = nn_graph_add_reshape_shape (g, name, tr, nn_shape_of (2, merged));
+  snprintf (name, sizeof name, "%s.residual", prefix);
+  return nn_graph_add_broadcast (g, NN_OP_BROADCAST_ADD, name, seq, out);
+}
+
+/* input (3, 4, 4) -> conv "patch" (DIM, 2x2 stride 2) -> 4 patch tokens, a class token made
+ * from the first -> (TOKENS, DIM) -> a block of 1 head, a block of 2 -> the class token -> "fc". */
+static void
+net_build (Net *net)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 3, 4, 4);
+  int patch = nn_graph_add_conv2d (g, "patch", in, DIM, 2, 2, 0, 1, 1, true);
+  const int flat_dims[2] = { DIM, 4 }, seq_dims[2] = { TOKENS, DIM }, perm[2] = { 1, 0 };
+  int flat = nn_graph_add_reshape_shape (g, "flat", patch, nn_shape_of (2, flat_dims));
+  int patches = nn_graph_add_transpose (g, "patches", flat, perm);
+  int first = nn_graph_add_slice (g, "first", patches, 0, 0, 1);
+  int cls = nn_graph_add_dense (g, "cls", first, DIM, true);
+  const int parts[2] = { cls, patches };
+  int cat = nn_graph_add_concat (g, "cat", parts, 2);
+  int seq = nn_graph_add_reshape_shape (g, "seq", cat, nn_shape_of (2, seq_dims));
+  seq = block (g, "b0", seq, 1, &net->att[0]);
+  seq = block (g, "b1", seq, 2, &net->att[1]);
+  int cls_out = nn_graph_add_slice (g, "cls_out", seq, 0, 0, 1);
+  int flat_cls = nn_graph_add_flatten (g, "flat_cls", cls_out);
+  nn_graph_add_linear (g, "fc", flat_cls, 3, true);
+  NnRng rng;
+  nn_rng_init (&rng, 21);
+  nn_graph_init_params (g, &rng);
+  net->g = g;
+}
+
+static void
+test_rollout_by_definition (void)
+{
+  Net net;
+  net_build (&net);
+  int nodes[4];
+  g_assert_cmpint (nn_rollout_attention_nodes (net.g, nodes, 4), ==, 2);
+  g_assert_cmpint (nodes[0], ==, net.att[0]);
+  g_assert_cmpint (nodes[1], ==, net.att[1]);
+
+  NnContext *ctx = nn_context_new (net.g, 1, 0, NULL);
+  NnContext *ref = nn_context_new (net.g, 1, 0, NULL);
+  float x[3 * 16];
+  NnRng rng;
+  nn_rng_init (&rng, 4);
+  for (size_t i = 0; i < G_N_ELEMENTS (x); i++)
+    x[i] = 2.0f * nn_rng_normal (&rng);
+  NnError err = { 0 };
+  NnMap *m = nn_rollout_compute (ctx, x, &err);
+  g_assert_nonnull (m);
+  g_assert_cmpint (m->lh, ==, 2);
+  g_assert_cmpint (m->lw, ==, 2);
+  g_assert_cmpint (m->layer, ==, net.att[1]);
+
+  /* The definition: R = A1' A0', A' = rownorm (mean_heads A + I); the class token's row. */
+  memcpy (nn_context_input (ref), x, sizeof x);
+  nn_context_keep (ref, net.att[0]);
+  nn_context_keep (ref, net.att[1]);
+  nn_context_forward (ref, -1);
+  double R[TOKENS][TOKENS] = { { 0 } };
+  for (int i = 0; i < TOKENS; i++)
+    R[i][i] = 1.0;
+  const int heads[2] = { 1, 2 };
+  bool sharp = false;
+  for (int l = 0; l < 2; l++)
+    {
+      const float *att = nn_context_output (ref, net.att[l]);
+      double a[TOKENS][TOKENS], t[TOKENS][TOKENS];
+      for (int r = 0; r < TOKENS; r++)
+        {
+          double sum = 0.0;
+          for (int c = 0; c < TOKENS; c++)
+            {
+              double v = 0.0;
+              for (int h = 0; h < heads[l]; h++)
+                v += att[(h * TOKENS + r) * TOKENS + c];
+              a[r][c] = v / heads[l] + (r == c);
+              sum += a[r][c];
+              sharp |= att[r * TOKENS + c] > 0.5f || att[r * TOKENS + c] < 0.05f;
+            }
+          for (int c = 0; c < TOKENS; c++)
+            a[r][c] /= sum;
+        }
+      for (int r = 0; r < TOKENS; r++)
+        for (int c = 0; c < TOKENS; c++)
+          {
+            t[r][c] = 0.0;
+            for (int k = 0; k < TOKENS; k++)
+              t[r][c] += a[r][k] * R[k][c];
+          }
+      memcpy (R, t, sizeof R);
+    }
+  /* the attention is far from uniform, so the order and the identity matter */
+  g_assert_true (sharp);
+  float want[4], up[16];
+  double lo = 1.0, hi = 0.0;
+  for (int p = 0; p < 4; p++)
+    {
+      g_assert_cmpfloat (fabs (m->layer_map[p] - R[0][1 + p]), <=, 1e-6);
+      want[p] = (float) R[0][1 + p];
+      lo = fmin (lo, R[0][1 + p]);
+      hi = fmax (hi, R[0][1 + p]);
+    }
+  g_assert_cmpfloat (hi - lo, >, 1e-3);
+  nn_explain_upsample (up, want, 2, 2, 4, 4);
+  for (int p = 0; p < 16; p++)
+    g_assert_cmpfloat (fabs (m->map[p] - up[p]), <=, 1e-6);
+  nn_map_free (m);
+  nn_context_free (ref);
+  nn_context_free (ctx);
+  nn_graph_free (net.g);
+}
+
+static void
+test_no_attention (void)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 3, 4, 4);
+  int conv = nn_graph_add_conv2d (g, "conv", in, 2, 3, 1, 1, 1, 1, true);
+  int gap = nn_graph_add_global_avgpool (g, "gap", conv);
+  nn_graph_add_linear (g, "fc", gap, 3, true);
+  NnContext *ctx = nn_context_new (g, 1, 0, NULL);
+  float x[3 * 16] = { 0 };
+  NnError err = { 0 };
+  g_assert_null (nn_rollout_compute (ctx, x, &err));
+  g_assert_nonnull (strstr (err.message, "has no attention"));
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/rollout/by-definition", test_rollout_by_definition);
+  g_test_add_func ("/nn/rollout/no-attention", test_no_attention);
+  return g_test_run ();
+}
