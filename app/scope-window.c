@@ -847,6 +847,24 @@ scope_window_show_view (ScopeWindow *self,
   return TRUE;
 }
 
+gboolean
+scope_window_activate_view_action (ScopeWindow *self,
+                                   const char  *action)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (action != NULL, FALSE);
+
+  const char *dot = strchr (action, '.');
+  if (dot == NULL)
+    return FALSE;
+  g_autofree char *name = g_strndup (action, (gsize) (dot - action));
+  GtkWidget *view = adw_view_stack_get_child_by_name (self->view_stack, name);
+  if (view == NULL)
+    return FALSE;
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
+  return gtk_widget_activate_action (view, action, NULL);
+}
+
 void
 scope_window_cancel_view (ScopeWindow *self)
 {

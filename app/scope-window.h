@@ -68,6 +68,10 @@ GFile            *scope_window_get_dialog_folder (ScopeWindow *self,
  * is none. */
 gboolean          scope_window_show_view (ScopeWindow *self,
                                           const char  *name);
+/* Shows the view named before the dot of action ("maximize.run": Maximize) and activates that
+ * action of it (nothing when it is disabled); FALSE when there is no such view or action. */
+gboolean          scope_window_activate_view_action (ScopeWindow *self,
+                                                     const char  *action);
 /* Stops the work of the visible view (its jobs cancelled and joined; what it shows stays). */
 void              scope_window_cancel_view (ScopeWindow *self);
 
