@@ -25,8 +25,9 @@ ScopeWindow      *scope_window_new (GtkApplication *application,
 
 /* Opens a model and an image (either may be NULL to keep the current one): the engine thread
  * reads them, then the activations are computed. A file that cannot be read shows a toast
- * naming it and the reason, and keeps what was open. Returns FALSE when a file was refused at
- * once (not a local file); read errors come later. */
+ * naming it and the reason, and keeps what was open. Another model while a view holds unsaved
+ * work (training, weights not saved) is opened only once the user confirms in a dialog. Returns
+ * FALSE when a file was refused at once (not a local file); read errors come later. */
 gboolean          scope_window_open (ScopeWindow *self,
                                      GFile       *model,
                                      GFile       *image);

@@ -2424,6 +2424,30 @@ test_close_while_training (void)
   g_assert_true (press (GTK_WIDGET (window), "<Control>t"));
   g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
 
+  /* Opening another model asks too: Cancel opens nothing, Open opens it (the file need not
+   * exist: reading it comes later, on the engine thread). */
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  g_autofree char *other = g_build_filename (tmp, "other.safetensors", NULL);
+  g_autoptr (GFile) other_file = g_file_new_for_path (other);
+  g_assert_true (scope_window_open (window, other_file, NULL));
+  AdwMessageDialog *asked = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (asked);
+  g_assert_cmpstr (adw_message_dialog_get_heading (asked), ==, "Open Another Model?");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (asked), "training run"));
+  g_assert_false (scope_window_is_opening (window));
+  adw_message_dialog_response (asked, "cancel");
+  gtk_window_destroy (GTK_WINDOW (asked)); /* a response from code leaves the dialog open */
+  wait_frames (GTK_WIDGET (window), 2);
+  g_assert_false (scope_window_is_opening (window));
+  g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
+  g_assert_true (scope_window_open (window, other_file, NULL));
+  asked = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (asked);
+  adw_message_dialog_response (asked, "open");
+  gtk_window_destroy (GTK_WINDOW (asked));
+  g_assert_true (scope_window_is_opening (window));
+  wait_frames (GTK_WIDGET (window), 2);
+
   gtk_window_close (GTK_WINDOW (window));
   g_assert_nonnull (window);
   AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
