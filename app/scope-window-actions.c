@@ -206,13 +206,7 @@ export_chosen (GtkWidget *parent,
   ScopeWindow *window = SCOPE_WINDOW (parent);
   g_autoptr (GError) error = NULL;
   if (!scope_window_export (window, file, &error))
-    {
-      scope_window_show_error (window, "Could not export the view: %s", error->message);
-      return;
-    }
-  g_autofree char *name = g_file_get_basename (file);
-  g_autofree char *message = g_strdup_printf ("Exported %s", name);
-  scope_window_show_message (window, message);
+    scope_window_show_error (window, "Could not export the view: %s", error->message);
 }
 
 static void

@@ -862,7 +862,12 @@ scope_window_export (ScopeWindow  *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: no view is shown", path);
       return FALSE;
     }
-  return scope_view_export (view, path, error);
+  if (!scope_view_export (view, path, error))
+    return FALSE;
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *message = g_strdup_printf ("Exported %s", name);
+  scope_window_show_message (self, message);
+  return TRUE;
 }
 
 char *

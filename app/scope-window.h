@@ -52,7 +52,8 @@ gboolean          scope_window_is_volume (GFile *file);
  * otherwise. */
 gboolean          scope_window_open_file (ScopeWindow *self,
                                           GFile       *file);
-/* Writes the visible view as PNG, SVG or PDF (by the file's extension), with a caption. */
+/* Writes the visible view as PNG, SVG or PDF (by the file's extension), with a caption; a toast
+ * names the file written. */
 gboolean          scope_window_export (ScopeWindow  *self,
                                        GFile        *file,
                                        GError      **error);

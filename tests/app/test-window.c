@@ -570,6 +570,7 @@ test_export (void)
   g_assert_true (scope_window_export (window, file, &error));
   g_assert_no_error (error);
   check_png (filters_png, 1200, 750);
+  g_assert_cmpstr (scope_window_get_message (window), ==, "Exported export-filters.png");
 
   activate ("view.show", "s", "activations");
   const char *names[] = { "export-activations.png", "export-activations.svg",
