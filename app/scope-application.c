@@ -95,6 +95,16 @@ data_dir (void)
   return dir;
 }
 
+char *
+scope_application_get_help_uri (void)
+{
+  char *found = nn_shipped_path (SCOPE_SOURCE_HELP, SCOPE_RELATIVE_HELP, SCOPE_INSTALLED_HELP,
+                                 R_OK, NULL);
+  char *uri = g_filename_to_uri (found != NULL ? found : SCOPE_INSTALLED_HELP, NULL, NULL);
+  free (found);
+  return uri;
+}
+
 GSettings *
 scope_application_get_settings (ScopeApplication *self)
 {
@@ -211,6 +221,18 @@ about_action (GSimpleAction *action,
 }
 
 static void
+help_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  (void) action;
+  (void) parameter;
+  g_autofree char *uri = scope_application_get_help_uri ();
+  gtk_show_uri (gtk_application_get_active_window (GTK_APPLICATION (user_data)), uri,
+                GDK_CURRENT_TIME);
+}
+
+static void
 preferences_action (GSimpleAction *action,
                     GVariant      *parameter,
                     gpointer       user_data)
@@ -257,6 +279,7 @@ quit_action (GSimpleAction *action,
 
 static const GActionEntry app_actions[] = {
   { .name = "about", .activate = about_action },
+  { .name = "help", .activate = help_action },
   { .name = "preferences", .activate = preferences_action },
   { .name = "quit", .activate = quit_action },
 };

@@ -22,5 +22,8 @@ GSettings        *scope_application_get_settings (ScopeApplication *self);
 /* Where the preferences are kept when there is no session bus (dconf, GSettings' usual store,
  * needs one): a key file, the path returned here; NULL when GSettings' default store is used. */
 const char       *scope_application_get_settings_file (ScopeApplication *self);
+/* The file: URI of the user guide (docs/app.md: the source tree's for a program of the build
+ * tree, else the installed one), which Help (F1) opens. To g_free. */
+char             *scope_application_get_help_uri (void);
 
 G_END_DECLS

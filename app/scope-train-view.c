@@ -83,8 +83,7 @@ update_controls (ScopeTrainView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.save", self->snapshot != NULL);
   scope_view_set_busy (SCOPE_VIEW (self), active);
   scope_view_set_unsaved (SCOPE_VIEW (self),
-                          active ? "A training run is going on: closing stops it, and its "
-                                   "weights are not saved."
+                          active ? "A training run is going on, and its weights are not saved."
                           : self->snapshot != NULL && self->snapshot != self->saved
                           ? "The trained weights are not saved." : NULL);
   scope_view_set_can_export (SCOPE_VIEW (self), self->job != NULL);

@@ -6,9 +6,10 @@
 #include "scope-file-dialog.h"
 
 /* Every key of the window, in one place; resources/ui/help-overlay.ui lists them. Keys without
- * modifiers browse the model: they act below the header bar, before the focused widget, except
- * in text fields (they move the cursor there), in popovers (menus and drop-downs have their
- * own keys) and, for up and down, in a list, which moves its own selection. */
+ * modifiers other than F1 (Help, everywhere) browse the model: they act below the header bar,
+ * before the focused widget, except in text fields (they move the cursor there), in popovers
+ * (menus and drop-downs have their own keys) and, for up and down, in a list, which moves its
+ * own selection. */
 typedef struct
 {
   guint           keyval;
@@ -32,12 +33,17 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_4, GDK_CONTROL_MASK, "view.show", "'explain'", FALSE },
   { GDK_KEY_5, GDK_CONTROL_MASK, "view.show", "'train'", FALSE },
   { GDK_KEY_6, GDK_CONTROL_MASK, "view.show", "'volume'", FALSE },
+  { GDK_KEY_Return, GDK_CONTROL_MASK, "view.activate", "'maximize.run'", FALSE },
+  { GDK_KEY_Return, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "view.activate", "'maximize.compare'",
+    FALSE },
+  { GDK_KEY_t, GDK_CONTROL_MASK, "view.activate", "'train.start'", FALSE },
   { GDK_KEY_o, GDK_CONTROL_MASK, "file.open-model", NULL, FALSE },
   { GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "file.open-image", NULL, FALSE },
   { GDK_KEY_e, GDK_CONTROL_MASK, "file.export", NULL, FALSE },
   { GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL, FALSE },
   { GDK_KEY_q, GDK_CONTROL_MASK, "app.quit", NULL, FALSE },
   { GDK_KEY_comma, GDK_CONTROL_MASK, "app.preferences", NULL, FALSE },
+  { GDK_KEY_F1, 0, "app.help", NULL, FALSE },
 };
 
 static const ScopeFileType model_types[] = {
@@ -137,6 +143,15 @@ view_show (GSimpleAction *action,
 }
 
 static void
+view_activate (GSimpleAction *action,
+               GVariant      *parameter,
+               gpointer       window)
+{
+  (void) action;
+  scope_window_activate_view_action (window, g_variant_get_string (parameter, NULL));
+}
+
+static void
 view_cancel (GSimpleAction *action,
              GVariant      *parameter,
              gpointer       window)
@@ -191,13 +206,7 @@ export_chosen (GtkWidget *parent,
   ScopeWindow *window = SCOPE_WINDOW (parent);
   g_autoptr (GError) error = NULL;
   if (!scope_window_export (window, file, &error))
-    {
-      scope_window_show_error (window, "Could not export the view: %s", error->message);
-      return;
-    }
-  g_autofree char *name = g_file_get_basename (file);
-  g_autofree char *message = g_strdup_printf ("Exported %s", name);
-  scope_window_show_message (window, message);
+    scope_window_show_error (window, "Could not export the view: %s", error->message);
 }
 
 static void
@@ -316,6 +325,7 @@ static const GActionEntry channel_actions[] = {
 static const GActionEntry view_actions[] = {
   { .name = "show", .activate = view_show, .parameter_type = "s" },
   { .name = "cancel", .activate = view_cancel },
+  { .name = "activate", .activate = view_activate, .parameter_type = "s" },
 };
 
 static const GActionEntry search_actions[] = {
@@ -374,7 +384,7 @@ add_keys (ScopeWindow *window)
     {
       const WindowKey *key = &window_keys[i];
       GtkShortcutTrigger *trigger = gtk_keyval_trigger_new (key->keyval, key->modifiers);
-      if (key->modifiers == 0)
+      if (key->modifiers == 0 && key->keyval != GDK_KEY_F1)
         {
           GtkShortcutAction *action = gtk_callback_action_new (activate_browse_key,
                                                                (gpointer) key, NULL);

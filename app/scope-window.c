@@ -50,6 +50,7 @@ struct _ScopeWindow
   char                 *input_folder;
   ScopeFrameTimer      *frame_timer;    /* NULL unless frame timing is on */
   gboolean              close_confirmed; /* the user chose to close and lose what a view has */
+  gboolean              open_confirmed;  /* ... or to open another model */
   GFile                *volume_file;    /* the volume asked for last (the Volume view reads it) */
 };
 
@@ -568,12 +569,67 @@ local_path (GFile   *file,
   return TRUE;
 }
 
+/* A dialog asking whether to go on and lose what a view holds (the reason of the first view
+ * with unsaved work: a training run, weights not saved), with heading and the destructive
+ * response `response` labelled label; NULL when nothing would be lost. The caller connects
+ * "response" and presents it. */
+static AdwMessageDialog *
+ask_before_losing (ScopeWindow *self,
+                   const char  *heading,
+                   const char  *response,
+                   const char  *label)
+{
+  g_autoptr (GPtrArray) all = views (self);
+  const char *reason = NULL;
+  for (guint i = 0; i < all->len && reason == NULL; i++)
+    reason = scope_view_get_unsaved (all->pdata[i]);
+  if (reason == NULL)
+    return NULL;
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                                         heading, reason));
+  adw_message_dialog_add_responses (dialog, "cancel", "_Cancel", response, label, NULL);
+  adw_message_dialog_set_response_appearance (dialog, response, ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  return dialog;
+}
+
+/* Open on the dialog asking before another model replaces the views' work: the files kept on
+ * the dialog are opened then. */
+static void
+on_open_response (AdwMessageDialog *dialog,
+                  const char       *response,
+                  ScopeWindow      *self)
+{
+  if (g_strcmp0 (response, "open") != 0)
+    return;
+  self->open_confirmed = TRUE;
+  scope_window_open (self, g_object_get_data (G_OBJECT (dialog), "model"),
+                     g_object_get_data (G_OBJECT (dialog), "image"));
+  self->open_confirmed = FALSE;
+}
+
 gboolean
 scope_window_open (ScopeWindow *self,
                    GFile       *model,
                    GFile       *image)
 {
   g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+
+  AdwMessageDialog *dialog = model != NULL && !self->open_confirmed
+                             ? ask_before_losing (self, "Open Another Model?", "open", "_Open")
+                             : NULL;
+  if (dialog != NULL)
+    {
+      g_object_set_data_full (G_OBJECT (dialog), "model", g_object_ref (model), g_object_unref);
+      if (image != NULL)
+        g_object_set_data_full (G_OBJECT (dialog), "image", g_object_ref (image),
+                                g_object_unref);
+      g_signal_connect_object (dialog, "response", G_CALLBACK (on_open_response), self,
+                               G_CONNECT_DEFAULT);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return TRUE;
+    }
 
   gboolean ok = TRUE;
   g_autofree char *model_path = NULL, *image_path = NULL;
@@ -806,7 +862,12 @@ scope_window_export (ScopeWindow  *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: no view is shown", path);
       return FALSE;
     }
-  return scope_view_export (view, path, error);
+  if (!scope_view_export (view, path, error))
+    return FALSE;
+  g_autofree char *name = g_path_get_basename (path);
+  g_autofree char *message = g_strdup_printf ("Exported %s", name);
+  scope_window_show_message (self, message);
+  return TRUE;
 }
 
 char *
@@ -845,6 +906,24 @@ scope_window_show_view (ScopeWindow *self,
     return FALSE;
   adw_view_stack_set_visible_child_name (self->view_stack, name);
   return TRUE;
+}
+
+gboolean
+scope_window_activate_view_action (ScopeWindow *self,
+                                   const char  *action)
+{
+  g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (action != NULL, FALSE);
+
+  const char *dot = strchr (action, '.');
+  if (dot == NULL)
+    return FALSE;
+  g_autofree char *name = g_strndup (action, (gsize) (dot - action));
+  GtkWidget *view = adw_view_stack_get_child_by_name (self->view_stack, name);
+  if (view == NULL)
+    return FALSE;
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
+  return gtk_widget_activate_action (view, action, NULL);
 }
 
 void
@@ -1057,19 +1136,9 @@ ask_before_closing (ScopeWindow *self)
 {
   if (self->close_confirmed)
     return FALSE;
-  g_autoptr (GPtrArray) all = views (self);
-  const char *reason = NULL;
-  for (guint i = 0; i < all->len && reason == NULL; i++)
-    reason = scope_view_get_unsaved (all->pdata[i]);
-  if (reason == NULL)
+  AdwMessageDialog *dialog = ask_before_losing (self, "Close the Window?", "close", "_Close");
+  if (dialog == NULL)
     return FALSE;
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), "Close the Window?", reason);
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", "_Cancel", "close",
-                                    "_Close", NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "close",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_close_response), self,
                            G_CONNECT_DEFAULT);
   gtk_window_present (GTK_WINDOW (dialog));

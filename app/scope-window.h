@@ -25,8 +25,9 @@ ScopeWindow      *scope_window_new (GtkApplication *application,
 
 /* Opens a model and an image (either may be NULL to keep the current one): the engine thread
  * reads them, then the activations are computed. A file that cannot be read shows a toast
- * naming it and the reason, and keeps what was open. Returns FALSE when a file was refused at
- * once (not a local file); read errors come later. */
+ * naming it and the reason, and keeps what was open. Another model while a view holds unsaved
+ * work (training, weights not saved) is opened only once the user confirms in a dialog. Returns
+ * FALSE when a file was refused at once (not a local file); read errors come later. */
 gboolean          scope_window_open (ScopeWindow *self,
                                      GFile       *model,
                                      GFile       *image);
@@ -51,7 +52,8 @@ gboolean          scope_window_is_volume (GFile *file);
  * otherwise. */
 gboolean          scope_window_open_file (ScopeWindow *self,
                                           GFile       *file);
-/* Writes the visible view as PNG, SVG or PDF (by the file's extension), with a caption. */
+/* Writes the visible view as PNG, SVG or PDF (by the file's extension), with a caption; a toast
+ * names the file written. */
 gboolean          scope_window_export (ScopeWindow  *self,
                                        GFile        *file,
                                        GError      **error);
@@ -68,6 +70,10 @@ GFile            *scope_window_get_dialog_folder (ScopeWindow *self,
  * is none. */
 gboolean          scope_window_show_view (ScopeWindow *self,
                                           const char  *name);
+/* Shows the view named before the dot of action ("maximize.run": Maximize) and activates that
+ * action of it (nothing when it is disabled); FALSE when there is no such view or action. */
+gboolean          scope_window_activate_view_action (ScopeWindow *self,
+                                                     const char  *action);
 /* Stops the work of the visible view (its jobs cancelled and joined; what it shows stays). */
 void              scope_window_cancel_view (ScopeWindow *self);
 

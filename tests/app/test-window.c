@@ -570,6 +570,7 @@ test_export (void)
   g_assert_true (scope_window_export (window, file, &error));
   g_assert_no_error (error);
   check_png (filters_png, 1200, 750);
+  g_assert_cmpstr (scope_window_get_message (window), ==, "Exported export-filters.png");
 
   activate ("view.show", "s", "activations");
   const char *names[] = { "export-activations.png", "export-activations.svg",
@@ -783,7 +784,7 @@ test_train (void)
   scope_window_set_frame_timing (window, TRUE);
   ScopeFrameTimer *timer = scope_window_get_frame_timer (window);
   g_assert_nonnull (timer);
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "train.start", NULL));
+  g_assert_true (press (GTK_WIDGET (window), "<Control>t"));
   g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
 
   /* Progress arrives while the user browses: the Train view, then the Filters and Activations
@@ -1023,7 +1024,7 @@ test_maximize (void)
   /* Plain and ProxyGrad from the same start, side by side, with their final values. */
   s.policy = (NnGradPolicy) { NN_GRAD_PROXY, 0.3f };
   scope_maximize_view_set_settings (view, &s);
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "maximize.compare", NULL));
+  g_assert_true (press (GTK_WIDGET (window), "<Shift><Control>Return"));
   g_assert_cmpint (scope_maximize_view_get_mode (view), ==, SCOPE_MAXIMIZE_COMPARE);
   test_util_wait (maximize_stopped, view, "activation maximization to end");
   ScopeAmResult *plain = scope_maximize_view_get_result (view, 0);
@@ -1158,15 +1159,20 @@ test_views (void)
   check_png (path, 1200, 750);
 
   /* Busy and cancel go to the visible view: a long activation maximization makes the window
-   * busy while its view shows, and Escape (view.cancel) stops it at once. */
+   * busy while its view shows (Ctrl+Return shows Maximize and runs it), and Escape (view.cancel)
+   * stops it at once. */
   ScopeMaximizeView *maximize = SCOPE_MAXIMIZE_VIEW (find_descendant (GTK_WIDGET (window),
                                                                       SCOPE_TYPE_MAXIMIZE_VIEW));
   NnAmSettings s;
   scope_maximize_view_get_settings (maximize, &s);
   s.steps = NN_AM_MAX_STEPS;
   scope_maximize_view_set_settings (maximize, &s);
-  activate ("view.show", "s", "maximize");
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (maximize), "maximize.run", NULL));
+  AdwViewStack *stack = ADW_VIEW_STACK (find_descendant (GTK_WIDGET (window),
+                                                         ADW_TYPE_VIEW_STACK));
+  activate ("view.show", "s", "activations");
+  g_assert_true (press (GTK_WIDGET (window), "<Control>Return"));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "maximize");
+  g_assert_true (scope_maximize_view_is_running (maximize));
   test_util_wait (maximize_has_image, maximize, "images of the live run");
   g_assert_true (scope_view_get_busy (SCOPE_VIEW (maximize)));
   g_assert_true (scope_window_is_busy (window));
@@ -1242,9 +1248,43 @@ test_drop (void)
   g_assert_cmpuint (g_strv_length (after), ==, g_strv_length (recent));
 }
 
+/* The detailed action name of the window's key `trigger`. */
+static char *
+key_action (const char *trigger)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (controller)); k++)
+        {
+          g_autoptr (GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller),
+                                                                    k);
+          g_autofree char *text = gtk_shortcut_trigger_to_string (
+            gtk_shortcut_get_trigger (shortcut));
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+          if (g_strcmp0 (text, trigger) == 0 && GTK_IS_NAMED_ACTION (action))
+            return g_strdup (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)));
+        }
+    }
+  return NULL;
+}
+
 static void
 test_shortcuts_and_about (void)
 {
+  /* Help: F1 opens the user guide, this tree's docs/app.md (not opened here: no browser). */
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "help"));
+  g_autofree char *help_key = key_action ("F1");
+  g_assert_cmpstr (help_key, ==, "app.help");
+  g_autofree char *uri = scope_application_get_help_uri ();
+  g_autofree char *path = g_filename_from_uri (uri, NULL, NULL);
+  g_assert_nonnull (path);
+  g_assert_true (g_str_has_suffix (path, "/docs/app.md"));
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+
   activate ("win.show-help-overlay", NULL);
   GtkWindow *help = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW);
   g_assert_nonnull (help);
@@ -2382,8 +2422,32 @@ test_close_while_training (void)
   s.batch = 32;
   s.epochs = 40;
   scope_train_view_set_settings (view, &s);
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "train.start", NULL));
+  g_assert_true (press (GTK_WIDGET (window), "<Control>t"));
   g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
+
+  /* Opening another model asks too: Cancel opens nothing, Open opens it (the file need not
+   * exist: reading it comes later, on the engine thread). */
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  g_autofree char *other = g_build_filename (tmp, "other.safetensors", NULL);
+  g_autoptr (GFile) other_file = g_file_new_for_path (other);
+  g_assert_true (scope_window_open (window, other_file, NULL));
+  AdwMessageDialog *asked = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (asked);
+  g_assert_cmpstr (adw_message_dialog_get_heading (asked), ==, "Open Another Model?");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (asked), "training run"));
+  g_assert_false (scope_window_is_opening (window));
+  adw_message_dialog_response (asked, "cancel");
+  gtk_window_destroy (GTK_WINDOW (asked)); /* a response from code leaves the dialog open */
+  wait_frames (GTK_WIDGET (window), 2);
+  g_assert_false (scope_window_is_opening (window));
+  g_assert_true (scope_train_state_is_active (scope_train_view_get_state (view)));
+  g_assert_true (scope_window_open (window, other_file, NULL));
+  asked = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (asked);
+  adw_message_dialog_response (asked, "open");
+  gtk_window_destroy (GTK_WINDOW (asked));
+  g_assert_true (scope_window_is_opening (window));
+  wait_frames (GTK_WIDGET (window), 2);
 
   gtk_window_close (GTK_WINDOW (window));
   g_assert_nonnull (window);
