@@ -75,6 +75,59 @@ next_row (const NnBroadcastGeom *g,
     }
 }
 
+/* When a has the output's shape and b is constant over the trailing dims [k, rank) and laid
+ * out like the output over the others (squeeze-and-excitation's (C, H, W) * (C, 1, 1)): the
+ * length of the runs of a that meet one value of b; 0 otherwise. */
+static size_t
+scalar_run (const NnBroadcastGeom *g)
+{
+  if (g->na != g->nout)
+    return 0;
+  int k = g->rank;
+  size_t inner = 1;
+  while (k > 0 && g->sb[k - 1] == 0)
+    inner *= (size_t) g->dims[--k];
+  if (k == g->rank)
+    return 0;
+  size_t step = 1;
+  for (int d = k - 1; d >= 0; d--)
+    {
+      if (g->dims[d] != 1 && g->sb[d] != step)
+        return 0;
+      step *= (size_t) g->dims[d];
+    }
+  return step == g->nb ? inner : 0;
+}
+
+/* out[i] = x[i] op y for a run of n; one loop per kind, so that each vectorizes. */
+static void
+apply_run (float       *restrict o,
+           const float *restrict x,
+           float                 y,
+           size_t                n,
+           NnBinaryKind          kind)
+{
+  switch (kind)
+    {
+    case NN_BINARY_ADD:
+      for (size_t i = 0; i < n; i++)
+        o[i] = x[i] + y;
+      break;
+    case NN_BINARY_SUB:
+      for (size_t i = 0; i < n; i++)
+        o[i] = x[i] - y;
+      break;
+    case NN_BINARY_MUL:
+      for (size_t i = 0; i < n; i++)
+        o[i] = x[i] * y;
+      break;
+    case NN_BINARY_DIV:
+      for (size_t i = 0; i < n; i++)
+        o[i] = x[i] / y;
+      break;
+    }
+}
+
 void
 nn_broadcast_forward (float                 *out,
                       const float           *a,
@@ -87,10 +140,17 @@ nn_broadcast_forward (float                 *out,
   const int n = g->dims[g->rank - 1];
   const size_t la = g->sa[g->rank - 1], lb = g->sb[g->rank - 1];
   const size_t rows = g->nout / (size_t) n;
+  const size_t run = scalar_run (g);
   for (int s = 0; s < B; s++)
     {
       const float *as = a + (size_t) s * g->na, *bs = b + (size_t) s * g->nb;
       float *os = out + (size_t) s * g->nout;
+      if (run > 0)
+        {
+          for (size_t j = 0; j < g->nb; j++)
+            apply_run (os + j * run, as + j * run, bs[j], run, kind);
+          continue;
+        }
       int idx[NN_BROADCAST_MAX_RANK] = { 0 };
       size_t oa = 0, ob = 0;
       for (size_t r = 0; r < rows; r++)

@@ -417,6 +417,55 @@ col2im_add (float            *restrict dinp,
       }
 }
 
+/* Floats of the stack buffer of direct_forward_padded (32 KB): a zero-padded input plane and
+ * the output plane at the padded width. */
+#define NN_DIRECT_PADDED_MAX 8192
+
+/* Stride 1 with a plane small enough for direct_forward_padded, whose per-tap runs are the
+ * whole plane rather than short rows (7 to 28 floats in the late layers of mobile nets). */
+static bool
+is_direct_padded (const NnConvGeom *g)
+{
+  const size_t Hp = (size_t) g->H + g->PT + g->PB, Wp = (size_t) g->W + g->PL + g->PR;
+  return g->SH == 1 && g->SW == 1 && (Hp + (size_t) g->OH) * Wp <= NN_DIRECT_PADDED_MAX;
+}
+
+/* Direct forward when is_direct () and is_direct_padded (): the input plane is copied into a
+ * zero-padded plane of width Wp, so that each kernel tap is one run over the output plane laid
+ * out at width Wp (the columns past OW are dropped when it is copied out). The taps add in the
+ * order of direct_forward; the padding adds zeros. */
+static void
+direct_forward_padded (float            *out,
+                       const float      *inp,
+                       const float      *weight,
+                       const float      *bias,
+                       const NnConvGeom *g)
+{
+  const int M = g->OC / g->G, OW = g->OW, Wp = g->W + g->PL + g->PR;
+  const int Hp = g->H + g->PT + g->PB;
+  const int L = (g->OH - 1) * Wp + OW; /* output run, from (0, 0) to (OH - 1, OW - 1) */
+  float buf[NN_DIRECT_PADDED_MAX];
+  float *pad = buf, *acc = buf + (size_t) Hp * Wp;
+  fill (pad, 0.0f, Hp * Wp);
+  for (int b = 0; b < g->B; b++)
+    for (int oc = 0; oc < g->OC; oc++)
+      {
+        float *o = out + ((size_t) b * g->OC + oc) * g->OH * OW;
+        const float *in = inp + ((size_t) b * g->C + oc / M) * g->H * g->W;
+        const float *w = weight + (size_t) oc * g->KH * g->KW;
+        for (int ih = 0; ih < g->H; ih++)
+          memcpy (pad + (size_t) (ih + g->PT) * Wp + g->PL, in + (size_t) ih * g->W,
+                  sizeof (float) * (size_t) g->W);
+        fill (acc, bias ? bias[oc] : 0.0f, L);
+        for (int kh = 0; kh < g->KH; kh++)
+          for (int kw = 0; kw < g->KW; kw++)
+            axpy (acc, pad + (size_t) kh * g->DH * Wp + (size_t) kw * g->DW,
+                  w[kh * g->KW + kw], L);
+        for (int oh = 0; oh < g->OH; oh++)
+          memcpy (o + (size_t) oh * OW, acc + (size_t) oh * Wp, sizeof (float) * (size_t) OW);
+      }
+}
+
 /* Direct forward when is_direct (): output channel oc reads input channel oc / (OC/G) only.
  * Each kernel tap sweeps the rows it can reach, over the columns it can reach. */
 static void
@@ -563,6 +612,11 @@ nn_conv2d_forward (float            *out,
   geom_check (g);
   NN_ASSERT (out != NULL && inp != NULL && weight != NULL);
   NN_ASSERT (scratch != NULL || nn_conv2d_scratch_size (g) == 0);
+  if (is_direct (g) && is_direct_padded (g))
+    {
+      direct_forward_padded (out, inp, weight, bias, g);
+      return;
+    }
   if (is_direct (g))
     {
       direct_forward (out, inp, weight, bias, g);

@@ -276,6 +276,39 @@ test_smooth_forward (void)
     }
 }
 
+/* Sigmoid and SiLU run a vectorized exponential: over a long odd-length run (vector body and
+ * scalar tail) and at the extremes they match the libm formula 1 / (1 + e^-x) in double. */
+static void
+test_sigmoid_silu_wide (void)
+{
+  enum { N = 2003 };
+  float *x = g_new (float, N), *y = g_new (float, N);
+  for (int i = 0; i < N; i++)
+    x[i] = -100.0f + 200.0f * (float) i / (N - 1);
+  const NnActKind kinds[2] = { NN_ACT_SIGMOID, NN_ACT_SILU };
+  for (int k = 0; k < 2; k++)
+    {
+      NnActAttrs attrs = act_attrs (kinds[k], 0.0f);
+      nn_activation_forward (y, x, N, &attrs);
+      for (int i = 0; i < N; i++)
+        {
+          const double s = 1.0 / (1.0 + exp (-(double) x[i]));
+          const double want = kinds[k] == NN_ACT_SIGMOID ? s : (double) x[i] * s;
+          g_assert_cmpfloat (fabs (y[i] - want), <=, 1e-6 * fabs (want) + 1e-30);
+        }
+    }
+  const float special[5] = { -INFINITY, INFINITY, NAN, 88.5f, -88.5f };
+  NnActAttrs sig = act_attrs (NN_ACT_SIGMOID, 0.0f);
+  nn_activation_forward (y, special, 5, &sig);
+  g_assert_cmpfloat (y[0], ==, 0.0f);
+  g_assert_cmpfloat (y[1], ==, 1.0f);
+  g_assert_true (isnan (y[2]));
+  g_assert_cmpfloat (y[3], ==, 1.0f);
+  g_assert_cmpfloat (y[4], <=, 1e-37);
+  g_free (x);
+  g_free (y);
+}
+
 static float
 policy_grad (NnGradKind kind,
              float      beta,
@@ -420,6 +453,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/activation/hard-forward", test_hard_forward);
   g_test_add_func ("/nn/activation/pow", test_pow_forward);
   g_test_add_func ("/nn/activation/smooth-forward", test_smooth_forward);
+  g_test_add_func ("/nn/activation/sigmoid-silu-wide", test_sigmoid_silu_wide);
   g_test_add_func ("/nn/activation/backward-finite-differences", test_backward_fd);
   g_test_add_func ("/nn/activation/backward-accumulates", test_backward_accumulates);
   g_test_add_func ("/nn/activation/policy-points", test_policy_points);

@@ -65,6 +65,46 @@ test_values (void)
   g_assert_cmpfloat (da[0], ==, 3.0f + 1 + 2 + 4);
 }
 
+/* A (3, 4, 5) sample against b constant over trailing dims ((3, 1, 1), (3, 4, 1), (1, 1, 1)),
+ * the runs of the fast path, and against (1, 4, 1), which takes the general path: every kind
+ * against the index arithmetic done here. */
+static void
+test_trailing_runs (void)
+{
+  const int shapes[4][3] = { { 3, 1, 1 }, { 3, 4, 1 }, { 1, 1, 1 }, { 1, 4, 1 } };
+  const NnBinaryKind kinds[4] = { NN_BINARY_ADD, NN_BINARY_SUB, NN_BINARY_MUL, NN_BINARY_DIV };
+  float a[2 * 60], b[2 * 12], out[2 * 60];
+  for (int i = 0; i < 120; i++)
+    a[i] = 0.25f * (float) (i % 17) - 1.5f;
+  for (int i = 0; i < 24; i++)
+    b[i] = 0.5f + 0.125f * (float) i;
+  for (int c = 0; c < 4; c++)
+    {
+      const int *db = shapes[c];
+      const int nb = db[0] * db[1] * db[2];
+      NnBroadcastGeom g;
+      g_assert_true (nn_broadcast_geom (&g, 3, (const int[]) { 3, 4, 5 }, 3, db));
+      for (int k = 0; k < 4; k++)
+        {
+          nn_broadcast_forward (out, a, b, &g, 2, kinds[k]);
+          for (int s = 0; s < 2; s++)
+            for (int i = 0; i < 3; i++)
+              for (int j = 0; j < 4; j++)
+                for (int l = 0; l < 5; l++)
+                  {
+                    const int at = s * 60 + (i * 4 + j) * 5 + l;
+                    const float x = a[at];
+                    const float y = b[s * nb + (db[0] > 1 ? i : 0) * db[1] + (db[1] > 1 ? j : 0)];
+                    const float want = kinds[k] == NN_BINARY_ADD   ? x + y
+                                       : kinds[k] == NN_BINARY_SUB ? x - y
+                                       : kinds[k] == NN_BINARY_MUL ? x * y
+                                                                   : x / y;
+                    g_assert_cmpfloat (out[at], ==, want);
+                  }
+        }
+    }
+}
+
 static void
 test_shape_errors (void)
 {
@@ -178,6 +218,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/broadcast/geom", test_geom);
   g_test_add_func ("/nn/broadcast/values", test_values);
+  g_test_add_func ("/nn/broadcast/trailing-runs", test_trailing_runs);
   g_test_add_func ("/nn/broadcast/shape-errors", test_shape_errors);
   g_test_add_func ("/nn/broadcast/grad", test_grad);
   return g_test_run ();

@@ -75,6 +75,9 @@ static Case cases[] = {
   { "rows of padding only", { 2, 2, 3, 3, 2, 2, 2, 1, 1, 3, 3, 2, 2, 1, 1, 1, 0, 0, false } },
   { "depthwise columns of padding", { 1, 2, 3, 2, 2, 3, 3, 1, 1, 1, 2, 1, 2, 1, 1, 2, 0, 0, false } },
   { "4x2 stride 3x1 dilation 1x3", { 2, 3, 10, 9, 2, 4, 2, 3, 1, 2, 0, 1, 1, 1, 3, 1, 0, 0, false } },
+  { "depthwise 5x5 on 7x7", { 1, 6, 7, 7, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 6, 0, 0, false } },
+  /* a plane too large for the padded depthwise kernel: the row-by-row one */
+  { "depthwise large plane", { 1, 2, 90, 91, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 0, 0, false } },
   { "larger", { 2, 8, 12, 11, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, false } },
   /* large enough for the fast kernels to split the im2col matrix into bands of rows */
   { "bands", { 1, 32, 20, 39, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, false } },
