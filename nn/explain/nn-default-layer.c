@@ -27,10 +27,11 @@ has_cam_grid (const NnShape *s)
 /* In a transformer only attention mixes the tokens: after the last attention map the patch
  * tokens no longer reach the class token (their gradients are 0). The token layer that every
  * path from the input to the last attention map goes through, the last such in graph order
- * (ViT's last block's first layer norm, which pytorch-grad-cam's ViT example uses); -1 when
- * the model has no attention or no such layer, or when out of memory. Nodes are in
- * topological order, so node d lies on every path from the input to `att` exactly when no edge
- * between the nodes on such paths jumps over it. */
+ * with the shape of the first token layer the attention gives back (the token stream, not a
+ * joint q, k, v projection): ViT's last block's first layer norm, which pytorch-grad-cam's ViT
+ * example uses. -1 when the model has no attention or no such layer, or when out of memory.
+ * Nodes are in topological order, so node d lies on every path from the input to the last
+ * attention map exactly when no edge between the nodes on such paths jumps over it. */
 static int
 last_token_layer_before_attention (const NnGraph *graph)
 {
@@ -40,12 +41,23 @@ last_token_layer_before_attention (const NnGraph *graph)
   int *att = malloc (sizeof (int) * (size_t) n_att);
   uint8_t *from_input = calloc ((size_t) graph->n_nodes, 1);
   uint8_t *to_att = calloc ((size_t) graph->n_nodes, 1);
+  uint8_t *from_att = calloc ((size_t) graph->n_nodes, 1);
   int *jump = malloc (sizeof (int) * (size_t) graph->n_nodes);
   int best = -1;
-  if (att != NULL && from_input != NULL && to_att != NULL && jump != NULL)
+  if (att != NULL && from_input != NULL && to_att != NULL && from_att != NULL && jump != NULL)
     {
       nn_rollout_attention_nodes (graph, att, n_att);
       const int last = att[n_att - 1];
+      /* the shape of the tokens the last attention gives back */
+      const NnShape *stream = NULL;
+      from_att[last] = 1;
+      for (int i = last + 1; i < graph->n_nodes && stream == NULL; i++)
+        {
+          for (int k = 0; k < graph->nodes[i].n_inputs; k++)
+            from_att[i] |= from_att[graph->nodes[i].inputs[k]];
+          if (from_att[i] && is_token_grid (&graph->nodes[i].shape))
+            stream = &graph->nodes[i].shape;
+        }
       from_input[0] = 1;
       for (int i = 1; i <= last; i++)
         for (int k = 0; k < graph->nodes[i].n_inputs; k++)
@@ -68,7 +80,9 @@ last_token_layer_before_attention (const NnGraph *graph)
       for (int d = 0; d < last; d++)
         {
           const bool on_paths = from_input[d] && to_att[d];
-          if (on_paths && furthest <= d && is_token_grid (&graph->nodes[d].shape))
+          const NnShape *sd = &graph->nodes[d].shape;
+          if (on_paths && furthest <= d && stream != NULL && is_token_grid (sd)
+              && sd->dims[0] == stream->dims[0] && sd->dims[1] == stream->dims[1])
             best = d;
           if (on_paths)
             furthest = jump[d] > furthest ? jump[d] : furthest;
@@ -77,6 +91,7 @@ last_token_layer_before_attention (const NnGraph *graph)
   free (att);
   free (from_input);
   free (to_att);
+  free (from_att);
   free (jump);
   return best;
 }

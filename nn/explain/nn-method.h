@@ -29,8 +29,8 @@ typedef enum
 /* The registry, one row per method: ROW (ID, name, label, flags, function). The enum value is
  * NN_METHOD_<ID>; the function has the type NnMethodFn and lives beside the method's formula
  * (nn-cam.c, nn-saliency.c, or a file of its own: nn-ablation-cam.c, nn-lrp.c, nn-rollout.c,
- * ...). The order is that of the menus. Adding a method: its function, its row here, its test (and its
- * line in docs/explain.md). */
+ * ...). The order is that of the menus. Adding a method: its function, its row here, its test
+ * (and its line in docs/explain.md). */
 #define NN_METHOD_LIST(ROW)                                                                    \
   ROW (GRADCAM, "gradcam", "Grad-CAM", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam)           \
   ROW (GRADCAM_PP, "gradcam++", "Grad-CAM++", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam_pp) \
