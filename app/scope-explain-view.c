@@ -237,6 +237,7 @@ method_settings (ScopeExplainView *self,
     case NN_METHOD_LRP_GAMMA_BOX:
     case NN_METHOD_LRP_PLUS_FLAT:
     case NN_METHOD_LRP_ALPHA_BETA:
+    case NN_METHOD_ROLLOUT:
     case NN_METHOD_COUNT_:
     default:
       break;

@@ -51,25 +51,6 @@ nn_cam_method_from_name (const char  *name,
   return false;
 }
 
-/* The side g of a square n = g * g; 0 when n is not a square. */
-static int
-square_side (int n)
-{
-  int g = (int) lround (sqrt ((double) n));
-  return n > 0 && g * g == n ? g : 0;
-}
-
-int
-nn_cam_token_grid (int  n,
-                   int *skip)
-{
-  int g = square_side (n - 1);
-  *skip = g > 1 ? 1 : 0;
-  if (g <= 1)
-    g = square_side (n);
-  return g > 1 ? g : 0;
-}
-
 bool
 nn_cam_layer_resolve (const NnGraph *graph,
                       int            layer,
@@ -92,7 +73,7 @@ nn_cam_layer_resolve (const NnGraph *graph,
   /* (N tokens, E features): the patch tokens' grid, with or without a class token. */
   const int n = s.dims[0], e = s.dims[1];
   int skip = 0;
-  const int g = nn_cam_token_grid (n, &skip);
+  const int g = nn_explain_token_grid (n, &skip);
   if (g == 0)
     return nn_error_set (err, NN_ERROR_SPEC,
                          "layer '%s' holds %d tokens of %d features, which form no square grid "

@@ -50,12 +50,6 @@ typedef struct
   bool tokens;      /* a token layer (N, E) */
 } NnCamLayer;
 
-/* The side g >= 2 of the patch grid of n tokens: n - 1 = g * g (a class token first,
- * *skip = 1) or else n = g * g (*skip = 0); 0 when neither is such a square (one token, as
- * the class token alone, is no grid). */
-int         nn_cam_token_grid (int  n,
-                               int *skip);
-
 /* Resolves `layer` (-1: the last spatial layer), checks it as nn_explain_check_layer does and
  * fills *view. False with err when the layer does not exist, does not feed the logits, has no
  * spatial extent, or is a token layer whose tokens form no square grid (saying why). */

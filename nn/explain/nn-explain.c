@@ -107,6 +107,25 @@ nn_map_copy_logits (NnMap     *map,
   return true;
 }
 
+/* The side g of a square n = g * g; 0 when n is not a square. */
+static int
+square_side (int n)
+{
+  int g = (int) lround (sqrt ((double) n));
+  return n > 0 && g * g == n ? g : 0;
+}
+
+int
+nn_explain_token_grid (int  n,
+                       int *skip)
+{
+  int g = square_side (n - 1);
+  *skip = g > 1 ? 1 : 0;
+  if (g <= 1)
+    g = square_side (n);
+  return g > 1 ? g : 0;
+}
+
 int
 nn_explain_logit_node (const NnGraph *graph)
 {
@@ -116,10 +135,9 @@ nn_explain_logit_node (const NnGraph *graph)
   return out;
 }
 
-/* Marks in `reach` (n_nodes bytes) every node that feeds the logits. */
-static bool
-feeds_logits (const NnGraph *graph,
-              int            layer)
+bool
+nn_explain_feeds_logits (const NnGraph *graph,
+                         int            layer)
 {
   int logit = nn_explain_logit_node (graph);
   if (layer > logit)
@@ -137,19 +155,6 @@ feeds_logits (const NnGraph *graph,
   return r;
 }
 
-int
-nn_explain_default_layer (const NnGraph *graph)
-{
-  int logit = nn_explain_logit_node (graph);
-  for (int i = logit; i >= 0; i--)
-    {
-      NnShape s = graph->nodes[i].shape;
-      if (s.h * s.w > 1 && feeds_logits (graph, i))
-        return i;
-    }
-  return -1;
-}
-
 bool
 nn_explain_check_layer (const NnGraph *graph,
                         int            layer,
@@ -164,7 +169,7 @@ nn_explain_check_layer (const NnGraph *graph,
                          "layer '%s' has no spatial extent (output %d x %d x %d); choose a "
                          "convolutional layer", node->name, node->shape.c, node->shape.h,
                          node->shape.w);
-  if (!feeds_logits (graph, layer))
+  if (!nn_explain_feeds_logits (graph, layer))
     return nn_error_set (err, NN_ERROR_SPEC, "layer '%s' does not feed the class logits",
                          node->name);
   return true;

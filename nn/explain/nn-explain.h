@@ -65,7 +65,20 @@ bool   nn_map_copy_logits (NnMap     *map,
 /* The node whose output are the class logits: the graph's output, or the input of a final
  * softmax. */
 int    nn_explain_logit_node (const NnGraph *graph);
-/* The last node with spatial extent (H * W > 1) that feeds the logits, or -1. */
+/* The side g >= 2 of the patch grid of n tokens: n - 1 = g * g (a class token first,
+ * *skip = 1) or else n = g * g (*skip = 0); 0 when neither is such a square (one token, as
+ * the class token alone, is no grid). */
+int    nn_explain_token_grid (int  n,
+                              int *skip);
+/* Whether `layer` feeds the logits (false when out of memory). */
+bool   nn_explain_feeds_logits (const NnGraph *graph,
+                                int            layer);
+/* The default layer of the CAMs, or -1. On a model with attention maps (nn-rollout.h): the
+ * last token layer (N, E) with a square grid of patch tokens (nn_explain_token_grid) that every
+ * path from the input to the last attention map goes through (ViT's last block's first layer
+ * norm: after the last attention the patch tokens no longer reach the class token). Otherwise,
+ * or when there is none: the last node that feeds the logits and that a CAM can see as a map
+ * (H * W > 1, and a token layer only with a square grid: not the class token alone). */
 int    nn_explain_default_layer (const NnGraph *graph);
 /* Checks that `layer` exists, has spatial extent and feeds the logits; the error names the
  * layer and its shape. */

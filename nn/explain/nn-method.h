@@ -18,6 +18,8 @@ typedef enum
   NN_METHOD_FLAG_BATCHED   = 1 << 3,  /* evaluates many inputs per pass: give it a batch */
   NN_METHOD_FLAG_CAM       = 1 << 4,  /* a class activation map (cnnscope-cli cam): the map at
                                          the layer's resolution, signed with keep_negative */
+  NN_METHOD_FLAG_ATTENTION = 1 << 5,  /* needs attention maps (softmax_axis nodes of shape
+                                         (heads, N, N) or (N, N)): vision transformers only */
 } NnMethodFlags;
 
 /* The CAM methods that backpropagate down to the layer. */
@@ -26,9 +28,9 @@ typedef enum
 
 /* The registry, one row per method: ROW (ID, name, label, flags, function). The enum value is
  * NN_METHOD_<ID>; the function has the type NnMethodFn and lives beside the method's formula
- * (nn-cam.c, nn-saliency.c, or a file of its own: nn-ablation-cam.c, nn-lrp.c, ...). The
- * order is that of the menus. Adding a method: its function, its row here, its test (and its
- * line in docs/explain.md). */
+ * (nn-cam.c, nn-saliency.c, or a file of its own: nn-ablation-cam.c, nn-lrp.c, nn-rollout.c,
+ * ...). The order is that of the menus. Adding a method: its function, its row here, its test
+ * (and its line in docs/explain.md). */
 #define NN_METHOD_LIST(ROW)                                                                    \
   ROW (GRADCAM, "gradcam", "Grad-CAM", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam)           \
   ROW (GRADCAM_PP, "gradcam++", "Grad-CAM++", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam_pp) \
@@ -65,7 +67,8 @@ typedef enum
   ROW (LRP_PLUS_FLAT, "lrp-epsilon-plus-flat", "LRP (ε, z+, flat)",                            \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_plus_flat)             \
   ROW (LRP_ALPHA_BETA, "lrp-epsilon-alpha2-beta1", "LRP (ε, α2β1)",                            \
-       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_alpha2_beta1)
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_alpha2_beta1)        \
+  ROW (ROLLOUT, "rollout", "Attention rollout", NN_METHOD_FLAG_ATTENTION, nn_rollout)
 
 #define NN_METHOD_ENUM_VALUE(id, name, label, flags, fn) NN_METHOD_##id,
 
@@ -109,7 +112,7 @@ typedef NnMap *(*NnMethodFn) (NnContext              *ctx,
   NnMap *fn (NnContext *ctx, const float *input, const NnMethodSpec *spec,  \
              const NnExplainControl *control, NnError *err);
 
-/* The functions of the rows: nn_cam_gradcam, ..., nn_saliency_guided_gradcam. */
+/* The functions of the rows: nn_cam_gradcam, ..., nn_saliency_guided_gradcam, nn_rollout. */
 NN_METHOD_LIST (NN_METHOD_DECLARE_FN)
 
 typedef struct

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "explain/nn-cam.h"
+#include "explain/nn-method.h"
 
 /* A softmax over the last axis of a square (heads, N, N) or (N, N) output. */
 static bool
@@ -76,9 +76,9 @@ nn_rollout_compute (NnContext   *ctx,
   NnGraph *graph = nn_context_get_graph (ctx);
   const int n_att = nn_rollout_attention_nodes (graph, NULL, 0);
   if (n_att == 0)
-    return nn_error_set (err, NN_ERROR_SPEC, "attention rollout needs a transformer: the model "
-                         "has no attention (softmax over the keys of a tokens x tokens map)"),
-           NULL;
+    return nn_error_set (err, NN_ERROR_SPEC, "no attention maps: rollout applies to vision "
+                         "transformers (the model has no softmax over the keys of a tokens x "
+                         "tokens map)"), NULL;
   int *att = malloc (sizeof (int) * (size_t) n_att);
   if (att == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
@@ -98,7 +98,7 @@ nn_rollout_compute (NnContext   *ctx,
         }
     }
   int skip = 0;
-  const int g = nn_cam_token_grid (N, &skip);
+  const int g = nn_explain_token_grid (N, &skip);
   if (g == 0)
     {
       nn_error_set (err, NN_ERROR_SPEC, "attention rollout: %d tokens form no square grid of "
@@ -159,4 +159,17 @@ nn_rollout_compute (NnContext   *ctx,
       return NULL;
     }
   return m;
+}
+
+NnMap *
+nn_rollout (NnContext              *ctx,
+            const float            *input,
+            const NnMethodSpec     *spec,
+            const NnExplainControl *control,
+            NnError                *err)
+{
+  NN_ASSERT (spec != NULL);
+  if (nn_explain_cancelled (control, err))
+    return NULL;
+  return nn_rollout_compute (ctx, input, err);
 }

@@ -18,8 +18,9 @@ int    nn_rollout_attention_nodes (const NnGraph *graph,
  * row over the patch tokens (the mean of all rows when there is no class token) on their
  * g x g grid (N - 1 or N = g * g), upsampled to the input. m->layer is the last attention
  * node; the map is class-agnostic (m->target is the top prediction). NULL with err when the
- * model has no attention, its attention maps differ in size or their tokens form no square
- * grid, on a NaN input or when out of memory. */
+ * model has no attention ("no attention maps: rollout applies to vision transformers"), its
+ * attention maps differ in size or their tokens form no square grid, on a NaN input or when
+ * out of memory. The registry's row (nn-method.h) calls it as nn_rollout. */
 NnMap *nn_rollout_compute (NnContext   *ctx,
                            const float *input,
                            NnError     *err);

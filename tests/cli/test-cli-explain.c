@@ -479,7 +479,7 @@ test_bad_input (void)
 }
 
 /* --help and the --method errors list the registry's names: the CAM rows for cam, the others
- * for saliency; a name of the other command is refused. */
+ * for saliency; a name of the other command is refused; rollout needs a transformer. */
 static void
 test_method_names (void)
 {
@@ -503,6 +503,10 @@ test_method_names (void)
   run_clear (&r);
   r = run_cli ("saliency", env.model, env.image, "--method", "gradcam", NULL);
   assert_failure (&r, 2, "guided-gradcam");
+  run_clear (&r);
+  /* Attention rollout is offered, and refused on this CNN saying why. */
+  r = run_cli ("saliency", env.model, env.image, "--method", "rollout", NULL);
+  assert_failure (&r, 1, "no attention maps: rollout applies to vision transformers");
   run_clear (&r);
   g_string_free (cam, TRUE);
   g_string_free (saliency, TRUE);

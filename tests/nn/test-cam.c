@@ -710,7 +710,7 @@ token_gradcam (double      *want,
 
 /* Token layers through the patch grid: with a class token (dropped) and without, Grad-CAM
  * against the hand formula on the engine's own activations and gradients, upsampled to the
- * input; a token layer with no square grid is refused, saying why. */
+ * input; a token layer with no square grid is refused, saying why, and is never the default. */
 static void
 test_token_layers (void)
 {
@@ -777,13 +777,25 @@ test_token_layers (void)
   spec.layer = nn_graph_find (net.g, "cls");
   g_assert_null (nn_cam_compute (ctx, x, &spec, NULL, &err));
   g_assert_nonnull (strstr (err.message, "'cls' holds 1 tokens of 4 features"));
+  /* The default layer is the last token layer with a grid ("act", (5, 6)), not "three" after
+   * it, whose 3 tokens form none; a CAM with no layer given works there. */
+  const int act = nn_graph_find (net.g, "act");
+  g_assert_cmpint (act, >, net.tokens);
+  g_assert_cmpint (nn_explain_default_layer (net.g), ==, act);
+  nn_cam_spec_init (&spec);
+  NnMap *map = nn_cam_compute (ctx, x, &spec, NULL, &err);
+  g_assert_nonnull (map);
+  g_assert_cmpint (map->layer, ==, act);
+  g_assert_cmpint (map->lh, ==, 2);
+  g_assert_cmpint (map->lw, ==, 2);
+  nn_map_free (map);
   int skip = -1;
-  g_assert_cmpint (nn_cam_token_grid (197, &skip), ==, 14);
+  g_assert_cmpint (nn_explain_token_grid (197, &skip), ==, 14);
   g_assert_cmpint (skip, ==, 1);
-  g_assert_cmpint (nn_cam_token_grid (49, &skip), ==, 7);
+  g_assert_cmpint (nn_explain_token_grid (49, &skip), ==, 7);
   g_assert_cmpint (skip, ==, 0);
-  g_assert_cmpint (nn_cam_token_grid (2, &skip), ==, 0);
-  g_assert_cmpint (nn_cam_token_grid (10, &skip), ==, 3);
+  g_assert_cmpint (nn_explain_token_grid (2, &skip), ==, 0);
+  g_assert_cmpint (nn_explain_token_grid (10, &skip), ==, 3);
   g_assert_cmpint (skip, ==, 1);
   nn_context_free (ref);
   nn_context_free (ctx);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Attention rollout on a hand-built two-block transformer (one head, then two) against the
- * definition computed here in double precision from the engine's attention maps; a model
- * without attention is refused. */
+ * definition computed here in double precision from the engine's attention maps, and through
+ * the method registry's nn_explain_run; a model without attention is refused. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -165,6 +166,49 @@ test_rollout_by_definition (void)
   nn_graph_free (net.g);
 }
 
+/* On a transformer the CAMs' default layer is the input of the last block's attention (here
+ * "b0.residual", the tokens entering block b1), not a layer after it, whose patch tokens no
+ * longer reach the class token: Grad-CAM there is nonzero. */
+static void
+test_default_layer (void)
+{
+  Net net;
+  net_build (&net);
+  const int want = nn_graph_find (net.g, "b0.residual");
+  g_assert_cmpint (want, >, net.att[0]);
+  g_assert_cmpint (nn_explain_default_layer (net.g), ==, want);
+
+  NnContext *ctx = nn_context_new (net.g, 1, NN_CONTEXT_BACKWARD, NULL);
+  float x[3 * 16];
+  NnRng rng;
+  nn_rng_init (&rng, 6);
+  for (size_t i = 0; i < G_N_ELEMENTS (x); i++)
+    x[i] = 2.0f * nn_rng_normal (&rng);
+  NnCamSpec spec;
+  nn_cam_spec_init (&spec);
+  spec.keep_negative = true;
+  NnError err = { 0 };
+  NnMap *m = nn_cam_compute (ctx, x, &spec, NULL, &err);
+  g_assert_nonnull (m);
+  g_assert_cmpint (m->layer, ==, want);
+  g_assert_cmpint (m->lh, ==, 2);
+  double mag = 0.0;
+  for (int p = 0; p < 4; p++)
+    mag += fabs (m->layer_map[p]);
+  g_assert_cmpfloat (mag, >, 1e-6);
+  nn_map_free (m);
+
+  /* The last token layer of all, after the last attention: its patch tokens get no gradient. */
+  spec.layer = nn_graph_find (net.g, "b1.residual");
+  m = nn_cam_compute (ctx, x, &spec, NULL, &err);
+  g_assert_nonnull (m);
+  for (int p = 0; p < 4; p++)
+    g_assert_cmpfloat (m->layer_map[p], ==, 0.0f);
+  nn_map_free (m);
+  nn_context_free (ctx);
+  nn_graph_free (net.g);
+}
+
 static void
 test_no_attention (void)
 {
@@ -177,9 +221,70 @@ test_no_attention (void)
   float x[3 * 16] = { 0 };
   NnError err = { 0 };
   g_assert_null (nn_rollout_compute (ctx, x, &err));
-  g_assert_nonnull (strstr (err.message, "has no attention"));
+  g_assert_nonnull (strstr (err.message,
+                            "no attention maps: rollout applies to vision transformers"));
   nn_context_free (ctx);
   nn_graph_free (g);
+}
+
+/* The registry's row through nn_explain_run, as the CLI and the window run it: found by name,
+ * needing attention maps and no gradients, it gives the engine function's map; the metrics
+ * run on it too. */
+static void
+test_explain_run (void)
+{
+  NnMethod method;
+  g_assert_true (nn_method_from_name ("rollout", &method));
+  g_assert_cmpint (method, ==, NN_METHOD_ROLLOUT);
+  g_assert_true (nn_method_has_flags (method, NN_METHOD_FLAG_ATTENTION));
+  g_assert_false (nn_method_has_flags (method, NN_METHOD_FLAG_GRADIENTS));
+  g_assert_false (nn_method_has_flags (method, NN_METHOD_FLAG_CAM));
+
+  Net net;
+  net_build (&net);
+  float x[3 * 16];
+  NnRng rng;
+  nn_rng_init (&rng, 5);
+  for (size_t i = 0; i < G_N_ELEMENTS (x); i++)
+    x[i] = 2.0f * nn_rng_normal (&rng);
+  NnContext *ctx = nn_context_new (net.g, 1, 0, NULL);
+  NnError err = { 0 };
+  NnMap *want = nn_rollout_compute (ctx, x, &err);
+  g_assert_nonnull (want);
+  nn_context_free (ctx);
+
+  NnModel *model = nn_model_new (net.g, "vit");
+  char *dir = g_dir_make_tmp ("test-rollout-XXXXXX", NULL);
+  g_assert_nonnull (dir);
+  char *path = g_build_filename (dir, "x.npy", NULL);
+  const int dims[3] = { 3, 4, 4 };
+  g_assert_true (nn_npy_save (path, x, dims, 3, NULL));
+  NnInput *input = nn_input_load (path, model, NULL, &err);
+  g_assert_nonnull (input);
+
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.map.method = method;
+  spec.faith.metrics = NN_FAITH_DELETION | NN_FAITH_INSERTION;
+  NnExplanation *e = nn_explain_run (model, input, &spec, NULL, &err);
+  g_assert_nonnull (e);
+  g_assert_cmpint (e->method, ==, NN_METHOD_ROLLOUT);
+  g_assert_cmpint (e->map->lh, ==, 2);
+  g_assert_cmpint (e->map->lw, ==, 2);
+  g_assert_cmpint (e->map->layer, ==, net.att[1]);
+  g_assert_cmpint (e->map->target, ==, want->target);
+  g_assert_cmpmem (e->map->layer_map, sizeof (float) * 4, want->layer_map, sizeof (float) * 4);
+  g_assert_cmpmem (e->map->map, sizeof (float) * 16, want->map, sizeof (float) * 16);
+  g_assert_cmpuint (e->metrics.has, ==, NN_FAITH_DELETION | NN_FAITH_INSERTION);
+
+  nn_explanation_free (e);
+  nn_map_free (want);
+  nn_input_unref (input);
+  nn_model_free (model);
+  g_remove (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
 }
 
 int
@@ -188,5 +293,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/rollout/by-definition", test_rollout_by_definition);
   g_test_add_func ("/nn/rollout/no-attention", test_no_attention);
+  g_test_add_func ("/nn/rollout/default-layer", test_default_layer);
+  g_test_add_func ("/nn/rollout/explain-run", test_explain_run);
   return g_test_run ();
 }

@@ -419,6 +419,8 @@ def run_case(build, tmp, case, batch=2, seed=3):
                               .reshape(want.shape), want)
     with open(os.path.join(out, "layers.txt")) as f:
         wrong, missing = check_names(net, f.read().split())
+    with open(os.path.join(out, "default.txt")) as f:
+        default_layer = f.read().strip()
     ours_grad = np.fromfile(os.path.join(out, "input_grad.bin"), "<f4").reshape(x.shape)
     ours_grad = ours_grad.astype(np.float64)
     input_err = rel_err(ours_grad, xt.grad.numpy())
@@ -437,6 +439,7 @@ def run_case(build, tmp, case, batch=2, seed=3):
         "gradcam": rel_err(ours_cam, cam),
         "rollout": rollout_err,
         "torch32": torch32,
+        "default_layer": default_layer,
         "wrong_names": wrong,
         "missing_names": missing,
     }
@@ -471,6 +474,7 @@ def main():
                   and grad_err <= grad_tol
                   and errors["gradcam"] <= GRAD_TOL
                   and (errors["rollout"] is None or errors["rollout"] <= GRAD_TOL)
+                  and (errors["rollout"] is None or errors["default_layer"] == case[5])
                   and not errors["wrong_names"] and not errors["missing_names"])
             passed += ok
             failed += not ok
@@ -482,6 +486,9 @@ def main():
                   + (f"  rollout {errors['rollout']:.2e}" if errors["rollout"] is not None
                      else "")
                   + f"  ({info}, opset {case[3]})", flush=True)
+            if errors["rollout"] is not None and errors["default_layer"] != case[5]:
+                print(f"{'':16s} the CAMs' default layer is {errors['default_layer']!r}, not "
+                      f"{case[5]!r}", flush=True)
             if errors["wrong_names"] or errors["missing_names"]:
                 print(f"{'':16s} layers not named after a module: "
                       f"{' '.join(errors['wrong_names'][:8]) or 'none'}; modules without a "

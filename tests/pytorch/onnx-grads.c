@@ -6,8 +6,9 @@
  * Grad-CAM (nn_cam_compute) of layer LAYER at the layer's resolution, after its ReLU (B, H', W';
  * a token layer's patch grid, B, g, g), rollout.bin, the attention rollout (nn_rollout_compute,
  * B, g, g) when the model has attention, logits_infer.bin, the logits of a context without
- * gradients (batch norms folded), and layers.txt, the names of the graph's nodes one a line.
- * Prints the layer's shape. */
+ * gradients (batch norms folded), layers.txt, the names of the graph's nodes one a line, and
+ * default.txt, the name of the CAMs' default layer (nn_explain_default_layer). Prints the
+ * layer's shape. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,15 @@ write_names (const char    *dir,
   for (int i = 0; i < graph->n_nodes; i++)
     fprintf (f, "%s\n", graph->nodes[i].name);
   if (fclose (f) != 0)
+    {
+      fprintf (stderr, "onnx-grads: cannot write %s\n", path);
+      return 1;
+    }
+  const int def = nn_explain_default_layer (graph);
+  snprintf (path, sizeof path, "%s/default.txt", dir);
+  f = fopen (path, "w");
+  if (f == NULL || fprintf (f, "%s\n", def >= 0 ? graph->nodes[def].name : "") < 0
+      || fclose (f) != 0)
     {
       fprintf (stderr, "onnx-grads: cannot write %s\n", path);
       return 1;
