@@ -521,6 +521,29 @@ test_filters (void)
   g_assert_false (gtk_widget_get_mapped (grid));
   g_assert_true (gtk_widget_get_mapped (status));
   g_assert_false (scope_view_get_can_export (SCOPE_VIEW (view)));
+  /* It says which layers have filters: how many convolutions, and the nearest two. */
+  const NnGraph *graph = window_graph ();
+  int norm = find_node ("layer2.0.pfm1.norm2"), n_convs = 0, above = -1, below = -1;
+  for (int i = 0; i < graph->n_nodes; i++)
+    if (graph->nodes[i].op == NN_OP_CONV2D)
+      {
+        n_convs++;
+        if (i < norm)
+          above = i;
+        else if (below < 0)
+          below = i;
+      }
+  g_assert_cmpint (above, >=, 0);
+  g_assert_cmpint (below, >, norm);
+  const char *description = adw_status_page_get_description (ADW_STATUS_PAGE (status));
+  g_test_message ("status: %s", description);
+  g_assert_nonnull (strstr (description, "layer2.0.pfm1.norm2"));
+  g_autofree char *count = g_strdup_printf ("%d layers", n_convs);
+  g_autofree char *nearest = g_strdup_printf ("<b>%s</b> (above) and <b>%s</b> (below)",
+                                              graph->nodes[above].name,
+                                              graph->nodes[below].name);
+  g_assert_nonnull (strstr (description, count));
+  g_assert_nonnull (strstr (description, nearest));
   screenshot (GTK_WIDGET (window), "5-window-filters-none", 3.0, 20);
 
   activate ("layer.select", "i", find_node ("conv1.predefined"));
