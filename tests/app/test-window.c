@@ -1470,10 +1470,20 @@ test_explain (void)
   g_assert_true (nn_image_save_png (image, mask_path, 8, NULL));
   nn_image_free (image);
   g_autoptr (GFile) mask_file = g_file_new_for_path (mask_path);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_autoptr (GdkTexture) unmasked = ui_util_render_widget (GTK_WIDGET (view));
+  guint green_before = ui_util_count_colour (unmasked, 77, 255, 77, 30);
   g_assert_true (scope_window_open_mask (window, mask_file));
   MaskWait mask_wait = { view, TRUE };
   test_util_wait (mask_is, &mask_wait, "the mask to arrive");
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
+  /* The mask's outline is drawn in light green over both panels. */
+  wait_frames (GTK_WIDGET (window), 3);
+  g_autoptr (GdkTexture) masked = ui_util_render_widget (GTK_WIDGET (view));
+  guint green_after = ui_util_count_colour (masked, 77, 255, 77, 30);
+  g_test_message ("light green pixels: %u without the mask, %u with it", green_before,
+                  green_after);
+  g_assert_cmpuint (green_after, >, green_before + 200);
   for (int p = 0; p < 2; p++)
     {
       ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, p);
