@@ -24,6 +24,7 @@
 #include "scope-maximize-view.h"
 #include "scope-pfm-figure.h"
 #include "scope-train-view.h"
+#include "scope-volume-view.h"
 #include "scope-window.h"
 #include "test-util.h"
 #include "ui-util.h"
@@ -2418,7 +2419,8 @@ test_explain_cancel (void)
 }
 
 /* The Preferences window (Ctrl+comma): its colour map row changes the preference, which the
- * window follows. */
+ * window follows; so do the default CT window (the Explain and Volume views show it) and the
+ * export format (the name Export suggests). */
 static void
 test_preferences (void)
 {
@@ -2440,6 +2442,47 @@ test_preferences (void)
   GtkSpinButton *threads = GTK_SPIN_BUTTON (find_named (GTK_WIDGET (prefs), "threads-spin"));
   gtk_spin_button_set_value (threads, 3);
   g_assert_cmpint (g_settings_get_int (settings, "threads"), ==, 3);
+
+  GtkWidget *explain = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_EXPLAIN_VIEW);
+  GtkWidget *volume = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_VOLUME_VIEW);
+  NnCtWindow shown_window;
+  scope_explain_view_get_ct_window (SCOPE_EXPLAIN_VIEW (explain), &shown_window);
+  g_assert_cmpfloat (shown_window.width, ==, NN_CT_WINDOW_LUNG.width);
+  g_assert_cmpfloat (scope_volume_view_get_window (SCOPE_VOLUME_VIEW (volume)).level, ==,
+                     NN_CT_WINDOW_LUNG.level);
+  AdwComboRow *ct_row = ADW_COMBO_ROW (find_named (GTK_WIDGET (prefs), "ct-window-row"));
+  g_assert_nonnull (ct_row);
+  g_assert_cmpuint (adw_combo_row_get_selected (ct_row), ==, 0);
+  adw_combo_row_set_selected (ct_row, 2);
+  g_autofree char *ct = g_settings_get_string (settings, "ct-window");
+  g_assert_cmpstr (ct, ==, "bone");
+  scope_explain_view_get_ct_window (SCOPE_EXPLAIN_VIEW (explain), &shown_window);
+  g_assert_cmpfloat (shown_window.width, ==, NN_CT_WINDOW_BONE.width);
+  g_assert_cmpfloat (shown_window.level, ==, NN_CT_WINDOW_BONE.level);
+  NnCtWindow volume_window = scope_volume_view_get_window (SCOPE_VOLUME_VIEW (volume));
+  g_assert_cmpfloat (volume_window.width, ==, NN_CT_WINDOW_BONE.width);
+  g_assert_cmpfloat (volume_window.level, ==, NN_CT_WINDOW_BONE.level);
+  g_settings_set_string (settings, "ct-window", "mediastinum");
+  g_assert_cmpuint (adw_combo_row_get_selected (ct_row), ==, 1);
+  volume_window = scope_volume_view_get_window (SCOPE_VOLUME_VIEW (volume));
+  g_assert_cmpfloat (volume_window.level, ==, NN_CT_WINDOW_MEDIASTINUM.level);
+
+  AdwComboRow *format_row = ADW_COMBO_ROW (find_named (GTK_WIDGET (prefs),
+                                                       "export-format-row"));
+  g_assert_nonnull (format_row);
+  g_autofree char *png_name = scope_window_get_export_name (window);
+  g_assert_true (g_str_has_suffix (png_name, ".png"));
+  adw_combo_row_set_selected (format_row, 1);
+  g_autofree char *format = g_settings_get_string (settings, "export-format");
+  g_assert_cmpstr (format, ==, "svg");
+  g_autofree char *svg_name = scope_window_get_export_name (window);
+  g_assert_true (g_str_has_suffix (svg_name, ".svg"));
+  g_settings_set_string (settings, "export-format", "pdf");
+  g_assert_cmpuint (adw_combo_row_get_selected (format_row), ==, 2);
+  g_autofree char *pdf_name = scope_window_get_export_name (window);
+  g_assert_true (g_str_has_suffix (pdf_name, ".pdf"));
+  wait_frames (GTK_WIDGET (prefs), 3);
+  screenshot (GTK_WIDGET (prefs), "preferences", 3.0, 20);
   gtk_window_destroy (prefs);
 }
 
