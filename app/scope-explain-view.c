@@ -846,8 +846,8 @@ inputs_changed (ScopeExplainView *self,
   if (is_ct (self))
     self->ct_display = g_new (float, (gsize) nn_input (self)->c * nn_input (self)->h
                                      * nn_input (self)->w);
-  /* A new model starts from its own window (the default without one); a new slice, or new weights of
-   * the same run, keep the window chosen. */
+  /* A new model starts from its own window (the default without one); a new slice, or new
+   * weights of the same run, keep the window chosen. */
   const NnModel *m = model (self) != NULL ? scope_model_get_nn_model (model (self)) : NULL;
   if (fresh && m != NULL)
     set_window (self, m->has_window ? m->window : self->default_window);

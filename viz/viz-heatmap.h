@@ -57,8 +57,8 @@ void             viz_mask_contour_path (cairo_t       *cr,
                                         int            h,
                                         int            w);
 
-/* Draws the overlay (bilinear filtering), the mask's outline when there is one, into (0, 0, width, height); saves
- * and restores cr. */
+/* Draws the overlay (bilinear filtering), the mask's outline when there is one, and its colour
+ * bar into (0, 0, width, height); saves and restores cr. */
 void             viz_heatmap_draw (cairo_t          *cr,
                                    const VizHeatmap *hm,
                                    const VizStyle   *style,
