@@ -129,6 +129,7 @@ make_figure (ScopeExplainFigure *self,
           .image = self->image, .c = nn_input (self)->c, .map = map->map, .h = map->h,
           .w = map->w, .colormap = &p->colormap, .opacity = s->opacity, .fade = s->is_signed,
           .surface = p->surface,
+          .mask = s->input != NULL ? scope_input_get_mask (s->input, NULL) : NULL,
         };
       if (p->metrics != NULL)
         viz_explain_metrics_from_faith (&fp->metrics, p->metrics);

@@ -74,6 +74,7 @@ struct _ScopeExplainView
   ScopeInput         *baseline_image;  /* IG's chosen baseline, built for the model, or NULL */
   float              *ct_display;  /* a CT slice: its HU plane through window, (c, h, w) */
   NnCtWindow          window;      /* how the input's HU plane is shown in ct_display */
+  NnCtWindow          default_window;  /* for a model without a window of its own */
   NnCtWindow          drag_start;  /* window when the drag on the image began */
   gboolean            syncing;     /* the window controls are being set: ignore their signals */
   int                *layers;      /* node of each entry of layer_drop */
@@ -846,11 +847,11 @@ inputs_changed (ScopeExplainView *self,
   if (is_ct (self))
     self->ct_display = g_new (float, (gsize) nn_input (self)->c * nn_input (self)->h
                                      * nn_input (self)->w);
-  /* A new model starts from its own window (lung without one); a new slice, or new weights of
-   * the same run, keep the window chosen. */
+  /* A new model starts from its own window (the default without one); a new slice, or new
+   * weights of the same run, keep the window chosen. */
   const NnModel *m = model (self) != NULL ? scope_model_get_nn_model (model (self)) : NULL;
   if (fresh && m != NULL)
-    set_window (self, m->has_window ? m->window : NN_CT_WINDOW_LUNG);
+    set_window (self, m->has_window ? m->window : self->default_window);
   else if (is_ct (self))
     nn_input_render (nn_input (self), &self->window, self->ct_display);
   gtk_widget_set_visible (GTK_WIDGET (self->ct_window_box), is_ct (self));
@@ -981,6 +982,16 @@ scope_explain_view_get_ct_window (ScopeExplainView *self,
   if (window != NULL)
     *window = self->window;
   return is_ct (self);
+}
+
+void
+scope_explain_view_set_default_window (ScopeExplainView *self,
+                                       NnCtWindow        window)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_VIEW (self));
+
+  self->default_window = window;
+  set_window (self, window);
 }
 
 void
@@ -1237,7 +1248,8 @@ scope_explain_view_init (ScopeExplainView *self)
                             G_CALLBACK (choose_baseline_image), self);
   g_signal_connect_swapped (self->folder_button, "clicked", G_CALLBACK (on_folder_clicked),
                             self);
-  set_window (self, NN_CT_WINDOW_LUNG);
+  self->default_window = NN_CT_WINDOW_LUNG;
+  set_window (self, self->default_window);
   g_signal_connect (self->ct_window_drop, "notify::selected",
                     G_CALLBACK (on_window_preset_changed), self);
   g_signal_connect_swapped (self->ct_width_spin, "value-changed",

@@ -21,6 +21,10 @@ gboolean             scope_explain_view_has_mask (ScopeExplainView *self);
  * model keeps its own). */
 gboolean             scope_explain_view_get_ct_window (ScopeExplainView *self,
                                                        NnCtWindow       *window);
+/* The display window of CT slices for models without a window of their own (lung until set),
+ * shown from now on. */
+void                 scope_explain_view_set_default_window (ScopeExplainView *self,
+                                                            NnCtWindow        window);
 /* The method (an NnMethod) of panel 0, or of panel 1 (-1 there: no comparison). */
 void                 scope_explain_view_set_method (ScopeExplainView *self,
                                                     int               panel,

@@ -53,6 +53,52 @@ update_controls (ScopeFiltersView *self)
                                                     : -1);
 }
 
+/* The status page's words for a layer without kernels: which layers have them (how many, and
+ * the nearest above and below the selected one), as markup. */
+static char *
+describe_no_filters (ScopeModel *model,
+                     int         node)
+{
+  const NnGraph *graph = scope_model_get_graph (model);
+  if (node < 0 || node >= graph->n_nodes)
+    return g_strdup ("Filters are the kernels of conv2d layers: choose one in the sidebar.");
+  int n_with = 0, above = -1, below = -1;
+  for (int i = 0; i < graph->n_nodes; i++)
+    if (scope_model_node_has_filters (model, i))
+      {
+        n_with++;
+        if (i < node)
+          above = i;
+        else if (i > node && below < 0)
+          below = i;
+      }
+  g_autofree char *layer = g_markup_escape_text (graph->nodes[node].name, -1);
+  const char *op = nn_op_name (graph->nodes[node].op);
+  if (n_with == 0)
+    return g_strdup_printf ("“%s” is a %s layer. Filters are the kernels of conv2d layers, and "
+                            "this model has none.", layer, op);
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_string_append_printf (text, "“%s” is a %s layer. Filters are the kernels of conv2d layers: "
+                          "%d %s of this model %s them", layer, op, n_with,
+                          n_with == 1 ? "layer" : "layers", n_with == 1 ? "has" : "have");
+  if (above >= 0 || below >= 0)
+    g_string_append (text, ", the nearest being ");
+  if (above >= 0)
+    {
+      g_autofree char *name = g_markup_escape_text (graph->nodes[above].name, -1);
+      g_string_append_printf (text, "<b>%s</b> (above)", name);
+    }
+  if (above >= 0 && below >= 0)
+    g_string_append (text, " and ");
+  if (below >= 0)
+    {
+      g_autofree char *name = g_markup_escape_text (graph->nodes[below].name, -1);
+      g_string_append_printf (text, "<b>%s</b> (below)", name);
+    }
+  g_string_append (text, ". Choose one in the sidebar.");
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 /* What the selected layer shows: its kernels, its module, or the status page. */
 static void
 update_layer (ScopeFiltersView *self)
@@ -72,9 +118,10 @@ update_layer (ScopeFiltersView *self)
     scope_view_show_status (view, icon, "No Model",
                             "Open a model (Ctrl+O) to see the kernels of its layers.");
   else if (!module && !has_filters)
-    scope_view_show_status (view, icon, "This layer has no filters",
-                            "Filters are the kernels of conv2d layers: choose one in the "
-                            "sidebar.");
+    {
+      g_autofree char *description = describe_no_filters (model, node);
+      scope_view_show_status (view, icon, "This Layer Has No Filters", description);
+    }
   else
     {
       scope_view_show_status (view, NULL, NULL, NULL);

@@ -956,6 +956,15 @@ scope_volume_view_get_window (ScopeVolumeView *self)
   return self->window;
 }
 
+void
+scope_volume_view_set_default_window (ScopeVolumeView *self,
+                                      NnCtWindow       window)
+{
+  g_return_if_fail (SCOPE_IS_VOLUME_VIEW (self));
+
+  set_window (self, window);
+}
+
 int
 scope_volume_view_get_classified (ScopeVolumeView *self)
 {

@@ -26,6 +26,9 @@ void            scope_volume_view_get_plane_rect (ScopeVolumeView *self,
                                                   double           rect[4]);
 /* The display window of the planes. */
 NnCtWindow      scope_volume_view_get_window (ScopeVolumeView *self);
+/* Shows the planes through window from now on (the default display window, lung until set). */
+void            scope_volume_view_set_default_window (ScopeVolumeView *self,
+                                                      NnCtWindow       window);
 /* Slices with class probabilities so far (the strip), and whether classifying goes on. */
 int             scope_volume_view_get_classified (ScopeVolumeView *self);
 gboolean        scope_volume_view_is_classifying (ScopeVolumeView *self);

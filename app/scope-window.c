@@ -8,8 +8,10 @@
 
 #include "scope-engine.h"
 #include "scope-error.h"
+#include "scope-explain-view.h"
 #include "scope-layer.h"
 #include "scope-view.h"
+#include "scope-volume-view.h"
 
 #define MAX_RECENT 10
 
@@ -879,8 +881,11 @@ scope_window_get_export_name (ScopeWindow *self)
     return NULL;
   g_autofree char *stem = scope_model_get_stem (self->model);
   const char *view = adw_view_stack_get_visible_child_name (self->view_stack);
-  return g_strdup_printf ("%s-%s-%s.png", stem, graph (self)->nodes[self->layer].name,
-                          view != NULL ? view : "view");
+  g_autofree char *format = self->settings != NULL
+                            ? g_settings_get_string (self->settings, "export-format")
+                            : g_strdup ("png");
+  return g_strdup_printf ("%s-%s-%s.%s", stem, graph (self)->nodes[self->layer].name,
+                          view != NULL ? view : "view", format);
 }
 
 GFile *
@@ -1395,6 +1400,21 @@ scope_window_init (ScopeWindow *self)
     scope_window_set_frame_timing (self, TRUE);
 }
 
+/* The default CT display window of the preferences, in the order of the schema's enum. */
+static void
+on_ct_window_changed (ScopeWindow *self)
+{
+  static const NnCtWindow windows[] = {
+    NN_CT_WINDOW_LUNG, NN_CT_WINDOW_MEDIASTINUM, NN_CT_WINDOW_BONE,
+  };
+  int k = g_settings_get_enum (self->settings, "ct-window");
+  NnCtWindow window = windows[k >= 0 && k < (int) G_N_ELEMENTS (windows) ? k : 0];
+  scope_explain_view_set_default_window (
+    SCOPE_EXPLAIN_VIEW (adw_view_stack_get_child_by_name (self->view_stack, "explain")), window);
+  scope_volume_view_set_default_window (
+    SCOPE_VOLUME_VIEW (adw_view_stack_get_child_by_name (self->view_stack, "volume")), window);
+}
+
 ScopeWindow *
 scope_window_new (GtkApplication *application,
                   GSettings      *settings)
@@ -1412,6 +1432,9 @@ scope_window_new (GtkApplication *application,
       if (g_settings_get_boolean (settings, "window-maximized"))
         gtk_window_maximize (GTK_WINDOW (self));
       update_recent_menu (self);
+      g_signal_connect_object (settings, "changed::ct-window", G_CALLBACK (on_ct_window_changed),
+                               self, G_CONNECT_SWAPPED);
+      on_ct_window_changed (self);
     }
   return self;
 }

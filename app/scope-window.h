@@ -57,8 +57,8 @@ gboolean          scope_window_open_file (ScopeWindow *self,
 gboolean          scope_window_export (ScopeWindow  *self,
                                        GFile        *file,
                                        GError      **error);
-/* A file name to export the visible view to: "<model>-<layer>-<view>.png"; NULL without a
- * model. To g_free. */
+/* A file name to export the visible view to: "<model>-<layer>-<view>.png" (or the extension of
+ * the export-format preference); NULL without a model. To g_free. */
 char             *scope_window_get_export_name (ScopeWindow *self);
 
 /* Where a file dialog opens: the folder of the model opened last (for_model), else of the input

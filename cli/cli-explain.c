@@ -375,7 +375,7 @@ write_figure (const Job           *job,
                                   NULL);
   panel->heatmap = (VizHeatmap) {
     .image = input->display, .c = input->c, .map = map->map, .h = map->h, .w = map->w,
-    .colormap = &cm, .opacity = job->opacity, .fade = is_signed,
+    .colormap = &cm, .opacity = job->opacity, .fade = is_signed, .mask = job->mask,
   };
   viz_explain_metrics_from_faith (&panel->metrics, &e->metrics);
   for (int i = 0; i < e->k; i++)

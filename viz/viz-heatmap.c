@@ -108,6 +108,72 @@ viz_heatmap_layout (const VizHeatmap *hm,
   bar_rect[3] = image_rect[3];
 }
 
+static bool
+mask_at (const uint8_t *mask,
+         int            h,
+         int            w,
+         int            y,
+         int            x)
+{
+  return y >= 0 && y < h && x >= 0 && x < w && mask[(size_t) y * (size_t) w + (size_t) x] != 0;
+}
+
+void
+viz_mask_contour_path (cairo_t       *cr,
+                       const uint8_t *mask,
+                       int            h,
+                       int            w)
+{
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        if (!mask_at (mask, h, w, y, x))
+          continue;
+        if (!mask_at (mask, h, w, y - 1, x))
+          {
+            cairo_move_to (cr, x, y);
+            cairo_line_to (cr, x + 1, y);
+          }
+        if (!mask_at (mask, h, w, y + 1, x))
+          {
+            cairo_move_to (cr, x, y + 1);
+            cairo_line_to (cr, x + 1, y + 1);
+          }
+        if (!mask_at (mask, h, w, y, x - 1))
+          {
+            cairo_move_to (cr, x, y);
+            cairo_line_to (cr, x, y + 1);
+          }
+        if (!mask_at (mask, h, w, y, x + 1))
+          {
+            cairo_move_to (cr, x + 1, y);
+            cairo_line_to (cr, x + 1, y + 1);
+          }
+      }
+}
+
+/* The mask's outline over the image at img: a dark line under a light one, so that it shows
+ * over any map colour. */
+static void
+draw_mask (cairo_t          *cr,
+           const VizHeatmap *hm,
+           const double      img[4])
+{
+  cairo_save (cr);
+  cairo_translate (cr, img[0], img[1]);
+  cairo_scale (cr, img[2] / hm->w, img[3] / hm->h);
+  viz_mask_contour_path (cr, hm->mask, hm->h, hm->w);
+  cairo_identity_matrix (cr);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_SQUARE);
+  cairo_set_source_rgb (cr, 0.0, 0.0, 0.0);
+  cairo_set_line_width (cr, 3.0);
+  cairo_stroke_preserve (cr);
+  cairo_set_source_rgb (cr, 0.3, 1.0, 0.3);
+  cairo_set_line_width (cr, 1.5);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
 void
 viz_heatmap_draw (cairo_t          *cr,
                   const VizHeatmap *hm,
@@ -141,6 +207,8 @@ viz_heatmap_draw (cairo_t          *cr,
       cairo_restore (cr);
       cairo_surface_destroy (s);
     }
+  if (hm->mask != NULL)
+    draw_mask (cr, hm, img);
   cairo_translate (cr, bar[0], bar[1]);
   viz_colorbar_draw (cr, hm->colormap, style, bar[2], bar[3]);
   cairo_restore (cr);

@@ -7,6 +7,7 @@
 #include <cairo.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "viz-colormap.h"
 #include "viz-style.h"
@@ -24,6 +25,8 @@ typedef struct
                                    the map is near 0 (signed maps) */
   cairo_surface_t   *surface;   /* optional, borrowed: from viz_heatmap_surface_new, so that a
                                    view blends once and paints every frame */
+  const uint8_t     *mask;      /* (h, w), nonzero inside, borrowed: a lesion mask whose
+                                   outline is drawn over the image; NULL: none */
 } VizHeatmap;
 
 /* The scale of a map: signed maps get the diverging map over [-m, m], m = max |v|; the others
@@ -47,8 +50,15 @@ void             viz_heatmap_layout (const VizHeatmap *hm,
                                      double            image_rect[4],
                                      double            bar_rect[4]);
 
-/* Draws the overlay (bilinear filtering) and its colour bar into (0, 0, width, height); saves
- * and restores cr. */
+/* The outline of a mask (h, w), nonzero inside: the pixel edges between inside and outside, as
+ * a path in pixel units (pixel (y, x) spans [x, x + 1] x [y, y + 1]); the caller strokes it. */
+void             viz_mask_contour_path (cairo_t       *cr,
+                                        const uint8_t *mask,
+                                        int            h,
+                                        int            w);
+
+/* Draws the overlay (bilinear filtering), the mask's outline when there is one, and its colour
+ * bar into (0, 0, width, height); saves and restores cr. */
 void             viz_heatmap_draw (cairo_t          *cr,
                                    const VizHeatmap *hm,
                                    const VizStyle   *style,

@@ -24,6 +24,7 @@
 #include "scope-maximize-view.h"
 #include "scope-pfm-figure.h"
 #include "scope-train-view.h"
+#include "scope-volume-view.h"
 #include "scope-window.h"
 #include "test-util.h"
 #include "ui-util.h"
@@ -521,6 +522,29 @@ test_filters (void)
   g_assert_false (gtk_widget_get_mapped (grid));
   g_assert_true (gtk_widget_get_mapped (status));
   g_assert_false (scope_view_get_can_export (SCOPE_VIEW (view)));
+  /* It says which layers have filters: how many convolutions, and the nearest two. */
+  const NnGraph *graph = window_graph ();
+  int norm = find_node ("layer2.0.pfm1.norm2"), n_convs = 0, above = -1, below = -1;
+  for (int i = 0; i < graph->n_nodes; i++)
+    if (graph->nodes[i].op == NN_OP_CONV2D)
+      {
+        n_convs++;
+        if (i < norm)
+          above = i;
+        else if (below < 0)
+          below = i;
+      }
+  g_assert_cmpint (above, >=, 0);
+  g_assert_cmpint (below, >, norm);
+  const char *description = adw_status_page_get_description (ADW_STATUS_PAGE (status));
+  g_test_message ("status: %s", description);
+  g_assert_nonnull (strstr (description, "layer2.0.pfm1.norm2"));
+  g_autofree char *count = g_strdup_printf ("%d layers", n_convs);
+  g_autofree char *nearest = g_strdup_printf ("<b>%s</b> (above) and <b>%s</b> (below)",
+                                              graph->nodes[above].name,
+                                              graph->nodes[below].name);
+  g_assert_nonnull (strstr (description, count));
+  g_assert_nonnull (strstr (description, nearest));
   screenshot (GTK_WIDGET (window), "5-window-filters-none", 3.0, 20);
 
   activate ("layer.select", "i", find_node ("conv1.predefined"));
@@ -1447,10 +1471,20 @@ test_explain (void)
   g_assert_true (nn_image_save_png (image, mask_path, 8, NULL));
   nn_image_free (image);
   g_autoptr (GFile) mask_file = g_file_new_for_path (mask_path);
+  wait_frames (GTK_WIDGET (window), 3);
+  g_autoptr (GdkTexture) unmasked = ui_util_render_widget (GTK_WIDGET (view));
+  guint green_before = ui_util_count_colour (unmasked, 77, 255, 77, 30);
   g_assert_true (scope_window_open_mask (window, mask_file));
   MaskWait mask_wait = { view, TRUE };
   test_util_wait (mask_is, &mask_wait, "the mask to arrive");
   test_util_wait (explain_done, &wait, "every explanation and its metrics");
+  /* The mask's outline is drawn in light green over both panels. */
+  wait_frames (GTK_WIDGET (window), 3);
+  g_autoptr (GdkTexture) masked = ui_util_render_widget (GTK_WIDGET (view));
+  guint green_after = ui_util_count_colour (masked, 77, 255, 77, 30);
+  g_test_message ("light green pixels: %u without the mask, %u with it", green_before,
+                  green_after);
+  g_assert_cmpuint (green_after, >, green_before + 200);
   for (int p = 0; p < 2; p++)
     {
       ScopeExplainMetrics *m = scope_explain_view_get_metrics (view, p);
@@ -2385,7 +2419,8 @@ test_explain_cancel (void)
 }
 
 /* The Preferences window (Ctrl+comma): its colour map row changes the preference, which the
- * window follows. */
+ * window follows; so do the default CT window (the Explain and Volume views show it) and the
+ * export format (the name Export suggests). */
 static void
 test_preferences (void)
 {
@@ -2407,6 +2442,47 @@ test_preferences (void)
   GtkSpinButton *threads = GTK_SPIN_BUTTON (find_named (GTK_WIDGET (prefs), "threads-spin"));
   gtk_spin_button_set_value (threads, 3);
   g_assert_cmpint (g_settings_get_int (settings, "threads"), ==, 3);
+
+  GtkWidget *explain = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_EXPLAIN_VIEW);
+  GtkWidget *volume = find_descendant (GTK_WIDGET (window), SCOPE_TYPE_VOLUME_VIEW);
+  NnCtWindow shown_window;
+  scope_explain_view_get_ct_window (SCOPE_EXPLAIN_VIEW (explain), &shown_window);
+  g_assert_cmpfloat (shown_window.width, ==, NN_CT_WINDOW_LUNG.width);
+  g_assert_cmpfloat (scope_volume_view_get_window (SCOPE_VOLUME_VIEW (volume)).level, ==,
+                     NN_CT_WINDOW_LUNG.level);
+  AdwComboRow *ct_row = ADW_COMBO_ROW (find_named (GTK_WIDGET (prefs), "ct-window-row"));
+  g_assert_nonnull (ct_row);
+  g_assert_cmpuint (adw_combo_row_get_selected (ct_row), ==, 0);
+  adw_combo_row_set_selected (ct_row, 2);
+  g_autofree char *ct = g_settings_get_string (settings, "ct-window");
+  g_assert_cmpstr (ct, ==, "bone");
+  scope_explain_view_get_ct_window (SCOPE_EXPLAIN_VIEW (explain), &shown_window);
+  g_assert_cmpfloat (shown_window.width, ==, NN_CT_WINDOW_BONE.width);
+  g_assert_cmpfloat (shown_window.level, ==, NN_CT_WINDOW_BONE.level);
+  NnCtWindow volume_window = scope_volume_view_get_window (SCOPE_VOLUME_VIEW (volume));
+  g_assert_cmpfloat (volume_window.width, ==, NN_CT_WINDOW_BONE.width);
+  g_assert_cmpfloat (volume_window.level, ==, NN_CT_WINDOW_BONE.level);
+  g_settings_set_string (settings, "ct-window", "mediastinum");
+  g_assert_cmpuint (adw_combo_row_get_selected (ct_row), ==, 1);
+  volume_window = scope_volume_view_get_window (SCOPE_VOLUME_VIEW (volume));
+  g_assert_cmpfloat (volume_window.level, ==, NN_CT_WINDOW_MEDIASTINUM.level);
+
+  AdwComboRow *format_row = ADW_COMBO_ROW (find_named (GTK_WIDGET (prefs),
+                                                       "export-format-row"));
+  g_assert_nonnull (format_row);
+  g_autofree char *png_name = scope_window_get_export_name (window);
+  g_assert_true (g_str_has_suffix (png_name, ".png"));
+  adw_combo_row_set_selected (format_row, 1);
+  g_autofree char *format = g_settings_get_string (settings, "export-format");
+  g_assert_cmpstr (format, ==, "svg");
+  g_autofree char *svg_name = scope_window_get_export_name (window);
+  g_assert_true (g_str_has_suffix (svg_name, ".svg"));
+  g_settings_set_string (settings, "export-format", "pdf");
+  g_assert_cmpuint (adw_combo_row_get_selected (format_row), ==, 2);
+  g_autofree char *pdf_name = scope_window_get_export_name (window);
+  g_assert_true (g_str_has_suffix (pdf_name, ".pdf"));
+  wait_frames (GTK_WIDGET (prefs), 3);
+  screenshot (GTK_WIDGET (prefs), "preferences", 3.0, 20);
   gtk_window_destroy (prefs);
 }
 

@@ -3,6 +3,7 @@
 #include "ui-util.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 void
@@ -46,6 +47,30 @@ ui_util_texture_stats (GdkTexture *texture)
   UiUtilPixelStats stats = { .mean = sum / n, .colours = g_hash_table_size (seen) };
   stats.stddev = sqrt (fmax (sum2 / n - stats.mean * stats.mean, 0.0));
   return stats;
+}
+
+guint
+ui_util_count_colour (GdkTexture *texture,
+                      int         r,
+                      int         g,
+                      int         b,
+                      int         tolerance)
+{
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+  gsize stride = (gsize) w * 4;
+  g_autofree guchar *pixels = g_malloc (stride * (gsize) h);
+  gdk_texture_download (texture, pixels, stride);
+  guint n = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guint32 p;
+        memcpy (&p, pixels + (gsize) y * stride + (gsize) x * 4, 4);
+        int pr = (p >> 16) & 0xff, pg = (p >> 8) & 0xff, pb = p & 0xff;
+        if (abs (pr - r) <= tolerance && abs (pg - g) <= tolerance && abs (pb - b) <= tolerance)
+          n++;
+      }
+  return n;
 }
 
 GdkTexture *

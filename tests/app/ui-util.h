@@ -21,6 +21,14 @@ typedef struct
 
 UiUtilPixelStats ui_util_texture_stats (GdkTexture *texture);
 
+/* How many of texture's pixels are within tolerance (per channel, 0 .. 255) of the colour
+ * (r, g, b). */
+guint       ui_util_count_colour (GdkTexture *texture,
+                                  int         r,
+                                  int         g,
+                                  int         b,
+                                  int         tolerance);
+
 /* The widget as it looks now, rendered by its window's renderer. */
 GdkTexture *ui_util_render_widget (GtkWidget *widget);
 

@@ -146,6 +146,19 @@ setup (void)
   run_clear (&r);
 }
 
+/* Pixels of figure (an RGB image) in the light green of a mask's outline. */
+static int
+outline_pixels (const NnImage *figure)
+{
+  size_t plane = (size_t) figure->h * (size_t) figure->w;
+  int n = 0;
+  for (size_t p = 0; p < plane; p++)
+    if (fabsf (figure->data[p] - 0.3f) < 0.12f && figure->data[plane + p] > 0.88f
+        && fabsf (figure->data[2 * plane + p] - 0.3f) < 0.12f)
+      n++;
+  return n;
+}
+
 static void
 test_cam_single (void)
 {
@@ -214,6 +227,9 @@ test_cam_single (void)
   g_assert_cmpint (figure->w, ==, 1200);
   g_assert_cmpint (figure->h, ==, 750);
   g_assert_cmpint (figure->c, ==, 3);
+  /* The mask's outline is drawn over the overlay. */
+  int masked = outline_pixels (figure);
+  g_assert_cmpint (masked, >, 100);
   nn_image_free (figure);
   run_clear (&r);
 
@@ -237,6 +253,13 @@ test_cam_single (void)
   g_assert_cmpint ((int) number (json, "class"), ==, 1 - env.label);
   cJSON_Delete (json);
   run_clear (&r);
+  /* Without --mask, no outline. */
+  figure = nn_image_load (fig, &err);
+  g_assert_nonnull (figure);
+  g_test_message ("outline pixels: %d with --mask, %d without", masked,
+                  outline_pixels (figure));
+  g_assert_cmpint (outline_pixels (figure), <, masked / 10);
+  nn_image_free (figure);
   g_free (fig);
   g_free (npy);
 }

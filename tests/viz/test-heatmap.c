@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Attribution overlays: the scale (sequential for positive maps, diverging and symmetric for
  * signed ones, fixed when asked), blended pixel colours at opacity 0, 1 and in between, and
- * the drawing (image fitted left, colour bar right, cairo state restored). */
+ * the drawing (image fitted left, colour bar right, cairo state restored), and a mask's
+ * outline over it. */
 #include <glib.h>
 #include <math.h>
 
@@ -134,6 +135,74 @@ test_draw (void)
   cairo_surface_destroy (s);
 }
 
+/* A 2 x 2 square inside a 4 x 4 mask: its outline is the eight unit edges around the square,
+ * nothing inside it or outside. */
+static void
+test_mask_contour (void)
+{
+  enum { N = 4 };
+  const uint8_t mask[N * N] = { 0, 0, 0, 0,
+                                0, 1, 1, 0,
+                                0, 1, 1, 0,
+                                0, 0, 0, 0 };
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (s);
+  viz_mask_contour_path (cr, mask, N, N);
+  double x0, y0, x1, y1;
+  cairo_path_extents (cr, &x0, &y0, &x1, &y1);
+  g_assert_cmpfloat (x0, ==, 1.0);
+  g_assert_cmpfloat (y0, ==, 1.0);
+  g_assert_cmpfloat (x1, ==, 3.0);
+  g_assert_cmpfloat (y1, ==, 3.0);
+  cairo_path_t *path = cairo_copy_path (cr);
+  int moves = 0;
+  for (int i = 0; i < path->num_data; i += path->data[i].header.length)
+    if (path->data[i].header.type == CAIRO_PATH_MOVE_TO)
+      moves++;
+  g_assert_cmpint (moves, ==, 8);
+  cairo_path_destroy (path);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+
+/* The mask's outline drawn over the overlay: on the square's edge the line's light green,
+ * inside the square the overlay as without a mask. */
+static void
+test_mask_draw (void)
+{
+  enum { N = 4 };
+  const uint8_t mask[N * N] = { 0, 0, 0, 0,
+                                0, 1, 1, 0,
+                                0, 1, 1, 0,
+                                0, 0, 0, 0 };
+  float image[N * N], map[N * N];
+  for (int i = 0; i < N * N; i++)
+    {
+      image[i] = 0.0f;
+      map[i] = 0.0f;
+    }
+  VizColormap cm;
+  viz_heatmap_colormap_init (&cm, map, N * N, false, 1.0);
+  VizHeatmap hm = { .image = image, .c = 1, .map = map, .h = N, .w = N, .colormap = &cm,
+                    .opacity = 0.0, .mask = mask };
+  VizStyle style;
+  viz_style_init (&style);
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 300, 200);
+  cairo_t *cr = cairo_create (s);
+  viz_heatmap_draw (cr, &hm, &style, 300, 200);
+  cairo_surface_flush (s);
+  double img[4], bar[4];
+  viz_heatmap_layout (&hm, &style, 300, 200, img, bar);
+  double cell = img[2] / N;
+  uint32_t edge = test_pixel_at (s, img[0] + cell, img[1] + 2.0 * cell);
+  g_assert_cmpint (green (edge), >, 150);
+  g_assert_cmpint (red (edge), <, 120);
+  uint32_t inside = test_pixel_at (s, img[0] + 2.0 * cell, img[1] + 2.0 * cell);
+  g_assert_cmpint (green (inside), <, 10);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -141,5 +210,7 @@ main (int argc, char **argv)
   g_test_add_func ("/viz/heatmap/scale", test_scale);
   g_test_add_func ("/viz/heatmap/blend", test_blend);
   g_test_add_func ("/viz/heatmap/draw", test_draw);
+  g_test_add_func ("/viz/heatmap/mask-contour", test_mask_contour);
+  g_test_add_func ("/viz/heatmap/mask-draw", test_mask_draw);
   return g_test_run ();
 }
