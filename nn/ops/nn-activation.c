@@ -174,10 +174,11 @@ exp_poly (float x)
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float y = p * r * r + r + 1.0f;
-  int32_t bits;
+  uint32_t bits;
   memcpy (&bits, &t, sizeof bits);
-  /* the low bits of t hold n + 2^22 */
-  const int32_t e = (bits - 0x4b400000 + 127) << 23;
+  /* the low bits of t hold n + 2^22; unsigned, so that a NaN's bits shift without overflow
+   * (y is NaN then, and so is the product) */
+  const uint32_t e = (bits - 0x4b400000u + 127u) << 23;
   float scale;
   memcpy (&scale, &e, sizeof scale);
   return y * scale;
