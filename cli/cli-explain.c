@@ -4,16 +4,15 @@
  * drawn by viz/), the .npy map, JSON and (for a folder) metrics.csv. */
 #include "cli-explain.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli-common.h"
+#include "cli-inputs.h"
 #include "cli-volume.h"
 
 enum
@@ -606,131 +605,6 @@ explain (Job           *job,
   return true;
 }
 
-/* True when path ends with ext (".png"), ignoring case. */
-static bool
-has_extension (const char *path,
-               const char *ext)
-{
-  size_t lp = strlen (path), le = strlen (ext);
-  return lp > le && strcasecmp (path + lp - le, ext) == 0;
-}
-
-/* Whether the file at path is an input of a folder run: an image, DICOM slice or .npy, but not
- * the lesion mask or the windowed copy that `synth ct` writes beside each slice, nor a DICOM
- * file with a PNG of the same name beside it (the same slice, written both ways). */
-static bool
-is_folder_input (const char *path)
-{
-  if (nn_mask_path_is_mask (path) || has_extension (path, ".lung.png"))
-    return false;
-  if (has_extension (path, ".dcm"))
-    {
-      char twin[4096];
-      struct stat st;
-      return snprintf (twin, sizeof twin, "%.*s.png", (int) strlen (path) - 4, path)
-             >= (int) sizeof twin || stat (twin, &st) != 0;
-    }
-  return has_extension (path, ".png") || has_extension (path, ".jpg")
-         || has_extension (path, ".jpeg") || has_extension (path, ".npy");
-}
-
-/* A growing list of strings. */
-typedef struct
-{
-  char **items;
-  int    n, cap;
-} Names;
-
-static bool
-names_add (Names      *names,
-           const char *name)
-{
-  if (names->n == names->cap)
-    {
-      int cap = names->cap ? 2 * names->cap : 64;
-      char **grown = realloc (names->items, sizeof (char *) * (size_t) cap);
-      if (grown == NULL)
-        return false;
-      names->items = grown;
-      names->cap = cap;
-    }
-  return (names->items[names->n++] = strdup (name)) != NULL;
-}
-
-static void
-names_clear (Names *names)
-{
-  for (int i = 0; i < names->n; i++)
-    free (names->items[i]);
-  free (names->items);
-  *names = (Names) { 0 };
-}
-
-static int
-compare_names (const void *a,
-               const void *b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
-/* The entries of the folder at path, sorted, without hidden ones. */
-static bool
-list_folder (const char *path,
-             Names      *names)
-{
-  DIR *d = opendir (path);
-  if (d == NULL)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: cannot open the folder: %s", path,
-                     strerror (errno)), false;
-  struct dirent *e;
-  bool ok = true;
-  while (ok && (e = readdir (d)) != NULL)
-    if (e->d_name[0] != '.')
-      ok = names_add (names, e->d_name);
-  closedir (d);
-  if (!ok)
-    return cli_fail (CLI_EXIT_FAILURE, "%s: out of memory listing the inputs", path), false;
-  if (names->n > 1)
-    qsort (names->items, (size_t) names->n, sizeof (char *), compare_names);
-  return true;
-}
-
-/* Appends every input (is_folder_input) under root/rel to list (paths relative to root), sorted,
- * skipping hidden entries, links to folders and anything that is not a regular file (a FIFO
- * named *.png would block the reader). */
-static bool
-collect_inputs (const char *root,
-                const char *rel,
-                Names      *list)
-{
-  char path[4096];
-  snprintf (path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
-  Names names = { 0 };
-  bool ok = list_folder (path, &names);
-  for (int i = 0; ok && i < names.n; i++)
-    {
-      char sub[4096], full[4096];
-      struct stat st;
-      if (snprintf (sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", names.items[i])
-          >= (int) sizeof sub
-          || snprintf (full, sizeof full, "%s/%s", root, sub) >= (int) sizeof full
-          || lstat (full, &st) != 0)
-        continue;
-      /* Symbolic links count only when they lead to a file: a linked folder could loop. */
-      if (S_ISLNK (st.st_mode) && (stat (full, &st) != 0 || !S_ISREG (st.st_mode)))
-        continue;
-      if (S_ISDIR (st.st_mode))
-        ok = collect_inputs (root, sub, list);
-      else if (S_ISREG (st.st_mode) && is_folder_input (full) && !names_add (list, sub))
-        {
-          cli_fail (CLI_EXIT_FAILURE, "%s: out of memory listing the inputs", root);
-          ok = false;
-        }
-    }
-  names_clear (&names);
-  return ok;
-}
-
 /* The input root/rel and its figure: root/a/b.png -> out_dir/a_b.png. False when a path is too
  * long. */
 static bool
@@ -768,11 +642,11 @@ find_mask (Job        *job,
 /* Explains each input of the list: its figure in out_dir, its row in csv, its JSON in list.
  * Returns how many failed. */
 static int
-explain_each (Job         *job,
-              const Names *inputs,
-              const char  *out_dir,
-              FILE        *csv,
-              cJSON       *list)
+explain_each (Job            *job,
+              const CliNames *inputs,
+              const char     *out_dir,
+              FILE           *csv,
+              cJSON          *list)
 {
   int failed = 0;
   for (int i = 0; i < inputs->n; i++)
@@ -840,7 +714,7 @@ folder_finish (Job          *job,
 /* Keeps the shard's block of names (cli-volume.h). */
 static void
 shard_names (const CliShard *shard,
-             Names          *names)
+             CliNames       *names)
 {
   int begin, end;
   cli_shard_range (shard, names->n, &begin, &end);
@@ -859,9 +733,9 @@ run_folder (Job *job)
   if (mkdir (out_dir, 0755) != 0 && errno != EEXIST)
     return cli_fail (CLI_EXIT_FAILURE, "%s: cannot create the folder: %s", out_dir,
                      strerror (errno));
-  Names inputs = { 0 };
-  if (!collect_inputs (dir, "", &inputs))
-    return names_clear (&inputs), CLI_EXIT_FAILURE;
+  CliNames inputs = { 0 };
+  if (!cli_collect_inputs (dir, "", &inputs))
+    return cli_names_clear (&inputs), CLI_EXIT_FAILURE;
   int all = inputs.n;
   shard_names (&job->shard, &inputs);
   char csv_path[4096], suffix[32];
@@ -885,7 +759,7 @@ run_folder (Job *job)
       int failed = explain_each (job, &inputs, out_dir, csv.fp, list);
       status = folder_finish (job, &csv, csv_path, root, inputs.n, failed);
     }
-  names_clear (&inputs);
+  cli_names_clear (&inputs);
   return status;
 }
 
@@ -1090,9 +964,9 @@ montage_path (const char *out,
               size_t      size)
 {
   size_t n = strlen (out);
-  if (has_extension (out, ".nii.gz"))
+  if (cli_has_extension (out, ".nii.gz"))
     n -= 7;
-  else if (has_extension (out, ".nii"))
+  else if (cli_has_extension (out, ".nii"))
     n -= 4;
   snprintf (buf, size, "%.*s.png", (int) n, out);
 }

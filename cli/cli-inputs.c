@@ -15,7 +15,7 @@
 /* True when path ends with ext (".png"), ignoring case. */
 bool
 cli_has_extension (const char *path,
-               const char *ext)
+                   const char *ext)
 {
   size_t lp = strlen (path), le = strlen (ext);
   return lp > le && strcasecmp (path + lp - le, ext) == 0;
@@ -41,8 +41,8 @@ cli_is_folder_input (const char *path)
 }
 
 bool
-cli_names_add (CliNames      *names,
-           const char *name)
+cli_names_add (CliNames   *names,
+               const char *name)
 {
   if (names->n == names->cap)
     {
@@ -75,7 +75,7 @@ compare_names (const void *a,
 /* The entries of the folder at path, sorted, without hidden ones. */
 static bool
 list_folder (const char *path,
-             CliNames      *names)
+             CliNames   *names)
 {
   DIR *d = opendir (path);
   if (d == NULL)
@@ -98,8 +98,8 @@ list_folder (const char *path,
  * reader. */
 bool
 cli_collect_inputs (const char *root,
-                const char *rel,
-                CliNames      *list)
+                    const char *rel,
+                    CliNames   *list)
 {
   char path[4096];
   snprintf (path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
