@@ -8,9 +8,11 @@
 # input-gradient error beside), the load time (ours: nn_model_load of the .onnx file;
 # PyTorch: building the model and loading its state dict from a .pt file) and the forward
 # time of one sample (medians), ours against PyTorch with the same thread count. Prints a
-# Markdown table and writes it to --out. Usage:
+# Markdown table and writes it to --out. With --cache DIR the exports and the accuracy
+# columns are kept in DIR and reused: run once on a busy machine to fill it, then again on an
+# idle one, where only the timings run. Usage:
 #   bench/onnx-families.py [--build build] [--only NAME ...] [--size 224] [--threads 2]
-#                          [--repeat 10] [--loads 3] [--out FILE]
+#                          [--repeat 10] [--loads 3] [--cache DIR] [--out FILE]
 import argparse
 import importlib.util
 import json
@@ -70,7 +72,7 @@ def build(name, seed):
 
 def export(net, name, size, tmp):
     """The .onnx file and its opset, or None and the exporter's error."""
-    path = os.path.join(tmp, name + ".onnx")
+    path = os.path.join(tmp, f"{name}-{size}.onnx")
     error = None
     for opset in (13, 17):
         try:
@@ -129,13 +131,11 @@ def torch_times(net, name, x, tmp, repeat, loads):
     return load_ms, forward_ms
 
 
-def ours(build_dir, path, x, k, tmp, repeat, loads, threads):
-    """Our logits and input gradient (onnx-grads), load and forward times (onnx-time), or
-    None and the error."""
+def our_grads(build_dir, path, x, k, tmp):
+    """Our logits and input gradient (onnx-grads), or None and the error."""
     x.tofile(os.path.join(tmp, "input.bin"))
     out = tempfile.mkdtemp(dir=tmp)
-    helpers = os.path.join(build_dir, "tests", "pytorch")
-    run = subprocess.run([os.path.join(helpers, "onnx-grads"), path,
+    run = subprocess.run([os.path.join(build_dir, "tests", "pytorch", "onnx-grads"), path,
                           os.path.join(tmp, "input.bin"), "input", out, str(k)],
                          capture_output=True, text=True)
     if run.returncode != 0:
@@ -143,31 +143,64 @@ def ours(build_dir, path, x, k, tmp, repeat, loads, threads):
         return None, message.replace("onnx-grads: ", "").replace(path, os.path.basename(path))
     logits = np.fromfile(os.path.join(out, "logits.bin"), "<f4")
     grad = np.fromfile(os.path.join(out, "input_grad.bin"), "<f4").reshape(x.shape)
-    run = subprocess.run([os.path.join(helpers, "onnx-time"), path,
+    return (logits, grad), None
+
+
+def our_times(build_dir, path, x, tmp, repeat, loads, threads):
+    """Our load and forward times (onnx-time), or None and the error."""
+    x.tofile(os.path.join(tmp, "input.bin"))
+    run = subprocess.run([os.path.join(build_dir, "tests", "pytorch", "onnx-time"), path,
                           os.path.join(tmp, "input.bin"), str(loads), str(repeat),
                           str(threads)], capture_output=True, text=True)
     if run.returncode != 0:
         return None, run.stderr.strip()
-    return (logits, grad, json.loads(run.stdout)), None
+    return json.loads(run.stdout), None
 
 
-def row(name, size, args, tmp):
-    net = build(name, args.seed)
+def accuracy(name, size, net, x, args, tmp, work):
+    """The export and the accuracy columns as a dict (error set when a step failed), read
+    from the cache folder when it holds them."""
+    cached = os.path.join(tmp, f"{name}-{size}-{args.seed}.json")
+    if args.cache and os.path.exists(cached):
+        with open(cached) as f:
+            return json.load(f)
     path, opset = export(net, name, size, tmp)
     if path is None:
-        return f"| {name} | {size} | | does not export: {opset} | | | | | | |"
+        return {"error": f"does not export: {opset}"}
+    ref_logits, ref_grad, k, torch32 = torch_reference(net, x)
+    result, error = our_grads(args.build, path, x, k, work)
+    if result is None:
+        done = {"path": path, "opset": opset, "error": error.replace("|", "/")}
+    else:
+        logits, grad = result
+        logits_err = compare.rel_err(logits.reshape(ref_logits.shape), ref_logits)
+        done = {"path": path, "opset": opset, "logits_err": float(logits_err),
+                "grad_err": float(compare.rel_err(grad, ref_grad)), "torch32": float(torch32)}
+    if args.cache:
+        with open(cached + ".part", "w") as f:
+            json.dump(done, f)
+        os.replace(cached + ".part", cached)
+    return done
+
+
+def row(name, size, args, tmp, work):
+    net = build(name, args.seed)
     rng = np.random.default_rng(args.seed)
     x = rng.standard_normal((1, 3, size, size)).astype(np.float32)
-    ref_logits, ref_grad, k, torch32 = torch_reference(net, x)
-    result, error = ours(args.build, path, x, k, tmp, args.repeat, args.loads, args.threads)
-    if result is None:
-        return f"| {name} | {size} | {opset} | {error.replace('|', '/')} | | | | | | |"
-    logits, grad, times = result
-    logits_err = compare.rel_err(logits.reshape(ref_logits.shape), ref_logits)
-    grad_err = compare.rel_err(grad, ref_grad)
-    torch_load, torch_forward = torch_times(net, name, x, tmp, args.repeat, args.loads)
-    return (f"| {name} | {size} | {opset} | opens | {logits_err:.1e} | {grad_err:.1e} "
-            f"({torch32:.1e}) | {times['load_ms']:.0f} / {torch_load:.0f} | "
+    acc = accuracy(name, size, net, x, args, tmp, work)
+    if "path" not in acc:
+        return f"| {name} | {size} | | {acc['error']} | | | | | | |"
+    if "error" in acc:
+        return f"| {name} | {size} | {acc['opset']} | {acc['error']} | | | | | | |"
+    path = acc["path"]
+    times, error = our_times(args.build, path, x, work, args.repeat, args.loads, args.threads)
+    if times is None:
+        return f"| {name} | {size} | {acc['opset']} | {error.replace('|', '/')} | | | | | | |"
+    torch_load, torch_forward = torch_times(net.float().eval(), name, x, work, args.repeat,
+                                            args.loads)
+    return (f"| {name} | {size} | {acc['opset']} | opens | {acc['logits_err']:.1e} | "
+            f"{acc['grad_err']:.1e} ({acc['torch32']:.1e}) | "
+            f"{times['load_ms']:.0f} / {torch_load:.0f} | "
             f"{times['forward_ms']:.1f} / {torch_forward:.1f} | "
             f"{times['forward_ms'] / torch_forward:.2f} | {os.path.getsize(path) / 1e6:.0f} |")
 
@@ -183,6 +216,7 @@ def main():
     parser.add_argument("--loads", type=int, default=3, help="loads timed")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--out", help="also write the table to this file")
+    parser.add_argument("--cache", help="keep the exports and accuracy columns in this folder")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     lines = [
@@ -195,12 +229,14 @@ def main():
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     print("\n".join(lines), flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.cache:
+        os.makedirs(args.cache, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
         for name, fixed in FAMILIES:
             if args.only and name not in args.only:
                 continue
             size = fixed or max(args.size, MINIMUM_SIZE.get(name, 32))
-            lines.append(row(name, size, args, tmp))
+            lines.append(row(name, size, args, args.cache or work, work))
             print(lines[-1], flush=True)
     if args.out:
         with open(args.out, "w") as f:
