@@ -990,6 +990,16 @@ on_view_show_model (ScopeView   *view,
   follow_model (self, model);
 }
 
+static void
+on_view_show_input (ScopeView   *view,
+                    ScopeInput  *input,
+                    ScopeWindow *self)
+{
+  (void) view;
+  if (take_input (self, scope_input_ref (input)))
+    run_forward (self);
+}
+
 /* The rest of the state. */
 
 ScopeModel *
@@ -1359,6 +1369,8 @@ connect_views (ScopeWindow *self)
     {
       g_signal_connect_object (all->pdata[i], "failed", G_CALLBACK (on_view_failed), self,
                                G_CONNECT_DEFAULT);
+      g_signal_connect_object (all->pdata[i], "show-input", G_CALLBACK (on_view_show_input),
+                               self, G_CONNECT_DEFAULT);
       g_signal_connect_object (all->pdata[i], "show-model", G_CALLBACK (on_view_show_model),
                                self, G_CONNECT_DEFAULT);
       g_signal_connect_object (all->pdata[i], "done", G_CALLBACK (on_view_done), self,
