@@ -47,6 +47,9 @@ struct _ScopeEmbedView
   char            *title;          /* the figure's, "Feature space of <model>" */
   char            *caption;
   int              hovered;        /* the sample under the pointer, or -1 */
+  GtkPopover      *preview;        /* the hovered sample's image, class and prediction */
+  GtkPicture      *preview_picture;
+  GtkLabel        *preview_label;
 };
 
 G_DEFINE_FINAL_TYPE (ScopeEmbedView, scope_embed_view, SCOPE_TYPE_VIEW)
@@ -174,41 +177,47 @@ sample_texture (const NnDataset *ds,
   return gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8, bytes, stride);
 }
 
-/* "#12: Sneaker, predicted Sandal". To g_free. */
+/* "#12: Sneaker, predicted Sandal (wrong)". To g_free. */
 static char *
 describe_sample (const ScopeEmbedding *e,
                  int                   i)
 {
   int truth = e->samples->labels[i], pred = e->preds[i];
-  if (truth == pred)
-    return g_strdup_printf ("#%d: %s, predicted correctly", e->index[i], e->names[truth]);
-  return g_strdup_printf ("#%d: %s, predicted %s", e->index[i], e->names[truth],
-                          e->names[pred]);
+  return g_strdup_printf ("#%d: %s, predicted %s (%s)", e->index[i], e->names[truth],
+                          e->names[pred], truth == pred ? "right" : "wrong");
 }
 
-static gboolean
-on_query_tooltip (GtkWidget      *widget,
-                  int             x,
-                  int             y,
-                  gboolean        keyboard,
-                  GtkTooltip     *tooltip,
-                  ScopeEmbedView *self)
+/* Rings sample i (-1: none) and shows its image, class and prediction in the preview popover
+ * pointing at its dot. */
+static void
+set_hovered (ScopeEmbedView *self,
+             int             i)
 {
-  (void) widget;
-  if (keyboard || self->embedding == NULL)
-    return FALSE;
-  int i = scope_embed_view_hit (self, x, y);
+  if (self->embedding == NULL || i >= self->embedding->n)
+    i = -1;
+  if (i == self->hovered || self->preview == NULL)
+    return;
+  self->hovered = i;
+  gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
   if (i < 0)
-    return FALSE;
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+    {
+      gtk_popover_popdown (self->preview);
+      return;
+    }
   g_autoptr (GdkTexture) texture = sample_texture (self->embedding->samples, i);
-  GtkWidget *picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
-  gtk_box_append (GTK_BOX (box), picture);
+  gtk_picture_set_paintable (self->preview_picture, GDK_PAINTABLE (texture));
+  gtk_widget_set_size_request (GTK_WIDGET (self->preview_picture),
+                               gdk_texture_get_width (texture),
+                               gdk_texture_get_height (texture));
   g_autofree char *text = describe_sample (self->embedding, i);
-  gtk_box_append (GTK_BOX (box), gtk_label_new (text));
-  gtk_tooltip_set_custom (tooltip, box);
-  return TRUE;
+  gtk_label_set_label (self->preview_label, text);
+  double x, y;
+  scope_embed_view_get_point (self, i, &x, &y);
+  /* Beyond the hit radius, so that the pointer on the dot is never inside the popover. */
+  const int r = (int) HIT_RADIUS + 4;
+  gtk_popover_set_pointing_to (self->preview,
+                               &(GdkRectangle) { (int) x - r, (int) y - r, 2 * r, 2 * r });
+  gtk_popover_popup (self->preview);
 }
 
 static void
@@ -218,12 +227,7 @@ on_motion (GtkEventControllerMotion *controller,
            ScopeEmbedView           *self)
 {
   (void) controller;
-  int i = self->embedding != NULL ? scope_embed_view_hit (self, x, y) : -1;
-  if (i != self->hovered)
-    {
-      self->hovered = i;
-      gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
-    }
+  set_hovered (self, scope_embed_view_hit (self, x, y));
 }
 
 static void
@@ -231,11 +235,7 @@ on_leave (GtkEventControllerMotion *controller,
           ScopeEmbedView           *self)
 {
   (void) controller;
-  if (self->hovered >= 0)
-    {
-      self->hovered = -1;
-      gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
-    }
+  set_hovered (self, -1);
 }
 
 /* Makes sample i the input of every view. */
@@ -317,8 +317,8 @@ show_embedding (ScopeEmbedView *self,
                 ScopeEmbedding *embedding)
 {
   g_clear_pointer (&self->embedding, scope_embedding_unref);
+  set_hovered (self, -1);
   self->embedding = embedding;
-  self->hovered = -1;
   if (embedding != NULL)
     {
       make_caption (self);
@@ -419,6 +419,19 @@ action_click (GtkWidget  *widget,
   double x, y;
   g_variant_get (parameter, "(dd)", &x, &y);
   open_sample (self, scope_embed_view_hit (self, x, y));
+}
+
+/* "embed.hover" (dd): the pointer at (x, y) in the plot (what moving the mouse does). */
+static void
+action_hover (GtkWidget  *widget,
+              const char *name,
+              GVariant   *parameter)
+{
+  (void) name;
+  ScopeEmbedView *self = SCOPE_EMBED_VIEW (widget);
+  double x, y;
+  g_variant_get (parameter, "(dd)", &x, &y);
+  set_hovered (self, scope_embed_view_hit (self, x, y));
 }
 
 /* "embed.open-sample" (i): opens the i-th embedded sample. */
@@ -582,6 +595,22 @@ scope_embed_view_get_point (ScopeEmbedView *self,
 }
 
 int
+scope_embed_view_get_hovered (ScopeEmbedView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_EMBED_VIEW (self), -1);
+
+  return self->hovered;
+}
+
+GtkWidget *
+scope_embed_view_get_preview (ScopeEmbedView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_EMBED_VIEW (self), NULL);
+
+  return GTK_WIDGET (self->preview);
+}
+
+int
 scope_embed_view_hit (ScopeEmbedView *self,
                       double          x,
                       double          y)
@@ -603,6 +632,11 @@ scope_embed_view_dispose (GObject *object)
   ScopeEmbedView *self = SCOPE_EMBED_VIEW (object);
 
   clear_job (self);
+  if (self->preview != NULL)
+    {
+      gtk_widget_unparent (GTK_WIDGET (self->preview));
+      self->preview = NULL;
+    }
   g_clear_pointer (&self->embedding, scope_embedding_unref);
   g_clear_pointer (&self->folder, g_free);
   g_clear_pointer (&self->title, g_free);
@@ -646,6 +680,7 @@ scope_embed_view_class_init (ScopeEmbedViewClass *klass)
   gtk_widget_class_install_action (widget_class, "embed.choose-folder", NULL,
                                    action_choose_folder);
   gtk_widget_class_install_action (widget_class, "embed.click", "(dd)", action_click);
+  gtk_widget_class_install_action (widget_class, "embed.hover", "(dd)", action_hover);
   gtk_widget_class_install_action (widget_class, "embed.open-sample", "i",
                                    action_open_sample);
 }
@@ -670,7 +705,18 @@ scope_embed_view_init (ScopeEmbedView *self)
                             G_CALLBACK (on_setting_changed), self);
 
   gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
-  g_signal_connect (self->canvas, "query-tooltip", G_CALLBACK (on_query_tooltip), self);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  self->preview_picture = GTK_PICTURE (gtk_picture_new ());
+  gtk_picture_set_can_shrink (self->preview_picture, FALSE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->preview_picture));
+  self->preview_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->preview_label));
+  self->preview = GTK_POPOVER (gtk_popover_new ());
+  gtk_widget_set_name (GTK_WIDGET (self->preview), "embed-preview");
+  gtk_popover_set_child (self->preview, box);
+  gtk_popover_set_autohide (self->preview, FALSE);
+  gtk_widget_set_can_target (GTK_WIDGET (self->preview), FALSE);
+  gtk_widget_set_parent (GTK_WIDGET (self->preview), GTK_WIDGET (self->canvas));
   GtkEventController *motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
   g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);

@@ -30,5 +30,9 @@ void                  scope_embed_view_get_point (ScopeEmbedView *self,
 int                   scope_embed_view_hit (ScopeEmbedView *self,
                                             double          x,
                                             double          y);
+/* The sample under the pointer (ringed, its image in the preview popover), or -1. */
+int                   scope_embed_view_get_hovered (ScopeEmbedView *self);
+/* The popover that shows the hovered sample: its image, class and prediction. */
+GtkWidget            *scope_embed_view_get_preview (ScopeEmbedView *self);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
  * cancel at once leaves the last map and an idle view; the view fits 800 x 600. Screenshots go
  * to $CNNSCOPE_SCREENSHOT_DIR. */
 #include <adwaita.h>
+#include <gdk/x11/gdkx.h>
 #include <math.h>
 #include <string.h>
 
@@ -172,6 +173,21 @@ select_in (ScopeEmbedView *view,
   gtk_drop_down_set_selected (drop, position);
 }
 
+/* Moves the X pointer to the screen's bottom-right corner, outside the window. */
+static void
+park_pointer (void)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+  if (!GDK_IS_X11_DISPLAY (display))
+    return;
+  Display *x = gdk_x11_display_get_xdisplay (display);
+  Window root = DefaultRootWindow (x);
+  XWarpPointer (x, None, root, 0, 0, 0, 0, DisplayWidth (x, DefaultScreen (x)) - 1,
+                DisplayHeight (x, DefaultScreen (x)) - 1);
+  XSync (x, False);
+  wait_frames (2);
+}
+
 static void
 screenshot_at (int         width,
                int         height,
@@ -212,7 +228,14 @@ test_embed (void)
   g_assert_true (gtk_widget_get_mapped (find_named (GTK_WIDGET (view), "embed-empty")));
   screenshot_at (1280, 800, "embed-1-empty-1280x800");
 
-  /* PCA over the folder: one dot per image. */
+  /* PCA of the last block's output over the folder: one dot per image. */
+  const NnGraph *graph = scope_model_get_graph (scope_window_get_model (window));
+  int node = -1;
+  for (int i = 0; i < graph->n_nodes; i++)
+    if (strcmp (graph->nodes[i].name, "layer4.1.relu2") == 0)
+      node = i;
+  g_assert_cmpint (node, >=, 0);
+  scope_window_select_layer (window, node);
   scope_embed_view_set_folder (view, root);
   activate (view, "embed.run", NULL);
   g_assert_true (scope_embed_view_is_running (view));
@@ -237,6 +260,7 @@ test_embed (void)
   g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
   g_assert_false (gtk_widget_get_mapped (find_named (GTK_WIDGET (view), "embed-empty")));
   screenshot_at (1280, 800, "embed-2-pca-1280x800");
+  g_assert_cmpint (e->d, ==, 128);
 
   /* A click on a dot: that sample becomes the input of every view. Choose a sample the dot of
    * no other sample hides. */
@@ -250,6 +274,29 @@ test_embed (void)
     }
   g_assert_cmpint (pick, >=, 0);
   double px, py;
+  scope_embed_view_get_point (view, pick, &px, &py);
+
+  /* Hovering it rings it and shows its image with its class and prediction. Xvfb's pointer
+   * rests in the middle of the screen, over the plot: the events of the preview's mapping would
+   * report it there, so it is moved off the window first. */
+  park_pointer ();
+  activate (view, "embed.hover", "(dd)", px + 1.0, py - 1.0);
+  g_assert_cmpint (scope_embed_view_get_hovered (view), ==, pick);
+  GtkWidget *preview = scope_embed_view_get_preview (view);
+  wait_frames (3);
+  g_assert_true (gtk_widget_get_visible (preview));
+  GtkLabel *label = GTK_LABEL (find_descendant (preview, GTK_TYPE_LABEL));
+  g_autofree char *number = g_strdup_printf ("#%d: %s", e->index[pick],
+                                             e->names[e->samples->labels[pick]]);
+  g_assert_nonnull (strstr (gtk_label_get_label (label), number));
+  GtkPicture *picture = GTK_PICTURE (find_descendant (preview, GTK_TYPE_PICTURE));
+  GdkPaintable *thumb = gtk_picture_get_paintable (picture);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (thumb), >=, 4 * e->samples->w);
+  screenshot_at (1280, 800, "embed-2b-hover-1280x800");
+  ui_util_screenshot (preview, shot_dir, "embed-2c-hover-preview", 10.0, 20);
+  activate (view, "embed.hover", "(dd)", -50.0, -50.0);
+  g_assert_cmpint (scope_embed_view_get_hovered (view), ==, -1);
+  g_assert_false (gtk_widget_get_visible (preview));
   scope_embed_view_get_point (view, pick, &px, &py);
   ScopeInput *before = scope_window_get_input (window);
   g_assert_cmpstr (scope_input_get_name (before), ==, "fashion-ankle-boot.png");
