@@ -189,6 +189,15 @@ test_pca_plane (void)
   float out[N * 2];
   NnError err = { 0 };
   g_assert_true (nn_pca (out, NULL, x, N, D, 2, &err));
+  /* The total variance is the sum of every component's (all D of them). */
+  float every[N * D], variance[D];
+  g_assert_true (nn_pca (every, variance, x, N, D, D, &err));
+  double sum = 0.0;
+  for (int c = 0; c < D; c++)
+    sum += variance[c];
+  double total = nn_pca_total_variance (x, N, D);
+  g_assert_cmpfloat_with_epsilon (total, sum, 1e-4 * total);
+  g_assert_cmpfloat (total, >, 16.0);
   /* with a and b drawn independently, their sample covariance is small but not 0: compare
    * through |correlation| with the true coordinates */
   for (int c = 0; c < 2; c++)
