@@ -118,7 +118,7 @@ nn_pca_total_variance (const float *x,
       double s = 0.0, s2 = 0.0;
       for (int i = 0; i < N; i++)
         {
-          double v = x[(size_t) i * D + j];
+          double v = (double) x[(size_t) i * D + j];
           s += v;
           s2 += v * v;
         }
