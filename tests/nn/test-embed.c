@@ -330,6 +330,39 @@ test_tsne_barnes_hut (void)
   check_tsne (600, 100);
 }
 
+/* A small set (80 points) at the automatic learning rate: the early exaggeration must not fling
+ * a point far from the others (it did at a fixed rate of 200: rate x exaggeration >> N). */
+static void
+test_tsne_small (void)
+{
+  enum { N = 80, D = 10 };
+  int label[N];
+  float *x = clusters (N, D, 4, 5, label);
+  NnTsneConfig config;
+  nn_tsne_config_init (&config);
+  config.perplexity = 20;
+  float y[2 * N];
+  NnError err = { 0 };
+  g_assert_true (nn_tsne (y, x, N, D, &config, NULL, NULL, NULL, &err));
+  double cx = 0, cy = 0;
+  for (int i = 0; i < N; i++)
+    {
+      cx += y[2 * i] / (double) N;
+      cy += y[2 * i + 1] / (double) N;
+    }
+  double mean = 0, far = 0;
+  for (int i = 0; i < N; i++)
+    {
+      double r = hypot (y[2 * i] - cx, y[2 * i + 1] - cy);
+      mean += r / N;
+      far = fmax (far, r);
+    }
+  g_test_message ("N %d: mean distance to the centroid %.2f, largest %.2f", N, mean, far);
+  g_assert_cmpfloat (far, <, 3.0 * mean);
+  g_assert_cmpfloat (knn_purity (y, label, N, 5), >, 0.95);
+  g_free (x);
+}
+
 static double
 gradient_error (const double         *y,
                 const NnTsneAffinity *p,
@@ -436,6 +469,7 @@ main (int    argc,
   g_test_add_func ("/nn/embed/pca-bad", test_pca_bad);
   g_test_add_func ("/nn/embed/tsne-exact-clusters", test_tsne_exact);
   g_test_add_func ("/nn/embed/tsne-barnes-hut-clusters", test_tsne_barnes_hut);
+  g_test_add_func ("/nn/embed/tsne-small-set", test_tsne_small);
   g_test_add_func ("/nn/embed/barnes-hut-gradient", test_bh_gradient);
   g_test_add_func ("/nn/embed/tsne-bad", test_tsne_bad);
   return g_test_run ();
