@@ -27,8 +27,8 @@ struct _ScopeEmbedView
   /* Template. */
   GtkDropDown     *dataset_drop;
   GtkWidget       *folder_button;
-  GtkLabel        *folder_label;
   GtkSpinButton   *limit_spin;
+  GtkLabel        *layer_label;
   GtkDropDown     *mode_drop;
   GtkDropDown     *method_drop;
   GtkWidget       *perplexity_label;
@@ -66,13 +66,16 @@ update_controls (ScopeEmbedView *self)
   gboolean running = self->job != NULL;
   gboolean folder = folder_chosen_in_drop (self);
   gtk_widget_set_visible (self->folder_button, folder);
-  gtk_widget_set_visible (GTK_WIDGET (self->folder_label), folder && self->folder != NULL);
+  ScopeModel *model = scope_view_get_model (SCOPE_VIEW (self));
+  int layer = scope_view_get_layer (SCOPE_VIEW (self));
+  g_autofree char *layer_text = model != NULL && layer >= 0
+    ? g_strdup_printf ("Layer %s", scope_model_get_graph (model)->nodes[layer].name)
+    : g_strdup ("");
+  gtk_label_set_label (self->layer_label, layer_text);
   gboolean tsne = gtk_drop_down_get_selected (self->method_drop) == 1;
   gtk_widget_set_sensitive (self->perplexity_label, tsne);
   gtk_widget_set_sensitive (GTK_WIDGET (self->perplexity_spin), tsne);
-  gboolean can_run = scope_view_get_model (SCOPE_VIEW (self)) != NULL
-                     && scope_view_get_layer (SCOPE_VIEW (self)) >= 0
-                     && (!folder || self->folder != NULL);
+  gboolean can_run = model != NULL && layer >= 0 && (!folder || self->folder != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embed.run", can_run && !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embed.cancel", running);
   gtk_widget_set_visible (GTK_WIDGET (self->progress), running);
@@ -555,8 +558,17 @@ scope_embed_view_set_folder (ScopeEmbedView *self,
 
   g_free (self->folder);
   self->folder = g_strdup (path);
-  gtk_label_set_label (self->folder_label, path);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->folder_label), path);
+  /* The button names the folder from now on; its tooltip gives the whole path. */
+  g_autofree char *name = g_path_get_basename (path);
+  gtk_button_set_use_underline (GTK_BUTTON (self->folder_button), FALSE);
+  gtk_button_set_label (GTK_BUTTON (self->folder_button), name);
+  GtkWidget *label = gtk_button_get_child (GTK_BUTTON (self->folder_button));
+  if (GTK_IS_LABEL (label))
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 18);
+    }
+  gtk_widget_set_tooltip_text (self->folder_button, path);
   if (self->have_fashion)
     gtk_drop_down_set_selected (self->dataset_drop, 1);
   update_controls (self);
@@ -661,8 +673,8 @@ scope_embed_view_class_init (ScopeEmbedViewClass *klass)
                                                "/org/cnnscope/Cnnscope/ui/scope-embed-view.ui");
   gtk_widget_class_bind_template_child (widget_class, ScopeEmbedView, dataset_drop);
   gtk_widget_class_bind_template_child (widget_class, ScopeEmbedView, folder_button);
-  gtk_widget_class_bind_template_child (widget_class, ScopeEmbedView, folder_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeEmbedView, limit_spin);
+  gtk_widget_class_bind_template_child (widget_class, ScopeEmbedView, layer_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeEmbedView, mode_drop);
   gtk_widget_class_bind_template_child (widget_class, ScopeEmbedView, method_drop);
   gtk_widget_class_bind_template_child (widget_class, ScopeEmbedView, perplexity_label);

@@ -329,7 +329,7 @@ test_embed (void)
   select_in (view, "embed-method", 1);
   GtkSpinButton *perplexity = GTK_SPIN_BUTTON (find_named (GTK_WIDGET (view),
                                                            "embed-perplexity"));
-  gtk_spin_button_set_value (perplexity, 10);
+  gtk_spin_button_set_value (perplexity, 20);
   activate (view, "embed.run", NULL);
   g_assert_true (scope_embed_view_is_running (view));
   gint64 start = g_get_monotonic_time ();
@@ -349,7 +349,7 @@ test_embed (void)
   e = scope_embed_view_get_embedding (view);
   g_assert_true (e->tsne);
   g_assert_cmpint (e->n, ==, 10 * PER_CLASS);
-  g_assert_cmpfloat (e->perplexity, ==, 10.0);
+  g_assert_cmpfloat (e->perplexity, ==, 20.0);
   screenshot_at (1280, 800, "embed-4-tsne-1280x800");
 
   /* The view fits the smallest window the application supports, 800 x 600. */
