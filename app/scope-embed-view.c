@@ -48,7 +48,7 @@ struct _ScopeEmbedView
   char            *caption;
   int              hovered;        /* the sample under the pointer, or -1 */
   GtkPopover      *preview;        /* the hovered sample's image, class and prediction */
-  GtkPicture      *preview_picture;
+  GtkImage        *preview_image;
   GtkLabel        *preview_label;
 };
 
@@ -180,13 +180,13 @@ sample_texture (const NnDataset *ds,
   return gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8, bytes, stride);
 }
 
-/* "#12: Sneaker, predicted Sandal (wrong)". To g_free. */
+/* "#12: Sneaker\npredicted Sandal (wrong)". To g_free. */
 static char *
 describe_sample (const ScopeEmbedding *e,
                  int                   i)
 {
   int truth = e->samples->labels[i], pred = e->preds[i];
-  return g_strdup_printf ("#%d: %s, predicted %s (%s)", e->index[i], e->names[truth],
+  return g_strdup_printf ("#%d: %s\npredicted %s (%s)", e->index[i], e->names[truth],
                           e->names[pred], truth == pred ? "right" : "wrong");
 }
 
@@ -208,10 +208,7 @@ set_hovered (ScopeEmbedView *self,
       return;
     }
   g_autoptr (GdkTexture) texture = sample_texture (self->embedding->samples, i);
-  gtk_picture_set_paintable (self->preview_picture, GDK_PAINTABLE (texture));
-  gtk_widget_set_size_request (GTK_WIDGET (self->preview_picture),
-                               gdk_texture_get_width (texture),
-                               gdk_texture_get_height (texture));
+  gtk_image_set_from_paintable (self->preview_image, GDK_PAINTABLE (texture));
   g_autofree char *text = describe_sample (self->embedding, i);
   gtk_label_set_label (self->preview_label, text);
   double x, y;
@@ -275,7 +272,7 @@ open_sample (ScopeEmbedView *self,
       return;
     }
   scope_view_show_input (SCOPE_VIEW (self), input);
-  g_autofree char *text = describe_sample (e, i);
+  g_autofree char *text = g_strdelimit (describe_sample (e, i), "\n", ' ');
   g_autofree char *info = g_strdup_printf ("Opened %s in the other views", text);
   gtk_label_set_label (self->info_label, info);
 }
@@ -718,10 +715,11 @@ scope_embed_view_init (ScopeEmbedView *self)
 
   gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  self->preview_picture = GTK_PICTURE (gtk_picture_new ());
-  gtk_picture_set_can_shrink (self->preview_picture, FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->preview_picture));
+  self->preview_image = GTK_IMAGE (gtk_image_new ());
+  gtk_image_set_pixel_size (self->preview_image, THUMB_SIDE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->preview_image));
   self->preview_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_justify (self->preview_label, GTK_JUSTIFY_CENTER);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->preview_label));
   self->preview = GTK_POPOVER (gtk_popover_new ());
   gtk_widget_set_name (GTK_WIDGET (self->preview), "embed-preview");

@@ -289,8 +289,8 @@ test_embed (void)
   g_autofree char *number = g_strdup_printf ("#%d: %s", e->index[pick],
                                              e->names[e->samples->labels[pick]]);
   g_assert_nonnull (strstr (gtk_label_get_label (label), number));
-  GtkPicture *picture = GTK_PICTURE (find_descendant (preview, GTK_TYPE_PICTURE));
-  GdkPaintable *thumb = gtk_picture_get_paintable (picture);
+  GtkImage *image_widget = GTK_IMAGE (find_descendant (preview, GTK_TYPE_IMAGE));
+  GdkPaintable *thumb = gtk_image_get_paintable (image_widget);
   g_assert_cmpint (gdk_paintable_get_intrinsic_width (thumb), >=, 4 * e->samples->w);
   screenshot_at (1280, 800, "embed-2b-hover-1280x800");
   ui_util_screenshot (preview, shot_dir, "embed-2c-hover-preview", 10.0, 20);
