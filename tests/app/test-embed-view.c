@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The Feature Space view under Xvfb, driven through its actions: the status page before a
  * first run; PCA of the demo model's layer over a small image folder the test writes (the ten
- * Fashion-MNIST samples, shifted and dimmed) on a worker, one dot per sample; a click on a dot
- * makes that sample the input of the other views; export; t-SNE coloured by prediction; a
+ * Fashion-MNIST samples, shifted and dimmed) on a worker, one dot per sample; hovering a dot
+ * shows its image, class and prediction; a click on a dot makes that sample the input of the
+ * other views; export; t-SNE coloured by prediction; a
  * cancel at once leaves the last map and an idle view; the view fits 800 x 600. Screenshots go
  * to $CNNSCOPE_SCREENSHOT_DIR. */
 #include <adwaita.h>
