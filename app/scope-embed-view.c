@@ -44,6 +44,8 @@ struct _ScopeEmbedView
   char            *folder;         /* the chosen image folder, or NULL */
   ScopeEmbedJob   *job;
   ScopeEmbedding  *embedding;      /* the newest result, or NULL */
+  ScopeModel      *run_model;      /* the running job's model, or NULL */
+  ScopeModel      *map_model;      /* the model that computed `embedding`, or NULL */
   char            *title;          /* the figure's, "Feature space of <model>" */
   char            *caption;
   int              hovered;        /* the sample under the pointer, or -1 */
@@ -105,15 +107,14 @@ screen_style (ScopeEmbedView *self,
   style->tile_labels = FALSE;
 }
 
-/* The caption as the CLI writes it; the title names the model. */
+/* The caption as the CLI writes it; the title names the model that computed the map. */
 static void
 make_caption (ScopeEmbedView *self)
 {
   const ScopeEmbedding *e = self->embedding;
-  ScopeModel *model = scope_view_get_model (SCOPE_VIEW (self));
   g_free (self->title);
-  self->title = g_strdup_printf ("Feature space of %s",
-                                 model != NULL ? scope_model_get_name (model) : "the model");
+  const char *name = self->map_model != NULL ? scope_model_get_name (self->map_model) : "the model";
+  self->title = g_strdup_printf ("Feature space of %s", name);
   g_autofree char *dataset = g_strcmp0 (e->dataset, "fashion-mnist") == 0
                              ? g_strdup (e->dataset) : g_path_get_basename (e->dataset);
   VizScatterCaption what = {
@@ -299,6 +300,7 @@ clear_job (ScopeEmbedView *self)
   g_signal_handlers_disconnect_by_data (self->job, self);
   scope_embed_job_cancel (self->job);
   g_clear_object (&self->job);
+  g_clear_pointer (&self->run_model, scope_model_unref);
 }
 
 static void
@@ -343,11 +345,17 @@ on_job_finished (ScopeEmbedJob  *job,
                  ScopeEmbedView *self)
 {
   (void) job;
+  ScopeModel *model = g_steal_pointer (&self->run_model);
   clear_job (self);
   if (embedding != NULL)
-    show_embedding (self, scope_embedding_ref (embedding));
+    {
+      g_clear_pointer (&self->map_model, scope_model_unref);
+      self->map_model = g_steal_pointer (&model);
+      show_embedding (self, scope_embedding_ref (embedding));
+    }
   else if (!g_error_matches (error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
     scope_view_report_error (SCOPE_VIEW (self), "Feature space: %s", error->message);
+  g_clear_pointer (&model, scope_model_unref);
   update_controls (self);
 }
 
@@ -372,6 +380,7 @@ run (ScopeEmbedView *self)
     .perplexity = gtk_spin_button_get_value (self->perplexity_spin),
     .seed = (guint64) gtk_spin_button_get_value_as_int (self->seed_spin),
   };
+  self->run_model = scope_model_ref (model);
   self->job = scope_embed_job_new (model, &settings);
   g_signal_connect (self->job, "progress", G_CALLBACK (on_job_progress), self);
   g_signal_connect (self->job, "finished", G_CALLBACK (on_job_finished), self);
@@ -485,12 +494,21 @@ scope_embed_view_changed (ScopeView       *view,
                           ScopeViewChange  what)
 {
   ScopeEmbedView *self = SCOPE_EMBED_VIEW (view);
+  ScopeModel *model = scope_view_get_model (view);
+  /* A map and a run belong to the model they use; newer weights of the same training run (a
+   * snapshot every half second) keep them. */
+  if ((what & SCOPE_VIEW_MODEL) && self->run_model != NULL
+      && (model == NULL || !scope_model_same_structure (self->run_model, model)))
+    clear_job (self);
+  if ((what & SCOPE_VIEW_MODEL) && self->map_model != NULL
+      && (model == NULL || !scope_model_same_structure (self->map_model, model)))
+    {
+      show_embedding (self, NULL);
+      g_clear_pointer (&self->map_model, scope_model_unref);
+    }
   if (what & SCOPE_VIEW_MODEL)
     {
-      /* The map belongs to the model that computed it. */
-      clear_job (self);
-      show_embedding (self, NULL);
-      if (scope_view_get_model (view) == NULL)
+      if (model == NULL)
         scope_view_show_status (view, "view-app-grid-symbolic", "No Model",
                                 "Open a model to map a layer's features over a dataset");
       else
@@ -647,6 +665,7 @@ scope_embed_view_dispose (GObject *object)
       self->preview = NULL;
     }
   g_clear_pointer (&self->embedding, scope_embedding_unref);
+  g_clear_pointer (&self->map_model, scope_model_unref);
   g_clear_pointer (&self->folder, g_free);
   g_clear_pointer (&self->title, g_free);
   g_clear_pointer (&self->caption, g_free);

@@ -343,21 +343,6 @@ update_model_labels (ScopeWindow *self)
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
-/* Whether b has a's layers (names and shapes): a snapshot of the same run. */
-static gboolean
-same_structure (const ScopeModel *a,
-                const ScopeModel *b)
-{
-  const NnGraph *ga = scope_model_get_graph (a), *gb = scope_model_get_graph (b);
-  if (ga->n_nodes != gb->n_nodes)
-    return FALSE;
-  for (int i = 0; i < ga->n_nodes; i++)
-    if (strcmp (ga->nodes[i].name, gb->nodes[i].name) != 0
-        || ga->nodes[i].shape.c != gb->nodes[i].shape.c)
-      return FALSE;
-  return TRUE;
-}
-
 static void
 set_activations (ScopeWindow      *self,
                  ScopeActivations *activations,
@@ -465,7 +450,7 @@ static void
 follow_model (ScopeWindow *self,
               ScopeModel  *model)
 {
-  gboolean same_run = self->model != NULL && same_structure (self->model, model);
+  gboolean same_run = self->model != NULL && scope_model_same_structure (self->model, model);
   set_model (self, scope_model_ref (model), same_run);
   rebuild_input (self);
   run_forward (self);

@@ -372,6 +372,15 @@ test_embed (void)
   screenshot_at (800, 600, "embed-6-pca-800x600");
   gtk_window_set_default_size (GTK_WINDOW (window), 1200, 800);
 
+  /* Newer weights of the same structure (a training run's snapshot) keep the map. */
+  const ScopeEmbedding *kept = scope_embed_view_get_embedding (view);
+  g_assert_nonnull (kept);
+  g_autoptr (ScopeModel) copy = scope_model_new_copy (
+    scope_model_get_nn_model (scope_window_get_model (window)), "snapshot.safetensors");
+  scope_view_show_model (SCOPE_VIEW (view), copy);
+  g_assert_true (scope_window_get_model (window) == copy);
+  g_assert_true (scope_embed_view_get_embedding (view) == kept);
+
   /* Another model: the map belonged to the old one. */
   g_autofree char *ct_path = g_build_filename (data, "demo-ct.safetensors", NULL);
   g_autoptr (GFile) ct = g_file_new_for_path (ct_path);
