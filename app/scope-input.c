@@ -110,6 +110,28 @@ scope_input_load (const char  *path,
 }
 
 ScopeInput *
+scope_input_new_image (const char     *name,
+                       const NnImage  *image,
+                       ScopeModel     *model,
+                       GError        **error)
+{
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (image != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  NnError err = { 0 };
+  NnInput *nn_input = nn_input_new_image (name, image, model != NULL
+                                          ? scope_model_get_nn_model (model) : NULL, NULL,
+                                          &err);
+  if (nn_input == NULL)
+    {
+      scope_error_from_nn (error, &err);
+      return NULL;
+    }
+  return input_new (nn_input, model);
+}
+
+ScopeInput *
 scope_input_rebuild (const ScopeInput  *self,
                      ScopeModel        *model,
                      GError           **error)

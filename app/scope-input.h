@@ -22,6 +22,12 @@ GType          scope_input_get_type (void);
 ScopeInput    *scope_input_load (const char  *path,
                                  ScopeModel  *model,
                                  GError     **error);
+/* An image already in memory (a dataset's sample: a picture in [0, 1] or a CT slice in HU),
+ * built for model; name stands for the file name. Errors name it. */
+ScopeInput    *scope_input_new_image (const char     *name,
+                                      const NnImage  *image,
+                                      ScopeModel     *model,
+                                      GError        **error);
 /* The same file (and mask) built for another model, without reading the file again. */
 ScopeInput    *scope_input_rebuild (const ScopeInput  *self,
                                     ScopeModel        *model,

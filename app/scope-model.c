@@ -145,3 +145,19 @@ scope_model_node_has_filters (const ScopeModel *self,
   int weight = nn_graph_node_param (graph, node, NN_PARAM_WEIGHT);
   return weight >= 0 && graph->params[weight].ndim == 4;
 }
+
+gboolean
+scope_model_same_structure (const ScopeModel *a,
+                            const ScopeModel *b)
+{
+  g_return_val_if_fail (a != NULL && b != NULL, FALSE);
+
+  const NnGraph *ga = scope_model_get_graph (a), *gb = scope_model_get_graph (b);
+  if (ga->n_nodes != gb->n_nodes)
+    return FALSE;
+  for (int i = 0; i < ga->n_nodes; i++)
+    if (strcmp (ga->nodes[i].name, gb->nodes[i].name) != 0
+        || ga->nodes[i].shape.c != gb->nodes[i].shape.c)
+      return FALSE;
+  return TRUE;
+}

@@ -48,6 +48,9 @@ gsize          scope_model_get_input_size (const ScopeModel *self);
 /* Whether node has conv kernels to show (a conv2d with a 4-D weight). */
 gboolean       scope_model_node_has_filters (const ScopeModel *self,
                                              int               node);
+/* Whether b has a's layers (names and channels): a snapshot of the same training run. */
+gboolean       scope_model_same_structure (const ScopeModel *a,
+                                           const ScopeModel *b);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScopeModel, scope_model_unref)
 

@@ -41,6 +41,7 @@ enum
   FAILED,
   DONE,
   SHOW_MODEL,
+  SHOW_INPUT,
   N_SIGNALS
 };
 
@@ -252,6 +253,13 @@ scope_view_class_init (ScopeViewClass *klass)
   signals[SHOW_MODEL] =
     g_signal_new ("show-model", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, SCOPE_TYPE_MODEL | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /**
+   * ScopeView::show-input:
+   * @input: the input every view should show (built for the current model)
+   */
+  signals[SHOW_INPUT] =
+    g_signal_new ("show-input", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 1, SCOPE_TYPE_INPUT | G_SIGNAL_TYPE_STATIC_SCOPE);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
@@ -492,4 +500,14 @@ scope_view_show_model (ScopeView  *self,
   g_return_if_fail (model != NULL);
 
   g_signal_emit (self, signals[SHOW_MODEL], 0, model);
+}
+
+void
+scope_view_show_input (ScopeView  *self,
+                       ScopeInput *input)
+{
+  g_return_if_fail (SCOPE_IS_VIEW (self));
+  g_return_if_fail (input != NULL);
+
+  g_signal_emit (self, signals[SHOW_INPUT], 0, input);
 }

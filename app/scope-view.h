@@ -104,5 +104,9 @@ void              scope_view_report_done (ScopeView  *self,
  * newest weights. */
 void              scope_view_show_model (ScopeView  *self,
                                          ScopeModel *model);
+/* Asks the window to make input (built for the current model) the input of every view (the
+ * "show-input" signal): a sample of a dataset picked in the Feature Space view. */
+void              scope_view_show_input (ScopeView  *self,
+                                         ScopeInput *input);
 
 G_END_DECLS

@@ -343,21 +343,6 @@ update_model_labels (ScopeWindow *self)
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
-/* Whether b has a's layers (names and shapes): a snapshot of the same run. */
-static gboolean
-same_structure (const ScopeModel *a,
-                const ScopeModel *b)
-{
-  const NnGraph *ga = scope_model_get_graph (a), *gb = scope_model_get_graph (b);
-  if (ga->n_nodes != gb->n_nodes)
-    return FALSE;
-  for (int i = 0; i < ga->n_nodes; i++)
-    if (strcmp (ga->nodes[i].name, gb->nodes[i].name) != 0
-        || ga->nodes[i].shape.c != gb->nodes[i].shape.c)
-      return FALSE;
-  return TRUE;
-}
-
 static void
 set_activations (ScopeWindow      *self,
                  ScopeActivations *activations,
@@ -465,7 +450,7 @@ static void
 follow_model (ScopeWindow *self,
               ScopeModel  *model)
 {
-  gboolean same_run = self->model != NULL && same_structure (self->model, model);
+  gboolean same_run = self->model != NULL && scope_model_same_structure (self->model, model);
   set_model (self, scope_model_ref (model), same_run);
   rebuild_input (self);
   run_forward (self);
@@ -990,6 +975,16 @@ on_view_show_model (ScopeView   *view,
   follow_model (self, model);
 }
 
+static void
+on_view_show_input (ScopeView   *view,
+                    ScopeInput  *input,
+                    ScopeWindow *self)
+{
+  (void) view;
+  if (take_input (self, scope_input_ref (input)))
+    run_forward (self);
+}
+
 /* The rest of the state. */
 
 ScopeModel *
@@ -1359,6 +1354,8 @@ connect_views (ScopeWindow *self)
     {
       g_signal_connect_object (all->pdata[i], "failed", G_CALLBACK (on_view_failed), self,
                                G_CONNECT_DEFAULT);
+      g_signal_connect_object (all->pdata[i], "show-input", G_CALLBACK (on_view_show_input),
+                               self, G_CONNECT_DEFAULT);
       g_signal_connect_object (all->pdata[i], "show-model", G_CALLBACK (on_view_show_model),
                                self, G_CONNECT_DEFAULT);
       g_signal_connect_object (all->pdata[i], "done", G_CALLBACK (on_view_done), self,

@@ -78,53 +78,6 @@ draw_figure (cairo_t    *cr,
   viz_scatter_draw (cr, &fig->scatter, &fig->style, width, height);
 }
 
-/* Keeps `limit` samples of ds drawn at random (seeded), in their order in ds; index receives
- * each kept sample's place in ds. */
-static NnDataset *
-take_samples (const NnDataset *ds,
-              int              limit,
-              uint64_t         seed,
-              int             *index)
-{
-  int *order = malloc ((size_t) ds->n * sizeof (int));
-  NnDataset *part = nn_dataset_new (limit, ds->c, ds->h, ds->w, ds->n_classes);
-  if (order == NULL || part == NULL)
-    {
-      free (order);
-      nn_dataset_free (part);
-      return NULL;
-    }
-  for (int i = 0; i < ds->n; i++)
-    order[i] = i;
-  NnRng rng;
-  nn_rng_init (&rng, seed);
-  nn_rng_shuffle (&rng, order, ds->n);
-  /* the first `limit` of the shuffled order, put back in the dataset's order */
-  char *keep = calloc ((size_t) ds->n, 1);
-  if (keep == NULL)
-    {
-      free (order);
-      nn_dataset_free (part);
-      return NULL;
-    }
-  for (int i = 0; i < limit; i++)
-    keep[order[i]] = 1;
-  const size_t sample = (size_t) ds->c * ds->h * ds->w;
-  for (int i = 0, k = 0; i < ds->n; i++)
-    if (keep[i])
-      {
-        memcpy (part->images + (size_t) k * sample, ds->images + (size_t) i * sample,
-                sample * sizeof (float));
-        part->labels[k] = ds->labels[i];
-        index[k++] = i;
-      }
-  for (int k = 0; k < ds->n_classes; k++)
-    nn_dataset_set_class_name (part, k, ds->class_names[k]);
-  free (keep);
-  free (order);
-  return part;
-}
-
 /* CSV fields are class names: quoted when they hold a comma, a quote or a line break. */
 static void
 write_field (FILE       *f,
@@ -176,29 +129,6 @@ write_csv (const char        *path,
       return false;
     }
   return true;
-}
-
-/* The share of the total variance (the trace of the covariance) along the first two
- * components, in percent. */
-static void
-explained (double            pct[2],
-           const NnFeatures *f,
-           const float       variance[2])
-{
-  double total = 0.0;
-  for (int j = 0; j < f->d; j++)
-    {
-      double s = 0.0, s2 = 0.0;
-      for (int i = 0; i < f->n; i++)
-        {
-          double v = f->values[(size_t) i * f->d + j];
-          s += v;
-          s2 += v * v;
-        }
-      total += (s2 - s * s / f->n) / (f->n - 1);
-    }
-  for (int c = 0; c < 2; c++)
-    pct[c] = total > 0.0 ? 100.0 * variance[c] / total : 0.0;
 }
 
 int
@@ -320,7 +250,7 @@ cli_embed_main (int    argc,
     }
   if (n < ds->n)
     {
-      part = take_samples (ds, n, seed, index);
+      part = nn_dataset_sample (ds, n, seed, index);
       if (part == NULL)
         {
           cli_fail (CLI_EXIT_FAILURE, "out of memory for %d samples", n);
@@ -374,27 +304,24 @@ cli_embed_main (int    argc,
     names[k] = k < ds->n_classes && ds->class_names[k] != NULL
                ? ds->class_names[k] : cli_label (model, k, numbers[k], sizeof numbers[k]);
 
-  const char *mode = flatten ? "flattened" : "pooled";
   char caption[512] = "", title[256] = "", name[128];
   viz_caption_append (title, sizeof title, "Feature space of %s",
                       viz_caption_file_name (name, sizeof name, model_path, false));
-  viz_caption_append (caption, sizeof caption, "layer %s (%s, %d features), %s, N = %d",
-                      layer, mode, f->d, tsne ? "t-SNE" : "PCA", f->n);
-  if (tsne)
-    viz_caption_append (caption, sizeof caption, ", perplexity %g, seed %llu",
-                        config.perplexity, (unsigned long long) seed);
-  double pct[2] = { 0 };
-  if (!tsne)
-    {
-      explained (pct, f, variance);
-      viz_caption_append (caption, sizeof caption, ", variance %.1f%% + %.1f%%", pct[0],
-                          pct[1]);
-    }
   int wrong = 0;
   for (int i = 0; i < f->n; i++)
     wrong += f->preds[i] != f->labels[i];
-  viz_caption_append (caption, sizeof caption, "\n%s, coloured by %s class, %d misclassified "
-                      "(ringed)", dataset, colour_pred ? "predicted" : "true", wrong);
+  VizScatterCaption what = {
+    .layer = layer, .flatten = flatten, .features = f->d, .tsne = tsne, .n = f->n,
+    .perplexity = config.perplexity, .seed = seed, .dataset = dataset,
+    .colour_pred = colour_pred, .wrong = wrong,
+  };
+  if (!tsne)
+    {
+      double total = nn_pca_total_variance (f->values, f->n, f->d);
+      for (int a = 0; a < 2; a++)
+        what.variance[a] = total > 0.0 ? 100.0 * variance[a] / total : 0.0;
+    }
+  viz_scatter_caption (caption, sizeof caption, &what);
 
   if (csv_path != NULL && !write_csv (csv_path, f, xy, index, names))
     goto done;

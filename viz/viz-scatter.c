@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "viz-caption.h"
 #include "viz-text.h"
 
 #define DOT_RADIUS  2.5
@@ -47,6 +48,24 @@ viz_scatter_class_rgb (int    k,
   rgb[0] = r + m;
   rgb[1] = g + m;
   rgb[2] = b + m;
+}
+
+void
+viz_scatter_caption (char                    *buf,
+                     size_t                   size,
+                     const VizScatterCaption *c)
+{
+  viz_caption_append (buf, size, "layer %s (%s, %d features), %s, N = %d", c->layer,
+                      c->flatten ? "flattened" : "pooled", c->features,
+                      c->tsne ? "t-SNE" : "PCA", c->n);
+  if (c->tsne)
+    viz_caption_append (buf, size, ", perplexity %g, seed %llu", c->perplexity,
+                        (unsigned long long) c->seed);
+  else
+    viz_caption_append (buf, size, ", variance %.1f%% + %.1f%%", c->variance[0],
+                        c->variance[1]);
+  viz_caption_append (buf, size, "\n%s, coloured by %s class, %d misclassified (ringed)",
+                      c->dataset, c->colour_pred ? "predicted" : "true", c->wrong);
 }
 
 static const char *

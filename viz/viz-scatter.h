@@ -6,6 +6,8 @@
 
 #include <cairo.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "viz-style.h"
 
@@ -23,6 +25,29 @@ typedef struct
   const char        *x_label;     /* under the plot ("PC 1"); may be NULL */
   const char        *y_label;     /* left of the plot; may be NULL */
 } VizScatter;
+
+/* What an embedding's caption says (the CLI's and the window's figure). */
+typedef struct
+{
+  const char *layer;
+  bool        flatten;       /* flattened features, else pooled per channel */
+  int         features;      /* per sample */
+  bool        tsne;          /* else PCA */
+  int         n;             /* samples */
+  double      perplexity;    /* t-SNE's */
+  uint64_t    seed;          /* t-SNE's */
+  double      variance[2];   /* PCA: the shares of the total variance on the axes, percent */
+  const char *dataset;
+  bool        colour_pred;
+  int         wrong;         /* misclassified samples */
+} VizScatterCaption;
+
+/* "layer L (pooled, D features), PCA, N = n, variance a% + b%" (or "t-SNE, N = n, perplexity
+ * P, seed S"), then "\n<dataset>, coloured by true class, W misclassified (ringed)", appended
+ * to buf. */
+void viz_scatter_caption (char                    *buf,
+                          size_t                   size,
+                          const VizScatterCaption *caption);
 
 /* The colour of class k (RGB in [0, 1]): ten distinct hues, then hues spaced by the golden
  * angle at two lightnesses. */

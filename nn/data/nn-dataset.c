@@ -806,6 +806,51 @@ nn_dataset_subset_per_class (const NnDataset *ds,
   return out;
 }
 
+NnDataset *
+nn_dataset_sample (const NnDataset *ds,
+                   int              n,
+                   uint64_t         seed,
+                   int             *index)
+{
+  NN_ASSERT (ds != NULL && n > 0 && n <= ds->n);
+
+  int *order = malloc ((size_t) ds->n * sizeof *order);
+  unsigned char *keep = calloc ((size_t) ds->n, 1);
+  NnDataset *out = order != NULL && keep != NULL
+                   ? nn_dataset_new (n, ds->c, ds->h, ds->w, ds->n_classes) : NULL;
+  if (out == NULL)
+    {
+      free (order);
+      free (keep);
+      return NULL;
+    }
+  /* The first n of a seeded shuffle, put back in the dataset's order. */
+  for (int i = 0; i < ds->n; i++)
+    order[i] = i;
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  nn_rng_shuffle (&rng, order, ds->n);
+  for (int i = 0; i < n; i++)
+    keep[order[i]] = 1;
+  const size_t per_image = (size_t) ds->c * ds->h * ds->w;
+  for (int i = 0, k = 0; i < ds->n; i++)
+    if (keep[i])
+      {
+        memcpy (out->images + (size_t) k * per_image, ds->images + (size_t) i * per_image,
+                per_image * sizeof (float));
+        out->labels[k] = ds->labels[i];
+        if (index != NULL)
+          index[k] = i;
+        k++;
+      }
+  for (int k = 0; k < ds->n_classes; k++)
+    nn_dataset_set_class_name (out, k, ds->class_names[k]);
+  out->ct16 = ds->ct16;
+  free (keep);
+  free (order);
+  return out;
+}
+
 void
 nn_dataset_apply_ct_window (NnDataset        *ds,
                             const NnCtWindow *window)

@@ -65,6 +65,13 @@ void       nn_dataset_apply_ct_window (NnDataset        *ds,
 NnDataset *nn_dataset_subset_per_class (const NnDataset *ds,
                                         int              per_class,
                                         uint64_t         seed);
+/* `n` samples of ds drawn at random (seeded), kept in their order in ds; index (may be NULL)
+ * receives each kept sample's place in ds (n ints). Needs 0 < n <= ds->n; NULL when out of
+ * memory. */
+NnDataset *nn_dataset_sample (const NnDataset *ds,
+                              int              n,
+                              uint64_t         seed,
+                              int             *index);
 /* Per-channel mean and standard deviation of all pixels (c floats each). */
 void       nn_dataset_mean_std (const NnDataset *ds,
                                 float           *mean,

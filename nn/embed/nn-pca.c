@@ -104,3 +104,25 @@ done:
   free (mean);
   return ok;
 }
+
+double
+nn_pca_total_variance (const float *x,
+                       int          N,
+                       int          D)
+{
+  NN_ASSERT (x != NULL && N >= 2 && D >= 1);
+
+  double total = 0.0;
+  for (int j = 0; j < D; j++)
+    {
+      double s = 0.0, s2 = 0.0;
+      for (int i = 0; i < N; i++)
+        {
+          double v = (double) x[(size_t) i * D + j];
+          s += v;
+          s2 += v * v;
+        }
+      total += (s2 - s * s / N) / (N - 1);
+    }
+  return total;
+}

@@ -18,3 +18,9 @@ bool nn_pca (float       *out,
              int          D,
              int          k,
              NnError     *err);
+
+/* The total variance of the rows of x (N, D): the trace of their covariance (divided by
+ * N - 1), against which nn_pca's variances are shares. N >= 2. */
+double nn_pca_total_variance (const float *x,
+                              int          N,
+                              int          D);

@@ -357,7 +357,7 @@ nn_tsne (float              *out,
   const int K = exact ? N - 1 : (int) ceil (3.0 * perp);
   const double theta = exact ? 0.0 : config->theta;
   const double rate = config->learning_rate > 0.0 ? config->learning_rate
-                      : fmax (200.0, N / NN_TSNE_EXAGGERATION);
+                      : fmax (NN_TSNE_MIN_RATE, N / NN_TSNE_EXAGGERATION);
   NnTsneAffinity p;
   if (!nn_tsne_affinity_init (&p, x, N, D, perp, K, err))
     return false;

@@ -15,7 +15,7 @@ typedef struct
 {
   double   perplexity;     /* effective neighbours per point; needs N >= 3 perplexity + 1 */
   int      iterations;     /* gradient steps in all, the first 250 with early exaggeration */
-  double   learning_rate;  /* <= 0: max (200, N / 12) */
+  double   learning_rate;  /* <= 0: max (50, N / 12) */
   double   theta;          /* Barnes-Hut's accuracy (0.5); smaller is slower and closer */
   int      exact_below;    /* exact t-SNE below this many points, Barnes-Hut from there */
   int      threads;        /* threads for Barnes-Hut's repulsion; 0: as OpenBLAS's */
@@ -24,6 +24,9 @@ typedef struct
 
 #define NN_TSNE_EXAGGERATION       12.0
 #define NN_TSNE_EXAGGERATION_STEPS 250
+/* The automatic learning rate's floor: with the rate times the exaggeration well above N, the
+ * exaggerated steps overshoot and fling points out of small sets. */
+#define NN_TSNE_MIN_RATE           50.0
 
 /* perplexity 30, 1000 iterations, automatic rate, theta 0.5, exact below 2000, seed 1. */
 void nn_tsne_config_init (NnTsneConfig *config);

@@ -680,6 +680,42 @@ make_indexed (void)
   return ds;
 }
 
+/* n samples drawn at random: in the dataset's order, with their places, seeded. */
+static void
+test_sample (void)
+{
+  NnDataset *ds = make_indexed ();
+  int index[30], again[30];
+  NnDataset *a = nn_dataset_sample (ds, 30, 5, index);
+  NnDataset *b = nn_dataset_sample (ds, 30, 5, again);
+  NnDataset *other = nn_dataset_sample (ds, 30, 6, NULL);
+  g_assert_cmpint (a->n, ==, 30);
+  g_assert_cmpint (a->n_classes, ==, 3);
+  g_assert_cmpstr (a->class_names[1], ==, "one");
+  for (int j = 0; j < a->n; j++)
+    {
+      g_assert_cmpfloat (a->images[2 * j], ==, (float) index[j]);
+      g_assert_cmpfloat (a->images[2 * j + 1], ==, (float) -index[j]);
+      g_assert_cmpint (a->labels[j], ==, ds->labels[index[j]]);
+      if (j > 0)
+        g_assert_cmpint (index[j], >, index[j - 1]);
+    }
+  g_assert_cmpmem (index, sizeof index, again, sizeof again);
+  g_assert_true (memcmp (a->images, other->images, 60 * sizeof (float)) != 0);
+  /* Not the first 30. */
+  g_assert_cmpint (index[29], >, 29);
+  /* All of them: the dataset itself. */
+  int all[100];
+  NnDataset *whole = nn_dataset_sample (ds, 100, 5, all);
+  for (int i = 0; i < 100; i++)
+    g_assert_cmpint (all[i], ==, i);
+  nn_dataset_free (whole);
+  nn_dataset_free (other);
+  nn_dataset_free (b);
+  nn_dataset_free (a);
+  nn_dataset_free (ds);
+}
+
 static void
 test_subset_per_class (void)
 {
@@ -766,6 +802,7 @@ main (int   argc,
   g_test_add_func ("/nn/dataset/fashion-mnist-test-split", test_fashion_mnist_test_split);
   g_test_add_func ("/nn/dataset/fashion-mnist-train-mean", test_fashion_mnist_train_mean);
   g_test_add_func ("/nn/dataset/subset-per-class", test_subset_per_class);
+  g_test_add_func ("/nn/dataset/sample", test_sample);
   g_test_add_func ("/nn/dataset/mean-std", test_mean_std);
   return g_test_run ();
 }

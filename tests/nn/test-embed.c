@@ -189,6 +189,15 @@ test_pca_plane (void)
   float out[N * 2];
   NnError err = { 0 };
   g_assert_true (nn_pca (out, NULL, x, N, D, 2, &err));
+  /* The total variance is the sum of every component's (all D of them). */
+  float every[N * D], variance[D];
+  g_assert_true (nn_pca (every, variance, x, N, D, D, &err));
+  double sum = 0.0;
+  for (int c = 0; c < D; c++)
+    sum += variance[c];
+  double total = nn_pca_total_variance (x, N, D);
+  g_assert_cmpfloat_with_epsilon (total, sum, 1e-4 * total);
+  g_assert_cmpfloat (total, >, 16.0);
   /* with a and b drawn independently, their sample covariance is small but not 0: compare
    * through |correlation| with the true coordinates */
   for (int c = 0; c < 2; c++)
@@ -321,6 +330,39 @@ test_tsne_barnes_hut (void)
   check_tsne (600, 100);
 }
 
+/* A small set (80 points) at the automatic learning rate: the early exaggeration must not fling
+ * a point far from the others (it did at a fixed rate of 200: rate x exaggeration >> N). */
+static void
+test_tsne_small (void)
+{
+  enum { N = 80, D = 10 };
+  int label[N];
+  float *x = clusters (N, D, 4, 5, label);
+  NnTsneConfig config;
+  nn_tsne_config_init (&config);
+  config.perplexity = 20;
+  float y[2 * N];
+  NnError err = { 0 };
+  g_assert_true (nn_tsne (y, x, N, D, &config, NULL, NULL, NULL, &err));
+  double cx = 0, cy = 0;
+  for (int i = 0; i < N; i++)
+    {
+      cx += y[2 * i] / (double) N;
+      cy += y[2 * i + 1] / (double) N;
+    }
+  double mean = 0, far = 0;
+  for (int i = 0; i < N; i++)
+    {
+      double r = hypot (y[2 * i] - cx, y[2 * i + 1] - cy);
+      mean += r / N;
+      far = fmax (far, r);
+    }
+  g_test_message ("N %d: mean distance to the centroid %.2f, largest %.2f", N, mean, far);
+  g_assert_cmpfloat (far, <, 3.0 * mean);
+  g_assert_cmpfloat (knn_purity (y, label, N, 5), >, 0.95);
+  g_free (x);
+}
+
 static double
 gradient_error (const double         *y,
                 const NnTsneAffinity *p,
@@ -427,6 +469,7 @@ main (int    argc,
   g_test_add_func ("/nn/embed/pca-bad", test_pca_bad);
   g_test_add_func ("/nn/embed/tsne-exact-clusters", test_tsne_exact);
   g_test_add_func ("/nn/embed/tsne-barnes-hut-clusters", test_tsne_barnes_hut);
+  g_test_add_func ("/nn/embed/tsne-small-set", test_tsne_small);
   g_test_add_func ("/nn/embed/barnes-hut-gradient", test_bh_gradient);
   g_test_add_func ("/nn/embed/tsne-bad", test_tsne_bad);
   return g_test_run ();
