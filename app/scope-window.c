@@ -12,6 +12,7 @@
 #include "scope-error.h"
 #include "scope-explain-view.h"
 #include "scope-layer.h"
+#include "scope-maximize-view.h"
 #include "scope-view.h"
 #include "scope-volume-view.h"
 
@@ -1420,6 +1421,37 @@ on_ct_window_changed (ScopeWindow *self)
     SCOPE_VOLUME_VIEW (adw_view_stack_get_child_by_name (self->view_stack, "volume")), window);
 }
 
+/* The settings of activation maximization in the preferences, shown in the Maximize view's
+ * controls (the others, the objective and the transforms on, stay as they are). */
+static void
+apply_am_defaults (ScopeWindow *self)
+{
+  ScopeMaximizeView *view = SCOPE_MAXIMIZE_VIEW (
+    adw_view_stack_get_child_by_name (self->view_stack, "maximize"));
+  NnAmSettings s;
+  scope_maximize_view_get_settings (view, &s);
+  s.steps = g_settings_get_int (self->settings, "am-steps");
+  s.lr = (float) g_settings_get_double (self->settings, "am-learning-rate");
+  s.optimizer = g_settings_get_enum (self->settings, "am-optimizer") == 1
+                ? NN_AM_OPTIMIZER_ADAM : NN_AM_OPTIMIZER_NGA;
+  s.param = g_settings_get_enum (self->settings, "am-parameterization") == 1
+            ? NN_AM_PARAM_FOURIER : NN_AM_PARAM_PIXELS;
+  s.pad = g_settings_get_int (self->settings, "am-pad");
+  s.jitter = g_settings_get_int (self->settings, "am-jitter");
+  s.scale = (float) g_settings_get_double (self->settings, "am-scale");
+  s.rotate = (float) g_settings_get_double (self->settings, "am-rotate");
+  s.blur = (float) g_settings_get_double (self->settings, "am-blur");
+  scope_maximize_view_set_settings (view, &s);
+}
+
+static void
+on_settings_changed (ScopeWindow *self,
+                     const char  *key)
+{
+  if (g_str_has_prefix (key, "am-"))
+    apply_am_defaults (self);
+}
+
 ScopeWindow *
 scope_window_new (GtkApplication *application,
                   GSettings      *settings)
@@ -1440,6 +1472,9 @@ scope_window_new (GtkApplication *application,
       g_signal_connect_object (settings, "changed::ct-window", G_CALLBACK (on_ct_window_changed),
                                self, G_CONNECT_SWAPPED);
       on_ct_window_changed (self);
+      g_signal_connect_object (settings, "changed", G_CALLBACK (on_settings_changed), self,
+                               G_CONNECT_SWAPPED);
+      apply_am_defaults (self);
     }
   return self;
 }
