@@ -50,6 +50,19 @@ scope_accessible_get_labelled_by (GtkWidget *widget)
   return g_object_get_data (G_OBJECT (widget), LABELLED_BY_KEY);
 }
 
+/* Whether widget names what follows it: a label, or a check button with a label ("Fixed
+ * scale, max" before its spin button). */
+static gboolean
+is_naming (GtkWidget *widget)
+{
+  if (GTK_IS_CHECK_BUTTON (widget))
+    {
+      const char *label = gtk_check_button_get_label (GTK_CHECK_BUTTON (widget));
+      return label != NULL && *label != '\0';
+    }
+  return GTK_IS_LABEL (widget);
+}
+
 /* The label naming a control in a settings layout: the grid cell left of it, else the label
  * just before it. */
 static GtkWidget *
@@ -62,10 +75,10 @@ label_beside (GtkWidget *control)
       gtk_grid_query_child (GTK_GRID (parent), control, &column, &row, NULL, NULL);
       GtkWidget *left = column > 0 ? gtk_grid_get_child_at (GTK_GRID (parent), column - 1, row)
                                    : NULL;
-      return GTK_IS_LABEL (left) ? left : NULL;
+      return left != NULL && is_naming (left) ? left : NULL;
     }
   GtkWidget *before = gtk_widget_get_prev_sibling (control);
-  return GTK_IS_LABEL (before) ? before : NULL;
+  return before != NULL && is_naming (before) ? before : NULL;
 }
 
 static gboolean
@@ -75,7 +88,7 @@ is_named_control (GtkWidget *widget)
          || GTK_IS_ENTRY (widget) || GTK_IS_SEARCH_ENTRY (widget);
 }
 
-/* The text of a label child of a button (its label, or a label inside a box), or NULL. */
+/* The text of a label inside a button (its label, or a label deeper down), or NULL. */
 static const char *
 button_text (GtkWidget *button)
 {
@@ -84,7 +97,7 @@ button_text (GtkWidget *button)
     {
       if (GTK_IS_LABEL (c) && *gtk_label_get_text (GTK_LABEL (c)) != '\0')
         return gtk_label_get_text (GTK_LABEL (c));
-      const char *inner = GTK_IS_BOX (c) ? button_text (c) : NULL;
+      const char *inner = button_text (c);
       if (inner != NULL)
         return inner;
     }

@@ -19,9 +19,9 @@ void        scope_accessible_set_labelled_by (GtkWidget  *widget,
 /* The label set by scope_accessible_set_labelled_by, or NULL. */
 GtkWidget  *scope_accessible_get_labelled_by (GtkWidget  *widget);
 /* Names the controls under root that have no name yet: an icon-only button (or menu button)
- * by its tooltip, a spin button, scale, drop-down or entry by the label beside it (the cell
- * to its left in a grid, else the label just before it or before its box). Controls added
- * later are named by calling it again. */
+ * by its tooltip, a spin button, scale, drop-down or entry by the label (or labelled check
+ * button) beside it: the cell to its left in a grid, else the one just before it or before its
+ * box. Controls added later are named by calling it again. */
 void        scope_accessible_name_controls   (GtkWidget  *root);
 
 G_END_DECLS
