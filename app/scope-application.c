@@ -214,9 +214,10 @@ about_action (GSimpleAction *action,
   adw_about_window_set_version (about, SCOPE_VERSION);
   adw_about_window_set_developer_name (about, "The cnnscope authors");
   adw_about_window_set_developers (about, developers);
-  adw_about_window_set_comments (about, _ ("Look inside convolutional neural networks: layers, "
-                                        "activations and filters, computed by cnnscope's own "
-                                        "engine."));
+  adw_about_window_set_comments (about,
+                                 _ ("Look inside convolutional neural networks: layers, "
+                                    "activations and filters, computed by cnnscope's own "
+                                    "engine."));
   adw_about_window_set_license_type (about, GTK_LICENSE_MIT_X11);
   gtk_window_present (GTK_WINDOW (about));
 }
@@ -245,8 +246,9 @@ preferences_action (GSimpleAction *action,
   if (self->settings == NULL)
     {
       if (parent != NULL && SCOPE_IS_WINDOW (parent))
-        scope_window_show_error (SCOPE_WINDOW (parent), _ ("There are no preferences to change: "
-                                 "the settings schema is not installed"));
+        scope_window_show_error (SCOPE_WINDOW (parent),
+                                 _ ("There are no preferences to change: the settings schema "
+                                    "is not installed"));
       return;
     }
   gtk_window_present (scope_preferences_new (parent, self->settings));

@@ -21,8 +21,8 @@ struct _ScopeBatchWindow
 G_DEFINE_FINAL_TYPE (ScopeBatchWindow, scope_batch_window, GTK_TYPE_WINDOW)
 
 static const char *const headings[N_COLUMNS] = {
-  N_ ("File"), N_ ("Class"), N_ ("Probability"), N_ ("Deletion AUC"), N_ ("Insertion AUC"), N_ ("ROAD MoRF"), N_ ("ROAD LeRF"),
-  N_ ("Randomization ρ"),
+  N_ ("File"), N_ ("Class"), N_ ("Probability"), N_ ("Deletion AUC"), N_ ("Insertion AUC"),
+  N_ ("ROAD MoRF"), N_ ("ROAD LeRF"), N_ ("Randomization ρ"),
 };
 
 /* A row of the table; a file without a result has its error across the other columns. */

@@ -806,8 +806,9 @@ fill_pickers (ScopeExplainView *self)
           self->layers[self->n_layers++] = i;
           const NnShape s = g->nodes[i].shape;
           g_autofree char *text
-            = view.tokens ? g_strdup_printf (_ ("%s (%d tokens × %d, %d×%d grid)"), g->nodes[i].name,
-                                             s.dims[0], s.dims[1], view.lh, view.lw)
+            = view.tokens ? g_strdup_printf (_ ("%s (%d tokens × %d, %d×%d grid)"),
+                                             g->nodes[i].name, s.dims[0], s.dims[1], view.lh,
+                                             view.lw)
                           : g_strdup_printf ("%s (%d×%d×%d)", g->nodes[i].name, s.c, s.h, s.w);
           gtk_string_list_append (layers, text);
         }
@@ -862,7 +863,8 @@ inputs_changed (ScopeExplainView *self,
                             _ ("Open a model (Ctrl+O) to see what its predictions rest on."));
   else if (input (self) == NULL)
     scope_view_show_status (view, icon, _ ("No Image"),
-                            _ ("Open an image (Ctrl+Shift+O) to see what the model looks at in it."));
+                            _ ("Open an image (Ctrl+Shift+O) to see what the model looks at "
+                               "in it."));
   else
     scope_view_show_status (view, NULL, NULL, NULL);
   self->dirty = TRUE;
@@ -922,7 +924,8 @@ static void
 on_folder_clicked (ScopeExplainView *self)
 {
   scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                         _ ("Explain a Folder"), _ ("_Explain"), NULL, 0, NULL, NULL, on_folder_chosen);
+                         _ ("Explain a Folder"), _ ("_Explain"), NULL, 0, NULL, NULL,
+                         on_folder_chosen);
 }
 
 /* Public API. */

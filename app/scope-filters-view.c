@@ -77,8 +77,8 @@ describe_no_filters (ScopeModel *model,
   g_autofree char *layer = g_markup_escape_text (graph->nodes[node].name, -1);
   const char *op = nn_op_name (graph->nodes[node].op);
   if (n_with == 0)
-    return g_strdup_printf (_ ("“%s” is a %s layer. Filters are the kernels of conv2d layers, and "
-                            "this model has none."), layer, op);
+    return g_strdup_printf (_ ("“%s” is a %s layer. Filters are the kernels of conv2d layers, "
+                               "and this model has none."), layer, op);
   g_autoptr (GString) text = g_string_new (NULL);
   g_string_append_printf (text, _ ("“%s” is a %s layer. Filters are the kernels of conv2d "
                                   "layers: "), layer, op);

@@ -518,7 +518,8 @@ set_target (ScopeMaximizeView *self,
       self->node = -1;
       gtk_label_set_label (self->layer_label, _ ("No model"));
       scope_view_show_status (SCOPE_VIEW (self), "find-location-symbolic", _ ("No Model"),
-                              _ ("Open a model (Ctrl+O) to see what its channels respond to most."));
+                              _ ("Open a model (Ctrl+O) to see what its channels respond to "
+                                 "most."));
       update_controls (self);
       return;
     }
@@ -737,8 +738,9 @@ check_ready (ScopeMaximizeView  *self,
     }
   if (s.objective == NN_AM_OBJECTIVE_DIRECTION && s.direction == NULL)
     {
-      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, _ ("the direction needs %d weights, one "
-                   "per channel of the layer, separated by commas"),
+      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_SPEC,
+                   _ ("the direction needs %d weights, one per channel of the layer, separated "
+                      "by commas"),
                    scope_model_get_graph (self->model)->nodes[self->node].shape.c);
       return FALSE;
     }

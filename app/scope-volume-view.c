@@ -136,7 +136,8 @@ update_progress (ScopeVolumeView *self)
     {
       int done = classifying ? self->classified : self->explained;
       gtk_progress_bar_set_fraction (self->progress, (double) done / self->volume->nz);
-      gtk_progress_bar_set_text (self->progress, classifying ? _ ("Classifying") : _ ("Explaining"));
+      gtk_progress_bar_set_text (self->progress,
+                                 classifying ? _ ("Classifying") : _ ("Explaining"));
     }
 }
 
@@ -189,7 +190,7 @@ update_labels (ScopeVolumeView *self)
                                    + (gsize) self->cursor[0]];
   g_autofree char *info = g_strdup_printf (
     _ ("%s · %d × %d × %d voxels, %.2f × %.2f × %.2f mm · voxel (%d, %d, %d) at (%.1f, %.1f, "
-    "%.1f) mm RAS: %.0f%s"), self->name, self->volume->nx, self->volume->ny, self->volume->nz,
+       "%.1f) mm RAS: %.0f%s"), self->name, self->volume->nx, self->volume->ny, self->volume->nz,
     self->volume->spacing[0], self->volume->spacing[1], self->volume->spacing[2],
     self->cursor[0], self->cursor[1], self->cursor[2], xyz[0], xyz[1], xyz[2], value,
     self->volume->hu ? " HU" : "");
@@ -1170,6 +1171,6 @@ scope_volume_view_init (ScopeVolumeView *self)
   scope_accessible_set_label (GTK_WIDGET (self->overlay_bar), _ ("Colour bar of the attribution"));
   scope_view_show_status (SCOPE_VIEW (self), "view-grid-symbolic", _ ("No Volume"),
                           _ ("Open a NIfTI file or a DICOM series folder with Open Volume… in "
-                          "the main menu, or start cnnscope MODEL VOLUME"));
+                             "the main menu, or start cnnscope MODEL VOLUME"));
   update_progress (self);
 }

@@ -342,7 +342,8 @@ update_model_labels (ScopeWindow *self)
   gtk_label_set_label (self->model_label, scope_model_get_name (self->model));
   gtk_label_set_label (self->model_detail_label, detail->str);
 
-  g_autofree char *title = g_strdup_printf (_ ("%s — cnnscope"), scope_model_get_name (self->model));
+  g_autofree char *title = g_strdup_printf (_ ("%s — cnnscope"),
+                                            scope_model_get_name (self->model));
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
@@ -383,8 +384,8 @@ set_activations (ScopeWindow      *self,
   const NnModel *m = activations != NULL ? scope_model_get_nn_model (self->model) : NULL;
   g_autofree char *text = NULL;
   if (k >= 0)
-    text = g_strdup_printf (_ ("Prediction: %s (%.1f %%)"), m->labels[k] != NULL ? m->labels[k] : "?",
-                            100.0 * probability);
+    text = g_strdup_printf (_ ("Prediction: %s (%.1f %%)"),
+                            m->labels[k] != NULL ? m->labels[k] : "?", 100.0 * probability);
   gtk_label_set_label (self->prediction_label, text != NULL ? text : "");
 }
 
@@ -622,7 +623,8 @@ scope_window_open (ScopeWindow *self,
   g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
 
   AdwMessageDialog *dialog = model != NULL && !self->open_confirmed
-                             ? ask_before_losing (self, _ ("Open Another Model?"), "open", _ ("_Open"))
+                             ? ask_before_losing (self, _ ("Open Another Model?"), "open",
+                                                  _ ("_Open"))
                              : NULL;
   if (dialog != NULL)
     {
@@ -1145,7 +1147,8 @@ ask_before_closing (ScopeWindow *self)
 {
   if (self->close_confirmed)
     return FALSE;
-  AdwMessageDialog *dialog = ask_before_losing (self, _ ("Close the Window?"), "close", _ ("_Close"));
+  AdwMessageDialog *dialog = ask_before_losing (self, _ ("Close the Window?"), "close",
+                                                _ ("_Close"));
   if (dialog == NULL)
     return FALSE;
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_close_response), self,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Accessible names under Xvfb: every view of the window (each shown in turn), the layer list
- * and header, and the Preferences window's page are walked widget by widget; a button or menu button
- * needs a label child, or a tooltip and an accessible label; a spin button or scale needs an
- * accessible label or a labelled-by relation; a drawing area or figure needs an accessible label.
+ * and header, and the Preferences window's page are walked widget by widget; a button or menu
+ * button needs a label child, or a tooltip and an accessible label; a spin button or scale needs
+ * an accessible label or a labelled-by relation; a drawing area or figure needs an accessible
+ * label.
  * Names are read from the record scope_accessible_set_label keeps, and checked against GTK's own
  * accessible state (GTK_A11Y=test keeps it). The checker is first shown to fail on bare
  * widgets. */
