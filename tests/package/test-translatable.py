@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # The application's strings reach translators: po/POTFILES.in lists every file with marked
-# strings (and every template), xgettext makes a POT from them that holds each file's strings,
-# and no string literal that app/*.c passes to a label, title, tooltip, toast, dialog or status
+# strings (and every template), xgettext makes a POT from them that holds each file's strings
+# and from which a catalogue compiles, and no string literal that app/*.c passes to a label, title, tooltip, toast, dialog or status
 # setter, nor a label, title or tooltip of a template, is left unmarked. TAP on stdout.
 import argparse
 import os
@@ -217,6 +217,15 @@ def check_pot(source, listed):
         for msgid in ('Export format', 'Activation Maximization', 'Show Layers (F9)',
                       'Look inside convolutional neural networks'):
             check('msgid "%s"' % msgid in text, 'the POT holds "%s"' % msgid)
+        # A catalogue started from it compiles, its format strings checked.
+        po = os.path.join(tmp, 'de.po')
+        r = subprocess.run(['msginit', '--no-translator', '--locale=de', '--input=' + pot,
+                            '--output-file=' + po], capture_output=True, text=True)
+        if r.returncode == 0:
+            r = subprocess.run(['msgfmt', '--check', '--output-file=' + os.devnull, po],
+                               capture_output=True, text=True)
+        check(r.returncode == 0, 'a catalogue made from the POT compiles (msgfmt --check)',
+              r.stderr)
 
 
 def main():
