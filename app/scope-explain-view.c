@@ -445,6 +445,7 @@ on_progress (ScopeExplainJob  *job,
   int i = panel_of_job (self, job);
   g_return_if_fail (i >= 0);
   self->panels[i].fraction = fraction;
+  /* Translators: the stage of an explanation, as the engine names it ("map", "deletion"). */
   g_autofree char *text = g_strdup_printf (_ ("Computing %s…"), stage);
   set_status (self, text);
 }
@@ -955,6 +956,7 @@ scope_explain_view_explain_folder (ScopeExplainView  *self,
                                                        kind < BASELINE_IMAGE ? kind : -1);
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   g_autofree char *name = g_path_get_basename (path);
+  /* Translators: the batch window's title: a method and a folder ("Grad-CAM of samples"). */
   g_autofree char *title = g_strdup_printf (_ ("%s of %s"),
                                             nn_method_get_info (spec.map.method)->label, name);
   ScopeBatchWindow *window = scope_batch_window_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root)
@@ -1196,7 +1198,7 @@ fill_methods (ScopeExplainView *self)
 {
   g_autoptr (GtkStringList) methods = gtk_string_list_new (NULL);
   g_autoptr (GtkStringList) compare = gtk_string_list_new (NULL);
-  gtk_string_list_append (compare, _ ("None"));
+  gtk_string_list_append (compare, C_ ("compare with method", "None"));
   for (int i = 0; i < NN_METHOD_COUNT_; i++)
     {
       gtk_string_list_append (methods, nn_method_get_info ((NnMethod) i)->label);

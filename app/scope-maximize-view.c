@@ -567,6 +567,7 @@ update_status (ScopeMaximizeView *self)
       failed |= state == SCOPE_AM_FAILED;
       stopped |= state == SCOPE_AM_STOPPED;
     }
+  /* Translators: the state of activation maximization, before its numbers. */
   const char *verb = any_running (self) ? _ ("Running") : failed ? _ ("Failed")
                      : stopped ? _ ("Stopped") : _ ("Finished");
   double t = elapsed_s (self);

@@ -177,6 +177,7 @@ update_labels (ScopeVolumeView *self)
                                                self->cursor[axis] + 1,
                                                axis_size (self->volume, axis));
       gtk_label_set_text (self->plane_labels[p], text);
+      /* Translators: "Axial plane of chest.nii.gz, slice 40 of 80", for screen readers. */
       g_autofree char *label = g_strdup_printf (_ ("%s plane of %s, slice %d of %d"),
                                                 _ (plane_names[p]), self->name,
                                                 self->cursor[axis] + 1,

@@ -342,6 +342,7 @@ update_model_labels (ScopeWindow *self)
   gtk_label_set_label (self->model_label, scope_model_get_name (self->model));
   gtk_label_set_label (self->model_detail_label, detail->str);
 
+  /* Translators: the window's title: the model's name, then the application's. */
   g_autofree char *title = g_strdup_printf (_ ("%s — cnnscope"),
                                             scope_model_get_name (self->model));
   gtk_window_set_title (GTK_WINDOW (self), title);
