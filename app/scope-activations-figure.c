@@ -4,6 +4,8 @@
  * viz_layer_figure_draw. */
 #include "scope-activations-figure.h"
 
+#include <glib/gi18n.h>
+
 #include "scope-error.h"
 
 struct _ScopeActivationsFigure
@@ -186,7 +188,7 @@ scope_activations_figure_export (ScopeActivationsFigure  *self,
   if (!make_figure (SCOPE_FIGURE_VIEW (self), &fig))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                   "%s: there are no activations to export yet", path);
+                   _ ("%s: there are no activations to export yet"), path);
       return FALSE;
     }
   NnError err = { 0 };

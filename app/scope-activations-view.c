@@ -4,6 +4,8 @@
  * of the last forward pass, both bound by the window's template. */
 #include "scope-activations-view.h"
 
+#include <glib/gi18n.h>
+
 #include "scope-activations-figure.h"
 
 struct _ScopeActivationsView
@@ -48,15 +50,15 @@ update_status (ScopeActivationsView *self)
   if (shown)
     scope_view_show_status (view, NULL, NULL, NULL);
   else if (scope_view_get_model (view) == NULL)
-    scope_view_show_status (view, icon, "No Activations Yet",
-                            "Open a model (Ctrl+O) and an image (Ctrl+Shift+O).");
+    scope_view_show_status (view, icon, _ ("No Activations Yet"),
+                            _ ("Open a model (Ctrl+O) and an image (Ctrl+Shift+O)."));
   else if (scope_view_get_input (view) == NULL)
-    scope_view_show_status (view, icon, "No Image",
-                            "Open an image (Ctrl+Shift+O) to see the activations.");
+    scope_view_show_status (view, icon, _ ("No Image"),
+                            _ ("Open an image (Ctrl+Shift+O) to see the activations."));
   else if (self->forward_error != NULL)
-    scope_view_show_status (view, icon, "No Activations", self->forward_error);
+    scope_view_show_status (view, icon, _ ("No Activations"), self->forward_error);
   else
-    scope_view_show_status (view, icon, "Computing Activations…", NULL);
+    scope_view_show_status (view, icon, _ ("Computing Activations…"), NULL);
   scope_view_set_can_export (view, shown);
 }
 

@@ -5,6 +5,7 @@
 #include "scope-am-job.h"
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "scope-error.h"
@@ -282,7 +283,7 @@ scope_am_job_start (ScopeAmJob  *self,
   if (self->worker.started)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                           "this activation maximization was started before");
+                           _ ("this activation maximization was started before"));
       return FALSE;
     }
   self->state = SCOPE_AM_RUNNING;

@@ -12,6 +12,7 @@
 #include "scope-window-actions.h"
 #include "scope-window.h"
 
+#include <glib/gi18n.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -144,7 +145,7 @@ open_window (ScopeApplication *self,
   if (self->settings_file != NULL && !self->told_settings)
     {
       /* Once per run: the first window says where the preferences went. */
-      g_autofree char *text = g_strdup_printf ("No session bus: preferences are kept in %s",
+      g_autofree char *text = g_strdup_printf (_ ("No session bus: preferences are kept in %s"),
                                                self->settings_file);
       scope_window_show_message (window, text);
       self->told_settings = TRUE;
@@ -213,9 +214,10 @@ about_action (GSimpleAction *action,
   adw_about_window_set_version (about, SCOPE_VERSION);
   adw_about_window_set_developer_name (about, "The cnnscope authors");
   adw_about_window_set_developers (about, developers);
-  adw_about_window_set_comments (about, "Look inside convolutional neural networks: layers, "
-                                        "activations and filters, computed by cnnscope's own "
-                                        "engine.");
+  adw_about_window_set_comments (about,
+                                 _ ("Look inside convolutional neural networks: layers, "
+                                    "activations and filters, computed by cnnscope's own "
+                                    "engine."));
   adw_about_window_set_license_type (about, GTK_LICENSE_MIT_X11);
   gtk_window_present (GTK_WINDOW (about));
 }
@@ -244,8 +246,9 @@ preferences_action (GSimpleAction *action,
   if (self->settings == NULL)
     {
       if (parent != NULL && SCOPE_IS_WINDOW (parent))
-        scope_window_show_error (SCOPE_WINDOW (parent), "There are no preferences to change: "
-                                 "the settings schema is not installed");
+        scope_window_show_error (SCOPE_WINDOW (parent),
+                                 _ ("There are no preferences to change: the settings schema "
+                                    "is not installed"));
       return;
     }
   gtk_window_present (scope_preferences_new (parent, self->settings));

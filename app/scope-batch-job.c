@@ -2,6 +2,7 @@
 /* ScopeBatchJob: a folder's images explained one after another on a worker thread. */
 #include "scope-batch-job.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include <gio/gio.h>
@@ -245,7 +246,7 @@ scope_batch_job_start (ScopeBatchJob  *self,
   if (names->len == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "%s has no images (PNG, JPEG, DICOM or .npy)", self->folder);
+                   _ ("%s has no images (PNG, JPEG, DICOM or .npy)"), self->folder);
       return FALSE;
     }
   g_ptr_array_sort (names, compare_names);

@@ -2,6 +2,8 @@
 /* ScopeBatchWindow: the table grows by a row per file as the batch job delivers them. */
 #include "scope-batch-window.h"
 
+#include <glib/gi18n.h>
+
 #define N_COLUMNS 8
 
 struct _ScopeBatchWindow
@@ -19,8 +21,8 @@ struct _ScopeBatchWindow
 G_DEFINE_FINAL_TYPE (ScopeBatchWindow, scope_batch_window, GTK_TYPE_WINDOW)
 
 static const char *const headings[N_COLUMNS] = {
-  "File", "Class", "Probability", "Deletion AUC", "Insertion AUC", "ROAD MoRF", "ROAD LeRF",
-  "Randomization ρ",
+  N_ ("File"), N_ ("Class"), N_ ("Probability"), N_ ("Deletion AUC"), N_ ("Insertion AUC"),
+  N_ ("ROAD MoRF"), N_ ("ROAD LeRF"), N_ ("Randomization ρ"),
 };
 
 /* A row of the table; a file without a result has its error across the other columns. */
@@ -85,7 +87,7 @@ on_rows (ScopeBatchJob    *job,
       add_row (self, cells, r->error);
     }
   gtk_progress_bar_set_fraction (self->progress, total > 0 ? (double) done / total : 0.0);
-  g_autofree char *text = g_strdup_printf ("%u of %u files", done, total);
+  g_autofree char *text = g_strdup_printf (_ ("%u of %u files"), done, total);
   gtk_progress_bar_set_text (self->progress, text);
 }
 
@@ -97,9 +99,9 @@ on_finished (ScopeBatchJob    *job,
   guint done, total;
   scope_batch_job_get_rows (job, &done, &total);
   g_autofree char *text = error != NULL
-                          ? g_strdup_printf ("Stopped after %u of %u files: %s", done, total,
+                          ? g_strdup_printf (_ ("Stopped after %u of %u files: %s"), done, total,
                                              error->message)
-                          : g_strdup_printf ("Done: %u files", total);
+                          : g_strdup_printf (_ ("Done: %u files"), total);
   gtk_progress_bar_set_text (self->progress, text);
   gtk_widget_set_sensitive (GTK_WIDGET (self->cancel), FALSE);
 }
@@ -179,10 +181,10 @@ scope_batch_window_init (ScopeBatchWindow *self)
   GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   self->progress = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
   gtk_progress_bar_set_show_text (self->progress, TRUE);
-  gtk_progress_bar_set_text (self->progress, "Starting…");
+  gtk_progress_bar_set_text (self->progress, _ ("Starting…"));
   gtk_widget_set_hexpand (GTK_WIDGET (self->progress), TRUE);
   gtk_widget_set_valign (GTK_WIDGET (self->progress), GTK_ALIGN_CENTER);
-  self->cancel = GTK_BUTTON (gtk_button_new_with_mnemonic ("_Cancel"));
+  self->cancel = GTK_BUTTON (gtk_button_new_with_mnemonic (_ ("_Cancel")));
   g_signal_connect_swapped (self->cancel, "clicked", G_CALLBACK (on_cancel_clicked), self);
   gtk_box_append (GTK_BOX (top), GTK_WIDGET (self->progress));
   gtk_box_append (GTK_BOX (top), GTK_WIDGET (self->cancel));

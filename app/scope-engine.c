@@ -8,6 +8,7 @@
 #include "scope-engine.h"
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "scope-error.h"
@@ -121,7 +122,7 @@ open_mask (OpenJob *job)
   ScopeInput *masked = NULL;
   if (base == NULL)
     g_set_error (&o->mask_error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                 "%s: there is no image to put the mask on", o->mask_path);
+                 _ ("%s: there is no image to put the mask on"), o->mask_path);
   else
     masked = scope_input_new_with_mask (base, mask, &o->mask_error);
   nn_image_free (mask);
@@ -215,7 +216,7 @@ run_forward (ScopeEngine  *self,
                                                    ctx);
       if (result == NULL)
         g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_NOMEM,
-                     "%s: out of memory for the activations of every layer",
+                     _ ("%s: out of memory for the activations of every layer"),
                      scope_model_get_name (job->model));
     }
   nn_context_free (ctx);

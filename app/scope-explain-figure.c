@@ -3,8 +3,10 @@
  * and the VizExplainFigure made from them for each frame and each export. */
 #include "scope-explain-figure.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
+#include "scope-accessible.h"
 #include "scope-error.h"
 #include "scope-figure.h"
 
@@ -247,7 +249,7 @@ scope_explain_figure_export (ScopeExplainFigure  *self,
   if (self->panels[0].explanation == NULL || !make_figure (self, &fig))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                   "%s: there is no attribution map to export yet", path);
+                   _ ("%s: there is no attribution map to export yet"), path);
       return FALSE;
     }
   NnError err = { 0 };
@@ -272,6 +274,11 @@ scope_explain_figure_snapshot (GtkWidget   *widget,
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   viz_explain_figure_draw (cr, &fig, &style, width, height);
   cairo_destroy (cr);
+  /* Named for assistive technologies by its panels' titles ("Grad-CAM · layer4 · class 3"). */
+  g_autoptr (GString) label = g_string_new (NULL);
+  for (int i = 0; i < fig.n_panels; i++)
+    g_string_append_printf (label, "%s%s", i > 0 ? "; " : "", fig.panels[i].title);
+  scope_accessible_set_label (widget, label->str);
 }
 
 static void
@@ -321,6 +328,7 @@ scope_explain_figure_init (ScopeExplainFigure *self)
   self->settings.n_panels = 1;
   self->settings.target = -1;
   self->settings.layer = -1;
+  scope_accessible_set_label (GTK_WIDGET (self), _ ("Attribution map (nothing shown yet)"));
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
 }

@@ -6,6 +6,7 @@
  * input's HU plane) only go to the figure, which blends the maps again. */
 #include "scope-explain-view.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,7 +445,8 @@ on_progress (ScopeExplainJob  *job,
   int i = panel_of_job (self, job);
   g_return_if_fail (i >= 0);
   self->panels[i].fraction = fraction;
-  g_autofree char *text = g_strdup_printf ("Computing %s…", stage);
+  /* Translators: the stage of an explanation, as the engine names it ("map", "deletion"). */
+  g_autofree char *text = g_strdup_printf (_ ("Computing %s…"), stage);
   set_status (self, text);
 }
 
@@ -473,11 +475,11 @@ on_finished (ScopeExplainJob  *job,
     }
   if (failed != NULL)
     {
-      g_autofree char *text = g_strdup_printf ("Failed: %s", failed);
+      g_autofree char *text = g_strdup_printf (_ ("Failed: %s"), failed);
       set_status (self, text);
     }
   else
-    set_status (self, all_done ? "Done" : self->status);
+    set_status (self, all_done ? _ ("Done") : self->status);
 }
 
 /* Starting work. */
@@ -525,7 +527,7 @@ run (ScopeExplainView *self)
   update_figure (self);
   if (model (self) == NULL || input (self) == NULL)
     {
-      set_status (self, model (self) == NULL ? "No model" : "No image");
+      set_status (self, model (self) == NULL ? _ ("No model") : _ ("No image"));
       return;
     }
   for (int i = 0; i < n_panels (self); i++)
@@ -533,12 +535,12 @@ run (ScopeExplainView *self)
       g_autoptr (GError) error = NULL;
       if (!panel_start (self, i, &error))
         {
-          g_autofree char *text = g_strdup_printf ("Failed: %s", error->message);
+          g_autofree char *text = g_strdup_printf (_ ("Failed: %s"), error->message);
           set_status (self, text);
           return;
         }
     }
-  set_status (self, "Computing map…");
+  set_status (self, _ ("Computing map…"));
 }
 
 /* Runs when the view is on screen and the maps are out of date. */
@@ -588,7 +590,7 @@ load_baseline_image (ScopeExplainView  *self,
                      GError           **error)
 {
   if (model (self) == NULL)
-    return g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "No model to build %s for",
+    return g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("No model to build %s for"),
                         g_file_peek_path (file)), FALSE;
   g_autofree char *path = g_file_get_path (file);
   ScopeInput *image = scope_input_load (path, model (self), error);
@@ -609,7 +611,7 @@ on_baseline_chosen (GtkWidget *owner,
   g_autoptr (GError) error = NULL;
   if (!load_baseline_image (self, file, &error))
     {
-      g_autofree char *text = g_strdup_printf ("Failed: %s", error->message);
+      g_autofree char *text = g_strdup_printf (_ ("Failed: %s"), error->message);
       set_status (self, text);
       return;
     }
@@ -620,10 +622,10 @@ static void
 choose_baseline_image (ScopeExplainView *self)
 {
   static const ScopeFileType types[] = {
-    { "Images", "*.png;*.jpg;*.jpeg;*.PNG;*.JPG;*.JPEG;*.npy;*.dcm" },
+    { N_ ("Images"), "*.png;*.jpg;*.jpeg;*.PNG;*.JPG;*.JPEG;*.npy;*.dcm" },
   };
-  scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_OPEN, "Baseline Image",
-                         "_Open", types, G_N_ELEMENTS (types), NULL, NULL, on_baseline_chosen);
+  scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Baseline Image"),
+                         _ ("_Open"), types, G_N_ELEMENTS (types), NULL, NULL, on_baseline_chosen);
 }
 
 static void
@@ -772,7 +774,7 @@ fill_pickers (ScopeExplainView *self)
 {
   self->updating = TRUE;
   g_autoptr (GtkStringList) classes = gtk_string_list_new (NULL);
-  gtk_string_list_append (classes, "Top prediction");
+  gtk_string_list_append (classes, _ ("Top prediction"));
   g_autoptr (GtkStringList) layers = gtk_string_list_new (NULL);
   g_clear_pointer (&self->layers, g_free);
   self->n_layers = 0;
@@ -805,8 +807,9 @@ fill_pickers (ScopeExplainView *self)
           self->layers[self->n_layers++] = i;
           const NnShape s = g->nodes[i].shape;
           g_autofree char *text
-            = view.tokens ? g_strdup_printf ("%s (%d tokens × %d, %d×%d grid)", g->nodes[i].name,
-                                             s.dims[0], s.dims[1], view.lh, view.lw)
+            = view.tokens ? g_strdup_printf (_ ("%s (%d tokens × %d, %d×%d grid)"),
+                                             g->nodes[i].name, s.dims[0], s.dims[1], view.lh,
+                                             view.lw)
                           : g_strdup_printf ("%s (%d×%d×%d)", g->nodes[i].name, s.c, s.h, s.w);
           gtk_string_list_append (layers, text);
         }
@@ -840,7 +843,7 @@ inputs_changed (ScopeExplainView *self,
           g_clear_pointer (&self->baseline_image, scope_input_unref);
           self->baseline_image = rebuilt;
           if (rebuilt == NULL)
-            gtk_button_set_label (self->ig_image_button, "Choose…");
+            gtk_button_set_label (self->ig_image_button, _ ("Choose…"));
         }
     }
   g_clear_pointer (&self->ct_display, g_free);
@@ -857,15 +860,16 @@ inputs_changed (ScopeExplainView *self,
   gtk_widget_set_visible (GTK_WIDGET (self->ct_window_box), is_ct (self));
   const char *icon = "find-location-symbolic";
   if (m == NULL)
-    scope_view_show_status (view, icon, "No Model",
-                            "Open a model (Ctrl+O) to see what its predictions rest on.");
+    scope_view_show_status (view, icon, _ ("No Model"),
+                            _ ("Open a model (Ctrl+O) to see what its predictions rest on."));
   else if (input (self) == NULL)
-    scope_view_show_status (view, icon, "No Image",
-                            "Open an image (Ctrl+Shift+O) to see what the model looks at in it.");
+    scope_view_show_status (view, icon, _ ("No Image"),
+                            _ ("Open an image (Ctrl+Shift+O) to see what the model looks at "
+                               "in it."));
   else
     scope_view_show_status (view, NULL, NULL, NULL);
   self->dirty = TRUE;
-  set_status (self, input (self) != NULL ? "Waiting to be shown" : "No image");
+  set_status (self, input (self) != NULL ? _ ("Waiting to be shown") : _ ("No image"));
   update_figure (self);
   maybe_run (self);
 }
@@ -901,7 +905,7 @@ cancel (ScopeView *view)
         any = TRUE;
       }
   if (any)
-    set_status (self, "Cancelled");
+    set_status (self, _ ("Cancelled"));
 }
 
 /* A folder explained. */
@@ -913,7 +917,7 @@ on_folder_chosen (GtkWidget *owner,
   ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (owner);
   g_autoptr (GError) error = NULL;
   if (scope_explain_view_explain_folder (self, folder, &error) == NULL)
-    scope_view_report_error (SCOPE_VIEW (self), "Cannot explain the folder: %s",
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot explain the folder: %s"),
                              error->message);
 }
 
@@ -921,7 +925,8 @@ static void
 on_folder_clicked (ScopeExplainView *self)
 {
   scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                         "Explain a Folder", "_Explain", NULL, 0, NULL, NULL, on_folder_chosen);
+                         _ ("Explain a Folder"), _ ("_Explain"), NULL, 0, NULL, NULL,
+                         on_folder_chosen);
 }
 
 /* Public API. */
@@ -935,7 +940,7 @@ scope_explain_view_explain_folder (ScopeExplainView  *self,
   g_return_val_if_fail (G_IS_FILE (folder), NULL);
 
   if (model (self) == NULL)
-    return g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no model"), NULL;
+    return g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("no model")), NULL;
   NnExplainSpec spec;
   nn_explain_spec_init (&spec);
   spec.map.method = (NnMethod) selected_method (self, 0);
@@ -951,7 +956,8 @@ scope_explain_view_explain_folder (ScopeExplainView  *self,
                                                        kind < BASELINE_IMAGE ? kind : -1);
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   g_autofree char *name = g_path_get_basename (path);
-  g_autofree char *title = g_strdup_printf ("%s of %s",
+  /* Translators: the batch window's title: a method and a folder ("Grad-CAM of samples"). */
+  g_autofree char *title = g_strdup_printf (_ ("%s of %s"),
                                             nn_method_get_info (spec.map.method)->label, name);
   ScopeBatchWindow *window = scope_batch_window_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root)
                                                                           : NULL,
@@ -1192,7 +1198,7 @@ fill_methods (ScopeExplainView *self)
 {
   g_autoptr (GtkStringList) methods = gtk_string_list_new (NULL);
   g_autoptr (GtkStringList) compare = gtk_string_list_new (NULL);
-  gtk_string_list_append (compare, "None");
+  gtk_string_list_append (compare, C_ ("compare with method", "None"));
   for (int i = 0; i < NN_METHOD_COUNT_; i++)
     {
       gtk_string_list_append (methods, nn_method_get_info ((NnMethod) i)->label);

@@ -3,6 +3,9 @@
  * widgets share; the subclasses only say what the figure is. */
 #include "scope-figure-view.h"
 
+#include <glib/gi18n.h>
+
+#include "scope-accessible.h"
 #include "scope-figure.h"
 
 typedef struct
@@ -30,7 +33,14 @@ default_draw (ScopeFigureView *self,
 {
   VizLayerFigure fig;
   if (SCOPE_FIGURE_VIEW_GET_CLASS (self)->make_figure (self, &fig))
-    viz_layer_figure_draw (cr, &fig, style, width, height);
+    {
+      viz_layer_figure_draw (cr, &fig, style, width, height);
+      /* Named for assistive technologies as the figure's caption and large tile name it. */
+      g_autofree char *label = fig.panel_title[0] != '\0'
+                               ? g_strdup_printf ("%s; %s", fig.caption, fig.panel_title)
+                               : g_strdup (fig.caption);
+      scope_accessible_set_label (GTK_WIDGET (self), label);
+    }
 }
 
 static int
@@ -152,6 +162,7 @@ scope_figure_view_init (ScopeFigureView *self)
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (self), 320, 240);
+  scope_accessible_set_label (GTK_WIDGET (self), _ ("Figure (nothing shown yet)"));
 
   GtkGesture *click = gtk_gesture_click_new ();
   g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);

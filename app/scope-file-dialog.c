@@ -3,6 +3,8 @@
  * user answers, then calls back if the owner is still there. */
 #include "scope-file-dialog.h"
 
+#include <glib/gi18n.h>
+
 typedef struct
 {
   GWeakRef            owner;
@@ -50,7 +52,7 @@ scope_file_dialog_run (GtkWidget            *owner,
   for (int i = 0; i < n_types; i++)
     {
       GtkFileFilter *filter = gtk_file_filter_new ();
-      gtk_file_filter_set_name (filter, types[i].name);
+      gtk_file_filter_set_name (filter, _ (types[i].name));
       g_auto (GStrv) patterns = g_strsplit (types[i].patterns, ";", -1);
       for (int k = 0; patterns[k] != NULL; k++)
         gtk_file_filter_add_pattern (filter, patterns[k]);

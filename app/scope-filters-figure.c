@@ -4,6 +4,7 @@
  * viz_layer_figure_draw. */
 #include "scope-filters-figure.h"
 
+#include <glib/gi18n.h>
 #include <stdlib.h>
 
 #include "scope-error.h"
@@ -173,7 +174,7 @@ scope_filters_figure_export (ScopeFiltersFigure  *self,
   if (!make_figure (SCOPE_FIGURE_VIEW (self), &fig))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "%s: the selected layer has no filters to export", path);
+                   _ ("%s: the selected layer has no filters to export"), path);
       return FALSE;
     }
   NnError err = { 0 };

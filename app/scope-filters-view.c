@@ -3,6 +3,8 @@
  * the selected layer, and keeps the mode controls (summed or one input channel) in step. */
 #include "scope-filters-view.h"
 
+#include <glib/gi18n.h>
+
 #include "scope-filters-figure.h"
 #include "scope-pfm-figure.h"
 
@@ -61,7 +63,7 @@ describe_no_filters (ScopeModel *model,
 {
   const NnGraph *graph = scope_model_get_graph (model);
   if (node < 0 || node >= graph->n_nodes)
-    return g_strdup ("Filters are the kernels of conv2d layers: choose one in the sidebar.");
+    return g_strdup (_ ("Filters are the kernels of conv2d layers: choose one in the sidebar."));
   int n_with = 0, above = -1, below = -1;
   for (int i = 0; i < graph->n_nodes; i++)
     if (scope_model_node_has_filters (model, i))
@@ -75,27 +77,28 @@ describe_no_filters (ScopeModel *model,
   g_autofree char *layer = g_markup_escape_text (graph->nodes[node].name, -1);
   const char *op = nn_op_name (graph->nodes[node].op);
   if (n_with == 0)
-    return g_strdup_printf ("“%s” is a %s layer. Filters are the kernels of conv2d layers, and "
-                            "this model has none.", layer, op);
+    return g_strdup_printf (_ ("“%s” is a %s layer. Filters are the kernels of conv2d layers, "
+                               "and this model has none."), layer, op);
   g_autoptr (GString) text = g_string_new (NULL);
-  g_string_append_printf (text, "“%s” is a %s layer. Filters are the kernels of conv2d layers: "
-                          "%d %s of this model %s them", layer, op, n_with,
-                          n_with == 1 ? "layer" : "layers", n_with == 1 ? "has" : "have");
+  g_string_append_printf (text, _ ("“%s” is a %s layer. Filters are the kernels of conv2d "
+                                  "layers: "), layer, op);
+  g_string_append_printf (text, ngettext ("%d layer of this model has them",
+                                          "%d layers of this model have them", n_with), n_with);
   if (above >= 0 || below >= 0)
-    g_string_append (text, ", the nearest being ");
+    g_string_append (text, _ (", the nearest being "));
   if (above >= 0)
     {
       g_autofree char *name = g_markup_escape_text (graph->nodes[above].name, -1);
-      g_string_append_printf (text, "<b>%s</b> (above)", name);
+      g_string_append_printf (text, _ ("<b>%s</b> (above)"), name);
     }
   if (above >= 0 && below >= 0)
-    g_string_append (text, " and ");
+    g_string_append (text, _ (" and "));
   if (below >= 0)
     {
       g_autofree char *name = g_markup_escape_text (graph->nodes[below].name, -1);
-      g_string_append_printf (text, "<b>%s</b> (below)", name);
+      g_string_append_printf (text, _ ("<b>%s</b> (below)"), name);
     }
-  g_string_append (text, ". Choose one in the sidebar.");
+  g_string_append (text, _ (". Choose one in the sidebar."));
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -115,12 +118,12 @@ update_layer (ScopeFiltersView *self)
                                          ".conv1x1");
   const char *icon = "view-app-grid-symbolic";
   if (model == NULL)
-    scope_view_show_status (view, icon, "No Model",
-                            "Open a model (Ctrl+O) to see the kernels of its layers.");
+    scope_view_show_status (view, icon, _ ("No Model"),
+                            _ ("Open a model (Ctrl+O) to see the kernels of its layers."));
   else if (!module && !has_filters)
     {
       g_autofree char *description = describe_no_filters (model, node);
-      scope_view_show_status (view, icon, "This Layer Has No Filters", description);
+      scope_view_show_status (view, icon, _ ("This Layer Has No Filters"), description);
     }
   else
     {

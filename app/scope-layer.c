@@ -3,6 +3,7 @@
  * the op so the sidebar's search finds layers by either. */
 #include "scope-layer.h"
 
+#include <glib/gi18n.h>
 
 struct _ScopeLayer
 {
@@ -129,8 +130,8 @@ layer_new (const ScopeModel *model,
   else
     self->shape = g_strdup_printf ("%d×%d×%d", n->shape.c, n->shape.h, n->shape.w);
   gsize count = nn_graph_node_param_count (graph, node);
-  self->params = g_strdup_printf (count == 1 ? "%" G_GSIZE_FORMAT " param"
-                                             : "%" G_GSIZE_FORMAT " params", count);
+  self->params = g_strdup_printf (ngettext ("%lu param", "%lu params", count),
+                                  (unsigned long) count);
   self->search_text = g_strdup_printf ("%s %s", self->name, self->op);
   return self;
 }

@@ -4,9 +4,11 @@
  * canvas paints every frame through viz_am_figure_draw, as export does. */
 #include "scope-maximize-view.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
+#include "scope-accessible.h"
 #include "scope-drop-down.h"
 #include "scope-error.h"
 #include "scope-figure.h"
@@ -410,7 +412,7 @@ scope_maximize_view_set_start_image (ScopeMaximizeView  *self,
   g_return_val_if_fail (G_IS_FILE (file), FALSE);
 
   if (self->model == NULL)
-    return g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "open a model first"),
+    return g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, _ ("open a model first")),
            FALSE;
   g_autofree char *path = g_file_get_path (file);
   ScopeInput *image = scope_input_load (path, self->model, error);
@@ -434,7 +436,7 @@ on_start_chosen (GtkWidget *owner,
   ScopeMaximizeView *self = SCOPE_MAXIMIZE_VIEW (owner);
   g_autoptr (GError) error = NULL;
   if (!scope_maximize_view_set_start_image (self, file, &error))
-    scope_view_report_error (SCOPE_VIEW (self), "Cannot start from this image: %s",
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot start from this image: %s"),
                              error->message);
 }
 
@@ -442,10 +444,10 @@ static void
 choose_start_image (ScopeMaximizeView *self)
 {
   static const ScopeFileType types[] = {
-    { "Images and arrays", "*.png;*.jpg;*.jpeg;*.PNG;*.JPG;*.JPEG;*.npy" },
+    { N_ ("Images and arrays"), "*.png;*.jpg;*.jpeg;*.PNG;*.JPG;*.JPEG;*.npy" },
   };
-  scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_OPEN, "Start Image",
-                         "_Open", types, G_N_ELEMENTS (types), NULL, NULL, on_start_chosen);
+  scope_file_dialog_run (GTK_WIDGET (self), GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Start Image"),
+                         _ ("_Open"), types, G_N_ELEMENTS (types), NULL, NULL, on_start_chosen);
 }
 
 static void
@@ -508,15 +510,16 @@ set_target (ScopeMaximizeView *self,
           g_clear_pointer (&self->start_image, scope_input_unref);
           self->start_image = rebuilt;
           if (rebuilt == NULL)
-            gtk_button_set_label (self->start_button, "Choose…");
+            gtk_button_set_label (self->start_button, _ ("Choose…"));
         }
     }
   if (self->model == NULL)
     {
       self->node = -1;
-      gtk_label_set_label (self->layer_label, "No model");
-      scope_view_show_status (SCOPE_VIEW (self), "find-location-symbolic", "No Model",
-                              "Open a model (Ctrl+O) to see what its channels respond to most.");
+      gtk_label_set_label (self->layer_label, _ ("No model"));
+      scope_view_show_status (SCOPE_VIEW (self), "find-location-symbolic", _ ("No Model"),
+                              _ ("Open a model (Ctrl+O) to see what its channels respond to "
+                                 "most."));
       update_controls (self);
       return;
     }
@@ -564,8 +567,9 @@ update_status (ScopeMaximizeView *self)
       failed |= state == SCOPE_AM_FAILED;
       stopped |= state == SCOPE_AM_STOPPED;
     }
-  const char *verb = any_running (self) ? "Running" : failed ? "Failed"
-                     : stopped ? "Stopped" : "Finished";
+  /* Translators: the state of activation maximization, before its numbers. */
+  const char *verb = any_running (self) ? _ ("Running") : failed ? _ ("Failed")
+                     : stopped ? _ ("Stopped") : _ ("Finished");
   double t = elapsed_s (self);
   if (self->mode == SCOPE_MAXIMIZE_ALL)
     {
@@ -574,9 +578,9 @@ update_status (ScopeMaximizeView *self)
       for (int k = 0; k < self->n_tiles; k++)
         sum += self->tile_progress[k];
       fraction = self->n_tiles > 0 ? sum / self->n_tiles : 0.0;
-      progress = g_strdup_printf ("%d of %d · %.0f %%", self->n_done, self->n_tiles,
+      progress = g_strdup_printf (_ ("%d of %d · %.0f %%"), self->n_done, self->n_tiles,
                                   100.0 * fraction);
-      text = g_strdup_printf ("%s: %d of %d images done in %.1f s", verb, self->n_done,
+      text = g_strdup_printf (_ ("%s: %d of %d images done in %.1f s"), verb, self->n_done,
                               self->n_tiles, t);
     }
   else if (self->mode != SCOPE_MAXIMIZE_NONE)
@@ -593,8 +597,8 @@ update_status (ScopeMaximizeView *self)
                                     r->objectives[0]);
         }
       fraction = (double) step / MAX (steps, 1);
-      progress = g_strdup_printf ("step %d of %d", step, steps);
-      text = g_strdup_printf ("%s: %s; %u images in %.2f s (%.1f per second)", verb,
+      progress = g_strdup_printf (_ ("step %d of %d"), step, steps);
+      text = g_strdup_printf (_ ("%s: %s; %u images in %.2f s (%.1f per second)"), verb,
                               values->str, self->n_images, t, self->n_images / fmax (t, 1e-3));
     }
   gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (fraction, 0.0, 1.0));
@@ -675,7 +679,7 @@ on_update (ScopeAmJob          *job,
   update_controls (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
   if (update->error != NULL)
-    scope_view_report_error (SCOPE_VIEW (self), "Activation maximization failed: %s",
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Activation maximization failed: %s"),
                              update->error->message);
 }
 
@@ -712,7 +716,7 @@ check_ready (ScopeMaximizeView  *self,
 {
   if (self->model == NULL)
     {
-      g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "open a model first");
+      g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, _ ("open a model first"));
       return FALSE;
     }
   NnAmSettings s;
@@ -722,7 +726,7 @@ check_ready (ScopeMaximizeView  *self,
   if (start == START_IMAGE && self->start_image == NULL)
     {
       g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC,
-                           "choose the image to start from first");
+                           _ ("choose the image to start from first"));
       return FALSE;
     }
   if (start == START_PREVIOUS
@@ -730,13 +734,14 @@ check_ready (ScopeMaximizeView  *self,
           || self->previous_size != (gsize) in.c * (gsize) in.h * (gsize) in.w))
     {
       g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC,
-                           "no previous result of this model to start from: Run first");
+                           _ ("no previous result of this model to start from: Run first"));
       return FALSE;
     }
   if (s.objective == NN_AM_OBJECTIVE_DIRECTION && s.direction == NULL)
     {
-      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "the direction needs %d weights, one "
-                   "per channel of the layer, separated by commas",
+      g_set_error (error, SCOPE_NN_ERROR, NN_ERROR_SPEC,
+                   _ ("the direction needs %d weights, one per channel of the layer, separated "
+                      "by commas"),
                    scope_model_get_graph (self->model)->nodes[self->node].shape.c);
       return FALSE;
     }
@@ -756,6 +761,8 @@ start_jobs (ScopeMaximizeView   *self,
   clear_results (self);
   self->mode = mode;
   g_strlcpy (self->caption, caption, sizeof self->caption);
+  g_autofree char *label = g_strdup_printf (_ ("Activation maximization: %s"), caption);
+  scope_accessible_set_label (GTK_WIDGET (self->canvas), label);
   self->started_at = g_get_monotonic_time ();
   self->ended_at = 0;
   for (int k = 0; k < n; k++)
@@ -833,7 +840,7 @@ run_all (ScopeMaximizeView  *self,
   int n = s.layer < 0 ? m->n_classes : m->graph->nodes[s.layer].shape.c;
   if (n < 1)
     {
-      g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, "the layer has no channels");
+      g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC, _ ("the layer has no channels"));
       return FALSE;
     }
   g_autofree int *channels = g_new (int, n);
@@ -989,7 +996,7 @@ export (ScopeView   *view,
   if (self->mode == SCOPE_MAXIMIZE_NONE)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "%s: there is no activation maximization to export yet", path);
+                   _ ("%s: there is no activation maximization to export yet"), path);
       return FALSE;
     }
   VizAmFigure fig;
@@ -1027,7 +1034,7 @@ start_action (GtkWidget  *widget,
                     : run;
   g_autoptr (GError) error = NULL;
   if (!start (self, &error))
-    scope_view_report_error (SCOPE_VIEW (self), "Activation maximization failed: %s",
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Activation maximization failed: %s"),
                              error->message);
 }
 
@@ -1159,6 +1166,8 @@ scope_maximize_view_init (ScopeMaximizeView *self)
   scope_drop_down_fix_width (self->policy_dropdown, 15);
 
   gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
+  scope_accessible_set_label (GTK_WIDGET (self->canvas),
+                              _ ("Activation maximization (nothing run yet)"));
   g_signal_connect (self->target_dropdown, "notify::selected",
                     G_CALLBACK (on_selection_changed), self);
   g_signal_connect_swapped (self->objective_dropdown, "notify::selected",

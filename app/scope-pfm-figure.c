@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "scope-accessible.h"
 #include "scope-error.h"
 #include "scope-pfm.h"
 
@@ -114,6 +115,7 @@ scope_pfm_figure_set_layer (ScopePfmFigure *self,
                                        stem, module, self->pfm.in_c,
                                        self->pfm.in_c == 1 ? "" : "s", self->pfm.f,
                                        self->pfm.f == 1 ? "" : "s", self->pfm.out_c);
+      scope_accessible_set_label (GTK_WIDGET (self), self->caption);
     }
   gtk_widget_queue_draw (GTK_WIDGET (self));
   return self->valid;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The Preferences window: the settings people change (the colour map of activations, the
+ * default CT window, the export format, the settings activation maximization starts with, the
  * engine's threads), bound to the application's GSettings. */
 #pragma once
 

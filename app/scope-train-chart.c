@@ -2,8 +2,10 @@
 /* ScopeTrainChart: the history as parallel double arrays, what VizTrainFigure borrows. */
 #include "scope-train-chart.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 
+#include "scope-accessible.h"
 #include "scope-error.h"
 #include "scope-figure.h"
 
@@ -154,6 +156,7 @@ scope_train_chart_init (ScopeTrainChart *self)
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_size_request (GTK_WIDGET (self), 360, 300);
+  scope_accessible_set_label (GTK_WIDGET (self), _ ("Training curves (no run yet)"));
 }
 
 void
@@ -165,6 +168,9 @@ scope_train_chart_reset (ScopeTrainChart *self,
   clear_history (self);
   g_free (self->caption);
   self->caption = g_strdup (caption);
+  g_autofree char *label = g_strdup_printf (_ ("Loss and accuracy curves and confusion matrix of "
+                                               "%s"), caption);
+  scope_accessible_set_label (GTK_WIDGET (self), label);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -242,7 +248,7 @@ scope_train_chart_export (ScopeTrainChart  *self,
   if (self->step_x->len == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "%s: there is no training run to export yet", path);
+                   _ ("%s: there is no training run to export yet"), path);
       return FALSE;
     }
   VizTrainFigure fig;

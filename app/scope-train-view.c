@@ -5,6 +5,7 @@
  * "failed" signal, for the window's toast. */
 #include "scope-train-view.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "scope-error.h"
@@ -83,9 +84,9 @@ update_controls (ScopeTrainView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.save", self->snapshot != NULL);
   scope_view_set_busy (SCOPE_VIEW (self), active);
   scope_view_set_unsaved (SCOPE_VIEW (self),
-                          active ? "A training run is going on, and its weights are not saved."
+                          active ? _ ("A training run is going on, and its weights are not saved.")
                           : self->snapshot != NULL && self->snapshot != self->saved
-                          ? "The trained weights are not saved." : NULL);
+                          ? _ ("The trained weights are not saved.") : NULL);
   scope_view_set_can_export (SCOPE_VIEW (self), self->job != NULL);
   if (state == SCOPE_TRAIN_PAUSED)
     {
@@ -100,7 +101,7 @@ update_controls (ScopeTrainView *self)
 
   g_autofree char *text = NULL;
   g_autofree char *accuracy = self->test_accuracy >= 0.0f
-                              ? g_strdup_printf (", test accuracy %.2f %%",
+                              ? g_strdup_printf (_ (", test accuracy %.2f %%"),
                                                  100.0 * self->test_accuracy)
                               : g_strdup ("");
   switch (state)
@@ -108,25 +109,25 @@ update_controls (ScopeTrainView *self)
     case SCOPE_TRAIN_IDLE:
       return;
     case SCOPE_TRAIN_LOADING:
-      text = g_strdup ("Loading the data…");
+      text = g_strdup (_ ("Loading the data…"));
       break;
     case SCOPE_TRAIN_RUNNING:
-      text = g_strdup_printf ("Training: step %ld of %ld%s", self->step, self->total_steps,
+      text = g_strdup_printf (_ ("Training: step %ld of %ld%s"), self->step, self->total_steps,
                               accuracy);
       break;
     case SCOPE_TRAIN_PAUSED:
-      text = g_strdup_printf ("Paused at step %ld of %ld%s", self->step, self->total_steps,
+      text = g_strdup_printf (_ ("Paused at step %ld of %ld%s"), self->step, self->total_steps,
                               accuracy);
       break;
     case SCOPE_TRAIN_FINISHED:
-      text = g_strdup_printf ("Finished: %ld steps%s", self->step, accuracy);
+      text = g_strdup_printf (_ ("Finished: %ld steps%s"), self->step, accuracy);
       break;
     case SCOPE_TRAIN_STOPPED:
-      text = g_strdup_printf ("Stopped at step %ld of %ld%s", self->step, self->total_steps,
+      text = g_strdup_printf (_ ("Stopped at step %ld of %ld%s"), self->step, self->total_steps,
                               accuracy);
       break;
     case SCOPE_TRAIN_FAILED:
-      text = g_strdup ("Failed (see the message)");
+      text = g_strdup (_ ("Failed (see the message)"));
       break;
     }
   gtk_label_set_label (self->status_label, text);
@@ -155,7 +156,7 @@ on_update (ScopeTrainJob          *job,
     }
   update_controls (self);
   if (update->error != NULL)
-    scope_view_report_error (SCOPE_VIEW (self), "Training failed: %s", update->error->message);
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Training failed: %s"), update->error->message);
   ScopeFrameTimer *timer = scope_view_get_frame_timer (SCOPE_VIEW (self));
   if (timer != NULL)
     scope_frame_timer_add_work (timer, &start);
@@ -261,7 +262,7 @@ start (ScopeTrainView  *self,
   if (s.dataset[0] == '\0')
     {
       g_set_error_literal (error, SCOPE_NN_ERROR, NN_ERROR_SPEC,
-                           "choose an image folder to train on first");
+                           _ ("choose an image folder to train on first"));
       return FALSE;
     }
   stop (self);
@@ -319,13 +320,13 @@ scope_train_view_save_model (ScopeTrainView  *self,
   if (path == NULL)
     {
       g_autofree char *uri = g_file_get_uri (file);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: not a local file", uri);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _ ("%s: not a local file"), uri);
       return FALSE;
     }
   if (self->snapshot == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                   "%s: there is no trained model to save yet", path);
+                   _ ("%s: there is no trained model to save yet"), path);
       return FALSE;
     }
   NnError err = { 0 };
@@ -375,7 +376,7 @@ start_action (GtkWidget  *widget,
   (void) parameter;
   g_autoptr (GError) error = NULL;
   if (!start (SCOPE_TRAIN_VIEW (widget), &error))
-    scope_view_report_error (SCOPE_VIEW (widget), "Training failed: %s", error->message);
+    scope_view_report_error (SCOPE_VIEW (widget), _ ("Training failed: %s"), error->message);
 }
 
 static void
@@ -432,12 +433,12 @@ choose_folder_action (GtkWidget  *widget,
 {
   (void) name;
   (void) parameter;
-  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Choose Image Folder",
-                         "_Choose", NULL, 0, NULL, NULL, folder_chosen);
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _ ("Choose Image Folder"),
+                         _ ("_Choose"), NULL, 0, NULL, NULL, folder_chosen);
 }
 
 static const ScopeFileType model_types[] = {
-  { "cnnscope models (.safetensors)", "*.safetensors" },
+  { N_ ("cnnscope models (.safetensors)"), "*.safetensors" },
 };
 
 static void
@@ -447,12 +448,12 @@ save_chosen (GtkWidget *owner,
   g_autoptr (GError) error = NULL;
   if (!scope_train_view_save_model (SCOPE_TRAIN_VIEW (owner), file, &error))
     {
-      scope_view_report_error (SCOPE_VIEW (owner), "Could not save the model: %s",
+      scope_view_report_error (SCOPE_VIEW (owner), _ ("Could not save the model: %s"),
                                error->message);
       return;
     }
   g_autofree char *name = g_file_get_basename (file);
-  g_autofree char *message = g_strdup_printf ("Saved %s", name);
+  g_autofree char *message = g_strdup_printf (_ ("Saved %s"), name);
   scope_view_report_done (SCOPE_VIEW (owner), message);
 }
 
@@ -468,7 +469,7 @@ save_action (GtkWidget  *widget,
     return;
   g_autofree char *suggested = g_strdup_printf ("%s-trained.safetensors",
                                                 scope_model_get_nn_model (self->snapshot)->arch);
-  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SAVE, "Save Model", "_Save",
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SAVE, _ ("Save Model"), _ ("_Save"),
                          model_types, G_N_ELEMENTS (model_types), NULL, suggested,
                          save_chosen);
 }

@@ -4,6 +4,9 @@
 #include "scope-view.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "scope-accessible.h"
 
 typedef struct
 {
@@ -206,12 +209,29 @@ scope_view_dispose (GObject *object)
   G_OBJECT_CLASS (scope_view_parent_class)->dispose (object);
 }
 
+/* Every view's controls are named for assistive technologies once its template is built, and
+ * again when it is shown (for the controls added since). */
+static void
+scope_view_constructed (GObject *object)
+{
+  G_OBJECT_CLASS (scope_view_parent_class)->constructed (object);
+  scope_accessible_name_controls (GTK_WIDGET (object));
+}
+
+static void
+scope_view_map (GtkWidget *widget)
+{
+  scope_accessible_name_controls (widget);
+  GTK_WIDGET_CLASS (scope_view_parent_class)->map (widget);
+}
+
 static void
 scope_view_class_init (ScopeViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  object_class->constructed = scope_view_constructed;
   object_class->dispose = scope_view_dispose;
   object_class->get_property = scope_view_get_property;
   object_class->set_property = scope_view_set_property;
@@ -261,6 +281,7 @@ scope_view_class_init (ScopeViewClass *klass)
     g_signal_new ("show-input", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 1, SCOPE_TYPE_INPUT | G_SIGNAL_TYPE_STATIC_SCOPE);
 
+  widget_class->map = scope_view_map;
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
 }
 
@@ -362,7 +383,7 @@ scope_view_export (ScopeView   *self,
   if (klass->export == NULL || !scope_view_get_can_export (self))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "%s: this view has nothing to export now", path);
+                   _ ("%s: this view has nothing to export now"), path);
       return FALSE;
     }
   return klass->export (self, path, error);

@@ -4,9 +4,11 @@
  * and paints them with viz_volume_plane_draw; classifies every slice on a worker for the strip. */
 #include "scope-volume-view.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
+#include "scope-accessible.h"
 #include "scope-error.h"
 #include "scope-figure.h"
 #include "scope-volume-job.h"
@@ -28,7 +30,7 @@ static const NnCtWindow presets[CUSTOM_WINDOW] = {
   NN_CT_WINDOW_LUNG, NN_CT_WINDOW_MEDIASTINUM, NN_CT_WINDOW_BONE,
 };
 
-static const char *const plane_names[N_PLANES] = { "Axial", "Coronal", "Sagittal" };
+static const char *const plane_names[N_PLANES] = { N_ ("Axial"), N_ ("Coronal"), N_ ("Sagittal") };
 
 struct _ScopeVolumeView
 {
@@ -134,7 +136,8 @@ update_progress (ScopeVolumeView *self)
     {
       int done = classifying ? self->classified : self->explained;
       gtk_progress_bar_set_fraction (self->progress, (double) done / self->volume->nz);
-      gtk_progress_bar_set_text (self->progress, classifying ? "Classifying" : "Explaining");
+      gtk_progress_bar_set_text (self->progress,
+                                 classifying ? _ ("Classifying") : _ ("Explaining"));
     }
 }
 
@@ -170,10 +173,16 @@ update_labels (ScopeVolumeView *self)
   for (int p = 0; p < N_PLANES; p++)
     {
       int axis = fixed_axis (p);
-      g_autofree char *text = g_strdup_printf ("%s %d / %d", plane_names[p],
+      g_autofree char *text = g_strdup_printf ("%s %d / %d", _ (plane_names[p]),
                                                self->cursor[axis] + 1,
                                                axis_size (self->volume, axis));
       gtk_label_set_text (self->plane_labels[p], text);
+      /* Translators: "Axial plane of chest.nii.gz, slice 40 of 80", for screen readers. */
+      g_autofree char *label = g_strdup_printf (_ ("%s plane of %s, slice %d of %d"),
+                                                _ (plane_names[p]), self->name,
+                                                self->cursor[axis] + 1,
+                                                axis_size (self->volume, axis));
+      scope_accessible_set_label (GTK_WIDGET (self->areas[p]), label);
     }
   double xyz[3];
   nn_volume_world (self->volume, self->cursor[0], self->cursor[1], self->cursor[2], xyz);
@@ -181,8 +190,8 @@ update_labels (ScopeVolumeView *self)
                                     + (gsize) self->cursor[1]) * (gsize) self->volume->nx
                                    + (gsize) self->cursor[0]];
   g_autofree char *info = g_strdup_printf (
-    "%s · %d × %d × %d voxels, %.2f × %.2f × %.2f mm · voxel (%d, %d, %d) at (%.1f, %.1f, "
-    "%.1f) mm RAS: %.0f%s", self->name, self->volume->nx, self->volume->ny, self->volume->nz,
+    _ ("%s · %d × %d × %d voxels, %.2f × %.2f × %.2f mm · voxel (%d, %d, %d) at (%.1f, %.1f, "
+       "%.1f) mm RAS: %.0f%s"), self->name, self->volume->nx, self->volume->ny, self->volume->nz,
     self->volume->spacing[0], self->volume->spacing[1], self->volume->spacing[2],
     self->cursor[0], self->cursor[1], self->cursor[2], xyz[0], xyz[1], xyz[2], value,
     self->volume->hu ? " HU" : "");
@@ -191,7 +200,7 @@ update_labels (ScopeVolumeView *self)
       float a = self->attribution->data[((gsize) self->cursor[2] * (gsize) self->volume->ny
                                          + (gsize) self->cursor[1]) * (gsize) self->volume->nx
                                         + (gsize) self->cursor[0]];
-      g_autofree char *with = g_strdup_printf ("%s · attribution %.3g (overlay %.3g to %.3g)",
+      g_autofree char *with = g_strdup_printf (_ ("%s · attribution %.3g (overlay %.3g to %.3g)"),
                                                info, a, self->overlay_map.lo,
                                                self->overlay_map.hi);
       gtk_label_set_text (self->info_label, with);
@@ -520,10 +529,10 @@ on_loaded (NnVolume     *volume,
   g_clear_pointer (&self->load_job, scope_volume_job_free);
   if (volume == NULL)
     {
-      scope_view_report_error (SCOPE_VIEW (self), "Cannot open %s", error->message);
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open %s"), error->message);
       if (self->volume == NULL)
         scope_view_show_status (SCOPE_VIEW (self), "dialog-error-symbolic",
-                                "Could Not Read the Volume", error->message);
+                                _ ("Could Not Read the Volume"), error->message);
       update_progress (self);
       return;
     }
@@ -557,7 +566,7 @@ on_loaded (NnVolume     *volume,
   scope_view_show_status (SCOPE_VIEW (self), NULL, NULL, NULL);
   scope_view_set_can_export (SCOPE_VIEW (self), TRUE);
   update_progress (self);
-  g_autofree char *message = g_strdup_printf ("Opened %s", self->name);
+  g_autofree char *message = g_strdup_printf (_ ("Opened %s"), self->name);
   scope_view_report_done (SCOPE_VIEW (self), message);
 }
 
@@ -572,17 +581,17 @@ load_file (ScopeVolumeView *self)
   self->name = g_file_get_basename (self->file);
   if (path == NULL)
     {
-      scope_view_report_error (SCOPE_VIEW (self), "Cannot open %s: not a local file",
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open %s: not a local file"),
                                self->name);
       return;
     }
   g_autoptr (GError) error = NULL;
   self->load_job = scope_volume_job_load (path, on_loaded, self, &error);
   if (self->load_job == NULL)
-    scope_view_report_error (SCOPE_VIEW (self), "Cannot open %s: %s", self->name,
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open %s: %s"), self->name,
                              error->message);
   else if (self->volume == NULL)
-    scope_view_show_status (SCOPE_VIEW (self), "content-loading-symbolic", "Reading the Volume",
+    scope_view_show_status (SCOPE_VIEW (self), "content-loading-symbolic", _ ("Reading the Volume"),
                             self->name);
   update_progress (self);
 }
@@ -612,7 +621,7 @@ on_classified (NnVolume     *volume,
   ScopeVolumeView *self = data;
   g_clear_pointer (&self->classify_job, scope_volume_job_free);
   if (error != NULL && !g_error_matches (error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
-    scope_view_report_error (SCOPE_VIEW (self), "Cannot classify %s: %s", self->name,
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot classify %s: %s"), self->name,
                              error->message);
   update_progress (self);
 }
@@ -635,7 +644,7 @@ classify (ScopeVolumeView *self)
                                                   on_classify_progress, on_classified, self,
                                                   &error);
   if (self->classify_job == NULL)
-    scope_view_report_error (SCOPE_VIEW (self), "Cannot classify %s: %s", self->name,
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot classify %s: %s"), self->name,
                              error->message);
   update_progress (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->strip));
@@ -698,7 +707,7 @@ on_explained (NnVolume     *volume,
   g_clear_pointer (&self->explain_job, scope_volume_job_free);
   if (error != NULL && !g_error_matches (error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
     {
-      scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: %s", self->name,
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot explain %s: %s"), self->name,
                                error->message);
       clear_attribution (self);
     }
@@ -716,7 +725,7 @@ explain (ScopeVolumeView *self)
   self->attribution = nn_volume_new_like (self->volume);
   if (self->attribution == NULL)
     {
-      scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: out of memory",
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot explain %s: out of memory"),
                                self->name);
       return;
     }
@@ -736,7 +745,7 @@ explain (ScopeVolumeView *self)
                                                 &error);
   if (self->explain_job == NULL)
     {
-      scope_view_report_error (SCOPE_VIEW (self), "Cannot explain %s: %s", self->name,
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot explain %s: %s"), self->name,
                                error->message);
       clear_attribution (self);
     }
@@ -870,7 +879,7 @@ scope_volume_view_export (ScopeView   *view,
   ScopeVolumeView *self = SCOPE_VOLUME_VIEW (view);
   if (self->volume == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: no volume is open", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("%s: no volume is open"), path);
       return FALSE;
     }
   NnError err = { 0 };
@@ -1135,6 +1144,9 @@ scope_volume_view_init (ScopeVolumeView *self)
     {
       GtkWidget *area = GTK_WIDGET (self->areas[p]);
       gtk_drawing_area_set_draw_func (self->areas[p], draw_plane, self, NULL);
+      g_autofree char *label = g_strdup_printf (_ ("%s plane (no volume open)"),
+                                                _ (plane_names[p]));
+      scope_accessible_set_label (area, label);
 
       GtkGesture *point = gtk_gesture_drag_new ();
       gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (point), GDK_BUTTON_PRIMARY);
@@ -1155,8 +1167,11 @@ scope_volume_view_init (ScopeVolumeView *self)
     }
   gtk_drawing_area_set_draw_func (self->strip, draw_strip, self, NULL);
   gtk_drawing_area_set_draw_func (self->overlay_bar, draw_overlay_bar, self, NULL);
-  scope_view_show_status (SCOPE_VIEW (self), "view-grid-symbolic", "No Volume",
-                          "Open a NIfTI file or a DICOM series folder with Open Volume… in "
-                          "the main menu, or start cnnscope MODEL VOLUME");
+  scope_accessible_set_label (GTK_WIDGET (self->strip),
+                              _ ("Probability of each class along the axial slices"));
+  scope_accessible_set_label (GTK_WIDGET (self->overlay_bar), _ ("Colour bar of the attribution"));
+  scope_view_show_status (SCOPE_VIEW (self), "view-grid-symbolic", _ ("No Volume"),
+                          _ ("Open a NIfTI file or a DICOM series folder with Open Volume… in "
+                             "the main menu, or start cnnscope MODEL VOLUME"));
   update_progress (self);
 }

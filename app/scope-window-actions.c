@@ -3,6 +3,8 @@
  * channels, switching and cancelling views, the open and export dialogs. */
 #include "scope-window-actions.h"
 
+#include <glib/gi18n.h>
+
 #include "scope-file-dialog.h"
 
 /* Every key of the window, in one place; resources/ui/help-overlay.ui lists them. Keys without
@@ -48,30 +50,30 @@ static const WindowKey window_keys[] = {
 };
 
 static const ScopeFileType model_types[] = {
-  { "Models (.safetensors, .onnx)", "*.safetensors;*.onnx;*.ONNX" },
-  { "All files", "*" },
+  { N_ ("Models (.safetensors, .onnx)"), "*.safetensors;*.onnx;*.ONNX" },
+  { N_ ("All files"), "*" },
 };
 
 static const ScopeFileType image_types[] = {
-  { "Images, CT slices and arrays (PNG, JPEG, DICOM, .npy)",
+  { N_ ("Images, CT slices and arrays (PNG, JPEG, DICOM, .npy)"),
     "*.png;*.PNG;*.jpg;*.JPG;*.jpeg;*.JPEG;*.dcm;*.DCM;*.npy;*.NPY" },
-  { "All files", "*" },
+  { N_ ("All files"), "*" },
 };
 
 static const ScopeFileType volume_types[] = {
-  { "NIfTI volumes (.nii, .nii.gz)", "*.nii;*.NII;*.nii.gz;*.NII.GZ" },
-  { "All files", "*" },
+  { N_ ("NIfTI volumes (.nii, .nii.gz)"), "*.nii;*.NII;*.nii.gz;*.NII.GZ" },
+  { N_ ("All files"), "*" },
 };
 
 static const ScopeFileType mask_types[] = {
-  { "Masks (PNG, nonzero inside)", "*.png;*.PNG" },
-  { "All files", "*" },
+  { N_ ("Masks (PNG, nonzero inside)"), "*.png;*.PNG" },
+  { N_ ("All files"), "*" },
 };
 
 static const ScopeFileType figure_types[] = {
-  { "PNG image", "*.png" },
-  { "SVG drawing", "*.svg" },
-  { "PDF document", "*.pdf" },
+  { N_ ("PNG image"), "*.png" },
+  { N_ ("SVG drawing"), "*.svg" },
+  { N_ ("PDF document"), "*.pdf" },
 };
 
 /* Actions: (action, parameter, the window). */
@@ -207,7 +209,7 @@ export_chosen (GtkWidget *parent,
   ScopeWindow *window = SCOPE_WINDOW (parent);
   g_autoptr (GError) error = NULL;
   if (!scope_window_export (window, file, &error))
-    scope_window_show_error (window, "Could not export the view: %s", error->message);
+    scope_window_show_error (window, _ ("Could not export the view: %s"), error->message);
 }
 
 static void
@@ -218,7 +220,7 @@ file_open_model (GSimpleAction *action,
   (void) action;
   (void) parameter;
   g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, TRUE);
-  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Model", "_Open",
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Open Model"), _ ("_Open"),
                          model_types, G_N_ELEMENTS (model_types), folder, NULL, model_chosen);
 }
 
@@ -240,7 +242,7 @@ file_open_image (GSimpleAction *action,
   (void) action;
   (void) parameter;
   g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
-  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Image", "_Open",
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Open Image"), _ ("_Open"),
                          image_types, G_N_ELEMENTS (image_types), folder, NULL, image_chosen);
 }
 
@@ -252,7 +254,7 @@ file_open_volume (GSimpleAction *action,
   (void) action;
   (void) parameter;
   g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
-  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Volume", "_Open",
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Open Volume"), _ ("_Open"),
                          volume_types, G_N_ELEMENTS (volume_types), folder, NULL,
                          volume_chosen);
 }
@@ -266,8 +268,8 @@ file_open_series (GSimpleAction *action,
   (void) action;
   (void) parameter;
   g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
-  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Open DICOM Series",
-                         "_Open", NULL, 0, folder, NULL, volume_chosen);
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _ ("Open DICOM Series"),
+                         _ ("_Open"), NULL, 0, folder, NULL, volume_chosen);
 }
 
 static void
@@ -278,7 +280,7 @@ file_open_mask (GSimpleAction *action,
   (void) action;
   (void) parameter;
   g_autoptr (GFile) folder = scope_window_get_dialog_folder (window, FALSE);
-  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Mask", "_Open",
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Open Mask"), _ ("_Open"),
                          mask_types, G_N_ELEMENTS (mask_types), folder, NULL, mask_chosen);
 }
 
@@ -303,10 +305,10 @@ file_export (GSimpleAction *action,
   g_autofree char *suggested = scope_window_get_export_name (window);
   if (suggested == NULL)
     {
-      scope_window_show_error (window, "Could not export the view: no model is open");
+      scope_window_show_error (window, _ ("Could not export the view: no model is open"));
       return;
     }
-  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_SAVE, "Export View", "_Export",
+  scope_file_dialog_run (window, GTK_FILE_CHOOSER_ACTION_SAVE, _ ("Export View"), _ ("_Export"),
                          figure_types, G_N_ELEMENTS (figure_types), NULL, suggested,
                          export_chosen);
 }

@@ -4,12 +4,15 @@
  * the forward pass, and the dispatch to the visible view (a ScopeView, never named). */
 #include "scope-window.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
+#include "scope-accessible.h"
 #include "scope-engine.h"
 #include "scope-error.h"
 #include "scope-explain-view.h"
 #include "scope-layer.h"
+#include "scope-maximize-view.h"
 #include "scope-view.h"
 #include "scope-volume-view.h"
 
@@ -102,7 +105,7 @@ scope_window_show_error (ScopeWindow *self,
   g_autofree char *markup = g_markup_escape_text (self->error_message, -1);
   AdwToast *toast = adw_toast_new (markup);
   adw_toast_set_timeout (toast, 10);
-  adw_toast_set_button_label (toast, "_Details");
+  adw_toast_set_button_label (toast, _ ("_Details"));
   adw_toast_set_action_name (toast, "error.details");
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
@@ -118,7 +121,7 @@ show_error_details (GtkWidget  *widget,
   ScopeWindow *self = SCOPE_WINDOW (widget);
   if (self->error_message == NULL)
     return;
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), "Error", NULL);
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _ ("Error"), NULL);
   GtkWidget *label = gtk_label_new (self->error_message);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
@@ -126,7 +129,7 @@ show_error_details (GtkWidget  *widget,
   gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
   gtk_widget_set_name (label, "error-details");
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), label);
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", "_Close");
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _ ("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -154,7 +157,7 @@ show_open_error (ScopeWindow  *self,
   if (path != NULL && g_str_has_prefix (reason, path) && g_str_has_prefix (reason + strlen (path),
                                                                              ": "))
     reason += strlen (path) + 2;
-  scope_window_show_error (self, "Cannot open %s: %s", name, reason);
+  scope_window_show_error (self, _ ("Cannot open %s: %s"), name, reason);
 }
 
 /* Shows or hides the layer list (over the views when the window is narrow). */
@@ -332,14 +335,16 @@ update_model_labels (ScopeWindow *self)
   g_autoptr (GString) detail = g_string_new (NULL);
   if (m->arch[0] != '\0')
     g_string_append_printf (detail, "%s · ", m->arch);
-  g_string_append_printf (detail, "input %d×%d×%d · %d classes · %" G_GSIZE_FORMAT " params",
-                          in.c, in.h, in.w, m->n_classes, params);
+  g_string_append_printf (detail, _ ("input %d×%d×%d · %d classes · %lu params"),
+                          in.c, in.h, in.w, m->n_classes, (unsigned long) params);
   if (m->test_accuracy >= 0.0)
-    g_string_append_printf (detail, " · test accuracy %.2f %%", 100.0 * m->test_accuracy);
+    g_string_append_printf (detail, _ (" · test accuracy %.2f %%"), 100.0 * m->test_accuracy);
   gtk_label_set_label (self->model_label, scope_model_get_name (self->model));
   gtk_label_set_label (self->model_detail_label, detail->str);
 
-  g_autofree char *title = g_strdup_printf ("%s — cnnscope", scope_model_get_name (self->model));
+  /* Translators: the window's title: the model's name, then the application's. */
+  g_autofree char *title = g_strdup_printf (_ ("%s — cnnscope"),
+                                            scope_model_get_name (self->model));
   gtk_window_set_title (GTK_WINDOW (self), title);
 }
 
@@ -365,8 +370,8 @@ set_activations (ScopeWindow      *self,
   const NnModel *m = activations != NULL ? scope_model_get_nn_model (self->model) : NULL;
   g_autofree char *text = NULL;
   if (k >= 0)
-    text = g_strdup_printf ("Prediction: %s (%.1f %%)", m->labels[k] != NULL ? m->labels[k] : "?",
-                            100.0 * probability);
+    text = g_strdup_printf (_ ("Prediction: %s (%.1f %%)"),
+                            m->labels[k] != NULL ? m->labels[k] : "?", 100.0 * probability);
   gtk_label_set_label (self->prediction_label, text != NULL ? text : "");
 }
 
@@ -418,7 +423,7 @@ rebuild (ScopeWindow *self,
 {
   g_autoptr (GError) error = NULL;
   if (scope_engine_rebuild (self->engine, input, self->model, &error) == 0)
-    scope_window_show_error (self, "Cannot use the input: %s", error->message);
+    scope_window_show_error (self, _ ("Cannot use the input: %s"), error->message);
 }
 
 /* After the model changed: the input, when it does not fit the model. */
@@ -439,7 +444,7 @@ run_forward (ScopeWindow *self)
   if (scope_engine_run_forward (self->engine, self->model, input, &error) == 0)
     {
       set_activations (self, self->activations, error->message);
-      scope_window_show_error (self, "Could not compute the activations: %s", error->message);
+      scope_window_show_error (self, _ ("Could not compute the activations: %s"), error->message);
     }
 }
 
@@ -474,7 +479,7 @@ take_input (ScopeWindow *self,
   g_clear_pointer (&self->input, scope_input_unref);
   self->input = input;
   const NnInput *in = scope_input_get_nn_input (input);
-  g_autofree char *text = g_strdup_printf ("Input: %s (%d×%d)", scope_input_get_name (input),
+  g_autofree char *text = g_strdup_printf (_ ("Input: %s (%d×%d)"), scope_input_get_name (input),
                                            in->image_w, in->image_h);
   gtk_label_set_label (self->input_label, text);
   notify (self, PROP_INPUT);
@@ -550,7 +555,7 @@ local_path (GFile   *file,
   if (*path == NULL)
     {
       g_autofree char *uri = g_file_get_uri (file);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: not a local file", uri);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _ ("%s: not a local file"), uri);
       return FALSE;
     }
   return TRUE;
@@ -574,7 +579,7 @@ ask_before_losing (ScopeWindow *self,
     return NULL;
   AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
                                                                          heading, reason));
-  adw_message_dialog_add_responses (dialog, "cancel", "_Cancel", response, label, NULL);
+  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), response, label, NULL);
   adw_message_dialog_set_response_appearance (dialog, response, ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (dialog, "cancel");
   adw_message_dialog_set_close_response (dialog, "cancel");
@@ -604,7 +609,8 @@ scope_window_open (ScopeWindow *self,
   g_return_val_if_fail (SCOPE_IS_WINDOW (self), FALSE);
 
   AdwMessageDialog *dialog = model != NULL && !self->open_confirmed
-                             ? ask_before_losing (self, "Open Another Model?", "open", "_Open")
+                             ? ask_before_losing (self, _ ("Open Another Model?"), "open",
+                                                  _ ("_Open"))
                              : NULL;
   if (dialog != NULL)
     {
@@ -623,13 +629,13 @@ scope_window_open (ScopeWindow *self,
   g_autoptr (GError) error = NULL;
   if (model != NULL && !local_path (model, &model_path, &error))
     {
-      scope_window_show_error (self, "Cannot open %s", error->message);
+      scope_window_show_error (self, _ ("Cannot open %s"), error->message);
       g_clear_error (&error);
       ok = FALSE;
     }
   if (image != NULL && !local_path (image, &image_path, &error))
     {
-      scope_window_show_error (self, "Cannot open %s", error->message);
+      scope_window_show_error (self, _ ("Cannot open %s"), error->message);
       g_clear_error (&error);
       ok = FALSE;
     }
@@ -639,7 +645,7 @@ scope_window_open (ScopeWindow *self,
   if (scope_engine_open (self->engine, model_path, image_path, self->model, self->input,
                          &error) == 0)
     {
-      scope_window_show_error (self, "Cannot open files: %s", error->message);
+      scope_window_show_error (self, _ ("Cannot open files: %s"), error->message);
       return FALSE;
     }
   if (model_path != NULL)
@@ -675,7 +681,7 @@ on_open_progress (ScopeEngine *engine,
   if (self->opening == 0)
     return;
   g_autofree char *name = g_path_get_basename (path);
-  g_autofree char *text = g_strdup_printf ("Opening %s", name);
+  g_autofree char *text = g_strdup_printf (_ ("Opening %s"), name);
   gtk_widget_set_visible (self->open_progress_box, TRUE);
   gtk_progress_bar_set_text (self->open_progress, text);
   gtk_progress_bar_set_fraction (self->open_progress, CLAMP (fraction, 0.0, 1.0));
@@ -692,12 +698,12 @@ scope_window_open_mask (ScopeWindow *self,
   g_autoptr (GError) error = NULL;
   if (!local_path (mask, &mask_path, &error))
     {
-      scope_window_show_error (self, "Cannot open %s", error->message);
+      scope_window_show_error (self, _ ("Cannot open %s"), error->message);
       return FALSE;
     }
   if (scope_engine_open_mask (self->engine, mask_path, self->input, &error) == 0)
     {
-      scope_window_show_error (self, "Cannot open files: %s", error->message);
+      scope_window_show_error (self, _ ("Cannot open files: %s"), error->message);
       return FALSE;
     }
   return TRUE;
@@ -769,7 +775,7 @@ on_opened (ScopeEngine *engine,
            && g_error_matches (opened->model_error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
     {
       g_autofree char *name = g_path_get_basename (opened->model_path);
-      g_autofree char *message = g_strdup_printf ("Stopped opening %s", name);
+      g_autofree char *message = g_strdup_printf (_ ("Stopped opening %s"), name);
       scope_window_show_message (self, message);
     }
   else if (opened->model_path != NULL)
@@ -783,7 +789,7 @@ on_opened (ScopeEngine *engine,
   else if (opened->image_path != NULL)
     show_open_error (self, opened->image_path, opened->input_error);
   else if (opened->input_error != NULL)
-    scope_window_show_error (self, "Cannot use the input: %s", opened->input_error->message);
+    scope_window_show_error (self, _ ("Cannot use the input: %s"), opened->input_error->message);
   if (opened->mask_error != NULL)
     show_open_error (self, opened->mask_path, opened->mask_error);
   else if (opened->mask_path != NULL && opened->input != NULL)
@@ -791,8 +797,9 @@ on_opened (ScopeEngine *engine,
       g_autofree char *name = g_path_get_basename (opened->mask_path);
       gsize lit = 0;
       g_autofree char *text = scope_input_get_mask (opened->input, &lit) != NULL
-        ? g_strdup_printf ("Mask %s: %" G_GSIZE_FORMAT " pixels inside", name, lit)
-        : g_strdup_printf ("Mask %s is empty: no mask", name);
+        ? g_strdup_printf (ngettext ("Mask %s: %lu pixel inside", "Mask %s: %lu pixels inside",
+                                     lit), name, (unsigned long) lit)
+        : g_strdup_printf (_ ("Mask %s is empty: no mask"), name);
       scope_window_show_message (self, text);
     }
   /* An input that could not be built for the model is not tried again: that would loop. */
@@ -826,7 +833,7 @@ on_job_failed (ScopeEngine  *engine,
 {
   (void) engine;
   set_activations (self, self->activations, error->message);
-  scope_window_show_error (self, "Could not compute the activations: %s", error->message);
+  scope_window_show_error (self, _ ("Could not compute the activations: %s"), error->message);
 }
 
 /* The visible view. */
@@ -846,13 +853,13 @@ scope_window_export (ScopeWindow  *self,
   ScopeView *view = visible_view (self);
   if (view == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s: no view is shown", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _ ("%s: no view is shown"), path);
       return FALSE;
     }
   if (!scope_view_export (view, path, error))
     return FALSE;
   g_autofree char *name = g_path_get_basename (path);
-  g_autofree char *message = g_strdup_printf ("Exported %s", name);
+  g_autofree char *message = g_strdup_printf (_ ("Exported %s"), name);
   scope_window_show_message (self, message);
   return TRUE;
 }
@@ -1136,7 +1143,8 @@ ask_before_closing (ScopeWindow *self)
 {
   if (self->close_confirmed)
     return FALSE;
-  AdwMessageDialog *dialog = ask_before_losing (self, "Close the Window?", "close", "_Close");
+  AdwMessageDialog *dialog = ask_before_losing (self, _ ("Close the Window?"), "close",
+                                                _ ("_Close"));
   if (dialog == NULL)
     return FALSE;
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_close_response), self,
@@ -1387,6 +1395,8 @@ scope_window_init (ScopeWindow *self)
   g_signal_connect (self->layer_selection, "notify::selected-item",
                     G_CALLBACK (on_layer_selected), self);
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self));
+  scope_accessible_set_label (GTK_WIDGET (self->search_entry), _ ("Search layers"));
+  scope_accessible_name_controls (GTK_WIDGET (self));
   g_signal_connect (self->search_entry, "stop-search", G_CALLBACK (on_stop_search), self);
 
   GtkDropTarget *drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
@@ -1412,6 +1422,37 @@ on_ct_window_changed (ScopeWindow *self)
     SCOPE_VOLUME_VIEW (adw_view_stack_get_child_by_name (self->view_stack, "volume")), window);
 }
 
+/* The settings of activation maximization in the preferences, shown in the Maximize view's
+ * controls (the others, the objective and the transforms on, stay as they are). */
+static void
+apply_am_defaults (ScopeWindow *self)
+{
+  ScopeMaximizeView *view = SCOPE_MAXIMIZE_VIEW (
+    adw_view_stack_get_child_by_name (self->view_stack, "maximize"));
+  NnAmSettings s;
+  scope_maximize_view_get_settings (view, &s);
+  s.steps = g_settings_get_int (self->settings, "am-steps");
+  s.lr = (float) g_settings_get_double (self->settings, "am-learning-rate");
+  s.optimizer = g_settings_get_enum (self->settings, "am-optimizer") == 1
+                ? NN_AM_OPTIMIZER_ADAM : NN_AM_OPTIMIZER_NGA;
+  s.param = g_settings_get_enum (self->settings, "am-parameterization") == 1
+            ? NN_AM_PARAM_FOURIER : NN_AM_PARAM_PIXELS;
+  s.pad = g_settings_get_int (self->settings, "am-pad");
+  s.jitter = g_settings_get_int (self->settings, "am-jitter");
+  s.scale = (float) g_settings_get_double (self->settings, "am-scale");
+  s.rotate = (float) g_settings_get_double (self->settings, "am-rotate");
+  s.blur = (float) g_settings_get_double (self->settings, "am-blur");
+  scope_maximize_view_set_settings (view, &s);
+}
+
+static void
+on_settings_changed (ScopeWindow *self,
+                     const char  *key)
+{
+  if (g_str_has_prefix (key, "am-"))
+    apply_am_defaults (self);
+}
+
 ScopeWindow *
 scope_window_new (GtkApplication *application,
                   GSettings      *settings)
@@ -1432,6 +1473,9 @@ scope_window_new (GtkApplication *application,
       g_signal_connect_object (settings, "changed::ct-window", G_CALLBACK (on_ct_window_changed),
                                self, G_CONNECT_SWAPPED);
       on_ct_window_changed (self);
+      g_signal_connect_object (settings, "changed", G_CALLBACK (on_settings_changed), self,
+                               G_CONNECT_SWAPPED);
+      apply_am_defaults (self);
     }
   return self;
 }
