@@ -51,7 +51,10 @@ bool
 nn_context_winograd_backward (const NnContext  *ctx,
                               const NnConvGeom *g)
 {
-  return (ctx->flags & NN_CONTEXT_BACKWARD) && nn_winograd_pays_backward (g);
+  if (!(ctx->flags & NN_CONTEXT_BACKWARD))
+    return false;
+  return ctx->flags & NN_CONTEXT_PARAM_GRADS ? nn_winograd_pays_beside_weights (g)
+                                             : nn_winograd_pays_backward (g);
 }
 
 NnBroadcastGeom

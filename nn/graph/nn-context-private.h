@@ -105,7 +105,8 @@ NnConvGeom   nn_context_conv_geom (const NnContext *ctx,
                                    const NnNode    *node,
                                    int              batch);
 /* Whether the input gradient of a conv of geometry g runs through Winograd in ctx (on the
- * packing the context reserved): with NN_CONTEXT_BACKWARD, where it pays. */
+ * packing the context reserved): with NN_CONTEXT_BACKWARD, where it pays; with
+ * NN_CONTEXT_PARAM_GRADS (training), where it pays beside the weight gradient. */
 bool         nn_context_winograd_backward (const NnContext  *ctx,
                                            const NnConvGeom *g);
 /* The broadcast geometry of a broadcast_* node and its op as a kind. */

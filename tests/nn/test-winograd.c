@@ -281,6 +281,64 @@ test_dispatch (void)
   g_rand_free (rand);
 }
 
+/* Training (parameter gradients) keeps the small CNN's second conv (32 -> 64 channels on 14x14)
+ * on im2col for its input gradient, where Winograd would take it without them, and reserves no
+ * Winograd kernels for it; 28x28 maps keep Winograd. */
+static void
+test_training_rule (void)
+{
+  const NnConvGeom small = geom (64, 32, 14, 14, 64, 1, 1, 1, 1);
+  const NnConvGeom large = geom (64, 32, 28, 28, 64, 1, 1, 1, 1);
+  g_assert_true (nn_winograd_pays_backward (&small));
+  g_assert_false (nn_winograd_pays_beside_weights (&small));
+  g_assert_true (nn_winograd_pays_beside_weights (&large));
+
+  NnGraph *graph = nn_graph_new ();
+  const int in = nn_graph_add_input (graph, "in", 32, 14, 14);
+  const int conv = nn_graph_add_conv2d (graph, "conv", in, 64, 3, 1, 1, 1, 1, true);
+  g_assert_cmpint (conv, >, 0);
+  NnContext *train = nn_context_new (graph, 4, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS,
+                                     NULL);
+  g_assert_nonnull (train);
+  g_assert_cmpuint (nn_graph_packs_bytes (graph), ==, 0);
+  NnContext *saliency = nn_context_new (graph, 1, NN_CONTEXT_BACKWARD, NULL);
+  g_assert_nonnull (saliency);
+  g_assert_cmpuint (nn_graph_packs_bytes (graph), ==,
+                    sizeof (float) * nn_winograd_packed_size (&small));
+
+  /* the training context's input gradient is im2col's, bit for bit */
+  GRand *rand = g_rand_new_with_seed (37);
+  for (size_t i = 0; i < graph->n_data; i++)
+    graph->data[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+  nn_graph_bump_version (graph);
+  const size_t n_in = 4 * inp_size (&small) / 64, n_out = 4 * out_size (&small) / 64;
+  float *inp = random_buf (n_in, -1.0, 1.0, rand);
+  float *dout = random_buf (n_out, -1.0, 1.0, rand);
+  memcpy (nn_context_input (train), inp, sizeof (float) * n_in);
+  nn_context_forward (train, -1);
+  nn_context_zero_param_grads (train);
+  memcpy (nn_context_grad (train, conv), dout, sizeof (float) * n_out);
+  nn_context_backward (train, conv, NN_BACKWARD_INPUT | NN_BACKWARD_PARAMS, -1);
+  NnConvGeom g = small;
+  g.B = 4;
+  g.no_winograd = true;
+  float *want = g_new0 (float, n_in);
+  float *scratch = g_new (float, nn_conv2d_scratch_size (&g));
+  const float *w = nn_graph_param_data (graph, nn_graph_node_param (graph, conv,
+                                                                     NN_PARAM_WEIGHT));
+  nn_conv2d_backward (want, NULL, NULL, scratch, dout, inp, w, &g);
+  g_assert_cmpmem (nn_context_grad (train, 0), sizeof (float) * n_in, want,
+                   sizeof (float) * n_in);
+  g_free (scratch);
+  g_free (want);
+  g_free (dout);
+  g_free (inp);
+  g_rand_free (rand);
+  nn_context_free (saliency);
+  nn_context_free (train);
+  nn_graph_free (graph);
+}
+
 /* Runs a forward and an input-gradient pass of `ctx` (input node 0, conv node `conv`) on `inp`
  * and `dout`; returns the output and input gradient, freshly allocated. */
 static void
@@ -774,6 +832,7 @@ main (int   argc,
   g_test_add_func ("/nn/winograd/context-packing", test_context_packing);
   g_test_add_func ("/nn/winograd/context-batch", test_context_batch);
   g_test_add_func ("/nn/winograd/shared-packings", test_shared_packings);
+  g_test_add_func ("/nn/winograd/training-rule", test_training_rule);
   g_test_add_func ("/nn/winograd/context-no-winograd", test_context_no_winograd);
   g_test_add_func ("/nn/winograd/resnet18-layers", test_resnet18_layers);
   g_test_add_func ("/nn/winograd/densenet-shapes", test_densenet_shapes);
