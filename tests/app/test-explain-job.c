@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "graph/nn-packs.h"
 #include "scope-explain-job.h"
 #include "test-util.h"
 
@@ -272,8 +273,9 @@ test_results_arrive (void)
 }
 
 /* Score-CAM as the Explain view starts it (the engine's threads, batch 0) runs its masked
- * inputs at nn_explain_batch_size's batch, one per channel of the layer, and the job reports
- * how long the map and the whole run took, in the status text the view shows. */
+ * inputs at nn_explain_batch_size's batch, one per channel of the layer, with the batch norms
+ * folded, and the job reports how long the map and the whole run took, in the status text the
+ * view shows. */
 static void
 test_scorecam_timing (void)
 {
@@ -291,16 +293,20 @@ test_scorecam_timing (void)
   scope_explain_job_get_seconds (job, &map_s, &total_s);
   g_assert_cmpfloat (map_s, ==, 0.0);
   g_assert_cmpfloat (total_s, ==, 0.0);
+  NnGraph *g = scope_model_get_graph (model);
+  g_assert_cmpuint (nn_graph_packs_bytes (g), ==, 0);
   g_assert_true (scope_explain_job_start (job, NULL));
   wait_until (&r, 0);
   g_assert_null (r.error);
   g_assert_cmpuint (r.maps->len, ==, 1);
   const ScopeExplanation *e = g_ptr_array_index (r.maps, 0);
-  NnGraph *g = scope_model_get_graph (model);
   const int channels = g->nodes[e->map->layer].shape.c;
   g_assert_cmpint (e->inputs, ==, channels);
   g_assert_cmpint (e->batch, ==, nn_explain_batch_size (g, 0, 0, channels));
   g_assert_cmpint (e->batch, >, 1);
+  /* its forward-only passes ran on the model's shared packings: the demo model's batch norms
+   * folded into their convolutions */
+  g_assert_cmpuint (nn_graph_packs_bytes (g), >, 0);
   scope_explain_job_get_seconds (job, &map_s, &total_s);
   g_assert_cmpfloat (map_s, >, 0.0);
   g_assert_cmpfloat (total_s, >=, map_s);
