@@ -154,7 +154,8 @@ point_buffer (NnContext    *ctx,
 }
 
 /* The tables indexed by node, then per node its output, its gradient (with
- * NN_CONTEXT_BACKWARD) and its op's buffer, then worker 0's scratch and the parameter gradients (with NN_CONTEXT_PARAM_GRADS). */
+ * NN_CONTEXT_BACKWARD) and its op's buffer, then worker 0's scratch and the parameter gradients
+ * (with NN_CONTEXT_PARAM_GRADS). */
 static void
 layout (NnContext *ctx,
         Layout    *l)
