@@ -960,6 +960,7 @@ scope_explain_view_explain_folder (ScopeExplainView  *self,
     return g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no model"), NULL;
   NnExplainSpec spec;
   nn_explain_spec_init (&spec);
+  spec.threads = 0; /* the engine's threads, as the panels */
   spec.map.method = (NnMethod) selected_method (self, 0);
   spec.map.target = selected_class (self);
   spec.map.layer = selected_layer (self);
