@@ -6,6 +6,7 @@
 #include "scope-explain-job.h"
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 
 #include "scope-error.h"
 #include "scope-worker.h"
@@ -40,6 +41,9 @@ struct _ScopeExplainJob
   const char          *pending_stage;
   gboolean             pending_finished;
   GError              *pending_error;
+  gint64               started_at;    /* monotonic microseconds, when the thread began */
+  gint64               map_us;        /* the map stage's time, 0 until it is done */
+  gint64               total_us;      /* the whole run's, 0 until it ended */
 };
 
 enum
@@ -112,7 +116,10 @@ on_stage_done (NnExplainStage       stage,
   ScopeExplainJob *self = user_data;
   ScopeExplanation *map = stage == NN_EXPLAIN_STAGE_MAP ? nn_explanation_dup (so_far) : NULL;
   ScopeExplainMetrics *metrics = metrics_dup (&so_far->metrics);
+  const gint64 now = g_get_monotonic_time ();
   scope_worker_lock (&self->worker);
+  if (stage == NN_EXPLAIN_STAGE_MAP)
+    self->map_us = MAX (now - self->started_at, 1);
   if (map != NULL)
     {
       g_clear_pointer (&self->pending_map, nn_explanation_free);
@@ -135,12 +142,17 @@ worker_main (void *data)
     .user_data = self,
   };
   NnError err = { 0 };
+  scope_worker_lock (&self->worker);
+  self->started_at = g_get_monotonic_time ();
+  scope_worker_unlock (&self->worker);
   NnExplanation *e = nn_explain_run (scope_model_get_nn_model (self->model),
                                      scope_input_get_nn_input (self->input), &self->spec,
                                      &control, &err);
   nn_explanation_free (e);
+  const gint64 now = g_get_monotonic_time ();
 
   scope_worker_lock (&self->worker);
+  self->total_us = MAX (now - self->started_at, 1);
   self->running = FALSE;
   self->pending_finished = TRUE;
   if (e == NULL)
@@ -221,6 +233,76 @@ scope_explain_job_is_running (ScopeExplainJob *self)
   gboolean running = self->running || self->worker.idle != NULL;
   scope_worker_unlock (&self->worker);
   return running;
+}
+
+void
+scope_explain_job_get_seconds (ScopeExplainJob *self,
+                               double          *map,
+                               double          *total)
+{
+  g_return_if_fail (SCOPE_IS_EXPLAIN_JOB (self));
+
+  scope_worker_lock (&self->worker);
+  *map = (double) self->map_us / G_USEC_PER_SEC;
+  *total = (double) self->total_us / G_USEC_PER_SEC;
+  scope_worker_unlock (&self->worker);
+}
+
+/* What the method's inputs are called: the layer's channels for the CAMs that mask or ablate
+ * them, else samples or steps; NULL for one pass. */
+static const char *
+inputs_noun (NnMethod method)
+{
+  switch (method)
+    {
+    case NN_METHOD_SCORECAM:
+    case NN_METHOD_ABLATIONCAM:
+      return N_ ("channels");
+    case NN_METHOD_IG:
+      return N_ ("steps");
+    case NN_METHOD_SMOOTHGRAD:
+    case NN_METHOD_GRADIENT_SHAP:
+      return N_ ("samples");
+    case NN_METHOD_GRADCAM:
+    case NN_METHOD_GRADCAM_PP:
+    case NN_METHOD_XGRADCAM:
+    case NN_METHOD_HIRESCAM:
+    case NN_METHOD_LAYERCAM:
+    case NN_METHOD_EIGENCAM:
+    case NN_METHOD_GRADIENT:
+    case NN_METHOD_GUIDED:
+    case NN_METHOD_GUIDED_GRADCAM:
+    case NN_METHOD_EIGENGRADCAM:
+    case NN_METHOD_FULLGRAD:
+    case NN_METHOD_OCCLUSION:
+    case NN_METHOD_DEEPLIFT:
+    case NN_METHOD_LRP_GAMMA_BOX:
+    case NN_METHOD_LRP_PLUS_FLAT:
+    case NN_METHOD_LRP_ALPHA_BETA:
+    case NN_METHOD_ROLLOUT:
+    case NN_METHOD_COUNT_:
+    default:
+      return NULL;
+    }
+}
+
+char *
+scope_explain_timing_text (const NnExplanation *explanation,
+                           double               map_s,
+                           double               total_s)
+{
+  g_return_val_if_fail (explanation != NULL, NULL);
+
+  const NnExplanation *e = explanation;
+  const char *noun = inputs_noun (e->method);
+  g_autoptr (GString) text = g_string_new (nn_method_get_info (e->method)->label);
+  if (noun != NULL && e->inputs > 0)
+    /* Translators: the inputs of an explanation ("128 channels") and its batch size. */
+    g_string_append_printf (text, _ (", %d %s, batch %d"), e->inputs, _ (noun), e->batch);
+  g_string_append_printf (text, ", %.*f s", map_s < 10.0 ? 2 : 1, map_s);
+  if (total_s > map_s + 0.005)
+    g_string_append_printf (text, _ (" (with metrics %.*f s)"), total_s < 10.0 ? 2 : 1, total_s);
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 static void

@@ -418,6 +418,10 @@ on_map_ready (ScopeExplainJob  *job,
   Panel *p = &self->panels[i];
   g_clear_pointer (&p->explanation, nn_explanation_free);
   p->explanation = g_boxed_copy (SCOPE_TYPE_EXPLANATION, explanation);
+  double map_s, total_s;
+  scope_explain_job_get_seconds (job, &map_s, &total_s);
+  g_autofree char *timing = scope_explain_timing_text (explanation, map_s, 0.0);
+  set_status (self, timing);
   scope_explain_figure_set_explanation (self->figure, i, explanation);
   scope_view_set_can_export (SCOPE_VIEW (self), self->panels[0].explanation != NULL);
   update_delta (self);
@@ -478,8 +482,23 @@ on_finished (ScopeExplainJob  *job,
       g_autofree char *text = g_strdup_printf (_ ("Failed: %s"), failed);
       set_status (self, text);
     }
-  else
-    set_status (self, all_done ? _ ("Done") : self->status);
+  else if (all_done)
+    {
+      /* how long each panel's map and whole run took */
+      g_autoptr (GString) text = g_string_new (_ ("Done"));
+      const gsize bare = text->len;
+      for (int i = 0; i < n_panels (self); i++)
+        {
+          const Panel *q = &self->panels[i];
+          double map_s, total_s;
+          scope_explain_job_get_seconds (q->job, &map_s, &total_s);
+          if (q->explanation == NULL)
+            continue;
+          g_autofree char *timing = scope_explain_timing_text (q->explanation, map_s, total_s);
+          g_string_append_printf (text, "%s%s", text->len == bare ? ": " : " · ", timing);
+        }
+      set_status (self, text->str);
+    }
 }
 
 /* Starting work. */
@@ -492,6 +511,9 @@ panel_start (ScopeExplainView  *self,
 {
   NnExplainSpec spec;
   nn_explain_spec_init (&spec);
+  /* the contexts take the engine's threads (the Threads preference) and the batch
+   * nn_explain_batch_size chooses for them */
+  spec.threads = 0;
   spec.map.method = (NnMethod) selected_method (self, i);
   spec.map.target = selected_class (self);
   spec.map.layer = selected_layer (self);
@@ -943,6 +965,7 @@ scope_explain_view_explain_folder (ScopeExplainView  *self,
     return g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, _ ("no model")), NULL;
   NnExplainSpec spec;
   nn_explain_spec_init (&spec);
+  spec.threads = 0; /* the engine's threads, as the panels */
   spec.map.method = (NnMethod) selected_method (self, 0);
   spec.map.target = selected_class (self);
   spec.map.layer = selected_layer (self);

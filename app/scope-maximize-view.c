@@ -580,8 +580,9 @@ update_status (ScopeMaximizeView *self)
       fraction = self->n_tiles > 0 ? sum / self->n_tiles : 0.0;
       progress = g_strdup_printf (_ ("%d of %d · %.0f %%"), self->n_done, self->n_tiles,
                                   100.0 * fraction);
-      text = g_strdup_printf (_ ("%s: %d of %d images done in %.1f s"), verb, self->n_done,
-                              self->n_tiles, t);
+      text = g_strdup_printf (_ ("%s: %d of %d images done in %.1f s (%.2f s per image)"), verb,
+                              self->n_done, self->n_tiles, t,
+                              self->n_done > 0 ? t / self->n_done : 0.0);
     }
   else if (self->mode != SCOPE_MAXIMIZE_NONE)
     {
@@ -767,7 +768,11 @@ start_jobs (ScopeMaximizeView   *self,
   self->ended_at = 0;
   for (int k = 0; k < n; k++)
     {
-      self->jobs[k] = scope_am_job_new (self->model, &settings[k], batch);
+      /* each run's context takes the engine's threads (the Threads preference): a batch of
+       * channels splits over them, a single image within its layers */
+      NnAmSettings s = settings[k];
+      s.threads = 0;
+      self->jobs[k] = scope_am_job_new (self->model, &s, batch);
       self->n_jobs++;
       char name[64];
       nn_grad_policy_format (&settings[k].policy, name, sizeof name);

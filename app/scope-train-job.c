@@ -43,6 +43,7 @@ struct _ScopeTrainJob
   NnModel            *model;
   NnDataset          *test;
   gint64              last_snapshot;
+  gint64              step_clock;     /* worker: when the last step's callback ended, or 0 */
 };
 
 enum
@@ -181,6 +182,7 @@ on_progress (const NnTrainProgress *p,
              void                  *user_data)
 {
   ScopeTrainJob *self = user_data;
+  const gint64 now = g_get_monotonic_time ();
 
   scope_worker_lock (&self->worker);
   self->last_step = p->step;
@@ -200,6 +202,7 @@ on_progress (const NnTrainProgress *p,
       ScopeTrainStep s = {
         .step = p->step, .epoch = p->epoch, .lr = p->lr, .loss = p->loss,
         .accuracy = p->accuracy,
+        .ms = self->step_clock != 0 ? (float) (now - self->step_clock) / 1000.0f : 0.0f,
       };
       g_array_append_val (self->pending_steps, s);
     }
@@ -212,6 +215,9 @@ on_progress (const NnTrainProgress *p,
   gint64 due = self->last_snapshot + (gint64) self->settings.snapshot_ms * 1000;
   if (p->epoch_done || paused || g_get_monotonic_time () >= due)
     publish_snapshot (self, p->step);
+  /* the next step's time starts here, without the snapshot; an epoch's evaluation and a
+   * pause come before the next step and are not counted */
+  self->step_clock = p->epoch_done || paused ? 0 : g_get_monotonic_time ();
   if (!paused)
     return;
 

@@ -53,6 +53,9 @@ typedef struct
   float lr;
   float loss;       /* the step's batch */
   float accuracy;
+  float ms;         /* wall time since the previous step's end (its batch, forward, backward,
+                       update); 0 for a run's first step and the first after an epoch's end
+                       or a pause */
 } ScopeTrainStep;
 
 typedef struct

@@ -42,6 +42,8 @@ struct _ScopeTrainView
   long             total_steps;
   long             step;
   float            test_accuracy;   /* of the last epoch, < 0 before */
+  double           step_ms;         /* the timed steps' wall time, in milliseconds */
+  long             timed_steps;     /* steps with a time (ScopeTrainStep.ms) */
 };
 
 G_DEFINE_FINAL_TYPE (ScopeTrainView, scope_train_view, SCOPE_TYPE_VIEW)
@@ -100,10 +102,15 @@ update_controls (ScopeTrainView *self)
     }
 
   g_autofree char *text = NULL;
+  g_autofree char *speed = self->timed_steps > 0
+                           ? g_strdup_printf (_ (", %.1f ms per step (%.1f steps/s)"),
+                                              self->step_ms / self->timed_steps,
+                                              1000.0 * self->timed_steps / self->step_ms)
+                           : g_strdup ("");
   g_autofree char *accuracy = self->test_accuracy >= 0.0f
-                              ? g_strdup_printf (_ (", test accuracy %.2f %%"),
+                              ? g_strdup_printf (_ ("%s, test accuracy %.2f %%"), speed,
                                                  100.0 * self->test_accuracy)
-                              : g_strdup ("");
+                              : g_strdup (speed);
   switch (state)
     {
     case SCOPE_TRAIN_IDLE:
@@ -145,6 +152,12 @@ on_update (ScopeTrainJob          *job,
   self->total_steps = update->total_steps;
   if (update->n_steps > 0)
     self->step = update->steps[update->n_steps - 1].step;
+  for (guint i = 0; i < update->n_steps; i++)
+    if (update->steps[i].ms > 0.0f)
+      {
+        self->step_ms += update->steps[i].ms;
+        self->timed_steps++;
+      }
   if (update->n_epochs > 0)
     self->test_accuracy = update->epochs[update->n_epochs - 1].test_accuracy;
   if (update->snapshot != NULL)
@@ -272,6 +285,8 @@ start (ScopeTrainView  *self,
   self->step = 0;
   self->total_steps = 0;
   self->test_accuracy = -1.0f;
+  self->step_ms = 0.0;
+  self->timed_steps = 0;
   g_autofree char *caption = g_strdup_printf ("%s ×%g on %s · %s lr %g · batch %d · %s%s",
                                               s.arch, s.width, s.dataset, s.optimizer, s.lr,
                                               s.batch, s.policy,

@@ -252,8 +252,9 @@ run_map (Run     *run,
   const NnExplainSpec *spec = run->spec;
   const NnMethodInfo *info = nn_method_get_info (spec->map.method);
   unsigned flags = (info->flags & NN_METHOD_FLAG_GRADIENTS) ? NN_CONTEXT_BACKWARD : 0;
-  int batch = (info->flags & NN_METHOD_FLAG_BATCHED) ? stage_batch (run, flags,
-                                                                     method_inputs (run)) : 1;
+  const bool batched = (info->flags & NN_METHOD_FLAG_BATCHED) != 0;
+  const int inputs = batched ? method_inputs (run) : 1;
+  int batch = batched ? stage_batch (run, flags, inputs) : 1;
   NnContext *ctx = context_get (run, batch, flags, err);
   if (ctx == NULL)
     return false;
@@ -269,6 +270,8 @@ run_map (Run     *run,
     }
   e->method = spec->map.method;
   e->map = map;
+  e->inputs = inputs;
+  e->batch = batch;
   top_k (e);
   if (spec->map.method == NN_METHOD_IG)
     {

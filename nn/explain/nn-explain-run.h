@@ -54,6 +54,9 @@ typedef struct
   NnFaithMetrics  metrics;                       /* metrics.has: what was computed */
   bool            has_delta;                     /* Integrated Gradients: delta is set */
   double          delta;                         /* nn_ig_convergence_delta */
+  int             inputs;  /* inputs the map's method evaluated (Score-CAM's masked images,
+                              SmoothGrad's samples, ...); 0 when not known, 1: one pass */
+  int             batch;   /* inputs per pass the map ran at */
 } NnExplanation;
 
 /* Called on the calling thread: `done` of `total` passes of a stage; (stage, 0, 1) when a

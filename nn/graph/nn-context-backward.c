@@ -74,6 +74,8 @@ backward_conv (const Slice *s)
       nn_winograd_backward_input_packed (din, scratch, s->dout, packed, &g, 0, g.C);
       din = NULL;
     }
+  /* the context chose im2col for the input gradient (its scratch has no room for kernels) */
+  g.no_winograd = true;
   if (din || dw || db)
     nn_conv2d_backward (din, dw, db, scratch, s->dout, s->in, weight_of (s), &g);
 }

@@ -4,7 +4,6 @@
  * ReLU that alone reads the norm, the ReLU's output) directly. */
 #include "graph/nn-context-private.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "graph/nn-op.h"
@@ -52,40 +51,6 @@ group_norm (const NnContext *ctx,
   const int tail = ctx->fold_tail[i];
   return ctx->graph->nodes[tail].op == NN_OP_BATCHNORM ? tail
                                                        : ctx->graph->nodes[tail].inputs[0];
-}
-
-/* weight' = weight * scale, bias' = bias * scale + shift per output channel, with the scale
- * and shift nn_batchnorm_forward_eval applies. */
-void
-nn_context_fold_weights (NnContext *ctx)
-{
-  const NnGraph *graph = ctx->graph;
-  for (int i = 0; i < graph->n_nodes; i++)
-    {
-      if (ctx->fold_tail[i] == 0)
-        continue;
-      const int bn = group_norm (ctx, i);
-      const NnConvAttrs *a = &graph->nodes[i].attrs.conv;
-      const int OC = a->out_channels;
-      const size_t per = (size_t) (graph->nodes[graph->nodes[i].inputs[0]].shape.c / a->groups)
-                         * a->kh * a->kw;
-      const float *w = nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT);
-      const float *b = nn_context_param_ptr (graph, i, NN_PARAM_BIAS);
-      const float *gamma = nn_context_param_ptr (graph, bn, NN_PARAM_WEIGHT);
-      const float *beta = nn_context_param_ptr (graph, bn, NN_PARAM_BIAS);
-      const float *mean = nn_context_param_ptr (graph, bn, NN_PARAM_RUNNING_MEAN);
-      const float *var = nn_context_param_ptr (graph, bn, NN_PARAM_RUNNING_VAR);
-      const float eps = graph->nodes[bn].attrs.norm.eps;
-      for (int oc = 0; oc < OC; oc++)
-        {
-          const float invstd = 1.0f / sqrtf (var[oc] + eps);
-          const float scale = (gamma ? gamma[oc] : 1.0f) * invstd;
-          const float shift = (beta ? beta[oc] : 0.0f) - mean[oc] * scale;
-          for (size_t k = 0; k < per; k++)
-            ctx->fold_weight[i][(size_t) oc * per + k] = w[(size_t) oc * per + k] * scale;
-          ctx->fold_bias[i][oc] = (b ? b[oc] : 0.0f) * scale + shift;
-        }
-    }
 }
 
 void

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "graph/nn-op.h"
+#include "ops/nn-winograd.h"
 
 size_t
 nn_context_node_param_count (const NnGraph *graph,
@@ -44,6 +45,16 @@ nn_context_conv_geom (const NnContext *ctx,
     .DH = a->dh, .DW = a->dw, .G = a->groups, .OH = node->shape.h, .OW = node->shape.w,
     .no_winograd = (ctx->flags & NN_CONTEXT_NO_WINOGRAD) != 0,
   };
+}
+
+bool
+nn_context_winograd_backward (const NnContext  *ctx,
+                              const NnConvGeom *g)
+{
+  if (!(ctx->flags & NN_CONTEXT_BACKWARD))
+    return false;
+  return ctx->flags & NN_CONTEXT_PARAM_GRADS ? nn_winograd_pays_beside_weights (g)
+                                             : nn_winograd_pays_backward (g);
 }
 
 NnBroadcastGeom

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "graph/nn-op.h"
+#include "graph/nn-packs.h"
 #include "ops/nn-conv2d.h"
 #include "ops/nn-winograd.h"
 
@@ -97,40 +98,36 @@ buffer_bytes (const NnNode *node,
   return 0;
 }
 
-/* The Winograd packings of conv node i, each NULL where that pass does not take Winograd, and
- * its folded weights and bias where it folds. */
-static void
-take_packings (NnContext *ctx,
-               Layout    *l,
-               int        i)
+/* The packings conv node i runs with (nn-packs.h), reserved in the graph's table: the
+ * Winograd kernels where a pass takes Winograd (of the folded weights where it folds), and its
+ * folded weights and bias where it folds. False when out of memory. */
+static bool
+reserve_packings (NnContext *ctx,
+                  int        i)
 {
-  const NnNode *node = &ctx->graph->nodes[i];
-  float *fwd = NULL, *bwd = NULL, *fw = NULL, *fb = NULL;
+  NnGraph *graph = ctx->graph;
+  const NnNode *node = &graph->nodes[i];
   const int tail = nn_context_fold_tail (ctx, i);
-  if (tail != 0)
-    {
-      const NnConvAttrs *a = &node->attrs.conv;
-      const size_t per = (size_t) (ctx->graph->nodes[node->inputs[0]].shape.c / a->groups)
-                         * a->kh * a->kw;
-      fw = take (l, sizeof (float) * per * (size_t) a->out_channels);
-      fb = take (l, sizeof (float) * (size_t) a->out_channels);
-    }
-  if (node->op == NN_OP_CONV2D)
-    {
-      const NnConvGeom g = nn_context_conv_geom (ctx, node, ctx->batch);
-      const bool f = nn_winograd_pays_forward (&g);
-      const bool b = (ctx->flags & NN_CONTEXT_BACKWARD) && nn_winograd_pays_backward (&g);
-      fwd = f ? take (l, sizeof (float) * nn_winograd_packed_size (&g)) : NULL;
-      bwd = b ? take (l, sizeof (float) * nn_winograd_packed_size (&g)) : NULL;
-    }
-  if (l->base == NULL)
-    return;
-  ctx->wino_fwd[i] = fwd;
-  ctx->wino_bwd[i] = bwd;
   ctx->fold_tail[i] = tail;
-  ctx->fold_weight[i] = fw;
-  ctx->fold_bias[i] = fb;
   ctx->has_folds |= tail != 0;
+  ctx->pack_use[i] = 0;
+  if (node->op != NN_OP_CONV2D)
+    return true;
+  const int norm = tail == 0 ? -1 : graph->nodes[tail].op == NN_OP_BATCHNORM
+                                      ? tail : graph->nodes[tail].inputs[0];
+  const NnConvGeom g = nn_context_conv_geom (ctx, node, ctx->batch);
+  if (tail != 0)
+    ctx->pack_use[i] |= 1u << NN_PACK_FOLD;
+  if (nn_winograd_pays_forward (&g))
+    ctx->pack_use[i] |= 1u << (tail != 0 ? NN_PACK_WINOGRAD_FOLDED : NN_PACK_WINOGRAD);
+  if (nn_context_winograd_backward (ctx, &g))
+    ctx->pack_use[i] |= 1u << NN_PACK_WINOGRAD_BACKWARD;
+  for (int k = 0; k < NN_PACK_KINDS; k++)
+    if ((ctx->pack_use[i] & (1u << k))
+        && !nn_graph_packs_reserve (graph, i, (NnPackKind) k,
+                                    k == NN_PACK_FOLD || k == NN_PACK_WINOGRAD_FOLDED ? norm : -1))
+      return false;
+  return true;
 }
 
 static void
@@ -157,8 +154,8 @@ point_buffer (NnContext    *ctx,
 }
 
 /* The tables indexed by node, then per node its output, its gradient (with
- * NN_CONTEXT_BACKWARD) and its op's buffer, then the convs' Winograd packings, worker 0's
- * scratch and the parameter gradients (with NN_CONTEXT_PARAM_GRADS). */
+ * NN_CONTEXT_BACKWARD) and its op's buffer, then worker 0's scratch and the parameter gradients
+ * (with NN_CONTEXT_PARAM_GRADS). */
 static void
 layout (NnContext *ctx,
         Layout    *l)
@@ -174,11 +171,12 @@ layout (NnContext *ctx,
   uint8_t *want = take (l, n);
   int *zero_by = take (l, sizeof (int) * n);
   size_t *private_at = take (l, sizeof (size_t) * n);
-  float **wino_fwd = take (l, sizeof (float *) * n);
-  float **wino_bwd = take (l, sizeof (float *) * n);
+  const float **wino_fwd = take (l, sizeof (float *) * n);
+  const float **wino_bwd = take (l, sizeof (float *) * n);
+  uint8_t *pack_use = take (l, n);
   int *fold_tail = take (l, sizeof (int) * n);
-  float **fold_weight = take (l, sizeof (float *) * n);
-  float **fold_bias = take (l, sizeof (float *) * n);
+  const float **fold_weight = take (l, sizeof (float *) * n);
+  const float **fold_bias = take (l, sizeof (float *) * n);
   uint8_t *keep = take (l, n);
   uint8_t *fold_skip = take (l, n);
   uint8_t *fold_unwritten = take (l, n);
@@ -186,6 +184,7 @@ layout (NnContext *ctx,
     {
       ctx->wino_fwd = wino_fwd;
       ctx->wino_bwd = wino_bwd;
+      ctx->pack_use = pack_use;
       ctx->fold_tail = fold_tail;
       ctx->fold_weight = fold_weight;
       ctx->fold_bias = fold_bias;
@@ -217,8 +216,6 @@ layout (NnContext *ctx,
       grad[i] = g;
       point_buffer (ctx, i, node, buffer);
     }
-  for (int i = 0; i < graph->n_nodes; i++)
-    take_packings (ctx, l, i);
   float *scratch = take (l, sizeof (float) * ctx->scratch_size);
   float *param_grads = ctx->flags & NN_CONTEXT_PARAM_GRADS
                        ? take (l, sizeof (float) * graph->n_data) : NULL;
@@ -237,29 +234,42 @@ nn_context_plan (NnContext *ctx)
   if (block.base == NULL)
     return false;
   layout (ctx, &block);
+  for (int i = 0; i < ctx->graph->n_nodes; i++)
+    if (!reserve_packings (ctx, i))
+      {
+        free (ctx->block);
+        return false;
+      }
   return true;
 }
 
 void
 nn_context_conv_pack (NnContext *ctx)
 {
-  const NnGraph *graph = ctx->graph;
+  NnGraph *graph = ctx->graph;
   if (ctx->packed_version == graph->version)
     return;
   ctx->packed_version = graph->version;
-  if (ctx->has_folds)
-    nn_context_fold_weights (ctx);
   for (int i = 0; i < graph->n_nodes; i++)
     {
-      if (ctx->wino_fwd[i] == NULL && ctx->wino_bwd[i] == NULL)
+      const unsigned use = ctx->pack_use[i];
+      if (use == 0)
         continue;
-      const NnConvGeom g = nn_context_conv_geom (ctx, &graph->nodes[i], ctx->batch);
-      const float *w = nn_context_param_ptr (graph, i, NN_PARAM_WEIGHT);
+      if (use & (1u << NN_PACK_FOLD))
+        {
+          const NnNode *node = &graph->nodes[i];
+          const NnConvAttrs *a = &node->attrs.conv;
+          const size_t per = (size_t) (graph->nodes[node->inputs[0]].shape.c / a->groups)
+                             * a->kh * a->kw;
+          ctx->fold_weight[i] = nn_graph_packs_get (graph, i, NN_PACK_FOLD);
+          ctx->fold_bias[i] = ctx->fold_weight[i] + per * (size_t) a->out_channels;
+        }
       /* a folded conv's forward packing holds its folded weights */
-      if (ctx->wino_fwd[i] != NULL)
-        nn_winograd_pack_forward (ctx->wino_fwd[i], ctx->fold_tail[i] ? ctx->fold_weight[i] : w,
-                                  &g);
-      if (ctx->wino_bwd[i] != NULL)
-        nn_winograd_pack_backward (ctx->wino_bwd[i], w, &g);
+      if (use & (1u << NN_PACK_WINOGRAD))
+        ctx->wino_fwd[i] = nn_graph_packs_get (graph, i, NN_PACK_WINOGRAD);
+      if (use & (1u << NN_PACK_WINOGRAD_FOLDED))
+        ctx->wino_fwd[i] = nn_graph_packs_get (graph, i, NN_PACK_WINOGRAD_FOLDED);
+      if (use & (1u << NN_PACK_WINOGRAD_BACKWARD))
+        ctx->wino_bwd[i] = nn_graph_packs_get (graph, i, NN_PACK_WINOGRAD_BACKWARD);
     }
 }

@@ -51,16 +51,20 @@ struct NnContext
   uint8_t     *reach;     /* backward bookkeeping, one byte per node */
   uint8_t     *want;
   int         *zero_by;   /* per node: the node whose backward zeroes its gradient, or 0 */
-  float      **wino_fwd;  /* per node: a conv's Winograd packing for the forward pass, or NULL */
-  float      **wino_bwd;  /* ... for its input gradient, or NULL */
-  uint64_t     packed_version; /* the graph's version the packings were made at */
+  /* The graph's packings (nn-packs.h) this context runs with, looked up before a pass when the
+   * graph's version changed. */
+  uint8_t     *pack_use;  /* per node: the NnPackKinds it uses, one bit each */
+  const float **wino_fwd; /* per node: a conv's Winograd packing for the forward pass, or NULL */
+  const float **wino_bwd; /* ... for its input gradient, or NULL */
+  uint64_t     packed_version; /* the graph's version the pointers were looked up at */
   /* Inference folding (nn-context-fold.c), planned without NN_CONTEXT_BACKWARD and
    * NN_CONTEXT_NO_FOLD: per conv node, the node whose output it writes when folded (its batch
-   * norm, or the ReLU after it), else 0; its folded weights and bias, else NULL. */
+   * norm, or the ReLU after it), else 0; its folded weights and bias (in the graph's
+   * packings), else NULL. */
   bool         has_folds;
   int         *fold_tail;
-  float      **fold_weight;
-  float      **fold_bias;
+  const float **fold_weight;
+  const float **fold_bias;
   uint8_t     *keep;           /* per node: computed even where folding would leave it out */
   uint8_t     *fold_skip;      /* per node: this pass does not run it (a folded conv did) */
   uint8_t     *fold_unwritten; /* per node: this pass does not write its output */
@@ -100,6 +104,11 @@ bool         nn_context_node_has_trainable (const NnGraph *graph,
 NnConvGeom   nn_context_conv_geom (const NnContext *ctx,
                                    const NnNode    *node,
                                    int              batch);
+/* Whether the input gradient of a conv of geometry g runs through Winograd in ctx (on the
+ * packing the context reserved): with NN_CONTEXT_BACKWARD, where it pays; with
+ * NN_CONTEXT_PARAM_GRADS (training), where it pays beside the weight gradient. */
+bool         nn_context_winograd_backward (const NnContext  *ctx,
+                                           const NnConvGeom *g);
 /* The broadcast geometry of a broadcast_* node and its op as a kind. */
 NnBroadcastGeom nn_context_broadcast_geom (const NnGraph *graph,
                                            const NnNode  *node);
@@ -174,16 +183,14 @@ size_t       nn_context_scratch_floats (const NnContext *ctx);
 /* Lays out every buffer of ctx (graph, batch, flags and scratch_size set), allocates one block
  * and points the context's buffers into it; false when out of memory. */
 bool         nn_context_plan (NnContext *ctx);
-/* Folds the batch norms into their convs and packs the Winograd kernels again when the
- * graph's version is not the one they were made at (nn_graph_bump_version); called before each
- * forward and backward pass. */
+/* Points the context at the graph's packings (folded weights, Winograd kernels), which are
+ * built again when the graph's version is not the one they were made at
+ * (nn_graph_bump_version); called before each forward and backward pass. */
 void         nn_context_conv_pack (NnContext *ctx);
 
 /* nn-context-fold.c: inference folding. The node a conv's group ends with (0: none). */
 int          nn_context_fold_tail (const NnContext *ctx,
                                    int              i);
-/* The folded weights and biases from the graph's current values. */
-void         nn_context_fold_weights (NnContext *ctx);
 /* Which groups fold in a forward pass to node `last`: not in training mode, nor under a
  * policy override, nor where a kept node would be left out, nor where the group ends after
  * `last`. */

@@ -234,6 +234,7 @@ conv_input_work (void *data,
                                          c1);
       return;
     }
+  g.no_winograd = true;
   nn_conv2d_backward_input_part (dinp, scratch, ctx->grad[i],
                                  nn_context_param_ptr (ctx->graph, i, NN_PARAM_WEIGHT), &g,
                                  index, n);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "graph/nn-op.h"
+#include "graph/nn-packs.h"
 
 #define NN_NODE_MAX 100000
 
@@ -25,6 +26,7 @@ nn_graph_free (NnGraph *graph)
 {
   if (graph == NULL)
     return;
+  nn_graph_packs_free (graph);
   free (graph->nodes);
   free (graph->params);
   free (graph->data);

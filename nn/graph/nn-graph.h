@@ -201,6 +201,8 @@ typedef struct
   size_t   n_data;
   size_t   cap_data;
   uint64_t version;    /* changes whenever values in data change (nn_graph_bump_version) */
+  struct NnPacks *packs; /* weights prepared for the convs, shared by the contexts on the graph
+                          * (graph/nn-packs.h); NULL until a context asks for one */
 } NnGraph;
 
 /* An empty graph; NULL when out of memory. */

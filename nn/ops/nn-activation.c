@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/nn-error.h"
+#include "ops/nn-simd.h"
 
 /* Each kind's name in model files and on the command line, whether it reads alpha and beta,
  * and whether those must be in order (alpha <= beta). */
@@ -154,43 +155,6 @@ sigmoidf (float x)
   return 1.0f / (1.0f + expf (-x));
 }
 
-/* e^x within a few ulp of expf, without branches or calls so that the forward loops of
- * sigmoid and SiLU vectorize: x = n ln 2 + r with |r| <= ln 2 / 2, a degree-6 polynomial for
- * e^r, and 2^n put into the exponent bits. Below -87.3 it stays at e^-87.3 (the smallest
- * normal float), above 88.4 it is +inf; NaN stays NaN. */
-static inline float
-exp_poly (float x)
-{
-  const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-  x = x < -87.3f ? -87.3f : x;
-  x = x > 89.0f ? 89.0f : x;
-  const float t = x * 1.44269504f + magic;
-  const float n = t - magic;
-  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float y = p * r * r + r + 1.0f;
-  uint32_t bits;
-  memcpy (&bits, &t, sizeof bits);
-  /* the low bits of t hold n + 2^22; unsigned, so that a NaN's bits shift without overflow
-   * (y is NaN then, and so is the product) */
-  const uint32_t e = (bits - 0x4b400000u + 127u) << 23;
-  float scale;
-  memcpy (&scale, &e, sizeof scale);
-  return y * scale;
-}
-
-/* The forward sigmoid, vectorizable: 1 / (1 + e^-x) with exp_poly. */
-static inline float
-sigmoid_poly (float x)
-{
-  return 1.0f / (1.0f + exp_poly (-x));
-}
-
 static inline float
 hard_sigmoid (float x,
               float alpha,
@@ -313,14 +277,11 @@ nn_activation_forward (float            *out,
       {
         /* PyTorch's leaky ReLU: x for x > 0, slope x otherwise (max (x, slope x) for
          * slope <= 1). */
-        const float slope = attrs->slope;
-        for (size_t i = 0; i < N; i++)
-          out[i] = inp[i] > 0.0f ? inp[i] : slope * inp[i];
+        nn_simd ()->relu (out, inp, N, attrs->slope);
         break;
       }
     case NN_ACT_SIGMOID:
-      for (size_t i = 0; i < N; i++)
-        out[i] = sigmoid_poly (inp[i]);
+      nn_simd ()->sigmoid (out, inp, N);
       break;
     case NN_ACT_TANH:
       for (size_t i = 0; i < N; i++)
@@ -361,8 +322,7 @@ nn_activation_forward (float            *out,
         }
       break;
     case NN_ACT_SILU:
-      for (size_t i = 0; i < N; i++)
-        out[i] = inp[i] * sigmoid_poly (inp[i]);
+      nn_simd ()->silu (out, inp, N);
       break;
     case NN_ACT_POW:
       pow_forward (out, inp, N, attrs->alpha);
@@ -389,8 +349,7 @@ relu_backward (float              *dinp,
   switch (policy->kind)
     {
     case NN_GRAD_EXACT:
-      for (size_t i = 0; i < N; i++)
-        dinp[i] += inp[i] > 0.0f ? dout[i] : slope * dout[i];
+      nn_simd ()->relu_backward (dinp, dout, inp, N, slope);
       break;
     case NN_GRAD_PROXY:
     case NN_GRAD_PROXY_FULL:

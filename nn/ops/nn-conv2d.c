@@ -767,7 +767,7 @@ nn_conv2d_backward (float            *dinp,
       return;
     }
 
-  if (dinp && nn_winograd_pays_backward (g))
+  if (dinp && (dweight ? nn_winograd_pays_beside_weights (g) : nn_winograd_pays_backward (g)))
     {
       nn_winograd_backward_input (dinp, scratch, dout, weight, g, 0, g->C);
       dinp = NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/nn-error.h"
+#include "ops/nn-simd.h"
 
 void
 nn_add_forward (float       *out,
@@ -15,8 +16,7 @@ nn_add_forward (float       *out,
                 size_t       N)
 {
   NN_ASSERT (out && a && b);
-  for (size_t i = 0; i < N; i++)
-    out[i] = a[i] + b[i];
+  nn_simd ()->add (out, a, b, N);
 }
 
 void
@@ -27,11 +27,9 @@ nn_add_backward (float       *da,
 {
   NN_ASSERT (dout != NULL);
   if (da)
-    for (size_t i = 0; i < N; i++)
-      da[i] += dout[i];
+    nn_simd ()->accumulate (da, dout, N);
   if (db)
-    for (size_t i = 0; i < N; i++)
-      db[i] += dout[i];
+    nn_simd ()->accumulate (db, dout, N);
 }
 
 void

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "core/nn-error.h"
+#include "ops/nn-simd.h"
 
 /* Sums of one row, in 8 float lanes that the compiler vectorizes; rows are short enough (one
  * plane) for float lanes, and the callers add the rows up in double. */
@@ -120,13 +121,10 @@ plane_affine (float       *out,
               float        scale,
               float        shift)
 {
+  const NnSimdKernels *k = nn_simd ();
   for (int b = 0; b < planes; b++)
-    {
-      const float *p = x + (size_t) b * stride;
-      float *o = out + (size_t) b * stride;
-      for (int k = 0; k < HW; k++)
-        o[k] = p[k] * scale + shift;
-    }
+    k->scale_shift (out + (size_t) b * stride, x + (size_t) b * stride, (size_t) HW, scale,
+                    shift);
 }
 
 /* The backward pass of normalizing with the statistics of the same values. With

@@ -59,6 +59,20 @@ nn_winograd_pays_backward (const NnConvGeom *g)
   return nn_winograd_applies (g) && pays (g->OC, g->H, g->W);
 }
 
+/* With the weight gradient in the same backward (training), the im2col input gradient runs band
+ * by band beside it, on the output gradient the weight gradient's sgemm has just brought into
+ * cache, while Winograd walks the output gradient again and, on small maps, runs its 36 sgemms
+ * per sample over a few tiles (16 columns at 14x14), far from OpenBLAS' peak and dominated by
+ * each call's set-up: the small CNN's training step (64 channels on 14x14, batch 64) took
+ * 13.4 ms with im2col against 15.4-18.6 ms with Winograd (docs/benchmarks.md). From 28x28 (49
+ * tiles per sample) the sgemms are wide enough that Winograd's 4x fewer multiplies win again, as
+ * in the single-sample table. */
+bool
+nn_winograd_pays_beside_weights (const NnConvGeom *g)
+{
+  return nn_winograd_pays_backward (g) && g->H * g->W >= 28 * 28;
+}
+
 /* The tiles (36, C, T) and products (36, O, T) of a plan. */
 static size_t
 plan_work (const Plan *p)

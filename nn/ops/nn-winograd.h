@@ -19,6 +19,9 @@ bool nn_winograd_applies (const NnConvGeom *g);
  * takes. */
 bool nn_winograd_pays_forward (const NnConvGeom *g);
 bool nn_winograd_pays_backward (const NnConvGeom *g);
+/* Whether the input gradient still pays through Winograd when the same backward computes the
+ * weight gradient (training): only on larger maps (the rule in nn-winograd.c). */
+bool nn_winograd_pays_beside_weights (const NnConvGeom *g);
 
 /* Floats of scratch nn_winograd_forward and nn_winograd_backward_input need. */
 size_t nn_winograd_scratch_size (const NnConvGeom *g);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "graph/nn-packs.h"
 #include "scope-explain-job.h"
 #include "test-util.h"
 
@@ -271,6 +272,54 @@ test_results_arrive (void)
   record_clear (&r);
 }
 
+/* Score-CAM as the Explain view starts it (the engine's threads, batch 0) runs its masked
+ * inputs at nn_explain_batch_size's batch, one per channel of the layer, with the batch norms
+ * folded, and the job reports how long the map and the whole run took, in the status text the
+ * view shows. */
+static void
+test_scorecam_timing (void)
+{
+  g_autoptr (ScopeInput) input = NULL;
+  g_autofree guint8 *mask = NULL;
+  g_autoptr (ScopeModel) model = load_demo (&input, &mask);
+  NnExplainSpec spec;
+  spec_init (&spec, "scorecam");
+  spec.threads = 0;
+  spec.faith.metrics = NN_FAITH_DELETION;
+  Record r;
+  record_init (&r);
+  ScopeExplainJob *job = job_new (model, input, &spec, &r);
+  double map_s = -1.0, total_s = -1.0;
+  scope_explain_job_get_seconds (job, &map_s, &total_s);
+  g_assert_cmpfloat (map_s, ==, 0.0);
+  g_assert_cmpfloat (total_s, ==, 0.0);
+  NnGraph *g = scope_model_get_graph (model);
+  g_assert_cmpuint (nn_graph_packs_bytes (g), ==, 0);
+  g_assert_true (scope_explain_job_start (job, NULL));
+  wait_until (&r, 0);
+  g_assert_null (r.error);
+  g_assert_cmpuint (r.maps->len, ==, 1);
+  const ScopeExplanation *e = g_ptr_array_index (r.maps, 0);
+  const int channels = g->nodes[e->map->layer].shape.c;
+  g_assert_cmpint (e->inputs, ==, channels);
+  g_assert_cmpint (e->batch, ==, nn_explain_batch_size (g, 0, 0, channels));
+  g_assert_cmpint (e->batch, >, 1);
+  /* its forward-only passes ran on the model's shared packings: the demo model's batch norms
+   * folded into their convolutions */
+  g_assert_cmpuint (nn_graph_packs_bytes (g), >, 0);
+  scope_explain_job_get_seconds (job, &map_s, &total_s);
+  g_assert_cmpfloat (map_s, >, 0.0);
+  g_assert_cmpfloat (total_s, >=, map_s);
+  g_autofree char *text = scope_explain_timing_text (e, map_s, total_s);
+  g_autofree char *head = g_strdup_printf ("Score-CAM, %d channels, batch %d, ", channels,
+                                           e->batch);
+  g_test_message ("%s", text);
+  g_assert_true (g_str_has_prefix (text, head));
+  g_assert_true (g_str_has_suffix (text, " s)") || g_str_has_suffix (text, " s"));
+  g_object_unref (job);
+  record_clear (&r);
+}
+
 static void
 test_cancel_prompt (void)
 {
@@ -378,6 +427,7 @@ main (int    argc,
   nn_blas_set_threads (1);
   g_test_add_func ("/app/explain-job/results-arrive", test_results_arrive);
   g_test_add_func ("/app/explain-job/cancel-prompt", test_cancel_prompt);
+  g_test_add_func ("/app/explain-job/scorecam-timing", test_scorecam_timing);
   g_test_add_func ("/app/explain-job/bad-spec", test_bad_spec);
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "graph/nn-packs.h"
 #include "ops/nn-winograd.h"
 
 static NnConvGeom
@@ -280,6 +281,64 @@ test_dispatch (void)
   g_rand_free (rand);
 }
 
+/* Training (parameter gradients) keeps the small CNN's second conv (32 -> 64 channels on 14x14)
+ * on im2col for its input gradient, where Winograd would take it without them, and reserves no
+ * Winograd kernels for it; 28x28 maps keep Winograd. */
+static void
+test_training_rule (void)
+{
+  const NnConvGeom small = geom (64, 32, 14, 14, 64, 1, 1, 1, 1);
+  const NnConvGeom large = geom (64, 32, 28, 28, 64, 1, 1, 1, 1);
+  g_assert_true (nn_winograd_pays_backward (&small));
+  g_assert_false (nn_winograd_pays_beside_weights (&small));
+  g_assert_true (nn_winograd_pays_beside_weights (&large));
+
+  NnGraph *graph = nn_graph_new ();
+  const int in = nn_graph_add_input (graph, "in", 32, 14, 14);
+  const int conv = nn_graph_add_conv2d (graph, "conv", in, 64, 3, 1, 1, 1, 1, true);
+  g_assert_cmpint (conv, >, 0);
+  NnContext *train = nn_context_new (graph, 4, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS,
+                                     NULL);
+  g_assert_nonnull (train);
+  g_assert_cmpuint (nn_graph_packs_bytes (graph), ==, 0);
+  NnContext *saliency = nn_context_new (graph, 1, NN_CONTEXT_BACKWARD, NULL);
+  g_assert_nonnull (saliency);
+  g_assert_cmpuint (nn_graph_packs_bytes (graph), ==,
+                    sizeof (float) * nn_winograd_packed_size (&small));
+
+  /* the training context's input gradient is im2col's, bit for bit */
+  GRand *rand = g_rand_new_with_seed (37);
+  for (size_t i = 0; i < graph->n_data; i++)
+    graph->data[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+  nn_graph_bump_version (graph);
+  const size_t n_in = 4 * inp_size (&small) / 64, n_out = 4 * out_size (&small) / 64;
+  float *inp = random_buf (n_in, -1.0, 1.0, rand);
+  float *dout = random_buf (n_out, -1.0, 1.0, rand);
+  memcpy (nn_context_input (train), inp, sizeof (float) * n_in);
+  nn_context_forward (train, -1);
+  nn_context_zero_param_grads (train);
+  memcpy (nn_context_grad (train, conv), dout, sizeof (float) * n_out);
+  nn_context_backward (train, conv, NN_BACKWARD_INPUT | NN_BACKWARD_PARAMS, -1);
+  NnConvGeom g = small;
+  g.B = 4;
+  g.no_winograd = true;
+  float *want = g_new0 (float, n_in);
+  float *scratch = g_new (float, nn_conv2d_scratch_size (&g));
+  const float *w = nn_graph_param_data (graph, nn_graph_node_param (graph, conv,
+                                                                     NN_PARAM_WEIGHT));
+  nn_conv2d_backward (want, NULL, NULL, scratch, dout, inp, w, &g);
+  g_assert_cmpmem (nn_context_grad (train, 0), sizeof (float) * n_in, want,
+                   sizeof (float) * n_in);
+  g_free (scratch);
+  g_free (want);
+  g_free (dout);
+  g_free (inp);
+  g_rand_free (rand);
+  nn_context_free (saliency);
+  nn_context_free (train);
+  nn_graph_free (graph);
+}
+
 /* Runs a forward and an input-gradient pass of `ctx` (input node 0, conv node `conv`) on `inp`
  * and `dout`; returns the output and input gradient, freshly allocated. */
 static void
@@ -364,6 +423,104 @@ test_context_packing (void)
   nn_context_free (serial);
   nn_graph_free (graph);
   g_free (dout);
+  g_free (inp);
+  g_rand_free (rand);
+}
+
+/* A conv of ctx's output (node `conv`) for `batch` copies of inp, compared bit for bit with
+ * nn_conv2d_forward on the graph's current weights (which packs the kernels itself). */
+static void
+check_shared_forward (NnContext        *ctx,
+                      NnGraph          *graph,
+                      int               conv,
+                      const float      *inp,
+                      const NnConvGeom *g1)
+{
+  const int batch = nn_context_get_batch (ctx);
+  const size_t n_in = inp_size (g1), n_out = out_size (g1);
+  for (int b = 0; b < batch; b++)
+    memcpy (nn_context_input (ctx) + b * n_in, inp, sizeof (float) * n_in);
+  nn_context_forward (ctx, -1);
+  const float *w = nn_graph_param_data (graph, nn_graph_node_param (graph, conv, NN_PARAM_WEIGHT));
+  const float *bias = nn_graph_param_data (graph, nn_graph_node_param (graph, conv,
+                                                                        NN_PARAM_BIAS));
+  float *want = g_new (float, n_out);
+  float *scratch = g_new (float, nn_conv2d_scratch_size (g1));
+  nn_conv2d_forward (want, scratch, inp, w, bias, g1);
+  for (int b = 0; b < batch; b++)
+    g_assert_cmpmem (nn_context_output (ctx, conv) + b * n_out, sizeof (float) * n_out, want,
+                     sizeof (float) * n_out);
+  g_free (scratch);
+  g_free (want);
+}
+
+/* Contexts on one graph (batches 1 and 3, forward-only and with gradients) share the graph's
+ * packed kernels: the second context builds nothing and takes no more memory, and both give
+ * what the unpacked convolution gives. An optimizer step rebuilds the packings once, for
+ * every context; a context still on the old kernels would differ from the new weights'
+ * convolution. */
+static void
+test_shared_packings (void)
+{
+  GRand *rand = g_rand_new_with_seed (31);
+  NnGraph *graph = nn_graph_new ();
+  const int in = nn_graph_add_input (graph, "in", 64, 12, 11);
+  const int conv = nn_graph_add_conv2d (graph, "conv", in, 72, 3, 1, 1, 1, 1, true);
+  const int pool = nn_graph_add_global_avgpool (graph, "pool", conv);
+  nn_graph_add_linear (graph, "fc", nn_graph_add_flatten (graph, "flat", pool), 4, true);
+  const NnConvGeom g = geom (1, 64, 12, 11, 72, 1, 1, 1, 1);
+  g_assert_true (nn_winograd_pays_forward (&g));
+  for (size_t i = 0; i < graph->n_data; i++)
+    graph->data[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+  nn_graph_bump_version (graph);
+  float *inp = random_buf (inp_size (&g), -1.0, 1.0, rand);
+
+  NnContext *one = nn_context_new (graph, 1, 0, NULL);
+  g_assert_nonnull (one);
+  const size_t bytes = nn_graph_packs_bytes (graph);
+  g_assert_cmpuint (bytes, >=, sizeof (float) * nn_winograd_packed_size (&g));
+  g_assert_cmpuint (nn_graph_packs_builds (graph), ==, 0);
+  check_shared_forward (one, graph, conv, inp, &g);
+  const size_t builds = nn_graph_packs_builds (graph);
+  g_assert_cmpuint (builds, >, 0);
+
+  NnContext *three = nn_context_new (graph, 3, 0, NULL);
+  g_assert_nonnull (three);
+  g_assert_true (nn_context_set_threads (three, 2, NULL));
+  g_assert_cmpuint (nn_graph_packs_bytes (graph), ==, bytes);
+  check_shared_forward (three, graph, conv, inp, &g);
+  g_assert_cmpuint (nn_graph_packs_builds (graph), ==, builds);
+
+  /* a training context adds the input gradient's kernels, and its step changes the weights */
+  NnContext *train = nn_context_new (graph, 2, NN_CONTEXT_BACKWARD | NN_CONTEXT_PARAM_GRADS,
+                                     NULL);
+  g_assert_nonnull (train);
+  for (size_t i = 0; i < 2 * inp_size (&g); i++)
+    nn_context_input (train)[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+  nn_context_set_training (train, true);
+  nn_context_forward (train, -1);
+  nn_context_zero_param_grads (train);
+  const int out = nn_graph_output (graph);
+  for (int i = 0; i < 2 * 4; i++)
+    nn_context_grad (train, out)[i] = 1.0f;
+  nn_context_backward (train, out, NN_BACKWARD_PARAMS, -1);
+  NnOptimizerConfig config = { .kind = NN_OPTIMIZER_SGD };
+  NnOptimizer *opt = nn_optimizer_new (graph, &config);
+  g_assert_nonnull (opt);
+  nn_optimizer_step (opt, graph, nn_context_param_grads (train), 0.5f);
+  nn_optimizer_free (opt);
+
+  const size_t before = nn_graph_packs_builds (graph);
+  check_shared_forward (three, graph, conv, inp, &g);
+  const size_t after = nn_graph_packs_builds (graph);
+  g_assert_cmpuint (after, >, before);
+  check_shared_forward (one, graph, conv, inp, &g);
+  g_assert_cmpuint (nn_graph_packs_builds (graph), ==, after);
+
+  nn_context_free (train);
+  nn_context_free (three);
+  nn_context_free (one);
+  nn_graph_free (graph);
   g_free (inp);
   g_rand_free (rand);
 }
@@ -674,6 +831,8 @@ main (int   argc,
   g_test_add_func ("/nn/winograd/dispatch", test_dispatch);
   g_test_add_func ("/nn/winograd/context-packing", test_context_packing);
   g_test_add_func ("/nn/winograd/context-batch", test_context_batch);
+  g_test_add_func ("/nn/winograd/shared-packings", test_shared_packings);
+  g_test_add_func ("/nn/winograd/training-rule", test_training_rule);
   g_test_add_func ("/nn/winograd/context-no-winograd", test_context_no_winograd);
   g_test_add_func ("/nn/winograd/resnet18-layers", test_resnet18_layers);
   g_test_add_func ("/nn/winograd/densenet-shapes", test_densenet_shapes);
