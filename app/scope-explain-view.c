@@ -239,6 +239,7 @@ method_settings (ScopeExplainView *self,
     case NN_METHOD_LRP_PLUS_FLAT:
     case NN_METHOD_LRP_ALPHA_BETA:
     case NN_METHOD_ROLLOUT:
+    case NN_METHOD_ATTN_GRAD:
     case NN_METHOD_COUNT_:
     default:
       break;
