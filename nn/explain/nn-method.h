@@ -29,8 +29,8 @@ typedef enum
 /* The registry, one row per method: ROW (ID, name, label, flags, function). The enum value is
  * NN_METHOD_<ID>; the function has the type NnMethodFn and lives beside the method's formula
  * (nn-cam.c, nn-saliency.c, or a file of its own: nn-ablation-cam.c, nn-lrp.c, nn-rollout.c,
- * nn-attn-grad.c, ...). The order is that of the menus. Adding a method: its function, its row here, its test
- * (and its line in docs/explain.md). */
+ * nn-attn-grad.c, ...). The order is that of the menus. Adding a method: its function, its row
+ * here, its test (and its line in docs/explain.md). */
 #define NN_METHOD_LIST(ROW)                                                                    \
   ROW (GRADCAM, "gradcam", "Grad-CAM", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam)           \
   ROW (GRADCAM_PP, "gradcam++", "Grad-CAM++", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam_pp) \
@@ -116,7 +116,8 @@ typedef NnMap *(*NnMethodFn) (NnContext              *ctx,
   NnMap *fn (NnContext *ctx, const float *input, const NnMethodSpec *spec,  \
              const NnExplainControl *control, NnError *err);
 
-/* The functions of the rows: nn_cam_gradcam, ..., nn_saliency_guided_gradcam, nn_rollout, nn_attn_grad. */
+/* The functions of the rows: nn_cam_gradcam, ..., nn_saliency_guided_gradcam, nn_rollout,
+ * nn_attn_grad. */
 NN_METHOD_LIST (NN_METHOD_DECLARE_FN)
 
 typedef struct

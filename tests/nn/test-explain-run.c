@@ -77,7 +77,8 @@ compute (NnGraph            *g,
 }
 
 /* The nets here are CNNs: a method that needs attention maps (attention rollout, gradient-
- * weighted attention) must have been refused, saying why. True for such a method, whose result the caller skips. */
+ * weighted attention) must have been refused, saying why. True for such a method, whose result
+ * the caller skips. */
 static bool
 assert_refused_without_attention (NnMethod       method,
                                   bool           produced,
