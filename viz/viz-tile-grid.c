@@ -179,8 +179,8 @@ viz_tile_grid_draw (cairo_t           *cr,
   if (layout.n > 0 && layout.tile_w > 0.0)
     atlas = grid->atlas != NULL ? cairo_surface_reference (grid->atlas)
                                 : viz_tile_grid_atlas_new (grid);
-  const int step = style->tile_labels && layout.n > 0 ? viz_tile_grid_label_step (cr, style, &layout)
-                                                       : 1;
+  const int step = style->tile_labels && layout.n > 0
+                   ? viz_tile_grid_label_step (cr, style, &layout) : 1;
   for (int k = 0; atlas != NULL && k < layout.n; k++)
     {
       double r[4];
