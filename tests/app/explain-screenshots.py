@@ -25,11 +25,15 @@ MODELS = [
 
 
 def export(name, make, path, seed=3):
-    """The model with seeded random weights and batch-norm statistics, exported at 224 px."""
+    """The model with seeded random weights and batch-norm statistics, exported at 224 px; a
+    linear layer torchvision starts at zero (ViT's head, whose logits would all be 0 and every
+    gradient with them) gets PyTorch's default random initialization."""
     torch.manual_seed(seed)
     net = make().eval()
     with torch.no_grad():
         for m in net.modules():
+            if isinstance(m, torch.nn.Linear) and not m.weight.any():
+                m.reset_parameters()
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.running_mean.uniform_(-0.2, 0.2)
                 m.running_var.uniform_(0.5, 1.5)

@@ -190,6 +190,16 @@ test_model (void)
   ui_util_activate (GTK_WIDGET (window), "view.show", "s", "activations");
   g_autofree char *act = g_strdup_printf ("%s-activations", base);
   shoot (act);
+  /* The CAMs' default layer too: on a transformer, a token layer shown as its patch grid. */
+  const int layer = nn_explain_default_layer (scope_model_get_graph (scope_window_get_model (
+                                                                       window)));
+  if (layer >= 0)
+    {
+      ui_util_activate (GTK_WIDGET (window), "layer.select", "i", layer);
+      test_util_wait (activations_delivered, NULL, "activations of the layer");
+      g_autofree char *shot = g_strdup_printf ("%s-activations-default-layer", base);
+      shoot (shot);
+    }
   ui_util_activate (GTK_WIDGET (window), "view.show", "s", "explain");
   ScopeExplainView *view = explain_view ();
   const char *fallback[] = { "gradcam", NULL };
