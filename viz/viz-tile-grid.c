@@ -202,11 +202,19 @@ viz_tile_grid_draw (cairo_t           *cr,
       cairo_rectangle (cr, r[0] - 0.5, r[1] - 0.5, r[2] + 1.0, r[3] + 1.0);
       cairo_stroke (cr);
 
-      if (style->tile_labels && k % step == 0)
+      if (style->tile_labels && step == 1)
         {
           char label[16];
           snprintf (label, sizeof label, "%d", k);
           viz_text_draw (cr, style, label, r[0] + 0.5 * r[2], r[1] + r[3], 0.5, 0.0);
+        }
+      else if (style->tile_labels && k % step == 0)
+        {
+          /* Labels wider than their tile start at it, and only where they end in the grid. */
+          char label[16];
+          snprintf (label, sizeof label, "%d", k);
+          if (r[0] + viz_text_width (cr, style, label) <= layout.x0 + layout.cols * layout.pitch_x)
+            viz_text_draw (cr, style, label, r[0], r[1] + r[3], 0.0, 0.0);
         }
       if (k == grid->selected)
         {
