@@ -1210,8 +1210,8 @@ scope_explain_view_init (ScopeExplainView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   /* The toolbar stays put whatever is chosen (a long class name, another method). */
-  scope_drop_down_fix_width (self->method_drop, 14);
-  scope_drop_down_fix_width (self->compare_drop, 14);
+  scope_drop_down_fix_width (self->method_drop, 20);
+  scope_drop_down_fix_width (self->compare_drop, 20);
   scope_drop_down_fix_width (self->class_drop, 16);
   scope_drop_down_fix_width (self->layer_drop, 24);
   fill_methods (self);

@@ -147,7 +147,7 @@ viz_tile_grid_label_step (cairo_t                 *cr,
 {
   char widest[16];
   snprintf (widest, sizeof widest, "%d", layout->n > 0 ? layout->n - 1 : 0);
-  const double need = viz_text_width (cr, style, widest) + 4.0;
+  const double need = viz_text_width (cr, style, widest) + 8.0;
   static const int mantissa[3] = { 1, 2, 5 };
   for (int decade = 1; decade <= 1000000; decade *= 10)
     for (int i = 0; i < 3; i++)

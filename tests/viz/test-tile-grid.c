@@ -350,7 +350,7 @@ test_many_labels (Fixture      *f,
   g_assert_cmpint (step, >, 1);
   g_assert_cmpfloat (step * layout.pitch_x, >=, viz_text_width (f->cr, &f->style, "767"));
   g_assert_cmpfloat ((step == 2 ? 1 : step / 2) * layout.pitch_x, <,
-                     viz_text_width (f->cr, &f->style, "767") + 4.0);
+                     viz_text_width (f->cr, &f->style, "767") + 8.0);
   viz_tile_grid_draw (f->cr, &grid, &f->style, 400, 300);
   double r[4];
   g_assert_true (viz_tile_grid_tile_rect (&layout, step, r));
