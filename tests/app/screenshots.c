@@ -237,9 +237,10 @@ window_teardown (gpointer      fixture,
   (void) fixture;
   (void) data;
   if (window != NULL)
-    gtk_window_destroy (GTK_WINDOW (window));
+    gtk_window_close (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
+  g_assert_null (window);
 }
 
 typedef struct
