@@ -69,7 +69,7 @@ typedef enum
   ROW (LRP_ALPHA_BETA, "lrp-epsilon-alpha2-beta1", "LRP (ε, α2β1)",                            \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_alpha2_beta1)        \
   ROW (ROLLOUT, "rollout", "Attention rollout", NN_METHOD_FLAG_ATTENTION, nn_rollout)           \
-  ROW (ATTN_GRAD, "attn-grad", "Gradient-weighted attention",                                  \
+  ROW (ATTN_GRAD, "attn-grad", "Attention × gradient",                                         \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_ATTENTION, nn_attn_grad)
 
 #define NN_METHOD_ENUM_VALUE(id, name, label, flags, fn) NN_METHOD_##id,

@@ -447,6 +447,7 @@ test_explain_run (void)
   /* Gradient-weighted attention of the second block alone, with gradients. */
   g_assert_true (nn_method_from_name ("attn-grad", &method));
   g_assert_cmpint (method, ==, NN_METHOD_ATTN_GRAD);
+  g_assert_cmpstr (nn_method_get_info (method)->label, ==, "Attention × gradient");
   g_assert_true (nn_method_has_flags (method,
                                       NN_METHOD_FLAG_ATTENTION | NN_METHOD_FLAG_GRADIENTS));
   ctx = nn_context_new (net.g, 1, NN_CONTEXT_BACKWARD, NULL);
