@@ -20,6 +20,7 @@ struct _ScopeActivationsFigure
   gboolean          tiles_valid;
   VizColormap       cm;
   cairo_surface_t  *atlas;
+  float            *tokens;  /* a token layer's patch grid (viz_layer_figure_token_grid) */
 };
 
 G_DEFINE_FINAL_TYPE (ScopeActivationsFigure, scope_activations_figure, SCOPE_TYPE_FIGURE_VIEW)
@@ -47,6 +48,7 @@ invalidate_tiles (ScopeActivationsFigure *self)
 {
   self->tiles_valid = FALSE;
   g_clear_pointer (&self->atlas, cairo_surface_destroy);
+  g_clear_pointer (&self->tokens, g_free);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -69,6 +71,17 @@ ensure_tiles (ScopeActivationsFigure *self)
   else if (g_strcmp0 (self->colormap, "diverging") == 0)
     kind = VIZ_COLORMAP_DIVERGING;
   viz_colormap_init (&self->cm, kind, lo, hi);
+  NnShape view;
+  int skip;
+  if (viz_layer_figure_token_view (s, &view, &skip))
+    {
+      self->tokens = g_try_new (float, nn_shape_size (view));
+      if (self->tokens == NULL)
+        return FALSE;
+      viz_layer_figure_token_grid (self->tokens, data, s, view, skip);
+      data = self->tokens;
+      s = view;
+    }
   VizTileGrid grid = {
     .data = data, .c = s.c, .h = s.h, .w = s.w, .colormap = &self->cm, .selected = -1,
   };
@@ -89,8 +102,9 @@ make_figure (ScopeFigureView *view,
   ScopeModel *model = scope_activations_get_model (self->activations);
   viz_layer_figure_init_activations (fig, scope_model_get_name (model),
                                      &scope_model_get_graph (model)->nodes[self->node],
-                                     scope_activations_get_input_name (self->activations), data,
-                                     &self->cm, channel_get (self));
+                                     scope_activations_get_input_name (self->activations),
+                                     self->tokens != NULL ? self->tokens : data, &self->cm,
+                                     channel_get (self));
   fig->grid.atlas = self->atlas;
   return TRUE;
 }
@@ -102,6 +116,7 @@ scope_activations_figure_dispose (GObject *object)
 
   g_clear_pointer (&self->activations, scope_activations_unref);
   g_clear_pointer (&self->atlas, cairo_surface_destroy);
+  g_clear_pointer (&self->tokens, g_free);
 
   G_OBJECT_CLASS (scope_activations_figure_parent_class)->dispose (object);
 }

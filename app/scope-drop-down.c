@@ -16,7 +16,8 @@ setup_label (GtkSignalListItemFactory *factory,
     {
       gtk_label_set_width_chars (GTK_LABEL (label), chars);
       gtk_label_set_max_width_chars (GTK_LABEL (label), chars);
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      /* the middle: the end of a long layer name tells the blocks apart */
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
     }
   gtk_list_item_set_child (item, label);
 }

@@ -240,6 +240,7 @@ method_settings (ScopeExplainView *self,
     case NN_METHOD_LRP_PLUS_FLAT:
     case NN_METHOD_LRP_ALPHA_BETA:
     case NN_METHOD_ROLLOUT:
+    case NN_METHOD_ATTN_GRAD:
     case NN_METHOD_COUNT_:
     default:
       break;
@@ -1238,8 +1239,8 @@ scope_explain_view_init (ScopeExplainView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   /* The toolbar stays put whatever is chosen (a long class name, another method). */
-  scope_drop_down_fix_width (self->method_drop, 14);
-  scope_drop_down_fix_width (self->compare_drop, 14);
+  scope_drop_down_fix_width (self->method_drop, 20);
+  scope_drop_down_fix_width (self->compare_drop, 20);
   scope_drop_down_fix_width (self->class_drop, 16);
   scope_drop_down_fix_width (self->layer_drop, 24);
   fill_methods (self);

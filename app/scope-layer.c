@@ -128,7 +128,15 @@ layer_new (const ScopeModel *model,
   if (n->shape.h == 1 && n->shape.w == 1)
     self->shape = g_strdup_printf ("%d", n->shape.c);
   else
-    self->shape = g_strdup_printf ("%d×%d×%d", n->shape.c, n->shape.h, n->shape.w);
+    {
+      /* Every dim: a token layer reads "197×768", not "197×768×1". */
+      const NnShape s = n->shape.rank > 0 ? n->shape
+                                          : nn_shape_chw (n->shape.c, n->shape.h, n->shape.w);
+      GString *shape = g_string_new (NULL);
+      for (int d = 0; d < s.rank; d++)
+        g_string_append_printf (shape, "%s%d", d > 0 ? "×" : "", s.dims[d]);
+      self->shape = g_string_free (shape, FALSE);
+    }
   gsize count = nn_graph_node_param_count (graph, node);
   self->params = g_strdup_printf (ngettext ("%lu param", "%lu params", count),
                                   (unsigned long) count);

@@ -15,6 +15,7 @@
 #include "scope-maximize-view.h"
 #include "scope-view.h"
 #include "scope-volume-view.h"
+#include "viz.h"
 
 #define MAX_RECENT 10
 
@@ -237,7 +238,12 @@ scope_window_select_channel (ScopeWindow *self,
 
   if (self->model == NULL || self->layer < 0)
     return;
-  channel = CLAMP (channel, 0, graph (self)->nodes[self->layer].shape.c - 1);
+  /* A token layer's channels are its features (the Activations view shows its patch grid). */
+  NnShape shape = graph (self)->nodes[self->layer].shape, view;
+  int skip;
+  if (viz_layer_figure_token_view (shape, &view, &skip))
+    shape = view;
+  channel = CLAMP (channel, 0, shape.c - 1);
   if (channel == self->channel)
     return;
   self->channel = channel;

@@ -98,6 +98,7 @@ cli_activations_main (int    argc,
     return CLI_EXIT_FAILURE;
   int status = CLI_EXIT_FAILURE;
   NnError err = { 0 };
+  float *tokens = NULL;
   NnContext *ctx = nn_context_new (model->graph, 1, 0, &err);
   if (ctx == NULL)
     {
@@ -125,10 +126,25 @@ cli_activations_main (int    argc,
         }
     }
 
-  if (channel >= s.c)
+  /* A token layer is drawn as its features over the patch grid; --channel is a feature. */
+  NnShape view;
+  int skip;
+  if (viz_layer_figure_token_view (s, &view, &skip))
+    {
+      tokens = malloc (sizeof (float) * nn_shape_size (view));
+      if (tokens == NULL)
+        {
+          cli_fail (CLI_EXIT_FAILURE, "out of memory");
+          goto done;
+        }
+      viz_layer_figure_token_grid (tokens, act, s, view, skip);
+    }
+  else
+    view = s;
+  if (channel >= view.c)
     {
       cli_fail (CLI_EXIT_USAGE, "bad value '%d' for --channel (layer '%s' has %d channels)",
-                channel, layer, s.c);
+                channel, layer, view.c);
       status = CLI_EXIT_USAGE;
       goto done;
     }
@@ -145,17 +161,18 @@ cli_activations_main (int    argc,
   viz_colormap_init (&cm, lo < 0.0f ? VIZ_COLORMAP_DIVERGING : VIZ_COLORMAP_SEQUENTIAL, lo, hi);
   VizLayerFigure fig;
   viz_layer_figure_init_activations (&fig, model_path, &model->graph->nodes[node], input_path,
-                                     act, &cm, channel);
+                                     tokens != NULL ? tokens : act, &cm, channel);
   if (!viz_layer_figure_export (&fig, out_path, size.width, size.height, &err))
     {
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       goto done;
     }
   fprintf (stderr, "%s: layer %s, %d channels of %dx%d, values %.4g to %.4g\n", out_path,
-           layer, s.c, s.h, s.w, (double) lo + 0.0, (double) hi + 0.0);
+           layer, view.c, view.h, view.w, (double) lo + 0.0, (double) hi + 0.0);
   status = 0;
 
 done:
+  free (tokens);
   nn_context_free (ctx);
   nn_model_free (model);
   return status;

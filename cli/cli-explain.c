@@ -39,6 +39,7 @@ enum
   OPT_MONTAGE,
   OPT_SHARD,
   OPT_FILES,
+  OPT_BLOCK,
 };
 
 static const struct option options[] = {
@@ -64,6 +65,7 @@ static const struct option options[] = {
   { "montage", required_argument, NULL, OPT_MONTAGE },
   { "shard", required_argument, NULL, OPT_SHARD },
   { "files", no_argument, NULL, OPT_FILES },
+  { "block", required_argument, NULL, OPT_BLOCK },
   CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
@@ -230,6 +232,8 @@ parse_option (Job *job,
     case OPT_FILES:
       job->files = true;
       return true;
+    case OPT_BLOCK:
+      return cli_parse_int ("block", optarg, 1, 1 << 16, &map->block);
     default:
       return false;
     }

@@ -12,7 +12,8 @@ static const char usage_tail[] =
   "         [--class K] [--layer NAME] [--samples N] [--noise X] [--seed S] [--out FIGURE]\n"
   "         [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--scale X] [--batch N]\n"
   "         [--window lung|mediastinum|bone|W,L] [--json] [--width W] [--height H]\n"
-  "         [--patch N] [--stride N] [--series UID] [--montage PNG] [--files] [--shard I/N]\n"
+  "         [--patch N] [--stride N] [--block N] [--series UID] [--montage PNG] [--files]\n"
+  "         [--shard I/N]\n"
   "Computes an input-space attribution map of MODEL for INPUT (.png, .jpg, .jpeg, .dcm or .npy)\n"
   "for class K (default: the top prediction) and draws it over the input with a colour bar.\n"
   "gradient, smoothgrad and guided show max over channels of |gradient| (smoothgrad averages\n"
@@ -21,9 +22,11 @@ static const char usage_tail[] =
   "channels (signed, --samples steps, default 32); guided-gradcam multiplies the guided\n"
   "gradient by Grad-CAM at --layer. occlusion slides a --patch N x N square (default a quarter\n"
   "of the input's side) by --stride (default half the patch) and shows the mean drop of the\n"
-  "logit when the square is set to zero. --npy writes the map as float32 (H, W). --metrics,\n"
-  "--mask, --opacity, --scale, --batch, --window, the figure's size, folder and volume inputs\n"
-  "and --shard work as for 'cnnscope-cli cam'.\n";
+  "logit when the square is set to zero. rollout (attention rollout) and attn-grad (gradient-\n"
+  "weighted attention, Chefer et al. 2021; --block N uses the N-th attention block alone) need\n"
+  "a vision transformer. --npy writes the map as float32 (H, W). --metrics, --mask, --opacity,\n"
+  "--scale, --batch, --window, the figure's size, folder and volume inputs and --shard work as\n"
+  "for 'cnnscope-cli cam'.\n";
 
 int
 cli_saliency_main (int    argc,

@@ -39,6 +39,7 @@
 #include "ops/nn-pool.h"
 #include "core/nn-rng.h"
 #include "explain/nn-rollout.h"
+#include "explain/nn-attn-grad.h"
 #include "explain/nn-saliency.h"
 #include "core/nn-shipped.h"
 #include "embed/nn-tsne.h"

@@ -66,6 +66,18 @@ class_label (const NnModel *model,
          ? model->labels[k] : "?";
 }
 
+/* Whether class k has a name of its own: not "?" and not its number (an ONNX model's classes
+ * are named "0", "1", ..., which "class 3 3" and "3 (3)" would repeat). */
+static bool
+class_named (const NnModel *model,
+             int            k)
+{
+  char number[16];
+  snprintf (number, sizeof number, "%d", k);
+  const char *label = class_label (model, k);
+  return strcmp (label, "?") != 0 && strcmp (label, number) != 0;
+}
+
 void
 viz_explain_figure_caption (char                    *buf,
                             size_t                   size,
@@ -81,8 +93,10 @@ viz_explain_figure_caption (char                    *buf,
             c->input_path != NULL ? viz_caption_file_name (input, sizeof input, c->input_path,
                                                            true) : "none");
   if (c->target >= 0)
-    viz_caption_append (buf, size, " · class %d %s (p = %.3f)%s", c->target,
-                        class_label (c->model, c->target), c->probability,
+    viz_caption_append (buf, size, " · class %d%s%s (p = %.3f)%s", c->target,
+                        class_named (c->model, c->target) ? " " : "",
+                        class_named (c->model, c->target) ? class_label (c->model, c->target)
+                                                          : "", c->probability,
                         c->top_prediction ? ", the top prediction" : "");
   /* The layer only when a method works at one (Integrated Gradients, say, does not). */
   bool layered = false;
@@ -158,8 +172,11 @@ viz_explain_figure_add_prediction (VizExplainFigure *fig,
   NN_ASSERT (fig != NULL && model != NULL);
   NN_ASSERT (fig->k >= 0 && fig->k < VIZ_EXPLAIN_FIGURE_TOP_K);
 
-  snprintf (fig->top_label[fig->k], sizeof fig->top_label[fig->k], "%s (%d)",
-            class_label (model, k), k);
+  if (class_named (model, k))
+    snprintf (fig->top_label[fig->k], sizeof fig->top_label[fig->k], "%s (%d)",
+              class_label (model, k), k);
+  else
+    snprintf (fig->top_label[fig->k], sizeof fig->top_label[fig->k], "%d", k);
   fig->top_probability[fig->k] = probability;
   fig->k++;
 }

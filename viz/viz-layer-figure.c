@@ -62,6 +62,37 @@ value_range (const float *v,
   *mean = (float) (sum / (double) n);
 }
 
+bool
+viz_layer_figure_token_view (NnShape  s,
+                             NnShape *view,
+                             int     *skip)
+{
+  NN_ASSERT (view != NULL && skip != NULL);
+  if (s.rank != 2)
+    return false;
+  const int g = nn_explain_token_grid (s.dims[0], skip);
+  if (g == 0)
+    return false;
+  const int dims[3] = { s.dims[1], g, g };
+  *view = nn_shape_of (3, dims);
+  return true;
+}
+
+void
+viz_layer_figure_token_grid (float       *out,
+                             const float *data,
+                             NnShape      s,
+                             NnShape      view,
+                             int          skip)
+{
+  NN_ASSERT (out != NULL && data != NULL);
+  const int E = s.dims[1], P = view.h * view.w;
+  for (int e = 0; e < E; e++)
+    for (int p = 0; p < P; p++)
+      out[(size_t) e * (size_t) P + (size_t) p] = data[(size_t) (skip + p) * (size_t) E
+                                                       + (size_t) e];
+}
+
 void
 viz_layer_figure_init_activations (VizLayerFigure    *fig,
                                    const char        *model_path,
@@ -75,6 +106,8 @@ viz_layer_figure_init_activations (VizLayerFigure    *fig,
   NN_ASSERT (data != NULL && cm != NULL);
 
   NnShape s = node->shape;
+  int skip = 0;
+  const bool tokens = viz_layer_figure_token_view (node->shape, &s, &skip);
   if (channel >= s.c)
     channel = -1;
   *fig = (VizLayerFigure) {
@@ -92,16 +125,23 @@ viz_layer_figure_init_activations (VizLayerFigure    *fig,
                 viz_text_format_value (lo, sizeof lo, 4, cm->lo),
                 viz_text_format_value (hi, sizeof hi, 4, cm->hi));
     }
-  snprintf (fig->caption, sizeof fig->caption, "%s · %s (%s %d×%d×%d) · input %s · %s",
+  char shape[96];
+  if (tokens)
+    snprintf (shape, sizeof shape, "%d tokens × %d features, patch grid %d×%d",
+              node->shape.dims[0], s.c, s.h, s.w);
+  else
+    snprintf (shape, sizeof shape, "%d×%d×%d", s.c, s.h, s.w);
+  snprintf (fig->caption, sizeof fig->caption, "%s · %s (%s %s) · input %s · %s",
             viz_caption_file_name (model, sizeof model, model_path, false), node->name,
-            nn_op_name (node->op), s.c, s.h, s.w,
+            nn_op_name (node->op), shape,
             viz_caption_file_name (input, sizeof input, input_path, true), scale);
   if (channel < 0 || s.h <= 0 || s.w <= 0)
     return;
   size_t n = (size_t) s.h * (size_t) s.w;
   float lo, hi, mean;
   value_range (data + (size_t) channel * n, n, &lo, &hi, &mean);
-  snprintf (fig->panel_title, sizeof fig->panel_title, "Channel %d of %d", channel, s.c);
+  snprintf (fig->panel_title, sizeof fig->panel_title, "%s %d of %d",
+            tokens ? "Feature" : "Channel", channel, s.c);
   char a[32], b[32], c[32];
   snprintf (fig->panel_note, sizeof fig->panel_note, "min %s   max %s   mean %s",
             viz_text_format_value (a, sizeof a, 4, (double) lo),

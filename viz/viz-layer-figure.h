@@ -28,8 +28,24 @@ typedef struct
   char        panel_note[256];  /* a line under the large tile (its value range) */
 } VizLayerFigure;
 
-/* The figure of a layer's output for one input: data is node's output (C, H, W) on the scale
- * cm, both borrowed; channel is shown large (-1 or out of range: none). Captions name the
+/* A token layer (rank 2, N tokens x E features, whose tokens form a square grid of patches after
+ * an optional class token: nn_explain_token_grid) is shown as E channels of its g x g patch
+ * tokens, the class token dropped, as the CAMs see it: true with *view = (E, g, g) and *skip the
+ * tokens before the grid; false for any other shape (shown as its (C, H, W)). */
+bool viz_layer_figure_token_view (NnShape  s,
+                                  NnShape *view,
+                                  int     *skip);
+/* out (E, g, g) = data (N, E) of a token layer without its first skip tokens, feature-major
+ * (view and skip from viz_layer_figure_token_view). */
+void viz_layer_figure_token_grid (float       *out,
+                                  const float *data,
+                                  NnShape      s,
+                                  NnShape      view,
+                                  int          skip);
+
+/* The figure of a layer's output for one input: data is node's output (C, H, W), or for a token
+ * layer its patch grid (viz_layer_figure_token_grid), on the scale cm, both borrowed; channel
+ * (a feature of a token layer) is shown large (-1 or out of range: none). Captions name the
  * model file and the input file without their folders (and the model without its extension). */
 void viz_layer_figure_init_activations (VizLayerFigure    *fig,
                                         const char        *model_path,

@@ -78,7 +78,8 @@ viz_plot_layout (VizPlotLayout  *layout,
     }
   else
     {
-      double pad = have && y_hi > y_lo ? 0.05 * (y_hi - y_lo) : 0.5;
+      /* Without points, 0 to 1 (not -0.5: an empty loss plot read as a negative loss). */
+      double pad = !have ? 0.0 : y_hi > y_lo ? 0.05 * (y_hi - y_lo) : 0.5;
       y_lo -= pad;
       y_hi += pad;
     }

@@ -140,6 +140,22 @@ viz_tile_grid_atlas_new (const VizTileGrid *grid)
   return atlas;
 }
 
+int
+viz_tile_grid_label_step (cairo_t                 *cr,
+                          const VizStyle          *style,
+                          const VizTileGridLayout *layout)
+{
+  char widest[16];
+  snprintf (widest, sizeof widest, "%d", layout->n > 0 ? layout->n - 1 : 0);
+  const double need = viz_text_width (cr, style, widest) + 8.0;
+  static const int mantissa[3] = { 1, 2, 5 };
+  for (int decade = 1; decade <= 1000000; decade *= 10)
+    for (int i = 0; i < 3; i++)
+      if (mantissa[i] * decade * layout->pitch_x >= need)
+        return mantissa[i] * decade;
+  return layout->n;
+}
+
 void
 viz_tile_grid_draw (cairo_t           *cr,
                     const VizTileGrid *grid,
@@ -163,6 +179,8 @@ viz_tile_grid_draw (cairo_t           *cr,
   if (layout.n > 0 && layout.tile_w > 0.0)
     atlas = grid->atlas != NULL ? cairo_surface_reference (grid->atlas)
                                 : viz_tile_grid_atlas_new (grid);
+  const int step = style->tile_labels && layout.n > 0
+                   ? viz_tile_grid_label_step (cr, style, &layout) : 1;
   for (int k = 0; atlas != NULL && k < layout.n; k++)
     {
       double r[4];
@@ -184,11 +202,19 @@ viz_tile_grid_draw (cairo_t           *cr,
       cairo_rectangle (cr, r[0] - 0.5, r[1] - 0.5, r[2] + 1.0, r[3] + 1.0);
       cairo_stroke (cr);
 
-      if (style->tile_labels)
+      if (style->tile_labels && step == 1)
         {
           char label[16];
           snprintf (label, sizeof label, "%d", k);
           viz_text_draw (cr, style, label, r[0] + 0.5 * r[2], r[1] + r[3], 0.5, 0.0);
+        }
+      else if (style->tile_labels && k % step == 0)
+        {
+          /* Labels wider than their tile start at it, and only where they end in the grid. */
+          char label[16];
+          snprintf (label, sizeof label, "%d", k);
+          if (r[0] + viz_text_width (cr, style, label) <= layout.x0 + layout.cols * layout.pitch_x)
+            viz_text_draw (cr, style, label, r[0], r[1] + r[3], 0.0, 0.0);
         }
       if (k == grid->selected)
         {

@@ -47,6 +47,14 @@ int  viz_tile_grid_hit (const VizTileGridLayout *layout,
                         double                   x,
                         double                   y);
 
+/* Every how many tiles a label goes: 1, 2, 5, 10, 20, 50, ... tiles, the fewest that leave
+ * room for the widest label in the style's font on cr (a 768-channel layer in a small window
+ * has tiles narrower than their numbers, which would run together). Such labels start at their
+ * tile's left edge, and one that would end past the grid's right edge is left out. */
+int  viz_tile_grid_label_step (cairo_t                 *cr,
+                               const VizStyle          *style,
+                               const VizTileGridLayout *layout);
+
 /* Every channel mapped through grid->colormap into one image surface (channel k at column
  * k % ceil (sqrt (c)) of a grid of h x w cells), for grid->atlas; NULL when too large. A view
  * makes it once when data arrives and paints it every frame. */

@@ -191,6 +191,7 @@ method_inputs (const Run *run)
     case NN_METHOD_LRP_PLUS_FLAT:
     case NN_METHOD_LRP_ALPHA_BETA:
     case NN_METHOD_ROLLOUT:
+    case NN_METHOD_ATTN_GRAD:
     case NN_METHOD_COUNT_:
     default:
       return 0;

@@ -29,8 +29,8 @@ typedef enum
 /* The registry, one row per method: ROW (ID, name, label, flags, function). The enum value is
  * NN_METHOD_<ID>; the function has the type NnMethodFn and lives beside the method's formula
  * (nn-cam.c, nn-saliency.c, or a file of its own: nn-ablation-cam.c, nn-lrp.c, nn-rollout.c,
- * ...). The order is that of the menus. Adding a method: its function, its row here, its test
- * (and its line in docs/explain.md). */
+ * nn-attn-grad.c, ...). The order is that of the menus. Adding a method: its function, its row
+ * here, its test (and its line in docs/explain.md). */
 #define NN_METHOD_LIST(ROW)                                                                    \
   ROW (GRADCAM, "gradcam", "Grad-CAM", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam)           \
   ROW (GRADCAM_PP, "gradcam++", "Grad-CAM++", NN_METHOD_FLAGS_GRADIENT_CAM, nn_cam_gradcam_pp) \
@@ -68,7 +68,9 @@ typedef enum
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_plus_flat)             \
   ROW (LRP_ALPHA_BETA, "lrp-epsilon-alpha2-beta1", "LRP (ε, α2β1)",                            \
        NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_SIGNED, nn_lrp_epsilon_alpha2_beta1)        \
-  ROW (ROLLOUT, "rollout", "Attention rollout", NN_METHOD_FLAG_ATTENTION, nn_rollout)
+  ROW (ROLLOUT, "rollout", "Attention rollout", NN_METHOD_FLAG_ATTENTION, nn_rollout)           \
+  ROW (ATTN_GRAD, "attn-grad", "Attention × gradient",                                         \
+       NN_METHOD_FLAG_GRADIENTS | NN_METHOD_FLAG_ATTENTION, nn_attn_grad)
 
 #define NN_METHOD_ENUM_VALUE(id, name, label, flags, fn) NN_METHOD_##id,
 
@@ -95,6 +97,8 @@ typedef struct
   int          window;         /* Occlusion: side of the square patch in pixels; 0: a
                                   quarter of min (H, W) */
   int          stride;         /* Occlusion: step of the patch; 0: half the window */
+  int          block;          /* attn-grad: the one attention block to use, counted from 1;
+                                  0: all */
 } NnMethodSpec;
 
 /* Computes the map of input (C, H, W) on ctx, owned by the calling thread (with gradient
@@ -112,7 +116,8 @@ typedef NnMap *(*NnMethodFn) (NnContext              *ctx,
   NnMap *fn (NnContext *ctx, const float *input, const NnMethodSpec *spec,  \
              const NnExplainControl *control, NnError *err);
 
-/* The functions of the rows: nn_cam_gradcam, ..., nn_saliency_guided_gradcam, nn_rollout. */
+/* The functions of the rows: nn_cam_gradcam, ..., nn_saliency_guided_gradcam, nn_rollout,
+ * nn_attn_grad. */
 NN_METHOD_LIST (NN_METHOD_DECLARE_FN)
 
 typedef struct

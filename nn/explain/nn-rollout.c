@@ -67,6 +67,68 @@ roll_block (float       *R,
   memcpy (R, t, sizeof (float) * nn);
 }
 
+int *
+nn_rollout_attention_grid (const NnGraph *graph,
+                           const char    *name,
+                           int           *n_att,
+                           int           *tokens,
+                           int           *skip,
+                           int           *grid,
+                           NnError       *err)
+{
+  const int n = nn_rollout_attention_nodes (graph, NULL, 0);
+  if (n == 0)
+    return nn_error_set (err, NN_ERROR_SPEC, "no attention maps: %s applies to vision "
+                         "transformers (the model has no softmax over the keys of a tokens x "
+                         "tokens map)", name), NULL;
+  int *att = malloc (sizeof (int) * (size_t) n);
+  if (att == NULL)
+    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
+  nn_rollout_attention_nodes (graph, att, n);
+  const NnShape s0 = graph->nodes[att[0]].shape;
+  const int N = s0.dims[s0.rank - 1];
+  for (int l = 0; l < n; l++)
+    {
+      const NnShape s = graph->nodes[att[l]].shape;
+      if (s.dims[s.rank - 1] != N)
+        {
+          nn_error_set (err, NN_ERROR_SPEC, "%s: attention '%s' is over %d tokens, '%s' over "
+                        "%d", name, graph->nodes[att[0]].name, N, graph->nodes[att[l]].name,
+                        s.dims[s.rank - 1]);
+          free (att);
+          return NULL;
+        }
+    }
+  *grid = nn_explain_token_grid (N, skip);
+  if (*grid == 0)
+    {
+      nn_error_set (err, NN_ERROR_SPEC, "%s: %d tokens form no square grid of patches (with "
+                    "or without a class token)", name, N);
+      free (att);
+      return NULL;
+    }
+  *n_att = n;
+  *tokens = N;
+  return att;
+}
+
+void
+nn_rollout_read_row (float       *layer_map,
+                     const float *R,
+                     int          N,
+                     int          skip,
+                     int          g)
+{
+  const int rows = skip ? 1 : N;
+  for (int p = 0; p < g * g; p++)
+    {
+      double v = 0.0;
+      for (int r = 0; r < rows; r++)
+        v += (double) R[(size_t) r * (size_t) N + (size_t) (skip + p)];
+      layer_map[p] = (float) (v / rows);
+    }
+}
+
 NnMap *
 nn_rollout_compute (NnContext   *ctx,
                     const float *input,
@@ -74,38 +136,11 @@ nn_rollout_compute (NnContext   *ctx,
 {
   NN_ASSERT (ctx && input);
   NnGraph *graph = nn_context_get_graph (ctx);
-  const int n_att = nn_rollout_attention_nodes (graph, NULL, 0);
-  if (n_att == 0)
-    return nn_error_set (err, NN_ERROR_SPEC, "no attention maps: rollout applies to vision "
-                         "transformers (the model has no softmax over the keys of a tokens x "
-                         "tokens map)"), NULL;
-  int *att = malloc (sizeof (int) * (size_t) n_att);
+  int n_att = 0, N = 0, skip = 0;
+  int g = 0;
+  int *att = nn_rollout_attention_grid (graph, "rollout", &n_att, &N, &skip, &g, err);
   if (att == NULL)
-    return nn_error_set (err, NN_ERROR_NOMEM, "out of memory"), NULL;
-  nn_rollout_attention_nodes (graph, att, n_att);
-  const NnShape s0 = graph->nodes[att[0]].shape;
-  const int N = s0.dims[s0.rank - 1];
-  for (int l = 0; l < n_att; l++)
-    {
-      const NnShape s = graph->nodes[att[l]].shape;
-      if (s.dims[s.rank - 1] != N)
-        {
-          nn_error_set (err, NN_ERROR_SPEC, "attention rollout: attention '%s' is over %d "
-                        "tokens, '%s' over %d", graph->nodes[att[0]].name, N,
-                        graph->nodes[att[l]].name, s.dims[s.rank - 1]);
-          free (att);
-          return NULL;
-        }
-    }
-  int skip = 0;
-  const int g = nn_explain_token_grid (N, &skip);
-  if (g == 0)
-    {
-      nn_error_set (err, NN_ERROR_SPEC, "attention rollout: %d tokens form no square grid of "
-                    "patches (with or without a class token)", N);
-      free (att);
-      return NULL;
-    }
+    return NULL;
 
   for (int l = 0; l < n_att; l++)
     nn_context_keep (ctx, att[l]);
@@ -137,15 +172,7 @@ nn_rollout_compute (NnContext   *ctx,
           const NnShape s = graph->nodes[att[l]].shape;
           roll_block (R, nn_context_output (ctx, att[l]), s.rank == 3 ? s.dims[0] : 1, N, a, t);
         }
-      /* the class token's row, or the mean of all rows, over the patch tokens */
-      const int rows = skip ? 1 : N;
-      for (int p = 0; p < g * g; p++)
-        {
-          double v = 0.0;
-          for (int r = 0; r < rows; r++)
-            v += (double) R[(size_t) r * (size_t) N + (size_t) (skip + p)];
-          m->layer_map[p] = (float) (v / rows);
-        }
+      nn_rollout_read_row (m->layer_map, R, N, skip, g);
       nn_explain_upsample (m->map, m->layer_map, g, g, in.h, in.w);
       m->is_signed = false;
     }

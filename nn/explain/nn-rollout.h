@@ -12,6 +12,26 @@ int    nn_rollout_attention_nodes (const NnGraph *graph,
                                    int           *nodes,
                                    int            cap);
 
+/* The attention maps of graph, checked for an attention method named `name` (in the errors):
+ * their nodes in graph order (malloc'd, *n_att of them), all over the same *tokens tokens, of
+ * which *skip (1 with a class token, else 0) precede a *grid x *grid grid of patches. NULL with
+ * err when the model has no attention ("no attention maps: NAME applies to vision
+ * transformers"), its maps differ in size, their tokens form no square grid or out of memory. */
+int   *nn_rollout_attention_grid (const NnGraph *graph,
+                                  const char    *name,
+                                  int           *n_att,
+                                  int           *tokens,
+                                  int           *skip,
+                                  int           *grid,
+                                  NnError       *err);
+/* layer_map (g, g) = the class token's row of R (N, N) over the patch tokens (skip = 1), or
+ * the mean of all rows when there is no class token (skip = 0). */
+void   nn_rollout_read_row       (float       *layer_map,
+                                  const float *R,
+                                  int          N,
+                                  int          skip,
+                                  int          g);
+
 /* The rollout of input (C, H, W) on ctx, which the calling thread owns (no gradients needed):
  * each block's attention averaged over heads, plus the identity (the residual), rows
  * renormalised to sum to 1, multiplied through the blocks from the first; the class token's

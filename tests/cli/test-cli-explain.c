@@ -502,7 +502,7 @@ test_bad_input (void)
 }
 
 /* --help and the --method errors list the registry's names: the CAM rows for cam, the others
- * for saliency; a name of the other command is refused; rollout needs a transformer. */
+ * for saliency; a name of the other command is refused; rollout and attn-grad need a transformer. */
 static void
 test_method_names (void)
 {
@@ -530,6 +530,12 @@ test_method_names (void)
   /* Attention rollout is offered, and refused on this CNN saying why. */
   r = run_cli ("saliency", env.model, env.image, "--method", "rollout", NULL);
   assert_failure (&r, 1, "no attention maps: rollout applies to vision transformers");
+  run_clear (&r);
+  r = run_cli ("saliency", env.model, env.image, "--method", "attn-grad", "--block", "2", NULL);
+  assert_failure (&r, 1, "no attention maps: attn-grad applies to vision transformers");
+  run_clear (&r);
+  r = run_cli ("saliency", env.model, env.image, "--method", "attn-grad", "--block", "0", NULL);
+  assert_failure (&r, 2, "--block");
   run_clear (&r);
   g_string_free (cam, TRUE);
   g_string_free (saliency, TRUE);

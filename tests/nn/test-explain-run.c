@@ -76,8 +76,9 @@ compute (NnGraph            *g,
   return map;
 }
 
-/* The nets here are CNNs: a method that needs attention maps (attention rollout) must have
- * been refused, saying why. True for such a method, whose result the caller skips. */
+/* The nets here are CNNs: a method that needs attention maps (attention rollout, gradient-
+ * weighted attention) must have been refused, saying why. True for such a method, whose result
+ * the caller skips. */
 static bool
 assert_refused_without_attention (NnMethod       method,
                                   bool           produced,
@@ -87,8 +88,10 @@ assert_refused_without_attention (NnMethod       method,
     return false;
   g_assert_false (produced);
   g_assert_cmpint (err->code, ==, NN_ERROR_SPEC);
-  g_assert_nonnull (strstr (err->message,
-                            "no attention maps: rollout applies to vision transformers"));
+  char want[128];
+  snprintf (want, sizeof want, "no attention maps: %s applies to vision transformers",
+            nn_method_get_info (method)->name);
+  g_assert_nonnull (strstr (err->message, want));
   return true;
 }
 
@@ -119,7 +122,7 @@ assert_maps_equal (const NnMap *a,
 static void
 test_registry_rows (void)
 {
-  g_assert_cmpint (NN_METHOD_COUNT_, ==, 22);
+  g_assert_cmpint (NN_METHOD_COUNT_, ==, 23);
   for (int m = 0; m < NN_METHOD_COUNT_; m++)
     {
       const NnMethodInfo *info = nn_method_get_info ((NnMethod) m);
@@ -150,9 +153,9 @@ test_registry_rows (void)
   g_assert_cmpstr (names, ==, "gradient, smoothgrad, ig, guided, guided-gradcam, fullgrad, "
                    "occlusion, "
                    "deeplift, gradientshap, lrp-epsilon-gamma-box, lrp-epsilon-plus-flat, "
-                   "lrp-epsilon-alpha2-beta1 or rollout");
+                   "lrp-epsilon-alpha2-beta1, rollout or attn-grad");
   nn_method_format_names (names, sizeof names, NN_METHOD_FLAG_ATTENTION, 0);
-  g_assert_cmpstr (names, ==, "rollout");
+  g_assert_cmpstr (names, ==, "rollout or attn-grad");
   g_assert_cmpstr (nn_method_get_info (NN_METHOD_ROLLOUT)->label, ==, "Attention rollout");
   nn_method_format_names (names, 12, 0, NN_METHOD_FLAG_CAM);
   g_assert_cmpstr (names, ==, "gradient, s");

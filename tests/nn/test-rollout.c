@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Attention rollout on a hand-built two-block transformer (one head, then two) against the
- * definition computed here in double precision from the engine's attention maps, and through
- * the method registry's nn_explain_run; a model without attention is refused. */
+/* Attention rollout and gradient-weighted attention on a hand-built two-block transformer (one
+ * head, then two) against their definitions computed here in double precision from the
+ * engine's attention maps (and, for the gradients, finite differences of the logit in each
+ * attention entry), and through the method registry's nn_explain_run; a model without
+ * attention is refused. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -209,6 +211,166 @@ test_default_layer (void)
   nn_graph_free (net.g);
 }
 
+/* The gradient of logit `target` in each entry of the attention maps att[0..1] (heads, N, N),
+ * by central differences: each entry of the kept map nudged, the graph run on from the next
+ * node. grads[l] holds heads[l] * TOKENS * TOKENS values. */
+static void
+attention_gradients (const Net   *net,
+                     const float *x,
+                     int          target,
+                     double       grads[2][2 * TOKENS * TOKENS],
+                     float        atts[2][2 * TOKENS * TOKENS])
+{
+  NnContext *ref = nn_context_new (net->g, 1, NN_CONTEXT_NO_FOLD, NULL);
+  memcpy (nn_context_input (ref), x, sizeof (float) * 3 * 16);
+  nn_context_forward (ref, -1);
+  const int out = nn_graph_output (net->g);
+  const int heads[2] = { 1, 2 };
+  const float eps = 1e-2f;
+  for (int l = 0; l < 2; l++)
+    {
+      float *a = nn_context_output (ref, net->att[l]);
+      const int n = heads[l] * TOKENS * TOKENS;
+      memcpy (atts[l], a, sizeof (float) * (size_t) n);
+      for (int i = 0; i < n; i++)
+        {
+          const float keep = a[i];
+          a[i] = keep + eps;
+          nn_context_forward_from (ref, net->att[l] + 1, -1);
+          const double up = nn_context_output (ref, out)[target];
+          a[i] = keep - eps;
+          nn_context_forward_from (ref, net->att[l] + 1, -1);
+          const double down = nn_context_output (ref, out)[target];
+          a[i] = keep;
+          grads[l][i] = (up - down) / (2.0 * eps);
+        }
+      nn_context_forward (ref, -1);
+    }
+  nn_context_free (ref);
+}
+
+/* Abar = mean over heads of max (grad * att, 0) (TOKENS x TOKENS); counts the negative
+ * products in *negative. */
+static void
+weighted_attention (double       abar[TOKENS][TOKENS],
+                    const float *att,
+                    const double *grad,
+                    int          heads,
+                    int         *negative)
+{
+  for (int r = 0; r < TOKENS; r++)
+    for (int c = 0; c < TOKENS; c++)
+      {
+        double v = 0.0;
+        for (int h = 0; h < heads; h++)
+          {
+            const int i = (h * TOKENS + r) * TOKENS + c;
+            const double p = grad[i] * att[i];
+            *negative += p < -1e-4;
+            v += p > 0.0 ? p : 0.0;
+          }
+        abar[r][c] = v / heads;
+      }
+}
+
+/* Gradient-weighted attention for a class that is not the top one: R = I, R += Abar R per
+ * block; the class token's row over the patches; with a block chosen, that block's Abar row. */
+static void
+test_attn_grad_by_definition (void)
+{
+  Net net;
+  net_build (&net);
+  float x[3 * 16];
+  NnRng rng;
+  nn_rng_init (&rng, 4);
+  for (size_t i = 0; i < G_N_ELEMENTS (x); i++)
+    x[i] = 0.3f * nn_rng_normal (&rng);  /* soft attention: nonzero softmax gradients */
+  NnContext *ctx = nn_context_new (net.g, 1, NN_CONTEXT_BACKWARD, NULL);
+  NnError err = { 0 };
+  NnMap *top = nn_attn_grad_compute (ctx, x, -1, 0, &err);
+  g_assert_nonnull (top);
+  const int target = (top->target + 1) % 3;
+  nn_map_free (top);
+
+  double grads[2][2 * TOKENS * TOKENS];
+  float atts[2][2 * TOKENS * TOKENS];
+  attention_gradients (&net, x, target, grads, atts);
+  const int heads[2] = { 1, 2 };
+  double abar[2][TOKENS][TOKENS];
+  int negative = 0;
+  for (int l = 0; l < 2; l++)
+    weighted_attention (abar[l], atts[l], grads[l], heads[l], &negative);
+  /* some products are negative: the positive part matters */
+  g_assert_cmpint (negative, >, 0);
+  double R[TOKENS][TOKENS] = { { 0 } };
+  for (int i = 0; i < TOKENS; i++)
+    R[i][i] = 1.0;
+  for (int l = 0; l < 2; l++)
+    {
+      double t[TOKENS][TOKENS];
+      for (int r = 0; r < TOKENS; r++)
+        for (int c = 0; c < TOKENS; c++)
+          {
+            t[r][c] = R[r][c];
+            for (int k = 0; k < TOKENS; k++)
+              t[r][c] += abar[l][r][k] * R[k][c];
+          }
+      memcpy (R, t, sizeof R);
+    }
+
+  NnMap *m = nn_attn_grad_compute (ctx, x, target, 0, &err);
+  g_assert_nonnull (m);
+  g_assert_cmpint (m->target, ==, target);
+  g_assert_cmpint (m->layer, ==, net.att[1]);
+  g_assert_cmpint (m->lh, ==, 2);
+  g_assert_cmpint (m->lw, ==, 2);
+  g_assert_false (m->is_signed);
+  double hi = 0.0, lo = 1e30;
+  for (int p = 0; p < 4; p++)
+    {
+      hi = fmax (hi, R[0][1 + p]);
+      lo = fmin (lo, R[0][1 + p]);
+    }
+  g_assert_cmpfloat (hi - lo, >, 1e-3);
+  float want[4], up[16];
+  for (int p = 0; p < 4; p++)
+    {
+      g_assert_cmpfloat (fabs (m->layer_map[p] - R[0][1 + p]), <=, 1e-3 * hi);
+      want[p] = m->layer_map[p];
+    }
+  nn_explain_upsample (up, want, 2, 2, 4, 4);
+  g_assert_cmpmem (m->map, sizeof up, up, sizeof up);
+  nn_map_free (m);
+
+  /* One block: the first block's Abar row of the class token, which differs from the whole. */
+  for (int b = 1; b <= 2; b++)
+    {
+      m = nn_attn_grad_compute (ctx, x, target, b, &err);
+      g_assert_nonnull (m);
+      g_assert_cmpint (m->layer, ==, net.att[b - 1]);
+      double scale = 0.0, diff = 0.0;
+      for (int p = 0; p < 4; p++)
+        scale = fmax (scale, abar[b - 1][0][1 + p]);
+      g_assert_cmpfloat (scale, >, 1e-4);
+      for (int p = 0; p < 4; p++)
+        {
+          g_assert_cmpfloat (fabs (m->layer_map[p] - abar[b - 1][0][1 + p]), <=, 1e-3 * scale);
+          diff = fmax (diff, fabs (abar[b - 1][0][1 + p] - R[0][1 + p]));
+        }
+      g_assert_cmpfloat (diff, >, 1e-3 * hi);
+      nn_map_free (m);
+    }
+  g_assert_null (nn_attn_grad_compute (ctx, x, target, 3, &err));
+  g_assert_nonnull (strstr (err.message, "attn-grad: no block 3 (the model has 2 blocks"));
+  nn_context_free (ctx);
+
+  ctx = nn_context_new (net.g, 1, 0, NULL);
+  g_assert_null (nn_attn_grad_compute (ctx, x, target, 0, &err));
+  g_assert_nonnull (strstr (err.message, "needs a context with gradient buffers"));
+  nn_context_free (ctx);
+  nn_graph_free (net.g);
+}
+
 static void
 test_no_attention (void)
 {
@@ -217,12 +379,15 @@ test_no_attention (void)
   int conv = nn_graph_add_conv2d (g, "conv", in, 2, 3, 1, 1, 1, 1, true);
   int gap = nn_graph_add_global_avgpool (g, "gap", conv);
   nn_graph_add_linear (g, "fc", gap, 3, true);
-  NnContext *ctx = nn_context_new (g, 1, 0, NULL);
+  NnContext *ctx = nn_context_new (g, 1, NN_CONTEXT_BACKWARD, NULL);
   float x[3 * 16] = { 0 };
   NnError err = { 0 };
   g_assert_null (nn_rollout_compute (ctx, x, &err));
   g_assert_nonnull (strstr (err.message,
                             "no attention maps: rollout applies to vision transformers"));
+  g_assert_null (nn_attn_grad_compute (ctx, x, -1, 0, &err));
+  g_assert_nonnull (strstr (err.message,
+                            "no attention maps: attn-grad applies to vision transformers"));
   nn_context_free (ctx);
   nn_graph_free (g);
 }
@@ -276,7 +441,28 @@ test_explain_run (void)
   g_assert_cmpmem (e->map->layer_map, sizeof (float) * 4, want->layer_map, sizeof (float) * 4);
   g_assert_cmpmem (e->map->map, sizeof (float) * 16, want->map, sizeof (float) * 16);
   g_assert_cmpuint (e->metrics.has, ==, NN_FAITH_DELETION | NN_FAITH_INSERTION);
+  nn_explanation_free (e);
+  nn_map_free (want);
 
+  /* Gradient-weighted attention of the second block alone, with gradients. */
+  g_assert_true (nn_method_from_name ("attn-grad", &method));
+  g_assert_cmpint (method, ==, NN_METHOD_ATTN_GRAD);
+  g_assert_cmpstr (nn_method_get_info (method)->label, ==, "Attention × gradient");
+  g_assert_true (nn_method_has_flags (method,
+                                      NN_METHOD_FLAG_ATTENTION | NN_METHOD_FLAG_GRADIENTS));
+  ctx = nn_context_new (net.g, 1, NN_CONTEXT_BACKWARD, NULL);
+  want = nn_attn_grad_compute (ctx, x, -1, 2, &err);
+  g_assert_nonnull (want);
+  nn_context_free (ctx);
+  spec.map.method = method;
+  spec.map.block = 2;
+  e = nn_explain_run (model, input, &spec, NULL, &err);
+  g_assert_nonnull (e);
+  g_assert_cmpint (e->method, ==, NN_METHOD_ATTN_GRAD);
+  g_assert_cmpint (e->map->layer, ==, net.att[1]);
+  g_assert_cmpint (e->map->target, ==, want->target);
+  g_assert_cmpmem (e->map->layer_map, sizeof (float) * 4, want->layer_map, sizeof (float) * 4);
+  g_assert_cmpuint (e->metrics.has, ==, NN_FAITH_DELETION | NN_FAITH_INSERTION);
   nn_explanation_free (e);
   nn_map_free (want);
   nn_input_unref (input);
@@ -292,6 +478,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/rollout/by-definition", test_rollout_by_definition);
+  g_test_add_func ("/nn/rollout/attn-grad", test_attn_grad_by_definition);
   g_test_add_func ("/nn/rollout/no-attention", test_no_attention);
   g_test_add_func ("/nn/rollout/default-layer", test_default_layer);
   g_test_add_func ("/nn/rollout/explain-run", test_explain_run);

@@ -7,8 +7,10 @@
 # the convolutions), the input gradient of the top class's logit and its Grad-CAM map
 # at the last spatial layer (within 1e-3; for ViT, a token layer, the engine's map on the patch
 # grid against PyTorch's with the class token dropped and the patch tokens reshaped to their
-# grid, as pytorch-grad-cam's reshape_transform does; and its attention rollout against one
-# computed here from each block's attention inputs, within 1e-3). PyTorch's own float32 input
+# grid, as pytorch-grad-cam's reshape_transform does; its attention rollout against one
+# computed here from each block's attention inputs, and its gradient-weighted attention, all
+# blocks and the first alone, against one from each block's attention written out in PyTorch
+# with autograd, within 1e-3). PyTorch's own float32 input
 # gradient is measured against the same float64 reference: in a deep random network some ReLU
 # or max-pool decisions sit within float32 rounding and flip, and ours may then be as far off
 # as PyTorch's float32 run (up to 3x), never more. Where ours is further off, the ReLU inputs
@@ -350,6 +352,59 @@ def vit_rollout(net, inputs):
     return rollout[:, 0, 1:].reshape(b, g, g)
 
 
+class ExplicitAttention(torch.nn.Module):
+    """A torchvision ViT block's nn.MultiheadAttention (batch first) written out, keeping its
+    attention maps (B, heads, N, N) with their gradients in `maps`."""
+
+    def __init__(self, mha, maps):
+        super().__init__()
+        self.mha = mha
+        self.maps = maps
+
+    def forward(self, query, key, value, need_weights=False):
+        b, n, e = query.shape
+        h = self.mha.num_heads
+        d = e // h
+        w, bias = self.mha.in_proj_weight, self.mha.in_proj_bias
+        q, k, v = (torch.nn.functional.linear(x, w[i * e:(i + 1) * e], bias[i * e:(i + 1) * e])
+                   .reshape(b, n, h, d).transpose(1, 2)
+                   for i, x in enumerate((query, key, value)))
+        a = torch.softmax(q @ k.transpose(-1, -2) / d ** 0.5, dim=-1)
+        a.retain_grad()
+        self.maps.append(a)
+        out = (a @ v).transpose(1, 2).reshape(b, n, e)
+        return self.mha.out_proj(out), None
+
+
+def vit_attn_grad(net, x, classes, logits_want):
+    """Gradient-weighted attention (Chefer, Gur and Wolf 2021) of a torchvision ViT in float64
+    for each sample's class: every block's attention written out (ExplicitAttention), the
+    logits of the classes backpropagated, Abar = mean over heads of (dA * A)+, R = I, R += Abar R
+    through the blocks; the class token's row over the patch tokens on their grid, for all
+    blocks and for the first block alone (Abar's row)."""
+    maps = []
+    saved = [layer.self_attention for layer in net.encoder.layers]
+    for layer in net.encoder.layers:
+        layer.self_attention = ExplicitAttention(layer.self_attention, maps)
+    try:
+        logits = net(torch.from_numpy(x).double())
+        assert rel_err(logits.detach().numpy(), logits_want) < 1e-10
+        logits[torch.arange(len(classes)), torch.from_numpy(classes)].sum().backward()
+    finally:
+        for layer, mha in zip(net.encoder.layers, saved):
+            layer.self_attention = mha
+    b, _, n, _ = maps[0].shape
+    rollout = torch.eye(n, dtype=torch.float64).expand(b, n, n)
+    first = None
+    for a in maps:
+        abar = (a.grad * a).clamp(min=0).mean(1).detach()
+        first = abar if first is None else first
+        rollout = rollout + abar @ rollout
+    g = int(round((n - 1) ** 0.5))
+    return (rollout[:, 0, 1:].reshape(b, g, g).numpy(),
+            first[:, 0, 1:].reshape(b, g, g).numpy())
+
+
 def run_case(build, tmp, case, batch=2, seed=3):
     name, make, size, opset, layer_of, layer_name = case[:6]
     tokens = case[6:] == ("tokens",)
@@ -412,11 +467,16 @@ def run_case(build, tmp, case, batch=2, seed=3):
         return None, run.stderr.strip()
     n_classes = logits.shape[1]
     ours_cam = np.fromfile(os.path.join(out, "cam.bin"), "<f4").reshape(cam.shape)
-    rollout_err = None
+    rollout_err = attn_grad_err = None
     if tokens:
         want = vit_rollout(net, block_inputs)
         rollout_err = rel_err(np.fromfile(os.path.join(out, "rollout.bin"), "<f4")
                               .reshape(want.shape), want)
+        all_blocks, block1 = vit_attn_grad(net.double(), x, classes, logits.detach().numpy())
+        attn_grad_err = max(rel_err(np.fromfile(os.path.join(out, name), "<f4")
+                                    .reshape(want.shape), ref)
+                            for name, ref in (("attn_grad.bin", all_blocks),
+                                              ("attn_grad_block1.bin", block1)))
     with open(os.path.join(out, "layers.txt")) as f:
         wrong, missing = check_names(net, f.read().split())
     with open(os.path.join(out, "default.txt")) as f:
@@ -438,6 +498,7 @@ def run_case(build, tmp, case, batch=2, seed=3):
         "grad_tol": grad_tol,
         "gradcam": rel_err(ours_cam, cam),
         "rollout": rollout_err,
+        "attn_grad": attn_grad_err,
         "torch32": torch32,
         "default_layer": default_layer,
         "wrong_names": wrong,
@@ -474,6 +535,7 @@ def main():
                   and grad_err <= grad_tol
                   and errors["gradcam"] <= GRAD_TOL
                   and (errors["rollout"] is None or errors["rollout"] <= GRAD_TOL)
+                  and (errors["attn_grad"] is None or errors["attn_grad"] <= GRAD_TOL)
                   and (errors["rollout"] is None or errors["default_layer"] == case[5])
                   and not errors["wrong_names"] and not errors["missing_names"])
             passed += ok
@@ -485,6 +547,8 @@ def main():
                   f"  grad-cam {errors['gradcam']:.2e}"
                   + (f"  rollout {errors['rollout']:.2e}" if errors["rollout"] is not None
                      else "")
+                  + (f"  attn-grad {errors['attn_grad']:.2e}"
+                     if errors["attn_grad"] is not None else "")
                   + f"  ({info}, opset {case[3]})", flush=True)
             if errors["rollout"] is not None and errors["default_layer"] != case[5]:
                 print(f"{'':16s} the CAMs' default layer is {errors['default_layer']!r}, not "

@@ -5,7 +5,9 @@
  * files to OUT: logits.bin (B, classes), input_grad.bin (B, C, H, W) and cam.bin, the engine's
  * Grad-CAM (nn_cam_compute) of layer LAYER at the layer's resolution, after its ReLU (B, H', W';
  * a token layer's patch grid, B, g, g), rollout.bin, the attention rollout (nn_rollout_compute,
- * B, g, g) when the model has attention, logits_infer.bin, the logits of a context without
+ * B, g, g) when the model has attention, with attn_grad.bin and attn_grad_block1.bin, its
+ * gradient-weighted attention for each sample's class (nn_attn_grad_compute over all blocks,
+ * then the first block alone, B, g, g), logits_infer.bin, the logits of a context without
  * gradients (batch norms folded), layers.txt, the names of the graph's nodes one a line, and
  * default.txt, the name of the CAMs' default layer (nn_explain_default_layer). Prints the
  * layer's shape. */
@@ -124,9 +126,43 @@ main (int    argc,
         cam[(size_t) b * hw + i] = m->layer_map[i] > 0.0f ? m->layer_map[i] : 0.0f;
       nn_map_free (m);
     }
-  /* The attention rollout of each sample when the model has attention (rollout.bin, B, g, g). */
+  /* The attention rollout and gradient-weighted attention of each sample when the model has
+   * attention (rollout.bin, attn_grad.bin, attn_grad_block1.bin: B, g, g). */
   if (nn_rollout_attention_nodes (graph, NULL, 0) > 0)
     {
+      static const char *const files[2] = { "attn_grad.bin", "attn_grad_block1.bin" };
+      for (int block = 0; block < 2; block++)
+        {
+          float *maps = NULL;
+          size_t ghw = 0;
+          for (int b = 0; b < batch; b++)
+            {
+              NnError err = { 0 };
+              NnMap *m = nn_attn_grad_compute (cam_ctx, nn_context_input (ctx)
+                                               + (size_t) b * sample_size,
+                                               atoi (argv[5 + b]), block, &err);
+              if (m == NULL)
+                {
+                  fprintf (stderr, "onnx-grads: attn-grad: %s\n", err.message);
+                  return 1;
+                }
+              ghw = (size_t) m->lh * (size_t) m->lw;
+              if (maps == NULL)
+                maps = calloc ((size_t) batch * ghw, sizeof (float));
+              if (maps == NULL)
+                {
+                  fprintf (stderr, "onnx-grads: out of memory\n");
+                  return 1;
+                }
+              memcpy (maps + (size_t) b * ghw, m->layer_map, sizeof (float) * ghw);
+              nn_map_free (m);
+            }
+          int wrc = helper_write_raw ("onnx-grads", argv[4], files[block], maps,
+                                      (size_t) batch * ghw);
+          free (maps);
+          if (wrc != 0)
+            return 1;
+        }
       float *roll = NULL;
       size_t ghw = 0;
       for (int b = 0; b < batch; b++)

@@ -101,6 +101,17 @@ test_text (Fixture      *f,
                    "deletion/insertion 20 steps (insertion from a blur) · ROAD 10–90 %, noise "
                    "0.01 · randomization seed 3");
 
+  /* A class named by its number (an ONNX model's "0", "1", ...) is not named twice. */
+  char *vertical = f->model->labels[1];
+  f->model->labels[1] = (char *) "1";
+  viz_explain_figure_caption (buf, sizeof buf, &c);
+  g_assert_true (g_str_has_prefix (buf, "dashes.safetensors · input a.png · class 1 (p = 0.750), "
+                                   "the top prediction · layer detect\n"));
+  VizExplainFigure numbered = { 0 };
+  viz_explain_figure_add_prediction (&numbered, f->model, 1, 0.5);
+  g_assert_cmpstr (numbered.top_label[0], ==, "1");
+  f->model->labels[1] = vertical;
+
   /* Before the map, a chosen class, a signed fixed scale, a CT slice, a mask without the
    * faithfulness metrics. */
   NnCtWindow bone = NN_CT_WINDOW_BONE;

@@ -329,11 +329,57 @@ test_export (Fixture      *f,
   test_util_remove_tree (dir);
 }
 
+/* A token layer (1 class token + 2 x 2 patch tokens, 3 features) is shown as 3 features over
+ * the 2 x 2 patch grid, the class token dropped; a rank-2 layer of 6 tokens (no square grid)
+ * and a conv layer keep their shapes. */
+static void
+test_token_layer (void)
+{
+  enum { N = 5, E = 3 };
+  float data[N * E];
+  for (int t = 0; t < N; t++)
+    for (int e = 0; e < E; e++)
+      data[t * E + e] = (float) (10 * t + e);
+  const int dims[2] = { N, E };
+  NnNode node = { .op = NN_OP_SCALE };
+  snprintf (node.name, sizeof node.name, "ln_1");
+  node.shape = nn_shape_of (2, dims);
+  NnShape view;
+  int skip = -1;
+  g_assert_true (viz_layer_figure_token_view (node.shape, &view, &skip));
+  g_assert_cmpint (skip, ==, 1);
+  g_assert_cmpint (view.c, ==, E);
+  g_assert_cmpint (view.h, ==, 2);
+  g_assert_cmpint (view.w, ==, 2);
+  float grid[E * 4];
+  viz_layer_figure_token_grid (grid, data, node.shape, view, skip);
+  for (int e = 0; e < E; e++)
+    for (int p = 0; p < 4; p++)
+      g_assert_cmpfloat (grid[e * 4 + p], ==, (float) (10 * (1 + p) + e));
+
+  VizColormap cm;
+  viz_colormap_init (&cm, VIZ_COLORMAP_SEQUENTIAL, 0.0, 42.0);
+  VizLayerFigure fig;
+  viz_layer_figure_init_activations (&fig, "vit.onnx", &node, "x.png", grid, &cm, 2);
+  g_assert_cmpstr (fig.caption, ==, "vit · ln_1 (scale 5 tokens × 3 features, patch grid "
+                   "2×2) · input x.png · sequential map 0 to 42");
+  g_assert_cmpstr (fig.panel_title, ==, "Feature 2 of 3");
+  g_assert_cmpstr (fig.panel_note, ==, "min 12   max 42   mean 27");
+  g_assert_cmpint (fig.grid.c, ==, E);
+  g_assert_cmpint (fig.grid.h, ==, 2);
+  g_assert_cmpint (fig.grid.w, ==, 2);
+
+  const int six[2] = { 6, E };
+  g_assert_false (viz_layer_figure_token_view (nn_shape_of (2, six), &view, &skip));
+  g_assert_false (viz_layer_figure_token_view (nn_shape_chw (3, 2, 2), &view, &skip));
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/viz/layer-figure/token-layer", test_token_layer);
   g_test_add ("/viz/layer-figure/activations-text", Fixture, NULL, fixture_setup,
               test_activations_text, NULL);
   g_test_add ("/viz/layer-figure/filters-text", Fixture, NULL, fixture_setup,

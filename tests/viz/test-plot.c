@@ -54,11 +54,13 @@ test_layout (void)
   g_assert_cmpfloat (l.y_lo, ==, 0.0);
   g_assert_cmpfloat (l.y_hi, ==, 1.0);
 
-  /* Without points the axes still have a range. */
+  /* Without points the axes still have a range: 0 to 1 on both. */
   VizPlot empty = { .series = NULL, .n_series = 0 };
   viz_plot_layout (&l, &empty, &style, W, H);
-  g_assert_cmpfloat (l.x_hi, >, l.x_lo);
-  g_assert_cmpfloat (l.y_hi, >, l.y_lo);
+  g_assert_cmpfloat (l.x_lo, ==, 0.0);
+  g_assert_cmpfloat (l.x_hi, ==, 1.0);
+  g_assert_cmpfloat (l.y_lo, ==, 0.0);
+  g_assert_cmpfloat (l.y_hi, ==, 1.0);
 }
 
 static void

@@ -324,6 +324,45 @@ test_selected_and_labels (Fixture      *f,
                                          r[1] + layout.pitch_y - f->style.gap), >, 5);
 }
 
+/* 768 channels of 2 x 2 in 400 x 300: tiles narrower than "767", so only every step-th tile is
+ * labelled, with room for its number, and the label row under an unlabelled tile stays empty;
+ * the six channels of the fixture all have theirs. */
+static void
+test_many_labels (Fixture      *f,
+                  gconstpointer unused)
+{
+  (void) unused;
+  f->style.tile_labels = true;
+  VizTileGridLayout layout;
+  viz_tile_grid_layout (&layout, &f->grid, &f->style, 400, 300);
+  g_assert_cmpint (viz_tile_grid_label_step (f->cr, &f->style, &layout), ==, 1);
+
+  enum { MANY = 768 };
+  float *data = g_new0 (float, MANY * 4);
+  for (int i = 0; i < MANY * 4; i++)
+    data[i] = (float) (i % 7);
+  VizColormap cm;
+  viz_colormap_init_for_data (&cm, VIZ_COLORMAP_SEQUENTIAL, data, MANY * 4);
+  VizTileGrid grid = { .data = data, .c = MANY, .h = 2, .w = 2, .colormap = &cm,
+                       .selected = -1 };
+  viz_tile_grid_layout (&layout, &grid, &f->style, 400, 300);
+  const int step = viz_tile_grid_label_step (f->cr, &f->style, &layout);
+  g_assert_cmpint (step, >, 1);
+  g_assert_cmpfloat (step * layout.pitch_x, >=, viz_text_width (f->cr, &f->style, "767"));
+  g_assert_cmpfloat ((step == 2 ? 1 : step / 2) * layout.pitch_x, <,
+                     viz_text_width (f->cr, &f->style, "767") + 8.0);
+  viz_tile_grid_draw (f->cr, &grid, &f->style, 400, 300);
+  double r[4];
+  g_assert_true (viz_tile_grid_tile_rect (&layout, step, r));
+  g_assert_cmpint (count_non_background (f->surface, r[0], r[1] + r[3] + 2, r[0] + r[2],
+                                         r[1] + layout.pitch_y - f->style.gap), >, 0);
+  g_assert_true (viz_tile_grid_tile_rect (&layout, step + 1, r));
+  g_assert_cmpint (count_non_background (f->surface, r[0] + 1, r[1] + r[3] + 2,
+                                         r[0] + r[2] - 1, r[1] + layout.pitch_y - f->style.gap),
+                   ==, 0);
+  g_free (data);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -341,6 +380,8 @@ main (int    argc,
               test_colorbar_labels, fixture_teardown);
   g_test_add ("/viz/tile-grid/selected-and-labels", Fixture, NULL, fixture_setup,
               test_selected_and_labels, fixture_teardown);
+  g_test_add ("/viz/tile-grid/many-labels", Fixture, NULL, fixture_setup, test_many_labels,
+              fixture_teardown);
   g_test_add_func ("/viz/colorbar/ticks", test_ticks);
   return g_test_run ();
 }
