@@ -280,6 +280,7 @@ inputs_noun (NnMethod method)
     case NN_METHOD_LRP_PLUS_FLAT:
     case NN_METHOD_LRP_ALPHA_BETA:
     case NN_METHOD_ROLLOUT:
+    case NN_METHOD_ATTN_GRAD:
     case NN_METHOD_COUNT_:
     default:
       return NULL;
