@@ -98,6 +98,17 @@ in_module (const char *name,
   return strncmp (name, layer, n) == 0 && (name[n] == '\0' || name[n] == '.');
 }
 
+bool
+nn_finetune_has_layer (const NnGraph *graph,
+                       const char    *layer)
+{
+  NN_ASSERT (graph != NULL && layer != NULL);
+  for (int i = 0; i < graph->n_nodes; i++)
+    if (in_module (graph->nodes[i].name, layer))
+      return true;
+  return false;
+}
+
 int
 nn_finetune_freeze (NnGraph    *graph,
                     const char *layer,

@@ -36,3 +36,6 @@ bool nn_finetune_new_head (NnModel  *model,
 int  nn_finetune_freeze (NnGraph    *graph,
                          const char *layer,
                          NnError    *err);
+/* Whether `layer` names a node or prefixes node names as nn_finetune_freeze reads it. */
+bool nn_finetune_has_layer (const NnGraph *graph,
+                            const char    *layer);
