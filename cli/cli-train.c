@@ -617,8 +617,9 @@ cli_train_main (int    argc,
   atomic_store (&cancel_flag, 0);
   handler_set = sigaction (SIGINT, &sa, &old_sa) == 0;
   fprintf (stderr, "training %s on %s: %d images of %dx%dx%d, %d classes, %zu parameters, "
-           "test set of %d\n", a.arch != NULL ? a.arch : a.init, a.data, train->n, train->c, train->h, train->w,
-           train->n_classes, nn_graph_count_trainable (model->graph), test->n);
+           "test set of %d\n", a.arch != NULL ? a.arch : a.init, a.data, train->n, train->c,
+           train->h, train->w, train->n_classes, nn_graph_count_trainable (model->graph),
+           test->n);
   NnError err = { 0 };
   bool trained = nn_train (model, train, test, &a.config, on_progress, &progress, &cancel_flag,
                            &err);
