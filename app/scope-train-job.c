@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeTrainJob: the training worker and its hand-over. The threads meet in its ScopeWorker
  * (scope-worker.c): what they share is under the worker's lock; nn_train polls its cancel flag.
- * The one idle takes every pending step and epoch record, the newest snapshot and confusion
- * matrix, and the state. */
+ * The one idle takes every pending step and epoch record, the newest snapshot, confusion
+ * matrix and clinical metrics, and the state. */
 #include "scope-train-job.h"
 
 #include <gio/gio.h>
@@ -31,6 +31,7 @@ struct _ScopeTrainJob
   GArray             *pending_epochs; /* ScopeTrainEpoch */
   ScopeModel         *pending_snapshot;
   int                *pending_confusion;
+  NnMetrics          *pending_metrics;
   GError             *pending_error;
   long                last_step;      /* the last step done, and its epoch (0-based) */
   int                 last_epoch;
@@ -82,6 +83,15 @@ scope_train_state_is_active (ScopeTrainState state)
          || state == SCOPE_TRAIN_PAUSED;
 }
 
+static void
+metrics_free (NnMetrics *metrics)
+{
+  if (metrics == NULL)
+    return;
+  nn_metrics_clear (metrics);
+  g_free (metrics);
+}
+
 /* Main thread: hands over everything pending as one update. */
 static gboolean
 deliver_idle (gpointer data)
@@ -96,6 +106,7 @@ deliver_idle (gpointer data)
   self->pending_epochs = g_array_new (FALSE, FALSE, sizeof (ScopeTrainEpoch));
   g_autoptr (ScopeModel) snapshot = g_steal_pointer (&self->pending_snapshot);
   g_autofree int *confusion = g_steal_pointer (&self->pending_confusion);
+  NnMetrics *metrics = g_steal_pointer (&self->pending_metrics);
   g_autoptr (GError) error = g_steal_pointer (&self->pending_error);
   gboolean state_changed = self->state_changed;
   self->state_changed = FALSE;
@@ -110,6 +121,7 @@ deliver_idle (gpointer data)
     .n_epochs = epochs->len,
     .snapshot = snapshot,
     .confusion = confusion,
+    .metrics = metrics,
     .error = error,
   };
   scope_worker_unlock (&self->worker);
@@ -118,8 +130,9 @@ deliver_idle (gpointer data)
    * so it can be read here without the lock. */
   self->state = update.state;
   if (state_changed || update.n_steps > 0 || update.n_epochs > 0 || snapshot != NULL
-      || confusion != NULL || error != NULL)
+      || confusion != NULL || metrics != NULL || error != NULL)
     g_signal_emit (self, signals[UPDATE], 0, &update);
+  metrics_free (metrics);
   return G_SOURCE_REMOVE;
 }
 
@@ -156,7 +169,8 @@ publish_snapshot (ScopeTrainJob *self,
   self->last_snapshot = g_get_monotonic_time ();
 }
 
-/* Worker, from the epoch callback: the confusion matrix of the model on the test set. */
+/* Worker, from the epoch callback: the confusion matrix of the model on the test set and the
+ * clinical metrics (as `cnnscope-cli eval` gives them; without them when out of memory). */
 static void
 publish_confusion (ScopeTrainJob *self)
 {
@@ -167,11 +181,22 @@ publish_confusion (ScopeTrainJob *self)
     return;
   int n = result.n_classes;
   int *confusion = g_memdup2 (result.confusion, sizeof (int) * (gsize) n * (gsize) n);
+  g_autofree long *counts = g_new (long, (gsize) n * (gsize) n);
+  for (int k = 0; k < n * n; k++)
+    counts[k] = result.confusion[k];
+  NnMetrics *metrics = g_new0 (NnMetrics, 1);
+  if (!nn_metrics_compute (counts, n, result.scores, result.labels, result.n, metrics, &err))
+    g_clear_pointer (&metrics, metrics_free);
   self->model->test_accuracy = result.accuracy;
   nn_eval_result_clear (&result);
   scope_worker_lock (&self->worker);
   g_free (self->pending_confusion);
   self->pending_confusion = confusion;
+  if (metrics != NULL)
+    {
+      metrics_free (self->pending_metrics);
+      self->pending_metrics = metrics;
+    }
   scope_worker_schedule_locked (&self->worker);
   scope_worker_unlock (&self->worker);
 }
@@ -451,6 +476,7 @@ halt (ScopeTrainJob *self)
   scope_worker_lock (&self->worker);
   g_clear_pointer (&self->pending_snapshot, scope_model_unref);
   g_clear_pointer (&self->pending_confusion, g_free);
+  g_clear_pointer (&self->pending_metrics, metrics_free);
   g_clear_error (&self->pending_error);
   scope_worker_unlock (&self->worker);
   if (!scope_train_state_is_active (self->state))

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A training run on a worker thread of its own: the settings go in as a value; the worker
  * loads the data, builds the network and trains it, and its progress (loss and accuracy per
- * step and per epoch, a confusion matrix per epoch, copies of the weights every
+ * step and per epoch, a confusion matrix and the clinical metrics per epoch, copies of the weights every
  * snapshot_interval) comes back to the main thread through one idle callback that merges what
  * is pending. Pause makes the worker wait on a condition variable; stop cancels and joins. */
 #pragma once
@@ -80,6 +80,8 @@ typedef struct
   guint                  n_epochs;
   ScopeModel            *snapshot;        /* the newest weights, NULL when unchanged */
   const int             *confusion;       /* n_classes^2 on the test set, NULL: unchanged */
+  const NnMetrics       *metrics;         /* the clinical metrics on the test set after the
+                                             last epoch, NULL: unchanged */
   const GError          *error;           /* when state is SCOPE_TRAIN_FAILED */
 } ScopeTrainUpdate;
 

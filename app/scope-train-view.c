@@ -6,6 +6,7 @@
 #include "scope-train-view.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "scope-error.h"
@@ -32,6 +33,8 @@ struct _ScopeTrainView
   GtkButton       *pause_button;
   GtkStack        *pause_stack;      /* its label: "pause" or "resume" */
   GtkLabel        *status_label;
+  GtkLabel        *metrics_label;    /* the last epoch's clinical metrics */
+  gboolean         has_metrics;      /* FALSE: the label shows only the table's header */
   ScopeTrainChart *chart;
 
   char            *folder;          /* the chosen image folder, or NULL */
@@ -140,6 +143,70 @@ update_controls (ScopeTrainView *self)
   gtk_label_set_label (self->status_label, text);
 }
 
+/* A ratio as " 0.95", or "    -" when it is undefined. */
+static void
+append_ratio (GString *text,
+              double   value)
+{
+  if (isnan (value))
+    g_string_append (text, "     -");
+  else
+    g_string_append_printf (text, " %5.3f", value);
+}
+
+static void
+append_class_row (GString              *text,
+                  const char           *name,
+                  const NnClassMetrics *m)
+{
+  g_string_append_printf (text, "\n%-9.9s", name);
+  append_ratio (text, m->sensitivity.value);
+  append_ratio (text, m->specificity.value);
+  append_ratio (text, m->precision.value);
+  append_ratio (text, m->f1);
+  append_ratio (text, m->auc);
+}
+
+/* The header of the metrics table; every row has its width, so the label keeps one width from
+ * the start (the controls beside it do not move when the first epoch ends). */
+static void
+append_metrics_header (GString *text)
+{
+  g_string_append_printf (text, "%-9s %5s %5s %5s %5s %5s", "class", "sens.", "spec.", "prec.",
+                          "F1", "AUC");
+}
+
+static void
+clear_metrics (ScopeTrainView *self)
+{
+  g_autoptr (GString) text = g_string_new ("Test set, after each epoch\n");
+  append_metrics_header (text);
+  gtk_label_set_label (self->metrics_label, text->str);
+  self->has_metrics = FALSE;
+}
+
+/* The clinical metrics as a small table: one row per class (against the rest), then the macro
+ * means. */
+static void
+show_metrics (ScopeTrainView         *self,
+              const ScopeTrainUpdate *update)
+{
+  const NnMetrics *m = update->metrics;
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_string_append_printf (text, "Test set (%ld), accuracy %.3f\n", m->n, m->accuracy.value);
+  append_metrics_header (text);
+  for (int k = 0; k < m->n_classes; k++)
+    {
+      char number[16];
+      g_snprintf (number, sizeof number, "%d", k);
+      append_class_row (text, update->class_names != NULL && k < update->n_classes
+                              ? update->class_names[k] : number, &m->classes[k]);
+    }
+  append_class_row (text, "mean", &m->macro);
+  gtk_label_set_label (self->metrics_label, text->str);
+  self->has_metrics = TRUE;
+}
+
 static void
 on_update (ScopeTrainJob          *job,
            const ScopeTrainUpdate *update,
@@ -160,6 +227,8 @@ on_update (ScopeTrainJob          *job,
       }
   if (update->n_epochs > 0)
     self->test_accuracy = update->epochs[update->n_epochs - 1].test_accuracy;
+  if (update->metrics != NULL)
+    show_metrics (self, update);
   if (update->snapshot != NULL)
     {
       g_clear_pointer (&self->snapshot, scope_model_unref);
@@ -287,6 +356,7 @@ start (ScopeTrainView  *self,
   self->test_accuracy = -1.0f;
   self->step_ms = 0.0;
   self->timed_steps = 0;
+  clear_metrics (self);
   g_autofree char *caption = g_strdup_printf ("%s ×%g on %s · %s lr %g · batch %d · %s%s",
                                               s.arch, s.width, s.dataset, s.optimizer, s.lr,
                                               s.batch, s.policy,
@@ -312,6 +382,15 @@ scope_train_view_get_snapshot (ScopeTrainView *self)
   g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), NULL);
 
   return self->snapshot;
+}
+
+const char *
+scope_train_view_get_metrics_text (ScopeTrainView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), NULL);
+  if (!self->has_metrics)
+    return NULL;
+  return gtk_label_get_label (self->metrics_label);
 }
 
 ScopeTrainChart *
@@ -559,6 +638,7 @@ scope_train_view_class_init (ScopeTrainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, pause_button);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, pause_stack);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, metrics_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, chart);
 
   gtk_widget_class_install_action (widget_class, "train.start", NULL, start_action);
@@ -587,4 +667,5 @@ scope_train_view_init (ScopeTrainView *self)
   ScopeTrainSettings defaults;
   scope_train_settings_init (&defaults);
   scope_train_view_set_settings (self, &defaults);
+  clear_metrics (self);
 }

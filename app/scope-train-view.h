@@ -26,6 +26,10 @@ ScopeTrainState  scope_train_view_get_state (ScopeTrainView *self);
 /* The newest weights of the run (NULL before the first copy arrives). */
 ScopeModel      *scope_train_view_get_snapshot (ScopeTrainView *self);
 ScopeTrainChart *scope_train_view_get_chart (ScopeTrainView *self);
+/* The table of the last epoch's clinical metrics on the test set (per class sensitivity,
+ * specificity, precision, F1, ROC AUC, then their means) as shown; NULL before the first
+ * epoch ends. */
+const char      *scope_train_view_get_metrics_text (ScopeTrainView *self);
 /* Saves the newest weights as a .safetensors model, atomically. */
 gboolean         scope_train_view_save_model (ScopeTrainView  *self,
                                               GFile           *file,

@@ -186,6 +186,26 @@ cli_parse_figure_size (int            c,
                         width ? &size->width : &size->height);
 }
 
+bool
+cli_parse_size (const char *text,
+                int        *h,
+                int        *w)
+{
+  char buf[64];
+  snprintf (buf, sizeof buf, "%s", text);
+  char *x = strchr (buf, 'x');
+  if (x == NULL)
+    {
+      if (!cli_parse_int ("size", buf, 1, 1 << 16, h))
+        return false;
+      *w = *h;
+      return true;
+    }
+  *x = '\0';
+  return cli_parse_int ("size", buf, 1, 1 << 16, h)
+         && cli_parse_int ("size", x + 1, 1, 1 << 16, w);
+}
+
 void
 cli_set_threads (int n)
 {

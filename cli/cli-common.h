@@ -57,6 +57,11 @@ bool     cli_parse_double (const char *option,
                            double      max,
                            double     *out);
 
+/* --size N or HxW (each 1 to 65536; N gives N x N), printing the error. */
+bool     cli_parse_size (const char *text,
+                         int        *h,
+                         int        *w);
+
 /* --threads N for OpenBLAS; n <= 0: one per core. */
 void     cli_set_threads (int n);
 

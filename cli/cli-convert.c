@@ -73,26 +73,6 @@ parse_list (const char *option,
   return n;
 }
 
-static bool
-parse_size (const char *text,
-            int        *h,
-            int        *w)
-{
-  char buf[64];
-  snprintf (buf, sizeof buf, "%s", text);
-  char *x = strchr (buf, 'x');
-  if (x == NULL)
-    {
-      if (!cli_parse_int ("size", buf, 1, 1 << 16, h))
-        return false;
-      *w = *h;
-      return true;
-    }
-  *x = '\0';
-  return cli_parse_int ("size", buf, 1, 1 << 16, h)
-         && cli_parse_int ("size", x + 1, 1, 1 << 16, w);
-}
-
 int
 cli_convert_main (int    argc,
                   char **argv)
@@ -117,7 +97,7 @@ cli_convert_main (int    argc,
           return CLI_EXIT_USAGE;
         break;
       case OPT_SIZE:
-        if (!parse_size (optarg, &opt.height, &opt.width))
+        if (!cli_parse_size (optarg, &opt.height, &opt.width))
           return CLI_EXIT_USAGE;
         break;
       case OPT_CHANNELS:

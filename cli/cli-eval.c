@@ -11,8 +11,8 @@
 #include "cli-volume.h"
 
 static const char usage[] =
-  "Usage: cnnscope-cli eval MODEL DATASET [--json] [--threads N] [--shard I/N]\n"
-  "       cnnscope-cli eval --merge FILE... [--json]\n"
+  "Usage: cnnscope-cli eval MODEL DATASET [--json] [--threads N] [--shard I/N] [--roc FIGURE]\n"
+  "       cnnscope-cli eval --merge FILE... [--json] [--roc FIGURE]\n"
   "Evaluates MODEL on the test split of DATASET ('fashion-mnist', or an image folder; a folder\n"
   "with train/ and test/ inside is evaluated on test/), with the images fitted to the model\n"
   "input. Reports accuracy, mean cross-entropy loss, the sample count, the confusion matrix\n"
@@ -24,7 +24,9 @@ static const char usage[] =
   "dataset's order); its JSON line then also gives shard, loss_sum and every sample's true\n"
   "class and scores, so that the parts add up to the whole run (n, loss_sum and confusion are\n"
   "sums). --merge reads the JSON lines of all N parts (any files, concatenated or not) and\n"
-  "prints the whole run's results, metrics and AUC included, as eval without --shard.\n";
+  "prints the whole run's results, metrics and AUC included, as eval without --shard.\n"
+  "--roc FIGURE draws the ROC curve of each class against the rest with its AUC (.png, .svg\n"
+  "or .pdf; --width x --height, default 700 x 600), not with --shard.\n";
 
 enum
 {
@@ -32,6 +34,7 @@ enum
   OPT_THREADS,
   OPT_SHARD,
   OPT_MERGE,
+  OPT_ROC,
 };
 
 static const struct option options[] = {
@@ -39,6 +42,8 @@ static const struct option options[] = {
   { "threads", required_argument, NULL, OPT_THREADS },
   { "shard", required_argument, NULL, OPT_SHARD },
   { "merge", no_argument, NULL, OPT_MERGE },
+  { "roc", required_argument, NULL, OPT_ROC },
+  CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -268,21 +273,108 @@ print_json (const EvalRun   *run,
   return cli_print_json (root) ? 0 : CLI_EXIT_FAILURE;
 }
 
-/* Computes the metrics of run and prints them. */
+/* --roc FIGURE and its size. */
+typedef struct
+{
+  const char   *path;   /* NULL: no figure */
+  CliFigureSize size;
+} EvalRoc;
+
+typedef struct
+{
+  VizRoc   roc;
+  VizStyle style;
+} RocFigure;
+
+static void
+draw_roc (cairo_t    *cr,
+          const void *user_data,
+          double      width,
+          double      height)
+{
+  const RocFigure *fig = user_data;
+  viz_roc_draw (cr, &fig->roc, &fig->style, width, height);
+}
+
+/* The ROC curve of each class against the rest from the run's scores, drawn to roc->path. */
+static bool
+write_roc (const EvalRun   *run,
+           const NnMetrics *m,
+           const char      *model_path,
+           const char      *dataset,
+           const EvalRoc   *roc)
+{
+  const int k = run->k;
+  float **fpr = calloc ((size_t) k, sizeof *fpr), **tpr = calloc ((size_t) k, sizeof *tpr);
+  long *n_points = calloc ((size_t) k, sizeof *n_points);
+  double *auc = calloc ((size_t) k, sizeof *auc);
+  float *column = malloc (sizeof (float) * (size_t) (run->n > 0 ? run->n : 1));
+  unsigned char *positive = malloc ((size_t) (run->n > 0 ? run->n : 1));
+  bool ok = fpr != NULL && tpr != NULL && n_points != NULL && auc != NULL && column != NULL
+            && positive != NULL;
+  NnError err = { 0 };
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "out of memory");
+  for (int c = 0; ok && c < k; c++)
+    {
+      for (long i = 0; i < run->n; i++)
+        {
+          column[i] = run->scores[i * k + c];
+          positive[i] = run->truth[i] == c;
+        }
+      auc[c] = m->classes[c].auc;
+      ok = nn_roc_curve (column, positive, run->n, &fpr[c], &tpr[c], &n_points[c], &err);
+      if (!ok)
+        cli_fail_error (CLI_EXIT_FAILURE, &err);
+    }
+  if (ok)
+    {
+      char name[128], title[512];
+      snprintf (title, sizeof title, "ROC, each class against the rest: %s on %s, N = %ld "
+                "(x: 1 - specificity, y: sensitivity)",
+                viz_caption_file_name (name, sizeof name, model_path, false), dataset, run->n);
+      RocFigure fig = {
+        .roc = { k, (const float *const *) fpr, (const float *const *) tpr, n_points, auc,
+                 (const char *const *) run->names, title },
+      };
+      viz_style_init (&fig.style);
+      ok = viz_export (roc->path, draw_roc, &fig, roc->size.width, roc->size.height, &err);
+      if (!ok)
+        cli_fail_error (CLI_EXIT_FAILURE, &err);
+    }
+  for (int c = 0; c < k && fpr != NULL && tpr != NULL; c++)
+    {
+      free (fpr[c]);
+      free (tpr[c]);
+    }
+  free (fpr);
+  free (tpr);
+  free (n_points);
+  free (auc);
+  free (column);
+  free (positive);
+  return ok;
+}
+
+/* Computes the metrics of run and prints them (and draws the ROC curves when asked). */
 static int
 report (const EvalRun  *run,
         bool            json,
         const char     *model_path,
         const char     *dataset,
         const CliShard *shard,
-        int             parts)
+        int             parts,
+        const EvalRoc  *roc)
 {
   NnMetrics m;
   NnError err = { 0 };
   if (!nn_metrics_compute (run->confusion, run->k, run->scores, run->truth, run->n, &m, &err))
     return cli_fail_error (CLI_EXIT_FAILURE, &err);
   int status = 0;
-  if (json)
+  if (roc->path != NULL && !write_roc (run, &m, model_path != NULL ? model_path : "model",
+                                       dataset != NULL ? dataset : "the data", roc))
+    status = CLI_EXIT_FAILURE;
+  else if (json)
     status = print_json (run, &m, model_path, dataset, shard, parts);
   else
     print_table (run, &m);
@@ -414,9 +506,10 @@ add_part (EvalRun        *run,
 
 /* eval --merge FILE...: sums the parts of a sharded run and reports the whole. */
 static int
-merge_main (char **files,
-            int    n_files,
-            bool   json)
+merge_main (char          **files,
+            int             n_files,
+            bool            json,
+            const EvalRoc  *roc)
 {
   EvalPart *parts = NULL;
   int count = 0, status = CLI_EXIT_FAILURE, n_shards = 0;
@@ -490,7 +583,7 @@ merge_main (char **files,
   status = report (&run, json,
                    cJSON_GetStringValue (cJSON_GetObjectItem (parts[0].json, "model")),
                    cJSON_GetStringValue (cJSON_GetObjectItem (parts[0].json, "dataset")), NULL,
-                   n_shards);
+                   n_shards, roc);
 
 done:
   for (int p = 0; p < count; p++)
@@ -507,6 +600,7 @@ cli_eval_main (int    argc,
 {
   bool json = false, merge = false;
   int threads = 0;
+  EvalRoc roc = { .path = NULL, .size = { 700, 600 } };
   CliShard shard = CLI_SHARD_NONE;
   int c;
   while ((c = cli_getopt (argc, argv, options)) != -1)
@@ -526,6 +620,14 @@ cli_eval_main (int    argc,
       case OPT_MERGE:
         merge = true;
         break;
+      case OPT_ROC:
+        roc.path = optarg;
+        break;
+      case CLI_OPT_FIGURE_WIDTH:
+      case CLI_OPT_FIGURE_HEIGHT:
+        if (!cli_parse_figure_size (c, optarg, &roc.size))
+          return CLI_EXIT_USAGE;
+        break;
       case 'h':
         fputs (usage, stdout);
         return 0;
@@ -538,8 +640,11 @@ cli_eval_main (int    argc,
         return cli_fail (CLI_EXIT_USAGE, "eval --merge: expected the files of the parts");
       if (shard.count > 1)
         return cli_fail (CLI_EXIT_USAGE, "eval: --merge and --shard do not go together");
-      return merge_main (argv + optind, argc - optind, json);
+      return merge_main (argv + optind, argc - optind, json, &roc);
     }
+  if (roc.path != NULL && shard.count > 1)
+    return cli_fail (CLI_EXIT_USAGE, "eval: --roc draws a whole run; give it to eval --merge, "
+                     "not to one --shard part");
   if (argc - optind != 2)
     return cli_fail (CLI_EXIT_USAGE, "eval: expected MODEL and DATASET (see 'cnnscope-cli eval "
                      "--help')");
@@ -613,7 +718,7 @@ cli_eval_main (int    argc,
           goto done;
         }
     }
-  status = report (&run, json, model_path, dataset, shard.count > 1 ? &shard : NULL, 0);
+  status = report (&run, json, model_path, dataset, shard.count > 1 ? &shard : NULL, 0, &roc);
 
 done:
   eval_run_clear (&run);

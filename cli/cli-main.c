@@ -26,7 +26,8 @@ static const CliCommand commands[] = {
     "train --arch NAME --data DATASET --out MODEL [--epochs N] [--batch N] [--lr X]\n"
     "        [--optimizer sgd|adamw|lamb] [--policy exact|proxygrad:B|sugar:bsilu|sugar:nelu]\n"
     "        [--schedule cosine|step|constant] [--seed S] [--threads N] [--width W]\n"
-    "        [--per-class N] [--augment] [--json]" },
+    "        [--per-class N] [--augment] [--json]\n"
+    "        | train --init MODEL [--new-head N] [--freeze LAYER] [--size N|HxW] (fine-tuning)" },
   { "eval", cli_eval_main, "eval MODEL DATASET [--json] [--shard I/N] | eval --merge FILE..." },
   { "embed", cli_embed_main,
     "embed MODEL DATASET --layer NAME [--method pca|tsne] [--out FIGURE] [--csv FILE]\n"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* cnnscope-cli train: builds a built-in architecture for a dataset, trains it with progress on
- * stderr, and saves it atomically; Ctrl-C stops cleanly without writing the model. */
+/* cnnscope-cli train: builds a built-in architecture for a dataset, or fine-tunes a model file
+ * or ONNX import (another input size, a new classifier, frozen layers), trains it with progress
+ * on stderr, and saves it atomically; Ctrl-C stops cleanly without writing the model. */
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -17,13 +18,23 @@
 
 static const char usage[] =
   "Usage: cnnscope-cli train --arch NAME --data DATASET --out MODEL [options]\n"
+  "       cnnscope-cli train --init MODEL --data DATASET --out MODEL [options]\n"
   "Trains a built-in architecture on DATASET ('fashion-mnist' or an image folder\n"
-  "root/<class>/<image>, or root/train/... and root/test/...) and saves it to MODEL\n"
-  "(.safetensors, written atomically). Progress goes to stderr, one line per epoch.\n"
-  "Ctrl-C stops the training; the model is then not written.\n"
+  "root/<class>/<image>, or root/train/... and root/test/...), or fine-tunes a model, and\n"
+  "saves it to MODEL (.safetensors, written atomically). Progress goes to stderr, one line\n"
+  "per epoch. Ctrl-C stops the training; the model is then not written.\n"
   "\n"
   "  --arch NAME          smallcnn, resnet18, resnet34, vgg11, vgg16, vgg19, vgg11_bn,\n"
   "                       vgg16_bn, vgg19_bn, pfnet18, fpnet\n"
+  "  --init MODEL         start from a model file (.safetensors, or .onnx imported): its\n"
+  "                       weights, input normalization and CT window; the images are\n"
+  "                       fitted to its input (gray replicated to RGB for an RGB model)\n"
+  "  --new-head N         with --init: replace the last linear layer by a fresh one with\n"
+  "                       N outputs (the dataset's class count)\n"
+  "  --freeze LAYER       with --init: do not train LAYER (a layer or module name, such as\n"
+  "                       layer3) nor any layer before it; their batch norms keep their\n"
+  "                       running statistics\n"
+  "  --size N|HxW         with --init: another input size (where the network allows it)\n"
   "  --epochs N           default 10\n"
   "  --batch N            default 64\n"
   "  --lr X               base learning rate, default 0.05\n"
@@ -62,6 +73,10 @@ enum
   OPT_WINDOW,
   OPT_OUT,
   OPT_JSON,
+  OPT_INIT,
+  OPT_NEW_HEAD,
+  OPT_FREEZE,
+  OPT_SIZE,
 };
 
 static const struct option options[] = {
@@ -82,6 +97,10 @@ static const struct option options[] = {
   { "window", required_argument, NULL, OPT_WINDOW },
   { "out", required_argument, NULL, OPT_OUT },
   { "json", no_argument, NULL, OPT_JSON },
+  { "init", required_argument, NULL, OPT_INIT },
+  { "new-head", required_argument, NULL, OPT_NEW_HEAD },
+  { "freeze", required_argument, NULL, OPT_FREEZE },
+  { "size", required_argument, NULL, OPT_SIZE },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -163,6 +182,11 @@ check_out_dir (const char *path)
 typedef struct
 {
   const char   *arch;
+  const char   *init;         /* --init MODEL, or NULL */
+  const char   *freeze;       /* --freeze LAYER, or NULL */
+  int           new_head;     /* --new-head N, 0 when not given */
+  int           size_h;       /* --size, 0 when not given */
+  int           size_w;
   const char   *data;
   const char   *out;
   const char   *schedule;
@@ -247,6 +271,18 @@ parse_args (TrainArgs *a,
         case OPT_JSON:
           a->json = true;
           break;
+        case OPT_INIT:
+          a->init = optarg;
+          break;
+        case OPT_NEW_HEAD:
+          ok = cli_parse_int ("new-head", optarg, 1, 1 << 20, &a->new_head);
+          break;
+        case OPT_FREEZE:
+          a->freeze = optarg;
+          break;
+        case OPT_SIZE:
+          ok = cli_parse_size (optarg, &a->size_h, &a->size_w);
+          break;
         case 'h':
           fputs (usage, stdout);
           return -1;
@@ -259,9 +295,18 @@ parse_args (TrainArgs *a,
   if (optind < argc)
     return cli_fail (CLI_EXIT_USAGE, "train: unexpected argument '%s' (see 'cnnscope-cli "
                      "train --help')", argv[optind]);
-  if (a->arch == NULL || a->data == NULL || a->out == NULL)
+  if ((a->arch == NULL) == (a->init == NULL))
+    return cli_fail (CLI_EXIT_USAGE, "train: give one of --arch NAME and --init MODEL (see "
+                     "'cnnscope-cli train --help')");
+  if (a->data == NULL || a->out == NULL)
     return cli_fail (CLI_EXIT_USAGE, "train: --%s is required (see 'cnnscope-cli train "
-                     "--help')", a->arch == NULL ? "arch" : a->data == NULL ? "data" : "out");
+                     "--help')", a->data == NULL ? "data" : "out");
+  if (a->init == NULL && (a->new_head > 0 || a->freeze != NULL || a->size_h > 0))
+    return cli_fail (CLI_EXIT_USAGE, "train: --%s needs --init MODEL", a->new_head > 0
+                     ? "new-head" : a->freeze != NULL ? "freeze" : "size");
+  if (a->init != NULL && (a->width != 1.0f || a->last_stride != 0))
+    return cli_fail (CLI_EXIT_USAGE, "train: --%s shapes a built-in architecture and does not "
+                     "go with --init", a->width != 1.0f ? "width" : "last-stride");
   if (strcmp (a->schedule, "cosine") == 0)
     a->config.schedule.kind = NN_SCHEDULE_COSINE;
   else if (strcmp (a->schedule, "constant") == 0)
@@ -278,23 +323,28 @@ parse_args (TrainArgs *a,
       nn_error_prefix (&err, "--window");
       return cli_fail_error (CLI_EXIT_USAGE, &err);
     }
-  bool known = false;
-  for (const char *const *n = nn_arch_names (); *n != NULL; n++)
-    known = known || strcmp (*n, a->arch) == 0;
+  bool known = a->arch == NULL;
+  for (const char *const *n = nn_arch_names (); !known && *n != NULL; n++)
+    known = strcmp (*n, a->arch) == 0;
   if (!known)
     return cli_fail (CLI_EXIT_USAGE, "unknown architecture '%s' (see 'cnnscope-cli train "
                      "--help')", a->arch);
   return 0;
 }
 
-/* Loads the training split (subset per class when asked) and the test split at its size. */
+/* Loads the training split (subset per class when asked) and the test split at its size;
+ * with `model` (--init), both fitted to the model's input. */
 static bool
 load_data (const TrainArgs *a,
+           const NnModel   *model,
            NnDataset      **train,
            NnDataset      **test)
 {
   NnError err = { 0 };
-  *train = nn_dataset_open (a->data, true, 0, 0, 0, &err);
+  int c = model != NULL ? nn_model_input_channels (model) : 0;
+  int h = model != NULL ? nn_model_input_height (model) : 0;
+  int w = model != NULL ? nn_model_input_width (model) : 0;
+  *train = nn_dataset_open (a->data, true, c, h, w, &err);
   if (*train == NULL)
     return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
   if (a->per_class > 0)
@@ -311,10 +361,11 @@ load_data (const TrainArgs *a,
   return true;
 }
 
-/* The window of a CT dataset (16-bit gray PNGs): --window, lung by default; applied to both
- * splits. *has is false for other datasets and with --window none. */
+/* The window of a CT dataset (16-bit gray PNGs): --window, else the --init model's own, else
+ * lung; applied to both splits. *has is false for other datasets and with --window none. */
 static bool
 apply_window (const TrainArgs *a,
+              const NnModel   *init,
               NnDataset       *train,
               NnDataset       *test,
               bool            *has,
@@ -333,7 +384,7 @@ apply_window (const TrainArgs *a,
   if (!test->ct16)
     return cli_fail (CLI_EXIT_FAILURE, "%s: the training images are 16-bit CT PNGs but the "
                      "test images are not", a->data), false;
-  *window = NN_CT_WINDOW_LUNG;
+  *window = init != NULL && init->has_window ? init->window : NN_CT_WINDOW_LUNG;
   if (a->window != NULL)
     nn_ct_window_parse (a->window, window, NULL);
   nn_dataset_apply_ct_window (train, window);
@@ -377,6 +428,118 @@ build_model (const TrainArgs *a,
   return model;
 }
 
+/* --init: *out receives the model file with --size, --new-head and --freeze applied, and
+ * *trainable the file's own trainable flags (one per parameter), restored before saving:
+ * freezing belongs to this run, not to the model. `note` receives what changed, printed once
+ * the data fits (so that an error stays the only line on stderr). Returns 0 or the exit
+ * status. */
+static int
+init_model (const TrainArgs *a,
+            NnModel        **out,
+            bool           **trainable,
+            char            *note,
+            size_t           size)
+{
+  size_t len = (size_t) snprintf (note, size, "fine-tuning %s", a->init);
+  NnModel *model = cli_load_model (a->init);
+  if (model == NULL)
+    return CLI_EXIT_FAILURE;
+  NnError err = { 0 };
+  int status = CLI_EXIT_FAILURE;
+  int c = nn_model_input_channels (model);
+  const NnShape in = model->graph->nodes[0].shape;
+  if ((c != 1 && c != 3) || in.rank != 3)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s: the model takes inputs of %d channels; training reads "
+                "images, gray or RGB", a->init, c);
+      goto fail;
+    }
+  if (a->size_h > 0 && (a->size_h != in.h || a->size_w != in.w))
+    {
+      if (!nn_finetune_resize_input (model, a->size_h, a->size_w, &err))
+        goto fail_error;
+      len += (size_t) snprintf (note + len, len < size ? size - len : 0,
+                                "; input %dx%d instead of %dx%d", a->size_h, a->size_w, in.h,
+                                in.w);
+    }
+  if (a->new_head > 0)
+    {
+      if (!nn_finetune_new_head (model, a->new_head, a->config.seed, &err))
+        goto fail_error;
+      len += (size_t) snprintf (note + len, len < size ? size - len : 0,
+                                "; new classifier '%s' of %d outputs",
+                                model->graph->nodes[nn_finetune_classifier (model->graph)].name,
+                                a->new_head);
+    }
+  *trainable = malloc (sizeof (bool) * (size_t) (model->graph->n_params + 1));
+  if (*trainable == NULL)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "out of memory");
+      goto fail;
+    }
+  for (int p = 0; p < model->graph->n_params; p++)
+    (*trainable)[p] = model->graph->params[p].trainable;
+  if (a->freeze != NULL)
+    {
+      if (!nn_finetune_has_layer (model->graph, a->freeze))
+        {
+          status = cli_fail (CLI_EXIT_USAGE, "--freeze: %s has no layer '%s' nor layers named "
+                             "'%s.*' ('cnnscope-cli info %s' lists them)", a->init, a->freeze,
+                             a->freeze, a->init);
+          goto fail;
+        }
+      int frozen = nn_finetune_freeze (model->graph, a->freeze, &err);
+      if (frozen < 0)
+        goto fail_error;
+      snprintf (note + len, len < size ? size - len : 0, "; frozen: '%s' and every layer "
+                "before it (%d with parameters)", a->freeze, frozen);
+    }
+  *out = model;
+  return 0;
+
+fail_error:
+  nn_error_prefix (&err, "%s", a->init);
+  cli_fail_error (CLI_EXIT_FAILURE, &err);
+fail:
+  free (*trainable);
+  *trainable = NULL;
+  nn_model_free (model);
+  return status;
+}
+
+/* The --init model against the dataset: as many outputs as classes, the dataset's class
+ * names as labels; provenance of this run. */
+static bool
+fit_model (const TrainArgs *a,
+           NnModel         *model,
+           const NnDataset *train,
+           const char      *command)
+{
+  if (model->n_classes != train->n_classes)
+    {
+      if (a->new_head > 0)
+        cli_fail (CLI_EXIT_USAGE, "--new-head %d: %s has %d classes", a->new_head, a->data,
+                  train->n_classes);
+      else
+        cli_fail (CLI_EXIT_FAILURE, "%s has %d outputs and %s %d classes; give --new-head %d "
+                  "to replace its classifier", a->init, model->n_classes, a->data,
+                  train->n_classes, train->n_classes);
+      return false;
+    }
+  bool renamed = false;
+  for (int k = 0; k < train->n_classes; k++)
+    {
+      renamed = renamed || strcmp (model->labels[k], train->class_names[k]) != 0;
+      if (!nn_model_set_label (model, k, train->class_names[k]))
+        return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+    }
+  if (renamed && a->new_head == 0)
+    fprintf (stderr, "labels taken from %s\n", a->data);
+  snprintf (model->dataset, sizeof model->dataset, "%s", a->data);
+  snprintf (model->command, sizeof model->command, "%s", command);
+  return true;
+}
+
 int
 cli_train_main (int    argc,
                 char **argv)
@@ -394,11 +557,16 @@ cli_train_main (int    argc,
   cli_command_line (command, sizeof command, argc, argv);
   NnDataset *train = NULL, *test = NULL;
   NnModel *model = NULL;
+  bool *trainable = NULL;
   Progress progress = { .epochs = a.config.epochs, .last_test_accuracy = -1.0f };
   struct sigaction sa = { 0 }, old_sa;
   bool handler_set = false;
+  char note[512] = "";
+  if (a.init != NULL
+      && (status = init_model (&a, &model, &trainable, note, sizeof note)) != 0)
+    goto done;
   status = CLI_EXIT_FAILURE;
-  if (!load_data (&a, &train, &test))
+  if (!load_data (&a, model, &train, &test))
     goto done;
   if (train->n < 1 || test->n < 1)
     {
@@ -407,11 +575,19 @@ cli_train_main (int    argc,
     }
   bool has_window = false;
   NnCtWindow window;
-  if (!apply_window (&a, train, test, &has_window, &window))
+  if (!apply_window (&a, model, train, test, &has_window, &window))
     goto done;
-  model = build_model (&a, train, command);
+  if (model == NULL)
+    model = build_model (&a, train, command);
+  else if (!fit_model (&a, model, train, command))
+    {
+      status = a.new_head > 0 ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+      goto done;
+    }
   if (model == NULL)
     goto done;
+  if (note[0] != '\0')
+    fprintf (stderr, "%s\n", note);
   model->has_window = has_window;
   if (has_window)
     {
@@ -441,8 +617,9 @@ cli_train_main (int    argc,
   atomic_store (&cancel_flag, 0);
   handler_set = sigaction (SIGINT, &sa, &old_sa) == 0;
   fprintf (stderr, "training %s on %s: %d images of %dx%dx%d, %d classes, %zu parameters, "
-           "test set of %d\n", a.arch, a.data, train->n, train->c, train->h, train->w,
-           train->n_classes, nn_graph_count_trainable (model->graph), test->n);
+           "test set of %d\n", a.arch != NULL ? a.arch : a.init, a.data, train->n, train->c,
+           train->h, train->w, train->n_classes, nn_graph_count_trainable (model->graph),
+           test->n);
   NnError err = { 0 };
   bool trained = nn_train (model, train, test, &a.config, on_progress, &progress, &cancel_flag,
                            &err);
@@ -457,6 +634,8 @@ cli_train_main (int    argc,
       goto done;
     }
   model->test_accuracy = progress.last_test_accuracy;
+  for (int p = 0; trainable != NULL && p < model->graph->n_params; p++)
+    model->graph->params[p].trainable = trainable[p];
   if (!nn_model_save (model, a.out, &err))
     {
       cli_fail_error (CLI_EXIT_FAILURE, &err);
@@ -468,7 +647,9 @@ cli_train_main (int    argc,
     {
       cJSON *root = cJSON_CreateObject ();
       cJSON_AddStringToObject (root, "model", a.out);
-      cJSON_AddStringToObject (root, "arch", a.arch);
+      cJSON_AddStringToObject (root, "arch", model->arch);
+      if (a.init != NULL)
+        cJSON_AddStringToObject (root, "init", a.init);
       cJSON_AddStringToObject (root, "dataset", a.data);
       cJSON_AddNumberToObject (root, "train_n", train->n);
       cJSON_AddNumberToObject (root, "test_n", test->n);
@@ -486,6 +667,7 @@ done:
   if (handler_set)
     sigaction (SIGINT, &old_sa, NULL);
   cJSON_Delete (progress.history);
+  free (trainable);
   nn_model_free (model);
   nn_dataset_free (test);
   nn_dataset_free (train);

@@ -22,6 +22,7 @@
 #include "explain/nn-explain.h"
 #include "explain/nn-faithfulness.h"
 #include "io/nn-file.h"
+#include "train/nn-finetune.h"
 #include "graph/nn-graph.h"
 #include "io/nn-image.h"
 #include "io/nn-input.h"

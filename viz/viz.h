@@ -17,6 +17,7 @@
 #include "viz-matrix.h"
 #include "viz-montage.h"
 #include "viz-plot.h"
+#include "viz-roc.h"
 #include "viz-scatter.h"
 #include "viz-style.h"
 #include "viz-text.h"

@@ -97,7 +97,7 @@ backward_batchnorm (const Slice *s)
   const float *stats = s->ctx->stats[s->i];
   if (!(s->din || dg || db))
     return;
-  if (s->ctx->training)
+  if (nn_context_batch_stats (s->ctx, s->node))
     nn_batchnorm_backward_train (s->din, dg, db, s->dout, s->in, weight_of (s), stats, stats + C,
                                  s->nb, C, HW);
   else

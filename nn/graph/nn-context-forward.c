@@ -70,8 +70,8 @@ forward_linear (const Slice *s)
                      s->node->shape.c);
 }
 
-/* Training: batch statistics (saved for the backward), running statistics updated; eval: the
- * running statistics. */
+/* Training (unless frozen, nn_context_batch_stats): batch statistics (saved for the
+ * backward), running statistics updated; eval: the running statistics. */
 static void
 forward_batchnorm (const Slice *s)
 {
@@ -85,7 +85,7 @@ forward_batchnorm (const Slice *s)
   const float *beta = nn_context_param_ptr (graph, s->i, NN_PARAM_BIAS);
   float *stats = s->ctx->stats[s->i];
   int C = s->node->shape.c, HW = s->node->shape.h * s->node->shape.w;
-  if (s->ctx->training)
+  if (nn_context_batch_stats (s->ctx, s->node))
     nn_batchnorm_forward_train (s->out, stats, stats + C, rm, rv, s->in, gamma, beta, s->nb, C,
                                 HW, a->eps, a->momentum);
   else

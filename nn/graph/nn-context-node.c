@@ -250,6 +250,18 @@ nn_context_batch_share (int  batch,
   *nb = base + (index < extra ? 1 : 0);
 }
 
+bool
+nn_context_batch_stats (const NnContext *ctx,
+                        const NnNode    *node)
+{
+  if (!ctx->training)
+    return false;
+  for (int k = 0; k < node->n_params; k++)
+    if (ctx->graph->params[node->params[k]].trainable)
+      return true;
+  return false;
+}
+
 /* Whether the node, in the context's mode, ties the samples of the batch together
  * (NnOpCoupling). */
 static bool
@@ -261,7 +273,7 @@ couples_batch (const NnContext *ctx,
   switch (nn_op_info (node->op)->coupling)
     {
     case NN_OP_COUPLING_STATS:
-      return true;
+      return nn_context_batch_stats (ctx, node);
     case NN_OP_COUPLING_RNG:
       return node->attrs.dropout.p > 0.0f;
     case NN_OP_COUPLING_NONE:

@@ -154,6 +154,11 @@ void         nn_context_batch_share (int  batch,
                                      int  n,
                                      int *b0,
                                      int *nb);
+/* Whether batch norm `node` normalizes with the batch's statistics (and updates its running
+ * ones): in training mode, unless its weight and bias are both frozen; a frozen layer of a
+ * fine-tuned network keeps the statistics it was trained with, as in inference. */
+bool         nn_context_batch_stats (const NnContext *ctx,
+                                     const NnNode    *node);
 /* How a node runs on the workers, from the op table and the mode (training or not): split over
  * the batch (the backward of a linear layer splits its weight gradient by outputs instead)... */
 bool         nn_context_splits_over_batch (const NnContext *ctx,

@@ -47,8 +47,8 @@ bool       nn_context_set_threads (NnContext *ctx,
                                    NnError   *err);
 /* The threads the context spreads its batches over (1 without workers). */
 int        nn_context_get_threads (const NnContext *ctx);
-/* Training mode: batch norm uses batch statistics (and updates the running ones), dropout is
- * active. Off by default (eval). */
+/* Training mode: batch norm uses batch statistics (and updates the running ones) except where
+ * its weight and bias are both frozen, dropout is active. Off by default (eval). */
 void       nn_context_set_training (NnContext *ctx,
                                     bool       training);
 void       nn_context_set_seed (NnContext *ctx,

@@ -339,34 +339,52 @@ nn_graph_set_policy (NnGraph            *graph,
 /* He normal for the parameters the op table marks so, the table's initial value for the
  * others; frozen parameters and buffers (running statistics, even when marked trainable) keep
  * their values. */
+static void
+init_param (NnGraph *graph,
+            int      index,
+            NnRng   *rng)
+{
+  NnParam *p = &graph->params[index];
+  const NnNode *node = &graph->nodes[p->node];
+  float *data = graph->data + p->offset;
+  if (!p->trainable)
+    return;
+  const NnOpParam *row = NULL;
+  const NnOpInfo *info = nn_op_info (node->op);
+  for (int k = 0; k < info->n_params; k++)
+    if (info->params[k].role == p->role)
+      row = &info->params[k];
+  NN_ASSERT (row != NULL);
+  if (!row->trainable)
+    return;
+  if (row->he)
+    {
+      size_t fan_in = p->count / (size_t) p->dims[0];
+      float std = sqrtf (2.0f / (float) fan_in);
+      for (size_t j = 0; j < p->count; j++)
+        data[j] = std * nn_rng_normal (rng);
+    }
+  else
+    for (size_t j = 0; j < p->count; j++)
+      data[j] = row->init;
+}
+
 void
 nn_graph_init_params (NnGraph *graph,
                       NnRng   *rng)
 {
   for (int i = 0; i < graph->n_params; i++)
-    {
-      NnParam *p = &graph->params[i];
-      const NnNode *node = &graph->nodes[p->node];
-      float *data = graph->data + p->offset;
-      if (!p->trainable)
-        continue;
-      const NnOpParam *row = NULL;
-      const NnOpInfo *info = nn_op_info (node->op);
-      for (int k = 0; k < info->n_params; k++)
-        if (info->params[k].role == p->role)
-          row = &info->params[k];
-      NN_ASSERT (row != NULL);
-      if (!row->trainable)
-        continue;
-      if (row->he)
-        {
-          size_t fan_in = p->count / (size_t) p->dims[0];
-          float std = sqrtf (2.0f / (float) fan_in);
-          for (size_t j = 0; j < p->count; j++)
-            data[j] = std * nn_rng_normal (rng);
-        }
-      else
-        for (size_t j = 0; j < p->count; j++)
-          data[j] = row->init;
-    }
+    init_param (graph, i, rng);
+}
+
+void
+nn_graph_init_node_params (NnGraph *graph,
+                           int      node,
+                           NnRng   *rng)
+{
+  NN_ASSERT (node >= 0 && node < graph->n_nodes);
+  const NnNode *n = &graph->nodes[node];
+  for (int k = 0; k < n->n_params; k++)
+    init_param (graph, n->params[k], rng);
+  nn_graph_bump_version (graph);
 }

@@ -310,6 +310,29 @@ void         nn_graph_set_policy (NnGraph           *graph,
  * untouched. */
 void         nn_graph_init_params (NnGraph *graph,
                                    NnRng   *rng);
+/* The same for the parameters of one node. */
+void         nn_graph_init_node_params (NnGraph *graph,
+                                        int      node,
+                                        NnRng   *rng);
+
+/* A copy of graph whose input takes (c, h, w) per sample, every shape inferred again and every
+ * parameter copied with its trainable flag. Refused, with err naming the layer, where a layer
+ * cannot take its new input (a fixed reshape, a pooling window larger than its input) or its
+ * parameters would change size (a classifier reading flattened feature maps rather than
+ * globally pooled ones). NULL also when out of memory. */
+NnGraph     *nn_graph_with_input (const NnGraph *graph,
+                                  int            c,
+                                  int            h,
+                                  int            w,
+                                  NnError       *err);
+/* A copy of graph whose linear or dense node `node` has out_features outputs, its weight and
+ * bias trainable and drawn afresh from rng as nn_graph_init_params would, the nodes after it
+ * inferred again (refused as above where one cannot take the new size). */
+NnGraph     *nn_graph_with_outputs (const NnGraph *graph,
+                                    int            node,
+                                    int            out_features,
+                                    NnRng         *rng,
+                                    NnError       *err);
 
 const char  *nn_op_name (NnOp op);
 bool         nn_op_from_name (const char *name,

@@ -91,6 +91,63 @@ nn_roc_auc (const float         *scores,
   return true;
 }
 
+bool
+nn_roc_curve (const float         *scores,
+              const unsigned char *positive,
+              long                 n,
+              float              **fpr,
+              float              **tpr,
+              long                *n_points,
+              NnError             *err)
+{
+  NN_ASSERT (scores != NULL && positive != NULL && fpr != NULL && tpr != NULL);
+  NN_ASSERT (n_points != NULL && n >= 0);
+  *fpr = *tpr = NULL;
+  *n_points = 0;
+  long n_pos = 0;
+  for (long i = 0; i < n; i++)
+    n_pos += positive[i] != 0;
+  if (n_pos == 0 || n_pos == n)
+    return true;
+  Scored *s = malloc ((size_t) n * sizeof *s);
+  float *x = malloc ((size_t) (n + 1) * sizeof *x);
+  float *y = malloc ((size_t) (n + 1) * sizeof *y);
+  if (s == NULL || x == NULL || y == NULL)
+    {
+      free (s);
+      free (x);
+      free (y);
+      return nn_error_set (err, NN_ERROR_NOMEM, "out of memory for the ROC of %ld samples", n);
+    }
+  for (long i = 0; i < n; i++)
+    s[i] = (Scored) { scores[i], positive[i] != 0 };
+  qsort (s, (size_t) n, sizeof *s, compare_scored);
+  /* From the highest score down, one point per distinct score: everything at or above it
+   * called positive. */
+  const double p = (double) n_pos, q = (double) (n - n_pos);
+  long tp = 0, fp = 0, m = 0;
+  x[m] = 0.0f;
+  y[m++] = 0.0f;
+  for (long j = n - 1; j >= 0;)
+    {
+      long i = j;
+      while (i >= 0 && s[i].score == s[j].score)
+        {
+          tp += s[i].positive;
+          fp += !s[i].positive;
+          i--;
+        }
+      x[m] = (float) ((double) fp / q);
+      y[m++] = (float) ((double) tp / p);
+      j = i;
+    }
+  free (s);
+  *fpr = x;
+  *tpr = y;
+  *n_points = m;
+  return true;
+}
+
 /* Adds x to *sum and counts it when it is defined. */
 static void
 add_defined (double  x,

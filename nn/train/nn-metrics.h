@@ -56,6 +56,19 @@ bool   nn_roc_auc (const float         *scores,
                    double              *auc,
                    NnError             *err);
 
+/* The ROC curve of the same: *n_points points (false positive rate, true positive rate) from
+ * (0, 0) to (1, 1), one per distinct score from the highest down (tied scores make one
+ * diagonal step, so the area under the polyline is nn_roc_auc's). *fpr and *tpr are
+ * malloc'd (free them); NULL with no points when either group is empty. False only when out
+ * of memory. */
+bool   nn_roc_curve (const float         *scores,
+                     const unsigned char *positive,
+                     long                 n,
+                     float              **fpr,
+                     float              **tpr,
+                     long                *n_points,
+                     NnError             *err);
+
 /* Fills m from confusion (k * k, row = true class, column = predicted). With scores (n * k,
  * row-major, higher = more likely that class) and labels (n true classes), also the one-vs-rest
  * AUC of each class; scores may be NULL. Free m with nn_metrics_clear. */

@@ -865,6 +865,14 @@ test_train (void)
   wait_frames (GTK_WIDGET (window), 3);
   screenshot (GTK_WIDGET (window), "12-window-train-epoch", 20.0, 100);
   g_assert_cmpuint (scope_train_chart_get_n_epochs (scope_train_view_get_chart (view)), >=, 1);
+  /* The clinical metrics of the epoch, as eval reports them: a row per class and the means. */
+  const char *metrics = scope_train_view_get_metrics_text (view);
+  g_assert_nonnull (metrics);
+  g_test_message ("metrics after the first epoch:\n%s", metrics);
+  g_assert_nonnull (strstr (metrics, "sens."));
+  g_assert_nonnull (strstr (metrics, "AUC"));
+  g_assert_nonnull (strstr (metrics, "\nTrouser "));
+  g_assert_nonnull (strstr (metrics, "\nmean "));
 
   /* The main thread's work per frame while it trained. */
   g_autofree char *stats = scope_frame_timer_format (timer);

@@ -485,6 +485,24 @@ test_eval (void)
   assert_success (&r);
   g_assert_nonnull (strstr (r.out, "accuracy"));
   run_clear (&r);
+
+  /* The ROC figure, at its default size and at a given one; not for one shard. */
+  g_autofree char *roc = g_build_filename (env.dir, "roc.png", NULL);
+  r = run_cli ("eval", env.model, env.data, "--roc", roc, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  assert_png_size (roc, 700, 600);
+  r = run_cli ("eval", env.model, env.data, "--roc", roc, "--width", "400", "--height", "300",
+               "--json", NULL);
+  assert_success (&r);
+  cJSON_Delete (parse_json (&r));
+  run_clear (&r);
+  assert_png_size (roc, 400, 300);
+  r = run_cli ("eval", env.model, env.data, "--roc", roc, "--shard", "0/2", NULL);
+  assert_failure (&r, "--roc", "--merge");
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  g_remove (roc);
 }
 
 /* ood-fit on the training split, and predict with the statistics: every input gets a score

@@ -4,6 +4,7 @@
  * published tables, undefined ratios, and the ROC AUC with ties. */
 #include <glib.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "nn.h"
 #include "test-util.h"
@@ -158,6 +159,42 @@ test_auc (void)
   nn_metrics_clear (&m);
 }
 
+/* Scores 0.9 (positive), 0.8 (negative), 0.8 (positive), 0.3 (negative): from the top, one
+ * point per distinct score, the tie at 0.8 one diagonal step; the area under the points is
+ * the AUC, 3.5 / 4 pairs ordered. */
+static void
+test_roc_curve (void)
+{
+  const float scores[4] = { 0.9f, 0.8f, 0.8f, 0.3f };
+  const unsigned char positive[4] = { 1, 0, 1, 0 };
+  float *fpr = NULL, *tpr = NULL;
+  long n = 0;
+  g_assert_true (nn_roc_curve (scores, positive, 4, &fpr, &tpr, &n, NULL));
+  g_assert_cmpint (n, ==, 4);
+  const float want_x[4] = { 0.0f, 0.0f, 0.5f, 1.0f }, want_y[4] = { 0.0f, 0.5f, 1.0f, 1.0f };
+  double area = 0.0;
+  for (long i = 0; i < n; i++)
+    {
+      g_assert_cmpfloat (fpr[i], ==, want_x[i]);
+      g_assert_cmpfloat (tpr[i], ==, want_y[i]);
+      if (i > 0)
+        area += (double) (fpr[i] - fpr[i - 1]) * (double) (tpr[i] + tpr[i - 1]) / 2.0;
+    }
+  double auc;
+  g_assert_true (nn_roc_auc (scores, positive, 4, &auc, NULL));
+  g_assert_cmpfloat (auc, ==, 0.875);
+  g_assert_cmpfloat (area, ==, auc);
+  free (fpr);
+  free (tpr);
+
+  /* One group only: no curve. */
+  const unsigned char all[4] = { 1, 1, 1, 1 };
+  g_assert_true (nn_roc_curve (scores, all, 4, &fpr, &tpr, &n, NULL));
+  g_assert_cmpint (n, ==, 0);
+  g_assert_null (fpr);
+  g_assert_null (tpr);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -167,5 +204,6 @@ main (int    argc,
   g_test_add_func ("/metrics/three-classes", test_three_classes);
   g_test_add_func ("/metrics/undefined", test_undefined);
   g_test_add_func ("/metrics/auc", test_auc);
+  g_test_add_func ("/metrics/roc-curve", test_roc_curve);
   return g_test_run ();
 }
