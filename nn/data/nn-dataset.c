@@ -806,6 +806,49 @@ nn_dataset_subset_per_class (const NnDataset *ds,
   return out;
 }
 
+NnDataset *
+nn_dataset_sample (const NnDataset *ds,
+                   int              n,
+                   uint64_t         seed,
+                   int             *index)
+{
+  NN_ASSERT (ds != NULL && n >= 1 && n <= ds->n);
+  int *order = malloc ((size_t) ds->n * sizeof (int));
+  char *keep = calloc ((size_t) ds->n, 1);
+  NnDataset *part = nn_dataset_new (n, ds->c, ds->h, ds->w, ds->n_classes);
+  if (order == NULL || keep == NULL || part == NULL)
+    {
+      free (order);
+      free (keep);
+      nn_dataset_free (part);
+      return NULL;
+    }
+  for (int i = 0; i < ds->n; i++)
+    order[i] = i;
+  NnRng rng;
+  nn_rng_init (&rng, seed);
+  nn_rng_shuffle (&rng, order, ds->n);
+  for (int i = 0; i < n; i++)
+    keep[order[i]] = 1;
+  const size_t sample = (size_t) ds->c * ds->h * ds->w;
+  for (int i = 0, k = 0; i < ds->n; i++)
+    if (keep[i])
+      {
+        memcpy (part->images + (size_t) k * sample, ds->images + (size_t) i * sample,
+                sample * sizeof (float));
+        part->labels[k] = ds->labels[i];
+        if (index != NULL)
+          index[k] = i;
+        k++;
+      }
+  for (int k = 0; k < ds->n_classes; k++)
+    nn_dataset_set_class_name (part, k, ds->class_names[k]);
+  part->ct16 = ds->ct16;
+  free (keep);
+  free (order);
+  return part;
+}
+
 void
 nn_dataset_apply_ct_window (NnDataset        *ds,
                             const NnCtWindow *window)

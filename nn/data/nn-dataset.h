@@ -65,6 +65,13 @@ void       nn_dataset_apply_ct_window (NnDataset        *ds,
 NnDataset *nn_dataset_subset_per_class (const NnDataset *ds,
                                         int              per_class,
                                         uint64_t         seed);
+/* `n` samples of ds drawn at random (seeded; the first n of a shuffled order), kept in their
+ * order in ds; index (n entries, may be NULL) receives each one's place in ds. NULL when out
+ * of memory. Needs 1 <= n <= ds->n. */
+NnDataset *nn_dataset_sample (const NnDataset *ds,
+                              int              n,
+                              uint64_t         seed,
+                              int             *index);
 /* Per-channel mean and standard deviation of all pixels (c floats each). */
 void       nn_dataset_mean_std (const NnDataset *ds,
                                 float           *mean,

@@ -680,6 +680,36 @@ make_indexed (void)
   return ds;
 }
 
+/* A seeded sample of 17: original samples with their labels, in order, with their places. */
+static void
+test_sample (void)
+{
+  NnDataset *ds = make_indexed ();
+  int index[17], again[17];
+  NnDataset *a = nn_dataset_sample (ds, 17, 3, index);
+  NnDataset *b = nn_dataset_sample (ds, 17, 3, again);
+  NnDataset *other = nn_dataset_sample (ds, 17, 4, NULL);
+  g_assert_cmpint (a->n, ==, 17);
+  g_assert_cmpstr (a->class_names[1], ==, "one");
+  for (int j = 0; j < a->n; j++)
+    {
+      g_assert_cmpfloat (a->images[2 * j], ==, (float) index[j]);
+      g_assert_cmpint (a->labels[j], ==, ds->labels[index[j]]);
+      if (j > 0)
+        g_assert_cmpint (index[j], >, index[j - 1]);
+    }
+  g_assert_cmpint (index[16], >, 16);  /* not the first 17 */
+  g_assert_cmpmem (index, sizeof index, again, sizeof again);
+  g_assert_true (memcmp (a->images, other->images, 34 * sizeof (float)) != 0);
+  NnDataset *all = nn_dataset_sample (ds, 100, 3, NULL);
+  g_assert_cmpmem (all->images, 200 * sizeof (float), ds->images, 200 * sizeof (float));
+  nn_dataset_free (all);
+  nn_dataset_free (other);
+  nn_dataset_free (b);
+  nn_dataset_free (a);
+  nn_dataset_free (ds);
+}
+
 static void
 test_subset_per_class (void)
 {
@@ -766,6 +796,7 @@ main (int   argc,
   g_test_add_func ("/nn/dataset/fashion-mnist-test-split", test_fashion_mnist_test_split);
   g_test_add_func ("/nn/dataset/fashion-mnist-train-mean", test_fashion_mnist_train_mean);
   g_test_add_func ("/nn/dataset/subset-per-class", test_subset_per_class);
+  g_test_add_func ("/nn/dataset/sample", test_sample);
   g_test_add_func ("/nn/dataset/mean-std", test_mean_std);
   return g_test_run ();
 }
