@@ -78,53 +78,6 @@ draw_figure (cairo_t    *cr,
   viz_scatter_draw (cr, &fig->scatter, &fig->style, width, height);
 }
 
-/* Keeps `limit` samples of ds drawn at random (seeded), in their order in ds; index receives
- * each kept sample's place in ds. */
-static NnDataset *
-take_samples (const NnDataset *ds,
-              int              limit,
-              uint64_t         seed,
-              int             *index)
-{
-  int *order = malloc ((size_t) ds->n * sizeof (int));
-  NnDataset *part = nn_dataset_new (limit, ds->c, ds->h, ds->w, ds->n_classes);
-  if (order == NULL || part == NULL)
-    {
-      free (order);
-      nn_dataset_free (part);
-      return NULL;
-    }
-  for (int i = 0; i < ds->n; i++)
-    order[i] = i;
-  NnRng rng;
-  nn_rng_init (&rng, seed);
-  nn_rng_shuffle (&rng, order, ds->n);
-  /* the first `limit` of the shuffled order, put back in the dataset's order */
-  char *keep = calloc ((size_t) ds->n, 1);
-  if (keep == NULL)
-    {
-      free (order);
-      nn_dataset_free (part);
-      return NULL;
-    }
-  for (int i = 0; i < limit; i++)
-    keep[order[i]] = 1;
-  const size_t sample = (size_t) ds->c * ds->h * ds->w;
-  for (int i = 0, k = 0; i < ds->n; i++)
-    if (keep[i])
-      {
-        memcpy (part->images + (size_t) k * sample, ds->images + (size_t) i * sample,
-                sample * sizeof (float));
-        part->labels[k] = ds->labels[i];
-        index[k++] = i;
-      }
-  for (int k = 0; k < ds->n_classes; k++)
-    nn_dataset_set_class_name (part, k, ds->class_names[k]);
-  free (keep);
-  free (order);
-  return part;
-}
-
 /* CSV fields are class names: quoted when they hold a comma, a quote or a line break. */
 static void
 write_field (FILE       *f,
@@ -320,7 +273,7 @@ cli_embed_main (int    argc,
     }
   if (n < ds->n)
     {
-      part = take_samples (ds, n, seed, index);
+      part = nn_dataset_sample (ds, n, seed, index);
       if (part == NULL)
         {
           cli_fail (CLI_EXIT_FAILURE, "out of memory for %d samples", n);

@@ -177,7 +177,8 @@ nn_cka_similarity (double         *out,
   double ab = 0.0;
   if (!inner (&ab, a, b, err))
     return false;
-  *out = ab / (a->norm * b->norm);
+  /* in [0, 1] by Cauchy-Schwarz; float products can step past either end by rounding */
+  *out = fmin (fmax (ab / (a->norm * b->norm), 0.0), 1.0);
   return true;
 }
 
