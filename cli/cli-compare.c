@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli-commands.h"
 #include "cli-common.h"
@@ -459,8 +460,12 @@ cli_compare_main (int    argc,
   int node = -1;
   if (a.layer != NULL && (node = nn_graph_find (models[0]->graph, a.layer)) < 1)
     {
-      cli_fail (CLI_EXIT_USAGE, "%s has no layer '%s' (see 'cnnscope-cli info %s')", paths[0],
-                a.layer, paths[0]);
+      if (node == 0)
+        cli_fail (CLI_EXIT_USAGE, "'%s' is the input of %s; --layer takes a layer after it",
+                  a.layer, paths[0]);
+      else
+        cli_fail (CLI_EXIT_USAGE, "%s has no layer '%s' (see 'cnnscope-cli info %s')",
+                  paths[0], a.layer, paths[0]);
       status = CLI_EXIT_USAGE;
       goto done;
     }
@@ -481,11 +486,13 @@ cli_compare_main (int    argc,
     }
   if (ds->ct16)
     {
-      /* each model reads CT through its own window; two checkpoints of a run share it */
-      if (!m0->has_window)
+      /* both models see the slices through one window: two checkpoints of a run share it */
+      const NnModel *m1 = models[1];
+      if (!m0->has_window || !m1->has_window || m0->window.width != m1->window.width
+          || m0->window.level != m1->window.level)
         {
-          cli_fail (CLI_EXIT_FAILURE, "%s: a CT dataset, but %s has no CT window", a.data,
-                    paths[0]);
+          cli_fail (CLI_EXIT_FAILURE, "%s: a CT dataset, but %s and %s do not have the same CT "
+                    "window", a.data, paths[0], paths[1]);
           goto done;
         }
       nn_dataset_apply_ct_window (ds, &m0->window);
@@ -495,6 +502,8 @@ cli_compare_main (int    argc,
       cli_fail (CLI_EXIT_FAILURE, "out of memory for %d samples", a.limit);
       goto done;
     }
+  struct timespec t0, t1;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
   r = nn_cka_layers_new (models[0], models[1], part ? part : ds, a.pool ? NN_FEATURES_POOL
                          : NN_FEATURES_FLATTEN, a.matrix != NULL, COMPARE_BATCH, NULL, NULL,
                          NULL, &err);
@@ -503,6 +512,10 @@ cli_compare_main (int    argc,
       cli_fail_error (CLI_EXIT_FAILURE, &err);
       goto done;
     }
+  clock_gettime (CLOCK_MONOTONIC, &t1);
+  fprintf (stderr, "%d layers compared over %d samples (%s features) in %.1f s\n", r->n_layers,
+           r->n, a.pool ? "pooled" : "flattened", (double) (t1.tv_sec - t0.tv_sec)
+           + 1e-9 * (double) (t1.tv_nsec - t0.tv_nsec));
   if (!write_figures (&a, paths, r, m0->graph, node >= 1 ? node - 1 : -1))
     goto done;
   if (a.channel_out != NULL && !write_channel_figure (&a, paths, models, node))

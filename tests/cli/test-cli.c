@@ -387,6 +387,7 @@ test_snapshots_compare (void)
   assert_success (&r);
   g_assert_nonnull (strstr (r.out, "fc2"));
   g_assert_nonnull (strstr (r.out, "weight change"));
+  g_assert_nonnull (strstr (r.err, "10 layers compared over 20 samples (flattened features)"));
   run_clear (&r);
 
   ensure_model ();
@@ -403,6 +404,9 @@ test_snapshots_compare (void)
   run_clear (&r);
   r = run_cli ("compare", env.model, out, "--data", env.data, "--layer", "nope", NULL);
   assert_failure (&r, "no layer 'nope'", NULL);
+  run_clear (&r);
+  r = run_cli ("compare", env.model, out, "--data", env.data, "--layer", "input", NULL);
+  assert_failure (&r, "'input' is the input", NULL);
   run_clear (&r);
   r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--out", out,
                "--snapshot-every", "0", NULL);
