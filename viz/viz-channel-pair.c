@@ -27,14 +27,14 @@ range2 (const float *const a[2],
         double            *lo,
         double            *hi)
 {
-  *lo = INFINITY;
-  *hi = -INFINITY;
+  *lo = (double) INFINITY;
+  *hi = -(double) INFINITY;
   for (int m = 0; m < 2; m++)
     for (size_t i = 0; i < n; i++)
       if (isfinite (a[m][i]))
         {
-          *lo = fmin (*lo, a[m][i]);
-          *hi = fmax (*hi, a[m][i]);
+          *lo = fmin (*lo, (double) a[m][i]);
+          *hi = fmax (*hi, (double) a[m][i]);
         }
   if (!(*lo <= *hi))
     *lo = *hi = 0.0;

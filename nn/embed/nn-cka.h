@@ -40,9 +40,10 @@ bool   nn_cka_rep_init (NnCkaRep    *rep,
 void   nn_cka_rep_clear (NnCkaRep *rep);
 
 /* out = HSIC(X, Y) / sqrt (HSIC(X, X) HSIC(Y, Y)) with the linear kernel, which is
- * ||Ycᵀ Xc||_F² / (||Xcᵀ Xc||_F ||Ycᵀ Yc||_F) (1/(n - 1)² factors cancel): in [0, 1] (clamped
- * there against rounding), 1 when Y is X rotated and scaled. NaN when either layer does not vary over the examples. False
- * (out of memory) only for the products. a and b must hold the same examples. */
+ * ||Ycᵀ Xc||_F² / (||Xcᵀ Xc||_F ||Ycᵀ Yc||_F) (1/(n - 1)² factors cancel): in [0, 1]
+ * (clamped there against rounding), 1 when Y is X rotated and scaled. NaN when either layer
+ * does not vary over the examples. False (out of memory) only for the products. a and b must
+ * hold the same examples. */
 bool   nn_cka_similarity (double         *out,
                           const NnCkaRep *a,
                           const NnCkaRep *b,
