@@ -26,9 +26,12 @@ struct _ScopeCompareView
   GtkDrawingArea  *plot;
 
   ScopeModel      *b;
+  /* Each job stays after its end until it is replaced or the view goes; the flags say which
+   * are still running. */
   ScopeCompareJob *open_job;
   ScopeCompareJob *forward_job;
   ScopeCompareJob *cka_job;
+  gboolean         opening, forwarding, comparing;
   float           *outputs[2];   /* the layer's output in A and B, (C, H, W) */
   int              out_node;     /* the node of outputs */
   NnCkaLayers     *layers;
@@ -46,8 +49,8 @@ static void
 update_state (ScopeCompareView *self)
 {
   ScopeView *view = SCOPE_VIEW (self);
-  gboolean running = self->cka_job != NULL;
-  scope_view_set_busy (view, running || self->open_job != NULL || self->forward_job != NULL);
+  gboolean running = self->comparing;
+  scope_view_set_busy (view, running || self->opening || self->forwarding);
   scope_view_set_can_export (view, self->layers != NULL || self->outputs[0] != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->progress), running);
   GtkWidget *widget = GTK_WIDGET (self);
@@ -87,9 +90,7 @@ on_forward_done (ScopeCompareResult *result,
                  gpointer            data)
 {
   ScopeCompareView *self = data;
-  /* the job is freed after its callback: only its pointer is dropped here */
-  ScopeCompareJob *job = g_steal_pointer (&self->forward_job);
-  g_idle_add_once ((GSourceOnceFunc) scope_compare_job_free, job);
+  self->forwarding = FALSE;
   if (error != NULL)
     scope_view_report_error (SCOPE_VIEW (self), "%s", error->message);
   else
@@ -109,6 +110,7 @@ request_forward (ScopeCompareView *self)
 {
   ScopeView *view = SCOPE_VIEW (self);
   g_clear_pointer (&self->forward_job, scope_compare_job_free);
+  self->forwarding = FALSE;
   clear_outputs (self);
   ScopeInput *input = scope_view_get_input (view);
   int node = scope_view_get_layer (view);
@@ -118,16 +120,11 @@ request_forward (ScopeCompareView *self)
       self->forward_job = scope_compare_job_forward (model_a (self), self->b,
                                                      scope_input_get_nn_input (input)->tensor,
                                                      node, on_forward_done, self, &error);
+      self->forwarding = self->forward_job != NULL;
       if (self->forward_job == NULL)
         scope_view_report_error (view, "%s", error->message);
     }
   update_state (self);
-}
-
-static void
-free_job_later (ScopeCompareJob **job)
-{
-  g_idle_add_once ((GSourceOnceFunc) scope_compare_job_free, g_steal_pointer (job));
 }
 
 static void
@@ -136,7 +133,7 @@ on_open_done (ScopeCompareResult *result,
               gpointer            data)
 {
   ScopeCompareView *self = data;
-  free_job_later (&self->open_job);
+  self->opening = FALSE;
   if (error != NULL)
     scope_view_report_error (SCOPE_VIEW (self), "%s", error->message);
   else
@@ -156,8 +153,10 @@ open_b (ScopeCompareView *self,
   if (model_a (self) == NULL)
     return;
   g_clear_pointer (&self->open_job, scope_compare_job_free);
+  self->opening = FALSE;
   g_autoptr (GError) error = NULL;
   self->open_job = scope_compare_job_open (path, model_a (self), on_open_done, self, &error);
+  self->opening = self->open_job != NULL;
   if (self->open_job == NULL)
     scope_view_report_error (SCOPE_VIEW (self), "%s", error->message);
   update_state (self);
@@ -187,7 +186,7 @@ on_cka_done (ScopeCompareResult *result,
              gpointer            data)
 {
   ScopeCompareView *self = data;
-  free_job_later (&self->cka_job);
+  self->comparing = FALSE;
   if (error != NULL)
     {
       if (!g_error_matches (error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
@@ -212,7 +211,7 @@ run_cka (GtkWidget  *widget,
   (void) parameter;
   ScopeCompareView *self = SCOPE_COMPARE_VIEW (widget);
   const char *dataset = gtk_editable_get_text (GTK_EDITABLE (self->dataset_entry));
-  if (self->b == NULL || self->cka_job != NULL)
+  if (self->b == NULL || self->comparing)
     return;
   if (dataset[0] == '\0')
     {
@@ -221,8 +220,10 @@ run_cka (GtkWidget  *widget,
     }
   g_autoptr (GError) error = NULL;
   gtk_progress_bar_set_fraction (self->progress, 0.0);
+  g_clear_pointer (&self->cka_job, scope_compare_job_free);
   self->cka_job = scope_compare_job_cka (model_a (self), self->b, dataset, CKA_LIMIT,
                                          on_cka_progress, on_cka_done, self, &error);
+  self->comparing = self->cka_job != NULL;
   if (self->cka_job == NULL)
     scope_view_report_error (SCOPE_VIEW (self), "%s", error->message);
   update_state (self);
@@ -234,6 +235,7 @@ cancel (ScopeView *view)
   ScopeCompareView *self = SCOPE_COMPARE_VIEW (view);
   g_clear_pointer (&self->cka_job, scope_compare_job_free);
   g_clear_pointer (&self->open_job, scope_compare_job_free);
+  self->comparing = self->opening = FALSE;
   update_state (self);
 }
 
@@ -444,6 +446,7 @@ changed (ScopeView       *view,
       /* another model A: the comparison is stale, and B may no longer be its network */
       g_clear_pointer (&self->cka_job, scope_compare_job_free);
       g_clear_pointer (&self->open_job, scope_compare_job_free);
+      self->comparing = self->opening = FALSE;
       g_clear_pointer (&self->layers, nn_cka_layers_free);
       ScopeModel *a = model_a (self);
       if (self->b != NULL
