@@ -11,9 +11,6 @@
 
 #include "graph/nn-graph.h"
 
-/* Features of at most this many floats are held at once while a model runs over the data. */
-#define CKA_BUDGET ((size_t) 1 << 26)
-
 void
 nn_cka_rep_clear (NnCkaRep *rep)
 {
@@ -241,14 +238,15 @@ on_pass_progress (int   done,
 /* The layers' representations of one model: one pass per group of layers whose features fit
  * the budget together. */
 static bool
-model_reps (NnCkaRep         *reps,
-            double           *accuracy,
-            NnModel          *model,
-            const NnDataset  *ds,
+model_reps (NnCkaRep          *reps,
+            double            *accuracy,
+            NnModel           *model,
+            const NnDataset   *ds,
             const NnCkaLayers *layers,
-            NnFeaturesMode    mode,
-            int               batch,
-            Progress         *progress,
+            NnFeaturesMode     mode,
+            int                batch,
+            size_t             budget,
+            Progress          *progress,
             const atomic_int *cancel,
             NnError          *err)
 {
@@ -261,7 +259,7 @@ model_reps (NnCkaRep         *reps,
       int end = first + 1;
       size_t floats = (size_t) ds->n * layers->dims[first];
       while (end < layers->n_layers
-             && floats + (size_t) ds->n * layers->dims[end] <= CKA_BUDGET)
+             && floats + (size_t) ds->n * layers->dims[end] <= budget)
         floats += (size_t) ds->n * layers->dims[end++];
       ok = nn_features_new_many (f + first, model, ds, layers->nodes + first, end - first, mode,
                                  batch, progress->progress ? on_pass_progress : NULL, progress,
@@ -312,6 +310,23 @@ nn_cka_layers_new (NnModel          *a,
                    const atomic_int *cancel,
                    NnError          *err)
 {
+  return nn_cka_layers_new_with (a, b, ds, mode, matrix, batch, NN_CKA_BUDGET, progress,
+                                 user_data, cancel, err);
+}
+
+NnCkaLayers *
+nn_cka_layers_new_with (NnModel          *a,
+                        NnModel          *b,
+                        const NnDataset  *ds,
+                        NnFeaturesMode    mode,
+                        bool              matrix,
+                        int               batch,
+                        size_t            budget,
+                        NnEmbedProgress   progress,
+                        void             *user_data,
+                        const atomic_int *cancel,
+                        NnError          *err)
+{
   NN_ASSERT (a != NULL && b != NULL && ds != NULL);
   if (!nn_graph_check_same (a->graph, b->graph, err))
     return NULL;
@@ -348,7 +363,7 @@ nn_cka_layers_new (NnModel          *a,
   r->n = ds->n;
   r->n_layers = L;
   int groups = 0;
-  size_t floats = CKA_BUDGET + 1;
+  size_t floats = budget + 1;
   for (int l = 0; l < L; l++)
     {
       r->nodes[l] = l + 1;
@@ -356,7 +371,7 @@ nn_cka_layers_new (NnModel          *a,
       r->dims[l] = (int) (d < (size_t) 1 << 30 ? d : (size_t) 1 << 30);
       r->distance[l] = nn_graph_node_param_distance (a->graph, b->graph, l + 1);
       /* the same grouping as model_reps, to know the passes in advance */
-      if (floats + (size_t) ds->n * d > CKA_BUDGET)
+      if (floats + (size_t) ds->n * d > budget)
         {
           groups++;
           floats = 0;
@@ -365,8 +380,9 @@ nn_cka_layers_new (NnModel          *a,
     }
 
   Progress p = { progress, user_data, 0, 2L * groups * ds->n };
-  bool ok = model_reps (reps, &r->accuracy[0], a, ds, r, mode, batch, &p, cancel, err)
-            && model_reps (reps + L, &r->accuracy[1], b, ds, r, mode, batch, &p, cancel, err);
+  bool ok = model_reps (reps, &r->accuracy[0], a, ds, r, mode, batch, budget, &p, cancel, err)
+            && model_reps (reps + L, &r->accuracy[1], b, ds, r, mode, batch, budget, &p, cancel,
+                           err);
   for (int l = 0; ok && l < L; l++)
     ok = nn_cka_similarity (&r->cka[l], &reps[l], &reps[L + l], err);
   for (int i = 0; ok && matrix && i < L; i++)

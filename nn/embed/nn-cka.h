@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/nn-error.h"
 #include "embed/nn-features.h"
@@ -89,4 +90,19 @@ NnCkaLayers *nn_cka_layers_new (NnModel          *a,
                                 void             *user_data,
                                 const atomic_int *cancel,
                                 NnError          *err);
+/* Floats of features nn_cka_layers_new holds at once (256 MB). */
+#define NN_CKA_BUDGET ((size_t) 1 << 26)
+/* nn_cka_layers_new with layers grouped under `budget` floats of features per pass instead
+ * (a layer larger than it goes alone); the result does not depend on it. */
+NnCkaLayers *nn_cka_layers_new_with (NnModel          *a,
+                                     NnModel          *b,
+                                     const NnDataset  *ds,
+                                     NnFeaturesMode    mode,
+                                     bool              matrix,
+                                     int               batch,
+                                     size_t            budget,
+                                     NnEmbedProgress   progress,
+                                     void             *user_data,
+                                     const atomic_int *cancel,
+                                     NnError          *err);
 void         nn_cka_layers_free (NnCkaLayers *layers);

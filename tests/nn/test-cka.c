@@ -331,6 +331,19 @@ test_layers (void)
     below += other->cka[l] < 0.999;
   g_assert_cmpint (below, >, 0);
 
+  /* layers in groups of at most 4000 floats of features (30 samples: one or two layers a
+   * pass): the same numbers, and the progress counts every pass */
+  progress = (Progress) { 0 };
+  NnCkaLayers *grouped = nn_cka_layers_new_with (a, c, ds, NN_FEATURES_FLATTEN, false, 16, 4000,
+                                                 on_progress, &progress, NULL, &err);
+  g_assert_nonnull (grouped);
+  for (int l = 0; l < L; l++)
+    if (!isnan (other->cka[l]))
+      g_assert_cmpfloat_with_epsilon (grouped->cka[l], other->cka[l], 1e-6);
+  g_assert_cmpint (progress.last_done, ==, progress.last_total);
+  g_assert_cmpint (progress.last_total, >, 2 * N * 4);
+  nn_cka_layers_free (grouped);
+
   /* another graph: refused, naming where */
   NnModel *wide = small_model (0.5f, 1);
   g_assert_null (nn_cka_layers_new (a, wide, ds, NN_FEATURES_POOL, false, 8, NULL, NULL, NULL,
