@@ -161,8 +161,19 @@ cka_main (void *data)
   NnDataset *ds = nn_dataset_open (self->path, false, nn_model_input_channels (a),
                                    nn_model_input_height (a), nn_model_input_width (a), &err);
   NnDataset *part = NULL;
-  if (ds != NULL && ds->ct16 && a->has_window)
-    nn_dataset_apply_ct_window (ds, &a->window);
+  if (ds != NULL && ds->ct16)
+    {
+      /* both see the slices through one window, as in cnnscope-cli compare */
+      if (!a->has_window || !mb->has_window || a->window.width != mb->window.width
+          || a->window.level != mb->window.level)
+        {
+          nn_error_set (&err, NN_ERROR_SPEC, "%s: a CT dataset, but the two models do not have "
+                        "the same CT window", self->path);
+          g_clear_pointer (&ds, nn_dataset_free);
+        }
+      else
+        nn_dataset_apply_ct_window (ds, &a->window);
+    }
   if (ds != NULL && self->limit < ds->n
       && (part = nn_dataset_sample (ds, self->limit, 1, NULL)) == NULL)
     nn_error_set (&err, NN_ERROR_NOMEM, "out of memory for %d samples", self->limit);
