@@ -13,7 +13,7 @@ struct _ScopeCompareJob
   /* Set before the thread starts, read-only afterwards. */
   char                    *path;     /* open: the file; cka: the dataset */
   ScopeModel              *models[2];
-  float                   *input;    /* forward */
+  ScopeInput              *input;    /* forward */
   int                      node;
   int                      limit;
   ScopeCompareJobProgress  progress;
@@ -41,6 +41,9 @@ scope_compare_result_free (ScopeCompareResult *result)
   g_clear_pointer (&result->model, scope_model_unref);
   g_free (result->outputs[0]);
   g_free (result->outputs[1]);
+  g_free (result->cams[0]);
+  g_free (result->cams[1]);
+  g_free (result->cam_note);
   nn_cka_layers_free (result->layers);
   g_free (result);
 }
@@ -109,12 +112,51 @@ open_main (void *data)
   return NULL;
 }
 
+/* Grad-CAM at the node for A's top class in both models; a layer that takes no CAM leaves a
+ * note instead. False only on a failure to report (out of memory, cancelled). */
+static gboolean
+forward_cams (ScopeCompareJob    *self,
+              ScopeCompareResult *result,
+              NnError            *err)
+{
+  const NnInput *input = scope_input_get_nn_input (self->input);
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.map.layer = self->node;
+  spec.faith.metrics = 0;
+  NnExplainRunControl control = { .cancel = scope_worker_get_cancel (&self->worker) };
+  for (int m = 0; m < 2; m++)
+    {
+      NnError cam_err = { 0 };
+      NnExplanation *e = nn_explain_run (scope_model_get_nn_model (self->models[m]), input,
+                                         &spec, &control, &cam_err);
+      if (e == NULL && cam_err.code == NN_ERROR_SPEC)
+        {
+          g_clear_pointer (&result->cams[0], g_free);
+          result->cam_note = g_strdup (cam_err.message);
+          return TRUE;
+        }
+      if (e == NULL)
+        {
+          *err = cam_err;
+          return FALSE;
+        }
+      result->cams[m] = g_memdup2 (e->map->map, (gsize) e->map->h * (gsize) e->map->w
+                                                 * sizeof (float));
+      if (m == 0)
+        result->cam_class = spec.map.target = e->map->target;
+      nn_explanation_free (e);
+    }
+  return TRUE;
+}
+
 static void *
 forward_main (void *data)
 {
   ScopeCompareJob *self = data;
   NnError err = { 0 };
   ScopeCompareResult *result = g_new0 (ScopeCompareResult, 1);
+  const float *tensor = scope_input_get_nn_input (self->input)->tensor;
   for (int m = 0; m < 2; m++)
     {
       NnGraph *graph = scope_model_get_graph (self->models[m]);
@@ -125,13 +167,15 @@ forward_main (void *data)
           break;
         }
       nn_context_keep (ctx, self->node);
-      memcpy (nn_context_input (ctx), self->input,
+      memcpy (nn_context_input (ctx), tensor,
               scope_model_get_input_size (self->models[m]) * sizeof (float));
       nn_context_forward (ctx, self->node);
       gsize n = nn_shape_size (graph->nodes[self->node].shape);
       result->outputs[m] = g_memdup2 (nn_context_output (ctx, self->node), n * sizeof (float));
       nn_context_free (ctx);
     }
+  if (result != NULL && !forward_cams (self, result, &err))
+    scope_compare_result_free (g_steal_pointer (&result));
   finish (self, result, &err);
   return NULL;
 }
@@ -242,7 +286,7 @@ scope_compare_job_open (const char           *path,
 ScopeCompareJob *
 scope_compare_job_forward (ScopeModel           *a,
                            ScopeModel           *b,
-                           const float          *input,
+                           ScopeInput           *input,
                            int                   node,
                            ScopeCompareJobDone   done,
                            gpointer              data,
@@ -252,7 +296,7 @@ scope_compare_job_forward (ScopeModel           *a,
   g_return_val_if_fail (node >= 1 && node < scope_model_get_graph (a)->n_nodes, NULL);
 
   ScopeCompareJob *self = job_new (a, b, done, data);
-  self->input = g_memdup2 (input, scope_model_get_input_size (a) * sizeof (float));
+  self->input = scope_input_ref (input);
   self->node = node;
   return job_start (self, forward_main, "compare", error);
 }
@@ -290,6 +334,6 @@ scope_compare_job_free (ScopeCompareJob *job)
   g_clear_pointer (&job->models[0], scope_model_unref);
   g_clear_pointer (&job->models[1], scope_model_unref);
   g_free (job->path);
-  g_free (job->input);
+  g_clear_pointer (&job->input, scope_input_unref);
   g_free (job);
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeCompareJob: the Compare view's work on a worker thread: opening model B (refused when
- * its graph is not model A's), one layer of both models on the input, and the per-layer CKA of
- * both over a dataset. */
+ * its graph is not model A's), one layer of both models on the input with Grad-CAM there, and
+ * the per-layer CKA of both over a dataset. */
 #pragma once
 
 #include <glib.h>
 
 #include "nn.h"
+#include "scope-input.h"
 #include "scope-model.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,10 @@ typedef struct
 {
   ScopeModel  *model;       /* open: model B */
   float       *outputs[2];  /* forward: the layer's output (C, H, W) in A and in B */
+  float       *cams[2];     /* forward: Grad-CAM at the layer for A's top class, (H, W) at the
+                               input's size, in A and in B; NULL when the layer has none */
+  int          cam_class;   /* A's top class */
+  char        *cam_note;    /* why there are no CAMs (the layer does not take one), or NULL */
   NnCkaLayers *layers;      /* cka */
 } ScopeCompareResult;
 
@@ -39,10 +44,11 @@ ScopeCompareJob *scope_compare_job_open    (const char               *path,
                                             ScopeCompareJobDone       done,
                                             gpointer                  data,
                                             GError                  **error);
-/* Runs a and b (the same graph) on input (the model's input tensor, copied) up to node. */
+/* Runs a and b (the same graph) on input (built for a; b reads the same tensor) up to node,
+ * and explains A's top class with Grad-CAM at node in both. */
 ScopeCompareJob *scope_compare_job_forward (ScopeModel               *a,
                                             ScopeModel               *b,
-                                            const float              *input,
+                                            ScopeInput               *input,
                                             int                       node,
                                             ScopeCompareJobDone       done,
                                             gpointer                  data,

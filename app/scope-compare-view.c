@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeCompareView: opens model B on a worker (refused unless it is the window's network),
- * runs both on the input for the selected layer, and compares them layer by layer over a
- * dataset with progress and cancel; draws viz's channel pair and CKA plot. */
+ * runs both on the input for the selected layer (its output and Grad-CAM there), and compares
+ * them layer by layer over a dataset with progress and cancel; draws viz's channel pair and
+ * CKA plot. */
 #include "scope-compare-view.h"
 
 #include <gio/gio.h>
@@ -33,6 +34,9 @@ struct _ScopeCompareView
   ScopeCompareJob *cka_job;
   gboolean         opening, forwarding, comparing;
   float           *outputs[2];   /* the layer's output in A and B, (C, H, W) */
+  float           *cams[2];      /* Grad-CAM there for A's top class, at the input's size */
+  int              cam_class;
+  char            *cam_note;     /* why there are no CAMs, or NULL */
   int              out_node;     /* the node of outputs */
   NnCkaLayers     *layers;
 };
@@ -81,6 +85,9 @@ clear_outputs (ScopeCompareView *self)
 {
   g_clear_pointer (&self->outputs[0], g_free);
   g_clear_pointer (&self->outputs[1], g_free);
+  g_clear_pointer (&self->cams[0], g_free);
+  g_clear_pointer (&self->cams[1], g_free);
+  g_clear_pointer (&self->cam_note, g_free);
   self->out_node = -1;
 }
 
@@ -98,6 +105,10 @@ on_forward_done (ScopeCompareResult *result,
       clear_outputs (self);
       self->outputs[0] = g_steal_pointer (&result->outputs[0]);
       self->outputs[1] = g_steal_pointer (&result->outputs[1]);
+      self->cams[0] = g_steal_pointer (&result->cams[0]);
+      self->cams[1] = g_steal_pointer (&result->cams[1]);
+      self->cam_note = g_steal_pointer (&result->cam_note);
+      self->cam_class = result->cam_class;
       self->out_node = scope_view_get_layer (SCOPE_VIEW (self));
     }
   scope_compare_result_free (result);
@@ -117,9 +128,8 @@ request_forward (ScopeCompareView *self)
   if (self->b != NULL && input != NULL && node >= 1)
     {
       g_autoptr (GError) error = NULL;
-      self->forward_job = scope_compare_job_forward (model_a (self), self->b,
-                                                     scope_input_get_nn_input (input)->tensor,
-                                                     node, on_forward_done, self, &error);
+      self->forward_job = scope_compare_job_forward (model_a (self), self->b, input, node,
+                                                     on_forward_done, self, &error);
       self->forwarding = self->forward_job != NULL;
       if (self->forward_job == NULL)
         scope_view_report_error (view, "%s", error->message);
@@ -280,7 +290,8 @@ pair_figure (ScopeCompareView *self,
 {
   ScopeView *view = SCOPE_VIEW (self);
   int node = self->out_node;
-  if (self->outputs[0] == NULL || node != scope_view_get_layer (view))
+  if (self->outputs[0] == NULL || node != scope_view_get_layer (view)
+      || scope_view_get_input (view) == NULL)
     return FALSE;
   const NnNode *n = &scope_model_get_graph (model_a (self))->nodes[node];
   int c = CLAMP (scope_view_get_channel (view), 0, n->shape.c - 1);
@@ -313,6 +324,8 @@ typedef struct
   VizChannelPair pair;
   char           names[2][128];
   char           title[160];
+  char           cam_label[160];
+  char           caption[1100];
   VizStyle       style;
 } PairDraw;
 
@@ -326,6 +339,27 @@ pair_draw_init (ScopeCompareView *self,
   int c = CLAMP (scope_view_get_channel (SCOPE_VIEW (self)), 0, n->shape.c - 1);
   g_snprintf (d->title, sizeof d->title, "Layer %s, channel %d", n->name, c);
   d->pair.title = d->title;
+  const NnInput *input = scope_input_get_nn_input (scope_view_get_input (SCOPE_VIEW (self)));
+  if (self->cams[0] != NULL && input->display != NULL)
+    {
+      char number[16];
+      const NnModel *a = scope_model_get_nn_model (model_a (self));
+      g_snprintf (number, sizeof number, "%d", self->cam_class);
+      g_snprintf (d->cam_label, sizeof d->cam_label, "Grad-CAM for class %s (A's top class)",
+                  self->cam_class < a->n_classes ? a->labels[self->cam_class] : number);
+      d->pair.cams[0] = self->cams[0];
+      d->pair.cams[1] = self->cams[1];
+      d->pair.image = input->display;
+      d->pair.image_c = input->c;
+      d->pair.cam_h = input->h;
+      d->pair.cam_w = input->w;
+      d->pair.cam_label = d->cam_label;
+    }
+  else if (self->cam_note != NULL)
+    {
+      g_snprintf (d->caption, sizeof d->caption, "No Grad-CAM here: %s", self->cam_note);
+      d->pair.caption = d->caption;
+    }
   viz_style_init (&d->style);
   return TRUE;
 }
@@ -534,4 +568,11 @@ scope_compare_view_has_outputs (ScopeCompareView *self)
 {
   g_return_val_if_fail (SCOPE_IS_COMPARE_VIEW (self), FALSE);
   return self->outputs[0] != NULL;
+}
+
+gboolean
+scope_compare_view_has_cams (ScopeCompareView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_COMPARE_VIEW (self), FALSE);
+  return self->cams[0] != NULL && self->cams[1] != NULL;
 }

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "viz-colormap.h"
+#include "viz-heatmap.h"
 #include "viz-text.h"
 #include "viz-tile-grid.h"
 
@@ -88,7 +89,8 @@ viz_channel_pair_draw (cairo_t              *cr,
   y += line;
 
   const bool filters = pair->filters[0] != NULL && pair->filters[1] != NULL;
-  const int rows = filters ? 2 : 1;
+  const bool cams = pair->cams[0] != NULL && pair->cams[1] != NULL && pair->image != NULL;
+  const int rows = 1 + filters + cams;
   double row_h = fmax ((height - y - m) / rows, 1.0);
   VizStyle tiles = *style;
   tiles.margin = 0.5 * m;
@@ -115,6 +117,26 @@ viz_channel_pair_draw (cairo_t              *cr,
     {
       VizTileGrid grid = { pair->acts[k], 1, pair->h, pair->w, &cm, -1, NULL };
       draw_grid (cr, &grid, &tiles, m + k * col_w, y + line, col_w, row_h - line);
+    }
+  if (cams)
+    {
+      y += row_h;
+      range2 (pair->cams, (size_t) pair->cam_h * pair->cam_w, &lo, &hi);
+      VizColormap cam_cm;
+      viz_colormap_init (&cam_cm, VIZ_COLORMAP_SEQUENTIAL, 0.0, hi);
+      viz_text_draw (cr, style, pair->cam_label != NULL ? pair->cam_label : "CAM", m, y, 0.0,
+                     0.0);
+      for (int k = 0; k < 2; k++)
+        {
+          VizHeatmap hm = {
+            .image = pair->image, .c = pair->image_c, .map = pair->cams[k], .h = pair->cam_h,
+            .w = pair->cam_w, .colormap = &cam_cm, .opacity = 0.5,
+          };
+          cairo_save (cr);
+          cairo_translate (cr, m + k * col_w, y + line);
+          viz_heatmap_draw (cr, &hm, &tiles, col_w, row_h - line);
+          cairo_restore (cr);
+        }
     }
   cairo_restore (cr);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Compare view under Xvfb, driven through its actions: a model of another network is
  * refused with a toast naming it; model B (the demo model with noise on its trainable conv
- * weights) opens on a worker and the selected channel shows in both; the layers are compared
+ * weights) opens on a worker and the selected channel and the layer's Grad-CAM show in both; the layers are compared
  * over a small image folder with progress, and a run is cancelled; the view exports its plot.
  * Screenshots go to $CNNSCOPE_SCREENSHOT_DIR. */
 #include <adwaita.h>
@@ -215,6 +215,7 @@ test_compare (void)
 
   activate (view, "compare.open", "s", b_path);
   test_util_wait (b_shown, view, "model B and both activations");
+  g_assert_true (scope_compare_view_has_cams (view));
   wait_frames (3);
   ui_util_screenshot (GTK_WIDGET (window), shot_dir, "compare-1-channel", 20.0, 50);
   /* the pair differs between A and B: the two halves of the drawing are not alike */

@@ -97,7 +97,8 @@ test_channel_pair (void)
   const float filt_a[2 * 3 * 3] = { 1, 0, 0, 0, 0, 0, 0, 0, -1 };
   const float filt_b[2 * 3 * 3] = { 0 };
   VizChannelPair pair = {
-    "title", NULL, { "A", "B" }, { filt_a, filt_b }, 2, 3, 3, { act_a, act_b }, 4, 4,
+    .title = "title", .names = { "A", "B" }, .filters = { filt_a, filt_b }, .ic = 2, .kh = 3,
+    .kw = 3, .acts = { act_a, act_b }, .h = 4, .w = 4,
   };
   VizStyle style;
   viz_style_init (&style);
