@@ -26,7 +26,8 @@ static const char usage[] =
   "--out draws the per-layer plot (.png, .svg or .pdf; W x H, default 1000 x 600; --layer\n"
   "outlines that layer), --matrix the CKA of every layer of A with every layer of B.\n"
   "--channel K with --layer NAME and --input IMAGE writes to --channel-out the channel's\n"
-  "filters (conv layers) and its activation on IMAGE in both models, side by side.\n";
+  "filters (conv layers), its activation on IMAGE and the layer's Grad-CAM for A's top\n"
+  "class in both models, side by side.\n";
 
 enum
 {
@@ -287,28 +288,21 @@ draw_pair (cairo_t    *cr,
   viz_channel_pair_draw (cr, &fig->pair, &fig->style, width, height);
 }
 
-/* Runs model on the input up to node and copies channel k's (h, w) plane into out. */
+/* Runs model on input up to node and copies channel k's (h, w) plane into out. */
 static bool
-channel_activation (float       *out,
-                    NnModel     *model,
-                    const char  *input_path,
-                    int          node,
-                    int          k)
+channel_activation (float         *out,
+                    NnModel       *model,
+                    const NnInput *input,
+                    int            node,
+                    int            k)
 {
   NnError err = { 0 };
   NnContext *ctx = nn_context_new (model->graph, 1, 0, &err);
   if (ctx == NULL)
     return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
-  NnInput *input = cli_load_input (model, input_path, NULL);
-  if (input == NULL)
-    {
-      nn_context_free (ctx);
-      return false;
-    }
   nn_context_keep (ctx, node);
   memcpy (nn_context_input (ctx), input->tensor,
           sizeof (float) * nn_shape_size (model->graph->nodes[0].shape));
-  nn_input_unref (input);
   nn_context_forward (ctx, node);
   const NnShape s = model->graph->nodes[node].shape;
   memcpy (out, nn_context_output (ctx, node) + (size_t) k * s.h * s.w,
@@ -317,7 +311,39 @@ channel_activation (float       *out,
   return true;
 }
 
-/* The channel figure: its kernels (a conv layer) and its activation on --input in both. */
+/* Grad-CAM at node for *target (-1: model's top class, then set) into out (h, w at the
+ * input's size). *cam false, with a note on stderr, when the layer takes no CAM. */
+static bool
+channel_cam (float         *out,
+             bool          *cam,
+             NnModel       *model,
+             const NnInput *input,
+             int            node,
+             int           *target)
+{
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.map.layer = node;
+  spec.map.target = *target;
+  spec.faith.metrics = 0;
+  NnError err = { 0 };
+  NnExplanation *e = nn_explain_run (model, input, &spec, NULL, &err);
+  if (e == NULL && err.code == NN_ERROR_SPEC)
+    {
+      fprintf (stderr, "no Grad-CAM row: %s\n", err.message);
+      *cam = false;
+      return true;
+    }
+  if (e == NULL)
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  memcpy (out, e->map->map, (size_t) e->map->h * e->map->w * sizeof (float));
+  *target = e->map->target;
+  nn_explanation_free (e);
+  return true;
+}
+
+/* The channel figure: its kernels (a conv layer), its activation on --input and the layer's
+ * Grad-CAM for A's top class, in both. */
 static bool
 write_channel_figure (const CompareArgs *a,
                       const char        *paths[2],
@@ -331,15 +357,33 @@ write_channel_figure (const CompareArgs *a,
                      "channels)", a->channel, a->layer, n->shape.c), false;
   PairFigure fig = { 0 };
   viz_style_init (&fig.style);
-  char names[2][160], file[128], title[256] = "", caption[512] = "";
+  char names[2][160], file[128], title[256] = "", caption[512] = "", cam_label[256] = "";
   const size_t plane = (size_t) n->shape.h * n->shape.w;
+  NnInput *inputs[2] = { NULL, NULL };
+  for (int m = 0; m < 2; m++)
+    if ((inputs[m] = cli_load_input (models[m], a->input, NULL)) == NULL)
+      {
+        nn_input_unref (inputs[0]);
+        return false;
+      }
+  const size_t pixels = (size_t) inputs[0]->h * inputs[0]->w;
   float *acts = malloc (2 * plane * sizeof (float));
-  if (acts == NULL)
-    return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
-  bool ok = true;
+  float *cams = malloc (2 * pixels * sizeof (float));
+  if (acts == NULL || cams == NULL)
+    {
+      free (acts);
+      free (cams);
+      nn_input_unref (inputs[0]);
+      nn_input_unref (inputs[1]);
+      return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+    }
+  bool ok = true, cam = inputs[0]->display != NULL;
+  int target = -1;
   for (int m = 0; ok && m < 2; m++)
     {
-      ok = channel_activation (acts + m * plane, models[m], a->input, node, a->channel);
+      ok = channel_activation (acts + m * plane, models[m], inputs[m], node, a->channel)
+           && (!cam || channel_cam (cams + m * pixels, &cam, models[m], inputs[m], node,
+                                    &target));
       snprintf (names[m], sizeof names[m], "%s: %s", m == 0 ? "A" : "B",
                 viz_caption_file_name (file, sizeof file, paths[m], false));
       fig.pair.names[m] = names[m];
@@ -357,6 +401,19 @@ write_channel_figure (const CompareArgs *a,
     }
   fig.pair.h = n->shape.h;
   fig.pair.w = n->shape.w;
+  if (ok && cam)
+    {
+      char number[16];
+      viz_caption_append (cam_label, sizeof cam_label, "Grad-CAM for class %s (A's top class)",
+                          cli_label (models[0], target, number, sizeof number));
+      fig.pair.cams[0] = cams;
+      fig.pair.cams[1] = cams + pixels;
+      fig.pair.image = inputs[0]->display;
+      fig.pair.image_c = inputs[0]->c;
+      fig.pair.cam_h = inputs[0]->h;
+      fig.pair.cam_w = inputs[0]->w;
+      fig.pair.cam_label = cam_label;
+    }
   viz_caption_append (title, sizeof title, "Layer %s, channel %d", a->layer, a->channel);
   viz_caption_append (caption, sizeof caption, "input %s; each row on one scale for both models",
                       viz_caption_file_name (file, sizeof file, a->input, false));
@@ -369,6 +426,9 @@ write_channel_figure (const CompareArgs *a,
       ok = false;
     }
   free (acts);
+  free (cams);
+  nn_input_unref (inputs[0]);
+  nn_input_unref (inputs[1]);
   return ok;
 }
 

@@ -377,9 +377,15 @@ test_snapshots_compare (void)
                                       ->valuedouble, v, 1e-9);
     }
   cJSON_Delete (json);
+  g_assert_null (strstr (r.err, "no Grad-CAM"));
   run_clear (&r);
   assert_png_size (png, 1000, 600);
   assert_png_size (channel, 1000, 600);
+  /* a layer without spatial extent: the channel figure without its Grad-CAM row, and why */
+  r = run_cli ("compare", snap[0], out, "--data", env.data, "--layer", "fc1", "--channel", "1",
+               "--input", env.sample_h, "--channel-out", channel, "--limit", "4", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "no Grad-CAM row: layer 'fc1' has no spatial extent"));
   g_assert_true (file_exists (matrix));
 
   /* the table names every layer */
