@@ -386,6 +386,7 @@ test_snapshots_compare (void)
                "--input", env.sample_h, "--channel-out", channel, "--limit", "4", NULL);
   assert_success (&r);
   g_assert_nonnull (strstr (r.err, "no Grad-CAM row: layer 'fc1' has no spatial extent"));
+  run_clear (&r);
   g_assert_true (file_exists (matrix));
 
   /* the table names every layer */
