@@ -36,6 +36,7 @@ static const WindowKey window_keys[] = {
   { GDK_KEY_5, GDK_CONTROL_MASK, "view.show", "'train'", FALSE },
   { GDK_KEY_6, GDK_CONTROL_MASK, "view.show", "'volume'", FALSE },
   { GDK_KEY_7, GDK_CONTROL_MASK, "view.show", "'embed'", FALSE },
+  { GDK_KEY_8, GDK_CONTROL_MASK, "view.show", "'compare'", FALSE },
   { GDK_KEY_Return, GDK_CONTROL_MASK, "view.activate", "'maximize.run'", FALSE },
   { GDK_KEY_Return, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "view.activate", "'maximize.compare'",
     FALSE },

@@ -26,12 +26,16 @@ static const CliCommand commands[] = {
     "train --arch NAME --data DATASET --out MODEL [--epochs N] [--batch N] [--lr X]\n"
     "        [--optimizer sgd|adamw|lamb] [--policy exact|proxygrad:B|sugar:bsilu|sugar:nelu]\n"
     "        [--schedule cosine|step|constant] [--seed S] [--threads N] [--width W]\n"
-    "        [--per-class N] [--augment] [--json]\n"
+    "        [--per-class N] [--augment] [--snapshot-every N] [--json]\n"
     "        | train --init MODEL [--new-head N] [--freeze LAYER] [--size N|HxW] (fine-tuning)" },
   { "eval", cli_eval_main, "eval MODEL DATASET [--json] [--shard I/N] | eval --merge FILE..." },
   { "embed", cli_embed_main,
     "embed MODEL DATASET --layer NAME [--method pca|tsne] [--out FIGURE] [--csv FILE]\n"
     "        [--features pool|flatten] [--perplexity P] [--limit N] [--colour true|pred]" },
+  { "compare", cli_compare_main,
+    "compare MODEL_A MODEL_B --data DATASET [--out FIGURE] [--json] [--features flatten|pool]\n"
+    "        [--limit N] [--matrix FIGURE] [--layer NAME [--channel K --input IMAGE\n"
+    "        --channel-out FIGURE]]" },
   { "ood-fit", cli_ood_fit_main, "ood-fit MODEL DATASET [--out FILE] [--percentile P]" },
   { "activations", cli_activations_main,
     "activations MODEL INPUT --layer NAME --out PNG [--npy FILE] [--window W]" },

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli train: builds a built-in architecture for a dataset, or fine-tunes a model file
  * or ONNX import (another input size, a new classifier, frozen layers), trains it with progress
- * on stderr, and saves it atomically; Ctrl-C stops cleanly without writing the model. */
+ * on stderr, and saves it atomically (and, when asked, a snapshot every N steps); Ctrl-C stops
+ * cleanly without writing the model. */
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -52,6 +53,9 @@ static const char usage[] =
   "                       none to train on (HU + 1024) / 65535; stored in the model\n"
   "  --seed S             initialisation, order and augmentation, default 1\n"
   "  --threads N          OpenBLAS threads, default one per core\n"
+  "  --snapshot-every N   also save the model every N training steps, to MODEL with\n"
+  "                       -stepNNNNNN before .safetensors (run.safetensors:\n"
+  "                       run-step000300.safetensors), each written atomically\n"
   "  --json               print one JSON object with the history on stdout at the end\n";
 
 enum
@@ -72,6 +76,7 @@ enum
   OPT_AUGMENT,
   OPT_WINDOW,
   OPT_OUT,
+  OPT_SNAPSHOT_EVERY,
   OPT_JSON,
   OPT_INIT,
   OPT_NEW_HEAD,
@@ -96,6 +101,7 @@ static const struct option options[] = {
   { "augment", no_argument, NULL, OPT_AUGMENT },
   { "window", required_argument, NULL, OPT_WINDOW },
   { "out", required_argument, NULL, OPT_OUT },
+  { "snapshot-every", required_argument, NULL, OPT_SNAPSHOT_EVERY },
   { "json", no_argument, NULL, OPT_JSON },
   { "init", required_argument, NULL, OPT_INIT },
   { "new-head", required_argument, NULL, OPT_NEW_HEAD },
@@ -118,12 +124,19 @@ on_sigint (int sig)
 
 typedef struct
 {
-  int     epochs;
-  bool    json;
-  double  start;
-  double  epoch_start;
-  cJSON  *history;  /* JSON array of per-epoch objects, or NULL */
-  float   last_test_accuracy;
+  int       epochs;
+  bool      json;
+  double    start;
+  double    epoch_start;
+  cJSON    *history;  /* JSON array of per-epoch objects, or NULL */
+  float     last_test_accuracy;
+  /* snapshots: every `snapshot_every` steps (0: none) the model goes to out with the step */
+  NnModel    *model;
+  const char *out;
+  long        snapshot_every;
+  cJSON      *snapshots;   /* JSON array of { step, path }, or NULL */
+  bool        snapshot_failed;
+  NnError     snapshot_error;
 } Progress;
 
 static double
@@ -134,13 +147,59 @@ now_seconds (void)
   return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
 }
 
+/* out with "-stepNNNNNN" before its .safetensors ending (or at the end when it has none). */
+static void
+snapshot_path (char       *buf,
+               size_t      size,
+               const char *out,
+               long        step)
+{
+  static const char ext[] = ".safetensors";
+  size_t len = strlen (out), n = sizeof ext - 1;
+  bool has_ext = len > n && strcmp (out + len - n, ext) == 0;
+  snprintf (buf, size, "%.*s-step%06ld%s", (int) (has_ext ? len - n : len), out, step, ext);
+}
+
+/* Saves the weights of the step just done. A failure stops the training through the cancel
+ * flag; cli_train_main then reports it. */
+static void
+save_snapshot (Progress *pr,
+               long      step)
+{
+  char path[4096];
+  snapshot_path (path, sizeof path, pr->out, step);
+  /* the test accuracy of an earlier epoch is not this step's */
+  double accuracy = pr->model->test_accuracy;
+  pr->model->test_accuracy = -1.0;
+  bool saved = nn_model_save (pr->model, path, &pr->snapshot_error);
+  pr->model->test_accuracy = accuracy;
+  if (!saved)
+    {
+      pr->snapshot_failed = true;
+      atomic_store (&cancel_flag, 1);
+      return;
+    }
+  fprintf (stderr, "step %ld: saved %s\n", step, path);
+  if (pr->snapshots != NULL)
+    {
+      cJSON *e = cJSON_CreateObject ();
+      cJSON_AddNumberToObject (e, "step", (double) step);
+      cJSON_AddStringToObject (e, "path", path);
+      cJSON_AddItemToArray (pr->snapshots, e);
+    }
+}
+
 static void
 on_progress (const NnTrainProgress *p,
              void                  *user_data)
 {
   Progress *pr = user_data;
   if (!p->epoch_done)
-    return;
+    {
+      if (pr->snapshot_every > 0 && p->step % pr->snapshot_every == 0)
+        save_snapshot (pr, p->step);
+      return;
+    }
   double t = now_seconds ();
   double seconds = t - pr->epoch_start;
   pr->epoch_start = t;
@@ -195,6 +254,7 @@ typedef struct
   int           last_stride;
   int           per_class;
   int           threads;
+  int           snapshot_every;
   bool          json;
   NnTrainConfig config;
 } TrainArgs;
@@ -267,6 +327,9 @@ parse_args (TrainArgs *a,
           break;
         case OPT_WINDOW:
           a->window = optarg;
+          break;
+        case OPT_SNAPSHOT_EVERY:
+          ok = cli_parse_int ("snapshot-every", optarg, 1, 1 << 30, &a->snapshot_every);
           break;
         case OPT_JSON:
           a->json = true;
@@ -608,6 +671,11 @@ cli_train_main (int    argc,
 
   if (a.json)
     progress.history = cJSON_CreateArray ();
+  if (a.json && a.snapshot_every > 0)
+    progress.snapshots = cJSON_CreateArray ();
+  progress.model = model;
+  progress.out = a.out;
+  progress.snapshot_every = a.snapshot_every;
   progress.start = progress.epoch_start = now_seconds ();
 
   /* The handler stays until the model is saved: a Ctrl-C during the save is then ignored
@@ -626,7 +694,10 @@ cli_train_main (int    argc,
   double seconds = now_seconds () - progress.start;
   if (!trained)
     {
-      if (err.code == NN_ERROR_CANCELLED)
+      if (progress.snapshot_failed)
+        cli_fail (CLI_EXIT_FAILURE, "training stopped, a snapshot could not be saved: %s; %s was "
+                  "not written", progress.snapshot_error.message, a.out);
+      else if (err.code == NN_ERROR_CANCELLED)
         status = cli_fail (CLI_EXIT_CANCELLED, "training cancelled after %.1f s; %s was not "
                            "written", seconds, a.out);
       else
@@ -656,6 +727,9 @@ cli_train_main (int    argc,
       cJSON_AddNumberToObject (root, "params", (double) cli_count_params (model->graph));
       cJSON_AddItemToObject (root, "epochs", progress.history);
       progress.history = NULL;
+      if (progress.snapshots != NULL)
+        cJSON_AddItemToObject (root, "snapshots", progress.snapshots);
+      progress.snapshots = NULL;
       cJSON_AddNumberToObject (root, "test_accuracy", model->test_accuracy);
       cJSON_AddNumberToObject (root, "seconds", seconds);
       if (!cli_print_json (root))
@@ -668,6 +742,7 @@ done:
     sigaction (SIGINT, &old_sa, NULL);
   cJSON_Delete (progress.history);
   free (trainable);
+  cJSON_Delete (progress.snapshots);
   nn_model_free (model);
   nn_dataset_free (test);
   nn_dataset_free (train);

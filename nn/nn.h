@@ -9,6 +9,7 @@
 #include "explain/nn-baseline.h"
 #include "core/nn-blas.h"
 #include "explain/nn-cam.h"
+#include "embed/nn-cka.h"
 #include "ops/nn-channelwise.h"
 #include "graph/nn-context.h"
 #include "ops/nn-conv2d.h"

@@ -4,6 +4,8 @@
 
 #include "viz-am-figure.h"
 #include "viz-caption.h"
+#include "viz-channel-pair.h"
+#include "viz-cka-plot.h"
 #include "viz-colorbar.h"
 #include "viz-colormap.h"
 #include "viz-confusion.h"

@@ -57,33 +57,18 @@ argmax (const float *v,
   return best;
 }
 
-NnFeatures *
-nn_features_new (NnModel          *model,
-                 const NnDataset  *ds,
-                 int               node,
-                 NnFeaturesMode    mode,
-                 int               batch,
-                 NnEmbedProgress   progress,
-                 void             *user_data,
-                 const atomic_int *cancel,
-                 NnError          *err)
+/* The (n, d) features of one node, with the labels copied and room for the predictions. */
+static NnFeatures *
+features_alloc (const NnDataset *ds,
+                size_t           d,
+                NnError         *err)
 {
-  NN_ASSERT (model != NULL && model->graph != NULL && ds != NULL);
-  if (!check (model, ds, node, batch, err))
-    return NULL;
-  NnGraph *graph = model->graph;
-  const NnShape s = graph->nodes[node].shape;
-  const int out = nn_graph_output (graph);
-  const int n_out = (int) nn_shape_size (graph->nodes[out].shape);
-  const size_t plane = (size_t) s.h * s.w;
-  const size_t d = mode == NN_FEATURES_POOL ? (size_t) s.c : nn_shape_size (s);
   if ((size_t) ds->n * d > (size_t) 1 << 31)
     {
       nn_error_set (err, NN_ERROR_SPEC, "%d samples of %zu features are too many to embed",
                     ds->n, d);
       return NULL;
     }
-
   NnFeatures *f = calloc (1, sizeof *f);
   if (f != NULL)
     {
@@ -100,17 +85,88 @@ nn_features_new (NnModel          *model,
   f->n = ds->n;
   f->d = (int) d;
   memcpy (f->labels, ds->labels, (size_t) ds->n * sizeof (int));
+  return f;
+}
+
+static void
+features_free_all (NnFeatures **out,
+                   int          n_nodes)
+{
+  for (int i = 0; i < n_nodes; i++)
+    {
+      nn_features_free (out[i]);
+      out[i] = NULL;
+    }
+}
+
+/* Row r of a batch's output of node (shape s) into row `row` of f. */
+static void
+features_take (NnFeatures     *f,
+               int             row,
+               const float    *act,
+               NnShape         s,
+               NnFeaturesMode  mode)
+{
+  const size_t plane = (size_t) s.h * s.w;
+  float *dst = f->values + (size_t) row * f->d;
+  if (mode == NN_FEATURES_POOL)
+    for (int c = 0; c < s.c; c++)
+      {
+        double sum = 0.0;
+        for (size_t p = 0; p < plane; p++)
+          sum += (double) act[(size_t) c * plane + p];
+        dst[c] = (float) (sum / (double) plane);
+      }
+  else
+    memcpy (dst, act, (size_t) f->d * sizeof (float));
+}
+
+bool
+nn_features_new_many (NnFeatures      **out,
+                      NnModel          *model,
+                      const NnDataset  *ds,
+                      const int        *nodes,
+                      int               n_nodes,
+                      NnFeaturesMode    mode,
+                      int               batch,
+                      NnEmbedProgress   progress,
+                      void             *user_data,
+                      const atomic_int *cancel,
+                      NnError          *err)
+{
+  NN_ASSERT (out != NULL && model != NULL && model->graph != NULL && ds != NULL);
+  NN_ASSERT (nodes != NULL && n_nodes >= 1);
+  for (int i = 0; i < n_nodes; i++)
+    out[i] = NULL;
+  for (int i = 0; i < n_nodes; i++)
+    if (!check (model, ds, nodes[i], batch, err))
+      return false;
+  NnGraph *graph = model->graph;
+  const int output = nn_graph_output (graph);
+  const int n_out = (int) nn_shape_size (graph->nodes[output].shape);
+  for (int i = 0; i < n_nodes; i++)
+    {
+      const NnShape s = graph->nodes[nodes[i]].shape;
+      out[i] = features_alloc (ds, mode == NN_FEATURES_POOL ? (size_t) s.c : nn_shape_size (s),
+                               err);
+      if (out[i] == NULL)
+        {
+          features_free_all (out, n_nodes);
+          return false;
+        }
+    }
 
   const int B = batch < ds->n ? batch : ds->n;
   NnContext *ctx = nn_context_new (graph, B, 0, err);
   if (ctx == NULL || !nn_context_set_threads (ctx, 0, err))
     {
       nn_context_free (ctx);
-      nn_features_free (f);
-      return NULL;
+      features_free_all (out, n_nodes);
+      return false;
     }
   nn_context_set_training (ctx, false);
-  nn_context_keep (ctx, node);
+  for (int i = 0; i < n_nodes; i++)
+    nn_context_keep (ctx, nodes[i]);
 
   const size_t sample = (size_t) ds->c * ds->h * ds->w;
   float *in = nn_context_input (ctx);
@@ -119,10 +175,9 @@ nn_features_new (NnModel          *model,
       if (cancel != NULL && atomic_load (cancel))
         {
           nn_context_free (ctx);
-          nn_features_free (f);
-          nn_error_set (err, NN_ERROR_CANCELLED, "features cancelled after %d of %d samples",
-                        start, ds->n);
-          return NULL;
+          features_free_all (out, n_nodes);
+          return nn_error_set (err, NN_ERROR_CANCELLED, "features cancelled after %d of %d "
+                               "samples", start, ds->n);
         }
       /* A partial last batch zeroes its spare rows: in eval mode samples do not interact. */
       int rows = ds->n - start < B ? ds->n - start : B;
@@ -138,27 +193,38 @@ nn_features_new (NnModel          *model,
       if (rows < B)
         memset (in + (size_t) rows * sample, 0, sizeof (float) * sample * (size_t) (B - rows));
       nn_context_forward (ctx, -1);
-      const float *act = nn_context_output (ctx, node);
-      const float *logits = nn_context_output (ctx, out);
-      for (int r = 0; r < rows; r++)
+      const float *logits = nn_context_output (ctx, output);
+      for (int i = 0; i < n_nodes; i++)
         {
-          float *row = f->values + (size_t) (start + r) * d;
-          const float *a = act + (size_t) r * nn_shape_size (s);
-          if (mode == NN_FEATURES_POOL)
-            for (int c = 0; c < s.c; c++)
-              {
-                double sum = 0.0;
-                for (size_t p = 0; p < plane; p++)
-                  sum += (double) a[(size_t) c * plane + p];
-                row[c] = (float) (sum / (double) plane);
-              }
-          else
-            memcpy (row, a, d * sizeof (float));
-          f->preds[start + r] = argmax (logits + (size_t) r * n_out, n_out);
+          const NnShape s = graph->nodes[nodes[i]].shape;
+          const float *act = nn_context_output (ctx, nodes[i]);
+          for (int r = 0; r < rows; r++)
+            {
+              features_take (out[i], start + r, act + (size_t) r * nn_shape_size (s), s, mode);
+              out[i]->preds[start + r] = argmax (logits + (size_t) r * n_out, n_out);
+            }
         }
       if (progress != NULL)
         progress (start + rows, ds->n, user_data);
     }
   nn_context_free (ctx);
+  return true;
+}
+
+NnFeatures *
+nn_features_new (NnModel          *model,
+                 const NnDataset  *ds,
+                 int               node,
+                 NnFeaturesMode    mode,
+                 int               batch,
+                 NnEmbedProgress   progress,
+                 void             *user_data,
+                 const atomic_int *cancel,
+                 NnError          *err)
+{
+  NnFeatures *f = NULL;
+  if (!nn_features_new_many (&f, model, ds, &node, 1, mode, batch, progress, user_data, cancel,
+                             err))
+    return NULL;
   return f;
 }

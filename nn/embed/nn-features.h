@@ -41,4 +41,17 @@ NnFeatures *nn_features_new (NnModel          *model,
                              void             *user_data,
                              const atomic_int *cancel,
                              NnError          *err);
+/* nn_features_new for several layers in one pass over the data: out[i] (n_nodes entries,
+ * filled on success, all NULL on failure) receives the features of nodes[i]. */
+bool        nn_features_new_many (NnFeatures      **out,
+                                  NnModel          *model,
+                                  const NnDataset  *ds,
+                                  const int        *nodes,
+                                  int               n_nodes,
+                                  NnFeaturesMode    mode,
+                                  int               batch,
+                                  NnEmbedProgress   progress,
+                                  void             *user_data,
+                                  const atomic_int *cancel,
+                                  NnError          *err);
 void        nn_features_free (NnFeatures *features);

@@ -301,6 +301,18 @@ size_t       nn_graph_node_param_count (const NnGraph *graph,
 void         nn_graph_set_trainable (NnGraph *graph,
                                      int      node,
                                      bool     trainable);
+/* True when a and b are the same network: the same nodes in the same order (op, name,
+ * attributes, output shape, inputs) with parameter tensors of the same roles and sizes. Else
+ * false with err saying at which node they part and how (two checkpoints of one run pass). */
+bool         nn_graph_check_same (const NnGraph *a,
+                                  const NnGraph *b,
+                                  NnError       *err);
+/* How far node's weights and biases moved from a to b (graphs that pass nn_graph_check_same):
+ * ||b - a|| / ||a|| over all of them together, L2. Running statistics do not count. NaN for a
+ * node without weights; 0 when both are all zero, +inf when only a is. */
+double       nn_graph_node_param_distance (const NnGraph *a,
+                                           const NnGraph *b,
+                                           int            node);
 /* Sets the gradient policy of every ReLU-family node (training with ProxyGrad or SUGAR). */
 void         nn_graph_set_policy (NnGraph           *graph,
                                   const NnGradPolicy *policy);

@@ -1153,7 +1153,7 @@ test_views (void)
 {
   /* The template binds the window's state to every view. */
   g_autoptr (GPtrArray) views = window_views ();
-  g_assert_cmpuint (views->len, ==, 7);
+  g_assert_cmpuint (views->len, ==, 8);
   int node = find_node ("layer1.0.add");
   activate ("layer.select", "i", node);
   activate ("channel.select", "i", 3);

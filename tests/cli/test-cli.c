@@ -225,8 +225,8 @@ test_usage (void)
 
   r = run_cli ("--help", NULL);
   assert_success (&r);
-  const char *commands[] = { "info", "predict", "train", "eval", "embed", "activations",
-                             "filters", "am", "bench" };
+  const char *commands[] = { "info", "predict", "train", "eval", "embed", "compare",
+                             "activations", "filters", "am", "bench" };
   for (size_t i = 0; i < G_N_ELEMENTS (commands); i++)
     g_assert_nonnull (strstr (r.out, commands[i]));
   run_clear (&r);
@@ -294,6 +294,145 @@ test_train (void)
   g_assert_cmpfloat (json_number (json, "test_accuracy"), ==, acc);
   cJSON_Delete (json);
   run_clear (&r);
+  g_remove (out);
+  g_free (out);
+}
+
+/* train --snapshot-every: a model every N steps, named with the step; compare between two of
+ * them, with itself, and with another graph. */
+static void
+test_snapshots_compare (void)
+{
+  char *out = g_build_filename (env.dir, "snap.safetensors", NULL);
+  char *snap[3];
+  for (int k = 0; k < 3; k++)
+    {
+      char name[64];
+      g_snprintf (name, sizeof name, "snap-step%06d.safetensors", 2 * (k + 1));
+      snap[k] = g_build_filename (env.dir, name, NULL);
+    }
+  /* 20 images in batches of 8: 2 steps an epoch, 6 in all, a snapshot after steps 2, 4, 6 */
+  int before = test_util_count_entries (env.dir);
+  Run r = run_cli ("train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data,
+                   "--epochs", "3", "--batch", "8", "--seed", "4", "--snapshot-every", "2",
+                   "--out", out, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *snaps = cJSON_GetObjectItemCaseSensitive (json, "snapshots");
+  g_assert_cmpint (cJSON_GetArraySize (snaps), ==, 3);
+  for (int k = 0; k < 3; k++)
+    {
+      const cJSON *e = cJSON_GetArrayItem (snaps, k);
+      g_assert_cmpfloat (json_number (e, "step"), ==, 2 * (k + 1));
+      g_assert_cmpstr (cJSON_GetObjectItemCaseSensitive (e, "path")->valuestring, ==, snap[k]);
+      g_assert_true (file_exists (snap[k]));
+    }
+  cJSON_Delete (json);
+  g_assert_nonnull (strstr (r.err, "step 4: saved"));
+  run_clear (&r);
+  /* the snapshots and the model, no temporary files */
+  g_assert_cmpint (test_util_count_entries (env.dir), ==, before + 4);
+
+  /* the last snapshot is the final model's weights */
+  char *png = g_build_filename (env.dir, "cka.png", NULL);
+  char *matrix = g_build_filename (env.dir, "cka-matrix.svg", NULL);
+  char *channel = g_build_filename (env.dir, "channel.png", NULL);
+  r = run_cli ("compare", snap[2], out, "--data", env.data, "--json", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  const cJSON *layers = cJSON_GetObjectItemCaseSensitive (json, "layers");
+  g_assert_cmpint (cJSON_GetArraySize (layers), ==, 10);
+  for (int l = 0; l < 10; l++)
+    {
+      const cJSON *e = cJSON_GetArrayItem (layers, l);
+      g_assert_cmpfloat_with_epsilon (json_number (e, "cka"), 1.0, 1e-5);
+      const cJSON *d = cJSON_GetObjectItemCaseSensitive (e, "weight_change");
+      g_assert_true (cJSON_IsNull (d) || d->valuedouble == 0.0);
+    }
+  g_assert_cmpfloat (json_number (json, "n"), ==, 2 * PER_CLASS);
+  cJSON_Delete (json);
+  run_clear (&r);
+
+  r = run_cli ("compare", snap[0], out, "--data", env.data, "--json", "--out", png, "--matrix",
+               matrix, "--layer", "conv2", "--channel", "1", "--input", env.sample_h,
+               "--channel-out", channel, "--limit", "12", "--features", "pool", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  g_assert_cmpfloat (json_number (json, "n"), ==, 12);
+  layers = cJSON_GetObjectItemCaseSensitive (json, "layers");
+  const cJSON *first = cJSON_GetArrayItem (layers, 0);
+  g_assert_cmpstr (cJSON_GetObjectItemCaseSensitive (first, "name")->valuestring, ==, "conv1");
+  g_assert_cmpfloat (json_number (first, "features"), ==, 8);  /* pooled: the channels */
+  g_assert_cmpfloat (json_number (first, "weight_change"), >, 0.0);
+  g_assert_true (cJSON_IsNull (cJSON_GetObjectItemCaseSensitive (cJSON_GetArrayItem (layers, 1),
+                                                                 "weight_change")));
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive (json, "matrix");
+  g_assert_cmpint (cJSON_GetArraySize (m), ==, 10);
+  for (int l = 0; l < 10; l++)
+    {
+      double v = json_number (cJSON_GetArrayItem (layers, l), "cka");
+      g_assert_cmpfloat (v, >=, 0.0);
+      g_assert_cmpfloat (v, <=, 1.0 + 1e-9);
+      g_assert_cmpfloat_with_epsilon (cJSON_GetArrayItem (cJSON_GetArrayItem (m, l), l)
+                                      ->valuedouble, v, 1e-9);
+    }
+  cJSON_Delete (json);
+  g_assert_null (strstr (r.err, "no Grad-CAM"));
+  run_clear (&r);
+  assert_png_size (png, 1000, 600);
+  assert_png_size (channel, 1000, 600);
+  /* a layer without spatial extent: the channel figure without its Grad-CAM row, and why */
+  r = run_cli ("compare", snap[0], out, "--data", env.data, "--layer", "fc1", "--channel", "1",
+               "--input", env.sample_h, "--channel-out", channel, "--limit", "4", NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "no Grad-CAM row: layer 'fc1' has no spatial extent"));
+  run_clear (&r);
+  g_assert_true (file_exists (matrix));
+
+  /* the table names every layer */
+  r = run_cli ("compare", snap[0], snap[1], "--data", env.data, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "fc2"));
+  g_assert_nonnull (strstr (r.out, "weight change"));
+  g_assert_nonnull (strstr (r.err, "10 layers compared over 20 samples (flattened features)"));
+  run_clear (&r);
+
+  ensure_model ();
+  char *wide = g_build_filename (env.dir, "wide.safetensors", NULL);
+  r = run_cli ("train", "--arch", "smallcnn", "--width", "0.5", "--data", env.data, "--epochs",
+               "1", "--batch", "8", "--out", wide, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  r = run_cli ("compare", env.model, wide, "--data", env.data, NULL);
+  assert_failure (&r, "not the same network", "differ at node 1: 'conv1'");
+  run_clear (&r);
+  r = run_cli ("compare", env.model, out, "--data", env.data, "--channel", "1", NULL);
+  assert_failure (&r, "--layer, --channel, --input and --channel-out", NULL);
+  run_clear (&r);
+  r = run_cli ("compare", env.model, out, "--data", env.data, "--layer", "nope", NULL);
+  assert_failure (&r, "no layer 'nope'", NULL);
+  run_clear (&r);
+  r = run_cli ("compare", env.model, out, "--data", env.data, "--layer", "input", NULL);
+  assert_failure (&r, "'input' is the input", NULL);
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--out", out,
+               "--snapshot-every", "0", NULL);
+  assert_failure (&r, "snapshot-every", NULL);
+  run_clear (&r);
+
+  g_remove (wide);
+  g_free (wide);
+  g_remove (png);
+  g_remove (matrix);
+  g_remove (channel);
+  g_free (png);
+  g_free (matrix);
+  g_free (channel);
+  for (int k = 0; k < 3; k++)
+    {
+      g_remove (snap[k]);
+      g_free (snap[k]);
+    }
   g_remove (out);
   g_free (out);
 }
@@ -1465,6 +1604,7 @@ main (int    argc,
   g_test_add_func ("/cli/ood-fit", test_ood_fit);
   g_test_add_func ("/cli/activations", test_activations);
   g_test_add_func ("/cli/embed", test_embed);
+  g_test_add_func ("/cli/snapshots-compare", test_snapshots_compare);
   g_test_add_func ("/cli/filters", test_filters);
   g_test_add_func ("/cli/am", test_am);
   g_test_add_func ("/cli/am-bad-input", test_am_bad_input);

@@ -111,6 +111,8 @@ def staged(args, scratch):
     completion = under('datadir', 'bash-completion', 'completions', 'cnnscope-cli')
     model = os.path.join(data, 'demo-pfnet-fashion.safetensors')
     for words, expected in ((['ca'], 'cam'), (['cam', '--me'], '--method --metrics'),
+                            (['compare', '--ch'], '--channel --channel-out'),
+                            (['train', '--snap'], '--snapshot-every'),
                             (['cam', model, '--layer', 'layer4.1.r'],
                              'layer4.1.relu1 layer4.1.relu2')):
         script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* ScopeCompareView: a second model of the same network beside the window's: the selected
+ * channel's filters and activation and the layer's Grad-CAM in both, and the per-layer CKA of
+ * both over a dataset. */
+#pragma once
+
+#include "scope-view.h"
+
+G_BEGIN_DECLS
+
+#define SCOPE_TYPE_COMPARE_VIEW (scope_compare_view_get_type ())
+
+G_DECLARE_FINAL_TYPE (ScopeCompareView, scope_compare_view, SCOPE, COMPARE_VIEW, ScopeView)
+
+/* Model B, or NULL. */
+ScopeModel        *scope_compare_view_get_model_b (ScopeCompareView *self);
+/* The last CKA run's result, or NULL (none yet, or the models changed since). */
+const NnCkaLayers *scope_compare_view_get_layers (ScopeCompareView *self);
+/* Whether the activations of both models for the selected layer are shown. */
+gboolean           scope_compare_view_has_outputs (ScopeCompareView *self);
+/* Whether both models' Grad-CAM at the selected layer is shown. */
+gboolean           scope_compare_view_has_cams (ScopeCompareView *self);
+
+G_END_DECLS
