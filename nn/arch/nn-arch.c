@@ -127,6 +127,16 @@ spec_check (const NnArchSpec *spec,
   if ((int) spec->bank < NN_PFM_BANK_FULL || (int) spec->bank > NN_PFM_BANK_TRAINABLE)
     return nn_error_set (err, NN_ERROR_SPEC, "%s: unknown filter bank %d", name,
                          (int) spec->bank);
+  if (info->family != ARCH_PFNET && (spec->bank != NN_PFM_BANK_FULL || spec->pfm_size != 0))
+    return nn_error_set (err, NN_ERROR_SPEC, "%s: a filter bank and its size are options of "
+                         "pfnet18 only", name);
+  int index[16];
+  if (info->family == ARCH_PFNET && nn_pfm_bank_subset (spec->bank, spec->pfm_size, index,
+                                                        err) == 0)
+    {
+      nn_error_prefix (err, "%s", name);
+      return false;
+    }
   return true;
 }
 

@@ -523,6 +523,127 @@ test_pfnet_banks (void)
   nn_graph_free (r3);
 }
 
+static NnGraph *
+build_bank (NnPfmBank bank,
+            int       size)
+{
+  NnArchSpec spec = {
+    .name = "pfnet18", .in_c = 1, .in_h = 16, .in_w = 16, .n_classes = 3, .width = 0.25f,
+    .bank = bank, .pfm_size = size, .seed = 2,
+  };
+  NnError err = { 0 };
+  NnGraph *graph = nn_arch_build (&spec, &err);
+  if (graph == NULL)
+    g_error ("bank %d size %d: %s", (int) bank, size, err.message);
+  return graph;
+}
+
+/* Every bank at every size gives the kernels docs/pfnet.md lists, by name, in every
+ * pre-defined conv (channel j uses kernel j mod n of the list), and frozen unless trainable;
+ * the options text names bank and size. */
+static void
+test_pfnet_bank_sizes (void)
+{
+  static const struct
+  {
+    NnPfmBank   bank;
+    int         size;
+    const char *kernels;   /* the list, space-separated names */
+    const char *options;
+  } cases[] = {
+    { NN_PFM_BANK_FULL, 0, "-U0 +U0 -U45 +U45 -U90 +U90 -U135 +U135 -E0 +E0 -E45 +E45 -E90 +E90 "
+      "-E135 +E135", "pfm_bank=full pfm_size=16" },
+    { NN_PFM_BANK_FULL, 8, "+U0 +U45 +U90 +U135 +E0 +E45 +E90 +E135",
+      "pfm_bank=full pfm_size=8" },
+    { NN_PFM_BANK_FULL, 9, "+U0 +U45 +U90 +U135 +E0 +E45 +E90 +E135 -U0",
+      "pfm_bank=full pfm_size=9" },
+    { NN_PFM_BANK_FULL, 4, "+U0 +U90 +E0 +E90", "pfm_bank=full pfm_size=4" },
+    { NN_PFM_BANK_TRAINABLE, 4, "+U0 +U90 +E0 +E90", "pfm_bank=trainable pfm_size=4" },
+    { NN_PFM_BANK_EDGES, 0, "-U0 +U0 -U45 +U45 -U90 +U90 -U135 +U135",
+      "pfm_bank=edges pfm_size=8" },
+    { NN_PFM_BANK_EDGES, 4, "+U0 +U45 +U90 +U135", "pfm_bank=edges pfm_size=4" },
+    { NN_PFM_BANK_LINES, 16, "-E0 +E0 -E45 +E45 -E90 +E90 -E135 +E135 -E0 +E0 -E45 +E45 -E90 "
+      "+E90 -E135 +E135", "pfm_bank=lines pfm_size=16" },
+    { NN_PFM_BANK_LINES, 4, "+E0 +E45 +E90 +E135", "pfm_bank=lines pfm_size=4" },
+  };
+  float full[16][9];
+  nn_pfm_bank_kernels (full);
+  for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_auto (GStrv) names = g_strsplit (cases[c].kernels, " ", -1);
+      int n = (int) g_strv_length (names);
+      int expect[16];
+      for (int j = 0; j < n; j++)
+        {
+          expect[j] = -1;
+          for (int k = 0; k < 16; k++)
+            if (strcmp (nn_pfm_kernel_name (k), names[j]) == 0)
+              expect[j] = k;
+          g_assert_cmpint (expect[j], >=, 0);
+        }
+      int index[16];
+      g_assert_cmpint (nn_pfm_bank_subset (cases[c].bank, cases[c].size, index, NULL), ==, n);
+      g_assert_cmpmem (index, sizeof (int) * (size_t) n, expect, sizeof (int) * (size_t) n);
+
+      NnGraph *g = build_bank (cases[c].bank, cases[c].size);
+      int modules = 0;
+      for (int i = 0; i < g->n_nodes; i++)
+        {
+          if (!g_str_has_suffix (g->nodes[i].name, ".predefined"))
+            continue;
+          modules++;
+          const NnParam *w = weight_of (g, g->nodes[i].name);
+          g_assert_true (w->trainable == (cases[c].bank == NN_PFM_BANK_TRAINABLE));
+          const float *k = g->data + w->offset;
+          for (int j = 0; j < w->dims[0]; j++)
+            g_assert_cmpmem (k + 9 * j, sizeof full[0], full[expect[j % n]], sizeof full[0]);
+        }
+      g_assert_cmpint (modules, ==, 17);
+      char text[128];
+      NnArchSpec spec = { .name = "pfnet18", .bank = cases[c].bank, .pfm_size = cases[c].size };
+      nn_arch_spec_format_options (&spec, text, sizeof text);
+      g_assert_cmpstr (text, ==, cases[c].options);
+      nn_graph_free (g);
+    }
+
+  /* A random-frozen bank of 4 takes the kernels at the same places of its 16 random ones. */
+  NnGraph *r16 = build_bank (NN_PFM_BANK_RANDOM_FROZEN, 16);
+  NnGraph *r4 = build_bank (NN_PFM_BANK_RANDOM_FROZEN, 4);
+  const float *k16 = first_kernels (r16, "layer1.0.pfm1.predefined");
+  const float *k4 = first_kernels (r4, "layer1.0.pfm1.predefined");
+  const int at[4] = { 1, 5, 9, 13 };
+  for (int j = 0; j < 16; j++)
+    g_assert_cmpmem (k4 + 9 * j, 9 * sizeof (float), k16 + 9 * at[j % 4], 9 * sizeof (float));
+  g_assert_false (weight_of (r4, "layer1.0.pfm1.predefined")->trainable);
+  nn_graph_free (r16);
+  nn_graph_free (r4);
+
+  /* Sizes a bank has no subset of, and bank options on other architectures. */
+  NnArchSpec bad = {
+    .name = "pfnet18", .in_c = 1, .in_h = 16, .in_w = 16, .n_classes = 3, .width = 0.25f,
+    .bank = NN_PFM_BANK_EDGES, .pfm_size = 9,
+  };
+  NnError err = { 0 };
+  g_assert_null (nn_arch_build (&bad, &err));
+  g_assert_nonnull (strstr (err.message, "edges"));
+  g_assert_nonnull (strstr (err.message, "9"));
+  bad.bank = NN_PFM_BANK_FULL;
+  bad.pfm_size = 5;
+  g_assert_null (nn_arch_build (&bad, &err));
+  g_assert_nonnull (strstr (err.message, "5 kernels"));
+  bad.name = "resnet18";
+  bad.pfm_size = 0;
+  bad.bank = NN_PFM_BANK_EDGES;
+  g_assert_null (nn_arch_build (&bad, &err));
+  g_assert_nonnull (strstr (err.message, "pfnet18 only"));
+  NnPfmBank parsed;
+  g_assert_true (nn_pfm_bank_parse ("random-frozen", &parsed, NULL));
+  g_assert_cmpint (parsed, ==, NN_PFM_BANK_RANDOM_FROZEN);
+  g_assert_cmpstr (nn_pfm_bank_name (parsed), ==, "random-frozen");
+  g_assert_false (nn_pfm_bank_parse ("edge", &parsed, &err));
+  g_assert_nonnull (strstr (err.message, "edge"));
+}
+
 static void
 test_fpnet (void)
 {
@@ -738,6 +859,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/arch/bank/closed-form", test_bank_closed_form);
+  g_test_add_func ("/nn/arch/pfnet-bank-sizes", test_pfnet_bank_sizes);
   g_test_add_func ("/nn/arch/bank/naive-twin", test_bank_naive_twin);
   g_test_add_func ("/nn/arch/bank/names", test_bank_names);
   g_test_add_func ("/nn/arch/names", test_names_list);
