@@ -23,7 +23,7 @@ static const char usage[] =
   "Ctrl-C stops the training; the model is then not written.\n"
   "\n"
   "  --arch NAME          smallcnn, resnet18, resnet34, vgg11, vgg16, vgg19, vgg11_bn,\n"
-  "                       vgg16_bn, vgg19_bn, pfnet18, fpnet\n"
+  "                       vgg16_bn, vgg19_bn, pfnet18, fpnet, fpnet18\n"
   "  --epochs N           default 10\n"
   "  --batch N            default 64\n"
   "  --lr X               base learning rate, default 0.05\n"

@@ -33,7 +33,8 @@ typedef struct
 } NnArchSpec;
 
 /* NULL-terminated list: smallcnn, resnet18, resnet34, vgg11, vgg16, vgg19, vgg11_bn,
- * vgg16_bn, vgg19_bn, pfnet18, fpnet. */
+ * vgg16_bn, vgg19_bn, pfnet18, fpnet (cnnscope's FP-blocks), fpnet18 (the FP-net authors'
+ * layout). */
 const char *const *nn_arch_names (void);
 /* Builds and initialises the network; NULL with err for unknown names or sizes too small. */
 NnGraph *nn_arch_build (const NnArchSpec *spec,

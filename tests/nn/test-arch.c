@@ -208,7 +208,7 @@ test_names_list (void)
 {
   static const char *const expected[] = {
     "smallcnn", "resnet18", "resnet34", "vgg11", "vgg16", "vgg19", "vgg11_bn", "vgg16_bn",
-    "vgg19_bn", "pfnet18", "fpnet", NULL,
+    "vgg19_bn", "pfnet18", "fpnet", "fpnet18", NULL,
   };
   const char *const *names = nn_arch_names ();
   for (int i = 0; expected[i] != NULL; i++)
@@ -680,6 +680,88 @@ test_fpnet (void)
   nn_graph_free (g);
 }
 
+/* The authors' FP-net: a ResNet-18 whose first block of each stage is an FP-block with
+ * expansion 2 * out, non-affine instance norms and a parameter-free shortcut (2x2 average pool
+ * and zero channels), the second a BasicBlock. */
+static void
+test_fpnet18 (void)
+{
+  NnGraph *g = build ("fpnet18", 1, 16, 16, 10, 0.25f, NN_PFM_BANK_FULL, 1);
+  /* Width 0.25: stem 16, stages 16, 32, 64, 128. */
+  const NnNode *e = node (g, "layer2.0.conv1");
+  g_assert_cmpint (e->attrs.conv.out_channels, ==, 2 * 32);
+  g_assert_cmpint (e->attrs.conv.kh, ==, 1);
+  const char *branches[2] = { "a", "b" };
+  for (int i = 0; i < 2; i++)
+    {
+      char name[64];
+      g_snprintf (name, sizeof name, "layer3.0.conv_%s", branches[i]);
+      const NnNode *dw = node (g, name);
+      g_assert_cmpint (dw->attrs.conv.groups, ==, 2 * 64);
+      g_assert_cmpint (dw->attrs.conv.sh, ==, 2);
+      g_snprintf (name, sizeof name, "layer3.0.norm_%s", branches[i]);
+      g_assert_cmpint (node (g, name)->op, ==, NN_OP_INSTANCENORM);
+      g_assert_false (node (g, name)->attrs.norm.affine);
+      g_assert_cmpuint (nn_graph_node_param_count (g, nn_graph_find (g, name)), ==, 0);
+    }
+  g_assert_cmpint (node (g, "layer3.0.mul")->op, ==, NN_OP_MUL);
+  g_assert_cmpint (node (g, "layer3.1.conv1")->attrs.conv.kh, ==, 3);
+  g_assert_cmpint (nn_graph_find (g, "layer3.1.mul"), <, 0);
+  /* layer1.0 keeps its shape: the identity. */
+  const NnNode *add = node (g, "layer1.0.add");
+  g_assert_cmpstr (g->nodes[add->inputs[1]].name, ==, "relu");
+  add = node (g, "layer4.0.add");
+  g_assert_cmpstr (g->nodes[add->inputs[0]].name, ==, "layer4.0.bn2");
+  g_assert_cmpstr (g->nodes[add->inputs[1]].name, ==, "layer4.0.downsample.concat");
+  int zeros = nn_graph_find (g, "layer4.0.downsample.zeros");
+  g_assert_false (g->params[nn_graph_node_param (g, zeros, NN_PARAM_WEIGHT)].trainable);
+  assert_shape (g, "layer4.0.downsample.concat", 128, 2, 2);
+  assert_shape (g, "fc", 10, 1, 1);
+  /* The trainable parameters of an FP-block: conv1, bn1, two depthwise convs, conv2, bn2. */
+  size_t block = 0;
+  for (int i = 0; i < g->n_nodes; i++)
+    if (g_str_has_prefix (g->nodes[i].name, "layer2.0."))
+      for (int p = 0; p < g->n_params; p++)
+        if (g->params[p].node == i && g->params[p].trainable)
+          block += g->params[p].count;
+  g_assert_cmpuint (block, ==, 16 * 64 + 2 * 64 + 2 * 64 * 9 + 64 * 32 + 2 * 32);
+
+  /* The shortcut, run: the first channels the means of the block's input over 3x3 windows
+   * with stride 2 and padding 1 (the padding not counted), the rest 0. */
+  NnContext *ctx = nn_context_new (g, 1, NN_CONTEXT_NO_FOLD, NULL);
+  g_assert_nonnull (ctx);
+  NnRng rng;
+  nn_rng_init (&rng, 9);
+  float *in = nn_context_input (ctx);
+  for (int i = 0; i < 16 * 16; i++)
+    in[i] = nn_rng_normal (&rng);
+  nn_context_forward (ctx, -1);
+  const float *x = nn_context_output (ctx, nn_graph_find (g, "layer3.1.relu2"));
+  const float *sc = nn_context_output (ctx, nn_graph_find (g, "layer4.0.downsample.concat"));
+  for (int c = 0; c < 64; c++)
+    for (int y = 0; y < 2; y++)
+      for (int xx = 0; xx < 2; xx++)
+        {
+          float sum = 0.0f;
+          int count = 0;
+          for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++)
+              {
+                int sy = 2 * y + dy, sx = 2 * xx + dx;
+                if (sy >= 0 && sy < 4 && sx >= 0 && sx < 4)
+                  {
+                    sum += x[(c * 4 + sy) * 4 + sx];
+                    count++;
+                  }
+              }
+          float mean = sum / (float) count;
+          g_assert_cmpfloat_with_epsilon (sc[(c * 2 + y) * 2 + xx], mean, 1e-5);
+          g_assert_cmpfloat (sc[((64 + c) * 2 + y) * 2 + xx], ==, 0.0f);
+        }
+  nn_context_free (ctx);
+  nn_graph_free (g);
+}
+
 static void
 test_all_small (void)
 {
@@ -786,7 +868,7 @@ test_too_small (void)
 {
   for (const char *const *name = nn_arch_names (); *name != NULL; name++)
     {
-      int min = strcmp (*name, "smallcnn") == 0 ? 4 : 8;
+      int min = strcmp (*name, "smallcnn") == 0 ? 4 : strcmp (*name, "fpnet18") == 0 ? 16 : 8;
       NnArchSpec spec = { .name = *name, .in_c = 1, .in_h = min, .in_w = min, .n_classes = 3,
                           .width = 0.25f, .seed = 1 };
       NnGraph *g = nn_arch_build (&spec, NULL);
@@ -874,6 +956,7 @@ main (int    argc,
   g_test_add_func ("/nn/arch/pfnet/banks", test_pfnet_banks);
   g_test_add_func ("/nn/arch/fpnet", test_fpnet);
   g_test_add_func ("/nn/arch/all-small", test_all_small);
+  g_test_add_func ("/nn/arch/fpnet18", test_fpnet18);
   g_test_add_func ("/nn/arch/deterministic", test_deterministic);
   g_test_add_func ("/nn/arch/forward-small", test_forward_small);
   g_test_add_func ("/nn/arch/too-small", test_too_small);
