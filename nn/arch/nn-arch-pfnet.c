@@ -179,7 +179,7 @@ nn_arch_spec_format_options (const NnArchSpec *spec,
   snprintf (buf, size, "pfm_bank=%s pfm_size=%d", nn_pfm_bank_name (spec->bank), n);
 }
 
-/* The kernels a network uses (nkernels of them; channel j of a pre-defined conv uses kernel
+/* The kernels a network uses (n of them; channel j of a pre-defined conv uses kernel
  * j mod n): the subset of the full bank, or for RANDOM_FROZEN of 8 zero-mean, L1-normalised
  * Gaussian kernels, each used as the pair (-k, +k) like the real bank so that only the shapes
  * change. False with err for a size the bank has no subset of. */
