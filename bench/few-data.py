@@ -43,6 +43,9 @@ def run_cell(args, cli, tmp, label, arch, per_class, bank=None, size=None):
         t0 = time.monotonic()
         res = seedstats.train(cli, tmp, f"run-{seed}",
                               options_for(args, arch, per_class, seed, bank, size))
+        if res is None:
+            raise SystemExit(f"{label} per-class {per_class} seed {seed}: the loss diverged "
+                             f"(lower --lr)")
         accs.append(res["test_accuracy"])
         print(f"{label} per-class {per_class} seed {seed}: test {100 * accs[-1]:.2f} % "
               f"({time.monotonic() - t0:.0f} s)", file=sys.stderr, flush=True)

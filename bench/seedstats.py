@@ -41,12 +41,15 @@ def cli_path(build):
 
 
 def train(cli, out_dir, name, options, nice=True):
-    """Runs `cnnscope-cli train ... --json` and returns its JSON object; the model file goes to
-    out_dir/name.safetensors and is removed afterwards."""
+    """Runs `cnnscope-cli train ... --json` and returns its JSON object, or None when the loss
+    diverged (NaN or infinite: a result of the setting, reported as such); the model file goes
+    to out_dir/name.safetensors and is removed afterwards."""
     model = os.path.join(out_dir, name + ".safetensors")
     cmd = (["nice", "-n", "10"] if nice else []) + [cli, "train"] + options + [
         "--out", model, "--json"]
     run = subprocess.run(cmd, capture_output=True, text=True)
+    if run.returncode != 0 and "the loss became" in run.stderr:
+        return None
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{run.stderr}")
     if os.path.exists(model):

@@ -24,7 +24,8 @@ def main():
     p.add_argument("--per-class", type=int, default=1000)
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--lr", type=float, default=0.01,
+                   help="VGG without batch norm diverges with B-SiLU at 0.05")
     p.add_argument("--optimizer", default="sgd")
     p.add_argument("--width", type=float, default=0.5)
     p.add_argument("--test-per-class", type=int, default=0)
@@ -36,6 +37,7 @@ def main():
     cli = seedstats.cli_path(args.build)
 
     runs = {}
+    diverged = {}  # policy: seeds whose loss became NaN (left out of the means)
     with tempfile.TemporaryDirectory(prefix="sugar-") as tmp:
         for policy in policies:
             runs[policy] = []
@@ -49,6 +51,11 @@ def main():
                     opts += ["--test-per-class", str(args.test_per_class)]
                 t0 = time.monotonic()
                 res = seedstats.train(cli, tmp, f"run-{seed}", opts)
+                if res is None:
+                    diverged[policy] = diverged.get(policy, 0) + 1
+                    print(f"{policy} seed {seed}: the loss diverged", file=sys.stderr,
+                          flush=True)
+                    continue
                 runs[policy].append(res)
                 print(f"{policy} seed {seed}: test {100 * res['test_accuracy']:.2f} %, dead "
                       f"{100 * res['epochs'][-1]['dead_relu']:.2f} % "
@@ -65,19 +72,20 @@ def main():
              f"seeds {args.seeds}; in %, mean ± 95 % t-interval. Dead: units <= 0 on every "
              f"image of the probe batch; sparsity: outputs <= 0.", "",
              "| policy | " + " | ".join(f"dead after epoch {e + 1}" for e in shown)
-             + " | sparsity after the last | test accuracy |",
-             "| --- |" + " ---: |" * (len(shown) + 2)]
+             + " | sparsity after the last | test accuracy | runs diverged |",
+             "| --- |" + " ---: |" * (len(shown) + 3)]
     for policy in policies:
         cells = [seedstats.fmt(per_epoch(policy, "dead_relu", e), digits=2) for e in shown]
         cells.append(seedstats.fmt(per_epoch(policy, "relu_sparsity", last)))
         cells.append(seedstats.fmt([r["test_accuracy"] for r in runs[policy]]))
+        cells.append(f"{diverged.get(policy, 0)} of {len(seeds)}")
         lines.append(f"| {policy} | " + " | ".join(cells) + " |")
     lines += ["", "Dead ReLUs (%) after every epoch, mean over the seeds:", "",
               "| epoch | " + " | ".join(policies) + " |",
               "| ---: |" + " ---: |" * len(policies)]
     for e in range(args.epochs):
         cells = [f"{100 * seedstats.mean_ci(per_epoch(pol, 'dead_relu', e))[0]:.2f}"
-                 for pol in policies]
+                 if runs[pol] else "–" for pol in policies]
         lines.append(f"| {e + 1} | " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     with open(args.out, "w") as f:
