@@ -103,7 +103,9 @@ def main():
             lines.append(f"| {n} | {seedstats.fmt(res)} | {seedstats.fmt(pf)} | "
                          f"{seedstats.fmt(diff)} |")
         if banks:
-            lines += ["", "PFNet-18 filter banks (bank:size, docs/pfnet.md):", "",
+            if not args.no_compare:
+                lines.append("")
+            lines += ["PFNet-18 filter banks (bank:size, docs/pfnet.md):", "",
                       "| bank | " + " | ".join(f"{n} per class" for n in abl_sizes) + " |",
                       "| --- |" + " ---: |" * len(abl_sizes)]
             for bank, size in banks:
