@@ -51,6 +51,7 @@ print_json (const NnModel *model,
   cJSON *root = cJSON_CreateObject ();
   cJSON_AddStringToObject (root, "model", path);
   cJSON_AddStringToObject (root, "arch", model->arch);
+  cJSON_AddStringToObject (root, "arch_options", model->arch_options);
   cJSON_AddItemToObject (root, "input_shape", shape_json (g->nodes[0].shape));
   cJSON_AddNumberToObject (root, "n_classes", model->n_classes);
   cJSON *labels = cJSON_AddArrayToObject (root, "labels");
@@ -107,6 +108,8 @@ print_table (const NnModel *model,
   NnShape in = g->nodes[0].shape;
   printf ("model        %s\n", path);
   printf ("arch         %s\n", model->arch[0] ? model->arch : "(unknown)");
+  if (model->arch_options[0] != '\0')
+    printf ("arch options %s\n", model->arch_options);
   printf ("input        %d x %d x %d\n", in.c, in.h, in.w);
   printf ("classes      %d:", model->n_classes);
   for (int k = 0; k < model->n_classes; k++)

@@ -24,9 +24,11 @@ static const CliCommand commands[] = {
     "predict MODEL INPUT... [--top K] [--logits-npy FILE] [--json] [--ood FILE|none]" },
   { "train", cli_train_main,
     "train --arch NAME --data DATASET --out MODEL [--epochs N] [--batch N] [--lr X]\n"
-    "        [--optimizer sgd|adamw|lamb] [--policy exact|proxygrad:B|sugar:bsilu|sugar:nelu]\n"
+    "        [--optimizer sgd|adamw|lamb] [--weight-decay X]\n"
+    "        [--policy exact|proxygrad:B|sugar:bsilu|sugar:nelu[:A]]\n"
     "        [--schedule cosine|step|constant] [--seed S] [--threads N] [--width W]\n"
-    "        [--per-class N] [--augment] [--snapshot-every N] [--json]\n"
+    "        [--pfm-bank B] [--pfm-size N] [--bn-batches N] [--per-class N]\n"
+    "        [--test-per-class N] [--augment] [--snapshot-every N] [--json]\n"
     "        | train --init MODEL [--new-head N] [--freeze LAYER] [--size N|HxW] (fine-tuning)" },
   { "eval", cli_eval_main, "eval MODEL DATASET [--json] [--shard I/N] | eval --merge FILE..." },
   { "embed", cli_embed_main,

@@ -26,7 +26,7 @@ static const char usage[] =
   "per epoch. Ctrl-C stops the training; the model is then not written.\n"
   "\n"
   "  --arch NAME          smallcnn, resnet18, resnet34, vgg11, vgg16, vgg19, vgg11_bn,\n"
-  "                       vgg16_bn, vgg19_bn, pfnet18, fpnet\n"
+  "                       vgg16_bn, vgg19_bn, pfnet18, fpnet, fpnet18\n"
   "  --init MODEL         start from a model file (.safetensors, or .onnx imported): its\n"
   "                       weights, input normalization and CT window; the images are\n"
   "                       fitted to its input (gray replicated to RGB for an RGB model)\n"
@@ -40,13 +40,21 @@ static const char usage[] =
   "  --batch N            default 64\n"
   "  --lr X               base learning rate, default 0.05\n"
   "  --optimizer NAME     sgd (momentum 0.9, Nesterov; default), adamw or lamb\n"
+  "  --weight-decay X     overrides the optimizer's (sgd 5e-4 as L2, adamw and lamb 0.01\n"
+  "                       decoupled); 0 for none\n"
   "  --schedule NAME      cosine (default), step (x0.1 every third of the run) or constant\n"
   "  --policy P           gradient of the ReLUs: exact (default), proxygrad:B, sugar:bsilu,\n"
-  "                       sugar:nelu\n"
+  "                       sugar:nelu[:A] (NeLU's alpha A, default 0.01)\n"
   "  --width W            channel multiplier, default 1\n"
   "  --last-stride S      ResNets: stride of layer4, 2 (default) or 1 (layer4 keeps layer3's\n"
   "                       resolution: class activation maps twice as fine)\n"
+  "  --pfm-bank B         pfnet18: full (default), edges, lines, random-frozen or trainable\n"
+  "  --pfm-size N         pfnet18: kernels of the bank used, 4, 8, 9 or 16 (default: the\n"
+  "                       bank's own, 16; 8 for edges and lines; docs/pfnet.md)\n"
+  "  --bn-batches N       precise batch norm: running statistics recomputed over N training\n"
+  "                       batches after every epoch, default 50; 0 keeps moving averages\n"
   "  --per-class N        train on at most N images per class (seeded subset)\n"
+  "  --test-per-class N   evaluate on at most N test images per class (seeded subset)\n"
   "  --augment            random shifts (and flips for RGB)\n"
   "  --window W           CT window for a dataset of 16-bit gray PNGs (HU + 1024, as\n"
   "                       'synth ct' writes): lung (default), mediastinum, bone, W,L, or\n"
@@ -56,7 +64,9 @@ static const char usage[] =
   "  --snapshot-every N   also save the model every N training steps, to MODEL with\n"
   "                       -stepNNNNNN before .safetensors (run.safetensors:\n"
   "                       run-step000300.safetensors), each written atomically\n"
-  "  --json               print one JSON object with the history on stdout at the end\n";
+  "  --json               print one JSON object with the history on stdout at the end\n"
+  "Each epoch also reports the dead ReLUs (units <= 0 on every image of a probe batch of\n"
+  "training images) and the sparsity (the fraction of ReLU outputs <= 0) on that batch.\n";
 
 enum
 {
@@ -82,6 +92,11 @@ enum
   OPT_NEW_HEAD,
   OPT_FREEZE,
   OPT_SIZE,
+  OPT_WEIGHT_DECAY,
+  OPT_PFM_BANK,
+  OPT_PFM_SIZE,
+  OPT_BN_BATCHES,
+  OPT_TEST_PER_CLASS,
 };
 
 static const struct option options[] = {
@@ -107,6 +122,11 @@ static const struct option options[] = {
   { "new-head", required_argument, NULL, OPT_NEW_HEAD },
   { "freeze", required_argument, NULL, OPT_FREEZE },
   { "size", required_argument, NULL, OPT_SIZE },
+  { "weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY },
+  { "pfm-bank", required_argument, NULL, OPT_PFM_BANK },
+  { "pfm-size", required_argument, NULL, OPT_PFM_SIZE },
+  { "bn-batches", required_argument, NULL, OPT_BN_BATCHES },
+  { "test-per-class", required_argument, NULL, OPT_TEST_PER_CLASS },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -205,9 +225,13 @@ on_progress (const NnTrainProgress *p,
   pr->epoch_start = t;
   pr->last_test_accuracy = p->test_accuracy;
   fprintf (stderr, "epoch %d/%d  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  "
-           "lr %.3g  %.1f s\n", p->epoch + 1, pr->epochs, (double) p->train_loss,
+           "lr %.3g  %.1f s", p->epoch + 1, pr->epochs, (double) p->train_loss,
            100.0 * (double) p->train_accuracy, (double) p->test_loss,
            100.0 * (double) p->test_accuracy, (double) p->lr, seconds);
+  if (p->dead_relu >= 0.0f)
+    fprintf (stderr, "  dead ReLUs %.2f%% sparsity %.2f%%", 100.0 * (double) p->dead_relu,
+             100.0 * (double) p->relu_sparsity);
+  fputc ('\n', stderr);
   if (pr->history != NULL)
     {
       cJSON *e = cJSON_CreateObject ();
@@ -218,6 +242,11 @@ on_progress (const NnTrainProgress *p,
       cJSON_AddNumberToObject (e, "test_accuracy", (double) p->test_accuracy);
       cJSON_AddNumberToObject (e, "lr", (double) p->lr);
       cJSON_AddNumberToObject (e, "seconds", seconds);
+      if (p->dead_relu >= 0.0f)
+        {
+          cJSON_AddNumberToObject (e, "dead_relu", (double) p->dead_relu);
+          cJSON_AddNumberToObject (e, "relu_sparsity", (double) p->relu_sparsity);
+        }
       cJSON_AddItemToArray (pr->history, e);
     }
 }
@@ -251,8 +280,13 @@ typedef struct
   const char   *schedule;
   const char   *window;       /* NULL: lung for CT datasets */
   float         width;
+  float         weight_decay;  /* < 0: the optimizer's own */
+  NnPfmBank     bank;
+  int           pfm_size;
+  bool          pfm_set;       /* --pfm-bank or --pfm-size given */
   int           last_stride;
   int           per_class;
+  int           test_per_class;
   int           threads;
   int           snapshot_every;
   bool          json;
@@ -346,6 +380,27 @@ parse_args (TrainArgs *a,
         case OPT_SIZE:
           ok = cli_parse_size (optarg, &a->size_h, &a->size_w);
           break;
+        case OPT_WEIGHT_DECAY:
+          ok = cli_parse_float ("weight-decay", optarg, 0.0, 10.0, &a->weight_decay);
+          break;
+        case OPT_PFM_BANK:
+          if (!nn_pfm_bank_parse (optarg, &a->bank, &err))
+            {
+              nn_error_prefix (&err, "--pfm-bank");
+              return cli_fail_error (CLI_EXIT_USAGE, &err);
+            }
+          a->pfm_set = true;
+          break;
+        case OPT_PFM_SIZE:
+          ok = cli_parse_int ("pfm-size", optarg, 1, 16, &a->pfm_size);
+          a->pfm_set = true;
+          break;
+        case OPT_TEST_PER_CLASS:
+          ok = cli_parse_int ("test-per-class", optarg, 1, 1 << 30, &a->test_per_class);
+          break;
+        case OPT_BN_BATCHES:
+          ok = cli_parse_int ("bn-batches", optarg, 0, 1 << 30, &a->config.bn_batches);
+          break;
         case 'h':
           fputs (usage, stdout);
           return -1;
@@ -392,11 +447,23 @@ parse_args (TrainArgs *a,
   if (!known)
     return cli_fail (CLI_EXIT_USAGE, "unknown architecture '%s' (see 'cnnscope-cli train "
                      "--help')", a->arch);
+  if (a->pfm_set && (a->arch == NULL || strcmp (a->arch, "pfnet18") != 0))
+    return cli_fail (CLI_EXIT_USAGE, "--pfm-bank and --pfm-size are options of pfnet18, not "
+                     "%s", a->arch != NULL ? a->arch : "of a --init model");
+  int index[16];
+  if (a->pfm_set && nn_pfm_bank_subset (a->bank, a->pfm_size, index, &err) == 0)
+    {
+      nn_error_prefix (&err, "--pfm-size");
+      return cli_fail_error (CLI_EXIT_USAGE, &err);
+    }
+  /* After the whole line, so that --optimizer cannot reset it whatever the order. */
+  if (a->weight_decay >= 0.0f)
+    a->config.optimizer.weight_decay = a->weight_decay;
   return 0;
 }
 
-/* Loads the training split (subset per class when asked) and the test split at its size;
- * with `model` (--init), both fitted to the model's input. */
+/* Loads the training split and the test split at its size, each a subset per class when
+ * asked; with `model` (--init), both fitted to the model's input. */
 static bool
 load_data (const TrainArgs *a,
            const NnModel   *model,
@@ -421,6 +488,14 @@ load_data (const TrainArgs *a,
   *test = nn_dataset_open (a->data, false, (*train)->c, (*train)->h, (*train)->w, &err);
   if (*test == NULL)
     return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  if (a->test_per_class > 0)
+    {
+      NnDataset *sub = nn_dataset_subset_per_class (*test, a->test_per_class, a->config.seed);
+      if (sub == NULL)
+        return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+      nn_dataset_free (*test);
+      *test = sub;
+    }
   return true;
 }
 
@@ -464,8 +539,8 @@ build_model (const TrainArgs *a,
   NnError err = { 0 };
   NnArchSpec spec = {
     .name = a->arch, .in_c = train->c, .in_h = train->h, .in_w = train->w,
-    .n_classes = train->n_classes, .width = a->width, .bank = NN_PFM_BANK_FULL,
-    .last_stride = a->last_stride, .seed = a->config.seed,
+    .n_classes = train->n_classes, .width = a->width, .bank = a->bank,
+    .pfm_size = a->pfm_size, .last_stride = a->last_stride, .seed = a->config.seed,
   };
   NnGraph *graph = nn_arch_build (&spec, &err);
   if (graph == NULL)
@@ -486,6 +561,7 @@ build_model (const TrainArgs *a,
   for (int ch = 0; ch < train->c; ch++)
     if (!(model->std[ch] > 1e-6f))
       model->std[ch] = 1.0f;
+  nn_arch_spec_format_options (&spec, model->arch_options, sizeof model->arch_options);
   snprintf (model->dataset, sizeof model->dataset, "%s", a->data);
   snprintf (model->command, sizeof model->command, "%s", command);
   return model;
@@ -607,7 +683,10 @@ int
 cli_train_main (int    argc,
                 char **argv)
 {
-  TrainArgs a = { .schedule = "cosine", .width = 1.0f, .threads = 0 };
+  TrainArgs a = {
+    .schedule = "cosine", .width = 1.0f, .weight_decay = -1.0f, .bank = NN_PFM_BANK_FULL,
+    .threads = 0,
+  };
   nn_train_config_init (&a.config);
   int status = parse_args (&a, argc, argv);
   if (status != 0)
@@ -688,6 +767,9 @@ cli_train_main (int    argc,
            "test set of %d\n", a.arch != NULL ? a.arch : a.init, a.data, train->n, train->c,
            train->h, train->w, train->n_classes, nn_graph_count_trainable (model->graph),
            test->n);
+  fprintf (stderr, "weight decay %g, precise batch norm over %d batches%s%s\n",
+           (double) a.config.optimizer.weight_decay, a.config.bn_batches,
+           model->arch_options[0] != '\0' ? ", " : "", model->arch_options);
   NnError err = { 0 };
   bool trained = nn_train (model, train, test, &a.config, on_progress, &progress, &cancel_flag,
                            &err);
@@ -725,6 +807,9 @@ cli_train_main (int    argc,
       cJSON_AddNumberToObject (root, "train_n", train->n);
       cJSON_AddNumberToObject (root, "test_n", test->n);
       cJSON_AddNumberToObject (root, "params", (double) cli_count_params (model->graph));
+      cJSON_AddStringToObject (root, "arch_options", model->arch_options);
+      cJSON_AddNumberToObject (root, "weight_decay", (double) a.config.optimizer.weight_decay);
+      cJSON_AddNumberToObject (root, "bn_batches", a.config.bn_batches);
       cJSON_AddItemToObject (root, "epochs", progress.history);
       progress.history = NULL;
       if (progress.snapshots != NULL)

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void
 nn_arch_builder_set_prefix (NnArchBuilder *b,
@@ -180,7 +181,8 @@ nn_arch_builder_batchnorm (NnArchBuilder *b,
 int
 nn_arch_builder_instancenorm (NnArchBuilder *b,
                               const char    *name,
-                              int            input)
+                              int            input,
+                              bool           affine)
 {
   if (!begin (b, name, input))
     return -1;
@@ -190,9 +192,9 @@ nn_arch_builder_instancenorm (NnArchBuilder *b,
       fail (b, "the input is too small: instance norm '%s' would see a single pixel", b->name);
       return -1;
     }
-  if (!check_params (b, 2 * (size_t) in.c))
+  if (affine && !check_params (b, 2 * (size_t) in.c))
     return -1;
-  return added (b, nn_graph_add_instancenorm (b->graph, b->name, input, true));
+  return added (b, nn_graph_add_instancenorm (b->graph, b->name, input, affine));
 }
 
 int
@@ -220,6 +222,63 @@ nn_arch_builder_maxpool (NnArchBuilder *b,
                      window_out (in.w, k, stride, pad)))
     return -1;
   return added (b, nn_graph_add_maxpool (b->graph, b->name, input, k, stride, pad));
+}
+
+int
+nn_arch_builder_avgpool (NnArchBuilder *b,
+                         const char    *name,
+                         int            input,
+                         int            k,
+                         int            stride,
+                         int            pad)
+{
+  if (!begin (b, name, input))
+    return -1;
+  NnShape in = nn_arch_builder_shape (b, input);
+  if (!check_output (b, in.c, window_out (in.h, k, stride, pad),
+                     window_out (in.w, k, stride, pad)))
+    return -1;
+  int node = added (b, nn_graph_add_avgpool (b->graph, b->name, input, k, stride, pad));
+  if (node >= 0)
+    b->graph->nodes[node].attrs.pool.count_include_pad = false;
+  return node;
+}
+
+int
+nn_arch_builder_concat (NnArchBuilder *b,
+                        const char    *name,
+                        int            x,
+                        int            y)
+{
+  if (!begin (b, name, x < 0 ? x : y))
+    return -1;
+  NnShape sx = nn_arch_builder_shape (b, x);
+  if (!check_output (b, (size_t) sx.c + (size_t) nn_arch_builder_shape (b, y).c, sx.h, sx.w))
+    return -1;
+  const int inputs[2] = { x, y };
+  return added (b, nn_graph_add_concat (b->graph, b->name, inputs, 2));
+}
+
+int
+nn_arch_builder_zeros (NnArchBuilder *b,
+                       const char    *name,
+                       int            x)
+{
+  if (!begin (b, name, x) || !check_params (b, 2 * (size_t) nn_arch_builder_shape (b, x).c))
+    return -1;
+  int node = added (b, nn_graph_add_scale (b->graph, b->name, x, false));
+  if (node >= 0)
+    {
+      nn_graph_set_trainable (b->graph, node, false);
+      const NnParamRole roles[2] = { NN_PARAM_WEIGHT, NN_PARAM_BIAS };
+      for (int r = 0; r < 2; r++)
+        {
+          int p = nn_graph_node_param (b->graph, node, roles[r]);
+          memset (nn_graph_param_data (b->graph, p), 0,
+                  b->graph->params[p].count * sizeof (float));
+        }
+    }
+  return node;
 }
 
 int

@@ -4,6 +4,7 @@
 #include "arch/nn-arch-private.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define BANK_SIZE     16
@@ -83,39 +84,134 @@ nn_pfm_bank_kernels (float kernels[16][9])
     }
 }
 
-/* The 16 kernels a network uses: channel j of a pre-defined conv uses kernel j mod 16. EDGES
- * and LINES repeat their 8 kernels; RANDOM_FROZEN draws 8 zero-mean, L1-normalised Gaussian
- * kernels and uses each as the pair (-k, +k), like the real bank, so only the shapes change. */
-static void
-bank_for_spec (float            bank[BANK_SIZE][9],
-               const NnArchSpec *spec,
-               NnRng            *rng)
+static const char *const bank_names[] = {
+  [NN_PFM_BANK_FULL] = "full",
+  [NN_PFM_BANK_EDGES] = "edges",
+  [NN_PFM_BANK_LINES] = "lines",
+  [NN_PFM_BANK_RANDOM_FROZEN] = "random-frozen",
+  [NN_PFM_BANK_TRAINABLE] = "trainable",
+};
+_Static_assert (sizeof bank_names / sizeof bank_names[0] == NN_PFM_BANK_TRAINABLE + 1,
+                "bank_names needs one name per NnPfmBank");
+
+const char *
+nn_pfm_bank_name (NnPfmBank bank)
 {
-  float full[BANK_SIZE][9];
-  nn_pfm_bank_kernels (full);
-  for (int j = 0; j < BANK_SIZE; j++)
+  NN_ASSERT ((int) bank >= 0 && bank <= NN_PFM_BANK_TRAINABLE);
+  return bank_names[bank];
+}
+
+bool
+nn_pfm_bank_parse (const char *text,
+                   NnPfmBank  *bank,
+                   NnError    *err)
+{
+  for (int i = 0; i <= NN_PFM_BANK_TRAINABLE; i++)
+    if (strcmp (text, bank_names[i]) == 0)
+      {
+        *bank = (NnPfmBank) i;
+        return true;
+      }
+  return nn_error_set (err, NN_ERROR_SPEC, "unknown filter bank '%s' (expected full, edges, "
+                       "lines, random-frozen or trainable)", text);
+}
+
+/* The subsets, as indices into -U0 +U0 -U45 +U45 -U90 +U90 -U135 +U135 -E0 ... +E135. The
+ * 16-kernel banks (full, random-frozen, trainable): 16 all; 8 the positive kernel of each
+ * shape and angle (both kinds, four angles); 9 those 8 and -U0 (the bank's kernels are
+ * zero-mean, so they span at most 8 of the 9 dimensions of a 3x3 kernel: the ninth adds a
+ * sign, not a direction); 4 the positive edges and lines at 0 and 90 degrees. Edges and lines
+ * (8 kernels): 16 each kernel twice (as channels cycle through 16), 8 all, 4 the positive one
+ * at each angle. */
+static const int subset_16[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+static const int subset_9[9] = { 1, 3, 5, 7, 9, 11, 13, 15, 0 };
+static const int subset_4[4] = { 1, 5, 9, 13 };
+static const int edges_4[4] = { 1, 3, 5, 7 };
+
+int
+nn_pfm_bank_subset (NnPfmBank bank,
+                    int       size,
+                    int       index[16],
+                    NnError  *err)
+{
+  bool eight = bank == NN_PFM_BANK_EDGES || bank == NN_PFM_BANK_LINES;
+  int offset = bank == NN_PFM_BANK_LINES ? 8 : 0;
+  if (size == 0)
+    size = eight ? 8 : 16;
+  const int *list = NULL;
+  switch (size)
     {
-      int src = j;
-      if (spec->bank == NN_PFM_BANK_EDGES)
-        src = j % 8;
-      else if (spec->bank == NN_PFM_BANK_LINES)
-        src = 8 + j % 8;
-      memcpy (bank[j], full[src], sizeof bank[j]);
+    case 16:
+      list = subset_16;
+      break;
+    case 9:
+      list = eight ? NULL : subset_9;
+      break;
+    case 8:
+      list = eight ? subset_16 : subset_9;
+      break;
+    case 4:
+      list = eight ? edges_4 : subset_4;
+      break;
+    default:
+      break;
     }
-  if (spec->bank != NN_PFM_BANK_RANDOM_FROZEN)
+  if (list == NULL)
+    return nn_error_set (err, NN_ERROR_SPEC, "the %s filter bank has no subset of %d kernels "
+                         "(expected %s)", nn_pfm_bank_name (bank), size,
+                         eight ? "4, 8 or 16" : "4, 8, 9 or 16"), 0;
+  for (int j = 0; j < size; j++)
+    index[j] = eight ? offset + list[j] % 8 : list[j];
+  return size;
+}
+
+void
+nn_arch_spec_format_options (const NnArchSpec *spec,
+                             char             *buf,
+                             size_t            size)
+{
+  NN_ASSERT (spec != NULL && buf != NULL && size > 0);
+  buf[0] = '\0';
+  if (spec->name == NULL || strcmp (spec->name, "pfnet18") != 0)
     return;
-  for (int j = 0; j < BANK_SIZE; j += 2)
-    {
-      double k[9];
-      for (int i = 0; i < 9; i++)
-        k[i] = (double) nn_rng_normal (rng);
-      normalise (k);
-      for (int i = 0; i < 9; i++)
-        {
-          bank[j][i] = (float) -k[i];
-          bank[j + 1][i] = (float) k[i];
-        }
-    }
+  int index[16];
+  int n = nn_pfm_bank_subset (spec->bank, spec->pfm_size, index, NULL);
+  snprintf (buf, size, "pfm_bank=%s pfm_size=%d", nn_pfm_bank_name (spec->bank), n);
+}
+
+/* The kernels a network uses (n of them; channel j of a pre-defined conv uses kernel
+ * j mod n): the subset of the full bank, or for RANDOM_FROZEN of 8 zero-mean, L1-normalised
+ * Gaussian kernels, each used as the pair (-k, +k) like the real bank so that only the shapes
+ * change. False with err for a size the bank has no subset of. */
+static bool
+bank_for_spec (float             bank[BANK_SIZE][9],
+               int              *n,
+               const NnArchSpec *spec,
+               NnRng            *rng,
+               NnError          *err)
+{
+  int index[BANK_SIZE];
+  *n = nn_pfm_bank_subset (spec->bank, spec->pfm_size, index, err);
+  if (*n == 0)
+    return false;
+  float base[BANK_SIZE][9];
+  nn_pfm_bank_kernels (base);
+  if (spec->bank == NN_PFM_BANK_RANDOM_FROZEN)
+    for (int j = 0; j < BANK_SIZE; j += 2)
+      {
+        double k[9];
+        for (int i = 0; i < 9; i++)
+          k[i] = (double) nn_rng_normal (rng);
+        normalise (k);
+        for (int i = 0; i < 9; i++)
+          {
+            base[j][i] = (float) -k[i];
+            base[j + 1][i] = (float) k[i];
+          }
+      }
+  for (int j = 0; j < *n; j++)
+    memcpy (bank[j], base[index[j]], sizeof bank[j]);
+  return true;
 }
 
 /* The Gaussian of the downsampling shortcut, sigma 0.75 px, summing to 1. */
@@ -237,7 +333,12 @@ nn_arch_pfnet_build (NnArchBuilder    *b,
   Pfnet p = { .b = b, .frozen = spec->bank != NN_PFM_BANK_TRAINABLE };
   float bank[BANK_SIZE][9];
   float blur[9];
-  bank_for_spec (bank, spec, rng);
+  int n_kernels = 0;
+  if (!bank_for_spec (bank, &n_kernels, spec, rng, b->err))
+    {
+      nn_error_prefix (b->err, "%s", b->arch);
+      return false;
+    }
   blur_kernel (blur);
   bool big = spec->in_h >= 64 && spec->in_w >= 64;
 
@@ -270,7 +371,7 @@ nn_arch_pfnet_build (NnArchBuilder    *b,
                                                                      NN_PARAM_WEIGHT)];
       float *w = b->graph->data + param->offset;
       for (int j = 0; j < param->dims[0]; j++)
-        memcpy (w + 9 * j, bank[j % BANK_SIZE], sizeof bank[0]);
+        memcpy (w + 9 * j, bank[j % n_kernels], sizeof bank[0]);
     }
   for (int m = 0; m < p.n_blurs; m++)
     {

@@ -58,10 +58,12 @@ int  nn_arch_builder_linear (NnArchBuilder *b,
 int  nn_arch_builder_batchnorm (NnArchBuilder *b,
                                 const char    *name,
                                 int            input);
-/* Affine instance norm; the map must have at least two pixels. */
+/* Instance norm, with or without its affine parameters; the map must have at least two
+ * pixels. */
 int  nn_arch_builder_instancenorm (NnArchBuilder *b,
                                    const char    *name,
-                                   int            input);
+                                   int            input,
+                                   bool           affine);
 int  nn_arch_builder_relu (NnArchBuilder *b,
                            const char    *name,
                            int            input);
@@ -71,6 +73,23 @@ int  nn_arch_builder_maxpool (NnArchBuilder *b,
                               int            k,
                               int            stride,
                               int            pad);
+/* The average over the window's pixels inside the map (padding not counted). */
+int  nn_arch_builder_avgpool (NnArchBuilder *b,
+                              const char    *name,
+                              int            input,
+                              int            k,
+                              int            stride,
+                              int            pad);
+/* x and y stacked along the channels. */
+int  nn_arch_builder_concat (NnArchBuilder *b,
+                             const char    *name,
+                             int            x,
+                             int            y);
+/* Per-channel x * weight + bias, frozen at weight 0 and bias 0: zeros of x's shape without a
+ * trained parameter (a parameter-free shortcut's added channels). */
+int  nn_arch_builder_zeros (NnArchBuilder *b,
+                            const char    *name,
+                            int            x);
 int  nn_arch_builder_global_avgpool (NnArchBuilder *b,
                                      const char    *name,
                                      int            input);
@@ -114,3 +133,11 @@ bool nn_arch_pfnet_build (NnArchBuilder    *b,
 bool nn_arch_fpnet_build (NnArchBuilder    *b,
                           const NnArchSpec *spec,
                           NnRng            *rng);
+bool nn_arch_fpnet18_build (NnArchBuilder    *b,
+                            const NnArchSpec *spec,
+                            NnRng            *rng);
+/* ResNet's BasicBlock (nn-arch-resnet.c) under the current prefix. */
+int  nn_arch_resnet_basic_block (NnArchBuilder *b,
+                                 int            x,
+                                 int            channels,
+                                 int            stride);

@@ -6,11 +6,11 @@
 /* BasicBlock: conv1 (3x3, stride) - bn1 - relu1 - conv2 (3x3) - bn2, plus the shortcut
  * (downsample.0 = 1x1 conv with the stride, downsample.1 = BN, when the shape changes), then
  * add and relu2. torchvision applies one ReLU module twice ("relu"); a graph needs two nodes. */
-static int
-basic_block (NnArchBuilder *b,
-             int            x,
-             int            channels,
-             int            stride)
+int
+nn_arch_resnet_basic_block (NnArchBuilder *b,
+                            int            x,
+                            int            channels,
+                            int            stride)
 {
   int in_c = b->failed ? 0 : nn_arch_builder_shape (b, x).c;
   int y = nn_arch_builder_conv2d (b, "conv1", x, channels, 3, stride, 1, 1, false);
@@ -61,7 +61,7 @@ nn_arch_resnet_build (NnArchBuilder    *b,
         {
           nn_arch_builder_set_prefix (b, "layer%d.%d.", stage + 1, i);
           int stride = stage == 0 || i > 0 ? 1 : stage == 3 && spec->last_stride == 1 ? 1 : 2;
-          x = basic_block (b, x, channels, stride);
+          x = nn_arch_resnet_basic_block (b, x, channels, stride);
         }
     }
   nn_arch_builder_set_prefix (b, "%s", "");

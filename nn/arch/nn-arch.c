@@ -14,6 +14,7 @@ typedef enum
   ARCH_VGG,
   ARCH_PFNET,
   ARCH_FPNET,
+  ARCH_FPNET18,
 } ArchFamily;
 
 typedef struct
@@ -27,7 +28,8 @@ typedef struct
 
 /* Minimum sizes: the small CNN needs 4 px for its two 2x2 pools; the others need 8 px so that
  * each of their three stride-2 stages halves a map of at least 2x2 (ResNet, PFNet and FP-net at
- * small sizes; VGG from 8 px keeps three of its pools). */
+ * small sizes; VGG from 8 px keeps three of its pools). fpnet18 needs 16 px: the instance norms
+ * of its fourth stage need a map of at least 2x2. */
 static const ArchInfo archs[] = {
   { "smallcnn", ARCH_SMALLCNN, 0, false, 4 },
   { "resnet18", ARCH_RESNET, 18, false, 8 },
@@ -40,13 +42,14 @@ static const ArchInfo archs[] = {
   { "vgg19_bn", ARCH_VGG, 19, true, 8 },
   { "pfnet18", ARCH_PFNET, 18, false, 8 },
   { "fpnet", ARCH_FPNET, 0, false, 8 },
+  { "fpnet18", ARCH_FPNET18, 18, false, 16 },
 };
 
 #define N_ARCHS ((int) (sizeof archs / sizeof archs[0]))
 
 static const char *const arch_names[] = {
   "smallcnn", "resnet18", "resnet34", "vgg11", "vgg16", "vgg19", "vgg11_bn", "vgg16_bn",
-  "vgg19_bn", "pfnet18", "fpnet", NULL,
+  "vgg19_bn", "pfnet18", "fpnet", "fpnet18", NULL,
 };
 _Static_assert (sizeof arch_names / sizeof arch_names[0] == N_ARCHS + 1,
                 "arch_names needs the name of every row of archs, then NULL");
@@ -127,6 +130,16 @@ spec_check (const NnArchSpec *spec,
   if ((int) spec->bank < NN_PFM_BANK_FULL || (int) spec->bank > NN_PFM_BANK_TRAINABLE)
     return nn_error_set (err, NN_ERROR_SPEC, "%s: unknown filter bank %d", name,
                          (int) spec->bank);
+  if (info->family != ARCH_PFNET && (spec->bank != NN_PFM_BANK_FULL || spec->pfm_size != 0))
+    return nn_error_set (err, NN_ERROR_SPEC, "%s: a filter bank and its size are options of "
+                         "pfnet18 only", name);
+  int index[16];
+  if (info->family == ARCH_PFNET && nn_pfm_bank_subset (spec->bank, spec->pfm_size, index,
+                                                        err) == 0)
+    {
+      nn_error_prefix (err, "%s", name);
+      return false;
+    }
   return true;
 }
 
@@ -141,7 +154,8 @@ nn_arch_build (const NnArchSpec *spec,
   if (info == NULL)
     return nn_error_set (err, NN_ERROR_SPEC,
                          "unknown architecture '%s' (expected smallcnn, resnet18, resnet34, "
-                         "vgg11, vgg16, vgg19, vgg11_bn, vgg16_bn, vgg19_bn, pfnet18 or fpnet)",
+                         "vgg11, vgg16, vgg19, vgg11_bn, vgg16_bn, vgg19_bn, pfnet18, fpnet or "
+                         "fpnet18)",
                          spec->name), NULL;
   if (!spec_check (spec, info, err))
     return NULL;
@@ -170,6 +184,9 @@ nn_arch_build (const NnArchSpec *spec,
         break;
       case ARCH_FPNET:
         ok = nn_arch_fpnet_build (&b, spec, &rng);
+        break;
+      case ARCH_FPNET18:
+        ok = nn_arch_fpnet18_build (&b, spec, &rng);
         break;
       }
   if (!ok)

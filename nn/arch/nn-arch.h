@@ -2,6 +2,7 @@
 /* Built-in architectures, built by code for any input size and width. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "graph/nn-graph.h"
@@ -23,13 +24,17 @@ typedef struct
   int         n_classes;
   float       width;      /* channel multiplier, 1 = published widths */
   NnPfmBank   bank;       /* PFNet only */
+  int         pfm_size;   /* PFNet only: how many kernels of the bank the modules use, 0 for the
+                             bank's own size (16; 8 for edges and lines); see
+                             nn_pfm_bank_subset () */
   int         last_stride; /* ResNet only: stride of layer4, 2 (also when 0) or 1; 1 keeps
                               layer3's resolution, for class activation maps twice as fine */
   uint64_t    seed;       /* initialisation */
 } NnArchSpec;
 
 /* NULL-terminated list: smallcnn, resnet18, resnet34, vgg11, vgg16, vgg19, vgg11_bn,
- * vgg16_bn, vgg19_bn, pfnet18, fpnet. */
+ * vgg16_bn, vgg19_bn, pfnet18, fpnet (cnnscope's FP-blocks), fpnet18 (the FP-net authors'
+ * layout). */
 const char *const *nn_arch_names (void);
 /* Builds and initialises the network; NULL with err for unknown names or sizes too small. */
 NnGraph *nn_arch_build (const NnArchSpec *spec,
@@ -40,3 +45,23 @@ NnGraph *nn_arch_build (const NnArchSpec *spec,
  * in the published PFNet code: +U0 is positive in the right column, +U90 in the bottom row. */
 void        nn_pfm_bank_kernels (float kernels[16][9]);
 const char *nn_pfm_kernel_name (int index);
+
+/* The text form of a bank ("full", "edges", "lines", "random-frozen", "trainable"), used on
+ * the command line and in model files. */
+const char *nn_pfm_bank_name (NnPfmBank bank);
+bool        nn_pfm_bank_parse (const char *text,
+                               NnPfmBank  *bank,
+                               NnError    *err);
+/* The kernels a bank of `size` kernels uses, as indices into the 16 of nn_pfm_bank_kernels
+ * (for random-frozen: into its 16 random kernels, paired the same way); channel j of a
+ * pre-defined conv uses kernel index[j mod n]. Returns n, or 0 with err when the bank has no
+ * subset of that size (docs/pfnet.md lists them). size 0 is the bank's own size. */
+int         nn_pfm_bank_subset (NnPfmBank bank,
+                                int       size,
+                                int       index[16],
+                                NnError  *err);
+/* The builder options of spec beyond its name and sizes, as text for a model file ("pfm_bank=
+ * edges pfm_size=8"; "" when there are none). */
+void        nn_arch_spec_format_options (const NnArchSpec *spec,
+                                         char             *buf,
+                                         size_t            size);

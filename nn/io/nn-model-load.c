@@ -495,6 +495,7 @@ load_metadata (Loader  *ld,
       || !load_norm (ld, "mean", nn_model_norm_channels (model), model->mean, err)
       || !load_norm (ld, "std", nn_model_norm_channels (model), model->std, err)
       || !load_window (ld, model, err)
+      || !load_text (ld, "arch_options", model->arch_options, sizeof model->arch_options, err)
       || !load_text (ld, "dataset", model->dataset, sizeof model->dataset, err)
       || !load_text (ld, "command", model->command, sizeof model->command, err)
       || !meta_string (ld, "test_accuracy", &accuracy, err))

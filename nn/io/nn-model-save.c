@@ -272,6 +272,8 @@ metadata_to_json (const NnModel *model)
       add_json_string (&ok, meta, "ct_window", window);
     }
   add_field (&ok, meta, "arch", model->arch, sizeof model->arch);
+  if (model->arch_options[0] != '\0')
+    add_field (&ok, meta, "arch_options", model->arch_options, sizeof model->arch_options);
   add_field (&ok, meta, "dataset", model->dataset, sizeof model->dataset);
   add_field (&ok, meta, "command", model->command, sizeof model->command);
   if (model->test_accuracy >= 0.0)

@@ -17,6 +17,8 @@ typedef struct
 {
   NnGraph *graph;
   char     arch[64];                      /* builder name, "" when unknown */
+  char     arch_options[128];             /* the builder's options beyond name and sizes, e.g.
+                                             "pfm_bank=edges pfm_size=8"; "" when none */
   int      n_classes;
   char   **labels;                        /* n_classes strings */
   float    mean[NN_MODEL_MAX_CHANNELS];   /* input = (pixel in [0,1] - mean) / std */

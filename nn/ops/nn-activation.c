@@ -121,17 +121,41 @@ nn_grad_policy_parse (const char   *text,
       policy->beta = (float) beta;
       return true;
     }
+  /* NeLU's alpha: "sugar:nelu" or "nelu" alone take the SUGAR paper's 0.01; "sugar:nelu:A" and
+   * "nelu:A" set it (the paper also used 0.1). */
+  static const char *const nelu_prefixes[] = { "sugar:nelu", "nelu" };
+  for (size_t k = 0; k < sizeof nelu_prefixes / sizeof nelu_prefixes[0]; k++)
+    {
+      size_t len = strlen (nelu_prefixes[k]);
+      if (strncmp (text, nelu_prefixes[k], len) != 0 || (text[len] != ':' && text[len] != '\0'))
+        continue;
+      policy->kind = NN_GRAD_SUGAR_NELU;
+      policy->beta = NN_NELU_ALPHA_DEFAULT;
+      if (text[len] == '\0')
+        return true;
+      char *end = NULL;
+      double alpha = strtod (text + len + 1, &end);
+      if (end == text + len + 1 || *end != '\0' || !(alpha >= 0.0 && alpha <= 10.0))
+        return nn_error_set (err, NN_ERROR_SPEC,
+                             "gradient policy '%s': NeLU's alpha must be a number in [0, 10]",
+                             text);
+      policy->beta = (float) alpha;
+      return true;
+    }
+  if (strcmp (text, "bsilu") == 0)
+    {
+      policy->kind = NN_GRAD_SUGAR_BSILU;
+      return true;
+    }
   for (int i = 0; i < NN_GRAD_COUNT_; i++)
     if (strcmp (text, grad_names[i]) == 0)
       {
         policy->kind = (NnGradKind) i;
-        if (policy->kind == NN_GRAD_SUGAR_NELU)
-          policy->beta = 0.01f;
         return true;
       }
   return nn_error_set (err, NN_ERROR_SPEC,
                        "unknown gradient policy '%s' (expected exact, proxygrad:B, "
-                       "proxygrad-full:B, sugar:bsilu, sugar:nelu, identity, redirected or "
+                       "proxygrad-full:B, sugar:bsilu, sugar:nelu[:A], identity, redirected or "
                        "guided)", text);
 }
 
@@ -141,6 +165,8 @@ nn_grad_policy_format (const NnGradPolicy *policy,
                        size_t              size)
 {
   if (policy->kind == NN_GRAD_PROXY || policy->kind == NN_GRAD_PROXY_FULL)
+    snprintf (buf, size, "%s:%g", nn_grad_kind_name (policy->kind), (double) policy->beta);
+  else if (policy->kind == NN_GRAD_SUGAR_NELU && policy->beta != NN_NELU_ALPHA_DEFAULT)
     snprintf (buf, size, "%s:%g", nn_grad_kind_name (policy->kind), (double) policy->beta);
   else
     snprintf (buf, size, "%s", nn_grad_kind_name (policy->kind));

@@ -34,7 +34,8 @@ typedef enum
   NN_GRAD_EXACT,         /* the true derivative */
   NN_GRAD_PROXY,         /* slope beta for x < 0 in the backward pass (straight-through) */
   NN_GRAD_SUGAR_BSILU,   /* derivative of (x + a) sigmoid(x) - a/2, a = 1.67 */
-  NN_GRAD_SUGAR_NELU,    /* 1 for x > 0, 2 a x / (1 + x^2)^2 otherwise (a = beta, default 0.01) */
+  NN_GRAD_SUGAR_NELU,    /* 1 for x > 0, 2 a x / (1 + x^2)^2 otherwise (a = beta, default
+                            0.01, written sugar:nelu:A) */
   NN_GRAD_IDENTITY,      /* derivative 1 everywhere (identity warm-up) */
   NN_GRAD_REDIRECTED,    /* Lucid's redirected ReLU: pass the gradient where x < 0 only if it
                             points towards x > 0 */
@@ -90,8 +91,12 @@ bool        nn_act_params_valid (NnActKind kind,
                                  float     alpha,
                                  float     beta);
 const char *nn_grad_kind_name (NnGradKind kind);
-/* Parses "exact", "proxygrad:B", "proxygrad-full:B", "sugar:bsilu", "sugar:nelu", "identity",
- * "redirected", "guided" ("proxygrad" and "proxygrad-full" alone take beta = 0.3). */
+/* NeLU's alpha when none is given (the SUGAR paper's main setting). */
+#define NN_NELU_ALPHA_DEFAULT 0.01f
+
+/* Parses "exact", "proxygrad:B", "proxygrad-full:B", "sugar:bsilu", "sugar:nelu:A", "identity",
+ * "redirected", "guided" ("proxygrad" and "proxygrad-full" alone take beta = 0.3, "sugar:nelu"
+ * alone alpha = 0.01 in beta; "nelu[:A]" and "bsilu" are short for the SUGAR ones). */
 bool        nn_grad_policy_parse (const char   *text,
                                   NnGradPolicy *policy,
                                   NnError      *err);

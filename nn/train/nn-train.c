@@ -29,6 +29,7 @@ nn_train_config_init (NnTrainConfig *config)
   config->set_policy = false;
   config->policy = (NnGradPolicy) { .kind = NN_GRAD_EXACT, .beta = 0.0f };
   config->augment = false;
+  config->bn_batches = 50;
   config->seed = 1;
 }
 
@@ -44,6 +45,9 @@ check_config (const NnTrainConfig *config,
   if (config->batch <= 0)
     return nn_error_set (err, NN_ERROR_SPEC, "batch size must be positive, not %d",
                          config->batch);
+  if (config->bn_batches < 0)
+    return nn_error_set (err, NN_ERROR_SPEC, "the batches of precise batch norm must not be "
+                         "negative, not %d", config->bn_batches);
   if (config->set_policy && config->policy.kind == NN_GRAD_PROXY_FULL)
     return nn_error_set (err, NN_ERROR_SPEC, "policy proxygrad-full changes the forward pass and "
                          "is meant for activation maximization; train with proxygrad:B");
@@ -322,6 +326,8 @@ typedef struct
   NnOptimizer         *opt;
   int                 *perm;     /* (n) the order of this epoch's samples */
   int                 *labels;   /* (B) the labels of the batch */
+  int                 *probe;    /* (B) the probe batch of the ReLU statistics */
+  float               *momenta;  /* (n_nodes) the batch norms' momenta, kept during precise BN */
   int                  B;
   long                 steps_per_epoch;
   long                 total;
@@ -338,6 +344,8 @@ trainer_clear (Trainer *t)
   nn_optimizer_free (t->opt);
   free (t->perm);
   free (t->labels);
+  free (t->probe);
+  free (t->momenta);
 }
 
 static bool
@@ -359,17 +367,24 @@ trainer_init (Trainer             *t,
   t->opt = nn_optimizer_new (model->graph, &config->optimizer);
   t->perm = malloc (sizeof (int) * (size_t) train->n);
   t->labels = malloc (sizeof (int) * (size_t) t->B);
-  if (t->opt == NULL || t->perm == NULL || t->labels == NULL)
+  t->probe = malloc (sizeof (int) * (size_t) t->B);
+  t->momenta = malloc (sizeof (float) * (size_t) model->graph->n_nodes);
+  if (t->opt == NULL || t->perm == NULL || t->labels == NULL || t->probe == NULL
+      || t->momenta == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "out of memory for the optimizer state");
   for (int i = 0; i < train->n; i++)
     t->perm[i] = i;
+  /* Evenly spaced, so that a set sorted by class gives a probe of every class. */
+  for (int r = 0; r < t->B; r++)
+    t->probe[r] = (int) ((long) r * train->n / t->B);
 
   /* Independent streams for the order, the augmentation and dropout, all from one seed. */
   nn_rng_init (&t->order_rng, config->seed);
   nn_rng_init (&t->augment_rng, config->seed ^ 0x6a09e667f3bcc908ull);
   nn_context_set_seed (t->ctx, config->seed ^ 0xbb67ae8584caa73bull);
   t->progress = (NnTrainProgress) {
-    .total_steps = t->total, .test_loss = -1.0f, .test_accuracy = -1.0f,
+    .total_steps = t->total, .test_loss = -1.0f, .test_accuracy = -1.0f, .dead_relu = -1.0f,
+    .relu_sparsity = -1.0f,
   };
   return true;
 }
@@ -419,6 +434,104 @@ trainer_step (Trainer *t,
   return true;
 }
 
+/* Precise batch norm (NnTrainConfig.bn_batches): training-mode passes over the first batches
+ * of this epoch's order, unaugmented, with momentum 1 / (k + 1) on the k-th, so that each
+ * running statistic ends as the plain mean of the batch statistics (the variance as the
+ * biased one the batches were normalised with); the momenta are then restored. */
+static void
+trainer_recalibrate_bn (Trainer *t)
+{
+  NnGraph *graph = t->model->graph;
+  long batches = t->config->bn_batches < t->steps_per_epoch ? t->config->bn_batches
+                                                            : t->steps_per_epoch;
+  bool any = false;
+  for (int i = 0; i < graph->n_nodes; i++)
+    if (graph->nodes[i].op == NN_OP_BATCHNORM)
+      {
+        t->momenta[i] = graph->nodes[i].attrs.norm.momentum;
+        any = true;
+      }
+  if (!any || batches <= 0)
+    return;
+  nn_context_set_training (t->ctx, true);
+  for (long k = 0; k < batches; k++)
+    {
+      for (int i = 0; i < graph->n_nodes; i++)
+        if (graph->nodes[i].op == NN_OP_BATCHNORM)
+          graph->nodes[i].attrs.norm.momentum = 1.0f / (float) (k + 1);
+      fill_batch (t->ctx, t->labels, t->model, t->train, t->perm + k * t->B, false,
+                  &t->augment_rng);
+      nn_context_forward (t->ctx, -1);
+    }
+  /* The running variance averaged the unbiased batch variances; training normalised each
+   * batch by its biased one (over m = B H W values), which is what eval mode should divide by
+   * to give what training gave. */
+  for (int i = 0; i < graph->n_nodes; i++)
+    {
+      NnNode *node = &graph->nodes[i];
+      if (node->op != NN_OP_BATCHNORM)
+        continue;
+      node->attrs.norm.momentum = t->momenta[i];
+      double m = (double) t->B * node->shape.h * node->shape.w;
+      if (m > 1.0)
+        {
+          float *rv = nn_graph_param_data (graph, nn_graph_node_param (graph, i,
+                                                                       NN_PARAM_RUNNING_VAR));
+          for (int c = 0; c < node->shape.c; c++)
+            rv[c] = (float) ((double) rv[c] * (m - 1.0) / m);
+        }
+    }
+  nn_graph_bump_version (graph);
+}
+
+bool
+nn_relu_activity (NnContext *ctx,
+                  int        rows,
+                  float     *dead,
+                  float     *sparsity)
+{
+  NN_ASSERT (ctx != NULL && dead != NULL && sparsity != NULL);
+  NN_ASSERT (rows >= 1 && rows <= nn_context_get_batch (ctx));
+  const NnGraph *graph = nn_context_get_graph (ctx);
+  size_t units = 0, dead_units = 0, values = 0, zeros = 0;
+  for (int i = 0; i < graph->n_nodes; i++)
+    {
+      const NnNode *node = &graph->nodes[i];
+      if (node->op != NN_OP_ACTIVATION || node->attrs.act.kind != NN_ACT_RELU)
+        continue;
+      size_t n = nn_shape_size (node->shape);
+      const float *out = nn_context_output (ctx, i);
+      for (size_t u = 0; u < n; u++)
+        {
+          int off = 0;
+          for (int r = 0; r < rows; r++)
+            off += out[(size_t) r * n + u] <= 0.0f;
+          zeros += (size_t) off;
+          dead_units += off == rows;
+        }
+      units += n;
+      values += n * (size_t) rows;
+    }
+  if (units == 0)
+    {
+      *dead = *sparsity = -1.0f;
+      return false;
+    }
+  *dead = (float) ((double) dead_units / (double) units);
+  *sparsity = (float) ((double) zeros / (double) values);
+  return true;
+}
+
+/* The ReLU statistics of the progress, on the probe batch in eval mode. */
+static void
+trainer_relu_activity (Trainer *t)
+{
+  nn_context_set_training (t->ctx, false);
+  fill_batch (t->ctx, t->labels, t->model, t->train, t->probe, false, &t->augment_rng);
+  nn_context_forward (t->ctx, -1);
+  nn_relu_activity (t->ctx, t->B, &t->progress.dead_relu, &t->progress.relu_sparsity);
+}
+
 /* One epoch over the shuffled set, then the evaluation on test (may be NULL). */
 static bool
 trainer_epoch (Trainer          *t,
@@ -444,6 +557,8 @@ trainer_epoch (Trainer          *t,
 
   if (cancelled (cancel, epoch, t->step, err))
     return false;
+  trainer_recalibrate_bn (t);
+  trainer_relu_activity (t);
   if (test != NULL)
     {
       NnEvalResult res;

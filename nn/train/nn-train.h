@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "data/nn-dataset.h"
+#include "graph/nn-context.h"
 #include "io/nn-model.h"
 
 typedef enum
@@ -71,10 +72,18 @@ typedef struct
   bool              set_policy;   /* train with `policy` on every ReLU */
   NnGradPolicy      policy;
   bool              augment;      /* random shifts (and flips for RGB) */
+  /* Precise batch norm: at the end of every epoch, before its evaluation, the running
+   * statistics of every batch norm are recomputed as the plain average of the batch statistics
+   * of this many training batches (at most one epoch's), with the epoch's final weights. The
+   * moving averages alone never settle when an epoch has few steps (10 images per class and
+   * batch 64 is one step per epoch: the model then tests near chance). 0 keeps the moving
+   * averages. */
+  int               bn_batches;
   uint64_t          seed;
 } NnTrainConfig;
 
-/* Sensible defaults: SGD momentum 0.9 Nesterov, wd 5e-4, lr 0.05, cosine, batch 64. */
+/* Sensible defaults: SGD momentum 0.9 Nesterov, wd 5e-4, lr 0.05, cosine, batch 64, precise
+ * batch norm over 50 batches. */
 void nn_train_config_init (NnTrainConfig *config);
 
 typedef struct
@@ -90,7 +99,23 @@ typedef struct
   float  train_accuracy;
   float  test_loss;
   float  test_accuracy;
+  /* When epoch_done, on a fixed probe batch of training images (evenly spaced through the
+   * set, no augmentation, eval mode) after the epoch: the fraction of ReLU units (every value
+   * of every ReLU node's per-sample output) that are <= 0 on every probe image ("dead"), and
+   * the fraction of all probe outputs of the ReLUs that are <= 0 (sparsity). -1 for a model
+   * without ReLUs. */
+  float  dead_relu;
+  float  relu_sparsity;
 } NnTrainProgress;
+
+/* The dead-unit fraction and sparsity of NnTrainProgress over the first `rows` samples of the
+ * last forward pass of ctx, which must have written every ReLU node's output (a context with
+ * NN_CONTEXT_BACKWARD or NN_CONTEXT_NO_FOLD). The ReLU nodes are the activation nodes of kind
+ * relu (leaky ones count values <= 0 too). False, with both -1, when the graph has none. */
+bool nn_relu_activity (NnContext *ctx,
+                       int        rows,
+                       float     *dead,
+                       float     *sparsity);
 
 /* Called after every step on the training thread; must be quick. */
 typedef void (*NnTrainCallback) (const NnTrainProgress *progress,

@@ -1245,6 +1245,83 @@ test_full_disk (void)
   g_free (dir);
 }
 
+/* The options of the few-data and SUGAR experiments: a PFNet's bank and its size reach the
+ * model file, the weight decay overrides the optimizer's whatever the order, and every epoch
+ * reports its dead ReLUs and sparsity. */
+static void
+test_train_experiment_options (void)
+{
+  char *out = g_build_filename (env.dir, "pfnet-lines.safetensors", NULL);
+  Run r = run_cli ("train", "--arch", "pfnet18", "--width", "0.25", "--data", env.data,
+                   "--epochs", "1", "--batch", "64", "--pfm-bank", "lines", "--pfm-size", "4",
+                   "--weight-decay", "0", "--optimizer", "adamw", "--lr", "0.003", "--policy",
+                   "nelu:0.1", "--bn-batches", "3", "--test-per-class", "2", "--threads", "1",
+                   "--out", out, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpfloat (json_number (json, "weight_decay"), ==, 0.0);
+  g_assert_cmpfloat (json_number (json, "bn_batches"), ==, 3.0);
+  g_assert_cmpfloat (json_number (json, "test_n"), ==, 4.0);
+  const cJSON *options = cJSON_GetObjectItemCaseSensitive (json, "arch_options");
+  g_assert_true (cJSON_IsString (options));
+  g_assert_cmpstr (options->valuestring, ==, "pfm_bank=lines pfm_size=4");
+  const cJSON *e1 = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (json, "epochs"), 0);
+  double dead = json_number (e1, "dead_relu"), sparsity = json_number (e1, "relu_sparsity");
+  g_assert_cmpfloat (dead, >=, 0.0);
+  g_assert_cmpfloat (dead, <, 1.0);
+  g_assert_cmpfloat (sparsity, >, 0.0);
+  g_assert_cmpfloat (sparsity, <, 1.0);
+  cJSON_Delete (json);
+  g_assert_nonnull (strstr (r.err, "dead ReLUs"));
+  g_assert_nonnull (strstr (r.err, "weight decay 0,"));
+  run_clear (&r);
+
+  r = run_cli ("info", out, "--json", NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  options = cJSON_GetObjectItemCaseSensitive (json, "arch_options");
+  g_assert_true (cJSON_IsString (options));
+  g_assert_cmpstr (options->valuestring, ==, "pfm_bank=lines pfm_size=4");
+  cJSON_Delete (json);
+  run_clear (&r);
+  g_remove (out);
+
+  /* Without --weight-decay, the optimizer's default. */
+  r = run_cli ("train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data,
+               "--epochs", "1", "--optimizer", "adamw", "--threads", "1", "--out", out, "--json",
+               NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  g_assert_cmpfloat_with_epsilon (json_number (json, "weight_decay"), 0.01, 1e-7);
+  cJSON_Delete (json);
+  run_clear (&r);
+  g_remove (out);
+
+  r = run_cli ("train", "--arch", "pfnet18", "--data", env.data, "--pfm-bank", "edge", "--out",
+               out, NULL);
+  assert_failure (&r, "--pfm-bank", "'edge'");
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "pfnet18", "--data", env.data, "--pfm-bank", "edges",
+               "--pfm-size", "9", "--out", out, NULL);
+  assert_failure (&r, "--pfm-size", "9 kernels");
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "resnet18", "--data", env.data, "--pfm-bank", "edges",
+               "--out", out, NULL);
+  assert_failure (&r, "pfnet18", "resnet18");
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--weight-decay", "-1",
+               "--out", out, NULL);
+  assert_failure (&r, "--weight-decay", NULL);
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--policy", "nelu:x",
+               "--out", out, NULL);
+  assert_failure (&r, "--policy", "alpha");
+  run_clear (&r);
+  g_assert_false (file_exists (out));
+  g_free (out);
+}
+
 static void
 test_bad_options (void)
 {
@@ -1596,6 +1673,7 @@ main (int    argc,
 
   g_test_add_func ("/cli/usage", test_usage);
   g_test_add_func ("/cli/train", test_train);
+  g_test_add_func ("/cli/train-experiment-options", test_train_experiment_options);
   g_test_add_func ("/cli/full-disk", test_full_disk);
   g_test_add_func ("/cli/train-cancel", test_train_cancel);
   g_test_add_func ("/cli/info", test_info);

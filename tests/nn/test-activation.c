@@ -3,6 +3,7 @@
  * the derivative every gradient policy prescribes at hand-picked points. */
 #include <glib.h>
 #include <math.h>
+#include <string.h>
 
 #include "grad-check.h"
 #include "nn.h"
@@ -390,6 +391,38 @@ test_policy_points (void)
   g_assert_cmpstr (text, ==, "guided");
 }
 
+/* NeLU's alpha: the default 0.01 when none is given, settable as sugar:nelu:A or nelu:A, kept
+ * through the text form (a model file stores the policy as text), and refused out of range. */
+static void
+test_policy_nelu_alpha (void)
+{
+  NnGradPolicy p;
+  char text[32];
+  g_assert_true (nn_grad_policy_parse ("sugar:nelu", &p, NULL));
+  g_assert_cmpint (p.kind, ==, NN_GRAD_SUGAR_NELU);
+  g_assert_cmpfloat (p.beta, ==, 0.01f);
+  nn_grad_policy_format (&p, text, sizeof text);
+  g_assert_cmpstr (text, ==, "sugar:nelu");
+  g_assert_true (nn_grad_policy_parse ("nelu:0.1", &p, NULL));
+  g_assert_cmpint (p.kind, ==, NN_GRAD_SUGAR_NELU);
+  g_assert_cmpfloat (p.beta, ==, 0.1f);
+  nn_grad_policy_format (&p, text, sizeof text);
+  g_assert_cmpstr (text, ==, "sugar:nelu:0.1");
+  NnGradPolicy back;
+  g_assert_true (nn_grad_policy_parse (text, &back, NULL));
+  g_assert_cmpint (back.kind, ==, NN_GRAD_SUGAR_NELU);
+  g_assert_cmpfloat (back.beta, ==, 0.1f);
+  g_assert_true (nn_grad_policy_parse ("sugar:nelu:0.5", &p, NULL));
+  g_assert_cmpfloat (p.beta, ==, 0.5f);
+  g_assert_true (nn_grad_policy_parse ("bsilu", &p, NULL));
+  g_assert_cmpint (p.kind, ==, NN_GRAD_SUGAR_BSILU);
+  NnError err = { 0 };
+  g_assert_false (nn_grad_policy_parse ("nelu:-1", &p, &err));
+  g_assert_nonnull (strstr (err.message, "alpha"));
+  g_assert_false (nn_grad_policy_parse ("sugar:nelu:x", &p, NULL));
+  g_assert_false (nn_grad_policy_parse ("nelux", &p, NULL));
+}
+
 /* The specialised backward loops agree with the scalar rule, for every policy, and
  * accumulate into dinp. */
 static void
@@ -457,6 +490,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/activation/backward-finite-differences", test_backward_fd);
   g_test_add_func ("/nn/activation/backward-accumulates", test_backward_accumulates);
   g_test_add_func ("/nn/activation/policy-points", test_policy_points);
+  g_test_add_func ("/nn/activation/policy-nelu-alpha", test_policy_nelu_alpha);
   g_test_add_func ("/nn/activation/policy-backward-matches-rule",
                    test_policy_backward_matches_rule);
   g_test_add_func ("/nn/activation/policy-ignored-by-smooth", test_policy_ignored_by_smooth);

@@ -208,7 +208,7 @@ test_names_list (void)
 {
   static const char *const expected[] = {
     "smallcnn", "resnet18", "resnet34", "vgg11", "vgg16", "vgg19", "vgg11_bn", "vgg16_bn",
-    "vgg19_bn", "pfnet18", "fpnet", NULL,
+    "vgg19_bn", "pfnet18", "fpnet", "fpnet18", NULL,
   };
   const char *const *names = nn_arch_names ();
   for (int i = 0; expected[i] != NULL; i++)
@@ -523,6 +523,127 @@ test_pfnet_banks (void)
   nn_graph_free (r3);
 }
 
+static NnGraph *
+build_bank (NnPfmBank bank,
+            int       size)
+{
+  NnArchSpec spec = {
+    .name = "pfnet18", .in_c = 1, .in_h = 16, .in_w = 16, .n_classes = 3, .width = 0.25f,
+    .bank = bank, .pfm_size = size, .seed = 2,
+  };
+  NnError err = { 0 };
+  NnGraph *graph = nn_arch_build (&spec, &err);
+  if (graph == NULL)
+    g_error ("bank %d size %d: %s", (int) bank, size, err.message);
+  return graph;
+}
+
+/* Every bank at every size gives the kernels docs/pfnet.md lists, by name, in every
+ * pre-defined conv (channel j uses kernel j mod n of the list), and frozen unless trainable;
+ * the options text names bank and size. */
+static void
+test_pfnet_bank_sizes (void)
+{
+  static const struct
+  {
+    NnPfmBank   bank;
+    int         size;
+    const char *kernels;   /* the list, space-separated names */
+    const char *options;
+  } cases[] = {
+    { NN_PFM_BANK_FULL, 0, "-U0 +U0 -U45 +U45 -U90 +U90 -U135 +U135 -E0 +E0 -E45 +E45 -E90 +E90 "
+      "-E135 +E135", "pfm_bank=full pfm_size=16" },
+    { NN_PFM_BANK_FULL, 8, "+U0 +U45 +U90 +U135 +E0 +E45 +E90 +E135",
+      "pfm_bank=full pfm_size=8" },
+    { NN_PFM_BANK_FULL, 9, "+U0 +U45 +U90 +U135 +E0 +E45 +E90 +E135 -U0",
+      "pfm_bank=full pfm_size=9" },
+    { NN_PFM_BANK_FULL, 4, "+U0 +U90 +E0 +E90", "pfm_bank=full pfm_size=4" },
+    { NN_PFM_BANK_TRAINABLE, 4, "+U0 +U90 +E0 +E90", "pfm_bank=trainable pfm_size=4" },
+    { NN_PFM_BANK_EDGES, 0, "-U0 +U0 -U45 +U45 -U90 +U90 -U135 +U135",
+      "pfm_bank=edges pfm_size=8" },
+    { NN_PFM_BANK_EDGES, 4, "+U0 +U45 +U90 +U135", "pfm_bank=edges pfm_size=4" },
+    { NN_PFM_BANK_LINES, 16, "-E0 +E0 -E45 +E45 -E90 +E90 -E135 +E135 -E0 +E0 -E45 +E45 -E90 "
+      "+E90 -E135 +E135", "pfm_bank=lines pfm_size=16" },
+    { NN_PFM_BANK_LINES, 4, "+E0 +E45 +E90 +E135", "pfm_bank=lines pfm_size=4" },
+  };
+  float full[16][9];
+  nn_pfm_bank_kernels (full);
+  for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_auto (GStrv) names = g_strsplit (cases[c].kernels, " ", -1);
+      int n = (int) g_strv_length (names);
+      int expect[16];
+      for (int j = 0; j < n; j++)
+        {
+          expect[j] = -1;
+          for (int k = 0; k < 16; k++)
+            if (strcmp (nn_pfm_kernel_name (k), names[j]) == 0)
+              expect[j] = k;
+          g_assert_cmpint (expect[j], >=, 0);
+        }
+      int index[16];
+      g_assert_cmpint (nn_pfm_bank_subset (cases[c].bank, cases[c].size, index, NULL), ==, n);
+      g_assert_cmpmem (index, sizeof (int) * (size_t) n, expect, sizeof (int) * (size_t) n);
+
+      NnGraph *g = build_bank (cases[c].bank, cases[c].size);
+      int modules = 0;
+      for (int i = 0; i < g->n_nodes; i++)
+        {
+          if (!g_str_has_suffix (g->nodes[i].name, ".predefined"))
+            continue;
+          modules++;
+          const NnParam *w = weight_of (g, g->nodes[i].name);
+          g_assert_true (w->trainable == (cases[c].bank == NN_PFM_BANK_TRAINABLE));
+          const float *k = g->data + w->offset;
+          for (int j = 0; j < w->dims[0]; j++)
+            g_assert_cmpmem (k + 9 * j, sizeof full[0], full[expect[j % n]], sizeof full[0]);
+        }
+      g_assert_cmpint (modules, ==, 17);
+      char text[128];
+      NnArchSpec spec = { .name = "pfnet18", .bank = cases[c].bank, .pfm_size = cases[c].size };
+      nn_arch_spec_format_options (&spec, text, sizeof text);
+      g_assert_cmpstr (text, ==, cases[c].options);
+      nn_graph_free (g);
+    }
+
+  /* A random-frozen bank of 4 takes the kernels at the same places of its 16 random ones. */
+  NnGraph *r16 = build_bank (NN_PFM_BANK_RANDOM_FROZEN, 16);
+  NnGraph *r4 = build_bank (NN_PFM_BANK_RANDOM_FROZEN, 4);
+  const float *k16 = first_kernels (r16, "layer1.0.pfm1.predefined");
+  const float *k4 = first_kernels (r4, "layer1.0.pfm1.predefined");
+  const int at[4] = { 1, 5, 9, 13 };
+  for (int j = 0; j < 16; j++)
+    g_assert_cmpmem (k4 + 9 * j, 9 * sizeof (float), k16 + 9 * at[j % 4], 9 * sizeof (float));
+  g_assert_false (weight_of (r4, "layer1.0.pfm1.predefined")->trainable);
+  nn_graph_free (r16);
+  nn_graph_free (r4);
+
+  /* Sizes a bank has no subset of, and bank options on other architectures. */
+  NnArchSpec bad = {
+    .name = "pfnet18", .in_c = 1, .in_h = 16, .in_w = 16, .n_classes = 3, .width = 0.25f,
+    .bank = NN_PFM_BANK_EDGES, .pfm_size = 9,
+  };
+  NnError err = { 0 };
+  g_assert_null (nn_arch_build (&bad, &err));
+  g_assert_nonnull (strstr (err.message, "edges"));
+  g_assert_nonnull (strstr (err.message, "9"));
+  bad.bank = NN_PFM_BANK_FULL;
+  bad.pfm_size = 5;
+  g_assert_null (nn_arch_build (&bad, &err));
+  g_assert_nonnull (strstr (err.message, "5 kernels"));
+  bad.name = "resnet18";
+  bad.pfm_size = 0;
+  bad.bank = NN_PFM_BANK_EDGES;
+  g_assert_null (nn_arch_build (&bad, &err));
+  g_assert_nonnull (strstr (err.message, "pfnet18 only"));
+  NnPfmBank parsed;
+  g_assert_true (nn_pfm_bank_parse ("random-frozen", &parsed, NULL));
+  g_assert_cmpint (parsed, ==, NN_PFM_BANK_RANDOM_FROZEN);
+  g_assert_cmpstr (nn_pfm_bank_name (parsed), ==, "random-frozen");
+  g_assert_false (nn_pfm_bank_parse ("edge", &parsed, &err));
+  g_assert_nonnull (strstr (err.message, "edge"));
+}
+
 static void
 test_fpnet (void)
 {
@@ -556,6 +677,88 @@ test_fpnet (void)
   add = node (g, "layer2.1.add");
   g_assert_cmpstr (g->nodes[add->inputs[1]].name, ==, "layer2.0.add");
   assert_shape (g, "fc", 10, 1, 1);
+  nn_graph_free (g);
+}
+
+/* The authors' FP-net: a ResNet-18 whose first block of each stage is an FP-block with
+ * expansion 2 * out, non-affine instance norms and a parameter-free shortcut (2x2 average pool
+ * and zero channels), the second a BasicBlock. */
+static void
+test_fpnet18 (void)
+{
+  NnGraph *g = build ("fpnet18", 1, 16, 16, 10, 0.25f, NN_PFM_BANK_FULL, 1);
+  /* Width 0.25: stem 16, stages 16, 32, 64, 128. */
+  const NnNode *e = node (g, "layer2.0.conv1");
+  g_assert_cmpint (e->attrs.conv.out_channels, ==, 2 * 32);
+  g_assert_cmpint (e->attrs.conv.kh, ==, 1);
+  const char *branches[2] = { "a", "b" };
+  for (int i = 0; i < 2; i++)
+    {
+      char name[64];
+      g_snprintf (name, sizeof name, "layer3.0.conv_%s", branches[i]);
+      const NnNode *dw = node (g, name);
+      g_assert_cmpint (dw->attrs.conv.groups, ==, 2 * 64);
+      g_assert_cmpint (dw->attrs.conv.sh, ==, 2);
+      g_snprintf (name, sizeof name, "layer3.0.norm_%s", branches[i]);
+      g_assert_cmpint (node (g, name)->op, ==, NN_OP_INSTANCENORM);
+      g_assert_false (node (g, name)->attrs.norm.affine);
+      g_assert_cmpuint (nn_graph_node_param_count (g, nn_graph_find (g, name)), ==, 0);
+    }
+  g_assert_cmpint (node (g, "layer3.0.mul")->op, ==, NN_OP_MUL);
+  g_assert_cmpint (node (g, "layer3.1.conv1")->attrs.conv.kh, ==, 3);
+  g_assert_cmpint (nn_graph_find (g, "layer3.1.mul"), <, 0);
+  /* layer1.0 keeps its shape: the identity. */
+  const NnNode *add = node (g, "layer1.0.add");
+  g_assert_cmpstr (g->nodes[add->inputs[1]].name, ==, "relu");
+  add = node (g, "layer4.0.add");
+  g_assert_cmpstr (g->nodes[add->inputs[0]].name, ==, "layer4.0.bn2");
+  g_assert_cmpstr (g->nodes[add->inputs[1]].name, ==, "layer4.0.downsample.concat");
+  int zeros = nn_graph_find (g, "layer4.0.downsample.zeros");
+  g_assert_false (g->params[nn_graph_node_param (g, zeros, NN_PARAM_WEIGHT)].trainable);
+  assert_shape (g, "layer4.0.downsample.concat", 128, 2, 2);
+  assert_shape (g, "fc", 10, 1, 1);
+  /* The trainable parameters of an FP-block: conv1, bn1, two depthwise convs, conv2, bn2. */
+  size_t block = 0;
+  for (int i = 0; i < g->n_nodes; i++)
+    if (g_str_has_prefix (g->nodes[i].name, "layer2.0."))
+      for (int p = 0; p < g->n_params; p++)
+        if (g->params[p].node == i && g->params[p].trainable)
+          block += g->params[p].count;
+  g_assert_cmpuint (block, ==, 16 * 64 + 2 * 64 + 2 * 64 * 9 + 64 * 32 + 2 * 32);
+
+  /* The shortcut, run: the first channels the means of the block's input over 3x3 windows
+   * with stride 2 and padding 1 (the padding not counted), the rest 0. */
+  NnContext *ctx = nn_context_new (g, 1, NN_CONTEXT_NO_FOLD, NULL);
+  g_assert_nonnull (ctx);
+  NnRng rng;
+  nn_rng_init (&rng, 9);
+  float *in = nn_context_input (ctx);
+  for (int i = 0; i < 16 * 16; i++)
+    in[i] = nn_rng_normal (&rng);
+  nn_context_forward (ctx, -1);
+  const float *x = nn_context_output (ctx, nn_graph_find (g, "layer3.1.relu2"));
+  const float *sc = nn_context_output (ctx, nn_graph_find (g, "layer4.0.downsample.concat"));
+  for (int c = 0; c < 64; c++)
+    for (int y = 0; y < 2; y++)
+      for (int xx = 0; xx < 2; xx++)
+        {
+          float sum = 0.0f;
+          int count = 0;
+          for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++)
+              {
+                int sy = 2 * y + dy, sx = 2 * xx + dx;
+                if (sy >= 0 && sy < 4 && sx >= 0 && sx < 4)
+                  {
+                    sum += x[(c * 4 + sy) * 4 + sx];
+                    count++;
+                  }
+              }
+          float mean = sum / (float) count;
+          g_assert_cmpfloat_with_epsilon (sc[(c * 2 + y) * 2 + xx], mean, 1e-5);
+          g_assert_cmpfloat (sc[((64 + c) * 2 + y) * 2 + xx], ==, 0.0f);
+        }
+  nn_context_free (ctx);
   nn_graph_free (g);
 }
 
@@ -665,7 +868,7 @@ test_too_small (void)
 {
   for (const char *const *name = nn_arch_names (); *name != NULL; name++)
     {
-      int min = strcmp (*name, "smallcnn") == 0 ? 4 : 8;
+      int min = strcmp (*name, "smallcnn") == 0 ? 4 : strcmp (*name, "fpnet18") == 0 ? 16 : 8;
       NnArchSpec spec = { .name = *name, .in_c = 1, .in_h = min, .in_w = min, .n_classes = 3,
                           .width = 0.25f, .seed = 1 };
       NnGraph *g = nn_arch_build (&spec, NULL);
@@ -738,6 +941,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/arch/bank/closed-form", test_bank_closed_form);
+  g_test_add_func ("/nn/arch/pfnet-bank-sizes", test_pfnet_bank_sizes);
   g_test_add_func ("/nn/arch/bank/naive-twin", test_bank_naive_twin);
   g_test_add_func ("/nn/arch/bank/names", test_bank_names);
   g_test_add_func ("/nn/arch/names", test_names_list);
@@ -752,6 +956,7 @@ main (int    argc,
   g_test_add_func ("/nn/arch/pfnet/banks", test_pfnet_banks);
   g_test_add_func ("/nn/arch/fpnet", test_fpnet);
   g_test_add_func ("/nn/arch/all-small", test_all_small);
+  g_test_add_func ("/nn/arch/fpnet18", test_fpnet18);
   g_test_add_func ("/nn/arch/deterministic", test_deterministic);
   g_test_add_func ("/nn/arch/forward-small", test_forward_small);
   g_test_add_func ("/nn/arch/too-small", test_too_small);

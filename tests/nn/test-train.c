@@ -2,6 +2,7 @@
 /* The training loop and evaluation on a small synthetic, linearly separable image set:
  * learning, determinism, cancellation, NaN detection, evaluation against a per-sample twin. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -499,6 +500,267 @@ test_bad_input (void)
   nn_graph_free (model.graph);
 }
 
+/* The pre-defined kernels of every PFM of g, copied. */
+static float *
+predefined_copy (const NnGraph *g,
+                 size_t        *count)
+{
+  GArray *all = g_array_new (FALSE, FALSE, sizeof (float));
+  for (int i = 0; i < g->n_nodes; i++)
+    if (g_str_has_suffix (g->nodes[i].name, ".predefined"))
+      {
+        const NnParam *w = &g->params[nn_graph_node_param (g, i, NN_PARAM_WEIGHT)];
+        g_array_append_vals (all, g->data + w->offset, (guint) w->count);
+      }
+  *count = all->len;
+  return (float *) g_array_free (all, FALSE);
+}
+
+/* A frozen bank (a subset of the full one, random) keeps its kernels through training, a
+ * trainable one learns; the model file keeps bank, size, kernels and which are frozen. */
+static void
+test_pfm_banks_train (void)
+{
+  static const struct
+  {
+    NnPfmBank bank;
+    int       size;
+  } cases[] = {
+    { NN_PFM_BANK_FULL, 8 }, { NN_PFM_BANK_RANDOM_FROZEN, 16 }, { NN_PFM_BANK_TRAINABLE, 9 },
+  };
+  NnDataset *train = make_halves (32, 4);
+  char *dir = g_dir_make_tmp ("test-train-XXXXXX", NULL);
+  g_assert_nonnull (dir);
+  char *path = g_build_filename (dir, "pfnet.safetensors", NULL);
+  for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      NnArchSpec spec = {
+        .name = "pfnet18", .in_c = 1, .in_h = SIDE, .in_w = SIDE, .n_classes = 2,
+        .width = 0.125f, .bank = cases[c].bank, .pfm_size = cases[c].size, .seed = 3,
+      };
+      NnGraph *g = nn_arch_build (&spec, NULL);
+      g_assert_nonnull (g);
+      NnModel *model = nn_model_new (g, "pfnet18");
+      g_assert_nonnull (model);
+      nn_arch_spec_format_options (&spec, model->arch_options, sizeof model->arch_options);
+      model->mean[0] = 0.5f;
+      model->std[0] = 0.25f;
+      size_t n_before, n_after;
+      float *before = predefined_copy (g, &n_before);
+      NnTrainConfig config;
+      small_config (&config);
+      config.epochs = 1;
+      g_assert_true (nn_train (model, train, NULL, &config, NULL, NULL, NULL, NULL));
+      float *after = predefined_copy (g, &n_after);
+      g_assert_cmpuint (n_before, ==, n_after);
+      bool same = memcmp (before, after, sizeof (float) * n_before) == 0;
+      g_assert_true (same == (cases[c].bank != NN_PFM_BANK_TRAINABLE));
+
+      NnError err = { 0 };
+      g_assert_true (nn_model_save (model, path, &err));
+      NnModel *back = nn_model_load (path, &err);
+      g_assert_nonnull (back);
+      g_assert_cmpstr (back->arch_options, ==, model->arch_options);
+      g_assert_nonnull (strstr (back->arch_options, nn_pfm_bank_name (cases[c].bank)));
+      size_t n_back;
+      float *kernels = predefined_copy (back->graph, &n_back);
+      g_assert_cmpmem (kernels, sizeof (float) * n_back, after, sizeof (float) * n_after);
+      int pw = nn_graph_node_param (back->graph, nn_graph_find (back->graph,
+                                                                "layer2.0.pfm1.predefined"),
+                                    NN_PARAM_WEIGHT);
+      g_assert_true (back->graph->params[pw].trainable
+                     == (cases[c].bank == NN_PFM_BANK_TRAINABLE));
+      g_free (kernels);
+      g_free (before);
+      g_free (after);
+      nn_model_free (back);
+      nn_model_free (model);
+    }
+  g_remove (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+  nn_dataset_free (train);
+}
+
+/* A ResNet-18 on 20 images with batch 64: one step per epoch. With precise batch norm the
+ * running statistics are those of the training set under the final weights, so eval mode
+ * gives what training mode gives on the whole set; with the moving averages alone (momentum
+ * 0.1, six steps) they are far off. */
+static void
+bn_consistency (int     bn_batches,
+                double *mean_error,
+                double *logit_error,
+                int    *disagree)
+{
+  NnDataset *train = make_halves (20, 8);
+  NnArchSpec spec = {
+    .name = "resnet18", .in_c = 1, .in_h = SIDE, .in_w = SIDE, .n_classes = 2, .width = 0.125f,
+    .seed = 4,
+  };
+  NnModel *model = nn_model_new (nn_arch_build (&spec, NULL), "resnet18");
+  g_assert_nonnull (model);
+  model->mean[0] = 0.5f;
+  model->std[0] = 0.25f;
+  NnTrainConfig config;
+  nn_train_config_init (&config);
+  config.epochs = 6;
+  config.bn_batches = bn_batches;
+  g_assert_true (nn_train (model, train, NULL, &config, NULL, NULL, NULL, NULL));
+
+  NnGraph *g = model->graph;
+  NnContext *ctx = nn_context_new (g, train->n, NN_CONTEXT_NO_FOLD, NULL);
+  g_assert_nonnull (ctx);
+  float *in = nn_context_input (ctx);
+  for (int i = 0; i < train->n * SIDE * SIDE; i++)
+    in[i] = (train->images[i] - model->mean[0]) / model->std[0];
+  int out = nn_graph_output (g);
+  nn_context_forward (ctx, -1);
+  float *eval = g_memdup2 (nn_context_output (ctx, out), sizeof (float) * 2 * train->n);
+  /* The running means, before a training-mode pass moves them. */
+  float *running = g_memdup2 (g->data, sizeof (float) * g->n_data);
+  nn_context_set_training (ctx, true);
+  nn_context_forward (ctx, -1);
+  const float *trained = nn_context_output (ctx, out);
+  *logit_error = 0.0;
+  *disagree = 0;
+  double scale = 0.0;
+  for (int i = 0; i < train->n; i++)
+    {
+      for (int k = 0; k < 2; k++)
+        {
+          *logit_error = fmax (*logit_error, fabs ((double) eval[2 * i + k] - trained[2 * i + k]));
+          scale = fmax (scale, fabs ((double) trained[2 * i + k]));
+        }
+      *disagree += (eval[2 * i + 1] > eval[2 * i]) != (trained[2 * i + 1] > trained[2 * i]);
+    }
+  *logit_error /= scale;
+  /* Each batch norm's running mean against the mean of its input over the set. */
+  *mean_error = 0.0;
+  for (int i = 0; i < g->n_nodes; i++)
+    {
+      if (g->nodes[i].op != NN_OP_BATCHNORM)
+        continue;
+      NnShape sh = g->nodes[i].shape;
+      const float *x = nn_context_output (ctx, g->nodes[i].inputs[0]);
+      const float *rm = running + g->params[nn_graph_node_param (g, i, NN_PARAM_RUNNING_MEAN)]
+                                    .offset;
+      for (int ch = 0; ch < sh.c; ch++)
+        {
+          double sum = 0.0, abs_sum = 0.0;
+          for (int b = 0; b < train->n; b++)
+            for (int p = 0; p < sh.h * sh.w; p++)
+              {
+                double v = x[((size_t) b * sh.c + ch) * sh.h * sh.w + p];
+                sum += v;
+                abs_sum += fabs (v);
+              }
+          double mean = sum / (train->n * sh.h * sh.w);
+          double typical = abs_sum / (train->n * sh.h * sh.w) + 1e-6;
+          *mean_error = fmax (*mean_error, fabs (mean - rm[ch]) / typical);
+        }
+    }
+  g_free (eval);
+  g_free (running);
+  nn_context_free (ctx);
+  nn_model_free (model);
+  nn_dataset_free (train);
+}
+
+static void
+test_precise_bn (void)
+{
+  double mean_error, logit_error;
+  int disagree;
+  bn_consistency (50, &mean_error, &logit_error, &disagree);
+  g_test_message ("precise BN: running means off by %.2g, logits by %.2g, %d predictions "
+                  "differ", mean_error, logit_error, disagree);
+  g_assert_cmpfloat (mean_error, <, 1e-4);
+  g_assert_cmpfloat (logit_error, <, 1e-4);
+  g_assert_cmpint (disagree, ==, 0);
+  bn_consistency (0, &mean_error, &logit_error, &disagree);
+  g_test_message ("moving averages: running means off by %.2g, logits by %.2g, %d predictions "
+                  "differ", mean_error, logit_error, disagree);
+  g_assert_cmpfloat (mean_error, >, 0.1);
+  g_assert_cmpfloat (logit_error, >, 0.3);
+  g_assert_cmpint (disagree, >, 0);
+}
+
+/* Dead units and sparsity by hand: input (4) - relu1 - linear (2) - relu2 over three rows.
+ * relu1: units 0 and 2 are <= 0 in every row, 1 and 3 are not; 9 of its 12 values are <= 0.
+ * relu2: unit 0 (bias -100) is dead, unit 1 (bias 1, zero weights) never; 3 of 6 values. */
+static void
+test_relu_activity (void)
+{
+  NnGraph *g = nn_graph_new ();
+  int x = nn_graph_add_input (g, "input", 4, 1, 1);
+  x = nn_graph_add_relu (g, "relu1", x);
+  x = nn_graph_add_flatten (g, "flatten", x);
+  int fc = nn_graph_add_linear (g, "fc", x, 2, true);
+  nn_graph_add_relu (g, "relu2", fc);
+  float *w = nn_graph_param_data (g, nn_graph_node_param (g, fc, NN_PARAM_WEIGHT));
+  float *b = nn_graph_param_data (g, nn_graph_node_param (g, fc, NN_PARAM_BIAS));
+  for (int i = 0; i < 8; i++)
+    w[i] = 1.0f;
+  for (int i = 4; i < 8; i++)
+    w[i] = 0.0f;
+  b[0] = -100.0f;
+  b[1] = 1.0f;
+  NnContext *ctx = nn_context_new (g, 3, NN_CONTEXT_NO_FOLD, NULL);
+  g_assert_nonnull (ctx);
+  const float rows[3][4] = { { -1, 2, 0, -3 }, { -2, -1, 0, 1 }, { -0.5f, 3, 0, -1 } };
+  memcpy (nn_context_input (ctx), rows, sizeof rows);
+  nn_context_forward (ctx, -1);
+  float dead, sparsity;
+  g_assert_true (nn_relu_activity (ctx, 3, &dead, &sparsity));
+  g_assert_cmpfloat_with_epsilon (dead, 3.0 / 6.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (sparsity, 12.0 / 18.0, 1e-6);
+  /* The first row alone: relu1 units 0, 2 and 3 and relu2 unit 0 are off. */
+  g_assert_true (nn_relu_activity (ctx, 1, &dead, &sparsity));
+  g_assert_cmpfloat_with_epsilon (dead, 4.0 / 6.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (sparsity, 4.0 / 6.0, 1e-6);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+
+  g = nn_graph_new ();
+  x = nn_graph_add_input (g, "input", 4, 1, 1);
+  nn_graph_add_flatten (g, "flatten", x);
+  ctx = nn_context_new (g, 1, NN_CONTEXT_NO_FOLD, NULL);
+  nn_context_forward (ctx, -1);
+  g_assert_false (nn_relu_activity (ctx, 1, &dead, &sparsity));
+  g_assert_cmpfloat (dead, ==, -1.0f);
+  g_assert_cmpfloat (sparsity, ==, -1.0f);
+  nn_context_free (ctx);
+  nn_graph_free (g);
+
+  /* Training reports them each epoch; a ReLU whose input is always negative counts dead. */
+  NnDataset *train = make_halves (32, 2);
+  NnModel model;
+  model_init (&model, 5);
+  int bn = nn_graph_find (model.graph, "bn1");
+  float *beta = nn_graph_param_data (model.graph, nn_graph_node_param (model.graph, bn,
+                                                                        NN_PARAM_BIAS));
+  for (int c = 0; c < 4; c++)
+    beta[c] = -1000.0f;
+  nn_graph_set_trainable (model.graph, bn, false);
+  NnTrainConfig config;
+  small_config (&config);
+  config.epochs = 1;
+  Recorder rec = { 0 };
+  g_assert_true (nn_train (&model, train, NULL, &config, record, &rec, NULL, NULL));
+  g_assert_cmpfloat (rec.last_epoch.dead_relu, ==, 1.0f);
+  g_assert_cmpfloat (rec.last_epoch.relu_sparsity, ==, 1.0f);
+  nn_graph_free (model.graph);
+  model_init (&model, 5);
+  rec = (Recorder) { 0 };
+  g_assert_true (nn_train (&model, train, NULL, &config, record, &rec, NULL, NULL));
+  g_assert_cmpfloat (rec.last_epoch.dead_relu, <, 1.0f);
+  g_assert_cmpfloat (rec.last_epoch.relu_sparsity, >, 0.0f);
+  g_assert_cmpfloat (rec.last_epoch.relu_sparsity, <, 1.0f);
+  nn_graph_free (model.graph);
+  nn_dataset_free (train);
+}
+
 static void
 test_config_defaults (void)
 {
@@ -516,6 +778,7 @@ test_config_defaults (void)
   g_assert_cmpint (c.schedule.warmup, ==, 0);
   g_assert_false (c.set_policy);
   g_assert_false (c.augment);
+  g_assert_cmpint (c.bn_batches, ==, 50);
 }
 
 int
@@ -534,5 +797,8 @@ main (int   argc,
   g_test_add_func ("/nn/train/evaluate-partial-batches", test_evaluate_partial_batches);
   g_test_add_func ("/nn/train/evaluate-cancel", test_evaluate_cancel);
   g_test_add_func ("/nn/train/bad-input", test_bad_input);
+  g_test_add_func ("/nn/train/pfm-banks", test_pfm_banks_train);
+  g_test_add_func ("/nn/train/precise-bn", test_precise_bn);
+  g_test_add_func ("/nn/train/relu-activity", test_relu_activity);
   return g_test_run ();
 }
