@@ -254,12 +254,7 @@ bool
 nn_context_batch_stats (const NnContext *ctx,
                         const NnNode    *node)
 {
-  if (!ctx->training)
-    return false;
-  for (int k = 0; k < node->n_params; k++)
-    if (ctx->graph->params[node->params[k]].trainable)
-      return true;
-  return false;
+  return ctx->training && nn_graph_node_trainable (ctx->graph, (int) (node - ctx->graph->nodes));
 }
 
 /* Whether the node, in the context's mode, ties the samples of the batch together

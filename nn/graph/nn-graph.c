@@ -324,6 +324,17 @@ nn_graph_set_trainable (NnGraph *graph,
     }
 }
 
+bool
+nn_graph_node_trainable (const NnGraph *graph,
+                         int            node)
+{
+  const NnNode *n = &graph->nodes[node];
+  for (int i = 0; i < n->n_params; i++)
+    if (graph->params[n->params[i]].trainable)
+      return true;
+  return false;
+}
+
 void
 nn_graph_set_policy (NnGraph            *graph,
                      const NnGradPolicy *policy)

@@ -301,6 +301,10 @@ size_t       nn_graph_node_param_count (const NnGraph *graph,
 void         nn_graph_set_trainable (NnGraph *graph,
                                      int      node,
                                      bool     trainable);
+/* Whether any parameter of a node is trainable (a batch norm with a frozen weight and bias
+ * keeps its running statistics in training). */
+bool         nn_graph_node_trainable (const NnGraph *graph,
+                                      int            node);
 /* True when a and b are the same network: the same nodes in the same order (op, name,
  * attributes, output shape, inputs) with parameter tensors of the same roles and sizes. Else
  * false with err saying at which node they part and how (two checkpoints of one run pass). */

@@ -434,6 +434,15 @@ trainer_step (Trainer *t,
   return true;
 }
 
+/* Whether node i is a batch norm that training normalises with batch statistics: a frozen one
+ * (fine-tuning, train --freeze) keeps the running statistics it came with. */
+static bool
+recalibrates (const NnGraph *graph,
+              int            i)
+{
+  return graph->nodes[i].op == NN_OP_BATCHNORM && nn_graph_node_trainable (graph, i);
+}
+
 /* Precise batch norm (NnTrainConfig.bn_batches): training-mode passes over the first batches
  * of this epoch's order, unaugmented, with momentum 1 / (k + 1) on the k-th, so that each
  * running statistic ends as the plain mean of the batch statistics (the variance as the
@@ -446,7 +455,7 @@ trainer_recalibrate_bn (Trainer *t)
                                                             : t->steps_per_epoch;
   bool any = false;
   for (int i = 0; i < graph->n_nodes; i++)
-    if (graph->nodes[i].op == NN_OP_BATCHNORM)
+    if (recalibrates (graph, i))
       {
         t->momenta[i] = graph->nodes[i].attrs.norm.momentum;
         any = true;
@@ -457,7 +466,7 @@ trainer_recalibrate_bn (Trainer *t)
   for (long k = 0; k < batches; k++)
     {
       for (int i = 0; i < graph->n_nodes; i++)
-        if (graph->nodes[i].op == NN_OP_BATCHNORM)
+        if (recalibrates (graph, i))
           graph->nodes[i].attrs.norm.momentum = 1.0f / (float) (k + 1);
       fill_batch (t->ctx, t->labels, t->model, t->train, t->perm + k * t->B, false,
                   &t->augment_rng);
@@ -469,7 +478,7 @@ trainer_recalibrate_bn (Trainer *t)
   for (int i = 0; i < graph->n_nodes; i++)
     {
       NnNode *node = &graph->nodes[i];
-      if (node->op != NN_OP_BATCHNORM)
+      if (!recalibrates (graph, i))
         continue;
       node->attrs.norm.momentum = t->momenta[i];
       double m = (double) t->B * node->shape.h * node->shape.w;
