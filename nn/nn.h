@@ -45,6 +45,7 @@
 #include "explain/nn-volume-explain.h"
 #include "data/nn-synth-dashes.h"
 #include "data/nn-synth-ct.h"
+#include "data/nn-synth-ct2.h"
 #include "train/nn-train.h"
 #include "io/nn-volume.h"
 #include "core/nn-workers.h"
