@@ -598,6 +598,257 @@ synth_dashes_main (int    argc,
   return cli_print_json (synth_json_new ("dashes", &a)) ? 0 : CLI_EXIT_FAILURE;
 }
 
+static const char usage_baseline[] =
+  "Usage: cnnscope-cli synth baseline DATA [TEST] [--json]\n"
+  "The trivial-rule baseline of a CT slice set (folders of 16-bit PNGs in HU + 1024, as\n"
+  "'synth ct' writes): each slice becomes the fractions of its lung field in 100-HU bins\n"
+  "(below -900, [-900, -800), ..., 100 and above, of the 3 x 3 mean), and the rules with one\n"
+  "and with two thresholds on one bin or on the sum of two bins that classify the training\n"
+  "set best are reported with their test accuracy, beside each class against the rest (one\n"
+  "threshold). DATA with train/ and test/ inside gives both; otherwise TEST is the test set\n"
+  "(without it, DATA is both).\n"
+  "\n"
+  "  --json           print one JSON object on stdout\n";
+
+static const struct option options_baseline[] = {
+  { "json", no_argument, NULL, OPT_JSON },
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 },
+};
+
+/* The rule features of every slice of a CT set, (n, NN_HU_RULES_FEATURES); NULL after
+ * reporting the error. */
+static float *
+baseline_features (const NnDataset *ds,
+                   const char      *spec)
+{
+  if (!ds->ct16 || ds->c != 1)
+    {
+      cli_fail (CLI_EXIT_FAILURE, "%s: not a CT dataset (expected 16-bit gray PNGs in HU + "
+                "1024, as 'synth ct' writes)", spec);
+      return NULL;
+    }
+  size_t n = (size_t) ds->h * ds->w;
+  float *features = malloc ((size_t) ds->n * NN_HU_RULES_FEATURES * sizeof *features);
+  float *hu = malloc (n * sizeof *hu);
+  bool ok = features != NULL && hu != NULL;
+  if (!ok)
+    cli_fail (CLI_EXIT_FAILURE, "out of memory");
+  for (int k = 0; k < ds->n && ok; k++)
+    {
+      const float *image = ds->images + (size_t) k * n;
+      for (size_t p = 0; p < n; p++)
+        hu[p] = image[p] * 65535.0f - 1024.0f;
+      NnError err = { 0 };
+      ok = nn_hu_rules_features (hu, ds->h, ds->w, features + (size_t) k * NN_HU_RULES_FEATURES,
+                                 &err);
+      if (!ok)
+        cli_fail_error (CLI_EXIT_FAILURE, &err);
+    }
+  free (hu);
+  if (!ok)
+    {
+      free (features);
+      return NULL;
+    }
+  return features;
+}
+
+/* "[-700, -600) + [-500, -400)": the feature's runs of consecutive bins. */
+static void
+format_rule_feature (const NnHuRule *rule,
+                     char           *buf,
+                     size_t          size)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int b = 0; b < NN_HU_RULES_BINS; b++)
+    {
+      if (!(rule->bins & (1u << b)))
+        continue;
+      int e = b;
+      while (e + 1 < NN_HU_RULES_BINS && (rule->bins & (1u << (e + 1))))
+        e++;
+      char lo[24], hi[24];
+      snprintf (lo, sizeof lo, "%.0f", (double) nn_hu_rules_bin_lo (b));
+      snprintf (hi, sizeof hi, "%.0f", (double) nn_hu_rules_bin_lo (e + 1 < NN_HU_RULES_BINS
+                                                                     ? e + 1 : e));
+      int w = b == 0 ? snprintf (buf + used, size - used, "%s< %s", used ? " + " : "", hi)
+              : e == NN_HU_RULES_BINS - 1
+              ? snprintf (buf + used, size - used, "%s>= %s", used ? " + " : "", lo)
+              : snprintf (buf + used, size - used, "%s[%s, %s)", used ? " + " : "", lo, hi);
+      if (w < 0 || (size_t) w >= size - used)
+        break;
+      used += (size_t) w;
+      b = e;
+    }
+}
+
+static cJSON *
+rule_json (const NnHuRule  *rule,
+           const NnDataset *ds,
+           double           test_accuracy)
+{
+  char feature[128];
+  format_rule_feature (rule, feature, sizeof feature);
+  cJSON *o = cJSON_CreateObject ();
+  cJSON_AddStringToObject (o, "feature", feature);
+  cJSON_AddNumberToObject (o, "thresholds", rule->n_thresholds);
+  cJSON_AddNumberToObject (o, "lo", rule->lo);
+  cJSON_AddNumberToObject (o, "hi", rule->hi);
+  cJSON *classes = cJSON_AddArrayToObject (o, "classes");
+  for (int k = 0; k < 3; k++)
+    cJSON_AddItemToArray (classes, cJSON_CreateString (ds != NULL
+                                                       ? ds->class_names[rule->classes[k]]
+                                                       : (rule->classes[k] ? "yes" : "no")));
+  cJSON_AddNumberToObject (o, "train_accuracy", rule->train_accuracy);
+  cJSON_AddNumberToObject (o, "test_accuracy", test_accuracy);
+  return o;
+}
+
+static int
+synth_baseline_main (int    argc,
+                     char **argv)
+{
+  bool json = false;
+  int c;
+  while ((c = cli_getopt (argc, argv, options_baseline)) != -1)
+    switch (c)
+      {
+      case OPT_JSON:
+        json = true;
+        break;
+      case 'h':
+        fputs (usage_baseline, stdout);
+        return 0;
+      default:
+        return CLI_EXIT_USAGE;
+      }
+  if (optind >= argc || argc - optind > 2)
+    return cli_fail (CLI_EXIT_USAGE, "synth baseline: expected DATA [TEST] (see 'cnnscope-cli "
+                     "synth baseline --help')");
+  const char *train_spec = argv[optind];
+  const char *test_spec = optind + 1 < argc ? argv[optind + 1] : train_spec;
+  NnError err = { 0 };
+  NnDataset *train = nn_dataset_open (train_spec, true, 1, 0, 0, &err);
+  if (train == NULL)
+    return cli_fail_error (CLI_EXIT_FAILURE, &err);
+  NnDataset *test = nn_dataset_open (test_spec, false, 1, train->h, train->w,
+                                     &err);
+  if (test == NULL)
+    {
+      nn_dataset_free (train);
+      return cli_fail_error (CLI_EXIT_FAILURE, &err);
+    }
+  int status = 0;
+  float *ftrain = NULL, *ftest = NULL;
+  int *binary = NULL, *binary_test = NULL;
+  cJSON *root = NULL;
+  if (test->n_classes != train->n_classes)
+    {
+      status = cli_fail (CLI_EXIT_FAILURE, "%s: %d classes, the training set has %d", test_spec,
+                         test->n_classes, train->n_classes);
+      goto out;
+    }
+  for (int k = 0; k < train->n_classes; k++)
+    if (strcmp (train->class_names[k], test->class_names[k]) != 0)
+      {
+        status = cli_fail (CLI_EXIT_FAILURE, "%s: class %d is '%s', in the training set '%s'",
+                           test_spec, k, test->class_names[k], train->class_names[k]);
+        goto out;
+      }
+  ftrain = baseline_features (train, train_spec);
+  ftest = ftrain != NULL ? baseline_features (test, test_spec) : NULL;
+  binary = malloc ((size_t) train->n * sizeof *binary);
+  binary_test = malloc ((size_t) test->n * sizeof *binary_test);
+  if (ftest == NULL || binary == NULL || binary_test == NULL)
+    {
+      status = ftest == NULL ? CLI_EXIT_FAILURE : cli_fail (CLI_EXIT_FAILURE, "out of memory");
+      goto out;
+    }
+  /* The share of the most frequent test class: what a rule that ignores the image gets. */
+  int most = 0;
+  for (int k = 0; k < train->n_classes; k++)
+    {
+      int count = 0;
+      for (int i = 0; i < test->n; i++)
+        count += test->labels[i] == k;
+      most = count > most ? count : most;
+    }
+  double chance = (double) most / test->n;
+  FILE *human = json ? stderr : stdout;
+  fprintf (stderr, "%d training and %d test slices, %d classes; the most frequent test class "
+           "is %.1f %%\n", train->n, test->n, train->n_classes, 100.0 * chance);
+  if (json)
+    {
+      root = cJSON_CreateObject ();
+      cJSON_AddNumberToObject (root, "train", train->n);
+      cJSON_AddNumberToObject (root, "test", test->n);
+      cJSON_AddNumberToObject (root, "majority", chance);
+    }
+  for (int t = 1; t <= 2; t++)
+    {
+      NnHuRule rule;
+      if (!nn_hu_rules_fit (ftrain, train->labels, train->n, train->n_classes, t, &rule, &err))
+        {
+          status = cli_fail_error (CLI_EXIT_FAILURE, &err);
+          goto out;
+        }
+      double acc = nn_hu_rule_accuracy (&rule, ftest, test->labels, test->n);
+      char feature[128];
+      format_rule_feature (&rule, feature, sizeof feature);
+      if (t == 1)
+        fprintf (human, "best rule, one threshold: %s < %.4f: %s, else %s; train %.1f %%, test %.1f %%\n",
+                feature, (double) rule.lo, train->class_names[rule.classes[0]],
+                train->class_names[rule.classes[2]], 100.0 * rule.train_accuracy, 100.0 * acc);
+      else
+        fprintf (human, "best rule, two thresholds: %s < %.4f: %s, < %.4f: %s, else %s; train %.1f %%, "
+                "test %.1f %%\n", feature, (double) rule.lo,
+                train->class_names[rule.classes[0]], (double) rule.hi,
+                train->class_names[rule.classes[1]], train->class_names[rule.classes[2]],
+                100.0 * rule.train_accuracy, 100.0 * acc);
+      if (root != NULL)
+        cJSON_AddItemToObject (root, t == 1 ? "one_threshold" : "two_thresholds",
+                               rule_json (&rule, train, acc));
+    }
+  cJSON *vs_rest = root != NULL ? cJSON_AddObjectToObject (root, "one_vs_rest") : NULL;
+  for (int k = 0; k < train->n_classes; k++)
+    {
+      for (int i = 0; i < train->n; i++)
+        binary[i] = train->labels[i] == k;
+      for (int i = 0; i < test->n; i++)
+        binary_test[i] = test->labels[i] == k;
+      NnHuRule rule;
+      if (!nn_hu_rules_fit (ftrain, binary, train->n, 2, 1, &rule, &err))
+        {
+          status = cli_fail_error (CLI_EXIT_FAILURE, &err);
+          goto out;
+        }
+      double acc = nn_hu_rule_accuracy (&rule, ftest, binary_test, test->n);
+      char feature[128];
+      format_rule_feature (&rule, feature, sizeof feature);
+      fprintf (human, "%s vs the rest: %s, train %.1f %%, test %.1f %%\n", train->class_names[k],
+              feature, 100.0 * rule.train_accuracy, 100.0 * acc);
+      if (vs_rest != NULL)
+        cJSON_AddItemToObject (vs_rest, train->class_names[k], rule_json (&rule, NULL, acc));
+    }
+  if (root != NULL)
+    {
+      fflush (stdout);
+      status = cli_print_json (root) ? 0 : CLI_EXIT_FAILURE;
+      root = NULL;
+    }
+out:
+  cJSON_Delete (root);
+  free (ftrain);
+  free (ftest);
+  free (binary);
+  free (binary_test);
+  nn_dataset_free (train);
+  nn_dataset_free (test);
+  return status;
+}
+
 /* The kinds of `synth`, each run with argv[0] = "synth <kind>". */
 static const struct
 {
@@ -606,6 +857,7 @@ static const struct
 } kinds[] = {
   { "ct", synth_ct_main },
   { "dashes", synth_dashes_main },
+  { "baseline", synth_baseline_main },
 };
 
 #define N_KINDS ((int) (sizeof kinds / sizeof kinds[0]))

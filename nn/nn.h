@@ -29,6 +29,7 @@
 #include "explain/nn-lrp.h"
 #include "explain/nn-mask.h"
 #include "explain/nn-method.h"
+#include "train/nn-hu-rules.h"
 #include "train/nn-metrics.h"
 #include "io/nn-model.h"
 #include "ops/nn-norm.h"

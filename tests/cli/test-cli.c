@@ -1281,6 +1281,59 @@ test_synth_ct2 (void)
   g_free (root);
 }
 
+/* synth baseline: on version-1 slices a rule on the bins from -700 to -300 HU tells COVID from
+ * the rest (the reason for version 2); the JSON, and a set that is not CT. */
+static void
+test_synth_baseline (void)
+{
+  char *root = g_build_filename (env.dir, "baseline", NULL);
+  char *train = g_build_filename (root, "train", NULL);
+  char *test = g_build_filename (root, "test", NULL);
+  Run r = run_cli ("synth", "ct", "--count", "45", "--seed", "3", "--size", "48", "--out", train,
+                   NULL);
+  assert_success (&r);
+  run_clear (&r);
+  r = run_cli ("synth", "ct", "--count", "30", "--seed", "4", "--size", "48", "--out", test,
+               NULL);
+  assert_success (&r);
+  run_clear (&r);
+  r = run_cli ("synth", "baseline", root, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpfloat (json_number (json, "train"), ==, 45.0);
+  g_assert_cmpfloat (json_number (json, "test"), ==, 30.0);
+  g_assert_cmpfloat (fabs (json_number (json, "majority") - 1.0 / 3.0), <, 1e-9);
+  const cJSON *two = cJSON_GetObjectItem (json, "two_thresholds");
+  g_assert_cmpfloat (json_number (two, "thresholds"), ==, 2.0);
+  g_assert_cmpfloat (json_number (two, "train_accuracy"), >=,
+                     json_number (cJSON_GetObjectItem (json, "one_threshold"),
+                                  "train_accuracy"));
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (two, "classes")), ==, 3);
+  const cJSON *covid = cJSON_GetObjectItem (cJSON_GetObjectItem (json, "one_vs_rest"), "covid");
+  g_assert_cmpfloat (json_number (covid, "train_accuracy"), >=, 0.95);
+  g_assert_cmpfloat (json_number (covid, "test_accuracy"), >=, 0.9);
+  const char *feature = cJSON_GetObjectItem (covid, "feature")->valuestring;
+  g_assert_true (strstr (feature, "-600") != NULL || strstr (feature, "-500") != NULL);
+  cJSON_Delete (json);
+  run_clear (&r);
+  /* Without --json, readable lines on stdout. */
+  r = run_cli ("synth", "baseline", train, test, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "best rule, two thresholds: "));
+  g_assert_nonnull (strstr (r.out, "covid vs the rest: "));
+  run_clear (&r);
+  r = run_cli ("synth", "baseline", env.data, NULL);
+  assert_failure (&r, "not a CT dataset", NULL);
+  run_clear (&r);
+  r = run_cli ("synth", "baseline", NULL);
+  assert_failure (&r, "expected DATA [TEST]", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  g_free (test);
+  g_free (train);
+  g_free (root);
+}
+
 /* SIGINT during training: a clean stop, exit 130, and no model (nor temporary file). */
 /* synth ct: the layout, determinism, DICOM holding the same HU as the 16-bit PNG, training
  * reading it as CT with a window stored in the model, predict on .dcm and .png alike. */
@@ -1589,6 +1642,7 @@ main (int    argc,
   g_test_add_func ("/cli/convert", test_convert);
   g_test_add_func ("/cli/synth-ct", test_synth_ct);
   g_test_add_func ("/cli/synth-ct2", test_synth_ct2);
+  g_test_add_func ("/cli/synth-baseline", test_synth_baseline);
   int status = g_test_run ();
 
   test_util_remove_tree (env.dir);
