@@ -636,9 +636,9 @@ lesion_add (NnSynthCt2 *ct,
   return l;
 }
 
-/* A point in a lung: rho in [rho0, rho1] of the lung's ellipse, at an angle around
- * theta (0 lateral... measured with y posterior) spread by sd, at level u drawn by the caller;
- * false when none of the tries fell inside. */
+/* A point of lung s at level u, at rho0 to rho1 of the lung's elliptical radius and at an
+ * angle drawn around theta (pi / 2 points backward: y grows toward the back) with standard
+ * deviation sd; false when none of the tries fell well inside the lung. */
 static bool
 lung_point (const NnSynthCt2 *ct,
             NnRng            *rng,
@@ -857,10 +857,10 @@ draw_nodule (NnSynthCt2 *ct,
   Lesion *l = lesion_add (ct, LESION_BLOB, false);
   if (l == NULL)
     return false;
-  float r = 0.5f * d_mm / UNIT_MM;
+  float r = 0.5f * d_mm / UNIT_MM, cz = u * ct->lm;
   l->cx = x;
   l->cy = y;
-  l->cz = u * ct->lm;
+  l->cz = cz;
   blob_shape (rng, l, r, 0.35f);
   l->rx = l->ry = l->rz = r;
   l->core = 0.8f;
@@ -873,10 +873,11 @@ draw_nodule (NnSynthCt2 *ct,
       float d[3] = { nn_rng_normal (rng), nn_rng_normal (rng), nn_rng_normal (rng) };
       normalize3 (d);
       float len = r * uniform (rng, 1.3f, 2.4f);
+      /* (Adding may move the lesions: l is not used past here.) */
       Lesion *sp = lesion_add (ct, LESION_TUBE, false);
       if (sp == NULL)
         return false;
-      Seg seg = { x, y, l->cz, x + d[0] * len, y + d[1] * len, l->cz + d[2] * len,
+      Seg seg = { x, y, cz, x + d[0] * len, y + d[1] * len, cz + d[2] * len,
                   uniform (rng, 0.0015f, 0.0035f), -1, true };
       sp->seg = seg;
       sp->hu = uniform (rng, -100.0f, 30.0f);
