@@ -711,7 +711,7 @@ draw_covid (NnSynthCt2 *ct,
       switch (stage)
         {
         case 0:
-          l->hu = uniform (rng, -720.0f, -560.0f);
+          l->hu = uniform (rng, -680.0f, -520.0f);
           break;
         case 1:
           l->hu = uniform (rng, -680.0f, -450.0f);
@@ -734,7 +734,7 @@ draw_covid (NnSynthCt2 *ct,
             }
           break;
         default:
-          l->hu = uniform (rng, -700.0f, -520.0f);
+          l->hu = uniform (rng, -660.0f, -500.0f);
           l->retic = uniform (rng, 120.0f, 260.0f);
           l->cell = uniform (rng, 0.018f, 0.03f);
           if (nn_rng_uniform (rng) < 0.3f)
@@ -881,6 +881,35 @@ draw_nodule (NnSynthCt2 *ct,
                   uniform (rng, 0.0015f, 0.0035f), -1, true };
       sp->seg = seg;
       sp->hu = uniform (rng, -100.0f, 30.0f);
+    }
+  return true;
+}
+
+/* Dependent atelectasis, common in healthy lungs: 1 to 3 thin subpleural bands of partly
+ * collapsed lung, -550 to -250 HU, along the posterior wall of the lower lungs (flat against
+ * the pleura, smooth: the look-alike of early ground glass). */
+static bool
+draw_atelectasis (NnSynthCt2 *ct,
+                  NnRng      *rng)
+{
+  int n = 1 + (int) nn_rng_below (rng, 3);
+  for (int k = 0; k < n; k++)
+    {
+      int s = (int) nn_rng_below (rng, 2);
+      float u = uniform (rng, 0.5f, 0.95f), x, y;
+      if (!lung_point (ct, rng, s, u, 0.88f, 0.97f, 0.5f * PI_F, 0.35f, &x, &y))
+        continue;
+      Lesion *l = lesion_add (ct, LESION_BLOB, false);
+      if (l == NULL)
+        return false;
+      l->cx = x;
+      l->cy = y + 0.01f;
+      l->cz = u * ct->lm;
+      l->rx = uniform (rng, 0.06f, 0.13f);
+      l->ry = uniform (rng, 0.025f, 0.045f);
+      l->rz = uniform (rng, 0.04f, 0.09f);
+      l->core = 0.5f;
+      l->hu = uniform (rng, -550.0f, -250.0f);
     }
   return true;
 }
@@ -1032,6 +1061,8 @@ nn_synth_ct2_new (const NnSynthCt2Options *options,
           ct->effusion_h[s] = uniform (&frng, 0.12f, 0.4f);
       ct->effusion_hu = uniform (&frng, 0.0f, 20.0f);
     }
+  if (ok && nn_rng_uniform (&frng) < 0.5f)
+    ok = draw_atelectasis (ct, &frng);
   if (!ok)
     {
       nn_synth_ct2_free (ct);
