@@ -798,15 +798,16 @@ synth_baseline_main (int    argc,
       char feature[128];
       format_rule_feature (&rule, feature, sizeof feature);
       if (t == 1)
-        fprintf (human, "best rule, one threshold: %s < %.4f: %s, else %s; train %.1f %%, test %.1f %%\n",
-                feature, (double) rule.lo, train->class_names[rule.classes[0]],
-                train->class_names[rule.classes[2]], 100.0 * rule.train_accuracy, 100.0 * acc);
+        fprintf (human, "best rule, one threshold: %s < %.4f: %s, else %s; train %.1f %%, "
+                 "test %.1f %%\n", feature, (double) rule.lo,
+                 train->class_names[rule.classes[0]], train->class_names[rule.classes[2]],
+                 100.0 * rule.train_accuracy, 100.0 * acc);
       else
-        fprintf (human, "best rule, two thresholds: %s < %.4f: %s, < %.4f: %s, else %s; train %.1f %%, "
-                "test %.1f %%\n", feature, (double) rule.lo,
-                train->class_names[rule.classes[0]], (double) rule.hi,
-                train->class_names[rule.classes[1]], train->class_names[rule.classes[2]],
-                100.0 * rule.train_accuracy, 100.0 * acc);
+        fprintf (human, "best rule, two thresholds: %s < %.4f: %s, < %.4f: %s, else %s; "
+                 "train %.1f %%, test %.1f %%\n", feature, (double) rule.lo,
+                 train->class_names[rule.classes[0]], (double) rule.hi,
+                 train->class_names[rule.classes[1]], train->class_names[rule.classes[2]],
+                 100.0 * rule.train_accuracy, 100.0 * acc);
       if (root != NULL)
         cJSON_AddItemToObject (root, t == 1 ? "one_threshold" : "two_thresholds",
                                rule_json (&rule, train, acc));
@@ -828,7 +829,7 @@ synth_baseline_main (int    argc,
       char feature[128];
       format_rule_feature (&rule, feature, sizeof feature);
       fprintf (human, "%s vs the rest: %s, train %.1f %%, test %.1f %%\n", train->class_names[k],
-              feature, 100.0 * rule.train_accuracy, 100.0 * acc);
+               feature, 100.0 * rule.train_accuracy, 100.0 * acc);
       if (vs_rest != NULL)
         cJSON_AddItemToObject (vs_rest, train->class_names[k], rule_json (&rule, NULL, acc));
     }

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The trivial-rule baseline of a CT classifier: each slice becomes the fractions of its lung
- * field in 100-HU bins, and rules of one or two thresholds on one bin, the sum of two bins or a
- * range of bins are fitted on a training set. A benchmark that such a rule solves is solved by intensity counting,
- * not by seeing lesions. */
+/* The trivial-rule baseline of a CT set: the fractions of each slice's lung field in 100-HU
+ * bins, and the rules of one or two thresholds on a bin, a pair or a range of bins that fit a
+ * training set best. A benchmark such a rule solves is solved by intensity counting. */
 #pragma once
 
 #include <stdbool.h>
