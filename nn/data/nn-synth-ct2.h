@@ -72,7 +72,8 @@ bool            nn_synth_ct2_slice (const NnSynthCt2 *ct,
                                     NnError          *err);
 /* A slice for a 2-D data set, drawn from the patient's seed: for a lesion class one whose
  * mask holds at least min_area pixels (the slice at a lesion's level, several tried), for
- * healthy a level through both lungs. -1 when no lesion slice was found. */
+ * healthy a level through both lungs; its index k, the slice in hu and mask. -1 when no lesion
+ * slice was found, -2 with err when out of memory. */
 int             nn_synth_ct2_pick_slice (const NnSynthCt2 *ct,
                                          int               min_area,
                                          float            *hu,
