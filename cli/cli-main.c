@@ -55,7 +55,7 @@ static const CliCommand commands[] = {
     "        [--out FIGURE|FOLDER] [--npy FILE] [--metrics] [--json] (see saliency --help)" },
   { "synth", cli_synth_main,
     "synth ct|dashes --count N --out DIR [--seed S] [--size PX] [--acquisition] [--window W]\n"
-    "        [--json]" },
+    "        [--version 2 [--volumes] [--slices N]] [--json]; synth baseline DATA [TEST]" },
   { "bench", cli_bench_main, "bench [--json] [--threads N] [--repeat N]" },
   { "convert", cli_convert_main,
     "convert MODEL.onnx --out MODEL.safetensors [--mean M,..] [--std S,..] [--size N|HxW]" },

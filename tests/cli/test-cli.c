@@ -1382,6 +1382,192 @@ test_bad_options (void)
   g_free (out);
 }
 
+/* synth ct --version 2: slices of chest volumes in the version-1 layout (classes healthy,
+ * covid, pneumonia, listed in slices.csv, the same bytes from the same seed, read by train),
+ * NIfTI volumes with their lesion masks, and the options only version 2 takes. */
+static void
+test_synth_ct2 (void)
+{
+  char *root = g_build_filename (env.dir, "ct2", NULL);
+  char *train = g_build_filename (root, "train", NULL);
+  char *test = g_build_filename (root, "test", NULL);
+  char *again = g_build_filename (env.dir, "ct2-again", NULL);
+  Run r = run_cli ("synth", "ct", "--version", "2", "--count", "6", "--seed", "5", "--size",
+                   "32", "--out", train, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  const cJSON *classes = cJSON_GetObjectItem (json, "classes");
+  g_assert_cmpfloat (json_number (classes, "healthy"), ==, 2.0);
+  g_assert_cmpfloat (json_number (classes, "covid"), ==, 2.0);
+  g_assert_cmpfloat (json_number (classes, "pneumonia"), ==, 2.0);
+  g_assert_cmpfloat (json_number (json, "version"), ==, 2.0);
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (json, "acquisition")));
+  cJSON_Delete (json);
+  run_clear (&r);
+  r = run_cli ("synth", "ct", "--version", "2", "--count", "6", "--seed", "5", "--size", "32",
+               "--out", again, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  r = run_cli ("synth", "ct", "--version", "2", "--count", "3", "--seed", "6", "--size", "32",
+               "--out", test, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  const char *names[3] = { "healthy", "covid", "pneumonia" };
+  for (int i = 0; i < 6; i++)
+    {
+      char *file = g_strdup_printf ("%04d.png", i);
+      char *path = g_build_filename (train, names[i % 3], file, NULL);
+      char *twin = g_build_filename (again, names[i % 3], file, NULL);
+      char *a, *b;
+      gsize na, nb;
+      g_assert_true (g_file_get_contents (path, &a, &na, NULL));
+      g_assert_true (g_file_get_contents (twin, &b, &nb, NULL));
+      g_assert_cmpmem (a, na, b, nb);
+      g_free (a);
+      g_free (b);
+      /* A lesion slice for the lesion classes, none in a healthy one. */
+      char *mask_name = g_strdup_printf ("%04d.mask.png", i);
+      char *mask_path = g_build_filename (train, names[i % 3], mask_name, NULL);
+      NnError err = { 0 };
+      NnImage *mask = nn_image_load (mask_path, &err);
+      g_assert_nonnull (mask);
+      int area = 0;
+      for (int p = 0; p < 32 * 32; p++)
+        area += mask->data[p] > 0.5f;
+      if (i % 3 == 0)
+        g_assert_cmpint (area, ==, 0);
+      else
+        g_assert_cmpint (area, >=, 4);
+      nn_image_free (mask);
+      g_free (mask_path);
+      g_free (mask_name);
+      g_free (twin);
+      g_free (path);
+      g_free (file);
+    }
+  char *csv = g_build_filename (train, "slices.csv", NULL);
+  char *text;
+  g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+  g_assert_true (g_str_has_prefix (text, "file,class,pattern,slice,"));
+  g_assert_nonnull (strstr (text, "pneumonia/0005.png,pneumonia,"));
+  g_free (text);
+  g_free (csv);
+
+  char *model = g_build_filename (env.dir, "ct2.safetensors", NULL);
+  r = run_cli ("train", "--arch", "smallcnn", "--data", root, "--epochs", "1", "--out", model,
+               NULL);
+  assert_success (&r);
+  run_clear (&r);
+  g_assert_true (file_exists (model));
+
+  /* Volumes: the HU volume and its mask, LPS, the mask empty for healthy only. */
+  char *vols = g_build_filename (env.dir, "ct2-volumes", NULL);
+  r = run_cli ("synth", "ct", "--version", "2", "--volumes", "--count", "3", "--seed", "2",
+               "--size", "32", "--slices", "16", "--out", vols, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  for (int i = 0; i < 3; i++)
+    {
+      char *file = g_strdup_printf ("%04d.nii.gz", i);
+      char *mask_file = g_strdup_printf ("%04d.mask.nii.gz", i);
+      char *path = g_build_filename (vols, names[i], file, NULL);
+      char *mask_path = g_build_filename (vols, names[i], mask_file, NULL);
+      NnError err = { 0 };
+      NnVolume *v = nn_volume_load (path, &err), *m = nn_volume_load (mask_path, &err);
+      g_assert_nonnull (v);
+      g_assert_nonnull (m);
+      g_assert_cmpint (v->nx, ==, 32);
+      g_assert_cmpint (v->nz, ==, 16);
+      g_assert_true (v->hu);
+      char codes[4];
+      nn_volume_orientation (v, codes);
+      g_assert_cmpstr (codes, ==, "LPS");
+      size_t voxels = 0;
+      for (size_t p = 0; p < (size_t) 32 * 32 * 16; p++)
+        voxels += m->data[p] > 0.0f;
+      if (i == 0)
+        g_assert_cmpuint (voxels, ==, 0);
+      else
+        g_assert_cmpuint (voxels, >, 0);
+      nn_volume_free (v);
+      nn_volume_free (m);
+      g_free (path);
+      g_free (mask_path);
+      g_free (file);
+      g_free (mask_file);
+    }
+  csv = g_build_filename (vols, "volumes.csv", NULL);
+  g_assert_true (file_exists (csv));
+  g_free (csv);
+
+  r = run_cli ("synth", "ct", "--volumes", "--count", "1", "--out", vols, NULL);
+  assert_failure (&r, "need --version 2", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  r = run_cli ("synth", "ct", "--version", "3", "--count", "1", "--out", vols, NULL);
+  assert_failure (&r, "version", NULL);
+  run_clear (&r);
+  g_free (vols);
+  g_free (model);
+  g_free (again);
+  g_free (test);
+  g_free (train);
+  g_free (root);
+}
+
+/* synth baseline: on version-1 slices a rule on the bins from -700 to -300 HU tells COVID from
+ * the rest (the reason for version 2); the JSON, and a set that is not CT. */
+static void
+test_synth_baseline (void)
+{
+  char *root = g_build_filename (env.dir, "baseline", NULL);
+  char *train = g_build_filename (root, "train", NULL);
+  char *test = g_build_filename (root, "test", NULL);
+  Run r = run_cli ("synth", "ct", "--count", "45", "--seed", "3", "--size", "48", "--out", train,
+                   NULL);
+  assert_success (&r);
+  run_clear (&r);
+  r = run_cli ("synth", "ct", "--count", "30", "--seed", "4", "--size", "48", "--out", test,
+               NULL);
+  assert_success (&r);
+  run_clear (&r);
+  r = run_cli ("synth", "baseline", root, "--json", NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  g_assert_cmpfloat (json_number (json, "train"), ==, 45.0);
+  g_assert_cmpfloat (json_number (json, "test"), ==, 30.0);
+  g_assert_cmpfloat (fabs (json_number (json, "majority") - 1.0 / 3.0), <, 1e-9);
+  const cJSON *two = cJSON_GetObjectItem (json, "two_thresholds");
+  g_assert_cmpfloat (json_number (two, "thresholds"), ==, 2.0);
+  g_assert_cmpfloat (json_number (two, "train_accuracy"), >=,
+                     json_number (cJSON_GetObjectItem (json, "one_threshold"),
+                                  "train_accuracy"));
+  g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (two, "classes")), ==, 3);
+  const cJSON *covid = cJSON_GetObjectItem (cJSON_GetObjectItem (json, "one_vs_rest"), "covid");
+  g_assert_cmpfloat (json_number (covid, "train_accuracy"), >=, 0.95);
+  g_assert_cmpfloat (json_number (covid, "test_accuracy"), >=, 0.9);
+  const char *feature = cJSON_GetObjectItem (covid, "feature")->valuestring;
+  g_assert_true (strstr (feature, "-600") != NULL || strstr (feature, "-500") != NULL);
+  cJSON_Delete (json);
+  run_clear (&r);
+  /* Without --json, readable lines on stdout. */
+  r = run_cli ("synth", "baseline", train, test, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.out, "best rule, two thresholds: "));
+  g_assert_nonnull (strstr (r.out, "covid vs the rest: "));
+  run_clear (&r);
+  r = run_cli ("synth", "baseline", env.data, NULL);
+  assert_failure (&r, "not a CT dataset", NULL);
+  run_clear (&r);
+  r = run_cli ("synth", "baseline", NULL);
+  assert_failure (&r, "expected DATA [TEST]", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  g_free (test);
+  g_free (train);
+  g_free (root);
+}
+
 /* SIGINT during training: a clean stop, exit 130, and no model (nor temporary file). */
 /* synth ct: the layout, determinism, DICOM holding the same HU as the 16-bit PNG, training
  * reading it as CT with a window stored in the model, predict on .dcm and .png alike. */
@@ -1691,6 +1877,8 @@ main (int    argc,
   g_test_add_func ("/cli/bad-options", test_bad_options);
   g_test_add_func ("/cli/convert", test_convert);
   g_test_add_func ("/cli/synth-ct", test_synth_ct);
+  g_test_add_func ("/cli/synth-ct2", test_synth_ct2);
+  g_test_add_func ("/cli/synth-baseline", test_synth_baseline);
   int status = g_test_run ();
 
   test_util_remove_tree (env.dir);
