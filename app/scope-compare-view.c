@@ -5,8 +5,10 @@
  * CKA plot. */
 #include "scope-compare-view.h"
 
+#include <glib/gi18n.h>
 #include <gio/gio.h>
 
+#include "scope-accessible.h"
 #include "scope-compare-job.h"
 #include "scope-error.h"
 #include "scope-file-dialog.h"
@@ -63,17 +65,17 @@ update_state (ScopeCompareView *self)
   gtk_widget_action_set_enabled (widget, "compare.choose", model_a (self) != NULL);
   gtk_widget_action_set_enabled (widget, "compare.open", model_a (self) != NULL);
   if (model_a (self) == NULL)
-    scope_view_show_status (view, "view-dual-symbolic", "No Model",
-                            "Open a model (Ctrl+O), then a second model of the same network to "
-                            "compare it with.");
+    scope_view_show_status (view, "view-dual-symbolic", _ ("No Model"),
+                            _ ("Open a model (Ctrl+O), then a second model of the same network "
+                               "to compare it with."));
   else
     scope_view_show_status (view, NULL, NULL, NULL);
   if (self->b == NULL)
-    gtk_label_set_text (self->b_label, "Model B: none (a second model of the same network, "
-                        "such as another snapshot of the run)");
+    gtk_label_set_text (self->b_label, _ ("Model B: none (a second model of the same "
+                                             "network, such as another snapshot of the run)"));
   else
     {
-      g_autofree char *text = g_strdup_printf ("Model B: %s", scope_model_get_name (self->b));
+      g_autofree char *text = g_strdup_printf (_ ("Model B: %s"), scope_model_get_name (self->b));
       gtk_label_set_text (self->b_label, text);
     }
   gtk_widget_queue_draw (GTK_WIDGET (self->pair));
@@ -206,7 +208,7 @@ on_cka_done (ScopeCompareResult *result,
     {
       g_clear_pointer (&self->layers, nn_cka_layers_free);
       self->layers = g_steal_pointer (&result->layers);
-      scope_view_report_done (SCOPE_VIEW (self), "Layers compared");
+      scope_view_report_done (SCOPE_VIEW (self), _ ("Layers compared"));
     }
   scope_compare_result_free (result);
   update_state (self);
@@ -225,7 +227,7 @@ run_cka (GtkWidget  *widget,
     return;
   if (dataset[0] == '\0')
     {
-      scope_view_report_error (SCOPE_VIEW (self), "Give a dataset to compare the layers on");
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Give a dataset to compare the layers on"));
       return;
     }
   g_autoptr (GError) error = NULL;
@@ -267,10 +269,10 @@ choose_action (GtkWidget  *widget,
   (void) action;
   (void) parameter;
   static const ScopeFileType types[] = {
-    { "Models", "*.safetensors;*.onnx" },
+    { N_ ("Models"), "*.safetensors;*.onnx" },
   };
-  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, "Open Model B", "_Open", types,
-                         G_N_ELEMENTS (types), NULL, NULL, on_b_chosen);
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Open Model B"), _ ("_Open"),
+                         types, G_N_ELEMENTS (types), NULL, NULL, on_b_chosen);
 }
 
 static void
@@ -546,6 +548,12 @@ scope_compare_view_init (ScopeCompareView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_drawing_area_set_draw_func (self->pair, draw_pair, self, NULL);
   gtk_drawing_area_set_draw_func (self->plot, draw_plot, self, NULL);
+  scope_accessible_set_label (GTK_WIDGET (self->pair),
+                              _ ("The selected channel in model A and model B: filters, "
+                                 "activation and Grad-CAM"));
+  scope_accessible_set_label (GTK_WIDGET (self->plot),
+                              _ ("Linear CKA and relative weight change of each layer between "
+                                 "model A and model B"));
   update_state (self);
 }
 

@@ -4,9 +4,11 @@
  * viz_scatter_hit. */
 #include "scope-embed-view.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
+#include "scope-accessible.h"
 #include "scope-error.h"
 #include "scope-figure.h"
 #include "scope-file-dialog.h"
@@ -71,7 +73,7 @@ update_controls (ScopeEmbedView *self)
   ScopeModel *model = scope_view_get_model (SCOPE_VIEW (self));
   int layer = scope_view_get_layer (SCOPE_VIEW (self));
   g_autofree char *layer_text = model != NULL && layer >= 0
-    ? g_strdup_printf ("Layer %s", scope_model_get_graph (model)->nodes[layer].name)
+    ? g_strdup_printf (_ ("Layer %s"), scope_model_get_graph (model)->nodes[layer].name)
     : g_strdup ("");
   gtk_label_set_label (self->layer_label, layer_text);
   gboolean tsne = gtk_drop_down_get_selected (self->method_drop) == 1;
@@ -252,7 +254,7 @@ open_sample (ScopeEmbedView *self,
   NnImage *image = nn_image_new (ds->c, ds->h, ds->w);
   if (image == NULL)
     {
-      scope_view_report_error (SCOPE_VIEW (self), "Out of memory for sample %d", e->index[i]);
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Out of memory for sample %d"), e->index[i]);
       return;
     }
   memcpy (image->data, ds->images + (size_t) i * ds->c * ds->h * ds->w,
@@ -268,13 +270,13 @@ open_sample (ScopeEmbedView *self,
   nn_image_free (image);
   if (input == NULL)
     {
-      scope_view_report_error (SCOPE_VIEW (self), "Cannot open sample %d: %s", e->index[i],
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open sample %d: %s"), e->index[i],
                                error->message);
       return;
     }
   scope_view_show_input (SCOPE_VIEW (self), input);
   g_autofree char *text = g_strdelimit (describe_sample (e, i), "\n", ' ');
-  g_autofree char *info = g_strdup_printf ("Opened %s in the other views", text);
+  g_autofree char *info = g_strdup_printf (_ ("Opened %s in the other views"), text);
   gtk_label_set_label (self->info_label, info);
 }
 
@@ -325,15 +327,22 @@ show_embedding (ScopeEmbedView *self,
     {
       make_caption (self);
       gtk_stack_set_visible_child_name (self->canvas_stack, "figure");
-      g_autofree char *info = g_strdup_printf ("%d samples, %d misclassified: hover a dot to "
-                                               "see its image, click it to open it in the "
-                                               "other views", embedding->n, embedding->wrong);
+      g_autofree char *info = g_strdup_printf (_ ("%d samples, %d misclassified: hover a dot "
+                                                  "to see its image, click it to open it in "
+                                                  "the other views"), embedding->n,
+                                               embedding->wrong);
       gtk_label_set_label (self->info_label, info);
+      g_autofree char *name = g_strdup_printf (_ ("Feature space scatter plot: %d samples, %d "
+                                                  "misclassified"), embedding->n,
+                                               embedding->wrong);
+      scope_accessible_set_label (GTK_WIDGET (self->canvas), name);
     }
   else
     {
       gtk_stack_set_visible_child_name (self->canvas_stack, "empty");
       gtk_label_set_label (self->info_label, "");
+      scope_accessible_set_label (GTK_WIDGET (self->canvas),
+                                  _ ("Feature space scatter plot (nothing computed yet)"));
     }
   gtk_widget_queue_draw (GTK_WIDGET (self->canvas));
 }
@@ -354,7 +363,7 @@ on_job_finished (ScopeEmbedJob  *job,
       show_embedding (self, scope_embedding_ref (embedding));
     }
   else if (!g_error_matches (error, SCOPE_NN_ERROR, NN_ERROR_CANCELLED))
-    scope_view_report_error (SCOPE_VIEW (self), "Feature space: %s", error->message);
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Feature space: %s"), error->message);
   g_clear_pointer (&model, scope_model_unref);
   update_controls (self);
 }
@@ -469,8 +478,9 @@ action_choose_folder (GtkWidget  *widget,
 {
   (void) name;
   (void) parameter;
-  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "Choose Image Folder",
-                         "_Choose", NULL, 0, NULL, NULL, folder_chosen);
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                         _ ("Choose Image Folder"), _ ("_Choose"), NULL, 0, NULL, NULL,
+                         folder_chosen);
 }
 
 static void
@@ -509,8 +519,8 @@ scope_embed_view_changed (ScopeView       *view,
   if (what & SCOPE_VIEW_MODEL)
     {
       if (model == NULL)
-        scope_view_show_status (view, "view-app-grid-symbolic", "No Model",
-                                "Open a model to map a layer's features over a dataset");
+        scope_view_show_status (view, "view-app-grid-symbolic", _ ("No Model"),
+                                _ ("Open a model to map a layer's features over a dataset"));
       else
         scope_view_show_status (view, NULL, NULL, NULL);
     }
@@ -558,7 +568,7 @@ scope_embed_view_cancel (ScopeView *view)
   if (self->job == NULL)
     return;
   clear_job (self);
-  gtk_label_set_label (self->info_label, "Stopped; the plot shows the last finished run");
+  gtk_label_set_label (self->info_label, _ ("Stopped; the plot shows the last finished run"));
   update_controls (self);
 }
 
@@ -723,8 +733,8 @@ scope_embed_view_init (ScopeEmbedView *self)
   self->have_fashion = g_file_test (NN_FASHION_MNIST_DIR, G_FILE_TEST_IS_DIR);
   GtkStringList *datasets = gtk_string_list_new (NULL);
   if (self->have_fashion)
-    gtk_string_list_append (datasets, "Fashion-MNIST");
-  gtk_string_list_append (datasets, "Image folder");
+    gtk_string_list_append (datasets, _ ("Fashion-MNIST"));
+  gtk_string_list_append (datasets, _ ("Image folder"));
   gtk_drop_down_set_model (self->dataset_drop, G_LIST_MODEL (datasets));
   g_object_unref (datasets);
   g_signal_connect_swapped (self->dataset_drop, "notify::selected",
@@ -733,6 +743,8 @@ scope_embed_view_init (ScopeEmbedView *self)
                             G_CALLBACK (on_setting_changed), self);
 
   gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
+  scope_accessible_set_label (GTK_WIDGET (self->canvas),
+                              _ ("Feature space scatter plot (nothing computed yet)"));
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   self->preview_image = GTK_IMAGE (gtk_image_new ());
   gtk_image_set_pixel_size (self->preview_image, THUMB_SIDE);
@@ -755,7 +767,7 @@ scope_embed_view_init (ScopeEmbedView *self)
   g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);
   gtk_widget_add_controller (GTK_WIDGET (self->canvas), GTK_EVENT_CONTROLLER (click));
 
-  scope_view_show_status (SCOPE_VIEW (self), "view-app-grid-symbolic", "No Model",
-                          "Open a model to map a layer's features over a dataset");
+  scope_view_show_status (SCOPE_VIEW (self), "view-app-grid-symbolic", _ ("No Model"),
+                          _ ("Open a model to map a layer's features over a dataset"));
   update_controls (self);
 }
