@@ -1122,6 +1122,14 @@ scope_explain_view_get_metrics (ScopeExplainView *self,
   return self->panels[panel].metrics;
 }
 
+const char *
+scope_explain_view_get_status (ScopeExplainView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), NULL);
+
+  return self->status;
+}
+
 /* GObject and GtkWidget. */
 
 static void

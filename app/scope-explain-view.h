@@ -69,5 +69,8 @@ ScopeExplanation    *scope_explain_view_get_explanation (ScopeExplainView *self,
                                                          int               panel);
 ScopeExplainMetrics *scope_explain_view_get_metrics (ScopeExplainView *self,
                                                      int               panel);
+/* The status the progress bar shows ("Done: Score-CAM, 512 channels, batch 2, 3.20 s"; borrowed),
+ * or NULL. */
+const char          *scope_explain_view_get_status (ScopeExplainView *self);
 
 G_END_DECLS

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Screenshots of the application under Xvfb, driven through the window's actions: every view
  * of the switcher on the demo model and sample image at 800x600 and 1280x800, light and dark;
- * with MODEL and IMAGE, that model's Activations and Explain views with the chosen methods.
+ * with MODEL and IMAGE, that model's Activations and Explain views with the chosen methods (and
+ * the status each run ends with, its times, in the log).
  * Usage: screenshots OUTDIR [MODEL IMAGE [METHOD...]] (default method: gradcam). */
 #include <adwaita.h>
 #include <string.h>
@@ -116,6 +117,12 @@ explain_has_map (gpointer data)
 }
 
 static gboolean
+explain_idle (gpointer data)
+{
+  return !scope_view_get_busy (SCOPE_VIEW (data));
+}
+
+static gboolean
 maximize_done (gpointer data)
 {
   return !scope_maximize_view_is_running (data) && scope_maximize_view_get_n_images (data) > 0;
@@ -213,6 +220,9 @@ test_model (void)
       test_util_wait (explain_has_map, &wait, "the map");
       g_autofree char *shot = g_strdup_printf ("%s-explain-%s", base, *m);
       shoot (shot);
+      /* The time the window reports for the map and its metrics. */
+      test_util_wait (explain_idle, view, "the metrics");
+      g_test_message ("%s: %s", *m, scope_explain_view_get_status (view));
     }
   scope_window_cancel_view (window);
 }
