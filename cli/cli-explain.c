@@ -40,6 +40,7 @@ enum
   OPT_SHARD,
   OPT_FILES,
   OPT_BLOCK,
+  OPT_NO_WINOGRAD,
 };
 
 static const struct option options[] = {
@@ -66,6 +67,7 @@ static const struct option options[] = {
   { "shard", required_argument, NULL, OPT_SHARD },
   { "files", no_argument, NULL, OPT_FILES },
   { "block", required_argument, NULL, OPT_BLOCK },
+  { "no-winograd", no_argument, NULL, OPT_NO_WINOGRAD },
   CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
@@ -234,6 +236,9 @@ parse_option (Job *job,
       return true;
     case OPT_BLOCK:
       return cli_parse_int ("block", optarg, 1, 1 << 16, &map->block);
+    case OPT_NO_WINOGRAD:
+      job->spec.no_winograd = true;
+      return true;
     default:
       return false;
     }

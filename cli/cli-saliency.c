@@ -13,7 +13,7 @@ static const char usage_tail[] =
   "         [--npy FILE] [--metrics] [--mask PNG] [--opacity X] [--scale X] [--batch N]\n"
   "         [--window lung|mediastinum|bone|W,L] [--json] [--width W] [--height H]\n"
   "         [--patch N] [--stride N] [--block N] [--series UID] [--montage PNG] [--files]\n"
-  "         [--shard I/N]\n"
+  "         [--shard I/N] [--no-winograd]\n"
   "Computes an input-space attribution map of MODEL for INPUT (.png, .jpg, .jpeg, .dcm or .npy)\n"
   "for class K (default: the top prediction) and draws it over the input with a colour bar.\n"
   "gradient, smoothgrad and guided show max over channels of |gradient| (smoothgrad averages\n"
@@ -25,8 +25,8 @@ static const char usage_tail[] =
   "logit when the square is set to zero. rollout (attention rollout) and attn-grad (gradient-\n"
   "weighted attention, Chefer et al. 2021; --block N uses the N-th attention block alone) need\n"
   "a vision transformer. --npy writes the map as float32 (H, W). --metrics, --mask, --opacity,\n"
-  "--scale, --batch, --window, the figure's size, folder and volume inputs and --shard work as\n"
-  "for 'cnnscope-cli cam'.\n";
+  "--scale, --batch, --window, --no-winograd, the figure's size, folder and volume inputs and\n"
+  "--shard work as for 'cnnscope-cli cam'.\n";
 
 int
 cli_saliency_main (int    argc,

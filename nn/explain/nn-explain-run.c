@@ -143,6 +143,8 @@ context_get (Run      *run,
       && (nn_context_grad (ctx, 0) != NULL || !(flags & NN_CONTEXT_BACKWARD)))
     return ctx;
   nn_context_free (ctx);
+  if (run->spec->no_winograd)
+    flags |= NN_CONTEXT_NO_WINOGRAD;
   run->ctx = ctx = nn_context_new (run->model->graph, batch, flags, err);
   if (ctx != NULL && !nn_context_set_threads (ctx, run->spec->threads, err))
     {

@@ -40,6 +40,10 @@ typedef struct
   int              batch;    /* inputs per pass, for the batched methods and the metrics;
                                 0: nn_explain_batch_size's for the model and threads */
   int              threads;  /* per context (nn_context_set_threads; <= 0: as OpenBLAS) */
+  bool             no_winograd;  /* 3x3 convolutions through im2col only
+                                    (NN_CONTEXT_NO_WINOGRAD): slower, but no Winograd rounding
+                                    to flip ReLUs near 0, so input gradients at full size agree
+                                    with other frameworks' to float rounding (docs/onnx.md) */
 } NnExplainSpec;
 
 /* The result: immutable once returned; each stage fills its fields. */

@@ -900,6 +900,60 @@ test_run_bad_input (TestUtilTmpDir *fx,
 }
 
 /* nn_explain_top_k against a full stable sort, with ties, NaN and every k. */
+/* spec.no_winograd: the whole run on contexts without Winograd, so the input gradient of a
+ * network whose 3x3 convolution takes Winograd (64 channels on 8x8) is the one an im2col
+ * context computes, bit for bit, and not the default's. */
+static void
+test_run_no_winograd (TestUtilTmpDir *fx,
+                      gconstpointer   data)
+{
+  (void) data;
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 64, 8, 8);
+  int conv = nn_graph_add_conv2d (g, "conv", in, 64, 3, 1, 1, 1, 1, true);
+  int relu = nn_graph_add_relu (g, "relu", conv);
+  int gap = nn_graph_add_global_avgpool (g, "gap", relu);
+  nn_graph_add_linear (g, "fc", gap, CLASSES, true);
+  NnRng rng;
+  nn_rng_init (&rng, 9);
+  nn_graph_init_params (g, &rng);
+  NnModel *model = nn_model_new (g, "wide");
+  float *x = g_new (float, 64 * 8 * 8);
+  random_input (x, 64 * 8 * 8, 10);
+  g_autofree char *path = test_util_tmp_dir_path (fx, "wide.npy");
+  const int dims[3] = { 64, 8, 8 };
+  g_assert_true (nn_npy_save (path, x, dims, 3, NULL));
+  NnInput *input = nn_input_load (path, model, NULL, NULL);
+  g_assert_nonnull (input);
+
+  NnExplainSpec spec;
+  nn_explain_spec_init (&spec);
+  spec.map.method = NN_METHOD_GRADIENT;
+  spec.map.target = 1;
+  spec.faith.metrics = 0;
+  NnError err = { 0 };
+  NnExplanation *fast = nn_explain_run (model, input, &spec, NULL, &err);
+  spec.no_winograd = true;
+  NnExplanation *exact = nn_explain_run (model, input, &spec, NULL, &err);
+  g_assert_nonnull (fast);
+  g_assert_nonnull (exact);
+  NnMap *im2col = compute (g, x, &spec.map, 1, NN_CONTEXT_BACKWARD | NN_CONTEXT_NO_WINOGRAD,
+                           &err);
+  NnMap *winograd = compute (g, x, &spec.map, 1, NN_CONTEXT_BACKWARD, &err);
+  assert_maps_equal (exact->map, im2col);
+  assert_maps_equal (fast->map, winograd);
+  /* The two paths round differently: the test sees which one ran. */
+  g_assert_true (memcmp (im2col->map, winograd->map,
+                         sizeof (float) * (size_t) im2col->h * (size_t) im2col->w) != 0);
+  nn_map_free (winograd);
+  nn_map_free (im2col);
+  nn_explanation_free (exact);
+  nn_explanation_free (fast);
+  nn_input_unref (input);
+  g_free (x);
+  nn_model_free (model);
+}
+
 static void
 test_top_k (void)
 {
@@ -1120,6 +1174,7 @@ main (int    argc,
   ADD ("/nn/explain-run/same-as-by-hand", test_run_same_as_by_hand);
   ADD ("/nn/explain-run/stages-in-order", test_run_stages_in_order);
   ADD ("/nn/explain-run/cancel-frees-everything", test_run_cancel);
+  ADD ("/nn/explain-run/no-winograd", test_run_no_winograd);
   ADD ("/nn/explain-run/bad-input", test_run_bad_input);
   ADD ("/nn/explain-run/ig-delta", test_run_ig_delta);
 #undef ADD
