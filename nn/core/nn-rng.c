@@ -84,6 +84,34 @@ nn_rng_normal (NnRng *rng)
   return r * cosf (t);
 }
 
+float
+nn_rng_range (NnRng *rng,
+              float  lo,
+              float  hi)
+{
+  return lo + (hi - lo) * nn_rng_uniform (rng);
+}
+
+float
+nn_rng_poisson (NnRng *rng,
+                float  lambda)
+{
+  if (lambda > 30.0f)
+    {
+      float v = roundf (lambda + sqrtf (lambda) * nn_rng_normal (rng));
+      return v < 0.0f ? 0.0f : v;
+    }
+  float limit = expf (-lambda), p = 1.0f;
+  int k = 0;
+  do
+    {
+      k++;
+      p *= nn_rng_uniform (rng);
+    }
+  while (p > limit);
+  return (float) (k - 1);
+}
+
 void
 nn_rng_shuffle (NnRng *rng,
                 int   *items,

@@ -19,6 +19,14 @@ float    nn_rng_uniform (NnRng *rng);
 /* Uniform integer in [0, n). */
 uint32_t nn_rng_below (NnRng   *rng,
                        uint32_t n);
+/* Uniform in [lo, hi). */
+float    nn_rng_range (NnRng *rng,
+                       float  lo,
+                       float  hi);
+/* A Poisson count of mean lambda: Knuth's product method for small means, the normal
+ * approximation (rounded, at least 0) above 30. */
+float    nn_rng_poisson (NnRng *rng,
+                         float  lambda);
 /* Standard normal (Box-Muller). */
 float    nn_rng_normal (NnRng *rng);
 void     nn_rng_shuffle (NnRng *rng,

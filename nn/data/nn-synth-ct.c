@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/nn-synth-shapes.h"
+
 #define PI_F 3.14159265358979f
 
 /* Field of view in mm and the linear attenuation of water (about 70 keV) in 1/mm. */
@@ -54,32 +56,6 @@ typedef struct
   NnRng *rng;
 } Slice;
 
-typedef struct
-{
-  float cx, cy;
-  float ax, ay;   /* semi-axes */
-  float c, s;     /* cos and sin of the rotation */
-} Ellipse;
-
-static float
-uniform (NnRng *rng,
-         float  lo,
-         float  hi)
-{
-  return lo + (hi - lo) * nn_rng_uniform (rng);
-}
-
-static Ellipse
-ellipse (float cx,
-         float cy,
-         float ax,
-         float ay,
-         float angle)
-{
-  Ellipse e = { cx, cy, ax, ay, cosf (angle), sinf (angle) };
-  return e;
-}
-
 /* Model coordinates of pixel (i, j). */
 static void
 slice_point (const Slice *sl,
@@ -120,35 +96,6 @@ slice_range (const Slice *sl,
   *i1 = *i1 < *i0 ? *i0 : *i1;
 }
 
-/* Signed distance from (x, y) to the ellipse's outline, negative inside, measured along the ray
- * from its centre (exact for circles, close enough for the mild ellipses drawn here). */
-static float
-ellipse_distance (const Ellipse *e,
-                  float          x,
-                  float          y)
-{
-  float dx = x - e->cx, dy = y - e->cy;
-  float u = dx * e->c + dy * e->s;
-  float v = -dx * e->s + dy * e->c;
-  float rho = sqrtf ((u / e->ax) * (u / e->ax) + (v / e->ay) * (v / e->ay));
-  float r = sqrtf (u * u + v * v);
-  if (rho < 1e-6f)
-    return -fminf (e->ax, e->ay);
-  return r * (1.0f - 1.0f / rho);
-}
-
-/* The elliptical radius of (x, y): 0 at the centre, 1 on the outline. */
-static float
-ellipse_radius (const Ellipse *e,
-                float          x,
-                float          y)
-{
-  float dx = x - e->cx, dy = y - e->cy;
-  float u = dx * e->c + dy * e->s;
-  float v = -dx * e->s + dy * e->c;
-  return sqrtf ((u / e->ax) * (u / e->ax) + (v / e->ay) * (v / e->ay));
-}
-
 /* How much of a pixel lies inside an outline at signed distance d (a one-pixel ramp). */
 static float
 coverage (const Slice *sl,
@@ -170,7 +117,7 @@ paint_ellipse (Slice         *sl,
       {
         float x, y;
         slice_point (sl, i, j, &x, &y);
-        float a = coverage (sl, ellipse_distance (e, x, y));
+        float a = coverage (sl, nn_synth_ellipse_distance (e, x, y));
         float *p = sl->hu + (size_t) i * sl->size + j;
         *p += (value - *p) * a;
       }
@@ -250,12 +197,12 @@ compute_lung (Slice         *sl,
         slice_point (sl, i, j, &x, &y);
         float in = 0.0f;
         for (int l = 0; l < 2; l++)
-          in = fmaxf (in, coverage (sl, ellipse_distance (&an->lungs[l], x, y)));
-        in *= coverage (sl, ellipse_distance (&an->cavity, x, y) + margin);
-        in *= 1.0f - coverage (sl, ellipse_distance (&an->heart, x, y) - margin);
-        in *= 1.0f - coverage (sl, ellipse_distance (&an->aorta_up, x, y) - margin);
-        in *= 1.0f - coverage (sl, ellipse_distance (&an->aorta_down, x, y) - margin);
-        in *= 1.0f - coverage (sl, ellipse_distance (&an->vertebra, x, y) - margin);
+          in = fmaxf (in, coverage (sl, nn_synth_ellipse_distance (&an->lungs[l], x, y)));
+        in *= coverage (sl, nn_synth_ellipse_distance (&an->cavity, x, y) + margin);
+        in *= 1.0f - coverage (sl, nn_synth_ellipse_distance (&an->heart, x, y) - margin);
+        in *= 1.0f - coverage (sl, nn_synth_ellipse_distance (&an->aorta_up, x, y) - margin);
+        in *= 1.0f - coverage (sl, nn_synth_ellipse_distance (&an->aorta_down, x, y) - margin);
+        in *= 1.0f - coverage (sl, nn_synth_ellipse_distance (&an->vertebra, x, y) - margin);
         sl->lung[(size_t) i * sl->size + j] = in;
       }
 }
@@ -265,39 +212,39 @@ draw_anatomy (Slice   *sl,
               Anatomy *an)
 {
   NnRng *rng = sl->rng;
-  float bx = uniform (rng, 0.82f, 0.9f), by = uniform (rng, 0.58f, 0.66f);
-  float fat = uniform (rng, 0.03f, 0.08f), muscle = uniform (rng, 0.04f, 0.065f);
-  an->body = ellipse (0.0f, 0.02f, bx, by, 0.0f);
-  an->muscle = ellipse (0.0f, 0.02f, bx - fat, by - fat, 0.0f);
-  an->cavity = ellipse (0.0f, 0.0f, bx - fat - muscle, by - fat - muscle + 0.01f, 0.0f);
+  float bx = nn_rng_range (rng, 0.82f, 0.9f), by = nn_rng_range (rng, 0.58f, 0.66f);
+  float fat = nn_rng_range (rng, 0.03f, 0.08f), muscle = nn_rng_range (rng, 0.04f, 0.065f);
+  an->body = nn_synth_ellipse (0.0f, 0.02f, bx, by, 0.0f);
+  an->muscle = nn_synth_ellipse (0.0f, 0.02f, bx - fat, by - fat, 0.0f);
+  an->cavity = nn_synth_ellipse (0.0f, 0.0f, bx - fat - muscle, by - fat - muscle + 0.01f, 0.0f);
   float cax = an->cavity.ax, cay = an->cavity.ay;
 
   for (size_t k = 0; k < (size_t) sl->size * sl->size; k++)
     sl->hu[k] = -1000.0f;
-  paint_ellipse (sl, &an->body, uniform (rng, -115.0f, -85.0f));
-  paint_ellipse (sl, &an->muscle, uniform (rng, 35.0f, 55.0f));
-  paint_ellipse (sl, &an->cavity, uniform (rng, -60.0f, -20.0f));
+  paint_ellipse (sl, &an->body, nn_rng_range (rng, -115.0f, -85.0f));
+  paint_ellipse (sl, &an->muscle, nn_rng_range (rng, 35.0f, 55.0f));
+  paint_ellipse (sl, &an->cavity, nn_rng_range (rng, -60.0f, -20.0f));
 
   /* Lungs fill most of the cavity; the right one (image left) is the larger. Each draw is
    * its own statement: the order of evaluation of function arguments is unspecified. */
   float lh = cay - 0.07f;
   for (int l = 0; l < 2; l++)
     {
-      float cy = uniform (rng, -0.03f, 0.01f);
-      float ax = (l == 0 ? 0.39f : 0.35f) * cax * uniform (rng, 0.95f, 1.05f);
-      float ay = lh * uniform (rng, l == 0 ? 0.92f : 0.9f, 1.0f);
-      float angle = l == 0 ? uniform (rng, -0.12f, 0.05f) : uniform (rng, -0.05f, 0.12f);
-      an->lungs[l] = ellipse ((l == 0 ? -0.44f : 0.47f) * cax, cy, ax, ay, angle);
+      float cy = nn_rng_range (rng, -0.03f, 0.01f);
+      float ax = (l == 0 ? 0.39f : 0.35f) * cax * nn_rng_range (rng, 0.95f, 1.05f);
+      float ay = lh * nn_rng_range (rng, l == 0 ? 0.92f : 0.9f, 1.0f);
+      float angle = l == 0 ? nn_rng_range (rng, -0.12f, 0.05f) : nn_rng_range (rng, -0.05f, 0.12f);
+      an->lungs[l] = nn_synth_ellipse ((l == 0 ? -0.44f : 0.47f) * cax, cy, ax, ay, angle);
     }
-  float heart_x = uniform (rng, 0.06f, 0.14f), heart_y = uniform (rng, 0.04f, 0.12f);
-  float hax = uniform (rng, 0.18f, 0.23f), hay = uniform (rng, 0.15f, 0.19f);
-  float hangle = uniform (rng, -0.5f, -0.2f);
-  an->heart = ellipse (heart_x, heart_y, hax, hay, hangle);
-  an->aorta_up = ellipse (-0.02f, -0.12f, 0.055f, 0.055f, 0.0f);
-  an->aorta_down = ellipse (0.07f, 0.28f, 0.05f, 0.05f, 0.0f);
-  an->vertebra = ellipse (0.0f, cay - 0.1f, 0.09f, 0.08f, 0.0f);
+  float heart_x = nn_rng_range (rng, 0.06f, 0.14f), heart_y = nn_rng_range (rng, 0.04f, 0.12f);
+  float hax = nn_rng_range (rng, 0.18f, 0.23f), hay = nn_rng_range (rng, 0.15f, 0.19f);
+  float hangle = nn_rng_range (rng, -0.5f, -0.2f);
+  an->heart = nn_synth_ellipse (heart_x, heart_y, hax, hay, hangle);
+  an->aorta_up = nn_synth_ellipse (-0.02f, -0.12f, 0.055f, 0.055f, 0.0f);
+  an->aorta_down = nn_synth_ellipse (0.07f, 0.28f, 0.05f, 0.05f, 0.0f);
+  an->vertebra = nn_synth_ellipse (0.0f, cay - 0.1f, 0.09f, 0.08f, 0.0f);
   for (int l = 0; l < 2; l++)
-    an->lung_hu[l] = uniform (rng, -880.0f, -830.0f);
+    an->lung_hu[l] = nn_rng_range (rng, -880.0f, -830.0f);
 
   compute_lung (sl, an);
   for (size_t k = 0; k < (size_t) sl->size * sl->size; k++)
@@ -310,35 +257,36 @@ draw_anatomy (Slice   *sl,
     }
 
   /* Mediastinum and heart, contrast-free blood about 40 HU. */
-  paint_ellipse (sl, &an->heart, uniform (rng, 35.0f, 50.0f));
+  paint_ellipse (sl, &an->heart, nn_rng_range (rng, 35.0f, 50.0f));
   paint_ellipse (sl, &an->aorta_up, 42.0f);
   paint_ellipse (sl, &an->aorta_down, 42.0f);
 
   /* Spine: cortical shell, cancellous core, canal, spinous process. */
   Ellipse shell = an->vertebra;
-  Ellipse core = ellipse (shell.cx, shell.cy, shell.ax - 0.015f, shell.ay - 0.015f, 0.0f);
-  paint_ellipse (sl, &shell, uniform (rng, 600.0f, 800.0f));
-  paint_ellipse (sl, &core, uniform (rng, 180.0f, 260.0f));
-  Ellipse process = ellipse (0.0f, shell.cy + shell.ay + 0.09f, 0.025f, 0.06f, 0.0f);
-  paint_ellipse (sl, &process, uniform (rng, 450.0f, 650.0f));
-  Ellipse canal = ellipse (0.0f, shell.cy + shell.ay + 0.035f, 0.035f, 0.03f, 0.0f);
+  Ellipse core = nn_synth_ellipse (shell.cx, shell.cy, shell.ax - 0.015f, shell.ay - 0.015f, 0.0f);
+  paint_ellipse (sl, &shell, nn_rng_range (rng, 600.0f, 800.0f));
+  paint_ellipse (sl, &core, nn_rng_range (rng, 180.0f, 260.0f));
+  Ellipse process = nn_synth_ellipse (0.0f, shell.cy + shell.ay + 0.09f, 0.025f, 0.06f, 0.0f);
+  paint_ellipse (sl, &process, nn_rng_range (rng, 450.0f, 650.0f));
+  Ellipse canal = nn_synth_ellipse (0.0f, shell.cy + shell.ay + 0.035f, 0.035f, 0.03f, 0.0f);
   paint_ellipse (sl, &canal, 15.0f);
 
   /* Sternum in front, ribs in the chest wall. */
-  Ellipse sternum = ellipse (0.0f, -cay - 0.02f, 0.06f, 0.025f, 0.0f);
-  paint_ellipse (sl, &sternum, uniform (rng, 350.0f, 500.0f));
+  Ellipse sternum = nn_synth_ellipse (0.0f, -cay - 0.02f, 0.06f, 0.025f, 0.0f);
+  paint_ellipse (sl, &sternum, nn_rng_range (rng, 350.0f, 500.0f));
   int n_ribs = 8 + (int) nn_rng_below (rng, 3);
   for (int r = 0; r < n_ribs; r++)
     {
       /* Spread over both sides, avoiding the sternum (top) and the spine (bottom). */
-      float t = ((float) (r % (n_ribs / 2)) + uniform (rng, 0.2f, 0.8f)) / (float) (n_ribs / 2);
+      float t = ((float) (r % (n_ribs / 2)) + nn_rng_range (rng, 0.2f, 0.8f))
+                / (float) (n_ribs / 2);
       float angle = -0.35f * PI_F + t * 0.75f * PI_F;
       float side = r < n_ribs / 2 ? -1.0f : 1.0f;
       float ca = cosf (angle), sa = sinf (angle);
       float rx = side * (cax + 0.5f * muscle) * ca;
       float ry = (cay + 0.5f * muscle) * sa;
-      Ellipse rib = ellipse (rx, ry, 0.035f, 0.022f, atan2f (ry, rx) + 0.5f * PI_F);
-      paint_ellipse (sl, &rib, uniform (rng, 450.0f, 700.0f));
+      Ellipse rib = nn_synth_ellipse (rx, ry, 0.035f, 0.022f, atan2f (ry, rx) + 0.5f * PI_F);
+      paint_ellipse (sl, &rib, nn_rng_range (rng, 450.0f, 700.0f));
     }
 
   /* Pulmonary vessels: branches from each hilum towards the periphery, and cross-sections. */
@@ -349,16 +297,16 @@ draw_anatomy (Slice   *sl,
       int n_branches = 7 + (int) nn_rng_below (rng, 4);
       for (int b = 0; b < n_branches; b++)
         {
-          float angle = uniform (rng, 0.0f, 2.0f * PI_F);
-          float reach = uniform (rng, 0.55f, 0.95f);
+          float angle = nn_rng_range (rng, 0.0f, 2.0f * PI_F);
+          float reach = nn_rng_range (rng, 0.55f, 0.95f);
           float tx = lung->cx + reach * lung->ax * cosf (angle);
           float ty = lung->cy + reach * lung->ay * sinf (angle);
-          float x0 = hx, y0 = hy, r = uniform (rng, 0.011f, 0.016f);
+          float x0 = hx, y0 = hy, r = nn_rng_range (rng, 0.011f, 0.016f);
           for (int s = 1; s <= 3; s++)
             {
               float f = (float) s / 3.0f;
-              float x1 = hx + (tx - hx) * f + uniform (rng, -0.03f, 0.03f);
-              float y1 = hy + (ty - hy) * f + uniform (rng, -0.03f, 0.03f);
+              float x1 = hx + (tx - hx) * f + nn_rng_range (rng, -0.03f, 0.03f);
+              float y1 = hy + (ty - hy) * f + nn_rng_range (rng, -0.03f, 0.03f);
               paint_vessel (sl, x0, y0, x1, y1, r, 40.0f);
               x0 = x1;
               y0 = y1;
@@ -368,11 +316,11 @@ draw_anatomy (Slice   *sl,
       int n_dots = 10 + (int) nn_rng_below (rng, 10);
       for (int d = 0; d < n_dots; d++)
         {
-          float angle = uniform (rng, 0.0f, 2.0f * PI_F);
+          float angle = nn_rng_range (rng, 0.0f, 2.0f * PI_F);
           float rho = sqrtf (nn_rng_uniform (rng)) * 0.9f;
           float x = lung->cx + rho * lung->ax * cosf (angle);
           float y = lung->cy + rho * lung->ay * sinf (angle);
-          paint_vessel (sl, x, y, x, y, uniform (rng, 0.004f, 0.01f), 40.0f);
+          paint_vessel (sl, x, y, x, y, nn_rng_range (rng, 0.004f, 0.01f), 40.0f);
         }
     }
 }
@@ -425,7 +373,7 @@ profile_ggo (const void  *shape,
              float        y)
 {
   (void) sl;
-  float rho = ellipse_radius (shape, x, y);
+  float rho = nn_synth_ellipse_radius (shape, x, y);
   if (rho <= 0.4f)
     return 1.0f;
   if (rho >= 1.0f)
@@ -440,7 +388,7 @@ profile_nodule (const void  *shape,
                 float        x,
                 float        y)
 {
-  return coverage (sl, ellipse_distance (shape, x, y));
+  return coverage (sl, nn_synth_ellipse_distance (shape, x, y));
 }
 
 /* Consolidation behind a fissure: the line through (cx, cy) with normal (c, s); the lobe is
@@ -461,7 +409,7 @@ profile_lobe (const void  *shape,
   float d = (x - lobe->fissure.cx) * lobe->fissure.c + (y - lobe->fissure.cy) * lobe->fissure.s;
   /* Only this lung: its ellipse grown by two pixels, so that at the pleura the lung coverage
    * alone shapes the edge (a soft factor here too would leave a dark rim). */
-  if (ellipse_distance (&lobe->lung, x, y) > 2.0f * sl->px)
+  if (nn_synth_ellipse_distance (&lobe->lung, x, y) > 2.0f * sl->px)
     return 0.0f;
   return coverage (sl, -d / 1.5f);
 }
@@ -479,8 +427,8 @@ lung_point (Slice         *sl,
   const Ellipse *lung = &an->lungs[l];
   for (int attempt = 0; attempt < 200; attempt++)
     {
-      float angle = uniform (sl->rng, 0.0f, 2.0f * PI_F);
-      float rho = uniform (sl->rng, rho0, rho1);
+      float angle = nn_rng_range (sl->rng, 0.0f, 2.0f * PI_F);
+      float rho = nn_rng_range (sl->rng, rho0, rho1);
       float u = rho * lung->ax * cosf (angle), v = rho * lung->ay * sinf (angle);
       *x = lung->cx + u * lung->c - v * lung->s;
       *y = lung->cy + u * lung->s + v * lung->c;
@@ -506,12 +454,13 @@ draw_covid (Slice         *sl,
       int l = (int) nn_rng_below (sl->rng, 2);
       float x, y;
       lung_point (sl, an, l, 0.62f, 0.85f, &x, &y);
-      float r = uniform (sl->rng, 0.09f, 0.15f);
-      float rx = r * uniform (sl->rng, 0.8f, 1.25f), ry = r * uniform (sl->rng, 0.8f, 1.25f);
-      float angle = uniform (sl->rng, 0.0f, PI_F);
-      Ellipse e = ellipse (x, y, rx, ry, angle);
+      float r = nn_rng_range (sl->rng, 0.09f, 0.15f);
+      float rx = r * nn_rng_range (sl->rng, 0.8f, 1.25f),
+            ry = r * nn_rng_range (sl->rng, 0.8f, 1.25f);
+      float angle = nn_rng_range (sl->rng, 0.0f, PI_F);
+      Ellipse e = nn_synth_ellipse (x, y, rx, ry, angle);
       blend_lesion (sl, mask, profile_ggo, &e, x, y, fmaxf (e.ax, e.ay), an->lung_hu[l],
-                    uniform (sl->rng, -700.0f, -300.0f));
+                    nn_rng_range (sl->rng, -700.0f, -300.0f));
     }
 }
 
@@ -525,23 +474,25 @@ draw_other (Slice         *sl,
     {
       float x, y;
       lung_point (sl, an, l, 0.0f, 0.7f, &x, &y);
-      float r = uniform (sl->rng, 0.055f, 0.09f);
-      float rx = r * uniform (sl->rng, 0.85f, 1.15f), ry = r * uniform (sl->rng, 0.85f, 1.15f);
-      float angle = uniform (sl->rng, 0.0f, PI_F);
-      Ellipse e = ellipse (x, y, rx, ry, angle);
+      float r = nn_rng_range (sl->rng, 0.055f, 0.09f);
+      float rx = r * nn_rng_range (sl->rng, 0.85f, 1.15f),
+            ry = r * nn_rng_range (sl->rng, 0.85f, 1.15f);
+      float angle = nn_rng_range (sl->rng, 0.0f, PI_F);
+      Ellipse e = nn_synth_ellipse (x, y, rx, ry, angle);
       blend_lesion (sl, mask, profile_nodule, &e, x, y, fmaxf (e.ax, e.ay), an->lung_hu[l],
-                    uniform (sl->rng, 20.0f, 60.0f));
+                    nn_rng_range (sl->rng, 20.0f, 60.0f));
       return;
     }
   /* A posterior (dependent) lobe: the fissure crosses the lung below its centre, tilted. */
   const Ellipse *lung = &an->lungs[l];
-  float angle = 0.5f * PI_F + uniform (sl->rng, -0.5f, 0.5f);
+  float angle = 0.5f * PI_F + nn_rng_range (sl->rng, -0.5f, 0.5f);
   Lobe lobe = { 0 };
-  lobe.fissure = ellipse (lung->cx, lung->cy + uniform (sl->rng, -0.1f, 0.35f) * lung->ay,
-                          1.0f, 1.0f, angle);
+  lobe.fissure = nn_synth_ellipse (lung->cx,
+                                  lung->cy + nn_rng_range (sl->rng, -0.1f, 0.35f) * lung->ay,
+                                  1.0f, 1.0f, angle);
   lobe.lung = *lung;
   blend_lesion (sl, mask, profile_lobe, &lobe, lung->cx, lung->cy, fmaxf (lung->ax, lung->ay),
-                an->lung_hu[l], uniform (sl->rng, -20.0f, 45.0f));
+                an->lung_hu[l], nn_rng_range (sl->rng, -20.0f, 45.0f));
 }
 
 /* ---- Simulated acquisition ---------------------------------------------------------------- */
@@ -679,28 +630,6 @@ nn_synth_ct_reconstruct (float       *image,
   return true;
 }
 
-/* A Poisson count of mean lambda: Knuth's product method for small means, the normal
- * approximation (rounded, at least 0) above 30. */
-static float
-poisson (NnRng *rng,
-         float  lambda)
-{
-  if (lambda > 30.0f)
-    {
-      float v = roundf (lambda + sqrtf (lambda) * nn_rng_normal (rng));
-      return v < 0.0f ? 0.0f : v;
-    }
-  float limit = expf (-lambda), p = 1.0f;
-  int k = 0;
-  do
-    {
-      k++;
-      p *= nn_rng_uniform (rng);
-    }
-  while (p > limit);
-  return (float) (k - 1);
-}
-
 /* HU -> attenuation per pixel -> projection -> photon counts with Poisson noise -> log ->
  * filtered back-projection -> HU. */
 static bool
@@ -727,7 +656,7 @@ simulate_scan (const NnSynthCtOptions *options,
   float n0 = options->photons;
   for (size_t k = 0; k < (size_t) n_angles * n_bins; k++)
     {
-      float counts = poisson (rng, n0 * expf (-sino[k]));
+      float counts = nn_rng_poisson (rng, n0 * expf (-sino[k]));
       sino[k] = logf (n0 / fmaxf (counts, 1.0f));
     }
   bool ok = nn_synth_ct_reconstruct (mu, sino, size, n_angles, n_bins, err);
@@ -757,9 +686,9 @@ nn_synth_ct_generate (const NnSynthCtOptions *options,
   sl.lung = malloc (n * sizeof *sl.lung);
   if (sl.lung == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "out of memory for a %d px slice", options->size);
-  sl.scale = uniform (rng, 0.92f, 1.06f);
-  sl.ox = uniform (rng, -0.04f, 0.04f);
-  sl.oy = uniform (rng, -0.04f, 0.04f);
+  sl.scale = nn_rng_range (rng, 0.92f, 1.06f);
+  sl.ox = nn_rng_range (rng, -0.04f, 0.04f);
+  sl.oy = nn_rng_range (rng, -0.04f, 0.04f);
   sl.px = 2.0f / (float) options->size / sl.scale;
   memset (mask, 0, n);
 

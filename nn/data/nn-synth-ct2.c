@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/nn-rng.h"
+#include "data/nn-synth-shapes.h"
 #include "data/nn-synth-ct.h"
 
 #define PI_F 3.14159265358979f
@@ -23,13 +24,6 @@
 #define U_BOT 1.08f
 
 /* ---- Shapes ------------------------------------------------------------------------------- */
-
-typedef struct
-{
-  float cx, cy;
-  float ax, ay;   /* semi-axes */
-  float c, s;     /* cos and sin of the rotation */
-} Ellipse;
 
 /* A segment in 3-D (model units; z grows from the apex down) with a radius. */
 typedef struct
@@ -114,14 +108,6 @@ typedef struct
 } Level;
 
 static float
-uniform (NnRng *rng,
-         float  lo,
-         float  hi)
-{
-  return lo + (hi - lo) * nn_rng_uniform (rng);
-}
-
-static float
 clampf (float v,
         float lo,
         float hi)
@@ -136,48 +122,6 @@ smoothstep (float e0,
 {
   float t = clampf ((x - e0) / (e1 - e0), 0.0f, 1.0f);
   return t * t * (3.0f - 2.0f * t);
-}
-
-static Ellipse
-ellipse (float cx,
-         float cy,
-         float ax,
-         float ay,
-         float angle)
-{
-  Ellipse e = { cx, cy, ax, ay, cosf (angle), sinf (angle) };
-  return e;
-}
-
-/* Signed distance to the outline along the ray from the centre, negative inside. */
-static float
-ellipse_distance (const Ellipse *e,
-                  float          x,
-                  float          y)
-{
-  float dx = x - e->cx, dy = y - e->cy;
-  float u = dx * e->c + dy * e->s;
-  float v = -dx * e->s + dy * e->c;
-  if (e->ax <= 0.0f || e->ay <= 0.0f)
-    return sqrtf (u * u + v * v);
-  float rho = sqrtf ((u / e->ax) * (u / e->ax) + (v / e->ay) * (v / e->ay));
-  float r = sqrtf (u * u + v * v);
-  if (rho < 1e-6f)
-    return -fminf (e->ax, e->ay);
-  return r * (1.0f - 1.0f / rho);
-}
-
-static float
-ellipse_rho (const Ellipse *e,
-             float          x,
-             float          y)
-{
-  float dx = x - e->cx, dy = y - e->cy;
-  float u = dx * e->c + dy * e->s;
-  float v = -dx * e->s + dy * e->c;
-  if (e->ax <= 0.0f || e->ay <= 0.0f)
-    return 1e9f;
-  return sqrtf ((u / e->ax) * (u / e->ax) + (v / e->ay) * (v / e->ay));
 }
 
 /* How much of a pixel lies inside an outline at signed distance d (a one-pixel ramp). */
@@ -273,7 +217,7 @@ paint_shape (Level         *lv,
       {
         float x, y;
         level_point (lv, i, j, &x, &y);
-        float a = coverage (lv, ellipse_distance (e, x, y));
+        float a = coverage (lv, nn_synth_ellipse_distance (e, x, y));
         float *p = lv->hu + (size_t) i * lv->size + j;
         *p += (value - *p) * a;
       }
@@ -331,9 +275,9 @@ level_outline (const NnSynthCt2 *ct,
   float by = ct->by * (0.86f + 0.14f * smoothstep (-0.1f, 0.6f, u))
              + 0.03f * smoothstep (0.8f, 1.1f, u);
   float mus = ct->muscle + 0.05f * sh;
-  *body = ellipse (0.0f, 0.02f, bx, by, 0.0f);
-  *muscle = ellipse (0.0f, 0.02f, bx - ct->fat, by - ct->fat, 0.0f);
-  *cavity = ellipse (0.0f, 0.0f, bx - ct->fat - mus, by - ct->fat - mus + 0.01f, 0.0f);
+  *body = nn_synth_ellipse (0.0f, 0.02f, bx, by, 0.0f);
+  *muscle = nn_synth_ellipse (0.0f, 0.02f, bx - ct->fat, by - ct->fat, 0.0f);
+  *cavity = nn_synth_ellipse (0.0f, 0.0f, bx - ct->fat - mus, by - ct->fat - mus + 0.01f, 0.0f);
 }
 
 /* Lung s's ellipse at level u: growing from the apex to full size at u = 0.3. */
@@ -344,8 +288,8 @@ lung_ellipse (const NnSynthCt2 *ct,
 {
   float g = u <= 0.0f ? 0.0f : sqrtf (fminf (1.0f, u / 0.3f));
   float taper = 1.0f - 0.06f * smoothstep (0.7f, 1.05f, u);
-  return ellipse (ct->lung_cx[s] * (0.8f + 0.2f * g), ct->lung_cy[s] + 0.12f * (1.0f - g),
-                  ct->lung_ax[s] * g * taper, ct->lung_ay[s] * powf (g, 1.6f), 0.0f);
+  return nn_synth_ellipse (ct->lung_cx[s] * (0.8f + 0.2f * g), ct->lung_cy[s] + 0.12f * (1.0f - g),
+                           ct->lung_ax[s] * g * taper, ct->lung_ay[s] * powf (g, 1.6f), 0.0f);
 }
 
 /* The diaphragm under lung s: the level below which (x, y) is abdomen. Highest at the dome's
@@ -432,8 +376,8 @@ heart_ellipse (const NnSynthCt2 *ct,
 {
   float t = (u - 0.42f) / 0.56f;
   float g = t <= 0.0f || t >= 1.0f ? 0.0f : sqrtf (sinf (PI_F * t));
-  return ellipse (ct->heart_x + 0.03f * t, ct->heart_y - 0.02f * t, ct->heart_ax * g,
-                  ct->heart_ay * g, ct->heart_angle);
+  return nn_synth_ellipse (ct->heart_x + 0.03f * t, ct->heart_y - 0.02f * t, ct->heart_ax * g,
+                           ct->heart_ay * g, ct->heart_angle);
 }
 
 /* Whether (x, y, z) lies well inside a lung (away from the pleura, the diaphragm, the heart);
@@ -450,16 +394,16 @@ inside_lung (const NnSynthCt2 *ct,
     return -1;
   int s = lung_side (ct, x);
   Ellipse e = lung_ellipse (ct, s, u);
-  if (ellipse_rho (&e, x, y) > 1.0f - margin)
+  if (nn_synth_ellipse_radius (&e, x, y) > 1.0f - margin)
     return -1;
   if (u > dome_level (ct, s, x, y) - margin * 0.3f)
     return -1;
   Ellipse h = heart_ellipse (ct, u);
-  if (ellipse_rho (&h, x, y) < 1.0f + margin)
+  if (nn_synth_ellipse_radius (&h, x, y) < 1.0f + margin)
     return -1;
   Ellipse body, muscle, cavity;
   level_outline (ct, u, &body, &muscle, &cavity);
-  if (ellipse_rho (&cavity, x, y) > 1.0f - margin)
+  if (nn_synth_ellipse_radius (&cavity, x, y) > 1.0f - margin)
     return -1;
   return s;
 }
@@ -544,8 +488,8 @@ grow (NnSynthCt2 *ct,
   for (int c = 0; c < 3; c++)
     w[c] -= dot * d[c];
   normalize3 (w);
-  float spread = uniform (rng, 0.45f, 0.8f);
-  float share = uniform (rng, 0.75f, 0.85f);
+  float spread = nn_rng_range (rng, 0.45f, 0.8f);
+  float share = nn_rng_range (rng, 0.75f, 0.85f);
   for (int child = 0; child < 2; child++)
     {
       float sign = child == 0 ? 1.0f : -1.0f;
@@ -554,7 +498,7 @@ grow (NnSynthCt2 *ct,
         cd[c] = d[c] + sign * spread * (child == 0 ? 0.6f : 1.0f) * w[c];
       normalize3 (cd);
       float cr = r * (child == 0 ? share : share - 0.15f);
-      float cl = len * uniform (rng, 0.7f, 0.85f);
+      float cl = len * nn_rng_range (rng, 0.7f, 0.85f);
       if (!grow (ct, rng, list, q, cd, cl, cr, min_r, depth + 1))
         return false;
     }
@@ -594,7 +538,7 @@ grow_trees (NnSynthCt2 *ct,
           float d[3] = { dirs[b][0], dirs[b][1], dirs[b][2] };
           normalize3 (d);
           float p[3] = { hx, hy, hz };
-          float len = uniform (rng, 0.09f, 0.13f);
+          float len = nn_rng_range (rng, 0.09f, 0.13f);
           if (!grow (ct, rng, &ct->airways, p, d, len, 0.02f, 0.008f, 0))
             return false;
           /* The artery: the same course from just beside the bronchus. */
@@ -655,7 +599,7 @@ lung_point (const NnSynthCt2 *ct,
   for (int attempt = 0; attempt < 30; attempt++)
     {
       float a = theta + sd * nn_rng_normal (rng);
-      float rho = uniform (rng, rho0, rho1);
+      float rho = nn_rng_range (rng, rho0, rho1);
       *x = e.cx + rho * e.ax * cosf (a);
       *y = e.cy + rho * e.ay * sinf (a);
       if (inside_lung (ct, *x, *y, u * ct->lm, 0.03f) == s)
@@ -670,13 +614,13 @@ blob_shape (NnRng  *rng,
             float   r,
             float   irregular)
 {
-  l->rx = r * uniform (rng, 0.8f, 1.25f);
-  l->ry = r * uniform (rng, 0.8f, 1.25f);
-  l->rz = r * uniform (rng, 0.8f, 1.4f);
-  l->harm[0] = irregular * uniform (rng, 0.3f, 1.0f);
-  l->harm[1] = uniform (rng, 0.0f, 2.0f * PI_F);
-  l->harm[2] = irregular * uniform (rng, 0.2f, 0.8f);
-  l->harm[3] = uniform (rng, 0.0f, 2.0f * PI_F);
+  l->rx = r * nn_rng_range (rng, 0.8f, 1.25f);
+  l->ry = r * nn_rng_range (rng, 0.8f, 1.25f);
+  l->rz = r * nn_rng_range (rng, 0.8f, 1.4f);
+  l->harm[0] = irregular * nn_rng_range (rng, 0.3f, 1.0f);
+  l->harm[1] = nn_rng_range (rng, 0.0f, 2.0f * PI_F);
+  l->harm[2] = irregular * nn_rng_range (rng, 0.2f, 0.8f);
+  l->harm[3] = nn_rng_range (rng, 0.0f, 2.0f * PI_F);
 }
 
 /* COVID-like: ground glass at the periphery, behind and at the base, in both lungs; crazy
@@ -704,43 +648,43 @@ draw_covid (NnSynthCt2 *ct,
       l->cx = x;
       l->cy = y;
       l->cz = u * ct->lm;
-      float r = stage == 0 ? uniform (rng, 0.05f, 0.1f) : uniform (rng, 0.06f, 0.15f);
+      float r = stage == 0 ? nn_rng_range (rng, 0.05f, 0.1f) : nn_rng_range (rng, 0.06f, 0.15f);
       blob_shape (rng, l, r, 0.25f);
-      l->core = uniform (rng, 0.2f, 0.5f);
-      l->cell = uniform (rng, 0.03f, 0.05f);
+      l->core = nn_rng_range (rng, 0.2f, 0.5f);
+      l->cell = nn_rng_range (rng, 0.03f, 0.05f);
       switch (stage)
         {
         case 0:
-          l->hu = uniform (rng, -680.0f, -520.0f);
+          l->hu = nn_rng_range (rng, -680.0f, -520.0f);
           break;
         case 1:
-          l->hu = uniform (rng, -680.0f, -450.0f);
+          l->hu = nn_rng_range (rng, -680.0f, -450.0f);
           if (nn_rng_uniform (rng) < 0.6f)
-            l->paving = uniform (rng, 120.0f, 260.0f);
+            l->paving = nn_rng_range (rng, 120.0f, 260.0f);
           if (nn_rng_uniform (rng) < 0.3f)
             {
-              l->cons_frac = uniform (rng, 0.15f, 0.35f);
-              l->cons_hu = uniform (rng, -80.0f, 20.0f);
+              l->cons_frac = nn_rng_range (rng, 0.15f, 0.35f);
+              l->cons_hu = nn_rng_range (rng, -80.0f, 20.0f);
             }
           break;
         case 2:
-          l->hu = uniform (rng, -620.0f, -380.0f);
+          l->hu = nn_rng_range (rng, -620.0f, -380.0f);
           if (nn_rng_uniform (rng) < 0.4f)
-            l->paving = uniform (rng, 100.0f, 220.0f);
+            l->paving = nn_rng_range (rng, 100.0f, 220.0f);
           if (nn_rng_uniform (rng) < 0.7f)
             {
-              l->cons_frac = uniform (rng, 0.25f, 0.6f);
-              l->cons_hu = uniform (rng, -60.0f, 35.0f);
+              l->cons_frac = nn_rng_range (rng, 0.25f, 0.6f);
+              l->cons_hu = nn_rng_range (rng, -60.0f, 35.0f);
             }
           break;
         default:
-          l->hu = uniform (rng, -660.0f, -500.0f);
-          l->retic = uniform (rng, 120.0f, 260.0f);
-          l->cell = uniform (rng, 0.018f, 0.03f);
+          l->hu = nn_rng_range (rng, -660.0f, -500.0f);
+          l->retic = nn_rng_range (rng, 120.0f, 260.0f);
+          l->cell = nn_rng_range (rng, 0.018f, 0.03f);
           if (nn_rng_uniform (rng) < 0.3f)
             {
-              l->cons_frac = uniform (rng, 0.1f, 0.3f);
-              l->cons_hu = uniform (rng, -120.0f, 0.0f);
+              l->cons_frac = nn_rng_range (rng, 0.1f, 0.3f);
+              l->cons_hu = nn_rng_range (rng, -120.0f, 0.0f);
             }
           break;
         }
@@ -765,14 +709,14 @@ draw_pneumonia (NnSynthCt2 *ct,
       if (l == NULL)
         return false;
       l->lobe = lobe;
-      l->hu = uniform (rng, -30.0f, 45.0f);
+      l->hu = nn_rng_range (rng, -30.0f, 45.0f);
       /* Extent: the whole lobe or a segmental part of it, around an airway of the lobe. */
       int n_in = 0;
       const Seg *pick = NULL;
       for (int k = 0; k < ct->airways.n; k++)
         if (ct->airways.items[k].lobe == lobe && nn_rng_below (rng, (uint32_t) ++n_in) == 0)
           pick = ct->airways.items + k;
-      float r = nn_rng_uniform (rng) < 0.5f ? 2.0f : uniform (rng, 0.1f, 0.2f);
+      float r = nn_rng_uniform (rng) < 0.5f ? 2.0f : nn_rng_range (rng, 0.1f, 0.2f);
       if (pick != NULL)
         {
           l->cx = pick->bx;
@@ -811,13 +755,13 @@ draw_pneumonia (NnSynthCt2 *ct,
           l->seg = *v;
           l->seg.ax += 0.006f;
           l->seg.bx += 0.006f;
-          l->seg.r = uniform (rng, 0.006f, 0.01f);
-          l->hu = uniform (rng, -50.0f, 40.0f);
+          l->seg.r = nn_rng_range (rng, 0.006f, 0.01f);
+          l->hu = nn_rng_range (rng, -50.0f, 40.0f);
           bud->seg = l->seg;
           bud->seg.ax = bud->seg.bx;
           bud->seg.ay = bud->seg.by;
           bud->seg.az = bud->seg.bz;
-          bud->seg.r = uniform (rng, 0.01f, 0.016f);
+          bud->seg.r = nn_rng_range (rng, 0.01f, 0.016f);
           bud->hu = l->hu;
           n_bud--;
         }
@@ -830,11 +774,11 @@ draw_pneumonia (NnSynthCt2 *ct,
           l->cx = 0.5f * (v->ax + v->bx);
           l->cy = 0.5f * (v->ay + v->by);
           l->cz = 0.5f * (v->az + v->bz);
-          blob_shape (rng, l, uniform (rng, 0.035f, 0.08f), 0.3f);
-          l->core = uniform (rng, 0.1f, 0.4f);
-          l->hu = uniform (rng, -550.0f, -250.0f);
-          l->cons_frac = uniform (rng, 0.0f, 0.6f);
-          l->cons_hu = uniform (rng, -60.0f, 40.0f);
+          blob_shape (rng, l, nn_rng_range (rng, 0.035f, 0.08f), 0.3f);
+          l->core = nn_rng_range (rng, 0.1f, 0.4f);
+          l->hu = nn_rng_range (rng, -550.0f, -250.0f);
+          l->cons_frac = nn_rng_range (rng, 0.0f, 0.6f);
+          l->cons_hu = nn_rng_range (rng, -60.0f, 40.0f);
           n_patch--;
         }
     }
@@ -847,9 +791,9 @@ static bool
 draw_nodule (NnSynthCt2 *ct,
              NnRng      *rng)
 {
-  float d_mm = 4.0f * expf (uniform (rng, 0.0f, logf (30.0f / 4.0f)));
+  float d_mm = 4.0f * expf (nn_rng_range (rng, 0.0f, logf (30.0f / 4.0f)));
   int s = (int) nn_rng_below (rng, 2);
-  float u = uniform (rng, 0.15f, 0.85f), x, y;
+  float u = nn_rng_range (rng, 0.15f, 0.85f), x, y;
   if (!lung_point (ct, rng, s, u, 0.0f, 0.8f, 0.0f, 3.0f, &x, &y))
     return true;
   ct->info.nodule = true;
@@ -864,7 +808,7 @@ draw_nodule (NnSynthCt2 *ct,
   blob_shape (rng, l, r, 0.35f);
   l->rx = l->ry = l->rz = r;
   l->core = 0.8f;
-  l->hu = uniform (rng, -20.0f, 60.0f);
+  l->hu = nn_rng_range (rng, -20.0f, 60.0f);
   if (nn_rng_below (rng, 2) == 0)
     return true;
   int n = 5 + (int) nn_rng_below (rng, 8);
@@ -872,15 +816,15 @@ draw_nodule (NnSynthCt2 *ct,
     {
       float d[3] = { nn_rng_normal (rng), nn_rng_normal (rng), nn_rng_normal (rng) };
       normalize3 (d);
-      float len = r * uniform (rng, 1.3f, 2.4f);
+      float len = r * nn_rng_range (rng, 1.3f, 2.4f);
       /* (Adding may move the lesions: l is not used past here.) */
       Lesion *sp = lesion_add (ct, LESION_TUBE, false);
       if (sp == NULL)
         return false;
       Seg seg = { x, y, cz, x + d[0] * len, y + d[1] * len, cz + d[2] * len,
-                  uniform (rng, 0.0015f, 0.0035f), -1, true };
+                  nn_rng_range (rng, 0.0015f, 0.0035f), -1, true };
       sp->seg = seg;
-      sp->hu = uniform (rng, -100.0f, 30.0f);
+      sp->hu = nn_rng_range (rng, -100.0f, 30.0f);
     }
   return true;
 }
@@ -896,7 +840,7 @@ draw_atelectasis (NnSynthCt2 *ct,
   for (int k = 0; k < n; k++)
     {
       int s = (int) nn_rng_below (rng, 2);
-      float u = uniform (rng, 0.5f, 0.95f), x, y;
+      float u = nn_rng_range (rng, 0.5f, 0.95f), x, y;
       if (!lung_point (ct, rng, s, u, 0.88f, 0.97f, 0.5f * PI_F, 0.35f, &x, &y))
         continue;
       Lesion *l = lesion_add (ct, LESION_BLOB, false);
@@ -905,11 +849,11 @@ draw_atelectasis (NnSynthCt2 *ct,
       l->cx = x;
       l->cy = y + 0.01f;
       l->cz = u * ct->lm;
-      l->rx = uniform (rng, 0.06f, 0.13f);
-      l->ry = uniform (rng, 0.025f, 0.045f);
-      l->rz = uniform (rng, 0.04f, 0.09f);
+      l->rx = nn_rng_range (rng, 0.06f, 0.13f);
+      l->ry = nn_rng_range (rng, 0.025f, 0.045f);
+      l->rz = nn_rng_range (rng, 0.04f, 0.09f);
       l->core = 0.5f;
-      l->hu = uniform (rng, -550.0f, -250.0f);
+      l->hu = nn_rng_range (rng, -550.0f, -250.0f);
     }
   return true;
 }
@@ -965,51 +909,51 @@ static void
 draw_anatomy (NnSynthCt2 *ct,
               NnRng      *rng)
 {
-  ct->scale = uniform (rng, 0.86f, 1.06f);
-  ct->ox = uniform (rng, -0.05f, 0.05f);
-  ct->oy = uniform (rng, -0.05f, 0.05f);
-  ct->len_mm = uniform (rng, 230.0f, 290.0f) * ct->scale;
+  ct->scale = nn_rng_range (rng, 0.86f, 1.06f);
+  ct->ox = nn_rng_range (rng, -0.05f, 0.05f);
+  ct->oy = nn_rng_range (rng, -0.05f, 0.05f);
+  ct->len_mm = nn_rng_range (rng, 230.0f, 290.0f) * ct->scale;
   ct->lm = ct->len_mm / UNIT_MM / ct->scale;
-  ct->bx = uniform (rng, 0.8f, 0.9f);
-  ct->by = uniform (rng, 0.56f, 0.66f);
-  ct->fat = uniform (rng, 0.02f, 0.09f);
-  ct->muscle = uniform (rng, 0.04f, 0.065f);
-  ct->fat_hu = uniform (rng, -115.0f, -85.0f);
-  ct->muscle_hu = uniform (rng, 35.0f, 55.0f);
-  ct->med_hu = uniform (rng, -60.0f, -20.0f);
-  ct->liver_hu = uniform (rng, 50.0f, 68.0f);
-  ct->spleen_hu = uniform (rng, 38.0f, 50.0f);
-  ct->blood_hu = uniform (rng, 35.0f, 48.0f);
-  ct->heart_hu = ct->blood_hu + uniform (rng, -5.0f, 5.0f);
-  ct->cortex_hu = uniform (rng, 550.0f, 800.0f);
-  ct->marrow_hu = uniform (rng, 160.0f, 260.0f);
-  ct->rib_hu = uniform (rng, 300.0f, 550.0f);
+  ct->bx = nn_rng_range (rng, 0.8f, 0.9f);
+  ct->by = nn_rng_range (rng, 0.56f, 0.66f);
+  ct->fat = nn_rng_range (rng, 0.02f, 0.09f);
+  ct->muscle = nn_rng_range (rng, 0.04f, 0.065f);
+  ct->fat_hu = nn_rng_range (rng, -115.0f, -85.0f);
+  ct->muscle_hu = nn_rng_range (rng, 35.0f, 55.0f);
+  ct->med_hu = nn_rng_range (rng, -60.0f, -20.0f);
+  ct->liver_hu = nn_rng_range (rng, 50.0f, 68.0f);
+  ct->spleen_hu = nn_rng_range (rng, 38.0f, 50.0f);
+  ct->blood_hu = nn_rng_range (rng, 35.0f, 48.0f);
+  ct->heart_hu = ct->blood_hu + nn_rng_range (rng, -5.0f, 5.0f);
+  ct->cortex_hu = nn_rng_range (rng, 550.0f, 800.0f);
+  ct->marrow_hu = nn_rng_range (rng, 160.0f, 260.0f);
+  ct->rib_hu = nn_rng_range (rng, 300.0f, 550.0f);
   /* Inflation varies from a deep breath to a shallow one; the dependent lung is denser. */
-  ct->lung_hu = uniform (rng, -900.0f, -770.0f);
-  ct->dep_hu = uniform (rng, 10.0f, 150.0f);
+  ct->lung_hu = nn_rng_range (rng, -900.0f, -770.0f);
+  ct->dep_hu = nn_rng_range (rng, 10.0f, 150.0f);
   float cax = ct->bx - ct->fat - ct->muscle, cay = ct->by - ct->fat - ct->muscle + 0.01f;
   for (int s = 0; s < 2; s++)
     {
       ct->lung_cx[s] = (s == 0 ? -0.44f : 0.47f) * cax;
-      ct->lung_cy[s] = uniform (rng, -0.03f, 0.01f);
-      ct->lung_ax[s] = (s == 0 ? 0.4f : 0.36f) * cax * uniform (rng, 0.95f, 1.05f);
-      ct->lung_ay[s] = (cay - 0.06f) * uniform (rng, 0.92f, 1.0f);
-      ct->fiss_u0[s] = uniform (rng, 0.2f, 0.32f);
-      ct->fiss_u1[s] = uniform (rng, 0.95f, 1.1f);
+      ct->lung_cy[s] = nn_rng_range (rng, -0.03f, 0.01f);
+      ct->lung_ax[s] = (s == 0 ? 0.4f : 0.36f) * cax * nn_rng_range (rng, 0.95f, 1.05f);
+      ct->lung_ay[s] = (cay - 0.06f) * nn_rng_range (rng, 0.92f, 1.0f);
+      ct->fiss_u0[s] = nn_rng_range (rng, 0.2f, 0.32f);
+      ct->fiss_u1[s] = nn_rng_range (rng, 0.95f, 1.1f);
     }
-  ct->dome_top[0] = uniform (rng, 0.6f, 0.7f);
-  ct->dome_top[1] = ct->dome_top[0] + uniform (rng, 0.03f, 0.1f);
-  ct->horiz_u = uniform (rng, 0.42f, 0.55f);
-  ct->heart_x = uniform (rng, 0.06f, 0.14f);
-  ct->heart_y = uniform (rng, 0.0f, 0.08f);
-  ct->heart_ax = uniform (rng, 0.19f, 0.25f);
-  ct->heart_ay = uniform (rng, 0.15f, 0.19f);
-  ct->heart_angle = uniform (rng, -0.5f, -0.2f);
-  ct->carina_u = uniform (rng, 0.3f, 0.38f);
-  ct->rib_u0 = uniform (rng, -0.16f, -0.08f);
-  ct->rib_step = uniform (rng, 0.08f, 0.095f);
-  ct->rib_drop = uniform (rng, 0.25f, 0.4f);
-  ct->disc_phase = uniform (rng, 0.0f, 26.0f);
+  ct->dome_top[0] = nn_rng_range (rng, 0.6f, 0.7f);
+  ct->dome_top[1] = ct->dome_top[0] + nn_rng_range (rng, 0.03f, 0.1f);
+  ct->horiz_u = nn_rng_range (rng, 0.42f, 0.55f);
+  ct->heart_x = nn_rng_range (rng, 0.06f, 0.14f);
+  ct->heart_y = nn_rng_range (rng, 0.0f, 0.08f);
+  ct->heart_ax = nn_rng_range (rng, 0.19f, 0.25f);
+  ct->heart_ay = nn_rng_range (rng, 0.15f, 0.19f);
+  ct->heart_angle = nn_rng_range (rng, -0.5f, -0.2f);
+  ct->carina_u = nn_rng_range (rng, 0.3f, 0.38f);
+  ct->rib_u0 = nn_rng_range (rng, -0.16f, -0.08f);
+  ct->rib_step = nn_rng_range (rng, 0.08f, 0.095f);
+  ct->rib_drop = nn_rng_range (rng, 0.25f, 0.4f);
+  ct->disc_phase = nn_rng_range (rng, 0.0f, 26.0f);
 }
 
 NnSynthCt2 *
@@ -1037,8 +981,8 @@ nn_synth_ct2_new (const NnSynthCt2Options *options,
   NnRng rng;
   nn_rng_init (&rng, seed);
   draw_anatomy (ct, &rng);
-  ct->info.photons = options->photons > 0.0f ? options->photons
-                                             : 5e4f * expf (uniform (&rng, 0.0f, logf (10.0f)));
+  ct->info.photons = options->photons > 0.0f
+                     ? options->photons : 5e4f * expf (nn_rng_range (&rng, 0.0f, logf (10.0f)));
   ct->info.pixel_mm = (double) FOV_MM / options->size;
   ct->info.slice_mm = (double) (ct->len_mm * (U_BOT - U_TOP)) / options->n_slices;
   bool ok = grow_trees (ct, &rng);
@@ -1058,8 +1002,8 @@ nn_synth_ct2_new (const NnSynthCt2Options *options,
       ct->info.effusion = 1 + (int) nn_rng_below (&frng, 3);
       for (int s = 0; s < 2; s++)
         if (ct->info.effusion & (1 << s))
-          ct->effusion_h[s] = uniform (&frng, 0.12f, 0.4f);
-      ct->effusion_hu = uniform (&frng, 0.0f, 20.0f);
+          ct->effusion_h[s] = nn_rng_range (&frng, 0.12f, 0.4f);
+      ct->effusion_hu = nn_rng_range (&frng, 0.0f, 20.0f);
     }
   if (ok && nn_rng_uniform (&frng) < 0.5f)
     ok = draw_atelectasis (ct, &frng);
@@ -1118,14 +1062,14 @@ level_organs (const Level *lv,
   if (u > 0.22f)
     {
       o[n] = none;
-      o[n].e = ellipse (dx, cay - 0.2f, 0.045f, 0.045f, 0.0f);
+      o[n].e = nn_synth_ellipse (dx, cay - 0.2f, 0.045f, 0.045f, 0.0f);
       o[n++].hu = ct->blood_hu;
     }
   /* Ascending aorta and the arch. */
   if (u > 0.26f && u < 0.47f)
     {
       o[n] = none;
-      o[n].e = ellipse (-0.02f, -0.08f, 0.05f, 0.05f, 0.0f);
+      o[n].e = nn_synth_ellipse (-0.02f, -0.08f, 0.05f, 0.05f, 0.0f);
       o[n++].hu = ct->blood_hu;
     }
   else if (u > 0.19f && u <= 0.26f)
@@ -1142,7 +1086,7 @@ level_organs (const Level *lv,
   if (u > 0.36f && u < 0.48f)
     {
       o[n] = none;
-      o[n].e = ellipse (0.08f, -0.05f, 0.05f, 0.05f, 0.0f);
+      o[n].e = nn_synth_ellipse (0.08f, -0.05f, 0.05f, 0.05f, 0.0f);
       o[n++].hu = ct->blood_hu;
     }
   if (u > 0.36f && u < 0.42f)
@@ -1169,7 +1113,7 @@ level_organs (const Level *lv,
   if (u > 0.05f && u < 0.46f)
     {
       o[n] = none;
-      o[n].e = ellipse (-0.1f, -0.06f, 0.033f, 0.04f, 0.0f);
+      o[n].e = nn_synth_ellipse (-0.1f, -0.06f, 0.033f, 0.04f, 0.0f);
       o[n++].hu = ct->blood_hu;
     }
   if (u < 0.2f)
@@ -1179,16 +1123,16 @@ level_organs (const Level *lv,
       for (int k = 0; k < 3; k++)
         {
           o[n] = none;
-          o[n].e = ellipse (bx[k], ty + by[k] - 0.02f, br[k], br[k], 0.0f);
+          o[n].e = nn_synth_ellipse (bx[k], ty + by[k] - 0.02f, br[k], br[k], 0.0f);
           o[n++].hu = ct->blood_hu;
         }
     }
   /* Oesophagus, vertebral body. */
   o[n] = none;
-  o[n].e = ellipse (0.025f, cay - 0.21f, 0.025f, 0.02f, 0.0f);
+  o[n].e = nn_synth_ellipse (0.025f, cay - 0.21f, 0.025f, 0.02f, 0.0f);
   o[n++].hu = ct->muscle_hu;
   o[n] = none;
-  o[n].e = ellipse (0.0f, cay - 0.1f, 0.09f, 0.08f, 0.0f);
+  o[n].e = nn_synth_ellipse (0.0f, cay - 0.1f, 0.09f, 0.08f, 0.0f);
   o[n++].hu = ct->marrow_hu;
   return n;
 }
@@ -1200,7 +1144,7 @@ organ_distance (const Organ *o,
 {
   if (o->r > 0.0f)
     return segment_distance2 (o->ax, o->ay, o->bx, o->by, x, y) - o->r;
-  return ellipse_distance (&o->e, x, y);
+  return nn_synth_ellipse_distance (&o->e, x, y);
 }
 
 static void
@@ -1242,11 +1186,11 @@ paint_body (Level       *lv,
         const Ellipse *e = &lv->lungs[s];
         if (e->ax <= 0.0f)
           continue;
-        float d = ellipse_distance (e, x, y);
+        float d = nn_synth_ellipse_distance (e, x, y);
         if (d > lv->px)
           continue;
         float in = coverage (lv, d);
-        in *= coverage (lv, ellipse_distance (&lv->cavity, x, y) + margin);
+        in *= coverage (lv, nn_synth_ellipse_distance (&lv->cavity, x, y) + margin);
         float below = coverage (lv, (dome_level (ct, s, x, y) - lv->u) * ct->lm);
         float eff = effusion_cover (lv, s, x, y);
         float *p = lv->hu + k;
@@ -1469,17 +1413,18 @@ paint_bones (Level *lv)
   float u = lv->u, cay = lv->cavity.ay;
   float z_mm = u * ct->len_mm + ct->disc_phase;
   bool disc = fmodf (z_mm, 26.0f) < 5.0f;
-  Ellipse shell = ellipse (0.0f, cay - 0.1f, 0.09f, 0.08f, 0.0f);
-  Ellipse core = ellipse (shell.cx, shell.cy, shell.ax - 0.015f, shell.ay - 0.015f, 0.0f);
+  Ellipse shell = nn_synth_ellipse (0.0f, cay - 0.1f, 0.09f, 0.08f, 0.0f);
+  Ellipse core = nn_synth_ellipse (shell.cx, shell.cy, shell.ax - 0.015f, shell.ay - 0.015f, 0.0f);
   paint_shape (lv, &shell, disc ? 90.0f : ct->cortex_hu);
   paint_shape (lv, &core, disc ? 80.0f : ct->marrow_hu);
-  Ellipse process = ellipse (0.0f, shell.cy + shell.ay + 0.09f, 0.025f, 0.06f, 0.0f);
+  Ellipse process = nn_synth_ellipse (0.0f, shell.cy + shell.ay + 0.09f, 0.025f, 0.06f, 0.0f);
   paint_shape (lv, &process, 0.8f * ct->cortex_hu);
-  Ellipse canal = ellipse (0.0f, shell.cy + shell.ay + 0.035f, 0.035f, 0.03f, 0.0f);
+  Ellipse canal = nn_synth_ellipse (0.0f, shell.cy + shell.ay + 0.035f, 0.035f, 0.03f, 0.0f);
   paint_shape (lv, &canal, 15.0f);
   if (u > 0.02f && u < 0.85f)
     {
-      Ellipse sternum = ellipse (0.0f, -cay - 0.02f, u < 0.25f ? 0.07f : 0.045f, 0.022f, 0.0f);
+      Ellipse sternum = nn_synth_ellipse (0.0f, -cay - 0.02f, u < 0.25f ? 0.07f : 0.045f, 0.022f,
+                                          0.0f);
       paint_shape (lv, &sternum, ct->rib_hu);
     }
 
@@ -1494,7 +1439,7 @@ paint_bones (Level *lv)
       {
         float x, y;
         level_point (lv, i, j, &x, &y);
-        float dc = ellipse_distance (&lv->cavity, x, y);
+        float dc = nn_synth_ellipse_distance (&lv->cavity, x, y);
         if (dc < -lv->px || dc > rt + 0.07f)
           continue;
         float phi = atan2f (fabsf (x), y) / PI_F;   /* 0 behind, 1 in front */
@@ -1525,28 +1470,6 @@ paint_bones (Level *lv)
 }
 
 /* ---- Simulated acquisition ---------------------------------------------------------------- */
-
-/* A Poisson count of mean lambda: Knuth's product method for small means, the normal
- * approximation above 30. */
-static float
-poisson (NnRng *rng,
-         float  lambda)
-{
-  if (lambda > 30.0f)
-    {
-      float v = roundf (lambda + sqrtf (lambda) * nn_rng_normal (rng));
-      return v < 0.0f ? 0.0f : v;
-    }
-  float limit = expf (-lambda), p = 1.0f;
-  int k = 0;
-  do
-    {
-      k++;
-      p *= nn_rng_uniform (rng);
-    }
-  while (p > limit);
-  return (float) (k - 1);
-}
 
 /* HU -> attenuation -> pixel-driven parallel-beam projection -> Poisson counts -> log ->
  * Ram-Lak filter -> back-projection -> HU. Pixel-driven with tabled angles: about twenty
@@ -1609,7 +1532,7 @@ scan_slice (int     size,
     }
   for (size_t k = 0; k < ns; k++)
     {
-      float counts = poisson (rng, photons * expf (-sino[k]));
+      float counts = nn_rng_poisson (rng, photons * expf (-sino[k]));
       sino[k] = logf (photons / fmaxf (counts, 1.0f));
     }
   /* Ram-Lak on unit bins: h(0) = 1/4, h(n) = -1/(pi n)^2 for odd n, 0 for even n. */
@@ -1767,8 +1690,8 @@ nn_synth_ct2_pick_slice (const NnSynthCt2 *ct,
       const Lesion *les = ct->lesions + l;
       float z = les->kind == LESION_TUBE ? 0.5f * (les->seg.az + les->seg.bz) : les->cz;
       if (les->kind == LESION_LOBE && les->rz > 1.0f)
-        z = uniform (&rng, 0.3f, 0.9f) * ct->lm;
-      float dz = les->kind == LESION_BLOB ? les->rz * uniform (&rng, -0.4f, 0.4f) : 0.0f;
+        z = nn_rng_range (&rng, 0.3f, 0.9f) * ct->lm;
+      float dz = les->kind == LESION_BLOB ? les->rz * nn_rng_range (&rng, -0.4f, 0.4f) : 0.0f;
       int k = level_slice (ct, (z + dz) / ct->lm);
       if (!nn_synth_ct2_slice (ct, k, hu, mask, err))
         return -2;
