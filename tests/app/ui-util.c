@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-util.h"
+
 void
 ui_util_activate (GtkWidget  *widget,
                   const char *action,
@@ -73,6 +75,25 @@ ui_util_count_colour (GdkTexture *texture,
   return n;
 }
 
+typedef struct
+{
+  GdkPaintable  *paintable;
+  int            w, h;
+  GskRenderNode *node;
+} Render;
+
+/* Whether the widget has drawn: on a busy machine a window just shown may not have had its
+ * first frame yet, and its paintable then gives no render node. */
+static gboolean
+render_node_ready (gpointer data)
+{
+  Render *r = data;
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (r->paintable, snapshot, r->w, r->h);
+  r->node = gtk_snapshot_free_to_node (snapshot);
+  return r->node != NULL;
+}
+
 GdkTexture *
 ui_util_render_widget (GtkWidget *widget)
 {
@@ -80,10 +101,9 @@ ui_util_render_widget (GtkWidget *widget)
   g_assert_cmpint (w, >, 0);
   g_assert_cmpint (h, >, 0);
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
+  Render r = { paintable, w, h, NULL };
+  test_util_wait (render_node_ready, &r, "the widget's first frame");
+  GskRenderNode *node = r.node;
   GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   GdkTexture *texture = gsk_renderer_render_texture (renderer, node,
                                                      &GRAPHENE_RECT_INIT (0, 0, w, h));
