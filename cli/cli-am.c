@@ -27,7 +27,10 @@ static const char usage[] =
   "                     sugar:nelu, identity or redirected\n"
   "  --warmup F         share of the steps run with the identity policy first (default 0)\n"
   "  --steps N          (default 256)    --lr X (default 0.05)    --seed S (default 1)\n"
-  "  --optimizer O      nga (normalized gradient ascent, default) or adam\n"
+  "  --optimizer O      nga (normalized gradient ascent, default), adam, or sgd (a plain\n"
+  "                     gradient step x <- x + lr * gradient)\n"
+  "  --clip LO,HI       clamp every normalized input value to [LO, HI] after each step,\n"
+  "                     instead of to the model's input range (pixels only)\n"
   "  --param P          pixels (default) or fourier (cosine basis, decorrelated colour)\n"
   "  --transforms LIST  none (default), all, or some of pad,jitter,scale,rotate,blur\n"
   "  --l2 X, --tv X     penalty weights of mean (x^2) and total variation (default 0)\n"
@@ -57,6 +60,7 @@ enum
   OPT_SEED,
   OPT_OPTIMIZER,
   OPT_PARAM,
+  OPT_CLIP,
   OPT_TRANSFORMS,
   OPT_L2,
   OPT_TV,
@@ -83,6 +87,7 @@ static const struct option options[] = {
   { "seed", required_argument, NULL, OPT_SEED },
   { "optimizer", required_argument, NULL, OPT_OPTIMIZER },
   { "param", required_argument, NULL, OPT_PARAM },
+  { "clip", required_argument, NULL, OPT_CLIP },
   { "transforms", required_argument, NULL, OPT_TRANSFORMS },
   { "l2", required_argument, NULL, OPT_L2 },
   { "tv", required_argument, NULL, OPT_TV },
@@ -198,6 +203,46 @@ parse_pair (const char *option,
   return true;
 }
 
+/* --optimizer nga|adam|sgd. */
+static bool
+parse_optimizer (NnAmSettings *s,
+                 const char   *text)
+{
+  static const char *const names[] = { "nga", "adam", "sgd" };
+  static const NnAmOptimizer values[] = {
+    NN_AM_OPTIMIZER_NGA, NN_AM_OPTIMIZER_ADAM, NN_AM_OPTIMIZER_SGD,
+  };
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+    if (strcmp (text, names[k]) == 0)
+      {
+        s->optimizer = values[k];
+        return true;
+      }
+  return cli_fail (CLI_EXIT_USAGE, "bad value for --optimizer: '%s' (expected nga, adam or "
+                   "sgd)", text), false;
+}
+
+/* --clip LO,HI: the box for the normalized input values. */
+static bool
+parse_clip (NnAmSettings *s,
+            const char   *text)
+{
+  float *box = NULL;
+  int n = 0;
+  bool ok = parse_list ("--clip", text, false, (void **) &box, &n);
+  if (ok && (n != 2 || !(box[0] < box[1])))
+    ok = (cli_fail (CLI_EXIT_USAGE, "bad value for --clip: '%s' (expected LO,HI with LO < HI)",
+                    text), false);
+  if (ok)
+    {
+      s->clip = true;
+      s->clip_lo = box[0];
+      s->clip_hi = box[1];
+    }
+  free (box);
+  return ok;
+}
+
 /* The options that shape the optimization (NnAmSettings); false after printing the error. */
 static bool
 parse_setting (NnAmSettings *s,
@@ -225,10 +270,9 @@ parse_setting (NnAmSettings *s,
     case OPT_SEED:
       return cli_parse_u64 ("--seed", optarg, &s->seed);
     case OPT_OPTIMIZER:
-      if (!parse_pair ("--optimizer", optarg, "nga", "adam", &first))
-        return false;
-      s->optimizer = first ? NN_AM_OPTIMIZER_NGA : NN_AM_OPTIMIZER_ADAM;
-      return true;
+      return parse_optimizer (s, optarg);
+    case OPT_CLIP:
+      return parse_clip (s, optarg);
     case OPT_PARAM:
       if (!parse_pair ("--param", optarg, "pixels", "fourier", &first))
         return false;
@@ -556,6 +600,13 @@ am_alloc (Am *am)
   cJSON_AddStringToObject (am->json, "policy", policy);
   cJSON_AddNumberToObject (am->json, "steps", s->steps);
   cJSON_AddNumberToObject (am->json, "seed", (double) s->seed);
+  cJSON_AddStringToObject (am->json, "optimizer", s->optimizer == NN_AM_OPTIMIZER_SGD ? "sgd"
+                           : s->optimizer == NN_AM_OPTIMIZER_ADAM ? "adam" : "nga");
+  if (s->clip)
+    {
+      const double box[2] = { s->clip_lo, s->clip_hi };
+      cJSON_AddItemToObject (am->json, "clip", cJSON_CreateDoubleArray (box, 2));
+    }
   cJSON_AddItemToObject (am->json, "channels", am->items);
   return true;
 }

@@ -227,6 +227,13 @@ check_settings (const NnModel      *model,
   if (s->optimizer < 0 || s->optimizer >= NN_AM_OPTIMIZER_COUNT_ || s->param < 0
       || s->param >= NN_AM_PARAM_COUNT_)
     return nn_error_set (err, NN_ERROR_SPEC, "unknown optimizer or parameterization");
+  if (s->clip && s->param != NN_AM_PARAM_PIXELS)
+    return nn_error_set (err, NN_ERROR_SPEC, "a box for the input values needs the pixels "
+                         "parameterization");
+  if (s->clip && !(isfinite (s->clip_lo) && isfinite (s->clip_hi) && s->clip_lo < s->clip_hi))
+    return nn_error_set (err, NN_ERROR_SPEC, "the box [%g, %g] for the input values is not an "
+                         "interval (low < high, both finite)", (double) s->clip_lo,
+                         (double) s->clip_hi);
   if (s->transforms & ~((1u << 5) - 1))
     return nn_error_set (err, NN_ERROR_SPEC, "unknown transform bits 0x%x", s->transforms);
   if ((s->transforms & NN_AM_TRANSFORM_PAD) && (s->pad < 0 || s->pad > 1024))
@@ -531,10 +538,11 @@ nn_am_run_new (const NnModel      *model,
       run->channels[b] = direction ? 0 : settings->channels[b];
       run->best_step[b] = -1;
     }
+  /* The input range (normalized pixel values 0..1), or the box that replaces it. */
   for (int c = 0; c < run->ishape.c; c++)
     {
-      run->lo[c] = (0.0f - model->mean[c]) / model->std[c];
-      run->hi[c] = (1.0f - model->mean[c]) / model->std[c];
+      run->lo[c] = settings->clip ? settings->clip_lo : (0.0f - model->mean[c]) / model->std[c];
+      run->hi[c] = settings->clip ? settings->clip_hi : (1.0f - model->mean[c]) / model->std[c];
     }
   run_start (run, settings);
   return run;
@@ -596,6 +604,9 @@ update (NnAmRun *run)
             for (size_t i = 0; i < n; i++)
               p[i] += s->lr * g[i] / rms;
         }
+      else if (s->optimizer == NN_AM_OPTIMIZER_SGD)
+        for (size_t i = 0; i < n; i++)
+          p[i] += s->lr * g[i];
       else
         {
           float *m = run->m + (size_t) b * n, *v = run->v + (size_t) b * n;

@@ -35,6 +35,7 @@ typedef enum
 {
   NN_AM_OPTIMIZER_NGA,   /* normalized gradient ascent: lr x gradient / RMS (gradient) */
   NN_AM_OPTIMIZER_ADAM,  /* Adam (0.9, 0.999, 1e-8) */
+  NN_AM_OPTIMIZER_SGD,   /* a plain gradient step: lr x gradient */
   NN_AM_OPTIMIZER_COUNT_
 } NnAmOptimizer;
 
@@ -67,6 +68,9 @@ typedef struct
   float          lr;
   NnAmOptimizer  optimizer;
   NnAmParam      param;
+  bool           clip;        /* pixels: clamp to [clip_lo, clip_hi] (normalized input values,
+                                 every channel) after each step instead of the input range */
+  float          clip_lo, clip_hi;
   unsigned       transforms;  /* NnAmTransform bits */
   int            pad, jitter;
   float          scale, rotate, blur;
@@ -81,7 +85,7 @@ typedef struct
 } NnAmSettings;
 
 /* Defaults: layer -1, channel mean, exact policy, no warm-up, 256 steps, lr 0.05, NGA on
- * pixels, no transforms (pad 4, jitter 2, scale 0.05, rotate 5, blur 0.5 once enabled), no
+ * pixels clamped to the model's input range (no box), no transforms (pad 4, jitter 2, scale 0.05, rotate 5, blur 0.5 once enabled), no
  * penalties, noise 0.1, seed 1, one thread. channels must still be set. */
 void nn_am_settings_init (NnAmSettings *settings);
 

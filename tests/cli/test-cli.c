@@ -988,6 +988,43 @@ test_am (void)
   g_assert_cmpint (cJSON_GetArraySize (cJSON_GetObjectItem (json, "history")), ==, 4);
   cJSON_Delete (json);
 
+  /* The paper's setting: plain gradient steps, every normalized input value kept in [-1, 1].
+   * The same steps without the box leave values outside it; with it, values end on its walls
+   * and none beyond. */
+  for (int boxed = 0; boxed < 2; boxed++)
+    {
+      /* Without the box, NULL ends the arguments before it. */
+      json = am_json ("--layer", "conv2", "--channel", "0,1", "--steps", "10", "--optimizer",
+                      "sgd", "--lr", "50", "--npy", npy_path, boxed ? "--clip" : NULL, "-1,1",
+                      NULL);
+      g_assert_cmpstr (cJSON_GetObjectItem (json, "optimizer")->valuestring, ==, "sgd");
+      const cJSON *box = cJSON_GetObjectItem (json, "clip");
+      g_assert_true (boxed ? box != NULL : box == NULL);
+      if (boxed)
+        {
+          g_assert_cmpfloat (cJSON_GetNumberValue (cJSON_GetArrayItem (box, 0)), ==, -1.0);
+          g_assert_cmpfloat (cJSON_GetNumberValue (cJSON_GetArrayItem (box, 1)), ==, 1.0);
+        }
+      cJSON_Delete (json);
+      npy = nn_npy_load (npy_path, &err);
+      g_assert_nonnull (npy);
+      g_assert_cmpuint (npy->count, ==, 2 * SIDE * SIDE);
+      size_t outside = 0, on_wall = 0;
+      for (size_t i = 0; i < npy->count; i++)
+        {
+          outside += npy->data[i] < -1.0f || npy->data[i] > 1.0f;
+          on_wall += npy->data[i] == -1.0f || npy->data[i] == 1.0f;
+        }
+      if (boxed)
+        {
+          g_assert_cmpuint (outside, ==, 0);
+          g_assert_cmpuint (on_wall, >, 0);
+        }
+      else
+        g_assert_cmpuint (outside, >, 0);
+      nn_npy_free (npy);
+    }
+
   g_remove (png);
   g_remove (npy_path);
   g_remove (one_path);
@@ -1025,6 +1062,12 @@ test_am_bad_input (void)
     { { "--layer", "conv2", "--channel", "0", "--out", "" }, "empty output path for '--out'",
       NULL },
     { { "--layer", "", "--channel", "0", "--json" }, "empty value for '--layer'", NULL },
+    { { "--layer", "conv2", "--channel", "0", "--optimizer", "rmsprop", "--json" },
+      "rmsprop", "nga, adam or sgd" },
+    { { "--layer", "conv2", "--channel", "0", "--clip", "1,-1", "--json" }, "--clip",
+      "LO < HI" },
+    { { "--layer", "conv2", "--channel", "0", "--clip=-1,1", "--param=fourier", "--json" },
+      "pixels parameterization", NULL },
   };
   for (size_t k = 0; k < G_N_ELEMENTS (cases); k++)
     {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Activation maximization: the toy functions of the ProxyGrad paper (race of patterns, a dead
- * unit), each policy's gradient by hand and by finite differences, the objectives,
- * reproducibility, batching, and bad input. */
+/* Activation maximization: toy functions of our own for the two failures the ProxyGrad paper
+ * describes (race of patterns, a dead unit), each policy's gradient by hand and by finite
+ * differences, the plain gradient step and the box, the objectives, reproducibility, batching,
+ * and bad input. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -462,6 +463,106 @@ test_batch_equals_single (void)
   nn_model_free (m);
 }
 
+/* The plain gradient step x <- x + lr f'(x) on the race function f (x) = relu (x) + 2 relu (-x)
+ * from x0 = 0.1 with lr 0.3: exact f' = 1 gives x1 = 0.4; straight-through ProxyGrad at
+ * beta 0.6 gives f' = 1 - 2 x 0.6 = -0.2 and x1 = 0.04; the full proxy agrees here (one ReLU
+ * layer, next to the input). */
+static void
+test_sgd_step_by_hand (void)
+{
+  NnModel *m = race_model ();
+  const float x0 = 0.1f;
+  const struct
+  {
+    const char *policy;
+    float       x1;
+  } cases[] = {
+    { "exact", 0.4f }, { "proxygrad:0.6", 0.04f }, { "proxygrad-full:0.6", 0.04f },
+  };
+  for (size_t k = 0; k < G_N_ELEMENTS (cases); k++)
+    {
+      NnAmSettings s;
+      toy_settings (&s, 3, &x0, cases[k].policy);
+      s.optimizer = NN_AM_OPTIMIZER_SGD;
+      s.lr = 0.3f;
+      NnError err = { 0 };
+      NnAmRun *run = nn_am_run_new (m, &s, &err);
+      g_assert_nonnull (run);
+      g_assert_true (nn_am_run_step (run, 1, NULL, &err));
+      g_assert_cmpfloat_with_epsilon (nn_am_run_peek_image (run, 0)[0], cases[k].x1, 1e-6);
+      nn_am_run_free (run);
+    }
+  nn_model_free (m);
+}
+
+/* Two input channels of one pixel into out = x0 - x1 (objective: its mean): the plain step
+ * with lr 1 moves (0.2, 0.3) to (1.2, -0.7), clamped to (1, -0.7), then to (1, -1) and stays
+ * there; every value lies in the box after every step. The box replaces the model's input
+ * range: [-1, 3] lets the race function reach x = 3 (f = 3) beyond its range [-1, 1]. A noise
+ * start is clamped into the box too. */
+static void
+test_clip_box (void)
+{
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 2, 1, 1);
+  int out = nn_graph_add_conv2d (g, "out", in, 1, 1, 1, 0, 1, 1, false);
+  set_conv (g, out, (const float[]) { 1.0f, -1.0f }, 2, NULL);
+  NnModel *m = nn_model_new (g, "box");
+  for (int c = 0; c < 2; c++)
+    {
+      m->mean[c] = 0.5f;
+      m->std[c] = 0.25f;
+    }
+  const float x0[2] = { 0.2f, 0.3f };
+  NnAmSettings s;
+  toy_settings (&s, out, x0, "exact");
+  s.optimizer = NN_AM_OPTIMIZER_SGD;
+  s.lr = 1.0f;
+  s.clip = true;
+  s.clip_lo = -1.0f;
+  s.clip_hi = 1.0f;
+  NnError err = { 0 };
+  NnAmRun *run = nn_am_run_new (m, &s, &err);
+  g_assert_nonnull (run);
+  const float want[3][2] = { { 1.0f, -0.7f }, { 1.0f, -1.0f }, { 1.0f, -1.0f } };
+  for (int t = 0; t < 3; t++)
+    {
+      g_assert_true (nn_am_run_step (run, 1, NULL, &err));
+      const float *x = nn_am_run_peek_image (run, 0);
+      for (int c = 0; c < 2; c++)
+        {
+          g_assert_cmpfloat (x[c], >=, -1.0f);
+          g_assert_cmpfloat (x[c], <=, 1.0f);
+          g_assert_cmpfloat_with_epsilon (x[c], want[t][c], 1e-6);
+        }
+    }
+  nn_am_run_free (run);
+
+  s.start = NULL;
+  s.noise = 1.0f;
+  s.clip_lo = -0.1f;
+  s.clip_hi = 0.1f;
+  run = nn_am_run_new (m, &s, &err);
+  g_assert_nonnull (run);
+  const float *x = nn_am_run_peek_image (run, 0);
+  for (int c = 0; c < 2; c++)
+    g_assert_true (x[c] >= -0.1f && x[c] <= 0.1f);
+  nn_am_run_free (run);
+  nn_model_free (m);
+
+  NnModel *race = race_model ();
+  const float r0 = 0.5f;
+  toy_settings (&s, 3, &r0, "exact");
+  s.optimizer = NN_AM_OPTIMIZER_SGD;
+  s.lr = 0.5f;
+  g_assert_cmpfloat_with_epsilon (run_final (race, &s), 1.0f, 1e-6);
+  s.clip = true;
+  s.clip_lo = -1.0f;
+  s.clip_hi = 3.0f;
+  g_assert_cmpfloat_with_epsilon (run_final (race, &s), 3.0f, 1e-6);
+  nn_model_free (race);
+}
+
 static void
 expect_error (const NnModel      *m,
               const NnAmSettings *s,
@@ -509,6 +610,16 @@ test_bad_settings (void)
   s.lr = NAN;
   expect_error (m, &s, "learning rate");
   s.lr = 0.1f;
+  s.clip = true;
+  s.clip_lo = 1.0f;
+  s.clip_hi = -1.0f;
+  expect_error (m, &s, "is not an interval");
+  s.clip_lo = -1.0f;
+  s.clip_hi = 1.0f;
+  s.param = NN_AM_PARAM_FOURIER;
+  expect_error (m, &s, "needs the pixels parameterization");
+  s.param = NN_AM_PARAM_PIXELS;
+  s.clip = false;
   s.n_channels = 0;
   expect_error (m, &s, "0 channels");
   nn_model_free (m);
@@ -617,6 +728,8 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/am/objectives-by-hand", test_objectives_by_hand);
   g_test_add_func ("/nn/am/reproducible", test_reproducible);
   g_test_add_func ("/nn/am/batch-equals-single", test_batch_equals_single);
+  g_test_add_func ("/nn/am/sgd-step-by-hand", test_sgd_step_by_hand);
+  g_test_add_func ("/nn/am/clip-box", test_clip_box);
   g_test_add_func ("/nn/am/bad-settings", test_bad_settings);
   g_test_add_func ("/nn/am/nan-and-cancel", test_nan_and_cancel);
   g_test_add_func ("/nn/am/proxy-full-context", test_proxy_full_context);
