@@ -8,7 +8,8 @@
 # paper's as far as it is known: plain gradient steps in the box [-1, 1], no transforms). Prints
 # Markdown tables: the share of channels where ProxyGrad ends higher (final and best objective)
 # and the mean ratio ProxyGrad / plain, each a mean with its 95 % interval over the seeds.
-# Usage: bench/am-reproduction.py [--build build] [--models DIR] [--json FILE] [options]
+# Usage (niced; every run is one thread): nice -n 10 bench/am-reproduction.py [--build build]
+#     [--models DIR] [--json FILE] [--report JSON...] [options]
 import argparse
 import json
 import os
@@ -21,7 +22,7 @@ import time
 
 import seedstats
 
-DEMO_LAYERS = "layer1.1.relu2,layer2.1.relu2,layer3.1.relu2,layer4.1.relu2,logits"
+DEMO_LAYERS = "layer2.1.relu2,layer4.1.relu2,logits"
 SMALL_LAYERS = "relu1,relu2,relu3,logits"
 
 # The two models trained for the study (seeded; about 70 s and 25 s on one idle thread).
@@ -39,8 +40,8 @@ def ensure_model(cli, models, name):
     path = os.path.join(models, name + ".safetensors")
     if not os.path.exists(path):
         os.makedirs(models, exist_ok=True)
-        cmd = ["nice", "-n", "10", cli, "train"] + TRAINED[name] + ["--out", path, "--json"]
-        print("training: " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
+        cmd = [cli, "train"] + TRAINED[name] + ["--out", path, "--json"]
+        print("training: " + " ".join(cmd[1:]), file=sys.stderr, flush=True)
         run = subprocess.run(cmd, capture_output=True, text=True)
         if run.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{run.stderr}")
@@ -51,7 +52,7 @@ def ensure_model(cli, models, name):
 
 def am(cli, model, layer, channels, options):
     """The JSON of one `cnnscope-cli am` run of the given channels (classes for logits)."""
-    cmd = ["nice", "-n", "10", cli, "am", model, "--channel", ",".join(map(str, channels))]
+    cmd = [cli, "am", model, "--channel", ",".join(map(str, channels))]
     cmd += ["--objective", "logit"] if layer == "logits" else ["--layer", layer]
     cmd += options + ["--json"]
     run = subprocess.run(cmd, capture_output=True, text=True)
@@ -182,7 +183,7 @@ def main():
     p.add_argument("--models", default="/tmp/am-repro",
                    help="where the trained ResNet-18 and small CNN are (trained if missing)")
     p.add_argument("--seeds", default="1,2,3,4,5")
-    p.add_argument("--max-channels", type=int, default=8,
+    p.add_argument("--max-channels", type=int, default=6,
                    help="channels 0 .. N-1 of each layer (the logits: every class)")
     p.add_argument("--steps", type=int, default=64)
     p.add_argument("--betas", default="0.1,0.3,0.6,1.0")
@@ -190,31 +191,44 @@ def main():
     p.add_argument("--paper-target", type=float, default=0.05,
                    help="RMS of the first exact step in the paper's setting (sets mu per layer)")
     p.add_argument("--specs", nargs="*", metavar="MODEL:LAYER,...",
-                   help="default: the demo PFNet, the ResNet-18 and the small CNN")
+                   help="default: the demo PFNet, the ResNet-18 and the small CNN (a model "
+                   "trained:NAME is one of the two trained for the study, in --models)")
     p.add_argument("--json", help="write every final and best objective to this file (after "
                    "each layer, so an interrupted run keeps what it did)")
-    p.add_argument("--report", metavar="JSON",
-                   help="print the tables of a --json file instead of running")
+    p.add_argument("--report", metavar="JSON", nargs="+",
+                   help="print the tables of --json files (of the same settings) instead of "
+                   "running")
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     betas = [b for b in args.betas.split(",") if b]
     policies = [f"proxygrad:{b}" for b in betas] + [f"proxygrad-full:{b}" for b in betas]
     if args.report:
-        with open(args.report) as f:
-            print_tables(json.load(f), policies, seeds)
+        raw = None
+        for path in args.report:
+            with open(path) as f:
+                part = json.load(f)
+            if raw is None:
+                raw = part
+            else:
+                raw["layers"].update(part["layers"])
+        print_tables(raw, policies, seeds)
         return 0
     cli = os.path.abspath(seedstats.cli_path(args.build))
     specs = args.specs or [
         f"data/demo-pfnet-fashion.safetensors:{DEMO_LAYERS}",
-        ensure_model(cli, args.models, "resnet18-fashion") + ":" + DEMO_LAYERS,
-        ensure_model(cli, args.models, "smallcnn-fashion") + ":" + SMALL_LAYERS,
+        f"trained:resnet18-fashion:{DEMO_LAYERS}",
+        f"trained:smallcnn-fashion:{SMALL_LAYERS}",
     ]
     settings = [s for s in args.settings.split(",") if s]
     t_start = time.monotonic()
     raw = {"steps": args.steps, "max_channels": args.max_channels, "layers": {}}
     with tempfile.TemporaryDirectory(prefix="am-repro-") as tmp:
         for spec in specs:
-            model, layers = spec.split(":", 1)
+            if spec.startswith("trained:"):
+                _, trained, layers = spec.split(":", 2)
+                model = ensure_model(cli, args.models, trained)
+            else:
+                model, layers = spec.split(":", 1)
             name = os.path.basename(model)
             for layer in layers.split(","):
                 channels = layer_channels(cli, model, layer, args.max_channels)
