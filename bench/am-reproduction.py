@@ -220,6 +220,8 @@ def main():
         f"trained:smallcnn-fashion:{SMALL_LAYERS}",
     ]
     settings = [s for s in args.settings.split(",") if s]
+    if args.json and os.path.dirname(args.json):
+        os.makedirs(os.path.dirname(args.json), exist_ok=True)
     t_start = time.monotonic()
     raw = {"steps": args.steps, "max_channels": args.max_channels, "layers": {}}
     with tempfile.TemporaryDirectory(prefix="am-repro-") as tmp:
