@@ -19,6 +19,7 @@
 #include "viz-matrix.h"
 #include "viz-montage.h"
 #include "viz-plot.h"
+#include "viz-probe.h"
 #include "viz-roc.h"
 #include "viz-scatter.h"
 #include "viz-style.h"

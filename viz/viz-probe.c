@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* The probe tile and the activation maximization strip of a training run. */
+#include "viz-probe.h"
+
+#include <math.h>
+
+#include "viz-image.h"
+#include "viz-text.h"
+
+/* Draws the lines that are set, one under the other from y; returns the height they took. */
+static double
+draw_lines (cairo_t        *cr,
+            const VizStyle *style,
+            const char     *first,
+            const char     *second,
+            double          x,
+            double          y,
+            double          width)
+{
+  double line = viz_text_line_height (style);
+  double used = 0.0;
+  const char *lines[2] = { first, second };
+  for (int i = 0; i < 2; i++)
+    if (lines[i] != NULL && lines[i][0] != '\0')
+      {
+        viz_text_draw_fitted (cr, style, lines[i], x, y + used, width, 0.0, 0.0);
+        used += line;
+      }
+  return used;
+}
+
+static void
+fill_background (cairo_t        *cr,
+                 const VizStyle *style)
+{
+  if (style->background[3] > 0.0)
+    {
+      cairo_set_source_rgba (cr, style->background[0], style->background[1],
+                             style->background[2], style->background[3]);
+      cairo_paint (cr);
+    }
+}
+
+void
+viz_probe_draw (cairo_t        *cr,
+                const VizProbe *probe,
+                const VizStyle *style,
+                double          width,
+                double          height)
+{
+  cairo_save (cr);
+  fill_background (cr, style);
+  double m = style->margin;
+  double top = draw_lines (cr, style, probe->title, probe->subtitle, m, m, width - 2.0 * m);
+  double h = height - 2.0 * m - top;
+  if (h > 1.0 && width - 2.0 * m > 1.0)
+    {
+      VizStyle inner = *style;
+      inner.margin = 0.0;
+      inner.background[3] = 0.0;
+      cairo_translate (cr, m, m + top + (top > 0.0 ? style->gap : 0.0));
+      viz_heatmap_draw (cr, &probe->heatmap, &inner, width - 2.0 * m,
+                        h - (top > 0.0 ? style->gap : 0.0));
+    }
+  cairo_restore (cr);
+}
+
+void
+viz_am_strip_draw (cairo_t          *cr,
+                   const VizAmStrip *strip,
+                   const VizStyle   *style,
+                   double            width,
+                   double            height)
+{
+  cairo_save (cr);
+  fill_background (cr, style);
+  double m = style->margin, gap = style->gap, line = viz_text_line_height (style);
+  double top = draw_lines (cr, style, strip->title, NULL, m, m, width - 2.0 * m);
+  if (strip->n < 1 || strip->pixels == NULL || strip->h < 1 || strip->w < 1)
+    {
+      cairo_restore (cr);
+      return;
+    }
+  /* the largest square-pixel tiles that fit in one row, with a label row under them */
+  double label = strip->labels != NULL ? line : 0.0;
+  double avail_w = (width - 2.0 * m - gap * (strip->n - 1)) / strip->n;
+  double avail_h = height - 2.0 * m - top - gap - label;
+  double scale = fmin (avail_w / strip->w, avail_h / strip->h);
+  if (scale <= 0.0)
+    {
+      cairo_restore (cr);
+      return;
+    }
+  double tw = scale * strip->w, th = scale * strip->h;
+  size_t plane = (size_t) strip->c * (size_t) strip->h * (size_t) strip->w;
+  for (int i = 0; i < strip->n; i++)
+    {
+      double x = m + i * (tw + gap), y = m + top + gap;
+      cairo_surface_t *image = viz_image_surface_new (strip->pixels + plane * (size_t) i,
+                                                      strip->c, strip->h, strip->w);
+      if (image != NULL)
+        {
+          cairo_save (cr);
+          cairo_translate (cr, x, y);
+          cairo_scale (cr, scale, scale);
+          viz_image_paint_nearest (cr, image, 0, 0, strip->w, strip->h);
+          cairo_restore (cr);
+          cairo_surface_destroy (image);
+        }
+      if (strip->labels != NULL && strip->labels[i] != NULL)
+        viz_text_draw_fitted (cr, style, strip->labels[i], x, y + th, tw, 0.0, 0.0);
+    }
+  cairo_restore (cr);
+}
