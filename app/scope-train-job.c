@@ -44,6 +44,7 @@ struct _ScopeTrainJob
   NnModel            *model;
   NnDataset          *test;
   gint64              last_snapshot;
+  guint64             n_snapshots;    /* worker, then main thread after the join: published */
   gint64              step_clock;     /* worker: when the last step's callback ended, or 0 */
 };
 
@@ -153,14 +154,17 @@ set_state (ScopeTrainJob   *self,
   scope_worker_unlock (&self->worker);
 }
 
-/* Worker: a copy of the weights as they are now, for the main thread. */
+/* Worker: a copy of the weights as they are now after step of epoch, stamped with the next
+ * version, for the main thread. */
 static void
 publish_snapshot (ScopeTrainJob *self,
-                  long           step)
+                  long           step,
+                  int            epoch)
 {
   g_autofree char *name = g_strdup_printf ("%s (%s, step %ld)", self->settings.arch,
                                            self->settings.dataset, step);
-  ScopeModel *snapshot = scope_model_new_copy (self->model, name);
+  ScopeTrainStamp stamp = { .version = ++self->n_snapshots, .step = step, .epoch = epoch };
+  ScopeModel *snapshot = scope_model_new_snapshot (self->model, name, &stamp);
   scope_worker_lock (&self->worker);
   g_clear_pointer (&self->pending_snapshot, scope_model_unref);
   self->pending_snapshot = snapshot;
@@ -239,7 +243,7 @@ on_progress (const NnTrainProgress *p,
     publish_confusion (self);
   gint64 due = self->last_snapshot + (gint64) self->settings.snapshot_ms * 1000;
   if (p->epoch_done || paused || g_get_monotonic_time () >= due)
-    publish_snapshot (self, p->step);
+    publish_snapshot (self, p->step, p->epoch);
   /* the next step's time starts here, without the snapshot; an epoch's evaluation and a
    * pause come before the next step and are not counted */
   self->step_clock = p->epoch_done || paused ? 0 : g_get_monotonic_time ();
@@ -361,7 +365,7 @@ worker_main (void *data)
     self->class_names[k] = g_strdup (train->class_names[k]);
   scope_worker_unlock (&self->worker);
   set_state (self, SCOPE_TRAIN_RUNNING, NULL);
-  publish_snapshot (self, 0);
+  publish_snapshot (self, 0, 0);
 
   NnError err = { 0 };
   gboolean ok = nn_train (self->model, train, self->test, &config, on_progress, self,
@@ -374,8 +378,8 @@ worker_main (void *data)
     }
   if (err.code == NN_ERROR_CANCELLED)
     return NULL;
-  /* The weights as they were when it failed, to look at. */
-  publish_snapshot (self, 0);
+  /* The weights as they were when it failed, to look at (last_step is the worker's own). */
+  publish_snapshot (self, self->last_step, self->last_epoch);
   scope_error_from_nn (&error, &err);
   set_state (self, SCOPE_TRAIN_FAILED, error);
   return NULL;
@@ -459,7 +463,10 @@ keep_final (ScopeTrainJob *self)
   g_strlcpy (self->model->command, command, sizeof self->model->command);
   g_autofree char *name = g_strdup_printf ("%s (%s, stopped at step %ld)", s->arch, s->dataset,
                                            self->last_step);
-  self->final = scope_model_new_copy (self->model, name);
+  ScopeTrainStamp stamp = {
+    .version = ++self->n_snapshots, .step = self->last_step, .epoch = self->last_epoch,
+  };
+  self->final = scope_model_new_snapshot (self->model, name, &stamp);
 }
 
 /* Cancels the worker and joins it; returns whether the run was still going. */
