@@ -35,6 +35,7 @@ typedef struct
   ScopeTrainStamp      job_stamp;    /* of the weights the job runs on (version 0: not a
                                         training run's) */
   ScopeTrainStamp      shown_stamp;  /* of the weights `explanation` came from */
+  ScopeModel          *job_model;    /* the weights the job runs on */
 } Panel;
 
 struct _ScopeExplainView
@@ -86,6 +87,8 @@ struct _ScopeExplainView
   gboolean            dirty;       /* the maps are out of date */
   gboolean            updating;    /* pickers are being filled: ignore their signals */
   char               *status;
+  ScopeModel         *figure_model;  /* the weights of the maps shown (the caption names them),
+                                        NULL: the window's model */
   gboolean            live_pending;  /* newer weights of the training run wait for the jobs */
   guint               n_runs;        /* explanations started, each of one or two panels */
   Panel               panels[VIZ_EXPLAIN_FIGURE_PANELS];
@@ -307,7 +310,7 @@ static void
 update_figure (ScopeExplainView *self)
 {
   ScopeExplainFigureSettings s = {
-    .model = model (self),
+    .model = self->figure_model != NULL ? self->figure_model : model (self),
     .input = input (self),
     .image = display (self),
     .display_window = is_ct (self) ? &self->window : NULL,
@@ -448,6 +451,12 @@ on_map_ready (ScopeExplainJob  *job,
   g_clear_pointer (&p->explanation, nn_explanation_free);
   p->explanation = g_boxed_copy (SCOPE_TYPE_EXPLANATION, explanation);
   p->shown_stamp = p->job_stamp;
+  if (i == 0 && self->figure_model != p->job_model)
+    {
+      g_clear_pointer (&self->figure_model, scope_model_unref);
+      self->figure_model = scope_model_ref (p->job_model);
+      update_figure (self);
+    }
   double map_s, total_s;
   scope_explain_job_get_seconds (job, &map_s, &total_s);
   g_autofree char *timing = scope_explain_timing_text (explanation, map_s, 0.0);
@@ -559,6 +568,8 @@ panel_start (ScopeExplainView  *self,
   Panel *p = &self->panels[i];
   p->job = scope_explain_job_new (model (self), input (self), &spec);
   scope_model_get_stamp (model (self), &p->job_stamp);
+  g_clear_pointer (&p->job_model, scope_model_unref);
+  p->job_model = scope_model_ref (model (self));
   free (baseline);
   g_signal_connect_object (p->job, "map-ready", G_CALLBACK (on_map_ready), self,
                            G_CONNECT_DEFAULT);
@@ -593,10 +604,13 @@ start_panels (ScopeExplainView *self,
         scope_explain_figure_set_stopped (self->figure, i, FALSE);
       }
   else
-    panels_clear (self);
+    {
+      panels_clear (self);
+      g_clear_pointer (&self->figure_model, scope_model_unref);
+      update_figure (self);
+    }
   self->dirty = FALSE;
   self->live_pending = FALSE;
-  update_figure (self);
   if (model (self) == NULL || input (self) == NULL)
     {
       set_status (self, model (self) == NULL ? _ ("No model") : _ ("No image"));
@@ -949,6 +963,7 @@ inputs_changed (ScopeExplainView *self,
     scope_view_show_status (view, NULL, NULL, NULL);
   self->dirty = TRUE;
   set_status (self, input (self) != NULL ? _ ("Waiting to be shown") : _ ("No image"));
+  g_clear_pointer (&self->figure_model, scope_model_unref);
   update_figure (self);
   maybe_run (self);
 }
@@ -1279,7 +1294,9 @@ scope_explain_view_dispose (GObject *object)
       g_clear_pointer (&p->explanation, nn_explanation_free);
       g_clear_pointer (&p->metrics, g_free);
       g_clear_pointer (&p->error, g_free);
+      g_clear_pointer (&p->job_model, scope_model_unref);
     }
+  g_clear_pointer (&self->figure_model, scope_model_unref);
   g_clear_pointer (&self->picked, scope_model_unref);
   g_clear_pointer (&self->baseline_image, scope_input_unref);
 

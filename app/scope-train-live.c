@@ -11,7 +11,9 @@
 #include "scope-accessible.h"
 #include "scope-figure.h"
 
-#define TILE_SIZE 150
+/* a probe's tile: the image and its colour bar under two lines of text */
+#define TILE_W 210
+#define TILE_H 170
 
 typedef struct
 {
@@ -274,17 +276,16 @@ scope_train_live_add_probe (ScopeTrainLive *self,
   p->live = self;
   p->input = scope_input_ref (input);
   p->area = gtk_drawing_area_new ();
-  gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (p->area), TILE_SIZE);
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (p->area), TILE_SIZE);
+  gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (p->area), TILE_W);
+  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (p->area), TILE_H);
   gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (p->area), draw_probe, p, NULL);
   /* Translators: the accessible name of a probe's picture; %s is the image's name. */
   g_autofree char *name = g_strdup_printf (_ ("Probe %s with its Grad-CAM"),
                                            scope_input_get_name (input));
   scope_accessible_set_label (p->area, name);
-  GtkWidget *remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
+  GtkWidget *remove = gtk_button_new_with_mnemonic (_ ("_Remove"));
   gtk_widget_set_tooltip_text (remove, _ ("Remove this probe"));
-  scope_accessible_set_label (remove, _ ("Remove this probe"));
-  gtk_widget_set_halign (remove, GTK_ALIGN_CENTER);
+  gtk_widget_set_halign (remove, GTK_ALIGN_START);
   gtk_widget_add_css_class (remove, "flat");
   g_signal_connect (remove, "clicked", G_CALLBACK (on_remove_clicked), p);
   p->tile = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
