@@ -27,6 +27,8 @@ struct _ScopeTrainJob
   long                total_steps;
   int                 n_classes;
   char              **class_names;    /* set once by the worker, before the first update */
+  NnImage           **test_images;    /* n_classes: each class's first test image (NULL when
+                                         it has none); set with class_names */
   GArray             *pending_steps;  /* ScopeTrainStep */
   GArray             *pending_epochs; /* ScopeTrainEpoch */
   ScopeModel         *pending_snapshot;
@@ -259,6 +261,26 @@ on_progress (const NnTrainProgress *p,
     set_state (self, SCOPE_TRAIN_RUNNING, NULL);
 }
 
+/* Worker: the first image of each of n classes in ds (NULL for a class without one), as the
+ * model's input sees it, for probes of the live explanations. */
+static NnImage **
+test_images (const NnDataset *ds,
+             int              n)
+{
+  NnImage **images = g_new0 (NnImage *, n);
+  gsize size = (gsize) ds->c * (gsize) ds->h * (gsize) ds->w;
+  for (int i = 0; i < ds->n; i++)
+    {
+      int k = ds->labels[i];
+      if (k < 0 || k >= n || images[k] != NULL)
+        continue;
+      images[k] = nn_image_new (ds->c, ds->h, ds->w);
+      if (images[k] != NULL)
+        memcpy (images[k]->data, ds->images + (gsize) i * size, sizeof (float) * size);
+    }
+  return images;
+}
+
 /* Worker: the data and a fresh network for it, as the CLI's train command builds them. */
 static gboolean
 prepare (ScopeTrainJob  *self,
@@ -363,6 +385,7 @@ worker_main (void *data)
   self->class_names = g_new0 (char *, train->n_classes + 1);
   for (int k = 0; k < train->n_classes; k++)
     self->class_names[k] = g_strdup (train->class_names[k]);
+  self->test_images = test_images (self->test, train->n_classes);
   scope_worker_unlock (&self->worker);
   set_state (self, SCOPE_TRAIN_RUNNING, NULL);
   publish_snapshot (self, 0, 0);
@@ -509,6 +532,18 @@ scope_train_job_get_final (ScopeTrainJob *self)
   return self->final;
 }
 
+const NnImage *
+scope_train_job_get_test_image (ScopeTrainJob *self,
+                                int            k)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), NULL);
+
+  /* written once by the worker before the first update was delivered */
+  if (self->test_images == NULL || k < 0 || k >= self->n_classes)
+    return NULL;
+  return self->test_images[k];
+}
+
 ScopeTrainState
 scope_train_job_get_state (ScopeTrainJob *self)
 {
@@ -535,6 +570,9 @@ scope_train_job_finalize (GObject *object)
 
   nn_model_free (self->model);
   nn_dataset_free (self->test);
+  for (int k = 0; self->test_images != NULL && k < self->n_classes; k++)
+    nn_image_free (self->test_images[k]);
+  g_free (self->test_images);
   g_strfreev (self->class_names);
   g_array_unref (self->pending_steps);
   g_array_unref (self->pending_epochs);

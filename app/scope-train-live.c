@@ -19,6 +19,7 @@ typedef struct
 {
   ScopeTrainLive   *live;
   ScopeInput       *input;        /* as chosen */
+  int               true_class;   /* its class when known (a test image), else -1 */
   ScopeInput       *built;        /* built for the weights of the last round, or NULL */
   ScopeExplainJob  *job;          /* this round's, or NULL */
   gboolean          done;         /* the job has finished */
@@ -37,6 +38,7 @@ struct _ScopeTrainLive
   ScopeModel           *newest;      /* the newest weights given */
   ScopeModel           *round;       /* those of the last round started */
   gboolean              stale;       /* a probe or the layer changed since: explain again */
+  ScopeTrainStamp       done;        /* of the weights of the last round that ended */
   ScopeModel           *layers_of;   /* the model am_layer_drop was filled for */
   int                  *layers;      /* node of each entry of am_layer_drop, -1: the logits */
   int                   n_layers;
@@ -92,13 +94,7 @@ static void
 update_label (ScopeTrainLive *self)
 {
   g_autofree char *text = NULL;
-  ScopeTrainStamp shown = self->am != NULL ? self->am_stamp : (ScopeTrainStamp) { 0 };
-  for (guint i = 0; i < self->probes->len; i++)
-    {
-      const Probe *p = self->probes->pdata[i];
-      if (p->explanation != NULL && p->stamp.version > shown.version)
-        shown = p->stamp;
-    }
+  ScopeTrainStamp shown = self->done;
   ScopeTrainStamp running = { 0 };
   if (self->round != NULL && round_running (self))
     scope_model_get_stamp (self->round, &running);
@@ -146,10 +142,15 @@ draw_probe (GtkDrawingArea *area,
   const NnModel *m = scope_model_get_nn_model (p->live->round != NULL ? p->live->round
                                                                       : p->live->newest);
   char buf[16];
-  /* Translators: a probe's Grad-CAM: the predicted class and its probability. */
-  g_autofree char *title = g_strdup_printf (_ ("%s %.1f %%"),
-                                            class_label (m, e->map->target, buf, sizeof buf),
-                                            100.0 * e->probability);
+  g_autofree char *title
+    = p->true_class >= 0
+      /* Translators: a probe's Grad-CAM: its true class and the probability the model gives
+       * it. */
+      ? g_strdup_printf (_ ("true: %s %.1f %%"), class_label (m, e->map->target, buf, sizeof buf),
+                         100.0 * e->probability)
+      /* Translators: a probe's Grad-CAM: the predicted class and its probability. */
+      : g_strdup_printf (_ ("%s %.1f %%"), class_label (m, e->map->target, buf, sizeof buf),
+                         100.0 * e->probability);
   /* Translators: the training step and (1-based) epoch of the weights a map was computed with. */
   g_autofree char *subtitle = g_strdup_printf (_ ("step %ld, epoch %d"), p->stamp.step,
                                                p->stamp.epoch + 1);
@@ -218,6 +219,14 @@ probe_free (gpointer data)
 
 static void live_follow (ScopeTrainLive *self);
 
+/* After a job of the round ended: when it was the last, the round's weights are those shown. */
+static void
+round_ended (ScopeTrainLive *self)
+{
+  if (!round_running (self) && self->round != NULL)
+    scope_model_get_stamp (self->round, &self->done);
+}
+
 static void
 on_probe_map (ScopeExplainJob  *job,
               ScopeExplanation *explanation,
@@ -246,6 +255,7 @@ on_probe_finished (ScopeExplainJob *job,
       gtk_widget_queue_draw (p->area);
     }
   ScopeTrainLive *self = p->live;
+  round_ended (self);
   live_follow (self);
   update_label (self);
   notify_changed (self);
@@ -267,7 +277,8 @@ on_remove_clicked (GtkButton *button,
 
 void
 scope_train_live_add_probe (ScopeTrainLive *self,
-                            ScopeInput     *input)
+                            ScopeInput     *input,
+                            int             true_class)
 {
   g_return_if_fail (self != NULL);
   g_return_if_fail (input != NULL);
@@ -275,6 +286,7 @@ scope_train_live_add_probe (ScopeTrainLive *self,
   Probe *p = g_new0 (Probe, 1);
   p->live = self;
   p->input = scope_input_ref (input);
+  p->true_class = true_class;
   p->area = gtk_drawing_area_new ();
   gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (p->area), TILE_W);
   gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (p->area), TILE_H);
@@ -422,6 +434,7 @@ on_am_update (ScopeAmJob          *job,
   if (update->state != SCOPE_AM_RUNNING)
     {
       self->am_done = TRUE;
+      round_ended (self);
       g_clear_pointer (&self->am_error, g_free);
       if (update->error != NULL)
         {
@@ -507,6 +520,9 @@ start_probe (Probe      *p,
   nn_explain_spec_init (&spec);
   spec.faith.metrics = 0;   /* the map and the top predictions only */
   spec.threads = 1;         /* the training has the other cores */
+  /* a test image's own class, else the top prediction */
+  spec.map.target = p->true_class < scope_model_get_nn_model (model)->n_classes ? p->true_class
+                                                                                 : -1;
   p->job = scope_explain_job_new (model, p->built, &spec);
   scope_model_get_stamp (model, &p->job_stamp);
   p->done = FALSE;

@@ -45,9 +45,11 @@ void              scope_train_live_free (ScopeTrainLive *self);
  * else when the running one ends, unless newer weights came by then. */
 void              scope_train_live_set_weights (ScopeTrainLive *self,
                                                 ScopeModel     *model);
-/* Adds input (built for any model: it is built again for the run's) as a probe. */
+/* Adds input (built for any model: it is built again for the run's) as a probe; its Grad-CAM
+ * is of true_class, or of the top prediction when true_class is -1. */
 void              scope_train_live_add_probe (ScopeTrainLive *self,
-                                              ScopeInput     *input);
+                                              ScopeInput     *input,
+                                              int             true_class);
 void              scope_train_live_remove_probe (ScopeTrainLive *self,
                                                  guint           index);
 guint             scope_train_live_get_n_probes (ScopeTrainLive *self);

@@ -98,6 +98,8 @@ update_controls (ScopeTrainView *self)
                                  state == SCOPE_TRAIN_RUNNING || state == SCOPE_TRAIN_LOADING);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.resume", state == SCOPE_TRAIN_PAUSED);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.save", self->snapshot != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.add-probe-tests",
+                                 self->job != NULL && self->snapshot != NULL);
   scope_view_set_busy (SCOPE_VIEW (self),
                        active || (self->live != NULL && scope_train_live_is_running (self->live)));
   scope_view_set_unsaved (SCOPE_VIEW (self),
@@ -368,7 +370,7 @@ start (ScopeTrainView  *self,
   /* without a probe chosen, the window's image is the probe */
   ScopeInput *input = scope_view_get_input (SCOPE_VIEW (self));
   if (scope_train_live_get_n_probes (self->live) == 0 && input != NULL)
-    scope_train_live_add_probe (self->live, input);
+    scope_train_live_add_probe (self->live, input, -1);
   self->job = scope_train_job_new (&s);
   g_signal_connect (self->job, "update", G_CALLBACK (on_update), self);
   self->step = 0;
@@ -494,7 +496,7 @@ add_probe_input_action (GtkWidget  *widget,
                                                            "first (Ctrl+Shift+O)"));
       return;
     }
-  scope_train_live_add_probe (self->live, input);
+  scope_train_live_add_probe (self->live, input, -1);
 }
 
 static void
@@ -514,7 +516,7 @@ probe_file_chosen (GtkWidget *owner,
                                error != NULL ? error->message : _ ("no model to build it for"));
       return;
     }
-  scope_train_live_add_probe (self->live, input);
+  scope_train_live_add_probe (self->live, input, -1);
 }
 
 static void
@@ -530,6 +532,41 @@ add_probe_file_action (GtkWidget  *widget,
   scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Add a Probe Image"),
                          _ ("_Add"), types, G_N_ELEMENTS (types), NULL, NULL,
                          probe_file_chosen);
+}
+
+/* The first test image of each class (ten at most), each explained for its own class. */
+static void
+add_probe_tests_action (GtkWidget  *widget,
+                        const char *name,
+                        GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (widget);
+  if (self->job == NULL || self->snapshot == NULL)
+    return;
+  const NnModel *m = scope_model_get_nn_model (self->snapshot);
+  for (int k = 0; k < MIN (m->n_classes, 10); k++)
+    {
+      const NnImage *image = scope_train_job_get_test_image (self->job, k);
+      if (image == NULL)
+        continue;
+      /* A name, not a path: a class such as "T-shirt/top" must not look like folders. */
+      g_autofree char *label = g_strdelimit (g_strdup_printf (_ ("test image of %s"),
+                                                              m->labels[k] != NULL
+                                                              ? m->labels[k] : "?"),
+                                             G_DIR_SEPARATOR_S, '-');
+      g_autoptr (GError) error = NULL;
+      g_autoptr (ScopeInput) input = scope_input_new_image (label, image, self->snapshot,
+                                                            &error);
+      if (input == NULL)
+        {
+          scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot add the probe: %s"),
+                                   error->message);
+          return;
+        }
+      scope_train_live_add_probe (self->live, input, k);
+    }
 }
 
 static void
@@ -748,6 +785,8 @@ scope_train_view_class_init (ScopeTrainViewClass *klass)
                                    add_probe_input_action);
   gtk_widget_class_install_action (widget_class, "train.add-probe-file", NULL,
                                    add_probe_file_action);
+  gtk_widget_class_install_action (widget_class, "train.add-probe-tests", NULL,
+                                   add_probe_tests_action);
   gtk_widget_class_set_css_name (widget_class, "train-view");
 }
 

@@ -275,6 +275,22 @@ live_shows (gpointer data)
   return probe.version >= w->version && am.version >= w->version;
 }
 
+/* Every probe explained on weights of at least w->version, and the AM strip too. */
+static gboolean
+all_probes_show (gpointer data)
+{
+  const LiveWait *w = data;
+  ScopeTrainLive *live = scope_train_view_get_live (w->view);
+  for (guint i = 0; i < scope_train_live_get_n_probes (live); i++)
+    {
+      ScopeTrainStamp stamp;
+      if (scope_train_live_get_probe_explanation (live, i, &stamp) == NULL
+          || stamp.version < w->version)
+        return FALSE;
+    }
+  return live_shows (data);
+}
+
 static gboolean
 explain_mid_training (gpointer data)
 {
@@ -335,6 +351,15 @@ test_training (void)
   ScopeTrainStamp am_stamp;
   ScopeAmResult *am = scope_train_live_get_am (live, &am_stamp);
   g_assert_cmpint (am->n_items, ==, SCOPE_TRAIN_LIVE_AM_IMAGES);
+
+  /* The first test image of each class joins the probes, each explained for its own class. */
+  gtk_widget_activate_action (GTK_WIDGET (view), "train.add-probe-tests", NULL);
+  g_assert_cmpuint (scope_train_live_get_n_probes (live), ==, 11);
+  w.version = probe.version + 1;
+  test_util_wait (all_probes_show, &w, "every probe explained on newer weights");
+  for (guint i = 1; i < 11; i++)
+    g_assert_cmpint (scope_train_live_get_probe_explanation (live, i, NULL)->map->target, ==,
+                     (int) i - 1);
   screenshots ("live-1-train");
 
   /* The Explain view, shown while it trains, explains a mid-training step's weights. */
@@ -367,15 +392,18 @@ test_training (void)
   ScopeTrainStamp final;
   g_assert_true (scope_model_get_stamp (scope_train_view_get_snapshot (view), &final));
   w.version = final.version;
-  test_util_wait (live_shows, &w, "the live explanations of the weights it stopped on");
+  test_util_wait (all_probes_show, &w, "the live explanations of the weights it stopped on");
   test_util_wait (live_idle, view, "the live round to end");
-  scope_train_live_get_probe_explanation (live, 0, &probe);
-  g_assert_cmpuint (probe.version, ==, final.version);
-  g_assert_cmpint (probe.step, ==, final.step);
+  for (guint i = 0; i < 11; i++)
+    {
+      scope_train_live_get_probe_explanation (live, i, &probe);
+      g_assert_cmpuint (probe.version, ==, final.version);
+      g_assert_cmpint (probe.step, ==, final.step);
+    }
 
-  /* Remove the probe: its tile goes; add it back from the window's image. */
-  scope_train_live_remove_probe (live, 0);
-  g_assert_cmpuint (scope_train_live_get_n_probes (live), ==, 0);
+  /* Remove every probe: the tiles go; add the window's image back. */
+  while (scope_train_live_get_n_probes (live) > 0)
+    scope_train_live_remove_probe (live, 0);
   gtk_widget_activate_action (GTK_WIDGET (view), "train.add-probe-input", NULL);
   g_assert_cmpuint (scope_train_live_get_n_probes (live), ==, 1);
   w.version = final.version;
