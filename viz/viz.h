@@ -3,6 +3,7 @@
 #pragma once
 
 #include "viz-am-figure.h"
+#include "viz-am-strip.h"
 #include "viz-caption.h"
 #include "viz-channel-pair.h"
 #include "viz-cka-plot.h"
