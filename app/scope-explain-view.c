@@ -32,6 +32,10 @@ typedef struct
   double               fraction;
   gboolean             done;
   char                *error;
+  ScopeTrainStamp      job_stamp;    /* of the weights the job runs on (version 0: not a
+                                        training run's) */
+  ScopeTrainStamp      shown_stamp;  /* of the weights `explanation` came from */
+  ScopeModel          *job_model;    /* the weights the job runs on */
 } Panel;
 
 struct _ScopeExplainView
@@ -83,6 +87,10 @@ struct _ScopeExplainView
   gboolean            dirty;       /* the maps are out of date */
   gboolean            updating;    /* pickers are being filled: ignore their signals */
   char               *status;
+  ScopeModel         *figure_model;  /* the weights of the maps shown (the caption names them),
+                                        NULL: the window's model */
+  gboolean            live_pending;  /* newer weights of the training run wait for the jobs */
+  guint               n_runs;        /* explanations started, each of one or two panels */
   Panel               panels[VIZ_EXPLAIN_FIGURE_PANELS];
 };
 
@@ -302,7 +310,7 @@ static void
 update_figure (ScopeExplainView *self)
 {
   ScopeExplainFigureSettings s = {
-    .model = model (self),
+    .model = self->figure_model != NULL ? self->figure_model : model (self),
     .input = input (self),
     .image = display (self),
     .display_window = is_ct (self) ? &self->window : NULL,
@@ -344,6 +352,28 @@ update_progress (ScopeExplainView *self)
   scope_view_set_busy (SCOPE_VIEW (self), running || (self->dirty && input (self) != NULL));
 }
 
+/* status, and while a training run's weights are explained, which of its steps they are. */
+static void
+set_status (ScopeExplainView *self,
+            const char       *status);
+
+static void
+set_status_stamped (ScopeExplainView *self,
+                    const char       *status)
+{
+  const ScopeTrainStamp *stamp = &self->panels[0].shown_stamp;
+  if (stamp->version == 0)
+    {
+      set_status (self, status);
+      return;
+    }
+  /* Translators: a status, then the training step and (1-based) epoch of the weights the map
+   * was computed with. */
+  g_autofree char *text = g_strdup_printf (_ ("%s · weights of step %ld, epoch %d"), status,
+                                           stamp->step, stamp->epoch + 1);
+  set_status (self, text);
+}
+
 static void
 set_status (ScopeExplainView *self,
             const char       *status)
@@ -369,6 +399,7 @@ panel_clear (ScopeExplainView *self,
   g_clear_pointer (&p->error, g_free);
   p->fraction = 0.0;
   p->done = FALSE;
+  p->shown_stamp = (ScopeTrainStamp) { 0 };
   scope_explain_figure_set_explanation (self->figure, i, NULL);
   scope_explain_figure_set_metrics (self->figure, i, NULL, NULL);
   scope_explain_figure_set_stopped (self->figure, i, FALSE);
@@ -419,10 +450,17 @@ on_map_ready (ScopeExplainJob  *job,
   Panel *p = &self->panels[i];
   g_clear_pointer (&p->explanation, nn_explanation_free);
   p->explanation = g_boxed_copy (SCOPE_TYPE_EXPLANATION, explanation);
+  p->shown_stamp = p->job_stamp;
+  if (i == 0 && self->figure_model != p->job_model)
+    {
+      g_clear_pointer (&self->figure_model, scope_model_unref);
+      self->figure_model = scope_model_ref (p->job_model);
+      update_figure (self);
+    }
   double map_s, total_s;
   scope_explain_job_get_seconds (job, &map_s, &total_s);
   g_autofree char *timing = scope_explain_timing_text (explanation, map_s, 0.0);
-  set_status (self, timing);
+  set_status_stamped (self, timing);
   scope_explain_figure_set_explanation (self->figure, i, explanation);
   scope_view_set_can_export (SCOPE_VIEW (self), self->panels[0].explanation != NULL);
   update_delta (self);
@@ -454,6 +492,8 @@ on_progress (ScopeExplainJob  *job,
   g_autofree char *text = g_strdup_printf (_ ("Computing %s…"), stage);
   set_status (self, text);
 }
+
+static void follow_weights (ScopeExplainView *self);
 
 static void
 on_finished (ScopeExplainJob  *job,
@@ -498,8 +538,10 @@ on_finished (ScopeExplainJob  *job,
           g_autofree char *timing = scope_explain_timing_text (q->explanation, map_s, total_s);
           g_string_append_printf (text, "%s%s", text->len == bare ? ": " : " · ", timing);
         }
-      set_status (self, text->str);
+      set_status_stamped (self, text->str);
     }
+  if (all_done && self->live_pending)
+    follow_weights (self);
 }
 
 /* Starting work. */
@@ -525,6 +567,9 @@ panel_start (ScopeExplainView  *self,
   spec.mask = scope_input_get_mask (input (self), NULL);
   Panel *p = &self->panels[i];
   p->job = scope_explain_job_new (model (self), input (self), &spec);
+  scope_model_get_stamp (model (self), &p->job_stamp);
+  g_clear_pointer (&p->job_model, scope_model_unref);
+  p->job_model = scope_model_ref (model (self));
   free (baseline);
   g_signal_connect_object (p->job, "map-ready", G_CALLBACK (on_map_ready), self,
                            G_CONNECT_DEFAULT);
@@ -542,17 +587,36 @@ panel_start (ScopeExplainView  *self,
   return FALSE;
 }
 
+/* Starts the panels' jobs; keep: the maps shown stay until the new ones replace them (newer
+ * weights of a training run). */
 static void
-run (ScopeExplainView *self)
+start_panels (ScopeExplainView *self,
+              gboolean          keep)
 {
-  panels_clear (self);
+  if (keep)
+    for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
+      {
+        Panel *p = &self->panels[i];
+        g_clear_object (&p->job);
+        g_clear_pointer (&p->error, g_free);
+        p->fraction = 0.0;
+        p->done = FALSE;
+        scope_explain_figure_set_stopped (self->figure, i, FALSE);
+      }
+  else
+    {
+      panels_clear (self);
+      g_clear_pointer (&self->figure_model, scope_model_unref);
+      update_figure (self);
+    }
   self->dirty = FALSE;
-  update_figure (self);
+  self->live_pending = FALSE;
   if (model (self) == NULL || input (self) == NULL)
     {
       set_status (self, model (self) == NULL ? _ ("No model") : _ ("No image"));
       return;
     }
+  self->n_runs++;
   for (int i = 0; i < n_panels (self); i++)
     {
       g_autoptr (GError) error = NULL;
@@ -564,6 +628,12 @@ run (ScopeExplainView *self)
         }
     }
   set_status (self, _ ("Computing map…"));
+}
+
+static void
+run (ScopeExplainView *self)
+{
+  start_panels (self, FALSE);
 }
 
 /* Runs when the view is on screen and the maps are out of date. */
@@ -893,16 +963,66 @@ inputs_changed (ScopeExplainView *self,
     scope_view_show_status (view, NULL, NULL, NULL);
   self->dirty = TRUE;
   set_status (self, input (self) != NULL ? _ ("Waiting to be shown") : _ ("No image"));
+  g_clear_pointer (&self->figure_model, scope_model_unref);
   update_figure (self);
   maybe_run (self);
+}
+
+static gboolean
+any_running (ScopeExplainView *self)
+{
+  for (int i = 0; i < VIZ_EXPLAIN_FIGURE_PANELS; i++)
+    if (panel_running (&self->panels[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* Newer weights of the training run whose weights the maps show (or are being computed on):
+ * at most one explanation runs; weights arriving meanwhile wait, the newest replacing older
+ * ones, and are explained when it ends. The running job is never cancelled (that would join
+ * its thread on the main loop) and the maps shown stay until the new ones come. */
+static void
+follow_weights (ScopeExplainView *self)
+{
+  if (any_running (self))
+    {
+      self->live_pending = TRUE;
+      return;
+    }
+  self->live_pending = FALSE;
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      self->dirty = TRUE;
+      update_progress (self);
+      return;
+    }
+  start_panels (self, TRUE);
+}
+
+/* Whether the new model is a later snapshot of the training run the maps were computed on
+ * (same pickers, same input), to be followed rather than started afresh. */
+static gboolean
+is_newer_weights (ScopeExplainView *self,
+                  ScopeViewChange   what)
+{
+  if (what & SCOPE_VIEW_INPUT || model (self) == NULL || input (self) == NULL
+      || !scope_model_get_stamp (model (self), NULL) || !same_pickers (self->picked, model (self)))
+    return FALSE;
+  for (int i = 0; i < n_panels (self); i++)
+    if (self->panels[i].job == NULL)
+      return FALSE;
+  return TRUE;
 }
 
 static void
 changed (ScopeView       *view,
          ScopeViewChange  what)
 {
-  if (what & (SCOPE_VIEW_MODEL | SCOPE_VIEW_INPUT))
-    inputs_changed (SCOPE_EXPLAIN_VIEW (view), (what & SCOPE_VIEW_MODEL) != 0);
+  ScopeExplainView *self = SCOPE_EXPLAIN_VIEW (view);
+  if ((what & SCOPE_VIEW_MODEL) && is_newer_weights (self, what))
+    follow_weights (self);
+  else if (what & (SCOPE_VIEW_MODEL | SCOPE_VIEW_INPUT))
+    inputs_changed (self, (what & SCOPE_VIEW_MODEL) != 0);
 }
 
 static gboolean
@@ -1122,6 +1242,27 @@ scope_explain_view_get_metrics (ScopeExplainView *self,
   return self->panels[panel].metrics;
 }
 
+gboolean
+scope_explain_view_get_stamp (ScopeExplainView *self,
+                              int               panel,
+                              ScopeTrainStamp  *stamp)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), FALSE);
+  g_return_val_if_fail (panel >= 0 && panel < VIZ_EXPLAIN_FIGURE_PANELS, FALSE);
+
+  if (stamp != NULL)
+    *stamp = self->panels[panel].shown_stamp;
+  return self->panels[panel].explanation != NULL && self->panels[panel].shown_stamp.version > 0;
+}
+
+guint
+scope_explain_view_get_n_runs (ScopeExplainView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_EXPLAIN_VIEW (self), 0);
+
+  return self->n_runs;
+}
+
 const char *
 scope_explain_view_get_status (ScopeExplainView *self)
 {
@@ -1153,7 +1294,9 @@ scope_explain_view_dispose (GObject *object)
       g_clear_pointer (&p->explanation, nn_explanation_free);
       g_clear_pointer (&p->metrics, g_free);
       g_clear_pointer (&p->error, g_free);
+      g_clear_pointer (&p->job_model, scope_model_unref);
     }
+  g_clear_pointer (&self->figure_model, scope_model_unref);
   g_clear_pointer (&self->picked, scope_model_unref);
   g_clear_pointer (&self->baseline_image, scope_input_unref);
 

@@ -69,6 +69,14 @@ ScopeExplanation    *scope_explain_view_get_explanation (ScopeExplainView *self,
                                                          int               panel);
 ScopeExplainMetrics *scope_explain_view_get_metrics (ScopeExplainView *self,
                                                      int               panel);
+/* Whether panel shows a map of a training run's weights, and their stamp (step, epoch,
+ * version; zeros when not). */
+gboolean             scope_explain_view_get_stamp (ScopeExplainView *self,
+                                                   int               panel,
+                                                   ScopeTrainStamp  *stamp);
+/* How many explanations the view started (each of its one or two panels), for tests of how
+ * a training run's snapshots are coalesced. */
+guint                scope_explain_view_get_n_runs (ScopeExplainView *self);
 /* The status the progress bar shows ("Done: Score-CAM, 512 channels, batch 2, 3.20 s"; borrowed),
  * or NULL. */
 const char          *scope_explain_view_get_status (ScopeExplainView *self);

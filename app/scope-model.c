@@ -8,8 +8,9 @@
 
 struct _ScopeModel
 {
-  NnModel *nn_model;
-  char    *name;
+  NnModel        *nn_model;
+  char           *name;
+  ScopeTrainStamp stamp;     /* version 0: not a training run's snapshot */
 };
 
 G_DEFINE_BOXED_TYPE (ScopeModel, scope_model, scope_model_ref, scope_model_unref)
@@ -38,6 +39,29 @@ scope_model_new_copy (const NnModel *nn_model,
   if (copy == NULL)
     g_error ("out of memory copying the model %s", path);
   return scope_model_new_take (copy, path);
+}
+
+ScopeModel *
+scope_model_new_snapshot (const NnModel         *nn_model,
+                          const char            *path,
+                          const ScopeTrainStamp *stamp)
+{
+  g_return_val_if_fail (stamp != NULL && stamp->version > 0, NULL);
+
+  ScopeModel *self = scope_model_new_copy (nn_model, path);
+  self->stamp = *stamp;
+  return self;
+}
+
+gboolean
+scope_model_get_stamp (const ScopeModel *self,
+                       ScopeTrainStamp  *stamp)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (stamp != NULL)
+    *stamp = self->stamp;
+  return self->stamp.version > 0;
 }
 
 ScopeModel *

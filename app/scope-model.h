@@ -31,6 +31,21 @@ ScopeModel    *scope_model_new_take (NnModel    *nn_model,
  * being trained. */
 ScopeModel    *scope_model_new_copy (const NnModel *nn_model,
                                      const char    *path);
+/* Where a training run was when it copied its weights: the snapshot's place in the run. */
+typedef struct
+{
+  guint64 version;   /* 1, 2, ... in the order the run published them; 0: not a snapshot */
+  long    step;      /* steps done (1-based; 0 before the first) */
+  int     epoch;     /* 0-based epoch of that step */
+} ScopeTrainStamp;
+
+/* scope_model_new_copy, stamped (stamp->version > 0) as a training run's snapshot. */
+ScopeModel    *scope_model_new_snapshot (const NnModel         *nn_model,
+                                         const char            *path,
+                                         const ScopeTrainStamp *stamp);
+/* Whether self is a training run's snapshot, and its stamp (zeros when not). */
+gboolean       scope_model_get_stamp (const ScopeModel *self,
+                                      ScopeTrainStamp  *stamp);
 ScopeModel    *scope_model_ref (ScopeModel *self);
 void           scope_model_unref (ScopeModel *self);
 

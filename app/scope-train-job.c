@@ -27,6 +27,8 @@ struct _ScopeTrainJob
   long                total_steps;
   int                 n_classes;
   char              **class_names;    /* set once by the worker, before the first update */
+  NnImage           **test_images;    /* n_classes: each class's first test image (NULL when
+                                         it has none); set with class_names */
   GArray             *pending_steps;  /* ScopeTrainStep */
   GArray             *pending_epochs; /* ScopeTrainEpoch */
   ScopeModel         *pending_snapshot;
@@ -44,6 +46,7 @@ struct _ScopeTrainJob
   NnModel            *model;
   NnDataset          *test;
   gint64              last_snapshot;
+  guint64             n_snapshots;    /* worker, then main thread after the join: published */
   gint64              step_clock;     /* worker: when the last step's callback ended, or 0 */
 };
 
@@ -153,14 +156,17 @@ set_state (ScopeTrainJob   *self,
   scope_worker_unlock (&self->worker);
 }
 
-/* Worker: a copy of the weights as they are now, for the main thread. */
+/* Worker: a copy of the weights as they are now after step of epoch, stamped with the next
+ * version, for the main thread. */
 static void
 publish_snapshot (ScopeTrainJob *self,
-                  long           step)
+                  long           step,
+                  int            epoch)
 {
   g_autofree char *name = g_strdup_printf ("%s (%s, step %ld)", self->settings.arch,
                                            self->settings.dataset, step);
-  ScopeModel *snapshot = scope_model_new_copy (self->model, name);
+  ScopeTrainStamp stamp = { .version = ++self->n_snapshots, .step = step, .epoch = epoch };
+  ScopeModel *snapshot = scope_model_new_snapshot (self->model, name, &stamp);
   scope_worker_lock (&self->worker);
   g_clear_pointer (&self->pending_snapshot, scope_model_unref);
   self->pending_snapshot = snapshot;
@@ -239,7 +245,7 @@ on_progress (const NnTrainProgress *p,
     publish_confusion (self);
   gint64 due = self->last_snapshot + (gint64) self->settings.snapshot_ms * 1000;
   if (p->epoch_done || paused || g_get_monotonic_time () >= due)
-    publish_snapshot (self, p->step);
+    publish_snapshot (self, p->step, p->epoch);
   /* the next step's time starts here, without the snapshot; an epoch's evaluation and a
    * pause come before the next step and are not counted */
   self->step_clock = p->epoch_done || paused ? 0 : g_get_monotonic_time ();
@@ -253,6 +259,26 @@ on_progress (const NnTrainProgress *p,
   scope_worker_unlock (&self->worker);
   if (atomic_load (scope_worker_get_cancel (&self->worker)) == 0)
     set_state (self, SCOPE_TRAIN_RUNNING, NULL);
+}
+
+/* Worker: the first image of each of n classes in ds (NULL for a class without one), as the
+ * model's input sees it, for probes of the live explanations. */
+static NnImage **
+test_images (const NnDataset *ds,
+             int              n)
+{
+  NnImage **images = g_new0 (NnImage *, n);
+  gsize size = (gsize) ds->c * (gsize) ds->h * (gsize) ds->w;
+  for (int i = 0; i < ds->n; i++)
+    {
+      int k = ds->labels[i];
+      if (k < 0 || k >= n || images[k] != NULL)
+        continue;
+      images[k] = nn_image_new (ds->c, ds->h, ds->w);
+      if (images[k] != NULL)
+        memcpy (images[k]->data, ds->images + (gsize) i * size, sizeof (float) * size);
+    }
+  return images;
 }
 
 /* Worker: the data and a fresh network for it, as the CLI's train command builds them. */
@@ -359,9 +385,10 @@ worker_main (void *data)
   self->class_names = g_new0 (char *, train->n_classes + 1);
   for (int k = 0; k < train->n_classes; k++)
     self->class_names[k] = g_strdup (train->class_names[k]);
+  self->test_images = test_images (self->test, train->n_classes);
   scope_worker_unlock (&self->worker);
   set_state (self, SCOPE_TRAIN_RUNNING, NULL);
-  publish_snapshot (self, 0);
+  publish_snapshot (self, 0, 0);
 
   NnError err = { 0 };
   gboolean ok = nn_train (self->model, train, self->test, &config, on_progress, self,
@@ -374,8 +401,8 @@ worker_main (void *data)
     }
   if (err.code == NN_ERROR_CANCELLED)
     return NULL;
-  /* The weights as they were when it failed, to look at. */
-  publish_snapshot (self, 0);
+  /* The weights as they were when it failed, to look at (last_step is the worker's own). */
+  publish_snapshot (self, self->last_step, self->last_epoch);
   scope_error_from_nn (&error, &err);
   set_state (self, SCOPE_TRAIN_FAILED, error);
   return NULL;
@@ -459,7 +486,10 @@ keep_final (ScopeTrainJob *self)
   g_strlcpy (self->model->command, command, sizeof self->model->command);
   g_autofree char *name = g_strdup_printf ("%s (%s, stopped at step %ld)", s->arch, s->dataset,
                                            self->last_step);
-  self->final = scope_model_new_copy (self->model, name);
+  ScopeTrainStamp stamp = {
+    .version = ++self->n_snapshots, .step = self->last_step, .epoch = self->last_epoch,
+  };
+  self->final = scope_model_new_snapshot (self->model, name, &stamp);
 }
 
 /* Cancels the worker and joins it; returns whether the run was still going. */
@@ -502,6 +532,18 @@ scope_train_job_get_final (ScopeTrainJob *self)
   return self->final;
 }
 
+const NnImage *
+scope_train_job_get_test_image (ScopeTrainJob *self,
+                                int            k)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_JOB (self), NULL);
+
+  /* written once by the worker before the first update was delivered */
+  if (self->test_images == NULL || k < 0 || k >= self->n_classes)
+    return NULL;
+  return self->test_images[k];
+}
+
 ScopeTrainState
 scope_train_job_get_state (ScopeTrainJob *self)
 {
@@ -528,6 +570,9 @@ scope_train_job_finalize (GObject *object)
 
   nn_model_free (self->model);
   nn_dataset_free (self->test);
+  for (int k = 0; self->test_images != NULL && k < self->n_classes; k++)
+    nn_image_free (self->test_images[k]);
+  g_free (self->test_images);
   g_strfreev (self->class_names);
   g_array_unref (self->pending_steps);
   g_array_unref (self->pending_epochs);

@@ -102,6 +102,11 @@ void            scope_train_job_stop (ScopeTrainJob *self);
  * test accuracy unknown (< 0) unless it stopped right after an epoch; NULL when the run was
  * not stopped while going. Owned by the job. */
 ScopeModel     *scope_train_job_get_final (ScopeTrainJob *self);
+/* The first test image of class k, as the model's input sees it, once an update has said
+ * the data is loaded (total_steps > 0); NULL before, or when the class has none. Owned by the
+ * job. */
+const NnImage  *scope_train_job_get_test_image (ScopeTrainJob *self,
+                                                int            k);
 ScopeTrainState scope_train_job_get_state (ScopeTrainJob *self);
 /* Whether the state is loading, running or paused. */
 gboolean        scope_train_state_is_active (ScopeTrainState state);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeTrainView: the controls are read into a ScopeTrainSettings value when a run starts; the
- * job's updates go to the chart and the status line, and its snapshots to the window (ScopeView's
- * "show-model") while the window shows the run's weights. Errors are reported by ScopeView's
+ * job's updates go to the chart and the status line, its snapshots to the window (ScopeView's
+ * "show-model") while the window shows the run's weights, and to the live explanations
+ * (ScopeTrainLive: the probes' Grad-CAMs and the AM strip). Errors are reported by ScopeView's
  * "failed" signal, for the window's toast. */
 #include "scope-train-view.h"
 
@@ -11,6 +12,7 @@
 
 #include "scope-error.h"
 #include "scope-file-dialog.h"
+#include "scope-train-live.h"
 
 struct _ScopeTrainView
 {
@@ -36,6 +38,14 @@ struct _ScopeTrainView
   GtkLabel        *metrics_label;    /* the last epoch's clinical metrics */
   gboolean         has_metrics;      /* FALSE: the label shows only the table's header */
   ScopeTrainChart *chart;
+  GtkCheckButton  *live_check;
+  GtkLabel        *live_label;
+  GtkBox          *probe_box;
+  GtkWidget       *probe_hint;
+  GtkDropDown     *am_layer_drop;
+  GtkDrawingArea  *am_strip;
+
+  ScopeTrainLive  *live;
 
   char            *folder;          /* the chosen image folder, or NULL */
   ScopeTrainJob   *job;
@@ -47,6 +57,7 @@ struct _ScopeTrainView
   float            test_accuracy;   /* of the last epoch, < 0 before */
   double           step_ms;         /* the timed steps' wall time, in milliseconds */
   long             timed_steps;     /* steps with a time (ScopeTrainStep.ms) */
+  int              snapshot_ms;     /* ScopeTrainSettings.snapshot_ms of the next run */
 };
 
 G_DEFINE_FINAL_TYPE (ScopeTrainView, scope_train_view, SCOPE_TYPE_VIEW)
@@ -87,7 +98,10 @@ update_controls (ScopeTrainView *self)
                                  state == SCOPE_TRAIN_RUNNING || state == SCOPE_TRAIN_LOADING);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.resume", state == SCOPE_TRAIN_PAUSED);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.save", self->snapshot != NULL);
-  scope_view_set_busy (SCOPE_VIEW (self), active);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "train.add-probe-tests",
+                                 self->job != NULL && self->snapshot != NULL);
+  scope_view_set_busy (SCOPE_VIEW (self),
+                       active || (self->live != NULL && scope_train_live_is_running (self->live)));
   scope_view_set_unsaved (SCOPE_VIEW (self),
                           active ? _ ("A training run is going on, and its weights are not saved.")
                           : self->snapshot != NULL && self->snapshot != self->saved
@@ -235,6 +249,7 @@ on_update (ScopeTrainJob          *job,
       self->snapshot = scope_model_ref (update->snapshot);
       if (self->following)
         scope_view_show_model (SCOPE_VIEW (self), self->snapshot);
+      scope_train_live_set_weights (self->live, self->snapshot);
     }
   update_controls (self);
   if (update->error != NULL)
@@ -265,6 +280,7 @@ scope_train_view_get_settings (ScopeTrainView     *self,
   s->epochs = gtk_spin_button_get_value_as_int (self->epochs_spin);
   s->batch = gtk_spin_button_get_value_as_int (self->batch_spin);
   s->per_class = gtk_spin_button_get_value_as_int (self->per_class_spin);
+  s->snapshot_ms = self->snapshot_ms;
   guint policy = MIN (gtk_drop_down_get_selected (self->policy_dropdown),
                       G_N_ELEMENTS (policy_names) - 1);
   if (policy == 1)
@@ -297,6 +313,7 @@ scope_train_view_set_settings (ScopeTrainView           *self,
   gtk_spin_button_set_value (self->epochs_spin, s->epochs);
   gtk_spin_button_set_value (self->batch_spin, s->batch);
   gtk_spin_button_set_value (self->per_class_spin, s->per_class);
+  self->snapshot_ms = s->snapshot_ms;
   NnGradPolicy policy;
   guint index = 0;
   if (nn_grad_policy_parse (s->policy, &policy, NULL))
@@ -329,6 +346,7 @@ stop (ScopeTrainView *self)
       self->snapshot = scope_model_ref (final);
       if (self->following)
         scope_view_show_model (SCOPE_VIEW (self), self->snapshot);
+      scope_train_live_set_weights (self->live, self->snapshot);
     }
   update_controls (self);
 }
@@ -349,6 +367,10 @@ start (ScopeTrainView  *self,
     }
   stop (self);
   g_clear_object (&self->job);
+  /* without a probe chosen, the window's image is the probe */
+  ScopeInput *input = scope_view_get_input (SCOPE_VIEW (self));
+  if (scope_train_live_get_n_probes (self->live) == 0 && input != NULL)
+    scope_train_live_add_probe (self->live, input, -1);
   self->job = scope_train_job_new (&s);
   g_signal_connect (self->job, "update", G_CALLBACK (on_update), self);
   self->step = 0;
@@ -391,6 +413,14 @@ scope_train_view_get_metrics_text (ScopeTrainView *self)
   if (!self->has_metrics)
     return NULL;
   return gtk_label_get_label (self->metrics_label);
+}
+
+ScopeTrainLive *
+scope_train_view_get_live (ScopeTrainView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_TRAIN_VIEW (self), NULL);
+
+  return self->live;
 }
 
 ScopeTrainChart *
@@ -447,6 +477,102 @@ static void
 cancel (ScopeView *view)
 {
   stop (SCOPE_TRAIN_VIEW (view));
+}
+
+/* Probes. */
+
+static void
+add_probe_input_action (GtkWidget  *widget,
+                        const char *name,
+                        GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (widget);
+  ScopeInput *input = scope_view_get_input (SCOPE_VIEW (self));
+  if (input == NULL)
+    {
+      scope_view_report_error (SCOPE_VIEW (self), "%s", _ ("There is no image to add: open one "
+                                                           "first (Ctrl+Shift+O)"));
+      return;
+    }
+  scope_train_live_add_probe (self->live, input, -1);
+}
+
+static void
+probe_file_chosen (GtkWidget *owner,
+                   GFile     *file)
+{
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (owner);
+  ScopeModel *model = self->snapshot != NULL ? self->snapshot
+                                             : scope_view_get_model (SCOPE_VIEW (self));
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ScopeInput) input = path != NULL && model != NULL
+                                 ? scope_input_load (path, model, &error) : NULL;
+  if (input == NULL)
+    {
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot add the probe: %s"),
+                               error != NULL ? error->message : _ ("no model to build it for"));
+      return;
+    }
+  scope_train_live_add_probe (self->live, input, -1);
+}
+
+static void
+add_probe_file_action (GtkWidget  *widget,
+                       const char *name,
+                       GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  static const ScopeFileType types[] = {
+    { N_ ("Images"), "*.png;*.jpg;*.jpeg;*.PNG;*.JPG;*.JPEG;*.npy;*.dcm" },
+  };
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Add a Probe Image"),
+                         _ ("_Add"), types, G_N_ELEMENTS (types), NULL, NULL,
+                         probe_file_chosen);
+}
+
+/* The first test image of each class (ten at most), each explained for its own class. */
+static void
+add_probe_tests_action (GtkWidget  *widget,
+                        const char *name,
+                        GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  ScopeTrainView *self = SCOPE_TRAIN_VIEW (widget);
+  if (self->job == NULL || self->snapshot == NULL)
+    return;
+  const NnModel *m = scope_model_get_nn_model (self->snapshot);
+  for (int k = 0; k < MIN (m->n_classes, 10); k++)
+    {
+      const NnImage *image = scope_train_job_get_test_image (self->job, k);
+      if (image == NULL)
+        continue;
+      /* A name, not a path: a class such as "T-shirt/top" must not look like folders. */
+      g_autofree char *label = g_strdelimit (g_strdup_printf (_ ("test image of %s"),
+                                                              m->labels[k] != NULL
+                                                              ? m->labels[k] : "?"),
+                                             G_DIR_SEPARATOR_S, '-');
+      g_autoptr (GError) error = NULL;
+      g_autoptr (ScopeInput) input = scope_input_new_image (label, image, self->snapshot,
+                                                            &error);
+      if (input == NULL)
+        {
+          scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot add the probe: %s"),
+                                   error->message);
+          return;
+        }
+      scope_train_live_add_probe (self->live, input, k);
+    }
+}
+
+static void
+on_live_changed (gpointer data)
+{
+  update_controls (SCOPE_TRAIN_VIEW (data));
 }
 
 /* Another model opened in the window: its views no longer follow the run. */
@@ -589,6 +715,7 @@ scope_train_view_dispose (GObject *object)
   if (self->job != NULL)
     g_signal_handlers_disconnect_by_data (self->job, self);
   g_clear_object (&self->job);
+  g_clear_pointer (&self->live, scope_train_live_free);
   g_clear_pointer (&self->snapshot, scope_model_unref);
   g_clear_pointer (&self->saved, scope_model_unref);
 
@@ -640,6 +767,12 @@ scope_train_view_class_init (ScopeTrainViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, status_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, metrics_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, chart);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, live_check);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, live_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, probe_box);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, probe_hint);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, am_layer_drop);
+  gtk_widget_class_bind_template_child (widget_class, ScopeTrainView, am_strip);
 
   gtk_widget_class_install_action (widget_class, "train.start", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "train.pause", NULL, pause_action);
@@ -648,6 +781,12 @@ scope_train_view_class_init (ScopeTrainViewClass *klass)
   gtk_widget_class_install_action (widget_class, "train.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "train.choose-folder", NULL,
                                    choose_folder_action);
+  gtk_widget_class_install_action (widget_class, "train.add-probe-input", NULL,
+                                   add_probe_input_action);
+  gtk_widget_class_install_action (widget_class, "train.add-probe-file", NULL,
+                                   add_probe_file_action);
+  gtk_widget_class_install_action (widget_class, "train.add-probe-tests", NULL,
+                                   add_probe_tests_action);
   gtk_widget_class_set_css_name (widget_class, "train-view");
 }
 
@@ -656,6 +795,13 @@ scope_train_view_init (ScopeTrainView *self)
 {
   self->test_accuracy = -1.0f;
   gtk_widget_init_template (GTK_WIDGET (self));
+  ScopeTrainLiveWidgets live = {
+    .live_check = self->live_check, .live_label = self->live_label,
+    .probe_box = self->probe_box, .probe_hint = self->probe_hint,
+    .am_layer_drop = self->am_layer_drop, .am_strip = self->am_strip,
+    .changed = G_CALLBACK (on_live_changed), .data = self,
+  };
+  self->live = scope_train_live_new (&live);
 
   GtkStringList *archs = gtk_string_list_new ((const char *const *) nn_arch_names ());
   gtk_drop_down_set_model (self->arch_dropdown, G_LIST_MODEL (archs));

@@ -8,6 +8,7 @@
 
 #include "scope-train-chart.h"
 #include "scope-train-job.h"
+#include "scope-train-live.h"
 #include "scope-view.h"
 
 G_BEGIN_DECLS
@@ -19,13 +20,16 @@ G_DECLARE_FINAL_TYPE (ScopeTrainView, scope_train_view, SCOPE, TRAIN_VIEW, Scope
 /* The settings as the controls show them. */
 void             scope_train_view_get_settings (ScopeTrainView     *self,
                                                 ScopeTrainSettings *settings);
-/* Shows settings in the controls (a folder dataset selects "Image folder"). */
+/* Shows settings in the controls (a folder dataset selects "Image folder"); the snapshot
+ * interval, which has no control, is kept for the next run. */
 void             scope_train_view_set_settings (ScopeTrainView           *self,
                                                 const ScopeTrainSettings *settings);
 ScopeTrainState  scope_train_view_get_state (ScopeTrainView *self);
 /* The newest weights of the run (NULL before the first copy arrives). */
 ScopeModel      *scope_train_view_get_snapshot (ScopeTrainView *self);
 ScopeTrainChart *scope_train_view_get_chart (ScopeTrainView *self);
+/* The live explanations under the curves (the probes and the AM strip); owned by the view. */
+ScopeTrainLive  *scope_train_view_get_live (ScopeTrainView *self);
 /* The table of the last epoch's clinical metrics on the test set (per class sensitivity,
  * specificity, precision, F1, ROC AUC, then their means) as shown; NULL before the first
  * epoch ends. */

@@ -2,7 +2,8 @@
 /* cnnscope-cli train: builds a built-in architecture for a dataset, or fine-tunes a model file
  * or ONNX import (another input size, a new classifier, frozen layers), trains it with progress
  * on stderr, and saves it atomically (and, when asked, a snapshot every N steps); Ctrl-C stops
- * cleanly without writing the model. */
+ * cleanly without writing the model. With --probe, images are explained at the weights of the
+ * moment as it goes (cli-probe.c). */
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -16,6 +17,7 @@
 
 #include "cli-commands.h"
 #include "cli-common.h"
+#include "cli-probe.h"
 
 static const char usage[] =
   "Usage: cnnscope-cli train --arch NAME --data DATASET --out MODEL [options]\n"
@@ -64,6 +66,12 @@ static const char usage[] =
   "  --snapshot-every N   also save the model every N training steps, to MODEL with\n"
   "                       -stepNNNNNN before .safetensors (run.safetensors:\n"
   "                       run-step000300.safetensors), each written atomically\n"
+  "  --probe IMAGE[,IMAGE] explain these images (Grad-CAM of the predicted class) at the\n"
+  "                       weights of the moment every --probe-every steps and at the end\n"
+  "                       of each epoch: DIR/pK-NAME-stepNNNNNN.png each, and a line (step,\n"
+  "                       epoch, class probabilities) each in DIR/probes.jsonl\n"
+  "  --probe-every N      default 100\n"
+  "  --probe-out DIR      where the probes go (an existing folder; required with --probe)\n"
   "  --json               print one JSON object with the history on stdout at the end\n"
   "Each epoch also reports the dead ReLUs (units <= 0 on every image of a probe batch of\n"
   "training images) and the sparsity (the fraction of ReLU outputs <= 0) on that batch.\n";
@@ -97,6 +105,9 @@ enum
   OPT_PFM_SIZE,
   OPT_BN_BATCHES,
   OPT_TEST_PER_CLASS,
+  OPT_PROBE,
+  OPT_PROBE_EVERY,
+  OPT_PROBE_OUT,
 };
 
 static const struct option options[] = {
@@ -127,6 +138,9 @@ static const struct option options[] = {
   { "pfm-size", required_argument, NULL, OPT_PFM_SIZE },
   { "bn-batches", required_argument, NULL, OPT_BN_BATCHES },
   { "test-per-class", required_argument, NULL, OPT_TEST_PER_CLASS },
+  { "probe", required_argument, NULL, OPT_PROBE },
+  { "probe-every", required_argument, NULL, OPT_PROBE_EVERY },
+  { "probe-out", required_argument, NULL, OPT_PROBE_OUT },
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
 };
@@ -157,6 +171,9 @@ typedef struct
   cJSON      *snapshots;   /* JSON array of { step, path }, or NULL */
   bool        snapshot_failed;
   NnError     snapshot_error;
+  CliProbes  *probes;      /* --probe, or NULL */
+  bool        probe_failed;
+  NnError     probe_error;
 } Progress;
 
 static double
@@ -214,6 +231,13 @@ on_progress (const NnTrainProgress *p,
              void                  *user_data)
 {
   Progress *pr = user_data;
+  if (cli_probes_due (pr->probes, p->step, p->epoch_done)
+      && !cli_probes_write (pr->probes, pr->model, p->step, p->epoch, &pr->probe_error))
+    {
+      pr->probe_failed = true;
+      atomic_store (&cancel_flag, 1);
+      return;
+    }
   if (!p->epoch_done)
     {
       if (pr->snapshot_every > 0 && p->step % pr->snapshot_every == 0)
@@ -289,6 +313,9 @@ typedef struct
   int           test_per_class;
   int           threads;
   int           snapshot_every;
+  const char   *probe;        /* --probe IMAGE[,IMAGE], or NULL */
+  const char   *probe_out;
+  int           probe_every;
   bool          json;
   NnTrainConfig config;
 } TrainArgs;
@@ -398,6 +425,15 @@ parse_args (TrainArgs *a,
         case OPT_TEST_PER_CLASS:
           ok = cli_parse_int ("test-per-class", optarg, 1, 1 << 30, &a->test_per_class);
           break;
+        case OPT_PROBE:
+          a->probe = optarg;
+          break;
+        case OPT_PROBE_EVERY:
+          ok = cli_parse_int ("probe-every", optarg, 1, 1 << 30, &a->probe_every);
+          break;
+        case OPT_PROBE_OUT:
+          a->probe_out = optarg;
+          break;
         case OPT_BN_BATCHES:
           ok = cli_parse_int ("bn-batches", optarg, 0, 1 << 30, &a->config.bn_batches);
           break;
@@ -413,6 +449,9 @@ parse_args (TrainArgs *a,
   if (optind < argc)
     return cli_fail (CLI_EXIT_USAGE, "train: unexpected argument '%s' (see 'cnnscope-cli "
                      "train --help')", argv[optind]);
+  if ((a->probe != NULL) != (a->probe_out != NULL))
+    return cli_fail (CLI_EXIT_USAGE, "train: --%s needs --%s", a->probe != NULL ? "probe"
+                     : "probe-out", a->probe != NULL ? "probe-out DIR" : "probe IMAGE");
   if ((a->arch == NULL) == (a->init == NULL))
     return cli_fail (CLI_EXIT_USAGE, "train: give one of --arch NAME and --init MODEL (see "
                      "'cnnscope-cli train --help')");
@@ -685,7 +724,7 @@ cli_train_main (int    argc,
 {
   TrainArgs a = {
     .schedule = "cosine", .width = 1.0f, .weight_decay = -1.0f, .bank = NN_PFM_BANK_FULL,
-    .threads = 0,
+    .threads = 0, .probe_every = 100,
   };
   nn_train_config_init (&a.config);
   int status = parse_args (&a, argc, argv);
@@ -755,6 +794,9 @@ cli_train_main (int    argc,
   progress.model = model;
   progress.out = a.out;
   progress.snapshot_every = a.snapshot_every;
+  if (a.probe != NULL
+      && (progress.probes = cli_probes_new (model, a.probe, a.probe_out, a.probe_every)) == NULL)
+    goto done;
   progress.start = progress.epoch_start = now_seconds ();
 
   /* The handler stays until the model is saved: a Ctrl-C during the save is then ignored
@@ -776,7 +818,10 @@ cli_train_main (int    argc,
   double seconds = now_seconds () - progress.start;
   if (!trained)
     {
-      if (progress.snapshot_failed)
+      if (progress.probe_failed)
+        cli_fail (CLI_EXIT_FAILURE, "training stopped, a probe could not be written: %s; %s was "
+                  "not written", progress.probe_error.message, a.out);
+      else if (progress.snapshot_failed)
         cli_fail (CLI_EXIT_FAILURE, "training stopped, a snapshot could not be saved: %s; %s was "
                   "not written", progress.snapshot_error.message, a.out);
       else if (err.code == NN_ERROR_CANCELLED)
@@ -828,6 +873,7 @@ done:
   cJSON_Delete (progress.history);
   free (trainable);
   cJSON_Delete (progress.snapshots);
+  cli_probes_free (progress.probes);
   nn_model_free (model);
   nn_dataset_free (test);
   nn_dataset_free (train);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "viz-am-figure.h"
+#include "viz-am-strip.h"
 #include "viz-caption.h"
 #include "viz-channel-pair.h"
 #include "viz-cka-plot.h"
@@ -19,6 +20,7 @@
 #include "viz-matrix.h"
 #include "viz-montage.h"
 #include "viz-plot.h"
+#include "viz-probe.h"
 #include "viz-roc.h"
 #include "viz-scatter.h"
 #include "viz-style.h"

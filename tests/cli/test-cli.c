@@ -298,6 +298,89 @@ test_train (void)
   g_free (out);
 }
 
+/* train --probe: every probe explained at the weights of the moment every N steps and at each
+ * epoch's end (once when both fall on a step), a PNG each and a JSON line each, written
+ * atomically; bad uses fail before training. */
+static void
+test_train_probes (void)
+{
+  char *dir = g_build_filename (env.dir, "probes", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  char *out = g_build_filename (env.dir, "probed.safetensors", NULL);
+  char *list = g_strdup_printf ("%s,%s", env.sample_h, env.sample_v);
+  /* 20 images in batches of 8: 2 steps an epoch, 6 in all; every 3 steps and each epoch's
+   * end: steps 2, 3, 4 and 6 */
+  Run r = run_cli ("train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data,
+                   "--epochs", "3", "--batch", "8", "--seed", "5", "--probe", list,
+                   "--probe-every", "3", "--probe-out", dir, "--out", out, NULL);
+  assert_success (&r);
+  run_clear (&r);
+  static const long steps[] = { 2, 3, 4, 6 };
+  static const int epochs[] = { 1, 2, 2, 3 };
+  /* two PNGs per step and the lines, no temporary file */
+  g_assert_cmpint (test_util_count_entries (dir), ==, 2 * G_N_ELEMENTS (steps) + 1);
+  char *jsonl = g_build_filename (dir, "probes.jsonl", NULL);
+  char *text = NULL;
+  g_assert_true (g_file_get_contents (jsonl, &text, NULL, NULL));
+  char **lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpint (g_strv_length (lines), ==, 2 * G_N_ELEMENTS (steps) + 1);
+  g_assert_cmpstr (lines[2 * G_N_ELEMENTS (steps)], ==, "");
+  double first[2] = { 0 }, last[2] = { 0 };
+  for (guint i = 0; i < 2 * G_N_ELEMENTS (steps); i++)
+    {
+      cJSON *line = cJSON_Parse (lines[i]);
+      g_assert_nonnull (line);
+      guint k = i / 2, probe = i % 2;
+      g_assert_cmpfloat (json_number (line, "step"), ==, steps[k]);
+      g_assert_cmpfloat (json_number (line, "epoch"), ==, epochs[k]);
+      g_assert_cmpstr (cJSON_GetObjectItemCaseSensitive (line, "probe")->valuestring, ==,
+                       probe == 0 ? env.sample_h : env.sample_v);
+      const char *png = cJSON_GetObjectItemCaseSensitive (line, "png")->valuestring;
+      char name[64];
+      g_snprintf (name, sizeof name, "p%u-00-step%06ld.png", probe + 1, steps[k]);
+      g_assert_true (g_str_has_suffix (png, name));
+      assert_png_size (png, 360, 300);
+      const cJSON *probs = cJSON_GetObjectItemCaseSensitive (line, "probabilities");
+      g_assert_cmpint (cJSON_GetArraySize (probs), ==, 2);
+      double sum = 0.0;
+      for (int c = 0; c < 2; c++)
+        sum += cJSON_GetArrayItem (probs, c)->valuedouble;
+      g_assert_cmpfloat_with_epsilon (sum, 1.0, 1e-5);
+      /* the class explained is the predicted one */
+      int predicted = cJSON_GetArrayItem (probs, 1)->valuedouble
+                      > cJSON_GetArrayItem (probs, 0)->valuedouble;
+      g_assert_cmpfloat (json_number (line, "class"), ==, predicted);
+      if (k == 0)
+        first[probe] = cJSON_GetArrayItem (probs, 0)->valuedouble;
+      last[probe] = cJSON_GetArrayItem (probs, 0)->valuedouble;
+      cJSON_Delete (line);
+    }
+  /* the weights moved between the first and the last probe */
+  g_assert_cmpfloat (first[0], !=, last[0]);
+  g_assert_cmpfloat (first[1], !=, last[1]);
+  g_strfreev (lines);
+  g_free (text);
+
+  r = run_cli ("train", "--arch", "smallcnn", "--data", env.data, "--out", out, "--probe", list,
+               NULL);
+  assert_failure (&r, "--probe needs --probe-out", NULL);
+  run_clear (&r);
+  char *missing = g_build_filename (env.dir, "no-such-folder", NULL);
+  r = run_cli ("train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data, "--out",
+               out, "--probe", list, "--probe-out", missing, NULL);
+  assert_failure (&r, "no-such-folder", "cannot write");
+  run_clear (&r);
+  r = run_cli ("train", "--arch", "smallcnn", "--width", "0.25", "--data", env.data, "--out",
+               out, "--probe", missing, "--probe-out", dir, NULL);
+  assert_failure (&r, "no-such-folder", NULL);
+  run_clear (&r);
+  g_free (missing);
+  g_free (jsonl);
+  g_free (list);
+  g_free (out);
+  g_free (dir);
+}
+
 /* train --snapshot-every: a model every N steps, named with the step; compare between two of
  * them, with itself, and with another graph. */
 static void
@@ -1912,6 +1995,7 @@ main (int    argc,
   g_test_add_func ("/cli/activations", test_activations);
   g_test_add_func ("/cli/embed", test_embed);
   g_test_add_func ("/cli/snapshots-compare", test_snapshots_compare);
+  g_test_add_func ("/cli/train-probes", test_train_probes);
   g_test_add_func ("/cli/filters", test_filters);
   g_test_add_func ("/cli/am", test_am);
   g_test_add_func ("/cli/am-bad-input", test_am_bad_input);
