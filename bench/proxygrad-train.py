@@ -19,10 +19,11 @@ import time
 
 import seedstats
 
-METRICS = [("test_accuracy", "test accuracy", 100.0, 1),
-           ("train_loss", "final training loss", 1.0, 3),
-           ("dead_relu", "dead ReLUs", 100.0, 2),
-           ("relu_sparsity", "sparsity", 100.0, 1)]
+# key in the run's summary, column, scale, digits, column of the paired difference (or None)
+METRICS = [("test_accuracy", "test accuracy", 100.0, 1, "Δ accuracy"),
+           ("train_loss", "final training loss", 1.0, 3, "Δ loss"),
+           ("dead_relu", "dead ReLUs", 100.0, 2, "Δ dead"),
+           ("relu_sparsity", "sparsity", 100.0, 1, None)]
 
 
 def make_ct(cli, root, args):
@@ -99,6 +100,8 @@ def main():
                    help="training slices from this seed, test slices from the next")
     p.add_argument("--ct-epochs", type=int, default=8)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--from-json", metavar="FILE",
+                   help="no training: the tables again from the runs of an earlier OUT.json")
     p.add_argument("--out", default="proxygrad-train",
                    help="writes OUT.md, OUT.csv and OUT.json")
     args = p.parse_args()
@@ -106,8 +109,26 @@ def main():
     policies = args.policies.split(",")
     if policies[0] != "exact":
         raise SystemExit("--policies must start with exact (the reference of the differences)")
-    cli = seedstats.cli_path(args.build)
+    cli = None if args.from_json else seedstats.cli_path(args.build)
 
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        runs, seconds, run_args = saved["runs"], saved["seconds"], saved["args"]
+        for key in ("datasets", "fm_archs", "ct_archs", "policies", "seeds", "width",
+                    "pfnet_width", "batch", "lr", "lr_smallcnn", "lr_smallcnn_ct", "optimizer",
+                    "fm_per_class", "fm_test_per_class", "fm_epochs", "ct_train", "ct_test",
+                    "ct_size", "ct_seed", "ct_epochs"):
+            setattr(args, key, saved["args"][key])
+        seeds = [int(s) for s in args.seeds.split(",")]
+        policies = args.policies.split(",")
+    else:
+        runs, seconds = train_all(args, cli, seeds, policies)
+        run_args = vars(args)
+    write_summary(args, run_args, seeds, policies, runs, seconds)
+
+
+def train_all(args, cli, seeds, policies):
     runs = []  # every run: dataset, arch, policy, seed, seconds, summary or None (diverged)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="proxygrad-train-") as tmp:
@@ -132,7 +153,11 @@ def main():
                         print(f"{dataset} {arch} {policy} seed {seed}: {msg} ({secs:.0f} s, "
                               f"{time.monotonic() - started:.0f} s in all)", file=sys.stderr,
                               flush=True)
+    return runs, time.monotonic() - started
 
+
+def write_summary(args, run_args, seeds, policies, runs, seconds):
+    """OUT.md, OUT.csv and OUT.json; run_args are the options of the runs (in OUT.json)."""
     def values(dataset, arch, policy, key):
         return {r["seed"]: r["result"][key] for r in runs
                 if (r["dataset"], r["arch"], r["policy"]) == (dataset, arch, policy)
@@ -144,7 +169,8 @@ def main():
                f"{args.ct_test} test slices (seeds {args.ct_seed} and {args.ct_seed + 1}), "
                f"{args.ct_epochs} epochs; batch {args.batch}, {args.optimizer}, lr "
                f"{args.lr} (smallcnn {args.lr_smallcnn}, on the CT {args.lr_smallcnn_ct}), "
-               f"cosine schedule; width {args.width} (PFNet-18 {args.pfnet_width}); seeds {args.seeds}. Mean ± 95 % t-interval over the seeds; "
+               f"cosine schedule; width {args.width} (PFNet-18 {args.pfnet_width}); seeds "
+               f"{args.seeds}. Mean ± 95 % t-interval over the seeds; "
                f"Δ = policy − exact, seed by seed over the seeds where both finished.")
     lines = [setting, ""]
     rows = []
@@ -152,21 +178,20 @@ def main():
         for arch in archs_of(args, dataset):
             lines += [f"### {arch} on {dataset}", "",
                       "| policy | finished | " + " | ".join(
-                          f"{name} | Δ {name.split()[-1]}" if key == "test_accuracy"
-                          or key == "train_loss" else name
-                          for key, name, _, _ in METRICS) + " |",
-                      "| --- | ---: |" + " ---: |" * (len(METRICS) + 2)]
+                          f"{name} | {dname}" if dname else name
+                          for _, name, _, _, dname in METRICS) + " |",
+                      "| --- | ---: |" + " ---: |" * (len(METRICS) + 3)]
             for policy in policies:
                 cells, n = [], 0
                 row = {"dataset": dataset, "arch": arch, "policy": policy}
-                for key, _, scale, digits in METRICS:
+                for key, _, scale, digits, dname in METRICS:
                     got = values(dataset, arch, policy, key)
                     ref = values(dataset, arch, "exact", key)
                     n = len(got)
                     mean, half = seedstats.mean_ci(list(got.values()))
                     row[key], row[key + "_ci95"] = mean, half
                     cells.append(cell(list(got.values()), scale, digits))
-                    if key in ("test_accuracy", "train_loss"):
+                    if dname:
                         diff = [got[s] - ref[s] for s in got if s in ref]
                         dmean, dhalf = seedstats.mean_ci(diff)
                         row["delta_" + key], row["delta_" + key + "_ci95"] = dmean, dhalf
@@ -175,7 +200,7 @@ def main():
                 rows.append(row)
                 lines.append(f"| {policy} | {n} of {len(seeds)} | " + " | ".join(cells) + " |")
             lines.append("")
-    lines.append(f"{len(runs)} runs, {time.monotonic() - started:.0f} s in all.")
+    lines.append(f"{len(runs)} runs, {seconds:.0f} s in all.")
     text = "\n".join(lines) + "\n"
     with open(args.out + ".md", "w") as f:
         f.write(text)
@@ -186,7 +211,8 @@ def main():
             w.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v)
                         for k, v in row.items()})
     with open(args.out + ".json", "w") as f:
-        json.dump({"setting": setting, "args": vars(args), "runs": runs}, f, indent=1)
+        json.dump({"setting": setting, "args": run_args, "seconds": round(seconds),
+                   "runs": runs}, f, indent=1)
     print(text)
 
 
