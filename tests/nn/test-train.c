@@ -358,6 +358,174 @@ test_frozen_and_policy (void)
   nn_dataset_free (train);
 }
 
+/* One training step of input (1x2x2) -> flatten -> fc1 (5) -> relu1 -> fc2 (2), plain SGD
+ * (no momentum, no weight decay, constant lr) over the whole set as one batch, with `policy`
+ * on the ReLU: the first step's loss goes to *loss, the parameters after it to after[] (as many
+ * as graph->n_data); the parameters before it to before[]. */
+#define PG_N   8
+#define PG_IN  4
+#define PG_HID 5
+
+static void
+proxy_step (const NnDataset    *ds,
+            const NnGradPolicy *policy,
+            float              *before,
+            float              *after,
+            float              *loss)
+{
+  NnGraph *g = nn_graph_new ();
+  int x = nn_graph_add_input (g, "input", 1, 2, 2);
+  x = nn_graph_add_flatten (g, "flatten", x);
+  x = nn_graph_add_linear (g, "fc1", x, PG_HID, true);
+  x = nn_graph_add_relu (g, "relu1", x);
+  nn_graph_add_linear (g, "fc2", x, 2, true);
+  NnRng rng;
+  nn_rng_init (&rng, 5);
+  nn_graph_init_params (g, &rng);
+  /* He initialisation leaves the biases at zero: give fc1's some spread so that the signs of
+   * its pre-activations are mixed over the batch. */
+  float *b1 = g->data + g->params[nn_graph_node_param (g, nn_graph_find (g, "fc1"),
+                                                       NN_PARAM_BIAS)].offset;
+  for (int j = 0; j < PG_HID; j++)
+    b1[j] = 0.3f * (float) (j - 2);
+  g_assert_cmpuint (g->n_data, ==, PG_HID * PG_IN + PG_HID + 2 * PG_HID + 2);
+  memcpy (before, g->data, sizeof (float) * g->n_data);
+  NnModel model;
+  memset (&model, 0, sizeof model);
+  model.graph = g;
+  model.n_classes = 2;
+  model.std[0] = 1.0f;
+  model.test_accuracy = -1.0;
+
+  NnTrainConfig config;
+  nn_train_config_init (&config);
+  config.epochs = 1;
+  config.batch = PG_N;
+  config.lr = 0.1f;
+  config.optimizer = (NnOptimizerConfig) { .kind = NN_OPTIMIZER_SGD };
+  config.schedule = (NnSchedule) { .kind = NN_SCHEDULE_CONSTANT };
+  config.bn_batches = 0;
+  config.set_policy = true;
+  config.policy = *policy;
+  Recorder rec = { 0 };
+  g_assert_true (nn_train (&model, ds, NULL, &config, record, &rec, NULL, NULL));
+  g_assert_cmpint (rec.steps, ==, 1);
+  g_assert_cmpfloat (rec.first_lr, ==, 0.1f);
+  *loss = rec.last_epoch.train_loss;
+  memcpy (after, g->data, sizeof (float) * g->n_data);
+  nn_graph_free (g);
+}
+
+/* The step of proxy_step by the definition, in double: the gradient of the mean cross-entropy
+ * with the ReLU's derivative 1 above zero and `slope` at or below it (0: exact; beta:
+ * ProxyGrad), the forward pass a plain ReLU either way. w1 (HID x IN), b1, w2 (2 x HID), b2 are
+ * the parameters before the step; the updated ones go to the same layout in want[]. Returns
+ * the loss; *negative counts the pre-activations <= 0 over the batch. */
+static double
+proxy_step_definition (const NnDataset *ds,
+                       const float     *w1,
+                       const float     *b1,
+                       const float     *w2,
+                       const float     *b2,
+                       double           slope,
+                       double           lr,
+                       double          *want,
+                       int             *negative)
+{
+  double g1[PG_HID * PG_IN] = { 0 }, gb1[PG_HID] = { 0 }, g2[2 * PG_HID] = { 0 }, gb2[2] = { 0 };
+  double loss = 0.0;
+  *negative = 0;
+  for (int b = 0; b < PG_N; b++)
+    {
+      const float *in = ds->images + b * PG_IN;
+      double z[PG_HID], h[PG_HID], o[2];
+      for (int j = 0; j < PG_HID; j++)
+        {
+          z[j] = b1[j];
+          for (int i = 0; i < PG_IN; i++)
+            z[j] += (double) w1[j * PG_IN + i] * in[i];
+          h[j] = z[j] > 0.0 ? z[j] : 0.0;
+          *negative += z[j] <= 0.0;
+        }
+      for (int k = 0; k < 2; k++)
+        {
+          o[k] = b2[k];
+          for (int j = 0; j < PG_HID; j++)
+            o[k] += (double) w2[k * PG_HID + j] * h[j];
+        }
+      double m = fmax (o[0], o[1]);
+      double lse = m + log (exp (o[0] - m) + exp (o[1] - m));
+      loss += (lse - o[ds->labels[b]]) / PG_N;
+      double dout[2];
+      for (int k = 0; k < 2; k++)
+        {
+          dout[k] = (exp (o[k] - lse) - (k == ds->labels[b])) / PG_N;
+          gb2[k] += dout[k];
+          for (int j = 0; j < PG_HID; j++)
+            g2[k * PG_HID + j] += dout[k] * h[j];
+        }
+      for (int j = 0; j < PG_HID; j++)
+        {
+          double dz = (dout[0] * w2[j] + dout[1] * w2[PG_HID + j]) * (z[j] > 0.0 ? 1.0 : slope);
+          gb1[j] += dz;
+          for (int i = 0; i < PG_IN; i++)
+            g1[j * PG_IN + i] += dz * in[i];
+        }
+    }
+  double *p = want;
+  for (int i = 0; i < PG_HID * PG_IN; i++)
+    *p++ = w1[i] - lr * g1[i];
+  for (int j = 0; j < PG_HID; j++)
+    *p++ = b1[j] - lr * gb1[j];
+  for (int i = 0; i < 2 * PG_HID; i++)
+    *p++ = w2[i] - lr * g2[i];
+  for (int k = 0; k < 2; k++)
+    *p++ = b2[k] - lr * gb2[k];
+  return loss;
+}
+
+/* Training with proxygrad:beta is the definition: the same forward pass (the same loss) as
+ * exact, and parameter updates from the gradient with the ReLU's derivative beta below zero;
+ * the exact policy's derivative 0 there gives a different step, so the check can tell them
+ * apart. */
+static void
+test_proxygrad_step (void)
+{
+  NnDataset *ds = nn_dataset_new (PG_N, 1, 2, 2, 2);
+  NnRng rng;
+  nn_rng_init (&rng, 3);
+  for (int i = 0; i < PG_N * PG_IN; i++)
+    ds->images[i] = 2.0f * nn_rng_uniform (&rng) - 1.0f;
+  for (int b = 0; b < PG_N; b++)
+    ds->labels[b] = b % 2;
+
+  const int n_params = PG_HID * PG_IN + PG_HID + 2 * PG_HID + 2;
+  const NnGradPolicy exact = { NN_GRAD_EXACT, 0.0f }, proxy = { NN_GRAD_PROXY, 0.25f };
+  float before[64], after_exact[64], after_proxy[64], loss_exact, loss_proxy;
+  proxy_step (ds, &exact, before, after_exact, &loss_exact);
+  proxy_step (ds, &proxy, before, after_proxy, &loss_proxy);
+  g_assert_cmpfloat (loss_proxy, ==, loss_exact);
+
+  /* The parameters lie in the graph's order: fc1 weight, fc1 bias, fc2 weight, fc2 bias. */
+  const float *w1 = before, *b1 = w1 + PG_HID * PG_IN, *w2 = b1 + PG_HID, *b2 = w2 + 2 * PG_HID;
+  double want_exact[64], want_proxy[64];
+  int negative;
+  double loss = proxy_step_definition (ds, w1, b1, w2, b2, 0.0, 0.1, want_exact, &negative);
+  g_assert_cmpfloat_with_epsilon (loss_exact, loss, 1e-5);
+  g_assert_cmpint (negative, >, PG_N * PG_HID / 4);
+  g_assert_cmpint (negative, <, PG_N * PG_HID * 3 / 4);
+  proxy_step_definition (ds, w1, b1, w2, b2, 0.25, 0.1, want_proxy, &negative);
+  double moved_apart = 0.0;
+  for (int i = 0; i < n_params; i++)
+    {
+      g_assert_cmpfloat_with_epsilon (after_exact[i], want_exact[i], 1e-5);
+      g_assert_cmpfloat_with_epsilon (after_proxy[i], want_proxy[i], 1e-5);
+      moved_apart = fmax (moved_apart, fabs (want_proxy[i] - want_exact[i]));
+    }
+  g_assert_cmpfloat (moved_apart, >, 1e-3);
+  nn_dataset_free (ds);
+}
+
 /* Per-sample twin of nn_evaluate: one batch-1 forward pass per image, the loss as
  * logsumexp - logit[label] in double. */
 static void
@@ -794,6 +962,7 @@ main (int   argc,
   g_test_add_func ("/nn/train/nan-loss", test_nan_loss);
   g_test_add_func ("/nn/train/step-counts", test_step_counts);
   g_test_add_func ("/nn/train/frozen-and-policy", test_frozen_and_policy);
+  g_test_add_func ("/nn/train/proxygrad-step", test_proxygrad_step);
   g_test_add_func ("/nn/train/evaluate-partial-batches", test_evaluate_partial_batches);
   g_test_add_func ("/nn/train/evaluate-cancel", test_evaluate_cancel);
   g_test_add_func ("/nn/train/bad-input", test_bad_input);
