@@ -32,6 +32,10 @@ viz_examples_tiles (VizExampleTile         *tiles,
             .index = list[i].index, .value = list[i].value,
           };
           nn_receptive_field_rect (field, list[i].y, list[i].x, ds->h, ds->w, t->rect);
+          t->field[0] = field->start_h + list[i].y * field->jump_h;
+          t->field[1] = field->start_w + list[i].x * field->jump_w;
+          t->field[2] = field->size_h;
+          t->field[3] = field->size_w;
         }
     }
 }
@@ -112,23 +116,30 @@ draw_tile (cairo_t              *cr,
            double                y,
            double                cell)
 {
-  int sy = 0, sx = 0, sh = t->h, sw = t->w;
+  /* Crops share one scale, that of the whole field, and sit where they are in it: a field cut
+   * by the image's border shows the border. */
+  int sy = 0, sx = 0, sh = t->h, sw = t->w, fy = 0, fx = 0, fh = t->h, fw = t->w;
   if (crop && !t->whole)
     {
       sy = t->rect[0];
       sx = t->rect[1];
       sh = t->rect[2];
       sw = t->rect[3];
+      fy = t->field[0];
+      fx = t->field[1];
+      fh = t->field[2];
+      fw = t->field[3];
     }
   cairo_surface_t *image = viz_image_surface_new (t->pixels, t->c, t->h, t->w);
-  if (image == NULL || sh <= 0 || sw <= 0)
+  if (image == NULL || sh <= 0 || sw <= 0 || fh <= 0 || fw <= 0)
     {
       if (image != NULL)
         cairo_surface_destroy (image);
       return;
     }
-  double scale = cell / (sh > sw ? sh : sw);
-  double ox = x + (cell - sw * scale) / 2.0, oy = y + (cell - sh * scale) / 2.0;
+  double scale = cell / (fh > fw ? fh : fw);
+  double ox = x + (cell - fw * scale) / 2.0 + (sx - fx) * scale;
+  double oy = y + (cell - fh * scale) / 2.0 + (sy - fy) * scale;
   cairo_save (cr);
   cairo_translate (cr, ox, oy);
   cairo_scale (cr, scale, scale);

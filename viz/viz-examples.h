@@ -16,6 +16,7 @@ typedef struct
   int          c, h, w;
   int          rect[4];    /* the receptive field of the unit at the argmax, in the image: y, x,
                               h, w (nn_receptive_field_rect) */
+  int          field[4];   /* the same field unclipped (it may reach past the image: padding) */
   bool         whole;      /* the unit sees the whole image (no outline) */
   int          index;      /* the sample's place in the dataset */
   float        value;      /* the channel's spatial maximum */
