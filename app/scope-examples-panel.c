@@ -32,6 +32,7 @@ struct _ScopeExamplesPanel
   ScopeExamplesJob *job;
   ScopeModel       *job_model;     /* what the job ranks for */
   int               job_layer;
+  char             *job_dataset;
 
   ScopeExamples    *examples;      /* the ranking shown, of examples_model's layer */
   ScopeModel       *examples_model;
@@ -175,6 +176,7 @@ clear_job (ScopeExamplesPanel *self)
       g_clear_object (&self->job);
     }
   g_clear_pointer (&self->job_model, scope_model_unref);
+  g_clear_pointer (&self->job_dataset, g_free);
   self->job_layer = -1;
 }
 
@@ -279,6 +281,7 @@ scope_examples_panel_run (ScopeExamplesPanel *self)
   self->job = scope_examples_job_new (self->model, &settings);
   self->job_model = scope_model_ref (self->model);
   self->job_layer = self->layer;
+  self->job_dataset = g_strdup (dataset);
   g_signal_connect (self->job, "progress", G_CALLBACK (on_job_progress), self);
   g_signal_connect (self->job, "finished", G_CALLBACK (on_job_finished), self);
   gtk_progress_bar_set_fraction (self->progress, 0.0);
@@ -341,7 +344,8 @@ holds_target (ScopeExamplesPanel *self)
 static void
 target_changed (ScopeExamplesPanel *self)
 {
-  if (self->job != NULL && (self->job_model != self->model || self->job_layer != self->layer))
+  if (self->job != NULL && (self->job_model != self->model || self->job_layer != self->layer
+                            || g_strcmp0 (self->job_dataset, dataset_spec (self)) != 0))
     clear_job (self);
   if (holds_target (self))
     make_tiles (self);

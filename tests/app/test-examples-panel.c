@@ -131,6 +131,12 @@ run_done (gpointer data)
   return !scope_examples_panel_is_running (data);
 }
 
+static gboolean
+am_done (gpointer data)
+{
+  return !scope_maximize_view_is_running (data) && scope_maximize_view_get_n_images (data) > 0;
+}
+
 static int
 node_named (const char *name)
 {
@@ -219,6 +225,14 @@ test_examples (void)
   g_assert_cmpint (e->field.size_h, >, 3);
   check_ranking (e, 3);
   g_autofree char *cache = cache_file ();
+
+  /* The channel's AM image above its examples. */
+  NnAmSettings settings;
+  scope_maximize_view_get_settings (view, &settings);
+  settings.steps = 64;
+  scope_maximize_view_set_settings (view, &settings);
+  activate (view, "maximize.run", NULL);
+  test_util_wait (am_done, view, "the AM image");
   screenshot ("examples-1-light");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
                                       ADW_COLOR_SCHEME_FORCE_DARK);
