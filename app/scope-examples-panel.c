@@ -10,6 +10,7 @@
 #include "scope-error.h"
 #include "scope-figure.h"
 #include "scope-file-dialog.h"
+#include "scope-wrap-box.h"
 
 struct _ScopeExamplesPanel
 {
@@ -318,14 +319,15 @@ scope_examples_panel_is_running (ScopeExamplesPanel *self)
   return self->job != NULL;
 }
 
-/* Reads the ranking of the target from the cache when the cache holds a file for it. */
+/* Reads the ranking of the target from the cache when the cache holds a file for it and the
+ * panel is on screen (a hidden Maximize view reads nothing while layers are browsed). */
 static void
 run_if_cached (ScopeExamplesPanel *self)
 {
   const char *dataset = dataset_spec (self);
   g_autofree char *path = NULL, *key = NULL;
-  if (self->model == NULL || self->layer <= 0 || dataset == NULL
-      || !cache_for (self, dataset, &path, &key))
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)) || self->model == NULL || self->layer <= 0
+      || dataset == NULL || !cache_for (self, dataset, &path, &key))
     return;
   if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
     scope_examples_panel_run (self);
@@ -482,6 +484,16 @@ on_crop_toggled (ScopeExamplesPanel *self)
 }
 
 static void
+scope_examples_panel_map (GtkWidget *widget)
+{
+  ScopeExamplesPanel *self = SCOPE_EXAMPLES_PANEL (widget);
+
+  GTK_WIDGET_CLASS (scope_examples_panel_parent_class)->map (widget);
+  if (self->job == NULL && !holds_target (self))
+    run_if_cached (self);
+}
+
+static void
 scope_examples_panel_dispose (GObject *object)
 {
   ScopeExamplesPanel *self = SCOPE_EXAMPLES_PANEL (object);
@@ -507,7 +519,9 @@ scope_examples_panel_class_init (ScopeExamplesPanelClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = scope_examples_panel_dispose;
+  widget_class->map = scope_examples_panel_map;
 
+  g_type_ensure (SCOPE_TYPE_WRAP_BOX);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/cnnscope/Cnnscope/ui/"
                                                "scope-examples-panel.ui");

@@ -132,6 +132,13 @@ run_done (gpointer data)
 }
 
 static gboolean
+examples_shown (gpointer data)
+{
+  return !scope_examples_panel_is_running (data)
+         && scope_examples_panel_get_examples (data) != NULL;
+}
+
+static gboolean
 am_done (gpointer data)
 {
   return !scope_maximize_view_is_running (data) && scope_maximize_view_get_n_images (data) > 0;
@@ -284,6 +291,17 @@ test_examples (void)
   gsize length = 0;
   g_assert_true (g_file_get_contents (cache, &contents, &length, NULL));
   g_assert_cmpuint (length, >, 6);
+
+  /* While the view is hidden, browsing layers reads nothing; shown again, the cached ranking
+   * of its layer is read. */
+  scope_window_select_layer (window, relu);
+  g_assert_true (scope_window_show_view (window, "activations"));
+  scope_window_select_layer (window, add);
+  g_assert_false (scope_examples_panel_is_running (panel));
+  g_assert_null (scope_examples_panel_get_examples (panel));
+  g_assert_true (scope_window_show_view (window, "maximize"));
+  test_util_wait (examples_shown, panel, "the cached ranking once the view is shown");
+  g_assert_true (scope_examples_panel_get_examples (panel)->from_cache);
 
   /* Stop at once: nothing runs, the status says so; the next layer has nothing cached. */
   scope_window_select_layer (window, relu);
