@@ -191,7 +191,7 @@ viz_examples_draw (cairo_t           *cr,
           double x = cell_x (&l, style, i);
           draw_tile (cr, &row[i], ex->crop, style, x, l.row_y[r], l.cell);
           char value[32];
-          viz_text_format_value (value, sizeof value, 3, row[i].value);
+          viz_text_format_value (value, sizeof value, 3, (double) row[i].value);
           viz_text_draw_fitted (cr, style, value, x + l.cell / 2.0,
                                 l.row_y[r] + l.cell + style->gap, l.cell + style->gap * 4.0,
                                 0.5, 0.0);
