@@ -123,7 +123,10 @@ get_examples (NnModel         *model,
           *cached = true;
           return ex;
         }
-      if (ex == NULL && err.code != NN_ERROR_IO)
+      if (ex != NULL)
+        fprintf (stderr, "cnnscope-cli: %s: written for another size of data or layer; "
+                 "computing the examples again\n", cache);
+      else if (err.code != NN_ERROR_IO)
         fprintf (stderr, "cnnscope-cli: %s; computing the examples again\n", err.message);
       nn_examples_free (ex);
     }
