@@ -25,6 +25,7 @@ struct _ScopeMaximizeView
 
   /* Template children. */
   GtkDropDown       *target_dropdown;
+  ScopeExamplesPanel *examples_panel;
   GtkLabel          *layer_label;
   GtkWidget         *channel_label;
   GtkSpinButton     *channel_spin;
@@ -876,6 +877,7 @@ cancel (ScopeView *view)
   gboolean was_running = any_running (self);
   for (int k = 0; k < self->n_jobs; k++)
     scope_am_job_stop (self->jobs[k]);
+  scope_examples_panel_cancel (self->examples_panel);
   if (was_running)
     {
       self->ended_at = g_get_monotonic_time ();
@@ -908,6 +910,14 @@ scope_maximize_view_get_result (ScopeMaximizeView *self,
   g_return_val_if_fail (panel >= 0 && panel < VIZ_AM_FIGURE_MAX_PANELS, NULL);
 
   return self->results[panel];
+}
+
+ScopeExamplesPanel *
+scope_maximize_view_get_examples_panel (ScopeMaximizeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_MAXIMIZE_VIEW (self), NULL);
+
+  return self->examples_panel;
 }
 
 guint
@@ -1018,8 +1028,13 @@ changed (ScopeView       *view,
          ScopeViewChange  what)
 {
   if (what & (SCOPE_VIEW_MODEL | SCOPE_VIEW_LAYER | SCOPE_VIEW_CHANNEL))
-    set_target (SCOPE_MAXIMIZE_VIEW (view), scope_view_get_model (view),
-                scope_view_get_layer (view), scope_view_get_channel (view));
+    {
+      set_target (SCOPE_MAXIMIZE_VIEW (view), scope_view_get_model (view),
+                  scope_view_get_layer (view), scope_view_get_channel (view));
+      scope_examples_panel_set_target (SCOPE_MAXIMIZE_VIEW (view)->examples_panel,
+                                       scope_view_get_model (view), scope_view_get_layer (view),
+                                       scope_view_get_channel (view));
+    }
 }
 
 /* Actions. */
@@ -1104,9 +1119,11 @@ scope_maximize_view_class_init (ScopeMaximizeViewClass *klass)
   view_class->export = export;
   view_class->cancel = cancel;
 
+  g_type_ensure (SCOPE_TYPE_EXAMPLES_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/cnnscope/Cnnscope/ui/scope-maximize-view.ui");
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, target_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, examples_panel);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, layer_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, channel_label);
   gtk_widget_class_bind_template_child (widget_class, ScopeMaximizeView, channel_spin);

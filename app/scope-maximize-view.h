@@ -7,6 +7,7 @@
 #pragma once
 
 #include "scope-am-job.h"
+#include "scope-examples-panel.h"
 #include "scope-view.h"
 
 G_BEGIN_DECLS
@@ -58,6 +59,8 @@ ScopeMaximizeMode  scope_maximize_view_get_mode (ScopeMaximizeView *self);
 /* The newest result of panel k (0, or 1 for ProxyGrad when comparing), or NULL. */
 ScopeAmResult     *scope_maximize_view_get_result (ScopeMaximizeView *self,
                                                    int                panel);
+/* The dataset examples panel under the figure. */
+ScopeExamplesPanel *scope_maximize_view_get_examples_panel (ScopeMaximizeView *self);
 /* Images shown since the last start (panel 0's results), for the update rate. */
 guint              scope_maximize_view_get_n_images (ScopeMaximizeView *self);
 /* Channels of the grid with their final image, and the grid's size. */

@@ -2,6 +2,7 @@
 /* ScopeModel: an atomically reference-counted box around an NnModel. */
 #include "scope-model.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "scope-error.h"
@@ -10,7 +11,8 @@ struct _ScopeModel
 {
   NnModel        *nn_model;
   char           *name;
-  ScopeTrainStamp stamp;     /* version 0: not a training run's snapshot */
+  ScopeTrainStamp stamp;          /* version 0: not a training run's snapshot */
+  char           *file_identity;  /* nn_examples_model_identity of the file read, or NULL */
 };
 
 G_DEFINE_BOXED_TYPE (ScopeModel, scope_model, scope_model_ref, scope_model_unref)
@@ -79,14 +81,20 @@ scope_model_load_with (const char           *path,
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  /* Taken before the file is read: a file rewritten meanwhile gets another identity. */
+  char *identity = nn_examples_model_identity (path, NULL);
   NnError err = { 0 };
   NnModel *nn_model = nn_model_load_with (path, control, &err);
   if (nn_model == NULL)
     {
+      free (identity);
       scope_error_from_nn (error, &err);
       return NULL;
     }
-  return scope_model_new_take (nn_model, path);
+  ScopeModel *self = scope_model_new_take (nn_model, path);
+  self->file_identity = g_strdup (identity);
+  free (identity);
+  return self;
 }
 
 ScopeModel *
@@ -104,6 +112,7 @@ scope_model_clear (gpointer data)
 
   nn_model_free (self->nn_model);
   g_free (self->name);
+  g_free (self->file_identity);
 }
 
 void
@@ -127,6 +136,14 @@ scope_model_get_graph (const ScopeModel *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   return self->nn_model->graph;
+}
+
+const char *
+scope_model_get_file_identity (const ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->file_identity;
 }
 
 const char *

@@ -52,6 +52,9 @@ void           scope_model_unref (ScopeModel *self);
 const NnModel *scope_model_get_nn_model (const ScopeModel *self);
 /* The graph, for engine contexts (nn_context_new borrows a non-const graph); read-only. */
 NnGraph       *scope_model_get_graph (const ScopeModel *self);
+/* What identifies the file the model was read from for caches (nn_examples_model_identity,
+ * taken when it was read), or NULL for a model not read from a file (a training snapshot). */
+const char    *scope_model_get_file_identity (const ScopeModel *self);
 /* The file name without its folder. */
 const char    *scope_model_get_name (const ScopeModel *self);
 

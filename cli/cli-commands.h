@@ -8,6 +8,7 @@ int cli_predict_main (int argc, char **argv);
 int cli_train_main (int argc, char **argv);
 int cli_eval_main (int argc, char **argv);
 int cli_embed_main (int argc, char **argv);
+int cli_examples_main (int argc, char **argv);
 int cli_compare_main (int argc, char **argv);
 int cli_activations_main (int argc, char **argv);
 int cli_filters_main (int argc, char **argv);

@@ -34,6 +34,9 @@ static const CliCommand commands[] = {
   { "embed", cli_embed_main,
     "embed MODEL DATASET --layer NAME [--method pca|tsne] [--out FIGURE] [--csv FILE]\n"
     "        [--features pool|flatten] [--perplexity P] [--limit N] [--colour true|pred]" },
+  { "examples", cli_examples_main,
+    "examples MODEL DATASET --layer NAME --channel K [--k N] [--crop] [--out FIGURE] [--json]\n"
+    "        [--cache FILE]" },
   { "compare", cli_compare_main,
     "compare MODEL_A MODEL_B --data DATASET [--out FIGURE] [--json] [--features flatten|pool]\n"
     "        [--limit N] [--matrix FIGURE] [--layer NAME [--channel K --input IMAGE\n"

@@ -10,6 +10,7 @@
 #include "core/nn-blas.h"
 #include "explain/nn-cam.h"
 #include "embed/nn-cka.h"
+#include "embed/nn-examples.h"
 #include "ops/nn-channelwise.h"
 #include "graph/nn-context.h"
 #include "ops/nn-conv2d.h"

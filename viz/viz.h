@@ -11,6 +11,7 @@
 #include "viz-colormap.h"
 #include "viz-confusion.h"
 #include "viz-curve.h"
+#include "viz-examples.h"
 #include "viz-explain-figure.h"
 #include "viz-export.h"
 #include "viz-filter-grid.h"

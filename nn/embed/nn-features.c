@@ -122,6 +122,105 @@ features_take (NnFeatures     *f,
 }
 
 bool
+nn_features_run (NnModel          *model,
+                 const NnDataset  *ds,
+                 const int        *nodes,
+                 int               n_nodes,
+                 int               batch,
+                 NnFeaturesVisit   visit,
+                 void             *visit_data,
+                 NnEmbedProgress   progress,
+                 void             *user_data,
+                 const atomic_int *cancel,
+                 NnError          *err)
+{
+  NN_ASSERT (model != NULL && model->graph != NULL && ds != NULL && visit != NULL);
+  NN_ASSERT (nodes != NULL && n_nodes >= 1);
+  for (int i = 0; i < n_nodes; i++)
+    if (!check (model, ds, nodes[i], batch, err))
+      return false;
+  NnGraph *graph = model->graph;
+  const int B = batch < ds->n ? batch : ds->n;
+  NnContext *ctx = nn_context_new (graph, B, 0, err);
+  if (ctx == NULL || !nn_context_set_threads (ctx, 0, err))
+    {
+      nn_context_free (ctx);
+      return false;
+    }
+  nn_context_set_training (ctx, false);
+  for (int i = 0; i < n_nodes; i++)
+    nn_context_keep (ctx, nodes[i]);
+
+  const size_t sample = (size_t) ds->c * ds->h * ds->w;
+  const size_t plane = (size_t) ds->h * ds->w;
+  float *in = nn_context_input (ctx);
+  bool ok = true;
+  for (int start = 0; ok && start < ds->n; start += B)
+    {
+      if (cancel != NULL && atomic_load (cancel))
+        {
+          ok = nn_error_set (err, NN_ERROR_CANCELLED, "cancelled after %d of %d samples", start,
+                             ds->n);
+          break;
+        }
+      /* A partial last batch zeroes its spare rows: in eval mode samples do not interact. */
+      int rows = ds->n - start < B ? ds->n - start : B;
+      for (int r = 0; r < rows; r++)
+        {
+          const float *src = ds->images + (size_t) (start + r) * sample;
+          float *dst = in + (size_t) r * sample;
+          for (int c = 0; c < ds->c; c++)
+            for (size_t p = 0; p < plane; p++)
+              dst[(size_t) c * plane + p] = (src[(size_t) c * plane + p] - model->mean[c])
+                                            / model->std[c];
+        }
+      if (rows < B)
+        memset (in + (size_t) rows * sample, 0, sizeof (float) * sample * (size_t) (B - rows));
+      nn_context_forward (ctx, -1);
+      ok = visit (ctx, start, rows, visit_data, err);
+      if (ok && progress != NULL)
+        progress (start + rows, ds->n, user_data);
+    }
+  nn_context_free (ctx);
+  return ok;
+}
+
+typedef struct
+{
+  NnFeatures     **out;
+  const int       *nodes;
+  int              n_nodes;
+  NnFeaturesMode   mode;
+} FeaturesPass;
+
+static bool
+features_visit (NnContext *ctx,
+                int        start,
+                int        rows,
+                void      *user_data,
+                NnError   *err)
+{
+  (void) err;
+  const FeaturesPass *pass = user_data;
+  const NnGraph *graph = nn_context_get_graph (ctx);
+  const int output = nn_graph_output (graph);
+  const int n_out = (int) nn_shape_size (graph->nodes[output].shape);
+  const float *logits = nn_context_output (ctx, output);
+  for (int i = 0; i < pass->n_nodes; i++)
+    {
+      const NnShape s = graph->nodes[pass->nodes[i]].shape;
+      const float *act = nn_context_output (ctx, pass->nodes[i]);
+      for (int r = 0; r < rows; r++)
+        {
+          features_take (pass->out[i], start + r, act + (size_t) r * nn_shape_size (s), s,
+                         pass->mode);
+          pass->out[i]->preds[start + r] = argmax (logits + (size_t) r * n_out, n_out);
+        }
+    }
+  return true;
+}
+
+bool
 nn_features_new_many (NnFeatures      **out,
                       NnModel          *model,
                       const NnDataset  *ds,
@@ -141,9 +240,7 @@ nn_features_new_many (NnFeatures      **out,
   for (int i = 0; i < n_nodes; i++)
     if (!check (model, ds, nodes[i], batch, err))
       return false;
-  NnGraph *graph = model->graph;
-  const int output = nn_graph_output (graph);
-  const int n_out = (int) nn_shape_size (graph->nodes[output].shape);
+  const NnGraph *graph = model->graph;
   for (int i = 0; i < n_nodes; i++)
     {
       const NnShape s = graph->nodes[nodes[i]].shape;
@@ -155,59 +252,15 @@ nn_features_new_many (NnFeatures      **out,
           return false;
         }
     }
-
-  const int B = batch < ds->n ? batch : ds->n;
-  NnContext *ctx = nn_context_new (graph, B, 0, err);
-  if (ctx == NULL || !nn_context_set_threads (ctx, 0, err))
+  FeaturesPass pass = { out, nodes, n_nodes, mode };
+  if (!nn_features_run (model, ds, nodes, n_nodes, batch, features_visit, &pass, progress,
+                        user_data, cancel, err))
     {
-      nn_context_free (ctx);
+      if (err != NULL && err->code == NN_ERROR_CANCELLED)
+        nn_error_prefix (err, "features");
       features_free_all (out, n_nodes);
       return false;
     }
-  nn_context_set_training (ctx, false);
-  for (int i = 0; i < n_nodes; i++)
-    nn_context_keep (ctx, nodes[i]);
-
-  const size_t sample = (size_t) ds->c * ds->h * ds->w;
-  float *in = nn_context_input (ctx);
-  for (int start = 0; start < ds->n; start += B)
-    {
-      if (cancel != NULL && atomic_load (cancel))
-        {
-          nn_context_free (ctx);
-          features_free_all (out, n_nodes);
-          return nn_error_set (err, NN_ERROR_CANCELLED, "features cancelled after %d of %d "
-                               "samples", start, ds->n);
-        }
-      /* A partial last batch zeroes its spare rows: in eval mode samples do not interact. */
-      int rows = ds->n - start < B ? ds->n - start : B;
-      for (int r = 0; r < rows; r++)
-        {
-          const float *src = ds->images + (size_t) (start + r) * sample;
-          float *dst = in + (size_t) r * sample;
-          for (int c = 0; c < ds->c; c++)
-            for (size_t p = 0; p < (size_t) ds->h * ds->w; p++)
-              dst[(size_t) c * ds->h * ds->w + p] =
-                (src[(size_t) c * ds->h * ds->w + p] - model->mean[c]) / model->std[c];
-        }
-      if (rows < B)
-        memset (in + (size_t) rows * sample, 0, sizeof (float) * sample * (size_t) (B - rows));
-      nn_context_forward (ctx, -1);
-      const float *logits = nn_context_output (ctx, output);
-      for (int i = 0; i < n_nodes; i++)
-        {
-          const NnShape s = graph->nodes[nodes[i]].shape;
-          const float *act = nn_context_output (ctx, nodes[i]);
-          for (int r = 0; r < rows; r++)
-            {
-              features_take (out[i], start + r, act + (size_t) r * nn_shape_size (s), s, mode);
-              out[i]->preds[start + r] = argmax (logits + (size_t) r * n_out, n_out);
-            }
-        }
-      if (progress != NULL)
-        progress (start + rows, ds->n, user_data);
-    }
-  nn_context_free (ctx);
   return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/nn-error.h"
 #include "data/nn-dataset.h"
+#include "graph/nn-context.h"
 #include "io/nn-model.h"
 
 typedef enum
@@ -55,3 +56,29 @@ bool        nn_features_new_many (NnFeatures      **out,
                                   const atomic_int *cancel,
                                   NnError          *err);
 void        nn_features_free (NnFeatures *features);
+
+/* Called after each batch's forward pass: ctx holds the outputs of samples start ..
+ * start + rows - 1 of the dataset in its first `rows` rows. False (with err set) stops the
+ * run. */
+typedef bool (*NnFeaturesVisit) (NnContext *ctx,
+                                 int        start,
+                                 int        rows,
+                                 void      *user_data,
+                                 NnError   *err);
+
+/* The pass under nn_features_new and nn_examples_new: the first ds->n samples of ds,
+ * normalized as the model asks, through one eval-mode context in batches of `batch`, the
+ * nodes kept (written even where folding would skip them); visit hears each batch, then
+ * progress. False with err on bad input (a node that is not a layer, a dataset whose images do
+ * not fit the model), out of memory, a visit's failure or cancel (NN_ERROR_CANCELLED). */
+bool        nn_features_run (NnModel          *model,
+                             const NnDataset  *ds,
+                             const int        *nodes,
+                             int               n_nodes,
+                             int               batch,
+                             NnFeaturesVisit   visit,
+                             void             *visit_data,
+                             NnEmbedProgress   progress,
+                             void             *user_data,
+                             const atomic_int *cancel,
+                             NnError          *err);

@@ -225,7 +225,8 @@ test_usage (void)
 
   r = run_cli ("--help", NULL);
   assert_success (&r);
-  const char *commands[] = { "info", "predict", "train", "eval", "embed", "compare",
+  const char *commands[] = { "info", "predict", "train", "eval", "embed", "examples",
+                             "compare",
                              "activations", "filters", "am", "bench" };
   for (size_t i = 0; i < G_N_ELEMENTS (commands); i++)
     g_assert_nonnull (strstr (r.out, commands[i]));
@@ -954,6 +955,134 @@ test_embed (void)
   g_remove (svg);
   g_free (csv2);
   g_free (csv);
+  g_free (svg);
+  g_free (png);
+}
+
+/* The "top" or "bottom" list of an examples --json run: k entries, values ordered, each
+ * sample and rectangle in range. */
+static const cJSON *
+check_examples_list (const cJSON *json,
+                     const char  *end,
+                     int          k,
+                     int          n)
+{
+  const cJSON *list = cJSON_GetObjectItem (json, end);
+  g_assert_cmpint (cJSON_GetArraySize (list), ==, k);
+  double last = g_str_equal (end, "top") ? INFINITY : -INFINITY;
+  for (int i = 0; i < k; i++)
+    {
+      const cJSON *e = cJSON_GetArrayItem (list, i);
+      double v = json_number (e, "value");
+      g_assert_true (g_str_equal (end, "top") ? v <= last : v >= last);
+      last = v;
+      g_assert_cmpfloat (json_number (e, "index"), >=, 0);
+      g_assert_cmpfloat (json_number (e, "index"), <, n);
+      const cJSON *rect = cJSON_GetObjectItem (e, "rect");
+      int y0 = cJSON_GetArrayItem (rect, 0)->valueint, x0 = cJSON_GetArrayItem (rect, 1)->valueint;
+      int h = cJSON_GetArrayItem (rect, 2)->valueint, w = cJSON_GetArrayItem (rect, 3)->valueint;
+      g_assert_true (y0 >= 0 && x0 >= 0 && h > 0 && w > 0 && y0 + h <= 28 && x0 + w <= 28);
+      g_assert_nonnull (cJSON_GetObjectItem (e, "class_name"));
+    }
+  return list;
+}
+
+static void
+test_examples (void)
+{
+  ensure_model ();
+  char *png = g_build_filename (env.dir, "examples.png", NULL);
+  char *svg = g_build_filename (env.dir, "examples.svg", NULL);
+  char *cache = g_build_filename (env.dir, "examples.cache", NULL);
+  g_remove (cache);
+
+  /* Computed, written to the cache, drawn. relu1 follows a 3 x 3 conv with padding 1: each
+   * unit sees 3 x 3 pixels. */
+  Run r = run_cli ("examples", env.model, env.data, "--layer", "relu1", "--channel", "3", "--k",
+                   "4", "--out", png, "--json", "--cache", cache, NULL);
+  assert_success (&r);
+  cJSON *json = parse_json (&r);
+  run_clear (&r);
+  assert_png_size (png, 900, 420);
+  g_assert_true (file_exists (cache));
+  g_assert_false (cJSON_IsTrue (cJSON_GetObjectItem (json, "cached")));
+  g_assert_cmpfloat (json_number (json, "n"), ==, 2 * PER_CLASS);
+  const cJSON *field = cJSON_GetObjectItem (json, "receptive_field");
+  g_assert_cmpint (cJSON_GetArrayItem (cJSON_GetObjectItem (field, "size"), 0)->valueint, ==, 3);
+  check_examples_list (json, "top", 4, 2 * PER_CLASS);
+  check_examples_list (json, "bottom", 4, 2 * PER_CLASS);
+  char *first = cJSON_PrintUnformatted (cJSON_GetObjectItem (json, "top"));
+  cJSON_Delete (json);
+
+  /* From the cache: the same ranking. */
+  r = run_cli ("examples", env.model, env.data, "--layer", "relu1", "--channel", "3", "--k", "4",
+               "--json", "--cache", cache, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "from the cache"));
+  json = parse_json (&r);
+  run_clear (&r);
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (json, "cached")));
+  char *again = cJSON_PrintUnformatted (cJSON_GetObjectItem (json, "top"));
+  g_assert_cmpstr (first, ==, again);
+  g_free (again);
+  cJSON_Delete (json);
+
+  /* A broken cache is computed again (and rewritten); another k does not read it. */
+  test_util_write_file (cache, "not a cache", 11);
+  r = run_cli ("examples", env.model, env.data, "--layer", "relu1", "--channel", "3", "--k", "4",
+               "--json", "--cache", cache, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "not a valid dataset examples cache"));
+  json = parse_json (&r);
+  run_clear (&r);
+  g_assert_false (cJSON_IsTrue (cJSON_GetObjectItem (json, "cached")));
+  again = cJSON_PrintUnformatted (cJSON_GetObjectItem (json, "top"));
+  g_assert_cmpstr (first, ==, again);
+  g_free (again);
+  cJSON_Delete (json);
+  r = run_cli ("examples", env.model, env.data, "--layer", "relu1", "--channel", "3", "--k", "5",
+               "--crop", "--out", svg, "--json", "--cache", cache, NULL);
+  assert_success (&r);
+  g_assert_nonnull (strstr (r.err, "another model, dataset, layer or k"));
+  json = parse_json (&r);
+  run_clear (&r);
+  g_assert_false (cJSON_IsTrue (cJSON_GetObjectItem (json, "cached")));
+  check_examples_list (json, "top", 5, 2 * PER_CLASS);
+  cJSON_Delete (json);
+  g_assert_true (file_exists (svg));
+
+  /* Errors. */
+  r = run_cli ("examples", env.model, env.data, "--layer", "relu1", "--channel", "99", "--json",
+               NULL);
+  assert_failure (&r, "channels (0 to", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  run_clear (&r);
+  r = run_cli ("examples", env.model, env.data, "--layer", "relu1", "--json", NULL);
+  assert_failure (&r, "--channel", NULL);
+  run_clear (&r);
+  r = run_cli ("examples", env.model, env.data, "--layer", "relu1", "--channel", "0", NULL);
+  assert_failure (&r, "--out or --json", NULL);
+  run_clear (&r);
+  r = run_cli ("examples", env.model, env.data, "--layer", "nosuch", "--channel", "0", "--json",
+               NULL);
+  assert_failure (&r, "nosuch", NULL);
+  run_clear (&r);
+  /* A fully connected layer: one unit per channel, which sees the whole image. */
+  r = run_cli ("examples", env.model, env.data, "--layer", "fc1", "--channel", "0", "--json",
+               NULL);
+  assert_success (&r);
+  json = parse_json (&r);
+  run_clear (&r);
+  field = cJSON_GetObjectItem (json, "receptive_field");
+  g_assert_true (cJSON_IsTrue (cJSON_GetObjectItem (field, "whole")));
+  check_examples_list (json, "bottom", 8, 2 * PER_CLASS);
+  cJSON_Delete (json);
+
+  g_free (first);
+  g_remove (cache);
+  g_remove (svg);
+  g_remove (png);
+  g_free (cache);
   g_free (svg);
   g_free (png);
 }
@@ -1994,6 +2123,7 @@ main (int    argc,
   g_test_add_func ("/cli/ood-fit", test_ood_fit);
   g_test_add_func ("/cli/activations", test_activations);
   g_test_add_func ("/cli/embed", test_embed);
+  g_test_add_func ("/cli/examples", test_examples);
   g_test_add_func ("/cli/snapshots-compare", test_snapshots_compare);
   g_test_add_func ("/cli/train-probes", test_train_probes);
   g_test_add_func ("/cli/filters", test_filters);
