@@ -433,7 +433,7 @@ load_ood (const NnModel *model,
   *ood = NULL;
   if (option != NULL && strcmp (option, "none") == 0)
     return true;
-  char *path = option != NULL ? strdup (option) : cli_ood_default_path (model_path);
+  char *path = option != NULL ? strdup (option) : nn_ood_path_new (model_path);
   if (path == NULL)
     return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
   NnError err = { 0 };

@@ -268,6 +268,41 @@ build_volume (const char         *dir,
   return v;
 }
 
+NnVolumeSeries *
+nn_volume_dicom_series (const char *dir,
+                        int        *n,
+                        NnError    *err)
+{
+  NN_ASSERT (dir != NULL && n != NULL);
+  *n = 0;
+  NnDicomSlice *slices = NULL;
+  char **paths = NULL;
+  int n_slices = 0;
+  if (!nn_dicom_read_folder (dir, &slices, &paths, &n_slices, err))
+    return NULL;
+  NnVolumeSeries *out = NULL;
+  if (n_slices == 0)
+    nn_error_set (err, NN_ERROR_FORMAT, "%s: no DICOM files in the folder", dir);
+  else
+    {
+      int n_series = 0;
+      SeriesCount *found = count_series (slices, n_slices, &n_series);
+      out = found != NULL ? calloc ((size_t) n_series, sizeof *out) : NULL;
+      if (out == NULL)
+        nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
+      for (int s = 0; out != NULL && s < n_series; s++)
+        {
+          snprintf (out[s].uid, sizeof out[s].uid, "%s", found[s].uid);
+          out[s].slices = found[s].count;
+        }
+      if (out != NULL)
+        *n = n_series;
+      free (found);
+    }
+  nn_dicom_folder_free (slices, paths, n_slices);
+  return out;
+}
+
 NnVolume *
 nn_volume_load_dicom (const char *dir,
                       const char *series,
