@@ -800,13 +800,11 @@ ask_series (ScopeVolumeView *self,
   for (int s = 0; s < n; s++)
     {
       /* Translators: a series of a DICOM folder: its Series Instance UID and size. */
-      g_autofree char *text = g_strdup_printf (g_dngettext (NULL, "%s · %d slice",
-                                                            "%s · %d slices",
-                                                            (gulong) series[s].slices),
-                                               series[s].uid[0] != '\0'
-                                               ? series[s].uid
-                                               : _ ("(no Series Instance UID)"),
-                                               series[s].slices);
+      const char *uid = series[s].uid[0] != '\0' ? series[s].uid
+                                                 : _ ("(no Series Instance UID)");
+      g_autofree char *text = g_strdup_printf (ngettext ("%s · %d slice", "%s · %d slices",
+                                                         (gulong) series[s].slices),
+                                               uid, series[s].slices);
       GtkWidget *label = gtk_label_new (text);
       gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
       gtk_label_set_wrap (GTK_LABEL (label), TRUE);

@@ -62,8 +62,9 @@ NnVolume *nn_volume_load (const char *path,
 
 /* The DICOM files of folder dir (others are skipped) as a volume: grouped by Series Instance
  * UID, the series given (NULL: the folder must hold one; with several, the error, of code
- * NN_ERROR_SPEC, lists them with their slice counts; nn_volume_dicom_series lists them too), sorted along the slice normal from Image Position and Orientation
- * (Patient), the slice spacing from the positions. HU through each slice's rescale. Errors
+ * NN_ERROR_SPEC, lists them with their slice counts; nn_volume_dicom_series lists them too),
+ * sorted along the slice normal from Image Position and Orientation (Patient), the slice
+ * spacing from the positions. HU through each slice's rescale. Errors
  * name the folder: gantry tilt (positions not along the normal), missing or uneven slices
  * (gaps differing by more than 1 % of their median or 0.01 mm), slices of different sizes,
  * orientations or pixel spacings, two slices at one position, no position or orientation. */
