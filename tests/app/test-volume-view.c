@@ -609,6 +609,7 @@ test_mask_and_ood (void)
   g_assert_nonnull (strstr (scope_volume_view_get_slice_note (view), "pointing game"));
   wait_frames (4);
   ui_util_screenshot (GTK_WIDGET (window), shot_dir, "volume-6-synth-mask", 20.0, 100);
+  ui_util_screenshot (GTK_WIDGET (view), shot_dir, "volume-6-synth-mask-view", 20.0, 100);
   g_autofree char *export_png = g_build_filename (shot_dir, "volume-6-export.png", NULL);
   g_autoptr (GError) export_error = NULL;
   g_assert_true (scope_view_export (SCOPE_VIEW (view), export_png, &export_error));
