@@ -1011,6 +1011,12 @@ classify (ScopeVolumeView *self)
   if (self->classify_job == NULL)
     scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot classify %s: %s"), self->name,
                              error->message);
+  if (self->classify_job == NULL || scope_volume_job_peek_ood_scores (self->classify_job) == NULL)
+    {
+      /* Scores only where the job computes them. */
+      g_clear_pointer (&self->ood_scores, g_free);
+      g_clear_pointer (&self->ood_far, g_free);
+    }
   update_progress (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->strip));
 }

@@ -80,6 +80,8 @@ nn_volume_classify_features (const NnModel     *model,
   NnContext *ctx = nn_context_new (g, batch, 0, err);
   if (ctx == NULL)
     return false;
+  if (feature >= 0)
+    nn_context_keep (ctx, feature);  /* written even where folding would skip it */
   bool ok = true;
   for (int start = begin; ok && start < end; start += batch)
     {

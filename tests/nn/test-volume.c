@@ -785,7 +785,7 @@ test_volume_classify_explain (void)
       g_assert_cmpint (logits[(k - 1) * 2 + 1] > logits[(k - 1) * 2], ==, labels[k]);
     }
   /* The features at the out-of-distribution node: filled before each slice's callback, the
-   * same in batches of 3 as one by one, the probabilities those of nn_volume_classify. */
+   * node's output for that slice alone, the probabilities those of nn_volume_classify. */
   int node = nn_ood_feature_node (model->graph, &err);
   g_assert_cmpint (node, >=, 0);
   size_t dim = nn_shape_size (model->graph->nodes[node].shape);
@@ -798,17 +798,25 @@ test_volume_classify_explain (void)
   g_assert_cmpmem (seen, 4 * dim * sizeof (float), features, 4 * dim * sizeof (float));
   g_assert_cmpmem (probs2, 8 * sizeof (float), probs, 8 * sizeof (float));
   double energy = 0.0;
+  NnContext *ctx = nn_context_new (model->graph, 1, 0, &err);
+  g_assert_nonnull (ctx);
+  nn_context_keep (ctx, node);
   for (int k = 1; k < 5; k++)
     {
-      float p1[2];
-      g_assert_true (nn_volume_classify_features (model, v, "dashes", NULL, k, k + 1, 1, p1,
-                                                  NULL, node, single, NULL, NULL, NULL, &err));
+      NnInput *input = nn_volume_slice_input (v, k, "dashes", model, NULL, &err);
+      g_assert_nonnull (input);
+      memcpy (nn_context_input (ctx), input->tensor,
+              nn_shape_size (model->graph->nodes[0].shape) * sizeof (float));
+      nn_input_unref (input);
+      nn_context_forward (ctx, -1);
+      memcpy (single, nn_context_output (ctx, node), dim * sizeof (float));
       test_util_assert_close (single, features + (size_t) (k - 1) * dim, dim, 1e-5,
                               "features of slice %d", k);
       for (size_t d = 0; d < dim; d++)
         energy += fabsf (single[d]);
     }
   g_assert_cmpfloat (energy, >, 0.0);
+  nn_context_free (ctx);
   g_free (features);
   g_free (seen);
   g_free (single);
