@@ -73,7 +73,7 @@ struct _ScopeVolumeView
   NnVolume        *mask;              /* the lesion mask volume on the volume's grid (LPS), or
                                          NULL */
   char            *mask_name;         /* its base name */
-  gboolean         mask_asked;        /* the mask was chosen, not found beside the volume */
+  char            *mask_reading;      /* the base name of the mask being read */
   gboolean         show_mask;         /* the "show-mask" property: draw its contour */
   guint8          *mask_planes[N_PLANES]; /* the mask through the crosshair, 1 inside */
   NnVolumeSeries  *series;            /* the series of a DICOM folder of several, while the
@@ -640,6 +640,7 @@ clear_mask (ScopeVolumeView *self)
   g_clear_pointer (&self->mask_job, scope_volume_job_free);
   g_clear_pointer (&self->mask, nn_volume_free);
   g_clear_pointer (&self->mask_name, g_free);
+  g_clear_pointer (&self->mask_reading, g_free);
   for (int p = 0; p < N_PLANES; p++)
     {
       g_clear_pointer (&self->mask_planes[p], g_free);
@@ -683,7 +684,7 @@ on_mask_loaded (NnVolume     *mask,
                 gpointer      data)
 {
   ScopeVolumeView *self = data;
-  g_autofree char *name = g_strdup (g_object_get_data (G_OBJECT (self), "mask-name"));
+  g_autofree char *name = g_steal_pointer (&self->mask_reading);
   g_clear_pointer (&self->mask_job, scope_volume_job_free);
   update_progress (self);
   if (mask == NULL)
@@ -725,12 +726,13 @@ load_mask (ScopeVolumeView *self,
            const char      *path)
 {
   g_clear_pointer (&self->mask_job, scope_volume_job_free);
-  g_object_set_data_full (G_OBJECT (self), "mask-name", g_path_get_basename (path), g_free);
+  g_free (self->mask_reading);
+  self->mask_reading = g_path_get_basename (path);
   g_autoptr (GError) error = NULL;
   self->mask_job = scope_volume_job_load (path, NULL, on_mask_loaded, self, &error);
   if (self->mask_job == NULL)
     scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open the mask %s: %s"),
-                             (const char *) g_object_get_data (G_OBJECT (self), "mask-name"),
+                             self->mask_reading,
                              error->message);
   update_progress (self);
 }
