@@ -622,6 +622,26 @@ clear_attribution (ScopeVolumeView *self)
     gtk_widget_set_visible (GTK_WIDGET (self->overlay_bar), FALSE);
 }
 
+/* Names the strip for assistive technologies: what it shows and, with the out-of-distribution
+ * check, how many slices so far are far from the training data. */
+static void
+update_strip_label (ScopeVolumeView *self)
+{
+  if (self->ood_far == NULL)
+    {
+      scope_accessible_set_label (GTK_WIDGET (self->strip),
+                                  _ ("Probability of each class along the axial slices"));
+      return;
+    }
+  int far = 0;
+  for (int k = 0; k < self->classified; k++)
+    far += self->ood_far[k] != 0;
+  g_autofree char *label = g_strdup_printf (_ ("Probability of each class along the axial "
+                                               "slices; %d of %d slices far from the training "
+                                               "data"), far, self->classified);
+  scope_accessible_set_label (GTK_WIDGET (self->strip), label);
+}
+
 /* Drops the class probabilities and out-of-distribution scores of the slices. */
 static void
 clear_probs (ScopeVolumeView *self)
@@ -631,6 +651,8 @@ clear_probs (ScopeVolumeView *self)
   g_clear_pointer (&self->ood_scores, g_free);
   g_clear_pointer (&self->ood_far, g_free);
   self->classified = 0;
+  if (self->strip != NULL)
+    update_strip_label (self);
 }
 
 /* Drops the mask volume (and a mask being read) and its contour. */
@@ -965,6 +987,7 @@ on_classify_progress (int          done,
       self->ood_far[k] = scores[k] > self->ood_threshold;
     }
   self->classified = done;
+  update_strip_label (self);
   update_slice_note (self);
   update_progress (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->strip));
@@ -1679,8 +1702,7 @@ scope_volume_view_init (ScopeVolumeView *self)
     }
   gtk_drawing_area_set_draw_func (self->strip, draw_strip, self, NULL);
   gtk_drawing_area_set_draw_func (self->overlay_bar, draw_overlay_bar, self, NULL);
-  scope_accessible_set_label (GTK_WIDGET (self->strip),
-                              _ ("Probability of each class along the axial slices"));
+  update_strip_label (self);
   scope_accessible_set_label (GTK_WIDGET (self->overlay_bar), _ ("Colour bar of the attribution"));
   scope_view_show_status (SCOPE_VIEW (self), "view-grid-symbolic", _ ("No Volume"),
                           _ ("Open a NIfTI file or a DICOM series folder with Open Volume… in "

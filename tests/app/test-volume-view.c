@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "scope-accessible.h"
 #include "scope-application.h"
 #include "scope-volume-view.h"
 #include "scope-window.h"
@@ -581,6 +582,11 @@ test_mask_and_ood (void)
         }
       g_test_message ("%d of %d slices far from the training data (threshold %.2f)", far,
                       v->nz, threshold);
+      /* The strip's name for assistive technologies counts them. */
+      g_autofree char *counted = g_strdup_printf ("%d of %d slices far", far, v->nz);
+      g_assert_nonnull (strstr (scope_accessible_get_label (find_named (GTK_WIDGET (view),
+                                                                        "volume-strip")),
+                                counted));
       g_assert_true (scope_volume_view_get_ood (view, c[2], &score, &threshold));
       g_assert_true ((strstr (note, "far from the training data") != NULL)
                      == (score > threshold));
