@@ -823,12 +823,20 @@ ask_series (ScopeVolumeView *self,
   scope_accessible_set_label (GTK_WIDGET (list), _ ("The series of the folder"));
   for (int s = 0; s < n; s++)
     {
-      /* Translators: a series of a DICOM folder: its Series Instance UID and size. */
       const char *uid = series[s].uid[0] != '\0' ? series[s].uid
                                                  : _ ("(no Series Instance UID)");
-      g_autofree char *text = g_strdup_printf (ngettext ("%s · %d slice", "%s · %d slices",
-                                                         (gulong) series[s].slices),
-                                               uid, series[s].slices);
+      g_autofree char *text = NULL;
+      if (series[s].description[0] != '\0')
+        /* Translators: a series of a DICOM folder: its Series Description, Series Instance
+         * UID and size. */
+        text = g_strdup_printf (ngettext ("%s · %s · %d slice", "%s · %s · %d slices",
+                                          (gulong) series[s].slices),
+                                series[s].description, uid, series[s].slices);
+      else
+        /* Translators: a series of a DICOM folder: its Series Instance UID and size. */
+        text = g_strdup_printf (ngettext ("%s · %d slice", "%s · %d slices",
+                                          (gulong) series[s].slices),
+                                uid, series[s].slices);
       GtkWidget *label = gtk_label_new (text);
       gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
       gtk_label_set_wrap (GTK_LABEL (label), TRUE);

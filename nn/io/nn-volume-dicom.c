@@ -13,7 +13,8 @@
 /* One series found in the folder. */
 typedef struct
 {
-  const char *uid;    /* borrowed from a slice; "" when the files have none */
+  const char *uid;          /* borrowed from a slice; "" when the files have none */
+  const char *description;  /* the first slice's with one, borrowed; "" when none has */
   int         count;
 } SeriesCount;
 
@@ -58,7 +59,10 @@ count_series (const NnDicomSlice *slices,
       while (s < *n_series && strcmp (series[s].uid, slices[k].series_uid) != 0)
         s++;
       if (s == *n_series)
-        series[(*n_series)++] = (SeriesCount) { slices[k].series_uid, 0 };
+        series[(*n_series)++] = (SeriesCount) { slices[k].series_uid,
+                                                slices[k].series_description, 0 };
+      if (series[s].description[0] == '\0')
+        series[s].description = slices[k].series_description;
       series[s].count++;
     }
   return series;
@@ -293,6 +297,8 @@ nn_volume_dicom_series (const char *dir,
       for (int s = 0; out != NULL && s < n_series; s++)
         {
           snprintf (out[s].uid, sizeof out[s].uid, "%s", found[s].uid);
+          snprintf (out[s].description, sizeof out[s].description, "%s",
+                    found[s].description);
           out[s].slices = found[s].count;
         }
       if (out != NULL)

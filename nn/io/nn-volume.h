@@ -75,8 +75,10 @@ NnVolume *nn_volume_load_dicom (const char *dir,
 /* One series of a DICOM folder. */
 typedef struct
 {
-  char uid[65];        /* Series Instance UID, "" when the files have none */
-  int  slices;         /* DICOM files of the series */
+  char uid[65];          /* Series Instance UID, "" when the files have none */
+  char description[65];  /* Series Description (printable ASCII) of its first file with one,
+                          * else "" */
+  int  slices;           /* DICOM files of the series */
 } NnVolumeSeries;
 
 /* The series among the DICOM files of folder dir, in order of first appearance (files in name

@@ -645,11 +645,12 @@ test_mask_and_ood (void)
   test_util_remove_tree (tmp);
 }
 
-/* Slice k of a 3 x 4 DICOM series uid at z into dir/name. */
+/* Slice k of a 3 x 4 DICOM series uid (with its description, or NULL) at z into dir/name. */
 static void
 write_dicom_slice (const char *dir,
                    const char *name,
                    const char *uid,
+                   const char *description,
                    double      z,
                    int         k)
 {
@@ -662,6 +663,7 @@ write_dicom_slice (const char *dir,
   spec.position = position;
   spec.spacing = "0.75\\0.75";
   spec.series_uid = uid;
+  spec.series_description = description;
   GByteArray *bytes = test_dicom_make (&spec);
   g_autofree char *path = g_build_filename (dir, name, NULL);
   test_util_write_file (path, bytes->data, bytes->len);
@@ -700,7 +702,8 @@ series_dialog (void)
   return found;
 }
 
-/* A DICOM folder of two series: a dialog lists them (UID, slices); either can be read. */
+/* A DICOM folder of two series: a dialog lists them (description, UID, slices); either can be
+ * read. */
 static void
 test_series (void)
 {
@@ -711,12 +714,12 @@ test_series (void)
   for (int k = 0; k < 4; k++)
     {
       g_autofree char *name = g_strdup_printf ("a%d.dcm", k);
-      write_dicom_slice (dir, name, "1.2.840.99.1", 10.0 + 2.5 * k, k);
+      write_dicom_slice (dir, name, "1.2.840.99.1", "Chest 2.5 mm", 10.0 + 2.5 * k, k);
     }
   for (int k = 0; k < 2; k++)
     {
       g_autofree char *name = g_strdup_printf ("b%d.dcm", k);
-      write_dicom_slice (dir, name, "1.2.840.99.2", 5.0 * k, k);
+      write_dicom_slice (dir, name, "1.2.840.99.2", NULL, 5.0 * k, k);
     }
   ScopeVolumeView *view = SCOPE_VOLUME_VIEW (find_descendant (GTK_WIDGET (window),
                                                               SCOPE_TYPE_VOLUME_VIEW));
@@ -727,6 +730,8 @@ test_series (void)
   const NnVolumeSeries *series = scope_volume_view_get_series (view, &n);
   g_assert_cmpint (n, ==, 2);
   g_assert_cmpstr (series[0].uid, ==, "1.2.840.99.1");
+  g_assert_cmpstr (series[0].description, ==, "Chest 2.5 mm");
+  g_assert_cmpstr (series[1].description, ==, "");
   g_assert_cmpint (series[0].slices, ==, 4);
   g_assert_cmpstr (series[1].uid, ==, "1.2.840.99.2");
   g_assert_cmpint (series[1].slices, ==, 2);

@@ -195,15 +195,28 @@ test_dicom_volume_bad (Fixture       *fx,
   nn_volume_free (v);
   g_assert_null (nn_volume_load_dicom (dir, "9.9", &err));
   assert_error (&err, dir, "no series 9.9");
-  /* Listed in order of first appearance in file name order (a, b, c, d, then z). */
+  /* Listed in order of first appearance in file name order (a, b, c, d, then y, z), with the
+   * Series Description of a slice that has one (padding dropped). */
+  TestDicomSpec described = test_dicom_spec_default ();
+  described.position = "-20\\-30\\5";
+  described.spacing = "0.5\\0.75";
+  described.series_uid = "1.2.4";
+  described.series_description = "Bone 1.0 mm ";
+  GByteArray *bytes = test_dicom_make (&described);
+  char *y = g_build_filename (dir, "y.dcm", NULL);
+  test_util_write_file (y, bytes->data, bytes->len);
+  g_free (y);
+  g_byte_array_free (bytes, TRUE);
   int n = 0;
   NnVolumeSeries *series = nn_volume_dicom_series (dir, &n, &err);
   g_assert_nonnull (series);
   g_assert_cmpint (n, ==, 2);
   g_assert_cmpstr (series[0].uid, ==, "1.2.3");
+  g_assert_cmpstr (series[0].description, ==, "");
   g_assert_cmpint (series[0].slices, ==, 4);
   g_assert_cmpstr (series[1].uid, ==, "1.2.4");
-  g_assert_cmpint (series[1].slices, ==, 1);
+  g_assert_cmpstr (series[1].description, ==, "Bone 1.0 mm");
+  g_assert_cmpint (series[1].slices, ==, 2);
   free (series);
   g_free (dir);
   /* A folder without DICOM files lists nothing, with an error naming it. */
