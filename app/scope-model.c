@@ -13,6 +13,8 @@ struct _ScopeModel
   char           *name;
   ScopeTrainStamp stamp;          /* version 0: not a training run's snapshot */
   char           *file_identity;  /* nn_examples_model_identity of the file read, or NULL */
+  NnOod          *ood;            /* the statistics of MODEL.ood.json, or NULL */
+  char           *ood_error;      /* why that file could not be read, or NULL */
 };
 
 G_DEFINE_BOXED_TYPE (ScopeModel, scope_model, scope_model_ref, scope_model_unref)
@@ -94,6 +96,16 @@ scope_model_load_with (const char           *path,
   ScopeModel *self = scope_model_new_take (nn_model, path);
   self->file_identity = g_strdup (identity);
   free (identity);
+  /* The out-of-distribution statistics beside the model, as the CLI's predict reads them; a
+   * broken file leaves the model usable and says why. */
+  g_autofree char *ood_path = nn_ood_path_new (path);
+  if (ood_path != NULL && g_file_test (ood_path, G_FILE_TEST_IS_REGULAR))
+    {
+      NnError ood_err = { 0 };
+      self->ood = nn_ood_load (ood_path, nn_model->graph, &ood_err);
+      if (self->ood == NULL)
+        self->ood_error = g_strdup (ood_err.message);
+    }
   return self;
 }
 
@@ -111,6 +123,8 @@ scope_model_clear (gpointer data)
   ScopeModel *self = data;
 
   nn_model_free (self->nn_model);
+  nn_ood_free (self->ood);
+  g_free (self->ood_error);
   g_free (self->name);
   g_free (self->file_identity);
 }
@@ -136,6 +150,22 @@ scope_model_get_graph (const ScopeModel *self)
   g_return_val_if_fail (self != NULL, NULL);
 
   return self->nn_model->graph;
+}
+
+const NnOod *
+scope_model_get_ood (const ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->ood;
+}
+
+const char *
+scope_model_get_ood_error (const ScopeModel *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->ood_error;
 }
 
 const char *

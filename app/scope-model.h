@@ -16,7 +16,8 @@ typedef struct _ScopeModel ScopeModel;
 GType          scope_model_get_type (void);
 
 /* Loads a .safetensors model written by cnnscope, or an ONNX model; errors name the file and
- * the reason. */
+ * the reason. Its out-of-distribution statistics come with it when MODEL.ood.json is beside
+ * it (nn_ood_path_new; scope_model_get_ood). */
 ScopeModel    *scope_model_load (const char  *path,
                                  GError     **error);
 /* scope_model_load on a worker thread: progress and the cancel flag of control (may be NULL;
@@ -55,6 +56,10 @@ NnGraph       *scope_model_get_graph (const ScopeModel *self);
 /* What identifies the file the model was read from for caches (nn_examples_model_identity,
  * taken when it was read), or NULL for a model not read from a file (a training snapshot). */
 const char    *scope_model_get_file_identity (const ScopeModel *self);
+/* The out-of-distribution statistics loaded with the model, or NULL (none beside it, a copy,
+ * or the file could not be read: then scope_model_get_ood_error says why). */
+const NnOod   *scope_model_get_ood (const ScopeModel *self);
+const char    *scope_model_get_ood_error (const ScopeModel *self);
 /* The file name without its folder. */
 const char    *scope_model_get_name (const ScopeModel *self);
 

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeVolumeView: reads its volume on a worker (ScopeVolumeJob), cuts the three planes through
  * the crosshair, maps each to an image surface through the display window once when it changes
- * and paints them with viz_volume_plane_draw; classifies every slice on a worker for the strip. */
+ * and paints them with viz_volume_plane_draw; classifies every slice on a worker for the strip
+ * (with the out-of-distribution check when the model has statistics); reads a lesion mask
+ * volume beside the scan (or chosen) for the contour and the pointing game; asks which series
+ * to read from a DICOM folder of several. */
 #include "scope-volume-view.h"
 
+#include <adwaita.h>
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
@@ -11,6 +15,7 @@
 #include "scope-accessible.h"
 #include "scope-error.h"
 #include "scope-figure.h"
+#include "scope-file-dialog.h"
 #include "scope-volume-job.h"
 #include "viz.h"
 
@@ -32,6 +37,10 @@ static const NnCtWindow presets[CUSTOM_WINDOW] = {
 
 static const char *const plane_names[N_PLANES] = { N_ ("Axial"), N_ ("Coronal"), N_ ("Sagittal") };
 
+static const ScopeFileType mask_types[] = {
+  { N_ ("NIfTI volumes (.nii, .nii.gz)"), "*.nii;*.NII;*.nii.gz;*.NII.GZ" },
+};
+
 struct _ScopeVolumeView
 {
   ScopeView        parent_instance;
@@ -51,13 +60,27 @@ struct _ScopeVolumeView
   GtkDrawingArea  *strip;
   GtkDrawingArea  *overlay_bar;
   GtkLabel        *info_label;
+  GtkLabel        *slice_label;
+  GtkCheckButton  *contour_check;
 
   GFile           *file;              /* the "file" property: what to read */
   char            *name;              /* its base name, for messages */
   ScopeVolumeJob  *load_job;
   ScopeVolumeJob  *classify_job;
   ScopeVolumeJob  *explain_job;
+  ScopeVolumeJob  *mask_job;
   NnVolume        *volume;            /* LPS, or NULL */
+  NnVolume        *mask;              /* the lesion mask volume on the volume's grid (LPS), or
+                                         NULL */
+  char            *mask_name;         /* its base name */
+  char            *mask_reading;      /* the base name of the mask being read */
+  gboolean         show_mask;         /* the "show-mask" property: draw its contour */
+  guint8          *mask_planes[N_PLANES]; /* the mask through the crosshair, 1 inside */
+  NnVolumeSeries  *series;            /* the series of a DICOM folder of several, while the
+                                         user chooses; else NULL */
+  int              n_series;
+  AdwMessageDialog *series_dialog;
+  GtkListBox      *series_list;
   float            lo, hi;            /* the value range, to show a volume that is not HU */
   int              cursor[3];         /* i, j, k */
   NnCtWindow       window;
@@ -67,6 +90,12 @@ struct _ScopeVolumeView
   float           *probs;             /* nz x classes, the first `classified` rows valid */
   int              classes;
   int              classified;
+  double          *ood_scores;        /* nz, the first `classified` valid; NULL without the
+                                         model's out-of-distribution statistics */
+  guint8          *ood_far;           /* nz: the score is above the threshold */
+  double           ood_threshold;
+  gint8           *pointing;          /* nz, the first `explained` valid: 1 hit, 0 miss, -1 no
+                                         lesion in the mask */
   NnVolume        *attribution;       /* the explanation on the volume's grid, or NULL; slices
                                          below `explained` filled */
   VizColormap      overlay_map;       /* its colours, on one scale for the whole volume */
@@ -81,6 +110,7 @@ enum
 {
   PROP_0,
   PROP_FILE,
+  PROP_SHOW_MASK,
   N_PROPS
 };
 
@@ -111,6 +141,7 @@ plane_figure (ScopeVolumeView *self,
   VizVolumePlane p = {
     .image = self->surfaces[plane],
     .overlay = self->overlays[plane],
+    .mask = self->show_mask ? self->mask_planes[plane] : NULL,
     .crosshair = true,
   };
   nn_volume_plane_size (self->volume, plane, &p.w, &p.h, &p.width_mm, &p.height_mm);
@@ -123,7 +154,8 @@ plane_figure (ScopeVolumeView *self,
 static void
 update_progress (ScopeVolumeView *self)
 {
-  gboolean loading = self->load_job != NULL, classifying = self->classify_job != NULL;
+  gboolean loading = self->load_job != NULL || self->mask_job != NULL;
+  gboolean classifying = self->classify_job != NULL;
   gboolean explaining = self->explain_job != NULL, working = classifying || explaining;
   gboolean ready = self->volume != NULL && !working
                    && scope_view_get_model (SCOPE_VIEW (self)) != NULL;
@@ -164,7 +196,85 @@ render_plane (ScopeVolumeView *self,
       self->overlays[plane] = viz_volume_overlay_surface_new (values, w, h, &self->overlay_map,
                                                               0.7);
     }
+  g_clear_pointer (&self->mask_planes[plane], g_free);
+  if (self->mask != NULL)
+    {
+      nn_volume_plane_get (self->mask, plane, self->cursor[fixed_axis (plane)], values);
+      self->mask_planes[plane] = g_new (guint8, (gsize) w * (gsize) h);
+      for (gsize n = 0; n < (gsize) w * (gsize) h; n++)
+        self->mask_planes[plane][n] = values[n] >= NN_MASK_THRESHOLD;
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self->areas[plane]));
+}
+
+/* Whether axial slice k of the mask holds a lesion voxel. */
+static gboolean
+mask_slice_lit (ScopeVolumeView *self,
+                int              k)
+{
+  gsize plane = (gsize) self->mask->nx * (gsize) self->mask->ny;
+  const float *m = self->mask->data + (gsize) k * plane;
+  for (gsize n = 0; n < plane; n++)
+    if (m[n] >= NN_MASK_THRESHOLD)
+      return TRUE;
+  return FALSE;
+}
+
+/* The caption of the crosshair's axial slice: its top class, the out-of-distribution note,
+ * the mask and the pointing game there and over the slices explained so far. */
+static void
+update_slice_note (ScopeVolumeView *self)
+{
+  int k = self->cursor[2];
+  g_autoptr (GString) note = g_string_new (NULL);
+  /* Translators: the caption of the crosshair's axial slice, "Slice 16 of 30". */
+  g_string_append_printf (note, _ ("Slice %d of %d"), k + 1, self->volume->nz);
+  ScopeModel *model = scope_view_get_model (SCOPE_VIEW (self));
+  if (self->probs != NULL && k < self->classified && model != NULL)
+    {
+      const NnModel *m = scope_model_get_nn_model (model);
+      const float *p = self->probs + (gsize) k * (gsize) self->classes;
+      int top = 0;
+      for (int c = 1; c < self->classes; c++)
+        if (p[c] > p[top])
+          top = c;
+      g_autofree char *number = g_strdup_printf ("%d", top);
+      const char *label = m->labels != NULL && m->n_classes == self->classes ? m->labels[top]
+                                                                             : number;
+      /* Translators: the slice's top class and its probability, "covid 87 %". */
+      g_string_append_printf (note, _ (" · %s %.0f %%"), label, 100.0 * p[top]);
+    }
+  if (self->ood_scores != NULL && k < self->classified)
+    {
+      if (self->ood_far[k])
+        g_string_append_printf (note, _ (" · far from the training data (out-of-distribution "
+                                         "score %.2f above the threshold %.2f)"),
+                                self->ood_scores[k], self->ood_threshold);
+      else
+        g_string_append_printf (note, _ (" · out-of-distribution score %.2f (threshold %.2f)"),
+                                self->ood_scores[k], self->ood_threshold);
+    }
+  if (self->mask != NULL)
+    {
+      if (!mask_slice_lit (self, k))
+        g_string_append (note, _ (" · no lesion in the mask"));
+      else if (self->pointing != NULL && k < self->explained && self->pointing[k] >= 0)
+        g_string_append (note, self->pointing[k] ? _ (" · lesion; pointing game: hit")
+                                                 : _ (" · lesion; pointing game: miss"));
+      else
+        g_string_append (note, _ (" · lesion in the mask"));
+    }
+  if (self->pointing != NULL)
+    {
+      int hits = 0, lesions = 0;
+      scope_volume_view_get_pointing (self, &hits, &lesions);
+      if (lesions > 0)
+        /* Translators: over the slices explained so far, "pointing game 12 of 14 slices with
+         * a lesion". */
+        g_string_append_printf (note, _ (" · pointing game %d of %d slices with a lesion"),
+                                hits, lesions);
+    }
+  gtk_label_set_text (self->slice_label, note->str);
 }
 
 static void
@@ -204,9 +314,10 @@ update_labels (ScopeVolumeView *self)
                                                info, a, self->overlay_map.lo,
                                                self->overlay_map.hi);
       gtk_label_set_text (self->info_label, with);
-      return;
     }
-  gtk_label_set_text (self->info_label, info);
+  else
+    gtk_label_set_text (self->info_label, info);
+  update_slice_note (self);
 }
 
 /* Moves the crosshair to (i, j, k), clamped; renders again the planes whose slice changed. */
@@ -470,6 +581,8 @@ draw_strip (GtkDrawingArea *area,
     .current = self->cursor[2],
     .labels = labels != NULL && scope_model_get_nn_model (model)->n_classes == self->classes
               ? labels : NULL,
+    .far = self->ood_far,
+    .far_label = _ ("hatched: far from the training data (out-of-distribution check)"),
   };
   VizStyle style = screen_style (self, GTK_WIDGET (area));
   viz_volume_strip_draw (cr, &strip, &style, width, height);
@@ -497,6 +610,7 @@ clear_attribution (ScopeVolumeView *self)
 {
   g_clear_pointer (&self->explain_job, scope_volume_job_free);
   g_clear_pointer (&self->attribution, nn_volume_free);
+  g_clear_pointer (&self->pointing, g_free);
   self->explained = 0;
   for (int p = 0; p < N_PLANES; p++)
     {
@@ -508,16 +622,245 @@ clear_attribution (ScopeVolumeView *self)
     gtk_widget_set_visible (GTK_WIDGET (self->overlay_bar), FALSE);
 }
 
+/* Names the strip for assistive technologies: what it shows and, with the out-of-distribution
+ * check, how many slices so far are far from the training data. */
+static void
+update_strip_label (ScopeVolumeView *self)
+{
+  if (self->ood_far == NULL)
+    {
+      scope_accessible_set_label (GTK_WIDGET (self->strip),
+                                  _ ("Probability of each class along the axial slices"));
+      return;
+    }
+  int far = 0;
+  for (int k = 0; k < self->classified; k++)
+    far += self->ood_far[k] != 0;
+  g_autofree char *label = g_strdup_printf (_ ("Probability of each class along the axial "
+                                               "slices; %d of %d slices far from the training "
+                                               "data"), far, self->classified);
+  scope_accessible_set_label (GTK_WIDGET (self->strip), label);
+}
+
+/* Drops the class probabilities and out-of-distribution scores of the slices. */
+static void
+clear_probs (ScopeVolumeView *self)
+{
+  g_clear_pointer (&self->classify_job, scope_volume_job_free);
+  g_clear_pointer (&self->probs, g_free);
+  g_clear_pointer (&self->ood_scores, g_free);
+  g_clear_pointer (&self->ood_far, g_free);
+  self->classified = 0;
+  if (self->strip != NULL)
+    update_strip_label (self);
+}
+
+/* Drops the mask volume (and a mask being read) and its contour. */
+static void
+clear_mask (ScopeVolumeView *self)
+{
+  g_clear_pointer (&self->mask_job, scope_volume_job_free);
+  g_clear_pointer (&self->mask, nn_volume_free);
+  g_clear_pointer (&self->mask_name, g_free);
+  g_clear_pointer (&self->mask_reading, g_free);
+  for (int p = 0; p < N_PLANES; p++)
+    {
+      g_clear_pointer (&self->mask_planes[p], g_free);
+      if (self->areas[p] != NULL)
+        gtk_widget_queue_draw (GTK_WIDGET (self->areas[p]));
+    }
+  if (self->contour_check != NULL)
+    gtk_widget_set_sensitive (GTK_WIDGET (self->contour_check), FALSE);
+}
+
+/* Closes the dialog choosing a series, if open, without choosing. */
+static void
+close_series_dialog (ScopeVolumeView *self)
+{
+  if (self->series_dialog != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->series_dialog, self);
+      g_signal_handlers_disconnect_by_data (self->series_list, self);
+      gtk_window_destroy (GTK_WINDOW (self->series_dialog));
+      g_clear_weak_pointer (&self->series_dialog);
+      self->series_list = NULL;
+    }
+}
+
 static void
 clear_volume (ScopeVolumeView *self)
 {
-  g_clear_pointer (&self->classify_job, scope_volume_job_free);
+  clear_probs (self);
   clear_attribution (self);
+  clear_mask (self);
   for (int p = 0; p < N_PLANES; p++)
     g_clear_pointer (&self->surfaces[p], cairo_surface_destroy);
   g_clear_pointer (&self->volume, nn_volume_free);
-  g_clear_pointer (&self->probs, g_free);
-  self->classified = 0;
+}
+
+/* The mask. */
+
+static void
+on_mask_loaded (NnVolume     *mask,
+                const GError *error,
+                gpointer      data)
+{
+  ScopeVolumeView *self = data;
+  g_autofree char *name = g_steal_pointer (&self->mask_reading);
+  g_clear_pointer (&self->mask_job, scope_volume_job_free);
+  update_progress (self);
+  if (mask == NULL)
+    {
+      scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open the mask %s"), error->message);
+      return;
+    }
+  if (self->volume == NULL || !nn_volume_same_grid (self->volume, mask, 0.01))
+    {
+      if (self->volume != NULL)
+        scope_view_report_error (SCOPE_VIEW (self),
+                                 _ ("Cannot use %s as the mask of %s: its voxel grid (%d × %d × "
+                                    "%d) is not the volume's (%d × %d × %d, at the same place "
+                                    "in mm)"), name, self->name, mask->nx, mask->ny, mask->nz,
+                                 self->volume->nx, self->volume->ny, self->volume->nz);
+      nn_volume_free (mask);
+      return;
+    }
+  /* The pointing game belongs to the mask it ran with: an explanation going on stops (its
+   * slices so far stay) and the results so far are dropped. */
+  g_clear_pointer (&self->explain_job, scope_volume_job_free);
+  g_clear_pointer (&self->pointing, g_free);
+  clear_mask (self);
+  self->mask = mask;
+  self->mask_name = g_steal_pointer (&name);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->contour_check), TRUE);
+  for (int p = 0; p < N_PLANES; p++)
+    render_plane (self, p);
+  update_labels (self);
+  update_progress (self);
+  g_autofree char *message = g_strdup_printf (_ ("Mask %s over %s"), self->mask_name,
+                                              self->name);
+  scope_view_report_done (SCOPE_VIEW (self), message);
+}
+
+/* Reads the mask volume at path on a worker; it replaces the mask once it is checked. */
+static void
+load_mask (ScopeVolumeView *self,
+           const char      *path)
+{
+  g_clear_pointer (&self->mask_job, scope_volume_job_free);
+  g_free (self->mask_reading);
+  self->mask_reading = g_path_get_basename (path);
+  g_autoptr (GError) error = NULL;
+  self->mask_job = scope_volume_job_load (path, NULL, on_mask_loaded, self, &error);
+  if (self->mask_job == NULL)
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open the mask %s: %s"),
+                             self->mask_reading,
+                             error->message);
+  update_progress (self);
+}
+
+/* Series. */
+
+static void load_series (ScopeVolumeView *self,
+                         const char      *uid);
+
+static void
+on_series_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    ScopeVolumeView  *self)
+{
+  (void) dialog;
+  GtkListBoxRow *row = self->series_list != NULL
+                       ? gtk_list_box_get_selected_row (self->series_list) : NULL;
+  g_signal_handlers_disconnect_by_data (self->series_list, self);
+  g_signal_handlers_disconnect_by_data (self->series_dialog, self);
+  g_clear_weak_pointer (&self->series_dialog);
+  self->series_list = NULL;
+  if (g_strcmp0 (response, "open") == 0 && row != NULL)
+    {
+      g_autofree char *uid = g_strdup (self->series[gtk_list_box_row_get_index (row)].uid);
+      load_series (self, uid);
+      return;
+    }
+  g_clear_pointer (&self->series, g_free);
+  self->n_series = 0;
+  if (self->volume == NULL)
+    scope_view_show_status (SCOPE_VIEW (self), "view-grid-symbolic", _ ("No Series Chosen"),
+                            _ ("Open the folder again to choose one of its series"));
+}
+
+static void
+on_series_row_activated (GtkListBox      *list,
+                         GtkListBoxRow   *row,
+                         ScopeVolumeView *self)
+{
+  (void) list;
+  g_autofree char *uid = g_strdup (self->series[gtk_list_box_row_get_index (row)].uid);
+  close_series_dialog (self);
+  load_series (self, uid);
+}
+
+/* Asks which of the n series of the folder to read (takes series). */
+static void
+ask_series (ScopeVolumeView *self,
+            NnVolumeSeries  *series,
+            int              n)
+{
+  close_series_dialog (self);
+  g_free (self->series);
+  self->series = series;
+  self->n_series = n;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  g_autofree char *body = g_strdup_printf (_ ("%s holds %d DICOM series. Which one should "
+                                              "open?"), self->name, n);
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (
+    adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                            _ ("Choose a Series"), body));
+  GtkListBox *list = GTK_LIST_BOX (gtk_list_box_new ());
+  gtk_widget_set_name (GTK_WIDGET (list), "volume-series-list");
+  gtk_widget_add_css_class (GTK_WIDGET (list), "boxed-list");
+  gtk_list_box_set_selection_mode (list, GTK_SELECTION_SINGLE);
+  scope_accessible_set_label (GTK_WIDGET (list), _ ("The series of the folder"));
+  for (int s = 0; s < n; s++)
+    {
+      const char *uid = series[s].uid[0] != '\0' ? series[s].uid
+                                                 : _ ("(no Series Instance UID)");
+      g_autofree char *text = NULL;
+      if (series[s].description[0] != '\0')
+        /* Translators: a series of a DICOM folder: its Series Description, Series Instance
+         * UID and size. */
+        text = g_strdup_printf (ngettext ("%s · %s · %d slice", "%s · %s · %d slices",
+                                          (gulong) series[s].slices),
+                                series[s].description, uid, series[s].slices);
+      else
+        /* Translators: a series of a DICOM folder: its Series Instance UID and size. */
+        text = g_strdup_printf (ngettext ("%s · %d slice", "%s · %d slices",
+                                          (gulong) series[s].slices),
+                                uid, series[s].slices);
+      GtkWidget *label = gtk_label_new (text);
+      gtk_label_set_xalign (GTK_LABEL (label), 0.0f);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+      gtk_widget_set_margin_start (label, 12);
+      gtk_widget_set_margin_end (label, 12);
+      gtk_widget_set_margin_top (label, 8);
+      gtk_widget_set_margin_bottom (label, 8);
+      gtk_list_box_append (list, label);
+    }
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
+  g_signal_connect (list, "row-activated", G_CALLBACK (on_series_row_activated), self);
+  adw_message_dialog_set_extra_child (dialog, GTK_WIDGET (list));
+  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "open", _ ("_Open"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "open", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "open");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_series_response), self);
+  g_set_weak_pointer (&self->series_dialog, dialog);
+  self->series_list = list;
+  if (self->volume == NULL)
+    scope_view_show_status (SCOPE_VIEW (self), "view-grid-symbolic", _ ("Choose a Series"),
+                            body);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -526,7 +869,16 @@ on_loaded (NnVolume     *volume,
            gpointer      data)
 {
   ScopeVolumeView *self = data;
+  int n_series = 0;
+  NnVolumeSeries *series = scope_volume_job_steal_series (self->load_job, &n_series);
   g_clear_pointer (&self->load_job, scope_volume_job_free);
+  if (volume == NULL && series != NULL && n_series > 1)
+    {
+      ask_series (self, series, n_series);
+      update_progress (self);
+      return;
+    }
+  g_free (series);
   if (volume == NULL)
     {
       scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open %s"), error->message);
@@ -568,11 +920,40 @@ on_loaded (NnVolume     *volume,
   update_progress (self);
   g_autofree char *message = g_strdup_printf (_ ("Opened %s"), self->name);
   scope_view_report_done (SCOPE_VIEW (self), message);
+  /* The lesion mask beside it (NAME.mask.nii.gz or NAME.mask.nii), as synth ct writes it. */
+  g_autofree char *path = g_file_get_path (self->file);
+  char *mask_path = path != NULL ? nn_mask_volume_find (path) : NULL;
+  if (mask_path != NULL)
+    load_mask (self, mask_path);
+  free (mask_path);
+}
+
+/* Reads the file (series uid of a DICOM folder, or NULL) on a worker. */
+static void
+load_series (ScopeVolumeView *self,
+             const char      *uid)
+{
+  g_clear_pointer (&self->load_job, scope_volume_job_free);
+  g_clear_pointer (&self->series, g_free);
+  self->n_series = 0;
+  g_autofree char *path = g_file_get_path (self->file);
+  g_autoptr (GError) error = NULL;
+  self->load_job = scope_volume_job_load (path, uid, on_loaded, self, &error);
+  if (self->load_job == NULL)
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open %s: %s"), self->name,
+                             error->message);
+  else if (self->volume == NULL)
+    scope_view_show_status (SCOPE_VIEW (self), "content-loading-symbolic", _ ("Reading the Volume"),
+                            self->name);
+  update_progress (self);
 }
 
 static void
 load_file (ScopeVolumeView *self)
 {
+  close_series_dialog (self);
+  g_clear_pointer (&self->series, g_free);
+  self->n_series = 0;
   g_clear_pointer (&self->load_job, scope_volume_job_free);
   g_clear_pointer (&self->name, g_free);
   if (self->file == NULL)
@@ -586,7 +967,7 @@ load_file (ScopeVolumeView *self)
       return;
     }
   g_autoptr (GError) error = NULL;
-  self->load_job = scope_volume_job_load (path, on_loaded, self, &error);
+  self->load_job = scope_volume_job_load (path, NULL, on_loaded, self, &error);
   if (self->load_job == NULL)
     scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open %s: %s"), self->name,
                              error->message);
@@ -607,7 +988,15 @@ on_classify_progress (int          done,
   (void) total;
   ScopeVolumeView *self = data;
   memcpy (self->probs, probs, (gsize) done * (gsize) self->classes * sizeof (float));
+  const double *scores = scope_volume_job_peek_ood_scores (self->classify_job);
+  for (int k = self->classified; self->ood_scores != NULL && scores != NULL && k < done; k++)
+    {
+      self->ood_scores[k] = scores[k];
+      self->ood_far[k] = scores[k] > self->ood_threshold;
+    }
   self->classified = done;
+  update_strip_label (self);
+  update_slice_note (self);
   update_progress (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->strip));
 }
@@ -634,10 +1023,19 @@ classify (ScopeVolumeView *self)
       || self->explain_job != NULL)
     return;
   const NnModel *m = scope_model_get_nn_model (model);
-  g_clear_pointer (&self->probs, g_free);
+  clear_probs (self);
   self->classes = m->n_classes;
-  self->classified = 0;
   self->probs = g_new0 (float, (gsize) self->volume->nz * (gsize) self->classes);
+  const NnOod *ood = scope_model_get_ood (model);
+  if (ood != NULL)
+    {
+      self->ood_scores = g_new0 (double, (gsize) self->volume->nz);
+      self->ood_far = g_new0 (guint8, (gsize) self->volume->nz);
+      self->ood_threshold = ood->threshold;
+    }
+  else if (scope_model_get_ood_error (model) != NULL)
+    scope_view_report_error (SCOPE_VIEW (self), _ ("No out-of-distribution check: %s"),
+                             scope_model_get_ood_error (model));
   g_autoptr (GError) error = NULL;
   self->classify_job = scope_volume_job_classify (model, self->volume, self->name,
                                                   m->has_window ? NULL : &self->window,
@@ -646,6 +1044,12 @@ classify (ScopeVolumeView *self)
   if (self->classify_job == NULL)
     scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot classify %s: %s"), self->name,
                              error->message);
+  if (self->classify_job == NULL || scope_volume_job_peek_ood_scores (self->classify_job) == NULL)
+    {
+      /* Scores only where the job computes them. */
+      g_clear_pointer (&self->ood_scores, g_free);
+      g_clear_pointer (&self->ood_far, g_free);
+    }
   update_progress (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->strip));
 }
@@ -681,8 +1085,10 @@ on_explain_progress (int          done,
   ScopeVolumeView *self = data;
   const NnVolume *from = scope_volume_job_peek_attribution (self->explain_job);
   gsize plane = (gsize) from->nx * (gsize) from->ny;
+  const gint8 *pointing = scope_volume_job_peek_pointing (self->explain_job);
   for (int k = self->explained; k < done; k++)
     {
+      self->pointing[k] = pointing[k];
       const float *src = from->data + (gsize) k * plane;
       memcpy (self->attribution->data + (gsize) k * plane, src, plane * sizeof (float));
       for (gsize v = 0; v < plane; v++)
@@ -723,6 +1129,8 @@ explain (ScopeVolumeView *self)
     return;
   clear_attribution (self);
   self->attribution = nn_volume_new_like (self->volume);
+  self->pointing = g_new (gint8, (gsize) self->volume->nz);
+  memset (self->pointing, -1, (gsize) self->volume->nz);
   if (self->attribution == NULL)
     {
       scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot explain %s: out of memory"),
@@ -739,7 +1147,7 @@ explain (ScopeVolumeView *self)
   self->explained = 0;
   const NnModel *m = scope_model_get_nn_model (model);
   g_autoptr (GError) error = NULL;
-  self->explain_job = scope_volume_job_explain (model, self->volume, self->name,
+  self->explain_job = scope_volume_job_explain (model, self->volume, self->mask, self->name,
                                                 m->has_window ? NULL : &self->window, &spec,
                                                 on_explain_progress, on_explained, self,
                                                 &error);
@@ -783,6 +1191,42 @@ action_cancel (GtkWidget  *widget,
   (void) name;
   (void) parameter;
   scope_view_cancel (SCOPE_VIEW (widget));
+}
+
+static void
+mask_chosen (GtkWidget *owner,
+             GFile     *file)
+{
+  scope_volume_view_open_mask (SCOPE_VOLUME_VIEW (owner), file);
+}
+
+/* volume.open-mask: a file dialog for the lesion mask volume, in the volume's folder. */
+static void
+action_open_mask (GtkWidget  *widget,
+                  const char *name,
+                  GVariant   *parameter)
+{
+  (void) name;
+  (void) parameter;
+  ScopeVolumeView *self = SCOPE_VOLUME_VIEW (widget);
+  g_autoptr (GFile) folder = self->file != NULL ? g_file_get_parent (self->file) : NULL;
+  scope_file_dialog_run (widget, GTK_FILE_CHOOSER_ACTION_OPEN, _ ("Open Mask"), _ ("_Open"),
+                         mask_types, G_N_ELEMENTS (mask_types), folder, NULL, mask_chosen);
+}
+
+/* volume.choose-series (s): reads that series of the DICOM folder asked about. */
+static void
+action_choose_series (GtkWidget  *widget,
+                      const char *name,
+                      GVariant   *parameter)
+{
+  (void) name;
+  ScopeVolumeView *self = SCOPE_VOLUME_VIEW (widget);
+  g_autofree char *uid = g_variant_dup_string (parameter, NULL);
+  if (self->file == NULL)
+    return;
+  close_series_dialog (self);
+  load_series (self, uid);
 }
 
 /* volume.slice (i): steps the axial slice by i (Page Up/Down). */
@@ -833,10 +1277,10 @@ scope_volume_view_changed (ScopeView       *view,
   if (what & SCOPE_VIEW_MODEL)
     {
       /* Probabilities belong to the model that computed them. */
-      g_clear_pointer (&self->classify_job, scope_volume_job_free);
-      g_clear_pointer (&self->probs, g_free);
-      self->classified = 0;
+      clear_probs (self);
       clear_attribution (self);
+      if (self->volume != NULL)
+        update_slice_note (self);
       gtk_widget_queue_draw (GTK_WIDGET (self->strip));
       update_progress (self);
     }
@@ -908,6 +1352,78 @@ scope_volume_view_cancel (ScopeView *view)
 
 /* Public API. */
 
+void
+scope_volume_view_open_mask (ScopeVolumeView *self,
+                             GFile           *file)
+{
+  g_return_if_fail (SCOPE_IS_VOLUME_VIEW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  g_autofree char *path = g_file_get_path (file);
+  g_autofree char *name = g_file_get_basename (file);
+  if (self->volume == NULL)
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open the mask %s: no volume is open"),
+                             name);
+  else if (path == NULL)
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Cannot open %s: not a local file"), name);
+  else
+    load_mask (self, path);
+}
+
+const NnVolume *
+scope_volume_view_get_mask (ScopeVolumeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_VOLUME_VIEW (self), NULL);
+  return self->mask;
+}
+
+gboolean
+scope_volume_view_get_ood (ScopeVolumeView *self,
+                           int              k,
+                           double          *score,
+                           double          *threshold)
+{
+  g_return_val_if_fail (SCOPE_IS_VOLUME_VIEW (self), FALSE);
+  if (self->ood_scores == NULL || k < 0 || k >= self->classified)
+    return FALSE;
+  *score = self->ood_scores[k];
+  *threshold = self->ood_threshold;
+  return TRUE;
+}
+
+const char *
+scope_volume_view_get_slice_note (ScopeVolumeView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_VOLUME_VIEW (self), NULL);
+  return gtk_label_get_text (self->slice_label);
+}
+
+int
+scope_volume_view_get_pointing (ScopeVolumeView *self,
+                                int             *hits,
+                                int             *lesions)
+{
+  g_return_val_if_fail (SCOPE_IS_VOLUME_VIEW (self), -1);
+  *hits = 0;
+  *lesions = 0;
+  for (int k = 0; self->pointing != NULL && k < self->explained; k++)
+    if (self->pointing[k] >= 0)
+      {
+        (*lesions)++;
+        *hits += self->pointing[k];
+      }
+  return self->pointing != NULL ? self->explained : 0;
+}
+
+const NnVolumeSeries *
+scope_volume_view_get_series (ScopeVolumeView *self,
+                              int             *n)
+{
+  g_return_val_if_fail (SCOPE_IS_VOLUME_VIEW (self), NULL);
+  *n = self->n_series;
+  return self->series;
+}
+
 const NnVolume *
 scope_volume_view_get_attribution (ScopeVolumeView *self)
 {
@@ -933,7 +1449,7 @@ gboolean
 scope_volume_view_is_loading (ScopeVolumeView *self)
 {
   g_return_val_if_fail (SCOPE_IS_VOLUME_VIEW (self), FALSE);
-  return self->load_job != NULL;
+  return self->load_job != NULL || self->mask_job != NULL;
 }
 
 void
@@ -1017,6 +1533,15 @@ scope_volume_view_set_property (GObject      *object,
           g_object_notify_by_pspec (object, pspec);
         }
       break;
+    case PROP_SHOW_MASK:
+      if (self->show_mask != g_value_get_boolean (value))
+        {
+          self->show_mask = g_value_get_boolean (value);
+          for (int p = 0; p < N_PLANES; p++)
+            gtk_widget_queue_draw (GTK_WIDGET (self->areas[p]));
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1035,6 +1560,9 @@ scope_volume_view_get_property (GObject    *object,
     case PROP_FILE:
       g_value_set_object (value, self->file);
       break;
+    case PROP_SHOW_MASK:
+      g_value_set_boolean (value, self->show_mask);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1046,6 +1574,8 @@ scope_volume_view_dispose (GObject *object)
   ScopeVolumeView *self = SCOPE_VOLUME_VIEW (object);
 
   g_clear_pointer (&self->load_job, scope_volume_job_free);
+  close_series_dialog (self);
+  g_clear_pointer (&self->series, g_free);
   clear_volume (self);
   g_clear_object (&self->file);
   g_clear_pointer (&self->name, g_free);
@@ -1072,6 +1602,11 @@ scope_volume_view_class_init (ScopeVolumeViewClass *klass)
   properties[PROP_FILE] = g_param_spec_object ("file", NULL, NULL, G_TYPE_FILE,
                                                G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY
                                                | G_PARAM_STATIC_STRINGS);
+  /* Whether the lesion mask's contour is drawn over the planes (volume.show-mask). */
+  properties[PROP_SHOW_MASK] = g_param_spec_boolean ("show-mask", NULL, NULL, TRUE,
+                                                     G_PARAM_READWRITE
+                                                     | G_PARAM_EXPLICIT_NOTIFY
+                                                     | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -1103,6 +1638,8 @@ scope_volume_view_class_init (ScopeVolumeViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, strip);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, overlay_bar);
   gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, info_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, slice_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeVolumeView, contour_check);
   gtk_widget_class_bind_template_callback (widget_class, on_window_preset_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_window_value_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_slice_changed);
@@ -1113,6 +1650,10 @@ scope_volume_view_class_init (ScopeVolumeViewClass *klass)
   gtk_widget_class_install_action (widget_class, "volume.slice", "i", action_slice);
   gtk_widget_class_install_action (widget_class, "volume.point", "(iii)", action_point);
   gtk_widget_class_install_action (widget_class, "volume.click", "(idd)", action_click);
+  gtk_widget_class_install_action (widget_class, "volume.open-mask", NULL, action_open_mask);
+  gtk_widget_class_install_action (widget_class, "volume.choose-series", "s",
+                                   action_choose_series);
+  gtk_widget_class_install_property_action (widget_class, "volume.show-mask", "show-mask");
   /* The view's own keys, active while the focus is inside it. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Up, 0, "volume.slice", "i",
                                        1);
@@ -1131,6 +1672,8 @@ scope_volume_view_init (ScopeVolumeView *self)
   self->style.accent[1] = 0.8;
   self->style.accent[2] = 0.0;
   self->window = NN_CT_WINDOW_LUNG;
+  self->show_mask = TRUE;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->contour_check), FALSE);
   set_window (self, self->window);
   /* The methods of the registry, in its order (the index is the NnMethod). */
   GtkStringList *methods = gtk_string_list_new (NULL);
@@ -1167,8 +1710,7 @@ scope_volume_view_init (ScopeVolumeView *self)
     }
   gtk_drawing_area_set_draw_func (self->strip, draw_strip, self, NULL);
   gtk_drawing_area_set_draw_func (self->overlay_bar, draw_overlay_bar, self, NULL);
-  scope_accessible_set_label (GTK_WIDGET (self->strip),
-                              _ ("Probability of each class along the axial slices"));
+  update_strip_label (self);
   scope_accessible_set_label (GTK_WIDGET (self->overlay_bar), _ ("Colour bar of the attribution"));
   scope_view_show_status (SCOPE_VIEW (self), "view-grid-symbolic", _ ("No Volume"),
                           _ ("Open a NIfTI file or a DICOM series folder with Open Volume… in "

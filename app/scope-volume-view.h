@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeVolumeView: a volume (a DICOM series folder or a NIfTI file) in three orthogonal planes
  * with a linked crosshair, slice navigation, the CT display window, the model's class
- * probabilities of every axial slice as a strip along z, and an explanation of every slice as
- * an attribution volume over the three planes. */
+ * probabilities of every axial slice as a strip along z (slices far from the training data
+ * marked), an explanation of every slice as an attribution volume over the three planes, a
+ * lesion mask volume as a contour, and a choice among the series of a DICOM folder. */
 #pragma once
 
 #include "scope-view.h"
@@ -15,7 +16,7 @@ G_DECLARE_FINAL_TYPE (ScopeVolumeView, scope_volume_view, SCOPE, VOLUME_VIEW, Sc
 
 /* The volume shown (LPS order), NULL before one is read; borrowed. */
 const NnVolume *scope_volume_view_get_volume (ScopeVolumeView *self);
-/* Whether a volume is being read. */
+/* Whether a volume or its mask is being read. */
 gboolean        scope_volume_view_is_loading (ScopeVolumeView *self);
 /* The crosshair's voxel (i, j, k). */
 void            scope_volume_view_get_cursor (ScopeVolumeView *self,
@@ -40,5 +41,33 @@ const float    *scope_volume_view_get_probs (ScopeVolumeView *self,
  * borrowed. Whether explaining goes on. */
 const NnVolume *scope_volume_view_get_attribution (ScopeVolumeView *self);
 gboolean        scope_volume_view_is_explaining (ScopeVolumeView *self);
+
+/* Reads file as the lesion mask volume of the volume (on a worker); it must lie on the
+ * volume's grid, else an error names it. A mask NAME.mask.nii.gz or NAME.mask.nii beside a
+ * volume NAME.nii.gz or NAME.nii opens with it. The mask shows as a contour over the planes
+ * (the "show-mask" property, action volume.show-mask) and explanations play the pointing game
+ * on its slices. */
+void            scope_volume_view_open_mask (ScopeVolumeView *self,
+                                             GFile           *file);
+/* The mask volume (LPS, on the volume's grid), NULL before one; borrowed. */
+const NnVolume *scope_volume_view_get_mask (ScopeVolumeView *self);
+/* Slice k's out-of-distribution score and the threshold above which it is far from the
+ * training data; FALSE before it is classified or without the model's statistics. */
+gboolean        scope_volume_view_get_ood (ScopeVolumeView *self,
+                                           int              k,
+                                           double          *score,
+                                           double          *threshold);
+/* The caption of the crosshair's axial slice (its class, out-of-distribution note, lesion and
+ * pointing game); borrowed. */
+const char     *scope_volume_view_get_slice_note (ScopeVolumeView *self);
+/* The pointing game over the slices explained so far: hits among the slices with a lesion in
+ * the mask (lesions); returns the slices explained. */
+int             scope_volume_view_get_pointing (ScopeVolumeView *self,
+                                                int             *hits,
+                                                int             *lesions);
+/* The series of a DICOM folder of several while the dialog asks which to read (n of them;
+ * volume.choose-series reads one), else NULL; borrowed. */
+const NnVolumeSeries *scope_volume_view_get_series (ScopeVolumeView *self,
+                                                    int             *n);
 
 G_END_DECLS

@@ -19,5 +19,3 @@ int cli_saliency_main (int argc, char **argv);
 int cli_convert_main (int argc, char **argv);
 int cli_synth_main (int argc, char **argv);
 int cli_ood_fit_main (int argc, char **argv);
-/* MODEL.ood.json for MODEL.safetensors (malloc'd; NULL when out of memory). */
-char *cli_ood_default_path (const char *model_path);

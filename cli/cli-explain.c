@@ -869,11 +869,7 @@ load_mask_volume (const Job      *job,
   NnVolume *masks = cli_volume_load (job->mask_path, NULL, NULL);
   if (masks == NULL)
     return NULL;
-  bool same = masks->nx == volume->nx && masks->ny == volume->ny && masks->nz == volume->nz;
-  for (int r = 0; same && r < 3; r++)
-    for (int c = 0; c < 4; c++)
-      same = same && fabs (masks->affine[r][c] - volume->affine[r][c]) <= 0.01;
-  if (!same)
+  if (!nn_volume_same_grid (volume, masks, 0.01))
     {
       cli_fail (CLI_EXIT_FAILURE, "%s: the mask volume (%d x %d x %d) does not lie on the "
                 "scan's voxel grid (%d x %d x %d, same affine)", job->mask_path, masks->nx,

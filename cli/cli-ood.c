@@ -34,23 +34,6 @@ static const struct option options[] = {
   { NULL, 0, NULL, 0 },
 };
 
-char *
-cli_ood_default_path (const char *model_path)
-{
-  size_t n = strlen (model_path);
-  const char *ext = ".safetensors";
-  size_t e = strlen (ext);
-  if (n > e && strcmp (model_path + n - e, ext) == 0)
-    n -= e;
-  char *path = malloc (n + sizeof ".ood.json");
-  if (path != NULL)
-    {
-      memcpy (path, model_path, n);
-      memcpy (path + n, ".ood.json", sizeof ".ood.json");
-    }
-  return path;
-}
-
 int
 cli_ood_fit_main (int    argc,
                   char **argv)
@@ -89,7 +72,7 @@ cli_ood_fit_main (int    argc,
   int status = CLI_EXIT_FAILURE;
   NnError err = { 0 };
   NnOod *ood = NULL;
-  char *path = out != NULL ? strdup (out) : cli_ood_default_path (model_path);
+  char *path = out != NULL ? strdup (out) : nn_ood_path_new (model_path);
   NnDataset *ds = nn_dataset_open (dataset, true, nn_model_input_channels (model),
                                    nn_model_input_height (model),
                                    nn_model_input_width (model), &err);

@@ -28,7 +28,8 @@ static const char usage[] =
   "slices): the outputs of parts 0 to N-1 concatenated are the output of the whole run.\n"
   "--ood FILE reads out-of-distribution statistics ('cnnscope-cli ood-fit'; default: MODEL\n"
   "with .safetensors replaced by .ood.json, when it exists; 'none': no check) and gives each\n"
-  "input file its score, marking those above the threshold as far from the training data.\n";
+  "input file (or each slice of a volume) its score, marking those above the threshold as far\n"
+  "from the training data.\n";
 
 enum
 {
@@ -287,7 +288,7 @@ report_top (const Report *r,
       else
         cJSON_AddStringToObject (p, "input", r->inputs[i]);
       cJSON_AddItemToObject (p, "top", top_json (r->model, probs, order, a->top));
-      if (r->ood != NULL && r->volume == NULL)
+      if (r->ood != NULL)
         {
           cJSON *o = cJSON_AddObjectToObject (p, "ood");
           cJSON_AddNumberToObject (o, "score", r->ood_scores[i]);
@@ -375,14 +376,21 @@ classify_all (const Report *r,
   const NnGraph *g = r->model->graph;
   size_t classes = nn_shape_size (g->nodes[nn_graph_output (g)].shape);
   float *probs = malloc (sizeof (float) * (size_t) n * classes);
+  /* With statistics, each slice's features at their node, scored after the run. */
+  const int feature = r->ood != NULL ? nn_graph_find (g, r->ood->layer) : -1;
+  float *features = feature >= 0 ? malloc (sizeof (float) * (size_t) n
+                                           * (size_t) r->ood->dim) : NULL;
   NnError err = { 0 };
-  bool ok = probs != NULL;
+  bool ok = probs != NULL && (feature < 0 || features != NULL);
   if (!ok)
     cli_fail (CLI_EXIT_FAILURE, "out of memory");
-  else if (!nn_volume_classify (r->model, r->volume, r->volume_path, NULL, r->first,
-                                r->first + n, CHUNK, probs, logits, slice_done, (void *) r,
-                                NULL, &err))
+  else if (!nn_volume_classify_features (r->model, r->volume, r->volume_path, NULL, r->first,
+                                         r->first + n, CHUNK, probs, logits, feature, features,
+                                         slice_done, (void *) r, NULL, &err))
     ok = cli_fail_error (CLI_EXIT_FAILURE, &err) == 0;
+  for (int i = 0; ok && feature >= 0 && i < n; i++)
+    r->ood_scores[i] = nn_ood_score (r->ood, features + (size_t) i * (size_t) r->ood->dim);
+  free (features);
   free (probs);
   return ok;
 }
@@ -433,7 +441,7 @@ load_ood (const NnModel *model,
   *ood = NULL;
   if (option != NULL && strcmp (option, "none") == 0)
     return true;
-  char *path = option != NULL ? strdup (option) : cli_ood_default_path (model_path);
+  char *path = option != NULL ? strdup (option) : nn_ood_path_new (model_path);
   if (path == NULL)
     return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
   NnError err = { 0 };

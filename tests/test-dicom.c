@@ -99,6 +99,8 @@ test_dicom_make (const TestDicomSpec *s)
   put_text (b, 0x0008, 0x0016, "UI", sop);
   put_text (b, 0x0008, 0x0018, "UI", "1.2.3.4.5.6.7");
   put_text (b, 0x0008, 0x0060, "CS", "CT");
+  if (s->series_description != NULL)
+    put_text (b, 0x0008, 0x103e, "LO", s->series_description);
   if (s->extra != NULL)
     g_byte_array_append (b, s->extra, (guint) s->extra_len);
   if (s->tilt != NULL)

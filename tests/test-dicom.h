@@ -35,6 +35,7 @@ typedef struct
                                * is a position) */
   const char   *spacing;      /* Pixel Spacing, or NULL */
   const char   *series_uid;   /* Series Instance UID, or NULL */
+  const char   *series_description; /* Series Description, or NULL */
   const char   *tilt;         /* Gantry/Detector Tilt, or NULL */
 } TestDicomSpec;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* A plane of a volume at its true aspect, with overlay and crosshair. */
+/* A plane of a volume at its true aspect, with overlay, mask contour and crosshair. */
 #include "viz-volume-plane.h"
 
 #include <math.h>
@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "viz-image.h"
+
+const double viz_volume_contour_rgb[3] = { 1.0, 0.2, 0.9 };
 
 cairo_surface_t *
 viz_volume_overlay_surface_new (const float       *values,
@@ -87,6 +89,63 @@ viz_volume_plane_locate (const VizVolumePlane *plane,
   return true;
 }
 
+/* Whether voxel (x, y) of the plane is inside the mask; outside the plane is outside. */
+static bool
+inside (const VizVolumePlane *plane,
+        int                   x,
+        int                   y)
+{
+  return x >= 0 && y >= 0 && x < plane->w && y < plane->h
+         && plane->mask[(size_t) y * (size_t) plane->w + (size_t) x] != 0;
+}
+
+/* The mask's contour as device-space segments along the voxels' edges, each run of edges on
+ * one line joined into one segment; rect is the plane's place (viz_volume_plane_layout). */
+static void
+draw_contour (cairo_t              *cr,
+              const VizVolumePlane *plane,
+              const double          rect[4])
+{
+  double sx = rect[2] / plane->w, sy = rect[3] / plane->h;
+  /* Horizontal edges: between rows y - 1 and y, for y from 0 to h. */
+  for (int y = 0; y <= plane->h; y++)
+    for (int x = 0; x < plane->w;)
+      {
+        if (inside (plane, x, y - 1) == inside (plane, x, y))
+          {
+            x++;
+            continue;
+          }
+        int start = x;
+        while (x < plane->w && inside (plane, x, y - 1) != inside (plane, x, y))
+          x++;
+        cairo_move_to (cr, rect[0] + start * sx, rect[1] + y * sy);
+        cairo_line_to (cr, rect[0] + x * sx, rect[1] + y * sy);
+      }
+  /* Vertical edges: between columns x - 1 and x. */
+  for (int x = 0; x <= plane->w; x++)
+    for (int y = 0; y < plane->h;)
+      {
+        if (inside (plane, x - 1, y) == inside (plane, x, y))
+          {
+            y++;
+            continue;
+          }
+        int start = y;
+        while (y < plane->h && inside (plane, x - 1, y) != inside (plane, x, y))
+          y++;
+        cairo_move_to (cr, rect[0] + x * sx, rect[1] + start * sy);
+        cairo_line_to (cr, rect[0] + x * sx, rect[1] + y * sy);
+      }
+  cairo_set_source_rgb (cr, viz_volume_contour_rgb[0], viz_volume_contour_rgb[1],
+                        viz_volume_contour_rgb[2]);
+  cairo_set_line_width (cr, 2.0);
+  /* Square caps fill the corners where a horizontal and a vertical run meet. */
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_SQUARE);
+  cairo_stroke (cr);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
+}
+
 void
 viz_volume_plane_draw (cairo_t              *cr,
                        const VizVolumePlane *plane,
@@ -121,6 +180,8 @@ viz_volume_plane_draw (cairo_t              *cr,
     }
   cairo_restore (cr);
 
+  if (plane->mask != NULL)
+    draw_contour (cr, plane, r);
   if (plane->crosshair)
     {
       double cx = r[0] + (plane->cross_x + 0.5) * sx;

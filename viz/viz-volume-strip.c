@@ -8,6 +8,37 @@
 #include "viz-colormap.h"
 #include "viz-text.h"
 
+/* The mark of a slice far from the training data: a translucent grey band with dark and light
+ * diagonal hatching, which reads over every colour of the map and on light and dark themes. */
+static void
+hatch (cairo_t *cr,
+       double   x,
+       double   y,
+       double   w,
+       double   h)
+{
+  cairo_save (cr);
+  cairo_rectangle (cr, x, y, w, h);
+  cairo_clip (cr);
+  cairo_set_source_rgba (cr, 0.5, 0.5, 0.5, 0.55);
+  cairo_paint (cr);
+  const double step = 6.0;
+  cairo_set_line_width (cr, 1.5);
+  for (int pass = 0; pass < 2; pass++)
+    {
+      double offset = pass * step / 2.0;
+      for (double t = x - h + offset; t < x + w; t += step)
+        {
+          cairo_move_to (cr, t, y + h);
+          cairo_line_to (cr, t + h, y);
+        }
+      double shade = pass == 0 ? 0.15 : 0.9;
+      cairo_set_source_rgba (cr, shade, shade, shade, 0.8);
+      cairo_stroke (cr);
+    }
+  cairo_restore (cr);
+}
+
 void
 viz_volume_strip_draw (cairo_t              *cr,
                        const VizVolumeStrip *strip,
@@ -39,7 +70,9 @@ viz_volume_strip_draw (cairo_t              *cr,
   double x0 = style->margin + label_w + style->gap * 3.0;
   double y0 = style->margin;
   double w = fmax (width - x0 - style->margin, 1.0);
-  double h = fmax (height - 2.0 * style->margin, 1.0);
+  double legend_h = strip->far != NULL && strip->far_label != NULL
+                    ? viz_text_line_height (style) + style->gap : 0.0;
+  double h = fmax (height - 2.0 * style->margin - legend_h, 1.0);
   double cw = w / strip->slices, ch = h / strip->classes;
 
   VizColormap cm;
@@ -59,6 +92,20 @@ viz_volume_strip_draw (cairo_t              *cr,
           /* Columns overlap by a pixel's fraction so no seams show between slices. */
           cairo_rectangle (cr, x0 + k * cw, y0 + c * ch, cw + 0.5, ch);
           cairo_fill (cr);
+        }
+    }
+  if (strip->far != NULL)
+    {
+      for (int k = 0; k < strip->done && k < strip->slices; k++)
+        if (strip->far[k])
+          hatch (cr, x0 + k * cw, y0, cw + 0.5, h);
+      if (strip->far_label != NULL)
+        {
+          double ly = y0 + h + style->gap, lh = viz_text_line_height (style);
+          hatch (cr, x0, ly + 1.0, lh * 1.6, lh - 2.0);
+          viz_text_draw_fitted (cr, style, strip->far_label, x0 + lh * 1.6 + style->gap * 2.0,
+                                ly + lh / 2.0, fmax (w - lh * 1.6 - style->gap * 2.0, 1.0),
+                                0.0, 0.5);
         }
     }
   cairo_set_source_rgba (cr, style->foreground[0], style->foreground[1],

@@ -47,6 +47,40 @@ nn_mask_find (const char *input_path)
   return path;
 }
 
+/* Whether path is a regular file. */
+static bool
+is_file (const char *path)
+{
+  struct stat st;
+  return stat (path, &st) == 0 && S_ISREG (st.st_mode);
+}
+
+char *
+nn_mask_volume_find (const char *volume_path)
+{
+  NN_ASSERT (volume_path != NULL);
+  static const char *const exts[] = { ".nii.gz", ".nii" };
+  size_t len = strlen (volume_path), stem = 0;
+  for (size_t e = 0; e < sizeof exts / sizeof exts[0] && stem == 0; e++)
+    {
+      size_t n = strlen (exts[e]);
+      if (len > n && strcasecmp (volume_path + len - n, exts[e]) == 0)
+        stem = len - n;
+    }
+  if (stem == 0 || (stem > 5 && strncasecmp (volume_path + stem - 5, ".mask", 5) == 0))
+    return NULL;
+  size_t size = stem + sizeof ".mask.nii.gz";
+  char *path = malloc (size);
+  for (size_t e = 0; path != NULL && e < sizeof exts / sizeof exts[0]; e++)
+    {
+      snprintf (path, size, "%.*s.mask%s", (int) stem, volume_path, exts[e]);
+      if (is_file (path))
+        return path;
+    }
+  free (path);
+  return NULL;
+}
+
 uint8_t *
 nn_mask_from_image (const NnImage *image,
                     int            h,

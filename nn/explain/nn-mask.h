@@ -23,6 +23,12 @@ bool     nn_mask_path_is_mask (const char *path);
  * memory). */
 char    *nn_mask_find (const char *input_path);
 
+/* The lesion mask volume beside a volume file, as `cnnscope-cli synth ct --volumes` writes it:
+ * for a/b.nii.gz or a/b.nii, a/b.mask.nii.gz, else a/b.mask.nii, when a regular file is
+ * there; else NULL (also for other names, a folder, a path that is itself a mask, or out of
+ * memory). */
+char    *nn_mask_volume_find (const char *volume_path);
+
 /* The mask image (gray or RGB, in [0, 1]) as an (h, w) plane of 0 and 1: converted to gray,
  * fitted to h x w like an input image (central crop, resize), 1 where >= NN_MASK_THRESHOLD.
  * *lit (may be NULL) gets the number of 1s; an empty mask is not an error here. NULL with err

@@ -45,11 +45,34 @@ nn_volume_classify (const NnModel     *model,
                     const atomic_int  *cancel,
                     NnError           *err)
 {
+  return nn_volume_classify_features (model, volume, name, window, begin, end, batch, probs,
+                                      logits, -1, NULL, done, user_data, cancel, err);
+}
+
+bool
+nn_volume_classify_features (const NnModel     *model,
+                             const NnVolume    *volume,
+                             const char        *name,
+                             const NnCtWindow  *window,
+                             int                begin,
+                             int                end,
+                             int                batch,
+                             float             *probs,
+                             float             *logits,
+                             int                feature,
+                             float             *features,
+                             NnVolumeSliceDone  done,
+                             void              *user_data,
+                             const atomic_int  *cancel,
+                             NnError           *err)
+{
   NN_ASSERT (model != NULL && volume != NULL && name != NULL && probs != NULL);
   NN_ASSERT (0 <= begin && begin <= end && end <= volume->nz && batch >= 1);
+  NN_ASSERT (feature < 0 || (feature < model->graph->n_nodes && features != NULL));
   if (begin == end)
     return true;
   NnGraph *g = model->graph;
+  const size_t dim = feature >= 0 ? nn_shape_size (g->nodes[feature].shape) : 0;
   const int out = nn_graph_output (g);
   const size_t classes = nn_shape_size (g->nodes[out].shape);
   const size_t in_size = nn_shape_size (g->nodes[0].shape);
@@ -57,6 +80,8 @@ nn_volume_classify (const NnModel     *model,
   NnContext *ctx = nn_context_new (g, batch, 0, err);
   if (ctx == NULL)
     return false;
+  if (feature >= 0)
+    nn_context_keep (ctx, feature);  /* written even where folding would skip it */
   bool ok = true;
   for (int start = begin; ok && start < end; start += batch)
     {
@@ -83,6 +108,9 @@ nn_volume_classify (const NnModel     *model,
       if (logits != NULL)
         memcpy (logits + (size_t) (start - begin) * classes, y,
                 (size_t) nb * classes * sizeof (float));
+      if (feature >= 0)
+        memcpy (features + (size_t) (start - begin) * dim, nn_context_output (ctx, feature),
+                (size_t) nb * dim * sizeof (float));
       for (int i = 0; i < nb; i++)
         {
           float *p = probs + (size_t) (start - begin + i) * classes;

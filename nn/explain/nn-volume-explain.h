@@ -50,6 +50,26 @@ bool nn_volume_classify (const NnModel     *model,
                          const atomic_int  *cancel,
                          NnError           *err);
 
+/* nn_volume_classify that also copies node feature's output (e.g. the out-of-distribution
+ * score's features, nn_ood_feature_node) of each slice into features ((end - begin) x that
+ * node's values per sample); row k - begin is filled before done (k) runs. feature -1 (and
+ * features NULL): none, as nn_volume_classify. */
+bool nn_volume_classify_features (const NnModel     *model,
+                                  const NnVolume    *volume,
+                                  const char        *name,
+                                  const NnCtWindow  *window,
+                                  int                begin,
+                                  int                end,
+                                  int                batch,
+                                  float             *probs,
+                                  float             *logits,
+                                  int                feature,
+                                  float             *features,
+                                  NnVolumeSliceDone  done,
+                                  void              *user_data,
+                                  const atomic_int  *cancel,
+                                  NnError           *err);
+
 /* Explains axial slices [begin, end) of an LPS volume with spec (spec->mask is ignored: masks,
  * when not NULL, is a lesion mask volume on the same grid whose slice k, fitted like the
  * image, is slice k's mask; a slice without a lesion gets none). Each map is laid back over its

@@ -827,6 +827,12 @@ decode (const unsigned char *bytes,
       if (((ch >= '0' && ch <= '9') || ch == '.')
           && out->series_uid.size () < NN_DICOM_FRAME_MAX_UID)
         out->series_uid.push_back (ch);
+    /* The description is shown to the user: printable ASCII, trailing padding dropped. */
+    for (char ch : element_text (ds, 0x0008, 0x103e))
+      if (out->series_description.size () < NN_DICOM_FRAME_MAX_DESCRIPTION)
+        out->series_description.push_back (ch >= 0x20 && ch < 0x7f ? ch : '?');
+    while (!out->series_description.empty () && out->series_description.back () == ' ')
+      out->series_description.pop_back ();
     ts = element_text (header.GetFile ().GetHeader (), 0x0002, 0x0010);
   }
 

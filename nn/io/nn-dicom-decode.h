@@ -24,6 +24,7 @@ struct NnDicomDecoded
   double             spacing[2] = {};   /* Pixel Spacing: between rows, between columns, mm */
   double             tilt = 0.0;        /* Gantry/Detector Tilt, degrees; NaN when unknown */
   std::string        series_uid;        /* Series Instance UID, at most 64 characters */
+  std::string        series_description; /* Series Description, printable ASCII, at most 64 */
 };
 
 /* Checks the structure of size bytes (every length the file declares must fit in the file),

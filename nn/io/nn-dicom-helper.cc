@@ -190,7 +190,9 @@ reply_slice (const NnDicomDecoded &slice)
     put_f64 (head, v);
   put_f64 (head, slice.tilt);
   put_u32 (head, (uint32_t) slice.series_uid.size ());
+  put_u32 (head, (uint32_t) slice.series_description.size ());
   head += slice.series_uid;
+  head += slice.series_description;
   if (!write_all (head.data (), head.size ()))
     return false;
   unsigned char chunk[1 << 16];

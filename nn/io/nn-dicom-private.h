@@ -37,6 +37,7 @@ typedef struct
   double   spacing[2];  /* Pixel Spacing: between rows, between columns */
   double   tilt;        /* Gantry/Detector Tilt, degrees */
   char     series_uid[NN_DICOM_FRAME_MAX_UID + 1];  /* "" when absent */
+  char     series_description[NN_DICOM_FRAME_MAX_DESCRIPTION + 1];  /* "" when absent */
 } NnDicomSlice;         /* every number NaN when unknown */
 
 /* A slice with no image and every number unknown. */

@@ -122,21 +122,28 @@ nn_dicom_reply_parse (const unsigned char *bytes,
       || (uint64_t) rows * cols > NN_IMAGE_MAX_PIXELS)
     return reply_fail (err, path, "slice size out of range");
   size_t count = (size_t) rows * cols;
-  uint32_t n_uid = get_u32 (bytes + NN_DICOM_FRAME_SLICE_HEAD - 4);
+  uint32_t n_uid = get_u32 (bytes + NN_DICOM_FRAME_SLICE_HEAD - 8);
   if (n_uid > NN_DICOM_FRAME_MAX_UID)
     return reply_fail (err, path, "bad series UID length");
-  if (size != NN_DICOM_FRAME_SLICE_HEAD + n_uid + 4 * count)
+  uint32_t n_desc = get_u32 (bytes + NN_DICOM_FRAME_SLICE_HEAD - 4);
+  if (n_desc > NN_DICOM_FRAME_MAX_DESCRIPTION)
+    return reply_fail (err, path, "bad series description length");
+  if (size != NN_DICOM_FRAME_SLICE_HEAD + n_uid + n_desc + 4 * count)
     return reply_fail (err, path, "length does not match the slice size");
   const unsigned char *uid = bytes + NN_DICOM_FRAME_SLICE_HEAD;
   for (uint32_t i = 0; i < n_uid; i++)
     if (!((uid[i] >= '0' && uid[i] <= '9') || uid[i] == '.'))
       return reply_fail (err, path, "bad series UID");
+  const unsigned char *desc = uid + n_uid;
+  for (uint32_t i = 0; i < n_desc; i++)
+    if (!(desc[i] >= 0x20 && desc[i] < 0x7f))
+      return reply_fail (err, path, "bad series description");
   double position = get_f64 (bytes + 20), instance = get_f64 (bytes + 28);
   NnImage *image = nn_image_new (1, (int) rows, (int) cols);
   if (image == NULL)
     return nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory for a %u x %u slice", path,
                          rows, cols);
-  const unsigned char *p = bytes + NN_DICOM_FRAME_SLICE_HEAD + n_uid;
+  const unsigned char *p = bytes + NN_DICOM_FRAME_SLICE_HEAD + n_uid + n_desc;
   for (size_t i = 0; i < count; i++)
     {
       uint32_t bits = get_u32 (p + 4 * i);
@@ -164,6 +171,8 @@ nn_dicom_reply_parse (const unsigned char *bytes,
   out->tilt = finite_or_nan (get_f64 (bytes + 124));
   memcpy (out->series_uid, uid, n_uid);
   out->series_uid[n_uid] = '\0';
+  memcpy (out->series_description, desc, n_desc);
+  out->series_description[n_desc] = '\0';
   return true;
 }
 
@@ -248,8 +257,10 @@ nn_dicom_reply_length (const unsigned char *bytes,
   if (size < NN_DICOM_FRAME_SLICE_HEAD)
     return 0;
   uint64_t count = (uint64_t) get_u32 (bytes + 12) * get_u32 (bytes + 16);
-  uint32_t n_uid = get_u32 (bytes + NN_DICOM_FRAME_SLICE_HEAD - 4);
+  uint32_t n_uid = get_u32 (bytes + NN_DICOM_FRAME_SLICE_HEAD - 8);
+  uint32_t n_desc = get_u32 (bytes + NN_DICOM_FRAME_SLICE_HEAD - 4);
   return NN_DICOM_FRAME_SLICE_HEAD + (n_uid <= NN_DICOM_FRAME_MAX_UID ? n_uid : 0)
+         + (n_desc <= NN_DICOM_FRAME_MAX_DESCRIPTION ? n_desc : 0)
          + (count <= NN_IMAGE_MAX_PIXELS ? 4 * (size_t) count : 0);
 }
 

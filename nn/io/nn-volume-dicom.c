@@ -13,7 +13,8 @@
 /* One series found in the folder. */
 typedef struct
 {
-  const char *uid;    /* borrowed from a slice; "" when the files have none */
+  const char *uid;          /* borrowed from a slice; "" when the files have none */
+  const char *description;  /* the first slice's with one, borrowed; "" when none has */
   int         count;
 } SeriesCount;
 
@@ -58,7 +59,10 @@ count_series (const NnDicomSlice *slices,
       while (s < *n_series && strcmp (series[s].uid, slices[k].series_uid) != 0)
         s++;
       if (s == *n_series)
-        series[(*n_series)++] = (SeriesCount) { slices[k].series_uid, 0 };
+        series[(*n_series)++] = (SeriesCount) { slices[k].series_uid,
+                                                slices[k].series_description, 0 };
+      if (series[s].description[0] == '\0')
+        series[s].description = slices[k].series_description;
       series[s].count++;
     }
   return series;
@@ -266,6 +270,43 @@ build_volume (const char         *dir,
   v->hu = true;
   snprintf (v->source, sizeof v->source, "DICOM series");
   return v;
+}
+
+NnVolumeSeries *
+nn_volume_dicom_series (const char *dir,
+                        int        *n,
+                        NnError    *err)
+{
+  NN_ASSERT (dir != NULL && n != NULL);
+  *n = 0;
+  NnDicomSlice *slices = NULL;
+  char **paths = NULL;
+  int n_slices = 0;
+  if (!nn_dicom_read_folder (dir, &slices, &paths, &n_slices, err))
+    return NULL;
+  NnVolumeSeries *out = NULL;
+  if (n_slices == 0)
+    nn_error_set (err, NN_ERROR_FORMAT, "%s: no DICOM files in the folder", dir);
+  else
+    {
+      int n_series = 0;
+      SeriesCount *found = count_series (slices, n_slices, &n_series);
+      out = found != NULL ? calloc ((size_t) n_series, sizeof *out) : NULL;
+      if (out == NULL)
+        nn_error_set (err, NN_ERROR_NOMEM, "%s: out of memory", dir);
+      for (int s = 0; out != NULL && s < n_series; s++)
+        {
+          snprintf (out[s].uid, sizeof out[s].uid, "%s", found[s].uid);
+          snprintf (out[s].description, sizeof out[s].description, "%s",
+                    found[s].description);
+          out[s].slices = found[s].count;
+        }
+      if (out != NULL)
+        *n = n_series;
+      free (found);
+    }
+  nn_dicom_folder_free (slices, paths, n_slices);
+  return out;
 }
 
 NnVolume *

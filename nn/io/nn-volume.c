@@ -54,6 +54,19 @@ nn_volume_new_like (const NnVolume *like)
   return v;
 }
 
+bool
+nn_volume_same_grid (const NnVolume *a,
+                     const NnVolume *b,
+                     double          tol_mm)
+{
+  NN_ASSERT (a != NULL && b != NULL);
+  bool same = a->nx == b->nx && a->ny == b->ny && a->nz == b->nz;
+  for (int r = 0; same && r < 3; r++)
+    for (int c = 0; c < 4; c++)
+      same = same && fabs (a->affine[r][c] - b->affine[r][c]) <= tol_mm;
+  return same;
+}
+
 void
 nn_volume_free (NnVolume *volume)
 {

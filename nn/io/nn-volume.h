@@ -48,6 +48,12 @@ NnVolume *nn_volume_new (int nx,
 NnVolume *nn_volume_new_like (const NnVolume *like);
 void      nn_volume_free (NnVolume *volume);
 
+/* Whether b lies on a's voxel grid: the same size and every entry of the affine within tol_mm
+ * (e.g. a lesion mask volume over its scan). */
+bool      nn_volume_same_grid (const NnVolume *a,
+                               const NnVolume *b,
+                               double          tol_mm);
+
 /* Reads path: a folder is a DICOM series (see nn_volume_load_dicom with series NULL); a file
  * is NIfTI-1 or NIfTI-2, plain or gzip-compressed, recognised by content. Errors name the
  * file or folder. */
@@ -55,15 +61,32 @@ NnVolume *nn_volume_load (const char *path,
                           NnError    *err);
 
 /* The DICOM files of folder dir (others are skipped) as a volume: grouped by Series Instance
- * UID, the series given (NULL: the folder must hold one; with several, the error lists them
- * with their slice counts), sorted along the slice normal from Image Position and Orientation
- * (Patient), the slice spacing from the positions. HU through each slice's rescale. Errors
+ * UID, the series given (NULL: the folder must hold one; with several, the error, of code
+ * NN_ERROR_SPEC, lists them with their slice counts; nn_volume_dicom_series lists them too),
+ * sorted along the slice normal from Image Position and Orientation (Patient), the slice
+ * spacing from the positions. HU through each slice's rescale. Errors
  * name the folder: gantry tilt (positions not along the normal), missing or uneven slices
  * (gaps differing by more than 1 % of their median or 0.01 mm), slices of different sizes,
  * orientations or pixel spacings, two slices at one position, no position or orientation. */
 NnVolume *nn_volume_load_dicom (const char *dir,
                                 const char *series,
                                 NnError    *err);
+
+/* One series of a DICOM folder. */
+typedef struct
+{
+  char uid[65];          /* Series Instance UID, "" when the files have none */
+  char description[65];  /* Series Description (printable ASCII) of its first file with one,
+                          * else "" */
+  int  slices;           /* DICOM files of the series */
+} NnVolumeSeries;
+
+/* The series among the DICOM files of folder dir, in order of first appearance (files in name
+ * order), into a new array of *n (free with free); NULL with err when the folder cannot be
+ * read, holds no DICOM file or out of memory. Every file is decoded, as for a load. */
+NnVolumeSeries *nn_volume_dicom_series (const char *dir,
+                                        int        *n,
+                                        NnError    *err);
 
 /* A NIfTI-1 or NIfTI-2 file (.nii, optionally gzip-compressed; not .hdr/.img pairs), 3-D (a
  * 4-D file with one volume is accepted), any of the integer or float voxel types up to 64

@@ -28,6 +28,24 @@ nn_ood_feature_node (const NnGraph *graph,
   return -1;
 }
 
+char *
+nn_ood_path_new (const char *model_path)
+{
+  NN_ASSERT (model_path != NULL);
+  size_t n = strlen (model_path);
+  const char *ext = ".safetensors";
+  size_t e = strlen (ext);
+  if (n > e && strcmp (model_path + n - e, ext) == 0)
+    n -= e;
+  char *path = malloc (n + sizeof ".ood.json");
+  if (path != NULL)
+    {
+      memcpy (path, model_path, n);
+      memcpy (path + n, ".ood.json", sizeof ".ood.json");
+    }
+  return path;
+}
+
 void
 nn_ood_free (NnOod *ood)
 {

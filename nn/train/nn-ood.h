@@ -45,6 +45,10 @@ void    nn_ood_free (NnOod *ood);
 double  nn_ood_score (const NnOod *ood,
                       const float *features);
 
+/* Where a model's statistics are looked for: model_path with ".safetensors" replaced by (or,
+ * for another name, followed by) ".ood.json". NULL when out of memory. */
+char   *nn_ood_path_new (const char *model_path);
+
 /* JSON files: {"format": "cnnscope-ood", "version": 1, "layer", "classes", "dim", "means",
  * "chol", "threshold", "percentile", "train_n"}. Loading checks them against graph (the
  * layer exists, its output has dim values, classes match). */

@@ -5,16 +5,24 @@
  * the window presets render again; the CT model classifies every slice into the strip and
  * explains every slice into an attribution volume over the planes, and a cancel stops either;
  * the view fits 800 x 600; a file that is not a volume is refused with a toast naming it;
- * `cnnscope MODEL VOLUME` opens the volume. Screenshots go to $CNNSCOPE_SCREENSHOT_DIR. */
+ * `cnnscope MODEL VOLUME` opens the volume. A synthetic version-2 volume opens with the lesion
+ * mask beside it, drawn as a contour that can be switched off, used for the pointing game of
+ * Explain Volume, refused with the file's name when its grid is another; slices far from the
+ * training data are marked and captioned. A DICOM folder of two series asks which to read.
+ * Screenshots go to $CNNSCOPE_SCREENSHOT_DIR. */
 #include <adwaita.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
+#include "scope-accessible.h"
 #include "scope-application.h"
 #include "scope-volume-view.h"
 #include "scope-window.h"
+#include "test-dicom.h"
 #include "test-util.h"
 #include "ui-util.h"
+#include "viz.h"
 
 /* The volume: NX x NY x NZ voxels of SX x SY x SZ mm, already in LPS order. */
 enum { NX = 64, NY = 48, NZ = 30 };
@@ -189,7 +197,7 @@ assert_cursor (ScopeVolumeView *view,
                int              j,
                int              k)
 {
-  int c[3];
+  int c[3] = { 0, 0, 0 };
   scope_volume_view_get_cursor (view, c);
   g_assert_cmpint (c[0], ==, i);
   g_assert_cmpint (c[1], ==, j);
@@ -415,6 +423,345 @@ test_volume (void)
   test_util_remove_tree (tmp);
 }
 
+/* The window's last error is still before: no error was shown since. */
+static void
+assert_no_new_error (const char *before)
+{
+  g_assert_cmpstr (scope_window_get_error_message (window), ==, before);
+}
+
+static gboolean
+mask_read (gpointer data)
+{
+  ScopeVolumeView *view = data;
+  return !scope_volume_view_is_loading (view) && scope_volume_view_get_mask (view) != NULL;
+}
+
+/* Pixels of the mask contour's colour (viz_volume_contour_rgb) in widget as drawn now. */
+static guint
+contour_pixels (GtkWidget *widget)
+{
+  wait_frames (2);
+  g_autoptr (GdkTexture) texture = ui_util_render_widget (widget);
+  return ui_util_count_colour (texture, (int) lround (viz_volume_contour_rgb[0] * 255.0),
+                               (int) lround (viz_volume_contour_rgb[1] * 255.0),
+                               (int) lround (viz_volume_contour_rgb[2] * 255.0), 40);
+}
+
+/* Volume 0001 (covid) of `cnnscope-cli synth ct --version 2 --volumes --count 3 --seed 4`
+ * and its mask, as dir/0001.nii.gz and dir/0001.mask.nii.gz; the path of the first. */
+static char *
+write_synth_volume (const char *dir)
+{
+  NnSynthCt2Options options;
+  nn_synth_ct2_options_init (&options);
+  NnError err = { 0 };
+  NnSynthCt2 *ct = nn_synth_ct2_new (&options, NN_SYNTH_CT2_COVID,
+                                     4 * 0x9e3779b97f4a7c15ull + 1, &err);
+  g_assert_nonnull (ct);
+  NnVolume *hu = NULL, *mask = NULL;
+  if (!nn_synth_ct2_volume (ct, &hu, &mask, &err))
+    g_error ("%s", err.message);
+  char *path = g_build_filename (dir, "0001.nii.gz", NULL);
+  g_autofree char *mask_path = g_build_filename (dir, "0001.mask.nii.gz", NULL);
+  g_assert_true (nn_volume_save_nifti (hu, "synthetic chest CT v2, covid", path, &err));
+  g_assert_true (nn_volume_save_nifti (mask, "lesion mask", mask_path, &err));
+  nn_volume_free (hu);
+  nn_volume_free (mask);
+  nn_synth_ct2_free (ct);
+  return path;
+}
+
+/* The lesion voxel nearest the centre of the largest lesion slice of mask (a slice may hold
+ * several lesions, their centre in none): its (i, j, k). */
+static void
+lesion_centre (const NnVolume *mask,
+               int             ijk[3])
+{
+  gsize plane = (gsize) mask->nx * (gsize) mask->ny, best = 0;
+  for (int k = 0; k < mask->nz; k++)
+    {
+      gsize lit = 0;
+      double si = 0.0, sj = 0.0;
+      for (gsize n = 0; n < plane; n++)
+        if (mask->data[(gsize) k * plane + n] >= 0.5f)
+          {
+            lit++;
+            si += (double) (n % (gsize) mask->nx);
+            sj += (double) (n / (gsize) mask->nx);
+          }
+      if (lit <= best)
+        continue;
+      best = lit;
+      ijk[2] = k;
+      double ci = si / (double) lit, cj = sj / (double) lit, nearest = INFINITY;
+      for (gsize n = 0; n < plane; n++)
+        {
+          double di = (double) (n % (gsize) mask->nx) - ci;
+          double dj = (double) (n / (gsize) mask->nx) - cj;
+          if (mask->data[(gsize) k * plane + n] >= 0.5f && di * di + dj * dj < nearest)
+            {
+              nearest = di * di + dj * dj;
+              ijk[0] = (int) (n % (gsize) mask->nx);
+              ijk[1] = (int) (n / (gsize) mask->nx);
+            }
+        }
+    }
+  g_assert_cmpuint (best, >, 0);
+}
+
+static gboolean
+note_is_final (gpointer data)
+{
+  return !scope_volume_view_is_classifying (data) && !scope_volume_view_is_explaining (data);
+}
+
+/* A version-2 volume with its mask: the contour over the planes (and off with the switch), the
+ * out-of-distribution marks of the strip and the slice's caption, the pointing game of the
+ * explanation on the mask's slices, a mask on another grid refused; screenshots light and
+ * dark. */
+static void
+test_mask_and_ood (void)
+{
+  g_autofree char *errors_before = g_strdup (scope_window_get_error_message (window));
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  g_autofree char *path = write_synth_volume (tmp);
+  const char *data = g_getenv ("CNNSCOPE_DATA_DIR");
+  g_autofree char *model_path = g_build_filename (data, "demo-ct.safetensors", NULL);
+  g_autofree char *ood_path = g_build_filename (data, "demo-ct.ood.json", NULL);
+  g_autoptr (GFile) model = g_file_new_for_path (model_path);
+  g_assert_true (scope_window_open (window, model, NULL));
+  test_util_wait (ct_model_delivered, NULL, "activations of the CT model");
+  gboolean has_ood = g_file_test (ood_path, G_FILE_TEST_IS_REGULAR);
+  g_assert_true ((scope_model_get_ood (scope_window_get_model (window)) != NULL) == has_ood);
+
+  ScopeVolumeView *view = SCOPE_VOLUME_VIEW (find_descendant (GTK_WIDGET (window),
+                                                              SCOPE_TYPE_VOLUME_VIEW));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_assert_true (scope_window_open_volume (window, file));
+  test_util_wait (mask_read, view, "the volume and the mask beside it to be read");
+  const NnVolume *v = scope_volume_view_get_volume (view);
+  const NnVolume *mask = scope_volume_view_get_mask (view);
+  g_assert_cmpint (mask->nx, ==, v->nx);
+  g_assert_cmpint (mask->nz, ==, v->nz);
+  g_assert_cmpint (v->nz, ==, 64);
+  int c[3] = { 0, 0, 0 };
+  lesion_centre (mask, c);
+  activate (view, "volume.point", "(iii)", c[0], c[1], c[2]);
+
+  /* The contour on every plane through the lesion, in its own colour; none when switched off. */
+  const char *areas[] = { "axial", "coronal", "sagittal" };
+  for (int p = 0; p < 3; p++)
+    g_assert_cmpuint (contour_pixels (find_named (GTK_WIDGET (view), areas[p])), >, 8);
+  activate (view, "volume.show-mask", NULL);
+  for (int p = 0; p < 3; p++)
+    g_assert_cmpuint (contour_pixels (find_named (GTK_WIDGET (view), areas[p])), ==, 0);
+  activate (view, "volume.show-mask", NULL);
+  g_assert_cmpuint (contour_pixels (find_named (GTK_WIDGET (view), "axial")), >, 8);
+  g_assert_nonnull (strstr (scope_volume_view_get_slice_note (view), "lesion"));
+
+  /* Every slice classified; with the model's statistics, every slice has a score, and the
+   * caption says whether the crosshair's slice is far from the training data. */
+  activate (view, "volume.classify", NULL);
+  test_util_wait (note_is_final, view, "every slice to be classified");
+  assert_no_new_error (errors_before);
+  double score = 0.0, threshold = 0.0;
+  for (int k = 0; k < v->nz; k++)
+    g_assert_true (scope_volume_view_get_ood (view, k, &score, &threshold) == has_ood);
+  const char *note = scope_volume_view_get_slice_note (view);
+  g_test_message ("slice note: %s", note);
+  if (has_ood)
+    {
+      int far = 0;
+      for (int k = 0; k < v->nz; k++)
+        {
+          g_assert_true (scope_volume_view_get_ood (view, k, &score, &threshold));
+          g_assert_true (isfinite (score));
+          far += score > threshold;
+        }
+      g_test_message ("%d of %d slices far from the training data (threshold %.2f)", far,
+                      v->nz, threshold);
+      /* The strip's name for assistive technologies counts them. */
+      g_autofree char *counted = g_strdup_printf ("%d of %d slices far", far, v->nz);
+      g_assert_nonnull (strstr (scope_accessible_get_label (find_named (GTK_WIDGET (view),
+                                                                        "volume-strip")),
+                                counted));
+      g_assert_true (scope_volume_view_get_ood (view, c[2], &score, &threshold));
+      g_assert_true ((strstr (note, "far from the training data") != NULL)
+                     == (score > threshold));
+      g_assert_nonnull (strstr (note, "out-of-distribution score"));
+    }
+
+  /* Grad-CAM over every slice with the mask: the pointing game on the slices with a lesion. */
+  activate (view, "volume.explain", NULL);
+  test_util_wait (note_is_final, view, "every slice to be explained");
+  assert_no_new_error (errors_before);
+  int hits = -1, lesions = -1, lit = 0;
+  g_assert_cmpint (scope_volume_view_get_pointing (view, &hits, &lesions), ==, v->nz);
+  gsize plane = (gsize) mask->nx * (gsize) mask->ny;
+  for (int k = 0; k < mask->nz; k++)
+    {
+      gboolean any = FALSE;
+      for (gsize n = 0; n < plane && !any; n++)
+        any = mask->data[(gsize) k * plane + n] >= 0.5f;
+      lit += any;
+    }
+  g_test_message ("pointing game: %d of %d slices with a lesion (%d lit in the mask)", hits,
+                  lesions, lit);
+  g_assert_cmpint (lesions, >, 0);
+  g_assert_cmpint (lesions, <=, lit);
+  g_assert_cmpint (hits, <=, lesions);
+  g_assert_nonnull (strstr (scope_volume_view_get_slice_note (view), "pointing game"));
+  wait_frames (4);
+  ui_util_screenshot (GTK_WIDGET (window), shot_dir, "volume-6-synth-mask", 20.0, 100);
+  ui_util_screenshot (GTK_WIDGET (view), shot_dir, "volume-6-synth-mask-view", 20.0, 100);
+  g_autofree char *export_png = g_build_filename (shot_dir, "volume-6-export.png", NULL);
+  g_autoptr (GError) export_error = NULL;
+  g_assert_true (scope_view_export (SCOPE_VIEW (view), export_png, &export_error));
+  AdwStyleManager *styles = adw_style_manager_get_default ();
+  adw_style_manager_set_color_scheme (styles, ADW_COLOR_SCHEME_FORCE_DARK);
+  wait_frames (4);
+  ui_util_screenshot (GTK_WIDGET (window), shot_dir, "volume-7-synth-mask-dark", 20.0, 100);
+  adw_style_manager_set_color_scheme (styles, ADW_COLOR_SCHEME_DEFAULT);
+
+  /* A mask on another grid: an error naming it; the mask and the pointing game stay. */
+  g_autofree char *other = write_volume (tmp);
+  g_autoptr (GFile) other_file = g_file_new_for_path (other);
+  scope_volume_view_open_mask (view, other_file);
+  test_util_wait (error_mentions, "chest.nii.gz as the mask of 0001.nii.gz",
+                  "an error naming the mask on another grid");
+  test_util_wait (note_is_final, view, "the view to be idle");
+  g_assert_false (scope_volume_view_is_loading (view));
+  g_assert_true (scope_volume_view_get_mask (view) == mask);
+  /* The mask chosen again (Open Mask…): the explanation's pointing game is dropped with it. */
+  g_autofree char *mask_path = g_build_filename (tmp, "0001.mask.nii.gz", NULL);
+  g_autoptr (GFile) mask_file = g_file_new_for_path (mask_path);
+  scope_volume_view_open_mask (view, mask_file);
+  test_util_wait (mask_read, view, "the mask chosen to be read");
+  g_assert_true (scope_volume_view_get_mask (view) != mask);
+  g_assert_cmpint (scope_volume_view_get_pointing (view, &hits, &lesions), ==, 0);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 800);
+  test_util_remove_tree (tmp);
+}
+
+/* Slice k of a 3 x 4 DICOM series uid (with its description, or NULL) at z into dir/name. */
+static void
+write_dicom_slice (const char *dir,
+                   const char *name,
+                   const char *uid,
+                   const char *description,
+                   double      z,
+                   int         k)
+{
+  guint16 words[12];
+  for (int i = 0; i < 12; i++)
+    words[i] = (guint16) (1000 + 40 * k + 10 * i);
+  g_autofree char *position = g_strdup_printf ("-20\\-30\\%g", z);
+  TestDicomSpec spec = test_dicom_spec_default ();
+  spec.values = words;
+  spec.position = position;
+  spec.spacing = "0.75\\0.75";
+  spec.series_uid = uid;
+  spec.series_description = description;
+  GByteArray *bytes = test_dicom_make (&spec);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  test_util_write_file (path, bytes->data, bytes->len);
+  g_byte_array_free (bytes, TRUE);
+}
+
+static gboolean
+series_asked (gpointer data)
+{
+  int n = 0;
+  return !scope_volume_view_is_loading (data) && scope_volume_view_get_series (data, &n) != NULL;
+}
+
+static gboolean
+slices_read (gpointer data)
+{
+  ScopeVolumeView *view = data;
+  const NnVolume *v = scope_volume_view_get_volume (view);
+  int want = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (view), "want-slices"));
+  return !scope_volume_view_is_loading (view) && v != NULL && v->nz == want;
+}
+
+/* The dialog asking for a series, or NULL. */
+static AdwMessageDialog *
+series_dialog (void)
+{
+  AdwMessageDialog *found = NULL;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels) && found == NULL; i++)
+    {
+      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w))
+          && find_named (GTK_WIDGET (w), "volume-series-list") != NULL)
+        found = ADW_MESSAGE_DIALOG (w);
+    }
+  return found;
+}
+
+/* A DICOM folder of two series: a dialog lists them (description, UID, slices); either can be
+ * read. */
+static void
+test_series (void)
+{
+  g_autofree char *errors_before = g_strdup (scope_window_get_error_message (window));
+  g_autofree char *tmp = test_util_make_tmp_dir ();
+  g_autofree char *dir = g_build_filename (tmp, "study", NULL);
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  for (int k = 0; k < 4; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("a%d.dcm", k);
+      write_dicom_slice (dir, name, "1.2.840.99.1", "Chest 2.5 mm", 10.0 + 2.5 * k, k);
+    }
+  for (int k = 0; k < 2; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("b%d.dcm", k);
+      write_dicom_slice (dir, name, "1.2.840.99.2", NULL, 5.0 * k, k);
+    }
+  ScopeVolumeView *view = SCOPE_VOLUME_VIEW (find_descendant (GTK_WIDGET (window),
+                                                              SCOPE_TYPE_VOLUME_VIEW));
+  g_autoptr (GFile) folder = g_file_new_for_path (dir);
+  g_assert_true (scope_window_open_volume (window, folder));
+  test_util_wait (series_asked, view, "the series of the folder to be listed");
+  int n = 0;
+  const NnVolumeSeries *series = scope_volume_view_get_series (view, &n);
+  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpstr (series[0].uid, ==, "1.2.840.99.1");
+  g_assert_cmpstr (series[0].description, ==, "Chest 2.5 mm");
+  g_assert_cmpstr (series[1].description, ==, "");
+  g_assert_cmpint (series[0].slices, ==, 4);
+  g_assert_cmpstr (series[1].uid, ==, "1.2.840.99.2");
+  g_assert_cmpint (series[1].slices, ==, 2);
+  assert_no_new_error (errors_before);
+  AdwMessageDialog *dialog = series_dialog ();
+  g_assert_nonnull (dialog);
+  wait_frames (3);
+  ui_util_screenshot (GTK_WIDGET (dialog), shot_dir, "volume-8-series", 5.0, 4);
+
+  /* The second series by its UID (what a click on its row does). */
+  activate (view, "volume.choose-series", "s", "1.2.840.99.2");
+  g_object_set_data (G_OBJECT (view), "want-slices", GINT_TO_POINTER (2));
+  test_util_wait (slices_read, view, "the second series to be read");
+  g_assert_null (scope_volume_view_get_series (view, &n));
+  g_assert_null (series_dialog ());
+
+  /* Again, and the dialog's Open: the selected (first) row. */
+  g_autoptr (GFile) again = g_file_new_for_path (dir);
+  g_assert_true (scope_window_open_volume (window, again));
+  test_util_wait (series_asked, view, "the series to be listed again");
+  dialog = series_dialog ();
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, "open");
+  g_object_set_data (G_OBJECT (view), "want-slices", GINT_TO_POINTER (4));
+  test_util_wait (slices_read, view, "the first series to be read");
+  g_assert_true (scope_volume_view_get_volume (view)->hu);
+  assert_no_new_error (errors_before);
+  test_util_remove_tree (tmp);
+}
+
 static ScopeWindow *
 other_window (void)
 {
@@ -483,6 +830,8 @@ main (int    argc,
 
   g_test_add_func ("/ui/volume/open-navigate-classify", test_volume);
   g_test_add_func ("/ui/volume/command-line", test_command_line);
+  g_test_add_func ("/ui/volume/mask-and-ood", test_mask_and_ood);
+  g_test_add_func ("/ui/volume/series", test_series);
   int status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));

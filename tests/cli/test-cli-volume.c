@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli on volumes and in shards, end to end with the hand-set oriented-dashes model:
  * predict and cam on a NIfTI volume of dash images (one JSON line per slice, the class of each
- * known), the attribution volume's geometry and the montage, a DICOM series folder, several
- * series, broken volumes, and --shard: the parts' outputs concatenated equal the whole run's
- * (predict and cam on a volume, cam on a folder; eval's parts sum to the whole). */
+ * known; out-of-distribution scores per slice), the attribution volume's geometry and the
+ * montage, a DICOM series folder, several series, broken volumes, and --shard: the parts'
+ * outputs concatenated equal the whole run's (predict and cam on a volume, cam on a folder;
+ * eval's parts sum to the whole). */
 #include <cjson/cJSON.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -265,6 +266,39 @@ test_predict_volume (void)
   g_assert_cmpstr (joined->str, ==, r.out);
   g_string_free (joined, TRUE);
   run_clear (&r);
+}
+
+/* predict on a volume with out-of-distribution statistics (fitted here on the dash set): each
+ * slice's line has its score against the threshold; --ood none leaves them out. */
+static void
+test_predict_volume_ood (void)
+{
+  char *stats = path ("stats.ood.json");
+  Run r = run_cli ("ood-fit", env.model, env.set, "--out", stats);
+  assert_success (&r);
+  run_clear (&r);
+  r = run_cli ("predict", env.model, env.volume, "--ood", stats);
+  assert_success (&r);
+  int n = 0;
+  cJSON **lines = json_lines (r.out, &n);
+  g_assert_cmpint (n, ==, SLICES);
+  for (int k = 0; k < n; k++)
+    {
+      const cJSON *ood = cJSON_GetObjectItem (lines[k], "ood");
+      g_assert_nonnull (ood);
+      double score = number (ood, "score"), threshold = number (ood, "threshold");
+      g_test_message ("slice %d: out-of-distribution score %.3f, threshold %.3f", k, score,
+                      threshold);
+      g_assert_true (isfinite (score) && score > 0.0);
+      g_assert_cmpint (cJSON_IsTrue (cJSON_GetObjectItem (ood, "far")), ==, score > threshold);
+    }
+  json_lines_free (lines, n);
+  run_clear (&r);
+  r = run_cli ("predict", env.model, env.volume, "--ood", "none");
+  assert_success (&r);
+  g_assert_null (strstr (r.out, "\"ood\""));
+  run_clear (&r);
+  g_free (stats);
 }
 
 /* cam on a volume: JSON lines, the attribution volume over the input's geometry (same affine
@@ -600,6 +634,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   setup ();
   g_test_add_func ("/cli/volume/predict", test_predict_volume);
+  g_test_add_func ("/cli/volume/predict-ood", test_predict_volume_ood);
   g_test_add_func ("/cli/volume/cam", test_cam_volume);
   g_test_add_func ("/cli/volume/cam-mask", test_cam_volume_mask);
   g_test_add_func ("/cli/volume/folder-shards", test_cam_folder_shards);

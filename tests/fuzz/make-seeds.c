@@ -643,7 +643,7 @@ append_reply_slice (GByteArray *b,
                     double      instance)
 {
   g_byte_array_append (b, (const guint8 *) "NNDC", 4);
-  append_u32 (b, 2, false);
+  append_u32 (b, 3, false);
   append_u32 (b, 0, false);
   append_u32 (b, rows, false);
   append_u32 (b, cols, false);
@@ -654,7 +654,9 @@ append_reply_slice (GByteArray *b,
   for (int i = 0; i < 12; i++)
     append_f64 (b, geometry[i]);
   append_u32 (b, 7, false);
+  append_u32 (b, 4, false);
   g_byte_array_append (b, (const guint8 *) "1.2.840", 7);
+  g_byte_array_append (b, (const guint8 *) "Lung", 4);
   for (uint32_t i = 0; i < rows * cols; i++)
     {
       float v = -1024.0f + 13.5f * (float) i;
@@ -670,7 +672,7 @@ append_reply_error (GByteArray *b,
                     const char *message)
 {
   g_byte_array_append (b, (const guint8 *) "NNDC", 4);
-  append_u32 (b, 2, false);
+  append_u32 (b, 3, false);
   append_u32 (b, code, false);
   append_u32 (b, (uint32_t) strlen (message), false);
   g_byte_array_append (b, (const guint8 *) message, (guint) strlen (message));

@@ -68,7 +68,9 @@ slice_reply (guint32 rows,
   for (int i = 0; i < 12; i++)
     put_f64 (b, geometry[i]);
   put_u32 (b, 5);
+  put_u32 (b, 4);
   g_byte_array_append (b, (const guint8 *) "1.2.3", 5);
+  g_byte_array_append (b, (const guint8 *) "Lung", 4);
   for (guint32 i = 0; i < rows * cols; i++)
     {
       float v = 0.5f * (float) i - 100.0f;
@@ -124,6 +126,7 @@ test_reply_parse (void)
   g_assert_cmpfloat (slice.spacing[1], ==, 0.8);
   g_assert_true (isnan (slice.tilt));
   g_assert_cmpstr (slice.series_uid, ==, "1.2.3");
+  g_assert_cmpstr (slice.series_description, ==, "Lung");
   nn_image_free (slice.image);
 
   /* Cut anywhere, or one byte too long: malformed; for a cut reply the length asks for more
@@ -159,7 +162,7 @@ test_reply_parse (void)
   g_byte_array_free (b, TRUE);
   /* A value that is not a finite number. */
   b = slice_reply (1, 2);
-  memset (b->data + NN_DICOM_FRAME_SLICE_HEAD + 5 + 4, 0xff, 4);
+  memset (b->data + NN_DICOM_FRAME_SLICE_HEAD + 5 + 4 + 4, 0xff, 4);
   assert_reply_fails (b, "not a finite number");
   g_byte_array_free (b, TRUE);
   /* A series UID that is not digits and dots, or longer than a UID may be. */
@@ -168,8 +171,17 @@ test_reply_parse (void)
   assert_reply_fails (b, "bad series UID");
   g_byte_array_free (b, TRUE);
   b = slice_reply (1, 2);
-  b->data[NN_DICOM_FRAME_SLICE_HEAD - 4] = NN_DICOM_FRAME_MAX_UID + 1;
+  b->data[NN_DICOM_FRAME_SLICE_HEAD - 8] = NN_DICOM_FRAME_MAX_UID + 1;
   assert_reply_fails (b, "bad series UID length");
+  g_byte_array_free (b, TRUE);
+  /* A series description that is not printable, or too long. */
+  b = slice_reply (1, 2);
+  b->data[NN_DICOM_FRAME_SLICE_HEAD + 5 + 1] = '\n';
+  assert_reply_fails (b, "bad series description");
+  g_byte_array_free (b, TRUE);
+  b = slice_reply (1, 2);
+  b->data[NN_DICOM_FRAME_SLICE_HEAD - 4] = NN_DICOM_FRAME_MAX_DESCRIPTION + 1;
+  assert_reply_fails (b, "bad series description length");
   g_byte_array_free (b, TRUE);
 
   /* Errors: the message is the helper's, after the file name; unprintable bytes are replaced;

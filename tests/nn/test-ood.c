@@ -4,6 +4,7 @@
  * that belongs to another model. */
 #include <glib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn.h"
@@ -91,11 +92,29 @@ test_fit (void)
   nn_model_free (model);
 }
 
+/* Where the statistics of a model are looked for (the CLI and the application alike). */
+static void
+test_path (void)
+{
+  const char *cases[][2] = {
+    { "data/demo-ct.safetensors", "data/demo-ct.ood.json" },
+    { "net.onnx", "net.onnx.ood.json" },
+    { ".safetensors", ".safetensors.ood.json" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      char *path = nn_ood_path_new (cases[i][0]);
+      g_assert_cmpstr (path, ==, cases[i][1]);
+      free (path);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ood/fit", test_fit);
+  g_test_add_func ("/ood/path", test_path);
   return g_test_run ();
 }

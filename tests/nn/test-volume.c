@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Volumes: DICOM series folders (order, spacing and affine from hand-built slices in shuffled
- * file order; several series, missing and uneven slices, gantry tilt, mixed sizes), NIfTI-1/2
- * written by us and by nibabel (geometry both ways), reorienting, planes, and broken files. */
+ * file order; several series listed and chosen, missing and uneven slices, gantry tilt, mixed
+ * sizes), NIfTI-1/2 written by us and by nibabel (geometry both ways), reorienting, planes,
+ * broken files, the grid check and the mask volume beside a scan. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -194,6 +195,36 @@ test_dicom_volume_bad (Fixture       *fx,
   nn_volume_free (v);
   g_assert_null (nn_volume_load_dicom (dir, "9.9", &err));
   assert_error (&err, dir, "no series 9.9");
+  /* Listed in order of first appearance in file name order (a, b, c, d, then y, z), with the
+   * Series Description of a slice that has one (padding dropped). */
+  TestDicomSpec described = test_dicom_spec_default ();
+  described.position = "-20\\-30\\5";
+  described.spacing = "0.5\\0.75";
+  described.series_uid = "1.2.4";
+  described.series_description = "Bone 1.0 mm ";
+  GByteArray *bytes = test_dicom_make (&described);
+  char *y = g_build_filename (dir, "y.dcm", NULL);
+  test_util_write_file (y, bytes->data, bytes->len);
+  g_free (y);
+  g_byte_array_free (bytes, TRUE);
+  int n = 0;
+  NnVolumeSeries *series = nn_volume_dicom_series (dir, &n, &err);
+  g_assert_nonnull (series);
+  g_assert_cmpint (n, ==, 2);
+  g_assert_cmpstr (series[0].uid, ==, "1.2.3");
+  g_assert_cmpstr (series[0].description, ==, "");
+  g_assert_cmpint (series[0].slices, ==, 4);
+  g_assert_cmpstr (series[1].uid, ==, "1.2.4");
+  g_assert_cmpstr (series[1].description, ==, "Bone 1.0 mm");
+  g_assert_cmpint (series[1].slices, ==, 2);
+  free (series);
+  g_free (dir);
+  /* A folder without DICOM files lists nothing, with an error naming it. */
+  dir = test_util_tmp_dir_path (fx, "no-dicom");
+  g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
+  g_assert_null (nn_volume_dicom_series (dir, &n, &err));
+  assert_error (&err, dir, "no DICOM files");
+  g_assert_cmpint (n, ==, 0);
   g_free (dir);
 
   /* A missing slice. */
@@ -623,7 +654,80 @@ test_planes (void)
   nn_volume_free (v);
 }
 
+/* ---- Grids and masks ------------------------------------------------------------------------ */
+
+static void
+test_same_grid (void)
+{
+  NnVolume *a = nn_volume_new (4, 3, 2);
+  NnVolume *b = nn_volume_new_like (a);
+  g_assert_true (nn_volume_same_grid (a, b, 0.01));
+  b->affine[0][3] += 0.005;
+  g_assert_true (nn_volume_same_grid (a, b, 0.01));
+  b->affine[0][3] += 0.01;
+  g_assert_false (nn_volume_same_grid (a, b, 0.01));
+  g_assert_true (nn_volume_same_grid (a, b, 0.1));
+  NnVolume *c = nn_volume_new (4, 3, 3);
+  g_assert_false (nn_volume_same_grid (a, c, 1e9));
+  nn_volume_free (a);
+  nn_volume_free (b);
+  nn_volume_free (c);
+}
+
+/* The mask volume beside a scan: NAME.mask.nii.gz first, then NAME.mask.nii; none for a name
+ * without one, a mask itself, another extension or a folder. */
+static void
+test_mask_volume_find (Fixture       *fx,
+                       gconstpointer  data)
+{
+  (void) data;
+  const char *files[] = { "a.nii.gz", "a.mask.nii.gz", "a.mask.nii", "b.NII", "b.mask.nii",
+                          "c.nii.gz", "d.png", "d.mask.nii.gz" };
+  for (size_t f = 0; f < G_N_ELEMENTS (files); f++)
+    {
+      g_autofree char *path = test_util_tmp_dir_path (fx, files[f]);
+      test_util_write_file (path, "x", 1);
+    }
+  g_autofree char *mask_dir = test_util_tmp_dir_path (fx, "e.mask.nii.gz");
+  g_assert_cmpint (g_mkdir (mask_dir, 0755), ==, 0);
+  const struct { const char *scan, *mask; } cases[] = {
+    { "a.nii.gz", "a.mask.nii.gz" }, { "a.nii", "a.mask.nii.gz" }, { "b.NII", "b.mask.nii" },
+    { "c.nii.gz", NULL }, { "a.mask.nii.gz", NULL }, { "d.png", NULL }, { "e.nii.gz", NULL },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *scan = test_util_tmp_dir_path (fx, cases[i].scan);
+      char *found = nn_mask_volume_find (scan);
+      g_autofree char *want = cases[i].mask != NULL ? test_util_tmp_dir_path (fx, cases[i].mask)
+                                                    : NULL;
+      g_assert_cmpstr (found, ==, want);
+      free (found);
+    }
+}
+
 /* ---- A model over a volume ------------------------------------------------------------------ */
+
+/* nn_volume_classify_features's rows as the callback of each slice sees them. */
+typedef struct
+{
+  const float *features;
+  size_t       dim;
+  int          begin;
+  float       *seen;
+} FeatureLog;
+
+static void
+copy_features (int                  k,
+               const float         *probs,
+               const NnExplanation *explanation,
+               void                *user_data)
+{
+  (void) probs;
+  (void) explanation;
+  FeatureLog *f = user_data;
+  size_t row = (size_t) (k - f->begin) * f->dim;
+  memcpy (f->seen + row, f->features + row, f->dim * sizeof (float));
+}
 
 typedef struct
 {
@@ -693,6 +797,43 @@ test_volume_classify_explain (void)
       g_assert_cmpfloat (fabsf (probs[(k - 1) * 2] + probs[(k - 1) * 2 + 1] - 1.0f), <, 1e-5f);
       g_assert_cmpint (logits[(k - 1) * 2 + 1] > logits[(k - 1) * 2], ==, labels[k]);
     }
+  /* The features at the out-of-distribution node: filled before each slice's callback, the
+   * node's output for that slice alone, the probabilities those of nn_volume_classify. */
+  int node = nn_ood_feature_node (model->graph, &err);
+  g_assert_cmpint (node, >=, 0);
+  size_t dim = nn_shape_size (model->graph->nodes[node].shape);
+  float *features = g_new0 (float, 4 * dim), *seen = g_new0 (float, 4 * dim);
+  float *single = g_new0 (float, dim), probs2[6 * 2];
+  FeatureLog flog = { .features = features, .dim = dim, .begin = 1, .seen = seen };
+  g_assert_true (nn_volume_classify_features (model, v, "dashes", NULL, 1, 5, 3, probs2, NULL,
+                                              node, features, copy_features, &flog, NULL,
+                                              &err));
+  g_assert_cmpmem (seen, 4 * dim * sizeof (float), features, 4 * dim * sizeof (float));
+  g_assert_cmpmem (probs2, 8 * sizeof (float), probs, 8 * sizeof (float));
+  double energy = 0.0;
+  NnContext *ctx = nn_context_new (model->graph, 1, 0, &err);
+  g_assert_nonnull (ctx);
+  nn_context_keep (ctx, node);
+  for (int k = 1; k < 5; k++)
+    {
+      NnInput *input = nn_volume_slice_input (v, k, "dashes", model, NULL, &err);
+      g_assert_nonnull (input);
+      memcpy (nn_context_input (ctx), input->tensor,
+              nn_shape_size (model->graph->nodes[0].shape) * sizeof (float));
+      nn_input_unref (input);
+      nn_context_forward (ctx, -1);
+      memcpy (single, nn_context_output (ctx, node), dim * sizeof (float));
+      test_util_assert_close (single, features + (size_t) (k - 1) * dim, dim, 1e-5,
+                              "features of slice %d", k);
+      for (size_t d = 0; d < dim; d++)
+        energy += fabsf (single[d]);
+    }
+  g_assert_cmpfloat (energy, >, 0.0);
+  nn_context_free (ctx);
+  g_free (features);
+  g_free (seen);
+  g_free (single);
+
   /* Cancelled after the first batch of 2. */
   log = (SliceLog) { .last = -1, .stop_after = 2, .cancel = &cancel };
   g_assert_false (nn_volume_classify (model, v, "dashes", NULL, 0, 6, 2, probs, NULL, log_slice,
@@ -757,5 +898,8 @@ main (int    argc,
   g_test_add_func ("/nn/volume/reorient", test_reorient);
   g_test_add_func ("/nn/volume/planes", test_planes);
   g_test_add_func ("/nn/volume/classify-explain", test_volume_classify_explain);
+  g_test_add_func ("/nn/volume/same-grid", test_same_grid);
+  g_test_add ("/nn/volume/mask-find", Fixture, NULL, test_util_tmp_dir_setup,
+              test_mask_volume_find, test_util_tmp_dir_teardown);
   return g_test_run ();
 }

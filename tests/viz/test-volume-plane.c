@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A volume's plane as a figure: laid out at the aspect of its extent in mm, points mapped back
- * to voxels, the crosshair through the chosen voxel's centre, an overlay transparent at 0; the
- * per-slice strip coloured by probability. */
+ * to voxels, the crosshair through the chosen voxel's centre, an overlay transparent at 0, a
+ * mask's contour on its voxels' edges; the per-slice strip coloured by probability, slices far
+ * from the training data hatched. */
 #include <glib.h>
 #include <math.h>
 #include <stdlib.h>
@@ -164,6 +165,111 @@ test_strip (void)
   cairo_surface_destroy (s);
 }
 
+/* The contour colour's pixel. */
+static uint32_t
+contour_pixel (void)
+{
+  uint32_t px = 0;
+  for (int c = 0; c < 3; c++)
+    px = px << 8 | (uint32_t) lround (viz_volume_contour_rgb[c] * 255.0);
+  return px;
+}
+
+static void
+test_contour (void)
+{
+  VizStyle style;
+  viz_style_init (&style);
+  style.margin = 0.0;
+  /* A black 10 x 10 plane, 20 px per voxel; the mask is the 2 x 2 block of columns and rows 3
+   * and 4, and the voxel (9, 0) in the corner, at the plane's border. */
+  float grey[100] = { 0 };
+  uint8_t mask[100] = { 0 };
+  mask[3 * 10 + 3] = mask[3 * 10 + 4] = mask[4 * 10 + 3] = mask[4 * 10 + 4] = 1;
+  mask[9] = 1;
+  cairo_surface_t *image = viz_image_surface_new (grey, 1, 10, 10);
+  VizVolumePlane p = {
+    .image = image, .mask = mask, .w = 10, .h = 10, .width_mm = 10.0, .height_mm = 10.0,
+  };
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 200, 200);
+  cairo_t *cr = cairo_create (s);
+  viz_volume_plane_draw (cr, &p, &style, 200.0, 200.0);
+  cairo_destroy (cr);
+  cairo_surface_flush (s);
+  uint32_t edge = contour_pixel ();
+  /* The block's edges at x, y = 60 and 100 (2 px wide: the pixels either side), its corners
+   * filled; inside and outside stay black. */
+  g_assert_cmphex (test_pixel_at (s, 59.5, 80.0) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 60.5, 80.0) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 100.5, 70.0) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 80.0, 60.5) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 80.0, 99.5) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 59.5, 59.5) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 80.0, 80.0) & 0xffffff, ==, 0);
+  g_assert_cmphex (test_pixel_at (s, 80.0, 50.0) & 0xffffff, ==, 0);
+  g_assert_cmphex (test_pixel_at (s, 40.0, 150.0) & 0xffffff, ==, 0);
+  /* The corner voxel is outlined along the plane's border too. */
+  g_assert_cmphex (test_pixel_at (s, 180.5, 10.0) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 190.0, 19.5) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 190.0, 0.5) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 199.5, 10.0) & 0xffffff, ==, edge);
+  g_assert_cmphex (test_pixel_at (s, 190.0, 10.0) & 0xffffff, ==, 0);
+  cairo_surface_destroy (s);
+  cairo_surface_destroy (image);
+}
+
+/* The strip of four slices, all classified, drawn into a new surface, with far (or NULL). */
+static cairo_surface_t *
+draw_strip_far (const uint8_t *far)
+{
+  VizStyle style;
+  viz_style_init (&style);
+  float probs[8] = { 1.0f, 0.0f, 1.0f, 0.0f, 1.0f, 0.0f, 1.0f, 0.0f };
+  VizVolumeStrip strip = {
+    .probs = probs, .slices = 4, .classes = 2, .done = 4, .current = -1, .far = far,
+    .far_label = "far",
+  };
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, 400, 100);
+  cairo_t *cr = cairo_create (s);
+  viz_volume_strip_draw (cr, &strip, &style, 400.0, 100.0);
+  cairo_destroy (cr);
+  cairo_surface_flush (s);
+  return s;
+}
+
+/* Whether column x of a and b differ between rows y0 and y1. */
+static gboolean
+column_differs (cairo_surface_t *a,
+                cairo_surface_t *b,
+                double           x,
+                double           y0,
+                double           y1)
+{
+  for (double y = y0; y < y1; y += 1.0)
+    if ((test_pixel_at (a, x, y) & 0xffffff) != (test_pixel_at (b, x, y) & 0xffffff))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_strip_far (void)
+{
+  const uint8_t none[4] = { 0, 0, 0, 0 }, third[4] = { 0, 0, 1, 0 };
+  cairo_surface_t *plain = draw_strip_far (none);
+  cairo_surface_t *marked = draw_strip_far (third);
+  /* The labels' column is empty ("0", "1" are narrow): slice k spans about 30 + 90 k px. Only
+   * slice 2's column changes, over the strip's rows. */
+  g_assert_false (column_differs (plain, marked, 80.0, 10.0, 60.0));
+  g_assert_true (column_differs (plain, marked, 260.0, 10.0, 60.0));
+  g_assert_false (column_differs (plain, marked, 360.0, 10.0, 60.0));
+  /* The legend's swatch under the strip is there in both. */
+  cairo_surface_t *unchecked = draw_strip_far (NULL);
+  g_assert_true (column_differs (plain, unchecked, 40.0, 60.0, 92.0));
+  cairo_surface_destroy (unchecked);
+  cairo_surface_destroy (plain);
+  cairo_surface_destroy (marked);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -173,5 +279,7 @@ main (int    argc,
   g_test_add_func ("/viz/volume-plane/draw-crosshair-and-overlay",
                    test_draw_crosshair_and_overlay);
   g_test_add_func ("/viz/volume-plane/strip", test_strip);
+  g_test_add_func ("/viz/volume-plane/contour", test_contour);
+  g_test_add_func ("/viz/volume-plane/strip-far", test_strip_far);
   return g_test_run ();
 }
