@@ -177,7 +177,8 @@ on_am_update (ScopeAmJob          *job,
 }
 
 /* Maximizes the selected channel in both models, unless that is what the jobs there are for
- * (running or done); another layer or channel replaces them. */
+ * (running or done); another layer or channel replaces them. Runs start only while the view
+ * is on screen (and when it comes back): the other views' channel choices cost nothing here. */
 static void
 request_am (ScopeCompareView *self)
 {
@@ -195,6 +196,11 @@ request_am (ScopeCompareView *self)
   if (self->am_jobs[0] != NULL && self->am_node == node && self->am_channel == channel)
     return;
   clear_am (self);
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      update_state (self);
+      return;
+    }
   self->am_node = node;
   self->am_channel = channel;
   NnAmSettings s = self->am_defaults;
@@ -680,6 +686,13 @@ changed (ScopeView       *view,
 }
 
 static void
+scope_compare_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (scope_compare_view_parent_class)->map (widget);
+  request_am (SCOPE_COMPARE_VIEW (widget));
+}
+
+static void
 scope_compare_view_dispose (GObject *object)
 {
   ScopeCompareView *self = SCOPE_COMPARE_VIEW (object);
@@ -703,6 +716,7 @@ scope_compare_view_class_init (ScopeCompareViewClass *klass)
   ScopeViewClass *view_class = SCOPE_VIEW_CLASS (klass);
 
   object_class->dispose = scope_compare_view_dispose;
+  widget_class->map = scope_compare_view_map;
   view_class->changed = changed;
   view_class->export = export;
   view_class->cancel = cancel;

@@ -3,8 +3,9 @@
  * a button to open it; a model of another network is refused with a toast naming it; model B
  * (the demo model with noise on its trainable conv weights) opens on a worker and the selected
  * channel, the layer's Grad-CAM and the channel's AM image (the same run as a direct one) show
- * in both; another channel is maximized anew and that run cancelled; the layers are compared
- * over a small image folder with progress, and a run is cancelled; the view exports its plot.
+ * in both; another channel is maximized anew and that run cancelled, and nothing runs while
+ * the view is off screen; the layers are compared over a small image folder with progress,
+ * and a run is cancelled; the view exports its plot.
  * Screenshots, light and dark, go to $CNNSCOPE_SCREENSHOT_DIR. */
 #include <adwaita.h>
 #include <math.h>
@@ -320,7 +321,10 @@ test_compare (void)
   UiUtilPixelStats stats = ui_util_texture_stats (shot);
   g_assert_cmpuint (stats.colours, >, 50);
 
-  /* another channel is maximized anew; cancelled, its partial images stay, marked */
+  /* another channel is maximized anew (with steps enough to be cancelled before the end);
+   * cancelled, its partial images stay, marked */
+  defaults.steps = NN_AM_MAX_STEPS;
+  scope_compare_view_set_am_defaults (view, &defaults);
   scope_window_select_channel (window, 5);
   g_assert_true (scope_compare_view_get_am_running (view));
   g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "compare-am-progress")));
@@ -332,6 +336,8 @@ test_compare (void)
   g_assert_false (gtk_widget_get_visible (find_named (GTK_WIDGET (view),
                                                       "compare-am-progress")));
   /* back to channel 3: its images again, from a new run */
+  defaults.steps = AM_STEPS;
+  scope_compare_view_set_am_defaults (view, &defaults);
   scope_window_select_channel (window, 3);
   test_util_wait (b_shown, view, "the AM of channel 3 again");
   g_assert_cmpint (scope_compare_view_get_am (view, 0)->channels[0], ==, 3);
@@ -372,6 +378,20 @@ test_compare (void)
   activate (view, "compare.cancel", NULL);
   g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
   g_assert_true (scope_compare_view_get_layers (view) == layers);
+
+  /* off screen, another channel starts nothing; back on screen, its runs start */
+  defaults.steps = NN_AM_MAX_STEPS;
+  scope_compare_view_set_am_defaults (view, &defaults);
+  g_assert_true (scope_window_show_view (window, "activations"));
+  wait_frames (2);
+  scope_window_select_channel (window, 7);
+  g_assert_false (scope_compare_view_get_am_running (view));
+  g_assert_null (scope_compare_view_get_am (view, 0));
+  g_assert_true (scope_window_show_view (window, "compare"));
+  wait_frames (2);
+  g_assert_true (scope_compare_view_get_am_running (view));
+  activate (view, "compare.cancel", NULL);
+  g_assert_false (scope_compare_view_get_am_running (view));
 
   g_autofree char *png = g_build_filename (tmp, "compare.png", NULL);
   g_autoptr (GError) error = NULL;
