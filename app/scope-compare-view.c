@@ -117,6 +117,8 @@ update_state (ScopeCompareView *self)
       gtk_label_set_text (self->b_label, text);
     }
   gtk_stack_set_visible_child_name (self->content_stack, self->b != NULL ? "figures" : "empty");
+  /* the channel pair has the whole height until there is a plot */
+  gtk_widget_set_visible (GTK_WIDGET (self->plot), self->layers != NULL);
   int done, total;
   am_steps (self, &done, &total);
   gtk_widget_set_visible (GTK_WIDGET (self->am_progress), maximizing);
