@@ -97,9 +97,8 @@ scope_pfm_bank_heading (const ScopePfm *pfm,
   gboolean trained = pfm->kind == NN_PFM_BANK_TRAINABLE;
   int n = pfm->n_kernels;
   g_autoptr (GString) text = g_string_new (NULL);
-  g_string_printf (text, "%s filter bank (%s, %d kernel%s of 3×3, %s):",
-                   trained ? "Trained" : "Fixed", nn_pfm_bank_name (pfm->kind), n,
-                   n == 1 ? "" : "s", trained ? "started as" : "frozen");
+  g_string_printf (text, "%s bank, %s (%d kernel%s):", nn_pfm_bank_name (pfm->kind),
+                   trained ? "started as" : "frozen", n, n == 1 ? "" : "s");
   for (int j = 0; j < n; j++)
     {
       /* Long lists keep their two first and two last names. */
@@ -278,7 +277,8 @@ scope_pfm_draw (cairo_t        *cr,
   cairo_translate (cr, 0.0, l.top);
   char heading[256];
   scope_pfm_bank_heading (pfm, heading, sizeof heading);
-  viz_text_draw (cr, style, heading, style->margin, style->margin, 0.0, 0.0);
+  viz_text_draw_fitted (cr, style, heading, style->margin, style->margin,
+                        l.left_w - 2.0 * style->margin, 0.0, 0.0);
   cairo_translate (cr, 0.0, line + style->margin);
   viz_tile_grid_draw (cr, &bank, style, l.left_w, l.bank_h - line - style->margin);
   cairo_restore (cr);

@@ -41,8 +41,8 @@ const char *
          scope_pfm_kernel_name (const ScopePfm *pfm,
                                 int             j);
 
-/* The bank's heading in the figure: fixed or trained, its name and size, its kernels
- * ("Fixed filter bank (edges, 4 kernels of 3×3, frozen): +U0 +U45 +U90 +U135"). */
+/* The bank's heading in the figure: its name, frozen or trained, its size and kernels
+ * ("edges bank, frozen (4 kernels): +U0 +U45 +U90 +U135"). */
 void     scope_pfm_bank_heading (const ScopePfm *pfm,
                                  char           *buf,
                                  gsize           size);

@@ -173,22 +173,22 @@ test_bank_names (TestUtilTmpDir *fx,
     const char *heading;
   } cases[] = {
     { NN_PFM_BANK_EDGES, 4, TRUE, "+U0 +U45 +U90 +U135 +U0",
-      "Fixed filter bank (edges, 4 kernels of 3×3, frozen): +U0 +U45 +U90 +U135" },
+      "edges bank, frozen (4 kernels): +U0 +U45 +U90 +U135" },
     { NN_PFM_BANK_LINES, 0, TRUE, "-E0 +E0 -E45 +E45 -E90 +E90 -E135 +E135 -E0",
-      "Fixed filter bank (lines, 8 kernels of 3×3, frozen): -E0 +E0 -E45 +E45 -E90 +E90 -E135 "
+      "lines bank, frozen (8 kernels): -E0 +E0 -E45 +E45 -E90 +E90 -E135 "
       "+E135" },
     { NN_PFM_BANK_FULL, 9, TRUE, "+U0 +U45 +U90 +U135 +E0 +E45 +E90 +E135 -U0 +U0",
-      "Fixed filter bank (full, 9 kernels of 3×3, frozen): +U0 +U45 … +E135 -U0" },
+      "full bank, frozen (9 kernels): +U0 +U45 … +E135 -U0" },
     { NN_PFM_BANK_FULL, 8, TRUE, "+U0 +U45 +U90 +U135 +E0 +E45 +E90 +E135 +U0",
-      "Fixed filter bank (full, 8 kernels of 3×3, frozen): +U0 +U45 +U90 +U135 +E0 +E45 +E90 "
+      "full bank, frozen (8 kernels): +U0 +U45 +U90 +U135 +E0 +E45 +E90 "
       "+E135" },
     { NN_PFM_BANK_TRAINABLE, 4, TRUE, "+U0 +U90 +E0 +E90 +U0",
-      "Trained filter bank (trainable, 4 kernels of 3×3, started as): +U0 +U90 +E0 +E90" },
+      "trainable bank, started as (4 kernels): +U0 +U90 +E0 +E90" },
     { NN_PFM_BANK_RANDOM_FROZEN, 4, TRUE, "+R0 +R2 +R4 +R6 +R0",
-      "Fixed filter bank (random-frozen, 4 kernels of 3×3, frozen): +R0 +R2 +R4 +R6" },
+      "random-frozen bank, frozen (4 kernels): +R0 +R2 +R4 +R6" },
     { NN_PFM_BANK_FULL, 0, FALSE, "-U0 +U0 -U45 +U45 -U90 +U90 -U135 +U135 -E0 +E0 -E45 +E45 "
       "-E90 +E90 -E135 +E135",
-      "Fixed filter bank (full, 16 kernels of 3×3, frozen): -U0 +U0 … -E135 +E135" },
+      "full bank, frozen (16 kernels): -U0 +U0 … -E135 +E135" },
   };
   float full[16][9];
   nn_pfm_bank_kernels (full);
@@ -213,6 +213,22 @@ test_bank_names (TestUtilTmpDir *fx,
       char heading[256];
       scope_pfm_bank_heading (&p, heading, sizeof heading);
       g_assert_cmpstr (heading, ==, cases[c].heading);
+      /* The figure, for a look: $CNNSCOPE_SCREENSHOT_DIR/pfm-bank-<bank>-<size>.png. */
+      const char *shots = g_getenv ("CNNSCOPE_SCREENSHOT_DIR");
+      if (shots != NULL && g_mkdir_with_parents (shots, 0755) == 0)
+        {
+          VizStyle style;
+          viz_style_init (&style);
+          cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 900, 600);
+          cairo_t *cr = cairo_create (surface);
+          scope_pfm_draw (cr, &p, 0, NULL, &style, 900, 600);
+          cairo_destroy (cr);
+          g_autofree char *name = g_strdup_printf ("pfm-bank-%s-%d.png",
+                                                   nn_pfm_bank_name (p.kind), p.n_kernels);
+          g_autofree char *path = g_build_filename (shots, name, NULL);
+          g_assert_cmpint (cairo_surface_write_to_png (surface, path), ==, CAIRO_STATUS_SUCCESS);
+          cairo_surface_destroy (surface);
+        }
       /* The drivers name the same kernels. */
       g_autofree ScopePfmDriver *drivers = g_new (ScopePfmDriver, p.mid_c);
       g_assert_cmpint (scope_pfm_trace (&p, 0, drivers, p.mid_c), ==, p.mid_c);
