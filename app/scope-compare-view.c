@@ -802,6 +802,16 @@ scope_compare_view_set_am_defaults (ScopeCompareView   *self,
   self->am_defaults.start_items = 1;
 }
 
+void
+scope_compare_view_get_am_defaults (ScopeCompareView *self,
+                                    NnAmSettings     *settings)
+{
+  g_return_if_fail (SCOPE_IS_COMPARE_VIEW (self));
+  g_return_if_fail (settings != NULL);
+
+  *settings = self->am_defaults;
+}
+
 const ScopeAmResult *
 scope_compare_view_get_am (ScopeCompareView *self,
                            int               model)

@@ -25,6 +25,9 @@ gboolean           scope_compare_view_has_cams (ScopeCompareView *self);
  * window sets them): layer, channel and start are the view's own. */
 void               scope_compare_view_set_am_defaults (ScopeCompareView   *self,
                                                        const NnAmSettings *settings);
+/* The settings set by scope_compare_view_set_am_defaults (nn_am_settings_init's at first). */
+void               scope_compare_view_get_am_defaults (ScopeCompareView *self,
+                                                       NnAmSettings     *settings);
 /* The newest AM result of model A (0) or B (1) for the selected channel, or NULL. */
 const ScopeAmResult *
                    scope_compare_view_get_am (ScopeCompareView *self,
