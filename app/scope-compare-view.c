@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeCompareView: opens model B on a worker (refused unless it is the window's network),
- * runs both on the input for the selected layer (its output and Grad-CAM there), and compares
- * them layer by layer over a dataset with progress and cancel; draws viz's channel pair and
- * CKA plot. */
+ * runs both on the input for the selected layer (its output and Grad-CAM there), maximizes the
+ * selected channel in both (two ScopeAmJobs, same settings and seed), and compares them layer
+ * by layer over a dataset, with progress and cancel; draws viz's channel pair and CKA plot. */
 #include "scope-compare-view.h"
 
 #include <glib/gi18n.h>
 #include <gio/gio.h>
 
 #include "scope-accessible.h"
+#include "scope-am-job.h"
 #include "scope-compare-job.h"
 #include "scope-error.h"
+#include "scope-figure.h"
 #include "scope-file-dialog.h"
 #include "viz.h"
 
@@ -23,8 +25,11 @@ struct _ScopeCompareView
 
   /* Template children. */
   GtkLabel        *b_label;
+  GtkLabel        *am_label;
+  GtkProgressBar  *am_progress;
   GtkEntry        *dataset_entry;
   GtkProgressBar  *progress;
+  GtkStack        *content_stack;
   GtkDrawingArea  *pair;
   GtkDrawingArea  *plot;
 
@@ -41,6 +46,13 @@ struct _ScopeCompareView
   char            *cam_note;     /* why there are no CAMs, or NULL */
   int              out_node;     /* the node of outputs */
   NnCkaLayers     *layers;
+  /* Activation maximization of the selected channel in A and B: the jobs (kept after their
+   * end), their newest results, and the layer and channel they are for (-1: none). */
+  NnAmSettings     am_defaults;
+  ScopeAmJob      *am_jobs[2];
+  ScopeAmResult   *ams[2];
+  int              am_node, am_channel;
+  gboolean         am_stopped;   /* cancelled before the end: the images are partial */
 };
 
 G_DEFINE_FINAL_TYPE (ScopeCompareView, scope_compare_view, SCOPE_TYPE_VIEW)
@@ -51,17 +63,43 @@ model_a (ScopeCompareView *self)
   return scope_view_get_model (SCOPE_VIEW (self));
 }
 
+static gboolean
+am_running (ScopeCompareView *self)
+{
+  for (int m = 0; m < 2; m++)
+    if (self->am_jobs[m] != NULL && scope_am_job_get_state (self->am_jobs[m]) == SCOPE_AM_RUNNING)
+      return TRUE;
+  return FALSE;
+}
+
+/* Steps done of the AM runs of both models, and of both in all. */
+static void
+am_steps (ScopeCompareView *self,
+          int              *done,
+          int              *total)
+{
+  *done = *total = 0;
+  for (int m = 0; m < 2; m++)
+    if (self->am_jobs[m] != NULL)
+      {
+        int steps = scope_am_job_get_settings (self->am_jobs[m])->steps;
+        *total += steps;
+        *done += self->ams[m] != NULL ? MIN (self->ams[m]->step, steps) : 0;
+      }
+}
+
 static void
 update_state (ScopeCompareView *self)
 {
   ScopeView *view = SCOPE_VIEW (self);
   gboolean running = self->comparing;
-  scope_view_set_busy (view, running || self->opening || self->forwarding);
+  gboolean maximizing = am_running (self);
+  scope_view_set_busy (view, running || self->opening || self->forwarding || maximizing);
   scope_view_set_can_export (view, self->layers != NULL || self->outputs[0] != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->progress), running);
   GtkWidget *widget = GTK_WIDGET (self);
   gtk_widget_action_set_enabled (widget, "compare.run", self->b != NULL && !running);
-  gtk_widget_action_set_enabled (widget, "compare.cancel", running);
+  gtk_widget_action_set_enabled (widget, "compare.cancel", running || maximizing);
   gtk_widget_action_set_enabled (widget, "compare.choose", model_a (self) != NULL);
   gtk_widget_action_set_enabled (widget, "compare.open", model_a (self) != NULL);
   if (model_a (self) == NULL)
@@ -78,6 +116,16 @@ update_state (ScopeCompareView *self)
       g_autofree char *text = g_strdup_printf (_ ("Model B: %s"), scope_model_get_name (self->b));
       gtk_label_set_text (self->b_label, text);
     }
+  gtk_stack_set_visible_child_name (self->content_stack, self->b != NULL ? "figures" : "empty");
+  /* the channel pair has the whole height until there is a plot */
+  gtk_widget_set_visible (GTK_WIDGET (self->plot), self->layers != NULL);
+  int done, total;
+  am_steps (self, &done, &total);
+  gtk_widget_set_visible (GTK_WIDGET (self->am_progress), maximizing);
+  gtk_progress_bar_set_fraction (self->am_progress, total > 0 ? (double) done / total : 0.0);
+  gtk_widget_set_visible (GTK_WIDGET (self->am_label), maximizing || self->am_stopped);
+  gtk_label_set_text (self->am_label, maximizing ? _ ("Maximizing the channel")
+                                                 : _ ("Maximization stopped"));
   gtk_widget_queue_draw (GTK_WIDGET (self->pair));
   gtk_widget_queue_draw (GTK_WIDGET (self->plot));
 }
@@ -91,6 +139,92 @@ clear_outputs (ScopeCompareView *self)
   g_clear_pointer (&self->cams[1], g_free);
   g_clear_pointer (&self->cam_note, g_free);
   self->out_node = -1;
+}
+
+static void
+clear_am (ScopeCompareView *self)
+{
+  for (int m = 0; m < 2; m++)
+    {
+      if (self->am_jobs[m] != NULL)
+        {
+          g_signal_handlers_disconnect_by_data (self->am_jobs[m], self);
+          scope_am_job_stop (self->am_jobs[m]);
+        }
+      g_clear_object (&self->am_jobs[m]);
+      g_clear_pointer (&self->ams[m], scope_am_result_unref);
+    }
+  self->am_node = self->am_channel = -1;
+  self->am_stopped = FALSE;
+}
+
+static void
+on_am_update (ScopeAmJob          *job,
+              const ScopeAmUpdate *update,
+              gpointer             data)
+{
+  ScopeCompareView *self = data;
+  int m = job == self->am_jobs[0] ? 0 : job == self->am_jobs[1] ? 1 : -1;
+  if (m < 0)
+    return;
+  if (update->n_results > 0)
+    {
+      g_clear_pointer (&self->ams[m], scope_am_result_unref);
+      self->ams[m] = scope_am_result_ref (update->results[update->n_results - 1]);
+    }
+  if (update->error != NULL)
+    scope_view_report_error (SCOPE_VIEW (self), _ ("Activation maximization failed: %s"),
+                             update->error->message);
+  update_state (self);
+}
+
+/* Maximizes the selected channel in both models, unless that is what the jobs there are for
+ * (running or done); another layer or channel replaces them. Runs start only while the view
+ * is on screen (and when it comes back): the other views' channel choices cost nothing here. */
+static void
+request_am (ScopeCompareView *self)
+{
+  ScopeView *view = SCOPE_VIEW (self);
+  ScopeModel *models[2] = { model_a (self), self->b };
+  int node = scope_view_get_layer (view);
+  if (models[0] == NULL || models[1] == NULL || node < 1)
+    {
+      clear_am (self);
+      update_state (self);
+      return;
+    }
+  const NnNode *n = &scope_model_get_graph (models[0])->nodes[node];
+  int channel = CLAMP (scope_view_get_channel (view), 0, n->shape.c - 1);
+  if (self->am_jobs[0] != NULL && self->am_node == node && self->am_channel == channel)
+    return;
+  clear_am (self);
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      update_state (self);
+      return;
+    }
+  self->am_node = node;
+  self->am_channel = channel;
+  NnAmSettings s = self->am_defaults;
+  s.layer = node;
+  s.channels = &channel;
+  s.n_channels = 1;
+  s.start = NULL;
+  s.start_items = 1;
+  for (int m = 0; m < 2; m++)
+    {
+      self->am_jobs[m] = scope_am_job_new (models[m], &s, 1);
+      g_signal_connect (self->am_jobs[m], "update", G_CALLBACK (on_am_update), self);
+      g_autoptr (GError) error = NULL;
+      if (!scope_am_job_start (self->am_jobs[m], &error))
+        {
+          scope_view_report_error (view, _ ("Activation maximization failed: %s"),
+                                   error->message);
+          clear_am (self);
+          break;
+        }
+    }
+  update_state (self);
 }
 
 static void
@@ -153,9 +287,11 @@ on_open_done (ScopeCompareResult *result,
       g_clear_pointer (&self->b, scope_model_unref);
       g_clear_pointer (&self->layers, nn_cka_layers_free);
       self->b = g_steal_pointer (&result->model);
+      clear_am (self);
     }
   scope_compare_result_free (result);
   request_forward (self);
+  request_am (self);
 }
 
 static void
@@ -248,6 +384,14 @@ cancel (ScopeView *view)
   g_clear_pointer (&self->cka_job, scope_compare_job_free);
   g_clear_pointer (&self->open_job, scope_compare_job_free);
   self->comparing = self->opening = FALSE;
+  /* the AM images stay as far as they got, marked as stopped */
+  if (am_running (self))
+    {
+      for (int m = 0; m < 2; m++)
+        if (self->am_jobs[m] != NULL)
+          scope_am_job_stop (self->am_jobs[m]);
+      self->am_stopped = TRUE;
+    }
   update_state (self);
 }
 
@@ -327,9 +471,47 @@ typedef struct
   char           names[2][128];
   char           title[160];
   char           cam_label[160];
+  char           am_label[200];
   char           caption[1100];
   VizStyle       style;
 } PairDraw;
+
+/* The AM row when the images are for the layer and channel shown. */
+static void
+pair_am (ScopeCompareView *self,
+         PairDraw         *d,
+         int               channel)
+{
+  if (self->am_node != self->out_node || self->am_channel != channel)
+    return;
+  if (self->am_jobs[0] == NULL)
+    return;
+  const NnAmSettings *s = scope_am_job_get_settings (self->am_jobs[0]);
+  int done = s->steps;   /* the fewer steps of the two */
+  for (int m = 0; m < 2; m++)
+    {
+      const ScopeAmResult *r = self->ams[m];
+      done = r != NULL ? MIN (done, r->step) : 0;
+      if (r == NULL)
+        continue;
+      d->pair.ams[m] = r->pixels;
+      d->pair.am_c = r->c;
+      d->pair.am_h = r->h;
+      d->pair.am_w = r->w;
+    }
+  if (d->pair.ams[0] == NULL && d->pair.ams[1] == NULL)
+    return;
+  int steps = s->steps;
+  if (done >= steps)
+    g_snprintf (d->am_label, sizeof d->am_label, "activation maximization of the channel's "
+                "mean (%d steps, lr %g, seed %" G_GUINT64_FORMAT ", both models alike)", steps,
+                (double) s->lr, (guint64) s->seed);
+  else
+    g_snprintf (d->am_label, sizeof d->am_label, "activation maximization of the channel's "
+                "mean: %s at step %d of %d", self->am_stopped ? "stopped" : "running", done,
+                steps);
+  d->pair.am_label = d->am_label;
+}
 
 static gboolean
 pair_draw_init (ScopeCompareView *self,
@@ -362,6 +544,7 @@ pair_draw_init (ScopeCompareView *self,
       g_snprintf (d->caption, sizeof d->caption, "No Grad-CAM here: %s", self->cam_note);
       d->pair.caption = d->caption;
     }
+  pair_am (self, d, c);
   viz_style_init (&d->style);
   return TRUE;
 }
@@ -373,10 +556,11 @@ draw_pair (GtkDrawingArea *area,
            int             height,
            gpointer        data)
 {
-  (void) area;
   PairDraw d;
-  if (pair_draw_init (data, &d))
-    viz_channel_pair_draw (cr, &d.pair, &d.style, width, height);
+  if (!pair_draw_init (data, &d))
+    return;
+  scope_figure_style_init_screen (&d.style, GTK_WIDGET (area));
+  viz_channel_pair_draw (cr, &d.pair, &d.style, width, height);
 }
 
 typedef struct
@@ -418,10 +602,10 @@ draw_plot (GtkDrawingArea *area,
            int             height,
            gpointer        data)
 {
-  (void) area;
   PlotDraw d;
   if (!plot_draw_init (data, &d))
     return;
+  scope_figure_style_init_screen (&d.style, GTK_WIDGET (area));
   viz_cka_plot_draw (cr, &d.plot, &d.style, width, height);
   g_free (d.names);
 }
@@ -493,10 +677,21 @@ changed (ScopeView       *view,
         gtk_editable_set_text (GTK_EDITABLE (self->dataset_entry),
                                scope_model_get_nn_model (a)->dataset);
     }
+  if (what & SCOPE_VIEW_MODEL)
+    clear_am (self);
   if (what & (SCOPE_VIEW_MODEL | SCOPE_VIEW_INPUT | SCOPE_VIEW_LAYER))
     request_forward (self);
   else
     update_state (self);
+  if (what & (SCOPE_VIEW_MODEL | SCOPE_VIEW_LAYER | SCOPE_VIEW_CHANNEL))
+    request_am (self);
+}
+
+static void
+scope_compare_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (scope_compare_view_parent_class)->map (widget);
+  request_am (SCOPE_COMPARE_VIEW (widget));
 }
 
 static void
@@ -510,6 +705,7 @@ scope_compare_view_dispose (GObject *object)
   g_clear_pointer (&self->b, scope_model_unref);
   g_clear_pointer (&self->layers, nn_cka_layers_free);
   clear_outputs (self);
+  clear_am (self);
 
   G_OBJECT_CLASS (scope_compare_view_parent_class)->dispose (object);
 }
@@ -522,6 +718,7 @@ scope_compare_view_class_init (ScopeCompareViewClass *klass)
   ScopeViewClass *view_class = SCOPE_VIEW_CLASS (klass);
 
   object_class->dispose = scope_compare_view_dispose;
+  widget_class->map = scope_compare_view_map;
   view_class->changed = changed;
   view_class->export = export;
   view_class->cancel = cancel;
@@ -534,6 +731,9 @@ scope_compare_view_class_init (ScopeCompareViewClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/cnnscope/Cnnscope/ui/scope-compare-view.ui");
   gtk_widget_class_bind_template_child (widget_class, ScopeCompareView, b_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeCompareView, am_label);
+  gtk_widget_class_bind_template_child (widget_class, ScopeCompareView, am_progress);
+  gtk_widget_class_bind_template_child (widget_class, ScopeCompareView, content_stack);
   gtk_widget_class_bind_template_child (widget_class, ScopeCompareView, dataset_entry);
   gtk_widget_class_bind_template_child (widget_class, ScopeCompareView, progress);
   gtk_widget_class_bind_template_child (widget_class, ScopeCompareView, pair);
@@ -545,12 +745,14 @@ static void
 scope_compare_view_init (ScopeCompareView *self)
 {
   self->out_node = -1;
+  self->am_node = self->am_channel = -1;
+  nn_am_settings_init (&self->am_defaults);
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_drawing_area_set_draw_func (self->pair, draw_pair, self, NULL);
   gtk_drawing_area_set_draw_func (self->plot, draw_plot, self, NULL);
   scope_accessible_set_label (GTK_WIDGET (self->pair),
                               _ ("The selected channel in model A and model B: filters, "
-                                 "activation and Grad-CAM"));
+                                 "activation, Grad-CAM and activation-maximization image"));
   scope_accessible_set_label (GTK_WIDGET (self->plot),
                               _ ("Linear CKA and relative weight change of each layer between "
                                  "model A and model B"));
@@ -583,4 +785,45 @@ scope_compare_view_has_cams (ScopeCompareView *self)
 {
   g_return_val_if_fail (SCOPE_IS_COMPARE_VIEW (self), FALSE);
   return self->cams[0] != NULL && self->cams[1] != NULL;
+}
+
+void
+scope_compare_view_set_am_defaults (ScopeCompareView   *self,
+                                    const NnAmSettings *settings)
+{
+  g_return_if_fail (SCOPE_IS_COMPARE_VIEW (self));
+  g_return_if_fail (settings != NULL);
+
+  self->am_defaults = *settings;
+  self->am_defaults.channels = NULL;
+  self->am_defaults.n_channels = 0;
+  self->am_defaults.direction = NULL;
+  self->am_defaults.start = NULL;
+  self->am_defaults.start_items = 1;
+}
+
+void
+scope_compare_view_get_am_defaults (ScopeCompareView *self,
+                                    NnAmSettings     *settings)
+{
+  g_return_if_fail (SCOPE_IS_COMPARE_VIEW (self));
+  g_return_if_fail (settings != NULL);
+
+  *settings = self->am_defaults;
+}
+
+const ScopeAmResult *
+scope_compare_view_get_am (ScopeCompareView *self,
+                           int               model)
+{
+  g_return_val_if_fail (SCOPE_IS_COMPARE_VIEW (self), NULL);
+  g_return_val_if_fail (model == 0 || model == 1, NULL);
+  return self->ams[model];
+}
+
+gboolean
+scope_compare_view_get_am_running (ScopeCompareView *self)
+{
+  g_return_val_if_fail (SCOPE_IS_COMPARE_VIEW (self), FALSE);
+  return am_running (self);
 }

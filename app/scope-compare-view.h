@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* ScopeCompareView: a second model of the same network beside the window's: the selected
- * channel's filters and activation and the layer's Grad-CAM in both, and the per-layer CKA of
- * both over a dataset. */
+ * channel's filters, activation and activation-maximization image and the layer's Grad-CAM in
+ * both, and the per-layer CKA of both over a dataset. */
 #pragma once
 
+#include "scope-am-job.h"
 #include "scope-view.h"
 
 G_BEGIN_DECLS
@@ -20,5 +21,18 @@ const NnCkaLayers *scope_compare_view_get_layers (ScopeCompareView *self);
 gboolean           scope_compare_view_has_outputs (ScopeCompareView *self);
 /* Whether both models' Grad-CAM at the selected layer is shown. */
 gboolean           scope_compare_view_has_cams (ScopeCompareView *self);
+/* The settings both models' AM runs take (the Maximize view's defaults from Preferences; the
+ * window sets them): layer, channel and start are the view's own. */
+void               scope_compare_view_set_am_defaults (ScopeCompareView   *self,
+                                                       const NnAmSettings *settings);
+/* The settings set by scope_compare_view_set_am_defaults (nn_am_settings_init's at first). */
+void               scope_compare_view_get_am_defaults (ScopeCompareView *self,
+                                                       NnAmSettings     *settings);
+/* The newest AM result of model A (0) or B (1) for the selected channel, or NULL. */
+const ScopeAmResult *
+                   scope_compare_view_get_am (ScopeCompareView *self,
+                                              int               model);
+/* Whether an AM run of either model is going on. */
+gboolean           scope_compare_view_get_am_running (ScopeCompareView *self);
 
 G_END_DECLS

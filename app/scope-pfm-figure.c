@@ -100,7 +100,7 @@ scope_pfm_figure_set_layer (ScopePfmFigure *self,
       g_clear_pointer (&self->model, scope_model_unref);
       self->model = model != NULL ? scope_model_ref (model) : NULL;
     }
-  self->valid = model != NULL && scope_pfm_find (&self->pfm, scope_model_get_graph (model),
+  self->valid = model != NULL && scope_pfm_find (&self->pfm, scope_model_get_nn_model (model),
                                                  node);
   g_clear_pointer (&self->caption, g_free);
   if (self->valid)

@@ -9,7 +9,6 @@
 #include <string.h>
 
 
-#define BANK_SIZE   16
 #define N_DRIVERS   8
 /* The left column's share of the width. */
 #define LEFT_SHARE  0.42
@@ -32,11 +31,12 @@ sibling (const NnGraph *graph,
 
 gboolean
 scope_pfm_find (ScopePfm      *pfm,
-                const NnGraph *graph,
+                const NnModel *model,
                 int            node)
 {
-  g_return_val_if_fail (pfm != NULL && graph != NULL, FALSE);
+  g_return_val_if_fail (pfm != NULL && model != NULL, FALSE);
 
+  const NnGraph *graph = model->graph;
   if (node < 0 || node >= graph->n_nodes)
     return FALSE;
   const char *name = graph->nodes[node].name;
@@ -69,7 +69,48 @@ scope_pfm_find (ScopePfm      *pfm,
     .bank = nn_graph_param_data (graph, pw),
     .mix = nn_graph_param_data (graph, cw),
   };
+  int size;
+  if (!nn_pfm_bank_from_options (model->arch_options, &pfm->kind, &size, NULL))
+    {
+      pfm->kind = NN_PFM_BANK_FULL;
+      size = 0;
+    }
+  pfm->n_kernels = nn_pfm_bank_subset (pfm->kind, size, pfm->kernels, NULL);
   return TRUE;
+}
+
+const char *
+scope_pfm_kernel_name (const ScopePfm *pfm,
+                       int             j)
+{
+  g_return_val_if_fail (pfm != NULL && pfm->n_kernels > 0 && j >= 0, "");
+  return nn_pfm_bank_kernel_name (pfm->kind, pfm->kernels[j % pfm->n_kernels]);
+}
+
+void
+scope_pfm_bank_heading (const ScopePfm *pfm,
+                        char           *buf,
+                        gsize           size)
+{
+  g_return_if_fail (pfm != NULL && buf != NULL && size > 0);
+
+  gboolean trained = pfm->kind == NN_PFM_BANK_TRAINABLE;
+  int n = pfm->n_kernels;
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_string_printf (text, "%s bank, %s (%d kernel%s):", nn_pfm_bank_name (pfm->kind),
+                   trained ? "started as" : "frozen", n, n == 1 ? "" : "s");
+  for (int j = 0; j < n; j++)
+    {
+      /* Long lists keep their two first and two last names. */
+      if (n > 8 && j >= 2 && j < n - 2)
+        {
+          if (j == 2)
+            g_string_append (text, " …");
+          continue;
+        }
+      g_string_append_printf (text, " %s", scope_pfm_kernel_name (pfm, j));
+    }
+  g_strlcpy (buf, text->str, size);
 }
 
 static int
@@ -96,7 +137,7 @@ scope_pfm_trace (const ScopePfm *pfm,
   g_autofree ScopePfmDriver *all = g_new (ScopePfmDriver, pfm->mid_c);
   for (int j = 0; j < pfm->mid_c; j++)
     all[j] = (ScopePfmDriver) {
-      .channel = j, .input = j / pfm->f, .kernel = j % BANK_SIZE,
+      .channel = j, .input = j / pfm->f, .kernel = pfm->kernels[j % pfm->n_kernels],
       .weight = pfm->mix[(gsize) o * (gsize) pfm->mid_c + (gsize) j],
     };
   qsort (all, (size_t) pfm->mid_c, sizeof *all, compare_drivers);
@@ -184,7 +225,7 @@ draw_drivers (cairo_t        *cr,
       double y = m + 1.5 * line + i * row_h;
       draw_kernel (cr, pfm->bank + (gsize) d->channel * 9, &kernel_cm, m, y, size);
       snprintf (text, sizeof text, "%+.3f  ch %d: %s ← in %d", (double) d->weight, d->channel,
-                nn_pfm_kernel_name (d->kernel), d->input);
+                scope_pfm_kernel_name (pfm, d->channel), d->input);
       double tx = m + size + 6.0;
       viz_text_draw (cr, style, text, tx, y + 0.5 * size, 0.0, 0.5);
       /* A bar for |weight| relative to the largest, in the weight's colour. */
@@ -224,8 +265,8 @@ scope_pfm_draw (cairo_t        *cr,
   if (caption != NULL)
     viz_text_draw (cr, style, caption, style->margin, style->margin, 0.0, 0.0);
 
-  /* The bank: the first 16 filtered channels carry the 16 kernels. */
-  int n_bank = MIN (pfm->mid_c, BANK_SIZE);
+  /* The bank: the first n_kernels filtered channels carry its kernels. */
+  int n_bank = MIN (pfm->mid_c, pfm->n_kernels);
   VizColormap bank_cm;
   viz_colormap_init_for_data (&bank_cm, VIZ_COLORMAP_DIVERGING, pfm->bank, (size_t) n_bank * 9);
   VizTileGrid bank = {
@@ -234,8 +275,10 @@ scope_pfm_draw (cairo_t        *cr,
   double line = viz_text_line_height (style);
   cairo_save (cr);
   cairo_translate (cr, 0.0, l.top);
-  viz_text_draw (cr, style, "Fixed filter bank (frozen 3×3): −U0 +U0 … −E135 +E135",
-                 style->margin, style->margin, 0.0, 0.0);
+  char heading[256];
+  scope_pfm_bank_heading (pfm, heading, sizeof heading);
+  viz_text_draw_fitted (cr, style, heading, style->margin, style->margin,
+                        l.left_w - 2.0 * style->margin, 0.0, 0.0);
   cairo_translate (cr, 0.0, line + style->margin);
   viz_tile_grid_draw (cr, &bank, style, l.left_w, l.bank_h - line - style->margin);
   cairo_restore (cr);

@@ -22,21 +22,36 @@ typedef struct
   int          mid_c;
   int          out_c;
   const float *bank;        /* (mid_c, 1, 3, 3): channel j filters input j / f with kernel
-                               j % 16 of the bank; borrowed from the graph */
+                               kernels[j % n_kernels]; borrowed from the graph */
   const float *mix;         /* (out_c, mid_c); borrowed from the graph */
+  NnPfmBank    kind;        /* the bank the network was built with (its model file says) */
+  int          n_kernels;   /* how many kernels it uses */
+  int          kernels[16]; /* nn_pfm_bank_subset's list: the kernels in channel order */
 } ScopePfm;
 
 /* Fills pfm when node is the predefined conv or the 1x1 conv of a PFM ("<m>.predefined" and
- * "<m>.conv1x1", the 1x1 reading the depthwise conv through its norm and ReLU). */
+ * "<m>.conv1x1", the 1x1 reading the depthwise conv through its norm and ReLU). The bank and
+ * its size come from the model's arch_options (nn_pfm_bank_from_options: the full bank of 16
+ * for files without them or with options that do not parse). */
 gboolean scope_pfm_find (ScopePfm      *pfm,
-                         const NnGraph *graph,
+                         const NnModel *model,
                          int            node);
+/* The name of the kernel of filtered channel j ("+U0", "-R3"). */
+const char *
+         scope_pfm_kernel_name (const ScopePfm *pfm,
+                                int             j);
+
+/* The bank's heading in the figure: its name, frozen or trained, its size and kernels
+ * ("edges bank, frozen (4 kernels): +U0 +U45 +U90 +U135"). */
+void     scope_pfm_bank_heading (const ScopePfm *pfm,
+                                 char           *buf,
+                                 gsize           size);
 
 typedef struct
 {
   int   channel;  /* filtered channel j */
   int   input;    /* the module's input channel it reads, j / f */
-  int   kernel;   /* its bank kernel, j % 16 */
+  int   kernel;   /* its kernel, kernels[j % n_kernels] (an index into the 16) */
   float weight;   /* mix[o][j] */
 } ScopePfmDriver;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scope-accessible.h"
+#include "scope-compare-view.h"
 #include "scope-engine.h"
 #include "scope-error.h"
 #include "scope-explain-view.h"
@@ -1428,8 +1429,27 @@ on_ct_window_changed (ScopeWindow *self)
     SCOPE_VOLUME_VIEW (adw_view_stack_get_child_by_name (self->view_stack, "volume")), window);
 }
 
+/* The settings of activation maximization in the preferences, into s. */
+static void
+am_preferences (ScopeWindow  *self,
+                NnAmSettings *s)
+{
+  s->steps = g_settings_get_int (self->settings, "am-steps");
+  s->lr = (float) g_settings_get_double (self->settings, "am-learning-rate");
+  s->optimizer = g_settings_get_enum (self->settings, "am-optimizer") == 1
+                 ? NN_AM_OPTIMIZER_ADAM : NN_AM_OPTIMIZER_NGA;
+  s->param = g_settings_get_enum (self->settings, "am-parameterization") == 1
+             ? NN_AM_PARAM_FOURIER : NN_AM_PARAM_PIXELS;
+  s->pad = g_settings_get_int (self->settings, "am-pad");
+  s->jitter = g_settings_get_int (self->settings, "am-jitter");
+  s->scale = (float) g_settings_get_double (self->settings, "am-scale");
+  s->rotate = (float) g_settings_get_double (self->settings, "am-rotate");
+  s->blur = (float) g_settings_get_double (self->settings, "am-blur");
+}
+
 /* The settings of activation maximization in the preferences, shown in the Maximize view's
- * controls (the others, the objective and the transforms on, stay as they are). */
+ * controls (the others, the objective and the transforms on, stay as they are), and taken by
+ * the Compare view's AM runs over the defaults the Maximize view starts with. */
 static void
 apply_am_defaults (ScopeWindow *self)
 {
@@ -1437,18 +1457,12 @@ apply_am_defaults (ScopeWindow *self)
     adw_view_stack_get_child_by_name (self->view_stack, "maximize"));
   NnAmSettings s;
   scope_maximize_view_get_settings (view, &s);
-  s.steps = g_settings_get_int (self->settings, "am-steps");
-  s.lr = (float) g_settings_get_double (self->settings, "am-learning-rate");
-  s.optimizer = g_settings_get_enum (self->settings, "am-optimizer") == 1
-                ? NN_AM_OPTIMIZER_ADAM : NN_AM_OPTIMIZER_NGA;
-  s.param = g_settings_get_enum (self->settings, "am-parameterization") == 1
-            ? NN_AM_PARAM_FOURIER : NN_AM_PARAM_PIXELS;
-  s.pad = g_settings_get_int (self->settings, "am-pad");
-  s.jitter = g_settings_get_int (self->settings, "am-jitter");
-  s.scale = (float) g_settings_get_double (self->settings, "am-scale");
-  s.rotate = (float) g_settings_get_double (self->settings, "am-rotate");
-  s.blur = (float) g_settings_get_double (self->settings, "am-blur");
+  am_preferences (self, &s);
   scope_maximize_view_set_settings (view, &s);
+  nn_am_settings_init (&s);
+  am_preferences (self, &s);
+  scope_compare_view_set_am_defaults (
+    SCOPE_COMPARE_VIEW (adw_view_stack_get_child_by_name (self->view_stack, "compare")), &s);
 }
 
 static void

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* cnnscope-cli compare: two models of the same graph (two checkpoints of a run, a model before
  * and after fine-tuning) layer by layer: linear CKA over a dataset and the weights' change, as
- * a table, JSON and figures; one channel's filters and activation side by side. */
+ * a table, JSON and figures; one channel's filters, activation, Grad-CAM and activation-
+ * maximization image side by side. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@ static const char usage[] =
   "Usage: cnnscope-cli compare MODEL_A MODEL_B --data DATASET [--out FIGURE] [--json]\n"
   "       [--features flatten|pool] [--limit N] [--seed S] [--matrix FIGURE] [--layer NAME]\n"
   "       [--channel K --input IMAGE --channel-out FIGURE] [--threads N] [--width W]\n"
-  "       [--height H]\n"
+  "       [--am-steps N] [--height H]\n"
   "Compares two models of the same graph; models whose graphs differ are refused, saying at\n"
   "which node. Both run over the test split of DATASET ('fashion-mnist' or an image folder; at\n"
   "most --limit samples, default 500, drawn at random with --seed, default 1), and every\n"
@@ -26,8 +27,10 @@ static const char usage[] =
   "--out draws the per-layer plot (.png, .svg or .pdf; W x H, default 1000 x 600; --layer\n"
   "outlines that layer), --matrix the CKA of every layer of A with every layer of B.\n"
   "--channel K with --layer NAME and --input IMAGE writes to --channel-out the channel's\n"
-  "filters (conv layers), its activation on IMAGE and the layer's Grad-CAM for A's top\n"
-  "class in both models, side by side.\n";
+  "filters (conv layers), its activation on IMAGE, the layer's Grad-CAM for A's top class\n"
+  "and the image that maximizes the channel's mean (activation maximization with the\n"
+  "defaults of 'cnnscope-cli am', seed 1, --am-steps steps, default 256; 0: no AM row) in\n"
+  "both models, side by side.\n";
 
 enum
 {
@@ -43,6 +46,7 @@ enum
   OPT_INPUT,
   OPT_CHANNEL_OUT,
   OPT_THREADS,
+  OPT_AM_STEPS,
 };
 
 static const struct option options[] = {
@@ -58,6 +62,7 @@ static const struct option options[] = {
   { "input", required_argument, NULL, OPT_INPUT },
   { "channel-out", required_argument, NULL, OPT_CHANNEL_OUT },
   { "threads", required_argument, NULL, OPT_THREADS },
+  { "am-steps", required_argument, NULL, OPT_AM_STEPS },
   CLI_FIGURE_OPTIONS,
   { "help", no_argument, NULL, 'h' },
   { NULL, 0, NULL, 0 },
@@ -67,6 +72,7 @@ static const struct option options[] = {
 #define COMPARE_LIMIT  500
 #define COMPARE_WIDTH  1000
 #define COMPARE_HEIGHT 600
+#define COMPARE_AM_STEPS 256
 
 typedef struct
 {
@@ -81,6 +87,7 @@ typedef struct
   int         limit;
   int         channel;
   int         threads;
+  int         am_steps;
   uint64_t    seed;
   CliFigureSize size;
 } CompareArgs;
@@ -134,6 +141,9 @@ parse_args (CompareArgs *a,
           break;
         case OPT_THREADS:
           ok = cli_parse_int ("threads", optarg, 1, 1024, &a->threads);
+          break;
+        case OPT_AM_STEPS:
+          ok = cli_parse_int ("am-steps", optarg, 0, 1 << 20, &a->am_steps);
           break;
         case CLI_OPT_FIGURE_WIDTH:
         case CLI_OPT_FIGURE_HEIGHT:
@@ -342,8 +352,62 @@ channel_cam (float         *out,
   return true;
 }
 
-/* The channel figure: its kernels (a conv layer), its activation on --input and the layer's
- * Grad-CAM for A's top class, in both. */
+/* Activation maximization of channel k at node in model (the defaults of cnnscope-cli am,
+ * seed 1, `steps` steps) into out (the input's c x h x w, pixels in [0, 1]). *am false, with a
+ * note on stderr, when the layer takes none; a run that stops being finite gives its best
+ * image, with a note. */
+static bool
+channel_am (float         *out,
+            bool          *am,
+            const NnModel *model,
+            int            node,
+            int            k,
+            int            steps,
+            int            threads)
+{
+  NnAmSettings s;
+  nn_am_settings_init (&s);
+  s.layer = node;
+  s.channels = &k;
+  s.n_channels = 1;
+  s.steps = steps;
+  s.threads = threads > 0 ? threads : 1;
+  NnError err = { 0 };
+  NnAmRun *run = nn_am_run_new (model, &s, &err);
+  if (run == NULL && err.code == NN_ERROR_SPEC)
+    {
+      fprintf (stderr, "no activation-maximization row: %s\n", err.message);
+      *am = false;
+      return true;
+    }
+  if (run == NULL)
+    return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+  bool ok = nn_am_run_step (run, steps, NULL, &err);
+  if (!ok && err.code != NN_ERROR_NUMERIC)
+    {
+      nn_am_run_free (run);
+      return cli_fail_error (CLI_EXIT_FAILURE, &err), false;
+    }
+  if (!ok)
+    fprintf (stderr, "activation maximization stopped (%s); its best image is shown\n",
+             err.message);
+  NnShape in = nn_am_run_get_shape (run);
+  NnImage *pixels = nn_image_new (in.c, in.h, in.w);
+  if (pixels == NULL)
+    {
+      nn_am_run_free (run);
+      return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
+    }
+  nn_am_image_to_pixels (model, ok ? nn_am_run_peek_image (run, 0)
+                                   : nn_am_run_peek_best (run, 0), pixels);
+  memcpy (out, pixels->data, nn_shape_size (in) * sizeof (float));
+  nn_image_free (pixels);
+  nn_am_run_free (run);
+  return true;
+}
+
+/* The channel figure: its kernels (a conv layer), its activation on --input, the layer's
+ * Grad-CAM for A's top class and the channel's AM image, in both. */
 static bool
 write_channel_figure (const CompareArgs *a,
                       const char        *paths[2],
@@ -367,23 +431,28 @@ write_channel_figure (const CompareArgs *a,
         return false;
       }
   const size_t pixels = (size_t) inputs[0]->h * inputs[0]->w;
+  const size_t am_size = nn_shape_size (g->nodes[0].shape);
   float *acts = malloc (2 * plane * sizeof (float));
   float *cams = malloc (2 * pixels * sizeof (float));
-  if (acts == NULL || cams == NULL)
+  float *ams = malloc (2 * am_size * sizeof (float));
+  if (acts == NULL || cams == NULL || ams == NULL)
     {
       free (acts);
       free (cams);
+      free (ams);
       nn_input_unref (inputs[0]);
       nn_input_unref (inputs[1]);
       return cli_fail (CLI_EXIT_FAILURE, "out of memory"), false;
     }
-  bool ok = true, cam = inputs[0]->display != NULL;
+  bool ok = true, cam = inputs[0]->display != NULL, am = a->am_steps > 0;
   int target = -1;
   for (int m = 0; ok && m < 2; m++)
     {
       ok = channel_activation (acts + m * plane, models[m], inputs[m], node, a->channel)
            && (!cam || channel_cam (cams + m * pixels, &cam, models[m], inputs[m], node,
-                                    &target));
+                                    &target))
+           && (!am || channel_am (ams + m * am_size, &am, models[m], node, a->channel,
+                                  a->am_steps, a->threads));
       snprintf (names[m], sizeof names[m], "%s: %s", m == 0 ? "A" : "B",
                 viz_caption_file_name (file, sizeof file, paths[m], false));
       fig.pair.names[m] = names[m];
@@ -414,6 +483,19 @@ write_channel_figure (const CompareArgs *a,
       fig.pair.cam_w = inputs[0]->w;
       fig.pair.cam_label = cam_label;
     }
+  char am_label[256] = "";
+  if (ok && am)
+    {
+      const NnShape in = g->nodes[0].shape;
+      viz_caption_append (am_label, sizeof am_label, "activation maximization of the channel's "
+                          "mean (%d steps, seed 1)", a->am_steps);
+      fig.pair.ams[0] = ams;
+      fig.pair.ams[1] = ams + am_size;
+      fig.pair.am_c = in.c;
+      fig.pair.am_h = in.h;
+      fig.pair.am_w = in.w;
+      fig.pair.am_label = am_label;
+    }
   viz_caption_append (title, sizeof title, "Layer %s, channel %d", a->layer, a->channel);
   viz_caption_append (caption, sizeof caption, "input %s; each row on one scale for both models",
                       viz_caption_file_name (file, sizeof file, a->input, false));
@@ -427,6 +509,7 @@ write_channel_figure (const CompareArgs *a,
     }
   free (acts);
   free (cams);
+  free (ams);
   nn_input_unref (inputs[0]);
   nn_input_unref (inputs[1]);
   return ok;
@@ -495,7 +578,7 @@ cli_compare_main (int    argc,
                   char **argv)
 {
   CompareArgs a = {
-    .limit = COMPARE_LIMIT, .channel = -1, .seed = 1,
+    .limit = COMPARE_LIMIT, .channel = -1, .seed = 1, .am_steps = COMPARE_AM_STEPS,
     .size = { COMPARE_WIDTH, COMPARE_HEIGHT },
   };
   int status = parse_args (&a, argc, argv);

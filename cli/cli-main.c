@@ -40,7 +40,7 @@ static const CliCommand commands[] = {
   { "compare", cli_compare_main,
     "compare MODEL_A MODEL_B --data DATASET [--out FIGURE] [--json] [--features flatten|pool]\n"
     "        [--limit N] [--matrix FIGURE] [--layer NAME [--channel K --input IMAGE\n"
-    "        --channel-out FIGURE]]" },
+    "        --channel-out FIGURE [--am-steps N]]]" },
   { "ood-fit", cli_ood_fit_main, "ood-fit MODEL DATASET [--out FILE] [--percentile P]" },
   { "activations", cli_activations_main,
     "activations MODEL INPUT --layer NAME --out PNG [--npy FILE] [--window W]" },

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The side-by-side channel figure: four tile grids (viz-tile-grid) in a 2 x 2 layout under a
- * title, the scale of each row taken over both models. */
+/* The side-by-side channel figure: a row each of filters, activations, CAMs and AM images
+ * (tile grids, heat maps, images) in two columns under a title, the scale of each row taken
+ * over both models. */
 #include "viz-channel-pair.h"
 
 #include <math.h>
 
 #include "viz-colormap.h"
 #include "viz-heatmap.h"
+#include "viz-image.h"
 #include "viz-text.h"
 #include "viz-tile-grid.h"
 
@@ -56,6 +58,46 @@ draw_grid (cairo_t           *cr,
   cairo_restore (cr);
 }
 
+/* An AM image (c, h, w) fitted into (x, y, w, h) at an integer or fitted scale, centred and
+ * outlined. */
+static void
+draw_am (cairo_t        *cr,
+         const float    *pixels,
+         int             c,
+         int             ih,
+         int             iw,
+         const VizStyle *style,
+         double          x,
+         double          y,
+         double          w,
+         double          h)
+{
+  double scale = fmin (w / iw, h / ih);
+  if (!(scale > 0.0))
+    return;
+  if (scale >= 1.0)
+    scale = floor (scale);
+  double dw = scale * iw, dh = scale * ih;
+  double left = floor (x + 0.5 * (w - dw)), top = floor (y + 0.5 * (h - dh));
+  cairo_surface_t *image = viz_image_surface_new (pixels, c, ih, iw);
+  if (image != NULL)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, left, top);
+      cairo_scale (cr, scale, scale);
+      viz_image_paint_nearest (cr, image, 0, 0, iw, ih);
+      cairo_restore (cr);
+      cairo_surface_destroy (image);
+    }
+  cairo_save (cr);
+  cairo_set_source_rgba (cr, style->foreground[0], style->foreground[1], style->foreground[2],
+                         0.5);
+  cairo_set_line_width (cr, 1.0);
+  cairo_rectangle (cr, left - 0.5, top - 0.5, dw + 1.0, dh + 1.0);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
 void
 viz_channel_pair_draw (cairo_t              *cr,
                        const VizChannelPair *pair,
@@ -90,7 +132,9 @@ viz_channel_pair_draw (cairo_t              *cr,
 
   const bool filters = pair->filters[0] != NULL && pair->filters[1] != NULL;
   const bool cams = pair->cams[0] != NULL && pair->cams[1] != NULL && pair->image != NULL;
-  const int rows = 1 + filters + cams;
+  const bool ams = (pair->ams[0] != NULL || pair->ams[1] != NULL) && pair->am_h > 0
+                   && pair->am_w > 0;
+  const int rows = 1 + filters + cams + ams;
   double row_h = fmax ((height - y - m) / rows, 1.0);
   VizStyle tiles = *style;
   tiles.margin = 0.5 * m;
@@ -137,6 +181,18 @@ viz_channel_pair_draw (cairo_t              *cr,
           viz_heatmap_draw (cr, &hm, &tiles, col_w, row_h - line);
           cairo_restore (cr);
         }
+    }
+  if (ams)
+    {
+      y += row_h;
+      viz_text_draw (cr, style, pair->am_label != NULL ? pair->am_label
+                                                       : "activation maximization",
+                     m, y, 0.0, 0.0);
+      for (int k = 0; k < 2; k++)
+        if (pair->ams[k] != NULL)
+          draw_am (cr, pair->ams[k], pair->am_c, pair->am_h, pair->am_w, style,
+                   m + k * col_w + tiles.margin, y + line + tiles.margin,
+                   col_w - 2.0 * tiles.margin, row_h - line - 2.0 * tiles.margin);
     }
   cairo_restore (cr);
 }

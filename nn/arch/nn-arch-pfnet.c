@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BANK_SIZE     16
@@ -26,6 +27,21 @@ nn_pfm_kernel_name (int index)
 {
   NN_ASSERT (index >= 0 && index < BANK_SIZE);
   return kernel_names[index];
+}
+
+static const char *const random_names[] = {
+  "-R0", "+R0", "-R1", "+R1", "-R2", "+R2", "-R3", "+R3",
+  "-R4", "+R4", "-R5", "+R5", "-R6", "+R6", "-R7", "+R7",
+};
+_Static_assert (sizeof random_names / sizeof random_names[0] == BANK_SIZE,
+                "random_names needs one name per kernel of the bank");
+
+const char *
+nn_pfm_bank_kernel_name (NnPfmBank bank,
+                         int       index)
+{
+  NN_ASSERT (index >= 0 && index < BANK_SIZE);
+  return bank == NN_PFM_BANK_RANDOM_FROZEN ? random_names[index] : kernel_names[index];
 }
 
 /* Subtracts the mean, then divides by the L1 norm. */
@@ -163,6 +179,51 @@ nn_pfm_bank_subset (NnPfmBank bank,
   for (int j = 0; j < size; j++)
     index[j] = eight ? offset + list[j] % 8 : list[j];
   return size;
+}
+
+bool
+nn_pfm_bank_from_options (const char *options,
+                          NnPfmBank  *bank,
+                          int        *size,
+                          NnError    *err)
+{
+  NN_ASSERT (options != NULL && bank != NULL && size != NULL);
+  *bank = NN_PFM_BANK_FULL;
+  int wanted = 0;
+  const char *p = options;
+  while (*p != '\0')
+    {
+      while (*p == ' ')
+        p++;
+      size_t n = strcspn (p, " ");
+      if (n == 0)
+        break;
+      char word[64];
+      if (n >= sizeof word)
+        return nn_error_set (err, NN_ERROR_FORMAT, "arch options '%s': a word is too long",
+                             options);
+      memcpy (word, p, n);
+      word[n] = '\0';
+      p += n;
+      if (strncmp (word, "pfm_bank=", 9) == 0 && !nn_pfm_bank_parse (word + 9, bank, NULL))
+        return nn_error_set (err, NN_ERROR_FORMAT, "arch options '%s': unknown filter bank "
+                             "'%s'", options, word + 9);
+      if (strncmp (word, "pfm_size=", 9) == 0)
+        {
+          char *end;
+          long v = strtol (word + 9, &end, 10);
+          if (end == word + 9 || *end != '\0' || v < 1 || v > BANK_SIZE)
+            return nn_error_set (err, NN_ERROR_FORMAT, "arch options '%s': bad pfm_size '%s'",
+                                 options, word + 9);
+          wanted = (int) v;
+        }
+    }
+  int index[BANK_SIZE];
+  NnError sub = { 0 };
+  *size = nn_pfm_bank_subset (*bank, wanted, index, &sub);
+  if (*size == 0)
+    return nn_error_set (err, NN_ERROR_FORMAT, "arch options '%s': %s", options, sub.message);
+  return true;
 }
 
 void

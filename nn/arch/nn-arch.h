@@ -60,6 +60,20 @@ int         nn_pfm_bank_subset (NnPfmBank bank,
                                 int       size,
                                 int       index[16],
                                 NnError  *err);
+/* The name of kernel `index` (as nn_pfm_bank_subset gives, 0..15) in bank: the names of
+ * nn_pfm_kernel_name for full, edges, lines and trainable (there: the kernel it started as),
+ * "-R0" "+R0" ... "-R7" "+R7" for the random pairs of random-frozen. */
+const char *nn_pfm_bank_kernel_name (NnPfmBank bank,
+                                     int       index);
+/* The bank and size (nn_pfm_bank_subset's n) of a PFNet's model-file options (NnModel
+ * arch_options, "pfm_bank=edges pfm_size=4"). Options without pfm_bank (files saved before
+ * the banks could be chosen, ONNX imports) give the full bank of 16, which is what those
+ * networks use; a missing pfm_size gives the bank's own size. False with err (NN_ERROR_FORMAT)
+ * for an unknown bank or a size the bank has no subset of. */
+bool        nn_pfm_bank_from_options (const char *options,
+                                      NnPfmBank  *bank,
+                                      int        *size,
+                                      NnError    *err);
 /* The builder options of spec beyond its name and sizes, as text for a model file ("pfm_bank=
  * edges pfm_size=8"; "" when there are none). */
 void        nn_arch_spec_format_options (const NnArchSpec *spec,

@@ -2,11 +2,13 @@
 /* The defaults of activation maximization in the preferences (the memory settings backend):
  * set before a window opens, its Maximize view starts with them; changed in the Preferences
  * window, the keys and the view follow; changed in the store, the Preferences rows and the view
- * follow. The other settings of the view (the seed, the transforms on) stay as they were. */
+ * follow. The other settings of the view (the seed, the transforms on) stay as they were. The
+ * Compare view's AM runs take the Maximize view's starting settings and follow the keys. */
 #include <adwaita.h>
 #include <math.h>
 
 #include "scope-application.h"
+#include "scope-compare-view.h"
 #include "scope-maximize-view.h"
 #include "scope-window.h"
 #include "test-util.h"
@@ -51,6 +53,35 @@ find_toplevel (GType type)
   return NULL;
 }
 
+/* The Compare view's AM settings are the Maximize view's as it started (m): the preferences
+ * and the view's own defaults. */
+static void
+assert_compare_defaults (ScopeWindow        *window,
+                         const NnAmSettings *m)
+{
+  ScopeCompareView *compare = SCOPE_COMPARE_VIEW (find_widget (GTK_WIDGET (window),
+                                                               SCOPE_TYPE_COMPARE_VIEW, NULL));
+  g_assert_nonnull (compare);
+  NnAmSettings c;
+  scope_compare_view_get_am_defaults (compare, &c);
+  g_assert_cmpint (c.steps, ==, m->steps);
+  g_assert_cmpfloat (c.lr, ==, m->lr);
+  g_assert_cmpint (c.optimizer, ==, m->optimizer);
+  g_assert_cmpint (c.param, ==, m->param);
+  g_assert_cmpint (c.pad, ==, m->pad);
+  g_assert_cmpint (c.jitter, ==, m->jitter);
+  g_assert_cmpfloat (c.scale, ==, m->scale);
+  g_assert_cmpfloat (c.rotate, ==, m->rotate);
+  g_assert_cmpfloat (c.blur, ==, m->blur);
+  g_assert_cmpint (c.objective, ==, m->objective);
+  g_assert_cmpint (c.policy.kind, ==, m->policy.kind);
+  g_assert_cmpuint (c.transforms, ==, m->transforms);
+  g_assert_cmpuint (c.seed, ==, m->seed);
+  g_assert_cmpfloat (c.l2, ==, m->l2);
+  g_assert_cmpfloat (c.tv, ==, m->tv);
+  g_assert_cmpfloat (c.warmup, ==, m->warmup);
+}
+
 static void
 test_am_defaults (void)
 {
@@ -89,6 +120,7 @@ test_am_defaults (void)
   g_assert_cmpfloat_with_epsilon (s.blur, 1.5, 1e-6);
   g_assert_cmpuint (s.seed, ==, plain.seed);
   guint transforms = s.transforms;
+  assert_compare_defaults (window, &s);
 
   /* A change in the Preferences window goes to the key and to the view. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "app.preferences", NULL));
@@ -110,6 +142,7 @@ test_am_defaults (void)
   scope_maximize_view_get_settings (view, &s);
   g_assert_cmpint (s.steps, ==, 96);
   g_assert_cmpint (s.param, ==, NN_AM_PARAM_PIXELS);
+  assert_compare_defaults (window, &s);
 
   /* A change in the store reaches the Preferences row and the view. */
   g_settings_set_double (settings, "am-rotate", 30);

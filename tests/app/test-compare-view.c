@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The Compare view under Xvfb, driven through its actions: a model of another network is
- * refused with a toast naming it; model B (the demo model with noise on its trainable conv
- * weights) opens on a worker and the selected channel and the layer's Grad-CAM show in both; the layers are compared
- * over a small image folder with progress, and a run is cancelled; the view exports its plot.
- * Screenshots go to $CNNSCOPE_SCREENSHOT_DIR. */
+/* The Compare view under Xvfb, driven through its actions: before model B a status page with
+ * a button to open it; a model of another network is refused with a toast naming it; model B
+ * (the demo model with noise on its trainable conv weights) opens on a worker and the selected
+ * channel, the layer's Grad-CAM and the channel's AM image (the same run as a direct one) show
+ * in both; another channel is maximized anew and that run cancelled, and nothing runs while
+ * the view is off screen; the layers are compared over a small image folder with progress,
+ * and a run is cancelled; the view exports its plot.
+ * Screenshots, light and dark, go to $CNNSCOPE_SCREENSHOT_DIR. */
 #include <adwaita.h>
 #include <math.h>
 #include <string.h>
@@ -74,6 +77,45 @@ b_shown (gpointer data)
          && !scope_view_get_busy (SCOPE_VIEW (view));
 }
 
+static gboolean
+am_started (gpointer data)
+{
+  ScopeCompareView *view = data;
+  const ScopeAmResult *r = scope_compare_view_get_am (view, 0);
+  return r != NULL && r->channels[0] == 5 && r->step > 0;
+}
+
+/* Model A's AM image of channel `channel` at node as the view's runs make it: a direct run
+ * with nn_am_settings_init's settings but `steps`, in pixels. */
+static void
+assert_am_equals_direct (const ScopeAmResult *r,
+                         const NnModel       *model,
+                         int                  node,
+                         int                  channel,
+                         int                  steps)
+{
+  NnAmSettings s;
+  nn_am_settings_init (&s);
+  s.layer = node;
+  s.channels = &channel;
+  s.n_channels = 1;
+  s.steps = steps;
+  NnError err = { 0 };
+  NnAmRun *run = nn_am_run_new (model, &s, &err);
+  g_assert_nonnull (run);
+  g_assert_true (nn_am_run_step (run, steps, NULL, &err));
+  NnShape in = nn_am_run_get_shape (run);
+  NnImage *pixels = nn_image_new (in.c, in.h, in.w);
+  nn_am_image_to_pixels (model, nn_am_run_peek_image (run, 0), pixels);
+  g_assert_cmpint (r->c, ==, in.c);
+  g_assert_cmpint (r->h, ==, in.h);
+  g_assert_cmpint (r->w, ==, in.w);
+  g_assert_cmpmem (r->pixels, sizeof (float) * nn_shape_size (in), pixels->data,
+                   sizeof (float) * nn_shape_size (in));
+  nn_image_free (pixels);
+  nn_am_run_free (run);
+}
+
 /* The error message before a run, to tell a new one. */
 static char *earlier_error;
 
@@ -88,6 +130,8 @@ compared (gpointer data)
 }
 
 static int ticks;
+
+#define AM_STEPS 48
 
 static gboolean
 count_tick (GtkWidget     *widget,
@@ -114,6 +158,27 @@ wait_frames (int frames)
   guint id = gtk_widget_add_tick_callback (GTK_WIDGET (window), count_tick, NULL, NULL);
   test_util_wait (ticks_reached, GINT_TO_POINTER (frames), "frames to be drawn");
   gtk_widget_remove_tick_callback (GTK_WIDGET (window), id);
+}
+
+/* The window light and dark. */
+static void
+screenshots (const char *name)
+{
+  AdwStyleManager *styles = adw_style_manager_get_default ();
+  static const struct
+  {
+    AdwColorScheme scheme;
+    const char    *suffix;
+  } schemes[] = { { ADW_COLOR_SCHEME_FORCE_LIGHT, "light" },
+                  { ADW_COLOR_SCHEME_FORCE_DARK, "dark" } };
+  for (gsize k = 0; k < G_N_ELEMENTS (schemes); k++)
+    {
+      adw_style_manager_set_color_scheme (styles, schemes[k].scheme);
+      wait_frames (3);
+      g_autofree char *file = g_strdup_printf ("%s-%s", name, schemes[k].suffix);
+      ui_util_screenshot (GTK_WIDGET (window), shot_dir, file, 20.0, 50);
+    }
+  adw_style_manager_set_color_scheme (styles, ADW_COLOR_SCHEME_DEFAULT);
 }
 
 /* The demo model with Gaussian noise of half their spread on its trainable conv weights;
@@ -206,6 +271,23 @@ test_compare (void)
   g_assert_nonnull (view);
   scope_window_select_layer (window, conv);
   scope_window_select_channel (window, 3);
+  /* fewer steps than the default, for the test's time */
+  NnAmSettings defaults;
+  nn_am_settings_init (&defaults);
+  defaults.steps = AM_STEPS;
+  scope_compare_view_set_am_defaults (view, &defaults);
+
+  /* no model B yet: the status page says how, its button opens the file dialog */
+  wait_frames (3);
+  GtkWidget *empty = find_named (GTK_WIDGET (view), "compare-empty");
+  g_assert_true (gtk_widget_get_mapped (empty));
+  g_assert_false (gtk_widget_get_mapped (find_named (GTK_WIDGET (view), "compare-pair")));
+  GtkWidget *open_button = find_named (empty, "compare-empty-open");
+  g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (open_button)), ==,
+                   "compare.choose");
+  g_assert_true (gtk_widget_is_sensitive (open_button));
+  g_assert_null (scope_compare_view_get_am (view, 0));
+  screenshots ("compare-0-empty");
 
   /* another network: refused, saying where */
   activate (view, "compare.open", "s", other);
@@ -214,15 +296,52 @@ test_compare (void)
   g_assert_null (scope_compare_view_get_model_b (view));
 
   activate (view, "compare.open", "s", b_path);
-  test_util_wait (b_shown, view, "model B and both activations");
+  test_util_wait (b_shown, view, "model B, both activations and both AM images");
   g_assert_true (scope_compare_view_has_cams (view));
+  g_assert_false (gtk_widget_get_mapped (empty));
+  /* the AM images of channel 3 in both, finished; A's is a direct run's with the same
+   * settings, B's (other weights, same seed) another image */
+  const ScopeAmResult *am_a = scope_compare_view_get_am (view, 0);
+  const ScopeAmResult *am_b = scope_compare_view_get_am (view, 1);
+  g_assert_nonnull (am_a);
+  g_assert_nonnull (am_b);
+  g_assert_true (am_a->done && am_b->done);
+  g_assert_cmpint (am_a->step, ==, AM_STEPS);
+  g_assert_cmpint (am_a->channels[0], ==, 3);
+  g_assert_cmpint (am_b->channels[0], ==, 3);
+  const NnModel *model_a = scope_model_get_nn_model (scope_window_get_model (window));
+  assert_am_equals_direct (am_a, model_a, conv, 3, AM_STEPS);
+  size_t am_size = (size_t) am_a->c * am_a->h * am_a->w;
+  g_assert_true (memcmp (am_a->pixels, am_b->pixels, sizeof (float) * am_size) != 0);
   wait_frames (3);
-  ui_util_screenshot (GTK_WIDGET (window), shot_dir, "compare-1-channel", 20.0, 50);
+  screenshots ("compare-1-channel");
   /* the pair differs between A and B: the two halves of the drawing are not alike */
   GtkWidget *pair = find_named (GTK_WIDGET (view), "compare-pair");
   g_autoptr (GdkTexture) shot = ui_util_render_widget (pair);
   UiUtilPixelStats stats = ui_util_texture_stats (shot);
   g_assert_cmpuint (stats.colours, >, 50);
+
+  /* another channel is maximized anew (with steps enough to be cancelled before the end);
+   * cancelled, its partial images stay, marked */
+  defaults.steps = NN_AM_MAX_STEPS;
+  scope_compare_view_set_am_defaults (view, &defaults);
+  scope_window_select_channel (window, 5);
+  g_assert_true (scope_compare_view_get_am_running (view));
+  g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "compare-am-progress")));
+  test_util_wait (am_started, view, "the AM of channel 5 to take a step");
+  activate (view, "compare.cancel", NULL);
+  g_assert_false (scope_compare_view_get_am_running (view));
+  g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
+  g_assert_true (gtk_widget_get_visible (find_named (GTK_WIDGET (view), "compare-am-label")));
+  g_assert_false (gtk_widget_get_visible (find_named (GTK_WIDGET (view),
+                                                      "compare-am-progress")));
+  /* back to channel 3: its images again, from a new run */
+  defaults.steps = AM_STEPS;
+  scope_compare_view_set_am_defaults (view, &defaults);
+  scope_window_select_channel (window, 3);
+  test_util_wait (b_shown, view, "the AM of channel 3 again");
+  g_assert_cmpint (scope_compare_view_get_am (view, 0)->channels[0], ==, 3);
+  assert_am_equals_direct (scope_compare_view_get_am (view, 0), model_a, conv, 3, AM_STEPS);
 
   /* the layers over the image folder, with the progress bar while it runs */
   gtk_editable_set_text (GTK_EDITABLE (find_named (GTK_WIDGET (view), "compare-dataset")),
@@ -251,7 +370,7 @@ test_compare (void)
   g_assert_cmpfloat (layers->distance[conv - 1], >, 0.3);
   g_assert_cmpfloat (layers->distance[conv - 1], <, 0.7);
   wait_frames (3);
-  ui_util_screenshot (GTK_WIDGET (window), shot_dir, "compare-2-cka", 20.0, 50);
+  screenshots ("compare-2-cka");
 
   /* cancelled at once: nothing new, nothing running, the last result kept */
   activate (view, "compare.run", NULL);
@@ -259,6 +378,20 @@ test_compare (void)
   activate (view, "compare.cancel", NULL);
   g_assert_false (scope_view_get_busy (SCOPE_VIEW (view)));
   g_assert_true (scope_compare_view_get_layers (view) == layers);
+
+  /* off screen, another channel starts nothing; back on screen, its runs start */
+  defaults.steps = NN_AM_MAX_STEPS;
+  scope_compare_view_set_am_defaults (view, &defaults);
+  g_assert_true (scope_window_show_view (window, "activations"));
+  wait_frames (2);
+  scope_window_select_channel (window, 7);
+  g_assert_false (scope_compare_view_get_am_running (view));
+  g_assert_null (scope_compare_view_get_am (view, 0));
+  g_assert_true (scope_window_show_view (window, "compare"));
+  wait_frames (2);
+  g_assert_true (scope_compare_view_get_am_running (view));
+  activate (view, "compare.cancel", NULL);
+  g_assert_false (scope_compare_view_get_am_running (view));
 
   g_autofree char *png = g_build_filename (tmp, "compare.png", NULL);
   g_autoptr (GError) error = NULL;

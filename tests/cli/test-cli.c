@@ -462,9 +462,51 @@ test_snapshots_compare (void)
     }
   cJSON_Delete (json);
   g_assert_null (strstr (r.err, "no Grad-CAM"));
+  g_assert_null (strstr (r.err, "no activation-maximization row"));
   run_clear (&r);
   assert_png_size (png, 1000, 600);
   assert_png_size (channel, 1000, 600);
+  /* the channel figure's AM row: the same figure without it (--am-steps 0) differs below the
+   * activations and agrees above them; with it, two runs give the same file (seeded) */
+  char *plain = g_build_filename (env.dir, "channel-plain.png", NULL);
+  char *again = g_build_filename (env.dir, "channel-again.png", NULL);
+  const char *outs[2] = { plain, again };
+  const char *steps[2] = { "0", "256" };
+  for (int k = 0; k < 2; k++)
+    {
+      r = run_cli ("compare", snap[0], out, "--data", env.data, "--layer", "conv2", "--channel",
+                   "1", "--input", env.sample_h, "--channel-out", outs[k], "--limit", "12",
+                   "--am-steps", steps[k], NULL);
+      assert_success (&r);
+      run_clear (&r);
+    }
+  NnError err = { 0 };
+  NnImage *with_am = nn_image_load (channel, &err), *without = nn_image_load (plain, &err);
+  g_assert_nonnull (with_am);
+  g_assert_nonnull (without);
+  g_assert_cmpint (with_am->c, ==, without->c);
+  const size_t row = (size_t) with_am->w;
+  size_t differ_top = 0, differ_bottom = 0;
+  for (int y = 0; y < with_am->h; y++)
+    for (size_t x = 0; x < row; x++)
+      {
+        size_t i = (size_t) y * row + x;   /* the first channel */
+        if (with_am->data[i] != without->data[i])
+          *(y < 40 ? &differ_top : &differ_bottom) += 1;
+      }
+  g_assert_cmpuint (differ_top, ==, 0);      /* the title and headings */
+  g_assert_cmpuint (differ_bottom, >, 1000);
+  nn_image_free (with_am);
+  nn_image_free (without);
+  gchar *a_bytes, *b_bytes;
+  gsize a_len, b_len;
+  g_assert_true (g_file_get_contents (channel, &a_bytes, &a_len, NULL));
+  g_assert_true (g_file_get_contents (again, &b_bytes, &b_len, NULL));
+  g_assert_cmpmem (a_bytes, a_len, b_bytes, b_len);
+  g_free (a_bytes);
+  g_free (b_bytes);
+  g_free (plain);
+  g_free (again);
   /* a layer without spatial extent: the channel figure without its Grad-CAM row, and why */
   r = run_cli ("compare", snap[0], out, "--data", env.data, "--layer", "fc1", "--channel", "1",
                "--input", env.sample_h, "--channel-out", channel, "--limit", "4", NULL);

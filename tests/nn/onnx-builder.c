@@ -4,9 +4,9 @@
 
 #include <string.h>
 
-static void *
-keep (OnnxBuilder *b,
-      void        *p)
+void *
+onnx_builder_keep (OnnxBuilder *b,
+                   void        *p)
 {
   g_ptr_array_add (b->garbage, p);
   return p;
@@ -42,7 +42,7 @@ onnx_builder_clear (OnnxBuilder *b)
   g_ptr_array_unref (b->outputs);
 }
 
-void
+Onnx__TensorProto *
 onnx_builder_add_init (OnnxBuilder   *b,
                        const char    *name,
                        int            ndim,
@@ -50,15 +50,37 @@ onnx_builder_add_init (OnnxBuilder   *b,
                        const float   *data,
                        size_t         n)
 {
-  Onnx__TensorProto *t = keep (b, g_new0 (Onnx__TensorProto, 1));
+  Onnx__TensorProto *t = onnx_builder_keep (b, g_new0 (Onnx__TensorProto, 1));
   onnx__tensor_proto__init (t);
-  t->name = keep (b, g_strdup (name));
+  t->name = onnx_builder_keep (b, g_strdup (name));
   t->has_data_type = true;
   t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
   t->n_dims = (size_t) ndim;
-  t->dims = keep (b, g_memdup2 (dims, sizeof (int64_t) * (size_t) (ndim ? ndim : 1)));
+  t->dims = onnx_builder_keep (b, g_memdup2 (dims, sizeof (int64_t) * (size_t) (ndim ? ndim : 1)));
   t->n_float_data = n;
-  t->float_data = keep (b, g_memdup2 (data, sizeof (float) * (n ? n : 1)));
+  t->float_data = onnx_builder_keep (b, g_memdup2 (data, sizeof (float) * (n ? n : 1)));
+  g_ptr_array_add (b->inits, t);
+  return t;
+}
+
+void
+onnx_builder_add_init_ints (OnnxBuilder   *b,
+                            const char    *name,
+                            const int64_t *values,
+                            size_t         n)
+{
+  const bool scalar = n == 0;
+  n = scalar ? 1 : n;
+  Onnx__TensorProto *t = onnx_builder_keep (b, g_new0 (Onnx__TensorProto, 1));
+  onnx__tensor_proto__init (t);
+  t->name = onnx_builder_keep (b, g_strdup (name));
+  t->has_data_type = true;
+  t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+  t->n_dims = scalar ? 0 : 1;
+  t->dims = onnx_builder_keep (b, g_new (int64_t, 1));
+  t->dims[0] = (int64_t) n;
+  t->n_int64_data = n;
+  t->int64_data = onnx_builder_keep (b, g_memdup2 (values, sizeof (int64_t) * n));
   g_ptr_array_add (b->inits, t);
 }
 
@@ -69,27 +91,28 @@ onnx_builder_add_node (OnnxBuilder       *b,
                        const char *const *inputs,
                        const char *const *outputs)
 {
-  Onnx__NodeProto *n = keep (b, g_new0 (Onnx__NodeProto, 1));
+  Onnx__NodeProto *n = onnx_builder_keep (b, g_new0 (Onnx__NodeProto, 1));
   onnx__node_proto__init (n);
   n->op_type = (char *) op;
   n->name = (char *) name;
   n->n_input = g_strv_length ((char **) inputs);
-  n->input = keep (b, g_memdup2 (inputs, sizeof (char *) * (n->n_input + 1)));
+  n->input = onnx_builder_keep (b, g_memdup2 (inputs, sizeof (char *) * (n->n_input + 1)));
   n->n_output = g_strv_length ((char **) outputs);
-  n->output = keep (b, g_memdup2 (outputs, sizeof (char *) * (n->n_output + 1)));
+  n->output = onnx_builder_keep (b, g_memdup2 (outputs, sizeof (char *) * (n->n_output + 1)));
   g_ptr_array_add (b->nodes, n);
   return n;
 }
 
-static Onnx__AttributeProto *
-add_attr (OnnxBuilder     *b,
-          Onnx__NodeProto *n,
-          const char      *name)
+Onnx__AttributeProto *
+onnx_builder_add_attr (OnnxBuilder     *b,
+                       Onnx__NodeProto *n,
+                       const char      *name)
 {
-  Onnx__AttributeProto *a = keep (b, g_new0 (Onnx__AttributeProto, 1));
+  Onnx__AttributeProto *a = onnx_builder_keep (b, g_new0 (Onnx__AttributeProto, 1));
   onnx__attribute_proto__init (a);
   a->name = (char *) name;
-  Onnx__AttributeProto **list = keep (b, g_new0 (Onnx__AttributeProto *, n->n_attribute + 1));
+  Onnx__AttributeProto **list = onnx_builder_keep (b, g_new0 (Onnx__AttributeProto *,
+                                                               n->n_attribute + 1));
   if (n->n_attribute)
     memcpy (list, n->attribute, sizeof (*list) * n->n_attribute);
   list[n->n_attribute++] = a;
@@ -104,11 +127,11 @@ onnx_builder_attr_ints (OnnxBuilder     *b,
                         const int64_t   *v,
                         size_t           count)
 {
-  Onnx__AttributeProto *a = add_attr (b, n, name);
+  Onnx__AttributeProto *a = onnx_builder_add_attr (b, n, name);
   a->has_type = true;
   a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
   a->n_ints = count;
-  a->ints = keep (b, g_memdup2 (v, sizeof (int64_t) * count));
+  a->ints = onnx_builder_keep (b, g_memdup2 (v, sizeof (int64_t) * count));
 }
 
 void
@@ -117,7 +140,7 @@ onnx_builder_attr_int (OnnxBuilder     *b,
                        const char      *name,
                        int64_t          v)
 {
-  Onnx__AttributeProto *a = add_attr (b, n, name);
+  Onnx__AttributeProto *a = onnx_builder_add_attr (b, n, name);
   a->has_type = true;
   a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
   a->has_i = true;
@@ -130,26 +153,35 @@ value_info (OnnxBuilder   *b,
             int            ndim,
             const int64_t *dims)
 {
-  Onnx__ValueInfoProto *v = keep (b, g_new0 (Onnx__ValueInfoProto, 1));
+  Onnx__ValueInfoProto *v = onnx_builder_keep (b, g_new0 (Onnx__ValueInfoProto, 1));
   onnx__value_info_proto__init (v);
   v->name = (char *) name;
-  Onnx__TypeProto *type = keep (b, g_new0 (Onnx__TypeProto, 1));
+  Onnx__TypeProto *type = onnx_builder_keep (b, g_new0 (Onnx__TypeProto, 1));
   onnx__type_proto__init (type);
-  Onnx__TypeProto__Tensor *tt = keep (b, g_new0 (Onnx__TypeProto__Tensor, 1));
+  Onnx__TypeProto__Tensor *tt = onnx_builder_keep (b, g_new0 (Onnx__TypeProto__Tensor, 1));
   onnx__type_proto__tensor__init (tt);
   tt->has_elem_type = true;
   tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-  Onnx__TensorShapeProto *shape = keep (b, g_new0 (Onnx__TensorShapeProto, 1));
+  Onnx__TensorShapeProto *shape = onnx_builder_keep (b, g_new0 (Onnx__TensorShapeProto, 1));
   onnx__tensor_shape_proto__init (shape);
   shape->n_dim = (size_t) ndim;
-  shape->dim = keep (b, g_new0 (Onnx__TensorShapeProto__Dimension *, (gsize) ndim + 1));
+  shape->dim = onnx_builder_keep (b, g_new0 (Onnx__TensorShapeProto__Dimension *,
+                                             (gsize) ndim + 1));
   for (int d = 0; d < ndim; d++)
     {
-      Onnx__TensorShapeProto__Dimension *dim = keep (b, g_new0 (Onnx__TensorShapeProto__Dimension,
-                                                                1));
+      Onnx__TensorShapeProto__Dimension *dim
+        = onnx_builder_keep (b, g_new0 (Onnx__TensorShapeProto__Dimension, 1));
       onnx__tensor_shape_proto__dimension__init (dim);
-      dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-      dim->dim_value = dims[d];
+      if (dims[d] >= 0)
+        {
+          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+          dim->dim_value = dims[d];
+        }
+      else
+        {
+          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+          dim->dim_param = (char *) "dyn";
+        }
       shape->dim[d] = dim;
     }
   tt->shape = shape;

@@ -2,7 +2,7 @@
 /* Activation maximization: toy functions of our own for the two failures the ProxyGrad paper
  * describes (race of patterns, a dead unit), each policy's gradient by hand and by finite
  * differences, the plain gradient step and the box, the objectives, reproducibility, batching,
- * and bad input. */
+ * bad input, and a fixed zero-mean filter's border-only optimum. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -694,6 +694,72 @@ test_proxy_full_context (void)
   nn_graph_free (g);
 }
 
+/* A frozen, zero-mean 3x3 filter (PFNet's -U0) with zero padding, as conv1.predefined of a
+ * PFNet: the mean of its output is linear in the image, and every interior pixel is read by all
+ * nine taps, which sum to 0, so only the border has a gradient. AM leaves the interior at its
+ * starting noise and drives the left column to white and the right column to black (the taps
+ * a border pixel misses are the other side's column), the corners and the top and bottom rows
+ * (rows of U0 sum to 0) excepted as computed. docs/am.md, "Fixed linear filters". */
+static void
+test_fixed_linear_filter (void)
+{
+  enum { S = 8 };
+  NnGraph *g = nn_graph_new ();
+  int in = nn_graph_add_input (g, "input", 1, S, S);
+  int conv = nn_graph_add_conv2d (g, "predefined", in, 1, 3, 1, 1, 1, 1, false);
+  float bank[16][9];
+  nn_pfm_bank_kernels (bank);
+  set_conv (g, conv, bank[0], 9, NULL);
+  NnModel *m = nn_model_new (g, "toy");
+  m->mean[0] = 0.5f;
+  m->std[0] = 0.5f;
+  NnAmSettings s;
+  toy_settings (&s, conv, NULL, "exact");
+  s.steps = 64;
+  NnError err = { 0 };
+  NnAmRun *run = nn_am_run_new (m, &s, &err);
+  g_assert_nonnull (run);
+  size_t n;
+  float start[S * S], grad[S * S];
+  memcpy (start, nn_am_run_get_params (run, &n), sizeof start);
+  g_assert_cmpuint (n, ==, S * S);
+  nn_am_run_gradient (run, grad);
+  /* the gradient of the mean: minus the missing taps' sum over H W, 0 inside */
+  double right = 0.0, left = 0.0;
+  for (int r = 0; r < 3; r++)
+    {
+      left += bank[0][r * 3];
+      right += bank[0][r * 3 + 2];
+    }
+  for (int y = 0; y < S; y++)
+    for (int x = 0; x < S; x++)
+      {
+        double want = 0.0;
+        if (x == 0)
+          want = -right;
+        else if (x == S - 1)
+          want = -left;
+        /* a corner misses a column and a row (which sums to 0), sharing one tap */
+        if (y == 0 || y == S - 1)
+          want = x == 0 || x == S - 1 ? want + bank[0][(y == 0 ? 6 : 0) + (x == 0 ? 2 : 0)]
+                                      : 0.0;
+        g_assert_cmpfloat_with_epsilon (grad[y * S + x], want / (S * S), 1e-6);
+      }
+  g_assert_cmpfloat (-right, >, 0.0);
+  g_assert_true (nn_am_run_step (run, s.steps, NULL, &err));
+  const float *image = nn_am_run_peek_image (run, 0);
+  for (int y = 1; y < S - 1; y++)
+    for (int x = 1; x < S - 1; x++)
+      g_assert_cmpfloat (image[y * S + x], ==, start[y * S + x]);
+  for (int y = 1; y < S - 1; y++)
+    {
+      g_assert_cmpfloat (image[y * S], ==, 1.0f);       /* white: (1 - 0.5) / 0.5 */
+      g_assert_cmpfloat (image[y * S + S - 1], ==, -1.0f);
+    }
+  nn_am_run_free (run);
+  nn_model_free (m);
+}
+
 static void
 test_parse (void)
 {
@@ -734,5 +800,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/am/nan-and-cancel", test_nan_and_cancel);
   g_test_add_func ("/nn/am/proxy-full-context", test_proxy_full_context);
   g_test_add_func ("/nn/am/parse", test_parse);
+  g_test_add_func ("/nn/am/fixed-linear-filter", test_fixed_linear_filter);
   return g_test_run ();
 }

@@ -538,9 +538,47 @@ build_bank (NnPfmBank bank,
   return graph;
 }
 
+/* Model-file options without a bank (files saved before banks could be chosen) are the full
+ * bank; a missing size is the bank's own; unknown banks and sizes are errors that quote the
+ * options. Random-frozen kernels have their own names. */
+static void
+test_pfnet_bank_options (void)
+{
+  NnPfmBank bank = NN_PFM_BANK_LINES;
+  int size = -1;
+  g_assert_true (nn_pfm_bank_from_options ("", &bank, &size, NULL));
+  g_assert_cmpint (bank, ==, NN_PFM_BANK_FULL);
+  g_assert_cmpint (size, ==, 16);
+  g_assert_true (nn_pfm_bank_from_options ("pfm_bank=edges", &bank, &size, NULL));
+  g_assert_cmpint (bank, ==, NN_PFM_BANK_EDGES);
+  g_assert_cmpint (size, ==, 8);
+  g_assert_true (nn_pfm_bank_from_options ("  pfm_size=4  pfm_bank=random-frozen ", &bank,
+                                           &size, NULL));
+  g_assert_cmpint (bank, ==, NN_PFM_BANK_RANDOM_FROZEN);
+  g_assert_cmpint (size, ==, 4);
+  static const char *const bad[][2] = {
+    { "pfm_bank=corners pfm_size=8", "unknown filter bank 'corners'" },
+    { "pfm_bank=edges pfm_size=9", "has no subset of 9" },
+    { "pfm_bank=full pfm_size=x", "bad pfm_size 'x'" },
+    { "pfm_bank=full pfm_size=17", "bad pfm_size '17'" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      NnError err = { 0 };
+      g_assert_false (nn_pfm_bank_from_options (bad[i][0], &bank, &size, &err));
+      g_assert_cmpint (err.code, ==, NN_ERROR_FORMAT);
+      g_assert_nonnull (strstr (err.message, bad[i][0]));
+      g_assert_nonnull (strstr (err.message, bad[i][1]));
+    }
+  g_assert_cmpstr (nn_pfm_bank_kernel_name (NN_PFM_BANK_FULL, 5), ==, "+U90");
+  g_assert_cmpstr (nn_pfm_bank_kernel_name (NN_PFM_BANK_TRAINABLE, 8), ==, "-E0");
+  g_assert_cmpstr (nn_pfm_bank_kernel_name (NN_PFM_BANK_RANDOM_FROZEN, 0), ==, "-R0");
+  g_assert_cmpstr (nn_pfm_bank_kernel_name (NN_PFM_BANK_RANDOM_FROZEN, 15), ==, "+R7");
+}
+
 /* Every bank at every size gives the kernels docs/pfnet.md lists, by name, in every
  * pre-defined conv (channel j uses kernel j mod n of the list), and frozen unless trainable;
- * the options text names bank and size. */
+ * the options text names bank and size and reads back. */
 static void
 test_pfnet_bank_sizes (void)
 {
@@ -603,6 +641,12 @@ test_pfnet_bank_sizes (void)
       NnArchSpec spec = { .name = "pfnet18", .bank = cases[c].bank, .pfm_size = cases[c].size };
       nn_arch_spec_format_options (&spec, text, sizeof text);
       g_assert_cmpstr (text, ==, cases[c].options);
+      /* The options read back give the bank and its size. */
+      NnPfmBank bank;
+      int size;
+      g_assert_true (nn_pfm_bank_from_options (text, &bank, &size, NULL));
+      g_assert_cmpint (bank, ==, cases[c].bank);
+      g_assert_cmpint (size, ==, n);
       nn_graph_free (g);
     }
 
@@ -942,6 +986,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/arch/bank/closed-form", test_bank_closed_form);
   g_test_add_func ("/nn/arch/pfnet-bank-sizes", test_pfnet_bank_sizes);
+  g_test_add_func ("/nn/arch/pfnet-bank-options", test_pfnet_bank_options);
   g_test_add_func ("/nn/arch/bank/naive-twin", test_bank_naive_twin);
   g_test_add_func ("/nn/arch/bank/names", test_bank_names);
   g_test_add_func ("/nn/arch/names", test_names_list);

@@ -15,234 +15,8 @@
 #include <unistd.h>
 
 #include "nn.h"
-#include "onnx.pb-c.h"
+#include "onnx-builder.h"
 #include "test-util.h"
-
-/* A model under construction; every allocation goes to `garbage`. */
-typedef struct
-{
-  GPtrArray              *garbage;
-  GPtrArray              *nodes;
-  GPtrArray              *inits;
-  GPtrArray              *inputs;
-  GPtrArray              *outputs;
-  Onnx__ModelProto        model;
-  Onnx__GraphProto        graph;
-  Onnx__OperatorSetIdProto opset;
-} Builder;
-
-static void *
-keep (Builder *b,
-      void    *p)
-{
-  g_ptr_array_add (b->garbage, p);
-  return p;
-}
-
-static void
-builder_init (Builder *b,
-              int64_t  opset)
-{
-  memset (b, 0, sizeof *b);
-  b->garbage = g_ptr_array_new_with_free_func (g_free);
-  b->nodes = g_ptr_array_new ();
-  b->inits = g_ptr_array_new ();
-  b->inputs = g_ptr_array_new ();
-  b->outputs = g_ptr_array_new ();
-  onnx__model_proto__init (&b->model);
-  onnx__graph_proto__init (&b->graph);
-  onnx__operator_set_id_proto__init (&b->opset);
-  b->opset.has_version = true;
-  b->opset.version = opset;
-  b->model.has_ir_version = true;
-  b->model.ir_version = 8;
-  b->model.producer_name = (char *) "cnnscope-test";
-}
-
-static void
-builder_clear (Builder *b)
-{
-  g_ptr_array_unref (b->garbage);
-  g_ptr_array_unref (b->nodes);
-  g_ptr_array_unref (b->inits);
-  g_ptr_array_unref (b->inputs);
-  g_ptr_array_unref (b->outputs);
-}
-
-static Onnx__TensorProto *
-add_init (Builder       *b,
-          const char    *name,
-          int            ndim,
-          const int64_t *dims,
-          const float   *data,
-          size_t         n)
-{
-  Onnx__TensorProto *t = keep (b, g_new0 (Onnx__TensorProto, 1));
-  onnx__tensor_proto__init (t);
-  t->name = keep (b, g_strdup (name));
-  t->has_data_type = true;
-  t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-  t->n_dims = (size_t) ndim;
-  t->dims = keep (b, g_memdup2 (dims, sizeof (int64_t) * (size_t) (ndim ? ndim : 1)));
-  t->n_float_data = n;
-  t->float_data = keep (b, g_memdup2 (data, sizeof (float) * (n ? n : 1)));
-  g_ptr_array_add (b->inits, t);
-  return t;
-}
-
-/* An int64 vector, or a scalar (rank 0) when n is 0 (one value). */
-static void
-add_init_ints (Builder       *b,
-               const char    *name,
-               const int64_t *values,
-               size_t         n)
-{
-  const bool scalar = n == 0;
-  n = scalar ? 1 : n;
-  Onnx__TensorProto *t = keep (b, g_new0 (Onnx__TensorProto, 1));
-  onnx__tensor_proto__init (t);
-  t->name = keep (b, g_strdup (name));
-  t->has_data_type = true;
-  t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-  t->n_dims = scalar ? 0 : 1;
-  t->dims = keep (b, g_new (int64_t, 1));
-  t->dims[0] = (int64_t) n;
-  t->n_int64_data = n;
-  t->int64_data = keep (b, g_memdup2 (values, sizeof (int64_t) * n));
-  g_ptr_array_add (b->inits, t);
-}
-
-/* A node; inputs and outputs are NULL-terminated lists of static strings (the lists are
- * copied: callers pass compound literals). */
-static Onnx__NodeProto *
-add_node (Builder            *b,
-          const char         *op,
-          const char         *name,
-          const char *const  *inputs,
-          const char *const  *outputs)
-{
-  Onnx__NodeProto *n = keep (b, g_new0 (Onnx__NodeProto, 1));
-  onnx__node_proto__init (n);
-  n->op_type = (char *) op;
-  n->name = (char *) name;
-  n->n_input = g_strv_length ((char **) inputs);
-  n->input = keep (b, g_memdup2 (inputs, sizeof (char *) * (n->n_input + 1)));
-  n->n_output = g_strv_length ((char **) outputs);
-  n->output = keep (b, g_memdup2 (outputs, sizeof (char *) * (n->n_output + 1)));
-  g_ptr_array_add (b->nodes, n);
-  return n;
-}
-
-static Onnx__AttributeProto *
-add_attr (Builder         *b,
-          Onnx__NodeProto *n,
-          const char      *name)
-{
-  Onnx__AttributeProto *a = keep (b, g_new0 (Onnx__AttributeProto, 1));
-  onnx__attribute_proto__init (a);
-  a->name = (char *) name;
-  Onnx__AttributeProto **list = keep (b, g_new0 (Onnx__AttributeProto *, n->n_attribute + 1));
-  if (n->n_attribute)
-    memcpy (list, n->attribute, sizeof (*list) * n->n_attribute);
-  list[n->n_attribute++] = a;
-  n->attribute = list;
-  return a;
-}
-
-static void
-attr_ints (Builder         *b,
-           Onnx__NodeProto *n,
-           const char      *name,
-           const int64_t   *v,
-           size_t           count)
-{
-  Onnx__AttributeProto *a = add_attr (b, n, name);
-  a->has_type = true;
-  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
-  a->n_ints = count;
-  a->ints = keep (b, g_memdup2 (v, sizeof (int64_t) * count));
-}
-
-static void
-attr_int (Builder         *b,
-          Onnx__NodeProto *n,
-          const char      *name,
-          int64_t          v)
-{
-  Onnx__AttributeProto *a = add_attr (b, n, name);
-  a->has_type = true;
-  a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
-  a->has_i = true;
-  a->i = v;
-}
-
-/* A tensor value info; a negative dim is symbolic ("dyn"). */
-static Onnx__ValueInfoProto *
-value_info (Builder       *b,
-            const char    *name,
-            int            ndim,
-            const int64_t *dims)
-{
-  Onnx__ValueInfoProto *v = keep (b, g_new0 (Onnx__ValueInfoProto, 1));
-  onnx__value_info_proto__init (v);
-  v->name = (char *) name;
-  Onnx__TypeProto *type = keep (b, g_new0 (Onnx__TypeProto, 1));
-  onnx__type_proto__init (type);
-  Onnx__TypeProto__Tensor *tt = keep (b, g_new0 (Onnx__TypeProto__Tensor, 1));
-  onnx__type_proto__tensor__init (tt);
-  tt->has_elem_type = true;
-  tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-  Onnx__TensorShapeProto *shape = keep (b, g_new0 (Onnx__TensorShapeProto, 1));
-  onnx__tensor_shape_proto__init (shape);
-  shape->n_dim = (size_t) ndim;
-  shape->dim = keep (b, g_new0 (Onnx__TensorShapeProto__Dimension *, (gsize) ndim + 1));
-  for (int d = 0; d < ndim; d++)
-    {
-      Onnx__TensorShapeProto__Dimension *dim = keep (b, g_new0 (Onnx__TensorShapeProto__Dimension,
-                                                                1));
-      onnx__tensor_shape_proto__dimension__init (dim);
-      if (dims[d] >= 0)
-        {
-          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-          dim->dim_value = dims[d];
-        }
-      else
-        {
-          dim->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
-          dim->dim_param = (char *) "dyn";
-        }
-      shape->dim[d] = dim;
-    }
-  tt->shape = shape;
-  type->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-  type->tensor_type = tt;
-  v->type = type;
-  return v;
-}
-
-static guint8 *
-builder_pack (Builder *b,
-              gsize   *size)
-{
-  b->graph.n_node = b->nodes->len;
-  b->graph.node = (Onnx__NodeProto **) b->nodes->pdata;
-  b->graph.n_initializer = b->inits->len;
-  b->graph.initializer = (Onnx__TensorProto **) b->inits->pdata;
-  b->graph.n_input = b->inputs->len;
-  b->graph.input = (Onnx__ValueInfoProto **) b->inputs->pdata;
-  b->graph.n_output = b->outputs->len;
-  b->graph.output = (Onnx__ValueInfoProto **) b->outputs->pdata;
-  b->graph.name = (char *) "test";
-  b->model.graph = &b->graph;
-  static Onnx__OperatorSetIdProto *opsets[1];
-  opsets[0] = &b->opset;
-  b->model.n_opset_import = 1;
-  b->model.opset_import = opsets;
-  *size = onnx__model_proto__get_packed_size (&b->model);
-  guint8 *data = g_malloc (*size);
-  g_assert_cmpuint (onnx__model_proto__pack (&b->model, data), ==, *size);
-  return data;
-}
 
 /* Deterministic values in [-1, 1). */
 static void
@@ -292,76 +66,77 @@ build_model (const Weights *w,
              gsize         *size,
              int64_t        height)
 {
-  Builder b;
-  builder_init (&b, 13);
+  OnnxBuilder b;
+  onnx_builder_init (&b, 13);
   const int64_t in_dims[4] = { 1, C, height, W };
-  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, in_dims));
+  onnx_builder_add_input (&b, "input", 4, in_dims);
   const int64_t out_dims[2] = { 1, CLASSES };
-  g_ptr_array_add (b.outputs, value_info (&b, "logits", 2, out_dims));
+  onnx_builder_add_output (&b, "logits", 2, out_dims);
 
   const int64_t cdims[4] = { 1, C, 1, 1 };
-  add_init (&b, "mean", 4, cdims, w->mean, C);
-  add_init (&b, "inv_std", 4, cdims, w->inv_std, C);
+  onnx_builder_add_init (&b, "mean", 4, cdims, w->mean, C);
+  onnx_builder_add_init (&b, "inv_std", 4, cdims, w->inv_std, C);
   const int64_t wdims[4] = { OC, C, K, K };
-  add_init (&b, "conv1.weight", 4, wdims, w->conv_w, G_N_ELEMENTS (w->conv_w));
+  onnx_builder_add_init (&b, "conv1.weight", 4, wdims, w->conv_w, G_N_ELEMENTS (w->conv_w));
   const int64_t vdims[1] = { OC };
-  add_init (&b, "conv1.bias", 1, vdims, w->conv_b, OC);
+  onnx_builder_add_init (&b, "conv1.bias", 1, vdims, w->conv_b, OC);
   const char *bn_names[4] = { "bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var" };
   for (int k = 0; k < 4; k++)
-    add_init (&b, bn_names[k], 1, vdims, w->bn[k], OC);
+    onnx_builder_add_init (&b, bn_names[k], 1, vdims, w->bn[k], OC);
   const int64_t fdims[2] = { OC, CLASSES };
-  add_init (&b, "fc.weight", 2, fdims, w->fc_w, G_N_ELEMENTS (w->fc_w));
+  onnx_builder_add_init (&b, "fc.weight", 2, fdims, w->fc_w, G_N_ELEMENTS (w->fc_w));
   const int64_t bdims[1] = { CLASSES };
-  add_init (&b, "fc.bias", 1, bdims, w->fc_b, CLASSES);
+  onnx_builder_add_init (&b, "fc.bias", 1, bdims, w->fc_b, CLASSES);
   const int64_t zero = 0, minus_one = -1;
-  add_init_ints (&b, "index0", &zero, 0);
-  add_init_ints (&b, "zero", &zero, 1);
-  add_init_ints (&b, "minus_one", &minus_one, 1);
+  onnx_builder_add_init_ints (&b, "index0", &zero, 0);
+  onnx_builder_add_init_ints (&b, "zero", &zero, 1);
+  onnx_builder_add_init_ints (&b, "minus_one", &minus_one, 1);
 
-  add_node (&b, "Sub", "/Sub", (const char *[]) { "input", "mean", NULL },
-            (const char *[]) { "sub", NULL });
-  add_node (&b, "Mul", "/Mul", (const char *[]) { "sub", "inv_std", NULL },
-            (const char *[]) { "norm", NULL });
-  Onnx__NodeProto *conv = add_node (&b, "Conv", "/conv1/Conv",
-                                    (const char *[]) { "norm", "conv1.weight", "conv1.bias",
-                                                       NULL },
-                                    (const char *[]) { "c1", NULL });
-  attr_ints (&b, conv, "pads", (const int64_t[]) { 1, 1, 0, 2 }, 4);
-  attr_ints (&b, conv, "kernel_shape", (const int64_t[]) { K, K }, 2);
-  add_node (&b, "BatchNormalization", "/bn1/BatchNormalization",
-            (const char *[]) { "c1", "bn1.weight", "bn1.bias", "bn1.running_mean",
-                               "bn1.running_var", NULL },
-            (const char *[]) { "b1", NULL });
-  add_node (&b, "Relu", "/relu/Relu", (const char *[]) { "b1", NULL },
-            (const char *[]) { "r1", NULL });
-  Onnx__NodeProto *pool = add_node (&b, "MaxPool", "/maxpool/MaxPool",
-                                    (const char *[]) { "r1", NULL },
-                                    (const char *[]) { "p1", NULL });
-  attr_ints (&b, pool, "kernel_shape", (const int64_t[]) { 2, 2 }, 2);
-  attr_ints (&b, pool, "strides", (const int64_t[]) { 2, 2 }, 2);
-  add_node (&b, "GlobalAveragePool", "/avgpool/GlobalAveragePool",
-            (const char *[]) { "p1", NULL }, (const char *[]) { "g1", NULL });
+  onnx_builder_add_node (&b, "Sub", "/Sub", (const char *[]) { "input", "mean", NULL },
+                         (const char *[]) { "sub", NULL });
+  onnx_builder_add_node (&b, "Mul", "/Mul", (const char *[]) { "sub", "inv_std", NULL },
+                         (const char *[]) { "norm", NULL });
+  Onnx__NodeProto *conv = onnx_builder_add_node (
+      &b, "Conv", "/conv1/Conv", (const char *[]) { "norm", "conv1.weight", "conv1.bias", NULL },
+      (const char *[]) { "c1", NULL });
+  onnx_builder_attr_ints (&b, conv, "pads", (const int64_t[]) { 1, 1, 0, 2 }, 4);
+  onnx_builder_attr_ints (&b, conv, "kernel_shape", (const int64_t[]) { K, K }, 2);
+  onnx_builder_add_node (&b, "BatchNormalization", "/bn1/BatchNormalization",
+                         (const char *[]) { "c1", "bn1.weight", "bn1.bias", "bn1.running_mean",
+                                           "bn1.running_var", NULL },
+                         (const char *[]) { "b1", NULL });
+  onnx_builder_add_node (&b, "Relu", "/relu/Relu", (const char *[]) { "b1", NULL },
+                         (const char *[]) { "r1", NULL });
+  Onnx__NodeProto *pool
+      = onnx_builder_add_node (&b, "MaxPool", "/maxpool/MaxPool", (const char *[]) { "r1", NULL },
+                               (const char *[]) { "p1", NULL });
+  onnx_builder_attr_ints (&b, pool, "kernel_shape", (const int64_t[]) { 2, 2 }, 2);
+  onnx_builder_attr_ints (&b, pool, "strides", (const int64_t[]) { 2, 2 }, 2);
+  onnx_builder_add_node (&b, "GlobalAveragePool", "/avgpool/GlobalAveragePool",
+                         (const char *[]) { "p1", NULL }, (const char *[]) { "g1", NULL });
   /* x.view (x.size (0), -1) as PyTorch exports it without constant folding. */
-  add_node (&b, "Shape", "/Shape", (const char *[]) { "g1", NULL },
-            (const char *[]) { "shape", NULL });
-  Onnx__NodeProto *gather = add_node (&b, "Gather", "/Gather",
-                                      (const char *[]) { "shape", "index0", NULL },
-                                      (const char *[]) { "batch", NULL });
-  attr_int (&b, gather, "axis", 0);
-  add_node (&b, "Unsqueeze", "/Unsqueeze", (const char *[]) { "batch", "zero", NULL },
-            (const char *[]) { "batch1", NULL });
-  Onnx__NodeProto *cat = add_node (&b, "Concat", "/Concat",
-                                   (const char *[]) { "batch1", "minus_one", NULL },
-                                   (const char *[]) { "target", NULL });
-  attr_int (&b, cat, "axis", 0);
-  add_node (&b, "Reshape", "/Reshape", (const char *[]) { "g1", "target", NULL },
-            (const char *[]) { "flat", NULL });
-  add_node (&b, "MatMul", "/fc/MatMul", (const char *[]) { "flat", "fc.weight", NULL },
-            (const char *[]) { "mm", NULL });
-  add_node (&b, "Add", "/fc/Add", (const char *[]) { "mm", "fc.bias", NULL },
-            (const char *[]) { "logits", NULL });
-  guint8 *data = builder_pack (&b, size);
-  builder_clear (&b);
+  onnx_builder_add_node (&b, "Shape", "/Shape", (const char *[]) { "g1", NULL },
+                         (const char *[]) { "shape", NULL });
+  Onnx__NodeProto *gather = onnx_builder_add_node (&b, "Gather", "/Gather",
+                                                   (const char *[]) { "shape", "index0", NULL },
+                                                   (const char *[]) { "batch", NULL });
+  onnx_builder_attr_int (&b, gather, "axis", 0);
+  onnx_builder_add_node (&b, "Unsqueeze", "/Unsqueeze",
+                         (const char *[]) { "batch", "zero", NULL },
+                         (const char *[]) { "batch1", NULL });
+  Onnx__NodeProto *cat = onnx_builder_add_node (&b, "Concat", "/Concat",
+                                                (const char *[]) { "batch1", "minus_one", NULL },
+                                                (const char *[]) { "target", NULL });
+  onnx_builder_attr_int (&b, cat, "axis", 0);
+  onnx_builder_add_node (&b, "Reshape", "/Reshape", (const char *[]) { "g1", "target", NULL },
+                         (const char *[]) { "flat", NULL });
+  onnx_builder_add_node (&b, "MatMul", "/fc/MatMul",
+                         (const char *[]) { "flat", "fc.weight", NULL },
+                         (const char *[]) { "mm", NULL });
+  onnx_builder_add_node (&b, "Add", "/fc/Add", (const char *[]) { "mm", "fc.bias", NULL },
+                         (const char *[]) { "logits", NULL });
+  guint8 *data = onnx_builder_pack (&b, size);
+  onnx_builder_clear (&b);
   return data;
 }
 
@@ -588,149 +363,154 @@ test_bad_files (void)
 }
 
 /* A one-node model Relu(input) with an extra initializer or node, for the error cases. */
-typedef void (*Mutate) (Builder *b);
+typedef void (*Mutate) (OnnxBuilder *b);
 
 static void
 assert_model_fails (Mutate             mutate,
                     const int64_t     *in_dims,
                     const char *const *want)
 {
-  Builder b;
-  builder_init (&b, 13);
-  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, in_dims));
+  OnnxBuilder b;
+  onnx_builder_init (&b, 13);
+  onnx_builder_add_input (&b, "input", 4, in_dims);
   const int64_t out_dims[4] = { 1, 2, 4, 4 };
-  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, out_dims));
+  onnx_builder_add_output (&b, "output", 4, out_dims);
   mutate (&b);
   gsize size;
-  guint8 *data = builder_pack (&b, &size);
+  guint8 *data = onnx_builder_pack (&b, &size);
   assert_load_fails (data, size, "bad.onnx", want);
   g_free (data);
-  builder_clear (&b);
+  onnx_builder_clear (&b);
 }
 
 static const int64_t fixed_dims[4] = { 1, 2, 4, 4 };
 
 static void
-relu_output (Builder    *b,
-             const char *input)
+relu_output (OnnxBuilder *b,
+             const char  *input)
 {
-  add_node (b, "Relu", "/relu/Relu", (const char *[]) { input, NULL },
-            (const char *[]) { "output", NULL });
+  onnx_builder_add_node (b, "Relu", "/relu/Relu", (const char *[]) { input, NULL },
+                         (const char *[]) { "output", NULL });
 }
 
 static void
-mutate_wrong_size (Builder *b)
+mutate_wrong_size (OnnxBuilder *b)
 {
   const float v[3] = { 1, 2, 3 };
   const int64_t dims[1] = { 2 };
-  add_init (b, "scale.weight", 1, dims, v, 3);
-  add_node (b, "Mul", "/scale/Mul", (const char *[]) { "input", "scale.weight", NULL },
-            (const char *[]) { "m", NULL });
+  onnx_builder_add_init (b, "scale.weight", 1, dims, v, 3);
+  onnx_builder_add_node (b, "Mul", "/scale/Mul",
+                         (const char *[]) { "input", "scale.weight", NULL },
+                         (const char *[]) { "m", NULL });
   relu_output (b, "m");
 }
 
 static void
-mutate_overflow (Builder *b)
+mutate_overflow (OnnxBuilder *b)
 {
   const float v[1] = { 1 };
   const int64_t dims[3] = { (int64_t) 1 << 40, (int64_t) 1 << 40, 1 << 20 };
-  add_init (b, "huge", 3, dims, v, 1);
-  add_node (b, "Mul", "/Mul", (const char *[]) { "input", "huge", NULL },
-            (const char *[]) { "m", NULL });
+  onnx_builder_add_init (b, "huge", 3, dims, v, 1);
+  onnx_builder_add_node (b, "Mul", "/Mul", (const char *[]) { "input", "huge", NULL },
+                         (const char *[]) { "m", NULL });
   relu_output (b, "m");
 }
 
 static void
-external (Builder    *b,
-          const char *location)
+external (OnnxBuilder *b,
+          const char  *location)
 {
   const float v[1] = { 0 };
   const int64_t dims[3] = { 2, 1, 1 };   /* one per channel */
-  Onnx__TensorProto *t = add_init (b, "ext.weight", 3, dims, v, 0);
+  Onnx__TensorProto *t = onnx_builder_add_init (b, "ext.weight", 3, dims, v, 0);
   t->has_data_location = true;
   t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
-  Onnx__StringStringEntryProto *e = keep (b, g_new0 (Onnx__StringStringEntryProto, 1));
+  Onnx__StringStringEntryProto *e
+      = onnx_builder_keep (b, g_new0 (Onnx__StringStringEntryProto, 1));
   onnx__string_string_entry_proto__init (e);
   e->key = (char *) "location";
   e->value = (char *) location;
   t->n_external_data = 1;
-  t->external_data = keep (b, g_new0 (Onnx__StringStringEntryProto *, 1));
+  t->external_data = onnx_builder_keep (b, g_new0 (Onnx__StringStringEntryProto *, 1));
   t->external_data[0] = e;
-  add_node (b, "Mul", "/ext/Mul", (const char *[]) { "input", "ext.weight", NULL },
-            (const char *[]) { "m", NULL });
+  onnx_builder_add_node (b, "Mul", "/ext/Mul", (const char *[]) { "input", "ext.weight", NULL },
+                         (const char *[]) { "m", NULL });
   relu_output (b, "m");
 }
 
 static void
-mutate_missing_external (Builder *b)
+mutate_missing_external (OnnxBuilder *b)
 {
   external (b, "weights.bin");
 }
 
 static void
-mutate_escaping_external (Builder *b)
+mutate_escaping_external (OnnxBuilder *b)
 {
   external (b, "../../etc/passwd");
 }
 
 static void
-mutate_cycle (Builder *b)
+mutate_cycle (OnnxBuilder *b)
 {
-  add_node (b, "Relu", "/a/Relu", (const char *[]) { "b", NULL }, (const char *[]) { "a", NULL });
-  add_node (b, "Relu", "/b/Relu", (const char *[]) { "a", NULL }, (const char *[]) { "b", NULL });
-  add_node (b, "Add", "/add/Add", (const char *[]) { "input", "b", NULL },
-            (const char *[]) { "output", NULL });
+  onnx_builder_add_node (b, "Relu", "/a/Relu", (const char *[]) { "b", NULL },
+                         (const char *[]) { "a", NULL });
+  onnx_builder_add_node (b, "Relu", "/b/Relu", (const char *[]) { "a", NULL },
+                         (const char *[]) { "b", NULL });
+  onnx_builder_add_node (b, "Add", "/add/Add", (const char *[]) { "input", "b", NULL },
+                         (const char *[]) { "output", NULL });
 }
 
 static void
-mutate_plain (Builder *b)
+mutate_plain (OnnxBuilder *b)
 {
   relu_output (b, "input");
 }
 
 static void
-mutate_dynamic_reshape (Builder *b)
+mutate_dynamic_reshape (OnnxBuilder *b)
 {
   /* The target shape is computed from the image: it cannot be resolved when loading. */
-  add_node (b, "Relu", "/r/Relu", (const char *[]) { "input", NULL },
-            (const char *[]) { "r", NULL });
-  add_node (b, "Reshape", "/view/Reshape", (const char *[]) { "input", "r", NULL },
-            (const char *[]) { "output", NULL });
+  onnx_builder_add_node (b, "Relu", "/r/Relu", (const char *[]) { "input", NULL },
+                         (const char *[]) { "r", NULL });
+  onnx_builder_add_node (b, "Reshape", "/view/Reshape", (const char *[]) { "input", "r", NULL },
+                         (const char *[]) { "output", NULL });
 }
 
 static void
-mutate_unsupported (Builder *b)
+mutate_unsupported (OnnxBuilder *b)
 {
-  add_node (b, "Resize", "/up/Resize", (const char *[]) { "input", NULL },
-            (const char *[]) { "e", NULL });
+  onnx_builder_add_node (b, "Resize", "/up/Resize", (const char *[]) { "input", NULL },
+                         (const char *[]) { "e", NULL });
   relu_output (b, "e");
 }
 
 static void
-mutate_huge_constant (Builder *b)
+mutate_huge_constant (OnnxBuilder *b)
 {
   const int64_t shape[2] = { 1 << 20, 1 << 20 };
-  add_init_ints (b, "big_shape", shape, 2);
-  add_node (b, "ConstantOfShape", "/ConstantOfShape", (const char *[]) { "big_shape", NULL },
-            (const char *[]) { "big", NULL });
-  add_node (b, "Mul", "/Mul", (const char *[]) { "input", "big", NULL },
-            (const char *[]) { "m", NULL });
+  onnx_builder_add_init_ints (b, "big_shape", shape, 2);
+  onnx_builder_add_node (b, "ConstantOfShape", "/ConstantOfShape",
+                         (const char *[]) { "big_shape", NULL }, (const char *[]) { "big", NULL });
+  onnx_builder_add_node (b, "Mul", "/Mul", (const char *[]) { "input", "big", NULL },
+                         (const char *[]) { "m", NULL });
   relu_output (b, "m");
 }
 
 static void
-mutate_float_shape (Builder *b)
+mutate_float_shape (OnnxBuilder *b)
 {
   /* A shape given as floats far beyond int64. */
   const float shape[4] = { 1.0f, 1e30f, -1e30f, 1.0f };
   const int64_t dims[1] = { 4 };
-  add_init (b, "shape", 1, dims, shape, 4);
-  add_node (b, "Reshape", "/view/Reshape", (const char *[]) { "input", "shape", NULL },
-            (const char *[]) { "output", NULL });
+  onnx_builder_add_init (b, "shape", 1, dims, shape, 4);
+  onnx_builder_add_node (b, "Reshape", "/view/Reshape",
+                         (const char *[]) { "input", "shape", NULL },
+                         (const char *[]) { "output", NULL });
 }
 
 static void
-mutate_undefined_input (Builder *b)
+mutate_undefined_input (OnnxBuilder *b)
 {
   relu_output (b, "nowhere");
 }
@@ -770,28 +550,29 @@ static void
 test_broadcast (void)
 {
   enum { BC = 4, BH = 5, BW = 6, N = 2 };
-  Builder b;
-  builder_init (&b, 13);
-  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, (const int64_t[]) { 1, BC, BH, BW }));
-  g_ptr_array_add (b.outputs, value_info (&b, "out", 3, (const int64_t[]) { 1, BC, BH * BW }));
-  add_init_ints (&b, "tokens_shape", (const int64_t[]) { 1, BC, BH * BW }, 3);
-  add_init_ints (&b, "col_shape", (const int64_t[]) { 1, BC, 1 }, 3);
-  add_node (&b, "GlobalAveragePool", "/se/avgpool/GlobalAveragePool",
-            (const char *[]) { "input", NULL }, (const char *[]) { "g", NULL });
-  add_node (&b, "Sigmoid", "/se/scale_activation/Sigmoid", (const char *[]) { "g", NULL },
-            (const char *[]) { "s", NULL });
-  add_node (&b, "Mul", "/se/Mul", (const char *[]) { "input", "s", NULL },
-            (const char *[]) { "m", NULL });
-  add_node (&b, "Sub", "/Sub", (const char *[]) { "m", "s", NULL },
-            (const char *[]) { "d", NULL });
-  add_node (&b, "Reshape", "/Reshape", (const char *[]) { "d", "tokens_shape", NULL },
-            (const char *[]) { "t", NULL });
-  add_node (&b, "Reshape", "/Reshape_1", (const char *[]) { "g", "col_shape", NULL },
-            (const char *[]) { "u", NULL });
-  add_node (&b, "Div", "/Div", (const char *[]) { "t", "u", NULL },
-            (const char *[]) { "out", NULL });
+  OnnxBuilder b;
+  onnx_builder_init (&b, 13);
+  onnx_builder_add_input (&b, "input", 4, (const int64_t[]) { 1, BC, BH, BW });
+  onnx_builder_add_output (&b, "out", 3, (const int64_t[]) { 1, BC, BH * BW });
+  onnx_builder_add_init_ints (&b, "tokens_shape", (const int64_t[]) { 1, BC, BH * BW }, 3);
+  onnx_builder_add_init_ints (&b, "col_shape", (const int64_t[]) { 1, BC, 1 }, 3);
+  onnx_builder_add_node (&b, "GlobalAveragePool", "/se/avgpool/GlobalAveragePool",
+                         (const char *[]) { "input", NULL }, (const char *[]) { "g", NULL });
+  onnx_builder_add_node (&b, "Sigmoid", "/se/scale_activation/Sigmoid",
+                         (const char *[]) { "g", NULL }, (const char *[]) { "s", NULL });
+  onnx_builder_add_node (&b, "Mul", "/se/Mul", (const char *[]) { "input", "s", NULL },
+                         (const char *[]) { "m", NULL });
+  onnx_builder_add_node (&b, "Sub", "/Sub", (const char *[]) { "m", "s", NULL },
+                         (const char *[]) { "d", NULL });
+  onnx_builder_add_node (&b, "Reshape", "/Reshape",
+                         (const char *[]) { "d", "tokens_shape", NULL },
+                         (const char *[]) { "t", NULL });
+  onnx_builder_add_node (&b, "Reshape", "/Reshape_1", (const char *[]) { "g", "col_shape", NULL },
+                         (const char *[]) { "u", NULL });
+  onnx_builder_add_node (&b, "Div", "/Div", (const char *[]) { "t", "u", NULL },
+                         (const char *[]) { "out", NULL });
   gsize size;
-  guint8 *data = builder_pack (&b, &size);
+  guint8 *data = onnx_builder_pack (&b, &size);
   char *dir = test_util_make_tmp_dir ();
   char *path = write_model (dir, "se.onnx", data, size);
   NnError err = { 0 };
@@ -831,7 +612,7 @@ test_broadcast (void)
   g_free (path);
   g_free (dir);
   g_free (data);
-  builder_clear (&b);
+  onnx_builder_clear (&b);
 }
 
 /* Attention as nn.MultiheadAttention exports it with batch 1: the batch moved to axis 1 by a
@@ -844,83 +625,115 @@ static void
 test_attention (void)
 {
   enum { T = 3, E = 4, HEADS = 2, D = 2, N = 2 };
-  Builder b;
-  builder_init (&b, 13);
-  g_ptr_array_add (b.inputs, value_info (&b, "x", 3, (const int64_t[]) { 1, T, E }));
-  g_ptr_array_add (b.outputs, value_info (&b, "out", 2, (const int64_t[]) { 1, E }));
+  OnnxBuilder b;
+  onnx_builder_init (&b, 13);
+  onnx_builder_add_input (&b, "x", 3, (const int64_t[]) { 1, T, E });
+  onnx_builder_add_output (&b, "out", 2, (const int64_t[]) { 1, E });
   float wq[E * E], cls[E];
   fill (wq, E * E, 7);
   fill (cls, E, 8);
-  add_init (&b, "wq", 2, (const int64_t[]) { E, E }, wq, E * E);
-  add_init (&b, "cls", 2, (const int64_t[]) { 1, E }, cls, E);
-  add_init_ints (&b, "heads_shape", (const int64_t[]) { T, HEADS, D }, 3);
-  add_init_ints (&b, "rows_shape", (const int64_t[]) { T, E }, 2);
-  add_init_ints (&b, "back_shape", (const int64_t[]) { T, 1, E }, 3);
-  add_init_ints (&b, "cls_shape", (const int64_t[]) { 1, 1, E }, 3);
-  add_init_ints (&b, "minus", (const int64_t[]) { -1, -1, -1 }, 3);
-  add_init_ints (&b, "ones", (const int64_t[]) { 1, 1, 1 }, 3);
-  add_init_ints (&b, "five", (const int64_t[]) { 5 }, 0);
-  add_init_ints (&b, "four", (const int64_t[]) { 4 }, 0);
-  add_init_ints (&b, "zero", (const int64_t[]) { 0 }, 0);
+  onnx_builder_add_init (&b, "wq", 2, (const int64_t[]) { E, E }, wq, E * E);
+  onnx_builder_add_init (&b, "cls", 2, (const int64_t[]) { 1, E }, cls, E);
+  onnx_builder_add_init_ints (&b, "heads_shape", (const int64_t[]) { T, HEADS, D }, 3);
+  onnx_builder_add_init_ints (&b, "rows_shape", (const int64_t[]) { T, E }, 2);
+  onnx_builder_add_init_ints (&b, "back_shape", (const int64_t[]) { T, 1, E }, 3);
+  onnx_builder_add_init_ints (&b, "cls_shape", (const int64_t[]) { 1, 1, E }, 3);
+  onnx_builder_add_init_ints (&b, "minus", (const int64_t[]) { -1, -1, -1 }, 3);
+  onnx_builder_add_init_ints (&b, "ones", (const int64_t[]) { 1, 1, 1 }, 3);
+  onnx_builder_add_init_ints (&b, "five", (const int64_t[]) { 5 }, 0);
+  onnx_builder_add_init_ints (&b, "four", (const int64_t[]) { 4 }, 0);
+  onnx_builder_add_init_ints (&b, "zero", (const int64_t[]) { 0 }, 0);
   static const int64_t swap[3] = { 1, 0, 2 }, last[3] = { 0, 2, 1 };
-  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose", (const char *[]) { "x", NULL },
-                           (const char *[]) { "t0", NULL }), "perm", swap, 3);
-  add_node (&b, "MatMul", "/attn/MatMul", (const char *[]) { "t0", "wq", NULL },
-            (const char *[]) { "p", NULL });
-  add_node (&b, "Reshape", "/attn/Reshape", (const char *[]) { "p", "heads_shape", NULL },
-            (const char *[]) { "r", NULL });
-  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_1", (const char *[]) { "r", NULL },
-                           (const char *[]) { "q", NULL }), "perm", swap, 3);
-  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_2", (const char *[]) { "q", NULL },
-                           (const char *[]) { "kt", NULL }), "perm", last, 3);
-  add_node (&b, "MatMul", "/attn/MatMul_1", (const char *[]) { "q", "kt", NULL },
-            (const char *[]) { "s0", NULL });
+  onnx_builder_attr_ints (&b,
+                          onnx_builder_add_node (&b, "Transpose", "/attn/Transpose",
+                                                 (const char *[]) { "x", NULL },
+                                                 (const char *[]) { "t0", NULL }),
+                          "perm", swap, 3);
+  onnx_builder_add_node (&b, "MatMul", "/attn/MatMul", (const char *[]) { "t0", "wq", NULL },
+                         (const char *[]) { "p", NULL });
+  onnx_builder_add_node (&b, "Reshape", "/attn/Reshape",
+                         (const char *[]) { "p", "heads_shape", NULL },
+                         (const char *[]) { "r", NULL });
+  onnx_builder_attr_ints (&b,
+                          onnx_builder_add_node (&b, "Transpose", "/attn/Transpose_1",
+                                                 (const char *[]) { "r", NULL },
+                                                 (const char *[]) { "q", NULL }),
+                          "perm", swap, 3);
+  onnx_builder_attr_ints (&b,
+                          onnx_builder_add_node (&b, "Transpose", "/attn/Transpose_2",
+                                                 (const char *[]) { "q", NULL },
+                                                 (const char *[]) { "kt", NULL }),
+                          "perm", last, 3);
+  onnx_builder_add_node (&b, "MatMul", "/attn/MatMul_1", (const char *[]) { "q", "kt", NULL },
+                         (const char *[]) { "s0", NULL });
   /* The same product as Einsum with the second operand transposed, then their mean. */
-  Onnx__AttributeProto *eq = add_attr (&b, add_node (&b, "Einsum", "/attn/Einsum",
-                                                     (const char *[]) { "q", "q", NULL },
-                                                     (const char *[]) { "s1", NULL }),
-                                       "equation");
+  Onnx__AttributeProto *eq = onnx_builder_add_attr (
+      &b,
+      onnx_builder_add_node (&b, "Einsum", "/attn/Einsum", (const char *[]) { "q", "q", NULL },
+                             (const char *[]) { "s1", NULL }),
+      "equation");
   eq->has_type = true;
   eq->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
   eq->has_s = true;
   eq->s.data = (uint8_t *) "h i d, h j d -> h i j";
   eq->s.len = strlen ((const char *) eq->s.data);
   const float half = 0.5f;
-  add_init (&b, "half", 0, (const int64_t[]) { 1 }, &half, 1);
-  add_node (&b, "Add", "/attn/Add", (const char *[]) { "s0", "s1", NULL },
-            (const char *[]) { "s2", NULL });
-  add_node (&b, "Mul", "/attn/Mul", (const char *[]) { "s2", "half", NULL },
-            (const char *[]) { "s", NULL });
-  attr_int (&b, add_node (&b, "Softmax", "/attn/Softmax", (const char *[]) { "s", NULL },
-                          (const char *[]) { "a", NULL }), "axis", -1);
-  add_node (&b, "MatMul", "/attn/MatMul_2", (const char *[]) { "a", "q", NULL },
-            (const char *[]) { "o", NULL });
-  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_3", (const char *[]) { "o", NULL },
-                           (const char *[]) { "o1", NULL }), "perm", swap, 3);
-  add_node (&b, "Reshape", "/attn/Reshape_1", (const char *[]) { "o1", "rows_shape", NULL },
-            (const char *[]) { "o2", NULL });
-  add_node (&b, "Reshape", "/attn/Reshape_2", (const char *[]) { "o2", "back_shape", NULL },
-            (const char *[]) { "o3", NULL });
-  attr_ints (&b, add_node (&b, "Transpose", "/attn/Transpose_4", (const char *[]) { "o3", NULL },
-                           (const char *[]) { "y", NULL }), "perm", swap, 3);
-  add_node (&b, "Equal", "/Equal", (const char *[]) { "cls_shape", "minus", NULL },
-            (const char *[]) { "eq", NULL });
-  add_node (&b, "Where", "/Where", (const char *[]) { "eq", "ones", "cls_shape", NULL },
-            (const char *[]) { "shape", NULL });
-  add_node (&b, "Expand", "/Expand", (const char *[]) { "cls", "shape", NULL },
-            (const char *[]) { "cls3", NULL });
-  attr_int (&b, add_node (&b, "Concat", "/Concat", (const char *[]) { "cls3", "y", NULL },
-                          (const char *[]) { "c", NULL }), "axis", 1);
-  add_node (&b, "Mod", "/Mod", (const char *[]) { "five", "four", NULL },
-            (const char *[]) { "one", NULL });
-  attr_int (&b, add_node (&b, "Gather", "/Gather", (const char *[]) { "c", "one", NULL },
-                          (const char *[]) { "first", NULL }), "axis", 1);
-  attr_int (&b, add_node (&b, "Gather", "/Gather_1", (const char *[]) { "c", "zero", NULL },
-                          (const char *[]) { "token", NULL }), "axis", 1);
-  add_node (&b, "Add", "/Add", (const char *[]) { "token", "first", NULL },
-            (const char *[]) { "out", NULL });
+  onnx_builder_add_init (&b, "half", 0, (const int64_t[]) { 1 }, &half, 1);
+  onnx_builder_add_node (&b, "Add", "/attn/Add", (const char *[]) { "s0", "s1", NULL },
+                         (const char *[]) { "s2", NULL });
+  onnx_builder_add_node (&b, "Mul", "/attn/Mul", (const char *[]) { "s2", "half", NULL },
+                         (const char *[]) { "s", NULL });
+  onnx_builder_attr_int (&b,
+                         onnx_builder_add_node (&b, "Softmax", "/attn/Softmax",
+                                                (const char *[]) { "s", NULL },
+                                                (const char *[]) { "a", NULL }),
+                         "axis", -1);
+  onnx_builder_add_node (&b, "MatMul", "/attn/MatMul_2", (const char *[]) { "a", "q", NULL },
+                         (const char *[]) { "o", NULL });
+  onnx_builder_attr_ints (&b,
+                          onnx_builder_add_node (&b, "Transpose", "/attn/Transpose_3",
+                                                 (const char *[]) { "o", NULL },
+                                                 (const char *[]) { "o1", NULL }),
+                          "perm", swap, 3);
+  onnx_builder_add_node (&b, "Reshape", "/attn/Reshape_1",
+                         (const char *[]) { "o1", "rows_shape", NULL },
+                         (const char *[]) { "o2", NULL });
+  onnx_builder_add_node (&b, "Reshape", "/attn/Reshape_2",
+                         (const char *[]) { "o2", "back_shape", NULL },
+                         (const char *[]) { "o3", NULL });
+  onnx_builder_attr_ints (&b,
+                          onnx_builder_add_node (&b, "Transpose", "/attn/Transpose_4",
+                                                 (const char *[]) { "o3", NULL },
+                                                 (const char *[]) { "y", NULL }),
+                          "perm", swap, 3);
+  onnx_builder_add_node (&b, "Equal", "/Equal", (const char *[]) { "cls_shape", "minus", NULL },
+                         (const char *[]) { "eq", NULL });
+  onnx_builder_add_node (&b, "Where", "/Where",
+                         (const char *[]) { "eq", "ones", "cls_shape", NULL },
+                         (const char *[]) { "shape", NULL });
+  onnx_builder_add_node (&b, "Expand", "/Expand", (const char *[]) { "cls", "shape", NULL },
+                         (const char *[]) { "cls3", NULL });
+  onnx_builder_attr_int (&b,
+                         onnx_builder_add_node (&b, "Concat", "/Concat",
+                                                (const char *[]) { "cls3", "y", NULL },
+                                                (const char *[]) { "c", NULL }),
+                         "axis", 1);
+  onnx_builder_add_node (&b, "Mod", "/Mod", (const char *[]) { "five", "four", NULL },
+                         (const char *[]) { "one", NULL });
+  onnx_builder_attr_int (&b,
+                         onnx_builder_add_node (&b, "Gather", "/Gather",
+                                                (const char *[]) { "c", "one", NULL },
+                                                (const char *[]) { "first", NULL }),
+                         "axis", 1);
+  onnx_builder_attr_int (&b,
+                         onnx_builder_add_node (&b, "Gather", "/Gather_1",
+                                                (const char *[]) { "c", "zero", NULL },
+                                                (const char *[]) { "token", NULL }),
+                         "axis", 1);
+  onnx_builder_add_node (&b, "Add", "/Add", (const char *[]) { "token", "first", NULL },
+                         (const char *[]) { "out", NULL });
   gsize size;
-  guint8 *data = builder_pack (&b, &size);
+  guint8 *data = onnx_builder_pack (&b, &size);
   char *dir = test_util_make_tmp_dir ();
   char *path = write_model (dir, "attn.onnx", data, size);
   NnError err = { 0 };
@@ -989,7 +802,7 @@ test_attention (void)
   g_free (path);
   g_free (dir);
   g_free (data);
-  builder_clear (&b);
+  onnx_builder_clear (&b);
 }
 
 /* LayerNormalization (opset 17) over the last axis of (1, T, E) tokens, with its scale and
@@ -998,25 +811,25 @@ static void
 test_layernorm (void)
 {
   enum { T = 3, E = 5, N = 2 };
-  Builder b;
-  builder_init (&b, 17);
-  g_ptr_array_add (b.inputs, value_info (&b, "x", 3, (const int64_t[]) { 1, T, E }));
-  g_ptr_array_add (b.outputs, value_info (&b, "y", 3, (const int64_t[]) { 1, T, E }));
+  OnnxBuilder b;
+  onnx_builder_init (&b, 17);
+  onnx_builder_add_input (&b, "x", 3, (const int64_t[]) { 1, T, E });
+  onnx_builder_add_output (&b, "y", 3, (const int64_t[]) { 1, T, E });
   float gamma[E], beta[E];
   fill (gamma, E, 11);
   fill (beta, E, 12);
-  add_init (&b, "gamma", 1, (const int64_t[]) { E }, gamma, E);
-  add_init (&b, "beta", 1, (const int64_t[]) { E }, beta, E);
-  Onnx__NodeProto *ln = add_node (&b, "LayerNormalization", "/ln/LayerNormalization",
-                                  (const char *[]) { "x", "gamma", "beta", NULL },
-                                  (const char *[]) { "y", NULL });
-  Onnx__AttributeProto *a = add_attr (&b, ln, "epsilon");
+  onnx_builder_add_init (&b, "gamma", 1, (const int64_t[]) { E }, gamma, E);
+  onnx_builder_add_init (&b, "beta", 1, (const int64_t[]) { E }, beta, E);
+  Onnx__NodeProto *ln = onnx_builder_add_node (
+      &b, "LayerNormalization", "/ln/LayerNormalization",
+      (const char *[]) { "x", "gamma", "beta", NULL }, (const char *[]) { "y", NULL });
+  Onnx__AttributeProto *a = onnx_builder_add_attr (&b, ln, "epsilon");
   a->has_type = true;
   a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
   a->has_f = true;
   a->f = 0.25f;
   gsize size;
-  guint8 *data = builder_pack (&b, &size);
+  guint8 *data = onnx_builder_pack (&b, &size);
   char *dir = test_util_make_tmp_dir ();
   char *path = write_model (dir, "ln.onnx", data, size);
   NnError err = { 0 };
@@ -1046,7 +859,7 @@ test_layernorm (void)
   g_free (path);
   g_free (dir);
   g_free (data);
-  builder_clear (&b);
+  onnx_builder_clear (&b);
 }
 
 /* Swin's window ops: a Slice with step 2 along two axes (patch merging), a Concat along
@@ -1056,48 +869,56 @@ static void
 test_window_ops (void)
 {
   enum { WH = 4, WW = 4, WC = 2, N = 2 };
-  Builder b;
-  builder_init (&b, 13);
-  g_ptr_array_add (b.inputs, value_info (&b, "x", 4, (const int64_t[]) { 1, WH, WW, WC }));
-  g_ptr_array_add (b.outputs, value_info (&b, "out", 4, (const int64_t[]) { 1, 2, 4, WC }));
+  OnnxBuilder b;
+  onnx_builder_init (&b, 13);
+  onnx_builder_add_input (&b, "x", 4, (const int64_t[]) { 1, WH, WW, WC });
+  onnx_builder_add_output (&b, "out", 4, (const int64_t[]) { 1, 2, 4, WC });
   const float zero = 0.0f, four = 4.0f, one = 1.0f, ten = 10.0f;
-  add_init (&b, "r0", 0, (const int64_t[]) { 1 }, &zero, 1);
-  add_init (&b, "r1", 0, (const int64_t[]) { 1 }, &four, 1);
-  add_init (&b, "rd", 0, (const int64_t[]) { 1 }, &one, 1);
-  add_init (&b, "upd", 1, (const int64_t[]) { 1 }, &ten, 1);
-  add_init_ints (&b, "idx", (const int64_t[]) { 1 }, 1);
+  onnx_builder_add_init (&b, "r0", 0, (const int64_t[]) { 1 }, &zero, 1);
+  onnx_builder_add_init (&b, "r1", 0, (const int64_t[]) { 1 }, &four, 1);
+  onnx_builder_add_init (&b, "rd", 0, (const int64_t[]) { 1 }, &one, 1);
+  onnx_builder_add_init (&b, "upd", 1, (const int64_t[]) { 1 }, &ten, 1);
+  onnx_builder_add_init_ints (&b, "idx", (const int64_t[]) { 1 }, 1);
   Onnx__TensorProto *idx = g_ptr_array_index (b.inits, b.inits->len - 1);
   idx->n_dims = 2;
-  idx->dims = keep (&b, g_memdup2 ((const int64_t[]) { 1, 1 }, 2 * sizeof (int64_t)));
-  add_init_ints (&b, "s_starts", (const int64_t[]) { 1, 0 }, 2);
-  add_init_ints (&b, "s_ends", (const int64_t[]) { WH, WW }, 2);
-  add_init_ints (&b, "s_axes", (const int64_t[]) { 1, 2 }, 2);
-  add_init_ints (&b, "s_steps", (const int64_t[]) { 2, 2 }, 2);
-  add_init_ints (&b, "r_starts", (const int64_t[]) { -1 }, 1);
-  add_init_ints (&b, "r_ends", (const int64_t[]) { -5 }, 1);
-  add_init_ints (&b, "r_axes", (const int64_t[]) { 0 }, 1);
-  add_init_ints (&b, "r_steps", (const int64_t[]) { -1 }, 1);
-  add_init_ints (&b, "u_axes", (const int64_t[]) { 0 }, 1);
-  add_node (&b, "Slice", "/merge/Slice",
-            (const char *[]) { "x", "s_starts", "s_ends", "s_axes", "s_steps", NULL },
-            (const char *[]) { "a", NULL });
-  attr_int (&b, add_node (&b, "Concat", "/roll/Concat", (const char *[]) { "a", "a", NULL },
-                          (const char *[]) { "c", NULL }), "axis", 2);
-  add_node (&b, "Range", "/Range", (const char *[]) { "r0", "r1", "rd", NULL },
-            (const char *[]) { "r", NULL });
-  add_node (&b, "ScatterND", "/ScatterND", (const char *[]) { "r", "idx", "upd", NULL },
-            (const char *[]) { "sc", NULL });
-  add_node (&b, "Slice", "/Slice",
-            (const char *[]) { "sc", "r_starts", "r_ends", "r_axes", "r_steps", NULL },
-            (const char *[]) { "rev", NULL });
-  add_node (&b, "Unsqueeze", "/Unsqueeze", (const char *[]) { "rev", "u_axes", NULL },
-            (const char *[]) { "row", NULL });
-  add_node (&b, "Transpose", "/Transpose", (const char *[]) { "row", NULL },
-            (const char *[]) { "col", NULL });
-  add_node (&b, "Add", "/Add", (const char *[]) { "c", "col", NULL },
-            (const char *[]) { "out", NULL });
+  idx->dims
+      = onnx_builder_keep (&b, g_memdup2 ((const int64_t[]) { 1, 1 }, 2 * sizeof (int64_t)));
+  onnx_builder_add_init_ints (&b, "s_starts", (const int64_t[]) { 1, 0 }, 2);
+  onnx_builder_add_init_ints (&b, "s_ends", (const int64_t[]) { WH, WW }, 2);
+  onnx_builder_add_init_ints (&b, "s_axes", (const int64_t[]) { 1, 2 }, 2);
+  onnx_builder_add_init_ints (&b, "s_steps", (const int64_t[]) { 2, 2 }, 2);
+  onnx_builder_add_init_ints (&b, "r_starts", (const int64_t[]) { -1 }, 1);
+  onnx_builder_add_init_ints (&b, "r_ends", (const int64_t[]) { -5 }, 1);
+  onnx_builder_add_init_ints (&b, "r_axes", (const int64_t[]) { 0 }, 1);
+  onnx_builder_add_init_ints (&b, "r_steps", (const int64_t[]) { -1 }, 1);
+  onnx_builder_add_init_ints (&b, "u_axes", (const int64_t[]) { 0 }, 1);
+  onnx_builder_add_node (
+      &b, "Slice", "/merge/Slice",
+      (const char *[]) { "x", "s_starts", "s_ends", "s_axes", "s_steps", NULL },
+      (const char *[]) { "a", NULL });
+  onnx_builder_attr_int (&b,
+                         onnx_builder_add_node (&b, "Concat", "/roll/Concat",
+                                                (const char *[]) { "a", "a", NULL },
+                                                (const char *[]) { "c", NULL }),
+                         "axis", 2);
+  onnx_builder_add_node (&b, "Range", "/Range", (const char *[]) { "r0", "r1", "rd", NULL },
+                         (const char *[]) { "r", NULL });
+  onnx_builder_add_node (&b, "ScatterND", "/ScatterND",
+                         (const char *[]) { "r", "idx", "upd", NULL },
+                         (const char *[]) { "sc", NULL });
+  onnx_builder_add_node (
+      &b, "Slice", "/Slice",
+      (const char *[]) { "sc", "r_starts", "r_ends", "r_axes", "r_steps", NULL },
+      (const char *[]) { "rev", NULL });
+  onnx_builder_add_node (&b, "Unsqueeze", "/Unsqueeze",
+                         (const char *[]) { "rev", "u_axes", NULL },
+                         (const char *[]) { "row", NULL });
+  onnx_builder_add_node (&b, "Transpose", "/Transpose", (const char *[]) { "row", NULL },
+                         (const char *[]) { "col", NULL });
+  onnx_builder_add_node (&b, "Add", "/Add", (const char *[]) { "c", "col", NULL },
+                         (const char *[]) { "out", NULL });
   gsize size;
-  guint8 *data = builder_pack (&b, &size);
+  guint8 *data = onnx_builder_pack (&b, &size);
   char *dir = test_util_make_tmp_dir ();
   char *path = write_model (dir, "window.onnx", data, size);
   NnError err = { 0 };
@@ -1135,7 +956,7 @@ test_window_ops (void)
   g_free (path);
   g_free (dir);
   g_free (data);
-  builder_clear (&b);
+  onnx_builder_clear (&b);
 }
 
 /* A chain of ReLUs named as PyTorch's exporter names nested modules (and one named by another
@@ -1155,21 +976,22 @@ test_layer_names (void)
     { "/Relu_1", "relu_1" },
     { "plain_relu", "plain_relu" },
   };
-  Builder b;
-  builder_init (&b, 13);
-  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, fixed_dims));
-  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, fixed_dims));
+  OnnxBuilder b;
+  onnx_builder_init (&b, 13);
+  onnx_builder_add_input (&b, "input", 4, fixed_dims);
+  onnx_builder_add_output (&b, "output", 4, fixed_dims);
   const char *prev = "input";
   for (gsize k = 0; k < G_N_ELEMENTS (cases); k++)
     {
       const char *out = k + 1 < G_N_ELEMENTS (cases)
-                        ? keep (&b, g_strdup_printf ("r%" G_GSIZE_FORMAT, k)) : "output";
-      add_node (&b, "Relu", cases[k][0], (const char *[]) { prev, NULL },
-                (const char *[]) { out, NULL });
+                            ? onnx_builder_keep (&b, g_strdup_printf ("r%" G_GSIZE_FORMAT, k))
+                            : "output";
+      onnx_builder_add_node (&b, "Relu", cases[k][0], (const char *[]) { prev, NULL },
+                             (const char *[]) { out, NULL });
       prev = out;
     }
   gsize size;
-  guint8 *data = builder_pack (&b, &size);
+  guint8 *data = onnx_builder_pack (&b, &size);
   char *dir = test_util_make_tmp_dir ();
   char *path = write_model (dir, "names.onnx", data, size);
   NnError err = { 0 };
@@ -1183,20 +1005,20 @@ test_layer_names (void)
   g_free (path);
   g_free (dir);
   g_free (data);
-  builder_clear (&b);
+  onnx_builder_clear (&b);
 }
 
 /* External data that exists is read; one that is too short is an error naming it. */
 static void
 test_external_data (void)
 {
-  Builder b;
-  builder_init (&b, 13);
-  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, fixed_dims));
-  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, fixed_dims));
+  OnnxBuilder b;
+  onnx_builder_init (&b, 13);
+  onnx_builder_add_input (&b, "input", 4, fixed_dims);
+  onnx_builder_add_output (&b, "output", 4, fixed_dims);
   external (&b, "weights.bin");
   gsize size;
-  guint8 *data = builder_pack (&b, &size);
+  guint8 *data = onnx_builder_pack (&b, &size);
   char *dir = test_util_make_tmp_dir ();
   char *path = write_model (dir, "ext.onnx", data, size);
   char *bin = g_build_filename (dir, "weights.bin", NULL);
@@ -1236,7 +1058,7 @@ test_external_data (void)
   g_free (path);
   g_free (dir);
   g_free (data);
-  builder_clear (&b);
+  onnx_builder_clear (&b);
 }
 
 /* Hundreds of constants folded one from another: a node's inputs stay valid while its output
@@ -1245,27 +1067,27 @@ static void
 test_many_constants (void)
 {
   enum { STEPS = 600 };
-  Builder b;
-  builder_init (&b, 13);
-  g_ptr_array_add (b.inputs, value_info (&b, "input", 4, fixed_dims));
-  g_ptr_array_add (b.outputs, value_info (&b, "output", 4, fixed_dims));
+  OnnxBuilder b;
+  onnx_builder_init (&b, 13);
+  onnx_builder_add_input (&b, "input", 4, fixed_dims);
+  onnx_builder_add_output (&b, "output", 4, fixed_dims);
   const float one[1] = { 1.0f };
   const int64_t dims[1] = { 1 };
-  add_init (&b, "c0", 1, dims, one, 1);
-  add_init (&b, "one", 1, dims, one, 1);
+  onnx_builder_add_init (&b, "c0", 1, dims, one, 1);
+  onnx_builder_add_init (&b, "one", 1, dims, one, 1);
   const char *prev = "c0";
   for (int k = 1; k < STEPS; k++)
     {
-      const char *name = keep (&b, g_strdup_printf ("c%d", k));
-      const char *node = keep (&b, g_strdup_printf ("/fold%d/Add", k));
-      add_node (&b, "Add", node, (const char *[]) { prev, "one", NULL },
-                (const char *[]) { name, NULL });
+      const char *name = onnx_builder_keep (&b, g_strdup_printf ("c%d", k));
+      const char *node = onnx_builder_keep (&b, g_strdup_printf ("/fold%d/Add", k));
+      onnx_builder_add_node (&b, "Add", node, (const char *[]) { prev, "one", NULL },
+                             (const char *[]) { name, NULL });
       prev = name;
     }
-  add_node (&b, "Mul", "/scale/Mul", (const char *[]) { "input", prev, NULL },
-            (const char *[]) { "output", NULL });
+  onnx_builder_add_node (&b, "Mul", "/scale/Mul", (const char *[]) { "input", prev, NULL },
+                         (const char *[]) { "output", NULL });
   gsize size;
-  guint8 *data = builder_pack (&b, &size);
+  guint8 *data = onnx_builder_pack (&b, &size);
   char *dir = test_util_make_tmp_dir ();
   char *path = write_model (dir, "folds.onnx", data, size);
   NnError err = { 0 };
@@ -1286,7 +1108,7 @@ test_many_constants (void)
   g_free (path);
   g_free (dir);
   g_free (data);
-  builder_clear (&b);
+  onnx_builder_clear (&b);
 }
 
 /* The model of build_model with every float initializer stored as raw_data (as PyTorch writes

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The per-layer CKA plot and the side-by-side channel figure, read back pixel by pixel: bar
  * heights and colours, the missing value, the selected outline, hit testing, and the channel
- * figure's two columns on one scale. */
+ * figure's two columns on one scale and its row of AM images. */
 #include <glib.h>
 #include <math.h>
 
@@ -125,6 +125,67 @@ test_channel_pair (void)
   cairo_surface_destroy (s);
 }
 
+/* Red and blue pixels in the left and right halves of the bottom half of the channel figure
+ * with an AM row (A red, B blue; b NULL: B's image missing). */
+static void
+count_am (gboolean with_b,
+          int      red[2],
+          int      blue[2])
+{
+  float act[2 * 2] = { 0, 1, 2, 3 };
+  float am_a[3 * 8 * 8] = { 0 }, am_b[3 * 8 * 8] = { 0 };
+  for (int i = 0; i < 64; i++)
+    {
+      am_a[i] = 1.0f;            /* red plane */
+      am_b[2 * 64 + i] = 1.0f;   /* blue plane */
+    }
+  VizChannelPair pair = {
+    .names = { "A", "B" }, .acts = { act, act }, .h = 2, .w = 2,
+    .ams = { am_a, with_b ? am_b : NULL }, .am_c = 3, .am_h = 8, .am_w = 8,
+  };
+  VizStyle style;
+  viz_style_init (&style);
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, W, H);
+  cairo_t *cr = cairo_create (s);
+  viz_channel_pair_draw (cr, &pair, &style, W, H);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_flush (s);
+  red[0] = red[1] = blue[0] = blue[1] = 0;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      {
+        uint32_t p = test_pixel_at (s, x + 0.5, y + 0.5);
+        if (y < H / 2)
+          {
+            /* nothing of the AM images above their row */
+            g_assert_cmpint (channel_diff (p, 0xffff0000u), >, 0);
+            g_assert_cmpint (channel_diff (p, 0xff0000ffu), >, 0);
+            continue;
+          }
+        red[x >= W / 2] += p == 0xffff0000u;
+        blue[x >= W / 2] += p == 0xff0000ffu;
+      }
+  cairo_surface_destroy (s);
+}
+
+static void
+test_channel_pair_am (void)
+{
+  int red[2], blue[2];
+  count_am (TRUE, red, blue);
+  /* each image fills a square of its column, at least 8 x 8 px per 8 x 8 pixels */
+  g_assert_cmpint (red[0], >=, 64 * 64);
+  g_assert_cmpint (red[1], ==, 0);
+  g_assert_cmpint (blue[1], ==, red[0]);
+  g_assert_cmpint (blue[0], ==, 0);
+  /* B's image not there yet: its place stays empty, A's is unchanged */
+  int red2[2], blue2[2];
+  count_am (FALSE, red2, blue2);
+  g_assert_cmpint (red2[0], ==, red[0]);
+  g_assert_cmpint (blue2[0] + blue2[1] + red2[1], ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -132,5 +193,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/viz/cka-plot/bars", test_bars);
   g_test_add_func ("/viz/cka-plot/channel-pair", test_channel_pair);
+  g_test_add_func ("/viz/cka-plot/channel-pair-am", test_channel_pair_am);
   return g_test_run ();
 }
