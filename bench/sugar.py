@@ -4,9 +4,10 @@
 # and NeLU (alpha 0.01 and 0.1), five seeds, every number a mean with its 95 % t-interval over
 # the seeds. A dead ReLU is a unit <= 0 on every image of the probe batch of training images
 # that `cnnscope-cli train` reports after each epoch. Writes a markdown table
-# (docs/sugar.md describes the experiment).
-# Usage: bench/sugar.py [--build build] [--data fashion-mnist] [--out sugar.md] [options]
+# and the per-seed histories as JSON (docs/sugar.md describes the experiment).
+# Usage: bench/sugar.py [--build build] [--out sugar.md] [--json sugar.json] [options]
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -31,6 +32,8 @@ def main():
     p.add_argument("--test-per-class", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default="sugar.md")
+    p.add_argument("--json", default="", help="also write the per-seed histories here")
+    seedstats.add_cache_option(p)
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     policies = args.policies.split(",")
@@ -50,7 +53,7 @@ def main():
                 if args.test_per_class:
                     opts += ["--test-per-class", str(args.test_per_class)]
                 t0 = time.monotonic()
-                res = seedstats.train(cli, tmp, f"run-{seed}", opts)
+                res = seedstats.train(cli, tmp, f"run-{seed}", opts, cache=args.cache)
                 if res is None:
                     diverged[policy] = diverged.get(policy, 0) + 1
                     print(f"{policy} seed {seed}: the loss diverged", file=sys.stderr,
@@ -90,6 +93,12 @@ def main():
     text = "\n".join(lines) + "\n"
     with open(args.out, "w") as f:
         f.write(text)
+    if args.json:
+        keep = ("test_accuracy", "epochs")
+        with open(args.json, "w") as f:
+            json.dump({"setting": lines[0], "diverged": diverged,
+                       "runs": {pol: [{k: r[k] for k in keep} for r in runs[pol]]
+                                for pol in policies}}, f, indent=1)
     print(text)
 
 
