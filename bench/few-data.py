@@ -80,14 +80,21 @@ def main():
         if banks:
             if not args.no_compare:
                 lines.append("")
-            lines += ["PFNet-18 filter banks (bank:size, docs/pfnet.md):", "",
+            lines += ["PFNet-18 filter banks (bank:size, docs/pfnet.md); in brackets the "
+                      "difference to full:16, seed by seed:", "",
                       "| bank | " + " | ".join(f"{n} per class" for n in abl_sizes) + " |",
                       "| --- |" + " ---: |" * len(abl_sizes)]
+            base = {n: run_cell(args, cli, tmp, results, "pfnet18", "pfnet18", n)
+                    for n in abl_sizes}
             for bank, size in banks:
-                cells = [seedstats.fmt(run_cell(args, cli, tmp, results,
-                                                f"pfnet18 {bank}:{size}", "pfnet18", n, bank,
-                                                int(size)))
-                         for n in abl_sizes]
+                cells = []
+                for n in abl_sizes:
+                    accs = run_cell(args, cli, tmp, results, f"pfnet18 {bank}:{size}",
+                                    "pfnet18", n, bank, int(size))
+                    cell = seedstats.fmt(accs)
+                    if (bank, size) != ("full", "16") and len(accs) == len(base[n]):
+                        cell += f" ({seedstats.fmt([a - b for a, b in zip(accs, base[n])])})"
+                    cells.append(cell)
                 lines.append(f"| {bank}:{size} | " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     with open(args.out, "w") as f:
