@@ -60,7 +60,8 @@ def main():
                 if arch != archs[0] and len(acc) == len(base) else [])
         params = f"{int(r['params']):,}" if r["params"] is not None else "–"
         lines.append(f"| {arch} | {params} | {seedstats.fmt(acc)} | "
-                     f"{seedstats.fmt(diff) if diff else '–'} | {r['diverged']} of {len(seeds)} |")
+                     f"{seedstats.fmt(diff) if diff else '–'} | "
+                     f"{r['diverged']} of {len(seeds)} |")
     text = "\n".join(lines) + "\n"
     with open(args.out, "w") as f:
         f.write(text)

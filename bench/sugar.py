@@ -83,6 +83,20 @@ def main():
         cells.append(seedstats.fmt([r["test_accuracy"] for r in runs[policy]]))
         cells.append(f"{diverged.get(policy, 0)} of {len(seeds)}")
         lines.append(f"| {policy} | " + " | ".join(cells) + " |")
+    base = policies[0]
+    paired = [pol for pol in policies[1:] if runs[pol] and len(runs[pol]) == len(runs[base])]
+    if paired:
+        lines += ["", f"Difference to {base} after the last epoch, seed by seed (points, mean "
+                  f"± 95 % t-interval):", "",
+                  "| policy | dead | sparsity | test accuracy |", "| --- | ---: | ---: | ---: |"]
+
+        def diff(pol, get):
+            return [get(a) - get(b) for a, b in zip(runs[pol], runs[base])]
+        for pol in paired:
+            cells = [seedstats.fmt(diff(pol, lambda r: r["epochs"][last]["dead_relu"]), digits=2),
+                     seedstats.fmt(diff(pol, lambda r: r["epochs"][last]["relu_sparsity"])),
+                     seedstats.fmt(diff(pol, lambda r: r["test_accuracy"]))]
+            lines.append(f"| {pol} | " + " | ".join(cells) + " |")
     lines += ["", "Dead ReLUs (%) after every epoch, mean over the seeds:", "",
               "| epoch | " + " | ".join(policies) + " |",
               "| ---: |" + " ---: |" * len(policies)]
