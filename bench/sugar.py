@@ -4,9 +4,10 @@
 # and NeLU (alpha 0.01 and 0.1), five seeds, every number a mean with its 95 % t-interval over
 # the seeds. A dead ReLU is a unit <= 0 on every image of the probe batch of training images
 # that `cnnscope-cli train` reports after each epoch. Writes a markdown table
-# (docs/sugar.md describes the experiment).
-# Usage: bench/sugar.py [--build build] [--data fashion-mnist] [--out sugar.md] [options]
+# and the per-seed histories as JSON (docs/sugar.md describes the experiment).
+# Usage: bench/sugar.py [--build build] [--out sugar.md] [--json sugar.json] [options]
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -31,6 +32,8 @@ def main():
     p.add_argument("--test-per-class", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default="sugar.md")
+    p.add_argument("--json", default="", help="also write the per-seed histories here")
+    seedstats.add_cache_option(p)
     args = p.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     policies = args.policies.split(",")
@@ -50,7 +53,7 @@ def main():
                 if args.test_per_class:
                     opts += ["--test-per-class", str(args.test_per_class)]
                 t0 = time.monotonic()
-                res = seedstats.train(cli, tmp, f"run-{seed}", opts)
+                res = seedstats.train(cli, tmp, f"run-{seed}", opts, cache=args.cache)
                 if res is None:
                     diverged[policy] = diverged.get(policy, 0) + 1
                     print(f"{policy} seed {seed}: the loss diverged", file=sys.stderr,
@@ -80,6 +83,20 @@ def main():
         cells.append(seedstats.fmt([r["test_accuracy"] for r in runs[policy]]))
         cells.append(f"{diverged.get(policy, 0)} of {len(seeds)}")
         lines.append(f"| {policy} | " + " | ".join(cells) + " |")
+    base = policies[0]
+    paired = [pol for pol in policies[1:] if runs[pol] and len(runs[pol]) == len(runs[base])]
+    if paired:
+        lines += ["", f"Difference to {base} after the last epoch, seed by seed (points, mean "
+                  f"± 95 % t-interval):", "",
+                  "| policy | dead | sparsity | test accuracy |", "| --- | ---: | ---: | ---: |"]
+
+        def diff(pol, get):
+            return [get(a) - get(b) for a, b in zip(runs[pol], runs[base])]
+        for pol in paired:
+            cells = [seedstats.fmt(diff(pol, lambda r: r["epochs"][last]["dead_relu"]), digits=2),
+                     seedstats.fmt(diff(pol, lambda r: r["epochs"][last]["relu_sparsity"])),
+                     seedstats.fmt(diff(pol, lambda r: r["test_accuracy"]))]
+            lines.append(f"| {pol} | " + " | ".join(cells) + " |")
     lines += ["", "Dead ReLUs (%) after every epoch, mean over the seeds:", "",
               "| epoch | " + " | ".join(policies) + " |",
               "| ---: |" + " ---: |" * len(policies)]
@@ -90,6 +107,12 @@ def main():
     text = "\n".join(lines) + "\n"
     with open(args.out, "w") as f:
         f.write(text)
+    if args.json:
+        keep = ("test_accuracy", "epochs")
+        with open(args.json, "w") as f:
+            json.dump({"setting": lines[0], "diverged": diverged,
+                       "runs": {pol: [{k: r[k] for k in keep} for r in runs[pol]]
+                                for pol in policies}}, f, indent=1)
     print(text)
 
 
