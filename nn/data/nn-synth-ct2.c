@@ -22,6 +22,9 @@
  * recesses. */
 #define U_TOP -0.12f
 #define U_BOT 1.08f
+/* Ground glass is a hazy rise in attenuation over the lung around it: a COVID patch stays at
+ * least this far above its local parenchyma, also where the dependent lung is dense. */
+#define COVID_GGO_RISE 200.0f
 
 /* ---- Shapes ------------------------------------------------------------------------------- */
 
@@ -56,6 +59,7 @@ typedef struct
   float      harm[4];      /* edge: amplitudes and phases of the 2nd and 3rd harmonics */
   float      core;         /* flat core, fraction of the radius */
   float      hu;           /* density of the ground glass / the lesion */
+  float      rise;         /* the ground glass at least this far above the local lung (HU) */
   float      cons_hu;      /* consolidated core: density */
   float      cons_frac;    /* and its extent, fraction of the radius (0: none) */
   float      paving;       /* crazy paving: HU added along interlobular septa */
@@ -652,6 +656,7 @@ draw_covid (NnSynthCt2 *ct,
       blob_shape (rng, l, r, 0.25f);
       l->core = nn_rng_range (rng, 0.2f, 0.5f);
       l->cell = nn_rng_range (rng, 0.03f, 0.05f);
+      l->rise = COVID_GGO_RISE;
       switch (stage)
         {
         case 0:
@@ -1388,7 +1393,7 @@ paint_lesion (Level        *lv,
         if (s <= 0.0f)
           continue;
         float base = lv->base[k];
-        float target = l->hu;
+        float target = l->rise > 0.0f ? fmaxf (l->hu, base + l->rise) : l->hu;
         if (l->cons_frac > 0.0f && rho < l->cons_frac)
           target = l->cons_hu;
         float v = base + (target - base) * s;
