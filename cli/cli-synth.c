@@ -352,7 +352,7 @@ sample_v2 (const SynthArgs *a,
 {
   NnSynthCt2Class cls = (NnSynthCt2Class) (i % NN_SYNTH_CT2_N_CLASSES);
   uint64_t seed = a->seed * 0x9e3779b97f4a7c15ull + (uint64_t) i;
-  int min_area = ct->opt2.size * ct->opt2.size / 500 + 4;
+  int min_area = ct->opt2.size * ct->opt2.size / 200 + 4;
   for (int attempt = 0; attempt < 16; attempt++)
     {
       NnError err = { 0 };
