@@ -66,14 +66,13 @@ find_named (GtkWidget  *widget,
   return NULL;
 }
 
+/* data: the file name of the model awaited. */
 static gboolean
 ct_model_delivered (gpointer data)
 {
-  (void) data;
   ScopeActivations *act = scope_window_get_activations (window);
   return act != NULL && !scope_window_is_busy (window)
-         && g_strcmp0 (scope_model_get_name (scope_activations_get_model (act)),
-                       "demo-ct.safetensors") == 0;
+         && g_strcmp0 (scope_model_get_name (scope_activations_get_model (act)), data) == 0;
 }
 
 static gboolean
@@ -215,7 +214,8 @@ test_volume (void)
   g_autoptr (GFile) model = g_file_new_for_path (model_path);
   g_autoptr (GFile) slice = g_file_new_for_path (slice_path);
   g_assert_true (scope_window_open (window, model, slice));
-  test_util_wait (ct_model_delivered, NULL, "activations of the CT model");
+  test_util_wait (ct_model_delivered, (gpointer) "demo-ct.safetensors",
+                  "activations of the CT model");
 
   ScopeVolumeView *view = SCOPE_VOLUME_VIEW (find_descendant (GTK_WIDGET (window),
                                                               SCOPE_TYPE_VOLUME_VIEW));
@@ -516,10 +516,10 @@ note_is_final (gpointer data)
   return !scope_volume_view_is_classifying (data) && !scope_volume_view_is_explaining (data);
 }
 
-/* A version-2 volume with its mask: the contour over the planes (and off with the switch), the
- * out-of-distribution marks of the strip and the slice's caption, the pointing game of the
- * explanation on the mask's slices, a mask on another grid refused; screenshots light and
- * dark. */
+/* A version-2 volume with its mask, under the version-2 demo model: the contour over the
+ * planes (and off with the switch), the out-of-distribution marks of the strip and the slice's
+ * caption, the pointing game of the explanation on the mask's slices, a mask on another grid
+ * refused; screenshots light and dark. */
 static void
 test_mask_and_ood (void)
 {
@@ -527,11 +527,12 @@ test_mask_and_ood (void)
   g_autofree char *tmp = test_util_make_tmp_dir ();
   g_autofree char *path = write_synth_volume (tmp);
   const char *data = g_getenv ("CNNSCOPE_DATA_DIR");
-  g_autofree char *model_path = g_build_filename (data, "demo-ct.safetensors", NULL);
-  g_autofree char *ood_path = g_build_filename (data, "demo-ct.ood.json", NULL);
+  g_autofree char *model_path = g_build_filename (data, "demo-ct2.safetensors", NULL);
+  g_autofree char *ood_path = g_build_filename (data, "demo-ct2.ood.json", NULL);
   g_autoptr (GFile) model = g_file_new_for_path (model_path);
   g_assert_true (scope_window_open (window, model, NULL));
-  test_util_wait (ct_model_delivered, NULL, "activations of the CT model");
+  test_util_wait (ct_model_delivered, (gpointer) "demo-ct2.safetensors",
+                  "activations of the version-2 CT model");
   gboolean has_ood = g_file_test (ood_path, G_FILE_TEST_IS_REGULAR);
   g_assert_true ((scope_model_get_ood (scope_window_get_model (window)) != NULL) == has_ood);
 
