@@ -9,6 +9,7 @@
 #include <png.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <turbojpeg.h>
 #include <unistd.h>
@@ -638,6 +639,29 @@ test_broken_inputs (Fixture      *fx,
   path = test_util_tmp_dir_path (fx, "huge.png");
   test_util_write_file (path, b->data, b->len);
   assert_load_fails (fx, path, "100000");
+  g_byte_array_free (b, TRUE);
+  g_free (path);
+
+  /* A 44-byte file whose sPLT chunk claims 512 MiB (found by the PNG fuzzer, which stopped at
+   * 1 GB of memory: the chunk was allocated before its bytes were found missing): skipped
+   * unread, then the file is truncated. */
+  b = g_byte_array_new ();
+  g_byte_array_append (b, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
+  put_be32 (ihdr, 7);
+  put_be32 (ihdr + 4, 5);
+  ihdr[9] = 3;
+  append_chunk (b, "IHDR", ihdr, 13);
+  unsigned char splt_head[12] = { 0 };
+  put_be32 (splt_head, 0x20000031u);
+  memcpy (splt_head + 4, "sPLTE\0\xff\0", 8);
+  g_byte_array_append (b, splt_head, sizeof splt_head);
+  path = test_util_tmp_dir_path (fx, "huge-chunk.png");
+  test_util_write_file (path, b->data, b->len);
+  struct rusage before, after;
+  g_assert_cmpint (getrusage (RUSAGE_SELF, &before), ==, 0);
+  assert_load_fails (fx, path, "truncated");
+  g_assert_cmpint (getrusage (RUSAGE_SELF, &after), ==, 0);
+  g_assert_cmpint (after.ru_maxrss - before.ru_maxrss, <, 128 * 1024);  /* KiB: 512 MiB before */
   g_byte_array_free (b, TRUE);
   g_free (path);
 
